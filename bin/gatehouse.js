@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+'use strict'
+// Runs the TypeScript sources through tsx in a checkout; the built bundle (out/main/cli.js) otherwise.
+const { existsSync } = require('node:fs')
+const { join } = require('node:path')
+
+const root = join(__dirname, '..')
+const source = join(root, 'src-main', 'cli', 'main.ts')
+let cli
+if (existsSync(source) && process.env.GATEHOUSE_USE_BUILD !== '1') {
+  process.env.TSX_TSCONFIG_PATH = process.env.TSX_TSCONFIG_PATH || join(root, 'tsconfig.json')
+  require('tsx/cjs')
+  cli = require(source)
+} else {
+  cli = require(join(root, 'out', 'main', 'cli.js'))
+}
+cli.runCli(process.argv).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error) => {
+    process.stderr.write(`gatehouse: ${error && error.stack ? error.stack : error}\n`)
+    process.exitCode = 1
+  },
+)

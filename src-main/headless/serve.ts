@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import type { ListenerInfo } from '@shared/admin-api/admin-api'
+import { createLogger, type Logger } from '../platform'
+import { createSecurityServer, loadServerConfig, type SecurityServer } from '../server'
+
+/**
+ * The headless entry (`gatehouse serve`): loads the configuration, starts the security server without
+ * Electron and stops it gracefully on SIGTERM/SIGINT.
+ */
+export interface ServeOptions {
+  dataDir: string
+  configFile?: string
+  /** Called once listening, e.g. to print the listener URLs. */
+  onReady?: (listeners: ListenerInfo[]) => void
+}
+
+export interface RunningServer {
+  server: SecurityServer
+  logger: Logger
+  /** Resolves after a signal stopped the server. */
+  stopped: Promise<void>
+}
+
+/** Where the built admin GUI is: next to the bundle (out/main → out/renderer) or the repository's out/. */
+export function findRendererDir(): string | undefined {
+  const candidates = [resolve(__dirname, '../renderer'), resolve(__dirname, '../../out/renderer'), resolve(process.cwd(), 'out/renderer')]
+  return candidates.find((dir) => existsSync(join(dir, 'index.html')))
+}
+
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const config = loadServerConfig(options.dataDir, options.configFile)
+  const logger = createLogger({ level: config.logging.level })
+  const server = createSecurityServer({ dataDir: options.dataDir, config, logger, rendererDir: findRendererDir() })
+  const listeners = await server.start()
+  options.onReady?.(listeners)
+  const stopped = new Promise<void>((resolveStopped) => {
+    let stopping = false
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) return
+      stopping = true
+      logger.info({ signal }, 'stopping on signal')
+      // A stop that hangs must not keep the process alive past the promised 5 s.
+      const deadline = setTimeout(() => {
+        logger.error('graceful stop took too long; exiting')
+        process.exit(1)
+      }, 4500)
+      deadline.unref()
+      server
+        .stop()
+        .catch((error: unknown) => logger.error({ err: error }, 'error while stopping'))
+        .finally(() => {
+          process.off('SIGTERM', onSignal)
+          process.off('SIGINT', onSignal)
+          clearTimeout(deadline)
+          resolveStopped()
+        })
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+  })
+  return { server, logger, stopped }
+}

@@ -1,0 +1,94 @@
+import Database from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { SecurityServerError } from '../errors'
+
+/**
+ * Opening SQLite databases the one way Gatehouse uses them: WAL, foreign keys on, a busy timeout, and the
+ * synchronous level the database's durability promise needs (FULL for the message log, checked after opening;
+ * reliability-and-security.md §6).
+ */
+export type ReadableDb = Database.Database & { readonly __readable: never }
+export type WritableDb = ReadableDb & { readonly __writable: never }
+
+export type SynchronousLevel = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'
+const SYNCHRONOUS_VALUES: Record<SynchronousLevel, number> = { OFF: 0, NORMAL: 1, FULL: 2, EXTRA: 3 }
+
+export interface OpenDatabaseOptions {
+  synchronous?: SynchronousLevel
+  busyTimeoutMs?: number
+  readonly?: boolean
+}
+
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): WritableDb {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  let db: Database.Database
+  try {
+    db = new Database(path, { readonly: options.readonly ?? false })
+  } catch (cause) {
+    throw new SecurityServerError('database_error', `Cannot open database ${path}: ${(cause as Error).message}`, { cause })
+  }
+  const synchronous = options.synchronous ?? 'NORMAL'
+  try {
+    if (!options.readonly) db.pragma('journal_mode = WAL')
+    db.pragma('foreign_keys = ON')
+    db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`)
+    db.pragma(`synchronous = ${synchronous}`)
+    assertPragmas(db, path, synchronous, !options.readonly && path !== ':memory:')
+  } catch (error) {
+    db.close()
+    throw error
+  }
+  return db as WritableDb
+}
+
+/** Refuses a database whose durability settings did not take (e.g. WAL unsupported on the filesystem). */
+function assertPragmas(db: Database.Database, path: string, synchronous: SynchronousLevel, expectWal: boolean): void {
+  const journal = String(db.pragma('journal_mode', { simple: true }))
+  if (expectWal && journal.toLowerCase() !== 'wal') {
+    throw new SecurityServerError('database_error', `Database ${path} is not in WAL mode (journal_mode=${journal})`)
+  }
+  if (Number(db.pragma('foreign_keys', { simple: true })) !== 1) {
+    throw new SecurityServerError('database_error', `Database ${path} does not enforce foreign keys`)
+  }
+  const sync = Number(db.pragma('synchronous', { simple: true }))
+  if (sync !== SYNCHRONOUS_VALUES[synchronous]) {
+    throw new SecurityServerError('database_error', `Database ${path} has synchronous=${sync}, expected ${synchronous}`)
+  }
+}
+
+/** Runs `work` in one transaction (one per use case); rolled back if it throws. */
+export function inTransaction<T>(db: WritableDb, work: () => T): T {
+  return db.transaction(work).immediate()
+}
+
+/** `PRAGMA integrity_check`: 'ok' or the list of problems SQLite found. */
+export function integrityCheck(db: ReadableDb): string[] {
+  const rows = db.pragma('integrity_check') as Array<{ integrity_check: string }>
+  return rows.map((r) => r.integrity_check)
+}
+
+/** Online backup through SQLite's backup API: consistent while the server keeps writing. */
+export async function backupDatabase(db: ReadableDb, destination: string): Promise<void> {
+  mkdirSync(dirname(destination), { recursive: true })
+  await db.backup(destination)
+}
+
+export function closeDatabase(db: ReadableDb): void {
+  if (!db.open) return
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)')
+  } finally {
+    db.close()
+  }
+}
+
+const SYNCHRONOUS_NAMES: SynchronousLevel[] = ['OFF', 'NORMAL', 'FULL', 'EXTRA']
+
+/** The durability settings in force, as the diagnostics show them. */
+export function databaseSettings(db: ReadableDb): { journalMode: string; synchronous: SynchronousLevel | 'unknown' } {
+  return {
+    journalMode: String(db.pragma('journal_mode', { simple: true })),
+    synchronous: SYNCHRONOUS_NAMES[Number(db.pragma('synchronous', { simple: true }))] ?? 'unknown',
+  }
+}

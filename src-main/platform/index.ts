@@ -1,0 +1,14 @@
+/**
+ * Platform: what every domain stands on and nothing domain-specific — the error model, structured logging,
+ * the clock, atomic files, SQLite opening/migrations/backup and hardened XML parsing.
+ */
+export { SecurityServerError, clientError, toSecurityServerError } from './errors'
+export { createLogger, silentLogger, logFailure, REDACTED_PATHS, type Logger, type LogLevel } from './logger'
+export { systemClock, ManualClock, type Clock } from './clock'
+export { writeFileAtomic, fsyncDirectory } from './files'
+export {
+  openDatabase, inTransaction, integrityCheck, backupDatabase, closeDatabase, databaseSettings,
+  type ReadableDb, type WritableDb, type SynchronousLevel, type OpenDatabaseOptions,
+} from './db/database'
+export { migrate, appliedVersion, schemaVersions, type Migration, type MigrationSet } from './db/migrate'
+export { parseXml, childElements, optionalChild, requiredChild, textOf, identifierFields, DEFAULT_XML_LIMITS, type XmlLimits } from './xml'

@@ -1,0 +1,6 @@
+/**
+ * Server: the composition root (`createSecurityServer`) and the bootstrap configuration it reads.
+ */
+export { createSecurityServer, type SecurityServer, type SecurityServerOptions } from './create-security-server'
+export { loadServerConfig, parseServerConfig, dataDirLayout, serverConfigSchema, type ServerConfig, type DataDirLayout } from './server-config'
+export { GATEHOUSE_VERSION } from './version'

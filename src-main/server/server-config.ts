@@ -1,0 +1,102 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { z } from 'zod'
+import { SecurityServerError } from '../platform'
+
+/**
+ * The bootstrap configuration of one security server: where it listens and logs. Everything an
+ * administrator changes at run time (system parameters, clients, services) lives in the server
+ * configuration database instead. Read from `--config FILE` or `DATA_DIR/gatehouse.json`; all fields optional.
+ */
+const port = z.number().int().min(0).max(65535)
+const host = z.string().min(1)
+
+export const serverConfigSchema = z
+  .object({
+    /** Interfaces the information systems' side listens on (client proxy, admin GUI). */
+    internal: z
+      .object({
+        host: host.default('127.0.0.1'),
+        clientProxyHttpPort: port.nullable().default(8080),
+        clientProxyHttpsPort: port.nullable().default(8443),
+        adminPort: port.nullable().default(4000),
+      })
+      .strict()
+      .prefault({}),
+    /** Interfaces other security servers connect to (server proxy, OCSP responses). */
+    external: z
+      .object({
+        host: host.default('0.0.0.0'),
+        serverProxyPort: port.nullable().default(5500),
+        ocspResponderPort: port.nullable().default(5577),
+      })
+      .strict()
+      .prefault({}),
+    logging: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+    /** Milliseconds to wait for in-flight work when stopping before connections are cut. */
+    shutdownGraceMs: z.number().int().min(0).max(30_000).default(3000),
+  })
+  .strict()
+
+export type ServerConfig = z.infer<typeof serverConfigSchema>
+
+/** Files and folders inside a data directory (documented in the README). */
+export function dataDirLayout(dataDir: string) {
+  const root = resolve(dataDir)
+  return {
+    root,
+    configFile: join(root, 'gatehouse.json'),
+    serverConfDb: join(root, 'serverconf.sqlite'),
+    messageLogDb: join(root, 'messagelog.sqlite'),
+    opMonitorDb: join(root, 'opmonitor.sqlite'),
+    globalConfDir: join(root, 'globalconf'),
+    tokensDir: join(root, 'tokens'),
+    archiveDir: join(root, 'archive'),
+    backupsDir: join(root, 'backups'),
+    tlsDir: join(root, 'tls'),
+    pidFile: join(root, 'gatehouse.pid'),
+  }
+}
+export type DataDirLayout = ReturnType<typeof dataDirLayout>
+
+/** Validates a parsed configuration; the error names the offending field. */
+export function parseServerConfig(value: unknown, source: string): ServerConfig {
+  const result = serverConfigSchema.safeParse(value)
+  if (result.success) return result.data
+  const issue = result.error.issues[0]
+  const field = issue && issue.path.length > 0 ? issue.path.join('.') : '(root)'
+  const problem = issue?.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : (issue?.message ?? 'invalid')
+  throw new SecurityServerError('invalid_config', `Invalid configuration in ${source}: field '${field}': ${problem}`, {
+    detail: field,
+    clientFault: true,
+  })
+}
+
+/**
+ * Loads the configuration: an explicit file must exist; without one, `DATA_DIR/gatehouse.json` is used
+ * when present and the defaults otherwise.
+ */
+export function loadServerConfig(dataDir: string, configFile?: string): ServerConfig {
+  const path = configFile ?? dataDirLayout(dataDir).configFile
+  if (!existsSync(path)) {
+    if (configFile !== undefined) {
+      throw new SecurityServerError('config_file_not_found', `Configuration file ${configFile} does not exist`, { clientFault: true })
+    }
+    return parseServerConfig({}, 'defaults')
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (cause) {
+    throw new SecurityServerError('invalid_config', `Configuration file ${path} is not valid JSON: ${(cause as Error).message}`, {
+      cause,
+      clientFault: true,
+    })
+  }
+  return parseServerConfig(parsed, path)
+}

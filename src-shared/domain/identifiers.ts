@@ -1,0 +1,460 @@
+/**
+ * X-Road identifiers (xroad-protocols.md §1; PR-MESS §1.3, §2.1; PR-REST §4.2–4.3; identifiers.xsd):
+ * the typed model, strict validation, the REST path/header form and the SOAP XML form.
+ */
+
+export const IDENTIFIERS_NS = 'http://x-road.eu/xsd/identifiers'
+
+export type XRoadObjectType = 'MEMBER' | 'SUBSYSTEM' | 'SERVICE' | 'SERVER' | 'GLOBALGROUP' | 'LOCALGROUP'
+
+export interface MemberId {
+  readonly objectType: 'MEMBER'
+  readonly xRoadInstance: string
+  readonly memberClass: string
+  readonly memberCode: string
+}
+
+export interface SubsystemId {
+  readonly objectType: 'SUBSYSTEM'
+  readonly xRoadInstance: string
+  readonly memberClass: string
+  readonly memberCode: string
+  readonly subsystemCode: string
+}
+
+/** A service client or provider: a member or one of its subsystems. */
+export type ClientId = MemberId | SubsystemId
+
+export interface ServiceId {
+  readonly objectType: 'SERVICE'
+  readonly xRoadInstance: string
+  readonly memberClass: string
+  readonly memberCode: string
+  readonly subsystemCode?: string
+  readonly serviceCode: string
+  readonly serviceVersion?: string
+}
+
+export interface SecurityServerId {
+  readonly objectType: 'SERVER'
+  readonly xRoadInstance: string
+  readonly memberClass: string
+  readonly memberCode: string
+  readonly serverCode: string
+}
+
+export interface GlobalGroupId {
+  readonly objectType: 'GLOBALGROUP'
+  readonly xRoadInstance: string
+  readonly groupCode: string
+}
+
+export interface LocalGroupId {
+  readonly objectType: 'LOCALGROUP'
+  readonly groupCode: string
+}
+
+export type XRoadId = ClientId | ServiceId | SecurityServerId | GlobalGroupId | LocalGroupId
+
+export type IdentifierField =
+  | 'xRoadInstance'
+  | 'memberClass'
+  | 'memberCode'
+  | 'subsystemCode'
+  | 'serviceCode'
+  | 'serviceVersion'
+  | 'serverCode'
+  | 'groupCode'
+
+export type IdentifierProblem =
+  | 'empty'
+  | 'too_long'
+  | 'control_character'
+  | 'forbidden_character'
+  | 'surrounding_whitespace'
+  | 'wrong_object_type'
+  | 'wrong_part_count'
+  | 'bad_percent_encoding'
+  | 'missing_field'
+  | 'unexpected_field'
+  | 'duplicate_field'
+
+/** Thrown for any malformed identifier; `problem` and `field` say exactly what is wrong. */
+export class IdentifierError extends Error {
+  readonly code = 'invalid_identifier'
+  constructor(
+    readonly problem: IdentifierProblem,
+    message: string,
+    readonly field?: IdentifierField,
+  ) {
+    super(message)
+    this.name = 'IdentifierError'
+  }
+}
+
+/** Column width of identifier parts in X-Road's databases. */
+export const MAX_IDENTIFIER_PART_LENGTH = 255
+
+/**
+ * Characters X-Road's proxy flags in identifier values (`MessageProcessorBase.checkIdentifier`):
+ * they break the REST path form, the colon form and file names. X-Road only warns; Gatehouse rejects.
+ */
+const FORBIDDEN_CHARACTERS = ['/', '\\', '%', ':', ';', '\u200B', '\uFEFF'] as const
+
+function hasControlCharacter(value: string): boolean {
+  for (const ch of value) {
+    const cp = ch.codePointAt(0) ?? 0
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return true
+  }
+  return false
+}
+
+/** Validates one identifier part and returns it unchanged. */
+export function validateIdentifierPart(field: IdentifierField, value: string): string {
+  if (value.length === 0) throw new IdentifierError('empty', `${field} must not be empty`, field)
+  if (value.length > MAX_IDENTIFIER_PART_LENGTH) {
+    throw new IdentifierError('too_long', `${field} is longer than ${MAX_IDENTIFIER_PART_LENGTH} characters`, field)
+  }
+  if (hasControlCharacter(value)) {
+    throw new IdentifierError('control_character', `${field} contains a control character`, field)
+  }
+  const forbidden = FORBIDDEN_CHARACTERS.find((ch) => value.includes(ch))
+  if (forbidden !== undefined) {
+    const shown = forbidden.length === 1 && forbidden >= ' ' ? `'${forbidden}'` : `U+${forbidden.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')}`
+    throw new IdentifierError('forbidden_character', `${field} contains the forbidden character ${shown}`, field)
+  }
+  if (value.trim() !== value) {
+    throw new IdentifierError('surrounding_whitespace', `${field} has leading or trailing whitespace`, field)
+  }
+  return value
+}
+
+// ---- constructors (validate every part) ----------------------------------------------------------
+
+export function memberId(xRoadInstance: string, memberClass: string, memberCode: string): MemberId {
+  return {
+    objectType: 'MEMBER',
+    xRoadInstance: validateIdentifierPart('xRoadInstance', xRoadInstance),
+    memberClass: validateIdentifierPart('memberClass', memberClass),
+    memberCode: validateIdentifierPart('memberCode', memberCode),
+  }
+}
+
+export function subsystemId(
+  xRoadInstance: string,
+  memberClass: string,
+  memberCode: string,
+  subsystemCode: string,
+): SubsystemId {
+  return {
+    ...memberId(xRoadInstance, memberClass, memberCode),
+    objectType: 'SUBSYSTEM',
+    subsystemCode: validateIdentifierPart('subsystemCode', subsystemCode),
+  }
+}
+
+export function clientId(
+  xRoadInstance: string,
+  memberClass: string,
+  memberCode: string,
+  subsystemCode?: string,
+): ClientId {
+  return subsystemCode === undefined
+    ? memberId(xRoadInstance, memberClass, memberCode)
+    : subsystemId(xRoadInstance, memberClass, memberCode, subsystemCode)
+}
+
+export function serviceId(
+  provider: ClientId,
+  serviceCode: string,
+  serviceVersion?: string,
+): ServiceId {
+  const base = {
+    objectType: 'SERVICE' as const,
+    xRoadInstance: provider.xRoadInstance,
+    memberClass: provider.memberClass,
+    memberCode: provider.memberCode,
+    serviceCode: validateIdentifierPart('serviceCode', serviceCode),
+  }
+  const withSubsystem = provider.objectType === 'SUBSYSTEM' ? { ...base, subsystemCode: provider.subsystemCode } : base
+  return serviceVersion === undefined
+    ? withSubsystem
+    : { ...withSubsystem, serviceVersion: validateIdentifierPart('serviceVersion', serviceVersion) }
+}
+
+export function securityServerId(owner: MemberId | ClientId, serverCode: string): SecurityServerId {
+  return {
+    objectType: 'SERVER',
+    xRoadInstance: owner.xRoadInstance,
+    memberClass: owner.memberClass,
+    memberCode: owner.memberCode,
+    serverCode: validateIdentifierPart('serverCode', serverCode),
+  }
+}
+
+export function globalGroupId(xRoadInstance: string, groupCode: string): GlobalGroupId {
+  return {
+    objectType: 'GLOBALGROUP',
+    xRoadInstance: validateIdentifierPart('xRoadInstance', xRoadInstance),
+    groupCode: validateIdentifierPart('groupCode', groupCode),
+  }
+}
+
+export function localGroupId(groupCode: string): LocalGroupId {
+  return { objectType: 'LOCALGROUP', groupCode: validateIdentifierPart('groupCode', groupCode) }
+}
+
+// ---- relations --------------------------------------------------------------------------------------
+
+/** The member a client, service or server belongs to. */
+export function memberOf(id: ClientId | ServiceId | SecurityServerId): MemberId {
+  return { objectType: 'MEMBER', xRoadInstance: id.xRoadInstance, memberClass: id.memberClass, memberCode: id.memberCode }
+}
+
+/** The provider (member or subsystem) of a service. */
+export function serviceProvider(service: ServiceId): ClientId {
+  return service.subsystemCode === undefined
+    ? memberOf(service)
+    : { ...memberOf(service), objectType: 'SUBSYSTEM', subsystemCode: service.subsystemCode }
+}
+
+/** X-Road's `memberEquals`: instance, class and code equal; subsystem ignored (SignatureVerifier.verifySignerName). */
+export function memberEquals(a: ClientId | ServiceId | SecurityServerId, b: ClientId | ServiceId | SecurityServerId): boolean {
+  return a.xRoadInstance === b.xRoadInstance && a.memberClass === b.memberClass && a.memberCode === b.memberCode
+}
+
+export function identifierEquals(a: XRoadId, b: XRoadId): boolean {
+  return encodeIdentifier(a) === encodeIdentifier(b)
+}
+
+// ---- REST path / header form (PR-REST §4.2–4.3) ------------------------------------------------------
+
+/**
+ * Guava's `urlPathSegmentEscaper`, which X-Road uses for the identifier headers it emits
+ * (`RestResponse.encodeXRoadId`): unreserved and sub-delims plus ':' and '@' stay, everything else is %XX (UTF-8).
+ */
+export function encodePathSegment(value: string): string {
+  return encodeURIComponent(value).replace(PATH_SEGMENT_SAFE_ESCAPES, (escape) => decodeURIComponent(escape))
+}
+
+/** `$ & + , ; = : @`: safe in a path segment (RFC 3986 pchar) but escaped by `encodeURIComponent`. */
+const PATH_SEGMENT_SAFE_ESCAPES = /%(24|26|2B|2C|3B|3D|3A|40)/g
+
+/** Percent-decodes one path segment; malformed escapes are an identifier error. */
+export function decodePathSegment(segment: string, field: IdentifierField): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    throw new IdentifierError('bad_percent_encoding', `${field} has a malformed percent-encoding`, field)
+  }
+}
+
+function splitParts(value: string, counts: readonly number[], what: string): string[] {
+  const parts = value.split('/')
+  if (!counts.includes(parts.length)) {
+    throw new IdentifierError(
+      'wrong_part_count',
+      `${what} must have ${counts.join(' or ')} '/'-separated parts, got ${parts.length}`,
+    )
+  }
+  return parts
+}
+
+const CLIENT_FIELDS: readonly IdentifierField[] = ['xRoadInstance', 'memberClass', 'memberCode', 'subsystemCode']
+
+/** Parses `INSTANCE/CLASS/MEMBER[/SUBSYSTEM]` (the `X-Road-Client` header), each part percent-encoded. */
+export function parseClientIdPath(value: string): ClientId {
+  const parts = splitParts(value, [3, 4], 'A client identifier')
+  const [i, c, m, s] = parts.map((p, n) => decodePathSegment(p, CLIENT_FIELDS[n] as IdentifierField))
+  return clientId(i as string, c as string, m as string, s)
+}
+
+/** Parses `INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE` (the `X-Road-Service` header; subsystem required, as in 7.x). */
+export function parseServiceIdPath(value: string): ServiceId {
+  const parts = splitParts(value, [5], 'A service identifier')
+  const fields: IdentifierField[] = [...CLIENT_FIELDS, 'serviceCode']
+  const [i, c, m, s, code] = parts.map((p, n) => decodePathSegment(p, fields[n] as IdentifierField))
+  return serviceId(subsystemId(i as string, c as string, m as string, s as string), code as string)
+}
+
+/** Parses `INSTANCE/CLASS/MEMBER/SERVERCODE` (the `X-Road-Security-Server` header). */
+export function parseSecurityServerIdPath(value: string): SecurityServerId {
+  const parts = splitParts(value, [4], 'A security server identifier')
+  const fields: IdentifierField[] = ['xRoadInstance', 'memberClass', 'memberCode', 'serverCode']
+  const [i, c, m, code] = parts.map((p, n) => decodePathSegment(p, fields[n] as IdentifierField))
+  return securityServerId(memberId(i as string, c as string, m as string), code as string)
+}
+
+/** The REST path/header form of any identifier (no object-type prefix). */
+export function formatIdPath(id: XRoadId): string {
+  return identifierParts(id).map(encodePathSegment).join('/')
+}
+
+function identifierParts(id: XRoadId): string[] {
+  switch (id.objectType) {
+    case 'MEMBER':
+      return [id.xRoadInstance, id.memberClass, id.memberCode]
+    case 'SUBSYSTEM':
+      return [id.xRoadInstance, id.memberClass, id.memberCode, id.subsystemCode]
+    case 'SERVICE':
+      return [
+        id.xRoadInstance,
+        id.memberClass,
+        id.memberCode,
+        ...(id.subsystemCode === undefined ? [] : [id.subsystemCode]),
+        id.serviceCode,
+        ...(id.serviceVersion === undefined ? [] : [id.serviceVersion]),
+      ]
+    case 'SERVER':
+      return [id.xRoadInstance, id.memberClass, id.memberCode, id.serverCode]
+    case 'GLOBALGROUP':
+      return [id.xRoadInstance, id.groupCode]
+    case 'LOCALGROUP':
+      return [id.groupCode]
+  }
+}
+
+// ---- canonical string form (`SUBSYSTEM:EE/GOV/123/SUB`), used as a database key and in logs ---------
+
+/** `OBJECTTYPE:part/part/…` with each part percent-encoded; unambiguous and reversible. */
+export function encodeIdentifier(id: XRoadId): string {
+  if (id.objectType === 'SERVICE') {
+    // Service version and subsystem are both optional, so mark the version explicitly.
+    const provider = formatIdPath(serviceProvider(id))
+    const version = id.serviceVersion === undefined ? '' : `;v=${encodePathSegment(id.serviceVersion)}`
+    return `SERVICE:${provider}/${encodePathSegment(id.serviceCode)}${version}`
+  }
+  return `${id.objectType}:${formatIdPath(id)}`
+}
+
+/** Inverse of `encodeIdentifier`. */
+export function decodeIdentifier(encoded: string): XRoadId {
+  const colon = encoded.indexOf(':')
+  if (colon < 0) throw new IdentifierError('wrong_object_type', 'An encoded identifier must start with its object type')
+  const type = encoded.slice(0, colon)
+  const rest = encoded.slice(colon + 1)
+  switch (type) {
+    case 'MEMBER': {
+      const id = parseClientIdPath(rest)
+      if (id.objectType !== 'MEMBER') throw new IdentifierError('wrong_part_count', 'A member identifier has 3 parts')
+      return id
+    }
+    case 'SUBSYSTEM': {
+      const id = parseClientIdPath(rest)
+      if (id.objectType !== 'SUBSYSTEM') throw new IdentifierError('wrong_part_count', 'A subsystem identifier has 4 parts')
+      return id
+    }
+    case 'SERVICE': {
+      const [path, version] = rest.split(';v=') as [string, string | undefined]
+      const parts = splitParts(path, [4, 5], 'A service identifier')
+      const code = decodePathSegment(parts.pop() as string, 'serviceCode')
+      const provider = parseClientIdPath(parts.join('/'))
+      return serviceId(provider, code, version === undefined ? undefined : decodePathSegment(version, 'serviceVersion'))
+    }
+    case 'SERVER':
+      return parseSecurityServerIdPath(rest)
+    case 'GLOBALGROUP': {
+      const [i, g] = splitParts(rest, [2], 'A global group identifier')
+      return globalGroupId(decodePathSegment(i as string, 'xRoadInstance'), decodePathSegment(g as string, 'groupCode'))
+    }
+    case 'LOCALGROUP':
+      return localGroupId(decodePathSegment(rest, 'groupCode'))
+    default:
+      throw new IdentifierError('wrong_object_type', `Unknown identifier object type '${type}'`)
+  }
+}
+
+/** Human-readable form used by X-Road's `toString()`: `SUBSYSTEM:EE/BUSINESS/123/sub`. */
+export function describeIdentifier(id: XRoadId): string {
+  return `${id.objectType}:${identifierParts(id).join('/')}`
+}
+
+// ---- SOAP XML form (identifiers.xsd) -----------------------------------------------------------------
+
+/** Element order per object type, as identifiers.xsd defines it. */
+const XML_FIELDS: Record<XRoadObjectType, { required: IdentifierField[]; optional: IdentifierField[] }> = {
+  MEMBER: { required: ['xRoadInstance', 'memberClass', 'memberCode'], optional: [] },
+  SUBSYSTEM: { required: ['xRoadInstance', 'memberClass', 'memberCode', 'subsystemCode'], optional: [] },
+  SERVICE: {
+    required: ['xRoadInstance', 'memberClass', 'memberCode', 'serviceCode'],
+    optional: ['subsystemCode', 'serviceVersion'],
+  },
+  SERVER: { required: ['xRoadInstance', 'memberClass', 'memberCode', 'serverCode'], optional: [] },
+  GLOBALGROUP: { required: ['xRoadInstance', 'groupCode'], optional: [] },
+  LOCALGROUP: { required: ['groupCode'], optional: [] },
+}
+const XML_ORDER: IdentifierField[] = [
+  'xRoadInstance', 'memberClass', 'memberCode', 'subsystemCode', 'groupCode', 'serviceCode', 'serviceVersion', 'serverCode',
+]
+
+/**
+ * What an XML parser hands over for one identifier element: its `id:objectType` attribute and its child
+ * elements in the identifiers namespace (local name and text). Parsing XML itself happens in src-main.
+ */
+export interface XmlIdentifierFields {
+  objectType: string | null
+  children: ReadonlyArray<{ namespace: string | null; localName: string; text: string }>
+}
+
+/**
+ * Builds an identifier from its XML fields, enforcing the object types the context accepts
+ * (e.g. only MEMBER or SUBSYSTEM for `xroad:client`).
+ */
+export function identifierFromXml(fields: XmlIdentifierFields, accepted: readonly XRoadObjectType[]): XRoadId {
+  const type = fields.objectType
+  if (type === null) throw new IdentifierError('wrong_object_type', 'The id:objectType attribute is missing')
+  if (!(type in XML_FIELDS) || !accepted.includes(type as XRoadObjectType)) {
+    throw new IdentifierError('wrong_object_type', `Object type '${type}' is not accepted here (expected ${accepted.join(' or ')})`)
+  }
+  const spec = XML_FIELDS[type as XRoadObjectType]
+  const values = new Map<IdentifierField, string>()
+  for (const child of fields.children) {
+    if (child.namespace !== IDENTIFIERS_NS) {
+      throw new IdentifierError('unexpected_field', `Unexpected element '${child.localName}' outside the identifiers namespace`)
+    }
+    const field = child.localName as IdentifierField
+    if (!spec.required.includes(field) && !spec.optional.includes(field)) {
+      throw new IdentifierError('unexpected_field', `Element '${child.localName}' is not allowed in a ${type} identifier`, field)
+    }
+    if (values.has(field)) throw new IdentifierError('duplicate_field', `Element '${field}' appears twice`, field)
+    values.set(field, child.text)
+  }
+  for (const field of spec.required) {
+    if (!values.has(field)) throw new IdentifierError('missing_field', `A ${type} identifier needs '${field}'`, field)
+  }
+  const get = (f: IdentifierField): string => values.get(f) as string
+  switch (type as XRoadObjectType) {
+    case 'MEMBER':
+      return memberId(get('xRoadInstance'), get('memberClass'), get('memberCode'))
+    case 'SUBSYSTEM':
+      return subsystemId(get('xRoadInstance'), get('memberClass'), get('memberCode'), get('subsystemCode'))
+    case 'SERVICE':
+      return serviceId(
+        clientId(get('xRoadInstance'), get('memberClass'), get('memberCode'), values.get('subsystemCode')),
+        get('serviceCode'),
+        values.get('serviceVersion'),
+      )
+    case 'SERVER':
+      return securityServerId(memberId(get('xRoadInstance'), get('memberClass'), get('memberCode')), get('serverCode'))
+    case 'GLOBALGROUP':
+      return globalGroupId(get('xRoadInstance'), get('groupCode'))
+    case 'LOCALGROUP':
+      return localGroupId(get('groupCode'))
+  }
+}
+
+function escapeXmlText(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+/**
+ * Serializes an identifier as an XML element, e.g. `<xroad:client id:objectType="SUBSYSTEM">…</xroad:client>`.
+ * `qualifiedName` is the element name with its prefix; the caller declares the prefixes (by default `id`).
+ */
+export function identifierToXml(id: XRoadId, qualifiedName: string, idPrefix = 'id'): string {
+  const record = id as unknown as Record<string, string | undefined>
+  const children = XML_ORDER.filter((f) => record[f] !== undefined)
+    .map((f) => `<${idPrefix}:${f}>${escapeXmlText(record[f] as string)}</${idPrefix}:${f}>`)
+    .join('')
+  return `<${qualifiedName} ${idPrefix}:objectType="${id.objectType}">${children}</${qualifiedName}>`
+}
