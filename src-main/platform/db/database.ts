@@ -37,7 +37,8 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): W
     assertPragmas(db, path, synchronous, !options.readonly && path !== ':memory:')
   } catch (error) {
     db.close()
-    throw error
+    if (error instanceof SecurityServerError) throw error
+    throw new SecurityServerError('database_error', `Cannot use database ${path}: ${(error as Error).message}`, { cause: error })
   }
   return db as WritableDb
 }

@@ -1,0 +1,200 @@
+import { describe, expect, it } from 'vitest'
+import { readdirSync } from 'node:fs'
+import {
+  IdentifierError, clientId, decodeIdentifier, describeIdentifier, encodeIdentifier, encodePathSegment, formatIdPath,
+  globalGroupId, identifierFromXml, identifierToXml, localGroupId, memberEquals, memberId, parseClientIdPath,
+  parseSecurityServerIdPath, parseServiceIdPath, securityServerId, serviceId, subsystemId, type XRoadId, type XRoadObjectType,
+} from '@shared/domain/identifiers'
+import { identifierFields, parseXml } from '../../src-main/platform'
+import { fixturePath, readFixture } from '../support/fixtures'
+import { describeFixtures } from '../support/describe-fixtures'
+
+function problemOf(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).toBeInstanceOf(IdentifierError)
+    return (error as IdentifierError).problem
+  }
+  throw new Error('expected an IdentifierError')
+}
+
+describe('identifier validation', () => {
+  it.each([
+    ['', 'empty'],
+    ['a/b', 'forbidden_character'],
+    ['a\\b', 'forbidden_character'],
+    ['a:b', 'forbidden_character'],
+    ['a;b', 'forbidden_character'],
+    ['a%b', 'forbidden_character'],
+    ['a\u200Bb', 'forbidden_character'],
+    ['a\uFEFFb', 'forbidden_character'],
+    ['a\nb', 'control_character'],
+    ['a\u0000b', 'control_character'],
+    ['a\u0085b', 'control_character'],
+    [' ab', 'surrounding_whitespace'],
+    ['x'.repeat(256), 'too_long'],
+  ])('rejects member code %j as %s', (code, problem) => {
+    expect(problemOf(() => memberId('EE', 'GOV', code))).toBe(problem)
+  })
+
+  it('names the offending field', () => {
+    try {
+      subsystemId('EE', 'GOV', '123', '')
+    } catch (error) {
+      expect((error as IdentifierError).field).toBe('subsystemCode')
+      expect((error as IdentifierError).message).toContain('subsystemCode')
+    }
+    expect.assertions(2)
+  })
+
+  it("accepts the spec's allowed characters and a 255-character value", () => {
+    expect(memberId('EE-test', 'PRIVATE-ENTERPRISE', "A(1)+,-.=?'z").memberCode).toBe("A(1)+,-.=?'z")
+    expect(memberId('EE', 'GOV', 'x'.repeat(255)).memberCode).toHaveLength(255)
+  })
+
+  it('compares members ignoring subsystems (memberEquals)', () => {
+    expect(memberEquals(subsystemId('EE', 'GOV', '1', 'A'), memberId('EE', 'GOV', '1'))).toBe(true)
+    expect(memberEquals(memberId('EE', 'GOV', '1'), memberId('EE', 'COM', '1'))).toBe(false)
+  })
+})
+
+describe('REST path and header form (PR-REST §4.2–4.3)', () => {
+  it('parses X-Road-Client with and without a subsystem', () => {
+    expect(parseClientIdPath('DEV/COM/4422/TestClient')).toEqual(subsystemId('DEV', 'COM', '4422', 'TestClient'))
+    expect(parseClientIdPath('DEV/COM/4422')).toEqual(memberId('DEV', 'COM', '4422'))
+  })
+
+  it('percent-decodes each segment separately', () => {
+    expect(parseClientIdPath('EE/GOV/ACME%20Corp/sub%C3%A4')).toEqual(subsystemId('EE', 'GOV', 'ACME Corp', 'subä'))
+  })
+
+  it('rejects a wrong number of parts and an encoded separator', () => {
+    expect(problemOf(() => parseClientIdPath('DEV/COM'))).toBe('wrong_part_count')
+    expect(problemOf(() => parseClientIdPath('DEV/COM/1/2/3'))).toBe('wrong_part_count')
+    expect(problemOf(() => parseClientIdPath('DEV%2FCOM/1/2'))).toBe('forbidden_character')
+    expect(problemOf(() => parseClientIdPath('DEV/COM/a%2Fb'))).toBe('forbidden_character')
+    expect(problemOf(() => parseClientIdPath('DEV/COM/%E0%A4%A'))).toBe('bad_percent_encoding')
+    expect(problemOf(() => parseClientIdPath('DEV//1'))).toBe('empty')
+  })
+
+  it('parses service and security server headers', () => {
+    expect(parseServiceIdPath('DEV/COM/1234/TestService/mock1')).toEqual(
+      serviceId(subsystemId('DEV', 'COM', '1234', 'TestService'), 'mock1'),
+    )
+    expect(parseSecurityServerIdPath('DEV/COM/1234/SS0')).toEqual(securityServerId(memberId('DEV', 'COM', '1234'), 'SS0'))
+    expect(problemOf(() => parseSecurityServerIdPath('DEV/COM/1234'))).toBe('wrong_part_count')
+  })
+
+  it("encodes like Guava's urlPathSegmentEscaper", () => {
+    expect(encodePathSegment("a b/c?d#e%f'()+,;=:@$&")).toBe("a%20b%2Fc%3Fd%23e%25f'()+,;=:@$&")
+    expect(encodePathSegment('ä')).toBe('%C3%A4')
+    expect(formatIdPath(subsystemId('DEV', 'COM', '4422', 'Test Client'))).toBe('DEV/COM/4422/Test%20Client')
+  })
+})
+
+describe('canonical encoded form', () => {
+  const samples: XRoadId[] = [
+    memberId('EE', 'GOV', '123'),
+    subsystemId('EE', 'GOV', '123', 'sub system'),
+    serviceId(memberId('EE', 'GOV', '123'), 'getState'),
+    serviceId(subsystemId('EE', 'GOV', '123', 'sub'), 'getState', 'v1'),
+    serviceId(memberId('EE', 'GOV', '123'), 'getState', 'v2'),
+    securityServerId(memberId('EE', 'GOV', '123'), 'ss1'),
+    globalGroupId('EE', 'security-server-owners'),
+    localGroupId('friends'),
+  ]
+  it.each(samples.map((s) => [describeIdentifier(s), s]))('round-trips %s', (_name, id) => {
+    expect(decodeIdentifier(encodeIdentifier(id))).toEqual(id)
+  })
+  it('rejects unknown object types', () => {
+    expect(problemOf(() => decodeIdentifier('PERSON:EE/1'))).toBe('wrong_object_type')
+  })
+})
+
+describe('SOAP XML form', () => {
+  it('serializes in identifiers.xsd element order and parses back', () => {
+    const id = serviceId(subsystemId('EE', 'BUSINESS', 'JODA', 'sub'), 'getState', 'v1')
+    const xml = identifierToXml(id, 'xroad:service')
+    expect(xml).toBe(
+      '<xroad:service id:objectType="SERVICE"><id:xRoadInstance>EE</id:xRoadInstance><id:memberClass>BUSINESS</id:memberClass>' +
+        '<id:memberCode>JODA</id:memberCode><id:subsystemCode>sub</id:subsystemCode><id:serviceCode>getState</id:serviceCode>' +
+        '<id:serviceVersion>v1</id:serviceVersion></xroad:service>',
+    )
+    const doc = parseXml(
+      `<r xmlns:xroad="http://x-road.eu/xsd/xroad.xsd" xmlns:id="http://x-road.eu/xsd/identifiers">${xml}</r>`,
+    )
+    const el = doc.documentElement!.firstChild as never
+    expect(identifierFromXml(identifierFields(el), ['SERVICE'])).toEqual(id)
+  })
+
+  it('escapes markup characters in values', () => {
+    expect(identifierToXml(clientId('EE', 'GOV', 'a&b<c'), 'x')).toContain('<id:memberCode>a&amp;b&lt;c</id:memberCode>')
+  })
+})
+
+/** What X-Road's JAXB round-trip tests expect of each vector in messages/identifiers. */
+const IDENTIFIER_VECTORS: Record<string, { accepted: XRoadObjectType[]; valid: boolean }> = {
+  'clientid.xml': { accepted: ['MEMBER', 'SUBSYSTEM'], valid: true },
+  'clientid-subsystem.xml': { accepted: ['MEMBER', 'SUBSYSTEM'], valid: true },
+  'serviceid.xml': { accepted: ['SERVICE'], valid: true },
+  'serviceid-version.xml': { accepted: ['SERVICE'], valid: true },
+  'securityserverid.xml': { accepted: ['SERVER'], valid: true },
+  'globalgroupid.xml': { accepted: ['GLOBALGROUP'], valid: true },
+  'localgroupid.xml': { accepted: ['LOCALGROUP'], valid: true },
+  'invalid-clientid-member.xml': { accepted: ['MEMBER', 'SUBSYSTEM'], valid: false },
+  'invalid-clientid-subsystem.xml': { accepted: ['MEMBER', 'SUBSYSTEM'], valid: false },
+}
+
+describeFixtures('conformance: messages/identifiers (X-Road JAXB vectors)', () => {
+  it('covers every vector in the fixture folder', () => {
+    expect(readdirSync(fixturePath('messages', 'identifiers')).sort()).toEqual(Object.keys(IDENTIFIER_VECTORS).sort())
+  })
+
+  it.each(Object.entries(IDENTIFIER_VECTORS))('%s', (file, { accepted, valid }) => {
+    const root = parseXml(readFixture('messages', 'identifiers', file)).documentElement!
+    const parse = () => identifierFromXml(identifierFields(root), accepted)
+    if (!valid) {
+      expect(parse).toThrow(IdentifierError)
+      return
+    }
+    const id = parse()
+    const xml = identifierToXml(id, 'xroad:x')
+    const again = parseXml(`<r xmlns:xroad="http://x-road.eu/xsd/xroad.xsd" xmlns:id="http://x-road.eu/xsd/identifiers">${xml}</r>`)
+    expect(identifierFromXml(identifierFields(again.documentElement!.firstChild as never), accepted)).toEqual(id)
+    expect(decodeIdentifier(encodeIdentifier(id))).toEqual(id)
+  })
+
+  it('reads the values X-Road expects', () => {
+    const root = parseXml(readFixture('messages', 'identifiers', 'serviceid-version.xml')).documentElement!
+    expect(identifierFromXml(identifierFields(root), ['SERVICE'])).toEqual(
+      serviceId(memberId('EE', 'BUSINESS', 'JODA'), 'getState', 'v1'),
+    )
+  })
+
+  it('rejects an object type the context does not accept', () => {
+    const root = parseXml(readFixture('messages', 'identifiers', 'serviceid.xml')).documentElement!
+    expect(problemOf(() => identifierFromXml(identifierFields(root), ['MEMBER', 'SUBSYSTEM']))).toBe('wrong_object_type')
+  })
+})
+
+describe('XML identifier edge cases', () => {
+  const wrap = (body: string) =>
+    parseXml(`<c xmlns:id="http://x-road.eu/xsd/identifiers" ${body}</c>`).documentElement!
+  it('rejects a missing objectType, duplicates and foreign elements', () => {
+    expect(problemOf(() => identifierFromXml(identifierFields(wrap('><id:groupCode>g</id:groupCode>')), ['LOCALGROUP']))).toBe(
+      'wrong_object_type',
+    )
+    expect(
+      problemOf(() =>
+        identifierFromXml(identifierFields(wrap('id:objectType="LOCALGROUP"><id:groupCode>g</id:groupCode><id:groupCode>h</id:groupCode>')), ['LOCALGROUP']),
+      ),
+    ).toBe('duplicate_field')
+    expect(
+      problemOf(() => identifierFromXml(identifierFields(wrap('id:objectType="LOCALGROUP"><groupCode>g</groupCode>')), ['LOCALGROUP'])),
+    ).toBe('unexpected_field')
+    expect(
+      problemOf(() => identifierFromXml(identifierFields(wrap('id:objectType="PERSON"><id:groupCode>g</id:groupCode>')), ['LOCALGROUP'])),
+    ).toBe('wrong_object_type')
+  })
+})
