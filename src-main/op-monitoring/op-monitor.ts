@@ -1,0 +1,87 @@
+import type { Clock, Logger, WritableDb } from '../platform'
+import {
+  countTraffic, deleteOperationalRecordsBefore, findOperationalRecords, insertOperationalRecords,
+} from './operational-data-repository'
+import type { OperationalRecord, TrafficBucket } from './operational-record'
+
+/** X-Road bounds `faultString` to 2048 characters and other strings to 255 (PR-OPMON schema). */
+const MAX_FAULT_STRING = 2048
+const MAX_STRING = 255
+
+export interface OpMonitorSettings {
+  /** Records are buffered and written in one transaction at most this often. */
+  flushIntervalMs: number
+  /** Flush early once this many records wait. */
+  maxBuffered: number
+  /** Records older than this are deleted (X-Road `op-monitor.keep-records-for-days`, default 7). */
+  keepRecordsForDays: number
+}
+
+export const DEFAULT_OP_MONITOR_SETTINGS: OpMonitorSettings = { flushIntervalMs: 1000, maxBuffered: 500, keepRecordsForDays: 7 }
+
+export interface OpMonitor {
+  /** Queues a record; it never fails the exchange that produced it (monitoring is best effort, as in X-Road). */
+  record(record: OperationalRecord): void
+  flush(): void
+  search(fromS: number, toS: number, limit?: number): OperationalRecord[]
+  traffic(sinceS: number, bucketSeconds: number): TrafficBucket[]
+  purge(): number
+  close(): void
+}
+
+function clip(value: string | undefined, max: number): string | undefined {
+  return value === undefined || value.length <= max ? value : value.slice(0, max)
+}
+
+export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Logger; settings?: Partial<OpMonitorSettings> }): OpMonitor {
+  const settings = { ...DEFAULT_OP_MONITOR_SETTINGS, ...deps.settings }
+  let buffer: OperationalRecord[] = []
+  let timer: NodeJS.Timeout | undefined
+
+  const flush = (): void => {
+    if (timer !== undefined) {
+      clearTimeout(timer)
+      timer = undefined
+    }
+    if (buffer.length === 0) return
+    const batch = buffer
+    buffer = []
+    try {
+      insertOperationalRecords(deps.db, batch)
+    } catch (error) {
+      deps.logger.error({ err: error, dropped: batch.length }, 'operational monitoring records could not be stored')
+    }
+  }
+
+  return {
+    record(record) {
+      buffer.push({
+        ...record,
+        faultString: clip(record.faultString, MAX_FAULT_STRING),
+        restPath: clip(record.restPath, MAX_STRING),
+        messageId: clip(record.messageId, MAX_STRING),
+        messageUserId: clip(record.messageUserId, MAX_STRING),
+        messageIssue: clip(record.messageIssue, MAX_STRING),
+      })
+      if (buffer.length >= settings.maxBuffered) flush()
+      else if (timer === undefined) {
+        timer = setTimeout(flush, settings.flushIntervalMs)
+        timer.unref()
+      }
+    },
+    flush,
+    search(fromS, toS, limit = 10_000) {
+      flush()
+      return findOperationalRecords(deps.db, fromS, toS, limit)
+    },
+    traffic(sinceS, bucketSeconds) {
+      flush()
+      return countTraffic(deps.db, sinceS, bucketSeconds)
+    },
+    purge() {
+      const cutoff = Math.floor(deps.clock.now().getTime() / 1000) - settings.keepRecordsForDays * 86_400
+      return deleteOperationalRecordsBefore(deps.db, cutoff)
+    },
+    close: flush,
+  }
+}

@@ -1,0 +1,109 @@
+import type { ReadableDb, WritableDb } from '../platform'
+import type { OperationalRecord, TrafficBucket } from './operational-record'
+
+const COLUMNS = [
+  'monitoring_data_ts', 'security_server_type', 'request_in_ts', 'request_out_ts', 'response_in_ts', 'response_out_ts',
+  'client_id', 'service_id', 'rest_method', 'rest_path', 'message_id', 'x_request_id', 'message_user_id', 'message_issue',
+  'represented_party', 'message_protocol_version', 'client_security_server_address', 'service_security_server_address',
+  'request_size', 'response_size', 'status_code', 'succeeded', 'fault_code', 'fault_string', 'service_type',
+] as const
+
+function toRow(r: OperationalRecord): unknown[] {
+  return [
+    r.monitoringDataTs, r.securityServerType, r.requestInTs, r.requestOutTs ?? null, r.responseInTs ?? null, r.responseOutTs,
+    r.clientId ?? null, r.serviceId ?? null, r.restMethod ?? null, r.restPath ?? null, r.messageId ?? null, r.xRequestId ?? null,
+    r.messageUserId ?? null, r.messageIssue ?? null, r.representedParty ?? null, r.messageProtocolVersion ?? null,
+    r.clientSecurityServerAddress ?? null, r.serviceSecurityServerAddress ?? null, r.requestSize ?? null, r.responseSize ?? null,
+    r.statusCode ?? null, r.succeeded ? 1 : 0, r.faultCode ?? null, r.faultString ?? null, r.serviceType ?? null,
+  ]
+}
+
+/** Stores a batch of records in one transaction. */
+export function insertOperationalRecords(db: WritableDb, records: readonly OperationalRecord[]): void {
+  const insert = db.prepare(`INSERT INTO operational_data (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`)
+  db.transaction(() => {
+    for (const record of records) insert.run(...toRow(record))
+  })()
+}
+
+interface Row {
+  monitoring_data_ts: number
+  security_server_type: 'Client' | 'Producer'
+  request_in_ts: number
+  request_out_ts: number | null
+  response_in_ts: number | null
+  response_out_ts: number
+  client_id: string | null
+  service_id: string | null
+  rest_method: string | null
+  rest_path: string | null
+  message_id: string | null
+  x_request_id: string | null
+  message_user_id: string | null
+  message_issue: string | null
+  represented_party: string | null
+  message_protocol_version: string | null
+  client_security_server_address: string | null
+  service_security_server_address: string | null
+  request_size: number | null
+  response_size: number | null
+  status_code: number | null
+  succeeded: number
+  fault_code: string | null
+  fault_string: string | null
+  service_type: string | null
+}
+
+function fromRow(r: Row): OperationalRecord {
+  const optional = <T>(v: T | null): T | undefined => (v === null ? undefined : v)
+  return {
+    monitoringDataTs: r.monitoring_data_ts,
+    securityServerType: r.security_server_type,
+    requestInTs: r.request_in_ts,
+    requestOutTs: optional(r.request_out_ts),
+    responseInTs: optional(r.response_in_ts),
+    responseOutTs: r.response_out_ts,
+    clientId: optional(r.client_id),
+    serviceId: optional(r.service_id),
+    restMethod: optional(r.rest_method),
+    restPath: optional(r.rest_path),
+    messageId: optional(r.message_id),
+    xRequestId: optional(r.x_request_id),
+    messageUserId: optional(r.message_user_id),
+    messageIssue: optional(r.message_issue),
+    representedParty: optional(r.represented_party),
+    messageProtocolVersion: optional(r.message_protocol_version),
+    clientSecurityServerAddress: optional(r.client_security_server_address),
+    serviceSecurityServerAddress: optional(r.service_security_server_address),
+    requestSize: optional(r.request_size),
+    responseSize: optional(r.response_size),
+    statusCode: optional(r.status_code),
+    succeeded: r.succeeded === 1,
+    faultCode: optional(r.fault_code),
+    faultString: optional(r.fault_string),
+    serviceType: optional(r.service_type) as OperationalRecord['serviceType'],
+  }
+}
+
+/** Records with `monitoringDataTs` in [fromS, toS] (seconds), oldest first, at most `limit`. */
+export function findOperationalRecords(db: ReadableDb, fromS: number, toS: number, limit: number): OperationalRecord[] {
+  const rows = db
+    .prepare(`SELECT ${COLUMNS.join(', ')} FROM operational_data WHERE monitoring_data_ts BETWEEN ? AND ? ORDER BY id LIMIT ?`)
+    .all(fromS, toS, limit) as Row[]
+  return rows.map(fromRow)
+}
+
+/** Exchanges per time bucket since `fromS`, split by outcome, for the dashboard's message-rate chart. */
+export function countTraffic(db: ReadableDb, fromS: number, bucketSeconds: number): TrafficBucket[] {
+  return db
+    .prepare(
+      `SELECT monitoring_data_ts - (monitoring_data_ts % ?) AS start, SUM(succeeded) AS succeeded, SUM(1 - succeeded) AS failed
+       FROM operational_data WHERE monitoring_data_ts >= ? GROUP BY start ORDER BY start`,
+    )
+    .all(bucketSeconds, fromS) as TrafficBucket[]
+}
+
+/** Deletes records older than `beforeS`; returns how many went. */
+export function deleteOperationalRecordsBefore(db: WritableDb, beforeS: number): number {
+  return db.prepare('DELETE FROM operational_data WHERE monitoring_data_ts < ?').run(beforeS).changes
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest'
+import { join } from 'node:path'
+import { closeDatabase, ManualClock, migrate, openDatabase, silentLogger } from '../../src-main/platform'
+import { createOpMonitor, opMonitoringMigrations, type OperationalRecord } from '../../src-main/op-monitoring'
+import { useTempDirs } from '../support/temp-dir'
+
+const tempDir = useTempDirs()
+
+function record(atS: number, succeeded: boolean, extra: Partial<OperationalRecord> = {}): OperationalRecord {
+  return {
+    monitoringDataTs: atS,
+    securityServerType: 'Client',
+    requestInTs: atS * 1000,
+    responseOutTs: atS * 1000 + 12,
+    clientId: 'SUBSYSTEM:LAB/GOV/1/consumer',
+    serviceId: 'SERVICE:LAB/GOV/2/provider/echo',
+    restMethod: 'GET',
+    succeeded,
+    ...extra,
+  }
+}
+
+function setup(flushIntervalMs = 60_000, maxBuffered = 1000) {
+  const db = openDatabase(join(tempDir(), 'opmonitor.sqlite'))
+  migrate(db, [opMonitoringMigrations])
+  const clock = new ManualClock('2026-11-22T12:00:00Z')
+  const monitor = createOpMonitor({ db, clock, logger: silentLogger(), settings: { flushIntervalMs, maxBuffered, keepRecordsForDays: 7 } })
+  return { db, clock, monitor }
+}
+
+describe('operational monitoring', () => {
+  it('migration 0001 on a fresh database stores and returns every field', () => {
+    const { db, monitor } = setup()
+    const full = record(1000, false, {
+      requestOutTs: 1000001, responseInTs: 1000010, messageId: 'LAB-1', xRequestId: 'r-1', messageUserId: 'EE123',
+      messageIssue: 'case-7', representedParty: 'COM/999', messageProtocolVersion: '4.0', restPath: '/pets',
+      clientSecurityServerAddress: '127.0.0.1', serviceSecurityServerAddress: '127.0.0.2', requestSize: 10, responseSize: 20,
+      statusCode: 500, faultCode: 'server.serverproxy.access_denied', faultString: 'denied', serviceType: 'REST',
+    })
+    monitor.record(full)
+    expect(monitor.search(0, 2000)).toEqual([full])
+    closeDatabase(db)
+  })
+
+  it('buffers records and writes them in one batch when the buffer fills', () => {
+    const { db, monitor } = setup(60_000, 3)
+    monitor.record(record(1, true))
+    monitor.record(record(2, true))
+    expect(db.prepare('SELECT COUNT(*) AS c FROM operational_data').get()).toEqual({ c: 0 })
+    monitor.record(record(3, true))
+    expect(db.prepare('SELECT COUNT(*) AS c FROM operational_data').get()).toEqual({ c: 3 })
+    closeDatabase(db)
+  })
+
+  it('counts traffic per bucket by outcome and clips over-long strings', () => {
+    const { db, monitor } = setup()
+    for (const s of [60, 61, 62, 125]) monitor.record(record(s, s !== 62, { faultString: 'x'.repeat(5000) }))
+    expect(monitor.traffic(0, 60)).toEqual([
+      { start: 60, succeeded: 2, failed: 1 },
+      { start: 120, succeeded: 1, failed: 0 },
+    ])
+    expect(monitor.search(0, 200)[0]?.faultString).toHaveLength(2048)
+    closeDatabase(db)
+  })
+
+  it('purges records older than the retention period', () => {
+    const { db, clock, monitor } = setup()
+    const now = Math.floor(clock.now().getTime() / 1000)
+    monitor.record(record(now - 8 * 86_400, true))
+    monitor.record(record(now - 86_400, true))
+    monitor.flush()
+    expect(monitor.purge()).toBe(1)
+    expect(monitor.search(0, now)).toHaveLength(1)
+    closeDatabase(db)
+  })
+
+  it('a storage failure drops the batch with a log line but never throws into the exchange', () => {
+    const { db, monitor } = setup()
+    closeDatabase(db)
+    expect(() => {
+      monitor.record(record(1, true))
+      monitor.flush()
+    }).not.toThrow()
+  })
+})
