@@ -1,0 +1,13 @@
+/**
+ * Ceremony: guided, recorded, verifiable key and CA ceremonies for air-gapped machines — named roles, dual
+ * control for every step that creates or uses a key, and a hash-chained transcript sealed with a signature.
+ */
+export { CeremonySession, type SealSigner, type StepInput } from './ceremony-session'
+export { KEY_DUAL_CONTROL, MIN_PASSPHRASE_LENGTH, type DualControlRule, type PresentedConfirmation } from './participants'
+export {
+  TRANSCRIPT_FORMAT, artifactOf, canonicalJson, parseTranscript, sha256Hex, verifyTranscript,
+  type Artifact, type CeremonyRole, type Participant, type Transcript, type TranscriptEntry, type TranscriptSeal, type TranscriptVerification,
+} from './transcript'
+export { renderTranscriptReport } from './report'
+export { checkOffline, describeMachine, type OfflineCheck } from './environment'
+export { softwareSealSigner } from './software-seal'
