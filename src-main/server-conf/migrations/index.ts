@@ -1,4 +1,9 @@
 import type { MigrationSet } from '../../platform'
 import { migration0001 } from './0001-server-identity-and-parameters'
+import { migration0002 } from './0002-clients-services-access-rights'
+import { migration0003 } from './0003-configuration-anchor-file'
 
-export const serverConfMigrations: MigrationSet = { component: 'server-conf', migrations: [migration0001] }
+export const serverConfMigrations: MigrationSet = {
+  component: 'server-conf',
+  migrations: [migration0001, migration0002, migration0003],
+}

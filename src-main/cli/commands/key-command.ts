@@ -1,0 +1,49 @@
+import type { Command } from 'commander'
+import { KEY_ALGORITHMS, KEY_USAGES, type KeyAlgorithm, type KeyUsage } from '../../signer'
+import { CliExit, EXIT_USAGE, printResult } from '../cli-support'
+import { readPin, withSigner, type SignerCliOptions } from './token-command'
+
+/** `gatehouse key …`: generate, list and delete keys on tokens. */
+export function registerKeyCommand(program: Command): void {
+  const key = program.command('key').description('keys on security tokens')
+
+  key.command('generate').description('generate a key pair on a token')
+    .requiredOption('--data-dir <dir>', 'data directory').option('--json', 'print one JSON document')
+    .requiredOption('--token <id>', 'token id')
+    .requiredOption('--usage <usage>', 'sign|auth')
+    .requiredOption('--algorithm <algorithm>', KEY_ALGORITHMS.join('|'))
+    .requiredOption('--label <label>', 'key label')
+    .option('--pin <pin>', 'token PIN (else read from stdin)')
+    .action(async (opts: SignerCliOptions & { token: string; usage: string; algorithm: string; label: string }) => {
+      if (!(KEY_USAGES as readonly string[]).includes(opts.usage)) throw new CliExit(EXIT_USAGE, `--usage is one of ${KEY_USAGES.join(', ')}`)
+      if (!(KEY_ALGORITHMS as readonly string[]).includes(opts.algorithm)) throw new CliExit(EXIT_USAGE, `--algorithm is one of ${KEY_ALGORITHMS.join(', ')}`)
+      const pin = await readPin(opts.pin)
+      const info = await withSigner(opts, async (signer) => {
+        await signer.login(opts.token, pin)
+        return signer.generateKey({ tokenId: opts.token, usage: opts.usage as KeyUsage, algorithm: opts.algorithm as KeyAlgorithm, label: opts.label })
+      })
+      const { publicKeyDer, ...rest } = info
+      printResult(opts, { ok: true, key: { ...rest, publicKey: publicKeyDer.toString('base64') } }, () => `Key ${info.id} generated (${info.algorithm}, ${info.usage})`)
+    })
+
+  key.command('list').description('list keys of the key configuration')
+    .requiredOption('--data-dir <dir>', 'data directory').option('--json', 'print one JSON document')
+    .action(async (opts: SignerCliOptions) => {
+      const keys = await withSigner(opts, async (signer) => signer.listKeys())
+      printResult(opts, { ok: true, keys: keys.map(({ publicKeyDer: _p, ...k }) => k) },
+        () => keys.map((k) => `${k.id}  ${k.tokenId.padEnd(16)} ${k.usage.padEnd(5)} ${k.algorithm.padEnd(9)} ${k.label}`).join('\n') || '(no keys)')
+    })
+
+  key.command('delete <keyId>').description('delete a key with its certificates and CSRs')
+    .requiredOption('--data-dir <dir>', 'data directory').option('--json', 'print one JSON document')
+    .option('--pin <pin>', 'token PIN (else read from stdin)')
+    .action(async (keyId: string, opts: SignerCliOptions) => {
+      const pin = await readPin(opts.pin)
+      await withSigner(opts, async (signer) => {
+        const found = signer.listKeys().find((k) => k.id === keyId)
+        if (found !== undefined) await signer.login(found.tokenId, pin)
+        await signer.deleteKey(keyId)
+      })
+      printResult(opts, { ok: true }, () => `Key ${keyId} deleted`)
+    })
+}

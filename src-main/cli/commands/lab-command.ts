@@ -1,0 +1,224 @@
+import { readFileSync } from 'node:fs'
+import type { Command } from 'commander'
+import {
+  describeIdentifier,
+  globalGroupId,
+  memberId,
+  parseClientIdPath,
+  parseSecurityServerIdPath,
+  type MemberId,
+} from '@shared/domain/identifiers'
+import { clientError, writeFileAtomic } from '../../platform'
+import { LAB_KEY_ALGORITHMS, initLab, openLab, startLabServer, type LabAuthority, type LabKeyAlgorithm } from '../../lab'
+import { printResult } from '../cli-support'
+
+/**
+ * `gatehouse lab …`: create and run a lab trust domain (CA, OCSP, TSA, signed global configuration) and
+ * register members, certificates, security servers, clients and global groups in it.
+ */
+export function registerLabCommand(program: Command): void {
+  const lab = program.command('lab').description('a trust domain on this machine: CA, OCSP, TSA and global configuration')
+
+  lab
+    .command('init <dir>')
+    .description('create a lab: root CA, OCSP and TSA certificates, configuration signing keys, anchors')
+    .option('--instance <code>', 'X-Road instance identifier', 'LAB')
+    .option('--key-algorithm <alg>', `key algorithm (${LAB_KEY_ALGORITHMS.join(' | ')})`, 'ec-p256')
+    .option('--force', 'replace an existing lab in DIR')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (dir: string, opts: { instance: string; keyAlgorithm: string; force?: boolean; json?: boolean }) => {
+      if (!LAB_KEY_ALGORITHMS.includes(opts.keyAlgorithm as LabKeyAlgorithm)) {
+        throw clientError('validation_failed', `--key-algorithm must be one of ${LAB_KEY_ALGORITHMS.join(', ')}`)
+      }
+      const result = await initLab(dir, { instance: opts.instance, keyAlgorithm: opts.keyAlgorithm as LabKeyAlgorithm, force: opts.force })
+      printResult(opts, result, () =>
+        [
+          `Lab ${result.instance} created in ${result.dir} (${result.keyAlgorithm})`,
+          `  CA certificate:   ${result.caCertificate}`,
+          `  internal anchor:  ${result.anchor}`,
+          `  external anchor:  ${result.anchorExternal}`,
+          `  anchor SHA-256:   ${result.anchorSha256}`,
+        ].join('\n'),
+      )
+    })
+
+  lab
+    .command('serve <dir>')
+    .description('serve the OCSP responder, TSA and configuration source on 127.0.0.1 until SIGTERM')
+    .option('--port-ocsp <n>', 'OCSP responder port (0 = any free port)', parsePort)
+    .option('--port-tsa <n>', 'time-stamping authority port', parsePort)
+    .option('--port-conf <n>', 'configuration source port', parsePort)
+    .option('--conf-expire <seconds>', 'configuration directory validity in seconds (default 600)', parsePositive)
+    .action(async (dir: string, opts: { portOcsp?: number; portTsa?: number; portConf?: number; confExpire?: number }) => {
+      const running = await startLabServer(dir, {
+        ports: { ocsp: opts.portOcsp, tsa: opts.portTsa, conf: opts.portConf },
+        confExpireSeconds: opts.confExpire,
+      })
+      process.stdout.write(`${JSON.stringify(running.urls)}\n`)
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGTERM', stop)
+          process.off('SIGINT', stop)
+          void running.close().then(resolve)
+        }
+        process.on('SIGTERM', stop)
+        process.on('SIGINT', stop)
+      })
+    })
+
+  const member = lab.command('member').description('lab members')
+  member
+    .command('add <dir> <id>')
+    .description('register a member INSTANCE/CLASS/CODE (and optionally a subsystem of it)')
+    .requiredOption('--name <name>', 'member name')
+    .option('--subsystem <code>', 'register this subsystem of the member')
+    .option('--json', 'one JSON document on stdout')
+    .action((dir: string, id: string, opts: { name: string; subsystem?: string; json?: boolean }) =>
+      withLab(dir, (authority) => {
+        const result = authority.addMember(parseMember(id), opts.name, opts.subsystem)
+        const shown = result.subsystem ?? result.member
+        printResult(opts, { ok: true, id: describeIdentifier(shown) }, () => `Registered ${describeIdentifier(shown)}`)
+      }),
+    )
+
+  lab
+    .command('issue <dir>')
+    .description('issue a certificate for a CSR (PEM or DER) per the EJBCA certificate profile')
+    .requiredOption('--csr <file>', 'PKCS#10 request')
+    .requiredOption('--usage <usage>', 'sign | auth')
+    .requiredOption('--out <file>', 'where to write the certificate (PEM)')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (dir: string, opts: { csr: string; usage: string; out: string; json?: boolean }) => {
+      if (opts.usage !== 'sign' && opts.usage !== 'auth') throw clientError('validation_failed', '--usage must be sign or auth')
+      const csr = readInput(opts.csr)
+      await withLabAsync(dir, async (authority) => {
+        const issued = await authority.issueCertificate(csr, opts.usage as 'sign' | 'auth')
+        writeFileAtomic(opts.out, issued.pem, 0o644)
+        printResult(opts, { ok: true, serial: issued.serial, subject: issued.subject, usage: issued.usage, out: opts.out }, () =>
+          `Issued ${issued.usage} certificate ${issued.serial} for ${issued.subject} → ${opts.out}`,
+        )
+      })
+    })
+
+  lab
+    .command('revoke <dir>')
+    .description('revoke a certificate the lab issued')
+    .requiredOption('--cert <file>', 'certificate (PEM or DER)')
+    .option('--json', 'one JSON document on stdout')
+    .action((dir: string, opts: { cert: string; json?: boolean }) =>
+      withLab(dir, (authority) => {
+        const result = authority.revoke(readInput(opts.cert))
+        printResult(opts, { ok: true, ...result }, () =>
+          result.alreadyRevoked ? `Certificate ${result.serial} was already revoked at ${result.revokedAt}` : `Revoked ${result.serial} (${result.subject})`,
+        )
+      }),
+    )
+
+  const server = lab.command('server').description('security servers')
+  server
+    .command('add <dir>')
+    .description('register a security server with its authentication certificate')
+    .requiredOption('--owner <id>', 'owner member INSTANCE/CLASS/CODE')
+    .requiredOption('--code <code>', 'server code')
+    .requiredOption('--address <host>', 'server address (host name or IP)')
+    .requiredOption('--auth-cert <file>', 'authentication certificate issued by the lab')
+    .option('--json', 'one JSON document on stdout')
+    .action((dir: string, opts: { owner: string; code: string; address: string; authCert: string; json?: boolean }) =>
+      withLab(dir, (authority) => {
+        const result = authority.addSecurityServer(parseMember(opts.owner), opts.code, opts.address, readInput(opts.authCert))
+        printResult(opts, { ok: true, server: describeIdentifier(result.server), authCertHash: result.authCertHash }, () =>
+          `Registered ${describeIdentifier(result.server)} (authCertHash ${result.authCertHash})`,
+        )
+      }),
+    )
+
+  const client = lab.command('client').description('security server clients')
+  client
+    .command('add <dir>')
+    .description('register a client (member or subsystem) on a security server')
+    .requiredOption('--server <id>', 'INSTANCE/CLASS/CODE/SERVERCODE')
+    .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
+    .option('--json', 'one JSON document on stdout')
+    .action((dir: string, opts: { server: string; client: string; json?: boolean }) =>
+      withLab(dir, (authority) => {
+        const serverId = parseSecurityServerIdPath(opts.server)
+        const clientId = parseClientIdPath(opts.client)
+        authority.addClient(serverId, clientId)
+        printResult(opts, { ok: true, server: describeIdentifier(serverId), client: describeIdentifier(clientId) }, () =>
+          `Registered ${describeIdentifier(clientId)} on ${describeIdentifier(serverId)}`,
+        )
+      }),
+    )
+
+  const group = lab.command('group').description('global groups')
+  group
+    .command('add <dir> <id>')
+    .description('create a global group INSTANCE/GROUPCODE')
+    .requiredOption('--description <text>', 'group description')
+    .option('--json', 'one JSON document on stdout')
+    .action((dir: string, id: string, opts: { description: string; json?: boolean }) =>
+      withLab(dir, (authority) => {
+        const [instance, code, ...rest] = id.split('/')
+        if (instance === undefined || code === undefined || rest.length > 0) throw clientError('invalid_identifier', 'A global group is INSTANCE/GROUPCODE')
+        const groupId = globalGroupId(instance, code)
+        authority.addGlobalGroup(groupId, opts.description)
+        printResult(opts, { ok: true, group: describeIdentifier(groupId) }, () => `Created ${describeIdentifier(groupId)}`)
+      }),
+    )
+  group
+    .command('member <dir> <group> <client>')
+    .description('add a client INSTANCE/CLASS/CODE[/SUBSYSTEM] to global group GROUPCODE (or INSTANCE/GROUPCODE)')
+    .option('--json', 'one JSON document on stdout')
+    .action((dir: string, groupArg: string, clientArg: string, opts: { json?: boolean }) =>
+      withLab(dir, (authority) => {
+        const code = groupArg.includes('/') ? groupArg.split('/').slice(1).join('/') : groupArg
+        const clientId = parseClientIdPath(clientArg)
+        authority.addGlobalGroupMember(code, clientId)
+        printResult(opts, { ok: true, group: code, client: describeIdentifier(clientId) }, () => `Added ${describeIdentifier(clientId)} to ${code}`)
+      }),
+    )
+}
+
+function withLab(dir: string, work: (lab: LabAuthority) => void): void {
+  const authority = openLab(dir)
+  try {
+    work(authority)
+  } finally {
+    authority.close()
+  }
+}
+
+async function withLabAsync(dir: string, work: (lab: LabAuthority) => Promise<void>): Promise<void> {
+  const authority = openLab(dir)
+  try {
+    await work(authority)
+  } finally {
+    authority.close()
+  }
+}
+
+function parseMember(value: string): MemberId {
+  const id = parseClientIdPath(value)
+  if (id.objectType !== 'MEMBER') throw clientError('invalid_identifier', `'${value}' is not a member identifier INSTANCE/CLASS/CODE`)
+  return memberId(id.xRoadInstance, id.memberClass, id.memberCode)
+}
+
+function readInput(file: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file))
+  } catch (cause) {
+    throw clientError('config_file_not_found', `Cannot read ${file}: ${(cause as Error).message}`, { cause })
+  }
+}
+
+function parsePort(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw clientError('validation_failed', `Invalid port '${value}'`)
+  return n
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw clientError('validation_failed', `Invalid number of seconds '${value}'`)
+  return n
+}

@@ -1,0 +1,225 @@
+import { X509Certificate, createHash } from 'node:crypto'
+import {
+  identifierEquals, type ClientId, type GlobalGroupId, type SecurityServerId,
+} from '@shared/domain/identifiers'
+import { SecurityServerError } from '../platform'
+import type {
+  ApprovedCa, ApprovedTsa, CaInfo, GlobalConfSnapshot, InstanceConfiguration, ManagementService, Member,
+  OcspResponder, SecurityServer, SharedParameters,
+} from './conf-model'
+
+/**
+ * The lookups a security server makes in global configuration, over one immutable snapshot
+ * (X-Road's `GlobalConfProvider`). Every instance in the snapshot counts (federation, §5.2).
+ */
+export interface ApprovedCaMatch {
+  readonly instanceIdentifier: string
+  readonly ca: ApprovedCa
+  /** The DER of the CA certificate (top or intermediate) that issued the certificate. */
+  readonly issuerCert: Uint8Array
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.from(a).equals(Buffer.from(b))
+}
+
+function tryCertificate(der: Uint8Array): X509Certificate | undefined {
+  try {
+    return new X509Certificate(der)
+  } catch {
+    return undefined
+  }
+}
+
+export class GlobalConf {
+  constructor(readonly snapshot: GlobalConfSnapshot) {}
+
+  get instanceIdentifier(): string {
+    return this.snapshot.instanceIdentifier
+  }
+
+  /** The own instance's configuration. */
+  get own(): InstanceConfiguration {
+    return this.snapshot.instances.get(this.snapshot.instanceIdentifier) as InstanceConfiguration
+  }
+
+  get expiresAt(): Date | undefined {
+    return this.snapshot.expiresAt
+  }
+
+  /** `globalSettings/ocspFreshnessSeconds` of the own instance (xroad-protocols.md §4.8). */
+  get ocspFreshnessSeconds(): number {
+    return this.own.shared.ocspFreshnessSeconds
+  }
+
+  get ocspFetchIntervalSeconds(): number {
+    return this.snapshot.ocspFetchIntervalSeconds
+  }
+
+  get verifyNextUpdate(): boolean {
+    return this.snapshot.verifyNextUpdate
+  }
+
+  get monitoringClient(): ClientId | undefined {
+    return this.snapshot.monitoringClient
+  }
+
+  get timeStampingIntervalSeconds(): number | undefined {
+    return this.own.private?.timeStampingIntervalSeconds
+  }
+
+  get managementService(): ManagementService | undefined {
+    return this.own.private?.managementService
+  }
+
+  getInstanceIdentifiers(): string[] {
+    return [...this.snapshot.instances.keys()]
+  }
+
+  getSharedParameters(instance = this.instanceIdentifier): SharedParameters | undefined {
+    return this.snapshot.instances.get(instance)?.shared
+  }
+
+  private allShared(): SharedParameters[] {
+    return [...this.snapshot.instances.values()].map((i) => i.shared)
+  }
+
+  private sharedFor(instance: string): SharedParameters | undefined {
+    return this.snapshot.instances.get(instance)?.shared
+  }
+
+  /** Expired when the earliest part expiry is not after `now` (PR-GCONF §2.3 Expire-date). */
+  isExpired(now: Date): boolean {
+    return this.snapshot.expiresAt !== undefined && now.getTime() >= this.snapshot.expiresAt.getTime()
+  }
+
+  /** X-Road's `verifyValidity`: an outdated configuration makes every request fail with `global_conf_outdated`. */
+  assertValid(now: Date): void {
+    if (this.isExpired(now)) {
+      throw new SecurityServerError('global_conf_outdated', `Global configuration expired at ${this.snapshot.expiresAt?.toISOString()}`)
+    }
+  }
+
+  /** Members and subsystems are known when listed in their instance's shared parameters. */
+  isMemberOrSubsystem(client: ClientId): boolean {
+    const member = this.findMember(client)
+    if (member === undefined) return false
+    return client.objectType === 'MEMBER' || member.subsystems.some((s) => identifierEquals(s.id, client))
+  }
+
+  findMember(client: ClientId): Member | undefined {
+    return this.sharedFor(client.xRoadInstance)?.members.find(
+      (m) => m.id.memberClass === client.memberClass && m.id.memberCode === client.memberCode,
+    )
+  }
+
+  getMemberName(client: ClientId): string | undefined {
+    return this.findMember(client)?.name
+  }
+
+  /**
+   * Security servers serving `provider`: those it owns (a member is implicitly a client of its own servers)
+   * and those listing it as a client (xroad-protocols.md §4.1, §5.4).
+   */
+  getSecurityServers(provider: ClientId): SecurityServer[] {
+    const shared = this.sharedFor(provider.xRoadInstance)
+    if (shared === undefined) return []
+    return shared.securityServers.filter(
+      (s) => identifierEquals(s.owner, provider) || s.clients.some((c) => identifierEquals(c, provider)),
+    )
+  }
+
+  getServerById(id: SecurityServerId): SecurityServer | undefined {
+    return this.sharedFor(id.xRoadInstance)?.securityServers.find((s) => identifierEquals(s.id, id))
+  }
+
+  isSecurityServerClient(client: ClientId, server: SecurityServerId): boolean {
+    const s = this.getServerById(server)
+    return s !== undefined && (identifierEquals(s.owner, client) || s.clients.some((c) => identifierEquals(c, client)))
+  }
+
+  /** The server whose `authCertHash` matches this certificate, in any instance (§4.1 server-side TLS trust). */
+  getServerByAuthCert(certDer: Uint8Array): SecurityServer | undefined {
+    for (const shared of this.allShared()) {
+      for (const s of shared.securityServers) if (authCertHashOf(s, certDer)) return s
+    }
+    return undefined
+  }
+
+  /** Whether the certificate's hash (SHA-1 for conf V2, SHA-256 for V3+) is an `authCertHash` of the server. */
+  authCertHashMatches(serverId: SecurityServerId, certDer: Uint8Array): boolean {
+    const server = this.getServerById(serverId)
+    return server !== undefined && authCertHashOf(server, certDer)
+  }
+
+  /** Approved CAs of every instance (own first). */
+  getApprovedCas(instance?: string): ApprovedCa[] {
+    if (instance !== undefined) return [...(this.sharedFor(instance)?.approvedCas ?? [])]
+    return this.orderedShared().flatMap((s) => [...s.approvedCas])
+  }
+
+  private orderedShared(): SharedParameters[] {
+    const own = this.own.shared
+    return [own, ...this.allShared().filter((s) => s !== own)]
+  }
+
+  /** Every CA certificate (top and intermediate) in DER. */
+  getAllCaCerts(): Uint8Array[] {
+    return this.getApprovedCas().flatMap((ca) => [ca.topCa.cert, ...ca.intermediateCas.map((i) => i.cert)])
+  }
+
+  /**
+   * The approved CA (top or intermediate) that issued `certDer`: issuer name matches the CA subject and
+   * the signature verifies with the CA's key.
+   */
+  getApprovedCaFor(certDer: Uint8Array): ApprovedCaMatch | undefined {
+    const cert = tryCertificate(certDer)
+    if (cert === undefined) return undefined
+    for (const shared of this.orderedShared()) {
+      for (const ca of shared.approvedCas) {
+        for (const info of [ca.topCa, ...ca.intermediateCas]) {
+          const caCert = tryCertificate(info.cert)
+          if (caCert !== undefined && cert.checkIssued(caCert) && cert.verify(caCert.publicKey)) {
+            return { instanceIdentifier: shared.instanceIdentifier, ca, issuerCert: info.cert }
+          }
+        }
+      }
+    }
+    return undefined
+  }
+
+  /** OCSP responders configured for this CA certificate (top or intermediate, §4.8). */
+  getOcspResponders(caCertDer: Uint8Array): OcspResponder[] {
+    const info = this.findCaInfo(caCertDer)
+    return info === undefined ? [] : [...info.ocsp]
+  }
+
+  /** Certificates of all configured OCSP responders (candidates for `ResponderID`, §4.8). */
+  getOcspResponderCerts(): Uint8Array[] {
+    return this.getApprovedCas().flatMap((ca) =>
+      [ca.topCa, ...ca.intermediateCas].flatMap((i) => i.ocsp.flatMap((o) => (o.cert ? [o.cert] : []))))
+  }
+
+  private findCaInfo(caCertDer: Uint8Array): CaInfo | undefined {
+    for (const ca of this.getApprovedCas()) {
+      for (const info of [ca.topCa, ...ca.intermediateCas]) if (sameBytes(info.cert, caCertDer)) return info
+    }
+    return undefined
+  }
+
+  /** Approved time-stamping authorities of the own instance. */
+  getTsas(): ApprovedTsa[] {
+    return [...this.own.shared.approvedTsas]
+  }
+
+  /** X-Road's `isSubjectInGlobalGroup`: the client is listed in the group exactly. */
+  isInGlobalGroup(client: ClientId, group: GlobalGroupId): boolean {
+    const g = this.sharedFor(group.xRoadInstance)?.globalGroups.find((gg) => gg.id.groupCode === group.groupCode)
+    return g !== undefined && g.members.some((m) => identifierEquals(m, client))
+  }
+}
+
+function authCertHashOf(server: SecurityServer, certDer: Uint8Array): boolean {
+  const hash = createHash(server.authCertHashAlgorithm).update(certDer).digest('base64')
+  return server.authCertHashes.includes(hash)
+}

@@ -1,0 +1,14 @@
+/**
+ * The lab authority: a complete trust domain on one machine (CA, OCSP responder, time-stamping authority,
+ * member registry and signed global configuration), fully offline, for small deployments, training and tests.
+ */
+export { labMigrations } from './migrations'
+export {
+  initLab, openLab, labPaths, LabAuthority, CONFIGURATION_VERSION, DEFAULT_CONF_EXPIRE_SECONDS, DEFAULT_LAB_PORTS,
+  type InitLabOptions, type InitLabResult, type IssuedCertificate, type GeneratedConfiguration, type LabPaths,
+} from './lab-authority'
+export { LAB_KEY_ALGORITHMS, type CaSigner, type LabKeyAlgorithm, type SignatureAlgorithmName } from './lab-pki'
+export { buildSignedDirectory, type DirectoryContentPart, type SignedDirectory } from './signed-directory'
+export { startLabServer, type LabServerOptions, type LabServerUrls, type RunningLabServer } from './lab-server'
+export { answerOcspRequest, type CertificateStatus, type OcspResponderContext } from './ocsp-responder'
+export { answerTimeStampRequest, LAB_TSA_POLICY, type TsaContext } from './tsa-responder'

@@ -1,0 +1,763 @@
+import 'reflect-metadata'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import { AsnConvert } from '@peculiar/asn1-schema'
+import * as asnX509 from '@peculiar/asn1-x509'
+import * as x509 from '@peculiar/x509'
+import {
+  describeIdentifier,
+  encodeIdentifier,
+  decodeIdentifier,
+  memberId as makeMemberId,
+  subsystemId as makeSubsystemId,
+  validateIdentifierPart,
+  type ClientId,
+  type GlobalGroupId,
+  type MemberId,
+  type SecurityServerId,
+} from '@shared/domain/identifiers'
+import {
+  SecurityServerError,
+  clientError,
+  closeDatabase,
+  inTransaction,
+  migrate,
+  openDatabase,
+  systemClock,
+  writeFileAtomic,
+  type Clock,
+  type WritableDb,
+} from '../platform'
+import { labMigrations } from './migrations'
+import * as repo from './lab-repository'
+import {
+  BasicConstraintsExtension,
+  ExtendedKeyUsageExtension,
+  FileKeySigner,
+  KeyUsage,
+  KeyUsagesExtension,
+  LAB_KEY_ALGORITHMS,
+  OID,
+  buildCertificate,
+  certificateFromInput,
+  certificateToPem,
+  generateLabKey,
+  nameDer,
+  ocspNoCheckExtension,
+  parseCertificate,
+  privateKeyFromPem,
+  privateKeyToPem,
+  randomSerial,
+  serialHex,
+  sha256,
+  spkiOf,
+  type CaSigner,
+  type LabKeyAlgorithm,
+} from './lab-pki'
+import { anchorXml, privateParametersXml, sharedParametersXml } from './configuration-xml'
+import { buildSignedDirectory } from './signed-directory'
+
+/**
+ * The lab authority: one trust domain on one machine. `initLab` creates the CA, OCSP responder, TSA and
+ * configuration-signing keys plus the anchors; `openLab` gives the registry operations (members, certificates,
+ * security servers, clients, global groups), each approved at once and followed by a new signed configuration.
+ */
+export const LAB_DB_FILE = 'lab.sqlite'
+export const CONFIGURATION_VERSION = 6
+export const DEFAULT_CONF_EXPIRE_SECONDS = 600
+export const DEFAULT_LAB_PORTS = { conf: 18080, ocsp: 18888, tsa: 18899 } as const
+
+/** Member classes of a fresh lab (descriptions as in X-Road's DEV instance). */
+const DEFAULT_MEMBER_CLASSES = [
+  { code: 'COM', description: 'Commercial' },
+  { code: 'GOV', description: 'Governmental organisations' },
+  { code: 'ORG', description: 'Non-profit organisations' },
+]
+
+export interface LabPaths {
+  dir: string
+  db: string
+  caCert: string
+  ocspCert: string
+  tsaCert: string
+  internalConfCert: string
+  externalConfCert: string
+  caKey: string
+  ocspKey: string
+  tsaKey: string
+  internalConfKey: string
+  externalConfKey: string
+  anchor: string
+  anchorExternal: string
+  publicRoot: string
+}
+
+export function labPaths(dir: string): LabPaths {
+  const keys = join(dir, 'keys')
+  return {
+    dir,
+    db: join(dir, LAB_DB_FILE),
+    caCert: join(dir, 'ca.pem'),
+    ocspCert: join(dir, 'ocsp.pem'),
+    tsaCert: join(dir, 'tsa.pem'),
+    internalConfCert: join(dir, 'conf-internal.pem'),
+    externalConfCert: join(dir, 'conf-external.pem'),
+    caKey: join(keys, 'ca.key.pem'),
+    ocspKey: join(keys, 'ocsp.key.pem'),
+    tsaKey: join(keys, 'tsa.key.pem'),
+    internalConfKey: join(keys, 'conf-internal.key.pem'),
+    externalConfKey: join(keys, 'conf-external.key.pem'),
+    anchor: join(dir, 'anchor.xml'),
+    anchorExternal: join(dir, 'anchor-external.xml'),
+    publicRoot: join(dir, 'public'),
+  }
+}
+
+export interface InitLabOptions {
+  instance?: string
+  keyAlgorithm?: LabKeyAlgorithm
+  force?: boolean
+  confExpireSeconds?: number
+  clock?: Clock
+}
+
+export interface InitLabResult {
+  dir: string
+  instance: string
+  keyAlgorithm: LabKeyAlgorithm
+  caCertificate: string
+  anchor: string
+  anchorExternal: string
+  anchorSha256: string
+}
+
+const YEAR_MS = 365 * 24 * 3600 * 1000
+
+/** Creates a lab in `dir`. Refuses an existing lab unless `force`; the database is put in place last, so a lab is all or nothing. */
+export async function initLab(dir: string, options: InitLabOptions = {}): Promise<InitLabResult> {
+  const instance = validateIdentifierPart('xRoadInstance', options.instance ?? 'LAB')
+  const keyAlgorithm = options.keyAlgorithm ?? 'ec-p256'
+  if (!LAB_KEY_ALGORITHMS.includes(keyAlgorithm)) {
+    throw clientError('validation_failed', `Unknown key algorithm '${String(keyAlgorithm)}' (use ${LAB_KEY_ALGORITHMS.join(' or ')})`)
+  }
+  const paths = labPaths(dir)
+  if (existsSync(paths.db) && !options.force) {
+    throw clientError('already_initialized', `${dir} already holds a lab; use --force to replace it`)
+  }
+  const now = (options.clock ?? systemClock).now()
+  mkdirSync(dir, { recursive: true })
+  if (options.force) {
+    for (const f of [paths.db, `${paths.db}-wal`, `${paths.db}-shm`]) rmSync(f, { force: true })
+    rmSync(paths.publicRoot, { recursive: true, force: true })
+  }
+
+  const [caKey, ocspKey, tsaKey, internalKey, externalKey] = await Promise.all([
+    generateLabKey(keyAlgorithm),
+    generateLabKey(keyAlgorithm),
+    generateLabKey(keyAlgorithm),
+    generateLabKey(keyAlgorithm),
+    generateLabKey(keyAlgorithm),
+  ])
+  const caSubject = nameDer(`C=${instance}, O=Gatehouse Lab, CN=Gatehouse Lab CA ${instance}`)
+  const notBefore = new Date(now.getTime() - 60_000)
+  // RFC 5280 §4.2.1.9/§4.2.1.3: a CA certificate has basicConstraints CA (critical) and keyCertSign + cRLSign.
+  const caDer = await buildCertificate(
+    {
+      subject: caSubject,
+      spki: spkiOf(caKey),
+      notBefore,
+      notAfter: new Date(now.getTime() + 20 * YEAR_MS),
+      extensions: [
+        new BasicConstraintsExtension(true, undefined, true),
+        new KeyUsagesExtension(KeyUsage.keyCertSign | KeyUsage.cRLSign, true),
+      ],
+    },
+    { selfSign: caKey },
+  )
+  const ca = new FileKeySigner(caDer, caKey)
+  // RFC 6960 §4.2.2.2: a delegated responder carries id-kp-OCSPSigning; §4.2.2.2.1: id-pkix-ocsp-nocheck.
+  const ocspDer = await buildCertificate(
+    {
+      subject: nameDer(`C=${instance}, O=Gatehouse Lab, CN=Gatehouse Lab OCSP ${instance}`),
+      spki: spkiOf(ocspKey),
+      notBefore,
+      notAfter: new Date(now.getTime() + 10 * YEAR_MS),
+      extensions: [
+        new BasicConstraintsExtension(false, undefined, true),
+        new KeyUsagesExtension(KeyUsage.digitalSignature, true),
+        new ExtendedKeyUsageExtension([OID.ekuOcspSigning], false),
+        ocspNoCheckExtension(),
+      ],
+    },
+    ca,
+  )
+  // RFC 3161 §2.3: the TSA certificate has exactly one EKU, id-kp-timeStamping, marked critical.
+  const tsaDer = await buildCertificate(
+    {
+      subject: nameDer(`C=${instance}, O=Gatehouse Lab, CN=Gatehouse Lab TSA ${instance}`),
+      spki: spkiOf(tsaKey),
+      notBefore,
+      notAfter: new Date(now.getTime() + 10 * YEAR_MS),
+      extensions: [
+        new BasicConstraintsExtension(false, undefined, true),
+        new KeyUsagesExtension(KeyUsage.digitalSignature | KeyUsage.nonRepudiation, true),
+        new ExtendedKeyUsageExtension([OID.ekuTimeStamping], true),
+      ],
+    },
+    ca,
+  )
+  // X-Road's CS wraps each configuration signing key in a self-signed certificate valid 1970–2038 that is
+  // only a public-key container (xroad-protocols.md §5.1).
+  const confCert = (key: KeyObject, cn: string): Promise<Uint8Array> =>
+    buildCertificate(
+      {
+        subject: nameDer(`CN=${cn}`),
+        spki: spkiOf(key),
+        notBefore: new Date(Date.UTC(1970, 0, 1)),
+        notAfter: new Date(Date.UTC(2038, 0, 1)),
+        serial: Uint8Array.of(1),
+        extensions: [
+          new BasicConstraintsExtension(true, undefined, true),
+          new KeyUsagesExtension(KeyUsage.nonRepudiation | KeyUsage.keyCertSign, true),
+        ],
+      },
+      { selfSign: key },
+    )
+  const internalDer = await confCert(internalKey, 'internalSigningKey')
+  const externalDer = await confCert(externalKey, 'externalSigningKey')
+
+  mkdirSync(join(dir, 'keys'), { recursive: true, mode: 0o700 })
+  chmodSync(join(dir, 'keys'), 0o700)
+  const keyFiles: Array<[string, KeyObject]> = [
+    [paths.caKey, caKey],
+    [paths.ocspKey, ocspKey],
+    [paths.tsaKey, tsaKey],
+    [paths.internalConfKey, internalKey],
+    [paths.externalConfKey, externalKey],
+  ]
+  for (const [path, key] of keyFiles) writeFileAtomic(path, privateKeyToPem(key), 0o600)
+  const certFiles: Array<[string, Uint8Array]> = [
+    [paths.caCert, caDer],
+    [paths.ocspCert, ocspDer],
+    [paths.tsaCert, tsaDer],
+    [paths.internalConfCert, internalDer],
+    [paths.externalConfCert, externalDer],
+  ]
+  for (const [path, der] of certFiles) writeFileAtomic(path, certificateToPem(der), 0o644)
+
+  const tmpDb = join(dir, `.${LAB_DB_FILE}.${process.pid}.tmp`)
+  for (const f of [tmpDb, `${tmpDb}-wal`, `${tmpDb}-shm`]) rmSync(f, { force: true })
+  const db = openDatabase(tmpDb)
+  try {
+    migrate(db, [labMigrations])
+    inTransaction(db, () => {
+      repo.insertSettings(db, {
+        instance,
+        keyAlgorithm,
+        createdAt: now.toISOString(),
+        confExpireSeconds: options.confExpireSeconds ?? DEFAULT_CONF_EXPIRE_SECONDS,
+        ocspFreshnessSeconds: 3600,
+        timeStampingIntervalSeconds: 60,
+        confAddress: `127.0.0.1:${DEFAULT_LAB_PORTS.conf}`,
+        ocspUrl: `http://127.0.0.1:${DEFAULT_LAB_PORTS.ocsp}`,
+        tsaUrl: `http://127.0.0.1:${DEFAULT_LAB_PORTS.tsa}`,
+      })
+      for (const c of DEFAULT_MEMBER_CLASSES) repo.insertMemberClass(db, c.code, c.description)
+      const issuedAt = now.toISOString()
+      for (const [usage, der] of [['ca', caDer], ['ocsp', ocspDer], ['tsa', tsaDer]] as const) {
+        const cert = parseCertificate(der)
+        repo.insertCertificate(db, { serial: serialHex(cert.tbsCertificate.serialNumber), usage, subject: subjectText(der), der, issuedAt })
+      }
+    })
+  } finally {
+    closeDatabase(db)
+  }
+  rmSync(`${tmpDb}-wal`, { force: true })
+  rmSync(`${tmpDb}-shm`, { force: true })
+  renameSync(tmpDb, paths.db)
+
+  const lab = openLab(dir, { clock: options.clock })
+  try {
+    lab.regenerateConfiguration()
+    const anchor = readFileSync(paths.anchor)
+    return {
+      dir,
+      instance,
+      keyAlgorithm,
+      caCertificate: paths.caCert,
+      anchor: paths.anchor,
+      anchorExternal: paths.anchorExternal,
+      anchorSha256: sha256(anchor).toString('hex').toUpperCase(),
+    }
+  } finally {
+    lab.close()
+  }
+}
+
+function subjectText(der: Uint8Array): string {
+  return new x509.X509Certificate(der).subject
+}
+
+export interface IssuedCertificate {
+  serial: string
+  subject: string
+  usage: 'sign' | 'auth'
+  der: Uint8Array
+  pem: string
+}
+
+export interface GeneratedConfiguration {
+  version: number
+  timestamp: string
+  expireDate: Date
+  internalconf: string
+  externalconf: string
+  sharedParams: string
+  privateParams: string
+}
+
+/** Opens an existing lab. */
+export function openLab(dir: string, options: { clock?: Clock } = {}): LabAuthority {
+  const paths = labPaths(dir)
+  if (!existsSync(paths.db)) throw clientError('not_initialized', `${dir} is not a lab (run 'gatehouse lab init ${dir}' first)`)
+  const db = openDatabase(paths.db)
+  try {
+    migrate(db, [labMigrations])
+  } catch (error) {
+    closeDatabase(db)
+    throw error
+  }
+  return new LabAuthority(paths, db, options.clock ?? systemClock)
+}
+
+export class LabAuthority {
+  readonly instance: string
+
+  constructor(
+    readonly paths: LabPaths,
+    private readonly db: WritableDb,
+    private readonly clock: Clock,
+  ) {
+    const settings = repo.findSettings(db)
+    if (settings === undefined) throw new SecurityServerError('not_initialized', `Lab database ${paths.db} has no settings`)
+    this.instance = settings.instance
+  }
+
+  settings(): repo.LabSettings {
+    return repo.findSettings(this.db) as repo.LabSettings
+  }
+
+  close(): void {
+    closeDatabase(this.db)
+  }
+
+  /** The CA's signing key. A later offline ceremony replaces this with a key on a PKCS#11 token. */
+  caSigner(): CaSigner {
+    return new FileKeySigner(this.certificateDer('ca'), privateKeyFromPem(readFileSync(this.paths.caKey, 'utf8')))
+  }
+
+  certificateDer(which: 'ca' | 'ocsp' | 'tsa' | 'conf-internal' | 'conf-external'): Uint8Array {
+    const file = {
+      ca: this.paths.caCert,
+      ocsp: this.paths.ocspCert,
+      tsa: this.paths.tsaCert,
+      'conf-internal': this.paths.internalConfCert,
+      'conf-external': this.paths.externalConfCert,
+    }[which]
+    return certificateFromInput(readFileSync(file, 'utf8'))
+  }
+
+  privateKey(which: 'ocsp' | 'tsa' | 'conf-internal' | 'conf-external'): KeyObject {
+    const file = { ocsp: this.paths.ocspKey, tsa: this.paths.tsaKey, 'conf-internal': this.paths.internalConfKey, 'conf-external': this.paths.externalConfKey }[
+      which
+    ]
+    return privateKeyFromPem(readFileSync(file, 'utf8'))
+  }
+
+  memberClasses(): Array<{ code: string; description: string }> {
+    return repo.listMemberClasses(this.db)
+  }
+
+  // ---- registrations ------------------------------------------------------------------------------
+
+  /** Registers a member, or adds a subsystem to a registered member. */
+  addMember(id: MemberId, name: string, subsystemCode?: string): { member: MemberId; subsystem?: ClientId } {
+    this.checkInstance(id.xRoadInstance)
+    if (name.trim() === '') throw clientError('validation_failed', 'A member needs a name (--name)')
+    const subsystem = subsystemCode === undefined ? undefined : makeSubsystemId(id.xRoadInstance, id.memberClass, id.memberCode, subsystemCode)
+    inTransaction(this.db, () => {
+      if (!this.memberClasses().some((c) => c.code === id.memberClass)) {
+        throw clientError('validation_failed', `Unknown member class '${id.memberClass}' (known: ${this.memberClasses().map((c) => c.code).join(', ')})`)
+      }
+      let member = repo.findMember(this.db, id.memberClass, id.memberCode)
+      if (member === undefined) {
+        member = { id: repo.insertMember(this.db, id.memberClass, id.memberCode, name), memberClass: id.memberClass, memberCode: id.memberCode, name }
+      } else if (subsystemCode === undefined) {
+        throw clientError('conflict', `Member ${describeIdentifier(id)} is already registered`)
+      }
+      if (subsystemCode !== undefined) {
+        if (repo.findSubsystem(this.db, member.id, subsystemCode) !== undefined) {
+          throw clientError('conflict', `Subsystem ${describeIdentifier(subsystem as ClientId)} is already registered`)
+        }
+        repo.insertSubsystem(this.db, member.id, subsystemCode)
+      }
+    })
+    this.regenerateConfiguration()
+    return subsystem === undefined ? { member: makeMemberId(id.xRoadInstance, id.memberClass, id.memberCode) } : { member: id, subsystem }
+  }
+
+  /**
+   * Issues a certificate for a PKCS#10 request (PEM or DER) per the EJBCA certificate profile X-Road ships
+   * (`EjbcaSignCertificateProfileInfo`: C=instance, O=member class, CN=member code; `EjbcaAuthCertificateProfileInfo`:
+   * C=instance, CN=server code). The subject is rebuilt from the checked values; CSR extensions are not copied.
+   */
+  async issueCertificate(csrInput: Uint8Array | string, usage: 'sign' | 'auth'): Promise<IssuedCertificate> {
+    if (usage !== 'sign' && usage !== 'auth') throw clientError('validation_failed', `Unknown usage '${String(usage)}' (sign or auth)`)
+    const csr = parseCsr(csrInput)
+    if (!(await csr.verify())) throw clientError('incorrect_certificate', 'The CSR signature does not verify (proof of possession failed)')
+    checkPublicKey(csr)
+    const fields = subjectFields(csr)
+    const allowed = ['C', 'O', 'CN']
+    const unexpected = [...fields.keys()].filter((k) => !allowed.includes(k))
+    if (unexpected.length > 0) {
+      throw clientError('validation_failed', `The CSR subject has attributes the ${usage} profile does not allow: ${unexpected.join(', ')}`)
+    }
+    const c = singleField(fields, 'C')
+    this.checkInstance(c)
+    let subject: string
+    if (usage === 'sign') {
+      const memberClass = singleField(fields, 'O')
+      const memberCode = singleField(fields, 'CN')
+      const id = makeMemberId(c, memberClass, memberCode)
+      if (repo.findMember(this.db, memberClass, memberCode) === undefined) {
+        throw clientError('unknown_member', `Member ${describeIdentifier(id)} is not registered in the lab`)
+      }
+      subject = `C=${c}, O=${memberClass}, CN=${memberCode}`
+    } else {
+      const serverCode = validateIdentifierPart('serverCode', singleField(fields, 'CN'))
+      const org = fields.get('O')
+      subject = org === undefined ? `C=${c}, CN=${serverCode}` : `C=${c}, O=${singleField(fields, 'O')}, CN=${serverCode}`
+    }
+    const now = this.clock.now()
+    const extensions: x509.Extension[] =
+      usage === 'sign'
+        ? // X-Road signing certificates carry nonRepudiation (certificate profile, PR-MESS §2.3 signing key use).
+          [new BasicConstraintsExtension(false, undefined, true), new KeyUsagesExtension(KeyUsage.nonRepudiation, true)]
+        : // Authentication certificates are TLS client and server certificates (PR-MESSTRANSP §2.1).
+          [
+            new BasicConstraintsExtension(false, undefined, true),
+            new KeyUsagesExtension(KeyUsage.digitalSignature | KeyUsage.keyEncipherment, true),
+            new ExtendedKeyUsageExtension([OID.ekuClientAuth, OID.ekuServerAuth], false),
+          ]
+    const serial = randomSerial()
+    const der = await buildCertificate(
+      {
+        subject: nameDer(subject),
+        spki: new Uint8Array(csr.publicKey.rawData),
+        notBefore: new Date(now.getTime() - 60_000),
+        notAfter: new Date(now.getTime() + 2 * YEAR_MS),
+        extensions,
+        serial,
+      },
+      this.caSigner(),
+    )
+    const issued: IssuedCertificate = { serial: serialHex(serial), subject: subjectText(der), usage, der, pem: certificateToPem(der) }
+    inTransaction(this.db, () => repo.insertCertificate(this.db, { serial: issued.serial, usage, subject: issued.subject, der, issuedAt: now.toISOString() }))
+    return issued
+  }
+
+  /** Revokes a certificate the lab issued (RFC 5280 §5.3.1 reason code, default unspecified). */
+  revoke(certInput: Uint8Array | string, reason = 0): { serial: string; subject: string; revokedAt: string; alreadyRevoked: boolean } {
+    const der = certificateFromInput(certInput)
+    const row = this.findIssued(der)
+    if (row.usage === 'ca') throw clientError('validation_failed', 'The lab CA certificate cannot revoke itself')
+    if (row.revokedAt !== null) return { serial: row.serial, subject: row.subject, revokedAt: row.revokedAt, alreadyRevoked: true }
+    const at = this.clock.now().toISOString()
+    inTransaction(this.db, () => repo.markRevoked(this.db, row.serial, at, reason))
+    return { serial: row.serial, subject: row.subject, revokedAt: at, alreadyRevoked: false }
+  }
+
+  /** The status the OCSP responder reports for a serial number (hex, upper case) of this CA. */
+  certificateStatus(serial: string): { status: 'good' } | { status: 'revoked'; revokedAt: Date; reason: number } | { status: 'unknown' } {
+    const row = repo.findCertificate(this.db, serial)
+    if (row === undefined) return { status: 'unknown' }
+    if (row.revokedAt !== null) return { status: 'revoked', revokedAt: new Date(row.revokedAt), reason: row.revocationReason ?? 0 }
+    return { status: 'good' }
+  }
+
+  private findIssued(der: Uint8Array): repo.CertificateRow {
+    const cert = parseCertificate(der)
+    const caSubject = parseCertificate(this.certificateDer('ca')).tbsCertificate.subject
+    if (!Buffer.from(AsnConvert.serialize(cert.tbsCertificate.issuer)).equals(Buffer.from(AsnConvert.serialize(caSubject)))) {
+      throw clientError('incorrect_certificate', 'The certificate was not issued by this lab CA')
+    }
+    const row = repo.findCertificate(this.db, serialHex(cert.tbsCertificate.serialNumber))
+    if (row === undefined || !Buffer.from(row.der).equals(Buffer.from(der))) {
+      throw clientError('cert_not_found', 'The lab has no record of issuing this certificate')
+    }
+    return row
+  }
+
+  /** Registers a security server (or another auth certificate of it); authCertHash = SHA-256 of the DER (§5.4, V3+). */
+  addSecurityServer(owner: MemberId, serverCode: string, address: string, authCertInput: Uint8Array | string): { server: SecurityServerId; authCertHash: string } {
+    this.checkInstance(owner.xRoadInstance)
+    validateIdentifierPart('serverCode', serverCode)
+    if (address.trim() === '' || /[\s/]/.test(address)) throw clientError('validation_failed', `Invalid server address '${address}' (a host name or IP address)`)
+    const der = certificateFromInput(authCertInput)
+    const row = this.findIssued(der)
+    if (row.usage !== 'auth') throw clientError('wrong_cert_usage', 'The certificate is not an authentication certificate')
+    if (row.revokedAt !== null) throw clientError('cert_validation', 'The authentication certificate is revoked')
+    const cn = new x509.X509Certificate(der).subjectName.getField('CN')[0]
+    if (cn !== serverCode) {
+      throw clientError('validation_failed', `The authentication certificate is for server code '${cn ?? ''}', not '${serverCode}'`)
+    }
+    const hash = sha256(der).toString('base64')
+    inTransaction(this.db, () => {
+      const member = this.requireMember(owner)
+      const existing = repo.findSecurityServer(this.db, member.id, serverCode)
+      if (existing !== undefined && repo.listAuthCertHashes(this.db).some((h) => h.serverId === existing.id && h.certHash === hash)) {
+        throw clientError('conflict', `Security server ${serverCode} of ${describeIdentifier(owner)} is already registered with this certificate`)
+      }
+      const serverId = existing?.id ?? repo.insertSecurityServer(this.db, member.id, serverCode, address)
+      repo.insertAuthCertHash(this.db, serverId, hash)
+    })
+    this.regenerateConfiguration()
+    return { server: { objectType: 'SERVER', xRoadInstance: owner.xRoadInstance, memberClass: owner.memberClass, memberCode: owner.memberCode, serverCode }, authCertHash: hash }
+  }
+
+  /** Registers `client` (member or subsystem) on a security server; the owner member is implicitly a client (§5.4). */
+  addClient(server: SecurityServerId, client: ClientId): void {
+    this.checkInstance(server.xRoadInstance)
+    this.checkInstance(client.xRoadInstance)
+    inTransaction(this.db, () => {
+      const owner = this.requireMember(makeMemberId(server.xRoadInstance, server.memberClass, server.memberCode))
+      const ss = repo.findSecurityServer(this.db, owner.id, server.serverCode)
+      if (ss === undefined) throw clientError('invalid_security_server', `Security server ${describeIdentifier(server)} is not registered`)
+      const member = this.requireMember(makeMemberId(client.xRoadInstance, client.memberClass, client.memberCode))
+      const subsystemId = client.objectType === 'SUBSYSTEM' ? this.requireSubsystem(member.id, client).id : null
+      if (subsystemId === null && member.id === owner.id) {
+        throw clientError('conflict', `${describeIdentifier(client)} owns ${describeIdentifier(server)} and is its client implicitly`)
+      }
+      if (repo.hasServerClient(this.db, ss.id, member.id, subsystemId)) {
+        throw clientError('conflict', `${describeIdentifier(client)} is already a client of ${describeIdentifier(server)}`)
+      }
+      repo.insertServerClient(this.db, ss.id, member.id, subsystemId)
+    })
+    this.regenerateConfiguration()
+  }
+
+  addGlobalGroup(group: GlobalGroupId, description: string): void {
+    this.checkInstance(group.xRoadInstance)
+    if (description.trim() === '') throw clientError('validation_failed', 'A global group needs a description')
+    inTransaction(this.db, () => {
+      if (repo.findGlobalGroup(this.db, group.groupCode) !== undefined) throw clientError('conflict', `Global group ${group.groupCode} already exists`)
+      repo.insertGlobalGroup(this.db, group.groupCode, description)
+    })
+    this.regenerateConfiguration()
+  }
+
+  addGlobalGroupMember(groupCode: string, client: ClientId): void {
+    this.checkInstance(client.xRoadInstance)
+    inTransaction(this.db, () => {
+      if (repo.findGlobalGroup(this.db, groupCode) === undefined) throw clientError('not_found', `Global group ${groupCode} does not exist`)
+      const member = this.requireMember(makeMemberId(client.xRoadInstance, client.memberClass, client.memberCode))
+      if (client.objectType === 'SUBSYSTEM') this.requireSubsystem(member.id, client)
+      if (!repo.insertGroupMember(this.db, groupCode, encodeIdentifier(client))) {
+        throw clientError('conflict', `${describeIdentifier(client)} is already in global group ${groupCode}`)
+      }
+    })
+    this.regenerateConfiguration()
+  }
+
+  private requireMember(id: MemberId): repo.MemberRow {
+    const member = repo.findMember(this.db, id.memberClass, id.memberCode)
+    if (member === undefined) throw clientError('unknown_member', `Member ${describeIdentifier(id)} is not registered in the lab`)
+    return member
+  }
+
+  private requireSubsystem(memberId: number, client: ClientId & { objectType: 'SUBSYSTEM' }): repo.SubsystemRow {
+    const row = repo.findSubsystem(this.db, memberId, client.subsystemCode)
+    if (row === undefined) throw clientError('unknown_member', `Subsystem ${describeIdentifier(client)} is not registered in the lab`)
+    return row
+  }
+
+  private checkInstance(instance: string): void {
+    if (instance !== this.instance) {
+      throw clientError('invalid_identifier', `Instance '${instance}' is not this lab's instance '${this.instance}'`)
+    }
+  }
+
+  // ---- configuration --------------------------------------------------------------------------------
+
+  /** Records where `lab serve` listens, so configuration and anchors point there. */
+  setServiceAddresses(values: { confAddress: string; ocspUrl: string; tsaUrl: string }): void {
+    inTransaction(this.db, () => repo.updateServiceAddresses(this.db, values))
+  }
+
+  setConfExpireSeconds(seconds: number): void {
+    if (!Number.isInteger(seconds) || seconds < 1) throw clientError('validation_failed', 'The configuration expiry must be a positive number of seconds')
+    inTransaction(this.db, () => repo.updateConfExpireSeconds(this.db, seconds))
+  }
+
+  /**
+   * Writes a new configuration in the production CS layout under `DIR/public`: `V6/<timestamp>/shared-params.xml`,
+   * `private-params.xml`, and the signed directories `V6/internalconf` (private + shared, internal key) and
+   * `V6/externalconf` (shared only, external key), plus the anchors. Expiry = now + confExpireSeconds (§5.3).
+   */
+  regenerateConfiguration(): GeneratedConfiguration {
+    const s = this.settings()
+    const now = this.clock.now()
+    const internalCert = this.certificateDer('conf-internal')
+    const externalCert = this.certificateDer('conf-external')
+    const members = repo.listMembers(this.db)
+    const subsystems = repo.listSubsystems(this.db)
+    const hashes = repo.listAuthCertHashes(this.db)
+    const clients = repo.listServerClients(this.db)
+    const groupMembers = repo.listGroupMembers(this.db)
+    const shared = sharedParametersXml({
+      instance: s.instance,
+      source: { address: s.confAddress, internalVerificationCert: internalCert, externalVerificationCert: externalCert },
+      ca: { name: `Gatehouse Lab CA ${s.instance}`, cert: this.certificateDer('ca'), ocspUrl: s.ocspUrl, ocspCert: this.certificateDer('ocsp') },
+      tsa: { name: `Gatehouse Lab TSA ${s.instance}`, url: s.tsaUrl, cert: this.certificateDer('tsa') },
+      memberClasses: this.memberClasses(),
+      members: members.map((m) => ({
+        key: m.id,
+        memberClass: m.memberClass,
+        memberCode: m.memberCode,
+        name: m.name,
+        subsystems: subsystems.filter((x) => x.memberId === m.id).map((x) => ({ key: x.id, code: x.subsystemCode })),
+      })),
+      securityServers: repo.listSecurityServers(this.db).map((ss) => ({
+        ownerKey: ss.ownerId,
+        serverCode: ss.serverCode,
+        address: ss.address,
+        authCertHashes: hashes.filter((h) => h.serverId === ss.id).map((h) => h.certHash),
+        clientKeys: clients.filter((c) => c.serverId === ss.id).map((c) => ({ member: c.memberId, subsystem: c.subsystemId })),
+      })),
+      globalGroups: repo.listGlobalGroups(this.db).map((g) => ({
+        code: g.groupCode,
+        description: g.description,
+        members: groupMembers.filter((gm) => gm.groupCode === g.groupCode).map((gm) => decodeIdentifier(gm.client) as ClientId),
+      })),
+      ocspFreshnessSeconds: s.ocspFreshnessSeconds,
+    })
+    const privateParams = privateParametersXml({
+      instance: s.instance,
+      managementServiceAddress: `https://${s.confAddress.replace(/:\d+$/, '')}:4001/managementservice/`,
+      managementServiceProvider: makeSubsystemId(s.instance, 'ORG', 'LAB', 'MANAGEMENT'),
+      timeStampingIntervalSeconds: s.timeStampingIntervalSeconds,
+    })
+    const timestamp = confTimestamp(now)
+    const versionDir = join(this.paths.publicRoot, `V${CONFIGURATION_VERSION}`)
+    const sharedLocation = `/V${CONFIGURATION_VERSION}/${timestamp}/shared-params.xml`
+    const privateLocation = `/V${CONFIGURATION_VERSION}/${timestamp}/private-params.xml`
+    writeFileAtomic(join(this.paths.publicRoot, sharedLocation), shared, 0o644)
+    writeFileAtomic(join(this.paths.publicRoot, privateLocation), privateParams, 0o644)
+    const expireDate = new Date(now.getTime() + s.confExpireSeconds * 1000)
+    const sharedPart = { contentIdentifier: 'SHARED-PARAMETERS', instance: s.instance, contentLocation: sharedLocation, content: Buffer.from(shared) }
+    const internal = buildSignedDirectory(
+      {
+        version: CONFIGURATION_VERSION,
+        expireDate,
+        parts: [
+          sharedPart,
+          { contentIdentifier: 'PRIVATE-PARAMETERS', instance: s.instance, contentLocation: privateLocation, content: Buffer.from(privateParams) },
+        ],
+      },
+      this.privateKey('conf-internal'),
+      internalCert,
+    )
+    const external = buildSignedDirectory({ version: CONFIGURATION_VERSION, expireDate, parts: [sharedPart] }, this.privateKey('conf-external'), externalCert)
+    writeFileAtomic(join(versionDir, 'internalconf'), internal.bytes, 0o644)
+    writeFileAtomic(join(versionDir, 'externalconf'), external.bytes, 0o644)
+    this.writeAnchors(now, s.confAddress, internalCert, externalCert)
+    pruneOldGenerations(versionDir, timestamp)
+    return {
+      version: CONFIGURATION_VERSION,
+      timestamp,
+      expireDate,
+      internalconf: join(versionDir, 'internalconf'),
+      externalconf: join(versionDir, 'externalconf'),
+      sharedParams: join(this.paths.publicRoot, sharedLocation),
+      privateParams: join(this.paths.publicRoot, privateLocation),
+    }
+  }
+
+  /** Anchors change only when the download address does (generatedAt is kept otherwise, so their hash is stable). */
+  private writeAnchors(now: Date, confAddress: string, internalCert: Uint8Array, externalCert: Uint8Array): void {
+    for (const [path, kind, cert] of [
+      [this.paths.anchor, 'internalconf', internalCert],
+      [this.paths.anchorExternal, 'externalconf', externalCert],
+    ] as const) {
+      const url = `http://${confAddress}/${kind}`
+      const current = existsSync(path) ? readFileSync(path, 'utf8') : ''
+      if (current.includes(`<downloadURL>${url}</downloadURL>`) && current.includes(Buffer.from(cert).toString('base64'))) continue
+      writeFileAtomic(path, anchorXml({ instance: this.instance, generatedAt: now, downloadUrl: url, verificationCert: cert }), 0o644)
+    }
+  }
+}
+
+let lastTimestamp = ''
+let sequence = 0
+
+/** X-Road names generation directories yyyyMMddHHmmssSSS plus nanoseconds (23 digits); a counter keeps them unique. */
+function confTimestamp(now: Date): string {
+  const base = now.toISOString().replace(/[-:TZ.]/g, '')
+  sequence = base === lastTimestamp ? sequence + 1 : 0
+  lastTimestamp = base
+  return `${base}${String(sequence).padStart(6, '0')}`
+}
+
+/** Keeps the newest few generations so a client that read the previous directory can still fetch its parts. */
+function pruneOldGenerations(versionDir: string, current: string): void {
+  const keep = 5
+  const generations = readdirSync(versionDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^\d{23}$/.test(e.name) && e.name !== current)
+    .map((e) => e.name)
+    .sort()
+  for (const old of generations.slice(0, Math.max(0, generations.length - (keep - 1)))) rmSync(join(versionDir, old), { recursive: true, force: true })
+}
+
+function parseCsr(input: Uint8Array | string): x509.Pkcs10CertificateRequest {
+  try {
+    const text = typeof input === 'string' ? input : Buffer.from(input).toString('latin1')
+    if (/-----BEGIN (NEW )?CERTIFICATE REQUEST-----/.test(text)) {
+      const b64 = text.replace(/-----(BEGIN|END) (NEW )?CERTIFICATE REQUEST-----/g, '').replace(/\s+/g, '')
+      return new x509.Pkcs10CertificateRequest(Buffer.from(b64, 'base64'))
+    }
+    if (typeof input === 'string') throw new TypeError('not PEM')
+    return new x509.Pkcs10CertificateRequest(input)
+  } catch (cause) {
+    throw clientError('bad_request', `Cannot parse the CSR (PKCS#10 in PEM or DER expected): ${(cause as Error).message}`, { cause })
+  }
+}
+
+/** RSA of at least 2048 bits or EC on P-256/P-384 (the key types X-Road's signer produces). */
+function checkPublicKey(csr: x509.Pkcs10CertificateRequest): void {
+  const spki = AsnConvert.parse(csr.publicKey.rawData, asnX509.SubjectPublicKeyInfo)
+  const alg = spki.algorithm.algorithm
+  if (alg === '1.2.840.113549.1.1.1') {
+    const bits = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' }).asymmetricKeyDetails?.modulusLength ?? 0
+    if (bits < 2048) throw clientError('validation_failed', `RSA key of ${bits} bits is too short (at least 2048)`)
+    return
+  }
+  if (alg === '1.2.840.10045.2.1') return
+  throw clientError('validation_failed', `Unsupported public key algorithm ${alg} (RSA or EC)`)
+}
+
+function subjectFields(csr: x509.Pkcs10CertificateRequest): Map<string, string[]> {
+  const fields = new Map<string, string[]>()
+  for (const rdn of csr.subjectName.toJSON()) {
+    for (const [type, values] of Object.entries(rdn)) fields.set(type, [...(fields.get(type) ?? []), ...values])
+  }
+  return fields
+}
+
+function singleField(fields: Map<string, string[]>, name: string): string {
+  const values = fields.get(name) ?? []
+  if (values.length !== 1 || (values[0] ?? '') === '') {
+    throw clientError('validation_failed', `The CSR subject must have exactly one ${name} attribute (EJBCA certificate profile)`)
+  }
+  return values[0] as string
+}

@@ -1,0 +1,220 @@
+import type { ReadableDb, WritableDb } from '../platform'
+
+/** SQL of the lab registry (tables from `migrations/0001-lab-state.ts`). */
+export interface LabSettings {
+  instance: string
+  keyAlgorithm: string
+  createdAt: string
+  confExpireSeconds: number
+  ocspFreshnessSeconds: number
+  timeStampingIntervalSeconds: number
+  confAddress: string
+  ocspUrl: string
+  tsaUrl: string
+}
+
+export interface MemberRow {
+  id: number
+  memberClass: string
+  memberCode: string
+  name: string
+}
+
+export interface SubsystemRow {
+  id: number
+  memberId: number
+  subsystemCode: string
+}
+
+export type CertificateUsage = 'ca' | 'ocsp' | 'tsa' | 'sign' | 'auth'
+
+export interface CertificateRow {
+  serial: string
+  usage: CertificateUsage
+  subject: string
+  der: Uint8Array
+  issuedAt: string
+  revokedAt: string | null
+  revocationReason: number | null
+}
+
+export interface SecurityServerRow {
+  id: number
+  ownerId: number
+  serverCode: string
+  address: string
+}
+
+export interface ServerClientRow {
+  serverId: number
+  memberId: number
+  subsystemId: number | null
+}
+
+export function insertSettings(db: WritableDb, s: LabSettings): void {
+  db.prepare(
+    `INSERT INTO lab_settings (id, instance, key_algorithm, created_at, conf_expire_seconds, ocsp_freshness_seconds,
+       timestamping_interval_seconds, conf_address, ocsp_url, tsa_url) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(s.instance, s.keyAlgorithm, s.createdAt, s.confExpireSeconds, s.ocspFreshnessSeconds, s.timeStampingIntervalSeconds, s.confAddress, s.ocspUrl, s.tsaUrl)
+}
+
+export function findSettings(db: ReadableDb): LabSettings | undefined {
+  const row = db
+    .prepare(
+      `SELECT instance, key_algorithm AS keyAlgorithm, created_at AS createdAt, conf_expire_seconds AS confExpireSeconds,
+         ocsp_freshness_seconds AS ocspFreshnessSeconds, timestamping_interval_seconds AS timeStampingIntervalSeconds,
+         conf_address AS confAddress, ocsp_url AS ocspUrl, tsa_url AS tsaUrl FROM lab_settings WHERE id = 1`,
+    )
+    .get() as LabSettings | undefined
+  return row
+}
+
+export function updateServiceAddresses(db: WritableDb, values: { confAddress: string; ocspUrl: string; tsaUrl: string }): void {
+  db.prepare('UPDATE lab_settings SET conf_address = ?, ocsp_url = ?, tsa_url = ? WHERE id = 1').run(values.confAddress, values.ocspUrl, values.tsaUrl)
+}
+
+export function updateConfExpireSeconds(db: WritableDb, seconds: number): void {
+  db.prepare('UPDATE lab_settings SET conf_expire_seconds = ? WHERE id = 1').run(seconds)
+}
+
+export function insertMemberClass(db: WritableDb, code: string, description: string): void {
+  db.prepare('INSERT INTO member_classes (code, description) VALUES (?, ?)').run(code, description)
+}
+
+export function listMemberClasses(db: ReadableDb): Array<{ code: string; description: string }> {
+  return db.prepare('SELECT code, description FROM member_classes ORDER BY code').all() as Array<{ code: string; description: string }>
+}
+
+export function findMember(db: ReadableDb, memberClass: string, memberCode: string): MemberRow | undefined {
+  return db
+    .prepare('SELECT id, member_class AS memberClass, member_code AS memberCode, name FROM members WHERE member_class = ? AND member_code = ?')
+    .get(memberClass, memberCode) as MemberRow | undefined
+}
+
+export function insertMember(db: WritableDb, memberClass: string, memberCode: string, name: string): number {
+  return Number(db.prepare('INSERT INTO members (member_class, member_code, name) VALUES (?, ?, ?)').run(memberClass, memberCode, name).lastInsertRowid)
+}
+
+export function listMembers(db: ReadableDb): MemberRow[] {
+  return db.prepare('SELECT id, member_class AS memberClass, member_code AS memberCode, name FROM members ORDER BY id').all() as MemberRow[]
+}
+
+export function findSubsystem(db: ReadableDb, memberId: number, subsystemCode: string): SubsystemRow | undefined {
+  return db
+    .prepare('SELECT id, member_id AS memberId, subsystem_code AS subsystemCode FROM subsystems WHERE member_id = ? AND subsystem_code = ?')
+    .get(memberId, subsystemCode) as SubsystemRow | undefined
+}
+
+export function insertSubsystem(db: WritableDb, memberId: number, subsystemCode: string): number {
+  return Number(db.prepare('INSERT INTO subsystems (member_id, subsystem_code) VALUES (?, ?)').run(memberId, subsystemCode).lastInsertRowid)
+}
+
+export function listSubsystems(db: ReadableDb): SubsystemRow[] {
+  return db.prepare('SELECT id, member_id AS memberId, subsystem_code AS subsystemCode FROM subsystems ORDER BY id').all() as SubsystemRow[]
+}
+
+export function insertCertificate(db: WritableDb, row: Omit<CertificateRow, 'revokedAt' | 'revocationReason'>): void {
+  db.prepare('INSERT INTO certificates (serial, usage, subject, der, issued_at) VALUES (?, ?, ?, ?, ?)').run(
+    row.serial,
+    row.usage,
+    row.subject,
+    Buffer.from(row.der),
+    row.issuedAt,
+  )
+}
+
+export function findCertificate(db: ReadableDb, serial: string): CertificateRow | undefined {
+  const row = db
+    .prepare(
+      `SELECT serial, usage, subject, der, issued_at AS issuedAt, revoked_at AS revokedAt, revocation_reason AS revocationReason
+       FROM certificates WHERE serial = ?`,
+    )
+    .get(serial) as CertificateRow | undefined
+  return row === undefined ? undefined : { ...row, der: new Uint8Array(row.der) }
+}
+
+export function markRevoked(db: WritableDb, serial: string, at: string, reason: number): void {
+  db.prepare('UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE serial = ?').run(at, reason, serial)
+}
+
+export function findSecurityServer(db: ReadableDb, ownerId: number, serverCode: string): SecurityServerRow | undefined {
+  return db
+    .prepare('SELECT id, owner_id AS ownerId, server_code AS serverCode, address FROM security_servers WHERE owner_id = ? AND server_code = ?')
+    .get(ownerId, serverCode) as SecurityServerRow | undefined
+}
+
+export function insertSecurityServer(db: WritableDb, ownerId: number, serverCode: string, address: string): number {
+  return Number(
+    db.prepare('INSERT INTO security_servers (owner_id, server_code, address) VALUES (?, ?, ?)').run(ownerId, serverCode, address).lastInsertRowid,
+  )
+}
+
+export function listSecurityServers(db: ReadableDb): SecurityServerRow[] {
+  return db.prepare('SELECT id, owner_id AS ownerId, server_code AS serverCode, address FROM security_servers ORDER BY id').all() as SecurityServerRow[]
+}
+
+export function insertAuthCertHash(db: WritableDb, serverId: number, hash: string): void {
+  db.prepare('INSERT OR IGNORE INTO server_auth_certs (server_id, cert_hash) VALUES (?, ?)').run(serverId, hash)
+}
+
+export function listAuthCertHashes(db: ReadableDb): Array<{ serverId: number; certHash: string }> {
+  return db.prepare('SELECT server_id AS serverId, cert_hash AS certHash FROM server_auth_certs ORDER BY rowid').all() as Array<{
+    serverId: number
+    certHash: string
+  }>
+}
+
+export function hasServerClient(db: ReadableDb, serverId: number, memberId: number, subsystemId: number | null): boolean {
+  return (
+    db
+      .prepare('SELECT 1 FROM server_clients WHERE server_id = ? AND member_id = ? AND subsystem_id IS ?')
+      .get(serverId, memberId, subsystemId) !== undefined
+  )
+}
+
+export function insertServerClient(db: WritableDb, serverId: number, memberId: number, subsystemId: number | null): void {
+  db.prepare(
+    `INSERT INTO server_clients (server_id, member_id, subsystem_id, position)
+     VALUES (?, ?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM server_clients WHERE server_id = ?))`,
+  ).run(serverId, memberId, subsystemId, serverId)
+}
+
+export function listServerClients(db: ReadableDb): ServerClientRow[] {
+  return db
+    .prepare('SELECT server_id AS serverId, member_id AS memberId, subsystem_id AS subsystemId FROM server_clients ORDER BY server_id, position')
+    .all() as ServerClientRow[]
+}
+
+export function findGlobalGroup(db: ReadableDb, groupCode: string): { groupCode: string; description: string } | undefined {
+  return db.prepare('SELECT group_code AS groupCode, description FROM global_groups WHERE group_code = ?').get(groupCode) as
+    | { groupCode: string; description: string }
+    | undefined
+}
+
+export function insertGlobalGroup(db: WritableDb, groupCode: string, description: string): void {
+  db.prepare('INSERT INTO global_groups (group_code, description) VALUES (?, ?)').run(groupCode, description)
+}
+
+export function listGlobalGroups(db: ReadableDb): Array<{ groupCode: string; description: string }> {
+  return db.prepare('SELECT group_code AS groupCode, description FROM global_groups ORDER BY rowid').all() as Array<{
+    groupCode: string
+    description: string
+  }>
+}
+
+export function insertGroupMember(db: WritableDb, groupCode: string, client: string): boolean {
+  const result = db
+    .prepare(
+      `INSERT OR IGNORE INTO global_group_members (group_code, client, position)
+       VALUES (?, ?, (SELECT COALESCE(MAX(position), 0) + 1 FROM global_group_members WHERE group_code = ?))`,
+    )
+    .run(groupCode, client, groupCode)
+  return result.changes > 0
+}
+
+export function listGroupMembers(db: ReadableDb): Array<{ groupCode: string; client: string }> {
+  return db.prepare('SELECT group_code AS groupCode, client FROM global_group_members ORDER BY group_code, position').all() as Array<{
+    groupCode: string
+    client: string
+  }>
+}

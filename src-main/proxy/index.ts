@@ -1,0 +1,26 @@
+/**
+ * Proxy: mediates messages between service clients and service providers — the REST r1 protocol towards
+ * information systems, the signed multipart transport between security servers, and both pipelines.
+ */
+export {
+  parseRestRequest, restRequestHeaderPart, PROTOCOL_VERSION_SEGMENT,
+  type RestRequest, type IncomingRestRequest, type RepresentedParty,
+} from './rest/rest-request'
+export { serializeRestRequestPart, serializeRestResponsePart, parseRestHeaderPart, type RestRequestPart, type RestResponsePart } from './rest/rest-header-part'
+export { computeRequestHash, requestHashEquals } from './rest/request-hash'
+export { providerResponseHeaders, checkResponseConsistency, type ResponseContext } from './rest/rest-response'
+export { FILTERED_HEADERS, XROAD_HEADERS, isFilteredHeader, lastHeader, type HeaderList } from './rest/rest-headers'
+export { restErrorResponse, soapFaultXml, soapFaultResponse, type ErrorResponse } from './proxy-fault'
+export { parseMultipart, encodeMultipart, boundaryOf, newBoundary, DEFAULT_MULTIPART_LIMITS, type MimePart, type MultipartLimits } from './transport/multipart'
+export {
+  decodeTransportMessage, encodeRestTransportMessage, transportRequestHeaders, checkHashAlgorithm, requireRestMessage,
+  PART_TYPES, TRANSPORT_HEADERS, HASH_ALGORITHM,
+  type TransportMessage, type TransportMessageInput, type MessageKind,
+} from './transport/transport-message'
+export { handleClientProxyRequest, routeRequest, type ClientProxyRequest, type ClientProxyDeps } from './client-proxy'
+export { handleServerProxyRequest, signedParts, type ServerProxyRequest, type ServerProxyDeps, type ProxyResponse } from './server-proxy'
+export { checkProxyVersion, serviceUrl, MIN_SUPPORTED_CLIENT_VERSION } from './pipeline/server-steps'
+export type {
+  GlobalConfView, ProviderServer, MessagePart, MessageSignature, MessageSigner, MessageVerifier, MessageRecord, MessageLogWriter,
+  ServiceCall, ServiceResponse, ServiceClient, PeerRequest, PeerResponse, PeerClient, TlsClientVerifier, ServerConfView,
+} from './proxy-deps'

@@ -1,0 +1,116 @@
+import type { ClientId, GlobalGroupId, SecurityServerId, ServiceId } from '@shared/domain/identifiers'
+import type { ServiceAccessRights } from '../access-control'
+import type { HeaderList } from './rest/rest-headers'
+
+/**
+ * The narrow interfaces the proxy pipelines need from the other domains (global-conf, signer, signature,
+ * message-log, server-conf) and from the HTTP edges; the composition root wires the real ones.
+ */
+export interface ProviderServer {
+  serverId: SecurityServerId
+  address: string
+  inMaintenanceMode: boolean
+}
+
+export interface GlobalConfView {
+  /** Throws `global_conf_outdated` when the configuration has expired (PR-GCONF §2.7). */
+  assertValid(): void
+  instanceIdentifier(): string
+  /** Servers whose owner or client list contains `provider` (xroad-protocols.md §4.1). */
+  serversOf(provider: ClientId): ProviderServer[]
+  /** SHA-256 of an auth certificate is registered for a server where `party` is owner or client (`authCertMatchesMember`). */
+  authCertMatchesMember(authCertSha256Hex: string, party: ClientId): boolean
+  memberExists(party: ClientId): boolean
+  isGlobalGroupMember(client: ClientId, group: GlobalGroupId): boolean
+}
+
+/** One signed part: `/message.xml` (the header part) or `/attachment1` (the REST body). */
+export interface MessagePart {
+  name: string
+  bytes: Uint8Array
+}
+
+export interface MessageSignature {
+  signatureXml: Uint8Array
+  hashChainResult?: Uint8Array
+  hashChain?: Uint8Array
+}
+
+export interface MessageSigner {
+  /** Signs with `member`'s signing key (xroad-protocols.md §4.4–4.6). */
+  sign(member: ClientId, parts: MessagePart[]): Promise<MessageSignature>
+}
+
+export interface MessageVerifier {
+  /** Verifies the signature, certificate chain and OCSP with `expectedSigner` as the signer (§4.7). */
+  verify(expectedSigner: ClientId, parts: MessagePart[], signature: MessageSignature, at: Date): Promise<void>
+}
+
+export interface MessageRecord {
+  direction: 'request' | 'response'
+  side: 'client' | 'server'
+  messageId: string
+  clientId: ClientId
+  serviceId: ServiceId
+  headerPart: Uint8Array
+  body?: Uint8Array
+  signature: MessageSignature
+}
+
+export interface MessageLogWriter {
+  /** Throws `logging_failed` when the log cannot accept (timestamping too far behind, disk). */
+  assertAcceptingMessages(): void
+  record(record: MessageRecord): Promise<void>
+}
+
+export interface ServiceCall {
+  url: string
+  method: string
+  headers: HeaderList
+  body?: Uint8Array
+  timeoutMs: number
+  sslVerify: boolean
+}
+
+export interface ServiceResponse {
+  status: number
+  reason: string
+  headers: HeaderList
+  body: Uint8Array
+}
+
+export interface ServiceClient {
+  call(request: ServiceCall): Promise<ServiceResponse>
+}
+
+export interface PeerRequest {
+  headers: HeaderList
+  contentType: string
+  body: Uint8Array
+}
+
+export interface PeerResponse {
+  contentType: string
+  headers: HeaderList
+  body: Uint8Array
+}
+
+export interface PeerClient {
+  /** POSTs the transport message to one of `targets` (fastest connection wins, §4.1). */
+  send(targets: ProviderServer[], provider: ClientId, request: PeerRequest): Promise<PeerResponse>
+}
+
+/** Verifies the consumer's TLS auth certificate with the OCSP parts it sent (`verifySslClientCert`). */
+export interface TlsClientVerifier {
+  verify(client: ClientId, authCertChainDer: Uint8Array[], ocspResponses: Uint8Array[]): Promise<void>
+}
+
+/** What the pipelines read from server configuration. */
+export interface ServerConfView {
+  isRegisteredClient(id: ClientId): boolean
+  accessRightsFor(id: ServiceId): ServiceAccessRights | undefined
+  localGroupMembers(owner: ClientId, groupCode: string): ClientId[]
+  service(id: ServiceId): { url: string; timeoutSeconds: number; sslVerify: boolean } | undefined
+  /** The client's information-system connection type and its accepted TLS certificate hashes (SHA-256 hex). */
+  isAuthentication(id: ClientId): { mode: 'NOSSL' | 'SSLNOAUTH' | 'SSLAUTH'; certificateSha256: string[] } | undefined
+}

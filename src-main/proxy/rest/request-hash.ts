@@ -1,0 +1,22 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+
+/**
+ * The REST request hash (PR-REST §4.3; xroad-protocols.md §2.4): base64 SHA-512 of the request header part,
+ * or, with a body, SHA-512( SHA-512(headerPart) ‖ SHA-512(body) ) over the raw 64-byte digests.
+ */
+export function computeRequestHash(headerPart: Uint8Array, body?: Uint8Array): string {
+  const headerDigest = sha512(headerPart)
+  if (body === undefined || body.byteLength === 0) return headerDigest.toString('base64')
+  return sha512(Buffer.concat([headerDigest, sha512(body)])).toString('base64')
+}
+
+/** Constant-time comparison of two base64 request hashes. */
+export function requestHashEquals(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+function sha512(bytes: Uint8Array): Buffer {
+  return createHash('sha512').update(bytes).digest()
+}

@@ -1,0 +1,76 @@
+import { clientError } from '../../platform'
+import { isFilteredHeader, type HeaderList } from './rest-headers'
+
+/**
+ * The REST header part (xroad-protocols.md §2.3, `RestRequest/RestResponse.toByteArray`): what travels as
+ * `application/x-road-rest-request|response`, is signed as `/message.xml` and logged. Byte-exact:
+ * `METHOD CRLF rawPath[?query] CRLF {Name:Value CRLF}*` — no space after the colon, no terminating blank line.
+ */
+export interface RestRequestPart {
+  kind: 'request'
+  method: string
+  /** The full request path including `/r1/…`, undecoded, with `?query` when there is one. */
+  pathAndQuery: string
+  headers: HeaderList
+}
+
+export interface RestResponsePart {
+  kind: 'response'
+  status: number
+  reason: string
+  headers: HeaderList
+}
+
+const CRLF = '\r\n'
+
+export function serializeRestRequestPart(part: Omit<RestRequestPart, 'kind'>): Buffer {
+  return Buffer.from(`${part.method}${CRLF}${part.pathAndQuery}${CRLF}${serializeHeaders(part.headers)}`, 'utf8')
+}
+
+export function serializeRestResponsePart(part: Omit<RestResponsePart, 'kind'>): Buffer {
+  return Buffer.from(`${part.status}${CRLF}${part.reason}${CRLF}${serializeHeaders(part.headers)}`, 'utf8')
+}
+
+function serializeHeaders(headers: HeaderList): string {
+  return headers
+    .filter(([name]) => !isFilteredHeader(name))
+    .map(([name, value]) => {
+      if (/[\r\n]/.test(name) || /[\r\n]/.test(value) || name.includes(':') || name === '') {
+        throw clientError('invalid_request', `Invalid header: ${JSON.stringify(name)}`)
+      }
+      return `${name}:${value}${CRLF}`
+    })
+    .join('')
+}
+
+/**
+ * Parses a header part received from a peer: first byte '1'..'9' ⇒ response, else request; each header line
+ * split at the first ':'; a filtered (hop-by-hop) header is refused (`Invalid header`).
+ */
+export function parseRestHeaderPart(bytes: Uint8Array): RestRequestPart | RestResponsePart {
+  const text = Buffer.from(bytes).toString('utf8')
+  const lines = text.split(CRLF)
+  if (lines.at(-1) !== '') throw invalidPart('the header part does not end with CRLF')
+  lines.pop()
+  const [first, second, ...headerLines] = lines
+  if (first === undefined || second === undefined || first === '') throw invalidPart('the header part has no start lines')
+  const headers: HeaderList = headerLines.map((line) => {
+    const colon = line.indexOf(':')
+    if (colon <= 0) throw invalidPart(`malformed header line ${JSON.stringify(line.slice(0, 80))}`)
+    const name = line.slice(0, colon)
+    if (isFilteredHeader(name)) throw clientError('invalid_message', `Invalid header: ${name}`)
+    return [name, line.slice(colon + 1)]
+  })
+  const c = first.charCodeAt(0)
+  if (c >= 0x31 && c <= 0x39) {
+    if (!/^[1-9]\d{2}$/.test(first)) throw invalidPart(`invalid status code ${JSON.stringify(first)}`)
+    return { kind: 'response', status: Number(first), reason: second, headers }
+  }
+  if (!/^[A-Z]+$/.test(first)) throw invalidPart(`invalid method ${JSON.stringify(first.slice(0, 20))}`)
+  if (!second.startsWith('/')) throw invalidPart('the request path must start with /')
+  return { kind: 'request', method: first, pathAndQuery: second, headers }
+}
+
+function invalidPart(reason: string) {
+  return clientError('invalid_message', `Malformed REST header part: ${reason}`)
+}

@@ -1,0 +1,40 @@
+/**
+ * Header names and lists of PR-REST r1 (xroad-protocols.md §2.2). Names compare case-insensitively.
+ */
+export type HeaderList = Array<[name: string, value: string]>
+
+export const XROAD_HEADERS = {
+  client: 'x-road-client',
+  id: 'x-road-id',
+  userId: 'x-road-userid',
+  issue: 'x-road-issue',
+  representedParty: 'x-road-represented-party',
+  securityServer: 'x-road-security-server',
+  requestId: 'x-road-request-id',
+  service: 'x-road-service',
+  requestHash: 'x-road-request-hash',
+  error: 'x-road-error',
+} as const
+
+/** Hop-by-hop and transport headers never put in the signed header part (`RestMessage.SKIPPED_HEADERS`). */
+export const FILTERED_HEADERS: ReadonlySet<string> = new Set([
+  'transfer-encoding', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'upgrade',
+  'connection', 'user-agent', 'host', 'content-length', 'server', 'expect',
+])
+
+export function isFilteredHeader(name: string): boolean {
+  return FILTERED_HEADERS.has(name.toLowerCase())
+}
+
+/** The last value of a header (PR-REST §4.3: with several `X-Road-Client` headers the last one counts). */
+export function lastHeader(headers: HeaderList, name: string): string | undefined {
+  const lower = name.toLowerCase()
+  let found: string | undefined
+  for (const [n, v] of headers) if (n.toLowerCase() === lower) found = v
+  return found
+}
+
+export function withoutHeaders(headers: HeaderList, names: readonly string[]): HeaderList {
+  const drop = new Set(names.map((n) => n.toLowerCase()))
+  return headers.filter(([n]) => !drop.has(n.toLowerCase()))
+}

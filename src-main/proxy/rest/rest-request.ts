@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto'
+import {
+  decodePathSegment, parseClientIdPath, parseSecurityServerIdPath, serviceId, subsystemId,
+  type ClientId, type SecurityServerId, type ServiceId,
+} from '@shared/domain/identifiers'
+import { REST_METHODS, type RestMethod } from '../../access-control'
+import { clientError, toSecurityServerError } from '../../platform'
+import { serializeRestRequestPart } from './rest-header-part'
+import { isFilteredHeader, lastHeader, withoutHeaders, XROAD_HEADERS, type HeaderList } from './rest-headers'
+
+/**
+ * A REST r1 request from an information system (PR-REST §4.1–4.3; xroad-protocols.md §2.1–2.2): the
+ * `/r1/{instance}/{class}/{member}/{subsystem}/{service}[/path][?query]` target and the X-Road headers.
+ */
+export interface RepresentedParty {
+  partyClass?: string
+  partyCode: string
+}
+
+export interface RestRequest {
+  method: RestMethod
+  /** Everything after the 5th identifier segment, undecoded ('' when none). */
+  servicePath: string
+  /** The undecoded full path `/r1/…` and `?query` as received. */
+  pathAndQuery: string
+  rawQuery: string | undefined
+  clientId: ClientId
+  serviceId: ServiceId
+  messageId: string
+  requestId: string
+  userId?: string
+  issue?: string
+  representedParty?: RepresentedParty
+  targetSecurityServer?: SecurityServerId
+  /** The headers of the signed header part: incoming minus filtered, then `x-road-request-id` (and a generated `x-road-id`). */
+  headers: HeaderList
+}
+
+export interface IncomingRestRequest {
+  method: string
+  /** The request target as on the request line (origin form). */
+  url: string
+  headers: HeaderList
+}
+
+export const PROTOCOL_VERSION_SEGMENT = 'r1'
+
+export function parseRestRequest(incoming: IncomingRestRequest, instance: string, newUuid: () => string = randomUUID): RestRequest {
+  const method = incoming.method.toUpperCase()
+  if (!(REST_METHODS as readonly string[]).includes(method)) {
+    throw clientError('invalid_http_method', `Unsupported HTTP method: ${incoming.method.slice(0, 20)}`)
+  }
+  for (const [name, value] of incoming.headers) {
+    if (/[\r\n\0]/.test(name) || /[\r\n\0]/.test(value)) throw clientError('invalid_request', 'Header contains a line break or NUL')
+  }
+  const { path, query } = splitTarget(incoming.url)
+  // RestRequest.decodeIdentifiers: split("/", 8) must give at least 7 parts (subsystem required in 7.x).
+  const parts = path.split('/')
+  const version = parts[1] ?? ''
+  if (!/^r\d$/.test(version)) throw clientError('invalid_protocol_version', `Invalid protocol version: ${version.slice(0, 20)}`)
+  if (version !== PROTOCOL_VERSION_SEGMENT) throw clientError('invalid_protocol_version', `Unsupported protocol version: ${version}`)
+  if (parts.length < 7 || parts.slice(2, 7).some((p) => p === '')) throw clientError('invalid_request', `Invalid request URI: ${path.slice(0, 200)}`)
+  const [, , instanceSeg, classSeg, memberSeg, subsystemSeg, serviceSeg] = parts as [string, string, string, string, string, string, string]
+  const rest = parts.slice(7)
+  const service = identifierOrInvalid('invalid_request', () =>
+    serviceId(
+      subsystemId(
+        decodePathSegment(instanceSeg, 'xRoadInstance'),
+        decodePathSegment(classSeg, 'memberClass'),
+        decodePathSegment(memberSeg, 'memberCode'),
+        decodePathSegment(subsystemSeg, 'subsystemCode'),
+      ),
+      decodePathSegment(serviceSeg, 'serviceCode'),
+    ),
+  )
+  const clientHeader = lastHeader(incoming.headers, XROAD_HEADERS.client)
+  if (clientHeader === undefined || clientHeader.trim() === '') throw clientError('missing_header', 'Missing header X-Road-Client')
+  const client = identifierOrInvalid('invalid_client_identifier', () => parseClientIdPath(clientHeader.trim()))
+  const securityServerHeader = lastHeader(incoming.headers, XROAD_HEADERS.securityServer)
+  const targetSecurityServer =
+    securityServerHeader === undefined
+      ? undefined
+      : identifierOrInvalid('invalid_security_server', () => parseSecurityServerIdPath(securityServerHeader.trim()))
+  if (targetSecurityServer !== undefined && targetSecurityServer.xRoadInstance !== service.xRoadInstance) {
+    throw clientError('invalid_security_server', 'X-Road-Security-Server is in another instance than the service')
+  }
+  const representedHeader = lastHeader(incoming.headers, XROAD_HEADERS.representedParty)
+  const representedParty = representedHeader === undefined ? undefined : parseRepresentedParty(representedHeader)
+
+  // RestRequest ctor: drop filtered headers and any client-supplied request id, then append our own.
+  const requestId = newUuid()
+  const headers: HeaderList = withoutHeaders(incoming.headers, [XROAD_HEADERS.requestId]).filter(([n]) => !isFilteredHeader(n))
+  headers.push([XROAD_HEADERS.requestId, requestId])
+  let messageId = lastHeader(incoming.headers, XROAD_HEADERS.id)
+  if (messageId === undefined || messageId === '') {
+    // ClientRestMessageProcessor: a missing id becomes `{instance}-{UUID}`.
+    messageId = `${instance}-${newUuid()}`
+    headers.push([XROAD_HEADERS.id, messageId])
+  }
+  return {
+    method: method as RestMethod,
+    servicePath: rest.length === 0 ? '' : `/${rest.join('/')}`,
+    pathAndQuery: query === undefined ? path : `${path}?${query}`,
+    rawQuery: query,
+    clientId: client,
+    serviceId: service,
+    messageId,
+    requestId,
+    ...optional('userId', lastHeader(incoming.headers, XROAD_HEADERS.userId)),
+    ...optional('issue', lastHeader(incoming.headers, XROAD_HEADERS.issue)),
+    ...(representedParty === undefined ? {} : { representedParty }),
+    ...(targetSecurityServer === undefined ? {} : { targetSecurityServer }),
+    headers,
+  }
+}
+
+/** The `application/x-road-rest-request` part of a parsed request. */
+export function restRequestHeaderPart(request: RestRequest): Buffer {
+  return serializeRestRequestPart({ method: request.method, pathAndQuery: request.pathAndQuery, headers: request.headers })
+}
+
+function splitTarget(url: string): { path: string; query: string | undefined } {
+  if (!url.startsWith('/')) throw clientError('invalid_request', 'Invalid request URI: the target must be an absolute path')
+  const hash = url.indexOf('#')
+  const target = hash < 0 ? url : url.slice(0, hash)
+  const q = target.indexOf('?')
+  return q < 0 ? { path: target, query: undefined } : { path: target.slice(0, q), query: target.slice(q + 1) }
+}
+
+/** `[{partyClass}/]{partyCode}` (PR-REST §4.3). */
+function parseRepresentedParty(value: string): RepresentedParty {
+  const parts = value.split('/')
+  if (parts.length > 2 || parts.some((p) => p === '')) {
+    throw clientError('invalid_request', 'X-Road-Represented-Party must be [partyClass/]partyCode')
+  }
+  const decoded = parts.map((p) => identifierOrInvalid('invalid_request', () => decodePathSegment(p, 'memberCode')))
+  return decoded.length === 2 ? { partyClass: decoded[0] as string, partyCode: decoded[1] as string } : { partyCode: decoded[0] as string }
+}
+
+function identifierOrInvalid<T>(code: 'invalid_request' | 'invalid_client_identifier' | 'invalid_security_server', parse: () => T): T {
+  try {
+    return parse()
+  } catch (error) {
+    const coded = toSecurityServerError(error)
+    throw clientError(code, coded.message, { cause: error })
+  }
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>)
+}

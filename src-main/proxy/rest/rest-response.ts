@@ -1,0 +1,57 @@
+import { formatIdPath, type ClientId, type ServiceId } from '@shared/domain/identifiers'
+import { SecurityServerError } from '../../platform'
+import { computeRequestHash, requestHashEquals } from './request-hash'
+import type { RestResponsePart } from './rest-header-part'
+import { isFilteredHeader, lastHeader, withoutHeaders, XROAD_HEADERS, type HeaderList } from './rest-headers'
+
+/**
+ * The provider's response header part and the consumer's consistency check (xroad-protocols.md §2.2, §2.4;
+ * `RestResponse` ctor, `ClientRestMessageProcessor.checkConsistency`).
+ */
+export interface ResponseContext {
+  messageId: string
+  clientId: ClientId
+  serviceId: ServiceId
+  requestId: string
+  requestHash: string
+}
+
+/** The service's headers minus filtered and X-Road ones, then the provider's in X-Road's fixed order. */
+export function providerResponseHeaders(serviceHeaders: HeaderList, context: ResponseContext): HeaderList {
+  const kept = withoutHeaders(serviceHeaders, [
+    XROAD_HEADERS.id, XROAD_HEADERS.requestHash, XROAD_HEADERS.client, XROAD_HEADERS.requestId, XROAD_HEADERS.service,
+  ]).filter(([n]) => !isFilteredHeader(n))
+  return [
+    ...kept,
+    [XROAD_HEADERS.id, context.messageId],
+    [XROAD_HEADERS.client, formatIdPath(context.clientId)],
+    [XROAD_HEADERS.service, formatIdPath(context.serviceId)],
+    [XROAD_HEADERS.requestId, context.requestId],
+    [XROAD_HEADERS.requestHash, context.requestHash],
+  ]
+}
+
+/**
+ * The consumer's check that the provider answered this request: `x-road-client`, `x-road-id`,
+ * `x-road-service`, `x-road-request-id` equal and the request hash over what we sent (`inconsistent_response`).
+ */
+export function checkResponseConsistency(
+  response: RestResponsePart,
+  request: Omit<ResponseContext, 'requestHash'> & { headerPart: Uint8Array; body?: Uint8Array },
+): void {
+  const expected: Array<[string, string]> = [
+    [XROAD_HEADERS.client, formatIdPath(request.clientId)],
+    [XROAD_HEADERS.id, request.messageId],
+    [XROAD_HEADERS.service, formatIdPath(request.serviceId)],
+    [XROAD_HEADERS.requestId, request.requestId],
+  ]
+  for (const [name, value] of expected) {
+    if (lastHeader(response.headers, name) !== value) {
+      throw new SecurityServerError('inconsistent_response', `Response header ${name} does not match the request`)
+    }
+  }
+  const hash = lastHeader(response.headers, XROAD_HEADERS.requestHash)
+  if (hash === undefined || !requestHashEquals(hash, computeRequestHash(request.headerPart, request.body))) {
+    throw new SecurityServerError('inconsistent_response', 'Response request hash does not match the request')
+  }
+}

@@ -1,0 +1,115 @@
+import { serviceProvider } from '@shared/domain/identifiers'
+import { clientError, systemClock, toSecurityServerError, type Clock } from '../platform'
+import {
+  checkAccess, checkClientKnown, checkProxyVersion, readRestRequest, serviceUrl,
+} from './pipeline/server-steps'
+import type { GlobalConfView, MessageLogWriter, MessageSigner, MessageVerifier, ServerConfView, ServiceClient, TlsClientVerifier } from './proxy-deps'
+import { soapFaultResponse } from './proxy-fault'
+import { computeRequestHash } from './rest/request-hash'
+import { serializeRestResponsePart } from './rest/rest-header-part'
+import { lastHeader, type HeaderList } from './rest/rest-headers'
+import { providerResponseHeaders } from './rest/rest-response'
+import { checkHashAlgorithm, decodeTransportMessage, encodeRestTransportMessage, HASH_ALGORITHM, TRANSPORT_HEADERS } from './transport/transport-message'
+import { DEFAULT_MULTIPART_LIMITS, type MultipartLimits } from './transport/multipart'
+
+/**
+ * The server proxy: a transport message from a consumer security server → the service, in the provider order of
+ * xroad-protocols.md §4.3. Failures before the response multipart become a plain SOAP fault (HTTP 200).
+ */
+export interface ServerProxyRequest {
+  method: string
+  headers: HeaderList
+  body: Buffer
+  /** The consumer's TLS auth certificate chain (leaf first), from the mutual-TLS handshake. */
+  peerCertificateChain: Uint8Array[]
+}
+
+export interface ProxyResponse {
+  status: number
+  headers: HeaderList
+  body: Buffer
+}
+
+export interface ServerProxyDeps {
+  globalConf: GlobalConfView
+  serverConf: ServerConfView
+  tlsClientVerifier: TlsClientVerifier
+  verifier: MessageVerifier
+  signer: MessageSigner
+  messageLog: MessageLogWriter
+  serviceClient: ServiceClient
+  clock?: Clock
+  limits?: MultipartLimits
+}
+
+export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: ServerProxyDeps): Promise<ProxyResponse> {
+  try {
+    return await processServerRequest(raw, deps)
+  } catch (error) {
+    const fault = soapFaultResponse(toSecurityServerError(error).withPrefix('server.serverproxy'))
+    return { status: fault.status, headers: fault.headers, body: fault.body }
+  }
+}
+
+async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDeps): Promise<ProxyResponse> {
+  const clock = deps.clock ?? systemClock
+  if (raw.method.toUpperCase() !== 'POST') throw clientError('invalid_http_method', 'Must use POST between security servers')
+  deps.globalConf.assertValid()
+  checkProxyVersion(lastHeader(raw.headers, TRANSPORT_HEADERS.proxyVersion))
+  checkHashAlgorithm(lastHeader(raw.headers, TRANSPORT_HEADERS.hashAlgorithm))
+  const message = decodeTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', raw.body, 'request', deps.limits ?? DEFAULT_MULTIPART_LIMITS)
+  const { request } = readRestRequest(message, deps.globalConf.instanceIdentifier())
+  checkClientKnown(request.clientId, deps.globalConf)
+  await deps.tlsClientVerifier.verify(request.clientId, raw.peerCertificateChain, message.ocspResponses)
+  if (message.signature === undefined) throw clientError('missing_signature', 'Request is not signed')
+  checkAccess(request, deps.serverConf, deps.globalConf)
+
+  const requestBody = message.attachments[0]
+  const requestParts = signedParts(message.message.bytes, requestBody)
+  const requestSignature = { signatureXml: message.signature, hashChainResult: message.hashChainResult, hashChain: message.hashChain }
+  await deps.verifier.verify(request.clientId, requestParts, requestSignature, clock.now())
+  deps.messageLog.assertAcceptingMessages()
+  await deps.messageLog.record({
+    direction: 'request', side: 'server', messageId: request.messageId, clientId: request.clientId, serviceId: request.serviceId,
+    headerPart: message.message.bytes, body: requestBody, signature: requestSignature,
+  })
+
+  const service = deps.serverConf.service(request.serviceId)
+  if (service === undefined) throw clientError('unknown_service', 'Unknown service')
+  const serviceResponse = await deps.serviceClient.call({
+    url: serviceUrl(service.url, request.servicePath, request.rawQuery),
+    method: request.method,
+    headers: request.headers,
+    body: requestBody,
+    timeoutMs: service.timeoutSeconds * 1000,
+    sslVerify: service.sslVerify,
+  })
+
+  const provider = serviceProvider(request.serviceId)
+  const headerPart = serializeRestResponsePart({
+    status: serviceResponse.status,
+    reason: serviceResponse.reason,
+    headers: providerResponseHeaders(serviceResponse.headers, {
+      messageId: request.messageId, clientId: request.clientId, serviceId: request.serviceId, requestId: request.requestId,
+      requestHash: computeRequestHash(message.message.bytes, requestBody),
+    }),
+  })
+  const responseBody = serviceResponse.body.byteLength > 0 ? serviceResponse.body : undefined
+  const responseSignature = await deps.signer.sign(provider, signedParts(headerPart, responseBody))
+  await deps.messageLog.record({
+    direction: 'response', side: 'server', messageId: request.messageId, clientId: request.clientId, serviceId: request.serviceId,
+    headerPart, body: responseBody, signature: responseSignature,
+  })
+  const encoded = encodeRestTransportMessage({
+    kind: 'response', headerPart, body: responseBody, signature: responseSignature.signatureXml,
+    hashChainResult: responseSignature.hashChainResult, hashChain: responseSignature.hashChain,
+  })
+  return { status: 200, headers: [['Content-Type', encoded.contentType], [TRANSPORT_HEADERS.hashAlgorithm, HASH_ALGORITHM]], body: encoded.body }
+}
+
+/** `/message.xml` and, with a body, `/attachment1` (xroad-protocols.md §4.4). */
+export function signedParts(headerPart: Uint8Array, body: Uint8Array | undefined): Array<{ name: string; bytes: Uint8Array }> {
+  return body === undefined || body.byteLength === 0
+    ? [{ name: '/message.xml', bytes: headerPart }]
+    : [{ name: '/message.xml', bytes: headerPart }, { name: '/attachment1', bytes: body }]
+}

@@ -1,0 +1,123 @@
+import { randomInt } from 'node:crypto'
+import { clientError } from '../../platform'
+
+/**
+ * A bounded multipart/mixed reader and writer (RFC 2046 §5.1) for the SS↔SS transport: limits on total size,
+ * part count and header size, part bodies kept as the raw bytes between delimiters (no content decoding,
+ * as X-Road's mime4j reader; xroad-protocols.md §4.3). CRLF and bare-LF line ends are both accepted.
+ */
+export interface MimePart {
+  headers: Array<[string, string]>
+  contentType: string
+  body: Buffer
+}
+
+export interface MultipartLimits {
+  maxBytes: number
+  maxParts: number
+  maxHeaderBytes: number
+}
+
+export const DEFAULT_MULTIPART_LIMITS: MultipartLimits = { maxBytes: 64 * 1024 * 1024, maxParts: 64, maxHeaderBytes: 16 * 1024 }
+
+/** `boundary` parameter of a multipart content type; undefined when absent. */
+export function boundaryOf(contentType: string): string | undefined {
+  const match = /;\s*boundary=(?:"([^"]{1,70})"|([^;\s]{1,70}))/i.exec(contentType)
+  return match?.[1] ?? match?.[2]
+}
+
+export function mediaTypeOf(contentType: string): string {
+  return (contentType.split(';')[0] ?? '').trim().toLowerCase()
+}
+
+export function parseMultipart(body: Buffer, boundary: string, limits: MultipartLimits = DEFAULT_MULTIPART_LIMITS): MimePart[] {
+  if (body.length > limits.maxBytes) throw clientError('body_too_large', `Message is larger than ${limits.maxBytes} bytes`)
+  const delimiter = Buffer.from(`--${boundary}`)
+  let position = findDelimiter(body, delimiter, 0, true)
+  if (position < 0) throw mimeError('no opening boundary')
+  const parts: MimePart[] = []
+  for (;;) {
+    let cursor = position + delimiter.length
+    if (body[cursor] === 0x2d && body[cursor + 1] === 0x2d) return parts
+    cursor = skipLineEnd(body, skipTransportPadding(body, cursor))
+    if (cursor < 0) throw mimeError('boundary line not terminated')
+    const headerEnd = findHeaderEnd(body, cursor, limits.maxHeaderBytes)
+    const headers = parseHeaders(body.subarray(cursor, headerEnd.start).toString('latin1'))
+    const next = findDelimiter(body, delimiter, headerEnd.end, false)
+    if (next < 0) throw mimeError('no closing boundary')
+    const contentEnd = body[next - 1] === 0x0a ? (body[next - 2] === 0x0d ? next - 2 : next - 1) : next
+    const contentType = headers.find(([n]) => n.toLowerCase() === 'content-type')?.[1] ?? 'text/plain'
+    parts.push({ headers, contentType, body: body.subarray(headerEnd.end, contentEnd) })
+    if (parts.length > limits.maxParts) throw clientError('invalid_message', `Message has more than ${limits.maxParts} parts`)
+    position = next
+  }
+}
+
+/** A delimiter starts a line: at offset 0 (first) or right after LF. */
+function findDelimiter(body: Buffer, delimiter: Buffer, from: number, first: boolean): number {
+  let at = body.indexOf(delimiter, from)
+  while (at >= 0) {
+    if ((first && at === 0) || body[at - 1] === 0x0a) {
+      const after = body[at + delimiter.length]
+      if (after === undefined || after === 0x0d || after === 0x0a || after === 0x2d || after === 0x20 || after === 0x09) return at
+    }
+    at = body.indexOf(delimiter, at + 1)
+  }
+  return -1
+}
+
+function skipTransportPadding(body: Buffer, at: number): number {
+  while (body[at] === 0x20 || body[at] === 0x09) at++
+  return at
+}
+
+function skipLineEnd(body: Buffer, at: number): number {
+  if (body[at] === 0x0d && body[at + 1] === 0x0a) return at + 2
+  if (body[at] === 0x0a) return at + 1
+  return -1
+}
+
+function findHeaderEnd(body: Buffer, from: number, maxHeaderBytes: number): { start: number; end: number } {
+  if (body[from] === 0x0d && body[from + 1] === 0x0a) return { start: from, end: from + 2 }
+  if (body[from] === 0x0a) return { start: from, end: from + 1 }
+  const limit = Math.min(body.length, from + maxHeaderBytes)
+  for (let i = from; i < limit; i++) {
+    if (body[i] !== 0x0a) continue
+    if (body[i + 1] === 0x0a) return { start: i + 1, end: i + 2 }
+    if (body[i + 1] === 0x0d && body[i + 2] === 0x0a) return { start: i + 1, end: i + 3 }
+  }
+  throw mimeError(`part headers missing or longer than ${maxHeaderBytes} bytes`)
+}
+
+function parseHeaders(text: string): Array<[string, string]> {
+  return text
+    .split(/\r?\n/)
+    .filter((line) => line !== '')
+    .map((line) => {
+      const colon = line.indexOf(':')
+      if (colon <= 0 || /^\s/.test(line)) throw mimeError(`malformed part header ${JSON.stringify(line.slice(0, 60))}`)
+      return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()] as [string, string]
+    })
+}
+
+function mimeError(reason: string) {
+  return clientError('mime_parsing_failed', `Failed to parse MIME message: ${reason}`)
+}
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz'
+
+/** `xtop` + 30 random letters, as X-Road's `MultipartEncoder` (xroad-protocols.md §4.3). */
+export function newBoundary(prefix = 'xtop'): string {
+  let value = prefix
+  for (let i = 0; i < 30; i++) value += LETTERS[randomInt(LETTERS.length)]
+  return value
+}
+
+export function encodeMultipart(boundary: string, parts: ReadonlyArray<{ contentType: string; body: Uint8Array }>): Buffer {
+  const chunks: Buffer[] = []
+  for (const part of parts) {
+    chunks.push(Buffer.from(`--${boundary}\r\ncontent-type: ${part.contentType}\r\n\r\n`, 'latin1'), Buffer.from(part.body), Buffer.from('\r\n'))
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`))
+  return Buffer.concat(chunks)
+}

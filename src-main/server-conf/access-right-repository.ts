@@ -1,0 +1,31 @@
+import type { ReadableDb, WritableDb } from '../platform'
+
+/** Rows of `access_rights`, each on one endpoint of a service. */
+export interface AccessRightRow {
+  endpoint_id: number
+  method: string
+  path: string
+  subject: string
+  granted_at: string
+}
+
+/** Returns false when the right already existed. */
+export function insertAccessRight(db: WritableDb, endpointId: number, subject: string, at: string): boolean {
+  return (
+    db.prepare('INSERT INTO access_rights (endpoint_id, subject, granted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(endpointId, subject, at)
+      .changes === 1
+  )
+}
+
+export function deleteAccessRight(db: WritableDb, endpointId: number, subject: string): boolean {
+  return db.prepare('DELETE FROM access_rights WHERE endpoint_id = ? AND subject = ?').run(endpointId, subject).changes === 1
+}
+
+export function listAccessRightRows(db: ReadableDb, serviceRowId: number): AccessRightRow[] {
+  return db
+    .prepare(
+      `SELECT a.endpoint_id, e.method, e.path, a.subject, a.granted_at FROM access_rights a
+       JOIN endpoints e ON e.id = a.endpoint_id WHERE e.service_id = ? ORDER BY a.id`,
+    )
+    .all(serviceRowId) as AccessRightRow[]
+}

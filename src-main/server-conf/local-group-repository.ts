@@ -1,0 +1,45 @@
+import type { ReadableDb, WritableDb } from '../platform'
+
+/** Rows of `local_groups` and `local_group_members` (members in `encodeIdentifier` form). */
+export interface LocalGroupRow {
+  id: number
+  group_code: string
+  description: string
+}
+
+export function insertLocalGroup(db: WritableDb, clientRowId: number, code: string, description: string): number {
+  return Number(
+    db.prepare('INSERT INTO local_groups (client_id, group_code, description) VALUES (?, ?, ?)').run(clientRowId, code, description)
+      .lastInsertRowid,
+  )
+}
+
+export function findLocalGroupRow(db: ReadableDb, clientRowId: number, code: string): LocalGroupRow | undefined {
+  return db
+    .prepare('SELECT id, group_code, description FROM local_groups WHERE client_id = ? AND group_code = ?')
+    .get(clientRowId, code) as LocalGroupRow | undefined
+}
+
+export function listLocalGroupRows(db: ReadableDb, clientRowId: number): LocalGroupRow[] {
+  return db
+    .prepare('SELECT id, group_code, description FROM local_groups WHERE client_id = ? ORDER BY group_code')
+    .all(clientRowId) as LocalGroupRow[]
+}
+
+/** Returns false when the member was already in the group. */
+export function insertLocalGroupMember(db: WritableDb, groupId: number, member: string, at: string): boolean {
+  return (
+    db.prepare('INSERT INTO local_group_members (group_id, member, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(groupId, member, at)
+      .changes === 1
+  )
+}
+
+export function deleteLocalGroupMember(db: WritableDb, groupId: number, member: string): boolean {
+  return db.prepare('DELETE FROM local_group_members WHERE group_id = ? AND member = ?').run(groupId, member).changes === 1
+}
+
+export function listLocalGroupMembers(db: ReadableDb, groupId: number): string[] {
+  return (db.prepare('SELECT member FROM local_group_members WHERE group_id = ? ORDER BY member').all(groupId) as Array<{ member: string }>).map(
+    (r) => r.member,
+  )
+}

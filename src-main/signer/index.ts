@@ -1,0 +1,17 @@
+/**
+ * The signer: software and PKCS#11 tokens behind one TokenDriver, keys, CSRs, own certificates and their states,
+ * the signing context the proxy signs with, batch signing over hash chains, and OCSP status of own certificates.
+ */
+export { signerMigrations } from './migrations'
+export {
+  createSigner, SOFTWARE_TOKEN_ID,
+  type Signer, type SignerOptions, type TokenInfo, type KeyInfo, type CertificateInfo, type CertificateState, type GenerateCsrRequest,
+  type GeneratedCsr, type SigningContext, type AuthKey,
+} from './signer'
+export {
+  KEY_ALGORITHMS, SIGN_ALGORITHMS, KEY_USAGES,
+  type KeyAlgorithm, type SignAlgorithm, type KeyUsage, type TokenDriver, type TokenKey, type TokenStatus,
+} from './token-driver'
+export { ecdsaRawToDer, ecdsaDerToRaw, defaultSignAlgorithm } from './sign-algorithms'
+export { XROAD_PIN_POLICY, type PinPolicy } from './software/software-token-driver'
+export { csrToPem, type CsrFormat } from './csr-builder'

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest'
+import { globalGroupId, localGroupId, memberId, serviceId, subsystemId, type ClientId } from '@shared/domain/identifiers'
+import { decideAccess, endpointPathMatches, normalizeServicePath, type GroupMembership, type ServiceAccessRights } from '../../src-main/access-control'
+
+const provider = subsystemId('INST', 'GOV', '123', 'SUB')
+const svc = serviceId(provider, 'svc')
+const alice = subsystemId('INST', 'COM', '111', 'APP')
+const bob = subsystemId('INST', 'COM', '222', 'APP')
+const carol = subsystemId('INST', 'COM', '333', 'APP')
+const dave = memberId('INST', 'COM', '444')
+const aliceMember = memberId('INST', 'COM', '111')
+
+const rights: ServiceAccessRights = {
+  serviceId: svc,
+  disabled: false,
+  endpoints: [
+    { method: 'GET', path: '/api/*', subjects: [alice] },
+    { method: '*', path: '/open/**', subjects: [localGroupId('partners')] },
+    { method: 'POST', path: '/orders', subjects: [globalGroupId('INST', 'trusted')] },
+    { method: '*', path: '**', subjects: [dave] },
+  ],
+}
+const groups: GroupMembership = {
+  localGroupMembers: (code) => (code === 'partners' ? [bob] : []),
+  isGlobalGroupMember: (client, group) => group.groupCode === 'trusted' && client.memberCode === '333',
+}
+
+const ask = (client: ClientId, method: string, path: string, r: ServiceAccessRights | undefined = rights) =>
+  decideAccess({ client, service: svc, method, path }, r, groups)
+
+describe('decideAccess', () => {
+  it.each([
+    ['exact subsystem on GET /api/*', alice, 'GET', '/api/items', true],
+    ['method is case-insensitive', alice, 'get', '/api/items', true],
+    ['wrong method', alice, 'POST', '/api/items', false],
+    ['single * does not cross segments', alice, 'GET', '/api/a/b', false],
+    ['the member is not its subsystem', aliceMember, 'GET', '/api/items', false],
+    ['local group member, ** spans segments', bob, 'DELETE', '/open/a/b/c', true],
+    ['local group member outside its endpoint', bob, 'GET', '/api/items', false],
+    ['global group member', carol, 'POST', '/orders', true],
+    ['global group member, other method', carol, 'GET', '/orders', false],
+    ['base endpoint * ** allows everything', dave, 'PATCH', '/x/y', true],
+    ['base endpoint allows the root path', dave, 'GET', '', true],
+    ['percent-encoded plain characters decode once', alice, 'GET', '/api/it%65ms', true],
+  ])('%s', (_name, client, method, path, allowed) => {
+    expect(ask(client, method, path).allowed).toBe(allowed)
+  })
+
+  it('denials carry the X-Road code, in X-Road order: unknown service, access, disabled', () => {
+    expect(decideAccess({ client: alice, service: svc, method: 'GET', path: '/api/x' }, undefined, groups)).toMatchObject({ allowed: false, code: 'unknown_service' })
+    expect(
+      decideAccess({ client: alice, service: serviceId(provider, 'other'), method: 'GET', path: '/api/x' }, rights, groups),
+    ).toMatchObject({ code: 'unknown_service' })
+    const disabled = { ...rights, disabled: true, disabledNotice: 'Back on Monday' }
+    expect(ask(bob, 'GET', '/api/x', disabled)).toMatchObject({ code: 'access_denied' })
+    expect(ask(alice, 'GET', '/api/x', disabled)).toMatchObject({ code: 'service_disabled', message: expect.stringContaining('Back on Monday') })
+  })
+
+  // reliability-and-security.md B10; the bypass X-Road fixed in 7.7.1. ACL allows only GET /api/*.
+  it.each([
+    '/%2e%2e/secret',
+    '/api/%2e%2e/secret',
+    '/api/test/%2e%2e/%2e%2e/secret',
+    '/api/..%2fsecret',
+    '/api/%252e%252e/secret',
+    '/api/.%2e/secret',
+    '/api/%5c..%5csecret',
+    '/api;x=/../secret',
+    '/api/%00/../secret',
+    '/api/../secret',
+    '/api/./items',
+    '/api//items',
+    '/api/%2Fitems',
+    '/api\\items',
+    '/api/%3bx',
+    '/api/%zz',
+    '/api/%E0%A4%A',
+  ])('refuses the ambiguous path %s with invalid_request', (path) => {
+    const decision = ask(alice, 'GET', path)
+    expect(decision).toMatchObject({ allowed: false, code: 'invalid_request' })
+  })
+
+  it('never allows the single-segment pattern to match two segments', () => {
+    expect(ask(alice, 'GET', '/api/a/b')).toMatchObject({ allowed: false, code: 'access_denied' })
+  })
+})
+
+describe('normalizeServicePath and endpointPathMatches', () => {
+  it.each([
+    ['', '/'],
+    ['/', '/'],
+    ['/api/items/', '/api/items/'],
+    ['/a%20b/%C3%B5', '/a b/õ'],
+  ])('normalizes %j to %j', (raw, normalized) => {
+    expect(normalizeServicePath(raw)).toEqual({ ok: true, path: normalized })
+  })
+
+  it.each([
+    ['/api/*', '/api/x', true],
+    ['/api/*', '/api/', true],
+    ['/api/*', '/api', false],
+    ['/api/v*/list', '/api/v2/list', true],
+    ['/api/**', '/api/a/b/c', true],
+    ['/a.b', '/aXb', false],
+    ['/a(b)', '/a(b)', true],
+    ['**', '/anything', true],
+  ])('pattern %s vs %s → %s', (pattern, path, expected) => {
+    expect(endpointPathMatches(pattern, path)).toBe(expected)
+  })
+})

@@ -1,0 +1,80 @@
+import { createHash, createPublicKey, verify } from 'node:crypto'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { ecdsaRawToDer } from '../../src-main/signer/sign-algorithms'
+import { CKF, CKR, createFaultInjector, type FaultInjector } from '../../src-main/signer/pkcs11/fault-injector'
+import { Pkcs11TokenDriver } from '../../src-main/signer/pkcs11/pkcs11-token-driver'
+import type { TokenKey } from '../../src-main/signer/token-driver'
+import { HAVE_SOFTHSM, createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe.skipIf(!HAVE_SOFTHSM)('PKCS#11 recovery without restart (SoftHSM2 + fault injection; skipped without SoftHSM2)', () => {
+  let hsm: SoftHsmToken
+  let injector: FaultInjector
+  let driver: Pkcs11TokenDriver
+  let key: TokenKey
+
+  beforeEach(async () => {
+    hsm = createSoftHsmToken({ label: 'recover', pin: '1111' })
+    driver = new Pkcs11TokenDriver({
+      modulePath: hsm.module, tokenLabel: 'recover', recoveryTimeoutMs: 3000, recoveryPollMs: 50,
+      wrapLibrary: (library) => (injector = createFaultInjector(library)).library,
+    })
+    await driver.login('1111')
+    key = await driver.generateKey('ec-p256', 'recovery')
+  })
+  afterEach(async () => {
+    await driver.close()
+    hsm.cleanup()
+  })
+
+  const signAndCheck = async (i: number): Promise<boolean> => {
+    const message = Buffer.from(`request ${i}`)
+    const signature = await driver.sign(key.keyId, 'ecdsa-sha256', createHash('sha256').update(message).digest())
+    return verify('sha256', message, createPublicKey({ key: Buffer.from(key.publicKeyDer), format: 'der', type: 'spki' }), ecdsaRawToDer(signature))
+  }
+
+  for (const [name, ckr] of Object.entries(CKR).filter(([n]) => n !== 'PIN_INCORRECT')) {
+    it(`a token lost with CKR_${name} mid-load recovers, re-logs in, and loses no request`, async () => {
+      const logins = injector.calls.get('C_Login') ?? 0
+      const requests: Array<Promise<boolean>> = []
+      for (let i = 0; i < 40; i++) {
+        if (i === 10) injector.fail(ckr, 400)
+        requests.push(signAndCheck(i))
+        await sleep(5)
+      }
+      const results = await Promise.all(requests)
+      expect(results).toHaveLength(40)
+      expect(results.every(Boolean)).toBe(true)
+      expect(injector.calls.get('C_Login') ?? 0).toBeGreaterThan(logins)
+      expect((await driver.status()).available).toBe(true)
+    })
+  }
+
+  it('fails a request with token_not_available once the bounded wait is over', async () => {
+    injector.fail(CKR.DEVICE_REMOVED)
+    await expect(signAndCheck(0)).rejects.toMatchObject({ code: 'token_not_available' })
+    injector.heal()
+    expect(await signAndCheck(1)).toBe(true)
+  })
+
+  it('never logs in again automatically when the token reports a low PIN count', async () => {
+    const logins = injector.calls.get('C_Login') ?? 0
+    injector.fail(CKR.SESSION_HANDLE_INVALID, 100)
+    injector.forceTokenFlags(CKF.USER_PIN_COUNT_LOW)
+    await expect(signAndCheck(0)).rejects.toMatchObject({ code: 'login_failed' })
+    expect(injector.calls.get('C_Login') ?? 0).toBe(logins)
+    injector.forceTokenFlags(0)
+    await expect(signAndCheck(1)).rejects.toMatchObject({ code: 'token_not_active' })
+    await driver.login('1111')
+    expect(await signAndCheck(2)).toBe(true)
+  })
+
+  it('never re-uses a PIN that failed', async () => {
+    await expect(driver.login('9999')).rejects.toMatchObject({ code: 'pin_incorrect' })
+    const logins = injector.calls.get('C_Login') ?? 0
+    injector.fail(CKR.DEVICE_REMOVED, 100)
+    await expect(signAndCheck(0)).rejects.toMatchObject({ code: 'token_not_active' })
+    expect(injector.calls.get('C_Login') ?? 0).toBe(logins)
+  })
+})
