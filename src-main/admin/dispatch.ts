@@ -1,23 +1,56 @@
-import { ADMIN_API_METHODS } from '@shared/admin-api/admin-api-methods'
+import { adminMethodPolicy } from '@shared/admin-api/admin-api-methods'
 import type { AdminApi } from '@shared/admin-api/admin-api'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
-import { clientError, toSecurityServerError } from '../platform'
+import { clientError, toSecurityServerError, type Logger } from '../platform'
+import { runAsCaller, type AdminCaller } from './caller-context'
 
 /**
- * Calls one allow-listed admin method and wraps the outcome as an IpcResult. Both transports (Electron IPC and
- * HTTP) go through here, so neither can reach a method the allow-list does not name.
+ * Calls one allow-listed admin method for `caller` and wraps the outcome as an IpcResult. Both transports
+ * (Electron IPC and HTTPS) go through here, so neither can reach a method the allow-list does not name, nor one
+ * the caller's roles do not grant (UG-SS §2). Changes and refusals are written to the audit log: who, what,
+ * outcome, error code; never the arguments, which may hold passwords or PINs.
  */
-export async function dispatchAdminCall(admin: AdminApi, domain: string, method: string, args: unknown[]): Promise<IpcResult<unknown>> {
+export interface AuditRecord {
+  actor: string
+  event: string
+  outcome: 'success' | 'failure'
+  errorCode: string | null
+  data?: Record<string, unknown>
+}
+
+export interface DispatchContext {
+  caller: AdminCaller
+  audit: (record: AuditRecord) => void
+  logger?: Logger
+}
+
+export async function dispatchAdminCall(
+  admin: AdminApi,
+  context: DispatchContext,
+  domain: string,
+  method: string,
+  args: unknown[],
+): Promise<IpcResult<unknown>> {
+  const { caller } = context
+  const policy = adminMethodPolicy(domain, method)
+  const event = `${domain}.${method}`
   try {
-    const methods = (ADMIN_API_METHODS as Record<string, readonly string[]>)[domain]
-    if (methods === undefined || !methods.includes(method)) {
-      throw clientError('not_found', `Unknown admin method ${domain}.${method}`)
+    if (policy === undefined) throw clientError('not_found', `Unknown admin method ${event}`)
+    if (!policy.roles.some((role) => caller.roles.includes(role))) {
+      throw clientError('forbidden', `Your roles do not allow ${event}`, { detail: policy.roles.join(',') })
     }
     const target = (admin as unknown as Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>)[domain]
     const fn = target?.[method]
-    if (typeof fn !== 'function') throw clientError('not_found', `Admin method ${domain}.${method} is not available`)
-    return { ok: true, value: await fn.apply(target, args) }
+    if (typeof fn !== 'function') throw clientError('not_found', `Admin method ${event} is not available`)
+    const value = await runAsCaller(caller, () => fn.apply(target, args))
+    if (policy.audit) context.audit({ actor: caller.actor, event, outcome: 'success', errorCode: null })
+    return { ok: true, value }
   } catch (error) {
-    return { ok: false, error: toSecurityServerError(error).toDto() }
+    const coded = toSecurityServerError(error)
+    if (policy !== undefined && (policy.audit || coded.code === 'forbidden')) {
+      context.audit({ actor: caller.actor, event, outcome: 'failure', errorCode: coded.faultCode })
+    }
+    if (!coded.clientFault) context.logger?.error({ err: coded, event }, 'admin call failed')
+    return { ok: false, error: coded.toDto() }
   }
 }

@@ -1,17 +1,14 @@
 /**
- * Admin: implements the typed admin API (src-shared/admin-api) once, transport-agnostic, over the domains;
- * `dispatchAdminCall` is the single entry both transports use, and `http/` is the browser transport.
+ * Admin: implements the typed admin API (src-shared/admin-api) once, transport-agnostic, over the domains, with
+ * local accounts, roles, sessions, API keys and the audit trail; `http/` is the HTTPS transport for browsers.
  */
-import type { AdminApi } from '@shared/admin-api/admin-api'
-import { createSystemAdmin, type SystemAdminDeps } from './system-admin'
-
-export { dispatchAdminCall } from './dispatch'
-export { createAdminHttpServer, ADMIN_CSP } from './http/admin-http-server'
-
-export interface AdminDeps {
-  system: SystemAdminDeps
-}
-
-export function createAdminApi(deps: AdminDeps): AdminApi {
-  return { system: createSystemAdmin(deps.system) }
-}
+export { createAdminRuntime, type AdminRuntime, type AdminService, type AdminDeps } from './admin-runtime'
+export { dispatchAdminCall, type AuditRecord, type DispatchContext } from './dispatch'
+export { createAdminHttpServer, ADMIN_CSP, FIRST_ADMIN_ROLES, statusFor, type AdminHttpOptions } from './http/admin-http-server'
+export { adminOpenApi } from './http/openapi'
+export { loadOrCreateAdminTls, type AdminTlsMaterial } from './admin-tls'
+export { adminMigrations } from './migrations'
+export { SYSTEM_CALLER, currentCaller, type AdminCaller } from './caller-context'
+export { createAdminAccounts, type AdminAccounts, type AccountOptions } from './admin-accounts'
+export { hashPassword, verifyPassword, checkPasswordPolicy } from './passwords'
+export type { SystemAdminDeps } from './system-admin'

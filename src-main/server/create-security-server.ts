@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
-import type { AdminApi, ListenerInfo, ServiceState } from '@shared/admin-api/admin-api'
+import type { ListenerInfo, ServiceState } from '@shared/admin-api/admin-api'
 import type { ServerEvents } from '@shared/server-events'
 import {
   closeDatabase, createLogger, migrate, openDatabase, systemClock,
@@ -9,7 +9,8 @@ import {
 } from '../platform'
 import { findServerIdentity, serverConfMigrations } from '../server-conf'
 import { auditLogMigrations } from '../audit-log'
-import { createAdminApi, createAdminHttpServer } from '../admin'
+import { opMonitoringMigrations } from '../op-monitoring'
+import { adminMigrations, createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls, type AdminService } from '../admin'
 import { dataDirLayout, type ServerConfig } from './server-config'
 import { GATEHOUSE_VERSION } from './version'
 
@@ -35,7 +36,8 @@ export interface TypedEvents {
 export interface SecurityServer {
   start(): Promise<ListenerInfo[]>
   stop(): Promise<void>
-  readonly admin: AdminApi
+  /** The admin API; `admin.call(caller, …)` is the checked entry the transports use. */
+  readonly admin: AdminService
   readonly events: TypedEvents
 }
 
@@ -45,7 +47,7 @@ interface Databases {
   opMonitor: WritableDb
 }
 
-const SERVER_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, auditLogMigrations]
+const SERVER_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, auditLogMigrations, adminMigrations]
 
 export function createSecurityServer(options: SecurityServerOptions): SecurityServer {
   const layout = dataDirLayout(options.dataDir)
@@ -67,7 +69,10 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     return databases
   }
 
-  const admin = createAdminApi({
+  const adminRuntime = createAdminRuntime({
+    serverConfDb: () => requireDatabases().serverConf,
+    clock,
+    logger,
     system: {
       version: GATEHOUSE_VERSION,
       dataDir: layout.root,
@@ -89,6 +94,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       }),
     },
   })
+  const admin = adminRuntime.service
 
   async function start(): Promise<ListenerInfo[]> {
     if (state === 'running' || state === 'starting') throw new Error(`Security server is already ${state}`)
@@ -97,9 +103,11 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       requireDatabases()
       const { internal } = options.config
       if (internal.adminPort !== null) {
-        const server = createAdminHttpServer({ admin, rendererDir: options.rendererDir, logger })
+        const tls = await loadOrCreateAdminTls(layout.tlsDir, clock)
+        const server = createAdminHttpServer({ runtime: adminRuntime, tls, rendererDir: options.rendererDir, logger, version: GATEHOUSE_VERSION })
         const port = await listen(server, internal.host, internal.adminPort)
-        listeners.push({ info: { name: 'admin', url: `http://${hostForUrl(internal.host)}:${port}/` }, server })
+        listeners.push({ info: { name: 'admin', url: `https://${hostForUrl(internal.host)}:${port}/` }, server })
+        logger.info({ fingerprint256: tls.fingerprint256, generated: tls.generated }, 'admin TLS certificate')
       }
       startedAt = clock.now().toISOString()
       setState('running')
@@ -140,7 +148,7 @@ function openDatabases(layout: ReturnType<typeof dataDirLayout>): Databases {
   const messageLog = openDatabase(layout.messageLogDb, { synchronous: 'FULL' })
   migrate(messageLog, [])
   const opMonitor = openDatabase(layout.opMonitorDb)
-  migrate(opMonitor, [])
+  migrate(opMonitor, [opMonitoringMigrations])
   return { serverConf, messageLog, opMonitor }
 }
 

@@ -1,13 +1,58 @@
 import type { AdminApi } from './admin-api'
+import { ANY_ROLE, type AdminRole } from './admin-roles'
 
-type MethodsOf<T> = { [D in keyof T]: ReadonlyArray<keyof T[D] & string> }
+/**
+ * Runtime allow-list of admin methods with the roles that may call each: the preload exposes exactly these,
+ * the transports route only these, and `dispatchAdminCall` checks the caller's roles against them.
+ * `audit: true` marks actions recorded in the audit log (every change; reads are not logged).
+ */
+export interface AdminMethodPolicy {
+  readonly roles: readonly AdminRole[]
+  readonly audit: boolean
+}
 
-/** Runtime allow-list of admin methods: the preload exposes exactly these and the transports route only these. */
+type MethodPolicies<T> = { readonly [D in keyof T]: { readonly [M in keyof T[D] & string]: AdminMethodPolicy } }
+
+const read = (roles: readonly AdminRole[] = ANY_ROLE): AdminMethodPolicy => ({ roles, audit: false })
+const change = (...roles: AdminRole[]): AdminMethodPolicy => ({ roles, audit: true })
+
 export const ADMIN_API_METHODS = {
-  system: ['status', 'backup'],
-} as const satisfies MethodsOf<AdminApi>
+  system: {
+    status: read(),
+    backup: change('system-administrator'),
+  },
+  users: {
+    list: read(['system-administrator', 'security-officer']),
+    add: change('system-administrator'),
+    setRoles: change('system-administrator'),
+    setPassword: change('system-administrator'),
+    remove: change('system-administrator'),
+  },
+  apiKeys: {
+    list: read(['system-administrator']),
+    create: change('system-administrator'),
+    revoke: change('system-administrator'),
+  },
+  audit: {
+    search: read(['system-administrator', 'security-officer', 'observer']),
+  },
+} as const satisfies MethodPolicies<AdminApi>
 
 export type AdminDomain = keyof typeof ADMIN_API_METHODS
+
+/** Every `[domain, method]` pair of the allow-list. */
+export function adminMethodList(): Array<[AdminDomain, string]> {
+  return (Object.keys(ADMIN_API_METHODS) as AdminDomain[]).flatMap((domain) =>
+    Object.keys(ADMIN_API_METHODS[domain]).map((method) => [domain, method] as [AdminDomain, string]),
+  )
+}
+
+/** The policy of `domain.method`, or undefined when the allow-list does not name it. */
+export function adminMethodPolicy(domain: string, method: string): AdminMethodPolicy | undefined {
+  if (!Object.hasOwn(ADMIN_API_METHODS, domain)) return undefined
+  const methods = ADMIN_API_METHODS[domain as AdminDomain] as Record<string, AdminMethodPolicy>
+  return Object.hasOwn(methods, method) ? methods[method] : undefined
+}
 
 /** IPC channel / RPC name of a method, e.g. `system:status`. */
 export function adminChannel(domain: string, method: string): string {

@@ -1,7 +1,10 @@
 /**
  * The typed admin API, grouped by domain. Implemented once in src-main/admin; reached through Electron IPC
  * in the desktop app and through HTTPS in headless mode. Each method documents the error codes it throws.
+ * Adding a domain: one interface here, one entry in ADMIN_API_METHODS, one implementation file in
+ * src-main/admin/, one feature folder in src-renderer/features/.
  */
+import type { AdminRole } from './admin-roles'
 
 export type ServiceState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
 
@@ -35,6 +38,73 @@ export interface SystemApi {
   backup(): Promise<{ directory: string; files: string[] }>
 }
 
+export interface AdminUser {
+  username: string
+  roles: AdminRole[]
+  createdAt: string
+}
+
+export interface UsersApi {
+  /** Every local admin account (never the password hashes). */
+  list(): Promise<AdminUser[]>
+  /** Creates an account. @throws validation_failed (username, password policy, roles), conflict (name taken) */
+  add(input: { username: string; password: string; roles: AdminRole[] }): Promise<AdminUser>
+  /** Replaces the roles of an account. @throws not_found, validation_failed, conflict (last system administrator) */
+  setRoles(input: { username: string; roles: AdminRole[] }): Promise<AdminUser>
+  /** Sets a new password and ends the account's sessions. @throws not_found, validation_failed */
+  setPassword(input: { username: string; password: string }): Promise<void>
+  /** Deletes an account and its sessions. @throws not_found, conflict (last system administrator) */
+  remove(input: { username: string }): Promise<void>
+}
+
+export interface ApiKeyInfo {
+  id: number
+  label: string
+  roles: AdminRole[]
+  createdAt: string
+  createdBy: string
+  revokedAt: string | null
+}
+
+export interface ApiKeysApi {
+  list(): Promise<ApiKeyInfo[]>
+  /** Creates a key; the secret `key` is returned once and stored only as a hash. @throws validation_failed */
+  create(input: { label: string; roles: AdminRole[] }): Promise<ApiKeyInfo & { key: string }>
+  /** Revokes a key at once. @throws not_found */
+  revoke(input: { id: number }): Promise<ApiKeyInfo>
+}
+
+export interface AuditLogEntry {
+  id: number
+  at: string
+  actor: string
+  event: string
+  outcome: 'success' | 'failure'
+  data: Record<string, unknown>
+  errorCode: string | null
+}
+
+export interface AuditSearch {
+  /** ISO-8601 bounds, inclusive. */
+  from?: string
+  to?: string
+  /** Exact user name (or `apikey:<id>`, `desktop:<os user>`). */
+  actor?: string
+  /** Substring of the event name, e.g. `users.` or `login`. */
+  event?: string
+  outcome?: 'success' | 'failure'
+  /** 1..1000, default 200. */
+  limit?: number
+}
+
+export interface AuditApi {
+  /** Newest first. @throws validation_failed */
+  search(query: AuditSearch): Promise<AuditLogEntry[]>
+}
+
 export interface AdminApi {
   system: SystemApi
+  users: UsersApi
+  apiKeys: ApiKeysApi
+  audit: AuditApi
 }

@@ -1,18 +1,31 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type Server } from 'node:https'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, sep } from 'node:path'
-import type { AdminApi } from '@shared/admin-api/admin-api'
-import { dispatchAdminCall } from '../dispatch'
-import type { Logger } from '../../platform'
+import { ADMIN_ROLES, type AdminRole } from '@shared/admin-api/admin-roles'
+import type { IpcResult } from '@shared/admin-api/ipc-result'
+import { API_KEY_SCHEME, CSRF_HEADER, SESSION_COOKIE, type SessionInfo } from '@shared/admin-api/session'
+import { clientError, toSecurityServerError, type Logger } from '../../platform'
+import type { AdminRuntime } from '../admin-runtime'
+import type { AdminCaller } from '../caller-context'
+import { adminOpenApi } from './openapi'
 
 /**
- * The admin GUI and API for browsers (headless mode): static files of the renderer build and
+ * The admin GUI and API for browsers (headless mode), over HTTPS on the internal interface: static files of the
+ * renderer build, `/api/session/*` (login, logout, first-run setup), `/api/openapi.json`, and
  * `POST /api/{domain}/{method}` with a JSON array of arguments, answered with an IpcResult.
+ * Protections (reliability-and-security.md §2.4): Host-header allow-list (DNS rebinding), session cookie
+ * HttpOnly+Secure+SameSite=Strict with a CSRF token header, API keys (`X-Road-ApiKey token=`), login rate limit,
+ * JSON-only bodies, strict CSP and security headers.
  */
 export interface AdminHttpOptions {
-  admin: AdminApi
+  runtime: AdminRuntime
+  tls: { key: string; cert: string }
   rendererDir: string | undefined
   logger: Logger
+  version: string
+  /** Host names (without port) the Host header may carry besides localhost, 127.0.0.1 and [::1]. */
+  extraHosts?: readonly string[]
   maxBodyBytes?: number
 }
 
@@ -32,49 +45,210 @@ export const ADMIN_CSP =
 
 const SECURITY_HEADERS = {
   'content-security-policy': ADMIN_CSP,
+  'strict-transport-security': 'max-age=31536000',
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
   'cache-control': 'no-store',
 }
 
+/** Roles of the first account created by the first-run setup: X-Road's five; key custody is granted explicitly. */
+export const FIRST_ADMIN_ROLES: AdminRole[] = ADMIN_ROLES.filter((r) => r !== 'key-custodian')
+
+const STATUS: Record<string, number> = {
+  unauthorized: 401,
+  forbidden: 403,
+  csrf_failed: 403,
+  not_found: 404,
+  invalid_http_method: 405,
+  conflict: 409,
+  body_too_large: 413,
+  invalid_content_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  database_error: 500,
+}
+
+export function statusFor(code: string): number {
+  const leaf = code.split('.').at(-1) ?? code
+  return STATUS[leaf] ?? 400
+}
+
 export function createAdminHttpServer(options: AdminHttpOptions): Server {
-  return createServer((req, res) => {
+  return createServer({ key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' }, (req, res) => {
     handle(req, res, options).catch((error: unknown) => {
-      options.logger.error({ err: error }, 'admin request failed')
-      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal_error', message: 'Internal error' } })
-      else res.destroy()
+      const coded = toSecurityServerError(error)
+      if (coded.clientFault) options.logger.info({ code: coded.code, path: pathOf(req) }, 'admin request refused')
+      else options.logger.error({ err: coded, path: pathOf(req) }, 'admin request failed')
+      if (res.headersSent) {
+        res.destroy()
+        return
+      }
+      const message = coded.clientFault ? coded.message : 'Internal error'
+      const headers: Record<string, string> = coded.code === 'rate_limited' && coded.detail ? { 'retry-after': coded.detail } : {}
+      sendJson(res, statusFor(coded.code), { ok: false, error: { code: coded.faultCode, message } }, headers)
     })
   })
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: AdminHttpOptions): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost')
-  const api = /^\/api\/([a-z][a-zA-Z]*)\/([a-z][a-zA-Z]*)$/.exec(url.pathname)
-  if (api) {
-    if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'invalid_http_method', message: 'Use POST' } })
-    const body = await readBody(req, options.maxBodyBytes ?? 1024 * 1024)
-    if (body === undefined) return sendJson(res, 413, { ok: false, error: { code: 'body_too_large', message: 'Request body too large' } })
-    let args: unknown
-    try {
-      args = body.length === 0 ? [] : JSON.parse(body.toString('utf8'))
-    } catch {
-      return sendJson(res, 400, { ok: false, error: { code: 'bad_request', message: 'Body must be a JSON array of arguments' } })
-    }
-    if (!Array.isArray(args)) return sendJson(res, 400, { ok: false, error: { code: 'bad_request', message: 'Body must be a JSON array of arguments' } })
-    const result = await dispatchAdminCall(options.admin, api[1] as string, api[2] as string, args)
-    return sendJson(res, result.ok ? 200 : statusFor(result.error.code), result)
-  }
-  if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { ok: false, error: { code: 'invalid_http_method', message: 'Method not allowed' } })
-  await serveStatic(url.pathname, res, options.rendererDir)
+function pathOf(req: IncomingMessage): string {
+  return (req.url ?? '/').split('?')[0] ?? '/'
 }
 
-function statusFor(code: string): number {
-  if (code.endsWith('not_found')) return 404
-  if (code === 'unauthorized') return 401
-  if (code === 'forbidden') return 403
-  if (code === 'internal_error' || code.endsWith('database_error')) return 500
-  return 400
+async function handle(req: IncomingMessage, res: ServerResponse, options: AdminHttpOptions): Promise<void> {
+  checkHost(req, options.extraHosts ?? [])
+  const path = pathOf(req)
+  if (!path.startsWith('/api/')) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw clientError('invalid_http_method', 'Method not allowed')
+    return serveStatic(path, res, options.rendererDir)
+  }
+  const { runtime } = options
+  if (path === '/api/openapi.json') {
+    requireMethod(req, 'GET')
+    return sendJson(res, 200, adminOpenApi(options.version))
+  }
+  if (path === '/api/session') {
+    requireMethod(req, 'GET')
+    const session = sessionOf(req, runtime)
+    return sendJson(res, 200, sessionInfo(runtime, session?.caller, session?.csrfToken))
+  }
+  requireMethod(req, 'POST')
+  checkOrigin(req)
+  if (path === '/api/session/login' || path === '/api/session/setup') return loginOrSetup(req, res, options, path.endsWith('/setup'))
+  const apiKeyCaller = apiKeyCallerOf(req, runtime)
+  const session = apiKeyCaller === undefined ? sessionOf(req, runtime) : undefined
+  if (apiKeyCaller === undefined && session === undefined) throw clientError('unauthorized', 'Sign in or give an API key')
+  if (session !== undefined) checkCsrf(req, session.csrfToken)
+  const caller = (apiKeyCaller ?? session?.caller) as AdminCaller
+  if (path === '/api/session/logout') {
+    if (session !== undefined) runtime.accounts.logout(cookieOf(req) as string)
+    runtime.audit({ actor: caller.actor, event: 'session.logout', outcome: 'success', errorCode: null })
+    return sendJson(res, 200, { ok: true, value: null }, { 'set-cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0` })
+  }
+  const match = /^\/api\/([a-z][a-zA-Z]{0,40})\/([a-z][a-zA-Z]{0,40})$/.exec(path)
+  if (!match) throw clientError('not_found', `No admin API route ${path}`)
+  const args = await readJson(req, options.maxBodyBytes ?? 1024 * 1024, [])
+  if (!Array.isArray(args)) throw clientError('bad_request', 'The body must be a JSON array of arguments')
+  const result: IpcResult<unknown> = await runtime.service.call(caller, match[1] as string, match[2] as string, args)
+  return sendJson(res, result.ok ? 200 : statusFor(result.error.code), result)
+}
+
+function requireMethod(req: IncomingMessage, method: string): void {
+  if (req.method !== method) throw clientError('invalid_http_method', `Use ${method}`)
+}
+
+/** DNS-rebinding protection: the Host header must name this server (reliability-and-security.md §2.4). */
+function checkHost(req: IncomingMessage, extraHosts: readonly string[]): void {
+  const host = (req.headers.host ?? '').toLowerCase()
+  const port = req.socket.localPort
+  const names = ['localhost', '127.0.0.1', '[::1]', ...extraHosts.map((h) => h.toLowerCase())]
+  const allowed = names.some((name) => host === `${name}:${port}` || (port === 443 && host === name))
+  if (!allowed) throw clientError('forbidden', 'This Host header is not allowed for the admin interface', { detail: 'host' })
+}
+
+/** A browser sends Origin on cross-site POSTs; refuse any that is not this server. */
+function checkOrigin(req: IncomingMessage): void {
+  const origin = req.headers.origin
+  if (origin === undefined) return
+  if (origin !== `https://${req.headers.host ?? ''}`) throw clientError('csrf_failed', 'Cross-origin requests are not allowed')
+}
+
+/** Double-submit check: the CSRF header must equal the session's token (X-Road: X-XSRF-TOKEN, §2.4). */
+function checkCsrf(req: IncomingMessage, expected: string): void {
+  const header = req.headers[CSRF_HEADER]
+  if (typeof header !== 'string' || !constantTimeEqual(header, expected)) {
+    throw clientError('csrf_failed', `Missing or wrong ${CSRF_HEADER} header`)
+  }
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false
+  let diff = 0
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i)
+  return diff === 0
+}
+
+function cookieOf(req: IncomingMessage): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [name, ...rest] = part.trim().split('=')
+    if (name === SESSION_COOKIE) return rest.join('=')
+  }
+  return undefined
+}
+
+function sessionOf(req: IncomingMessage, runtime: AdminRuntime) {
+  const token = cookieOf(req)
+  return token ? runtime.accounts.authenticateSession(token) : undefined
+}
+
+/** `Authorization: X-Road-ApiKey token=<key>` (UG-SS §19.1); a wrong key is refused, not ignored. */
+function apiKeyCallerOf(req: IncomingMessage, runtime: AdminRuntime): AdminCaller | undefined {
+  const header = req.headers.authorization
+  if (header === undefined) return undefined
+  const match = new RegExp(`^${API_KEY_SCHEME}\\s+token=([A-Za-z0-9_-]{1,200})$`, 'i').exec(header.trim())
+  const caller = match ? runtime.accounts.authenticateApiKey(match[1] as string) : undefined
+  if (caller === undefined) throw clientError('unauthorized', 'The API key is not valid')
+  return caller
+}
+
+function sessionInfo(runtime: AdminRuntime, caller: AdminCaller | undefined, csrfToken: string | undefined): SessionInfo {
+  return {
+    authenticated: caller !== undefined,
+    username: caller?.actor ?? null,
+    roles: caller ? [...caller.roles] : [],
+    csrfToken: csrfToken ?? null,
+    setupRequired: runtime.accounts.setupRequired(),
+    transport: 'browser',
+  }
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address))
+}
+
+async function loginOrSetup(req: IncomingMessage, res: ServerResponse, options: AdminHttpOptions, setup: boolean): Promise<void> {
+  const { runtime } = options
+  const body = (await readJson(req, 16 * 1024, {})) as { username?: unknown; password?: unknown } | null
+  const username = typeof body?.username === 'string' ? body.username.slice(0, 64) : ''
+  const event = setup ? 'session.setup' : 'session.login'
+  try {
+    if (setup) {
+      // First-run setup: only while no account exists and only from this machine.
+      if (!isLoopback(req.socket.remoteAddress)) throw clientError('forbidden', 'The first administrator can be created only from this machine')
+      if (!runtime.accounts.setupRequired()) throw clientError('conflict', 'An administrator already exists; sign in instead')
+      await runtime.accounts.createUser({ username: body?.username, password: body?.password, roles: FIRST_ADMIN_ROLES })
+    }
+    const remote = req.socket.remoteAddress ?? 'unknown'
+    const { token, csrfToken, user } = await runtime.accounts.login(body?.username, body?.password, remote)
+    runtime.audit({ actor: user.username, event, outcome: 'success', errorCode: null, data: { address: remote } })
+    const info = sessionInfo(runtime, { actor: user.username, roles: user.roles, userId: user.id }, csrfToken)
+    return sendJson(res, 200, { ok: true, value: info }, { 'set-cookie': `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; Secure; SameSite=Strict` })
+  } catch (error) {
+    const coded = toSecurityServerError(error)
+    runtime.audit({ actor: username || '(none)', event, outcome: 'failure', errorCode: coded.faultCode, data: { address: req.socket.remoteAddress ?? 'unknown' } })
+    throw coded
+  }
+}
+
+async function readJson(req: IncomingMessage, limit: number, empty: unknown): Promise<unknown> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > limit) throw clientError('body_too_large', 'Request body too large')
+    chunks.push(chunk as Buffer)
+  }
+  if (size === 0) return empty
+  // JSON only: a cross-site form cannot send application/json without a CORS preflight.
+  if (type !== 'application/json') throw clientError('invalid_content_type', 'Send the body as application/json')
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw clientError('bad_request', 'The body is not valid JSON')
+  }
 }
 
 async function serveStatic(pathname: string, res: ServerResponse, root: string | undefined): Promise<void> {
@@ -103,19 +277,8 @@ async function serveStatic(pathname: string, res: ServerResponse, root: string |
   res.end(content)
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
+function sendJson(res: ServerResponse, status: number, value: unknown, extra: Record<string, string> = {}): void {
   const body = JSON.stringify(value)
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...SECURITY_HEADERS })
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...SECURITY_HEADERS, ...extra })
   res.end(body)
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > limit) return undefined
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks)
 }

@@ -1,0 +1,55 @@
+import type { AdminApi } from '@shared/admin-api/admin-api'
+import type { IpcResult } from '@shared/admin-api/ipc-result'
+import { appendAuditEntry } from '../audit-log'
+import type { Clock, Logger, WritableDb } from '../platform'
+import { createAdminAccounts, type AccountOptions, type AdminAccounts } from './admin-accounts'
+import { createApiKeysAdmin } from './api-keys-admin'
+import { createAuditAdmin } from './audit-admin'
+import type { AdminCaller } from './caller-context'
+import { dispatchAdminCall, type AuditRecord } from './dispatch'
+import { createSystemAdmin, type SystemAdminDeps } from './system-admin'
+import { createUsersAdmin } from './users-admin'
+
+/** The admin API plus `call`, the checked entry both transports use (allow-list, roles, audit log). */
+export interface AdminService extends AdminApi {
+  call(caller: AdminCaller, domain: string, method: string, args: unknown[]): Promise<IpcResult<unknown>>
+}
+
+export interface AdminRuntime {
+  service: AdminService
+  accounts: AdminAccounts
+  /** Appends to the audit log; a failure to write is logged, never hidden. */
+  audit(record: AuditRecord): void
+}
+
+export interface AdminDeps {
+  system: SystemAdminDeps
+  /** serverconf.sqlite (opened lazily by the composition root). */
+  serverConfDb: () => WritableDb
+  clock: Clock
+  logger: Logger
+  accounts?: AccountOptions
+}
+
+export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
+  const { serverConfDb: db, clock, logger } = deps
+  const accounts = createAdminAccounts(db, clock, deps.accounts)
+  const audit = (record: AuditRecord): void => {
+    try {
+      appendAuditEntry(db(), { at: clock.now().toISOString(), actor: record.actor, event: record.event, outcome: record.outcome, data: record.data ?? {}, errorCode: record.errorCode })
+    } catch (error) {
+      logger.error({ err: error, event: record.event }, 'cannot write the audit log')
+    }
+  }
+  const api: AdminApi = {
+    system: createSystemAdmin(deps.system),
+    users: createUsersAdmin({ db, clock, accounts }),
+    apiKeys: createApiKeysAdmin({ db, clock }),
+    audit: createAuditAdmin({ db }),
+  }
+  const service: AdminService = {
+    ...api,
+    call: (caller, domain, method, args) => dispatchAdminCall(api, { caller, audit, logger }, domain, method, args),
+  }
+  return { service, accounts, audit }
+}

@@ -1,0 +1,56 @@
+import { userInfo } from 'node:os'
+import { join } from 'node:path'
+import type * as Electron from 'electron'
+import { ADMIN_ROLES } from '@shared/admin-api/admin-roles'
+import { createLogger } from '../platform'
+import { createSecurityServer, loadServerConfig, type SecurityServer } from '../server'
+import { registerAdminIpc } from './admin-ipc'
+import { serveAppRequest } from './app-protocol'
+import { APP_ENTRY, APP_SCHEME, hardenSession, hardenWebContents, windowOptions } from './window-security'
+
+/**
+ * The desktop app: starts the security server in the main process, registers the admin IPC and opens one
+ * hardened window on app://gatehouse/. The operating-system user who runs the app holds every role
+ * (the desktop counterpart of X-Road's PAM login, UG-SS §2).
+ */
+export type ElectronModule = Pick<typeof Electron, 'app' | 'BrowserWindow' | 'ipcMain' | 'protocol' | 'session' | 'shell'>
+
+export interface DesktopPaths {
+  /** out/main (the bundle's folder): preload and renderer are its siblings. */
+  bundleDir: string
+}
+
+export async function startDesktop(electron: ElectronModule, paths: DesktopPaths): Promise<{ server: SecurityServer; window: Electron.BrowserWindow }> {
+  const { app, BrowserWindow, ipcMain, protocol, session, shell } = electron
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, shell))
+  await app.whenReady()
+
+  const dataDir = process.env.GATEHOUSE_DATA_DIR ?? join(app.getPath('userData'), 'data')
+  const config = loadServerConfig(dataDir, process.env.GATEHOUSE_CONFIG)
+  const logger = createLogger({ level: config.logging.level })
+  const server = createSecurityServer({ dataDir, config, logger, rendererDir: join(paths.bundleDir, '../renderer') })
+
+  const rendererDir = join(paths.bundleDir, '../renderer')
+  protocol.handle(APP_SCHEME, (request) => serveAppRequest(rendererDir, request.url))
+  hardenSession(session.defaultSession)
+  registerAdminIpc(ipcMain, server.admin, { actor: `desktop:${userInfo().username}`, roles: ADMIN_ROLES })
+  await server.start()
+
+  const window = new BrowserWindow(windowOptions(join(paths.bundleDir, '../preload/preload.js')))
+  window.once('ready-to-show', () => window.show())
+  await window.loadURL(APP_ENTRY)
+
+  let quitting = false
+  app.on('before-quit', (event) => {
+    if (quitting) return
+    event.preventDefault()
+    quitting = true
+    server
+      .stop()
+      .catch((error: unknown) => logger.error({ err: error }, 'error while stopping'))
+      .finally(() => app.quit())
+  })
+  app.on('window-all-closed', () => app.quit())
+  return { server, window }
+}

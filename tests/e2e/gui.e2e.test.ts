@@ -1,0 +1,103 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core'
+import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
+import { silentLogger } from '../../src-main/platform'
+
+/**
+ * The GUI in a real Chromium against the headless server over HTTPS: first-run setup, sign-in, dashboard,
+ * audit log. Needs `npx electron-vite build` (out/renderer) and /usr/bin/chromium.
+ */
+const RENDERER = resolve(import.meta.dirname, '../../out/renderer')
+const CHROMIUM = '/usr/bin/chromium'
+const SCREENS = resolve(import.meta.dirname, '../../test-results/screens')
+const missing = !existsSync(join(RENDERER, 'index.html'))
+  ? 'out/renderer/index.html is missing: run `npx electron-vite build` first'
+  : !existsSync(CHROMIUM)
+    ? `${CHROMIUM} is missing: apt-get install chromium`
+    : undefined
+if (missing) console.warn(`Skipping the GUI e2e test: ${missing}`)
+
+describe.skipIf(missing !== undefined)('admin GUI in Chromium', () => {
+  let dataDir: string
+  let profileDir: string
+  let server: SecurityServer
+  let browser: BrowserContext
+  let page: Page
+  let baseUrl: string
+  const consoleErrors: string[] = []
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'))
+    profileDir = mkdtempSync(join(tmpdir(), 'gatehouse-chromium-'))
+    const config = parseServerConfig({ internal: { adminPort: 0, clientProxyHttpPort: null, clientProxyHttpsPort: null }, external: { serverProxyPort: null, ocspResponderPort: null }, shutdownGraceMs: 200 }, 'test')
+    server = createSecurityServer({ dataDir, config, logger: silentLogger(), rendererDir: RENDERER })
+    const listeners = await server.start()
+    baseUrl = (listeners.find((l) => l.name === 'admin') as { url: string }).url
+    // A fresh profile (--user-data-dir) per run; playwright passes it through launchPersistentContext.
+    browser = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      // The admin certificate is self-signed (generated into DATA_DIR/tls at first start).
+      ignoreHTTPSErrors: true,
+      viewport: { width: 1360, height: 880 },
+    })
+    page = browser.pages()[0] ?? (await browser.newPage())
+    page.setDefaultTimeout(8000)
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') consoleErrors.push(msg.text())
+    })
+    page.on('pageerror', (error) => consoleErrors.push(error.message))
+    mkdirSync(SCREENS, { recursive: true })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+    rmSync(profileDir, { recursive: true, force: true })
+  })
+
+  it('creates the first administrator on first run and signs in', async () => {
+    await page.goto(baseUrl)
+    await page.getByText('No administrator exists yet').waitFor().catch(async (error: unknown) => {
+      throw new Error(`${(error as Error).message}\npage: ${await page.content()}\nconsole: ${consoleErrors.join('; ')}`)
+    })
+    await page.screenshot({ path: join(SCREENS, 'first-run.png') })
+    await page.getByLabel('User name').fill('admin')
+    await page.getByLabel(/^Password/).fill('correct horse battery staple')
+    await page.getByLabel('Repeat password').fill('correct horse battery staple')
+    await page.getByRole('button', { name: 'Create administrator and sign in' }).click()
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+  })
+
+  it('shows the system status on the dashboard', async () => {
+    const lights = page.getByTestId('status-lights')
+    await lights.getByText('running', { exact: true }).waitFor()
+    expect(await isShown(lights.getByText('Security server'))).toBe(true)
+    expect(await isShown(page.getByRole('table', { name: 'Databases' }).getByText('messagelog', { exact: true }))).toBe(true)
+    expect(await isShown(page.getByRole('table', { name: 'Databases' }).getByText('FULL', { exact: true }))).toBe(true)
+    expect(await isShown(page.getByRole('table', { name: 'Listeners' }).getByText(baseUrl))).toBe(true)
+    await page.screenshot({ path: join(SCREENS, 'dashboard.png'), fullPage: true })
+    expect(consoleErrors).toEqual([])
+  })
+
+  it('shows the sign-in in the audit log, reached by keyboard', async () => {
+    await page.getByRole('link', { name: /Audit log/ }).focus()
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor()
+    const table = page.getByRole('table', { name: 'Audit log entries' })
+    await table.getByText('session.setup').waitFor()
+    await page.screenshot({ path: join(SCREENS, 'audit-log.png'), fullPage: true })
+    expect(await table.textContent()).not.toContain('correct horse')
+    expect(consoleErrors).toEqual([])
+  })
+})
+
+/** playwright-core has no `expect(locator).toBeVisible()`: wait for the locator, then report its visibility. */
+async function isShown(locator: Locator): Promise<boolean> {
+  await locator.waitFor({ state: 'visible' })
+  return locator.isVisible()
+}
