@@ -1,6 +1,10 @@
 import type { AdminApi } from '@shared/admin-api/admin-api'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import { appendAuditEntry } from '../audit-log'
+import type { ServerConf } from '../server-conf'
+import type { Signer } from '../signer'
+import type { OpMonitor } from '../op-monitoring'
+import type { GlobalConf } from '../global-conf'
 import type { Clock, Logger, WritableDb } from '../platform'
 import { createAdminAccounts, type AccountOptions, type AdminAccounts } from './admin-accounts'
 import { createApiKeysAdmin } from './api-keys-admin'
@@ -22,8 +26,18 @@ export interface AdminRuntime {
   audit(record: AuditRecord): void
 }
 
+/** The domains the admin API manages, built by the composition root. */
+export interface AdminDomains {
+  serverConf: ServerConf
+  signer: Signer
+  opMonitor: OpMonitor
+  globalConf: { current(): GlobalConf | undefined; reloadAnchor(): Promise<void> }
+}
+
 export interface AdminDeps {
   system: SystemAdminDeps
+  /** Optional so admin tests can run without the security-server domains. */
+  domains?: AdminDomains
   /** serverconf.sqlite (opened lazily by the composition root). */
   serverConfDb: () => WritableDb
   clock: Clock

@@ -2,7 +2,7 @@
  * Admin: implements the typed admin API (src-shared/admin-api) once, transport-agnostic, over the domains, with
  * local accounts, roles, sessions, API keys and the audit trail; `http/` is the HTTPS transport for browsers.
  */
-export { createAdminRuntime, type AdminRuntime, type AdminService, type AdminDeps } from './admin-runtime'
+export { createAdminRuntime, type AdminRuntime, type AdminService, type AdminDeps, type AdminDomains } from './admin-runtime'
 export { dispatchAdminCall, type AuditRecord, type DispatchContext } from './dispatch'
 export { createAdminHttpServer, ADMIN_CSP, FIRST_ADMIN_ROLES, statusFor, type AdminHttpOptions } from './http/admin-http-server'
 export { adminOpenApi } from './http/openapi'

@@ -3,15 +3,10 @@ import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import type { ListenerInfo, ServiceState } from '@shared/admin-api/admin-api'
 import type { ServerEvents } from '@shared/server-events'
-import {
-  closeDatabase, createLogger, migrate, openDatabase, systemClock,
-  type Clock, type Logger, type MigrationSet, type WritableDb,
-} from '../platform'
-import { findServerIdentity, serverConfMigrations } from '../server-conf'
-import { auditLogMigrations } from '../audit-log'
-import { opMonitoringMigrations } from '../op-monitoring'
-import { adminMigrations, createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls, type AdminService } from '../admin'
+import { SecurityServerError, createLogger, systemClock, type Clock, type Logger } from '../platform'
+import { createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls, type AdminService } from '../admin'
 import { dataDirLayout, type ServerConfig } from './server-config'
+import { createSecurityServerCore, type SecurityServerCore } from './security-server-core'
 import { GATEHOUSE_VERSION } from './version'
 
 /**
@@ -35,19 +30,14 @@ export interface TypedEvents {
 
 export interface SecurityServer {
   start(): Promise<ListenerInfo[]>
+  /** Stops listeners and background work and closes the databases; a stopped server is not started again. */
   stop(): Promise<void>
+  /** The domains, for the desktop shell and integration tests. */
+  readonly core: SecurityServerCore
   /** The admin API; `admin.call(caller, …)` is the checked entry the transports use. */
   readonly admin: AdminService
   readonly events: TypedEvents
 }
-
-interface Databases {
-  serverConf: WritableDb
-  messageLog: WritableDb
-  opMonitor: WritableDb
-}
-
-const SERVER_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, auditLogMigrations, adminMigrations]
 
 export function createSecurityServer(options: SecurityServerOptions): SecurityServer {
   const layout = dataDirLayout(options.dataDir)
@@ -56,7 +46,8 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
   const emitter = new EventEmitter()
   let state: ServiceState = 'stopped'
   let startedAt: string | null = null
-  let databases: Databases | undefined
+  const core = createSecurityServerCore(layout, clock, logger)
+  const { databases } = core
   const listeners: Array<{ info: ListenerInfo; server: Server }> = []
 
   const setState = (next: ServiceState): void => {
@@ -64,13 +55,9 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     emitter.emit('state-changed', { state: next, at: clock.now().toISOString() })
   }
 
-  const requireDatabases = (): Databases => {
-    if (databases === undefined) databases = openDatabases(layout)
-    return databases
-  }
-
   const adminRuntime = createAdminRuntime({
-    serverConfDb: () => requireDatabases().serverConf,
+    serverConfDb: () => databases.serverConf,
+    domains: core,
     clock,
     logger,
     system: {
@@ -78,18 +65,15 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       dataDir: layout.root,
       backupsDir: layout.backupsDir,
       clock,
-      get databases() {
-        const dbs = requireDatabases()
-        return [
-          { name: 'serverconf' as const, path: layout.serverConfDb, db: dbs.serverConf },
-          { name: 'messagelog' as const, path: layout.messageLogDb, db: dbs.messageLog },
-          { name: 'opmonitor' as const, path: layout.opMonitorDb, db: dbs.opMonitor },
-        ]
-      },
+      databases: [
+        { name: 'serverconf' as const, path: layout.serverConfDb, db: databases.serverConf },
+        { name: 'messagelog' as const, path: layout.messageLogDb, db: databases.messageLog },
+        { name: 'opmonitor' as const, path: layout.opMonitorDb, db: databases.opMonitor },
+      ],
       status: () => ({
         state,
         startedAt,
-        initialized: databases !== undefined && findServerIdentity(databases.serverConf) !== undefined,
+        initialized: core.serverConf.identity() !== undefined,
         listeners: listeners.map((l) => l.info),
       }),
     },
@@ -97,10 +81,11 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
   const admin = adminRuntime.service
 
   async function start(): Promise<ListenerInfo[]> {
-    if (state === 'running' || state === 'starting') throw new Error(`Security server is already ${state}`)
+    if (state === 'running' || state === 'starting') throw new SecurityServerError('conflict', `The security server is already ${state}`)
+    if (closed) throw new SecurityServerError('conflict', 'A stopped security server cannot be started again; create a new one')
     setState('starting')
     try {
-      requireDatabases()
+      await core.start()
       const { internal } = options.config
       if (internal.adminPort !== null) {
         const tls = await loadOrCreateAdminTls(layout.tlsDir, clock)
@@ -115,6 +100,8 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       return listeners.map((l) => l.info)
     } catch (error) {
       await closeEverything()
+      await core.close()
+      closed = true
       setState('failed')
       throw error
     }
@@ -123,33 +110,27 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
   async function closeEverything(): Promise<void> {
     const closing = listeners.splice(0).map(({ server }) => closeServer(server, options.config.shutdownGraceMs))
     await Promise.all(closing)
-    if (databases !== undefined) {
-      for (const db of Object.values(databases)) closeDatabase(db)
-      databases = undefined
-    }
   }
 
+  let closed = false
   async function stop(): Promise<void> {
-    if (state === 'stopped' || state === 'stopping') return
+    if (state === 'stopping' || closed) return
+    if (state === 'stopped') {
+      // Never started: only the databases and domains opened at construction need closing.
+      closed = true
+      await core.close()
+      return
+    }
     setState('stopping')
     await closeEverything()
+    await core.close()
+    closed = true
     startedAt = null
     setState('stopped')
     logger.info('security server stopped')
   }
 
-  return { start, stop, admin, events: emitter as unknown as TypedEvents }
-}
-
-function openDatabases(layout: ReturnType<typeof dataDirLayout>): Databases {
-  const serverConf = openDatabase(layout.serverConfDb)
-  migrate(serverConf, SERVER_CONF_MIGRATIONS)
-  // The message log is the legal evidence: every acknowledged record must survive power loss.
-  const messageLog = openDatabase(layout.messageLogDb, { synchronous: 'FULL' })
-  migrate(messageLog, [])
-  const opMonitor = openDatabase(layout.opMonitorDb)
-  migrate(opMonitor, [opMonitoringMigrations])
-  return { serverConf, messageLog, opMonitor }
+  return { start, stop, admin, core, events: emitter as unknown as TypedEvents }
 }
 
 function hostForUrl(host: string): string {
