@@ -16,6 +16,19 @@ export function readCertificateBytes(input: Uint8Array): Buffer {
   return Buffer.from(input)
 }
 
+/** Every certificate in a PEM bundle (leaf first, as CAs deliver chains), or the one DER certificate. */
+export function readCertificateChain(input: Uint8Array): Buffer[] {
+  const text = Buffer.from(input).toString('latin1')
+  const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)]
+  if (blocks.length === 0) return [Buffer.from(input)]
+  return blocks.map((m) => Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'))
+}
+
+/** True for a self-issued, self-signed certificate (a top CA, which never goes into a signature's chain). */
+export function isSelfSigned(cert: X509Certificate): boolean {
+  return cert.checkIssued(cert) && cert.verify(cert.publicKey)
+}
+
 export function parseOwnCertificate(der: Uint8Array): X509Certificate {
   try {
     return new X509Certificate(Buffer.from(der))

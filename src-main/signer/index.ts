@@ -6,8 +6,15 @@ export { signerMigrations } from './migrations'
 export {
   createSigner, SOFTWARE_TOKEN_ID,
   type Signer, type SignerOptions, type TokenInfo, type KeyInfo, type CertificateInfo, type CertificateState, type GenerateCsrRequest,
-  type GeneratedCsr, type SigningContext, type AuthKey,
+  type GeneratedCsr, type SigningContext, type AuthKey, type SignerOcspOptions,
 } from './signer'
+export {
+  BatchSigner, type BatchSignerOptions, type BatchSignerStats, type MessagePartToSign, type SignedMessage,
+} from './batch-signer'
+export { OcspClient, buildOcspRequest, ocspUrlsFromAia, type OcspClientOptions } from './ocsp-client'
+export {
+  DEFAULT_OCSP_FETCH_INTERVAL_SECONDS, type OcspSource, type OcspSources, type OcspStatus, type OcspStatusValue,
+} from './ocsp-status'
 export {
   KEY_ALGORITHMS, SIGN_ALGORITHMS, KEY_USAGES,
   type KeyAlgorithm, type SignAlgorithm, type KeyUsage, type TokenDriver, type TokenKey, type TokenStatus,

@@ -55,6 +55,13 @@ export interface OcspRow {
   nextUpdate: string | null
   revocationTime: string | null
   fetchedAt: string
+  producedAt: string | null
+}
+
+export interface OcspFailureRow {
+  certId: string
+  error: string
+  failedAt: string
 }
 
 const TOKEN_COLUMNS = 'id, kind, module_path AS modulePath, token_label AS tokenLabel, token_serial AS tokenSerial, created_at AS createdAt'
@@ -63,7 +70,7 @@ const CSR_COLUMNS = 'id, key_id AS keyId, member_id AS memberId, subject, csr_de
 const CERT_COLUMNS = `id, key_id AS keyId, member_id AS memberId, cert_der AS certDer, subject, issuer, serial_number AS serialNumber,
   not_before AS notBefore, not_after AS notAfter, status, created_at AS createdAt`
 const OCSP_COLUMNS = `cert_id AS certId, response_der AS responseDer, status, this_update AS thisUpdate, next_update AS nextUpdate,
-  revocation_time AS revocationTime, fetched_at AS fetchedAt`
+  revocation_time AS revocationTime, fetched_at AS fetchedAt, produced_at AS producedAt`
 
 export function listTokenRows(db: ReadableDb): TokenRow[] {
   return db.prepare(`SELECT ${TOKEN_COLUMNS} FROM signer_tokens ORDER BY created_at, id`).all() as TokenRow[]
@@ -129,10 +136,34 @@ export function findOcspRow(db: ReadableDb, certId: string): OcspRow | undefined
   return db.prepare(`SELECT ${OCSP_COLUMNS} FROM signer_ocsp_responses WHERE cert_id = ?`).get(certId) as OcspRow | undefined
 }
 
+/** Stores a verified response and clears the certificate's fetch failure. */
 export function upsertOcspRow(db: WritableDb, row: OcspRow): void {
-  db.prepare(`INSERT INTO signer_ocsp_responses (cert_id, response_der, status, this_update, next_update, revocation_time, fetched_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?)
+  db.prepare(`INSERT INTO signer_ocsp_responses (cert_id, response_der, status, this_update, next_update, revocation_time, fetched_at, produced_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (cert_id) DO UPDATE SET response_der = excluded.response_der, status = excluded.status, this_update = excluded.this_update,
-      next_update = excluded.next_update, revocation_time = excluded.revocation_time, fetched_at = excluded.fetched_at`)
-    .run(row.certId, row.responseDer, row.status, row.thisUpdate, row.nextUpdate, row.revocationTime, row.fetchedAt)
+      next_update = excluded.next_update, revocation_time = excluded.revocation_time, fetched_at = excluded.fetched_at,
+      produced_at = excluded.produced_at`)
+    .run(row.certId, row.responseDer, row.status, row.thisUpdate, row.nextUpdate, row.revocationTime, row.fetchedAt, row.producedAt)
+  db.prepare('DELETE FROM signer_ocsp_failures WHERE cert_id = ?').run(row.certId)
+}
+
+export function findOcspFailure(db: ReadableDb, certId: string): OcspFailureRow | undefined {
+  return db.prepare('SELECT cert_id AS certId, error, failed_at AS failedAt FROM signer_ocsp_failures WHERE cert_id = ?').get(certId) as
+    OcspFailureRow | undefined
+}
+
+export function upsertOcspFailure(db: WritableDb, row: OcspFailureRow): void {
+  db.prepare(`INSERT INTO signer_ocsp_failures (cert_id, error, failed_at) VALUES (?, ?, ?)
+    ON CONFLICT (cert_id) DO UPDATE SET error = excluded.error, failed_at = excluded.failed_at`).run(row.certId, row.error, row.failedAt)
+}
+
+/** Intermediate CA certificates of an own certificate, leaf's issuer first. */
+export function listChainCertificates(db: ReadableDb, certId: string): Buffer[] {
+  return (db.prepare('SELECT cert_der AS certDer FROM signer_certificate_chains WHERE cert_id = ? ORDER BY position').all(certId) as Array<{ certDer: Buffer }>)
+    .map((r) => r.certDer)
+}
+
+export function insertChainCertificates(db: WritableDb, certId: string, chain: readonly Uint8Array[]): void {
+  const insert = db.prepare('INSERT INTO signer_certificate_chains (cert_id, position, cert_der) VALUES (?, ?, ?)')
+  chain.forEach((der, index) => insert.run(certId, index + 1, Buffer.from(der)))
 }

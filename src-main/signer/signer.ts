@@ -5,13 +5,19 @@ import {
   SecurityServerError, clientError, inTransaction, migrate, silentLogger, systemClock, type Clock, type Logger, type WritableDb,
 } from '../platform'
 import { certificateProfileFor, type SubjectOptions } from '../signature'
-import { chainToApprovedCa, certificateId, certificatePublicKey, checkCertificateUsage, parseOwnCertificate, readCertificateBytes } from './certificates'
+import {
+  chainToApprovedCa, certificateId, certificatePublicKey, checkCertificateUsage, isSelfSigned, parseOwnCertificate, readCertificateBytes,
+  readCertificateChain,
+} from './certificates'
 import { buildCsr, csrToPem, subjectText, type CsrFormat } from './csr-builder'
 import {
-  deleteKeyRow, findCertificateRow, findKeyRow, findOcspRow, insertCertificate, insertCsr, insertKey, insertToken, listCertificateRows,
+  deleteKeyRow, findCertificateRow, findKeyRow, insertCertificate, insertChainCertificates, listChainCertificates, insertCsr, insertKey, insertToken, listCertificateRows,
   listKeyRows, listTokenRows, updateCertificateStatus, type CertificateRow, type KeyRow, type StoredCertificateStatus, type TokenRow,
 } from './key-conf-repository'
+import { BatchSigner, type BatchSignerOptions, type BatchSignerStats, type MessagePartToSign, type SignedMessage } from './batch-signer'
 import { signerMigrations } from './migrations'
+import type { OcspClient } from './ocsp-client'
+import { OcspStatusService, type OcspSources, type OcspStatus } from './ocsp-status'
 import { Pkcs11TokenDriver, type Pkcs11TokenOptions } from './pkcs11/pkcs11-token-driver'
 import { defaultSignAlgorithm } from './sign-algorithms'
 import { SoftwareTokenDriver, type PinPolicy } from './software/software-token-driver'
@@ -36,6 +42,25 @@ export interface SignerOptions {
   readonly softwareMaxPinAttempts?: number
   /** Options for every PKCS#11 driver (recovery timing; a library wrapper in tests). */
   readonly pkcs11?: Pick<Pkcs11TokenOptions, 'recoveryTimeoutMs' | 'recoveryPollMs' | 'wrapLibrary'>
+  /** OCSP for own certificates; without it no responses are fetched and signing does not ask for one. */
+  readonly ocsp?: SignerOcspOptions
+  /** Batch signing of messages (`signMessage`): batch size and wait. */
+  readonly batch?: BatchSignerOptions
+}
+
+export interface SignerOcspOptions {
+  /** Trust data of an own certificate's CA, from global configuration (approved CA, responders, intervals). */
+  readonly sources: OcspSources
+  readonly client?: OcspClient
+  /** Refresh in the background (default true). */
+  readonly autoRefresh?: boolean
+  /** Delay before retrying after a failed fetch (default 60 s, X-Road `ocsp-retry-delay`). */
+  readonly retryDelaySeconds?: number
+  /**
+   * Sign only with a certificate whose OCSP status is good (default true), as X-Road's
+   * `GetMemberSigningInfoReqHandler` does (reliability-and-security.md §1.3).
+   */
+  readonly requireGoodStatus?: boolean
 }
 
 export interface TokenInfo extends TokenStatus {
@@ -93,6 +118,8 @@ export interface SigningContext {
   readonly certChain: Buffer[]
   readonly keyId: string
   readonly algorithm: SignAlgorithm
+  /** DER OCSP responses for the signing certificate (empty while none is usable). */
+  readonly ocspResponses: Buffer[]
   /** Signs a digest computed with the algorithm's hash; ECDSA results are raw r‖s. */
   sign(digest: Uint8Array): Promise<Buffer>
 }
@@ -122,8 +149,19 @@ export interface Signer {
   setCertificateState(certId: string, state: StoredCertificateStatus): void
   getSigningContext(member: ClientId): Promise<SigningContext>
   getAuthKey(): Promise<AuthKey>
-  /** The stored OCSP response (DER) for one of our certificates, if any. */
+  /**
+   * Signs a message's parts with `member`'s signing key (xroad-protocols.md §4.4–4.6), coalescing concurrent
+   * requests for the same key into one token signature over a hash chain (§4.5). The proxy's `MessageSigner`.
+   */
+  signMessage(member: ClientId, parts: readonly MessagePartToSign[]): Promise<SignedMessage>
+  /** Token signatures and messages signed through `signMessage`. */
+  batchStats(): BatchSignerStats
+  /** The stored OCSP response (DER) for one of our certificates while it is usable (not stale). */
   ocspResponses(certDer: Uint8Array): Buffer[]
+  /** OCSP status of an own certificate from the stored response (no network). */
+  ocspStatus(certId: string): OcspStatus
+  /** Fetches fresh OCSP responses now (all own certificates in use, or the given ones). */
+  refreshOcsp(certIds?: readonly string[]): Promise<OcspStatus[]>
   /** The driver of a token (for the batch signer and diagnostics). */
   driver(tokenId: string): TokenDriver
   close(): Promise<void>
@@ -135,6 +173,13 @@ export function createSigner(options: SignerOptions): Signer {
   const logger = options.logger ?? silentLogger()
   migrate(db, [signerMigrations])
   const drivers = new Map<string, TokenDriver>()
+  const ocsp = new OcspStatusService({
+    db, clock, logger, sources: options.ocsp?.sources ?? (() => undefined), client: options.ocsp?.client,
+    retryDelaySeconds: options.ocsp?.retryDelaySeconds,
+  })
+  if (options.ocsp !== undefined && options.ocsp.autoRefresh !== false) ocsp.start()
+  const requireOcsp = options.ocsp !== undefined && options.ocsp.requireGoodStatus !== false
+  const batchSigner = new BatchSigner(options.batch)
 
   const tokenRow = (tokenId: string): TokenRow => {
     const row = listTokenRows(db).find((t) => t.id === tokenId)
@@ -186,7 +231,7 @@ export function createSigner(options: SignerOptions): Signer {
     return row
   }
 
-  return {
+  const facade: Signer = {
     async listTokens() {
       return Promise.all(listTokenRows(db).map(tokenInfo))
     },
@@ -286,13 +331,18 @@ export function createSigner(options: SignerOptions): Signer {
     },
 
     async importCertificate(bytes, importOptions = {}) {
-      const der = readCertificateBytes(bytes)
+      const [der = readCertificateBytes(bytes), ...bundled] = readCertificateChain(bytes)
       const cert = parseOwnCertificate(der)
       const spki = certificatePublicKey(cert)
       const key = listKeyRows(db).find((k) => Buffer.from(k.publicKey).equals(spki))
       if (key === undefined) throw clientError('key_not_found', 'No key in the key configuration matches the certificate\'s public key')
       checkCertificateUsage(der, key.usage)
-      if (importOptions.approvedCaCertificates !== undefined) chainToApprovedCa(cert, importOptions.approvedCaCertificates, clock.now())
+      // Intermediates for the signature's CertificateValues (xroad-protocols.md §4.6): the path to an approved CA
+      // when the CA certificates are given, else the CA certificates bundled after the leaf; never the top CA.
+      const path = importOptions.approvedCaCertificates !== undefined
+        ? chainToApprovedCa(cert, [...importOptions.approvedCaCertificates, ...bundled.filter((b) => !isSelfSigned(parseOwnCertificate(b)))], clock.now())
+        : [cert, ...bundled.map((b) => parseOwnCertificate(b))]
+      const intermediates = path.slice(1).filter((c) => !isSelfSigned(c)).map((c) => c.raw)
       const id = certificateId(der)
       if (findCertificateRow(db, id) !== undefined) throw clientError('cert_exists', 'The certificate is already imported')
       const row: CertificateRow = {
@@ -301,7 +351,10 @@ export function createSigner(options: SignerOptions): Signer {
         notBefore: new Date(cert.validFrom).toISOString(), notAfter: new Date(cert.validTo).toISOString(),
         status: 'saved', createdAt: clock.now().toISOString(),
       }
-      inTransaction(db, () => insertCertificate(db, row))
+      inTransaction(db, () => {
+        insertCertificate(db, row)
+        insertChainCertificates(db, id, intermediates)
+      })
       return certificateInfo(row)
     },
 
@@ -313,6 +366,8 @@ export function createSigner(options: SignerOptions): Signer {
       const row = certRow(certId)
       if (row.status === 'revoked') throw clientError('cert_validation', 'A revoked certificate cannot be activated')
       inTransaction(db, () => updateCertificateStatus(db, certId, 'active'))
+      // A newly active certificate gets its OCSP response now rather than at the next interval.
+      if (options.ocsp !== undefined && options.ocsp.autoRefresh !== false && ocsp.status(certId).status === 'none') void ocsp.refresh([certId])
     },
 
     disableCertificate(certId) {
@@ -331,18 +386,26 @@ export function createSigner(options: SignerOptions): Signer {
         : member)
       const now = clock.now()
       const candidates = listCertificateRows(db).filter((c) => c.status === 'active' && c.memberId === wanted && new Date(c.notAfter) >= now && new Date(c.notBefore) <= now)
+      let withoutOcsp = 0
       for (const cert of candidates) {
+        if (requireOcsp && ocsp.status(cert.id).status !== 'good') {
+          withoutOcsp++
+          continue
+        }
         const key = findKeyRow(db, cert.keyId)
         if (key === undefined || key.usage !== 'sign') continue
         const driver = driverOf(key.tokenId)
         if (!(await driver.status()).loggedIn) continue
         const algorithm = defaultSignAlgorithm(key.algorithm)
         return {
-          certChain: [Buffer.from(cert.certDer)], keyId: key.id, algorithm,
+          certChain: [Buffer.from(cert.certDer), ...listChainCertificates(db, cert.id)], keyId: key.id, algorithm,
+          ocspResponses: ocsp.responses(cert.id),
           sign: async (digest: Uint8Array) => Buffer.from(await driver.sign(key.id, algorithm, digest)),
         }
       }
-      throw new SecurityServerError('cannot_sign', `No active signing certificate on a logged-in token for ${wanted}`)
+      throw new SecurityServerError('cannot_sign', withoutOcsp > 0
+        ? `No signing certificate of ${wanted} has a fresh good OCSP response`
+        : `No active signing certificate on a logged-in token for ${wanted}`)
     },
 
     async getAuthKey() {
@@ -359,16 +422,36 @@ export function createSigner(options: SignerOptions): Signer {
       throw new SecurityServerError('key_not_found', 'No active authentication certificate with a key on a logged-in software token')
     },
 
+    async signMessage(member, parts) {
+      return batchSigner.sign(await facade.getSigningContext(member), parts)
+    },
+
+    batchStats() {
+      return batchSigner.stats
+    },
+
     ocspResponses(certDer) {
-      const row = findOcspRow(db, certificateId(readCertificateBytes(certDer)))
-      return row === undefined ? [] : [Buffer.from(row.responseDer)]
+      return ocsp.responses(certificateId(readCertificateBytes(certDer)))
+    },
+
+    ocspStatus(certId) {
+      certRow(certId)
+      return ocsp.status(certId)
+    },
+
+    refreshOcsp(certIds) {
+      for (const id of certIds ?? []) certRow(id)
+      return ocsp.refresh(certIds)
     },
 
     driver: driverOf,
 
     async close() {
+      ocsp.stop()
+      await ocsp.idle()
       for (const driver of drivers.values()) await driver.close()
       drivers.clear()
     },
   }
+  return facade
 }

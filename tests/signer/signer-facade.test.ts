@@ -16,7 +16,9 @@ describe('signer migrations', () => {
     const signer = createSigner({ db, dataDir: dir })
     expect(schemaVersions(db)).toContainEqual({ component: 'signer', version: signerMigrations.migrations.length })
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'signer_%' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name)
-    expect(tables).toEqual(['signer_certificates', 'signer_csrs', 'signer_keys', 'signer_ocsp_responses', 'signer_tokens'])
+    expect(tables).toEqual([
+      'signer_certificate_chains', 'signer_certificates', 'signer_csrs', 'signer_keys', 'signer_ocsp_failures', 'signer_ocsp_responses', 'signer_tokens',
+    ])
     expect(() => db.prepare("INSERT INTO signer_tokens (id, kind, created_at) VALUES ('x', 'pkcs11', 'now')").run()).toThrow(/CHECK/)
     void signer.close()
     closeDatabase(db)

@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto'
+import { SecurityServerError } from '../platform'
+import {
+  MESSAGE_URI, SIG_HASH_CHAIN_URI, buildHashChains, buildSignature, digest, type DigestAlgorithm, type SignatureAlgorithm,
+} from '../signature'
+import type { SigningContext } from './signer'
+import type { SignAlgorithm } from './token-driver'
+
+/**
+ * Batch signing (issue 4 item 6; xroad-protocols.md §4.4–4.6): concurrent requests for the same key and certificate
+ * are coalesced into one token signature over the hash-chain result of a hash tree built with X-Road's
+ * `HashChainBuilder` form; each message gets the shared signature document, the shared result and its own chain.
+ * At most one token signature per key is in flight; requests arriving meanwhile form the next batch (up to
+ * `maxBatchSize`), and a batch that is not full waits at most `maxWaitMs` for company. A lone message with only
+ * `/message.xml` gets a direct signature, as X-Road's signer gives it.
+ */
+
+/** One signed part, named by its URI (`/message.xml`, `/attachment1`…), as the proxy passes it. */
+export interface MessagePartToSign {
+  readonly name: string
+  readonly bytes: Uint8Array
+}
+
+export interface SignedMessage {
+  readonly signatureXml: Buffer
+  /** With a hash-chain signature: the shared `/sig-hashchainresult.xml`. */
+  readonly hashChainResult?: Buffer
+  /** With a hash-chain signature: this message's `/sig-hashchain.xml`. */
+  readonly hashChain?: Buffer
+}
+
+export interface BatchSignerOptions {
+  /** Most messages under one token signature (default 256). */
+  readonly maxBatchSize?: number
+  /** Longest a request waits for others before an idle key signs it (default 2 ms). */
+  readonly maxWaitMs?: number
+  /** Reference and hash-chain digest (X-Road default SHA-512). */
+  readonly digestAlgorithm?: DigestAlgorithm
+}
+
+export interface BatchSignerStats {
+  /** Token signatures made. */
+  readonly signatures: number
+  /** Messages signed. */
+  readonly messages: number
+  readonly largestBatch: number
+}
+
+const XML_SIGNATURE_ALGORITHMS: Record<SignAlgorithm, SignatureAlgorithm> = {
+  'rsa-pkcs1-sha256': 'RSA-SHA256', 'rsa-pkcs1-sha384': 'RSA-SHA384', 'rsa-pkcs1-sha512': 'RSA-SHA512',
+  'rsa-pss-sha256': 'RSA-PSS-SHA256', 'rsa-pss-sha384': 'RSA-PSS-SHA384', 'rsa-pss-sha512': 'RSA-PSS-SHA512',
+  'ecdsa-sha256': 'ECDSA-SHA256', 'ecdsa-sha384': 'ECDSA-SHA384', 'ecdsa-sha512': 'ECDSA-SHA512',
+}
+
+interface Pending {
+  readonly parts: readonly MessagePartToSign[]
+  readonly context: SigningContext
+  resolve(value: SignedMessage): void
+  reject(error: unknown): void
+}
+
+interface KeyQueue {
+  readonly waiting: Pending[]
+  busy: boolean
+  timer?: NodeJS.Timeout
+}
+
+export class BatchSigner {
+  private readonly queues = new Map<string, KeyQueue>()
+  private readonly maxBatchSize: number
+  private readonly maxWaitMs: number
+  private readonly digestAlgorithm: DigestAlgorithm
+  private counters = { signatures: 0, messages: 0, largestBatch: 0 }
+
+  constructor(options: BatchSignerOptions = {}) {
+    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 256)
+    this.maxWaitMs = Math.max(0, options.maxWaitMs ?? 2)
+    this.digestAlgorithm = options.digestAlgorithm ?? 'SHA-512'
+  }
+
+  get stats(): BatchSignerStats {
+    return { ...this.counters }
+  }
+
+  /** Signs one message's parts with `context` (from `Signer.getSigningContext`), batched with concurrent requests. */
+  sign(context: SigningContext, parts: readonly MessagePartToSign[]): Promise<SignedMessage> {
+    if (parts.length === 0) return Promise.reject(new SecurityServerError('cannot_create_signature', 'Nothing to sign'))
+    const names = new Set(parts.map((p) => p.name))
+    if (names.size !== parts.length) return Promise.reject(new SecurityServerError('cannot_create_signature', 'Signed part names must be unique'))
+    // One batch per key and signing certificate: the signature document names the certificate.
+    const queueKey = `${context.keyId}:${createHash('sha256').update(context.certChain[0] ?? Buffer.alloc(0)).digest('hex')}`
+    return new Promise<SignedMessage>((resolve, reject) => {
+      let queue = this.queues.get(queueKey)
+      if (queue === undefined) {
+        queue = { waiting: [], busy: false }
+        this.queues.set(queueKey, queue)
+      }
+      queue.waiting.push({ parts, context, resolve, reject })
+      this.schedule(queueKey, queue)
+    })
+  }
+
+  private schedule(queueKey: string, queue: KeyQueue): void {
+    if (queue.busy || queue.waiting.length === 0) return
+    if (queue.waiting.length >= this.maxBatchSize || this.maxWaitMs === 0) {
+      this.flush(queueKey, queue)
+      return
+    }
+    queue.timer ??= setTimeout(() => this.flush(queueKey, queue), this.maxWaitMs)
+  }
+
+  private flush(queueKey: string, queue: KeyQueue): void {
+    clearTimeout(queue.timer)
+    queue.timer = undefined
+    if (queue.busy || queue.waiting.length === 0) return
+    const batch = queue.waiting.splice(0, this.maxBatchSize)
+    queue.busy = true
+    void this.signBatch(batch).finally(() => {
+      queue.busy = false
+      if (queue.waiting.length === 0) {
+        this.queues.delete(queueKey)
+        return
+      }
+      // Those waiting already waited for a whole token signature: sign them at once.
+      this.flush(queueKey, queue)
+    })
+  }
+
+  private async signBatch(batch: Pending[]): Promise<void> {
+    const context = batch[batch.length - 1]!.context
+    const [signingCert, ...intermediates] = context.certChain
+    const common = {
+      signingCert: signingCert!, intermediates, ocspResponses: context.ocspResponses,
+      signatureAlgorithm: XML_SIGNATURE_ALGORITHMS[context.algorithm], digestAlgorithm: this.digestAlgorithm,
+      sign: ({ digest: hash }: { digest: Buffer }) => context.sign(hash),
+    }
+    try {
+      const lone = batch.length === 1 && batch[0]!.parts.length === 1 && batch[0]!.parts[0]!.name === MESSAGE_URI
+      if (lone) {
+        const xml = await buildSignature({ ...common, parts: [{ uri: MESSAGE_URI, data: batch[0]!.parts[0]!.bytes }] })
+        this.count(1)
+        batch[0]!.resolve({ signatureXml: Buffer.from(xml, 'utf8') })
+        return
+      }
+      // xroad-protocols.md §4.5: leaves are the messages (a step over their parts when there are several).
+      const chains = buildHashChains(
+        batch.map((p) => ({ parts: p.parts.map((part) => ({ uri: part.name, digest: digest(this.digestAlgorithm, part.bytes) })) })),
+        this.digestAlgorithm, SIG_HASH_CHAIN_URI,
+      )
+      const xml = Buffer.from(await buildSignature({ ...common, hashChainResult: chains.resultXml }), 'utf8')
+      const result = Buffer.from(chains.resultXml, 'utf8')
+      this.count(batch.length)
+      batch.forEach((p, i) => p.resolve({ signatureXml: xml, hashChainResult: result, hashChain: Buffer.from(chains.chains[i]!, 'utf8') }))
+    } catch (error) {
+      for (const p of batch) p.reject(error)
+    }
+  }
+
+  private count(messages: number): void {
+    this.counters = {
+      signatures: this.counters.signatures + 1, messages: this.counters.messages + messages,
+      largestBatch: Math.max(this.counters.largestBatch, messages),
+    }
+  }
+}
