@@ -71,9 +71,9 @@ async function processClientRequest(raw: ClientProxyRequest, deps: ClientProxyDe
     contentType: encoded.contentType,
     body: encoded.body,
   })
-  if (peerResponse.contentType.toLowerCase().startsWith('text/xml')) throw faultToError(Buffer.from(peerResponse.body).toString('utf8'))
+  if (peerResponse.contentType.toLowerCase().startsWith('text/xml')) throw faultToError(peerResponse.body)
   const response = decodeTransportMessage(peerResponse.contentType, Buffer.from(peerResponse.body), 'response')
-  if (response.fault !== undefined) throw faultToError(response.fault.toString('utf8'))
+  if (response.fault !== undefined) throw faultToError(response.fault)
   if (response.message.type !== 'rest' || response.signature === undefined) throw clientError('missing_rest', 'Response has no REST part')
   const responseBody = response.attachments[0]
   const responseSignature = { signatureXml: response.signature, hashChainResult: response.hashChainResult, hashChain: response.hashChain }

@@ -8,6 +8,7 @@ import { registerGlobalConfCommand } from './globalconf-command'
 import { registerArchiveCommand } from './archive-command'
 import { registerMessageLogCommand } from './messagelog-command'
 import { registerServerConfCommands } from './init-command'
+import { registerAsicCommand } from './asic-command'
 
 /** Every subcommand group, in the order `--help` lists them. */
 export const COMMAND_GROUPS: Array<(program: Command) => void> = [
@@ -20,4 +21,5 @@ export const COMMAND_GROUPS: Array<(program: Command) => void> = [
   registerArchiveCommand,
   registerMessageLogCommand,
   registerServerConfCommands,
+  registerAsicCommand,
 ]

@@ -1,7 +1,8 @@
 import { describeIdentifier, serviceProvider, type ClientId } from '@shared/domain/identifiers'
 import { decideAccess } from '../../access-control'
 import { isErrorCode } from '@shared/error-codes'
-import { clientError, SecurityServerError } from '../../platform'
+import type { Element } from '@xmldom/xmldom'
+import { clientError, optionalChild, parseXml, requiredChild, SecurityServerError, textOf } from '../../platform'
 import type { GlobalConfView, ServerConfView } from '../proxy-deps'
 import { parseRestHeaderPart, type RestRequestPart } from '../rest/rest-header-part'
 import { lastHeader, XROAD_HEADERS } from '../rest/rest-headers'
@@ -12,6 +13,8 @@ import type { TransportMessage } from '../transport/transport-message'
  * The provider-side steps of xroad-protocols.md §4.3 (`ServerRestMessageProcessor`), each small and pure
  * over its inputs so the pipeline reads as their list.
  */
+const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/'
+
 export const MIN_SUPPORTED_CLIENT_VERSION = [7, 0, 0] as const
 
 /** `x-proxy-version` must be a semver at least the minimum supported (`client_proxy_version_not_supported`). */
@@ -67,9 +70,21 @@ export function serviceUrl(base: string, servicePath: string, rawQuery: string |
 }
 
 /** Parses a provider's plain SOAP fault answer into a coded error carrying the provider's fault code. */
-export function faultToError(faultXml: string): SecurityServerError {
-  const code = /<faultcode>([^<]{1,200})<\/faultcode>/.exec(faultXml)?.[1] ?? 'server.serverproxy.internal_error'
-  const message = /<faultstring>([^<]{0,2000})<\/faultstring>/.exec(faultXml)?.[1] ?? 'Provider returned a fault'
+export function faultToError(faultXml: string | Uint8Array): SecurityServerError {
+  let fault: Element | undefined
+  try {
+    const envelope = parseXml(faultXml, { maxBytes: 1024 * 1024, maxDepth: 16 }).documentElement
+    if (envelope === null || envelope.localName !== 'Envelope' || envelope.namespaceURI !== SOAP_ENV_NS) throw clientError('invalid_soap', 'Not a SOAP envelope')
+    // PR-MESS §2.5 / SOAP 1.1 §4.4: Envelope/Body/Fault with unqualified faultcode and faultstring.
+    fault = optionalChild(requiredChild(envelope, SOAP_ENV_NS, 'Body'), SOAP_ENV_NS, 'Fault')
+  } catch (error) {
+    return new SecurityServerError('invalid_soap', 'Provider answered with malformed fault XML', { cause: error })
+  }
+  if (fault === undefined) return new SecurityServerError('invalid_soap', 'Provider answered text/xml without a SOAP fault')
+  const codeElement = optionalChild(fault, null, 'faultcode')
+  const stringElement = optionalChild(fault, null, 'faultstring')
+  const code = (codeElement === undefined ? '' : textOf(codeElement).trim()).slice(0, 200) || 'server.serverproxy.internal_error'
+  const message = (stringElement === undefined ? '' : textOf(stringElement)).slice(0, 2000) || 'Provider returned a fault'
   const parts = code.split('.')
   const leaf = parts.pop() as string
   return new SecurityServerError(isErrorCode(leaf) ? leaf : 'service_failed', message, { prefixes: parts })

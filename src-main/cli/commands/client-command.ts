@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs'
+import type { Command } from 'commander'
+import { formatIdPath } from '@shared/domain/identifiers'
+import { clientError } from '../../platform'
+import { CLIENT_STATES, IS_AUTHENTICATION_MODES, type ClientState, type IsAuthentication, type LocalClient } from '../../server-conf'
+import { CliExit, EXIT_USAGE, printResult } from '../cli-support'
+import { parseClientArg, readServerConf, withCommonOptions, withServerConf, type DataDirOptions } from './server-conf-db'
+
+/**
+ * `gatehouse client add|list|set-state|is-auth|add-cert`: the security server's clients (members and subsystems),
+ * their registration state and how their information systems connect (ug-ss §4, §9).
+ */
+interface ClientOptions extends DataDirOptions {
+  client: string
+}
+
+function clientJson(c: LocalClient) {
+  return { id: formatIdPath(c.id), objectType: c.id.objectType, state: c.state, isAuthentication: c.isAuthentication, createdAt: c.createdAt }
+}
+
+function describeClient(c: LocalClient): string {
+  return `${formatIdPath(c.id)}  ${c.state}  ${c.isAuthentication}`
+}
+
+function state(value: string): ClientState {
+  const upper = value.toUpperCase()
+  if (!(CLIENT_STATES as readonly string[]).includes(upper)) throw new CliExit(EXIT_USAGE, `gatehouse: --state must be one of ${CLIENT_STATES.join(', ')}`)
+  return upper as ClientState
+}
+
+function isAuth(value: string): IsAuthentication {
+  const upper = value.toUpperCase()
+  if (!(IS_AUTHENTICATION_MODES as readonly string[]).includes(upper)) {
+    throw new CliExit(EXIT_USAGE, `gatehouse: --is-auth must be one of ${IS_AUTHENTICATION_MODES.join(', ')}`)
+  }
+  return upper as IsAuthentication
+}
+
+function addCommand(opts: ClientOptions & { state: string; isAuth?: string }): void {
+  const id = parseClientArg(opts.client, '--client')
+  const initial = state(opts.state)
+  const mode = opts.isAuth === undefined ? undefined : isAuth(opts.isAuth)
+  const client = withServerConf(opts.dataDir, 'client.add', { client: formatIdPath(id), state: initial, isAuthentication: mode }, ({ conf }) => {
+    const added = conf.addClient(id, initial)
+    return mode === undefined ? added : conf.setIsAuthentication(id, mode)
+  })
+  printResult(opts, { ok: true, client: clientJson(client) }, () => `added client ${describeClient(client)}`)
+}
+
+function listCommand(opts: DataDirOptions): void {
+  const clients = readServerConf(opts.dataDir, (conf) => conf.listClients())
+  printResult(opts, { clients: clients.map(clientJson) }, () => (clients.length === 0 ? 'no clients' : clients.map(describeClient).join('\n')))
+}
+
+function setStateCommand(opts: ClientOptions & { state: string }): void {
+  const id = parseClientArg(opts.client, '--client')
+  const next = state(opts.state)
+  const client = withServerConf(opts.dataDir, 'client.set_state', { client: formatIdPath(id), state: next }, ({ conf }) => conf.setClientState(id, next))
+  printResult(opts, { ok: true, client: clientJson(client) }, () => `client ${describeClient(client)}`)
+}
+
+function isAuthCommand(opts: ClientOptions & { mode: string }): void {
+  const id = parseClientArg(opts.client, '--client')
+  const mode = isAuth(opts.mode)
+  const client = withServerConf(opts.dataDir, 'client.set_is_authentication', { client: formatIdPath(id), mode }, ({ conf }) =>
+    conf.setIsAuthentication(id, mode),
+  )
+  printResult(opts, { ok: true, client: clientJson(client) }, () => `client ${describeClient(client)}`)
+}
+
+/** The IS TLS certificate accepted for SSLAUTH (ug-ss §9.4): PEM or DER file. */
+function addCertCommand(opts: ClientOptions & { cert: string }): void {
+  const id = parseClientArg(opts.client, '--client')
+  let bytes: Buffer
+  try {
+    bytes = readFileSync(opts.cert)
+  } catch (cause) {
+    throw clientError('cert_not_found', `Cannot read certificate file ${opts.cert}`, { cause })
+  }
+  const pem = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(bytes.toString('latin1'))
+  const der = pem === null ? bytes : Buffer.from((pem[1] as string).replace(/\s+/g, ''), 'base64')
+  if (der[0] !== 0x30) throw clientError('incorrect_certificate', `${opts.cert} is not a PEM or DER certificate`)
+  const added = withServerConf(opts.dataDir, 'client.add_is_certificate', { client: formatIdPath(id), file: opts.cert }, ({ conf }) =>
+    conf.addIsCertificate(id, der),
+  )
+  printResult(opts, { ok: true, client: formatIdPath(id), sha256: added.sha256 }, () => `added TLS certificate ${added.sha256} to ${formatIdPath(id)}`)
+}
+
+export function registerClientCommand(program: Command): void {
+  const client = program.command('client').description("the security server's clients and their IS connection")
+  withCommonOptions(client.command('add').description('add a member or subsystem as a client'))
+    .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
+    .option('--state <state>', `initial state (${CLIENT_STATES.join(', ')})`, 'SAVED')
+    .option('--is-auth <mode>', `IS connection type (${IS_AUTHENTICATION_MODES.join(', ')})`)
+    .action(addCommand)
+  withCommonOptions(client.command('list').description('list the clients')).action(listCommand)
+  withCommonOptions(client.command('set-state').description("change a client's registration state"))
+    .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
+    .requiredOption('--state <state>', CLIENT_STATES.join(', '))
+    .action(setStateCommand)
+  withCommonOptions(client.command('is-auth').description("set a client's IS connection type"))
+    .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
+    .requiredOption('--mode <mode>', IS_AUTHENTICATION_MODES.join(', '))
+    .action(isAuthCommand)
+  withCommonOptions(client.command('add-cert').description("accept an information system's TLS certificate for a client"))
+    .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
+    .requiredOption('--cert <file>', 'PEM or DER certificate')
+    .action(addCertCommand)
+}

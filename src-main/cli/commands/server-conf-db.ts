@@ -1,0 +1,153 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { userInfo } from 'node:os'
+import type { Command } from 'commander'
+import {
+  decodeIdentifier, parseClientIdPath, parseServiceIdPath, type ClientId, type ServiceId,
+} from '@shared/domain/identifiers'
+import type { AccessSubject } from '../../access-control'
+import { appendAuditEntry, auditLogMigrations } from '../../audit-log'
+import { clientError, closeDatabase, migrate, openDatabase, systemClock, toSecurityServerError, type WritableDb } from '../../platform'
+import { dataDirLayout } from '../../server'
+import { createServerConf, serverConfMigrations, type ServerConf } from '../../server-conf'
+import { CliExit, EXIT_USAGE } from '../cli-support'
+
+/**
+ * What the server-configuration commands (`init`, `client`, `service`, `endpoint`, `acl`, `group`) share: opening
+ * DATA_DIR/serverconf.sqlite with its migrations, recording each change in the audit log, and parsing identifiers
+ * in the REST path form (`INSTANCE/CLASS/CODE[/SUB]`, services `INSTANCE/CLASS/CODE/SUB/SERVICE`; PR-REST §4.1).
+ */
+export interface DataDirOptions {
+  dataDir: string
+  json?: boolean
+}
+
+export interface ServerConfSession {
+  db: WritableDb
+  conf: ServerConf
+  /** Appends an audit entry for one administrative change; `cli:<os user>` is the actor. */
+  audit(event: string, data: Record<string, unknown>, outcome?: 'success' | 'failure', errorCode?: string | null): void
+}
+
+/** The actor recorded in the audit log for CLI changes. */
+export function cliActor(): string {
+  let name: string
+  try {
+    name = userInfo().username
+  } catch {
+    name = process.env.USER ?? 'unknown'
+  }
+  return `cli:${name}`
+}
+
+/**
+ * Opens the server configuration. `create` makes the data directory and database (only `init` does); every other
+ * command needs an initialized server (`not_initialized`).
+ */
+export function openServerConf(dataDir: string, options: { create?: boolean } = {}): ServerConfSession {
+  const layout = dataDirLayout(dataDir)
+  if (options.create === true) mkdirSync(layout.root, { recursive: true, mode: 0o700 })
+  else if (!existsSync(layout.serverConfDb)) {
+    throw clientError('not_initialized', `No server configuration at ${layout.serverConfDb}; run gatehouse init first`)
+  }
+  const db = openDatabase(layout.serverConfDb)
+  try {
+    migrate(db, [serverConfMigrations, auditLogMigrations])
+  } catch (error) {
+    closeDatabase(db)
+    throw error
+  }
+  const conf = createServerConf(db)
+  if (options.create !== true && conf.identity() === undefined) {
+    closeDatabase(db)
+    throw clientError('not_initialized', 'The security server is not initialized; run gatehouse init first')
+  }
+  const actor = cliActor()
+  return {
+    db,
+    conf,
+    audit(event, data, outcome = 'success', errorCode = null) {
+      appendAuditEntry(db, { at: systemClock.now().toISOString(), actor, event, outcome, data, errorCode })
+    },
+  }
+}
+
+/**
+ * Runs one change against the server configuration: success and failure both land in the audit log (a failed
+ * change is recorded with its error code, then rethrown for the CLI to report).
+ */
+export function withServerConf<T>(dataDir: string, event: string, data: Record<string, unknown>, work: (s: ServerConfSession) => T): T {
+  const session = openServerConf(dataDir)
+  try {
+    let result: T
+    try {
+      result = work(session)
+    } catch (error) {
+      const coded = toSecurityServerError(error)
+      session.audit(event, data, 'failure', coded.code)
+      throw error
+    }
+    session.audit(event, data)
+    return result
+  } finally {
+    closeDatabase(session.db)
+  }
+}
+
+/** Read-only use of the server configuration (no audit entry). */
+export function readServerConf<T>(dataDir: string, work: (conf: ServerConf) => T): T {
+  const session = openServerConf(dataDir)
+  try {
+    return work(session.conf)
+  } finally {
+    closeDatabase(session.db)
+  }
+}
+
+export function parseClientArg(value: string, flag: string): ClientId {
+  try {
+    return parseClientIdPath(value)
+  } catch (error) {
+    throw usageError(`${flag} '${value}' is not a client identifier INSTANCE/CLASS/CODE[/SUBSYSTEM]`, error)
+  }
+}
+
+export function parseServiceArg(value: string, flag: string): ServiceId {
+  try {
+    return parseServiceIdPath(value)
+  } catch (error) {
+    throw usageError(`${flag} '${value}' is not a service identifier INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE`, error)
+  }
+}
+
+/**
+ * An access-right subject: a member or subsystem in path form, `LOCALGROUP:CODE` or `GLOBALGROUP:INSTANCE/CODE`
+ * (the subject types of X-Road's access rights, ug-ss §11.3).
+ */
+export function parseSubjectArg(value: string, flag: string): AccessSubject {
+  const upper = value.toUpperCase()
+  if (upper.startsWith('LOCALGROUP:') || upper.startsWith('GLOBALGROUP:')) {
+    const colon = value.indexOf(':')
+    try {
+      return decodeIdentifier(`${upper.slice(0, colon)}${value.slice(colon)}`) as AccessSubject
+    } catch (error) {
+      throw usageError(`${flag} '${value}' is not a group identifier`, error)
+    }
+  }
+  return parseClientArg(value, flag)
+}
+
+export function parseIntegerArg(value: string, flag: string, min: number, max: number): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) throw new CliExit(EXIT_USAGE, `gatehouse: ${flag} must be an integer in ${min}..${max}`)
+  return n
+}
+
+function usageError(message: string, cause: unknown): Error {
+  const detail = cause instanceof Error ? `: ${cause.message}` : ''
+  return clientError('invalid_identifier', `${message}${detail}`, { cause })
+}
+
+/** Adds the options every server-configuration subcommand takes. */
+export function withCommonOptions(command: Command): Command {
+  return command.requiredOption('--data-dir <dir>', 'data directory').option('--json', 'print one JSON document')
+}

@@ -1,0 +1,130 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
+import type { TLSSocket } from 'node:tls'
+import { formatIdPath, type ClientId } from '@shared/domain/identifiers'
+import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger } from '../../platform'
+import { handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
+import { restErrorResponse } from '../proxy-fault'
+import { lastHeader } from '../rest/rest-headers'
+import {
+  applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, isBodyFailure, listen, readBody,
+  writeResponse, type ListenerLimits, type RunningListener,
+} from './http-support'
+import { sha256Hex } from './tls-profile'
+
+/**
+ * The client proxy's listeners for information systems: HTTP and HTTPS (the IS certificate, when sent, is handed to
+ * the pipeline for the per-client NOSSL/SSLNOAUTH/SSLAUTH check, ug-ss §9.4), the REST `/r1/…` route (PR-REST §4.1),
+ * `GET /listClients` (PR-MREST §3.1), bounded bodies and timeouts; errors are X-Road's REST error (§2.5).
+ */
+export interface ClientProxyListenerOptions {
+  host?: string
+  /** HTTP port (8080 by default; null: no HTTP listener; 0: a free port). */
+  httpPort?: number | null
+  /** HTTPS port (8443 by default; null: none). Needs `tls`. */
+  httpsPort?: number | null
+  /** The internal TLS key and certificate shown to information systems (PEM). */
+  tls?: { keyPem: string; certPem: string }
+  deps: ClientProxyDeps
+  /** Members and subsystems of the instance for `listClients` (from global configuration); absent: not served. */
+  listClients?: () => ClientId[]
+  limits?: Partial<ListenerLimits>
+  logger?: Logger
+}
+
+export interface RunningClientProxy {
+  http?: RunningListener
+  https?: RunningListener
+  close(): Promise<void>
+}
+
+/** TLS towards information systems (`client-tls-protocols`, reliability-and-security.md §2.3). */
+const IS_TLS_OPTIONS = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' } as const
+
+export async function startClientProxyListener(options: ClientProxyListenerOptions): Promise<RunningClientProxy> {
+  const limits: ListenerLimits = { ...DEFAULT_LISTENER_LIMITS, ...options.limits }
+  const logger = options.logger ?? silentLogger()
+  const host = options.host ?? '127.0.0.1'
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res, options, limits).catch((error: unknown) => {
+      logFailure(logger, error, { url: req.url?.slice(0, 200) }, 'client proxy request failed')
+      writeResponse(res, restErrorResponse(toSecurityServerError(error).withPrefix('server.clientproxy'), lastHeader(headerList(req), 'accept')), true)
+    })
+  }
+  const running: RunningClientProxy = { close: async () => {} }
+  const servers: Array<HttpServer | HttpsServer> = []
+  if (options.httpPort !== null) {
+    const server = createHttpServer({ connectionsCheckingInterval: checkingIntervalMs(limits) }, handler)
+    applyServerLimits(server, limits, 'connection')
+    servers.push(server)
+    running.http = { ...(await listen(server, host, options.httpPort ?? 8080)), close: () => closeServer(server) }
+  }
+  if (options.httpsPort !== null && options.tls !== undefined) {
+    const server = createHttpsServer(
+      {
+        ...IS_TLS_OPTIONS, key: options.tls.keyPem, cert: options.tls.certPem,
+        // ug-ss §9.4: IS certificates are usually self-signed; they are compared by hash per client, not by a CA.
+        requestCert: true, rejectUnauthorized: false, connectionsCheckingInterval: checkingIntervalMs(limits),
+      },
+      handler,
+    )
+    applyServerLimits(server, limits, 'secureConnection')
+    servers.push(server)
+    running.https = { ...(await listen(server, host, options.httpsPort ?? 8443)), close: () => closeServer(server) }
+  }
+  running.close = async () => {
+    await Promise.all(servers.map((s) => closeServer(s)))
+  }
+  return running
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, options: ClientProxyListenerOptions, limits: ListenerLimits): Promise<void> {
+  const headers = headerList(req)
+  const url = req.url ?? '/'
+  const accept = lastHeader(headers, 'accept')
+  const fail = (error: unknown, close: boolean): void => writeResponse(res, restErrorResponse(toSecurityServerError(error), accept), close)
+  const path = url.split('?')[0] as string
+  if (path === '/listClients' && options.listClients !== undefined) {
+    if (req.method !== 'GET') return fail(clientError('invalid_http_method', 'listClients is GET only'), true)
+    return writeResponse(res, listClientsResponse(options.listClients(), accept))
+  }
+  if (!path.startsWith('/r1/') && !/^\/r\d+\//.test(path)) return fail(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…'), true)
+  let body: Buffer
+  try {
+    body = await readBody(req, limits.maxBodyBytes, limits.requestTimeoutMs)
+  } catch (error) {
+    if (isBodyFailure(error)) return fail(error, true)
+    throw error
+  }
+  const socket = req.socket as TLSSocket
+  let tls: { clientCertificateSha256?: string } | undefined
+  if (socket.encrypted === true) {
+    const peer = socket.getPeerCertificate()
+    tls = peer.raw !== undefined && peer.raw.length > 0 ? { clientCertificateSha256: sha256Hex(peer.raw) } : {}
+  }
+  const response = await handleClientProxyRequest({ method: req.method ?? 'GET', url, headers, body, ...(tls === undefined ? {} : { tls }) }, options.deps)
+  writeResponse(res, response)
+}
+
+/** PR-MREST §3.1 `listClients`: JSON `{"member":[{"id":{…},"name":…}]}`-shaped, XML when asked for. */
+function listClientsResponse(clients: ClientId[], accept: string | undefined) {
+  const wantsXml = accept !== undefined && /(application|text)\/xml/i.test(accept)
+  const items = clients.map((c) => ({
+    object_type: c.objectType, xroad_instance: c.xRoadInstance, member_class: c.memberClass, member_code: c.memberCode,
+    ...(c.objectType === 'SUBSYSTEM' ? { subsystem_code: c.subsystemCode } : {}),
+  }))
+  const body = wantsXml
+    ? `<?xml version="1.0" encoding="UTF-8"?><clientList>${clients
+        .map((c) => `<member><id>${escapeXml(formatIdPath(c))}</id></member>`)
+        .join('')}</clientList>`
+    : JSON.stringify({ member: items.map((id) => ({ id })) })
+  return {
+    status: 200,
+    headers: [['Content-Type', wantsXml ? 'application/xml; charset=UTF-8' : 'application/json; charset=UTF-8']] as Array<[string, string]>,
+    body: Buffer.from(body, 'utf8'),
+  }
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string)
+}

@@ -1,0 +1,252 @@
+import { Agent, request as httpsRequest, type AgentOptions } from 'node:https'
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { connect as tlsConnect, type TLSSocket } from 'node:tls'
+import { describeIdentifier, type ClientId } from '@shared/domain/identifiers'
+import { clientError, SecurityServerError } from '../../platform'
+import type { PeerClient, PeerRequest, PeerResponse, ProviderServer } from '../proxy-deps'
+import { peerCertificateChain, sha256Hex, XROAD_TLS_OPTIONS, type AuthTlsCredentials } from './tls-profile'
+
+/**
+ * The consumer's connection to provider security servers (xroad-protocols.md §4.1): one pooled keep-alive agent per
+ * target address (never a handshake per message), X-Road's TLS profile with our auth certificate, the fastest of
+ * several candidate addresses (`FastestConnectionSelectingSSLSocketFactory`), and after the handshake the provider's
+ * auth-certificate check (`AuthTrustVerifier`, §4.2).
+ */
+export interface PeerClientOptions {
+  tls: AuthTlsCredentials
+  /** §4.2: SHA-256 of the provider's leaf must be an `authCertHash` of a server owning or hosting `provider`. */
+  authCertMatchesMember(leafSha256Hex: string, provider: ClientId): boolean
+  /**
+   * The rest of `AuthTrustVerifier`: chain to an approved CA and fresh OCSP for each certificate (fetched with
+   * `fetchPeerOcspResponses` when not cached). Called once per new connection; a throw refuses the peer.
+   */
+  verifyPeerChain?(chainDer: Uint8Array[], address: string): Promise<void>
+  /** Port when an address has none (X-Road: 5500). */
+  defaultPort?: number
+  connectTimeoutMs?: number
+  /** `client-timeout` towards the peer (30 s). */
+  responseTimeoutMs?: number
+  maxResponseBytes?: number
+  maxSocketsPerAddress?: number
+  /** How long the fastest address of a candidate list is remembered (`client-fastest-connecting-ssl-uri-cache-period`). */
+  fastestCacheMs?: number
+}
+
+interface Target {
+  host: string
+  port: number
+  key: string
+}
+
+export interface PeerClientWithStats extends PeerClient {
+  /** TLS connections opened so far (for monitoring and tests). */
+  connectionsOpened(): number
+  close(): void
+}
+
+export function createPeerClient(options: PeerClientOptions): PeerClientWithStats {
+  const defaultPort = options.defaultPort ?? 5500
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000
+  const responseTimeoutMs = options.responseTimeoutMs ?? 30_000
+  const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024
+  const fastestCacheMs = options.fastestCacheMs ?? 3_600_000
+  const agents = new Map<string, PooledAgent>()
+  const fastest = new Map<string, { key: string; until: number }>()
+  /** Sockets verified against the chain check (`verifyPeerChain`), keyed by socket. */
+  const chainVerified = new WeakMap<TLSSocket, Promise<void>>()
+  let opened = 0
+
+  const tlsOptions = { ...XROAD_TLS_OPTIONS, key: options.tls.keyPem, cert: options.tls.certChainPem, rejectUnauthorized: false, checkServerIdentity: () => undefined }
+
+  function openSocket(target: Target): Promise<TLSSocket> {
+    return new Promise((resolve, reject) => {
+      // §4.1: TLS-level trust is a no-op on the client side; no hostname verification.
+      const socket = tlsConnect({ ...tlsOptions, host: target.host, port: target.port, servername: undefined })
+      opened++
+      const timer = setTimeout(() => socket.destroy(networkError(`Connecting to ${target.key} timed out`)), connectTimeoutMs)
+      socket.once('secureConnect', () => {
+        clearTimeout(timer)
+        socket.off('error', onError)
+        resolve(socket)
+      })
+      const onError = (error: Error): void => {
+        clearTimeout(timer)
+        reject(error instanceof SecurityServerError ? error : networkError(`Cannot connect to ${target.key}: ${error.message}`, error))
+      }
+      socket.once('error', onError)
+    })
+  }
+
+  class PooledAgent extends Agent {
+    readonly parked: TLSSocket[] = []
+    constructor(readonly target: Target, agentOptions: AgentOptions) {
+      super(agentOptions)
+    }
+    override createConnection(_options: unknown, callback?: (error: Error | null, socket: Duplex) => void): Duplex | undefined {
+      const ready = this.parked.shift()
+      if (ready !== undefined && !ready.destroyed) {
+        callback?.(null, ready)
+        return undefined
+      }
+      openSocket(this.target).then(
+        (socket) => callback?.(null, socket),
+        (error: Error) => callback?.(error, undefined as unknown as Duplex),
+      )
+      return undefined
+    }
+  }
+
+  function agentFor(target: Target): PooledAgent {
+    let agent = agents.get(target.key)
+    if (agent === undefined) {
+      agent = new PooledAgent(target, { keepAlive: true, maxSockets: options.maxSocketsPerAddress ?? 32, scheduling: 'lifo' })
+      agents.set(target.key, agent)
+    }
+    return agent
+  }
+
+  /** Races TLS connects to every candidate; the first to finish the handshake wins and is parked in its pool. */
+  async function choose(targets: Target[]): Promise<Target> {
+    if (targets.length === 1) return targets[0] as Target
+    const cacheKey = targets.map((t) => t.key).sort().join(' ')
+    const cached = fastest.get(cacheKey)
+    if (cached !== undefined && cached.until > Date.now()) {
+      const hit = targets.find((t) => t.key === cached.key)
+      if (hit !== undefined) return hit
+    }
+    const attempts = shuffle(targets).map((t) => openSocket(t).then((socket) => ({ target: t, socket })))
+    let winner: { target: Target; socket: TLSSocket }
+    try {
+      winner = await Promise.any(attempts)
+    } catch {
+      throw networkError(`Could not connect to any of ${targets.map((t) => t.key).join(', ')}`)
+    }
+    // The losers that still complete are closed; the winner's connection is reused for the request.
+    for (const attempt of attempts) {
+      void attempt.then(({ socket }) => {
+        if (socket !== winner.socket) socket.destroy()
+      }, () => undefined)
+    }
+    agentFor(winner.target).parked.push(winner.socket)
+    fastest.set(cacheKey, { key: winner.target.key, until: Date.now() + fastestCacheMs })
+    return winner.target
+  }
+
+  async function verifyPeer(socket: TLSSocket, provider: ClientId, target: Target): Promise<void> {
+    const chain = peerCertificateChain(socket)
+    const leaf = chain[0]
+    // §4.2 AuthTrustVerifier / authCertMatchesMember.
+    if (leaf === undefined || !options.authCertMatchesMember(sha256Hex(leaf), provider)) {
+      throw new SecurityServerError(
+        'ssl_authentication_failed',
+        `Security server ${target.key} is not a registered server of ${describeIdentifier(provider)}`,
+      )
+    }
+    if (options.verifyPeerChain !== undefined) {
+      let check = chainVerified.get(socket)
+      if (check === undefined) {
+        check = options.verifyPeerChain(chain, target.key)
+        chainVerified.set(socket, check)
+      }
+      await check
+    }
+  }
+
+  function post(target: Target, provider: ClientId, request: PeerRequest): Promise<PeerResponse> {
+    return new Promise((resolve, reject) => {
+      let settled = false
+      const fail = (error: unknown): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        req.destroy()
+        reject(error instanceof SecurityServerError ? error : networkError(`Request to ${target.key} failed: ${(error as Error).message}`, error))
+      }
+      const timer = setTimeout(() => fail(networkError(`No response from ${target.key} within ${responseTimeoutMs} ms`)), responseTimeoutMs)
+      const headers: Record<string, string> = {}
+      for (const [name, value] of request.headers) headers[name] = value
+      headers['Content-Type'] = request.contentType
+      headers['Content-Length'] = String(request.body.byteLength)
+      const req = httpsRequest({ agent: agentFor(target), host: target.host, port: target.port, method: 'POST', path: '/', headers })
+      req.once('error', fail)
+      req.once('socket', (raw) => {
+        const socket = raw as TLSSocket
+        // The body is written only after the peer is verified (§4.2: verification right after the handshake).
+        verifyPeer(socket, provider, target).then(() => req.end(Buffer.from(request.body)), fail)
+      })
+      req.once('response', (res: IncomingMessage) => {
+        const chunks: Buffer[] = []
+        let size = 0
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          if (size > maxResponseBytes) fail(clientError('body_too_large', `Response from ${target.key} exceeds ${maxResponseBytes} bytes`))
+          else chunks.push(chunk)
+        })
+        res.once('error', fail)
+        res.once('end', () => {
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          const list: Array<[string, string]> = []
+          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string])
+          if (res.statusCode !== 200) {
+            reject(networkError(`Security server ${target.key} answered HTTP ${res.statusCode ?? 0}`))
+            return
+          }
+          resolve({ contentType: res.headers['content-type'] ?? '', headers: list, body: Buffer.concat(chunks, size) })
+        })
+      })
+    })
+  }
+
+  return {
+    async send(servers: ProviderServer[], provider: ClientId, request: PeerRequest): Promise<PeerResponse> {
+      const targets = servers.map((s) => parseAddress(s.address, defaultPort))
+      if (targets.length === 0) throw clientError('unknown_member', `No security server address for ${describeIdentifier(provider)}`)
+      const target = await choose(targets)
+      try {
+        return await post(target, provider, request)
+      } catch (error) {
+        if (error instanceof SecurityServerError && error.code === 'network_error') {
+          for (const [key, entry] of fastest) if (entry.key === target.key) fastest.delete(key)
+        }
+        throw error
+      }
+    },
+    connectionsOpened: () => opened,
+    close() {
+      for (const agent of agents.values()) {
+        for (const socket of agent.parked) socket.destroy()
+        agent.destroy()
+      }
+      agents.clear()
+    },
+  }
+}
+
+/** `host`, `host:port` (a Gatehouse extension for several servers on one machine) or `[v6]:port`. */
+export function parseAddress(address: string, defaultPort: number): Target {
+  const trimmed = address.trim()
+  const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(trimmed)
+  const hostPort = /^([A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(trimmed)
+  const match = v6 ?? hostPort
+  if (match === null) throw clientError('network_error', `Invalid security server address: ${address.slice(0, 100)}`)
+  const port = match[2] === undefined ? defaultPort : Number(match[2])
+  if (port < 1 || port > 65535) throw clientError('network_error', `Invalid port in security server address: ${address}`)
+  const host = match[1] as string
+  return { host, port, key: `${v6 === null ? host : `[${host}]`}:${port}` }
+}
+
+function networkError(message: string, cause?: unknown): SecurityServerError {
+  return new SecurityServerError('network_error', message, { cause })
+}
+
+function shuffle<T>(items: T[]): T[] {
+  const copy = [...items]
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[copy[i], copy[j]] = [copy[j] as T, copy[i] as T]
+  }
+  return copy
+}

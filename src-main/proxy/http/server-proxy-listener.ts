@@ -1,0 +1,97 @@
+import { createServer, type Server } from 'node:https'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger } from '../../platform'
+import { soapFaultResponse } from '../proxy-fault'
+import { handleServerProxyRequest, type ServerProxyDeps } from '../server-proxy'
+import {
+  applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, isBodyFailure, listen, readBody,
+  writeResponse, type ListenerLimits, type RunningListener,
+} from './http-support'
+import { peerCertificateChain, sha256Hex, XROAD_TLS_OPTIONS, type AuthTlsCredentials } from './tls-profile'
+
+/**
+ * The server proxy's listener (port 5500): HTTPS with X-Road's TLS profile and mutual authentication
+ * (xroad-protocols.md §4.1), POST only, bounded and deadline-limited bodies, answers from `handleServerProxyRequest`.
+ * Transport-level faults are plain `text/xml` SOAP faults with HTTP 200 (§4.3).
+ */
+export interface ServerProxyListenerOptions {
+  host?: string
+  /** 5500 by default; 0 picks a free port. */
+  port?: number
+  tls: AuthTlsCredentials
+  /** Approved CA certificates (PEM), listed as acceptable issuers in the CertificateRequest (`AuthTrustManager`). */
+  approvedCaPem?: string[]
+  /**
+   * X-Road's `checkClientTrusted`: the SHA-256 (hex) of the peer's leaf certificate must be an `authCertHash` in
+   * global configuration. Checked on every request, as Node cannot run custom trust inside the handshake.
+   */
+  isTrustedAuthCert(leafSha256Hex: string): boolean
+  deps: ServerProxyDeps
+  limits?: Partial<ListenerLimits>
+  logger?: Logger
+}
+
+export const DEFAULT_SERVER_PROXY_PORT = 5500
+
+export async function startServerProxyListener(options: ServerProxyListenerOptions): Promise<RunningListener & { server: Server }> {
+  const limits: ListenerLimits = { ...DEFAULT_LISTENER_LIMITS, ...options.limits }
+  const logger = options.logger ?? silentLogger()
+  const server = createServer(
+    {
+      ...XROAD_TLS_OPTIONS,
+      key: options.tls.keyPem,
+      cert: options.tls.certChainPem,
+      ...(options.approvedCaPem === undefined || options.approvedCaPem.length === 0 ? {} : { ca: options.approvedCaPem }),
+      requestCert: true,
+      // §4.1: trust is X-Road's own (auth-cert hash in global conf), decided per request below, not by a CA store.
+      rejectUnauthorized: false,
+      connectionsCheckingInterval: checkingIntervalMs(limits),
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        logFailure(logger, error, { url: req.url }, 'server proxy request failed')
+        writeResponse(res, soapFaultResponse(toSecurityServerError(error).withPrefix('server.serverproxy')), true)
+      })
+    },
+  )
+  applyServerLimits(server, limits, 'secureConnection')
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const socket = req.socket as TLSSocket
+    const chain = peerCertificateChain(socket)
+    const leaf = chain[0]
+    // §4.1 AuthTrustManager.checkClientTrusted: no certificate or an unregistered one ⇒ refused.
+    if (leaf === undefined) return refuse(res, clientError('ssl_authentication_failed', 'The client did not present an authentication certificate'))
+    if (!options.isTrustedAuthCert(sha256Hex(leaf))) {
+      return refuse(res, clientError('ssl_authentication_failed', 'The client authentication certificate is not registered in global configuration'))
+    }
+    if (req.method !== 'POST') return refuse(res, clientError('invalid_http_method', 'Must use POST between security servers'))
+    let body: Buffer
+    try {
+      body = await readBody(req, limits.maxBodyBytes, limits.requestTimeoutMs)
+    } catch (error) {
+      if (isBodyFailure(error)) return refuse(res, error)
+      throw error
+    }
+    const response = await handleServerProxyRequest(
+      { method: req.method, headers: headerList(req), body, peerCertificateChain: chain },
+      { ...options.deps, limits: options.deps.limits ?? { ...defaultMultipart(limits.maxBodyBytes) } },
+    )
+    writeResponse(res, response)
+  }
+
+  function refuse(res: ServerResponse, error: unknown): void {
+    const coded = toSecurityServerError(error)
+    logger.info({ code: coded.code }, `server proxy refused a request: ${coded.message}`)
+    writeResponse(res, soapFaultResponse(coded.withPrefix('server.serverproxy')), true)
+  }
+
+  const host = options.host ?? '0.0.0.0'
+  const bound = await listen(server, host, options.port ?? DEFAULT_SERVER_PROXY_PORT)
+  return { ...bound, server, close: () => closeServer(server) }
+}
+
+function defaultMultipart(maxBytes: number) {
+  return { maxBytes, maxParts: 64, maxHeaderBytes: 16 * 1024 }
+}

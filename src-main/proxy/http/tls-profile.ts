@@ -1,0 +1,59 @@
+import { createHash, X509Certificate } from 'node:crypto'
+import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls'
+
+/**
+ * The TLS profile between security servers (xroad-protocols.md §4.1, reliability-and-security.md §2.3): TLS 1.2
+ * only, X-Road's three cipher suites (`xroad-tls-ciphers`), mutual authentication with the authentication certificate
+ * plus intermediates and never the root (`getAllCertsWithoutTrustedRoot`).
+ */
+export const XROAD_TLS_CIPHERS = 'ECDHE-RSA-AES256-SHA384:DHE-RSA-AES256-SHA256:ECDHE-ECDSA-AES256-SHA384'
+export const XROAD_TLS_PROTOCOL = 'TLSv1.2'
+
+export const XROAD_TLS_OPTIONS = {
+  minVersion: XROAD_TLS_PROTOCOL,
+  maxVersion: XROAD_TLS_PROTOCOL,
+  ciphers: XROAD_TLS_CIPHERS,
+  honorCipherOrder: true,
+} as const
+
+/** Our authentication key and certificate chain (leaf first, then intermediates, no root), PEM. */
+export interface AuthTlsCredentials {
+  keyPem: string
+  certChainPem: string
+}
+
+/** The peer's certificate chain as it presented it, leaf first, DER (no root added from our trust store). */
+export function peerCertificateChain(socket: TLSSocket): Uint8Array[] {
+  const chain: Uint8Array[] = []
+  let cert: PeerCertificate | undefined = socket.getPeerCertificate(true)
+  const seen = new Set<string>()
+  while (cert !== undefined && cert.raw !== undefined && cert.raw.length > 0) {
+    const fingerprint = cert.fingerprint256
+    if (seen.has(fingerprint)) break
+    seen.add(fingerprint)
+    chain.push(new Uint8Array(cert.raw))
+    const issuer: PeerCertificate | undefined = (cert as DetailedPeerCertificate).issuerCertificate
+    if (issuer === undefined || issuer === cert) break
+    cert = issuer
+  }
+  // A self-signed certificate at the end is a root the peer should not have sent: keep the chain without it.
+  if (chain.length > 1 && isSelfSigned(chain[chain.length - 1] as Uint8Array)) chain.pop()
+  return chain
+}
+
+export function sha256Hex(der: Uint8Array): string {
+  return createHash('sha256').update(der).digest('hex')
+}
+
+export function sha1Hex(der: Uint8Array): string {
+  return createHash('sha1').update(der).digest('hex')
+}
+
+function isSelfSigned(der: Uint8Array): boolean {
+  try {
+    const cert = new X509Certificate(der)
+    return cert.subject === cert.issuer && cert.verify(cert.publicKey)
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,278 @@
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
+import { request as httpRequest } from 'node:http'
+import { connect as tlsConnect, type TLSSocket } from 'node:tls'
+import { createHash } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  createPeerClient, parseAddress, startClientProxyListener, startServerProxyListener, XROAD_TLS_CIPHERS,
+  type PeerClientWithStats, type RunningClientProxy, type RunningListener,
+} from '../../src-main/proxy'
+import { fakeWorld, type FakeWorld } from './support/fake-world'
+import { createTestPki, type TestCert, type TestPki } from './support/tls-pki'
+
+const sha256 = (der: Uint8Array) => createHash('sha256').update(der).digest('hex')
+const LIMITS = { maxBodyBytes: 64 * 1024, headersTimeoutMs: 600, requestTimeoutMs: 1200, initialIdleMs: 2000, keepAliveTimeoutMs: 5000, maxConnections: 100 }
+const ALLOWED_CIPHERS = new Set(XROAD_TLS_CIPHERS.split(':'))
+
+let pki: TestPki
+let consumerCert: TestCert
+let providerCert: TestCert
+let rogueCert: TestCert
+let world: FakeWorld
+let serverProxy: RunningListener & { server: import('node:https').Server }
+let secureConnections = 0
+let peer: PeerClientWithStats
+let clientProxy: RunningClientProxy
+
+beforeAll(async () => {
+  pki = createTestPki()
+  consumerCert = pki.issue('consumer-ss')
+  providerCert = pki.issue('provider-ss')
+  rogueCert = pki.issue('rogue-ss')
+  world = fakeWorld()
+  world.trustedAuthHashes.add(sha256(consumerCert.der))
+  world.providerAuthHashes.add(sha256(providerCert.der))
+  serverProxy = await startServerProxyListener({
+    host: '127.0.0.1', port: 0, tls: { keyPem: providerCert.keyPem, certChainPem: providerCert.chainPem },
+    isTrustedAuthCert: (hash) => world.trustedAuthHashes.has(hash), deps: world.serverDeps, limits: LIMITS,
+  })
+  serverProxy.server.on('secureConnection', () => secureConnections++)
+  world.addresses.push(`127.0.0.1:${serverProxy.port}`)
+  peer = createPeerClient({
+    tls: { keyPem: consumerCert.keyPem, certChainPem: consumerCert.chainPem },
+    authCertMatchesMember: (hash) => world.providerAuthHashes.has(hash),
+    connectTimeoutMs: 2000, responseTimeoutMs: 5000,
+  })
+  clientProxy = await startClientProxyListener({ host: '127.0.0.1', httpPort: 0, httpsPort: null, deps: world.clientDeps(peer), limits: LIMITS })
+}, 30_000)
+
+afterAll(async () => {
+  peer?.close()
+  await clientProxy?.close()
+  await serverProxy?.close()
+  pki?.dispose()
+})
+
+function tlsHandshake(cert: TestCert | undefined, extra: Record<string, unknown> = {}): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({
+      host: '127.0.0.1', port: serverProxy.port, rejectUnauthorized: false,
+      ...(cert === undefined ? {} : { key: cert.keyPem, cert: cert.chainPem }), ...extra,
+    })
+    socket.once('secureConnect', () => resolve(socket))
+    socket.once('error', reject)
+  })
+}
+
+/** One HTTP exchange on a raw socket; resolves with everything the server wrote before closing. */
+function rawExchange(socket: TLSSocket, write: (s: TLSSocket) => void): Promise<string> {
+  return new Promise((resolve) => {
+    let received = ''
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')))
+    socket.once('close', () => resolve(received))
+    socket.on('error', () => undefined)
+    write(socket)
+  })
+}
+
+function restCall(path: string, options: { method?: string; body?: Buffer; headers?: Record<string, string> } = {}) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+    const req = httpRequest({
+      host: '127.0.0.1', port: clientProxy.http?.port, method: options.method ?? 'GET', path,
+      headers: { 'X-Road-Client': 'DEV/COM/4422/CLIENT', ...options.headers },
+    })
+    req.once('response', (res) => {
+      let body = ''
+      res.on('data', (d: Buffer) => (body += d.toString()))
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
+    })
+    req.once('error', reject)
+    req.end(options.body)
+  })
+}
+
+describe('server proxy listener: TLS profile and peer trust (xroad-protocols.md §4.1)', () => {
+  it('negotiates TLS 1.2 with one of X-Road\'s three cipher suites and presents leaf + intermediate', async () => {
+    const socket = await tlsHandshake(consumerCert)
+    try {
+      expect(socket.getProtocol()).toBe('TLSv1.2')
+      expect(ALLOWED_CIPHERS.has(socket.getCipher().name)).toBe(true)
+      const leaf = socket.getPeerCertificate(true)
+      expect(sha256(leaf.raw)).toBe(sha256(providerCert.der))
+      expect(leaf.issuerCertificate?.subject.CN).toBe('Test Intermediate')
+    } finally {
+      socket.destroy()
+    }
+  })
+
+  it('refuses a TLS 1.3-only client and a client offering none of the three suites', async () => {
+    await expect(tlsHandshake(consumerCert, { minVersion: 'TLSv1.3' })).rejects.toThrow()
+    await expect(tlsHandshake(consumerCert, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' })).rejects.toThrow()
+  })
+
+  it.each([
+    ['an unregistered certificate', () => rogueCert],
+    ['no certificate', () => undefined],
+  ])('refuses a client with %s with ssl_authentication_failed and never calls the service', async (_name, cert) => {
+    const before = world.calls.length
+    const socket = await tlsHandshake(cert())
+    const answer = await rawExchange(socket, (s) => s.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi'))
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /)
+    expect(answer).toContain('<faultcode>server.serverproxy.ssl_authentication_failed</faultcode>')
+    expect(world.calls.length).toBe(before)
+  })
+
+  it('answers GET with invalid_http_method as a SOAP fault', async () => {
+    const socket = await tlsHandshake(consumerCert)
+    const answer = await rawExchange(socket, (s) => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))
+    expect(answer).toContain('<faultcode>server.serverproxy.invalid_http_method</faultcode>')
+  })
+})
+
+describe('server proxy listener: bad input (reliability-and-security.md B7, B8)', () => {
+  it('refuses a declared oversized body unread with body_too_large', async () => {
+    const before = world.calls.length
+    const socket = await tlsHandshake(consumerCert)
+    const answer = await rawExchange(socket, (s) =>
+      s.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/mixed; boundary=b\r\nContent-Length: ${LIMITS.maxBodyBytes + 1}\r\n\r\n`),
+    )
+    expect(answer).toContain('<faultcode>server.serverproxy.body_too_large</faultcode>')
+    expect(world.calls.length).toBe(before)
+  })
+
+  it('cuts off a chunked body that grows past the limit', async () => {
+    const socket = await tlsHandshake(consumerCert)
+    const chunk = Buffer.alloc(16 * 1024, 0x61)
+    const answer = await rawExchange(socket, (s) => {
+      s.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/mixed; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n')
+      for (let i = 0; i < 6; i++) s.write(`${chunk.length.toString(16)}\r\n${chunk.toString('latin1')}\r\n`)
+    })
+    expect(answer).toContain('<faultcode>server.serverproxy.body_too_large</faultcode>')
+  })
+
+  it('closes a connection whose headers are dribbled (slowloris)', async () => {
+    const socket = await tlsHandshake(consumerCert)
+    let timer: NodeJS.Timeout | undefined
+    const answer = await rawExchange(socket, (s) => {
+      s.write('POST / HTTP/1.1\r\nHost: x\r\n')
+      timer = setInterval(() => s.writable && s.write('X'), 100)
+    })
+    clearInterval(timer)
+    expect(socket.destroyed).toBe(true)
+    expect(answer).not.toContain('200 OK')
+  }, 10_000)
+
+  it('closes a connection whose body is dribbled (slow POST) before it reaches the service', async () => {
+    const before = world.calls.length
+    const socket = await tlsHandshake(consumerCert)
+    let timer: NodeJS.Timeout | undefined
+    const answer = await rawExchange(socket, (s) => {
+      s.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/mixed; boundary=b\r\nContent-Length: 1000\r\n\r\n')
+      timer = setInterval(() => s.writable && s.write('a'), 100)
+    })
+    clearInterval(timer)
+    expect(socket.destroyed).toBe(true)
+    expect(answer).toMatch(/server\.serverproxy\.timeout|HTTP\/1\.1 408|^$/)
+    expect(world.calls.length).toBe(before)
+  }, 10_000)
+
+  it('closes a connection that never sends a request (initial idle time)', async () => {
+    const socket = await tlsHandshake(consumerCert)
+    const answer = await rawExchange(socket, () => undefined)
+    // Node answers 408 when the headers timeout runs out on a fresh connection; either way it is closed.
+    expect(answer).toMatch(/^$|^HTTP\/1\.1 408 /)
+    expect(socket.destroyed).toBe(true)
+  }, 10_000)
+})
+
+describe('client proxy → peer client → server proxy on loopback TLS', () => {
+  it('carries 50 sequential requests over one pooled TLS connection', async () => {
+    const before = secureConnections
+    const opened = peer.connectionsOpened()
+    for (let i = 0; i < 50; i++) {
+      const res = await restCall('/r1/DEV/GOV/1234/PROVIDER/orders/api/items', { method: 'POST', body: Buffer.from(`{"i":${i}}`), headers: { 'Content-Type': 'application/json' } })
+      expect(res.status, res.body).toBe(200)
+      expect(JSON.parse(res.body)).toMatchObject({ got: `{"i":${i}}`.length })
+      expect(res.headers['x-road-request-hash']).toBeDefined()
+    }
+    expect(secureConnections - before).toBe(1)
+    expect(peer.connectionsOpened() - opened).toBe(1)
+  }, 20_000)
+
+  it('refuses a provider whose auth certificate is not registered for the provider (ssl_authentication_failed)', async () => {
+    const before = world.calls.length
+    const other = createPeerClient({ tls: { keyPem: consumerCert.keyPem, certChainPem: consumerCert.chainPem }, authCertMatchesMember: () => false })
+    const proxy = await startClientProxyListener({ host: '127.0.0.1', httpPort: 0, httpsPort: null, deps: world.clientDeps(other), limits: LIMITS })
+    try {
+      const res = await new Promise<{ status: number; error: string | undefined }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port: proxy.http?.port, path: '/r1/DEV/GOV/1234/PROVIDER/orders/api/x', headers: { 'X-Road-Client': 'DEV/COM/4422/CLIENT' } })
+        req.once('response', (r) => {
+          r.resume()
+          r.once('end', () => resolve({ status: r.statusCode ?? 0, error: r.headers['x-road-error'] as string | undefined }))
+        })
+        req.once('error', reject)
+        req.end()
+      })
+      expect(res.error).toBe('server.clientproxy.ssl_authentication_failed')
+      expect(res.status).toBe(500)
+      expect(world.calls.length).toBe(before)
+    } finally {
+      other.close()
+      await proxy.close()
+    }
+  })
+
+  it('picks the live address when one candidate is dead (fastest connection)', async () => {
+    const dead = createNetServer()
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', () => r()))
+    const deadPort = (dead.address() as AddressInfo).port
+    await new Promise<void>((r) => dead.close(() => r()))
+    const racer = createPeerClient({
+      tls: { keyPem: consumerCert.keyPem, certChainPem: consumerCert.chainPem }, authCertMatchesMember: (h) => world.providerAuthHashes.has(h), connectTimeoutMs: 2000,
+    })
+    try {
+      const servers = [`127.0.0.1:${deadPort}`, `127.0.0.1:${serverProxy.port}`].map((address) => ({ ...fakeServer(), address }))
+      const probe = await racer.send(servers, fakeProvider(), {
+        headers: [['x-proxy-version', '7.8.0'], ['x-hash-algorithm', 'SHA-512']], contentType: 'multipart/mixed; boundary=xtopabc', body: Buffer.from('--xtopabc--\r\n'),
+      })
+      // The request reached the live server proxy (which answered a SOAP fault for the empty message).
+      expect(probe.contentType).toMatch(/^text\/xml/)
+      expect(Buffer.from(probe.body).toString()).toContain('<faultcode>server.serverproxy.')
+      await expect(racer.send([{ ...fakeServer(), address: `127.0.0.1:${deadPort}` }], fakeProvider(), { headers: [], contentType: 'x/y', body: Buffer.alloc(0) }))
+        .rejects.toMatchObject({ code: 'network_error' })
+    } finally {
+      racer.close()
+    }
+  })
+
+  it('refuses an oversized IS request body with body_too_large before anything is signed or sent', async () => {
+    const logged = world.log.length
+    const res = await restCall('/r1/DEV/GOV/1234/PROVIDER/orders/api/items', { method: 'POST', body: Buffer.alloc(LIMITS.maxBodyBytes + 10, 0x61) })
+    expect(res.status).toBe(400)
+    expect(res.headers['x-road-error']).toBe('client.body_too_large')
+    expect(JSON.parse(res.body)).toMatchObject({ type: 'client.body_too_large' })
+    expect(world.log.length).toBe(logged)
+  })
+
+  it('answers an unknown target path with a REST error', async () => {
+    const res = await restCall('/nothing-here', { headers: { Accept: 'application/xml' } })
+    expect(res.status).toBe(400)
+    expect(res.body).toContain('<type>client.invalid_request</type>')
+  })
+})
+
+describe('parseAddress', () => {
+  it('reads host, host:port and [v6]:port, defaulting to 5500', () => {
+    expect(parseAddress('ss1.example.org', 5500)).toMatchObject({ host: 'ss1.example.org', port: 5500 })
+    expect(parseAddress('127.0.0.1:15500', 5500)).toMatchObject({ host: '127.0.0.1', port: 15500 })
+    expect(parseAddress('[::1]:7', 5500)).toMatchObject({ host: '::1', port: 7 })
+    expect(() => parseAddress('a b', 5500)).toThrow()
+  })
+})
+
+function fakeServer() {
+  return { serverId: { objectType: 'SERVER' as const, xRoadInstance: 'DEV', memberClass: 'GOV', memberCode: '1234', serverCode: 'ss2' }, inMaintenanceMode: false }
+}
+function fakeProvider() {
+  return { objectType: 'SUBSYSTEM' as const, xRoadInstance: 'DEV', memberClass: 'GOV', memberCode: '1234', subsystemCode: 'PROVIDER' }
+}
