@@ -1,0 +1,331 @@
+import { createHash } from 'node:crypto'
+import { XMLSerializer } from '@xmldom/xmldom'
+import { encodeIdentifier, serviceProvider, type ClientId, type ServiceId } from '@shared/domain/identifiers'
+import {
+  childElements, clientError, inTransaction, logFailure, parseXml, SecurityServerError,
+  type Clock, type Logger, type WritableDb,
+} from '../platform'
+import {
+  insertMessageRecord, oldestUnstampedTime, readTimestampingState, searchRecordMetadata,
+  type NewMessageRecord, type RecordMetadataRow, type RecordSearch,
+} from './message-record-repository'
+import { resolveMessageLogSettings, type MessageLogSettings, type MessageLogSettingsInput } from './message-log-settings'
+import { createTimestamper, type StampOutcome, type TimestampHashChainBuilder, type Timestamper } from './timestamper'
+import type { SelectedTsa } from './tsa-client'
+import { archiveRecords, type ArchiveRunResult } from './archive-writer'
+import type { EvidenceContainerWriter } from './record-evidence'
+import { asicContainerWriter } from './asic-evidence'
+import { exportEvidence, type EvidenceContainerVerifier, type ExportedContainer, type ExportOptions } from './evidence-export'
+import { diskUseForecast, type DiskUseForecast } from './disk-forecast'
+
+/**
+ * Logging of every signed request and response before the exchange proceeds (xroad-protocols.md §6.1;
+ * reliability-and-security.md §1.1), with group commit: `record()` resolves only after the transaction holding the
+ * record committed (synchronous=FULL), and records arriving within a few milliseconds share that transaction.
+ */
+
+const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/'
+
+export type RecordId = number
+
+export interface MessageToLog {
+  queryId: string
+  xRequestId?: string | null
+  client: ClientId
+  service: ServiceId
+  response: boolean
+  /** SOAP envelope or REST header part. */
+  message: Uint8Array
+  /** SOAP attachments or the REST body. */
+  attachments: readonly Uint8Array[]
+  signatureXml: string
+  /** Batch signatures: the signature hash-chain result and this message's hash chain (xroad-protocols.md §4.5). */
+  hashChainResult?: string | null
+  hashChain?: string | null
+  /** Raw SignatureValue bytes; read from `signatureXml` when absent. */
+  signatureValue?: Uint8Array
+}
+
+export interface MessageLogStatus {
+  acceptingMessages: boolean
+  unstampedRecords: boolean
+  oldestUnstampedAt: string | null
+  lastTimestampAt: string | null
+  timestampingFailingSince: string | null
+  lastTimestampError: string | null
+}
+
+export interface MessageLogOptions {
+  db: WritableDb
+  clock: Clock
+  logger: Logger
+  settings?: MessageLogSettingsInput
+  /** Approved TSAs in the administrator's order (global configuration `approvedTSA` selected in server conf). */
+  tsas?: () => readonly SelectedTsa[]
+  /** Batch time-stamp hash chains (the signature domain's `buildHashChains`). */
+  hashChains?: TimestampHashChainBuilder
+  /** ASiC-E container of a record, for archives and export (default: `asicContainerWriter`). */
+  containerWriter?: EvidenceContainerWriter
+  /** Container verifier for export reports (the signature domain's `verifyAsicContainer`). */
+  containerVerifier?: EvidenceContainerVerifier
+}
+
+export interface MessageLog {
+  readonly settings: MessageLogSettings
+  readonly timestamper: Timestamper
+  /** Logs one message; resolves with its record id once committed. Rejects with `logging_failed` / `timestamping_failed`. */
+  record(message: MessageToLog): Promise<RecordId>
+  /** Throws X-Road's `timestamping_failed` once time-stamping has failed longer than the acceptable period. */
+  assertAcceptingMessages(): void
+  status(): MessageLogStatus
+  /** Metadata of logged messages by time range, client, service and query id (for the GUI; no bodies). */
+  search(criteria: RecordSearch): RecordMetadataRow[]
+  /** Stamps the waiting records now (also run every `timeStampingIntervalSeconds` after `start()`). */
+  timestampNow(): Promise<StampOutcome>
+  /** Archives the stamped records, runs the transfer hook and purges (also run every `archiveIntervalSeconds`). */
+  archiveNow(): Promise<ArchiveRunResult>
+  /** The ASiC-E container(s) of a query id with a verification report each. */
+  exportEvidence(queryId: string, options?: ExportOptions): Promise<ExportedContainer[]>
+  /** Records/day × size and days until the volume holding `path` fills. */
+  diskUseForecast(path: string, windowDays?: number): DiskUseForecast
+  start(): void
+  /** Stops the periodic work and commits what is waiting. */
+  stop(): Promise<void>
+}
+
+interface Pending {
+  record: NewMessageRecord
+  resolve: (id: RecordId) => void
+  reject: (error: unknown) => void
+}
+
+export function signatureHash(signatureXml: string): string {
+  // xroad-protocols.md §6.1: signaturehash = base64(SHA-512(signature XML UTF-8)).
+  return createHash('sha512').update(signatureXml, 'utf8').digest('base64')
+}
+
+export function createMessageLog(options: MessageLogOptions): MessageLog {
+  const { db, clock, logger } = options
+  const settings = resolveMessageLogSettings(options.settings)
+  const timestamper = createTimestamper({
+    db, clock, logger, tsas: options.tsas ?? (() => []), timeoutMs: settings.tsaTimeoutMs,
+    recordsLimit: settings.timestampRecordsLimit, hashChains: options.hashChains,
+  })
+  let pending: Pending[] = []
+  let timer: NodeJS.Timeout | undefined
+  let interval: NodeJS.Timeout | undefined
+  let archiveInterval: NodeJS.Timeout | undefined
+  let archiving: Promise<ArchiveRunResult> | undefined
+  let stopped = false
+
+  function bodyLoggingFor(message: MessageToLog): boolean {
+    const subsystems = [message.client, serviceProvider(message.service)]
+      .filter((id) => id.objectType === 'SUBSYSTEM')
+      .map((id) => encodeIdentifier(id))
+    if (subsystems.some((s) => settings.bodyLoggingDisabledSubsystems.includes(s))) return false
+    if (subsystems.some((s) => settings.bodyLoggingEnabledSubsystems.includes(s))) return true
+    return settings.messageBodyLogging
+  }
+
+  function prepare(message: MessageToLog): NewMessageRecord {
+    if (message.queryId.length === 0) throw clientError('logging_failed', 'A logged message needs a query id')
+    const bodySize = message.attachments.reduce((n, a) => n + a.byteLength, 0)
+    // reliability-and-security.md §1.1: a body over max-loggable-message-body-size is rejected, not truncated.
+    if (bodySize > settings.maxLoggableBodySize || message.message.byteLength > settings.maxLoggableBodySize) {
+      throw clientError(
+        'logging_failed',
+        `Message body of ${Math.max(bodySize, message.message.byteLength)} bytes exceeds the loggable maximum of ${settings.maxLoggableBodySize} bytes`,
+      )
+    }
+    const bodyLogged = bodyLoggingFor(message)
+    return {
+      queryId: message.queryId,
+      xRequestId: message.xRequestId ?? null,
+      client: encodeIdentifier(message.client),
+      service: encodeIdentifier(message.service),
+      response: message.response,
+      message: bodyLogged ? message.message : withoutSoapBody(message.message),
+      bodyLogged,
+      signatureXml: message.signatureXml,
+      signatureHash: signatureHash(message.signatureXml),
+      hashChainResult: message.hashChainResult ?? null,
+      hashChain: message.hashChain ?? null,
+      timeMs: clock.now().getTime(),
+      attachments: message.attachments.map((a) => ({
+        content: bodyLogged ? a : null,
+        size: a.byteLength,
+        sha512: createHash('sha512').update(a).digest('base64'),
+      })),
+    }
+  }
+
+  function commit(batch: Pending[]): void {
+    try {
+      const ids = inTransaction(db, () => batch.map((p) => insertMessageRecord(db, p.record)))
+      batch.forEach((p, i) => p.resolve(ids[i] as RecordId))
+    } catch (error) {
+      if (batch.length > 1 && isRecordSpecific(error)) {
+        // One bad record must not sink the others of its group: commit them one by one.
+        for (const p of batch) commit([p])
+        return
+      }
+      // Locked, full, I/O error…: the whole group failed and nothing of it was written (the transaction rolled back).
+      const coded = loggingFailed(error)
+      logFailure(logger, coded, { records: batch.length }, 'message logging failed')
+      for (const p of batch) p.reject(coded)
+    }
+  }
+
+  function flush(): void {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+    const batch = pending
+    pending = []
+    if (batch.length > 0) commit(batch)
+  }
+
+  function failingSince(): number | null {
+    const state = readTimestampingState(db)
+    const oldest = oldestUnstampedTime(db)
+    // Derived clock (survives restarts even if no failure was recorded): a record left unstamped for longer than a
+    // stamping interval means stamping has been failing since one interval after it was logged.
+    const derived = oldest === null ? null : oldest + settings.timeStampingIntervalSeconds * 1000
+    if (oldest === null) return null
+    if (state.failingSinceMs === null) return derived
+    return Math.min(state.failingSinceMs, derived ?? state.failingSinceMs)
+  }
+
+  function assertAcceptingMessages(): void {
+    const period = settings.acceptableTimestampFailurePeriodSeconds
+    if (period === 0) return
+    const since = failingSince()
+    if (since === null) return
+    // reliability-and-security.md §1.2 (LogManager.verifyCanLogMessage): refuse once now − failure start > period.
+    if (clock.now().getTime() - since > period * 1000) {
+      throw new SecurityServerError(
+        'timestamping_failed',
+        `Cannot time-stamp messages: time-stamping has failed since ${new Date(since).toISOString()}, longer than the acceptable ${period} s; no more messages are accepted`,
+      )
+    }
+  }
+
+  async function record(message: MessageToLog): Promise<RecordId> {
+    if (stopped) throw new SecurityServerError('logging_failed', 'The message log is stopped')
+    assertAcceptingMessages()
+    const prepared = prepare(message)
+    const id = await new Promise<RecordId>((resolve, reject) => {
+      pending.push({ record: prepared, resolve, reject })
+      if (pending.length >= settings.groupCommitMaxRecords || settings.groupCommitWindowMs === 0) flush()
+      else timer ??= setTimeout(flush, settings.groupCommitWindowMs)
+    })
+    if (settings.timestampImmediately) {
+      // UG-SS §11.1.4: with timestamp-immediately, a failed stamp fails the exchange.
+      await timestamper.stampRecord(id, message.signatureXml, message.signatureValue)
+    }
+    return id
+  }
+
+  function status(): MessageLogStatus {
+    const state = readTimestampingState(db)
+    const oldest = oldestUnstampedTime(db)
+    let accepting = true
+    try {
+      assertAcceptingMessages()
+    } catch {
+      accepting = false
+    }
+    return {
+      acceptingMessages: accepting,
+      unstampedRecords: oldest !== null,
+      oldestUnstampedAt: oldest === null ? null : new Date(oldest).toISOString(),
+      lastTimestampAt: state.lastSuccessMs === null ? null : new Date(state.lastSuccessMs).toISOString(),
+      timestampingFailingSince: state.failingSinceMs === null ? null : new Date(state.failingSinceMs).toISOString(),
+      lastTimestampError: state.lastError,
+    }
+  }
+
+  /** One stamping run; full batches are followed by the next at once so a backlog drains (§1.2 records limit). */
+  async function stampBacklog(): Promise<void> {
+    for (let i = 0; i < 100 && !stopped; i++) {
+      const outcome = await timestamper.stampPending()
+      if (outcome.error !== undefined || outcome.stamped < settings.timestampRecordsLimit) return
+    }
+  }
+
+  const containerWriter = options.containerWriter ?? asicContainerWriter
+
+  function archiveNow(): Promise<ArchiveRunResult> {
+    archiving ??= Promise.resolve()
+      .then(() => archiveRecords({ db, clock, logger, settings, containerWriter }))
+      .finally(() => {
+        archiving = undefined
+      })
+    return archiving
+  }
+
+  return {
+    settings,
+    timestamper,
+    archiveNow,
+    exportEvidence: (queryId, exportOptions) => exportEvidence(db, queryId, containerWriter, options.containerVerifier, exportOptions),
+    diskUseForecast: (path, windowDays) => diskUseForecast(db, path, clock, windowDays),
+    search: (criteria) => searchRecordMetadata(db, criteria),
+    record,
+    assertAcceptingMessages,
+    status,
+    timestampNow: () => timestamper.stampPending(),
+    start() {
+      stopped = false
+      if (interval !== undefined) return
+      interval = setInterval(() => {
+        void stampBacklog()
+      }, settings.timeStampingIntervalSeconds * 1000)
+      interval.unref()
+      if (settings.archiveDir !== undefined) {
+        archiveInterval = setInterval(() => {
+          archiveNow().catch((error: unknown) => logFailure(logger, error, {}, 'message-log archiving failed'))
+        }, settings.archiveIntervalSeconds * 1000)
+        archiveInterval.unref()
+      }
+    },
+    async stop() {
+      if (interval !== undefined) clearInterval(interval)
+      interval = undefined
+      if (archiveInterval !== undefined) clearInterval(archiveInterval)
+      archiveInterval = undefined
+      flush()
+      stopped = true
+      await timestamper.idle()
+      await archiving?.catch(() => undefined)
+    },
+  }
+}
+
+/** Errors caused by one record's content (constraints), as opposed to the database being unavailable. */
+function isRecordSpecific(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' && (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_TOOBIG' || code === 'SQLITE_MISMATCH')
+}
+
+function loggingFailed(error: unknown): SecurityServerError {
+  if (error instanceof SecurityServerError) return error
+  const sqliteCode = (error as { code?: unknown }).code
+  return new SecurityServerError('logging_failed', `Message could not be logged: ${(error as Error).message}`, {
+    cause: error,
+    detail: typeof sqliteCode === 'string' ? sqliteCode : undefined,
+  })
+}
+
+/** Body logging off: only the SOAP header is kept (X-Road's `SoapMessageBodyManipulator`); REST header parts stay. */
+function withoutSoapBody(message: Uint8Array): Uint8Array {
+  const text = Buffer.from(message).toString('utf8')
+  if (!text.includes(SOAP_ENV_NS)) return message
+  const doc = parseXml(message)
+  const root = doc.documentElement
+  if (root === null || root.namespaceURI !== SOAP_ENV_NS || root.localName !== 'Envelope') return message
+  const body = childElements(root, SOAP_ENV_NS, 'Body')[0]
+  if (body === undefined) return message
+  while (body.firstChild !== null) body.removeChild(body.firstChild)
+  return Buffer.from(new XMLSerializer().serializeToString(doc as never), 'utf8')
+}
+

@@ -1,0 +1,161 @@
+import { buildHashChains } from '../signature'
+import { inTransaction, parseXml, SecurityServerError, toSecurityServerError, type Clock, type Logger, type WritableDb } from '../platform'
+import {
+  insertTimestampRecord, linkTimestamp, listUnstampedRecords, recordTimestampingFailure, recordTimestampingSuccess,
+} from './message-record-repository'
+import { requestTimestamp, type SelectedTsa, type TimestampResult } from './tsa-client'
+
+/**
+ * Time-stamping of logged messages (xroad-protocols.md §6.2; code `TimestamperWorker`, `Single/BatchTimestampRequest`):
+ * the database is the task queue; a batch of unstamped records is stamped with one request over a hash chain of their
+ * signature hashes, a single record over its raw SignatureValue bytes. TSAs are tried in the administrator's order.
+ */
+
+const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#'
+/** Data file the batch time-stamp hash chain refers to (xroad-protocols.md §6.2). */
+export const TS_HASH_CHAIN_DATA_REF = '/META-INF/signatures.xml'
+
+/**
+ * Builds the batch time-stamp hash chains (xroad-protocols.md §4.5) — supplied by the signature domain's
+ * `buildHashChains`: the hash-chain-result XML (URI `/ts-hashchain.xml#STEP0`) and one hash chain per input, in order.
+ */
+export type TimestampHashChainBuilder = (signatureHashes: readonly Uint8Array[]) => { hashChainResult: string; hashChains: string[] }
+
+/** Batch ts hash chains with the signature domain's `buildHashChains`: one input per record, DataRef `/META-INF/signatures.xml`. */
+export const timestampHashChains: TimestampHashChainBuilder = (signatureHashes) => {
+  const built = buildHashChains(
+    signatureHashes.map((digest) => ({ parts: [{ uri: TS_HASH_CHAIN_DATA_REF, digest }] })),
+    'SHA-512',
+    '/ts-hashchain.xml',
+  )
+  return { hashChainResult: built.resultXml, hashChains: built.chains }
+}
+
+export interface TimestamperOptions {
+  db: WritableDb
+  clock: Clock
+  logger: Logger
+  tsas: () => readonly SelectedTsa[]
+  timeoutMs: number
+  recordsLimit: number
+  hashChains?: TimestampHashChainBuilder
+}
+
+export interface StampOutcome {
+  stamped: number
+  pending: number
+  error?: SecurityServerError
+}
+
+export interface Timestamper {
+  /** Stamps what is waiting (up to the records limit); failures are recorded, not thrown. */
+  stampPending(): Promise<StampOutcome>
+  /** Stamps one record singly (`timestamp-immediately`); throws `timestamping_failed`. */
+  stampRecord(recordId: number, signatureXml: string, signatureValue?: Uint8Array): Promise<void>
+  /** Resolves when no stamping run is in progress. */
+  idle(): Promise<void>
+}
+
+/** Raw bytes of `ds:SignatureValue` (the single-stamp imprint input, xroad-protocols.md §6.2). */
+export function signatureValueBytes(signatureXml: string): Buffer {
+  const doc = parseXml(signatureXml)
+  const el = doc.getElementsByTagNameNS(XMLDSIG_NS, 'SignatureValue')[0]
+  if (el === undefined) throw new SecurityServerError('malformed_signature', 'Signature has no ds:SignatureValue')
+  return Buffer.from((el.textContent ?? '').replace(/\s+/g, ''), 'base64')
+}
+
+export function createTimestamper(options: TimestamperOptions): Timestamper {
+  const { db, clock, logger } = options
+  let running: Promise<StampOutcome> | undefined
+
+  async function stampWithFailover(stampedData: Uint8Array): Promise<TimestampResult> {
+    const tsas = options.tsas()
+    if (tsas.length === 0) throw new SecurityServerError('timestamping_failed', 'No time-stamping authority is configured')
+    const errors: string[] = []
+    for (const tsa of tsas) {
+      try {
+        return await requestTimestamp(tsa, stampedData, options.timeoutMs)
+      } catch (error) {
+        const coded = toSecurityServerError(error, 'timestamping_failed')
+        errors.push(coded.message)
+        logger.warn({ tsa: tsa.url, code: coded.faultCode }, `time-stamping failed at ${tsa.url}: ${coded.message}`)
+      }
+    }
+    throw new SecurityServerError('timestamping_failed', `Time-stamping failed at every TSA: ${errors.join('; ')}`)
+  }
+
+  function noteFailure(error: SecurityServerError): void {
+    try {
+      inTransaction(db, () => recordTimestampingFailure(db, clock.now().getTime(), error.message))
+    } catch (cause) {
+      logger.error({ err: { message: (cause as Error).message } }, 'cannot record the time-stamping failure')
+    }
+  }
+
+  async function stampSingle(recordId: number, signatureXml: string, signatureValue?: Uint8Array): Promise<void> {
+    // Single imprint = H(raw SignatureValue bytes) (xroad-protocols.md §6.2).
+    const result = await stampWithFailover(signatureValue ?? signatureValueBytes(signatureXml))
+    inTransaction(db, () => {
+      const tsId = insertTimestampRecord(db, { timeMs: result.genTime.getTime(), token: result.token, hashChainResult: null, tsaUrl: result.tsaUrl })
+      linkTimestamp(db, recordId, tsId, null)
+      recordTimestampingSuccess(db, clock.now().getTime())
+    })
+  }
+
+  async function stampBatch(records: Array<{ id: number; signatureHash: string }>, build: TimestampHashChainBuilder): Promise<void> {
+    const { hashChainResult, hashChains } = build(records.map((r) => Buffer.from(r.signatureHash, 'base64')))
+    if (hashChains.length !== records.length) {
+      throw new SecurityServerError('malformed_hash_chain', `Hash chain builder returned ${hashChains.length} chains for ${records.length} inputs`)
+    }
+    // Batch imprint = H(UTF-8 bytes of the ts-hash-chain-result XML) (xroad-protocols.md §6.2).
+    const result = await stampWithFailover(Buffer.from(hashChainResult, 'utf8'))
+    inTransaction(db, () => {
+      const tsId = insertTimestampRecord(db, { timeMs: result.genTime.getTime(), token: result.token, hashChainResult, tsaUrl: result.tsaUrl })
+      records.forEach((r, i) => linkTimestamp(db, r.id, tsId, hashChains[i] as string))
+      recordTimestampingSuccess(db, clock.now().getTime())
+    })
+  }
+
+  async function run(): Promise<StampOutcome> {
+    const records = listUnstampedRecords(db, options.recordsLimit)
+    if (records.length === 0) return { stamped: 0, pending: 0 }
+    try {
+      if (records.length === 1) {
+        // One waiting record is stamped singly, as X-Road's TimestamperWorker does.
+        let stamped = 0
+        for (const r of records) {
+          await stampSingle(r.id, r.signatureXml)
+          stamped++
+        }
+        return { stamped, pending: 0 }
+      }
+      await stampBatch(records, options.hashChains ?? timestampHashChains)
+      return { stamped: records.length, pending: 0 }
+    } catch (error) {
+      const coded = toSecurityServerError(error, 'timestamping_failed')
+      noteFailure(coded)
+      return { stamped: 0, pending: records.length, error: coded }
+    }
+  }
+
+  return {
+    stampPending() {
+      running ??= run().finally(() => {
+        running = undefined
+      })
+      return running
+    },
+    async idle() {
+      await running
+    },
+    async stampRecord(recordId, signatureXml, signatureValue) {
+      try {
+        await stampSingle(recordId, signatureXml, signatureValue)
+      } catch (error) {
+        const coded = toSecurityServerError(error, 'timestamping_failed')
+        noteFailure(coded)
+        throw coded
+      }
+    },
+  }
+}

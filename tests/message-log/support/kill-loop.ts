@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process'
+import { join, resolve } from 'node:path'
+import { closeDatabase, integrityCheck, openDatabase } from '../../../src-main/platform'
+import { findMessageRecord } from '../../../src-main/message-log'
+
+/**
+ * The "loses no data" loop (reliability-and-security.md §6, test catalogue F): start a child writing records under
+ * bounded load, SIGKILL it at a random moment, reopen the database and check that every record the child
+ * acknowledged (printed only after `record()` resolved) is there and that `PRAGMA integrity_check` is ok.
+ */
+const ROOT = resolve(__dirname, '../../..')
+const CHILD = join(ROOT, 'tests/message-log/support/record-writer-child.ts')
+
+export interface KillRound {
+  acknowledged: number
+  missing: string[]
+  integrity: string[]
+  killedAfterMs: number
+}
+
+async function oneRound(dbPath: string, round: number, minMs: number, maxMs: number): Promise<KillRound> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dbPath, `r${round}`, '8'], {
+    cwd: ROOT,
+    env: { ...process.env, TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const acks: Array<{ queryId: string; id: number }> = []
+  let buffered = ''
+  let stderr = ''
+  let ready: () => void = () => undefined
+  const isReady = new Promise<void>((r) => (ready = r))
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+  child.stdout.on('data', (c: Buffer) => {
+    buffered += c.toString()
+    const lines = buffered.split('\n')
+    buffered = lines.pop() ?? ''
+    for (const line of lines) {
+      if (line === 'ready') ready()
+      const m = /^ack (\S+) (\d+)$/.exec(line)
+      if (m) acks.push({ queryId: m[1] as string, id: Number(m[2]) })
+    }
+  })
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+  const early = exited.then((code) => {
+    throw new Error(`writer child exited early (${code}): ${stderr}`)
+  })
+  await Promise.race([isReady, early])
+  const killedAfterMs = minMs + Math.floor(Math.random() * (maxMs - minMs))
+  await Promise.race([new Promise((r) => setTimeout(r, killedAfterMs)), early])
+  child.kill('SIGKILL')
+  early.catch(() => undefined)
+  await exited
+  const db = openDatabase(dbPath, { synchronous: 'FULL' })
+  try {
+    const missing = acks.filter((a) => findMessageRecord(db, a.id)?.queryId !== a.queryId).map((a) => `${a.queryId}#${a.id}`)
+    return { acknowledged: acks.length, missing, integrity: integrityCheck(db), killedAfterMs }
+  } finally {
+    closeDatabase(db)
+  }
+}
+
+export async function runKillLoop(options: { dir: string; rounds: number; minMs?: number; maxMs?: number }): Promise<KillRound[]> {
+  const dbPath = join(options.dir, 'messagelog.sqlite')
+  const rounds: KillRound[] = []
+  for (let i = 0; i < options.rounds; i++) rounds.push(await oneRound(dbPath, i, options.minMs ?? 30, options.maxMs ?? 250))
+  return rounds
+}
