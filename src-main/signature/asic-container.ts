@@ -1,0 +1,339 @@
+import { crc32 } from 'node:zlib'
+import * as yauzl from 'yauzl'
+import * as yazl from 'yazl'
+import { SecurityServerError } from '../platform'
+import { digest, DIGEST_URIS, type DigestAlgorithm } from './xml-support'
+
+/**
+ * ASiC-E evidence containers of the message log (X-Road `AsicContainer`, `AsicHelper`; xroad-protocols.md §6.3):
+ * writing with X-Road's entry order, deflated entries (mimetype too), ZIP comment and manifests, and reading with
+ * structural checks and size limits.
+ */
+
+export const ASIC_MIME_TYPE = 'application/vnd.etsi.asic-e+zip'
+export const ENTRY_MIMETYPE = 'mimetype'
+export const ENTRY_MESSAGE = 'message.xml'
+export const ENTRY_SIGNATURE = 'META-INF/signatures.xml'
+export const ENTRY_SIG_HASH_CHAIN_RESULT = 'sig-hashchainresult.xml'
+export const ENTRY_SIG_HASH_CHAIN = 'sig-hashchain.xml'
+export const ENTRY_TS_HASH_CHAIN_RESULT = 'ts-hashchainresult.xml'
+export const ENTRY_TS_HASH_CHAIN = 'ts-hashchain.xml'
+export const ENTRY_MANIFEST = 'META-INF/manifest.xml'
+export const ENTRY_ASIC_MANIFEST = 'META-INF/ASiCManifest.xml'
+export const ENTRY_TIMESTAMP = 'META-INF/timestamp.tst'
+
+/** Everything one message-log record puts into its container. */
+export interface AsicRecord {
+  /** SOAP message or REST header part (`message.xml`). */
+  message: Uint8Array | string
+  /** The signature XML (with the embedded SignatureTimeStamp for a single time-stamp). */
+  signatureXml: Uint8Array | string
+  /** Batch signature: hash-chain result and this message's hash chain. */
+  sigHashChainResult?: Uint8Array | string
+  sigHashChain?: Uint8Array | string
+  /** Batch time-stamp: ts hash-chain result, this record's ts hash chain and the DER token. */
+  tsHashChainResult?: Uint8Array | string
+  tsHashChain?: Uint8Array | string
+  timestampToken?: Uint8Array
+  /** SOAP attachments or the REST body, written as `attachment1..N`. */
+  attachments?: Uint8Array[]
+  /** Entry modification time (defaults to now). */
+  time?: Date
+  /** Digest for the ASiCManifest reference (X-Road default SHA-512). */
+  digestAlgorithm?: DigestAlgorithm
+}
+
+export interface AsicContents {
+  entries: Map<string, Buffer>
+  /** Entry names in archive order. */
+  order: string[]
+  comment: string
+  message: Buffer
+  signatureXml: Buffer
+  sigHashChainResult?: Buffer
+  sigHashChain?: Buffer
+  tsHashChainResult?: Buffer
+  tsHashChain?: Buffer
+  timestampToken?: Buffer
+  asicManifest?: Buffer
+  attachments: Buffer[]
+}
+
+const bytes = (v: Uint8Array | string): Buffer => (typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v))
+
+function manifestXml(entries: Array<{ path: string; type: string }>): string {
+  return '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">\n' +
+    `    <manifest:file-entry manifest:media-type="${ASIC_MIME_TYPE}" manifest:full-path="/"/>\n` +
+    entries.map((e) => `    <manifest:file-entry manifest:media-type="${e.type}" manifest:full-path="${e.path}"/>\n`).join('') +
+    '</manifest:manifest>\n'
+}
+
+function asicManifestXml(tsHashChainResult: Buffer, algorithm: DigestAlgorithm): string {
+  return '<?xml version="1.0" encoding="utf-8"?>\n' +
+    '<asic:ASiCManifest xmlns:asic="http://uri.etsi.org/2918/v1.2.1#" xmlns:ds="http://www.w3.org/2000/09/xmldsig#">\n' +
+    `<asic:SigReference URI="${ENTRY_TIMESTAMP}" MimeType="vnd.etsi.timestamp-token"/>\n` +
+    `<asic:DataObjectReference URI="${ENTRY_TS_HASH_CHAIN_RESULT}" MimeType="text/xml">\n` +
+    `<ds:DigestMethod Algorithm="${DIGEST_URIS[algorithm]}" />\n` +
+    `<ds:DigestValue>${digest(algorithm, tsHashChainResult).toString('base64')}</ds:DigestValue>\n` +
+    '</asic:DataObjectReference>\n</asic:ASiCManifest>'
+}
+
+/** Writes the container with X-Road's exact entry order, all entries deflated, and the mimetype ZIP comment. */
+export function writeAsicContainer(record: AsicRecord): Promise<Buffer> {
+  const batchTs = record.tsHashChainResult !== undefined || record.tsHashChain !== undefined || record.timestampToken !== undefined
+  if (batchTs && (record.tsHashChainResult === undefined || record.tsHashChain === undefined || record.timestampToken === undefined)) {
+    throw new SecurityServerError('internal_error', 'A batch time-stamp needs the ts hash-chain result, the ts hash chain and the token')
+  }
+  if ((record.sigHashChainResult === undefined) !== (record.sigHashChain === undefined)) {
+    throw new SecurityServerError('internal_error', 'A batch signature needs both the hash-chain result and the hash chain')
+  }
+  const entries: Array<[string, Buffer]> = [
+    [ENTRY_MIMETYPE, Buffer.from(ASIC_MIME_TYPE, 'utf8')],
+    [ENTRY_MESSAGE, bytes(record.message)],
+    [ENTRY_SIGNATURE, bytes(record.signatureXml)],
+  ]
+  const listed: Array<{ path: string; type: string }> = [{ path: ENTRY_MESSAGE, type: 'text/xml' }]
+  if (record.sigHashChainResult !== undefined && record.sigHashChain !== undefined) {
+    entries.push([ENTRY_SIG_HASH_CHAIN_RESULT, bytes(record.sigHashChainResult)], [ENTRY_SIG_HASH_CHAIN, bytes(record.sigHashChain)])
+    listed.push({ path: ENTRY_SIG_HASH_CHAIN_RESULT, type: 'text/xml' }, { path: ENTRY_SIG_HASH_CHAIN, type: 'text/xml' })
+  }
+  if (batchTs) {
+    entries.push([ENTRY_TS_HASH_CHAIN_RESULT, bytes(record.tsHashChainResult!)], [ENTRY_TS_HASH_CHAIN, bytes(record.tsHashChain!)])
+    listed.push({ path: ENTRY_TS_HASH_CHAIN_RESULT, type: 'text/xml' }, { path: ENTRY_TS_HASH_CHAIN, type: 'text/xml' })
+  }
+  const attachments = record.attachments ?? []
+  attachments.forEach((_, i) => listed.push({ path: `attachment${i + 1}`, type: 'application/octet-stream' }))
+  entries.push([ENTRY_MANIFEST, Buffer.from(manifestXml(listed), 'utf8')])
+  if (batchTs) {
+    entries.push([ENTRY_ASIC_MANIFEST, Buffer.from(asicManifestXml(bytes(record.tsHashChainResult!), record.digestAlgorithm ?? 'SHA-512'), 'utf8')])
+    entries.push([ENTRY_TIMESTAMP, Buffer.from(record.timestampToken!)])
+  }
+  attachments.forEach((a, i) => entries.push([`attachment${i + 1}`, Buffer.from(a)]))
+
+  const zip = new yazl.ZipFile()
+  const mtime = record.time ?? new Date()
+  for (const [name, data] of entries) zip.addBuffer(data, name, { compress: true, mtime, forceDosTimestamp: true })
+  zip.end({ comment: `mimetype=${ASIC_MIME_TYPE}`, forceZip64Format: false })
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    zip.outputStream.on('data', (c: Buffer) => chunks.push(c))
+    zip.outputStream.on('error', reject)
+    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)))
+  })
+}
+
+export interface AsicReadLimits {
+  maxEntries?: number
+  maxEntryBytes?: number
+  maxTotalBytes?: number
+}
+
+function asicError(code: 'asic_mime_type_not_found' | 'asic_message_not_found' | 'asic_signature_not_found' | 'asic_invalid_mime_type' |
+  'asic_hash_chain_result_not_found' | 'asic_hash_chain_not_found' | 'asic_timestamp_not_found' | 'asic_manifest_not_found' | 'archive_invalid',
+message: string, cause?: unknown): SecurityServerError {
+  return new SecurityServerError(code, message, { clientFault: true, cause })
+}
+
+/** Unzips every entry with bounded counts and sizes (a container is evidence from outside). */
+function unzip(buf: Buffer, limits: Required<AsicReadLimits>): Promise<{ entries: Map<string, Buffer>; order: string[]; comment: string }> {
+  return new Promise((resolve, reject) => {
+    const problem = buf.length >= 22 ? centralDirectoryProblem(buf) : undefined
+    if (problem !== undefined) {
+      reject(asicError('archive_invalid', `Container is not a well-formed ZIP archive: ${problem}`))
+      return
+    }
+    yauzl.fromBuffer(buf, { lazyEntries: true, decodeStrings: true, validateEntrySizes: true, strictFileNames: false }, (err, zip) => {
+      if (err || zip === undefined) {
+        reject(asicError('archive_invalid', `Container is not a ZIP archive: ${err?.message ?? 'unreadable'}`, err))
+        return
+      }
+      const entries = new Map<string, Buffer>()
+      const order: string[] = []
+      let total = 0
+      const fail = (e: SecurityServerError): void => {
+        zip.close()
+        reject(e)
+      }
+      zip.on('error', (e: Error) => reject(asicError('archive_invalid', `Corrupt ZIP archive: ${e.message}`, e)))
+      zip.on('end', () => resolve({ entries, order, comment: zip.comment }))
+      zip.on('entry', (entry: yauzl.Entry) => {
+        if (order.length >= limits.maxEntries) return fail(asicError('archive_invalid', `Container has more than ${limits.maxEntries} entries`))
+        if (entry.fileName.endsWith('/')) {
+          zip.readEntry()
+          return
+        }
+        if (entries.has(entry.fileName)) return fail(asicError('archive_invalid', `Container has a duplicate entry '${entry.fileName}'`))
+        if (entry.uncompressedSize > limits.maxEntryBytes) return fail(asicError('archive_invalid', `Entry '${entry.fileName}' is too large`))
+        zip.openReadStream(entry, (e, stream) => {
+          if (e || stream === undefined) return fail(asicError('archive_invalid', `Cannot read entry '${entry.fileName}': ${e?.message}`, e))
+          const chunks: Buffer[] = []
+          let size = 0
+          stream.on('data', (c: Buffer) => {
+            size += c.length
+            total += c.length
+            if (size > limits.maxEntryBytes || total > limits.maxTotalBytes) {
+              stream.destroy()
+              fail(asicError('archive_invalid', 'Container content exceeds the size limit'))
+            } else chunks.push(c)
+          })
+          stream.on('error', (se: Error) => fail(asicError('archive_invalid', `Corrupt entry '${entry.fileName}': ${se.message}`, se)))
+          stream.on('end', () => {
+            const data = Buffer.concat(chunks)
+            // APPNOTE 4.4.7: the CRC-32 of the uncompressed data (yauzl does not check it).
+            if ((crc32(data) >>> 0) !== entry.crc32) return fail(asicError('archive_invalid', `CRC-32 mismatch in entry '${entry.fileName}'`))
+            const header = localHeaderProblem(buf, entry)
+            if (header !== undefined) return fail(asicError('archive_invalid', `Entry '${entry.fileName}': ${header}`))
+            entries.set(entry.fileName, data)
+            order.push(entry.fileName)
+            zip.readEntry()
+          })
+        })
+      })
+      zip.readEntry()
+    })
+  })
+}
+
+/**
+ * APPNOTE 4.3.7/4.3.9: the local file header (and data descriptor) must agree with the central directory, so that
+ * no header byte can change without notice.
+ */
+function localHeaderProblem(buf: Buffer, entry: yauzl.Entry): string | undefined {
+  const at = entry.relativeOffsetOfLocalHeader
+  if (at + 30 > buf.length || buf.readUInt32LE(at) !== 0x04034b50) return 'bad local header signature'
+  const flags = buf.readUInt16LE(at + 6)
+  if (buf.readUInt16LE(at + 4) !== entry.versionNeededToExtract) return 'local header version differs from the central directory'
+  if (flags !== entry.generalPurposeBitFlag) return 'local header flags differ from the central directory'
+  if (buf.readUInt16LE(at + 8) !== entry.compressionMethod) return 'local header compression method differs'
+  if (buf.readUInt16LE(at + 10) !== entry.lastModFileTime || buf.readUInt16LE(at + 12) !== entry.lastModFileDate) return 'local header time differs'
+  const nameLength = buf.readUInt16LE(at + 26)
+  const extraLength = buf.readUInt16LE(at + 28)
+  if (!buf.subarray(at + 30, at + 30 + nameLength).equals(Buffer.from(entry.fileName, 'utf8'))) return 'local header name differs'
+  let crc = buf.readUInt32LE(at + 14)
+  let compressed = buf.readUInt32LE(at + 18)
+  let uncompressed = buf.readUInt32LE(at + 22)
+  if (flags & 0x8) {
+    let d = at + 30 + nameLength + extraLength + entry.compressedSize
+    if (d + 12 > buf.length) return 'data descriptor missing'
+    if (buf.readUInt32LE(d) === 0x08074b50) d += 4
+    if (d + 12 > buf.length) return 'data descriptor missing'
+    crc = buf.readUInt32LE(d)
+    compressed = buf.readUInt32LE(d + 4)
+    uncompressed = buf.readUInt32LE(d + 8)
+  }
+  if (crc !== entry.crc32 || compressed !== entry.compressedSize || uncompressed !== entry.uncompressedSize) {
+    return 'local header CRC or sizes differ from the central directory'
+  }
+  return undefined
+}
+
+/**
+ * Central-directory checks beyond yauzl's (APPNOTE 4.3.12, 4.3.16, 4.5): one disk only, directory size and offset
+ * adding up to the end record, extra fields well-formed and their extended timestamps equal to the local
+ * header's, and only X-Road's ZIP comment (or none).
+ */
+export function centralDirectoryProblem(buf: Buffer): string | undefined {
+  let eocd = -1
+  for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
+    if (buf.readUInt32LE(i) === 0x06054b50) {
+      eocd = i
+      break
+    }
+  }
+  if (eocd < 0) return 'no end of central directory record'
+  if (buf.readUInt16LE(eocd + 4) !== 0 || buf.readUInt16LE(eocd + 6) !== 0) return 'multi-disk archives are not containers'
+  const count = buf.readUInt16LE(eocd + 10)
+  if (buf.readUInt16LE(eocd + 8) !== count) return 'entry counts of the end record disagree'
+  const size = buf.readUInt32LE(eocd + 12)
+  const offset = buf.readUInt32LE(eocd + 16)
+  const commentLength = buf.readUInt16LE(eocd + 20)
+  if (eocd + 22 + commentLength !== buf.length) return 'data after the ZIP comment'
+  const comment = buf.toString('utf8', eocd + 22)
+  if (comment !== '' && comment !== `mimetype=${ASIC_MIME_TYPE}`) return `unexpected ZIP comment '${comment.slice(0, 60)}'`
+  if (offset + size !== eocd) return 'central directory size and offset do not reach the end record'
+  let at = offset
+  for (let n = 0; n < count; n++) {
+    if (at + 46 > eocd || buf.readUInt32LE(at) !== 0x02014b50) return 'bad central directory entry'
+    const nameLength = buf.readUInt16LE(at + 28)
+    const extraLength = buf.readUInt16LE(at + 30)
+    const fileCommentLength = buf.readUInt16LE(at + 32)
+    if (buf.readUInt16LE(at + 34) !== 0) return 'entry starts on another disk'
+    const local = buf.readUInt32LE(at + 42)
+    const centralExtra = extraFields(buf.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength))
+    if (centralExtra === undefined) return 'malformed extra field in the central directory'
+    if (local + 30 <= buf.length) {
+      const localExtraStart = local + 30 + buf.readUInt16LE(local + 26)
+      const localExtra = extraFields(buf.subarray(localExtraStart, localExtraStart + buf.readUInt16LE(local + 28)))
+      if (localExtra === undefined) return 'malformed extra field in a local header'
+      const centralUt = centralExtra.get(0x5455)
+      const localUt = localExtra.get(0x5455)
+      // Info-ZIP extended timestamp: the central copy holds the flags and mtime of the local one.
+      if (centralUt !== undefined && localUt !== undefined && !centralUt.subarray(0, 5).equals(localUt.subarray(0, 5))) {
+        return 'extended timestamps of central directory and local header differ'
+      }
+    }
+    at += 46 + nameLength + extraLength + fileCommentLength
+  }
+  return at === eocd ? undefined : 'central directory has trailing bytes'
+}
+
+function extraFields(data: Buffer): Map<number, Buffer> | undefined {
+  const out = new Map<number, Buffer>()
+  let i = 0
+  while (i + 4 <= data.length) {
+    const id = data.readUInt16LE(i)
+    const len = data.readUInt16LE(i + 2)
+    if (i + 4 + len > data.length || out.has(id)) return undefined
+    out.set(id, data.subarray(i + 4, i + 4 + len))
+    i += 4 + len
+  }
+  return i === data.length ? out : undefined
+}
+
+/** The DER time-stamp token of `timestamp.tst` (X-Road ≤ 6 stored it base64-encoded; both are accepted). */
+function tokenBytes(raw: Buffer): Buffer {
+  if (raw[0] === 0x30) return raw
+  return Buffer.from(raw.toString('latin1').replace(/\s+/g, ''), 'base64')
+}
+
+/**
+ * Reads a container and checks its structure (X-Road `AsicContainer.verifyContents`): mimetype, message and
+ * signature present; mimetype value; hash-chain files in pairs; batch time-stamp files complete.
+ */
+export async function readAsicContainer(buf: Uint8Array, limits: AsicReadLimits = {}): Promise<AsicContents> {
+  const { entries, order, comment } = await unzip(Buffer.from(buf), {
+    maxEntries: limits.maxEntries ?? 1000,
+    maxEntryBytes: limits.maxEntryBytes ?? 64 * 1024 * 1024,
+    maxTotalBytes: limits.maxTotalBytes ?? 256 * 1024 * 1024,
+  })
+  const mimetype = entries.get(ENTRY_MIMETYPE)
+  if (mimetype === undefined) throw asicError('asic_mime_type_not_found', 'Container does not contain the mimetype entry')
+  const message = entries.get(ENTRY_MESSAGE)
+  if (message === undefined) throw asicError('asic_message_not_found', `Container does not contain ${ENTRY_MESSAGE}`)
+  const signatureXml = entries.get(ENTRY_SIGNATURE)
+  if (signatureXml === undefined) throw asicError('asic_signature_not_found', `Container does not contain ${ENTRY_SIGNATURE}`)
+  if (mimetype.toString('utf8').trim() !== ASIC_MIME_TYPE) {
+    throw asicError('asic_invalid_mime_type', `Container mimetype is '${mimetype.toString('utf8').slice(0, 100)}', expected ${ASIC_MIME_TYPE}`)
+  }
+  const sigResult = entries.get(ENTRY_SIG_HASH_CHAIN_RESULT)
+  const sigChain = entries.get(ENTRY_SIG_HASH_CHAIN)
+  if (sigChain !== undefined && sigResult === undefined) throw asicError('asic_hash_chain_result_not_found', `Container has ${ENTRY_SIG_HASH_CHAIN} but no ${ENTRY_SIG_HASH_CHAIN_RESULT}`)
+  if (sigResult !== undefined && sigChain === undefined) throw asicError('asic_hash_chain_not_found', `Container has ${ENTRY_SIG_HASH_CHAIN_RESULT} but no ${ENTRY_SIG_HASH_CHAIN}`)
+  const tsResult = entries.get(ENTRY_TS_HASH_CHAIN_RESULT)
+  const tsChain = entries.get(ENTRY_TS_HASH_CHAIN)
+  const tst = entries.get(ENTRY_TIMESTAMP)
+  const asicManifest = entries.get(ENTRY_ASIC_MANIFEST)
+  if (tsResult !== undefined || tsChain !== undefined || tst !== undefined) {
+    if (tsResult === undefined) throw asicError('asic_hash_chain_result_not_found', `Container has no ${ENTRY_TS_HASH_CHAIN_RESULT} for its batch time-stamp`)
+    if (tsChain === undefined) throw asicError('asic_hash_chain_not_found', `Container has no ${ENTRY_TS_HASH_CHAIN} for its batch time-stamp`)
+    if (tst === undefined) throw asicError('asic_timestamp_not_found', `Container has no ${ENTRY_TIMESTAMP} for its batch time-stamp`)
+    if (asicManifest === undefined) throw asicError('asic_manifest_not_found', `Container has no ${ENTRY_ASIC_MANIFEST} for its batch time-stamp`)
+  }
+  const attachments: Buffer[] = []
+  for (let i = 1; entries.has(`attachment${i}`); i++) attachments.push(entries.get(`attachment${i}`)!)
+  return {
+    entries, order, comment, message, signatureXml, sigHashChainResult: sigResult, sigHashChain: sigChain,
+    tsHashChainResult: tsResult, tsHashChain: tsChain, timestampToken: tst === undefined ? undefined : tokenBytes(tst), asicManifest, attachments,
+  }
+}

@@ -1,0 +1,83 @@
+import { X509Certificate } from 'node:crypto'
+import { SecurityServerError } from '../platform'
+import { isCaCertificate, issuerNameDer, parseCertificate, subjectNameDer, type ParsedCertificate } from './certificate-util'
+import { ocspAppliesTo, parseOcspResponse, verifyOcspResponse, type OcspInfo } from './ocsp-verifier'
+import type { ApprovedCa, VerificationTrust } from './verification-trust'
+
+/**
+ * Certificate paths to an approved top CA and their OCSP coverage (X-Road `CertChainVerifier`;
+ * xroad-protocols.md §4.7 steps 7–8): PKIX-style path building without CRLs, validity at a given time, and an
+ * OCSP response for every certificate in the path except the trust anchor.
+ */
+
+export interface CertPath {
+  /** Leaf first, trust anchor (the approved top CA) last. */
+  certs: ParsedCertificate[]
+  ca: ApprovedCa
+}
+
+const MAX_PATH_LENGTH = 10
+
+function issuedBy(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  if (!issuerNameDer(cert).equals(subjectNameDer(issuer))) return false
+  try {
+    return new X509Certificate(cert.der).verify(issuer.publicKey)
+  } catch {
+    return false
+  }
+}
+
+/** Builds the path from `leaf` through `extra` certificates and the CAs' intermediates to an approved top CA. */
+export function buildCertPath(leaf: ParsedCertificate, extra: ParsedCertificate[], trust: VerificationTrust): CertPath {
+  const anchors = trust.approvedCas.map((ca) => ({ ca, cert: parseCertificate(ca.topCert, 'top CA certificate') }))
+  const intermediates = [
+    ...extra,
+    ...trust.approvedCas.flatMap((ca) => ca.intermediates.map((d) => parseCertificate(d, 'intermediate CA certificate'))),
+  ]
+  const certs = [leaf]
+  let current = leaf
+  for (let depth = 0; depth < MAX_PATH_LENGTH; depth++) {
+    const anchor = anchors.find((a) => issuedBy(current, a.cert))
+    if (anchor !== undefined) {
+      if (!current.der.equals(anchor.cert.der)) certs.push(anchor.cert)
+      return { certs, ca: anchor.ca }
+    }
+    const next = intermediates.find((c) => !certs.some((p) => p.der.equals(c.der)) && issuedBy(current, c))
+    if (next === undefined) break
+    certs.push(next)
+    current = next
+  }
+  throw new SecurityServerError('cert_validation', 'Certificate is not issued by approved certification service provider.', {
+    clientFault: true, detail: leaf.subjectRfc2253,
+  })
+}
+
+/** Validity of every certificate but the anchor at `atTime`; intermediates must be CAs (RFC 5280 §6.1.4 (k)). */
+export function validateCertPath(path: CertPath, atTime: Date): void {
+  path.certs.slice(0, -1).forEach((cert, index) => {
+    if (atTime < cert.notBefore || atTime > cert.notAfter) {
+      throw new SecurityServerError('invalid_cert_path', `Certificate ${cert.subjectRfc2253} is not valid at ${atTime.toISOString()}`, {
+        clientFault: true, detail: `valid ${cert.notBefore.toISOString()} .. ${cert.notAfter.toISOString()}`,
+      })
+    }
+    if (index > 0 && !isCaCertificate(cert)) {
+      throw new SecurityServerError('invalid_cert_path', `Certificate ${cert.subjectRfc2253} in the path is not a CA certificate`, { clientFault: true })
+    }
+  })
+}
+
+/**
+ * Finds and verifies an OCSP response for each certificate of the path except the anchor
+ * (`cert_validation` "Unable to find OCSP response for certificate" when one is missing).
+ */
+export function verifyPathOcsp(path: CertPath, ocspResponses: Uint8Array[], trust: VerificationTrust, atTime: Date): OcspInfo[] {
+  const parsed = ocspResponses.map((der) => ({ der, basic: parseOcspResponse(der).basic }))
+  return path.certs.slice(0, -1).map((cert, index) => {
+    const issuer = path.certs[index + 1]!
+    const found = parsed.find((r) => ocspAppliesTo(r.basic, cert, issuer))
+    if (found === undefined) {
+      throw new SecurityServerError('cert_validation', `Unable to find OCSP response for certificate ${cert.subjectRfc2253}`, { clientFault: true })
+    }
+    return verifyOcspResponse(found.der, cert, issuer, trust, atTime)
+  })
+}

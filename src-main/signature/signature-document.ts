@@ -1,0 +1,358 @@
+import type { Document, Element } from '@xmldom/xmldom'
+import { parseXml, SecurityServerError } from '../platform'
+import { parseCertificate } from './certificate-util'
+import {
+  defaultSignatureAlgorithm, digestOfSignatureAlgorithm, ecdsaDerToRaw, SIGNATURE_URIS, type SignatureAlgorithm,
+} from './signature-algorithms'
+import {
+  ASIC_NS, base64Of, C14N_URIS, canonicalize, digest, DIGEST_URIS, DS_NS, escapeXmlAttr, escapeXmlText, XADES_NS,
+  type DigestAlgorithm,
+} from './xml-support'
+
+/**
+ * The X-Road 7.x signature document (`asic:XAdESSignatures` with one XAdES `ds:Signature`): building it exactly as
+ * X-Road's `SignatureXmlBuilder` does and parsing it for verification (xroad-protocols.md §4.4, §4.6).
+ */
+
+export const MESSAGE_URI = '/message.xml'
+export const SIG_HASH_CHAIN_RESULT_URI = '/sig-hashchainresult.xml'
+export const SIG_HASH_CHAIN_URI = '/sig-hashchain.xml'
+export const SIGNED_PROPERTIES_TYPE = 'http://uri.etsi.org/01903#SignedProperties'
+
+/** Signature policy block of X-Road's profile (xroad-protocols.md §4.6). */
+const POLICY_ID = 'urn:oid:1.3.6.1.4.1.3516.16.2'
+const POLICY_DESCRIPTION = 'Profile for High Performance Digital Signatures (version 1.2)'
+const POLICY_HASH = 'BuO0EDNfkxSVlUbxCzmQPzX1AUF1/xx9ytWHk3/6SAOePxQiniEfDYk+90QeYb3lWpV3Izhuz9fKaYyE+lTcXw=='
+const POLICY_URI = 'https://repo.cyber.ee/dsig-profile-1.2.pdf'
+
+export interface SignRequest {
+  /** C14N SignedInfo digested with the signature algorithm's hash (what a PKCS#11 signer receives). */
+  digest: Buffer
+  /** The canonical SignedInfo bytes themselves (for software keys). */
+  dataToSign: Buffer
+  algorithm: SignatureAlgorithm
+}
+
+export interface BuildSignatureOptions {
+  /** Direct signature: exactly one part, `/message.xml` with its raw bytes (xroad-protocols.md §4.4). */
+  parts?: Array<{ uri: string; data: Uint8Array }>
+  /** Batch signature: the exact hash-chain-result XML bytes (reference `/sig-hashchainresult.xml`). */
+  hashChainResult?: Uint8Array | string
+  signingCert: Uint8Array
+  /** Intermediate CA certificates (DER), leaf's issuer first; they go to CertificateValues. */
+  intermediates?: Uint8Array[]
+  /** DER OCSP responses for the signing certificate and every intermediate. */
+  ocspResponses?: Uint8Array[]
+  signatureAlgorithm?: SignatureAlgorithm
+  /** Reference digest method (X-Road default SHA-512). */
+  digestAlgorithm?: DigestAlgorithm
+  signingTime?: Date
+  /** Produces the signature value; ECDSA results may be raw r‖s (PKCS#11) or DER (`ecdsaEncoding: 'der'`). */
+  sign: (request: SignRequest) => Promise<Uint8Array> | Uint8Array
+  ecdsaEncoding?: 'raw' | 'der'
+}
+
+/** Santuario line-wraps base64 at 76 characters with an escaped CR (`&#13;`) before each line feed. */
+function wrapBase64(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes).toString('base64')
+  const lines: string[] = []
+  for (let i = 0; i < text.length; i += 76) lines.push(text.slice(i, i + 76))
+  return lines.join('&#13;\n')
+}
+
+function certRef(der: Uint8Array, digestAlgorithm: DigestAlgorithm, uri?: string): string {
+  const cert = parseCertificate(der)
+  return `<xades:Cert${uri ? ` URI="${uri}"` : ''}><xades:CertDigest><ds:DigestMethod Algorithm="${DIGEST_URIS[digestAlgorithm]}"/>` +
+    `<ds:DigestValue>${wrapBase64(digest(digestAlgorithm, cert.der))}</ds:DigestValue></xades:CertDigest>` +
+    `<xades:IssuerSerial><ds:X509IssuerName>${escapeXmlText(cert.issuerRfc2253)}</ds:X509IssuerName>` +
+    `<ds:X509SerialNumber>${cert.serialNumber.toString(10)}</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert>`
+}
+
+function xadesTime(date: Date): string {
+  return date.toISOString()
+}
+
+const ROOT_OPEN = `<asic:XAdESSignatures xmlns:asic="${ASIC_NS}" xmlns:ds="${DS_NS}" xmlns:xades="${XADES_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">`
+
+/**
+ * Builds the signature document X-Road 7.x emits: inclusive C14N 1.0, one data reference (`/message.xml` or
+ * `/sig-hashchainresult.xml`) and the SignedProperties reference, XAdES SigningTime, SigningCertificate, the
+ * signature policy and DataObjectFormat, CertificateValues/CompleteCertificateRefs only with intermediates and
+ * RevocationValues with the OCSP responses (xroad-protocols.md §4.6).
+ */
+export async function buildSignature(options: BuildSignatureOptions): Promise<string> {
+  const digestAlgorithm = options.digestAlgorithm ?? 'SHA-512'
+  let dataUri: string
+  let dataDigest: Buffer
+  let mimeType: string
+  if (options.hashChainResult !== undefined) {
+    if (options.parts !== undefined) throw new SecurityServerError('cannot_create_signature', 'Give either parts or a hash chain result, not both')
+    dataUri = SIG_HASH_CHAIN_RESULT_URI
+    dataDigest = digest(digestAlgorithm, typeof options.hashChainResult === 'string' ? Buffer.from(options.hashChainResult, 'utf8') : options.hashChainResult)
+    mimeType = 'application/hash-chain-result'
+  } else {
+    const parts = options.parts ?? []
+    if (parts.length !== 1 || parts[0]!.uri !== MESSAGE_URI) {
+      throw new SecurityServerError('cannot_create_signature', 'A direct signature covers exactly one part, /message.xml; use a hash chain for more')
+    }
+    dataUri = MESSAGE_URI
+    dataDigest = digest(digestAlgorithm, parts[0]!.data)
+    mimeType = 'text/xml'
+  }
+  const signing = parseCertificate(options.signingCert, 'signing certificate')
+  const algorithm = options.signatureAlgorithm ?? defaultSignatureAlgorithm(signing.publicKey, digestAlgorithm)
+  const intermediates = options.intermediates ?? []
+  const ocsp = options.ocspResponses ?? []
+  const signingTime = options.signingTime ?? new Date()
+
+  const signedProperties = '<xades:SignedProperties Id="signed-properties"><xades:SignedSignatureProperties>' +
+    `<xades:SigningTime>${xadesTime(signingTime)}</xades:SigningTime>` +
+    `<xades:SigningCertificate>${certRef(signing.der, digestAlgorithm)}</xades:SigningCertificate>` +
+    '<xades:SignaturePolicyIdentifier><xades:SignaturePolicyId><xades:SigPolicyId>' +
+    `<xades:Identifier Qualifier="OIDAsURN">${POLICY_ID}</xades:Identifier><xades:Description>${POLICY_DESCRIPTION}</xades:Description></xades:SigPolicyId>` +
+    `<xades:SigPolicyHash><ds:DigestMethod Algorithm="${DIGEST_URIS['SHA-512']}"/><ds:DigestValue>${POLICY_HASH}</ds:DigestValue></xades:SigPolicyHash>` +
+    `<xades:SigPolicyQualifiers><xades:SigPolicyQualifier><xades:SPURI>${POLICY_URI}</xades:SPURI></xades:SigPolicyQualifier></xades:SigPolicyQualifiers>` +
+    '</xades:SignaturePolicyId></xades:SignaturePolicyIdentifier></xades:SignedSignatureProperties>' +
+    '<xades:SignedDataObjectProperties><xades:DataObjectFormat ObjectReference="#signature-reference-0">' +
+    `<xades:MimeType>${mimeType}</xades:MimeType></xades:DataObjectFormat></xades:SignedDataObjectProperties></xades:SignedProperties>`
+
+  const unsigned: string[] = []
+  if (intermediates.length > 0) {
+    unsigned.push('<xades:CompleteCertificateRefs Id="complete-certificate-refs"><xades:CertRefs>' +
+      intermediates.map((c, i) => certRef(c, digestAlgorithm, `#encapsulated-cert-${i + 1}`)).join('') +
+      '</xades:CertRefs></xades:CompleteCertificateRefs>')
+    unsigned.push('<xades:CertificateValues>' +
+      intermediates.map((c, i) => `<xades:EncapsulatedX509Certificate Id="encapsulated-cert-${i + 1}">${wrapBase64(c)}</xades:EncapsulatedX509Certificate>`).join('') +
+      '</xades:CertificateValues>')
+  }
+  unsigned.push('<xades:RevocationValues><xades:OCSPValues>' +
+    ocsp.map((r, i) => `<xades:EncapsulatedOCSPValue Id="ocsp-response-${i + 1}">${wrapBase64(r)}</xades:EncapsulatedOCSPValue>`).join('') +
+    '</xades:OCSPValues></xades:RevocationValues>')
+
+  const object = `<ds:Object><xades:QualifyingProperties Target="#signature">${signedProperties}` +
+    `<xades:UnsignedProperties><xades:UnsignedSignatureProperties>${unsigned.join('')}</xades:UnsignedSignatureProperties></xades:UnsignedProperties>` +
+    '</xades:QualifyingProperties></ds:Object>'
+  const keyInfo = `<ds:KeyInfo>\n<ds:X509Data>\n<ds:X509Certificate>\n${wrapBase64(signing.der)}\n</ds:X509Certificate>\n</ds:X509Data>\n</ds:KeyInfo>\n`
+
+  const document = (signedInfo: string, signatureValue: string): string =>
+    `<?xml version="1.0" encoding="UTF-8" standalone="no"?>${ROOT_OPEN}<ds:Signature Id="signature">\n${signedInfo}\n` +
+    `<ds:SignatureValue Id="signature-value">\n${signatureValue}\n</ds:SignatureValue>\n${keyInfo}${object}\n</ds:Signature></asic:XAdESSignatures>`
+
+  // SignedProperties digest: inclusive C14N of the element in its final context (namespaces asic, ds, xades, xsi).
+  const draft = parseXml(document('<ds:SignedInfo/>', ''))
+  const propsElement = findById(draft, 'signed-properties')!
+  const propsDigest = digest(digestAlgorithm, canonicalize(propsElement, C14N_URIS.inclusive))
+
+  const reference = (id: string, uri: string, value: Buffer, type?: string): string =>
+    `<ds:Reference Id="${id}"${type ? ` Type="${type}"` : ''} URI="${escapeXmlAttr(uri)}">\n` +
+    `<ds:DigestMethod Algorithm="${DIGEST_URIS[digestAlgorithm]}"/>\n<ds:DigestValue>${wrapBase64(value)}</ds:DigestValue>\n</ds:Reference>`
+  const signedInfo = `<ds:SignedInfo>\n<ds:CanonicalizationMethod Algorithm="${C14N_URIS.inclusive}"/>\n` +
+    `<ds:SignatureMethod Algorithm="${SIGNATURE_URIS[algorithm]}"/>\n` +
+    `${reference('signature-reference-0', dataUri, dataDigest)}\n` +
+    `${reference('signature-reference-1', '#signed-properties', propsDigest, SIGNED_PROPERTIES_TYPE)}\n</ds:SignedInfo>`
+
+  const withInfo = parseXml(document(signedInfo, ''))
+  const infoElement = withInfo.getElementsByTagNameNS(DS_NS, 'SignedInfo')[0]!
+  const dataToSign = Buffer.from(canonicalize(infoElement, C14N_URIS.inclusive), 'utf8')
+  const hash = digestOfSignatureAlgorithm(algorithm)
+  let value: Buffer = Buffer.from(await options.sign({ digest: digest(hash, dataToSign), dataToSign, algorithm }))
+  if (algorithm.startsWith('ECDSA') && options.ecdsaEncoding === 'der') {
+    const curveBits = (signing.publicKey.asymmetricKeyDetails?.namedCurve ?? 'prime256v1')
+    const fieldBytes = curveBits.includes('521') ? 66 : curveBits.includes('384') ? 48 : 32
+    value = ecdsaDerToRaw(value, fieldBytes)
+  }
+  return document(signedInfo, value.toString('base64'))
+}
+
+/** The element carrying `Id` (or `id`) = `id`. */
+export function findById(doc: Document | Element, id: string): Element | undefined {
+  const root = (doc.nodeType === 9 ? (doc as Document).documentElement : doc) as Element
+  const stack: Element[] = [root]
+  while (stack.length > 0) {
+    const el = stack.pop()!
+    if (el.getAttribute('Id') === id || el.getAttribute('id') === id) return el
+    for (let n = el.lastChild; n !== null; n = n.previousSibling) if (n.nodeType === 1) stack.push(n as Element)
+  }
+  return undefined
+}
+
+// ---- parsing ------------------------------------------------------------------------------------
+
+export interface SignatureReference {
+  id?: string
+  uri: string
+  type?: string
+  transforms: string[]
+  digestMethod: string
+  digestValue: Buffer
+}
+
+export interface ParsedSignature {
+  document: Document
+  signature: Element
+  signedInfo: Element
+  canonicalizationMethod: string
+  signatureMethod: string
+  references: SignatureReference[]
+  signatureValue: Buffer
+  signingCertDer: Buffer
+  signedProperties?: Element
+  signingTime?: Date
+  /** XAdES SigningCertificate digest and method, when present. */
+  signingCertificateDigest?: { method: string; value: Buffer }
+  extraCerts: Buffer[]
+  ocspResponses: Buffer[]
+  /** DER of the embedded xades:SignatureTimeStamp token, when present. */
+  timestampToken?: Buffer
+}
+
+function malformed(message: string, cause?: unknown): SecurityServerError {
+  return new SecurityServerError('malformed_signature', message, { clientFault: true, cause })
+}
+
+function child(parent: Element, ns: string, name: string): Element | undefined {
+  for (let n = parent.firstChild; n !== null; n = n.nextSibling) {
+    if (n.nodeType === 1 && (n as Element).namespaceURI === ns && (n as Element).localName === name) return n as Element
+  }
+  return undefined
+}
+
+function children(parent: Element, ns: string, name: string): Element[] {
+  const out: Element[] = []
+  for (let n = parent.firstChild; n !== null; n = n.nextSibling) {
+    if (n.nodeType === 1 && (n as Element).namespaceURI === ns && (n as Element).localName === name) out.push(n as Element)
+  }
+  return out
+}
+
+function required(parent: Element, ns: string, name: string): Element {
+  const el = child(parent, ns, name)
+  if (el === undefined) throw malformed(`Signature element '${parent.localName}' lacks '${name}'`)
+  return el
+}
+
+function b64(el: Element): Buffer {
+  try {
+    return base64Of(el.textContent)
+  } catch (cause) {
+    throw malformed(`Invalid base64 in '${el.localName}'`, cause)
+  }
+}
+
+/**
+ * Parses a signature document (`asic:XAdESSignatures` or a bare `ds:Signature`, as X-Road 8 writes in ASiC):
+ * structure and schema-level checks give `malformed_signature`; unparsable XML gives `invalid_xml`.
+ */
+export function parseSignature(xml: Uint8Array | string): ParsedSignature {
+  const document = parseXml(xml)
+  const root = document.documentElement as Element
+  let signature: Element | undefined
+  if (root.namespaceURI === DS_NS && root.localName === 'Signature') signature = root
+  else if (root.localName === 'XAdESSignatures') signature = child(root, DS_NS, 'Signature')
+  else throw malformed(`Unexpected signature document element '${root.localName}'`)
+  if (signature === undefined) throw malformed('Signature document contains no ds:Signature')
+
+  const signedInfo = required(signature, DS_NS, 'SignedInfo')
+  const infoChildren: Element[] = []
+  for (let n = signedInfo.firstChild; n !== null; n = n.nextSibling) if (n.nodeType === 1) infoChildren.push(n as Element)
+  // xmldsig-core-schema: SignedInfo = CanonicalizationMethod, SignatureMethod, Reference+.
+  const [c14n, method, ...refs] = infoChildren
+  if (c14n?.namespaceURI !== DS_NS || c14n.localName !== 'CanonicalizationMethod') throw malformed('SignedInfo does not start with CanonicalizationMethod')
+  if (method?.namespaceURI !== DS_NS || method.localName !== 'SignatureMethod') throw malformed('SignedInfo lacks SignatureMethod')
+  if (refs.length === 0) throw malformed('SignedInfo has no references')
+  const references = refs.map((ref): SignatureReference => {
+    if (ref.namespaceURI !== DS_NS || ref.localName !== 'Reference') throw malformed(`Unexpected element '${ref.localName}' in SignedInfo`)
+    const transformsEl = child(ref, DS_NS, 'Transforms')
+    const digestMethod = required(ref, DS_NS, 'DigestMethod').getAttribute('Algorithm') ?? ''
+    return {
+      id: ref.getAttribute('Id') || undefined,
+      uri: ref.getAttribute('URI') ?? '',
+      type: ref.getAttribute('Type') || undefined,
+      transforms: transformsEl ? children(transformsEl, DS_NS, 'Transform').map((t) => t.getAttribute('Algorithm') ?? '') : [],
+      digestMethod,
+      digestValue: b64(required(ref, DS_NS, 'DigestValue')),
+    }
+  })
+  const signatureValue = b64(required(signature, DS_NS, 'SignatureValue'))
+  const keyInfo = child(signature, DS_NS, 'KeyInfo')
+  const x509 = keyInfo ? child(keyInfo, DS_NS, 'X509Data') : undefined
+  const certEl = x509 ? child(x509, DS_NS, 'X509Certificate') : undefined
+  if (certEl === undefined) throw malformed('Signature does not contain signing certificate')
+
+  const objects = children(signature, DS_NS, 'Object')
+  const qualifying = objects.map((o) => child(o, XADES_NS, 'QualifyingProperties')).find((q) => q !== undefined)
+  if (qualifying === undefined) throw malformed('Signature does not contain an ObjectContainer with QualifyingProperties')
+  const signedProperties = child(qualifying, XADES_NS, 'SignedProperties')
+  const ssp = signedProperties ? child(signedProperties, XADES_NS, 'SignedSignatureProperties') : undefined
+  const timeEl = ssp ? child(ssp, XADES_NS, 'SigningTime') : undefined
+  const signingTime = timeEl ? new Date((timeEl.textContent ?? '').trim()) : undefined
+  if (signingTime !== undefined && Number.isNaN(signingTime.getTime())) throw malformed('Invalid SigningTime')
+  const sc = ssp ? child(ssp, XADES_NS, 'SigningCertificate') ?? child(ssp, XADES_NS, 'SigningCertificateV2') : undefined
+  const certDigest = sc ? child(child(sc, XADES_NS, 'Cert') ?? sc, XADES_NS, 'CertDigest') : undefined
+  const signingCertificateDigest = certDigest
+    ? { method: required(certDigest, DS_NS, 'DigestMethod').getAttribute('Algorithm') ?? '', value: b64(required(certDigest, DS_NS, 'DigestValue')) }
+    : undefined
+
+  const unsignedProps = child(qualifying, XADES_NS, 'UnsignedProperties')
+  const usp = unsignedProps ? child(unsignedProps, XADES_NS, 'UnsignedSignatureProperties') : undefined
+  const extraCerts: Buffer[] = []
+  const ocspResponses: Buffer[] = []
+  let timestampToken: Buffer | undefined
+  if (usp !== undefined) {
+    const values = child(usp, XADES_NS, 'CertificateValues')
+    const refsEl = child(usp, XADES_NS, 'CompleteCertificateRefs')
+    if (values !== undefined) {
+      const encapsulated = children(values, XADES_NS, 'EncapsulatedX509Certificate')
+      const byId = new Map<string, Buffer>()
+      for (const e of encapsulated) {
+        const id = e.getAttribute('Id')
+        // X-Road `Signature.getExtraCertificates`: each encapsulated certificate needs an Id the refs point to.
+        if (!id) throw malformed('Encapsulated certificate has no Id')
+        byId.set(id, b64(e))
+      }
+      if (refsEl === undefined) throw malformed('CertificateValues without CompleteCertificateRefs')
+      const certRefs = child(refsEl, XADES_NS, 'CertRefs')
+      for (const ref of certRefs ? children(certRefs, XADES_NS, 'Cert') : []) {
+        const uri = ref.getAttribute('URI') ?? ''
+        const der = byId.get(uri.replace(/^#/, ''))
+        if (der === undefined) throw malformed(`Could not find certificate referenced by ${uri}`)
+        const cd = required(ref, XADES_NS, 'CertDigest')
+        const alg = required(cd, DS_NS, 'DigestMethod').getAttribute('Algorithm') ?? ''
+        const algorithm = (Object.entries(DIGEST_URIS) as Array<[DigestAlgorithm, string]>).find(([, u]) => u === alg)?.[0]
+        if (algorithm === undefined) throw malformed(`Unsupported certificate digest method '${alg}'`)
+        if (!digest(algorithm, der).equals(b64(required(cd, DS_NS, 'DigestValue')))) {
+          throw malformed(`Digest of certificate ${uri} does not match the certificate reference`)
+        }
+        extraCerts.push(der)
+      }
+    }
+    const revocation = child(usp, XADES_NS, 'RevocationValues')
+    const ocspValues = revocation ? child(revocation, XADES_NS, 'OCSPValues') : undefined
+    if (ocspValues !== undefined) for (const v of children(ocspValues, XADES_NS, 'EncapsulatedOCSPValue')) ocspResponses.push(b64(v))
+    const ts = child(usp, XADES_NS, 'SignatureTimeStamp')
+    const encTs = ts ? child(ts, XADES_NS, 'EncapsulatedTimeStamp') : undefined
+    if (encTs !== undefined) timestampToken = b64(encTs)
+  }
+  return {
+    document, signature, signedInfo,
+    canonicalizationMethod: c14n.getAttribute('Algorithm') ?? '',
+    signatureMethod: method.getAttribute('Algorithm') ?? '',
+    references, signatureValue, signingCertDer: b64(certEl), signedProperties, signingTime, signingCertificateDigest,
+    extraCerts, ocspResponses, timestampToken,
+  }
+}
+
+/**
+ * Inserts a time-stamp token as `xades:SignatureTimeStamp/xades:EncapsulatedTimeStamp`, the first child of
+ * `UnsignedSignatureProperties` (X-Road message log, single time-stamp; xroad-protocols.md §6.2). Returns the new XML.
+ */
+export function embedSignatureTimestamp(signatureXml: string, tokenDer: Uint8Array): string {
+  const marker = '<xades:UnsignedSignatureProperties>'
+  const at = signatureXml.indexOf(marker)
+  if (at < 0) throw malformed('Signature has no xades:UnsignedSignatureProperties to hold the time-stamp')
+  if (signatureXml.includes('SignatureTimeStamp')) throw malformed('Signature already holds a time-stamp')
+  const stamp = '<xades:SignatureTimeStamp><xades:EncapsulatedTimeStamp>' +
+    `${Buffer.from(tokenDer).toString('base64')}</xades:EncapsulatedTimeStamp></xades:SignatureTimeStamp>`
+  const end = at + marker.length
+  return signatureXml.slice(0, end) + stamp + signatureXml.slice(end)
+}

@@ -1,0 +1,199 @@
+import type { Element } from '@xmldom/xmldom'
+import { memberEquals, type ClientId, type MemberId } from '@shared/domain/identifiers'
+import { parseXml, SecurityServerError } from '../platform'
+import { buildCertPath, validateCertPath, verifyPathOcsp } from './cert-chain-verifier'
+import { certificateProfileFor } from './certificate-profiles'
+import { isSigningCertificate, parseCertificate, type ParsedCertificate } from './certificate-util'
+import { verifyHashChain, type HashChainInputValue, type HashChainVerificationResult } from './hash-chain'
+import type { OcspInfo } from './ocsp-verifier'
+import { signatureAlgorithmFromUri, verifyXmlSignatureValue } from './signature-algorithms'
+import {
+  findById, MESSAGE_URI, parseSignature, SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI, SIGNED_PROPERTIES_TYPE,
+  type ParsedSignature, type SignatureReference,
+} from './signature-document'
+import type { VerificationTrust } from './verification-trust'
+import { C14N_URIS, canonicalize, digest, digestAlgorithmFromUri, DS_NS, isC14nUri, type DigestAlgorithm } from './xml-support'
+
+/**
+ * Message signature verification with X-Road's `SignatureVerifier` order and error codes (xroad-protocols.md §4.7):
+ * signing certificate, hash chain, signer name through the approved CA's certificate profile, references and
+ * SignatureValue, then the certificate path at `atTime` and OCSP for every non-root certificate.
+ */
+
+/** A signed part: its bytes, or a precomputed digest (X-Road resolves attachments as digests). */
+export type SignedPart = Uint8Array | { digest: Uint8Array; algorithm?: DigestAlgorithm }
+
+export interface VerifySignatureOptions {
+  /** Parts by URI (`/message.xml`, `/attachment1`…). */
+  parts: Record<string, SignedPart>
+  /** The hash-chain-result bytes when the signature references `/sig-hashchainresult.xml`. */
+  hashChainResult?: Uint8Array | string
+  /** The message's hash chain (`/sig-hashchain.xml`). */
+  hashChain?: Uint8Array | string
+  /** Resolves further URIs a hash chain references (other chain files, data), e.g. ASiC entries. */
+  resolve?: (uri: string) => Uint8Array | undefined
+  /** The member that must have signed (request: client; response: service provider). */
+  expectedSigner: ClientId | MemberId
+  trust: VerificationTrust
+  /** Time for certificate validity and OCSP freshness (now for transport, time-stamp genTime for evidence). */
+  atTime: Date
+}
+
+export interface SignatureVerificationResult {
+  signer: MemberId
+  signingCert: ParsedCertificate
+  /** Leaf first, approved top CA last. */
+  certPath: ParsedCertificate[]
+  caName?: string
+  ocsp: OcspInfo[]
+  /** The OCSP response for the signing certificate. */
+  signingOcsp: OcspInfo
+  signingTime?: Date
+  signatureValue: Buffer
+  timestampToken?: Buffer
+  references: string[]
+  hashChain?: HashChainVerificationResult
+}
+
+function malformed(message: string, cause?: unknown): SecurityServerError {
+  return new SecurityServerError('malformed_signature', message, { clientFault: true, cause })
+}
+
+function invalidValue(message: string): SecurityServerError {
+  return new SecurityServerError('invalid_signature_value', message, { clientFault: true })
+}
+
+function toBytes(value: Uint8Array | string): Buffer {
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value)
+}
+
+/** Applies a reference's transforms to external data (only C14N variants are meaningful for octets). */
+function transformed(data: Uint8Array, transforms: string[]): Uint8Array | string {
+  let current: Uint8Array | string = data
+  for (const t of transforms) {
+    if (!isC14nUri(t)) throw malformed(`Unsupported transform '${t}' on an external reference`)
+    current = canonicalize(parseXml(current), t)
+  }
+  return current
+}
+
+function verifyReference(ref: SignatureReference, parsed: ParsedSignature, options: VerifySignatureOptions): void {
+  const algorithm = digestAlgorithmFromUri(ref.digestMethod)
+  let calculated: Buffer
+  if (ref.uri.startsWith('#')) {
+    const target = findById(parsed.document, ref.uri.slice(1))
+    if (target === undefined) throw malformed(`Cannot resolve reference ${ref.uri}`)
+    const c14n = ref.transforms.filter(isC14nUri)
+    if (ref.transforms.some((t) => !isC14nUri(t))) throw malformed(`Unsupported transform on reference ${ref.uri}`)
+    // XMLDSig §4.3.3.2: a same-document node-set without transforms is serialized with inclusive C14N 1.0.
+    calculated = digest(algorithm, canonicalize(target, c14n[c14n.length - 1] ?? C14N_URIS.inclusive))
+  } else if (ref.uri === SIG_HASH_CHAIN_RESULT_URI) {
+    if (options.hashChainResult === undefined) throw malformed('Signature references the hash chain result, but none was given')
+    calculated = digest(algorithm, toBytes(options.hashChainResult))
+  } else {
+    const part = options.parts[ref.uri]
+    if (part === undefined) throw malformed(`Cannot resolve reference ${ref.uri}`)
+    if (part instanceof Uint8Array) calculated = digest(algorithm, transformed(part, ref.transforms))
+    else {
+      if ((part.algorithm ?? 'SHA-512') !== algorithm) throw malformed(`Part ${ref.uri} was digested with another algorithm than its reference`)
+      calculated = Buffer.from(part.digest)
+    }
+  }
+  // Santuario reports a reference mismatch as an invalid signature (X-Road X_INVALID_SIGNATURE_VALUE).
+  if (!calculated.equals(ref.digestValue)) throw invalidValue(`Signature is not valid: digest of reference ${ref.uri} does not match`)
+}
+
+function inclusivePrefixes(parsed: ParsedSignature): string[] | undefined {
+  const method = parsed.signedInfo.getElementsByTagNameNS(DS_NS, 'CanonicalizationMethod')[0] as Element | undefined
+  const list = method?.getElementsByTagNameNS('http://www.w3.org/2001/10/xml-exc-c14n#', 'InclusiveNamespaces')[0] as Element | undefined
+  return list?.getAttribute('PrefixList')?.split(/\s+/).filter((p) => p !== '')
+}
+
+/** Verifies a message signature; throws a coded SecurityServerError on the first problem. */
+export function verifySignature(signatureXml: Uint8Array | string, options: VerifySignatureOptions): SignatureVerificationResult {
+  const parsed = parseSignature(signatureXml)
+  const signingCert = parseCertificate(parsed.signingCertDer, 'signing certificate')
+  // §4.7 step 3 (X-Road `verifyKeyInfo`): the signing certificate needs keyUsage nonRepudiation.
+  if (!isSigningCertificate(signingCert)) {
+    throw new SecurityServerError('incorrect_certificate', `Certificate ${signingCert.subjectRfc2253} is not a signing certificate (no nonRepudiation key usage)`, { clientFault: true })
+  }
+  if (parsed.signingCertificateDigest !== undefined) {
+    const alg = digestAlgorithmFromUri(parsed.signingCertificateDigest.method)
+    if (!digest(alg, signingCert.der).equals(parsed.signingCertificateDigest.value)) {
+      throw malformed('XAdES SigningCertificate digest does not match the signing certificate')
+    }
+  }
+  const uris = parsed.references.map((r) => r.uri)
+  // X-Road `verifyRequiredReferencesExist`: the message or the hash chain result must be signed.
+  if (!uris.includes(MESSAGE_URI) && !uris.includes(SIG_HASH_CHAIN_RESULT_URI)) {
+    throw malformed(`Signature does not reference '${MESSAGE_URI}' or '${SIG_HASH_CHAIN_RESULT_URI}'`)
+  }
+  const propsRef = parsed.references.find((r) => r.type === SIGNED_PROPERTIES_TYPE)
+  if (propsRef === undefined || parsed.signedProperties === undefined ||
+    findById(parsed.document, propsRef.uri.replace(/^#/, '')) !== parsed.signedProperties) {
+    throw malformed('Signature does not sign its XAdES SignedProperties')
+  }
+
+  // §4.7 step 2: the hash chain, when the signature covers a hash chain result.
+  let hashChain: HashChainVerificationResult | undefined
+  if (uris.includes(SIG_HASH_CHAIN_RESULT_URI)) {
+    if (options.hashChainResult === undefined || options.hashChain === undefined) {
+      throw malformed('Signature references a hash chain result, but the hash chain is missing')
+    }
+    const chainBytes = toBytes(options.hashChain)
+    const inputs: Record<string, HashChainInputValue> = {}
+    for (const [uri, part] of Object.entries(options.parts)) {
+      inputs[uri] = part instanceof Uint8Array ? { data: part } : { digest: part.digest, algorithm: part.algorithm ?? 'SHA-512' }
+    }
+    try {
+      hashChain = verifyHashChain(toBytes(options.hashChainResult), {
+        inputs,
+        resolve: (uri) => (uri === SIG_HASH_CHAIN_URI ? chainBytes : options.resolve?.(uri)),
+      })
+    } catch (error) {
+      if (error instanceof SecurityServerError) throw error.withPrefix('malformed_signature')
+      throw error
+    }
+  } else {
+    // Without a hash chain every part must be covered by a reference of its own (X-Road 8 form, §4.4).
+    const uncovered = Object.keys(options.parts).filter((uri) => !uris.includes(uri))
+    if (uncovered.length > 0) throw malformed(`Signature does not cover part(s) ${uncovered.join(', ')}`)
+  }
+
+  // §4.7 step 4: signer name via the approved CA's certificate profile.
+  const path = buildCertPath(signingCert, parsed.extraCerts.map((d) => parseCertificate(d, 'extra certificate')), options.trust)
+  const signer = certificateProfileFor(path.ca.certificateProfileInfo).memberIdFromSigningCert(signingCert.der, options.trust.instance)
+  if (!memberEquals(signer, options.expectedSigner)) {
+    throw new SecurityServerError('incorrect_certificate',
+      `Name in certificate (${signer.xRoadInstance}/${signer.memberClass}/${signer.memberCode}) does not match name in message ` +
+      `(${options.expectedSigner.xRoadInstance}/${options.expectedSigner.memberClass}/${options.expectedSigner.memberCode})`, { clientFault: true })
+  }
+
+  // §4.7 step 5: references, then the SignatureValue over the canonical SignedInfo.
+  for (const ref of parsed.references) verifyReference(ref, parsed, options)
+  const algorithm = signatureAlgorithmFromUri(parsed.signatureMethod)
+  if (!isC14nUri(parsed.canonicalizationMethod)) throw malformed(`Unsupported canonicalization method '${parsed.canonicalizationMethod}'`)
+  const signedInfo = Buffer.from(canonicalize(parsed.signedInfo, parsed.canonicalizationMethod, inclusivePrefixes(parsed)), 'utf8')
+  if (!verifyXmlSignatureValue(algorithm, signedInfo, parsed.signatureValue, signingCert.publicKey)) {
+    throw invalidValue('Signature is not valid')
+  }
+
+  // §4.7 steps 7–8: certificate path at atTime and OCSP for every certificate except the anchor.
+  if (parsed.ocspResponses.length === 0) throw malformed('Signature does not contain any OCSP responses')
+  validateCertPath(path, options.atTime)
+  const ocsp = verifyPathOcsp(path, parsed.ocspResponses, options.trust, options.atTime)
+  return {
+    signer,
+    signingCert,
+    certPath: path.certs,
+    caName: path.ca.name,
+    ocsp,
+    signingOcsp: ocsp[0]!,
+    signingTime: parsed.signingTime,
+    signatureValue: parsed.signatureValue,
+    timestampToken: parsed.timestampToken,
+    references: uris,
+    hashChain,
+  }
+}
+

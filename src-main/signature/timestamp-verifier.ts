@@ -1,0 +1,112 @@
+import * as asn1js from 'asn1js'
+import * as pkijs from 'pkijs'
+import { SecurityServerError } from '../platform'
+import { parseCertificate, subjectKeyIdentifier, type ParsedCertificate } from './certificate-util'
+import { digestAlgorithmFromOid, hashWith, verifyWithAlgorithm } from './signature-algorithms'
+import type { VerificationTrust } from './verification-trust'
+
+/**
+ * RFC 3161 time-stamp token verification as X-Road's `TimestampVerifier` does it (xroad-protocols.md §6.2):
+ * the TSA certificate is matched among the approved TSAs by the SignerInfo's SID (no chain building), the
+ * message imprint must cover the stamped data, and the CMS signature (RFC 5652 §5.4) must verify.
+ */
+
+const ID_SIGNED_DATA = '1.2.840.113549.1.7.2'
+const ID_CT_TSTINFO = '1.2.840.113549.1.9.16.1.4'
+const ID_CONTENT_TYPE = '1.2.840.113549.1.9.3'
+const ID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4'
+
+export interface TimestampInfo {
+  genTime: Date
+  tsaCert: ParsedCertificate
+  serialNumber: bigint
+  policy: string
+  hashAlgorithm: string
+}
+
+function malformed(message: string, cause?: unknown): SecurityServerError {
+  return new SecurityServerError('malformed_signature', message, { clientFault: true, cause })
+}
+
+function bigintOf(bytes: Uint8Array): bigint {
+  let n = 0n
+  for (const b of bytes) n = (n << 8n) | BigInt(b)
+  return n
+}
+
+/** Parses a TimeStampToken (ContentInfo with SignedData over TSTInfo). */
+export function parseTimestampToken(tokenDer: Uint8Array): { signedData: pkijs.SignedData; tstInfo: pkijs.TSTInfo; eContent: Buffer } {
+  try {
+    const info = pkijs.ContentInfo.fromBER(Buffer.from(tokenDer))
+    if (info.contentType !== ID_SIGNED_DATA) throw malformed('Time-stamp token is not CMS SignedData')
+    const signedData = new pkijs.SignedData({ schema: info.content })
+    if (signedData.encapContentInfo.eContentType !== ID_CT_TSTINFO) throw malformed('Time-stamp token does not hold a TSTInfo')
+    const eContent = signedData.encapContentInfo.eContent
+    if (eContent === undefined) throw malformed('Time-stamp token has no content')
+    const bytes = Buffer.from(eContent.getValue())
+    return { signedData, tstInfo: pkijs.TSTInfo.fromBER(bytes), eContent: bytes }
+  } catch (cause) {
+    if (cause instanceof SecurityServerError) throw cause
+    throw malformed(`Cannot parse time-stamp token: ${(cause as Error).message}`, cause)
+  }
+}
+
+function sidMatches(sid: pkijs.SignerInfo['sid'], cert: ParsedCertificate): boolean {
+  if (sid instanceof pkijs.IssuerAndSerialNumber) {
+    return Buffer.from(sid.issuer.toSchema().toBER(false)).equals(Buffer.from(cert.cert.issuer.toSchema().toBER(false))) &&
+      bigintOf(new Uint8Array(sid.serialNumber.valueBlock.valueHexView)) === cert.serialNumber
+  }
+  const ski = sid as asn1js.OctetString
+  return Buffer.from(ski.valueBlock.valueHexView).equals(subjectKeyIdentifier(cert))
+}
+
+/** The TSA certificate of `tokenDer` among the approved TSAs, or undefined. */
+export function findTsaCertificate(signedData: pkijs.SignedData, trust: VerificationTrust): ParsedCertificate | undefined {
+  const signer = signedData.signerInfos[0]
+  if (signer === undefined) return undefined
+  return trust.approvedTsas.map((t) => parseCertificate(t.cert, 'TSA certificate')).find((c) => sidMatches(signer.sid, c))
+}
+
+/**
+ * Verifies a time-stamp token over `imprintedData` (the exact bytes the imprint was computed over) against the
+ * approved TSAs of `trust`; returns genTime and the TSA certificate.
+ */
+export function verifyTimestamp(tokenDer: Uint8Array, imprintedData: Uint8Array, trust: VerificationTrust): TimestampInfo {
+  const { signedData, tstInfo, eContent } = parseTimestampToken(tokenDer)
+  const imprintAlg = digestAlgorithmFromOid(tstInfo.messageImprint.hashAlgorithm.algorithmId)
+  if (imprintAlg === undefined) throw malformed(`Unsupported time-stamp imprint algorithm ${tstInfo.messageImprint.hashAlgorithm.algorithmId}`)
+  const imprint = Buffer.from(tstInfo.messageImprint.hashedMessage.valueBlock.valueHexView)
+  if (!hashWith(imprintAlg, imprintedData).equals(imprint)) {
+    throw malformed('Time-stamp token message imprint does not match the time-stamped data')
+  }
+  const signer = signedData.signerInfos[0]
+  if (signer === undefined || signedData.signerInfos.length !== 1) throw malformed('Time-stamp token must have exactly one signer')
+  const tsaCert = findTsaCertificate(signedData, trust)
+  if (tsaCert === undefined) {
+    throw new SecurityServerError('incorrect_validation_info', 'Could not find TSP certificate for time-stamp among the approved TSAs', { clientFault: true })
+  }
+  const attrs = signer.signedAttrs
+  if (attrs === undefined) throw malformed('Time-stamp token signer has no signed attributes')
+  const digestAlg = digestAlgorithmFromOid(signer.digestAlgorithm.algorithmId)
+  if (digestAlg === undefined) throw malformed(`Unsupported time-stamp digest algorithm ${signer.digestAlgorithm.algorithmId}`)
+  // RFC 5652 §5.4: content-type and message-digest attributes must be present and match.
+  const attr = (oid: string): asn1js.AsnType | undefined => attrs.attributes.find((a) => a.type === oid)?.values[0]
+  const contentType = attr(ID_CONTENT_TYPE) as asn1js.ObjectIdentifier | undefined
+  if (contentType === undefined || contentType.valueBlock.toString() !== ID_CT_TSTINFO) throw malformed('Time-stamp token content-type attribute is wrong')
+  const messageDigest = attr(ID_MESSAGE_DIGEST) as asn1js.OctetString | undefined
+  if (messageDigest === undefined || !Buffer.from(messageDigest.valueBlock.valueHexView).equals(hashWith(digestAlg, eContent))) {
+    throw malformed('Time-stamp token message-digest attribute does not match its TSTInfo')
+  }
+  const signedBytes = new Uint8Array(attrs.encodedValue)
+  const ok = verifyWithAlgorithm(
+    signer.signatureAlgorithm, signedBytes, new Uint8Array(signer.signature.valueBlock.valueHexView), tsaCert.publicKey, signer.digestAlgorithm.algorithmId,
+  )
+  if (!ok) throw new SecurityServerError('invalid_signature_value', 'Time-stamp token signature is not valid', { clientFault: true })
+  return {
+    genTime: tstInfo.genTime,
+    tsaCert,
+    serialNumber: bigintOf(new Uint8Array(tstInfo.serialNumber.valueBlock.valueHexView)),
+    policy: tstInfo.policy,
+    hashAlgorithm: imprintAlg,
+  }
+}

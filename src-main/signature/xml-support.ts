@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto'
+import type { Document, Element, Node } from '@xmldom/xmldom'
+import { C14nCanonicalization, C14nCanonicalizationWithComments, ExclusiveCanonicalization, ExclusiveCanonicalizationWithComments } from 'xml-crypto'
+import { SecurityServerError } from '../platform'
+
+/**
+ * XML helpers for signatures and hash chains: XMLDSig algorithm URIs, canonicalization with the in-scope
+ * namespaces of the element's ancestors (xroad-protocols.md §4.6, §10 item 3) and digests.
+ */
+
+export const DS_NS = 'http://www.w3.org/2000/09/xmldsig#'
+export const XADES_NS = 'http://uri.etsi.org/01903/v1.3.2#'
+export const ASIC_NS = 'http://uri.etsi.org/02918/v1.2.1#'
+export const HASHCHAIN_NS = 'http://cyber.ee/hashchain'
+
+export type DigestAlgorithm = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512'
+
+/** XMLDSig / XML-Enc digest method URIs (RFC 6931 §2.1). */
+export const DIGEST_URIS: Record<DigestAlgorithm, string> = {
+  'SHA-1': 'http://www.w3.org/2000/09/xmldsig#sha1',
+  'SHA-256': 'http://www.w3.org/2001/04/xmlenc#sha256',
+  'SHA-384': 'http://www.w3.org/2001/04/xmldsig-more#sha384',
+  'SHA-512': 'http://www.w3.org/2001/04/xmlenc#sha512',
+}
+
+const NODE_DIGEST: Record<DigestAlgorithm, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' }
+
+export function digestAlgorithmFromUri(uri: string, code: 'malformed_hash_chain' | 'malformed_signature' = 'malformed_signature'): DigestAlgorithm {
+  const found = (Object.entries(DIGEST_URIS) as Array<[DigestAlgorithm, string]>).find(([, u]) => u === uri)
+  if (found === undefined) throw new SecurityServerError(code, `Unsupported digest method '${uri}'`, { clientFault: true })
+  return found[0]
+}
+
+export function digest(algorithm: DigestAlgorithm, data: Uint8Array | string): Buffer {
+  return createHash(NODE_DIGEST[algorithm]).update(data).digest()
+}
+
+export const C14N_URIS = {
+  inclusive: 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315',
+  inclusiveWithComments: 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments',
+  exclusive: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  exclusiveWithComments: 'http://www.w3.org/2001/10/xml-exc-c14n#WithComments',
+} as const
+
+export function isC14nUri(uri: string): boolean {
+  return (Object.values(C14N_URIS) as string[]).includes(uri)
+}
+
+type C14nNode = Parameters<C14nCanonicalization['process']>[0]
+type ExcNode = Parameters<ExclusiveCanonicalization['process']>[0]
+
+/** Namespace declarations in scope at `element` from its ancestors (nearest binding wins). */
+function ancestorNamespaces(element: Element): Array<{ prefix: string; namespaceURI: string }> {
+  const seen = new Map<string, string>()
+  for (let node = element.parentNode; node !== null && node.nodeType === 1; node = node.parentNode) {
+    const el = node as Element
+    for (let i = 0; i < el.attributes.length; i++) {
+      const attr = el.attributes.item(i)!
+      const prefix = attr.name === 'xmlns' ? '' : attr.name.startsWith('xmlns:') ? attr.name.slice(6) : undefined
+      if (prefix !== undefined && !seen.has(prefix)) seen.set(prefix, attr.value)
+    }
+  }
+  return [...seen.entries()].filter(([, uri]) => uri !== '').map(([prefix, namespaceURI]) => ({ prefix, namespaceURI }))
+}
+
+/** Canonicalizes `node` (an element or a whole document) with the named algorithm. */
+export function canonicalize(node: Element | Document, algorithmUri: string, inclusivePrefixes?: string[]): string {
+  const element = (node.nodeType === 9 ? (node as Document).documentElement : node) as Element
+  const ancestors = ancestorNamespaces(element)
+  switch (algorithmUri) {
+    case C14N_URIS.inclusive:
+      return new C14nCanonicalization().process(element as unknown as C14nNode, { ancestorNamespaces: ancestors })
+    case C14N_URIS.inclusiveWithComments:
+      return new C14nCanonicalizationWithComments().process(element as unknown as C14nNode, { ancestorNamespaces: ancestors })
+    case C14N_URIS.exclusive:
+      return new ExclusiveCanonicalization().process(element as unknown as ExcNode, { inclusiveNamespacesPrefixList: inclusivePrefixes ?? [] })
+    case C14N_URIS.exclusiveWithComments:
+      return new ExclusiveCanonicalizationWithComments().process(element as unknown as ExcNode, { inclusiveNamespacesPrefixList: inclusivePrefixes ?? [] })
+    default:
+      throw new SecurityServerError('malformed_signature', `Unsupported canonicalization method '${algorithmUri}'`, { clientFault: true })
+  }
+}
+
+/** Base64 text of an element with whitespace (and Santuario's `&#13;`) removed. */
+export function base64Of(text: string | null | undefined): Buffer {
+  const clean = (text ?? '').replace(/\s+/g, '')
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) throw new SecurityServerError('malformed_signature', 'Invalid base64 content', { clientFault: true })
+  return Buffer.from(clean, 'base64')
+}
+
+export function escapeXmlText(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+export function escapeXmlAttr(value: string): string {
+  return escapeXmlText(value).replace(/"/g, '&quot;')
+}
+
+export function isWhitespaceOnly(node: Node): boolean {
+  return (node.nodeType === 3 || node.nodeType === 4) && (node.nodeValue ?? '').trim() === ''
+}
