@@ -32,11 +32,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const config = loadServerConfig(options.dataDir, options.configFile)
   const logger = createLogger({ level: config.logging.level })
   const server = createSecurityServer({ dataDir: options.dataDir, config, logger, rendererDir: findRendererDir() })
-  const listeners = await server.start()
-  options.onReady?.(listeners)
+  // Signal handlers go in before the server announces it is ready, so a signal right after "ready" stops it gracefully.
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined
   const stopped = new Promise<void>((resolveStopped) => {
     let stopping = false
-    const onSignal = (signal: NodeJS.Signals): void => {
+    onSignal = (signal) => {
       if (stopping) return
       stopping = true
       logger.info({ signal }, 'stopping on signal')
@@ -56,8 +56,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
           resolveStopped()
         })
     }
-    process.on('SIGTERM', onSignal)
-    process.on('SIGINT', onSignal)
   })
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  const listeners = await server.start()
+  options.onReady?.(listeners)
   return { server, logger, stopped }
 }
