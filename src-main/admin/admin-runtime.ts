@@ -1,10 +1,6 @@
 import type { AdminApi } from '@shared/admin-api/admin-api'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import { appendAuditEntry } from '../audit-log'
-import type { ServerConf } from '../server-conf'
-import type { Signer } from '../signer'
-import type { OpMonitor } from '../op-monitoring'
-import type { GlobalConf } from '../global-conf'
 import type { Clock, Logger, WritableDb } from '../platform'
 import { createAdminAccounts, type AccountOptions, type AdminAccounts } from './admin-accounts'
 import { createApiKeysAdmin } from './api-keys-admin'
@@ -13,6 +9,13 @@ import type { AdminCaller } from './caller-context'
 import { dispatchAdminCall, type AuditRecord } from './dispatch'
 import { createSystemAdmin, type SystemAdminDeps } from './system-admin'
 import { createUsersAdmin } from './users-admin'
+import { createAccessRightsAdmin, createClientsAdmin, createLocalGroupsAdmin, createServicesAdmin } from './clients-admin'
+import { createDiagnosticsAdmin } from './diagnostics-admin'
+import { domainsOf, type AdminDomains } from './domain-support'
+import { createGlobalConfAdmin } from './global-conf-admin'
+import { createInitializationAdmin } from './initialization-admin'
+import { createCertificatesAdmin, createCsrsAdmin, createKeysAdmin, createTokensAdmin } from './keys-admin'
+import { createSettingsAdmin } from './settings-admin'
 
 /** The admin API plus `call`, the checked entry both transports use (allow-list, roles, audit log). */
 export interface AdminService extends AdminApi {
@@ -26,13 +29,7 @@ export interface AdminRuntime {
   audit(record: AuditRecord): void
 }
 
-/** The domains the admin API manages, built by the composition root. */
-export interface AdminDomains {
-  serverConf: ServerConf
-  signer: Signer
-  opMonitor: OpMonitor
-  globalConf: { current(): GlobalConf | undefined; reloadAnchor(): Promise<void> }
-}
+export type { AdminDomains } from './domain-support'
 
 export interface AdminDeps {
   system: SystemAdminDeps
@@ -55,11 +52,25 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
       logger.error({ err: error, event: record.event }, 'cannot write the audit log')
     }
   }
+  const domains = domainsOf(deps.domains)
+  const globalConf = createGlobalConfAdmin(domains, clock)
   const api: AdminApi = {
     system: createSystemAdmin(deps.system),
     users: createUsersAdmin({ db, clock, accounts }),
     apiKeys: createApiKeysAdmin({ db, clock }),
     audit: createAuditAdmin({ db }),
+    initialization: createInitializationAdmin(domains, logger),
+    tokens: createTokensAdmin(domains),
+    keys: createKeysAdmin(domains),
+    csrs: createCsrsAdmin(domains, clock),
+    certificates: createCertificatesAdmin(domains, clock),
+    clients: createClientsAdmin(domains),
+    services: createServicesAdmin(domains),
+    accessRights: createAccessRightsAdmin(domains),
+    localGroups: createLocalGroupsAdmin(domains),
+    globalConf,
+    diagnostics: createDiagnosticsAdmin(domains, globalConf, clock),
+    settings: createSettingsAdmin({ db, clock }),
   }
   const service: AdminService = {
     ...api,

@@ -2,6 +2,12 @@ import { useEffect } from 'react'
 import { AppShell, Badge, Button, Center, Group, Loader, MantineProvider, NavLink, Stack, Text, Title, createTheme } from '@mantine/core'
 import { AuditLogPage } from '../features/audit-log/AuditLogPage'
 import { DashboardPage } from '../features/dashboard/DashboardPage'
+import { DiagnosticsPage } from '../features/diagnostics/DiagnosticsPage'
+import { FirstRunPage } from '../features/first-run/FirstRunPage'
+import { GlobalConfPage } from '../features/global-conf/GlobalConfPage'
+import { KeysPage } from '../features/keys/KeysPage'
+import { ServicesPage } from '../features/services/ServicesPage'
+import { SettingsPage } from '../features/settings/SettingsPage'
 import { LoginPage } from '../features/login/LoginPage'
 import { useSessionStore } from '../features/login/session-store'
 import { UsersPage } from '../features/users/UsersPage'
@@ -12,11 +18,23 @@ const theme = createTheme({ primaryColor: 'indigo', defaultRadius: 'md', fontFam
 
 const NAVIGATION: Array<{ route: Route; label: string; description: string }> = [
   { route: 'dashboard', label: 'Dashboard', description: 'Status at a glance' },
+  { route: 'setup', label: 'First run', description: 'Join an X-Road instance' },
+  { route: 'keys', label: 'Keys and certificates', description: 'Tokens, keys, CSRs' },
+  { route: 'services', label: 'Clients and services', description: 'Services and access rights' },
+  { route: 'global-conf', label: 'Global configuration', description: 'Instance members and trust' },
+  { route: 'diagnostics', label: 'Diagnostics', description: 'Checks and message rates' },
+  { route: 'settings', label: 'Settings', description: 'System parameters' },
   { route: 'audit', label: 'Audit log', description: 'Who changed what' },
   { route: 'users', label: 'Users and API keys', description: 'Accounts and roles' },
 ]
 
 function Page({ route }: { route: Route }) {
+  if (route === 'setup') return <FirstRunPage />
+  if (route === 'keys') return <KeysPage />
+  if (route === 'services') return <ServicesPage />
+  if (route === 'global-conf') return <GlobalConfPage />
+  if (route === 'diagnostics') return <DiagnosticsPage />
+  if (route === 'settings') return <SettingsPage />
   if (route === 'audit') return <AuditLogPage />
   if (route === 'users') return <UsersPage />
   return <DashboardPage />

@@ -36,6 +36,70 @@ export const ADMIN_API_METHODS = {
   audit: {
     search: read(['system-administrator', 'security-officer', 'observer']),
   },
+  initialization: {
+    status: read(),
+    importAnchor: read(['system-administrator']),
+    initialize: change('system-administrator'),
+  },
+  tokens: {
+    list: read(),
+    login: change('security-officer', 'key-custodian'),
+    logout: change('security-officer', 'key-custodian'),
+    changePin: change('security-officer', 'key-custodian'),
+  },
+  keys: {
+    list: read(),
+    generate: change('security-officer', 'key-custodian'),
+    delete: change('security-officer', 'key-custodian'),
+  },
+  csrs: {
+    authorities: read(),
+    generate: change('security-officer', 'key-custodian', 'registration-officer'),
+  },
+  certificates: {
+    list: read(),
+    import: change('security-officer', 'key-custodian', 'registration-officer'),
+    activate: change('security-officer', 'key-custodian'),
+    disable: change('security-officer', 'key-custodian'),
+  },
+  clients: {
+    list: read(),
+    add: change('registration-officer'),
+    setState: change('registration-officer'),
+  },
+  services: {
+    list: read(),
+    add: change('service-administrator'),
+    update: change('service-administrator'),
+    setEnabled: change('service-administrator'),
+    addEndpoint: change('service-administrator'),
+  },
+  accessRights: {
+    list: read(),
+    grant: change('service-administrator'),
+    revoke: change('service-administrator'),
+    matrix: read(),
+  },
+  localGroups: {
+    list: read(),
+    add: change('service-administrator'),
+    addMember: change('service-administrator'),
+    removeMember: change('service-administrator'),
+  },
+  globalConf: {
+    status: read(),
+    members: read(),
+    servers: read(),
+    refresh: change('system-administrator', 'security-officer'),
+  },
+  diagnostics: {
+    run: read(),
+  },
+  settings: {
+    list: read(),
+    set: change('system-administrator'),
+    reset: change('system-administrator'),
+  },
 } as const satisfies MethodPolicies<AdminApi>
 
 export type AdminDomain = keyof typeof ADMIN_API_METHODS

@@ -5,6 +5,10 @@
  * src-main/admin/, one feature folder in src-renderer/features/.
  */
 import type { AdminRole } from './admin-roles'
+import type {
+  AccessRightsApi, CertificatesApi, ClientsApi, CsrsApi, DiagnosticsApi, GlobalConfApi, InitializationApi, KeysApi, LocalGroupsApi,
+  ServicesApi, SettingsApi, TokensApi,
+} from './security-server-api'
 
 export type ServiceState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
 
@@ -107,4 +111,19 @@ export interface AdminApi {
   users: UsersApi
   apiKeys: ApiKeysApi
   audit: AuditApi
+  initialization: InitializationApi
+  tokens: TokensApi
+  keys: KeysApi
+  csrs: CsrsApi
+  certificates: CertificatesApi
+  clients: ClientsApi
+  services: ServicesApi
+  accessRights: AccessRightsApi
+  localGroups: LocalGroupsApi
+  globalConf: GlobalConfApi
+  diagnostics: DiagnosticsApi
+  settings: SettingsApi
 }
+
+export * from './security-server-api'
+

@@ -170,16 +170,26 @@ describe('role × action matrix (API keys with one role each)', () => {
       'apiKeys.create': [{ label: 'made by matrix', roles: ['observer'] }],
       'apiKeys.revoke': [{ id: 1 }],
       'audit.search': [{}],
+      'settings.set': [{ name: 'message-log.keep-records-for', value: '31' }],
+      'settings.reset': [{ name: 'message-log.keep-records-for' }],
+      'diagnostics.run': [{ windowMinutes: 5 }],
     }
+    // Reads that need an argument naming something that does not exist on this blank server.
+    const needsInput = new Set(['initialization.importAnchor', 'accessRights.list', 'localGroups.list'])
     for (const role of ADMIN_ROLES) {
       for (const [domain, method] of adminMethodList()) {
         if (`${domain}.${method}` === 'apiKeys.revoke') continue // would revoke a key the matrix still uses
-        const granted = (ADMIN_API_METHODS[domain as AdminDomain] as Record<string, { roles: readonly string[] }>)[method]?.roles.includes(role)
+        const policy = (ADMIN_API_METHODS[domain as AdminDomain] as Record<string, { roles: readonly string[]; audit: boolean }>)[method]
+        const granted = policy?.roles.includes(role)
+        const key = `${domain}.${method}`
+        const mustSucceed = args[key] !== undefined || (policy?.audit === false && !needsInput.has(key))
         const reply = await call('POST', `/api/${domain}/${method}`, {
           body: args[`${domain}.${method}`] ?? [],
           headers: { authorization: `X-Road-ApiKey token=${keys.get(role)}` },
         })
-        if (granted) expect(reply.json.ok, `${role} → ${domain}.${method}: ${JSON.stringify(reply.json.error)}`).toBe(true)
+        if (granted && mustSucceed) expect(reply.json.ok, `${role} → ${key}: ${JSON.stringify(reply.json.error)}`).toBe(true)
+        // A granted change without valid arguments is refused for its input, never for the role.
+        else if (granted) expect([reply.status, reply.json.error?.code], `${role} → ${key}`).not.toEqual([403, 'forbidden'])
         else expect([reply.status, reply.json.error?.code], `${role} → ${domain}.${method}`).toEqual([403, 'forbidden'])
       }
     }

@@ -1,6 +1,10 @@
 import { useEffect } from 'react'
-import { Badge, Button, Card, Group, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core'
+import { Badge, Button, Card, Group, Loader, SimpleGrid, Skeleton, Stack, Table, Text, Title } from '@mantine/core'
 import { ErrorNotice } from '../../lib/ErrorNotice'
+import { StatusLight } from '../../lib/StatusLight'
+import { useRouterStore } from '../../app/router-store'
+import { useDiagnosticsStore } from '../diagnostics/diagnostics-store'
+import { TrafficChart } from '../diagnostics/TrafficChart'
 import { statusLights, useDashboardStore, type Light } from './dashboard-store'
 
 const LIGHT_WORDS: Record<Light, string> = { green: 'OK', yellow: 'Attention', red: 'Problem', gray: 'Unknown' }
@@ -9,15 +13,22 @@ const REFRESH_MS = 10_000
 /** System status at a glance: status lights with explanations, listeners and databases. */
 export function DashboardPage() {
   const { status, error, loading, refresh, updatedAt } = useDashboardStore()
+  const diagnostics = useDiagnosticsStore()
+  const runDiagnostics = diagnostics.run
+  const navigate = useRouterStore((r) => r.navigate)
   useEffect(() => {
-    void refresh()
-    const timer = setInterval(() => void refresh(), REFRESH_MS)
+    const all = (): void => {
+      void refresh()
+      void runDiagnostics()
+    }
+    all()
+    const timer = setInterval(all, REFRESH_MS)
     return () => clearInterval(timer)
-  }, [refresh])
+  }, [refresh, runDiagnostics])
 
   return (
     <Stack gap="lg">
-      <Group justify="space-between" align="flex-end">
+      <Group justify="space-between" align="center">
         <div>
           <Title order={2}>Dashboard</Title>
           <Text c="dimmed" size="sm">
@@ -25,13 +36,26 @@ export function DashboardPage() {
           </Text>
         </div>
         <Group gap="sm">
+          {loading || diagnostics.loading ? <Loader size="xs" aria-label="Refreshing" /> : null}
           {updatedAt ? <Text size="xs" c="dimmed">Updated {updatedAt.toLocaleTimeString()}</Text> : null}
-          <Button variant="default" onClick={() => void refresh()} loading={loading}>
+          {/* No `loading` prop: its label animation slid the text down during the timed refreshes. */}
+          <Button variant="default" onClick={() => { void refresh(); void runDiagnostics() }} aria-busy={loading}>
             Refresh
           </Button>
         </Group>
       </Group>
       {error ? <ErrorNotice error={error} /> : null}
+      {status !== null && !status.initialized ? (
+        <Card withBorder radius="md" padding="lg" bg="indigo.0">
+          <Group justify="space-between">
+            <div>
+              <Text fw={600}>This server has not joined an X-Road instance yet</Text>
+              <Text size="sm" c="dimmed">The first-run wizard walks you through the configuration anchor, the owner and the token PIN.</Text>
+            </div>
+            <Button onClick={() => navigate('setup')}>Start the first-run wizard</Button>
+          </Group>
+        </Card>
+      ) : null}
       {status === null ? (
         <SimpleGrid cols={{ base: 1, md: 3 }}>{[0, 1, 2].map((i) => <Skeleton key={i} h={120} radius="md" />)}</SimpleGrid>
       ) : (
@@ -51,6 +75,30 @@ export function DashboardPage() {
               </Card>
             ))}
           </SimpleGrid>
+          {diagnostics.result ? (
+            <SimpleGrid cols={{ base: 1, md: 2, xl: 4 }} data-testid="domain-lights">
+              {diagnostics.result.checks.map((c) => (
+                <Card key={c.key} withBorder radius="md" padding="lg" aria-label={`${c.label}: ${c.light}`}>
+                  <Group justify="space-between" mb="xs" wrap="nowrap"><Text fw={600}>{c.label}</Text><StatusLight light={c.light} /></Group>
+                  <Text size="sm" c="dimmed">{c.explanation}</Text>
+                </Card>
+              ))}
+            </SimpleGrid>
+          ) : null}
+          {diagnostics.result && diagnostics.result.certificates.length > 0 ? (
+            <Card withBorder radius="md" padding="lg">
+              <Title order={4} mb="sm">Certificate expiry</Title>
+              <Group gap="md">
+                {diagnostics.result.certificates.filter((c) => c.state === 'active').map((c) => (
+                  <Group key={c.id} gap={6}><StatusLight light={c.light} text={`${c.daysLeft} days`} /><Text size="sm">{c.usage === 'auth' ? 'Authentication' : 'Signing'} · OCSP {c.ocsp}</Text></Group>
+                ))}
+              </Group>
+            </Card>
+          ) : null}
+          <Card withBorder radius="md" padding="lg">
+            <Title order={4} mb="sm">Messages in the last hour</Title>
+            <TrafficChart result={diagnostics.result} />
+          </Card>
           <SimpleGrid cols={{ base: 1, lg: 2 }}>
             <Card withBorder radius="md" padding="lg">
               <Title order={4} mb="sm">Listeners</Title>
