@@ -104,6 +104,45 @@ export class CeremonySession {
     return this.append(input, at, confirmedBy)
   }
 
+  /**
+   * Dual control before the work, not after it: the confirmations are checked first (a refusal is recorded and
+   * thrown, so nothing happens on the device), then `work` runs, then the step is recorded with the confirmations
+   * and what the work reports. A failed work is recorded as refused, with the reason, and rethrown.
+   */
+  async controlled<T>(
+    input: Omit<StepInput, 'confirmations' | 'rule' | 'outcome'> & { confirmations: PresentedConfirmation[]; rule: DualControlRule },
+    work: () => Promise<{ result: T; details?: Record<string, unknown>; artifacts?: Artifact[]; outcome?: TranscriptEntry['outcome'] }>,
+  ): Promise<{ result: T; entry: TranscriptEntry }> {
+    const at = this.clock.now()
+    let confirmedBy: TranscriptEntry['confirmedBy']
+    try {
+      confirmedBy = checkConfirmations(this.transcript.participants, this.credentials, input.confirmations, input.rule, at)
+    } catch (error) {
+      this.append({ ...input, outcome: 'refused', details: { ...input.details, reason: (error as Error).message }, artifacts: [] }, at, [])
+      throw error
+    }
+    let done: Awaited<ReturnType<typeof work>>
+    try {
+      done = await work()
+    } catch (error) {
+      this.append({ ...input, outcome: 'refused', details: { ...input.details, reason: (error as Error).message }, artifacts: [] }, this.clock.now(), confirmedBy)
+      throw error
+    }
+    const entry = this.append(
+      { ...input, outcome: done.outcome ?? 'done', details: { ...input.details, ...done.details }, artifacts: [...(input.artifacts ?? []), ...(done.artifacts ?? [])] },
+      this.clock.now(),
+      confirmedBy,
+    )
+    return { result: done.result, entry }
+  }
+
+  /** A participant by id, or a refusal naming the unknown actor. */
+  participant(id: string): Participant {
+    const found = this.transcript.participants.find((p) => p.id === id)
+    if (found === undefined) throw new SecurityServerError('ceremony_step_refused', `'${id}' is not a participant of this ceremony`, { clientFault: true })
+    return found
+  }
+
   private append(input: StepInput, at: Date, confirmedBy: TranscriptEntry['confirmedBy']): TranscriptEntry {
     if (!this.transcript.participants.some((p) => p.id === input.actor)) {
       throw new SecurityServerError('ceremony_step_refused', `'${input.actor}' is not a participant of this ceremony`, { clientFault: true })

@@ -11,3 +11,8 @@ export {
 export { renderTranscriptReport } from './report'
 export { checkOffline, describeMachine, type OfflineCheck } from './environment'
 export { softwareSealSigner } from './software-seal'
+export {
+  KeyCeremony, CEREMONY_STATE_FILE, QR_MAX_BYTES, REQUIRED_KEY_ATTRIBUTES, tokenSealSigner, verifyCertificate,
+  type KeyCeremonyState, type CeremonyKeyState, type CsrExport, type CertificateImport,
+} from './key-ceremony'
+export { CaCeremony, CERTIFICATE_STATUS_FILE, tokenCaKey, type SignedCsr } from './ca-ceremony'

@@ -5,9 +5,9 @@
 export { labMigrations } from './migrations'
 export {
   initLab, openLab, labPaths, LabAuthority, CONFIGURATION_VERSION, DEFAULT_CONF_EXPIRE_SECONDS, DEFAULT_LAB_PORTS,
-  type InitLabOptions, type InitLabResult, type IssuedCertificate, type GeneratedConfiguration, type LabPaths,
+  CERTIFICATE_STATUS_FORMAT, type CertificateStatusFile, type InitLabOptions, type InitLabResult, type IssuedCertificate, type GeneratedConfiguration, type LabPaths,
 } from './lab-authority'
-export { LAB_KEY_ALGORITHMS, type CaSigner, type LabKeyAlgorithm, type SignatureAlgorithmName } from './lab-pki'
+export { LAB_KEY_ALGORITHMS, certificateToPem, type CaSigner, type ExternalCaKey, type LabKeyAlgorithm, type SignatureAlgorithmName } from './lab-pki'
 export { buildSignedDirectory, type DirectoryContentPart, type SignedDirectory } from './signed-directory'
 export { startLabServer, type LabServerOptions, type LabServerUrls, type RunningLabServer } from './lab-server'
 export { answerOcspRequest, type CertificateStatus, type OcspResponderContext } from './ocsp-responder'

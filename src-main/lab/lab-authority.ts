@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { createPublicKey, type KeyObject } from 'node:crypto'
+import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import * as asnX509 from '@peculiar/asn1-x509'
 import * as x509 from '@peculiar/x509'
@@ -53,7 +53,9 @@ import {
   sha256,
   spkiOf,
   type CaSigner,
+  type ExternalCaKey,
   type LabKeyAlgorithm,
+  type SignatureAlgorithmName,
 } from './lab-pki'
 import { anchorXml, privateParametersXml, sharedParametersXml } from './configuration-xml'
 import { buildSignedDirectory } from './signed-directory'
@@ -120,6 +122,11 @@ export interface InitLabOptions {
   force?: boolean
   confExpireSeconds?: number
   clock?: Clock
+  /**
+   * The CA key held outside the lab (on a PKCS#11 token, from an offline CA ceremony): the CA certificate is
+   * self-signed with it and no CA key file is written; open the lab later with `openLab(dir, { caSigner })`.
+   */
+  caKey?: ExternalCaKey
 }
 
 export interface InitLabResult {
@@ -152,8 +159,9 @@ export async function initLab(dir: string, options: InitLabOptions = {}): Promis
     rmSync(paths.publicRoot, { recursive: true, force: true })
   }
 
+  const external = options.caKey
   const [caKey, ocspKey, tsaKey, internalKey, externalKey] = await Promise.all([
-    generateLabKey(keyAlgorithm),
+    external === undefined ? generateLabKey(keyAlgorithm) : undefined,
     generateLabKey(keyAlgorithm),
     generateLabKey(keyAlgorithm),
     generateLabKey(keyAlgorithm),
@@ -165,7 +173,7 @@ export async function initLab(dir: string, options: InitLabOptions = {}): Promis
   const caDer = await buildCertificate(
     {
       subject: caSubject,
-      spki: spkiOf(caKey),
+      spki: external?.spki ?? spkiOf(caKey as KeyObject),
       notBefore,
       notAfter: new Date(now.getTime() + 20 * YEAR_MS),
       extensions: [
@@ -173,9 +181,11 @@ export async function initLab(dir: string, options: InitLabOptions = {}): Promis
         new KeyUsagesExtension(KeyUsage.keyCertSign | KeyUsage.cRLSign, true),
       ],
     },
-    { selfSign: caKey },
+    external === undefined ? { selfSign: caKey as KeyObject } : { selfSignExternal: external },
   )
-  const ca = new FileKeySigner(caDer, caKey)
+  const ca: CaSigner = external === undefined
+    ? new FileKeySigner(caDer, caKey as KeyObject)
+    : { certificate: caDer, keyType: external.keyType, sign: (tbs, algorithm) => external.sign(tbs, algorithm) }
   // RFC 6960 §4.2.2.2: a delegated responder carries id-kp-OCSPSigning; §4.2.2.2.1: id-pkix-ocsp-nocheck.
   const ocspDer = await buildCertificate(
     {
@@ -229,8 +239,9 @@ export async function initLab(dir: string, options: InitLabOptions = {}): Promis
 
   mkdirSync(join(dir, 'keys'), { recursive: true, mode: 0o700 })
   chmodSync(join(dir, 'keys'), 0o700)
+  if (caKey === undefined) rmSync(paths.caKey, { force: true })
   const keyFiles: Array<[string, KeyObject]> = [
-    [paths.caKey, caKey],
+    ...(caKey === undefined ? [] : [[paths.caKey, caKey] as [string, KeyObject]]),
     [paths.ocspKey, ocspKey],
     [paths.tsaKey, tsaKey],
     [paths.internalConfKey, internalKey],
@@ -277,7 +288,7 @@ export async function initLab(dir: string, options: InitLabOptions = {}): Promis
   rmSync(`${tmpDb}-shm`, { force: true })
   renameSync(tmpDb, paths.db)
 
-  const lab = openLab(dir, { clock: options.clock })
+  const lab = openLab(dir, { clock: options.clock, caSigner: external === undefined ? undefined : ca })
   try {
     lab.regenerateConfiguration()
     const anchor = readFileSync(paths.anchor)
@@ -293,6 +304,10 @@ export async function initLab(dir: string, options: InitLabOptions = {}): Promis
   } finally {
     lab.close()
   }
+}
+
+function caSpki(der: Uint8Array): Uint8Array {
+  return new Uint8Array(AsnConvert.serialize(parseCertificate(der).tbsCertificate.subjectPublicKeyInfo))
 }
 
 function subjectText(der: Uint8Array): string {
@@ -317,8 +332,28 @@ export interface GeneratedConfiguration {
   privateParams: string
 }
 
-/** Opens an existing lab. */
-export function openLab(dir: string, options: { clock?: Clock } = {}): LabAuthority {
+/**
+ * A signed export of the lab's issued certificates and their status, for an online responder that cannot reach the
+ * offline CA: `payload` is JSON text, `signature` is the CA key's signature over its UTF-8 bytes.
+ */
+export const CERTIFICATE_STATUS_FORMAT = 'gatehouse-lab-certificate-status/1'
+
+export interface CertificateStatusFile {
+  format: typeof CERTIFICATE_STATUS_FORMAT
+  payload: string
+  signatureAlgorithm: SignatureAlgorithmName
+  signature: string
+}
+
+interface CertificateStatusPayload {
+  instance: string
+  producedAt: string
+  caCertificate: string
+  certificates: Array<{ serial: string; usage: repo.CertificateUsage; subject: string; der: string; issuedAt: string; revokedAt: string | null; revocationReason: number | null }>
+}
+
+/** Opens an existing lab; `caSigner` supplies a CA key held on a PKCS#11 token (`initLab` with `caKey`). */
+export function openLab(dir: string, options: { clock?: Clock; caSigner?: CaSigner } = {}): LabAuthority {
   const paths = labPaths(dir)
   if (!existsSync(paths.db)) throw clientError('not_initialized', `${dir} is not a lab (run 'gatehouse lab init ${dir}' first)`)
   const db = openDatabase(paths.db)
@@ -328,7 +363,12 @@ export function openLab(dir: string, options: { clock?: Clock } = {}): LabAuthor
     closeDatabase(db)
     throw error
   }
-  return new LabAuthority(paths, db, options.clock ?? systemClock)
+  const lab = new LabAuthority(paths, db, options.clock ?? systemClock, options.caSigner)
+  if (options.caSigner !== undefined && !Buffer.from(options.caSigner.certificate).equals(Buffer.from(lab.certificateDer('ca')))) {
+    lab.close()
+    throw clientError('incorrect_certificate', `The CA signer's certificate is not the CA certificate of the lab in ${dir}`)
+  }
+  return lab
 }
 
 export class LabAuthority {
@@ -338,6 +378,7 @@ export class LabAuthority {
     readonly paths: LabPaths,
     private readonly db: WritableDb,
     private readonly clock: Clock,
+    private readonly externalCa?: CaSigner,
   ) {
     const settings = repo.findSettings(db)
     if (settings === undefined) throw new SecurityServerError('not_initialized', `Lab database ${paths.db} has no settings`)
@@ -354,6 +395,10 @@ export class LabAuthority {
 
   /** The CA's signing key. A later offline ceremony replaces this with a key on a PKCS#11 token. */
   caSigner(): CaSigner {
+    if (this.externalCa !== undefined) return this.externalCa
+    if (!existsSync(this.paths.caKey)) {
+      throw clientError('key_not_found', 'The lab CA key is held on a PKCS#11 token; open the lab with its CA signer to issue certificates')
+    }
     return new FileKeySigner(this.certificateDer('ca'), privateKeyFromPem(readFileSync(this.paths.caKey, 'utf8')))
   }
 
@@ -476,6 +521,57 @@ export class LabAuthority {
     const at = this.clock.now().toISOString()
     inTransaction(this.db, () => repo.markRevoked(this.db, row.serial, at, reason))
     return { serial: row.serial, subject: row.subject, revokedAt: at, alreadyRevoked: false }
+  }
+
+  /** Every certificate the lab issued, with its status, signed with the CA key (for an online responder to import). */
+  async exportCertificateStatus(): Promise<CertificateStatusFile> {
+    const ca = this.caSigner()
+    const payload: CertificateStatusPayload = {
+      instance: this.instance,
+      producedAt: this.clock.now().toISOString(),
+      caCertificate: Buffer.from(ca.certificate).toString('base64'),
+      certificates: repo.listCertificates(this.db).map((c) => ({ ...c, der: Buffer.from(c.der).toString('base64') })),
+    }
+    const text = JSON.stringify(payload)
+    const signatureAlgorithm: SignatureAlgorithmName = ca.keyType === 'ec' ? 'ecdsa-sha256' : 'rsa-sha256'
+    const signature = await ca.sign(Buffer.from(text, 'utf8'), signatureAlgorithm)
+    return { format: CERTIFICATE_STATUS_FORMAT, payload: text, signatureAlgorithm, signature: Buffer.from(signature).toString('base64') }
+  }
+
+  /**
+   * Loads a status file exported by the offline CA of this lab: checks the CA signature against this lab's CA
+   * certificate, adds the certificates it does not know and records revocations, so the OCSP responder answers for them.
+   */
+  importCertificateStatus(file: CertificateStatusFile): { added: number; revoked: number } {
+    const caDer = this.certificateDer('ca')
+    if (file.format !== CERTIFICATE_STATUS_FORMAT || typeof file.payload !== 'string' || typeof file.signature !== 'string') {
+      throw clientError('validation_failed', 'The file is not a lab certificate status export')
+    }
+    const key = createPublicKey({ key: Buffer.from(caSpki(caDer)), format: 'der', type: 'spki' })
+    const ok = verifySignature('sha256', Buffer.from(file.payload, 'utf8'), key.asymmetricKeyType === 'ec' ? { key, dsaEncoding: 'der' } : key, Buffer.from(file.signature, 'base64'))
+    if (!ok || !file.signatureAlgorithm.endsWith('sha256')) throw clientError('incorrect_certificate', 'The status file is not signed by this lab\'s CA')
+    const payload = JSON.parse(file.payload) as CertificateStatusPayload
+    if (payload.instance !== this.instance || !Buffer.from(payload.caCertificate, 'base64').equals(Buffer.from(caDer))) {
+      throw clientError('incorrect_certificate', 'The status file is for another CA')
+    }
+    let added = 0
+    let revoked = 0
+    inTransaction(this.db, () => {
+      for (const c of payload.certificates) {
+        const existing = repo.findCertificate(this.db, c.serial)
+        if (existing === undefined) {
+          repo.insertCertificate(this.db, { serial: c.serial, usage: c.usage, subject: c.subject, der: Buffer.from(c.der, 'base64'), issuedAt: c.issuedAt })
+          added++
+        } else if (!Buffer.from(existing.der).equals(Buffer.from(c.der, 'base64'))) {
+          throw clientError('conflict', `Serial ${c.serial} is already recorded for another certificate`)
+        }
+        if (c.revokedAt !== null && existing?.revokedAt == null) {
+          repo.markRevoked(this.db, c.serial, c.revokedAt, c.revocationReason ?? 0)
+          revoked++
+        }
+      }
+    })
+    return { added, revoked }
   }
 
   /** The status the OCSP responder reports for a serial number (hex, upper case) of this CA. */

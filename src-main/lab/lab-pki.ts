@@ -44,6 +44,18 @@ export interface CaSigner {
   sign(tbsDer: Uint8Array, algorithm: SignatureAlgorithmName): Promise<Uint8Array>
 }
 
+/**
+ * A CA key held outside the lab (a key on a PKCS#11 token, after an offline ceremony): its public key and a way to
+ * sign, before any certificate for it exists — so the lab can self-sign its CA certificate with it.
+ */
+export interface ExternalCaKey {
+  /** SubjectPublicKeyInfo DER. */
+  readonly spki: Uint8Array
+  readonly keyType: 'rsa' | 'ec'
+  /** Returns the signature as X.509 carries it (PKCS#1 v1.5 for RSA, DER (r, s) for ECDSA). */
+  sign(tbsDer: Uint8Array, algorithm: SignatureAlgorithmName): Promise<Uint8Array>
+}
+
 /** Key material held in a PKCS#8 PEM file. */
 export class FileKeySigner implements CaSigner {
   readonly keyType: 'rsa' | 'ec'
@@ -178,11 +190,13 @@ export interface CertificateRequest {
  * Builds an X.509 v3 certificate (RFC 5280 §4.1) issued by `signer` (or self-signed when `selfSign` gives the
  * subject's own key), adding the subject and authority key identifiers.
  */
-export async function buildCertificate(request: CertificateRequest, signer: CaSigner | { selfSign: KeyObject }): Promise<Uint8Array> {
-  const selfSigned = 'selfSign' in signer
-  const keyType = selfSigned ? keyTypeOf(signer.selfSign) : signer.keyType
+export async function buildCertificate(
+  request: CertificateRequest,
+  signer: CaSigner | { selfSign: KeyObject } | { selfSignExternal: ExternalCaKey },
+): Promise<Uint8Array> {
+  const keyType = 'selfSign' in signer ? keyTypeOf(signer.selfSign) : 'selfSignExternal' in signer ? signer.selfSignExternal.keyType : signer.keyType
   const algorithm = signatureAlgorithmFor(keyType, 'sha256')
-  const issuerTbs = selfSigned ? undefined : parseCertificate(signer.certificate).tbsCertificate
+  const issuerTbs = 'certificate' in signer ? parseCertificate(signer.certificate).tbsCertificate : undefined
   const issuerName = issuerTbs === undefined ? request.subject : new Uint8Array(AsnConvert.serialize(issuerTbs.subject))
   const issuerKeyId = keyIdentifier(issuerTbs === undefined ? request.spki : new Uint8Array(AsnConvert.serialize(issuerTbs.subjectPublicKeyInfo)))
   const extensions = [
@@ -201,7 +215,9 @@ export async function buildCertificate(request: CertificateRequest, signer: CaSi
     extensions: new asnX509.Extensions(extensions.map((e) => AsnConvert.parse(e.rawData, asnX509.Extension))),
   })
   const tbsDer = new Uint8Array(AsnConvert.serialize(tbs))
-  const signature = selfSigned ? signBytes(signer.selfSign, tbsDer, algorithm) : await signer.sign(tbsDer, algorithm)
+  const signature = 'selfSign' in signer
+    ? signBytes(signer.selfSign, tbsDer, algorithm)
+    : 'selfSignExternal' in signer ? await signer.selfSignExternal.sign(tbsDer, algorithm) : await signer.sign(tbsDer, algorithm)
   const cert = new asnX509.Certificate({
     tbsCertificate: tbs,
     signatureAlgorithm: signatureAlgorithmIdentifier(algorithm),

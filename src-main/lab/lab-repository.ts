@@ -133,6 +133,16 @@ export function findCertificate(db: ReadableDb, serial: string): CertificateRow 
   return row === undefined ? undefined : { ...row, der: new Uint8Array(row.der) }
 }
 
+export function listCertificates(db: ReadableDb): CertificateRow[] {
+  const rows = db
+    .prepare(
+      `SELECT serial, usage, subject, der, issued_at AS issuedAt, revoked_at AS revokedAt, revocation_reason AS revocationReason
+       FROM certificates ORDER BY issued_at, serial`,
+    )
+    .all() as CertificateRow[]
+  return rows.map((row) => ({ ...row, der: new Uint8Array(row.der) }))
+}
+
 export function markRevoked(db: WritableDb, serial: string, at: string, reason: number): void {
   db.prepare('UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE serial = ?').run(at, reason, serial)
 }

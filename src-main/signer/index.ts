@@ -17,7 +17,7 @@ export {
 } from './ocsp-status'
 export {
   KEY_ALGORITHMS, SIGN_ALGORITHMS, KEY_USAGES,
-  type KeyAlgorithm, type SignAlgorithm, type KeyUsage, type TokenDriver, type TokenKey, type TokenStatus,
+  type KeyAlgorithm, type SignAlgorithm, type KeyUsage, type TokenDriver, type TokenKey, type TokenStatus, type TokenDetails, type KeyAttributes,
 } from './token-driver'
 export { ecdsaRawToDer, ecdsaDerToRaw, defaultSignAlgorithm } from './sign-algorithms'
 export { XROAD_PIN_POLICY, type PinPolicy } from './software/software-token-driver'

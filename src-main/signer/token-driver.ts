@@ -45,6 +45,26 @@ export interface TokenStatus {
   readonly flags?: number
 }
 
+/** What a PKCS#11 module and token say about themselves (CK_INFO, CK_SLOT_INFO, CK_TOKEN_INFO, mechanism list). */
+export interface TokenDetails {
+  readonly module: { readonly manufacturer: string; readonly description: string; readonly libraryVersion: string; readonly cryptokiVersion: string }
+  readonly slotDescription: string
+  readonly label: string
+  readonly manufacturer: string
+  readonly model: string
+  readonly serialNumber: string
+  readonly hardwareVersion: string
+  readonly firmwareVersion: string
+  /** Mechanism names (`CKM_…`, or hex for vendor mechanisms), sorted. */
+  readonly mechanisms: readonly string[]
+}
+
+/** A private key's attributes as the token reports them (reliability-and-security.md §4.3). */
+export type KeyAttributes = Readonly<Record<
+  'CKA_TOKEN' | 'CKA_PRIVATE' | 'CKA_SENSITIVE' | 'CKA_EXTRACTABLE' | 'CKA_NEVER_EXTRACTABLE' | 'CKA_ALWAYS_SENSITIVE' | 'CKA_LOCAL' | 'CKA_SIGN' | 'CKA_DECRYPT',
+  boolean
+>>
+
 export interface TokenDriver {
   readonly kind: 'software' | 'pkcs11'
   status(): Promise<TokenStatus>
@@ -61,4 +81,8 @@ export interface TokenDriver {
   sign(keyId: string, algorithm: SignAlgorithm, digest: Uint8Array): Promise<Uint8Array>
   deleteKey(keyId: string): Promise<void>
   close(): Promise<void>
+  /** Module and token identification (PKCS#11 tokens only). */
+  details?(): Promise<TokenDetails>
+  /** The private key's attributes read back from the device (PKCS#11 tokens only). */
+  keyAttributes?(keyId: string): Promise<KeyAttributes>
 }

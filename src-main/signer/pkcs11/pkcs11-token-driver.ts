@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import * as pkcs11js from 'pkcs11js'
 import { SecurityServerError, clientError } from '../../platform'
 import { checkSignRequest, digestOf, wrapDigestInfo } from '../sign-algorithms'
-import type { KeyAlgorithm, SignAlgorithm, TokenDriver, TokenKey, TokenStatus } from '../token-driver'
+import type { KeyAlgorithm, KeyAttributes, SignAlgorithm, TokenDetails, TokenDriver, TokenKey, TokenStatus } from '../token-driver'
 import { fromPkcs11Error, isPkcs11Error, isSessionLost } from './pkcs11-errors'
 import { acquireModule, releaseModule, type Pkcs11Library } from './pkcs11-module'
 
@@ -50,6 +50,21 @@ const REQUIRED_PRIVATE_ATTRIBUTES: Array<[number, string, boolean]> = [
   [pkcs11js.CKA_NEVER_EXTRACTABLE, 'CKA_NEVER_EXTRACTABLE', true],
   [pkcs11js.CKA_LOCAL, 'CKA_LOCAL', true],
 ]
+
+/** Names of the standard mechanisms, by value (the first name pkcs11js gives a value). */
+const MECHANISM_NAMES: ReadonlyMap<number, string> = (() => {
+  const names = new Map<number, string>()
+  // Under ESM interop the constants may sit on the CommonJS module object (`default`) rather than the namespace.
+  const exported = { ...((pkcs11js as unknown as { default?: object }).default ?? {}), ...pkcs11js }
+  for (const [name, value] of Object.entries(exported)) {
+    if (name.startsWith('CKM_') && typeof value === 'number' && !names.has(value)) names.set(value, name)
+  }
+  // PKCS#11 v2.11 renamed CKM_ECDSA_KEY_PAIR_GEN to CKM_EC_KEY_PAIR_GEN (same value); report the current name.
+  names.set(pkcs11js.CKM_EC_KEY_PAIR_GEN, 'CKM_EC_KEY_PAIR_GEN')
+  return names
+})()
+
+const version = (v: { major: number; minor: number } | undefined): string => (v === undefined ? '' : `${v.major}.${v.minor}`)
 
 const PIN_WARNING_FLAGS = pkcs11js.CKF_USER_PIN_COUNT_LOW | pkcs11js.CKF_USER_PIN_FINAL_TRY | pkcs11js.CKF_USER_PIN_LOCKED
 
@@ -386,6 +401,37 @@ export class Pkcs11TokenDriver implements TokenDriver {
       if (objects.length === 0) throw clientError('key_not_found', `Key ${keyId} is not on token ${this.name}`)
       for (const handle of objects) this.library.C_DestroyObject(session, handle)
       this.keyHandles.delete(keyId)
+    })
+  }
+
+  async details(): Promise<TokenDetails> {
+    return this.withSession('C_GetTokenInfo', true, async () => {
+      const slot = this.slot ?? this.findSlot()
+      const info = this.library.C_GetInfo()
+      const slotInfo = this.library.C_GetSlotInfo(slot)
+      const token = this.library.C_GetTokenInfo(slot)
+      const mechanisms = this.library.C_GetMechanismList(slot)
+        .map((m) => MECHANISM_NAMES.get(m) ?? `0x${m.toString(16).padStart(8, '0')}`)
+        .sort()
+      return {
+        module: {
+          manufacturer: trim(info.manufacturerID), description: trim(info.libraryDescription),
+          libraryVersion: version(info.libraryVersion), cryptokiVersion: version(info.cryptokiVersion),
+        },
+        slotDescription: trim(slotInfo.slotDescription),
+        label: trim(token.label), manufacturer: trim(token.manufacturerID), model: trim(token.model), serialNumber: trim(token.serialNumber),
+        hardwareVersion: version(token.hardwareVersion), firmwareVersion: version(token.firmwareVersion), mechanisms,
+      }
+    })
+  }
+
+  async keyAttributes(keyId: string): Promise<KeyAttributes> {
+    return this.withSession('C_GetAttributeValue', true, async (session) => {
+      if (!this.wantLoggedIn) throw clientError('token_not_active', `Token ${this.name} is not logged in`)
+      const handle = this.privateHandle(session, keyId)
+      const attributes: Record<string, boolean> = {}
+      for (const [type, name] of REQUIRED_PRIVATE_ATTRIBUTES) attributes[name] = this.readBool(session, handle, type)
+      return attributes as KeyAttributes
     })
   }
 
