@@ -8,6 +8,14 @@ function escapeHtml(value: unknown): string {
   return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
+/** A detail value as a person reads it: lists joined by commas, objects as `key: value` pairs. */
+function detailText(value: unknown): string {
+  if (typeof value === 'string') return value
+  if (Array.isArray(value)) return value.map(detailText).join(', ')
+  if (value !== null && typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}: ${detailText(v)}`).join('; ')
+  return String(value)
+}
+
 function groupHex(hex: string): string {
   return hex.replace(/(.{4})/g, '$1 ').trim()
 }
@@ -20,7 +28,7 @@ export function renderTranscriptReport(transcript: Transcript, verification: Tra
   <td>${e.seq}</td><td>${escapeHtml(e.at)}</td>
   <td><strong>${escapeHtml(e.title)}</strong><br><code>${escapeHtml(e.step)}</code>${e.outcome === 'done' ? '' : ` <em>${escapeHtml(e.outcome)}</em>`}</td>
   <td>${escapeHtml(names.get(e.actor) ?? e.actor)}${e.confirmedBy.length ? `<br>confirmed by ${e.confirmedBy.map((c) => escapeHtml(names.get(c.participant) ?? c.participant)).join(', ')}` : ''}</td>
-  <td>${Object.entries(e.details).map(([k, v]) => `<div><span class="k">${escapeHtml(k)}</span> ${escapeHtml(typeof v === 'string' ? v : JSON.stringify(v))}</div>`).join('')}
+  <td>${Object.entries(e.details).map(([k, v]) => `<div><span class="k">${escapeHtml(k)}</span> ${escapeHtml(detailText(v))}</div>`).join('')}
       ${e.artifacts.map((a) => `<div class="artifact">${escapeHtml(a.name)} (${a.size} bytes)<br><code>SHA-256 ${groupHex(a.sha256)}</code></div>`).join('')}</td>
   <td><code>${e.hash.slice(0, 16)}…</code></td>
 </tr>`,
@@ -35,7 +43,7 @@ export function renderTranscriptReport(transcript: Transcript, verification: Tra
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <style>
 body{font:11pt/1.4 system-ui,sans-serif;margin:2em;color:#111}h1{font-size:18pt;margin-bottom:0}table{border-collapse:collapse;width:100%;margin:1em 0}
-th,td{border:1px solid #999;padding:4px 6px;vertical-align:top;text-align:left}th{background:#eee}tr.refused td{background:#fde8e8}
+th,td{border:1px solid #999;padding:4px 6px;vertical-align:top;text-align:left;overflow-wrap:anywhere}table{table-layout:fixed}th:nth-child(1){width:2em}th:nth-child(2){width:9em}th:nth-child(3){width:12em}th:nth-child(4){width:11em}th:nth-child(6){width:9em}th{background:#eee}tr.refused td{background:#fde8e8}
 tr.warning td{background:#fff6da}code{font:9pt ui-monospace,monospace}.k{color:#555}.artifact{margin-top:4px}.ok{color:#0a6b2d;font-weight:bold}
 .bad{color:#a00;font-weight:bold}.sign{display:grid;grid-template-columns:1fr 1fr;gap:2.5em 3em;margin-top:2em}.line{border-top:1px solid #000;padding-top:4px}
 @media print{body{margin:1cm}tr{page-break-inside:avoid}}
