@@ -1,7 +1,9 @@
 import { describeIdentifier, identifierEquals, serviceProvider } from '@shared/domain/identifiers'
 import { clientError, systemClock, toSecurityServerError, type Clock } from '../platform'
 import { faultToError } from './pipeline/server-steps'
-import type { GlobalConfView, MessageLogWriter, MessageSigner, MessageVerifier, PeerClient, ProviderServer, ServerConfView } from './proxy-deps'
+import type {
+  ExchangeObservation, ExchangeObserver, GlobalConfView, MessageLogWriter, MessageSigner, MessageVerifier, PeerClient, ProviderServer, ServerConfView,
+} from './proxy-deps'
 import { restErrorResponse } from './proxy-fault'
 import { parseRestHeaderPart } from './rest/rest-header-part'
 import { lastHeader, type HeaderList } from './rest/rest-headers'
@@ -34,23 +36,42 @@ export interface ClientProxyDeps {
   /** OCSP responses for our auth certificate chain, sent as the first parts (§4.3). */
   authOcspResponses(): Promise<Uint8Array[]>
   clock?: Clock
+  /** Operational monitoring: one observation per request, success or failure. */
+  observer?: ExchangeObserver
 }
 
 export async function handleClientProxyRequest(raw: ClientProxyRequest, deps: ClientProxyDeps): Promise<ProxyResponse> {
+  const clock = deps.clock ?? systemClock
+  const observation: ExchangeObservation = {
+    side: 'client', requestInTs: clock.now().getTime(), responseOutTs: 0, requestSize: raw.body.byteLength, succeeded: false,
+  }
+  let result: ProxyResponse
   try {
-    return await processClientRequest(raw, deps)
+    result = await processClientRequest(raw, deps, observation)
+    observation.succeeded = true
   } catch (error) {
     const coded = toSecurityServerError(error)
     const prefixed = coded.prefixes.length > 0 || coded.clientFault ? coded : coded.withPrefix('server.clientproxy')
     const response = restErrorResponse(prefixed, lastHeader(raw.headers, 'accept'))
-    return { status: response.status, headers: response.headers, body: response.body }
+    observation.faultCode = prefixed.faultCode
+    observation.faultString = prefixed.message
+    result = { status: response.status, headers: response.headers, body: response.body }
   }
+  observation.status = result.status
+  observation.responseSize = result.body.byteLength
+  observation.responseOutTs = clock.now().getTime()
+  deps.observer?.observe(observation)
+  return result
 }
 
-async function processClientRequest(raw: ClientProxyRequest, deps: ClientProxyDeps): Promise<ProxyResponse> {
+async function processClientRequest(raw: ClientProxyRequest, deps: ClientProxyDeps, observation: ExchangeObservation): Promise<ProxyResponse> {
   const clock = deps.clock ?? systemClock
   deps.globalConf.assertValid()
   const request = parseRestRequest({ method: raw.method, url: raw.url, headers: raw.headers }, deps.globalConf.instanceIdentifier())
+  Object.assign(observation, {
+    clientId: request.clientId, serviceId: request.serviceId, method: request.method, servicePath: request.servicePath,
+    messageId: request.messageId, requestId: request.requestId, userId: request.userId, issue: request.issue,
+  })
   checkClientRegistered(request, deps.serverConf)
   checkIsConnection(request, raw.tls, deps.serverConf)
   const targets = routeRequest(request, deps.globalConf)
@@ -59,18 +80,20 @@ async function processClientRequest(raw: ClientProxyRequest, deps: ClientProxyDe
   const body = raw.body.byteLength > 0 ? raw.body : undefined
   const signature = await deps.signer.sign(request.clientId, signedParts(headerPart, body))
   deps.messageLog.assertAcceptingMessages()
-  const record = { side: 'client' as const, messageId: request.messageId, clientId: request.clientId, serviceId: request.serviceId }
+  const record = { side: 'client' as const, messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId }
   await deps.messageLog.record({ ...record, direction: 'request', headerPart, body, signature })
 
   const encoded = encodeRestTransportMessage({
     kind: 'request', ocspResponses: await deps.authOcspResponses(), headerPart, body,
     signature: signature.signatureXml, hashChainResult: signature.hashChainResult, hashChain: signature.hashChain,
   })
+  observation.requestOutTs = clock.now().getTime()
   const peerResponse = await deps.peer.send(targets, serviceProvider(request.serviceId), {
     headers: transportRequestHeaders({ requestId: request.requestId, originalContentType: lastHeader(raw.headers, 'content-type'), proxyVersion: deps.proxyVersion }),
     contentType: encoded.contentType,
     body: encoded.body,
   })
+  observation.responseInTs = clock.now().getTime()
   if (peerResponse.contentType.toLowerCase().startsWith('text/xml')) throw faultToError(peerResponse.body)
   const response = decodeTransportMessage(peerResponse.contentType, Buffer.from(peerResponse.body), 'response')
   if (response.fault !== undefined) throw faultToError(response.fault)

@@ -23,11 +23,13 @@ export { checkProxyVersion, serviceUrl, MIN_SUPPORTED_CLIENT_VERSION } from './p
 export type {
   GlobalConfView, ProviderServer, MessagePart, MessageSignature, MessageSigner, MessageVerifier, MessageRecord, MessageLogWriter,
   ServiceCall, ServiceResponse, ServiceClient, PeerRequest, PeerResponse, PeerClient, TlsClientVerifier, ServerConfView,
+  ExchangeObservation, ExchangeObserver,
 } from './proxy-deps'
 export { startServerProxyListener, DEFAULT_SERVER_PROXY_PORT, type ServerProxyListenerOptions } from './http/server-proxy-listener'
 export { startClientProxyListener, type ClientProxyListenerOptions, type RunningClientProxy } from './http/client-proxy-listener'
 export { startOcspResponderListener, DEFAULT_OCSP_RESPONDER_PORT, type OcspResponderListenerOptions } from './http/ocsp-responder-listener'
 export { createPeerClient, parseAddress, type PeerClientOptions, type PeerClientWithStats } from './http/peer-client'
+export { createServiceClient, type ServiceClientOptions, type ClosableServiceClient } from './http/service-client'
 export { fetchPeerOcspResponses, type PeerOcspFetchOptions } from './http/peer-ocsp-client'
 export { DEFAULT_LISTENER_LIMITS, type ListenerLimits, type RunningListener } from './http/http-support'
 export { XROAD_TLS_CIPHERS, XROAD_TLS_OPTIONS, peerCertificateChain, type AuthTlsCredentials } from './http/tls-profile'

@@ -50,6 +50,8 @@ export interface MessageRecord {
   direction: 'request' | 'response'
   side: 'client' | 'server'
   messageId: string
+  /** `x-road-request-id` of the exchange (the log's xRequestId). */
+  requestId?: string
   clientId: ClientId
   serviceId: ServiceId
   headerPart: Uint8Array
@@ -113,4 +115,38 @@ export interface ServerConfView {
   service(id: ServiceId): { url: string; timeoutSeconds: number; sslVerify: boolean } | undefined
   /** The client's information-system connection type and its accepted TLS certificate hashes (SHA-256 hex). */
   isAuthentication(id: ClientId): { mode: 'NOSSL' | 'SSLNOAUTH' | 'SSLAUTH'; certificateSha256: string[] } | undefined
+}
+
+/**
+ * What one exchange looked like, for operational monitoring (xroad-protocols.md §7): the pipelines fill it as they
+ * go and hand it to `ExchangeObserver.observe` once, whatever the outcome. Times are epoch milliseconds.
+ */
+export interface ExchangeObservation {
+  side: 'client' | 'server'
+  requestInTs: number
+  /** When the request left for the provider server (client side) or the service (server side). */
+  requestOutTs?: number
+  responseInTs?: number
+  responseOutTs: number
+  clientId?: ClientId
+  serviceId?: ServiceId
+  method?: string
+  servicePath?: string
+  messageId?: string
+  requestId?: string
+  userId?: string
+  issue?: string
+  /** The provider security server's address (client side). */
+  serviceSecurityServerAddress?: string
+  requestSize: number
+  responseSize?: number
+  status?: number
+  succeeded: boolean
+  faultCode?: string
+  faultString?: string
+}
+
+export interface ExchangeObserver {
+  /** Must not throw or block: monitoring never fails an exchange. */
+  observe(observation: ExchangeObservation): void
 }

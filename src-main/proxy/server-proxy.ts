@@ -3,7 +3,9 @@ import { clientError, systemClock, toSecurityServerError, type Clock } from '../
 import {
   checkAccess, checkClientKnown, checkProxyVersion, readRestRequest, serviceUrl,
 } from './pipeline/server-steps'
-import type { GlobalConfView, MessageLogWriter, MessageSigner, MessageVerifier, ServerConfView, ServiceClient, TlsClientVerifier } from './proxy-deps'
+import type {
+  ExchangeObservation, ExchangeObserver, GlobalConfView, MessageLogWriter, MessageSigner, MessageVerifier, ServerConfView, ServiceClient, TlsClientVerifier,
+} from './proxy-deps'
 import { soapFaultResponse } from './proxy-fault'
 import { computeRequestHash } from './rest/request-hash'
 import { serializeRestResponsePart } from './rest/rest-header-part'
@@ -40,18 +42,33 @@ export interface ServerProxyDeps {
   serviceClient: ServiceClient
   clock?: Clock
   limits?: MultipartLimits
+  /** Operational monitoring: one observation per request, success or failure. */
+  observer?: ExchangeObserver
 }
 
 export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: ServerProxyDeps): Promise<ProxyResponse> {
-  try {
-    return await processServerRequest(raw, deps)
-  } catch (error) {
-    const fault = soapFaultResponse(toSecurityServerError(error).withPrefix('server.serverproxy'))
-    return { status: fault.status, headers: fault.headers, body: fault.body }
+  const clock = deps.clock ?? systemClock
+  const observation: ExchangeObservation = {
+    side: 'server', requestInTs: clock.now().getTime(), responseOutTs: 0, requestSize: raw.body.byteLength, succeeded: false,
   }
+  let result: ProxyResponse
+  try {
+    result = await processServerRequest(raw, deps, observation)
+    observation.succeeded = true
+  } catch (error) {
+    const coded = toSecurityServerError(error).withPrefix('server.serverproxy')
+    const fault = soapFaultResponse(coded)
+    observation.faultCode = coded.faultCode
+    observation.faultString = coded.message
+    result = { status: fault.status, headers: fault.headers, body: fault.body }
+  }
+  observation.responseSize = result.body.byteLength
+  observation.responseOutTs = clock.now().getTime()
+  deps.observer?.observe(observation)
+  return result
 }
 
-async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDeps): Promise<ProxyResponse> {
+async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDeps, observation: ExchangeObservation): Promise<ProxyResponse> {
   const clock = deps.clock ?? systemClock
   if (raw.method.toUpperCase() !== 'POST') throw clientError('invalid_http_method', 'Must use POST between security servers')
   deps.globalConf.assertValid()
@@ -59,6 +76,10 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
   checkHashAlgorithm(lastHeader(raw.headers, TRANSPORT_HEADERS.hashAlgorithm))
   const message = decodeTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', raw.body, 'request', deps.limits ?? DEFAULT_MULTIPART_LIMITS)
   const { request } = readRestRequest(message, deps.globalConf.instanceIdentifier())
+  Object.assign(observation, {
+    clientId: request.clientId, serviceId: request.serviceId, method: request.method, servicePath: request.servicePath,
+    messageId: request.messageId, requestId: request.requestId, userId: request.userId, issue: request.issue,
+  })
   checkClientKnown(request.clientId, deps.globalConf)
   await deps.tlsClientVerifier.verify(request.clientId, raw.peerCertificateChain, message.ocspResponses)
   if (message.signature === undefined) throw clientError('missing_signature', 'Request is not signed')
@@ -70,12 +91,13 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
   await deps.verifier.verify(request.clientId, requestParts, requestSignature, clock.now())
   deps.messageLog.assertAcceptingMessages()
   await deps.messageLog.record({
-    direction: 'request', side: 'server', messageId: request.messageId, clientId: request.clientId, serviceId: request.serviceId,
+    direction: 'request', side: 'server', messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId,
     headerPart: message.message.bytes, body: requestBody, signature: requestSignature,
   })
 
   const service = deps.serverConf.service(request.serviceId)
   if (service === undefined) throw clientError('unknown_service', 'Unknown service')
+  observation.requestOutTs = clock.now().getTime()
   const serviceResponse = await deps.serviceClient.call({
     url: serviceUrl(service.url, request.servicePath, request.rawQuery),
     method: request.method,
@@ -85,6 +107,8 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
     sslVerify: service.sslVerify,
   })
 
+  observation.responseInTs = clock.now().getTime()
+  observation.status = serviceResponse.status
   const provider = serviceProvider(request.serviceId)
   const headerPart = serializeRestResponsePart({
     status: serviceResponse.status,
@@ -97,7 +121,7 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
   const responseBody = serviceResponse.body.byteLength > 0 ? serviceResponse.body : undefined
   const responseSignature = await deps.signer.sign(provider, signedParts(headerPart, responseBody))
   await deps.messageLog.record({
-    direction: 'response', side: 'server', messageId: request.messageId, clientId: request.clientId, serviceId: request.serviceId,
+    direction: 'response', side: 'server', messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId,
     headerPart, body: responseBody, signature: responseSignature,
   })
   const encoded = encodeRestTransportMessage({

@@ -7,6 +7,8 @@ import { SecurityServerError, createLogger, systemClock, type Clock, type Logger
 import { createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls, type AdminService } from '../admin'
 import { dataDirLayout, type ServerConfig } from './server-config'
 import { createSecurityServerCore, type SecurityServerCore } from './security-server-core'
+import { startProxyRuntime, type ProxyRuntime } from './proxy-runtime'
+import type { MessageLogSettingsInput } from '../message-log'
 import { GATEHOUSE_VERSION } from './version'
 
 /**
@@ -20,6 +22,8 @@ export interface SecurityServerOptions {
   logger?: Logger
   /** Folder of the built admin GUI (out/renderer) served on the admin port; omit to serve none. */
   rendererDir?: string
+  /** Message-log system parameters (time-stamping interval, failure period…); X-Road's defaults otherwise. */
+  messageLog?: MessageLogSettingsInput
 }
 
 export interface TypedEvents {
@@ -46,9 +50,11 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
   const emitter = new EventEmitter()
   let state: ServiceState = 'stopped'
   let startedAt: string | null = null
-  const core = createSecurityServerCore(layout, clock, logger)
+  const core = createSecurityServerCore(layout, clock, logger, { messageLog: options.messageLog })
   const { databases } = core
   const listeners: Array<{ info: ListenerInfo; server: Server }> = []
+  let proxy: ProxyRuntime | undefined
+  const allListeners = (): ListenerInfo[] => [...(proxy?.listeners ?? []), ...listeners.map((l) => l.info)]
 
   const setState = (next: ServiceState): void => {
     state = next
@@ -74,7 +80,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
         state,
         startedAt,
         initialized: core.serverConf.identity() !== undefined,
-        listeners: listeners.map((l) => l.info),
+        listeners: allListeners(),
       }),
     },
   })
@@ -87,6 +93,13 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     try {
       await core.start()
       const { internal } = options.config
+      // An uninitialized server (no identity or anchor yet) serves only the admin API until `gatehouse init`.
+      if (core.serverConf.identity() !== undefined && core.serverConf.anchorFile() !== undefined) {
+        proxy = await startProxyRuntime(core, options.config, logger)
+        for (const note of proxy.notes) logger.info(note)
+      } else {
+        logger.info('security server is not initialized: only the admin listener is started')
+      }
       if (internal.adminPort !== null) {
         const tls = await loadOrCreateAdminTls(layout.tlsDir, clock)
         const server = createAdminHttpServer({ runtime: adminRuntime, tls, rendererDir: options.rendererDir, logger, version: GATEHOUSE_VERSION })
@@ -96,8 +109,8 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       }
       startedAt = clock.now().toISOString()
       setState('running')
-      logger.info({ dataDir: layout.root, listeners: listeners.map((l) => l.info) }, 'security server started')
-      return listeners.map((l) => l.info)
+      logger.info({ dataDir: layout.root, listeners: allListeners() }, 'security server started')
+      return allListeners()
     } catch (error) {
       await closeEverything()
       await core.close()
@@ -109,7 +122,9 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
 
   async function closeEverything(): Promise<void> {
     const closing = listeners.splice(0).map(({ server }) => closeServer(server, options.config.shutdownGraceMs))
-    await Promise.all(closing)
+    const runtime = proxy
+    proxy = undefined
+    await Promise.all([...closing, runtime?.close()])
   }
 
   let closed = false

@@ -1,0 +1,105 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { SecurityServerError } from '../../platform'
+import type { ServiceCall, ServiceClient, ServiceResponse } from '../proxy-deps'
+
+/**
+ * The provider side's connection to its services (xroad-protocols.md §4.3 "call the service"): plain HTTP or HTTPS
+ * with pooled keep-alive connections, the per-service timeout (`timeoutSeconds`) and the per-service TLS verification
+ * flag (`sslVerify`; off ⇒ any certificate, as X-Road's `sslAuthentication=false`). Failures are X-Road's
+ * `service_failed.*` faults (`ServerRestMessageProcessor`), never a hung request.
+ */
+export interface ServiceClientOptions {
+  /** Largest service response read (default 64 MiB); a larger one fails the call. */
+  maxResponseBytes?: number
+  maxSocketsPerHost?: number
+}
+
+export interface ClosableServiceClient extends ServiceClient {
+  close(): void
+}
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) never copied to the service. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length'])
+
+export function createServiceClient(options: ServiceClientOptions = {}): ClosableServiceClient {
+  const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024
+  const maxSockets = options.maxSocketsPerHost ?? 64
+  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets, scheduling: 'lifo' })
+  const verifyingAgent = new HttpsAgent({ keepAlive: true, maxSockets, scheduling: 'lifo', rejectUnauthorized: true })
+  const trustingAgent = new HttpsAgent({ keepAlive: true, maxSockets, scheduling: 'lifo', rejectUnauthorized: false })
+
+  function call(request: ServiceCall): Promise<ServiceResponse> {
+    let url: URL
+    try {
+      url = new URL(request.url)
+    } catch (cause) {
+      return Promise.reject(serviceFailed('malformed_server_conf', `Service URL is not valid: ${request.url.slice(0, 200)}`, cause))
+    }
+    const https = url.protocol === 'https:'
+    if (!https && url.protocol !== 'http:') return Promise.reject(serviceFailed('malformed_server_conf', `Unsupported service URL scheme ${url.protocol}`))
+    const headers: Record<string, string | string[]> = {}
+    for (const [name, value] of request.headers) {
+      const lower = name.toLowerCase()
+      if (HOP_BY_HOP.has(lower)) continue
+      const existing = headers[lower]
+      headers[lower] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value]
+    }
+    const body = request.body !== undefined && request.body.byteLength > 0 ? Buffer.from(request.body) : undefined
+    if (body !== undefined) headers['content-length'] = String(body.byteLength)
+    const send = https ? httpsRequest : httpRequest
+    const agent = https ? (request.sslVerify ? verifyingAgent : trustingAgent) : httpAgent
+
+    return new Promise((resolve, reject) => {
+      let settled = false
+      const fail = (error: SecurityServerError): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        req.destroy()
+        reject(error)
+      }
+      const timer = setTimeout(
+        () => fail(serviceFailed('timeout', `Service did not answer within ${request.timeoutMs} ms`)),
+        Math.max(1, request.timeoutMs),
+      )
+      const req = send(url, { method: request.method, headers, agent })
+      req.once('error', (error: Error & { code?: string }) => {
+        fail(serviceFailed('network_error', `Calling the service failed: ${error.code ?? error.message}`, error))
+      })
+      req.once('response', (res: IncomingMessage) => {
+        const chunks: Buffer[] = []
+        let size = 0
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          if (size > maxResponseBytes) fail(serviceFailed('body_too_large', `Service response exceeds ${maxResponseBytes} bytes`))
+          else chunks.push(chunk)
+        })
+        res.once('error', (error) => fail(serviceFailed('network_error', 'Reading the service response failed', error)))
+        res.once('end', () => {
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          const list: Array<[string, string]> = []
+          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string])
+          resolve({ status: res.statusCode ?? 502, reason: res.statusMessage ?? '', headers: list, body: Buffer.concat(chunks, size) })
+        })
+      })
+      req.end(body)
+    })
+  }
+
+  return {
+    call,
+    close() {
+      httpAgent.destroy()
+      verifyingAgent.destroy()
+      trustingAgent.destroy()
+    },
+  }
+}
+
+/** `service_failed.<code>` (X-Road `X_SERVICE_FAILED_X`); the listener adds `server.serverproxy`. */
+function serviceFailed(code: 'network_error' | 'timeout' | 'body_too_large' | 'malformed_server_conf', message: string, cause?: unknown): SecurityServerError {
+  return new SecurityServerError(code, message, { cause }).withPrefix('service_failed')
+}

@@ -1,0 +1,391 @@
+import { createHash, X509Certificate } from 'node:crypto'
+import { describeIdentifier, encodeIdentifier, type ClientId } from '@shared/domain/identifiers'
+import type { ListenerInfo } from '@shared/admin-api/admin-api'
+import { clientError, logFailure, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
+import type { GlobalConf } from '../global-conf'
+import {
+  buildCertPath, parseCertificate, validateCertPath, verificationTrustFromGlobalConf, verifyPathOcsp, verifySignature,
+  type VerificationTrust,
+} from '../signature'
+import {
+  createPeerClient, createServiceClient, fetchPeerOcspResponses, parseAddress, startClientProxyListener, startOcspResponderListener,
+  startServerProxyListener, DEFAULT_OCSP_RESPONDER_PORT, DEFAULT_SERVER_PROXY_PORT,
+  type ClientProxyDeps, type ExchangeObserver, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
+  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier,
+} from '../proxy'
+import type { OperationalRecord } from '../op-monitoring'
+import { loadOrCreateAdminTls } from '../admin'
+import type { SecurityServerCore } from './security-server-core'
+import type { ServerConfig } from './server-config'
+
+/**
+ * The message exchange of a running security server, assembled from the real domains: the pipelines' narrow
+ * interfaces (proxy-deps) as thin adapters over global configuration, server configuration, the signer, signature
+ * verification, the message log and operational monitoring, and the three listeners of xroad-protocols.md §4
+ * (client proxy, server proxy on 5500 with mutual TLS, OCSP responses on 5577).
+ */
+
+/**
+ * The `x-proxy-version` we send: the X-Road protocol level Gatehouse speaks (a 7.x peer refuses anything below 7.0.0,
+ * `checkProxyVersion`), not Gatehouse's own release number.
+ */
+export const PROXY_PROTOCOL_VERSION = '7.8.0'
+
+/**
+ * Gatehouse extension for several servers on one machine: an address with an explicit `host:port` for the server proxy
+ * has its OCSP responder at `port + 77` — exactly X-Road's 5500 → 5577 when the port is the default.
+ */
+export const OCSP_PORT_OFFSET = DEFAULT_OCSP_RESPONDER_PORT - DEFAULT_SERVER_PROXY_PORT
+
+export interface ProxyRuntime {
+  listeners: ListenerInfo[]
+  /** Why a listener was not started (uninitialized server, no authentication key…), for status and logs. */
+  notes: string[]
+  close(): Promise<void>
+}
+
+interface Closable {
+  close(): Promise<void> | void
+}
+
+/** Starts the listeners of an initialized server; every listener with a `null` port is skipped. */
+export async function startProxyRuntime(core: SecurityServerCore, config: ServerConfig, logger: Logger): Promise<ProxyRuntime> {
+  const { clock } = core
+  const closables: Closable[] = []
+  const listeners: ListenerInfo[] = []
+  const notes: string[] = []
+  const views = proxyViews(core)
+
+  const serviceClient = createServiceClient()
+  closables.push(serviceClient)
+  const verifyPeerChain = peerChainVerifier(views.requireConf, clock)
+
+  let tls: { keyPem: string; certChainPem: string; authCertDer: Buffer } | undefined
+  try {
+    tls = await authTlsCredentials(core, views.requireConf())
+  } catch (error) {
+    const coded = toSecurityServerError(error)
+    notes.push(`no authentication key: ${coded.message}`)
+    logger.info({ code: coded.code }, `server proxy and outgoing requests need an active authentication certificate: ${coded.message}`)
+  }
+
+  const peer = tls === undefined
+    ? undefined
+    : createPeerClient({ tls, authCertMatchesMember: views.globalConf.authCertMatchesMember, verifyPeerChain, defaultPort: DEFAULT_SERVER_PROXY_PORT })
+  if (peer !== undefined) closables.push({ close: () => peer.close() })
+
+  const observer = opMonitorObserver(core)
+  const clientDeps: ClientProxyDeps = {
+    globalConf: views.globalConf, serverConf: views.serverConf, signer: views.signer, verifier: views.verifier, messageLog: views.messageLog,
+    peer: peer ?? {
+      send: () => Promise.reject(new SecurityServerError('ssl_authentication_failed', 'This security server has no active authentication certificate')),
+    },
+    proxyVersion: PROXY_PROTOCOL_VERSION,
+    // §4.3: OCSP responses for our auth certificate go first in the request multipart.
+    authOcspResponses: async () => (tls === undefined ? [] : core.signer.ocspResponses(tls.authCertDer)),
+    clock,
+    observer,
+  }
+  const serverDeps: ServerProxyDeps = {
+    globalConf: views.globalConf, serverConf: views.serverConf, tlsClientVerifier: views.tlsClientVerifier, verifier: views.verifier,
+    signer: views.signer, messageLog: views.messageLog, serviceClient, clock, observer,
+  }
+
+  try {
+    const { internal, external } = config
+    if (internal.clientProxyHttpPort !== null || internal.clientProxyHttpsPort !== null) {
+      const isTls = internal.clientProxyHttpsPort !== null ? await internalTls(core) : undefined
+      const proxy = await startClientProxyListener({
+        host: internal.host, httpPort: internal.clientProxyHttpPort, httpsPort: isTls === undefined ? null : internal.clientProxyHttpsPort,
+        ...(isTls === undefined ? {} : { tls: isTls }), deps: clientDeps, logger: logger.child({ component: 'clientproxy' }),
+        listClients: () => listClients(core.globalConf.current()),
+      })
+      closables.push(proxy)
+      if (proxy.http !== undefined) listeners.push({ name: 'clientProxyHttp', url: `http://${hostForUrl(internal.host)}:${proxy.http.port}/` })
+      if (proxy.https !== undefined) listeners.push({ name: 'clientProxyHttps', url: `https://${hostForUrl(internal.host)}:${proxy.https.port}/` })
+    }
+    if (external.serverProxyPort !== null && tls !== undefined) {
+      const server = await startServerProxyListener({
+        host: external.host, port: external.serverProxyPort, tls,
+        approvedCaPem: (core.globalConf.current()?.getAllCaCerts() ?? []).map(derToPem),
+        isTrustedAuthCert: views.isTrustedAuthCert, deps: serverDeps, logger: logger.child({ component: 'serverproxy' }),
+      })
+      closables.push(server)
+      listeners.push({ name: 'serverProxy', url: `https://${hostForUrl(external.host)}:${server.port}/` })
+    } else if (external.serverProxyPort !== null) {
+      notes.push('server proxy not started: no authentication key')
+    }
+    if (external.ocspResponderPort !== null) {
+      const ocsp = await startOcspResponderListener({
+        host: external.host, port: external.ocspResponderPort, logger: logger.child({ component: 'ocsp-responder' }),
+        ocspResponseFor: async (sha1) => ownOcspResponse(core, sha1),
+      })
+      closables.push(ocsp)
+      listeners.push({ name: 'ocspResponder', url: `http://${hostForUrl(external.host)}:${ocsp.port}/` })
+    }
+  } catch (error) {
+    await closeAll(closables)
+    throw error
+  }
+  return { listeners, notes, close: () => closeAll(closables) }
+}
+
+async function closeAll(closables: Closable[]): Promise<void> {
+  await Promise.all(closables.splice(0).reverse().map(async (c) => c.close()))
+}
+
+export interface ProxyViews {
+  requireConf(): GlobalConf
+  globalConf: GlobalConfView
+  serverConf: ServerConfView
+  signer: MessageSigner
+  verifier: MessageVerifier
+  messageLog: MessageLogWriter
+  tlsClientVerifier: TlsClientVerifier
+  /** §4.1 `checkClientTrusted`: the SHA-256 of the peer's leaf is an `authCertHash` of some security server. */
+  isTrustedAuthCert(leafSha256Hex: string): boolean
+}
+
+/** The pipelines' views of the real domains. */
+export function proxyViews(core: SecurityServerCore): ProxyViews {
+  const { clock } = core
+  const requireConf = (): GlobalConf => {
+    const conf = core.globalConf.current()
+    if (conf === undefined) throw new SecurityServerError('global_conf_outdated', 'No global configuration has been downloaded yet')
+    return conf
+  }
+  const trustCache = new WeakMap<GlobalConf, Map<string, VerificationTrust>>()
+  const trustFor = (conf: GlobalConf, instance: string): VerificationTrust => {
+    let byInstance = trustCache.get(conf)
+    if (byInstance === undefined) trustCache.set(conf, (byInstance = new Map()))
+    let trust = byInstance.get(instance)
+    if (trust === undefined) byInstance.set(instance, (trust = verificationTrustFromGlobalConf(conf.snapshot, instance)))
+    return trust
+  }
+
+  const authCertMatchesMember = (leafSha256Hex: string, party: ClientId): boolean => {
+    const conf = requireConf()
+    const hash = Buffer.from(leafSha256Hex, 'hex').toString('base64')
+    // §4.2 authCertMatchesMember: registered for a server where the party is owner or client (conf V3+: SHA-256).
+    return conf.getSecurityServers(party).some((s) => s.authCertHashAlgorithm === 'sha256' && s.authCertHashes.includes(hash))
+  }
+
+  const globalConf: GlobalConfView = {
+    assertValid: () => requireConf().assertValid(clock.now()),
+    instanceIdentifier: () => requireConf().instanceIdentifier,
+    serversOf: (provider) => requireConf().getSecurityServers(provider).flatMap((s) =>
+      s.address === undefined ? [] : [{ serverId: s.id, address: s.address, inMaintenanceMode: s.inMaintenanceMode }]),
+    authCertMatchesMember,
+    memberExists: (party) => requireConf().isMemberOrSubsystem(party),
+    isGlobalGroupMember: (client, group) => requireConf().isInGlobalGroup(client, group),
+  }
+
+  const serverConf: ServerConfView = {
+    isRegisteredClient: (id) => core.serverConf.isRegisteredClient(id),
+    accessRightsFor: (id) => core.serverConf.accessRightsFor(id),
+    localGroupMembers: (owner, code) => {
+      try {
+        return core.serverConf.localGroupMembers(owner, code)
+      } catch (error) {
+        // A right naming a group that no longer exists grants nothing.
+        if (error instanceof SecurityServerError && error.code === 'not_found') return []
+        throw error
+      }
+    },
+    service: (id) => {
+      const found = core.serverConf.findService(id)
+      return found === undefined ? undefined : { url: found.url, timeoutSeconds: found.timeoutSeconds, sslVerify: found.sslVerify }
+    },
+    isAuthentication: (id) => {
+      const client = core.serverConf.findClient(id)
+      if (client === undefined) return undefined
+      const certificateSha256 = client.isAuthentication === 'SSLAUTH' ? core.serverConf.listIsCertificates(id).map((c) => c.sha256.toLowerCase()) : []
+      return { mode: client.isAuthentication, certificateSha256 }
+    },
+  }
+
+  const signer: MessageSigner = {
+    sign: (member, parts) => core.signer.signMessage(member, parts),
+  }
+
+  const verifier: MessageVerifier = {
+    async verify(expectedSigner, parts, signature, at) {
+      const conf = requireConf()
+      // xroad-protocols.md §4.7: trust of the signer's instance; every part by its URI.
+      verifySignature(signature.signatureXml, {
+        parts: Object.fromEntries(parts.map((p) => [p.name, p.bytes])),
+        ...(signature.hashChainResult === undefined ? {} : { hashChainResult: signature.hashChainResult }),
+        ...(signature.hashChain === undefined ? {} : { hashChain: signature.hashChain }),
+        expectedSigner,
+        trust: trustFor(conf, expectedSigner.xRoadInstance),
+        atTime: at,
+      })
+    },
+  }
+
+  const messageLog: MessageLogWriter = {
+    assertAcceptingMessages: () => core.messageLog.assertAcceptingMessages(),
+    async record(record) {
+      const text = (bytes: Uint8Array | undefined): string | null => (bytes === undefined ? null : Buffer.from(bytes).toString('utf8'))
+      await core.messageLog.record({
+        queryId: record.messageId,
+        xRequestId: record.requestId ?? null,
+        client: record.clientId,
+        service: record.serviceId,
+        response: record.direction === 'response',
+        message: record.headerPart,
+        attachments: record.body === undefined ? [] : [record.body],
+        signatureXml: Buffer.from(record.signature.signatureXml).toString('utf8'),
+        hashChainResult: text(record.signature.hashChainResult),
+        hashChain: text(record.signature.hashChain),
+      })
+    },
+  }
+
+  const tlsClientVerifier: TlsClientVerifier = {
+    // xroad-protocols.md §4.3 `verifySslClientCert`: OCSP parts present, chain to an approved CA with good OCSP,
+    // and the auth certificate registered for a server where the client is owner or client.
+    async verify(client, chain, ocspResponses) {
+      const leaf = chain[0]
+      if (leaf === undefined) throw clientError('ssl_authentication_failed', 'Client did not present an authentication certificate')
+      if (ocspResponses.length === 0) {
+        throw clientError('ssl_authentication_failed', 'Cannot verify TLS certificate, corresponding OCSP response is missing')
+      }
+      const conf = requireConf()
+      const trust = trustFor(conf, client.xRoadInstance)
+      const now = clock.now()
+      const path = buildCertPath(parseCertificate(leaf, 'authentication certificate'), chain.slice(1).map((d) => parseCertificate(d, 'intermediate certificate')), trust)
+      validateCertPath(path, now)
+      verifyPathOcsp(path, ocspResponses, trust, now)
+      if (!authCertMatchesMember(sha256Hex(leaf), client)) {
+        throw clientError('ssl_authentication_failed', `Client '${describeIdentifier(client)}' is not registered at the security server that sent the request`)
+      }
+    },
+  }
+
+  const isTrustedAuthCert = (leafSha256Hex: string): boolean => {
+    const conf = core.globalConf.current()
+    if (conf === undefined) return false
+    const hash = Buffer.from(leafSha256Hex, 'hex').toString('base64')
+    for (const instance of conf.getInstanceIdentifiers()) {
+      const servers = conf.getSharedParameters(instance)?.securityServers ?? []
+      if (servers.some((s) => s.authCertHashAlgorithm === 'sha256' && s.authCertHashes.includes(hash))) return true
+    }
+    return false
+  }
+
+  return { requireConf, globalConf, serverConf, signer, verifier, messageLog, tlsClientVerifier, isTrustedAuthCert }
+}
+
+/**
+ * The rest of `AuthTrustVerifier` (xroad-protocols.md §4.2): the provider's auth chain to an approved CA, valid now,
+ * and a fresh good OCSP response for every certificate but the anchor — from our cache, else fetched from the peer's
+ * OCSP endpoint (`?cert=` SHA-1). Responses that verified are cached by certificate and re-checked on every use.
+ */
+export function peerChainVerifier(requireConf: () => GlobalConf, clock: Clock, fetch = fetchPeerOcspResponses) {
+  /** Verified OCSP responses of a peer's chain, by SHA-256 of its leaf. */
+  const cache = new Map<string, Uint8Array[]>()
+  return async (chainDer: Uint8Array[], address: string): Promise<void> => {
+    const leaf = chainDer[0]
+    if (leaf === undefined) throw new SecurityServerError('ssl_authentication_failed', `Security server ${address} presented no certificate`)
+    const conf = requireConf()
+    const trust = verificationTrustFromGlobalConf(conf.snapshot)
+    const now = clock.now()
+    const path = buildCertPath(parseCertificate(leaf, 'authentication certificate'), chainDer.slice(1).map((d) => parseCertificate(d, 'intermediate certificate')), trust)
+    validateCertPath(path, now)
+    const key = sha256Hex(leaf)
+    const cached = cache.get(key)
+    if (cached !== undefined) {
+      try {
+        verifyPathOcsp(path, cached, trust, now)
+        return
+      } catch {
+        cache.delete(key)
+      }
+    }
+    const target = parseAddress(address, DEFAULT_SERVER_PROXY_PORT)
+    const fetched = await fetch(target.host, path.certs.slice(0, -1).map((c) => c.der), { port: target.port + OCSP_PORT_OFFSET })
+    verifyPathOcsp(path, fetched, trust, now)
+    cache.set(key, fetched)
+  }
+}
+
+/** Our auth key for TLS and its chain (leaf + intermediates, never the root; §4.1 `getAllCertsWithoutTrustedRoot`). */
+async function authTlsCredentials(core: SecurityServerCore, conf: GlobalConf): Promise<{ keyPem: string; certChainPem: string; authCertDer: Buffer }> {
+  const auth = await core.signer.getAuthKey()
+  const path = buildCertPath(parseCertificate(auth.certDer, 'authentication certificate'), [], verificationTrustFromGlobalConf(conf.snapshot))
+  const chain = path.certs.slice(0, -1).map((c) => derToPem(c.der))
+  return {
+    keyPem: auth.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    certChainPem: chain.join(''),
+    authCertDer: auth.certDer,
+  }
+}
+
+/** The internal TLS certificate shown to information systems: the admin TLS key pair of this data directory. */
+async function internalTls(core: SecurityServerCore): Promise<{ keyPem: string; certPem: string } | undefined> {
+  const tls = await loadOrCreateAdminTls(core.layout.tlsDir, core.clock)
+  return { keyPem: tls.key, certPem: tls.cert }
+}
+
+async function ownOcspResponse(core: SecurityServerCore, sha1Hex: string): Promise<Uint8Array | undefined> {
+  for (const cert of core.signer.listCertificates()) {
+    if (createHash('sha1').update(cert.certDer).digest('hex') !== sha1Hex) continue
+    return core.signer.ocspResponses(cert.certDer)[0]
+  }
+  return undefined
+}
+
+function listClients(conf: GlobalConf | undefined): ClientId[] {
+  if (conf === undefined) return []
+  return conf.own.shared.members.flatMap((m) => [m.id, ...m.subsystems.map((s) => s.id)])
+}
+
+/** One operational-monitoring record per exchange and side (xroad-protocols.md §7), off the hot path. */
+function opMonitorObserver(core: SecurityServerCore): ExchangeObserver {
+  return {
+    observe(o) {
+      try {
+        const record: OperationalRecord = {
+          monitoringDataTs: Math.floor(o.responseOutTs / 1000),
+          securityServerType: o.side === 'client' ? 'Client' : 'Producer',
+          requestInTs: o.requestInTs,
+          ...(o.requestOutTs === undefined ? {} : { requestOutTs: o.requestOutTs }),
+          ...(o.responseInTs === undefined ? {} : { responseInTs: o.responseInTs }),
+          responseOutTs: o.responseOutTs,
+          ...(o.clientId === undefined ? {} : { clientId: encodeIdentifier(o.clientId) }),
+          ...(o.serviceId === undefined ? {} : { serviceId: encodeIdentifier(o.serviceId) }),
+          ...(o.method === undefined ? {} : { restMethod: o.method }),
+          ...(o.servicePath === undefined ? {} : { restPath: o.servicePath }),
+          ...(o.messageId === undefined ? {} : { messageId: o.messageId }),
+          ...(o.requestId === undefined ? {} : { xRequestId: o.requestId }),
+          ...(o.userId === undefined ? {} : { messageUserId: o.userId }),
+          ...(o.issue === undefined ? {} : { messageIssue: o.issue }),
+          messageProtocolVersion: 'r1',
+          requestSize: o.requestSize,
+          ...(o.responseSize === undefined ? {} : { responseSize: o.responseSize }),
+          ...(o.status === undefined ? {} : { statusCode: o.status }),
+          succeeded: o.succeeded,
+          ...(o.faultCode === undefined ? {} : { faultCode: o.faultCode }),
+          ...(o.faultString === undefined ? {} : { faultString: o.faultString }),
+          serviceType: 'REST',
+        }
+        core.opMonitor.record(record)
+      } catch (error) {
+        logFailure(core.logger, error, {}, 'operational monitoring record failed')
+      }
+    },
+  }
+}
+
+function sha256Hex(der: Uint8Array): string {
+  return createHash('sha256').update(der).digest('hex')
+}
+
+function derToPem(der: Uint8Array): string {
+  return new X509Certificate(der).toString()
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host
+}
