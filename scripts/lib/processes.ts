@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 /** Child processes of the demo and the benchmark: started with tsx, ready on their first JSON line. */
 export interface Started<T> {
@@ -9,42 +10,83 @@ export interface Started<T> {
   /** Peak resident set size so far (VmHWM), MiB. */
   peakRssMb(): number
   stop(): Promise<number | null>
+  /** The last 4000 characters the process wrote to stderr (its log). */
+  stderrTail(): string
 }
 
-const TSX_CLI = resolve(__dirname, '../../node_modules/tsx/dist/cli.mjs')
+const TSX_LOADER = pathToFileURL(resolve(__dirname, '../../node_modules/tsx/dist/loader.mjs')).href
 
-export function startTsProcess<T>(script: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Started<T>> {
-  const child = spawn(process.execPath, [TSX_CLI, '--tsconfig', resolve(__dirname, '../../tsconfig.json'), script, ...args], {
+export interface StartOptions<T> {
+  env?: NodeJS.ProcessEnv
+  timeoutMs?: number
+  cwd?: string
+  /** Which stdout JSON line means "ready" (default: the first JSON line); other lines are skipped. */
+  isReady?: (value: unknown) => value is T
+}
+
+/**
+ * Runs a TypeScript file in one Node process with tsx as a loader (`node --import tsx`), so the child's pid is the
+ * process doing the work and its VmHWM is what it used (the tsx CLI would put a wrapper process in between).
+ */
+export function startTsProcess<T>(script: string, args: string[], options: StartOptions<T> = {}): Promise<Started<T>> {
+  const env = { TSX_TSCONFIG_PATH: resolve(__dirname, '../../tsconfig.json'), ...options.env }
+  return startNodeProcess<T>(['--import', TSX_LOADER, script, ...args], { ...options, env }, script)
+}
+
+/** `node bin/gatehouse.js …` (the built bundle with GATEHOUSE_USE_BUILD=1). */
+export function startGatehouse<T>(args: string[], options: StartOptions<T> = {}): Promise<Started<T>> {
+  return startNodeProcess<T>([GATEHOUSE_BIN, ...args], options, `gatehouse ${args[0] ?? ''}`)
+}
+
+export const GATEHOUSE_BIN = resolve(__dirname, '../../bin/gatehouse.js')
+
+export function startNodeProcess<T>(nodeArgs: string[], options: StartOptions<T>, name: string): Promise<Started<T>> {
+  const child = spawn(process.execPath, nodeArgs, {
     env: { ...process.env, ...options.env },
+    cwd: options.cwd ?? resolve(__dirname, '../..'),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)))
+  const isReady = options.isReady ?? ((value: unknown): value is T => typeof value === 'object' && value !== null)
   return new Promise((resolvePromise, reject) => {
     let out = ''
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`${script} did not become ready: ${stderr}`))
+      reject(new Error(`${name} did not become ready: ${stderr}`))
     }, options.timeoutMs ?? 30_000)
     const onData = (d: Buffer): void => {
       out += d.toString()
-      const newline = out.indexOf('\n')
-      if (newline < 0) return
+      for (let newline = out.indexOf('\n'); newline >= 0; newline = out.indexOf('\n')) {
+        const line = out.slice(0, newline)
+        out = out.slice(newline + 1)
+        let value: unknown
+        try {
+          value = JSON.parse(line)
+        } catch {
+          continue
+        }
+        if (!isReady(value)) continue
+        clearTimeout(timer)
+        child.stdout?.off('data', onData)
+        child.stdout?.resume()
+        child.removeListener('exit', onExit)
+        resolvePromise({
+          child,
+          ready: value,
+          peakRssMb: () => peakRssMb(child.pid),
+          stop: () => stopProcess(child),
+          stderrTail: () => stderr,
+        })
+        return
+      }
+    }
+    const onExit = (code: number | null): void => {
       clearTimeout(timer)
-      child.stdout?.off('data', onData)
-      child.stdout?.resume()
-      resolvePromise({
-        child,
-        ready: JSON.parse(out.slice(0, newline)) as T,
-        peakRssMb: () => peakRssMb(child.pid),
-        stop: () => stopProcess(child),
-      })
+      reject(new Error(`${name} exited with ${code}: ${stderr}`))
     }
     child.stdout?.on('data', onData)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`${script} exited with ${code}: ${stderr}`))
-    })
+    child.once('exit', onExit)
   })
 }
 

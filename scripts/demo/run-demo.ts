@@ -1,0 +1,198 @@
+import { rmSync } from 'node:fs'
+import { Agent } from 'node:http'
+import { randomUUID } from 'node:crypto'
+import { formatIdPath, type ClientId } from '@shared/domain/identifiers'
+import { buildLabPair, type LabPair } from '../lib/lab-pair'
+import { startLabPair, type RunningLabPair, type ServerRunner } from '../lib/lab-pair-servers'
+import { checkMessageLog, type EvidenceCheck } from '../lib/evidence-check'
+import { startSampleService, type SampleService } from '../lib/sample-service'
+import { restCall, xroadError, type RestReply } from './rest-call'
+
+/**
+ * `npm run demo`: a lab trust domain, a consumer and a provider security server with software tokens, the sample
+ * REST service behind the provider, and signed REST requests through the pair — most allowed, one from a subsystem
+ * without an access right, one to a service that does not exist — then both message logs verified record by record.
+ */
+export interface DemoOptions {
+  /** Requests in total, including the denied one and the unknown-service one (at least 3). */
+  requests: number
+  concurrency: number
+  keep: boolean
+  useBuild: boolean
+  /** How the servers run (see lab-pair-servers.ts). */
+  runner: ServerRunner
+  print: (line: string) => void
+}
+
+export interface DemoCounts {
+  sent: number
+  ok: number
+  denied: number
+  logged: number
+  verified: number
+}
+
+export interface DemoResult {
+  counts: DemoCounts
+  failures: string[]
+  timings: { setupMs: number; startMs: number; exchangeMs: number; verifyMs: number; totalMs: number }
+}
+
+const PETS_SPECIES = 'cat'
+
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const { print } = options
+  const t0 = Date.now()
+  const failures: string[] = []
+  const fail = (message: string): void => {
+    failures.push(message)
+    print(`  ✗ ${message}`)
+  }
+  const counts: DemoCounts = { sent: 0, ok: 0, denied: 0, logged: 0, verified: 0 }
+  const timings = { setupMs: 0, startMs: 0, exchangeMs: 0, verifyMs: 0, totalMs: 0 }
+  let service: SampleService | undefined
+  let pair: LabPair | undefined
+  let running: RunningLabPair | undefined
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency })
+  try {
+    service = await startSampleService(0)
+    print(`Sample REST service          ${service.url}  (GET /pets/{id})`)
+    pair = await buildLabPair({ serviceUrl: service.url })
+    timings.setupMs = Date.now() - t0
+    print(`Lab trust domain LAB         ${pair.labDir}`)
+    print(`  CA, OCSP responder, TSA and signed global configuration on 127.0.0.1:${pair.labPorts.conf}/${pair.labPorts.ocsp}/${pair.labPorts.tsa}`)
+    for (const a of [pair.consumer, pair.provider]) {
+      print(`${a.name.padEnd(28)} ${formatIdPath(a.server)}  client proxy :${a.ports.clientProxyHttp}, server proxy :${a.ports.serverProxy} (mTLS)`)
+    }
+    print(`  software tokens with auth + sign keys, certificates issued by the lab CA, servers registered (${timings.setupMs} ms)`)
+    print(`  service ${formatIdPath(pair.pets)} → ${service.url}; access right for ${formatIdPath(pair.consumer.subsystem)} only`)
+
+    const t1 = Date.now()
+    running = await startLabPair(pair, { useBuild: options.useBuild, runner: options.runner })
+    timings.startMs = Date.now() - t1
+    print(`Servers started, tokens logged in, global configuration downloaded by both (${timings.startMs} ms)`)
+
+    const base = `${running.consumer.clientProxyUrl}/r1/${formatIdPath(pair.provider.subsystem)}`
+    const call = (client: ClientId, path: string, id?: string): Promise<RestReply> =>
+      restCall(`${base}/${path}`, { 'X-Road-Client': formatIdPath(client), ...(id === undefined ? {} : { 'X-Road-Id': id }) }, agent)
+
+    // The first exchange also waits for the servers' OCSP responses of their own certificates.
+    const probeEnd = Date.now() + 20_000
+    let probe: RestReply | undefined
+    let probeError = ''
+    let probes = 0
+    while (Date.now() < probeEnd) {
+      probes++
+      probe = await call(pair.consumer.subsystem, 'pets/pets/0').catch((e: NodeJS.ErrnoException) => {
+        // The server said it was ready, so a refused connection means there is no client proxy listening at all.
+        if (e.code === 'ECONNREFUSED') throw new Error(`The consumer's client proxy is not listening: ${e.message}`)
+        probeError = e.message
+        return undefined
+      })
+      if (probe?.status === 200) break
+      if (probe !== undefined) probeError = `${probe.status} ${xroadError(probe)?.code ?? ''} ${probe.body.slice(0, 200)}`
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    if (probe?.status !== 200) throw new Error(`The pair never answered a first request within 20 s: ${probeError}`)
+    print(`First signed exchange answered after ${probes} attempt(s)`)
+
+    const t2 = Date.now()
+    const allowed = options.requests - 2
+    const latencies: number[] = []
+    let next = 1
+    const worker = async (): Promise<void> => {
+      while (next <= allowed) {
+        const n = next++
+        const queryId = `LAB-${randomUUID()}`
+        counts.sent++
+        const reply = await call(pair!.consumer.subsystem, `pets/pets/${n}`, queryId).catch((e: Error) => e)
+        if (reply instanceof Error) {
+          fail(`request ${n}: ${reply.message}`)
+          continue
+        }
+        latencies.push(reply.ms)
+        const problem = checkPetReply(reply, n, queryId)
+        if (problem === undefined) counts.ok++
+        else fail(`request ${n}: ${problem}`)
+      }
+    }
+    await Promise.all(Array.from({ length: options.concurrency }, worker))
+    latencies.sort((a, b) => a - b)
+    const p50 = latencies[Math.floor(latencies.length / 2)] ?? 0
+    print(`Sent ${allowed} signed requests as ${formatIdPath(pair.consumer.subsystem)}: ${counts.ok} answered 200 with the right pet (p50 ${p50.toFixed(1)} ms at concurrency ${options.concurrency})`)
+
+    counts.sent++
+    const denied = await call(pair.intruder, 'pets/pets/1').catch((e: Error) => e)
+    if (denied instanceof Error) fail(`denied request: ${denied.message}`)
+    else {
+      const error = xroadError(denied)
+      if (error !== undefined && /access_?denied$/i.test(error.code)) counts.denied++
+      else fail(`request without an access right was not refused with access_denied: ${denied.status} ${denied.body.slice(0, 200)}`)
+      print(`As ${formatIdPath(pair.intruder)} (no access right): HTTP ${denied.status}, X-Road-Error ${error?.code ?? '(none)'} — ${error?.message ?? ''}`)
+    }
+
+    counts.sent++
+    const unknown = await call(pair.consumer.subsystem, 'no-such-service/pets/1').catch((e: Error) => e)
+    if (unknown instanceof Error) fail(`unknown-service request: ${unknown.message}`)
+    else {
+      const error = xroadError(unknown)
+      if (error === undefined || !/unknown_?service$/i.test(error.code)) fail(`unknown service was not refused with unknown_service: ${unknown.status} ${unknown.body.slice(0, 200)}`)
+      print(`To ${formatIdPath(pair.provider.subsystem)}/no-such-service: HTTP ${unknown.status}, X-Road-Error ${error?.code ?? '(none)'} — ${error?.message ?? ''}`)
+    }
+    timings.exchangeMs = Date.now() - t2
+
+    // Refused requests never reach the service: it served the probe and the allowed requests only.
+    const reachedService = service.served()
+    const expectedServed = counts.ok + 1
+    if (reachedService !== expectedServed) fail(`the service served ${reachedService} requests, expected ${expectedServed}`)
+    else print(`The sample service served ${reachedService} requests: the refused ones never reached it`)
+
+    agent.destroy()
+    // The servers stop first (committing what waits); the lab's TSA stays up for the last batch time-stamp.
+    await running.stopServers()
+
+    const t3 = Date.now()
+    const checks: Array<[string, EvidenceCheck]> = [
+      ['consumer', await checkMessageLog(pair.consumer.dataDir)],
+      ['provider', await checkMessageLog(pair.provider.dataDir)],
+    ]
+    timings.verifyMs = Date.now() - t3
+    for (const [side, check] of checks) {
+      counts.logged += check.records
+      counts.verified += check.verified
+      print(`Message log of the ${side}: ${check.records} records (${check.requests} requests, ${check.responses} responses), ` +
+        `${check.stampedByServer} time-stamped by the server + ${check.stampedAtCheck} in a final batch; ${check.verified} ASiC-E containers verified`)
+      for (const f of check.failures.slice(0, 5)) fail(`${side} record ${f.recordId} (${f.queryId}) does not verify: ${f.code} ${f.message}`)
+      if (check.failures.length > 5) fail(`${side}: ${check.failures.length - 5} more records do not verify`)
+      // Each allowed exchange is logged on both sides, request and response (xroad-protocols.md §6.1).
+      if (check.requests < counts.ok || check.responses < counts.ok) fail(`${side} logged ${check.requests}/${check.responses} requests/responses for ${counts.ok} exchanges`)
+    }
+    if (counts.ok !== options.requests - 2) fail(`${counts.ok} of ${options.requests - 2} allowed requests succeeded`)
+    if (counts.denied !== 1) fail(`${counts.denied} requests were denied, expected 1`)
+    if (counts.verified !== counts.logged) fail(`${counts.logged - counts.verified} logged records do not verify`)
+  } catch (error) {
+    fail((error as Error).message)
+  } finally {
+    agent.destroy()
+    await running?.stop().catch(() => undefined)
+    await service?.close().catch(() => undefined)
+    if (pair !== undefined && !options.keep) rmSync(pair.dir, { recursive: true, force: true })
+    else if (pair !== undefined) print(`Kept ${pair.dir}`)
+  }
+  timings.totalMs = Date.now() - t0
+  return { counts, failures, timings }
+}
+
+function checkPetReply(reply: RestReply, n: number, queryId: string): string | undefined {
+  if (reply.status !== 200) return `HTTP ${reply.status} ${xroadError(reply)?.code ?? ''} ${reply.body.slice(0, 200)}`
+  let pet: { id?: unknown; species?: unknown }
+  try {
+    pet = JSON.parse(reply.body) as { id?: unknown; species?: unknown }
+  } catch {
+    return `the body is not JSON: ${reply.body.slice(0, 100)}`
+  }
+  if (pet.id !== n || pet.species !== PETS_SPECIES) return `wrong pet ${reply.body.slice(0, 100)}`
+  if (reply.headers['x-road-id'] !== queryId) return `X-Road-Id ${String(reply.headers['x-road-id'])} is not the one sent`
+  if (typeof reply.headers['x-road-request-hash'] !== 'string') return 'no X-Road-Request-Hash header'
+  return undefined
+}

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs'
+import { request } from 'node:https'
+import { join } from 'node:path'
+
+/**
+ * A minimal client of a security server's admin API over HTTPS (the same routes the GUI uses): first-run setup of an
+ * administrator from loopback, then checked calls `/api/{group}/{method}` with the session cookie and CSRF header.
+ * The server's own admin certificate (DATA_DIR/tls/admin.crt) is the only trusted one.
+ */
+export interface AdminClient {
+  call<T>(group: string, method: string, args: unknown[]): Promise<T>
+}
+
+interface Reply {
+  status: number
+  body: unknown
+  cookie?: string
+}
+
+function post(port: number, ca: Buffer, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  const payload = Buffer.from(JSON.stringify(body))
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1', port, path, method: 'POST', ca, servername: 'localhost',
+        // The admin certificate names localhost / 127.0.0.1; checking it against the pinned file is the point.
+        checkServerIdentity: () => undefined,
+        headers: { 'content-type': 'application/json', 'content-length': payload.length, host: `127.0.0.1:${port}`, ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8')
+          let parsed: unknown = text
+          try {
+            parsed = JSON.parse(text)
+          } catch {
+            // not JSON: keep the text for the error message
+          }
+          const setCookie = res.headers['set-cookie']?.[0]?.split(';')[0]
+          resolve({ status: res.statusCode ?? 0, body: parsed, cookie: setCookie })
+        })
+        res.on('error', reject)
+      },
+    )
+    req.setTimeout(10_000, () => req.destroy(new Error(`admin API ${path} timed out`)))
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+/** Creates the first administrator (only possible while none exists, from loopback) and signs in. */
+export async function setupAdmin(dataDir: string, port: number, username = 'demo-admin', password = 'Demo-Admin-Password-1'): Promise<AdminClient> {
+  const ca = readFileSync(join(dataDir, 'tls', 'admin.crt'))
+  const setup = await post(port, ca, '/api/session/setup', { username, password })
+  const value = (setup.body as { ok?: boolean; value?: { csrfToken?: string } }).value
+  if (setup.status !== 200 || setup.cookie === undefined || value?.csrfToken == null) {
+    throw new Error(`admin setup failed (${setup.status}): ${JSON.stringify(setup.body)}`)
+  }
+  const auth = { cookie: setup.cookie, 'x-csrf-token': value.csrfToken }
+  return {
+    async call<T>(group: string, method: string, args: unknown[]): Promise<T> {
+      const reply = await post(port, ca, `/api/${group}/${method}`, args, auth)
+      const result = reply.body as { ok?: boolean; value?: T; error?: { code: string; message: string } }
+      if (result.ok !== true) throw new Error(`admin ${group}.${method} failed (${reply.status}): ${result.error?.code ?? ''} ${result.error?.message ?? JSON.stringify(reply.body)}`)
+      return result.value as T
+    },
+  }
+}
