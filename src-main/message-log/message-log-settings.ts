@@ -14,8 +14,12 @@ export const messageLogSettingsSchema = z.object({
   bodyLoggingEnabledSubsystems: z.array(z.string()).default([]),
   /** Encoded subsystem ids with body logging off although it is on server-wide. */
   bodyLoggingDisabledSubsystems: z.array(z.string()).default([]),
-  /** Group commit: records arriving within this window share one transaction. */
-  groupCommitWindowMs: z.number().int().min(0).max(100).default(3),
+  /**
+   * Group commit: records arriving within this window share one transaction. 0 (the default) groups the records of
+   * one event-loop turn: a lone message waits for no timer, and under load everything that arrived while the
+   * previous commit's fsync ran shares the next one.
+   */
+  groupCommitWindowMs: z.number().int().min(0).max(100).default(0),
   /** Group commit: a transaction is committed at once when this many records wait. */
   groupCommitMaxRecords: z.number().int().min(1).max(10_000).default(200),
   /** `acceptable-timestamp-failure-period` in seconds; 0 disables fail-closed (§1.2). */

@@ -113,6 +113,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   })
   let pending: Pending[] = []
   let timer: NodeJS.Timeout | undefined
+  let immediate: NodeJS.Immediate | undefined
   let interval: NodeJS.Timeout | undefined
   let archiveInterval: NodeJS.Timeout | undefined
   let archiving: Promise<ArchiveRunResult> | undefined
@@ -179,6 +180,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   function flush(): void {
     if (timer !== undefined) clearTimeout(timer)
     timer = undefined
+    if (immediate !== undefined) clearImmediate(immediate)
+    immediate = undefined
     const batch = pending
     pending = []
     if (batch.length > 0) commit(batch)
@@ -215,7 +218,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     const prepared = prepare(message)
     const id = await new Promise<RecordId>((resolve, reject) => {
       pending.push({ record: prepared, resolve, reject })
-      if (pending.length >= settings.groupCommitMaxRecords || settings.groupCommitWindowMs === 0) flush()
+      if (pending.length >= settings.groupCommitMaxRecords) flush()
+      else if (settings.groupCommitWindowMs === 0) immediate ??= setImmediate(flush)
       else timer ??= setTimeout(flush, settings.groupCommitWindowMs)
     })
     if (settings.timestampImmediately) {

@@ -11,4 +11,5 @@ export {
   type ReadableDb, type WritableDb, type SynchronousLevel, type OpenDatabaseOptions,
 } from './db/database'
 export { migrate, appliedVersion, schemaVersions, type Migration, type MigrationSet } from './db/migrate'
+export { LruCache, bytesKey } from './lru-cache'
 export { parseXml, childElements, optionalChild, requiredChild, textOf, identifierFields, DEFAULT_XML_LIMITS, type XmlLimits } from './xml'

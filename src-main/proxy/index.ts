@@ -26,7 +26,9 @@ export type {
   ExchangeObservation, ExchangeObserver,
 } from './proxy-deps'
 export { startServerProxyListener, DEFAULT_SERVER_PROXY_PORT, type ServerProxyListenerOptions } from './http/server-proxy-listener'
-export { startClientProxyListener, type ClientProxyListenerOptions, type RunningClientProxy } from './http/client-proxy-listener'
+export {
+  startClientProxyListener, type ClientProxyListenerOptions, type RunningClientProxy, type EvidenceDownload, type EvidenceDownloads,
+} from './http/client-proxy-listener'
 export { startOcspResponderListener, DEFAULT_OCSP_RESPONDER_PORT, type OcspResponderListenerOptions } from './http/ocsp-responder-listener'
 export { createPeerClient, parseAddress, type PeerClientOptions, type PeerClientWithStats } from './http/peer-client'
 export { createServiceClient, type ServiceClientOptions, type ClosableServiceClient } from './http/service-client'

@@ -17,6 +17,7 @@ import {
   deleteLocalGroupMember, findLocalGroupRow, insertLocalGroup, insertLocalGroupMember, listLocalGroupMembers, listLocalGroupRows,
 } from './local-group-repository'
 import { findServerIdentity, saveServerIdentity, type ServerIdentity } from './server-identity-repository'
+import { listTimestampingServiceNames, replaceTimestampingServiceNames } from './timestamping-service-repository'
 import {
   findEndpointRow, findServiceRow, insertEndpoint, insertService, listEndpointRows, listServiceRows, updateService,
   type ServiceRow,
@@ -129,6 +130,11 @@ export interface ServerConf {
   removeLocalGroupMember(owner: ClientId, groupCode: string, member: ClientId): void
   listLocalGroups(owner: ClientId): LocalGroup[]
   localGroupMembers(owner: ClientId, groupCode: string): ClientId[]
+
+  /** The administrator's time-stamping services (approved TSA names, tried in this order); empty when none is selected. */
+  timestampingServices(): string[]
+  /** Replaces the selection; `[]` returns to every approved TSA in global-configuration order (ug-ss §10.2). */
+  selectTimestampingServices(names: readonly string[]): string[]
 }
 
 export function createServerConf(db: WritableDb, clock: Clock = systemClock): ServerConf {
@@ -168,6 +174,20 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
 
   const conf: ServerConf = {
     identity: () => findServerIdentity(db),
+
+    timestampingServices: () => listTimestampingServiceNames(db).map((r) => r.name),
+    selectTimestampingServices(names) {
+      if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n.trim() === '' || n.length > 255)) {
+        throw clientError('validation_failed', 'Time-stamping services are given by their non-empty names', { detail: 'names' })
+      }
+      const trimmed = names.map((n) => n.trim())
+      const duplicate = trimmed.find((n, i) => trimmed.indexOf(n) !== i)
+      if (duplicate !== undefined) throw clientError('validation_failed', `Time-stamping service ${duplicate} is selected twice`, { detail: 'names' })
+      return tx(() => {
+        replaceTimestampingServiceNames(db, trimmed, now())
+        return listTimestampingServiceNames(db).map((r) => r.name)
+      })
+    },
 
     initialize(owner, serverCode, anchor, options = {}) {
       return tx(() => {

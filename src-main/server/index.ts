@@ -4,3 +4,4 @@
 export { createSecurityServer, type SecurityServer, type SecurityServerOptions } from './create-security-server'
 export { loadServerConfig, parseServerConfig, dataDirLayout, serverConfigSchema, type ServerConfig, type DataDirLayout } from './server-config'
 export { GATEHOUSE_VERSION } from './version'
+export { openServerConfDatabase } from './security-server-core'

@@ -16,6 +16,7 @@ import {
 import type { OperationalRecord } from '../op-monitoring'
 import { loadOrCreateAdminTls } from '../admin'
 import type { SecurityServerCore } from './security-server-core'
+import { createEvidenceDownloads } from './evidence-downloads'
 import type { ServerConfig } from './server-config'
 
 /**
@@ -99,6 +100,7 @@ export async function startProxyRuntime(core: SecurityServerCore, config: Server
         host: internal.host, httpPort: internal.clientProxyHttpPort, httpsPort: isTls === undefined ? null : internal.clientProxyHttpsPort,
         ...(isTls === undefined ? {} : { tls: isTls }), deps: clientDeps, logger: logger.child({ component: 'clientproxy' }),
         listClients: () => listClients(core.globalConf.current()),
+        evidence: createEvidenceDownloads(core),
       })
       closables.push(proxy)
       if (proxy.http !== undefined) listeners.push({ name: 'clientProxyHttp', url: `http://${hostForUrl(internal.host)}:${proxy.http.port}/` })

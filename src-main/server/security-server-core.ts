@@ -2,14 +2,19 @@ import {
   closeDatabase, migrate, openDatabase,
   type Clock, type Logger, type MigrationSet, type WritableDb,
 } from '../platform'
-import { createServerConf, serverConfMigrations, type ServerConf } from '../server-conf'
+import { createServerConf, readSystemParameters, serverConfMigrations, type ServerConf } from '../server-conf'
 import { auditLogMigrations } from '../audit-log'
 import { createOpMonitor, opMonitoringMigrations, type OpMonitor } from '../op-monitoring'
 import { adminMigrations } from '../admin'
 import { createSigner, type OcspSource, type Signer } from '../signer'
-import { createGlobalConfService, parseConfigurationAnchor, type GlobalConf, type GlobalConfService } from '../global-conf'
-import { createMessageLog, messageLogMigrations, type MessageLog, type MessageLogSettingsInput, type SelectedTsa } from '../message-log'
+import {
+  GlobalConf, createGlobalConfService, parseConfigurationAnchor, readStoredConfiguration, type GlobalConfService,
+} from '../global-conf'
+import {
+  createMessageLog, messageLogMigrations, type MessageLog, type MessageLogSettingsInput, type SelectedTsa,
+} from '../message-log'
 import type { DataDirLayout } from './server-config'
+import { applySystemParameters, type AppliedSystemParameters } from './system-parameters'
 
 /**
  * The domains of one security server, built once over its databases. The composition root hands them to the
@@ -32,7 +37,11 @@ export interface GlobalConfAccess {
 }
 
 export interface SecurityServerCoreOptions {
-  /** Message-log system parameters (UG-SYSPAR `[message-log]`); X-Road's defaults otherwise. */
+  /**
+   * Message-log system parameters (UG-SYSPAR `[message-log]`); X-Road's defaults otherwise. Parameters the
+   * administrator stored in server configuration take precedence; `timeStampingIntervalSeconds` given here
+   * overrides global configuration's private parameters.
+   */
   messageLog?: MessageLogSettingsInput
 }
 
@@ -46,6 +55,10 @@ export interface SecurityServerCore {
   opMonitor: OpMonitor
   messageLog: MessageLog
   globalConf: GlobalConfAccess
+  /** The administrator's stored system parameters as read at construction (they apply from the next start). */
+  parameters: AppliedSystemParameters
+  /** The TSAs time-stamping uses: the administrator's selection in its order, else every approved TSA. */
+  timestampingServices(): SelectedTsa[]
   /** Starts background work (configuration download, OCSP of own certificates, time-stamping). */
   start(): Promise<void>
   close(): Promise<void>
@@ -53,9 +66,23 @@ export interface SecurityServerCore {
 
 const SERVER_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, auditLogMigrations, adminMigrations]
 
+/**
+ * Opens DATA_DIR/serverconf.sqlite alone with its migrations (server configuration, audit log, admin accounts), for
+ * tools that need no other domain (`gatehouse user add`).
+ */
+export function openServerConfDatabase(layout: DataDirLayout): WritableDb {
+  const db = openDatabase(layout.serverConfDb)
+  try {
+    migrate(db, SERVER_CONF_MIGRATIONS)
+  } catch (error) {
+    closeDatabase(db)
+    throw error
+  }
+  return db
+}
+
 export function openDatabases(layout: DataDirLayout): Databases {
-  const serverConf = openDatabase(layout.serverConfDb)
-  migrate(serverConf, SERVER_CONF_MIGRATIONS)
+  const serverConf = openServerConfDatabase(layout)
   // The message log is the legal evidence: every acknowledged record must survive power loss.
   const messageLog = openDatabase(layout.messageLogDb, { synchronous: 'FULL' })
   migrate(messageLog, [messageLogMigrations])
@@ -69,19 +96,33 @@ export function createSecurityServerCore(
 ): SecurityServerCore {
   const databases = openDatabases(layout)
   const serverConf = createServerConf(databases.serverConf, clock)
+  const parameters = applySystemParameters(readSystemParameters(databases.serverConf), logger)
   let confService: GlobalConfService | undefined
   const current = (): GlobalConf | undefined => confService?.current()
   const signer = createSigner({
     db: databases.serverConf, dataDir: layout.root, clock, logger: logger.child({ domain: 'signer' }),
     // xroad-protocols.md §4.8: own certificates' OCSP from the approved CA's responders in global configuration.
-    ocsp: { sources: (certDer) => ocspSourceFor(current(), certDer) },
+    ocsp: { sources: (certDer) => ocspSourceFor(current(), certDer, parameters.ocspFetchIntervalSeconds) },
   })
-  const opMonitor = createOpMonitor({ db: databases.opMonitor, clock, logger: logger.child({ domain: 'op-monitoring' }) })
+  const opMonitor = createOpMonitor({
+    db: databases.opMonitor, clock, logger: logger.child({ domain: 'op-monitoring' }), settings: parameters.opMonitor,
+  })
+  const storedConf = storedGlobalConf(layout, logger)
+  const messageLogSettings: MessageLogSettingsInput = {
+    // PR-GCONF private parameters `timeStampingIntervalSeconds`; the stored configuration is what is known at start.
+    ...(storedConf?.timeStampingIntervalSeconds === undefined ? {} : { timeStampingIntervalSeconds: storedConf.timeStampingIntervalSeconds }),
+    // UG-SYSPAR archive-path: archiving is on by default, into DATA_DIR/archive.
+    archiveDir: layout.archiveDir,
+    ...options.messageLog,
+    ...parameters.messageLog,
+  }
+  const timestampingServices = (): SelectedTsa[] => selectedTsas(current(), serverConf.timestampingServices(), logger)
   const messageLog = createMessageLog({
-    db: databases.messageLog, clock, logger: logger.child({ domain: 'message-log' }), settings: options.messageLog,
-    // xroad-protocols.md §6.2: the approved TSAs of the own instance, in global-configuration order.
-    tsas: () => selectedTsas(current()),
+    db: databases.messageLog, clock, logger: logger.child({ domain: 'message-log' }), settings: messageLogSettings,
+    // xroad-protocols.md §6.2: the approved TSAs of the own instance, in the administrator's order.
+    tsas: timestampingServices,
   })
+  let purgeTimer: NodeJS.Timeout | undefined
 
   const changeListeners = new Set<(conf: GlobalConf) => void>()
   let running = false
@@ -129,13 +170,21 @@ export function createSecurityServerCore(
     opMonitor,
     messageLog,
     globalConf,
+    parameters,
+    timestampingServices,
     async start() {
       running = true
       await globalConf.reloadAnchor()
       messageLog.start()
+      // Operational-monitoring retention (`op-monitor.keep-records-for-days`): purged at start and hourly.
+      purgeOpMonitoring(opMonitor, logger)
+      purgeTimer = setInterval(() => purgeOpMonitoring(opMonitor, logger), 3600_000)
+      purgeTimer.unref()
     },
     async close() {
       running = false
+      if (purgeTimer !== undefined) clearInterval(purgeTimer)
+      purgeTimer = undefined
       confService?.stop()
       // Commits what waits in the group commit and stops time-stamping before the database closes.
       await messageLog.stop()
@@ -146,7 +195,7 @@ export function createSecurityServerCore(
   }
 }
 
-function ocspSourceFor(conf: GlobalConf | undefined, certDer: Uint8Array): OcspSource | undefined {
+function ocspSourceFor(conf: GlobalConf | undefined, certDer: Uint8Array, fetchIntervalSeconds: number | undefined): OcspSource | undefined {
   const match = conf?.getApprovedCaFor(certDer)
   if (conf === undefined || match === undefined) return undefined
   const responders = conf.getOcspResponders(match.issuerCert)
@@ -155,11 +204,44 @@ function ocspSourceFor(conf: GlobalConf | undefined, certDer: Uint8Array): OcspS
     urls: responders.map((r) => r.url),
     responderCertsDer: responders.flatMap((r) => (r.cert === undefined ? [] : [r.cert])),
     freshnessSeconds: conf.ocspFreshnessSeconds,
-    fetchIntervalSeconds: conf.ocspFetchIntervalSeconds,
+    // The administrator's `signer.ocsp-fetch-interval` when set, else global configuration's FETCHINTERVAL part.
+    fetchIntervalSeconds: fetchIntervalSeconds ?? conf.ocspFetchIntervalSeconds,
     verifyNextUpdate: conf.verifyNextUpdate,
   }
 }
 
-function selectedTsas(conf: GlobalConf | undefined): SelectedTsa[] {
-  return (conf?.getTsas() ?? []).map((tsa) => ({ name: tsa.name, url: tsa.url, certificates: [tsa.cert] }))
+/** The configuration stored by the last download, read without network at construction; absent before the first. */
+function storedGlobalConf(layout: DataDirLayout, logger: Logger): GlobalConf | undefined {
+  try {
+    const snapshot = readStoredConfiguration(layout.globalConfDir)
+    return snapshot === undefined ? undefined : new GlobalConf(snapshot)
+  } catch (error) {
+    logger.warn({ err: error }, 'stored global configuration is unreadable; time-stamping interval left at its default')
+    return undefined
+  }
+}
+
+/**
+ * ug-ss §10.2: the administrator's selected time-stamping services, in their order, among the TSAs global
+ * configuration approves (a selected TSA no longer approved is skipped); every approved TSA when none is selected.
+ */
+export function selectedTsas(conf: GlobalConf | undefined, selection: readonly string[], logger?: Logger): SelectedTsa[] {
+  const approved = conf?.getTsas() ?? []
+  const toSelected = (tsa: (typeof approved)[number]): SelectedTsa => ({ name: tsa.name, url: tsa.url, certificates: [tsa.cert] })
+  if (selection.length === 0) return approved.map(toSelected)
+  const chosen: SelectedTsa[] = []
+  for (const name of selection) {
+    const tsa = approved.find((t) => t.name === name)
+    if (tsa === undefined) logger?.warn({ tsa: name }, 'selected time-stamping service is not approved in global configuration')
+    else chosen.push(toSelected(tsa))
+  }
+  return chosen
+}
+
+function purgeOpMonitoring(opMonitor: OpMonitor, logger: Logger): void {
+  try {
+    opMonitor.purge()
+  } catch (error) {
+    logger.error({ err: error }, 'operational monitoring purge failed')
+  }
 }

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto'
-import { SecurityServerError } from '../platform'
+import { LruCache, SecurityServerError, bytesKey } from '../platform'
 import { isCaCertificate, issuerNameDer, parseCertificate, subjectNameDer, type ParsedCertificate } from './certificate-util'
 import { ocspAppliesTo, parseOcspResponse, verifyOcspResponse, type OcspInfo } from './ocsp-verifier'
 import type { ApprovedCa, VerificationTrust } from './verification-trust'
@@ -18,13 +18,18 @@ export interface CertPath {
 
 const MAX_PATH_LENGTH = 10
 
+/** Outcomes of certificate-signature checks by (certificate, issuer) content. */
+const issuedByResults = new LruCache<string, boolean>(4096)
+
 function issuedBy(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
   if (!issuerNameDer(cert).equals(subjectNameDer(issuer))) return false
-  try {
-    return new X509Certificate(cert.der).verify(issuer.publicKey)
-  } catch {
-    return false
-  }
+  return issuedByResults.getOrCompute(bytesKey(cert.der, issuer.der), () => {
+    try {
+      return new X509Certificate(cert.der).verify(issuer.publicKey)
+    } catch {
+      return false
+    }
+  })
 }
 
 /** Builds the path from `leaf` through `extra` certificates and the CAs' intermediates to an approved top CA. */

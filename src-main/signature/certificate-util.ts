@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { SecurityServerError } from '../platform'
+import { LruCache, SecurityServerError, bytesKey } from '../platform'
 
 /**
  * X.509 helpers shared by the signature domain: parsing DER certificates with pkijs, reading subject
@@ -62,7 +62,20 @@ export interface ParsedCertificate {
   publicKey: KeyObject
 }
 
+/** Parsed certificates by content: the same few certificates arrive with every message. */
+const parsedCertificates = new LruCache<string, ParsedCertificate>(2048)
+
+/** Parses a DER certificate (memoized by content; callers must not mutate the result). */
 export function parseCertificate(der: Uint8Array, what = 'certificate'): ParsedCertificate {
+  const key = bytesKey(der)
+  const cached = parsedCertificates.get(key)
+  if (cached !== undefined) return cached
+  const parsed = parseCertificateUncached(der, what)
+  parsedCertificates.set(key, parsed)
+  return parsed
+}
+
+function parseCertificateUncached(der: Uint8Array, what: string): ParsedCertificate {
   const bytes = Buffer.from(der)
   let cert: pkijs.Certificate
   try {

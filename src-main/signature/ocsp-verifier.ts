@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { SecurityServerError } from '../platform'
+import { LruCache, SecurityServerError, bytesKey } from '../platform'
 import {
   extendedKeyUsage, issuerNameDer, namesEqual, parseCertificate, sha, subjectNameDer, type ParsedCertificate,
 } from './certificate-util'
@@ -31,8 +31,15 @@ function invalidInfo(message: string, cause?: unknown): SecurityServerError {
   return new SecurityServerError('incorrect_validation_info', message, { clientFault: true, cause })
 }
 
-/** Parses an OCSPResponse (RFC 6960 §4.2.1) down to its BasicOCSPResponse. */
+/** Parsed responses by content: a sender embeds the same cached response in message after message. */
+const parsedResponses = new LruCache<string, { basic: pkijs.BasicOCSPResponse; der: Buffer }>(1024)
+
+/** Parses an OCSPResponse (RFC 6960 §4.2.1) down to its BasicOCSPResponse (memoized; do not mutate the result). */
 export function parseOcspResponse(der: Uint8Array): { basic: pkijs.BasicOCSPResponse; der: Buffer } {
+  return parsedResponses.getOrCompute(bytesKey(der), () => parseOcspResponseUncached(der))
+}
+
+function parseOcspResponseUncached(der: Uint8Array): { basic: pkijs.BasicOCSPResponse; der: Buffer } {
   const bytes = Buffer.from(der)
   let response: pkijs.OCSPResponse
   try {
@@ -95,25 +102,34 @@ function caCertsFor(trust: VerificationTrust, issuer: ParsedCertificate): { resp
   return { responders, cas }
 }
 
+/** The part of a response's verification that does not depend on time: which certificate it is about, who signed it. */
+interface VerifiedOcspSignature {
+  basic: pkijs.BasicOCSPResponse
+  der: Buffer
+  responder: ParsedCertificate
+}
+
 /**
- * Verifies one OCSP response for `cert` (issued by `issuer`) at `atTime` and returns what it says; the status is
- * checked too: anything but good is `cert_validation` (xroad-protocols.md §4.8).
+ * Signature and authorization checks already passed, per trust (a new global configuration starts afresh) and by the
+ * content of response, certificate and issuer. Time-dependent checks (freshness, nextUpdate, status) run every time.
  */
-export function verifyOcspResponse(
-  respDer: Uint8Array,
-  certDer: Uint8Array | ParsedCertificate,
-  issuerDer: Uint8Array | ParsedCertificate,
-  trust: VerificationTrust,
-  atTime: Date,
-): OcspInfo {
-  const cert = 'der' in certDer && 'cert' in certDer ? certDer : parseCertificate(certDer as Uint8Array)
-  const issuer = 'der' in issuerDer && 'cert' in issuerDer ? issuerDer : parseCertificate(issuerDer as Uint8Array)
+const verifiedSignatures = new WeakMap<VerificationTrust, LruCache<string, VerifiedOcspSignature>>()
+
+function verifyOcspSignature(respDer: Uint8Array, cert: ParsedCertificate, issuer: ParsedCertificate, trust: VerificationTrust): VerifiedOcspSignature {
+  let cache = verifiedSignatures.get(trust)
+  if (cache === undefined) {
+    cache = new LruCache(1024)
+    verifiedSignatures.set(trust, cache)
+  }
+  return cache.getOrCompute(bytesKey(respDer, cert.der, issuer.der), () => verifyOcspSignatureUncached(respDer, cert, issuer, trust))
+}
+
+function verifyOcspSignatureUncached(respDer: Uint8Array, cert: ParsedCertificate, issuer: ParsedCertificate, trust: VerificationTrust): VerifiedOcspSignature {
   const { basic, der } = parseOcspResponse(respDer)
   // Only the first SingleResponse is considered (X-Road OcspVerifier).
   if (!ocspAppliesTo(basic, cert, issuer)) {
     throw invalidInfo(`OCSP response does not apply to certificate (sn = ${cert.serialNumber})`)
   }
-  const single = basic.tbsResponseData.responses[0]!
   // The responder: global-conf responders for the CA, the CA certificates, certificates in the response.
   const { responders, cas } = caCertsFor(trust, issuer)
   const embedded = (basic.certs ?? []).map((c) => parseCertificate(Buffer.from(c.toSchema().toBER(false)), 'OCSP certificate'))
@@ -134,6 +150,25 @@ export function verifyOcspResponse(
   const delegated = Buffer.from(responder.cert.issuer.toSchema().toBER(false)).equals(subjectNameDer(issuer)) &&
     new X509Certificate(responder.der).verify(issuer.publicKey) && extendedKeyUsage(responder).includes(ID_KP_OCSP_SIGNING)
   if (!listed && !isCa && !delegated) throw invalidInfo('OCSP responder is not authorized for given CA')
+  return { basic, der, responder }
+}
+
+/**
+ * Verifies one OCSP response for `cert` (issued by `issuer`) at `atTime` and returns what it says; the status is
+ * checked too: anything but good is `cert_validation` (xroad-protocols.md §4.8).
+ */
+export function verifyOcspResponse(
+  respDer: Uint8Array,
+  certDer: Uint8Array | ParsedCertificate,
+  issuerDer: Uint8Array | ParsedCertificate,
+  trust: VerificationTrust,
+  atTime: Date,
+): OcspInfo {
+  const cert = 'der' in certDer && 'cert' in certDer ? certDer : parseCertificate(certDer as Uint8Array)
+  const issuer = 'der' in issuerDer && 'cert' in issuerDer ? issuerDer : parseCertificate(issuerDer as Uint8Array)
+  const { basic, der, responder } = verifyOcspSignature(respDer, cert, issuer, trust)
+  const single = basic.tbsResponseData.responses[0]!
+  const producedAt = basic.tbsResponseData.producedAt
   const thisUpdate = single.thisUpdate
   const nextUpdate = single.nextUpdate
   // Freshness: thisUpdate ≥ atTime − ocspFreshnessSeconds (global conf `ocspFreshnessSeconds`).

@@ -32,7 +32,8 @@ export interface SignedMessage {
 export interface BatchSignerOptions {
   /** Most messages under one token signature (default 256). */
   readonly maxBatchSize?: number
-  /** Longest a request waits for others before an idle key signs it (default 2 ms). */
+  /** Longest a request waits for others before an idle key signs it (default 0: an idle key signs at once; requests
+   * arriving while a signature is in flight form the next batch). */
   readonly maxWaitMs?: number
   /** Reference and hash-chain digest (X-Road default SHA-512). */
   readonly digestAlgorithm?: DigestAlgorithm
@@ -74,7 +75,7 @@ export class BatchSigner {
 
   constructor(options: BatchSignerOptions = {}) {
     this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 256)
-    this.maxWaitMs = Math.max(0, options.maxWaitMs ?? 2)
+    this.maxWaitMs = Math.max(0, options.maxWaitMs ?? 0)
     this.digestAlgorithm = options.digestAlgorithm ?? 'SHA-512'
   }
 

@@ -24,10 +24,10 @@ function tables(db: WritableDb): string[] {
 }
 
 describe('server-conf migrations on a fresh database', () => {
-  it('0001..0003 apply in order and record version 3', () => {
+  it('0001..0004 apply in order and record version 4', () => {
     const db = freshDb()
-    expect(migrate(db, [serverConfMigrations])).toBe(3)
-    expect(schemaVersions(db)).toEqual([{ component: 'server-conf', version: 3 }])
+    expect(migrate(db, [serverConfMigrations])).toBe(4)
+    expect(schemaVersions(db)).toEqual([{ component: 'server-conf', version: 4 }])
     expect(migrate(db, [serverConfMigrations])).toBe(0)
   })
 
@@ -49,5 +49,14 @@ describe('server-conf migrations on a fresh database', () => {
     migrate(db, [serverConfMigrations])
     db.prepare("INSERT INTO configuration_anchor_file (id, source_path, content, sha256, stored_at) VALUES (1, 'a', x'00', 'h', 'n')").run()
     expect(() => db.prepare("INSERT INTO configuration_anchor_file (id, source_path, content, sha256, stored_at) VALUES (2, 'a', x'00', 'h', 'n')").run()).toThrow(/CHECK/)
+  })
+
+  it('0004 creates the ordered time-stamping service selection', () => {
+    const db = freshDb()
+    migrate(db, [serverConfMigrations])
+    db.prepare("INSERT INTO timestamping_services (position, name, selected_at) VALUES (1, 'TSA 1', 'n')").run()
+    expect(() => db.prepare("INSERT INTO timestamping_services (position, name, selected_at) VALUES (2, 'TSA 1', 'n')").run()).toThrow(/UNIQUE/)
+    expect(() => db.prepare("INSERT INTO timestamping_services (position, name, selected_at) VALUES (0, 'TSA 2', 'n')").run()).toThrow(/CHECK/)
+    expect(() => db.prepare("INSERT INTO timestamping_services (position, name, selected_at) VALUES (3, '', 'n')").run()).toThrow(/CHECK/)
   })
 })

@@ -9,6 +9,7 @@ import { registerArchiveCommand } from './archive-command'
 import { registerMessageLogCommand } from './messagelog-command'
 import { registerServerConfCommands } from './init-command'
 import { registerAsicCommand } from './asic-command'
+import { registerTsaCommand } from './tsa-command'
 
 /** Every subcommand group, in the order `--help` lists them. */
 export const COMMAND_GROUPS: Array<(program: Command) => void> = [
@@ -22,4 +23,5 @@ export const COMMAND_GROUPS: Array<(program: Command) => void> = [
   registerMessageLogCommand,
   registerServerConfCommands,
   registerAsicCommand,
+  registerTsaCommand,
 ]

@@ -1,8 +1,12 @@
+import { mkdirSync } from 'node:fs'
 import type { Command } from 'commander'
-import { ADMIN_ROLES, isAdminRole, type AdminRole } from '@shared/admin-api/admin-roles'
-import { createLogger } from '../../platform'
-import { createSecurityServer, loadServerConfig, type ServerConfig } from '../../server'
+import { ADMIN_ROLES, isAdminRole } from '@shared/admin-api/admin-roles'
+import { createAdminAccounts } from '../../admin'
+import { appendAuditEntry } from '../../audit-log'
+import { closeDatabase, systemClock, toSecurityServerError } from '../../platform'
+import { dataDirLayout, openServerConfDatabase } from '../../server'
 import { CliExit, EXIT_USAGE, printResult } from '../cli-support'
+import { cliActor } from './server-conf-db'
 
 /**
  * `gatehouse user add`: creates a local admin account headlessly (e.g. the first administrator before the GUI is
@@ -14,16 +18,6 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
 }
 
-/** No listeners: the command only touches the database. */
-function withoutListeners(config: ServerConfig): ServerConfig {
-  return {
-    ...config,
-    logging: { level: 'warn' },
-    internal: { ...config.internal, adminPort: null, clientProxyHttpPort: null, clientProxyHttpsPort: null },
-    external: { ...config.external, serverProxyPort: null, ocspResponderPort: null },
-  }
-}
-
 export function registerUserCommand(program: Command): void {
   const user = program.command('user').description('manage local admin accounts (roles, passwords)')
   user
@@ -33,21 +27,38 @@ export function registerUserCommand(program: Command): void {
     .requiredOption('--username <name>', 'user name')
     .option('--role <role...>', `role(s): ${ADMIN_ROLES.join(', ')}`, ['observer'])
     .option('--password-stdin', 'read the password from standard input')
-    .option('--config <file>', 'configuration file')
+    .option('--config <file>', 'configuration file (accepted for compatibility; accounts live in serverconf.sqlite)')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { dataDir: string; username: string; role: string[]; passwordStdin?: boolean; config?: string; json?: boolean }) => {
       const unknown = opts.role.filter((r) => !isAdminRole(r))
       if (unknown.length > 0) throw new CliExit(EXIT_USAGE, `gatehouse: unknown role(s) ${unknown.join(', ')}; use ${ADMIN_ROLES.join(', ')}`)
       if (!opts.passwordStdin) throw new CliExit(EXIT_USAGE, 'gatehouse: give the password on standard input with --password-stdin')
       const password = await readStdin()
-      const config = withoutListeners(loadServerConfig(opts.dataDir, opts.config))
-      const server = createSecurityServer({ dataDir: opts.dataDir, config, logger: createLogger({ level: 'warn' }) })
-      await server.start()
+      // Only serverconf.sqlite is opened (server configuration, audit log and admin-account migrations): no
+      // security-server domain, token or listener is started for an account change.
+      const layout = dataDirLayout(opts.dataDir)
+      mkdirSync(layout.root, { recursive: true, mode: 0o700 })
+      const db = openServerConfDatabase(layout)
       try {
-        const created = await server.admin.users.add({ username: opts.username, password, roles: opts.role as AdminRole[] })
-        printResult(opts, { ok: true, user: created }, () => `Created user ${created.username} with roles ${created.roles.join(', ')}`)
+        const accounts = createAdminAccounts(() => db, systemClock)
+        const audit = (outcome: 'success' | 'failure', errorCode: string | null): void => {
+          appendAuditEntry(db, {
+            at: systemClock.now().toISOString(), actor: cliActor(), event: 'users.add', outcome,
+            data: { username: opts.username, roles: opts.role }, errorCode,
+          })
+        }
+        let created
+        try {
+          created = await accounts.createUser({ username: opts.username, password, roles: opts.role })
+        } catch (error) {
+          audit('failure', toSecurityServerError(error).code)
+          throw error
+        }
+        audit('success', null)
+        const user = { username: created.username, roles: created.roles, createdAt: created.createdAt }
+        printResult(opts, { ok: true, user }, () => `Created user ${user.username} with roles ${user.roles.join(', ')}`)
       } finally {
-        await server.stop()
+        closeDatabase(db)
       }
     })
 }

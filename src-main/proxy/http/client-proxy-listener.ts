@@ -15,8 +15,24 @@ import { sha256Hex } from './tls-profile'
 /**
  * The client proxy's listeners for information systems: HTTP and HTTPS (the IS certificate, when sent, is handed to
  * the pipeline for the per-client NOSSL/SSLNOAUTH/SSLAUTH check, ug-ss §9.4), the REST `/r1/…` route (PR-REST §4.1),
- * `GET /listClients` (PR-MREST §3.1), bounded bodies and timeouts; errors are X-Road's REST error (§2.5).
+ * `GET /listClients` (PR-MREST §3.1), the evidence downloads `GET /asic` and `GET /verificationconf`
+ * (xroad-protocols.md §6.3), bounded bodies and timeouts; errors are X-Road's REST error (§2.5).
  */
+export interface EvidenceDownload {
+  contentType: string
+  /** Offered as the attachment's file name. */
+  fileName: string
+  body: Buffer
+}
+
+/** The evidence downloads of §6.3, served only here, on the internal side. */
+export interface EvidenceDownloads {
+  /** `GET /asic?…`: the query string as given; the ASiC-E container(s) or X-Road's error. */
+  asic(params: URLSearchParams): Promise<EvidenceDownload>
+  /** `GET /verificationconf`: the ZIP of `verificationconf/{INSTANCE}/shared-params.xml` (+ `.metadata`). */
+  verificationConf(): Promise<EvidenceDownload>
+}
+
 export interface ClientProxyListenerOptions {
   host?: string
   /** HTTP port (8080 by default; null: no HTTP listener; 0: a free port). */
@@ -28,6 +44,8 @@ export interface ClientProxyListenerOptions {
   deps: ClientProxyDeps
   /** Members and subsystems of the instance for `listClients` (from global configuration); absent: not served. */
   listClients?: () => ClientId[]
+  /** `/asic` and `/verificationconf`; absent: not served. */
+  evidence?: EvidenceDownloads
   limits?: Partial<ListenerLimits>
   logger?: Logger
 }
@@ -87,6 +105,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
   if (path === '/listClients' && options.listClients !== undefined) {
     if (req.method !== 'GET') return fail(clientError('invalid_http_method', 'listClients is GET only'), true)
     return writeResponse(res, listClientsResponse(options.listClients(), accept))
+  }
+  if ((path === '/asic' || path === '/verificationconf') && options.evidence !== undefined) {
+    if (req.method !== 'GET') return fail(clientError('invalid_http_method', `${path} is GET only`), true)
+    const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '')
+    const download = path === '/asic' ? await options.evidence.asic(query) : await options.evidence.verificationConf()
+    return writeResponse(res, {
+      status: 200,
+      headers: [
+        ['Content-Type', download.contentType],
+        ['Content-Disposition', `attachment; filename="${download.fileName.replace(/["\\\r\n]/g, '_')}"`],
+      ],
+      body: download.body,
+    })
   }
   if (!path.startsWith('/r1/') && !/^\/r\d+\//.test(path)) return fail(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…'), true)
   let body: Buffer

@@ -1,0 +1,53 @@
+import type { Logger } from '../platform'
+import type { MessageLogSettingsInput } from '../message-log'
+import type { OpMonitorSettings } from '../op-monitoring'
+
+/**
+ * The system parameters an administrator stores in server configuration (`system_parameters`, the admin
+ * `settings` group; UG-SYSPAR names) translated into the settings of the domains they govern. They are read when
+ * the core is built, so a change takes effect at the next start of the security server.
+ */
+export interface AppliedSystemParameters {
+  /** Message-log settings from stored parameters only (keep-records-for, body logging, failure period, archive interval). */
+  messageLog: Partial<MessageLogSettingsInput>
+  /** Operational-monitoring settings from stored parameters only (retention). */
+  opMonitor: Partial<OpMonitorSettings>
+  /** `signer.ocsp-fetch-interval` when the administrator set it; global configuration's FETCHINTERVAL otherwise. */
+  ocspFetchIntervalSeconds?: number
+}
+
+type Parser = (text: string) => number | boolean | undefined
+
+const integer = (min: number, max: number): Parser => (text) => {
+  if (!/^-?\d+$/.test(text.trim())) return undefined
+  const n = Number(text.trim())
+  return n >= min && n <= max ? n : undefined
+}
+const boolean: Parser = (text) => (text.trim() === 'true' ? true : text.trim() === 'false' ? false : undefined)
+
+/** Parameter name → how to read it and where it goes (the ranges are those of the admin settings catalogue). */
+const PARAMETERS: Record<string, { parse: Parser; apply: (target: AppliedSystemParameters, value: number | boolean) => void }> = {
+  'message-log.keep-records-for': { parse: integer(0, 3650), apply: (t, v) => { t.messageLog.keepRecordsForDays = v as number } },
+  'message-log.archive-interval': { parse: integer(60, 7 * 86_400), apply: (t, v) => { t.messageLog.archiveIntervalSeconds = v as number } },
+  'message-log.message-body-logging': { parse: boolean, apply: (t, v) => { t.messageLog.messageBodyLogging = v as boolean } },
+  'message-log.acceptable-timestamp-failure-period': {
+    parse: integer(0, 7 * 86_400), apply: (t, v) => { t.messageLog.acceptableTimestampFailurePeriodSeconds = v as number },
+  },
+  'signer.ocsp-fetch-interval': { parse: integer(60, 86_400), apply: (t, v) => { t.ocspFetchIntervalSeconds = v as number } },
+  'op-monitor.keep-records-for-days': { parse: integer(1, 365), apply: (t, v) => { t.opMonitor.keepRecordsForDays = v as number } },
+}
+
+/** Reads the stored parameters; an unknown name or a value out of range is logged and left at its default. */
+export function applySystemParameters(stored: ReadonlyMap<string, string>, logger: Logger): AppliedSystemParameters {
+  const applied: AppliedSystemParameters = { messageLog: {}, opMonitor: {} }
+  for (const [name, text] of stored) {
+    const spec = PARAMETERS[name]
+    const value = spec?.parse(text)
+    if (spec === undefined || value === undefined) {
+      logger.warn({ parameter: name }, 'ignoring a stored system parameter that is unknown or out of range')
+      continue
+    }
+    spec.apply(applied, value)
+  }
+  return applied
+}

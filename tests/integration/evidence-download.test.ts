@@ -1,0 +1,136 @@
+import 'reflect-metadata'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readConfigurationDirectory } from '../../src-main/global-conf'
+import { readZipEntries } from '../../src-main/message-log'
+import { describeSigner, verificationTrustFromGlobalConf, verifyAsicContainer } from '../../src-main/signature'
+import { startLabPair, type LabPair } from './lab-pair'
+
+/**
+ * The client proxy's evidence downloads against the lab pair (xroad-protocols.md §6.3): a container of a real
+ * exchange fetched over the consumer's client proxy verifies offline with the downloaded verificationconf; and the
+ * administrator's TSA selection (`gatehouse tsa`) reaches the running server's time-stamping.
+ */
+const ROOT = resolve(import.meta.dirname, '../..')
+let pair: LabPair
+const scratch = mkdtempSync(join(tmpdir(), 'gh-evidence-'))
+
+beforeAll(async () => {
+  // No periodic time-stamping: a record stays unstamped until `force` or a test stamps it.
+  pair = await startLabPair({ messageLog: { timeStampingIntervalSeconds: 3600 } })
+}, 60_000)
+
+afterAll(async () => {
+  await pair?.close()
+  rmSync(scratch, { recursive: true, force: true })
+})
+
+const CONSUMER = 'xRoadInstance=LAB&memberClass=GOV&memberCode=1001&subsystemCode=consumer'
+
+async function exchange(): Promise<string> {
+  const response = await fetch(`${pair.consumer.clientProxyUrl}/r1/LAB/GOV/2002/provider/pets/pets/7`, { headers: { 'X-Road-Client': 'LAB/GOV/1001/consumer' } })
+  expect(response.status).toBe(200)
+  await response.arrayBuffer()
+  return response.headers.get('x-road-id') as string
+}
+
+async function download(query: string, init: RequestInit = {}): Promise<{ status: number; type: string; body: Buffer }> {
+  const response = await fetch(`${pair.consumer.clientProxyUrl}${query}`, init)
+  return { status: response.status, type: response.headers.get('content-type') ?? '', body: Buffer.from(await response.arrayBuffer()) }
+}
+
+const errorType = (answer: { body: Buffer }): string => (JSON.parse(answer.body.toString('utf8')) as { type: string }).type
+
+function gatehouse(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [join(ROOT, 'bin/gatehouse.js'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 })
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
+}
+
+describe('GET /asic and /verificationconf on the client proxy', () => {
+  it('downloads a time-stamped container that verifies offline with the downloaded verificationconf', async () => {
+    const queryId = await exchange()
+    const q = `/asic?queryId=${encodeURIComponent(queryId)}&${CONSUMER}`
+
+    // Not yet time-stamped: refused without `force`.
+    const early = await download(`${q}&requestOnly&unique`)
+    expect(early.status).toBeGreaterThanOrEqual(400)
+    expect(errorType(early)).toContain('timestamping_failed')
+
+    const single = await download(`${q}&requestOnly&unique&force`)
+    expect(single.status).toBe(200)
+    expect(single.type).toBe('application/vnd.etsi.asic-e+zip')
+
+    const conf = await download('/verificationconf')
+    expect(conf.status).toBe(200)
+    expect(conf.type).toBe('application/zip')
+    const confEntries = await readZipEntries(conf.body)
+    expect(confEntries.map((e) => e.name)).toEqual(expect.arrayContaining(['verificationconf/LAB/shared-params.xml', 'verificationconf/LAB/shared-params.xml.metadata']))
+    const confDir = join(scratch, 'unpacked')
+    for (const entry of confEntries) {
+      mkdirSync(dirname(join(confDir, entry.name)), { recursive: true })
+      writeFileSync(join(confDir, entry.name), entry.data)
+    }
+    const snapshot = readConfigurationDirectory(join(confDir, 'verificationconf'))
+    const result = await verifyAsicContainer(single.body, (instance) => verificationTrustFromGlobalConf(snapshot, instance))
+    expect(describeSigner(result.signer)).toContain('consumer')
+
+    // The same container through the CLI verifier, as an auditor would run it.
+    writeFileSync(join(scratch, 'request.asice'), single.body)
+    const cli = gatehouse(['asic', 'verify', join(scratch, 'request.asice'), '--globalconf', join(confDir, 'verificationconf'), '--json'])
+    expect(cli.status).toBe(0)
+    expect(JSON.parse(cli.stdout)).toMatchObject({ valid: true })
+
+    // Without `unique`: a ZIP of the request and response containers, named as X-Road names them.
+    const both = await download(q)
+    expect(both.status).toBe(200)
+    expect(both.type).toBe('application/zip')
+    const names = (await readZipEntries(both.body)).map((e) => e.name)
+    expect(names).toHaveLength(2)
+    expect(names.some((n) => /-request-[0-9a-v]+\.asice$/.test(n))).toBe(true)
+    expect(names.some((n) => /-response-[0-9a-v]+\.asice$/.test(n))).toBe(true)
+  }, 30_000)
+
+  it("gives the provider side's records only to its own client and refuses bad requests with X-Road's codes", async () => {
+    const queryId = await exchange()
+    const base = `/asic?queryId=${encodeURIComponent(queryId)}`
+    // The provider's subsystem is not a client of the consumer's server.
+    const foreign = await download(`${base}&xRoadInstance=LAB&memberClass=GOV&memberCode=2002&subsystemCode=provider`)
+    expect(errorType(foreign)).toContain('invalid_client_identifier')
+    expect(errorType(await download(`/asic?${CONSUMER}`))).toContain('invalid_request')
+    expect(errorType(await download(`${base}&${CONSUMER}&requestOnly&responseOnly`))).toContain('invalid_request')
+    expect(errorType(await download(`${base}&${CONSUMER}&unique`))).toContain('invalid_request')
+    expect(errorType(await download(`/asic?queryId=no-such-query&${CONSUMER}`))).toContain('not_found')
+    const post = await download(`${base}&${CONSUMER}`, { method: 'POST', body: 'x' })
+    expect(errorType(post)).toContain('invalid_http_method')
+  })
+})
+
+describe('gatehouse tsa: the administrator selects approved TSAs', () => {
+  it('lists the approved TSAs, refuses an unknown name and makes the running server use the selection', () => {
+    const dataDir = pair.consumer.dataDir
+    const listed = gatehouse(['tsa', 'list', '--data-dir', dataDir, '--json'])
+    expect(listed.status).toBe(0)
+    const tsas = (JSON.parse(listed.stdout) as { selected: string[]; tsas: Array<{ name: string; approved: boolean }> })
+    expect(tsas.selected).toEqual([])
+    const approved = tsas.tsas.filter((t) => t.approved).map((t) => t.name)
+    expect(approved.length).toBeGreaterThan(0)
+    expect(pair.consumer.server.core.timestampingServices().map((t) => t.name)).toEqual(approved)
+
+    const unknown = gatehouse(['tsa', 'select', 'No Such TSA', '--data-dir', dataDir])
+    expect(unknown.status).toBe(1)
+    expect(unknown.stderr).toContain('not_found')
+
+    const chosen = approved[0] as string
+    const selected = gatehouse(['tsa', 'select', chosen, '--data-dir', dataDir, '--json'])
+    expect(selected.status).toBe(0)
+    expect(JSON.parse(selected.stdout)).toEqual({ ok: true, selected: [chosen] })
+    expect(pair.consumer.server.core.serverConf.timestampingServices()).toEqual([chosen])
+    expect(pair.consumer.server.core.timestampingServices().map((t) => t.name)).toEqual([chosen])
+
+    expect(gatehouse(['tsa', 'clear', '--data-dir', dataDir]).status).toBe(0)
+    expect(pair.consumer.server.core.serverConf.timestampingServices()).toEqual([])
+  })
+})

@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ManualClock, closeDatabase, silentLogger } from '../../src-main/platform'
+import { writeSystemParameter } from '../../src-main/server-conf'
+import type { GlobalConf } from '../../src-main/global-conf'
+import { dataDirLayout, openServerConfDatabase } from '../../src-main/server'
+import { createSecurityServerCore, selectedTsas, type SecurityServerCore } from '../../src-main/server/security-server-core'
+import { applySystemParameters } from '../../src-main/server/system-parameters'
+
+/** Administrator settings (the admin `settings` group) reach the domains they govern when the core is built. */
+const dirs: string[] = []
+const cores: SecurityServerCore[] = []
+afterEach(async () => {
+  for (const core of cores.splice(0)) await core.close()
+  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }))
+})
+
+function dataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-sysparam-'))
+  dirs.push(dir)
+  return dir
+}
+
+function store(dir: string, values: Record<string, string>): void {
+  const db = openServerConfDatabase(dataDirLayout(dir))
+  try {
+    for (const [name, value] of Object.entries(values)) writeSystemParameter(db, name, value, new Date())
+  } finally {
+    closeDatabase(db)
+  }
+}
+
+const clock = new ManualClock('2025-03-01T12:00:00Z')
+
+describe('stored system parameters', () => {
+  it('govern the message log, operational monitoring and OCSP fetching of the next core', async () => {
+    const dir = dataDir()
+    store(dir, {
+      'message-log.keep-records-for': '12',
+      'message-log.archive-interval': '600',
+      'message-log.message-body-logging': 'false',
+      'message-log.acceptable-timestamp-failure-period': '0',
+      'op-monitor.keep-records-for-days': '2',
+      'signer.ocsp-fetch-interval': '300',
+    })
+    const core = createSecurityServerCore(dataDirLayout(dir), clock, silentLogger(), { messageLog: { keepRecordsForDays: 99, timeStampingIntervalSeconds: 120 } })
+    cores.push(core)
+    expect(core.messageLog.settings).toMatchObject({
+      keepRecordsForDays: 12, archiveIntervalSeconds: 600, messageBodyLogging: false, acceptableTimestampFailurePeriodSeconds: 0,
+      // Not an administrator setting: the caller's override stands.
+      timeStampingIntervalSeconds: 120,
+      archiveDir: dataDirLayout(dir).archiveDir,
+    })
+    expect(core.parameters.ocspFetchIntervalSeconds).toBe(300)
+
+    // Monitoring retention of 2 days: a 3-day-old record is purged, a 1-day-old one kept.
+    const nowS = Math.floor(clock.now().getTime() / 1000)
+    const record = (ageDays: number) => ({
+      monitoringDataTs: nowS - ageDays * 86_400, securityServerType: 'Client' as const, requestInTs: 1, responseOutTs: 2, succeeded: true,
+    })
+    core.opMonitor.record(record(3))
+    core.opMonitor.record(record(1))
+    core.opMonitor.flush()
+    expect(core.opMonitor.purge()).toBe(1)
+    expect(core.opMonitor.search(0, nowS + 1)).toHaveLength(1)
+  })
+
+  it('leave X-Road defaults without stored values and ignore values out of range', async () => {
+    const dir = dataDir()
+    store(dir, { 'message-log.keep-records-for': '-4', 'message-log.message-body-logging': 'yes', 'no.such.parameter': '1' })
+    const core = createSecurityServerCore(dataDirLayout(dir), clock, silentLogger())
+    cores.push(core)
+    expect(core.messageLog.settings).toMatchObject({ keepRecordsForDays: 30, messageBodyLogging: true, timeStampingIntervalSeconds: 60 })
+    expect(core.parameters.ocspFetchIntervalSeconds).toBeUndefined()
+    expect(applySystemParameters(new Map([['signer.ocsp-fetch-interval', '59']]), silentLogger())).toEqual({ messageLog: {}, opMonitor: {} })
+  })
+})
+
+describe('time-stamping service selection', () => {
+  const tsa = (name: string) => ({ name, url: `http://${name}.example/`, cert: new Uint8Array([1]) })
+  const conf = { getTsas: () => [tsa('A'), tsa('B'), tsa('C')] } as unknown as GlobalConf
+
+  it('uses the selection in its order, skips TSAs no longer approved, and falls back to configuration order', () => {
+    expect(selectedTsas(conf, []).map((t) => t.name)).toEqual(['A', 'B', 'C'])
+    expect(selectedTsas(conf, ['C', 'A']).map((t) => t.name)).toEqual(['C', 'A'])
+    expect(selectedTsas(conf, ['Gone', 'B']).map((t) => t.name)).toEqual(['B'])
+    expect(selectedTsas(undefined, ['A'])).toEqual([])
+  })
+
+  it('is stored in server configuration and validated', () => {
+    const core = createSecurityServerCore(dataDirLayout(dataDir()), clock, silentLogger())
+    cores.push(core)
+    expect(core.serverConf.timestampingServices()).toEqual([])
+    expect(core.serverConf.selectTimestampingServices(['B', ' A '])).toEqual(['B', 'A'])
+    expect(() => core.serverConf.selectTimestampingServices(['A', 'A'])).toThrow(expect.objectContaining({ code: 'validation_failed' }))
+    expect(() => core.serverConf.selectTimestampingServices([''])).toThrow(expect.objectContaining({ code: 'validation_failed' }))
+    expect(core.serverConf.timestampingServices()).toEqual(['B', 'A'])
+    expect(core.serverConf.selectTimestampingServices([])).toEqual([])
+  })
+})
