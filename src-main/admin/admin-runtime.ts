@@ -15,6 +15,7 @@ import { domainsOf, type AdminDomains } from './domain-support'
 import { createGlobalConfAdmin } from './global-conf-admin'
 import { createInitializationAdmin } from './initialization-admin'
 import { createCertificatesAdmin, createCsrsAdmin, createKeysAdmin, createTokensAdmin } from './keys-admin'
+import { createMessageLogAdmin } from './message-log-admin'
 import { createSettingsAdmin } from './settings-admin'
 
 /** The admin API plus `call`, the checked entry both transports use (allow-list, roles, audit log). */
@@ -71,6 +72,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     globalConf,
     diagnostics: createDiagnosticsAdmin(domains, globalConf, clock),
     settings: createSettingsAdmin({ db, clock }),
+    messageLog: createMessageLogAdmin({ domains, clock, audit }),
   }
   const service: AdminService = {
     ...api,

@@ -5,10 +5,11 @@ import { validate } from './admin-validation'
 import type { DomainsOf } from './domain-support'
 import { formatSeconds } from './global-conf-admin'
 import { tokenState } from './keys-admin'
+import { timestampingStatus } from './message-log-admin'
 
 /**
  * Diagnostics (X-Road UG-SS §14, done in plain words): global configuration freshness, token states,
- * certificate expiry countdowns with OCSP status, and message rates from operational monitoring.
+ * certificate expiry countdowns with OCSP status, time-stamping (backlog, time left before traffic stops) and message rates from operational monitoring.
  */
 const DAY_MS = 86_400_000
 /** Days before expiry when a certificate turns yellow (renew now) and red (traffic stops soon). */
@@ -70,6 +71,9 @@ export function createDiagnosticsAdmin(domains: DomainsOf, globalConf: GlobalCon
             : `An active certificate needs attention: the first expires in ${soonest} days, or its OCSP status is not good. Renew it or check the OCSP responder.`,
       })
 
+      const stamping = timestampingStatus(domains().messageLog, now)
+      checks.push({ key: 'timestamping', label: 'Time-stamping', light: stamping.light, explanation: stamping.explanation })
+
       const windowMinutes = value.windowMinutes ?? 60
       const bucketSeconds = bucketFor(windowMinutes)
       const sinceS = Math.floor(now.getTime() / 1000) - windowMinutes * 60
@@ -82,7 +86,7 @@ export function createDiagnosticsAdmin(domains: DomainsOf, globalConf: GlobalCon
         key: 'traffic', label: 'Message exchange', light: succeeded + failed === 0 ? 'gray' : failureShare > 0.2 ? 'red' : failureShare > 0.02 ? 'yellow' : 'green',
         explanation: succeeded + failed === 0
           ? `No messages in the last ${formatSeconds(windowMinutes * 60)}.`
-          : `${succeeded} messages succeeded and ${failed} failed in the last ${formatSeconds(windowMinutes * 60)}${failed > 0 ? '; see the operational monitoring data for the failures' : ''}.`,
+          : `${succeeded} message${succeeded === 1 ? '' : 's'} succeeded and ${failed} failed in the last ${formatSeconds(windowMinutes * 60)}${failed > 0 ? '; see the operational monitoring data for the failures' : ''}.`,
       })
       const result: Diagnostics = { checkedAt: now.toISOString(), checks, tokens, certificates, traffic: { bucketSeconds, points, succeeded, failed } }
       return result

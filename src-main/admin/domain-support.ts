@@ -4,25 +4,29 @@ import {
   type ClientId, type GlobalGroupId, type LocalGroupId, type MemberId, type ServiceId, type XRoadId,
 } from '@shared/domain/identifiers'
 import type { GlobalConf, GlobalConfService } from '../global-conf'
+import type { MessageLog } from '../message-log'
 import type { OpMonitor } from '../op-monitoring'
-import { SecurityServerError, clientError } from '../platform'
+import { SecurityServerError, clientError, type ReadableDb } from '../platform'
 import type { ServerConf } from '../server-conf'
 import type { Signer } from '../signer'
 
 /**
  * What the security-server admin groups need from the composition root, and the identifier parsing they share.
- * `service` and `layout` are optional extras the composition root's core object carries (download status, age).
+ * `service` and `layout` are optional extras the composition root's core object carries (download status, age);
+ * `databases.messageLog` gives the message-log group single records (details, bodies) beyond `MessageLog.search`.
  */
 export interface AdminDomains {
   serverConf: ServerConf
   signer: Signer
   opMonitor: OpMonitor
+  messageLog: MessageLog
+  databases?: { messageLog: ReadableDb }
   globalConf: {
     current(): GlobalConf | undefined
     reloadAnchor(): Promise<void>
     service?(): GlobalConfService | undefined
   }
-  layout?: { globalConfDir: string }
+  layout?: { globalConfDir: string; root?: string; messageLogDb?: string }
 }
 
 /** Resolves the domains, or refuses when this runtime was built without them (admin-only tests). */

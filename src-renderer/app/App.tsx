@@ -9,6 +9,7 @@ import { KeysPage } from '../features/keys/KeysPage'
 import { ServicesPage } from '../features/services/ServicesPage'
 import { SettingsPage } from '../features/settings/SettingsPage'
 import { LoginPage } from '../features/login/LoginPage'
+import { MessageLogPage } from '../features/message-log/MessageLogPage'
 import { useSessionStore } from '../features/login/session-store'
 import { UsersPage } from '../features/users/UsersPage'
 import { ErrorNotice } from '../lib/ErrorNotice'
@@ -22,6 +23,7 @@ const NAVIGATION: Array<{ route: Route; label: string; description: string }> = 
   { route: 'keys', label: 'Keys and certificates', description: 'Tokens, keys, CSRs' },
   { route: 'services', label: 'Clients and services', description: 'Services and access rights' },
   { route: 'global-conf', label: 'Global configuration', description: 'Instance members and trust' },
+  { route: 'message-log', label: 'Message log', description: 'Evidence of every exchange' },
   { route: 'diagnostics', label: 'Diagnostics', description: 'Checks and message rates' },
   { route: 'settings', label: 'Settings', description: 'System parameters' },
   { route: 'audit', label: 'Audit log', description: 'Who changed what' },
@@ -33,6 +35,7 @@ function Page({ route }: { route: Route }) {
   if (route === 'keys') return <KeysPage />
   if (route === 'services') return <ServicesPage />
   if (route === 'global-conf') return <GlobalConfPage />
+  if (route === 'message-log') return <MessageLogPage />
   if (route === 'diagnostics') return <DiagnosticsPage />
   if (route === 'settings') return <SettingsPage />
   if (route === 'audit') return <AuditLogPage />

@@ -100,6 +100,18 @@ export const ADMIN_API_METHODS = {
     set: change('system-administrator'),
     reset: change('system-administrator'),
   },
+  messageLog: {
+    search: read(),
+    // Metadata for every role; the body only for these two (checked and audit-logged in the implementation).
+    record: read(),
+    // Containers carry the logged bodies: the same two roles, and every export is audit-logged.
+    export: change('security-officer', 'system-administrator'),
+    verify: read(),
+    status: read(),
+    forecast: read(),
+    archiveNow: change('system-administrator'),
+    timestampNow: change('system-administrator', 'security-officer'),
+  },
 } as const satisfies MethodPolicies<AdminApi>
 
 export type AdminDomain = keyof typeof ADMIN_API_METHODS

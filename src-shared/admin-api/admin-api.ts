@@ -9,6 +9,7 @@ import type {
   AccessRightsApi, CertificatesApi, ClientsApi, CsrsApi, DiagnosticsApi, GlobalConfApi, InitializationApi, KeysApi, LocalGroupsApi,
   ServicesApi, SettingsApi, TokensApi,
 } from './security-server-api'
+import type { MessageLogApi } from './message-log-api'
 
 export type ServiceState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
 
@@ -123,7 +124,9 @@ export interface AdminApi {
   globalConf: GlobalConfApi
   diagnostics: DiagnosticsApi
   settings: SettingsApi
+  messageLog: MessageLogApi
 }
 
 export * from './security-server-api'
+export * from './message-log-api'
 

@@ -218,7 +218,7 @@ describe('settings and diagnostics', () => {
   it('explains global configuration, tokens, certificates and traffic', async () => {
     const result = await call<Diagnostics>('diagnostics', 'run', { windowMinutes: 30 })
     const lights = Object.fromEntries(result.checks.map((c) => [c.key, c.light]))
-    expect(lights).toEqual({ 'global-conf': 'green', tokens: 'green', certificates: 'yellow', traffic: 'gray' })
+    expect(lights).toEqual({ 'global-conf': 'green', tokens: 'green', certificates: 'yellow', timestamping: 'gray', traffic: 'gray' })
     expect(result.checks.every((c) => c.explanation.length > 20)).toBe(true)
     expect(result.certificates[0]).toMatchObject({ state: 'active', usage: 'sign', ocsp: 'none', light: 'yellow' })
     expect(result.traffic).toMatchObject({ bucketSeconds: 60, succeeded: 0, failed: 0 })

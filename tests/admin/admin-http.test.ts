@@ -173,9 +173,11 @@ describe('role × action matrix (API keys with one role each)', () => {
       'settings.set': [{ name: 'message-log.keep-records-for', value: '31' }],
       'settings.reset': [{ name: 'message-log.keep-records-for' }],
       'diagnostics.run': [{ windowMinutes: 5 }],
+      'messageLog.search': [{ direction: 'request', status: 'unstamped', limit: 10 }],
+      'messageLog.forecast': [{ windowDays: 3 }],
     }
     // Reads that need an argument naming something that does not exist on this blank server.
-    const needsInput = new Set(['initialization.importAnchor', 'accessRights.list', 'localGroups.list'])
+    const needsInput = new Set(['initialization.importAnchor', 'accessRights.list', 'localGroups.list', 'messageLog.record', 'messageLog.verify'])
     for (const role of ADMIN_ROLES) {
       for (const [domain, method] of adminMethodList()) {
         if (`${domain}.${method}` === 'apiKeys.revoke') continue // would revoke a key the matrix still uses

@@ -5,7 +5,7 @@ import { StatusLight } from '../../lib/StatusLight'
 import { useRouterStore } from '../../app/router-store'
 import { useDiagnosticsStore } from '../diagnostics/diagnostics-store'
 import { TrafficChart } from '../diagnostics/TrafficChart'
-import { statusLights, useDashboardStore, type Light } from './dashboard-store'
+import { ocspLight, statusLights, useDashboardStore, type Light } from './dashboard-store'
 
 const LIGHT_WORDS: Record<Light, string> = { green: 'OK', yellow: 'Attention', red: 'Problem', gray: 'Unknown' }
 const REFRESH_MS = 10_000
@@ -87,10 +87,14 @@ export function DashboardPage() {
           ) : null}
           {diagnostics.result && diagnostics.result.certificates.length > 0 ? (
             <Card withBorder radius="md" padding="lg">
-              <Title order={4} mb="sm">Certificate expiry</Title>
-              <Group gap="md">
+              <Title order={4} mb="sm">Certificates: expiry and OCSP</Title>
+              <Group gap="xl">
                 {diagnostics.result.certificates.filter((c) => c.state === 'active').map((c) => (
-                  <Group key={c.id} gap={6}><StatusLight light={c.light} text={`${c.daysLeft} days`} /><Text size="sm">{c.usage === 'auth' ? 'Authentication' : 'Signing'} · OCSP {c.ocsp}</Text></Group>
+                  <Group key={c.id} gap={6} aria-label={`${c.usage === 'auth' ? 'Authentication' : 'Signing'} certificate ${c.subject}`}>
+                    <Text size="sm" fw={600}>{c.usage === 'auth' ? 'Authentication' : 'Signing'}</Text>
+                    <StatusLight light={c.light} text={`${c.daysLeft} days left`} />
+                    <StatusLight light={ocspLight(c.ocsp).light} text={ocspLight(c.ocsp).text} />
+                  </Group>
                 ))}
               </Group>
             </Card>

@@ -65,3 +65,17 @@ export function statusLights(status: SystemStatus): Array<{ key: string; label: 
     },
   ]
 }
+
+const OCSP_WORDS: Record<string, string> = {
+  good: 'OCSP good',
+  revoked: 'OCSP: revoked',
+  unknown: 'OCSP: unknown to the CA',
+  stale: 'OCSP answer too old',
+  none: 'No OCSP answer yet',
+}
+
+/** The OCSP light of one certificate: only a fresh "good" lets this server sign (reliability-and-security.md §1.3). */
+export function ocspLight(status: string): { light: Light; text: string } {
+  const light: Light = status === 'good' ? 'green' : status === 'revoked' ? 'red' : 'yellow'
+  return { light, text: OCSP_WORDS[status] ?? `OCSP ${status}` }
+}

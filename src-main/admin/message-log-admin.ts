@@ -1,0 +1,317 @@
+import { dirname } from 'node:path'
+import { z } from 'zod'
+import { decodeIdentifier } from '@shared/domain/identifiers'
+import {
+  MESSAGE_BODY_ROLES,
+  type BodyAccess, type EvidenceVerdict, type EvidenceVerification, type MessageDirection, type MessageLogApi, type MessageLogForecast,
+  type MessageRecordBody, type MessageRecordStatus, type MessageRecordSummary, type StatusLight, type TimestampingStatus,
+} from '@shared/admin-api/admin-api'
+import { findMessageRecord, findTimestampRecord, listAttachments, type MessageLog, type RecordMetadataRow } from '../message-log'
+import { ASIC_MIME_TYPE, describeSigner, verificationTrustFromGlobalConf, verifyAsicContainer } from '../signature'
+import { SecurityServerError, clientError, toSecurityServerError, type Clock } from '../platform'
+import { validate } from './admin-validation'
+import { currentCaller } from './caller-context'
+import type { AuditRecord } from './dispatch'
+import { encodeId, parseClientRef, parseServiceRef, pathOf, type DomainsOf } from './domain-support'
+import { formatSeconds } from './global-conf-admin'
+
+/**
+ * Message-log admin (issue 7 "Message log"; X-Road has no message-log browser): metadata search, record details with
+ * the body only for the security officer and the system administrator (every view and refusal audit-logged), ASiC-E
+ * evidence export and verification like X-Road's asicverifier (xroad-protocols.md §6.3–6.4), the time-stamping
+ * status with the fail-closed deadline (reliability-and-security.md §1.2), the disk forecast and archiving on demand.
+ */
+const SCAN_LIMIT = 20_000
+/** Backlog counting stops here; the GUI then says "at least". */
+const BACKLOG_CAP = 10_000
+const MAX_CONTAINER_BASE64 = 70 * 1024 * 1024
+
+const isoTime = z.iso.datetime({ offset: true })
+const searchSchema = z
+  .object({
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    client: z.string().max(1200).optional(),
+    service: z.string().max(1200).optional(),
+    queryId: z.string().min(1).max(1000).optional(),
+    direction: z.enum(['request', 'response']).optional(),
+    status: z.enum(['unstamped', 'timestamped', 'archived']).optional(),
+    limit: z.number().int().min(1).max(1000).optional(),
+  })
+  .strict()
+const recordSchema = z.object({ id: z.number().int().positive(), includeBody: z.boolean().optional() }).strict()
+const exportSchema = z.object({ queryId: z.string().min(1).max(1000), direction: z.enum(['request', 'response']).optional() }).strict()
+const verifySchema = z.union([
+  z.object({ queryId: z.string().min(1).max(1000) }).strict(),
+  z.object({ container: z.string().min(1).max(MAX_CONTAINER_BASE64).regex(/^[A-Za-z0-9+/=\s]+$/, 'base64'), fileName: z.string().max(300).optional() }).strict(),
+])
+const forecastSchema = z.object({ windowDays: z.number().int().min(1).max(90).optional() }).strict()
+
+export function recordStatus(row: { timestamped: boolean; archived: boolean }): MessageRecordStatus {
+  return row.archived ? 'archived' : row.timestamped ? 'timestamped' : 'unstamped'
+}
+
+function pathOrSelf(encoded: string): string {
+  try {
+    return pathOf(decodeIdentifier(encoded))
+  } catch {
+    return encoded
+  }
+}
+
+function summary(row: RecordMetadataRow): MessageRecordSummary {
+  return {
+    id: row.id, queryId: row.queryId, xRequestId: row.xRequestId, client: row.client, clientPath: pathOrSelf(row.client),
+    service: row.service, servicePath: pathOrSelf(row.service), direction: row.response ? 'response' : 'request',
+    loggedAt: new Date(row.timeMs).toISOString(), status: recordStatus(row), bodyLogged: row.bodyLogged,
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+function textOrBase64(bytes: Uint8Array): { encoding: 'utf8' | 'base64'; content: string } {
+  try {
+    return { encoding: 'utf8', content: utf8.decode(bytes) }
+  } catch {
+    return { encoding: 'base64', content: Buffer.from(bytes).toString('base64') }
+  }
+}
+
+/** `2026-01-02 10:11:12 UTC`: unambiguous in every locale. */
+function utcText(iso: string): string {
+  return `${new Date(iso).toISOString().slice(0, 19).replace('T', ' ')} UTC`
+}
+
+/** 0.29 → "0.3", 12.6 → "13". */
+function roughly(n: number): string {
+  return n >= 10 ? String(Math.round(n)) : String(Number(n.toFixed(1)))
+}
+
+export function mayReadBodies(roles: readonly string[]): boolean {
+  return MESSAGE_BODY_ROLES.some((role) => roles.includes(role))
+}
+
+/** Time-stamping status with the fail-closed deadline, as `MessageLog.assertAcceptingMessages` computes it. */
+export function timestampingStatus(messageLog: MessageLog, now: Date): TimestampingStatus {
+  const s = messageLog.status()
+  const { acceptableTimestampFailurePeriodSeconds: period, timeStampingIntervalSeconds: interval } = messageLog.settings
+  const oldestMs = s.oldestUnstampedAt === null ? null : Date.parse(s.oldestUnstampedAt)
+  let backlog = 0
+  if (oldestMs !== null) {
+    const rows = messageLog.search({ fromMs: oldestMs, limit: BACKLOG_CAP + 1 })
+    backlog = rows.filter((r) => !r.timestamped).length
+  }
+  const backlogCapped = backlog > BACKLOG_CAP
+  backlog = Math.min(backlog, BACKLOG_CAP)
+  // reliability-and-security.md §1.2: failure clock = recorded failure start, or one interval after the oldest waiting record.
+  const recorded = s.timestampingFailingSince === null ? null : Date.parse(s.timestampingFailingSince)
+  const derived = oldestMs === null ? null : oldestMs + interval * 1000
+  const since = derived === null ? null : recorded === null ? derived : Math.min(recorded, derived)
+  const stopsAtMs = since === null || period === 0 ? null : since + period * 1000
+  const secondsLeft = stopsAtMs === null ? null : Math.max(0, Math.round((stopsAtMs - now.getTime()) / 1000))
+  const failing = s.lastTimestampError !== null && recorded !== null && oldestMs !== null
+  const last = s.lastTimestampAt === null ? null : utcText(s.lastTimestampAt)
+  const waiting = `${backlogCapped ? 'more than ' : ''}${backlog} message${backlog === 1 ? '' : 's'} ${backlog === 1 ? 'waits' : 'wait'} for a time-stamp`
+  let light: StatusLight
+  let explanation: string
+  if (!s.acceptingMessages) {
+    light = 'red'
+    explanation = `Time-stamping has failed for longer than the allowed ${formatSeconds(period)}, so this server refuses new messages until a time-stamping service answers. ${waiting}. Last error: ${s.lastTimestampError ?? 'none recorded'}. Check the time-stamping service in global configuration and the network path to it.`
+  } else if (failing) {
+    light = 'yellow'
+    explanation = `Time-stamping is failing (last error: ${s.lastTimestampError}); ${waiting}.${secondsLeft === null ? '' : ` If it keeps failing, traffic stops in ${formatSeconds(secondsLeft)}.`} ${last === null ? 'No time-stamp has succeeded yet.' : `The last time-stamp succeeded at ${last}.`}`
+  } else if (s.lastTimestampAt === null && oldestMs === null) {
+    light = 'gray'
+    explanation = 'No message has been logged yet, so nothing has needed a time-stamp.'
+  } else {
+    light = 'green'
+    explanation = `${last === null ? 'No time-stamp has been taken yet' : `The last time-stamp succeeded at ${last}`}; ${backlog === 0 ? 'every logged message is time-stamped' : `${waiting} (the next run stamps them)`}.${secondsLeft === null || backlog === 0 ? '' : ` Traffic would stop only if time-stamping failed for ${formatSeconds(secondsLeft)}.`}`
+  }
+  return {
+    acceptingMessages: s.acceptingMessages, backlog, backlogCapped, oldestUnstampedAt: s.oldestUnstampedAt, lastSuccessAt: s.lastTimestampAt,
+    failingSince: since !== null && (failing || !s.acceptingMessages) ? new Date(since).toISOString() : null, lastError: s.lastTimestampError,
+    failurePeriodSeconds: period, trafficStopsAt: stopsAtMs === null ? null : new Date(stopsAtMs).toISOString(), secondsLeft, light, explanation,
+  }
+}
+
+const VERDICT_WORDS: Record<string, string> = {
+  asic_timestamp_not_found: 'it has no time-stamp',
+  signature_not_valid: 'the signature does not match the message',
+  invalid_signature_value: 'the signature value is wrong',
+  malformed_signature: 'the signature is malformed',
+  cert_validation: 'the signer certificate is not valid or not trusted',
+  incorrect_certificate: 'the signer certificate is not valid or not trusted',
+  timestamp_validation: 'the time-stamp does not verify',
+  invalid_hash_chain_ref: 'an attachment does not match its hash',
+}
+
+async function verdictOf(
+  container: Uint8Array, fileName: string, record: { recordId: number; direction: MessageDirection; timestamped: boolean } | null,
+  trust: ((instance: string) => ReturnType<typeof verificationTrustFromGlobalConf>) | undefined,
+): Promise<EvidenceVerdict> {
+  const base = { fileName, recordId: record?.recordId ?? null, direction: record?.direction ?? null, signer: null, signerCertificate: null, timestamp: null, ocsp: null }
+  if (trust === undefined) {
+    return { ...base, verdict: 'not-verified', code: 'not_initialized', explanation: 'Cannot verify yet: this server has no global configuration to check the signer and the time-stamp against.' }
+  }
+  try {
+    const r = await verifyAsicContainer(container, trust)
+    const signer = describeSigner(r.signer)
+    return {
+      ...base, verdict: 'valid', code: null, signer, signerCertificate: r.signerCert, timestamp: r.timestamp, ocsp: r.ocsp,
+      explanation: `Valid: the message was signed by ${signer}, the signature and every attachment match, the signing certificate was good by OCSP (${r.ocsp.responder}) and the time-stamp of ${r.timestamp.tsa} proves it existed at ${utcText(r.timestamp.genTime)}.`,
+    }
+  } catch (error) {
+    const coded = toSecurityServerError(error)
+    if (record !== null && !record.timestamped) {
+      return { ...base, verdict: 'not-verified', code: coded.faultCode, explanation: 'Not verified yet: this message has not been time-stamped. Its evidence is complete after the next time-stamp; use "Time-stamp now" or wait for the next run.' }
+    }
+    const words = VERDICT_WORDS[coded.code.split('.').at(-1) ?? coded.code]
+    return { ...base, verdict: 'invalid', code: coded.faultCode, explanation: `Not valid${words ? `: ${words}` : ''}. ${coded.message}. Do not rely on this evidence; give the code to support.` }
+  }
+}
+
+export interface MessageLogAdminDeps {
+  domains: DomainsOf
+  clock: Clock
+  audit: (record: AuditRecord) => void
+}
+
+export function createMessageLogAdmin({ domains, clock, audit }: MessageLogAdminDeps): MessageLogApi {
+  const messageLogDb = () => {
+    const db = domains().databases?.messageLog
+    if (db === undefined) throw new SecurityServerError('unsupported', 'This admin runtime has no message-log database')
+    return db
+  }
+  const trustOf = () => {
+    const conf = domains().globalConf.current()
+    if (conf === undefined) return undefined
+    return (instance: string) => verificationTrustFromGlobalConf(conf.snapshot, instance)
+  }
+  return {
+    async search(query) {
+      const q = validate(searchSchema, query ?? {}, 'message-log search')
+      const client = q.client === undefined || q.client.trim() === '' ? undefined : encodeId(parseClientRef(q.client))
+      const service = q.service === undefined || q.service.trim() === '' ? undefined : encodeId(parseServiceRef(q.service))
+      const filtered = q.direction !== undefined || q.status !== undefined
+      const limit = q.limit ?? 200
+      const rows = domains().messageLog.search({
+        fromMs: q.from === undefined ? undefined : Date.parse(q.from), toMs: q.to === undefined ? undefined : Date.parse(q.to),
+        client, service, queryId: q.queryId, limit: filtered ? SCAN_LIMIT : limit,
+      })
+      return rows
+        .map(summary)
+        .filter((r) => (q.direction === undefined || r.direction === q.direction) && (q.status === undefined || r.status === q.status))
+        .slice(0, limit)
+    },
+
+    async record(input) {
+      const { id, includeBody } = validate(recordSchema, input, 'record')
+      const db = messageLogDb()
+      const stored = findMessageRecord(db, id)
+      if (stored === undefined) throw clientError('not_found', `No logged message has record id ${id}`)
+      const attachments = listAttachments(db, id)
+      const ts = stored.timestampRecordId === null ? undefined : findTimestampRecord(db, stored.timestampRecordId)
+      const meta = summary({
+        id: stored.id, queryId: stored.queryId, xRequestId: stored.xRequestId, client: stored.client, service: stored.service,
+        response: stored.response, timeMs: stored.timeMs, timestamped: stored.timestampRecordId !== null, archived: stored.archivedAtMs !== null,
+        bodyLogged: stored.bodyLogged,
+      })
+      let body: MessageRecordBody | null = null
+      let bodyAccess: BodyAccess = 'not-requested'
+      if (!stored.bodyLogged) bodyAccess = 'not-logged'
+      else if (includeBody) {
+        const caller = currentCaller()
+        const data = { recordId: id, queryId: stored.queryId }
+        if (!mayReadBodies(caller.roles)) {
+          bodyAccess = 'not-permitted'
+          audit({ actor: caller.actor, event: 'messageLog.record.body', outcome: 'failure', errorCode: 'forbidden', data })
+        } else {
+          body = {
+            message: textOrBase64(stored.message),
+            attachments: attachments.map((a) => ({ position: a.position, ...(a.content === null ? { encoding: 'base64' as const, content: null } : textOrBase64(a.content)) })),
+          }
+          bodyAccess = 'shown'
+          audit({ actor: caller.actor, event: 'messageLog.record.body', outcome: 'success', errorCode: null, data })
+        }
+      }
+      return {
+        ...meta,
+        signatureHash: stored.signatureHash,
+        messageBytes: stored.message.byteLength,
+        attachments: attachments.map((a) => ({ position: a.position, size: a.size, sha512: a.sha512 })),
+        timestamp: ts === undefined ? null : { at: new Date(ts.timeMs).toISOString(), tsaUrl: ts.tsaUrl, batch: ts.hashChainResult !== null },
+        archiveFile: stored.archiveFile,
+        archivedAt: stored.archivedAtMs === null ? null : new Date(stored.archivedAtMs).toISOString(),
+        bodyAccess,
+        body,
+      }
+    },
+
+    async export(input) {
+      const { queryId, direction } = validate(exportSchema, input, 'export')
+      const exported = await domains().messageLog.exportEvidence(queryId, { requestOnly: direction === 'request', responseOnly: direction === 'response' })
+      const caller = currentCaller()
+      audit({ actor: caller.actor, event: 'messageLog.evidence', outcome: 'success', errorCode: null, data: { queryId, recordIds: exported.map((e) => e.recordId) } })
+      return {
+        queryId,
+        files: exported.map((e) => ({
+          fileName: e.fileName, mimeType: ASIC_MIME_TYPE, content: Buffer.from(e.container).toString('base64'), encoding: 'base64' as const,
+          recordId: e.recordId, direction: e.response ? 'response' as const : 'request' as const, timestamped: e.timestamped,
+        })),
+      }
+    },
+
+    async verify(input) {
+      const value = validate(verifySchema, input, 'verify')
+      const trust = trustOf()
+      const checkedAt = clock.now().toISOString()
+      if ('container' in value) {
+        const bytes = Buffer.from(value.container, 'base64')
+        const verdict = await verdictOf(bytes, value.fileName ?? 'uploaded.asice', null, trust)
+        const result: EvidenceVerification = { checkedAt, queryId: null, containers: [verdict] }
+        return result
+      }
+      const exported = await domains().messageLog.exportEvidence(value.queryId)
+      const containers: EvidenceVerdict[] = []
+      for (const e of exported) {
+        containers.push(await verdictOf(e.container, e.fileName, { recordId: e.recordId, direction: e.response ? 'response' : 'request', timestamped: e.timestamped }, trust))
+      }
+      return { checkedAt, queryId: value.queryId, containers }
+    },
+
+    async status() {
+      return timestampingStatus(domains().messageLog, clock.now())
+    },
+
+    async forecast(input) {
+      const { windowDays } = validate(forecastSchema, input ?? {}, 'forecast')
+      const { messageLog, layout } = domains()
+      const volume = layout?.messageLogDb !== undefined ? dirname(layout.messageLogDb) : layout?.root
+      if (volume === undefined) throw new SecurityServerError('unsupported', 'This admin runtime does not know where the message log is stored')
+      const f = messageLog.diskUseForecast(volume, windowDays ?? 7)
+      const days = f.daysUntilFull
+      const light: StatusLight = days === null ? 'green' : days < 7 ? 'red' : days < 30 ? 'yellow' : 'green'
+      const gib = (n: number): string => `${(n / 1024 ** 3).toFixed(1)} GiB`
+      const perDay = f.bytesPerDay < 1024 * 1024 ? `${Math.round(f.bytesPerDay / 1024)} KiB` : `${(f.bytesPerDay / 1024 ** 2).toFixed(1)} MiB`
+      const explanation = days === null
+        ? `Nothing was logged in the last ${f.windowDays} days, so the ${gib(f.freeBytes)} free do not shrink.`
+        : `About ${roughly(f.recordsPerDay)} messages a day use ${perDay} a day; the ${gib(f.freeBytes)} free last ${days >= 3650 ? 'more than ten years' : `about ${formatSeconds(days * 86_400)}`}.${light === 'green' ? '' : ' Archive and purge more often (shorter retention) or add disk space before it fills: a full disk stops all traffic.'}`
+      const result: MessageLogForecast = {
+        ...f, keepRecordsForDays: messageLog.settings.keepRecordsForDays, archiving: messageLog.settings.archiveDir !== undefined, light, explanation,
+      }
+      return result
+    },
+
+    async archiveNow() {
+      const { messageLog } = domains()
+      if (messageLog.settings.archiveDir === undefined) throw clientError('invalid_config', 'Archiving is not configured: set the archive directory (message-log archive path) first')
+      const r = await messageLog.archiveNow()
+      return { archives: r.archives.map((a) => ({ fileName: a.fileName, records: a.records })), purged: r.purged, transferFailures: r.transferFailures }
+    },
+
+    async timestampNow() {
+      const { messageLog } = domains()
+      await messageLog.timestampNow()
+      return timestampingStatus(messageLog, clock.now())
+    },
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The message-log admin group: search of logged messages (metadata), record details (the body only for the
+ * security officer and the system administrator, every view audit-logged), ASiC-E evidence export and verification
+ * (xroad-protocols.md §6.3–6.4), time-stamping status with the fail-closed deadline (reliability-and-security.md §1.2),
+ * the disk-use forecast and archiving on demand. Identifiers travel as X-Road's encoded strings.
+ */
+import type { StatusLight } from './security-server-api'
+
+export type MessageDirection = 'request' | 'response'
+/** `unstamped`: waiting for a time-stamp; `timestamped`: stamped, still in the database; `archived`: in an archive file. */
+export type MessageRecordStatus = 'unstamped' | 'timestamped' | 'archived'
+
+export interface MessageLogSearch {
+  /** ISO-8601 bounds: from inclusive, to exclusive. */
+  from?: string
+  to?: string
+  /** Client (encoded `SUBSYSTEM:…` or path `INSTANCE/CLASS/CODE/SUBSYSTEM`). */
+  client?: string
+  /** Service (encoded `SERVICE:…` or path `INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE`). */
+  service?: string
+  queryId?: string
+  direction?: MessageDirection
+  status?: MessageRecordStatus
+  /** 1..1000, default 200. */
+  limit?: number
+}
+
+export interface MessageRecordSummary {
+  id: number
+  queryId: string
+  xRequestId: string | null
+  client: string
+  clientPath: string
+  service: string
+  servicePath: string
+  direction: MessageDirection
+  loggedAt: string
+  status: MessageRecordStatus
+  bodyLogged: boolean
+}
+
+/** Why a body is or is not in a record answer. */
+export type BodyAccess = 'shown' | 'not-requested' | 'not-permitted' | 'not-logged'
+
+export interface MessageRecordBody {
+  /** The SOAP envelope or the REST header part. */
+  message: { encoding: 'utf8' | 'base64'; content: string }
+  /** SOAP attachments or the REST body. */
+  attachments: Array<{ position: number; encoding: 'utf8' | 'base64'; content: string | null }>
+}
+
+export interface MessageRecordDetails extends MessageRecordSummary {
+  signatureHash: string
+  messageBytes: number
+  attachments: Array<{ position: number; size: number; sha512: string }>
+  timestamp: { at: string; tsaUrl: string; batch: boolean } | null
+  archiveFile: string | null
+  archivedAt: string | null
+  /** Roles that may see bodies: security officer and system administrator. */
+  bodyAccess: BodyAccess
+  body: MessageRecordBody | null
+}
+
+export interface EvidenceFile {
+  fileName: string
+  mimeType: string
+  /** The ASiC-E container in base64. */
+  content: string
+  encoding: 'base64'
+  recordId: number
+  direction: MessageDirection
+  timestamped: boolean
+}
+
+export interface EvidenceExport {
+  queryId: string
+  files: EvidenceFile[]
+}
+
+/** `valid`: every check passed; `invalid`: a check failed (see `code`); `not-verified`: it could not be checked yet. */
+export type EvidenceVerdictValue = 'valid' | 'invalid' | 'not-verified'
+
+export interface EvidenceVerdict {
+  fileName: string
+  recordId: number | null
+  direction: MessageDirection | null
+  verdict: EvidenceVerdictValue
+  /** X-Road's error code when invalid or not verified (for support), e.g. `signature_not_valid`. */
+  code: string | null
+  /** The verdict in plain words. */
+  explanation: string
+  signer: string | null
+  signerCertificate: { subject: string; issuer: string; serialNumber: string } | null
+  timestamp: { genTime: string; tsa: string; batch: boolean } | null
+  ocsp: { responder: string; producedAt: string } | null
+}
+
+export interface EvidenceVerification {
+  checkedAt: string
+  queryId: string | null
+  containers: EvidenceVerdict[]
+}
+
+export interface TimestampingStatus {
+  /** False once time-stamping failed longer than the acceptable period: the server refuses messages. */
+  acceptingMessages: boolean
+  /** Records waiting for a time-stamp (`backlogCapped`: at least this many). */
+  backlog: number
+  backlogCapped: boolean
+  oldestUnstampedAt: string | null
+  lastSuccessAt: string | null
+  failingSince: string | null
+  lastError: string | null
+  /** `acceptable-timestamp-failure-period`; 0 means traffic never stops for time-stamping. */
+  failurePeriodSeconds: number
+  /** When traffic stops if time-stamping keeps failing (null when nothing waits or fail-closed is off). */
+  trafficStopsAt: string | null
+  secondsLeft: number | null
+  light: StatusLight
+  explanation: string
+}
+
+export interface MessageLogForecast {
+  windowDays: number
+  recordsPerDay: number
+  averageRecordBytes: number
+  bytesPerDay: number
+  freeBytes: number
+  totalBytes: number
+  daysUntilFull: number | null
+  keepRecordsForDays: number
+  archiving: boolean
+  light: StatusLight
+  explanation: string
+}
+
+export interface ArchiveRunSummary {
+  archives: Array<{ fileName: string; records: number }>
+  purged: number
+  transferFailures: Array<{ path: string; error: string }>
+}
+
+export interface MessageLogApi {
+  /** Metadata only, oldest first. @throws validation_failed */
+  search(query?: MessageLogSearch): Promise<MessageRecordSummary[]>
+  /** One record; the body only with `includeBody` for permitted roles (audit-logged). @throws not_found, validation_failed */
+  record(input: { id: number; includeBody?: boolean }): Promise<MessageRecordDetails>
+  /** The ASiC-E container(s) of a query id as files to save. @throws not_found */
+  export(input: { queryId: string; direction?: MessageDirection }): Promise<EvidenceExport>
+  /** Verifies the containers of a query id, or one uploaded container (base64), against global configuration. @throws not_found, validation_failed */
+  verify(input: { queryId: string } | { container: string; fileName?: string }): Promise<EvidenceVerification>
+  status(): Promise<TimestampingStatus>
+  /** Disk use at the recent rate and the days until the volume of the message log fills. */
+  forecast(input?: { windowDays?: number }): Promise<MessageLogForecast>
+  /** Archives stamped records now (also runs on its interval). @throws not_initialized (archiving not configured) */
+  archiveNow(): Promise<ArchiveRunSummary>
+  /** Time-stamps waiting records now. */
+  timestampNow(): Promise<TimestampingStatus>
+}
+
+/** Roles that may see logged message bodies (and export evidence, which holds them). */
+export const MESSAGE_BODY_ROLES = ['security-officer', 'system-administrator'] as const

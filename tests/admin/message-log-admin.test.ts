@@ -1,0 +1,180 @@
+import 'reflect-metadata'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AdminRole } from '@shared/admin-api/admin-roles'
+import type { IpcResult } from '@shared/admin-api/ipc-result'
+import type {
+  AuditLogEntry, Diagnostics, EvidenceExport, EvidenceVerification, MessageLogForecast, MessageRecordDetails, MessageRecordSummary,
+  TimestampingStatus, ArchiveRunSummary,
+} from '@shared/admin-api/admin-api'
+import { readAsicContainer, writeAsicContainer } from '../../src-main/signature'
+import { startLabPair, type LabPair } from '../integration/lab-pair'
+
+/**
+ * The message-log admin group over a real exchange: two lab security servers, one REST request through the
+ * consumer's client proxy, then search, record details with the body rules per role, evidence export, verification
+ * (unstamped, valid, tampered), time-stamping status and time-stamp now, disk forecast and archiving, all through
+ * `admin.call` (the checked entry both transports use).
+ */
+let pair: LabPair
+let archiveDir: string
+let queryId: string
+
+const as = (roles: AdminRole[], actor = roles.join('+')) => ({ actor, roles })
+const officer = as(['security-officer'], 'officer')
+const observer = as(['observer'], 'watcher')
+const sysadmin = as(['system-administrator'], 'root')
+
+async function call<T>(caller: { actor: string; roles: AdminRole[] }, domain: string, method: string, ...args: unknown[]): Promise<T> {
+  const result = (await pair.consumer.server.admin.call(caller, domain, method, args)) as IpcResult<T>
+  if (!result.ok) throw Object.assign(new Error(`${domain}.${method}: ${result.error.code} ${result.error.message}`), { code: result.error.code })
+  return result.value
+}
+
+async function failure(caller: { actor: string; roles: AdminRole[] }, domain: string, method: string, ...args: unknown[]): Promise<string> {
+  const result = await pair.consumer.server.admin.call(caller, domain, method, args)
+  expect(result.ok, `${domain}.${method} should fail`).toBe(false)
+  return result.ok ? '' : result.error.code
+}
+
+beforeAll(async () => {
+  archiveDir = mkdtempSync(join(tmpdir(), 'gatehouse-mlog-admin-archive-'))
+  // Time-stamping only when the test asks (timestampNow); traffic would stop one hour after stamping started failing.
+  pair = await startLabPair({ messageLog: { timeStampingIntervalSeconds: 3600, acceptableTimestampFailurePeriodSeconds: 3600, archiveDir } })
+  const response = await fetch(`${pair.consumer.clientProxyUrl}/r1/LAB/GOV/2002/provider/pets/pets/7`, { headers: { 'X-Road-Client': 'LAB/GOV/1001/consumer' } })
+  expect(response.status).toBe(200)
+  await response.text()
+  queryId = response.headers.get('x-road-id') ?? ''
+}, 60_000)
+
+afterAll(async () => {
+  await pair?.close()
+  rmSync(archiveDir, { recursive: true, force: true })
+})
+
+describe('message-log admin over a real exchange', () => {
+  it('finds the request and the response by query id, client, service, direction and status', async () => {
+    const byQuery = await call<MessageRecordSummary[]>(observer, 'messageLog', 'search', { queryId })
+    expect(byQuery.map((r) => r.direction).sort()).toEqual(['request', 'response'])
+    expect(byQuery.every((r) => r.status === 'unstamped' && r.clientPath === 'LAB/GOV/1001/consumer' && r.servicePath === 'LAB/GOV/2002/provider/pets')).toBe(true)
+    const responses = await call<MessageRecordSummary[]>(observer, 'messageLog', 'search', { client: 'LAB/GOV/1001/consumer', service: 'SERVICE:LAB/GOV/2002/provider/pets', direction: 'response' })
+    expect(responses.map((r) => r.queryId)).toEqual([queryId])
+    expect(await call<MessageRecordSummary[]>(observer, 'messageLog', 'search', { queryId, status: 'timestamped' })).toEqual([])
+    const future = new Date(Date.now() + 3_600_000).toISOString()
+    expect(await call<MessageRecordSummary[]>(observer, 'messageLog', 'search', { from: future })).toEqual([])
+    expect(await call<MessageRecordSummary[]>(observer, 'messageLog', 'search', { client: 'LAB/GOV/9999/other' })).toEqual([])
+    expect(await failure(observer, 'messageLog', 'search', { from: 'yesterday' })).toBe('validation_failed')
+    expect(await failure(observer, 'messageLog', 'search', { client: 'not an id' })).toBe('validation_failed')
+  })
+
+  it('reports the time-stamping backlog and the time left before traffic stops', async () => {
+    const status = await call<TimestampingStatus>(observer, 'messageLog', 'status')
+    expect(status.backlog).toBe(2)
+    expect(status.acceptingMessages).toBe(true)
+    expect(status.lastSuccessAt).toBeNull()
+    expect(status.light).toBe('green')
+    expect(status.explanation).toContain('2 messages wait for a time-stamp')
+    // Deadline = oldest record + one stamping interval + the acceptable failure period.
+    const oldest = Date.parse(status.oldestUnstampedAt ?? '')
+    expect(Date.parse(status.trafficStopsAt ?? '')).toBe(oldest + 3600_000 + 3600_000)
+    expect(status.secondsLeft).toBeGreaterThan(3600)
+  })
+
+  it('shows metadata to every role and the body only to permitted roles, audit-logging each view', async () => {
+    const [request] = await call<MessageRecordSummary[]>(observer, 'messageLog', 'search', { queryId, direction: 'request' })
+    const denied = await call<MessageRecordDetails>(observer, 'messageLog', 'record', { id: request!.id, includeBody: true })
+    expect(denied.bodyAccess).toBe('not-permitted')
+    expect(denied.body).toBeNull()
+    expect(denied.signatureHash.length).toBeGreaterThan(40)
+    const plain = await call<MessageRecordDetails>(officer, 'messageLog', 'record', { id: request!.id })
+    expect(plain.bodyAccess).toBe('not-requested')
+    expect(plain.body).toBeNull()
+    const shown = await call<MessageRecordDetails>(officer, 'messageLog', 'record', { id: request!.id, includeBody: true })
+    expect(shown.bodyAccess).toBe('shown')
+    expect(shown.body?.message.encoding).toBe('utf8')
+    expect(shown.body?.message.content).toContain('/pets/7')
+    const audit = await call<AuditLogEntry[]>(sysadmin, 'audit', 'search', { event: 'messageLog.record.body' })
+    expect(audit.map((e) => [e.actor, e.outcome, e.data.recordId])).toEqual(
+      expect.arrayContaining([['officer', 'success', request!.id], ['watcher', 'failure', request!.id]]),
+    )
+    expect(audit).toHaveLength(2)
+    expect(await failure(observer, 'messageLog', 'record', { id: 987654 })).toBe('not_found')
+  })
+
+  it('says evidence is not verified before the time-stamp, then valid after "time-stamp now"', async () => {
+    const before = await call<EvidenceVerification>(observer, 'messageLog', 'verify', { queryId })
+    expect(before.containers.map((c) => c.verdict)).toEqual(['not-verified', 'not-verified'])
+    expect(before.containers[0]?.explanation).toContain('not been time-stamped')
+    expect(await failure(observer, 'messageLog', 'timestampNow')).toBe('forbidden')
+    const after = await call<TimestampingStatus>(officer, 'messageLog', 'timestampNow')
+    expect(after.backlog).toBe(0)
+    expect(after.lastSuccessAt).not.toBeNull()
+    expect(after.trafficStopsAt).toBeNull()
+    const verified = await call<EvidenceVerification>(observer, 'messageLog', 'verify', { queryId })
+    expect(verified.containers.map((c) => [c.direction, c.verdict, c.code])).toEqual([['request', 'valid', null], ['response', 'valid', null]])
+    const request = verified.containers[0]!
+    expect(request.signer).toBe('LAB/GOV/1001/consumer')
+    expect(request.timestamp?.tsa).toBeTruthy()
+    expect(request.ocsp?.responder).toBeTruthy()
+    expect(request.signerCertificate?.subject).toContain('1001')
+    expect(request.explanation).toMatch(/^Valid: the message was signed by LAB\/GOV\/1001\/consumer/)
+  })
+
+  it('exports the containers for permitted roles only, audit-logged, and flags a tampered container as invalid', async () => {
+    expect(await failure(observer, 'messageLog', 'export', { queryId })).toBe('forbidden')
+    const exported = await call<EvidenceExport>(officer, 'messageLog', 'export', { queryId })
+    expect(exported.files.map((f) => f.direction)).toEqual(['request', 'response'])
+    const request = exported.files[0]!
+    expect(request.fileName).toMatch(/-request-[0-9a-v]+\.asice$/)
+    expect(request.mimeType).toBe('application/vnd.etsi.asic-e+zip')
+    const bytes = Buffer.from(request.content, 'base64')
+    expect(bytes.subarray(0, 2).toString('latin1')).toBe('PK')
+    const onlyResponse = await call<EvidenceExport>(officer, 'messageLog', 'export', { queryId, direction: 'response' })
+    expect(onlyResponse.files.map((f) => f.direction)).toEqual(['response'])
+
+    const upload = await call<EvidenceVerification>(observer, 'messageLog', 'verify', { container: request.content, fileName: request.fileName })
+    expect(upload.containers[0]?.verdict).toBe('valid')
+    const asic = await readAsicContainer(bytes)
+    const forged = await writeAsicContainer({
+      message: Buffer.from(asic.message.toString('utf8').replace('/pets/7', '/pets/8')), signatureXml: asic.signatureXml,
+      sigHashChainResult: asic.sigHashChainResult, sigHashChain: asic.sigHashChain, tsHashChainResult: asic.tsHashChainResult,
+      tsHashChain: asic.tsHashChain, timestampToken: asic.timestampToken, attachments: asic.attachments,
+    })
+    const tampered = await call<EvidenceVerification>(observer, 'messageLog', 'verify', { container: forged.toString('base64') })
+    expect(tampered.containers[0]?.verdict).toBe('invalid')
+    expect(tampered.containers[0]?.code).toBeTruthy()
+    expect(tampered.containers[0]?.explanation).toMatch(/^Not valid/)
+
+    const audit = await call<AuditLogEntry[]>(sysadmin, 'audit', 'search', { event: 'messageLog.evidence' })
+    expect(audit.map((e) => [e.actor, e.data.queryId])).toEqual([['officer', queryId], ['officer', queryId]])
+    expect(await failure(officer, 'messageLog', 'export', { queryId: 'no-such-query' })).toBe('not_found')
+  })
+
+  it('forecasts disk use from the logged volume', async () => {
+    const forecast = await call<MessageLogForecast>(observer, 'messageLog', 'forecast', { windowDays: 1 })
+    expect(forecast.recordsPerDay).toBe(2)
+    expect(forecast.bytesPerDay).toBeGreaterThan(0)
+    expect(forecast.freeBytes).toBeGreaterThan(0)
+    expect(forecast.daysUntilFull).toBeCloseTo(forecast.freeBytes / forecast.bytesPerDay, 3)
+    expect(forecast.archiving).toBe(true)
+    expect(forecast.explanation).toContain('About 2 messages a day')
+  })
+
+  it('shows the time-stamping light on the dashboard diagnostics', async () => {
+    const diagnostics = await call<Diagnostics>(observer, 'diagnostics', 'run', {})
+    const light = diagnostics.checks.find((c) => c.key === 'timestamping')
+    expect(light?.light).toBe('green')
+    expect(light?.explanation).toContain('every logged message is time-stamped')
+  })
+
+  it('archives the stamped records on demand (system administrator only)', async () => {
+    expect(await failure(officer, 'messageLog', 'archiveNow')).toBe('forbidden')
+    const run = await call<ArchiveRunSummary>(sysadmin, 'messageLog', 'archiveNow')
+    expect(run.archives.reduce((n, a) => n + a.records, 0)).toBe(2)
+    expect(run.archives[0]?.fileName).toMatch(/^mlog-.*\.zip$/)
+    const archived = await call<MessageRecordSummary[]>(observer, 'messageLog', 'search', { queryId, status: 'archived' })
+    expect(archived).toHaveLength(2)
+  })
+})
