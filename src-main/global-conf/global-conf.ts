@@ -2,7 +2,7 @@ import { X509Certificate, createHash } from 'node:crypto'
 import {
   identifierEquals, type ClientId, type GlobalGroupId, type SecurityServerId,
 } from '@shared/domain/identifiers'
-import { SecurityServerError } from '../platform'
+import { LruCache, SecurityServerError, bytesKey } from '../platform'
 import type {
   ApprovedCa, ApprovedTsa, CaInfo, GlobalConfSnapshot, InstanceConfiguration, ManagementService, Member,
   OcspResponder, SecurityServer, SharedParameters,
@@ -173,6 +173,13 @@ export class GlobalConf {
    * the signature verifies with the CA's key.
    */
   getApprovedCaFor(certDer: Uint8Array): ApprovedCaMatch | undefined {
+    // Asked for the same few certificates on every signature; the snapshot never changes, so the answer does not.
+    return this.approvedCaMatches.getOrCompute(bytesKey(certDer), () => ({ match: this.findApprovedCaFor(certDer) })).match
+  }
+
+  private readonly approvedCaMatches = new LruCache<string, { match: ApprovedCaMatch | undefined }>(256)
+
+  private findApprovedCaFor(certDer: Uint8Array): ApprovedCaMatch | undefined {
     const cert = tryCertificate(certDer)
     if (cert === undefined) return undefined
     for (const shared of this.orderedShared()) {

@@ -228,12 +228,27 @@ export function subjectKeyIdentifier(parsed: ParsedCertificate): Buffer {
 }
 
 /** DER bytes of the subject Name, for exact name comparison. */
+const subjectNames = new WeakMap<ParsedCertificate, Buffer>()
+const issuerNames = new WeakMap<ParsedCertificate, Buffer>()
+
+/** DER of the subject name (computed once per parsed certificate). */
 export function subjectNameDer(parsed: ParsedCertificate): Buffer {
-  return Buffer.from(parsed.cert.subject.toSchema().toBER(false))
+  let der = subjectNames.get(parsed)
+  if (der === undefined) {
+    der = Buffer.from(parsed.cert.subject.toSchema().toBER(false))
+    subjectNames.set(parsed, der)
+  }
+  return der
 }
 
+/** DER of the issuer name (computed once per parsed certificate). */
 export function issuerNameDer(parsed: ParsedCertificate): Buffer {
-  return Buffer.from(parsed.cert.issuer.toSchema().toBER(false))
+  let der = issuerNames.get(parsed)
+  if (der === undefined) {
+    der = Buffer.from(parsed.cert.issuer.toSchema().toBER(false))
+    issuerNames.set(parsed, der)
+  }
+  return der
 }
 
 export function sha(algorithm: 'sha1' | 'sha256' | 'sha512', data: Uint8Array): Buffer {

@@ -133,7 +133,7 @@ export class BatchSigner {
     const common = {
       signingCert: signingCert!, intermediates, ocspResponses: context.ocspResponses,
       signatureAlgorithm: XML_SIGNATURE_ALGORITHMS[context.algorithm], digestAlgorithm: this.digestAlgorithm,
-      sign: ({ digest: hash }: { digest: Buffer }) => context.sign(hash),
+      sign: ({ digest: hash, dataToSign }: { digest: Buffer; dataToSign: Buffer }) => context.sign(hash, dataToSign),
     }
     try {
       const lone = batch.length === 1 && batch[0]!.parts.length === 1 && batch[0]!.parts[0]!.name === MESSAGE_URI

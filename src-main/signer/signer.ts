@@ -121,7 +121,8 @@ export interface SigningContext {
   /** DER OCSP responses for the signing certificate (empty while none is usable). */
   readonly ocspResponses: Buffer[]
   /** Signs a digest computed with the algorithm's hash; ECDSA results are raw r‖s. */
-  sign(digest: Uint8Array): Promise<Buffer>
+  /** Signs `digest`; `data` (what the digest was computed over) lets a software token sign natively. */
+  sign(digest: Uint8Array, data?: Uint8Array): Promise<Buffer>
 }
 
 export interface AuthKey {
@@ -400,7 +401,7 @@ export function createSigner(options: SignerOptions): Signer {
         return {
           certChain: [Buffer.from(cert.certDer), ...listChainCertificates(db, cert.id)], keyId: key.id, algorithm,
           ocspResponses: ocsp.responses(cert.id),
-          sign: async (digest: Uint8Array) => Buffer.from(await driver.sign(key.id, algorithm, digest)),
+          sign: async (digest: Uint8Array, data?: Uint8Array) => Buffer.from(await driver.sign(key.id, algorithm, digest, data)),
         }
       }
       throw new SecurityServerError('cannot_sign', withoutOcsp > 0

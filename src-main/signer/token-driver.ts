@@ -76,9 +76,11 @@ export interface TokenDriver {
   listKeys(): Promise<TokenKey[]>
   /**
    * Signs a digest the caller computed. RSA results are the PKCS#1 signature; ECDSA results are raw r‖s
-   * (XMLDSig form, xroad-protocols.md §4.6) — convert with `ecdsaRawToDer` where DER is needed.
+   * (XMLDSig form, xroad-protocols.md §4.6) — convert with `ecdsaRawToDer` where DER is needed. `data`, when the
+   * caller has it, is what `digest` was computed over: a driver that can sign data natively (the software token)
+   * uses it; a device driver ignores it.
    */
-  sign(keyId: string, algorithm: SignAlgorithm, digest: Uint8Array): Promise<Uint8Array>
+  sign(keyId: string, algorithm: SignAlgorithm, digest: Uint8Array, data?: Uint8Array): Promise<Uint8Array>
   deleteKey(keyId: string): Promise<void>
   close(): Promise<void>
   /** Module and token identification (PKCS#11 tokens only). */

@@ -1,3 +1,4 @@
+import { createHash, createPublicKey, verify } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -15,6 +16,21 @@ tokenDriverContract('software token', {
 })
 
 describe('software token specifics', () => {
+  it('signs ECDSA natively over the data when the caller passes it, and refuses data that does not match the digest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-softtoken-'))
+    const driver = await SoftwareTokenDriver.initialize({ dir, pin: 'Secret-Pin-1' })
+    await driver.login('Secret-Pin-1')
+    const key = await driver.generateKey('ec-p256', 'k')
+    const data = Buffer.from('<ds:SignedInfo>…</ds:SignedInfo>')
+    const digest = createHash('sha512').update(data).digest()
+    const signature = await driver.sign(key.keyId, 'ecdsa-sha512', digest, data)
+    const publicKey = createPublicKey({ key: Buffer.from(key.publicKeyDer), format: 'der', type: 'spki' })
+    expect(signature).toHaveLength(64)
+    expect(verify('sha512', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(true)
+    await expect(driver.sign(key.keyId, 'ecdsa-sha512', digest, Buffer.from('other data'))).rejects.toMatchObject({ code: 'cannot_sign' })
+    rmSync(dir, { recursive: true, force: true })
+  })
+
   it('stores private keys encrypted: no PKCS#8 or PEM in the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-softtoken-'))
     const driver = await SoftwareTokenDriver.initialize({ dir, pin: 'Secret-Pin-1' })

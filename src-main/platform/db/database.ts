@@ -40,7 +40,27 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): W
     if (error instanceof SecurityServerError) throw error
     throw new SecurityServerError('database_error', `Cannot use database ${path}: ${(error as Error).message}`, { cause: error })
   }
+  cachePreparedStatements(db)
   return db as WritableDb
+}
+
+/**
+ * Repositories call `db.prepare(sql)` with constant SQL on every use; compiling it each time was a measurable share of
+ * the message path. Statements are cached per database by their text (none of ours uses stateful modes such as
+ * `pluck` or `raw`, and `pragma` bypasses this), bounded for safety.
+ */
+function cachePreparedStatements(db: Database.Database): void {
+  const prepare = db.prepare.bind(db)
+  const cache = new Map<string, Database.Statement>()
+  db.prepare = ((sql: string) => {
+    let statement = cache.get(sql)
+    if (statement === undefined) {
+      statement = prepare(sql)
+      if (cache.size >= 1000) cache.delete(cache.keys().next().value as string)
+      cache.set(sql, statement)
+    }
+    return statement
+  }) as typeof db.prepare
 }
 
 /** Refuses a database whose durability settings did not take (e.g. WAL unsupported on the filesystem). */

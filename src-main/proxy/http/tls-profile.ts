@@ -23,7 +23,19 @@ export interface AuthTlsCredentials {
 }
 
 /** The peer's certificate chain as it presented it, leaf first, DER (no root added from our trust store). */
+/** A connection's peer chain does not change; it is read once per socket (X-Road verifies per connection too). */
+const peerChains = new WeakMap<TLSSocket, Uint8Array[]>()
+
 export function peerCertificateChain(socket: TLSSocket): Uint8Array[] {
+  let chain = peerChains.get(socket)
+  if (chain === undefined) {
+    chain = readPeerCertificateChain(socket)
+    peerChains.set(socket, chain)
+  }
+  return chain
+}
+
+function readPeerCertificateChain(socket: TLSSocket): Uint8Array[] {
   const chain: Uint8Array[] = []
   let cert: PeerCertificate | undefined = socket.getPeerCertificate(true)
   const seen = new Set<string>()

@@ -1,5 +1,6 @@
 import {
-  constants, createCipheriv, createDecipheriv, createPrivateKey, generateKeyPair, privateEncrypt, randomBytes, scrypt,
+  constants, createCipheriv, createDecipheriv, createHash, createPrivateKey, generateKeyPair, privateEncrypt, randomBytes, scrypt,
+  sign as cryptoSign,
   type KeyObject,
 } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
@@ -246,10 +247,17 @@ export class SoftwareTokenDriver implements TokenDriver {
     return { key, algorithm: stored.algorithm }
   }
 
-  async sign(keyId: string, algorithm: SignAlgorithm, digest: Uint8Array): Promise<Uint8Array> {
+  async sign(keyId: string, algorithm: SignAlgorithm, digest: Uint8Array, data?: Uint8Array): Promise<Uint8Array> {
     const { key, algorithm: keyAlgorithm } = this.privateKey(keyId)
     checkSignRequest(keyAlgorithm, algorithm, digest)
     const hash = digestOf(algorithm)
+    if (algorithm.startsWith('ecdsa-') && data !== undefined) {
+      // OpenSSL's constant-time ECDSA over the data; only when the data really is what the digest says.
+      if (!createHash(hash).update(data).digest().equals(Buffer.from(digest))) {
+        throw new SecurityServerError('cannot_sign', 'The data to sign does not match its digest')
+      }
+      return cryptoSign(hash, data, { key, dsaEncoding: 'ieee-p1363' })
+    }
     if (algorithm.startsWith('rsa-pkcs1-')) {
       return privateEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, wrapDigestInfo(hash, digest))
     }
