@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, expect, it } from 'vitest'
 import { globalGroupId, memberId, securityServerId, subsystemId } from '@shared/domain/identifiers'
 import { initLab, openLab } from '../../src-main/lab'
 import { fixturePath } from '../support/fixtures'

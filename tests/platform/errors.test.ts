@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SecurityServerError, clientError, toSecurityServerError } from '../../src-main/platform'
+import { clientError, toSecurityServerError } from '../../src-main/platform'
 import { memberId, IdentifierError } from '@shared/domain/identifiers'
 import { isErrorCode, normalizeFaultCode } from '@shared/error-codes'
 
