@@ -16,6 +16,7 @@ import { createGlobalConfAdmin } from './global-conf-admin'
 import { createInitializationAdmin } from './initialization-admin'
 import { createCertificatesAdmin, createCsrsAdmin, createKeysAdmin, createTokensAdmin } from './keys-admin'
 import { createMessageLogAdmin } from './message-log-admin'
+import { createCeremonyAdmin } from './ceremony-admin'
 import { createSettingsAdmin } from './settings-admin'
 
 /** The admin API plus `call`, the checked entry both transports use (allow-list, roles, audit log). */
@@ -73,6 +74,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     diagnostics: createDiagnosticsAdmin(domains, globalConf, clock),
     settings: createSettingsAdmin({ db, clock }),
     messageLog: createMessageLogAdmin({ domains, clock, audit }),
+    ceremony: createCeremonyAdmin({ dataDir: deps.system.dataDir, clock, logger }),
   }
   const service: AdminService = {
     ...api,

@@ -4,7 +4,7 @@
  */
 export { createAdminRuntime, type AdminRuntime, type AdminService, type AdminDeps, type AdminDomains } from './admin-runtime'
 export { dispatchAdminCall, type AuditRecord, type DispatchContext } from './dispatch'
-export { createAdminHttpServer, ADMIN_CSP, FIRST_ADMIN_ROLES, statusFor, type AdminHttpOptions } from './http/admin-http-server'
+export { createAdminHttpServer, ADMIN_CSP, FIRST_ADMIN_ROLES, GUI_CONTENT_TYPES, statusFor, type AdminHttpOptions } from './http/admin-http-server'
 export { adminOpenApi } from './http/openapi'
 export { loadOrCreateAdminTls, type AdminTlsMaterial } from './admin-tls'
 export { adminMigrations } from './migrations'

@@ -1,20 +1,12 @@
 import { readFile } from 'node:fs/promises'
 import { extname, join, normalize, resolve, sep } from 'node:path'
+import { GUI_CONTENT_TYPES } from '../admin'
 import { APP_HOST, DESKTOP_CSP } from './window-security'
 
 /**
  * The `app://gatehouse/` protocol serving the built renderer (checklist #18: no file://). Paths are decoded,
  * normalised and must stay inside the renderer folder; anything else is 404.
  */
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json',
-}
 
 export async function serveAppRequest(rendererDir: string, url: string): Promise<Response> {
   const root = resolve(rendererDir)
@@ -32,7 +24,7 @@ export async function serveAppRequest(rendererDir: string, url: string): Promise
   if (content === undefined) return notFound()
   return new Response(new Uint8Array(content), {
     status: 200,
-    headers: { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'content-security-policy': DESKTOP_CSP, 'x-content-type-options': 'nosniff' },
+    headers: { 'content-type': GUI_CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'content-security-policy': DESKTOP_CSP, 'x-content-type-options': 'nosniff' },
   })
 }
 

@@ -11,7 +11,7 @@ import {
   createPeerClient, createServiceClient, fetchPeerOcspResponses, parseAddress, startClientProxyListener, startOcspResponderListener,
   startServerProxyListener, DEFAULT_OCSP_RESPONDER_PORT, DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObserver, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
-  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier,
+  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits,
 } from '../proxy'
 import type { OperationalRecord } from '../op-monitoring'
 import { loadOrCreateAdminTls } from '../admin'
@@ -49,10 +49,21 @@ interface Closable {
   close(): Promise<void> | void
 }
 
+export interface ProxyRuntimeOptions {
+  /** Body size and slow-client limits of the client proxy listeners (DEFAULT_LISTENER_LIMITS otherwise). */
+  clientProxyLimits?: Partial<ListenerLimits>
+  /** The same for the server proxy listener. */
+  serverProxyLimits?: Partial<ListenerLimits>
+}
+
 /** Starts the listeners of an initialized server; every listener with a `null` port is skipped. */
-export async function startProxyRuntime(core: SecurityServerCore, config: ServerConfig, logger: Logger): Promise<ProxyRuntime> {
+export async function startProxyRuntime(
+  core: SecurityServerCore, config: ServerConfig, logger: Logger, options: ProxyRuntimeOptions = {},
+): Promise<ProxyRuntime> {
   const { clock } = core
+  /** Outgoing clients: closed only after the listeners have let their in-flight requests finish. */
   const closables: Closable[] = []
+  const listenerClosables: Closable[] = []
   const listeners: ListenerInfo[] = []
   const notes: string[] = []
   const views = proxyViews(core)
@@ -101,8 +112,9 @@ export async function startProxyRuntime(core: SecurityServerCore, config: Server
         ...(isTls === undefined ? {} : { tls: isTls }), deps: clientDeps, logger: logger.child({ component: 'clientproxy' }),
         listClients: () => listClients(core.globalConf.current()),
         evidence: createEvidenceDownloads(core),
+        ...(options.clientProxyLimits === undefined ? {} : { limits: options.clientProxyLimits }),
       })
-      closables.push(proxy)
+      listenerClosables.push(proxy)
       if (proxy.http !== undefined) listeners.push({ name: 'clientProxyHttp', url: `http://${hostForUrl(internal.host)}:${proxy.http.port}/` })
       if (proxy.https !== undefined) listeners.push({ name: 'clientProxyHttps', url: `https://${hostForUrl(internal.host)}:${proxy.https.port}/` })
     }
@@ -111,8 +123,9 @@ export async function startProxyRuntime(core: SecurityServerCore, config: Server
         host: external.host, port: external.serverProxyPort, tls,
         approvedCaPem: (core.globalConf.current()?.getAllCaCerts() ?? []).map(derToPem),
         isTrustedAuthCert: views.isTrustedAuthCert, deps: serverDeps, logger: logger.child({ component: 'serverproxy' }),
+        ...(options.serverProxyLimits === undefined ? {} : { limits: options.serverProxyLimits }),
       })
-      closables.push(server)
+      listenerClosables.push(server)
       listeners.push({ name: 'serverProxy', url: `https://${hostForUrl(external.host)}:${server.port}/` })
     } else if (external.serverProxyPort !== null) {
       notes.push('server proxy not started: no authentication key')
@@ -122,14 +135,23 @@ export async function startProxyRuntime(core: SecurityServerCore, config: Server
         host: external.host, port: external.ocspResponderPort, logger: logger.child({ component: 'ocsp-responder' }),
         ocspResponseFor: async (sha1) => ownOcspResponse(core, sha1),
       })
-      closables.push(ocsp)
+      listenerClosables.push(ocsp)
       listeners.push({ name: 'ocspResponder', url: `http://${hostForUrl(external.host)}:${ocsp.port}/` })
     }
   } catch (error) {
+    await closeAll(listenerClosables)
     await closeAll(closables)
     throw error
   }
-  return { listeners, notes, close: () => closeAll(closables) }
+  // A graceful stop: the listeners stop accepting and finish (or, after their grace, cut) the requests in flight,
+  // which still need the peer and service clients; only then are those closed.
+  return {
+    listeners, notes,
+    close: async () => {
+      await closeAll(listenerClosables)
+      await closeAll(closables)
+    },
+  }
 }
 
 async function closeAll(closables: Closable[]): Promise<void> {

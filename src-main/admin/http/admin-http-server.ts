@@ -29,7 +29,8 @@ export interface AdminHttpOptions {
   maxBodyBytes?: number
 }
 
-const CONTENT_TYPES: Record<string, string> = {
+/** Content types of the built GUI's files (served here and by the desktop app's own protocol). */
+export const GUI_CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
@@ -273,7 +274,7 @@ async function serveStatic(pathname: string, res: ServerResponse, root: string |
     res.end('Not found')
     return
   }
-  res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', ...SECURITY_HEADERS })
+  res.writeHead(200, { 'content-type': GUI_CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', ...SECURITY_HEADERS })
   res.end(content)
 }
 

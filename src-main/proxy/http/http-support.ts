@@ -145,13 +145,20 @@ export function listen(server: AnyServer, host: string, port: number): Promise<{
   })
 }
 
-/** Stops accepting, closes idle connections at once and the busy ones after `graceMs`. */
+/**
+ * Stops accepting, closes idle connections at once, keep-alive connections as soon as their request is answered, and
+ * the busy ones after `graceMs`.
+ */
 export function closeServer(server: AnyServer, graceMs = 1000): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => server.closeAllConnections(), graceMs)
     force.unref()
+    // A connection that finishes its request after close() stays open as keep-alive; it must not hold the stop up.
+    const sweep = setInterval(() => server.closeIdleConnections(), 20)
+    sweep.unref()
     server.close(() => {
       clearTimeout(force)
+      clearInterval(sweep)
       resolve()
     })
     server.closeIdleConnections()
