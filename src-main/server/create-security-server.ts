@@ -95,7 +95,10 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       const { internal } = options.config
       // An uninitialized server (no identity or anchor yet) serves only the admin API until `gatehouse init`.
       if (core.serverConf.identity() !== undefined && core.serverConf.anchorFile() !== undefined) {
-        proxy = await startProxyRuntime(core, options.config, logger)
+        proxy = await startProxyRuntime(core, options.config, logger, {
+          clientProxyLimits: options.config.proxyLimits,
+          serverProxyLimits: options.config.proxyLimits,
+        })
         for (const note of proxy.notes) logger.info(note)
       } else {
         logger.info('security server is not initialized: only the admin listener is started')

@@ -32,6 +32,20 @@ export const serverConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Limits of the proxy listeners (client proxy and server proxy): body size and slow-client protection
+     * (reliability-and-security.md §1.8). Omitted fields keep the defaults.
+     */
+    proxyLimits: z
+      .object({
+        maxBodyBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).optional(),
+        headersTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+        requestTimeoutMs: z.number().int().min(100).max(3_600_000).optional(),
+        keepAliveTimeoutMs: z.number().int().min(100).max(3_600_000).optional(),
+        maxConnections: z.number().int().min(1).max(100_000).optional(),
+      })
+      .strict()
+      .prefault({}),
     logging: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -31,6 +31,13 @@ describe('server configuration', () => {
     expect(error.detail).toBe('external.serverProxyPort')
   })
 
+  it('accepts proxy listener limits and names a bad one', () => {
+    expect(parseServerConfig({ proxyLimits: { maxBodyBytes: 1_048_576, headersTimeoutMs: 5000 } }, 'x.json').proxyLimits).toEqual({
+      maxBodyBytes: 1_048_576, headersTimeoutMs: 5000,
+    })
+    expect(failure(() => parseServerConfig({ proxyLimits: { maxBodyBytes: 10 } }, 'x.json')).detail).toBe('proxyLimits.maxBodyBytes')
+  })
+
   it('names unknown fields instead of ignoring typos', () => {
     const error = failure(() => parseServerConfig({ internal: { adminPrt: 1 } }, 'x.json'))
     expect(error.message).toContain('adminPrt')
