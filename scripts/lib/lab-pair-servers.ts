@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path'
 import { startLabServer, type RunningLabServer } from '../../src-main/lab'
 import { setupAdmin, type AdminClient } from './admin-client'
 import type { Agency, LabPair } from './lab-pair'
-import { startGatehouse, startTsProcess, type Started } from './processes'
+import { startGatehouse, type Started } from './processes'
 
 /**
  * Runs a lab pair: the lab's OCSP/TSA/configuration server in this process, each security server as its own
@@ -64,22 +64,18 @@ interface GlobalConfStatus {
 }
 
 /**
- * How a security server process is started: `serve` is `node bin/gatehouse.js serve --json` with the token logged in
- * through the admin API after start; `autologin` is serve-autologin-main.ts, which logs the token in before start.
+ * How a security server process is started; both are `node bin/gatehouse.js serve --json`: `autologin` passes the
+ * token PIN in GATEHOUSE_TOKEN_PIN so the token is logged in before the listeners start (X-Road's autologin);
+ * `serve` logs the token in through the admin API after start.
  */
 export type ServerRunner = 'serve' | 'autologin'
 
-const AUTOLOGIN_MAIN = resolve(__dirname, 'serve-autologin-main.ts')
-
 async function startAgency(agency: Agency, pin: string, runner: ServerRunner, useBuild: boolean, timeoutMs: number): Promise<RunningAgency> {
-  const child =
-    runner === 'serve'
-      ? await startGatehouse<ServeReady>(['serve', '--data-dir', agency.dataDir, '--json'], {
-          env: useBuild ? { GATEHOUSE_USE_BUILD: '1' } : {},
-          isReady: isServeReady,
-          timeoutMs,
-        })
-      : await startTsProcess<ServeReady>(AUTOLOGIN_MAIN, [agency.dataDir], { env: { GATEHOUSE_DEMO_TOKEN_PIN: pin }, isReady: isServeReady, timeoutMs })
+  const child = await startGatehouse<ServeReady>(['serve', '--data-dir', agency.dataDir, '--json'], {
+    env: { ...(useBuild ? { GATEHOUSE_USE_BUILD: '1' } : {}), ...(runner === 'autologin' ? { GATEHOUSE_TOKEN_PIN: pin } : {}) },
+    isReady: isServeReady,
+    timeoutMs,
+  })
   try {
     const admin = await setupAdmin(agency.dataDir, agency.ports.admin)
     const tokens = await admin.call<TokenDto[]>('tokens', 'list', [])

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import type { ListenerInfo } from '@shared/admin-api/admin-api'
 import { createLogger, type Logger } from '../platform'
 import { createSecurityServer, loadServerConfig, type SecurityServer } from '../server'
+import { SOFTWARE_TOKEN_ID } from '../signer'
 
 /**
  * The headless entry (`gatehouse serve`): loads the configuration, starts the security server without
@@ -13,6 +14,11 @@ export interface ServeOptions {
   configFile?: string
   /** Called once listening, e.g. to print the listener URLs. */
   onReady?: (listeners: ListenerInfo[]) => void
+  /**
+   * Autologin (X-Road's `autologin`): the software token's PIN, used once before the listeners start so the server
+   * proxy has its authentication key. Never logged; the caller forgets it afterwards.
+   */
+  tokenPin?: string
 }
 
 export interface RunningServer {
@@ -59,6 +65,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   })
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
+  if (options.tokenPin !== undefined) {
+    await server.core.signer.login(SOFTWARE_TOKEN_ID, options.tokenPin)
+    logger.info('software token logged in (autologin)')
+  }
   const listeners = await server.start()
   options.onReady?.(listeners)
   return { server, logger, stopped }

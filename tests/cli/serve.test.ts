@@ -86,6 +86,15 @@ describe('gatehouse serve', () => {
     expect(result.stderr).toContain('nope.json does not exist')
   })
 
+  it('refuses an autologin PIN file that other users can read', () => {
+    const dir = tempDir()
+    const pinFile = join(dir, 'pin')
+    writeFileSync(pinFile, 'Secret-Pin-1\n', { mode: 0o644 })
+    const result = runGatehouse(['serve', '--data-dir', dir, '--config', loopbackConfig(dir), '--token-pin-file', pinFile])
+    expect(result.status).toBe(2)
+    expect(result.stderr).toContain('readable by other users')
+  })
+
   it('--data-dir is required', () => {
     const result = runGatehouse(['serve'])
     expect(result.status).toBe(2)
