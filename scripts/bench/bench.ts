@@ -66,7 +66,7 @@ async function main(): Promise<number> {
   if (!Number.isInteger(durationMs) || durationMs < 200 || durationMs > 60_000) usage('--duration must be 200..60000 ms')
   if (values.runner !== 'serve' && values.runner !== 'autologin') usage('--runner must be serve or autologin')
   const runner = values.runner
-  const useBuild = runner === 'serve' && !values.source && haveBuild()
+  const useBuild = !values.source && haveBuild()
   const print = (line: string): void => void process.stdout.write(`${line}\n`)
   const t0 = Date.now()
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
