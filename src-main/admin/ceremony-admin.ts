@@ -86,6 +86,7 @@ const importSchema = z
   .strict()
 const sealSchema = z.object({ id: idSchema, actor: actorSchema, confirmations: confirmationsSchema }).strict()
 const viewSchema = z.object({ id: idSchema }).strict()
+const transcriptSchema = z.object({ id: idSchema.optional() }).strict()
 
 export interface CeremonyAdminDeps {
   dataDir: string
@@ -266,19 +267,23 @@ export function createCeremonyAdmin(deps: CeremonyAdminDeps): CeremonyAdmin {
     return path
   }
 
+  function listAll(): CeremonySummary[] {
+    if (!existsSync(root)) return []
+    const found: CeremonySummary[] = []
+    for (const name of readdirSync(root)) {
+      if (!CEREMONY_ID.test(name) || !existsSync(join(root, name, 'transcript.json'))) continue
+      try {
+        found.push(summaryOf(join(root, name), CeremonySession.open(join(root, name), deps.clock).transcript))
+      } catch (error) {
+        deps.logger.error({ err: error, ceremony: name }, 'cannot read a ceremony transcript')
+      }
+    }
+    return found.sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+  }
+
   return {
     async list() {
-      if (!existsSync(root)) return []
-      const found: CeremonySummary[] = []
-      for (const name of readdirSync(root)) {
-        if (!CEREMONY_ID.test(name) || !existsSync(join(root, name, 'transcript.json'))) continue
-        try {
-          found.push(summaryOf(join(root, name), CeremonySession.open(join(root, name), deps.clock).transcript))
-        } catch (error) {
-          deps.logger.error({ err: error, ceremony: name }, 'cannot read a ceremony transcript')
-        }
-      }
-      return found.sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+      return listAll()
     },
 
     async create(input) {
@@ -379,7 +384,10 @@ export function createCeremonyAdmin(deps: CeremonyAdminDeps): CeremonyAdmin {
     },
 
     async transcript(input) {
-      return viewOf(validate(viewSchema, input, 'ceremony').id)
+      const { id } = validate(transcriptSchema, input ?? {}, 'ceremony')
+      if (id !== undefined) return viewOf(id)
+      const newest = listAll()[0]
+      return newest === undefined ? null : viewOf(newest.id)
     },
 
     async report(input) {

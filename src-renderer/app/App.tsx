@@ -1,6 +1,7 @@
 import { useEffect } from 'react'
 import { AppShell, Badge, Button, Center, Group, Loader, MantineProvider, NavLink, Stack, Text, Title, createTheme } from '@mantine/core'
 import { AuditLogPage } from '../features/audit-log/AuditLogPage'
+import { CeremonyPage } from '../features/ceremony/CeremonyPage'
 import { DashboardPage } from '../features/dashboard/DashboardPage'
 import { DiagnosticsPage } from '../features/diagnostics/DiagnosticsPage'
 import { FirstRunPage } from '../features/first-run/FirstRunPage'
@@ -24,6 +25,7 @@ const NAVIGATION: Array<{ route: Route; label: string; description: string }> = 
   { route: 'services', label: 'Clients and services', description: 'Services and access rights' },
   { route: 'global-conf', label: 'Global configuration', description: 'Instance members and trust' },
   { route: 'message-log', label: 'Message log', description: 'Evidence of every exchange' },
+  { route: 'ceremony', label: 'Key ceremony', description: 'Offline keys, dual control' },
   { route: 'diagnostics', label: 'Diagnostics', description: 'Checks and message rates' },
   { route: 'settings', label: 'Settings', description: 'System parameters' },
   { route: 'audit', label: 'Audit log', description: 'Who changed what' },
@@ -36,6 +38,7 @@ function Page({ route }: { route: Route }) {
   if (route === 'services') return <ServicesPage />
   if (route === 'global-conf') return <GlobalConfPage />
   if (route === 'message-log') return <MessageLogPage />
+  if (route === 'ceremony') return <CeremonyPage />
   if (route === 'diagnostics') return <DiagnosticsPage />
   if (route === 'settings') return <SettingsPage />
   if (route === 'audit') return <AuditLogPage />

@@ -112,6 +112,21 @@ export const ADMIN_API_METHODS = {
     archiveNow: change('system-administrator'),
     timestampNow: change('system-administrator', 'security-officer'),
   },
+  ceremony: {
+    list: read(['key-custodian', 'security-officer']),
+    create: change('key-custodian', 'security-officer'),
+    addParticipant: change('key-custodian', 'security-officer'),
+    checkOffline: change('key-custodian', 'security-officer'),
+    identifyToken: change('key-custodian', 'security-officer'),
+    login: change('key-custodian', 'security-officer'),
+    generateKey: change('key-custodian', 'security-officer'),
+    createCsr: change('key-custodian', 'security-officer'),
+    importCertificate: change('key-custodian', 'security-officer'),
+    seal: change('key-custodian', 'security-officer'),
+    transcript: read(['key-custodian', 'security-officer']),
+    // The printable report leaves the machine to be signed: every download is audit-logged, like evidence exports.
+    report: change('key-custodian', 'security-officer'),
+  },
 } as const satisfies MethodPolicies<AdminApi>
 
 export type AdminDomain = keyof typeof ADMIN_API_METHODS

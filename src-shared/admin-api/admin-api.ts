@@ -10,6 +10,7 @@ import type {
   ServicesApi, SettingsApi, TokensApi,
 } from './security-server-api'
 import type { MessageLogApi } from './message-log-api'
+import type { CeremonyApi } from './ceremony-api'
 
 export type ServiceState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
 
@@ -125,8 +126,10 @@ export interface AdminApi {
   diagnostics: DiagnosticsApi
   settings: SettingsApi
   messageLog: MessageLogApi
+  ceremony: CeremonyApi
 }
 
 export * from './security-server-api'
 export * from './message-log-api'
+export * from './ceremony-api'
 
