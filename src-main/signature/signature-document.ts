@@ -138,9 +138,10 @@ export async function buildSignature(options: BuildSignatureOptions): Promise<st
     `<?xml version="1.0" encoding="UTF-8" standalone="no"?>${ROOT_OPEN}<ds:Signature Id="signature">\n${signedInfo}\n` +
     `<ds:SignatureValue Id="signature-value">\n${signatureValue}\n</ds:SignatureValue>\n${keyInfo}${object}\n</ds:Signature></asic:XAdESSignatures>`
 
-  // SignedProperties digest: inclusive C14N of the element in its final context (namespaces asic, ds, xades, xsi).
-  const draft = parseXml(document('<ds:SignedInfo/>', ''))
-  const propsElement = findById(draft, 'signed-properties')!
+  // SignedProperties digest: inclusive C14N of the element in its final context. Only the root declares namespaces
+  // (asic, ds, xades, xsi) and no ancestor carries xml:* attributes, so the element under the same root alone
+  // canonicalizes to exactly the same bytes — without parsing certificates and OCSP values on every signature.
+  const propsElement = findById(parseXml(`${ROOT_OPEN}${signedProperties}</asic:XAdESSignatures>`), 'signed-properties')!
   const propsDigest = digest(digestAlgorithm, canonicalize(propsElement, C14N_URIS.inclusive))
 
   const reference = (id: string, uri: string, value: Buffer, type?: string): string =>
@@ -151,7 +152,7 @@ export async function buildSignature(options: BuildSignatureOptions): Promise<st
     `${reference('signature-reference-0', dataUri, dataDigest)}\n` +
     `${reference('signature-reference-1', '#signed-properties', propsDigest, SIGNED_PROPERTIES_TYPE)}\n</ds:SignedInfo>`
 
-  const withInfo = parseXml(document(signedInfo, ''))
+  const withInfo = parseXml(`${ROOT_OPEN}${signedInfo}</asic:XAdESSignatures>`)
   const infoElement = withInfo.getElementsByTagNameNS(DS_NS, 'SignedInfo')[0]!
   const dataToSign = Buffer.from(canonicalize(infoElement, C14N_URIS.inclusive), 'utf8')
   const hash = digestOfSignatureAlgorithm(algorithm)
