@@ -17,6 +17,7 @@ import { createInitializationAdmin } from './initialization-admin'
 import { createCertificatesAdmin, createCsrsAdmin, createKeysAdmin, createTokensAdmin } from './keys-admin'
 import { createMessageLogAdmin } from './message-log-admin'
 import { createCeremonyAdmin } from './ceremony-admin'
+import { createLabAdmin } from './lab-admin'
 import { createSettingsAdmin } from './settings-admin'
 
 /** The admin API plus `call`, the checked entry both transports use (allow-list, roles, audit log). */
@@ -29,6 +30,8 @@ export interface AdminRuntime {
   accounts: AdminAccounts
   /** Appends to the audit log; a failure to write is logged, never hidden. */
   audit(record: AuditRecord): void
+  /** Stops what the admin groups run in the background (the lab's services); the composition root calls it on stop. */
+  close(): Promise<void>
 }
 
 export type { AdminDomains } from './domain-support'
@@ -42,6 +45,8 @@ export interface AdminDeps {
   clock: Clock
   logger: Logger
   accounts?: AccountOptions
+  /** The server proxy port (config external.serverProxyPort) a lab created here registers; DATA_DIR/gatehouse.json otherwise. */
+  serverProxyPort?: number | null
 }
 
 export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
@@ -56,12 +61,18 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
   }
   const domains = domainsOf(deps.domains)
   const globalConf = createGlobalConfAdmin(domains, clock)
+  const initialization = createInitializationAdmin(domains, logger)
+  const lab = createLabAdmin({
+    dataDir: deps.system.dataDir, domains, initialization, clock, logger,
+    ...(deps.serverProxyPort === undefined ? {} : { serverProxyPort: deps.serverProxyPort }),
+  })
+  const ceremony = createCeremonyAdmin({ dataDir: deps.system.dataDir, clock, logger })
   const api: AdminApi = {
     system: createSystemAdmin(deps.system),
     users: createUsersAdmin({ db, clock, accounts }),
     apiKeys: createApiKeysAdmin({ db, clock }),
     audit: createAuditAdmin({ db }),
-    initialization: createInitializationAdmin(domains, logger),
+    initialization,
     tokens: createTokensAdmin(domains),
     keys: createKeysAdmin(domains),
     csrs: createCsrsAdmin(domains, clock),
@@ -74,11 +85,20 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     diagnostics: createDiagnosticsAdmin(domains, globalConf, clock),
     settings: createSettingsAdmin({ db, clock }),
     messageLog: createMessageLogAdmin({ domains, clock, audit }),
-    ceremony: createCeremonyAdmin({ dataDir: deps.system.dataDir, clock, logger }),
+    ceremony,
+    lab: { status: () => lab.status(), create: (input) => lab.create(input), confirm: (input) => lab.confirm(input) },
   }
   const service: AdminService = {
     ...api,
     call: (caller, domain, method, args) => dispatchAdminCall(api, { caller, audit, logger }, domain, method, args),
   }
-  return { service, accounts, audit }
+  return {
+    service,
+    accounts,
+    audit,
+    close: async () => {
+      await ceremony.close()
+      await lab.close()
+    },
+  }
 }

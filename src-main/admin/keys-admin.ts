@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto'
+import { existsSync, statSync } from 'node:fs'
+import { isAbsolute } from 'node:path'
 import { z } from 'zod'
 import { memberOf, type ClientId, type MemberId, type SecurityServerId } from '@shared/domain/identifiers'
 import {
   KEY_ALGORITHM_VALUES, KEY_USAGE_VALUES,
-  type CertificateAuthorityDto, type CertificateDto, type CertificatesApi, type CsrsApi, type KeyDto, type KeysApi, type TokenDto,
-  type TokenState, type TokensApi,
+  type CertificateAuthorityDto, type CertificateDto, type CertificatesApi, type CsrsApi, type KeyDto, type KeysApi, type Pkcs11ModulePreset,
+  type TokenDto, type TokenState, type TokensApi,
 } from '@shared/admin-api/admin-api'
+import pkcs11Presets from '../../resources/pkcs11-modules.json'
 import { SecurityServerError, clientError, type Clock } from '../platform'
 import type { CertificateInfo, KeyInfo, TokenInfo } from '../signer'
 import { validate } from './admin-validation'
@@ -61,7 +64,42 @@ export function createTokensAdmin(domains: DomainsOf): TokensApi {
       await one(value.tokenId)
       await domains().signer.changePin(value.tokenId, value.oldPin, value.newPin)
     },
+    async hsmModules() {
+      return installedPkcs11Modules()
+    },
+    async addHsm(input) {
+      const value = validate(
+        z.object({
+          modulePath: z.string().trim().min(1, 'choose or type the module path').max(1024).refine(isAbsolute, 'give the full path of the module library'),
+          tokenLabel: z.string().trim().min(1, 'give the token label').max(32, 'a PKCS#11 token label has at most 32 characters'),
+        }).strict(),
+        input, 'PKCS#11 token',
+      )
+      if (!isFile(value.modulePath)) {
+        throw clientError('validation_failed', `There is no module library at ${value.modulePath}; install the vendor's PKCS#11 package or correct the path`, { detail: 'modulePath' })
+      }
+      const { signer } = domains()
+      const taken = (await signer.listTokens()).find((t) => t.kind === 'pkcs11' && t.modulePath === value.modulePath && t.label === value.tokenLabel)
+      if (taken !== undefined) throw clientError('conflict', `Token ${value.tokenLabel} on ${value.modulePath} is configured already`, { detail: 'tokenLabel' })
+      const added = await signer.addPkcs11Token(value.modulePath, { label: value.tokenLabel })
+      return one(added.id)
+    },
   }
+}
+
+const isFile = (path: string): boolean => existsSync(path) && statSync(path).isFile()
+
+/** The presets of resources/pkcs11-modules.json installed here; one entry per library file (OpenSC serves two presets). */
+export function installedPkcs11Modules(exists: (path: string) => boolean = isFile): Pkcs11ModulePreset[] {
+  const seen = new Set<string>()
+  const found: Pkcs11ModulePreset[] = []
+  for (const preset of pkcs11Presets.modules) {
+    const path = preset.paths.find(exists)
+    if (path === undefined || seen.has(path)) continue
+    seen.add(path)
+    found.push({ id: preset.id, name: preset.name, path })
+  }
+  return found
 }
 
 const spkiHash = (der: Uint8Array): string => createHash('sha256').update(der).digest('hex')

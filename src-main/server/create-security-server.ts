@@ -64,6 +64,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
   const adminRuntime = createAdminRuntime({
     serverConfDb: () => databases.serverConf,
     domains: core,
+    serverProxyPort: options.config.external.serverProxyPort,
     clock,
     logger,
     system: {
@@ -91,6 +92,8 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     if (closed) throw new SecurityServerError('conflict', 'A stopped security server cannot be started again; create a new one')
     setState('starting')
     try {
+      // A lab created on this machine serves the configuration this server downloads: resume it first.
+      await adminRuntime.service.lab.status().catch((error: unknown) => logger.error({ err: error }, 'the lab on this machine did not start'))
       await core.start()
       const { internal } = options.config
       // An uninitialized server (no identity or anchor yet) serves only the admin API until `gatehouse init`.
@@ -128,6 +131,8 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     const runtime = proxy
     proxy = undefined
     await Promise.all([...closing, runtime?.close()])
+    // Lab services and open ceremony sessions of the admin runtime go after the listeners that use them.
+    await adminRuntime.close()
   }
 
   let closed = false

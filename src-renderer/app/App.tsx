@@ -20,7 +20,7 @@ const theme = createTheme({ primaryColor: 'indigo', defaultRadius: 'md', fontFam
 
 const NAVIGATION: Array<{ route: Route; label: string; description: string }> = [
   { route: 'dashboard', label: 'Dashboard', description: 'Status at a glance' },
-  { route: 'setup', label: 'First run', description: 'Join an X-Road instance' },
+  { route: 'setup', label: 'First run', description: 'Join an instance or create a lab' },
   { route: 'keys', label: 'Keys and certificates', description: 'Tokens, keys, CSRs' },
   { route: 'services', label: 'Clients and services', description: 'Services and access rights' },
   { route: 'global-conf', label: 'Global configuration', description: 'Instance members and trust' },

@@ -46,6 +46,8 @@ export const ADMIN_API_METHODS = {
     login: change('security-officer', 'key-custodian'),
     logout: change('security-officer', 'key-custodian'),
     changePin: change('security-officer', 'key-custodian'),
+    hsmModules: read(['security-officer', 'key-custodian', 'system-administrator']),
+    addHsm: change('security-officer', 'key-custodian'),
   },
   keys: {
     list: read(),
@@ -126,6 +128,11 @@ export const ADMIN_API_METHODS = {
     transcript: read(['key-custodian', 'security-officer']),
     // The printable report leaves the machine to be signed: every download is audit-logged, like evidence exports.
     report: change('key-custodian', 'security-officer'),
+  },
+  lab: {
+    status: read(),
+    create: change('system-administrator'),
+    confirm: change('system-administrator'),
   },
 } as const satisfies MethodPolicies<AdminApi>
 

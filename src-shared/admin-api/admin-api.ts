@@ -11,6 +11,7 @@ import type {
 } from './security-server-api'
 import type { MessageLogApi } from './message-log-api'
 import type { CeremonyApi } from './ceremony-api'
+import type { LabApi } from './lab-api'
 
 export type ServiceState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
 
@@ -127,9 +128,11 @@ export interface AdminApi {
   settings: SettingsApi
   messageLog: MessageLogApi
   ceremony: CeremonyApi
+  lab: LabApi
 }
 
 export * from './security-server-api'
 export * from './message-log-api'
 export * from './ceremony-api'
+export * from './lab-api'
 

@@ -76,7 +76,24 @@ export interface TokensApi {
   logout(input: { tokenId: string }): Promise<TokenDto>
   /** @throws pin_incorrect, token_pin_policy_failure */
   changePin(input: { tokenId: string; oldPin: string; newPin: string }): Promise<void>
+  /** Known PKCS#11 modules (resources/pkcs11-modules.json) whose library exists on this machine. */
+  hsmModules(): Promise<Pkcs11ModulePreset[]>
+  /** Adds the PKCS#11 token with this label on the module. @throws validation_failed (module not allowed or missing), token_not_available */
+  addHsm(input: { modulePath: string; tokenLabel: string }): Promise<TokenDto>
 }
+
+export interface Pkcs11ModulePreset {
+  id: string
+  name: string
+  /** The first of the preset's paths that exists here. */
+  path: string
+}
+
+/**
+ * PIN rules of the software token as the signer creates it (printable ASCII only); PKCS#11 tokens apply the device's
+ * own rules. `minCharacterClasses` counts lower case, upper case, digits and other characters.
+ */
+export const SOFTWARE_TOKEN_PIN_POLICY = { minLength: 4, minCharacterClasses: 1 } as const
 
 export const KEY_USAGE_VALUES = ['sign', 'auth'] as const
 export type KeyUsageValue = (typeof KEY_USAGE_VALUES)[number]

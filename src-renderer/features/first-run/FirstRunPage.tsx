@@ -1,14 +1,19 @@
 import { useEffect, useState, type FormEvent } from 'react'
-import { Alert, Button, Card, Checkbox, Code, FileButton, Group, List, PasswordInput, Stack, Stepper, Text, TextInput, Textarea, Title } from '@mantine/core'
+import { Alert, Button, Card, Checkbox, Code, FileButton, Group, List, PasswordInput, SegmentedControl, Stack, Stepper, Text, TextInput, Textarea, Title } from '@mantine/core'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { useRouterStore } from '../../app/router-store'
 import { FIRST_RUN_STEPS, ownerProblem, useFirstRunStore } from './first-run-store'
+import { LabWizard } from './LabWizard'
 
 const PIN_MIN = 4
 
-/** First run: join an X-Road instance with its configuration anchor, set the owner and server code, create the token. */
+/**
+ * First run: join an X-Road instance with its configuration anchor, set the owner and server code, create the token;
+ * or create a lab on this machine (LabWizard).
+ */
 export function FirstRunPage() {
   const s = useFirstRunStore()
+  const [mode, setMode] = useState<'join' | 'lab'>('join')
   const navigate = useRouterStore((r) => r.navigate)
   const [pin, setPin] = useState('')
   const [pin2, setPin2] = useState('')
@@ -31,6 +36,25 @@ export function FirstRunPage() {
 
   return (
     <Stack gap="lg" maw={860}>
+      {s.step === 'done' ? null : (
+        <div>
+          <Text size="sm" fw={500} id="first-run-mode-label">How should this server start?</Text>
+          <SegmentedControl
+            aria-labelledby="first-run-mode-label" value={mode} onChange={(v) => setMode(v as 'join' | 'lab')}
+            data={[{ value: 'join', label: 'Join an existing instance' }, { value: 'lab', label: 'Create a lab on this machine' }]}
+          />
+        </div>
+      )}
+      {mode === 'lab' && s.step !== 'done' ? (
+        <>
+          <div>
+            <Title order={2}>Create a lab on this machine</Title>
+            <Text c="dimmed" size="sm">One form, then the server does the rest step by step and shows what it did. You confirm the anchor before it joins.</Text>
+          </div>
+          <LabWizard />
+        </>
+      ) : (
+      <>
       <div>
         <Title order={2}>Join an X-Road instance</Title>
         <Text c="dimmed" size="sm">Five short steps. Nothing is stored until the last one, and you can go back at any time.</Text>
@@ -118,6 +142,8 @@ export function FirstRunPage() {
           </Card>
         </Stepper.Completed>
       </Stepper>
+      </>
+      )}
     </Stack>
   )
 }

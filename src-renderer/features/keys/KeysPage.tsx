@@ -2,10 +2,12 @@ import { useEffect, useRef, useState, type FormEvent } from 'react'
 import {
   Alert, Badge, Button, Card, FileButton, Group, Loader, Modal, PasswordInput, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, TextInput, Textarea, Title,
 } from '@mantine/core'
-import { KEY_ALGORITHM_VALUES, type KeyAlgorithmValue, type KeyDto, type KeyUsageValue, type TokenDto, type TokenState } from '@shared/admin-api/admin-api'
+import {
+  KEY_ALGORITHM_VALUES, SOFTWARE_TOKEN_PIN_POLICY, type KeyAlgorithmValue, type KeyDto, type KeyUsageValue, type TokenDto, type TokenState,
+} from '@shared/admin-api/admin-api'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { readFileForUpload, saveFile } from '../../lib/save-file'
-import { expiryText, useKeysStore } from './keys-store'
+import { expiryText, newPinProblem, useKeysStore } from './keys-store'
 
 const TOKEN_STATE: Record<TokenState, { color: string; text: string }> = {
   'logged-in': { color: 'green', text: 'Logged in' },
@@ -21,6 +23,8 @@ const OCSP_COLORS: Record<string, string> = { good: 'green', revoked: 'red', unk
 export function KeysPage() {
   const s = useKeysStore()
   const [loginToken, setLoginToken] = useState<TokenDto | null>(null)
+  const [pinToken, setPinToken] = useState<TokenDto | null>(null)
+  const [addingToken, setAddingToken] = useState(false)
   const [csrKey, setCsrKey] = useState<KeyDto | null>(null)
   const load = s.load
   useEffect(() => {
@@ -37,7 +41,10 @@ export function KeysPage() {
         <Alert color="blue" icon={<Loader size="sm" />} role="status" aria-live="polite">{s.working}</Alert>
       ) : null}
       <Card withBorder>
-        <Title order={4} mb="sm">Tokens</Title>
+        <Group justify="space-between" mb="sm">
+          <Title order={4}>Tokens</Title>
+          <Button size="xs" variant="default" onClick={() => setAddingToken(true)}>Add a PKCS#11 token…</Button>
+        </Group>
         {s.tokens.length === 0 ? <Text size="sm" c="dimmed">No token yet: the first-run wizard creates the software token.</Text> : (
           <Table aria-label="Tokens">
             <Table.Thead><Table.Tr><Table.Th>Token</Table.Th><Table.Th>Type</Table.Th><Table.Th>State</Table.Th><Table.Th>Keys</Table.Th><Table.Th><span className="sr-only">Actions</span></Table.Th></Table.Tr></Table.Thead>
@@ -52,9 +59,12 @@ export function KeysPage() {
                   </Table.Td>
                   <Table.Td>{t.keyCount}</Table.Td>
                   <Table.Td>
-                    {t.loggedIn
-                      ? <Button size="xs" variant="default" onClick={() => void s.logout(t.id)}>Log out</Button>
-                      : <Button size="xs" disabled={t.state === 'locked' || !t.available} onClick={() => setLoginToken(t)} aria-label={`Log in to token ${t.label || t.id}`}>Log in…</Button>}
+                    <Group gap={4} wrap="nowrap">
+                      {t.loggedIn
+                        ? <Button size="xs" variant="default" onClick={() => void s.logout(t.id)}>Log out</Button>
+                        : <Button size="xs" disabled={t.state === 'locked' || !t.available} onClick={() => setLoginToken(t)} aria-label={`Log in to token ${t.label || t.id}`}>Log in…</Button>}
+                      <Button size="xs" variant="subtle" disabled={t.state === 'locked' || !t.available} onClick={() => setPinToken(t)} aria-label={`Change the PIN of token ${t.label || t.id}`}>Change PIN…</Button>
+                    </Group>
                   </Table.Td>
                 </Table.Tr>
               ))}
@@ -121,6 +131,8 @@ export function KeysPage() {
         )}
       </Card>
       <PinDialog token={loginToken} onClose={() => setLoginToken(null)} />
+      <ChangePinDialog token={pinToken} onClose={() => setPinToken(null)} />
+      <AddPkcs11Dialog opened={addingToken} onClose={() => setAddingToken(false)} />
       <CsrWizard keyDto={csrKey} onClose={() => setCsrKey(null)} />
     </Stack>
   )
@@ -144,6 +156,93 @@ function PinDialog({ token, onClose }: { token: TokenDto | null; onClose: () => 
         {token?.pinFinalTry ? <Alert color="red">One attempt left: a wrong PIN now locks the token.</Alert> : null}
         <PasswordInput label="Token PIN" autoComplete="off" data-autofocus value={pin} onChange={(e) => setPin(e.currentTarget.value)} />
         <Group justify="flex-end"><Button variant="default" onClick={onClose}>Cancel</Button><Button type="submit" loading={loading} disabled={pin === ''}>Log in</Button></Group>
+      </Stack>
+    </Modal>
+  )
+}
+
+function ChangePinDialog({ token: opened, onClose }: { token: TokenDto | null; onClose: () => void }) {
+  const last = useRef<TokenDto | null>(null)
+  if (opened !== null) last.current = opened
+  const token = opened ?? last.current
+  const { changePin, loading } = useKeysStore()
+  const [oldPin, setOldPin] = useState('')
+  const [newPin, setNewPin] = useState('')
+  const [repeat, setRepeat] = useState('')
+  const [touched, setTouched] = useState(false)
+  const problem = token === null ? null : newPinProblem(token.kind, newPin, repeat, SOFTWARE_TOKEN_PIN_POLICY)
+  const close = (): void => {
+    setOldPin('')
+    setNewPin('')
+    setRepeat('')
+    setTouched(false)
+    onClose()
+  }
+  const submit = (event: FormEvent): void => {
+    event.preventDefault()
+    setTouched(true)
+    if (token === null || oldPin === '' || problem !== null) return
+    void changePin({ tokenId: token.id, oldPin, newPin }).then((ok) => ok && close())
+  }
+  const name = token?.label || (token?.kind === 'software' ? 'the software token' : 'the token')
+  return (
+    <Modal opened={opened !== null} onClose={close} title={`Change the PIN of ${name}`}>
+      <Stack component="form" onSubmit={submit} gap="sm" aria-label="Change token PIN">
+        <Text size="sm">The PINs go straight to the token and are never stored or logged. Keys stay as they are; only the PIN that unlocks them changes.</Text>
+        {token?.kind === 'software'
+          ? <Text size="sm" data-testid="pin-policy">Rule: at least {SOFTWARE_TOKEN_PIN_POLICY.minLength} printable ASCII characters{SOFTWARE_TOKEN_PIN_POLICY.minCharacterClasses > 1 ? `, mixing ${SOFTWARE_TOKEN_PIN_POLICY.minCharacterClasses} of lower case, upper case, digits and other characters` : ''}.</Text>
+          : <Text size="sm" data-testid="pin-policy">Rule: the device decides the PIN length and characters; see its manual.</Text>}
+        {token?.pinFinalTry ? <Alert color="red">One attempt left: a wrong current PIN now locks the token.</Alert> : null}
+        <PasswordInput label="Current PIN" autoComplete="off" data-autofocus value={oldPin} onChange={(e) => setOldPin(e.currentTarget.value)} error={touched && oldPin === '' ? 'Type the current PIN' : null} />
+        <PasswordInput label="New PIN" autoComplete="new-password" value={newPin} onChange={(e) => setNewPin(e.currentTarget.value)} />
+        <PasswordInput label="Repeat new PIN" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.currentTarget.value)} error={touched ? problem : null} />
+        <Group justify="flex-end"><Button variant="default" onClick={close}>Cancel</Button><Button type="submit" loading={loading}>Change PIN</Button></Group>
+      </Stack>
+    </Modal>
+  )
+}
+
+const TYPED_MODULE = '__typed__'
+
+function AddPkcs11Dialog({ opened, onClose }: { opened: boolean; onClose: () => void }) {
+  const { pkcs11Modules, loadPkcs11Modules, addPkcs11Token, loading } = useKeysStore()
+  const [choice, setChoice] = useState<string | null>(null)
+  const [typedPath, setTypedPath] = useState('')
+  const [label, setLabel] = useState('')
+  useEffect(() => {
+    if (opened) void loadPkcs11Modules()
+  }, [opened, loadPkcs11Modules])
+  const selected = choice ?? pkcs11Modules[0]?.path ?? TYPED_MODULE
+  const modulePath = selected === TYPED_MODULE ? typedPath.trim() : selected
+  const close = (): void => {
+    setChoice(null)
+    setTypedPath('')
+    setLabel('')
+    onClose()
+  }
+  const submit = (event: FormEvent): void => {
+    event.preventDefault()
+    if (modulePath === '' || label.trim() === '') return
+    void addPkcs11Token({ modulePath, tokenLabel: label.trim() }).then((t) => t && close())
+  }
+  return (
+    <Modal opened={opened} onClose={close} title="Add a PKCS#11 token" size="lg">
+      <Stack component="form" onSubmit={submit} gap="sm" aria-label="Add a PKCS#11 token">
+        <Text size="sm">
+          A hardware security module or smart card keeps keys in the device. The server talks to it through the vendor&apos;s PKCS#11
+          module library; choose it, then give the token&apos;s label as the device shows it. You log in with the token&apos;s own PIN afterwards.
+        </Text>
+        <Select
+          label="Module"
+          description={pkcs11Modules.length === 0 ? 'No known module is installed on the server; type the library path' : 'Modules found on the server'}
+          data={[...pkcs11Modules.map((m) => ({ value: m.path, label: `${m.name} — ${m.path}` })), { value: TYPED_MODULE, label: 'Another module (type its path)' }]}
+          value={selected} onChange={setChoice} allowDeselect={false}
+        />
+        {selected === TYPED_MODULE
+          ? <TextInput label="Module library path" placeholder="/usr/lib/vendor/libpkcs11.so" value={typedPath} onChange={(e) => setTypedPath(e.currentTarget.value)} />
+          : null}
+        <TextInput label="Token label" description="Up to 32 characters, exactly as the device shows it" value={label} maxLength={32} onChange={(e) => setLabel(e.currentTarget.value)} />
+        <Group justify="flex-end"><Button variant="default" onClick={close}>Cancel</Button><Button type="submit" loading={loading} disabled={modulePath === '' || label.trim() === ''}>Add token</Button></Group>
       </Stack>
     </Modal>
   )
