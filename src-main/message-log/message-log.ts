@@ -187,7 +187,30 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     if (batch.length > 0) commit(batch)
   }
 
+  /**
+   * The fail-closed decision is asked several times per message; its inputs change when a stamp completes (which
+   * clears this) or as time passes, which at the default 4-hour period makes half a second of reuse harmless.
+   */
+  let failingSinceMemo: { atMs: number; since: number | null } | undefined
+  const FAILING_SINCE_REUSE_MS = 500
+
+  function stamped<T>(work: Promise<T>): Promise<T> {
+    return work.finally(() => {
+      failingSinceMemo = undefined
+    })
+  }
+
   function failingSince(): number | null {
+    const now = clock.now().getTime()
+    if (failingSinceMemo !== undefined && now - failingSinceMemo.atMs >= 0 && now - failingSinceMemo.atMs < FAILING_SINCE_REUSE_MS) {
+      return failingSinceMemo.since
+    }
+    const since = computeFailingSince()
+    failingSinceMemo = { atMs: now, since }
+    return since
+  }
+
+  function computeFailingSince(): number | null {
     const state = readTimestampingState(db)
     const oldest = oldestUnstampedTime(db)
     // Derived clock (survives restarts even if no failure was recorded): a record left unstamped for longer than a
@@ -224,7 +247,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     })
     if (settings.timestampImmediately) {
       // UG-SS §11.1.4: with timestamp-immediately, a failed stamp fails the exchange.
-      await timestamper.stampRecord(id, message.signatureXml, message.signatureValue)
+      await stamped(timestamper.stampRecord(id, message.signatureXml, message.signatureValue))
     }
     return id
   }
@@ -251,7 +274,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   /** One stamping run; full batches are followed by the next at once so a backlog drains (§1.2 records limit). */
   async function stampBacklog(): Promise<void> {
     for (let i = 0; i < 100 && !stopped; i++) {
-      const outcome = await timestamper.stampPending()
+      const outcome = await stamped(timestamper.stampPending())
       if (outcome.error !== undefined || outcome.stamped < settings.timestampRecordsLimit) return
     }
   }
@@ -277,7 +300,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     record,
     assertAcceptingMessages,
     status,
-    timestampNow: () => timestamper.stampPending(),
+    timestampNow: () => stamped(timestamper.stampPending()),
     start() {
       stopped = false
       if (interval !== undefined) return

@@ -32,10 +32,14 @@ describe('message log loses no acknowledged record under SIGKILL', () => {
       })
       expect(await log.timestampNow()).toMatchObject({ stamped: total, pending: 0 })
       const run = await log.archiveNow()
-      expect(run.archives).toHaveLength(2)
-      const [first, second] = run.archives
-      expect(await verifyArchive(first?.path as string, { first: true })).toMatchObject({ valid: true, lastDigest: first?.lastDigest })
-      expect(await verifyArchive(second?.path as string, { previousDigest: first?.lastDigest as string })).toMatchObject({ valid: true })
+      // At least two archives (the record limit is half the records; the size limit may split further), chained.
+      expect(run.archives.length).toBeGreaterThanOrEqual(2)
+      let previous: string | undefined
+      for (const archive of run.archives) {
+        const chainStart = previous === undefined ? { first: true as const } : { previousDigest: previous }
+        expect(await verifyArchive(archive.path, chainStart)).toMatchObject({ valid: true, lastDigest: archive.lastDigest })
+        previous = archive.lastDigest
+      }
       expect(run.archives.reduce((n, a) => n + a.records, 0)).toBe(total)
       await log.stop()
       expect(integrityCheck(db)).toEqual(['ok'])

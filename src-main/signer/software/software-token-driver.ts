@@ -3,7 +3,7 @@ import {
   sign as cryptoSign,
   type KeyObject,
 } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { SecurityServerError, clientError, writeFileAtomic } from '../../platform'
@@ -135,10 +135,29 @@ export class SoftwareTokenDriver implements TokenDriver {
     return driver
   }
 
+  /** The parsed token file, reused while the file is unchanged (a write is an atomic rename: a new inode). */
+  private cached: { ino: number; mtimeMs: number; size: number; token: TokenFile } | undefined
+
+  /** A private copy of the token file, for use cases that change it and write it back. */
   private read(): TokenFile {
-    if (!existsSync(this.file)) throw new SecurityServerError('token_not_initialized', `No software token in ${this.options.dir}`)
+    return structuredClone(this.readShared())
+  }
+
+  /** The cached token file for the hot read-only paths (status, key lookup on every signature); never mutate it. */
+  private readShared(): TokenFile {
+    let stat
     try {
-      return JSON.parse(readFileSync(this.file, 'utf8')) as TokenFile
+      stat = statSync(this.file)
+    } catch {
+      this.cached = undefined
+      throw new SecurityServerError('token_not_initialized', `No software token in ${this.options.dir}`)
+    }
+    const cached = this.cached
+    if (cached !== undefined && cached.ino === stat.ino && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached.token
+    try {
+      const token = JSON.parse(readFileSync(this.file, 'utf8')) as TokenFile
+      this.cached = { ino: stat.ino, mtimeMs: stat.mtimeMs, size: stat.size, token }
+      return token
     } catch (cause) {
       throw new SecurityServerError('token_not_available', `Software token file ${this.file} is unreadable`, { cause })
     }
@@ -152,7 +171,7 @@ export class SoftwareTokenDriver implements TokenDriver {
     if (!existsSync(this.file)) {
       return { kind: 'software', label: '', serialNumber: '', available: true, loggedIn: false, initialized: false, pinCountLow: false, pinFinalTry: false, pinLocked: false }
     }
-    const token = this.read()
+    const token = this.readShared()
     const left = this.maxPinAttempts - token.failedPinAttempts
     return {
       kind: 'software', label: token.label, serialNumber: token.serialNumber, available: true,
@@ -229,12 +248,12 @@ export class SoftwareTokenDriver implements TokenDriver {
 
   async listKeys(): Promise<TokenKey[]> {
     if (!existsSync(this.file)) return []
-    return this.read().keys.map((k) => ({ keyId: k.keyId, label: k.label, algorithm: k.algorithm, publicKeyDer: Buffer.from(k.publicKeyDer, 'base64') }))
+    return this.readShared().keys.map((k) => ({ keyId: k.keyId, label: k.label, algorithm: k.algorithm, publicKeyDer: Buffer.from(k.publicKeyDer, 'base64') }))
   }
 
   private privateKey(keyId: string): { key: KeyObject; algorithm: KeyAlgorithm } {
     const sessionKey = this.requireLogin()
-    const stored = this.read().keys.find((k) => k.keyId === keyId)
+    const stored = this.readShared().keys.find((k) => k.keyId === keyId)
     if (stored === undefined) throw clientError('key_not_found', `Key ${keyId} is not on the software token`)
     let key = this.unlocked.get(keyId)
     if (key === undefined) {

@@ -27,24 +27,27 @@ async function oneRound(dbPath: string, round: number, minMs: number, maxMs: num
   const acks: Array<{ queryId: string; id: number }> = []
   let buffered = ''
   let stderr = ''
-  let ready: () => void = () => undefined
-  const isReady = new Promise<void>((r) => (ready = r))
+  let writing: () => void = () => undefined
+  // The random kill is armed once the first record is acknowledged, so every round kills while records are written.
+  const isWriting = new Promise<void>((r) => (writing = r))
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
   child.stdout.on('data', (c: Buffer) => {
     buffered += c.toString()
     const lines = buffered.split('\n')
     buffered = lines.pop() ?? ''
     for (const line of lines) {
-      if (line === 'ready') ready()
       const m = /^ack (\S+) (\d+)$/.exec(line)
-      if (m) acks.push({ queryId: m[1] as string, id: Number(m[2]) })
+      if (m) {
+        acks.push({ queryId: m[1] as string, id: Number(m[2]) })
+        writing()
+      }
     }
   })
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
   const early = exited.then((code) => {
     throw new Error(`writer child exited early (${code}): ${stderr}`)
   })
-  await Promise.race([isReady, early])
+  await Promise.race([isWriting, early])
   const killedAfterMs = minMs + Math.floor(Math.random() * (maxMs - minMs))
   await Promise.race([new Promise((r) => setTimeout(r, killedAfterMs)), early])
   child.kill('SIGKILL')
