@@ -2,6 +2,7 @@ import { useEffect, type FormEvent } from 'react'
 import { Badge, Button, Card, Code, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { useAuditLogStore } from './audit-log-store'
+import { formatTime } from '../../lib/format-time'
 
 /** Every administrative action: who, what, when, outcome — searchable by time, actor and event. */
 export function AuditLogPage() {
@@ -48,7 +49,7 @@ export function AuditLogPage() {
             ) : (
               entries.map((e) => (
                 <Table.Tr key={e.id}>
-                  <Table.Td><Text size="sm">{new Date(e.at).toLocaleString()}</Text></Table.Td>
+                  <Table.Td><Text size="sm">{formatTime(e.at)}</Text></Table.Td>
                   <Table.Td>{e.actor}</Table.Td>
                   <Table.Td><Code>{e.event}</Code></Table.Td>
                   <Table.Td><Badge color={e.outcome === 'success' ? 'green' : 'red'} variant="light">{e.outcome}</Badge></Table.Td>

@@ -7,6 +7,7 @@ import type { CeremonyConfirmationInput, CeremonyKeyAlgorithm, CeremonyParticipa
 import { AdminError } from '../../lib/admin-client'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { readFileForUpload } from '../../lib/save-file'
+import { formatTime } from '../../lib/format-time'
 import {
   CONFIRMING_ROLES, ROLE_WORDS, STEP_INFO, WIZARD_STEPS, confirmationProblem, participantsProblem, useCeremonyStore, wizardStep, type WizardStep,
 } from './ceremony-store'
@@ -70,7 +71,7 @@ function CeremonyList() {
               s.ceremonies.map((c) => (
                 <Table.Tr key={c.id}>
                   <Table.Td><Text size="sm" fw={500}>{c.title}</Text></Table.Td>
-                  <Table.Td><Text size="sm">{new Date(c.startedAt).toLocaleString()}</Text></Table.Td>
+                  <Table.Td><Text size="sm">{formatTime(c.startedAt)}</Text></Table.Td>
                   <Table.Td>{c.participants.length}</Table.Td>
                   <Table.Td>{c.steps}{c.refusals > 0 ? ` (${c.refusals} refused)` : ''}</Table.Td>
                   <Table.Td>{c.progress.sealed ? <Badge color="green">Sealed</Badge> : <Badge color="blue" variant="light">In progress</Badge>}</Table.Td>
@@ -95,7 +96,7 @@ function Wizard({ view }: { view: CeremonyTranscriptView }) {
       <Group justify="space-between">
         <div>
           <Title order={3}>{view.ceremony.title}</Title>
-          <Text size="xs" c="dimmed">Ceremony {view.ceremony.id}, started {new Date(view.ceremony.startedAt).toLocaleString()}</Text>
+          <Text size="xs" c="dimmed">Ceremony {view.ceremony.id}, started {formatTime(view.ceremony.startedAt)}</Text>
         </div>
         <Button variant="default" onClick={() => s.close()}>All ceremonies</Button>
       </Group>

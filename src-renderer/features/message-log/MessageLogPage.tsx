@@ -8,6 +8,7 @@ import { ErrorNotice } from '../../lib/ErrorNotice'
 import { StatusLight } from '../../lib/StatusLight'
 import { useSessionStore } from '../login/session-store'
 import { STATUS_WORDS, VERDICT_TITLES, mayReadBodies, useMessageLogStore } from './message-log-store'
+import { formatTime } from '../../lib/format-time'
 
 const VERDICT_COLORS: Record<EvidenceVerdict['verdict'], string> = { valid: 'green', invalid: 'red', 'not-verified': 'yellow' }
 const STATUS_COLORS = { unstamped: 'yellow', timestamped: 'green', archived: 'gray' } as const
@@ -74,7 +75,7 @@ export function MessageLogPage() {
               ) : (
                 store.records.map((r) => (
                   <Table.Tr key={r.id} aria-selected={store.selected?.id === r.id}>
-                    <Table.Td><Text size="sm">{new Date(r.loggedAt).toLocaleString()}</Text></Table.Td>
+                    <Table.Td><Text size="sm">{formatTime(r.loggedAt)}</Text></Table.Td>
                     <Table.Td>{r.direction === 'request' ? 'Request' : 'Response'}</Table.Td>
                     <Table.Td><Text size="sm" ff="monospace">{r.queryId}</Text></Table.Td>
                     <Table.Td><Text size="sm">{r.clientPath}</Text></Table.Td>
@@ -111,7 +112,7 @@ function Overview() {
           {status ? (
             <Group mt="sm" gap="lg">
               <Text size="sm">Waiting: <b>{status.backlogCapped ? `> ${status.backlog}` : status.backlog}</b></Text>
-              <Text size="sm">Last success: <b>{status.lastSuccessAt ? new Date(status.lastSuccessAt).toLocaleString() : 'never'}</b></Text>
+              <Text size="sm">Last success: <b>{status.lastSuccessAt ? formatTime(status.lastSuccessAt) : 'never'}</b></Text>
               <Button size="xs" variant="default" loading={stamping} onClick={() => void timestampNow()} disabled={status.backlog === 0}>Time-stamp now</Button>
             </Group>
           ) : null}
@@ -162,13 +163,13 @@ function RecordDrawer() {
           <Table aria-label="Record details" withRowBorders={false}>
             <Table.Tbody>
               <Field label="Record">#{record.id}</Field>
-              <Field label="Logged">{new Date(record.loggedAt).toLocaleString()}</Field>
+              <Field label="Logged">{formatTime(record.loggedAt)}</Field>
               <Field label="Query id"><Code>{record.queryId}</Code></Field>
               {record.xRequestId ? <Field label="Request id"><Code>{record.xRequestId}</Code></Field> : null}
               <Field label="Client">{record.clientPath}</Field>
               <Field label="Service">{record.servicePath}</Field>
               <Field label="Status"><Badge color={STATUS_COLORS[record.status]} variant="light">{STATUS_WORDS[record.status]}</Badge></Field>
-              <Field label="Time-stamp">{record.timestamp ? `${new Date(record.timestamp.at).toLocaleString()} by ${record.timestamp.tsaUrl}${record.timestamp.batch ? ' (batch)' : ''}` : 'not yet'}</Field>
+              <Field label="Time-stamp">{record.timestamp ? `${formatTime(record.timestamp.at)} by ${record.timestamp.tsaUrl}${record.timestamp.batch ? ' (batch)' : ''}` : 'not yet'}</Field>
               {record.archiveFile ? <Field label="Archive">{record.archiveFile}</Field> : null}
               <Field label="Message">{record.messageBytes} bytes{record.attachments.length > 0 ? `, ${record.attachments.length} attachment(s) of ${record.attachments.reduce((n, a) => n + a.size, 0)} bytes` : ''}</Field>
               <Field label="Signature hash"><Text size="xs" ff="monospace" style={{ wordBreak: 'break-all' }}>{record.signatureHash}</Text></Field>
@@ -199,8 +200,8 @@ function Verdicts({ verdicts }: { verdicts: EvidenceVerdict[] }) {
         <Alert key={v.fileName} color={VERDICT_COLORS[v.verdict]} title={`${v.direction === 'response' ? 'Response' : v.direction === 'request' ? 'Request' : v.fileName}: ${VERDICT_TITLES[v.verdict]}`} data-testid={`verdict-${v.verdict}`}>
           <Text size="sm">{v.explanation}</Text>
           {v.signerCertificate ? <Text size="xs" mt={4}>Signer certificate: {v.signerCertificate.subject} (serial {v.signerCertificate.serialNumber})</Text> : null}
-          {v.timestamp ? <Text size="xs">Time-stamp: {new Date(v.timestamp.genTime).toLocaleString()} by {v.timestamp.tsa}{v.timestamp.batch ? ' (batch)' : ''}</Text> : null}
-          {v.ocsp ? <Text size="xs">OCSP: {v.ocsp.responder}, produced {new Date(v.ocsp.producedAt).toLocaleString()}</Text> : null}
+          {v.timestamp ? <Text size="xs">Time-stamp: {formatTime(v.timestamp.genTime)} by {v.timestamp.tsa}{v.timestamp.batch ? ' (batch)' : ''}</Text> : null}
+          {v.ocsp ? <Text size="xs">OCSP: {v.ocsp.responder}, produced {formatTime(v.ocsp.producedAt)}</Text> : null}
           {v.code ? <Text size="xs" c="dimmed" mt={4}>Code for support: <Code>{v.code}</Code></Text> : null}
         </Alert>
       ))}
