@@ -52,7 +52,7 @@ function parseWith<T>(what: string, value: unknown, parse: (text: string) => T):
 export function parseClientRef(value: unknown, what = 'client'): ClientId {
   return parseWith(what, value, (text) => {
     const id = text.includes(':') ? decodeIdentifier(text) : parseClientIdPath(text)
-    if (id.objectType !== 'MEMBER' && id.objectType !== 'SUBSYSTEM') throw new Error('not a member or subsystem')
+    if (id.objectType !== 'MEMBER' && id.objectType !== 'SUBSYSTEM') throw clientError('validation_failed', 'not a member or subsystem')
     return id
   })
 }
@@ -67,7 +67,7 @@ export function parseMemberRef(value: unknown, what = 'member'): MemberId {
 export function parseServiceRef(value: unknown, what = 'service'): ServiceId {
   return parseWith(what, value, (text) => {
     const id = text.startsWith('SERVICE:') ? decodeIdentifier(text) : parseServiceIdPath(text)
-    if (id.objectType !== 'SERVICE') throw new Error('not a service')
+    if (id.objectType !== 'SERVICE') throw clientError('validation_failed', 'not a service')
     return id
   })
 }
@@ -78,7 +78,7 @@ export type Subject = ClientId | LocalGroupId | GlobalGroupId
 export function parseSubjectRef(value: unknown): Subject {
   return parseWith('subject', value, (text) => {
     const id: XRoadId = text.includes(':') ? decodeIdentifier(text) : parseClientIdPath(text)
-    if (id.objectType === 'SERVICE' || id.objectType === 'SERVER') throw new Error('a subject is a client, a local group or a global group')
+    if (id.objectType === 'SERVICE' || id.objectType === 'SERVER') throw clientError('validation_failed', 'a subject is a client, a local group or a global group')
     return id
   })
 }

@@ -20,7 +20,8 @@ export async function readZipEntries(source: string | Buffer, maxTotalBytes = 2 
   return new Promise<ZipEntryData[]>((resolve, reject) => {
     const fail = (cause: unknown): void => {
       zip.close()
-      reject(new SecurityServerError('archive_invalid', `Cannot read ZIP entry: ${(cause as Error).message}`, { cause, detail: 'not_zip', clientFault: true }))
+      const reason = typeof cause === 'string' ? cause : (cause as Error).message
+      reject(new SecurityServerError('archive_invalid', `Cannot read ZIP entry: ${reason}`, { cause, detail: 'not_zip', clientFault: true }))
     }
     zip.on('error', fail)
     zip.on('end', () => resolve(entries))
@@ -31,12 +32,12 @@ export async function readZipEntries(source: string | Buffer, maxTotalBytes = 2 
       }
       total += entry.uncompressedSize
       if (total > maxTotalBytes) {
-        fail(new Error('ZIP content exceeds the size limit'))
+        fail('ZIP content exceeds the size limit')
         return
       }
       zip.openReadStream(entry, (err, stream) => {
         if (err || stream === undefined) {
-          fail(err ?? new Error('no stream'))
+          fail(err ?? 'no stream')
           return
         }
         const chunks: Buffer[] = []
