@@ -1,28 +1,25 @@
 import 'reflect-metadata'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type BrowserContext, type Download, type Page } from 'playwright-core'
+import { type BrowserContext, type Download, type Page } from 'playwright-core'
 import { memberId } from '@shared/domain/identifiers'
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import { silentLogger } from '../../src-main/platform'
 import { initLab, openLab } from '../../src-main/lab'
 import { parseTranscript, verifyTranscript } from '../../src-main/ceremony'
 import { HAVE_SOFTHSM, SOFTHSM_MODULE, createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, openBrowser } from './support/browser'
 
 /**
  * The ceremony wizard in Chromium against a headless server and a SoftHSM2 token: participants, offline check,
  * token, login, a key step refused for lack of a second person (shown and recorded), the key, the CSR saved with
  * its QR code, the certificate issued by a lab CA and imported, the seal, and the verified transcript and report.
  */
-const RENDERER = resolve(import.meta.dirname, '../../out/renderer')
-const CHROMIUM = '/usr/bin/chromium'
-const SCREENS = resolve(import.meta.dirname, '../../test-results/screens')
-const missing = !existsSync(join(RENDERER, 'index.html')) ? 'out/renderer/index.html is missing: run `npx electron-vite build` first'
-  : !existsSync(CHROMIUM) ? `${CHROMIUM} is missing`
-    : !HAVE_SOFTHSM ? `SoftHSM2 is not installed (${SOFTHSM_MODULE})` : undefined
-if (missing) console.warn(`Skipping the ceremony e2e test: ${missing}`)
+const softHsmMissing = HAVE_SOFTHSM ? undefined : `SoftHSM2 is not installed (${SOFTHSM_MODULE})`
+if (softHsmMissing !== undefined) console.warn(`Skipping the ceremony e2e test: ${softHsmMissing}`)
+const missing = e2eSkipReason('ceremony') ?? softHsmMissing
 
 const PIN = 'ceremony-PIN-2468'
 const PEOPLE = [
@@ -44,26 +41,11 @@ describe.skipIf(missing !== undefined)('ceremony wizard in Chromium', () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-ceremony-'))
     token = createSoftHsmToken({ label: 'ceremony-token', pin: PIN })
     const config = parseServerConfig({ internal: { adminPort: 0, clientProxyHttpPort: null, clientProxyHttpsPort: null }, external: { serverProxyPort: null, ocspResponderPort: null }, shutdownGraceMs: 200 }, 'test')
-    server = createSecurityServer({ dataDir: join(dir, 'data'), config, logger: silentLogger(), rendererDir: RENDERER })
+    server = createSecurityServer({ dataDir: join(dir, 'data'), config, logger: silentLogger(), rendererDir: RENDERER_DIR })
     const baseUrl = ((await server.start()).find((l) => l.name === 'admin') as { url: string }).url
-    browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-      ignoreHTTPSErrors: true,
-      acceptDownloads: true,
-      viewport: { width: 1360, height: 900 },
-    })
-    page = browser.pages()[0] ?? (await browser.newPage())
-    page.setDefaultTimeout(15_000)
-    page.on('console', (msg) => msg.type() === 'error' && consoleErrors.push(msg.text()))
-    page.on('pageerror', (error) => consoleErrors.push(error.message))
-    mkdirSync(SCREENS, { recursive: true })
+    ;({ browser, page } = await openBrowser(join(dir, 'profile'), { consoleErrors }))
     await page.goto(baseUrl)
-    await page.getByLabel('User name').fill('admin')
-    await page.getByLabel(/^Password/).fill('correct horse battery staple')
-    await page.getByLabel('Repeat password').fill('correct horse battery staple')
-    await page.getByRole('button', { name: 'Create administrator and sign in' }).click()
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+    await createFirstAdministrator(page)
   }, 60_000)
 
   afterAll(async () => {
@@ -121,7 +103,7 @@ describe.skipIf(missing !== undefined)('ceremony wizard in Chromium', () => {
     await refusal.getByText(/Carl Custodian confirmed twice/).waitFor()
     await refusal.getByText(/recorded in the transcript as step \d+/).waitFor()
     await page.getByRole('region', { name: 'Recorded steps' }).getByText('refused').first().waitFor()
-    await page.screenshot({ path: join(SCREENS, 'ceremony-refused.png'), fullPage: true })
+    await page.screenshot({ path: join(SCREENS_DIR, 'ceremony-refused.png'), fullPage: true })
 
     await confirm('Carl Custodian', 'Cleo Custodian')
     await page.getByRole('button', { name: 'Generate key pair' }).click()
@@ -170,7 +152,7 @@ describe.skipIf(missing !== undefined)('ceremony wizard in Chromium', () => {
     expect(await page.getByTestId('transcript-verdict').textContent()).toBe('Verified')
     expect((await page.getByTestId('seal-fingerprint').textContent())?.replace(/\s/g, '')).toMatch(/^[0-9a-f]{64}$/)
     await page.evaluate('window.scrollTo(0, 0)')
-    await page.screenshot({ path: join(SCREENS, 'ceremony.png'), fullPage: true })
+    await page.screenshot({ path: join(SCREENS_DIR, 'ceremony.png'), fullPage: true })
 
     const report = await download(() => page.getByRole('button', { name: 'Download report (HTML)' }).click())
     const html = readFileSync((await report.path()) ?? '', 'utf8')

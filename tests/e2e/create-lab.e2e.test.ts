@@ -1,20 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { type BrowserContext, type Page } from 'playwright-core'
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import { silentLogger } from '../../src-main/platform'
+import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, openBrowser } from './support/browser'
 
 /**
  * "Create a lab on this machine" in Chromium against the headless server: the first-run wizard's second choice, its
  * step-by-step progress, the anchor hash, the join, and the keys screen with the certified keys and their OCSP status.
  */
-const RENDERER = resolve(import.meta.dirname, '../../out/renderer')
-const CHROMIUM = '/usr/bin/chromium'
-const SCREENS = resolve(import.meta.dirname, '../../test-results/screens')
-const missing = !existsSync(join(RENDERER, 'index.html')) ? 'out/renderer/index.html is missing: run `npx electron-vite build` first' : !existsSync(CHROMIUM) ? `${CHROMIUM} is missing` : undefined
-if (missing) console.warn(`Skipping the create-lab GUI e2e test: ${missing}`)
+const missing = e2eSkipReason('create-lab GUI')
 
 const PIN = 'Lab-Token-8642'
 
@@ -32,25 +29,11 @@ describe.skipIf(missing !== undefined)('create a lab in Chromium', () => {
     const bootstrap = { internal: { adminPort: 0, clientProxyHttpPort: null, clientProxyHttpsPort: null }, external: { serverProxyPort: 15_577, ocspResponderPort: null }, shutdownGraceMs: 200 }
     // The lab registers the server proxy address of the bootstrap configuration (DATA_DIR/gatehouse.json).
     writeFileSync(join(dataDir, 'gatehouse.json'), JSON.stringify(bootstrap))
-    server = createSecurityServer({ dataDir, config: parseServerConfig(bootstrap, 'test'), logger: silentLogger(), rendererDir: RENDERER })
+    server = createSecurityServer({ dataDir, config: parseServerConfig(bootstrap, 'test'), logger: silentLogger(), rendererDir: RENDERER_DIR })
     const baseUrl = ((await server.start()).find((l) => l.name === 'admin') as { url: string }).url
-    browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-      ignoreHTTPSErrors: true,
-      viewport: { width: 1360, height: 900 },
-    })
-    page = browser.pages()[0] ?? (await browser.newPage())
-    page.setDefaultTimeout(15_000)
-    page.on('console', (msg) => msg.type() === 'error' && consoleErrors.push(msg.text()))
-    page.on('pageerror', (error) => consoleErrors.push(error.message))
-    mkdirSync(SCREENS, { recursive: true })
+    ;({ browser, page } = await openBrowser(join(dir, 'profile'), { consoleErrors }))
     await page.goto(baseUrl)
-    await page.getByLabel('User name').fill('admin')
-    await page.getByLabel(/^Password/).fill('correct horse battery staple')
-    await page.getByLabel('Repeat password').fill('correct horse battery staple')
-    await page.getByRole('button', { name: 'Create administrator and sign in' }).click()
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+    await createFirstAdministrator(page)
   }, 60_000)
 
   afterAll(async () => {
@@ -69,7 +52,7 @@ describe.skipIf(missing !== undefined)('create a lab in Chromium', () => {
     await page.getByLabel(/^Subsystem code/).fill('portal')
     await page.getByLabel(/^Token PIN/).fill(PIN)
     await page.getByLabel(/^Repeat token PIN/).fill(PIN)
-    await shoot(page, join(SCREENS, 'first-run-lab-form.png'))
+    await shoot(page, join(SCREENS_DIR, 'first-run-lab-form.png'))
     await page.getByRole('button', { name: 'Create the lab' }).click()
 
     const hash = page.getByTestId('lab-anchor-hash')
@@ -77,13 +60,13 @@ describe.skipIf(missing !== undefined)('create a lab in Chromium', () => {
     expect(await hash.textContent()).toMatch(/^([0-9A-F]{2}:)+[0-9A-F]{2}$/)
     const steps = page.getByTestId('lab-steps')
     expect(await steps.textContent()).toContain('127.0.0.1:15577')
-    await shoot(page, join(SCREENS, 'first-run-lab-confirm.png'))
+    await shoot(page, join(SCREENS_DIR, 'first-run-lab-confirm.png'))
     await page.getByLabel('I have noted the fingerprint of the lab anchor').check()
     await page.getByRole('button', { name: 'Join the lab' }).click()
     await page.getByRole('heading', { name: 'The lab is ready' }).waitFor({ timeout: 60_000 })
     expect(await steps.getByText('Failed').count()).toBe(0)
     expect(await page.getByText(/global configuration is downloaded and the OCSP status of its certificates is good/).count()).toBe(1)
-    await shoot(page, join(SCREENS, 'first-run-lab.png'))
+    await shoot(page, join(SCREENS_DIR, 'first-run-lab.png'))
     expect(await page.content()).not.toContain(PIN)
     expect(consoleErrors).toEqual([])
   })
@@ -99,7 +82,7 @@ describe.skipIf(missing !== undefined)('create a lab in Chromium', () => {
     // Let the dialog's opening transition (200 ms) finish so the screenshot shows it, not a half-faded frame.
     await page.getByRole('dialog').waitFor({ state: 'visible' })
     await page.waitForTimeout(400)
-    await shoot(page, join(SCREENS, 'keys-change-pin.png'))
+    await shoot(page, join(SCREENS_DIR, 'keys-change-pin.png'))
     await page.getByRole('button', { name: 'Cancel' }).click()
     expect(consoleErrors).toEqual([])
   })

@@ -1,24 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core'
+import { type BrowserContext, type Locator, type Page } from 'playwright-core'
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import { silentLogger } from '../../src-main/platform'
+import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, openBrowser } from './support/browser'
 
 /**
  * The GUI in a real Chromium against the headless server over HTTPS: first-run setup, sign-in, dashboard,
  * audit log. Needs `npx electron-vite build` (out/renderer) and /usr/bin/chromium.
  */
-const RENDERER = resolve(import.meta.dirname, '../../out/renderer')
-const CHROMIUM = '/usr/bin/chromium'
-const SCREENS = resolve(import.meta.dirname, '../../test-results/screens')
-const missing = !existsSync(join(RENDERER, 'index.html'))
-  ? 'out/renderer/index.html is missing: run `npx electron-vite build` first'
-  : !existsSync(CHROMIUM)
-    ? `${CHROMIUM} is missing: apt-get install chromium`
-    : undefined
-if (missing) console.warn(`Skipping the GUI e2e test: ${missing}`)
+const missing = e2eSkipReason('GUI')
 
 describe.skipIf(missing !== undefined)('admin GUI in Chromium', () => {
   let dataDir: string
@@ -33,24 +26,10 @@ describe.skipIf(missing !== undefined)('admin GUI in Chromium', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'))
     profileDir = mkdtempSync(join(tmpdir(), 'gatehouse-chromium-'))
     const config = parseServerConfig({ internal: { adminPort: 0, clientProxyHttpPort: null, clientProxyHttpsPort: null }, external: { serverProxyPort: null, ocspResponderPort: null }, shutdownGraceMs: 200 }, 'test')
-    server = createSecurityServer({ dataDir, config, logger: silentLogger(), rendererDir: RENDERER })
+    server = createSecurityServer({ dataDir, config, logger: silentLogger(), rendererDir: RENDERER_DIR })
     const listeners = await server.start()
     baseUrl = (listeners.find((l) => l.name === 'admin') as { url: string }).url
-    // A fresh profile (--user-data-dir) per run; playwright passes it through launchPersistentContext.
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-      // The admin certificate is self-signed (generated into DATA_DIR/tls at first start).
-      ignoreHTTPSErrors: true,
-      viewport: { width: 1360, height: 880 },
-    })
-    page = browser.pages()[0] ?? (await browser.newPage())
-    page.setDefaultTimeout(8000)
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') consoleErrors.push(msg.text())
-    })
-    page.on('pageerror', (error) => consoleErrors.push(error.message))
-    mkdirSync(SCREENS, { recursive: true })
+    ;({ browser, page } = await openBrowser(profileDir, { consoleErrors, timeoutMs: 8000, viewport: { width: 1360, height: 880 } }))
   })
 
   afterAll(async () => {
@@ -65,12 +44,8 @@ describe.skipIf(missing !== undefined)('admin GUI in Chromium', () => {
     await page.getByText('No administrator exists yet').waitFor().catch(async (error: unknown) => {
       throw new Error(`${(error as Error).message}\npage: ${await page.content()}\nconsole: ${consoleErrors.join('; ')}`)
     })
-    await page.screenshot({ path: join(SCREENS, 'first-run.png') })
-    await page.getByLabel('User name').fill('admin')
-    await page.getByLabel(/^Password/).fill('correct horse battery staple')
-    await page.getByLabel('Repeat password').fill('correct horse battery staple')
-    await page.getByRole('button', { name: 'Create administrator and sign in' }).click()
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+    await page.screenshot({ path: join(SCREENS_DIR, 'first-run.png') })
+    await createFirstAdministrator(page)
   })
 
   it('shows the system status on the dashboard', async () => {
@@ -80,7 +55,7 @@ describe.skipIf(missing !== undefined)('admin GUI in Chromium', () => {
     expect(await isShown(page.getByRole('table', { name: 'Databases' }).getByText('messagelog', { exact: true }))).toBe(true)
     expect(await isShown(page.getByRole('table', { name: 'Databases' }).getByText('FULL', { exact: true }))).toBe(true)
     expect(await isShown(page.getByRole('table', { name: 'Listeners' }).getByText(baseUrl))).toBe(true)
-    await page.screenshot({ path: join(SCREENS, 'dashboard.png'), fullPage: true })
+    await page.screenshot({ path: join(SCREENS_DIR, 'dashboard.png'), fullPage: true })
     expect(consoleErrors).toEqual([])
   })
 
@@ -90,7 +65,7 @@ describe.skipIf(missing !== undefined)('admin GUI in Chromium', () => {
     await page.getByRole('heading', { name: 'Audit log' }).waitFor()
     const table = page.getByRole('table', { name: 'Audit log entries' })
     await table.getByText('session.setup').waitFor()
-    await page.screenshot({ path: join(SCREENS, 'audit-log.png'), fullPage: true })
+    await page.screenshot({ path: join(SCREENS_DIR, 'audit-log.png'), fullPage: true })
     expect(await table.textContent()).not.toContain('correct horse')
     expect(consoleErrors).toEqual([])
   })

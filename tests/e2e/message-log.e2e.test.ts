@@ -1,25 +1,22 @@
 import 'reflect-metadata'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import type { Server } from 'node:https'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type BrowserContext, type Download, type Page } from 'playwright-core'
+import { type BrowserContext, type Download, type Page } from 'playwright-core'
 import { createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls, type AdminRuntime } from '../../src-main/admin'
 import { GATEHOUSE_VERSION } from '../../src-main/server'
 import { silentLogger, systemClock } from '../../src-main/platform'
 import { startLabPair, type LabPair } from '../integration/lab-pair'
+import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, openBrowser } from './support/browser'
 
 /**
  * The message-log screen in Chromium over a real exchange: two lab security servers, one REST request through the
  * consumer's client proxy, then in the consumer's GUI the message is found, time-stamped, its body shown, its
  * evidence downloaded (and the download verified), and the evidence verified with the verdict "Valid" on screen.
  */
-const RENDERER = resolve(import.meta.dirname, '../../out/renderer')
-const CHROMIUM = '/usr/bin/chromium'
-const SCREENS = resolve(import.meta.dirname, '../../test-results/screens')
-const missing = !existsSync(join(RENDERER, 'index.html')) ? 'out/renderer/index.html is missing: run `npx electron-vite build` first' : !existsSync(CHROMIUM) ? `${CHROMIUM} is missing` : undefined
-if (missing) console.warn(`Skipping the message-log e2e test: ${missing}`)
+const missing = e2eSkipReason('message-log')
 
 const PASSWORD = 'correct horse battery staple'
 
@@ -56,31 +53,16 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over a re
       },
     })
     const tls = await loadOrCreateAdminTls(core.layout.tlsDir, systemClock)
-    admin = createAdminHttpServer({ runtime, tls, rendererDir: RENDERER, logger: silentLogger(), version: GATEHOUSE_VERSION })
+    admin = createAdminHttpServer({ runtime, tls, rendererDir: RENDERER_DIR, logger: silentLogger(), version: GATEHOUSE_VERSION })
     await new Promise<void>((done) => admin.listen(0, '127.0.0.1', done))
     const port = (admin.address() as { port: number }).port
     listeners.push({ name: 'admin', url: `https://127.0.0.1:${port}/` })
 
     profile = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-mlog-'))
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-      ignoreHTTPSErrors: true,
-      acceptDownloads: true,
-      viewport: { width: 1360, height: 900 },
-    })
-    page = browser.pages()[0] ?? (await browser.newPage())
-    page.setDefaultTimeout(15_000)
-    page.on('console', (msg) => msg.type() === 'error' && consoleErrors.push(msg.text()))
-    page.on('pageerror', (error) => consoleErrors.push(error.message))
+    ;({ browser, page } = await openBrowser(profile, { consoleErrors }))
     page.on('download', (download) => downloads.push(download))
-    mkdirSync(SCREENS, { recursive: true })
     await page.goto(`https://127.0.0.1:${port}/`)
-    await page.getByLabel('User name').fill('admin')
-    await page.getByLabel(/^Password/).fill(PASSWORD)
-    await page.getByLabel('Repeat password').fill(PASSWORD)
-    await page.getByRole('button', { name: 'Create administrator and sign in' }).click()
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+    await createFirstAdministrator(page, PASSWORD)
   }, 90_000)
 
   afterAll(async () => {
@@ -111,7 +93,7 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over a re
     await page.getByTestId('timestamping-explanation').getByText(/every logged message is time-stamped/).waitFor()
     expect(await table.getByText('Time-stamped', { exact: true }).count()).toBe(2)
 
-    await page.screenshot({ path: join(SCREENS, 'message-log-search.png'), fullPage: true })
+    await page.screenshot({ path: join(SCREENS_DIR, 'message-log-search.png'), fullPage: true })
     await table.getByRole('button', { name: `Open request ${queryId}` }).click()
     const drawer = page.getByRole('dialog')
     await drawer.getByRole('table', { name: 'Record details' }).getByText(queryId).waitFor()
@@ -135,7 +117,7 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over a re
     await drawer.getByText('Response: Valid').waitFor()
     await drawer.getByText(/^Valid: the message was signed by LAB\/GOV\/1001\/consumer/).waitFor()
     await page.evaluate('window.scrollTo(0, 0)')
-    await page.screenshot({ path: join(SCREENS, 'message-log.png'), fullPage: true })
+    await page.screenshot({ path: join(SCREENS_DIR, 'message-log.png'), fullPage: true })
 
     const audit = await runtime.service.audit.search({ event: 'messageLog.' })
     expect(audit.map((e) => [e.actor, e.event, e.outcome])).toEqual(expect.arrayContaining([
@@ -153,7 +135,7 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over a re
     await lights.getByText(/every logged message is time-stamped/).waitFor()
     expect(await page.getByText('OCSP good').count()).toBe(2)
     await page.evaluate('window.scrollTo(0, 0)')
-    await page.screenshot({ path: join(SCREENS, 'dashboard-timestamping.png'), fullPage: true })
+    await page.screenshot({ path: join(SCREENS_DIR, 'dashboard-timestamping.png'), fullPage: true })
     expect(consoleErrors).toEqual([])
   })
 })

@@ -1,23 +1,20 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { type BrowserContext, type Page } from 'playwright-core'
 import { memberId } from '@shared/domain/identifiers'
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import { silentLogger } from '../../src-main/platform'
 import { anchorHash } from '../../src-main/global-conf'
 import { initLab, openLab, startLabServer, type RunningLabServer } from '../../src-main/lab'
+import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, openBrowser } from './support/browser'
 
 /**
  * The security-server screens in Chromium against a headless server and a lab: first-run wizard with the lab
  * anchor and its hash, token login, key + CSR download, service + access right, and a screenshot of each screen.
  */
-const RENDERER = resolve(import.meta.dirname, '../../out/renderer')
-const CHROMIUM = '/usr/bin/chromium'
-const SCREENS = resolve(import.meta.dirname, '../../test-results/screens')
-const missing = !existsSync(join(RENDERER, 'index.html')) ? 'out/renderer/index.html is missing: run `npx electron-vite build` first' : !existsSync(CHROMIUM) ? `${CHROMIUM} is missing` : undefined
-if (missing) console.warn(`Skipping the security-server GUI e2e test: ${missing}`)
+const missing = e2eSkipReason('security-server GUI')
 
 const PIN = 'Token-PIN-1357'
 
@@ -40,26 +37,11 @@ describe.skipIf(missing !== undefined)('security-server screens in Chromium', ()
     lab = await startLabServer(join(dir, 'lab'), { ports: { ocsp: 0, tsa: 0, conf: 0 }, confExpireSeconds: 600 })
     anchorXml = readFileSync(lab.anchor, 'utf8')
     const config = parseServerConfig({ internal: { adminPort: 0, clientProxyHttpPort: null, clientProxyHttpsPort: null }, external: { serverProxyPort: null, ocspResponderPort: null }, shutdownGraceMs: 200 }, 'test')
-    server = createSecurityServer({ dataDir: join(dir, 'data'), config, logger: silentLogger(), rendererDir: RENDERER })
+    server = createSecurityServer({ dataDir: join(dir, 'data'), config, logger: silentLogger(), rendererDir: RENDERER_DIR })
     baseUrl = ((await server.start()).find((l) => l.name === 'admin') as { url: string }).url
-    browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-      ignoreHTTPSErrors: true,
-      acceptDownloads: true,
-      viewport: { width: 1360, height: 900 },
-    })
-    page = browser.pages()[0] ?? (await browser.newPage())
-    page.setDefaultTimeout(10_000)
-    page.on('console', (msg) => msg.type() === 'error' && consoleErrors.push(msg.text()))
-    page.on('pageerror', (error) => consoleErrors.push(error.message))
-    mkdirSync(SCREENS, { recursive: true })
+    ;({ browser, page } = await openBrowser(join(dir, 'profile'), { consoleErrors, timeoutMs: 10_000 }))
     await page.goto(baseUrl)
-    await page.getByLabel('User name').fill('admin')
-    await page.getByLabel(/^Password/).fill('correct horse battery staple')
-    await page.getByLabel('Repeat password').fill('correct horse battery staple')
-    await page.getByRole('button', { name: 'Create administrator and sign in' }).click()
-    await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+    await createFirstAdministrator(page)
   }, 60_000)
 
   afterAll(async () => {
@@ -77,7 +59,7 @@ describe.skipIf(missing !== undefined)('security-server screens in Chromium', ()
     const hash = page.getByTestId('anchor-hash')
     await hash.waitFor()
     expect((await hash.textContent())?.trim()).toBe(anchorHash(anchorXml))
-    await shoot(page, join(SCREENS, 'first-run-wizard.png'))
+    await shoot(page, join(SCREENS_DIR, 'first-run-wizard.png'))
     const next = page.getByRole('button', { name: 'Continue' })
     expect(await next.isDisabled()).toBe(true)
     await page.getByLabel('The fingerprint matches the published one').check()
@@ -116,7 +98,7 @@ describe.skipIf(missing !== undefined)('security-server screens in Chromium', ()
     await page.getByText('Request saved').waitFor()
     await page.getByRole('button', { name: 'Done' }).click()
     await page.getByRole('dialog').waitFor({ state: 'detached' })
-    await shoot(page, join(SCREENS, 'keys-and-certificates.png'))
+    await shoot(page, join(SCREENS_DIR, 'keys-and-certificates.png'))
   })
 
   it('adds a subsystem, a REST service and an access right, shown in who may call what', async () => {
@@ -134,17 +116,17 @@ describe.skipIf(missing !== undefined)('security-server screens in Chromium', ()
     const matrix = page.getByRole('table', { name: 'Who may call what' })
     await matrix.getByText('LAB/GOV/5678/APP').waitFor()
     expect(await matrix.getByText('whole service').count()).toBe(1)
-    await shoot(page, join(SCREENS, 'clients-and-services.png'))
+    await shoot(page, join(SCREENS_DIR, 'clients-and-services.png'))
   })
 
   it('shows global configuration, diagnostics, settings and the dashboard lights', async () => {
     await page.getByRole('link', { name: /Global configuration/ }).click()
     await page.getByTestId('global-conf-status').getByText('OK').waitFor()
     await page.getByRole('table', { name: 'Members' }).getByText('Agency').waitFor()
-    await shoot(page, join(SCREENS, 'global-configuration.png'))
+    await shoot(page, join(SCREENS_DIR, 'global-configuration.png'))
     await page.getByRole('link', { name: /Diagnostics/ }).click()
     await page.getByTestId('diagnostic-checks').getByText('Tokens').waitFor()
-    await shoot(page, join(SCREENS, 'diagnostics.png'))
+    await shoot(page, join(SCREENS_DIR, 'diagnostics.png'))
     await page.getByRole('link', { name: /Settings/ }).click()
     const keep = page.getByRole('textbox', { name: 'Keep message-log records for' })
     await keep.fill('abc')
@@ -153,10 +135,10 @@ describe.skipIf(missing !== undefined)('security-server screens in Chromium', ()
     await page.getByRole('button', { name: 'Save Keep message-log records for' }).click()
     await page.getByText('changed', { exact: true }).first().waitFor()
     expect((await server.admin.settings.list()).find((s) => s.name === 'message-log.keep-records-for')?.value).toBe('90')
-    await shoot(page, join(SCREENS, 'settings.png'))
+    await shoot(page, join(SCREENS_DIR, 'settings.png'))
     await page.getByRole('link', { name: /Dashboard/ }).click()
     await page.getByTestId('domain-lights').getByText('Global configuration').waitFor()
-    await shoot(page, join(SCREENS, 'dashboard-lights.png'))
+    await shoot(page, join(SCREENS_DIR, 'dashboard-lights.png'))
     expect(consoleErrors).toEqual([])
   })
 })

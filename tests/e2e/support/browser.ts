@@ -1,0 +1,57 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+
+/**
+ * What every GUI test shares: the built renderer, Debian's Chromium (never a downloaded browser), the screenshot
+ * folder, one way to launch a headless browser that records console errors, and the first-administrator setup.
+ */
+export const RENDERER_DIR = resolve(__dirname, '../../../out/renderer')
+export const SCREENS_DIR = resolve(__dirname, '../../../test-results/screens')
+export const CHROMIUM = '/usr/bin/chromium'
+export const ADMIN_PASSWORD = 'correct horse battery staple'
+
+/** Why a GUI suite cannot run here (said once on stderr), or undefined when it can. */
+export function e2eSkipReason(suite: string): string | undefined {
+  const reason = !existsSync(join(RENDERER_DIR, 'index.html'))
+    ? 'out/renderer/index.html is missing: run `npx electron-vite build` first'
+    : !existsSync(CHROMIUM)
+      ? `${CHROMIUM} is missing: apt-get install chromium`
+      : undefined
+  if (reason !== undefined) console.warn(`Skipping the ${suite} e2e test: ${reason}`)
+  return reason
+}
+
+/**
+ * Headless Chromium with a fresh profile (--user-data-dir), the flags these machines need, the admin interface's
+ * self-signed certificate accepted, and console errors and page errors collected into `consoleErrors`.
+ */
+export async function openBrowser(
+  profileDir: string,
+  options: { consoleErrors: string[]; timeoutMs?: number; viewport?: { width: number; height: number } },
+): Promise<{ browser: BrowserContext; page: Page }> {
+  const browser = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    ignoreHTTPSErrors: true,
+    acceptDownloads: true,
+    viewport: options.viewport ?? { width: 1360, height: 900 },
+  })
+  const page = browser.pages()[0] ?? (await browser.newPage())
+  page.setDefaultTimeout(options.timeoutMs ?? 15_000)
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') options.consoleErrors.push(msg.text())
+  })
+  page.on('pageerror', (error) => options.consoleErrors.push(error.message))
+  mkdirSync(SCREENS_DIR, { recursive: true })
+  return { browser, page }
+}
+
+/** Fills the first-run setup form (loopback, no account yet) and waits for the dashboard. */
+export async function createFirstAdministrator(page: Page, password = ADMIN_PASSWORD): Promise<void> {
+  await page.getByLabel('User name').fill('admin')
+  await page.getByLabel(/^Password/).fill(password)
+  await page.getByLabel('Repeat password').fill(password)
+  await page.getByRole('button', { name: 'Create administrator and sign in' }).click()
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor()
+}
