@@ -14,23 +14,14 @@ import { MessageLogPage } from '../features/message-log/MessageLogPage'
 import { useSessionStore } from '../features/login/session-store'
 import { UsersPage } from '../features/users/UsersPage'
 import { ErrorNotice } from '../lib/ErrorNotice'
+import { LanguageSwitch } from '../lib/LanguageSwitch'
+import { useT } from '../i18n'
 import { useRouterStore, type Route } from './router-store'
 
 const theme = createTheme({ primaryColor: 'indigo', defaultRadius: 'md', fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif' })
 
-const NAVIGATION: Array<{ route: Route; label: string; description: string }> = [
-  { route: 'dashboard', label: 'Dashboard', description: 'Status at a glance' },
-  { route: 'setup', label: 'First run', description: 'Join an instance or create a lab' },
-  { route: 'keys', label: 'Keys and certificates', description: 'Tokens, keys, CSRs' },
-  { route: 'services', label: 'Clients and services', description: 'Services and access rights' },
-  { route: 'global-conf', label: 'Global configuration', description: 'Instance members and trust' },
-  { route: 'message-log', label: 'Message log', description: 'Evidence of every exchange' },
-  { route: 'ceremony', label: 'Key ceremony', description: 'Offline keys, dual control' },
-  { route: 'diagnostics', label: 'Diagnostics', description: 'Checks and message rates' },
-  { route: 'settings', label: 'Settings', description: 'System parameters' },
-  { route: 'audit', label: 'Audit log', description: 'Who changed what' },
-  { route: 'users', label: 'Users and API keys', description: 'Accounts and roles' },
-]
+/** The main navigation, in order; labels and descriptions are `common:nav.<route>.label|description`. */
+const NAVIGATION: Route[] = ['dashboard', 'setup', 'keys', 'services', 'global-conf', 'message-log', 'ceremony', 'diagnostics', 'settings', 'audit', 'users']
 
 function Page({ route }: { route: Route }) {
   if (route === 'setup') return <FirstRunPage />
@@ -47,6 +38,7 @@ function Page({ route }: { route: Route }) {
 }
 
 function Shell() {
+  const t = useT()
   const { route, navigate } = useRouterStore()
   const { session, logout } = useSessionStore()
   return (
@@ -54,27 +46,28 @@ function Shell() {
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between">
           <Group gap="xs">
-            <Title order={3}>Gatehouse</Title>
-            <Text c="dimmed" size="sm">security server</Text>
+            <Title order={3}>{t('app.name')}</Title>
+            <Text c="dimmed" size="sm">{t('app.tagline')}</Text>
           </Group>
           <Group gap="sm">
+            <LanguageSwitch />
             <Text size="sm">{session?.username}</Text>
-            {session?.transport === 'desktop' ? <Badge variant="light">desktop</Badge> : <Button size="xs" variant="default" onClick={() => void logout()}>Sign out</Button>}
+            {session?.transport === 'desktop' ? <Badge variant="light">{t('session.desktop')}</Badge> : <Button size="xs" variant="default" onClick={() => void logout()}>{t('actions.signOut')}</Button>}
           </Group>
         </Group>
       </AppShell.Header>
-      <AppShell.Navbar p="xs" component="nav" aria-label="Main navigation">
+      <AppShell.Navbar p="xs" component="nav" aria-label={t('nav.label')}>
         {NAVIGATION.map((item) => (
           <NavLink
-            key={item.route}
-            href={`#/${item.route}`}
-            label={item.label}
-            description={item.description}
-            active={route === item.route}
-            aria-current={route === item.route ? 'page' : undefined}
+            key={item}
+            href={`#/${item}`}
+            label={t(`nav.${item}.label`)}
+            description={t(`nav.${item}.description`)}
+            active={route === item}
+            aria-current={route === item ? 'page' : undefined}
             onClick={(event) => {
               event.preventDefault()
-              navigate(item.route)
+              navigate(item)
             }}
           />
         ))}
@@ -87,19 +80,20 @@ function Shell() {
 }
 
 function Gate() {
+  const t = useT()
   const { session, loading, error, load } = useSessionStore()
   useEffect(() => {
     void load()
   }, [load])
   if (loading && session === null) {
     return (
-      <Center mih="100vh"><Loader aria-label="Loading" /></Center>
+      <Center mih="100vh"><Loader aria-label={t('loading')} /></Center>
     )
   }
   if (session === null) {
     return (
       <Center mih="100vh">
-        <Stack w={480}>{error ? <ErrorNotice error={error} /> : null}<Button onClick={() => void load()}>Try again</Button></Stack>
+        <Stack w={480}>{error ? <ErrorNotice error={error} /> : null}<Button onClick={() => void load()}>{t('actions.tryAgain')}</Button></Stack>
       </Center>
     )
   }

@@ -1,0 +1,30 @@
+import common from './locales/en/common.json'
+import errors from './locales/en/errors.json'
+
+/**
+ * The message catalogues. English is imported by name so the compiler knows every key (a typo in `t('…')` does not
+ * type-check); the other languages are found by file name. Adding a namespace: `locales/<language>/<ns>.json` in
+ * every language and one import line here.
+ */
+export const EN = { common, errors } as const
+
+export type Namespace = keyof typeof EN
+export const DEFAULT_NAMESPACE: Namespace = 'common'
+
+type Catalog = Record<string, unknown>
+const files = import.meta.glob<Catalog>('./locales/*/*.json', { eager: true, import: 'default' })
+
+function catalogsOf(language: string): Record<string, Catalog> {
+  const out: Record<string, Catalog> = {}
+  for (const [path, catalog] of Object.entries(files)) {
+    const match = /\.\/locales\/([^/]+)\/([^/]+)\.json$/.exec(path)
+    if (match !== null && match[1] === language) out[match[2] as string] = catalog
+  }
+  return out
+}
+
+export const CATALOGS: Record<'en' | 'pt-BR' | 'es', Record<string, Catalog>> = {
+  en: EN as unknown as Record<string, Catalog>,
+  'pt-BR': catalogsOf('pt-BR'),
+  es: catalogsOf('es'),
+}
