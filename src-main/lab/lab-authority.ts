@@ -643,6 +643,35 @@ export class LabAuthority {
     this.regenerateConfiguration()
   }
 
+  /**
+   * Removes `client` from the clients of a security server (the central server's side of a client deletion request,
+   * pr-mserv `clientDeletionRequest`); returns false when the server did not list it. The configuration is regenerated.
+   */
+  removeClient(server: SecurityServerId, client: ClientId): boolean {
+    this.checkInstance(server.xRoadInstance)
+    this.checkInstance(client.xRoadInstance)
+    const removed = inTransaction(this.db, () => {
+      const owner = this.requireMember(makeMemberId(server.xRoadInstance, server.memberClass, server.memberCode))
+      const ss = repo.findSecurityServer(this.db, owner.id, server.serverCode)
+      if (ss === undefined) throw clientError('invalid_security_server', `Security server ${describeIdentifier(server)} is not registered`)
+      const member = repo.findMember(this.db, client.memberClass, client.memberCode)
+      if (member === undefined) return false
+      const subsystem = client.objectType === 'SUBSYSTEM' ? repo.findSubsystem(this.db, member.id, client.subsystemCode) : undefined
+      if (client.objectType === 'SUBSYSTEM' && subsystem === undefined) return false
+      return repo.deleteServerClient(this.db, ss.id, member.id, subsystem?.id ?? null)
+    })
+    if (removed) this.regenerateConfiguration()
+    return removed
+  }
+
+  /** True when the member (and, for a subsystem, the subsystem) is registered in the lab. */
+  isRegistered(client: ClientId): boolean {
+    if (client.xRoadInstance !== this.instance) return false
+    const member = repo.findMember(this.db, client.memberClass, client.memberCode)
+    if (member === undefined) return false
+    return client.objectType !== 'SUBSYSTEM' || repo.findSubsystem(this.db, member.id, client.subsystemCode) !== undefined
+  }
+
   addGlobalGroup(group: GlobalGroupId, description: string): void {
     this.checkInstance(group.xRoadInstance)
     if (description.trim() === '') throw clientError('validation_failed', 'A global group needs a description')

@@ -189,6 +189,11 @@ export function insertServerClient(db: WritableDb, serverId: number, memberId: n
   ).run(serverId, memberId, subsystemId, serverId)
 }
 
+/** Returns false when the client was not listed on the server. */
+export function deleteServerClient(db: WritableDb, serverId: number, memberId: number, subsystemId: number | null): boolean {
+  return db.prepare('DELETE FROM server_clients WHERE server_id = ? AND member_id = ? AND subsystem_id IS ?').run(serverId, memberId, subsystemId).changes > 0
+}
+
 export function listServerClients(db: ReadableDb): ServerClientRow[] {
   return db
     .prepare('SELECT server_id AS serverId, member_id AS memberId, subsystem_id AS subsystemId FROM server_clients ORDER BY server_id, position')
