@@ -77,7 +77,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     keys: createKeysAdmin(domains),
     csrs: createCsrsAdmin(domains, clock),
     certificates: createCertificatesAdmin(domains, clock),
-    clients: createClientsAdmin(domains),
+    clients: createClientsAdmin({ domains, dataDir: deps.system.dataDir, clock, logger }),
     services: createServicesAdmin(domains),
     accessRights: createAccessRightsAdmin(domains),
     localGroups: createLocalGroupsAdmin(domains),

@@ -26,7 +26,7 @@ export interface AdminDomains {
     reloadAnchor(): Promise<void>
     service?(): GlobalConfService | undefined
   }
-  layout?: { globalConfDir: string; root?: string; messageLogDb?: string }
+  layout?: { globalConfDir: string; root?: string; messageLogDb?: string; tlsDir?: string }
 }
 
 /** Resolves the domains, or refuses when this runtime was built without them (admin-only tests). */

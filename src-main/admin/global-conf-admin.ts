@@ -82,6 +82,16 @@ export function createGlobalConfAdmin(domains: DomainsOf, clock: Clock): GlobalC
         id: encodeId(s.id), owner: encodeId(s.owner), serverCode: s.serverCode, address: s.address ?? null, clients: s.clients.map(encodeId),
       }))
     },
+    async globalGroups() {
+      const conf = domains().globalConf.current()
+      if (conf === undefined) return []
+      const instances = [conf.instanceIdentifier, ...conf.getInstanceIdentifiers().filter((i) => i !== conf.instanceIdentifier)]
+      return instances.flatMap((instance) =>
+        (conf.getSharedParameters(instance)?.globalGroups ?? []).map((g) => ({
+          id: encodeId(g.id), instance, groupCode: g.id.groupCode, description: g.description, members: g.members.map(encodeId),
+        })),
+      )
+    },
     async refresh() {
       const service = domains().globalConf.service?.()
       if (service === undefined) throw clientError('not_initialized', 'No configuration anchor is imported, so there is nothing to download')

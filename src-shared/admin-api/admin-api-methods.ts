@@ -68,6 +68,17 @@ export const ADMIN_API_METHODS = {
     list: read(),
     add: change('registration-officer'),
     setState: change('registration-officer'),
+    register: change('registration-officer'),
+    unregister: change('registration-officer'),
+    setEnabled: change('registration-officer'),
+    delete: change('registration-officer'),
+    // X-Road permissions.yml: edit_client_internal_connection_type, add/delete_client_internal_cert.
+    setIsAuthentication: change('service-administrator', 'registration-officer'),
+    isCertificates: read(),
+    addIsCertificate: change('service-administrator', 'registration-officer'),
+    removeIsCertificate: change('service-administrator', 'registration-officer'),
+    // export_internal_tls_cert: every role but the observer.
+    internalTlsCertificate: read(['security-officer', 'system-administrator', 'service-administrator', 'registration-officer']),
   },
   services: {
     list: read(),
@@ -75,6 +86,9 @@ export const ADMIN_API_METHODS = {
     update: change('service-administrator'),
     setEnabled: change('service-administrator'),
     addEndpoint: change('service-administrator'),
+    delete: change('service-administrator'),
+    updateEndpoint: change('service-administrator'),
+    deleteEndpoint: change('service-administrator'),
   },
   accessRights: {
     list: read(),
@@ -87,11 +101,14 @@ export const ADMIN_API_METHODS = {
     add: change('service-administrator'),
     addMember: change('service-administrator'),
     removeMember: change('service-administrator'),
+    update: change('service-administrator'),
+    delete: change('service-administrator'),
   },
   globalConf: {
     status: read(),
     members: read(),
     servers: read(),
+    globalGroups: read(),
     refresh: change('system-administrator', 'security-officer'),
   },
   diagnostics: {

@@ -196,11 +196,59 @@ export interface ClientDto {
   path: string
   kind: 'MEMBER' | 'SUBSYSTEM'
   state: ClientStateValue
-  isAuthentication: 'NOSSL' | 'SSLNOAUTH' | 'SSLAUTH'
+  isAuthentication: IsAuthenticationValue
   owner: boolean
   /** Member name from global configuration when known. */
   name: string | null
   createdAt: string
+}
+
+export const IS_AUTHENTICATION_VALUES = ['NOSSL', 'SSLNOAUTH', 'SSLAUTH'] as const
+export type IsAuthenticationValue = (typeof IS_AUTHENTICATION_VALUES)[number]
+
+export interface ClientRequestDto {
+  client: ClientDto
+  /**
+   * Who approves the request: `lab` — the lab hosted by this server approved it at once (the client becomes REGISTERED,
+   * or leaves the instance, when the next global configuration says so); `central-server` — the central server's
+   * operator must approve it.
+   */
+  approval: 'lab' | 'central-server'
+}
+
+/** What went with a deleted client. */
+export interface ClientRemovalDto {
+  /** Encoded ids of the services deleted with the client (their endpoints and access rights went too). */
+  services: string[]
+  accessRights: number
+  localGroups: string[]
+  isCertificates: number
+  /** Access rights on other clients' services that named it (removed when no other security server serves it). */
+  rightsAsSubject: number
+  groupMemberships: number
+}
+
+/** A TLS certificate an information system presents to the client proxy (UG-SS §9.4). */
+export interface IsCertificateDto {
+  /** SHA-256 of the DER, lower-case hex. */
+  sha256: string
+  /** Null when the stored bytes are not a readable certificate. */
+  subject: string | null
+  issuer: string | null
+  notBefore: string | null
+  notAfter: string | null
+  addedAt: string
+}
+
+/** The certificate the client proxy's HTTPS listener shows to information systems, for them to trust. */
+export interface InternalTlsCertificateDto {
+  pem: string
+  /** `AB:CD:…` */
+  sha256: string
+  subject: string
+  notBefore: string
+  notAfter: string
+  fileName: string
 }
 
 export interface ClientsApi {
@@ -209,6 +257,22 @@ export interface ClientsApi {
   add(input: { client: string; state?: ClientStateValue }): Promise<ClientDto>
   /** @throws not_found, validation_failed */
   setState(input: { client: string; state: ClientStateValue }): Promise<ClientDto>
+  /** SAVED → REGISTRATION_IN_PROGRESS; approved at once by a lab this server hosts. @throws cannot_register_owner, action_not_possible, unknown_member */
+  register(input: { client: string }): Promise<ClientRequestDto>
+  /** → DELETION_IN_PROGRESS; a lab this server hosts removes the client from this server at once. @throws cannot_unregister_owner, action_not_possible */
+  unregister(input: { client: string }): Promise<ClientRequestDto>
+  /** REGISTERED ↔ DISABLED. @throws action_not_possible */
+  setEnabled(input: { client: string; enabled: boolean }): Promise<ClientDto>
+  /** Deletes a SAVED or unregistered client with its services, endpoints, access rights, local groups and IS certificates. @throws cannot_delete_owner, action_not_possible */
+  delete(input: { client: string }): Promise<ClientRemovalDto>
+  /** How the client's information systems connect to the client proxy: HTTP, HTTPS, HTTPS with a client certificate. */
+  setIsAuthentication(input: { client: string; mode: IsAuthenticationValue }): Promise<ClientDto>
+  isCertificates(input: { client: string }): Promise<IsCertificateDto[]>
+  /** A PEM (text) or DER (base64) certificate. @throws incorrect_certificate, cert_exists */
+  addIsCertificate(input: { client: string; content: string; encoding?: 'utf8' | 'base64' }): Promise<IsCertificateDto>
+  /** @throws cert_not_found */
+  removeIsCertificate(input: { client: string; sha256: string }): Promise<void>
+  internalTlsCertificate(): Promise<InternalTlsCertificateDto>
 }
 
 export interface EndpointDto {
@@ -240,6 +304,12 @@ export interface ServicesApi {
   setEnabled(input: { service: string; enabled: boolean; notice?: string }): Promise<ServiceDto>
   /** @throws validation_failed, conflict */
   addEndpoint(input: { service: string; method: string; path: string }): Promise<ServiceDto>
+  /** Deletes the service with its endpoints; returns the access rights that went with it. @throws unknown_service */
+  delete(input: { service: string }): Promise<AccessRightDto[]>
+  /** Changes an endpoint's method and path; its access rights stay. @throws illegal_generated_endpoint_update, conflict, not_found */
+  updateEndpoint(input: { service: string; endpoint: { method: string; path: string }; method: string; path: string }): Promise<ServiceDto>
+  /** @throws illegal_generated_endpoint_remove, not_found */
+  deleteEndpoint(input: { service: string; endpoint: { method: string; path: string } }): Promise<ServiceDto>
 }
 
 export type SubjectKind = 'MEMBER' | 'SUBSYSTEM' | 'LOCALGROUP' | 'GLOBALGROUP'
@@ -288,6 +358,9 @@ export interface LocalGroupsApi {
   add(input: { client: string; groupCode: string; description: string }): Promise<LocalGroupDto>
   addMember(input: { client: string; groupCode: string; member: string }): Promise<LocalGroupDto>
   removeMember(input: { client: string; groupCode: string; member: string }): Promise<LocalGroupDto>
+  update(input: { client: string; groupCode: string; description: string }): Promise<LocalGroupDto>
+  /** Deletes the group with the access rights naming it (as X-Road does); returns those rights. @throws not_found */
+  delete(input: { client: string; groupCode: string }): Promise<AccessRightDto[]>
 }
 
 // ---- global configuration -------------------------------------------------------------------------------
@@ -332,10 +405,21 @@ export interface GlobalServerDto {
   clients: string[]
 }
 
+export interface GlobalGroupDto {
+  /** Encoded, `GLOBALGROUP:INSTANCE/code`. */
+  id: string
+  instance: string
+  groupCode: string
+  description: string
+  members: string[]
+}
+
 export interface GlobalConfApi {
   status(): Promise<GlobalConfStatus>
   members(): Promise<GlobalMemberDto[]>
   servers(): Promise<GlobalServerDto[]>
+  /** The global groups of every instance in global configuration (own and federated), own instance first. */
+  globalGroups(): Promise<GlobalGroupDto[]>
   /** Downloads now instead of waiting for the next interval. @throws not_initialized */
   refresh(): Promise<GlobalConfStatus>
 }

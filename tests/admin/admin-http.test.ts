@@ -177,7 +177,7 @@ describe('role × action matrix (API keys with one role each)', () => {
       'messageLog.forecast': [{ windowDays: 3 }],
     }
     // Reads that need an argument naming something that does not exist on this blank server.
-    const needsInput = new Set(['initialization.importAnchor', 'accessRights.list', 'localGroups.list', 'messageLog.record', 'messageLog.verify'])
+    const needsInput = new Set(['initialization.importAnchor', 'accessRights.list', 'localGroups.list', 'clients.isCertificates', 'messageLog.record', 'messageLog.verify'])
     for (const role of ADMIN_ROLES) {
       for (const [domain, method] of adminMethodList()) {
         if (`${domain}.${method}` === 'apiKeys.revoke') continue // would revoke a key the matrix still uses
