@@ -1,20 +1,21 @@
 import { X509Certificate } from 'node:crypto'
 import { z } from 'zod'
 import {
-  memberOf, serviceId as makeServiceId, serviceProvider, type ClientId, type SecurityServerId, type ServiceId,
+  serviceId as makeServiceId, serviceProvider, type ClientId, type ServiceId,
 } from '@shared/domain/identifiers'
 import {
   CLIENT_STATE_VALUES, IS_AUTHENTICATION_VALUES,
   type AccessMatrixRow, type AccessRightDto, type AccessRightsApi, type ClientDto, type ClientRequestDto, type ClientsApi, type IsCertificateDto,
   type LocalGroupDto, type LocalGroupsApi, type ServiceDto, type ServicesApi, type SubjectKind,
 } from '@shared/admin-api/admin-api'
-import type { LabAuthority } from '../lab'
 import { SecurityServerError, clientError, logFailure, type Clock, type Logger } from '../platform'
-import type { AccessRight, ClientRequestSender, ConfiguredService, IsCertificate, LocalClient } from '../server-conf'
+import type { AccessRight, ConfiguredService, IsCertificate, LocalClient } from '../server-conf'
 import { loadOrCreateAdminTls } from './admin-tls'
 import { validate } from './admin-validation'
-import { describeId, encodeId, parseClientRef, parseServiceRef, parseSubjectRef, pathOf, type DomainsOf, type Subject } from './domain-support'
-import { withHostedLab } from './hosted-lab'
+import {
+  describeId, encodeId, parseClientRef, parseServiceRef, parseSubjectRef, pathOf, servedByAnotherServer, type DomainsOf, type Subject,
+} from './domain-support'
+import { hostedLabApproval } from './hosted-lab'
 
 /**
  * Clients, REST services with endpoints, access rights and local groups (UG-SS §6–§10), and the "who may call
@@ -64,29 +65,10 @@ export function createClientsAdmin(deps: ClientsAdminDeps): ClientsApi {
       return toDto(domains().serverConf.setClientState(parseClientRef(value.client), value.state))
     },
     async register(input) {
-      const id = parseClientRef(validate(clientInput, input, 'client').client)
-      // pr-mserv clientRegRequest: the central server adds the client to this server in global configuration; a lab this
-      // server hosts is that central server, so it approves here and now.
-      return request(id, 'register', (lab, serverId, client) => {
-        const member = memberOf(client.id)
-        if (!lab.isRegistered(member)) {
-          throw clientError('unknown_member', `Member ${describeId(member)} is not registered in the lab on this machine: add the member in the lab first`, { detail: 'client' })
-        }
-        if (client.id.objectType === 'SUBSYSTEM' && !lab.isRegistered(client.id)) lab.addMember(member, member.memberCode, client.id.subsystemCode)
-        try {
-          lab.addClient(serverId, client.id)
-        } catch (error) {
-          // Already listed on this server (approved before): nothing left to approve.
-          if (!(error instanceof SecurityServerError && error.code === 'conflict')) throw error
-        }
-      })
+      return request(parseClientRef(validate(clientInput, input, 'client').client), 'register')
     },
     async unregister(input) {
-      const id = parseClientRef(validate(clientInput, input, 'client').client)
-      // pr-mserv clientDeletionRequest: the central server removes the client from this server.
-      return request(id, 'unregister', (lab, serverId, client) => {
-        lab.removeClient(serverId, client.id)
-      })
+      return request(parseClientRef(validate(clientInput, input, 'client').client), 'unregister')
     },
     async setEnabled(input) {
       const value = validate(z.object({ client: ref, enabled: z.boolean() }).strict(), input, 'client state')
@@ -97,13 +79,7 @@ export function createClientsAdmin(deps: ClientsAdminDeps): ClientsApi {
     async delete(input) {
       const id = parseClientRef(validate(clientInput, input, 'client').client)
       const { serverConf, globalConf } = domains()
-      const identity = serverConf.identity()
-      const ownServer = identity === undefined ? undefined : encodeId(identity.serverId)
-      // X-Road ClientService.removeLocalClient: access rights and group memberships naming the client go too, unless
-      // another security server serves it (then it still calls through that one).
-      const servedElsewhere = (globalConf.current()?.own.shared.securityServers ?? [])
-        .some((s) => encodeId(s.id) !== ownServer && s.clients.some((c) => encodeId(c) === encodeId(id)))
-      const removal = serverConf.deleteClient(id, { removeAsSubject: !servedElsewhere })
+      const removal = serverConf.deleteClient(id, { removeAsSubject: !servedByAnotherServer(globalConf.current()?.own.shared, serverConf.identity()?.serverId, id) })
       return { ...removal, services: removal.services.map(encodeId) }
     },
     async setIsAuthentication(input) {
@@ -146,35 +122,28 @@ export function createClientsAdmin(deps: ClientsAdminDeps): ClientsApi {
   }
 
   /**
-   * A registration or deletion request: the state changes, and a lab this server hosts approves at once; otherwise the
-   * central server's operator approves (the management-request protocol is not sent yet). Global configuration is
-   * fetched again right after a lab approval, so the runtime sees the new client list without waiting a minute.
+   * A registration (pr-mserv clientRegRequest) or deletion request (clientDeletionRequest): the state changes, and a lab
+   * this server hosts approves at once; otherwise the central server's operator approves (the management-request
+   * protocol is not sent yet). Global configuration is fetched again right after a lab approval, so the runtime sees the
+   * new client list without waiting for the next download.
    */
-  async function request(
-    id: ClientId,
-    kind: 'register' | 'unregister',
-    approve: (lab: LabAuthority, serverId: SecurityServerId, client: LocalClient) => void,
-  ): Promise<ClientRequestDto> {
+  async function request(id: ClientId, kind: 'register' | 'unregister'): Promise<ClientRequestDto> {
     const { serverConf, globalConf } = domains()
     const identity = serverConf.identity()
     if (identity === undefined) throw clientError('not_initialized', 'This security server has not joined an instance yet')
-    const outcome: { approval: ClientRequestDto['approval'] } = { approval: 'central-server' }
-    const send: ClientRequestSender = (client) => {
-      if (withHostedLab(dataDir, identity.owner.xRoadInstance, clock, (lab) => approve(lab, identity.serverId, client)) !== undefined) outcome.approval = 'lab'
-    }
-    const client = kind === 'register' ? serverConf.registerClient(id, send) : serverConf.unregisterClient(id, send)
-    if (outcome.approval === 'lab') {
+    const lab = hostedLabApproval(dataDir, identity.serverId, kind, clock)
+    const client = kind === 'register' ? serverConf.registerClient(id, lab.send) : serverConf.unregisterClient(id, lab.send)
+    if (lab.approved()) {
       try {
         await globalConf.service?.()?.refresh()
       } catch (error) {
         logFailure(logger, error, { client: pathOf(id) }, 'global configuration could not be fetched after the lab approved a client request')
       }
     }
-    return { client: toDto(client), approval: outcome.approval }
+    return { client: toDto(client), approval: lab.approved() ? 'lab' : 'central-server' }
   }
 }
 
-/** A stored certificate the CLI accepted without parsing it fully is listed by its hash alone. */
 function isCertificateDto(c: IsCertificate): IsCertificateDto {
   let cert: X509Certificate | undefined
   try {

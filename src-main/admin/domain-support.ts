@@ -1,9 +1,9 @@
 import { basename } from 'node:path'
 import {
   decodeIdentifier, describeIdentifier, encodeIdentifier, formatIdPath, parseClientIdPath, parseServiceIdPath,
-  type ClientId, type GlobalGroupId, type LocalGroupId, type MemberId, type ServiceId, type XRoadId,
+  type ClientId, type GlobalGroupId, type LocalGroupId, type MemberId, type SecurityServerId, type ServiceId, type XRoadId,
 } from '@shared/domain/identifiers'
-import type { GlobalConf, GlobalConfService } from '../global-conf'
+import type { GlobalConf, GlobalConfService, SharedParameters } from '../global-conf'
 import type { MessageLog } from '../message-log'
 import type { OpMonitor } from '../op-monitoring'
 import { SecurityServerError, clientError, type ReadableDb } from '../platform'
@@ -81,6 +81,16 @@ export function parseSubjectRef(value: unknown): Subject {
     if (id.objectType === 'SERVICE' || id.objectType === 'SERVER') throw clientError('validation_failed', 'a subject is a client, a local group or a global group')
     return id
   })
+}
+
+/**
+ * True when a security server other than `ownServer` lists `client` in these shared parameters: then deleting the
+ * client here keeps the access rights and group memberships naming it (X-Road ClientService.removeLocalClient).
+ */
+export function servedByAnotherServer(shared: SharedParameters | undefined, ownServer: SecurityServerId | undefined, client: ClientId): boolean {
+  const own = ownServer === undefined ? undefined : encodeIdentifier(ownServer)
+  const wanted = encodeIdentifier(client)
+  return (shared?.securityServers ?? []).some((s) => encodeIdentifier(s.id) !== own && s.clients.some((c) => encodeIdentifier(c) === wanted))
 }
 
 export const encodeId = (id: XRoadId): string => encodeIdentifier(id)
