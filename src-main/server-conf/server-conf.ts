@@ -283,7 +283,7 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
     addClient(id, state = 'SAVED') {
       return tx(() => {
         const key = encodeIdentifier(id)
-        if (findClientRow(db, key) !== undefined) throw clientError('conflict', `Client ${describeIdentifier(id)} already exists`)
+        if (findClientRow(db, key) !== undefined) throw clientError('conflict', `Client ${describeIdentifier(id)} already exists`, { detail: 'client' })
         insertClient(db, key, validateState(state), now())
         return toLocalClient(requireClientRow(id))
       })
@@ -378,7 +378,7 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
         const client = requireClientRow(provider)
         const id = makeServiceId(provider, input.code)
         if (findServiceRow(db, client.identifier, input.code) !== undefined) {
-          throw clientError('conflict', `Service ${describeIdentifier(id)} already exists`)
+          throw clientError('conflict', `Service ${describeIdentifier(id)} already exists`, { detail: 'serviceCode' })
         }
         const serviceRowId = insertService(
           db,
@@ -438,7 +438,7 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
         const method = validateMethod(endpoint.method)
         const path = validateEndpointPath(endpoint.path)
         if (findEndpointRow(db, row.id, method, path) !== undefined) {
-          throw clientError('conflict', `Service ${describeIdentifier(id)} already has endpoint ${method} ${path}`)
+          throw clientError('conflict', `Service ${describeIdentifier(id)} already has endpoint ${method} ${path}`, { detail: 'path' })
         }
         insertEndpoint(db, row.id, method, path, false)
         return { serviceId: toService(row).serviceId, method, path, generated: false }
@@ -520,7 +520,7 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
         const client = requireClientRow(owner)
         if (groupCode.trim() === '' || groupCode.length > 255) throw clientError('validation_failed', 'A local group code must be 1..255 characters', { detail: 'groupCode' })
         if (findLocalGroupRow(db, client.id, groupCode) !== undefined) {
-          throw clientError('conflict', `Client ${describeIdentifier(owner)} already has local group ${groupCode}`)
+          throw clientError('conflict', `Client ${describeIdentifier(owner)} already has local group ${groupCode}`, { detail: 'groupCode' })
         }
         insertLocalGroup(db, client.id, groupCode, validateDescription(description))
         return { owner, groupCode, description, members: [] }
@@ -611,20 +611,20 @@ function validateServiceUrl(url: string): string {
   try {
     parsed = new URL(url)
   } catch {
-    throw clientError('service_malformed_url', `Malformed service URL: ${url}`)
+    throw clientError('service_malformed_url', `Malformed service URL: ${url}`, { detail: 'url' })
   }
   if (url.length > MAX_URL_LENGTH || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') {
-    throw clientError('service_malformed_url', `Service URL must be an absolute http or https URL: ${url}`)
+    throw clientError('service_malformed_url', `Service URL must be an absolute http or https URL: ${url}`, { detail: 'url' })
   }
   if (parsed.username !== '' || parsed.password !== '' || parsed.hash !== '') {
-    throw clientError('service_malformed_url', 'Service URL must not carry credentials or a fragment')
+    throw clientError('service_malformed_url', 'Service URL must not carry credentials or a fragment', { detail: 'url' })
   }
   return url
 }
 
 function validateTimeout(seconds: number): number {
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
-    throw clientError('validation_failed', `Service timeout must be an integer number of seconds in 1..3600, got ${seconds}`)
+    throw clientError('validation_failed', `Service timeout must be an integer number of seconds in 1..3600, got ${seconds}`, { detail: 'timeoutSeconds' })
   }
   return seconds
 }
@@ -632,7 +632,7 @@ function validateTimeout(seconds: number): number {
 function validateMethod(method: string): EndpointMethod {
   const upper = method.toUpperCase()
   if (upper !== '*' && !(REST_METHODS as readonly string[]).includes(upper)) {
-    throw clientError('validation_failed', `Endpoint method must be * or one of ${REST_METHODS.join(', ')}`)
+    throw clientError('validation_failed', `Endpoint method must be * or one of ${REST_METHODS.join(', ')}`, { detail: 'method' })
   }
   return upper as EndpointMethod
 }
@@ -641,7 +641,7 @@ function validateMethod(method: string): EndpointMethod {
 function validateEndpointPath(path: string): string {
   if (path === BASE_ENDPOINT.path) return path
   if (!path.startsWith('/') || path.length > MAX_URL_LENGTH || /[?#\\;]/.test(path) || /(^|\/)\.\.?(\/|$)/.test(path)) {
-    throw clientError('validation_failed', `Endpoint path must start with / and contain no query, ';', '\\' or dot segments: ${path}`)
+    throw clientError('validation_failed', `Endpoint path must start with / and contain no query, ';', '\\' or dot segments: ${path}`, { detail: 'path' })
   }
   return path
 }

@@ -96,7 +96,6 @@ const NOT_YET_TRANSLATED = new Set([
   'src-renderer/features/login/LoginPage.tsx',
   'src-renderer/features/message-log/MessageLogPage.tsx',
 
-  'src-renderer/features/services/ServicesPage.tsx',
   'src-renderer/features/settings/SettingsPage.tsx',
   'src-renderer/features/users/UsersPage.tsx',
 ])
