@@ -122,8 +122,7 @@ function GrantForm() {
       </Group>
       <div>
         <Text size="sm" fw={500} id="grant-kind-label">{t('access.who')}</Text>
-        <SegmentedControl aria-labelledby="grant-kind-label" value={kind} onChange={(v) => setKind(v as Who)} data={kinds}
-          styles={{ root: { flexWrap: 'wrap', maxWidth: '100%' }, label: { whiteSpace: 'normal' } }} />
+        <SegmentedControl aria-labelledby="grant-kind-label" value={kind} onChange={(v) => setKind(v as Who)} data={kinds} fullWidth />
       </div>
       {kind === 'subsystem' ? (
         <Autocomplete label={t('access.subsystem')} description={t('access.subsystemHint')} data={subsystemOptions(s.members)}

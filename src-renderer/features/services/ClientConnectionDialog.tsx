@@ -26,10 +26,18 @@ export function ClientConnectionDialog({ client, onClose }: { client: ClientDto;
     loadIsCertificates(client.id).catch(setError)
   }, [client.id, loadIsCertificates])
 
-  const setMode = (mode: string): void => {
+  // Shown at once; back to the stored value if the server refuses.
+  const [mode, setModeShown] = useState<IsAuthenticationValue>(client.isAuthentication)
+  const setMode = (value: string): void => {
+    setModeShown(value as IsAuthenticationValue)
     setSaving(true)
     setError(null)
-    s.setIsAuthentication(client.id, mode as IsAuthenticationValue).catch(setError).finally(() => setSaving(false))
+    s.setIsAuthentication(client.id, value as IsAuthenticationValue)
+      .catch((failure: unknown) => {
+        setModeShown(client.isAuthentication)
+        setError(failure)
+      })
+      .finally(() => setSaving(false))
   }
   const upload = (file: File | null): void => {
     if (file === null) return
@@ -44,7 +52,7 @@ export function ClientConnectionDialog({ client, onClose }: { client: ClientDto;
   return (
     <Modal opened onClose={onClose} size="lg" title={t('connection.title', { client: client.path })}>
       <Stack gap="md">
-        <Radio.Group label={t('connection.type')} value={client.isAuthentication} onChange={setMode}>
+        <Radio.Group label={t('connection.type')} value={mode} onChange={setMode}>
           <Stack gap="xs" mt="xs">
             {IS_AUTHENTICATION_VALUES.map((mode) => (
               <Radio key={mode} value={mode} disabled={saving} label={t(`connection.mode.${mode}`)} description={t(`connection.modeHint.${mode}`)} />

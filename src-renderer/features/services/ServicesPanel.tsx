@@ -59,7 +59,7 @@ function AddServiceForm({ subsystems }: { subsystems: string[] }) {
       <TextInput label={t('services.url')} description={t('services.urlHint')} value={url} onChange={(e) => setUrl(e.currentTarget.value)}
         error={problem === undefined ? fieldMessage(error, 'url') : t('services.urlProblem')} />
       <Group align="flex-end" wrap="wrap">
-        <NumberInput label={t('services.timeout')} min={1} max={3600} value={timeout} onChange={setTimeoutSeconds} w={200} error={fieldMessage(error, 'timeoutSeconds')} />
+        <NumberInput label={t('services.timeout')} min={1} max={3600} value={timeout} onChange={setTimeoutSeconds} w={260} error={fieldMessage(error, 'timeoutSeconds')} />
         <Checkbox label={t('services.verifyTls')} checked={sslVerify} onChange={(e) => setSslVerify(e.currentTarget.checked)} mb={8} />
       </Group>
       {error !== null && !atField(error, ['client', 'serviceCode', 'url', 'timeoutSeconds']) ? <ErrorNotice error={error} onClose={() => setError(null)} /> : null}

@@ -1,3 +1,4 @@
+import { Fragment } from 'react'
 import { Badge, Text, type MantineColor } from '@mantine/core'
 import type { ClientStateValue } from '@shared/admin-api/admin-api'
 import { hasTranslation, translate, useT } from '../../i18n'
@@ -36,9 +37,17 @@ export function EndpointText({ endpoint }: { endpoint: EndpointRef }) {
   return <Text size="sm" ff="monospace" span style={{ overflowWrap: 'anywhere' }}>{`${endpoint.method} ${endpoint.path}`}</Text>
 }
 
-/** An identifier in path form, wrapping anywhere so a long one never widens the table past the screen. */
+/**
+ * An identifier in path form that wraps after a slash when its cell is narrow (and anywhere only as a last resort), so a
+ * long one never widens the table past the screen.
+ */
 export function IdText({ id, dimmed }: { id: string; dimmed?: boolean }) {
-  return <Text size={dimmed ? 'xs' : 'sm'} c={dimmed ? 'dimmed' : undefined} ff="monospace" style={{ overflowWrap: 'anywhere' }}>{shortId(id)}</Text>
+  const parts = shortId(id).split('/')
+  return (
+    <Text size={dimmed ? 'xs' : 'sm'} c={dimmed ? 'dimmed' : undefined} ff="monospace" style={{ overflowWrap: 'anywhere' }}>
+      {parts.map((part, i) => (i === 0 ? part : <Fragment key={i}>/<wbr />{part}</Fragment>))}
+    </Text>
+  )
 }
 
 /**

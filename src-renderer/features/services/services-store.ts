@@ -131,10 +131,11 @@ export const useServicesStore = create<ServicesState>((set, get) => {
       change(() => adminClient().call('services', 'setEnabled', { service, enabled, ...(notice === undefined ? {} : { notice }) })).then(() => undefined),
     deleteService: (service) => change(() => adminClient().call('services', 'delete', { service })).then(() => undefined),
     addEndpoint: (input) => change(() => adminClient().call('services', 'addEndpoint', input)).then(() => undefined),
-    updateEndpoint: (input) => change(() => adminClient().call('services', 'updateEndpoint', input)).then(() => undefined),
-    deleteEndpoint: (service, endpoint) => change(() => adminClient().call('services', 'deleteEndpoint', { service, endpoint })).then(() => undefined),
-    grant: (input) => change(() => adminClient().call('accessRights', 'grant', input)).then(() => undefined),
-    revoke: (input) => change(() => adminClient().call('accessRights', 'revoke', input)).then(() => undefined),
+    updateEndpoint: ({ endpoint, ...input }) => change(() => adminClient().call('services', 'updateEndpoint', { ...input, endpoint: endpointOnly(endpoint) })).then(() => undefined),
+    deleteEndpoint: (service, endpoint) => change(() => adminClient().call('services', 'deleteEndpoint', { service, endpoint: endpointOnly(endpoint) })).then(() => undefined),
+    grant: ({ endpoint, ...input }) =>
+      change(() => adminClient().call('accessRights', 'grant', { ...input, ...(endpoint === undefined ? {} : { endpoint: endpointOnly(endpoint) }) })).then(() => undefined),
+    revoke: ({ endpoint, ...input }) => change(() => adminClient().call('accessRights', 'revoke', { ...input, endpoint: endpointOnly(endpoint) })).then(() => undefined),
     addGroup: (input) => change(() => adminClient().call('localGroups', 'add', input)).then(() => undefined),
     updateGroup: (input) => change(() => adminClient().call('localGroups', 'update', input)).then(() => undefined),
     deleteGroup: (client, groupCode) => change(() => adminClient().call('localGroups', 'delete', { client, groupCode })).then(() => undefined),
@@ -149,6 +150,11 @@ export const useServicesStore = create<ServicesState>((set, get) => {
 export function shortId(encoded: string): string {
   const i = encoded.indexOf(':')
   return i < 0 ? encoded : decodeURIComponent(encoded.slice(i + 1))
+}
+
+/** The endpoint as the API takes it: method and path only (an endpoint from a list also says whether it was generated). */
+export function endpointOnly(endpoint: EndpointRef): EndpointRef {
+  return { method: endpoint.method, path: endpoint.path }
 }
 
 /** X-Road's base endpoint `* **`: a right on it is a right on the whole service. */
