@@ -196,7 +196,7 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
       if ((await call<Array<{ path: string; state: string }>>('clients', 'list')).find((c) => c.path === BILLING)?.state !== 'DELETION_IN_PROGRESS') {
         await call('clients', 'unregister', { client: BILLING })
       }
-      await page.evaluate((code) => localStorage.setItem('gatehouse.language', code), language)
+      await page.evaluate(`localStorage.setItem('gatehouse.language', '${language}')`)
       await page.reload()
       await page.getByRole('heading', { name: texts.heading }).waitFor()
       await page.getByRole('table').getByText(BILLING).waitFor()
