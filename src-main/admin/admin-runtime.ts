@@ -47,6 +47,8 @@ export interface AdminDeps {
   accounts?: AccountOptions
   /** The server proxy port (config external.serverProxyPort) a lab created here registers; DATA_DIR/gatehouse.json otherwise. */
   serverProxyPort?: number | null
+  /** Told after every successful change made through `call` (event `domain.method`). */
+  onChanged?: (event: string) => void
 }
 
 export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
@@ -90,7 +92,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
   }
   const service: AdminService = {
     ...api,
-    call: (caller, domain, method, args) => dispatchAdminCall(api, { caller, audit, logger }, domain, method, args),
+    call: (caller, domain, method, args) => dispatchAdminCall(api, { caller, audit, logger, ...(deps.onChanged === undefined ? {} : { onChanged: deps.onChanged }) }, domain, method, args),
   }
   return {
     service,

@@ -20,6 +20,7 @@ export const ADMIN_API_METHODS = {
   system: {
     status: read(),
     backup: change('system-administrator'),
+    restart: change('system-administrator'),
   },
   users: {
     list: read(['system-administrator', 'security-officer']),
