@@ -10,6 +10,7 @@ import { createSecurityServerCore, type SecurityServerCore } from './security-se
 import { createProxyRuntime, type ProxyRuntime } from './proxy-runtime'
 import { syncRegistrationStates } from './registration-sync'
 import { bootstrapDifferences } from './server-config'
+import { bootstrapFile } from './bootstrap-file'
 import type { MessageLogSettingsInput } from '../message-log'
 import { GATEHOUSE_VERSION } from './version'
 
@@ -87,6 +88,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     serverProxyPort: options.config.external.serverProxyPort,
     clock,
     logger,
+    bootstrap: bootstrapFile(layout.root, options.configFile, options.config, logger),
     onChanged: (event) => {
       if (event.startsWith('settings.')) core.applySystemParameters()
       follow(event)

@@ -51,6 +51,10 @@ const MESSAGES: Record<ReadinessCode, (p: Record<string, string | number>) => st
   'server-not-registered': (p) => `Security server ${p.server} is not registered in global configuration: the central server must register it with its authentication certificate.`,
   'clients-not-registered': (p) => `${p.count} client(s) wait for registration: ${p.clients}.`,
   'clients-registration-lost': (p) => `${p.count} client(s) marked registered here are not in global configuration: ${p.clients}.`,
+  'timestamping-ready': () => 'Time-stamping works: logged messages get their time-stamps.',
+  'timestamping-no-tsa': () => 'No time-stamping service is approved or selected: logged messages cannot be time-stamped, and traffic stops once the failure period has passed.',
+  'timestamping-failing': (p) => `Time-stamping is failing (${p.error}); ${p.stopsAt === '' ? 'traffic does not stop (the failure period is off)' : `traffic stops at ${p.stopsAt} unless a time-stamping service answers`}.`,
+  'timestamping-stopped': (p) => `Time-stamping has failed for too long (${p.error}): new messages are refused until a time-stamping service answers.`,
 }
 
 export function readinessCheck(
@@ -183,4 +187,19 @@ function listParams(ids: ClientId[]): Record<string, string | number> {
 function tokenLabel(token: TokenInfo | undefined): string {
   if (token === undefined) return '?'
   return token.label !== '' ? token.label : token.kind === 'software' ? 'Software token' : token.id
+}
+
+/** Time-stamping keeps up (xroad-protocols.md §6.2, fail-closed after `acceptable-timestamp-failure-period`). */
+export function timestampingCheck(core: SecurityServerCore): ReadinessCheck {
+  if (core.serverConf.identity() === undefined) return readinessCheck('timestamping', 'gray', 'not-initialized')
+  const status = core.messageLog.status()
+  const error = status.lastTimestampError ?? 'no answer'
+  if (!status.acceptingMessages) return readinessCheck('timestamping', 'red', 'timestamping-stopped', { error })
+  if (core.globalConf.current() !== undefined && core.timestampingServices().length === 0) return readinessCheck('timestamping', 'red', 'timestamping-no-tsa')
+  if (status.timestampingFailingSince !== null && status.lastTimestampError !== null) {
+    const period = core.messageLog.settings.acceptableTimestampFailurePeriodSeconds
+    const stopsAt = period === 0 ? '' : new Date(Date.parse(status.timestampingFailingSince) + period * 1000).toISOString()
+    return readinessCheck('timestamping', 'yellow', 'timestamping-failing', { error, stopsAt })
+  }
+  return readinessCheck('timestamping', 'green', 'timestamping-ready')
 }

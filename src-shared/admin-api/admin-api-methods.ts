@@ -102,6 +102,8 @@ export const ADMIN_API_METHODS = {
     list: read(),
     set: change('system-administrator'),
     reset: change('system-administrator'),
+    bootstrap: read(),
+    setBootstrap: change('system-administrator'),
   },
   messageLog: {
     search: read(),

@@ -51,11 +51,12 @@ export const READINESS_CODES = [
   'auth-key-unsupported', 'auth-cert-untrusted', 'auth-cert-not-registered', 'auth-ocsp-not-good',
   'sign-ready', 'sign-cert-missing', 'sign-token-logged-out', 'sign-ocsp-not-good',
   'registration-ready', 'server-not-registered', 'clients-not-registered', 'clients-registration-lost',
+  'timestamping-ready', 'timestamping-no-tsa', 'timestamping-failing', 'timestamping-stopped',
 ] as const
 export type ReadinessCode = (typeof READINESS_CODES)[number]
 
 export interface ReadinessCheck {
-  key: 'configuration' | 'listeners' | 'authentication' | 'signing' | 'registration'
+  key: 'configuration' | 'listeners' | 'authentication' | 'signing' | 'registration' | 'timestamping'
   light: 'green' | 'yellow' | 'red' | 'gray'
   code: ReadinessCode
   params: Record<string, string | number>
