@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto'
-import { describeIdentifier, encodeIdentifier, memberOf, type ClientId, type SecurityServerId } from '@shared/domain/identifiers'
+import { encodeIdentifier, formatIdPath, memberOf, type ClientId, type SecurityServerId } from '@shared/domain/identifiers'
 import type { ReadinessCheck, ReadinessCode } from '@shared/admin-api/admin-api'
 import { toSecurityServerError } from '../platform'
 import { buildCertPath, parseCertificate, verificationTrustFromGlobalConf } from '../signature'
@@ -113,7 +113,7 @@ export async function authSituation(core: SecurityServerCore): Promise<AuthSitua
   }
   const cert = certs.find((c) => c.certDer.equals(credentials.authCertDer)) ?? loggedIn
   if (!conf.authCertHashMatches(serverId, credentials.authCertDer)) {
-    return { credentials, check: check('red', 'auth-cert-not-registered', { server: describeIdentifier(serverId) }) }
+    return { credentials, check: check('red', 'auth-cert-not-registered', { server: formatIdPath(serverId) }) }
   }
   const ocsp = signer.ocspStatus(cert.id).status
   if (ocsp !== 'good') return { credentials, check: check('red', 'auth-ocsp-not-good', { status: ocsp }) }
@@ -136,7 +136,7 @@ export async function signingCheck(core: SecurityServerCore): Promise<ReadinessC
   const certs = signer.listCertificates().filter((c) => keys.has(c.keyId) && c.state === 'active')
   for (const [encoded, member] of members) {
     const own = certs.filter((c) => c.memberId !== undefined && encodeIdentifier(c.memberId) === encoded)
-    const name = describeIdentifier(member)
+    const name = formatIdPath(member)
     if (own.length === 0) return readinessCheck('signing', 'red', 'sign-cert-missing', { member: name })
     const onLoggedIn = own.filter((c) => tokens.find((t) => t.id === keys.get(c.keyId)?.tokenId)?.loggedIn === true)
     if (onLoggedIn.length === 0) {
@@ -169,7 +169,7 @@ export function registrationCheck(core: SecurityServerCore): ReadinessCheck {
   if (serverId === undefined) return readinessCheck('registration', 'gray', 'not-initialized')
   const conf = core.globalConf.current()
   if (conf === undefined) return readinessCheck('registration', 'gray', 'global-conf-missing')
-  const server = describeIdentifier(serverId)
+  const server = formatIdPath(serverId)
   if (conf.getServerById(serverId) === undefined) return readinessCheck('registration', 'red', 'server-not-registered', { server })
   const clients = core.serverConf.listClients()
   const listed = (id: ClientId): boolean => conf.isSecurityServerClient(id, serverId)
@@ -181,7 +181,7 @@ export function registrationCheck(core: SecurityServerCore): ReadinessCheck {
 }
 
 function listParams(ids: ClientId[]): Record<string, string | number> {
-  return { count: ids.length, clients: ids.slice(0, 5).map(describeIdentifier).join(', ') + (ids.length > 5 ? ', …' : '') }
+  return { count: ids.length, clients: ids.slice(0, 5).map((id) => formatIdPath(id)).join(', ') + (ids.length > 5 ? ', …' : '') }
 }
 
 function tokenLabel(token: TokenInfo | undefined): string {

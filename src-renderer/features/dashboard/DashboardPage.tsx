@@ -70,7 +70,7 @@ export function DashboardPage() {
           <SimpleGrid cols={{ base: 1, md: 3 }} data-testid="status-lights">
             {statusLights(status).map((item) => (
               <Card key={item.key} withBorder radius="md" padding="lg" aria-label={`${t(`lights.${item.key}`)}: ${t(`common:light.${item.light}`)}`}>
-                <Group justify="space-between" mb="xs" wrap="nowrap" gap="xs">
+                <Group justify="space-between" mb="xs" wrap="wrap" gap="xs">
                   <Text fw={600}>{t(`lights.${item.key}`)}</Text>
                   <StatusLight light={item.light} text={item.key === 'service' ? t(`states.${status.state}`) : undefined} />
                 </Group>

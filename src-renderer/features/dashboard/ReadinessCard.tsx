@@ -1,4 +1,5 @@
-import { Badge, Button, Card, Group, Stack, Text, Title } from '@mantine/core'
+import { Fragment } from 'react'
+import { Badge, Button, Card, Group, Text, Title } from '@mantine/core'
 import type { ReadinessCheck, SystemStatus } from '@shared/admin-api/admin-api'
 import { formatDateTime, hasTranslation, translate, useT } from '../../i18n'
 import { StatusLight } from '../../lib/StatusLight'
@@ -27,8 +28,7 @@ export function readinessText(check: ReadinessCheck): string {
   if (check.params.daysLeft !== undefined) params.count = check.params.daysLeft
   const code = check.code === 'timestamping-failing' && check.params.stopsAt === '' ? 'timestamping-failing-no-stop' : check.code
   const key = `dashboard:codes.${code}`
-  const plural = typeof params.count === 'number'
-  return hasTranslation(plural ? `${key}_other` : key) ? translate(key, params) : check.message
+  return hasTranslation(key) || hasTranslation(`${key}_other`) ? translate(key, params) : check.message
 }
 
 /**
@@ -49,25 +49,24 @@ export function ReadinessCard({ status }: { status: SystemStatus }) {
           </Badge>
         )}
       </Group>
-      <Stack gap="sm">
+      {/* One grid for every row, so the lights, texts and buttons line up whatever the language's word lengths. */}
+      <div style={{ display: 'grid', gridTemplateColumns: 'max-content minmax(0, 1fr) max-content', columnGap: 16, rowGap: 12, alignItems: 'start' }}>
         {checks.map((check) => {
           const route: FixRoute = check.code === 'not-initialized' ? 'setup' : FIX_ROUTE[check.key]
           return (
-            <Group key={check.key} justify="space-between" align="flex-start" wrap="nowrap" gap="md" data-testid={`readiness-${check.key}`} data-code={check.code}>
-              <Group align="flex-start" wrap="nowrap" gap="sm" style={{ flex: 1, minWidth: 0 }}>
-                <div style={{ minWidth: 110 }}><StatusLight light={check.light} /></div>
-                <div style={{ minWidth: 0 }}>
-                  <Text fw={600} size="sm">{t(`areas.${check.key}`)}</Text>
-                  <Text size="sm" c="dimmed" style={{ overflowWrap: 'anywhere' }}>{readinessText(check)}</Text>
-                </div>
-              </Group>
+            <Fragment key={check.key}>
+              <StatusLight light={check.light} />
+              <div data-testid={`readiness-${check.key}`} data-code={check.code}>
+                <Text fw={600} size="sm">{t(`areas.${check.key}`)}</Text>
+                <Text size="sm" c="dimmed" style={{ overflowWrap: 'anywhere' }}>{readinessText(check)}</Text>
+              </div>
               {check.light === 'red' || check.light === 'yellow' ? (
-                <Button size="xs" variant="light" onClick={() => navigate(route)} style={{ flexShrink: 0 }}>{t(`fix.${route}`)}</Button>
-              ) : null}
-            </Group>
+                <Button size="xs" variant="light" onClick={() => navigate(route)}>{t(`fix.${route}`)}</Button>
+              ) : <span />}
+            </Fragment>
           )
         })}
-      </Stack>
+      </div>
     </Card>
   )
 }
