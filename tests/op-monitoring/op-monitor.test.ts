@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { join } from 'node:path'
-import { closeDatabase, ManualClock, migrate, openDatabase, silentLogger } from '../../src-main/platform'
+import { Writable } from 'node:stream'
+import { closeDatabase, createLogger, ManualClock, migrate, openDatabase, silentLogger, type Logger } from '../../src-main/platform'
 import { createOpMonitor, opMonitoringMigrations, type OperationalRecord } from '../../src-main/op-monitoring'
 import { useTempDirs } from '../support/temp-dir'
 
@@ -20,12 +21,24 @@ function record(atS: number, succeeded: boolean, extra: Partial<OperationalRecor
   }
 }
 
-function setup(flushIntervalMs = 60_000, maxBuffered = 1000) {
+function setup(flushIntervalMs = 60_000, maxBuffered = 1000, logger: Logger = silentLogger()) {
   const db = openDatabase(join(tempDir(), 'opmonitor.sqlite'))
   migrate(db, [opMonitoringMigrations])
   const clock = new ManualClock('2026-11-22T12:00:00Z')
-  const monitor = createOpMonitor({ db, clock, logger: silentLogger(), settings: { flushIntervalMs, maxBuffered, keepRecordsForDays: 7 } })
+  const monitor = createOpMonitor({ db, clock, logger, settings: { flushIntervalMs, maxBuffered, keepRecordsForDays: 7 } })
   return { db, clock, monitor }
+}
+
+/** A logger whose JSON lines land in `lines`. */
+function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = []
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>)
+      done()
+    },
+  })
+  return { logger: createLogger({ level: 'info', destination }), lines }
 }
 
 describe('operational monitoring', () => {
@@ -74,12 +87,17 @@ describe('operational monitoring', () => {
     closeDatabase(db)
   })
 
-  it('a storage failure drops the batch with a log line but never throws into the exchange', () => {
-    const { db, monitor } = setup()
+  it('a storage failure drops the batch with a log line but never throws into the exchange', async () => {
+    const { logger, lines } = capturingLogger()
+    const { db, monitor } = setup(60_000, 1000, logger)
     closeDatabase(db)
     expect(() => {
       monitor.record(record(1, true))
+      monitor.record(record(2, true))
       monitor.flush()
     }).not.toThrow()
+    logger.flush()
+    await new Promise((r) => setImmediate(r))
+    expect(lines).toEqual([expect.objectContaining({ level: 'error', msg: 'operational monitoring records could not be stored', dropped: 2 })])
   })
 })
