@@ -31,13 +31,11 @@ export function LoginPage({ setup }: { setup: boolean }) {
     <Center mih="100vh" bg="gray.1" p="md">
       <Paper component="form" onSubmit={onSubmit} withBorder shadow="sm" p="xl" radius="md" w={460} maw="100%" aria-label={setup ? t('form.setup') : t('form.signIn')}>
         <Stack>
-          <Group justify="space-between" align="flex-start" wrap="nowrap">
-            <div>
-              <Title order={2}>{t('common:app.name')}</Title>
-              <Text c="dimmed" size="sm">{setup ? t('intro.setup') : t('intro.signIn')}</Text>
-            </div>
-            <LanguageSwitch />
+          <Group justify="space-between" align="center" wrap="nowrap">
+            <Title order={2}>{t('common:app.name')}</Title>
+            <div style={{ flex: 'none' }}><LanguageSwitch /></div>
           </Group>
+          <Text c="dimmed" size="sm" mt={-8}>{setup ? t('intro.setup') : t('intro.signIn')}</Text>
           {session?.server ? <ServerCard server={session.server} /> : null}
           {expired && !setup ? (
             <Alert color="yellow" title={t('expired.title')} role="status" data-testid="session-expired">

@@ -19,6 +19,35 @@ import { forecastText, timestampingText, verdictText, type MessageLogT } from '.
 const VERDICT_COLORS: Record<EvidenceVerdict['verdict'], string> = { valid: 'green', invalid: 'red', 'not-verified': 'yellow' }
 const STATUS_COLORS: Record<MessageRecordStatus, string> = { unstamped: 'yellow', timestamped: 'green', archived: 'gray' }
 const OUTCOME_COLORS = { success: 'green', failure: 'red', unknown: 'gray' } as const
+/** Long identifiers break after their separators (`.` of codes, `-` of query ids, `/` of paths), not mid-word. */
+function Breakable({ text, after }: { text: string; after: string }) {
+  const parts = text.split(after)
+  return <>{parts.map((part, i) => <Fragment key={i}>{part}{i < parts.length - 1 ? <>{after}<wbr /></> : null}</Fragment>)}</>
+}
+
+/** An evidence time on two short lines: the date, then the time in UTC. */
+function TwoLineTime({ value }: { value: string }) {
+  const [date, ...rest] = formatTime(value).split(' ')
+  return (
+    <>
+      <Text size="xs" style={{ whiteSpace: 'nowrap' }}>{date}</Text>
+      <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }}>{rest.join(' ')}</Text>
+    </>
+  )
+}
+
+/** A record's time-stamping state as a coloured dot and words that wrap in narrow cells (never cut). */
+function RecordStatus({ status }: { status: MessageRecordStatus }) {
+  const t = useT('messageLog')
+  const color = STATUS_COLORS[status]
+  return (
+    <Group gap={6} wrap="nowrap" align="center">
+      <span aria-hidden style={{ flex: 'none', width: 8, height: 8, borderRadius: 4, background: `var(--mantine-color-${color}-6)` }} />
+      <Text size="xs" fw={600} c={`${color}.9`}>{t(`status.${status}`)}</Text>
+    </Group>
+  )
+}
+
 /** Badges keep their whole word in every language (no "WORKI…"). */
 const WHOLE_BADGE = { root: { maxWidth: 'none', minWidth: 'max-content' }, label: { overflow: 'visible', textOverflow: 'clip' } } as const
 
@@ -173,8 +202,8 @@ function Exchanges() {
                   />
                 </Table.Th>
                 <Table.Th w={36} />
-                <Table.Th>{t('table.logged')}</Table.Th>
-                <Table.Th>{t('table.exchange')}</Table.Th>
+                <Table.Th w={110}>{t('table.logged')}</Table.Th>
+                <Table.Th miw={240}>{t('table.exchange')}</Table.Th>
                 <Table.Th>{t('table.outcome')}</Table.Th>
                 <Table.Th>{t('table.evidence')}</Table.Th>
               </Table.Tr>
@@ -201,7 +230,7 @@ function Pager() {
   const { page, pageSize, move, setPageSize, loading } = useMessageLogStore()
   const count = page?.exchanges.length ?? 0
   return (
-    <Group gap="xs" wrap="wrap" role="navigation" aria-label={t('pager.label')}>
+    <Group gap="xs" wrap="wrap" justify="flex-end" role="navigation" aria-label={t('pager.label')}>
       <Text size="xs" c="dimmed">
         {t('pager.shown', { count })}{page ? ` · ${page.older === null ? t('pager.end') : t('pager.more')}` : ''}
       </Text>
@@ -211,13 +240,17 @@ function Pager() {
         <Button size="xs" variant="default" onClick={() => void move('older')} disabled={loading || !page?.older}>{t('pager.older')}</Button>
         <Button size="xs" variant="default" onClick={() => void move('oldest')} disabled={loading || page?.older === null}>{t('pager.oldest')}</Button>
       </Button.Group>
-      <NativeSelect
-        size="xs"
-        aria-label={t('pager.pageSize')}
-        data={MESSAGE_LOG_PAGE_SIZES.map((n) => ({ value: String(n), label: `${n} / ${t('pager.pageSize')}` }))}
-        value={String(pageSize)}
-        onChange={(e) => void setPageSize(Number(e.currentTarget.value) as MessageLogPageSize)}
-      />
+      <Group gap={4} wrap="nowrap">
+        <Text size="xs" c="dimmed" component="span" aria-hidden>{t('pager.pageSize')}</Text>
+        <NativeSelect
+          size="xs"
+          w={72}
+          aria-label={t('pager.pageSize')}
+          data={MESSAGE_LOG_PAGE_SIZES.map((n) => String(n))}
+          value={String(pageSize)}
+          onChange={(e) => void setPageSize(Number(e.currentTarget.value) as MessageLogPageSize)}
+        />
+      </Group>
     </Group>
   )
 }
@@ -231,7 +264,7 @@ function Outcome({ exchange }: { exchange: MessageExchange }) {
       <Badge color={OUTCOME_COLORS[outcome.result]} variant="light" styles={WHOLE_BADGE} title={outcome.result === 'unknown' ? t('outcome.unknownHint') : sides ?? undefined}>
         {t(`outcome.${outcome.result}`)}
       </Badge>
-      {outcome.faultCode ? <Text size="xs" ff="monospace" style={{ wordBreak: 'break-all' }} data-testid="fault-code">{outcome.faultCode}</Text> : null}
+      {outcome.faultCode ? <Text size="xs" ff="monospace" data-testid="fault-code"><Breakable text={outcome.faultCode} after="." /></Text> : null}
       {outcome.result !== 'unknown' && outcome.statusCode !== null && outcome.faultCode === null ? <Text size="xs" c="dimmed">{t('outcome.http', { status: outcome.statusCode })}</Text> : null}
     </Stack>
   )
@@ -255,21 +288,24 @@ function ExchangeRows({ exchange, permitted }: { exchange: MessageExchange; perm
         <Table.Td>
           <ActionIcon
             variant="subtle"
+            data-testid="expand-exchange"
             aria-label={open ? t('table.collapse', { queryId: exchange.queryId }) : t('table.expand', { queryId: exchange.queryId })}
             onClick={() => store.toggleExpanded(exchange.queryId)}
           >
             <span aria-hidden>{open ? '▾' : '▸'}</span>
           </ActionIcon>
         </Table.Td>
-        <Table.Td><Text size="sm" style={{ whiteSpace: 'nowrap' }}>{formatTime(exchange.firstLoggedAt)}</Text></Table.Td>
+        <Table.Td><TwoLineTime value={exchange.firstLoggedAt} /></Table.Td>
         <Table.Td>
-          <Text size="sm" ff="monospace" style={{ wordBreak: 'break-all' }}>{exchange.queryId}</Text>
-          <Text size="xs" c="dimmed" style={{ wordBreak: 'break-word' }}>{exchange.clientPath} → {exchange.servicePath}</Text>
+          <Text size="xs" ff="monospace" style={{ overflowWrap: 'anywhere' }}><Breakable text={exchange.queryId} after="-" /></Text>
+          <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>
+            <Breakable text={exchange.clientPath} after="/" />{' → '}<Breakable text={exchange.servicePath} after="/" />
+          </Text>
         </Table.Td>
         <Table.Td><Outcome exchange={exchange} /></Table.Td>
         <Table.Td>
           <Stack gap={2} align="flex-start">
-            <Badge color={STATUS_COLORS[status]} variant="light" styles={WHOLE_BADGE}>{t(`status.${status}`)}</Badge>
+            <RecordStatus status={status} />
             <Text size="xs" c="dimmed">{t('table.records', { count: exchange.records.length })}</Text>
           </Stack>
         </Table.Td>
@@ -285,9 +321,9 @@ function ExchangeRows({ exchange, permitted }: { exchange: MessageExchange; perm
                     <Table.Tr key={r.id}>
                       <Table.Td><Text size="sm" fw={600}>{t(`direction.${r.direction}`)}</Text></Table.Td>
                       <Table.Td><Text size="sm">{formatTime(r.loggedAt)}</Text></Table.Td>
-                      <Table.Td><Badge color={STATUS_COLORS[r.status]} variant="light" styles={WHOLE_BADGE}>{t(`status.${r.status}`)}</Badge></Table.Td>
+                      <Table.Td><RecordStatus status={r.status} /></Table.Td>
                       <Table.Td>
-                        <Button size="xs" variant="light" onClick={() => void store.open(r.id)} aria-label={t(r.direction === 'request' ? 'table.openRequest' : 'table.openResponse', { queryId: r.queryId })}>
+                        <Button size="xs" variant="light" data-testid="open-record" onClick={() => void store.open(r.id)} aria-label={t(r.direction === 'request' ? 'table.openRequest' : 'table.openResponse', { queryId: r.queryId })}>
                           {t('table.open')}
                         </Button>
                       </Table.Td>
@@ -365,7 +401,7 @@ function RecordDrawer() {
           <Group>
             <Button onClick={() => void store.exportEvidence()} loading={store.exporting} disabled={!mayReadBodies(roles)}>{t('record.export')}</Button>
             <Button variant="default" onClick={() => void store.exportZip([record.queryId])} loading={store.zipping} disabled={!mayReadBodies(roles)}>{t('table.exportOne')}</Button>
-            <Button variant="light" onClick={() => void store.verify()} loading={store.verifying}>{t('record.verify')}</Button>
+            <Button variant="light" data-testid="verify-evidence" onClick={() => void store.verify()} loading={store.verifying}>{t('record.verify')}</Button>
           </Group>
           {!mayReadBodies(roles) ? <Text size="xs" c="dimmed">{t('zip.needsRole')}</Text> : null}
           {store.zipSaved ? <Text size="sm" c="blue">{t('zip.saved', { count: store.zipSaved.exchanges, fileName: store.zipSaved.fileName })}</Text> : null}
