@@ -97,7 +97,12 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over real
   }
 
   const rows = () => page.getByRole('table', { name: 'Logged exchanges' }).getByTestId('exchange-row')
-  const shownIds = async (): Promise<string[]> => rows().evaluateAll((els) => els.map((e) => e.getAttribute('data-query-id') ?? ''))
+  // Browser-side code as strings: this file compiles without the DOM library.
+  type Attributed = { getAttribute(name: string): string | null }
+  const shownIds = (): Promise<string[]> => rows().evaluateAll((els) => els.map((e) => (e as unknown as Attributed).getAttribute('data-query-id') ?? ''))
+  const FIRST_ROW = `document.querySelector('[data-testid="exchange-row"]')?.getAttribute('data-query-id')`
+  const firstRowBecomes = (id: string | undefined) => page.waitForFunction(`${FIRST_ROW} === ${JSON.stringify(id)}`)
+  const firstRowLeaves = (id: string | undefined) => page.waitForFunction(`${FIRST_ROW} !== ${JSON.stringify(id)}`)
 
   it(`sends ${EXCHANGES} real requests through the consumer client proxy, and one the provider fails`, async () => {
     for (let i = 0; i < EXCHANGES; i += 4) {
@@ -131,7 +136,7 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over real
     await pager.getByText('25 exchanges on this page · older exchanges follow').waitFor()
     await pager.getByRole('button', { name: 'Older' }).click()
     await pager.getByText('25 exchanges on this page').waitFor()
-    await page.waitForFunction((previous) => document.querySelector('[data-testid="exchange-row"]')?.getAttribute('data-query-id') !== previous, first[0])
+    await firstRowLeaves(first[0])
     const second = await shownIds()
     await pager.getByRole('button', { name: 'Older' }).click()
     await pager.getByText('13 exchanges on this page · the oldest exchange is on this page').waitFor()
@@ -144,10 +149,10 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over real
     expect(third).toContain(queryIds[0])
 
     await pager.getByRole('button', { name: 'Newer' }).click()
-    await page.waitForFunction((ids) => document.querySelector('[data-testid="exchange-row"]')?.getAttribute('data-query-id') === ids, second[0])
+    await firstRowBecomes(second[0])
     expect(await shownIds()).toEqual(second)
     await pager.getByRole('button', { name: 'Newest' }).click()
-    await page.waitForFunction((id) => document.querySelector('[data-testid="exchange-row"]')?.getAttribute('data-query-id') === id, failedId)
+    await firstRowBecomes(failedId)
     await pager.getByLabel('Per page').selectOption('50')
     await pager.getByText('50 exchanges on this page · older exchanges follow').waitFor()
     expect(await shownIds()).toEqual([...first, ...second])
@@ -206,7 +211,7 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over real
     for (const q of chosen) await page.getByRole('checkbox', { name: `Choose exchange ${q}` }).check()
     const pager = page.getByRole('navigation', { name: 'Pages' }).first()
     await pager.getByRole('button', { name: 'Older' }).click()
-    await page.waitForFunction((id) => document.querySelector('[data-testid="exchange-row"]')?.getAttribute('data-query-id') !== id, first[0])
+    await firstRowLeaves(first[0])
     const older = (await shownIds())[5] as string
     await page.getByRole('checkbox', { name: `Choose exchange ${older}` }).check()
     chosen.push(older)
@@ -244,20 +249,19 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over real
     // Language-neutral: the table's name is translated.
     const anyRows = () => page.getByTestId('exchange-row')
     for (const language of ['en', 'pt-BR', 'es'] as const) {
-      await page.evaluate((code) => localStorage.setItem('gatehouse.language', code), language)
+      await page.evaluate(`localStorage.setItem('gatehouse.language', '${language}')`)
       await page.goto(`${baseUrl}#/message-log`)
       await page.reload()
       await anyRows().first().waitFor()
-      expect(await page.evaluate(() => document.documentElement.lang)).toBe(language)
+      expect(await page.evaluate('document.documentElement.lang')).toBe(language)
       // The failed exchange (newest) and one successful exchange open, to show the outcome and the records.
       await anyRows().first().getByTestId('expand-exchange').click()
       await anyRows().nth(1).getByTestId('expand-exchange').click()
       await anyRows().nth(1).getByRole('checkbox').check()
       await page.evaluate('window.scrollTo(0, 0)')
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(WIDTH)
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(WIDTH)
       // Badges keep their whole word: none is narrower than its text.
-      const clipped = await page.evaluate(() =>
-        [...document.querySelectorAll('.mantine-Badge-label')].filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.textContent))
+      const clipped = await page.evaluate("[...document.querySelectorAll('.mantine-Badge-label')].filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.textContent)")
       expect(clipped, language).toEqual([])
       await page.screenshot({ path: join(SCREENS_DIR, `message-log-${language}.png`), fullPage: true })
       await page.getByTestId('open-record').nth(2).click()
@@ -269,7 +273,7 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over real
       await page.keyboard.press('Escape')
       await page.getByRole('dialog').waitFor({ state: 'detached' })
     }
-    await page.evaluate(() => localStorage.setItem('gatehouse.language', 'en'))
+    await page.evaluate("localStorage.setItem('gatehouse.language', 'en')")
     expect(consoleErrors).toEqual([])
   })
 })

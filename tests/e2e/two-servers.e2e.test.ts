@@ -145,18 +145,19 @@ describe.skipIf(missing !== undefined)('two servers on one machine in one browse
       // Sign out (the header's last button, in whatever language), choose the language, and look at the login page.
       await page.getByRole('banner').getByRole('button').last().click()
       await serverCard(second).waitFor()
-      await page.evaluate((code) => localStorage.setItem('gatehouse.language', code), language)
+      await page.evaluate(`localStorage.setItem('gatehouse.language', '${language}')`)
       await page.reload()
       await serverCard(second).waitFor()
-      expect(await page.evaluate(() => document.documentElement.lang)).toBe(language)
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(WIDTH)
+      // Browser-side code as strings: this file compiles without the DOM library.
+      expect(await page.evaluate('document.documentElement.lang')).toBe(language)
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(WIDTH)
       await page.screenshot({ path: join(SCREENS_DIR, `login-${language}.png`) })
       await page.locator('input[name="username"]').fill('admin')
       await page.locator('input[name="password"]').fill(ADMIN_PASSWORD)
       await page.locator('button[type="submit"]').click()
       await page.getByRole('banner').waitFor()
     }
-    await page.evaluate(() => localStorage.setItem('gatehouse.language', 'en'))
+    await page.evaluate("localStorage.setItem('gatehouse.language', 'en')")
     expect(consoleErrors.filter((e) => !/status of 401/.test(e))).toEqual([])
   })
 })
