@@ -28,6 +28,8 @@ export interface OpMonitor {
   traffic(sinceS: number, bucketSeconds: number): TrafficBucket[]
   /** Outcome fields of the records with these message ids (query ids), at most 500 ids per call. */
   outcomes(messageIds: readonly string[]): ExchangeOutcomeRow[]
+  /** Applies changed settings at once. */
+  updateSettings(changes: Partial<OpMonitorSettings>): void
   purge(): number
   close(): void
 }
@@ -84,6 +86,9 @@ export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Lo
     outcomes(messageIds) {
       flush()
       return findOutcomesByMessageIds(deps.db, messageIds.slice(0, 500))
+    },
+    updateSettings(changes) {
+      Object.assign(settings, changes)
     },
     purge() {
       const cutoff = Math.floor(deps.clock.now().getTime() / 1000) - settings.keepRecordsForDays * 86_400
