@@ -100,4 +100,27 @@ describe('operational monitoring', () => {
     await new Promise((r) => setImmediate(r))
     expect(lines).toEqual([expect.objectContaining({ level: 'error', msg: 'operational monitoring records could not be stored', dropped: 2 })])
   })
+
+  it('migration 0002 indexes the message id, and outcomes are found by message id (buffered records too)', () => {
+    const { db, monitor } = setup()
+    expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'operational_data_message_id'").get()).toEqual({
+      sql: 'CREATE INDEX operational_data_message_id ON operational_data (message_id)',
+    })
+    monitor.record(record(10, true, { messageId: 'LAB-ok', statusCode: 200 }))
+    monitor.record(record(11, false, { messageId: 'LAB-bad', securityServerType: 'Producer', faultCode: 'server.serverproxy.service_failed', faultString: 'down' }))
+    monitor.record(record(12, false, { messageId: 'LAB-bad', faultCode: 'server.clientproxy.service_failed', faultString: 'down' }))
+    monitor.record(record(13, true, { messageId: 'LAB-other' }))
+    // Not flushed yet: `outcomes` flushes first, like `search`.
+    const found = monitor.outcomes(['LAB-bad', 'LAB-ok', 'LAB-none'])
+    expect(found.map((r) => [r.messageId, r.securityServerType, r.succeeded, r.faultCode])).toEqual([
+      ['LAB-ok', 'Client', true, null],
+      ['LAB-bad', 'Producer', false, 'server.serverproxy.service_failed'],
+      ['LAB-bad', 'Client', false, 'server.clientproxy.service_failed'],
+    ])
+    expect(found[0]?.statusCode).toBe(200)
+    expect(monitor.outcomes([])).toEqual([])
+    const plan = db.prepare('EXPLAIN QUERY PLAN SELECT succeeded, fault_code FROM operational_data WHERE message_id IN (?, ?) ORDER BY id').all('a', 'b') as Array<{ detail: string }>
+    expect(plan[0]?.detail).toMatch(/^SEARCH operational_data USING INDEX operational_data_message_id \(message_id=\?\)/)
+    closeDatabase(db)
+  })
 })
