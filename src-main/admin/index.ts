@@ -12,5 +12,6 @@ export { SYSTEM_CALLER, currentCaller, type AdminCaller } from './caller-context
 export { createAdminAccounts, type AdminAccounts, type AccountOptions } from './admin-accounts'
 export { hashPassword, verifyPassword, checkPasswordPolicy } from './passwords'
 export type { SystemAdminDeps } from './system-admin'
+export type { BootstrapFile } from './settings-admin'
 export { hostedLabApproval, type LabApproval } from './hosted-lab'
 export { servedByAnotherServer } from './domain-support'

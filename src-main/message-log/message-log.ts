@@ -6,9 +6,11 @@ import {
   type Clock, type Logger, type WritableDb,
 } from '../platform'
 import {
-  insertMessageRecord, oldestUnstampedTime, readTimestampingState, searchRecordMetadata,
-  type NewMessageRecord, type RecordMetadataRow, type RecordSearch,
+  countUnstampedRecords, insertMessageRecord, oldestUnstampedTime, readTimestampingState, searchRecordMetadata,
+  type ExchangeFilter, type ExchangePageStart, type NewMessageRecord, type RecordMetadataRow, type RecordSearch,
 } from './message-record-repository'
+import { pageExchanges, type ExchangePage } from './exchange-pages'
+import { writeEvidenceZip, type EvidenceZip, type EvidenceZipOptions } from './evidence-zip'
 import { resolveMessageLogSettings, type MessageLogSettings, type MessageLogSettingsInput } from './message-log-settings'
 import { createTimestamper, type StampOutcome, type TimestampHashChainBuilder, type Timestamper } from './timestamper'
 import type { SelectedTsa } from './tsa-client'
@@ -80,6 +82,12 @@ export interface MessageLog {
   status(): MessageLogStatus
   /** Metadata of logged messages by time range, client, service and query id (for the GUI; no bodies). */
   search(criteria: RecordSearch): RecordMetadataRow[]
+  /** One page of exchanges (records grouped by query id), newest first, moved by cursor (`exchange-pages.ts`). */
+  pageExchanges(filter: ExchangeFilter, start: ExchangePageStart, pageSize: number): ExchangePage
+  /** Records waiting for a time-stamp, counted up to `cap`. */
+  countUnstamped(cap: number): number
+  /** One ZIP holding the ASiC-E containers of these query ids and a manifest, written as it is read. */
+  evidenceZip(queryIds: readonly string[], options: EvidenceZipOptions): EvidenceZip
   /** Stamps the waiting records now (also run every `timeStampingIntervalSeconds` after `start()`). */
   timestampNow(): Promise<StampOutcome>
   /** Archives the stamped records, runs the transfer hook and purges (also run every `archiveIntervalSeconds`). */
@@ -88,6 +96,11 @@ export interface MessageLog {
   exportEvidence(queryId: string, options?: ExportOptions): Promise<ExportedContainer[]>
   /** Records/day × size and days until the volume holding `path` fills. */
   diskUseForecast(path: string, windowDays?: number): DiskUseForecast
+  /**
+   * Replaces the settings at once with `input` resolved against X-Road's defaults; the periodic time-stamping and
+   * archiving are re-armed when their intervals changed. @throws invalid_config
+   */
+  updateSettings(input: MessageLogSettingsInput): void
   start(): void
   /** Stops the periodic work and commits what is waiting. */
   stop(): Promise<void>
@@ -297,34 +310,56 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     exportEvidence: (queryId, exportOptions) => exportEvidence(db, queryId, containerWriter, options.containerVerifier, exportOptions),
     diskUseForecast: (path, windowDays) => diskUseForecast(db, path, clock, windowDays),
     search: (criteria) => searchRecordMetadata(db, criteria),
+    pageExchanges: (filter, start, pageSize) => pageExchanges(db, filter, start, pageSize),
+    countUnstamped: (cap) => countUnstampedRecords(db, cap),
+    evidenceZip: (queryIds, zipOptions) => writeEvidenceZip(db, queryIds, containerWriter, zipOptions),
     record,
     assertAcceptingMessages,
     status,
     timestampNow: () => stamped(timestamper.stampPending()),
+    updateSettings(input) {
+      const before = { stamping: settings.timeStampingIntervalSeconds, archiving: settings.archiveIntervalSeconds, dir: settings.archiveDir }
+      const next = resolveMessageLogSettings(input)
+      for (const key of Object.keys(settings) as Array<keyof MessageLogSettings>) if (!(key in next)) delete (settings as Partial<MessageLogSettings>)[key]
+      Object.assign(settings, next)
+      const rearm = before.stamping !== settings.timeStampingIntervalSeconds || before.archiving !== settings.archiveIntervalSeconds || before.dir !== settings.archiveDir
+      if (rearm && interval !== undefined) {
+        stopTimers()
+        armTimers()
+      }
+    },
     start() {
       stopped = false
       if (interval !== undefined) return
-      interval = setInterval(() => {
-        void stampBacklog()
-      }, settings.timeStampingIntervalSeconds * 1000)
-      interval.unref()
-      if (settings.archiveDir !== undefined) {
-        archiveInterval = setInterval(() => {
-          archiveNow().catch((error: unknown) => logFailure(logger, error, {}, 'message-log archiving failed'))
-        }, settings.archiveIntervalSeconds * 1000)
-        archiveInterval.unref()
-      }
+      armTimers()
     },
     async stop() {
-      if (interval !== undefined) clearInterval(interval)
-      interval = undefined
-      if (archiveInterval !== undefined) clearInterval(archiveInterval)
-      archiveInterval = undefined
+      stopTimers()
       flush()
       stopped = true
       await timestamper.idle()
       await archiving?.catch(() => undefined)
     },
+  }
+
+  function armTimers(): void {
+    interval = setInterval(() => {
+      void stampBacklog()
+    }, settings.timeStampingIntervalSeconds * 1000)
+    interval.unref()
+    if (settings.archiveDir !== undefined) {
+      archiveInterval = setInterval(() => {
+        archiveNow().catch((error: unknown) => logFailure(logger, error, {}, 'message-log archiving failed'))
+      }, settings.archiveIntervalSeconds * 1000)
+      archiveInterval.unref()
+    }
+  }
+
+  function stopTimers(): void {
+    if (interval !== undefined) clearInterval(interval)
+    interval = undefined
+    if (archiveInterval !== undefined) clearInterval(archiveInterval)
+    archiveInterval = undefined
   }
 }
 

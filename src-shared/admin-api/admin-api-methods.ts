@@ -20,6 +20,7 @@ export const ADMIN_API_METHODS = {
   system: {
     status: read(),
     backup: change('system-administrator'),
+    restart: change('system-administrator'),
   },
   users: {
     list: read(['system-administrator', 'security-officer']),
@@ -118,13 +119,17 @@ export const ADMIN_API_METHODS = {
     list: read(),
     set: change('system-administrator'),
     reset: change('system-administrator'),
+    bootstrap: read(),
+    setBootstrap: change('system-administrator'),
   },
   messageLog: {
     search: read(),
+    exchanges: read(),
     // Metadata for every role; the body only for these two (checked and audit-logged in the implementation).
     record: read(),
     // Containers carry the logged bodies: the same two roles, and every export is audit-logged.
     export: change('security-officer', 'system-administrator'),
+    exportZip: change('security-officer', 'system-administrator'),
     verify: read(),
     status: read(),
     forecast: read(),

@@ -86,17 +86,13 @@ function tsxFiles(dir: string): string[] {
 const NOT_YET_TRANSLATED = new Set([
   'src-renderer/features/audit-log/AuditLogPage.tsx',
   'src-renderer/features/ceremony/CeremonyPage.tsx',
-  'src-renderer/features/dashboard/DashboardPage.tsx',
   'src-renderer/features/diagnostics/DiagnosticsPage.tsx',
   'src-renderer/features/diagnostics/TrafficChart.tsx',
   'src-renderer/features/first-run/FirstRunPage.tsx',
   'src-renderer/features/first-run/LabWizard.tsx',
   'src-renderer/features/global-conf/GlobalConfPage.tsx',
   'src-renderer/features/keys/KeysPage.tsx',
-  'src-renderer/features/login/LoginPage.tsx',
-  'src-renderer/features/message-log/MessageLogPage.tsx',
 
-  'src-renderer/features/settings/SettingsPage.tsx',
   'src-renderer/features/users/UsersPage.tsx',
 ])
 
