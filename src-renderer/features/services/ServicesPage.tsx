@@ -18,8 +18,8 @@ export function ServicesPage() {
   return (
     <Stack gap="lg">
       <div>
-        <Title order={2}>{t('title')}</Title>
-        <Text c="dimmed" size="sm">{t('intro')}</Text>
+        <Title order={2}>{t('screen.title')}</Title>
+        <Text c="dimmed" size="sm">{t('screen.intro')}</Text>
       </div>
       {error ? <ErrorNotice error={error} onClose={clearError} /> : null}
       <Tabs value={tab} onChange={(v) => setTab((v ?? 'clients') as ServicesTab)} keepMounted={false}>
