@@ -13,7 +13,7 @@ import type { AccessRight, ConfiguredService, IsCertificate, LocalClient } from 
 import { loadOrCreateAdminTls } from './admin-tls'
 import { validate } from './admin-validation'
 import {
-  describeId, encodeId, parseClientRef, parseServiceRef, parseSubjectRef, pathOf, servedByAnotherServer, type DomainsOf, type Subject,
+  describeId, encodeId, listedOnServer, parseClientRef, parseServiceRef, parseSubjectRef, pathOf, servedByAnotherServer, type DomainsOf, type Subject,
 } from './domain-support'
 import { hostedLabApproval } from './hosted-lab'
 
@@ -38,11 +38,12 @@ export function createClientsAdmin(deps: ClientsAdminDeps): ClientsApi {
   const { domains, dataDir, clock, logger } = deps
   const toDto = (c: LocalClient): ClientDto => {
     const { serverConf, globalConf } = domains()
-    const owner = serverConf.identity()?.owner
+    const identity = serverConf.identity()
     return {
       id: encodeId(c.id), path: pathOf(c.id), kind: c.id.objectType, state: c.state, isAuthentication: c.isAuthentication,
-      owner: owner !== undefined && encodeId(owner) === encodeId(c.id),
+      owner: identity !== undefined && encodeId(identity.owner) === encodeId(c.id),
       name: globalConf.current()?.getMemberName(c.id) ?? null,
+      listedOnThisServer: listedOnServer(globalConf.current(), identity?.serverId, c.id),
       createdAt: c.createdAt,
     }
   }
@@ -79,7 +80,13 @@ export function createClientsAdmin(deps: ClientsAdminDeps): ClientsApi {
     async delete(input) {
       const id = parseClientRef(validate(clientInput, input, 'client').client)
       const { serverConf, globalConf } = domains()
-      const removal = serverConf.deleteClient(id, { removeAsSubject: !servedByAnotherServer(globalConf.current()?.own.shared, serverConf.identity()?.serverId, id) })
+      const conf = globalConf.current()
+      const server = serverConf.identity()?.serverId
+      const removal = serverConf.deleteClient(id, {
+        removeAsSubject: !servedByAnotherServer(conf?.own.shared, server, id),
+        // The runtime marks a client whose deletion the instance completed as DISABLED (src-main/server/registration-sync.ts).
+        removedFromInstance: listedOnServer(conf, server, id) === false,
+      })
       return { ...removal, services: removal.services.map(encodeId) }
     },
     async setIsAuthentication(input) {

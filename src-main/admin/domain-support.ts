@@ -93,6 +93,15 @@ export function servedByAnotherServer(shared: SharedParameters | undefined, ownS
   return (shared?.securityServers ?? []).some((s) => encodeIdentifier(s.id) !== own && s.clients.some((c) => encodeIdentifier(c) === wanted))
 }
 
+/**
+ * Whether global configuration lists `client` on this security server (the owner counts): null when there is no
+ * configuration yet or it does not list this server at all, so nothing can be said.
+ */
+export function listedOnServer(conf: GlobalConf | undefined, server: SecurityServerId | undefined, client: ClientId): boolean | null {
+  if (conf === undefined || server === undefined || conf.getServerById(server) === undefined) return null
+  return conf.isSecurityServerClient(client, server)
+}
+
 export const encodeId = (id: XRoadId): string => encodeIdentifier(id)
 export const pathOf = (id: XRoadId): string => formatIdPath(id)
 export const describeId = (id: XRoadId): string => describeIdentifier(id)

@@ -134,11 +134,12 @@ export interface ServerConf {
   /** DISABLED → REGISTERED. @throws action_not_possible */
   enableClient(id: ClientId): LocalClient
   /**
-   * Deletes a SAVED or unregistered (DELETION_IN_PROGRESS) client with its services, endpoints, access rights, local
-   * groups and IS certificates; `removeAsSubject` also removes it from other clients' access rights and local groups
-   * (X-Road does so when no other security server lists the client). @throws cannot_delete_owner, action_not_possible
+   * Deletes a SAVED or unregistered client (DELETION_IN_PROGRESS, or DISABLED once `removedFromInstance`: global
+   * configuration no longer lists it on this server) with its services, endpoints, access rights, local groups and IS
+   * certificates; `removeAsSubject` also removes it from other clients' access rights and local groups (X-Road does so
+   * when no other security server lists the client). @throws cannot_delete_owner, action_not_possible
    */
-  deleteClient(id: ClientId, options?: { removeAsSubject?: boolean }): ClientRemoval
+  deleteClient(id: ClientId, options?: { removeAsSubject?: boolean; removedFromInstance?: boolean }): ClientRemoval
   setIsAuthentication(id: ClientId, mode: IsAuthentication): LocalClient
   addIsCertificate(id: ClientId, der: Uint8Array): IsCertificate
   removeIsCertificate(id: ClientId, sha256: string): void
@@ -323,7 +324,8 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
       if (isOwner(id)) throw clientError('cannot_delete_owner', `${describeIdentifier(id)} owns this security server and cannot be deleted`)
       return tx(() => {
         const row = requireClientRow(id)
-        if (row.state !== 'SAVED' && row.state !== 'DELETION_IN_PROGRESS') {
+        const unregistered = row.state === 'DELETION_IN_PROGRESS' || (row.state === 'DISABLED' && options.removedFromInstance === true)
+        if (row.state !== 'SAVED' && !unregistered) {
           throw clientError('action_not_possible', `Client ${describeIdentifier(id)} is ${row.state}: unregister it before deleting it`, { detail: 'state' })
         }
         const services = listServiceRows(db, row.identifier)

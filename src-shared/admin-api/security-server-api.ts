@@ -200,6 +200,8 @@ export interface ClientDto {
   owner: boolean
   /** Member name from global configuration when known. */
   name: string | null
+  /** Whether global configuration lists the client on this server; null without a configuration that lists this server. */
+  listedOnThisServer: boolean | null
   createdAt: string
 }
 
@@ -263,7 +265,10 @@ export interface ClientsApi {
   unregister(input: { client: string }): Promise<ClientRequestDto>
   /** REGISTERED ↔ DISABLED. @throws action_not_possible */
   setEnabled(input: { client: string; enabled: boolean }): Promise<ClientDto>
-  /** Deletes a SAVED or unregistered client with its services, endpoints, access rights, local groups and IS certificates. @throws cannot_delete_owner, action_not_possible */
+  /**
+   * Deletes a SAVED or unregistered client (unregistering, or disabled and no longer listed on this server) with its
+   * services, endpoints, access rights, local groups and IS certificates. @throws cannot_delete_owner, action_not_possible
+   */
   delete(input: { client: string }): Promise<ClientRemovalDto>
   /** How the client's information systems connect to the client proxy: HTTP, HTTPS, HTTPS with a client certificate. */
   setIsAuthentication(input: { client: string; mode: IsAuthenticationValue }): Promise<ClientDto>

@@ -164,6 +164,9 @@ describe('disabling, unregistering and deleting a client', () => {
     expect(unregistered).toMatchObject({ approval: 'lab', client: { state: 'DELETION_IN_PROGRESS' } })
     expect(await clientsOfThisServer()).not.toContain(BILLING)
     expect(await clientsOfThisServer()).toContain(PORTAL)
+    // The runtime marks a client the instance removed as DISABLED; it is not listed here any more, so it may be deleted.
+    expect(await client(BILLING)).toMatchObject({ listedOnThisServer: false })
+    expect((await client(PORTAL))?.listedOnThisServer).toBe(true)
 
     const removal = await call<ClientRemovalDto>('clients', 'delete', { client: BILLING })
     expect(removal).toEqual({ services: [service.id], accessRights: 1, localGroups: ['auditors'], isCertificates: 0, rightsAsSubject: 1, groupMemberships: 1 })

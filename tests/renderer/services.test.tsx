@@ -22,7 +22,8 @@ const BILLING = 'SUBSYSTEM:DEMO/GOV/7001/billing'
 const WEATHER = 'SERVICE:DEMO/GOV/7001/billing/weather'
 
 const client = (id: string, state: ClientDto['state'], owner = false): ClientDto => ({
-  id, path: id.slice(id.indexOf(':') + 1), kind: id.startsWith('MEMBER') ? 'MEMBER' : 'SUBSYSTEM', state, isAuthentication: 'NOSSL', owner, name: 'Demo Agency', createdAt: '',
+  id, path: id.slice(id.indexOf(':') + 1), kind: id.startsWith('MEMBER') ? 'MEMBER' : 'SUBSYSTEM', state, isAuthentication: 'NOSSL', owner, name: 'Demo Agency',
+  listedOnThisServer: state === 'REGISTERED' || owner, createdAt: '',
 })
 const members: GlobalMemberDto[] = [{ id: OWNER, name: 'Demo Agency', memberClass: 'GOV', subsystems: [PORTAL, 'SUBSYSTEM:DEMO/GOV/7001/archive'] }]
 const globalGroups: GlobalGroupDto[] = [{ id: 'GLOBALGROUP:DEMO/owners', instance: 'DEMO', groupCode: 'owners', description: 'Server owners', members: [OWNER] }]
@@ -167,6 +168,17 @@ describe('clients', () => {
     const ownerRow = within(screen.getByRole('table', { name: 'Clients' })).getByText('owner').closest('tr') as HTMLElement
     expect(within(ownerRow).getByText(/cannot be unregistered or deleted/)).toBeTruthy()
     expect(within(ownerRow).queryByRole('button', { name: /Delete|Unregister|Register/ })).toBeNull()
+  })
+
+  it('offers only deletion for a disabled client the instance no longer lists on this server', async () => {
+    fakeServer(world({ clients: [client(OWNER, 'SAVED', true), { ...client(BILLING, 'DISABLED'), listedOnThisServer: false }, { ...client(PORTAL, 'DISABLED'), listedOnThisServer: true }] }))
+    page()
+    expect(await screen.findByRole('button', { name: 'Delete DEMO/GOV/7001/billing' })).toBeTruthy()
+    expect(screen.queryByRole('button', { name: 'Enable DEMO/GOV/7001/billing' })).toBeNull()
+    expect(screen.queryByRole('button', { name: 'Unregister DEMO/GOV/7001/billing' })).toBeNull()
+    expect(screen.getByText('Removed from this server by the instance: it can be deleted here.')).toBeTruthy()
+    expect(screen.getByRole('button', { name: 'Enable DEMO/GOV/7001/portal' })).toBeTruthy()
+    expect(screen.queryByRole('button', { name: 'Delete DEMO/GOV/7001/portal' })).toBeNull()
   })
 
   it('lists what goes before deleting a client and shows the server\'s refusal in the dialog', async () => {

@@ -65,6 +65,14 @@ describe('client registration states', () => {
     expect(conf.findClient(provider)?.state).toBe('SAVED')
   })
 
+  it('deletes a disabled client only once global configuration no longer lists it on this server', () => {
+    conf.addClient(provider, 'DISABLED')
+    expect(codeOf(() => conf.deleteClient(provider))).toBe('action_not_possible')
+    expect(conf.deleteClient(provider, { removedFromInstance: true }).services).toEqual([])
+    conf.addClient(consumer, 'REGISTERED')
+    expect(codeOf(() => conf.deleteClient(consumer, { removedFromInstance: true }))).toBe('action_not_possible')
+  })
+
   it('disables only a registered client and enables only a disabled one', () => {
     conf.addClient(provider, 'REGISTERED')
     expect(conf.disableClient(provider).state).toBe('DISABLED')

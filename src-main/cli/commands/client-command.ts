@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { formatIdPath } from '@shared/domain/identifiers'
-import { hostedLabApproval, servedByAnotherServer } from '../../admin'
-import { readStoredConfiguration } from '../../global-conf'
+import { hostedLabApproval, listedOnServer, servedByAnotherServer } from '../../admin'
+import { GlobalConf, readStoredConfiguration } from '../../global-conf'
 import { clientError, systemClock } from '../../platform'
 import { dataDirLayout } from '../../server'
 import { CLIENT_STATES, IS_AUTHENTICATION_MODES, type ClientState, type IsAuthentication, type LocalClient } from '../../server-conf'
@@ -100,9 +100,13 @@ function deleteCommand(opts: ClientOptions): void {
   const id = parseClientArg(opts.client, '--client')
   const layout = dataDirLayout(opts.dataDir)
   const removal = withServerConf(opts.dataDir, 'client.delete', { client: formatIdPath(id) }, ({ conf }) => {
-    const shared = readStoredConfiguration(layout.globalConfDir)
-    const own = shared?.instances.get(shared.instanceIdentifier)?.shared
-    return conf.deleteClient(id, { removeAsSubject: !servedByAnotherServer(own, conf.identity()?.serverId, id) })
+    const snapshot = readStoredConfiguration(layout.globalConfDir)
+    const global = snapshot === undefined ? undefined : new GlobalConf(snapshot)
+    const server = conf.identity()?.serverId
+    return conf.deleteClient(id, {
+      removeAsSubject: !servedByAnotherServer(global?.own.shared, server, id),
+      removedFromInstance: listedOnServer(global, server, id) === false,
+    })
   })
   const value = { ...removal, services: removal.services.map(formatIdPath) }
   printResult(opts, { ok: true, client: formatIdPath(id), removed: value }, () => [

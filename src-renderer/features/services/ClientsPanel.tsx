@@ -79,10 +79,12 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
     work().catch(onError).finally(() => setBusy(false))
   }
   const actions: ReactNode[] = []
+  // Disabled and no longer listed on this server by global configuration: the instance completed its deletion.
+  const removed = client.state === 'DISABLED' && client.listedOnThisServer === false
   if (client.state === 'SAVED') {
     actions.push(<Button key="register" size="xs" loading={busy} onClick={() => run(() => s.register(client.id))} aria-label={t('clients.registerAria', { client: client.path })}>{t('clients.register')}</Button>)
   }
-  if (client.state === 'DISABLED') {
+  if (client.state === 'DISABLED' && !removed) {
     actions.push(<Button key="enable" size="xs" variant="light" loading={busy} onClick={() => run(() => s.setClientEnabled(client.id, true))} aria-label={t('clients.enableAria', { client: client.path })}>{t('clients.enable')}</Button>)
   }
   if (client.state === 'REGISTERED') {
@@ -99,7 +101,7 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
       />,
     )
   }
-  if (client.state === 'REGISTERED' || client.state === 'REGISTRATION_IN_PROGRESS' || client.state === 'DISABLED') {
+  if (client.state === 'REGISTERED' || client.state === 'REGISTRATION_IN_PROGRESS' || (client.state === 'DISABLED' && !removed)) {
     actions.push(
       <ConfirmAction
         key="unregister"
@@ -112,7 +114,8 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
       />,
     )
   }
-  if (client.state === 'SAVED' || client.state === 'DELETION_IN_PROGRESS') {
+  if (removed) actions.push(<Text key="removed" size="xs" c="dimmed" maw={220}>{t('clients.removedNote')}</Text>)
+  if (client.state === 'SAVED' || client.state === 'DELETION_IN_PROGRESS' || removed) {
     actions.push(
       <ConfirmAction
         key="delete"
