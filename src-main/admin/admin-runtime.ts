@@ -1,4 +1,4 @@
-import type { AdminApi } from '@shared/admin-api/admin-api'
+import type { AdminApi, LabApi } from '@shared/admin-api/admin-api'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import { appendAuditEntry } from '../audit-log'
 import type { Clock, Logger, WritableDb } from '../platform'
@@ -17,7 +17,7 @@ import { createInitializationAdmin } from './initialization-admin'
 import { createCertificatesAdmin, createCsrsAdmin, createKeysAdmin, createTokensAdmin } from './keys-admin'
 import { createMessageLogAdmin } from './message-log-admin'
 import { createCeremonyAdmin } from './ceremony-admin'
-import { createLabAdmin } from './lab-admin'
+import { createLabAdmin, type LabAdmin } from './lab-admin'
 import { createSettingsAdmin } from './settings-admin'
 
 /** The admin API plus `call`, the checked entry both transports use (allow-list, roles, audit log). */
@@ -47,6 +47,12 @@ export interface AdminDeps {
   accounts?: AccountOptions
   /** The server proxy port (config external.serverProxyPort) a lab created here registers; DATA_DIR/gatehouse.json otherwise. */
   serverProxyPort?: number | null
+}
+
+/** The lab group's API methods without `close`, which only the composition root may call. */
+function labApiOf(lab: LabAdmin): LabApi {
+  const { close: _close, ...api } = lab
+  return api
 }
 
 export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
@@ -86,7 +92,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     settings: createSettingsAdmin({ db, clock }),
     messageLog: createMessageLogAdmin({ domains, clock, audit }),
     ceremony,
-    lab: { status: () => lab.status(), create: (input) => lab.create(input), confirm: (input) => lab.confirm(input) },
+    lab: labApiOf(lab),
   }
   const service: AdminService = {
     ...api,
