@@ -23,7 +23,9 @@ const fresh: InitializationStatus = { initialized: false, owner: null, serverCod
 function operation(state: LabOperationDto['state'], doneUpTo: number, anchor: LabOperationDto['anchor'] = null): LabOperationDto {
   return {
     state, startedAt: '2025-01-01T00:00:00Z', anchor, error: null,
-    steps: LAB_STEP_IDS.map((id, i) => ({ id, title: `Step ${id}`, state: (i < doneUpTo ? 'done' : i === doneUpTo ? 'running' : 'pending') as LabStepState, detail: i < doneUpTo ? `did ${id}` : null })),
+    steps: LAB_STEP_IDS.map((id, i) => ({
+      id, title: `Step ${id}`, state: (i < doneUpTo ? 'done' : i === doneUpTo ? 'running' : 'pending') as LabStepState, detail: i < doneUpTo ? `did ${id}` : null, outcome: null, params: {},
+    })),
   }
 }
 
@@ -98,7 +100,7 @@ describe('first-run wizard: create a lab', () => {
 
   it('shows a failed step with what to do, and starts over', async () => {
     const failed: LabOperationDto = { ...operation('failed', 4), error: { code: 'token_pin_policy_failure', message: 'The PIN must have at least 4 characters.' } }
-    failed.steps[3] = { id: 'token', title: 'Open the software token', state: 'failed', detail: 'The PIN must have at least 4 characters.' }
+    failed.steps[3] = { id: 'token', title: 'Open the software token', state: 'failed', detail: 'The PIN must have at least 4 characters.', outcome: 'failed', params: { code: 'token_pin_policy_failure' } }
     useLabWizardStore.setState({ operation: failed })
     setAdminClient(fakeClient(async (domain) => (domain === 'initialization' ? fresh : undefined)))
     render(<MantineProvider><FirstRunPage /></MantineProvider>)
