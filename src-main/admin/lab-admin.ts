@@ -686,6 +686,11 @@ function createLabRegistryAdmin(deps: LabRegistryDeps): LabAdminApi {
 
     revokeCertificate: (input) => change((lab) => {
       const { serial } = validate(serialSchema, input, 'certificate')
+      // The lab's own CA, OCSP and TSA certificates keep the lab working; only certificates issued to servers are revoked here.
+      const usage = lab.certificate(serial).usage
+      if (usage !== 'sign' && usage !== 'auth') {
+        throw clientError('validation_failed', `The lab's own ${usage.toUpperCase()} certificate is not revoked here; only signing and authentication certificates of servers`, { detail: 'serial' })
+      }
       const revoked = lab.revokeSerial(serial)
       return certificates(lab).find((c) => c.serial === revoked.serial) as LabCertificateDto
     }),

@@ -255,6 +255,8 @@ describe('lab administration', () => {
     const revoked = await call<LabCertificateDto>('lab', 'revokeCertificate', { serial: auth?.serial })
     expect(revoked).toMatchObject({ status: 'revoked', revokedAt: expect.any(String) })
     expect(await refusal('lab', 'revokeCertificate', { serial: 'xyz' })).toMatchObject({ code: 'validation_failed', detail: 'serial' })
+    const tsa = (await call<LabCertificateDto[]>('lab', 'certificates')).find((c) => c.usage === 'tsa')
+    expect(await refusal('lab', 'revokeCertificate', { serial: tsa?.serial })).toMatchObject({ code: 'validation_failed', detail: 'serial' })
 
     const group = await call<LabGlobalGroupDto>('lab', 'addGlobalGroup', { code: 'partners', description: 'Partner agencies' })
     expect(group).toEqual({ id: 'GLOBALGROUP:DEMO/partners', code: 'partners', description: 'Partner agencies', members: [] })

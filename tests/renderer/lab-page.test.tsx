@@ -11,6 +11,8 @@ import { setLanguage } from '../../src-renderer/i18n'
 import { LabPage } from '../../src-renderer/features/lab/LabPage'
 import { clientOptions, commonName, initialLabAdmin, registrableCertificates, useLabAdminStore } from '../../src-renderer/features/lab/lab-admin-store'
 import { useSessionStore } from '../../src-renderer/features/login/session-store'
+import { GlobalConfPage } from '../../src-renderer/features/global-conf/GlobalConfPage'
+import { useGlobalConfStore } from '../../src-renderer/features/global-conf/global-conf-store'
 
 /** The Lab page against a fake admin client: what it lists, what it sends, where refusals and field errors appear. */
 const admin: SessionInfo = { authenticated: true, username: 'admin', roles: ['system-administrator'], csrfToken: 't', setupRequired: false, transport: 'browser' }
@@ -193,6 +195,36 @@ describe('Lab page', () => {
     fireEvent.click(screen.getByRole('tab', { name: 'Grupos globais' }))
     expect(await screen.findByText('Partner agencies')).toBeTruthy()
     expect(screen.queryByRole('form', { name: 'Adicionar um grupo global' })).toBeNull()
+  })
+})
+
+describe('the joining server', () => {
+  it('shows its own registration after “Download now”, without reloading the page', async () => {
+    const before = [{ id: 'SERVER:LAB/GOV/7001/SS1', owner: 'MEMBER:LAB/GOV/7001', serverCode: 'SS1', address: '127.0.0.1:5500', clients: [] }]
+    const after = [...before, { id: 'SERVER:LAB/COM/8002/SS2', owner: 'MEMBER:LAB/COM/8002', serverCode: 'SS2', address: '127.0.0.1:5501', clients: ['SUBSYSTEM:LAB/COM/8002/client'] }]
+    let refreshed = false
+    const globalStatus = {
+      anchorImported: true, anchorHash: 'AB', sources: [], available: true, instance: 'LAB', version: 6, downloadedAt: null, ageSeconds: null, expiresAt: null, expiresInSeconds: null,
+      expired: false, lastError: null, memberCount: 2, serverCount: 1, approvedCaCount: 1, tsaCount: 1, light: 'green', explanation: 'Up to date',
+    }
+    const fail = async (): Promise<never> => {
+      throw new AdminError('unsupported', 'not in this test')
+    }
+    const call = vi.fn(async (_domain: string, method: string) => {
+      if (method === 'refresh') {
+        refreshed = true
+        return globalStatus
+      }
+      if (method === 'servers') return refreshed ? after : before
+      return method === 'members' ? [] : globalStatus
+    })
+    setAdminClient({ transport: 'browser', session: fail, login: fail, setup: fail, logout: fail, call: call as AdminClient['call'] })
+    render(<MantineProvider><GlobalConfPage /></MantineProvider>)
+    const table = await screen.findByRole('table', { name: 'Security servers' })
+    await within(table).findByText('LAB/GOV/7001/SS1')
+    fireEvent.click(screen.getByRole('button', { name: 'Download now' }))
+    expect(await within(table).findByText('LAB/COM/8002/SS2')).toBeTruthy()
+    useGlobalConfStore.setState({ status: null, members: [], servers: [], loading: false, error: null })
   })
 })
 

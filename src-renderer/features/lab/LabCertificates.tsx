@@ -1,5 +1,5 @@
 import { useState } from 'react'
-import { Alert, Badge, Button, Card, FileButton, Group, SegmentedControl, SimpleGrid, Stack, Table, Text, Textarea, Title } from '@mantine/core'
+import { Alert, Badge, Button, Card, FileButton, Group, Input, SegmentedControl, SimpleGrid, Stack, Table, Text, Textarea, Title } from '@mantine/core'
 import type { LabCertificateDto, LabCertificateFileDto, LabCsrInspectionDto } from '@shared/admin-api/admin-api'
 import { formatDateTime, useT } from '../../i18n'
 import { ConfirmAction, Consequences } from '../../lib/ConfirmAction'
@@ -9,7 +9,9 @@ import { idPath, useLabAdminStore } from './lab-admin-store'
 
 const WHOLE_BADGE = { root: { maxWidth: 'none', flexShrink: 0 }, label: { overflow: 'visible', textOverflow: 'clip' } } as const
 const STATUS_COLOR: Record<LabCertificateDto['status'], string> = { good: 'green', revoked: 'red', expired: 'gray' }
-const DATE = { dateStyle: 'medium' } as const
+const DATE = { dateStyle: 'short' } as const
+const NO_WRAP = { whiteSpace: 'nowrap' } as const
+const BREAK = { wordBreak: 'break-all' } as const
 
 /** Saves a certificate as PEM text or DER bytes. */
 export function downloadCertificate(file: LabCertificateFileDto, format: 'pem' | 'der'): void {
@@ -32,7 +34,7 @@ export function LabCertificates({ canChange }: { canChange: boolean }) {
       <Card withBorder>
         <Title order={4} mb="sm">{t('certificates.title')}</Title>
         {error !== null ? <ErrorNotice error={error} onClose={() => setError(null)} /> : null}
-        <Table.ScrollContainer minWidth={700}>
+        <Table.ScrollContainer minWidth={600}>
           <Table aria-label={t('certificates.tableLabel')} verticalSpacing="xs">
             <Table.Thead>
               <Table.Tr>
@@ -48,17 +50,20 @@ export function LabCertificates({ canChange }: { canChange: boolean }) {
                 <Table.Tr key={c.serial}>
                   <Table.Td>
                     <Text size="sm">{c.subject}</Text>
-                    <Text size="xs" c="dimmed">{t('certificates.serial', { serial: c.serial })}</Text>
+                    <Text size="xs" c="dimmed" style={BREAK}>{t('certificates.serial', { serial: c.serial })}</Text>
                     {c.registeredOn.length > 0 ? <Text size="xs" c="dimmed">{t('certificates.registeredOn', { servers: c.registeredOn.map(idPath).join(', ') })}</Text> : null}
                   </Table.Td>
-                  <Table.Td><Badge variant="outline" styles={WHOLE_BADGE}>{t(`usage.${c.usage}`)}</Badge></Table.Td>
-                  <Table.Td><Text size="sm">{t('certificates.validRange', { from: formatDateTime(c.notBefore, DATE), to: formatDateTime(c.notAfter, DATE) })}</Text></Table.Td>
-                  <Table.Td><Badge color={STATUS_COLOR[c.status]} variant="light" styles={WHOLE_BADGE}>{t(`status.${c.status}`)}</Badge></Table.Td>
+                  <Table.Td><Badge variant="outline" tt="none" styles={WHOLE_BADGE}>{t(`usage.${c.usage}`)}</Badge></Table.Td>
                   <Table.Td>
-                    <Group gap={4} wrap="nowrap" justify="flex-end">
+                    <Text size="sm" style={NO_WRAP}>{t('certificates.validFrom', { date: formatDateTime(c.notBefore, DATE) })}</Text>
+                    <Text size="sm" style={NO_WRAP}>{t('certificates.validTo', { date: formatDateTime(c.notAfter, DATE) })}</Text>
+                  </Table.Td>
+                  <Table.Td><Badge color={STATUS_COLOR[c.status]} variant="light" tt="none" styles={WHOLE_BADGE}>{t(`status.${c.status}`)}</Badge></Table.Td>
+                  <Table.Td>
+                    <Stack gap={4} align="stretch">
                       <Button size="compact-xs" variant="default" onClick={() => download(c.serial, 'pem')} aria-label={t('certificates.downloadPemAria', { serial: c.serial })}>{t('certificates.downloadPem')}</Button>
                       <Button size="compact-xs" variant="default" onClick={() => download(c.serial, 'der')} aria-label={t('certificates.downloadDerAria', { serial: c.serial })}>{t('certificates.downloadDer')}</Button>
-                      {canChange && c.status === 'good' && c.usage !== 'ca' ? (
+                      {canChange && c.status === 'good' && (c.usage === 'sign' || c.usage === 'auth') ? (
                         <ConfirmAction
                           label={t('certificates.revoke')}
                           ariaLabel={t('certificates.revokeAria', { serial: c.serial })}
@@ -73,7 +78,7 @@ export function LabCertificates({ canChange }: { canChange: boolean }) {
                           buttonProps={{ size: 'compact-xs' }}
                         />
                       ) : null}
-                    </Group>
+                    </Stack>
                   </Table.Td>
                 </Table.Tr>
               ))}
@@ -166,7 +171,7 @@ function SignCsrCard() {
                   </div>
                 </SimpleGrid>
               ) : null}
-              <Text size="sm" fw={500} id="lab-csr-usage">{t('certificates.usageLabel')}</Text>
+              <Input.Label id="lab-csr-usage" display="block">{t('certificates.usageLabel')}</Input.Label>
               <SegmentedControl
                 aria-labelledby="lab-csr-usage" value={inspection?.usage ?? usage} disabled={busy}
                 onChange={(v) => {

@@ -29,10 +29,11 @@ export function LabPage() {
     void load()
   }, [load])
 
-  if (s.status === null) {
+  if (s.status !== null && !s.status.exists) return <Alert color="gray">{t('noLab')}</Alert>
+  // Everything at once: the help starts open only while the lab has no server besides this one, which the lists tell.
+  if (s.status === null || s.trust === null) {
     return s.error ? <ErrorNotice error={s.error} onClose={s.clearError} /> : <Loader aria-label={t('common:loading')} />
   }
-  if (!s.status.exists) return <Alert color="gray">{t('noLab')}</Alert>
   return (
     <Stack gap="lg">
       <Group justify="space-between" align="flex-end" wrap="nowrap">

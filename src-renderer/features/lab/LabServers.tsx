@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react'
-import { Badge, Button, Card, Code, FileButton, Group, Modal, SegmentedControl, Select, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core'
+import { Badge, Button, Card, Code, FileButton, Group, Input, Modal, SegmentedControl, Select, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core'
 import type { LabServerDto } from '@shared/admin-api/admin-api'
 import { formatDateTime, useT } from '../../i18n'
 import { ConfirmAction, Consequences } from '../../lib/ConfirmAction'
@@ -220,12 +220,12 @@ function RegisterServerCard() {
             comboboxProps={{ withinPortal: true }}
           />
           <TextInput label={t('servers.serverCode')} description={t('servers.serverCodeDescription')} value={serverCode} onChange={(e) => setServerCode(e.currentTarget.value)} error={fieldError(error, 'serverCode')} />
-          <TextInput label={t('servers.addressLabel')} description={t('servers.addressDescription')} placeholder={t('servers.addressPlaceholder')} value={address} onChange={(e) => setAddress(e.currentTarget.value)} error={fieldError(error, 'address')} />
-          <div>
-            <Text size="sm" fw={500} id="lab-cert-source">{t('servers.certificateSource')}</Text>
-            <SegmentedControl aria-labelledby="lab-cert-source" value={source} onChange={(v) => setSource(v as 'lab' | 'file')} data={[{ value: 'lab', label: t('servers.fromLab') }, { value: 'file', label: t('servers.fromFile') }]} />
-          </div>
         </SimpleGrid>
+        <TextInput label={t('servers.addressLabel')} description={t('servers.addressDescription')} placeholder={t('servers.addressPlaceholder')} value={address} onChange={(e) => setAddress(e.currentTarget.value)} error={fieldError(error, 'address')} />
+        <div>
+          <Input.Label id="lab-cert-source" display="block">{t('servers.certificateSource')}</Input.Label>
+          <SegmentedControl aria-labelledby="lab-cert-source" value={source} onChange={(v) => setSource(v as 'lab' | 'file')} data={[{ value: 'lab', label: t('servers.fromLab') }, { value: 'file', label: t('servers.fromFile') }]} />
+        </div>
         {source === 'lab' ? (
           serverCode.trim() !== '' && issued.length === 0 ? <Text size="sm" c="orange">{t('servers.noCertificate')}</Text> : (
             <Select
