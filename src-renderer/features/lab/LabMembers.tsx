@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react'
 import { Badge, Button, Card, Group, Modal, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core'
 import type { LabMemberDto } from '@shared/admin-api/admin-api'
-import { useT } from '../../i18n'
+import { hasTranslation, translate, useT } from '../../i18n'
 import { ConfirmAction, Consequences } from '../../lib/ConfirmAction'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { fieldError, isFieldError } from '../../lib/field-error'
@@ -70,8 +70,8 @@ export function LabMembers({ canChange }: { canChange: boolean }) {
                     </Table.Td>
                     {canChange ? (
                       <Table.Td>
-                        <Group gap={4} wrap="nowrap" justify="flex-end">
-                          <Button size="xs" variant="light" onClick={() => setSubsystemOf(m)} aria-label={t('members.addSubsystemAria', { member: idPath(m.id) })}>{t('members.addSubsystem')}</Button>
+                        <Stack gap={4} align="stretch">
+                          <Button size="compact-xs" variant="light" onClick={() => setSubsystemOf(m)} aria-label={t('members.addSubsystemAria', { member: idPath(m.id) })}>{t('members.addSubsystem')}</Button>
                           <ConfirmAction
                             label={t('members.deleteButton')}
                             ariaLabel={t('members.deleteMemberAria', { member: idPath(m.id) })}
@@ -85,8 +85,9 @@ export function LabMembers({ canChange }: { canChange: boolean }) {
                             confirmLabel={t('common:actions.delete')}
                             typeToConfirm={m.memberCode}
                             onConfirm={() => act('deleteMember', { member: m.id })}
+                            buttonProps={{ size: 'compact-xs' }}
                           />
-                        </Group>
+                        </Stack>
                       </Table.Td>
                     ) : null}
                   </Table.Tr>
@@ -108,6 +109,12 @@ function blockingServers(m: LabMemberDto): string[] {
 }
 
 const MEMBER_FIELDS = ['memberClass', 'memberCode', 'name', 'subsystemCode'] as const
+
+/** A member class as people read it: the lab's three known classes in the language shown, others as the lab describes them. */
+function classLabel(c: { code: string; description: string }): string {
+  const key = `firstRun:lab.classes.${c.code}`
+  return hasTranslation(key) ? translate(key) : `${c.code} – ${c.description}`
+}
 
 function AddMemberCard() {
   const t = useT('lab', 'common')
@@ -142,7 +149,7 @@ function AddMemberCard() {
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
           <Select
             label={t('members.class')} description={t('members.classDescription')} allowDeselect={false}
-            data={classes.map((c) => ({ value: c.code, label: `${c.code} – ${c.description}` }))} value={chosenClass} onChange={setMemberClass}
+            data={classes.map((c) => ({ value: c.code, label: classLabel(c) }))} value={chosenClass} onChange={setMemberClass}
             error={fieldError(error, 'memberClass')}
           />
           <TextInput label={t('members.code')} description={t('members.codeDescription')} value={code} onChange={(e) => setCode(e.currentTarget.value)} error={fieldError(error, 'memberCode')} />
