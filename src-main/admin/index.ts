@@ -12,3 +12,4 @@ export { SYSTEM_CALLER, currentCaller, type AdminCaller } from './caller-context
 export { createAdminAccounts, type AdminAccounts, type AccountOptions } from './admin-accounts'
 export { hashPassword, verifyPassword, checkPasswordPolicy } from './passwords'
 export type { SystemAdminDeps } from './system-admin'
+export type { BootstrapFile } from './settings-admin'

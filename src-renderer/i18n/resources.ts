@@ -1,14 +1,16 @@
 import common from './locales/en/common.json'
+import dashboard from './locales/en/dashboard.json'
 import errors from './locales/en/errors.json'
 import firstRun from './locales/en/firstRun.json'
 import lab from './locales/en/lab.json'
+import settings from './locales/en/settings.json'
 
 /**
  * The message catalogues. English is imported by name so the compiler knows every key (a typo in `t('…')` does not
  * type-check); the other languages are found by file name. Adding a namespace: `locales/<language>/<ns>.json` in
  * every language and one import line here.
  */
-export const EN = { common, errors, firstRun, lab } as const
+export const EN = { common, dashboard, errors, firstRun, lab, settings } as const
 
 export type Namespace = keyof typeof EN
 export const DEFAULT_NAMESPACE: Namespace = 'common'

@@ -268,7 +268,7 @@ describe.skipIf(missing !== undefined)('a second server joins a lab through the 
     await card.getByText('LAB/COM/8002/client', { exact: true }).waitFor()
 
     for (const language of LANGUAGES) {
-      await page.evaluate((code) => localStorage.setItem('gatehouse.language', code), language)
+      await page.evaluate(`localStorage.setItem('gatehouse.language', '${language}')`)
       await page.reload()
       await page.getByRole('tablist').waitFor()
       // The help on joining, open for the first picture (it starts closed once a second server is registered).
@@ -282,10 +282,10 @@ describe.skipIf(missing !== undefined)('a second server joins a lab through the 
         await shoot(page, `lab-${id}-${language}.png`)
       }
       // No badge or cell is cut short with an ellipsis in any language.
-      const clipped = await page.evaluate(() => [...document.querySelectorAll('.mantine-Badge-label')].filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent))
+      const clipped = await page.evaluate("[...document.querySelectorAll('.mantine-Badge-label')].filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent)")
       expect(clipped, language).toEqual([])
     }
-    await page.evaluate(() => localStorage.setItem('gatehouse.language', 'en'))
+    await page.evaluate("localStorage.setItem('gatehouse.language', 'en')")
     expect(consoleErrors).toEqual([])
   }, 120_000)
 })
