@@ -3,6 +3,8 @@ import dashboard from './locales/en/dashboard.json'
 import errors from './locales/en/errors.json'
 import login from './locales/en/login.json'
 import messageLog from './locales/en/messageLog.json'
+import firstRun from './locales/en/firstRun.json'
+import lab from './locales/en/lab.json'
 import settings from './locales/en/settings.json'
 
 /**
@@ -10,7 +12,7 @@ import settings from './locales/en/settings.json'
  * type-check); the other languages are found by file name. Adding a namespace: `locales/<language>/<ns>.json` in
  * every language and one import line here.
  */
-export const EN = { common, dashboard, errors, login, messageLog, settings } as const
+export const EN = { common, dashboard, errors, firstRun, lab, login, messageLog, settings } as const
 
 export type Namespace = keyof typeof EN
 export const DEFAULT_NAMESPACE: Namespace = 'common'

@@ -29,7 +29,11 @@ export const useGlobalConfStore = create<GlobalConfState>((set) => ({
   async refresh() {
     set({ loading: true, error: null })
     try {
-      set({ status: await adminClient().call('globalConf', 'refresh'), loading: false })
+      const client = adminClient()
+      const status = await client.call('globalConf', 'refresh')
+      // A fresh download may list new members and servers (a registration just approved): show them too.
+      const [members, servers] = await Promise.all([client.call('globalConf', 'members'), client.call('globalConf', 'servers')])
+      set({ status, members, servers, loading: false })
     } catch (error) {
       set({ error, loading: false })
     }
