@@ -1,12 +1,15 @@
 import common from './locales/en/common.json'
 import errors from './locales/en/errors.json'
+import globalConf from './locales/en/globalConf.json'
+import keys from './locales/en/keys.json'
+import users from './locales/en/users.json'
 
 /**
  * The message catalogues. English is imported by name so the compiler knows every key (a typo in `t('…')` does not
  * type-check); the other languages are found by file name. Adding a namespace: `locales/<language>/<ns>.json` in
  * every language and one import line here.
  */
-export const EN = { common, errors } as const
+export const EN = { common, errors, globalConf, keys, users } as const
 
 export type Namespace = keyof typeof EN
 export const DEFAULT_NAMESPACE: Namespace = 'common'

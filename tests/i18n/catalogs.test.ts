@@ -91,14 +91,11 @@ const NOT_YET_TRANSLATED = new Set([
   'src-renderer/features/diagnostics/TrafficChart.tsx',
   'src-renderer/features/first-run/FirstRunPage.tsx',
   'src-renderer/features/first-run/LabWizard.tsx',
-  'src-renderer/features/global-conf/GlobalConfPage.tsx',
-  'src-renderer/features/keys/KeysPage.tsx',
   'src-renderer/features/login/LoginPage.tsx',
   'src-renderer/features/message-log/MessageLogPage.tsx',
 
   'src-renderer/features/services/ServicesPage.tsx',
   'src-renderer/features/settings/SettingsPage.tsx',
-  'src-renderer/features/users/UsersPage.tsx',
 ])
 
 describe('screens take their text from the catalogues', () => {
