@@ -295,8 +295,8 @@ function TimestampingSelection({ tsas, isAdmin, onSaved }: { tsas: TimestampingS
                 <Table.Td><Text size="sm" style={{ overflowWrap: 'anywhere' }}>{urlOf(name)}</Text></Table.Td>
                 <Table.Td>
                   {tsas.inUse.includes(name)
-                    ? <Badge color="green" variant="light" tt="none" style={{ maxWidth: 'none' }}>{t('tsa.inUse')}</Badge>
-                    : <Badge color="gray" variant="light" tt="none" style={{ maxWidth: 'none' }}>{t('tsa.notUsed')}</Badge>}
+                    ? <Badge color="green" variant="light" tt="none" style={{ maxWidth: 'none', minWidth: 'max-content' }}>{t('tsa.inUse')}</Badge>
+                    : <Badge color="gray" variant="light" tt="none" style={{ maxWidth: 'none', minWidth: 'max-content' }}>{t('tsa.notUsed')}</Badge>}
                 </Table.Td>
               </Table.Tr>
             ))}

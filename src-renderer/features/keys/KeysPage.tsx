@@ -17,7 +17,7 @@ const TOKEN_COLORS: Record<TokenState, string> = { 'logged-in': 'green', 'logged
 const CERT_COLORS: Record<string, string> = { active: 'green', saved: 'blue', registered: 'blue', disabled: 'gray', revoked: 'red', expired: 'red' }
 const OCSP_COLORS: Record<string, string> = { good: 'green', revoked: 'red', unknown: 'orange', stale: 'yellow', none: 'gray' }
 /** Badges keep their whole text in every language (no "WORKI…"). */
-const FULL_BADGE = { tt: 'none', style: { maxWidth: 'none' } } as const
+const FULL_BADGE = { tt: 'none', style: { maxWidth: 'none', minWidth: 'max-content' } } as const
 const inUse = (c: CertificateDto): boolean => c.state === 'active' || c.state === 'registered'
 
 /**
@@ -108,7 +108,7 @@ function KeysCard({ onRequest, tokenName }: { onRequest: (key: KeyDto) => void; 
     <Card withBorder>
       <Title order={4} mb="sm">{t('keys.title')}</Title>
       {keys.length === 0 ? <Text size="sm" c="dimmed">{t('keys.none')}</Text> : (
-        <Table.ScrollContainer minWidth={760}>
+        <Table.ScrollContainer minWidth={640}>
           <Table aria-label={t('keys.table')}>
             <Table.Thead>
               <Table.Tr>
@@ -211,7 +211,7 @@ function CertificatesCard() {
     <Card withBorder>
       <Title order={4} mb="sm">{t('certificates.title')}</Title>
       {certificates.length === 0 ? <Text size="sm" c="dimmed">{t('certificates.none')}</Text> : (
-        <Table.ScrollContainer minWidth={860}>
+        <Table.ScrollContainer minWidth={680}>
           <Table aria-label={t('certificates.table')}>
             <Table.Thead>
               <Table.Tr>

@@ -43,7 +43,7 @@ function RoleBadges({ roles }: { roles: readonly AdminRole[] }) {
   const t = useT('users', 'common')
   return (
     <Group gap={4}>
-      {roles.map((r) => <Badge key={r} variant="light" size="sm" tt="none" style={{ maxWidth: 'none' }}>{t(`roles.${r}`)}</Badge>)}
+      {roles.map((r) => <Badge key={r} variant="light" size="sm" tt="none" style={{ maxWidth: 'none', minWidth: 'max-content' }}>{t(`roles.${r}`)}</Badge>)}
     </Group>
   )
 }
@@ -344,7 +344,7 @@ function ApiKeysCard({ onDone }: { onDone: (text: string) => void }) {
         </Alert>
       ) : null}
       {apiKeys.length === 0 ? <Text size="sm" c="dimmed">{t('keys.none')}</Text> : (
-        <Table.ScrollContainer minWidth={700}>
+        <Table.ScrollContainer minWidth={680}>
           <Table aria-label={t('keys.table')} verticalSpacing="xs">
             <Table.Thead>
               <Table.Tr>
@@ -359,7 +359,7 @@ function ApiKeysCard({ onDone }: { onDone: (text: string) => void }) {
                   <Table.Td><Text size="sm" fw={500}>{k.label}</Text></Table.Td>
                   <Table.Td><RoleBadges roles={k.roles} /></Table.Td>
                   <Table.Td><Text size="sm">{k.createdBy}</Text><Text size="xs" c="dimmed">{formatDateTime(k.createdAt, { dateStyle: 'medium' })}</Text></Table.Td>
-                  <Table.Td><Badge color={k.revokedAt ? 'gray' : 'green'} variant="light" tt="none" style={{ maxWidth: 'none' }}>{k.revokedAt ? t('keys.revoked') : t('keys.active')}</Badge></Table.Td>
+                  <Table.Td><Badge color={k.revokedAt ? 'gray' : 'green'} variant="light" tt="none" style={{ maxWidth: 'none', minWidth: 'max-content' }}>{k.revokedAt ? t('keys.revoked') : t('keys.active')}</Badge></Table.Td>
                   <Table.Td>
                     {k.revokedAt ? null : (
                       <Group gap={4}>
