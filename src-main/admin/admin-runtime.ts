@@ -18,7 +18,7 @@ import { createCertificatesAdmin, createCsrsAdmin, createKeysAdmin, createTokens
 import { createMessageLogAdmin } from './message-log-admin'
 import { createCeremonyAdmin } from './ceremony-admin'
 import { createLabAdmin } from './lab-admin'
-import { createSettingsAdmin } from './settings-admin'
+import { createSettingsAdmin, type BootstrapFile } from './settings-admin'
 
 /** The admin API plus `call`, the checked entry both transports use (allow-list, roles, audit log). */
 export interface AdminService extends AdminApi {
@@ -47,6 +47,10 @@ export interface AdminDeps {
   accounts?: AccountOptions
   /** The server proxy port (config external.serverProxyPort) a lab created here registers; DATA_DIR/gatehouse.json otherwise. */
   serverProxyPort?: number | null
+  /** Told after every successful change made through `call` (event `domain.method`). */
+  onChanged?: (event: string) => void
+  /** The bootstrap file the settings group edits; absent: not editable here. */
+  bootstrap?: BootstrapFile
 }
 
 export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
@@ -83,14 +87,14 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     localGroups: createLocalGroupsAdmin(domains),
     globalConf,
     diagnostics: createDiagnosticsAdmin(domains, globalConf, clock),
-    settings: createSettingsAdmin({ db, clock }),
+    settings: createSettingsAdmin({ db, clock, ...(deps.bootstrap === undefined ? {} : { bootstrap: deps.bootstrap }) }),
     messageLog: createMessageLogAdmin({ domains, clock, audit }),
     ceremony,
     lab: { status: () => lab.status(), create: (input) => lab.create(input), confirm: (input) => lab.confirm(input) },
   }
   const service: AdminService = {
     ...api,
-    call: (caller, domain, method, args) => dispatchAdminCall(api, { caller, audit, logger }, domain, method, args),
+    call: (caller, domain, method, args) => dispatchAdminCall(api, { caller, audit, logger, ...(deps.onChanged === undefined ? {} : { onChanged: deps.onChanged }) }, domain, method, args),
   }
   return {
     service,

@@ -22,6 +22,8 @@ export interface DispatchContext {
   caller: AdminCaller
   audit: (record: AuditRecord) => void
   logger?: Logger
+  /** Told after every successful change (an audited method), so the running server can follow it. */
+  onChanged?: (event: string) => void
 }
 
 export async function dispatchAdminCall(
@@ -43,7 +45,10 @@ export async function dispatchAdminCall(
     const fn = target?.[method]
     if (typeof fn !== 'function') throw clientError('not_found', `Admin method ${event} is not available`)
     const value = await runAsCaller(caller, () => fn.apply(target, args))
-    if (policy.audit) context.audit({ actor: caller.actor, event, outcome: 'success', errorCode: null })
+    if (policy.audit) {
+      context.audit({ actor: caller.actor, event, outcome: 'success', errorCode: null })
+      context.onChanged?.(event)
+    }
     return { ok: true, value }
   } catch (error) {
     const coded = toSecurityServerError(error)

@@ -13,3 +13,4 @@ export { createAdminAccounts, type AdminAccounts, type AccountOptions } from './
 export { hashPassword, verifyPassword, checkPasswordPolicy } from './passwords'
 export { clearLoginLockout } from './rate-limiter'
 export type { SystemAdminDeps } from './system-admin'
+export type { BootstrapFile } from './settings-admin'

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { SettingDto, SettingsApi } from '@shared/admin-api/admin-api'
+import type { BootstrapSettingsDto, BootstrapValues, SettingDto, SettingsApi } from '@shared/admin-api/admin-api'
 import { clientError, inTransaction, type Clock, type WritableDb } from '../platform'
 import { deleteSystemParameter, readSystemParameters, writeSystemParameter } from '../server-conf'
 import { validate } from './admin-validation'
@@ -60,7 +60,41 @@ function checkValue(spec: SettingSpec, raw: string): string {
   return String(n)
 }
 
-export function createSettingsAdmin(deps: { db: () => WritableDb; clock: Clock }): SettingsApi {
+/** The bootstrap file as the composition root knows it (the admin domain does not know the server's config type). */
+export interface BootstrapFile {
+  path: string
+  /** What the file holds (defaults where it is silent). @throws invalid_config */
+  read(): BootstrapValues
+  /** What the running server uses. */
+  running(): BootstrapValues
+  /** Merges `values` into the file and writes it atomically. @throws invalid_config */
+  write(values: Partial<BootstrapValues>): void
+}
+
+const port = z.number().int().min(0).max(65535).nullable()
+const host = z.string().trim().min(1, 'give an address').max(255).regex(/^[A-Za-z0-9.:[\]-]+$/, 'an IP address or host name')
+const bootstrapSchema = z.object({
+  internalHost: host, clientProxyHttpPort: port, clientProxyHttpsPort: port,
+  // The admin interface cannot be switched off from the admin interface.
+  adminPort: z.number().int().min(0).max(65535),
+  externalHost: host, serverProxyPort: port, ocspResponderPort: port,
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+}).partial().strict()
+
+const PORT_FIELDS = ['clientProxyHttpPort', 'clientProxyHttpsPort', 'adminPort', 'serverProxyPort', 'ocspResponderPort'] as const
+
+function bootstrapDto(file: BootstrapFile): BootstrapSettingsDto {
+  const values = file.read()
+  const running = file.running()
+  const pendingRestart = (Object.keys(values) as Array<keyof BootstrapValues>).filter((k) => k !== 'logLevel' && values[k] !== running[k])
+  return { file: file.path, values, running, pendingRestart }
+}
+
+export function createSettingsAdmin(deps: { db: () => WritableDb; clock: Clock; bootstrap?: BootstrapFile }): SettingsApi {
+  const bootstrapFile = (): BootstrapFile => {
+    if (deps.bootstrap === undefined) throw clientError('unsupported', 'This server was started without a bootstrap file to edit')
+    return deps.bootstrap
+  }
   const specOf = (name: string): SettingSpec => {
     const spec = SETTINGS_CATALOGUE.find((s) => s.name === name)
     if (spec === undefined) throw clientError('not_found', `Unknown setting ${name}`, { detail: 'name' })
@@ -91,6 +125,26 @@ export function createSettingsAdmin(deps: { db: () => WritableDb; clock: Clock }
       const spec = specOf(value.name)
       inTransaction(deps.db(), () => deleteSystemParameter(deps.db(), spec.name))
       return toDto(spec, readSystemParameters(deps.db()))
+    },
+    async bootstrap() {
+      return bootstrapDto(bootstrapFile())
+    },
+    async setBootstrap(input) {
+      const file = bootstrapFile()
+      const changes = validate(bootstrapSchema, input, 'listener settings')
+      const next = { ...file.read(), ...changes }
+      // Two listeners cannot share a port on one host; 0 (any free port) and null (off) never clash.
+      const hostOf = (field: (typeof PORT_FIELDS)[number]): string => (field === 'serverProxyPort' || field === 'ocspResponderPort' ? next.externalHost : next.internalHost)
+      for (const [i, a] of PORT_FIELDS.entries()) {
+        for (const b of PORT_FIELDS.slice(i + 1)) {
+          const pa = next[a]
+          if (pa !== null && pa !== 0 && pa === next[b] && (hostOf(a) === hostOf(b) || hostOf(a) === '0.0.0.0' || hostOf(b) === '0.0.0.0')) {
+            throw clientError('validation_failed', `Port ${pa} is given to two listeners (${a} and ${b})`, { detail: b in changes ? b : a })
+          }
+        }
+      }
+      file.write(changes)
+      return bootstrapDto(file)
     },
   }
 }

@@ -18,7 +18,7 @@ function fromOwnPage(event: IpcMainInvokeEvent): boolean {
 
 const refused: IpcResult<never> = { ok: false, error: { code: 'forbidden', message: 'IPC from a frame that is not the Gatehouse window' } }
 
-export function registerAdminIpc(ipcMain: Pick<IpcMain, 'handle'>, admin: AdminService, caller: AdminCaller): string[] {
+export function registerAdminIpc(ipcMain: Pick<IpcMain, 'handle'>, admin: Pick<AdminService, 'call'>, caller: AdminCaller): string[] {
   const channels: string[] = []
   for (const [domain, method] of adminMethodList()) {
     const channel = adminChannel(domain, method)

@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import type * as Electron from 'electron'
 import { ADMIN_ROLES } from '@shared/admin-api/admin-roles'
 import { createLogger } from '../platform'
-import { createSecurityServer, loadServerConfig, type SecurityServer } from '../server'
+import { createSecurityServer, loadServerConfig, superviseSecurityServer, type Supervisor } from '../server'
+import type { AdminService } from '../admin'
 import { registerAdminIpc } from './admin-ipc'
 import { serveAppRequest } from './app-protocol'
 import { APP_ENTRY, APP_SCHEME, hardenSession, hardenWebContents, windowOptions } from './window-security'
@@ -20,22 +21,28 @@ export interface DesktopPaths {
   bundleDir: string
 }
 
-export async function startDesktop(electron: ElectronModule, paths: DesktopPaths): Promise<{ server: SecurityServer; window: Electron.BrowserWindow }> {
+export async function startDesktop(electron: ElectronModule, paths: DesktopPaths): Promise<{ supervisor: Supervisor; window: Electron.BrowserWindow }> {
   const { app, BrowserWindow, ipcMain, protocol, session, shell } = electron
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, shell))
   await app.whenReady()
 
   const dataDir = process.env.GATEHOUSE_DATA_DIR ?? join(app.getPath('userData'), 'data')
-  const config = loadServerConfig(dataDir, process.env.GATEHOUSE_CONFIG)
-  const logger = createLogger({ level: config.logging.level })
-  const server = createSecurityServer({ dataDir, config, logger, rendererDir: join(paths.bundleDir, '../renderer') })
-
+  const configFile = process.env.GATEHOUSE_CONFIG
+  const logger = createLogger({ level: loadServerConfig(dataDir, configFile).logging.level })
   const rendererDir = join(paths.bundleDir, '../renderer')
+  // Tokens start logged out, as on any server after a reboot: the GUI logs them in and the runtime starts serving.
+  const supervisor = await superviseSecurityServer({
+    logger,
+    loadConfig: () => loadServerConfig(dataDir, configFile),
+    create: (config, restart) => createSecurityServer({ dataDir, config, configFile, logger, rendererDir, restart }),
+  })
+
   protocol.handle(APP_SCHEME, (request) => serveAppRequest(rendererDir, request.url))
   hardenSession(session.defaultSession)
-  registerAdminIpc(ipcMain, server.admin, { actor: `desktop:${userInfo().username}`, roles: ADMIN_ROLES })
-  await server.start()
+  // The IPC reaches whichever server runs now: a restart from the GUI replaces it.
+  const admin: Pick<AdminService, 'call'> = { call: (...args) => supervisor.current().admin.call(...args) }
+  registerAdminIpc(ipcMain, admin, { actor: `desktop:${userInfo().username}`, roles: ADMIN_ROLES })
 
   const window = new BrowserWindow(windowOptions(join(paths.bundleDir, '../preload/preload.js')))
   window.once('ready-to-show', () => window.show())
@@ -46,11 +53,11 @@ export async function startDesktop(electron: ElectronModule, paths: DesktopPaths
     if (quitting) return
     event.preventDefault()
     quitting = true
-    server
+    supervisor
       .stop()
       .catch((error: unknown) => logger.error({ err: error }, 'error while stopping'))
       .finally(() => app.quit())
   })
   app.on('window-all-closed', () => app.quit())
-  return { server, window }
+  return { supervisor, window }
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { ListenerInfo } from '@shared/admin-api/admin-api'
 import { createLogger, type Logger } from '../platform'
-import { createSecurityServer, loadServerConfig, type SecurityServer } from '../server'
+import { createSecurityServer, loadServerConfig, superviseSecurityServer, type SecurityServer, type Supervisor } from '../server'
 import { SOFTWARE_TOKEN_ID } from '../signer'
 
 /**
@@ -16,13 +16,15 @@ export interface ServeOptions {
   onReady?: (listeners: ListenerInfo[]) => void
   /**
    * Autologin (X-Road's `autologin`): the software token's PIN, used once before the listeners start so the server
-   * proxy has its authentication key. Never logged; the caller forgets it afterwards.
+   * proxy has its authentication key, and again after a restart asked for in the GUI. Never logged or stored.
    */
   tokenPin?: string
 }
 
 export interface RunningServer {
-  server: SecurityServer
+  /** The server running now (a new one after each restart asked for in the GUI). */
+  server(): SecurityServer
+  supervisor: Supervisor
   logger: Logger
   /** Resolves after a signal stopped the server. */
   stopped: Promise<void>
@@ -37,7 +39,9 @@ export function findRendererDir(): string | undefined {
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const config = loadServerConfig(options.dataDir, options.configFile)
   const logger = createLogger({ level: config.logging.level })
-  const server = createSecurityServer({ dataDir: options.dataDir, config, logger, rendererDir: findRendererDir() })
+  const rendererDir = findRendererDir()
+  /** The supervisor once its start has begun: a signal during the first start stops the server it is starting. */
+  const running: { supervisor?: Promise<Supervisor> } = {}
   // Signal handlers go in before the server announces it is ready, so a signal right after "ready" stops it gracefully.
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined
   const stopped = new Promise<void>((resolveStopped) => {
@@ -52,8 +56,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         process.exit(1)
       }, 4500)
       deadline.unref()
-      server
-        .stop()
+      Promise.resolve(running.supervisor)
+        .then((supervisor) => supervisor?.stop())
         .catch((error: unknown) => logger.error({ err: error }, 'error while stopping'))
         .finally(() => {
           process.off('SIGTERM', onSignal)
@@ -65,11 +69,24 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   })
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
-  if (options.tokenPin !== undefined) {
-    await server.core.signer.login(SOFTWARE_TOKEN_ID, options.tokenPin)
-    logger.info('software token logged in (autologin)')
-  }
-  const listeners = await server.start()
-  options.onReady?.(listeners)
-  return { server, logger, stopped }
+  const tokenPin = options.tokenPin
+  let first = true
+  running.supervisor = superviseSecurityServer({
+    logger,
+    loadConfig: () => (first ? config : loadServerConfig(options.dataDir, options.configFile)),
+    create: (current, restart) => {
+      first = false
+      logger.level = current.logging.level
+      return createSecurityServer({ dataDir: options.dataDir, config: current, configFile: options.configFile, logger, rendererDir, restart })
+    },
+    beforeStart: async (server) => {
+      if (tokenPin === undefined) return
+      await server.core.signer.login(SOFTWARE_TOKEN_ID, tokenPin)
+      logger.info('software token logged in (autologin)')
+    },
+    onStarted: (_server, listeners) => options.onReady?.(listeners),
+    onFailed: () => onSignal('SIGTERM'),
+  })
+  const supervisor = await running.supervisor
+  return { server: () => supervisor.current(), supervisor, logger, stopped }
 }

@@ -88,6 +88,11 @@ export interface MessageLog {
   exportEvidence(queryId: string, options?: ExportOptions): Promise<ExportedContainer[]>
   /** Records/day × size and days until the volume holding `path` fills. */
   diskUseForecast(path: string, windowDays?: number): DiskUseForecast
+  /**
+   * Replaces the settings at once with `input` resolved against X-Road's defaults; the periodic time-stamping and
+   * archiving are re-armed when their intervals changed. @throws invalid_config
+   */
+  updateSettings(input: MessageLogSettingsInput): void
   start(): void
   /** Stops the periodic work and commits what is waiting. */
   stop(): Promise<void>
@@ -301,30 +306,49 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     assertAcceptingMessages,
     status,
     timestampNow: () => stamped(timestamper.stampPending()),
+    updateSettings(input) {
+      const before = { stamping: settings.timeStampingIntervalSeconds, archiving: settings.archiveIntervalSeconds, dir: settings.archiveDir }
+      const next = resolveMessageLogSettings(input)
+      for (const key of Object.keys(settings) as Array<keyof MessageLogSettings>) if (!(key in next)) delete (settings as Partial<MessageLogSettings>)[key]
+      Object.assign(settings, next)
+      const rearm = before.stamping !== settings.timeStampingIntervalSeconds || before.archiving !== settings.archiveIntervalSeconds || before.dir !== settings.archiveDir
+      if (rearm && interval !== undefined) {
+        stopTimers()
+        armTimers()
+      }
+    },
     start() {
       stopped = false
       if (interval !== undefined) return
-      interval = setInterval(() => {
-        void stampBacklog()
-      }, settings.timeStampingIntervalSeconds * 1000)
-      interval.unref()
-      if (settings.archiveDir !== undefined) {
-        archiveInterval = setInterval(() => {
-          archiveNow().catch((error: unknown) => logFailure(logger, error, {}, 'message-log archiving failed'))
-        }, settings.archiveIntervalSeconds * 1000)
-        archiveInterval.unref()
-      }
+      armTimers()
     },
     async stop() {
-      if (interval !== undefined) clearInterval(interval)
-      interval = undefined
-      if (archiveInterval !== undefined) clearInterval(archiveInterval)
-      archiveInterval = undefined
+      stopTimers()
       flush()
       stopped = true
       await timestamper.idle()
       await archiving?.catch(() => undefined)
     },
+  }
+
+  function armTimers(): void {
+    interval = setInterval(() => {
+      void stampBacklog()
+    }, settings.timeStampingIntervalSeconds * 1000)
+    interval.unref()
+    if (settings.archiveDir !== undefined) {
+      archiveInterval = setInterval(() => {
+        archiveNow().catch((error: unknown) => logFailure(logger, error, {}, 'message-log archiving failed'))
+      }, settings.archiveIntervalSeconds * 1000)
+      archiveInterval.unref()
+    }
+  }
+
+  function stopTimers(): void {
+    if (interval !== undefined) clearInterval(interval)
+    interval = undefined
+    if (archiveInterval !== undefined) clearInterval(archiveInterval)
+    archiveInterval = undefined
   }
 }
 

@@ -25,6 +25,8 @@ export interface OpMonitor {
   flush(): void
   search(fromS: number, toS: number, limit?: number): OperationalRecord[]
   traffic(sinceS: number, bucketSeconds: number): TrafficBucket[]
+  /** Applies changed settings at once. */
+  updateSettings(changes: Partial<OpMonitorSettings>): void
   purge(): number
   close(): void
 }
@@ -77,6 +79,9 @@ export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Lo
     traffic(sinceS, bucketSeconds) {
       flush()
       return countTraffic(deps.db, sinceS, bucketSeconds)
+    },
+    updateSettings(changes) {
+      Object.assign(settings, changes)
     },
     purge() {
       const cutoff = Math.floor(deps.clock.now().getTime() / 1000) - settings.keepRecordsForDays * 86_400

@@ -25,7 +25,7 @@ export type {
   ServiceCall, ServiceResponse, ServiceClient, PeerRequest, PeerResponse, PeerClient, TlsClientVerifier, ServerConfView,
   ExchangeObservation, ExchangeObserver,
 } from './proxy-deps'
-export { startServerProxyListener, DEFAULT_SERVER_PROXY_PORT, type ServerProxyListenerOptions } from './http/server-proxy-listener'
+export { startServerProxyListener, DEFAULT_SERVER_PROXY_PORT, type ServerProxyListenerOptions, type RunningServerProxy } from './http/server-proxy-listener'
 export {
   startClientProxyListener, type ClientProxyListenerOptions, type RunningClientProxy, type EvidenceDownload, type EvidenceDownloads,
 } from './http/client-proxy-listener'

@@ -1,13 +1,16 @@
 import { EventEmitter } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
-import type { ListenerInfo, ServiceState } from '@shared/admin-api/admin-api'
+import type { ListenerInfo, ListenerStatus, ServiceState } from '@shared/admin-api/admin-api'
 import type { ServerEvents } from '@shared/server-events'
 import { SecurityServerError, createLogger, systemClock, type Clock, type Logger } from '../platform'
 import { createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls, type AdminService } from '../admin'
 import { dataDirLayout, type ServerConfig } from './server-config'
 import { createSecurityServerCore, type SecurityServerCore } from './security-server-core'
-import { startProxyRuntime, type ProxyRuntime } from './proxy-runtime'
+import { createProxyRuntime, type ProxyRuntime } from './proxy-runtime'
+import { syncRegistrationStates } from './registration-sync'
+import { bootstrapDifferences } from './server-config'
+import { bootstrapFile } from './bootstrap-file'
 import type { MessageLogSettingsInput } from '../message-log'
 import { GATEHOUSE_VERSION } from './version'
 
@@ -24,6 +27,12 @@ export interface SecurityServerOptions {
   rendererDir?: string
   /** Message-log system parameters (time-stamping interval, failure period…); X-Road's defaults otherwise. */
   messageLog?: MessageLogSettingsInput
+  /** The bootstrap file `config` was read from (`--config`), compared with `config` to tell when a restart is needed. */
+  configFile?: string
+  /** Restarts this server in its process (the supervisor's hook behind `system.restart`); absent: not offered. */
+  restart?: () => void
+  /** How often the runtime re-checks the state nothing announces (token devices, certificate expiry); default 5 s. */
+  reconcileIntervalMs?: number
 }
 
 export interface TypedEvents {
@@ -54,7 +63,19 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
   const { databases } = core
   const listeners: Array<{ info: ListenerInfo; server: Server }> = []
   let proxy: ProxyRuntime | undefined
-  const allListeners = (): ListenerInfo[] => [...(proxy?.listeners ?? []), ...listeners.map((l) => l.info)]
+  let reconcileTimer: NodeJS.Timeout | undefined
+  const unsubscribe: Array<() => void> = []
+  const allListeners = (): ListenerInfo[] => [...(proxy?.listeners() ?? []), ...listeners.map((l) => l.info)]
+  const adminListenerStatus = (): ListenerStatus[] => {
+    const { adminPort, host } = options.config.internal
+    if (adminPort === null) return []
+    const open = listeners.find((l) => l.info.name === 'admin')
+    return [{ name: 'admin', address: `${host}:${adminPort}`, url: open?.info.url ?? null, listening: open !== undefined, problem: open === undefined ? `the server is ${state}` : null }]
+  }
+  /** A change anywhere may change what the proxy runtime derives: re-derive (cheap when nothing changed). */
+  const follow = (reason: string): void => {
+    void proxy?.reconcile(reason)
+  }
 
   const setState = (next: ServiceState): void => {
     state = next
@@ -67,6 +88,11 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     serverProxyPort: options.config.external.serverProxyPort,
     clock,
     logger,
+    bootstrap: bootstrapFile(layout.root, options.configFile, options.config, logger),
+    onChanged: (event) => {
+      if (event.startsWith('settings.')) core.applySystemParameters()
+      follow(event)
+    },
     system: {
       version: GATEHOUSE_VERSION,
       dataDir: layout.root,
@@ -77,12 +103,20 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
         { name: 'messagelog' as const, path: layout.messageLogDb, db: databases.messageLog },
         { name: 'opmonitor' as const, path: layout.opMonitorDb, db: databases.opMonitor },
       ],
-      status: () => ({
-        state,
-        startedAt,
-        initialized: core.serverConf.identity() !== undefined,
-        listeners: allListeners(),
-      }),
+      status: () => {
+        const checks = proxy?.readiness() ?? []
+        const reasons = bootstrapDifferences(layout.root, options.configFile, options.config)
+        return {
+          state,
+          startedAt,
+          initialized: core.serverConf.identity() !== undefined,
+          listeners: allListeners(),
+          expectedListeners: [...(proxy?.listenerStatus() ?? []), ...adminListenerStatus()],
+          readiness: { ready: checks.length > 0 && checks.every((c) => c.light !== 'red'), checks },
+          restart: { supported: options.restart !== undefined, required: reasons.length > 0, reasons },
+        }
+      },
+      ...(options.restart === undefined ? {} : { restart: options.restart }),
     },
   })
   const admin = adminRuntime.service
@@ -96,16 +130,26 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       await adminRuntime.service.lab.status().catch((error: unknown) => logger.error({ err: error }, 'the lab on this machine did not start'))
       await core.start()
       const { internal } = options.config
-      // An uninitialized server (no identity or anchor yet) serves only the admin API until `gatehouse init`.
-      if (core.serverConf.identity() !== undefined && core.serverConf.anchorFile() !== undefined) {
-        proxy = await startProxyRuntime(core, options.config, logger, {
-          clientProxyLimits: options.config.proxyLimits,
-          serverProxyLimits: options.config.proxyLimits,
-        })
-        for (const note of proxy.notes) logger.info(note)
-      } else {
-        logger.info('security server is not initialized: only the admin listener is started')
-      }
+      // The message exchange follows the configuration from here on: an uninitialized server opens its proxy
+      // listeners when it joins an instance, a logged-out token starts serving when it is logged in.
+      const runtime = createProxyRuntime(core, options.config, logger, {
+        clientProxyLimits: options.config.proxyLimits,
+        serverProxyLimits: options.config.proxyLimits,
+      })
+      proxy = runtime
+      unsubscribe.push(
+        core.signer.onChange((change) => follow(`signer.${change.method}`)),
+        core.globalConf.onChange((conf) => {
+          syncRegistrationStates(core, conf, logger)
+          follow('global-conf')
+        }),
+      )
+      const conf = core.globalConf.current()
+      if (conf !== undefined) syncRegistrationStates(core, conf, logger)
+      await runtime.reconcile('start')
+      if (core.serverConf.identity() === undefined) logger.info('security server is not initialized: the proxy listeners open once it joins an instance')
+      reconcileTimer = setInterval(() => follow('interval'), options.reconcileIntervalMs ?? 5000)
+      reconcileTimer.unref()
       if (internal.adminPort !== null) {
         const tls = await loadOrCreateAdminTls(layout.tlsDir, clock)
         const server = createAdminHttpServer({ runtime: adminRuntime, tls, rendererDir: options.rendererDir, logger, version: GATEHOUSE_VERSION })
@@ -127,6 +171,9 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
   }
 
   async function closeEverything(): Promise<void> {
+    if (reconcileTimer !== undefined) clearInterval(reconcileTimer)
+    reconcileTimer = undefined
+    for (const off of unsubscribe.splice(0)) off()
     const closing = listeners.splice(0).map(({ server }) => closeServer(server, options.config.shutdownGraceMs))
     const runtime = proxy
     proxy = undefined

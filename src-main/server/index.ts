@@ -5,3 +5,4 @@ export { createSecurityServer, type SecurityServer, type SecurityServerOptions }
 export { loadServerConfig, parseServerConfig, dataDirLayout, serverConfigSchema, type ServerConfig, type DataDirLayout } from './server-config'
 export { GATEHOUSE_VERSION } from './version'
 export { openServerConfDatabase } from './security-server-core'
+export { superviseSecurityServer, type Supervisor, type SupervisorOptions } from './supervisor'

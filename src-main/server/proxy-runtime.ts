@@ -1,6 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto'
 import { describeIdentifier, encodeIdentifier, type ClientId } from '@shared/domain/identifiers'
-import type { ListenerInfo } from '@shared/admin-api/admin-api'
+import type { ListenerInfo, ListenerStatus, ReadinessCheck } from '@shared/admin-api/admin-api'
 import { clientError, logFailure, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
 import type { GlobalConf } from '../global-conf'
 import {
@@ -11,13 +11,16 @@ import {
   createPeerClient, createServiceClient, fetchPeerOcspResponses, parseAddress, startClientProxyListener, startOcspResponderListener,
   startServerProxyListener, DEFAULT_OCSP_RESPONDER_PORT, DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObserver, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
-  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits,
+  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy,
 } from '../proxy'
 import type { OperationalRecord } from '../op-monitoring'
 import { loadOrCreateAdminTls } from '../admin'
 import type { SecurityServerCore } from './security-server-core'
 import { createEvidenceDownloads } from './evidence-downloads'
 import type { ServerConfig } from './server-config'
+import {
+  authSituation, configurationCheck, readinessCheck, registrationCheck, signingCheck, timestampingCheck, type AuthCredentials, type AuthSituation,
+} from './traffic-readiness'
 
 /**
  * The message exchange of a running security server, assembled from the real domains: the pipelines' narrow
@@ -38,10 +41,29 @@ export const PROXY_PROTOCOL_VERSION = '7.8.0'
  */
 export const OCSP_PORT_OFFSET = DEFAULT_OCSP_RESPONDER_PORT - DEFAULT_SERVER_PROXY_PORT
 
+/** One listener the runtime owns: open, or why not. */
+interface ListenerSlot {
+  name: ListenerInfo['name']
+  host: string
+  port: number
+  scheme: 'http' | 'https'
+  running?: { port: number; close(): Promise<void> | void }
+  problem: string | null
+}
+
 export interface ProxyRuntime {
-  listeners: ListenerInfo[]
-  /** Why a listener was not started (uninitialized server, no authentication key…), for status and logs. */
-  notes: string[]
+  /**
+   * Re-derives the message exchange from the current state: opens the listeners once the server is initialized,
+   * and hot-swaps the TLS credentials (own auth key and chain) and the approved CAs when they change. Calls are
+   * serialised and coalesced; a call that finds nothing changed does nothing.
+   */
+  reconcile(reason: string): Promise<void>
+  /** Listeners open now. */
+  listeners(): ListenerInfo[]
+  /** Every listener the bootstrap configuration asks for, with its state. */
+  listenerStatus(): ListenerStatus[]
+  /** The latest check of each area (configuration, listeners, authentication, signing, registration). */
+  readiness(): ReadinessCheck[]
   close(): Promise<void>
 }
 
@@ -56,102 +78,172 @@ export interface ProxyRuntimeOptions {
   serverProxyLimits?: Partial<ListenerLimits>
 }
 
-/** Starts the listeners of an initialized server; every listener with a `null` port is skipped. */
-export async function startProxyRuntime(
+/**
+ * The message exchange of a running server, following its configuration (DESIGN "The running server follows its
+ * configuration"): nothing is captured at start. Listeners open when the server is initialized; the server proxy and
+ * the peer client take the current auth credentials, swapped in place when a token logs in or out, a certificate is
+ * activated, disabled or registered, or global configuration changes; in-flight requests finish on their connections.
+ */
+export function createProxyRuntime(
   core: SecurityServerCore, config: ServerConfig, logger: Logger, options: ProxyRuntimeOptions = {},
-): Promise<ProxyRuntime> {
+): ProxyRuntime {
   const { clock } = core
-  /** Outgoing clients: closed only after the listeners have let their in-flight requests finish. */
-  const closables: Closable[] = []
-  const listenerClosables: Closable[] = []
-  const listeners: ListenerInfo[] = []
-  const notes: string[] = []
   const views = proxyViews(core)
-
   const serviceClient = createServiceClient()
-  closables.push(serviceClient)
   const verifyPeerChain = peerChainVerifier(views.requireConf, clock)
-
-  let tls: { keyPem: string; certChainPem: string; authCertDer: Buffer } | undefined
-  try {
-    tls = await authTlsCredentials(core, views.requireConf())
-  } catch (error) {
-    const coded = toSecurityServerError(error)
-    notes.push(`no authentication key: ${coded.message}`)
-    logger.info({ code: coded.code }, `server proxy and outgoing requests need an active authentication certificate: ${coded.message}`)
-  }
-
-  const peer = tls === undefined
-    ? undefined
-    : createPeerClient({ tls, authCertMatchesMember: views.globalConf.authCertMatchesMember, verifyPeerChain, defaultPort: DEFAULT_SERVER_PROXY_PORT })
-  if (peer !== undefined) closables.push({ close: () => peer.close() })
-
+  const peer = createPeerClient({ authCertMatchesMember: views.globalConf.authCertMatchesMember, verifyPeerChain, defaultPort: DEFAULT_SERVER_PROXY_PORT })
   const observer = opMonitorObserver(core)
+  let credentials: AuthCredentials | undefined
+  let appliedFingerprint: string | undefined
+  let appliedConf: GlobalConf | undefined
+  let checks: ReadinessCheck[] = []
+  let serverProxy: RunningServerProxy | undefined
+  let closed = false
+
   const clientDeps: ClientProxyDeps = {
     globalConf: views.globalConf, serverConf: views.serverConf, signer: views.signer, verifier: views.verifier, messageLog: views.messageLog,
-    peer: peer ?? {
-      send: () => Promise.reject(new SecurityServerError('ssl_authentication_failed', 'This security server has no active authentication certificate')),
-    },
-    proxyVersion: PROXY_PROTOCOL_VERSION,
+    peer, proxyVersion: PROXY_PROTOCOL_VERSION,
     // §4.3: OCSP responses for our auth certificate go first in the request multipart.
-    authOcspResponses: async () => (tls === undefined ? [] : core.signer.ocspResponses(tls.authCertDer)),
-    clock,
-    observer,
+    authOcspResponses: async () => (credentials === undefined ? [] : core.signer.ocspResponses(credentials.authCertDer)),
+    clock, observer,
   }
   const serverDeps: ServerProxyDeps = {
     globalConf: views.globalConf, serverConf: views.serverConf, tlsClientVerifier: views.tlsClientVerifier, verifier: views.verifier,
     signer: views.signer, messageLog: views.messageLog, serviceClient, clock, observer,
   }
 
-  try {
-    const { internal, external } = config
-    if (internal.clientProxyHttpPort !== null || internal.clientProxyHttpsPort !== null) {
-      const isTls = internal.clientProxyHttpsPort !== null ? await internalTls(core) : undefined
+  const { internal, external } = config
+  const slots: ListenerSlot[] = [
+    { name: 'clientProxyHttp' as const, host: internal.host, port: internal.clientProxyHttpPort, scheme: 'http' as const },
+    { name: 'clientProxyHttps' as const, host: internal.host, port: internal.clientProxyHttpsPort, scheme: 'https' as const },
+    { name: 'serverProxy' as const, host: external.host, port: external.serverProxyPort, scheme: 'https' as const },
+    { name: 'ocspResponder' as const, host: external.host, port: external.ocspResponderPort, scheme: 'http' as const },
+  ].flatMap((s) => (s.port === null ? [] : [{ ...s, port: s.port, problem: null }]))
+
+  const openSlot = async (slot: ListenerSlot): Promise<{ port: number; close(): Promise<void> | void }> => {
+    const limits = (l: Partial<ListenerLimits> | undefined) => (l === undefined ? {} : { limits: l })
+    if (slot.name === 'clientProxyHttp' || slot.name === 'clientProxyHttps') {
+      const https = slot.name === 'clientProxyHttps'
       const proxy = await startClientProxyListener({
-        host: internal.host, httpPort: internal.clientProxyHttpPort, httpsPort: isTls === undefined ? null : internal.clientProxyHttpsPort,
-        ...(isTls === undefined ? {} : { tls: isTls }), deps: clientDeps, logger: logger.child({ component: 'clientproxy' }),
-        listClients: () => listClients(core.globalConf.current()),
-        evidence: createEvidenceDownloads(core),
-        ...(options.clientProxyLimits === undefined ? {} : { limits: options.clientProxyLimits }),
+        host: slot.host, httpPort: https ? null : slot.port, httpsPort: https ? slot.port : null,
+        ...(https ? { tls: await internalTls(core) } : {}),
+        deps: clientDeps, logger: logger.child({ component: 'clientproxy' }),
+        listClients: () => listClients(core.globalConf.current()), evidence: createEvidenceDownloads(core),
+        ...limits(options.clientProxyLimits),
       })
-      listenerClosables.push(proxy)
-      if (proxy.http !== undefined) listeners.push({ name: 'clientProxyHttp', url: `http://${hostForUrl(internal.host)}:${proxy.http.port}/` })
-      if (proxy.https !== undefined) listeners.push({ name: 'clientProxyHttps', url: `https://${hostForUrl(internal.host)}:${proxy.https.port}/` })
+      const running = (https ? proxy.https : proxy.http) as { port: number }
+      return { port: running.port, close: () => proxy.close() }
     }
-    if (external.serverProxyPort !== null && tls !== undefined) {
-      const server = await startServerProxyListener({
-        host: external.host, port: external.serverProxyPort, tls,
-        approvedCaPem: (core.globalConf.current()?.getAllCaCerts() ?? []).map(derToPem),
-        isTrustedAuthCert: views.isTrustedAuthCert, deps: serverDeps, logger: logger.child({ component: 'serverproxy' }),
-        ...(options.serverProxyLimits === undefined ? {} : { limits: options.serverProxyLimits }),
+    if (slot.name === 'serverProxy') {
+      const conf = core.globalConf.current()
+      const started = await startServerProxyListener({
+        host: slot.host, port: slot.port, fallbackTls: await internalTls(core),
+        ...(credentials === undefined ? {} : { tls: credentials }),
+        approvedCaPem: approvedCaPem(conf), isTrustedAuthCert: views.isTrustedAuthCert, deps: serverDeps,
+        logger: logger.child({ component: 'serverproxy' }), ...limits(options.serverProxyLimits),
       })
-      listenerClosables.push(server)
-      listeners.push({ name: 'serverProxy', url: `https://${hostForUrl(external.host)}:${server.port}/` })
-    } else if (external.serverProxyPort !== null) {
-      notes.push('server proxy not started: no authentication key')
+      serverProxy = started
+      appliedConf = conf
+      appliedFingerprint = credentials?.fingerprint
+      return { port: started.port, close: async () => { serverProxy = undefined; await started.close() } }
     }
-    if (external.ocspResponderPort !== null) {
-      const ocsp = await startOcspResponderListener({
-        host: external.host, port: external.ocspResponderPort, logger: logger.child({ component: 'ocsp-responder' }),
-        ocspResponseFor: async (sha1) => ownOcspResponse(core, sha1),
-      })
-      listenerClosables.push(ocsp)
-      listeners.push({ name: 'ocspResponder', url: `http://${hostForUrl(external.host)}:${ocsp.port}/` })
-    }
-  } catch (error) {
-    await closeAll(listenerClosables)
-    await closeAll(closables)
-    throw error
+    return startOcspResponderListener({
+      host: slot.host, port: slot.port, logger: logger.child({ component: 'ocsp-responder' }),
+      ocspResponseFor: async (sha1) => ownOcspResponse(core, sha1),
+    })
   }
-  // A graceful stop: the listeners stop accepting and finish (or, after their grace, cut) the requests in flight,
-  // which still need the peer and service clients; only then are those closed.
+
+  /** Opens what is not open yet; a listener that cannot open (port taken) is retried at the next reconcile. */
+  const openListeners = async (): Promise<void> => {
+    for (const slot of slots) {
+      if (slot.running !== undefined || closed) continue
+      try {
+        slot.running = await openSlot(slot)
+        if (slot.problem !== null) logger.info({ listener: slot.name }, 'listener is open now')
+        slot.problem = null
+      } catch (error) {
+        const problem = (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+          ? `port ${slot.port} on ${slot.host} is used by another program`
+          : toSecurityServerError(error).message
+        if (problem !== slot.problem) logger.error({ listener: slot.name, err: error }, `listener cannot open: ${problem}`)
+        slot.problem = problem
+      }
+    }
+  }
+
+  /** The auth credentials and approved CAs of the current state, swapped into the TLS endpoints when they differ. */
+  const applyCredentials = (auth: AuthSituation): void => {
+    credentials = auth.credentials
+    const conf = core.globalConf.current()
+    const unavailable = new SecurityServerError('ssl_authentication_failed', `This security server cannot authenticate: ${auth.check.message}`)
+    if (credentials?.fingerprint !== appliedFingerprint || conf !== appliedConf) {
+      peer.setCredentials(credentials, unavailable)
+      serverProxy?.setCredentials(credentials, approvedCaPem(conf), unavailable)
+      if (credentials?.fingerprint !== appliedFingerprint) {
+        logger.info({ authentication: credentials === undefined ? 'none' : 'in use', reason: auth.check.code }, 'TLS credentials of the server proxy and the peer client changed')
+      }
+      appliedFingerprint = credentials?.fingerprint
+      appliedConf = conf
+    }
+  }
+
+  const listenersCheck = (): ReadinessCheck => {
+    if (core.serverConf.identity() === undefined || core.serverConf.anchorFile() === undefined) return readinessCheck('listeners', 'gray', 'listeners-waiting')
+    const failed = slots.find((s) => s.running === undefined)
+    if (failed !== undefined) {
+      return readinessCheck('listeners', 'red', 'listener-failed', { listener: failed.name, address: `${failed.host}:${failed.port}`, problem: failed.problem ?? 'not open yet' })
+    }
+    return readinessCheck('listeners', 'green', 'listeners-ready', { count: slots.length })
+  }
+
+  const reconcileNow = async (reason: string): Promise<void> => {
+    if (closed) return
+    const initialized = core.serverConf.identity() !== undefined && core.serverConf.anchorFile() !== undefined
+    const auth = await authSituation(core)
+    applyCredentials(auth)
+    if (initialized) await openListeners()
+    checks = [configurationCheck(core), listenersCheck(), auth.check, await signingCheck(core), registrationCheck(core), timestampingCheck(core)]
+    logger.debug({ reason, checks: checks.map((c) => c.code) }, 'proxy runtime reconciled')
+  }
+
+  let running: Promise<void> = Promise.resolve()
+  let queued: Promise<void> | undefined
+  const reconcile = (reason: string): Promise<void> => {
+    // One reconcile at a time; calls arriving meanwhile share the single one queued after it.
+    queued ??= running.then(() => {
+      queued = undefined
+      return reconcileNow(reason).catch((error: unknown) => logFailure(logger, error, { reason }, 'proxy runtime reconcile failed'))
+    })
+    running = queued
+    return queued
+  }
+
   return {
-    listeners, notes,
-    close: async () => {
-      await closeAll(listenerClosables)
-      await closeAll(closables)
+    reconcile,
+    listeners: () => slots.flatMap((s) => (s.running === undefined ? [] : [{ name: s.name, url: `${s.scheme}://${hostForUrl(s.host)}:${s.running.port}/` }])),
+    listenerStatus: () => slots.map((s) => ({
+      name: s.name, address: `${s.host}:${s.port}`, url: s.running === undefined ? null : `${s.scheme}://${hostForUrl(s.host)}:${s.running.port}/`,
+      listening: s.running !== undefined,
+      problem: s.running !== undefined ? null : s.problem ?? (core.serverConf.identity() === undefined ? 'the server has not joined an instance yet' : 'not open yet'),
+    })),
+    readiness: () => checks,
+    // A graceful stop: the listeners stop accepting and finish (or, after their grace, cut) the requests in flight,
+    // which still need the peer and service clients; only then are those closed.
+    async close() {
+      closed = true
+      await running.catch(() => undefined)
+      await Promise.all(slots.map(async (s) => {
+        const open = s.running
+        s.running = undefined
+        await open?.close()
+      }))
+      await closeAll([serviceClient, { close: () => peer.close() }])
     },
   }
+}
+
+function approvedCaPem(conf: GlobalConf | undefined): string[] {
+  return (conf?.getAllCaCerts() ?? []).map(derToPem)
 }
 
 async function closeAll(closables: Closable[]): Promise<void> {
@@ -334,20 +426,8 @@ export function peerChainVerifier(requireConf: () => GlobalConf, clock: Clock, f
   }
 }
 
-/** Our auth key for TLS and its chain (leaf + intermediates, never the root; §4.1 `getAllCertsWithoutTrustedRoot`). */
-async function authTlsCredentials(core: SecurityServerCore, conf: GlobalConf): Promise<{ keyPem: string; certChainPem: string; authCertDer: Buffer }> {
-  const auth = await core.signer.getAuthKey()
-  const path = buildCertPath(parseCertificate(auth.certDer, 'authentication certificate'), [], verificationTrustFromGlobalConf(conf.snapshot))
-  const chain = path.certs.slice(0, -1).map((c) => derToPem(c.der))
-  return {
-    keyPem: auth.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    certChainPem: chain.join(''),
-    authCertDer: auth.certDer,
-  }
-}
-
 /** The internal TLS certificate shown to information systems: the admin TLS key pair of this data directory. */
-async function internalTls(core: SecurityServerCore): Promise<{ keyPem: string; certPem: string } | undefined> {
+async function internalTls(core: SecurityServerCore): Promise<{ keyPem: string; certPem: string }> {
   const tls = await loadOrCreateAdminTls(core.layout.tlsDir, core.clock)
   return { keyPem: tls.key, certPem: tls.cert }
 }

@@ -4,7 +4,7 @@ import {
 } from '../platform'
 import { createServerConf, readSystemParameters, serverConfMigrations, type ServerConf } from '../server-conf'
 import { auditLogMigrations } from '../audit-log'
-import { createOpMonitor, opMonitoringMigrations, type OpMonitor } from '../op-monitoring'
+import { createOpMonitor, DEFAULT_OP_MONITOR_SETTINGS, opMonitoringMigrations, type OpMonitor } from '../op-monitoring'
 import { adminMigrations } from '../admin'
 import { createSigner, type OcspSource, type Signer } from '../signer'
 import {
@@ -55,8 +55,13 @@ export interface SecurityServerCore {
   opMonitor: OpMonitor
   messageLog: MessageLog
   globalConf: GlobalConfAccess
-  /** The administrator's stored system parameters as read at construction (they apply from the next start). */
-  parameters: AppliedSystemParameters
+  /** The administrator's stored system parameters in force (`applySystemParameters` re-reads them). */
+  readonly parameters: AppliedSystemParameters
+  /**
+   * Re-reads the stored system parameters and applies them at once: message-log settings, operational-monitoring
+   * retention, OCSP fetch interval. Called after every settings change; no restart.
+   */
+  applySystemParameters(): void
   /** The TSAs time-stamping uses: the administrator's selection in its order, else every approved TSA. */
   timestampingServices(): SelectedTsa[]
   /** Starts background work (configuration download, OCSP of own certificates, time-stamping). */
@@ -96,7 +101,7 @@ export function createSecurityServerCore(
 ): SecurityServerCore {
   const databases = openDatabases(layout)
   const serverConf = createServerConf(databases.serverConf, clock)
-  const parameters = applySystemParameters(readSystemParameters(databases.serverConf), logger)
+  let parameters = applySystemParameters(readSystemParameters(databases.serverConf), logger)
   let confService: GlobalConfService | undefined
   const current = (): GlobalConf | undefined => confService?.current()
   const signer = createSigner({
@@ -107,15 +112,19 @@ export function createSecurityServerCore(
   const opMonitor = createOpMonitor({
     db: databases.opMonitor, clock, logger: logger.child({ domain: 'op-monitoring' }), settings: parameters.opMonitor,
   })
-  const storedConf = storedGlobalConf(layout, logger)
-  const messageLogSettings: MessageLogSettingsInput = {
-    // PR-GCONF private parameters `timeStampingIntervalSeconds`; the stored configuration is what is known at start.
-    ...(storedConf?.timeStampingIntervalSeconds === undefined ? {} : { timeStampingIntervalSeconds: storedConf.timeStampingIntervalSeconds }),
+  /**
+   * The message log's settings from what is in force: PR-GCONF private parameters `timeStampingIntervalSeconds` of the
+   * configuration in force (the stored one at construction), the archive folder, the caller's options, then the
+   * administrator's parameters.
+   */
+  const messageLogInput = (conf: GlobalConf | undefined): MessageLogSettingsInput => ({
+    ...(conf?.timeStampingIntervalSeconds === undefined ? {} : { timeStampingIntervalSeconds: conf.timeStampingIntervalSeconds }),
     // UG-SYSPAR archive-path: archiving is on by default, into DATA_DIR/archive.
     archiveDir: layout.archiveDir,
     ...options.messageLog,
     ...parameters.messageLog,
-  }
+  })
+  const messageLogSettings = messageLogInput(storedGlobalConf(layout, logger))
   const timestampingServices = (): SelectedTsa[] => selectedTsas(current(), serverConf.timestampingServices(), logger)
   const messageLog = createMessageLog({
     db: databases.messageLog, clock, logger: logger.child({ domain: 'message-log' }), settings: messageLogSettings,
@@ -150,8 +159,10 @@ export function createSecurityServerCore(
       return () => changeListeners.delete(listener)
     },
   }
-  // A new configuration may be the first that knows our CA: fetch OCSP for own certificates still without a good one.
-  globalConf.onChange(() => {
+  // A new configuration may change the time-stamping interval, and may be the first that knows our CA: fetch OCSP for
+  // own certificates still without a good one.
+  globalConf.onChange((conf) => {
+    if (conf.timeStampingIntervalSeconds !== messageLog.settings.timeStampingIntervalSeconds) applyMessageLogSettings(conf)
     if (!running) return
     const wanting = signer.listCertificates()
       .filter((c) => c.state === 'active' || c.state === 'registered' || c.state === 'saved')
@@ -159,6 +170,14 @@ export function createSecurityServerCore(
       .map((c) => c.id)
     if (wanting.length > 0) void signer.refreshOcsp(wanting)
   })
+
+  const applyMessageLogSettings = (conf: GlobalConf | undefined): void => {
+    try {
+      messageLog.updateSettings(messageLogInput(conf))
+    } catch (error) {
+      logger.error({ err: error }, 'message-log settings could not be applied; the previous ones stay in force')
+    }
+  }
 
   return {
     layout,
@@ -170,7 +189,15 @@ export function createSecurityServerCore(
     opMonitor,
     messageLog,
     globalConf,
-    parameters,
+    get parameters() {
+      return parameters
+    },
+    applySystemParameters() {
+      parameters = applySystemParameters(readSystemParameters(databases.serverConf), logger)
+      applyMessageLogSettings(current())
+      opMonitor.updateSettings({ keepRecordsForDays: parameters.opMonitor.keepRecordsForDays ?? DEFAULT_OP_MONITOR_SETTINGS.keepRecordsForDays })
+      logger.info('system parameters applied')
+    },
     timestampingServices,
     async start() {
       running = true

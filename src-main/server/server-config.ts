@@ -114,3 +114,28 @@ export function loadServerConfig(dataDir: string, configFile?: string): ServerCo
   }
   return parseServerConfig(parsed, path)
 }
+
+/**
+ * What the bootstrap file now says differently from `running` (field paths such as `internal.adminPort`), or why the
+ * file cannot be read: those settings take effect at the next restart.
+ */
+export function bootstrapDifferences(dataDir: string, configFile: string | undefined, running: ServerConfig): string[] {
+  let onDisk: ServerConfig
+  try {
+    onDisk = loadServerConfig(dataDir, configFile)
+  } catch (error) {
+    return [(error as Error).message]
+  }
+  const differences: string[] = []
+  const walk = (a: unknown, b: unknown, path: string): void => {
+    if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
+      for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+        walk((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], path === '' ? key : `${path}.${key}`)
+      }
+    } else if (a !== b) {
+      differences.push(path)
+    }
+  }
+  walk(onDisk, running, '')
+  return differences
+}

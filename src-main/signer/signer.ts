@@ -185,8 +185,24 @@ export interface Signer {
   refreshOcsp(certIds?: readonly string[]): Promise<OcspStatus[]>
   /** The driver of a token (for the batch signer and diagnostics). */
   driver(tokenId: string): TokenDriver
+  /**
+   * Called after every change to tokens, keys, certificates or their OCSP status made through this facade (login,
+   * logout, import, activation…), so the running server can re-derive what depends on them; returns an unsubscribe.
+   */
+  onChange(listener: (change: SignerChange) => void): () => void
   close(): Promise<void>
 }
+
+/** What changed in the signer: the facade method that made the change. */
+export interface SignerChange {
+  readonly method: string
+}
+
+/** Facade methods that change tokens, keys, certificates or OCSP state. */
+const CHANGING_METHODS = [
+  'initSoftwareToken', 'addPkcs11Token', 'login', 'logout', 'generateKey', 'deleteKey', 'importCertificate',
+  'activateCertificate', 'disableCertificate', 'deleteCertificate', 'setCertificateState', 'refreshOcsp',
+] as const satisfies ReadonlyArray<keyof Signer>
 
 export function createSigner(options: SignerOptions): Signer {
   const { db } = options
@@ -201,6 +217,7 @@ export function createSigner(options: SignerOptions): Signer {
   if (options.ocsp !== undefined && options.ocsp.autoRefresh !== false) ocsp.start()
   const requireOcsp = options.ocsp !== undefined && options.ocsp.requireGoodStatus !== false
   const batchSigner = new BatchSigner(options.batch)
+  const changeListeners = new Set<(change: SignerChange) => void>()
 
   const tokenRow = (tokenId: string): TokenRow => {
     const row = listTokenRows(db).find((t) => t.id === tokenId)
@@ -497,12 +514,42 @@ export function createSigner(options: SignerOptions): Signer {
 
     driver: driverOf,
 
+    onChange(listener) {
+      changeListeners.add(listener)
+      return () => changeListeners.delete(listener)
+    },
+
     async close() {
+      changeListeners.clear()
       ocsp.stop()
       await ocsp.idle()
       for (const driver of drivers.values()) await driver.close()
       drivers.clear()
     },
   }
+  notifyAfterChanges(facade, changeListeners, logger)
   return facade
+}
+
+/** Wraps the changing facade methods so each successful call (sync or async) tells the listeners afterwards. */
+function notifyAfterChanges(facade: Signer, listeners: ReadonlySet<(change: SignerChange) => void>, logger: Logger): void {
+  const notify = (method: string): void => {
+    for (const listener of listeners) {
+      try {
+        listener({ method })
+      } catch (error) {
+        logger.error({ err: error, method }, 'a signer change listener failed')
+      }
+    }
+  }
+  const methods = facade as unknown as Record<string, (...args: unknown[]) => unknown>
+  for (const method of CHANGING_METHODS) {
+    const original = methods[method] as (...args: unknown[]) => unknown
+    methods[method] = (...args: unknown[]) => {
+      const result = original(...args)
+      if (result instanceof Promise) return result.then((value: unknown) => (notify(method), value))
+      notify(method)
+      return result
+    }
+  }
 }

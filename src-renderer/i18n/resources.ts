@@ -1,7 +1,9 @@
 import common from './locales/en/common.json'
+import dashboard from './locales/en/dashboard.json'
 import errors from './locales/en/errors.json'
 import globalConf from './locales/en/globalConf.json'
 import keys from './locales/en/keys.json'
+import settings from './locales/en/settings.json'
 import users from './locales/en/users.json'
 
 /**
@@ -9,7 +11,7 @@ import users from './locales/en/users.json'
  * type-check); the other languages are found by file name. Adding a namespace: `locales/<language>/<ns>.json` in
  * every language and one import line here.
  */
-export const EN = { common, errors, globalConf, keys, users } as const
+export const EN = { common, dashboard, errors, globalConf, keys, settings, users } as const
 
 export type Namespace = keyof typeof EN
 export const DEFAULT_NAMESPACE: Namespace = 'common'

@@ -10,7 +10,7 @@ export function StatusLight({ light, text }: { light: Light; text?: string }) {
       color={light}
       variant="light"
       size="lg"
-      styles={{ root: { maxWidth: 'none' }, label: { overflow: 'visible', textOverflow: 'clip' } }}
+      styles={{ root: { maxWidth: 'none', flexShrink: 0 }, label: { overflow: 'visible', textOverflow: 'clip' } }}
       leftSection={<span aria-hidden style={{ display: 'block', width: 8, height: 8, borderRadius: 4, background: `var(--mantine-color-${light}-6)` }} />}
     >
       {text ?? t(`light.${light}`)}

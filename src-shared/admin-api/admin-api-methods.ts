@@ -20,6 +20,7 @@ export const ADMIN_API_METHODS = {
   system: {
     status: read(),
     backup: change('system-administrator'),
+    restart: change('system-administrator'),
   },
   users: {
     list: read(['system-administrator', 'security-officer']),
@@ -113,6 +114,8 @@ export const ADMIN_API_METHODS = {
     list: read(),
     set: change('system-administrator'),
     reset: change('system-administrator'),
+    bootstrap: read(),
+    setBootstrap: change('system-administrator'),
   },
   messageLog: {
     search: read(),

@@ -28,13 +28,58 @@ export interface DatabaseInfo {
   schema: Array<{ component: string; version: number }>
 }
 
+/** A listener the bootstrap configuration asks for, and whether it listens. */
+export interface ListenerStatus {
+  name: ListenerInfo['name']
+  /** `host:port` from the bootstrap configuration (port 0: any free port). */
+  address: string
+  /** Where it listens now; null while it does not. */
+  url: string | null
+  listening: boolean
+  /** Why it does not listen (server not initialized, port taken…), in words. */
+  problem: string | null
+}
+
+/**
+ * Why messages can or cannot flow through this server right now, one check per area, each a code the GUI explains
+ * with the fix in the user's language (`params` fill the text; `message` is the English text for logs and fallback).
+ */
+export const READINESS_CODES = [
+  'configuration-ready', 'not-initialized', 'global-conf-missing', 'global-conf-expired',
+  'listeners-ready', 'listener-failed', 'listeners-waiting',
+  'auth-ready', 'auth-cert-missing', 'auth-cert-not-active', 'auth-token-logged-out', 'auth-token-unavailable',
+  'auth-key-unsupported', 'auth-cert-untrusted', 'auth-cert-not-registered', 'auth-ocsp-not-good',
+  'sign-ready', 'sign-cert-missing', 'sign-token-logged-out', 'sign-ocsp-not-good',
+  'registration-ready', 'server-not-registered', 'clients-not-registered', 'clients-registration-lost',
+  'timestamping-ready', 'timestamping-no-tsa', 'timestamping-failing', 'timestamping-stopped',
+] as const
+export type ReadinessCode = (typeof READINESS_CODES)[number]
+
+export interface ReadinessCheck {
+  key: 'configuration' | 'listeners' | 'authentication' | 'signing' | 'registration' | 'timestamping'
+  light: 'green' | 'yellow' | 'red' | 'gray'
+  code: ReadinessCode
+  params: Record<string, string | number>
+  message: string
+}
+
 export interface SystemStatus {
   version: string
   state: ServiceState
   startedAt: string | null
   initialized: boolean
   dataDir: string
+  /** Listeners open now. */
   listeners: ListenerInfo[]
+  /** Every listener the bootstrap configuration asks for, open or not, with the reason. */
+  expectedListeners: ListenerStatus[]
+  /** Whether traffic can flow (no red check), and each area's check. */
+  readiness: { ready: boolean; checks: ReadinessCheck[] }
+  /**
+   * Settings of the bootstrap file (`gatehouse.json`: ports, addresses, limits) take effect at a restart: `required`
+   * when the file differs from what runs; `supported` when this process can restart itself (`system.restart`).
+   */
+  restart: { supported: boolean; required: boolean; reasons: string[] }
   databases: DatabaseInfo[]
 }
 
@@ -43,6 +88,11 @@ export interface SystemApi {
   status(): Promise<SystemStatus>
   /** Online backup of every database into `DATA_DIR/backups/<timestamp>/`; returns that folder. @throws database_error */
   backup(): Promise<{ directory: string; files: string[] }>
+  /**
+   * Restarts the security server in this process (listeners, domains, databases) to apply the bootstrap settings;
+   * the GUI reconnects and asks to sign in again. @throws unsupported (started without a supervisor, e.g. in tests)
+   */
+  restart(): Promise<{ restarting: true }>
 }
 
 export interface AdminUser {

@@ -456,10 +456,42 @@ export interface SettingDto {
   isDefault: boolean
 }
 
+/**
+ * The listener settings of the bootstrap file (`gatehouse.json` or `--config FILE`): where the server listens. They
+ * take effect at a restart (`system.restart`); the log level applies at once. A null port switches a listener off;
+ * 0 takes any free port.
+ */
+export interface BootstrapValues {
+  internalHost: string
+  clientProxyHttpPort: number | null
+  clientProxyHttpsPort: number | null
+  adminPort: number | null
+  externalHost: string
+  serverProxyPort: number | null
+  ocspResponderPort: number | null
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+}
+
+export interface BootstrapSettingsDto {
+  /** The file that holds them. */
+  file: string
+  /** What the file says (defaults where it is silent). */
+  values: BootstrapValues
+  /** What the running server uses. */
+  running: BootstrapValues
+  /** Fields whose file value differs from the running one: they apply at the next restart. */
+  pendingRestart: Array<keyof BootstrapValues>
+}
+
 export interface SettingsApi {
+  /** System parameters; every change applies at once. */
   list(): Promise<SettingDto[]>
   /** @throws not_found (unknown parameter), validation_failed */
   set(input: { name: string; value: string }): Promise<SettingDto>
   /** Back to the default. */
   reset(input: { name: string }): Promise<SettingDto>
+  /** The bootstrap file's listener settings and which of them wait for a restart. */
+  bootstrap(): Promise<BootstrapSettingsDto>
+  /** Writes the bootstrap file atomically (other fields of the file are kept). @throws validation_failed (field in `detail`), unsupported */
+  setBootstrap(input: Partial<BootstrapValues>): Promise<BootstrapSettingsDto>
 }

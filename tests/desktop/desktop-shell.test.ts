@@ -82,7 +82,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await started.server.stop()
+  await started.supervisor.stop()
   delete process.env.GATEHOUSE_DATA_DIR
   rmSync(dataDir, { recursive: true, force: true })
 })
@@ -144,7 +144,7 @@ describe('desktop IPC', () => {
     expect(status).toMatchObject({ ok: true, value: { state: 'running' } })
     const bad = (await electron.handlers.get('users:add')?.(ownFrame, { username: 'x', password: 'short', roles: ['observer'] })) as { ok: boolean; error: { code: string } }
     expect(bad).toMatchObject({ ok: false, error: { code: 'validation_failed' } })
-    const audit = await started.server.admin.audit.search({ event: 'users.add' })
+    const audit = await started.supervisor.current().admin.audit.search({ event: 'users.add' })
     expect(audit[0]).toMatchObject({ outcome: 'failure', errorCode: 'validation_failed' })
     expect(audit[0]?.actor).toMatch(/^desktop:/)
   })

@@ -197,22 +197,22 @@ describe.skipIf(missing !== undefined)('admin tasks in Chromium', () => {
       { route: 'users', name: 'users' }, { route: 'global-conf', name: 'global-conf' }, { route: 'keys', name: 'keys' },
     ]
     for (const language of ['en', 'pt-BR', 'es']) {
-      await page.evaluate((code) => localStorage.setItem('gatehouse.language', code), language)
+      await page.evaluate(`localStorage.setItem('gatehouse.language', '${language}')`)
       for (const screen of screens) {
         await page.goto(`${baseUrl}#/${screen.route}`)
         await page.reload()
         await page.locator('main h2').first().waitFor()
         await page.waitForLoadState('networkidle')
         // A table or card laid out wider than the window would push the page sideways: it must scroll inside its card.
-        expect(await page.evaluate(() => document.documentElement.scrollWidth), `${screen.name} ${language}`).toBeLessThanOrEqual(VIEWPORT.width)
+        expect(await page.evaluate<number>('document.documentElement.scrollWidth'), `${screen.name} ${language}`).toBeLessThanOrEqual(VIEWPORT.width)
         // Every table fits its card at 1 024 px: nothing (actions included) is hidden behind a horizontal scroll.
-        const clipped = await page.evaluate(() => [...document.querySelectorAll('.mantine-TableScrollContainer-scrollContainer')]
-          .filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.querySelector('table')?.getAttribute('aria-label')))
+        const clipped = await page.evaluate<string[]>(`[...document.querySelectorAll('.mantine-TableScrollContainer-scrollContainer')]
+          .filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.querySelector('table')?.getAttribute('aria-label'))`)
         expect(clipped, `${screen.name} ${language}`).toEqual([])
         await shoot(page, `${screen.name}-${language}`)
       }
     }
-    await page.evaluate(() => localStorage.setItem('gatehouse.language', 'en'))
+    await page.evaluate("localStorage.setItem('gatehouse.language', 'en')")
     // The browser logs the refusals this test provokes (wrong current password 400, key in use 409); nothing else.
     expect(consoleErrors.filter((e) => !/status of (400 \(Bad Request\)|409 \(Conflict\))/.test(e))).toEqual([])
   })

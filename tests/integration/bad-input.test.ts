@@ -18,7 +18,7 @@ import {
   transportRequestHeaders, PART_TYPES, XROAD_TLS_OPTIONS,
 } from '../../src-main/proxy'
 import { parseServerConfig } from '../../src-main/server'
-import { startProxyRuntime, type ProxyRuntime } from '../../src-main/server/proxy-runtime'
+import { createProxyRuntime, type ProxyRuntime } from '../../src-main/server/proxy-runtime'
 import { startLabPair, type LabPair, type PairSide } from './lab-pair'
 
 /**
@@ -51,7 +51,7 @@ beforeAll(async () => {
   pair.consumer.server.core.serverConf.addClient(secureClient, 'REGISTERED')
   pair.consumer.server.core.serverConf.setIsAuthentication(secureClient, 'SSLAUTH')
 
-  limited = await startProxyRuntime(
+  limited = createProxyRuntime(
     pair.consumer.server.core,
     parseServerConfig({
       internal: { host: '127.0.0.1', adminPort: null, clientProxyHttpPort: 0, clientProxyHttpsPort: 0 },
@@ -61,8 +61,9 @@ beforeAll(async () => {
     silentLogger(),
     { clientProxyLimits: LIMITS },
   )
+  await limited.reconcile('test')
   const urlOf = (name: string): { host: string; port: number } => {
-    const url = new URL(limited.listeners.find((l) => l.name === name)!.url)
+    const url = new URL(limited.listeners().find((l) => l.name === name)!.url)
     return { host: url.hostname, port: Number(url.port) }
   }
   limitedHttp = urlOf('clientProxyHttp')

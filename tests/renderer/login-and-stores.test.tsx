@@ -78,6 +78,7 @@ describe('stores and messages', () => {
   it('turns the status into lights with explanations', () => {
     const status: SystemStatus = {
       version: '0.1.0', state: 'running', startedAt: new Date().toISOString(), initialized: false, dataDir: '/d', listeners: [],
+      expectedListeners: [], readiness: { ready: false, checks: [] }, restart: { supported: false, required: false, reasons: [] },
       databases: [
         { name: 'serverconf', path: '', journalMode: 'wal', synchronous: 'NORMAL', schema: [] },
         { name: 'messagelog', path: '', journalMode: 'wal', synchronous: 'NORMAL', schema: [] },

@@ -57,9 +57,10 @@ describe('form rules', () => {
   const integer: SettingDto = { name: 'x', label: 'X', description: '', kind: 'integer', unit: 'days', min: 0, max: 10, defaultValue: '1', value: '1', isDefault: true }
   it('validates settings like the server does', () => {
     expect(settingProblem(integer, '5')).toBeNull()
-    expect(settingProblem(integer, 'five')).toBe('Enter a whole number')
-    expect(settingProblem(integer, '11')).toBe('At most 10')
-    expect(settingProblem({ ...integer, kind: 'boolean' }, 'yes')).toBe('Choose on or off')
+    expect(settingProblem(integer, 'five')).toEqual({ key: 'whole' })
+    expect(settingProblem(integer, '11')).toEqual({ key: 'max', max: 10 })
+    expect(settingProblem(integer, '-1')).toEqual({ key: 'min', min: 0 })
+    expect(settingProblem({ ...integer, kind: 'boolean' }, 'yes')).toEqual({ key: 'onOff' })
   })
 
   it('builds access-right subjects and short ids', () => {

@@ -14,7 +14,8 @@ import { peerCertificateChain, sha256Hex, XROAD_TLS_OPTIONS, type AuthTlsCredent
  * auth-certificate check (`AuthTrustVerifier`, §4.2).
  */
 export interface PeerClientOptions {
-  tls: AuthTlsCredentials
+  /** Our auth key and chain; absent until the server has a usable authentication certificate (`setCredentials`). */
+  tls?: AuthTlsCredentials
   /** §4.2: SHA-256 of the provider's leaf must be an `authCertHash` of a server owning or hosting `provider`. */
   authCertMatchesMember(leafSha256Hex: string, provider: ClientId): boolean
   /**
@@ -42,6 +43,12 @@ interface Target {
 export interface PeerClientWithStats extends PeerClient {
   /** TLS connections opened so far (for monitoring and tests). */
   connectionsOpened(): number
+  /**
+   * Hot-swaps our authentication credentials: new connections present the new certificate, idle pooled connections
+   * made with the old one are closed, requests in flight finish on theirs. Without credentials every send is refused
+   * with `unavailable` (the reason the server has none, e.g. its token is logged out).
+   */
+  setCredentials(tls: AuthTlsCredentials | undefined, unavailable?: SecurityServerError): void
   close(): void
 }
 
@@ -57,10 +64,17 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
   const chainVerified = new WeakMap<TLSSocket, Promise<void>>()
   let opened = 0
 
-  const tlsOptions = { ...XROAD_TLS_OPTIONS, key: options.tls.keyPem, cert: options.tls.certChainPem, rejectUnauthorized: false, checkServerIdentity: () => undefined }
+  const tlsOptionsFor = (tls: AuthTlsCredentials) =>
+    ({ ...XROAD_TLS_OPTIONS, key: tls.keyPem, cert: tls.certChainPem, rejectUnauthorized: false, checkServerIdentity: () => undefined })
+  let tlsOptions = options.tls === undefined ? undefined : tlsOptionsFor(options.tls)
+  let unavailable = new SecurityServerError('ssl_authentication_failed', 'This security server has no active authentication certificate')
 
   function openSocket(target: Target): Promise<TLSSocket> {
     return new Promise((resolve, reject) => {
+      if (tlsOptions === undefined) {
+        reject(unavailable)
+        return
+      }
       // §4.1: TLS-level trust is a no-op on the client side; no hostname verification.
       const socket = tlsConnect({ ...tlsOptions, host: target.host, port: target.port, servername: undefined })
       opened++
@@ -202,6 +216,7 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
 
   return {
     async send(servers: ProviderServer[], provider: ClientId, request: PeerRequest): Promise<PeerResponse> {
+      if (tlsOptions === undefined) throw unavailable
       const targets = servers.map((s) => parseAddress(s.address, defaultPort))
       if (targets.length === 0) throw clientError('unknown_member', `No security server address for ${describeIdentifier(provider)}`)
       const target = await choose(targets)
@@ -215,6 +230,15 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
       }
     },
     connectionsOpened: () => opened,
+    setCredentials(tls, reason) {
+      tlsOptions = tls === undefined ? undefined : tlsOptionsFor(tls)
+      if (reason !== undefined) unavailable = reason
+      for (const agent of agents.values()) {
+        for (const socket of agent.parked.splice(0)) socket.destroy()
+        for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy()
+      }
+      fastest.clear()
+    },
     close() {
       for (const agent of agents.values()) {
         for (const socket of agent.parked) socket.destroy()

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
-import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger } from '../../platform'
+import { clientError, logFailure, SecurityServerError, silentLogger, toSecurityServerError, type Logger } from '../../platform'
 import { soapFaultResponse } from '../proxy-fault'
 import { handleServerProxyRequest, type ServerProxyDeps } from '../server-proxy'
 import {
@@ -19,7 +19,14 @@ export interface ServerProxyListenerOptions {
   host?: string
   /** 5500 by default; 0 picks a free port. */
   port?: number
-  tls: AuthTlsCredentials
+  /** Our auth key and chain; absent while the server has no usable authentication certificate (`setCredentials`). */
+  tls?: AuthTlsCredentials
+  /**
+   * The certificate shown while there is no auth key (the internal TLS certificate), so that a caller still gets an
+   * X-Road fault that says why instead of a failed handshake. X-Road itself fails the handshake there
+   * (docs/xroad-differences.md).
+   */
+  fallbackTls?: { keyPem: string; certPem: string }
   /** Approved CA certificates (PEM), listed as acceptable issuers in the CertificateRequest (`AuthTrustManager`). */
   approvedCaPem?: string[]
   /**
@@ -34,15 +41,28 @@ export interface ServerProxyListenerOptions {
 
 export const DEFAULT_SERVER_PROXY_PORT = 5500
 
-export async function startServerProxyListener(options: ServerProxyListenerOptions): Promise<RunningListener & { server: Server }> {
+export interface RunningServerProxy extends RunningListener {
+  server: Server
+  /**
+   * Hot-swaps the TLS credentials and the acceptable issuers for new connections (`setSecureContext`); connections
+   * already open keep theirs until they close. Without credentials every request is answered with `unavailable`.
+   */
+  setCredentials(tls: AuthTlsCredentials | undefined, approvedCaPem: string[], unavailable?: SecurityServerError): void
+}
+
+export async function startServerProxyListener(options: ServerProxyListenerOptions): Promise<RunningServerProxy> {
   const limits: ListenerLimits = { ...DEFAULT_LISTENER_LIMITS, ...options.limits }
   const logger = options.logger ?? silentLogger()
+  let credentials = options.tls
+  let unavailable = clientError('ssl_authentication_failed', 'This security server has no active authentication certificate')
+  const contextOptions = (tls: AuthTlsCredentials | undefined, approvedCaPem: string[] | undefined) => {
+    const pair = tls !== undefined ? { key: tls.keyPem, cert: tls.certChainPem } : options.fallbackTls !== undefined ? { key: options.fallbackTls.keyPem, cert: options.fallbackTls.certPem } : undefined
+    if (pair === undefined) throw new SecurityServerError('internal_error', 'The server proxy needs an authentication certificate or a fallback certificate')
+    return { ...XROAD_TLS_OPTIONS, ...pair, ...(approvedCaPem === undefined || approvedCaPem.length === 0 ? {} : { ca: approvedCaPem }) }
+  }
   const server = createServer(
     {
-      ...XROAD_TLS_OPTIONS,
-      key: options.tls.keyPem,
-      cert: options.tls.certChainPem,
-      ...(options.approvedCaPem === undefined || options.approvedCaPem.length === 0 ? {} : { ca: options.approvedCaPem }),
+      ...contextOptions(options.tls, options.approvedCaPem),
       requestCert: true,
       // §4.1: trust is X-Road's own (auth-cert hash in global conf), decided per request below, not by a CA store.
       rejectUnauthorized: false,
@@ -58,6 +78,7 @@ export async function startServerProxyListener(options: ServerProxyListenerOptio
   applyServerLimits(server, limits, 'secureConnection')
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (credentials === undefined) return refuse(res, unavailable)
     const socket = req.socket as TLSSocket
     const chain = peerCertificateChain(socket)
     const leaf = chain[0]
@@ -89,7 +110,16 @@ export async function startServerProxyListener(options: ServerProxyListenerOptio
 
   const host = options.host ?? '0.0.0.0'
   const bound = await listen(server, host, options.port ?? DEFAULT_SERVER_PROXY_PORT)
-  return { ...bound, server, close: () => closeServer(server) }
+  return {
+    ...bound,
+    server,
+    close: () => closeServer(server),
+    setCredentials(tls, approvedCaPem, reason) {
+      server.setSecureContext(contextOptions(tls, approvedCaPem))
+      credentials = tls
+      if (reason !== undefined) unavailable = reason
+    },
+  }
 }
 
 function defaultMultipart(maxBytes: number) {

@@ -1,5 +1,6 @@
 import { create } from 'zustand'
 import type { SystemStatus } from '@shared/admin-api/admin-api'
+import { formatDateTime, hasTranslation, translate } from '../../i18n'
 import { adminClient } from '../../lib/admin-client'
 
 /** The system status shown on the dashboard, refreshed on demand and by a timer while the page is open. */
@@ -29,53 +30,34 @@ export const useDashboardStore = create<DashboardState>((set) => ({
 
 export type Light = 'green' | 'yellow' | 'red' | 'gray'
 
-/** Status lights with plain-language explanations, derived from the status. */
-export function statusLights(status: SystemStatus): Array<{ key: string; label: string; light: Light; explanation: string }> {
+/** A dashboard text: its catalogue key and parameters. */
+export type DashboardText =
+  | { key: 'service.running'; params: { since: string } }
+  | { key: 'service.failed' }
+  | { key: 'service.other'; state: SystemStatus['state'] }
+  | { key: 'identity.ok' | 'identity.missing' | 'storage.ok' | 'storage.bad' }
+
+/** Status lights with plain-language explanations (catalogue `dashboard`), derived from the status. */
+export function statusLights(status: SystemStatus): Array<{ key: 'service' | 'identity' | 'storage'; light: Light; explanation: DashboardText }> {
   const serviceLight: Light = status.state === 'running' ? 'green' : status.state === 'failed' ? 'red' : 'yellow'
   const messageLog = status.databases.find((d) => d.name === 'messagelog')
-  const allWal = status.databases.length > 0 && status.databases.every((d) => d.journalMode.toLowerCase() === 'wal')
+  const safe = status.databases.length > 0 && status.databases.every((d) => d.journalMode.toLowerCase() === 'wal') && messageLog?.synchronous === 'FULL'
   return [
     {
       key: 'service',
-      label: 'Security server',
       light: serviceLight,
-      explanation:
-        status.state === 'running'
-          ? `Running since ${status.startedAt ? new Date(status.startedAt).toLocaleString() : 'now'}.`
-          : status.state === 'failed'
-            ? 'The server failed to start. Check the server log.'
-            : `The server is ${status.state}.`,
+      explanation: status.state === 'running'
+        ? { key: 'service.running', params: { since: status.startedAt ? formatDateTime(status.startedAt) : '' } }
+        : status.state === 'failed' ? { key: 'service.failed' } : { key: 'service.other', state: status.state },
     },
-    {
-      key: 'identity',
-      label: 'Server identity',
-      light: status.initialized ? 'green' : 'yellow',
-      explanation: status.initialized
-        ? 'This server has an owner member and server code.'
-        : 'Not joined to an X-Road instance yet: import a configuration anchor and set the owner to start exchanging messages.',
-    },
-    {
-      key: 'storage',
-      label: 'Databases',
-      light: allWal && messageLog?.synchronous === 'FULL' ? 'green' : 'red',
-      explanation:
-        allWal && messageLog?.synchronous === 'FULL'
-          ? 'All databases use write-ahead logging; the message log writes every record to disk before a message is acknowledged.'
-          : 'A database is not in its safe mode (WAL, and synchronous=FULL for the message log). Records may be lost on power failure.',
-    },
+    { key: 'identity', light: status.initialized ? 'green' : 'yellow', explanation: { key: status.initialized ? 'identity.ok' : 'identity.missing' } },
+    { key: 'storage', light: safe ? 'green' : 'red', explanation: { key: safe ? 'storage.ok' : 'storage.bad' } },
   ]
-}
-
-const OCSP_WORDS: Record<string, string> = {
-  good: 'OCSP good',
-  revoked: 'OCSP: revoked',
-  unknown: 'OCSP: unknown to the CA',
-  stale: 'OCSP answer too old',
-  none: 'No OCSP answer yet',
 }
 
 /** The OCSP light of one certificate: only a fresh "good" lets this server sign (reliability-and-security.md §1.3). */
 export function ocspLight(status: string): { light: Light; text: string } {
   const light: Light = status === 'good' ? 'green' : status === 'revoked' ? 'red' : 'yellow'
-  return { light, text: OCSP_WORDS[status] ?? `OCSP ${status}` }
+  const key = `dashboard:ocsp.${status}`
+  return { light, text: hasTranslation(key) ? translate(key) : `OCSP ${status}` }
 }

@@ -1,61 +1,71 @@
 import { create } from 'zustand'
-import type { SettingDto } from '@shared/admin-api/admin-api'
+import type { BootstrapSettingsDto, BootstrapValues, SettingDto, SystemStatus } from '@shared/admin-api/admin-api'
 import { adminClient } from '../../lib/admin-client'
 
-/** System parameters with their defaults; each change is validated by the server and again here for quick feedback. */
+/**
+ * System parameters (applied at once) and the bootstrap file's listener settings (applied at a restart); each change
+ * is validated by the server and again here for quick feedback.
+ */
 interface SettingsState {
   settings: SettingDto[]
+  bootstrap: BootstrapSettingsDto | null
+  restart: SystemStatus['restart'] | null
   loading: boolean
   error: unknown
   load(): Promise<void>
   save(name: string, value: string): Promise<boolean>
   reset(name: string): Promise<void>
+  saveBootstrap(values: Partial<BootstrapValues>): Promise<boolean>
   clearError(): void
 }
 
-/** The problem with a draft value, in words, or null when it may be saved. */
-export function settingProblem(setting: SettingDto, value: string): string | null {
+export type SettingProblem = { key: 'onOff' | 'whole' } | { key: 'min'; min: number } | { key: 'max'; max: number }
+
+/** The problem with a draft value, or null when it may be saved. */
+export function settingProblem(setting: SettingDto, value: string): SettingProblem | null {
   const text = value.trim()
-  if (setting.kind === 'boolean') return text === 'true' || text === 'false' ? null : 'Choose on or off'
-  if (!/^-?\d+$/.test(text)) return 'Enter a whole number'
+  if (setting.kind === 'boolean') return text === 'true' || text === 'false' ? null : { key: 'onOff' }
+  if (!/^-?\d+$/.test(text)) return { key: 'whole' }
   const n = Number(text)
-  if (setting.min !== null && n < setting.min) return `At least ${setting.min}`
-  if (setting.max !== null && n > setting.max) return `At most ${setting.max}`
+  if (setting.min !== null && n < setting.min) return { key: 'min', min: setting.min }
+  if (setting.max !== null && n > setting.max) return { key: 'max', max: setting.max }
   return null
 }
 
 export const useSettingsStore = create<SettingsState>((set, get) => {
   const replace = (updated: SettingDto): void => set({ settings: get().settings.map((s) => (s.name === updated.name ? updated : s)) })
+  const attempt = async (work: () => Promise<void>): Promise<boolean> => {
+    set({ loading: true, error: null })
+    try {
+      await work()
+      set({ loading: false })
+      return true
+    } catch (error) {
+      set({ error, loading: false })
+      return false
+    }
+  }
+  const refreshRestart = async (): Promise<void> => {
+    set({ restart: (await adminClient().call('system', 'status')).restart })
+  }
   return {
-    settings: [], loading: false, error: null,
+    settings: [], bootstrap: null, restart: null, loading: false, error: null,
     async load() {
-      set({ loading: true })
-      try {
-        set({ settings: await adminClient().call('settings', 'list'), loading: false, error: null })
-      } catch (error) {
-        set({ error, loading: false })
-      }
+      await attempt(async () => {
+        const client = adminClient()
+        const [settings, bootstrap] = await Promise.all([client.call('settings', 'list'), client.call('settings', 'bootstrap').catch(() => null)])
+        set({ settings, bootstrap })
+        await refreshRestart()
+      })
     },
-    async save(name, value) {
-      set({ loading: true, error: null })
-      try {
-        replace(await adminClient().call('settings', 'set', { name, value }))
-        set({ loading: false })
-        return true
-      } catch (error) {
-        set({ error, loading: false })
-        return false
-      }
-    },
+    save: (name, value) => attempt(async () => replace(await adminClient().call('settings', 'set', { name, value }))),
     async reset(name) {
-      set({ loading: true, error: null })
-      try {
-        replace(await adminClient().call('settings', 'reset', { name }))
-        set({ loading: false })
-      } catch (error) {
-        set({ error, loading: false })
-      }
+      await attempt(async () => replace(await adminClient().call('settings', 'reset', { name })))
     },
+    saveBootstrap: (values) => attempt(async () => {
+      set({ bootstrap: await adminClient().call('settings', 'setBootstrap', values) })
+      await refreshRestart()
+    }),
     clearError: () => set({ error: null }),
   }
 })

@@ -1,0 +1,43 @@
+import { describeIdentifier } from '@shared/domain/identifiers'
+import { logFailure, type Logger } from '../platform'
+import type { GlobalConf } from '../global-conf'
+import type { SecurityServerCore } from './security-server-core'
+import { ownServerId } from './traffic-readiness'
+
+/**
+ * Registration states follow global configuration, as X-Road's `GlobalConfChecker` does on every download: a client
+ * (SAVED, REGISTRATION_IN_PROGRESS) that the instance lists on this server becomes REGISTERED, a disabling one whose
+ * registration is gone becomes DISABLED; an authentication certificate (saved) whose hash the instance lists for this
+ * server becomes registered, which makes it the server's TLS key (X-Road's `automatic-activate-auth-certificate`).
+ * Returns what changed, for the log.
+ */
+export function syncRegistrationStates(core: SecurityServerCore, conf: GlobalConf, logger: Logger): string[] {
+  const serverId = ownServerId(core)
+  if (serverId === undefined) return []
+  const changed: string[] = []
+  try {
+    for (const client of core.serverConf.listClients()) {
+      const registered = conf.isSecurityServerClient(client.id, serverId)
+      if (registered && (client.state === 'SAVED' || client.state === 'REGISTRATION_IN_PROGRESS')) {
+        core.serverConf.setClientState(client.id, 'REGISTERED')
+        changed.push(`client ${describeIdentifier(client.id)} registered`)
+      } else if (!registered && client.state === 'DELETION_IN_PROGRESS' && conf.getServerById(serverId) !== undefined) {
+        // The central server removed the client: its deletion is complete (X-Road then lets the client be deleted).
+        core.serverConf.setClientState(client.id, 'DISABLED')
+        changed.push(`client ${describeIdentifier(client.id)} unregistered`)
+      }
+    }
+    const authKeys = new Set(core.signer.listKeys().filter((k) => k.usage === 'auth').map((k) => k.id))
+    for (const cert of core.signer.listCertificates()) {
+      if (!authKeys.has(cert.keyId) || cert.state !== 'saved') continue
+      if (conf.authCertHashMatches(serverId, cert.certDer)) {
+        core.signer.setCertificateState(cert.id, 'registered')
+        changed.push(`authentication certificate ${cert.subject} registered`)
+      }
+    }
+  } catch (error) {
+    logFailure(logger, error, {}, 'updating registration states from global configuration failed')
+  }
+  if (changed.length > 0) logger.info({ changed }, 'registration states follow global configuration')
+  return changed
+}
