@@ -157,8 +157,13 @@ describe.skipIf(missing !== undefined)('admin tasks in Chromium', () => {
     await revoke.getByRole('button', { name: 'Cancel' }).click()
   })
 
-  it('re-imports the anchor after confirming its hash, and chooses the time-stamping service', async () => {
+  it('downloads the anchor, re-imports a newer one after confirming its hash, and chooses the time-stamping service', async () => {
     await go(page, /Global configuration/, 'Global configuration')
+    const download = page.waitForEvent('download')
+    await page.getByRole('button', { name: 'Download anchor' }).click()
+    const file = await download
+    expect(file.suggestedFilename()).toMatch(/^configuration_anchor_UTC_\d{4}-\d\d-\d\d_\d\d_\d\d_\d\d\.xml$/)
+    expect(readFileSync((await file.path()) as string, 'utf8')).toBe(anchorXml)
     const newer = anchorXml.replace(/<generatedAt>[^<]*<\/generatedAt>/, `<generatedAt>${new Date().toISOString()}</generatedAt>`)
     await page.getByRole('button', { name: 'Import a new anchor…' }).click()
     const dialog = page.getByRole('dialog', { name: 'Import a new configuration anchor' })
