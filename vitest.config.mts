@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    // Builds the GUI when e2e suites are selected and out/ is stale; prints the skipped suites and why at the end.
+    globalSetup: ['tests/support/global-setup.ts'],
   },
 })

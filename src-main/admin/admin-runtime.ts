@@ -1,7 +1,8 @@
+import { adminMethodPolicy } from '@shared/admin-api/admin-api-methods'
 import type { AdminApi } from '@shared/admin-api/admin-api'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import { appendAuditEntry } from '../audit-log'
-import type { Clock, Logger, WritableDb } from '../platform'
+import { clientError, toSecurityServerError, type Clock, type Logger, type WritableDb } from '../platform'
 import { createAdminAccounts, type AccountOptions, type AdminAccounts } from './admin-accounts'
 import { createApiKeysAdmin } from './api-keys-admin'
 import { createAuditAdmin } from './audit-admin'
@@ -11,11 +12,11 @@ import { createSystemAdmin, type SystemAdminDeps } from './system-admin'
 import { createUsersAdmin } from './users-admin'
 import { createAccessRightsAdmin, createClientsAdmin, createLocalGroupsAdmin, createServicesAdmin } from './clients-admin'
 import { createDiagnosticsAdmin } from './diagnostics-admin'
-import { domainsOf, type AdminDomains } from './domain-support'
+import { domainsOf, pathOf, type AdminDomains } from './domain-support'
 import { createGlobalConfAdmin } from './global-conf-admin'
 import { createInitializationAdmin } from './initialization-admin'
 import { createCertificatesAdmin, createCsrsAdmin, createKeysAdmin, createTokensAdmin } from './keys-admin'
-import { createMessageLogAdmin } from './message-log-admin'
+import { createMessageLogAdmin, openEvidenceZipDownload, type EvidenceZipDownload } from './message-log-admin'
 import { createCeremonyAdmin } from './ceremony-admin'
 import { createLabAdmin } from './lab-admin'
 import { createSettingsAdmin, type BootstrapFile } from './settings-admin'
@@ -32,6 +33,15 @@ export interface AdminRuntime {
   audit(record: AuditRecord): void
   /** Stops what the admin groups run in the background (the lab's services); the composition root calls it on stop. */
   close(): Promise<void>
+  /**
+   * Downloads the HTTPS transport streams instead of answering JSON: the evidence ZIP of `messageLog.exportZip`, with
+   * that method's roles from the allow-list and its audit entries. @throws forbidden, validation_failed, not_found
+   */
+  downloads: { evidenceZip(caller: AdminCaller, input: unknown): EvidenceZipDownload }
+  /** This server's data directory (the key of its browser session cookie). */
+  readonly dataDir: string
+  /** This server's id (`INSTANCE/CLASS/MEMBER/SERVER`) once initialized; public, shown on the login page. */
+  serverId(): string | null
 }
 
 export type { AdminDomains } from './domain-support'
@@ -96,10 +106,34 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     ...api,
     call: (caller, domain, method, args) => dispatchAdminCall(api, { caller, audit, logger, ...(deps.onChanged === undefined ? {} : { onChanged: deps.onChanged }) }, domain, method, args),
   }
+  const evidenceZip = (caller: AdminCaller, input: unknown): EvidenceZipDownload => {
+    const event = 'messageLog.exportZip'
+    try {
+      const policy = adminMethodPolicy('messageLog', 'exportZip')
+      if (policy === undefined || !policy.roles.some((role) => caller.roles.includes(role))) {
+        throw clientError('forbidden', `Your roles do not allow ${event}`, { detail: policy?.roles.join(',') })
+      }
+      const download = openEvidenceZipDownload({ domains, clock, audit }, caller, input)
+      download.manifest.then(
+        () => audit({ actor: caller.actor, event, outcome: 'success', errorCode: null }),
+        (error: unknown) => audit({ actor: caller.actor, event, outcome: 'failure', errorCode: toSecurityServerError(error).faultCode }),
+      )
+      return download
+    } catch (error) {
+      audit({ actor: caller.actor, event, outcome: 'failure', errorCode: toSecurityServerError(error).faultCode })
+      throw error
+    }
+  }
   return {
     service,
     accounts,
     audit,
+    downloads: { evidenceZip },
+    dataDir: deps.system.dataDir,
+    serverId: () => {
+      const identity = deps.domains?.serverConf.identity()
+      return identity === undefined ? null : pathOf(identity.serverId)
+    },
     close: async () => {
       await ceremony.close()
       await lab.close()

@@ -1,16 +1,23 @@
 import { dirname } from 'node:path'
+import type { Readable } from 'node:stream'
 import { z } from 'zod'
 import { decodeIdentifier } from '@shared/domain/identifiers'
 import {
-  MESSAGE_BODY_ROLES,
-  type BodyAccess, type EvidenceVerdict, type EvidenceVerification, type MessageDirection, type MessageLogApi, type MessageLogForecast,
-  type MessageRecordBody, type MessageRecordStatus, type MessageRecordSummary, type StatusLight, type TimestampingStatus,
+  MAX_EVIDENCE_ZIP_EXCHANGES, MESSAGE_BODY_ROLES, MESSAGE_LOG_PAGE_SIZES,
+  type BodyAccess, type EvidenceVerdict, type EvidenceVerification, type ExchangeOutcome, type MessageDirection, type MessageExchange,
+  type MessageLogApi, type MessageLogForecast, type MessageLogPageSize, type MessageRecordBody, type MessageRecordStatus,
+  type MessageRecordSummary, type StatusLight, type TimestampingStatus,
 } from '@shared/admin-api/admin-api'
-import { findMessageRecord, findTimestampRecord, listAttachments, type MessageLog, type RecordMetadataRow } from '../message-log'
+import {
+  findMessageRecord, findTimestampRecord, javaUrlEncode, listAttachments,
+  type EvidenceZip, type EvidenceZipManifest, type ExchangeFilter, type ExchangeOnPage, type ExchangePageStart, type MessageLog,
+  type RecordMetadataRow, type RecordPosition,
+} from '../message-log'
+import type { ExchangeOutcomeRow } from '../op-monitoring'
 import { ASIC_MIME_TYPE, describeSigner, verificationTrustFromGlobalConf, verifyAsicContainer } from '../signature'
 import { SecurityServerError, clientError, toSecurityServerError, type Clock } from '../platform'
 import { validate } from './admin-validation'
-import { currentCaller } from './caller-context'
+import { currentCaller, type AdminCaller } from './caller-context'
 import type { AuditRecord } from './dispatch'
 import { encodeId, parseClientRef, parseServiceRef, pathOf, type DomainsOf } from './domain-support'
 import { formatSeconds } from './global-conf-admin'
@@ -46,6 +53,38 @@ const verifySchema = z.union([
   z.object({ container: z.string().min(1).max(MAX_CONTAINER_BASE64).regex(/^[A-Za-z0-9+/=\s]+$/, 'base64'), fileName: z.string().max(300).optional() }).strict(),
 ])
 const forecastSchema = z.object({ windowDays: z.number().int().min(1).max(90).optional() }).strict()
+const CURSOR = /^(\d{1,16})\.(\d{1,16})$/
+const cursor = z.string().regex(CURSOR, 'a cursor from an earlier page')
+const exchangesSchema = z
+  .object({
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    client: z.string().max(1200).optional(),
+    service: z.string().max(1200).optional(),
+    queryId: z.string().min(1).max(1000).optional(),
+    direction: z.enum(['request', 'response']).optional(),
+    status: z.enum(['unstamped', 'timestamped', 'archived']).optional(),
+    pageSize: z.union(MESSAGE_LOG_PAGE_SIZES.map((n) => z.literal(n)) as [z.ZodLiteral<25>, z.ZodLiteral<50>, z.ZodLiteral<100>]).optional(),
+    page: z
+      .union([
+        z.object({ from: z.enum(['newest', 'oldest']) }).strict(),
+        z.object({ olderThan: cursor }).strict(),
+        z.object({ newerThan: cursor }).strict(),
+      ])
+      .optional(),
+  })
+  .strict()
+const exportZipSchema = z.object({ queryIds: z.array(z.string().min(1).max(1000)).min(1).max(MAX_EVIDENCE_ZIP_EXCHANGES) }).strict()
+/** The evidence ZIP returned as JSON (IPC, API keys) is capped; over HTTPS it streams without a cap. */
+const MAX_ZIP_JSON_BYTES = 64 * 1024 * 1024
+/** Operational monitoring clips message ids to 255 characters (PR-OPMON); the join clips the query id alike. */
+const OP_MONITORING_ID_LENGTH = 255
+
+const encodeCursor = (p: RecordPosition): string => `${p.timeMs}.${p.id}`
+function decodeCursor(text: string): RecordPosition {
+  const match = CURSOR.exec(text)
+  return { timeMs: Number(match?.[1]), id: Number(match?.[2]) }
+}
 
 export function recordStatus(row: { timestamped: boolean; archived: boolean }): MessageRecordStatus {
   return row.archived ? 'archived' : row.timestamped ? 'timestamped' : 'unstamped'
@@ -65,6 +104,62 @@ function summary(row: RecordMetadataRow): MessageRecordSummary {
     service: row.service, servicePath: pathOrSelf(row.service), direction: row.response ? 'response' : 'request',
     loggedAt: new Date(row.timeMs).toISOString(), status: recordStatus(row), bodyLogged: row.bodyLogged,
   }
+}
+
+/**
+ * How an exchange ended, joined from operational monitoring at read time. The outcome is not stored with the message
+ * records: those are the legal evidence, committed before the exchange proceeds and never rewritten afterwards
+ * (only time-stamp and archive links are added), while the outcome is known only at the end of the exchange and is
+ * already recorded by operational monitoring (`succeeded`, `faultCode`) under the same message id. The message log
+ * does not note which proxy logged a record, so the join is by message id, and the side comes from the
+ * operational records: when this server was both the client's and the producer's server (a subsystem calling a
+ * service on its own server), the client side speaks for the exchange — it saw every failure the producer saw.
+ */
+export function exchangeOutcome(rows: readonly ExchangeOutcomeRow[]): ExchangeOutcome {
+  const client = rows.filter((r) => r.securityServerType === 'Client')
+  const producer = rows.filter((r) => r.securityServerType === 'Producer')
+  const sides: ExchangeOutcome['sides'] = [...(client.length > 0 ? ['client' as const] : []), ...(producer.length > 0 ? ['producer' as const] : [])]
+  const chosen = client.at(-1) ?? producer.at(-1)
+  if (chosen === undefined) return { result: 'unknown', faultCode: null, faultString: null, statusCode: null, sides }
+  const failed = client.length > 0 ? client.filter((r) => !r.succeeded).at(-1) : producer.filter((r) => !r.succeeded).at(-1)
+  const shown = failed ?? chosen
+  return {
+    result: failed === undefined ? 'success' : 'failure',
+    faultCode: failed?.faultCode ?? null,
+    faultString: failed?.faultString ?? null,
+    statusCode: shown.statusCode ?? producer.at(-1)?.statusCode ?? null,
+    sides,
+  }
+}
+
+function exchangeOf(entry: ExchangeOnPage, outcomes: readonly ExchangeOutcomeRow[]): MessageExchange {
+  const records = entry.records.map(summary)
+  const first = records[0]
+  const last = records.at(-1)
+  const queryId = entry.anchor.queryId
+  const key = queryId.slice(0, OP_MONITORING_ID_LENGTH)
+  return {
+    queryId,
+    client: first?.client ?? '', clientPath: first?.clientPath ?? '', service: first?.service ?? '', servicePath: first?.servicePath ?? '',
+    firstLoggedAt: first?.loggedAt ?? new Date(entry.anchor.timeMs).toISOString(),
+    lastLoggedAt: last?.loggedAt ?? new Date(entry.anchor.timeMs).toISOString(),
+    records,
+    moreRecords: entry.moreRecords,
+    outcome: exchangeOutcome(outcomes.filter((o) => o.messageId === key)),
+  }
+}
+
+function zipFileName(queryIds: readonly string[], at: Date): string {
+  if (queryIds.length === 1) return `evidence-${javaUrlEncode(queryIds[0] as string).slice(0, 120)}.zip`
+  return `evidence-${at.toISOString().replace(/[-:T]/g, '').slice(0, 14)}-${queryIds.length}-exchanges.zip`
+}
+
+/** A streamed evidence ZIP for the HTTPS transport (`Accept: application/zip`). */
+export interface EvidenceZipDownload {
+  fileName: string
+  stream: Readable
+  /** Settles with the manifest once the whole ZIP was read. */
+  manifest: Promise<EvidenceZipManifest>
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -95,11 +190,7 @@ export function timestampingStatus(messageLog: MessageLog, now: Date): Timestamp
   const s = messageLog.status()
   const { acceptableTimestampFailurePeriodSeconds: period, timeStampingIntervalSeconds: interval } = messageLog.settings
   const oldestMs = s.oldestUnstampedAt === null ? null : Date.parse(s.oldestUnstampedAt)
-  let backlog = 0
-  if (oldestMs !== null) {
-    const rows = messageLog.search({ fromMs: oldestMs, limit: BACKLOG_CAP + 1 })
-    backlog = rows.filter((r) => !r.timestamped).length
-  }
+  let backlog = oldestMs === null ? 0 : messageLog.countUnstamped(BACKLOG_CAP + 1)
   const backlogCapped = backlog > BACKLOG_CAP
   backlog = Math.min(backlog, BACKLOG_CAP)
   // reliability-and-security.md §1.2: failure clock = recorded failure start, or one interval after the oldest waiting record.
@@ -175,7 +266,42 @@ export interface MessageLogAdminDeps {
   audit: (record: AuditRecord) => void
 }
 
-export function createMessageLogAdmin({ domains, clock, audit }: MessageLogAdminDeps): MessageLogApi {
+/**
+ * Starts an evidence ZIP of the given query ids for `caller` (validated; refused when none was logged here) and
+ * writes the `messageLog.evidence` audit entry naming the records once the ZIP is complete.
+ */
+function startEvidenceZip(deps: MessageLogAdminDeps, caller: AdminCaller, input: unknown): { fileName: string; zip: EvidenceZip } {
+  const { queryIds } = validate(exportZipSchema, input, 'evidence export')
+  const { domains, clock, audit } = deps
+  const now = clock.now()
+  const serverId = domains().serverConf.identity()?.serverId
+  const zip = domains().messageLog.evidenceZip(queryIds, {
+    createdAt: now,
+    manifestExtra: { server: serverId === undefined ? null : pathOf(serverId), exportedBy: caller.actor },
+  })
+  if (zip.records.length === 0) {
+    zip.stream.destroy()
+    throw clientError('not_found', queryIds.length === 1 ? `No logged message has query id '${queryIds[0]}'` : 'None of the selected query ids has a logged message', { detail: 'queryIds' })
+  }
+  const data = { queryIds: [...new Set(queryIds)], recordIds: zip.records.map((r) => r.id), notFound: zip.notFound }
+  zip.manifest.then(
+    () => audit({ actor: caller.actor, event: 'messageLog.evidence', outcome: 'success', errorCode: null, data }),
+    (error: unknown) => audit({ actor: caller.actor, event: 'messageLog.evidence', outcome: 'failure', errorCode: toSecurityServerError(error).faultCode, data }),
+  )
+  return { fileName: zipFileName(data.queryIds, now), zip }
+}
+
+/**
+ * The evidence ZIP as a stream for the HTTPS transport: the same roles as `messageLog.exportZip` (checked by the
+ * caller of this function against the allow-list) and the same audit entries.
+ */
+export function openEvidenceZipDownload(deps: MessageLogAdminDeps, caller: AdminCaller, input: unknown): EvidenceZipDownload {
+  const { fileName, zip } = startEvidenceZip(deps, caller, input)
+  return { fileName, stream: zip.stream, manifest: zip.manifest }
+}
+
+export function createMessageLogAdmin(deps: MessageLogAdminDeps): MessageLogApi {
+  const { domains, clock, audit } = deps
   const messageLogDb = () => {
     const db = domains().databases?.messageLog
     if (db === undefined) throw new SecurityServerError('unsupported', 'This admin runtime has no message-log database')
@@ -201,6 +327,51 @@ export function createMessageLogAdmin({ domains, clock, audit }: MessageLogAdmin
         .map(summary)
         .filter((r) => (q.direction === undefined || r.direction === q.direction) && (q.status === undefined || r.status === q.status))
         .slice(0, limit)
+    },
+
+    async exchanges(query) {
+      const q = validate(exchangesSchema, query ?? {}, 'message-log page')
+      const filter: ExchangeFilter = {
+        ...(q.from === undefined ? {} : { fromMs: Date.parse(q.from) }),
+        ...(q.to === undefined ? {} : { toMs: Date.parse(q.to) }),
+        ...(q.client === undefined || q.client.trim() === '' ? {} : { client: encodeId(parseClientRef(q.client)) }),
+        ...(q.service === undefined || q.service.trim() === '' ? {} : { service: encodeId(parseServiceRef(q.service)) }),
+        ...(q.queryId === undefined ? {} : { queryId: q.queryId }),
+        ...(q.direction === undefined ? {} : { response: q.direction === 'response' }),
+        ...(q.status === undefined ? {} : { status: q.status }),
+      }
+      const page = q.page ?? { from: 'newest' as const }
+      const start: ExchangePageStart = 'from' in page ? page
+        : 'olderThan' in page ? { olderThan: decodeCursor(page.olderThan) } : { newerThan: decodeCursor(page.newerThan) }
+      const pageSize: MessageLogPageSize = q.pageSize ?? 25
+      const { messageLog, opMonitor } = domains()
+      const found = messageLog.pageExchanges(filter, start, pageSize)
+      const outcomes = opMonitor.outcomes([...new Set(found.exchanges.map((e) => e.anchor.queryId.slice(0, OP_MONITORING_ID_LENGTH)))])
+      return {
+        exchanges: found.exchanges.map((e) => exchangeOf(e, outcomes)),
+        pageSize,
+        newer: found.newer === null ? null : encodeCursor(found.newer),
+        older: found.older === null ? null : encodeCursor(found.older),
+      }
+    },
+
+    async exportZip(input) {
+      const { fileName, zip } = startEvidenceZip(deps, currentCaller(), input)
+      const chunks: Buffer[] = []
+      let size = 0
+      for await (const chunk of zip.stream) {
+        size += (chunk as Buffer).byteLength
+        if (size > MAX_ZIP_JSON_BYTES) {
+          zip.stream.destroy()
+          throw clientError('body_too_large', `The evidence of these exchanges is larger than ${MAX_ZIP_JSON_BYTES / 1024 / 1024} MiB: export fewer exchanges at once`, { detail: 'queryIds' })
+        }
+        chunks.push(chunk as Buffer)
+      }
+      const manifest = await zip.manifest
+      return {
+        fileName, mimeType: 'application/zip', content: Buffer.concat(chunks).toString('base64'), encoding: 'base64',
+        queryIds: manifest.queryIds, containers: manifest.records.length, notFound: manifest.notFound,
+      }
     },
 
     async record(input) {

@@ -19,7 +19,13 @@ export {
 export {
   findMessageRecord, findRecordsByQueryId, findTimestampRecord, listAttachments, searchRecordMetadata,
   type StoredMessageRecord, type StoredAttachment, type StoredTimestampRecord, type RecordSearch, type RecordMetadataRow,
+  type ExchangeFilter, type ExchangePageStart, type RecordPosition,
 } from './message-record-repository'
+export { MAX_RECORDS_PER_EXCHANGE, type ExchangePage, type ExchangeOnPage } from './exchange-pages'
+export {
+  writeEvidenceZip, EVIDENCE_MANIFEST_ENTRY,
+  type EvidenceZip, type EvidenceZipManifest, type EvidenceZipOptions, type EvidenceZipRecord,
+} from './evidence-zip'
 export { archiveRecords, archiveFileName, containerEntryName, javaUrlEncode, type ArchiveFile, type ArchiveRunResult } from './archive-writer'
 export { verifyArchive, LINKING_INFO_ENTRY, type ArchiveVerification, type ArchiveProblem, type ArchiveChainStart } from './archive-verifier'
 export { LinkingInfoBuilder, parseLinkingInfo, nextLinkDigest, type LinkingHashAlgorithm, type ParsedLinkingInfo } from './linking-info'

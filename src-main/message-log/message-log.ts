@@ -6,9 +6,11 @@ import {
   type Clock, type Logger, type WritableDb,
 } from '../platform'
 import {
-  insertMessageRecord, oldestUnstampedTime, readTimestampingState, searchRecordMetadata,
-  type NewMessageRecord, type RecordMetadataRow, type RecordSearch,
+  countUnstampedRecords, insertMessageRecord, oldestUnstampedTime, readTimestampingState, searchRecordMetadata,
+  type ExchangeFilter, type ExchangePageStart, type NewMessageRecord, type RecordMetadataRow, type RecordSearch,
 } from './message-record-repository'
+import { pageExchanges, type ExchangePage } from './exchange-pages'
+import { writeEvidenceZip, type EvidenceZip, type EvidenceZipOptions } from './evidence-zip'
 import { resolveMessageLogSettings, type MessageLogSettings, type MessageLogSettingsInput } from './message-log-settings'
 import { createTimestamper, type StampOutcome, type TimestampHashChainBuilder, type Timestamper } from './timestamper'
 import type { SelectedTsa } from './tsa-client'
@@ -80,6 +82,12 @@ export interface MessageLog {
   status(): MessageLogStatus
   /** Metadata of logged messages by time range, client, service and query id (for the GUI; no bodies). */
   search(criteria: RecordSearch): RecordMetadataRow[]
+  /** One page of exchanges (records grouped by query id), newest first, moved by cursor (`exchange-pages.ts`). */
+  pageExchanges(filter: ExchangeFilter, start: ExchangePageStart, pageSize: number): ExchangePage
+  /** Records waiting for a time-stamp, counted up to `cap`. */
+  countUnstamped(cap: number): number
+  /** One ZIP holding the ASiC-E containers of these query ids and a manifest, written as it is read. */
+  evidenceZip(queryIds: readonly string[], options: EvidenceZipOptions): EvidenceZip
   /** Stamps the waiting records now (also run every `timeStampingIntervalSeconds` after `start()`). */
   timestampNow(): Promise<StampOutcome>
   /** Archives the stamped records, runs the transfer hook and purges (also run every `archiveIntervalSeconds`). */
@@ -302,6 +310,9 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     exportEvidence: (queryId, exportOptions) => exportEvidence(db, queryId, containerWriter, options.containerVerifier, exportOptions),
     diskUseForecast: (path, windowDays) => diskUseForecast(db, path, clock, windowDays),
     search: (criteria) => searchRecordMetadata(db, criteria),
+    pageExchanges: (filter, start, pageSize) => pageExchanges(db, filter, start, pageSize),
+    countUnstamped: (cap) => countUnstampedRecords(db, cap),
+    evidenceZip: (queryIds, zipOptions) => writeEvidenceZip(db, queryIds, containerWriter, zipOptions),
     record,
     assertAcceptingMessages,
     status,

@@ -299,3 +299,122 @@ export function volumeSince(db: ReadableDb, sinceMs: number): VolumeStatistics {
     .get(sinceMs) as { bytes: number }
   return { records: row.records, bytes: row.bytes + att.bytes, oldestMs: row.oldest, newestMs: row.newest }
 }
+
+/** Filters of the exchange pages; each applies to the records, in SQL. */
+export interface ExchangeFilter {
+  fromMs?: number
+  toMs?: number
+  client?: string
+  service?: string
+  queryId?: string
+  response?: boolean
+  status?: 'unstamped' | 'timestamped' | 'archived'
+}
+
+/** A position in the newest-first order of records: logged time, then record id. */
+export interface RecordPosition {
+  timeMs: number
+  id: number
+}
+
+/** Where a page starts: at either end, or just past a position in either direction. */
+export type ExchangePageStart =
+  | { from: 'newest' }
+  | { from: 'oldest' }
+  | { olderThan: RecordPosition }
+  | { newerThan: RecordPosition }
+
+/** The newest record of an exchange among the records that match the filter. */
+export interface ExchangeAnchor {
+  id: number
+  queryId: string
+  timeMs: number
+}
+
+function filterSql(filter: ExchangeFilter, alias: string): { sql: string[]; params: Array<string | number> } {
+  const sql: string[] = []
+  const params: Array<string | number> = []
+  if (filter.fromMs !== undefined) { sql.push(`${alias}.time_ms >= ?`); params.push(filter.fromMs) }
+  if (filter.toMs !== undefined) { sql.push(`${alias}.time_ms < ?`); params.push(filter.toMs) }
+  if (filter.client !== undefined) { sql.push(`${alias}.client = ?`); params.push(filter.client) }
+  if (filter.service !== undefined) { sql.push(`${alias}.service = ?`); params.push(filter.service) }
+  if (filter.queryId !== undefined) { sql.push(`${alias}.query_id = ?`); params.push(filter.queryId) }
+  if (filter.response !== undefined) { sql.push(`${alias}.response = ?`); params.push(filter.response ? 1 : 0) }
+  if (filter.status === 'unstamped') sql.push(`${alias}.timestamp_record_id IS NULL`)
+  if (filter.status === 'timestamped') sql.push(`${alias}.timestamp_record_id IS NOT NULL AND ${alias}.archived_at_ms IS NULL`)
+  if (filter.status === 'archived') sql.push(`${alias}.archived_at_ms IS NOT NULL`)
+  return { sql, params }
+}
+
+/**
+ * The index a page walks: the most selective filter's (a query id, then a client, then a service), else the time.
+ * Named rather than left to the planner, which without statistics could walk the time index for a rare client.
+ */
+function pageIndex(filter: ExchangeFilter): string {
+  if (filter.queryId !== undefined) return 'message_records_query_id'
+  if (filter.client !== undefined) return 'message_records_client_time'
+  if (filter.service !== undefined) return 'message_records_service_time'
+  return 'message_records_time'
+}
+
+/**
+ * One page of exchanges, newest first, by keyset on (time_ms, id) — never OFFSET: the work per page is bounded by the
+ * page size and the records skipped by the filter, however far the page is from the newest. An exchange (one query id)
+ * is represented by its newest matching record, its anchor: a record is an anchor when no newer record of the same
+ * query id matches the filter (one probe of `message_records_query_id`). The page holds up to `limit` anchors;
+ * `more` says whether further anchors lie beyond it in the direction of travel.
+ */
+export function pageExchangeAnchors(db: ReadableDb, filter: ExchangeFilter, start: ExchangePageStart, limit: number): { anchors: ExchangeAnchor[]; more: boolean } {
+  const outer = filterSql(filter, 'r')
+  const inner = filterSql(filter, 'n')
+  const ascending = 'from' in start ? start.from === 'oldest' : 'newerThan' in start
+  const where = [...outer.sql]
+  const params: Array<string | number> = [...outer.params]
+  if ('olderThan' in start) {
+    // (time_ms, id) < (t, i), written so the index range on time_ms applies.
+    where.push('r.time_ms <= ? AND (r.time_ms < ? OR r.id < ?)')
+    params.push(start.olderThan.timeMs, start.olderThan.timeMs, start.olderThan.id)
+  } else if ('newerThan' in start) {
+    where.push('r.time_ms >= ? AND (r.time_ms > ? OR r.id > ?)')
+    params.push(start.newerThan.timeMs, start.newerThan.timeMs, start.newerThan.id)
+  }
+  where.push(`NOT EXISTS (SELECT 1 FROM message_records n INDEXED BY message_records_query_id WHERE n.query_id = r.query_id
+      AND (n.time_ms > r.time_ms OR (n.time_ms = r.time_ms AND n.id > r.id))${inner.sql.map((c) => ` AND ${c}`).join('')})`)
+  params.push(...inner.params)
+  const order = ascending ? 'ASC' : 'DESC'
+  const rows = db
+    .prepare(`SELECT r.id, r.query_id AS queryId, r.time_ms AS timeMs FROM message_records r INDEXED BY ${pageIndex(filter)} WHERE ${where.join(' AND ')}
+      ORDER BY r.time_ms ${order}, r.id ${order} LIMIT ?`)
+    .all(...params, limit + 1) as ExchangeAnchor[]
+  const more = rows.length > limit
+  const anchors = rows.slice(0, limit)
+  if (ascending) anchors.reverse()
+  return { anchors, more }
+}
+
+/** The records of one query id in logged order (metadata only), at most `limit`. */
+export function listExchangeRecords(db: ReadableDb, queryId: string, limit: number): RecordMetadataRow[] {
+  const rows = db
+    .prepare(
+      `SELECT id, query_id, x_request_id, client, service, response, time_ms, body_logged,
+         timestamp_record_id IS NOT NULL AS timestamped, archived_at_ms IS NOT NULL AS archived
+       FROM message_records WHERE query_id = ? ORDER BY time_ms, id LIMIT ?`,
+    )
+    .all(queryId, limit) as Array<{
+      id: number; query_id: string; x_request_id: string | null; client: string; service: string; response: number
+      time_ms: number; body_logged: number; timestamped: number; archived: number
+    }>
+  return rows.map((r) => ({
+    id: r.id, queryId: r.query_id, xRequestId: r.x_request_id, client: r.client, service: r.service,
+    response: r.response === 1, timeMs: r.time_ms, timestamped: r.timestamped === 1, archived: r.archived === 1,
+    bodyLogged: r.body_logged === 1,
+  }))
+}
+
+/** Records waiting for a time-stamp, counted up to `cap` (the partial index `message_records_unstamped`). */
+export function countUnstampedRecords(db: ReadableDb, cap: number): number {
+  const row = db
+    .prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM message_records WHERE timestamp_record_id IS NULL LIMIT ?)')
+    .get(cap) as { n: number }
+  return row.n
+}

@@ -5,3 +5,4 @@
 export { opMonitoringMigrations } from './migrations'
 export { createOpMonitor, DEFAULT_OP_MONITOR_SETTINGS, type OpMonitor, type OpMonitorSettings } from './op-monitor'
 export type { OperationalRecord, TrafficBucket } from './operational-record'
+export type { ExchangeOutcomeRow } from './operational-data-repository'

@@ -1,6 +1,7 @@
 import type { Clock, Logger, WritableDb } from '../platform'
 import {
-  countTraffic, deleteOperationalRecordsBefore, findOperationalRecords, insertOperationalRecords,
+  countTraffic, deleteOperationalRecordsBefore, findOperationalRecords, findOutcomesByMessageIds, insertOperationalRecords,
+  type ExchangeOutcomeRow,
 } from './operational-data-repository'
 import type { OperationalRecord, TrafficBucket } from './operational-record'
 
@@ -25,6 +26,8 @@ export interface OpMonitor {
   flush(): void
   search(fromS: number, toS: number, limit?: number): OperationalRecord[]
   traffic(sinceS: number, bucketSeconds: number): TrafficBucket[]
+  /** Outcome fields of the records with these message ids (query ids), at most 500 ids per call. */
+  outcomes(messageIds: readonly string[]): ExchangeOutcomeRow[]
   /** Applies changed settings at once. */
   updateSettings(changes: Partial<OpMonitorSettings>): void
   purge(): number
@@ -79,6 +82,10 @@ export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Lo
     traffic(sinceS, bucketSeconds) {
       flush()
       return countTraffic(deps.db, sinceS, bucketSeconds)
+    },
+    outcomes(messageIds) {
+      flush()
+      return findOutcomesByMessageIds(deps.db, messageIds.slice(0, 500))
     },
     updateSettings(changes) {
       Object.assign(settings, changes)

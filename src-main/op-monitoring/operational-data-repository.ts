@@ -107,3 +107,32 @@ export function countTraffic(db: ReadableDb, fromS: number, bucketSeconds: numbe
 export function deleteOperationalRecordsBefore(db: WritableDb, beforeS: number): number {
   return db.prepare('DELETE FROM operational_data WHERE monitoring_data_ts < ?').run(beforeS).changes
 }
+
+/** The outcome fields of one operational record, for joining exchanges of the message log by message id. */
+export interface ExchangeOutcomeRow {
+  messageId: string
+  securityServerType: 'Client' | 'Producer'
+  succeeded: boolean
+  faultCode: string | null
+  faultString: string | null
+  statusCode: number | null
+  monitoringDataTs: number
+}
+
+/** Outcomes of the exchanges with these message ids (index `operational_data_message_id`), in stored order. */
+export function findOutcomesByMessageIds(db: ReadableDb, messageIds: readonly string[]): ExchangeOutcomeRow[] {
+  if (messageIds.length === 0) return []
+  const rows = db
+    .prepare(
+      `SELECT message_id, security_server_type, succeeded, fault_code, fault_string, status_code, monitoring_data_ts
+       FROM operational_data WHERE message_id IN (${messageIds.map(() => '?').join(', ')}) ORDER BY id`,
+    )
+    .all(...messageIds) as Array<{
+      message_id: string; security_server_type: 'Client' | 'Producer'; succeeded: number; fault_code: string | null
+      fault_string: string | null; status_code: number | null; monitoring_data_ts: number
+    }>
+  return rows.map((r) => ({
+    messageId: r.message_id, securityServerType: r.security_server_type, succeeded: r.succeeded === 1, faultCode: r.fault_code,
+    faultString: r.fault_string, statusCode: r.status_code, monitoringDataTs: r.monitoring_data_ts,
+  }))
+}

@@ -112,7 +112,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
           initialized: core.serverConf.identity() !== undefined,
           listeners: allListeners(),
           expectedListeners: [...(proxy?.listenerStatus() ?? []), ...adminListenerStatus()],
-          readiness: { ready: checks.length > 0 && checks.every((c) => c.light !== 'red'), checks },
+          readiness: { ready: checks.length > 0 && checks.every((c) => c.light === 'green' || c.light === 'yellow'), checks },
           restart: { supported: options.restart !== undefined, required: reasons.length > 0, reasons },
         }
       },

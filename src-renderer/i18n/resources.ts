@@ -3,6 +3,8 @@ import dashboard from './locales/en/dashboard.json'
 import errors from './locales/en/errors.json'
 import globalConf from './locales/en/globalConf.json'
 import keys from './locales/en/keys.json'
+import login from './locales/en/login.json'
+import messageLog from './locales/en/messageLog.json'
 import settings from './locales/en/settings.json'
 import users from './locales/en/users.json'
 
@@ -11,7 +13,7 @@ import users from './locales/en/users.json'
  * type-check); the other languages are found by file name. Adding a namespace: `locales/<language>/<ns>.json` in
  * every language and one import line here.
  */
-export const EN = { common, dashboard, errors, globalConf, keys, settings, users } as const
+export const EN = { common, dashboard, errors, globalConf, keys, login, messageLog, settings, users } as const
 
 export type Namespace = keyof typeof EN
 export const DEFAULT_NAMESPACE: Namespace = 'common'

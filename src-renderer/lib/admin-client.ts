@@ -5,7 +5,8 @@ import { CSRF_HEADER, type SessionInfo } from '@shared/admin-api/session'
 
 /**
  * The renderer's one way to the admin API, over either transport: `window.admin` (Electron preload) or `fetch`
- * to the headless HTTPS API. Unwraps IpcResult and throws AdminError(code) on failure.
+ * to the headless HTTPS API. Unwraps IpcResult and throws AdminError(code) on failure. A call refused as
+ * `unauthorized` is reported to `onUnauthorized` listeners (the session store then checks whether the session ended).
  */
 export class AdminError extends Error {
   constructor(
@@ -20,6 +21,12 @@ export class AdminError extends Error {
 
 type Fn<D extends keyof AdminApi, M extends keyof AdminApi[D]> = AdminApi[D][M] extends (...args: infer A) => Promise<infer R> ? { args: A; result: R } : never
 
+/** A file the server sent as itself (not as JSON). */
+export interface DownloadedFile {
+  fileName: string
+  blob: Blob
+}
+
 export interface AdminClient {
   readonly transport: 'desktop' | 'browser'
   session(): Promise<SessionInfo>
@@ -27,6 +34,11 @@ export interface AdminClient {
   setup(username: string, password: string): Promise<SessionInfo>
   logout(): Promise<void>
   call<D extends keyof AdminApi, M extends keyof AdminApi[D] & string>(domain: D, method: M, ...args: Fn<D, M>['args']): Promise<Fn<D, M>['result']>
+  /**
+   * `messageLog.exportZip` streamed as the ZIP itself (HTTPS only); where absent, `call` returns it as base64.
+   * @throws AdminError as `call` does
+   */
+  downloadEvidenceZip?(input: { queryIds: string[] }): Promise<DownloadedFile>
 }
 
 function unwrap<T>(result: IpcResult<T>): T {
@@ -94,6 +106,52 @@ export function httpClient(fetchFn: typeof fetch = (...a) => fetch(...a), base =
     async call(domain, method, ...args) {
       return unwrap(await request<IpcResult<unknown>>(`/api/${domain}/${method}`, { method: 'POST', body: args })) as never
     },
+    async downloadEvidenceZip(input) {
+      const headers: Record<string, string> = { accept: 'application/zip', 'content-type': 'application/json' }
+      if (csrfToken !== null) headers[CSRF_HEADER] = csrfToken
+      let response: Response
+      try {
+        response = await fetchFn(`${base}/api/messageLog/exportZip`, { method: 'POST', headers, credentials: 'same-origin', body: JSON.stringify([input]) })
+      } catch (cause) {
+        throw new AdminError('network_error', `The security server cannot be reached (${(cause as Error).message})`)
+      }
+      if (!(response.headers.get('content-type') ?? '').startsWith('application/zip')) {
+        const parsed = (await response.json().catch(() => undefined)) as IpcResult<unknown> | undefined
+        if (parsed !== undefined && !parsed.ok) unwrap(parsed)
+        throw new AdminError('http_error', `The security server answered HTTP ${response.status} without a ZIP`)
+      }
+      const disposition = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')
+      return { fileName: disposition?.[1] ?? 'evidence.zip', blob: await response.blob() }
+    },
+  }
+}
+
+const unauthorizedListeners = new Set<() => void>()
+
+/** Called whenever an admin call is refused as `unauthorized` (a session that ended, or a refused credential). */
+export function onUnauthorized(listener: () => void): () => void {
+  unauthorizedListeners.add(listener)
+  return () => unauthorizedListeners.delete(listener)
+}
+
+function reportUnauthorized(error: unknown): never {
+  if (error instanceof AdminError && (error.code.split('.').at(-1) ?? error.code) === 'unauthorized') {
+    for (const listener of unauthorizedListeners) listener()
+  }
+  throw error
+}
+
+/** The client with its calls watched for `unauthorized` (sign-in and setup answer that for a wrong password: not watched). */
+function watched(raw: AdminClient): AdminClient {
+  const download = raw.downloadEvidenceZip
+  return {
+    transport: raw.transport,
+    session: () => raw.session(),
+    login: (username, password) => raw.login(username, password),
+    setup: (username, password) => raw.setup(username, password),
+    logout: () => raw.logout(),
+    call: ((domain: never, method: never, ...args: never[]) => raw.call(domain, method, ...args).catch(reportUnauthorized)) as AdminClient['call'],
+    ...(download === undefined ? {} : { downloadEvidenceZip: (input: { queryIds: string[] }) => download.call(raw, input).catch(reportUnauthorized) }),
   }
 }
 
@@ -101,11 +159,11 @@ let client: AdminClient | undefined
 
 /** The client for this window: desktop when the preload is there, HTTPS otherwise. */
 export function adminClient(): AdminClient {
-  client ??= typeof window !== 'undefined' && window.admin ? desktopClient(window.admin) : httpClient()
+  client ??= watched(typeof window !== 'undefined' && window.admin ? desktopClient(window.admin) : httpClient())
   return client
 }
 
 /** For tests: replace the client. */
 export function setAdminClient(next: AdminClient | undefined): void {
-  client = next
+  client = next === undefined ? undefined : watched(next)
 }

@@ -1,7 +1,12 @@
 /** Saves text or base64 bytes as a file download (the browser's save dialog; Electron routes it the same way). */
 export function saveFile(fileName: string, mimeType: string, content: string, encoding: 'utf8' | 'base64'): void {
   const bytes = encoding === 'base64' ? Uint8Array.from(atob(content), (c) => c.charCodeAt(0)) : new TextEncoder().encode(content)
-  const url = URL.createObjectURL(new Blob([bytes], { type: mimeType }))
+  saveBlob(fileName, new Blob([bytes], { type: mimeType }))
+}
+
+/** Saves a blob (e.g. a file the server streamed) as a file download. */
+export function saveBlob(fileName: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob)
   const link = document.createElement('a')
   link.href = url
   link.download = fileName

@@ -119,10 +119,12 @@ export const ADMIN_API_METHODS = {
   },
   messageLog: {
     search: read(),
+    exchanges: read(),
     // Metadata for every role; the body only for these two (checked and audit-logged in the implementation).
     record: read(),
     // Containers carry the logged bodies: the same two roles, and every export is audit-logged.
     export: change('security-officer', 'system-administrator'),
+    exportZip: change('security-officer', 'system-administrator'),
     verify: read(),
     status: read(),
     forecast: read(),

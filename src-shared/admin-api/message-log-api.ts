@@ -134,6 +134,80 @@ export interface MessageLogForecast {
   explanation: string
 }
 
+/** Page sizes of the message-log screen. */
+export const MESSAGE_LOG_PAGE_SIZES = [25, 50, 100] as const
+export type MessageLogPageSize = (typeof MESSAGE_LOG_PAGE_SIZES)[number]
+
+/**
+ * Which page of exchanges: the newest (default) or the oldest, or the page just older or newer than a cursor that an
+ * earlier page gave (`MessageExchangePage.older` / `.newer`).
+ */
+export type MessageExchangePageStart = { from: 'newest' | 'oldest' } | { olderThan: string } | { newerThan: string }
+
+/** The search filters (each applies to the records of an exchange) and the page to read. */
+export interface MessageExchangeQuery extends Omit<MessageLogSearch, 'limit'> {
+  /** 25 (default), 50 or 100 exchanges. */
+  pageSize?: MessageLogPageSize
+  page?: MessageExchangePageStart
+}
+
+/**
+ * How an exchange ended, from this server's operational-monitoring record of it (X-Road's `succeeded` and
+ * `faultCode`). `unknown` when there is none: still running, or already purged (operational data is kept for
+ * `op-monitor.keep-records-for-days`, usually less than the message log).
+ */
+export interface ExchangeOutcome {
+  result: 'success' | 'failure' | 'unknown'
+  /** X-Road's error code of a failed exchange, e.g. `server.serverproxy.service_failed.http_error`. */
+  faultCode: string | null
+  faultString: string | null
+  /** The service's HTTP status, when the exchange reached it. */
+  statusCode: number | null
+  /** This server's side(s) of the exchange: `client` (the consumer's server), `producer` (the provider's). */
+  sides: Array<'client' | 'producer'>
+}
+
+/** One exchange: the records logged under one query id (usually its request and its response). */
+export interface MessageExchange {
+  queryId: string
+  client: string
+  clientPath: string
+  service: string
+  servicePath: string
+  firstLoggedAt: string
+  lastLoggedAt: string
+  /** In logged order; at most 20 (`moreRecords` when the query id holds more). */
+  records: MessageRecordSummary[]
+  moreRecords: boolean
+  outcome: ExchangeOutcome
+}
+
+export interface MessageExchangePage {
+  /** Newest first. */
+  exchanges: MessageExchange[]
+  pageSize: MessageLogPageSize
+  /** Cursor of the page of newer exchanges (`{ newerThan }`), null on the newest page. */
+  newer: string | null
+  /** Cursor of the page of older exchanges (`{ olderThan }`), null on the oldest page. */
+  older: string | null
+}
+
+/** The most exchanges one evidence ZIP may hold. */
+export const MAX_EVIDENCE_ZIP_EXCHANGES = 100
+
+/** One ZIP of ASiC-E containers with `manifest.json` listing them. */
+export interface EvidenceZipFile {
+  fileName: string
+  mimeType: 'application/zip'
+  /** The ZIP in base64. */
+  content: string
+  encoding: 'base64'
+  queryIds: string[]
+  containers: number
+  /** Query ids with no logged record. */
+  notFound: string[]
+}
+
 export interface ArchiveRunSummary {
   archives: Array<{ fileName: string; records: number }>
   purged: number
@@ -143,10 +217,17 @@ export interface ArchiveRunSummary {
 export interface MessageLogApi {
   /** Metadata only, oldest first. @throws validation_failed */
   search(query?: MessageLogSearch): Promise<MessageRecordSummary[]>
+  /** One page of exchanges, newest first, with each exchange's records and outcome. @throws validation_failed */
+  exchanges(query?: MessageExchangeQuery): Promise<MessageExchangePage>
   /** One record; the body only with `includeBody` for permitted roles (audit-logged). @throws not_found, validation_failed */
   record(input: { id: number; includeBody?: boolean }): Promise<MessageRecordDetails>
   /** The ASiC-E container(s) of a query id as files to save. @throws not_found */
   export(input: { queryId: string; direction?: MessageDirection }): Promise<EvidenceExport>
+  /**
+   * One ZIP with the ASiC-E containers of every record of these query ids (1..100) and a manifest; audit-logged. Over
+   * HTTPS, `Accept: application/zip` streams the ZIP itself instead of this JSON. @throws not_found, validation_failed
+   */
+  exportZip(input: { queryIds: string[] }): Promise<EvidenceZipFile>
   /** Verifies the containers of a query id, or one uploaded container (base64), against global configuration. @throws not_found, validation_failed */
   verify(input: { queryId: string } | { container: string; fileName?: string }): Promise<EvidenceVerification>
   status(): Promise<TimestampingStatus>

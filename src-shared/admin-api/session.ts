@@ -14,10 +14,29 @@ export interface SessionInfo {
   setupRequired: boolean
   /** 'desktop' inside Electron, 'browser' over HTTPS. */
   transport: 'desktop' | 'browser'
+  /** Which server this is, for the login page (public: nothing here is secret). Absent in the desktop app. */
+  server?: ServerIdentity
+}
+
+/** What the login page says about the server it signs in to, so several on one machine are told apart. */
+export interface ServerIdentity {
+  /** `INSTANCE/CLASS/MEMBER/SERVER` once initialized, else null. */
+  serverId: string | null
+  /** The admin interface as the browser reached it, `host:port`. */
+  address: string
+  version: string
 }
 
 export const CSRF_HEADER = 'x-csrf-token'
-export const SESSION_COOKIE = '__Host-gatehouse-session'
+/**
+ * Session cookies are per server: `__Host-gatehouse-<key>`. Browsers keep cookies per host, not per port, so two
+ * servers on 127.0.0.1 with one cookie name would overwrite each other's session. The key is derived from the
+ * server's data directory (see `sessionCookieName` in the admin HTTPS server), which stays the same across restarts
+ * and port changes — sessions are stored in the data directory and survive a restart — and differs between any two
+ * servers running at once (each has its own data directory).
+ */
+export const SESSION_COOKIE_PREFIX = '__Host-gatehouse-'
+export const SESSION_COOKIE_KEY = /^[0-9a-f]{16}$/
 /** `Authorization: X-Road-ApiKey token=<key>` (UG-SS §19.1). */
 export const API_KEY_SCHEME = 'X-Road-ApiKey'
 

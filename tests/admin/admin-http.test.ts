@@ -96,7 +96,7 @@ describe('admin HTTPS API', () => {
     expect(short.json.error?.code).toBe('validation_failed')
     const setup = await call('POST', '/api/session/setup', { body: { username: 'admin', password: PASSWORD } })
     expect(setup.status).toBe(200)
-    expect(setup.headers['set-cookie']?.[0]).toMatch(/^__Host-gatehouse-session=[^;]+; Path=\/; HttpOnly; Secure; SameSite=Strict$/)
+    expect(setup.headers['set-cookie']?.[0]).toMatch(/^__Host-gatehouse-[0-9a-f]{16}=[^;]+; Path=\/; HttpOnly; Secure; SameSite=Strict$/)
     const again = await call('POST', '/api/session/setup', { body: { username: 'other', password: PASSWORD } })
     expect(again.status).toBe(409)
   })

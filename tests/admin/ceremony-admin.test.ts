@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { memberId } from '@shared/domain/identifiers'
 import type { AdminRole } from '@shared/admin-api/admin-roles'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
@@ -14,7 +14,8 @@ import { createSecurityServer, parseServerConfig, type SecurityServer } from '..
 import { createLogger } from '../../src-main/platform'
 import { initLab, openLab } from '../../src-main/lab'
 import { parseTranscript, verifyTranscript } from '../../src-main/ceremony'
-import { HAVE_SOFTHSM, SOFTHSM_MODULE, createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { SOFTHSM, describeWith } from '../support/requirements'
 
 /**
  * The ceremony admin group against a real SoftHSM2 token, through `admin.call` (the checked entry both transports
@@ -22,8 +23,6 @@ import { HAVE_SOFTHSM, SOFTHSM_MODULE, createSoftHsmToken, type SoftHsmToken } f
  * seal on the token), dual-control refusals recorded in the transcript, and the PIN kept out of every file, log
  * line and audit entry.
  */
-if (!HAVE_SOFTHSM) console.warn(`SoftHSM2 is not installed (${SOFTHSM_MODULE}): ceremony admin tests skipped`)
-
 const PIN = '739182-ceremony'
 const custodian = { actor: 'kim', roles: ['key-custodian'] as AdminRole[] }
 const officer = { actor: 'sam', roles: ['security-officer'] as AdminRole[] }
@@ -31,7 +30,7 @@ const CARL = { participant: 'carl-custodian', passphrase: 'carl passphrase' }
 const CLEO = { participant: 'cleo-custodian', passphrase: 'cleo passphrase' }
 const WES = { participant: 'wes-witness', passphrase: 'wes passphrase' }
 
-describe.skipIf(!HAVE_SOFTHSM)('ceremony admin on a SoftHSM2 token', () => {
+describeWith([SOFTHSM], 'ceremony admin on a SoftHSM2 token', () => {
   let dir: string
   let server: SecurityServer
   let token: SoftHsmToken

@@ -10,7 +10,8 @@ import { createAdminRuntime, type AdminRuntime } from '../../src-main/admin'
 import { installedPkcs11Modules } from '../../src-main/admin/keys-admin'
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import { createLogger, systemClock } from '../../src-main/platform'
-import { HAVE_SOFTHSM, createSoftHsmToken } from '../support/softhsm'
+import { createSoftHsmToken } from '../support/softhsm'
+import { SOFTHSM, itWith } from '../support/requirements'
 
 /**
  * "Create a lab on this machine" from an empty data dir, through `admin.call` as the GUI does: the operation runs
@@ -159,7 +160,7 @@ describe('tokens: PIN change and PKCS#11', () => {
     expect(await failure('tokens', 'addHsm', { modulePath: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: '' })).toBe('validation_failed')
   })
 
-  it.skipIf(!HAVE_SOFTHSM)('adds a SoftHSM2 token by module path and label', async () => {
+  itWith([SOFTHSM], 'adds a SoftHSM2 token by module path and label', async () => {
     const hsm = createSoftHsmToken({ label: 'lab-hsm', pin: '4321' })
     try {
       const token = await call<TokenDto>('tokens', 'addHsm', { modulePath: hsm.module, tokenLabel: 'lab-hsm' })

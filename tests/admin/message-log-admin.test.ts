@@ -5,10 +5,17 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AdminRole } from '@shared/admin-api/admin-roles'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
+import { request as httpsRequest } from 'node:https'
+import { formatIdPath } from '@shared/domain/identifiers'
+import type { Server } from 'node:https'
 import type {
-  AuditLogEntry, Diagnostics, EvidenceExport, EvidenceVerification, MessageLogForecast, MessageRecordDetails, MessageRecordSummary,
-  TimestampingStatus, ArchiveRunSummary,
+  AuditLogEntry, Diagnostics, EvidenceExport, EvidenceVerification, EvidenceZipFile, MessageExchangePage, MessageLogForecast,
+  MessageRecordDetails, MessageRecordSummary, TimestampingStatus, ArchiveRunSummary,
 } from '@shared/admin-api/admin-api'
+import { createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls } from '../../src-main/admin'
+import { EVIDENCE_MANIFEST_ENTRY, readZipEntries, type EvidenceZipManifest } from '../../src-main/message-log'
+import { silentLogger, systemClock } from '../../src-main/platform'
+import { GATEHOUSE_VERSION } from '../../src-main/server'
 import { readAsicContainer, writeAsicContainer } from '../../src-main/signature'
 import { startLabPair, type LabPair } from '../integration/lab-pair'
 
@@ -30,6 +37,12 @@ const sysadmin = as(['system-administrator'], 'root')
 async function call<T>(caller: { actor: string; roles: AdminRole[] }, domain: string, method: string, ...args: unknown[]): Promise<T> {
   const result = (await pair.consumer.server.admin.call(caller, domain, method, args)) as IpcResult<T>
   if (!result.ok) throw Object.assign(new Error(`${domain}.${method}: ${result.error.code} ${result.error.message}`), { code: result.error.code })
+  return result.value
+}
+
+async function providerCall<T>(caller: { actor: string; roles: AdminRole[] }, domain: string, method: string, ...args: unknown[]): Promise<T> {
+  const result = (await pair.provider.server.admin.call(caller, domain, method, args)) as IpcResult<T>
+  if (!result.ok) throw new Error(`${domain}.${method}: ${result.error.code} ${result.error.message}`)
   return result.value
 }
 
@@ -116,8 +129,8 @@ describe('message-log admin over a real exchange', () => {
     expect(verified.containers.map((c) => [c.direction, c.verdict, c.code])).toEqual([['request', 'valid', null], ['response', 'valid', null]])
     const request = verified.containers[0]!
     expect(request.signer).toBe('LAB/GOV/1001/consumer')
-    expect(request.timestamp?.tsa).toBeTruthy()
-    expect(request.ocsp?.responder).toBeTruthy()
+    expect(request.timestamp?.tsa).toBe('CN=Gatehouse Lab TSA LAB,O=Gatehouse Lab,C=LAB')
+    expect(request.ocsp?.responder).toBe('CN=Gatehouse Lab OCSP LAB,O=Gatehouse Lab,C=LAB')
     expect(request.signerCertificate?.subject).toContain('1001')
     expect(request.explanation).toMatch(/^Valid: the message was signed by LAB\/GOV\/1001\/consumer/)
   })
@@ -144,7 +157,7 @@ describe('message-log admin over a real exchange', () => {
     })
     const tampered = await call<EvidenceVerification>(observer, 'messageLog', 'verify', { container: forged.toString('base64') })
     expect(tampered.containers[0]?.verdict).toBe('invalid')
-    expect(tampered.containers[0]?.code).toBeTruthy()
+    expect(tampered.containers[0]?.code).toBe('invalid_signature_value')
     expect(tampered.containers[0]?.explanation).toMatch(/^Not valid/)
 
     const audit = await call<AuditLogEntry[]>(sysadmin, 'audit', 'search', { event: 'messageLog.evidence' })
@@ -176,5 +189,126 @@ describe('message-log admin over a real exchange', () => {
     expect(run.archives[0]?.fileName).toMatch(/^mlog-.*\.zip$/)
     const archived = await call<MessageRecordSummary[]>(observer, 'messageLog', 'search', { queryId, status: 'archived' })
     expect(archived).toHaveLength(2)
+  })
+
+  it('pages exchanges newest first: request and response grouped, with the outcome from operational monitoring', async () => {
+    const page = await call<MessageExchangePage>(observer, 'messageLog', 'exchanges', {})
+    expect(page).toMatchObject({ pageSize: 25, newer: null, older: null })
+    expect(page.exchanges.map((e) => e.queryId)).toEqual([queryId])
+    const [exchange] = page.exchanges
+    expect(exchange?.records.map((r) => [r.direction, r.queryId])).toEqual([['request', queryId], ['response', queryId]])
+    expect(exchange).toMatchObject({ clientPath: 'LAB/GOV/1001/consumer', servicePath: 'LAB/GOV/2002/provider/pets', moreRecords: false })
+    expect(exchange?.outcome).toEqual({ result: 'success', faultCode: null, faultString: null, statusCode: 200, sides: ['client'] })
+    // The provider logged the same exchange as the producer's server.
+    const provider = await providerCall<MessageExchangePage>(observer, 'messageLog', 'exchanges', { queryId, pageSize: 50 })
+    expect(provider.exchanges.map((e) => [e.queryId, e.records.length, e.outcome.result, e.outcome.sides])).toEqual([[queryId, 2, 'success', ['producer']]])
+    expect(provider.pageSize).toBe(50)
+    expect(await failure(observer, 'messageLog', 'exchanges', { pageSize: 30 })).toBe('validation_failed')
+    expect(await failure(observer, 'messageLog', 'exchanges', { page: { olderThan: 'page 2' } })).toBe('validation_failed')
+    expect(await failure(observer, 'messageLog', 'exchanges', { client: 'not an id' })).toBe('validation_failed')
+    const none = await call<MessageExchangePage>(observer, 'messageLog', 'exchanges', { direction: 'response', client: 'LAB/GOV/9999/other' })
+    expect(none.exchanges).toEqual([])
+  })
+
+  let failedId = ''
+  it('shows a failed exchange with the X-Road error code of its failure', async () => {
+    // The provider's service is gone: the provider logs the request, then fails with X-Road's service_failed.
+    await pair.sample.close()
+    const response = await fetch(`${pair.consumer.clientProxyUrl}/r1/LAB/GOV/2002/provider/pets/pets/8`, { headers: { 'X-Road-Client': 'LAB/GOV/1001/consumer' } })
+    expect(response.status).toBeGreaterThanOrEqual(500)
+    await response.text()
+    const page = await call<MessageExchangePage>(observer, 'messageLog', 'exchanges', {})
+    expect(page.exchanges).toHaveLength(2)
+    const [failed, ok] = page.exchanges
+    expect(ok?.queryId).toBe(queryId)
+    failedId = failed?.queryId ?? ''
+    expect(failed?.records.map((r) => r.direction)).toEqual(['request'])
+    expect(failed?.outcome.result).toBe('failure')
+    expect(failed?.outcome.faultCode).toMatch(/service_failed/)
+    expect(failed?.outcome.sides).toEqual(['client'])
+    const provider = await providerCall<MessageExchangePage>(observer, 'messageLog', 'exchanges', { queryId: failedId })
+    expect(provider.exchanges[0]?.outcome).toMatchObject({ result: 'failure', sides: ['producer'] })
+    expect(provider.exchanges[0]?.outcome.faultCode).toMatch(/service_failed/)
+    // Pages of one: the cursors lead from one to the other and back.
+    const first = await call<MessageExchangePage>(observer, 'messageLog', 'exchanges', { pageSize: 25, page: { from: 'oldest' } })
+    expect(first.exchanges.map((e) => e.queryId)).toEqual([failedId, queryId])
+  })
+
+  it('exports a selection of exchanges as one ZIP with a manifest, for permitted roles, audit-logged', async () => {
+    expect(await failure(observer, 'messageLog', 'exportZip', { queryIds: [queryId] })).toBe('forbidden')
+    expect(await failure(officer, 'messageLog', 'exportZip', { queryIds: [] })).toBe('validation_failed')
+    expect(await failure(officer, 'messageLog', 'exportZip', { queryIds: ['no-such-query'] })).toBe('not_found')
+    const zip = await call<EvidenceZipFile>(officer, 'messageLog', 'exportZip', { queryIds: [queryId, failedId, 'no-such-query'] })
+    expect(zip).toMatchObject({ mimeType: 'application/zip', encoding: 'base64', containers: 3, notFound: ['no-such-query'] })
+    expect(zip.fileName).toMatch(/^evidence-\d{14}-3-exchanges\.zip$/)
+    const entries = await readZipEntries(Buffer.from(zip.content, 'base64'))
+    const manifest = JSON.parse(entries.find((e) => e.name === EVIDENCE_MANIFEST_ENTRY)?.data.toString('utf8') ?? '{}') as EvidenceZipManifest
+    expect(manifest.records.map((r) => [r.queryId, r.direction, r.timestamped])).toEqual([
+      [queryId, 'request', true], [queryId, 'response', true], [failedId, 'request', false],
+    ])
+    expect(manifest).toMatchObject({ exportedBy: 'officer', server: formatIdPath(pair.consumer.serverId) })
+    // Each container inside is the evidence itself: the time-stamped request verifies.
+    const request = entries.find((e) => e.name === manifest.records[0]?.fileName)
+    const verdict = await call<EvidenceVerification>(observer, 'messageLog', 'verify', { container: request?.data.toString('base64') })
+    expect(verdict.containers[0]?.verdict).toBe('valid')
+    const one = await call<EvidenceZipFile>(sysadmin, 'messageLog', 'exportZip', { queryIds: [queryId] })
+    expect(one.fileName).toBe(`evidence-${queryId}.zip`)
+    const audit = await call<AuditLogEntry[]>(sysadmin, 'audit', 'search', { event: 'messageLog.' })
+    const zipAudit = audit.filter((e) => e.event === 'messageLog.exportZip').map((e) => [e.actor, e.outcome])
+    expect(zipAudit).toEqual(expect.arrayContaining([['watcher', 'failure'], ['officer', 'success'], ['root', 'success']]))
+    const evidence = audit.filter((e) => e.event === 'messageLog.evidence' && Array.isArray(e.data.queryIds))
+    expect(evidence.map((e) => [e.actor, e.data.queryIds, e.data.notFound])).toEqual(expect.arrayContaining([
+      ['officer', [queryId, failedId, 'no-such-query'], ['no-such-query']], ['root', [queryId], []],
+    ]))
+  })
+
+  it('streams the evidence ZIP over HTTPS to a client that accepts application/zip', async () => {
+    const { core } = pair.consumer.server
+    const runtime = createAdminRuntime({
+      serverConfDb: () => core.databases.serverConf, domains: core, clock: systemClock, logger: silentLogger(),
+      system: {
+        version: GATEHOUSE_VERSION, dataDir: core.layout.root, backupsDir: core.layout.backupsDir, clock: systemClock, databases: [],
+        status: () => ({ state: 'running', startedAt: null, initialized: true, listeners: [] }),
+      },
+    })
+    const tls = await loadOrCreateAdminTls(core.layout.tlsDir, systemClock)
+    const server: Server = createAdminHttpServer({ runtime, tls, rendererDir: undefined, logger: silentLogger(), version: GATEHOUSE_VERSION })
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+    const port = (server.address() as { port: number }).port
+    const officerKey = (await runtime.service.apiKeys.create({ label: 'zip officer', roles: ['security-officer'] })).key
+    const observerKey = (await runtime.service.apiKeys.create({ label: 'zip observer', roles: ['observer'] })).key
+    const post = (key: string, body: unknown): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> =>
+      new Promise((resolve, reject) => {
+        const req = httpsRequest({
+          host: '127.0.0.1', port, method: 'POST', path: '/api/messageLog/exportZip', rejectUnauthorized: false,
+          headers: { host: `127.0.0.1:${port}`, 'content-type': 'application/json', accept: 'application/zip', authorization: `X-Road-ApiKey token=${key}` },
+        }, (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
+        })
+        req.on('error', reject)
+        req.end(JSON.stringify(body))
+      })
+    try {
+      const streamed = await post(officerKey, [{ queryIds: [queryId, failedId] }])
+      expect(streamed.status).toBe(200)
+      expect(streamed.headers['content-type']).toBe('application/zip')
+      expect(streamed.headers['content-disposition']).toMatch(/^attachment; filename="evidence-\d{14}-2-exchanges\.zip"$/)
+      const entries = await readZipEntries(streamed.body)
+      expect(entries.map((e) => e.name).filter((n) => n.endsWith('.asice'))).toHaveLength(3)
+      expect(entries.at(-1)?.name).toBe(EVIDENCE_MANIFEST_ENTRY)
+      const refused = await post(observerKey, [{ queryIds: [queryId] }])
+      expect(refused.status).toBe(403)
+      expect(JSON.parse(refused.body.toString('utf8')).error.code).toBe('forbidden')
+      const missing = await post(officerKey, [{ queryIds: ['no-such-query'] }])
+      expect(missing.status).toBe(404)
+      const audit = await runtime.service.audit.search({ event: 'messageLog.exportZip' })
+      expect(audit.map((e) => [e.actor, e.outcome]).slice(0, 3)).toEqual(expect.arrayContaining([
+        [expect.stringMatching(/^apikey:/), 'success'], [expect.stringMatching(/^apikey:/), 'failure'],
+      ]))
+    } finally {
+      await new Promise<void>((done) => server.close(() => done()))
+    }
   })
 })

@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CaCeremony, CeremonySession, KeyCeremony, verifyTranscript, type PresentedConfirmation } from '../../src-main/ceremony'
 import { openLab } from '../../src-main/lab'
-import { HAVE_SOFTHSM, SOFTHSM_MODULE, createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { SOFTHSM, describeWith } from '../support/requirements'
 import { useTempDirs } from '../support/temp-dir'
 import { makeCsr, openssl } from '../lab/lab-test-support'
 
@@ -13,9 +14,7 @@ const DUAL: PresentedConfirmation[] = [
   { participant: 'ada', passphrase: 'admin passphrase' },
 ]
 
-if (!HAVE_SOFTHSM) console.warn(`SoftHSM2 is not installed (${SOFTHSM_MODULE}): CA ceremony tests skipped`)
-
-describe.skipIf(!HAVE_SOFTHSM)('offline CA ceremony with the CA key on a SoftHSM2 token', () => {
+describeWith([SOFTHSM], 'offline CA ceremony with the CA key on a SoftHSM2 token', () => {
   let token: SoftHsmToken | undefined
   let ceremony: KeyCeremony | undefined
   afterEach(async () => {

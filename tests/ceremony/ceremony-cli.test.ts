@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -6,15 +6,14 @@ import { memberId } from '@shared/domain/identifiers'
 import { parseTranscript, verifyTranscript } from '../../src-main/ceremony'
 import { initLab, openLab } from '../../src-main/lab'
 import { runGatehouse } from '../support/cli'
-import { HAVE_SOFTHSM, SOFTHSM_MODULE, createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { SOFTHSM, describeWith } from '../support/requirements'
 import { useTempDirs } from '../support/temp-dir'
 
 const tempDir = useTempDirs()
 const ROOT = resolve(__dirname, '../..')
 
-if (!HAVE_SOFTHSM) console.warn(`SoftHSM2 is not installed (${SOFTHSM_MODULE}): ceremony CLI and demo tests skipped`)
-
-describe.skipIf(!HAVE_SOFTHSM)('gatehouse ceremony CLI and the demo', () => {
+describeWith([SOFTHSM], 'gatehouse ceremony CLI and the demo', () => {
   let token: SoftHsmToken | undefined
   afterEach(() => {
     token?.cleanup()

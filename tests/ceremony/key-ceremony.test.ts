@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, expect, it } from 'vitest'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { memberId } from '@shared/domain/identifiers'
 import { CeremonySession, KeyCeremony, parseTranscript, verifyTranscript, type PresentedConfirmation } from '../../src-main/ceremony'
 import { initLab, openLab } from '../../src-main/lab'
-import { HAVE_SOFTHSM, SOFTHSM_MODULE, createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { SOFTHSM, describeWith } from '../support/requirements'
 import { useTempDirs } from '../support/temp-dir'
 import { makeCsr } from '../lab/lab-test-support'
 
@@ -12,8 +13,6 @@ const tempDir = useTempDirs()
 const PROFILE = 'EjbcaCertificateProfileInfoProvider'
 const CARL: PresentedConfirmation = { participant: 'carl-custodian', passphrase: 'carl passphrase' }
 const CLEO: PresentedConfirmation = { participant: 'cleo-custodian', passphrase: 'cleo passphrase' }
-
-if (!HAVE_SOFTHSM) console.warn(`SoftHSM2 is not installed (${SOFTHSM_MODULE}): key ceremony tests skipped`)
 
 function newSession(dir: string): CeremonySession {
   const session = CeremonySession.create(dir, { title: 'Signing key for LAB/GOV/1234', kind: 'key' })
@@ -24,7 +23,7 @@ function newSession(dir: string): CeremonySession {
   return session
 }
 
-describe.skipIf(!HAVE_SOFTHSM)('key ceremony on a SoftHSM2 token', () => {
+describeWith([SOFTHSM], 'key ceremony on a SoftHSM2 token', () => {
   let token: SoftHsmToken | undefined
   const ceremonies: KeyCeremony[] = []
   afterEach(async () => {
@@ -60,7 +59,7 @@ describe.skipIf(!HAVE_SOFTHSM)('key ceremony on a SoftHSM2 token', () => {
     const media = join(dir, 'usb')
     const csr = await ceremony.createCsr('ada-admin', { subjectOf: memberId('LAB', 'GOV', '1234'), certificateProfile: PROFILE, outDir: media }, [CLEO, CARL])
     expect(readFileSync(csr.file, 'utf8')).toContain('BEGIN CERTIFICATE REQUEST')
-    expect(csr.qrFile).toBeDefined()
+    expect(csr.qrFile).toBe(join(media, 'sign-1.csr.pem.qr.png'))
     expect(readFileSync(csr.qrFile!).subarray(1, 4).toString()).toBe('PNG')
 
     await initLab(join(dir, 'lab'), { instance: 'LAB' })

@@ -9,7 +9,8 @@ import { createSecurityServer, parseServerConfig, type SecurityServer } from '..
 import { silentLogger } from '../../src-main/platform'
 import { initLab, openLab } from '../../src-main/lab'
 import { parseTranscript, verifyTranscript } from '../../src-main/ceremony'
-import { HAVE_SOFTHSM, SOFTHSM_MODULE, createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { SOFTHSM } from '../support/requirements'
 import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, openBrowser } from './support/browser'
 
 /**
@@ -17,9 +18,7 @@ import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, ope
  * token, login, a key step refused for lack of a second person (shown and recorded), the key, the CSR saved with
  * its QR code, the certificate issued by a lab CA and imported, the seal, and the verified transcript and report.
  */
-const softHsmMissing = HAVE_SOFTHSM ? undefined : `SoftHSM2 is not installed (${SOFTHSM_MODULE})`
-if (softHsmMissing !== undefined) console.warn(`Skipping the ceremony e2e test: ${softHsmMissing}`)
-const missing = e2eSkipReason('ceremony') ?? softHsmMissing
+const missing = e2eSkipReason('ceremony', [SOFTHSM])
 
 const PIN = 'ceremony-PIN-2468'
 const PEOPLE = [

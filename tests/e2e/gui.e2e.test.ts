@@ -46,6 +46,12 @@ describe.skipIf(missing !== undefined)('admin GUI in Chromium', () => {
     })
     await page.screenshot({ path: join(SCREENS_DIR, 'first-run.png') })
     await createFirstAdministrator(page)
+    const accounts = await server.admin.users.list()
+    expect(accounts.map((a) => a.username)).toEqual(['admin'])
+    expect(accounts[0]?.roles).toContain('system-administrator')
+    expect(accounts[0]?.roles).not.toContain('key-custodian')
+    const setup = await server.admin.audit.search({ event: 'session.setup' })
+    expect(setup.map((e) => [e.actor, e.outcome])).toEqual([['admin', 'success']])
   })
 
   it('shows the system status on the dashboard', async () => {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { afterEach, expect, it } from 'vitest'
+import { afterEach, expect, it, vi } from 'vitest'
 import { memberId, securityServerId } from '@shared/domain/identifiers'
 import {
   createGlobalConfService, parseConfigurationAnchor, readStoredConfiguration, verificationReason, type GlobalConf,
@@ -112,7 +112,7 @@ describeFixtures('global configuration download client (local CS serving dev-sig
     expect(generation).not.toBe(firstGeneration)
     const kept = await service.refresh()
     expect((service.lastError() as SecurityServerError).code).toBe('http_error')
-    expect(kept?.getServerById(SS0)).toBeDefined()
+    expect(kept?.getServerById(SS0)?.serverCode).toBe('SS0')
     expect(readlinkSync(join(dir, 'current'))).toBe(generation)
 
     // A new service on the same directory starts from the stored configuration.
@@ -146,8 +146,24 @@ describeFixtures('global configuration download client (local CS serving dev-sig
   it('start() downloads at once and stop() ends the refresh loop', async () => {
     const cs = await startCentralServer()
     const service = createGlobalConfService({ dir: tempDir(), anchor: labAnchor(cs.url), clock: new ManualClock('2026-11-22T00:00:00Z'), fetchIntervalSeconds: 3600 })
-    await service.start()
-    expect(service.current()?.instanceIdentifier).toBe('DEV')
-    service.stop()
+    const directoryDownloads = (): number => cs.requests.filter((r) => r.startsWith('/internalconf')).length
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      await service.start()
+      expect(service.current()?.instanceIdentifier).toBe('DEV')
+      expect(directoryDownloads()).toBe(1)
+      expect(vi.getTimerCount()).toBe(1)
+      // One interval later the loop downloads again (real sockets: wait on the event loop, not on a timer).
+      await vi.advanceTimersByTimeAsync(3600_000)
+      const deadline = Date.now() + 5000
+      while ((directoryDownloads() < 2 || vi.getTimerCount() === 0) && Date.now() < deadline) await new Promise((r) => setImmediate(r))
+      expect(directoryDownloads()).toBe(2)
+      expect(vi.getTimerCount()).toBe(1)
+      service.stop()
+      expect(vi.getTimerCount()).toBe(0)
+    } finally {
+      service.stop()
+      vi.useRealTimers()
+    }
   })
 })

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { createHash, X509Certificate } from 'node:crypto'
-import { expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
 import {
   globalGroupId, memberId, securityServerId, subsystemId,
 } from '@shared/domain/identifiers'
@@ -10,7 +10,7 @@ import {
 } from '../../src-main/global-conf'
 import { SecurityServerError } from '../../src-main/platform'
 import { describeFixtures } from '../support/describe-fixtures'
-import { fixturePath, readFixture } from '../support/fixtures'
+import { fixturePath, listFixtures, readFixture } from '../support/fixtures'
 
 const PARSED = ['globalconf', 'parsed-dirs']
 const pemToDer = (pem: string): Buffer => Buffer.from(pem.replace(/-----[^-]+-----|\s+/g, ''), 'base64')
@@ -25,7 +25,7 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describeFixtures('global configuration read model (parsed-dirs fixtures)', () => {
-  const goodSets = readdirSync(fixturePath(...PARSED)).filter((n) => n.includes('good'))
+  const goodSets = listFixtures(...PARSED).filter((n) => n.includes('good'))
 
   it('finds the good sets', () => {
     expect(goodSets.length).toBeGreaterThanOrEqual(6)
@@ -109,9 +109,13 @@ describeFixtures('global configuration read model (parsed-dirs fixtures)', () =>
 
 describeFixtures('global configuration read model (V6 DEV, real CS output)', () => {
   const dir = ['globalconf', 'dev-signed-V3-V6', 'public', 'V6']
-  const stamp = readdirSync(fixturePath(...dir)).find((n) => /^\d+$/.test(n)) as string
-  const shared = parseSharedParameters(readFixture(...dir, stamp, 'shared-params.xml'), 6)
-  const priv = parsePrivateParameters(readFixture(...dir, stamp, 'private-params.xml'), 3)
+  let shared: ReturnType<typeof parseSharedParameters>
+  let priv: ReturnType<typeof parsePrivateParameters>
+  beforeAll(() => {
+    const stamp = listFixtures(...dir).find((n) => /^\d+$/.test(n)) as string
+    shared = parseSharedParameters(readFixture(...dir, stamp, 'shared-params.xml'), 6)
+    priv = parsePrivateParameters(readFixture(...dir, stamp, 'private-params.xml'), 3)
+  })
 
   it('decodes base64-of-PEM certificates to DER and reads V6 fields', () => {
     const ca = shared.approvedCas.find((c) => c.name === 'Test CA')

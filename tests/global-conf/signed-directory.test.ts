@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import { KeyObject, createHash, sign, webcrypto } from 'node:crypto'
 import * as x509 from '@peculiar/x509'
-import { expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
 import {
   parseConfigurationAnchor, parseSharedParameters, parseSignedDirectory, partsRootReader, verificationReason,
   verifySignedDirectory,
@@ -79,7 +79,10 @@ describeFixtures('signed configuration directories (dev-signed-V3-V6, real CS ou
 
 describeFixtures('signed configuration directories (confclient, LF line endings)', () => {
   const CC = ['globalconf', 'confclient']
-  const consumer = pemToDer(readFixture('pki', 'common-test-certs', 'consumer.pem').toString('utf8'))
+  let consumer: Uint8Array
+  beforeAll(() => {
+    consumer = pemToDer(readFixture('pki', 'common-test-certs', 'consumer.pem').toString('utf8'))
+  })
   const before = new Date('2026-01-01T00:00:00Z')
 
   it('verifies test-conf-simple before its expiry, with its parts, and reports it expired now', () => {

@@ -90,8 +90,6 @@ const NOT_YET_TRANSLATED = new Set([
   'src-renderer/features/diagnostics/TrafficChart.tsx',
   'src-renderer/features/first-run/FirstRunPage.tsx',
   'src-renderer/features/first-run/LabWizard.tsx',
-  'src-renderer/features/login/LoginPage.tsx',
-  'src-renderer/features/message-log/MessageLogPage.tsx',
 
   'src-renderer/features/services/ServicesPage.tsx',
 ])

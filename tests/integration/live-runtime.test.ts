@@ -171,6 +171,7 @@ describe('a server that joins an instance while running', () => {
       await server.start()
       const before = await statusOf(server)()
       expect(before.initialized).toBe(false)
+      expect(before.readiness.ready).toBe(false)
       expect(before.expectedListeners.every((l) => !l.listening)).toBe(true)
       expect(before.expectedListeners.find((l) => l.name === 'serverProxy')?.problem).toContain('not joined')
       expect(check(before, 'listeners')?.code).toBe('listeners-waiting')

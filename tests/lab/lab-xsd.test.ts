@@ -1,17 +1,16 @@
 import { spawnSync } from 'node:child_process'
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, expect, it } from 'vitest'
+import { afterAll, expect } from 'vitest'
 import { globalGroupId, memberId, securityServerId, subsystemId } from '@shared/domain/identifiers'
 import { initLab, openLab } from '../../src-main/lab'
 import { fixturePath } from '../support/fixtures'
 import { describeFixtures } from '../support/describe-fixtures'
+import { XMLLINT, itWith } from '../support/requirements'
 import { makeCsr, tempDirs } from './lab-test-support'
 
 const temp = tempDirs()
 afterAll(() => temp.cleanup())
-
-const HAVE_XMLLINT = existsSync('/usr/bin/xmllint')
 
 /**
  * X-Road's globalconf XSDs import `../../identifiers.xsd`; the fixtures keep that schema in common-domain, so the
@@ -31,7 +30,7 @@ function xmllint(schema: string, file: string): { status: number | null; output:
 }
 
 describeFixtures('lab configuration against X-Road XSDs', () => {
-  it.skipIf(!HAVE_XMLLINT)('shared parameters V6 and private parameters V3 validate (xmllint; apt-get install libxml2-utils)', async () => {
+  itWith([XMLLINT], 'shared parameters V6 and private parameters V3 validate (xmllint)', async () => {
     const dir = temp.make()
     await initLab(dir, { keyAlgorithm: 'ec-p256' })
     const lab = openLab(dir)

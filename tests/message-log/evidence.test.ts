@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { expect, it } from 'vitest'
+import { beforeAll, expect, it } from 'vitest'
 import { clientId, serviceId } from '@shared/domain/identifiers'
 import { readConfigurationDirectory } from '../../src-main/global-conf'
 import { ManualClock, inTransaction } from '../../src-main/platform'
-import { readAsicContainer, verificationTrustFromGlobalConf, verifyAsicContainer } from '../../src-main/signature'
+import { readAsicContainer, verificationTrustFromGlobalConf, verifyAsicContainer, type AsicVerificationResult } from '../../src-main/signature'
 import { readZipEntries, verifyArchive, type ArchiveFile } from '../../src-main/message-log'
 import { insertTimestampRecord, linkTimestamp } from '../../src-main/message-log/message-record-repository'
 import { describeFixtures } from '../support/describe-fixtures'
@@ -16,9 +16,20 @@ import { runGatehouse } from './support/run-cli'
  * Evidence round trip with real X-Road data: the parts of `valid-batch-ts.asice` are logged as a record with their
  * batch time-stamp; the container Gatehouse writes for it (export and archive) must verify with the same verifier.
  */
+/** What X-Road's verifier says of valid-batch-ts.asice, and so of every container Gatehouse writes from its parts. */
+const VALID_FIXTURE_VERDICT = {
+  valid: true,
+  signer: clientId('DEV', 'COM', '4321', 'TestClient'),
+  timestamp: { batch: true, tsa: 'CN=Test TSA,O=Test' },
+  ocsp: { responder: 'CN=Test OCSP,O=Test' },
+}
+
 describeFixtures('evidence export and archives with real X-Road containers', () => {
-  const snapshot = readConfigurationDirectory(fixturePath('globalconf/parsed-dirs/globalconf_good2_v3'))
-  const verify = (container: Uint8Array): Promise<unknown> => verifyAsicContainer(container, (i) => verificationTrustFromGlobalConf(snapshot, i))
+  let snapshot: ReturnType<typeof readConfigurationDirectory>
+  beforeAll(() => {
+    snapshot = readConfigurationDirectory(fixturePath('globalconf/parsed-dirs/globalconf_good2_v3'))
+  })
+  const verify = (container: Uint8Array): Promise<AsicVerificationResult> => verifyAsicContainer(container, (i) => verificationTrustFromGlobalConf(snapshot, i))
 
   async function logFixture(h: Harness, queryId: string): Promise<number> {
     const asic = await readAsicContainer(readFixture('asic/asic-verifier-cli/valid-batch-ts.asice'))
@@ -76,7 +87,7 @@ describeFixtures('evidence export and archives with real X-Road containers', () 
     const doc = JSON.parse(stdout) as { containers: Array<{ file: string; verification: { valid: boolean } }> }
     expect(doc.containers).toHaveLength(1)
     expect(doc.containers[0]?.verification).toMatchObject({ valid: true, report: { signer: 'DEV/COM/4321/TestClient', timestamp: { batch: true } } })
-    await expect(verify(readFileSync(doc.containers[0]?.file as string))).resolves.toBeDefined()
+    await expect(verify(readFileSync(doc.containers[0]?.file as string))).resolves.toMatchObject(VALID_FIXTURE_VERDICT)
     expect(JSON.parse(readFileSync(join(out, 'verification-report.json'), 'utf8'))).toEqual(doc)
     const unverified = await runGatehouse('messagelog', 'export', '--data-dir', h.dir, '--query-id', 'cli-export', '--out', out, '--json')
     expect(unverified.code).toBe(0)
@@ -94,7 +105,7 @@ describeFixtures('evidence export and archives with real X-Road containers', () 
       expect(await verifyArchive(archive.path, { first: true })).toMatchObject({ valid: true, files: 2 })
       const containers = (await readZipEntries(archive.path)).filter((e) => e.name.endsWith('.asice'))
       expect(containers).toHaveLength(2)
-      for (const c of containers) await expect(verify(c.data)).resolves.toBeDefined()
+      for (const c of containers) await expect(verify(c.data)).resolves.toMatchObject(VALID_FIXTURE_VERDICT)
     } finally {
       await h.close()
     }

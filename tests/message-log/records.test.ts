@@ -80,7 +80,7 @@ describe('message records', () => {
     expect(new Set(ids).size).toBe(200)
     expect(commits).toBeGreaterThan(0)
     expect(commits).toBeLessThanOrEqual(8)
-    for (const id of ids) expect(findMessageRecord(h.db, id as number)).toBeDefined()
+    expect(ids.map((id) => findMessageRecord(db, id as number)?.queryId)).toEqual(Array.from({ length: 200 }, (_, i) => `g-${i}`))
     expect(integrityCheck(h.db)).toEqual(['ok'])
   })
 

@@ -8,15 +8,21 @@ import { join } from 'node:path'
 import { tempDir } from './support/message-log-harness'
 
 describe('message-log migrations', () => {
-  it('migration 1 creates the STRICT tables on a fresh database and is idempotent', () => {
+  it('migrations 1 and 2 create the STRICT tables and the page indexes on a fresh database, idempotently', () => {
     const db = openDatabase(join(tempDir(), 'messagelog.sqlite'), { synchronous: 'FULL' })
-    expect(migrate(db, [messageLogMigrations])).toBe(1)
+    expect(migrate(db, [messageLogMigrations])).toBe(2)
     expect(migrate(db, [messageLogMigrations])).toBe(0)
     const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string; sql: string }>
     expect(tables.map((t) => t.name)).toEqual([
       'last_archive_digest', 'message_attachments', 'message_records', 'schema_migrations', 'timestamp_records', 'timestamping_state',
     ])
     for (const t of tables.filter((x) => x.name !== 'schema_migrations')) expect(t.sql).toMatch(/STRICT$/)
+    const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'message_records' AND sql IS NOT NULL ORDER BY name").all() as Array<{ name: string; sql: string }>
+    expect(indexes.map((i) => i.name)).toEqual([
+      'message_records_client_time', 'message_records_query_id', 'message_records_service_time', 'message_records_time',
+      'message_records_unarchived', 'message_records_unstamped',
+    ])
+    expect(indexes.find((i) => i.name === 'message_records_client_time')?.sql).toContain('(client, time_ms)')
     expect(() => db.prepare("INSERT INTO message_records (query_id, client, service, response, message, body_logged, signature_xml, signature_hash, time_ms) VALUES ('q', 'c', 's', 2, x'00', 1, '', '', 0)").run()).toThrow()
     db.close()
   })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { join } from 'node:path'
-import { closeDatabase, ManualClock, migrate, openDatabase, silentLogger } from '../../src-main/platform'
+import { Writable } from 'node:stream'
+import { closeDatabase, createLogger, ManualClock, migrate, openDatabase, silentLogger, type Logger } from '../../src-main/platform'
 import { createOpMonitor, opMonitoringMigrations, type OperationalRecord } from '../../src-main/op-monitoring'
 import { useTempDirs } from '../support/temp-dir'
 
@@ -20,12 +21,24 @@ function record(atS: number, succeeded: boolean, extra: Partial<OperationalRecor
   }
 }
 
-function setup(flushIntervalMs = 60_000, maxBuffered = 1000) {
+function setup(flushIntervalMs = 60_000, maxBuffered = 1000, logger: Logger = silentLogger()) {
   const db = openDatabase(join(tempDir(), 'opmonitor.sqlite'))
   migrate(db, [opMonitoringMigrations])
   const clock = new ManualClock('2026-11-22T12:00:00Z')
-  const monitor = createOpMonitor({ db, clock, logger: silentLogger(), settings: { flushIntervalMs, maxBuffered, keepRecordsForDays: 7 } })
+  const monitor = createOpMonitor({ db, clock, logger, settings: { flushIntervalMs, maxBuffered, keepRecordsForDays: 7 } })
   return { db, clock, monitor }
+}
+
+/** A logger whose JSON lines land in `lines`. */
+function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = []
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>)
+      done()
+    },
+  })
+  return { logger: createLogger({ level: 'info', destination }), lines }
 }
 
 describe('operational monitoring', () => {
@@ -74,12 +87,40 @@ describe('operational monitoring', () => {
     closeDatabase(db)
   })
 
-  it('a storage failure drops the batch with a log line but never throws into the exchange', () => {
-    const { db, monitor } = setup()
+  it('a storage failure drops the batch with a log line but never throws into the exchange', async () => {
+    const { logger, lines } = capturingLogger()
+    const { db, monitor } = setup(60_000, 1000, logger)
     closeDatabase(db)
     expect(() => {
       monitor.record(record(1, true))
+      monitor.record(record(2, true))
       monitor.flush()
     }).not.toThrow()
+    logger.flush()
+    await new Promise((r) => setImmediate(r))
+    expect(lines).toEqual([expect.objectContaining({ level: 'error', msg: 'operational monitoring records could not be stored', dropped: 2 })])
+  })
+
+  it('migration 0002 indexes the message id, and outcomes are found by message id (buffered records too)', () => {
+    const { db, monitor } = setup()
+    expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'operational_data_message_id'").get()).toEqual({
+      sql: 'CREATE INDEX operational_data_message_id ON operational_data (message_id)',
+    })
+    monitor.record(record(10, true, { messageId: 'LAB-ok', statusCode: 200 }))
+    monitor.record(record(11, false, { messageId: 'LAB-bad', securityServerType: 'Producer', faultCode: 'server.serverproxy.service_failed', faultString: 'down' }))
+    monitor.record(record(12, false, { messageId: 'LAB-bad', faultCode: 'server.clientproxy.service_failed', faultString: 'down' }))
+    monitor.record(record(13, true, { messageId: 'LAB-other' }))
+    // Not flushed yet: `outcomes` flushes first, like `search`.
+    const found = monitor.outcomes(['LAB-bad', 'LAB-ok', 'LAB-none'])
+    expect(found.map((r) => [r.messageId, r.securityServerType, r.succeeded, r.faultCode])).toEqual([
+      ['LAB-ok', 'Client', true, null],
+      ['LAB-bad', 'Producer', false, 'server.serverproxy.service_failed'],
+      ['LAB-bad', 'Client', false, 'server.clientproxy.service_failed'],
+    ])
+    expect(found[0]?.statusCode).toBe(200)
+    expect(monitor.outcomes([])).toEqual([])
+    const plan = db.prepare('EXPLAIN QUERY PLAN SELECT succeeded, fault_code FROM operational_data WHERE message_id IN (?, ?) ORDER BY id').all('a', 'b') as Array<{ detail: string }>
+    expect(plan[0]?.detail).toMatch(/^SEARCH operational_data USING INDEX operational_data_message_id \(message_id=\?\)/)
+    closeDatabase(db)
   })
 })

@@ -189,12 +189,16 @@ describe('client proxy → peer client → server proxy on loopback TLS', () => 
   it('carries 50 sequential requests over one pooled TLS connection', async () => {
     const before = secureConnections
     const opened = peer.connectionsOpened()
+    const requestHashes = new Set<string>()
     for (let i = 0; i < 50; i++) {
       const res = await restCall('/r1/DEV/GOV/1234/PROVIDER/orders/api/items', { method: 'POST', body: Buffer.from(`{"i":${i}}`), headers: { 'Content-Type': 'application/json' } })
       expect(res.status, res.body).toBe(200)
       expect(JSON.parse(res.body)).toMatchObject({ got: `{"i":${i}}`.length })
-      expect(res.headers['x-road-request-hash']).toBeDefined()
+      // Base64 of the SHA-512 of this request's REST header part (PR-REST §4.3): 64 bytes, different per request.
+      expect(res.headers['x-road-request-hash']).toMatch(/^[A-Za-z0-9+/]{86}==$/)
+      requestHashes.add(String(res.headers['x-road-request-hash']))
     }
+    expect(requestHashes.size).toBe(50)
     expect(secureConnections - before).toBe(1)
     expect(peer.connectionsOpened() - opened).toBe(1)
   }, 20_000)

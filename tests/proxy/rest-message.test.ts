@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { serviceId, subsystemId } from '@shared/domain/identifiers'
 import { SecurityServerError } from '../../src-main/platform'
@@ -8,7 +7,8 @@ import {
   restErrorResponse, restRequestHeaderPart, serializeRestResponsePart, soapFaultXml,
 } from '../../src-main/proxy'
 import { describeFixtures } from '../support/describe-fixtures'
-import { fixturePath, readFixture } from '../support/fixtures'
+import { readFixture } from '../support/fixtures'
+import { fixtureFile, itWith } from '../support/requirements'
 
 let n = 0
 const uuid = () => `00000000-0000-4000-8000-00000000000${n++}`
@@ -136,7 +136,7 @@ describe('errors at the REST and SOAP edges', () => {
 
 const REST_ASIC = ['asic', 'asic-verifier-cli', 'asic-containers', 'valid-non-batch-rest', 'message.xml']
 describeFixtures('REST header part against X-Road fixture valid-non-batch-rest', () => {
-  it.skipIf(!existsSync(fixturePath(...REST_ASIC)))('parses and re-serializes message.xml byte for byte', () => {
+  itWith([fixtureFile(...REST_ASIC)], 'parses and re-serializes message.xml byte for byte', () => {
     const bytes = readFixture(...REST_ASIC)
     const part = parseRestHeaderPart(bytes)
     expect(part.kind).toBe('response')

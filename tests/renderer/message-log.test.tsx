@@ -4,21 +4,39 @@ import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/re
 import { MantineProvider } from '@mantine/core'
 import type { SessionInfo } from '@shared/admin-api/session'
 import type {
-  EvidenceVerification, MessageLogForecast, MessageRecordDetails, MessageRecordSummary, TimestampingStatus,
+  EvidenceVerification, MessageExchange, MessageExchangePage, MessageLogForecast, MessageRecordDetails, MessageRecordSummary, TimestampingStatus,
 } from '@shared/admin-api/admin-api'
 import { AdminError, setAdminClient, type AdminClient } from '../../src-renderer/lib/admin-client'
 import { useSessionStore } from '../../src-renderer/features/login/session-store'
 import {
-  EMPTY_FILTER, filterProblem, initialMessageLog, mayReadBodies, toSearch, useMessageLogStore,
+  EMPTY_FILTER, FilterError, exchangeStatus, filterProblem, initialMessageLog, mayReadBodies, toQuery, useMessageLogStore,
 } from '../../src-renderer/features/message-log/message-log-store'
 import { MessageLogPage } from '../../src-renderer/features/message-log/MessageLogPage'
 import { ocspLight } from '../../src-renderer/features/dashboard/dashboard-store'
 
-/** The message-log screen: the search form rules, the store against a fake admin client, and the page's controls. */
+/**
+ * The message-log screen: the search form rules, the store against a fake admin client (pages by cursor, selection,
+ * evidence ZIP), and the page's controls (exchanges grouped with their outcome, records, verdicts in words).
+ */
 const row: MessageRecordSummary = {
   id: 7, queryId: 'LAB-q1', xRequestId: null, client: 'SUBSYSTEM:LAB/GOV/1001/consumer', clientPath: 'LAB/GOV/1001/consumer',
   service: 'SERVICE:LAB/GOV/2002/provider/pets', servicePath: 'LAB/GOV/2002/provider/pets', direction: 'request',
   loggedAt: '2026-01-01T10:00:00.000Z', status: 'timestamped', bodyLogged: true,
+}
+const responseRow: MessageRecordSummary = { ...row, id: 8, direction: 'response', loggedAt: '2026-01-01T10:00:01.000Z' }
+const exchange: MessageExchange = {
+  queryId: 'LAB-q1', client: row.client, clientPath: row.clientPath, service: row.service, servicePath: row.servicePath,
+  firstLoggedAt: row.loggedAt, lastLoggedAt: responseRow.loggedAt, records: [row, responseRow], moreRecords: false,
+  outcome: { result: 'success', faultCode: null, faultString: null, statusCode: 200, sides: ['client'] },
+}
+const failed: MessageExchange = {
+  ...exchange, queryId: 'LAB-q2', records: [{ ...row, id: 9, queryId: 'LAB-q2', status: 'unstamped' }],
+  outcome: { result: 'failure', faultCode: 'server.serverproxy.service_failed.http_error', faultString: 'Service is down', statusCode: null, sides: ['client'] },
+}
+const firstPage: MessageExchangePage = { exchanges: [failed, exchange], pageSize: 25, newer: null, older: '1767261600000.7' }
+const secondPage: MessageExchangePage = {
+  exchanges: [{ ...exchange, queryId: 'LAB-q0', outcome: { result: 'unknown', faultCode: null, faultString: null, statusCode: null, sides: [] } }],
+  pageSize: 25, newer: '1767261500000.5', older: null,
 }
 const details: MessageRecordDetails = {
   ...row, signatureHash: 'c2ln', messageBytes: 120, attachments: [], timestamp: { at: '2026-01-01T10:01:00.000Z', tsaUrl: 'http://tsa', batch: false },
@@ -58,7 +76,10 @@ function api(overrides: Record<string, unknown> = {}) {
       const value = overrides[key]
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown)(...args) : value
     }
-    if (key === 'messageLog.search') return [row]
+    if (key === 'messageLog.exchanges') {
+      const page = (args[0] as { page?: Record<string, string> }).page ?? {}
+      return 'olderThan' in page || page.from === 'oldest' ? secondPage : firstPage
+    }
     if (key === 'messageLog.record') return details
     if (key === 'messageLog.status') return status
     if (key === 'messageLog.forecast') return forecast
@@ -75,27 +96,36 @@ afterEach(() => {
 })
 
 describe('message-log search form', () => {
-  it('turns the form into a query with ISO times and no blanks', () => {
-    expect(toSearch(EMPTY_FILTER)).toEqual({ limit: 200 })
-    const query = toSearch({ ...EMPTY_FILTER, from: '2026-01-01T10:00', client: ' LAB/GOV/1001/consumer ', queryId: 'q', direction: 'response', status: 'unstamped' })
-    expect(query).toEqual({ limit: 200, from: new Date('2026-01-01T10:00').toISOString(), client: 'LAB/GOV/1001/consumer', queryId: 'q', direction: 'response', status: 'unstamped' })
+  it('turns the form into a page query with ISO times and no blanks', () => {
+    expect(toQuery(EMPTY_FILTER, 25, { from: 'newest' })).toEqual({ pageSize: 25, page: { from: 'newest' } })
+    const query = toQuery({ ...EMPTY_FILTER, from: '2026-01-01T10:00', client: ' LAB/GOV/1001/consumer ', queryId: 'q', direction: 'response', status: 'unstamped' }, 50, { olderThan: '1.2' })
+    expect(query).toEqual({
+      pageSize: 50, page: { olderThan: '1.2' }, from: new Date('2026-01-01T10:00').toISOString(), client: 'LAB/GOV/1001/consumer', queryId: 'q',
+      direction: 'response', status: 'unstamped',
+    })
   })
 
   it('refuses a time range that ends before it starts, without asking the server', async () => {
-    expect(filterProblem({ ...EMPTY_FILTER, from: '2026-01-02T00:00', to: '2026-01-01T00:00' })).toMatch(/after its start/)
+    expect(filterProblem({ ...EMPTY_FILTER, from: '2026-01-02T00:00', to: '2026-01-01T00:00' })).toBe('filter.rangeReversed')
     expect(filterProblem({ ...EMPTY_FILTER, from: '2026-01-01T00:00', to: '2026-01-02T00:00' })).toBeNull()
     const call = api()
     setAdminClient(fakeClient(call))
     useMessageLogStore.getState().setFilter({ from: '2026-01-02T00:00', to: '2026-01-01T00:00' })
     await useMessageLogStore.getState().search()
     expect(call).not.toHaveBeenCalled()
-    expect(String(useMessageLogStore.getState().error)).toMatch(/after its start/)
+    expect(useMessageLogStore.getState().error).toBeInstanceOf(FilterError)
   })
 
   it('lets only security officers and system administrators read bodies', () => {
     expect(mayReadBodies(['observer', 'service-administrator'])).toBe(false)
     expect(mayReadBodies(['observer', 'security-officer'])).toBe(true)
     expect(mayReadBodies(['system-administrator'])).toBe(true)
+  })
+
+  it('sums up an exchange by its least advanced record', () => {
+    expect(exchangeStatus(exchange)).toBe('timestamped')
+    expect(exchangeStatus(failed)).toBe('unstamped')
+    expect(exchangeStatus({ ...exchange, records: [{ ...row, status: 'archived' }] })).toBe('archived')
   })
 
   it('words OCSP statuses for the dashboard lights', () => {
@@ -106,14 +136,53 @@ describe('message-log search form', () => {
 })
 
 describe('message-log store', () => {
-  it('searches, opens a record, asks for the body and verifies by query id', async () => {
+  it('pages by cursor, keeps the page size, and reloads the page in place', async () => {
+    const call = api()
+    setAdminClient(fakeClient(call))
+    useMessageLogStore.getState().setFilter({ queryId: 'LAB-q1' })
+    await useMessageLogStore.getState().search()
+    expect(call).toHaveBeenLastCalledWith('messageLog', 'exchanges', { pageSize: 25, page: { from: 'newest' }, queryId: 'LAB-q1' })
+    expect(useMessageLogStore.getState().page).toEqual(firstPage)
+    await useMessageLogStore.getState().move('newer')
+    expect(call).toHaveBeenCalledTimes(1)
+    await useMessageLogStore.getState().move('older')
+    expect(call).toHaveBeenLastCalledWith('messageLog', 'exchanges', { pageSize: 25, page: { olderThan: '1767261600000.7' }, queryId: 'LAB-q1' })
+    expect(useMessageLogStore.getState().page).toEqual(secondPage)
+    await useMessageLogStore.getState().move('newer')
+    expect(call).toHaveBeenLastCalledWith('messageLog', 'exchanges', { pageSize: 25, page: { newerThan: '1767261500000.5' }, queryId: 'LAB-q1' })
+    await useMessageLogStore.getState().setPageSize(100)
+    expect(call).toHaveBeenLastCalledWith('messageLog', 'exchanges', { pageSize: 100, page: { from: 'newest' }, queryId: 'LAB-q1' })
+    await useMessageLogStore.getState().move('oldest')
+    await useMessageLogStore.getState().reload()
+    expect(call).toHaveBeenLastCalledWith('messageLog', 'exchanges', { pageSize: 100, page: { from: 'oldest' }, queryId: 'LAB-q1' })
+  })
+
+  it('keeps the chosen exchanges across pages and exports them as one ZIP, streamed where the transport can', async () => {
+    const call = api()
+    const download = vi.fn(async () => ({ fileName: 'evidence-x.zip', blob: new Blob(['PK']) }))
+    setAdminClient({ ...fakeClient(call), downloadEvidenceZip: download })
+    await useMessageLogStore.getState().search()
+    useMessageLogStore.getState().toggleSelected('LAB-q2')
+    await useMessageLogStore.getState().move('older')
+    useMessageLogStore.getState().selectPage(true)
+    expect(useMessageLogStore.getState().selection).toEqual(['LAB-q2', 'LAB-q0'])
+    useMessageLogStore.getState().selectPage(false)
+    useMessageLogStore.getState().toggleSelected('LAB-q0')
+    await useMessageLogStore.getState().exportZip()
+    expect(download).toHaveBeenCalledWith({ queryIds: ['LAB-q2', 'LAB-q0'] })
+    expect(useMessageLogStore.getState().zipSaved).toEqual({ fileName: 'evidence-x.zip', exchanges: 2 })
+    // Without a streaming transport (the desktop app), the same method answers base64.
+    setAdminClient(fakeClient(api({ 'messageLog.exportZip': { fileName: 'evidence-LAB-q1.zip', mimeType: 'application/zip', content: 'UEs=', encoding: 'base64', queryIds: ['LAB-q1'], containers: 2, notFound: [] } })))
+    await useMessageLogStore.getState().exportZip(['LAB-q1'])
+    expect(useMessageLogStore.getState().zipSaved).toEqual({ fileName: 'evidence-LAB-q1.zip', exchanges: 1 })
+    setAdminClient(fakeClient(api({ 'messageLog.exportZip': () => { throw new AdminError('forbidden', 'Your roles do not allow messageLog.exportZip') } })))
+    await useMessageLogStore.getState().exportZip(['LAB-q1'])
+    expect((useMessageLogStore.getState().zipError as AdminError).code).toBe('forbidden')
+  })
+
+  it('opens a record, asks for the body and verifies by query id', async () => {
     const call = api({ 'messageLog.record': (input: { includeBody?: boolean }) => (input.includeBody ? { ...details, bodyAccess: 'shown', body: { message: { encoding: 'utf8', content: 'GET /pets/7' }, attachments: [] } } : details) })
     setAdminClient(fakeClient(call))
-    const store = useMessageLogStore.getState()
-    store.setFilter({ queryId: 'LAB-q1' })
-    await useMessageLogStore.getState().search()
-    expect(call).toHaveBeenLastCalledWith('messageLog', 'search', { limit: 200, queryId: 'LAB-q1' })
-    expect(useMessageLogStore.getState().records).toEqual([row])
     await useMessageLogStore.getState().open(7)
     expect(useMessageLogStore.getState().selected?.body).toBeNull()
     await useMessageLogStore.getState().showBody()
@@ -134,23 +203,52 @@ describe('message-log store', () => {
 })
 
 describe('message-log page', () => {
-  it('shows the records, the time-stamping and disk cards, and the verdict in words with the code', async () => {
+  it('shows one row per exchange with its outcome, its records on opening, and the verdict in words with the code', async () => {
     setAdminClient(fakeClient(api()))
     useSessionStore.setState({ session: session(['observer']) })
     render(<MantineProvider><MessageLogPage /></MantineProvider>)
     await screen.findByText('LAB-q1')
+    const table = screen.getByRole('table', { name: 'Logged exchanges' })
+    expect(table.querySelectorAll('[data-testid="exchange-row"]')).toHaveLength(2)
+    expect(screen.getByText('Success')).toBeTruthy()
+    expect(screen.getByText('Failed')).toBeTruthy()
+    expect(screen.getByText('server.serverproxy.service_failed.http_error')).toBeTruthy()
+    expect(screen.getAllByText('2 exchanges on this page · older exchanges follow')).toHaveLength(2)
     expect(screen.getByLabelText('Query id')).toBeTruthy()
     expect(screen.getByLabelText('Direction')).toBeTruthy()
-    expect(screen.getByText('every logged message is time-stamped')).toBeTruthy()
+    expect(screen.getByText('The last time-stamp succeeded at 2026-01-01 10:01:00 UTC; every logged message is time-stamped.')).toBeTruthy()
     expect(screen.getByRole('button', { name: 'Retention settings' })).toBeTruthy()
+    // An observer may not export evidence.
+    expect((screen.getByRole('button', { name: 'Save evidence as ZIP' }) as HTMLButtonElement).disabled).toBe(true)
+    fireEvent.click(screen.getByRole('button', { name: 'Show the records of LAB-q1' }))
+    expect(await screen.findByRole('table', { name: 'Records of LAB-q1' })).toBeTruthy()
+    expect(screen.getByRole('button', { name: 'Open response LAB-q1' })).toBeTruthy()
     fireEvent.click(screen.getByRole('button', { name: 'Open request LAB-q1' }))
     await screen.findByRole('button', { name: 'Verify evidence' })
-    // An observer may verify but not export or read the body.
     expect((screen.getByRole('button', { name: 'Export evidence' }) as HTMLButtonElement).disabled).toBe(true)
     expect(screen.getByText('The message body is visible only to security officers and system administrators.')).toBeTruthy()
     fireEvent.click(screen.getByRole('button', { name: 'Verify evidence' }))
     await screen.findByText('Request: Not valid')
-    expect(screen.getByText('Not valid: the signature does not match the message.')).toBeTruthy()
+    expect(screen.getByText('Not valid: the signature does not match the message. Do not rely on this evidence; give the code to support.')).toBeTruthy()
     await waitFor(() => expect(screen.getByText('server.signature_not_valid')).toBeTruthy())
+  })
+
+  it('pages older and chooses exchanges for a ZIP (security officer)', async () => {
+    const call = api()
+    const download = vi.fn(async () => ({ fileName: 'evidence-2.zip', blob: new Blob(['PK']) }))
+    setAdminClient({ ...fakeClient(call), downloadEvidenceZip: download })
+    useSessionStore.setState({ session: session(['security-officer']) })
+    render(<MantineProvider><MessageLogPage /></MantineProvider>)
+    await screen.findByText('LAB-q1')
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Choose every exchange on this page' }))
+    expect(screen.getByTestId('zip-chosen').textContent).toBe('2 exchanges chosen')
+    fireEvent.click(screen.getAllByRole('button', { name: 'Older' })[0] as HTMLElement)
+    await screen.findByText('LAB-q0')
+    expect(screen.getByText('Unknown')).toBeTruthy()
+    expect(screen.getAllByText('1 exchange on this page · the oldest exchange is on this page')).toHaveLength(2)
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Choose exchange LAB-q0' }))
+    fireEvent.click(screen.getByRole('button', { name: 'Save evidence as ZIP' }))
+    await waitFor(() => expect(download).toHaveBeenCalledWith({ queryIds: ['LAB-q2', 'LAB-q1', 'LAB-q0'] }))
+    expect((await screen.findByTestId('zip-saved')).textContent).toContain('evidence-2.zip with the evidence of 3 exchanges')
   })
 })

@@ -1,21 +1,22 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { memberId, subsystemId } from '@shared/domain/identifiers'
 import { closeDatabase, openDatabase, type WritableDb } from '../../src-main/platform'
 import { initLab, openLab, startLabServer, type RunningLabServer } from '../../src-main/lab'
 import { SIG_HASH_CHAIN_URI, verificationTrust, verifyHashChain, verifySignature, type VerificationTrust } from '../../src-main/signature'
 import { createSigner, type Signer } from '../../src-main/signer'
 import { createFaultInjector, type FaultInjector } from '../../src-main/signer/pkcs11/fault-injector'
-import { HAVE_SOFTHSM, createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { SOFTHSM, describeWith } from '../support/requirements'
 
 /**
  * Batch signing (issue 4 item 6, xroad-protocols.md §4.5): a SoftHSM2 key slowed to 10 signatures/s by the fault
  * injector, 200 concurrent messages, each with a hash chain that verifies on its own and a signature that verifies
  * with the lab's trust (certificate path and OCSP).
  */
-describe.skipIf(!HAVE_SOFTHSM)('batch signing on a slow PKCS#11 token', () => {
+describeWith([SOFTHSM], 'batch signing on a slow PKCS#11 token', () => {
   const member = memberId('LAB', 'GOV', '1234')
   const client = subsystemId('LAB', 'GOV', '1234', 'app')
   let dir: string

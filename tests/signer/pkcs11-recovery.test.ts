@@ -1,14 +1,15 @@
 import { createHash, createPublicKey, verify } from 'node:crypto'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, expect, it } from 'vitest'
 import { ecdsaRawToDer } from '../../src-main/signer/sign-algorithms'
 import { CKF, CKR, createFaultInjector, type FaultInjector } from '../../src-main/signer/pkcs11/fault-injector'
 import { Pkcs11TokenDriver } from '../../src-main/signer/pkcs11/pkcs11-token-driver'
 import type { TokenKey } from '../../src-main/signer/token-driver'
-import { HAVE_SOFTHSM, createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { SOFTHSM, describeWith } from '../support/requirements'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-describe.skipIf(!HAVE_SOFTHSM)('PKCS#11 recovery without restart (SoftHSM2 + fault injection; skipped without SoftHSM2)', () => {
+describeWith([SOFTHSM], 'PKCS#11 recovery without restart (SoftHSM2 + fault injection)', () => {
   let hsm: SoftHsmToken
   let injector: FaultInjector
   let driver: Pkcs11TokenDriver

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { Pkcs11TokenDriver } from '../../src-main/signer/pkcs11/pkcs11-token-driver'
-import { HAVE_SOFTHSM, SOFTHSM_MODULE, createSoftHsmToken } from '../support/softhsm'
+import { createSoftHsmToken } from '../support/softhsm'
+import { SOFTHSM, describeWith } from '../support/requirements'
 import { tokenDriverContract } from './token-driver-contract'
 
-if (HAVE_SOFTHSM) {
+describeWith([SOFTHSM], 'PKCS#11 token driver on SoftHSM2', () => {
   tokenDriverContract('PKCS#11 token on SoftHSM2', {
     async create() {
       const hsm = createSoftHsmToken({ label: 'contract', pin: '1234' })
@@ -32,8 +33,4 @@ if (HAVE_SOFTHSM) {
       }
     })
   })
-} else {
-  describe.skip(`PKCS#11 contract (skipped: SoftHSM2 module ${SOFTHSM_MODULE} is missing)`, () => {
-    it('needs SoftHSM2', () => expect(HAVE_SOFTHSM).toBe(false))
-  })
-}
+})

@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { runCli } from '../../src-main/cli/main'
-import { HAVE_SOFTHSM, createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { PKCS11_TOOL, SOFTHSM, describeWith } from '../support/requirements'
 import { createTestCa } from './test-ca'
 
 async function cli(...args: string[]): Promise<{ code: number; json: Record<string, unknown> }> {
@@ -24,7 +25,7 @@ async function cli(...args: string[]): Promise<{ code: number; json: Record<stri
   }
 }
 
-describe.skipIf(!HAVE_SOFTHSM)('signer CLI with SoftHSM2 (skipped when /usr/lib/softhsm/libsofthsm2.so is missing)', () => {
+describeWith([SOFTHSM, PKCS11_TOOL], 'signer CLI with SoftHSM2 and pkcs11-tool', () => {
   let hsm: SoftHsmToken
   let dataDir: string
   let tokenId: string

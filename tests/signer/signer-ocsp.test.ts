@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { memberId } from '@shared/domain/identifiers'
 import { closeDatabase, openDatabase, type WritableDb } from '../../src-main/platform'
 import { initLab, openLab, startLabServer, type RunningLabServer } from '../../src-main/lab'
 import { parseOcspResponse } from '../../src-main/signature'
 import { buildOcspRequest, createSigner, type CertificateInfo, type OcspSource, type Signer } from '../../src-main/signer'
-import { HAVE_SOFTHSM, createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { createSoftHsmToken, type SoftHsmToken } from '../support/softhsm'
+import { SOFTHSM, describeWith } from '../support/requirements'
 
 /**
  * OCSP status of own certificates against the real lab responder (issue 4 item 5, xroad-protocols.md §4.8):
@@ -23,7 +24,7 @@ async function until<T>(probe: () => T, done: (value: T) => boolean, timeoutMs =
   }
 }
 
-describe.skipIf(!HAVE_SOFTHSM)('signer OCSP status with the lab responder and SoftHSM2', () => {
+describeWith([SOFTHSM], 'signer OCSP status with the lab responder and SoftHSM2', () => {
   const member = memberId('LAB', 'GOV', '1234')
   let dir: string
   let labDir: string
@@ -88,7 +89,8 @@ describe.skipIf(!HAVE_SOFTHSM)('signer OCSP status with the lab responder and So
     expect(status.lastError).toBeUndefined()
     expect(new Date(status.thisUpdate!).getTime()).toBeLessThanOrEqual(Date.now() + 1000)
     expect(new Date(status.nextUpdate!).getTime()).toBeGreaterThan(Date.now())
-    expect(status.producedAt).toBeDefined()
+    expect(Date.parse(status.producedAt!)).toBeGreaterThan(Date.now() - 60_000)
+    expect(Date.parse(status.producedAt!)).toBeLessThanOrEqual(Date.now() + 1000)
     const [response] = signer.ocspResponses(cert.certDer)
     expect(response).toBeDefined()
     const { basic } = parseOcspResponse(response!)
@@ -103,12 +105,14 @@ describe.skipIf(!HAVE_SOFTHSM)('signer OCSP status with the lab responder and So
   it('goes stale after the freshness window while the responder is down, records the error, and recovers by itself', async () => {
     conf.freshnessSeconds = 2
     const before = signer.ocspStatus(cert.id).thisUpdate
+    const closedAt = Date.now()
     await server!.close()
     server = undefined
     const stale = await until(() => signer.ocspStatus(cert.id), (s) => s.status === 'stale')
     expect(stale.status).toBe('stale')
     expect(stale.lastError).toMatch(/OCSP responder|ECONNREFUSED|unreachable/)
-    expect(stale.lastErrorAt).toBeDefined()
+    expect(Date.parse(stale.lastErrorAt!)).toBeGreaterThanOrEqual(closedAt)
+    expect(Date.parse(stale.lastErrorAt!)).toBeLessThanOrEqual(Date.now())
     expect(signer.ocspResponses(cert.certDer)).toEqual([])
     await expect(signer.getSigningContext(member)).rejects.toMatchObject({ code: 'cannot_sign' })
     server = await startLabServer(labDir, { ports: { ocsp: 0, tsa: 0, conf: 0 }, confExpireSeconds: 300 })
@@ -123,11 +127,14 @@ describe.skipIf(!HAVE_SOFTHSM)('signer OCSP status with the lab responder and So
 
   it('reports revoked after the lab revokes the certificate, and the certificate state follows', async () => {
     const lab = openLab(labDir)
+    const revokedAt = Date.now()
     lab.revoke(cert.certDer)
     lab.close()
     const [status] = await signer.refreshOcsp([cert.id])
     expect(status).toMatchObject({ status: 'revoked', responseStatus: 'revoked' })
-    expect(status!.revocationTime).toBeDefined()
+    // GeneralizedTime in the OCSP response has whole seconds.
+    expect(Date.parse(status!.revocationTime!)).toBeGreaterThanOrEqual(Math.floor(revokedAt / 1000) * 1000)
+    expect(Date.parse(status!.revocationTime!)).toBeLessThanOrEqual(Date.now())
     expect(signer.listCertificates().find((c) => c.id === cert.id)?.state).toBe('revoked')
     await expect(signer.getSigningContext(member)).rejects.toMatchObject({ code: 'cannot_sign' })
   })

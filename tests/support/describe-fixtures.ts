@@ -1,7 +1,10 @@
-import { describe } from 'vitest'
-import { HAVE_FIXTURES } from './fixtures'
+import { FIXTURES, describeWith } from './requirements'
 
-/** `describe` for suites reading ../shared/fixtures/xroad; skipped (and said so) when that folder is absent. */
-export const describeFixtures = HAVE_FIXTURES
-  ? describe
-  : (name: string, fn: () => void) => describe.skip(`${name} (skipped: ../shared/fixtures/xroad is absent)`, fn)
+/**
+ * `describe` for suites reading the X-Road fixtures (../shared/fixtures/xroad): skipped, with the reason logged, when
+ * that folder is absent. The body runs either way to declare the tests, so it must read fixtures only inside tests
+ * and hooks (`listFixtures` is the one read allowed while declaring).
+ */
+export function describeFixtures(name: string, fn: () => void): void {
+  describeWith([FIXTURES], name, fn)
+}

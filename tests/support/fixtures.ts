@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
 /**
@@ -8,14 +8,15 @@ import { join, resolve } from 'node:path'
 export const FIXTURES_DIR = resolve(process.env.GATEHOUSE_FIXTURES_DIR ?? resolve(__dirname, '../../../shared/fixtures/xroad'))
 export const HAVE_FIXTURES = existsSync(join(FIXTURES_DIR, 'MANIFEST.md'))
 
-if (!HAVE_FIXTURES) {
-  process.stderr.write(`X-Road fixtures not found at ${FIXTURES_DIR}: conformance tests are skipped\n`)
-}
-
 export function fixturePath(...parts: string[]): string {
   return join(FIXTURES_DIR, ...parts)
 }
 
 export function readFixture(...parts: string[]): Buffer {
   return readFileSync(fixturePath(...parts))
+}
+
+/** The names in a fixture folder, or none without the fixtures: for declaring one test per fixture file. */
+export function listFixtures(...parts: string[]): string[] {
+  return HAVE_FIXTURES ? readdirSync(fixturePath(...parts)).sort() : []
 }

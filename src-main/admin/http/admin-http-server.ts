@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto'
+import { realpathSync } from 'node:fs'
 import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { readFile, stat } from 'node:fs/promises'
-import { extname, join, normalize, sep } from 'node:path'
+import { extname, join, normalize, resolve, sep } from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import { ADMIN_ROLES, type AdminRole } from '@shared/admin-api/admin-roles'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
-import { API_KEY_SCHEME, CSRF_HEADER, SESSION_COOKIE, type SessionInfo } from '@shared/admin-api/session'
+import { API_KEY_SCHEME, CSRF_HEADER, SESSION_COOKIE_PREFIX, type SessionInfo } from '@shared/admin-api/session'
 import { clientError, toSecurityServerError, type Logger } from '../../platform'
 import type { AdminRuntime } from '../admin-runtime'
 import type { AdminCaller } from '../caller-context'
@@ -16,7 +19,9 @@ import { adminOpenApi } from './openapi'
  * `POST /api/{domain}/{method}` with a JSON array of arguments, answered with an IpcResult.
  * Protections (reliability-and-security.md §2.4): Host-header allow-list (DNS rebinding), session cookie
  * HttpOnly+Secure+SameSite=Strict with a CSRF token header, API keys (`X-Road-ApiKey token=`), login rate limit,
- * JSON-only bodies, strict CSP and security headers.
+ * JSON-only bodies, strict CSP and security headers. The session cookie's name is this server's own (see
+ * `sessionCookieName`), so several servers on one machine keep separate sessions in one browser; each session has
+ * its own CSRF token.
  */
 export interface AdminHttpOptions {
   runtime: AdminRuntime
@@ -72,14 +77,34 @@ const STATUS: Record<string, number> = {
   database_error: 500,
 }
 
+/**
+ * `__Host-gatehouse-<16 hex of SHA-256 of the data directory's real path>`: stable across restarts and admin port
+ * changes of one server, different for any two servers running at once (no two share a data directory). The port
+ * alone would not do: a server started on another port would orphan its sessions, which outlive restarts.
+ */
+export function sessionCookieName(dataDir: string): string {
+  let path = resolve(dataDir)
+  try {
+    path = realpathSync(path)
+  } catch {
+    // A data directory that does not exist yet keys by its resolved path.
+  }
+  return `${SESSION_COOKIE_PREFIX}${createHash('sha256').update(path, 'utf8').digest('hex').slice(0, 16)}`
+}
+
 export function statusFor(code: string): number {
   const leaf = code.split('.').at(-1) ?? code
   return STATUS[leaf] ?? 400
 }
 
+interface HandlerContext extends AdminHttpOptions {
+  cookieName: string
+}
+
 export function createAdminHttpServer(options: AdminHttpOptions): Server {
+  const context: HandlerContext = { ...options, cookieName: sessionCookieName(options.runtime.dataDir) }
   return createServer({ key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' }, (req, res) => {
-    handle(req, res, options).catch((error: unknown) => {
+    handle(req, res, context).catch((error: unknown) => {
       const coded = toSecurityServerError(error)
       if (coded.clientFault) options.logger.info({ code: coded.code, path: pathOf(req) }, 'admin request refused')
       else options.logger.error({ err: coded, path: pathOf(req) }, 'admin request failed')
@@ -98,7 +123,7 @@ function pathOf(req: IncomingMessage): string {
   return (req.url ?? '/').split('?')[0] ?? '/'
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: AdminHttpOptions): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, options: HandlerContext): Promise<void> {
   checkHost(req, options.extraHosts ?? [])
   const path = pathOf(req)
   if (!path.startsWith('/api/')) {
@@ -108,30 +133,31 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: AdminH
   const { runtime } = options
   if (path === '/api/openapi.json') {
     requireMethod(req, 'GET')
-    return sendJson(res, 200, adminOpenApi(options.version))
+    return sendJson(res, 200, adminOpenApi(options.version, options.cookieName))
   }
   if (path === '/api/session') {
     requireMethod(req, 'GET')
-    const session = sessionOf(req, runtime)
-    return sendJson(res, 200, sessionInfo(runtime, session?.caller, session?.csrfToken))
+    const session = sessionOf(req, options)
+    return sendJson(res, 200, sessionInfo(req, options, session?.caller, session?.csrfToken))
   }
   requireMethod(req, 'POST')
   checkOrigin(req)
   if (path === '/api/session/login' || path === '/api/session/setup') return loginOrSetup(req, res, options, path.endsWith('/setup'))
   const apiKeyCaller = apiKeyCallerOf(req, runtime)
-  const session = apiKeyCaller === undefined ? sessionOf(req, runtime) : undefined
+  const session = apiKeyCaller === undefined ? sessionOf(req, options) : undefined
   if (apiKeyCaller === undefined && session === undefined) throw clientError('unauthorized', 'Sign in or give an API key')
   if (session !== undefined) checkCsrf(req, session.csrfToken)
   const caller = (apiKeyCaller ?? session?.caller) as AdminCaller
   if (path === '/api/session/logout') {
-    if (session !== undefined) runtime.accounts.logout(cookieOf(req) as string)
+    if (session !== undefined) runtime.accounts.logout(cookieOf(req, options.cookieName) as string)
     runtime.audit({ actor: caller.actor, event: 'session.logout', outcome: 'success', errorCode: null })
-    return sendJson(res, 200, { ok: true, value: null }, { 'set-cookie': `${SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0` })
+    return sendJson(res, 200, { ok: true, value: null }, { 'set-cookie': `${options.cookieName}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0` })
   }
   const match = /^\/api\/([a-z][a-zA-Z]{0,40})\/([a-z][a-zA-Z]{0,40})$/.exec(path)
   if (!match) throw clientError('not_found', `No admin API route ${path}`)
   const args = await readJson(req, options.maxBodyBytes ?? 1024 * 1024, [])
   if (!Array.isArray(args)) throw clientError('bad_request', 'The body must be a JSON array of arguments')
+  if (path === '/api/messageLog/exportZip' && wantsZip(req)) return streamEvidenceZip(res, runtime, caller, args[0])
   const result: IpcResult<unknown> = await runtime.service.call(caller, match[1] as string, match[2] as string, args)
   return sendJson(res, result.ok ? 200 : statusFor(result.error.code), result)
 }
@@ -171,17 +197,37 @@ function constantTimeEqual(a: string, b: string): boolean {
   return diff === 0
 }
 
-function cookieOf(req: IncomingMessage): string | undefined {
+function cookieOf(req: IncomingMessage, cookieName: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [name, ...rest] = part.trim().split('=')
-    if (name === SESSION_COOKIE) return rest.join('=')
+    if (name === cookieName) return rest.join('=')
   }
   return undefined
 }
 
-function sessionOf(req: IncomingMessage, runtime: AdminRuntime) {
-  const token = cookieOf(req)
-  return token ? runtime.accounts.authenticateSession(token) : undefined
+function sessionOf(req: IncomingMessage, options: HandlerContext) {
+  const token = cookieOf(req, options.cookieName)
+  return token ? options.runtime.accounts.authenticateSession(token) : undefined
+}
+
+function wantsZip(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? '').split(',').some((type) => type.split(';')[0]?.trim().toLowerCase() === 'application/zip')
+}
+
+/**
+ * `messageLog.exportZip` with `Accept: application/zip`: the ZIP is streamed as it is written (no size cap, no
+ * base64), with the method's roles and audit entries (`AdminRuntime.downloads`). Refusals before the first byte are
+ * answered as JSON like any call; a failure while streaming cuts the response (the ZIP is then incomplete and its
+ * reader says so).
+ */
+async function streamEvidenceZip(res: ServerResponse, runtime: AdminRuntime, caller: AdminCaller, input: unknown): Promise<void> {
+  const download = runtime.downloads.evidenceZip(caller, input)
+  res.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'content-type': 'application/zip',
+    'content-disposition': `attachment; filename="${download.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+  })
+  await pipeline(download.stream, res)
 }
 
 /** `Authorization: X-Road-ApiKey token=<key>` (UG-SS §19.1); a wrong key is refused, not ignored. */
@@ -194,7 +240,8 @@ function apiKeyCallerOf(req: IncomingMessage, runtime: AdminRuntime): AdminCalle
   return caller
 }
 
-function sessionInfo(runtime: AdminRuntime, caller: AdminCaller | undefined, csrfToken: string | undefined): SessionInfo {
+function sessionInfo(req: IncomingMessage, options: HandlerContext, caller: AdminCaller | undefined, csrfToken: string | undefined): SessionInfo {
+  const { runtime } = options
   return {
     authenticated: caller !== undefined,
     username: caller?.actor ?? null,
@@ -202,6 +249,8 @@ function sessionInfo(runtime: AdminRuntime, caller: AdminCaller | undefined, csr
     csrfToken: csrfToken ?? null,
     setupRequired: runtime.accounts.setupRequired(),
     transport: 'browser',
+    // The Host header passed `checkHost`, so it names this server as the browser reached it.
+    server: { serverId: runtime.serverId(), address: req.headers.host ?? '', version: options.version },
   }
 }
 
@@ -209,7 +258,7 @@ function isLoopback(address: string | undefined): boolean {
   return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address))
 }
 
-async function loginOrSetup(req: IncomingMessage, res: ServerResponse, options: AdminHttpOptions, setup: boolean): Promise<void> {
+async function loginOrSetup(req: IncomingMessage, res: ServerResponse, options: HandlerContext, setup: boolean): Promise<void> {
   const { runtime } = options
   const body = (await readJson(req, 16 * 1024, {})) as { username?: unknown; password?: unknown } | null
   const username = typeof body?.username === 'string' ? body.username.slice(0, 64) : ''
@@ -224,8 +273,8 @@ async function loginOrSetup(req: IncomingMessage, res: ServerResponse, options: 
     const remote = req.socket.remoteAddress ?? 'unknown'
     const { token, csrfToken, user } = await runtime.accounts.login(body?.username, body?.password, remote)
     runtime.audit({ actor: user.username, event, outcome: 'success', errorCode: null, data: { address: remote } })
-    const info = sessionInfo(runtime, { actor: user.username, roles: user.roles, userId: user.id }, csrfToken)
-    return sendJson(res, 200, { ok: true, value: info }, { 'set-cookie': `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; Secure; SameSite=Strict` })
+    const info = sessionInfo(req, options, { actor: user.username, roles: user.roles, userId: user.id }, csrfToken)
+    return sendJson(res, 200, { ok: true, value: info }, { 'set-cookie': `${options.cookieName}=${token}; Path=/; HttpOnly; Secure; SameSite=Strict` })
   } catch (error) {
     const coded = toSecurityServerError(error)
     runtime.audit({ actor: username || '(none)', event, outcome: 'failure', errorCode: coded.faultCode, data: { address: req.socket.remoteAddress ?? 'unknown' } })

@@ -1,5 +1,5 @@
 import { ADMIN_API_METHODS, type AdminDomain } from '@shared/admin-api/admin-api-methods'
-import { API_KEY_SCHEME, CSRF_HEADER, SESSION_COOKIE } from '@shared/admin-api/session'
+import { API_KEY_SCHEME, CSRF_HEADER } from '@shared/admin-api/session'
 
 /**
  * The OpenAPI 3.1 description of the headless admin API, served at `/api/openapi.json`, generated from the
@@ -7,7 +7,8 @@ import { API_KEY_SCHEME, CSRF_HEADER, SESSION_COOKIE } from '@shared/admin-api/s
  */
 const errorResponse = { description: 'IpcResult with ok=false', content: { 'application/json': { schema: { $ref: '#/components/schemas/Failure' } } } }
 
-export function adminOpenApi(version: string): Record<string, unknown> {
+/** `cookieName`: this server's session cookie (`sessionCookieName`). */
+export function adminOpenApi(version: string, cookieName: string): Record<string, unknown> {
   const paths: Record<string, unknown> = {
     '/api/session': {
       get: { summary: 'Who is signed in, the CSRF token, and whether first-run setup is needed', security: [], responses: { 200: { description: 'SessionInfo' } } },
@@ -42,7 +43,14 @@ export function adminOpenApi(version: string): Record<string, unknown> {
           security: [{ session: [], csrf: [] }, { apiKey: [] }],
           requestBody: { content: { 'application/json': { schema: { type: 'array', description: 'The method arguments, in order' } } } },
           responses: {
-            200: { description: 'IpcResult with ok=true', content: { 'application/json': { schema: { $ref: '#/components/schemas/Success' } } } },
+            200: {
+              description: 'IpcResult with ok=true',
+              content: {
+                'application/json': { schema: { $ref: '#/components/schemas/Success' } },
+                // The one streamed download: the evidence ZIP itself when the request accepts application/zip.
+                ...(`${domain}.${method}` === 'messageLog.exportZip' ? { 'application/zip': { schema: { type: 'string', format: 'binary' } } } : {}),
+              },
+            },
             400: errorResponse,
             401: errorResponse,
             403: errorResponse,
@@ -59,7 +67,7 @@ export function adminOpenApi(version: string): Record<string, unknown> {
     paths,
     components: {
       securitySchemes: {
-        session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+        session: { type: 'apiKey', in: 'cookie', name: cookieName },
         csrf: { type: 'apiKey', in: 'header', name: CSRF_HEADER },
         apiKey: { type: 'apiKey', in: 'header', name: 'Authorization', description: `${API_KEY_SCHEME} token=<key>` },
       },

@@ -1,4 +1,5 @@
 import type { MigrationSet } from '../../platform'
 import { migration0001 } from './0001-message-records'
+import { migration0002 } from './0002-exchange-page-indexes'
 
-export const messageLogMigrations: MigrationSet = { component: 'message-log', migrations: [migration0001] }
+export const messageLogMigrations: MigrationSet = { component: 'message-log', migrations: [migration0001, migration0002] }

@@ -1,4 +1,5 @@
 import type { MigrationSet } from '../../platform'
 import { migration0001 } from './0001-operational-data'
+import { migration0002 } from './0002-message-id-index'
 
-export const opMonitoringMigrations: MigrationSet = { component: 'op-monitoring', migrations: [migration0001] }
+export const opMonitoringMigrations: MigrationSet = { component: 'op-monitoring', migrations: [migration0001, migration0002] }

@@ -1,9 +1,12 @@
-import { Fragment } from 'react'
-import { Badge, Button, Card, Group, Text, Title } from '@mantine/core'
+import { Fragment, useState, type FormEvent } from 'react'
+import { Badge, Button, Card, Group, Modal, PasswordInput, Stack, Text, Title } from '@mantine/core'
 import type { ReadinessCheck, SystemStatus } from '@shared/admin-api/admin-api'
 import { formatDateTime, hasTranslation, translate, useT } from '../../i18n'
 import { StatusLight } from '../../lib/StatusLight'
 import { useRouterStore, type Route } from '../../app/router-store'
+import { adminClient } from '../../lib/admin-client'
+import { ErrorNotice } from '../../lib/ErrorNotice'
+import { useDashboardStore } from './dashboard-store'
 
 type FixRoute = Extract<Route, 'global-conf' | 'settings' | 'keys' | 'services' | 'setup'>
 
@@ -60,7 +63,9 @@ export function ReadinessCard({ status }: { status: SystemStatus }) {
                 <Text fw={600} size="sm">{t(`areas.${check.key}`)}</Text>
                 <Text size="sm" c="dimmed" style={{ overflowWrap: 'anywhere' }}>{readinessText(check)}</Text>
               </div>
-              {check.light === 'red' || check.light === 'yellow' ? (
+              {typeof check.params.tokenId === 'string' && check.params.tokenId !== '' && check.code.endsWith('token-logged-out') ? (
+                <TokenLoginButton tokenId={check.params.tokenId} token={String(check.params.token ?? '')} />
+              ) : check.light === 'red' || check.light === 'yellow' ? (
                 <Button size="xs" variant="light" onClick={() => navigate(route)}>{t(`fix.${route}`)}</Button>
               ) : <span />}
             </Fragment>
@@ -68,5 +73,46 @@ export function ReadinessCard({ status }: { status: SystemStatus }) {
         })}
       </div>
     </Card>
+  )
+}
+
+/** The fix for a logged-out token right where the problem is shown: its PIN, then the runtime starts serving. */
+function TokenLoginButton({ tokenId, token }: { tokenId: string; token: string }) {
+  const t = useT('dashboard')
+  const refresh = useDashboardStore((s) => s.refresh)
+  const [opened, setOpened] = useState(false)
+  const [pin, setPin] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>(null)
+  const close = (): void => {
+    setOpened(false)
+    setPin('')
+    setError(null)
+  }
+  const submit = async (event: FormEvent): Promise<void> => {
+    event.preventDefault()
+    setBusy(true)
+    setError(null)
+    try {
+      await adminClient().call('tokens', 'login', { tokenId, pin })
+      close()
+      await refresh()
+    } catch (failure) {
+      setError(failure)
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <>
+      <Button size="xs" onClick={() => setOpened(true)}>{t('login.button', { token })}</Button>
+      <Modal opened={opened} onClose={close} title={t('login.title', { token })} centered>
+        <Stack component="form" gap="sm" onSubmit={(e) => void submit(e)}>
+          <PasswordInput label={t('login.pin')} value={pin} onChange={(e) => setPin(e.currentTarget.value)} autoComplete="off" data-autofocus />
+          {error !== null ? <ErrorNotice error={error} /> : null}
+          <Group justify="flex-end"><Button type="submit" loading={busy} disabled={pin === ''}>{t('login.submit')}</Button></Group>
+        </Stack>
+      </Modal>
+    </>
   )
 }

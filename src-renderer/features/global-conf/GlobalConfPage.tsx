@@ -29,7 +29,7 @@ export function GlobalConfPage() {
       <Group justify="space-between" align="flex-end">
         <div style={{ flex: 1, minWidth: 280 }}>
           <Title order={2}>{t('title')}</Title>
-          <Text c="dimmed" size="sm">{t('intro')}</Text>
+          <Text c="dimmed" size="sm">{t('pageIntro')}</Text>
         </div>
         <Button variant="default" onClick={() => void refresh()} loading={loading} disabled={!status?.anchorImported}>{t('downloadNow')}</Button>
       </Group>

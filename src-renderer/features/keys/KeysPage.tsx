@@ -41,7 +41,7 @@ export function KeysPage() {
     <Stack gap="lg">
       <div>
         <Title order={2}>{t('title')}</Title>
-        <Text c="dimmed" size="sm">{t('intro')}</Text>
+        <Text c="dimmed" size="sm">{t('pageIntro')}</Text>
       </div>
       {s.error ? <ErrorNotice error={s.error} onClose={s.clearError} /> : null}
       {s.working ? (

@@ -12,11 +12,11 @@ const RESTART_WAIT_MS = 60_000
  * Settings of the bootstrap file that wait for a restart, and the button that restarts the server in place
  * (`system.restart`): the GUI then waits until the new server answers and reloads its data.
  */
-export function RestartNotice({ restart, onRestarted }: { restart: SystemStatus['restart']; onRestarted(): void }) {
+export function RestartNotice({ restart, onRestarted, always = false }: { restart: SystemStatus['restart']; onRestarted(): void; always?: boolean }) {
   const t = useT('dashboard')
   const [phase, setPhase] = useState<'idle' | 'restarting' | 'done'>('idle')
   const [movedTo, setMovedTo] = useState<string | null>(null)
-  if (!restart.required && phase === 'idle') return null
+  if (!restart.required && phase === 'idle' && !(always && restart.supported)) return null
   const run = async (): Promise<void> => {
     const before = await adminClient().call('system', 'status')
     const moved = await newAdminAddress()
@@ -36,10 +36,10 @@ export function RestartNotice({ restart, onRestarted }: { restart: SystemStatus[
     )
   }
   return (
-    <Alert color="yellow" title={t('restart.required')} data-testid="restart-required">
+    <Alert color={restart.required ? 'yellow' : 'gray'} title={restart.required ? t('restart.required') : t('restartAny.title')} data-testid={restart.required ? 'restart-required' : 'restart-any'}>
       <Group justify="space-between" align="flex-end" wrap="wrap">
         <div>
-          <Text size="sm">{t('restart.requiredText', { fields: restart.reasons.join(', ') })}</Text>
+          <Text size="sm">{restart.required ? t('restart.requiredText', { fields: restart.reasons.join(', ') }) : t('restartAny.text')}</Text>
           {restart.supported ? null : <Text size="sm">{t('restart.notSupported')}</Text>}
         </div>
         {restart.supported ? (
@@ -49,7 +49,7 @@ export function RestartNotice({ restart, onRestarted }: { restart: SystemStatus[
             consequences={<Text size="sm">{t('restart.confirmText')}</Text>}
             confirmLabel={t('restart.button')}
             onConfirm={run}
-            buttonProps={{ variant: 'filled', color: 'yellow', size: 'sm' }}
+            buttonProps={{ variant: restart.required ? 'filled' : 'default', color: restart.required ? 'yellow' : 'gray', size: 'sm' }}
           />
         ) : null}
       </Group>

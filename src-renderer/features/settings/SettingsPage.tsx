@@ -29,7 +29,7 @@ export function SettingsPage() {
         <Text c="dimmed" size="sm">{t('subtitle')}</Text>
       </div>
       {error && !isFieldError(error, NETWORK_FIELDS) ? <ErrorNotice error={error} onClose={clearError} /> : null}
-      {restart !== null ? <RestartNotice restart={restart} onRestarted={() => void load()} /> : null}
+      {restart !== null ? <RestartNotice restart={restart} onRestarted={() => void load()} always /> : null}
       <div>
         <Title order={3}>{t('parametersTitle')}</Title>
         <Text c="dimmed" size="sm">{t('parametersHint')}</Text>

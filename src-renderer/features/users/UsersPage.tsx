@@ -28,7 +28,7 @@ export function UsersPage() {
     <Stack gap="lg">
       <div>
         <Title order={2}>{t('title')}</Title>
-        <Text c="dimmed" size="sm">{t('intro')}</Text>
+        <Text c="dimmed" size="sm">{t('pageIntro')}</Text>
       </div>
       {error ? <ErrorNotice error={error} onClose={clearError} /> : null}
       {notice ? <Alert color="green" role="status" withCloseButton onClose={() => setNotice(null)}>{notice}</Alert> : null}

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { recordSkip, type Requirement } from '../../support/requirements'
 
 /**
  * What every GUI test shares: the built renderer, Debian's Chromium (never a downloaded browser), the screenshot
@@ -11,15 +12,26 @@ export const SCREENS_DIR = resolve(__dirname, '../../../test-results/screens')
 export const CHROMIUM = '/usr/bin/chromium'
 export const ADMIN_PASSWORD = 'correct horse battery staple'
 
-/** Why a GUI suite cannot run here (said once on stderr), or undefined when it can. */
-export function e2eSkipReason(suite: string): string | undefined {
-  const reason = !existsSync(join(RENDERER_DIR, 'index.html'))
-    ? 'out/renderer/index.html is missing: run `npx electron-vite build` first'
-    : !existsSync(CHROMIUM)
-      ? `${CHROMIUM} is missing: apt-get install chromium`
-      : undefined
-  if (reason !== undefined) console.warn(`Skipping the ${suite} e2e test: ${reason}`)
-  return reason
+export const RENDERER: Requirement = {
+  missing: existsSync(join(RENDERER_DIR, 'index.html')) ? undefined : 'out/renderer/index.html is missing (the GUI is not built)',
+  packages: [],
+  enable: '`npx electron-vite build` (npm test builds it when e2e suites are selected)',
+}
+
+export const CHROMIUM_BROWSER: Requirement = {
+  missing: existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing`,
+  packages: ['chromium'],
+}
+
+/**
+ * Why a GUI suite cannot run here (the built GUI, Chromium, and what else it names), or undefined when it can;
+ * a skip is logged for the table printed after the run.
+ */
+export function e2eSkipReason(suite: string, also: readonly Requirement[] = []): string | undefined {
+  const missing = [RENDERER, CHROMIUM_BROWSER, ...also].filter((r) => r.missing !== undefined)
+  if (missing.length === 0) return undefined
+  recordSkip(`${suite} e2e suite`, missing)
+  return missing.map((r) => r.missing).join('; ')
 }
 
 /**
