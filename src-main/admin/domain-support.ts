@@ -27,6 +27,8 @@ export interface AdminDomains {
     service?(): GlobalConfService | undefined
   }
   layout?: { globalConfDir: string; root?: string; messageLogDb?: string }
+  /** The TSAs the next time-stamping round tries, in order (the administrator's selection among the approved ones). */
+  timestampingServices(): ReadonlyArray<{ name?: string; url: string }>
 }
 
 /** Resolves the domains, or refuses when this runtime was built without them (admin-only tests). */

@@ -27,11 +27,14 @@ export const ADMIN_API_METHODS = {
     add: change('system-administrator'),
     setRoles: change('system-administrator'),
     setPassword: change('system-administrator'),
+    // Every signed-in user, for their own account only (checked in the implementation).
+    changeOwnPassword: change(...ANY_ROLE),
     remove: change('system-administrator'),
   },
   apiKeys: {
     list: read(['system-administrator']),
     create: change('system-administrator'),
+    setRoles: change('system-administrator'),
     revoke: change('system-administrator'),
   },
   audit: {
@@ -58,12 +61,15 @@ export const ADMIN_API_METHODS = {
   csrs: {
     authorities: read(),
     generate: change('security-officer', 'key-custodian', 'registration-officer'),
+    list: read(),
+    delete: change('security-officer', 'key-custodian', 'registration-officer'),
   },
   certificates: {
     list: read(),
     import: change('security-officer', 'key-custodian', 'registration-officer'),
     activate: change('security-officer', 'key-custodian'),
     disable: change('security-officer', 'key-custodian'),
+    delete: change('security-officer', 'key-custodian'),
   },
   clients: {
     list: read(),
@@ -94,6 +100,12 @@ export const ADMIN_API_METHODS = {
     members: read(),
     servers: read(),
     refresh: change('system-administrator', 'security-officer'),
+    anchor: read(),
+    // X-Road: anchor upload and time-stamping services are the system administrator's (ug-ss §10).
+    previewAnchor: read(['system-administrator']),
+    replaceAnchor: change('system-administrator'),
+    timestampingServices: read(),
+    selectTimestampingServices: change('system-administrator'),
   },
   diagnostics: {
     run: read(),
