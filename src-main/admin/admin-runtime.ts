@@ -1,5 +1,5 @@
 import { adminMethodPolicy } from '@shared/admin-api/admin-api-methods'
-import type { AdminApi } from '@shared/admin-api/admin-api'
+import type { AdminApi, LabApi } from '@shared/admin-api/admin-api'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import { appendAuditEntry } from '../audit-log'
 import { clientError, toSecurityServerError, type Clock, type Logger, type WritableDb } from '../platform'
@@ -18,7 +18,7 @@ import { createInitializationAdmin } from './initialization-admin'
 import { createCertificatesAdmin, createCsrsAdmin, createKeysAdmin, createTokensAdmin } from './keys-admin'
 import { createMessageLogAdmin, openEvidenceZipDownload, type EvidenceZipDownload } from './message-log-admin'
 import { createCeremonyAdmin } from './ceremony-admin'
-import { createLabAdmin } from './lab-admin'
+import { createLabAdmin, type LabAdmin } from './lab-admin'
 import { createSettingsAdmin, type BootstrapFile } from './settings-admin'
 
 /** The admin API plus `call`, the checked entry both transports use (allow-list, roles, audit log). */
@@ -63,6 +63,12 @@ export interface AdminDeps {
   bootstrap?: BootstrapFile
 }
 
+/** The lab group's API methods without `close`, which only the composition root may call. */
+function labApiOf(lab: LabAdmin): LabApi {
+  const { close: _close, ...api } = lab
+  return api
+}
+
 export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
   const { serverConfDb: db, clock, logger } = deps
   const accounts = createAdminAccounts(db, clock, deps.accounts)
@@ -83,7 +89,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
   const ceremony = createCeremonyAdmin({ dataDir: deps.system.dataDir, clock, logger })
   const api: AdminApi = {
     system: createSystemAdmin(deps.system),
-    users: createUsersAdmin({ db, clock, accounts }),
+    users: createUsersAdmin({ db, accounts }),
     apiKeys: createApiKeysAdmin({ db, clock }),
     audit: createAuditAdmin({ db }),
     initialization,
@@ -100,7 +106,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     settings: createSettingsAdmin({ db, clock, ...(deps.bootstrap === undefined ? {} : { bootstrap: deps.bootstrap }) }),
     messageLog: createMessageLogAdmin({ domains, clock, audit }),
     ceremony,
-    lab: { status: () => lab.status(), create: (input) => lab.create(input), confirm: (input) => lab.confirm(input) },
+    lab: labApiOf(lab),
   }
   const service: AdminService = {
     ...api,

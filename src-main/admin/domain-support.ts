@@ -1,6 +1,6 @@
 import { basename } from 'node:path'
 import {
-  decodeIdentifier, describeIdentifier, encodeIdentifier, formatIdPath, parseClientIdPath, parseServiceIdPath,
+  decodeIdentifier, describeIdentifier, encodeIdentifier, formatIdPath, parseClientIdPath, parseSecurityServerIdPath, parseServiceIdPath,
   type ClientId, type GlobalGroupId, type LocalGroupId, type MemberId, type SecurityServerId, type ServiceId, type XRoadId,
 } from '@shared/domain/identifiers'
 import type { GlobalConf, GlobalConfService, SharedParameters } from '../global-conf'
@@ -27,6 +27,8 @@ export interface AdminDomains {
     service?(): GlobalConfService | undefined
   }
   layout?: { globalConfDir: string; root?: string; messageLogDb?: string; tlsDir?: string }
+  /** The TSAs the next time-stamping round tries, in order (the administrator's selection among the approved ones). */
+  timestampingServices(): ReadonlyArray<{ name?: string; url: string }>
 }
 
 /** Resolves the domains, or refuses when this runtime was built without them (admin-only tests). */
@@ -61,6 +63,22 @@ export function parseMemberRef(value: unknown, what = 'member'): MemberId {
   const id = parseClientRef(value, what)
   if (id.objectType !== 'MEMBER') throw clientError('validation_failed', `The ${what} must be a member (INSTANCE/CLASS/CODE), not a subsystem`, { detail: what })
   return id
+}
+
+/** A subsystem id from `SUBSYSTEM:…` or `INSTANCE/CLASS/CODE/SUBSYSTEM`. */
+export function parseSubsystemRef(value: unknown, what = 'subsystem'): ClientId & { objectType: 'SUBSYSTEM' } {
+  const id = parseClientRef(value, what)
+  if (id.objectType !== 'SUBSYSTEM') throw clientError('validation_failed', `The ${what} must be a subsystem (INSTANCE/CLASS/CODE/SUBSYSTEM)`, { detail: what })
+  return id
+}
+
+/** A security server id from `SERVER:…` or `INSTANCE/CLASS/CODE/SERVERCODE`. */
+export function parseServerRef(value: unknown, what = 'server'): SecurityServerId {
+  return parseWith(what, value, (text) => {
+    const id = text.startsWith('SERVER:') ? decodeIdentifier(text) : parseSecurityServerIdPath(text)
+    if (id.objectType !== 'SERVER') throw clientError('validation_failed', 'not a security server')
+    return id
+  })
 }
 
 /** A service id from `SERVICE:…` or `INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE`. */

@@ -50,7 +50,13 @@ export function hostedLabApproval(dataDir: string, serverId: SecurityServerId, k
     send(client) {
       approved = withHostedLab(dataDir, serverId.xRoadInstance, clock, (lab) => {
         if (kind === 'unregister') {
-          lab.removeClient(serverId, client.id)
+          // Nothing to remove when the lab never listed the client here (e.g. registered before this lab existed).
+          if (!lab.isRegistered(client.id)) return
+          try {
+            lab.removeClient(serverId, client.id)
+          } catch (error) {
+            if (!(error instanceof SecurityServerError && error.code === 'not_found')) throw error
+          }
           return
         }
         const member = memberOf(client.id)

@@ -6,6 +6,7 @@ export { labMigrations } from './migrations'
 export {
   initLab, openLab, labPaths, LabAuthority, CONFIGURATION_VERSION, DEFAULT_CONF_EXPIRE_SECONDS, DEFAULT_LAB_PORTS,
   CERTIFICATE_STATUS_FORMAT, type CertificateStatusFile, type InitLabOptions, type InitLabResult, type IssuedCertificate, type GeneratedConfiguration, type LabPaths,
+  type CsrInspection, type LabCertificate, type LabGlobalGroup, type LabMember, type LabSecurityServer,
 } from './lab-authority'
 export { LAB_KEY_ALGORITHMS, certificateToPem, type CaSigner, type ExternalCaKey, type LabKeyAlgorithm, type SignatureAlgorithmName } from './lab-pki'
 export { buildSignedDirectory, type DirectoryContentPart, type SignedDirectory } from './signed-directory'

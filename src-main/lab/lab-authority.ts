@@ -9,7 +9,9 @@ import {
   describeIdentifier,
   encodeIdentifier,
   decodeIdentifier,
+  globalGroupId,
   memberId as makeMemberId,
+  securityServerId as makeSecurityServerId,
   subsystemId as makeSubsystemId,
   validateIdentifierPart,
   type ClientId,
@@ -140,6 +142,8 @@ export interface InitLabResult {
 }
 
 const YEAR_MS = 365 * 24 * 3600 * 1000
+/** RFC 5280 §4.2.1.3 id-ce-keyUsage. */
+const OID_KEY_USAGE = '2.5.29.15'
 
 /** Creates a lab in `dir`. Refuses an existing lab unless `force`; the database is put in place last, so a lab is all or nothing. */
 export async function initLab(dir: string, options: InitLabOptions = {}): Promise<InitLabResult> {
@@ -322,6 +326,59 @@ export interface IssuedCertificate {
   pem: string
 }
 
+/** A registered member with its subsystems. */
+export interface LabMember {
+  id: MemberId
+  name: string
+  subsystems: ClientId[]
+}
+
+/** A registered security server as global configuration lists it (§5.4): owner, code, address, auth-cert hashes, clients. */
+export interface LabSecurityServer {
+  id: SecurityServerId
+  address: string
+  /** SHA-256 of each authentication certificate's DER, base64. */
+  authCertHashes: string[]
+  clients: ClientId[]
+}
+
+/** A certificate the lab issued (or holds: CA, OCSP, TSA), with its status. */
+export interface LabCertificate {
+  serial: string
+  usage: repo.CertificateUsage
+  subject: string
+  der: Uint8Array
+  issuedAt: string
+  notBefore: Date
+  notAfter: Date
+  revokedAt: string | null
+  revocationReason: number | null
+  /** SHA-256 of the DER, base64: the authCertHash global configuration lists for an authentication certificate. */
+  hash: string
+}
+
+export interface LabGlobalGroup {
+  id: GlobalGroupId
+  description: string
+  members: ClientId[]
+}
+
+/** What the lab would issue for a CSR (`inspectCsr`). */
+export interface CsrInspection {
+  usage: 'sign' | 'auth'
+  /** Where the usage came from: the CSR's keyUsage extension, the subject's shape, or the caller's choice. */
+  usageFrom: 'key-usage' | 'subject' | 'chosen'
+  /** The subject the CSR asked for. */
+  requestedSubject: string
+  /** The subject the certificate will carry. */
+  subject: string
+  keyAlgorithm: string
+  /** The member a signing certificate is for. */
+  member?: MemberId
+  /** The security server code an authentication certificate is for. */
+  serverCode?: string
+}
+
 export interface GeneratedConfiguration {
   version: number
   timestamp: string
@@ -453,15 +510,32 @@ export class LabAuthority {
   }
 
   /**
-   * Issues a certificate for a PKCS#10 request (PEM or DER) per the EJBCA certificate profile X-Road ships
-   * (`EjbcaSignCertificateProfileInfo`: C=instance, O=member class, CN=member code; `EjbcaAuthCertificateProfileInfo`:
-   * C=instance, CN=server code). The subject is rebuilt from the checked values; CSR extensions are not copied.
+   * What the lab would issue for a CSR, without issuing: the usage (from the CSR's keyUsage extension, else the
+   * subject's shape: the sign profile has O = member class, the auth profile has none), the subject the profile
+   * yields, and the member or server code it names. Refuses what `issueCertificate` would refuse.
    */
-  async issueCertificate(csrInput: Uint8Array | string, usage: 'sign' | 'auth'): Promise<IssuedCertificate> {
-    if (usage !== 'sign' && usage !== 'auth') throw clientError('validation_failed', `Unknown usage '${String(usage)}' (sign or auth)`)
+  async inspectCsr(csrInput: Uint8Array | string, usage?: 'sign' | 'auth'): Promise<CsrInspection> {
     const csr = parseCsr(csrInput)
     if (!(await csr.verify())) throw clientError('incorrect_certificate', 'The CSR signature does not verify (proof of possession failed)')
     checkPublicKey(csr)
+    const detected = detectUsage(csr)
+    const chosen = usage ?? detected.usage
+    const profile = this.profileSubject(csr, chosen)
+    return {
+      usage: chosen,
+      usageFrom: usage === undefined ? detected.from : 'chosen',
+      requestedSubject: csr.subject,
+      keyAlgorithm: keyAlgorithmOf(csr),
+      ...profile,
+    }
+  }
+
+  /**
+   * The subject of the EJBCA certificate profile X-Road ships (`EjbcaSignCertificateProfileInfo`: C=instance,
+   * O=member class, CN=member code; `EjbcaAuthCertificateProfileInfo`: C=instance, CN=server code), rebuilt from the
+   * CSR's checked values.
+   */
+  private profileSubject(csr: x509.Pkcs10CertificateRequest, usage: 'sign' | 'auth'): { subject: string; member?: MemberId; serverCode?: string } {
     const fields = subjectFields(csr)
     const allowed = ['C', 'O', 'CN']
     const unexpected = [...fields.keys()].filter((k) => !allowed.includes(k))
@@ -470,7 +544,6 @@ export class LabAuthority {
     }
     const c = singleField(fields, 'C')
     this.checkInstance(c)
-    let subject: string
     if (usage === 'sign') {
       const memberClass = singleField(fields, 'O')
       const memberCode = singleField(fields, 'CN')
@@ -478,12 +551,24 @@ export class LabAuthority {
       if (repo.findMember(this.db, memberClass, memberCode) === undefined) {
         throw clientError('unknown_member', `Member ${describeIdentifier(id)} is not registered in the lab`)
       }
-      subject = `C=${c}, O=${memberClass}, CN=${memberCode}`
-    } else {
-      const serverCode = validateIdentifierPart('serverCode', singleField(fields, 'CN'))
-      const org = fields.get('O')
-      subject = org === undefined ? `C=${c}, CN=${serverCode}` : `C=${c}, O=${singleField(fields, 'O')}, CN=${serverCode}`
+      return { subject: `C=${c}, O=${memberClass}, CN=${memberCode}`, member: id }
     }
+    const serverCode = validateIdentifierPart('serverCode', singleField(fields, 'CN'))
+    const org = fields.get('O')
+    return { subject: org === undefined ? `C=${c}, CN=${serverCode}` : `C=${c}, O=${singleField(fields, 'O')}, CN=${serverCode}`, serverCode }
+  }
+
+  /**
+   * Issues a certificate for a PKCS#10 request (PEM or DER) per the EJBCA certificate profile X-Road ships
+   * (`EjbcaSignCertificateProfileInfo`: C=instance, O=member class, CN=member code; `EjbcaAuthCertificateProfileInfo`:
+   * C=instance, CN=server code; see `profileSubject`). CSR extensions are not copied.
+   */
+  async issueCertificate(csrInput: Uint8Array | string, usage: 'sign' | 'auth'): Promise<IssuedCertificate> {
+    if (usage !== 'sign' && usage !== 'auth') throw clientError('validation_failed', `Unknown usage '${String(usage)}' (sign or auth)`, { detail: 'usage' })
+    const csr = parseCsr(csrInput)
+    if (!(await csr.verify())) throw clientError('incorrect_certificate', 'The CSR signature does not verify (proof of possession failed)')
+    checkPublicKey(csr)
+    const { subject } = this.profileSubject(csr, usage)
     const now = this.clock.now()
     const extensions: x509.Extension[] =
       usage === 'sign'
@@ -599,14 +684,14 @@ export class LabAuthority {
   addSecurityServer(owner: MemberId, serverCode: string, address: string, authCertInput: Uint8Array | string): { server: SecurityServerId; authCertHash: string } {
     this.checkInstance(owner.xRoadInstance)
     validateIdentifierPart('serverCode', serverCode)
-    if (address.trim() === '' || /[\s/]/.test(address)) throw clientError('validation_failed', `Invalid server address '${address}' (a host name or IP address)`)
+    checkServerAddress(address)
     const der = certificateFromInput(authCertInput)
     const row = this.findIssued(der)
-    if (row.usage !== 'auth') throw clientError('wrong_cert_usage', 'The certificate is not an authentication certificate')
-    if (row.revokedAt !== null) throw clientError('cert_validation', 'The authentication certificate is revoked')
+    if (row.usage !== 'auth') throw clientError('wrong_cert_usage', 'The certificate is not an authentication certificate', { detail: 'certificate' })
+    if (row.revokedAt !== null) throw clientError('cert_validation', 'The authentication certificate is revoked', { detail: 'certificate' })
     const cn = new x509.X509Certificate(der).subjectName.getField('CN')[0]
     if (cn !== serverCode) {
-      throw clientError('validation_failed', `The authentication certificate is for server code '${cn ?? ''}', not '${serverCode}'`)
+      throw clientError('validation_failed', `The authentication certificate is for server code '${cn ?? ''}', not '${serverCode}'`, { detail: 'serverCode' })
     }
     const hash = sha256(der).toString('base64')
     inTransaction(this.db, () => {
@@ -615,7 +700,7 @@ export class LabAuthority {
       if (existing !== undefined && repo.listAuthCertHashes(this.db).some((h) => h.serverId === existing.id && h.certHash === hash)) {
         throw clientError('conflict', `Security server ${serverCode} of ${describeIdentifier(owner)} is already registered with this certificate`)
       }
-      const serverId = existing?.id ?? repo.insertSecurityServer(this.db, member.id, serverCode, address)
+      const serverId = existing?.id ?? repo.insertSecurityServer(this.db, member.id, serverCode, address.trim())
       repo.insertAuthCertHash(this.db, serverId, hash)
     })
     this.regenerateConfiguration()
@@ -641,27 +726,6 @@ export class LabAuthority {
       repo.insertServerClient(this.db, ss.id, member.id, subsystemId)
     })
     this.regenerateConfiguration()
-  }
-
-  /**
-   * Removes `client` from the clients of a security server (the central server's side of a client deletion request,
-   * pr-mserv `clientDeletionRequest`); returns false when the server did not list it. The configuration is regenerated.
-   */
-  removeClient(server: SecurityServerId, client: ClientId): boolean {
-    this.checkInstance(server.xRoadInstance)
-    this.checkInstance(client.xRoadInstance)
-    const removed = inTransaction(this.db, () => {
-      const owner = this.requireMember(makeMemberId(server.xRoadInstance, server.memberClass, server.memberCode))
-      const ss = repo.findSecurityServer(this.db, owner.id, server.serverCode)
-      if (ss === undefined) throw clientError('invalid_security_server', `Security server ${describeIdentifier(server)} is not registered`)
-      const member = repo.findMember(this.db, client.memberClass, client.memberCode)
-      if (member === undefined) return false
-      const subsystem = client.objectType === 'SUBSYSTEM' ? repo.findSubsystem(this.db, member.id, client.subsystemCode) : undefined
-      if (client.objectType === 'SUBSYSTEM' && subsystem === undefined) return false
-      return repo.deleteServerClient(this.db, ss.id, member.id, subsystem?.id ?? null)
-    })
-    if (removed) this.regenerateConfiguration()
-    return removed
   }
 
   /** True when the member (and, for a subsystem, the subsystem) is registered in the lab. */
@@ -693,6 +757,195 @@ export class LabAuthority {
       }
     })
     this.regenerateConfiguration()
+  }
+
+  // ---- reading ---------------------------------------------------------------------------------------
+
+  listMembers(): LabMember[] {
+    const subsystems = repo.listSubsystems(this.db)
+    return repo.listMembers(this.db).map((m) => ({
+      id: makeMemberId(this.instance, m.memberClass, m.memberCode),
+      name: m.name,
+      subsystems: subsystems.filter((x) => x.memberId === m.id).map((x) => makeSubsystemId(this.instance, m.memberClass, m.memberCode, x.subsystemCode)),
+    }))
+  }
+
+  listSecurityServers(): LabSecurityServer[] {
+    const members = new Map(repo.listMembers(this.db).map((m) => [m.id, m]))
+    const subsystems = new Map(repo.listSubsystems(this.db).map((x) => [x.id, x]))
+    const hashes = repo.listAuthCertHashes(this.db)
+    const clients = repo.listServerClients(this.db)
+    const clientId = (memberKey: number, subsystemKey: number | null): ClientId => {
+      const m = members.get(memberKey) as repo.MemberRow
+      const sub = subsystemKey === null ? undefined : subsystems.get(subsystemKey)
+      return sub === undefined ? makeMemberId(this.instance, m.memberClass, m.memberCode) : makeSubsystemId(this.instance, m.memberClass, m.memberCode, sub.subsystemCode)
+    }
+    return repo.listSecurityServers(this.db).map((ss) => {
+      const owner = members.get(ss.ownerId) as repo.MemberRow
+      return {
+        id: makeSecurityServerId(makeMemberId(this.instance, owner.memberClass, owner.memberCode), ss.serverCode),
+        address: ss.address,
+        authCertHashes: hashes.filter((h) => h.serverId === ss.id).map((h) => h.certHash),
+        clients: clients.filter((c) => c.serverId === ss.id).map((c) => clientId(c.memberId, c.subsystemId)),
+      }
+    })
+  }
+
+  listCertificates(): LabCertificate[] {
+    return repo.listCertificates(this.db).map(toLabCertificate)
+  }
+
+  /** One certificate by serial number (hex, as listed). @throws cert_not_found */
+  certificate(serial: string): LabCertificate {
+    const row = repo.findCertificate(this.db, serial.toUpperCase())
+    if (row === undefined) throw clientError('cert_not_found', `The lab has issued no certificate with serial number ${serial}`, { detail: 'serial' })
+    return toLabCertificate(row)
+  }
+
+  listGlobalGroups(): LabGlobalGroup[] {
+    const members = repo.listGroupMembers(this.db)
+    return repo.listGlobalGroups(this.db).map((g) => ({
+      id: globalGroupId(this.instance, g.groupCode),
+      description: g.description,
+      members: members.filter((m) => m.groupCode === g.groupCode).map((m) => decodeIdentifier(m.client) as ClientId),
+    }))
+  }
+
+  // ---- changes and removals -----------------------------------------------------------------------------
+
+  /** Adds a subsystem to a registered member. */
+  addSubsystem(subsystem: ClientId & { objectType: 'SUBSYSTEM' }): void {
+    this.checkInstance(subsystem.xRoadInstance)
+    inTransaction(this.db, () => {
+      const member = this.requireMember(makeMemberId(subsystem.xRoadInstance, subsystem.memberClass, subsystem.memberCode))
+      if (repo.findSubsystem(this.db, member.id, subsystem.subsystemCode) !== undefined) {
+        throw clientError('conflict', `Subsystem ${describeIdentifier(subsystem)} is already registered`, { detail: 'subsystemCode' })
+      }
+      repo.insertSubsystem(this.db, member.id, subsystem.subsystemCode)
+    })
+    this.regenerateConfiguration()
+  }
+
+  /**
+   * Deletes a subsystem no security server serves (X-Road's CS refuses to delete a registered subsystem); its global
+   * group memberships go with it.
+   */
+  deleteSubsystem(subsystem: ClientId & { objectType: 'SUBSYSTEM' }): void {
+    this.checkInstance(subsystem.xRoadInstance)
+    inTransaction(this.db, () => {
+      const member = this.requireMember(makeMemberId(subsystem.xRoadInstance, subsystem.memberClass, subsystem.memberCode))
+      const row = this.requireSubsystem(member.id, subsystem)
+      const servers = this.serversServing(member.id, row.id)
+      if (servers.length > 0) {
+        throw clientError('conflict', `Subsystem ${describeIdentifier(subsystem)} is a client of ${servers.join(', ')}; remove it from there first`)
+      }
+      repo.deleteGroupMemberships(this.db, encodeIdentifier(subsystem))
+      repo.deleteSubsystem(this.db, row.id)
+    })
+    this.regenerateConfiguration()
+  }
+
+  /**
+   * Deletes a member that owns no security server and is not (nor any of its subsystems) a client of one; its
+   * subsystems and global group memberships go with it.
+   */
+  deleteMember(id: MemberId): void {
+    this.checkInstance(id.xRoadInstance)
+    inTransaction(this.db, () => {
+      const member = this.requireMember(id)
+      const owned = repo.listSecurityServers(this.db).filter((ss) => ss.ownerId === member.id).map((ss) => describeIdentifier(makeSecurityServerId(id, ss.serverCode)))
+      if (owned.length > 0) throw clientError('conflict', `Member ${describeIdentifier(id)} owns ${owned.join(', ')}; delete the server first`)
+      const subsystems = repo.listSubsystems(this.db).filter((x) => x.memberId === member.id)
+      const serving = [...new Set([null, ...subsystems.map((x) => x.id)].flatMap((sub) => this.serversServing(member.id, sub)))]
+      if (serving.length > 0) {
+        throw clientError('conflict', `Member ${describeIdentifier(id)} or one of its subsystems is a client of ${serving.join(', ')}; remove it from there first`)
+      }
+      repo.deleteGroupMemberships(this.db, encodeIdentifier(id))
+      for (const x of subsystems) repo.deleteGroupMemberships(this.db, encodeIdentifier(makeSubsystemId(id.xRoadInstance, id.memberClass, id.memberCode, x.subsystemCode)))
+      repo.deleteMember(this.db, member.id)
+    })
+    this.regenerateConfiguration()
+  }
+
+  /** Changes the address other servers reach a security server on. */
+  setSecurityServerAddress(server: SecurityServerId, address: string): void {
+    checkServerAddress(address)
+    inTransaction(this.db, () => repo.updateServerAddress(this.db, this.requireServer(server).id, address.trim()))
+    this.regenerateConfiguration()
+  }
+
+  /** Deletes a security server with its authentication certificates and client registrations. */
+  deleteSecurityServer(server: SecurityServerId): void {
+    inTransaction(this.db, () => repo.deleteSecurityServer(this.db, this.requireServer(server).id))
+    this.regenerateConfiguration()
+  }
+
+  /** Removes one authentication certificate (by its base64 SHA-256 hash) from a security server. */
+  deleteAuthCertificate(server: SecurityServerId, hash: string): void {
+    inTransaction(this.db, () => {
+      if (!repo.deleteAuthCertHash(this.db, this.requireServer(server).id, hash)) {
+        throw clientError('cert_not_found', `${describeIdentifier(server)} has no authentication certificate with hash ${hash}`, { detail: 'hash' })
+      }
+    })
+    this.regenerateConfiguration()
+  }
+
+  /** Removes a client registration from a security server. */
+  removeClient(server: SecurityServerId, client: ClientId): void {
+    this.checkInstance(client.xRoadInstance)
+    inTransaction(this.db, () => {
+      const ss = this.requireServer(server)
+      const member = this.requireMember(makeMemberId(client.xRoadInstance, client.memberClass, client.memberCode))
+      const subsystemId = client.objectType === 'SUBSYSTEM' ? this.requireSubsystem(member.id, client).id : null
+      if (!repo.deleteServerClient(this.db, ss.id, member.id, subsystemId)) {
+        throw clientError('not_found', `${describeIdentifier(client)} is not a client of ${describeIdentifier(server)}`, { detail: 'client' })
+      }
+    })
+    this.regenerateConfiguration()
+  }
+
+  deleteGlobalGroup(groupCode: string): void {
+    inTransaction(this.db, () => {
+      if (repo.findGlobalGroup(this.db, groupCode) === undefined) throw clientError('not_found', `Global group ${groupCode} does not exist`, { detail: 'code' })
+      repo.deleteGlobalGroup(this.db, groupCode)
+    })
+    this.regenerateConfiguration()
+  }
+
+  removeGlobalGroupMember(groupCode: string, client: ClientId): void {
+    inTransaction(this.db, () => {
+      if (repo.findGlobalGroup(this.db, groupCode) === undefined) throw clientError('not_found', `Global group ${groupCode} does not exist`, { detail: 'code' })
+      if (!repo.deleteGroupMember(this.db, groupCode, encodeIdentifier(client))) {
+        throw clientError('not_found', `${describeIdentifier(client)} is not in global group ${groupCode}`, { detail: 'member' })
+      }
+    })
+    this.regenerateConfiguration()
+  }
+
+  /** Revokes a certificate by serial number (see `revoke`). */
+  revokeSerial(serial: string, reason = 0): { serial: string; subject: string; revokedAt: string; alreadyRevoked: boolean } {
+    return this.revoke(this.certificate(serial).der, reason)
+  }
+
+  /** The security servers (described) that list member `memberKey` (or its subsystem `subsystemKey`) as a client. */
+  private serversServing(memberKey: number, subsystemKey: number | null): string[] {
+    const members = new Map(repo.listMembers(this.db).map((m) => [m.id, m]))
+    const servers = new Map(repo.listSecurityServers(this.db).map((ss) => [ss.id, ss]))
+    return repo.listServerClients(this.db)
+      .filter((c) => c.memberId === memberKey && c.subsystemId === subsystemKey)
+      .map((c) => {
+        const ss = servers.get(c.serverId) as repo.SecurityServerRow
+        const owner = members.get(ss.ownerId) as repo.MemberRow
+        return describeIdentifier(makeSecurityServerId(makeMemberId(this.instance, owner.memberClass, owner.memberCode), ss.serverCode))
+      })
+  }
+
+  private requireServer(server: SecurityServerId): repo.SecurityServerRow {
+    this.checkInstance(server.xRoadInstance)
+    const owner = this.requireMember(makeMemberId(server.xRoadInstance, server.memberClass, server.memberCode))
+    const ss = repo.findSecurityServer(this.db, owner.id, server.serverCode)
+    if (ss === undefined) throw clientError('invalid_security_server', `Security server ${describeIdentifier(server)} is not registered`, { detail: 'server' })
+    return ss
   }
 
   private requireMember(id: MemberId): repo.MemberRow {
@@ -885,4 +1138,35 @@ function singleField(fields: Map<string, string[]>, name: string): string {
     throw clientError('validation_failed', `The CSR subject must have exactly one ${name} attribute (EJBCA certificate profile)`)
   }
   return values[0] as string
+}
+
+/** A host name or IP address, optionally with a port (several servers on one machine): no spaces, no path. */
+function checkServerAddress(address: string): void {
+  if (address.trim() === '' || /[\s/]/.test(address.trim())) {
+    throw clientError('validation_failed', `Invalid server address '${address}' (a host name or IP address, optionally :port)`, { detail: 'address' })
+  }
+}
+
+/** The usage a CSR asks for: its keyUsage extension (nonRepudiation = signing, digitalSignature = authentication), else its subject's shape. */
+function detectUsage(csr: x509.Pkcs10CertificateRequest): { usage: 'sign' | 'auth'; from: 'key-usage' | 'subject' } {
+  const ext = csr.extensions.find((e) => e.type === OID_KEY_USAGE)
+  if (ext !== undefined) {
+    const usages = new x509.KeyUsagesExtension(ext.rawData).usages
+    if ((usages & x509.KeyUsageFlags.nonRepudiation) !== 0 && (usages & x509.KeyUsageFlags.digitalSignature) === 0) return { usage: 'sign', from: 'key-usage' }
+    if ((usages & x509.KeyUsageFlags.digitalSignature) !== 0) return { usage: 'auth', from: 'key-usage' }
+  }
+  return { usage: subjectFields(csr).has('O') ? 'sign' : 'auth', from: 'subject' }
+}
+
+function keyAlgorithmOf(csr: x509.Pkcs10CertificateRequest): string {
+  const key = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' })
+  const details = key.asymmetricKeyDetails
+  if (key.asymmetricKeyType === 'rsa') return `RSA ${details?.modulusLength ?? '?'}`
+  if (key.asymmetricKeyType === 'ec') return `EC ${details?.namedCurve ?? '?'}`
+  return key.asymmetricKeyType ?? 'unknown'
+}
+
+function toLabCertificate(row: repo.CertificateRow): LabCertificate {
+  const cert = new x509.X509Certificate(row.der)
+  return { ...row, notBefore: cert.notBefore, notAfter: cert.notAfter, hash: sha256(row.der).toString('base64') }
 }

@@ -189,11 +189,6 @@ export function insertServerClient(db: WritableDb, serverId: number, memberId: n
   ).run(serverId, memberId, subsystemId, serverId)
 }
 
-/** Returns false when the client was not listed on the server. */
-export function deleteServerClient(db: WritableDb, serverId: number, memberId: number, subsystemId: number | null): boolean {
-  return db.prepare('DELETE FROM server_clients WHERE server_id = ? AND member_id = ? AND subsystem_id IS ?').run(serverId, memberId, subsystemId).changes > 0
-}
-
 export function listServerClients(db: ReadableDb): ServerClientRow[] {
   return db
     .prepare('SELECT server_id AS serverId, member_id AS memberId, subsystem_id AS subsystemId FROM server_clients ORDER BY server_id, position')
@@ -232,4 +227,44 @@ export function listGroupMembers(db: ReadableDb): Array<{ groupCode: string; cli
     groupCode: string
     client: string
   }>
+}
+
+export function deleteSubsystem(db: WritableDb, id: number): void {
+  db.prepare('DELETE FROM subsystems WHERE id = ?').run(id)
+}
+
+export function deleteMember(db: WritableDb, id: number): void {
+  db.prepare('DELETE FROM subsystems WHERE member_id = ?').run(id)
+  db.prepare('DELETE FROM members WHERE id = ?').run(id)
+}
+
+export function updateServerAddress(db: WritableDb, serverId: number, address: string): void {
+  db.prepare('UPDATE security_servers SET address = ? WHERE id = ?').run(address, serverId)
+}
+
+/** Deletes a security server; its auth-cert hashes and client registrations go with it (ON DELETE CASCADE). */
+export function deleteSecurityServer(db: WritableDb, serverId: number): void {
+  db.prepare('DELETE FROM security_servers WHERE id = ?').run(serverId)
+}
+
+export function deleteAuthCertHash(db: WritableDb, serverId: number, hash: string): boolean {
+  return db.prepare('DELETE FROM server_auth_certs WHERE server_id = ? AND cert_hash = ?').run(serverId, hash).changes > 0
+}
+
+export function deleteServerClient(db: WritableDb, serverId: number, memberId: number, subsystemId: number | null): boolean {
+  return db.prepare('DELETE FROM server_clients WHERE server_id = ? AND member_id = ? AND subsystem_id IS ?').run(serverId, memberId, subsystemId).changes > 0
+}
+
+/** Deletes a global group; its member list goes with it (ON DELETE CASCADE). */
+export function deleteGlobalGroup(db: WritableDb, groupCode: string): void {
+  db.prepare('DELETE FROM global_groups WHERE group_code = ?').run(groupCode)
+}
+
+export function deleteGroupMember(db: WritableDb, groupCode: string, client: string): boolean {
+  return db.prepare('DELETE FROM global_group_members WHERE group_code = ? AND client = ?').run(groupCode, client).changes > 0
+}
+
+/** Removes `client` (an encoded identifier) from every global group. */
+export function deleteGroupMemberships(db: WritableDb, client: string): void {
+  db.prepare('DELETE FROM global_group_members WHERE client = ?').run(client)
 }

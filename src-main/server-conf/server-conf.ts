@@ -118,6 +118,11 @@ export interface ServerConf {
   /** Stores identity and anchor once; `force` replaces an existing identity (`gatehouse init --force`). */
   initialize(owner: MemberId, serverCode: string, anchor?: { sourcePath: string; content: Uint8Array }, options?: { force?: boolean }): ServerIdentity
   anchorFile(): { sourcePath: string; content: Uint8Array; sha256: string; storedAt: string } | undefined
+  /**
+   * Replaces the anchor of an initialized server in one transaction (anchor re-import, ug-ss §10.1); the caller has
+   * checked that it is for the server's instance. @throws not_initialized
+   */
+  replaceAnchor(anchor: { sourcePath: string; content: Uint8Array }): void
 
   addClient(id: ClientId, state?: ClientState): LocalClient
   listClients(): LocalClient[]
@@ -273,6 +278,13 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
         // ug-ss §3: the owner member is the first client of the server.
         if (findClientRow(db, encodeIdentifier(owner)) === undefined) insertClient(db, encodeIdentifier(owner), 'SAVED', at.toISOString())
         return findServerIdentity(db) as ServerIdentity
+      })
+    },
+
+    replaceAnchor(anchor) {
+      tx(() => {
+        if (findServerIdentity(db) === undefined) throw clientError('not_initialized', 'The security server is not initialized: import the first anchor with the first-run wizard')
+        saveAnchorFile(db, anchor.sourcePath, anchor.content, sha256Hex(anchor.content), now())
       })
     },
 

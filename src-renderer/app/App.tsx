@@ -6,6 +6,8 @@ import { DashboardPage } from '../features/dashboard/DashboardPage'
 import { DiagnosticsPage } from '../features/diagnostics/DiagnosticsPage'
 import { FirstRunPage } from '../features/first-run/FirstRunPage'
 import { GlobalConfPage } from '../features/global-conf/GlobalConfPage'
+import { LabPage } from '../features/lab/LabPage'
+import { useLabAdminStore } from '../features/lab/lab-admin-store'
 import { KeysPage } from '../features/keys/KeysPage'
 import { ServicesPage } from '../features/services/ServicesPage'
 import { SettingsPage } from '../features/settings/SettingsPage'
@@ -21,13 +23,14 @@ import { useRouterStore, type Route } from './router-store'
 const theme = createTheme({ primaryColor: 'indigo', defaultRadius: 'md', fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif' })
 
 /** The main navigation, in order; labels and descriptions are `common:nav.<route>.label|description`. */
-const NAVIGATION: Route[] = ['dashboard', 'setup', 'keys', 'services', 'global-conf', 'message-log', 'ceremony', 'diagnostics', 'settings', 'audit', 'users']
+const NAVIGATION: Route[] = ['dashboard', 'setup', 'keys', 'services', 'global-conf', 'lab', 'message-log', 'ceremony', 'diagnostics', 'settings', 'audit', 'users']
 
 function Page({ route }: { route: Route }) {
   if (route === 'setup') return <FirstRunPage />
   if (route === 'keys') return <KeysPage />
   if (route === 'services') return <ServicesPage />
   if (route === 'global-conf') return <GlobalConfPage />
+  if (route === 'lab') return <LabPage />
   if (route === 'message-log') return <MessageLogPage />
   if (route === 'ceremony') return <CeremonyPage />
   if (route === 'diagnostics') return <DiagnosticsPage />
@@ -41,6 +44,12 @@ function Shell() {
   const t = useT()
   const { route, navigate } = useRouterStore()
   const { session, logout } = useSessionStore()
+  // The Lab page is there only on a server that hosts a lab; asked again on every navigation (the wizard may just have made one).
+  const hostsLab = useLabAdminStore((s) => s.status?.exists ?? false)
+  const checkHosted = useLabAdminStore((s) => s.checkHosted)
+  useEffect(() => {
+    void checkHosted()
+  }, [route, checkHosted])
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 240, breakpoint: 'sm' }} padding="lg">
       <AppShell.Header>
@@ -57,7 +66,7 @@ function Shell() {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" component="nav" aria-label={t('nav.label')}>
-        {NAVIGATION.map((item) => (
+        {NAVIGATION.filter((item) => item !== 'lab' || hostsLab).map((item) => (
           <NavLink
             key={item}
             href={`#/${item}`}

@@ -75,8 +75,8 @@ export async function setLanguage(code: LanguageCode): Promise<void> {
 }
 
 /** `t` for one or more namespaces (the first is the default for unprefixed keys); re-renders on a language switch. */
-export function useT(...namespaces: Namespace[]) {
-  return useTranslation(namespaces.length === 0 ? DEFAULT_NAMESPACE : namespaces).t
+export function useT<const N extends readonly [Namespace, ...Namespace[]] | []>(...namespaces: N) {
+  return useTranslation((namespaces.length === 0 ? DEFAULT_NAMESPACE : namespaces) as N extends [] ? typeof DEFAULT_NAMESPACE : N).t
 }
 
 /**

@@ -27,11 +27,14 @@ export const ADMIN_API_METHODS = {
     add: change('system-administrator'),
     setRoles: change('system-administrator'),
     setPassword: change('system-administrator'),
+    // Every signed-in user, for their own account only (checked in the implementation).
+    changeOwnPassword: change(...ANY_ROLE),
     remove: change('system-administrator'),
   },
   apiKeys: {
     list: read(['system-administrator']),
     create: change('system-administrator'),
+    setRoles: change('system-administrator'),
     revoke: change('system-administrator'),
   },
   audit: {
@@ -58,12 +61,15 @@ export const ADMIN_API_METHODS = {
   csrs: {
     authorities: read(),
     generate: change('security-officer', 'key-custodian', 'registration-officer'),
+    list: read(),
+    delete: change('security-officer', 'key-custodian', 'registration-officer'),
   },
   certificates: {
     list: read(),
     import: change('security-officer', 'key-custodian', 'registration-officer'),
     activate: change('security-officer', 'key-custodian'),
     disable: change('security-officer', 'key-custodian'),
+    delete: change('security-officer', 'key-custodian'),
   },
   clients: {
     list: read(),
@@ -111,6 +117,12 @@ export const ADMIN_API_METHODS = {
     servers: read(),
     globalGroups: read(),
     refresh: change('system-administrator', 'security-officer'),
+    anchor: read(),
+    // X-Road: anchor upload and time-stamping services are the system administrator's (ug-ss §10).
+    previewAnchor: read(['system-administrator']),
+    replaceAnchor: change('system-administrator'),
+    timestampingServices: read(),
+    selectTimestampingServices: change('system-administrator'),
   },
   diagnostics: {
     run: read(),
@@ -155,6 +167,32 @@ export const ADMIN_API_METHODS = {
     status: read(),
     create: change('system-administrator'),
     confirm: change('system-administrator'),
+    // The lab's administration (the central server's side): every role reads, the system administrator changes.
+    members: read(),
+    servers: read(),
+    certificates: read(),
+    globalGroups: read(),
+    trustServices: read(),
+    anchor: read(),
+    inspectCsr: read(),
+    certificate: read(),
+    addMember: change('system-administrator'),
+    addSubsystem: change('system-administrator'),
+    deleteSubsystem: change('system-administrator'),
+    deleteMember: change('system-administrator'),
+    registerServer: change('system-administrator'),
+    setServerAddress: change('system-administrator'),
+    deleteServer: change('system-administrator'),
+    deleteAuthCertificate: change('system-administrator'),
+    addServerClient: change('system-administrator'),
+    removeServerClient: change('system-administrator'),
+    signCsr: change('system-administrator'),
+    revokeCertificate: change('system-administrator'),
+    addGlobalGroup: change('system-administrator'),
+    deleteGlobalGroup: change('system-administrator'),
+    addGlobalGroupMember: change('system-administrator'),
+    removeGlobalGroupMember: change('system-administrator'),
+    setConfExpiry: change('system-administrator'),
   },
 } as const satisfies MethodPolicies<AdminApi>
 

@@ -1,8 +1,12 @@
 /**
- * The lab admin group: "create a lab on this machine" from the first-run wizard. One guided operation builds a
+ * The lab admin group. "Create a lab on this machine" from the first-run wizard: one guided operation builds a
  * small trust domain in `DATA_DIR/lab` (CA, OCSP responder, time-stamping authority, configuration source on
  * 127.0.0.1), registers the owner and this server in it, gives the server certified keys and, once the operator has
  * confirmed the anchor hash, joins it. The token PIN goes to the token only: never stored, logged or audited.
+ * Then the lab's administration, the central server's side as X-Road's central server UI has it: members and
+ * subsystems, security servers with their authentication certificates and clients, certificates (sign a CSR another
+ * server exported, revoke), global groups, trust services and the anchor other servers join with. Every change is
+ * followed by a new signed global configuration, which joined servers see at their next download.
  */
 
 export const LAB_STEP_IDS = ['lab', 'services', 'member', 'token', 'keys', 'certificates', 'register', 'confirm', 'join'] as const
@@ -12,10 +16,15 @@ export type LabStepState = 'pending' | 'running' | 'done' | 'failed'
 
 export interface LabStepDto {
   id: LabStepId
+  /** English title; the GUI translates `id`. */
   title: string
   state: LabStepState
-  /** What the step did (or is doing), in plain words. */
+  /** What the step did (or is doing), in plain English words: the fallback for `outcome` + `params`, and a failure's message. */
   detail: string | null
+  /** Which outcome text describes the step (`done`, `created`, `existing`, `waiting`…); the GUI translates `<id>.<outcome>` with `params`. */
+  outcome: string | null
+  /** Values the outcome text names (URLs, identifiers, hashes). */
+  params: Record<string, string>
 }
 
 export type LabOperationState = 'running' | 'awaiting-confirmation' | 'done' | 'failed'
@@ -61,7 +70,7 @@ export interface CreateLabInput {
   softwareTokenPin: string
 }
 
-export interface LabApi {
+export interface LabApi extends LabAdminApi {
   /** The lab hosted by this server and the current create operation. Starts the lab's services if they should run. */
   status(): Promise<LabStatus>
   /** Starts creating the lab; poll `status()` for progress. It stops at the `confirm` step for the anchor hash.
@@ -70,4 +79,201 @@ export interface LabApi {
   /** Confirms the anchor hash and joins the lab: initialization, global configuration download, OCSP of own certificates.
    * @throws conflict (nothing awaits confirmation), validation_failed (hash differs) */
   confirm(input: { confirmedHash: string }): Promise<LabOperationDto>
+}
+
+// ---- lab administration ---------------------------------------------------------------------------------
+
+/** A subsystem of a lab member and the security servers that list it as a client. */
+export interface LabSubsystemDto {
+  /** Encoded identifier, `SUBSYSTEM:LAB/GOV/1234/portal`. */
+  id: string
+  code: string
+  /** Encoded ids of the security servers it is a client of: while there are any, it cannot be deleted. */
+  servers: string[]
+  /** Codes of the global groups it is in (it leaves them when deleted). */
+  globalGroups: string[]
+}
+
+export interface LabMemberDto {
+  /** Encoded identifier, `MEMBER:LAB/GOV/1234`. */
+  id: string
+  memberClass: string
+  memberCode: string
+  name: string
+  subsystems: LabSubsystemDto[]
+  /** Encoded ids of the security servers it owns. */
+  ownedServers: string[]
+  /** Encoded ids of the security servers that list the member itself as a client. */
+  clientOf: string[]
+  globalGroups: string[]
+}
+
+export interface LabAuthCertificateDto {
+  /** SHA-256 of the certificate, base64, as global configuration lists it. */
+  hash: string
+  /** The lab's record of it: null when the lab did not issue it. */
+  serial: string | null
+  subject: string | null
+  notAfter: string | null
+  revoked: boolean
+}
+
+export interface LabServerDto {
+  /** Encoded identifier, `SERVER:LAB/GOV/1234/SS1`. */
+  id: string
+  owner: string
+  ownerName: string
+  serverCode: string
+  /** Host name or IP address (with :port when several servers share a machine). */
+  address: string
+  authCertificates: LabAuthCertificateDto[]
+  /** Encoded client identifiers (members or subsystems). */
+  clients: string[]
+  /** True for the security server that hosts this lab. */
+  thisServer: boolean
+}
+
+export type LabCertificateUsage = 'ca' | 'ocsp' | 'tsa' | 'sign' | 'auth'
+export type LabCertificateStatus = 'good' | 'revoked' | 'expired'
+
+export interface LabCertificateDto {
+  /** Serial number in hex, upper case. */
+  serial: string
+  usage: LabCertificateUsage
+  subject: string
+  issuedAt: string
+  notBefore: string
+  notAfter: string
+  status: LabCertificateStatus
+  revokedAt: string | null
+  /** SHA-256 of the certificate, base64 (an auth certificate's hash in global configuration). */
+  hash: string
+  /** Encoded ids of the security servers registered with this (authentication) certificate. */
+  registeredOn: string[]
+}
+
+export interface LabGlobalGroupDto {
+  /** Encoded identifier, `GLOBALGROUP:LAB/partners`. */
+  id: string
+  code: string
+  description: string
+  /** Encoded client identifiers. */
+  members: string[]
+}
+
+export interface LabTrustServicesDto {
+  instance: string
+  services: LabServicesDto
+  caSubject: string
+  ocspSubject: string
+  tsaSubject: string
+  /** How long a signed configuration directory stays valid (X-Road's default 600 s). */
+  confExpireSeconds: number
+  /** How old an OCSP response may be (global configuration's ocspFreshnessSeconds). */
+  ocspFreshnessSeconds: number
+  timeStampingIntervalSeconds: number
+  /** The member classes members may have (X-Road's DEV instance's three). */
+  memberClasses: Array<{ code: string; description: string }>
+}
+
+export interface LabAnchorDto {
+  instance: string
+  fileName: string
+  /** The anchor XML as the joining server's first-run wizard takes it. */
+  content: string
+  /** SHA-256 of the file, `AB:CD:…`, exactly as the joining server shows it for confirmation. */
+  hash: string
+  generatedAt: string | null
+  downloadUrl: string
+}
+
+/** A CSR (PEM text, or DER in base64) uploaded for signing. */
+export interface LabCsrInput {
+  content: string
+  encoding: 'utf8' | 'base64'
+  /** The certificate's usage; taken from the CSR (its key usage, else its subject) when omitted. */
+  usage?: 'sign' | 'auth'
+}
+
+export interface LabCsrInspectionDto {
+  usage: 'sign' | 'auth'
+  usageFrom: 'key-usage' | 'subject' | 'chosen'
+  requestedSubject: string
+  /** The subject the certificate will carry (the certificate profile's). */
+  subject: string
+  keyAlgorithm: string
+  /** Encoded member id (signing certificates). */
+  member: string | null
+  /** Server code (authentication certificates). */
+  serverCode: string | null
+}
+
+/** A certificate ready to save: PEM text and DER bytes (base64). */
+export interface LabCertificateFileDto {
+  serial: string
+  usage: LabCertificateUsage
+  subject: string
+  pem: string
+  derBase64: string
+  /** Suggested file name without extension, e.g. `LAB-GOV-1234-sign-1A2B`. */
+  fileName: string
+}
+
+export interface RegisterLabServerInput {
+  /** Owner member, encoded or `INSTANCE/CLASS/CODE`. */
+  owner: string
+  serverCode: string
+  address: string
+  /** Serial of an authentication certificate this lab issued… */
+  certificateSerial?: string
+  /** …or the certificate file (PEM text or DER in base64). */
+  certificate?: { content: string; encoding: 'utf8' | 'base64' }
+}
+
+export interface LabAdminApi {
+  members(): Promise<LabMemberDto[]>
+  servers(): Promise<LabServerDto[]>
+  certificates(): Promise<LabCertificateDto[]>
+  globalGroups(): Promise<LabGlobalGroupDto[]>
+  trustServices(): Promise<LabTrustServicesDto>
+  /** The configuration anchor other servers join with. */
+  anchor(): Promise<LabAnchorDto>
+  /** @throws validation_failed (class unknown, codes), conflict (registered already) */
+  addMember(input: { memberClass: string; memberCode: string; name: string; subsystemCode?: string }): Promise<LabMemberDto>
+  /** @throws unknown_member, conflict */
+  addSubsystem(input: { member: string; subsystemCode: string }): Promise<LabMemberDto>
+  /** @throws unknown_member, conflict (a server serves it) */
+  deleteSubsystem(input: { subsystem: string }): Promise<void>
+  /** @throws unknown_member, conflict (it owns a server, or it or a subsystem is a server's client) */
+  deleteMember(input: { member: string }): Promise<void>
+  /** Registers a security server (or another authentication certificate of it). @throws unknown_member, wrong_cert_usage, cert_not_found, conflict, validation_failed */
+  registerServer(input: RegisterLabServerInput): Promise<LabServerDto>
+  /** @throws invalid_security_server, validation_failed */
+  setServerAddress(input: { server: string; address: string }): Promise<LabServerDto>
+  /** @throws invalid_security_server */
+  deleteServer(input: { server: string }): Promise<void>
+  /** @throws invalid_security_server, cert_not_found */
+  deleteAuthCertificate(input: { server: string; hash: string }): Promise<LabServerDto>
+  /** @throws invalid_security_server, unknown_member, conflict */
+  addServerClient(input: { server: string; client: string }): Promise<LabServerDto>
+  /** @throws invalid_security_server, not_found */
+  removeServerClient(input: { server: string; client: string }): Promise<LabServerDto>
+  /** What signing the CSR would issue, without issuing. @throws bad_request (not a CSR), validation_failed, unknown_member, incorrect_certificate */
+  inspectCsr(input: LabCsrInput): Promise<LabCsrInspectionDto>
+  /** Issues the certificate. @throws as inspectCsr, key_not_found (CA key on a token) */
+  signCsr(input: LabCsrInput): Promise<LabCertificateFileDto>
+  /** One issued certificate as files. @throws cert_not_found */
+  certificate(input: { serial: string }): Promise<LabCertificateFileDto>
+  /** @throws cert_not_found, validation_failed (the CA certificate) */
+  revokeCertificate(input: { serial: string }): Promise<LabCertificateDto>
+  /** @throws validation_failed, conflict */
+  addGlobalGroup(input: { code: string; description: string }): Promise<LabGlobalGroupDto>
+  /** @throws not_found */
+  deleteGlobalGroup(input: { code: string }): Promise<void>
+  /** @throws not_found, unknown_member, conflict */
+  addGlobalGroupMember(input: { code: string; member: string }): Promise<LabGlobalGroupDto>
+  /** @throws not_found */
+  removeGlobalGroupMember(input: { code: string; member: string }): Promise<LabGlobalGroupDto>
+  /** @throws validation_failed */
+  setConfExpiry(input: { seconds: number }): Promise<LabTrustServicesDto>
 }

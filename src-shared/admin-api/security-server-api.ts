@@ -116,7 +116,10 @@ export interface KeysApi {
   list(): Promise<KeyDto[]>
   /** Generates a key pair on the token (seconds on a slow HSM). @throws token_not_active (log in first), token_not_found */
   generate(input: { tokenId: string; usage: KeyUsageValue; algorithm: KeyAlgorithmValue; label: string }): Promise<KeyDto>
-  /** Deletes the key from the token and the configuration. @throws key_not_found */
+  /**
+   * Deletes the key from the token and the configuration, with its certificates and CSRs.
+   * @throws key_not_found, conflict (detail `activeCertificate`: a certificate of the key is active or registered; disable it first)
+   */
   delete(input: { keyId: string }): Promise<void>
 }
 
@@ -148,11 +151,25 @@ export interface GeneratedCsrDto {
   encoding: 'utf8' | 'base64'
 }
 
+/** A certificate request made on this server and kept until deleted (X-Road lists them under their key). */
+export interface CsrDto {
+  id: string
+  keyId: string
+  /** Encoded member (sign key) or security server (auth key) the request names. */
+  subjectOf: string | null
+  subject: string
+  createdAt: string
+}
+
 export interface CsrsApi {
   /** Approved CAs of the own instance that can issue for this server (from global configuration). */
   authorities(): Promise<CertificateAuthorityDto[]>
   /** @throws not_initialized (no global configuration yet), not_found (CA), key_not_found, validation_failed */
   generate(input: CsrRequestInput): Promise<GeneratedCsrDto>
+  /** Requests made here, oldest first. */
+  list(): Promise<CsrDto[]>
+  /** Forgets a request (the key stays). @throws csr_not_found */
+  delete(input: { csrId: string }): Promise<void>
 }
 
 export type CertificateStateValue = 'saved' | 'registered' | 'active' | 'disabled' | 'revoked' | 'expired'
@@ -177,11 +194,16 @@ export interface CertificateDto {
 
 export interface CertificatesApi {
   list(): Promise<CertificateDto[]>
-  /** Imports a PEM (text) or DER (base64) certificate issued for one of our keys. @throws key_not_found, cert_exists, incorrect_certificate, wrong_cert_usage */
+  /**
+   * Imports a PEM (text) or DER (base64) certificate issued for one of our keys. Faults of the file carry detail
+   * `content` (the form field). @throws key_not_found, cert_exists, incorrect_certificate, wrong_cert_usage
+   */
   import(input: { content: string; encoding?: 'utf8' | 'base64'; member?: string }): Promise<CertificateDto>
   /** @throws cert_not_found, cert_validation */
   activate(input: { certId: string }): Promise<CertificateDto>
   disable(input: { certId: string }): Promise<CertificateDto>
+  /** Deletes a certificate; its key stays. @throws cert_not_found, conflict (detail `activeCertificate`: disable it first) */
+  delete(input: { certId: string }): Promise<void>
 }
 
 // ---- clients, services, access rights, local groups -------------------------------------------------------
@@ -419,6 +441,36 @@ export interface GlobalGroupDto {
   members: string[]
 }
 
+/** The configuration anchor in force, for download (X-Road `GET /system/anchor/download`). */
+export interface AnchorFileDto {
+  instance: string
+  hash: string
+  generatedAt: string | null
+  storedAt: string
+  /** `configuration_anchor_UTC_<generated>.xml`, X-Road's download name. */
+  fileName: string
+  /** The anchor XML as stored. */
+  content: string
+}
+
+/** A time-stamping authority global configuration approves for the own instance. */
+export interface ApprovedTsaDto {
+  name: string
+  url: string
+}
+
+/** Time-stamping services (ug-ss §10.2): what may be chosen, what is chosen, what the next round uses. */
+export interface TimestampingServicesDto {
+  /** False while no global configuration is available (nothing is approved yet). */
+  available: boolean
+  /** Approved TSAs of the own instance, in global configuration's order. */
+  approved: ApprovedTsaDto[]
+  /** The administrator's choice, in the order tried; empty means every approved TSA in global configuration's order. */
+  selected: string[]
+  /** Names the next time-stamping round tries, in order (selected names no longer approved are skipped). */
+  inUse: string[]
+}
+
 export interface GlobalConfApi {
   status(): Promise<GlobalConfStatus>
   members(): Promise<GlobalMemberDto[]>
@@ -427,6 +479,25 @@ export interface GlobalConfApi {
   globalGroups(): Promise<GlobalGroupDto[]>
   /** Downloads now instead of waiting for the next interval. @throws not_initialized */
   refresh(): Promise<GlobalConfStatus>
+  /** The stored anchor. @throws anchor_file_not_found */
+  anchor(): Promise<AnchorFileDto>
+  /**
+   * Checks a new anchor without storing it and returns its hash for confirmation (as on first run).
+   * @throws malformed_anchor, not_initialized, validation_failed (detail `anchorXml`: an anchor of another instance)
+   */
+  previewAnchor(input: { anchorXml: string }): Promise<AnchorPreview>
+  /**
+   * Replaces the anchor with one of the same instance once its hash is confirmed, after a download with it has been
+   * verified (as X-Road does); the running server uses it at once. @throws malformed_anchor, not_initialized,
+   * validation_failed (detail `anchorXml`: other instance; `confirmedHash`), and the download's own error (detail `anchorXml`)
+   */
+  replaceAnchor(input: { anchorXml: string; confirmedHash: string }): Promise<GlobalConfStatus>
+  timestampingServices(): Promise<TimestampingServicesDto>
+  /**
+   * Chooses the approved TSAs to use, in the order tried; `[]` returns to every approved TSA. Applies from the next
+   * time-stamping round. @throws validation_failed (detail `names`: not approved, repeated)
+   */
+  selectTimestampingServices(input: { names: string[] }): Promise<TimestampingServicesDto>
 }
 
 // ---- diagnostics ----------------------------------------------------------------------------------------

@@ -5,13 +5,18 @@ import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_ROLES } from '@shared/admin-api/admin-roles'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
-import type { CertificateDto, GlobalConfStatus, InitializationStatus, LabOperationDto, LabStatus, TokenDto } from '@shared/admin-api/admin-api'
+import type {
+  AnchorPreview, CertificateDto, GlobalConfStatus, InitializationStatus, LabAnchorDto, LabCertificateDto, LabCertificateFileDto, LabCsrInspectionDto,
+  LabGlobalGroupDto, LabMemberDto, LabOperationDto, LabServerDto, GlobalServerDto, LabStatus, LabTrustServicesDto, TokenDto,
+} from '@shared/admin-api/admin-api'
+import type { ErrorDto } from '@shared/error-codes'
 import { createAdminRuntime, type AdminRuntime } from '../../src-main/admin'
 import { installedPkcs11Modules } from '../../src-main/admin/keys-admin'
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import { createLogger, systemClock } from '../../src-main/platform'
 import { createSoftHsmToken } from '../support/softhsm'
 import { SOFTHSM, itWith } from '../support/requirements'
+import { makeCsr } from '../lab/lab-test-support'
 
 /**
  * "Create a lab on this machine" from an empty data dir, through `admin.call` as the GUI does: the operation runs
@@ -37,6 +42,13 @@ async function failure(domain: string, method: string, ...args: unknown[]): Prom
   const result = await runtime.service.call(caller, domain, method, args)
   expect(result.ok, `${domain}.${method} should fail`).toBe(false)
   return result.ok ? '' : result.error.code
+}
+
+/** The error of a call that must fail, as the GUI receives it (code, message, field in `detail`). */
+async function refusal(domain: string, method: string, input: unknown, roles: readonly string[] = ADMIN_ROLES): Promise<ErrorDto> {
+  const result = await runtime.service.call({ actor: 'tester', roles: roles as typeof ADMIN_ROLES }, domain, method, [input])
+  expect(result.ok, `${domain}.${method} should fail`).toBe(false)
+  return result.ok ? { code: '', message: '' } : result.error
 }
 
 async function operationUntil(states: Array<LabOperationDto['state']>, timeoutMs = 30_000): Promise<LabOperationDto> {
@@ -94,6 +106,10 @@ describe('lab.create', () => {
     expect(op.state).toBe('awaiting-confirmation')
     expect(op.steps.filter((s) => s.state === 'done').map((s) => s.id)).toEqual(['lab', 'services', 'member', 'token', 'keys', 'certificates', 'register'])
     expect(op.steps.find((s) => s.id === 'register')?.detail).toContain(`127.0.0.1:${SERVER_PROXY_PORT}`)
+    // The GUI translates each step from its outcome and parameters; the English detail is the fallback.
+    expect(op.steps.find((s) => s.id === 'register')).toMatchObject({ outcome: 'done', params: { address: `127.0.0.1:${SERVER_PROXY_PORT}`, server: 'DEMO/GOV/7001/ss1', subsystem: 'DEMO/GOV/7001/portal' } })
+    expect(op.steps.find((s) => s.id === 'token')?.outcome).toBe('created')
+    expect(op.steps.find((s) => s.id === 'confirm')).toMatchObject({ state: 'running', outcome: 'waiting' })
     expect(op.anchor?.instance).toBe('DEMO')
     expect(op.anchor?.hash).toMatch(/^([0-9A-F]{2}:)+[0-9A-F]{2}$/)
 
@@ -132,6 +148,136 @@ describe('lab.create', () => {
     expect(audit.map((a) => a.event)).toEqual(expect.arrayContaining(['lab.create', 'lab.confirm']))
     expect(JSON.stringify(audit)).not.toContain(PIN)
     expect(logLines.join('')).not.toContain(PIN)
+  })
+})
+
+describe('lab administration', () => {
+  const observer = ['observer'] as const
+  const hostServer = 'SERVER:DEMO/GOV/7001/ss1'
+
+  it('lets every role read and only a system administrator change, auditing changes', async () => {
+    for (const method of ['members', 'servers', 'certificates', 'globalGroups', 'trustServices', 'anchor']) {
+      const result = await runtime.service.call({ actor: 'watcher', roles: [...observer] }, 'lab', method, [])
+      expect(result.ok, `observer reads lab.${method}`).toBe(true)
+    }
+    const refused = await refusal('lab', 'addMember', { memberClass: 'COM', memberCode: '1', name: 'X' }, ['security-officer', 'registration-officer', 'service-administrator', 'observer', 'key-custodian'])
+    expect(refused.code).toBe('forbidden')
+    expect((await call<LabMemberDto[]>('lab', 'members')).map((m) => m.memberCode)).toEqual(['7001'])
+  })
+
+  it('lists the wizard-made lab: owner member, this server with its auth certificate and client, trust services, anchor', async () => {
+    const [owner] = await call<LabMemberDto[]>('lab', 'members')
+    expect(owner).toMatchObject({ id: 'MEMBER:DEMO/GOV/7001', name: 'Demo Agency', ownedServers: [hostServer], clientOf: [] })
+    expect(owner?.subsystems).toEqual([{ id: 'SUBSYSTEM:DEMO/GOV/7001/portal', code: 'portal', servers: [hostServer], globalGroups: [] }])
+    const [server] = await call<LabServerDto[]>('lab', 'servers')
+    expect(server).toMatchObject({ id: hostServer, owner: 'MEMBER:DEMO/GOV/7001', ownerName: 'Demo Agency', address: `127.0.0.1:${SERVER_PROXY_PORT}`, clients: ['SUBSYSTEM:DEMO/GOV/7001/portal'], thisServer: true })
+    expect(server?.authCertificates).toHaveLength(1)
+    expect(server?.authCertificates[0]).toMatchObject({ subject: 'C=DEMO, CN=ss1', revoked: false })
+    const certs = await call<LabCertificateDto[]>('lab', 'certificates')
+    expect(certs.map((c) => c.usage).sort()).toEqual(['auth', 'ca', 'ocsp', 'sign', 'tsa'])
+    expect(certs.find((c) => c.usage === 'auth')).toMatchObject({ status: 'good', registeredOn: [hostServer], hash: server?.authCertificates[0]?.hash })
+
+    const trust = await call<LabTrustServicesDto>('lab', 'trustServices')
+    expect(trust).toMatchObject({ instance: 'DEMO', confExpireSeconds: 600, caSubject: expect.stringContaining('Gatehouse Lab CA DEMO') })
+    expect(trust.services.running).toBe(true)
+    expect(trust.memberClasses.map((c) => c.code)).toEqual(['COM', 'GOV', 'ORG'])
+    const anchor = await call<LabAnchorDto>('lab', 'anchor')
+    expect(anchor.fileName).toBe('configuration-anchor-DEMO.xml')
+    expect(anchor.downloadUrl).toBe(trust.services.configurationUrl)
+    // The joining server's wizard shows the same hash for the same file.
+    expect((await call<AnchorPreview>('initialization', 'importAnchor', anchor.content)).hash).toBe(anchor.hash)
+  })
+
+  it('adds a member with a subsystem, signs its CSRs and registers its server with the client; the next download shows it', async () => {
+    expect(await refusal('lab', 'addMember', { memberClass: 'XYZ', memberCode: '8002', name: 'Second Agency' })).toMatchObject({ code: 'validation_failed', detail: 'memberClass' })
+    expect(await refusal('lab', 'addMember', { memberClass: 'COM', memberCode: '80/02', name: 'Second Agency' })).toMatchObject({ code: 'validation_failed', detail: 'memberCode' })
+    expect(await refusal('lab', 'addMember', { memberClass: 'GOV', memberCode: '7001', name: 'Again' })).toMatchObject({ code: 'conflict', detail: 'memberCode' })
+    const second = await call<LabMemberDto>('lab', 'addMember', { memberClass: 'COM', memberCode: '8002', name: 'Second Agency', subsystemCode: 'client' })
+    expect(second.subsystems.map((x) => x.code)).toEqual(['client'])
+    await call('lab', 'addSubsystem', { member: 'DEMO/COM/8002', subsystemCode: 'archive' })
+    expect(await refusal('lab', 'addSubsystem', { member: 'DEMO/COM/8002', subsystemCode: 'archive' })).toMatchObject({ code: 'conflict', detail: 'subsystemCode' })
+
+    const signCsr = await makeCsr('C=DEMO, O=COM, CN=8002')
+    const inspected = await call<LabCsrInspectionDto>('lab', 'inspectCsr', { content: signCsr.pem, encoding: 'utf8' })
+    expect(inspected).toMatchObject({ usage: 'sign', usageFrom: 'subject', subject: 'C=DEMO, O=COM, CN=8002', member: 'MEMBER:DEMO/COM/8002', serverCode: null })
+    const sign = await call<LabCertificateFileDto>('lab', 'signCsr', { content: signCsr.pem, encoding: 'utf8' })
+    expect(sign).toMatchObject({ usage: 'sign', subject: 'C=DEMO, O=COM, CN=8002' })
+    expect(sign.fileName).toMatch(/^DEMO-COM-8002-sign-[0-9A-F]{8}$/)
+    expect(sign.pem).toContain('-----BEGIN CERTIFICATE-----')
+
+    const authCsr = await makeCsr('C=DEMO, CN=ss2')
+    const auth = await call<LabCertificateFileDto>('lab', 'signCsr', { content: Buffer.from(authCsr.der).toString('base64'), encoding: 'base64' })
+    expect(auth.usage).toBe('auth')
+    const again = await call<LabCertificateFileDto>('lab', 'certificate', { serial: auth.serial })
+    expect(again.derBase64).toBe(auth.derBase64)
+    expect(await refusal('lab', 'signCsr', { content: 'not a csr', encoding: 'utf8' })).toMatchObject({ code: 'bad_request' })
+    expect((await refusal('lab', 'inspectCsr', { content: (await makeCsr('C=DEMO, O=COM, CN=9999')).pem, encoding: 'utf8' })).code).toBe('unknown_member')
+
+    const base = { owner: 'DEMO/COM/8002', serverCode: 'ss2', address: '127.0.0.1:15501' }
+    expect(await refusal('lab', 'registerServer', base)).toMatchObject({ code: 'validation_failed', detail: 'certificate' })
+    expect(await refusal('lab', 'registerServer', { ...base, serverCode: 'ss3', certificateSerial: auth.serial })).toMatchObject({ code: 'validation_failed', detail: 'serverCode' })
+    expect(await refusal('lab', 'registerServer', { ...base, certificateSerial: sign.serial })).toMatchObject({ code: 'wrong_cert_usage', detail: 'certificate' })
+    expect(await refusal('lab', 'registerServer', { ...base, owner: 'DEMO/COM', certificateSerial: auth.serial })).toMatchObject({ code: 'validation_failed', detail: 'owner' })
+    const server = await call<LabServerDto>('lab', 'registerServer', { ...base, certificateSerial: auth.serial })
+    expect(server).toMatchObject({ id: 'SERVER:DEMO/COM/8002/ss2', ownerName: 'Second Agency', address: '127.0.0.1:15501', thisServer: false })
+    expect(server.authCertificates.map((c) => c.serial)).toEqual([auth.serial])
+    const withClient = await call<LabServerDto>('lab', 'addServerClient', { server: server.id, client: 'DEMO/COM/8002/client' })
+    expect(withClient.clients).toEqual(['SUBSYSTEM:DEMO/COM/8002/client'])
+
+    // The lab's server downloads its own lab's configuration: the new server is there at the next download.
+    await call<GlobalConfStatus>('globalConf', 'refresh')
+    const listed = await call<GlobalServerDto[]>('globalConf', 'servers')
+    expect(listed.find((s) => s.id === 'SERVER:DEMO/COM/8002/ss2')).toMatchObject({ address: '127.0.0.1:15501', clients: ['SUBSYSTEM:DEMO/COM/8002/client'] })
+  })
+
+  it('refuses to delete what a server uses, with the reason; removes clients, auth certificates and servers', async () => {
+    const used = await refusal('lab', 'deleteSubsystem', { subsystem: 'SUBSYSTEM:DEMO/COM/8002/client' })
+    expect(used.code).toBe('conflict')
+    expect(used.message).toContain('SERVER:DEMO/COM/8002/ss2')
+    expect((await refusal('lab', 'deleteMember', { member: 'MEMBER:DEMO/GOV/7001' })).message).toContain(`owns ${hostServer}`)
+    expect(await refusal('lab', 'deleteSubsystem', { subsystem: 'MEMBER:DEMO/COM/8002' })).toMatchObject({ code: 'validation_failed', detail: 'subsystem' })
+    await call('lab', 'deleteSubsystem', { subsystem: 'SUBSYSTEM:DEMO/COM/8002/archive' })
+
+    const moved = await call<LabServerDto>('lab', 'setServerAddress', { server: 'SERVER:DEMO/COM/8002/ss2', address: 'ss2.example.org' })
+    expect(moved.address).toBe('ss2.example.org')
+    expect(await refusal('lab', 'setServerAddress', { server: 'SERVER:DEMO/COM/8002/ss2', address: 'http://x/y' })).toMatchObject({ code: 'validation_failed', detail: 'address' })
+    const removed = await call<LabServerDto>('lab', 'removeServerClient', { server: moved.id, client: 'SUBSYSTEM:DEMO/COM/8002/client' })
+    expect(removed.clients).toEqual([])
+    const noCert = await call<LabServerDto>('lab', 'deleteAuthCertificate', { server: moved.id, hash: moved.authCertificates[0]?.hash })
+    expect(noCert.authCertificates).toEqual([])
+    await call('lab', 'deleteServer', { server: moved.id })
+    expect((await call<LabServerDto[]>('lab', 'servers')).map((s) => s.id)).toEqual([hostServer])
+    await call('lab', 'deleteMember', { member: 'DEMO/COM/8002' })
+    expect((await call<LabMemberDto[]>('lab', 'members')).map((m) => m.memberCode)).toEqual(['7001'])
+  })
+
+  it('revokes a certificate, manages global groups and the configuration expiry', async () => {
+    const auth = (await call<LabCertificateDto[]>('lab', 'certificates')).find((c) => c.usage === 'auth' && c.registeredOn.length === 0)
+    const revoked = await call<LabCertificateDto>('lab', 'revokeCertificate', { serial: auth?.serial })
+    expect(revoked).toMatchObject({ status: 'revoked', revokedAt: expect.any(String) })
+    expect(await refusal('lab', 'revokeCertificate', { serial: 'xyz' })).toMatchObject({ code: 'validation_failed', detail: 'serial' })
+    const tsa = (await call<LabCertificateDto[]>('lab', 'certificates')).find((c) => c.usage === 'tsa')
+    expect(await refusal('lab', 'revokeCertificate', { serial: tsa?.serial })).toMatchObject({ code: 'validation_failed', detail: 'serial' })
+
+    const group = await call<LabGlobalGroupDto>('lab', 'addGlobalGroup', { code: 'partners', description: 'Partner agencies' })
+    expect(group).toEqual({ id: 'GLOBALGROUP:DEMO/partners', code: 'partners', description: 'Partner agencies', members: [] })
+    expect(await refusal('lab', 'addGlobalGroup', { code: 'partners', description: 'Again' })).toMatchObject({ code: 'conflict', detail: 'code' })
+    const filled = await call<LabGlobalGroupDto>('lab', 'addGlobalGroupMember', { code: 'partners', member: 'SUBSYSTEM:DEMO/GOV/7001/portal' })
+    expect(filled.members).toEqual(['SUBSYSTEM:DEMO/GOV/7001/portal'])
+    expect((await call<LabMemberDto[]>('lab', 'members'))[0]?.subsystems[0]?.globalGroups).toEqual(['partners'])
+    expect((await call<LabGlobalGroupDto>('lab', 'removeGlobalGroupMember', { code: 'partners', member: 'DEMO/GOV/7001/portal' })).members).toEqual([])
+    await call('lab', 'deleteGlobalGroup', { code: 'partners' })
+    expect(await call<LabGlobalGroupDto[]>('lab', 'globalGroups')).toEqual([])
+
+    expect(await refusal('lab', 'setConfExpiry', { seconds: 30 })).toMatchObject({ code: 'validation_failed', detail: 'seconds' })
+    expect((await call<LabTrustServicesDto>('lab', 'setConfExpiry', { seconds: 900 })).confExpireSeconds).toBe(900)
+
+    const audited = (server.core.databases.serverConf.prepare("SELECT event, outcome FROM audit_log WHERE event LIKE 'lab.%'").all() as Array<{ event: string; outcome: string }>)
+    expect(audited).toEqual(expect.arrayContaining([
+      { event: 'lab.addMember', outcome: 'success' }, { event: 'lab.signCsr', outcome: 'success' }, { event: 'lab.registerServer', outcome: 'success' },
+      { event: 'lab.deleteSubsystem', outcome: 'failure' }, { event: 'lab.revokeCertificate', outcome: 'success' }, { event: 'lab.setConfExpiry', outcome: 'success' },
+    ]))
+    expect(audited.some((a) => a.event === 'lab.members')).toBe(false)
   })
 })
 

@@ -88,12 +88,6 @@ const NOT_YET_TRANSLATED = new Set([
   'src-renderer/features/ceremony/CeremonyPage.tsx',
   'src-renderer/features/diagnostics/DiagnosticsPage.tsx',
   'src-renderer/features/diagnostics/TrafficChart.tsx',
-  'src-renderer/features/first-run/FirstRunPage.tsx',
-  'src-renderer/features/first-run/LabWizard.tsx',
-  'src-renderer/features/global-conf/GlobalConfPage.tsx',
-  'src-renderer/features/keys/KeysPage.tsx',
-
-  'src-renderer/features/users/UsersPage.tsx',
 ])
 
 describe('screens take their text from the catalogues', () => {

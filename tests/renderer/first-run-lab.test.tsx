@@ -2,12 +2,13 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react'
 import { MantineProvider } from '@mantine/core'
-import { LAB_STEP_IDS, type InitializationStatus, type LabOperationDto, type LabStatus, type LabStepState, type TokenDto } from '@shared/admin-api/admin-api'
+import { LAB_STEP_IDS, type InitializationStatus, type LabOperationDto, type LabStatus, type LabStepDto, type LabStepState, type TokenDto } from '@shared/admin-api/admin-api'
 import { AdminError, setAdminClient, type AdminClient } from '../../src-renderer/lib/admin-client'
 import { FirstRunPage } from '../../src-renderer/features/first-run/FirstRunPage'
 import { initialFirstRun, useFirstRunStore } from '../../src-renderer/features/first-run/first-run-store'
 import { initialLabWizard, labFormProblems, useLabWizardStore } from '../../src-renderer/features/first-run/lab-store'
 import { KeysPage } from '../../src-renderer/features/keys/KeysPage'
+import { setLanguage } from '../../src-renderer/i18n'
 import { newPinProblem, useKeysStore } from '../../src-renderer/features/keys/keys-store'
 
 /** The first-run wizard's "create a lab" path and the token screen's PIN change and PKCS#11 dialogs, with a fake admin client. */
@@ -23,7 +24,9 @@ const fresh: InitializationStatus = { initialized: false, owner: null, serverCod
 function operation(state: LabOperationDto['state'], doneUpTo: number, anchor: LabOperationDto['anchor'] = null): LabOperationDto {
   return {
     state, startedAt: '2025-01-01T00:00:00Z', anchor, error: null,
-    steps: LAB_STEP_IDS.map((id, i) => ({ id, title: `Step ${id}`, state: (i < doneUpTo ? 'done' : i === doneUpTo ? 'running' : 'pending') as LabStepState, detail: i < doneUpTo ? `did ${id}` : null })),
+    steps: LAB_STEP_IDS.map((id, i) => ({
+      id, title: `Step ${id}`, state: (i < doneUpTo ? 'done' : i === doneUpTo ? 'running' : 'pending') as LabStepState, detail: i < doneUpTo ? `did ${id}` : null, outcome: null, params: {},
+    })),
   }
 }
 
@@ -98,7 +101,7 @@ describe('first-run wizard: create a lab', () => {
 
   it('shows a failed step with what to do, and starts over', async () => {
     const failed: LabOperationDto = { ...operation('failed', 4), error: { code: 'token_pin_policy_failure', message: 'The PIN must have at least 4 characters.' } }
-    failed.steps[3] = { id: 'token', title: 'Open the software token', state: 'failed', detail: 'The PIN must have at least 4 characters.' }
+    failed.steps[3] = { id: 'token', title: 'Open the software token', state: 'failed', detail: 'The PIN must have at least 4 characters.', outcome: 'failed', params: { code: 'token_pin_policy_failure' } }
     useLabWizardStore.setState({ operation: failed })
     setAdminClient(fakeClient(async (domain) => (domain === 'initialization' ? fresh : undefined)))
     render(<MantineProvider><FirstRunPage /></MantineProvider>)
@@ -107,6 +110,28 @@ describe('first-run wizard: create a lab', () => {
     expect(screen.getAllByText(/The PIN must have at least 4 characters/).length).toBeGreaterThan(0)
     fireEvent.click(screen.getByRole('button', { name: 'Start over' }))
     expect(await screen.findByRole('button', { name: 'Create the lab' })).toBeTruthy()
+  })
+
+  it('translates each step from its id, outcome and parameters; the server’s English only for what it does not know', async () => {
+    await setLanguage('pt-BR')
+    try {
+      const op = operation('running', 7, null)
+      op.steps[6] = { ...op.steps[6] as LabStepDto, outcome: 'done', detail: 'English register text', params: { server: 'DEMO/GOV/7001/ss1', address: '127.0.0.1:5500', hash: 'abc=', subsystem: 'DEMO/GOV/7001/portal' } }
+      op.steps[3] = { ...op.steps[3] as LabStepDto, outcome: 'created', detail: 'English token text' }
+      op.steps[2] = { ...op.steps[2] as LabStepDto, outcome: 'from-a-newer-server', detail: 'Fallback member text' }
+      useLabWizardStore.setState({ operation: op })
+      setAdminClient(fakeClient(async (domain) => (domain === 'initialization' ? fresh : { exists: true, instance: 'DEMO', services, operation: op })))
+      render(<MantineProvider><FirstRunPage /></MantineProvider>)
+      fireEvent.click(screen.getByText('Criar um laboratório nesta máquina'))
+      const steps = await screen.findByTestId('lab-steps')
+      expect(within(steps).getByText('7. Registrar este servidor')).toBeTruthy()
+      expect(within(steps).getByText('O servidor de segurança DEMO/GOV/7001/ss1 está registrado em 127.0.0.1:5500 com o certificado de autenticação (SHA-256 abc=) e atende DEMO/GOV/7001/portal.')).toBeTruthy()
+      expect(within(steps).getByText('O token de software foi criado com o seu PIN e está com login feito.')).toBeTruthy()
+      expect(within(steps).getByText('Fallback member text')).toBeTruthy()
+      expect(within(steps).getAllByText('Concluído')).toHaveLength(7)
+    } finally {
+      await setLanguage('en')
+    }
   })
 
   it('checks identifiers like the server does', () => {

@@ -1,8 +1,10 @@
 import { useEffect, useState, type FormEvent } from 'react'
 import { Alert, Button, Card, Checkbox, Code, FileButton, Group, List, PasswordInput, SegmentedControl, Stack, Stepper, Text, TextInput, Textarea, Title } from '@mantine/core'
+import { formatDateTime, useT } from '../../i18n'
 import { ErrorNotice } from '../../lib/ErrorNotice'
+import { fieldError } from '../../lib/field-error'
 import { useRouterStore } from '../../app/router-store'
-import { FIRST_RUN_STEPS, ownerProblem, useFirstRunStore } from './first-run-store'
+import { FIRST_RUN_STEPS, ownerProblem, serverCodeProblem, useFirstRunStore } from './first-run-store'
 import { LabWizard } from './LabWizard'
 
 const PIN_MIN = 4
@@ -12,6 +14,7 @@ const PIN_MIN = 4
  * or create a lab on this machine (LabWizard).
  */
 export function FirstRunPage() {
+  const t = useT('firstRun', 'common')
   const s = useFirstRunStore()
   const [mode, setMode] = useState<'join' | 'lab'>('join')
   const navigate = useRouterStore((r) => r.navigate)
@@ -24,9 +27,9 @@ export function FirstRunPage() {
   }, [load])
   const active = FIRST_RUN_STEPS.indexOf(s.step)
   const ownerError = ownerProblem(s.owner, s.preview?.instance)
-  const codeError = s.serverCode.trim() === '' ? 'Give the server code' : /[/\\:;%]/.test(s.serverCode) ? 'The server code may not contain / \\ : ; or %' : null
+  const codeError = serverCodeProblem(s.serverCode)
   const needsPin = !s.status?.softwareTokenInitialized
-  const pinError = !needsPin ? null : pin.length < PIN_MIN ? `Use at least ${PIN_MIN} characters` : pin !== pin2 ? 'The PINs differ' : null
+  const pinError = !needsPin ? null : pin.length < PIN_MIN ? t('pin.tooShort', { count: PIN_MIN }) : pin !== pin2 ? t('pin.differ') : null
 
   const onFinish = (event: FormEvent): void => {
     event.preventDefault()
@@ -38,90 +41,96 @@ export function FirstRunPage() {
     <Stack gap="lg" maw={860}>
       {s.step === 'done' ? null : (
         <div>
-          <Text size="sm" fw={500} id="first-run-mode-label">How should this server start?</Text>
+          <Text size="sm" fw={500} id="first-run-mode-label">{t('mode.question')}</Text>
           <SegmentedControl
             aria-labelledby="first-run-mode-label" value={mode} onChange={(v) => setMode(v as 'join' | 'lab')}
-            data={[{ value: 'join', label: 'Join an existing instance' }, { value: 'lab', label: 'Create a lab on this machine' }]}
+            data={[{ value: 'join', label: t('mode.join') }, { value: 'lab', label: t('mode.lab') }]}
           />
         </div>
       )}
       {mode === 'lab' && s.step !== 'done' ? (
         <>
           <div>
-            <Title order={2}>Create a lab on this machine</Title>
-            <Text c="dimmed" size="sm">One form, then the server does the rest step by step and shows what it did. You confirm the anchor before it joins.</Text>
+            <Title order={2}>{t('lab.title')}</Title>
+            <Text c="dimmed" size="sm">{t('lab.intro')}</Text>
           </div>
           <LabWizard />
         </>
       ) : (
       <>
       <div>
-        <Title order={2}>Join an X-Road instance</Title>
-        <Text c="dimmed" size="sm">Five short steps. Nothing is stored until the last one, and you can go back at any time.</Text>
+        <Title order={2}>{t('join.title')}</Title>
+        <Text c="dimmed" size="sm">{t('join.intro')}</Text>
       </div>
       {s.error ? <ErrorNotice error={s.error} onClose={s.clearError} /> : null}
       <Stepper active={active} allowNextStepsSelect={false} onStepClick={(i) => i < active && s.step !== 'done' && s.goTo(FIRST_RUN_STEPS[i] ?? 'anchor')}>
-        <Stepper.Step label="Anchor" description="Trust the instance">
+        <Stepper.Step label={t('join.anchor.step')} description={t('join.anchor.stepDescription')}>
           <Card withBorder>
-            <Stack component="form" gap="sm" aria-label="Configuration anchor" onSubmit={(e) => { e.preventDefault(); void s.checkAnchor() }}>
-              <Text size="sm">
-                The configuration anchor tells this server where to download the instance&apos;s global configuration and which keys sign it.
-                Get the anchor file from your central server operator, then upload it or paste its content.
-              </Text>
+            <Stack component="form" gap="sm" aria-label={t('join.anchor.form')} onSubmit={(e) => { e.preventDefault(); void s.checkAnchor() }}>
+              <Text size="sm">{t('join.anchor.explain')}</Text>
               <Group>
                 <FileButton accept=".xml,text/xml,application/xml" onChange={(file) => void file?.text().then(s.setAnchorXml)}>
-                  {(props) => <Button variant="default" {...props}>Upload anchor file…</Button>}
+                  {(props) => <Button variant="default" {...props}>{t('join.anchor.upload')}</Button>}
                 </FileButton>
               </Group>
-              <Textarea label="Anchor XML" description="The content of configuration-anchor.xml" autosize minRows={4} maxRows={10} value={s.anchorXml} onChange={(e) => s.setAnchorXml(e.currentTarget.value)} styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }} />
-              <Group justify="flex-end"><Button type="submit" loading={s.busy} disabled={s.anchorXml.trim() === ''}>Check anchor</Button></Group>
+              <Textarea label={t('join.anchor.xml')} description={t('join.anchor.xmlDescription')} autosize minRows={4} maxRows={10} value={s.anchorXml} onChange={(e) => s.setAnchorXml(e.currentTarget.value)} styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }} />
+              <Group justify="flex-end"><Button type="submit" loading={s.busy} disabled={s.anchorXml.trim() === ''}>{t('join.anchor.check')}</Button></Group>
             </Stack>
           </Card>
         </Stepper.Step>
-        <Stepper.Step label="Confirm" description="Compare the hash">
+        <Stepper.Step label={t('join.confirm.step')} description={t('join.confirm.stepDescription')}>
           <Card withBorder>
             <Stack gap="sm">
-              <Text size="sm">Compare this fingerprint with the one your central server operator published (by phone, letter or their web site). If they differ, the file is not genuine: stop and ask.</Text>
-              <Text size="sm">Instance: <b>{s.preview?.instance}</b>{s.preview?.generatedAt ? ` · generated ${new Date(s.preview.generatedAt).toLocaleString()}` : ''}</Text>
+              <Text size="sm">{t('join.confirm.explain')}</Text>
+              <Text size="sm">
+                {t('join.confirm.instance', { instance: s.preview?.instance ?? '' })}
+                {s.preview?.generatedAt ? ` · ${t('join.confirm.generated', { date: formatDateTime(s.preview.generatedAt) })}` : ''}
+              </Text>
               <Code block data-testid="anchor-hash" style={{ fontSize: 14, wordBreak: 'break-all', whiteSpace: 'pre-wrap' }}>{s.preview?.hash}</Code>
-              <Text size="xs" c="dimmed">Configuration is downloaded from: {s.preview?.sources.join(', ')}</Text>
-              <Checkbox label="The fingerprint matches the published one" checked={s.hashConfirmed} onChange={(e) => s.confirmHash(e.currentTarget.checked)} />
+              <Text size="xs" c="dimmed">{t('join.confirm.sources', { sources: s.preview?.sources.join(', ') ?? '' })}</Text>
+              <Checkbox label={t('join.confirm.matches')} checked={s.hashConfirmed} onChange={(e) => s.confirmHash(e.currentTarget.checked)} />
               <Group justify="space-between">
-                <Button variant="default" onClick={() => s.goTo('anchor')}>Back</Button>
-                <Button disabled={!s.hashConfirmed} onClick={() => s.goTo('identity')}>Continue</Button>
+                <Button variant="default" onClick={() => s.goTo('anchor')}>{t('join.back')}</Button>
+                <Button disabled={!s.hashConfirmed} onClick={() => s.goTo('identity')}>{t('join.continue')}</Button>
               </Group>
             </Stack>
           </Card>
         </Stepper.Step>
-        <Stepper.Step label="Owner" description="Who runs this server">
+        <Stepper.Step label={t('join.owner.step')} description={t('join.owner.stepDescription')}>
           <Card withBorder>
-            <Stack component="form" gap="sm" aria-label="Server owner" onSubmit={(e) => { e.preventDefault(); if (!ownerError && !codeError) s.goTo('token') }}>
-              <Text size="sm">The owner is the member organisation responsible for this server; the server code tells its servers apart. Both come from your registration with the central server.</Text>
-              <TextInput label="Owner member" description="INSTANCE/CLASS/CODE, e.g. LAB/GOV/1234" value={s.owner} error={s.owner.length > 0 && ownerError} onChange={(e) => s.setIdentity(e.currentTarget.value, s.serverCode)} />
-              <TextInput label="Server code" description="A short name, unique among the owner's servers, e.g. SS1" value={s.serverCode} onChange={(e) => s.setIdentity(s.owner, e.currentTarget.value)} error={s.serverCode.length > 0 && codeError} />
+            <Stack component="form" gap="sm" aria-label={t('join.owner.form')} onSubmit={(e) => { e.preventDefault(); if (!ownerError && !codeError) s.goTo('token') }}>
+              <Text size="sm">{t('join.owner.explain')}</Text>
+              <TextInput
+                label={t('join.owner.member')} description={t('join.owner.memberDescription')} value={s.owner}
+                error={(s.owner.length > 0 && ownerError) || fieldError(s.error, 'owner')} onChange={(e) => s.setIdentity(e.currentTarget.value, s.serverCode)}
+              />
+              <TextInput
+                label={t('join.owner.serverCode')} description={t('join.owner.serverCodeDescription')} value={s.serverCode}
+                onChange={(e) => s.setIdentity(s.owner, e.currentTarget.value)} error={(s.serverCode.length > 0 && codeError) || fieldError(s.error, 'serverCode')}
+              />
               <Group justify="space-between">
-                <Button variant="default" onClick={() => s.goTo('confirm')}>Back</Button>
-                <Button type="submit" disabled={ownerError !== null || codeError !== null}>Continue</Button>
+                <Button variant="default" onClick={() => s.goTo('confirm')}>{t('join.back')}</Button>
+                <Button type="submit" disabled={ownerError !== null || codeError !== null}>{t('join.continue')}</Button>
               </Group>
             </Stack>
           </Card>
         </Stepper.Step>
-        <Stepper.Step label="Token" description="Protect the keys">
+        <Stepper.Step label={t('join.token.step')} description={t('join.token.stepDescription')}>
           <Card withBorder>
-            <Stack component="form" gap="sm" aria-label="Software token" onSubmit={onFinish}>
+            <Stack component="form" gap="sm" aria-label={t('join.token.form')} onSubmit={onFinish}>
               {needsPin ? (
                 <>
-                  <Text size="sm">The software token keeps this server&apos;s private keys, encrypted with a PIN. You type the PIN after every restart to let the server sign. Keep it safe: it cannot be recovered.</Text>
-                  <PasswordInput label="Token PIN" autoComplete="new-password" value={pin} onChange={(e) => setPin(e.currentTarget.value)} error={touched && pin.length < PIN_MIN ? `Use at least ${PIN_MIN} characters` : null} />
-                  <PasswordInput label="Repeat token PIN" autoComplete="new-password" value={pin2} onChange={(e) => setPin2(e.currentTarget.value)} error={touched && pin !== pin2 ? 'The PINs differ' : null} />
+                  <Text size="sm">{t('join.token.explain')}</Text>
+                  <PasswordInput label={t('join.token.pin')} autoComplete="new-password" value={pin} onChange={(e) => setPin(e.currentTarget.value)} error={(touched && pin.length < PIN_MIN ? t('pin.tooShort', { count: PIN_MIN }) : null) || fieldError(s.error, 'softwareTokenPin')} />
+                  <PasswordInput label={t('join.token.repeat')} autoComplete="new-password" value={pin2} onChange={(e) => setPin2(e.currentTarget.value)} error={touched && pin !== pin2 ? t('pin.differ') : null} />
                 </>
               ) : (
-                <Alert color="blue">The software token exists already; its PIN stays as it is.</Alert>
+                <Alert color="blue">{t('join.token.exists')}</Alert>
               )}
-              <Text size="sm">Joining stores the anchor, the owner {s.owner} and server code {s.serverCode}, and starts downloading global configuration.</Text>
+              <Text size="sm">{t('join.token.summary', { owner: s.owner, serverCode: s.serverCode })}</Text>
               <Group justify="space-between">
-                <Button variant="default" onClick={() => s.goTo('identity')}>Back</Button>
-                <Button type="submit" loading={s.busy}>Join the instance</Button>
+                <Button variant="default" onClick={() => s.goTo('identity')}>{t('join.back')}</Button>
+                <Button type="submit" loading={s.busy}>{t('join.token.submit')}</Button>
               </Group>
             </Stack>
           </Card>
@@ -129,15 +138,15 @@ export function FirstRunPage() {
         <Stepper.Completed>
           <Card withBorder>
             <Stack gap="sm">
-              <Title order={3}>This server has joined {s.status?.anchor?.instance ?? 'the instance'}</Title>
-              <Text size="sm">Server: <Code>{s.status?.serverId}</Code></Text>
-              <Text size="sm">What comes next:</Text>
+              <Title order={3}>{t('join.done.title', { instance: s.status?.anchor?.instance ?? t('join.done.theInstance') })}</Title>
+              <Text size="sm">{t('join.done.server')} <Code>{s.status?.serverId}</Code></Text>
+              <Text size="sm">{t('join.done.next')}</Text>
               <List size="sm">
-                <List.Item>Log in to the token and generate a signing key and an authentication key.</List.Item>
-                <List.Item>Make certificate requests (CSRs) and send them to your certification authority.</List.Item>
-                <List.Item>Import and activate the certificates you get back, then add clients and services.</List.Item>
+                <List.Item>{t('join.done.next1')}</List.Item>
+                <List.Item>{t('join.done.next2')}</List.Item>
+                <List.Item>{t('join.done.next3')}</List.Item>
               </List>
-              <Group><Button onClick={() => navigate('keys')}>Go to keys and certificates</Button></Group>
+              <Group><Button onClick={() => navigate('keys')}>{t('join.done.keys')}</Button></Group>
             </Stack>
           </Card>
         </Stepper.Completed>

@@ -1,20 +1,32 @@
 import { useEffect, useState, type FormEvent } from 'react'
 import { Alert, Badge, Button, Card, Checkbox, Code, Group, List, Loader, PasswordInput, Select, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core'
-import { SOFTWARE_TOKEN_PIN_POLICY, type LabStepState } from '@shared/admin-api/admin-api'
+import { SOFTWARE_TOKEN_PIN_POLICY, type LabStepDto, type LabStepState } from '@shared/admin-api/admin-api'
+import { hasTranslation, translate, useT } from '../../i18n'
 import { ErrorNotice } from '../../lib/ErrorNotice'
+import { describeError } from '../../lib/error-messages'
+import { AdminError } from '../../lib/admin-client'
 import { useRouterStore } from '../../app/router-store'
 import { MEMBER_CLASSES, labFormProblems, useLabWizardStore } from './lab-store'
 
 const POLL_MS = 500
-const STEP_BADGE: Record<LabStepState, { color: string; text: string }> = {
-  pending: { color: 'gray', text: 'Waiting' },
-  running: { color: 'blue', text: 'Working' },
-  done: { color: 'green', text: 'Done' },
-  failed: { color: 'red', text: 'Failed' },
+const STEP_COLOR: Record<LabStepState, string> = { pending: 'gray', running: 'blue', done: 'green', failed: 'red' }
+
+/** A step's title in the language shown (the server's English when a newer server names a step this GUI does not know). */
+function stepTitle(step: LabStepDto): string {
+  const key = `firstRun:lab.steps.${step.id}.title`
+  return hasTranslation(key) ? translate(key) : step.title
+}
+
+/** What a step did, from its outcome and parameters; a failure's server message; the server's English otherwise. */
+function stepDetail(step: LabStepDto): string | null {
+  if (step.state === 'failed') return step.detail
+  const key = `firstRun:lab.steps.${step.id}.${step.outcome ?? ''}`
+  return step.outcome !== null && hasTranslation(key) ? translate(key, step.params) : step.detail
 }
 
 /** First run, second choice: a small trust domain on this computer with this server as its first member's server. */
 export function LabWizard() {
+  const t = useT('firstRun', 'common')
   const s = useLabWizardStore()
   const navigate = useRouterStore((r) => r.navigate)
   const [pin, setPin] = useState('')
@@ -29,7 +41,8 @@ export function LabWizard() {
   }, [state, refresh])
 
   const problems = labFormProblems(s.form)
-  const pinError = pin.length < SOFTWARE_TOKEN_PIN_POLICY.minLength ? `Use at least ${SOFTWARE_TOKEN_PIN_POLICY.minLength} characters` : pin !== pin2 ? 'The PINs differ' : null
+  const pinTooShort = pin.length < SOFTWARE_TOKEN_PIN_POLICY.minLength
+  const pinError = pinTooShort ? t('pin.tooShort', { count: SOFTWARE_TOKEN_PIN_POLICY.minLength }) : pin !== pin2 ? t('pin.differ') : null
   const onCreate = (event: FormEvent): void => {
     event.preventDefault()
     setTouched(true)
@@ -43,80 +56,85 @@ export function LabWizard() {
       {s.error ? <ErrorNotice error={s.error} onClose={s.clearError} /> : null}
       {s.operation === null ? (
         <Card withBorder>
-          <Stack component="form" gap="sm" aria-label="Create a lab" onSubmit={onCreate}>
-            <Text size="sm">
-              This creates a small trust domain on this computer: its own certification authority, an OCSP responder that
-              vouches for certificates, a time-stamping authority and the signed global configuration — everything a central
-              server would provide. This security server becomes the first server in it. It is meant for trying Gatehouse out,
-              training and small closed set-ups; nothing leaves this computer.
-            </Text>
+          <Stack component="form" gap="sm" aria-label={t('lab.form')} onSubmit={onCreate}>
+            <Text size="sm">{t('lab.explain')}</Text>
             <SimpleGrid cols={{ base: 1, sm: 2 }}>
-              <TextInput label="Instance name" description="A short name for the trust domain, e.g. LAB" value={s.form.instance} error={shown('instance')} onChange={(e) => s.setForm({ instance: e.currentTarget.value })} />
-              <Select label="Member class" description="What kind of organisation owns this server" data={MEMBER_CLASSES} value={s.form.memberClass} onChange={(v) => v && s.setForm({ memberClass: v })} allowDeselect={false} />
-              <TextInput label="Member code" description="The owner's registry code, e.g. 1234" value={s.form.memberCode} error={shown('memberCode')} onChange={(e) => s.setForm({ memberCode: e.currentTarget.value })} />
-              <TextInput label="Member name" description="The owner organisation's name" value={s.form.memberName} error={shown('memberName')} onChange={(e) => s.setForm({ memberName: e.currentTarget.value })} />
-              <TextInput label="Subsystem code" description="A first subsystem for your information system" value={s.form.subsystemCode} error={shown('subsystemCode')} onChange={(e) => s.setForm({ subsystemCode: e.currentTarget.value })} />
-              <TextInput label="Server code" description="The name of this server in the lab, e.g. SS1" value={s.form.serverCode} error={shown('serverCode')} onChange={(e) => s.setForm({ serverCode: e.currentTarget.value })} />
+              <TextInput label={t('lab.instance')} description={t('lab.instanceDescription')} value={s.form.instance} error={shown('instance')} onChange={(e) => s.setForm({ instance: e.currentTarget.value })} />
+              <Select
+                label={t('lab.memberClass')} description={t('lab.memberClassDescription')} allowDeselect={false}
+                data={MEMBER_CLASSES.map((code) => ({ value: code, label: t(`lab.classes.${code}`) }))} value={s.form.memberClass} onChange={(v) => v && s.setForm({ memberClass: v })}
+              />
+              <TextInput label={t('lab.memberCode')} description={t('lab.memberCodeDescription')} value={s.form.memberCode} error={shown('memberCode')} onChange={(e) => s.setForm({ memberCode: e.currentTarget.value })} />
+              <TextInput label={t('lab.memberName')} description={t('lab.memberNameDescription')} value={s.form.memberName} error={shown('memberName')} onChange={(e) => s.setForm({ memberName: e.currentTarget.value })} />
+              <TextInput label={t('lab.subsystemCode')} description={t('lab.subsystemCodeDescription')} value={s.form.subsystemCode} error={shown('subsystemCode')} onChange={(e) => s.setForm({ subsystemCode: e.currentTarget.value })} />
+              <TextInput label={t('lab.serverCode')} description={t('lab.serverCodeDescription')} value={s.form.serverCode} error={shown('serverCode')} onChange={(e) => s.setForm({ serverCode: e.currentTarget.value })} />
             </SimpleGrid>
-            <Text size="sm">
-              The software token keeps this server&apos;s private keys, encrypted with a PIN. You type the PIN after every
-              restart to let the server sign. It cannot be recovered. Rule: at least {SOFTWARE_TOKEN_PIN_POLICY.minLength} printable characters.
-            </Text>
+            <Text size="sm">{t('lab.pinExplain', { count: SOFTWARE_TOKEN_PIN_POLICY.minLength })}</Text>
             <SimpleGrid cols={{ base: 1, sm: 2 }}>
-              <PasswordInput label="Token PIN" autoComplete="new-password" value={pin} onChange={(e) => setPin(e.currentTarget.value)} error={touched && pin.length < SOFTWARE_TOKEN_PIN_POLICY.minLength ? `Use at least ${SOFTWARE_TOKEN_PIN_POLICY.minLength} characters` : null} />
-              <PasswordInput label="Repeat token PIN" autoComplete="new-password" value={pin2} onChange={(e) => setPin2(e.currentTarget.value)} error={touched && pin !== pin2 ? 'The PINs differ' : null} />
+              <PasswordInput label={t('join.token.pin')} autoComplete="new-password" value={pin} onChange={(e) => setPin(e.currentTarget.value)} error={touched && pinTooShort ? t('pin.tooShort', { count: SOFTWARE_TOKEN_PIN_POLICY.minLength }) : null} />
+              <PasswordInput label={t('join.token.repeat')} autoComplete="new-password" value={pin2} onChange={(e) => setPin2(e.currentTarget.value)} error={touched && pin !== pin2 ? t('pin.differ') : null} />
             </SimpleGrid>
-            <Group justify="flex-end"><Button type="submit" loading={s.busy}>Create the lab</Button></Group>
+            <Group justify="flex-end"><Button type="submit" loading={s.busy}>{t('lab.create')}</Button></Group>
           </Stack>
         </Card>
       ) : (
         <Card withBorder>
           <Stack gap="sm">
-            <Title order={3}>{state === 'done' ? 'The lab is ready' : state === 'failed' ? 'Creating the lab stopped' : 'Creating the lab'}</Title>
-            <List spacing="xs" listStyleType="none" aria-label="Lab creation steps" data-testid="lab-steps">
-              {s.operation.steps.map((step, i) => (
-                <List.Item key={step.id}>
-                  <Group gap="xs" wrap="nowrap" align="flex-start">
-                    <Badge w={84} style={{ flexShrink: 0 }} color={STEP_BADGE[step.state].color} variant="light" leftSection={step.state === 'running' && state === 'running' ? <Loader size={10} /> : null}>
-                      {STEP_BADGE[step.state].text}
-                    </Badge>
-                    <div>
-                      <Text size="sm" fw={500}>{i + 1}. {step.title}</Text>
-                      {step.detail ? <Text size="xs" c={step.state === 'failed' ? 'red' : 'dimmed'}>{step.detail}</Text> : null}
-                    </div>
-                  </Group>
-                </List.Item>
-              ))}
+            <Title order={3}>{state === 'done' ? t('lab.progress.done') : state === 'failed' ? t('lab.progress.failed') : t('lab.progress.running')}</Title>
+            <List spacing="xs" listStyleType="none" aria-label={t('lab.progress.steps')} data-testid="lab-steps">
+              {s.operation.steps.map((step, i) => {
+                const detail = stepDetail(step)
+                return (
+                  <List.Item key={step.id}>
+                    <Group gap="xs" wrap="nowrap" align="flex-start">
+                      <Badge
+                        miw={96} style={{ flexShrink: 0 }} color={STEP_COLOR[step.state]} variant="light"
+                        styles={{ root: { maxWidth: 'none' }, label: { overflow: 'visible', textOverflow: 'clip' } }}
+                        leftSection={step.state === 'running' && state === 'running' ? <Loader size={10} /> : null}
+                      >
+                        {t(`lab.state.${step.state}`)}
+                      </Badge>
+                      <div>
+                        <Text size="sm" fw={500}>{i + 1}. {stepTitle(step)}</Text>
+                        {detail ? <Text size="xs" c={step.state === 'failed' ? 'red' : 'dimmed'}>{detail}</Text> : null}
+                      </div>
+                    </Group>
+                  </List.Item>
+                )
+              })}
             </List>
-            {state === 'running' ? <Text size="sm" role="status" aria-live="polite">Working… this takes a few seconds.</Text> : null}
+            {state === 'running' ? <Text size="sm" role="status" aria-live="polite">{t('lab.progress.working')}</Text> : null}
             {state === 'awaiting-confirmation' && s.operation.anchor ? (
               <Stack gap="xs">
-                <Text size="sm">
-                  The configuration anchor is the lab&apos;s root of trust: it says where the global configuration comes from and which key
-                  signs it. Other servers that join this lab check this fingerprint, so write it down. This server joins with it next.
-                </Text>
-                <Text size="sm">Instance: <b>{s.operation.anchor.instance}</b></Text>
+                <Text size="sm">{t('lab.anchor.explain')}</Text>
+                <Text size="sm">{t('lab.anchor.instance', { instance: s.operation.anchor.instance })}</Text>
                 <Code block data-testid="lab-anchor-hash" style={{ fontSize: 14, wordBreak: 'break-all', whiteSpace: 'pre-wrap' }}>{s.operation.anchor.hash}</Code>
-                <Checkbox label="I have noted the fingerprint of the lab anchor" checked={s.hashNoted} onChange={(e) => s.noteHash(e.currentTarget.checked)} />
-                <Group justify="flex-end"><Button disabled={!s.hashNoted} loading={s.busy} onClick={() => void s.confirm()}>Join the lab</Button></Group>
+                <Checkbox label={t('lab.anchor.noted')} checked={s.hashNoted} onChange={(e) => s.noteHash(e.currentTarget.checked)} />
+                <Group justify="flex-end"><Button disabled={!s.hashNoted} loading={s.busy} onClick={() => void s.confirm()}>{t('lab.anchor.join')}</Button></Group>
               </Stack>
             ) : null}
             {state === 'failed' ? (
-              <Alert color="red" title="What to do">
-                {s.operation.error?.message} Correct the cause, then start over: the half-made lab is replaced.
-                <Group mt="sm"><Button variant="default" onClick={s.startOver}>Start over</Button></Group>
+              <Alert color="red" title={t('lab.failed.title')}>
+                <Text size="sm">{s.operation.error?.message}</Text>
+                {s.operation.error ? <Text size="sm">{describeError(new AdminError(s.operation.error.code, s.operation.error.message)).text}</Text> : null}
+                <Text size="sm">{t('lab.failed.text')}</Text>
+                <Group mt="sm"><Button variant="default" onClick={s.startOver}>{t('lab.failed.startOver')}</Button></Group>
               </Alert>
             ) : null}
             {state === 'done' ? (
               <Stack gap="xs">
-                <Text size="sm">This server has joined {s.operation.anchor?.instance}. Its keys are certified and active, and the lab services run while this server runs:</Text>
+                <Text size="sm">{t('lab.ready.text', { instance: s.operation.anchor?.instance ?? '' })}</Text>
                 <List size="sm">
-                  <List.Item>OCSP responder: <Code>{s.status?.services.ocspUrl}</Code></List.Item>
-                  <List.Item>Time-stamping: <Code>{s.status?.services.tsaUrl}</Code></List.Item>
-                  <List.Item>Global configuration: <Code>{s.status?.services.configurationUrl}</Code></List.Item>
+                  <List.Item>{t('lab.ready.ocsp')} <Code>{s.status?.services.ocspUrl}</Code></List.Item>
+                  <List.Item>{t('lab.ready.tsa')} <Code>{s.status?.services.tsaUrl}</Code></List.Item>
+                  <List.Item>{t('lab.ready.configuration')} <Code>{s.status?.services.configurationUrl}</Code></List.Item>
                 </List>
-                <Text size="sm">Next: add services to the subsystem and grant access to them.</Text>
-                <Group><Button onClick={() => navigate('keys')}>Go to keys and certificates</Button><Button variant="default" onClick={() => navigate('services')}>Go to clients and services</Button></Group>
+                <Text size="sm">{t('lab.ready.next')}</Text>
+                <Group>
+                  <Button onClick={() => navigate('keys')}>{t('lab.ready.keys')}</Button>
+                  <Button variant="default" onClick={() => navigate('services')}>{t('lab.ready.services')}</Button>
+                  <Button variant="default" onClick={() => navigate('lab')}>{t('lab.ready.lab')}</Button>
+                </Group>
               </Stack>
             ) : null}
           </Stack>

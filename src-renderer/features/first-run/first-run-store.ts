@@ -1,5 +1,6 @@
 import { create } from 'zustand'
 import type { AnchorPreview, InitializationStatus } from '@shared/admin-api/admin-api'
+import { translate } from '../../i18n'
 import { adminClient } from '../../lib/admin-client'
 
 /**
@@ -29,12 +30,18 @@ interface FirstRunState {
   clearError(): void
 }
 
-/** Owner member form: `INSTANCE/CLASS/CODE` of the anchor's instance. */
+/** Owner member form: `INSTANCE/CLASS/CODE` of the anchor's instance; the problem in the language shown. */
 export function ownerProblem(owner: string, instance: string | undefined): string | null {
   const parts = owner.trim().split('/')
-  if (parts.length !== 3 || parts.some((p) => p.trim() === '')) return 'Write the owner as INSTANCE/CLASS/CODE, e.g. LAB/GOV/1234'
-  if (instance !== undefined && parts[0] !== instance) return `The owner must belong to instance ${instance}`
+  if (parts.length !== 3 || parts.some((p) => p.trim() === '')) return translate('firstRun:join.owner.ownerFormat')
+  if (instance !== undefined && parts[0] !== instance) return translate('firstRun:join.owner.ownerInstance', { instance })
   return null
+}
+
+/** Server code form: present, without the characters identifiers may not hold; the problem in the language shown. */
+export function serverCodeProblem(serverCode: string): string | null {
+  if (serverCode.trim() === '') return translate('firstRun:join.owner.serverCodeMissing')
+  return /[/\\:;%]/.test(serverCode) ? translate('firstRun:join.owner.serverCodeCharacters') : null
 }
 
 export const initialFirstRun = {

@@ -1,5 +1,6 @@
 import { create } from 'zustand'
 import type { CreateLabInput, LabOperationDto, LabStatus } from '@shared/admin-api/admin-api'
+import { translate } from '../../i18n'
 import { adminClient } from '../../lib/admin-client'
 
 /**
@@ -32,28 +33,20 @@ interface LabWizardState {
   clearError(): void
 }
 
-export const MEMBER_CLASSES = [
-  { value: 'GOV', label: 'GOV – governmental organisation' },
-  { value: 'COM', label: 'COM – commercial' },
-  { value: 'ORG', label: 'ORG – non-profit organisation' },
-]
+/** The member classes a new lab has (labels: `firstRun:lab.classes.<code>`). */
+export const MEMBER_CLASSES = ['GOV', 'COM', 'ORG'] as const
 
 const IDENTIFIER = /^[^/\\:;%\s]+$/
 
-/** Plain-words problems of the form, per field; an empty object when it can be sent. */
+/** Plain-words problems of the form, per field, in the language shown; an empty object when it can be sent. */
 export function labFormProblems(form: LabForm): Partial<Record<keyof LabForm, string>> {
   const problems: Partial<Record<keyof LabForm, string>> = {}
-  const code = (field: keyof LabForm, what: string): void => {
+  for (const field of ['instance', 'memberClass', 'memberCode', 'subsystemCode', 'serverCode'] as const) {
     const value = form[field].trim()
-    if (value === '') problems[field] = `Give the ${what}`
-    else if (!IDENTIFIER.test(value)) problems[field] = `The ${what} may not contain spaces, / \\ : ; or %`
+    if (value === '') problems[field] = translate(`firstRun:lab.problems.missing.${field}`)
+    else if (!IDENTIFIER.test(value)) problems[field] = translate(`firstRun:lab.problems.characters.${field}`)
   }
-  code('instance', 'instance name')
-  code('memberClass', 'member class')
-  code('memberCode', 'member code')
-  code('subsystemCode', 'subsystem code')
-  code('serverCode', 'server code')
-  if (form.memberName.trim() === '') problems.memberName = 'Give the organisation name'
+  if (form.memberName.trim() === '') problems.memberName = translate('firstRun:lab.problems.missing.memberName')
   return problems
 }
 

@@ -78,7 +78,7 @@ export function MessageLogPage() {
 }
 
 function Overview() {
-  const t = useT('messageLog')
+  const t = useT('messageLog', 'common')
   const { status, forecast, overviewError, stamping, timestampNow } = useMessageLogStore()
   const navigate = useRouterStore((r) => r.navigate)
   return (
