@@ -21,7 +21,9 @@ export function AddClientForm() {
   const [error, setError] = useState<unknown>(null)
   const manual = typed || members.length === 0
   const existing = clients.map((c) => c.id)
-  const chosen = member ?? members[0]?.id ?? null
+  // This server's owner first: its subsystems are the usual clients; any other member of the instance may be chosen.
+  const owner = clients.find((c) => c.owner)?.id
+  const chosen = member ?? members.find((m) => m.id === owner)?.id ?? members[0]?.id ?? null
   const client = manual ? identifier.trim() : chosen === null || code.trim() === '' ? '' : `${shortId(chosen)}/${code.trim()}`
 
   const submit = (e: FormEvent): void => {
