@@ -82,6 +82,8 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
   const step = async (name: string, shots: Server[], work: () => Promise<void>): Promise<void> => {
     const started = Date.now()
     try {
+      // The acting administrator's page in front: Chromium throttles the animation frames of a page behind another.
+      await shots[0]?.page.bringToFront()
       await work()
     } catch (error) {
       for (const s of shots) await s.page.screenshot({ path: join(options.screensDir, `journey-failed-${name}-${s.name}.png`), fullPage: true }).catch(() => undefined)
