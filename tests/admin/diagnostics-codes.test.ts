@@ -7,10 +7,11 @@ import { describeFreshness } from '../../src-main/admin/global-conf-admin'
  * The diagnostics codes name the same verdicts as the English explanations: every case of the global-configuration
  * freshness and of time-stamping gets its own code, with the facts the GUI words (durations, times, the error).
  */
-const FRESH = { anchorImported: true, available: true, expired: false, lastError: null, expiresInSeconds: 540, ageSeconds: 60 }
+interface Freshness { anchorImported: boolean; available: boolean; expired: boolean; lastError: string | null; expiresInSeconds: number | null; ageSeconds: number | null }
+const FRESH: Freshness = { anchorImported: true, available: true, expired: false, lastError: null, expiresInSeconds: 540, ageSeconds: 60 }
 
 describe('global configuration check codes', () => {
-  const cases: Array<[Partial<typeof FRESH> | { lastError: string }, string, string, Record<string, unknown>]> = [
+  const cases: Array<[Partial<Freshness>, string, string, Record<string, unknown>]> = [
     [{ anchorImported: false, available: false }, 'gray', 'global-conf-no-anchor', {}],
     [{ available: false, lastError: 'connection refused' }, 'red', 'global-conf-not-downloaded', { error: 'connection refused' }],
     [{ available: false }, 'red', 'global-conf-not-downloaded', { error: '' }],
@@ -18,11 +19,11 @@ describe('global configuration check codes', () => {
     [{ lastError: 'timeout', expiresInSeconds: 300 }, 'yellow', 'global-conf-download-failed', { error: 'timeout', expiresInSeconds: 300 }],
     [{ expiresInSeconds: 90 }, 'yellow', 'global-conf-expires-soon', { expiresInSeconds: 90 }],
     [{}, 'green', 'global-conf-up-to-date', { ageSeconds: 60 }],
-    [{ ageSeconds: null as unknown as number }, 'green', 'global-conf-up-to-date', {}],
+    [{ ageSeconds: null }, 'green', 'global-conf-up-to-date', {}],
   ]
   for (const [patch, light, code, params] of cases) {
     it(`${code} ${JSON.stringify(patch)}`, () => {
-      const status = { ...FRESH, ...patch } as typeof FRESH & { lastError: string | null }
+      const status = { ...FRESH, ...patch }
       const verdict = describeFreshness(status)
       expect(verdict.light).toBe(light)
       expect(freshnessCode({ ...status, light: verdict.light })).toEqual({ code, params })
