@@ -3,8 +3,8 @@ import { SecurityServerError } from '../platform'
 
 /**
  * Why a ceremony step was refused, or recorded as a warning, as a code with parameters. A refused entry records the
- * code and parameters next to the English `reason`, and the error carries the code as its `detail`, so a screen can
- * say it in the reader's language; the English text stays the transcript's and the CLI's wording.
+ * code and parameters next to the English `reason`, and the error carries them as its `detail` and `params`, so a
+ * screen can say it in the reader's language; the English text stays the transcript's and the CLI's wording.
  */
 export type CeremonyReasonCode =
   // dual control (participants.ts)
@@ -28,11 +28,11 @@ export class CeremonyRefusal extends SecurityServerError {
   constructor(
     code: ErrorCode,
     readonly reason: CeremonyReasonCode,
-    readonly params: CeremonyReasonParams,
+    params: CeremonyReasonParams,
     message: string,
     options: { cause?: unknown } = {},
   ) {
-    super(code, message, { ...options, detail: reason, clientFault: true })
+    super(code, message, { ...options, detail: reason, params, clientFault: true })
   }
 }
 
@@ -44,7 +44,7 @@ export function refusal(reason: CeremonyReasonCode, params: CeremonyReasonParams
 /** What a refused entry records about why: the English text and, where known, its code and parameters. */
 export function reasonDetails(error: unknown): { reason: string; reasonCode?: string; reasonParams?: CeremonyReasonParams } {
   const reason = error instanceof Error ? error.message : String(error)
-  if (error instanceof CeremonyRefusal) return { reason, reasonCode: error.reason, reasonParams: error.params }
+  if (error instanceof CeremonyRefusal) return { reason, reasonCode: error.reason, reasonParams: { ...error.params } }
   if (error instanceof SecurityServerError) return { reason, reasonCode: error.code }
   return { reason }
 }

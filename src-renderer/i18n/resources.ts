@@ -1,5 +1,8 @@
+import audit from './locales/en/audit.json'
+import ceremony from './locales/en/ceremony.json'
 import common from './locales/en/common.json'
 import dashboard from './locales/en/dashboard.json'
+import diagnostics from './locales/en/diagnostics.json'
 import errors from './locales/en/errors.json'
 import login from './locales/en/login.json'
 import messageLog from './locales/en/messageLog.json'
@@ -12,7 +15,7 @@ import settings from './locales/en/settings.json'
  * type-check); the other languages are found by file name. Adding a namespace: `locales/<language>/<ns>.json` in
  * every language and one import line here.
  */
-export const EN = { common, dashboard, errors, firstRun, lab, login, messageLog, settings } as const
+export const EN = { audit, ceremony, common, dashboard, diagnostics, errors, firstRun, lab, login, messageLog, settings } as const
 
 export type Namespace = keyof typeof EN
 export const DEFAULT_NAMESPACE: Namespace = 'common'

@@ -84,10 +84,6 @@ function tsxFiles(dir: string): string[] {
 
 /** Screens whose strings are still being moved into catalogues; the list only shrinks. */
 const NOT_YET_TRANSLATED = new Set([
-  'src-renderer/features/audit-log/AuditLogPage.tsx',
-  'src-renderer/features/ceremony/CeremonyPage.tsx',
-  'src-renderer/features/diagnostics/DiagnosticsPage.tsx',
-  'src-renderer/features/diagnostics/TrafficChart.tsx',
   'src-renderer/features/global-conf/GlobalConfPage.tsx',
   'src-renderer/features/keys/KeysPage.tsx',
 

@@ -23,11 +23,7 @@ export const useDiagnosticsStore = create<DiagnosticsState>((set, get) => ({
   },
 }))
 
-/** Chart rows for @mantine/charts: local time labels. */
-export function trafficRows(result: Diagnostics | null): Array<{ time: string; Succeeded: number; Failed: number }> {
-  return (result?.traffic.points ?? []).map((p) => ({
-    time: new Date(p.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
-    Succeeded: p.succeeded,
-    Failed: p.failed,
-  }))
+/** Chart rows for @mantine/charts: the bucket start in epoch milliseconds (labelled in the language shown by the chart). */
+export function trafficRows(result: Diagnostics | null): Array<{ at: number; succeeded: number; failed: number }> {
+  return (result?.traffic.points ?? []).map((p) => ({ at: Date.parse(p.at), succeeded: p.succeeded, failed: p.failed }))
 }
