@@ -8,11 +8,11 @@ import { formatDateTime, hasTranslation, translate } from '../../i18n'
 const HOUR = 3600
 const t = (key: string, options: Record<string, unknown> = {}): string => translate(`diagnostics:${key}`, options)
 
-/** 90 → "90 seconds", 7200 → "2 hours": the server's rounding (global-conf-admin `formatSeconds`), in words. */
+/** 90 → "90 seconds", 3600 → "1 hour", 5400 → "90 minutes": the server's rounding (global-conf-admin `formatSeconds`), in words. */
 export function durationText(seconds: number): string {
   const s = Math.max(0, Math.round(seconds))
   if (s < 120) return t('duration.seconds', { count: s })
-  if (s < 2 * HOUR) return t('duration.minutes', { count: Math.round(s / 60) })
+  if (s < 2 * HOUR && s % HOUR !== 0) return t('duration.minutes', { count: Math.round(s / 60) })
   if (s < 48 * HOUR) return t('duration.hours', { count: Math.round(s / HOUR) })
   return t('duration.days', { count: Math.round(s / (24 * HOUR)) })
 }
