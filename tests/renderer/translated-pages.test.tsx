@@ -10,7 +10,7 @@ import { setLanguage, type LanguageCode } from '../../src-renderer/i18n'
 import { CeremonyPage } from '../../src-renderer/features/ceremony/CeremonyPage'
 import { initialCeremony, useCeremonyStore } from '../../src-renderer/features/ceremony/ceremony-store'
 import { DiagnosticsPage } from '../../src-renderer/features/diagnostics/DiagnosticsPage'
-import { useDiagnosticsStore } from '../../src-renderer/features/diagnostics/diagnostics-store'
+import { trafficRows, useDiagnosticsStore } from '../../src-renderer/features/diagnostics/diagnostics-store'
 import { AuditLogPage } from '../../src-renderer/features/audit-log/AuditLogPage'
 
 /**
@@ -106,6 +106,16 @@ describe('diagnostics page in other languages', () => {
       expect(screen.getByText(expected.chart)).toBeTruthy()
     })
   }
+
+  it('charts quiet intervals as zeros up to the time of the check', () => {
+    const at = (time: string) => Date.parse(`2026-03-01T${time}:00.000Z`)
+    const traffic = { bucketSeconds: 120, succeeded: 5, failed: 1, points: [{ at: '2026-03-01T11:00:00.000Z', succeeded: 2, failed: 1 }, { at: '2026-03-01T11:06:00.000Z', succeeded: 3, failed: 0 }] }
+    expect(trafficRows({ ...DIAGNOSTICS, checkedAt: '2026-03-01T11:09:30.000Z', traffic })).toEqual([
+      { at: at('11:00'), succeeded: 2, failed: 1 }, { at: at('11:02'), succeeded: 0, failed: 0 }, { at: at('11:04'), succeeded: 0, failed: 0 },
+      { at: at('11:06'), succeeded: 3, failed: 0 }, { at: at('11:08'), succeeded: 0, failed: 0 },
+    ])
+    expect(trafficRows({ ...DIAGNOSTICS, traffic: { ...traffic, points: [] } })).toEqual([])
+  })
 
   it('keeps the server English explanation for a code it does not know', async () => {
     await setLanguage('es')
