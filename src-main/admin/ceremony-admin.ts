@@ -239,6 +239,15 @@ export function createCeremonyAdmin(deps: CeremonyAdminDeps): CeremonyAdmin {
     }
   }
 
+  /** Where the seal key is, from the seal step that produced it: a software key (a recorded warning) or a key on the token. */
+  function sealKeyOn(transcript: Transcript, state: KeyCeremonyState): NonNullable<CeremonyTranscriptView['seal']>['keyOn'] {
+    const step = transcript.entries.findLast((e) => e.step === 'prepare-seal' && e.outcome !== 'refused')
+    if (step === undefined) return null
+    if (step.outcome === 'warning') return { kind: 'software' }
+    const keyId = step.details.keyId
+    return state.token === undefined || typeof keyId !== 'string' ? null : { kind: 'token', token: state.token.label, serialNumber: state.token.serialNumber, keyId }
+  }
+
   function viewOf(id: string): CeremonyTranscriptView {
     const dir = dirOf(id)
     const session = CeremonySession.open(dir, deps.clock)
@@ -252,7 +261,10 @@ export function createCeremonyAdmin(deps: CeremonyAdminDeps): CeremonyAdmin {
     return {
       ceremony: summaryOf(dir, transcript),
       entries,
-      seal: seal === undefined ? null : { algorithm: seal.algorithm, keyLocation: seal.keyLocation, publicKeyFingerprint: seal.publicKeyFingerprint, sealedAt: seal.sealedAt },
+      seal: seal === undefined ? null : {
+        algorithm: seal.algorithm, keyLocation: seal.keyLocation, publicKeyFingerprint: seal.publicKeyFingerprint, sealedAt: seal.sealedAt,
+        keyOn: sealKeyOn(transcript, readState(dir)),
+      },
       verification: {
         valid: verification.valid, problems: verification.problems, findings: verification.findings, sealed: verification.sealed,
         sealFingerprint: verification.sealFingerprint ?? null,

@@ -87,7 +87,14 @@ export interface CeremonyEntryInfo {
 export interface CeremonyTranscriptView {
   ceremony: CeremonySummary
   entries: CeremonyEntryInfo[]
-  seal: { algorithm: string; keyLocation: string; publicKeyFingerprint: string; sealedAt: string } | null
+  /**
+   * `keyLocation` as recorded (English); `keyOn` the same for a screen in another language: a software key on this
+   * machine, or a key on the ceremony token (null when the transcript does not say).
+   */
+  seal: {
+    algorithm: string; keyLocation: string; publicKeyFingerprint: string; sealedAt: string
+    keyOn: { kind: 'software' } | { kind: 'token'; token: string; serialNumber: string; keyId: string } | null
+  } | null
   /** `problems` in English, `findings` the same as codes with parameters (`not-sealed`, `entry-altered`…). */
   verification: {
     valid: boolean; problems: string[]; findings: Array<{ code: string; params: Record<string, string | number> }>; sealed: boolean; sealFingerprint: string | null

@@ -192,6 +192,8 @@ describeWith([SOFTHSM], 'ceremony admin on a SoftHSM2 token', () => {
     expect(sealed.entries.find((e) => e.step === 'import-certificate' && e.outcome === 'refused')?.reason)
       .toMatchObject({ code: 'certificate-issuer-missing', params: { subject: expect.stringContaining('1234') } })
     expect(sealed.seal?.keyLocation).toMatch(/^PKCS#11 token ceremony-token/)
+    expect(sealed.seal?.keyOn).toEqual({ kind: 'token', token: 'ceremony-token', serialNumber: expect.any(String), keyId: expect.any(String) })
+    expect(sealed.seal?.keyLocation).toContain(sealed.seal?.keyOn?.kind === 'token' ? sealed.seal.keyOn.keyId : 'no key id')
     expect(sealed.ceremony.progress).toMatchObject({ sealed: true, loggedIn: false, csr: { fileName: 'sign-1.csr.pem', hasQr: true }, certificate: { serialNumber: expect.any(String) } })
     const steps = sealed.entries.map((e) => `${e.step}:${e.outcome}`)
     expect(steps).toEqual(expect.arrayContaining(['identify-token:done', 'login:refused', 'login:done', 'generate-key:done', 'create-csr:done', 'import-certificate:refused', 'import-certificate:done', 'prepare-seal:refused', 'prepare-seal:done']))

@@ -45,7 +45,10 @@ function viewOf(progress: Partial<CeremonyProgress>, entries: CeremonyEntryInfo[
   return {
     ceremony: { id: ID, title: 'Signing key', kind: 'key', startedAt: '2026-01-01T09:00:00.000Z', participants, steps: entries.length, refusals: entries.filter((e) => e.outcome === 'refused').length, progress: all },
     entries,
-    seal: all.sealed ? { algorithm: 'ECDSA-SHA256', keyLocation: 'PKCS#11 token ceremony-token', publicKeyFingerprint: 'cd'.repeat(32), sealedAt: '2026-01-01T11:00:00.000Z' } : null,
+    seal: all.sealed ? {
+      algorithm: 'ECDSA-SHA256', keyLocation: 'PKCS#11 token ceremony-token (serial abc), key k9', publicKeyFingerprint: 'cd'.repeat(32), sealedAt: '2026-01-01T11:00:00.000Z',
+      keyOn: { kind: 'token', token: 'ceremony-token', serialNumber: 'abc', keyId: 'k9' },
+    } : null,
     verification: all.sealed
       ? { valid: true, problems: [], findings: [], sealed: true, sealFingerprint: 'cd'.repeat(32) }
       : { valid: false, problems: ['the transcript is not sealed'], findings: [{ code: 'not-sealed', params: {} }], sealed: false, sealFingerprint: null },
@@ -248,5 +251,6 @@ describe('ceremony page', () => {
     expect(screen.getByTestId('transcript-verdict').textContent).toBe('Verified')
     expect(screen.getByTestId('seal-fingerprint').textContent).toContain('cdcd cdcd')
     expect(screen.getByRole('button', { name: 'Download report (HTML)' })).toBeTruthy()
+    expect(screen.getByText('key k9 on token ceremony-token (serial abc)')).toBeTruthy()
   })
 })

@@ -227,7 +227,9 @@ describe('key ceremony page in other languages', () => {
     const sealed: CeremonyTranscriptView = {
       ...view,
       ceremony: { ...view.ceremony, progress: { ...view.ceremony.progress, sealed: true } },
-      seal: { algorithm: 'ECDSA-SHA256', keyLocation: 'PKCS#11 token ceremony-token', publicKeyFingerprint: 'cd'.repeat(32), sealedAt: '2026-01-01T11:00:00.000Z' },
+      seal: {
+        algorithm: 'ECDSA-SHA256', keyLocation: 'software (this machine)', publicKeyFingerprint: 'cd'.repeat(32), sealedAt: '2026-01-01T11:00:00.000Z', keyOn: { kind: 'software' },
+      },
       verification: { valid: true, problems: [], findings: [], sealed: true, sealFingerprint: 'cd'.repeat(32) },
     }
     setAdminClient(client({ 'ceremony.list': [sealed.ceremony] }))
@@ -238,6 +240,7 @@ describe('key ceremony page in other languages', () => {
     expect(screen.getByRole('button', { name: 'Descargar el informe (HTML)' })).toBeTruthy()
     expect(screen.getByText('Acta sellada')).toBeTruthy()
     expect(screen.getByText('No se importó en esta ceremonia')).toBeTruthy()
+    expect(screen.getByText('una clave de software en este equipo')).toBeTruthy()
   })
 })
 

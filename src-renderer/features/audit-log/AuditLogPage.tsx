@@ -41,7 +41,7 @@ export function AuditLogPage() {
       </Card>
       {error ? <ErrorNotice error={error} /> : null}
       <Card withBorder radius="md" padding={0}>
-        <Table.ScrollContainer minWidth={760}>
+        <Table.ScrollContainer minWidth={640}>
           <Table striped highlightOnHover aria-label={t('table.label')}>
             <Table.Thead>
               <Table.Tr>

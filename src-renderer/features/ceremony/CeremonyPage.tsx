@@ -12,7 +12,7 @@ import { formatTime } from '../../lib/format-time'
 import {
   CONFIRMING_ROLES, ROLES, WIZARD_STEPS, confirmationProblem, participantsProblem, roleName, stepInfo, useCeremonyStore, wizardStep, type WizardStep,
 } from './ceremony-store'
-import { entryTitle, findingText, namesList, reasonText, refusalText, workingText } from './ceremony-texts'
+import { entryTitle, findingText, namesList, reasonText, refusalText, sealKeyText, workingText } from './ceremony-texts'
 
 const OUTCOME_COLORS = { done: 'green', warning: 'yellow', refused: 'red' } as const
 const DEFAULT_MODULE = '/usr/lib/softhsm/libsofthsm2.so'
@@ -22,6 +22,11 @@ const SHA256 = 'SHA-256'
 const VERIFY_COMMAND = 'gatehouse ceremony verify FILE'
 /** Badges keep their whole text in every language (never "REFU…"). */
 const BADGE_STYLES = { root: { flexShrink: 0, maxWidth: 'none' }, label: { overflow: 'visible', textOverflow: 'clip' } } as const
+/** The verdict is a sentence: it wraps inside its card instead of running past it. */
+const VERDICT_STYLES = {
+  root: { maxWidth: '100%', height: 'auto', minHeight: 'var(--badge-height)', paddingBlock: 4 },
+  label: { overflow: 'visible', textOverflow: 'clip', whiteSpace: 'normal', textAlign: 'center' },
+} as const
 
 /**
  * Key ceremonies: the list, then the wizard for one ceremony beside its transcript. Times of the transcript are
@@ -119,7 +124,8 @@ function Wizard({ view }: { view: CeremonyTranscriptView }) {
       <StepTrail active={active} />
       {s.error ? <ErrorNotice error={s.error} /> : null}
       <Grid gap="lg">
-        <Grid.Col span={{ base: 12, md: 7 }}>
+        {/* Side by side only where both have room (the transcript below the step at 1 024 px). */}
+        <Grid.Col span={{ base: 12, lg: 7 }}>
           <Card withBorder radius="md" component="section" aria-labelledby="ceremony-step-title">
             <Stack gap="sm">
               <Group justify="space-between" align="flex-start" wrap="nowrap">
@@ -136,7 +142,7 @@ function Wizard({ view }: { view: CeremonyTranscriptView }) {
             </Stack>
           </Card>
         </Grid.Col>
-        <Grid.Col span={{ base: 12, md: 5 }}>
+        <Grid.Col span={{ base: 12, lg: 5 }}>
           <TranscriptCard view={view} />
         </Grid.Col>
       </Grid>
@@ -598,7 +604,7 @@ function DoneStep({ view }: { view: CeremonyTranscriptView }) {
   return (
     <Stack gap="sm">
       <Text size="sm">{t('done.sealed')}</Text>
-      <Text size="sm" style={{ overflowWrap: 'anywhere' }}>{t('done.keyAt')} <Text span fw={600}>{view.seal?.keyLocation}</Text></Text>
+      <Text size="sm" style={{ overflowWrap: 'anywhere' }}>{t('done.keyAt')} <Text span fw={600}>{view.seal ? sealKeyText(view.seal) : ''}</Text></Text>
       <Produced view={view} />
       <Code block data-testid="seal-fingerprint">{(view.seal?.publicKeyFingerprint ?? '').replace(/(.{4})/g, '$1 ').trim()}</Code>
       <Group>
@@ -641,9 +647,9 @@ function Produced({ view }: { view: CeremonyTranscriptView }) {
 function VerdictBadge({ view }: { view: CeremonyTranscriptView }) {
   const t = useT('ceremony')
   const v = view.verification
-  if (v.valid) return <Badge color="green" size="lg" styles={BADGE_STYLES} data-testid="transcript-verdict">{t('verdict.verified')}</Badge>
-  if (!v.sealed && v.findings.length === 1) return <Badge color="yellow" size="lg" styles={BADGE_STYLES} data-testid="transcript-verdict">{t('verdict.notSealed')}</Badge>
-  return <Badge color="red" size="lg" styles={BADGE_STYLES} data-testid="transcript-verdict">{t('verdict.notVerified')}</Badge>
+  if (v.valid) return <Badge color="green" size="lg" styles={VERDICT_STYLES} data-testid="transcript-verdict">{t('verdict.verified')}</Badge>
+  if (!v.sealed && v.findings.length === 1) return <Badge color="yellow" size="lg" styles={VERDICT_STYLES} data-testid="transcript-verdict">{t('verdict.notSealed')}</Badge>
+  return <Badge color="red" size="lg" styles={VERDICT_STYLES} data-testid="transcript-verdict">{t('verdict.notVerified')}</Badge>
 }
 
 function TranscriptCard({ view }: { view: CeremonyTranscriptView }) {
@@ -673,7 +679,7 @@ function TranscriptCard({ view }: { view: CeremonyTranscriptView }) {
                 color={OUTCOME_COLORS[e.outcome]}
                 bullet={<Text size="xs" fw={700} c="white">{e.seq}</Text>}
                 title={(
-                  <Group gap={6} wrap="nowrap" align="flex-start" justify="space-between">
+                  <Group gap={6} wrap="wrap" align="center">
                     <Text size="sm" fw={600}>{entryTitle(e)}</Text>
                     {e.outcome === 'done' ? null : <Badge size="sm" color={OUTCOME_COLORS[e.outcome]} styles={BADGE_STYLES}>{t(`transcript.outcomes.${e.outcome}`)}</Badge>}
                   </Group>

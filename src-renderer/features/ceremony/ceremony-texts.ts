@@ -1,4 +1,4 @@
-import type { CeremonyEntryInfo, CeremonyReason, CeremonyRoleName } from '@shared/admin-api/admin-api'
+import type { CeremonyEntryInfo, CeremonyReason, CeremonyRoleName, CeremonyTranscriptView } from '@shared/admin-api/admin-api'
 import { currentLanguage, formatDateTime, hasTranslation, translate } from '../../i18n'
 import { AdminError } from '../../lib/admin-client'
 import { roleName, type Working } from './ceremony-store'
@@ -68,6 +68,13 @@ export function entryTitle(entry: CeremonyEntryInfo): string {
 export function findingText(finding: { code: string; params: Record<string, string | number> }, english: string): string {
   const key = `ceremony:findings.${finding.code}`
   return hasTranslation(key) ? translate(key, { ...finding.params }) : english
+}
+
+/** Where the seal key is, in words (the recorded English location when the transcript does not say). */
+export function sealKeyText(seal: NonNullable<CeremonyTranscriptView['seal']>): string {
+  if (seal.keyOn === null) return seal.keyLocation
+  if (seal.keyOn.kind === 'software') return translate('ceremony:done.softwareKey')
+  return translate('ceremony:done.tokenKey', { keyId: seal.keyOn.keyId, token: seal.keyOn.token, serial: seal.keyOn.serialNumber })
 }
 
 /** The status line while a step runs. */
