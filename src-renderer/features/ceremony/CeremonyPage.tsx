@@ -71,7 +71,7 @@ function CeremonyList() {
         </Stack>
       </Card>
       <Card withBorder radius="md" padding={0}>
-        <Table.ScrollContainer minWidth={700}>
+        <Table.ScrollContainer minWidth={620}>
           <Table aria-label={t('list.tableLabel')} striped>
             <Table.Thead>
               <Table.Tr>
@@ -88,7 +88,7 @@ function CeremonyList() {
                     <Table.Td><Text size="sm" fw={500}>{c.title}</Text></Table.Td>
                     <Table.Td style={{ whiteSpace: 'nowrap' }}><Text size="sm">{formatTime(c.startedAt)}</Text></Table.Td>
                     <Table.Td>{c.participants.length}</Table.Td>
-                    <Table.Td style={{ whiteSpace: 'nowrap' }}>{c.refusals > 0 ? t('list.stepsRefused', { steps: c.steps, count: c.refusals }) : c.steps}</Table.Td>
+                    <Table.Td>{c.refusals > 0 ? t('list.stepsRefused', { steps: c.steps, count: c.refusals }) : c.steps}</Table.Td>
                     <Table.Td>
                       {c.progress.sealed
                         ? <Badge color="green" styles={BADGE_STYLES}>{t('list.sealed')}</Badge>

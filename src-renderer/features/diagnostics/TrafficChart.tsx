@@ -29,7 +29,7 @@ export function TrafficChart({ result }: { result: Diagnostics | null }) {
       aria-label={t('chart.label')}
       series={[{ name: 'succeeded', label: t('chart.succeeded'), color: 'teal.6' }, { name: 'failed', label: t('chart.failed'), color: 'red.6' }]}
       withLegend
-      legendProps={{ verticalAlign: 'bottom', height: 40 }}
+      legendProps={{ verticalAlign: 'bottom' }}
       xAxisLabel={t('chart.time')}
       yAxisLabel={t('chart.perInterval', { count: bucketMinutes })}
       xAxisProps={{ tickFormatter: (value: number) => formatDateTime(value, tickFormat), minTickGap: 32 }}
