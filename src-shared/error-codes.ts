@@ -36,6 +36,16 @@ export const XROAD_ERROR_CODES = [
 ] as const
 
 /**
+ * X-Road 7.8 admin API codes for refused configuration changes (`DeviationCodes.java`, `ErrorCode.java`): the owner
+ * member cannot be deleted, registered or unregistered; a state change the client's state does not allow; the generated
+ * whole-service endpoint cannot be edited or removed.
+ */
+export const XROAD_ADMIN_ERROR_CODES = [
+  'cannot_delete_owner', 'cannot_register_owner', 'cannot_unregister_owner', 'action_not_possible',
+  'illegal_generated_endpoint_update', 'illegal_generated_endpoint_remove',
+] as const
+
+/**
  * Codes X-Road has no constant for, used where Gatehouse reports something X-Road does not
  * (identifier validation details, configuration files, admin API, lab, ceremony).
  */
@@ -47,10 +57,11 @@ export const GATEHOUSE_ERROR_CODES = [
 ] as const
 
 export type XRoadErrorCode = (typeof XROAD_ERROR_CODES)[number]
+export type XRoadAdminErrorCode = (typeof XROAD_ADMIN_ERROR_CODES)[number]
 export type GatehouseErrorCode = (typeof GATEHOUSE_ERROR_CODES)[number]
-export type ErrorCode = XRoadErrorCode | GatehouseErrorCode
+export type ErrorCode = XRoadErrorCode | XRoadAdminErrorCode | GatehouseErrorCode
 
-const ALL_CODES: ReadonlySet<string> = new Set<string>([...XROAD_ERROR_CODES, ...GATEHOUSE_ERROR_CODES])
+const ALL_CODES: ReadonlySet<string> = new Set<string>([...XROAD_ERROR_CODES, ...XROAD_ADMIN_ERROR_CODES, ...GATEHOUSE_ERROR_CODES])
 
 export function isErrorCode(value: string): value is ErrorCode {
   return ALL_CODES.has(value)

@@ -1,7 +1,7 @@
 import type { AdminRole } from '@shared/admin-api/admin-roles'
 import type { ReadableDb, WritableDb } from '../platform'
 
-/** SQL for admin users, sessions and API keys (tables of migrations/0001-admin-accounts.ts). */
+/** SQL for admin users, sessions, API keys (migrations/0001-admin-accounts.ts) and failed sign-ins (0002-login-failures.ts). */
 export interface UserRow {
   id: number
   username: string
@@ -111,6 +111,11 @@ export function deleteSessionsOfUser(db: WritableDb, userId: number): void {
   db.prepare('DELETE FROM admin_session WHERE user_id = ?').run(userId)
 }
 
+/** Ends every session of the user except `keepTokenHash` (the one asking). */
+export function deleteOtherSessionsOfUser(db: WritableDb, userId: number, keepTokenHash: string): void {
+  db.prepare('DELETE FROM admin_session WHERE user_id = ? AND token_hash <> ?').run(userId, keepTokenHash)
+}
+
 export function deleteSessionsSeenBefore(db: WritableDb, at: string): void {
   db.prepare('DELETE FROM admin_session WHERE last_seen_at < ?').run(at)
 }
@@ -156,6 +161,35 @@ export function findActiveApiKeyByHash(db: ReadableDb, keyHash: string): ApiKeyR
   return row && toKey(row)
 }
 
+export function updateApiKeyRoles(db: WritableDb, id: number, roles: AdminRole[]): void {
+  db.prepare('UPDATE admin_api_key SET roles = ? WHERE id = ?').run(JSON.stringify(roles), id)
+}
+
 export function revokeApiKey(db: WritableDb, id: number, at: string): void {
   db.prepare('UPDATE admin_api_key SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id)
+}
+
+/** Failure times (epoch ms, oldest first) of one limiter key since `sinceMs`. */
+export function listLoginFailures(db: ReadableDb, key: string, sinceMs: number): number[] {
+  return (db.prepare('SELECT failed_at AS at FROM admin_login_failure WHERE key = ? AND failed_at > ? ORDER BY failed_at').all(key, sinceMs) as Array<{ at: number }>)
+    .map((r) => r.at)
+}
+
+export function insertLoginFailure(db: WritableDb, key: string, atMs: number): void {
+  db.prepare('INSERT INTO admin_login_failure (key, failed_at) VALUES (?, ?)').run(key, atMs)
+}
+
+export function deleteLoginFailures(db: WritableDb, key: string): number {
+  return db.prepare('DELETE FROM admin_login_failure WHERE key = ?').run(key).changes
+}
+
+/** Deletes the failures of every key starting with `prefix` (e.g. `addr:`). */
+export function deleteLoginFailuresWithPrefix(db: WritableDb, prefix: string): number {
+  return db.prepare("DELETE FROM admin_login_failure WHERE substr(key, 1, length(?)) = ?").run(prefix, prefix).changes
+}
+
+/** Forgets failures older than `beforeMs`, then keeps at most the newest `maxRows` (a flood from many addresses stays bounded). */
+export function pruneLoginFailures(db: WritableDb, beforeMs: number, maxRows: number): void {
+  db.prepare('DELETE FROM admin_login_failure WHERE failed_at <= ?').run(beforeMs)
+  db.prepare('DELETE FROM admin_login_failure WHERE id <= (SELECT id FROM admin_login_failure ORDER BY id DESC LIMIT 1 OFFSET ?)').run(maxRows)
 }

@@ -89,7 +89,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
   const ceremony = createCeremonyAdmin({ dataDir: deps.system.dataDir, clock, logger })
   const api: AdminApi = {
     system: createSystemAdmin(deps.system),
-    users: createUsersAdmin({ db, clock, accounts }),
+    users: createUsersAdmin({ db, accounts }),
     apiKeys: createApiKeysAdmin({ db, clock }),
     audit: createAuditAdmin({ db }),
     initialization,
@@ -97,7 +97,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     keys: createKeysAdmin(domains),
     csrs: createCsrsAdmin(domains, clock),
     certificates: createCertificatesAdmin(domains, clock),
-    clients: createClientsAdmin(domains),
+    clients: createClientsAdmin({ domains, dataDir: deps.system.dataDir, clock, logger }),
     services: createServicesAdmin(domains),
     accessRights: createAccessRightsAdmin(domains),
     localGroups: createLocalGroupsAdmin(domains),

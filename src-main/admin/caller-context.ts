@@ -11,6 +11,8 @@ export interface AdminCaller {
   roles: readonly AdminRole[]
   /** Set for a signed-in user account. */
   userId?: number
+  /** The hash of the browser session's token, for a signed-in user account (kept when the user changes their password). */
+  sessionId?: string
 }
 
 /** In-process callers (the composition root, tests calling `server.admin` directly) act as the system. */

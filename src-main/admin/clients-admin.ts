@@ -1,14 +1,21 @@
+import { X509Certificate } from 'node:crypto'
 import { z } from 'zod'
-import { serviceId as makeServiceId, serviceProvider, type ClientId, type ServiceId } from '@shared/domain/identifiers'
 import {
-  CLIENT_STATE_VALUES,
-  type AccessMatrixRow, type AccessRightDto, type AccessRightsApi, type ClientDto, type ClientsApi, type LocalGroupDto, type LocalGroupsApi,
-  type ServiceDto, type ServicesApi, type SubjectKind,
+  serviceId as makeServiceId, serviceProvider, type ClientId, type ServiceId,
+} from '@shared/domain/identifiers'
+import {
+  CLIENT_STATE_VALUES, IS_AUTHENTICATION_VALUES,
+  type AccessMatrixRow, type AccessRightDto, type AccessRightsApi, type ClientDto, type ClientRequestDto, type ClientsApi, type IsCertificateDto,
+  type LocalGroupDto, type LocalGroupsApi, type ServiceDto, type ServicesApi, type SubjectKind,
 } from '@shared/admin-api/admin-api'
-import { clientError } from '../platform'
-import type { AccessRight, ConfiguredService, LocalClient } from '../server-conf'
+import { SecurityServerError, clientError, logFailure, type Clock, type Logger } from '../platform'
+import type { AccessRight, ConfiguredService, IsCertificate, LocalClient } from '../server-conf'
+import { loadOrCreateAdminTls } from './admin-tls'
 import { validate } from './admin-validation'
-import { describeId, encodeId, parseClientRef, parseServiceRef, parseSubjectRef, pathOf, type DomainsOf, type Subject } from './domain-support'
+import {
+  describeId, encodeId, listedOnServer, parseClientRef, parseServiceRef, parseSubjectRef, pathOf, servedByAnotherServer, type DomainsOf, type Subject,
+} from './domain-support'
+import { hostedLabApproval } from './hosted-lab'
 
 /**
  * Clients, REST services with endpoints, access rights and local groups (UG-SS §6–§10), and the "who may call
@@ -17,14 +24,26 @@ import { describeId, encodeId, parseClientRef, parseServiceRef, parseSubjectRef,
 const ref = z.string().min(1).max(1000)
 const endpointSchema = z.object({ method: z.string().min(1).max(10), path: z.string().min(1).max(2048) }).strict()
 
-export function createClientsAdmin(domains: DomainsOf): ClientsApi {
+export interface ClientsAdminDeps {
+  domains: DomainsOf
+  /** The data directory: a lab this server hosts lives in `DATA_DIR/lab`. */
+  dataDir: string
+  clock: Clock
+  logger: Logger
+}
+
+const clientInput = z.object({ client: ref }).strict()
+
+export function createClientsAdmin(deps: ClientsAdminDeps): ClientsApi {
+  const { domains, dataDir, clock, logger } = deps
   const toDto = (c: LocalClient): ClientDto => {
     const { serverConf, globalConf } = domains()
-    const owner = serverConf.identity()?.owner
+    const identity = serverConf.identity()
     return {
       id: encodeId(c.id), path: pathOf(c.id), kind: c.id.objectType, state: c.state, isAuthentication: c.isAuthentication,
-      owner: owner !== undefined && encodeId(owner) === encodeId(c.id),
+      owner: identity !== undefined && encodeId(identity.owner) === encodeId(c.id),
       name: globalConf.current()?.getMemberName(c.id) ?? null,
+      listedOnThisServer: listedOnServer(globalConf.current(), identity?.serverId, c.id),
       createdAt: c.createdAt,
     }
   }
@@ -46,6 +65,103 @@ export function createClientsAdmin(domains: DomainsOf): ClientsApi {
       const value = validate(z.object({ client: ref, state: z.enum(CLIENT_STATE_VALUES) }).strict(), input, 'client state')
       return toDto(domains().serverConf.setClientState(parseClientRef(value.client), value.state))
     },
+    async register(input) {
+      return request(parseClientRef(validate(clientInput, input, 'client').client), 'register')
+    },
+    async unregister(input) {
+      return request(parseClientRef(validate(clientInput, input, 'client').client), 'unregister')
+    },
+    async setEnabled(input) {
+      const value = validate(z.object({ client: ref, enabled: z.boolean() }).strict(), input, 'client state')
+      const { serverConf } = domains()
+      const id = parseClientRef(value.client)
+      return toDto(value.enabled ? serverConf.enableClient(id) : serverConf.disableClient(id))
+    },
+    async delete(input) {
+      const id = parseClientRef(validate(clientInput, input, 'client').client)
+      const { serverConf, globalConf } = domains()
+      const conf = globalConf.current()
+      const server = serverConf.identity()?.serverId
+      const removal = serverConf.deleteClient(id, {
+        removeAsSubject: !servedByAnotherServer(conf?.own.shared, server, id),
+        // The runtime marks a client whose deletion the instance completed as DISABLED (src-main/server/registration-sync.ts).
+        removedFromInstance: listedOnServer(conf, server, id) === false,
+      })
+      return { ...removal, services: removal.services.map(encodeId) }
+    },
+    async setIsAuthentication(input) {
+      const value = validate(z.object({ client: ref, mode: z.enum(IS_AUTHENTICATION_VALUES) }).strict(), input, 'connection type')
+      return toDto(domains().serverConf.setIsAuthentication(parseClientRef(value.client), value.mode))
+    },
+    async isCertificates(input) {
+      const id = parseClientRef(validate(clientInput, input, 'client').client)
+      return domains().serverConf.listIsCertificates(id).map(isCertificateDto)
+    },
+    async addIsCertificate(input) {
+      const value = validate(
+        z.object({ client: ref, content: z.string().min(1, 'choose a certificate file').max(64 * 1024), encoding: z.enum(['utf8', 'base64']).optional() }).strict(),
+        input, 'certificate',
+      )
+      const id = parseClientRef(value.client)
+      const bytes = Buffer.from(value.content, value.encoding === 'base64' ? 'base64' : 'utf8')
+      let cert: X509Certificate
+      try {
+        cert = new X509Certificate(bytes)
+      } catch (cause) {
+        throw clientError('incorrect_certificate', 'The file is not a PEM or DER X.509 certificate', { detail: 'content', cause })
+      }
+      return isCertificateDto(domains().serverConf.addIsCertificate(id, new Uint8Array(cert.raw)))
+    },
+    async removeIsCertificate(input) {
+      const value = validate(z.object({ client: ref, sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'a SHA-256 in hex') }).strict(), input, 'certificate')
+      domains().serverConf.removeIsCertificate(parseClientRef(value.client), value.sha256)
+    },
+    async internalTlsCertificate() {
+      const tlsDir = domains().layout?.tlsDir
+      if (tlsDir === undefined) throw new SecurityServerError('unsupported', 'This admin runtime has no TLS directory')
+      const tls = await loadOrCreateAdminTls(tlsDir, clock)
+      const cert = new X509Certificate(tls.cert)
+      return {
+        pem: tls.cert, sha256: cert.fingerprint256, subject: cert.subject.replace(/\n/g, ', '),
+        notBefore: new Date(cert.validFrom).toISOString(), notAfter: new Date(cert.validTo).toISOString(), fileName: 'gatehouse-internal-tls.crt',
+      }
+    },
+  }
+
+  /**
+   * A registration (pr-mserv clientRegRequest) or deletion request (clientDeletionRequest): the state changes, and a lab
+   * this server hosts approves at once; otherwise the central server's operator approves (the management-request
+   * protocol is not sent yet). Global configuration is fetched again right after a lab approval, so the runtime sees the
+   * new client list without waiting for the next download.
+   */
+  async function request(id: ClientId, kind: 'register' | 'unregister'): Promise<ClientRequestDto> {
+    const { serverConf, globalConf } = domains()
+    const identity = serverConf.identity()
+    if (identity === undefined) throw clientError('not_initialized', 'This security server has not joined an instance yet')
+    const lab = hostedLabApproval(dataDir, identity.serverId, kind, clock)
+    const client = kind === 'register' ? serverConf.registerClient(id, lab.send) : serverConf.unregisterClient(id, lab.send)
+    if (lab.approved()) {
+      try {
+        await globalConf.service?.()?.refresh()
+      } catch (error) {
+        logFailure(logger, error, { client: pathOf(id) }, 'global configuration could not be fetched after the lab approved a client request')
+      }
+    }
+    return { client: toDto(client), approval: lab.approved() ? 'lab' : 'central-server' }
+  }
+}
+
+function isCertificateDto(c: IsCertificate): IsCertificateDto {
+  let cert: X509Certificate | undefined
+  try {
+    cert = new X509Certificate(c.der)
+  } catch {
+    cert = undefined
+  }
+  return {
+    sha256: c.sha256, subject: cert?.subject.replace(/\n/g, ', ') ?? null, issuer: cert?.issuer.replace(/\n/g, ', ') ?? null,
+    notBefore: cert === undefined ? null : new Date(cert.validFrom).toISOString(), notAfter: cert === undefined ? null : new Date(cert.validTo).toISOString(),
+    addedAt: c.addedAt,
   }
 }
 
@@ -117,6 +233,32 @@ export function createServicesAdmin(domains: DomainsOf): ServicesApi {
       domains().serverConf.addEndpoint(id, { method: value.method, path: value.path })
       return one(id)
     },
+    async delete(input) {
+      const value = validate(z.object({ service: ref }).strict(), input, 'service')
+      return domains().serverConf.deleteService(parseServiceRef(value.service)).map((r) => accessRightDto(domains, r))
+    },
+    async updateEndpoint(input) {
+      const value = validate(
+        z.object({ service: ref, endpoint: endpointSchema, method: z.string().min(1).max(10), path: z.string().min(1, 'give the path').max(2048) }).strict(),
+        input, 'endpoint',
+      )
+      const id = parseServiceRef(value.service)
+      domains().serverConf.updateEndpoint(id, value.endpoint, { method: value.method, path: value.path })
+      return one(id)
+    },
+    async deleteEndpoint(input) {
+      const value = validate(z.object({ service: ref, endpoint: endpointSchema }).strict(), input, 'endpoint')
+      const id = parseServiceRef(value.service)
+      domains().serverConf.deleteEndpoint(id, value.endpoint)
+      return one(id)
+    },
+  }
+}
+
+function accessRightDto(domains: DomainsOf, r: AccessRight): AccessRightDto {
+  return {
+    service: encodeId(r.serviceId), endpoint: r.endpoint, subject: encodeId(r.subject), subjectKind: subjectKind(r.subject),
+    subjectLabel: subjectLabel(domains, r.subject), grantedAt: r.grantedAt,
   }
 }
 
@@ -132,10 +274,7 @@ function subjectLabel(domains: DomainsOf, subject: Subject): string {
 }
 
 export function createAccessRightsAdmin(domains: DomainsOf): AccessRightsApi {
-  const toDto = (r: AccessRight): AccessRightDto => ({
-    service: encodeId(r.serviceId), endpoint: r.endpoint, subject: encodeId(r.subject), subjectKind: subjectKind(r.subject),
-    subjectLabel: subjectLabel(domains, r.subject), grantedAt: r.grantedAt,
-  })
+  const toDto = (r: AccessRight): AccessRightDto => accessRightDto(domains, r)
   const change = z.object({ service: ref, subject: ref, endpoint: endpointSchema.optional() }).strict()
   const members = (provider: ClientId, subject: Subject): string[] => {
     if (subject.objectType === 'LOCALGROUP') return domains().serverConf.localGroupMembers(provider, subject.groupCode).map(encodeId)
@@ -222,6 +361,16 @@ export function createLocalGroupsAdmin(domains: DomainsOf): LocalGroupsApi {
       const client = parseClientRef(value.client)
       domains().serverConf.removeLocalGroupMember(client, value.groupCode, parseClientRef(value.member, 'member'))
       return one(client, value.groupCode)
+    },
+    async update(input) {
+      const value = validate(z.object({ client: ref, groupCode, description: z.string().max(1000) }).strict(), input, 'local group')
+      const client = parseClientRef(value.client)
+      domains().serverConf.updateLocalGroup(client, value.groupCode, value.description)
+      return one(client, value.groupCode)
+    },
+    async delete(input) {
+      const value = validate(z.object({ client: ref, groupCode }).strict(), input, 'local group')
+      return domains().serverConf.deleteLocalGroup(parseClientRef(value.client), value.groupCode).map((r) => accessRightDto(domains, r))
     },
   }
 }

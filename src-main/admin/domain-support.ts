@@ -3,7 +3,7 @@ import {
   decodeIdentifier, describeIdentifier, encodeIdentifier, formatIdPath, parseClientIdPath, parseSecurityServerIdPath, parseServiceIdPath,
   type ClientId, type GlobalGroupId, type LocalGroupId, type MemberId, type SecurityServerId, type ServiceId, type XRoadId,
 } from '@shared/domain/identifiers'
-import type { GlobalConf, GlobalConfService } from '../global-conf'
+import type { GlobalConf, GlobalConfService, SharedParameters } from '../global-conf'
 import type { MessageLog } from '../message-log'
 import type { OpMonitor } from '../op-monitoring'
 import { SecurityServerError, clientError, type ReadableDb } from '../platform'
@@ -26,7 +26,9 @@ export interface AdminDomains {
     reloadAnchor(): Promise<void>
     service?(): GlobalConfService | undefined
   }
-  layout?: { globalConfDir: string; root?: string; messageLogDb?: string }
+  layout?: { globalConfDir: string; root?: string; messageLogDb?: string; tlsDir?: string }
+  /** The TSAs the next time-stamping round tries, in order (the administrator's selection among the approved ones). */
+  timestampingServices(): ReadonlyArray<{ name?: string; url: string }>
 }
 
 /** Resolves the domains, or refuses when this runtime was built without them (admin-only tests). */
@@ -97,6 +99,25 @@ export function parseSubjectRef(value: unknown): Subject {
     if (id.objectType === 'SERVICE' || id.objectType === 'SERVER') throw clientError('validation_failed', 'a subject is a client, a local group or a global group')
     return id
   })
+}
+
+/**
+ * True when a security server other than `ownServer` lists `client` in these shared parameters: then deleting the
+ * client here keeps the access rights and group memberships naming it (X-Road ClientService.removeLocalClient).
+ */
+export function servedByAnotherServer(shared: SharedParameters | undefined, ownServer: SecurityServerId | undefined, client: ClientId): boolean {
+  const own = ownServer === undefined ? undefined : encodeIdentifier(ownServer)
+  const wanted = encodeIdentifier(client)
+  return (shared?.securityServers ?? []).some((s) => encodeIdentifier(s.id) !== own && s.clients.some((c) => encodeIdentifier(c) === wanted))
+}
+
+/**
+ * Whether global configuration lists `client` on this security server (the owner counts): null when there is no
+ * configuration yet or it does not list this server at all, so nothing can be said.
+ */
+export function listedOnServer(conf: GlobalConf | undefined, server: SecurityServerId | undefined, client: ClientId): boolean | null {
+  if (conf === undefined || server === undefined || conf.getServerById(server) === undefined) return null
+  return conf.isSecurityServerClient(client, server)
 }
 
 export const encodeId = (id: XRoadId): string => encodeIdentifier(id)

@@ -5,12 +5,12 @@ import { z } from 'zod'
 import { memberOf, type ClientId, type MemberId, type SecurityServerId } from '@shared/domain/identifiers'
 import {
   KEY_ALGORITHM_VALUES, KEY_USAGE_VALUES,
-  type CertificateAuthorityDto, type CertificateDto, type CertificatesApi, type CsrsApi, type KeyDto, type KeysApi, type Pkcs11ModulePreset,
+  type CertificateAuthorityDto, type CertificateDto, type CertificatesApi, type CsrDto, type CsrsApi, type KeyDto, type KeysApi, type Pkcs11ModulePreset,
   type TokenDto, type TokenState, type TokensApi,
 } from '@shared/admin-api/admin-api'
 import pkcs11Presets from '../../resources/pkcs11-modules.json'
 import { SecurityServerError, clientError, type Clock } from '../platform'
-import type { CertificateInfo, KeyInfo, TokenInfo } from '../signer'
+import type { CertificateInfo, CsrInfo, KeyInfo, TokenInfo } from '../signer'
 import { validate } from './admin-validation'
 import { encodeId, parseClientRef, type DomainsOf } from './domain-support'
 
@@ -192,8 +192,19 @@ export function createCsrsAdmin(domains: DomainsOf, clock: Clock): CsrsApi {
         encoding: format === 'pem' ? 'utf8' : 'base64',
       }
     },
+    async list() {
+      return domains().signer.listCsrs().map(csrDto)
+    },
+    async delete(input) {
+      const value = validate(z.object({ csrId: id }).strict(), input, 'certificate request')
+      domains().signer.deleteCsr(value.csrId)
+    },
   }
 }
+
+const csrDto = (c: CsrInfo): CsrDto => ({
+  id: c.id, keyId: c.keyId, subject: c.subject, createdAt: c.createdAt, subjectOf: c.subjectOf === undefined ? null : encodeId(c.subjectOf),
+})
 
 const DAY_MS = 86_400_000
 
@@ -227,7 +238,7 @@ export function createCertificatesAdmin(domains: DomainsOf, clock: Clock): Certi
       )
       const { signer, serverConf, globalConf } = domains()
       const bytes = value.encoding === 'base64' ? Buffer.from(value.content, 'base64') : Buffer.from(value.content, 'utf8')
-      if (bytes.length === 0) throw clientError('incorrect_certificate', 'The file is empty or not base64')
+      if (bytes.length === 0) throw clientError('incorrect_certificate', 'The file is empty or not base64', { detail: 'content' })
       // Without a member named, the certificate belongs to the owner, for whom the wizard makes CSRs by default.
       const member = value.member !== undefined ? memberOf(parseClientRef(value.member, 'member')) : serverConf.identity()?.owner
       const conf = globalConf.current()
@@ -238,8 +249,11 @@ export function createCertificatesAdmin(domains: DomainsOf, clock: Clock): Certi
           ...(conf === undefined ? {} : { approvedCaCertificates: conf.getAllCaCerts() }),
         })
       } catch (error) {
-        if (error instanceof SecurityServerError) throw error
-        throw clientError('incorrect_certificate', `The file is not a certificate: ${(error as Error).message}`, { cause: error })
+        // Faults of the file are shown at the file's field (detail `content`).
+        if (error instanceof SecurityServerError && (!error.clientFault || error.detail !== undefined)) throw error
+        const code = error instanceof SecurityServerError ? error.code : 'incorrect_certificate'
+        const message = error instanceof SecurityServerError ? error.message : `The file is not a certificate: ${(error as Error).message}`
+        throw clientError(code, message, { cause: error, detail: 'content' })
       }
       const keys = signer.listKeys()
       return toDto(imported, keys)
@@ -253,6 +267,10 @@ export function createCertificatesAdmin(domains: DomainsOf, clock: Clock): Certi
       const value = validate(z.object({ certId: id }).strict(), input, 'certificate')
       domains().signer.disableCertificate(value.certId)
       return one(value.certId)
+    },
+    async delete(input) {
+      const value = validate(z.object({ certId: id }).strict(), input, 'certificate')
+      domains().signer.deleteCertificate(value.certId)
     },
   }
 }

@@ -15,6 +15,7 @@ import {
 import { SOFTWARE_TOKEN_ID } from '../signer'
 import { SecurityServerError, clientError, logFailure, toSecurityServerError, writeFileAtomic, type Clock, type Logger } from '../platform'
 import { validate } from './admin-validation'
+import { HOSTED_LAB_FILE } from './hosted-lab'
 import { encodeId, parseClientRef, parseMemberRef, parseServerRef, parseSubsystemRef, pathOf, type DomainsOf } from './domain-support'
 
 /**
@@ -44,7 +45,6 @@ export interface LabAdmin extends LabApi {
 const DEFAULT_SERVER_PROXY_PORT = 5500
 /** The certificate profile the lab CA issues by (lab/configuration-xml.ts names it in the approved CA). */
 const LAB_CERTIFICATE_PROFILE = 'ee.ria.xroad.common.certificateprofile.impl.EjbcaCertificateProfileInfoProvider'
-const HOSTED_FILE = 'hosted-by-this-server.json'
 
 const STEP_TITLES: Record<LabStepId, string> = {
   lab: 'Create the trust domain',
@@ -107,7 +107,7 @@ interface StepOutcome {
 export function createLabAdmin(deps: LabAdminDeps): LabAdmin {
   const { domains, clock, logger } = deps
   const labDir = join(deps.dataDir, 'lab')
-  const hostedFile = join(labDir, HOSTED_FILE)
+  const hostedFile = join(labDir, HOSTED_LAB_FILE)
   let services: RunningLabServer | undefined
   let starting: Promise<RunningLabServer> | undefined
   let servicesError: string | null = null

@@ -728,6 +728,14 @@ export class LabAuthority {
     this.regenerateConfiguration()
   }
 
+  /** True when the member (and, for a subsystem, the subsystem) is registered in the lab. */
+  isRegistered(client: ClientId): boolean {
+    if (client.xRoadInstance !== this.instance) return false
+    const member = repo.findMember(this.db, client.memberClass, client.memberCode)
+    if (member === undefined) return false
+    return client.objectType !== 'SUBSYSTEM' || repo.findSubsystem(this.db, member.id, client.subsystemCode) !== undefined
+  }
+
   addGlobalGroup(group: GlobalGroupId, description: string): void {
     this.checkInstance(group.xRoadInstance)
     if (description.trim() === '') throw clientError('validation_failed', 'A global group needs a description')

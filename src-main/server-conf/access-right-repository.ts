@@ -29,3 +29,18 @@ export function listAccessRightRows(db: ReadableDb, serviceRowId: number): Acces
     )
     .all(serviceRowId) as AccessRightRow[]
 }
+
+export function countAccessRightsOfEndpoint(db: ReadableDb, endpointId: number): number {
+  return (db.prepare('SELECT COUNT(*) AS n FROM access_rights WHERE endpoint_id = ?').get(endpointId) as { n: number }).n
+}
+
+/** Removes the rights naming `subject` on the services of one client (`clientRowId`), or of every client; returns how many. */
+export function deleteAccessRightsOfSubject(db: WritableDb, subject: string, clientRowId?: number): number {
+  if (clientRowId === undefined) return db.prepare('DELETE FROM access_rights WHERE subject = ?').run(subject).changes
+  return db
+    .prepare(
+      `DELETE FROM access_rights WHERE subject = ? AND endpoint_id IN
+         (SELECT e.id FROM endpoints e JOIN services s ON s.id = e.service_id WHERE s.client_id = ?)`,
+    )
+    .run(subject, clientRowId).changes
+}

@@ -36,6 +36,15 @@ export function updateClientState(db: WritableDb, id: number, state: string): vo
   db.prepare('UPDATE clients SET state = ? WHERE id = ?').run(state, id)
 }
 
+/** Deletes the client; its IS certificates, services (with endpoints and access rights) and local groups go with it (ON DELETE CASCADE). */
+export function deleteClientRow(db: WritableDb, id: number): void {
+  db.prepare('DELETE FROM clients WHERE id = ?').run(id)
+}
+
+export function countIsCertificates(db: ReadableDb, clientRowId: number): number {
+  return (db.prepare('SELECT COUNT(*) AS n FROM client_is_certificates WHERE client_id = ?').get(clientRowId) as { n: number }).n
+}
+
 export function updateClientIsAuthentication(db: WritableDb, id: number, mode: string): void {
   db.prepare('UPDATE clients SET is_authentication = ? WHERE id = ?').run(mode, id)
 }

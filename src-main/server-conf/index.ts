@@ -8,5 +8,5 @@ export { readSystemParameters, writeSystemParameter, deleteSystemParameter } fro
 export {
   createServerConf, CLIENT_STATES, IS_AUTHENTICATION_MODES, BASE_ENDPOINT, DEFAULT_SERVICE_TIMEOUT_SECONDS,
   type ServerConf, type ClientState, type IsAuthentication, type LocalClient, type IsCertificate, type ConfiguredService,
-  type Endpoint, type AccessRight, type LocalGroup, type ServiceInput, type EndpointRef,
+  type Endpoint, type AccessRight, type LocalGroup, type ServiceInput, type EndpointRef, type ClientRemoval, type ClientRequestSender,
 } from './server-conf'

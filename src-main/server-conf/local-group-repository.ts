@@ -43,3 +43,17 @@ export function listLocalGroupMembers(db: ReadableDb, groupId: number): string[]
     (r) => r.member,
   )
 }
+
+export function updateLocalGroupDescription(db: WritableDb, groupId: number, description: string): void {
+  db.prepare('UPDATE local_groups SET description = ? WHERE id = ?').run(description, groupId)
+}
+
+/** Deletes the group and its members (ON DELETE CASCADE). */
+export function deleteLocalGroupRow(db: WritableDb, groupId: number): void {
+  db.prepare('DELETE FROM local_groups WHERE id = ?').run(groupId)
+}
+
+/** Removes `member` from every local group of this server; returns how many memberships went. */
+export function deleteMemberFromAllGroups(db: WritableDb, member: string): number {
+  return db.prepare('DELETE FROM local_group_members WHERE member = ?').run(member).changes
+}

@@ -1,26 +1,27 @@
 import { createHash } from 'node:crypto'
 import {
-  decodeIdentifier, describeIdentifier, encodeIdentifier, serviceId as makeServiceId, serviceProvider,
+  decodeIdentifier, describeIdentifier, encodeIdentifier, localGroupId, serviceId as makeServiceId, serviceProvider,
   type ClientId, type MemberId, type ServiceId,
 } from '@shared/domain/identifiers'
 import { REST_METHODS, type AccessSubject, type EndpointMethod, type EndpointRule, type ServiceAccessRights } from '../access-control'
 import { clientError, inTransaction, systemClock, toSecurityServerError, type Clock, type WritableDb } from '../platform'
 import { findAnchorFile, saveAnchorFile } from './anchor-file-repository'
 import {
-  deleteAccessRight, insertAccessRight, listAccessRightRows,
+  deleteAccessRight, deleteAccessRightsOfSubject, insertAccessRight, listAccessRightRows,
 } from './access-right-repository'
 import {
-  deleteIsCertificate, findClientRow, insertClient, insertIsCertificate, listClientRows, listIsCertificateRows,
-  updateClientIsAuthentication, updateClientState, type ClientRow,
+  countIsCertificates, deleteClientRow, deleteIsCertificate, findClientRow, insertClient, insertIsCertificate, listClientRows,
+  listIsCertificateRows, updateClientIsAuthentication, updateClientState, type ClientRow,
 } from './client-repository'
 import {
-  deleteLocalGroupMember, findLocalGroupRow, insertLocalGroup, insertLocalGroupMember, listLocalGroupMembers, listLocalGroupRows,
+  deleteLocalGroupMember, deleteLocalGroupRow, deleteMemberFromAllGroups, findLocalGroupRow, insertLocalGroup, insertLocalGroupMember,
+  listLocalGroupMembers, listLocalGroupRows, updateLocalGroupDescription,
 } from './local-group-repository'
 import { findServerIdentity, saveServerIdentity, type ServerIdentity } from './server-identity-repository'
 import { listTimestampingServiceNames, replaceTimestampingServiceNames } from './timestamping-service-repository'
 import {
-  findEndpointRow, findServiceRow, insertEndpoint, insertService, listEndpointRows, listServiceRows, updateService,
-  type ServiceRow,
+  deleteEndpointRow, deleteServiceRow, findEndpointRow, findServiceRow, insertEndpoint, insertService, listEndpointRows, listServiceRows,
+  updateEndpointRow, updateService, type EndpointRow, type ServiceRow,
 } from './service-repository'
 
 /**
@@ -88,6 +89,25 @@ export interface EndpointRef {
   path: string
 }
 
+/** What went with a deleted client (UG-SS §4.5 "Deleting a client": its services, local groups and IS certificates). */
+export interface ClientRemoval {
+  services: ServiceId[]
+  /** Access rights on those services. */
+  accessRights: number
+  localGroups: string[]
+  isCertificates: number
+  /** Access rights on other clients' services that named the deleted client (only with `removeAsSubject`). */
+  rightsAsSubject: number
+  /** Memberships of the deleted client in local groups of other clients (only with `removeAsSubject`). */
+  groupMemberships: number
+}
+
+/**
+ * Submits a registration or deletion request for a client to the central server (or approves it at once in a lab this
+ * server hosts); called inside the state change's transaction, so a failure leaves the state unchanged.
+ */
+export type ClientRequestSender = (client: LocalClient) => void
+
 /** X-Road's base endpoint: a right on it is a right on the whole service. */
 export const BASE_ENDPOINT = { method: '*', path: '**' } as const
 export const DEFAULT_SERVICE_TIMEOUT_SECONDS = 60
@@ -98,6 +118,11 @@ export interface ServerConf {
   /** Stores identity and anchor once; `force` replaces an existing identity (`gatehouse init --force`). */
   initialize(owner: MemberId, serverCode: string, anchor?: { sourcePath: string; content: Uint8Array }, options?: { force?: boolean }): ServerIdentity
   anchorFile(): { sourcePath: string; content: Uint8Array; sha256: string; storedAt: string } | undefined
+  /**
+   * Replaces the anchor of an initialized server in one transaction (anchor re-import, ug-ss §10.1); the caller has
+   * checked that it is for the server's instance. @throws not_initialized
+   */
+  replaceAnchor(anchor: { sourcePath: string; content: Uint8Array }): void
 
   addClient(id: ClientId, state?: ClientState): LocalClient
   listClients(): LocalClient[]
@@ -105,6 +130,21 @@ export interface ServerConf {
   /** True when `id` is a client of this server in state REGISTERED (the proxies' "client registered" check). */
   isRegisteredClient(id: ClientId): boolean
   setClientState(id: ClientId, state: ClientState): LocalClient
+  /** SAVED → REGISTRATION_IN_PROGRESS (X-Road ClientService.registerClient). @throws cannot_register_owner, action_not_possible */
+  registerClient(id: ClientId, send?: ClientRequestSender): LocalClient
+  /** REGISTERED, REGISTRATION_IN_PROGRESS or DISABLED → DELETION_IN_PROGRESS. @throws cannot_unregister_owner, action_not_possible */
+  unregisterClient(id: ClientId, send?: ClientRequestSender): LocalClient
+  /** REGISTERED → DISABLED: the proxies refuse its messages until it is enabled. @throws action_not_possible */
+  disableClient(id: ClientId): LocalClient
+  /** DISABLED → REGISTERED. @throws action_not_possible */
+  enableClient(id: ClientId): LocalClient
+  /**
+   * Deletes a SAVED or unregistered client (DELETION_IN_PROGRESS, or DISABLED once `removedFromInstance`: global
+   * configuration no longer lists it on this server) with its services, endpoints, access rights, local groups and IS
+   * certificates; `removeAsSubject` also removes it from other clients' access rights and local groups (X-Road does so
+   * when no other security server lists the client). @throws cannot_delete_owner, action_not_possible
+   */
+  deleteClient(id: ClientId, options?: { removeAsSubject?: boolean; removedFromInstance?: boolean }): ClientRemoval
   setIsAuthentication(id: ClientId, mode: IsAuthentication): LocalClient
   addIsCertificate(id: ClientId, der: Uint8Array): IsCertificate
   removeIsCertificate(id: ClientId, sha256: string): void
@@ -115,9 +155,15 @@ export interface ServerConf {
   listServices(provider?: ClientId): ConfiguredService[]
   updateService(id: ServiceId, changes: Partial<Omit<ServiceInput, 'code'>>): ConfiguredService
   setServiceEnabled(id: ServiceId, enabled: boolean, notice?: string): ConfiguredService
+  /** Deletes the service with its endpoints; returns the access rights that went with it. */
+  deleteService(id: ServiceId): AccessRight[]
 
   addEndpoint(id: ServiceId, endpoint: EndpointRef): Endpoint
   listEndpoints(id: ServiceId): Endpoint[]
+  /** Changes an endpoint's method and path; its access rights stay. @throws illegal_generated_endpoint_update, conflict, not_found */
+  updateEndpoint(id: ServiceId, endpoint: EndpointRef, changes: EndpointRef): Endpoint
+  /** Deletes an endpoint; returns the access rights that went with it. @throws illegal_generated_endpoint_remove, not_found */
+  deleteEndpoint(id: ServiceId, endpoint: EndpointRef): AccessRight[]
 
   grantAccess(id: ServiceId, subject: AccessSubject, endpoint?: EndpointRef): boolean
   revokeAccess(id: ServiceId, subject: AccessSubject, endpoint?: EndpointRef): void
@@ -129,6 +175,12 @@ export interface ServerConf {
   addLocalGroupMember(owner: ClientId, groupCode: string, member: ClientId): boolean
   removeLocalGroupMember(owner: ClientId, groupCode: string, member: ClientId): void
   listLocalGroups(owner: ClientId): LocalGroup[]
+  updateLocalGroup(owner: ClientId, groupCode: string, description: string): LocalGroup
+  /**
+   * Deletes a local group with its members and the access rights naming it on the owner's services (X-Road
+   * LocalGroupService.deleteLocalGroup does the same); returns those access rights.
+   */
+  deleteLocalGroup(owner: ClientId, groupCode: string): AccessRight[]
   localGroupMembers(owner: ClientId, groupCode: string): ClientId[]
 
   /** The administrator's time-stamping services (approved TSA names, tried in this order); empty when none is selected. */
@@ -158,14 +210,40 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
     if (row === undefined) throw clientError('unknown_service', `Unknown service: ${describeIdentifier(id)}`)
     return row
   }
-  const requireEndpointId = (row: ServiceRow, endpoint: EndpointRef): number => {
+  const requireEndpointRow = (row: ServiceRow, endpoint: EndpointRef): EndpointRow => {
     const method = validateMethod(endpoint.method)
     const found = findEndpointRow(db, row.id, method, endpoint.path)
-    if (found === undefined) {
-      throw clientError('not_found', `Service ${row.service_code} has no endpoint ${method} ${endpoint.path}`)
-    }
-    return found.id
+    if (found === undefined) throw clientError('not_found', `Service ${row.service_code} has no endpoint ${method} ${endpoint.path}`)
+    return found
   }
+  const rightsOf = (row: ServiceRow, endpointId?: number): AccessRight[] => {
+    const serviceId = toService(row).serviceId
+    return listAccessRightRows(db, row.id)
+      .filter((r) => endpointId === undefined || r.endpoint_id === endpointId)
+      .map((r) => ({
+        serviceId,
+        endpoint: { method: r.method as EndpointMethod, path: r.path },
+        subject: decodeIdentifier(r.subject) as AccessSubject,
+        grantedAt: r.granted_at,
+      }))
+  }
+  const isOwner = (id: ClientId): boolean => {
+    const identity = findServerIdentity(db)
+    return identity !== undefined && encodeIdentifier(identity.owner) === encodeIdentifier(id)
+  }
+  /** A state change allowed only from `from` (X-Road ClientService: ActionNotPossibleException otherwise). */
+  const transition = (id: ClientId, from: readonly ClientState[], to: ClientState, what: string, send?: ClientRequestSender): LocalClient =>
+    tx(() => {
+      const row = requireClientRow(id)
+      if (!from.includes(row.state as ClientState)) {
+        throw clientError('action_not_possible', `Client ${describeIdentifier(id)} is ${row.state}: only a client that is ${from.join(' or ')} can be ${what}`, {
+          detail: 'state',
+        })
+      }
+      send?.(toLocalClient(row))
+      updateClientState(db, row.id, to)
+      return toLocalClient(requireClientRow(id))
+    })
   const groupRowId = (owner: ClientId, groupCode: string): number => {
     const group = findLocalGroupRow(db, requireClientRow(owner).id, groupCode)
     if (group === undefined) throw clientError('not_found', `Client ${describeIdentifier(owner)} has no local group ${groupCode}`)
@@ -203,6 +281,13 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
       })
     },
 
+    replaceAnchor(anchor) {
+      tx(() => {
+        if (findServerIdentity(db) === undefined) throw clientError('not_initialized', 'The security server is not initialized: import the first anchor with the first-run wizard')
+        saveAnchorFile(db, anchor.sourcePath, anchor.content, sha256Hex(anchor.content), now())
+      })
+    },
+
     anchorFile() {
       const row = findAnchorFile(db)
       return row === undefined ? undefined : { sourcePath: row.source_path, content: new Uint8Array(row.content), sha256: row.sha256, storedAt: row.stored_at }
@@ -211,7 +296,7 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
     addClient(id, state = 'SAVED') {
       return tx(() => {
         const key = encodeIdentifier(id)
-        if (findClientRow(db, key) !== undefined) throw clientError('conflict', `Client ${describeIdentifier(id)} already exists`)
+        if (findClientRow(db, key) !== undefined) throw clientError('conflict', `Client ${describeIdentifier(id)} already exists`, { detail: 'client' })
         insertClient(db, key, validateState(state), now())
         return toLocalClient(requireClientRow(id))
       })
@@ -228,6 +313,48 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
       return tx(() => {
         updateClientState(db, requireClientRow(id).id, validateState(state))
         return toLocalClient(requireClientRow(id))
+      })
+    },
+    registerClient(id, send) {
+      if (isOwner(id)) {
+        throw clientError('cannot_register_owner', `${describeIdentifier(id)} owns this security server: it is registered with the server itself, not as a client`)
+      }
+      return transition(id, ['SAVED'], 'REGISTRATION_IN_PROGRESS', 'registered', send)
+    },
+    unregisterClient(id, send) {
+      if (isOwner(id)) throw clientError('cannot_unregister_owner', `${describeIdentifier(id)} owns this security server and cannot be unregistered from it`)
+      return transition(id, ['REGISTERED', 'REGISTRATION_IN_PROGRESS', 'DISABLED'], 'DELETION_IN_PROGRESS', 'unregistered', send)
+    },
+    disableClient(id) {
+      return transition(id, ['REGISTERED'], 'DISABLED', 'disabled')
+    },
+    enableClient(id) {
+      return transition(id, ['DISABLED'], 'REGISTERED', 'enabled')
+    },
+    deleteClient(id, options = {}) {
+      // UG-SS §4.5 / X-Road ClientService.deleteLocalClient: never the owner; only SAVED or unregistered clients.
+      if (isOwner(id)) throw clientError('cannot_delete_owner', `${describeIdentifier(id)} owns this security server and cannot be deleted`)
+      return tx(() => {
+        const row = requireClientRow(id)
+        const unregistered = row.state === 'DELETION_IN_PROGRESS' || (row.state === 'DISABLED' && options.removedFromInstance === true)
+        if (row.state !== 'SAVED' && !unregistered) {
+          throw clientError('action_not_possible', `Client ${describeIdentifier(id)} is ${row.state}: unregister it before deleting it`, { detail: 'state' })
+        }
+        const services = listServiceRows(db, row.identifier)
+        const removal: ClientRemoval = {
+          services: services.map((s) => toService(s).serviceId),
+          accessRights: services.reduce((n, s) => n + listAccessRightRows(db, s.id).length, 0),
+          localGroups: listLocalGroupRows(db, row.id).map((g) => g.group_code),
+          isCertificates: countIsCertificates(db, row.id),
+          rightsAsSubject: 0,
+          groupMemberships: 0,
+        }
+        deleteClientRow(db, row.id)
+        if (options.removeAsSubject === true) {
+          removal.rightsAsSubject = deleteAccessRightsOfSubject(db, row.identifier)
+          removal.groupMemberships = deleteMemberFromAllGroups(db, row.identifier)
+        }
+        return removal
       })
     },
     setIsAuthentication(id, mode) {
@@ -265,7 +392,7 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
         const client = requireClientRow(provider)
         const id = makeServiceId(provider, input.code)
         if (findServiceRow(db, client.identifier, input.code) !== undefined) {
-          throw clientError('conflict', `Service ${describeIdentifier(id)} already exists`)
+          throw clientError('conflict', `Service ${describeIdentifier(id)} already exists`, { detail: 'serviceCode' })
         }
         const serviceRowId = insertService(
           db,
@@ -310,13 +437,22 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
       })
     },
 
+    deleteService(id) {
+      return tx(() => {
+        const row = requireServiceRow(id)
+        const rights = rightsOf(row)
+        deleteServiceRow(db, row.id)
+        return rights
+      })
+    },
+
     addEndpoint(id, endpoint) {
       return tx(() => {
         const row = requireServiceRow(id)
         const method = validateMethod(endpoint.method)
         const path = validateEndpointPath(endpoint.path)
         if (findEndpointRow(db, row.id, method, path) !== undefined) {
-          throw clientError('conflict', `Service ${describeIdentifier(id)} already has endpoint ${method} ${path}`)
+          throw clientError('conflict', `Service ${describeIdentifier(id)} already has endpoint ${method} ${path}`, { detail: 'path' })
         }
         insertEndpoint(db, row.id, method, path, false)
         return { serviceId: toService(row).serviceId, method, path, generated: false }
@@ -332,30 +468,53 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
       }))
     },
 
+    updateEndpoint(id, endpoint, changes) {
+      return tx(() => {
+        const row = requireServiceRow(id)
+        const current = requireEndpointRow(row, endpoint)
+        if (current.generated === 1) {
+          throw clientError('illegal_generated_endpoint_update', 'The whole-service endpoint is generated with the service and cannot be changed')
+        }
+        const method = validateMethod(changes.method)
+        const path = validateEndpointPath(changes.path)
+        const clash = findEndpointRow(db, row.id, method, path)
+        if (clash !== undefined && clash.id !== current.id) {
+          throw clientError('conflict', `Service ${describeIdentifier(id)} already has endpoint ${method} ${path}`, { detail: 'path' })
+        }
+        updateEndpointRow(db, current.id, method, path)
+        return { serviceId: toService(row).serviceId, method, path, generated: false }
+      })
+    },
+    deleteEndpoint(id, endpoint) {
+      return tx(() => {
+        const row = requireServiceRow(id)
+        const current = requireEndpointRow(row, endpoint)
+        if (current.generated === 1) {
+          throw clientError('illegal_generated_endpoint_remove', 'The whole-service endpoint is generated with the service and cannot be deleted; delete the service instead')
+        }
+        const rights = rightsOf(row, current.id)
+        deleteEndpointRow(db, current.id)
+        return rights
+      })
+    },
+
     grantAccess(id, subject, endpoint = BASE_ENDPOINT) {
       return tx(() => {
         const row = requireServiceRow(id)
         if (subject.objectType === 'LOCALGROUP') groupRowId(decodeIdentifier(row.client_identifier) as ClientId, subject.groupCode)
-        return insertAccessRight(db, requireEndpointId(row, endpoint), encodeIdentifier(subject), now())
+        return insertAccessRight(db, requireEndpointRow(row, endpoint).id, encodeIdentifier(subject), now())
       })
     },
     revokeAccess(id, subject, endpoint = BASE_ENDPOINT) {
       tx(() => {
         const row = requireServiceRow(id)
-        if (!deleteAccessRight(db, requireEndpointId(row, endpoint), encodeIdentifier(subject))) {
+        if (!deleteAccessRight(db, requireEndpointRow(row, endpoint).id, encodeIdentifier(subject))) {
           throw clientError('not_found', `${describeIdentifier(subject)} has no such access right on ${describeIdentifier(id)}`)
         }
       })
     },
     listAccessRights(id) {
-      const row = requireServiceRow(id)
-      const serviceId = toService(row).serviceId
-      return listAccessRightRows(db, row.id).map((r) => ({
-        serviceId,
-        endpoint: { method: r.method as EndpointMethod, path: r.path },
-        subject: decodeIdentifier(r.subject) as AccessSubject,
-        grantedAt: r.granted_at,
-      }))
+      return rightsOf(requireServiceRow(id))
     },
     accessRightsFor(id) {
       const row = findServiceRow(db, encodeIdentifier(serviceProvider(id)), id.serviceCode)
@@ -373,11 +532,11 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
     addLocalGroup(owner, groupCode, description) {
       return tx(() => {
         const client = requireClientRow(owner)
-        if (groupCode.trim() === '' || groupCode.length > 255) throw clientError('validation_failed', 'A local group code must be 1..255 characters')
+        if (groupCode.trim() === '' || groupCode.length > 255) throw clientError('validation_failed', 'A local group code must be 1..255 characters', { detail: 'groupCode' })
         if (findLocalGroupRow(db, client.id, groupCode) !== undefined) {
-          throw clientError('conflict', `Client ${describeIdentifier(owner)} already has local group ${groupCode}`)
+          throw clientError('conflict', `Client ${describeIdentifier(owner)} already has local group ${groupCode}`, { detail: 'groupCode' })
         }
-        insertLocalGroup(db, client.id, groupCode, description)
+        insertLocalGroup(db, client.id, groupCode, validateDescription(description))
         return { owner, groupCode, description, members: [] }
       })
     },
@@ -398,6 +557,25 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
         description: g.description,
         members: listLocalGroupMembers(db, g.id).map((m) => decodeIdentifier(m) as ClientId),
       }))
+    },
+    updateLocalGroup(owner, groupCode, description) {
+      return tx(() => {
+        const groupId = groupRowId(owner, groupCode)
+        updateLocalGroupDescription(db, groupId, validateDescription(description))
+        const group = findLocalGroupRow(db, requireClientRow(owner).id, groupCode) as { id: number; description: string }
+        return { owner, groupCode, description: group.description, members: listLocalGroupMembers(db, groupId).map((m) => decodeIdentifier(m) as ClientId) }
+      })
+    },
+    deleteLocalGroup(owner, groupCode) {
+      return tx(() => {
+        const client = requireClientRow(owner)
+        const groupId = groupRowId(owner, groupCode)
+        const subject = encodeIdentifier(localGroupId(groupCode))
+        const rights = listServiceRows(db, client.identifier).flatMap((s) => rightsOf(s)).filter((r) => encodeIdentifier(r.subject) === subject)
+        deleteAccessRightsOfSubject(db, subject, client.id)
+        deleteLocalGroupRow(db, groupId)
+        return rights
+      })
     },
     localGroupMembers(owner, groupCode) {
       const client = findClientRow(db, encodeIdentifier(owner))
@@ -429,6 +607,11 @@ function toService(row: ServiceRow): ConfiguredService {
   }
 }
 
+function validateDescription(description: string): string {
+  if (description.length > 1000) throw clientError('validation_failed', 'A local group description is at most 1000 characters', { detail: 'description' })
+  return description
+}
+
 function validateState(state: string): ClientState {
   if (!(CLIENT_STATES as readonly string[]).includes(state)) {
     throw clientError('validation_failed', `Client state must be one of ${CLIENT_STATES.join(', ')}`)
@@ -442,20 +625,20 @@ function validateServiceUrl(url: string): string {
   try {
     parsed = new URL(url)
   } catch {
-    throw clientError('service_malformed_url', `Malformed service URL: ${url}`)
+    throw clientError('service_malformed_url', `Malformed service URL: ${url}`, { detail: 'url' })
   }
   if (url.length > MAX_URL_LENGTH || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') {
-    throw clientError('service_malformed_url', `Service URL must be an absolute http or https URL: ${url}`)
+    throw clientError('service_malformed_url', `Service URL must be an absolute http or https URL: ${url}`, { detail: 'url' })
   }
   if (parsed.username !== '' || parsed.password !== '' || parsed.hash !== '') {
-    throw clientError('service_malformed_url', 'Service URL must not carry credentials or a fragment')
+    throw clientError('service_malformed_url', 'Service URL must not carry credentials or a fragment', { detail: 'url' })
   }
   return url
 }
 
 function validateTimeout(seconds: number): number {
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
-    throw clientError('validation_failed', `Service timeout must be an integer number of seconds in 1..3600, got ${seconds}`)
+    throw clientError('validation_failed', `Service timeout must be an integer number of seconds in 1..3600, got ${seconds}`, { detail: 'timeoutSeconds' })
   }
   return seconds
 }
@@ -463,7 +646,7 @@ function validateTimeout(seconds: number): number {
 function validateMethod(method: string): EndpointMethod {
   const upper = method.toUpperCase()
   if (upper !== '*' && !(REST_METHODS as readonly string[]).includes(upper)) {
-    throw clientError('validation_failed', `Endpoint method must be * or one of ${REST_METHODS.join(', ')}`)
+    throw clientError('validation_failed', `Endpoint method must be * or one of ${REST_METHODS.join(', ')}`, { detail: 'method' })
   }
   return upper as EndpointMethod
 }
@@ -472,7 +655,7 @@ function validateMethod(method: string): EndpointMethod {
 function validateEndpointPath(path: string): string {
   if (path === BASE_ENDPOINT.path) return path
   if (!path.startsWith('/') || path.length > MAX_URL_LENGTH || /[?#\\;]/.test(path) || /(^|\/)\.\.?(\/|$)/.test(path)) {
-    throw clientError('validation_failed', `Endpoint path must start with / and contain no query, ';', '\\' or dot segments: ${path}`)
+    throw clientError('validation_failed', `Endpoint path must start with / and contain no query, ';', '\\' or dot segments: ${path}`, { detail: 'path' })
   }
   return path
 }

@@ -80,3 +80,17 @@ export function listEndpointRows(db: ReadableDb, serviceRowId: number): Endpoint
     .prepare('SELECT id, service_id, method, path, generated FROM endpoints WHERE service_id = ? ORDER BY id')
     .all(serviceRowId) as EndpointRow[]
 }
+
+/** Deletes the service; its endpoints and their access rights go with it (ON DELETE CASCADE). */
+export function deleteServiceRow(db: WritableDb, id: number): void {
+  db.prepare('DELETE FROM services WHERE id = ?').run(id)
+}
+
+export function updateEndpointRow(db: WritableDb, id: number, method: string, path: string): void {
+  db.prepare('UPDATE endpoints SET method = ?, path = ? WHERE id = ?').run(method, path, id)
+}
+
+/** Deletes the endpoint; its access rights go with it (ON DELETE CASCADE). */
+export function deleteEndpointRow(db: WritableDb, id: number): void {
+  db.prepare('DELETE FROM endpoints WHERE id = ?').run(id)
+}

@@ -6,8 +6,7 @@ import { ownServerId } from './traffic-readiness'
 
 /**
  * Registration states follow global configuration, as X-Road's `GlobalConfChecker` does on every download: a client
- * (SAVED, REGISTRATION_IN_PROGRESS) that the instance lists on this server becomes REGISTERED, a disabling one whose
- * registration is gone becomes DISABLED; an authentication certificate (saved) whose hash the instance lists for this
+ * (SAVED, REGISTRATION_IN_PROGRESS) that the instance lists on this server becomes REGISTERED; an authentication certificate (saved) whose hash the instance lists for this
  * server becomes registered, which makes it the server's TLS key (X-Road's `automatic-activate-auth-certificate`).
  * Returns what changed, for the log.
  */
@@ -21,11 +20,9 @@ export function syncRegistrationStates(core: SecurityServerCore, conf: GlobalCon
       if (registered && (client.state === 'SAVED' || client.state === 'REGISTRATION_IN_PROGRESS')) {
         core.serverConf.setClientState(client.id, 'REGISTERED')
         changed.push(`client ${describeIdentifier(client.id)} registered`)
-      } else if (!registered && client.state === 'DELETION_IN_PROGRESS' && conf.getServerById(serverId) !== undefined) {
-        // The central server removed the client: its deletion is complete (X-Road then lets the client be deleted).
-        core.serverConf.setClientState(client.id, 'DISABLED')
-        changed.push(`client ${describeIdentifier(client.id)} unregistered`)
       }
+      // A client in DELETION_IN_PROGRESS keeps that state once the instance drops it, as in X-Road: it may then be
+      // deleted here.
     }
     const authKeys = new Set(core.signer.listKeys().filter((k) => k.usage === 'auth').map((k) => k.id))
     for (const cert of core.signer.listCertificates()) {

@@ -6,7 +6,7 @@ export { signerMigrations } from './migrations'
 export {
   createSigner, SOFTWARE_TOKEN_ID,
   type Signer, type SignerOptions, type TokenInfo, type KeyInfo, type CertificateInfo, type CertificateState, type GenerateCsrRequest,
-  type GeneratedCsr, type SigningContext, type AuthKey, type SignerOcspOptions,
+  type GeneratedCsr, type CsrInfo, type SigningContext, type AuthKey, type SignerOcspOptions,
 } from './signer'
 export {
   BatchSigner, type BatchSignerOptions, type BatchSignerStats, type MessagePartToSign, type SignedMessage,

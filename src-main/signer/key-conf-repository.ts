@@ -106,6 +106,15 @@ export function insertCsr(db: WritableDb, row: CsrRow): void {
     .run(row.id, row.keyId, row.memberId, row.subject, row.csrDer, row.createdAt)
 }
 
+/** Every CSR of the key configuration, oldest first. */
+export function listAllCsrRows(db: ReadableDb): CsrRow[] {
+  return db.prepare(`SELECT ${CSR_COLUMNS} FROM signer_csrs ORDER BY created_at, id`).all() as CsrRow[]
+}
+
+export function deleteCsrRow(db: WritableDb, csrId: string): boolean {
+  return db.prepare('DELETE FROM signer_csrs WHERE id = ?').run(csrId).changes > 0
+}
+
 export function listCsrRows(db: ReadableDb, keyId: string): CsrRow[] {
   return db.prepare(`SELECT ${CSR_COLUMNS} FROM signer_csrs WHERE key_id = ? ORDER BY created_at`).all(keyId) as CsrRow[]
 }
@@ -126,6 +135,11 @@ export function findCertificateRow(db: ReadableDb, certId: string): CertificateR
 
 export function listCertificateRows(db: ReadableDb): CertificateRow[] {
   return db.prepare(`SELECT ${CERT_COLUMNS} FROM signer_certificates ORDER BY created_at, id`).all() as CertificateRow[]
+}
+
+/** Deletes a certificate with its OCSP state and chain (foreign keys cascade). */
+export function deleteCertificateRow(db: WritableDb, certId: string): void {
+  db.prepare('DELETE FROM signer_certificates WHERE id = ?').run(certId)
 }
 
 export function updateCertificateStatus(db: WritableDb, certId: string, status: StoredCertificateStatus): void {

@@ -167,13 +167,17 @@ export class OcspStatusService {
       const { url, responseDer } = await this.client.fetch(urls, buildOcspRequest(certDer, source.issuerDer))
       const stored = this.verify(responseDer, row, source, clock.now())
       inTransaction(db, () => {
+        // The certificate may have been deleted while the responder answered: nothing to store then.
+        if (findCertificateRow(db, row.id) === undefined) return
         upsertOcspRow(db, stored)
         if (stored.status === 'revoked' && row.status !== 'revoked') updateCertificateStatus(db, row.id, 'revoked')
       })
       if (stored.status !== 'good') logger.error({ certId: row.id, status: stored.status, url }, 'OCSP responder reports own certificate as not good')
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
-      inTransaction(db, () => upsertOcspFailure(db, { certId: row.id, error: message, failedAt: clock.now().toISOString() }))
+      inTransaction(db, () => {
+        if (findCertificateRow(db, row.id) !== undefined) upsertOcspFailure(db, { certId: row.id, error: message, failedAt: clock.now().toISOString() })
+      })
       logger.error({ certId: row.id, err: error }, 'OCSP fetch for own certificate failed')
     }
     return this.status(row.id)

@@ -11,8 +11,9 @@ import {
 } from './certificates'
 import { buildCsr, csrToPem, subjectText, type CsrFormat } from './csr-builder'
 import {
-  deleteKeyRow, findCertificateRow, findKeyRow, insertCertificate, insertChainCertificates, listChainCertificates, insertCsr, insertKey, insertToken, listCertificateRows,
-  listKeyRows, listTokenRows, updateCertificateStatus, type CertificateRow, type KeyRow, type StoredCertificateStatus, type TokenRow,
+  deleteCertificateRow, deleteCsrRow, deleteKeyRow, findCertificateRow, findKeyRow, insertCertificate, insertChainCertificates, listAllCsrRows,
+  listChainCertificates, insertCsr, insertKey, insertToken, listCertificateRows, listKeyRows, listTokenRows, updateCertificateStatus,
+  type CertificateRow, type KeyRow, type StoredCertificateStatus, type TokenRow,
 } from './key-conf-repository'
 import { BatchSigner, type BatchSignerOptions, type BatchSignerStats, type MessagePartToSign, type SignedMessage } from './batch-signer'
 import { signerMigrations } from './migrations'
@@ -95,6 +96,16 @@ export interface CertificateInfo {
   readonly certDer: Buffer
 }
 
+/** A certificate request made here and kept in the key configuration until it is deleted (or its key is). */
+export interface CsrInfo {
+  readonly id: string
+  readonly keyId: string
+  /** The member (sign key) or security server (auth key) the request names. */
+  readonly subjectOf?: MemberId | SecurityServerId
+  readonly subject: string
+  readonly createdAt: string
+}
+
 export interface GenerateCsrRequest {
   readonly keyId: string
   /** The member for a sign key; the security server for an auth key. */
@@ -141,12 +152,21 @@ export interface Signer {
   changePin(tokenId: string, oldPin: string, newPin: string): Promise<void>
   generateKey(request: { tokenId: string; usage: KeyUsage; algorithm: KeyAlgorithm; label: string }): Promise<KeyInfo>
   listKeys(): KeyInfo[]
+  /**
+   * Deletes a key from its token and the configuration, with its certificates and CSRs.
+   * @throws key_not_found, conflict (detail `activeCertificate`: a certificate of the key is active or registered)
+   */
   deleteKey(keyId: string): Promise<void>
   generateCsr(request: GenerateCsrRequest): Promise<GeneratedCsr>
+  listCsrs(): CsrInfo[]
+  /** @throws csr_not_found */
+  deleteCsr(csrId: string): void
   importCertificate(bytes: Uint8Array, options?: { memberId?: ClientId; approvedCaCertificates?: readonly Uint8Array[] }): Promise<CertificateInfo>
   listCertificates(): CertificateInfo[]
   activateCertificate(certId: string): void
   disableCertificate(certId: string): void
+  /** Deletes a certificate (the key stays). @throws cert_not_found, conflict (detail `activeCertificate`: disable it first) */
+  deleteCertificate(certId: string): void
   setCertificateState(certId: string, state: StoredCertificateStatus): void
   getSigningContext(member: ClientId): Promise<SigningContext>
   getAuthKey(): Promise<AuthKey>
@@ -181,7 +201,7 @@ export interface SignerChange {
 /** Facade methods that change tokens, keys, certificates or OCSP state. */
 const CHANGING_METHODS = [
   'initSoftwareToken', 'addPkcs11Token', 'login', 'logout', 'generateKey', 'deleteKey', 'importCertificate',
-  'activateCertificate', 'disableCertificate', 'setCertificateState', 'refreshOcsp',
+  'activateCertificate', 'disableCertificate', 'deleteCertificate', 'setCertificateState', 'refreshOcsp',
 ] as const satisfies ReadonlyArray<keyof Signer>
 
 export function createSigner(options: SignerOptions): Signer {
@@ -247,6 +267,17 @@ export function createSigner(options: SignerOptions): Signer {
     const row = findCertificateRow(db, certId)
     if (row === undefined) throw clientError('cert_not_found', `Certificate ${certId} is not in the key configuration`)
     return row
+  }
+
+  // A certificate in use (signing, TLS, or registered at the central server) is never deleted by accident: it is
+  // disabled first, which stops its use, and only then may it or its key be deleted.
+  const inUse = (c: CertificateInfo): boolean => c.state === 'active' || c.state === 'registered'
+  const refuseInUse = (what: string, certificates: readonly CertificateInfo[]): void => {
+    const used = certificates.filter(inUse)
+    if (used.length === 0) return
+    throw clientError('conflict', `${what} has ${used.length === 1 ? 'a certificate' : 'certificates'} in use (${used.map((c) => `${c.subject}: ${c.state}`).join('; ')}); disable ${used.length === 1 ? 'it' : 'them'} first`, {
+      detail: 'activeCertificate',
+    })
   }
 
   const facade: Signer = {
@@ -317,6 +348,7 @@ export function createSigner(options: SignerOptions): Signer {
 
     async deleteKey(keyId) {
       const row = keyRow(keyId)
+      refuseInUse(`Key ${row.label}`, listCertificateRows(db).filter((c) => c.keyId === keyId).map(certificateInfo))
       try {
         await driverOf(row.tokenId).deleteKey(keyId)
       } catch (error) {
@@ -346,6 +378,17 @@ export function createSigner(options: SignerOptions): Signer {
       }))
       const encoded = (request.format ?? 'pem') === 'pem' ? Buffer.from(csrToPem(der)) : der
       return { id, subject: subjectText(subject), der, encoded }
+    },
+
+    listCsrs() {
+      return listAllCsrRows(db).map((r) => ({
+        id: r.id, keyId: r.keyId, subject: r.subject, createdAt: r.createdAt,
+        ...(r.memberId === null ? {} : { subjectOf: decodeIdentifier(r.memberId) as MemberId | SecurityServerId }),
+      }))
+    },
+
+    deleteCsr(csrId) {
+      if (!inTransaction(db, () => deleteCsrRow(db, csrId))) throw clientError('csr_not_found', `Certificate request ${csrId} is not in the key configuration`)
     },
 
     async importCertificate(bytes, importOptions = {}) {
@@ -391,6 +434,13 @@ export function createSigner(options: SignerOptions): Signer {
     disableCertificate(certId) {
       certRow(certId)
       inTransaction(db, () => updateCertificateStatus(db, certId, 'disabled'))
+    },
+
+    deleteCertificate(certId) {
+      const info = certificateInfo(certRow(certId))
+      refuseInUse('This certificate', [info])
+      inTransaction(db, () => deleteCertificateRow(db, certId))
+      logger.info({ certId }, 'certificate deleted')
     },
 
     setCertificateState(certId, state) {

@@ -4,18 +4,24 @@ import common from './locales/en/common.json'
 import dashboard from './locales/en/dashboard.json'
 import diagnostics from './locales/en/diagnostics.json'
 import errors from './locales/en/errors.json'
+import firstRun from './locales/en/firstRun.json'
+import globalConf from './locales/en/globalConf.json'
+import keys from './locales/en/keys.json'
+import lab from './locales/en/lab.json'
 import login from './locales/en/login.json'
 import messageLog from './locales/en/messageLog.json'
-import firstRun from './locales/en/firstRun.json'
-import lab from './locales/en/lab.json'
+import services from './locales/en/services.json'
 import settings from './locales/en/settings.json'
+import users from './locales/en/users.json'
 
 /**
  * The message catalogues. English is imported by name so the compiler knows every key (a typo in `t('…')` does not
  * type-check); the other languages are found by file name. Adding a namespace: `locales/<language>/<ns>.json` in
  * every language and one import line here.
  */
-export const EN = { audit, ceremony, common, dashboard, diagnostics, errors, firstRun, lab, login, messageLog, settings } as const
+export const EN = {
+  audit, ceremony, common, dashboard, diagnostics, errors, firstRun, globalConf, keys, lab, login, messageLog, services, settings, users,
+} as const
 
 export type Namespace = keyof typeof EN
 export const DEFAULT_NAMESPACE: Namespace = 'common'

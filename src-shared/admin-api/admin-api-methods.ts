@@ -27,11 +27,14 @@ export const ADMIN_API_METHODS = {
     add: change('system-administrator'),
     setRoles: change('system-administrator'),
     setPassword: change('system-administrator'),
+    // Every signed-in user, for their own account only (checked in the implementation).
+    changeOwnPassword: change(...ANY_ROLE),
     remove: change('system-administrator'),
   },
   apiKeys: {
     list: read(['system-administrator']),
     create: change('system-administrator'),
+    setRoles: change('system-administrator'),
     revoke: change('system-administrator'),
   },
   audit: {
@@ -58,17 +61,31 @@ export const ADMIN_API_METHODS = {
   csrs: {
     authorities: read(),
     generate: change('security-officer', 'key-custodian', 'registration-officer'),
+    list: read(),
+    delete: change('security-officer', 'key-custodian', 'registration-officer'),
   },
   certificates: {
     list: read(),
     import: change('security-officer', 'key-custodian', 'registration-officer'),
     activate: change('security-officer', 'key-custodian'),
     disable: change('security-officer', 'key-custodian'),
+    delete: change('security-officer', 'key-custodian'),
   },
   clients: {
     list: read(),
     add: change('registration-officer'),
     setState: change('registration-officer'),
+    register: change('registration-officer'),
+    unregister: change('registration-officer'),
+    setEnabled: change('registration-officer'),
+    delete: change('registration-officer'),
+    // X-Road permissions.yml: edit_client_internal_connection_type, add/delete_client_internal_cert.
+    setIsAuthentication: change('service-administrator', 'registration-officer'),
+    isCertificates: read(),
+    addIsCertificate: change('service-administrator', 'registration-officer'),
+    removeIsCertificate: change('service-administrator', 'registration-officer'),
+    // export_internal_tls_cert: every role but the observer.
+    internalTlsCertificate: read(['security-officer', 'system-administrator', 'service-administrator', 'registration-officer']),
   },
   services: {
     list: read(),
@@ -76,6 +93,9 @@ export const ADMIN_API_METHODS = {
     update: change('service-administrator'),
     setEnabled: change('service-administrator'),
     addEndpoint: change('service-administrator'),
+    delete: change('service-administrator'),
+    updateEndpoint: change('service-administrator'),
+    deleteEndpoint: change('service-administrator'),
   },
   accessRights: {
     list: read(),
@@ -88,12 +108,21 @@ export const ADMIN_API_METHODS = {
     add: change('service-administrator'),
     addMember: change('service-administrator'),
     removeMember: change('service-administrator'),
+    update: change('service-administrator'),
+    delete: change('service-administrator'),
   },
   globalConf: {
     status: read(),
     members: read(),
     servers: read(),
+    globalGroups: read(),
     refresh: change('system-administrator', 'security-officer'),
+    anchor: read(),
+    // X-Road: anchor upload and time-stamping services are the system administrator's (ug-ss §10).
+    previewAnchor: read(['system-administrator']),
+    replaceAnchor: change('system-administrator'),
+    timestampingServices: read(),
+    selectTimestampingServices: change('system-administrator'),
   },
   diagnostics: {
     run: read(),

@@ -106,11 +106,17 @@ export interface UsersApi {
   list(): Promise<AdminUser[]>
   /** Creates an account. @throws validation_failed (username, password policy, roles), conflict (name taken) */
   add(input: { username: string; password: string; roles: AdminRole[] }): Promise<AdminUser>
-  /** Replaces the roles of an account. @throws not_found, validation_failed, conflict (last system administrator) */
+  /** Replaces the roles of an account. @throws not_found, validation_failed, conflict (detail `lastSystemAdministrator`) */
   setRoles(input: { username: string; roles: AdminRole[] }): Promise<AdminUser>
-  /** Sets a new password and ends the account's sessions. @throws not_found, validation_failed */
+  /** An administrator resets another account's password; ends that account's sessions. @throws not_found, validation_failed */
   setPassword(input: { username: string; password: string }): Promise<void>
-  /** Deletes an account and its sessions. @throws not_found, conflict (last system administrator) */
+  /**
+   * The signed-in user changes their own password (any role); their other sessions end, this one stays.
+   * @throws unsupported (detail `account`: API key or desktop user), rate_limited, validation_failed (detail
+   * `currentPassword` or `newPassword`)
+   */
+  changeOwnPassword(input: { currentPassword: string; newPassword: string }): Promise<void>
+  /** Deletes an account and its sessions. @throws not_found, conflict (detail `lastSystemAdministrator` or `ownAccount`) */
   remove(input: { username: string }): Promise<void>
 }
 
@@ -127,6 +133,8 @@ export interface ApiKeysApi {
   list(): Promise<ApiKeyInfo[]>
   /** Creates a key; the secret `key` is returned once and stored only as a hash. @throws validation_failed */
   create(input: { label: string; roles: AdminRole[] }): Promise<ApiKeyInfo & { key: string }>
+  /** Replaces the roles of a key (X-Road `PUT /api-keys/{id}`); the secret stays. @throws not_found, validation_failed, conflict (detail `revoked`) */
+  setRoles(input: { id: number; roles: AdminRole[] }): Promise<ApiKeyInfo>
   /** Revokes a key at once. @throws not_found */
   revoke(input: { id: number }): Promise<ApiKeyInfo>
 }

@@ -116,7 +116,10 @@ export interface KeysApi {
   list(): Promise<KeyDto[]>
   /** Generates a key pair on the token (seconds on a slow HSM). @throws token_not_active (log in first), token_not_found */
   generate(input: { tokenId: string; usage: KeyUsageValue; algorithm: KeyAlgorithmValue; label: string }): Promise<KeyDto>
-  /** Deletes the key from the token and the configuration. @throws key_not_found */
+  /**
+   * Deletes the key from the token and the configuration, with its certificates and CSRs.
+   * @throws key_not_found, conflict (detail `activeCertificate`: a certificate of the key is active or registered; disable it first)
+   */
   delete(input: { keyId: string }): Promise<void>
 }
 
@@ -148,11 +151,25 @@ export interface GeneratedCsrDto {
   encoding: 'utf8' | 'base64'
 }
 
+/** A certificate request made on this server and kept until deleted (X-Road lists them under their key). */
+export interface CsrDto {
+  id: string
+  keyId: string
+  /** Encoded member (sign key) or security server (auth key) the request names. */
+  subjectOf: string | null
+  subject: string
+  createdAt: string
+}
+
 export interface CsrsApi {
   /** Approved CAs of the own instance that can issue for this server (from global configuration). */
   authorities(): Promise<CertificateAuthorityDto[]>
   /** @throws not_initialized (no global configuration yet), not_found (CA), key_not_found, validation_failed */
   generate(input: CsrRequestInput): Promise<GeneratedCsrDto>
+  /** Requests made here, oldest first. */
+  list(): Promise<CsrDto[]>
+  /** Forgets a request (the key stays). @throws csr_not_found */
+  delete(input: { csrId: string }): Promise<void>
 }
 
 export type CertificateStateValue = 'saved' | 'registered' | 'active' | 'disabled' | 'revoked' | 'expired'
@@ -177,11 +194,16 @@ export interface CertificateDto {
 
 export interface CertificatesApi {
   list(): Promise<CertificateDto[]>
-  /** Imports a PEM (text) or DER (base64) certificate issued for one of our keys. @throws key_not_found, cert_exists, incorrect_certificate, wrong_cert_usage */
+  /**
+   * Imports a PEM (text) or DER (base64) certificate issued for one of our keys. Faults of the file carry detail
+   * `content` (the form field). @throws key_not_found, cert_exists, incorrect_certificate, wrong_cert_usage
+   */
   import(input: { content: string; encoding?: 'utf8' | 'base64'; member?: string }): Promise<CertificateDto>
   /** @throws cert_not_found, cert_validation */
   activate(input: { certId: string }): Promise<CertificateDto>
   disable(input: { certId: string }): Promise<CertificateDto>
+  /** Deletes a certificate; its key stays. @throws cert_not_found, conflict (detail `activeCertificate`: disable it first) */
+  delete(input: { certId: string }): Promise<void>
 }
 
 // ---- clients, services, access rights, local groups -------------------------------------------------------
@@ -196,11 +218,61 @@ export interface ClientDto {
   path: string
   kind: 'MEMBER' | 'SUBSYSTEM'
   state: ClientStateValue
-  isAuthentication: 'NOSSL' | 'SSLNOAUTH' | 'SSLAUTH'
+  isAuthentication: IsAuthenticationValue
   owner: boolean
   /** Member name from global configuration when known. */
   name: string | null
+  /** Whether global configuration lists the client on this server; null without a configuration that lists this server. */
+  listedOnThisServer: boolean | null
   createdAt: string
+}
+
+export const IS_AUTHENTICATION_VALUES = ['NOSSL', 'SSLNOAUTH', 'SSLAUTH'] as const
+export type IsAuthenticationValue = (typeof IS_AUTHENTICATION_VALUES)[number]
+
+export interface ClientRequestDto {
+  client: ClientDto
+  /**
+   * Who approves the request: `lab` — the lab hosted by this server approved it at once (the client becomes REGISTERED,
+   * or leaves the instance, when the next global configuration says so); `central-server` — the central server's
+   * operator must approve it.
+   */
+  approval: 'lab' | 'central-server'
+}
+
+/** What went with a deleted client. */
+export interface ClientRemovalDto {
+  /** Encoded ids of the services deleted with the client (their endpoints and access rights went too). */
+  services: string[]
+  accessRights: number
+  localGroups: string[]
+  isCertificates: number
+  /** Access rights on other clients' services that named it (removed when no other security server serves it). */
+  rightsAsSubject: number
+  groupMemberships: number
+}
+
+/** A TLS certificate an information system presents to the client proxy (UG-SS §9.4). */
+export interface IsCertificateDto {
+  /** SHA-256 of the DER, lower-case hex. */
+  sha256: string
+  /** Null when the stored bytes are not a readable certificate. */
+  subject: string | null
+  issuer: string | null
+  notBefore: string | null
+  notAfter: string | null
+  addedAt: string
+}
+
+/** The certificate the client proxy's HTTPS listener shows to information systems, for them to trust. */
+export interface InternalTlsCertificateDto {
+  pem: string
+  /** `AB:CD:…` */
+  sha256: string
+  subject: string
+  notBefore: string
+  notAfter: string
+  fileName: string
 }
 
 export interface ClientsApi {
@@ -209,6 +281,25 @@ export interface ClientsApi {
   add(input: { client: string; state?: ClientStateValue }): Promise<ClientDto>
   /** @throws not_found, validation_failed */
   setState(input: { client: string; state: ClientStateValue }): Promise<ClientDto>
+  /** SAVED → REGISTRATION_IN_PROGRESS; approved at once by a lab this server hosts. @throws cannot_register_owner, action_not_possible, unknown_member */
+  register(input: { client: string }): Promise<ClientRequestDto>
+  /** → DELETION_IN_PROGRESS; a lab this server hosts removes the client from this server at once. @throws cannot_unregister_owner, action_not_possible */
+  unregister(input: { client: string }): Promise<ClientRequestDto>
+  /** REGISTERED ↔ DISABLED. @throws action_not_possible */
+  setEnabled(input: { client: string; enabled: boolean }): Promise<ClientDto>
+  /**
+   * Deletes a SAVED or unregistered client (unregistering, or disabled and no longer listed on this server) with its
+   * services, endpoints, access rights, local groups and IS certificates. @throws cannot_delete_owner, action_not_possible
+   */
+  delete(input: { client: string }): Promise<ClientRemovalDto>
+  /** How the client's information systems connect to the client proxy: HTTP, HTTPS, HTTPS with a client certificate. */
+  setIsAuthentication(input: { client: string; mode: IsAuthenticationValue }): Promise<ClientDto>
+  isCertificates(input: { client: string }): Promise<IsCertificateDto[]>
+  /** A PEM (text) or DER (base64) certificate. @throws incorrect_certificate, cert_exists */
+  addIsCertificate(input: { client: string; content: string; encoding?: 'utf8' | 'base64' }): Promise<IsCertificateDto>
+  /** @throws cert_not_found */
+  removeIsCertificate(input: { client: string; sha256: string }): Promise<void>
+  internalTlsCertificate(): Promise<InternalTlsCertificateDto>
 }
 
 export interface EndpointDto {
@@ -240,6 +331,12 @@ export interface ServicesApi {
   setEnabled(input: { service: string; enabled: boolean; notice?: string }): Promise<ServiceDto>
   /** @throws validation_failed, conflict */
   addEndpoint(input: { service: string; method: string; path: string }): Promise<ServiceDto>
+  /** Deletes the service with its endpoints; returns the access rights that went with it. @throws unknown_service */
+  delete(input: { service: string }): Promise<AccessRightDto[]>
+  /** Changes an endpoint's method and path; its access rights stay. @throws illegal_generated_endpoint_update, conflict, not_found */
+  updateEndpoint(input: { service: string; endpoint: { method: string; path: string }; method: string; path: string }): Promise<ServiceDto>
+  /** @throws illegal_generated_endpoint_remove, not_found */
+  deleteEndpoint(input: { service: string; endpoint: { method: string; path: string } }): Promise<ServiceDto>
 }
 
 export type SubjectKind = 'MEMBER' | 'SUBSYSTEM' | 'LOCALGROUP' | 'GLOBALGROUP'
@@ -288,6 +385,9 @@ export interface LocalGroupsApi {
   add(input: { client: string; groupCode: string; description: string }): Promise<LocalGroupDto>
   addMember(input: { client: string; groupCode: string; member: string }): Promise<LocalGroupDto>
   removeMember(input: { client: string; groupCode: string; member: string }): Promise<LocalGroupDto>
+  update(input: { client: string; groupCode: string; description: string }): Promise<LocalGroupDto>
+  /** Deletes the group with the access rights naming it (as X-Road does); returns those rights. @throws not_found */
+  delete(input: { client: string; groupCode: string }): Promise<AccessRightDto[]>
 }
 
 // ---- global configuration -------------------------------------------------------------------------------
@@ -332,12 +432,72 @@ export interface GlobalServerDto {
   clients: string[]
 }
 
+export interface GlobalGroupDto {
+  /** Encoded, `GLOBALGROUP:INSTANCE/code`. */
+  id: string
+  instance: string
+  groupCode: string
+  description: string
+  members: string[]
+}
+
+/** The configuration anchor in force, for download (X-Road `GET /system/anchor/download`). */
+export interface AnchorFileDto {
+  instance: string
+  hash: string
+  generatedAt: string | null
+  storedAt: string
+  /** `configuration_anchor_UTC_<generated>.xml`, X-Road's download name. */
+  fileName: string
+  /** The anchor XML as stored. */
+  content: string
+}
+
+/** A time-stamping authority global configuration approves for the own instance. */
+export interface ApprovedTsaDto {
+  name: string
+  url: string
+}
+
+/** Time-stamping services (ug-ss §10.2): what may be chosen, what is chosen, what the next round uses. */
+export interface TimestampingServicesDto {
+  /** False while no global configuration is available (nothing is approved yet). */
+  available: boolean
+  /** Approved TSAs of the own instance, in global configuration's order. */
+  approved: ApprovedTsaDto[]
+  /** The administrator's choice, in the order tried; empty means every approved TSA in global configuration's order. */
+  selected: string[]
+  /** Names the next time-stamping round tries, in order (selected names no longer approved are skipped). */
+  inUse: string[]
+}
+
 export interface GlobalConfApi {
   status(): Promise<GlobalConfStatus>
   members(): Promise<GlobalMemberDto[]>
   servers(): Promise<GlobalServerDto[]>
+  /** The global groups of every instance in global configuration (own and federated), own instance first. */
+  globalGroups(): Promise<GlobalGroupDto[]>
   /** Downloads now instead of waiting for the next interval. @throws not_initialized */
   refresh(): Promise<GlobalConfStatus>
+  /** The stored anchor. @throws anchor_file_not_found */
+  anchor(): Promise<AnchorFileDto>
+  /**
+   * Checks a new anchor without storing it and returns its hash for confirmation (as on first run).
+   * @throws malformed_anchor, not_initialized, validation_failed (detail `anchorXml`: an anchor of another instance)
+   */
+  previewAnchor(input: { anchorXml: string }): Promise<AnchorPreview>
+  /**
+   * Replaces the anchor with one of the same instance once its hash is confirmed, after a download with it has been
+   * verified (as X-Road does); the running server uses it at once. @throws malformed_anchor, not_initialized,
+   * validation_failed (detail `anchorXml`: other instance; `confirmedHash`), and the download's own error (detail `anchorXml`)
+   */
+  replaceAnchor(input: { anchorXml: string; confirmedHash: string }): Promise<GlobalConfStatus>
+  timestampingServices(): Promise<TimestampingServicesDto>
+  /**
+   * Chooses the approved TSAs to use, in the order tried; `[]` returns to every approved TSA. Applies from the next
+   * time-stamping round. @throws validation_failed (detail `names`: not approved, repeated)
+   */
+  selectTimestampingServices(input: { names: string[] }): Promise<TimestampingServicesDto>
 }
 
 // ---- diagnostics ----------------------------------------------------------------------------------------

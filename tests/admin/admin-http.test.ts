@@ -161,8 +161,11 @@ describe('role × action matrix (API keys with one role each)', () => {
       const created = await server.admin.apiKeys.create({ label: `key for ${role}`, roles: [role] })
       keys.set(role, created.key)
     }
+    const spare = await server.admin.apiKeys.create({ label: 'roles edited by the matrix', roles: ['observer'] })
     // Arguments that pass validation, so a granted call is not refused for another reason.
     const args: Record<string, unknown[]> = {
+      'apiKeys.setRoles': [{ id: spare.id, roles: ['observer'] }],
+      'globalConf.selectTimestampingServices': [{ names: [] }],
       'users.add': [{ username: 'matrix-user', password: PASSWORD, roles: ['observer'] }],
       'users.setRoles': [{ username: 'matrix-user', roles: ['observer'] }],
       'users.setPassword': [{ username: 'matrix-user', password: PASSWORD }],
@@ -178,8 +181,8 @@ describe('role × action matrix (API keys with one role each)', () => {
     }
     // Reads that need an argument naming something that does not exist on this blank server (or a lab it does not host).
     const needsInput = new Set([
-      'initialization.importAnchor', 'accessRights.list', 'localGroups.list', 'messageLog.record', 'messageLog.verify',
-      'lab.trustServices', 'lab.anchor', 'lab.inspectCsr', 'lab.certificate',
+      'initialization.importAnchor', 'accessRights.list', 'localGroups.list', 'clients.isCertificates', 'messageLog.record', 'messageLog.verify',
+      'lab.trustServices', 'lab.anchor', 'lab.inspectCsr', 'lab.certificate', 'globalConf.anchor', 'globalConf.previewAnchor',
     ])
     for (const role of ADMIN_ROLES) {
       for (const [domain, method] of adminMethodList()) {

@@ -216,6 +216,8 @@ describe('the joining server', () => {
         return globalStatus
       }
       if (method === 'servers') return refreshed ? after : before
+      if (method === 'timestampingServices') return { available: true, approved: [], selected: [], inUse: [] }
+      if (_domain === 'initialization') return { anchor: null }
       return method === 'members' ? [] : globalStatus
     })
     setAdminClient({ transport: 'browser', session: fail, login: fail, setup: fail, logout: fail, call: call as AdminClient['call'] })

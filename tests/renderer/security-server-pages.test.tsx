@@ -4,7 +4,7 @@ import type { AnchorPreview, Diagnostics, InitializationStatus, SettingDto } fro
 import { AdminError, setAdminClient, type AdminClient } from '../../src-renderer/lib/admin-client'
 import { initialFirstRun, ownerProblem, useFirstRunStore } from '../../src-renderer/features/first-run/first-run-store'
 import { settingProblem } from '../../src-renderer/features/settings/settings-store'
-import { shortId, subjectFromInput } from '../../src-renderer/features/services/services-store'
+import { shortId } from '../../src-renderer/features/services/services-store'
 import { trafficRows } from '../../src-renderer/features/diagnostics/diagnostics-store'
 import { expiryText } from '../../src-renderer/features/keys/keys-store'
 
@@ -63,10 +63,7 @@ describe('form rules', () => {
     expect(settingProblem({ ...integer, kind: 'boolean' }, 'yes')).toEqual({ key: 'onOff' })
   })
 
-  it('builds access-right subjects and short ids', () => {
-    expect(subjectFromInput('local', ' partners ')).toBe('LOCALGROUP:partners')
-    expect(subjectFromInput('global', 'LAB/owners')).toBe('GLOBALGROUP:LAB/owners')
-    expect(subjectFromInput('client', 'LAB/GOV/1/SUB')).toBe('LAB/GOV/1/SUB')
+  it('shows identifiers in their short form', () => {
     expect(shortId('SUBSYSTEM:LAB/GOV/1/SUB')).toBe('LAB/GOV/1/SUB')
   })
 

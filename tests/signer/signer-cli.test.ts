@@ -93,7 +93,13 @@ describeWith([SOFTHSM, PKCS11_TOOL], 'signer CLI with SoftHSM2 and pkcs11-tool',
     expect(readFileSync(certFile, 'utf8')).toContain('BEGIN CERTIFICATE')
   })
 
-  it('deletes the key with its certificates', async () => {
+  it('refuses to delete a key whose certificate is active, then deletes it with its certificates once disabled', async () => {
+    const refused = await cli('key', 'delete', keyId, '--data-dir', dataDir, '--pin', '4321')
+    expect(refused.code).toBe(1)
+    expect(refused.json.code).toBe('conflict')
+    expect((await cli('key', 'list', '--data-dir', dataDir)).json.keys).toHaveLength(1)
+    const [cert] = (await cli('cert', 'list', '--data-dir', dataDir)).json.certificates as Array<{ id: string }>
+    expect((await cli('cert', 'disable', (cert as { id: string }).id.slice(0, 12), '--data-dir', dataDir)).code).toBe(0)
     expect((await cli('key', 'delete', keyId, '--data-dir', dataDir, '--pin', '4321')).code).toBe(0)
     expect((await cli('key', 'list', '--data-dir', dataDir)).json.keys).toEqual([])
     expect((await cli('cert', 'list', '--data-dir', dataDir)).json.certificates).toEqual([])

@@ -95,6 +95,26 @@ describe('signer facade on the software token', () => {
     expect(createPublicKey(auth.privateKey).export({ type: 'spki', format: 'der' }).equals(new X509Certificate(auth.certDer).publicKey.export({ type: 'spki', format: 'der' }))).toBe(true)
   })
 
+  it('refuses deleting a key or a certificate while a certificate is active or registered, and deletes a disabled certificate', async () => {
+    const active = signer.listCertificates().find((c) => c.state === 'active')!
+    await expect(signer.deleteKey(active.keyId)).rejects.toMatchObject({ code: 'conflict', detail: 'activeCertificate' })
+    expect(() => signer.deleteCertificate(active.id)).toThrow(/disable it first/)
+    signer.setCertificateState(active.id, 'registered')
+    await expect(signer.deleteKey(active.keyId)).rejects.toMatchObject({ code: 'conflict', detail: 'activeCertificate' })
+    signer.setCertificateState(active.id, 'active')
+    expect(signer.listKeys().map((k) => k.id)).toContain(active.keyId)
+    const disabled = signer.listCertificates().find((c) => c.state === 'disabled')!
+    signer.deleteCertificate(disabled.id)
+    expect(signer.listCertificates().map((c) => c.id)).not.toContain(disabled.id)
+    expect(signer.listKeys().map((k) => k.id)).toContain(disabled.keyId)
+    expect(() => signer.deleteCertificate(disabled.id)).toThrow(/not in the key configuration/)
+    expect(signer.listCsrs().map((c) => c.keyId)).toContain(disabled.keyId)
+    const csr = signer.listCsrs().find((c) => c.keyId === disabled.keyId)!
+    signer.deleteCsr(csr.id)
+    expect(signer.listCsrs().map((c) => c.id)).not.toContain(csr.id)
+    expect(() => signer.deleteCsr(csr.id)).toThrow(expect.objectContaining({ code: 'csr_not_found' }))
+  })
+
   it('shows a certificate past notAfter as expired, and deletes a key with its certificates and CSRs', async () => {
     clock.advance(40 * 24 * 3600 * 1000)
     expect(signer.listCertificates().every((c) => c.state === 'expired')).toBe(true)

@@ -1,8 +1,10 @@
 import type { Command } from 'commander'
-import { formatIdPath, type XRoadId } from '@shared/domain/identifiers'
+import { formatIdPath } from '@shared/domain/identifiers'
 import { BASE_ENDPOINT, type AccessRight, type EndpointRef } from '../../server-conf'
 import { CliExit, EXIT_USAGE, printResult } from '../cli-support'
-import { parseServiceArg, parseSubjectArg, readServerConf, withCommonOptions, withServerConf, type DataDirOptions } from './server-conf-db'
+import {
+  parseServiceArg, parseSubjectArg, readServerConf, subjectText, withCommonOptions, withServerConf, type DataDirOptions,
+} from './server-conf-db'
 
 /**
  * `gatehouse acl grant|revoke|list`: access rights of subjects (subsystems, members, local and global groups) on a
@@ -20,11 +22,6 @@ function endpointArg(value: string | undefined): EndpointRef {
   const match = /^\s*(\S+)\s+(\S+)\s*$/.exec(value)
   if (match === null) throw new CliExit(EXIT_USAGE, "gatehouse: --endpoint must be 'METHOD PATH', e.g. 'GET /pets/*'")
   return { method: match[1] as string, path: match[2] as string }
-}
-
-function subjectText(subject: XRoadId): string {
-  if (subject.objectType === 'LOCALGROUP' || subject.objectType === 'GLOBALGROUP') return `${subject.objectType}:${formatIdPath(subject)}`
-  return formatIdPath(subject)
 }
 
 function rightJson(r: AccessRight) {

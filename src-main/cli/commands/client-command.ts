@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { formatIdPath } from '@shared/domain/identifiers'
-import { clientError } from '../../platform'
+import { hostedLabApproval, listedOnServer, servedByAnotherServer } from '../../admin'
+import { GlobalConf, readStoredConfiguration } from '../../global-conf'
+import { clientError, systemClock } from '../../platform'
+import { dataDirLayout } from '../../server'
 import { CLIENT_STATES, IS_AUTHENTICATION_MODES, type ClientState, type IsAuthentication, type LocalClient } from '../../server-conf'
 import { CliExit, EXIT_USAGE, printResult } from '../cli-support'
 import { parseClientArg, readServerConf, withCommonOptions, withServerConf, type DataDirOptions } from './server-conf-db'
 
 /**
- * `gatehouse client add|list|set-state|is-auth|add-cert`: the security server's clients (members and subsystems),
- * their registration state and how their information systems connect (ug-ss §4, §9).
+ * `gatehouse client add|list|set-state|register|unregister|disable|enable|delete|set-is-auth|add-cert`: the security
+ * server's clients (members and subsystems), their registration state and how their information systems connect
+ * (ug-ss §4, §9).
  */
 interface ClientOptions extends DataDirOptions {
   client: string
@@ -59,6 +63,61 @@ function setStateCommand(opts: ClientOptions & { state: string }): void {
   printResult(opts, { ok: true, client: clientJson(client) }, () => `client ${describeClient(client)}`)
 }
 
+/**
+ * Registration and deletion requests (ug-ss §4.3, §4.5): the state changes; a lab this server hosts approves at once,
+ * otherwise the central server's operator approves.
+ */
+function requestCommand(kind: 'register' | 'unregister') {
+  return (opts: ClientOptions): void => {
+    const id = parseClientArg(opts.client, '--client')
+    const { client, approved } = withServerConf(opts.dataDir, `client.${kind}`, { client: formatIdPath(id) }, ({ conf }) => {
+      const identity = conf.identity()
+      if (identity === undefined) throw clientError('not_initialized', 'The security server is not initialized')
+      const lab = hostedLabApproval(dataDirLayout(opts.dataDir).root, identity.serverId, kind, systemClock)
+      const changed = kind === 'register' ? conf.registerClient(id, lab.send) : conf.unregisterClient(id, lab.send)
+      return { client: changed, approved: lab.approved() }
+    })
+    const approval = approved ? 'lab' : 'central-server'
+    const what = kind === 'register' ? 'registration' : 'deletion'
+    const next = approved
+      ? `the lab on this machine approved the ${what}; the running server follows at its next global configuration download`
+      : `the central server's operator must approve the ${what}`
+    printResult(opts, { ok: true, client: clientJson(client), approval }, () => `client ${describeClient(client)}\n${next}`)
+  }
+}
+
+function enableCommand(enabled: boolean) {
+  return (opts: ClientOptions): void => {
+    const id = parseClientArg(opts.client, '--client')
+    const client = withServerConf(opts.dataDir, enabled ? 'client.enable' : 'client.disable', { client: formatIdPath(id) }, ({ conf }) =>
+      enabled ? conf.enableClient(id) : conf.disableClient(id))
+    printResult(opts, { ok: true, client: clientJson(client) }, () => `client ${describeClient(client)}`)
+  }
+}
+
+/** Deletes a SAVED or unregistered client with what belongs to it (ug-ss §4.5); never the owner. */
+function deleteCommand(opts: ClientOptions): void {
+  const id = parseClientArg(opts.client, '--client')
+  const layout = dataDirLayout(opts.dataDir)
+  const removal = withServerConf(opts.dataDir, 'client.delete', { client: formatIdPath(id) }, ({ conf }) => {
+    const snapshot = readStoredConfiguration(layout.globalConfDir)
+    const global = snapshot === undefined ? undefined : new GlobalConf(snapshot)
+    const server = conf.identity()?.serverId
+    return conf.deleteClient(id, {
+      removeAsSubject: !servedByAnotherServer(global?.own.shared, server, id),
+      removedFromInstance: listedOnServer(global, server, id) === false,
+    })
+  })
+  const value = { ...removal, services: removal.services.map(formatIdPath) }
+  printResult(opts, { ok: true, client: formatIdPath(id), removed: value }, () => [
+    `deleted client ${formatIdPath(id)}`,
+    `  services: ${value.services.length === 0 ? 'none' : value.services.join(', ')} (${removal.accessRights} access rights)`,
+    `  local groups: ${removal.localGroups.length === 0 ? 'none' : removal.localGroups.join(', ')}`,
+    `  IS certificates: ${removal.isCertificates}`,
+    `  access rights naming it elsewhere: ${removal.rightsAsSubject}, group memberships: ${removal.groupMemberships}`,
+  ].join('\n'))
+}
+
 function isAuthCommand(opts: ClientOptions & { mode: string }): void {
   const id = parseClientArg(opts.client, '--client')
   const mode = isAuth(opts.mode)
@@ -98,7 +157,22 @@ export function registerClientCommand(program: Command): void {
     .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
     .requiredOption('--state <state>', CLIENT_STATES.join(', '))
     .action(setStateCommand)
-  withCommonOptions(client.command('is-auth').description("set a client's IS connection type"))
+  withCommonOptions(client.command('register').description('register a client (SAVED → REGISTRATION_IN_PROGRESS); a lab hosted here approves at once'))
+    .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
+    .action(requestCommand('register'))
+  withCommonOptions(client.command('unregister').description('unregister a client (→ DELETION_IN_PROGRESS); a lab hosted here removes it at once'))
+    .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
+    .action(requestCommand('unregister'))
+  withCommonOptions(client.command('disable').description('disable a registered client (its messages are refused)'))
+    .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
+    .action(enableCommand(false))
+  withCommonOptions(client.command('enable').description('enable a disabled client'))
+    .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
+    .action(enableCommand(true))
+  withCommonOptions(client.command('delete').description('delete a SAVED or unregistered client with its services, endpoints, access rights, local groups and IS certificates'))
+    .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
+    .action(deleteCommand)
+  withCommonOptions(client.command('set-is-auth').alias('is-auth').description("set a client's IS connection type"))
     .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
     .requiredOption('--mode <mode>', IS_AUTHENTICATION_MODES.join(', '))
     .action(isAuthCommand)

@@ -2,10 +2,10 @@ import type { Command } from 'commander'
 import { formatIdPath } from '@shared/domain/identifiers'
 import type { Endpoint } from '../../server-conf'
 import { printResult } from '../cli-support'
-import { parseServiceArg, readServerConf, withCommonOptions, withServerConf, type DataDirOptions } from './server-conf-db'
+import { parseServiceArg, readServerConf, subjectText, withCommonOptions, withServerConf, type DataDirOptions } from './server-conf-db'
 
 /**
- * `gatehouse endpoint add|list`: REST endpoints (method + path pattern with `*`/`**`) of a service, the unit access
+ * `gatehouse endpoint add|list|delete`: REST endpoints (method + path pattern with `*`/`**`) of a service, the unit access
  * rights are granted on (ug-ss §6.1.4).
  */
 function endpointJson(e: Endpoint) {
@@ -18,6 +18,17 @@ function addCommand(opts: DataDirOptions & { service: string; method: string; pa
     conf.addEndpoint(id, { method: opts.method, path: opts.path }),
   )
   printResult(opts, { ok: true, endpoint: endpointJson(endpoint) }, () => `added endpoint ${endpoint.method} ${endpoint.path} to ${opts.service}`)
+}
+
+/** Deletes an endpoint (never the generated whole-service one); prints who lost access. */
+function deleteCommand(opts: DataDirOptions & { service: string; method: string; path: string }): void {
+  const id = parseServiceArg(opts.service, '--service')
+  const rights = withServerConf(opts.dataDir, 'endpoint.delete', { service: formatIdPath(id), method: opts.method, path: opts.path }, ({ conf }) =>
+    conf.deleteEndpoint(id, { method: opts.method, path: opts.path }),
+  )
+  const lost = rights.map((r) => subjectText(r.subject))
+  printResult(opts, { ok: true, service: formatIdPath(id), method: opts.method.toUpperCase(), path: opts.path, accessRightsRemoved: lost }, () =>
+    [`deleted endpoint ${opts.method.toUpperCase()} ${opts.path} of ${formatIdPath(id)}`, ...lost.map((s) => `  ${s} lost access`)].join('\n'))
 }
 
 function listCommand(opts: DataDirOptions & { service: string }): void {
@@ -33,6 +44,11 @@ export function registerEndpointCommand(program: Command): void {
     .requiredOption('--method <method>', 'HTTP method or *')
     .requiredOption('--path <path>', 'path pattern, e.g. /pets/*')
     .action(addCommand)
+  withCommonOptions(endpoint.command('delete').description('delete an endpoint and its access rights'))
+    .requiredOption('--service <id>', 'INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE')
+    .requiredOption('--method <method>', 'HTTP method or *')
+    .requiredOption('--path <path>', 'path pattern')
+    .action(deleteCommand)
   withCommonOptions(endpoint.command('list').description("list a service's endpoints"))
     .requiredOption('--service <id>', 'INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE')
     .action(listCommand)

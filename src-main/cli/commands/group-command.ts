@@ -5,7 +5,7 @@ import { printResult } from '../cli-support'
 import { parseClientArg, readServerConf, withCommonOptions, withServerConf, type DataDirOptions } from './server-conf-db'
 
 /**
- * `gatehouse group add|member|list`: a client's local groups and their members (ug-ss §10), usable as access-right
+ * `gatehouse group add|member|remove-member|delete|list`: a client's local groups and their members (ug-ss §10), usable as access-right
  * subjects `LOCALGROUP:CODE`.
  */
 function groupJson(g: LocalGroup) {
@@ -34,6 +34,15 @@ function memberCommand(opts: DataDirOptions & { client: string; code: string; me
   )
 }
 
+/** Deletes a group with the access rights naming it (as X-Road's LocalGroupService does); prints them. */
+function deleteCommand(opts: DataDirOptions & { client: string; code: string }): void {
+  const owner = parseClientArg(opts.client, '--client')
+  const rights = withServerConf(opts.dataDir, 'group.delete', { client: formatIdPath(owner), code: opts.code }, ({ conf }) => conf.deleteLocalGroup(owner, opts.code))
+  const lost = rights.map((r) => ({ service: formatIdPath(r.serviceId), method: r.endpoint.method, path: r.endpoint.path }))
+  printResult(opts, { ok: true, client: formatIdPath(owner), code: opts.code, accessRightsRemoved: lost }, () =>
+    [`deleted local group ${opts.code} of ${formatIdPath(owner)}`, ...lost.map((r) => `  removed its access to ${r.service} ${r.method} ${r.path}`)].join('\n'))
+}
+
 function listCommand(opts: DataDirOptions & { client: string }): void {
   const owner = parseClientArg(opts.client, '--client')
   const groups = readServerConf(opts.dataDir, (conf) => conf.listLocalGroups(owner))
@@ -55,6 +64,15 @@ export function registerGroupCommand(program: Command): void {
     .requiredOption('--member <id>', 'member INSTANCE/CLASS/CODE[/SUBSYSTEM]')
     .option('--remove', 'remove instead of add')
     .action(memberCommand)
+  withCommonOptions(group.command('remove-member').description('remove a member from a group'))
+    .requiredOption('--client <id>', 'owner INSTANCE/CLASS/CODE[/SUBSYSTEM]')
+    .requiredOption('--code <code>', 'group code')
+    .requiredOption('--member <id>', 'member INSTANCE/CLASS/CODE[/SUBSYSTEM]')
+    .action((opts: DataDirOptions & { client: string; code: string; member: string }) => memberCommand({ ...opts, remove: true }))
+  withCommonOptions(group.command('delete').description('delete a group and the access rights naming it'))
+    .requiredOption('--client <id>', 'owner INSTANCE/CLASS/CODE[/SUBSYSTEM]')
+    .requiredOption('--code <code>', 'group code')
+    .action(deleteCommand)
   withCommonOptions(group.command('list').description("list a client's local groups"))
     .requiredOption('--client <id>', 'owner INSTANCE/CLASS/CODE[/SUBSYSTEM]')
     .action(listCommand)

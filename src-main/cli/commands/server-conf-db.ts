@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import type { Command } from 'commander'
 import {
-  decodeIdentifier, parseClientIdPath, parseServiceIdPath, type ClientId, type ServiceId,
+  decodeIdentifier, formatIdPath, parseClientIdPath, parseServiceIdPath, type ClientId, type ServiceId, type XRoadId,
 } from '@shared/domain/identifiers'
 import type { AccessSubject } from '../../access-control'
 import { appendAuditEntry, auditLogMigrations } from '../../audit-log'
@@ -134,6 +134,12 @@ export function parseSubjectArg(value: string, flag: string): AccessSubject {
     }
   }
   return parseClientArg(value, flag)
+}
+
+/** An access-right subject as the CLI prints and parses it: a client path, `LOCALGROUP:CODE` or `GLOBALGROUP:INSTANCE/CODE`. */
+export function subjectText(subject: XRoadId): string {
+  if (subject.objectType === 'LOCALGROUP' || subject.objectType === 'GLOBALGROUP') return `${subject.objectType}:${formatIdPath(subject)}`
+  return formatIdPath(subject)
 }
 
 export function parseIntegerArg(value: string, flag: string, min: number, max: number): number {

@@ -1,14 +1,14 @@
 import type { Command } from 'commander'
 import { formatIdPath } from '@shared/domain/identifiers'
 import { DEFAULT_SERVICE_TIMEOUT_SECONDS, type ConfiguredService } from '../../server-conf'
-import { printResult } from '../cli-support'
+import { CliExit, EXIT_USAGE, printResult } from '../cli-support'
 import {
-  parseClientArg, parseIntegerArg, parseServiceArg, readServerConf, withCommonOptions, withServerConf, type DataDirOptions,
+  parseClientArg, parseIntegerArg, parseServiceArg, readServerConf, subjectText, withCommonOptions, withServerConf, type DataDirOptions,
 } from './server-conf-db'
 
 /**
- * `gatehouse service add|list|enable|disable`: REST services of a client — base URL, timeout, TLS verification
- * and the disabled notice (ug-ss §6, §6.1.3).
+ * `gatehouse service add|list|update|enable|disable|delete`: REST services of a client — base URL, timeout, TLS
+ * verification and the disabled notice (ug-ss §6, §6.1.3).
  */
 function serviceJson(s: ConfiguredService) {
   return {
@@ -35,6 +35,34 @@ function addCommand(opts: AddOptions): void {
   const input = { code: opts.code, url: opts.url, timeoutSeconds, sslVerify: opts.sslVerify }
   const service = withServerConf(opts.dataDir, 'service.add', { client: formatIdPath(provider), ...input }, ({ conf }) => conf.addService(provider, input))
   printResult(opts, { ok: true, service: serviceJson(service) }, () => `added service ${describeService(service)}`)
+}
+
+interface UpdateOptions extends DataDirOptions {
+  service: string
+  url?: string
+  timeout?: string
+  sslVerify?: boolean
+}
+
+function updateCommand(opts: UpdateOptions): void {
+  const id = parseServiceArg(opts.service, '--service')
+  const changes = {
+    ...(opts.url === undefined ? {} : { url: opts.url }),
+    ...(opts.timeout === undefined ? {} : { timeoutSeconds: parseIntegerArg(opts.timeout, '--timeout', 1, 3600) }),
+    ...(opts.sslVerify === undefined ? {} : { sslVerify: opts.sslVerify }),
+  }
+  if (Object.keys(changes).length === 0) throw new CliExit(EXIT_USAGE, 'gatehouse: give --url, --timeout, --ssl-verify or --no-ssl-verify')
+  const service = withServerConf(opts.dataDir, 'service.update', { service: formatIdPath(id), ...changes }, ({ conf }) => conf.updateService(id, changes))
+  printResult(opts, { ok: true, service: serviceJson(service) }, () => `updated ${describeService(service)}`)
+}
+
+/** Deletes a service with its endpoints; prints who lost access. */
+function deleteCommand(opts: DataDirOptions & { service: string }): void {
+  const id = parseServiceArg(opts.service, '--service')
+  const rights = withServerConf(opts.dataDir, 'service.delete', { service: formatIdPath(id) }, ({ conf }) => conf.deleteService(id))
+  const lost = rights.map((r) => ({ subject: subjectText(r.subject), method: r.endpoint.method, path: r.endpoint.path }))
+  printResult(opts, { ok: true, service: formatIdPath(id), accessRightsRemoved: lost }, () =>
+    [`deleted service ${formatIdPath(id)}`, ...lost.map((r) => `  ${r.subject} lost access to ${r.method} ${r.path}`)].join('\n'))
 }
 
 function listCommand(opts: DataDirOptions & { client?: string }): void {
@@ -66,6 +94,16 @@ export function registerServiceCommand(program: Command): void {
   withCommonOptions(service.command('list').description('list services'))
     .option('--client <id>', 'only this provider')
     .action(listCommand)
+  withCommonOptions(service.command('update').description("change a service's URL, timeout or TLS verification"))
+    .requiredOption('--service <id>', 'INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE')
+    .option('--url <url>', 'REST base URL (http or https)')
+    .option('--timeout <seconds>', 'service timeout in seconds')
+    .option('--ssl-verify', "verify the service's TLS certificate")
+    .option('--no-ssl-verify', "do not verify the service's TLS certificate")
+    .action(updateCommand)
+  withCommonOptions(service.command('delete').description('delete a service with its endpoints and access rights'))
+    .requiredOption('--service <id>', 'INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE')
+    .action(deleteCommand)
   withCommonOptions(service.command('enable').description('enable a service'))
     .requiredOption('--service <id>', 'INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE')
     .action(toggle(true))

@@ -1,65 +1,148 @@
 import { create } from 'zustand'
-import type { AccessMatrixRow, ClientDto, LocalGroupDto, ServiceDto } from '@shared/admin-api/admin-api'
+import type {
+  AccessMatrixRow, ClientDto, ClientRemovalDto, ClientRequestDto, GlobalGroupDto, GlobalMemberDto, InternalTlsCertificateDto,
+  IsAuthenticationValue, IsCertificateDto, LocalGroupDto, ServiceDto,
+} from '@shared/admin-api/admin-api'
 import { adminClient } from '../../lib/admin-client'
 
-/** Clients, their REST services and endpoints, local groups and the "who may call what" matrix. */
+/**
+ * Clients, their REST services and endpoints, local groups, access rights and the "who may call what" matrix, with
+ * global configuration's members and global groups for the pickers. Changes throw on failure (the form or the confirm
+ * dialog shows the error where it belongs) and reload everything on success.
+ */
+export type ServicesTab = 'clients' | 'services' | 'access' | 'groups'
+
+export interface EndpointRef {
+  method: string
+  path: string
+}
+
+/** What the page tells the person after a registration or deletion request. */
+export interface RequestNotice {
+  kind: 'register' | 'unregister'
+  client: string
+  approval: ClientRequestDto['approval']
+}
+
 interface ServicesState {
+  tab: ServicesTab
   clients: ClientDto[]
   services: ServiceDto[]
   matrix: AccessMatrixRow[]
   groups: LocalGroupDto[]
+  members: GlobalMemberDto[]
+  globalGroups: GlobalGroupDto[]
+  /** IS TLS certificates by encoded client id, loaded when the connection dialog opens. */
+  isCertificates: Record<string, IsCertificateDto[]>
   loading: boolean
   error: unknown
+  notice: RequestNotice | null
+  setTab(tab: ServicesTab): void
   load(): Promise<void>
-  addClient(client: string): Promise<boolean>
-  addService(input: { client: string; serviceCode: string; url: string; timeoutSeconds?: number }): Promise<boolean>
-  addEndpoint(input: { service: string; method: string; path: string }): Promise<boolean>
-  setEnabled(service: string, enabled: boolean, notice?: string): Promise<void>
-  grant(input: { service: string; subject: string; endpoint?: { method: string; path: string } }): Promise<boolean>
-  revoke(input: { service: string; subject: string; endpoint?: { method: string; path: string } }): Promise<void>
-  addGroup(input: { client: string; groupCode: string; description: string }): Promise<boolean>
-  addGroupMember(input: { client: string; groupCode: string; member: string }): Promise<boolean>
+  addClient(client: string): Promise<void>
+  register(client: string): Promise<ClientRequestDto>
+  unregister(client: string): Promise<ClientRequestDto>
+  setClientEnabled(client: string, enabled: boolean): Promise<void>
+  deleteClient(client: string): Promise<ClientRemovalDto>
+  setIsAuthentication(client: string, mode: IsAuthenticationValue): Promise<void>
+  loadIsCertificates(client: string): Promise<void>
+  addIsCertificate(client: string, file: { content: string; encoding: 'utf8' | 'base64' }): Promise<void>
+  removeIsCertificate(client: string, sha256: string): Promise<void>
+  internalTlsCertificate(): Promise<InternalTlsCertificateDto>
+  addService(input: { client: string; serviceCode: string; url: string; timeoutSeconds: number; sslVerify: boolean }): Promise<void>
+  updateService(input: { service: string; url: string; timeoutSeconds: number; sslVerify: boolean }): Promise<void>
+  setServiceEnabled(service: string, enabled: boolean, notice?: string): Promise<void>
+  deleteService(service: string): Promise<void>
+  addEndpoint(input: { service: string; method: string; path: string }): Promise<void>
+  updateEndpoint(input: { service: string; endpoint: EndpointRef; method: string; path: string }): Promise<void>
+  deleteEndpoint(service: string, endpoint: EndpointRef): Promise<void>
+  grant(input: { service: string; subject: string; endpoint?: EndpointRef }): Promise<void>
+  revoke(input: { service: string; subject: string; endpoint: EndpointRef }): Promise<void>
+  addGroup(input: { client: string; groupCode: string; description: string }): Promise<void>
+  updateGroup(input: { client: string; groupCode: string; description: string }): Promise<void>
+  deleteGroup(client: string, groupCode: string): Promise<void>
+  addGroupMember(input: { client: string; groupCode: string; member: string }): Promise<void>
+  removeGroupMember(input: { client: string; groupCode: string; member: string }): Promise<void>
   clearError(): void
+  clearNotice(): void
 }
 
-export const useServicesStore = create<ServicesState>((set) => {
+export const initialServices = {
+  tab: 'clients' as ServicesTab, clients: [], services: [], matrix: [], groups: [], members: [], globalGroups: [], isCertificates: {},
+  loading: false, error: null, notice: null,
+}
+
+export const useServicesStore = create<ServicesState>((set, get) => {
   const reload = async (): Promise<void> => {
     const client = adminClient()
-    const [clients, services, matrix] = await Promise.all([client.call('clients', 'list'), client.call('services', 'list', {}), client.call('accessRights', 'matrix')])
+    const [clients, services, matrix, members, globalGroups] = await Promise.all([
+      client.call('clients', 'list'), client.call('services', 'list', {}), client.call('accessRights', 'matrix'),
+      client.call('globalConf', 'members'), client.call('globalConf', 'globalGroups'),
+    ])
     const subsystems = clients.filter((c) => c.kind === 'SUBSYSTEM')
     const groups = (await Promise.all(subsystems.map((c) => client.call('localGroups', 'list', { client: c.id })))).flat()
-    set({ clients, services, matrix, groups })
+    set({ clients, services, matrix, groups, members, globalGroups })
   }
-  const run = async (work: () => Promise<unknown>): Promise<boolean> => {
-    set({ loading: true, error: null })
-    try {
-      await work()
-      await reload()
-      set({ loading: false })
-      return true
-    } catch (error) {
-      set({ error, loading: false })
-      return false
-    }
+  /** Runs a change, then shows the new state; a failure is thrown to the caller (form or dialog), not kept here. */
+  const change = async <T>(work: () => Promise<T>): Promise<T> => {
+    const result = await work()
+    await reload()
+    return result
+  }
+  const request = async (kind: RequestNotice['kind'], client: string): Promise<ClientRequestDto> => {
+    const result = await change(() => adminClient().call('clients', kind, { client }))
+    set({ notice: { kind, client: result.client.path, approval: result.approval } })
+    return result
   }
   return {
-    clients: [], services: [], matrix: [], groups: [], loading: false, error: null,
+    ...initialServices,
+    setTab: (tab) => set({ tab }),
     load: async () => {
-      await run(async () => undefined)
+      set({ loading: true, error: null })
+      try {
+        await reload()
+        set({ loading: false })
+      } catch (error) {
+        set({ error, loading: false })
+      }
     },
-    addClient: (client) => run(() => adminClient().call('clients', 'add', { client })),
-    addService: (input) => run(() => adminClient().call('services', 'add', input)),
-    addEndpoint: (input) => run(() => adminClient().call('services', 'addEndpoint', input)),
-    setEnabled: async (service, enabled, notice) => {
-      await run(() => adminClient().call('services', 'setEnabled', { service, enabled, ...(notice ? { notice } : {}) }))
+    addClient: (client) => change(() => adminClient().call('clients', 'add', { client })).then(() => undefined),
+    register: (client) => request('register', client),
+    unregister: (client) => request('unregister', client),
+    setClientEnabled: (client, enabled) => change(() => adminClient().call('clients', 'setEnabled', { client, enabled })).then(() => undefined),
+    deleteClient: (client) => change(() => adminClient().call('clients', 'delete', { client })),
+    setIsAuthentication: (client, mode) => change(() => adminClient().call('clients', 'setIsAuthentication', { client, mode })).then(() => undefined),
+    loadIsCertificates: async (client) => {
+      const list = await adminClient().call('clients', 'isCertificates', { client })
+      set({ isCertificates: { ...get().isCertificates, [client]: list } })
     },
-    grant: (input) => run(() => adminClient().call('accessRights', 'grant', input)),
-    revoke: async (input) => {
-      await run(() => adminClient().call('accessRights', 'revoke', input))
+    addIsCertificate: async (client, file) => {
+      await adminClient().call('clients', 'addIsCertificate', { client, ...file })
+      await get().loadIsCertificates(client)
     },
-    addGroup: (input) => run(() => adminClient().call('localGroups', 'add', input)),
-    addGroupMember: (input) => run(() => adminClient().call('localGroups', 'addMember', input)),
+    removeIsCertificate: async (client, sha256) => {
+      await adminClient().call('clients', 'removeIsCertificate', { client, sha256 })
+      await get().loadIsCertificates(client)
+    },
+    internalTlsCertificate: () => adminClient().call('clients', 'internalTlsCertificate'),
+    addService: (input) => change(() => adminClient().call('services', 'add', input)).then(() => undefined),
+    updateService: (input) => change(() => adminClient().call('services', 'update', input)).then(() => undefined),
+    setServiceEnabled: (service, enabled, notice) =>
+      change(() => adminClient().call('services', 'setEnabled', { service, enabled, ...(notice === undefined ? {} : { notice }) })).then(() => undefined),
+    deleteService: (service) => change(() => adminClient().call('services', 'delete', { service })).then(() => undefined),
+    addEndpoint: (input) => change(() => adminClient().call('services', 'addEndpoint', input)).then(() => undefined),
+    updateEndpoint: ({ endpoint, ...input }) => change(() => adminClient().call('services', 'updateEndpoint', { ...input, endpoint: endpointOnly(endpoint) })).then(() => undefined),
+    deleteEndpoint: (service, endpoint) => change(() => adminClient().call('services', 'deleteEndpoint', { service, endpoint: endpointOnly(endpoint) })).then(() => undefined),
+    grant: ({ endpoint, ...input }) =>
+      change(() => adminClient().call('accessRights', 'grant', { ...input, ...(endpoint === undefined ? {} : { endpoint: endpointOnly(endpoint) }) })).then(() => undefined),
+    revoke: ({ endpoint, ...input }) => change(() => adminClient().call('accessRights', 'revoke', { ...input, endpoint: endpointOnly(endpoint) })).then(() => undefined),
+    addGroup: (input) => change(() => adminClient().call('localGroups', 'add', input)).then(() => undefined),
+    updateGroup: (input) => change(() => adminClient().call('localGroups', 'update', input)).then(() => undefined),
+    deleteGroup: (client, groupCode) => change(() => adminClient().call('localGroups', 'delete', { client, groupCode })).then(() => undefined),
+    addGroupMember: (input) => change(() => adminClient().call('localGroups', 'addMember', input)).then(() => undefined),
+    removeGroupMember: (input) => change(() => adminClient().call('localGroups', 'removeMember', input)).then(() => undefined),
     clearError: () => set({ error: null }),
+    clearNotice: () => set({ notice: null }),
   }
 })
 
@@ -69,10 +152,65 @@ export function shortId(encoded: string): string {
   return i < 0 ? encoded : decodeURIComponent(encoded.slice(i + 1))
 }
 
-/** The subject string to grant: a client path stays as is; `group:code` becomes a local group. */
-export function subjectFromInput(kind: 'client' | 'local' | 'global', value: string): string {
-  const v = value.trim()
-  if (kind === 'local') return `LOCALGROUP:${v}`
-  if (kind === 'global') return `GLOBALGROUP:${v}`
-  return v
+/** The endpoint as the API takes it: method and path only (an endpoint from a list also says whether it was generated). */
+export function endpointOnly(endpoint: EndpointRef): EndpointRef {
+  return { method: endpoint.method, path: endpoint.path }
+}
+
+/** X-Road's base endpoint `* **`: a right on it is a right on the whole service. */
+export function isWholeService(endpoint: EndpointRef): boolean {
+  return endpoint.method === '*' && endpoint.path === '**'
+}
+
+export const REST_METHODS = ['*', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const
+
+/**
+ * Picker options for clients from global configuration: each member's subsystems grouped under the member (path form,
+ * which the server accepts), leaving out `exclude` (encoded ids, e.g. clients this server has already).
+ */
+export function subsystemOptions(members: readonly GlobalMemberDto[], exclude: readonly string[] = []): Array<{ group: string; items: string[] }> {
+  const skip = new Set(exclude)
+  return members
+    .map((m) => ({ group: `${m.name} · ${shortId(m.id)}`, items: m.subsystems.filter((s) => !skip.has(s)).map(shortId) }))
+    .filter((g) => g.items.length > 0)
+}
+
+/** Subsystems of one member (codes only), for the subsystem-code field of the add-client form. */
+export function subsystemCodesOf(members: readonly GlobalMemberDto[], member: string | null, exclude: readonly string[] = []): string[] {
+  const found = members.find((m) => m.id === member)
+  if (found === undefined) return []
+  const skip = new Set(exclude)
+  return found.subsystems.filter((s) => !skip.has(s)).map((s) => shortId(s).split('/').at(-1) ?? '')
+}
+
+/** The access rights the matrix lists for one service (or one of its endpoints): who loses access if it goes. */
+export function rightsOn(matrix: readonly AccessMatrixRow[], service: string, endpoint?: EndpointRef): AccessMatrixRow[] {
+  return matrix.filter((r) => r.service === service && (endpoint === undefined || (r.endpoint.method === endpoint.method && r.endpoint.path === endpoint.path)))
+}
+
+/** What deleting a client takes along, as the server will do it (X-Road ClientService.deleteLocalClient). */
+export interface ClientDependents {
+  services: ServiceDto[]
+  /** Rights on those services, i.e. who loses access. */
+  rights: AccessMatrixRow[]
+  groups: LocalGroupDto[]
+  /** Rights on other clients' services naming this client. */
+  rightsAsSubject: AccessMatrixRow[]
+  /** Local groups of other clients that list it. */
+  memberships: LocalGroupDto[]
+}
+
+export function clientDependents(state: { services: readonly ServiceDto[]; matrix: readonly AccessMatrixRow[]; groups: readonly LocalGroupDto[] }, client: string): ClientDependents {
+  return {
+    services: state.services.filter((s) => s.provider === client),
+    rights: state.matrix.filter((r) => r.provider === client),
+    groups: state.groups.filter((g) => g.owner === client),
+    rightsAsSubject: state.matrix.filter((r) => r.provider !== client && r.subject === client),
+    memberships: state.groups.filter((g) => g.owner !== client && g.members.includes(client)),
+  }
+}
+
+/** The rights that name a local group on its owner's services (they go with the group, as in X-Road). */
+export function rightsOfGroup(matrix: readonly AccessMatrixRow[], owner: string, groupCode: string): AccessMatrixRow[] {
+  return matrix.filter((r) => r.provider === owner && r.subjectKind === 'LOCALGROUP' && shortId(r.subject) === groupCode)
 }

@@ -1,0 +1,104 @@
+import { useState, type FormEvent } from 'react'
+import { Button, Checkbox, Group, Modal, NumberInput, Select, Stack, Textarea, TextInput } from '@mantine/core'
+import type { EndpointDto, ServiceDto } from '@shared/admin-api/admin-api'
+import { useT } from '../../i18n'
+import { ErrorNotice } from '../../lib/ErrorNotice'
+import { atField, fieldMessage } from './ServicesParts'
+import { REST_METHODS, useServicesStore } from './services-store'
+
+/** The dialogs that change one service or endpoint: URL, timeout and TLS verification; the disabled notice; an endpoint. */
+
+/** `http(s)://host…`, the shape the server accepts (it checks the rest). */
+export function urlProblem(url: string): 'url' | undefined {
+  return url.trim() !== '' && !/^https?:\/\/[^/\s]+/i.test(url.trim()) ? 'url' : undefined
+}
+
+export function EditServiceDialog({ service, onClose }: { service: ServiceDto; onClose(): void }) {
+  const t = useT('services', 'common')
+  const { updateService } = useServicesStore()
+  const [url, setUrl] = useState(service.url)
+  const [timeout, setTimeoutSeconds] = useState<number | string>(service.timeoutSeconds)
+  const [sslVerify, setSslVerify] = useState(service.sslVerify)
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>(null)
+  const submit = (e: FormEvent): void => {
+    e.preventDefault()
+    setBusy(true)
+    setError(null)
+    updateService({ service: service.id, url: url.trim(), timeoutSeconds: Number(timeout), sslVerify }).then(onClose).catch(setError).finally(() => setBusy(false))
+  }
+  const problem = urlProblem(url)
+  return (
+    <Modal opened onClose={onClose} title={t('services.editTitle', { service: service.serviceCode })}>
+      <Stack component="form" gap="sm" onSubmit={submit}>
+        <TextInput label={t('services.url')} description={t('services.urlHint')} value={url} onChange={(e) => setUrl(e.currentTarget.value)}
+          error={problem === undefined ? fieldMessage(error, 'url') : t('services.urlProblem')} />
+        <NumberInput label={t('services.timeout')} min={1} max={3600} value={timeout} onChange={setTimeoutSeconds} error={fieldMessage(error, 'timeoutSeconds')} />
+        <Checkbox label={t('services.verifyTls')} description={t('services.verifyTlsHint')} checked={sslVerify} onChange={(e) => setSslVerify(e.currentTarget.checked)} />
+        {error !== null && !atField(error, ['url', 'timeoutSeconds']) ? <ErrorNotice error={error} /> : null}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>{t('common:actions.cancel')}</Button>
+          <Button type="submit" loading={busy} disabled={url.trim() === '' || problem !== undefined}>{t('common:actions.save')}</Button>
+        </Group>
+      </Stack>
+    </Modal>
+  )
+}
+
+export function DisableServiceDialog({ service, onClose }: { service: ServiceDto; onClose(): void }) {
+  const t = useT('services', 'common')
+  const { setServiceEnabled } = useServicesStore()
+  const [notice, setNotice] = useState(service.disabledNotice ?? '')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>(null)
+  const submit = (e: FormEvent): void => {
+    e.preventDefault()
+    setBusy(true)
+    setError(null)
+    setServiceEnabled(service.id, false, notice.trim()).then(onClose).catch(setError).finally(() => setBusy(false))
+  }
+  return (
+    <Modal opened onClose={onClose} title={t('services.disableTitle', { service: service.serviceCode })}>
+      <Stack component="form" gap="sm" onSubmit={submit}>
+        <Textarea label={t('services.notice')} description={t('services.noticeHint')} value={notice} maxLength={1000} autosize minRows={2}
+          onChange={(e) => setNotice(e.currentTarget.value)} />
+        {error !== null ? <ErrorNotice error={error} /> : null}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>{t('common:actions.cancel')}</Button>
+          <Button type="submit" color="orange" loading={busy}>{t('services.disable')}</Button>
+        </Group>
+      </Stack>
+    </Modal>
+  )
+}
+
+export function EditEndpointDialog({ service, endpoint, onClose }: { service: ServiceDto; endpoint: EndpointDto; onClose(): void }) {
+  const t = useT('services', 'common')
+  const { updateEndpoint } = useServicesStore()
+  const [method, setMethod] = useState<string | null>(endpoint.method)
+  const [path, setPath] = useState(endpoint.path)
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>(null)
+  const submit = (e: FormEvent): void => {
+    e.preventDefault()
+    if (method === null) return
+    setBusy(true)
+    setError(null)
+    updateEndpoint({ service: service.id, endpoint: { method: endpoint.method, path: endpoint.path }, method, path: path.trim() })
+      .then(onClose).catch(setError).finally(() => setBusy(false))
+  }
+  return (
+    <Modal opened onClose={onClose} title={t('endpoints.editTitle', { service: service.serviceCode })}>
+      <Stack component="form" gap="sm" onSubmit={submit}>
+        <Select label={t('endpoints.method')} data={[...REST_METHODS]} value={method} onChange={setMethod} allowDeselect={false} />
+        <TextInput label={t('endpoints.path')} description={t('endpoints.pathHint')} value={path} onChange={(e) => setPath(e.currentTarget.value)}
+          error={fieldMessage(error, 'path')} />
+        {error !== null && !atField(error, ['path']) ? <ErrorNotice error={error} /> : null}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>{t('common:actions.cancel')}</Button>
+          <Button type="submit" loading={busy} disabled={!path.trim().startsWith('/')}>{t('common:actions.save')}</Button>
+        </Group>
+      </Stack>
+    </Modal>
+  )
+}

@@ -1,0 +1,140 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { memberId } from '@shared/domain/identifiers'
+import { listAuditEntries } from '../../src-main/audit-log'
+import { parseSharedParameters } from '../../src-main/global-conf'
+import { initLab, openLab } from '../../src-main/lab'
+import { closeDatabase, openDatabase } from '../../src-main/platform'
+import { runGatehouse } from '../support/cli'
+import { makeCsr } from '../lab/lab-test-support'
+
+/**
+ * `gatehouse client register|unregister|disable|enable|delete|set-is-auth`, `service update|delete`, `endpoint delete`,
+ * `group delete|remove-member` on a server whose data directory hosts its lab (so registration is approved in the lab),
+ * with X-Road's refusals reported as coded failures (exit 1) and every change in the audit log.
+ */
+let dir: string
+let dataDir: string
+const owner = memberId('LAB', 'GOV', '1234')
+
+function run(args: string[]): { status: number | null; out: Record<string, unknown>; stderr: string; stdout: string } {
+  const result = runGatehouse([...args, '--data-dir', dataDir, '--json'])
+  return { status: result.status, out: JSON.parse(result.stdout.trim() || '{}') as Record<string, unknown>, stderr: result.stderr, stdout: result.stdout }
+}
+
+function labClientsOfSs1(): string[] {
+  const lab = openLab(join(dataDir, 'lab'))
+  try {
+    const shared = parseSharedParameters(readFileSync(lab.regenerateConfiguration().sharedParams))
+    return (shared.securityServers[0]?.clients ?? []).map((c) => (c.objectType === 'SUBSYSTEM' ? c.subsystemCode : c.memberCode))
+  } finally {
+    lab.close()
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-lifecycle-'))
+  dataDir = join(dir, 'data')
+  const labDir = join(dataDir, 'lab')
+  await initLab(labDir, { keyAlgorithm: 'ec-p256' })
+  // What "Create a lab" leaves behind: this data directory hosts the lab.
+  writeFileSync(join(labDir, 'hosted-by-this-server.json'), JSON.stringify({ instance: 'LAB' }))
+  const lab = openLab(labDir)
+  lab.addMember(owner, 'Agency')
+  lab.addSecurityServer(owner, 'SS1', '127.0.0.1', (await lab.issueCertificate((await makeCsr('C=LAB, CN=SS1')).pem, 'auth')).der)
+  const anchor = lab.paths.anchor
+  lab.close()
+  const init = runGatehouse(['init', '--data-dir', dataDir, '--anchor', anchor, '--owner', 'LAB/GOV/1234', '--server-code', 'SS1'])
+  expect(init.status, init.stderr).toBe(0)
+}, 60_000)
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('gatehouse client lifecycle', () => {
+  it('registers a subsystem (the hosted lab approves), disables, enables, unregisters and deletes it', () => {
+    expect(run(['client', 'add', '--client', 'LAB/GOV/1234/SUB']).status).toBe(0)
+    const registered = run(['client', 'register', '--client', 'LAB/GOV/1234/SUB'])
+    expect(registered.status, registered.stderr).toBe(0)
+    expect(registered.out).toMatchObject({ approval: 'lab', client: { id: 'LAB/GOV/1234/SUB', state: 'REGISTRATION_IN_PROGRESS' } })
+    expect(labClientsOfSs1()).toEqual(['SUB'])
+    expect(run(['client', 'register', '--client', 'LAB/GOV/1234/SUB']).out).toMatchObject({ ok: false, code: 'action_not_possible' })
+
+    expect(run(['client', 'set-state', '--client', 'LAB/GOV/1234/SUB', '--state', 'REGISTERED']).status).toBe(0)
+    expect(run(['client', 'disable', '--client', 'LAB/GOV/1234/SUB']).out).toMatchObject({ client: { state: 'DISABLED' } })
+    expect(run(['client', 'enable', '--client', 'LAB/GOV/1234/SUB']).out).toMatchObject({ client: { state: 'REGISTERED' } })
+    expect(run(['client', 'set-is-auth', '--client', 'LAB/GOV/1234/SUB', '--mode', 'sslnoauth']).out).toMatchObject({ client: { isAuthentication: 'SSLNOAUTH' } })
+    expect(run(['client', 'set-is-auth', '--client', 'LAB/GOV/1234/SUB', '--mode', 'https']).status).toBe(2)
+
+    const refused = run(['client', 'delete', '--client', 'LAB/GOV/1234/SUB'])
+    expect(refused.status).toBe(1)
+    expect(refused.out).toMatchObject({ ok: false, code: 'action_not_possible' })
+    expect(run(['client', 'unregister', '--client', 'LAB/GOV/1234/SUB']).out).toMatchObject({ approval: 'lab', client: { state: 'DELETION_IN_PROGRESS' } })
+    expect(labClientsOfSs1()).toEqual([])
+
+    expect(run(['service', 'add', '--client', 'LAB/GOV/1234/SUB', '--code', 'pets', '--url', 'http://127.0.0.1:9/pets']).status).toBe(0)
+    const deleted = run(['client', 'delete', '--client', 'LAB/GOV/1234/SUB'])
+    expect(deleted.status, deleted.stderr).toBe(0)
+    expect(deleted.out).toMatchObject({ ok: true, removed: { services: ['LAB/GOV/1234/SUB/pets'], accessRights: 0, localGroups: [] } })
+    expect((run(['client', 'list']).out.clients as Array<{ id: string }>).map((c) => c.id)).toEqual(['LAB/GOV/1234'])
+  }, 180_000)
+
+  it('refuses to register, unregister or delete the owner member and says why', () => {
+    for (const [command, code] of [['register', 'cannot_register_owner'], ['unregister', 'cannot_unregister_owner'], ['delete', 'cannot_delete_owner']] as const) {
+      const result = runGatehouse(['client', command, '--client', 'LAB/GOV/1234', '--data-dir', dataDir])
+      expect(result.status, command).toBe(1)
+      expect(result.stderr).toContain(`[${code}]`)
+      expect(result.stderr).toContain('owns this security server')
+    }
+  }, 180_000)
+
+  it('refuses to register a subsystem of a member the lab does not know and leaves it SAVED', () => {
+    expect(run(['client', 'add', '--client', 'LAB/COM/77/APP']).status).toBe(0)
+    expect(run(['client', 'register', '--client', 'LAB/COM/77/APP']).out).toMatchObject({ ok: false, code: 'unknown_member' })
+    expect((run(['client', 'list']).out.clients as Array<{ id: string; state: string }>).find((c) => c.id === 'LAB/COM/77/APP')?.state).toBe('SAVED')
+  }, 180_000)
+})
+
+describe('gatehouse service, endpoint and group changes', () => {
+  it('updates and deletes a service and an endpoint, removes a group member and deletes a group, naming lost rights', () => {
+    expect(run(['client', 'add', '--client', 'LAB/GOV/1234/PROV', '--state', 'REGISTERED']).status).toBe(0)
+    expect(run(['service', 'add', '--client', 'LAB/GOV/1234/PROV', '--code', 'pets', '--url', 'http://127.0.0.1:9/pets']).status).toBe(0)
+    const updated = run(['service', 'update', '--service', 'LAB/GOV/1234/PROV/pets', '--url', 'https://pets.internal/v2', '--timeout', '9', '--no-ssl-verify'])
+    expect(updated.status, updated.stderr).toBe(0)
+    expect(updated.out).toMatchObject({ service: { url: 'https://pets.internal/v2', timeoutSeconds: 9, sslVerify: false } })
+    expect(run(['service', 'update', '--service', 'LAB/GOV/1234/PROV/pets', '--ssl-verify']).out).toMatchObject({ service: { sslVerify: true, timeoutSeconds: 9 } })
+    expect(run(['service', 'update', '--service', 'LAB/GOV/1234/PROV/pets']).status).toBe(2)
+    expect(run(['service', 'update', '--service', 'LAB/GOV/1234/PROV/pets', '--url', 'ftp://x']).out).toMatchObject({ code: 'service_malformed_url' })
+
+    expect(run(['endpoint', 'add', '--service', 'LAB/GOV/1234/PROV/pets', '--method', 'GET', '--path', '/pets/*']).status).toBe(0)
+    expect(run(['acl', 'grant', '--service', 'LAB/GOV/1234/PROV/pets', '--subject', 'LAB/COM/77/APP', '--endpoint', 'GET /pets/*']).status).toBe(0)
+    expect(run(['endpoint', 'delete', '--service', 'LAB/GOV/1234/PROV/pets', '--method', '*', '--path', '**']).out).toMatchObject({ code: 'illegal_generated_endpoint_remove' })
+    const endpoint = run(['endpoint', 'delete', '--service', 'LAB/GOV/1234/PROV/pets', '--method', 'get', '--path', '/pets/*'])
+    expect(endpoint.out).toMatchObject({ ok: true, accessRightsRemoved: ['LAB/COM/77/APP'] })
+
+    expect(run(['group', 'add', '--client', 'LAB/GOV/1234/PROV', '--code', 'friends']).status).toBe(0)
+    expect(run(['group', 'member', '--client', 'LAB/GOV/1234/PROV', '--code', 'friends', '--member', 'LAB/COM/77/APP']).status).toBe(0)
+    expect(run(['group', 'remove-member', '--client', 'LAB/GOV/1234/PROV', '--code', 'friends', '--member', 'LAB/COM/77/APP']).out).toMatchObject({ ok: true })
+    expect(run(['group', 'remove-member', '--client', 'LAB/GOV/1234/PROV', '--code', 'friends', '--member', 'LAB/COM/77/APP']).out).toMatchObject({ code: 'not_found' })
+    expect(run(['acl', 'grant', '--service', 'LAB/GOV/1234/PROV/pets', '--subject', 'LOCALGROUP:friends']).status).toBe(0)
+    const group = run(['group', 'delete', '--client', 'LAB/GOV/1234/PROV', '--code', 'friends'])
+    expect(group.out).toMatchObject({ ok: true, accessRightsRemoved: [{ service: 'LAB/GOV/1234/PROV/pets', method: '*', path: '**' }] })
+
+    expect(run(['acl', 'grant', '--service', 'LAB/GOV/1234/PROV/pets', '--subject', 'LAB/COM/77/APP']).status).toBe(0)
+    const text = runGatehouse(['service', 'delete', '--service', 'LAB/GOV/1234/PROV/pets', '--data-dir', dataDir])
+    expect(text.status, text.stderr).toBe(0)
+    expect(text.stdout).toContain('LAB/COM/77/APP lost access to * **')
+    expect(run(['service', 'list']).out).toEqual({ services: [] })
+
+    const db = openDatabase(join(dataDir, 'serverconf.sqlite'))
+    try {
+      const events = listAuditEntries(db).map((e) => `${e.event}:${e.outcome}`)
+      for (const event of ['client.register:success', 'client.unregister:success', 'client.delete:failure', 'client.delete:success', 'service.update:success', 'service.delete:success', 'endpoint.delete:success', 'group.delete:success']) {
+        expect(events).toContain(event)
+      }
+    } finally {
+      closeDatabase(db)
+    }
+  }, 180_000)
+})
