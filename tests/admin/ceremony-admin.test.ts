@@ -44,10 +44,12 @@ describeWith([SOFTHSM], 'ceremony admin on a SoftHSM2 token', () => {
   }
 
   /** A refused call: its code, English message and `detail` (the refusal's reason code, for the GUI to word). */
-  async function failure(caller: { actor: string; roles: AdminRole[] }, method: string, input?: unknown): Promise<{ code: string; message: string; detail?: string }> {
+  async function failure(
+    caller: { actor: string; roles: AdminRole[] }, method: string, input?: unknown,
+  ): Promise<{ code: string; message: string; detail?: string; params?: Record<string, string | number> }> {
     const result = await server.admin.call(caller, 'ceremony', method, input === undefined ? [] : [input])
     expect(result.ok, `ceremony.${method} should fail`).toBe(false)
-    return result.ok ? { code: '', message: '' } : { code: result.error.code, message: result.error.message, detail: result.error.detail }
+    return result.ok ? { code: '', message: '' } : { code: result.error.code, message: result.error.message, detail: result.error.detail, params: result.error.params }
   }
 
   beforeAll(async () => {
@@ -131,7 +133,7 @@ describeWith([SOFTHSM], 'ceremony admin on a SoftHSM2 token', () => {
     expect(await failure(custodian, 'generateKey', { id, label: 'sign-1', algorithm: 'ec-p256', confirmations: [CARL, WES] }))
       .toMatchObject({ message: expect.stringMatching(/may not confirm/), detail: 'role-may-not-confirm' })
     expect(await failure(custodian, 'generateKey', { id, label: 'sign-1', algorithm: 'ec-p256', confirmations: [CARL, { ...CLEO, passphrase: 'wrong passphrase' }] }))
-      .toMatchObject({ message: expect.stringMatching(/passphrase of Cleo Custodian is not correct/), detail: 'passphrase-incorrect' })
+      .toMatchObject({ message: expect.stringMatching(/passphrase of Cleo Custodian is not correct/), detail: 'passphrase-incorrect', params: { person: 'Cleo Custodian' } })
     expect(await failure(custodian, 'generateKey', { id, label: 'sign-1', algorithm: 'ec-p256', confirmations: [CARL, CARL] }))
       .toMatchObject({ message: expect.stringMatching(/confirmed twice/), detail: 'confirmed-twice' })
     expect((await failure(custodian, 'generateKey', { id, label: '../escape', algorithm: 'ec-p256', confirmations: [CARL, CLEO] })).code).toMatch(/validation_failed$/)
