@@ -76,6 +76,8 @@ export interface ProxyRuntimeOptions {
   clientProxyLimits?: Partial<ListenerLimits>
   /** The same for the server proxy listener. */
   serverProxyLimits?: Partial<ListenerLimits>
+  /** Told about every exchange besides operational monitoring (the `/metrics` counters). */
+  observers?: readonly ExchangeObserver[]
 }
 
 /**
@@ -92,7 +94,7 @@ export function createProxyRuntime(
   const serviceClient = createServiceClient()
   const verifyPeerChain = peerChainVerifier(views.requireConf, clock)
   const peer = createPeerClient({ authCertMatchesMember: views.globalConf.authCertMatchesMember, verifyPeerChain, defaultPort: DEFAULT_SERVER_PROXY_PORT })
-  const observer = opMonitorObserver(core)
+  const observer = combinedObserver([opMonitorObserver(core), ...(options.observers ?? [])], logger)
   let credentials: AuthCredentials | undefined
   let appliedFingerprint: string | undefined
   let appliedConf: GlobalConf | undefined
@@ -477,6 +479,22 @@ function opMonitorObserver(core: SecurityServerCore): ExchangeObserver {
         core.opMonitor.record(record)
       } catch (error) {
         logFailure(core.logger, error, {}, 'operational monitoring record failed')
+      }
+    },
+  }
+}
+
+/** Hands each exchange to every observer; one that throws neither fails the exchange nor stops the others. */
+function combinedObserver(observers: readonly ExchangeObserver[], logger: Logger): ExchangeObserver {
+  if (observers.length === 1) return observers[0] as ExchangeObserver
+  return {
+    observe(o) {
+      for (const observer of observers) {
+        try {
+          observer.observe(o)
+        } catch (error) {
+          logFailure(logger, error, {}, 'exchange observer failed')
+        }
       }
     },
   }

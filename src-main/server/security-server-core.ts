@@ -6,6 +6,7 @@ import { createServerConf, readSystemParameters, serverConfMigrations, type Serv
 import { auditLogMigrations } from '../audit-log'
 import { createOpMonitor, DEFAULT_OP_MONITOR_SETTINGS, opMonitoringMigrations, type OpMonitor } from '../op-monitoring'
 import { adminMigrations } from '../admin'
+import { alertsMigrations } from '../alerts'
 import { createSigner, type OcspSource, type Signer } from '../signer'
 import {
   GlobalConf, createGlobalConfService, parseConfigurationAnchor, readStoredConfiguration, type GlobalConfService,
@@ -69,7 +70,7 @@ export interface SecurityServerCore {
   close(): Promise<void>
 }
 
-const SERVER_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, auditLogMigrations, adminMigrations]
+const SERVER_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, auditLogMigrations, adminMigrations, alertsMigrations]
 
 /**
  * Opens DATA_DIR/serverconf.sqlite alone with its migrations (server configuration, audit log, admin accounts), for

@@ -54,6 +54,12 @@ export interface LabPairOptions {
   confExpireSeconds?: number
   messageLog?: MessageLogSettingsInput
   clock?: Clock
+  /** Open each server's admin HTTPS listener on a free port (off by default). */
+  adminPort?: 0
+  /** The built GUI the admin listener serves (with `adminPort`). */
+  rendererDir?: string
+  /** How often the servers re-check what nothing announces (default 5 s). */
+  reconcileIntervalMs?: number
 }
 
 /** A free port P such that P + 77 is free too (Gatehouse's `host:port` → OCSP responder at port + 77 convention). */
@@ -143,7 +149,7 @@ async function setUpSide(
   const serverProxyPort = await freePortPair()
   const ocspResponderPort = serverProxyPort + 77
   const config = parseServerConfig({
-    internal: { host: '127.0.0.1', adminPort: null, clientProxyHttpPort: 0, clientProxyHttpsPort: null },
+    internal: { host: '127.0.0.1', adminPort: options.adminPort ?? null, clientProxyHttpPort: 0, clientProxyHttpsPort: null },
     external: { host: '127.0.0.1', serverProxyPort, ocspResponderPort },
     logging: { level: 'silent' },
     shutdownGraceMs: 200,
@@ -152,6 +158,8 @@ async function setUpSide(
     dataDir, config, logger: silentLogger(),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.messageLog === undefined ? {} : { messageLog: options.messageLog }),
+    ...(options.rendererDir === undefined ? {} : { rendererDir: options.rendererDir }),
+    ...(options.reconcileIntervalMs === undefined ? {} : { reconcileIntervalMs: options.reconcileIntervalMs }),
   })
   const { serverConf, signer } = server.core
   const serverCode = `ss-${name}`
