@@ -49,12 +49,14 @@ export interface PartyCount {
 export function countByParty(db: ReadableDb, f: RangeFilter, party: 'service' | 'client', limit: number): PartyCount[] {
   const column = party === 'service' ? 'service_id' : 'client_id'
   const w = where(f)
-  return db
+  const rows = db
     .prepare(
-      `SELECT COALESCE(${column}, '') AS id, SUM(succeeded) AS succeeded, SUM(1 - succeeded) AS failed
-       FROM operational_data WHERE ${w.sql} GROUP BY id ORDER BY COUNT(*) DESC, id LIMIT ?`,
+      // Not `AS id`: GROUP BY would take the table's own id column.
+      `SELECT COALESCE(${column}, '') AS party, SUM(succeeded) AS succeeded, SUM(1 - succeeded) AS failed
+       FROM operational_data WHERE ${w.sql} GROUP BY party ORDER BY COUNT(*) DESC, party LIMIT ?`,
     )
-    .all(...w.args, limit) as PartyCount[]
+    .all(...w.args, limit) as Array<{ party: string; succeeded: number; failed: number }>
+  return rows.map((r) => ({ id: r.party, succeeded: r.succeeded, failed: r.failed }))
 }
 
 export interface FaultRow {
@@ -80,11 +82,11 @@ export function servicesOfFault(db: ReadableDb, f: RangeFilter, faultCode: strin
   const w = where(f)
   const rows = db
     .prepare(
-      `SELECT DISTINCT COALESCE(service_id, '') AS id FROM operational_data
+      `SELECT DISTINCT COALESCE(service_id, '') AS service FROM operational_data
        WHERE succeeded = 0 AND COALESCE(fault_code, '') = ? AND ${w.sql} LIMIT ?`,
     )
-    .all(faultCode, ...w.args, limit) as Array<{ id: string }>
-  return rows.map((r) => r.id)
+    .all(faultCode, ...w.args, limit) as Array<{ service: string }>
+  return rows.map((r) => r.service)
 }
 
 /** One record's time (s), service and client (encoded, '' when absent) and latency (ms), in no particular order. */
