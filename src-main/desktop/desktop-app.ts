@@ -34,11 +34,12 @@ export async function startDesktop(electron: ElectronModule, paths: DesktopPaths
   const rendererDir = join(paths.bundleDir, '../renderer')
   // The server's events go to the window over IPC (the GUI's stores refresh on them); a restart brings a new server,
   // whose events are followed from then on.
-  let window: Electron.BrowserWindow | undefined
+  const opened: { window?: Electron.BrowserWindow } = {}
   let unfollow: (() => void) | undefined
   const follow = (server: { subscribe: SecurityServer['subscribe'] }): void => {
     unfollow?.()
     unfollow = server.subscribe((event) => {
+      const { window } = opened
       if (window !== undefined && !window.isDestroyed()) window.webContents.send(SERVER_EVENT_CHANNEL, event)
     })
   }
@@ -61,6 +62,7 @@ export async function startDesktop(electron: ElectronModule, paths: DesktopPaths
       if (!Notification.isSupported()) return
       const notification = new Notification({ title, body })
       notification.on('click', () => {
+        const { window } = opened
         if (window === undefined || window.isDestroyed()) return
         if (window.isMinimized()) window.restore()
         window.show()
@@ -71,7 +73,7 @@ export async function startDesktop(electron: ElectronModule, paths: DesktopPaths
   })
 
   const shown = new BrowserWindow(windowOptions(join(paths.bundleDir, '../preload/preload.js')))
-  window = shown
+  opened.window = shown
   shown.once('ready-to-show', () => shown.show())
   await shown.loadURL(APP_ENTRY)
 
