@@ -92,7 +92,11 @@ export async function startLabPair(options: LabPairOptions = {}): Promise<LabPai
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
   }
   try {
-    await initLab(labDir, { keyAlgorithm: 'ec-p256', ...(options.confExpireSeconds === undefined ? {} : { confExpireSeconds: options.confExpireSeconds }) })
+    await initLab(labDir, {
+      keyAlgorithm: 'ec-p256',
+      ...(options.confExpireSeconds === undefined ? {} : { confExpireSeconds: options.confExpireSeconds }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    })
     const labServer = await startLabServer(labDir, {
       ports: { ocsp: 0, tsa: 0, conf: 0 },
       ...(options.confExpireSeconds === undefined ? {} : { confExpireSeconds: options.confExpireSeconds }),
