@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BrowserContext, Page } from 'playwright-core'
-import { ManualClock } from '../../src-main/platform'
+import type { Clock } from '../../src-main/platform'
 import { startLabPair, type LabPair } from '../integration/lab-pair'
 import { adminPortOf } from '../support/admin-https'
 import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, openBrowser } from './support/browser'
@@ -24,8 +24,10 @@ const BATCHES = 24
 const STEP_MS = 150_000
 
 describe.skipIf(missing !== undefined)('operations screen and alerts in Chromium over real exchanges', () => {
-  // The lab and both servers start 65 minutes ago and catch up with real time while the traffic runs.
-  const clock = new ManualClock(Date.now() - 65 * 60_000)
+  // The lab and both servers start 65 minutes ago and catch up with real time while the traffic runs; their clock
+  // ticks with real time in between (exchanges take the time they take).
+  let offsetMs = -65 * 60_000
+  const clock: Clock = { now: () => new Date(Date.now() + offsetMs) }
   let pair: LabPair
   let profile: string
   let browser: BrowserContext
@@ -63,7 +65,7 @@ describe.skipIf(missing !== undefined)('operations screen and alerts in Chromium
 
   /** After a step of the clock both servers fetch what a real 2.5 minutes would have brought: configuration, OCSP. */
   async function step(ms: number): Promise<void> {
-    clock.advance(ms)
+    offsetMs += ms
     pair.lab.regenerateConfiguration()
     for (const side of [pair.consumer, pair.provider]) {
       await side.server.admin.globalConf.refresh()
@@ -84,7 +86,7 @@ describe.skipIf(missing !== undefined)('operations screen and alerts in Chromium
     failedId = 'LAB-ops-e2e-service-down'
     expect(await call('pets/pets/999', failedId)).toBeGreaterThanOrEqual(500)
     expect(await call('pets/pets/998')).toBeGreaterThanOrEqual(500)
-    await step(Date.now() - clock.now().getTime())
+    await step(-offsetMs)
   }, 180_000)
 
   it('pushes alerts to the open GUI as they are raised: a token logged out, time-stamping failing', async () => {
@@ -96,7 +98,7 @@ describe.skipIf(missing !== undefined)('operations screen and alerts in Chromium
     // servers' clock, stepped once the runtime has seen the logout and an evaluation or two went by).
     await expect.poll(async () => (await pair.consumer.server.admin.system.status()).readiness.checks.map((c) => c.code)).toContain('auth-token-logged-out')
     await new Promise((r) => setTimeout(r, 1500))
-    clock.advance(31_000)
+    offsetMs += 31_000
     await expect.poll(() => bell.getAttribute('aria-label'), { timeout: 15_000 }).toBe('Alerts: 1 needs attention')
     // The lab's services (TSA, OCSP, configuration source) stop; the waiting records cannot be time-stamped.
     await pair.labServer.close()
@@ -150,7 +152,9 @@ describe.skipIf(missing !== undefined)('operations screen and alerts in Chromium
       await page.reload()
       await page.getByTestId('fault-row').first().waitFor()
       expect(await page.evaluate('document.documentElement.lang')).toBe(language)
-      // One failure list open, as an operator reading a problem would have it.
+      // The last hour, and one failure list open, as an operator reading a problem would have it.
+      await page.locator('.mantine-SegmentedControl-label', { hasText: language === 'en' ? '1 hour' : '1 hora' }).click()
+      await page.getByTestId('fault-row').first().waitFor()
       await page.getByTestId('fault-row').last().getByRole('button').click()
       await page.getByTestId('failure-row').first().waitFor()
       await page.getByTestId('alert-item').first().waitFor()
@@ -161,6 +165,8 @@ describe.skipIf(missing !== undefined)('operations screen and alerts in Chromium
       await page.screenshot({ path: join(SCREENS_DIR, `operations-${language}.png`), fullPage: true })
       await page.getByTestId('alert-bell').click()
       await page.getByTestId('alert-popover').getByTestId('alert-item').first().waitFor()
+      // Once the popover has faded in.
+      await page.waitForFunction(`getComputedStyle(document.querySelector('[data-testid="alert-popover"]')).opacity === '1'`)
       await page.screenshot({ path: join(SCREENS_DIR, `alerts-${language}.png`) })
       await page.keyboard.press('Escape')
     }

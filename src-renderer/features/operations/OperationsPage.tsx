@@ -1,7 +1,7 @@
 import { Fragment, useEffect } from 'react'
 import { BarChart, LineChart } from '@mantine/charts'
 import {
-  Alert, Button, Card, Code, Group, Loader, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, TextInput, Title,
+  Alert, Anchor, Button, Card, Code, Group, Loader, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, TextInput, Title,
 } from '@mantine/core'
 import type { FailedExchange, OperationsSummary, PartyTraffic } from '@shared/admin-api/admin-api'
 import { formatDateTime, formatNumber, useT } from '../../i18n'
@@ -224,7 +224,7 @@ function FaultsCard({ summary }: { summary: OperationsSummary }) {
     <Card withBorder radius="md" padding="lg" data-testid="faults">
       <Title order={4} mb="sm">{t('faults.title')}</Title>
       {summary.faults.length === 0 ? <Text size="sm" c="dimmed">{t('faults.none')}</Text> : (
-        <Table.ScrollContainer minWidth={640}>
+        <Table.ScrollContainer minWidth={680}>
           <Table verticalSpacing="sm" aria-label={t('faults.title')}>
             <Table.Thead>
               <Table.Tr>
@@ -235,7 +235,7 @@ function FaultsCard({ summary }: { summary: OperationsSummary }) {
             <Table.Tbody>
               {summary.faults.map((f) => (
                 <Table.Tr key={f.faultCode} data-testid="fault-row" data-code={f.faultCode}>
-                  <Table.Td style={{ maxWidth: 200 }}>
+                  <Table.Td style={{ width: 240, minWidth: 200 }}>
                     {f.faultCode === '' ? <Text size="xs" c="dimmed">{t('faults.noCode')}</Text> : <Code style={{ whiteSpace: 'normal', overflowWrap: 'anywhere' }}><Breakable text={f.faultCode} after="." /></Code>}
                     {f.services.some((s) => s !== '') ? (
                       <Text size="xs" c="dimmed" mt={4} style={{ overflowWrap: 'anywhere' }}>{t('faults.services')}: {f.services.filter((s) => s !== '').join(', ')}</Text>
@@ -281,7 +281,7 @@ function FailureList({ kind }: { kind: FailureSelection['kind'] }) {
       {failuresLoading && failures === null ? <Loader size="sm" /> : null}
       {failures !== null && failures.length === 0 ? <Text size="sm" c="dimmed">{t('failures.empty')}</Text> : null}
       {failures !== null && failures.length > 0 ? (
-        <Table.ScrollContainer minWidth={700}>
+        <Table.ScrollContainer minWidth={640}>
           <Table verticalSpacing="xs" aria-label={t('failures.tableLabel')}>
             <Table.Thead>
               <Table.Tr>
@@ -308,17 +308,17 @@ function FailureRow({ failure, ms }: { failure: FailedExchange; ms: (v: number |
         <Text size="xs" style={{ whiteSpace: 'nowrap' }}>{formatDateTime(failure.at, { dateStyle: 'short', timeStyle: 'medium' })}</Text>
         <Text size="xs" c="dimmed">{t(`sides.${failure.side}`)}</Text>
       </Table.Td>
-      <Table.Td style={{ maxWidth: 260 }}>
+      <Table.Td style={{ minWidth: 150 }}>
         <Text size="xs" ff="monospace" style={{ overflowWrap: 'anywhere' }}>{failure.clientPath === null ? t('parties.unknown') : <Breakable text={failure.clientPath} after="/" />}</Text>
         <Text size="xs" ff="monospace" c="dimmed" style={{ overflowWrap: 'anywhere' }}>{failure.servicePath === null ? t('parties.unknown') : <Breakable text={failure.servicePath} after="/" />}</Text>
       </Table.Td>
-      <Table.Td style={{ maxWidth: 260 }}>
+      <Table.Td style={{ minWidth: 170 }}>
         <Text size="xs" ff="monospace" style={{ overflowWrap: 'anywhere' }}>{failure.faultCode === null ? t('faults.noCode') : <Breakable text={failure.faultCode} after="." />}</Text>
         {failure.faultString !== null ? <Text size="xs" c="dimmed" lineClamp={3} title={failure.faultString}>{failure.faultString}</Text> : null}
       </Table.Td>
       <Table.Td ta="right"><Text size="xs" style={{ whiteSpace: 'nowrap' }}>{ms(failure.durationMs)}</Text></Table.Td>
-      <Table.Td>
-        <Button size="xs" variant="light" onClick={() => openInMessageLog(failure)}>{t('failures.open')}</Button>
+      <Table.Td style={{ minWidth: 120 }}>
+        <Anchor component="button" type="button" size="xs" fw={600} ta="left" onClick={() => openInMessageLog(failure)}>{t('failures.open')}</Anchor>
         {failure.messageId !== null ? <Text size="xs" c="dimmed" ff="monospace" style={{ overflowWrap: 'anywhere' }}><Breakable text={failure.messageId} after="-" /></Text> : null}
       </Table.Td>
     </Table.Tr>
@@ -354,8 +354,7 @@ function PartiesCard({ summary, kind }: { summary: OperationsSummary; kind: 'ser
             withLegend
             legendProps={{ verticalAlign: 'bottom' }}
             xAxisLabel={t('parties.count')}
-            yAxisLabel={t(kind === 'service' ? 'parties.service' : 'parties.client')}
-            yAxisProps={{ width: 150 }}
+            yAxisProps={{ width: 170 }}
             xAxisProps={{ allowDecimals: false }}
             valueFormatter={(value) => formatNumber(value)}
             tooltipProps={{ labelFormatter: (_label: unknown, payload: ReadonlyArray<{ payload?: { full?: string } }>) => payload[0]?.payload?.full ?? '' }}
