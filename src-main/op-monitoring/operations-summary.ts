@@ -17,7 +17,8 @@ const FAULT_SERVICES = 5
 
 /** About 60 points over the range, on whole minutes (or whole seconds under an hour). */
 export function bucketSecondsFor(rangeSeconds: number): number {
-  const raw = Math.max(1, Math.ceil(rangeSeconds / 60))
+  // Rounded: a range a second longer than an hour (bounds rounded outwards) still gets minutes.
+  const raw = Math.max(1, Math.round(rangeSeconds / 60))
   const steps = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400]
   return steps.find((s) => s >= raw) ?? 86_400
 }

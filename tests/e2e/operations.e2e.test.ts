@@ -166,7 +166,7 @@ describe.skipIf(missing !== undefined)('operations screen and alerts in Chromium
       await page.getByTestId('alert-bell').click()
       await page.getByTestId('alert-popover').getByTestId('alert-item').first().waitFor()
       // Once the popover has faded in.
-      await page.waitForFunction(`getComputedStyle(document.querySelector('[data-testid="alert-popover"]')).opacity === '1'`)
+      await expect.poll(() => page.evaluate(`getComputedStyle(document.querySelector('[data-testid="alert-popover"]')).opacity`)).toBe('1')
       await page.screenshot({ path: join(SCREENS_DIR, `alerts-${language}.png`) })
       await page.keyboard.press('Escape')
     }

@@ -206,7 +206,8 @@ function LatencyCard({ summary }: { summary: OperationsSummary }) {
           xAxisLabel={t('traffic.time')}
           yAxisLabel={t('latency.axis')}
           xAxisProps={{ tickFormatter: (value: number) => formatDateTime(value, format), minTickGap: 32 }}
-          yAxisProps={{ width: 64 }}
+          // The axis is labelled in milliseconds: plain numbers on its ticks, the unit in the tooltip.
+          yAxisProps={{ width: 56, tickFormatter: (value: number) => formatNumber(value) }}
           valueFormatter={(value) => ms(value)}
           tooltipProps={{ labelFormatter: (value: unknown) => formatDateTime(Number(value), { dateStyle: 'medium', timeStyle: 'short' }) }}
           curveType="monotone"
