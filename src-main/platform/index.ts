@@ -3,7 +3,7 @@
  * the clock, atomic files, SQLite opening/migrations/backup and hardened XML parsing.
  */
 export { SecurityServerError, clientError, toSecurityServerError } from './errors'
-export { createLogger, silentLogger, logFailure, REDACTED_PATHS, type Logger, type LogLevel } from './logger'
+export { createLogger, silentLogger, logFailure, recentLogs, LogRing, REDACTED_PATHS, type Logger, type LogLevel } from './logger'
 export { systemClock, ManualClock, type Clock } from './clock'
 export { writeFileAtomic, fsyncDirectory } from './files'
 export {
