@@ -102,7 +102,9 @@ export function createProxyRuntime(
   const verifyPeerChain = peerChainVerifier(views.requireConf, clock)
   const peer = createPeerClient({ authCertMatchesMember: views.globalConf.authCertMatchesMember, verifyPeerChain, defaultPort: DEFAULT_SERVER_PROXY_PORT })
   const exchangeListeners = new Set<(observation: ExchangeObservation) => void>()
-  const observer = opMonitorObserver(core, exchangeListeners)
+  const monitor = opMonitorObserver(core)
+  const listening = listenersObserver(exchangeListeners, logger)
+  const observer: ExchangeObserver = { observe: (o) => { monitor.observe(o); listening.observe(o) } }
   let credentials: AuthCredentials | undefined
   let appliedFingerprint: string | undefined
   let appliedConf: GlobalConf | undefined
@@ -465,20 +467,25 @@ function listClients(conf: GlobalConf | undefined): ClientId[] {
   return conf.own.shared.members.flatMap((m) => [m.id, ...m.subsystems.map((s) => s.id)])
 }
 
-/**
- * One operational-monitoring record per exchange and side (xroad-protocols.md §7), off the hot path; then the
- * exchange's other listeners.
- */
-function opMonitorObserver(core: SecurityServerCore, listeners: ReadonlySet<(observation: ExchangeObservation) => void>): ExchangeObserver {
+/** Tells each subscribed listener about the exchange; one that throws neither fails the exchange nor stops the others. */
+function listenersObserver(listeners: ReadonlySet<(observation: ExchangeObservation) => void>, logger: Logger): ExchangeObserver {
   return {
     observe(o) {
       for (const listener of listeners) {
         try {
           listener(o)
         } catch (error) {
-          logFailure(core.logger, error, {}, 'exchange listener failed')
+          logFailure(logger, error, {}, 'exchange listener failed')
         }
       }
+    },
+  }
+}
+
+/** One operational-monitoring record per exchange and side (xroad-protocols.md §7), off the hot path. */
+function opMonitorObserver(core: SecurityServerCore): ExchangeObserver {
+  return {
+    observe(o) {
       try {
         const record: OperationalRecord = {
           monitoringDataTs: Math.floor(o.responseOutTs / 1000),
