@@ -69,11 +69,27 @@ function round(ms: number): number {
   return Math.round(ms * 10) / 10
 }
 
+/** What went wrong on the network, in the few words an administrator looks up (the GUI translates them). */
+export type NetworkProblem = 'refused' | 'name-not-found' | 'reset' | 'no-route' | 'timed-out' | 'tls-failed' | 'other'
+
 /** Where a network probe stopped, and why. */
 export class ProbeNetworkError extends Error {
+  readonly problem: NetworkProblem
   constructor(readonly stage: 'dns' | 'connect' | 'tls' | 'answer', readonly timedOut: boolean, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'ProbeNetworkError'
+    this.problem = timedOut ? 'timed-out' : problemOf(options?.cause, stage)
+  }
+}
+
+function problemOf(cause: unknown, stage: ProbeNetworkError['stage']): NetworkProblem {
+  switch ((cause as NodeJS.ErrnoException | undefined)?.code) {
+    case 'ECONNREFUSED': return 'refused'
+    case 'ENOTFOUND': case 'EAI_AGAIN': return 'name-not-found'
+    case 'ECONNRESET': return stage === 'tls' ? 'tls-failed' : 'reset'
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return 'no-route'
+    case 'ETIMEDOUT': return 'timed-out'
+    default: return stage === 'tls' ? 'tls-failed' : 'other'
   }
 }
 

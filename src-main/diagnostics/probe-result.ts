@@ -70,7 +70,7 @@ export function networkFailure(
 ): { code: ProbeCode; params: Params } {
   if (error instanceof ProbeNetworkError) {
     const outcome = error.timedOut && kind !== 'peer' ? 'timeout' : 'unreachable'
-    return { code: `${kind}-${outcome}` as ProbeCode, params: { error: error.message, stage: error.stage } }
+    return { code: `${kind}-${outcome}` as ProbeCode, params: { error: error.message, stage: error.stage, network: error.problem } }
   }
   return { code: `${kind}-unreachable` as ProbeCode, params: { error: (error as Error).message } }
 }

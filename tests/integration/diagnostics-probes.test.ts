@@ -175,7 +175,7 @@ describe('diagnostics probes against the lab', () => {
     await pair.labServer.stopService('tsa')
     let { probes } = await consumerAdmin().diagnostics.probe({ kinds: ['tsa', 'ocsp', 'conf-source'] })
     const tsa = only(probes, 'tsa')
-    expect(tsa).toMatchObject({ code: 'tsa-unreachable', light: 'red', params: { stage: 'connect' } })
+    expect(tsa).toMatchObject({ code: 'tsa-unreachable', light: 'red', params: { stage: 'connect', network: 'refused' } })
     expect(String(tsa.params.error)).toMatch(/^connection refused/)
     expect(stepNames(tsa)).toEqual(['connect!'])
     expect(tsa.explanation).toContain(pair.labServer.urls.tsa)

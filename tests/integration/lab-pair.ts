@@ -58,6 +58,8 @@ export interface LabPairOptions {
   healthCheck?: boolean
   /** The servers' logger (silent otherwise). */
   logger?: Logger
+  /** Opens each server's admin interface on a free loopback port, serving the built GUI from this folder. */
+  rendererDir?: string
 }
 
 /** A free port P such that P + 77 is free too (Gatehouse's `host:port` → OCSP responder at port + 77 convention). */
@@ -147,7 +149,7 @@ async function setUpSide(
   const serverProxyPort = await freePortPair()
   const ocspResponderPort = serverProxyPort + 77
   const config = parseServerConfig({
-    internal: { host: '127.0.0.1', adminPort: null, clientProxyHttpPort: 0, clientProxyHttpsPort: null },
+    internal: { host: '127.0.0.1', adminPort: options.rendererDir === undefined ? null : 0, clientProxyHttpPort: 0, clientProxyHttpsPort: null },
     external: { host: '127.0.0.1', serverProxyPort, ocspResponderPort },
     ...(options.healthCheck === true ? { healthCheck: { host: '127.0.0.1', port: 0 } } : {}),
     logging: { level: 'silent' },
@@ -155,6 +157,7 @@ async function setUpSide(
   }, 'lab-pair')
   const server = createSecurityServer({
     dataDir, config, logger: options.logger ?? silentLogger(),
+    ...(options.rendererDir === undefined ? {} : { rendererDir: options.rendererDir }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.messageLog === undefined ? {} : { messageLog: options.messageLog }),
   })
