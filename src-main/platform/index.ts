@@ -2,7 +2,7 @@
  * Platform: what every domain stands on and nothing domain-specific — the error model, structured logging,
  * the clock, atomic files, SQLite opening/migrations/backup and hardened XML parsing.
  */
-export { SecurityServerError, clientError, toSecurityServerError } from './errors'
+export { SecurityServerError, clientError, toSecurityServerError, MAX_ERROR_MESSAGE_LENGTH } from './errors'
 export { createLogger, silentLogger, logFailure, REDACTED_PATHS, type Logger, type LogLevel } from './logger'
 export { systemClock, ManualClock, type Clock } from './clock'
 export { writeFileAtomic, fsyncDirectory } from './files'

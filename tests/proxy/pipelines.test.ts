@@ -95,6 +95,7 @@ describe('client proxy → server proxy', () => {
     ['disabled service', { rights: { disabled: true, disabledNotice: 'off' } }, '/api/x', 'server.serverproxy.service_disabled'],
     ['modified body in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace('/api/x', '/api/y'), 'latin1') }, '/api/x', 'server.serverproxy.invalid_signature_value'],
     ['extra part in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace(/--(xtop[a-z]+)--\r\n$/, '--$1\r\ncontent-type: text/plain\r\n\r\nx\r\n--$1--\r\n'), 'latin1') }, '/api/x', 'server.serverproxy.invalid_message'],
+    ['empty body part added in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace(/(--(xtop[a-z]+)\r\ncontent-type: application\/x-road-rest-request\r\n\r\n[\s\S]*?\r\n)(?=--xtop)/, '$1--$2\r\ncontent-type: application/x-road-rest-body\r\n\r\n\r\n'), 'latin1') }, '/api/x', 'server.serverproxy.invalid_signature_value'],
     ['missing signature in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace(/--xtop[a-z]+\r\ncontent-type: signature[\s\S]*?\r\n(?=--xtop)/, ''), 'latin1') }, '/api/x', 'server.serverproxy.missing_signature'],
     ['unregistered client', { registered: false }, '/api/x', 'client.unknown_member'],
   ])('%s → %s, nothing reaches the service', async (_name, options, path, code) => {
