@@ -180,8 +180,8 @@ export interface HashChainLimits {
   maxDepth: number
   /** Transforms on one DataRef. */
   maxTransforms: number
-  /** Distinct (URI, transforms, digest method) data digests computed; each is computed once. */
-  maxDataDigests: number
+  /** Distinct (transforms, digest method) digests of one URI's data; each is computed once. */
+  maxDigestsPerUri: number
 }
 
 export const DEFAULT_HASH_CHAIN_LIMITS: HashChainLimits = {
@@ -191,7 +191,7 @@ export const DEFAULT_HASH_CHAIN_LIMITS: HashChainLimits = {
   maxValuesPerStep: 1024,
   maxDepth: 64,
   maxTransforms: 4,
-  maxDataDigests: 64,
+  maxDigestsPerUri: 2,
 }
 
 export interface HashChainVerification {
@@ -391,10 +391,9 @@ export function parseHashChainResult(xml: Uint8Array | string, limitsIn: Partial
  *
  * Complexity: each hash step is resolved once and its digest computed once per digest method (memoised; X-Road
  * recomputes a step for every reference, which is exponential in the depth of a chain whose steps reference one
- * step twice), and each distinct (URI, transforms, method) data digest is computed once. Time is therefore
- * O(C + k·D): C the bytes of the chain documents read (bounded by `maxDocumentBytes` × `maxChainFiles`), D the bytes
- * of referenced data and k ≤ `maxDataDigests` (1–2 for any chain X-Road or Gatehouse builds). Recursion is at most
- * `maxDepth` deep.
+ * step twice), and each URI's data is digested at most `maxDigestsPerUri` (2) times, once per distinct (transforms,
+ * method). Time is therefore O(C + D): C the bytes of the chain documents read (at most `maxDocumentBytes` ×
+ * `maxChainFiles`), D the bytes of the distinct data referenced. Recursion is at most `maxDepth` deep.
  */
 export function verifyHashChain(resultXml: Uint8Array | string, verification: HashChainVerification): HashChainVerificationResult {
   const limits: HashChainLimits = { ...DEFAULT_HASH_CHAIN_LIMITS, ...verification.limits }
@@ -408,8 +407,8 @@ export function verifyHashChain(resultXml: Uint8Array | string, verification: Ha
   const stepData = new Map<string, Buffer>()
   /** `method key` → digest of a step's DigestList under that method. */
   const stepDigests = new Map<string, Buffer>()
-  /** `method uri transforms` → digest of the data. */
-  const dataDigests = new Map<string, Buffer>()
+  /** URI → (`method transforms` → digest of the data). */
+  const dataDigests = new Map<string, Map<string, Buffer>>()
 
   const chainFor = (baseUri: string): ParsedHashChain => {
     let chain = chains.get(baseUri)
@@ -484,17 +483,19 @@ export function verifyHashChain(resultXml: Uint8Array | string, verification: Ha
   }
 
   const dataDigest = (uri: string, input: HashChainInputValue | undefined, methodUri: string, transforms: string[] | undefined): Buffer => {
-    const memoKey = JSON.stringify([methodUri, uri, transforms ?? []])
-    let value = dataDigests.get(memoKey)
+    let byVariant = dataDigests.get(uri)
+    if (byVariant === undefined) dataDigests.set(uri, (byVariant = new Map()))
+    const memoKey = JSON.stringify([methodUri, transforms ?? []])
+    let value = byVariant.get(memoKey)
     if (value === undefined) {
-      if (dataDigests.size >= limits.maxDataDigests) {
-        throw hashChainError('malformed_hash_chain', `Hash chain needs more than ${limits.maxDataDigests} distinct data digests`)
+      if (byVariant.size >= limits.maxDigestsPerUri) {
+        throw hashChainError('malformed_hash_chain', `Hash chain digests ${shown(uri)} in more than ${limits.maxDigestsPerUri} ways`)
       }
       const data = input && 'data' in input ? input.data : verification.resolve(uri)
       // X-Road `HashChainVerifier.resolveDataRef`: data that cannot be resolved fails the reference.
       if (data === undefined) throw hashChainError('invalid_reference', `Cannot resolve URI: ${shown(uri)}`)
       value = digest(digestAlgorithmFromUri(methodUri, 'malformed_hash_chain'), applyTransforms(data, transforms))
-      dataDigests.set(memoKey, value)
+      byVariant.set(memoKey, value)
     }
     return value
   }
