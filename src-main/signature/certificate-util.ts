@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { LruCache, SecurityServerError, bytesKey } from '../platform'
+import { LruCache, SecurityServerError, bytesKey, derProblem } from '../platform'
 
 /**
  * X.509 helpers shared by the signature domain: parsing DER certificates with pkijs, reading subject
@@ -75,8 +75,13 @@ export function parseCertificate(der: Uint8Array, what = 'certificate'): ParsedC
   return parsed
 }
 
+/** X.509 from outside: at most 64 KiB and 20 levels (a certificate nests about 8) before pkijs sees it. */
+export const CERTIFICATE_DER_LIMITS = { maxBytes: 64 * 1024, maxDepth: 20, maxElements: 10_000 }
+
 function parseCertificateUncached(der: Uint8Array, what: string): ParsedCertificate {
   const bytes = Buffer.from(der)
+  const shape = derProblem(bytes, CERTIFICATE_DER_LIMITS)
+  if (shape !== undefined) throw new SecurityServerError('incorrect_certificate', `Cannot parse ${what}: ${shape}`)
   let cert: pkijs.Certificate
   try {
     cert = pkijs.Certificate.fromBER(bytes)
