@@ -10,7 +10,7 @@ import {
   CEREMONY_STATE_FILE, CeremonySession, KeyCeremony, renderTranscriptReport, verifyTranscript,
   type KeyCeremonyState, type Transcript,
 } from '../ceremony'
-import { clientError, type Clock, type Logger } from '../platform'
+import { clientError, pemBlocks, type Clock, type Logger, type PemBlock } from '../platform'
 import { validate } from './admin-validation'
 
 /**
@@ -129,10 +129,15 @@ function subjectOf(value: string, usage: 'sign' | 'auth'): MemberId | SecuritySe
 }
 
 /** The PEM blocks of a text, each as its own bytes (a CA chain pasted or read from one file). */
-function pemBlocks(text: string, what: string): Buffer[] {
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []
+function certificatePemBlocks(text: string, what: string): Buffer[] {
+  let blocks: PemBlock[]
+  try {
+    blocks = pemBlocks(text, { labels: ['CERTIFICATE'] })
+  } catch (cause) {
+    throw clientError('validation_failed', `The ${what} is not a PEM certificate: ${(cause as Error).message}`, { detail: what, cause })
+  }
   if (blocks.length === 0) throw clientError('validation_failed', `The ${what} is not a PEM certificate (-----BEGIN CERTIFICATE-----)`, { detail: what })
-  return blocks.map((b) => Buffer.from(`${b}\n`, 'utf8'))
+  return blocks.map((b) => Buffer.from(`${b.text}\n`, 'utf8'))
 }
 
 function slug(text: string): string {
@@ -363,8 +368,8 @@ export function createCeremonyAdmin(deps: CeremonyAdminDeps): CeremonyAdmin {
 
     importCertificate(input) {
       const q = validate(importSchema, input, 'certificate')
-      const [certificate] = pemBlocks(q.certificatePem, 'certificate')
-      const cas = pemBlocks(q.caCertificatePem, 'CA certificate')
+      const [certificate] = certificatePemBlocks(q.certificatePem, 'certificate')
+      const cas = certificatePemBlocks(q.caCertificatePem, 'CA certificate')
       return step(q.id, async ({ ceremony }, actor) => ceremony.importCertificate(actor(q.actor), {
         certificate: certificate!, certificateName: 'certificate.pem',
         caCertificates: cas.map((bytes, i) => ({ name: cas.length === 1 ? 'ca.pem' : `ca-${i + 1}.pem`, bytes })),

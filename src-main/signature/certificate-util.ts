@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { LruCache, SecurityServerError, bytesKey, derProblem } from '../platform'
+import { CERTIFICATE_LABELS, LruCache, SecurityServerError, bytesKey, derProblem, pemBlocks, type PemBlock } from '../platform'
 
 /**
  * X.509 helpers shared by the signature domain: parsing DER certificates with pkijs, reading subject
@@ -117,8 +117,13 @@ export function certificateBytes(input: Uint8Array | string, depth = 0): Buffer 
   if (typeof input === 'string') text = input
   else if (input[0] !== 0x30) text = Buffer.from(input).toString('latin1')
   if (text === undefined) return firstTlv(Buffer.from(input))
-  const pem = /-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----([\s\S]*?)-----END (?:TRUSTED |X509 )?CERTIFICATE-----/.exec(text)
-  if (pem) return firstTlv(Buffer.from(pem[1]!.replace(/\s+/g, ''), 'base64'))
+  let pem: PemBlock | undefined
+  try {
+    pem = pemBlocks(text, { labels: CERTIFICATE_LABELS })[0]
+  } catch (cause) {
+    throw new SecurityServerError('incorrect_certificate', `Data is not a PEM certificate: ${(cause as Error).message}`, { cause })
+  }
+  if (pem) return firstTlv(pem.der)
   const decoded = Buffer.from(text.replace(/\s+/g, ''), 'base64')
   if (decoded[0] === 0x30) return firstTlv(decoded)
   if (depth > 0 || decoded.length === 0) throw new SecurityServerError('incorrect_certificate', 'Data is neither a DER nor a PEM certificate')

@@ -4,7 +4,12 @@ import { clientError } from '../../platform'
 /**
  * A bounded multipart/mixed reader and writer (RFC 2046 §5.1) for the SS↔SS transport: limits on total size,
  * part count and header size, part bodies kept as the raw bytes between delimiters (no content decoding,
- * as X-Road's mime4j reader; xroad-protocols.md §4.3). CRLF and bare-LF line ends are both accepted.
+ * as X-Road's mime4j reader; xroad-protocols.md §4.3). CRLF and bare-LF line ends are both accepted. Empty parts are
+ * kept as parts (X-Road's decoder hands every part to its handler, whatever its length).
+ *
+ * Complexity: O(n·b) time for n body bytes and a boundary of b ≤ 70 characters (`Buffer.indexOf` for each delimiter
+ * candidate, the cursor only moving forward), part headers read within `maxHeaderBytes`, at most `maxParts` parts;
+ * no copy of a part's bytes (subarrays). Refusals quote at most 60 characters of a header line.
  */
 export interface MimePart {
   headers: Array<[string, string]>
