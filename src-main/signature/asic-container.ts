@@ -167,8 +167,8 @@ function nameProblem(name: string, maxLength: number): string | undefined {
 
 /**
  * Unzips every entry with bounded counts, names, sizes and compression ratios (a container is evidence from outside).
- * The entry count is checked from the end record before any entry is read, each entry's declared size and ratio before
- * it is inflated, and read bytes are counted while inflating (yauzl `validateEntrySizes` also stops an entry that inflates past its declared size). Time and
+ * The entry count and the declared total are checked from the central directory before any entry is read, each
+ * entry's declared size and ratio before it is inflated, and read bytes are counted while inflating (yauzl `validateEntrySizes` also stops an entry that inflates past its declared size). Time and
  * memory are O(compressed size + maxTotalBytes).
  */
 function unzip(buf: Buffer, limits: Required<AsicReadLimits>): Promise<{ entries: Map<string, Buffer>; order: string[]; comment: string }> {
@@ -176,6 +176,11 @@ function unzip(buf: Buffer, limits: Required<AsicReadLimits>): Promise<{ entries
     const problem = buf.length >= 22 ? centralDirectoryProblem(buf) : undefined
     if (problem !== undefined) {
       reject(asicError('archive_invalid', `Container is not a well-formed ZIP archive: ${problem}`))
+      return
+    }
+    const declaredTotal = buf.length >= 22 ? centralDirectoryTotal(buf) : 0
+    if (declaredTotal > limits.maxTotalBytes) {
+      reject(asicError('archive_invalid', 'Container content exceeds the size limit'))
       return
     }
     yauzl.fromBuffer(buf, { lazyEntries: true, decodeStrings: true, validateEntrySizes: true, strictFileNames: false }, (err, zip) => {
@@ -322,6 +327,19 @@ export function centralDirectoryProblem(buf: Buffer): string | undefined {
     at += 46 + nameLength + extraLength + fileCommentLength
   }
   return at === eocd ? undefined : 'central directory has trailing bytes'
+}
+
+/** The uncompressed sizes the central directory declares, summed (called after `centralDirectoryProblem` passed). */
+function centralDirectoryTotal(buf: Buffer): number {
+  let eocd = buf.length - 22
+  while (eocd > 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--
+  let at = buf.readUInt32LE(eocd + 16)
+  let total = 0
+  for (let n = buf.readUInt16LE(eocd + 10); n > 0; n--) {
+    total += buf.readUInt32LE(at + 24)
+    at += 46 + buf.readUInt16LE(at + 28) + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32)
+  }
+  return total
 }
 
 function extraFields(data: Buffer): Map<number, Buffer> | undefined {
