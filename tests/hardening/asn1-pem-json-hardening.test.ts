@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { derProblem, parseJson, pemBlocks, PemError } from '../../src-main/platform'
 import { parseCertificate, parseOcspResponse, parseTimestampToken } from '../../src-main/signature'
 import { makeCertificate, makeOcspResponse, makeTimestampToken, makeTrustSetup, type TestCert, type TestTrustSetup } from '../signature/support/test-pki'
@@ -9,6 +9,9 @@ import { compareWithBenign, expectRefusal } from './support/bounded-time'
  * (admin API bodies, configuration metadata, transcripts): adversarial shapes are refused with a coded, bounded error
  * in time comparable to a benign input of the same size. Bounds: O(n) each.
  */
+// The bound under test is the ratio to the benign input; a loaded machine may only make the whole run slower.
+vi.setConfig({ testTimeout: 180_000 })
+
 function derLength(n: number): Buffer {
   if (n < 0x80) return Buffer.from([n])
   const bytes: number[] = []
