@@ -1,5 +1,5 @@
 import type { ProbeResult } from '@shared/admin-api/admin-api'
-import { checkPartHash, httpGet, verifySignedDirectory, type AnchorSource } from '../global-conf'
+import { checkPartHash, httpGet, parseSignedDirectory, verifySignedDirectory, type AnchorSource } from '../global-conf'
 import { toSecurityServerError } from '../platform'
 import { StepClock, timedHttp, type HttpAnswer } from './probe-network'
 import { networkFailure, probeResult } from './probe-result'
@@ -43,7 +43,7 @@ export async function probeConfigurationSource(source: AnchorSource, now: () => 
   } catch (error) {
     const coded = toSecurityServerError(error)
     if (coded.code === 'global_conf_outdated') {
-      const expiresAt = /Expire-date:\s*(\S+)/i.exec(body.toString('latin1'))?.[1] ?? ''
+      const expiresAt = parseSignedDirectory(body).expiresAt?.toISOString() ?? ''
       return probeResult('conf-source', url, url, 'conf-expired', { url, expiresAt }, clock)
     }
     return probeResult('conf-source', url, url, 'conf-invalid', { url, reason: coded.message }, clock)

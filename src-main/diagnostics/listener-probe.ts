@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto'
 import type { ListenerStatus, ProbeResult } from '@shared/admin-api/admin-api'
+import { parseJson } from '../platform'
 import { XROAD_TLS_OPTIONS } from '../proxy'
 import { StepClock, timedHttp, timedTlsHandshake, type HttpAnswer } from './probe-network'
 import { networkFailure, probeResult } from './probe-result'
@@ -44,7 +45,7 @@ export async function probeListener(listener: ListenerStatus, context: ListenerP
       case 'clientProxyHttps': {
         const answer = await timedHttp(new URL('/listClients', url).toString(), clock, { headers: { Accept: 'application/json' }, tls: { rejectUnauthorized: false } })
         return verifyAnswer(clock, answer, done, (a) => {
-          const members = (JSON.parse(a.body.toString('utf8')) as { member?: unknown[] }).member
+          const members = (parseJson(a.body.toString('utf8'), { maxDepth: 8 }, 'bad_request', 'The listClients answer') as { member?: unknown[] } | null)?.member
           if (!Array.isArray(members)) throw new Error('listClients answered without a member list')
           return { members: members.length }
         })

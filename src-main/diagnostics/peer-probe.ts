@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import type { PeerTestMethod, ProbeResult } from '@shared/admin-api/admin-api'
 import { formatIdPath, type ClientId } from '@shared/domain/identifiers'
 import type { GlobalConf } from '../global-conf'
+import { parseJson } from '../platform'
 import { DEFAULT_SERVER_PROXY_PORT, parseAddress, XROAD_TLS_OPTIONS, type ExchangeObservation } from '../proxy'
 import { StepClock, timedHttp, timedTlsHandshake } from './probe-network'
 import { networkFailure, probeResult } from './probe-result'
@@ -89,7 +90,7 @@ export async function probePeer(input: PeerProbeInput, deps: PeerProbeDeps): Pro
   if (answer.status === 200) {
     let services = 0
     try {
-      const list = (JSON.parse(answer.body.toString('utf8')) as { service?: unknown[] }).service
+      const list = (parseJson(answer.body.toString('utf8'), ANSWER_LIMITS) as { service?: unknown[] } | null)?.service
       services = Array.isArray(list) ? list.length : 0
     } catch {
       services = 0
@@ -124,12 +125,22 @@ function stepsOf(o: ExchangeObservation | undefined, clock: StepClock): void {
   if (o.succeeded) clock.add('verify', o.responseOutTs - o.responseInTs)
 }
 
+/** The answers read here: a metaservice's service list or a REST error, bounded (platform `parseJson`). */
+const ANSWER_LIMITS = { maxLength: 4 * 1024 * 1024, maxDepth: 8 }
+
 function restError(body: Buffer, header: string | string[] | undefined): RestError {
   const type = Array.isArray(header) ? header[0] : header
+  let parsed: RestError = {}
   try {
-    const parsed = JSON.parse(body.toString('utf8')) as RestError
-    return { ...parsed, ...(type === undefined ? {} : { type }) }
+    const value = parseJson(body.toString('utf8'), ANSWER_LIMITS) as Record<string, unknown> | null
+    if (value !== null && typeof value === 'object') {
+      parsed = {
+        ...(typeof value.type === 'string' ? { type: value.type } : {}),
+        ...(typeof value.message === 'string' ? { message: value.message.slice(0, 500) } : {}),
+      }
+    }
   } catch {
-    return type === undefined ? {} : { type }
+    parsed = {}
   }
+  return { ...parsed, ...(type === undefined ? {} : { type: type.slice(0, 200) }) }
 }

@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto'
 import { describeIdentifier, encodeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import type { ListenerInfo, ListenerStatus, ReadinessCheck } from '@shared/admin-api/admin-api'
-import { clientError, logFailure, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
+import { clientError, logFailure, pemBlocks, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
 import type { GlobalConf } from '../global-conf'
 import {
   buildCertPath, parseCertificate, validateCertPath, verificationTrustFromGlobalConf, verifyPathOcsp, verifySignature,
@@ -524,7 +524,7 @@ function sha256Hex(der: Uint8Array): string {
 }
 
 function pemChainToDer(pem: string): Uint8Array[] {
-  return [...pem.matchAll(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g)].map((m) => new Uint8Array(new X509Certificate(m[0]).raw))
+  return pemBlocks(pem, { labels: ['CERTIFICATE'] }).map((b) => new Uint8Array(b.der))
 }
 
 function derToPem(der: Uint8Array): string {
