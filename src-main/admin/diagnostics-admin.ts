@@ -1,10 +1,15 @@
 import { z } from 'zod'
-import type {
-  DiagnosticCheck, DiagnosticCode, DiagnosticKey, Diagnostics, DiagnosticsApi, GlobalConfApi, GlobalConfStatus, StatusLight, TimestampingStatus,
+import { formatIdPath, identifierEquals, type ClientId } from '@shared/domain/identifiers'
+import {
+  PROBE_KINDS,
+  type DiagnosticCheck, type DiagnosticCode, type DiagnosticKey, type Diagnostics, type DiagnosticsApi, type GlobalConfApi, type GlobalConfStatus,
+  type HealthCheckStatus, type PeerTestMethod, type ProbeKind, type ProbeReport, type ProbeResult, type SettingsApi, type StatusLight, type SystemApi,
+  type TimestampingStatus,
 } from '@shared/admin-api/admin-api'
-import type { Clock } from '../platform'
+import { scrubLogLine, writeBundleZip, type BundleEntry } from '../diagnostics'
+import { clientError, recentLogs, type Clock } from '../platform'
 import { validate } from './admin-validation'
-import type { DomainsOf } from './domain-support'
+import { parseClientRef, type DomainsOf } from './domain-support'
 import { formatSeconds } from './global-conf-admin'
 import { tokenState } from './keys-admin'
 import { timestampingStatus } from './message-log-admin'
@@ -64,8 +69,46 @@ export function timestampingCode(s: TimestampingStatus): { code: DiagnosticCode;
   return { code: 'timestamping-ok', params: { ...waiting, ...(s.backlog === 0 ? {} : left), ...last } }
 }
 
-export function createDiagnosticsAdmin(domains: DomainsOf, globalConf: GlobalConfApi, clock: Clock): DiagnosticsApi {
-  return {
+/** What the probes and the health check need from the running server (the composition root's runtime). */
+export interface DiagnosticsHooks {
+  probe(request: { kinds: readonly ProbeKind[]; peer?: { client: ClientId; provider: ClientId; method: PeerTestMethod } }): Promise<ProbeReport>
+  health(): Promise<HealthCheckStatus>
+  setMaintenanceMode(enabled: boolean): void
+}
+
+export interface DiagnosticsAdminDeps {
+  domains: DomainsOf
+  globalConf: GlobalConfApi
+  clock: Clock
+  /** The other groups the bundle reports (status, settings); absent in admin-only runtimes. */
+  system?: SystemApi
+  settings?: SettingsApi
+  /** Absent when the admin runtime runs without a security server (admin-only tests): probes are then unsupported. */
+  hooks?: DiagnosticsHooks
+}
+
+const METHODS: readonly PeerTestMethod[] = ['listMethods', 'allowedMethods']
+const probeSchema = z.object({
+  kinds: z.array(z.enum(PROBE_KINDS as [ProbeKind, ...ProbeKind[]])).max(PROBE_KINDS.length).optional(),
+  peer: z.object({ client: z.string(), provider: z.string(), method: z.enum(METHODS as [PeerTestMethod, ...PeerTestMethod[]]) }).strict().optional(),
+}).strict()
+
+export function createDiagnosticsAdmin(deps: DiagnosticsAdminDeps): DiagnosticsApi {
+  const { domains, globalConf, clock } = deps
+  /** The last test call, kept for the bundle (a bundle runs every probe but the test call, which needs a chosen peer). */
+  let lastPeer: ProbeResult | undefined
+  const hooks = (): DiagnosticsHooks => {
+    if (deps.hooks === undefined) throw clientError('unsupported', 'This admin runtime has no running security server to probe')
+    return deps.hooks
+  }
+  const providers = (): Array<{ id: ClientId; name: string }> => {
+    const conf = domains().globalConf.current()
+    if (conf === undefined) return []
+    return conf.own.shared.members.flatMap((m) => m.subsystems.map((sub) => ({ id: sub.id, name: m.name })))
+      .filter((p) => conf.getSecurityServers(p.id).some((s) => s.address !== undefined))
+  }
+
+  const api: DiagnosticsApi = {
     async run(input) {
       const value = validate(z.object({ windowMinutes: z.number().int().min(1).max(1440).optional() }).strict(), input ?? {}, 'diagnostics')
       const { signer, opMonitor } = domains()
@@ -135,5 +178,109 @@ export function createDiagnosticsAdmin(domains: DomainsOf, globalConf: GlobalCon
       const result: Diagnostics = { checkedAt: now.toISOString(), checks, tokens, certificates, traffic: { bucketSeconds, points, succeeded, failed } }
       return result
     },
+
+    async probe(input) {
+      const value = validate(probeSchema, input ?? {}, 'probe')
+      let peer: { client: ClientId; provider: ClientId; method: PeerTestMethod } | undefined
+      if (value.peer !== undefined) {
+        const client = parseClientRef(value.peer.client, 'client')
+        const provider = parseClientRef(value.peer.provider, 'provider')
+        if (!domains().serverConf.listClients().some((c) => identifierEquals(c.id, client))) {
+          throw clientError('validation_failed', `${formatIdPath(client)} is not a client of this security server`, { detail: 'client' })
+        }
+        peer = { client, provider, method: value.peer.method }
+      }
+      const kinds = value.kinds ?? (peer === undefined ? PROBE_KINDS.filter((k) => k !== 'peer') : PROBE_KINDS)
+      if (kinds.includes('peer') && peer === undefined) throw clientError('validation_failed', 'Choose the client, the provider and the metaservice of the test call', { detail: 'provider' })
+      const report = await hooks().probe({ kinds, ...(peer === undefined ? {} : { peer }) })
+      lastPeer = report.probes.find((p) => p.kind === 'peer') ?? lastPeer
+      return report
+    },
+
+    async probeTargets() {
+      return {
+        clients: domains().serverConf.listClients().map((c) => formatIdPath(c.id)),
+        providers: providers().map((p) => ({ id: formatIdPath(p.id), name: p.name })),
+        methods: [...METHODS],
+      }
+    },
+
+    async health() {
+      return hooks().health()
+    },
+
+    async setMaintenanceMode(input) {
+      const { enabled } = validate(z.object({ enabled: z.boolean() }).strict(), input, 'maintenance mode')
+      hooks().setMaintenanceMode(enabled)
+      return hooks().health()
+    },
+
+    async bundle() {
+      const now = clock.now()
+      const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`
+      const settled = async <T>(work: () => Promise<T>): Promise<T | { unavailable: string }> => {
+        try {
+          return await work()
+        } catch (error) {
+          return { unavailable: (error as Error).message }
+        }
+      }
+      const probes = await settled(async () => {
+        const report = await hooks().probe({ kinds: PROBE_KINDS.filter((k) => k !== 'peer') })
+        return { ...report, probes: [...report.probes, ...(lastPeer === undefined ? [] : [lastPeer])] }
+      })
+      const identity = domains().serverConf.identity()
+      const entries: BundleEntry[] = [
+        { name: 'versions.json', content: json(versions(await settled(async () => (deps.system === undefined ? undefined : (await deps.system.status()).version)))) },
+        { name: 'status.json', content: json(await settled(async () => (deps.system === undefined ? undefined : deps.system.status()))) },
+        { name: 'diagnostics.json', content: json(await settled(() => api.run({}))) },
+        { name: 'probes.json', content: json(probes) },
+        { name: 'health.json', content: json(await settled(() => hooks().health())) },
+        { name: 'settings.json', content: json(await settled(() => settingsSummary(deps, domains))) },
+        { name: 'logs/recent.jsonl', content: recentLogs.lines().map(scrubLogLine).join('\n') + '\n' },
+      ]
+      const manifest = {
+        generatedAt: now.toISOString(),
+        server: identity === undefined ? null : formatIdPath(identity.serverId),
+        entries: entries.map((e) => e.name),
+        // reliability-and-security.md §2.2: what never leaves the server, here either.
+        excluded: 'PINs, passwords, API keys, private keys, TLS keys and message bodies are never part of this bundle.',
+      }
+      const all = [{ name: 'manifest.json', content: json(manifest) }, ...entries]
+      const folder = `gatehouse-diagnostics-${now.toISOString().replace(/[:.]/g, '-')}`
+      const zip = await writeBundleZip(folder, all, now)
+      return { fileName: `${folder}.zip`, mimeType: 'application/zip', content: zip.toString('base64'), encoding: 'base64', entries: all.map((e) => `${folder}/${e.name}`) }
+    },
+  }
+  return api
+}
+
+function versions(gatehouse: unknown): Record<string, unknown> {
+  return {
+    gatehouse,
+    node: process.versions.node,
+    openssl: process.versions.openssl,
+    sqlite: process.versions.sqlite ?? null,
+    electron: process.versions.electron ?? null,
+    platform: process.platform,
+    arch: process.arch,
+  }
+}
+
+/** Settings without secrets: system parameters, the bootstrap file's listeners, what this server is and uses. */
+async function settingsSummary(deps: DiagnosticsAdminDeps, domains: DomainsOf): Promise<Record<string, unknown>> {
+  const { serverConf, signer } = domains()
+  const identity = serverConf.identity()
+  const bootstrap = deps.settings === undefined ? null : await deps.settings.bootstrap().catch(() => null)
+  return {
+    systemParameters: deps.settings === undefined ? null : (await deps.settings.list()).map((s) => ({ name: s.name, value: s.value, isDefault: s.isDefault })),
+    bootstrap: bootstrap === null ? null : { file: bootstrap.file, running: bootstrap.running, pendingRestart: bootstrap.pendingRestart },
+    identity: identity === undefined ? null : { owner: formatIdPath(identity.owner), serverId: formatIdPath(identity.serverId) },
+    globalConf: await deps.globalConf.status(),
+    timestampingServices: await deps.globalConf.timestampingServices(),
+    clients: serverConf.listClients().map((c) => ({ id: formatIdPath(c.id), state: c.state, isAuthentication: c.isAuthentication })),
+    tokens: (await signer.listTokens()).map((t) => ({ id: t.id, kind: t.kind, label: t.label, state: tokenState(t) })),
+    keys: signer.listKeys().map((k) => ({ id: k.id, tokenId: k.tokenId, usage: k.usage, label: k.label })),
+    certificates: signer.listCertificates().map((c) => ({ id: c.id, keyId: c.keyId, subject: c.subject, state: c.state, notAfter: c.notAfter, ocsp: signer.ocspStatus(c.id).status })),
   }
 }

@@ -16,6 +16,8 @@ import { GATEHOUSE_VERSION } from './version'
 import { createAlertCenter, evaluateAlerts } from '../alerts'
 import { createServerMetrics, type ServerMetrics } from './metrics'
 import { alertSnapshot, serverFactsSource } from './server-facts'
+import { createHealthChecks } from './health-checks'
+import { createDiagnosticsHooks } from './diagnostics-hooks'
 
 /**
  * The composition root: the only place that knows every domain. It opens the databases, runs migrations,
@@ -123,6 +125,9 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     void proxy?.reconcile(reason).then(afterReconcile)
   }
 
+  // X-Road's health checks for load balancers; their maintenance mode lives as long as this server (ig-xlb §3.4).
+  const health = createHealthChecks(core, clock, logger.child({ component: 'health-check' }))
+
   const setState = (next: ServiceState): void => {
     state = next
     emit('state-changed', { state: next, at: clock.now().toISOString() })
@@ -135,6 +140,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     clock,
     logger,
     bootstrap: bootstrapFile(layout.root, options.configFile, options.config, logger),
+    diagnostics: createDiagnosticsHooks(core, options.config, () => proxy, adminListenerStatus, health),
     onChanged: (event) => {
       if (event.startsWith('settings.')) core.applySystemParameters()
       emit('configuration-changed', { event, at: clock.now().toISOString() })
@@ -183,10 +189,12 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       const runtime = createProxyRuntime(core, options.config, logger, {
         clientProxyLimits: options.config.proxyLimits,
         serverProxyLimits: options.config.proxyLimits,
-        observers: [metrics.observer],
+        health: () => health.answer(),
       })
       proxy = runtime
       unsubscribe.push(
+        // The `/metrics` counters, beside operational monitoring.
+        runtime.onExchange((observation) => metrics.observer.observe(observation)),
         core.signer.onChange((change) => follow(`signer.${change.method}`)),
         core.globalConf.onChange((conf) => {
           syncRegistrationStates(core, conf, logger)

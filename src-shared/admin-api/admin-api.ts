@@ -17,7 +17,7 @@ import type { AlertsApi, OperationsApi } from './operations-api'
 export type ServiceState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
 
 export interface ListenerInfo {
-  name: 'clientProxyHttp' | 'clientProxyHttps' | 'serverProxy' | 'ocspResponder' | 'admin'
+  name: 'clientProxyHttp' | 'clientProxyHttps' | 'serverProxy' | 'ocspResponder' | 'healthCheck' | 'admin'
   url: string
 }
 

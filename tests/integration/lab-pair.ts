@@ -8,7 +8,7 @@ import {
 import { initLab, openLab, startLabServer, type LabAuthority, type RunningLabServer } from '../../src-main/lab'
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import type { MessageLogSettingsInput } from '../../src-main/message-log'
-import { silentLogger, type Clock } from '../../src-main/platform'
+import { silentLogger, type Clock, type Logger } from '../../src-main/platform'
 import { startSampleService, type SampleService } from '../../scripts/lib/sample-service'
 
 /**
@@ -54,10 +54,14 @@ export interface LabPairOptions {
   confExpireSeconds?: number
   messageLog?: MessageLogSettingsInput
   clock?: Clock
-  /** Open each server's admin HTTPS listener on a free port (off by default). */
-  adminPort?: 0
-  /** The built GUI the admin listener serves (with `adminPort`). */
+  /** Opens each server's health-check endpoint on a free loopback port (off otherwise, as by default). */
+  healthCheck?: boolean
+  /** The servers' logger (silent otherwise). */
+  logger?: Logger
+  /** Opens each server's admin interface on a free loopback port, serving the built GUI from this folder. */
   rendererDir?: string
+  /** Opens each server's admin HTTPS listener on a free port without a GUI (`rendererDir` opens it too). */
+  adminPort?: 0
   /** How often the servers re-check what nothing announces (default 5 s). */
   reconcileIntervalMs?: number
 }
@@ -153,16 +157,17 @@ async function setUpSide(
   const serverProxyPort = await freePortPair()
   const ocspResponderPort = serverProxyPort + 77
   const config = parseServerConfig({
-    internal: { host: '127.0.0.1', adminPort: options.adminPort ?? null, clientProxyHttpPort: 0, clientProxyHttpsPort: null },
+    internal: { host: '127.0.0.1', adminPort: options.adminPort ?? (options.rendererDir === undefined ? null : 0), clientProxyHttpPort: 0, clientProxyHttpsPort: null },
     external: { host: '127.0.0.1', serverProxyPort, ocspResponderPort },
+    ...(options.healthCheck === true ? { healthCheck: { host: '127.0.0.1', port: 0 } } : {}),
     logging: { level: 'silent' },
     shutdownGraceMs: 200,
   }, 'lab-pair')
   const server = createSecurityServer({
-    dataDir, config, logger: silentLogger(),
+    dataDir, config, logger: options.logger ?? silentLogger(),
+    ...(options.rendererDir === undefined ? {} : { rendererDir: options.rendererDir }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.messageLog === undefined ? {} : { messageLog: options.messageLog }),
-    ...(options.rendererDir === undefined ? {} : { rendererDir: options.rendererDir }),
     ...(options.reconcileIntervalMs === undefined ? {} : { reconcileIntervalMs: options.reconcileIntervalMs }),
   })
   const { serverConf, signer } = server.core

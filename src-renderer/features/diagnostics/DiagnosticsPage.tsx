@@ -6,30 +6,41 @@ import { StatusLight } from '../../lib/StatusLight'
 import { useDiagnosticsStore } from './diagnostics-store'
 import { checkName, checkText, durationText } from './diagnostics-texts'
 import { TrafficChart } from './TrafficChart'
+import { HealthCheckCard } from './HealthCheckCard'
+import { PeerTestCard } from './PeerTestCard'
+import { ProbesCard } from './ProbesCard'
 
 /** The message-rate windows offered, in minutes. */
 const WINDOWS = [60, 360, 1440] as const
 const BADGE_STYLES = { root: { flexShrink: 0, maxWidth: 'none' }, label: { overflow: 'visible', textOverflow: 'clip' } } as const
 
-/** Diagnostics: every check with its light and what to do, certificate countdowns, tokens, and message rates. */
+/**
+ * Diagnostics: every check with its light and what to do; probes of the services this server depends on, its own
+ * listeners and a peer, each step timed; the health check load balancers see; certificate countdowns and message rates;
+ * and the bundle to send to support.
+ */
 export function DiagnosticsPage() {
   const t = useT('diagnostics', 'common')
-  const { result, windowMinutes, loading, error, run } = useDiagnosticsStore()
+  const { result, windowMinutes, loading, error, run, bundling, bundleError, downloadBundle } = useDiagnosticsStore()
   useEffect(() => {
     void run()
   }, [run])
   return (
     <Stack gap="lg">
-      <Group justify="space-between" align="flex-end">
+      <Group justify="space-between" align="flex-end" wrap="wrap">
         <div>
           <Title order={2}>{t('screen.title')}</Title>
           <Text c="dimmed" size="sm">
             {result ? t('screen.checkedAt', { time: formatDateTime(result.checkedAt, { dateStyle: 'medium', timeStyle: 'medium' }) }) : t('screen.running')}
           </Text>
         </div>
-        <Button variant="default" onClick={() => void run()} loading={loading}>{t('screen.runAgain')}</Button>
+        <Group gap="sm">
+          <Button variant="default" onClick={() => void downloadBundle()} loading={bundling} title={t('bundle.hint')}>{t('bundle.download')}</Button>
+          <Button variant="default" onClick={() => void run()} loading={loading}>{t('screen.runAgain')}</Button>
+        </Group>
       </Group>
       {error ? <ErrorNotice error={error} /> : null}
+      {bundleError ? <ErrorNotice error={bundleError} /> : null}
       <SimpleGrid cols={{ base: 1, md: 2 }} data-testid="diagnostic-checks" aria-label={t('checks.label')}>
         {result?.checks.map((c) => (
           <Card key={c.key} withBorder aria-label={t('checks.cardLabel', { name: checkName(c), light: t(`common:light.${c.light}`) })} data-code={c.code}>
@@ -38,6 +49,9 @@ export function DiagnosticsPage() {
           </Card>
         ))}
       </SimpleGrid>
+      <ProbesCard />
+      <PeerTestCard />
+      <HealthCheckCard />
       <Card withBorder>
         <Group justify="space-between" mb="sm" wrap="wrap">
           <Title order={4}>{t('rates.title')}</Title>
