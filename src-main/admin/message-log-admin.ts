@@ -6,7 +6,7 @@ import {
   MAX_EVIDENCE_ZIP_EXCHANGES, MESSAGE_BODY_ROLES, MESSAGE_LOG_PAGE_SIZES,
   type BodyAccess, type EvidenceVerdict, type EvidenceVerification, type ExchangeOutcome, type MessageDirection, type MessageExchange,
   type MessageLogApi, type MessageLogForecast, type MessageLogPageSize, type MessageRecordBody, type MessageRecordStatus,
-  type MessageRecordSummary, type StatusLight, type TimestampingStatus,
+  type MessageRecordSummary, type StatusLight, type TimestampingStatus, type EvidenceContinuity,
 } from '@shared/admin-api/admin-api'
 import {
   findMessageRecord, findTimestampRecord, javaUrlEncode, listAttachments,
@@ -53,6 +53,12 @@ const verifySchema = z.union([
   z.object({ container: z.string().min(1).max(MAX_CONTAINER_BASE64).regex(/^[A-Za-z0-9+/=\s]+$/, 'base64'), fileName: z.string().max(300).optional() }).strict(),
 ])
 const forecastSchema = z.object({ windowDays: z.number().int().min(1).max(90).optional() }).strict()
+const checkEvidenceSchema = z.object({ scope: z.enum(['full', 'incremental']).optional() }).strict()
+const acknowledgeSchema = z.object({
+  reason: z.string().trim().min(10, 'say what happened, in at least 10 characters').max(2000),
+}).strict()
+/** Incidents shown with the evidence status. */
+const INCIDENTS_SHOWN = 20
 const CURSOR = /^(\d{1,16})\.(\d{1,16})$/
 const cursor = z.string().regex(CURSOR, 'a cursor from an earlier page')
 const exchangesSchema = z
@@ -221,6 +227,29 @@ export function timestampingStatus(messageLog: MessageLog, now: Date): Timestamp
     acceptingMessages: s.acceptingMessages, backlog, backlogCapped, oldestUnstampedAt: s.oldestUnstampedAt, lastSuccessAt: s.lastTimestampAt,
     failingSince: since !== null && (failing || !s.acceptingMessages) ? new Date(since).toISOString() : null, lastError: s.lastTimestampError,
     failurePeriodSeconds: period, trafficStopsAt: stopsAtMs === null ? null : new Date(stopsAtMs).toISOString(), secondsLeft, light, explanation,
+  }
+}
+
+/** The evidence check's last report as the GUI shows it (reliability of the log: `message-log/evidence-check.ts`). */
+export function evidenceContinuity(messageLog: MessageLog): EvidenceContinuity {
+  const e = messageLog.evidence()
+  const r = e.report
+  const open = r.problems.filter((p) => !p.acknowledged)
+  const state = open.length > 0 ? 'problem' : r.problems.length > 0 ? 'acknowledged' : 'ok'
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
+  return {
+    state,
+    light: state === 'ok' || state === 'acknowledged' ? 'green' : e.refusing ? 'red' : 'yellow',
+    checkedAt: new Date(r.checkedAtMs).toISOString(), scope: r.scope, checking: e.checking, lastFullCheckAt: iso(e.lastFullCheckAtMs),
+    records: r.records, verifiedRecords: r.verifiedRecords, firstSeq: r.firstSeq, lastSeq: r.lastSeq, lastAcknowledgedSeq: r.lastAcknowledgedSeq,
+    ackFile: r.ackFile,
+    missingRecords: open.filter((p) => p.kind === 'missing').reduce((n, p) => n + ((p.lastSeq ?? 0) - (p.firstSeq ?? 0) + 1), 0),
+    problems: r.problems.map((p) => ({ kind: p.kind, firstSeq: p.firstSeq, lastSeq: p.lastSeq, detail: p.detail, acknowledged: p.acknowledged })),
+    problemsTruncated: r.problemsTruncated, failClosed: e.failClosed, refusing: e.refusing,
+    incidents: messageLog.evidenceIncidents(INCIDENTS_SHOWN).map((i) => ({
+      kind: i.kind, firstSeq: i.firstSeq, lastSeq: i.lastSeq, detail: i.detail, detectedAt: new Date(i.detectedAtMs).toISOString(),
+      acknowledgedAt: iso(i.acknowledgedAtMs), acknowledgedBy: i.acknowledgedBy, reason: i.reason,
+    })),
   }
 }
 
@@ -483,6 +512,31 @@ export function createMessageLogAdmin(deps: MessageLogAdminDeps): MessageLogApi 
       const { messageLog } = domains()
       await messageLog.timestampNow()
       return timestampingStatus(messageLog, clock.now())
+    },
+
+    async evidence() {
+      return evidenceContinuity(domains().messageLog)
+    },
+
+    async checkEvidence(input) {
+      const { scope } = validate(checkEvidenceSchema, input ?? {}, 'evidence check')
+      const { messageLog } = domains()
+      await messageLog.checkEvidence(scope ?? 'full')
+      return evidenceContinuity(messageLog)
+    },
+
+    async acknowledgeGap(input) {
+      const { reason } = validate(acknowledgeSchema, input, 'acknowledgement')
+      const { messageLog } = domains()
+      const open = messageLog.evidence().report.problems.filter((p) => !p.acknowledged)
+      if (open.length === 0) throw clientError('conflict', 'There is no evidence problem to acknowledge')
+      const caller = currentCaller()
+      const count = messageLog.acknowledgeEvidenceLoss(caller.actor, reason)
+      audit({
+        actor: caller.actor, event: 'messageLog.evidenceLoss', outcome: 'success', errorCode: null,
+        data: { reason, incidents: count, problems: open.map((p) => ({ kind: p.kind, firstSeq: p.firstSeq, lastSeq: p.lastSeq, detail: p.detail })) },
+      })
+      return evidenceContinuity(messageLog)
     },
   }
 }

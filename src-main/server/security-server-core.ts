@@ -130,6 +130,7 @@ export function createSecurityServerCore(
     db: databases.messageLog, clock, logger: logger.child({ domain: 'message-log' }), settings: messageLogSettings,
     // xroad-protocols.md §6.2: the approved TSAs of the own instance, in the administrator's order.
     tsas: timestampingServices,
+    ackFile: layout.messageLogAckFile,
   })
   let purgeTimer: NodeJS.Timeout | undefined
 
