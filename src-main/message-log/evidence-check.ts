@@ -85,6 +85,8 @@ class Problems {
 }
 
 const range = (first: number, last: number): string => (first === last ? `record ${first}` : `records ${first}–${last} (${last - first + 1})`)
+/** "record 7 is" / "records 7–9 (3) are". */
+const rangeIs = (first: number, last: number, singular: string, plural: string): string => `${range(first, last)} ${first === last ? singular : plural}`
 
 /** Recomputes one record's digest and chain hash and its bodies' SHA-512; the problem found, if any. */
 function verifyRecord(row: ChainedRecordRow): string | undefined {
@@ -153,20 +155,21 @@ function checkStructure(input: EvidenceCheckInput, problems: Problems): Structur
   const summary = chainSummary(db)
   if (summary.unsequenced > 0) problems.add('link', null, null, `${summary.unsequenced} record(s) have no place in the evidence chain`)
   if (summary.minSeq !== null && summary.minSeq > base.seq + 1) {
-    problems.add('missing', base.seq + 1, summary.minSeq - 1, `${range(base.seq + 1, summary.minSeq - 1)} before the oldest record kept are missing (they were not purged)`)
+    problems.add('missing', base.seq + 1, summary.minSeq - 1, `${rangeIs(base.seq + 1, summary.minSeq - 1, 'is', 'are')} missing before the oldest record kept (not purged)`)
   }
   if (summary.minSeq !== null && summary.maxSeq !== null && summary.maxSeq - summary.minSeq + 1 !== summary.records - summary.unsequenced) {
-    for (const gap of findSequenceGaps(db, MAX_REPORTED_PROBLEMS)) problems.add('missing', gap.first, gap.last, `${range(gap.first, gap.last)} are missing from the message log`)
+    for (const gap of findSequenceGaps(db, MAX_REPORTED_PROBLEMS)) problems.add('missing', gap.first, gap.last, `${rangeIs(gap.first, gap.last, 'is', 'are')} missing from the message log`)
   }
+  const newest = summary.maxSeq ?? base.seq
+  // A lost file is placed at the newest record then: a later loss (after more records) is a new problem.
   if (ack?.status === 'missing' && state.ackFileSinceMs !== null) {
-    problems.add('ack-file', null, null, 'the acknowledgement file is gone: which records were acknowledged last cannot be checked')
+    problems.add('ack-file', null, newest, `the acknowledgement file is gone (newest record ${newest}): which records were acknowledged last cannot be checked`)
   } else if (ack?.status === 'unreadable') {
-    problems.add('ack-file', null, null, `the acknowledgement file is unreadable (${ack.reason}): which records were acknowledged last cannot be checked`)
+    problems.add('ack-file', null, newest, `the acknowledgement file is unreadable (${ack.reason}; newest record ${newest}): which records were acknowledged last cannot be checked`)
   } else if (ack?.status === 'ok') {
     const last = ack.state.last
-    const newest = summary.maxSeq ?? base.seq
     if (last.seq > newest) {
-      problems.add('missing', newest + 1, last.seq, `${range(newest + 1, last.seq)} were acknowledged but are missing from the message log`)
+      problems.add('missing', newest + 1, last.seq, `${rangeIs(newest + 1, last.seq, 'was', 'were')} acknowledged but ${newest + 1 === last.seq ? 'is' : 'are'} missing from the message log`)
     } else if (last.seq > base.seq) {
       const there = chainPositionAt(db, last.seq)
       if (there !== undefined && !there.hash.equals(last.hash)) {

@@ -38,7 +38,12 @@ function openMessageLog(dataDir: string): WritableDb {
   const path = dataDirLayout(dataDir).messageLogDb
   if (!existsSync(path)) throw clientError('config_file_not_found', `No message log at ${path}`)
   const db = openDatabase(path, { synchronous: 'FULL' })
-  migrate(db, [messageLogMigrations])
+  try {
+    migrate(db, [messageLogMigrations])
+  } catch (error) {
+    closeDatabase(db)
+    throw error
+  }
   return db
 }
 

@@ -57,7 +57,8 @@ export interface Harness {
   ackPath: string
   db: WritableDb
   log: MessageLog
-  reopen(options?: Partial<Omit<MessageLogOptions, 'db'>>): Promise<void>
+  /** Stops the log, closes the database, runs `between` (to tamper with the files), opens both again. */
+  reopen(options?: Partial<Omit<MessageLogOptions, 'db'>>, between?: () => void): Promise<void>
   close(): Promise<void>
 }
 
@@ -72,9 +73,10 @@ export function createHarness(clock: Clock, options: Partial<Omit<MessageLogOpti
     ackPath,
     db,
     log: createMessageLog({ db, clock, logger: silentLogger(), ackFile: ackPath, ...options }),
-    async reopen(more = {}) {
+    async reopen(more = {}, between) {
       await harness.log.stop()
       closeDatabase(harness.db)
+      between?.()
       harness.db = openMessageLogDb(dbPath)
       harness.log = createMessageLog({ db: harness.db, clock, logger: silentLogger(), ackFile: ackPath, ...options, ...more })
     },
