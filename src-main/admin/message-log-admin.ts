@@ -194,15 +194,15 @@ export function mayReadBodies(roles: readonly string[]): boolean {
 /** Time-stamping status with the fail-closed deadline, as `MessageLog.assertAcceptingMessages` computes it. */
 export function timestampingStatus(messageLog: MessageLog, now: Date): TimestampingStatus {
   const s = messageLog.status()
-  const { acceptableTimestampFailurePeriodSeconds: period, timeStampingIntervalSeconds: interval } = messageLog.settings
+  const { acceptableTimestampFailurePeriodSeconds: period } = messageLog.settings
   const oldestMs = s.oldestUnstampedAt === null ? null : Date.parse(s.oldestUnstampedAt)
   let backlog = oldestMs === null ? 0 : messageLog.countUnstamped(BACKLOG_CAP + 1)
   const backlogCapped = backlog > BACKLOG_CAP
   backlog = Math.min(backlog, BACKLOG_CAP)
-  // reliability-and-security.md §1.2: failure clock = recorded failure start, or one interval after the oldest waiting record.
+  // reliability-and-security.md §1.2: failure clock = recorded failure start, or one interval after the oldest waiting
+  // record — as the message log decides it (not running after a restart until a stamping attempt has failed).
   const recorded = s.timestampingFailingSince === null ? null : Date.parse(s.timestampingFailingSince)
-  const derived = oldestMs === null ? null : oldestMs + interval * 1000
-  const since = derived === null ? null : recorded === null ? derived : Math.min(recorded, derived)
+  const since = s.failureClockSince === null ? null : Date.parse(s.failureClockSince)
   const stopsAtMs = since === null || period === 0 ? null : since + period * 1000
   const secondsLeft = stopsAtMs === null ? null : Math.max(0, Math.round((stopsAtMs - now.getTime()) / 1000))
   const failing = s.lastTimestampError !== null && recorded !== null && oldestMs !== null

@@ -449,7 +449,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     } catch {
       accepting = false
     }
-    const since = settings.acceptableTimestampFailurePeriodSeconds === 0 ? null : failingSince()
+    // Fresh, not the message path's half-second reuse: records logged since may start the derived clock.
+    const since = computeFailingSince()
     return {
       acceptingMessages: accepting,
       failureClockSince: since === null ? null : new Date(since).toISOString(),
