@@ -116,7 +116,7 @@ function AcknowledgeButton({ disabled }: { disabled: boolean }) {
         <Stack gap="sm">
           <Text size="sm">{t('evidence.acknowledgeText')}</Text>
           <Textarea
-            label={t('evidence.reason')} description={t('evidence.reasonHint')} autosize minRows={3} maxRows={8} value={reason}
+            label={t('evidence.reason')} description={t('evidence.reasonHint')} rows={4} value={reason}
             onChange={(e) => setReason(e.currentTarget.value)} data-autofocus
           />
           {error !== null ? <ErrorNotice error={error} /> : null}
