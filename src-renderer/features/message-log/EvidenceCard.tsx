@@ -39,7 +39,7 @@ export function EvidenceCard() {
           </Text>
           <Group gap="sm" wrap="wrap">
             <Button size="xs" variant="default" loading={evidenceChecking} disabled={!permitted} onClick={() => void checkEvidence()}>{t('evidence.checkNow')}</Button>
-            {evidence.state === 'problem' ? <AcknowledgeButton disabled={!permitted} /> : null}
+            {evidence.state === 'problem' ? <AcknowledgeButton evidence={evidence} disabled={!permitted} /> : null}
           </Group>
           <Incidents evidence={evidence} />
         </Stack>
@@ -84,8 +84,8 @@ function Incidents({ evidence }: { evidence: EvidenceContinuity }) {
   )
 }
 
-/** The acknowledgement needs a reason; the server's refusal (role, too short) is shown in the dialog. */
-function AcknowledgeButton({ disabled }: { disabled: boolean }) {
+/** The acknowledgement names the problems and needs a reason; the server's refusal (role, too short) is shown in the dialog. */
+function AcknowledgeButton({ evidence, disabled }: { evidence: EvidenceContinuity; disabled: boolean }) {
   const t = useT('messageLog', 'common')
   const acknowledgeGap = useMessageLogStore((s) => s.acknowledgeGap)
   const [opened, setOpened] = useState(false)
@@ -115,6 +115,7 @@ function AcknowledgeButton({ disabled }: { disabled: boolean }) {
       <Modal opened={opened} onClose={close} title={t('evidence.acknowledgeTitle')} centered size="lg">
         <Stack gap="sm">
           <Text size="sm">{t('evidence.acknowledgeText')}</Text>
+          <Problems evidence={evidence} />
           <Textarea
             label={t('evidence.reason')} description={t('evidence.reasonHint')} rows={4} value={reason}
             onChange={(e) => setReason(e.currentTarget.value)} data-autofocus
