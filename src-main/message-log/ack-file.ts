@@ -161,6 +161,7 @@ export function openAckFile(path: string, initial: AckState, options: { generati
       return flush()
     },
     async close() {
+      if (closed) return
       await Promise.allSettled([inFlight, queued])
       closed = true
       closeSync(fd)

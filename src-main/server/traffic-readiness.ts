@@ -251,5 +251,6 @@ export function evidenceCheck(core: SecurityServerCore): ReadinessCheck {
       count: report.problems.length, by: last?.acknowledgedBy ?? '', acknowledgedAt: last?.acknowledgedAtMs === null || last === undefined ? '' : new Date(last.acknowledgedAtMs).toISOString(),
     })
   }
+  if (core.serverConf.identity() === undefined && report.records === 0) return readinessCheck('evidence', 'gray', 'not-initialized')
   return readinessCheck('evidence', 'green', 'evidence-ready', { count: report.records, checkedAt: new Date(report.checkedAtMs).toISOString() })
 }
