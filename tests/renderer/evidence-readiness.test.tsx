@@ -19,6 +19,8 @@ describe('evidence readiness texts', () => {
   it('words every evidence code, with the refusal or the traffic that continues', async () => {
     expect(readinessText(check('evidence-ready', 'green', { count: 42, checkedAt: '2026-01-01T10:05:00.000Z' })))
       .toMatch(/^The message log's evidence chain is intact: all 42 acknowledged records are there and unchanged \(checked .+\)\.$/)
+    expect(readinessText(check('evidence-ready', 'green', { count: 0, checkedAt: '2026-01-01T10:05:00.000Z' })))
+      .toBe('Nothing has been logged yet; the evidence chain starts with the first record.')
     expect(readinessText(check('evidence-gap', 'red', { count: 27, range: '120–146', refusing: 'yes' })))
       .toBe('27 acknowledged message-log records are missing (chain positions 120–146). New messages are refused until an administrator acknowledges the loss on the Message log page.')
     expect(readinessText(check('evidence-gap', 'yellow', { count: 1, range: '9', refusing: 'no' })))
