@@ -502,11 +502,29 @@ export interface GlobalConfApi {
 
 // ---- diagnostics ----------------------------------------------------------------------------------------
 
+export type DiagnosticKey = 'global-conf' | 'tokens' | 'certificates' | 'timestamping' | 'traffic'
+
+/** What a check found; the GUI says it in the reader's language with the check's `params`. */
+export type DiagnosticCode =
+  | 'global-conf-no-anchor' | 'global-conf-not-downloaded' | 'global-conf-expired' | 'global-conf-download-failed'
+  | 'global-conf-expires-soon' | 'global-conf-up-to-date'
+  | 'tokens-none' | 'tokens-logged-in' | 'tokens-unavailable' | 'tokens-logged-out'
+  | 'certificates-none' | 'certificates-ok' | 'certificates-attention'
+  | 'timestamping-stopped' | 'timestamping-failing' | 'timestamping-idle' | 'timestamping-ok'
+  | 'traffic-none' | 'traffic-ok' | 'traffic-failures'
+
 export interface DiagnosticCheck {
-  key: string
+  key: DiagnosticKey
+  /** English name of the check (the GUI names it by `key`). */
   label: string
   light: StatusLight
-  /** What it means and what to do, in plain words. */
+  code: DiagnosticCode
+  /**
+   * The facts the text is made of: names ending in `At` are ISO-8601 times, in `Seconds` durations; `error` is the
+   * failing component's own message; counts are numbers.
+   */
+  params: Record<string, string | number | boolean>
+  /** What it means and what to do, in plain English (the fallback for a code the GUI does not know). */
   explanation: string
 }
 
