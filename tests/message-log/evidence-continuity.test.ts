@@ -11,6 +11,8 @@ import {
   type MessageLog,
 } from '../../src-main/message-log'
 import { openAckFile } from '../../src-main/message-log/ack-file'
+import { dataDirLayout } from '../../src-main/server'
+import { createSecurityServerCore } from '../../src-main/server/security-server-core'
 import { killWriter } from './support/kill-loop'
 import { createHarness, messageFor, openMessageLogDb, tempDir, type Harness } from './support/message-log-harness'
 import { startOpensslTsa } from './support/openssl-tsa'
@@ -234,6 +236,9 @@ describe('corruption is found, never silent', () => {
     const copy = readFileSync(dbPath)
     truncateSync(dbPath, Math.floor(statSync(dbPath).size / 2 / 4096) * 4096)
     expect(() => openMessageLogDb(dbPath)).toThrow(expect.objectContaining({ code: 'database_error' }))
+    // A server on this data directory does not start, and says what to do.
+    expect(() => createSecurityServerCore(dataDirLayout(dir), systemClock, silentLogger()))
+      .toThrow(/^The message log .* cannot be opened \(.*malformed.*\): the evidence in it cannot be read\. .*gatehouse messagelog check --data-dir/)
     const truncated = await runGatehouse('messagelog', 'check', '--data-dir', dir, '--json')
     expect(truncated.code).toBe(1)
     expect(JSON.parse(truncated.stdout)).toMatchObject({ ok: false, lastAcknowledgedSeq: 50, problems: [{ kind: 'unreadable', acknowledged: false }] })
