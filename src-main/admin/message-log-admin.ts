@@ -59,7 +59,7 @@ const acknowledgeSchema = z.object({
 /** Incidents shown with the evidence status. */
 const INCIDENTS_SHOWN = 20
 /** A status read finds the last check older than this: the records since are checked first (incremental, cheap). */
-const EVIDENCE_FRESH_MS = 10_000
+const EVIDENCE_FRESH_MS = 60_000
 const CURSOR = /^(\d{1,16})\.(\d{1,16})$/
 const cursor = z.string().regex(CURSOR, 'a cursor from an earlier page')
 const exchangesSchema = z
@@ -512,7 +512,8 @@ export function createMessageLogAdmin(deps: MessageLogAdminDeps): MessageLogApi 
     async evidence() {
       const { messageLog } = domains()
       const last = messageLog.evidence()
-      if (!last.checking && clock.now().getTime() - last.report.checkedAtMs > EVIDENCE_FRESH_MS) await messageLog.checkEvidence('incremental')
+      const loggedSince = last.headSeq > (last.report.lastSeq ?? last.report.baseSeq)
+      if (!last.checking && (loggedSince || clock.now().getTime() - last.report.checkedAtMs > EVIDENCE_FRESH_MS)) await messageLog.checkEvidence('incremental')
       return evidenceContinuity(messageLog)
     },
 

@@ -108,6 +108,8 @@ export interface EvidenceStatus {
   failClosed: boolean
   /** New messages are refused until an administrator acknowledges the problems. */
   refusing: boolean
+  /** The last place in the chain this log has given (records after `report.lastSeq` were logged since the check). */
+  headSeq: number
 }
 
 export interface MessageLog {
@@ -270,7 +272,9 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   }
 
   function evidence(): EvidenceStatus {
-    return { report: evidenceReport, checking: checking > 0, lastFullCheckAtMs, failClosed: settings.evidenceLossFailClosed, refusing: refusing() }
+    return {
+      report: evidenceReport, checking: checking > 0, lastFullCheckAtMs, failClosed: settings.evidenceLossFailClosed, refusing: refusing(), headSeq: head.seq,
+    }
   }
 
   function prepare(message: MessageToLog): { record: NewMessageRecord; digest: Buffer } {

@@ -298,7 +298,7 @@ export interface MessageLogApi {
   archiveNow(): Promise<ArchiveRunSummary>
   /** Time-stamps waiting records now. */
   timestampNow(): Promise<TimestampingStatus>
-  /** The last evidence-continuity check (the records logged since are checked first when it is older than 10 s). */
+  /** The evidence-continuity check, brought up to date first (the records logged since the last check are checked). */
   evidence(): Promise<EvidenceContinuity>
   /** Checks the evidence now: every record (default) or only those since the last check (`incremental`). */
   checkEvidence(input?: { scope?: 'full' | 'incremental' }): Promise<EvidenceContinuity>
