@@ -37,6 +37,10 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     description: 'How long messages may still flow while the time-stamping authority cannot be reached; 0 never stops traffic.',
   },
   {
+    name: 'message-log.evidence-loss-fail-closed', label: 'Stop traffic when logged evidence is lost', kind: 'boolean', unit: null, defaultValue: 'true',
+    description: 'When the message log finds acknowledged records missing or altered, new messages are refused until an administrator acknowledges it on the Message log page. Off: traffic continues and the loss is only reported.',
+  },
+  {
     name: 'signer.ocsp-fetch-interval', label: 'OCSP fetch interval', kind: 'integer', unit: 'seconds', min: 60, max: 86_400, defaultValue: '1200',
     description: 'How often the OCSP status of own certificates is refreshed (global configuration may override it).',
   },

@@ -1,5 +1,5 @@
 import {
-  closeDatabase, migrate, openDatabase,
+  SecurityServerError, closeDatabase, migrate, openDatabase, toSecurityServerError,
   type Clock, type Logger, type MigrationSet, type WritableDb,
 } from '../platform'
 import { createServerConf, readSystemParameters, serverConfMigrations, type ServerConf } from '../server-conf'
@@ -88,12 +88,40 @@ export function openServerConfDatabase(layout: DataDirLayout): WritableDb {
 
 export function openDatabases(layout: DataDirLayout): Databases {
   const serverConf = openServerConfDatabase(layout)
-  // The message log is the legal evidence: every acknowledged record must survive power loss.
-  const messageLog = openDatabase(layout.messageLogDb, { synchronous: 'FULL' })
-  migrate(messageLog, [messageLogMigrations])
+  let messageLog: WritableDb
+  try {
+    // The message log is the legal evidence: every acknowledged record must survive power loss.
+    messageLog = openMessageLogDatabase(layout)
+  } catch (error) {
+    closeDatabase(serverConf)
+    throw error
+  }
   const opMonitor = openDatabase(layout.opMonitorDb)
   migrate(opMonitor, [opMonitoringMigrations])
   return { serverConf, messageLog, opMonitor }
+}
+
+/**
+ * DATA_DIR/messagelog.sqlite, `synchronous=FULL`. A file SQLite cannot open (truncated, overwritten) holds evidence
+ * that can no longer be read: the server does not start on it, and says what to do rather than only SQLite's words.
+ */
+function openMessageLogDatabase(layout: DataDirLayout): WritableDb {
+  let db: WritableDb | undefined
+  try {
+    db = openDatabase(layout.messageLogDb, { synchronous: 'FULL' })
+    migrate(db, [messageLogMigrations])
+    return db
+  } catch (cause) {
+    if (db !== undefined) closeDatabase(db)
+    const coded = toSecurityServerError(cause, 'database_error')
+    throw new SecurityServerError(
+      coded.code,
+      `The message log ${layout.messageLogDb} cannot be opened (${coded.message}): the evidence in it cannot be read. Keep the file ` +
+        `(and messagelog.ack) for examination, run \`gatehouse messagelog check --data-dir ${layout.root}\`, then restore the database from a ` +
+        'backup or move it aside; the server then reports the records it misses and refuses traffic until an administrator acknowledges the loss.',
+      { cause },
+    )
+  }
 }
 
 export function createSecurityServerCore(
@@ -130,6 +158,7 @@ export function createSecurityServerCore(
     db: databases.messageLog, clock, logger: logger.child({ domain: 'message-log' }), settings: messageLogSettings,
     // xroad-protocols.md §6.2: the approved TSAs of the own instance, in the administrator's order.
     tsas: timestampingServices,
+    ackFile: layout.messageLogAckFile,
   })
   let purgeTimer: NodeJS.Timeout | undefined
 

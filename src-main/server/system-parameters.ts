@@ -8,7 +8,10 @@ import type { OpMonitorSettings } from '../op-monitoring'
  * the core is built, so a change takes effect at the next start of the security server.
  */
 export interface AppliedSystemParameters {
-  /** Message-log settings from stored parameters only (keep-records-for, body logging, failure period, archive interval). */
+  /**
+   * Message-log settings from stored parameters only (keep-records-for, body logging, failure period, archive
+   * interval, fail-closed on evidence loss).
+   */
   messageLog: Partial<MessageLogSettingsInput>
   /** Operational-monitoring settings from stored parameters only (retention). */
   opMonitor: Partial<OpMonitorSettings>
@@ -33,6 +36,8 @@ const PARAMETERS: Record<string, { parse: Parser; apply: (target: AppliedSystemP
   'message-log.acceptable-timestamp-failure-period': {
     parse: integer(0, 7 * 86_400), apply: (t, v) => { t.messageLog.acceptableTimestampFailurePeriodSeconds = v as number },
   },
+  // Gatehouse: evidence continuity (message-log/evidence-check.ts); X-Road has no such check.
+  'message-log.evidence-loss-fail-closed': { parse: boolean, apply: (t, v) => { t.messageLog.evidenceLossFailClosed = v as boolean } },
   'signer.ocsp-fetch-interval': { parse: integer(60, 86_400), apply: (t, v) => { t.ocspFetchIntervalSeconds = v as number } },
   'op-monitor.keep-records-for-days': { parse: integer(1, 365), apply: (t, v) => { t.opMonitor.keepRecordsForDays = v as number } },
 }

@@ -154,6 +154,11 @@ export const ADMIN_API_METHODS = {
     forecast: read(),
     archiveNow: change('system-administrator'),
     timestampNow: change('system-administrator', 'security-officer'),
+    evidence: read(),
+    // A full check reads every record: not for every role (each run is audit-logged).
+    checkEvidence: change('system-administrator', 'security-officer'),
+    // Accepting a loss of evidence is the security officer's or the system administrator's call, with its reason.
+    acknowledgeGap: change('security-officer', 'system-administrator'),
   },
   ceremony: {
     list: read(['key-custodian', 'security-officer']),

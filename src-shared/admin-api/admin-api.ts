@@ -52,11 +52,12 @@ export const READINESS_CODES = [
   'sign-ready', 'sign-cert-missing', 'sign-token-logged-out', 'sign-ocsp-not-good',
   'registration-ready', 'server-not-registered', 'clients-not-registered', 'clients-registration-lost',
   'timestamping-ready', 'timestamping-no-tsa', 'timestamping-failing', 'timestamping-stopped',
+  'evidence-ready', 'evidence-gap', 'evidence-broken', 'evidence-acknowledged',
 ] as const
 export type ReadinessCode = (typeof READINESS_CODES)[number]
 
 export interface ReadinessCheck {
-  key: 'configuration' | 'listeners' | 'authentication' | 'signing' | 'registration' | 'timestamping'
+  key: 'configuration' | 'listeners' | 'authentication' | 'signing' | 'registration' | 'timestamping' | 'evidence'
   light: 'green' | 'yellow' | 'red' | 'gray'
   code: ReadinessCode
   params: Record<string, string | number>

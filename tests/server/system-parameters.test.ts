@@ -42,6 +42,7 @@ describe('stored system parameters', () => {
       'message-log.archive-interval': '600',
       'message-log.message-body-logging': 'false',
       'message-log.acceptable-timestamp-failure-period': '0',
+      'message-log.evidence-loss-fail-closed': 'false',
       'op-monitor.keep-records-for-days': '2',
       'signer.ocsp-fetch-interval': '300',
     })
@@ -49,6 +50,7 @@ describe('stored system parameters', () => {
     cores.push(core)
     expect(core.messageLog.settings).toMatchObject({
       keepRecordsForDays: 12, archiveIntervalSeconds: 600, messageBodyLogging: false, acceptableTimestampFailurePeriodSeconds: 0,
+      evidenceLossFailClosed: false,
       // Not an administrator setting: the caller's override stands.
       timeStampingIntervalSeconds: 120,
       archiveDir: dataDirLayout(dir).archiveDir,
@@ -72,7 +74,7 @@ describe('stored system parameters', () => {
     store(dir, { 'message-log.keep-records-for': '-4', 'message-log.message-body-logging': 'yes', 'no.such.parameter': '1' })
     const core = createSecurityServerCore(dataDirLayout(dir), clock, silentLogger())
     cores.push(core)
-    expect(core.messageLog.settings).toMatchObject({ keepRecordsForDays: 30, messageBodyLogging: true, timeStampingIntervalSeconds: 60 })
+    expect(core.messageLog.settings).toMatchObject({ keepRecordsForDays: 30, messageBodyLogging: true, timeStampingIntervalSeconds: 60, evidenceLossFailClosed: true })
     expect(core.parameters.ocspFetchIntervalSeconds).toBeUndefined()
     expect(applySystemParameters(new Map([['signer.ocsp-fetch-interval', '59']]), silentLogger())).toEqual({ messageLog: {}, opMonitor: {} })
   })
