@@ -74,7 +74,10 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
   const accounts = createAdminAccounts(db, clock, deps.accounts)
   const audit = (record: AuditRecord): void => {
     try {
-      appendAuditEntry(db(), { at: clock.now().toISOString(), actor: record.actor, event: record.event, outcome: record.outcome, data: record.data ?? {}, errorCode: record.errorCode })
+      appendAuditEntry(db(), {
+        at: clock.now().toISOString(), actor: record.actor, event: record.event, outcome: record.outcome, object: record.object ?? null,
+        data: record.data ?? {}, errorCode: record.errorCode,
+      })
     } catch (error) {
       logger.error({ err: error, event: record.event }, 'cannot write the audit log')
     }
@@ -91,7 +94,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     system: createSystemAdmin(deps.system),
     users: createUsersAdmin({ db, accounts }),
     apiKeys: createApiKeysAdmin({ db, clock }),
-    audit: createAuditAdmin({ db }),
+    audit: createAuditAdmin({ db, clock, audit }),
     initialization,
     tokens: createTokensAdmin(domains),
     keys: createKeysAdmin(domains),

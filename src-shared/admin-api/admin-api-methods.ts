@@ -39,6 +39,9 @@ export const ADMIN_API_METHODS = {
   },
   audit: {
     search: read(['system-administrator', 'security-officer', 'observer']),
+    verify: read(['system-administrator', 'security-officer', 'observer']),
+    // A read, recorded in the audit log by the implementation (who took a copy of the trail).
+    export: read(['system-administrator', 'security-officer']),
   },
   initialization: {
     status: read(),

@@ -145,8 +145,36 @@ export interface AuditLogEntry {
   actor: string
   event: string
   outcome: 'success' | 'failure'
+  /** What the change was made to (a client, a setting's name…), when it names one. */
+  object: string | null
+  /** The input (secrets replaced by `[redacted]`), the object's state `before` and `after`, and event-specific facts. */
   data: Record<string, unknown>
   errorCode: string | null
+  /** SHA-256 of the previous entry's hash and this entry's content (the hash chain). */
+  hash: string
+}
+
+/** Why the audit log's hash chain does not verify, at the entry `id`. */
+export type AuditChainProblemKind = 'altered' | 'missing' | 'unlinked' | 'truncated'
+
+export interface AuditChainVerdict {
+  ok: boolean
+  /** Entries that verified, from the anchor on. */
+  entries: number
+  /** Where the chain starts: entries up to `lastPrunedId` were pruned for retention (0: none); `hash` is the last pruned one's. */
+  anchor: { lastPrunedId: number; hash: string; prunedAt: string | null; entriesPruned: number }
+  head: { id: number; hash: string } | null
+  problem: { kind: AuditChainProblemKind; id: number } | null
+  checkedAt: string
+}
+
+/** The audit log as JSON lines: one entry per line with its hashes, oldest first. */
+export interface AuditExportFile {
+  fileName: string
+  mimeType: 'application/x-ndjson'
+  content: string
+  encoding: 'utf8'
+  entries: number
 }
 
 export interface AuditSearch {
@@ -157,6 +185,8 @@ export interface AuditSearch {
   actor?: string
   /** Substring of the event name, e.g. `users.` or `login`. */
   event?: string
+  /** Substring of the object's name, e.g. a client or setting. */
+  object?: string
   outcome?: 'success' | 'failure'
   /** 1..1000, default 200. */
   limit?: number
@@ -165,6 +195,10 @@ export interface AuditSearch {
 export interface AuditApi {
   /** Newest first. @throws validation_failed */
   search(query: AuditSearch): Promise<AuditLogEntry[]>
+  /** Walks the hash chain from its anchor to its head and names the first entry where it breaks. */
+  verify(): Promise<AuditChainVerdict>
+  /** The entries of a time range (all by default) as JSON lines, with their hashes; recorded in the audit log. @throws validation_failed */
+  export(input?: { from?: string; to?: string }): Promise<AuditExportFile>
 }
 
 export interface AdminApi {

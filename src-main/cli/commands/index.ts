@@ -10,6 +10,7 @@ import { registerMessageLogCommand } from './messagelog-command'
 import { registerServerConfCommands } from './init-command'
 import { registerAsicCommand } from './asic-command'
 import { registerTsaCommand } from './tsa-command'
+import { registerAuditCommand } from './audit-command'
 
 /** Every subcommand group, in the order `--help` lists them. */
 export const COMMAND_GROUPS: Array<(program: Command) => void> = [
@@ -24,4 +25,5 @@ export const COMMAND_GROUPS: Array<(program: Command) => void> = [
   registerServerConfCommands,
   registerAsicCommand,
   registerTsaCommand,
+  registerAuditCommand,
 ]
