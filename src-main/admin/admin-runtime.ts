@@ -91,7 +91,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
   })
   const ceremony = createCeremonyAdmin({ dataDir: deps.system.dataDir, clock, logger })
   const api: AdminApi = {
-    system: createSystemAdmin(deps.system),
+    system: createSystemAdmin({ ...deps.system, audit }),
     users: createUsersAdmin({ db, accounts }),
     apiKeys: createApiKeysAdmin({ db, clock }),
     audit: createAuditAdmin({ db, clock, audit }),

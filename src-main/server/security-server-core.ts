@@ -69,7 +69,8 @@ export interface SecurityServerCore {
   close(): Promise<void>
 }
 
-const SERVER_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, auditLogMigrations, adminMigrations]
+/** The migration sets of serverconf.sqlite (also what a restored backup's schema is checked against). */
+export const SERVER_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, auditLogMigrations, adminMigrations]
 
 /**
  * Opens DATA_DIR/serverconf.sqlite alone with its migrations (server configuration, audit log, admin accounts), for

@@ -11,6 +11,7 @@ import { registerServerConfCommands } from './init-command'
 import { registerAsicCommand } from './asic-command'
 import { registerTsaCommand } from './tsa-command'
 import { registerAuditCommand } from './audit-command'
+import { registerBackupCommand } from './backup-command'
 
 /** Every subcommand group, in the order `--help` lists them. */
 export const COMMAND_GROUPS: Array<(program: Command) => void> = [
@@ -26,4 +27,5 @@ export const COMMAND_GROUPS: Array<(program: Command) => void> = [
   registerAsicCommand,
   registerTsaCommand,
   registerAuditCommand,
+  registerBackupCommand,
 ]
