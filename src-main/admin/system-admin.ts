@@ -13,6 +13,8 @@ export interface BackupHost {
   store: BackupStore
   create(key: DerivedKey, kind: BackupFile['kind']): Promise<{ file: BackupFile; manifest: BackupManifest }>
   schedule(): BackupScheduleDto
+  /** Makes a scheduled backup when one is due (right after a passphrase is set, the first one is). */
+  runSchedule?(): Promise<void>
   /** Null when a restore into this server is possible (it is fresh), else why not. */
   restoreRefusal(): BackupsDto['restoreRefusal']
   checkDatabase(path: string, absolutePath: string): void
@@ -92,6 +94,8 @@ export function createSystemAdmin(deps: SystemAdminDeps & { audit?: (record: Aud
       const given = validate(z.object({ passphrase: passphrase.nullable() }).strict(), input, 'backup schedule')
       const backups = host()
       backups.store.writeScheduleKey(given.passphrase === null ? undefined : await deriveKey(given.passphrase), deps.clock.now())
+      // The first scheduled backup is due at once; it is written in the background.
+      if (given.passphrase !== null) void backups.runSchedule?.()
       return backups.schedule()
     },
     async uploadBackup(input) {

@@ -132,6 +132,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
         store: backups.store,
         create: backups.create,
         schedule: backups.schedule,
+        runSchedule: backups.runSchedule,
         checkDatabase: checkRestoredDatabase,
         restoreRefusal: () => {
           if (core.serverConf.identity() !== undefined) return 'initialized'

@@ -92,12 +92,19 @@ describe('audit entries of admin changes', () => {
     await call('system', 'setBackupSchedule', { passphrase: SCHEDULE_PASSPHRASE })
     const first = await call<BackupChunkDto>('system', 'downloadBackup', { name: made.name, offset: 0 })
     expect(first).toMatchObject({ name: made.name, offset: 0, size: made.size })
-    const [backup] = await entries('system.backup')
+    const backup = (await entries('system.backup')).find((e) => e.actor === 'alice')
     expect(backup).toMatchObject({ actor: 'alice', data: { input: { passphrase: '[redacted]' }, after: { name: made.name } } })
     expect((await entries('system.downloadBackup'))[0]).toMatchObject({ actor: 'alice', object: made.name })
-    const listed = await call<BackupsDto>('system', 'backups')
-    expect(listed.backups.map((b) => b.name)).toEqual([made.name])
-    expect(listed.schedule).toMatchObject({ passphraseSet: true, intervalHours: 24, keepScheduled: 7 })
+    // Setting the schedule's passphrase makes the first scheduled backup at once.
+    let listed = await call<BackupsDto>('system', 'backups')
+    for (let i = 0; i < 100 && !listed.backups.some((b) => b.kind === 'scheduled'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      listed = await call<BackupsDto>('system', 'backups')
+    }
+    expect(listed.backups.map((b) => [b.kind, b.name === made.name])).toEqual([['scheduled', false], ['manual', true]])
+    expect(listed.schedule).toMatchObject({ passphraseSet: true, intervalHours: 24, keepScheduled: 7, lastError: null })
+    expect(listed.schedule.lastScheduledAt).not.toBeNull()
+    expect((await entries('system.backup'))[0]).toMatchObject({ actor: 'system', outcome: 'success', data: { after: { kind: 'scheduled' } } })
     expect(listed.restoreRefusal).toBe('initialized')
     const short = await server.admin.call(caller, 'system', 'backup', [{ passphrase: 'short' }])
     expect(short.ok ? null : short.error).toMatchObject({ code: 'validation_failed', detail: 'passphrase' })

@@ -73,7 +73,7 @@ export function AuditLogPage() {
                         {t(`outcomes.${e.outcome}`)}
                       </Badge>
                     </Table.Td>
-                    <Table.Td>
+                    <Table.Td style={{ minWidth: 320, width: '42%' }}>
                       <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>{details(e)}</Text>
                     </Table.Td>
                   </Table.Tr>
@@ -88,12 +88,13 @@ export function AuditLogPage() {
   )
 }
 
-/** The error code, then the change as before → after where the entry has them, else its data. */
+/** The error code, the input (secrets already replaced), then the change as before → after where the entry has both. */
 function details(e: AuditLogEntry): string {
-  const { before, after, ...rest } = e.data
-  const change = before !== undefined || after !== undefined ? `${JSON.stringify(before ?? null)} → ${JSON.stringify(after ?? null)}` : null
+  const { before, after, input, ...rest } = e.data
+  const json = (value: unknown): string => JSON.stringify(value ?? null)
+  const change = before !== undefined && after !== undefined ? `${json(before)} → ${json(after)}` : before !== undefined ? json(before) : after !== undefined ? `→ ${json(after)}` : null
   const other = Object.keys(rest).length > 0 ? JSON.stringify(rest) : null
-  return [e.errorCode, change, change === null ? other : null].filter(Boolean).join(' · ')
+  return [e.errorCode, input === undefined ? null : json(input), change, other].filter(Boolean).join(' · ')
 }
 
 function ChainCard() {

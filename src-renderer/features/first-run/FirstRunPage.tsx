@@ -44,6 +44,7 @@ export function FirstRunPage() {
         <div>
           <Text size="sm" fw={500} id="first-run-mode-label">{t('mode.question')}</Text>
           <SegmentedControl
+            fullWidth styles={{ label: { whiteSpace: 'normal', lineHeight: 1.3 } }}
             aria-labelledby="first-run-mode-label" value={mode} onChange={(v) => setMode(v as 'join' | 'lab' | 'restore')}
             data={[{ value: 'join', label: t('mode.join') }, { value: 'lab', label: t('mode.lab') }, { value: 'restore', label: t('mode.restore') }]}
           />

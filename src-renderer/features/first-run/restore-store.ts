@@ -74,6 +74,8 @@ export const useRestoreStore = create<RestoreState>((set, get) => ({
       set({ result, upload: null, phase: result.restarting ? 'restarting' : 'done' })
       if (result.restarting && (await serverBack())) {
         set({ phase: 'back' })
+        // A new page for the restored server: its sign-in, then its dashboard.
+        window.location.hash = '#/dashboard'
         window.location.reload()
       }
     } catch (error) {
