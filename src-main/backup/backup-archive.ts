@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import {
-  chmodSync, closeSync, copyFileSync, createReadStream, createWriteStream, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync,
-  renameSync, rmSync, statSync,
+  chmodSync, closeSync, createReadStream, createWriteStream, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync,
 } from 'node:fs'
+import { copyFile } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import yauzl from 'yauzl'
@@ -67,20 +67,13 @@ export interface WriteBackupOptions {
   schemaOf(db: ReadableDb): Array<{ component: string; version: number }>
 }
 
-function hashFile(path: string): { size: number; sha256: string } {
+/** Size and SHA-256 of a file, read as a stream (a large database never blocks the event loop). */
+async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256')
-  const fd = openSync(path, 'r')
-  const buffer = Buffer.alloc(1024 * 1024)
   let size = 0
-  try {
-    for (;;) {
-      const n = readSync(fd, buffer, 0, buffer.length, null)
-      if (n === 0) break
-      hash.update(buffer.subarray(0, n))
-      size += n
-    }
-  } finally {
-    closeSync(fd)
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer)
+    size += (chunk as Buffer).length
   }
   return { size, sha256: hash.digest('hex') }
 }
@@ -131,10 +124,10 @@ export async function writeBackup(options: WriteBackupOptions): Promise<{ file: 
         } finally {
           if (given === undefined) closeDatabase(db)
         }
-        files.push({ path: rel, kind: 'database', ...hashFile(target) })
+        files.push({ path: rel, kind: 'database', ...(await hashFile(target)) })
       } else {
-        copyFileSync(join(options.dataDir, ...rel.split('/')), target)
-        files.push({ path: rel, kind: 'file', ...hashFile(target) })
+        await copyFile(join(options.dataDir, ...rel.split('/')), target)
+        files.push({ path: rel, kind: 'file', ...(await hashFile(target)) })
       }
     }
     const manifest: BackupManifest = {
