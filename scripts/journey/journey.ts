@@ -63,6 +63,8 @@ interface Server {
   ports: { admin: number; clientProxy: number; serverProxy: number; ocsp: number }
   adminUrl: string
   page: Page
+  /** True while the GUI restarts the server: the page's requests are refused meanwhile, and that is expected. */
+  restarting: boolean
 }
 
 export async function runJourney(options: JourneyOptions): Promise<JourneyResult> {
@@ -367,7 +369,7 @@ async function startServer(
     shutdownGraceMs: 500,
   }, null, 2))
   const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--config', configFile, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  const server: Server = { name, child, readyLines: [], exited: false, log: [], ports, adminUrl: `https://127.0.0.1:${ports.admin}/`, page: await browser.newPage() }
+  const server: Server = { name, child, readyLines: [], exited: false, log: [], ports, adminUrl: `https://127.0.0.1:${ports.admin}/`, page: await browser.newPage(), restarting: false }
   let buffered = ''
   const firstReady = new Promise<void>((resolveReady, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -397,7 +399,8 @@ async function startServer(
   const page = server.page
   page.setDefaultTimeout(20_000)
   page.on('console', (msg) => {
-    if (msg.type() === 'error') consoleErrors.push(`${name}: ${msg.text()}`)
+    // While the server restarts, the browser reports the refused requests of the page's polling; nothing else may fail.
+    if (msg.type() === 'error' && !(server.restarting && msg.text().includes('ERR_CONNECTION_REFUSED'))) consoleErrors.push(`${name}: ${msg.text()}`)
   })
   page.on('pageerror', (error) => consoleErrors.push(`${name}: ${error.message}`))
   await page.goto(server.adminUrl)
@@ -426,8 +429,13 @@ async function restartFromSettings(server: Server): Promise<void> {
   await page.getByRole('link', { name: /^Settings/ }).click()
   const card = page.getByTestId('restart-any')
   await card.getByRole('button', { name: 'Restart now' }).click()
-  await page.getByRole('dialog', { name: 'Restart the security server?' }).getByRole('button', { name: 'Restart now' }).click()
-  await page.getByText('The security server has restarted.').waitFor({ timeout: 60_000 })
+  server.restarting = true
+  try {
+    await page.getByRole('dialog', { name: 'Restart the security server?' }).getByRole('button', { name: 'Restart now' }).click()
+    await page.getByText('The security server has restarted.').waitFor({ timeout: 60_000 })
+  } finally {
+    server.restarting = false
+  }
   if (server.readyLines.length !== restartsBefore + 1) throw new Error(`${server.name} did not announce its restart`)
   if (server.exited) throw new Error(`${server.name}'s process exited instead of restarting in place`)
 }

@@ -10,7 +10,7 @@ import {
   CEREMONY_STATE_FILE, CeremonySession, KeyCeremony, refusal, renderTranscriptReport, verifyTranscript,
   type KeyCeremonyState, type Transcript, type TranscriptEntry,
 } from '../ceremony'
-import { clientError, type Clock, type Logger } from '../platform'
+import { clientError, pemBlocks, type Clock, type Logger, type PemBlock } from '../platform'
 import { validate } from './admin-validation'
 
 /**
@@ -129,11 +129,16 @@ function subjectOf(value: string, usage: 'sign' | 'auth'): MemberId | SecuritySe
 }
 
 /** The PEM blocks of a text, each as its own bytes (a CA chain pasted or read from one file). */
-function pemBlocks(text: string, field: 'certificatePem' | 'caCertificatePem'): Buffer[] {
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []
+function certificatePemBlocks(text: string, field: 'certificatePem' | 'caCertificatePem'): Buffer[] {
   const what = field === 'certificatePem' ? 'certificate' : 'CA certificate'
+  let blocks: PemBlock[]
+  try {
+    blocks = pemBlocks(text, { labels: ['CERTIFICATE'] })
+  } catch (cause) {
+    throw refusal('pem-missing', { field }, `The ${what} is not a PEM certificate: ${(cause as Error).message}`, 'validation_failed')
+  }
   if (blocks.length === 0) throw refusal('pem-missing', { field }, `The ${what} is not a PEM certificate (-----BEGIN CERTIFICATE-----)`, 'validation_failed')
-  return blocks.map((b) => Buffer.from(`${b}\n`, 'utf8'))
+  return blocks.map((b) => Buffer.from(`${b.text}\n`, 'utf8'))
 }
 
 /** Why an entry was refused or recorded as a warning, from what it recorded. */
@@ -390,8 +395,8 @@ export function createCeremonyAdmin(deps: CeremonyAdminDeps): CeremonyAdmin {
 
     importCertificate(input) {
       const q = validate(importSchema, input, 'certificate')
-      const [certificate] = pemBlocks(q.certificatePem, 'certificatePem')
-      const cas = pemBlocks(q.caCertificatePem, 'caCertificatePem')
+      const [certificate] = certificatePemBlocks(q.certificatePem, 'certificatePem')
+      const cas = certificatePemBlocks(q.caCertificatePem, 'caCertificatePem')
       return step(q.id, async ({ ceremony }, actor) => ceremony.importCertificate(actor(q.actor), {
         certificate: certificate!, certificateName: 'certificate.pem',
         caCertificates: cas.map((bytes, i) => ({ name: cas.length === 1 ? 'ca.pem' : `ca-${i + 1}.pem`, bytes })),

@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto'
-import { SecurityServerError } from '../platform'
+import { parseJson, SecurityServerError } from '../platform'
 import { refusal } from './refusals'
 
 /**
@@ -191,12 +191,8 @@ export function verifyTranscript(transcript: Transcript, options: { expectedSeal
 
 /** Reads a transcript from JSON text, refusing anything that is not shaped like one. */
 export function parseTranscript(text: string): Transcript {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (cause) {
-    throw new SecurityServerError('transcript_invalid', `The transcript is not valid JSON: ${(cause as Error).message}`, { cause, clientFault: true })
-  }
+  // Entries › details › values nest about six levels; sixteen leave room, and canonicalJson recurses over no more.
+  const value = parseJson(text, { maxDepth: 16 }, 'transcript_invalid', 'The transcript')
   const t = value as Partial<Transcript>
   if (typeof t !== 'object' || t === null || !Array.isArray(t.entries) || !Array.isArray(t.participants) || typeof t.ceremony !== 'object') {
     throw new SecurityServerError('transcript_invalid', 'The file is not a ceremony transcript', { clientFault: true })

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { SecurityServerError } from '../platform'
+import { SecurityServerError, derProblem } from '../platform'
 import { verificationTrust, verifyTimestamp } from '../signature'
 
 /**
@@ -63,8 +63,30 @@ export async function requestTimestamp(tsa: SelectedTsa, stampedData: Uint8Array
   if (!response.ok) {
     throw new SecurityServerError('timestamping_failed', `TSA ${tsa.url} answered HTTP ${response.status}`)
   }
-  const bytes = new Uint8Array(await response.arrayBuffer())
+  const bytes = await readBounded(response, MAX_TSA_RESPONSE_BYTES, tsa.url)
   return { ...(await validateTimestampResponse(bytes, stampedData, tsa.certificates)), tsaUrl: tsa.url }
+}
+
+/** A TimeStampResp is a few kilobytes; more is refused while reading, not after. */
+const MAX_TSA_RESPONSE_BYTES = 256 * 1024
+
+async function readBounded(response: Response, maxBytes: number, url: string): Promise<Uint8Array> {
+  const tooLarge = () => new SecurityServerError('timestamping_failed', `TSA ${url} answered with more than ${maxBytes} bytes`)
+  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
+    await response.body?.cancel()
+    throw tooLarge()
+  }
+  const chunks: Uint8Array[] = []
+  let size = 0
+  if (response.body !== null) {
+    for await (const chunk of response.body) {
+      size += chunk.byteLength
+      // Leaving the loop by the throw cancels the stream.
+      if (size > maxBytes) throw tooLarge()
+      chunks.push(chunk)
+    }
+  }
+  return new Uint8Array(Buffer.concat(chunks, size))
 }
 
 /**
@@ -81,6 +103,9 @@ export async function validateTimestampResponse(
     new SecurityServerError('timestamping_failed', message, cause === undefined ? {} : { cause })
   const imprint = sha512(stampedData)
   let resp: pkijs.TimeStampResp
+  // RFC 3161 §2.4.2 TimeStampResp from the network: its structure is bounded before pkijs reads it.
+  const shape = derProblem(responseDer, { maxBytes: 256 * 1024, maxDepth: 24, maxElements: 20_000 })
+  if (shape !== undefined) throw fail(`TSA response is not a DER TimeStampResp: ${shape}`)
   try {
     resp = pkijs.TimeStampResp.fromBER(toArrayBuffer(responseDer))
   } catch (cause) {

@@ -19,7 +19,7 @@ export class SecurityServerError extends Error {
     message: string,
     options: { cause?: unknown; detail?: string; params?: Record<string, string | number>; clientFault?: boolean; prefixes?: readonly string[] } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    super(boundedMessage(message), options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'SecurityServerError'
     this.code = code
     this.prefixes = options.prefixes ?? []
@@ -58,6 +58,17 @@ export class SecurityServerError extends Error {
       ...(this.detail === undefined ? {} : { detail: this.detail }), ...(this.params === undefined ? {} : { params: { ...this.params } }),
     }
   }
+}
+
+/**
+ * Longest message an error carries. Messages quote input (names, URIs, values); each parser quotes little, and this
+ * is the backstop that keeps a refusal from echoing a megabyte of adversarial input into answers and logs.
+ */
+export const MAX_ERROR_MESSAGE_LENGTH = 1000
+
+function boundedMessage(message: string): string {
+  if (message.length <= MAX_ERROR_MESSAGE_LENGTH) return message
+  return `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}… (${message.length - MAX_ERROR_MESSAGE_LENGTH} more characters)`
 }
 
 /** A fault in the caller's input: bad request data, unknown identifiers, denied access. */

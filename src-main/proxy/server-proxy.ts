@@ -131,9 +131,14 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
   return { status: 200, headers: [['Content-Type', encoded.contentType], [TRANSPORT_HEADERS.hashAlgorithm, HASH_ALGORITHM]], body: encoded.body }
 }
 
-/** `/message.xml` and, with a body, `/attachment1` (xroad-protocols.md §4.4). */
+/**
+ * `/message.xml` and, with a body part, `/attachment1` (xroad-protocols.md §4.4). A body part that arrived empty is
+ * still a part (X-Road `ProxyMessageDecoder.handleRestBody` adds it to the verifier whatever its length): it must be
+ * referenced by the signature, and a reference to a part that did not arrive fails (`invalid_reference`). Senders
+ * leave an empty body out (pass undefined) and sign without it.
+ */
 export function signedParts(headerPart: Uint8Array, body: Uint8Array | undefined): Array<{ name: string; bytes: Uint8Array }> {
-  return body === undefined || body.byteLength === 0
+  return body === undefined
     ? [{ name: '/message.xml', bytes: headerPart }]
     : [{ name: '/message.xml', bytes: headerPart }, { name: '/attachment1', bytes: body }]
 }

@@ -29,9 +29,10 @@ function flag(params: URLSearchParams, name: string): boolean {
   return params.has(name) && params.get(name) !== 'false'
 }
 
+/** Parameter faults are X-Road's `bad_request` (`AsicContainerClientRequestProcessor`), answered 400. */
 function requiredParam(params: URLSearchParams, name: string): string {
   const value = params.get(name)
-  if (value === null || value.trim() === '') throw clientError('invalid_request', `Missing parameter "${name}"`, { detail: name })
+  if (value === null || value.trim() === '') throw clientError('bad_request', `Missing parameter "${name}"`, { detail: name })
   return value
 }
 
@@ -51,9 +52,9 @@ async function asicDownload(core: SecurityServerCore, params: URLSearchParams): 
   const requestOnly = flag(params, 'requestOnly')
   const responseOnly = flag(params, 'responseOnly')
   const unique = flag(params, 'unique')
-  if (requestOnly && responseOnly) throw clientError('invalid_request', 'Parameters "requestOnly" and "responseOnly" exclude each other')
+  if (requestOnly && responseOnly) throw clientError('bad_request', 'Parameters "requestOnly" and "responseOnly" exclude each other')
   if (unique && !requestOnly && !responseOnly) {
-    throw clientError('invalid_request', 'Parameter "unique" needs "requestOnly" or "responseOnly"')
+    throw clientError('bad_request', 'Parameter "unique" needs "requestOnly" or "responseOnly"')
   }
   // Evidence is given out only for the server's own clients (§6.3).
   if (!core.serverConf.isRegisteredClient(client)) {
@@ -70,7 +71,7 @@ async function asicDownload(core: SecurityServerCore, params: URLSearchParams): 
   if (ownIds.size === 0) {
     throw clientError('not_found', `No logged message of ${describeIdentifier(client)} has query id '${queryId}'`)
   }
-  if (unique && ownIds.size > 1) throw clientError('invalid_request', `${ownIds.size} messages have query id '${queryId}'; "unique" needs one`)
+  if (unique && ownIds.size > 1) throw clientError('bad_request', `${ownIds.size} messages have query id '${queryId}'; "unique" needs one`)
   let containers = await listContainers(core, queryId, requestOnly, responseOnly, ownIds)
   if (containers.some((c) => !c.timestamped)) {
     // `force`: time-stamp the waiting records now; otherwise a container without its time-stamp is refused.

@@ -7,7 +7,7 @@ import { handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
 import { restErrorResponse } from '../proxy-fault'
 import { lastHeader } from '../rest/rest-headers'
 import {
-  applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, isBodyFailure, listen, readBody,
+  answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, isBodyFailure, listen, readBody,
   writeResponse, type ListenerLimits, type RunningListener,
 } from './http-support'
 import { sha256Hex } from './tls-profile'
@@ -71,9 +71,11 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
   }
   const running: RunningClientProxy = { close: async () => {} }
   const servers: Array<HttpServer | HttpsServer> = []
+  const connectRefused = () => restErrorResponse(clientError('invalid_http_method', 'CONNECT is not supported: the client proxy does not tunnel'), undefined)
   if (options.httpPort !== null) {
     const server = createHttpServer({ connectionsCheckingInterval: checkingIntervalMs(limits) }, handler)
     applyServerLimits(server, limits, 'connection')
+    answerConnect(server, connectRefused)
     servers.push(server)
     running.http = { ...(await listen(server, host, options.httpPort ?? 8080)), close: () => closeServer(server) }
   }
@@ -87,6 +89,7 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
       handler,
     )
     applyServerLimits(server, limits, 'secureConnection')
+    answerConnect(server, connectRefused)
     servers.push(server)
     running.https = { ...(await listen(server, host, options.httpsPort ?? 8443)), close: () => closeServer(server) }
   }
@@ -109,7 +112,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
   if ((path === '/asic' || path === '/verificationconf') && options.evidence !== undefined) {
     if (req.method !== 'GET') return fail(clientError('invalid_http_method', `${path} is GET only`), true)
     const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '')
-    const download = path === '/asic' ? await options.evidence.asic(query) : await options.evidence.verificationConf()
+    let download: EvidenceDownload
+    try {
+      download = path === '/asic' ? await options.evidence.asic(query) : await options.evidence.verificationConf()
+    } catch (error) {
+      return writeResponse(res, evidenceErrorResponse(error, accept))
+    }
     return writeResponse(res, {
       status: 200,
       headers: [
@@ -135,6 +143,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
   }
   const response = await handleClientProxyRequest({ method: req.method ?? 'GET', url, headers, body, ...(tls === undefined ? {} : { tls }) }, options.deps)
   writeResponse(res, response)
+}
+
+/**
+ * X-Road `AsicContainerClientRequestProcessor`: a fault of the caller is answered with its HTTP status — 400 for
+ * parameters (`bad_request`), 404 when nothing was logged (`not_found`) — and only a fault of ours with 500
+ * (`server.clientproxy.*`). The body is X-Road's REST error.
+ */
+function evidenceErrorResponse(error: unknown, accept: string | undefined) {
+  const coded = toSecurityServerError(error)
+  if (!coded.clientFault) return restErrorResponse(coded.withPrefix('server.clientproxy'), accept)
+  const response = restErrorResponse(coded, accept)
+  return { ...response, status: coded.code === 'not_found' ? 404 : 400 }
 }
 
 /** PR-MREST §3.1 `listClients`: JSON `{"member":[{"id":{…},"name":…}]}`-shaped, XML when asked for. */

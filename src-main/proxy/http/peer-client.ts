@@ -5,6 +5,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import { describeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import { clientError, SecurityServerError } from '../../platform'
 import type { PeerClient, PeerRequest, PeerResponse, ProviderServer } from '../proxy-deps'
+import { headerValueToWire } from '../rest/rest-headers'
 import { peerCertificateChain, sha256Hex, XROAD_TLS_OPTIONS, type AuthTlsCredentials } from './tls-profile'
 
 /**
@@ -179,7 +180,7 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
       }
       const timer = setTimeout(() => fail(networkError(`No response from ${target.key} within ${responseTimeoutMs} ms`)), responseTimeoutMs)
       const headers: Record<string, string> = {}
-      for (const [name, value] of request.headers) headers[name] = value
+      for (const [name, value] of request.headers) headers[name] = headerValueToWire(value)
       headers['Content-Type'] = request.contentType
       headers['Content-Length'] = String(request.body.byteLength)
       const req = httpsRequest({ agent: agentFor(target), host: target.host, port: target.port, method: 'POST', path: '/', headers })

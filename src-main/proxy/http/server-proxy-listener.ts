@@ -5,7 +5,7 @@ import { clientError, logFailure, SecurityServerError, silentLogger, toSecurityS
 import { soapFaultResponse } from '../proxy-fault'
 import { handleServerProxyRequest, type ServerProxyDeps } from '../server-proxy'
 import {
-  applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, isBodyFailure, listen, readBody,
+  answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, isBodyFailure, listen, readBody,
   writeResponse, type ListenerLimits, type RunningListener,
 } from './http-support'
 import { peerCertificateChain, sha256Hex, XROAD_TLS_OPTIONS, type AuthTlsCredentials } from './tls-profile'
@@ -76,6 +76,7 @@ export async function startServerProxyListener(options: ServerProxyListenerOptio
     },
   )
   applyServerLimits(server, limits, 'secureConnection')
+  answerConnect(server, () => soapFaultResponse(clientError('invalid_http_method', 'Must use POST between security servers').withPrefix('server.serverproxy')))
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (credentials === undefined) return refuse(res, unavailable)

@@ -2,6 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { SecurityServerError } from '../../platform'
 import type { ServiceCall, ServiceClient, ServiceResponse } from '../proxy-deps'
+import { headerValueFromWire, headerValueToWire } from '../rest/rest-headers'
 
 /**
  * The provider side's connection to its services (xroad-protocols.md §4.3 "call the service"): plain HTTP or HTTPS
@@ -43,7 +44,8 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
       const lower = name.toLowerCase()
       if (HOP_BY_HOP.has(lower)) continue
       const existing = headers[lower]
-      headers[lower] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value]
+      const wire = headerValueToWire(value)
+      headers[lower] = existing === undefined ? wire : [...(Array.isArray(existing) ? existing : [existing]), wire]
     }
     const body = request.body !== undefined && request.body.byteLength > 0 ? Buffer.from(request.body) : undefined
     if (body !== undefined) headers['content-length'] = String(body.byteLength)
@@ -81,8 +83,8 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
           settled = true
           clearTimeout(timer)
           const list: Array<[string, string]> = []
-          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string])
-          resolve({ status: res.statusCode ?? 502, reason: res.statusMessage ?? '', headers: list, body: Buffer.concat(chunks, size) })
+          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i] as string, headerValueFromWire(res.rawHeaders[i + 1] as string)])
+          resolve({ status: res.statusCode ?? 502, reason: headerValueFromWire(res.statusMessage ?? ''), headers: list, body: Buffer.concat(chunks, size) })
         })
       })
       req.end(body)
