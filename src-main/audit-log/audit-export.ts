@@ -1,3 +1,4 @@
+import { parseJson } from '../platform'
 import type { ChainedRow } from './audit-chain'
 import type { AuditEntry } from './audit-log-repository'
 
@@ -12,9 +13,12 @@ export function auditExportLine(e: AuditEntry): string {
   })
 }
 
-/** One exported line back as a chain row; `data` is re-serialized, which gives the stored text (it was written by JSON.stringify). */
+/**
+ * One exported line back as a chain row (the file is outside input: bounded by `parseJson`); `data` is re-serialized,
+ * which gives the stored text (it was written by JSON.stringify).
+ */
 export function parseAuditExportLine(line: string): ChainedRow {
-  const e = JSON.parse(line) as Record<string, unknown>
+  const e = parseJson(line, { maxLength: 4 * 1024 * 1024 }, 'validation_failed', 'An exported audit entry') as Record<string, unknown>
   return {
     id: Number(e.id), at: String(e.at), actor: String(e.actor), event: String(e.event), outcome: String(e.outcome),
     object: typeof e.object === 'string' ? e.object : null, dataText: JSON.stringify(e.data ?? {}),

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises'
 import yauzl from 'yauzl'
 import yazl from 'yazl'
 import { z } from 'zod'
-import { SecurityServerError, backupDatabase, closeDatabase, fsyncDirectory, openDatabase, type ReadableDb } from '../platform'
+import { SecurityServerError, backupDatabase, closeDatabase, fsyncDirectory, openDatabase, parseJson, type ReadableDb } from '../platform'
 import { checkHeaderMac, decryptingStream, deriveKey, encryptingStream, parseHeader, type DerivedKey } from './backup-crypto'
 
 /**
@@ -20,6 +20,8 @@ import { checkHeaderMac, decryptingStream, deriveKey, encryptingStream, parseHea
  */
 export const MANIFEST_ENTRY = 'manifest.json'
 const DATA_PREFIX = 'data/'
+/** The manifest is read whole, bounded: 100 000 files at ~200 bytes each. */
+const MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 
 const manifestFileSchema = z.object({
   path: z.string().min(1).max(500),
@@ -233,11 +235,19 @@ async function unpack(payload: string, into: string): Promise<BackupManifest> {
         if (name === MANIFEST_ENTRY) {
           if (manifest !== undefined) return fail(invalid('corrupted', 'The backup holds two manifests'))
           const chunks: Buffer[] = []
-          stream.on('data', (c: Buffer) => chunks.push(c))
+          let length = 0
+          stream.on('data', (c: Buffer) => {
+            length += c.length
+            if (length > MAX_MANIFEST_BYTES) {
+              stream.destroy()
+              fail(invalid('corrupted', "The backup's manifest is larger than a manifest can be"))
+            } else chunks.push(c)
+          })
           stream.on('error', fail)
           stream.on('end', () => {
             try {
-              const parsed = backupManifestSchema.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')))
+              const text = Buffer.concat(chunks).toString('utf8')
+              const parsed = backupManifestSchema.safeParse(parseJson(text, { maxLength: MAX_MANIFEST_BYTES, maxDepth: 6 }, 'backup_invalid', "The backup's manifest"))
               if (!parsed.success) return fail(invalid('corrupted', `The backup's manifest is not valid: ${parsed.error.issues[0]?.message ?? ''}`))
               if (!parsed.data.files.every((f) => safeRelativePath(f.path))) return fail(invalid('corrupted', 'The backup names a file outside the data directory'))
               manifest = parsed.data

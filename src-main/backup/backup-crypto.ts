@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 import { Transform, type TransformCallback } from 'node:stream'
-import { SecurityServerError } from '../platform'
+import { SecurityServerError, parseJson } from '../platform'
 
 /**
  * The encryption of a backup file: a passphrase-derived key and an online authenticated-encryption stream, in the
@@ -117,7 +117,7 @@ export function parseHeader(bytes: Buffer): { header: BackupHeader; headerBytes:
   if (end < 0 || end > MAX_HEADER) throw invalid('corrupted', 'The backup header is damaged')
   let header: BackupHeader
   try {
-    header = JSON.parse(bytes.subarray(magic.length, end).toString('utf8')) as BackupHeader
+    header = parseJson(bytes.subarray(magic.length, end).toString('utf8'), { maxLength: MAX_HEADER, maxDepth: 3 }, 'backup_invalid', 'The backup header') as BackupHeader
   } catch (cause) {
     throw invalid('corrupted', 'The backup header is damaged', cause)
   }

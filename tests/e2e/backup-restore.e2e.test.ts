@@ -11,7 +11,7 @@ import type { IpcResult } from '@shared/admin-api/ipc-result'
 import { createSecurityServer, loadServerConfig, parseServerConfig, superviseSecurityServer, type SecurityServer, type Supervisor } from '../../src-main/server'
 import { silentLogger } from '../../src-main/platform'
 import { startLabPair, type LabPair } from '../integration/lab-pair'
-import { ADMIN_PASSWORD, RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, openBrowser } from './support/browser'
+import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, openBrowser } from './support/browser'
 
 /**
  * Backup and restore and the audit chain in Chromium at 1 024 px, in English, Portuguese and Spanish: the Backup and
