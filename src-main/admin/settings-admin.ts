@@ -48,6 +48,18 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     name: 'op-monitor.keep-records-for-days', label: 'Keep monitoring data for', kind: 'integer', unit: 'days', min: 1, max: 365, defaultValue: '7',
     description: 'Operational monitoring records older than this are deleted.',
   },
+  {
+    name: 'audit-log.keep-entries-for', label: 'Keep audit-log entries for', kind: 'integer', unit: 'days', min: 0, max: 36_500, defaultValue: '0',
+    description: 'Older audit-log entries are deleted; the hash of the last one deleted becomes the start of the chain, so the rest still verifies. 0 keeps every entry.',
+  },
+  {
+    name: 'backup.interval-hours', label: 'Back up every', kind: 'integer', unit: 'hours', min: 0, max: 720, defaultValue: '24',
+    description: 'Scheduled encrypted backups, once a passphrase for them is set under Backup and restore; 0 switches them off.',
+  },
+  {
+    name: 'backup.keep-scheduled', label: 'Scheduled backups kept', kind: 'integer', unit: null, min: 1, max: 1000, defaultValue: '7',
+    description: 'The oldest scheduled backups are deleted beyond this many; backups made by hand are kept until deleted.',
+  },
 ]
 
 function checkValue(spec: SettingSpec, raw: string): string {
