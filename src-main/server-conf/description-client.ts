@@ -40,11 +40,11 @@ export function descriptionUrl(url: string): URL {
   return parsed
 }
 
-export function downloadDescription(url: string, options: DescriptionDownloadOptions): Promise<Buffer> {
+export async function downloadDescription(url: string, options: DescriptionDownloadOptions): Promise<Buffer> {
   const parsed = descriptionUrl(url)
   const fail = (reason: string, cause?: unknown): SecurityServerError =>
     new SecurityServerError(options.failureCode, `${options.what}: ${reason}`, { cause, clientFault: true, detail: 'url' })
-  return new Promise((resolve, reject) => {
+  return await new Promise<Buffer>((resolve, reject) => {
     const requester = parsed.protocol === 'https:' ? httpsRequest : httpRequest
     const req = requester(parsed, {
       method: 'GET',
