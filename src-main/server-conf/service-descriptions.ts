@@ -371,7 +371,7 @@ export function createServiceDescriptionUseCases(deps: ServiceDescriptionDeps): 
 
     deleteServiceDescription(id) {
       return tx(() => {
-        const row = requireRow(id)
+        requireRow(id)
         const rights = listServiceRowsOfDescription(db, id).flatMap((s) => rightsOf(s))
         deleteServiceDescriptionRow(db, id)
         return rights
