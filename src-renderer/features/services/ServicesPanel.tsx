@@ -127,7 +127,7 @@ function ServiceCard({ service, partOf }: { service: ServiceDto; partOf?: Servic
               {' · '}
               {t(service.sslVerify ? 'services.verifyOn' : 'services.verifyOff')}
             </Text>
-            {service.disabled && service.disabledNotice ? <Text size="xs">{t('services.noticeValue', { notice: service.disabledNotice })}</Text> : null}
+            {own && service.disabled && service.disabledNotice ? <Text size="xs">{t('services.noticeValue', { notice: service.disabledNotice })}</Text> : null}
           </div>
           <Group gap={6} wrap="wrap">
             <Button size="xs" variant="default" onClick={() => setDialog('edit')} aria-label={t('services.editAria', { service: label })}>{t('services.edit')}</Button>
