@@ -83,6 +83,9 @@ function AddWsdlForm({ subsystems }: { subsystems: string[] }) {
   )
 }
 
+/** Largest file sent in one admin call: the admin API takes requests up to 1 MiB, and base64 adds a third. */
+const MAX_UPLOAD_BYTES = 700 * 1024
+
 /** File bytes in base64 for the admin API. */
 async function fileBase64(file: File): Promise<string> {
   const bytes = new Uint8Array(await file.arrayBuffer())
@@ -99,6 +102,7 @@ function AddOpenApiForm({ subsystems }: { subsystems: string[] }) {
   const [source, setSource] = useState<'url' | 'file'>('url')
   const [url, setUrl] = useState('')
   const [file, setFile] = useState<{ name: string; contentBase64: string } | null>(null)
+  const [tooLarge, setTooLarge] = useState(false)
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<unknown>(null)
   const [warnings, setWarnings] = useState<DescriptionWarningDto[] | null>(null)
@@ -149,11 +153,15 @@ function AddOpenApiForm({ subsystems }: { subsystems: string[] }) {
       ) : (
         <Group gap="sm" wrap="wrap">
           <FileButton accept=".json,application/json" onChange={(chosenFile) => {
-            if (chosenFile !== null) void fileBase64(chosenFile).then((contentBase64) => setFile({ name: chosenFile.name, contentBase64 }))
+            if (chosenFile === null) return
+            setTooLarge(chosenFile.size > MAX_UPLOAD_BYTES)
+            if (chosenFile.size > MAX_UPLOAD_BYTES) setFile(null)
+            else void fileBase64(chosenFile).then((contentBase64) => setFile({ name: chosenFile.name, contentBase64 }))
           }}>
             {(props) => <Button variant="default" {...props}>{t('descriptions.chooseFile')}</Button>}
           </FileButton>
           <Text size="sm" c={file === null ? 'dimmed' : undefined}>{file === null ? t('descriptions.noFile') : file.name}</Text>
+          {tooLarge ? <Text size="sm" c="red">{t('descriptions.fileTooLarge', { kb: MAX_UPLOAD_BYTES / 1024 })}</Text> : null}
           {fieldMessage(error, 'file') !== undefined ? <Text size="sm" c="red">{fieldMessage(error, 'file')}</Text> : null}
         </Group>
       )}
