@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { subsystemId } from '@shared/domain/identifiers'
+import type { AdminRole } from '@shared/admin-api/admin-roles'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import type { AccessRightDto, AuditLogEntry, ServiceDescriptionChangeDto, ServiceDescriptionDto } from '@shared/admin-api/admin-api'
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
@@ -17,8 +18,12 @@ import { createLogger } from '../../src-main/platform'
  */
 const FIXTURES = join(__dirname, '..', 'fixtures', 'service-descriptions')
 const PROVIDER = 'SUBSYSTEM:DEV/GOV/1234/PETS'
-const admin = { actor: 'services-admin', roles: ['service-administrator' as const] }
-const observer = { actor: 'watcher', roles: ['observer' as const] }
+interface Caller {
+  actor: string
+  roles: readonly AdminRole[]
+}
+const admin: Caller = { actor: 'services-admin', roles: ['service-administrator'] }
+const observer: Caller = { actor: 'watcher', roles: ['observer'] }
 
 let dir: string
 let server: SecurityServer
@@ -27,13 +32,13 @@ let base: string
 /** What the loopback server serves at each path; tests change it to simulate a new release of a description. */
 const served = new Map<string, string>()
 
-async function call<T>(domain: string, method: string, input: unknown, caller: { actor: string; roles: readonly string[] } = admin): Promise<T> {
-  const result = (await server.admin.call(caller as never, domain, method, [input])) as IpcResult<T>
+async function call<T>(domain: string, method: string, input: unknown, caller: Caller = admin): Promise<T> {
+  const result = (await server.admin.call(caller, domain, method, [input])) as IpcResult<T>
   if (!result.ok) throw Object.assign(new Error(`${domain}.${method}: ${result.error.code} ${result.error.message}`), result.error)
   return result.value
 }
-async function failure(domain: string, method: string, input: unknown, caller = admin): Promise<{ code: string; message: string; detail?: string }> {
-  const result = await server.admin.call(caller as never, domain, method, [input])
+async function failure(domain: string, method: string, input: unknown, caller: Caller = admin): Promise<{ code: string; message: string; detail?: string }> {
+  const result = await server.admin.call(caller, domain, method, [input])
   expect(result.ok, `${domain}.${method} should fail`).toBe(false)
   return result.ok ? { code: '', message: '' } : result.error
 }
