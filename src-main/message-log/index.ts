@@ -5,7 +5,7 @@
 export { messageLogMigrations } from './migrations'
 export {
   createMessageLog, signatureHash,
-  type MessageLog, type MessageLogOptions, type MessageToLog, type MessageLogStatus, type RecordId,
+  type MessageLog, type MessageLogOptions, type MessageToLog, type MessageLogStatus, type RecordId, type AttachmentSource,
 } from './message-log'
 export { resolveMessageLogSettings, type MessageLogSettings, type MessageLogSettingsInput } from './message-log-settings'
 export {

@@ -8,10 +8,10 @@ import {
   type VerificationTrust,
 } from '../signature'
 import {
-  createPeerClient, createServiceClient, fetchPeerOcspResponses, parseAddress, startClientProxyListener, startOcspResponderListener,
-  startServerProxyListener, DEFAULT_OCSP_RESPONDER_PORT, DEFAULT_SERVER_PROXY_PORT,
+  BodyStore, createPeerClient, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
+  startOcspResponderListener, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT, DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObserver, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
-  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy,
+  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy, type MessageBudgetStats,
 } from '../proxy'
 import type { OperationalRecord } from '../op-monitoring'
 import { loadOrCreateAdminTls } from '../admin'
@@ -64,6 +64,8 @@ export interface ProxyRuntime {
   listenerStatus(): ListenerStatus[]
   /** The latest check of each area (configuration, listeners, authentication, signing, registration). */
   readiness(): ReadinessCheck[]
+  /** The memory budget's use: bytes in memory and in spool files now and at their peak, refusals. */
+  budget(): MessageBudgetStats
   close(): Promise<void>
 }
 
@@ -88,7 +90,12 @@ export function createProxyRuntime(
   core: SecurityServerCore, config: ServerConfig, logger: Logger, options: ProxyRuntimeOptions = {},
 ): ProxyRuntime {
   const { clock } = core
-  const views = proxyViews(core)
+  // Issue 14 §3: one budget for every connection of both proxies; spool files of an earlier run are gone with it.
+  const budget = new MessageBudget({ ...DEFAULT_MESSAGE_BUDGET, ...config.memoryBudget })
+  const bodies = new BodyStore(budget, core.layout.spoolDir)
+  const leftovers = bodies.clearSpool()
+  if (leftovers > 0) logger.info({ files: leftovers }, 'removed spool files left by an earlier run')
+  const views = proxyViews(core, budget)
   const serviceClient = createServiceClient()
   const verifyPeerChain = peerChainVerifier(views.requireConf, clock)
   const peer = createPeerClient({ authCertMatchesMember: views.globalConf.authCertMatchesMember, verifyPeerChain, defaultPort: DEFAULT_SERVER_PROXY_PORT })
@@ -105,11 +112,11 @@ export function createProxyRuntime(
     peer, proxyVersion: PROXY_PROTOCOL_VERSION,
     // §4.3: OCSP responses for our auth certificate go first in the request multipart.
     authOcspResponses: async () => (credentials === undefined ? [] : core.signer.ocspResponses(credentials.authCertDer)),
-    clock, observer,
+    clock, observer, bodies,
   }
   const serverDeps: ServerProxyDeps = {
     globalConf: views.globalConf, serverConf: views.serverConf, tlsClientVerifier: views.tlsClientVerifier, verifier: views.verifier,
-    signer: views.signer, messageLog: views.messageLog, serviceClient, clock, observer,
+    signer: views.signer, messageLog: views.messageLog, serviceClient, clock, observer, bodies,
   }
 
   const { internal, external } = config
@@ -227,6 +234,7 @@ export function createProxyRuntime(
       problem: s.running !== undefined ? null : s.problem ?? (core.serverConf.identity() === undefined ? 'the server has not joined an instance yet' : 'not open yet'),
     })),
     readiness: () => checks,
+    budget: () => budget.stats(),
     // A graceful stop: the listeners stop accepting and finish (or, after their grace, cut) the requests in flight,
     // which still need the peer and service clients; only then are those closed.
     async close() {
@@ -262,8 +270,11 @@ export interface ProxyViews {
   isTrustedAuthCert(leafSha256Hex: string): boolean
 }
 
-/** The pipelines' views of the real domains. */
-export function proxyViews(core: SecurityServerCore): ProxyViews {
+/**
+ * The pipelines' views of the real domains. With a budget, a logged body is at most the budget's in-flight size:
+ * the message log stores it from memory (issue 14 §3).
+ */
+export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): ProxyViews {
   const { clock } = core
   const requireConf = (): GlobalConf => {
     const conf = core.globalConf.current()
@@ -321,6 +332,7 @@ export function proxyViews(core: SecurityServerCore): ProxyViews {
   }
 
   const signer: MessageSigner = {
+    // A body part is signed by the SHA-512 taken as it streamed in, the digest X-Road computes over its bytes.
     sign: (member, parts) => core.signer.signMessage(member, parts),
   }
 
@@ -329,7 +341,7 @@ export function proxyViews(core: SecurityServerCore): ProxyViews {
       const conf = requireConf()
       // xroad-protocols.md §4.7: trust of the signer's instance; every part by its URI.
       verifySignature(signature.signatureXml, {
-        parts: Object.fromEntries(parts.map((p) => [p.name, p.bytes])),
+        parts: Object.fromEntries(parts.map((p) => [p.name, 'bytes' in p ? p.bytes : { digest: p.digest, algorithm: p.digestAlgorithm }])),
         ...(signature.hashChainResult === undefined ? {} : { hashChainResult: signature.hashChainResult }),
         ...(signature.hashChain === undefined ? {} : { hashChain: signature.hashChain }),
         expectedSigner,
@@ -341,6 +353,10 @@ export function proxyViews(core: SecurityServerCore): ProxyViews {
 
   const messageLog: MessageLogWriter = {
     assertAcceptingMessages: () => core.messageLog.assertAcceptingMessages(),
+    bodyLimit: (client, service) => {
+      const limit = core.messageLog.bodyLimit(client, service)
+      return limit === undefined || budget === undefined ? limit : Math.min(limit, budget.limits.maxInFlightBytes)
+    },
     async record(record) {
       const text = (bytes: Uint8Array | undefined): string | null => (bytes === undefined ? null : Buffer.from(bytes).toString('utf8'))
       await core.messageLog.record({

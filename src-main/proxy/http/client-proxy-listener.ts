@@ -4,11 +4,12 @@ import type { TLSSocket } from 'node:tls'
 import { formatIdPath, type ClientId } from '@shared/domain/identifiers'
 import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger } from '../../platform'
 import { handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
+import { transportLimit } from '../body/body-limits'
 import { restErrorResponse } from '../proxy-fault'
 import { lastHeader } from '../rest/rest-headers'
 import {
-  applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, isBodyFailure, listen, readBody,
-  writeResponse, type ListenerLimits, type RunningListener,
+  applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, listen, writeResponse,
+  type ListenerLimits, type RunningListener,
 } from './http-support'
 import { sha256Hex } from './tls-profile'
 
@@ -66,7 +67,7 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res, options, limits).catch((error: unknown) => {
       logFailure(logger, error, { url: req.url?.slice(0, 200) }, 'client proxy request failed')
-      writeResponse(res, restErrorResponse(toSecurityServerError(error).withPrefix('server.clientproxy'), lastHeader(headerList(req), 'accept')), true)
+      void writeResponse(res, restErrorResponse(toSecurityServerError(error).withPrefix('server.clientproxy'), lastHeader(headerList(req), 'accept')), true)
     })
   }
   const running: RunningClientProxy = { close: async () => {} }
@@ -100,7 +101,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
   const headers = headerList(req)
   const url = req.url ?? '/'
   const accept = lastHeader(headers, 'accept')
-  const fail = (error: unknown, close: boolean): void => writeResponse(res, restErrorResponse(toSecurityServerError(error), accept), close)
+  const fail = (error: unknown, close: boolean): Promise<void> => writeResponse(res, restErrorResponse(toSecurityServerError(error), accept), close)
   const path = url.split('?')[0] as string
   if (path === '/listClients' && options.listClients !== undefined) {
     if (req.method !== 'GET') return fail(clientError('invalid_http_method', 'listClients is GET only'), true)
@@ -120,21 +121,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
     })
   }
   if (!path.startsWith('/r1/') && !/^\/r\d+\//.test(path)) return fail(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…'), true)
-  let body: Buffer
-  try {
-    body = await readBody(req, limits.maxBodyBytes, limits.requestTimeoutMs)
-  } catch (error) {
-    if (isBodyFailure(error)) return fail(error, true)
-    throw error
-  }
-  const socket = req.socket as TLSSocket
-  let tls: { clientCertificateSha256?: string } | undefined
-  if (socket.encrypted === true) {
-    const peer = socket.getPeerCertificate()
-    tls = peer.raw !== undefined && peer.raw.length > 0 ? { clientCertificateSha256: sha256Hex(peer.raw) } : {}
-  }
+  const tls = isTls(req)
+  // B7: a declared length over the limit is refused unread; the pipeline reads the rest once the request is checked
+  // (issue 14 §3: the message log's limit and the memory budget before the first byte).
+  const body = incomingBody(req, limits.maxBodyBytes, limits.requestTimeoutMs)
+  if (body.declaredLength !== undefined && body.declaredLength > limits.maxBodyBytes) return fail(transportLimit(limits.maxBodyBytes).error(body.declaredLength), true)
   const response = await handleClientProxyRequest({ method: req.method ?? 'GET', url, headers, body, ...(tls === undefined ? {} : { tls }) }, options.deps)
-  writeResponse(res, response)
+  // A request refused before its body was read leaves bytes on the connection: it is not reused.
+  await writeResponse(res, response, !req.complete)
+}
+
+/** Over HTTPS: the SHA-256 of the IS's TLS client certificate when it sent one (ug-ss §9.4); undefined over HTTP. */
+function isTls(req: IncomingMessage): { clientCertificateSha256?: string } | undefined {
+  const socket = req.socket as TLSSocket
+  if (socket.encrypted !== true) return undefined
+  const peer = socket.getPeerCertificate()
+  return peer.raw !== undefined && peer.raw.length > 0 ? { clientCertificateSha256: sha256Hex(peer.raw) } : {}
 }
 
 /** PR-MREST §3.1 `listClients`: JSON `{"member":[{"id":{…},"name":…}]}`-shaped, XML when asked for. */

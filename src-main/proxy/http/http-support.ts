@@ -1,13 +1,14 @@
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http'
+import type { ClientRequest, IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import { clientError, SecurityServerError } from '../../platform'
+import { bufferSource, type BodySource, type IncomingBody } from '../body/message-body'
 import type { HeaderList } from '../rest/rest-headers'
 
 /**
- * What the proxy's listeners share: bounded body reading with a deadline, slow-client protection (headers and
- * request timeouts, initial idle time, connection cap; reliability-and-security.md §1.8, B7, B8), header lists and
- * writing a pipeline response.
+ * What the proxy's listeners share: the request body handed on as a stream with its deadline, slow-client protection
+ * (headers and request timeouts, initial idle time, connection cap; reliability-and-security.md §1.8, B7, B8), header
+ * lists and writing a pipeline response as a stream.
  */
 export type AnyServer = HttpServer | HttpsServer
 
@@ -70,42 +71,31 @@ export function checkingIntervalMs(limits: ListenerLimits): number {
 }
 
 /**
- * Reads the body up to `maxBytes` and before `deadline`: a declared or actual larger body is `body_too_large`
- * (never buffered further), a slow body is `timeout`. The caller closes the connection on either.
+ * The request body as the pipelines take it: the stream itself (nothing is read here), its declared length, the
+ * listener's size limit, and the body deadline — a body not complete within `deadlineMs` ends the stream with
+ * `timeout`, a client that goes away mid-body with `io_error`.
  */
-export function readBody(req: IncomingMessage, maxBytes: number, deadlineMs: number): Promise<Buffer> {
-  const declared = req.headers['content-length']
-  if (declared !== undefined && Number(declared) > maxBytes) {
-    return Promise.reject(clientError('body_too_large', `Request body of ${declared} bytes exceeds the limit of ${maxBytes} bytes`))
+export function incomingBody(req: IncomingMessage, maxBytes: number, deadlineMs: number): IncomingBody {
+  const header = req.headers['content-length']
+  const declared = header === undefined ? undefined : Number(header)
+  const timer = setTimeout(() => req.destroy(clientError('timeout', `Request body not received within ${deadlineMs} ms`)), deadlineMs)
+  timer.unref()
+  req.once('end', () => clearTimeout(timer))
+  req.once('close', () => clearTimeout(timer))
+  return {
+    stream: guarded(req),
+    ...(declared === undefined || !Number.isSafeInteger(declared) ? {} : { declaredLength: declared }),
+    maxBytes,
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    let done = false
-    const finish = (error?: Error): void => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      req.off('data', onData)
-      if (error === undefined) resolve(Buffer.concat(chunks, size))
-      else {
-        req.pause()
-        reject(error)
-      }
-    }
-    const timer = setTimeout(() => finish(clientError('timeout', `Request body not received within ${deadlineMs} ms`)), deadlineMs)
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length
-      if (size > maxBytes) finish(clientError('body_too_large', `Request body exceeds the limit of ${maxBytes} bytes`))
-      else chunks.push(chunk)
-    }
-    req.on('data', onData)
-    req.once('end', () => finish())
-    req.once('error', (error) => finish(clientError('io_error', 'Reading the request body failed', { cause: error })))
-    req.once('close', () => {
-      if (!req.complete) finish(clientError('io_error', 'The client closed the connection before sending the whole body'))
-    })
-  })
+}
+
+async function* guarded(req: IncomingMessage): AsyncIterable<Buffer> {
+  try {
+    for await (const chunk of req) yield chunk as Buffer
+  } catch (error) {
+    if (error instanceof SecurityServerError) throw error
+    throw clientError('io_error', 'The client closed the connection before sending the whole body', { cause: error })
+  }
 }
 
 /** The request's headers in order, as received (duplicates kept). */
@@ -115,23 +105,56 @@ export function headerList(req: IncomingMessage): HeaderList {
   return list
 }
 
-/** Writes a pipeline response; `close` ends the connection after it (after an error that left the body unread). */
-export function writeResponse(res: ServerResponse, response: { status: number; headers: HeaderList; body: Uint8Array }, close = false): void {
-  if (res.headersSent || res.destroyed) return
-  for (const [name, value] of response.headers) {
-    if (name.toLowerCase() === 'content-length' || name.toLowerCase() === 'transfer-encoding' || name.toLowerCase() === 'connection') continue
-    res.appendHeader(name, value)
+/**
+ * Writes a pipeline response, streaming its body with backpressure and releasing it afterwards; `close` ends the
+ * connection after it (after an error that left the request body unread). A body that fails mid-way cuts the
+ * connection: the client sees fewer bytes than the Content-Length it was promised.
+ */
+export async function writeResponse(
+  res: ServerResponse, response: { status: number; headers: HeaderList; body: Uint8Array | BodySource }, close = false,
+): Promise<void> {
+  const body = response.body instanceof Uint8Array ? bufferSource(response.body) : response.body
+  try {
+    if (res.headersSent || res.destroyed) return
+    for (const [name, value] of response.headers) {
+      if (name.toLowerCase() === 'content-length' || name.toLowerCase() === 'transfer-encoding' || name.toLowerCase() === 'connection') continue
+      res.appendHeader(name, value)
+    }
+    res.setHeader('Content-Length', body.size)
+    if (close) res.setHeader('Connection', 'close')
+    res.writeHead(response.status)
+    for await (const chunk of body.chunks()) {
+      if (res.destroyed) return
+      if (!res.write(chunk)) await drained(res)
+    }
+    res.end()
+    if (close) res.once('finish', () => res.socket?.destroySoon())
+  } catch {
+    res.destroy()
+  } finally {
+    body.release()
   }
-  res.setHeader('Content-Length', response.body.byteLength)
-  if (close) res.setHeader('Connection', 'close')
-  res.writeHead(response.status)
-  res.end(response.body)
-  if (close) res.once('finish', () => res.socket?.destroySoon())
 }
 
-/** A body-read failure leaves unread bytes on the connection: it must not be reused. */
-export function isBodyFailure(error: unknown): boolean {
-  return error instanceof SecurityServerError && (error.code === 'body_too_large' || error.code === 'timeout' || error.code === 'io_error')
+/** Writes a request body with backpressure and ends the request; stops when the request is destroyed. */
+export async function writeRequestBody(req: ClientRequest, body: BodySource): Promise<void> {
+  for await (const chunk of body.chunks()) {
+    if (req.destroyed) return
+    if (!req.write(chunk)) await drained(req)
+  }
+  if (!req.destroyed) req.end()
+}
+
+function drained(res: ServerResponse | ClientRequest): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.once('drain', done)
+    res.once('close', done)
+  })
 }
 
 export function listen(server: AnyServer, host: string, port: number): Promise<{ host: string; port: number }> {

@@ -2,6 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { SecurityServerError } from '../../platform'
 import type { ServiceCall, ServiceClient, ServiceResponse } from '../proxy-deps'
+import { writeRequestBody } from './http-support'
 
 /**
  * The provider side's connection to its services (xroad-protocols.md §4.3 "call the service"): plain HTTP or HTTPS
@@ -45,8 +46,8 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
       const existing = headers[lower]
       headers[lower] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value]
     }
-    const body = request.body !== undefined && request.body.byteLength > 0 ? Buffer.from(request.body) : undefined
-    if (body !== undefined) headers['content-length'] = String(body.byteLength)
+    const body = request.body !== undefined && request.body.size > 0 ? request.body : undefined
+    if (body !== undefined) headers['content-length'] = String(body.size)
     const send = https ? httpsRequest : httpRequest
     const agent = https ? (request.sslVerify ? verifyingAgent : trustingAgent) : httpAgent
 
@@ -68,24 +69,31 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
         fail(serviceFailed('network_error', `Calling the service failed: ${error.code ?? error.message}`, error))
       })
       req.once('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = []
-        let size = 0
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length
-          if (size > maxResponseBytes) fail(serviceFailed('body_too_large', `Service response exceeds ${maxResponseBytes} bytes`))
-          else chunks.push(chunk)
-        })
-        res.once('error', (error) => fail(serviceFailed('network_error', 'Reading the service response failed', error)))
-        res.once('end', () => {
-          if (settled) return
-          settled = true
-          clearTimeout(timer)
-          const list: Array<[string, string]> = []
-          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string])
-          resolve({ status: res.statusCode ?? 502, reason: res.statusMessage ?? '', headers: list, body: Buffer.concat(chunks, size) })
-        })
+        const header = res.headers['content-length']
+        const declared = header === undefined ? undefined : Number(header)
+        // The response is received as it arrives: hashed, spooled past the budget's threshold, its limits applied.
+        request.response.bodies
+          .receive(readResponse(res), {
+            ...(declared === undefined || !Number.isSafeInteger(declared) ? {} : { declaredLength: declared }),
+            limits: [{ maxBytes: maxResponseBytes, error: () => serviceFailed('body_too_large', `Service response exceeds ${maxResponseBytes} bytes`) }, ...request.response.limits],
+          })
+          .then(
+            (received) => {
+              if (settled) {
+                received.release()
+                return
+              }
+              settled = true
+              clearTimeout(timer)
+              const list: Array<[string, string]> = []
+              for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string])
+              resolve({ status: res.statusCode ?? 502, reason: res.statusMessage ?? '', headers: list, body: received })
+            },
+            (error: unknown) => fail(error instanceof SecurityServerError ? error : serviceFailed('network_error', 'Reading the service response failed', error)),
+          )
       })
-      req.end(body)
+      if (body === undefined) req.end()
+      else writeRequestBody(req, body).catch((error: unknown) => fail(error instanceof SecurityServerError ? error : serviceFailed('network_error', 'Sending the body to the service failed', error)))
     })
   }
 
@@ -96,6 +104,14 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
       verifyingAgent.destroy()
       trustingAgent.destroy()
     },
+  }
+}
+
+async function* readResponse(res: IncomingMessage): AsyncIterable<Buffer> {
+  try {
+    for await (const chunk of res) yield chunk as Buffer
+  } catch (error) {
+    throw serviceFailed('network_error', 'Reading the service response failed', error)
   }
 }
 
