@@ -8,7 +8,7 @@ import {
   type VerificationTrust,
 } from '../signature'
 import {
-  BodyStore, createPeerClient, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
+  BodyStore, LOAD_COST, createPeerClient, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
   startOcspResponderListener, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT, DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObserver, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
   type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy, type MessageBudgetStats,
@@ -271,8 +271,8 @@ export interface ProxyViews {
 }
 
 /**
- * The pipelines' views of the real domains. With a budget, a logged body is at most the budget's in-flight size:
- * the message log stores it from memory (issue 14 §3).
+ * The pipelines' views of the real domains. With a budget, a logged body is at most a third of its in-flight size:
+ * the message log stores it from memory, which costs three times its size (`LOAD_COST`; issue 14 §3).
  */
 export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): ProxyViews {
   const { clock } = core
@@ -355,7 +355,7 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
     assertAcceptingMessages: () => core.messageLog.assertAcceptingMessages(),
     bodyLimit: (client, service) => {
       const limit = core.messageLog.bodyLimit(client, service)
-      return limit === undefined || budget === undefined ? limit : Math.min(limit, budget.limits.maxInFlightBytes)
+      return limit === undefined || budget === undefined ? limit : Math.min(limit, Math.floor(budget.limits.maxInFlightBytes / LOAD_COST))
     },
     async record(record) {
       const text = (bytes: Uint8Array | undefined): string | null => (bytes === undefined ? null : Buffer.from(bytes).toString('utf8'))

@@ -8,7 +8,7 @@ import { transportLimit } from '../body/body-limits'
 import { restErrorResponse } from '../proxy-fault'
 import { lastHeader } from '../rest/rest-headers'
 import {
-  applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, listen, writeResponse,
+  applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, listen, settleUnread, writeResponse,
   type ListenerLimits, type RunningListener,
 } from './http-support'
 import { sha256Hex } from './tls-profile'
@@ -67,7 +67,7 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res, options, limits).catch((error: unknown) => {
       logFailure(logger, error, { url: req.url?.slice(0, 200) }, 'client proxy request failed')
-      void writeResponse(res, restErrorResponse(toSecurityServerError(error).withPrefix('server.clientproxy'), lastHeader(headerList(req), 'accept')), true)
+      void writeResponse(res, restErrorResponse(toSecurityServerError(error).withPrefix('server.clientproxy'), lastHeader(headerList(req), 'accept')))
     })
   }
   const running: RunningClientProxy = { close: async () => {} }
@@ -101,14 +101,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
   const headers = headerList(req)
   const url = req.url ?? '/'
   const accept = lastHeader(headers, 'accept')
-  const fail = (error: unknown, close: boolean): Promise<void> => writeResponse(res, restErrorResponse(toSecurityServerError(error), accept), close)
+  const fail = async (error: unknown): Promise<void> => {
+    const ended = await settleUnread(req)
+    return writeResponse(res, restErrorResponse(toSecurityServerError(error), accept), !ended)
+  }
   const path = url.split('?')[0] as string
   if (path === '/listClients' && options.listClients !== undefined) {
-    if (req.method !== 'GET') return fail(clientError('invalid_http_method', 'listClients is GET only'), true)
+    if (req.method !== 'GET') return fail(clientError('invalid_http_method', 'listClients is GET only'))
     return writeResponse(res, listClientsResponse(options.listClients(), accept))
   }
   if ((path === '/asic' || path === '/verificationconf') && options.evidence !== undefined) {
-    if (req.method !== 'GET') return fail(clientError('invalid_http_method', `${path} is GET only`), true)
+    if (req.method !== 'GET') return fail(clientError('invalid_http_method', `${path} is GET only`))
     const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '')
     const download = path === '/asic' ? await options.evidence.asic(query) : await options.evidence.verificationConf()
     return writeResponse(res, {
@@ -120,15 +123,15 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
       body: download.body,
     })
   }
-  if (!path.startsWith('/r1/') && !/^\/r\d+\//.test(path)) return fail(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…'), true)
+  if (!path.startsWith('/r1/') && !/^\/r\d+\//.test(path)) return fail(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…'))
   const tls = isTls(req)
   // B7: a declared length over the limit is refused unread; the pipeline reads the rest once the request is checked
   // (issue 14 §3: the message log's limit and the memory budget before the first byte).
-  const body = incomingBody(req, limits.maxBodyBytes, limits.requestTimeoutMs)
-  if (body.declaredLength !== undefined && body.declaredLength > limits.maxBodyBytes) return fail(transportLimit(limits.maxBodyBytes).error(body.declaredLength), true)
+  const body = incomingBody(req, res, limits.maxBodyBytes, limits.requestTimeoutMs)
+  if (body.declaredLength !== undefined && body.declaredLength > limits.maxBodyBytes) return fail(transportLimit(limits.maxBodyBytes).error(body.declaredLength))
   const response = await handleClientProxyRequest({ method: req.method ?? 'GET', url, headers, body, ...(tls === undefined ? {} : { tls }) }, options.deps)
-  // A request refused before its body was read leaves bytes on the connection: it is not reused.
-  await writeResponse(res, response, !req.complete)
+  // A request refused before its body was read: the rest is dropped first, for a moment (`settleUnread`).
+  await writeResponse(res, response, !(await settleUnread(req)))
 }
 
 /** Over HTTPS: the SHA-256 of the IS's TLS client certificate when it sent one (ug-ss §9.4); undefined over HTTP. */

@@ -2,7 +2,7 @@ import type { ClientRequest, IncomingMessage, Server as HttpServer, ServerRespon
 import type { Server as HttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import { clientError, SecurityServerError } from '../../platform'
-import { bufferSource, type BodySource, type IncomingBody } from '../body/message-body'
+import { bufferSource, noteStreamed, type BodySource, type IncomingBody } from '../body/message-body'
 import type { HeaderList } from '../rest/rest-headers'
 
 /**
@@ -56,6 +56,9 @@ export function applyServerLimits(server: AnyServer, limits: ListenerLimits, con
     idle.set(socket, timer)
     socket.once('close', () => clearTimeout(timer))
   })
+  // `Expect: 100-continue` requests go to the request handler too, which says "continue" only when it reads the body
+  // (`incomingBody`); without this listener Node would let every client send its body before any check.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res))
   server.on('request', (req: IncomingMessage) => {
     const timer = idle.get(req.socket)
     if (timer !== undefined) {
@@ -73,29 +76,88 @@ export function checkingIntervalMs(limits: ListenerLimits): number {
 /**
  * The request body as the pipelines take it: the stream itself (nothing is read here), its declared length, the
  * listener's size limit, and the body deadline — a body not complete within `deadlineMs` ends the stream with
- * `timeout`, a client that goes away mid-body with `io_error`.
+ * `timeout`, a client that goes away mid-body with `io_error`. A client that sent `Expect: 100-continue` is told to
+ * send its body only when the pipeline starts reading it (RFC 9110 §10.1.1): a request refused before never sends it.
+ * A pipeline that stops reading early leaves the request as it is for `settleUnread`.
  */
-export function incomingBody(req: IncomingMessage, maxBytes: number, deadlineMs: number): IncomingBody {
+export function incomingBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, deadlineMs: number): IncomingBody {
   const header = req.headers['content-length']
   const declared = header === undefined ? undefined : Number(header)
   const timer = setTimeout(() => req.destroy(clientError('timeout', `Request body not received within ${deadlineMs} ms`)), deadlineMs)
   timer.unref()
+  bodyDeadlines.set(req, timer)
   req.once('end', () => clearTimeout(timer))
   req.once('close', () => clearTimeout(timer))
   return {
-    stream: guarded(req),
+    stream: guarded(req, () => {
+      if (expectsContinue(req) && !res.headersSent && !continued.has(req)) {
+        continued.add(req)
+        res.writeContinue()
+      }
+    }),
     ...(declared === undefined || !Number.isSafeInteger(declared) ? {} : { declaredLength: declared }),
     maxBytes,
   }
 }
 
-async function* guarded(req: IncomingMessage): AsyncIterable<Buffer> {
+/** The body deadline of each request (cleared once its answer is decided, `settleUnread`). */
+const bodyDeadlines = new WeakMap<IncomingMessage, NodeJS.Timeout>()
+
+/** Requests told to send their body (`100 Continue`). */
+const continued = new WeakSet<IncomingMessage>()
+
+function expectsContinue(req: IncomingMessage): boolean {
+  return /^100-continue$/i.test(req.headers.expect ?? '')
+}
+
+async function* guarded(req: IncomingMessage, onFirstRead: () => void): AsyncIterable<Buffer> {
+  onFirstRead()
   try {
-    for await (const chunk of req) yield chunk as Buffer
+    for await (const chunk of req.iterator({ destroyOnReturn: false })) yield chunk as Buffer
   } catch (error) {
     if (error instanceof SecurityServerError) throw error
     throw clientError('io_error', 'The client closed the connection before sending the whole body', { cause: error })
   }
+}
+
+/** How long the rest of a refused body is read and dropped, at most, before the answer goes out on a closing connection. */
+export const LINGER_MS = 2000
+/** A refused body that stops arriving for this long is not waited for any more. */
+export const LINGER_IDLE_MS = 250
+
+/**
+ * Before answering a request whose body was not read in full (refused early): the rest is read and dropped — never
+ * kept — while it keeps arriving (gaps under `LINGER_IDLE_MS`, `LINGER_MS` in all), so that a client still sending
+ * gets to read the answer on a connection it can keep instead of a reset mid-upload (Node closes a connection
+ * answered before its request ended). Resolves whether the request ended; if not, the answer must close the
+ * connection. A client that was never told to continue (`Expect: 100-continue`) sends nothing more and is answered at
+ * once.
+ */
+export function settleUnread(req: IncomingMessage, lingerMs = LINGER_MS, idleMs = LINGER_IDLE_MS): Promise<boolean> {
+  if (req.complete) return Promise.resolve(true)
+  if (req.destroyed || (expectsContinue(req) && !continued.has(req))) return Promise.resolve(false)
+  // The answer is decided: the body deadline no longer applies, the linger bounds the wait.
+  clearTimeout(bodyDeadlines.get(req))
+  return new Promise((resolve) => {
+    const onData = (chunk: Buffer): void => {
+      noteStreamed(chunk.length)
+      idle.refresh()
+    }
+    const done = (): void => {
+      clearTimeout(total)
+      clearTimeout(idle)
+      req.off('data', onData)
+      req.off('end', done)
+      req.off('close', done)
+      resolve(req.complete)
+    }
+    const total = setTimeout(done, lingerMs)
+    const idle = setTimeout(done, idleMs)
+    req.once('end', done)
+    req.once('close', done)
+    req.on('data', onData)
+    req.resume()
+  })
 }
 
 /** The request's headers in order, as received (duplicates kept). */
@@ -137,10 +199,11 @@ export async function writeResponse(
 }
 
 /** Writes a request body with backpressure and ends the request; stops when the request is destroyed. */
-export async function writeRequestBody(req: ClientRequest, body: BodySource): Promise<void> {
+export async function writeRequestBody(req: ClientRequest, body: BodySource, progress: () => void = () => undefined): Promise<void> {
   for await (const chunk of body.chunks()) {
     if (req.destroyed) return
     if (!req.write(chunk)) await drained(req)
+    progress()
   }
   if (!req.destroyed) req.end()
 }

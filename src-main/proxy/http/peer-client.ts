@@ -27,7 +27,7 @@ export interface PeerClientOptions {
   /** Port when an address has none (X-Road: 5500). */
   defaultPort?: number
   connectTimeoutMs?: number
-  /** `client-timeout` towards the peer (30 s). */
+  /** `client-timeout` towards the peer (30 s): longest time without a byte moving either way. */
   responseTimeoutMs?: number
   maxResponseBytes?: number
   maxSocketsPerAddress?: number
@@ -183,7 +183,11 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
         req.destroy()
         if (!answered) reject(failure)
       }
-      const timer = setTimeout(() => fail(networkError(`No response from ${target.key} within ${responseTimeoutMs} ms`)), responseTimeoutMs)
+      // X-Road's client-timeout is a socket read timeout: it runs while nothing moves, not over a large body's transfer.
+      const timer = setTimeout(() => fail(networkError(`No data from or to ${target.key} for ${responseTimeoutMs} ms`)), responseTimeoutMs)
+      const progress = (): void => {
+        if (failure === undefined) timer.refresh()
+      }
       const headers: Record<string, string> = {}
       for (const [name, value] of request.headers) headers[name] = value
       headers['Content-Type'] = request.contentType
@@ -196,7 +200,7 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
         verifyPeer(socket, provider, target)
           .then(() => {
             request.onTransmit?.()
-            return writeRequestBody(req, request.body)
+            return writeRequestBody(req, request.body, progress)
           })
           .catch(fail)
       })
@@ -216,6 +220,7 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
         let size = 0
         try {
           for await (const chunk of res) {
+            progress()
             size += (chunk as Buffer).length
             if (size > maxResponseBytes) fail(clientError('body_too_large', `Response from ${target.key} exceeds ${maxResponseBytes} bytes`))
             if (failure !== undefined) throw failure

@@ -60,10 +60,14 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
         req.destroy()
         reject(error)
       }
+      // The service timeout, as X-Road's socket timeout towards the service, runs while nothing moves either way.
       const timer = setTimeout(
         () => fail(serviceFailed('timeout', `Service did not answer within ${request.timeoutMs} ms`)),
         Math.max(1, request.timeoutMs),
       )
+      const progress = (): void => {
+        if (!settled) timer.refresh()
+      }
       const req = send(url, { method: request.method, headers, agent })
       req.once('error', (error: Error & { code?: string }) => {
         fail(serviceFailed('network_error', `Calling the service failed: ${error.code ?? error.message}`, error))
@@ -73,7 +77,7 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
         const declared = header === undefined ? undefined : Number(header)
         // The response is received as it arrives: hashed, spooled past the budget's threshold, its limits applied.
         request.response.bodies
-          .receive(readResponse(res), {
+          .receive(readResponse(res, progress), {
             ...(declared === undefined || !Number.isSafeInteger(declared) ? {} : { declaredLength: declared }),
             limits: [{ maxBytes: maxResponseBytes, error: () => serviceFailed('body_too_large', `Service response exceeds ${maxResponseBytes} bytes`) }, ...request.response.limits],
           })
@@ -93,7 +97,7 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
           )
       })
       if (body === undefined) req.end()
-      else writeRequestBody(req, body).catch((error: unknown) => fail(error instanceof SecurityServerError ? error : serviceFailed('network_error', 'Sending the body to the service failed', error)))
+      else writeRequestBody(req, body, progress).catch((error: unknown) => fail(error instanceof SecurityServerError ? error : serviceFailed('network_error', 'Sending the body to the service failed', error)))
     })
   }
 
@@ -107,9 +111,12 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
   }
 }
 
-async function* readResponse(res: IncomingMessage): AsyncIterable<Buffer> {
+async function* readResponse(res: IncomingMessage, progress: () => void): AsyncIterable<Buffer> {
   try {
-    for await (const chunk of res) yield chunk as Buffer
+    for await (const chunk of res) {
+      progress()
+      yield chunk as Buffer
+    }
   } catch (error) {
     throw serviceFailed('network_error', 'Reading the service response failed', error)
   }
