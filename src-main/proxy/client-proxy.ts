@@ -1,4 +1,4 @@
-import { describeIdentifier, identifierEquals, serviceProvider } from '@shared/domain/identifiers'
+import { describeIdentifier, identifierEquals, serviceProvider, type ClientId } from '@shared/domain/identifiers'
 import { clientError, SecurityServerError, systemClock, toSecurityServerError, type Clock } from '../platform'
 import { incomingStream, loggingLimits, nonEmpty, readBounded, transportLimit } from './body/body-limits'
 import { bufferSource, defaultBodyStore, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
@@ -122,7 +122,7 @@ async function processClientRequest(
     messageId: request.messageId, requestId: request.requestId, userId: request.userId, issue: request.issue,
   })
   checkClientRegistered(request, deps.serverConf)
-  checkIsConnection(request, raw.tls, deps.serverConf)
+  checkIsAuthentication(request.clientId, raw.tls, deps.serverConf)
   const targets = routeRequest(request, deps.globalConf)
 
   // Only now is the body read: its declared length against the limits before a byte of it, then as it arrives.
@@ -194,9 +194,13 @@ function checkClientRegistered(request: RestRequest, serverConf: ServerConfView)
   }
 }
 
-/** ug-ss §9.4: SSLNOAUTH needs HTTPS, SSLAUTH also a known client certificate (`ssl_authentication_failed`). */
-function checkIsConnection(request: RestRequest, tls: ClientProxyRequest['tls'], serverConf: ServerConfView): void {
-  const setting = serverConf.isAuthentication(request.clientId)
+/**
+ * ug-ss §9.4 (X-Road's `MessageProcessorBase.verifyClientAuthentication`): SSLNOAUTH needs HTTPS, SSLAUTH also a
+ * known client certificate (`ssl_authentication_failed`); NOSSL accepts any connection. A client unknown here passes
+ * (the message path refuses it as unregistered first; the evidence downloads refuse it themselves).
+ */
+export function checkIsAuthentication(client: ClientId, tls: ClientProxyRequest['tls'], serverConf: ServerConfView): void {
+  const setting = serverConf.isAuthentication(client)
   if (setting === undefined || setting.mode === 'NOSSL') return
   if (tls === undefined) throw clientError('ssl_authentication_failed', 'Client must connect over HTTPS')
   if (setting.mode === 'SSLAUTH') {

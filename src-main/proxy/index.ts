@@ -19,7 +19,7 @@ export {
 } from './transport/transport-message'
 export { MultipartStreamReader, readMultipartStream, type PartSink, type PartHandler } from './transport/multipart-stream'
 export {
-  handleClientProxyRequest, routeRequest, DELIVERY_HEADER, type ClientProxyRequest, type ClientProxyDeps, type RequestDelivery,
+  handleClientProxyRequest, routeRequest, checkIsAuthentication, DELIVERY_HEADER, type ClientProxyRequest, type ClientProxyDeps, type RequestDelivery,
 } from './client-proxy'
 export { handleServerProxyRequest, signedParts, type ServerProxyRequest, type ServerProxyDeps, type ProxyResponse } from './server-proxy'
 export {
@@ -37,7 +37,7 @@ export type {
 } from './proxy-deps'
 export { startServerProxyListener, DEFAULT_SERVER_PROXY_PORT, type ServerProxyListenerOptions, type RunningServerProxy } from './http/server-proxy-listener'
 export {
-  startClientProxyListener, type ClientProxyListenerOptions, type RunningClientProxy, type EvidenceDownload, type EvidenceDownloads,
+  startClientProxyListener, type ClientProxyListenerOptions, type RunningClientProxy, type EvidenceDownload, type EvidenceDownloads, type EvidenceCaller,
 } from './http/client-proxy-listener'
 export { startOcspResponderListener, DEFAULT_OCSP_RESPONDER_PORT, type OcspResponderListenerOptions } from './http/ocsp-responder-listener'
 export { createPeerClient, parseAddress, type PeerClientOptions, type PeerClientWithStats } from './http/peer-client'

@@ -135,7 +135,7 @@ export function createProxyRuntime(
         host: slot.host, httpPort: https ? null : slot.port, httpsPort: https ? slot.port : null,
         ...(https ? { tls: await internalTls(core) } : {}),
         deps: clientDeps, logger: logger.child({ component: 'clientproxy' }),
-        listClients: () => listClients(core.globalConf.current()), evidence: createEvidenceDownloads(core),
+        listClients: () => listClients(core.globalConf.current()), evidence: createEvidenceDownloads(core, views.serverConf),
         ...limits(options.clientProxyLimits),
       })
       const running = (https ? proxy.https : proxy.http) as { port: number }

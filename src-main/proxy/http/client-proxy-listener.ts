@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import { formatIdPath, type ClientId } from '@shared/domain/identifiers'
-import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger } from '../../platform'
+import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger, type SecurityServerError } from '../../platform'
 import { handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
 import { transportLimit } from '../body/body-limits'
 import { restErrorResponse } from '../proxy-fault'
@@ -26,10 +26,19 @@ export interface EvidenceDownload {
   body: Buffer
 }
 
+/** Who asks, as the client proxy saw the connection (for the IS authentication of ug-ss §9.4). */
+export interface EvidenceCaller {
+  /** Present over HTTPS, with the SHA-256 hex of the IS's TLS certificate when it sent one. */
+  tls?: { clientCertificateSha256?: string }
+}
+
 /** The evidence downloads of §6.3, served only here, on the internal side. */
 export interface EvidenceDownloads {
-  /** `GET /asic?…`: the query string as given; the ASiC-E container(s) or X-Road's error. */
-  asic(params: URLSearchParams): Promise<EvidenceDownload>
+  /**
+   * `GET /asic?…`: the query string as given; the ASiC-E container(s), or X-Road's error — `ssl_authentication_failed`
+   * or `unauthorized` when the caller is not the client the parameters name, connected as its connection type asks.
+   */
+  asic(params: URLSearchParams, caller: EvidenceCaller): Promise<EvidenceDownload>
   /** `GET /verificationconf`: the ZIP of `verificationconf/{INSTANCE}/shared-params.xml` (+ `.metadata`). */
   verificationConf(): Promise<EvidenceDownload>
 }
@@ -110,10 +119,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
     if (req.method !== 'GET') return fail(clientError('invalid_http_method', 'listClients is GET only'))
     return writeResponse(res, listClientsResponse(options.listClients(), accept))
   }
+  const tls = isTls(req)
   if ((path === '/asic' || path === '/verificationconf') && options.evidence !== undefined) {
     if (req.method !== 'GET') return fail(clientError('invalid_http_method', `${path} is GET only`))
     const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '')
-    const download = path === '/asic' ? await options.evidence.asic(query) : await options.evidence.verificationConf()
+    let download: EvidenceDownload
+    try {
+      download = path === '/asic' ? await options.evidence.asic(query, tls === undefined ? {} : { tls }) : await options.evidence.verificationConf()
+    } catch (error) {
+      const coded = toSecurityServerError(error)
+      const prefixed = coded.clientFault ? coded : coded.withPrefix('server.clientproxy')
+      return writeResponse(res, { ...restErrorResponse(prefixed, accept), status: evidenceStatus(coded) })
+    }
     return writeResponse(res, {
       status: 200,
       headers: [
@@ -124,7 +141,6 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
     })
   }
   if (!path.startsWith('/r1/') && !/^\/r\d+\//.test(path)) return fail(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…'))
-  const tls = isTls(req)
   // B7: a declared length over the limit is refused unread; the pipeline reads the rest once the request is checked
   // (issue 14 §3: the message log's limit and the memory budget before the first byte).
   const body = incomingBody(req, res, limits.maxBodyBytes, limits.requestTimeoutMs)
@@ -132,6 +148,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
   const response = await handleClientProxyRequest({ method: req.method ?? 'GET', url, headers, body, ...(tls === undefined ? {} : { tls }) }, options.deps)
   // A request refused before its body was read: the rest is dropped first, for a moment (`settleUnread`).
   await writeResponse(res, response, !(await settleUnread(req)))
+}
+
+/**
+ * The HTTP status of an evidence download's error, as X-Road's `AsicContainerClientRequestProcessor` answers: 401 when
+ * the IS is not authenticated as the client, 404 when nothing is logged, 400 for the caller's other mistakes, 500
+ * otherwise.
+ */
+function evidenceStatus(error: SecurityServerError): number {
+  if (error.code === 'ssl_authentication_failed' || error.code === 'unauthorized') return 401
+  if (error.code === 'not_found') return 404
+  return error.clientFault ? 400 : 500
 }
 
 /** Over HTTPS: the SHA-256 of the IS's TLS client certificate when it sent one (ug-ss §9.4); undefined over HTTP. */
