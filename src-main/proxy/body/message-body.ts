@@ -1,6 +1,6 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto'
 import { createReadStream, mkdirSync, readdirSync, unlinkSync } from 'node:fs'
-import { open, unlink, type FileHandle } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -301,8 +301,18 @@ export class BodyReceiver {
     this.store.budget.releaseDisk(this.diskReserved)
     const file = this.file
     if (file !== undefined) {
-      void file.handle.close().catch(noop).finally(() => unlink(file.path).catch(noop))
+      removeFile(file.path)
+      void file.handle.close().catch(noop)
     }
+  }
+}
+
+/** At once (a cheap call, allowed on an open file), so that the spool holds only bodies in flight whenever anyone looks. */
+function removeFile(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    // Gone already.
   }
 }
 
@@ -372,7 +382,7 @@ function spooledBody(store: BodyStore, path: string, size: number, sha512: Buffe
       if (released) return
       released = true
       store.budget.releaseDisk(size)
-      void unlink(path).catch(noop)
+      removeFile(path)
     },
   }
 }
