@@ -166,6 +166,7 @@ async function processClientRequest(
   if (peerResponse.contentType.toLowerCase().startsWith('text/xml')) throw faultToError(await readBounded(peerResponse.body, MAX_FAULT_BYTES))
   const response = await readTransportMessage(peerResponse.contentType, peerResponse.body, 'response', {
     limits: deps.responseLimits ?? DEFAULT_MULTIPART_LIMITS, bodies, bodyLimits: () => loggingLimits(logLimit),
+    ...(peerResponse.declaredLength === undefined ? {} : { declaredLength: peerResponse.declaredLength }),
   })
   const responseBody: MessageBody | undefined = response.attachments[0]
   try {

@@ -107,6 +107,8 @@ export interface PeerRequest {
 export interface PeerResponse {
   contentType: string
   headers: HeaderList
+  /** Content-Length of the answer when the peer declared one. */
+  declaredLength?: number
   /** Read once, as it arrives; the client's response timeout and size limit apply while it is read. */
   body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>
 }

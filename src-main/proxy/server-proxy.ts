@@ -92,6 +92,7 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
   const message = await readTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', counted, 'request', {
     limits: deps.limits ?? DEFAULT_MULTIPART_LIMITS,
     bodies,
+    ...(incoming.declaredLength === undefined ? {} : { declaredLength: incoming.declaredLength }),
     // The body's logging limit is known from the header part, which comes before it (§4.3 part order).
     bodyLimits: (headerPart) => loggingLimits(logLimitOf(headerPart, instance, deps.messageLog)),
   })

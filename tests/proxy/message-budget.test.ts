@@ -125,6 +125,16 @@ describe('bodies received under the budget', () => {
     expect(store.budget.stats()).toMatchObject({ memoryInUse: 0, spoolInUse: 0 })
   })
 
+  it('asks the budget for the bound of a body without a declared length (the message it is part of) before reading it', async () => {
+    const store = new BodyStore(budget({ maxSpoolBytes: 2 * MIB }), tempDir())
+    expect(await codeOf(() => store.receive([Buffer.alloc(10)], { expectedLength: 3 * MIB, limits: [] }))).toBe('server_busy')
+    const body = await store.receive([Buffer.alloc(100 * KIB)], { expectedLength: MIB, limits: [] })
+    // The bound was reserved while the body arrived; only what it took stays.
+    expect(store.budget.stats()).toMatchObject({ spoolInUse: 100 * KIB, spoolPeak: MIB })
+    body.release()
+    expect(store.budget.stats()).toMatchObject({ memoryInUse: 0, spoolInUse: 0 })
+  })
+
   it('refuses a body without a declared length as soon as it passes a limit, and removes what it spooled', async () => {
     const store = new BodyStore(budget(), tempDir())
     let pulled = 0

@@ -66,6 +66,11 @@ export interface IncomingBody {
 export interface ReceiveOptions {
   /** Content-Length when the sender declared one: checked against the limits and the budget before anything is read. */
   declaredLength?: number
+  /**
+   * Without a declared length, a bound the body cannot exceed (the declared length of the message it is a part of):
+   * the budget is asked for it before anything is read, the limits apply to the counted length.
+   */
+  expectedLength?: number
   limits: readonly BodyLimit[]
 }
 
@@ -233,16 +238,18 @@ export class BodyReceiver {
     if (declared !== undefined) {
       for (const limit of options.limits) if (declared > limit.maxBytes) throw limit.error(declared)
     }
-    const inMemory = Math.min(declared ?? 0, this.threshold)
+    // Admission: what the body will need of the budget, asked for before a byte of it is read.
+    const bound = declared ?? options.expectedLength
+    const inMemory = Math.min(bound ?? 0, this.threshold)
     const memory = budget.tryMemory(inMemory)
     if (memory === undefined) throw busy(`no room for ${inMemory} more bytes in its in-flight memory budget of ${budget.limits.maxInFlightBytes} bytes`)
     this.memory = memory
-    if (declared !== undefined && declared > this.threshold) {
-      if (!budget.tryDisk(declared)) {
+    if (bound !== undefined && bound > this.threshold) {
+      if (!budget.tryDisk(bound)) {
         memory.release()
-        throw busy(`no room for ${declared} bytes in its spool budget of ${budget.limits.maxSpoolBytes} bytes`)
+        throw busy(`no room for ${bound} bytes in its spool budget of ${budget.limits.maxSpoolBytes} bytes`)
       }
-      this.diskReserved = declared
+      this.diskReserved = bound
     }
   }
 

@@ -2,7 +2,10 @@ import { SecurityServerError } from '../../platform'
 
 /**
  * The memory budget of one security server's message exchange (issue 14 §3): the bytes of message content held in
- * memory at once, across every connection of the client proxy and the server proxy, and the bytes in spool files.
+ * memory at once, across every connection of the client proxy and the server proxy, and the bytes in spool files —
+ * together the bytes in flight: a body is admitted only when both have room for it (its declared length, or the
+ * declared length of the message it is part of), so a burst of large bodies is answered `server_busy` at once for
+ * those that do not fit instead of slowing every one of them past its peer's timeout.
  * Admission is never blocking: a request that would go over the budget is refused at once with `server_busy`, before
  * its body is read. The one wait is for the memory a spooled body needs while the message log stores it, and it is
  * FIFO: while anyone waits, admissions are refused, so the waiter is served by the next release. Nobody waits while
@@ -22,7 +25,7 @@ export interface MessageBudgetLimits {
 export const DEFAULT_MESSAGE_BUDGET: MessageBudgetLimits = {
   maxInFlightBytes: 32 * 1024 * 1024,
   spoolThresholdBytes: 256 * 1024,
-  maxSpoolBytes: 4 * 1024 * 1024 * 1024,
+  maxSpoolBytes: 256 * 1024 * 1024,
   loadWaitMs: 30_000,
 }
 

@@ -121,7 +121,7 @@ async function* guarded(req: IncomingMessage, onFirstRead: () => void): AsyncIte
 }
 
 /** How long the rest of a refused body is read and dropped, at most, before the answer goes out on a closing connection. */
-export const LINGER_MS = 2000
+export const LINGER_MS = 30_000
 /** A refused body that stops arriving for this long is not waited for any more. */
 export const LINGER_IDLE_MS = 250
 

@@ -213,7 +213,11 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
         answered = true
         const list: Array<[string, string]> = []
         for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string])
-        resolve({ contentType: res.headers['content-type'] ?? '', headers: list, body: responseBody(res) })
+        const declared = Number(res.headers['content-length'] ?? Number.NaN)
+        resolve({
+          contentType: res.headers['content-type'] ?? '', headers: list, body: responseBody(res),
+          ...(Number.isSafeInteger(declared) ? { declaredLength: declared } : {}),
+        })
       })
 
       async function* responseBody(res: IncomingMessage): AsyncIterable<Buffer> {

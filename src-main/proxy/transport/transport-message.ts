@@ -190,6 +190,8 @@ export const MAX_STREAMED_PART_BYTES = 1024 * 1024
 export interface StreamedTransportOptions {
   limits: MultipartLimits
   bodies: BodyStore
+  /** The message's declared length: a bound on its REST body, asked of the budget when the body part begins. */
+  declaredLength?: number
   /** Limits for the REST body, decided from the message part once it has arrived (e.g. the message log's). */
   bodyLimits(messagePart: Buffer): readonly BodyLimit[]
 }
@@ -215,7 +217,10 @@ export async function readTransportMessage(
     startPart: (_headers: Array<[string, string]>, partType: string): PartSink => {
       const role = order.next(partType)
       if (role === 'body') {
-        receiver = options.bodies.receiver({ limits: options.bodyLimits(decoded.message?.bytes ?? Buffer.alloc(0)) })
+        receiver = options.bodies.receiver({
+          limits: options.bodyLimits(decoded.message?.bytes ?? Buffer.alloc(0)),
+          ...(options.declaredLength === undefined ? {} : { expectedLength: options.declaredLength }),
+        })
         const bodyReceiver = receiver
         return {
           write: (chunk) => bodyReceiver.write(chunk),
