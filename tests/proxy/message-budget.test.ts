@@ -133,6 +133,9 @@ describe('bodies received under the budget', () => {
     expect(store.budget.stats()).toMatchObject({ spoolInUse: 100 * KIB, spoolPeak: MIB })
     body.release()
     expect(store.budget.stats()).toMatchObject({ memoryInUse: 0, spoolInUse: 0 })
+    // A bound beyond the body's own limit: the body is refused for the limit as it passes it, not for the budget.
+    const code = await codeOf(() => store.receive([Buffer.alloc(300 * KIB), Buffer.alloc(300 * KIB)], { expectedLength: 3 * MIB, limits: [limit(500 * KIB, 'logging_failed')] }))
+    expect(code).toBe('logging_failed')
   })
 
   it('refuses a body without a declared length as soon as it passes a limit, and removes what it spooled', async () => {

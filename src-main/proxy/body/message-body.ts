@@ -238,8 +238,10 @@ export class BodyReceiver {
     if (declared !== undefined) {
       for (const limit of options.limits) if (declared > limit.maxBytes) throw limit.error(declared)
     }
-    // Admission: what the body will need of the budget, asked for before a byte of it is read.
-    const bound = declared ?? options.expectedLength
+    // Admission: what the body will need of the budget, asked for before a byte of it is read — at most what its
+    // limits let it reach, so that a body bound to break a limit is refused for that, not for the budget.
+    const expected = options.expectedLength === undefined ? undefined : Math.min(options.expectedLength, ...options.limits.map((l) => l.maxBytes + 1))
+    const bound = declared ?? expected
     const inMemory = Math.min(bound ?? 0, this.threshold)
     const memory = budget.tryMemory(inMemory)
     if (memory === undefined) throw busy(`no room for ${inMemory} more bytes in its in-flight memory budget of ${budget.limits.maxInFlightBytes} bytes`)
