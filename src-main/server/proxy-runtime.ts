@@ -11,7 +11,7 @@ import {
   BodyStore, LOAD_COST, createPeerClient, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
   startOcspResponderListener, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT, DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObserver, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
-  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy, type MessageBudgetStats,
+  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy,
 } from '../proxy'
 import type { OperationalRecord } from '../op-monitoring'
 import { loadOrCreateAdminTls } from '../admin'
@@ -64,8 +64,6 @@ export interface ProxyRuntime {
   listenerStatus(): ListenerStatus[]
   /** The latest check of each area (configuration, listeners, authentication, signing, registration). */
   readiness(): ReadinessCheck[]
-  /** The memory budget's use: bytes in memory and in spool files now and at their peak, refusals. */
-  budget(): MessageBudgetStats
   close(): Promise<void>
 }
 
@@ -234,7 +232,6 @@ export function createProxyRuntime(
       problem: s.running !== undefined ? null : s.problem ?? (core.serverConf.identity() === undefined ? 'the server has not joined an instance yet' : 'not open yet'),
     })),
     readiness: () => checks,
-    budget: () => budget.stats(),
     // A graceful stop: the listeners stop accepting and finish (or, after their grace, cut) the requests in flight,
     // which still need the peer and service clients; only then are those closed.
     async close() {
