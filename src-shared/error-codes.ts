@@ -80,4 +80,6 @@ export interface ErrorDto {
   code: string
   message: string
   detail?: string
+  /** The facts of a refusal that names its reason in `detail`, for a screen to word it in the reader's language. */
+  params?: Record<string, string | number>
 }

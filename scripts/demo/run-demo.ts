@@ -32,8 +32,15 @@ export interface DemoCounts {
   verified: number
 }
 
+/** What the operations features showed in the demo (issue 16). */
+export interface DemoOperations {
+  /** The health check answered 200, then 503 in maintenance mode, then 200 again. */
+  health: boolean
+}
+
 export interface DemoResult {
   counts: DemoCounts
+  operations: DemoOperations
   failures: string[]
   timings: { setupMs: number; startMs: number; exchangeMs: number; verifyMs: number; totalMs: number }
 }
@@ -49,6 +56,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     print(`  ✗ ${message}`)
   }
   const counts: DemoCounts = { sent: 0, ok: 0, denied: 0, logged: 0, verified: 0 }
+  const operations: DemoOperations = { health: false }
   const timings = { setupMs: 0, startMs: 0, exchangeMs: 0, verifyMs: 0, totalMs: 0 }
   let service: SampleService | undefined
   let pair: LabPair | undefined
@@ -141,6 +149,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
     timings.exchangeMs = Date.now() - t2
 
+    operations.health = await showHealthAndProbes(pair, running, print, fail)
+
     // Refused requests never reach the service: it served the probe and the allowed requests only.
     const reachedService = service.served()
     const expectedServed = counts.ok + 1
@@ -180,7 +190,43 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     else if (pair !== undefined) print(`Kept ${pair.dir}`)
   }
   timings.totalMs = Date.now() - t0
-  return { counts, failures, timings }
+  return { counts, operations, failures, timings }
+}
+
+interface ProbeSummary {
+  kind: string
+  target: string
+  code: string
+  light: string
+  totalMs: number
+  steps: Array<{ name: string; ms: number; ok: boolean }>
+}
+
+/**
+ * The consumer's health check as a load balancer reads it (200, 503 in maintenance mode, 200 again; ig-xlb §3.4), and
+ * its diagnostics probes with each step's time.
+ */
+async function showHealthAndProbes(pair: LabPair, running: RunningLabPair, print: (line: string) => void, fail: (message: string) => void): Promise<boolean> {
+  const url = `http://127.0.0.1:${pair.consumer.ports.healthCheck}/`
+  const answer = async (): Promise<number> => (await fetch(url)).status
+  const admin = running.consumer.admin
+  const healthy = await answer()
+  await admin.call('diagnostics', 'setMaintenanceMode', [{ enabled: true }])
+  const maintenance = await answer()
+  await admin.call('diagnostics', 'setMaintenanceMode', [{ enabled: false }])
+  const again = await answer()
+  const ok = healthy === 200 && maintenance === 503 && again === 200
+  print(`Health check ${url}: HTTP ${healthy}, in maintenance mode ${maintenance}, after it ${again}`)
+  if (!ok) fail(`the health check answered ${healthy}/${maintenance}/${again}, expected 200/503/200`)
+
+  const report = await admin.call<{ probes: ProbeSummary[] }>('diagnostics', 'probe', [{}])
+  for (const probe of report.probes) {
+    const steps = probe.steps.map((s) => `${s.name} ${s.ms} ms${s.ok ? '' : ' (failed)'}`).join(', ')
+    print(`  probe ${probe.kind.padEnd(11)} ${(probe.target || '-').padEnd(36)} ${probe.code.padEnd(20)} ${String(probe.totalMs).padStart(7)} ms  (${steps})`)
+  }
+  const red = report.probes.filter((p) => p.light === 'red')
+  if (red.length > 0) fail(`probes failed: ${red.map((p) => `${p.kind} ${p.target} ${p.code}`).join('; ')}`)
+  return ok
 }
 
 function checkPetReply(reply: RestReply, n: number, queryId: string): string | undefined {

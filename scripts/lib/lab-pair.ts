@@ -27,6 +27,8 @@ export interface AgencyPorts {
   serverProxy: number
   ocspResponder: number
   admin: number
+  /** The load balancers' health check (X-Road's health-check-port). */
+  healthCheck: number
 }
 
 export interface Agency {
@@ -114,12 +116,13 @@ export async function buildLabPair(options: LabPairOptions): Promise<LabPair> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'gatehouse-lab-pair-'))
   mkdirSync(dir, { recursive: true })
   const pin = options.pin ?? 'Demo-Token-Pin-1'
-  const ports = await freePorts(7, 2)
+  const ports = await freePorts(9, 2)
   const [conf, ocsp, tsa, ...internal] = ports.single as [number, number, number, ...number[]]
   const labPorts = { conf, ocsp, tsa }
   const portsAt = (i: number): AgencyPorts => ({
-    clientProxyHttp: internal[i * 2] as number,
-    admin: internal[i * 2 + 1] as number,
+    clientProxyHttp: internal[i * 3] as number,
+    admin: internal[i * 3 + 1] as number,
+    healthCheck: internal[i * 3 + 2] as number,
     serverProxy: (ports.pairs[i] as [number, number])[0],
     ocspResponder: (ports.pairs[i] as [number, number])[1],
   })
@@ -158,6 +161,7 @@ export async function buildLabPair(options: LabPairOptions): Promise<LabPair> {
       const config = {
         internal: { host: '127.0.0.1', clientProxyHttpPort: agency.ports.clientProxyHttp, clientProxyHttpsPort: null, adminPort: agency.ports.admin },
         external: { host: '127.0.0.1', serverProxyPort: agency.ports.serverProxy, ocspResponderPort: agency.ports.ocspResponder },
+        healthCheck: { host: '127.0.0.1', port: agency.ports.healthCheck },
         logging: { level: options.logLevel ?? 'warn' },
       }
       parseServerConfig(config, 'lab pair') // refuses a field the server would refuse

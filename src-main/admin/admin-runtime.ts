@@ -11,7 +11,7 @@ import { dispatchAdminCall, type AuditRecord } from './dispatch'
 import { createSystemAdmin, type SystemAdminDeps } from './system-admin'
 import { createUsersAdmin } from './users-admin'
 import { createAccessRightsAdmin, createClientsAdmin, createLocalGroupsAdmin, createServicesAdmin } from './clients-admin'
-import { createDiagnosticsAdmin } from './diagnostics-admin'
+import { createDiagnosticsAdmin, type DiagnosticsHooks } from './diagnostics-admin'
 import { domainsOf, pathOf, type AdminDomains } from './domain-support'
 import { createGlobalConfAdmin } from './global-conf-admin'
 import { createInitializationAdmin } from './initialization-admin'
@@ -61,6 +61,8 @@ export interface AdminDeps {
   onChanged?: (event: string) => void
   /** The bootstrap file the settings group edits; absent: not editable here. */
   bootstrap?: BootstrapFile
+  /** The running server's probes and health check; absent: the diagnostics group only reports. */
+  diagnostics?: DiagnosticsHooks
 }
 
 /** The lab group's API methods without `close`, which only the composition root may call. */
@@ -87,8 +89,10 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     ...(deps.serverProxyPort === undefined ? {} : { serverProxyPort: deps.serverProxyPort }),
   })
   const ceremony = createCeremonyAdmin({ dataDir: deps.system.dataDir, clock, logger })
+  const system = createSystemAdmin(deps.system)
+  const settings = createSettingsAdmin({ db, clock, ...(deps.bootstrap === undefined ? {} : { bootstrap: deps.bootstrap }) })
   const api: AdminApi = {
-    system: createSystemAdmin(deps.system),
+    system,
     users: createUsersAdmin({ db, accounts }),
     apiKeys: createApiKeysAdmin({ db, clock }),
     audit: createAuditAdmin({ db }),
@@ -102,8 +106,8 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     accessRights: createAccessRightsAdmin(domains),
     localGroups: createLocalGroupsAdmin(domains),
     globalConf,
-    diagnostics: createDiagnosticsAdmin(domains, globalConf, clock),
-    settings: createSettingsAdmin({ db, clock, ...(deps.bootstrap === undefined ? {} : { bootstrap: deps.bootstrap }) }),
+    diagnostics: createDiagnosticsAdmin({ domains, globalConf, clock, system, settings, ...(deps.diagnostics === undefined ? {} : { hooks: deps.diagnostics }) }),
+    settings,
     messageLog: createMessageLogAdmin({ domains, clock, audit }),
     ceremony,
     lab: labApiOf(lab),

@@ -4,13 +4,13 @@ import { basename, isAbsolute, join, sep } from 'node:path'
 import { z } from 'zod'
 import { decodeIdentifier, memberId, securityServerId, type MemberId, type SecurityServerId } from '@shared/domain/identifiers'
 import type {
-  CeremonyApi, CeremonyEntryInfo, CeremonyProgress, CeremonySummary, CeremonyTranscriptView,
+  CeremonyApi, CeremonyEntryInfo, CeremonyProgress, CeremonyReason, CeremonySummary, CeremonyTranscriptView,
 } from '@shared/admin-api/ceremony-api'
 import {
-  CEREMONY_STATE_FILE, CeremonySession, KeyCeremony, renderTranscriptReport, verifyTranscript,
-  type KeyCeremonyState, type Transcript,
+  CEREMONY_STATE_FILE, CeremonySession, KeyCeremony, refusal, renderTranscriptReport, verifyTranscript,
+  type KeyCeremonyState, type Transcript, type TranscriptEntry,
 } from '../ceremony'
-import { clientError, type Clock, type Logger } from '../platform'
+import { clientError, pemBlocks, type Clock, type Logger, type PemBlock } from '../platform'
 import { validate } from './admin-validation'
 
 /**
@@ -125,14 +125,28 @@ function subjectOf(value: string, usage: 'sign' | 'auth'): MemberId | SecuritySe
       if (usage === 'auth' && parts.length === 4) return securityServerId(memberId(parts[0]!, parts[1]!, parts[2]!), parts[3]!)
     }
   }
-  throw clientError('validation_failed', `Give the ${wanted} (this ceremony's key is a ${usage === 'sign' ? 'signing' : 'authentication'} key)`, { detail: 'member' })
+  throw refusal('member-format', { usage }, `Give the ${wanted} (this ceremony's key is a ${usage === 'sign' ? 'signing' : 'authentication'} key)`, 'validation_failed')
 }
 
 /** The PEM blocks of a text, each as its own bytes (a CA chain pasted or read from one file). */
-function pemBlocks(text: string, what: string): Buffer[] {
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []
-  if (blocks.length === 0) throw clientError('validation_failed', `The ${what} is not a PEM certificate (-----BEGIN CERTIFICATE-----)`, { detail: what })
-  return blocks.map((b) => Buffer.from(`${b}\n`, 'utf8'))
+function certificatePemBlocks(text: string, field: 'certificatePem' | 'caCertificatePem'): Buffer[] {
+  const what = field === 'certificatePem' ? 'certificate' : 'CA certificate'
+  let blocks: PemBlock[]
+  try {
+    blocks = pemBlocks(text, { labels: ['CERTIFICATE'] })
+  } catch (cause) {
+    throw refusal('pem-missing', { field }, `The ${what} is not a PEM certificate: ${(cause as Error).message}`, 'validation_failed')
+  }
+  if (blocks.length === 0) throw refusal('pem-missing', { field }, `The ${what} is not a PEM certificate (-----BEGIN CERTIFICATE-----)`, 'validation_failed')
+  return blocks.map((b) => Buffer.from(`${b.text}\n`, 'utf8'))
+}
+
+/** Why an entry was refused or recorded as a warning, from what it recorded. */
+function reasonOf(entry: TranscriptEntry): CeremonyReason | null {
+  const { reason, reasonCode, reasonParams } = entry.details
+  if (typeof reason !== 'string') return null
+  const params = reasonParams !== null && typeof reasonParams === 'object' ? (reasonParams as Record<string, string | number>) : {}
+  return { text: reason, code: typeof reasonCode === 'string' ? reasonCode : null, params }
 }
 
 function slug(text: string): string {
@@ -195,7 +209,7 @@ export function createCeremonyAdmin(deps: CeremonyAdminDeps): CeremonyAdmin {
   function actorOf(transcript: Transcript, actor: string | undefined): string {
     if (actor !== undefined) return actor
     const lead = transcript.participants.find((p) => p.role === 'administrator')
-    if (lead === undefined) throw clientError('ceremony_step_refused', 'Register the ceremony administrator first: they lead every step')
+    if (lead === undefined) throw refusal('administrator-missing', {}, 'Register the ceremony administrator first: they lead every step')
     return lead.id
   }
 
@@ -230,6 +244,15 @@ export function createCeremonyAdmin(deps: CeremonyAdminDeps): CeremonyAdmin {
     }
   }
 
+  /** Where the seal key is, from the seal step that produced it: a software key (a recorded warning) or a key on the token. */
+  function sealKeyOn(transcript: Transcript, state: KeyCeremonyState): NonNullable<CeremonyTranscriptView['seal']>['keyOn'] {
+    const step = transcript.entries.findLast((e) => e.step === 'prepare-seal' && e.outcome !== 'refused')
+    if (step === undefined) return null
+    if (step.outcome === 'warning') return { kind: 'software' }
+    const keyId = step.details.keyId
+    return state.token === undefined || typeof keyId !== 'string' ? null : { kind: 'token', token: state.token.label, serialNumber: state.token.serialNumber, keyId }
+  }
+
   function viewOf(id: string): CeremonyTranscriptView {
     const dir = dirOf(id)
     const session = CeremonySession.open(dir, deps.clock)
@@ -237,32 +260,41 @@ export function createCeremonyAdmin(deps: CeremonyAdminDeps): CeremonyAdmin {
     const verification = verifyTranscript(transcript)
     const entries: CeremonyEntryInfo[] = transcript.entries.map((e) => ({
       seq: e.seq, at: e.at, step: e.step, title: e.title, outcome: e.outcome, actor: e.actor, confirmedBy: e.confirmedBy,
-      details: e.details, artifacts: e.artifacts, hash: e.hash,
+      details: e.details, reason: e.outcome === 'done' ? null : reasonOf(e), artifacts: e.artifacts, hash: e.hash,
     }))
     const seal = transcript.seal
     return {
       ceremony: summaryOf(dir, transcript),
       entries,
-      seal: seal === undefined ? null : { algorithm: seal.algorithm, keyLocation: seal.keyLocation, publicKeyFingerprint: seal.publicKeyFingerprint, sealedAt: seal.sealedAt },
-      verification: { valid: verification.valid, problems: verification.problems, sealed: verification.sealed, sealFingerprint: verification.sealFingerprint ?? null },
+      seal: seal === undefined ? null : {
+        algorithm: seal.algorithm, keyLocation: seal.keyLocation, publicKeyFingerprint: seal.publicKeyFingerprint, sealedAt: seal.sealedAt,
+        keyOn: sealKeyOn(transcript, readState(dir)),
+      },
+      verification: {
+        valid: verification.valid, problems: verification.problems, findings: verification.findings, sealed: verification.sealed,
+        sealFingerprint: verification.sealFingerprint ?? null,
+      },
       file: { fileName: `transcript-${id}.json`, mimeType: 'application/json', content: readFileSync(session.transcriptPath, 'utf8'), encoding: 'utf8' },
     }
   }
 
   function checkedModule(path: string): string {
-    if (!isAbsolute(path)) throw clientError('validation_failed', 'Give the full path of the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so', { detail: 'modulePath' })
+    if (!isAbsolute(path)) {
+      throw refusal('module-path-relative', { path }, 'Give the full path of the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so', 'validation_failed')
+    }
     let real: string
     try {
       real = realpathSync(path)
     } catch {
-      throw clientError('validation_failed', `There is no PKCS#11 module at ${path}`, { detail: 'modulePath' })
+      throw refusal('module-missing', { path }, `There is no PKCS#11 module at ${path}`, 'validation_failed')
     }
     if (!statSync(real).isFile() || !MODULE_EXTENSION.test(real)) {
-      throw clientError('validation_failed', `${path} is not a shared library (.so, .dylib or .dll)`, { detail: 'modulePath' })
+      throw refusal('module-not-library', { path }, `${path} is not a shared library (.so, .dylib or .dll)`, 'validation_failed')
     }
     const within = moduleDirs.some((d) => real === d || real.startsWith(d.endsWith(sep) ? d : `${d}${sep}`))
     if (!within) {
-      throw clientError('validation_failed', `PKCS#11 modules are loaded only from system library folders (${moduleDirs.join(', ')}); ${path} is elsewhere`, { detail: 'modulePath' })
+      const folders = moduleDirs.join(', ')
+      throw refusal('module-outside-system', { path, folders }, `PKCS#11 modules are loaded only from system library folders (${folders}); ${path} is elsewhere`, 'validation_failed')
     }
     return path
   }
@@ -363,8 +395,8 @@ export function createCeremonyAdmin(deps: CeremonyAdminDeps): CeremonyAdmin {
 
     importCertificate(input) {
       const q = validate(importSchema, input, 'certificate')
-      const [certificate] = pemBlocks(q.certificatePem, 'certificate')
-      const cas = pemBlocks(q.caCertificatePem, 'CA certificate')
+      const [certificate] = certificatePemBlocks(q.certificatePem, 'certificatePem')
+      const cas = certificatePemBlocks(q.caCertificatePem, 'caCertificatePem')
       return step(q.id, async ({ ceremony }, actor) => ceremony.importCertificate(actor(q.actor), {
         certificate: certificate!, certificateName: 'certificate.pem',
         caCertificates: cas.map((bytes, i) => ({ name: cas.length === 1 ? 'ca.pem' : `ca-${i + 1}.pem`, bytes })),
@@ -375,7 +407,8 @@ export function createCeremonyAdmin(deps: CeremonyAdminDeps): CeremonyAdmin {
       const q = validate(sealSchema, input, 'seal')
       return step(q.id, async (handle, actor) => {
         if (handle.ceremony.state.token !== undefined && !handle.loggedIn) {
-          throw clientError('token_not_active', 'Log in to the ceremony token first, so the seal key is generated on it (the login ends when the server restarts or after 30 minutes without a step)')
+          throw refusal('seal-login-first', {},
+            'Log in to the ceremony token first, so the seal key is generated on it (the login ends when the server restarts or after 30 minutes without a step)', 'token_not_active')
         }
         await handle.ceremony.seal(actor(q.actor), q.confirmations)
         await closeOne(q.id)

@@ -34,18 +34,17 @@ const BACKLOG_CAP = 10_000
 const MAX_CONTAINER_BASE64 = 70 * 1024 * 1024
 
 const isoTime = z.iso.datetime({ offset: true })
-const searchSchema = z
-  .object({
-    from: isoTime.optional(),
-    to: isoTime.optional(),
-    client: z.string().max(1200).optional(),
-    service: z.string().max(1200).optional(),
-    queryId: z.string().min(1).max(1000).optional(),
-    direction: z.enum(['request', 'response']).optional(),
-    status: z.enum(['unstamped', 'timestamped', 'archived']).optional(),
-    limit: z.number().int().min(1).max(1000).optional(),
-  })
-  .strict()
+/** The filters a search and a page of exchanges share. */
+const filterFields = {
+  from: isoTime.optional(),
+  to: isoTime.optional(),
+  client: z.string().max(1200).optional(),
+  service: z.string().max(1200).optional(),
+  queryId: z.string().min(1).max(1000).optional(),
+  direction: z.enum(['request', 'response']).optional(),
+  status: z.enum(['unstamped', 'timestamped', 'archived']).optional(),
+}
+const searchSchema = z.object({ ...filterFields, limit: z.number().int().min(1).max(1000).optional() }).strict()
 const recordSchema = z.object({ id: z.number().int().positive(), includeBody: z.boolean().optional() }).strict()
 const exportSchema = z.object({ queryId: z.string().min(1).max(1000), direction: z.enum(['request', 'response']).optional() }).strict()
 const verifySchema = z.union([
@@ -57,13 +56,7 @@ const CURSOR = /^(\d{1,16})\.(\d{1,16})$/
 const cursor = z.string().regex(CURSOR, 'a cursor from an earlier page')
 const exchangesSchema = z
   .object({
-    from: isoTime.optional(),
-    to: isoTime.optional(),
-    client: z.string().max(1200).optional(),
-    service: z.string().max(1200).optional(),
-    queryId: z.string().min(1).max(1000).optional(),
-    direction: z.enum(['request', 'response']).optional(),
-    status: z.enum(['unstamped', 'timestamped', 'archived']).optional(),
+    ...filterFields,
     pageSize: z.union(MESSAGE_LOG_PAGE_SIZES.map((n) => z.literal(n)) as [z.ZodLiteral<25>, z.ZodLiteral<50>, z.ZodLiteral<100>]).optional(),
     page: z
       .union([

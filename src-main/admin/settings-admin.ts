@@ -78,10 +78,11 @@ const bootstrapSchema = z.object({
   // The admin interface cannot be switched off from the admin interface.
   adminPort: z.number().int().min(0).max(65535),
   externalHost: host, serverProxyPort: port, ocspResponderPort: port,
+  healthCheckHost: host, healthCheckPort: port,
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 }).partial().strict()
 
-const PORT_FIELDS = ['clientProxyHttpPort', 'clientProxyHttpsPort', 'adminPort', 'serverProxyPort', 'ocspResponderPort'] as const
+const PORT_FIELDS = ['clientProxyHttpPort', 'clientProxyHttpsPort', 'adminPort', 'serverProxyPort', 'ocspResponderPort', 'healthCheckPort'] as const
 
 function bootstrapDto(file: BootstrapFile): BootstrapSettingsDto {
   const values = file.read()
@@ -134,7 +135,8 @@ export function createSettingsAdmin(deps: { db: () => WritableDb; clock: Clock; 
       const changes = validate(bootstrapSchema, input, 'listener settings')
       const next = { ...file.read(), ...changes }
       // Two listeners cannot share a port on one host; 0 (any free port) and null (off) never clash.
-      const hostOf = (field: (typeof PORT_FIELDS)[number]): string => (field === 'serverProxyPort' || field === 'ocspResponderPort' ? next.externalHost : next.internalHost)
+      const hostOf = (field: (typeof PORT_FIELDS)[number]): string =>
+        field === 'healthCheckPort' ? next.healthCheckHost : field === 'serverProxyPort' || field === 'ocspResponderPort' ? next.externalHost : next.internalHost
       for (const [i, a] of PORT_FIELDS.entries()) {
         for (const b of PORT_FIELDS.slice(i + 1)) {
           const pa = next[a]

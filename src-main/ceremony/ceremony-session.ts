@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { SecurityServerError, systemClock, writeFileAtomic, type Clock } from '../platform'
+import { reasonDetails, refusal } from './refusals'
 import { checkConfirmations, makeCredential, type DualControlRule, type ParticipantCredential, type PresentedConfirmation } from './participants'
 import {
   TRANSCRIPT_FORMAT, appendEntry, parseTranscript, sha256Hex,
@@ -73,11 +74,11 @@ export class CeremonySession {
   /** Participants are fixed before the first step: they are part of what the first entry's hash covers. */
   addParticipant(input: { name: string; role: CeremonyRole; passphrase: string }): Participant {
     if (this.transcript.entries.length > 0) {
-      throw new SecurityServerError('ceremony_step_refused', 'Participants must be registered before the first step', { clientFault: true })
+      throw refusal('participants-fixed', {}, 'Participants must be registered before the first step')
     }
     const id = input.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || `participant-${this.transcript.participants.length + 1}`
     if (this.transcript.participants.some((p) => p.id === id)) {
-      throw new SecurityServerError('conflict', `A participant named ${input.name} is already registered`, { clientFault: true })
+      throw refusal('participant-exists', { name: input.name }, `A participant named ${input.name} is already registered`, 'conflict')
     }
     const participant = { id, name: input.name, role: input.role }
     this.credentials.push(makeCredential(id, input.passphrase))
@@ -97,7 +98,7 @@ export class CeremonySession {
       try {
         confirmedBy = checkConfirmations(this.transcript.participants, this.credentials, input.confirmations ?? [], input.rule, at)
       } catch (error) {
-        this.append({ ...input, outcome: 'refused', details: { ...input.details, reason: (error as Error).message }, artifacts: [] }, at, [])
+        this.append({ ...input, outcome: 'refused', details: { ...input.details, ...reasonDetails(error) }, artifacts: [] }, at, [])
         throw error
       }
     }
@@ -118,14 +119,14 @@ export class CeremonySession {
     try {
       confirmedBy = checkConfirmations(this.transcript.participants, this.credentials, input.confirmations, input.rule, at)
     } catch (error) {
-      this.append({ ...input, outcome: 'refused', details: { ...input.details, reason: (error as Error).message }, artifacts: [] }, at, [])
+      this.append({ ...input, outcome: 'refused', details: { ...input.details, ...reasonDetails(error) }, artifacts: [] }, at, [])
       throw error
     }
     let done: Awaited<ReturnType<typeof work>>
     try {
       done = await work()
     } catch (error) {
-      this.append({ ...input, outcome: 'refused', details: { ...input.details, reason: (error as Error).message }, artifacts: [] }, this.clock.now(), confirmedBy)
+      this.append({ ...input, outcome: 'refused', details: { ...input.details, ...reasonDetails(error) }, artifacts: [] }, this.clock.now(), confirmedBy)
       throw error
     }
     const entry = this.append(
@@ -139,13 +140,13 @@ export class CeremonySession {
   /** A participant by id, or a refusal naming the unknown actor. */
   participant(id: string): Participant {
     const found = this.transcript.participants.find((p) => p.id === id)
-    if (found === undefined) throw new SecurityServerError('ceremony_step_refused', `'${id}' is not a participant of this ceremony`, { clientFault: true })
+    if (found === undefined) throw refusal('not-participant', { participant: id }, `'${id}' is not a participant of this ceremony`)
     return found
   }
 
   private append(input: StepInput, at: Date, confirmedBy: TranscriptEntry['confirmedBy']): TranscriptEntry {
     if (!this.transcript.participants.some((p) => p.id === input.actor)) {
-      throw new SecurityServerError('ceremony_step_refused', `'${input.actor}' is not a participant of this ceremony`, { clientFault: true })
+      throw refusal('not-participant', { participant: input.actor }, `'${input.actor}' is not a participant of this ceremony`)
     }
     const entry = appendEntry(this.transcript, {
       at: at.toISOString(),
@@ -164,8 +165,8 @@ export class CeremonySession {
   /** Closes the transcript with a signature over its last hash. */
   async seal(signer: SealSigner): Promise<TranscriptSeal> {
     const last = this.transcript.entries.at(-1)
-    if (last === undefined) throw new SecurityServerError('ceremony_step_refused', 'Nothing to seal: no step was recorded', { clientFault: true })
-    if (this.transcript.seal !== undefined) throw new SecurityServerError('ceremony_step_refused', 'The transcript is already sealed', { clientFault: true })
+    if (last === undefined) throw refusal('nothing-to-seal', {}, 'Nothing to seal: no step was recorded')
+    if (this.transcript.seal !== undefined) throw refusal('already-sealed', {}, 'The transcript is already sealed')
     const signature = await signer.sign(Buffer.from(last.hash, 'utf8'))
     const seal: TranscriptSeal = {
       algorithm: signer.algorithm,

@@ -6,8 +6,9 @@ export { CeremonySession, type SealSigner, type StepInput } from './ceremony-ses
 export { KEY_DUAL_CONTROL, MIN_PASSPHRASE_LENGTH, type DualControlRule, type PresentedConfirmation } from './participants'
 export {
   TRANSCRIPT_FORMAT, artifactOf, canonicalJson, parseTranscript, sha256Hex, verifyTranscript,
-  type Artifact, type CeremonyRole, type Participant, type Transcript, type TranscriptEntry, type TranscriptSeal, type TranscriptVerification,
+  type Artifact, type CeremonyRole, type Participant, type Transcript, type TranscriptEntry, type TranscriptFinding, type TranscriptSeal, type TranscriptVerification,
 } from './transcript'
+export { CeremonyRefusal, reasonDetails, refusal, type CeremonyReasonCode, type CeremonyReasonParams } from './refusals'
 export { renderTranscriptReport } from './report'
 export { checkOffline, describeMachine, type OfflineCheck } from './environment'
 export { softwareSealSigner } from './software-seal'

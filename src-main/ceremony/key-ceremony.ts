@@ -4,7 +4,7 @@ import { networkInterfaces } from 'node:os'
 import { basename, join } from 'node:path'
 import QRCode from 'qrcode'
 import type { MemberId, SecurityServerId } from '@shared/domain/identifiers'
-import { SecurityServerError, clientError, closeDatabase, openDatabase, writeFileAtomic, type WritableDb } from '../platform'
+import { SecurityServerError, closeDatabase, openDatabase, writeFileAtomic, type WritableDb } from '../platform'
 import {
   createSigner, ecdsaRawToDer,
   type KeyAlgorithm, type KeyAttributes, type KeyInfo, type KeyUsage, type Signer, type TokenDetails, type TokenDriver,
@@ -12,6 +12,7 @@ import {
 import type { CeremonySession, SealSigner } from './ceremony-session'
 import { checkOffline, describeMachine, type OfflineCheck } from './environment'
 import { KEY_DUAL_CONTROL, type PresentedConfirmation } from './participants'
+import { CeremonyRefusal, reasonDetails, refusal } from './refusals'
 import { softwareSealSigner } from './software-seal'
 import { artifactOf, sha256Hex, type Artifact, type TranscriptSeal } from './transcript'
 
@@ -117,7 +118,7 @@ export class KeyCeremony {
   }
 
   private requireToken(): NonNullable<KeyCeremonyState['token']> {
-    if (this.current.token === undefined) throw clientError('ceremony_step_refused', 'Identify the token first (identify-token)')
+    if (this.current.token === undefined) throw refusal('token-not-identified', {}, 'Identify the token first (identify-token)')
     return this.current.token
   }
 
@@ -142,7 +143,7 @@ export class KeyCeremony {
   /** Step: load the PKCS#11 module, find the token by label and record what it says about itself. */
   async identifyToken(actor: string, input: { modulePath: string; tokenLabel: string }): Promise<TokenDetails> {
     this.session.participant(actor)
-    if (this.current.token !== undefined) throw clientError('ceremony_step_refused', `The token ${this.current.token.label} is already identified`)
+    if (this.current.token !== undefined) throw refusal('token-already-identified', { token: this.current.token.label }, `The token ${this.current.token.label} is already identified`)
     let details: TokenDetails
     let tokenId: string
     try {
@@ -154,7 +155,7 @@ export class KeyCeremony {
     } catch (error) {
       this.session.record({
         step: 'identify-token', title: 'Identify the PKCS#11 module and token', actor, outcome: 'refused',
-        details: { module: input.modulePath, token: input.tokenLabel, reason: (error as Error).message },
+        details: { module: input.modulePath, token: input.tokenLabel, ...reasonDetails(error) },
       })
       throw error
     }
@@ -175,7 +176,7 @@ export class KeyCeremony {
     try {
       await this.signer.login(token.tokenId, pin)
     } catch (error) {
-      this.session.record({ step: 'login', title: 'Log in to the token', actor, outcome: 'refused', details: { token: token.label, reason: (error as Error).message } })
+      this.session.record({ step: 'login', title: 'Log in to the token', actor, outcome: 'refused', details: { token: token.label, ...reasonDetails(error) } })
       throw error
     }
     this.loggedIn = true
@@ -183,7 +184,7 @@ export class KeyCeremony {
   }
 
   private requireLogin(): void {
-    if (!this.loggedIn) throw clientError('token_not_active', 'Log in to the token first')
+    if (!this.loggedIn) throw refusal('login-first', {}, 'Log in to the token first', 'token_not_active')
   }
 
   /** Reads the key's attributes back from the device and refuses (deleting the key) when they are not as required. */
@@ -193,8 +194,8 @@ export class KeyCeremony {
     const wrong = Object.entries(REQUIRED_KEY_ATTRIBUTES).filter(([name, value]) => attributes[name as keyof KeyAttributes] !== value)
     if (wrong.length > 0) {
       await deleteKey()
-      throw new SecurityServerError('failed_to_generate_private_key',
-        `The token did not honour ${wrong.map(([n, v]) => `${n}=${String(v)}`).join(', ')}; the key was deleted`)
+      const attributes = wrong.map(([n, v]) => `${n}=${String(v)}`).join(', ')
+      throw refusal('key-attributes-wrong', { attributes }, `The token did not honour ${attributes}; the key was deleted`, 'failed_to_generate_private_key')
     }
     return attributes
   }
@@ -215,7 +216,7 @@ export class KeyCeremony {
       },
       async () => {
         this.requireLogin()
-        if (this.current.key !== undefined) throw clientError('ceremony_step_refused', `This ceremony already generated key ${this.current.key.label}`)
+        if (this.current.key !== undefined) throw refusal('key-already-generated', { key: this.current.key.label }, `This ceremony already generated key ${this.current.key.label}`)
         const key = await this.signer.generateKey({ tokenId: token.tokenId, usage, algorithm, label: input.label })
         const attributes = await this.checkedAttributes(this.driver(), key.id, () => this.signer.deleteKey(key.id))
         const publicKeySha256 = sha256Of(key.publicKeyDer)
@@ -244,7 +245,7 @@ export class KeyCeremony {
       },
       async () => {
         this.requireLogin()
-        if (key === undefined) throw clientError('ceremony_step_refused', 'Generate the key first')
+        if (key === undefined) throw refusal('key-missing', {}, 'Generate the key first')
         const csr = await this.signer.generateCsr({ keyId: key.keyId, subjectOf: input.subjectOf, certificateProfile: input.certificateProfile, format: 'pem' })
         mkdirSync(input.outDir, { recursive: true })
         const name = input.fileName ?? `${key.label}.csr.pem`
@@ -280,7 +281,7 @@ export class KeyCeremony {
     const artifacts = [artifactOf(input.certificateName, input.certificate), ...input.caCertificates.map((c) => artifactOf(c.name, c.bytes))]
     const step = { step: 'import-certificate', title: 'Import the issued certificate and verify it against the key and the CA chain', actor }
     try {
-      if (key === undefined) throw clientError('ceremony_step_refused', 'This ceremony has no key to import a certificate for')
+      if (key === undefined) throw refusal('key-missing', {}, 'This ceremony has no key to import a certificate for')
       const result = verifyCertificate(input.certificate, input.caCertificates.map((c) => c.bytes), key)
       await this.signer.importCertificate(input.certificate, { approvedCaCertificates: input.caCertificates.map((c) => c.bytes) })
       this.session.record({
@@ -290,7 +291,7 @@ export class KeyCeremony {
       this.update({ certificate: { file: input.certificateName, sha256: result.sha256, subject: result.subject, issuer: result.issuer, serialNumber: result.serialNumber } })
       return result
     } catch (error) {
-      this.session.record({ ...step, outcome: 'refused', artifacts, details: { reason: (error as Error).message } })
+      this.session.record({ ...step, outcome: 'refused', artifacts, details: reasonDetails(error) })
       throw error
     }
   }
@@ -304,18 +305,19 @@ export class KeyCeremony {
     const { result: signer } = await this.session.controlled(
       { step: 'prepare-seal', title: 'Generate the key that seals this transcript', actor, rule: KEY_DUAL_CONTROL, confirmations },
       async () => {
-        const unavailable = token === undefined ? 'no token was identified'
-          : !this.loggedIn ? 'the token is not logged in'
+        const unavailable = token === undefined ? { reasonCode: 'seal-no-token', reason: 'no token was identified' }
+          : !this.loggedIn ? { reasonCode: 'seal-token-logged-out', reason: 'the token is not logged in' }
             : undefined
         const driver = token === undefined ? undefined : this.driver()
         const mechanisms = driver?.details === undefined ? [] : (await driver.details()).mechanisms
-        const reason = unavailable ?? (mechanisms.includes('CKM_EC_KEY_PAIR_GEN') && mechanisms.includes('CKM_ECDSA') ? undefined : 'the token has no EC P-256 signing')
-        if (reason !== undefined || token === undefined || driver === undefined) {
+        const why = unavailable ?? (mechanisms.includes('CKM_EC_KEY_PAIR_GEN') && mechanisms.includes('CKM_ECDSA') ? undefined
+          : { reasonCode: 'seal-no-ec', reason: 'the token has no EC P-256 signing' })
+        if (why !== undefined || token === undefined || driver === undefined) {
           const software = softwareSealSigner()
           return {
             result: software as SealSigner,
             outcome: 'warning' as const,
-            details: { location: software.keyLocation, reason, publicKeySha256: sha256Hex(software.publicKeySpki) },
+            details: { location: software.keyLocation, reason: why?.reason, reasonCode: why?.reasonCode, publicKeySha256: sha256Hex(software.publicKeySpki) },
           }
         }
         const label = `ceremony-seal-${this.session.transcript.ceremony.id.slice(0, 8)}`
@@ -340,30 +342,37 @@ export class KeyCeremony {
 
 /** Checks an issued certificate against the ceremony key and a CA chain, with Node's X.509 (no network). */
 export function verifyCertificate(certificate: Uint8Array, caCertificates: readonly Uint8Array[], key: { publicKeySha256: string }, at = new Date()): CertificateImport {
-  const parse = (bytes: Uint8Array, what: string): X509Certificate => {
+  /** `ca`: the position of a CA certificate among those given (1, 2…), 0 for the issued certificate. */
+  const parse = (bytes: Uint8Array, ca: number): X509Certificate => {
     try {
       return new X509Certificate(Buffer.from(bytes))
     } catch (cause) {
-      throw clientError('incorrect_certificate', `The ${what} is not a PEM or DER certificate`, { cause })
+      const what = ca === 0 ? 'certificate' : `CA certificate ${ca}`
+      throw new CeremonyRefusal('incorrect_certificate', 'certificate-unreadable', { ca }, `The ${what} is not a PEM or DER certificate`, { cause })
     }
   }
-  const leaf = parse(certificate, 'certificate')
+  const leaf = parse(certificate, 0)
   const spki = leaf.publicKey.export({ type: 'spki', format: 'der' })
   if (sha256Of(spki) !== key.publicKeySha256) {
-    throw clientError('incorrect_certificate', 'The certificate does not carry the public key generated in this ceremony')
+    throw refusal('certificate-wrong-key', {}, 'The certificate does not carry the public key generated in this ceremony', 'incorrect_certificate')
   }
-  const cas = caCertificates.map((c, i) => parse(c, `CA certificate ${i + 1}`))
-  if (cas.length === 0) throw clientError('validation_failed', 'Give the CA certificate to verify the chain against')
+  const cas = caCertificates.map((c, i) => parse(c, i + 1))
+  if (cas.length === 0) throw refusal('ca-certificate-missing', {}, 'Give the CA certificate to verify the chain against', 'validation_failed')
   const chain: Array<{ subject: string; sha256: string }> = []
   const within = (c: X509Certificate): boolean => new Date(c.validFrom) <= at && at <= new Date(c.validTo)
-  if (!within(leaf)) throw clientError('cert_validation', `The certificate is not valid now (${leaf.validFrom} – ${leaf.validTo})`)
+  if (!within(leaf)) {
+    throw refusal('certificate-not-valid-now', { validFromAt: new Date(leaf.validFrom).toISOString(), validToAt: new Date(leaf.validTo).toISOString() },
+      `The certificate is not valid now (${leaf.validFrom} – ${leaf.validTo})`, 'cert_validation')
+  }
   let current = leaf
   // RFC 5280 §6.1: each certificate is issued by the next (name and signature), every issuer is a CA, all are valid now.
   for (let depth = 0; depth <= cas.length; depth++) {
     const issuer = cas.find((c) => current.checkIssued(c) && current.verify(c.publicKey))
-    if (issuer === undefined) throw clientError('cert_validation', `No given CA certificate issued ${current.subject.replace(/\n/g, ', ')} (signature or issuer name)`)
-    if (!issuer.ca) throw clientError('cert_validation', `${issuer.subject.replace(/\n/g, ', ')} is not a CA certificate`)
-    if (!within(issuer)) throw clientError('cert_validation', `The CA certificate ${issuer.subject.replace(/\n/g, ', ')} is not valid now`)
+    const subject = current.subject.replace(/\n/g, ', ')
+    if (issuer === undefined) throw refusal('certificate-issuer-missing', { subject }, `No given CA certificate issued ${subject} (signature or issuer name)`, 'cert_validation')
+    const issuerSubject = issuer.subject.replace(/\n/g, ', ')
+    if (!issuer.ca) throw refusal('issuer-not-ca', { subject: issuerSubject }, `${issuerSubject} is not a CA certificate`, 'cert_validation')
+    if (!within(issuer)) throw refusal('ca-not-valid-now', { subject: issuerSubject }, `The CA certificate ${issuerSubject} is not valid now`, 'cert_validation')
     chain.push({ subject: issuer.subject.replace(/\n/g, ', '), sha256: sha256Of(issuer.raw) })
     if (issuer.checkIssued(issuer) && issuer.verify(issuer.publicKey)) {
       return {
@@ -373,5 +382,5 @@ export function verifyCertificate(certificate: Uint8Array, caCertificates: reado
     }
     current = issuer
   }
-  throw clientError('cert_validation', 'The chain does not end at a self-signed CA certificate among those given')
+  throw refusal('chain-incomplete', {}, 'The chain does not end at a self-signed CA certificate among those given', 'cert_validation')
 }

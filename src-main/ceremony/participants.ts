@@ -1,5 +1,5 @@
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto'
-import { SecurityServerError } from '../platform'
+import { refusal } from './refusals'
 import type { CeremonyRole, Confirmation, Participant } from './transcript'
 
 /**
@@ -19,7 +19,7 @@ const SCRYPT = { N: 16384, r: 8, p: 1 } as const
 
 export function makeCredential(participant: string, passphrase: string): ParticipantCredential {
   if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
-    throw new SecurityServerError('pin_policy_violation', `A passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters`, { clientFault: true })
+    throw refusal('passphrase-too-short', { min: MIN_PASSPHRASE_LENGTH }, `A passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters`, 'pin_policy_violation')
   }
   const salt = randomBytes(16)
   return { participant, salt: salt.toString('base64'), hash: scryptSync(passphrase, salt, 32, SCRYPT).toString('base64') }
@@ -53,19 +53,26 @@ export function checkConfirmations(
   rule: DualControlRule,
   at: Date,
 ): Confirmation[] {
-  const refused = (why: string) => new SecurityServerError('ceremony_step_refused', why, { clientFault: true })
   const confirmed: Confirmation[] = []
   for (const p of presented) {
     const person = participants.find((x) => x.id === p.participant)
-    if (person === undefined) throw refused(`'${p.participant}' is not a participant of this ceremony`)
-    if (!rule.roles.includes(person.role)) throw refused(`${person.name} (${person.role}) may not confirm this step; it needs ${rule.roles.join(' or ')}`)
+    if (person === undefined) throw refusal('not-participant', { participant: p.participant }, `'${p.participant}' is not a participant of this ceremony`)
+    if (!rule.roles.includes(person.role)) {
+      throw refusal('role-may-not-confirm', { person: person.name, role: person.role, roles: rule.roles.join(',') },
+        `${person.name} (${person.role}) may not confirm this step; it needs ${rule.roles.join(' or ')}`)
+    }
     const credential = credentials.find((c) => c.participant === person.id)
-    if (credential === undefined || !passphraseMatches(credential, p.passphrase)) throw refused(`The passphrase of ${person.name} is not correct`)
-    if (confirmed.some((c) => c.participant === person.id)) throw refused(`${person.name} confirmed twice; a second, different person must confirm`)
+    if (credential === undefined || !passphraseMatches(credential, p.passphrase)) {
+      throw refusal('passphrase-incorrect', { person: person.name }, `The passphrase of ${person.name} is not correct`)
+    }
+    if (confirmed.some((c) => c.participant === person.id)) {
+      throw refusal('confirmed-twice', { person: person.name }, `${person.name} confirmed twice; a second, different person must confirm`)
+    }
     confirmed.push({ participant: person.id, role: person.role, at: at.toISOString() })
   }
   if (confirmed.length < rule.people) {
-    throw refused(`This step needs the confirmation of ${rule.people} different people (${rule.roles.join(' or ')}); ${confirmed.length} confirmed`)
+    throw refusal('confirmations-missing', { people: rule.people, confirmed: confirmed.length, roles: rule.roles.join(',') },
+      `This step needs the confirmation of ${rule.people} different people (${rule.roles.join(' or ')}); ${confirmed.length} confirmed`)
   }
   return confirmed
 }

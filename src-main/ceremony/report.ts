@@ -16,6 +16,9 @@ function detailText(value: unknown): string {
   return String(value)
 }
 
+/** The reason's code and parameters repeat `reason` for screens in other languages; the report prints `reason`. */
+const CODED_REASON = new Set(['reasonCode', 'reasonParams'])
+
 function groupHex(hex: string): string {
   return hex.replace(/(.{4})/g, '$1 ').trim()
 }
@@ -28,7 +31,7 @@ export function renderTranscriptReport(transcript: Transcript, verification: Tra
   <td>${e.seq}</td><td>${escapeHtml(e.at)}</td>
   <td><strong>${escapeHtml(e.title)}</strong><br><code>${escapeHtml(e.step)}</code>${e.outcome === 'done' ? '' : ` <em>${escapeHtml(e.outcome)}</em>`}</td>
   <td>${escapeHtml(names.get(e.actor) ?? e.actor)}${e.confirmedBy.length ? `<br>confirmed by ${e.confirmedBy.map((c) => escapeHtml(names.get(c.participant) ?? c.participant)).join(', ')}` : ''}</td>
-  <td>${Object.entries(e.details).map(([k, v]) => `<div><span class="k">${escapeHtml(k)}</span> ${escapeHtml(detailText(v))}</div>`).join('')}
+  <td>${Object.entries(e.details).filter(([k]) => !CODED_REASON.has(k)).map(([k, v]) => `<div><span class="k">${escapeHtml(k)}</span> ${escapeHtml(detailText(v))}</div>`).join('')}
       ${e.artifacts.map((a) => `<div class="artifact">${escapeHtml(a.name)} (${a.size} bytes)<br><code>SHA-256 ${groupHex(a.sha256)}</code></div>`).join('')}</td>
   <td><code>${e.hash.slice(0, 16)}…</code></td>
 </tr>`,

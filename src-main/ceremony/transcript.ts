@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto'
-import { SecurityServerError } from '../platform'
+import { parseJson, SecurityServerError } from '../platform'
+import { refusal } from './refusals'
 
 /**
  * The ceremony transcript: every step, actor, time, device detail and artifact fingerprint, hash-chained entry by
@@ -97,7 +98,7 @@ export function entryHash(entry: Omit<TranscriptEntry, 'hash'>): string {
 /** Appends an entry, computing its chain hash. */
 export function appendEntry(transcript: Transcript, entry: Omit<TranscriptEntry, 'seq' | 'prevHash' | 'hash'>): TranscriptEntry {
   if (transcript.seal !== undefined) {
-    throw new SecurityServerError('ceremony_step_refused', 'The transcript is sealed; no further steps can be recorded')
+    throw refusal('already-sealed', {}, 'The transcript is sealed; no further steps can be recorded')
   }
   const last = transcript.entries.at(-1)
   const body = { ...entry, seq: (last?.seq ?? 0) + 1, prevHash: last?.hash ?? genesisHash(transcript) }
@@ -106,9 +107,19 @@ export function appendEntry(transcript: Transcript, entry: Omit<TranscriptEntry,
   return full
 }
 
+/** A verification problem as a code with parameters (for a screen in the reader's language); `problems` says it in English. */
+export interface TranscriptFinding {
+  code:
+    | 'unknown-format' | 'sequence-broken' | 'chain-broken' | 'entry-altered' | 'not-sealed' | 'seal-not-last' | 'seal-fingerprint-mismatch'
+    | 'seal-signature-invalid' | 'seal-key-differs' | 'seal-unreadable' | 'confirmer-unknown'
+  params: Record<string, string | number>
+}
+
 export interface TranscriptVerification {
   valid: boolean
   problems: string[]
+  /** The same problems, in the same order, as codes. */
+  findings: TranscriptFinding[]
   entries: number
   sealed: boolean
   sealFingerprint?: string
@@ -122,42 +133,55 @@ export interface TranscriptVerification {
  */
 export function verifyTranscript(transcript: Transcript, options: { expectedSealFingerprint?: string } = {}): TranscriptVerification {
   const problems: string[] = []
-  if (transcript.format !== TRANSCRIPT_FORMAT) problems.push(`unknown transcript format '${String(transcript.format)}'`)
+  const findings: TranscriptFinding[] = []
+  const problem = (code: TranscriptFinding['code'], params: TranscriptFinding['params'], text: string): void => {
+    findings.push({ code, params })
+    problems.push(text)
+  }
+  if (transcript.format !== TRANSCRIPT_FORMAT) problem('unknown-format', { format: String(transcript.format) }, `unknown transcript format '${String(transcript.format)}'`)
   let prev = genesisHash(transcript)
   transcript.entries.forEach((entry, index) => {
-    if (entry.seq !== index + 1) problems.push(`entry at position ${index + 1} has sequence number ${entry.seq} (removed or reordered steps)`)
-    if (entry.prevHash !== prev) problems.push(`entry ${entry.seq} (${entry.step}) does not follow the entry before it`)
+    const where = { seq: entry.seq, step: entry.step }
+    if (entry.seq !== index + 1) {
+      problem('sequence-broken', { position: index + 1, seq: entry.seq }, `entry at position ${index + 1} has sequence number ${entry.seq} (removed or reordered steps)`)
+    }
+    if (entry.prevHash !== prev) problem('chain-broken', where, `entry ${entry.seq} (${entry.step}) does not follow the entry before it`)
     const { hash, ...body } = entry
-    if (entryHash(body) !== hash) problems.push(`entry ${entry.seq} (${entry.step}) was altered after it was recorded`)
+    if (entryHash(body) !== hash) problem('entry-altered', where, `entry ${entry.seq} (${entry.step}) was altered after it was recorded`)
     prev = hash
   })
   const seal = transcript.seal
   if (seal === undefined) {
-    problems.push('the transcript is not sealed')
+    problem('not-sealed', {}, 'the transcript is not sealed')
   } else {
-    if (seal.signedHash !== prev) problems.push('the seal does not cover the last entry (entries added or removed after sealing)')
+    if (seal.signedHash !== prev) problem('seal-not-last', {}, 'the seal does not cover the last entry (entries added or removed after sealing)')
     try {
       const key = createPublicKey({ key: Buffer.from(seal.publicKey, 'base64'), format: 'der', type: 'spki' })
-      if (sha256Hex(Buffer.from(seal.publicKey, 'base64')) !== seal.publicKeyFingerprint) problems.push('the seal key fingerprint does not match the seal key')
+      if (sha256Hex(Buffer.from(seal.publicKey, 'base64')) !== seal.publicKeyFingerprint) {
+        problem('seal-fingerprint-mismatch', {}, 'the seal key fingerprint does not match the seal key')
+      }
       const ok = verifySignature('sha256', Buffer.from(seal.signedHash, 'utf8'), key, Buffer.from(seal.signature, 'base64'))
-      if (!ok) problems.push('the seal signature is not valid')
+      if (!ok) problem('seal-signature-invalid', {}, 'the seal signature is not valid')
       const expected = options.expectedSealFingerprint?.replace(/[\s:]/g, '').toLowerCase()
       if (expected !== undefined && expected !== seal.publicKeyFingerprint) {
-        problems.push('the transcript was sealed with a different key than the one on the signed report')
+        problem('seal-key-differs', {}, 'the transcript was sealed with a different key than the one on the signed report')
       }
     } catch (error) {
-      problems.push(`the seal cannot be checked: ${(error as Error).message}`)
+      problem('seal-unreadable', { error: (error as Error).message }, `the seal cannot be checked: ${(error as Error).message}`)
     }
   }
   const participants = new Set(transcript.participants.map((p) => p.id))
   for (const entry of transcript.entries) {
     for (const c of entry.confirmedBy) {
-      if (!participants.has(c.participant)) problems.push(`entry ${entry.seq} is confirmed by '${c.participant}', who is not a participant`)
+      if (!participants.has(c.participant)) {
+        problem('confirmer-unknown', { seq: entry.seq, participant: c.participant }, `entry ${entry.seq} is confirmed by '${c.participant}', who is not a participant`)
+      }
     }
   }
   return {
     valid: problems.length === 0,
     problems,
+    findings,
     entries: transcript.entries.length,
     sealed: seal !== undefined,
     sealFingerprint: seal?.publicKeyFingerprint,
@@ -167,12 +191,8 @@ export function verifyTranscript(transcript: Transcript, options: { expectedSeal
 
 /** Reads a transcript from JSON text, refusing anything that is not shaped like one. */
 export function parseTranscript(text: string): Transcript {
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (cause) {
-    throw new SecurityServerError('transcript_invalid', `The transcript is not valid JSON: ${(cause as Error).message}`, { cause, clientFault: true })
-  }
+  // Entries › details › values nest about six levels; sixteen leave room, and canonicalJson recurses over no more.
+  const value = parseJson(text, { maxDepth: 16 }, 'transcript_invalid', 'The transcript')
   const t = value as Partial<Transcript>
   if (typeof t !== 'object' || t === null || !Array.isArray(t.entries) || !Array.isArray(t.participants) || typeof t.ceremony !== 'object') {
     throw new SecurityServerError('transcript_invalid', 'The file is not a ceremony transcript', { clientFault: true })

@@ -3,7 +3,7 @@ import {
   identifierFromXml, type ClientId, type XRoadId, type XRoadObjectType,
 } from '@shared/domain/identifiers'
 import type { ErrorCode } from '@shared/error-codes'
-import { SecurityServerError, childElements, identifierFields, parseXml, textOf } from '../platform'
+import { SecurityServerError, childElements, identifierFields, parseXml, pemBlocks, textOf, type PemBlock } from '../platform'
 
 /**
  * XML helpers shared by the global-configuration parsers. Configuration elements are unqualified children
@@ -112,7 +112,6 @@ export function identifierOf<T extends XRoadId>(el: Element, accepted: readonly 
   }
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/
 
 /**
  * Decodes a `<cert>` value: base64 of DER, or base64 of PEM text — both occur in real 7.8 configuration
@@ -126,10 +125,14 @@ export function decodeCertificate(value: string, what: string, code: ErrorCode =
   const bytes = Buffer.from(compact, 'base64')
   const asText = bytes.subarray(0, 64).toString('latin1')
   if (asText.includes('-----BEGIN')) {
-    const pem = PEM_CERT.exec(bytes.toString('latin1'))
-    if (pem === null) throw confError(`${what} holds PEM text without a CERTIFICATE block`, undefined, code)
-    const inner = (pem[1] ?? '').replace(/\s+/g, '')
-    return new Uint8Array(Buffer.from(inner, 'base64'))
+    let pem: PemBlock | undefined
+    try {
+      pem = pemBlocks(bytes.toString('latin1'), { labels: ['CERTIFICATE'] })[0]
+    } catch (cause) {
+      throw confError(`${what} holds malformed PEM text: ${(cause as Error).message}`, cause, code)
+    }
+    if (pem === undefined) throw confError(`${what} holds PEM text without a CERTIFICATE block`, undefined, code)
+    return new Uint8Array(pem.der)
   }
   return new Uint8Array(bytes)
 }

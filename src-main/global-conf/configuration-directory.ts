@@ -5,6 +5,7 @@ import { validateIdentifierPart } from '@shared/domain/identifiers'
 import type { ClientId } from '@shared/domain/identifiers'
 import type { GlobalConfSnapshot, InstanceConfiguration, PartMetadata, PrivateParameters } from './conf-model'
 import { DEFAULT_OCSP_FETCH_INTERVAL_SECONDS } from './conf-model'
+import { parseJson } from '../platform'
 import { confError } from './conf-xml'
 import { parseSharedParameters } from './shared-parameters-parser'
 import {
@@ -33,9 +34,10 @@ const metadataSchema = z.object({
 export function parsePartMetadata(json: string, what: string): PartMetadata {
   let raw: unknown
   try {
-    raw = JSON.parse(json)
+    // A metadata object is flat: a few kilobytes and two levels at most.
+    raw = parseJson(json, { maxLength: 64 * 1024, maxDepth: 4 }, 'malformed_global_conf', `Metadata ${what}`)
   } catch (cause) {
-    throw confError(`Metadata ${what} is not JSON`, cause)
+    throw confError(`Metadata ${what} is not JSON: ${(cause as Error).message}`, cause)
   }
   const parsed = metadataSchema.safeParse(raw)
   if (!parsed.success) throw confError(`Metadata ${what} is malformed: ${parsed.error.issues.map((i) => i.message).join('; ')}`)

@@ -9,6 +9,9 @@ import { SecurityServerError } from '../platform'
  * starts with its `Content-Type` line; the first outer part (multipart/mixed) holds the `Expire-date`/`Version`
  * header part and one part per content file (base64 hash), the second outer part the signature over the exact
  * body bytes of the first. CRLF and LF line endings are both accepted.
+ *
+ * Complexity: the directory is at most 1 MiB; parsing is O(n) (lines are found with forward `indexOf`, each part's
+ * range is split once, headers are read up to their blank line and at most 64 lines each).
  */
 
 /** Why a directory was refused; each maps to an X-Road code plus, where X-Road's code is shared, a subcode. */
@@ -117,13 +120,25 @@ interface MimeEntity {
   bodyEnd: number
 }
 
-/** Reads a header block starting at `from`; returns the headers and the offset after the blank line. */
+/** A MIME entity of a configuration directory has a handful of headers (RFC 2045 §3); more is refused. */
+const MAX_HEADER_LINES = 64
+
+/**
+ * Reads a header block starting at `from`; returns the headers and the offset after the blank line. Lines are read
+ * one at a time up to the blank line (O(header bytes)), at most {@link MAX_HEADER_LINES} of them.
+ */
 function readHeaders(text: string, from: number, to: number): { headers: Headers; bodyStart: number } {
   const headers: Headers = new Map()
   let last: string | undefined
-  for (const line of splitLines(text, from, to)) {
+  let count = 0
+  for (let pos = from; pos < to;) {
+    const lf = text.indexOf('\n', pos)
+    const stop = lf < 0 || lf >= to ? to : lf
+    const line = { start: pos, end: stop > pos && text.charCodeAt(stop - 1) === 13 ? stop - 1 : stop, next: stop === to ? to : stop + 1 }
+    pos = line.next
     const content = text.slice(line.start, line.end)
     if (content === '') return { headers, bodyStart: line.next }
+    if (++count > MAX_HEADER_LINES) throw directoryError('malformed', `More than ${MAX_HEADER_LINES} MIME header lines`)
     if (/^[ \t]/.test(content) && last !== undefined) {
       headers.set(last, `${headers.get(last) ?? ''} ${content.trim()}`)
       continue

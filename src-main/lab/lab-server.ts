@@ -35,6 +35,8 @@ export interface RunningLabServer {
   anchor: string
   anchorExternal: string
   regenerate(): void
+  /** Stops one of the three services, the others keep serving (an outage for diagnostics and tests to observe). */
+  stopService(service: 'ocsp' | 'tsa' | 'conf'): Promise<void>
   close(): Promise<void>
 }
 
@@ -117,6 +119,9 @@ export async function startLabServer(labDir: string, options: LabServerOptions =
       anchor: lab.paths.anchor,
       anchorExternal: lab.paths.anchorExternal,
       regenerate,
+      async stopService(service) {
+        await closeServer({ ocsp, tsa, conf }[service])
+      },
       async close() {
         if (closed) return
         closed = true

@@ -159,18 +159,25 @@ export function searchRecordMetadata(db: ReadableDb, search: RecordSearch): Reco
   if (search.client !== undefined) { where.push('client = ?'); params.push(search.client) }
   if (search.service !== undefined) { where.push('service = ?'); params.push(search.service) }
   if (search.queryId !== undefined) { where.push('query_id = ?'); params.push(search.queryId) }
-  const sql = `SELECT id, query_id, x_request_id, client, service, response, time_ms, body_logged,
-      timestamp_record_id IS NOT NULL AS timestamped, archived_at_ms IS NOT NULL AS archived
-    FROM message_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time_ms, id LIMIT ?`
-  const rows = db.prepare(sql).all(...params, search.limit) as Array<{
-    id: number; query_id: string; x_request_id: string | null; client: string; service: string; response: number
-    time_ms: number; body_logged: number; timestamped: number; archived: number
-  }>
-  return rows.map((r) => ({
+  const sql = `SELECT ${METADATA_COLUMNS} FROM message_records ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time_ms, id LIMIT ?`
+  return (db.prepare(sql).all(...params, search.limit) as MetadataRow[]).map(toMetadata)
+}
+
+/** The metadata columns of a record (no bodies), as `toMetadata` reads them. */
+const METADATA_COLUMNS = `id, query_id, x_request_id, client, service, response, time_ms, body_logged,
+  timestamp_record_id IS NOT NULL AS timestamped, archived_at_ms IS NOT NULL AS archived`
+
+interface MetadataRow {
+  id: number; query_id: string; x_request_id: string | null; client: string; service: string; response: number
+  time_ms: number; body_logged: number; timestamped: number; archived: number
+}
+
+function toMetadata(r: MetadataRow): RecordMetadataRow {
+  return {
     id: r.id, queryId: r.query_id, xRequestId: r.x_request_id, client: r.client, service: r.service,
     response: r.response === 1, timeMs: r.time_ms, timestamped: r.timestamped === 1, archived: r.archived === 1,
     bodyLogged: r.body_logged === 1,
-  }))
+  }
 }
 
 /** The oldest records still waiting for a time-stamp, oldest first (the task queue is the database). */
@@ -395,20 +402,9 @@ export function pageExchangeAnchors(db: ReadableDb, filter: ExchangeFilter, star
 /** The records of one query id in logged order (metadata only), at most `limit`. */
 export function listExchangeRecords(db: ReadableDb, queryId: string, limit: number): RecordMetadataRow[] {
   const rows = db
-    .prepare(
-      `SELECT id, query_id, x_request_id, client, service, response, time_ms, body_logged,
-         timestamp_record_id IS NOT NULL AS timestamped, archived_at_ms IS NOT NULL AS archived
-       FROM message_records WHERE query_id = ? ORDER BY time_ms, id LIMIT ?`,
-    )
-    .all(queryId, limit) as Array<{
-      id: number; query_id: string; x_request_id: string | null; client: string; service: string; response: number
-      time_ms: number; body_logged: number; timestamped: number; archived: number
-    }>
-  return rows.map((r) => ({
-    id: r.id, queryId: r.query_id, xRequestId: r.x_request_id, client: r.client, service: r.service,
-    response: r.response === 1, timeMs: r.time_ms, timestamped: r.timestamped === 1, archived: r.archived === 1,
-    bodyLogged: r.body_logged === 1,
-  }))
+    .prepare(`SELECT ${METADATA_COLUMNS} FROM message_records WHERE query_id = ? ORDER BY time_ms, id LIMIT ?`)
+    .all(queryId, limit) as MetadataRow[]
+  return rows.map(toMetadata)
 }
 
 /** Records waiting for a time-stamp, counted up to `cap` (the partial index `message_records_unstamped`). */

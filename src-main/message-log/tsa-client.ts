@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { SecurityServerError } from '../platform'
+import { SecurityServerError, derProblem } from '../platform'
 import { verificationTrust, verifyTimestamp } from '../signature'
 
 /**
@@ -30,14 +30,18 @@ export interface TimestampResult {
   tsaUrl: string
 }
 
-/** DER TimeStampReq over a SHA-512 digest (RFC 3161 §2.4.1). */
-export function buildTimestampRequest(imprint: Uint8Array): Uint8Array {
+/**
+ * DER TimeStampReq over a SHA-512 digest (RFC 3161 §2.4.1); a `nonce` (a positive integer's big-endian bytes) only for
+ * a diagnostic probe, as the message log sends none.
+ */
+export function buildTimestampRequest(imprint: Uint8Array, nonce?: Uint8Array): Uint8Array {
   const request = new pkijs.TimeStampReq({
     version: 1,
     messageImprint: new pkijs.MessageImprint({
       hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: SHA512_OID }),
       hashedMessage: new asn1js.OctetString({ valueHex: toArrayBuffer(imprint) }),
     }),
+    ...(nonce === undefined ? {} : { nonce: new asn1js.Integer({ valueHex: toArrayBuffer(nonce) }) }),
   })
   return new Uint8Array(request.toSchema().toBER(false))
 }
@@ -63,8 +67,30 @@ export async function requestTimestamp(tsa: SelectedTsa, stampedData: Uint8Array
   if (!response.ok) {
     throw new SecurityServerError('timestamping_failed', `TSA ${tsa.url} answered HTTP ${response.status}`)
   }
-  const bytes = new Uint8Array(await response.arrayBuffer())
+  const bytes = await readBounded(response, MAX_TSA_RESPONSE_BYTES, tsa.url)
   return { ...(await validateTimestampResponse(bytes, stampedData, tsa.certificates)), tsaUrl: tsa.url }
+}
+
+/** A TimeStampResp is a few kilobytes; more is refused while reading, not after. */
+const MAX_TSA_RESPONSE_BYTES = 256 * 1024
+
+async function readBounded(response: Response, maxBytes: number, url: string): Promise<Uint8Array> {
+  const tooLarge = () => new SecurityServerError('timestamping_failed', `TSA ${url} answered with more than ${maxBytes} bytes`)
+  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
+    await response.body?.cancel()
+    throw tooLarge()
+  }
+  const chunks: Uint8Array[] = []
+  let size = 0
+  if (response.body !== null) {
+    for await (const chunk of response.body) {
+      size += chunk.byteLength
+      // Leaving the loop by the throw cancels the stream.
+      if (size > maxBytes) throw tooLarge()
+      chunks.push(chunk)
+    }
+  }
+  return new Uint8Array(Buffer.concat(chunks, size))
 }
 
 /**
@@ -76,11 +102,15 @@ export async function validateTimestampResponse(
   responseDer: Uint8Array,
   stampedData: Uint8Array,
   approvedCertificates: readonly Uint8Array[],
+  nonce?: Uint8Array,
 ): Promise<{ token: Uint8Array; genTime: Date }> {
   const fail = (message: string, cause?: unknown): SecurityServerError =>
     new SecurityServerError('timestamping_failed', message, cause === undefined ? {} : { cause })
   const imprint = sha512(stampedData)
   let resp: pkijs.TimeStampResp
+  // RFC 3161 §2.4.2 TimeStampResp from the network: its structure is bounded before pkijs reads it.
+  const shape = derProblem(responseDer, { maxBytes: 256 * 1024, maxDepth: 24, maxElements: 20_000 })
+  if (shape !== undefined) throw fail(`TSA response is not a DER TimeStampResp: ${shape}`)
   try {
     resp = pkijs.TimeStampResp.fromBER(toArrayBuffer(responseDer))
   } catch (cause) {
@@ -98,10 +128,15 @@ export async function validateTimestampResponse(
   const eContent = signedData.encapContentInfo.eContent
   if (signedData.encapContentInfo.eContentType !== TST_INFO_OID || eContent === undefined) throw fail('Time-stamp token carries no TSTInfo')
   const tstInfo = pkijs.TSTInfo.fromBER(eContent.getValue())
-  // RFC 3161 §2.4.2: the imprint must be the one requested, with the same algorithm; no nonce was sent.
+  // RFC 3161 §2.4.2: the imprint must be the one requested, with the same algorithm.
   if (tstInfo.messageImprint.hashAlgorithm.algorithmId !== SHA512_OID) throw fail('Time-stamp token uses another digest algorithm')
   if (!Buffer.from(tstInfo.messageImprint.hashedMessage.valueBlock.valueHexView).equals(Buffer.from(imprint))) {
     throw fail('Time-stamp token does not cover the requested imprint')
+  }
+  // RFC 3161 §2.4.2: a nonce in the request must come back unchanged.
+  if (nonce !== undefined) {
+    const echoed = tstInfo.nonce === undefined ? undefined : Buffer.from(tstInfo.nonce.valueBlock.valueHexView)
+    if (echoed === undefined || !echoed.equals(Buffer.from(nonce))) throw fail('Time-stamp token does not carry the nonce of the request')
   }
   if (signedData.signerInfos.length !== 1) throw fail('Time-stamp token must have exactly one signer')
   const signer = signedData.signerInfos[0] as pkijs.SignerInfo

@@ -9,19 +9,22 @@ export class SecurityServerError extends Error {
   /** Prefixes added on the way out, outermost first, e.g. ['server.clientproxy', 'service_failed']. */
   readonly prefixes: readonly string[]
   readonly detail: string | undefined
+  /** The facts behind a reason named in `detail` (names, counts), for a screen in another language than `message`'s. */
+  readonly params: Readonly<Record<string, string | number>> | undefined
   /** True when the fault lies with whoever sent the input (logged at info, answered 4xx). */
   readonly clientFault: boolean
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { cause?: unknown; detail?: string; clientFault?: boolean; prefixes?: readonly string[] } = {},
+    options: { cause?: unknown; detail?: string; params?: Record<string, string | number>; clientFault?: boolean; prefixes?: readonly string[] } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    super(boundedMessage(message), options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'SecurityServerError'
     this.code = code
     this.prefixes = options.prefixes ?? []
     this.detail = options.detail
+    this.params = options.params
     this.clientFault = options.clientFault ?? false
   }
 
@@ -35,6 +38,7 @@ export class SecurityServerError extends Error {
     const copy = new SecurityServerError(this.code, this.message, {
       cause: this.cause,
       detail: this.detail,
+      params: this.params === undefined ? undefined : { ...this.params },
       clientFault: this.clientFault,
       prefixes: [prefix, ...this.prefixes],
     })
@@ -49,8 +53,22 @@ export class SecurityServerError extends Error {
   }
 
   toDto(): ErrorDto {
-    return { code: this.faultCode, message: this.message, ...(this.detail === undefined ? {} : { detail: this.detail }) }
+    return {
+      code: this.faultCode, message: this.message,
+      ...(this.detail === undefined ? {} : { detail: this.detail }), ...(this.params === undefined ? {} : { params: { ...this.params } }),
+    }
   }
+}
+
+/**
+ * Longest message an error carries. Messages quote input (names, URIs, values); each parser quotes little, and this
+ * is the backstop that keeps a refusal from echoing a megabyte of adversarial input into answers and logs.
+ */
+export const MAX_ERROR_MESSAGE_LENGTH = 1000
+
+function boundedMessage(message: string): string {
+  if (message.length <= MAX_ERROR_MESSAGE_LENGTH) return message
+  return `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}… (${message.length - MAX_ERROR_MESSAGE_LENGTH} more characters)`
 }
 
 /** A fault in the caller's input: bad request data, unknown identifiers, denied access. */

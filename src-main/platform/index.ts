@@ -2,8 +2,8 @@
  * Platform: what every domain stands on and nothing domain-specific — the error model, structured logging,
  * the clock, atomic files, SQLite opening/migrations/backup and hardened XML parsing.
  */
-export { SecurityServerError, clientError, toSecurityServerError } from './errors'
-export { createLogger, silentLogger, logFailure, REDACTED_PATHS, type Logger, type LogLevel } from './logger'
+export { SecurityServerError, clientError, toSecurityServerError, MAX_ERROR_MESSAGE_LENGTH } from './errors'
+export { createLogger, silentLogger, logFailure, recentLogs, LogRing, REDACTED_PATHS, type Logger, type LogLevel } from './logger'
 export { systemClock, ManualClock, type Clock } from './clock'
 export { writeFileAtomic, fsyncDirectory } from './files'
 export {
@@ -13,3 +13,6 @@ export {
 export { migrate, appliedVersion, schemaVersions, type Migration, type MigrationSet } from './db/migrate'
 export { LruCache, bytesKey } from './lru-cache'
 export { parseXml, childElements, optionalChild, requiredChild, textOf, identifierFields, DEFAULT_XML_LIMITS, type XmlLimits } from './xml'
+export { derProblem, DEFAULT_DER_LIMITS, type DerLimits } from './der'
+export { parseJson, DEFAULT_JSON_LIMITS, type JsonLimits } from './json'
+export { pemBlocks, PemError, CERTIFICATE_LABELS, type PemBlock } from './pem'

@@ -15,7 +15,47 @@ export const REDACTED_PATHS = [
   'req.headers.cookie', 'req.headers.authorization',
 ]
 
-export function createLogger(options: { level?: LogLevel; name?: string; destination?: DestinationStream } = {}): Logger {
+/**
+ * The most recent log lines of this process, as written (JSON, already redacted), for the diagnostics bundle: at most
+ * `maxLines` lines and about `maxBytes` characters, the oldest dropped first.
+ */
+export class LogRing {
+  private readonly entries: string[] = []
+  private size = 0
+  constructor(readonly maxLines = 2000, readonly maxBytes = 2 * 1024 * 1024) {}
+
+  write(line: string): void {
+    const text = line.endsWith('\n') ? line.slice(0, -1) : line
+    this.entries.push(text)
+    this.size += text.length
+    while (this.entries.length > this.maxLines || (this.size > this.maxBytes && this.entries.length > 1)) {
+      this.size -= (this.entries.shift() as string).length
+    }
+  }
+
+  /** Oldest first. */
+  lines(): string[] {
+    return [...this.entries]
+  }
+}
+
+/** The ring every logger made by `createLogger` writes to, unless it is given another. */
+export const recentLogs = new LogRing()
+
+/** Writes each line to the destination and keeps it in the ring. */
+function teeToRing(destination: DestinationStream, ring: LogRing): DestinationStream {
+  const flushable = destination as DestinationStream & { flush?: () => void; flushSync?: () => void }
+  return {
+    write(line: string) {
+      ring.write(line)
+      return destination.write(line)
+    },
+    ...(flushable.flush === undefined ? {} : { flush: () => flushable.flush?.() }),
+    ...(flushable.flushSync === undefined ? {} : { flushSync: () => flushable.flushSync?.() }),
+  } as DestinationStream
+}
+
+export function createLogger(options: { level?: LogLevel; name?: string; destination?: DestinationStream; ring?: LogRing } = {}): Logger {
   return pino(
     {
       name: options.name ?? 'gatehouse',
@@ -25,7 +65,7 @@ export function createLogger(options: { level?: LogLevel; name?: string; destina
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    options.destination ?? pino.destination({ fd: 2, sync: false }),
+    teeToRing(options.destination ?? pino.destination({ fd: 2, sync: false }), options.ring ?? recentLogs),
   )
 }
 

@@ -172,16 +172,14 @@ async function processClientRequest(
   try {
     if (response.fault !== undefined) throw faultToError(response.fault)
     if (response.message.type !== 'rest' || response.signature === undefined) throw clientError('missing_rest', 'Response has no REST part')
-    const kept = nonEmpty(responseBody)
     const responseSignature = { signatureXml: response.signature, hashChainResult: response.hashChainResult, hashChain: response.hashChain }
     // xroad-protocols.md §4.3: the consumer verifies with signer = the service provider.
-    await deps.verifier.verify(serviceProvider(request.serviceId), signedParts(response.message.bytes, kept), responseSignature, clock.now())
+    await deps.verifier.verify(serviceProvider(request.serviceId), signedParts(response.message.bytes, responseBody), responseSignature, clock.now())
     const part = parseRestHeaderPart(response.message.bytes)
     if (part.kind !== 'response') throw clientError('invalid_message', 'Expected a REST response part')
     checkResponseConsistency(part, { ...record, requestId: request.requestId, headerPart, body })
-    await deps.messageLog.record({ ...record, direction: 'response', headerPart: response.message.bytes, body: kept, signature: responseSignature })
-    if (kept === undefined) responseBody?.release()
-    return { status: part.status, headers: part.headers, body: kept ?? bufferSource(Buffer.alloc(0)) }
+    await deps.messageLog.record({ ...record, direction: 'response', headerPart: response.message.bytes, body: responseBody, signature: responseSignature })
+    return { status: part.status, headers: part.headers, body: responseBody ?? bufferSource(Buffer.alloc(0)) }
   } catch (error) {
     responseBody?.release()
     throw error

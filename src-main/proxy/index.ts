@@ -40,6 +40,7 @@ export {
   startClientProxyListener, type ClientProxyListenerOptions, type RunningClientProxy, type EvidenceDownload, type EvidenceDownloads, type EvidenceCaller,
 } from './http/client-proxy-listener'
 export { startOcspResponderListener, DEFAULT_OCSP_RESPONDER_PORT, type OcspResponderListenerOptions } from './http/ocsp-responder-listener'
+export { startHealthCheckListener, type HealthAnswer, type HealthCheckListenerOptions } from './http/health-check-listener'
 export { createPeerClient, parseAddress, type PeerClientOptions, type PeerClientWithStats } from './http/peer-client'
 export { createServiceClient, type ServiceClientOptions, type ClosableServiceClient } from './http/service-client'
 export { fetchPeerOcspResponses, type PeerOcspFetchOptions } from './http/peer-ocsp-client'

@@ -110,7 +110,8 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
     if (message.signature === undefined) throw clientError('missing_signature', 'Request is not signed')
     checkAccess(request, deps.serverConf, deps.globalConf)
 
-    const requestBody = nonEmpty(received)
+    // The body part as it arrived, an empty one included (signedParts).
+    const requestBody = received
     const requestParts = signedParts(message.message.bytes, requestBody)
     const requestSignature = { signatureXml: message.signature, hashChainResult: message.hashChainResult, hashChain: message.hashChain }
     await deps.verifier.verify(request.clientId, requestParts, requestSignature, clock.now())
@@ -186,10 +187,15 @@ async function* countBytes(source: AsyncIterable<Uint8Array> | Iterable<Uint8Arr
   }
 }
 
-/** `/message.xml` and, with a body, `/attachment1` — by its bytes or by the SHA-512 taken as it arrived (xroad-protocols.md §4.4). */
+/**
+ * `/message.xml` and, with a body part, `/attachment1` (xroad-protocols.md §4.4) — by its bytes or by the SHA-512
+ * taken as it arrived. A body part that arrived empty is still a part (X-Road `ProxyMessageDecoder.handleRestBody`
+ * adds it to the verifier whatever its length): it must be referenced by the signature, and a reference to a part that
+ * did not arrive fails (`invalid_reference`). Senders leave an empty body out (pass undefined) and sign without it.
+ */
 export function signedParts(headerPart: Uint8Array, body: Uint8Array | BodyDigest | undefined): MessagePart[] {
   const message: MessagePart = { name: '/message.xml', bytes: headerPart }
   if (body === undefined) return [message]
-  if (body instanceof Uint8Array) return body.byteLength === 0 ? [message] : [message, { name: '/attachment1', bytes: body }]
-  return body.size === 0 ? [message] : [message, { name: '/attachment1', digest: body.sha512, digestAlgorithm: 'SHA-512' }]
+  if (body instanceof Uint8Array) return [message, { name: '/attachment1', bytes: body }]
+  return [message, { name: '/attachment1', digest: body.sha512, digestAlgorithm: 'SHA-512' }]
 }

@@ -34,6 +34,7 @@ export function bootstrapFile(dataDir: string, configFile: string | undefined, r
       const internal = section('internal')
       const external = section('external')
       const logging = section('logging')
+      const healthCheck = section('healthCheck')
       const set = (target: Record<string, unknown>, key: string, value: unknown): void => {
         if (value !== undefined) target[key] = value
       }
@@ -44,8 +45,10 @@ export function bootstrapFile(dataDir: string, configFile: string | undefined, r
       set(external, 'host', values.externalHost)
       set(external, 'serverProxyPort', values.serverProxyPort)
       set(external, 'ocspResponderPort', values.ocspResponderPort)
+      set(healthCheck, 'host', values.healthCheckHost)
+      set(healthCheck, 'port', values.healthCheckPort)
       set(logging, 'level', values.logLevel)
-      const next = { ...raw, internal, external, logging }
+      const next = { ...raw, internal, external, healthCheck, logging }
       const parsed = parseServerConfig(next, path)
       writeFileAtomic(path, `${JSON.stringify(next, null, 2)}\n`, 0o644)
       if (parsed.logging.level !== running.logging.level) {
@@ -66,6 +69,8 @@ function valuesOf(config: ServerConfig): BootstrapValues {
     externalHost: config.external.host,
     serverProxyPort: config.external.serverProxyPort,
     ocspResponderPort: config.external.ocspResponderPort,
+    healthCheckHost: config.healthCheck.host,
+    healthCheckPort: config.healthCheck.port,
     logLevel: config.logging.level,
   }
 }

@@ -13,6 +13,8 @@ import { bootstrapDifferences } from './server-config'
 import { bootstrapFile } from './bootstrap-file'
 import type { MessageLogSettingsInput } from '../message-log'
 import { GATEHOUSE_VERSION } from './version'
+import { createHealthChecks } from './health-checks'
+import { createDiagnosticsHooks } from './diagnostics-hooks'
 
 /**
  * The composition root: the only place that knows every domain. It opens the databases, runs migrations,
@@ -77,6 +79,9 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     void proxy?.reconcile(reason)
   }
 
+  // X-Road's health checks for load balancers; their maintenance mode lives as long as this server (ig-xlb §3.4).
+  const health = createHealthChecks(core, clock, logger.child({ component: 'health-check' }))
+
   const setState = (next: ServiceState): void => {
     state = next
     emitter.emit('state-changed', { state: next, at: clock.now().toISOString() })
@@ -89,6 +94,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     clock,
     logger,
     bootstrap: bootstrapFile(layout.root, options.configFile, options.config, logger),
+    diagnostics: createDiagnosticsHooks(core, options.config, () => proxy, adminListenerStatus, health),
     onChanged: (event) => {
       if (event.startsWith('settings.')) core.applySystemParameters()
       follow(event)
@@ -135,6 +141,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       const runtime = createProxyRuntime(core, options.config, logger, {
         clientProxyLimits: options.config.proxyLimits,
         serverProxyLimits: options.config.proxyLimits,
+        health: () => health.answer(),
       })
       proxy = runtime
       unsubscribe.push(

@@ -31,9 +31,10 @@ function flag(params: URLSearchParams, name: string): boolean {
   return params.has(name) && params.get(name) !== 'false'
 }
 
+/** Parameter faults are X-Road's `bad_request` (`AsicContainerClientRequestProcessor`), answered 400. */
 function requiredParam(params: URLSearchParams, name: string): string {
   const value = params.get(name)
-  if (value === null || value.trim() === '') throw clientError('invalid_request', `Missing parameter "${name}"`, { detail: name })
+  if (value === null || value.trim() === '') throw clientError('bad_request', `Missing parameter "${name}"`, { detail: name })
   return value
 }
 
@@ -67,9 +68,9 @@ async function asicDownload(core: SecurityServerCore, serverConf: ServerConfView
   const requestOnly = flag(params, 'requestOnly')
   const responseOnly = flag(params, 'responseOnly')
   const unique = flag(params, 'unique')
-  if (requestOnly && responseOnly) throw clientError('invalid_request', 'Parameters "requestOnly" and "responseOnly" exclude each other')
+  if (requestOnly && responseOnly) throw clientError('bad_request', 'Parameters "requestOnly" and "responseOnly" exclude each other')
   if (unique && !requestOnly && !responseOnly) {
-    throw clientError('invalid_request', 'Parameter "unique" needs "requestOnly" or "responseOnly"')
+    throw clientError('bad_request', 'Parameter "unique" needs "requestOnly" or "responseOnly"')
   }
   const encoded = encodeIdentifier(client)
   // The client's records: those it sent (consumer side) or whose service it provides (provider side).
@@ -82,7 +83,7 @@ async function asicDownload(core: SecurityServerCore, serverConf: ServerConfView
   if (ownIds.size === 0) {
     throw clientError('not_found', `No logged message of ${describeIdentifier(client)} has query id '${queryId}'`)
   }
-  if (unique && ownIds.size > 1) throw clientError('invalid_request', `${ownIds.size} messages have query id '${queryId}'; "unique" needs one`)
+  if (unique && ownIds.size > 1) throw clientError('bad_request', `${ownIds.size} messages have query id '${queryId}'; "unique" needs one`)
   let containers = await listContainers(core, queryId, requestOnly, responseOnly, ownIds)
   if (containers.some((c) => !c.timestamped)) {
     // `force`: time-stamp the waiting records now; otherwise a container without its time-stamp is refused.

@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto'
 import { describeIdentifier, encodeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import type { ListenerInfo, ListenerStatus, ReadinessCheck } from '@shared/admin-api/admin-api'
-import { clientError, logFailure, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
+import { clientError, logFailure, pemBlocks, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
 import type { GlobalConf } from '../global-conf'
 import {
   buildCertPath, parseCertificate, validateCertPath, verificationTrustFromGlobalConf, verifyPathOcsp, verifySignature,
@@ -9,8 +9,9 @@ import {
 } from '../signature'
 import {
   BodyStore, LOAD_COST, createPeerClient, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
-  startOcspResponderListener, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT, DEFAULT_SERVER_PROXY_PORT,
-  type ClientProxyDeps, type ExchangeObserver, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
+  startHealthCheckListener, startOcspResponderListener, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT,
+  DEFAULT_SERVER_PROXY_PORT,
+  type ClientProxyDeps, type ExchangeObservation, type ExchangeObserver, type HealthAnswer, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
   type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy,
 } from '../proxy'
 import type { OperationalRecord } from '../op-monitoring'
@@ -26,7 +27,8 @@ import {
  * The message exchange of a running security server, assembled from the real domains: the pipelines' narrow
  * interfaces (proxy-deps) as thin adapters over global configuration, server configuration, the signer, signature
  * verification, the message log and operational monitoring, and the three listeners of xroad-protocols.md §4
- * (client proxy, server proxy on 5500 with mutual TLS, OCSP responses on 5577).
+ * (client proxy, server proxy on 5500 with mutual TLS, OCSP responses on 5577), plus the load balancers' health-check
+ * endpoint when the bootstrap file gives it a port (ig-xlb §3.4).
  */
 
 /**
@@ -64,6 +66,12 @@ export interface ProxyRuntime {
   listenerStatus(): ListenerStatus[]
   /** The latest check of each area (configuration, listeners, authentication, signing, registration). */
   readiness(): ReadinessCheck[]
+  /** Tells `listener` about every exchange the pipelines finish (the diagnostics' test call reads its timing); returns an unsubscribe. */
+  onExchange(listener: (observation: ExchangeObservation) => void): () => void
+  /** Our auth certificate chain the server proxy presents and the peer client sends now (DER, leaf first), if any. */
+  authCertChain(): Uint8Array[]
+  /** §4.2 `AuthTrustVerifier` on a provider's chain as the peer client checks it (for the diagnostics' test call). */
+  verifyPeerChain(chainDer: Uint8Array[], address: string): Promise<void>
   close(): Promise<void>
 }
 
@@ -76,6 +84,8 @@ export interface ProxyRuntimeOptions {
   clientProxyLimits?: Partial<ListenerLimits>
   /** The same for the server proxy listener. */
   serverProxyLimits?: Partial<ListenerLimits>
+  /** What the health-check listener answers (`config.healthCheck`); without it that listener is not opened. */
+  health?: () => Promise<HealthAnswer>
 }
 
 /**
@@ -97,7 +107,10 @@ export function createProxyRuntime(
   const serviceClient = createServiceClient()
   const verifyPeerChain = peerChainVerifier(views.requireConf, clock)
   const peer = createPeerClient({ authCertMatchesMember: views.globalConf.authCertMatchesMember, verifyPeerChain, defaultPort: DEFAULT_SERVER_PROXY_PORT })
-  const observer = opMonitorObserver(core)
+  const exchangeListeners = new Set<(observation: ExchangeObservation) => void>()
+  const monitor = opMonitorObserver(core)
+  const listening = listenersObserver(exchangeListeners, logger)
+  const observer: ExchangeObserver = { observe: (o) => { monitor.observe(o); listening.observe(o) } }
   let credentials: AuthCredentials | undefined
   let appliedFingerprint: string | undefined
   let appliedConf: GlobalConf | undefined
@@ -123,6 +136,7 @@ export function createProxyRuntime(
     { name: 'clientProxyHttps' as const, host: internal.host, port: internal.clientProxyHttpsPort, scheme: 'https' as const },
     { name: 'serverProxy' as const, host: external.host, port: external.serverProxyPort, scheme: 'https' as const },
     { name: 'ocspResponder' as const, host: external.host, port: external.ocspResponderPort, scheme: 'http' as const },
+    { name: 'healthCheck' as const, host: config.healthCheck.host, port: options.health === undefined ? null : config.healthCheck.port, scheme: 'http' as const },
   ].flatMap((s) => (s.port === null ? [] : [{ ...s, port: s.port, problem: null }]))
 
   const openSlot = async (slot: ListenerSlot): Promise<{ port: number; close(): Promise<void> | void }> => {
@@ -151,6 +165,9 @@ export function createProxyRuntime(
       appliedConf = conf
       appliedFingerprint = credentials?.fingerprint
       return { port: started.port, close: async () => { serverProxy = undefined; await started.close() } }
+    }
+    if (slot.name === 'healthCheck' && options.health !== undefined) {
+      return startHealthCheckListener({ host: slot.host, port: slot.port, answer: options.health, logger: logger.child({ component: 'health-check' }) })
     }
     return startOcspResponderListener({
       host: slot.host, port: slot.port, logger: logger.child({ component: 'ocsp-responder' }),
@@ -232,6 +249,12 @@ export function createProxyRuntime(
       problem: s.running !== undefined ? null : s.problem ?? (core.serverConf.identity() === undefined ? 'the server has not joined an instance yet' : 'not open yet'),
     })),
     readiness: () => checks,
+    onExchange(listener) {
+      exchangeListeners.add(listener)
+      return () => exchangeListeners.delete(listener)
+    },
+    authCertChain: () => (credentials === undefined ? [] : pemChainToDer(credentials.certChainPem)),
+    verifyPeerChain,
     // A graceful stop: the listeners stop accepting and finish (or, after their grace, cut) the requests in flight,
     // which still need the peer and service clients; only then are those closed.
     async close() {
@@ -458,6 +481,21 @@ function listClients(conf: GlobalConf | undefined): ClientId[] {
   return conf.own.shared.members.flatMap((m) => [m.id, ...m.subsystems.map((s) => s.id)])
 }
 
+/** Tells each subscribed listener about the exchange; one that throws neither fails the exchange nor stops the others. */
+function listenersObserver(listeners: ReadonlySet<(observation: ExchangeObservation) => void>, logger: Logger): ExchangeObserver {
+  return {
+    observe(o) {
+      for (const listener of listeners) {
+        try {
+          listener(o)
+        } catch (error) {
+          logFailure(logger, error, {}, 'exchange listener failed')
+        }
+      }
+    },
+  }
+}
+
 /** One operational-monitoring record per exchange and side (xroad-protocols.md §7), off the hot path. */
 function opMonitorObserver(core: SecurityServerCore): ExchangeObserver {
   return {
@@ -497,6 +535,10 @@ function opMonitorObserver(core: SecurityServerCore): ExchangeObserver {
 
 function sha256Hex(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('hex')
+}
+
+function pemChainToDer(pem: string): Uint8Array[] {
+  return pemBlocks(pem, { labels: ['CERTIFICATE'] }).map((b) => new Uint8Array(b.der))
 }
 
 function derToPem(der: Uint8Array): string {

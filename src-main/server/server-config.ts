@@ -34,6 +34,18 @@ export const serverConfigSchema = z
       .strict()
       .prefault({}),
     /**
+     * The health-check endpoint for load balancers (X-Road `[proxy] health-check-interface`, `health-check-port`;
+     * ig-xlb §3.4): plain HTTP, off unless a port is given (X-Road turns it off with port 0, which here means any free
+     * port, as for every listener).
+     */
+    healthCheck: z
+      .object({
+        host: host.default('0.0.0.0'),
+        port: port.nullable().default(null),
+      })
+      .strict()
+      .prefault({}),
+    /**
      * Limits of the proxy listeners (client proxy and server proxy): body size and slow-client protection
      * (reliability-and-security.md §1.8). Omitted fields keep the defaults.
      */

@@ -124,10 +124,32 @@ export function writeAsicContainer(record: AsicRecord): Promise<Buffer> {
 }
 
 export interface AsicReadLimits {
+  /** Entries in the central directory (X-Road's containers have at most 11 plus attachments). */
   maxEntries?: number
+  /** Uncompressed bytes of one entry. */
   maxEntryBytes?: number
+  /** Uncompressed bytes of all entries together, declared and read. */
   maxTotalBytes?: number
+  /** Uncompressed : compressed size of an entry larger than {@link RATIO_FLOOR_BYTES} (a ZIP bomb's signature). */
+  maxCompressionRatio?: number
+  /** Characters of an entry name. */
+  maxNameLength?: number
 }
+
+/**
+ * Reading bounds: the largest body a server accepts (64 MiB) fits in one entry, the whole container in 80 MiB.
+ * Entries above 1 MiB may not compress more than 200:1 (text and JSON bodies compress 5–20:1; DEFLATE's ceiling
+ * is about 1 032:1), so a small upload cannot expand into a large buffer.
+ */
+export const DEFAULT_ASIC_READ_LIMITS: Required<AsicReadLimits> = {
+  maxEntries: 128,
+  maxEntryBytes: 64 * 1024 * 1024,
+  maxTotalBytes: 80 * 1024 * 1024,
+  maxCompressionRatio: 200,
+  maxNameLength: 255,
+}
+
+export const RATIO_FLOOR_BYTES = 1024 * 1024
 
 function asicError(code: 'asic_mime_type_not_found' | 'asic_message_not_found' | 'asic_signature_not_found' | 'asic_invalid_mime_type' |
   'asic_hash_chain_result_not_found' | 'asic_hash_chain_not_found' | 'asic_timestamp_not_found' | 'asic_manifest_not_found' | 'archive_invalid',
@@ -135,12 +157,30 @@ message: string, cause?: unknown): SecurityServerError {
   return new SecurityServerError(code, message, { clientFault: true, cause })
 }
 
-/** Unzips every entry with bounded counts and sizes (a container is evidence from outside). */
+/** An entry name from outside: bounded, printable, relative, without '..' segments or backslashes. */
+function nameProblem(name: string, maxLength: number): string | undefined {
+  if (name.length > maxLength) return `an entry name is longer than ${maxLength} characters`
+  if (/[\x00-\x1f\x7f\\]/.test(name)) return 'an entry name contains a control character or a backslash'
+  if (name.startsWith('/') || name.split('/').includes('..')) return `entry name ${JSON.stringify(name.slice(0, 60))} is not a relative path`
+  return undefined
+}
+
+/**
+ * Unzips every entry with bounded counts, names, sizes and compression ratios (a container is evidence from outside).
+ * The entry count and the declared total are checked from the central directory before any entry is read, each
+ * entry's declared size and ratio before it is inflated, and read bytes are counted while inflating (yauzl `validateEntrySizes` also stops an entry that inflates past its declared size). Time and
+ * memory are O(compressed size + maxTotalBytes).
+ */
 function unzip(buf: Buffer, limits: Required<AsicReadLimits>): Promise<{ entries: Map<string, Buffer>; order: string[]; comment: string }> {
   return new Promise((resolve, reject) => {
     const problem = buf.length >= 22 ? centralDirectoryProblem(buf) : undefined
     if (problem !== undefined) {
       reject(asicError('archive_invalid', `Container is not a well-formed ZIP archive: ${problem}`))
+      return
+    }
+    const declaredTotal = buf.length >= 22 ? centralDirectoryTotal(buf) : 0
+    if (declaredTotal > limits.maxTotalBytes) {
+      reject(asicError('archive_invalid', 'Container content exceeds the size limit'))
       return
     }
     yauzl.fromBuffer(buf, { lazyEntries: true, decodeStrings: true, validateEntrySizes: true, strictFileNames: false }, (err, zip) => {
@@ -157,14 +197,25 @@ function unzip(buf: Buffer, limits: Required<AsicReadLimits>): Promise<{ entries
       }
       zip.on('error', (e: Error) => reject(asicError('archive_invalid', `Corrupt ZIP archive: ${e.message}`, e)))
       zip.on('end', () => resolve({ entries, order, comment: zip.comment }))
+      if (zip.entryCount > limits.maxEntries) {
+        fail(asicError('archive_invalid', `Container has more than ${limits.maxEntries} entries`))
+        return
+      }
+      let declared = 0
       zip.on('entry', (entry: yauzl.Entry) => {
-        if (order.length >= limits.maxEntries) return fail(asicError('archive_invalid', `Container has more than ${limits.maxEntries} entries`))
+        const badName = nameProblem(entry.fileName, limits.maxNameLength)
+        if (badName !== undefined) return fail(asicError('archive_invalid', `Container ${badName}`))
         if (entry.fileName.endsWith('/')) {
           zip.readEntry()
           return
         }
         if (entries.has(entry.fileName)) return fail(asicError('archive_invalid', `Container has a duplicate entry '${entry.fileName}'`))
         if (entry.uncompressedSize > limits.maxEntryBytes) return fail(asicError('archive_invalid', `Entry '${entry.fileName}' is too large`))
+        declared += entry.uncompressedSize
+        if (declared > limits.maxTotalBytes) return fail(asicError('archive_invalid', 'Container content exceeds the size limit'))
+        if (entry.uncompressedSize > RATIO_FLOOR_BYTES && entry.uncompressedSize > limits.maxCompressionRatio * Math.max(1, entry.compressedSize)) {
+          return fail(asicError('archive_invalid', `Entry '${entry.fileName}' compresses more than ${limits.maxCompressionRatio}:1`))
+        }
         zip.openReadStream(entry, (e, stream) => {
           if (e || stream === undefined) return fail(asicError('archive_invalid', `Cannot read entry '${entry.fileName}': ${e?.message}`, e))
           const chunks: Buffer[] = []
@@ -278,6 +329,19 @@ export function centralDirectoryProblem(buf: Buffer): string | undefined {
   return at === eocd ? undefined : 'central directory has trailing bytes'
 }
 
+/** The uncompressed sizes the central directory declares, summed (called after `centralDirectoryProblem` passed). */
+function centralDirectoryTotal(buf: Buffer): number {
+  let eocd = buf.length - 22
+  while (eocd > 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--
+  let at = buf.readUInt32LE(eocd + 16)
+  let total = 0
+  for (let n = buf.readUInt16LE(eocd + 10); n > 0; n--) {
+    total += buf.readUInt32LE(at + 24)
+    at += 46 + buf.readUInt16LE(at + 28) + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32)
+  }
+  return total
+}
+
 function extraFields(data: Buffer): Map<number, Buffer> | undefined {
   const out = new Map<number, Buffer>()
   let i = 0
@@ -298,15 +362,12 @@ function tokenBytes(raw: Buffer): Buffer {
 }
 
 /**
- * Reads a container and checks its structure (X-Road `AsicContainer.verifyContents`): mimetype, message and
+ * Reads a container (bounded by {@link DEFAULT_ASIC_READ_LIMITS}) and checks its structure (X-Road
+ * `AsicContainer.verifyContents`): mimetype, message and
  * signature present; mimetype value; hash-chain files in pairs; batch time-stamp files complete.
  */
 export async function readAsicContainer(buf: Uint8Array, limits: AsicReadLimits = {}): Promise<AsicContents> {
-  const { entries, order, comment } = await unzip(Buffer.from(buf), {
-    maxEntries: limits.maxEntries ?? 1000,
-    maxEntryBytes: limits.maxEntryBytes ?? 64 * 1024 * 1024,
-    maxTotalBytes: limits.maxTotalBytes ?? 256 * 1024 * 1024,
-  })
+  const { entries, order, comment } = await unzip(Buffer.from(buf), { ...DEFAULT_ASIC_READ_LIMITS, ...limits })
   const mimetype = entries.get(ENTRY_MIMETYPE)
   if (mimetype === undefined) throw asicError('asic_mime_type_not_found', 'Container does not contain the mimetype entry')
   const message = entries.get(ENTRY_MESSAGE)

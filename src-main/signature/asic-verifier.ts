@@ -107,6 +107,14 @@ function resolveEntry(asic: AsicContents, uri: string): Uint8Array | undefined {
   return asic.entries.get(uri.replace(/^\//, ''))
 }
 
+/**
+ * X-Road `AsicContainerVerifier.HashChainReferenceResolverImpl.shouldResolve`: a DataRef to an entry the container
+ * holds is resolved and checked; one to an entry it does not hold (a body not logged) is reported as unverified.
+ */
+function hasEntry(asic: AsicContents, uri: string): boolean {
+  return asic.entries.has(uri.replace(/^\//, ''))
+}
+
 /** Time-stamp first (X-Road `verifyTimestamp`): returns genTime and the TSA. */
 function verifyContainerTimestamp(asic: AsicContents, trust: VerificationTrust): { info: TimestampInfo; batch: boolean } {
   if (asic.tsHashChainResult !== undefined) {
@@ -116,6 +124,7 @@ function verifyContainerTimestamp(asic: AsicContents, trust: VerificationTrust):
       verifyHashChain(asic.tsHashChainResult, {
         inputs: { [TS_SIGNATURE_URI]: null },
         resolve: (uri) => (uri === TS_HASH_CHAIN_URI ? asic.tsHashChain : resolveEntry(asic, uri)),
+        shouldResolve: (uri) => hasEntry(asic, uri),
       })
     } catch (cause) {
       // X-Road: "Failed to verify time-stamp hash chain" with X_MALFORMED_SIGNATURE.
@@ -202,6 +211,7 @@ export async function verifyAsicContainer(
     hashChainResult: usesHashChain ? asic.sigHashChainResult : undefined,
     hashChain: usesHashChain ? asic.sigHashChain : undefined,
     resolve: (uri) => resolveEntry(asic, uri),
+    shouldResolve: (uri) => hasEntry(asic, uri),
     expectedSigner: signer,
     trust: conf,
     atTime: info.genTime,

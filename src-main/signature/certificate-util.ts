@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { LruCache, SecurityServerError, bytesKey } from '../platform'
+import { CERTIFICATE_LABELS, LruCache, SecurityServerError, bytesKey, derProblem, pemBlocks, type PemBlock } from '../platform'
 
 /**
  * X.509 helpers shared by the signature domain: parsing DER certificates with pkijs, reading subject
@@ -75,8 +75,13 @@ export function parseCertificate(der: Uint8Array, what = 'certificate'): ParsedC
   return parsed
 }
 
+/** X.509 from outside: at most 64 KiB and 20 levels (a certificate nests about 8) before pkijs sees it. */
+export const CERTIFICATE_DER_LIMITS = { maxBytes: 64 * 1024, maxDepth: 20, maxElements: 10_000 }
+
 function parseCertificateUncached(der: Uint8Array, what: string): ParsedCertificate {
   const bytes = Buffer.from(der)
+  const shape = derProblem(bytes, CERTIFICATE_DER_LIMITS)
+  if (shape !== undefined) throw new SecurityServerError('incorrect_certificate', `Cannot parse ${what}: ${shape}`)
   let cert: pkijs.Certificate
   try {
     cert = pkijs.Certificate.fromBER(bytes)
@@ -112,8 +117,13 @@ export function certificateBytes(input: Uint8Array | string, depth = 0): Buffer 
   if (typeof input === 'string') text = input
   else if (input[0] !== 0x30) text = Buffer.from(input).toString('latin1')
   if (text === undefined) return firstTlv(Buffer.from(input))
-  const pem = /-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----([\s\S]*?)-----END (?:TRUSTED |X509 )?CERTIFICATE-----/.exec(text)
-  if (pem) return firstTlv(Buffer.from(pem[1]!.replace(/\s+/g, ''), 'base64'))
+  let pem: PemBlock | undefined
+  try {
+    pem = pemBlocks(text, { labels: CERTIFICATE_LABELS })[0]
+  } catch (cause) {
+    throw new SecurityServerError('incorrect_certificate', `Data is not a PEM certificate: ${(cause as Error).message}`, { cause })
+  }
+  if (pem) return firstTlv(pem.der)
   const decoded = Buffer.from(text.replace(/\s+/g, ''), 'base64')
   if (decoded[0] === 0x30) return firstTlv(decoded)
   if (depth > 0 || decoded.length === 0) throw new SecurityServerError('incorrect_certificate', 'Data is neither a DER nor a PEM certificate')

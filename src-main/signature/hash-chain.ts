@@ -1,5 +1,5 @@
 import type { Element } from '@xmldom/xmldom'
-import { parseXml, SecurityServerError } from '../platform'
+import { DEFAULT_XML_LIMITS, parseXml, SecurityServerError, type XmlLimits } from '../platform'
 import type { ErrorCode } from '@shared/error-codes'
 import {
   base64Of, canonicalize, digest, DIGEST_URIS, digestAlgorithmFromUri, DS_NS, HASHCHAIN_NS, isC14nUri,
@@ -163,20 +163,63 @@ export function buildHashChains(
 /** An input that must be referenced: its data (hashed and compared with the DataRef), its digest, or null (resolve it). */
 export type HashChainInputValue = { data: Uint8Array } | { digest: Uint8Array; algorithm: DigestAlgorithm } | null
 
+/**
+ * Bounds of one verification, applied while the documents are read and the steps resolved. The defaults leave room
+ * for batches far larger than any signer or time-stamper makes (a batch of n records has chains of ⌈log2 n⌉ + 1 steps).
+ */
+export interface HashChainLimits {
+  /** Bytes of one hash-chain or hash-chain-result document. */
+  maxDocumentBytes: number
+  /** Hash-chain files one verification may open. */
+  maxChainFiles: number
+  /** Hash steps in all opened chain files together. */
+  maxSteps: number
+  /** Values (HashValue, StepRef, DataRef) in one hash step. */
+  maxValuesPerStep: number
+  /** StepRef nesting from the result down to the last step. */
+  maxDepth: number
+  /** Transforms on one DataRef. */
+  maxTransforms: number
+  /** Distinct (transforms, digest method) digests of one URI's data; each is computed once. */
+  maxDigestsPerUri: number
+}
+
+export const DEFAULT_HASH_CHAIN_LIMITS: HashChainLimits = {
+  maxDocumentBytes: 1024 * 1024,
+  maxChainFiles: 8,
+  maxSteps: 4096,
+  maxValuesPerStep: 1024,
+  maxDepth: 64,
+  maxTransforms: 4,
+  maxDigestsPerUri: 2,
+}
+
 export interface HashChainVerification {
   /** URIs (without fragment) of other hash chain files and data, e.g. `/sig-hashchain.xml`; undefined = not available. */
   resolve: (uri: string) => Uint8Array | undefined
   /** Inputs that must all be referenced by the chain (X-Road `inputs`), keyed by URI. */
   inputs: Record<string, HashChainInputValue>
+  /**
+   * X-Road `HashChainReferenceResolver.shouldResolve`: false takes a DataRef's own digest unchecked and reports it in
+   * `unresolved` (the ASiC verifier does this for entries a container does not hold). Absent: every DataRef that is
+   * not a matching input digest is resolved, and one that cannot be is `invalid_reference` (X-Road `SignatureVerifier`).
+   */
+  shouldResolve?: (uri: string) => boolean
+  limits?: Partial<HashChainLimits>
 }
 
 export interface HashChainVerificationResult {
-  /** DataRef URIs whose data was not available, with the digest the chain claims (X-Road logs these). */
+  /** DataRef URIs left unresolved by `shouldResolve`, with the digest the chain claims (X-Road logs these). */
   unresolved: Array<{ uri: string; digest: Buffer }>
 }
 
 function hashChainError(code: ErrorCode, message: string, cause?: unknown): SecurityServerError {
   return new SecurityServerError(code, message, { clientFault: true, cause })
+}
+
+/** At most 100 characters of a URI or name from the input, for error messages. */
+function shown(value: string): string {
+  return value.length > 100 ? `${value.slice(0, 100)}…` : value
 }
 
 export interface HashChainValue {
@@ -205,7 +248,7 @@ function onlyElements(parent: Element, where: string): Element[] {
 
 function expect(el: Element, ns: string, name: string, where: string): void {
   if (el.namespaceURI !== ns || el.localName !== name) {
-    throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: unexpected element '${el.localName}' in ${where}`)
+    throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: unexpected element '${shown(el.localName ?? '')}' in ${where}`)
   }
 }
 
@@ -222,15 +265,19 @@ function parseDigestValue(el: Element): Buffer {
 }
 
 /** Parses a ds:Transforms element into the list of algorithm URIs (only C14N variants are supported). */
-function parseTransforms(el: Element): string[] {
-  return onlyElements(el, 'Transforms').map((t) => {
+function parseTransforms(el: Element, limits: HashChainLimits): string[] {
+  const children = onlyElements(el, 'Transforms')
+  if (children.length > limits.maxTransforms) {
+    throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: more than ${limits.maxTransforms} transforms on one reference`)
+  }
+  return children.map((t) => {
     expect(t, DS_NS, 'Transform', 'Transforms')
     return algorithmAttr(t)
   })
 }
 
 /** Value with schema checks of `AbstractValueType` and its extensions (hashchain.xsd). */
-function parseValue(el: Element): HashChainValue {
+function parseValue(el: Element, limits: HashChainLimits): HashChainValue {
   const kind = el.localName as HashChainValue['kind']
   const children = onlyElements(el, kind)
   const node: HashChainValue = { kind }
@@ -239,7 +286,7 @@ function parseValue(el: Element): HashChainValue {
   if (kind === 'StepRef') {
     if (i !== children.length) throw hashChainError('malformed_hash_chain', 'Parsing hash chain failed: unexpected content in StepRef')
   } else {
-    if (children[i] && children[i]!.localName === 'Transforms' && children[i]!.namespaceURI === DS_NS) node.transforms = parseTransforms(children[i++]!)
+    if (children[i] && children[i]!.localName === 'Transforms' && children[i]!.namespaceURI === DS_NS) node.transforms = parseTransforms(children[i++]!, limits)
     const dv = children[i++]
     if (dv === undefined) throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: ${kind} lacks DigestValue`)
     expect(dv, DS_NS, 'DigestValue', kind)
@@ -254,10 +301,21 @@ function parseValue(el: Element): HashChainValue {
   return node
 }
 
-function parseRoot(xml: Uint8Array | string, name: string): Element {
+/** The XML bounds of hashchain.xsd documents: HashChain/HashStep/DataRef/Transforms/Transform is five levels deep. */
+function chainXmlLimits(limits: HashChainLimits): XmlLimits {
+  return {
+    maxBytes: limits.maxDocumentBytes,
+    maxDepth: 8,
+    maxAttributes: 16,
+    maxNameLength: 256,
+    maxNodes: Math.min(DEFAULT_XML_LIMITS.maxNodes, limits.maxSteps * (limits.maxValuesPerStep + 2) * 8 + 64),
+  }
+}
+
+function parseRoot(xml: Uint8Array | string, name: string, limits: HashChainLimits): Element {
   let root: Element
   try {
-    root = parseXml(xml).documentElement as Element
+    root = parseXml(xml, chainXmlLimits(limits)).documentElement as Element
   } catch (cause) {
     throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: ${(cause as Error).message}`, cause)
   }
@@ -265,24 +323,38 @@ function parseRoot(xml: Uint8Array | string, name: string): Element {
   return root
 }
 
-export function parseHashChain(xml: Uint8Array | string): ParsedHashChain {
-  const root = parseRoot(xml, 'HashChain')
+/**
+ * Parses a hash-chain document (hashchain.xsd `HashChainType`), counting steps against `stepBudget.remaining` and
+ * values per step against the limit as it goes. O(n) in the document's length.
+ */
+export function parseHashChain(
+  xml: Uint8Array | string,
+  limitsIn: Partial<HashChainLimits> = {},
+  stepBudget: { remaining: number } = { remaining: (limitsIn.maxSteps ?? DEFAULT_HASH_CHAIN_LIMITS.maxSteps) },
+): ParsedHashChain {
+  const limits = { ...DEFAULT_HASH_CHAIN_LIMITS, ...limitsIn }
+  const root = parseRoot(xml, 'HashChain', limits)
   const children = onlyElements(root, 'HashChain')
   const chain: ParsedHashChain = { steps: new Map() }
   let i = 0
   if (children[0]?.localName === 'DefaultDigestMethod' && children[0].namespaceURI === HASHCHAIN_NS) chain.defaultDigestMethod = algorithmAttr(children[i++]!)
   for (; i < children.length; i++) {
+    if (--stepBudget.remaining < 0) throw hashChainError('malformed_hash_chain', `Hash chain has more than ${limits.maxSteps} steps`)
     const step = children[i]!
     expect(step, HASHCHAIN_NS, 'HashStep', 'HashChain')
-    const values = onlyElements(step, 'HashStep').map((v) => {
+    const elements = onlyElements(step, 'HashStep')
+    if (elements.length > limits.maxValuesPerStep) {
+      throw hashChainError('malformed_hash_chain', `Hash step has more than ${limits.maxValuesPerStep} values`)
+    }
+    const values = elements.map((v) => {
       if (v.namespaceURI !== HASHCHAIN_NS || !['HashValue', 'StepRef', 'DataRef'].includes(v.localName ?? '')) {
-        throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: unexpected element '${v.localName}' in HashStep`)
+        throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: unexpected element '${shown(v.localName ?? '')}' in HashStep`)
       }
-      return parseValue(v)
+      return parseValue(v, limits)
     })
     const id = step.getAttribute('id') ?? ''
     if (id !== '') {
-      if (chain.steps.has(id)) throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: duplicate step id '${id}'`)
+      if (chain.steps.has(id)) throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: duplicate step id '${shown(id)}'`)
       chain.steps.set(id, values)
     }
   }
@@ -295,8 +367,8 @@ export interface ParsedHashChainResult {
   digest: Buffer
 }
 
-export function parseHashChainResult(xml: Uint8Array | string): ParsedHashChainResult {
-  const root = parseRoot(xml, 'HashChainResult')
+export function parseHashChainResult(xml: Uint8Array | string, limitsIn: Partial<HashChainLimits> = {}): ParsedHashChainResult {
+  const root = parseRoot(xml, 'HashChainResult', { ...DEFAULT_HASH_CHAIN_LIMITS, ...limitsIn })
   const children = onlyElements(root, 'HashChainResult')
   let i = 0
   let digestMethod: string | undefined
@@ -314,22 +386,38 @@ export function parseHashChainResult(xml: Uint8Array | string): ParsedHashChainR
 /**
  * Verifies inputs against a hash-chain result (X-Road `HashChainVerifier.verify`): resolves the step the result
  * points to, recomputes every step digest, compares with the result (`invalid_hash_chain`), checks DataRef digests
- * of resolvable data (`invalid_hash_chain_ref`) and that every input was referenced (`hashchain_unused_inputs`).
+ * of resolvable data (`invalid_hash_chain_ref`), fails a DataRef that cannot be resolved (`invalid_reference`) and
+ * checks that every input was referenced (`hashchain_unused_inputs`).
+ *
+ * Complexity: each hash step is resolved once and its digest computed once per digest method (memoised; X-Road
+ * recomputes a step for every reference, which is exponential in the depth of a chain whose steps reference one
+ * step twice), and each URI's data is digested at most `maxDigestsPerUri` (2) times, once per distinct (transforms,
+ * method). Time is therefore O(C + D): C the bytes of the chain documents read (at most `maxDocumentBytes` ×
+ * `maxChainFiles`), D the bytes of the distinct data referenced. Recursion is at most `maxDepth` deep.
  */
 export function verifyHashChain(resultXml: Uint8Array | string, verification: HashChainVerification): HashChainVerificationResult {
-  const result = parseHashChainResult(resultXml)
-  const cache = new Map<string, ParsedHashChain>()
+  const limits: HashChainLimits = { ...DEFAULT_HASH_CHAIN_LIMITS, ...verification.limits }
+  const result = parseHashChainResult(resultXml, limits)
+  const chains = new Map<string, ParsedHashChain>()
+  const stepBudget = { remaining: limits.maxSteps }
   const used = new Set<string>()
-  const unresolved: HashChainVerificationResult['unresolved'] = []
+  const unresolved = new Map<string, Buffer>()
   const active = new Set<string>()
+  /** Step key (`base#fragment`) → the DER DigestList of the step's values. */
+  const stepData = new Map<string, Buffer>()
+  /** `method key` → digest of a step's DigestList under that method. */
+  const stepDigests = new Map<string, Buffer>()
+  /** URI → (`method transforms` → digest of the data). */
+  const dataDigests = new Map<string, Map<string, Buffer>>()
 
   const chainFor = (baseUri: string): ParsedHashChain => {
-    let chain = cache.get(baseUri)
+    let chain = chains.get(baseUri)
     if (chain === undefined) {
+      if (chains.size >= limits.maxChainFiles) throw hashChainError('malformed_hash_chain', `Hash chain references more than ${limits.maxChainFiles} chain files`)
       const bytes = verification.resolve(baseUri)
-      if (bytes === undefined) throw hashChainError('invalid_reference', `Cannot resolve URI: ${baseUri}`)
-      chain = parseHashChain(bytes)
-      cache.set(baseUri, chain)
+      if (bytes === undefined) throw hashChainError('invalid_reference', `Cannot resolve URI: ${shown(baseUri)}`)
+      chain = parseHashChain(bytes, limits, stepBudget)
+      chains.set(baseUri, chain)
     }
     return chain
   }
@@ -340,60 +428,89 @@ export function verifyHashChain(resultXml: Uint8Array | string, verification: Ha
     return uri
   }
 
-  const resolveStep = (uri: string, current: ParsedHashChain | undefined, currentBase: string | undefined): Buffer => {
+  const resolveStep = (uri: string, current: ParsedHashChain | undefined, currentBase: string | undefined): { key: string; data: Buffer } => {
     const hash = uri.indexOf('#')
-    if (hash < 0 || hash === uri.length - 1) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${uri}`)
+    if (hash < 0 || hash === uri.length - 1) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${shown(uri)}`)
     const base = uri.slice(0, hash)
     const fragment = uri.slice(hash + 1)
     const chainBase = base === '' ? currentBase : base
     const chain = base === '' ? current : chainFor(base)
-    if (chain === undefined) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${uri}`)
+    if (chain === undefined) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${shown(uri)}`)
     const key = `${chainBase ?? ''}#${fragment}`
-    if (active.has(key)) throw hashChainError('malformed_hash_chain', `Cycle in hash chain at ${uri}`)
+    const known = stepData.get(key)
+    if (known !== undefined) return { key, data: known }
+    if (active.has(key)) throw hashChainError('malformed_hash_chain', `Cycle in hash chain at ${shown(uri)}`)
+    if (active.size >= limits.maxDepth) throw hashChainError('malformed_hash_chain', `Hash chain is nested deeper than ${limits.maxDepth} steps`)
     const values = chain.steps.get(fragment)
-    if (values === undefined) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${uri}`)
+    if (values === undefined) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${shown(uri)}`)
     active.add(key)
-    const digests = values.map((value) => resolveValue(value, chain, chainBase))
+    const data = concatDigests(values.map((value) => resolveValue(value, chain, chainBase)))
     active.delete(key)
-    return concatDigests(digests)
+    stepData.set(key, data)
+    return { key, data }
+  }
+
+  const digestOfStep = (methodUri: string, step: { key: string; data: Buffer }): Buffer => {
+    const memoKey = `${methodUri} ${step.key}`
+    let value = stepDigests.get(memoKey)
+    if (value === undefined) {
+      value = digest(digestAlgorithmFromUri(methodUri, 'malformed_hash_chain'), step.data)
+      stepDigests.set(memoKey, value)
+    }
+    return value
   }
 
   const resolveValue = (value: HashChainValue, chain: ParsedHashChain, chainBase: string | undefined): { digest: Uint8Array; methodUri: string } => {
     const methodUri = methodOf(value, chain)
     if (value.kind === 'HashValue') return { digest: value.digest!, methodUri }
-    if (value.kind === 'StepRef') {
-      const data = resolveStep(value.uri!, chain, chainBase)
-      return { digest: digest(digestAlgorithmFromUri(methodUri, 'malformed_hash_chain'), data), methodUri }
-    }
+    if (value.kind === 'StepRef') return { digest: digestOfStep(methodUri, resolveStep(value.uri!, chain, chainBase)), methodUri }
     const uri = value.uri!
     const isInput = Object.prototype.hasOwnProperty.call(verification.inputs, uri)
     if (isInput) used.add(uri)
     const input = isInput ? verification.inputs[uri] : undefined
     // X-Road `getMatchingInputHash`: a precomputed input digest with the same method is used as is.
     if (input && 'digest' in input && DIGEST_URIS[input.algorithm] === methodUri) return { digest: input.digest, methodUri }
-    const data = input && 'data' in input ? input.data : verification.resolve(uri)
-    if (data === undefined) {
-      unresolved.push({ uri, digest: value.digest! })
+    const given = input !== null && input !== undefined && 'data' in input
+    if (!given && verification.shouldResolve !== undefined && !verification.shouldResolve(uri)) {
+      if (!unresolved.has(uri)) unresolved.set(uri, value.digest!)
       return { digest: value.digest!, methodUri }
     }
-    const algorithm = digestAlgorithmFromUri(methodUri, 'malformed_hash_chain')
-    const calculated = digest(algorithm, applyTransforms(data, value.transforms))
+    const calculated = dataDigest(uri, input, methodUri, value.transforms)
     if (!calculated.equals(value.digest!)) {
-      throw hashChainError('invalid_hash_chain_ref', `Invalid digest value in hash chain reference to ${uri}`)
+      throw hashChainError('invalid_hash_chain_ref', `Invalid digest value in hash chain reference to ${shown(uri)}`)
     }
     return { digest: calculated, methodUri }
   }
 
+  const dataDigest = (uri: string, input: HashChainInputValue | undefined, methodUri: string, transforms: string[] | undefined): Buffer => {
+    let byVariant = dataDigests.get(uri)
+    if (byVariant === undefined) dataDigests.set(uri, (byVariant = new Map()))
+    const memoKey = JSON.stringify([methodUri, transforms ?? []])
+    let value = byVariant.get(memoKey)
+    if (value === undefined) {
+      if (byVariant.size >= limits.maxDigestsPerUri) {
+        throw hashChainError('malformed_hash_chain', `Hash chain digests ${shown(uri)} in more than ${limits.maxDigestsPerUri} ways`)
+      }
+      const data = input && 'data' in input ? input.data : verification.resolve(uri)
+      // X-Road `HashChainVerifier.resolveDataRef`: data that cannot be resolved fails the reference.
+      if (data === undefined) throw hashChainError('invalid_reference', `Cannot resolve URI: ${shown(uri)}`)
+      value = digest(digestAlgorithmFromUri(methodUri, 'malformed_hash_chain'), applyTransforms(data, transforms))
+      byVariant.set(memoKey, value)
+    }
+    return value
+  }
+
   const top = resolveStep(result.uri, undefined, undefined)
-  const calculated = digest(digestAlgorithmFromUri(result.digestMethod, 'malformed_hash_chain'), top)
+  const calculated = digest(digestAlgorithmFromUri(result.digestMethod, 'malformed_hash_chain'), top.data)
   if (!calculated.equals(result.digest)) {
     throw hashChainError('invalid_hash_chain', 'Hash chain result does not match hash chain calculation')
   }
   const unused = Object.keys(verification.inputs).filter((uri) => !used.has(uri))
   if (unused.length > 0) {
-    throw hashChainError('hashchain_unused_inputs', `Some inputs were not referenced by hash chain: ${unused.join(', ')}`)
+    const listed = unused.slice(0, 10).map(shown).join(', ')
+    throw hashChainError('hashchain_unused_inputs', `Some inputs were not referenced by hash chain: ${listed}${unused.length > 10 ? ` and ${unused.length - 10} more` : ''}`)
   }
-  return { unresolved }
+  return { unresolved: [...unresolved].map(([uri, d]) => ({ uri, digest: d })) }
 }
 
 /** DataRef transforms (hashchain.xsd allows ds:Transforms; X-Road never produces them, verifies C14N ones). */
@@ -401,7 +518,7 @@ function applyTransforms(data: Uint8Array, transforms: string[] | undefined): Ui
   if (transforms === undefined || transforms.length === 0) return data
   let current: Uint8Array | string = data
   for (const uri of transforms) {
-    if (!isC14nUri(uri)) throw hashChainError('malformed_hash_chain', `Unsupported hash chain transform '${uri}'`)
+    if (!isC14nUri(uri)) throw hashChainError('malformed_hash_chain', `Unsupported hash chain transform '${shown(uri)}'`)
     let doc
     try {
       doc = parseXml(current)

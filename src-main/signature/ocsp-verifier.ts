@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { LruCache, SecurityServerError, bytesKey } from '../platform'
+import { LruCache, SecurityServerError, bytesKey, derProblem } from '../platform'
 import {
   extendedKeyUsage, issuerNameDer, namesEqual, parseCertificate, sha, subjectNameDer, type ParsedCertificate,
 } from './certificate-util'
@@ -39,8 +39,13 @@ export function parseOcspResponse(der: Uint8Array): { basic: pkijs.BasicOCSPResp
   return parsedResponses.getOrCompute(bytesKey(der), () => parseOcspResponseUncached(der))
 }
 
+/** OCSP responses from peers and responders: 256 KiB, 24 levels (a basic response with certificates nests about 14). */
+const OCSP_DER_LIMITS = { maxBytes: 256 * 1024, maxDepth: 24, maxElements: 20_000 }
+
 function parseOcspResponseUncached(der: Uint8Array): { basic: pkijs.BasicOCSPResponse; der: Buffer } {
   const bytes = Buffer.from(der)
+  const shape = derProblem(bytes, OCSP_DER_LIMITS)
+  if (shape !== undefined) throw invalidInfo(`Cannot parse OCSP response: ${shape}`)
   let response: pkijs.OCSPResponse
   try {
     response = pkijs.OCSPResponse.fromBER(bytes)
@@ -52,8 +57,11 @@ function parseOcspResponseUncached(der: Uint8Array): { basic: pkijs.BasicOCSPRes
   if (response.responseBytes === undefined || response.responseBytes.responseType !== ID_PKIX_OCSP_BASIC) {
     throw invalidInfo('OCSP response is not a basic OCSP response')
   }
+  const basicBytes = response.responseBytes.response.valueBlock.valueHexView
+  const basicShape = derProblem(basicBytes, OCSP_DER_LIMITS)
+  if (basicShape !== undefined) throw invalidInfo(`Cannot parse basic OCSP response: ${basicShape}`)
   try {
-    return { basic: pkijs.BasicOCSPResponse.fromBER(response.responseBytes.response.valueBlock.valueHexView), der: bytes }
+    return { basic: pkijs.BasicOCSPResponse.fromBER(basicBytes), der: bytes }
   } catch (cause) {
     throw invalidInfo(`Cannot parse basic OCSP response: ${(cause as Error).message}`, cause)
   }

@@ -241,11 +241,29 @@ function b64(el: Element): Buffer {
 }
 
 /**
+ * Bounds of a signature document from outside. X-Road's signatures are a few kilobytes: one or two references (plus
+ * SignedProperties), the signing certificate, an OCSP response per certificate of the path and an optional
+ * time-stamp. The counts bound the per-item work of verification (each `#id` reference searches the document once).
+ */
+export const SIGNATURE_LIMITS = {
+  xml: { maxBytes: 4 * 1024 * 1024, maxDepth: 32, maxNodes: 20_000, maxAttributes: 64, maxNameLength: 256 },
+  maxReferences: 64,
+  maxCertificates: 32,
+  maxOcspResponses: 32,
+} as const
+
+function atMost<T>(items: T[], limit: number, what: string): T[] {
+  if (items.length > limit) throw malformed(`Signature has more than ${limit} ${what}`)
+  return items
+}
+
+/**
  * Parses a signature document (`asic:XAdESSignatures` or a bare `ds:Signature`, as X-Road 8 writes in ASiC):
- * structure and schema-level checks give `malformed_signature`; unparsable XML gives `invalid_xml`.
+ * structure and schema-level checks give `malformed_signature`; unparsable XML gives `invalid_xml`. O(n) in the
+ * document's length; counts bounded by {@link SIGNATURE_LIMITS}.
  */
 export function parseSignature(xml: Uint8Array | string): ParsedSignature {
-  const document = parseXml(xml)
+  const document = parseXml(xml, SIGNATURE_LIMITS.xml)
   const root = document.documentElement as Element
   let signature: Element | undefined
   if (root.namespaceURI === DS_NS && root.localName === 'Signature') signature = root
@@ -261,6 +279,7 @@ export function parseSignature(xml: Uint8Array | string): ParsedSignature {
   if (c14n?.namespaceURI !== DS_NS || c14n.localName !== 'CanonicalizationMethod') throw malformed('SignedInfo does not start with CanonicalizationMethod')
   if (method?.namespaceURI !== DS_NS || method.localName !== 'SignatureMethod') throw malformed('SignedInfo lacks SignatureMethod')
   if (refs.length === 0) throw malformed('SignedInfo has no references')
+  atMost(refs, SIGNATURE_LIMITS.maxReferences, 'references')
   const references = refs.map((ref): SignatureReference => {
     if (ref.namespaceURI !== DS_NS || ref.localName !== 'Reference') throw malformed(`Unexpected element '${ref.localName}' in SignedInfo`)
     const transformsEl = child(ref, DS_NS, 'Transforms')
@@ -303,7 +322,7 @@ export function parseSignature(xml: Uint8Array | string): ParsedSignature {
     const values = child(usp, XADES_NS, 'CertificateValues')
     const refsEl = child(usp, XADES_NS, 'CompleteCertificateRefs')
     if (values !== undefined) {
-      const encapsulated = children(values, XADES_NS, 'EncapsulatedX509Certificate')
+      const encapsulated = atMost(children(values, XADES_NS, 'EncapsulatedX509Certificate'), SIGNATURE_LIMITS.maxCertificates, 'certificates')
       const byId = new Map<string, Buffer>()
       for (const e of encapsulated) {
         const id = e.getAttribute('Id')
@@ -313,7 +332,7 @@ export function parseSignature(xml: Uint8Array | string): ParsedSignature {
       }
       if (refsEl === undefined) throw malformed('CertificateValues without CompleteCertificateRefs')
       const certRefs = child(refsEl, XADES_NS, 'CertRefs')
-      for (const ref of certRefs ? children(certRefs, XADES_NS, 'Cert') : []) {
+      for (const ref of certRefs ? atMost(children(certRefs, XADES_NS, 'Cert'), SIGNATURE_LIMITS.maxCertificates, 'certificate references') : []) {
         const uri = ref.getAttribute('URI') ?? ''
         const der = byId.get(uri.replace(/^#/, ''))
         if (der === undefined) throw malformed(`Could not find certificate referenced by ${uri}`)
@@ -329,7 +348,9 @@ export function parseSignature(xml: Uint8Array | string): ParsedSignature {
     }
     const revocation = child(usp, XADES_NS, 'RevocationValues')
     const ocspValues = revocation ? child(revocation, XADES_NS, 'OCSPValues') : undefined
-    if (ocspValues !== undefined) for (const v of children(ocspValues, XADES_NS, 'EncapsulatedOCSPValue')) ocspResponses.push(b64(v))
+    if (ocspValues !== undefined) {
+      for (const v of atMost(children(ocspValues, XADES_NS, 'EncapsulatedOCSPValue'), SIGNATURE_LIMITS.maxOcspResponses, 'OCSP responses')) ocspResponses.push(b64(v))
+    }
     const ts = child(usp, XADES_NS, 'SignatureTimeStamp')
     const encTs = ts ? child(ts, XADES_NS, 'EncapsulatedTimeStamp') : undefined
     if (encTs !== undefined) timestampToken = b64(encTs)

@@ -32,6 +32,12 @@ export interface VerifySignatureOptions {
   hashChain?: Uint8Array | string
   /** Resolves further URIs a hash chain references (other chain files, data), e.g. ASiC entries. */
   resolve?: (uri: string) => Uint8Array | undefined
+  /**
+   * X-Road `HashChainReferenceResolver.shouldResolve` for DataRefs that are not parts: false takes the chain's digest
+   * unchecked and reports the URI in `hashChain.unresolved` (ASiC containers without the body). Absent: such a
+   * reference must resolve, else `invalid_reference` (X-Road `SignatureVerifier` on the transport).
+   */
+  shouldResolve?: (uri: string) => boolean
   /** The member that must have signed (request: client; response: service provider). */
   expectedSigner: ClientId | MemberId
   trust: VerificationTrust
@@ -149,6 +155,7 @@ export function verifySignature(signatureXml: Uint8Array | string, options: Veri
       hashChain = verifyHashChain(toBytes(options.hashChainResult), {
         inputs,
         resolve: (uri) => (uri === SIG_HASH_CHAIN_URI ? chainBytes : options.resolve?.(uri)),
+        ...(options.shouldResolve === undefined ? {} : { shouldResolve: options.shouldResolve }),
       })
     } catch (error) {
       if (error instanceof SecurityServerError) throw error.withPrefix('malformed_signature')

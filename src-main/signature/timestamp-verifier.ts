@@ -1,6 +1,6 @@
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { SecurityServerError } from '../platform'
+import { SecurityServerError, derProblem } from '../platform'
 import { parseCertificate, subjectKeyIdentifier, type ParsedCertificate } from './certificate-util'
 import { digestAlgorithmFromOid, hashWith, verifyWithAlgorithm } from './signature-algorithms'
 import type { VerificationTrust } from './verification-trust'
@@ -34,8 +34,13 @@ function bigintOf(bytes: Uint8Array): bigint {
   return n
 }
 
-/** Parses a TimeStampToken (ContentInfo with SignedData over TSTInfo). */
+/** Time-stamp tokens (RFC 3161 §2.4.2): 256 KiB, 24 levels (SignedData with certificates nests about 14). */
+export const TIMESTAMP_DER_LIMITS = { maxBytes: 256 * 1024, maxDepth: 24, maxElements: 20_000 }
+
+/** Parses a TimeStampToken (ContentInfo with SignedData over TSTInfo), its structure checked first ({@link derProblem}). */
 export function parseTimestampToken(tokenDer: Uint8Array): { signedData: pkijs.SignedData; tstInfo: pkijs.TSTInfo; eContent: Buffer } {
+  const shape = derProblem(tokenDer, TIMESTAMP_DER_LIMITS)
+  if (shape !== undefined) throw malformed(`Cannot parse time-stamp token: ${shape}`)
   try {
     const info = pkijs.ContentInfo.fromBER(Buffer.from(tokenDer))
     if (info.contentType !== ID_SIGNED_DATA) throw malformed('Time-stamp token is not CMS SignedData')
@@ -44,6 +49,8 @@ export function parseTimestampToken(tokenDer: Uint8Array): { signedData: pkijs.S
     const eContent = signedData.encapContentInfo.eContent
     if (eContent === undefined) throw malformed('Time-stamp token has no content')
     const bytes = Buffer.from(eContent.getValue())
+    const contentShape = derProblem(bytes, TIMESTAMP_DER_LIMITS)
+    if (contentShape !== undefined) throw malformed(`Cannot parse time-stamp token content: ${contentShape}`)
     return { signedData, tstInfo: pkijs.TSTInfo.fromBER(bytes), eContent: bytes }
   } catch (cause) {
     if (cause instanceof SecurityServerError) throw cause

@@ -1,5 +1,5 @@
 import { X509Certificate, createHash } from 'node:crypto'
-import { SecurityServerError, clientError } from '../platform'
+import { SecurityServerError, clientError, pemBlocks } from '../platform'
 import { isSigningCertificate, parseCertificate } from '../signature'
 import type { KeyUsage } from './token-driver'
 
@@ -10,18 +10,19 @@ import type { KeyUsage } from './token-driver'
  */
 
 export function readCertificateBytes(input: Uint8Array): Buffer {
-  const text = Buffer.from(input).toString('latin1')
-  const pem = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(text)
-  if (pem !== null) return Buffer.from((pem[1] ?? '').replace(/\s+/g, ''), 'base64')
-  return Buffer.from(input)
+  return readCertificateChain(input)[0]!
 }
 
-/** Every certificate in a PEM bundle (leaf first, as CAs deliver chains), or the one DER certificate. */
+/** Every certificate in a PEM bundle (leaf first, as CAs deliver chains), or the one DER certificate (O(n), `pemBlocks`). */
 export function readCertificateChain(input: Uint8Array): Buffer[] {
-  const text = Buffer.from(input).toString('latin1')
-  const blocks = [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)]
+  let blocks
+  try {
+    blocks = pemBlocks(Buffer.from(input).toString('latin1'), { labels: ['CERTIFICATE'] })
+  } catch (cause) {
+    throw clientError('incorrect_certificate', `The file is not a PEM or DER certificate: ${(cause as Error).message}`, { cause })
+  }
   if (blocks.length === 0) return [Buffer.from(input)]
-  return blocks.map((m) => Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64'))
+  return blocks.map((b) => b.der)
 }
 
 /** True for a self-issued, self-signed certificate (a top CA, which never goes into a signature's chain). */

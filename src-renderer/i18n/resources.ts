@@ -1,5 +1,8 @@
+import audit from './locales/en/audit.json'
+import ceremony from './locales/en/ceremony.json'
 import common from './locales/en/common.json'
 import dashboard from './locales/en/dashboard.json'
+import diagnostics from './locales/en/diagnostics.json'
 import errors from './locales/en/errors.json'
 import firstRun from './locales/en/firstRun.json'
 import globalConf from './locales/en/globalConf.json'
@@ -16,7 +19,9 @@ import users from './locales/en/users.json'
  * type-check); the other languages are found by file name. Adding a namespace: `locales/<language>/<ns>.json` in
  * every language and one import line here.
  */
-export const EN = { common, dashboard, errors, firstRun, globalConf, keys, lab, login, messageLog, services, settings, users } as const
+export const EN = {
+  audit, ceremony, common, dashboard, diagnostics, errors, firstRun, globalConf, keys, lab, login, messageLog, services, settings, users,
+} as const
 
 export type Namespace = keyof typeof EN
 export const DEFAULT_NAMESPACE: Namespace = 'common'

@@ -2,6 +2,7 @@ import type { AdminApi } from '@shared/admin-api/admin-api'
 import type { DesktopAdminBridge } from '@shared/admin-api/desktop-bridge'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import { CSRF_HEADER, type SessionInfo } from '@shared/admin-api/session'
+import { translate } from '../i18n'
 
 /**
  * The renderer's one way to the admin API, over either transport: `window.admin` (Electron preload) or `fetch`
@@ -12,7 +13,10 @@ export class AdminError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The form field at fault, or the reason's code. */
     readonly detail?: string,
+    /** The facts of a reason named in `detail`, for wording it in the reader's language. */
+    readonly params?: Readonly<Record<string, string | number>>,
   ) {
     super(message)
     this.name = 'AdminError'
@@ -43,12 +47,12 @@ export interface AdminClient {
 
 function unwrap<T>(result: IpcResult<T>): T {
   if (result.ok) return result.value
-  throw new AdminError(result.error.code, result.error.message, result.error.detail)
+  throw new AdminError(result.error.code, result.error.message, result.error.detail, result.error.params)
 }
 
 export function desktopClient(bridge: DesktopAdminBridge): AdminClient {
   const unsupported = async (): Promise<never> => {
-    throw new AdminError('unsupported', 'The desktop app signs you in as the computer user')
+    throw new AdminError('unsupported', translate('errors:client.desktopSignIn'))
   }
   return {
     transport: 'desktop',
@@ -59,7 +63,7 @@ export function desktopClient(bridge: DesktopAdminBridge): AdminClient {
     async call(domain, method, ...args) {
       const group = bridge[domain] as unknown as Record<string, (...a: unknown[]) => Promise<IpcResult<unknown>>>
       const fn = group?.[method]
-      if (typeof fn !== 'function') throw new AdminError('not_found', `Unknown admin method ${domain}.${method}`)
+      if (typeof fn !== 'function') throw new AdminError('not_found', translate('errors:client.unknownMethod', { method: `${domain}.${method}` }))
       return unwrap(await fn(...args)) as never
     },
   }
@@ -80,13 +84,13 @@ export function httpClient(fetchFn: typeof fetch = (...a) => fetch(...a), base =
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
       })
     } catch (cause) {
-      throw new AdminError('network_error', `The security server cannot be reached (${(cause as Error).message})`)
+      throw new AdminError('network_error', translate('errors:client.unreachable', { reason: (cause as Error).message }))
     }
     let parsed: unknown
     try {
       parsed = await response.json()
     } catch {
-      throw new AdminError('http_error', `The security server answered HTTP ${response.status} without a result`)
+      throw new AdminError('http_error', translate('errors:client.noResult', { status: response.status }))
     }
     return parsed as T
   }
@@ -113,12 +117,12 @@ export function httpClient(fetchFn: typeof fetch = (...a) => fetch(...a), base =
       try {
         response = await fetchFn(`${base}/api/messageLog/exportZip`, { method: 'POST', headers, credentials: 'same-origin', body: JSON.stringify([input]) })
       } catch (cause) {
-        throw new AdminError('network_error', `The security server cannot be reached (${(cause as Error).message})`)
+        throw new AdminError('network_error', translate('errors:client.unreachable', { reason: (cause as Error).message }))
       }
       if (!(response.headers.get('content-type') ?? '').startsWith('application/zip')) {
         const parsed = (await response.json().catch(() => undefined)) as IpcResult<unknown> | undefined
         if (parsed !== undefined && !parsed.ok) unwrap(parsed)
-        throw new AdminError('http_error', `The security server answered HTTP ${response.status} without a ZIP`)
+        throw new AdminError('http_error', translate('errors:client.noZip', { status: response.status }))
       }
       const disposition = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')
       return { fileName: disposition?.[1] ?? 'evidence.zip', blob: await response.blob() }

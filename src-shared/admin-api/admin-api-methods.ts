@@ -126,6 +126,13 @@ export const ADMIN_API_METHODS = {
   },
   diagnostics: {
     run: read(),
+    probe: read(),
+    probeTargets: read(),
+    // Recent logs leave the server in it: recorded in the audit log, like every export.
+    bundle: change(...ANY_ROLE),
+    health: read(),
+    // X-Road: the proxy admin port's `/maintenance`, a system administrator's operation.
+    setMaintenanceMode: change('system-administrator'),
   },
   settings: {
     list: read(),

@@ -16,7 +16,7 @@ import type { LabApi } from './lab-api'
 export type ServiceState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
 
 export interface ListenerInfo {
-  name: 'clientProxyHttp' | 'clientProxyHttps' | 'serverProxy' | 'ocspResponder' | 'admin'
+  name: 'clientProxyHttp' | 'clientProxyHttps' | 'serverProxy' | 'ocspResponder' | 'healthCheck' | 'admin'
   url: string
 }
 

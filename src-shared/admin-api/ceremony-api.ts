@@ -56,15 +56,30 @@ export interface CeremonyArtifactInfo {
   size: number
 }
 
+/**
+ * Why a step was refused or recorded as a warning: the recorded English text, and its code and parameters for a
+ * screen in another language (null code: recorded before codes were, or a fault without one). A code is either a
+ * ceremony reason (`passphrase-incorrect`, `confirmations-missing`…, see src-main/ceremony/refusals.ts) or the error
+ * code of the failing component (`pin_incorrect`, `token_not_available`…). A refused call's error carries the same
+ * ceremony reason code as its `detail`.
+ */
+export interface CeremonyReason {
+  text: string
+  code: string | null
+  params: Record<string, string | number>
+}
+
 export interface CeremonyEntryInfo {
   seq: number
   at: string
   step: string
+  /** The recorded English title; screens name the step by `step` (and `details.usage` for a key). */
   title: string
   outcome: 'done' | 'refused' | 'warning'
   actor: string
   confirmedBy: Array<{ participant: string; role: CeremonyRoleName; at: string }>
   details: Record<string, unknown>
+  reason: CeremonyReason | null
   artifacts: CeremonyArtifactInfo[]
   hash: string
 }
@@ -72,8 +87,18 @@ export interface CeremonyEntryInfo {
 export interface CeremonyTranscriptView {
   ceremony: CeremonySummary
   entries: CeremonyEntryInfo[]
-  seal: { algorithm: string; keyLocation: string; publicKeyFingerprint: string; sealedAt: string } | null
-  verification: { valid: boolean; problems: string[]; sealed: boolean; sealFingerprint: string | null }
+  /**
+   * `keyLocation` as recorded (English); `keyOn` the same for a screen in another language: a software key on this
+   * machine, or a key on the ceremony token (null when the transcript does not say).
+   */
+  seal: {
+    algorithm: string; keyLocation: string; publicKeyFingerprint: string; sealedAt: string
+    keyOn: { kind: 'software' } | { kind: 'token'; token: string; serialNumber: string; keyId: string } | null
+  } | null
+  /** `problems` in English, `findings` the same as codes with parameters (`not-sealed`, `entry-altered`…). */
+  verification: {
+    valid: boolean; problems: string[]; findings: Array<{ code: string; params: Record<string, string | number> }>; sealed: boolean; sealFingerprint: string | null
+  }
   /** The transcript file itself (JSON), for the auditor's copy. */
   file: { fileName: string; mimeType: 'application/json'; content: string; encoding: 'utf8' }
 }

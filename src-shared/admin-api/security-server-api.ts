@@ -502,11 +502,29 @@ export interface GlobalConfApi {
 
 // ---- diagnostics ----------------------------------------------------------------------------------------
 
+export type DiagnosticKey = 'global-conf' | 'tokens' | 'certificates' | 'timestamping' | 'traffic'
+
+/** What a check found; the GUI says it in the reader's language with the check's `params`. */
+export type DiagnosticCode =
+  | 'global-conf-no-anchor' | 'global-conf-not-downloaded' | 'global-conf-expired' | 'global-conf-download-failed'
+  | 'global-conf-expires-soon' | 'global-conf-up-to-date'
+  | 'tokens-none' | 'tokens-logged-in' | 'tokens-unavailable' | 'tokens-logged-out'
+  | 'certificates-none' | 'certificates-ok' | 'certificates-attention'
+  | 'timestamping-stopped' | 'timestamping-failing' | 'timestamping-idle' | 'timestamping-ok'
+  | 'traffic-none' | 'traffic-ok' | 'traffic-failures'
+
 export interface DiagnosticCheck {
-  key: string
+  key: DiagnosticKey
+  /** English name of the check (the GUI names it by `key`). */
   label: string
   light: StatusLight
-  /** What it means and what to do, in plain words. */
+  code: DiagnosticCode
+  /**
+   * The facts the text is made of: names ending in `At` are ISO-8601 times, in `Seconds` durations; `error` is the
+   * failing component's own message; counts are numbers.
+   */
+  params: Record<string, string | number | boolean>
+  /** What it means and what to do, in plain English (the fallback for a code the GUI does not know). */
   explanation: string
 }
 
@@ -525,9 +543,134 @@ export interface Diagnostics {
   traffic: { bucketSeconds: number; points: TrafficPoint[]; succeeded: number; failed: number }
 }
 
+/** What a probe reaches: the approved TSAs, the OCSP responders, the anchor's sources, own listeners, a peer. */
+export type ProbeKind = 'tsa' | 'ocsp' | 'conf-source' | 'listener' | 'peer'
+export const PROBE_KINDS: readonly ProbeKind[] = ['tsa', 'ocsp', 'conf-source', 'listener', 'peer']
+
+/**
+ * One timed step of a probe: `route` (finding the provider's servers in global configuration), `dns`, `connect`, `tls`
+ * (handshake), `answer` (request sent until the whole answer arrived), `verify` (checking the answer), `parts` (the
+ * configuration parts and their hashes), `peer-auth` (the provider's authentication certificate, chain and OCSP), and
+ * the steps the client proxy reports for a test call: `sign` (parse, sign, log), `peer` (the provider), `verify`.
+ */
+export type ProbeStepName = 'route' | 'dns' | 'connect' | 'tls' | 'answer' | 'verify' | 'parts' | 'peer-auth' | 'sign' | 'peer'
+
+export interface ProbeStep {
+  name: ProbeStepName
+  /** Milliseconds, to a tenth. */
+  ms: number
+  ok: boolean
+}
+
+/** What a probe found; the GUI words it with the probe's `params` (names ending in `At` are ISO-8601 times). */
+export type ProbeCode =
+  | 'tsa-ok' | 'tsa-unreachable' | 'tsa-timeout' | 'tsa-http-error' | 'tsa-invalid' | 'tsa-none'
+  | 'ocsp-good' | 'ocsp-not-good' | 'ocsp-unreachable' | 'ocsp-timeout' | 'ocsp-http-error' | 'ocsp-invalid' | 'ocsp-no-certificate' | 'ocsp-none'
+  | 'conf-ok' | 'conf-expired' | 'conf-unreachable' | 'conf-timeout' | 'conf-http-error' | 'conf-invalid' | 'conf-no-anchor'
+  | 'listener-ok' | 'listener-auth-cert' | 'listener-fallback-cert' | 'listener-closed' | 'listener-unreachable' | 'listener-timeout'
+  | 'listener-unexpected-answer' | 'listener-none'
+  | 'peer-ok' | 'peer-metaservice-unsupported' | 'peer-error' | 'peer-failed' | 'peer-unreachable' | 'peer-no-server' | 'peer-no-client-proxy'
+
+export interface ProbeResult {
+  kind: ProbeKind
+  /** What was probed: a TSA's name, a responder's URL, a source's URL, a listener's name, a provider's id. */
+  target: string
+  /** Where it was reached: a URL or `host:port` ('' when there was nothing to reach). */
+  address: string
+  light: StatusLight
+  code: ProbeCode
+  params: Record<string, string | number | boolean>
+  /** What it means and what to do, in plain English (the fallback for a code the GUI does not know). */
+  explanation: string
+  /** The steps taken, in order, up to the one that failed. */
+  steps: ProbeStep[]
+  /** Milliseconds from the start of the probe to its verdict. */
+  totalMs: number
+}
+
+/** The REST metaservices of PR-MREST (xroad-protocols.md §8) a test call can ask for. */
+export type PeerTestMethod = 'listMethods' | 'allowedMethods'
+
+export interface PeerTestInput {
+  /** The calling client of this server, path form `INSTANCE/CLASS/CODE/SUBSYSTEM` (or encoded). */
+  client: string
+  /** The provider subsystem or member, path form. */
+  provider: string
+  method: PeerTestMethod
+}
+
+export interface ProbeInput {
+  /** Which probes to run; default every kind but `peer`, which runs when `peer` is given. */
+  kinds?: ProbeKind[]
+  peer?: PeerTestInput
+}
+
+export interface ProbeReport {
+  startedAt: string
+  finishedAt: string
+  probes: ProbeResult[]
+}
+
+/** Whom a test call can be made as and to: registered clients of this server, providers in global configuration. */
+export interface ProbeTargets {
+  clients: string[]
+  providers: Array<{ id: string; name: string }>
+  methods: PeerTestMethod[]
+}
+
+/** The diagnostics bundle: a ZIP of recent logs, settings without secrets, versions, checks and probe results. */
+export interface DiagnosticsBundleFile {
+  fileName: string
+  mimeType: 'application/zip'
+  /** The ZIP in base64. */
+  content: string
+  encoding: 'base64'
+  /** The entries of the ZIP, in order. */
+  entries: string[]
+}
+
+/**
+ * The health-check endpoint for load balancers (X-Road's `health-check-port`, ig-xlb §3.4): off unless a port is set
+ * in the bootstrap file; 200 when this server should be able to process messages, 500 with the failed check otherwise,
+ * 503 in maintenance mode.
+ */
+export interface HealthCheckStatus {
+  enabled: boolean
+  /** `host:port` from the bootstrap file, null when off. */
+  address: string | null
+  /** Where it answers now; null while it does not listen. */
+  url: string | null
+  maintenanceMode: boolean
+  /** What the endpoint answers now (from the same cached checks the balancer sees). */
+  httpStatus: 200 | 500 | 503
+  /** The body X-Road sends with a 500 or 503; '' with 200. */
+  message: string
+  checks: Array<{ name: HealthCheckName; ok: boolean; message: string; checkedAt: string }>
+}
+
+export type HealthCheckName = 'global-conf' | 'auth-key-ocsp' | 'server-conf'
+
 export interface DiagnosticsApi {
   /** Every check at once; `windowMinutes` (1..1440, default 60) is the message-rate window. */
   run(input?: { windowMinutes?: number }): Promise<Diagnostics>
+  /**
+   * Probes now, each step timed: each approved TSA (a time-stamp request with a nonce, verified), each OCSP responder
+   * (a request for an own certificate, verified), each source of the anchor (directory downloaded and its signature
+   * checked, nothing stored), this server's listeners, and with `peer` a metaservice call through this server's client
+   * proxy. @throws validation_failed (detail `client`, `provider`, `method`, `kinds`)
+   */
+  probe(input?: ProbeInput): Promise<ProbeReport>
+  /** Clients and providers a test call can use. */
+  probeTargets(): Promise<ProbeTargets>
+  /** The ZIP to send to support; never holds PINs, passwords, keys or message bodies. */
+  bundle(): Promise<DiagnosticsBundleFile>
+  /** The health-check endpoint's configuration and what it answers now. */
+  health(): Promise<HealthCheckStatus>
+  /**
+   * Switches the health check's maintenance mode (503 for the load balancer; X-Road's `/maintenance?targetState=`);
+   * like X-Road's, it ends when the server restarts.
+   */
+  setMaintenanceMode(input: { enabled: boolean }): Promise<HealthCheckStatus>
 }
 
 // ---- settings -------------------------------------------------------------------------------------------
@@ -558,6 +701,9 @@ export interface BootstrapValues {
   externalHost: string
   serverProxyPort: number | null
   ocspResponderPort: number | null
+  /** The health-check endpoint for load balancers (X-Road `health-check-interface`/`health-check-port`); null: off. */
+  healthCheckHost: string
+  healthCheckPort: number | null
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 }
 

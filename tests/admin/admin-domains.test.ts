@@ -220,11 +220,19 @@ describe('settings and diagnostics', () => {
     const lights = Object.fromEntries(result.checks.map((c) => [c.key, c.light]))
     expect(lights).toEqual({ 'global-conf': 'green', tokens: 'green', certificates: 'yellow', timestamping: 'gray', traffic: 'gray' })
     expect(result.checks.every((c) => c.explanation.length > 20)).toBe(true)
+    // Each verdict as a code with its facts, for the GUI to word in the reader's language.
+    expect(Object.fromEntries(result.checks.map((c) => [c.key, c.code]))).toEqual({
+      'global-conf': 'global-conf-up-to-date', tokens: 'tokens-logged-in', certificates: 'certificates-attention', timestamping: 'timestamping-idle', traffic: 'traffic-none',
+    })
+    const byKey = (checks: Diagnostics['checks'], key: string) => checks.find((c) => c.key === key)
+    expect(byKey(result.checks, 'global-conf')?.params.ageSeconds).toEqual(expect.any(Number))
+    expect(byKey(result.checks, 'certificates')?.params).toEqual({ daysLeft: result.certificates[0]?.daysLeft, count: 1 })
+    expect(byKey(result.checks, 'traffic')?.params).toEqual({ windowSeconds: 1800 })
     expect(result.certificates[0]).toMatchObject({ state: 'active', usage: 'sign', ocsp: 'none', light: 'yellow' })
     expect(result.traffic).toMatchObject({ bucketSeconds: 60, succeeded: 0, failed: 0 })
     await call('tokens', 'logout', { tokenId: '0' })
     const after = await call<Diagnostics>('diagnostics', 'run')
-    expect(after.checks.find((c) => c.key === 'tokens')?.light).toBe('yellow')
+    expect(byKey(after.checks, 'tokens')).toMatchObject({ light: 'yellow', code: 'tokens-logged-out', params: { tokens: 'softToken', count: 1 } })
     expect(await failure('diagnostics', 'run', { windowMinutes: 0 })).toBe('validation_failed')
   })
 

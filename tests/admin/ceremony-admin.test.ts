@@ -43,10 +43,13 @@ describeWith([SOFTHSM], 'ceremony admin on a SoftHSM2 token', () => {
     return result.value
   }
 
-  async function failure(caller: { actor: string; roles: AdminRole[] }, method: string, input?: unknown): Promise<{ code: string; message: string }> {
+  /** A refused call: its code, English message and `detail` (the refusal's reason code, for the GUI to word). */
+  async function failure(
+    caller: { actor: string; roles: AdminRole[] }, method: string, input?: unknown,
+  ): Promise<{ code: string; message: string; detail?: string; params?: Record<string, string | number> }> {
     const result = await server.admin.call(caller, 'ceremony', method, input === undefined ? [] : [input])
     expect(result.ok, `ceremony.${method} should fail`).toBe(false)
-    return result.ok ? { code: '', message: '' } : { code: result.error.code, message: result.error.message }
+    return result.ok ? { code: '', message: '' } : { code: result.error.code, message: result.error.message, detail: result.error.detail, params: result.error.params }
   }
 
   beforeAll(async () => {
@@ -86,7 +89,7 @@ describeWith([SOFTHSM], 'ceremony admin on a SoftHSM2 token', () => {
     expect(existsSync(join(dir, 'data', 'ceremonies', id, 'transcript.json'))).toBe(true)
     expect(readdirSync(join(dir, 'data', 'ceremonies'))).toEqual([id])
     // No administrator yet: the steps have nobody to lead them.
-    expect((await failure(custodian, 'checkOffline', { id })).message).toMatch(/ceremony administrator/)
+    expect(await failure(custodian, 'checkOffline', { id })).toMatchObject({ message: expect.stringMatching(/ceremony administrator/), detail: 'administrator-missing' })
     const people: Array<[string, string, string]> = [
       ['Ada Admin', 'administrator', 'admin passphrase'], ['Carl Custodian', 'custodian', 'carl passphrase'],
       ['Cleo Custodian', 'custodian', 'cleo passphrase'], ['Wes Witness', 'witness', 'wes passphrase'],
@@ -94,8 +97,10 @@ describeWith([SOFTHSM], 'ceremony admin on a SoftHSM2 token', () => {
     for (const [name, role, passphrase] of people) {
       await call<CeremonyParticipantInfo>(custodian, 'addParticipant', { id, name, role, passphrase })
     }
-    expect((await failure(custodian, 'addParticipant', { id, name: 'Short Pass', role: 'witness', passphrase: 'short' })).code).toMatch(/pin_policy_violation$/)
-    expect((await failure(custodian, 'addParticipant', { id, name: 'Carl Custodian', role: 'custodian', passphrase: 'another passphrase' })).code).toMatch(/conflict$/)
+    expect(await failure(custodian, 'addParticipant', { id, name: 'Short Pass', role: 'witness', passphrase: 'short' }))
+      .toMatchObject({ code: expect.stringMatching(/pin_policy_violation$/), detail: 'passphrase-too-short' })
+    expect(await failure(custodian, 'addParticipant', { id, name: 'Carl Custodian', role: 'custodian', passphrase: 'another passphrase' }))
+      .toMatchObject({ code: expect.stringMatching(/conflict$/), detail: 'participant-exists' })
     const [listed] = await call<CeremonySummary[]>(officer, 'list')
     expect(listed?.participants.map((p) => p.id)).toEqual(['ada-admin', 'carl-custodian', 'cleo-custodian', 'wes-witness'])
     expect((await call<CeremonyTranscriptView>(officer, 'transcript', {}))?.ceremony.id).toBe(id)
@@ -107,8 +112,10 @@ describeWith([SOFTHSM], 'ceremony admin on a SoftHSM2 token', () => {
     expect(offline.offline).toBe(offline.interfacesUp.length === 0)
     const fake = join(dir, 'libfake.so')
     writeFileSync(fake, 'not a library')
-    expect((await failure(custodian, 'identifyToken', { id, modulePath: fake, tokenLabel: 'ceremony-token' })).message).toMatch(/system library folders/)
-    expect((await failure(custodian, 'identifyToken', { id, modulePath: 'libsofthsm2.so', tokenLabel: 'ceremony-token' })).message).toMatch(/full path/)
+    expect(await failure(custodian, 'identifyToken', { id, modulePath: fake, tokenLabel: 'ceremony-token' }))
+      .toMatchObject({ message: expect.stringMatching(/system library folders/), detail: 'module-outside-system' })
+    expect(await failure(custodian, 'identifyToken', { id, modulePath: 'libsofthsm2.so', tokenLabel: 'ceremony-token' }))
+      .toMatchObject({ message: expect.stringMatching(/full path/), detail: 'module-path-relative' })
     const details = await call<CeremonyTokenInfo>(custodian, 'identifyToken', { id, modulePath: token.module, tokenLabel: 'ceremony-token' })
     expect(details).toMatchObject({ label: 'ceremony-token', manufacturer: expect.stringMatching(/SoftHSM/) })
     expect(details.mechanisms).toEqual(expect.arrayContaining(['CKM_EC_KEY_PAIR_GEN', 'CKM_ECDSA']))
@@ -122,19 +129,31 @@ describeWith([SOFTHSM], 'ceremony admin on a SoftHSM2 token', () => {
     const refusedOne = await failure(custodian, 'generateKey', { id, label: 'sign-1', algorithm: 'ec-p256', confirmations: [CARL] })
     expect(refusedOne.code).toMatch(/ceremony_step_refused$/)
     expect(refusedOne.message).toMatch(/2 different people/)
-    expect((await failure(custodian, 'generateKey', { id, label: 'sign-1', algorithm: 'ec-p256', confirmations: [CARL, WES] })).message).toMatch(/may not confirm/)
-    expect((await failure(custodian, 'generateKey', { id, label: 'sign-1', algorithm: 'ec-p256', confirmations: [CARL, { ...CLEO, passphrase: 'wrong passphrase' }] })).message)
-      .toMatch(/passphrase of Cleo Custodian is not correct/)
-    expect((await failure(custodian, 'generateKey', { id, label: 'sign-1', algorithm: 'ec-p256', confirmations: [CARL, CARL] })).message).toMatch(/confirmed twice/)
+    expect(refusedOne.detail).toBe('confirmations-missing')
+    expect(await failure(custodian, 'generateKey', { id, label: 'sign-1', algorithm: 'ec-p256', confirmations: [CARL, WES] }))
+      .toMatchObject({ message: expect.stringMatching(/may not confirm/), detail: 'role-may-not-confirm' })
+    expect(await failure(custodian, 'generateKey', { id, label: 'sign-1', algorithm: 'ec-p256', confirmations: [CARL, { ...CLEO, passphrase: 'wrong passphrase' }] }))
+      .toMatchObject({ message: expect.stringMatching(/passphrase of Cleo Custodian is not correct/), detail: 'passphrase-incorrect', params: { person: 'Cleo Custodian' } })
+    expect(await failure(custodian, 'generateKey', { id, label: 'sign-1', algorithm: 'ec-p256', confirmations: [CARL, CARL] }))
+      .toMatchObject({ message: expect.stringMatching(/confirmed twice/), detail: 'confirmed-twice' })
     expect((await failure(custodian, 'generateKey', { id, label: '../escape', algorithm: 'ec-p256', confirmations: [CARL, CLEO] })).code).toMatch(/validation_failed$/)
 
     const view = await call<CeremonyTranscriptView>(custodian, 'transcript', { id })
     expect(view.ceremony.progress.key).toBeNull()
     expect(view.entries.filter((e) => e.step === 'generate-key').map((e) => e.outcome)).toEqual(['refused', 'refused', 'refused', 'refused'])
     expect(view.entries.find((e) => e.step === 'generate-key')?.details.reason).toMatch(/2 different people/)
+    // Each refusal is recorded with its reason as a code and parameters beside the English text.
+    expect(view.entries.filter((e) => e.step === 'generate-key').map((e) => e.reason)).toEqual([
+      { text: expect.stringMatching(/2 different people/), code: 'confirmations-missing', params: { people: 2, confirmed: 1, roles: 'custodian,administrator' } },
+      { text: expect.stringMatching(/may not confirm/), code: 'role-may-not-confirm', params: { person: 'Wes Witness', role: 'witness', roles: 'custodian,administrator' } },
+      { text: expect.stringMatching(/not correct/), code: 'passphrase-incorrect', params: { person: 'Cleo Custodian' } },
+      { text: expect.stringMatching(/confirmed twice/), code: 'confirmed-twice', params: { person: 'Carl Custodian' } },
+    ])
+    expect(view.entries.find((e) => e.step === 'login' && e.outcome === 'refused')?.reason).toMatchObject({ code: 'pin_incorrect', params: {} })
+    expect(view.entries.find((e) => e.step === 'login' && e.outcome === 'done')?.reason).toBeNull()
     expect(view.ceremony.refusals).toBeGreaterThanOrEqual(5)
     // Not sealed yet, so the verdict is "not verified" with that reason, but the chain itself is intact.
-    expect(view.verification).toMatchObject({ valid: false, problems: ['the transcript is not sealed'], sealed: false })
+    expect(view.verification).toMatchObject({ valid: false, problems: ['the transcript is not sealed'], findings: [{ code: 'not-sealed', params: {} }], sealed: false })
   })
 
   it('generates the key, exports the CSR with its QR code, imports the lab-issued certificate and seals on the token', async () => {
@@ -144,7 +163,8 @@ describeWith([SOFTHSM], 'ceremony admin on a SoftHSM2 token', () => {
     expect(key.attributes).toMatchObject({ CKA_EXTRACTABLE: false, CKA_NEVER_EXTRACTABLE: true, CKA_SENSITIVE: true, CKA_TOKEN: true })
     expect(key.publicKeySha256).toMatch(/^[0-9a-f]{64}$/)
 
-    expect((await failure(officer, 'createCsr', { id, member: 'LAB/GOV', format: 'pem', confirmations: [CARL, CLEO] })).code).toMatch(/validation_failed$/)
+    expect(await failure(officer, 'createCsr', { id, member: 'LAB/GOV', format: 'pem', confirmations: [CARL, CLEO] }))
+      .toMatchObject({ code: expect.stringMatching(/validation_failed$/), detail: 'member-format' })
     const csr = await call<CeremonyCsrDownload>(officer, 'createCsr', { id, member: 'LAB:GOV:1234', format: 'pem', confirmations: [CLEO, CARL] })
     expect(csr).toMatchObject({ fileName: 'sign-1.csr.pem', encoding: 'utf8', mimeType: 'application/pkcs10' })
     expect(csr.content).toContain('-----BEGIN CERTIFICATE REQUEST-----')
@@ -160,16 +180,22 @@ describeWith([SOFTHSM], 'ceremony admin on a SoftHSM2 token', () => {
     await initLab(join(dir, 'other-lab'), { instance: 'LAB' })
     const otherCa = readFileSync(join(dir, 'other-lab', 'ca.pem'), 'utf8')
 
-    expect((await failure(custodian, 'importCertificate', { id, certificatePem: issued.pem, caCertificatePem: otherCa })).message).toMatch(/No given CA certificate issued/)
-    expect((await failure(custodian, 'importCertificate', { id, certificatePem: 'garbage', caCertificatePem: caPem })).code).toMatch(/validation_failed$/)
+    expect(await failure(custodian, 'importCertificate', { id, certificatePem: issued.pem, caCertificatePem: otherCa }))
+      .toMatchObject({ message: expect.stringMatching(/No given CA certificate issued/), detail: 'certificate-issuer-missing' })
+    expect(await failure(custodian, 'importCertificate', { id, certificatePem: 'garbage', caCertificatePem: caPem }))
+      .toMatchObject({ code: expect.stringMatching(/validation_failed$/), detail: 'pem-missing' })
     const imported = await call<{ subject: string; chain: unknown[] }>(custodian, 'importCertificate', { id, certificatePem: issued.pem, caCertificatePem: caPem })
     expect(imported.subject).toContain('1234')
     expect(imported.chain).toHaveLength(1)
 
     expect((await failure(custodian, 'seal', { id, confirmations: [CARL] })).code).toMatch(/ceremony_step_refused$/)
     const sealed = await call<CeremonyTranscriptView>(custodian, 'seal', { id, confirmations: [CARL, CLEO] })
-    expect(sealed.verification).toEqual({ valid: true, problems: [], sealed: true, sealFingerprint: sealed.seal?.publicKeyFingerprint })
+    expect(sealed.verification).toEqual({ valid: true, problems: [], findings: [], sealed: true, sealFingerprint: sealed.seal?.publicKeyFingerprint })
+    expect(sealed.entries.find((e) => e.step === 'import-certificate' && e.outcome === 'refused')?.reason)
+      .toMatchObject({ code: 'certificate-issuer-missing', params: { subject: expect.stringContaining('1234') } })
     expect(sealed.seal?.keyLocation).toMatch(/^PKCS#11 token ceremony-token/)
+    expect(sealed.seal?.keyOn).toEqual({ kind: 'token', token: 'ceremony-token', serialNumber: expect.any(String), keyId: expect.any(String) })
+    expect(sealed.seal?.keyLocation).toContain(sealed.seal?.keyOn?.kind === 'token' ? sealed.seal.keyOn.keyId : 'no key id')
     expect(sealed.ceremony.progress).toMatchObject({ sealed: true, loggedIn: false, csr: { fileName: 'sign-1.csr.pem', hasQr: true }, certificate: { serialNumber: expect.any(String) } })
     const steps = sealed.entries.map((e) => `${e.step}:${e.outcome}`)
     expect(steps).toEqual(expect.arrayContaining(['identify-token:done', 'login:refused', 'login:done', 'generate-key:done', 'create-csr:done', 'import-certificate:refused', 'import-certificate:done', 'prepare-seal:refused', 'prepare-seal:done']))
@@ -177,7 +203,7 @@ describeWith([SOFTHSM], 'ceremony admin on a SoftHSM2 token', () => {
 
     // The transcript file the GUI downloads verifies on its own, as an auditor would on another machine.
     expect(verifyTranscript(parseTranscript(sealed.file.content))).toMatchObject({ valid: true, sealed: true })
-    expect((await failure(custodian, 'checkOffline', { id })).message).toMatch(/sealed/)
+    expect(await failure(custodian, 'checkOffline', { id })).toMatchObject({ message: expect.stringMatching(/sealed/), detail: 'already-sealed' })
   })
 
   it('produces the printable report, and keeps the PIN and passphrases out of files, logs and the audit trail', async () => {

@@ -51,6 +51,9 @@ describe('ceremony transcript', () => {
     const result = verifyTranscript(tampered(transcript, (t) => ((t.entries[1] as { details: object }).details = { label: 'other', extractable: true })))
     expect(result.valid).toBe(false)
     expect(result.problems).toContain('entry 2 (generate-key) was altered after it was recorded')
+    // The same problems as codes, one for one, for a screen in another language.
+    expect(result.findings).toHaveLength(result.problems.length)
+    expect(result.findings).toContainEqual({ code: 'entry-altered', params: { seq: 2, step: 'generate-key' } })
   })
 
   it('detects a removed step', async () => {
@@ -91,6 +94,8 @@ describe('ceremony transcript', () => {
     expect(attempt([{ participant: 'carl', passphrase: 'carl passphrase' }, { participant: 'ada', passphrase: 'wrong one!' }])).toThrow(SecurityServerError)
     expect(session.transcript.entries.map((e) => e.outcome)).toEqual(['refused', 'refused', 'refused', 'refused'])
     expect(session.transcript.entries[0]?.details.reason).toMatch(/2 different people/)
+    expect(session.transcript.entries.map((e) => e.details.reasonCode)).toEqual(['confirmations-missing', 'confirmed-twice', 'role-may-not-confirm', 'passphrase-incorrect'])
+    expect(session.transcript.entries[3]?.details.reasonParams).toEqual({ person: 'Ada' })
     expect(JSON.stringify(session.transcript)).not.toContain('carl passphrase')
     expect(statSync(join(session.dir, 'credentials.json')).mode & 0o777).toBe(0o600)
   })

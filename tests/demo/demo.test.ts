@@ -33,8 +33,11 @@ describe('npm run demo', () => {
   it('exchanges signed requests between two servers, refuses the two bad ones with X-Road errors and verifies every logged record', async () => {
     const { code, stdout, stderr } = await runDemo(['--json', '--requests', String(REQUESTS)], 110_000)
     const lines = stdout.trim().split('\n')
-    const counts = JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, number>
+    const { operations, ...counts } = JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, number> & { operations?: Record<string, boolean> }
     expect(Object.keys(counts).sort(), stdout + stderr).toEqual(['denied', 'logged', 'ok', 'sent', 'verified'])
+    // Issue 16: the health check a load balancer reads answered 200, 503 in maintenance mode, and 200 again.
+    expect(operations, stdout + stderr).toMatchObject({ health: true })
+    expect(stdout).toMatch(/probe tsa .* tsa-ok/)
     expect(counts, stdout + stderr).toMatchObject({ sent: REQUESTS, ok: REQUESTS - 2, denied: 1 })
     // Both sides log request and response of every allowed exchange (plus the first, readiness exchange).
     expect(counts.logged).toBeGreaterThanOrEqual(4 * (REQUESTS - 2))

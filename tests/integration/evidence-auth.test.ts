@@ -112,9 +112,9 @@ describe('GET /asic refusals that do not depend on the connection', () => {
 
   it("answers the caller's mistakes with 400 and a query with nothing logged with 404, as X-Road does", async () => {
     const plain = callers[0] as Caller
-    expect(await get(plain, `/asic?queryId=${queryId}`)).toMatchObject({ status: 400, error: 'client.invalid_request' })
-    expect(await get(plain, `/asic?${CONSUMER}`)).toMatchObject({ status: 400, error: 'client.invalid_request' })
-    expect(await get(plain, `/asic?queryId=${queryId}&${CONSUMER}&requestOnly&responseOnly`)).toMatchObject({ status: 400, error: 'client.invalid_request' })
+    expect(await get(plain, `/asic?queryId=${queryId}`)).toMatchObject({ status: 400, error: 'client.bad_request' })
+    expect(await get(plain, `/asic?${CONSUMER}`)).toMatchObject({ status: 400, error: 'client.bad_request' })
+    expect(await get(plain, `/asic?queryId=${queryId}&${CONSUMER}&requestOnly&responseOnly`)).toMatchObject({ status: 400, error: 'client.bad_request' })
     expect(await get(plain, `/asic?queryId=no-such-query&${CONSUMER}`)).toMatchObject({ status: 404, error: 'client.not_found' })
   })
 

@@ -8,7 +8,7 @@ import {
 import { initLab, openLab, startLabServer, type LabAuthority, type RunningLabServer } from '../../src-main/lab'
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import type { MessageLogSettingsInput } from '../../src-main/message-log'
-import { silentLogger, type Clock } from '../../src-main/platform'
+import { silentLogger, type Clock, type Logger } from '../../src-main/platform'
 import { startSampleService, type SampleService } from '../../scripts/lib/sample-service'
 
 /**
@@ -54,6 +54,12 @@ export interface LabPairOptions {
   confExpireSeconds?: number
   messageLog?: MessageLogSettingsInput
   clock?: Clock
+  /** Opens each server's health-check endpoint on a free loopback port (off otherwise, as by default). */
+  healthCheck?: boolean
+  /** The servers' logger (silent otherwise). */
+  logger?: Logger
+  /** Opens each server's admin interface on a free loopback port, serving the built GUI from this folder. */
+  rendererDir?: string
 }
 
 /** A free port P such that P + 77 is free too (Gatehouse's `host:port` → OCSP responder at port + 77 convention). */
@@ -143,13 +149,15 @@ async function setUpSide(
   const serverProxyPort = await freePortPair()
   const ocspResponderPort = serverProxyPort + 77
   const config = parseServerConfig({
-    internal: { host: '127.0.0.1', adminPort: null, clientProxyHttpPort: 0, clientProxyHttpsPort: null },
+    internal: { host: '127.0.0.1', adminPort: options.rendererDir === undefined ? null : 0, clientProxyHttpPort: 0, clientProxyHttpsPort: null },
     external: { host: '127.0.0.1', serverProxyPort, ocspResponderPort },
+    ...(options.healthCheck === true ? { healthCheck: { host: '127.0.0.1', port: 0 } } : {}),
     logging: { level: 'silent' },
     shutdownGraceMs: 200,
   }, 'lab-pair')
   const server = createSecurityServer({
-    dataDir, config, logger: silentLogger(),
+    dataDir, config, logger: options.logger ?? silentLogger(),
+    ...(options.rendererDir === undefined ? {} : { rendererDir: options.rendererDir }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.messageLog === undefined ? {} : { messageLog: options.messageLog }),
   })

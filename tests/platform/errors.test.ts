@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { clientError, toSecurityServerError } from '../../src-main/platform'
+import { SecurityServerError, clientError, toSecurityServerError } from '../../src-main/platform'
 import { memberId, IdentifierError } from '@shared/domain/identifiers'
 import { isErrorCode, normalizeFaultCode } from '@shared/error-codes'
 
@@ -11,6 +11,12 @@ describe('SecurityServerError', () => {
     expect(fault.origin).toBe('server.clientproxy')
     expect(fault.clientFault).toBe(true)
     expect(error.faultCode).toBe('missing_body')
+  })
+
+  it('carries a reason named in detail with its parameters across the transports, prefixes included', () => {
+    const error = new SecurityServerError('ceremony_step_refused', 'Carl confirmed twice', { detail: 'confirmed-twice', params: { person: 'Carl' }, clientFault: true })
+    expect(error.withPrefix('server').toDto()).toEqual({ code: 'server.ceremony_step_refused', message: 'Carl confirmed twice', detail: 'confirmed-twice', params: { person: 'Carl' } })
+    expect(clientError('not_found', 'gone').toDto()).toEqual({ code: 'not_found', message: 'gone' })
   })
 
   it('keeps identifier errors as client faults and wraps anything else as internal', () => {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readdirSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
-  BodyStore, MessageBudget, MultipartStreamReader, decodeTransportMessage, encodeMultipart, encodeRestTransportMessage,
+  BodyStore, MessageBudget, decodeTransportMessage, encodeMultipart, encodeRestTransportMessage,
   encodeRestTransportStream, parseMultipart, readMultipartStream, readSource, readTransportMessage, bufferBody,
   type MultipartLimits, type PartHandler,
 } from '../../src-main/proxy'
@@ -12,7 +12,7 @@ import { useTempDirs } from '../support/temp-dir'
 /**
  * The streaming multipart reader and transport-message reader (issue 14 §3): the same parts as `parseMultipart` and
  * `decodeTransportMessage` however the bytes are cut, the REST body spooled and hashed on the way in, limits applied
- * while reading, and linear time on adversarial shapes (measured as a ratio to a benign input of the same size).
+ * while reading (the adversarial shapes and time bounds: tests/hardening/transport-stream-hardening.test.ts).
  */
 const LIMITS: MultipartLimits = { maxBytes: 64 * 1024 * 1024, maxParts: 64, maxHeaderBytes: 16 * 1024 }
 
@@ -55,7 +55,7 @@ const SHAPES: Array<[string, string, Buffer]> = [
   ['CRLF parts', 'b', Buffer.from('--b\r\ncontent-type: a/x\r\n\r\nfirst\r\n--b\r\ncontent-type: a/y\r\n\r\nsecond\r\n--b--\r\n')],
   ['bare LF and a preamble and epilogue', 'xyz', Buffer.from('preamble\n--xyz\ncontent-type: a/x\n\nbody\n--xyz--\nepilogue')],
   ['an empty part and transport padding', 'b', Buffer.from('--b  \r\ncontent-type: a/x\r\n\r\n\r\n--b\r\n\r\nno headers\r\n--b--')],
-  ['near-delimiters inside a part', 'bound', Buffer.from('--bound\r\ncontent-type: a/x\r\n\r\n--boun\r\n-bound\r\nx--bound\r\n--boundX\r\n\r\n--bound--')],
+  ['near-delimiters inside a part', 'bound', Buffer.from('--bound\r\ncontent-type: a/x\r\n\r\n--boun\r\n-bound\r\nx--bound\r\n\r\n--bound--')],
   ['binary content', 'q', Buffer.concat([Buffer.from('--q\r\ncontent-type: a/b\r\n\r\n'), randomBytes(5000), Buffer.from('\r\n--q--\r\n')])],
 ]
 
@@ -69,7 +69,8 @@ describe('streaming multipart reader', () => {
     ['no opening boundary', 'b', 'nothing here', 'mime_parsing_failed'],
     ['no closing boundary', 'b', '--b\r\ncontent-type: a/x\r\n\r\nbody', 'mime_parsing_failed'],
     ['a malformed header line', 'b', '--b\r\n bad header\r\n\r\nx\r\n--b--', 'mime_parsing_failed'],
-    ['a boundary line not terminated', 'b', '--bX', 'mime_parsing_failed'],
+    ['a boundary line not terminated', 'b', '--b  x', 'mime_parsing_failed'],
+    ['a line that starts with the delimiter but is not one', 'bound', '--bound\r\ncontent-type: a/x\r\n\r\nx\r\n--boundX\r\n--bound--', 'mime_parsing_failed'],
   ])('refuses %s as parseMultipart does', async (_name, boundary, text, code) => {
     const body = Buffer.from(text)
     expect(await codeOf(async () => parseMultipart(body, boundary, LIMITS))).toBe(code)
@@ -106,30 +107,6 @@ describe('streaming multipart reader', () => {
     expect(pulled).toBeLessThanOrEqual(11)
   })
 
-  it('takes linear time on adversarial shapes: near-delimiters, lone line ends, one-byte chunks (ratio to a benign body)', async () => {
-    const size = 2 * 1024 * 1024
-    const wrap = (content: Buffer) => Buffer.concat([Buffer.from('--xtopboundary\r\ncontent-type: a/x\r\n\r\n'), content, Buffer.from('\r\n--xtopboundary--\r\n')])
-    const benign = wrap(Buffer.alloc(size, 0x61))
-    const nearDelimiters = wrap(Buffer.from('\n--xtopboundar'.repeat(Math.floor(size / 14))))
-    const lineEnds = wrap(Buffer.alloc(size, 0x0a))
-    const handler: PartHandler = { startPart: () => ({ write: () => undefined, end: () => undefined }) }
-    const time = async (body: Buffer, cut: number): Promise<number> => {
-      const reader = new MultipartStreamReader('xtopboundary', handler, LIMITS)
-      const chunks = chunked(body, [cut])
-      const t0 = process.hrtime.bigint()
-      for (const chunk of chunks) await reader.push(chunk)
-      await reader.finish()
-      return Number(process.hrtime.bigint() - t0) / 1e6
-    }
-    const baseline = Math.max(await time(benign, 64 * 1024), 1)
-    for (const [body, cut] of [[nearDelimiters, 64 * 1024], [lineEnds, 64 * 1024], [nearDelimiters, 4096]] as const) {
-      expect(await time(body, cut)).toBeLessThan(baseline * 40)
-    }
-    // One-byte chunks: per-chunk work is bounded by the delimiter length, not by what came before.
-    const small = wrap(Buffer.from('\n--xtopboundar'.repeat(2000)))
-    const smallBenign = wrap(Buffer.alloc(small.length - 60, 0x61))
-    expect(await time(small, 1)).toBeLessThan(Math.max(await time(smallBenign, 1), 1) * 10)
-  })
 })
 
 describe('streamed transport messages', () => {

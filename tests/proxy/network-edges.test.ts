@@ -1,10 +1,10 @@
-import { createServer as createNetServer, type AddressInfo } from 'node:net'
-import { request as httpRequest } from 'node:http'
+import { connect as netConnect, createServer as createNetServer, type AddressInfo } from 'node:net'
+import { createServer as createHttpServer, request as httpRequest } from 'node:http'
 import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  bufferSource, createPeerClient, parseAddress, startClientProxyListener, startServerProxyListener, XROAD_TLS_CIPHERS,
+  bufferSource, createPeerClient, createServiceClient, defaultBodyStore, parseAddress, startClientProxyListener, startServerProxyListener, XROAD_TLS_CIPHERS,
   type PeerClientWithStats, type RunningClientProxy, type RunningListener,
 } from '../../src-main/proxy'
 import { fakeWorld, type FakeWorld } from './support/fake-world'
@@ -125,6 +125,13 @@ describe('server proxy listener: TLS profile and peer trust (xroad-protocols.md 
   it('answers GET with invalid_http_method as a SOAP fault', async () => {
     const socket = await tlsHandshake(consumerCert)
     const answer = await rawExchange(socket, (s) => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))
+    expect(answer).toContain('<faultcode>server.serverproxy.invalid_http_method</faultcode>')
+  })
+
+  it('answers CONNECT with 405 and invalid_http_method instead of closing the socket', async () => {
+    const socket = await tlsHandshake(consumerCert)
+    const answer = await rawExchange(socket, (s) => s.write('CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n'))
+    expect(answer).toMatch(/^HTTP\/1\.1 405 /)
     expect(answer).toContain('<faultcode>server.serverproxy.invalid_http_method</faultcode>')
   })
 })
@@ -263,10 +270,65 @@ describe('client proxy → peer client → server proxy on loopback TLS', () => 
     expect(world.log.length).toBe(logged)
   })
 
+  it('answers CONNECT with 405 and X-Road\'s REST error instead of closing the socket', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = netConnect(clientProxy.http!.port, '127.0.0.1', () => socket.write('CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n'))
+      let received = ''
+      socket.on('data', (d: Buffer) => (received += d.toString('latin1')))
+      socket.once('close', () => resolve(received))
+      socket.once('error', reject)
+    })
+    expect(answer).toMatch(/^HTTP\/1\.1 405 /)
+    expect(answer).toMatch(/\r\nX-Road-Error: client\.invalid_http_method\r\n/)
+    expect(answer).toContain('"type":"client.invalid_http_method"')
+  })
+
+  it('signs, logs and forwards a non-ASCII header value as the octets the client sent, encoded once', async () => {
+    const logged = world.log.length
+    const calls = world.calls.length
+    // The IS sends UTF-8 octets; Node writes a latin1 string octet for octet.
+    const res = await restCall('/r1/DEV/GOV/1234/PROVIDER/orders/api/items', { headers: { 'X-Road-UserId': Buffer.from('EE:PIN:Jüri Õun', 'utf8').toString('latin1') } })
+    expect(res.status, res.body).toBe(200)
+    const parts = world.log.slice(logged).filter((r) => r.direction === 'request').map((r) => Buffer.from(r.headerPart))
+    expect(parts).toHaveLength(2)
+    for (const part of parts) {
+      expect(part.includes(Buffer.from('\r\nx-road-userid:EE:PIN:Jüri Õun\r\n', 'utf8')) || part.includes(Buffer.from('\r\nX-Road-UserId:EE:PIN:Jüri Õun\r\n', 'utf8'))).toBe(true)
+      expect(part.includes(Buffer.from('JÃ', 'utf8'))).toBe(false)
+    }
+    const call = world.calls[calls]!
+    expect(call.headers.find(([name]) => name.toLowerCase() === 'x-road-userid')?.[1]).toBe('EE:PIN:Jüri Õun')
+  })
+
   it('answers an unknown target path with a REST error', async () => {
     const res = await restCall('/nothing-here', { headers: { Accept: 'application/xml' } })
     expect(res.status).toBe(400)
     expect(res.body).toContain('<type>client.invalid_request</type>')
+  })
+})
+
+describe('service client: non-ASCII header values', () => {
+  it('sends a text value as its UTF-8 octets and reads UTF-8 octets back as text', async () => {
+    let seen = ''
+    const service = createHttpServer((req, res) => {
+      const index = req.rawHeaders.findIndex((h) => h.toLowerCase() === 'x-road-userid')
+      seen = req.rawHeaders[index + 1] ?? ''
+      res.setHeader('X-Answer', Buffer.from('Õun', 'utf8').toString('latin1'))
+      // A Buffer body: Node writes the head as latin1 (a string body would take the head into its own encoding).
+      res.end(Buffer.from('ok'))
+    })
+    await new Promise<void>((r) => service.listen(0, '127.0.0.1', () => r()))
+    const client = createServiceClient()
+    try {
+      const answer = await client.call({
+        url: `http://127.0.0.1:${(service.address() as AddressInfo).port}/`, method: 'GET', headers: [['X-Road-UserId', 'Jüri']], timeoutMs: 5000, sslVerify: true,
+        response: { bodies: defaultBodyStore(), limits: [] },
+      })
+      expect(Buffer.from(seen, 'latin1')).toEqual(Buffer.from('Jüri', 'utf8'))
+      expect(answer.headers.find(([n]) => n.toLowerCase() === 'x-answer')?.[1]).toBe('Õun')
+    } finally {
+      client.close()
+      await new Promise<void>((r) => service.close(() => r()))
+    }
   })
 })
 

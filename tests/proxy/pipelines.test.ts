@@ -16,7 +16,10 @@ const consumer = subsystemId('DEV', 'COM', '4422', 'CLIENT')
 const provider = subsystemId('DEV', 'GOV', '1234', 'PROVIDER')
 const svc = serviceId(provider, 'orders')
 
-function world(options: { rights?: Partial<ServiceAccessRights>; tamper?: (body: Buffer) => Buffer; registered?: boolean } = {}) {
+function world(options: {
+  rights?: Partial<ServiceAccessRights>; tamper?: (body: Buffer) => Buffer; tamperResponse?: (body: Buffer) => Buffer; registered?: boolean
+  serviceBody?: Buffer
+} = {}) {
   const calls: ServiceCall[] = []
   const log: MessageRecord[] = []
   const rights: ServiceAccessRights = {
@@ -51,7 +54,7 @@ function world(options: { rights?: Partial<ServiceAccessRights>; tamper?: (body:
     serviceClient: {
       call: async (call) => {
         calls.push(call)
-        return { status: 200, reason: 'OK', headers: [['Content-Type', 'application/json'], ['x-road-id', 'spoof']], body: bufferBody(Buffer.from('{"ok":true}')) }
+        return { status: 200, reason: 'OK', headers: [['Content-Type', 'application/json'], ['x-road-id', 'spoof']], body: bufferBody(options.serviceBody ?? Buffer.from('{"ok":true}')) }
       },
     },
   }
@@ -67,7 +70,8 @@ function world(options: { rights?: Partial<ServiceAccessRights>; tamper?: (body:
           { method: 'POST', headers: [...req.headers, ['content-type', req.contentType]], body, peerCertificateChain: [] },
           serverDeps,
         )
-        return { contentType: res.headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '', headers: res.headers, body: res.body.chunks() }
+        const answer = await readSource(res.body)
+        return { contentType: res.headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '', headers: res.headers, body: [options.tamperResponse ? options.tamperResponse(answer) : answer] }
       },
     },
   }
@@ -96,6 +100,7 @@ describe('client proxy → server proxy', () => {
     ['disabled service', { rights: { disabled: true, disabledNotice: 'off' } }, '/api/x', 'server.serverproxy.service_disabled'],
     ['modified body in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace('/api/x', '/api/y'), 'latin1') }, '/api/x', 'server.serverproxy.invalid_signature_value'],
     ['extra part in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace(/--(xtop[a-z]+)--\r\n$/, '--$1\r\ncontent-type: text/plain\r\n\r\nx\r\n--$1--\r\n'), 'latin1') }, '/api/x', 'server.serverproxy.invalid_message'],
+    ['empty body part added in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace(/(--(xtop[a-z]+)\r\ncontent-type: application\/x-road-rest-request\r\n\r\n[\s\S]*?\r\n)(?=--xtop)/, '$1--$2\r\ncontent-type: application/x-road-rest-body\r\n\r\n\r\n'), 'latin1') }, '/api/x', 'server.serverproxy.invalid_signature_value'],
     ['missing signature in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace(/--xtop[a-z]+\r\ncontent-type: signature[\s\S]*?\r\n(?=--xtop)/, ''), 'latin1') }, '/api/x', 'server.serverproxy.missing_signature'],
     ['unregistered client', { registered: false }, '/api/x', 'client.unknown_member'],
   ])('%s → %s, nothing reaches the service', async (_name, options, path, code) => {
@@ -104,6 +109,19 @@ describe('client proxy → server proxy', () => {
     expect(res.headers).toContainEqual(['X-Road-Error', code])
     expect(res.status).toBe(code.startsWith('server.') ? 500 : 400)
     expect(w.calls).toHaveLength(0)
+  })
+
+  it('fails a response whose provider signed no body but which arrives with an empty body part (the consumer keeps empty parts)', async () => {
+    const w = world({
+      serviceBody: Buffer.alloc(0),
+      tamperResponse: (b) => Buffer.from(b.toString('latin1').replace(
+        /(--(xtop[a-z]+)\r\ncontent-type: application\/x-road-rest-response\r\n\r\n[\s\S]*?\r\n)(?=--xtop)/,
+        '$1--$2\r\ncontent-type: application/x-road-rest-body\r\n\r\n\r\n',
+      ), 'latin1'),
+    })
+    const res = await send(w, '/api/x')
+    expect(res.headers).toContainEqual(['X-Road-Error', 'server.clientproxy.invalid_signature_value'])
+    expect(w.log.map((r) => `${r.side}/${r.direction}`)).not.toContain('client/response')
   })
 
   it('answers an unknown service with unknown_service', async () => {

@@ -3,11 +3,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react'
 import { MantineProvider } from '@mantine/core'
 import type {
-  CeremonyConfirmationInput, CeremonyEntryInfo, CeremonyParticipantInfo, CeremonyProgress, CeremonyTranscriptView,
+  CeremonyConfirmationInput, CeremonyEntryInfo, CeremonyParticipantInfo, CeremonyProgress, CeremonyReason, CeremonyTranscriptView,
 } from '@shared/admin-api/admin-api'
 import { AdminError, setAdminClient, type AdminClient } from '../../src-renderer/lib/admin-client'
 import {
-  STEP_INFO, confirmationProblem, initialCeremony, participantsProblem, useCeremonyStore, wizardStep,
+  confirmationProblem, initialCeremony, participantsProblem, stepInfo, useCeremonyStore, wizardStep,
 } from '../../src-renderer/features/ceremony/ceremony-store'
 import { CeremonyPage } from '../../src-renderer/features/ceremony/CeremonyPage'
 
@@ -27,8 +27,17 @@ const NOTHING: CeremonyProgress = { offlineChecked: false, token: null, loggedIn
 const TOKEN = { label: 'ceremony-token', serialNumber: 'abc', modulePath: '/usr/lib/softhsm/libsofthsm2.so' }
 const KEY = { label: 'sign-1', algorithm: 'ec-p256', usage: 'sign' as const, publicKeySha256: 'ab'.repeat(32) }
 
-function entry(seq: number, step: string, outcome: CeremonyEntryInfo['outcome'] = 'done', details: Record<string, unknown> = {}): CeremonyEntryInfo {
-  return { seq, at: '2026-01-01T10:00:00.000Z', step, title: `Step ${step}`, outcome, actor: 'ada-admin', confirmedBy: [], details, artifacts: [], hash: `h${seq}` }
+function entry(seq: number, step: string, outcome: CeremonyEntryInfo['outcome'] = 'done', details: Record<string, unknown> = {}, reason: CeremonyReason | null = null): CeremonyEntryInfo {
+  return { seq, at: '2026-01-01T10:00:00.000Z', step, title: `Step ${step}`, outcome, actor: 'ada-admin', confirmedBy: [], details, reason, artifacts: [], hash: `h${seq}` }
+}
+
+/** The server's refusal of a key step confirmed by fewer than two people: its English text, code and parameters. */
+function twoPeopleMissing(confirmed: number): CeremonyReason {
+  return {
+    text: `This step needs the confirmation of 2 different people (custodian or administrator); ${confirmed} confirmed`,
+    code: 'confirmations-missing',
+    params: { people: 2, confirmed, roles: 'custodian,administrator' },
+  }
 }
 
 function viewOf(progress: Partial<CeremonyProgress>, entries: CeremonyEntryInfo[] = [], participants = PEOPLE): CeremonyTranscriptView {
@@ -36,8 +45,13 @@ function viewOf(progress: Partial<CeremonyProgress>, entries: CeremonyEntryInfo[
   return {
     ceremony: { id: ID, title: 'Signing key', kind: 'key', startedAt: '2026-01-01T09:00:00.000Z', participants, steps: entries.length, refusals: entries.filter((e) => e.outcome === 'refused').length, progress: all },
     entries,
-    seal: all.sealed ? { algorithm: 'ECDSA-SHA256', keyLocation: 'PKCS#11 token ceremony-token', publicKeyFingerprint: 'cd'.repeat(32), sealedAt: '2026-01-01T11:00:00.000Z' } : null,
-    verification: all.sealed ? { valid: true, problems: [], sealed: true, sealFingerprint: 'cd'.repeat(32) } : { valid: false, problems: ['the transcript is not sealed'], sealed: false, sealFingerprint: null },
+    seal: all.sealed ? {
+      algorithm: 'ECDSA-SHA256', keyLocation: 'PKCS#11 token ceremony-token (serial abc), key k9', publicKeyFingerprint: 'cd'.repeat(32), sealedAt: '2026-01-01T11:00:00.000Z',
+      keyOn: { kind: 'token', token: 'ceremony-token', serialNumber: 'abc', keyId: 'k9' },
+    } : null,
+    verification: all.sealed
+      ? { valid: true, problems: [], findings: [], sealed: true, sealFingerprint: 'cd'.repeat(32) }
+      : { valid: false, problems: ['the transcript is not sealed'], findings: [{ code: 'not-sealed', params: {} }], sealed: false, sealFingerprint: null },
     file: { fileName: `transcript-${ID}.json`, mimeType: 'application/json', content: '{}', encoding: 'utf8' },
   }
 }
@@ -45,8 +59,8 @@ function viewOf(progress: Partial<CeremonyProgress>, entries: CeremonyEntryInfo[
 /** A small stand-in for the server: records each step, refuses key steps without two distinct custodians. */
 function fakeServer(initial = viewOf({}, [], [])) {
   let view = initial
-  const record = (step: string, outcome: CeremonyEntryInfo['outcome'] = 'done', details: Record<string, unknown> = {}): void => {
-    view = { ...view, entries: [...view.entries, entry(view.entries.length + 1, step, outcome, details)] }
+  const record = (step: string, outcome: CeremonyEntryInfo['outcome'] = 'done', reason: CeremonyReason | null = null): void => {
+    view = { ...view, entries: [...view.entries, entry(view.entries.length + 1, step, outcome, reason === null ? {} : { reason: reason.text }, reason)] }
   }
   const progress = (patch: Partial<CeremonyProgress>): void => {
     view = { ...view, ceremony: { ...view.ceremony, progress: { ...view.ceremony.progress, ...patch } } }
@@ -54,9 +68,9 @@ function fakeServer(initial = viewOf({}, [], [])) {
   const dual = (step: string, confirmations: CeremonyConfirmationInput[]): void => {
     const ids = new Set(confirmations.map((c) => c.participant))
     if (ids.size < 2) {
-      const reason = `This step needs the confirmation of 2 different people (custodian or administrator); ${ids.size} confirmed`
-      record(step, 'refused', { reason })
-      throw new AdminError('server.ceremony_step_refused', reason)
+      const reason = twoPeopleMissing(ids.size)
+      record(step, 'refused', reason)
+      throw new AdminError('server.ceremony_step_refused', reason.text, 'confirmations-missing', reason.params)
     }
   }
   const call = vi.fn(async (domain: string, method: string, ...args: unknown[]): Promise<unknown> => {
@@ -81,7 +95,7 @@ function fakeServer(initial = viewOf({}, [], [])) {
         return { label: 'ceremony-token', serialNumber: 'abc', manufacturer: 'SoftHSM project', model: 'SoftHSM v2', hardwareVersion: '2.6', firmwareVersion: '2.6', mechanisms: ['CKM_ECDSA'] }
       case 'login':
         if (input?.pin !== '1234') {
-          record('login', 'refused', { reason: 'The PIN is not correct' })
+          record('login', 'refused', { text: 'The PIN is not correct', code: 'pin_incorrect', params: {} })
           throw new AdminError('signer.pin_incorrect', 'The PIN is not correct')
         }
         record('login')
@@ -128,8 +142,9 @@ describe('ceremony wizard order', () => {
     expect(wizardStep(viewOf({ offlineChecked: true, token: TOKEN, loggedIn: true, key: KEY, csr }, started), true)).toBe('seal')
     expect(wizardStep(viewOf({ offlineChecked: true, token: TOKEN, loggedIn: false, key: KEY, csr }, started), true)).toBe('login')
     expect(wizardStep(viewOf({ sealed: true }, started))).toBe('done')
-    expect(STEP_INFO.key.dualControl && STEP_INFO.csr.dualControl && STEP_INFO.seal.dualControl).toBe(true)
-    expect(STEP_INFO.login.records).toMatch(/not stored, logged/)
+    expect(stepInfo('key').dualControl && stepInfo('csr').dualControl && stepInfo('seal').dualControl).toBe(true)
+    expect(stepInfo('login').dualControl).toBe(false)
+    expect(stepInfo('login').records).toMatch(/not stored, logged/)
   })
 
   it('asks for an administrator and two people who may confirm before the first step', () => {
@@ -188,11 +203,11 @@ describe('ceremony store', () => {
 
 describe('ceremony page', () => {
   it('shows who must be present, masked passphrase fields, the recorded refusal and the timeline with its verdict', async () => {
-    const refused = entry(4, 'generate-key', 'refused', { reason: 'This step needs the confirmation of 2 different people (custodian or administrator); 1 confirmed' })
+    const refused = entry(4, 'generate-key', 'refused', { reason: twoPeopleMissing(1).text }, twoPeopleMissing(1))
     const view = viewOf({ offlineChecked: true, token: TOKEN, loggedIn: true }, [entry(1, 'check-offline'), entry(2, 'identify-token'), entry(3, 'login'), refused])
     const server = fakeServer(view)
     setAdminClient(fakeClient(server.call))
-    useCeremonyStore.setState({ view, refusal: new AdminError('server.ceremony_step_refused', String(refused.details.reason)) })
+    useCeremonyStore.setState({ view, refusal: new AdminError('server.ceremony_step_refused', twoPeopleMissing(1).text, 'confirmations-missing', twoPeopleMissing(1).params) })
     render(<MantineProvider><CeremonyPage /></MantineProvider>)
 
     expect(screen.getByRole('heading', { name: 'Step 5 of 8: Generate the key pair' })).toBeTruthy()
@@ -236,5 +251,6 @@ describe('ceremony page', () => {
     expect(screen.getByTestId('transcript-verdict').textContent).toBe('Verified')
     expect(screen.getByTestId('seal-fingerprint').textContent).toContain('cdcd cdcd')
     expect(screen.getByRole('button', { name: 'Download report (HTML)' })).toBeTruthy()
+    expect(screen.getByText('key k9 on token ceremony-token (serial abc)')).toBeTruthy()
   })
 })

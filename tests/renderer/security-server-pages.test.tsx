@@ -69,7 +69,7 @@ describe('form rules', () => {
 
   it('turns traffic points into chart rows and expiry into words', () => {
     const result = { traffic: { bucketSeconds: 60, succeeded: 3, failed: 1, points: [{ at: '2026-01-01T10:00:00Z', succeeded: 3, failed: 1 }] } } as Diagnostics
-    expect(trafficRows(result)).toEqual([expect.objectContaining({ Succeeded: 3, Failed: 1 })])
+    expect(trafficRows(result)).toEqual([{ at: Date.parse('2026-01-01T10:00:00Z'), succeeded: 3, failed: 1 }])
     expect(trafficRows(null)).toEqual([])
     expect(expiryText(-2)).toBe('expired 2 days ago')
     expect(expiryText(12)).toBe('expires in 12 days')

@@ -19,6 +19,7 @@ function run(args: string[]): { status: number | null; out: Record<string, unkno
 }
 
 let dataDir: string
+// Each case runs a dozen or more CLI processes (2–4 s each when the machine is busy): a generous per-test timeout.
 describeFixtures('gatehouse service, endpoint, acl, group', () => {
   beforeAll(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-acl-'))
@@ -37,7 +38,7 @@ describeFixtures('gatehouse service, endpoint, acl, group', () => {
     const badUrl = run(['service', 'add', '--client', 'DEV/GOV/1234/PROVIDER', '--code', 'x', '--url', 'ftp://h/x'])
     expect(badUrl.status).toBe(1)
     expect(badUrl.out).toMatchObject({ code: 'service_malformed_url' })
-  })
+  }, 180_000)
 
   it('grants on an endpoint and to a local group, lists and revokes; traversal in an endpoint path is refused', () => {
     expect(run(['endpoint', 'add', '--service', 'DEV/GOV/1234/PROVIDER/pets', '--method', 'get', '--path', '/pets/*']).status).toBe(0)
@@ -70,5 +71,5 @@ describeFixtures('gatehouse service, endpoint, acl, group', () => {
     } finally {
       closeDatabase(db)
     }
-  })
+  }, 180_000)
 })

@@ -24,6 +24,12 @@ describe('server configuration', () => {
     expect(config.external).toEqual({ host: '0.0.0.0', serverProxyPort: 5500, ocspResponderPort: 5577 })
   })
 
+  it('has the health-check endpoint off unless a port is given (X-Road health-check-port)', () => {
+    expect(parseServerConfig({}, 'test').healthCheck).toEqual({ host: '0.0.0.0', port: null })
+    expect(parseServerConfig({ healthCheck: { port: 5588 } }, 'test').healthCheck).toEqual({ host: '0.0.0.0', port: 5588 })
+    expect(failure(() => parseServerConfig({ healthCheck: { port: -1 } }, 'x.json')).detail).toBe('healthCheck.port')
+  })
+
   it('names the invalid field', () => {
     const error = failure(() => parseServerConfig({ external: { serverProxyPort: 70000 } }, 'x.json'))
     expect(error.code).toBe('invalid_config')

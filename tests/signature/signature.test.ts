@@ -150,6 +150,29 @@ describe('signature documents: build and verify', () => {
       .toBe('malformed_signature.hashchain_unused_inputs')
   })
 
+  it('fails a signed part that is missing with invalid_reference, and an empty part nobody signed as unused (X-Road HashChainVerifier)', async () => {
+    const attachment = Buffer.from('attachment bytes')
+    const chains = buildHashChains([
+      { parts: [{ uri: '/message.xml', digest: digest('SHA-512', MESSAGE) }, { uri: '/attachment1', digest: digest('SHA-512', attachment) }] },
+      { parts: [{ uri: '/message.xml', digest: digest('SHA-512', Buffer.from('<other/>')) }] },
+    ])
+    const ocsp = await makeOcspResponse({ cert: signer, issuer: pki.ca, responder: pki.ocsp })
+    const xml = await buildSignature({ hashChainResult: chains.resultXml, signingCert: signer.der, ocspResponses: [ocsp], sign: softSigner(signer) })
+    const base = { expectedSigner: member, trust, atTime: now, hashChainResult: chains.resultXml }
+    // The body was signed and then left out: the chain's own digest for it is never taken on trust.
+    expect(codeOf(() => verifySignature(xml, { ...base, parts: { '/message.xml': MESSAGE }, hashChain: chains.chains[0] })))
+      .toBe('malformed_signature.invalid_reference')
+    // A resolver that knows nothing of the URI does not change that.
+    expect(codeOf(() => verifySignature(xml, { ...base, parts: { '/message.xml': MESSAGE }, hashChain: chains.chains[0], resolve: () => undefined })))
+      .toBe('malformed_signature.invalid_reference')
+    // Only the ASiC verifier's shouldResolve (the container does not hold the body) reports it as unverified instead.
+    const result = verifySignature(xml, { ...base, parts: { '/message.xml': MESSAGE }, hashChain: chains.chains[0], shouldResolve: () => false })
+    expect(result.hashChain?.unresolved.map((u) => u.uri)).toEqual(['/attachment1'])
+    // An empty body part that arrived is a part: unsigned, it fails.
+    expect(codeOf(() => verifySignature(xml, { ...base, parts: { '/message.xml': Buffer.from('<other/>'), '/attachment1': Buffer.alloc(0) }, hashChain: chains.chains[1] })))
+      .toBe('malformed_signature.hashchain_unused_inputs')
+  })
+
   it('embeds a signature time-stamp as the first unsigned property without breaking the signature', async () => {
     const xml = await signed(signer)
     const stamped = embedSignatureTimestamp(xml, Buffer.from([0x30, 0x03, 0x02, 0x01, 0x01]))

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises'
 import { ADMIN_ROLES, type AdminRole } from '@shared/admin-api/admin-roles'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import { API_KEY_SCHEME, CSRF_HEADER, SESSION_COOKIE_PREFIX, type SessionInfo } from '@shared/admin-api/session'
-import { clientError, toSecurityServerError, type Logger } from '../../platform'
+import { clientError, parseJson, toSecurityServerError, type Logger } from '../../platform'
 import type { AdminRuntime } from '../admin-runtime'
 import type { AdminCaller } from '../caller-context'
 import { adminOpenApi } from './openapi'
@@ -294,11 +294,7 @@ async function readJson(req: IncomingMessage, limit: number, empty: unknown): Pr
   if (size === 0) return empty
   // JSON only: a cross-site form cannot send application/json without a CORS preflight.
   if (type !== 'application/json') throw clientError('invalid_content_type', 'Send the body as application/json')
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
-  } catch {
-    throw clientError('bad_request', 'The body is not valid JSON')
-  }
+  return parseJson(Buffer.concat(chunks).toString('utf8'), { maxLength: limit, maxDepth: 32 })
 }
 
 async function serveStatic(pathname: string, res: ServerResponse, root: string | undefined): Promise<void> {

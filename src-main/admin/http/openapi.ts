@@ -79,7 +79,10 @@ export function adminOpenApi(version: string, cookieName: string): Record<string
           required: ['ok', 'error'],
           properties: {
             ok: { const: false },
-            error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, detail: { type: 'string' } } },
+            error: { type: 'object', required: ['code', 'message'], properties: {
+              code: { type: 'string' }, message: { type: 'string' }, detail: { type: 'string' },
+              params: { type: 'object', additionalProperties: { type: ['string', 'number'] } },
+            } },
           },
         },
       },

@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 import { formatIdPath } from '@shared/domain/identifiers'
 import { hostedLabApproval, listedOnServer, servedByAnotherServer } from '../../admin'
 import { GlobalConf, readStoredConfiguration } from '../../global-conf'
-import { clientError, systemClock } from '../../platform'
+import { clientError, pemBlocks, systemClock, type PemBlock } from '../../platform'
 import { dataDirLayout } from '../../server'
 import { CLIENT_STATES, IS_AUTHENTICATION_MODES, type ClientState, type IsAuthentication, type LocalClient } from '../../server-conf'
 import { CliExit, EXIT_USAGE, printResult } from '../cli-support'
@@ -136,8 +136,13 @@ function addCertCommand(opts: ClientOptions & { cert: string }): void {
   } catch (cause) {
     throw clientError('cert_not_found', `Cannot read certificate file ${opts.cert}`, { cause })
   }
-  const pem = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----/.exec(bytes.toString('latin1'))
-  const der = pem === null ? bytes : Buffer.from((pem[1] as string).replace(/\s+/g, ''), 'base64')
+  let pem: PemBlock | undefined
+  try {
+    pem = pemBlocks(bytes.toString('latin1'), { labels: ['CERTIFICATE'] })[0]
+  } catch (cause) {
+    throw clientError('incorrect_certificate', `${opts.cert} is not a PEM or DER certificate: ${(cause as Error).message}`, { cause })
+  }
+  const der = pem === undefined ? bytes : pem.der
   if (der[0] !== 0x30) throw clientError('incorrect_certificate', `${opts.cert} is not a PEM or DER certificate`)
   const added = withServerConf(opts.dataDir, 'client.add_is_certificate', { client: formatIdPath(id), file: opts.cert }, ({ conf }) =>
     conf.addIsCertificate(id, der),

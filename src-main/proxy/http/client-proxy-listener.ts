@@ -2,14 +2,14 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import { formatIdPath, type ClientId } from '@shared/domain/identifiers'
-import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger, type SecurityServerError } from '../../platform'
+import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger } from '../../platform'
 import { handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
 import { transportLimit } from '../body/body-limits'
 import { restErrorResponse } from '../proxy-fault'
 import { lastHeader } from '../rest/rest-headers'
 import {
-  applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, listen, settleUnread, writeResponse,
-  type ListenerLimits, type RunningListener,
+  answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, listen, settleUnread,
+  writeResponse, type ListenerLimits, type RunningListener,
 } from './http-support'
 import { sha256Hex } from './tls-profile'
 
@@ -81,9 +81,11 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
   }
   const running: RunningClientProxy = { close: async () => {} }
   const servers: Array<HttpServer | HttpsServer> = []
+  const connectRefused = () => restErrorResponse(clientError('invalid_http_method', 'CONNECT is not supported: the client proxy does not tunnel'), undefined)
   if (options.httpPort !== null) {
     const server = createHttpServer({ connectionsCheckingInterval: checkingIntervalMs(limits) }, handler)
     applyServerLimits(server, limits, 'connection')
+    answerConnect(server, connectRefused)
     servers.push(server)
     running.http = { ...(await listen(server, host, options.httpPort ?? 8080)), close: () => closeServer(server) }
   }
@@ -97,6 +99,7 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
       handler,
     )
     applyServerLimits(server, limits, 'secureConnection')
+    answerConnect(server, connectRefused)
     servers.push(server)
     running.https = { ...(await listen(server, host, options.httpsPort ?? 8443)), close: () => closeServer(server) }
   }
@@ -127,9 +130,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
     try {
       download = path === '/asic' ? await options.evidence.asic(query, tls === undefined ? {} : { tls }) : await options.evidence.verificationConf()
     } catch (error) {
-      const coded = toSecurityServerError(error)
-      const prefixed = coded.clientFault ? coded : coded.withPrefix('server.clientproxy')
-      return writeResponse(res, { ...restErrorResponse(prefixed, accept), status: evidenceStatus(coded) })
+      return writeResponse(res, evidenceErrorResponse(error, accept))
     }
     return writeResponse(res, {
       status: 200,
@@ -151,14 +152,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
 }
 
 /**
- * The HTTP status of an evidence download's error, as X-Road's `AsicContainerClientRequestProcessor` answers: 401 when
- * the IS is not authenticated as the client, 404 when nothing is logged, 400 for the caller's other mistakes, 500
- * otherwise.
+ * X-Road `AsicContainerClientRequestProcessor`: a fault of the caller is answered with its HTTP status — 401 when the
+ * IS is not authenticated as the client (`verifyClientAuthentication`), 404 when nothing was logged (`not_found`),
+ * 400 for its other mistakes (`bad_request`) — and only a fault of ours with 500 (`server.clientproxy.*`). The body
+ * is X-Road's REST error.
  */
-function evidenceStatus(error: SecurityServerError): number {
-  if (error.code === 'ssl_authentication_failed' || error.code === 'unauthorized') return 401
-  if (error.code === 'not_found') return 404
-  return error.clientFault ? 400 : 500
+function evidenceErrorResponse(error: unknown, accept: string | undefined) {
+  const coded = toSecurityServerError(error)
+  if (!coded.clientFault) return restErrorResponse(coded.withPrefix('server.clientproxy'), accept)
+  const status = coded.code === 'ssl_authentication_failed' || coded.code === 'unauthorized' ? 401 : coded.code === 'not_found' ? 404 : 400
+  return { ...restErrorResponse(coded, accept), status }
 }
 
 /** Over HTTPS: the SHA-256 of the IS's TLS client certificate when it sent one (ug-ss §9.4); undefined over HTTP. */

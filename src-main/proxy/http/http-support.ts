@@ -1,9 +1,10 @@
 import type { ClientRequest, IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { clientError, SecurityServerError } from '../../platform'
 import { bufferSource, noteStreamed, type BodySource, type IncomingBody } from '../body/message-body'
-import type { HeaderList } from '../rest/rest-headers'
+import { headerValueFromWire, headerValueToWire, type HeaderList } from '../rest/rest-headers'
 
 /**
  * What the proxy's listeners share: the request body handed on as a stream with its deadline, slow-client protection
@@ -160,10 +161,10 @@ export function settleUnread(req: IncomingMessage, lingerMs = LINGER_MS, idleMs 
   })
 }
 
-/** The request's headers in order, as received (duplicates kept). */
+/** The request's headers in order, as received (duplicates kept), values decoded as text (`headerValueFromWire`). */
 export function headerList(req: IncomingMessage): HeaderList {
   const list: HeaderList = []
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) list.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string])
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) list.push([req.rawHeaders[i] as string, headerValueFromWire(req.rawHeaders[i + 1] as string)])
   return list
 }
 
@@ -180,7 +181,7 @@ export async function writeResponse(
     if (res.headersSent || res.destroyed) return
     for (const [name, value] of response.headers) {
       if (name.toLowerCase() === 'content-length' || name.toLowerCase() === 'transfer-encoding' || name.toLowerCase() === 'connection') continue
-      res.appendHeader(name, value)
+      res.appendHeader(name, headerValueToWire(value))
     }
     res.setHeader('Content-Length', body.size)
     if (close) res.setHeader('Connection', 'close')
@@ -217,6 +218,28 @@ function drained(res: ServerResponse | ClientRequest): Promise<void> {
     }
     res.once('drain', done)
     res.once('close', done)
+  })
+}
+
+/**
+ * `CONNECT` never reaches the request handler (Node emits `connect` and, with no listener, closes the socket): the
+ * proxies do not tunnel, so it is answered 405 with the listener's own error body (RFC 9110 §9.3.6, §15.5.6; never a
+ * 2xx, which would open a tunnel) and the connection closed.
+ */
+export function answerConnect(server: AnyServer, answer: () => { headers: HeaderList; body: Uint8Array }): void {
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    const { headers, body } = answer()
+    const head = [
+      'HTTP/1.1 405 Method Not Allowed',
+      ...headers.filter(([name]) => !/^(content-length|connection)$/i.test(name)).map(([name, value]) => `${name}: ${headerValueToWire(value)}`),
+      'Allow: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS',
+      `Content-Length: ${body.byteLength}`,
+      'Connection: close',
+      '',
+      '',
+    ].join('\r\n')
+    socket.on('error', () => undefined)
+    socket.end(Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body)]))
   })
 }
 

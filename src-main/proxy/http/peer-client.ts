@@ -5,6 +5,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import { describeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import { clientError, SecurityServerError } from '../../platform'
 import type { PeerClient, PeerRequest, PeerResponse, ProviderServer } from '../proxy-deps'
+import { headerValueToWire } from '../rest/rest-headers'
 import { writeRequestBody } from './http-support'
 import { peerCertificateChain, sha256Hex, XROAD_TLS_OPTIONS, type AuthTlsCredentials } from './tls-profile'
 
@@ -189,7 +190,7 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
         if (failure === undefined) timer.refresh()
       }
       const headers: Record<string, string> = {}
-      for (const [name, value] of request.headers) headers[name] = value
+      for (const [name, value] of request.headers) headers[name] = headerValueToWire(value)
       headers['Content-Type'] = request.contentType
       headers['Content-Length'] = String(request.body.size)
       const req = httpsRequest({ agent: agentFor(target), host: target.host, port: target.port, method: 'POST', path: '/', headers })

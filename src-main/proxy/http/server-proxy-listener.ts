@@ -6,8 +6,8 @@ import { transportLimit } from '../body/body-limits'
 import { soapFaultResponse } from '../proxy-fault'
 import { handleServerProxyRequest, type ServerProxyDeps } from '../server-proxy'
 import {
-  applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, listen, settleUnread, writeResponse,
-  type ListenerLimits, type RunningListener,
+  answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, listen, settleUnread,
+  writeResponse, type ListenerLimits, type RunningListener,
 } from './http-support'
 import { peerCertificateChain, sha256Hex, XROAD_TLS_OPTIONS, type AuthTlsCredentials } from './tls-profile'
 
@@ -77,6 +77,7 @@ export async function startServerProxyListener(options: ServerProxyListenerOptio
     },
   )
   applyServerLimits(server, limits, 'secureConnection')
+  answerConnect(server, () => soapFaultResponse(clientError('invalid_http_method', 'Must use POST between security servers').withPrefix('server.serverproxy')))
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (credentials === undefined) return refuse(req, res, unavailable)

@@ -2,6 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { SecurityServerError } from '../../platform'
 import type { ServiceCall, ServiceClient, ServiceResponse } from '../proxy-deps'
+import { headerValueFromWire, headerValueToWire } from '../rest/rest-headers'
 import { writeRequestBody } from './http-support'
 
 /**
@@ -44,7 +45,8 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
       const lower = name.toLowerCase()
       if (HOP_BY_HOP.has(lower)) continue
       const existing = headers[lower]
-      headers[lower] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value]
+      const wire = headerValueToWire(value)
+      headers[lower] = existing === undefined ? wire : [...(Array.isArray(existing) ? existing : [existing]), wire]
     }
     const body = request.body !== undefined && request.body.size > 0 ? request.body : undefined
     if (body !== undefined) headers['content-length'] = String(body.size)
@@ -90,8 +92,8 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
               settled = true
               clearTimeout(timer)
               const list: Array<[string, string]> = []
-              for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string])
-              resolve({ status: res.statusCode ?? 502, reason: res.statusMessage ?? '', headers: list, body: received })
+              for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i] as string, headerValueFromWire(res.rawHeaders[i + 1] as string)])
+              resolve({ status: res.statusCode ?? 502, reason: headerValueFromWire(res.statusMessage ?? ''), headers: list, body: received })
             },
             (error: unknown) => fail(error instanceof SecurityServerError ? error : serviceFailed('network_error', 'Reading the service response failed', error)),
           )

@@ -44,16 +44,25 @@ function serializeHeaders(headers: HeaderList): string {
 }
 
 /**
+ * Bounds of a header part from a peer: its request line and headers come from an HTTP request or response whose
+ * header block HTTP servers already cap at a few tens of kilobytes.
+ */
+export const REST_HEADER_PART_LIMITS = { maxBytes: 256 * 1024, maxHeaders: 1000 } as const
+
+/**
  * Parses a header part received from a peer: first byte '1'..'9' ⇒ response, else request; each header line
- * split at the first ':'; a filtered (hop-by-hop) header is refused (`Invalid header`).
+ * split at the first ':'; a filtered (hop-by-hop) header is refused (`Invalid header`). O(n), at most
+ * {@link REST_HEADER_PART_LIMITS}; refusals quote at most 80 characters.
  */
 export function parseRestHeaderPart(bytes: Uint8Array): RestRequestPart | RestResponsePart {
+  if (bytes.byteLength > REST_HEADER_PART_LIMITS.maxBytes) throw invalidPart(`the header part is larger than ${REST_HEADER_PART_LIMITS.maxBytes} bytes`)
   const text = Buffer.from(bytes).toString('utf8')
   const lines = text.split(CRLF)
   if (lines.at(-1) !== '') throw invalidPart('the header part does not end with CRLF')
   lines.pop()
   const [first, second, ...headerLines] = lines
   if (first === undefined || second === undefined || first === '') throw invalidPart('the header part has no start lines')
+  if (headerLines.length > REST_HEADER_PART_LIMITS.maxHeaders) throw invalidPart(`the header part has more than ${REST_HEADER_PART_LIMITS.maxHeaders} headers`)
   const headers: HeaderList = headerLines.map((line) => {
     const colon = line.indexOf(':')
     if (colon <= 0) throw invalidPart(`malformed header line ${JSON.stringify(line.slice(0, 80))}`)
@@ -63,7 +72,7 @@ export function parseRestHeaderPart(bytes: Uint8Array): RestRequestPart | RestRe
   })
   const c = first.charCodeAt(0)
   if (c >= 0x31 && c <= 0x39) {
-    if (!/^[1-9]\d{2}$/.test(first)) throw invalidPart(`invalid status code ${JSON.stringify(first)}`)
+    if (!/^[1-9]\d{2}$/.test(first)) throw invalidPart(`invalid status code ${JSON.stringify(first.slice(0, 20))}`)
     return { kind: 'response', status: Number(first), reason: second, headers }
   }
   if (!/^[A-Z]+$/.test(first)) throw invalidPart(`invalid method ${JSON.stringify(first.slice(0, 20))}`)

@@ -38,3 +38,26 @@ export function withoutHeaders(headers: HeaderList, names: readonly string[]): H
   const drop = new Set(names.map((n) => n.toLowerCase()))
   return headers.filter(([n]) => !drop.has(n.toLowerCase()))
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+/**
+ * A header value as Node's HTTP parser hands it over (each octet one character, RFC 9110 §5.5 field-value octets)
+ * → the text it encodes: UTF-8 when the octets are valid UTF-8, as clients send non-ASCII values (`X-Road-UserId:
+ * Jüri`), else ISO-8859-1 as received. Inside the proxy header values are text; the signed header part is their
+ * UTF-8 (X-Road `RestMessage.writeString`), so the octets a client sent are the octets signed, logged and forwarded.
+ */
+export function headerValueFromWire(value: string): string {
+  if (!/[\x80-\xff]/.test(value)) return value
+  try {
+    return UTF8.decode(Buffer.from(value, 'latin1'))
+  } catch {
+    return value
+  }
+}
+
+/** Text → the octets to write as a header value (UTF-8), in the one-character-per-octet form Node writes. */
+export function headerValueToWire(value: string): string {
+  if (!/[^\x00-\x7f]/.test(value)) return value
+  return Buffer.from(value, 'utf8').toString('latin1')
+}

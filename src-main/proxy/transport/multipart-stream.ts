@@ -3,9 +3,10 @@ import type { MultipartLimits } from './multipart'
 
 /**
  * A streaming multipart/mixed reader (RFC 2046 §5.1) for the SS↔SS transport, with the rules of `parseMultipart`
- * (a delimiter starts a line and is followed by CR, LF, `-`, space, tab or the end; CRLF and bare LF; part content is
- * the raw bytes between the header block and the line end before the next delimiter) but reading as the bytes
- * arrive, so that a large part goes to its sink (a spool file) instead of memory.
+ * (a delimiter starts a line and is followed by CR, LF, `-`, space, tab or the end — a line starting with it otherwise
+ * is refused; CRLF and bare LF; empty parts are parts; part content is the raw bytes between the header block and the
+ * line end before the next delimiter) but reading as the bytes arrive, so that a large part goes to its sink (a spool
+ * file) instead of memory.
  *
  * Bounds: linear time — each input byte is searched at most twice (the tail kept back for a delimiter that may
  * straddle two chunks is at most the delimiter's length + 3 bytes, ≤ 75), header blocks are scanned once from where
@@ -72,7 +73,10 @@ export class MultipartStreamReader {
     }
   }
 
-  /** Index of the next delimiter that starts a line and is properly followed, -1 if none, -2 if undecidable yet. */
+  /**
+   * Index of the next delimiter line, -1 if none, -2 if undecidable yet. Only line starts are candidates; a line that
+   * starts with the delimiter but goes on otherwise is refused, as `parseMultipart` refuses it (RFC 2046 §5.1.1).
+   */
   private findDelimiter(from: number, atEnd: boolean, first: boolean): number {
     const { buffer, delimiter } = this
     let at = buffer.indexOf(delimiter, from)
@@ -83,6 +87,7 @@ export class MultipartStreamReader {
         const after = buffer[at + delimiter.length]
         if (after === undefined) return atEnd ? at : -2
         if (after === CR || after === LF || after === 0x2d || after === 0x20 || after === 0x09) return at
+        throw mimeError('a line starts with the boundary delimiter but is not one')
       }
       at = buffer.indexOf(delimiter, at + 1)
     }

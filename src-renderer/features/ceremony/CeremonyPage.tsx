@@ -1,26 +1,39 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import {
   Alert, Badge, Button, Card, Code, FileButton, Grid, Group, List, Loader, NativeSelect, PasswordInput, SegmentedControl, Stack, Table,
-  Text, TextInput, Textarea, Timeline, Title,
+  Text, TextInput, Textarea, Timeline, Title, VisuallyHidden,
 } from '@mantine/core'
 import type { CeremonyConfirmationInput, CeremonyKeyAlgorithm, CeremonyParticipantInfo, CeremonyRoleName, CeremonyTranscriptView } from '@shared/admin-api/admin-api'
+import { useT } from '../../i18n'
 import { AdminError } from '../../lib/admin-client'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { readFileForUpload } from '../../lib/save-file'
 import { formatTime } from '../../lib/format-time'
 import {
-  CONFIRMING_ROLES, ROLE_WORDS, STEP_INFO, WIZARD_STEPS, confirmationProblem, participantsProblem, useCeremonyStore, wizardStep, type WizardStep,
+  CONFIRMING_ROLES, ROLES, WIZARD_STEPS, confirmationProblem, participantsProblem, roleName, stepInfo, useCeremonyStore, wizardStep, type WizardStep,
 } from './ceremony-store'
+import { entryTitle, findingText, namesList, reasonText, refusalText, sealKeyText, workingText } from './ceremony-texts'
 
-const STEP_LABELS: Record<WizardStep, string> = {
-  participants: 'People', offline: 'Offline', token: 'Token', login: 'Log in', key: 'Key', csr: 'Request', certificate: 'Certificate', seal: 'Seal', done: 'Done',
-}
 const OUTCOME_COLORS = { done: 'green', warning: 'yellow', refused: 'red' } as const
-const OUTCOME_WORDS = { done: 'done', warning: 'warning', refused: 'refused' } as const
 const DEFAULT_MODULE = '/usr/lib/softhsm/libsofthsm2.so'
+const MIN_PASSPHRASE_LENGTH = 8
+/** Names that stay as they are in every language: the hash algorithm and the auditor's command. */
+const SHA256 = 'SHA-256'
+const VERIFY_COMMAND = 'gatehouse ceremony verify FILE'
+/** Badges keep their whole text in every language (never "REFU…"). */
+const BADGE_STYLES = { root: { flexShrink: 0, maxWidth: 'none' }, label: { overflow: 'visible', textOverflow: 'clip' } } as const
+/** The verdict is a sentence: it wraps inside its card instead of running past it. */
+const VERDICT_STYLES = {
+  root: { maxWidth: '100%', height: 'auto', minHeight: 'var(--badge-height)', paddingBlock: 4 },
+  label: { overflow: 'visible', textOverflow: 'clip', whiteSpace: 'normal', textAlign: 'center' },
+} as const
 
-/** Key ceremonies: the list, then the wizard for one ceremony beside its transcript. */
+/**
+ * Key ceremonies: the list, then the wizard for one ceremony beside its transcript. Times of the transcript are
+ * evidence and shown in UTC, as the transcript and the printed report show them.
+ */
 export function CeremonyPage() {
+  const t = useT('ceremony')
   const { view, load } = useCeremonyStore()
   useEffect(() => {
     void load()
@@ -28,11 +41,8 @@ export function CeremonyPage() {
   return (
     <Stack gap="lg">
       <div>
-        <Title order={2}>Key ceremony</Title>
-        <Text c="dimmed" size="sm">
-          Generate a key on a hardware token on an offline machine, with named people present, two of them confirming every step that creates or
-          uses the key. Every step is written to a tamper-evident transcript that is sealed at the end and printed for everyone to sign.
-        </Text>
+        <Title order={2}>{t('screen.title')}</Title>
+        <Text c="dimmed" size="sm">{t('screen.intro')}</Text>
       </div>
       {view === null ? <CeremonyList /> : <Wizard view={view} />}
     </Stack>
@@ -40,6 +50,7 @@ export function CeremonyPage() {
 }
 
 function CeremonyList() {
+  const t = useT('ceremony')
   const s = useCeremonyStore()
   const [title, setTitle] = useState('')
   const onSubmit = (event: FormEvent): void => {
@@ -49,76 +60,89 @@ function CeremonyList() {
   return (
     <>
       {s.error ? <ErrorNotice error={s.error} /> : null}
-      <Card withBorder radius="md" component="form" onSubmit={onSubmit} aria-label="Start a new ceremony">
+      <Card withBorder radius="md" component="form" onSubmit={onSubmit} aria-label={t('list.formLabel')}>
         <Stack gap="xs">
-          <Title order={4}>Start a new key ceremony</Title>
-          <Text size="sm" c="dimmed">Give it a title that says what the key is for; it heads the transcript and the printed report.</Text>
+          <Title order={4}>{t('list.heading')}</Title>
+          <Text size="sm" c="dimmed">{t('list.hint')}</Text>
           <Group align="flex-end">
-            <TextInput label="Ceremony title" placeholder="Signing key for LAB/GOV/1234, 2026" value={title} onChange={(e) => setTitle(e.currentTarget.value)} w={420} />
-            <Button type="submit" disabled={title.trim() === ''} loading={s.working !== null}>Start ceremony</Button>
+            <TextInput label={t('list.titleLabel')} placeholder={t('list.titlePlaceholder')} value={title} onChange={(e) => setTitle(e.currentTarget.value)} w={420} maw="100%" />
+            <Button type="submit" disabled={title.trim() === ''} loading={s.working !== null}>{t('list.start')}</Button>
           </Group>
         </Stack>
       </Card>
       <Card withBorder radius="md" padding={0}>
-        <Table aria-label="Ceremonies" striped>
-          <Table.Thead>
-            <Table.Tr><Table.Th>Ceremony</Table.Th><Table.Th>Started</Table.Th><Table.Th>People</Table.Th><Table.Th>Steps</Table.Th><Table.Th>State</Table.Th><Table.Th /></Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {s.ceremonies.length === 0 ? (
-              <Table.Tr><Table.Td colSpan={6}><Text size="sm" c="dimmed" ta="center" py="md">{s.loading ? 'Loading…' : 'No ceremony has been held on this server yet.'}</Text></Table.Td></Table.Tr>
-            ) : (
-              s.ceremonies.map((c) => (
-                <Table.Tr key={c.id}>
-                  <Table.Td><Text size="sm" fw={500}>{c.title}</Text></Table.Td>
-                  <Table.Td><Text size="sm">{formatTime(c.startedAt)}</Text></Table.Td>
-                  <Table.Td>{c.participants.length}</Table.Td>
-                  <Table.Td>{c.steps}{c.refusals > 0 ? ` (${c.refusals} refused)` : ''}</Table.Td>
-                  <Table.Td>{c.progress.sealed ? <Badge color="green">Sealed</Badge> : <Badge color="blue" variant="light">In progress</Badge>}</Table.Td>
-                  <Table.Td><Button size="xs" variant="light" onClick={() => void s.open(c.id)} aria-label={`Open ceremony ${c.title}`}>Open</Button></Table.Td>
-                </Table.Tr>
-              ))
-            )}
-          </Table.Tbody>
-        </Table>
+        <Table.ScrollContainer minWidth={620}>
+          <Table aria-label={t('list.tableLabel')} striped>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>{t('list.ceremony')}</Table.Th><Table.Th>{t('list.started')}</Table.Th><Table.Th>{t('list.people')}</Table.Th>
+                <Table.Th>{t('list.steps')}</Table.Th><Table.Th>{t('list.state')}</Table.Th><Table.Th><VisuallyHidden>{t('list.actions')}</VisuallyHidden></Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {s.ceremonies.length === 0 ? (
+                <Table.Tr><Table.Td colSpan={6}><Text size="sm" c="dimmed" ta="center" py="md">{s.loading ? t('list.loading') : t('list.empty')}</Text></Table.Td></Table.Tr>
+              ) : (
+                s.ceremonies.map((c) => (
+                  <Table.Tr key={c.id}>
+                    <Table.Td><Text size="sm" fw={500}>{c.title}</Text></Table.Td>
+                    <Table.Td style={{ whiteSpace: 'nowrap' }}><Text size="sm">{formatTime(c.startedAt)}</Text></Table.Td>
+                    <Table.Td>{c.participants.length}</Table.Td>
+                    <Table.Td>{c.refusals > 0 ? t('list.stepsRefused', { steps: c.steps, count: c.refusals }) : c.steps}</Table.Td>
+                    <Table.Td>
+                      {c.progress.sealed
+                        ? <Badge color="green" styles={BADGE_STYLES}>{t('list.sealed')}</Badge>
+                        : <Badge color="blue" variant="light" styles={BADGE_STYLES}>{t('list.inProgress')}</Badge>}
+                    </Table.Td>
+                    <Table.Td><Button size="xs" variant="light" onClick={() => void s.open(c.id)} aria-label={t('list.openLabel', { title: c.title })}>{t('list.open')}</Button></Table.Td>
+                  </Table.Tr>
+                ))
+              )}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
       </Card>
     </>
   )
 }
 
 function Wizard({ view }: { view: CeremonyTranscriptView }) {
+  const t = useT('ceremony')
   const s = useCeremonyStore()
   const step = wizardStep(view, s.skipCertificate)
   const active = WIZARD_STEPS.indexOf(step)
-  const info = STEP_INFO[step]
+  const info = stepInfo(step)
   return (
     <>
-      <Group justify="space-between">
+      <Group justify="space-between" wrap="wrap">
         <div>
           <Title order={3}>{view.ceremony.title}</Title>
-          <Text size="xs" c="dimmed">Ceremony {view.ceremony.id}, started {formatTime(view.ceremony.startedAt)}</Text>
+          <Text size="xs" c="dimmed">{t('wizard.subtitle', { id: view.ceremony.id, time: formatTime(view.ceremony.startedAt) })}</Text>
         </div>
-        <Button variant="default" onClick={() => s.close()}>All ceremonies</Button>
+        <Button variant="default" onClick={() => s.close()}>{t('wizard.all')}</Button>
       </Group>
       <StepTrail active={active} />
       {s.error ? <ErrorNotice error={s.error} /> : null}
       <Grid gap="lg">
-        <Grid.Col span={{ base: 12, md: 7 }}>
+        {/* Side by side only where both have room (the transcript below the step at 1 024 px). */}
+        <Grid.Col span={{ base: 12, lg: 7 }}>
           <Card withBorder radius="md" component="section" aria-labelledby="ceremony-step-title">
             <Stack gap="sm">
-              <Group justify="space-between" align="flex-start">
-                <Title order={4} id="ceremony-step-title">{step === 'done' ? info.title : `Step ${active + 1} of ${WIZARD_STEPS.length - 1}: ${info.title}`}</Title>
-                {info.dualControl ? <Badge color="grape" variant="light">Two people confirm</Badge> : null}
+              <Group justify="space-between" align="flex-start" wrap="nowrap">
+                <Title order={4} id="ceremony-step-title">
+                  {step === 'done' ? info.title : t('wizard.stepHeading', { n: active + 1, total: WIZARD_STEPS.length - 1, title: info.title })}
+                </Title>
+                {info.dualControl ? <Badge color="grape" variant="light" styles={BADGE_STYLES}>{t('wizard.dualBadge')}</Badge> : null}
               </Group>
-              <Text size="sm"><Text span fw={600}>Who must be present: </Text>{info.present}</Text>
-              <Text size="sm"><Text span fw={600}>What is recorded: </Text>{info.records}</Text>
-              {s.working ? <Alert color="blue" icon={<Loader size="sm" />} role="status" aria-live="polite">{s.working}</Alert> : null}
+              <Text size="sm"><Text span fw={600}>{t('wizard.present')} </Text>{info.present}</Text>
+              <Text size="sm"><Text span fw={600}>{t('wizard.records')} </Text>{info.records}</Text>
+              {s.working ? <Alert color="blue" icon={<Loader size="sm" />} role="status" aria-live="polite">{workingText(s.working)}</Alert> : null}
               <Refusal view={view} />
               <StepPanel step={step} view={view} />
             </Stack>
           </Card>
         </Grid.Col>
-        <Grid.Col span={{ base: 12, md: 5 }}>
+        <Grid.Col span={{ base: 12, lg: 5 }}>
           <TranscriptCard view={view} />
         </Grid.Col>
       </Grid>
@@ -128,8 +152,9 @@ function Wizard({ view }: { view: CeremonyTranscriptView }) {
 
 /** The steps in order as a list (not buttons: the order is fixed), the current one marked for screen readers. */
 function StepTrail({ active }: { active: number }) {
+  const t = useT('ceremony')
   return (
-    <Group component="ol" gap={6} aria-label="Ceremony steps" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
+    <Group component="ol" gap={6} aria-label={t('wizard.trailLabel')} style={{ listStyle: 'none', padding: 0, margin: 0 }}>
       {WIZARD_STEPS.slice(0, -1).map((name, i) => (
         <li key={name} aria-current={i === active ? 'step' : undefined}>
           <Badge
@@ -137,8 +162,9 @@ function StepTrail({ active }: { active: number }) {
             radius="sm"
             variant={i === active ? 'filled' : i < active ? 'light' : 'outline'}
             color={i < active ? 'green' : i === active ? 'indigo' : 'gray'}
+            styles={BADGE_STYLES}
           >
-            {i < active ? '✓ ' : `${i + 1}. `}{STEP_LABELS[name]}
+            {i < active ? '✓ ' : `${i + 1}. `}{stepInfo(name).label}
           </Badge>
         </li>
       ))}
@@ -148,19 +174,27 @@ function StepTrail({ active }: { active: number }) {
 
 /** A refused step in plain words, and whether the transcript recorded it. */
 function Refusal({ view }: { view: CeremonyTranscriptView }) {
+  const t = useT('ceremony', 'common')
   const { refusal, dismissRefusal } = useCeremonyStore()
   if (refusal === null || refusal === undefined) return null
   const message = refusal instanceof Error ? refusal.message : String(refusal)
   const code = refusal instanceof AdminError ? refusal.code : 'internal_error'
   const last = view.entries.at(-1)
-  const recorded = last !== undefined && last.outcome === 'refused' && last.details.reason === message
+  const recorded = last !== undefined && last.outcome === 'refused' && last.reason?.text === message ? last : undefined
   const dual = code.endsWith('ceremony_step_refused')
   return (
-    <Alert color="red" role="alert" title={dual ? 'Refused' : 'The step did not complete'} withCloseButton onClose={dismissRefusal} closeButtonLabel="Dismiss">
-      <Text size="sm">{message}</Text>
+    <Alert
+      color="red"
+      role="alert"
+      title={dual ? t('refusal.refused') : t('refusal.failed')}
+      withCloseButton
+      onClose={dismissRefusal}
+      closeButtonLabel={t('common:actions.dismiss')}
+    >
+      <Text size="sm">{recorded?.reason ? reasonText(recorded.reason) : refusalText(refusal)}</Text>
       <Text size="xs" mt={4}>
-        {recorded ? `The refusal is recorded in the transcript as step ${last?.seq ?? ''}. Nothing was done on the token.` : 'Correct the input and try again.'}
-        {' '}Code for support: <Code>{code}</Code>
+        {recorded ? t('refusal.recorded', { seq: recorded.seq }) : t('refusal.retry')}
+        {' '}{t('common:error.codeForSupport')} <Code>{code}</Code>
       </Text>
     </Alert>
   )
@@ -185,13 +219,14 @@ function StepPanel({ step, view }: { step: WizardStep; view: CeremonyTranscriptV
 }
 
 function ParticipantsStep({ view }: { view: CeremonyTranscriptView }) {
+  const t = useT('ceremony')
   const s = useCeremonyStore()
   const [name, setName] = useState('')
   const [role, setRole] = useState<CeremonyRoleName>(view.ceremony.participants.some((p) => p.role === 'administrator') ? 'custodian' : 'administrator')
   const [passphrase, setPassphrase] = useState('')
   const [repeat, setRepeat] = useState('')
   const mismatch = repeat !== '' && passphrase !== repeat
-  const short = passphrase !== '' && passphrase.length < 8
+  const short = passphrase !== '' && passphrase.length < MIN_PASSPHRASE_LENGTH
   const problem = participantsProblem(view.ceremony.participants)
   const onSubmit = async (event: FormEvent): Promise<void> => {
     event.preventDefault()
@@ -205,45 +240,63 @@ function ParticipantsStep({ view }: { view: CeremonyTranscriptView }) {
   return (
     <Stack gap="sm">
       <ParticipantsTable participants={view.ceremony.participants} />
-      <Card withBorder radius="sm" component="form" onSubmit={(e) => void onSubmit(e)} aria-label="Add a participant">
+      <Card withBorder radius="sm" component="form" onSubmit={(e) => void onSubmit(e)} aria-label={t('participants.formLabel')}>
         <Stack gap="xs">
-          <Text size="sm" fw={600}>Add a participant</Text>
-          <Text size="xs" c="dimmed">Each person types their own passphrase, out of sight of the others, and will type it again to confirm key steps.</Text>
+          <Text size="sm" fw={600}>{t('participants.formLabel')}</Text>
+          <Text size="xs" c="dimmed">{t('participants.hint')}</Text>
           <Group grow align="flex-start">
-            <TextInput label="Full name" value={name} onChange={(e) => setName(e.currentTarget.value)} />
+            <TextInput label={t('participants.fullName')} value={name} onChange={(e) => setName(e.currentTarget.value)} />
             <NativeSelect
-              label="Role"
+              label={t('participants.role')}
               value={role}
               onChange={(e) => setRole(e.currentTarget.value as CeremonyRoleName)}
-              data={(Object.keys(ROLE_WORDS) as CeremonyRoleName[]).map((r) => ({ value: r, label: ROLE_WORDS[r] }))}
+              data={ROLES.map((r) => ({ value: r, label: roleName(r) }))}
             />
           </Group>
           <Group grow align="flex-start">
-            <PasswordInput label="Their passphrase" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.currentTarget.value)} error={short ? 'At least 8 characters' : null} />
-            <PasswordInput label="Repeat the passphrase" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.currentTarget.value)} error={mismatch ? 'The passphrases differ' : null} />
+            <PasswordInput
+              label={t('participants.passphrase')}
+              autoComplete="new-password"
+              value={passphrase}
+              onChange={(e) => setPassphrase(e.currentTarget.value)}
+              error={short ? t('participants.tooShort', { min: MIN_PASSPHRASE_LENGTH }) : null}
+            />
+            <PasswordInput
+              label={t('participants.repeat')}
+              autoComplete="new-password"
+              value={repeat}
+              onChange={(e) => setRepeat(e.currentTarget.value)}
+              error={mismatch ? t('participants.differ') : null}
+            />
           </Group>
           <Group>
-            <Button type="submit" variant="light" disabled={name.trim() === '' || passphrase.length < 8 || passphrase !== repeat || s.working !== null}>Add participant</Button>
+            <Button type="submit" variant="light" disabled={name.trim() === '' || passphrase.length < MIN_PASSPHRASE_LENGTH || passphrase !== repeat || s.working !== null}>
+              {t('participants.add')}
+            </Button>
           </Group>
         </Stack>
       </Card>
-      {problem ? <Text size="sm" c="dimmed">{problem}</Text> : <Text size="sm">Everyone is registered? The list is fixed once the first step is recorded.</Text>}
+      {problem ? <Text size="sm" c="dimmed">{problem}</Text> : <Text size="sm">{t('participants.fixedHint')}</Text>}
       <Group>
-        <Button onClick={() => void s.checkOffline()} disabled={problem !== null || s.working !== null}>Participants complete: check the machine is offline</Button>
+        <Button onClick={() => void s.checkOffline()} disabled={problem !== null || s.working !== null} style={{ maxWidth: '100%' }} styles={{ label: { whiteSpace: 'normal' } }} h="auto" py={6}>
+          {t('participants.complete')}
+        </Button>
       </Group>
     </Stack>
   )
 }
 
 function ParticipantsTable({ participants }: { participants: readonly CeremonyParticipantInfo[] }) {
-  if (participants.length === 0) return <Text size="sm" c="dimmed">Nobody is registered yet. Start with the ceremony administrator.</Text>
+  const t = useT('ceremony')
+  if (participants.length === 0) return <Text size="sm" c="dimmed">{t('participants.nobody')}</Text>
   return (
-    <Table aria-label="Participants" withTableBorder>
-      <Table.Thead><Table.Tr><Table.Th>Name</Table.Th><Table.Th>Role</Table.Th><Table.Th>Confirms key steps</Table.Th></Table.Tr></Table.Thead>
+    <Table aria-label={t('participants.tableLabel')} withTableBorder>
+      <Table.Thead><Table.Tr><Table.Th>{t('participants.name')}</Table.Th><Table.Th>{t('participants.role')}</Table.Th><Table.Th>{t('participants.confirms')}</Table.Th></Table.Tr></Table.Thead>
       <Table.Tbody>
         {participants.map((p) => (
           <Table.Tr key={p.id}>
-            <Table.Td>{p.name}</Table.Td><Table.Td>{ROLE_WORDS[p.role]}</Table.Td><Table.Td>{CONFIRMING_ROLES.includes(p.role) ? 'Yes' : 'No (observes)'}</Table.Td>
+            <Table.Td>{p.name}</Table.Td><Table.Td>{roleName(p.role)}</Table.Td>
+            <Table.Td>{CONFIRMING_ROLES.includes(p.role) ? t('participants.yes') : t('participants.observes')}</Table.Td>
           </Table.Tr>
         ))}
       </Table.Tbody>
@@ -252,27 +305,30 @@ function ParticipantsTable({ participants }: { participants: readonly CeremonyPa
 }
 
 function OfflineStep() {
+  const t = useT('ceremony')
   const s = useCeremonyStore()
   return (
     <Group>
-      <Button onClick={() => void s.checkOffline()} disabled={s.working !== null}>Check the machine is offline</Button>
+      <Button onClick={() => void s.checkOffline()} disabled={s.working !== null}>{t('offline.check')}</Button>
     </Group>
   )
 }
 
 function OfflineResult() {
+  const t = useT('ceremony')
   const offline = useCeremonyStore((s) => s.offline)
   if (offline === null) return null
   return offline.offline
-    ? <Alert color="green" title="The machine is offline">No network interface other than loopback is up.</Alert>
+    ? <Alert color="green" title={t('offline.okTitle')}>{t('offline.okText')}</Alert>
     : (
-        <Alert color="yellow" title="Warning: network interfaces are up" role="status">
-          <Text size="sm">Recorded as a warning in the transcript. Unplug the network and disable wireless before generating keys: {offline.interfacesUp.join(', ')}.</Text>
+        <Alert color="yellow" title={t('offline.warnTitle')} role="status">
+          <Text size="sm">{t('offline.warnText', { interfaces: offline.interfacesUp.join(', ') })}</Text>
         </Alert>
       )
 }
 
 function TokenStep() {
+  const t = useT('ceremony')
   const s = useCeremonyStore()
   const [modulePath, setModulePath] = useState(DEFAULT_MODULE)
   const [tokenLabel, setTokenLabel] = useState('')
@@ -283,11 +339,11 @@ function TokenStep() {
   return (
     <Stack gap="sm">
       <OfflineResult />
-      <form onSubmit={onSubmit} aria-label="Identify the token">
+      <form onSubmit={onSubmit} aria-label={t('token.formLabel')}>
         <Stack gap="xs">
-          <TextInput label="PKCS#11 module" description="The token vendor's library, installed in a system folder" value={modulePath} onChange={(e) => setModulePath(e.currentTarget.value)} />
-          <TextInput label="Token label" description="As printed on the token or shown by the vendor's tool" value={tokenLabel} onChange={(e) => setTokenLabel(e.currentTarget.value)} />
-          <Group><Button type="submit" disabled={modulePath.trim() === '' || tokenLabel.trim() === '' || s.working !== null}>Identify token</Button></Group>
+          <TextInput label={t('token.module')} description={t('token.moduleHint')} value={modulePath} onChange={(e) => setModulePath(e.currentTarget.value)} />
+          <TextInput label={t('token.label')} description={t('token.labelHint')} value={tokenLabel} onChange={(e) => setTokenLabel(e.currentTarget.value)} />
+          <Group><Button type="submit" disabled={modulePath.trim() === '' || tokenLabel.trim() === '' || s.working !== null}>{t('token.identify')}</Button></Group>
         </Stack>
       </form>
     </Stack>
@@ -295,17 +351,23 @@ function TokenStep() {
 }
 
 function TokenDetails() {
+  const t = useT('ceremony')
   const token = useCeremonyStore((s) => s.token)
   if (token === null) return null
   return (
-    <Alert color="gray" title={`Token ${token.label}`}>
-      <Text size="sm">{token.manufacturer} {token.model}, serial {token.serialNumber}; hardware {token.hardwareVersion}, firmware {token.firmwareVersion}.</Text>
-      <Text size="xs" c="dimmed">{token.mechanisms.length} mechanisms recorded.</Text>
+    <Alert color="gray" title={t('token.detailsTitle', { label: token.label })}>
+      <Text size="sm">
+        {t('token.details', {
+          manufacturer: token.manufacturer, model: token.model, serial: token.serialNumber, hardware: token.hardwareVersion, firmware: token.firmwareVersion,
+        })}
+      </Text>
+      <Text size="xs" c="dimmed">{t('token.mechanisms', { count: token.mechanisms.length })}</Text>
     </Alert>
   )
 }
 
 function LoginStep({ view }: { view: CeremonyTranscriptView }) {
+  const t = useT('ceremony')
   const s = useCeremonyStore()
   const [pin, setPin] = useState('')
   const onSubmit = async (event: FormEvent): Promise<void> => {
@@ -319,11 +381,11 @@ function LoginStep({ view }: { view: CeremonyTranscriptView }) {
   return (
     <Stack gap="sm">
       <TokenDetails />
-      {again ? <Text size="sm">The token session ended (the server restarted, or no step was taken for 30 minutes). Log in again to continue.</Text> : null}
-      <form onSubmit={(e) => void onSubmit(e)} aria-label="Log in to the token">
+      {again ? <Text size="sm">{t('login.again')}</Text> : null}
+      <form onSubmit={(e) => void onSubmit(e)} aria-label={t('login.formLabel')}>
         <Stack gap="xs">
-          <PasswordInput label={`PIN of token ${token?.label ?? ''}`.trim()} autoComplete="off" value={pin} onChange={(e) => setPin(e.currentTarget.value)} />
-          <Group><Button type="submit" disabled={pin === '' || s.working !== null}>Log in</Button></Group>
+          <PasswordInput label={t('login.pin', { token: token?.label ?? '' }).trim()} autoComplete="off" value={pin} onChange={(e) => setPin(e.currentTarget.value)} />
+          <Group><Button type="submit" disabled={pin === '' || s.working !== null}>{t('login.submit')}</Button></Group>
         </Stack>
       </form>
     </Stack>
@@ -334,23 +396,27 @@ const EMPTY_CONFIRMATIONS: CeremonyConfirmationInput[] = [{ participant: '', pas
 
 /** Two people choose themselves and type their own passphrases (masked). */
 function DualControl({ view, value, onChange }: { view: CeremonyTranscriptView; value: CeremonyConfirmationInput[]; onChange(next: CeremonyConfirmationInput[]): void }) {
+  const t = useT('ceremony')
   const people = view.ceremony.participants
-  const options = [{ value: '', label: 'Choose a person' }, ...people.map((p) => ({ value: p.id, label: `${p.name} (${ROLE_WORDS[p.role].toLowerCase()})` }))]
-  const ordinal = ['First', 'Second']
+  const options = [{ value: '', label: t('dual.choose') }, ...people.map((p) => ({ value: p.id, label: t('dual.option', { name: p.name, role: roleName(p.role, true) }) }))]
+  const labels = [
+    { person: t('dual.firstPerson'), passphrase: t('dual.firstPassphrase') },
+    { person: t('dual.secondPerson'), passphrase: t('dual.secondPassphrase') },
+  ]
   return (
-    <Card withBorder radius="sm" bg="grape.0" component="fieldset" aria-label="Dual control confirmations">
+    <Card withBorder radius="sm" bg="grape.0" component="fieldset" aria-label={t('dual.label')}>
       <Stack gap="xs">
-        <Text size="sm" fw={600}>Dual control: two different people confirm</Text>
+        <Text size="sm" fw={600}>{t('dual.heading')}</Text>
         {value.map((c, i) => (
-          <Group grow key={ordinal[i]} align="flex-start">
+          <Group grow key={labels[i]?.person ?? i} align="flex-start">
             <NativeSelect
-              label={`${ordinal[i]} person`}
+              label={labels[i]?.person}
               value={c.participant}
               data={options}
               onChange={(e) => onChange(value.map((x, j) => (j === i ? { ...x, participant: e.currentTarget.value } : x)))}
             />
             <PasswordInput
-              label={`${ordinal[i]} person's passphrase`}
+              label={labels[i]?.passphrase}
               autoComplete="off"
               value={c.passphrase}
               onChange={(e) => onChange(value.map((x, j) => (j === i ? { ...x, passphrase: e.currentTarget.value } : x)))}
@@ -367,6 +433,7 @@ function ControlledForm({ view, label, action, ready, children, onRun }: {
   view: CeremonyTranscriptView; label: string; action: string; ready: boolean; children?: ReactNode
   onRun(confirmations: CeremonyConfirmationInput[]): Promise<boolean>
 }) {
+  const t = useT('ceremony')
   const working = useCeremonyStore((s) => s.working)
   const [confirmations, setConfirmations] = useState(EMPTY_CONFIRMATIONS)
   const problem = confirmationProblem(confirmations, view.ceremony.participants)
@@ -385,7 +452,7 @@ function ControlledForm({ view, label, action, ready, children, onRun }: {
         <Group>
           <Button type="submit" disabled={!ready || working !== null}>{action}</Button>
           {/* Sending without both confirmations is allowed: the server refuses and records the refusal. */}
-          {problem !== null && ready ? <Text size="xs" c="dimmed">Pressing it now is refused and the refusal is recorded.</Text> : null}
+          {problem !== null && ready ? <Text size="xs" c="dimmed">{t('dual.pressNow')}</Text> : null}
         </Group>
       </Stack>
     </form>
@@ -393,16 +460,23 @@ function ControlledForm({ view, label, action, ready, children, onRun }: {
 }
 
 function KeyStep({ view }: { view: CeremonyTranscriptView }) {
+  const t = useT('ceremony')
   const s = useCeremonyStore()
   const [label, setLabel] = useState('sign-1')
   const [algorithm, setAlgorithm] = useState<CeremonyKeyAlgorithm>('ec-p256')
   return (
-    <ControlledForm view={view} label="Generate the key pair" action="Generate key pair" ready={/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(label)} onRun={(c) => s.generateKey({ label, algorithm }, c)}>
+    <ControlledForm
+      view={view}
+      label={t('steps.key.title')}
+      action={t('key.action')}
+      ready={/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(label)}
+      onRun={(c) => s.generateKey({ label, algorithm }, c)}
+    >
       <Group grow align="flex-start">
-        <TextInput label="Key label on the token" description="Letters, digits, dots, dashes" value={label} onChange={(e) => setLabel(e.currentTarget.value)} />
+        <TextInput label={t('key.label')} description={t('key.labelHint')} value={label} onChange={(e) => setLabel(e.currentTarget.value)} />
         <NativeSelect
-          label="Algorithm"
-          description="X-Road accepts both"
+          label={t('key.algorithm')}
+          description={t('key.algorithmHint')}
           value={algorithm}
           onChange={(e) => setAlgorithm(e.currentTarget.value as CeremonyKeyAlgorithm)}
           data={[{ value: 'ec-p256', label: 'ECDSA P-256' }, { value: 'rsa-2048', label: 'RSA 2048' }, { value: 'rsa-3072', label: 'RSA 3072' }, { value: 'rsa-4096', label: 'RSA 4096' }]}
@@ -413,23 +487,35 @@ function KeyStep({ view }: { view: CeremonyTranscriptView }) {
 }
 
 function CsrStep({ view }: { view: CeremonyTranscriptView }) {
+  const t = useT('ceremony')
   const s = useCeremonyStore()
   const [member, setMember] = useState('')
   const [format, setFormat] = useState<'pem' | 'der'>('pem')
   const key = view.ceremony.progress.key
+  const auth = key?.usage === 'auth'
   return (
-    <ControlledForm view={view} label="Create the certificate request" action="Create request" ready={member.trim() !== ''} onRun={(c) => s.createCsr({ member: member.trim(), format }, c)}>
-      {key ? <Text size="sm">Key <Code>{key.label}</Code> ({key.algorithm}), public key SHA-256 <Code>{key.publicKeySha256.slice(0, 16)}…</Code></Text> : null}
+    <ControlledForm
+      view={view}
+      label={t('steps.csr.title')}
+      action={t('csr.action')}
+      ready={member.trim() !== ''}
+      onRun={(c) => s.createCsr({ member: member.trim(), format }, c)}
+    >
+      {key ? (
+        <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
+          {t('csr.key')} <Code>{key.label}</Code> ({key.algorithm}), {t('csr.publicKey')} <Code>{key.publicKeySha256.slice(0, 16)}…</Code>
+        </Text>
+      ) : null}
       <Group grow align="flex-start">
         <TextInput
-          label={key?.usage === 'auth' ? 'Security server' : 'Member'}
-          placeholder={key?.usage === 'auth' ? 'LAB:GOV:1234:ss1' : 'LAB:GOV:1234'}
-          description="Whose key this is: instance, member class and code"
+          label={auth ? t('csr.server') : t('csr.member')}
+          placeholder={auth ? 'LAB:GOV:1234:ss1' : 'LAB:GOV:1234'}
+          description={auth ? t('csr.serverHint') : t('csr.memberHint')}
           value={member}
           onChange={(e) => setMember(e.currentTarget.value)}
         />
         <div>
-          <Text size="sm" fw={500} id="csr-format-label">File format</Text>
+          <Text size="sm" fw={500} id="csr-format-label">{t('csr.format')}</Text>
           <SegmentedControl aria-labelledby="csr-format-label" value={format} onChange={(v) => setFormat(v as 'pem' | 'der')} data={[{ value: 'pem', label: 'PEM' }, { value: 'der', label: 'DER' }]} />
         </div>
       </Group>
@@ -438,25 +524,27 @@ function CsrStep({ view }: { view: CeremonyTranscriptView }) {
 }
 
 function CsrDownload() {
+  const t = useT('ceremony')
   const s = useCeremonyStore()
   const csr = s.csr
   if (csr === null) return null
   return (
     <Card withBorder radius="sm">
       <Group align="flex-start" wrap="nowrap">
-        <Stack gap={4} style={{ flex: 1 }}>
-          <Text size="sm" fw={600}>Certificate request ready: {csr.fileName}</Text>
-          <Text size="xs">SHA-256 <Code>{csr.sha256}</Code></Text>
-          <Text size="xs" c="dimmed">Save it to the removable media and take it to the CA.{csr.qrPng ? ' The QR code holds the same PEM text for a CA that reads it with a camera.' : ''}</Text>
-          <Group><Button size="xs" onClick={() => s.saveCsr()}>{csr.qrPng ? 'Save request and QR code' : 'Save request'}</Button></Group>
+        <Stack gap={4} style={{ flex: 1, minWidth: 0 }}>
+          <Text size="sm" fw={600} style={{ overflowWrap: 'anywhere' }}>{t('csr.ready', { file: csr.fileName })}</Text>
+          <Text size="xs" style={{ overflowWrap: 'anywhere' }}>{SHA256} <Code>{csr.sha256}</Code></Text>
+          <Text size="xs" c="dimmed">{csr.qrPng ? `${t('csr.saveHint')} ${t('csr.qrHint')}` : t('csr.saveHint')}</Text>
+          <Group><Button size="xs" onClick={() => s.saveCsr()}>{csr.qrPng ? t('csr.saveWithQr') : t('csr.save')}</Button></Group>
         </Stack>
-        {csr.qrPng ? <img src={`data:image/png;base64,${csr.qrPng.content}`} alt="QR code of the certificate request" width={120} height={120} /> : null}
+        {csr.qrPng ? <img src={`data:image/png;base64,${csr.qrPng.content}`} alt={t('csr.qrAlt')} width={120} height={120} /> : null}
       </Group>
     </Card>
   )
 }
 
 function CertificateStep() {
+  const t = useT('ceremony')
   const s = useCeremonyStore()
   const [certificatePem, setCertificatePem] = useState('')
   const [caCertificatePem, setCaCertificatePem] = useState('')
@@ -472,15 +560,19 @@ function CertificateStep() {
   return (
     <Stack gap="sm">
       <CsrDownload />
-      <form onSubmit={onSubmit} aria-label="Import the certificate">
+      <form onSubmit={onSubmit} aria-label={t('certificate.formLabel')}>
         <Stack gap="xs">
-          <Textarea label="Issued certificate (PEM)" autosize minRows={3} maxRows={6} ff="monospace" value={certificatePem} onChange={(e) => setCertificatePem(e.currentTarget.value)} />
-          <FileButton onChange={(f) => void read(f, setCertificatePem)} accept=".pem,.crt,.cer">{(props) => <Button {...props} size="xs" variant="default" w="fit-content">Read certificate from file…</Button>}</FileButton>
-          <Textarea label="CA certificate or chain (PEM)" autosize minRows={3} maxRows={6} ff="monospace" value={caCertificatePem} onChange={(e) => setCaCertificatePem(e.currentTarget.value)} />
-          <FileButton onChange={(f) => void read(f, setCaCertificatePem)} accept=".pem,.crt,.cer">{(props) => <Button {...props} size="xs" variant="default" w="fit-content">Read CA certificate from file…</Button>}</FileButton>
+          <Textarea label={t('certificate.issued')} autosize minRows={3} maxRows={6} ff="monospace" value={certificatePem} onChange={(e) => setCertificatePem(e.currentTarget.value)} />
+          <FileButton onChange={(f) => void read(f, setCertificatePem)} accept=".pem,.crt,.cer">
+            {(props) => <Button {...props} size="xs" variant="default" w="fit-content">{t('certificate.readIssued')}</Button>}
+          </FileButton>
+          <Textarea label={t('certificate.ca')} autosize minRows={3} maxRows={6} ff="monospace" value={caCertificatePem} onChange={(e) => setCaCertificatePem(e.currentTarget.value)} />
+          <FileButton onChange={(f) => void read(f, setCaCertificatePem)} accept=".pem,.crt,.cer">
+            {(props) => <Button {...props} size="xs" variant="default" w="fit-content">{t('certificate.readCa')}</Button>}
+          </FileButton>
           <Group>
-            <Button type="submit" disabled={certificatePem.trim() === '' || caCertificatePem.trim() === '' || s.working !== null}>Verify and import</Button>
-            <Button variant="subtle" onClick={() => s.setSkipCertificate(true)}>Seal now; import the certificate later</Button>
+            <Button type="submit" disabled={certificatePem.trim() === '' || caCertificatePem.trim() === '' || s.working !== null}>{t('certificate.import')}</Button>
+            <Button variant="subtle" onClick={() => s.setSkipCertificate(true)}>{t('certificate.later')}</Button>
           </Group>
         </Stack>
       </form>
@@ -489,47 +581,60 @@ function CertificateStep() {
 }
 
 function SealStep({ view }: { view: CeremonyTranscriptView }) {
+  const t = useT('ceremony')
   const s = useCeremonyStore()
   return (
     <Stack gap="sm">
       {s.skipCertificate && view.ceremony.progress.certificate === null
-        ? <Alert color="gray">The certificate will be imported later, outside this ceremony. <Button size="compact-xs" variant="subtle" onClick={() => s.setSkipCertificate(false)}>Import it now instead</Button></Alert>
+        ? (
+            <Alert color="gray">
+              {t('seal.later')} <Button size="compact-xs" variant="subtle" onClick={() => s.setSkipCertificate(false)}>{t('seal.importNow')}</Button>
+            </Alert>
+          )
         : null}
       <CsrDownload />
-      <ControlledForm view={view} label="Seal the transcript" action="Seal the transcript" ready onRun={(c) => s.seal(c)} />
+      <ControlledForm view={view} label={t('steps.seal.title')} action={t('seal.action')} ready onRun={(c) => s.seal(c)} />
     </Stack>
   )
 }
 
 function DoneStep({ view }: { view: CeremonyTranscriptView }) {
+  const t = useT('ceremony')
   const s = useCeremonyStore()
   return (
     <Stack gap="sm">
-      <Text size="sm">
-        The transcript is sealed with the key at <Text span fw={600}>{view.seal?.keyLocation}</Text>. Download the report, print it, and have everyone
-        check the seal key fingerprint below against the printout, then sign.
-      </Text>
+      <Text size="sm">{t('done.sealed')}</Text>
+      <Text size="sm" style={{ overflowWrap: 'anywhere' }}>{t('done.keyAt')} <Text span fw={600}>{view.seal ? sealKeyText(view.seal) : ''}</Text></Text>
       <Produced view={view} />
       <Code block data-testid="seal-fingerprint">{(view.seal?.publicKeyFingerprint ?? '').replace(/(.{4})/g, '$1 ').trim()}</Code>
       <Group>
-        <Button onClick={() => void s.downloadReport()}>Download report (HTML)</Button>
-        <Button variant="default" onClick={() => s.downloadTranscript()}>Download transcript (JSON)</Button>
+        <Button onClick={() => void s.downloadReport()}>{t('done.downloadReport')}</Button>
+        <Button variant="default" onClick={() => s.downloadTranscript()}>{t('done.downloadTranscript')}</Button>
       </Group>
-      <Text size="xs" c="dimmed">An auditor checks the transcript later on any machine with <Code>gatehouse ceremony verify FILE</Code>.</Text>
+      <Text size="xs" c="dimmed">{t('done.verifyHint')} <Code>{VERIFY_COMMAND}</Code></Text>
     </Stack>
   )
 }
 
 /** What the ceremony produced, with the fingerprints the participants compare against the printed report. */
 function Produced({ view }: { view: CeremonyTranscriptView }) {
+  const t = useT('ceremony')
   const { key, csr, certificate, token } = view.ceremony.progress
   const rows: Array<[string, ReactNode]> = []
-  if (token) rows.push(['Token', `${token.label}, serial ${token.serialNumber}`])
-  if (key) rows.push(['Key', <>{key.label} ({key.algorithm}, {key.usage === 'sign' ? 'signing' : 'authentication'}) · public key SHA-256 <Code>{key.publicKeySha256.slice(0, 16)}…</Code></>])
-  if (csr) rows.push(['Certificate request', <>{csr.fileName} · SHA-256 <Code>{csr.sha256.slice(0, 16)}…</Code></>])
-  rows.push(['Certificate', certificate ? `${certificate.subject}, serial ${certificate.serialNumber}, issued by ${certificate.issuer}` : 'Not imported in this ceremony'])
+  if (token) rows.push([t('produced.token'), t('produced.tokenValue', { label: token.label, serial: token.serialNumber })])
+  if (key) {
+    rows.push([
+      t('produced.key'),
+      <>{t('produced.keyValue', { label: key.label, algorithm: key.algorithm, usage: t(`produced.usages.${key.usage}`) })} · {t('csr.publicKey')} <Code>{key.publicKeySha256.slice(0, 16)}…</Code></>,
+    ])
+  }
+  if (csr) rows.push([t('produced.csr'), <>{csr.fileName} · {SHA256} <Code>{csr.sha256.slice(0, 16)}…</Code></>])
+  rows.push([
+    t('produced.certificate'),
+    certificate ? t('produced.certificateValue', { subject: certificate.subject, serial: certificate.serialNumber, issuer: certificate.issuer }) : t('produced.notImported'),
+  ])
   return (
-    <Table aria-label="What this ceremony produced" withTableBorder>
+    <Table aria-label={t('produced.label')} withTableBorder>
       <Table.Tbody>
         {rows.map(([what, value]) => (
           <Table.Tr key={what}><Table.Th w={170}>{what}</Table.Th><Table.Td><Text size="sm" style={{ overflowWrap: 'anywhere' }}>{value}</Text></Table.Td></Table.Tr>
@@ -540,64 +645,68 @@ function Produced({ view }: { view: CeremonyTranscriptView }) {
 }
 
 function VerdictBadge({ view }: { view: CeremonyTranscriptView }) {
+  const t = useT('ceremony')
   const v = view.verification
-  if (v.valid) return <Badge color="green" size="lg" data-testid="transcript-verdict">Verified</Badge>
-  if (!v.sealed && v.problems.length === 1) return <Badge color="yellow" size="lg" data-testid="transcript-verdict">Not verified: not sealed yet</Badge>
-  return <Badge color="red" size="lg" data-testid="transcript-verdict">Not verified</Badge>
+  if (v.valid) return <Badge color="green" size="lg" styles={VERDICT_STYLES} data-testid="transcript-verdict">{t('verdict.verified')}</Badge>
+  if (!v.sealed && v.findings.length === 1) return <Badge color="yellow" size="lg" styles={VERDICT_STYLES} data-testid="transcript-verdict">{t('verdict.notSealed')}</Badge>
+  return <Badge color="red" size="lg" styles={VERDICT_STYLES} data-testid="transcript-verdict">{t('verdict.notVerified')}</Badge>
 }
 
 function TranscriptCard({ view }: { view: CeremonyTranscriptView }) {
+  const t = useT('ceremony')
   const s = useCeremonyStore()
   const v = view.verification
-  const broken = v.problems.filter((p) => p !== 'the transcript is not sealed')
+  const broken = v.findings.map((f, i) => ({ ...f, english: v.problems[i] ?? f.code })).filter((f) => f.code !== 'not-sealed')
   return (
     <Card withBorder radius="md" component="section" aria-labelledby="transcript-title">
       <Stack gap="sm">
-        <Group justify="space-between">
-          <Title order={4} id="transcript-title">Transcript</Title>
+        <Group justify="space-between" wrap="wrap">
+          <Title order={4} id="transcript-title">{t('transcript.title')}</Title>
           <VerdictBadge view={view} />
         </Group>
         {broken.length > 0 ? (
-          <Alert color="red" title="The transcript does not verify">
-            <List size="sm">{broken.map((p) => <List.Item key={p}>{p}</List.Item>)}</List>
+          <Alert color="red" title={t('transcript.brokenTitle')}>
+            <List size="sm">{broken.map((f) => <List.Item key={f.english}>{findingText(f, f.english)}</List.Item>)}</List>
           </Alert>
         ) : (
-          <Text size="xs" c="dimmed">{v.valid ? 'Every entry is chained to the one before it and the seal signature is valid.' : 'Each entry is chained to the one before it; the seal at the end makes it verifiable.'}</Text>
+          <Text size="xs" c="dimmed">{v.valid ? t('transcript.validHint') : t('transcript.chainHint')}</Text>
         )}
-        {view.entries.length === 0 ? <Text size="sm" c="dimmed">No step recorded yet.</Text> : (
-          <Timeline active={view.entries.length + (view.seal ? 1 : 0)} bulletSize={22} lineWidth={2} role="region" aria-label="Recorded steps">
+        {view.entries.length === 0 ? <Text size="sm" c="dimmed">{t('transcript.empty')}</Text> : (
+          <Timeline active={view.entries.length + (view.seal ? 1 : 0)} bulletSize={22} lineWidth={2} role="region" aria-label={t('transcript.timelineLabel')}>
             {view.entries.map((e) => (
               <Timeline.Item
                 key={e.seq}
                 color={OUTCOME_COLORS[e.outcome]}
                 bullet={<Text size="xs" fw={700} c="white">{e.seq}</Text>}
                 title={(
-                  <Group gap={6} wrap="nowrap" align="flex-start" justify="space-between">
-                    <Text size="sm" fw={600}>{e.title}</Text>
-                    {e.outcome === 'done' ? null : <Badge size="sm" color={OUTCOME_COLORS[e.outcome]} style={{ flexShrink: 0 }}>{OUTCOME_WORDS[e.outcome]}</Badge>}
+                  <Group gap={6} wrap="wrap" align="center">
+                    <Text size="sm" fw={600}>{entryTitle(e)}</Text>
+                    {e.outcome === 'done' ? null : <Badge size="sm" color={OUTCOME_COLORS[e.outcome]} styles={BADGE_STYLES}>{t(`transcript.outcomes.${e.outcome}`)}</Badge>}
                   </Group>
                 )}
               >
                 <Text size="xs" c="dimmed">
-                  {new Date(e.at).toLocaleTimeString()} · {nameOf(view, e.actor)}
-                  {e.confirmedBy.length > 0 ? ` · confirmed by ${e.confirmedBy.map((c) => nameOf(view, c.participant)).join(' and ')}` : ''}
+                  {formatTime(e.at)} · {nameOf(view, e.actor)}
+                  {e.confirmedBy.length > 0 ? ` · ${t('transcript.confirmedBy', { names: namesList(e.confirmedBy.map((c) => nameOf(view, c.participant))) })}` : ''}
                 </Text>
-                {e.outcome !== 'done' && typeof e.details.reason === 'string' ? <Text size="xs" c={e.outcome === 'refused' ? 'red.8' : 'yellow.9'}>{e.details.reason}</Text> : null}
+                {e.reason !== null ? <Text size="xs" c={e.outcome === 'refused' ? 'red.8' : 'yellow.9'}>{reasonText(e.reason)}</Text> : null}
                 {e.artifacts.map((a) => (
-                  <Text key={`${a.name}-${a.sha256}`} size="xs" ff="monospace" c="dimmed" style={{ overflowWrap: 'anywhere' }}>{a.name} · SHA-256 {a.sha256.slice(0, 16)}…</Text>
+                  <Text key={`${a.name}-${a.sha256}`} size="xs" ff="monospace" c="dimmed" style={{ overflowWrap: 'anywhere' }}>{a.name} · {SHA256} {a.sha256.slice(0, 16)}…</Text>
                 ))}
               </Timeline.Item>
             ))}
             {view.seal ? (
-              <Timeline.Item color="indigo" bullet={<Text size="xs" fw={700} c="white">✓</Text>} title={<Text size="sm" fw={600}>Transcript sealed</Text>}>
-                <Text size="xs" c="dimmed">{new Date(view.seal.sealedAt).toLocaleTimeString()} · {view.seal.algorithm} · seal key SHA-256 {view.seal.publicKeyFingerprint.slice(0, 16)}…</Text>
+              <Timeline.Item color="indigo" bullet={<Text size="xs" fw={700} c="white">✓</Text>} title={<Text size="sm" fw={600}>{t('transcript.sealedTitle')}</Text>}>
+                <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>
+                  {formatTime(view.seal.sealedAt)} · {view.seal.algorithm} · {t('transcript.sealKey')} {view.seal.publicKeyFingerprint.slice(0, 16)}…
+                </Text>
               </Timeline.Item>
             ) : null}
           </Timeline>
         )}
         <Group gap="xs">
-          <Button size="xs" variant="light" onClick={() => void s.downloadReport()} disabled={view.entries.length === 0}>Download report</Button>
-          <Button size="xs" variant="default" onClick={() => s.downloadTranscript()}>Download transcript</Button>
+          <Button size="xs" variant="light" onClick={() => void s.downloadReport()} disabled={view.entries.length === 0}>{t('transcript.downloadReport')}</Button>
+          <Button size="xs" variant="default" onClick={() => s.downloadTranscript()}>{t('transcript.downloadTranscript')}</Button>
         </Group>
       </Stack>
     </Card>

@@ -3,6 +3,7 @@ import type {
   CeremonyConfirmationInput, CeremonyCsrDownload, CeremonyKeyAlgorithm, CeremonyParticipantInfo, CeremonyRoleName, CeremonySummary,
   CeremonyTokenInfo, CeremonyTranscriptView,
 } from '@shared/admin-api/admin-api'
+import { translate } from '../../i18n'
 import { adminClient } from '../../lib/admin-client'
 import { saveFile } from '../../lib/save-file'
 
@@ -15,7 +16,12 @@ import { saveFile } from '../../lib/save-file'
 export const WIZARD_STEPS = ['participants', 'offline', 'token', 'login', 'key', 'csr', 'certificate', 'seal', 'done'] as const
 export type WizardStep = (typeof WIZARD_STEPS)[number]
 
+/** Steps that create or use the key: two distinct people confirm with their passphrases. */
+export const DUAL_CONTROL_STEPS: ReadonlySet<WizardStep> = new Set(['key', 'csr', 'seal'])
+
 export interface StepInfo {
+  /** Short name in the step trail. */
+  label: string
   title: string
   /** Who must be in the room. */
   present: string
@@ -25,68 +31,18 @@ export interface StepInfo {
   dualControl: boolean
 }
 
-export const STEP_INFO: Record<WizardStep, StepInfo> = {
-  participants: {
-    title: 'Register the participants',
-    present: 'Everyone taking part: the ceremony administrator, at least two key custodians, and a witness.',
-    records: 'Names and roles are fixed in the transcript before the first step. Each person chooses a passphrase only they know; it is kept as a one-way hash and never shown again.',
-    dualControl: false,
-  },
-  offline: {
-    title: 'Check the machine is offline',
-    present: 'The ceremony administrator, watched by the witness.',
-    records: 'Whether any network interface other than loopback is up (a warning if so), and the machine’s name, system and architecture.',
-    dualControl: false,
-  },
-  token: {
-    title: 'Identify the token',
-    present: 'The ceremony administrator and the custodians holding the token.',
-    records: 'The PKCS#11 module and its SHA-256, and the token’s label, serial number, model, firmware and mechanisms.',
-    dualControl: false,
-  },
-  login: {
-    title: 'Log in to the token',
-    present: 'The custodian who knows the token PIN.',
-    records: 'That a login happened, and its outcome. The PIN goes to the token only: it is not stored, logged or written to the transcript.',
-    dualControl: false,
-  },
-  key: {
-    title: 'Generate the key pair',
-    present: 'Two key custodians (or a custodian and the administrator), each entering their own passphrase.',
-    records: 'Who confirmed, the key’s attributes read back from the token (it must be non-extractable), and the SHA-256 of the public key.',
-    dualControl: true,
-  },
-  csr: {
-    title: 'Create the certificate request',
-    present: 'Two key custodians again: signing the request uses the key.',
-    records: 'The request’s subject and the SHA-256 of the PEM file, the DER form and the QR code image. Save the file to the removable media for the CA.',
-    dualControl: true,
-  },
-  certificate: {
-    title: 'Import the issued certificate',
-    present: 'The ceremony administrator, with the certificate and the CA certificate from the removable media.',
-    records: 'That the certificate carries this ceremony’s public key and chains to the CA, with the SHA-256 of every file read.',
-    dualControl: false,
-  },
-  seal: {
-    title: 'Seal the transcript',
-    present: 'Two key custodians: the seal key is generated on the token.',
-    records: 'A signature over the last entry’s hash. Print the report: everyone signs it next to the seal key fingerprint.',
-    dualControl: true,
-  },
-  done: {
-    title: 'Ceremony complete',
-    present: 'Everyone, to sign the printed report.',
-    records: 'Nothing more: the transcript is sealed. Keep the report and the transcript file together.',
-    dualControl: false,
-  },
+/** A step's words in the language shown. */
+export function stepInfo(step: WizardStep): StepInfo {
+  const text = (part: 'label' | 'title' | 'present' | 'records'): string => translate(`ceremony:steps.${step}.${part}`)
+  return { label: text('label'), title: text('title'), present: text('present'), records: text('records'), dualControl: DUAL_CONTROL_STEPS.has(step) }
 }
 
-export const ROLE_WORDS: Record<CeremonyRoleName, string> = {
-  administrator: 'Ceremony administrator',
-  custodian: 'Key custodian',
-  witness: 'Witness',
+/** A role's name, as a heading ("Key custodian") or inside a sentence ("key custodian"). */
+export function roleName(role: CeremonyRoleName, inline = false): string {
+  return translate(`ceremony:${inline ? 'rolesInline' : 'roles'}.${role}`)
 }
+
+export const ROLES: readonly CeremonyRoleName[] = ['administrator', 'custodian', 'witness']
 
 /** Roles whose passphrase counts for dual control (src-main/ceremony KEY_DUAL_CONTROL). */
 export const CONFIRMING_ROLES: readonly CeremonyRoleName[] = ['custodian', 'administrator']
@@ -107,25 +63,30 @@ export function wizardStep(view: CeremonyTranscriptView | null, skipCertificate 
 
 /** Why the participants cannot start yet, or null. */
 export function participantsProblem(participants: readonly CeremonyParticipantInfo[]): string | null {
-  if (!participants.some((p) => p.role === 'administrator')) return 'Register the ceremony administrator: they lead every step.'
-  if (participants.filter((p) => CONFIRMING_ROLES.includes(p.role)).length < 2) {
-    return 'Register at least two people who can confirm key steps (key custodians, or a custodian and the administrator).'
-  }
+  if (!participants.some((p) => p.role === 'administrator')) return translate('ceremony:problems.needAdministrator')
+  if (participants.filter((p) => CONFIRMING_ROLES.includes(p.role)).length < 2) return translate('ceremony:problems.needConfirmers')
   return null
 }
 
 /** Checks a dual-control form before it is sent; the server checks again and records a refusal. */
 export function confirmationProblem(confirmations: readonly CeremonyConfirmationInput[], participants: readonly CeremonyParticipantInfo[]): string | null {
   const chosen = confirmations.filter((c) => c.participant !== '')
-  if (chosen.length < 2) return 'Choose two people to confirm this step.'
-  if (new Set(chosen.map((c) => c.participant)).size < chosen.length) return 'Two different people must confirm: choose someone else for the second confirmation.'
+  if (chosen.length < 2) return translate('ceremony:problems.chooseTwo')
+  if (new Set(chosen.map((c) => c.participant)).size < chosen.length) return translate('ceremony:problems.sameTwice')
   for (const c of chosen) {
     const person = participants.find((p) => p.id === c.participant)
-    if (person === undefined) return 'Choose participants of this ceremony.'
-    if (!CONFIRMING_ROLES.includes(person.role)) return `${person.name} is a ${ROLE_WORDS[person.role].toLowerCase()} and may not confirm key steps.`
-    if (c.passphrase === '') return `${person.name} must enter their passphrase.`
+    if (person === undefined) return translate('ceremony:problems.notParticipant')
+    if (!CONFIRMING_ROLES.includes(person.role)) return translate('ceremony:problems.mayNotConfirm', { name: person.name, role: roleName(person.role, true) })
+    if (c.passphrase === '') return translate('ceremony:problems.needPassphrase', { name: person.name })
   }
   return null
+}
+
+export type WorkingStep = 'starting' | 'registering' | 'offline' | 'token' | 'login' | 'key' | 'csr' | 'certificate' | 'seal'
+export interface Working {
+  step: WorkingStep
+  /** The participant being registered. */
+  name?: string
 }
 
 export interface CeremonyState {
@@ -133,8 +94,8 @@ export interface CeremonyState {
   loading: boolean
   error: unknown
   view: CeremonyTranscriptView | null
-  /** What is running now, in words (for the status line). */
-  working: string | null
+  /** What is running now (for the status line: `ceremony:working.<step>`). */
+  working: Working | null
   /** The last refused or failed step; it is recorded in the transcript when the ceremony got that far. */
   refusal: unknown
   token: CeremonyTokenInfo | null
@@ -167,7 +128,7 @@ export const initialCeremony = {
 export const useCeremonyStore = create<CeremonyState>((set, get) => {
   const current = (): string => {
     const id = get().view?.ceremony.id
-    if (id === undefined) throw new Error('Open a ceremony first')
+    if (id === undefined) throw new Error(translate('ceremony:problems.openFirst'))
     return id
   }
   const reload = async (): Promise<void> => {
@@ -180,7 +141,7 @@ export const useCeremonyStore = create<CeremonyState>((set, get) => {
     }
   }
   /** Runs one step: the status line while it runs, the refusal when it fails, and the transcript reloaded after. */
-  const run = async <T>(working: string, work: () => Promise<T>, after?: (value: T) => void): Promise<boolean> => {
+  const run = async <T>(working: Working, work: () => Promise<T>, after?: (value: T) => void): Promise<boolean> => {
     set({ working, refusal: null, error: null })
     try {
       const value = await work()
@@ -205,7 +166,7 @@ export const useCeremonyStore = create<CeremonyState>((set, get) => {
       }
     },
     async create(title) {
-      set({ working: 'Starting the ceremony…', error: null })
+      set({ working: { step: 'starting' }, error: null })
       try {
         const created = await adminClient().call('ceremony', 'create', { title, kind: 'key' })
         set({ working: null })
@@ -226,18 +187,18 @@ export const useCeremonyStore = create<CeremonyState>((set, get) => {
       set({ view: null, refusal: null, token: null, offline: null, csr: null, skipCertificate: false })
       void get().load()
     },
-    addParticipant: (input) => run(`Registering ${input.name}…`, () => adminClient().call('ceremony', 'addParticipant', { id: current(), ...input })),
+    addParticipant: (input) => run({ step: 'registering', name: input.name }, () => adminClient().call('ceremony', 'addParticipant', { id: current(), ...input })),
     async checkOffline() {
-      await run('Checking the network interfaces…', () => adminClient().call('ceremony', 'checkOffline', { id: current() }), (offline) => set({ offline }))
+      await run({ step: 'offline' }, () => adminClient().call('ceremony', 'checkOffline', { id: current() }), (offline) => set({ offline }))
     },
     async identifyToken(input) {
-      await run('Loading the PKCS#11 module and reading the token…', () => adminClient().call('ceremony', 'identifyToken', { id: current(), ...input }), (token) => set({ token }))
+      await run({ step: 'token' }, () => adminClient().call('ceremony', 'identifyToken', { id: current(), ...input }), (token) => set({ token }))
     },
-    login: (pin) => run('Logging in to the token…', () => adminClient().call('ceremony', 'login', { id: current(), pin })),
+    login: (pin) => run({ step: 'login' }, () => adminClient().call('ceremony', 'login', { id: current(), pin })),
     generateKey: (input, confirmations) =>
-      run('Generating the key pair on the token…', () => adminClient().call('ceremony', 'generateKey', { id: current(), ...input, confirmations })),
+      run({ step: 'key' }, () => adminClient().call('ceremony', 'generateKey', { id: current(), ...input, confirmations })),
     createCsr: (input, confirmations) =>
-      run('Creating the certificate request…', () => adminClient().call('ceremony', 'createCsr', { id: current(), ...input, confirmations }), (csr) => set({ csr })),
+      run({ step: 'csr' }, () => adminClient().call('ceremony', 'createCsr', { id: current(), ...input, confirmations }), (csr) => set({ csr })),
     saveCsr() {
       const csr = get().csr
       if (csr === null) return
@@ -245,9 +206,9 @@ export const useCeremonyStore = create<CeremonyState>((set, get) => {
       if (csr.qrPng !== null) saveFile(csr.qrPng.fileName, 'image/png', csr.qrPng.content, 'base64')
     },
     importCertificate: (input) =>
-      run('Checking the certificate against the key and the CA…', () => adminClient().call('ceremony', 'importCertificate', { id: current(), ...input })),
+      run({ step: 'certificate' }, () => adminClient().call('ceremony', 'importCertificate', { id: current(), ...input })),
     setSkipCertificate: (skip) => set({ skipCertificate: skip }),
-    seal: (confirmations) => run('Sealing the transcript…', () => adminClient().call('ceremony', 'seal', { id: current(), confirmations })),
+    seal: (confirmations) => run({ step: 'seal' }, () => adminClient().call('ceremony', 'seal', { id: current(), confirmations })),
     async downloadReport() {
       try {
         const report = await adminClient().call('ceremony', 'report', { id: current() })

@@ -82,13 +82,13 @@ function SettingRow({ setting }: { setting: SettingDto }) {
   )
 }
 
-const PORTS = ['clientProxyHttpPort', 'clientProxyHttpsPort', 'adminPort', 'serverProxyPort', 'ocspResponderPort'] as const
-const NETWORK_FIELDS: readonly string[] = ['internalHost', 'externalHost', 'logLevel', ...PORTS]
+const PORTS = ['clientProxyHttpPort', 'clientProxyHttpsPort', 'adminPort', 'serverProxyPort', 'ocspResponderPort', 'healthCheckPort'] as const
+const NETWORK_FIELDS: readonly string[] = ['internalHost', 'externalHost', 'healthCheckHost', 'logLevel', ...PORTS]
 const LOG_LEVELS: Array<BootstrapValues['logLevel']> = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 type Draft = Record<keyof BootstrapValues, string>
 
 const toDraft = (v: BootstrapValues): Draft => ({
-  internalHost: v.internalHost, externalHost: v.externalHost, logLevel: v.logLevel,
+  internalHost: v.internalHost, externalHost: v.externalHost, healthCheckHost: v.healthCheckHost, logLevel: v.logLevel,
   ...Object.fromEntries(PORTS.map((p) => [p, v[p] === null ? '' : String(v[p])])),
 }) as Draft
 
@@ -104,9 +104,11 @@ function NetworkCard({ bootstrap }: { bootstrap: BootstrapSettingsDto }) {
     if (text === '') return field === 'adminPort' ? t('network.adminPortHint') : undefined
     return /^\d{1,5}$/.test(text) && Number(text) <= 65535 ? undefined : t('problems.whole')
   }
-  const invalid = PORTS.some((p) => portProblem(p) !== undefined) || draft.internalHost.trim() === '' || draft.externalHost.trim() === ''
+  const invalid = PORTS.some((p) => portProblem(p) !== undefined) || draft.internalHost.trim() === '' || draft.externalHost.trim() === '' || draft.healthCheckHost.trim() === ''
   const submit = (): void => {
-    const values: Partial<BootstrapValues> = { internalHost: draft.internalHost.trim(), externalHost: draft.externalHost.trim(), logLevel: draft.logLevel as BootstrapValues['logLevel'] }
+    const values: Partial<BootstrapValues> = {
+      internalHost: draft.internalHost.trim(), externalHost: draft.externalHost.trim(), healthCheckHost: draft.healthCheckHost.trim(), logLevel: draft.logLevel as BootstrapValues['logLevel'],
+    }
     for (const p of PORTS) (values as Record<string, unknown>)[p] = draft[p].trim() === '' ? null : Number(draft[p])
     void saveBootstrap(values).then(setSaved)
   }
@@ -137,6 +139,8 @@ function NetworkCard({ bootstrap }: { bootstrap: BootstrapSettingsDto }) {
         {input('clientProxyHttpsPort', t('network.portHint'))}
         {input('ocspResponderPort', t('network.portHint'))}
         {input('adminPort')}
+        {input('healthCheckPort', t('network.healthCheckPortHint'))}
+        {input('healthCheckHost')}
         <Select label={t('network.logLevel')} data={LOG_LEVELS} value={draft.logLevel} allowDeselect={false} onChange={(v) => v !== null && setDraft((d) => ({ ...d, logLevel: v }))} />
       </SimpleGrid>
       <Group justify="flex-end" mt="md">
