@@ -5,8 +5,8 @@ import { runKillLoop } from '../tests/message-log/support/kill-loop'
 
 /**
  * Longer "loses no data" run for the message log: `npx tsx scripts/messagelog-kill-loop.ts [ROUNDS=30]`.
- * SIGKILLs a record-writing child ROUNDS times at random moments and checks every acknowledged record survived
- * and `PRAGMA integrity_check` stays ok. Exits 1 on any loss.
+ * SIGKILLs a record-writing child ROUNDS times at random moments and checks every acknowledged record survived,
+ * `PRAGMA integrity_check` stays ok and the evidence check finds nothing. Exits 1 on any loss or false alarm.
  */
 async function main(): Promise<number> {
   const rounds = Number(process.argv[2] ?? 30)
@@ -14,9 +14,9 @@ async function main(): Promise<number> {
   const results = await runKillLoop({ dir, rounds, minMs: 50, maxMs: 1500 })
   let failed = false
   results.forEach((r, i) => {
-    const ok = r.missing.length === 0 && r.integrity.join() === 'ok'
+    const ok = r.missing.length === 0 && r.integrity.join() === 'ok' && r.evidenceProblems.length === 0
     failed ||= !ok
-    process.stdout.write(`round ${i + 1}: killed after ${r.killedAfterMs} ms, ${r.acknowledged} acknowledged, missing ${r.missing.length}, integrity ${r.integrity.join('; ')}\n`)
+    process.stdout.write(`round ${i + 1}: killed after ${r.killedAfterMs} ms, ${r.acknowledged} acknowledged, missing ${r.missing.length}, integrity ${r.integrity.join('; ')}, evidence problems ${r.evidenceProblems.length}\n`)
   })
   const total = results.reduce((n, r) => n + r.acknowledged, 0)
   process.stdout.write(`${failed ? 'FAILED' : 'OK'}: ${rounds} kills, ${total} acknowledged records checked in ${dir}\n`)

@@ -76,7 +76,10 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
   const accounts = createAdminAccounts(db, clock, deps.accounts)
   const audit = (record: AuditRecord): void => {
     try {
-      appendAuditEntry(db(), { at: clock.now().toISOString(), actor: record.actor, event: record.event, outcome: record.outcome, data: record.data ?? {}, errorCode: record.errorCode })
+      appendAuditEntry(db(), {
+        at: clock.now().toISOString(), actor: record.actor, event: record.event, outcome: record.outcome, object: record.object ?? null,
+        data: record.data ?? {}, errorCode: record.errorCode,
+      })
     } catch (error) {
       logger.error({ err: error, event: record.event }, 'cannot write the audit log')
     }
@@ -89,13 +92,13 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     ...(deps.serverProxyPort === undefined ? {} : { serverProxyPort: deps.serverProxyPort }),
   })
   const ceremony = createCeremonyAdmin({ dataDir: deps.system.dataDir, clock, logger })
-  const system = createSystemAdmin(deps.system)
+  const system = createSystemAdmin({ ...deps.system, audit })
   const settings = createSettingsAdmin({ db, clock, ...(deps.bootstrap === undefined ? {} : { bootstrap: deps.bootstrap }) })
   const api: AdminApi = {
     system,
     users: createUsersAdmin({ db, accounts }),
     apiKeys: createApiKeysAdmin({ db, clock }),
-    audit: createAuditAdmin({ db }),
+    audit: createAuditAdmin({ db, clock, audit }),
     initialization,
     tokens: createTokensAdmin(domains),
     keys: createKeysAdmin(domains),

@@ -6,7 +6,7 @@ import {
   MAX_EVIDENCE_ZIP_EXCHANGES, MESSAGE_BODY_ROLES, MESSAGE_LOG_PAGE_SIZES,
   type BodyAccess, type EvidenceVerdict, type EvidenceVerification, type ExchangeOutcome, type MessageDirection, type MessageExchange,
   type MessageLogApi, type MessageLogForecast, type MessageLogPageSize, type MessageRecordBody, type MessageRecordStatus,
-  type MessageRecordSummary, type StatusLight, type TimestampingStatus,
+  type MessageRecordSummary, type StatusLight, type TimestampingStatus, type EvidenceContinuity,
 } from '@shared/admin-api/admin-api'
 import {
   findMessageRecord, findTimestampRecord, javaUrlEncode, listAttachments,
@@ -52,6 +52,14 @@ const verifySchema = z.union([
   z.object({ container: z.string().min(1).max(MAX_CONTAINER_BASE64).regex(/^[A-Za-z0-9+/=\s]+$/, 'base64'), fileName: z.string().max(300).optional() }).strict(),
 ])
 const forecastSchema = z.object({ windowDays: z.number().int().min(1).max(90).optional() }).strict()
+const checkEvidenceSchema = z.object({ scope: z.enum(['full', 'incremental']).optional() }).strict()
+const acknowledgeSchema = z.object({
+  reason: z.string().trim().min(10, 'say what happened, in at least 10 characters').max(2000),
+}).strict()
+/** Incidents shown with the evidence status. */
+const INCIDENTS_SHOWN = 20
+/** A status read finds the last check older than this: the records since are checked first (incremental, cheap). */
+const EVIDENCE_FRESH_MS = 60_000
 const CURSOR = /^(\d{1,16})\.(\d{1,16})$/
 const cursor = z.string().regex(CURSOR, 'a cursor from an earlier page')
 const exchangesSchema = z
@@ -181,15 +189,15 @@ export function mayReadBodies(roles: readonly string[]): boolean {
 /** Time-stamping status with the fail-closed deadline, as `MessageLog.assertAcceptingMessages` computes it. */
 export function timestampingStatus(messageLog: MessageLog, now: Date): TimestampingStatus {
   const s = messageLog.status()
-  const { acceptableTimestampFailurePeriodSeconds: period, timeStampingIntervalSeconds: interval } = messageLog.settings
+  const { acceptableTimestampFailurePeriodSeconds: period } = messageLog.settings
   const oldestMs = s.oldestUnstampedAt === null ? null : Date.parse(s.oldestUnstampedAt)
   let backlog = oldestMs === null ? 0 : messageLog.countUnstamped(BACKLOG_CAP + 1)
   const backlogCapped = backlog > BACKLOG_CAP
   backlog = Math.min(backlog, BACKLOG_CAP)
-  // reliability-and-security.md §1.2: failure clock = recorded failure start, or one interval after the oldest waiting record.
+  // reliability-and-security.md §1.2: failure clock = recorded failure start, or one interval after the oldest waiting
+  // record — as the message log decides it (not running after a restart until a stamping attempt has failed).
   const recorded = s.timestampingFailingSince === null ? null : Date.parse(s.timestampingFailingSince)
-  const derived = oldestMs === null ? null : oldestMs + interval * 1000
-  const since = derived === null ? null : recorded === null ? derived : Math.min(recorded, derived)
+  const since = s.failureClockSince === null ? null : Date.parse(s.failureClockSince)
   const stopsAtMs = since === null || period === 0 ? null : since + period * 1000
   const secondsLeft = stopsAtMs === null ? null : Math.max(0, Math.round((stopsAtMs - now.getTime()) / 1000))
   const failing = s.lastTimestampError !== null && recorded !== null && oldestMs !== null
@@ -214,6 +222,29 @@ export function timestampingStatus(messageLog: MessageLog, now: Date): Timestamp
     acceptingMessages: s.acceptingMessages, backlog, backlogCapped, oldestUnstampedAt: s.oldestUnstampedAt, lastSuccessAt: s.lastTimestampAt,
     failingSince: since !== null && (failing || !s.acceptingMessages) ? new Date(since).toISOString() : null, lastError: s.lastTimestampError,
     failurePeriodSeconds: period, trafficStopsAt: stopsAtMs === null ? null : new Date(stopsAtMs).toISOString(), secondsLeft, light, explanation,
+  }
+}
+
+/** The evidence check's last report as the GUI shows it (reliability of the log: `message-log/evidence-check.ts`). */
+export function evidenceContinuity(messageLog: MessageLog): EvidenceContinuity {
+  const e = messageLog.evidence()
+  const r = e.report
+  const open = r.problems.filter((p) => !p.acknowledged)
+  const state = open.length > 0 ? 'problem' : r.problems.length > 0 ? 'acknowledged' : 'ok'
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
+  return {
+    state,
+    light: state === 'ok' || state === 'acknowledged' ? 'green' : e.refusing ? 'red' : 'yellow',
+    checkedAt: new Date(r.checkedAtMs).toISOString(), scope: r.scope, checking: e.checking, lastFullCheckAt: iso(e.lastFullCheckAtMs),
+    records: r.records, verifiedRecords: r.verifiedRecords, firstSeq: r.firstSeq, lastSeq: r.lastSeq, lastAcknowledgedSeq: r.lastAcknowledgedSeq,
+    ackFile: r.ackFile,
+    missingRecords: open.filter((p) => p.kind === 'missing').reduce((n, p) => n + ((p.lastSeq ?? 0) - (p.firstSeq ?? 0) + 1), 0),
+    problems: r.problems.map((p) => ({ kind: p.kind, firstSeq: p.firstSeq, lastSeq: p.lastSeq, detail: p.detail, acknowledged: p.acknowledged })),
+    problemsTruncated: r.problemsTruncated, failClosed: e.failClosed, refusing: e.refusing,
+    incidents: messageLog.evidenceIncidents(INCIDENTS_SHOWN).map((i) => ({
+      kind: i.kind, firstSeq: i.firstSeq, lastSeq: i.lastSeq, detail: i.detail, detectedAt: new Date(i.detectedAtMs).toISOString(),
+      acknowledgedAt: iso(i.acknowledgedAtMs), acknowledgedBy: i.acknowledgedBy, reason: i.reason,
+    })),
   }
 }
 
@@ -476,6 +507,35 @@ export function createMessageLogAdmin(deps: MessageLogAdminDeps): MessageLogApi 
       const { messageLog } = domains()
       await messageLog.timestampNow()
       return timestampingStatus(messageLog, clock.now())
+    },
+
+    async evidence() {
+      const { messageLog } = domains()
+      const last = messageLog.evidence()
+      const loggedSince = last.headSeq > (last.report.lastSeq ?? last.report.baseSeq)
+      if (!last.checking && (loggedSince || clock.now().getTime() - last.report.checkedAtMs > EVIDENCE_FRESH_MS)) await messageLog.checkEvidence('incremental')
+      return evidenceContinuity(messageLog)
+    },
+
+    async checkEvidence(input) {
+      const { scope } = validate(checkEvidenceSchema, input ?? {}, 'evidence check')
+      const { messageLog } = domains()
+      await messageLog.checkEvidence(scope ?? 'full')
+      return evidenceContinuity(messageLog)
+    },
+
+    async acknowledgeGap(input) {
+      const { reason } = validate(acknowledgeSchema, input, 'acknowledgement')
+      const { messageLog } = domains()
+      const open = messageLog.evidence().report.problems.filter((p) => !p.acknowledged)
+      if (open.length === 0) throw clientError('conflict', 'There is no evidence problem to acknowledge')
+      const caller = currentCaller()
+      const count = messageLog.acknowledgeEvidenceLoss(caller.actor, reason)
+      audit({
+        actor: caller.actor, event: 'messageLog.evidenceLoss', outcome: 'success', errorCode: null,
+        data: { reason, incidents: count, problems: open.map((p) => ({ kind: p.kind, firstSeq: p.firstSeq, lastSeq: p.lastSeq, detail: p.detail })) },
+      })
+      return evidenceContinuity(messageLog)
     },
   }
 }

@@ -37,12 +37,28 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     description: 'How long messages may still flow while the time-stamping authority cannot be reached; 0 never stops traffic.',
   },
   {
+    name: 'message-log.evidence-loss-fail-closed', label: 'Stop traffic when logged evidence is lost', kind: 'boolean', unit: null, defaultValue: 'true',
+    description: 'When the message log finds acknowledged records missing or altered, new messages are refused until an administrator acknowledges it on the Message log page. Off: traffic continues and the loss is only reported.',
+  },
+  {
     name: 'signer.ocsp-fetch-interval', label: 'OCSP fetch interval', kind: 'integer', unit: 'seconds', min: 60, max: 86_400, defaultValue: '1200',
     description: 'How often the OCSP status of own certificates is refreshed (global configuration may override it).',
   },
   {
     name: 'op-monitor.keep-records-for-days', label: 'Keep monitoring data for', kind: 'integer', unit: 'days', min: 1, max: 365, defaultValue: '7',
     description: 'Operational monitoring records older than this are deleted.',
+  },
+  {
+    name: 'audit-log.keep-entries-for', label: 'Keep audit-log entries for', kind: 'integer', unit: 'days', min: 0, max: 36_500, defaultValue: '0',
+    description: 'Older audit-log entries are deleted; the hash of the last one deleted becomes the start of the chain, so the rest still verifies. 0 keeps every entry.',
+  },
+  {
+    name: 'backup.interval-hours', label: 'Back up every', kind: 'integer', unit: 'hours', min: 0, max: 720, defaultValue: '24',
+    description: 'Scheduled encrypted backups, once a passphrase for them is set under Backup and restore; 0 switches them off.',
+  },
+  {
+    name: 'backup.keep-scheduled', label: 'Scheduled backups kept', kind: 'integer', unit: null, min: 1, max: 1000, defaultValue: '7',
+    description: 'The oldest scheduled backups are deleted beyond this many; backups made by hand are kept until deleted.',
   },
 ]
 

@@ -13,6 +13,7 @@ import { LinkingInfoBuilder } from './linking-info'
 import { LINKING_INFO_ENTRY } from './archive-verifier'
 import { loadRecordEvidence, type EvidenceContainerWriter } from './record-evidence'
 import type { MessageLogSettings } from './message-log-settings'
+import type { ChainPosition } from './evidence-chain'
 
 /**
  * Periodic archiving of time-stamped records into linked ZIP archives (xroad-protocols.md §6.5; code
@@ -43,6 +44,8 @@ export interface ArchiveOptions {
   logger: Logger
   settings: MessageLogSettings
   containerWriter: EvidenceContainerWriter
+  /** Told the evidence chain's new start after a purge (the acknowledgement file keeps it too). */
+  onChainBaseMoved?: (base: ChainPosition) => Promise<void>
 }
 
 /** Java `URLEncoder.encode(s, UTF-8)`: space → '+', everything but [A-Za-z0-9.*_-] percent-encoded. */
@@ -141,7 +144,9 @@ export async function archiveRecords(options: ArchiveOptions): Promise<ArchiveRu
     }
   }
   const cutoff = clock.now().getTime() - settings.keepRecordsForDays * 86_400_000
-  result.purged = inTransaction(db, () => purgeArchivedRecords(db, cutoff))
+  const purge = inTransaction(db, () => purgeArchivedRecords(db, cutoff))
+  result.purged = purge.removed
+  if (purge.base !== undefined) await options.onChainBaseMoved?.(purge.base)
   return result
 }
 

@@ -46,6 +46,11 @@ export const messageLogSettingsSchema = z.object({
   keepRecordsForDays: z.number().min(0).default(30),
   /** `archive-transfer-command`: run with the archive path after each archive is written. */
   archiveTransferCommand: z.array(z.string()).min(1).optional(),
+  /**
+   * Gatehouse: refuse new messages while the evidence check has found acknowledged records missing or altered and no
+   * administrator has acknowledged it (`message-log.evidence-loss-fail-closed`; `evidence-check.ts`).
+   */
+  evidenceLossFailClosed: z.boolean().default(true),
   /** `hash-algo-id` of the archive linking chain. */
   archiveHashAlgorithm: z.enum(['SHA-256', 'SHA-384', 'SHA-512']).default('SHA-512'),
 })

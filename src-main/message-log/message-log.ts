@@ -6,9 +6,13 @@ import {
   type Clock, type Logger, type WritableDb,
 } from '../platform'
 import {
-  countUnstampedRecords, insertMessageRecord, oldestUnstampedTime, readTimestampingState, searchRecordMetadata,
-  type ExchangeFilter, type ExchangePageStart, type NewMessageRecord, type RecordMetadataRow, type RecordSearch,
+  acknowledgeEvidenceIncidents, chainHead, countUnstampedRecords, insertMessageRecord, listEvidenceIncidents, noteAckFileEstablished,
+  oldestUnstampedTime, readEvidenceChainState, readTimestampingState, recordEvidenceIncident, searchRecordMetadata,
+  type EvidenceIncident, type ExchangeFilter, type ExchangePageStart, type NewMessageRecord, type RecordMetadataRow, type RecordSearch,
 } from './message-record-repository'
+import { nextLink, recordDigest, type ChainPosition } from './evidence-chain'
+import { openAckFile, readAckFile, type AckFileRead, type AckFileWriter } from './ack-file'
+import { checkEvidence, checkEvidenceAtStart, type EvidenceCheckResult, type EvidenceProblem, type EvidenceReport } from './evidence-check'
 import { pageExchanges, type ExchangePage } from './exchange-pages'
 import { writeEvidenceZip, type EvidenceZip, type EvidenceZipOptions } from './evidence-zip'
 import { resolveMessageLogSettings, type MessageLogSettings, type MessageLogSettingsInput } from './message-log-settings'
@@ -24,9 +28,20 @@ import { diskUseForecast, type DiskUseForecast } from './disk-forecast'
  * Logging of every signed request and response before the exchange proceeds (xroad-protocols.md §6.1;
  * reliability-and-security.md §1.1), with group commit: `record()` resolves only after the transaction holding the
  * record committed (synchronous=FULL), and records arriving within a few milliseconds share that transaction.
+ *
+ * Evidence continuity: the group commit gives each record the next place in the evidence chain (`evidence-chain.ts`)
+ * from the head it keeps in memory, and after the commit writes the new head to the acknowledgement file
+ * (`ack-file.ts`) before any record of the group is acknowledged. The chain and the acknowledgement file are checked
+ * at construction (structure and file, before the first message), in full after `start()` and on demand, and
+ * incrementally every minute (`evidence-check.ts`). Unacknowledged problems refuse new messages with `logging_failed`
+ * while `evidenceLossFailClosed` is on, until an administrator acknowledges them (`acknowledgeEvidenceLoss`).
  */
 
 const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/'
+/** The incremental evidence check runs this often (the full one at start and on demand). */
+const EVIDENCE_CHECK_INTERVAL_MS = 60_000
+
+const problemKey = (p: Pick<EvidenceProblem, 'kind' | 'firstSeq' | 'lastSeq'>): string => `${p.kind}:${p.firstSeq ?? ''}:${p.lastSeq ?? ''}`
 
 export type RecordId = number
 
@@ -59,7 +74,13 @@ export interface AttachmentSource {
 }
 
 export interface MessageLogStatus {
+  /** Whether time-stamping lets messages in (the evidence check is `evidence()`). */
   acceptingMessages: boolean
+  /**
+   * Since when the fail-closed clock counts (null while it does not run): the recorded failure start or one interval
+   * after the oldest waiting record, only once a stamping attempt since this log was opened has failed.
+   */
+  failureClockSince: string | null
   unstampedRecords: boolean
   oldestUnstampedAt: string | null
   lastTimestampAt: string | null
@@ -80,6 +101,25 @@ export interface MessageLogOptions {
   containerWriter?: EvidenceContainerWriter
   /** Container verifier for export reports (the signature domain's `verifyAsicContainer`). */
   containerVerifier?: EvidenceContainerVerifier
+  /**
+   * The acknowledgement file (`DATA_DIR/messagelog.ack`, `ack-file.ts`); without it only the chain inside the database
+   * is checked, and a loss of the newest records cannot be told from records never written (tools and tests).
+   */
+  ackFile?: string
+}
+
+/** The evidence check's last report, and what it means for traffic. */
+export interface EvidenceStatus {
+  report: EvidenceReport
+  /** A check is running now. */
+  checking: boolean
+  /** The last full walk over every record finished (null: none since this log was opened). */
+  lastFullCheckAtMs: number | null
+  failClosed: boolean
+  /** New messages are refused until an administrator acknowledges the problems. */
+  refusing: boolean
+  /** The last place in the chain this log has given (records after `report.lastSeq` were logged since the check). */
+  headSeq: number
 }
 
 export interface MessageLog {
@@ -92,8 +132,19 @@ export interface MessageLog {
    * (body logging off for them): the proxy applies it before a body is read.
    */
   bodyLimit(client: ClientId, service: ServiceId): number | undefined
-  /** Throws X-Road's `timestamping_failed` once time-stamping has failed longer than the acceptable period. */
+  /**
+   * Throws X-Road's `timestamping_failed` once time-stamping has failed longer than the acceptable period, and
+   * `logging_failed` while unacknowledged evidence problems refuse traffic (fail-closed).
+   */
   assertAcceptingMessages(): void
+  /** The last evidence check. */
+  evidence(): EvidenceStatus
+  /** Checks the evidence now: `full` walks every record, `incremental` those after the last verified one. */
+  checkEvidence(scope?: 'full' | 'incremental'): Promise<EvidenceStatus>
+  /** Acknowledges every open evidence problem (who and why are kept); returns how many were acknowledged. */
+  acknowledgeEvidenceLoss(by: string, reason: string): number
+  /** Evidence problems found so far, newest first, with their acknowledgement. */
+  evidenceIncidents(limit: number): EvidenceIncident[]
   status(): MessageLogStatus
   /** Metadata of logged messages by time range, client, service and query id (for the GUI; no bodies). */
   search(criteria: RecordSearch): RecordMetadataRow[]
@@ -123,6 +174,8 @@ export interface MessageLog {
 
 interface Pending {
   record: NewMessageRecord
+  /** `recordDigest` of the record, computed before the commit. */
+  digest: Buffer
   resolve: (id: RecordId) => void
   reject: (error: unknown) => void
 }
@@ -139,11 +192,26 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     db, clock, logger, tsas: options.tsas ?? (() => []), timeoutMs: settings.tsaTimeoutMs,
     recordsLimit: settings.timestampRecordsLimit, hashChains: options.hashChains,
   })
+  // The evidence chain's head, the acknowledgement file and the check at construction (every start of a server).
+  const ackRead: AckFileRead | undefined = options.ackFile === undefined ? undefined : readAckFile(options.ackFile)
+  let evidenceCheck: EvidenceCheckResult = checkEvidenceAtStart({ db, nowMs: clock.now().getTime(), ack: ackRead })
+  let evidenceReport = evidenceCheck.report
+  let lastFullCheckAtMs: number | null = null
+  const dbHead = safely(() => chainHead(db) ?? readEvidenceChainState(db).base)
+  // After a loss of the newest records the chain goes on after the last acknowledged one, so numbers are never reused.
+  let head: ChainPosition = ackRead?.status === 'ok' && ackRead.state.last.seq > (dbHead?.seq ?? 0)
+    ? ackRead.state.last
+    : dbHead ?? { seq: 0, hash: Buffer.alloc(32) }
+  const ackWriter: AckFileWriter | undefined = options.ackFile === undefined ? undefined : openAcknowledgements(options.ackFile, ackRead)
+  const acknowledgements = new Set<Promise<void>>()
+  const loggedProblems = new Set<string>()
+  noteProblems(evidenceReport)
   let pending: Pending[] = []
   let timer: NodeJS.Timeout | undefined
   let immediate: NodeJS.Immediate | undefined
   let interval: NodeJS.Timeout | undefined
   let archiveInterval: NodeJS.Timeout | undefined
+  let evidenceInterval: NodeJS.Timeout | undefined
   let archiving: Promise<ArchiveRunResult> | undefined
   let stopped = false
 
@@ -154,6 +222,74 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     if (subsystems.some((s) => settings.bodyLoggingDisabledSubsystems.includes(s))) return false
     if (subsystems.some((s) => settings.bodyLoggingEnabledSubsystems.includes(s))) return true
     return settings.messageBodyLogging
+  }
+
+  function safely<T>(work: () => T): T | undefined {
+    try {
+      return work()
+    } catch (error) {
+      logFailure(logger, error, {}, 'message-log evidence chain state could not be read')
+      return undefined
+    }
+  }
+
+  function openAcknowledgements(path: string, read: AckFileRead | undefined): AckFileWriter {
+    const base = read?.status === 'ok' && read.state.base.seq > (safely(() => readEvidenceChainState(db).base.seq) ?? 0)
+      ? read.state.base
+      : safely(() => readEvidenceChainState(db).base) ?? { seq: 0, hash: Buffer.alloc(32) }
+    const writer = openAckFile(path, { last: head, base }, { replace: read?.status !== 'ok', generation: read?.status === 'ok' ? read.generation : 0 })
+    if (read?.status !== 'ok') safely(() => inTransaction(db, () => noteAckFileEstablished(db, clock.now().getTime())))
+    return writer
+  }
+
+  function refusing(): boolean {
+    return settings.evidenceLossFailClosed && evidenceReport.problems.some((p) => !p.acknowledged)
+  }
+
+  /** Every new unacknowledged problem is an alarm in the log once, and an incident in the database until acknowledged. */
+  function noteProblems(report: EvidenceReport): void {
+    const open = report.problems.filter((p) => !p.acknowledged)
+    if (open.length === 0) return
+    const fresh = open.filter((p) => !loggedProblems.has(problemKey(p)))
+    for (const p of fresh) loggedProblems.add(problemKey(p))
+    if (fresh.length > 0) {
+      logger.error(
+        { problems: fresh.map((p) => ({ kind: p.kind, firstSeq: p.firstSeq, lastSeq: p.lastSeq })), failClosed: settings.evidenceLossFailClosed },
+        `message-log evidence check: ${fresh.map((p) => p.detail).slice(0, 5).join('; ')}${fresh.length > 5 ? `; and ${fresh.length - 5} more` : ''}` +
+          (settings.evidenceLossFailClosed ? '; new messages are refused until an administrator acknowledges it' : ''),
+      )
+    }
+    safely(() => inTransaction(db, () => {
+      const at = clock.now().getTime()
+      for (const p of open) recordEvidenceIncident(db, p, at)
+    }))
+  }
+
+  let checks: Promise<unknown> = Promise.resolve()
+  let checking = 0
+
+  function runEvidenceCheck(scope: 'full' | 'incremental'): Promise<EvidenceStatus> {
+    checking++
+    const run = checks.then(async () => {
+      const result = await checkEvidence({
+        db, nowMs: clock.now().getTime(), ack: options.ackFile === undefined ? undefined : readAckFile(options.ackFile), scope,
+        verified: evidenceCheck.verifiedThrough, pause: () => new Promise<void>((resolve) => setImmediate(resolve)),
+      })
+      evidenceCheck = result
+      evidenceReport = result.report
+      if (scope === 'full') lastFullCheckAtMs = result.report.checkedAtMs
+      noteProblems(result.report)
+    }).finally(() => {
+      checking--
+    })
+    checks = run.catch(() => undefined)
+    return run.then(evidence)
+  }
+
+  function evidence(): EvidenceStatus {
+    return {
+      report: evidenceReport, checking: checking > 0, lastFullCheckAtMs, failClosed: settings.evidenceLossFailClosed, refusing: refusing(), headSeq: head.seq,
+    }
   }
 
   /**
@@ -187,8 +323,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     }
   }
 
-  function prepare(message: MessageToLog, bodyLogged: boolean, contents: ReadonlyArray<{ bytes: Uint8Array | null }>): NewMessageRecord {
-    return {
+  function prepare(message: MessageToLog, bodyLogged: boolean, contents: ReadonlyArray<{ bytes: Uint8Array | null }>): { record: NewMessageRecord; digest: Buffer } {
+    const record: NewMessageRecord = {
       queryId: message.queryId,
       xRequestId: message.xRequestId ?? null,
       client: encodeIdentifier(message.client),
@@ -207,13 +343,36 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
         sha512: a instanceof Uint8Array ? createHash('sha512').update(a).digest('base64') : Buffer.from(a.sha512).toString('base64'),
       })),
     }
+    const digest = recordDigest({ ...record, attachments: record.attachments.map((a) => ({ size: a.size, sha512: a.sha512, stored: a.content !== null })) })
+    return { record, digest }
   }
 
   function commit(batch: Pending[]): void {
+    const before = head
     try {
-      const ids = inTransaction(db, () => batch.map((p) => insertMessageRecord(db, p.record)))
-      batch.forEach((p, i) => p.resolve(ids[i] as RecordId))
+      const ids = inTransaction(db, () => batch.map((p) => {
+        const link = nextLink(head, p.digest)
+        const id = insertMessageRecord(db, p.record, link)
+        head = { seq: link.seq, hash: link.chainHash }
+        return id
+      }))
+      if (ackWriter === undefined) {
+        batch.forEach((p, i) => p.resolve(ids[i] as RecordId))
+        return
+      }
+      // Acknowledged only once the acknowledgement file holds the group's last place in the chain.
+      const acknowledged = ackWriter.acknowledge(head)
+      acknowledgements.add(acknowledged)
+      acknowledged.then(
+        () => batch.forEach((p, i) => p.resolve(ids[i] as RecordId)),
+        (error: unknown) => {
+          const coded = loggingFailed(error)
+          logFailure(logger, coded, { records: batch.length }, 'message-log acknowledgement file write failed; the records are logged but not acknowledged')
+          for (const p of batch) p.reject(coded)
+        },
+      ).finally(() => acknowledgements.delete(acknowledged))
     } catch (error) {
+      head = before
       if (batch.length > 1 && isRecordSpecific(error)) {
         // One bad record must not sink the others of its group: commit them one by one.
         for (const p of batch) commit([p])
@@ -243,8 +402,12 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   let failingSinceMemo: { atMs: number; since: number | null } | undefined
   const FAILING_SINCE_REUSE_MS = 500
 
+  /** Whether a time-stamping attempt finished since this log was opened (the fail-closed clock's condition). */
+  let attemptedSinceOpen = false
+
   function stamped<T>(work: Promise<T>): Promise<T> {
     return work.finally(() => {
+      attemptedSinceOpen = true
       failingSinceMemo = undefined
     })
   }
@@ -260,6 +423,10 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   }
 
   function computeFailingSince(): number | null {
+    // The time the server was down does not count against a TSA that answers: as X-Road's LogManager (whose clock
+    // starts at a failed attempt), the clock runs only once an attempt since this log was opened failed; the first
+    // attempt is made at once by `start()`. An outage that continues across a restart keeps its persisted start.
+    if (!attemptedSinceOpen) return null
     const state = readTimestampingState(db)
     const oldest = oldestUnstampedTime(db)
     // Derived clock (survives restarts even if no failure was recorded): a record left unstamped for longer than a
@@ -271,6 +438,18 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   }
 
   function assertAcceptingMessages(): void {
+    if (refusing()) {
+      const open = evidenceReport.problems.filter((p) => !p.acknowledged)
+      throw new SecurityServerError(
+        'logging_failed',
+        `The message log has lost or altered acknowledged evidence (${open.map((p) => p.detail).slice(0, 3).join('; ')}${open.length > 3 ? '; …' : ''}); no more messages are accepted until an administrator acknowledges it`,
+        { detail: 'evidence_loss' },
+      )
+    }
+    assertTimestamping()
+  }
+
+  function assertTimestamping(): void {
     const period = settings.acceptableTimestampFailurePeriodSeconds
     if (period === 0) return
     const since = failingSince()
@@ -294,7 +473,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     try {
       const prepared = prepare(message, bodyLogged, contents)
       id = await new Promise<RecordId>((resolve, reject) => {
-        pending.push({ record: prepared, resolve, reject })
+        pending.push({ ...prepared, resolve, reject })
         if (pending.length >= settings.groupCommitMaxRecords) flush()
         else if (settings.groupCommitWindowMs === 0) immediate ??= setImmediate(flush)
         else timer ??= setTimeout(flush, settings.groupCommitWindowMs)
@@ -315,12 +494,15 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     const oldest = oldestUnstampedTime(db)
     let accepting = true
     try {
-      assertAcceptingMessages()
+      assertTimestamping()
     } catch {
       accepting = false
     }
+    // Fresh, not the message path's half-second reuse: records logged since may start the derived clock.
+    const since = computeFailingSince()
     return {
       acceptingMessages: accepting,
+      failureClockSince: since === null ? null : new Date(since).toISOString(),
       unstampedRecords: oldest !== null,
       oldestUnstampedAt: oldest === null ? null : new Date(oldest).toISOString(),
       lastTimestampAt: state.lastSuccessMs === null ? null : new Date(state.lastSuccessMs).toISOString(),
@@ -341,7 +523,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
 
   function archiveNow(): Promise<ArchiveRunResult> {
     archiving ??= Promise.resolve()
-      .then(() => archiveRecords({ db, clock, logger, settings, containerWriter }))
+      .then(() => archiveRecords({ db, clock, logger, settings, containerWriter, onChainBaseMoved: ackWriter?.setBase }))
       .finally(() => {
         archiving = undefined
       })
@@ -362,6 +544,19 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     bodyLimit: (client, service) => (bodyLoggingFor({ client, service }) ? settings.maxLoggableBodySize : undefined),
     assertAcceptingMessages,
     status,
+    evidence,
+    checkEvidence: (scope = 'full') => runEvidenceCheck(scope),
+    acknowledgeEvidenceLoss(by, reason) {
+      const at = clock.now().getTime()
+      const count = inTransaction(db, () => {
+        for (const p of evidenceReport.problems.filter((x) => !x.acknowledged)) recordEvidenceIncident(db, p, at)
+        return acknowledgeEvidenceIncidents(db, by, reason, at)
+      })
+      evidenceReport = { ...evidenceReport, problems: evidenceReport.problems.map((p) => ({ ...p, acknowledged: true })) }
+      logger.warn({ by, acknowledged: count }, `message-log evidence problems acknowledged by ${by}: ${reason}`)
+      return count
+    },
+    evidenceIncidents: (limit) => listEvidenceIncidents(db, limit),
     timestampNow: () => stamped(timestamper.stampPending()),
     updateSettings(input) {
       const before = { stamping: settings.timeStampingIntervalSeconds, archiving: settings.archiveIntervalSeconds, dir: settings.archiveDir }
@@ -378,13 +573,19 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
       stopped = false
       if (interval !== undefined) return
       armTimers()
+      // X-Road's TimestamperJob runs its first batch a second after start; the backlog of the downtime goes at once.
+      void stampBacklog()
+      void runEvidenceCheck('full').catch((error: unknown) => logFailure(logger, error, {}, 'message-log evidence check failed'))
     },
     async stop() {
       stopTimers()
       flush()
       stopped = true
+      await Promise.allSettled([...acknowledgements])
       await timestamper.idle()
       await archiving?.catch(() => undefined)
+      await checks
+      await ackWriter?.close()
     },
   }
 
@@ -393,6 +594,10 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
       void stampBacklog()
     }, settings.timeStampingIntervalSeconds * 1000)
     interval.unref()
+    evidenceInterval = setInterval(() => {
+      runEvidenceCheck('incremental').catch((error: unknown) => logFailure(logger, error, {}, 'message-log evidence check failed'))
+    }, EVIDENCE_CHECK_INTERVAL_MS)
+    evidenceInterval.unref()
     if (settings.archiveDir !== undefined) {
       archiveInterval = setInterval(() => {
         archiveNow().catch((error: unknown) => logFailure(logger, error, {}, 'message-log archiving failed'))
@@ -404,6 +609,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   function stopTimers(): void {
     if (interval !== undefined) clearInterval(interval)
     interval = undefined
+    if (evidenceInterval !== undefined) clearInterval(evidenceInterval)
+    evidenceInterval = undefined
     if (archiveInterval !== undefined) clearInterval(archiveInterval)
     archiveInterval = undefined
   }

@@ -1,4 +1,5 @@
 import type { ReadableDb, WritableDb } from '../platform'
+import type { ChainPosition } from './evidence-chain'
 
 /** SQL of the message log: records, attachments, time-stamp records, archive linking and time-stamping state. */
 
@@ -95,17 +96,24 @@ function toRecord(row: RecordRow): StoredMessageRecord {
   }
 }
 
-export function insertMessageRecord(db: WritableDb, record: NewMessageRecord): number {
+/** A record's place in the evidence chain (`evidence-chain.ts`). */
+export interface RecordLink {
+  seq: number
+  prevHash: Uint8Array
+  chainHash: Uint8Array
+}
+
+export function insertMessageRecord(db: WritableDb, record: NewMessageRecord, link: RecordLink): number {
   const result = db
     .prepare(
       `INSERT INTO message_records (query_id, x_request_id, client, service, response, message, body_logged, signature_xml,
-         signature_hash, hash_chain_result, hash_chain, time_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         signature_hash, hash_chain_result, hash_chain, time_ms, seq, prev_hash, chain_hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       record.queryId, record.xRequestId, record.client, record.service, record.response ? 1 : 0, record.message,
       record.bodyLogged ? 1 : 0, record.signatureXml, record.signatureHash, record.hashChainResult, record.hashChain,
-      record.timeMs,
+      record.timeMs, link.seq, link.prevHash, link.chainHash,
     )
   const id = Number(result.lastInsertRowid)
   const insertAttachment = db.prepare('INSERT INTO message_attachments (record_id, position, content, size, sha512) VALUES (?, ?, ?, ?, ?)')
@@ -274,11 +282,23 @@ export function saveLastArchiveDigest(db: WritableDb, groupKey: string, digest: 
   ).run(groupKey, digest, fileName, atMs)
 }
 
-/** Deletes archived records older than the cut-off; time-stamp records no longer referenced go too. */
-export function purgeArchivedRecords(db: WritableDb, olderThanMs: number): number {
-  const removed = db.prepare('DELETE FROM message_records WHERE archived_at_ms IS NOT NULL AND time_ms < ?').run(olderThanMs).changes
+/**
+ * Deletes archived records older than the cut-off, as a prefix of the evidence chain: only records up to the first
+ * one that must stay (not archived, or not old enough), so the chain keeps no holes; the chain then starts after the
+ * last one deleted (`evidence_chain_state`). Time-stamp records no longer referenced go too. Returns how many records
+ * went and the chain's new start (undefined when nothing went).
+ */
+export function purgeArchivedRecords(db: WritableDb, olderThanMs: number): { removed: number; base?: ChainPosition } {
+  const keep = db.prepare('SELECT MIN(seq) AS seq FROM message_records WHERE archived_at_ms IS NULL OR time_ms >= ?').get(olderThanMs) as { seq: number | null }
+  const last = db
+    .prepare('SELECT seq, chain_hash FROM message_records WHERE seq < COALESCE(?, 9007199254740991) AND archived_at_ms IS NOT NULL ORDER BY seq DESC LIMIT 1')
+    .get(keep.seq) as { seq: number; chain_hash: Buffer } | undefined
+  if (last === undefined) return { removed: 0 }
+  const removed = db.prepare('DELETE FROM message_records WHERE seq <= ?').run(last.seq).changes
   db.prepare('DELETE FROM timestamp_records WHERE id NOT IN (SELECT timestamp_record_id FROM message_records WHERE timestamp_record_id IS NOT NULL)').run()
-  return removed
+  const base = { seq: last.seq, hash: last.chain_hash }
+  db.prepare('UPDATE evidence_chain_state SET base_seq = ?, base_hash = ? WHERE id = 1 AND base_seq < ?').run(base.seq, base.hash, base.seq)
+  return { removed, base }
 }
 
 export interface VolumeStatistics {
@@ -413,4 +433,141 @@ export function countUnstampedRecords(db: ReadableDb, cap: number): number {
     .prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM message_records WHERE timestamp_record_id IS NULL LIMIT ?)')
     .get(cap) as { n: number }
   return row.n
+}
+
+/** Where the evidence chain stands in the database: its start after purging and since when the acknowledgement file exists. */
+export interface EvidenceChainState {
+  base: ChainPosition
+  ackFileSinceMs: number | null
+}
+
+export function readEvidenceChainState(db: ReadableDb): EvidenceChainState {
+  const row = db.prepare('SELECT base_seq, base_hash, ack_file_since_ms FROM evidence_chain_state WHERE id = 1').get() as
+    | { base_seq: number; base_hash: Buffer; ack_file_since_ms: number | null }
+    | undefined
+  if (row === undefined) return { base: { seq: 0, hash: Buffer.alloc(32) }, ackFileSinceMs: null }
+  return { base: { seq: row.base_seq, hash: row.base_hash }, ackFileSinceMs: row.ack_file_since_ms }
+}
+
+export function noteAckFileEstablished(db: WritableDb, atMs: number): void {
+  db.prepare('UPDATE evidence_chain_state SET ack_file_since_ms = COALESCE(ack_file_since_ms, ?) WHERE id = 1').run(atMs)
+}
+
+/** The record with the highest sequence number. */
+export function chainHead(db: ReadableDb): ChainPosition | undefined {
+  const row = db.prepare('SELECT seq, chain_hash FROM message_records WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1').get() as
+    | { seq: number; chain_hash: Buffer }
+    | undefined
+  return row === undefined ? undefined : { seq: row.seq, hash: row.chain_hash }
+}
+
+/** The record at a sequence number (its chain hash), if present. */
+export function chainPositionAt(db: ReadableDb, seq: number): ChainPosition | undefined {
+  const row = db.prepare('SELECT seq, chain_hash FROM message_records WHERE seq = ?').get(seq) as { seq: number; chain_hash: Buffer } | undefined
+  return row === undefined ? undefined : { seq: row.seq, hash: row.chain_hash }
+}
+
+/** Counts over the chain's index: records, lowest and highest sequence number, records without one. */
+export function chainSummary(db: ReadableDb): { records: number; minSeq: number | null; maxSeq: number | null; unsequenced: number } {
+  const row = db.prepare('SELECT COUNT(*) AS records, MIN(seq) AS minSeq, MAX(seq) AS maxSeq, COUNT(*) - COUNT(seq) AS unsequenced FROM message_records').get() as
+    { records: number; minSeq: number | null; maxSeq: number | null; unsequenced: number }
+  return row
+}
+
+/** Runs of missing sequence numbers between present records (one pass over the chain's index), at most `limit`. */
+export function findSequenceGaps(db: ReadableDb, limit: number): Array<{ first: number; last: number }> {
+  return db
+    .prepare(
+      `SELECT seq + 1 AS first, next - 1 AS last FROM (SELECT seq, LEAD(seq) OVER (ORDER BY seq) AS next FROM message_records WHERE seq IS NOT NULL)
+       WHERE next > seq + 1 ORDER BY seq LIMIT ?`,
+    )
+    .all(limit) as Array<{ first: number; last: number }>
+}
+
+/** Sequence numbers and stored sizes of the records after `afterSeq`, in order, at most `limit`: the check's pages. */
+export function listChainEntries(db: ReadableDb, afterSeq: number, limit: number): Array<{ seq: number; bytes: number }> {
+  return db
+    .prepare(
+      `SELECT r.seq AS seq, LENGTH(r.message) + LENGTH(r.signature_xml) + COALESCE(LENGTH(r.hash_chain), 0)
+         + COALESCE((SELECT SUM(COALESCE(LENGTH(a.content), 0)) FROM message_attachments a WHERE a.record_id = r.id), 0) AS bytes
+       FROM message_records r WHERE r.seq > ? ORDER BY r.seq LIMIT ?`,
+    )
+    .all(afterSeq, limit) as Array<{ seq: number; bytes: number }>
+}
+
+/** A record as the evidence check reads it: its chain fields and everything its digest covers, with attachment contents. */
+export interface ChainedRecordRow {
+  id: number
+  seq: number
+  prevHash: Buffer | null
+  chainHash: Buffer | null
+  record: Omit<StoredMessageRecord, 'timestampRecordId' | 'timestampHashChain' | 'archivedAtMs' | 'archiveFile'>
+  attachments: StoredAttachment[]
+}
+
+/** The records with `fromSeq <= seq <= toSeq`, in order, with their attachments. */
+export function loadChainedRecords(db: ReadableDb, fromSeq: number, toSeq: number): ChainedRecordRow[] {
+  const rows = db.prepare('SELECT * FROM message_records WHERE seq BETWEEN ? AND ? ORDER BY seq').all(fromSeq, toSeq) as Array<RecordRow & {
+    seq: number; prev_hash: Buffer | null; chain_hash: Buffer | null
+  }>
+  const attachments = db
+    .prepare(
+      `SELECT a.record_id AS recordId, a.position, a.content, a.size, a.sha512 FROM message_attachments a
+       JOIN message_records r ON r.id = a.record_id WHERE r.seq BETWEEN ? AND ? ORDER BY a.record_id, a.position`,
+    )
+    .all(fromSeq, toSeq) as Array<StoredAttachment & { recordId: number }>
+  const byRecord = new Map<number, StoredAttachment[]>()
+  for (const { recordId, ...a } of attachments) byRecord.set(recordId, [...(byRecord.get(recordId) ?? []), a])
+  return rows.map((row) => ({
+    id: row.id, seq: row.seq, prevHash: row.prev_hash, chainHash: row.chain_hash, record: toRecord(row), attachments: byRecord.get(row.id) ?? [],
+  }))
+}
+
+export type EvidenceIncidentKind = 'missing' | 'altered' | 'link' | 'unreadable' | 'ack-file'
+
+export interface EvidenceIncident {
+  id: number
+  kind: EvidenceIncidentKind
+  firstSeq: number | null
+  lastSeq: number | null
+  detail: string
+  detectedAtMs: number
+  acknowledgedAtMs: number | null
+  acknowledgedBy: string | null
+  reason: string | null
+}
+
+/** Notes a problem the first time it is found (the same kind and range again is the same incident). */
+export function recordEvidenceIncident(db: WritableDb, problem: { kind: EvidenceIncidentKind; firstSeq: number | null; lastSeq: number | null; detail: string }, atMs: number): void {
+  db.prepare(
+    `INSERT INTO evidence_incidents (kind, first_seq, last_seq, detail, detected_at_ms) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT DO NOTHING`,
+  ).run(problem.kind, problem.firstSeq, problem.lastSeq, problem.detail, atMs)
+}
+
+/** Every incident, newest first, at most `limit`. */
+export function listEvidenceIncidents(db: ReadableDb, limit: number): EvidenceIncident[] {
+  const rows = db.prepare('SELECT * FROM evidence_incidents ORDER BY id DESC LIMIT ?').all(limit) as Array<{
+    id: number; kind: EvidenceIncidentKind; first_seq: number | null; last_seq: number | null; detail: string; detected_at_ms: number
+    acknowledged_at_ms: number | null; acknowledged_by: string | null; reason: string | null
+  }>
+  return rows.map((r) => ({
+    id: r.id, kind: r.kind, firstSeq: r.first_seq, lastSeq: r.last_seq, detail: r.detail, detectedAtMs: r.detected_at_ms,
+    acknowledgedAtMs: r.acknowledged_at_ms, acknowledgedBy: r.acknowledged_by, reason: r.reason,
+  }))
+}
+
+/** Incidents of this kind and range that an administrator acknowledged. */
+export function isAcknowledgedIncident(db: ReadableDb, kind: EvidenceIncidentKind, firstSeq: number | null, lastSeq: number | null): boolean {
+  const row = db
+    .prepare('SELECT 1 AS yes FROM evidence_incidents WHERE kind = ? AND first_seq IS ? AND last_seq IS ? AND acknowledged_at_ms IS NOT NULL')
+    .get(kind, firstSeq, lastSeq) as { yes: number } | undefined
+  return row !== undefined
+}
+
+/** Marks every open incident acknowledged; returns how many. */
+export function acknowledgeEvidenceIncidents(db: WritableDb, by: string, reason: string, atMs: number): number {
+  return db
+    .prepare('UPDATE evidence_incidents SET acknowledged_at_ms = ?, acknowledged_by = ?, reason = ? WHERE acknowledged_at_ms IS NULL')
+    .run(atMs, by, reason).changes
 }

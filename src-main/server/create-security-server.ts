@@ -1,12 +1,16 @@
 import { EventEmitter } from 'node:events'
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import type { ListenerInfo, ListenerStatus, ServiceState } from '@shared/admin-api/admin-api'
 import type { ServerEvents } from '@shared/server-events'
-import { SecurityServerError, createLogger, systemClock, type Clock, type Logger } from '../platform'
+import { appendAuditEntry } from '../audit-log'
+import { applyPendingRestore } from '../backup'
+import { SecurityServerError, closeDatabase, createLogger, systemClock, type Clock, type Logger } from '../platform'
 import { createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls, type AdminService } from '../admin'
-import { dataDirLayout, type ServerConfig } from './server-config'
-import { createSecurityServerCore, type SecurityServerCore } from './security-server-core'
+import { dataDirLayout, type DataDirLayout, type ServerConfig } from './server-config'
+import { createSecurityServerCore, openServerConfDatabase, type SecurityServerCore } from './security-server-core'
 import { createProxyRuntime, type ProxyRuntime } from './proxy-runtime'
 import { syncRegistrationStates } from './registration-sync'
 import { bootstrapDifferences } from './server-config'
@@ -15,6 +19,7 @@ import type { MessageLogSettingsInput } from '../message-log'
 import { GATEHOUSE_VERSION } from './version'
 import { createHealthChecks } from './health-checks'
 import { createDiagnosticsHooks } from './diagnostics-hooks'
+import { checkRestoredDatabase, createServerBackups } from './server-backups'
 
 /**
  * The composition root: the only place that knows every domain. It opens the databases, runs migrations,
@@ -61,8 +66,14 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
   const emitter = new EventEmitter()
   let state: ServiceState = 'stopped'
   let startedAt: string | null = null
+  // A verified restore the previous run staged but could not put in place (it stopped before): apply it first.
+  applyRestore(layout, clock, logger)
   const core = createSecurityServerCore(layout, clock, logger, { messageLog: options.messageLog })
   const { databases } = core
+  const backups = createServerBackups({
+    layout, databases, serverConf: core.serverConf, clock, logger, parameters: () => core.parameters.backup,
+  })
+  let backupTimer: NodeJS.Timeout | undefined
   const listeners: Array<{ info: ListenerInfo; server: Server }> = []
   let proxy: ProxyRuntime | undefined
   let reconcileTimer: NodeJS.Timeout | undefined
@@ -123,6 +134,19 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
         }
       },
       ...(options.restart === undefined ? {} : { restart: options.restart }),
+      backups: {
+        store: backups.store,
+        create: backups.create,
+        schedule: backups.schedule,
+        runSchedule: backups.runSchedule,
+        checkDatabase: checkRestoredDatabase,
+        restoreRefusal: () => {
+          if (core.serverConf.identity() !== undefined) return 'initialized'
+          const softwareToken = join(layout.tokensDir, 'software')
+          if (existsSync(softwareToken) && readdirSync(softwareToken).length > 0) return 'token'
+          return existsSync(join(layout.root, 'lab')) ? 'lab' : null
+        },
+      },
     },
   })
   const admin = adminRuntime.service
@@ -157,6 +181,10 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       if (core.serverConf.identity() === undefined) logger.info('security server is not initialized: the proxy listeners open once it joins an instance')
       reconcileTimer = setInterval(() => follow('interval'), options.reconcileIntervalMs ?? 5000)
       reconcileTimer.unref()
+      // Scheduled backups (`backup.interval-hours`): checked every minute, written when due.
+      backupTimer = setInterval(() => void backups.runSchedule(), 60_000)
+      backupTimer.unref()
+      void backups.runSchedule()
       if (internal.adminPort !== null) {
         const tls = await loadOrCreateAdminTls(layout.tlsDir, clock)
         const server = createAdminHttpServer({ runtime: adminRuntime, tls, rendererDir: options.rendererDir, logger, version: GATEHOUSE_VERSION })
@@ -180,6 +208,9 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
   async function closeEverything(): Promise<void> {
     if (reconcileTimer !== undefined) clearInterval(reconcileTimer)
     reconcileTimer = undefined
+    if (backupTimer !== undefined) clearInterval(backupTimer)
+    backupTimer = undefined
+    await backups.runSchedule()
     for (const off of unsubscribe.splice(0)) off()
     const closing = listeners.splice(0).map(({ server }) => closeServer(server, options.config.shutdownGraceMs))
     const runtime = proxy
@@ -203,6 +234,8 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     await core.close()
     closed = true
     startedAt = null
+    // The databases are closed: a restore the GUI staged goes in place now, before the supervisor starts the next server.
+    applyRestore(layout, clock, logger)
     setState('stopped')
     logger.info('security server stopped')
   }
@@ -234,4 +267,23 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
     })
     server.closeIdleConnections()
   })
+}
+
+/**
+ * Puts a staged restore in place (no database of the data directory may be open) and records it at the end of the
+ * restored audit log: who asked for it and which backup.
+ */
+function applyRestore(layout: DataDirLayout, clock: Clock, logger: Logger): void {
+  const applied = applyPendingRestore(layout.root)
+  if (applied === undefined) return
+  logger.info({ backup: applied.manifest, replacedInto: applied.aside }, 'restored a backup into the data directory')
+  const db = openServerConfDatabase(layout)
+  try {
+    appendAuditEntry(db, {
+      at: clock.now().toISOString(), actor: applied.actor, event: 'system.restore', outcome: 'success', object: applied.manifest.serverId,
+      errorCode: null, data: { backup: applied.manifest, replacedInto: applied.aside },
+    })
+  } finally {
+    closeDatabase(db)
+  }
 }

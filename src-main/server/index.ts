@@ -6,3 +6,4 @@ export { loadServerConfig, parseServerConfig, dataDirLayout, serverConfigSchema,
 export { GATEHOUSE_VERSION } from './version'
 export { openServerConfDatabase } from './security-server-core'
 export { superviseSecurityServer, type Supervisor, type SupervisorOptions } from './supervisor'
+export { SCHEDULE_KEY_FILE, backupDataDirectory, restoreDataDirectory, checkRestoredDatabase, excludedFromBackup } from './server-backups'

@@ -20,7 +20,7 @@ import type { SecurityServerCore } from './security-server-core'
 import { createEvidenceDownloads } from './evidence-downloads'
 import type { ServerConfig } from './server-config'
 import {
-  authSituation, configurationCheck, readinessCheck, registrationCheck, signingCheck, timestampingCheck, type AuthCredentials, type AuthSituation,
+  authSituation, configurationCheck, evidenceCheck, readinessCheck, registrationCheck, signingCheck, timestampingCheck, type AuthCredentials, type AuthSituation,
 } from './traffic-readiness'
 
 /**
@@ -224,7 +224,9 @@ export function createProxyRuntime(
     const auth = await authSituation(core)
     applyCredentials(auth)
     if (initialized) await openListeners()
-    checks = [configurationCheck(core), listenersCheck(), auth.check, await signingCheck(core), registrationCheck(core), timestampingCheck(core)]
+    checks = [
+      configurationCheck(core), listenersCheck(), auth.check, await signingCheck(core), registrationCheck(core), timestampingCheck(core), evidenceCheck(core),
+    ]
     logger.debug({ reason, checks: checks.map((c) => c.code) }, 'proxy runtime reconciled')
   }
 

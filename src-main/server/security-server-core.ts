@@ -1,9 +1,9 @@
 import {
-  closeDatabase, migrate, openDatabase,
+  SecurityServerError, closeDatabase, migrate, openDatabase, toSecurityServerError,
   type Clock, type Logger, type MigrationSet, type WritableDb,
 } from '../platform'
 import { createServerConf, readSystemParameters, serverConfMigrations, type ServerConf } from '../server-conf'
-import { auditLogMigrations } from '../audit-log'
+import { appendAuditEntry, auditLogMigrations, pruneAuditLog } from '../audit-log'
 import { createOpMonitor, DEFAULT_OP_MONITOR_SETTINGS, opMonitoringMigrations, type OpMonitor } from '../op-monitoring'
 import { adminMigrations } from '../admin'
 import { createSigner, type OcspSource, type Signer } from '../signer'
@@ -69,7 +69,8 @@ export interface SecurityServerCore {
   close(): Promise<void>
 }
 
-const SERVER_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, auditLogMigrations, adminMigrations]
+/** The migration sets of serverconf.sqlite (also what a restored backup's schema is checked against). */
+export const SERVER_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, auditLogMigrations, adminMigrations]
 
 /**
  * Opens DATA_DIR/serverconf.sqlite alone with its migrations (server configuration, audit log, admin accounts), for
@@ -88,12 +89,40 @@ export function openServerConfDatabase(layout: DataDirLayout): WritableDb {
 
 export function openDatabases(layout: DataDirLayout): Databases {
   const serverConf = openServerConfDatabase(layout)
-  // The message log is the legal evidence: every acknowledged record must survive power loss.
-  const messageLog = openDatabase(layout.messageLogDb, { synchronous: 'FULL' })
-  migrate(messageLog, [messageLogMigrations])
+  let messageLog: WritableDb
+  try {
+    // The message log is the legal evidence: every acknowledged record must survive power loss.
+    messageLog = openMessageLogDatabase(layout)
+  } catch (error) {
+    closeDatabase(serverConf)
+    throw error
+  }
   const opMonitor = openDatabase(layout.opMonitorDb)
   migrate(opMonitor, [opMonitoringMigrations])
   return { serverConf, messageLog, opMonitor }
+}
+
+/**
+ * DATA_DIR/messagelog.sqlite, `synchronous=FULL`. A file SQLite cannot open (truncated, overwritten) holds evidence
+ * that can no longer be read: the server does not start on it, and says what to do rather than only SQLite's words.
+ */
+function openMessageLogDatabase(layout: DataDirLayout): WritableDb {
+  let db: WritableDb | undefined
+  try {
+    db = openDatabase(layout.messageLogDb, { synchronous: 'FULL' })
+    migrate(db, [messageLogMigrations])
+    return db
+  } catch (cause) {
+    if (db !== undefined) closeDatabase(db)
+    const coded = toSecurityServerError(cause, 'database_error')
+    throw new SecurityServerError(
+      coded.code,
+      `The message log ${layout.messageLogDb} cannot be opened (${coded.message}): the evidence in it cannot be read. Keep the file ` +
+        `(and messagelog.ack) for examination, run \`gatehouse messagelog check --data-dir ${layout.root}\`, then restore the database from a ` +
+        'backup or move it aside; the server then reports the records it misses and refuses traffic until an administrator acknowledges the loss.',
+      { cause },
+    )
+  }
 }
 
 export function createSecurityServerCore(
@@ -130,6 +159,7 @@ export function createSecurityServerCore(
     db: databases.messageLog, clock, logger: logger.child({ domain: 'message-log' }), settings: messageLogSettings,
     // xroad-protocols.md §6.2: the approved TSAs of the own instance, in the administrator's order.
     tsas: timestampingServices,
+    ackFile: layout.messageLogAckFile,
   })
   let purgeTimer: NodeJS.Timeout | undefined
 
@@ -204,8 +234,13 @@ export function createSecurityServerCore(
       await globalConf.reloadAnchor()
       messageLog.start()
       // Operational-monitoring retention (`op-monitor.keep-records-for-days`): purged at start and hourly.
-      purgeOpMonitoring(opMonitor, logger)
-      purgeTimer = setInterval(() => purgeOpMonitoring(opMonitor, logger), 3600_000)
+      // Audit-log retention (`audit-log.keep-entries-for`) on the same schedule.
+      const purge = (): void => {
+        purgeOpMonitoring(opMonitor, logger)
+        applyAuditRetention(databases.serverConf, parameters.auditLogKeepDays, clock, logger)
+      }
+      purge()
+      purgeTimer = setInterval(purge, 3600_000)
       purgeTimer.unref()
     },
     async close() {
@@ -270,5 +305,27 @@ function purgeOpMonitoring(opMonitor: OpMonitor, logger: Logger): void {
     opMonitor.purge()
   } catch (error) {
     logger.error({ err: error }, 'operational monitoring purge failed')
+  }
+}
+
+/**
+ * Deletes audit-log entries older than `keepDays` (0 keeps all), recording the pruning itself in the log; a chain that
+ * does not verify in the part to delete is left whole and the refusal recorded, so evidence of tampering survives.
+ */
+export function applyAuditRetention(db: WritableDb, keepDays: number, clock: Clock, logger: Logger): void {
+  if (keepDays <= 0) return
+  try {
+    const now = clock.now()
+    const before = new Date(now.getTime() - keepDays * 86_400_000).toISOString()
+    const result = pruneAuditLog(db, before, now.toISOString())
+    if (result !== null && result.pruned === 0) return
+    const entry = result === null
+      ? { outcome: 'failure' as const, errorCode: 'audit_chain_broken', data: { before } }
+      : { outcome: 'success' as const, errorCode: null, data: { before, pruned: result.pruned, anchor: { id: result.anchor.lastPrunedId, hash: result.anchor.hash } } }
+    appendAuditEntry(db, { at: now.toISOString(), actor: 'system', event: 'audit.prune', object: 'audit log', ...entry })
+    if (result === null) logger.error('audit-log entries were not pruned: the hash chain does not verify in the part to delete (run gatehouse audit verify)')
+    else logger.info({ pruned: result.pruned }, 'audit-log entries pruned')
+  } catch (error) {
+    logger.error({ err: error }, 'audit-log retention failed')
   }
 }

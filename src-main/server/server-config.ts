@@ -97,6 +97,8 @@ export function dataDirLayout(dataDir: string) {
     configFile: join(root, 'gatehouse.json'),
     serverConfDb: join(root, 'serverconf.sqlite'),
     messageLogDb: join(root, 'messagelog.sqlite'),
+    /** The message log's acknowledgement file (the last acknowledged place in the evidence chain, outside SQLite). */
+    messageLogAckFile: join(root, 'messagelog.ack'),
     opMonitorDb: join(root, 'opmonitor.sqlite'),
     globalConfDir: join(root, 'globalconf'),
     tokensDir: join(root, 'tokens'),

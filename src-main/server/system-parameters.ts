@@ -8,13 +8,22 @@ import type { OpMonitorSettings } from '../op-monitoring'
  * the core is built, so a change takes effect at the next start of the security server.
  */
 export interface AppliedSystemParameters {
-  /** Message-log settings from stored parameters only (keep-records-for, body logging, failure period, archive interval). */
+  /**
+   * Message-log settings from stored parameters only (keep-records-for, body logging, failure period, archive
+   * interval, fail-closed on evidence loss).
+   */
   messageLog: Partial<MessageLogSettingsInput>
   /** Operational-monitoring settings from stored parameters only (retention). */
   opMonitor: Partial<OpMonitorSettings>
   /** `signer.ocsp-fetch-interval` when the administrator set it; global configuration's FETCHINTERVAL otherwise. */
   ocspFetchIntervalSeconds?: number
+  /** `audit-log.keep-entries-for`: days of audit-log entries kept; 0 keeps all (the default). */
+  auditLogKeepDays: number
+  /** `backup.interval-hours` and `backup.keep-scheduled`: scheduled backups (once a schedule passphrase is set). */
+  backup: { intervalHours: number; keepScheduled: number }
 }
+
+export const DEFAULT_BACKUP_SCHEDULE = { intervalHours: 24, keepScheduled: 7 }
 
 type Parser = (text: string) => number | boolean | undefined
 
@@ -33,13 +42,18 @@ const PARAMETERS: Record<string, { parse: Parser; apply: (target: AppliedSystemP
   'message-log.acceptable-timestamp-failure-period': {
     parse: integer(0, 7 * 86_400), apply: (t, v) => { t.messageLog.acceptableTimestampFailurePeriodSeconds = v as number },
   },
+  // Gatehouse: evidence continuity (message-log/evidence-check.ts); X-Road has no such check.
+  'message-log.evidence-loss-fail-closed': { parse: boolean, apply: (t, v) => { t.messageLog.evidenceLossFailClosed = v as boolean } },
   'signer.ocsp-fetch-interval': { parse: integer(60, 86_400), apply: (t, v) => { t.ocspFetchIntervalSeconds = v as number } },
   'op-monitor.keep-records-for-days': { parse: integer(1, 365), apply: (t, v) => { t.opMonitor.keepRecordsForDays = v as number } },
+  'audit-log.keep-entries-for': { parse: integer(0, 36_500), apply: (t, v) => { t.auditLogKeepDays = v as number } },
+  'backup.interval-hours': { parse: integer(0, 720), apply: (t, v) => { t.backup.intervalHours = v as number } },
+  'backup.keep-scheduled': { parse: integer(1, 1000), apply: (t, v) => { t.backup.keepScheduled = v as number } },
 }
 
 /** Reads the stored parameters; an unknown name or a value out of range is logged and left at its default. */
 export function applySystemParameters(stored: ReadonlyMap<string, string>, logger: Logger): AppliedSystemParameters {
-  const applied: AppliedSystemParameters = { messageLog: {}, opMonitor: {} }
+  const applied: AppliedSystemParameters = { messageLog: {}, opMonitor: {}, auditLogKeepDays: 0, backup: { ...DEFAULT_BACKUP_SCHEDULE } }
   for (const [name, text] of stored) {
     const spec = PARAMETERS[name]
     const value = spec?.parse(text)

@@ -5,6 +5,7 @@ import { toSecurityServerError } from '../platform'
 import { buildCertPath, parseCertificate, verificationTrustFromGlobalConf } from '../signature'
 import type { CertificateInfo, KeyInfo, TokenInfo } from '../signer'
 import type { AuthTlsCredentials } from '../proxy'
+import type { EvidenceProblem } from '../message-log'
 import type { SecurityServerCore } from './security-server-core'
 
 /**
@@ -55,6 +56,14 @@ const MESSAGES: Record<ReadinessCode, (p: Record<string, string | number>) => st
   'timestamping-no-tsa': () => 'No time-stamping service is approved or selected: logged messages cannot be time-stamped, and traffic stops once the failure period has passed.',
   'timestamping-failing': (p) => `Time-stamping is failing (${p.error}); ${p.stopsAt === '' ? 'traffic does not stop (the failure period is off)' : `traffic stops at ${p.stopsAt} unless a time-stamping service answers`}.`,
   'timestamping-stopped': (p) => `Time-stamping has failed for too long (${p.error}): new messages are refused until a time-stamping service answers.`,
+  'evidence-ready': (p) => `The message log's evidence chain is intact: every acknowledged record is there and unchanged (${p.count} records, checked ${p.checkedAt}).`,
+  'evidence-gap': (p) =>
+    `${p.count} acknowledged message-log record(s) are missing (chain position ${p.range}): ` +
+    (p.refusing === 'yes' ? 'new messages are refused until an administrator acknowledges the loss on the Message log page.' : 'traffic continues (fail-closed is off); acknowledge the loss on the Message log page.'),
+  'evidence-broken': (p) =>
+    `The message log's evidence is damaged (${p.problem}): ` +
+    (p.refusing === 'yes' ? 'new messages are refused until an administrator acknowledges it on the Message log page.' : 'traffic continues (fail-closed is off); acknowledge it on the Message log page.'),
+  'evidence-acknowledged': (p) => `The evidence chain is intact apart from ${p.count} problem(s) an administrator acknowledged (last by ${p.by} at ${p.acknowledgedAt}).`,
 }
 
 export function readinessCheck(
@@ -202,4 +211,46 @@ export function timestampingCheck(core: SecurityServerCore): ReadinessCheck {
     return readinessCheck('timestamping', 'yellow', 'timestamping-failing', { error, stopsAt })
   }
   return readinessCheck('timestamping', 'green', 'timestamping-ready')
+}
+
+/** The problem words of `evidence-broken`, by kind (the GUI words it from the code's `kind` parameter). */
+const PROBLEM_WORDS: Record<EvidenceProblem['kind'], string> = {
+  missing: 'acknowledged records are missing',
+  altered: 'a record no longer matches its chain hash',
+  link: 'the chain does not join',
+  unreadable: 'the database cannot be read',
+  'ack-file': 'the acknowledgement file is gone or unreadable',
+}
+
+/**
+ * Evidence continuity of the message log (`message-log/evidence-check.ts`): every acknowledged record is there and
+ * unchanged. A problem not acknowledged is red while it refuses traffic (fail-closed), yellow when traffic continues.
+ */
+export function evidenceCheck(core: SecurityServerCore): ReadinessCheck {
+  const evidence = core.messageLog.evidence()
+  const { report } = evidence
+  const open = report.problems.filter((p) => !p.acknowledged)
+  const refusing = evidence.refusing ? 'yes' : 'no'
+  const light = evidence.refusing ? 'red' : 'yellow'
+  if (open.length > 0) {
+    const missing = open.filter((p) => p.kind === 'missing')
+    if (missing.length === open.length) {
+      const count = missing.reduce((n, p) => n + ((p.lastSeq ?? 0) - (p.firstSeq ?? 0) + 1), 0)
+      const first = Math.min(...missing.map((p) => p.firstSeq ?? 0))
+      const last = Math.max(...missing.map((p) => p.lastSeq ?? 0))
+      return readinessCheck('evidence', light, 'evidence-gap', { count, range: first === last ? String(first) : `${first}–${last}`, refusing })
+    }
+    const worst = open.find((p) => p.kind !== 'missing') as EvidenceProblem
+    return readinessCheck('evidence', light, 'evidence-broken', {
+      kind: worst.kind, problem: PROBLEM_WORDS[worst.kind], count: open.length, first: worst.firstSeq ?? '', refusing,
+    })
+  }
+  if (report.problems.length > 0) {
+    const last = core.messageLog.evidenceIncidents(1)[0]
+    return readinessCheck('evidence', 'green', 'evidence-acknowledged', {
+      count: report.problems.length, by: last?.acknowledgedBy ?? '', acknowledgedAt: last?.acknowledgedAtMs === null || last === undefined ? '' : new Date(last.acknowledgedAtMs).toISOString(),
+    })
+  }
+  if (core.serverConf.identity() === undefined && report.records === 0) return readinessCheck('evidence', 'gray', 'not-initialized')
+  return readinessCheck('evidence', 'green', 'evidence-ready', { count: report.records, checkedAt: new Date(report.checkedAtMs).toISOString() })
 }

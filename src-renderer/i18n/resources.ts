@@ -1,4 +1,5 @@
 import audit from './locales/en/audit.json'
+import backup from './locales/en/backup.json'
 import ceremony from './locales/en/ceremony.json'
 import common from './locales/en/common.json'
 import dashboard from './locales/en/dashboard.json'
@@ -20,7 +21,7 @@ import users from './locales/en/users.json'
  * every language and one import line here.
  */
 export const EN = {
-  audit, ceremony, common, dashboard, diagnostics, errors, firstRun, globalConf, keys, lab, login, messageLog, services, settings, users,
+  audit, backup, ceremony, common, dashboard, diagnostics, errors, firstRun, globalConf, keys, lab, login, messageLog, services, settings, users,
 } as const
 
 export type Namespace = keyof typeof EN

@@ -20,6 +20,14 @@ export const ADMIN_API_METHODS = {
   system: {
     status: read(),
     backup: change('system-administrator'),
+    backups: read(['system-administrator']),
+    // Recorded in the audit log by the implementation (at the first piece): who took a copy of the server.
+    downloadBackup: read(['system-administrator']),
+    deleteBackup: change('system-administrator'),
+    setBackupSchedule: change('system-administrator'),
+    // Pieces of a file to restore, kept aside until `restore` (which is the audited change).
+    uploadBackup: read(['system-administrator']),
+    restore: change('system-administrator'),
     restart: change('system-administrator'),
   },
   users: {
@@ -39,6 +47,9 @@ export const ADMIN_API_METHODS = {
   },
   audit: {
     search: read(['system-administrator', 'security-officer', 'observer']),
+    verify: read(['system-administrator', 'security-officer', 'observer']),
+    // A read, recorded in the audit log by the implementation (who took a copy of the trail).
+    export: read(['system-administrator', 'security-officer']),
   },
   initialization: {
     status: read(),
@@ -154,6 +165,11 @@ export const ADMIN_API_METHODS = {
     forecast: read(),
     archiveNow: change('system-administrator'),
     timestampNow: change('system-administrator', 'security-officer'),
+    evidence: read(),
+    // A full check reads every record: not for every role (each run is audit-logged).
+    checkEvidence: change('system-administrator', 'security-officer'),
+    // Accepting a loss of evidence is the security officer's or the system administrator's call, with its reason.
+    acknowledgeGap: change('security-officer', 'system-administrator'),
   },
   ceremony: {
     list: read(['key-custodian', 'security-officer']),

@@ -52,11 +52,12 @@ export const READINESS_CODES = [
   'sign-ready', 'sign-cert-missing', 'sign-token-logged-out', 'sign-ocsp-not-good',
   'registration-ready', 'server-not-registered', 'clients-not-registered', 'clients-registration-lost',
   'timestamping-ready', 'timestamping-no-tsa', 'timestamping-failing', 'timestamping-stopped',
+  'evidence-ready', 'evidence-gap', 'evidence-broken', 'evidence-acknowledged',
 ] as const
 export type ReadinessCode = (typeof READINESS_CODES)[number]
 
 export interface ReadinessCheck {
-  key: 'configuration' | 'listeners' | 'authentication' | 'signing' | 'registration' | 'timestamping'
+  key: 'configuration' | 'listeners' | 'authentication' | 'signing' | 'registration' | 'timestamping' | 'evidence'
   light: 'green' | 'yellow' | 'red' | 'gray'
   code: ReadinessCode
   params: Record<string, string | number>
@@ -83,11 +84,91 @@ export interface SystemStatus {
   databases: DatabaseInfo[]
 }
 
+/** An encrypted backup file in `DATA_DIR/backups`. */
+export interface BackupFileDto {
+  name: string
+  size: number
+  createdAt: string
+  /** Made by hand (kept until deleted) or on the schedule (the oldest beyond `backup.keep-scheduled` are deleted). */
+  kind: 'manual' | 'scheduled'
+}
+
+export interface BackupScheduleDto {
+  /** Scheduled backups run only once a passphrase for them is set. */
+  passphraseSet: boolean
+  /** `backup.interval-hours` (0: off) and `backup.keep-scheduled`. */
+  intervalHours: number
+  keepScheduled: number
+  lastScheduledAt: string | null
+  /** When the next scheduled backup is due; null when the schedule is off or has no passphrase. */
+  nextAt: string | null
+  /** Why the last scheduled backup failed, until one succeeds. */
+  lastError: string | null
+}
+
+export interface BackupsDto {
+  backups: BackupFileDto[]
+  schedule: BackupScheduleDto
+  /** Where the files are on the server. */
+  directory: string
+  /** Null when a backup may be restored into this server (it is fresh), else why not: `initialized`, `token`, `lab`. */
+  restoreRefusal: 'initialized' | 'token' | 'lab' | null
+}
+
+export interface BackupCreatedDto extends BackupFileDto {
+  /** Files in the backup, and which of them are databases. */
+  files: number
+  databases: string[]
+}
+
+/** A piece of a backup file (downloads go in pieces over both transports). */
+export interface BackupChunkDto {
+  name: string
+  offset: number
+  size: number
+  /** Base64 of at most `BACKUP_CHUNK_BYTES` bytes from `offset`. */
+  data: string
+  done: boolean
+}
+
+export interface RestoreResultDto {
+  /** The server restarts in place with the restored data (false: it was started without a supervisor; restart it to finish). */
+  restarting: boolean
+  backup: { createdAt: string; serverId: string | null; gatehouseVersion: string; files: number }
+}
+
+/** Bytes per piece of a backup download or upload (base64 in JSON stays under the admin API's 1 MiB body limit). */
+export const BACKUP_CHUNK_BYTES = 512 * 1024
+
+/** At least this many characters in a backup passphrase. */
+export const BACKUP_PASSPHRASE_MIN = 10
+
 export interface SystemApi {
   /** Version, state, listeners and databases of this security server. */
   status(): Promise<SystemStatus>
-  /** Online backup of every database into `DATA_DIR/backups/<timestamp>/`; returns that folder. @throws database_error */
-  backup(): Promise<{ directory: string; files: string[] }>
+  /**
+   * An encrypted backup (scrypt + AES-256-GCM STREAM) of everything the server needs on a new machine: every database
+   * through SQLite's backup API, token key files, global configuration, TLS material, settings, a hosted lab; with a
+   * manifest of SHA-256 hashes. @throws validation_failed (passphrase too short; detail `passphrase`)
+   */
+  backup(input: { passphrase: string }): Promise<BackupCreatedDto>
+  /** The backup files, the schedule and whether a restore into this server is possible. */
+  backups(): Promise<BackupsDto>
+  /** A piece of a backup file, for downloading it. @throws not_found, validation_failed */
+  downloadBackup(input: { name: string; offset: number }): Promise<BackupChunkDto>
+  /** @throws not_found */
+  deleteBackup(input: { name: string }): Promise<void>
+  /** Sets (or with null clears) the passphrase scheduled backups are encrypted with; only a key derived from it is kept. */
+  setBackupSchedule(input: { passphrase: string | null }): Promise<BackupScheduleDto>
+  /** Appends a piece (base64) of a backup to restore; without `upload`, starts a new upload at offset 0. */
+  uploadBackup(input: { upload?: string; offset: number; data: string }): Promise<{ upload: string; size: number }>
+  /**
+   * Restores an uploaded backup into this server, which must be fresh (not joined to an instance, no token, no lab):
+   * everything is decrypted and verified aside first, then put in place at a restart in this process.
+   * @throws backup_invalid (detail `passphrase-incorrect`, `corrupted`, `truncated`, `not-a-backup`, `unsupported`, `database`, `newer-version`),
+   *   conflict (detail `not-fresh`), not_found (upload)
+   */
+  restore(input: { upload: string; passphrase: string }): Promise<RestoreResultDto>
   /**
    * Restarts the security server in this process (listeners, domains, databases) to apply the bootstrap settings;
    * the GUI reconnects and asks to sign in again. @throws unsupported (started without a supervisor, e.g. in tests)
@@ -145,8 +226,36 @@ export interface AuditLogEntry {
   actor: string
   event: string
   outcome: 'success' | 'failure'
+  /** What the change was made to (a client, a setting's name…), when it names one. */
+  object: string | null
+  /** The input (secrets replaced by `[redacted]`), the object's state `before` and `after`, and event-specific facts. */
   data: Record<string, unknown>
   errorCode: string | null
+  /** SHA-256 of the previous entry's hash and this entry's content (the hash chain). */
+  hash: string
+}
+
+/** Why the audit log's hash chain does not verify, at the entry `id`. */
+export type AuditChainProblemKind = 'altered' | 'missing' | 'unlinked' | 'truncated'
+
+export interface AuditChainVerdict {
+  ok: boolean
+  /** Entries that verified, from the anchor on. */
+  entries: number
+  /** Where the chain starts: entries up to `lastPrunedId` were pruned for retention (0: none); `hash` is the last pruned one's. */
+  anchor: { lastPrunedId: number; hash: string; prunedAt: string | null; entriesPruned: number }
+  head: { id: number; hash: string } | null
+  problem: { kind: AuditChainProblemKind; id: number } | null
+  checkedAt: string
+}
+
+/** The audit log as JSON lines: one entry per line with its hashes, oldest first. */
+export interface AuditExportFile {
+  fileName: string
+  mimeType: 'application/x-ndjson'
+  content: string
+  encoding: 'utf8'
+  entries: number
 }
 
 export interface AuditSearch {
@@ -157,6 +266,8 @@ export interface AuditSearch {
   actor?: string
   /** Substring of the event name, e.g. `users.` or `login`. */
   event?: string
+  /** Substring of the object's name, e.g. a client or setting. */
+  object?: string
   outcome?: 'success' | 'failure'
   /** 1..1000, default 200. */
   limit?: number
@@ -165,6 +276,10 @@ export interface AuditSearch {
 export interface AuditApi {
   /** Newest first. @throws validation_failed */
   search(query: AuditSearch): Promise<AuditLogEntry[]>
+  /** Walks the hash chain from its anchor to its head and names the first entry where it breaks. */
+  verify(): Promise<AuditChainVerdict>
+  /** The entries of a time range (all by default) as JSON lines, with their hashes; recorded in the audit log. @throws validation_failed */
+  export(input?: { from?: string; to?: string }): Promise<AuditExportFile>
 }
 
 export interface AdminApi {

@@ -208,6 +208,67 @@ export interface EvidenceZipFile {
   notFound: string[]
 }
 
+/**
+ * Kinds of evidence problem: `missing` acknowledged records are gone (a lost WAL, a deleted record, a truncated or
+ * replaced database); `altered` a record or its body no longer matches its chain hash; `link` the chain does not
+ * join (a record substituted); `unreadable` the database cannot be read; `ack-file` the acknowledgement file is gone
+ * or unreadable.
+ */
+export type EvidenceProblemKind = 'missing' | 'altered' | 'link' | 'unreadable' | 'ack-file'
+
+export interface EvidenceProblemDto {
+  kind: EvidenceProblemKind
+  /** The chain positions concerned (null when the problem has none, e.g. an unreadable file). */
+  firstSeq: number | null
+  lastSeq: number | null
+  /** English text for support; the GUI words the problem from its kind and positions. */
+  detail: string
+  acknowledged: boolean
+}
+
+/** An evidence problem found and, once acknowledged, who acknowledged it and why (kept forever). */
+export interface EvidenceIncidentDto {
+  kind: EvidenceProblemKind
+  firstSeq: number | null
+  lastSeq: number | null
+  detail: string
+  detectedAt: string
+  acknowledgedAt: string | null
+  acknowledgedBy: string | null
+  reason: string | null
+}
+
+/**
+ * Evidence continuity of the message log: every record carries its place in a hash chain, and the last acknowledged
+ * place is kept outside the database; both are checked at every start, every minute for new records, and on demand.
+ */
+export interface EvidenceContinuity {
+  /** `ok`: nothing missing or altered; `problem`: a problem not yet acknowledged; `acknowledged`: problems, all acknowledged. */
+  state: 'ok' | 'problem' | 'acknowledged'
+  light: StatusLight
+  checkedAt: string
+  /** `start`: structure and acknowledgement file; `incremental`: and the new records; `full`: every record recomputed. */
+  scope: 'start' | 'incremental' | 'full'
+  checking: boolean
+  lastFullCheckAt: string | null
+  records: number
+  verifiedRecords: number
+  firstSeq: number | null
+  lastSeq: number | null
+  lastAcknowledgedSeq: number | null
+  ackFile: 'ok' | 'missing' | 'unreadable' | 'not-used'
+  /** Acknowledged records that are missing, counted over the problems listed. */
+  missingRecords: number
+  problems: EvidenceProblemDto[]
+  problemsTruncated: boolean
+  /** `message-log.evidence-loss-fail-closed`. */
+  failClosed: boolean
+  /** New messages are refused (`logging_failed`) until an administrator acknowledges the problems. */
+  refusing: boolean
+  /** The latest incidents, newest first. */
+  incidents: EvidenceIncidentDto[]
+}
+
 export interface ArchiveRunSummary {
   archives: Array<{ fileName: string; records: number }>
   purged: number
@@ -237,6 +298,15 @@ export interface MessageLogApi {
   archiveNow(): Promise<ArchiveRunSummary>
   /** Time-stamps waiting records now. */
   timestampNow(): Promise<TimestampingStatus>
+  /** The evidence-continuity check, brought up to date first (the records logged since the last check are checked). */
+  evidence(): Promise<EvidenceContinuity>
+  /** Checks the evidence now: every record (default) or only those since the last check (`incremental`). */
+  checkEvidence(input?: { scope?: 'full' | 'incremental' }): Promise<EvidenceContinuity>
+  /**
+   * Acknowledges every open evidence problem with a reason (audit-logged with the problems); traffic refused for
+   * them flows again. @throws validation_failed (detail `reason`), conflict (nothing to acknowledge)
+   */
+  acknowledgeGap(input: { reason: string }): Promise<EvidenceContinuity>
 }
 
 /** Roles that may see logged message bodies (and export evidence, which holds them). */

@@ -8,13 +8,14 @@ import { startOpensslTsa } from './support/openssl-tsa'
 import { testContainerWriter } from './support/test-container-writer'
 
 describe('message log loses no acknowledged record under SIGKILL', () => {
-  it('keeps every acknowledged record across 10 kills at random moments; stamping and archiving resume', async () => {
+  it('keeps every acknowledged record across 10 kills at random moments, without a false evidence alarm; stamping and archiving resume', async () => {
     const dir = tempDir('gh-kill-')
     const rounds = await runKillLoop({ dir, rounds: 10 })
     expect(rounds).toHaveLength(10)
     for (const round of rounds) {
       expect(round.missing).toEqual([])
       expect(round.integrity).toEqual(['ok'])
+      expect(round.evidenceProblems).toEqual([])
     }
     const acknowledged = rounds.reduce((n, r) => n + r.acknowledged, 0)
     expect(acknowledged).toBeGreaterThan(50)

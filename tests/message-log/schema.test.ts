@@ -8,20 +8,23 @@ import { join } from 'node:path'
 import { tempDir } from './support/message-log-harness'
 
 describe('message-log migrations', () => {
-  it('migrations 1 and 2 create the STRICT tables and the page indexes on a fresh database, idempotently', () => {
+  it('migrations 1 to 3 create the STRICT tables, the page indexes and the evidence chain on a fresh database, idempotently', () => {
     const db = openDatabase(join(tempDir(), 'messagelog.sqlite'), { synchronous: 'FULL' })
-    expect(migrate(db, [messageLogMigrations])).toBe(2)
+    expect(migrate(db, [messageLogMigrations])).toBe(3)
     expect(migrate(db, [messageLogMigrations])).toBe(0)
     const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string; sql: string }>
     expect(tables.map((t) => t.name)).toEqual([
-      'last_archive_digest', 'message_attachments', 'message_records', 'schema_migrations', 'timestamp_records', 'timestamping_state',
+      'evidence_chain_state', 'evidence_incidents', 'last_archive_digest', 'message_attachments', 'message_records', 'schema_migrations',
+      'timestamp_records', 'timestamping_state',
     ])
     for (const t of tables.filter((x) => x.name !== 'schema_migrations')) expect(t.sql).toMatch(/STRICT$/)
     const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'message_records' AND sql IS NOT NULL ORDER BY name").all() as Array<{ name: string; sql: string }>
     expect(indexes.map((i) => i.name)).toEqual([
-      'message_records_client_time', 'message_records_query_id', 'message_records_service_time', 'message_records_time',
+      'message_records_client_time', 'message_records_query_id', 'message_records_seq', 'message_records_service_time', 'message_records_time',
       'message_records_unarchived', 'message_records_unstamped',
     ])
+    expect(indexes.find((i) => i.name === 'message_records_seq')?.sql).toMatch(/^CREATE UNIQUE INDEX/)
+    expect(db.prepare('SELECT base_seq, base_hash, ack_file_since_ms FROM evidence_chain_state').all()).toEqual([{ base_seq: 0, base_hash: Buffer.alloc(32), ack_file_since_ms: null }])
     expect(indexes.find((i) => i.name === 'message_records_client_time')?.sql).toContain('(client, time_ms)')
     expect(() => db.prepare("INSERT INTO message_records (query_id, client, service, response, message, body_logged, signature_xml, signature_hash, time_ms) VALUES ('q', 'c', 's', 2, x'00', 1, '', '', 0)").run()).toThrow()
     db.close()

@@ -176,8 +176,13 @@ describe('time-stamping against an openssl RFC 3161 TSA', () => {
       expect(() => h.log.assertAcceptingMessages()).toThrow(expect.objectContaining({ code: 'timestamping_failed' }))
       await expect(h.log.record(messageFor('refused'))).rejects.toMatchObject({ code: 'timestamping_failed' })
       await h.reopen()
+      // After a restart the clock waits for the first attempt (a TSA that answers again must not be blamed for the
+      // downtime); once that attempt fails, the outage's persisted start applies at once.
+      expect(() => h.log.assertAcceptingMessages()).not.toThrow()
+      expect((await h.log.timestampNow()).error?.code).toBe('timestamping_failed')
       expect(() => h.log.assertAcceptingMessages()).toThrow(expect.objectContaining({ code: 'timestamping_failed' }))
       expect(h.log.status().acceptingMessages).toBe(false)
+      expect(h.log.status().failureClockSince).toBe('2026-03-01T00:01:00.000Z')
       tsa.setDown(false)
       expect(await h.log.timestampNow()).toMatchObject({ stamped: 2, pending: 0 })
       expect(() => h.log.assertAcceptingMessages()).not.toThrow()
@@ -196,7 +201,33 @@ describe('time-stamping against an openssl RFC 3161 TSA', () => {
       await h.log.record(messageFor('never-stamped'))
       clock.advance(11 * 60_000 + 1)
       await h.reopen()
+      expect((await h.log.timestampNow()).error?.code).toBe('timestamping_failed')
       expect(() => h.log.assertAcceptingMessages()).toThrow(expect.objectContaining({ code: 'timestamping_failed' }))
+    } finally {
+      await h.close()
+    }
+  })
+
+  it('after a restart, an old unstamped backlog refuses nothing while the TSA answers: the downtime does not count', async () => {
+    const clock = new ManualClock('2026-03-01T00:00:00Z')
+    const settings = { acceptableTimestampFailurePeriodSeconds: 3600, timeStampingIntervalSeconds: 60 }
+    const h = createHarness(clock, { tsas: () => [tsaOf(tsa)], settings })
+    try {
+      const ids = await Promise.all([1, 2, 3].map((i) => h.log.record(messageFor(`backlog-${i}`))))
+      // Stopped before its first stamping run, down for five hours (longer than the failure period).
+      clock.advance(5 * 3600_000)
+      await h.reopen()
+      expect(() => h.log.assertAcceptingMessages()).not.toThrow()
+      expect(h.log.status()).toMatchObject({ acceptingMessages: true, failureClockSince: null, unstampedRecords: true })
+      await expect(h.log.record(messageFor('right-after-restart'))).resolves.toBeGreaterThan(0)
+      // start() stamps the backlog at once instead of a whole interval later.
+      h.log.start()
+      const deadline = Date.now() + 10_000
+      while (Date.now() < deadline && ids.some((id) => findMessageRecord(h.db, id)?.timestampRecordId === null)) {
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      expect(ids.map((id) => findMessageRecord(h.db, id)?.timestampRecordId !== null)).toEqual([true, true, true])
+      expect(h.log.status()).toMatchObject({ acceptingMessages: true, failureClockSince: null, timestampingFailingSince: null })
     } finally {
       await h.close()
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { closeDatabase, migrate, openDatabase, type MigrationSet } from '../../src-main/platform'
 import { serverConfMigrations, findServerIdentity, saveServerIdentity, readSystemParameters, writeSystemParameter } from '../../src-main/server-conf'
-import { auditLogMigrations, appendAuditEntry, listAuditEntries } from '../../src-main/audit-log'
+import { auditLogMigrations, appendAuditEntry, listAuditEntries, verifyAuditLog } from '../../src-main/audit-log'
 import { memberId } from '@shared/domain/identifiers'
 import { useTempDirs } from '../support/temp-dir'
 
@@ -30,14 +30,39 @@ describe('server-conf migration 0001', () => {
 })
 
 describe('audit-log migration 0001', () => {
-  it('appends and lists entries newest first', () => {
+  it('keeps who did what, when and with what outcome', () => {
     const db = freshDb([{ component: 'audit-log', migrations: auditLogMigrations.migrations.slice(0, 1) }])
-    appendAuditEntry(db, { at: '2026-01-01T00:00:00Z', actor: 'alice', event: 'Log in user', outcome: 'success', data: {}, errorCode: null })
-    appendAuditEntry(db, { at: '2026-01-02T00:00:00Z', actor: 'bob', event: 'Add client', outcome: 'failure', data: { client: 'x' }, errorCode: 'conflict' })
+    const insert = db.prepare('INSERT INTO audit_log (at, actor, event, outcome, data, error_code) VALUES (?, ?, ?, ?, ?, ?)')
+    insert.run('2026-01-01T00:00:00Z', 'alice', 'Log in user', 'success', '{}', null)
+    insert.run('2026-01-02T00:00:00Z', 'bob', 'Add client', 'failure', '{"client":"x"}', 'conflict')
+    const rows = db.prepare('SELECT id, actor, error_code FROM audit_log ORDER BY id DESC').all()
+    expect(rows).toEqual([{ id: 2, actor: 'bob', error_code: 'conflict' }, { id: 1, actor: 'alice', error_code: null }])
+    expect(() => insert.run('x', 'a', 'e', 'maybe', '{}', null)).toThrow(/CHECK/)
+    closeDatabase(db)
+  })
+})
+
+describe('audit-log migration 0002', () => {
+  it('chains the entries written before it, and the repository appends, lists and verifies after it', () => {
+    const db = freshDb([{ component: 'audit-log', migrations: auditLogMigrations.migrations.slice(0, 1) }])
+    const insert = db.prepare('INSERT INTO audit_log (at, actor, event, outcome, data, error_code) VALUES (?, ?, ?, ?, ?, ?)')
+    insert.run('2026-01-01T00:00:00Z', 'alice', 'users.add', 'success', '{}', null)
+    insert.run('2026-01-02T00:00:00Z', 'bob', 'clients.add', 'failure', '{"client":"x"}', 'conflict')
+    migrate(db, [auditLogMigrations])
+    expect(verifyAuditLog(db)).toMatchObject({ ok: true, entries: 2, head: { id: 2 } })
+    appendAuditEntry(db, { at: '2026-01-03T00:00:00Z', actor: 'carol', event: 'settings.set', outcome: 'success', object: 'x', data: {}, errorCode: null })
     const entries = listAuditEntries(db)
-    expect(entries.map((e) => e.actor)).toEqual(['bob', 'alice'])
-    expect(entries[0]).toMatchObject({ outcome: 'failure', data: { client: 'x' }, errorCode: 'conflict' })
-    expect(() => appendAuditEntry(db, { at: 'x', actor: 'a', event: 'e', outcome: 'maybe' as never, data: {}, errorCode: null })).toThrow(/CHECK/)
+    expect(entries.map((e) => e.actor)).toEqual(['carol', 'bob', 'alice'])
+    expect(entries[1]).toMatchObject({ outcome: 'failure', data: { client: 'x' }, errorCode: 'conflict', object: null })
+    expect(entries[0]?.prevHash).toBe(entries[1]?.hash)
+    expect(verifyAuditLog(db)).toMatchObject({ ok: true, entries: 3 })
+    closeDatabase(db)
+  })
+
+  it('starts an empty log at the genesis', () => {
+    const db = freshDb([auditLogMigrations])
+    expect(verifyAuditLog(db)).toMatchObject({ ok: true, entries: 0, head: null, anchor: { lastPrunedId: 0, hash: '0'.repeat(64) } })
+    expect(appendAuditEntry(db, { at: '2026-01-01T00:00:00Z', actor: 'a', event: 'e', outcome: 'success', data: {}, errorCode: null })).toBe(1)
     closeDatabase(db)
   })
 })

@@ -68,7 +68,7 @@ describe('admin client over HTTP', () => {
     }) as unknown as typeof fetch
     const client = httpClient(fetchFn)
     await client.login('admin', 'pw')
-    await expect(client.call('system', 'backup')).rejects.toMatchObject({ name: 'AdminError', code: 'forbidden' })
+    await expect(client.call('system', 'backup', { passphrase: 'long enough passphrase' })).rejects.toMatchObject({ name: 'AdminError', code: 'forbidden' })
     expect(calls[1]?.url).toBe('/api/system/backup')
     expect((calls[1]?.init.headers as Record<string, string>)['x-csrf-token']).toBe('t')
   })
@@ -89,7 +89,7 @@ describe('stores and messages', () => {
   })
 
   it('builds audit queries with zoned times and explains unknown codes', () => {
-    const q = toQuery({ from: '2026-01-02T03:04', to: '', actor: ' admin ', event: '', outcome: 'failure' })
+    const q = toQuery({ from: '2026-01-02T03:04', to: '', actor: ' admin ', event: '', object: '', outcome: 'failure' })
     expect(q).toMatchObject({ actor: 'admin', outcome: 'failure', limit: 200 })
     expect(q.from).toMatch(/Z$/)
     expect(describeError(new AdminError('server.clientproxy.rate_limited', 'x')).text).toContain('Too many')

@@ -4,7 +4,7 @@ import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/re
 import { MantineProvider } from '@mantine/core'
 import type { SessionInfo } from '@shared/admin-api/session'
 import type {
-  EvidenceVerification, MessageExchange, MessageExchangePage, MessageLogForecast, MessageRecordDetails, MessageRecordSummary, TimestampingStatus,
+  EvidenceContinuity, EvidenceVerification, MessageExchange, MessageExchangePage, MessageLogForecast, MessageRecordDetails, MessageRecordSummary, TimestampingStatus,
 } from '@shared/admin-api/admin-api'
 import { AdminError, setAdminClient, type AdminClient } from '../../src-renderer/lib/admin-client'
 import { useSessionStore } from '../../src-renderer/features/login/session-store'
@@ -58,6 +58,20 @@ const verification: EvidenceVerification = {
   }],
 }
 
+const intact: EvidenceContinuity = {
+  state: 'ok', light: 'green', checkedAt: '2026-01-01T10:05:00.000Z', scope: 'full', checking: false, lastFullCheckAt: '2026-01-01T10:05:00.000Z',
+  records: 42, verifiedRecords: 42, firstSeq: 1, lastSeq: 42, lastAcknowledgedSeq: 42, ackFile: 'ok', missingRecords: 0, problems: [],
+  problemsTruncated: false, failClosed: true, refusing: false, incidents: [],
+}
+const lost: EvidenceContinuity = {
+  ...intact, state: 'problem', light: 'red', refusing: true, missingRecords: 27, lastSeq: 119, lastAcknowledgedSeq: 146,
+  problems: [
+    { kind: 'missing', firstSeq: 120, lastSeq: 146, detail: 'records 120–146 (27) were acknowledged but are missing', acknowledged: false },
+    { kind: 'altered', firstSeq: 7, lastSeq: 7, detail: 'record 7: its content no longer matches its chain hash', acknowledged: false },
+  ],
+  incidents: [],
+}
+
 function session(roles: SessionInfo['roles']): SessionInfo {
   return { authenticated: true, username: 'u', roles, csrfToken: 't', setupRequired: false, transport: 'browser' }
 }
@@ -84,6 +98,7 @@ function api(overrides: Record<string, unknown> = {}) {
     if (key === 'messageLog.status') return status
     if (key === 'messageLog.forecast') return forecast
     if (key === 'messageLog.verify') return verification
+    if (key === 'messageLog.evidence') return intact
     throw new AdminError('not_found', `unexpected ${key}`)
   })
 }
@@ -250,5 +265,51 @@ describe('message-log page', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Save evidence as ZIP' }))
     await waitFor(() => expect(download).toHaveBeenCalledWith({ queryIds: ['LAB-q2', 'LAB-q1', 'LAB-q0'] }))
     expect((await screen.findByTestId('zip-saved')).textContent).toContain('evidence-2.zip with the evidence of 3 exchanges')
+  })
+
+  it('shows an intact evidence chain in words', async () => {
+    setAdminClient(fakeClient(api()))
+    useSessionStore.setState({ session: session(['observer']) })
+    render(<MantineProvider><MessageLogPage /></MantineProvider>)
+    expect((await screen.findByTestId('evidence-explanation')).textContent)
+      .toBe('All 42 records are there and unchanged (chain positions 1–42); the last acknowledged is 42.')
+    expect(screen.getByText('Last check of every record: 2026-01-01 10:05:00 UTC')).toBeTruthy()
+    // An observer sees the status; checking and acknowledging are for the security officer and the system administrator.
+    expect((screen.getByRole('button', { name: 'Check every record now' }) as HTMLButtonElement).disabled).toBe(true)
+    expect(screen.queryByRole('button', { name: 'Acknowledge the loss…' })).toBeNull()
+  })
+
+  it('explains a loss that refuses traffic, and acknowledges it with a reason (security officer)', async () => {
+    const reason = 'Disk failure on 3 March; database restored from the nightly backup'
+    const acknowledged: EvidenceContinuity = {
+      ...lost, state: 'acknowledged', light: 'green', refusing: false, missingRecords: 0,
+      problems: lost.problems.map((p) => ({ ...p, acknowledged: true })),
+      incidents: [{
+        kind: 'missing', firstSeq: 120, lastSeq: 146, detail: '', detectedAt: '2026-01-01T10:05:00.000Z', acknowledgedAt: '2026-01-01T11:00:00.000Z',
+        acknowledgedBy: 'officer', reason,
+      }],
+    }
+    const acknowledge = vi.fn(() => acknowledged)
+    const check = vi.fn(() => lost)
+    setAdminClient(fakeClient(api({ 'messageLog.evidence': lost, 'messageLog.acknowledgeGap': acknowledge, 'messageLog.checkEvidence': check })))
+    useSessionStore.setState({ session: session(['security-officer']) })
+    render(<MantineProvider><MessageLogPage /></MantineProvider>)
+    expect((await screen.findByTestId('evidence-explanation')).textContent).toContain('This server refuses new messages (X-Road error logging_failed)')
+    const problems = screen.getByTestId('evidence-problems')
+    expect(problems.textContent).toContain('27 acknowledged records are missing (chain positions 120–146).')
+    expect(problems.textContent).toContain('Record 7 was changed: it no longer matches its chain hash.')
+    fireEvent.click(screen.getByRole('button', { name: 'Check every record now' }))
+    await waitFor(() => expect(check).toHaveBeenCalledWith({ scope: 'full' }))
+
+    fireEvent.click(screen.getByRole('button', { name: 'Acknowledge the loss…' }))
+    const confirm = await screen.findByRole('button', { name: 'Acknowledge' })
+    expect((confirm as HTMLButtonElement).disabled).toBe(true)
+    fireEvent.change(screen.getByLabelText('Reason'), { target: { value: reason } })
+    expect((confirm as HTMLButtonElement).disabled).toBe(false)
+    fireEvent.click(confirm)
+    await waitFor(() => expect(acknowledge).toHaveBeenCalledWith({ reason }))
+    await waitFor(() => expect(screen.getByTestId('evidence-explanation').textContent).toContain('which an administrator acknowledged'))
+    expect(screen.getByTestId('evidence-incidents').textContent).toContain(`acknowledged by officer on 2026-01-01 11:00:00 UTC: “${reason}”`)
+    expect(screen.queryByRole('button', { name: 'Acknowledge the loss…' })).toBeNull()
   })
 })

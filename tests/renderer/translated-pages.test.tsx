@@ -250,8 +250,8 @@ describe('audit log page in other languages', () => {
   it('labels the search and the outcomes in Brazilian Portuguese, with evidence times in UTC', async () => {
     await setLanguage('pt-BR')
     const entries: AuditLogEntry[] = [
-      { id: 2, at: '2026-03-01T12:00:00.000Z', actor: 'admin', event: 'tokens.login', outcome: 'failure', errorCode: 'signer.pin_incorrect', data: {} },
-      { id: 1, at: '2026-03-01T11:00:00.000Z', actor: 'admin', event: 'session.setup', outcome: 'success', errorCode: null, data: {} },
+      { id: 2, at: '2026-03-01T12:00:00.000Z', actor: 'admin', event: 'tokens.login', outcome: 'failure', errorCode: 'signer.pin_incorrect', data: {}, object: '0', hash: 'a'.repeat(64) },
+      { id: 1, at: '2026-03-01T11:00:00.000Z', actor: 'admin', event: 'session.setup', outcome: 'success', errorCode: null, data: {}, object: null, hash: 'b'.repeat(64) },
     ]
     setAdminClient(client({ 'audit.search': entries }))
     page(<AuditLogPage />)

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ManualClock, closeDatabase, silentLogger } from '../../src-main/platform'
 import { writeSystemParameter } from '../../src-main/server-conf'
+import { appendAuditEntry, listAuditEntries, verifyAuditLog } from '../../src-main/audit-log'
 import type { GlobalConf } from '../../src-main/global-conf'
 import { dataDirLayout, openServerConfDatabase } from '../../src-main/server'
 import { createSecurityServerCore, selectedTsas, type SecurityServerCore } from '../../src-main/server/security-server-core'
@@ -42,6 +43,7 @@ describe('stored system parameters', () => {
       'message-log.archive-interval': '600',
       'message-log.message-body-logging': 'false',
       'message-log.acceptable-timestamp-failure-period': '0',
+      'message-log.evidence-loss-fail-closed': 'false',
       'op-monitor.keep-records-for-days': '2',
       'signer.ocsp-fetch-interval': '300',
     })
@@ -49,6 +51,7 @@ describe('stored system parameters', () => {
     cores.push(core)
     expect(core.messageLog.settings).toMatchObject({
       keepRecordsForDays: 12, archiveIntervalSeconds: 600, messageBodyLogging: false, acceptableTimestampFailurePeriodSeconds: 0,
+      evidenceLossFailClosed: false,
       // Not an administrator setting: the caller's override stands.
       timeStampingIntervalSeconds: 120,
       archiveDir: dataDirLayout(dir).archiveDir,
@@ -72,9 +75,30 @@ describe('stored system parameters', () => {
     store(dir, { 'message-log.keep-records-for': '-4', 'message-log.message-body-logging': 'yes', 'no.such.parameter': '1' })
     const core = createSecurityServerCore(dataDirLayout(dir), clock, silentLogger())
     cores.push(core)
-    expect(core.messageLog.settings).toMatchObject({ keepRecordsForDays: 30, messageBodyLogging: true, timeStampingIntervalSeconds: 60 })
+    expect(core.messageLog.settings).toMatchObject({ keepRecordsForDays: 30, messageBodyLogging: true, timeStampingIntervalSeconds: 60, evidenceLossFailClosed: true })
     expect(core.parameters.ocspFetchIntervalSeconds).toBeUndefined()
-    expect(applySystemParameters(new Map([['signer.ocsp-fetch-interval', '59']]), silentLogger())).toEqual({ messageLog: {}, opMonitor: {} })
+    expect(applySystemParameters(new Map([['signer.ocsp-fetch-interval', '59']]), silentLogger())).toEqual({
+      messageLog: {}, opMonitor: {}, auditLogKeepDays: 0, backup: { intervalHours: 24, keepScheduled: 7 },
+    })
+    expect(applySystemParameters(new Map([['audit-log.keep-entries-for', '90'], ['backup.interval-hours', '6'], ['backup.keep-scheduled', '0']]), silentLogger()))
+      .toMatchObject({ auditLogKeepDays: 90, backup: { intervalHours: 6, keepScheduled: 7 } })
+  })
+
+  it('prune audit-log entries older than `audit-log.keep-entries-for` at start, recording the pruning, and the chain still verifies', async () => {
+    const dir = dataDir()
+    store(dir, { 'audit-log.keep-entries-for': '10' })
+    const db = openServerConfDatabase(dataDirLayout(dir))
+    for (const [i, at] of ['2025-01-01T00:00:00.000Z', '2025-02-01T00:00:00.000Z', '2025-02-27T00:00:00.000Z'].entries()) {
+      appendAuditEntry(db, { at, actor: 'alice', event: 'settings.set', outcome: 'success', object: `p${i}`, data: {}, errorCode: null })
+    }
+    closeDatabase(db)
+    const core = createSecurityServerCore(dataDirLayout(dir), clock, silentLogger())
+    cores.push(core)
+    await core.start()
+    const entries = listAuditEntries(core.databases.serverConf)
+    expect(entries.map((e) => [e.event, e.object])).toEqual([['audit.prune', 'audit log'], ['settings.set', 'p2']])
+    expect(entries[0]?.data).toMatchObject({ pruned: 2, anchor: { id: 2 } })
+    expect(verifyAuditLog(core.databases.serverConf)).toMatchObject({ ok: true, entries: 2, anchor: { lastPrunedId: 2, entriesPruned: 2 } })
   })
 })
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { writeFileSync } from 'node:fs'
 import { memberId, securityServerId, type MemberId } from '@shared/domain/identifiers'
 import { CliExit, EXIT_USAGE, printResult } from '../cli-support'
+import { auditedChange } from './cli-audit'
 import { readPin, withSigner, type SignerCliOptions } from './token-command'
 
 /** `gatehouse csr generate`: a PKCS#10 request signed on the token, subject from the CA's certificate profile. */
@@ -27,18 +28,19 @@ export function registerCsrCommand(program: Command): void {
       const member: MemberId = memberId(parts[0]!, parts[1]!, parts[2]!)
       if (opts.usage === 'auth' && opts.serverCode === undefined) throw new CliExit(EXIT_USAGE, 'An auth CSR needs --server-code')
       const pin = await readPin(opts.pin)
-      const result = await withSigner(opts, async (signer) => {
+      const result = await withSigner(opts, async (signer, db) => {
         const key = signer.listKeys().find((k) => k.id === opts.key)
         if (key === undefined) throw new CliExit(1, `Key ${opts.key} is not in the key configuration`)
         if (key.usage !== opts.usage) throw new CliExit(EXIT_USAGE, `Key ${opts.key} is a ${key.usage} key`)
         await signer.login(key.tokenId, pin)
-        return signer.generateCsr({
+        const input = { keyId: opts.key, member: opts.member, usage: opts.usage, serverCode: opts.serverCode, profile: opts.profile, format: opts.format }
+        return auditedChange(db, { event: 'csrs.generate', object: opts.key, input }, () => signer.generateCsr({
           keyId: opts.key,
           subjectOf: opts.usage === 'auth' ? securityServerId(member, opts.serverCode ?? '') : member,
           certificateProfile: opts.profile,
           subjectOptions: { memberName: opts.memberName, serverCode: opts.serverCode },
           format: opts.format as 'pem' | 'der',
-        })
+        }), (csr) => ({ id: csr.id, subject: csr.subject }))
       })
       writeFileSync(opts.out, result.encoded)
       printResult(opts, { ok: true, csrId: result.id, subject: result.subject, file: opts.out }, () => `CSR for ${result.subject} written to ${opts.out}`)

@@ -10,6 +10,8 @@ import { registerMessageLogCommand } from './messagelog-command'
 import { registerServerConfCommands } from './init-command'
 import { registerAsicCommand } from './asic-command'
 import { registerTsaCommand } from './tsa-command'
+import { registerAuditCommand } from './audit-command'
+import { registerBackupCommand } from './backup-command'
 
 /** Every subcommand group, in the order `--help` lists them. */
 export const COMMAND_GROUPS: Array<(program: Command) => void> = [
@@ -24,4 +26,6 @@ export const COMMAND_GROUPS: Array<(program: Command) => void> = [
   registerServerConfCommands,
   registerAsicCommand,
   registerTsaCommand,
+  registerAuditCommand,
+  registerBackupCommand,
 ]

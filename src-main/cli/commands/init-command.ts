@@ -62,13 +62,14 @@ function initCommand(opts: InitOptions): void {
   const session = openServerConf(opts.dataDir, { create: true })
   const data = { owner: formatIdPath(owner), serverCode: opts.serverCode, anchorHash: anchor.hash, force: opts.force === true }
   try {
+    const before = session.conf.identity() ?? null
     try {
       session.conf.initialize(owner, serverId.serverCode, { sourcePath: anchorPath, content }, { force: opts.force === true })
     } catch (error) {
-      session.audit('init', data, 'failure', toSecurityServerError(error).code)
+      session.audit('init', data, 'failure', toSecurityServerError(error).code, { before })
       throw error
     }
-    session.audit('init', data)
+    session.audit('init', data, 'success', null, { before, after: session.conf.identity() ?? null })
   } finally {
     closeDatabase(session.db)
   }

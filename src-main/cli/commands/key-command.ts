@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { KEY_ALGORITHMS, KEY_USAGES, type KeyAlgorithm, type KeyUsage } from '../../signer'
 import { CliExit, EXIT_USAGE, printResult } from '../cli-support'
+import { auditedChange } from './cli-audit'
 import { readPin, withSigner, type SignerCliOptions } from './token-command'
 
 /** `gatehouse key …`: generate, list and delete keys on tokens. */
@@ -18,9 +19,11 @@ export function registerKeyCommand(program: Command): void {
       if (!(KEY_USAGES as readonly string[]).includes(opts.usage)) throw new CliExit(EXIT_USAGE, `--usage is one of ${KEY_USAGES.join(', ')}`)
       if (!(KEY_ALGORITHMS as readonly string[]).includes(opts.algorithm)) throw new CliExit(EXIT_USAGE, `--algorithm is one of ${KEY_ALGORITHMS.join(', ')}`)
       const pin = await readPin(opts.pin)
-      const info = await withSigner(opts, async (signer) => {
+      const input = { tokenId: opts.token, usage: opts.usage, algorithm: opts.algorithm, label: opts.label }
+      const info = await withSigner(opts, async (signer, db) => {
         await signer.login(opts.token, pin)
-        return signer.generateKey({ tokenId: opts.token, usage: opts.usage as KeyUsage, algorithm: opts.algorithm as KeyAlgorithm, label: opts.label })
+        return auditedChange(db, { event: 'keys.generate', object: opts.token, input },
+          () => signer.generateKey({ tokenId: opts.token, usage: opts.usage as KeyUsage, algorithm: opts.algorithm as KeyAlgorithm, label: opts.label }), (key) => key)
       })
       const { publicKeyDer, ...rest } = info
       printResult(opts, { ok: true, key: { ...rest, publicKey: publicKeyDer.toString('base64') } }, () => `Key ${info.id} generated (${info.algorithm}, ${info.usage})`)
@@ -39,10 +42,11 @@ export function registerKeyCommand(program: Command): void {
     .option('--pin <pin>', 'token PIN (else read from stdin)')
     .action(async (keyId: string, opts: SignerCliOptions) => {
       const pin = await readPin(opts.pin)
-      await withSigner(opts, async (signer) => {
+      await withSigner(opts, async (signer, db) => {
         const found = signer.listKeys().find((k) => k.id === keyId)
         if (found !== undefined) await signer.login(found.tokenId, pin)
-        await signer.deleteKey(keyId)
+        await auditedChange(db, { event: 'keys.delete', object: keyId, input: { keyId }, state: () => signer.listKeys().find((k) => k.id === keyId) },
+          () => signer.deleteKey(keyId))
       })
       printResult(opts, { ok: true }, () => `Key ${keyId} deleted`)
     })

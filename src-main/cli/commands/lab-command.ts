@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import type { Command } from 'commander'
 import {
   describeIdentifier,
@@ -8,13 +9,17 @@ import {
   parseSecurityServerIdPath,
   type MemberId,
 } from '@shared/domain/identifiers'
-import { clientError, writeFileAtomic } from '../../platform'
-import { LAB_KEY_ALGORITHMS, initLab, openLab, startLabServer, type LabAuthority, type LabKeyAlgorithm } from '../../lab'
+import { HOSTED_LAB_FILE } from '../../admin'
+import { clientError, closeDatabase, openDatabase, writeFileAtomic, type WritableDb } from '../../platform'
+import { LAB_KEY_ALGORITHMS, initLab, labPaths, openLab, startLabServer, type LabAuthority, type LabKeyAlgorithm } from '../../lab'
 import { printResult } from '../cli-support'
+import { auditedChange, type CliChange } from './cli-audit'
 
 /**
  * `gatehouse lab …`: create and run a lab trust domain (CA, OCSP, TSA, signed global configuration) and
- * register members, certificates, security servers, clients and global groups in it.
+ * register members, certificates, security servers, clients and global groups in it. Every change is recorded in an
+ * audit log: the hosting server's (`DATA_DIR/serverconf.sqlite`) for a lab a server created in `DATA_DIR/lab`, the lab's
+ * own database otherwise (`gatehouse audit verify --lab DIR`).
  */
 export function registerLabCommand(program: Command): void {
   const lab = program.command('lab').description('a trust domain on this machine: CA, OCSP, TSA and global configuration')
@@ -30,7 +35,9 @@ export function registerLabCommand(program: Command): void {
       if (!LAB_KEY_ALGORITHMS.includes(opts.keyAlgorithm as LabKeyAlgorithm)) {
         throw clientError('validation_failed', `--key-algorithm must be one of ${LAB_KEY_ALGORITHMS.join(', ')}`)
       }
-      const result = await initLab(dir, { instance: opts.instance, keyAlgorithm: opts.keyAlgorithm as LabKeyAlgorithm, force: opts.force })
+      const input = { dir, instance: opts.instance, keyAlgorithm: opts.keyAlgorithm, force: opts.force === true }
+      const created = await initLab(dir, { instance: opts.instance, keyAlgorithm: opts.keyAlgorithm as LabKeyAlgorithm, force: opts.force })
+      const result = await withLabAudit(dir, (db) => auditedChange(db, { event: 'lab.init', object: opts.instance, input }, () => created, (r) => r))
       printResult(opts, result, () =>
         [
           `Lab ${result.instance} created in ${result.dir} (${result.keyAlgorithm})`,
@@ -74,7 +81,7 @@ export function registerLabCommand(program: Command): void {
     .option('--subsystem <code>', 'register this subsystem of the member')
     .option('--json', 'one JSON document on stdout')
     .action((dir: string, id: string, opts: { name: string; subsystem?: string; json?: boolean }) =>
-      withLab(dir, (authority) => {
+      withLab(dir, { event: 'lab.addMember', object: id, input: { member: id, name: opts.name, subsystem: opts.subsystem } }, (authority) => {
         const result = authority.addMember(parseMember(id), opts.name, opts.subsystem)
         const shown = result.subsystem ?? result.member
         printResult(opts, { ok: true, id: describeIdentifier(shown) }, () => `Registered ${describeIdentifier(shown)}`)
@@ -91,7 +98,7 @@ export function registerLabCommand(program: Command): void {
     .action(async (dir: string, opts: { csr: string; usage: string; out: string; json?: boolean }) => {
       if (opts.usage !== 'sign' && opts.usage !== 'auth') throw clientError('validation_failed', '--usage must be sign or auth')
       const csr = readInput(opts.csr)
-      await withLabAsync(dir, async (authority) => {
+      await withLabAsync(dir, { event: 'lab.signCsr', object: opts.csr, input: { csr: opts.csr, usage: opts.usage, out: opts.out } }, async (authority) => {
         const issued = await authority.issueCertificate(csr, opts.usage as 'sign' | 'auth')
         writeFileAtomic(opts.out, issued.pem, 0o644)
         printResult(opts, { ok: true, serial: issued.serial, subject: issued.subject, usage: issued.usage, out: opts.out }, () =>
@@ -106,7 +113,7 @@ export function registerLabCommand(program: Command): void {
     .requiredOption('--cert <file>', 'certificate (PEM or DER)')
     .option('--json', 'one JSON document on stdout')
     .action((dir: string, opts: { cert: string; json?: boolean }) =>
-      withLab(dir, (authority) => {
+      withLab(dir, { event: 'lab.revokeCertificate', object: opts.cert, input: { cert: opts.cert } }, (authority) => {
         const result = authority.revoke(readInput(opts.cert))
         printResult(opts, { ok: true, ...result }, () =>
           result.alreadyRevoked ? `Certificate ${result.serial} was already revoked at ${result.revokedAt}` : `Revoked ${result.serial} (${result.subject})`,
@@ -124,7 +131,7 @@ export function registerLabCommand(program: Command): void {
     .requiredOption('--auth-cert <file>', 'authentication certificate issued by the lab')
     .option('--json', 'one JSON document on stdout')
     .action((dir: string, opts: { owner: string; code: string; address: string; authCert: string; json?: boolean }) =>
-      withLab(dir, (authority) => {
+      withLab(dir, { event: 'lab.registerServer', object: `${opts.owner}/${opts.code}`, input: { owner: opts.owner, code: opts.code, address: opts.address, authCert: opts.authCert } }, (authority) => {
         const result = authority.addSecurityServer(parseMember(opts.owner), opts.code, opts.address, readInput(opts.authCert))
         printResult(opts, { ok: true, server: describeIdentifier(result.server), authCertHash: result.authCertHash }, () =>
           `Registered ${describeIdentifier(result.server)} (authCertHash ${result.authCertHash})`,
@@ -140,7 +147,7 @@ export function registerLabCommand(program: Command): void {
     .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
     .option('--json', 'one JSON document on stdout')
     .action((dir: string, opts: { server: string; client: string; json?: boolean }) =>
-      withLab(dir, (authority) => {
+      withLab(dir, { event: 'lab.addServerClient', object: opts.server, input: { server: opts.server, client: opts.client } }, (authority) => {
         const serverId = parseSecurityServerIdPath(opts.server)
         const clientId = parseClientIdPath(opts.client)
         authority.addClient(serverId, clientId)
@@ -157,7 +164,7 @@ export function registerLabCommand(program: Command): void {
     .requiredOption('--description <text>', 'group description')
     .option('--json', 'one JSON document on stdout')
     .action((dir: string, id: string, opts: { description: string; json?: boolean }) =>
-      withLab(dir, (authority) => {
+      withLab(dir, { event: 'lab.addGlobalGroup', object: id, input: { group: id, description: opts.description } }, (authority) => {
         const [instance, code, ...rest] = id.split('/')
         if (instance === undefined || code === undefined || rest.length > 0) throw clientError('invalid_identifier', 'A global group is INSTANCE/GROUPCODE')
         const groupId = globalGroupId(instance, code)
@@ -170,7 +177,7 @@ export function registerLabCommand(program: Command): void {
     .description('add a client INSTANCE/CLASS/CODE[/SUBSYSTEM] to global group GROUPCODE (or INSTANCE/GROUPCODE)')
     .option('--json', 'one JSON document on stdout')
     .action((dir: string, groupArg: string, clientArg: string, opts: { json?: boolean }) =>
-      withLab(dir, (authority) => {
+      withLab(dir, { event: 'lab.addGlobalGroupMember', object: groupArg, input: { group: groupArg, member: clientArg } }, (authority) => {
         const code = groupArg.includes('/') ? groupArg.split('/').slice(1).join('/') : groupArg
         const clientId = parseClientIdPath(clientArg)
         authority.addGlobalGroupMember(code, clientId)
@@ -179,19 +186,31 @@ export function registerLabCommand(program: Command): void {
     )
 }
 
-function withLab(dir: string, work: (lab: LabAuthority) => void): void {
-  const authority = openLab(dir)
+/**
+ * The audit log a lab's changes go to: the hosting server's for a lab a server created (`DATA_DIR/lab` with its
+ * marker file), else the lab's own database.
+ */
+export function labAuditDatabase(dir: string): string {
+  return existsSync(join(dir, HOSTED_LAB_FILE)) ? join(dirname(dir), 'serverconf.sqlite') : labPaths(dir).db
+}
+
+async function withLabAudit<T>(dir: string, work: (db: WritableDb) => Promise<T>): Promise<T> {
+  const db = openDatabase(labAuditDatabase(dir))
   try {
-    work(authority)
+    return await work(db)
   } finally {
-    authority.close()
+    closeDatabase(db)
   }
 }
 
-async function withLabAsync(dir: string, work: (lab: LabAuthority) => Promise<void>): Promise<void> {
+async function withLab(dir: string, change: CliChange, work: (lab: LabAuthority) => void): Promise<void> {
+  await withLabAsync(dir, change, async (lab) => work(lab))
+}
+
+async function withLabAsync(dir: string, change: CliChange, work: (lab: LabAuthority) => Promise<void>): Promise<void> {
   const authority = openLab(dir)
   try {
-    await work(authority)
+    await withLabAudit(dir, (db) => auditedChange(db, change, () => work(authority)))
   } finally {
     authority.close()
   }

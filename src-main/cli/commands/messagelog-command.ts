@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { decodeIdentifier, encodeIdentifier } from '@shared/domain/identifiers'
 import {
-  asicContainerWriter, diskUseForecast, exportEvidence, messageLogMigrations, searchRecordMetadata, type RecordSearch,
+  asicContainerWriter, checkEvidence, diskUseForecast, exportEvidence, messageLogMigrations, readAckFile, searchRecordMetadata,
+  type AckFileRead, type EvidenceReport, type RecordSearch,
 } from '../../message-log'
 import { readConfigurationDirectory } from '../../global-conf'
 import { describeSigner, verificationTrustFromGlobalConf, verifyAsicContainer } from '../../signature'
@@ -14,9 +15,10 @@ import { dataDirLayout } from '../../server'
 import { CliExit, EXIT_FAILED, EXIT_USAGE, printResult } from '../cli-support'
 
 /**
- * `gatehouse messagelog export|search|forecast`: evidence export of a query id (ASiC-E containers plus a verification
- * report, xroad-protocols.md §6.3–6.4), metadata search of logged messages (time range, client, service, query id)
- * and the disk-use forecast, read from DATA_DIR/messagelog.sqlite.
+ * `gatehouse messagelog export|search|forecast|check`: evidence export of a query id (ASiC-E containers plus a
+ * verification report, xroad-protocols.md §6.3–6.4), metadata search of logged messages (time range, client, service,
+ * query id), the disk-use forecast, and the evidence check (every record against its chain hash, the chain against
+ * the acknowledgement file; `message-log/evidence-check.ts`), read from DATA_DIR/messagelog.sqlite.
  */
 interface DataDirOptions {
   dataDir: string
@@ -36,7 +38,12 @@ function openMessageLog(dataDir: string): WritableDb {
   const path = dataDirLayout(dataDir).messageLogDb
   if (!existsSync(path)) throw clientError('config_file_not_found', `No message log at ${path}`)
   const db = openDatabase(path, { synchronous: 'FULL' })
-  migrate(db, [messageLogMigrations])
+  try {
+    migrate(db, [messageLogMigrations])
+  } catch (error) {
+    closeDatabase(db)
+    throw error
+  }
   return db
 }
 
@@ -92,6 +99,50 @@ function forecastCommand(opts: DataDirOptions & { days: string }): void {
   }
 }
 
+function reportText(r: EvidenceReport): string {
+  const open = r.problems.filter((p) => !p.acknowledged)
+  const done = r.problems.filter((p) => p.acknowledged)
+  const lines = [
+    `message log: ${r.records} record(s)${r.firstSeq === null ? '' : ` (chain ${r.firstSeq}–${r.lastSeq})`}, chain starts after ${r.baseSeq}; ` +
+      `last acknowledged ${r.lastAcknowledgedSeq ?? 'unknown'}; acknowledgement file ${r.ackFile}`,
+    `verified ${r.verifiedRecords} record(s): ${open.length === 0 ? 'every acknowledged record is there and unchanged' : `${open.length}${r.problemsTruncated ? '+' : ''} problem(s)`}`,
+    ...open.map((p) => `PROBLEM ${p.kind}: ${p.detail}`),
+    ...done.map((p) => `acknowledged ${p.kind}: ${p.detail}`),
+  ]
+  return lines.join('\n')
+}
+
+/** The report of a database SQLite cannot open (truncated, overwritten): the loss of everything in it. */
+function unreadableReport(message: string, ack: AckFileRead): EvidenceReport {
+  return {
+    checkedAtMs: Date.now(), scope: 'full', records: 0, firstSeq: null, lastSeq: null, baseSeq: 0,
+    lastAcknowledgedSeq: ack.status === 'ok' ? ack.state.last.seq : null, ackFile: ack.status, verifiedRecords: 0, problemsTruncated: false,
+    problems: [{ kind: 'unreadable', firstSeq: null, lastSeq: null, detail: `the message-log database cannot be read: ${message}`, acknowledged: false }],
+  }
+}
+
+/** Exit 1 while a problem is not acknowledged (the running server refuses traffic then, when fail-closed). */
+async function checkCommand(opts: DataDirOptions): Promise<void> {
+  const layout = dataDirLayout(opts.dataDir)
+  if (!existsSync(layout.messageLogDb)) throw clientError('config_file_not_found', `No message log at ${layout.messageLogDb}`)
+  const ack = readAckFile(layout.messageLogAckFile)
+  let db: WritableDb | undefined
+  let report: EvidenceReport
+  try {
+    db = openMessageLog(opts.dataDir)
+    report = (await checkEvidence({ db, nowMs: Date.now(), ack, scope: 'full' })).report
+  } catch (error) {
+    const coded = toSecurityServerError(error)
+    if (db !== undefined || (coded.code !== 'database_error' && coded.code !== 'migration_failed')) throw error
+    report = unreadableReport(coded.message, ack)
+  } finally {
+    if (db !== undefined) closeDatabase(db)
+  }
+  const ok = report.problems.every((p) => p.acknowledged)
+  printResult(opts, { ok, checkedAt: new Date(report.checkedAtMs).toISOString(), ...report }, () => reportText(report))
+  if (!ok) throw new CliExit(EXIT_FAILED)
+}
+
 interface ExportCliOptions extends DataDirOptions {
   queryId: string
   out: string
@@ -139,7 +190,7 @@ async function exportCommand(opts: ExportCliOptions): Promise<void> {
 }
 
 export function registerMessageLogCommand(program: Command): void {
-  const messagelog = program.command('messagelog').description('the message log: evidence export, search and disk-use forecast')
+  const messagelog = program.command('messagelog').description('the message log: evidence export, search, disk-use forecast and evidence check')
   messagelog
     .command('export')
     .description('write the ASiC-E container(s) of a query id and a verification report')
@@ -163,6 +214,12 @@ export function registerMessageLogCommand(program: Command): void {
     .option('--limit <n>', 'at most this many records', '100')
     .option('--json', 'print one JSON document')
     .action(searchCommand)
+  messagelog
+    .command('check')
+    .description('verify every record against the evidence chain and the last acknowledged record; exit 1 on a loss not acknowledged')
+    .requiredOption('--data-dir <dir>', 'data directory')
+    .option('--json', 'print one JSON document')
+    .action(checkCommand)
   messagelog
     .command('forecast')
     .description('records/day, bytes/day and days until the data volume fills')

@@ -5,7 +5,7 @@ import {
   decodeIdentifier, formatIdPath, parseClientIdPath, parseServiceIdPath, type ClientId, type ServiceId, type XRoadId,
 } from '@shared/domain/identifiers'
 import type { AccessSubject } from '../../access-control'
-import { appendAuditEntry, auditLogMigrations } from '../../audit-log'
+import { appendAuditEntry, auditLogMigrations, redactSecrets } from '../../audit-log'
 import { clientError, closeDatabase, migrate, openDatabase, systemClock, toSecurityServerError, type WritableDb } from '../../platform'
 import { dataDirLayout } from '../../server'
 import { createServerConf, serverConfMigrations, type ServerConf } from '../../server-conf'
@@ -24,8 +24,45 @@ export interface DataDirOptions {
 export interface ServerConfSession {
   db: WritableDb
   conf: ServerConf
-  /** Appends an audit entry for one administrative change; `cli:<os user>` is the actor. */
-  audit(event: string, data: Record<string, unknown>, outcome?: 'success' | 'failure', errorCode?: string | null): void
+  /**
+   * Appends an audit entry for one administrative change; `cli:<os user>` is the actor, the object the input's
+   * service or client, and `data` holds the input and the object's state `before` and `after` where given.
+   */
+  audit(event: string, input: Record<string, unknown>, outcome?: 'success' | 'failure', errorCode?: string | null, states?: { before?: unknown; after?: unknown }): void
+}
+
+/** The object a CLI change names: its service, else its client (with the local group), else what `init` sets up. */
+function cliObject(event: string, input: Record<string, unknown>): string | null {
+  if (event.startsWith('group.') && typeof input.client === 'string') return `${input.client} LOCALGROUP:${String(input.code ?? '')}`
+  for (const field of ['service', 'client', 'owner']) {
+    if (typeof input[field] === 'string') return input[field] as string
+  }
+  return event.startsWith('tsa.') ? 'timestamping services' : null
+}
+
+/**
+ * The changed object's state as server configuration holds it, for the entry's before and after (the same object the
+ * GUI's audit entries describe): a service with its endpoints, access rights, a local group, a client, the TSA
+ * selection, the identity. Undefined when the input names nothing readable.
+ */
+function cliState(conf: ServerConf, event: string, input: Record<string, unknown>): unknown {
+  try {
+    if (event.startsWith('acl.') && typeof input.service === 'string') return conf.listAccessRights(parseServiceIdPath(input.service)) ?? null
+    if (typeof input.service === 'string') {
+      const id = parseServiceIdPath(input.service)
+      const service = conf.findService(id)
+      return service === undefined ? null : { ...service, endpoints: conf.listEndpoints(id) }
+    }
+    if (event.startsWith('group.') && typeof input.client === 'string') {
+      return conf.listLocalGroups(parseClientIdPath(input.client)).find((g) => g.groupCode === input.code) ?? null
+    }
+    if (typeof input.client === 'string') return conf.findClient(parseClientIdPath(input.client)) ?? null
+    if (event.startsWith('tsa.')) return conf.timestampingServices()
+    if (event === 'init') return conf.identity() ?? null
+  } catch {
+    // Not readable (e.g. the client does not exist yet and the input is refused): the entry keeps the input.
+  }
+  return undefined
 }
 
 /** The actor recorded in the audit log for CLI changes. */
@@ -65,8 +102,13 @@ export function openServerConf(dataDir: string, options: { create?: boolean } = 
   return {
     db,
     conf,
-    audit(event, data, outcome = 'success', errorCode = null) {
-      appendAuditEntry(db, { at: systemClock.now().toISOString(), actor, event, outcome, data, errorCode })
+    audit(event, input, outcome = 'success', errorCode = null, states = {}) {
+      const data = {
+        input: redactSecrets(input),
+        ...(states.before === undefined ? {} : { before: redactSecrets(states.before) }),
+        ...(states.after === undefined ? {} : { after: redactSecrets(states.after) }),
+      }
+      appendAuditEntry(db, { at: systemClock.now().toISOString(), actor, event, outcome, object: cliObject(event, input), data, errorCode })
     },
   }
 }
@@ -78,15 +120,16 @@ export function openServerConf(dataDir: string, options: { create?: boolean } = 
 export function withServerConf<T>(dataDir: string, event: string, data: Record<string, unknown>, work: (s: ServerConfSession) => T): T {
   const session = openServerConf(dataDir)
   try {
+    const before = cliState(session.conf, event, data)
     let result: T
     try {
       result = work(session)
     } catch (error) {
       const coded = toSecurityServerError(error)
-      session.audit(event, data, 'failure', coded.code)
+      session.audit(event, data, 'failure', coded.code, { before })
       throw error
     }
-    session.audit(event, data)
+    session.audit(event, data, 'success', null, { before, after: cliState(session.conf, event, data) })
     return result
   } finally {
     closeDatabase(session.db)

@@ -1,8 +1,9 @@
 import type { Command } from 'commander'
 import { join } from 'node:path'
-import { closeDatabase, openDatabase } from '../../platform'
+import { closeDatabase, openDatabase, type WritableDb } from '../../platform'
 import { createSigner, type Signer } from '../../signer'
 import { CliExit, EXIT_USAGE, printResult } from '../cli-support'
+import { auditedChange } from './cli-audit'
 
 /** `gatehouse token …`: the signer console's token commands (UG-SS §8 "Security tokens"). PINs are never echoed. */
 
@@ -12,12 +13,15 @@ export interface SignerCliOptions {
   pin?: string
 }
 
-/** Opens serverconf.sqlite under the data directory and runs `work` with a signer, closing both afterwards. */
-export async function withSigner<T>(opts: SignerCliOptions, work: (signer: Signer) => Promise<T>): Promise<T> {
+/**
+ * Opens serverconf.sqlite under the data directory and runs `work` with a signer, closing both afterwards; `db` is
+ * there for the change's audit entry (`auditedChange`).
+ */
+export async function withSigner<T>(opts: SignerCliOptions, work: (signer: Signer, db: WritableDb) => Promise<T>): Promise<T> {
   const db = openDatabase(join(opts.dataDir, 'serverconf.sqlite'))
   const signer = createSigner({ db, dataDir: opts.dataDir })
   try {
-    return await work(signer)
+    return await work(signer, db)
   } finally {
     await signer.close()
     closeDatabase(db)
@@ -76,7 +80,8 @@ export function registerTokenCommand(program: Command): void {
     .option('--pin <pin>', 'PIN (else read from stdin)')
     .action(async (opts: SignerCliOptions & { label: string }) => {
       const pin = await readPin(opts.pin)
-      const info = await withSigner(opts, (signer) => signer.initSoftwareToken(pin, { label: opts.label }))
+      const info = await withSigner(opts, (signer, db) => auditedChange(db, { event: 'tokens.initSoftware', object: opts.label, input: { label: opts.label } },
+        () => signer.initSoftwareToken(pin, { label: opts.label }), (token) => token))
       printResult(opts, { ok: true, token: info }, () => `Software token ${info.id} initialized`)
     })
 
@@ -86,7 +91,9 @@ export function registerTokenCommand(program: Command): void {
     .option('--serial <serial>', 'token serial number')
     .action(async (opts: SignerCliOptions & { module: string; label?: string; serial?: string }) => {
       if (opts.label === undefined && opts.serial === undefined) throw new CliExit(EXIT_USAGE, 'Give --label or --serial')
-      const info = await withSigner(opts, (signer) => signer.addPkcs11Token(opts.module, { label: opts.label, serial: opts.serial }))
+      const input = { module: opts.module, label: opts.label, serial: opts.serial }
+      const info = await withSigner(opts, (signer, db) => auditedChange(db, { event: 'tokens.addHsm', object: opts.label ?? opts.serial ?? null, input },
+        () => signer.addPkcs11Token(opts.module, { label: opts.label, serial: opts.serial }), (token) => token))
       printResult(opts, { ok: true, token: info }, () => `Token ${info.id} (${info.label}) added`)
     })
 
@@ -113,7 +120,10 @@ export function registerTokenCommand(program: Command): void {
     .action(async (opts: SignerCliOptions & { token: string; newPin?: string }) => {
       const pin = await readPin(opts.pin, 'Current PIN: ')
       const newPin = await readPin(opts.newPin, 'New PIN: ')
-      await withSigner(opts, (signer) => signer.changePin(opts.token, pin, newPin))
+      await withSigner(opts, (signer, db) => auditedChange(db, {
+        event: 'tokens.changePin', object: opts.token, input: { tokenId: opts.token },
+        state: async () => (await signer.listTokens()).find((t) => t.id === opts.token),
+      }, () => signer.changePin(opts.token, pin, newPin)))
       printResult(opts, { ok: true }, () => `PIN of token ${opts.token} changed`)
     })
 }

@@ -46,7 +46,7 @@ export function registerUserCommand(program: Command): void {
         const accounts = createAdminAccounts(() => db, systemClock)
         const audit = (outcome: 'success' | 'failure', errorCode: string | null): void => {
           appendAuditEntry(db, {
-            at: systemClock.now().toISOString(), actor: cliActor(), event: 'users.add', outcome,
+            at: systemClock.now().toISOString(), actor: cliActor(), event: 'users.add', outcome, object: opts.username,
             data: { username: opts.username, roles: opts.role }, errorCode,
           })
         }
@@ -81,7 +81,7 @@ export function registerUserCommand(program: Command): void {
         const accounts = createAdminAccounts(() => db, systemClock)
         const audit = (outcome: 'success' | 'failure', errorCode: string | null, data: Record<string, unknown> = {}): void => {
           appendAuditEntry(db, {
-            at: systemClock.now().toISOString(), actor: cliActor(), event: 'users.setPassword', outcome,
+            at: systemClock.now().toISOString(), actor: cliActor(), event: 'users.setPassword', outcome, object: opts.username,
             data: { username: opts.username, via: 'cli', ...data }, errorCode,
           })
         }

@@ -1,5 +1,6 @@
 import type { MigrationSet } from '../../platform'
 import { migration0001 } from './0001-message-records'
 import { migration0002 } from './0002-exchange-page-indexes'
+import { migration0003 } from './0003-evidence-chain'
 
-export const messageLogMigrations: MigrationSet = { component: 'message-log', migrations: [migration0001, migration0002] }
+export const messageLogMigrations: MigrationSet = { component: 'message-log', migrations: [migration0001, migration0002, migration0003] }

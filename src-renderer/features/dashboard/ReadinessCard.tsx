@@ -8,7 +8,7 @@ import { adminClient } from '../../lib/admin-client'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { useDashboardStore } from './dashboard-store'
 
-type FixRoute = Extract<Route, 'global-conf' | 'settings' | 'keys' | 'services' | 'setup'>
+type FixRoute = Extract<Route, 'global-conf' | 'settings' | 'keys' | 'services' | 'setup' | 'message-log'>
 
 /** Where each area's problem is fixed. */
 const FIX_ROUTE: Record<ReadinessCheck['key'], FixRoute> = {
@@ -18,6 +18,7 @@ const FIX_ROUTE: Record<ReadinessCheck['key'], FixRoute> = {
   signing: 'keys',
   registration: 'services',
   timestamping: 'global-conf',
+  evidence: 'message-log',
 }
 
 /** The check's text in the language shown, with its parameters made readable (times, states, listener names). */
@@ -29,14 +30,17 @@ export function readinessText(check: ReadinessCheck): string {
   if (typeof params.state === 'string') params.state = translate(`dashboard:certStates.${params.state}`)
   if (typeof params.listener === 'string') params.listener = translate(`dashboard:listeners.names.${params.listener}`)
   if (check.params.daysLeft !== undefined) params.count = check.params.daysLeft
-  const code = check.code === 'timestamping-failing' && check.params.stopsAt === '' ? 'timestamping-failing-no-stop' : check.code
+  if (check.key === 'evidence' && typeof params.kind === 'string') params.problem = translate(`dashboard:evidenceProblems.${params.kind}`)
+  const code = check.code === 'timestamping-failing' && check.params.stopsAt === '' ? 'timestamping-failing-no-stop'
+    : (check.code === 'evidence-gap' || check.code === 'evidence-broken') && check.params.refusing === 'no' ? `${check.code}-flowing`
+      : check.code
   const key = `dashboard:codes.${code}`
   return hasTranslation(key) || hasTranslation(`${key}_other`) ? translate(key, params) : check.message
 }
 
 /**
  * "Can messages flow?": one line per area (configuration, listeners, authentication, signing, registration,
- * time-stamping) with its light, what is wrong in plain words, and a button to the page where it is fixed.
+ * time-stamping, evidence continuity) with its light, what is wrong in plain words, and a button to the page where it is fixed.
  */
 export function ReadinessCard({ status }: { status: SystemStatus }) {
   const t = useT('dashboard')

@@ -6,17 +6,18 @@ import { fieldError } from '../../lib/field-error'
 import { useRouterStore } from '../../app/router-store'
 import { FIRST_RUN_STEPS, ownerProblem, serverCodeProblem, useFirstRunStore } from './first-run-store'
 import { LabWizard } from './LabWizard'
+import { RestoreFromBackup } from './RestoreFromBackup'
 
 const PIN_MIN = 4
 
 /**
  * First run: join an X-Road instance with its configuration anchor, set the owner and server code, create the token;
- * or create a lab on this machine (LabWizard).
+ * or create a lab on this machine (LabWizard); or restore a backup into this fresh server (RestoreFromBackup).
  */
 export function FirstRunPage() {
   const t = useT('firstRun', 'common')
   const s = useFirstRunStore()
-  const [mode, setMode] = useState<'join' | 'lab'>('join')
+  const [mode, setMode] = useState<'join' | 'lab' | 'restore'>('join')
   const navigate = useRouterStore((r) => r.navigate)
   const [pin, setPin] = useState('')
   const [pin2, setPin2] = useState('')
@@ -43,12 +44,15 @@ export function FirstRunPage() {
         <div>
           <Text size="sm" fw={500} id="first-run-mode-label">{t('mode.question')}</Text>
           <SegmentedControl
-            aria-labelledby="first-run-mode-label" value={mode} onChange={(v) => setMode(v as 'join' | 'lab')}
-            data={[{ value: 'join', label: t('mode.join') }, { value: 'lab', label: t('mode.lab') }]}
+            fullWidth styles={{ label: { whiteSpace: 'normal', lineHeight: 1.3 } }}
+            aria-labelledby="first-run-mode-label" value={mode} onChange={(v) => setMode(v as 'join' | 'lab' | 'restore')}
+            data={[{ value: 'join', label: t('mode.join') }, { value: 'lab', label: t('mode.lab') }, { value: 'restore', label: t('mode.restore') }]}
           />
         </div>
       )}
-      {mode === 'lab' && s.step !== 'done' ? (
+      {mode === 'restore' && s.step !== 'done' ? (
+        <RestoreFromBackup />
+      ) : mode === 'lab' && s.step !== 'done' ? (
         <>
           <div>
             <Title order={2}>{t('lab.title')}</Title>

@@ -15,6 +15,7 @@ import { formatTime } from '../../lib/format-time'
 import { useSessionStore } from '../login/session-store'
 import { FilterError, exchangeStatus, mayReadBodies, useMessageLogStore } from './message-log-store'
 import { forecastText, timestampingText, verdictText, type MessageLogT } from './message-log-texts'
+import { EvidenceCard } from './EvidenceCard'
 
 const VERDICT_COLORS: Record<EvidenceVerdict['verdict'], string> = { valid: 'green', invalid: 'red', 'not-verified': 'yellow' }
 const STATUS_COLORS: Record<MessageRecordStatus, string> = { unstamped: 'yellow', timestamped: 'green', archived: 'gray' }
@@ -54,15 +55,17 @@ const WHOLE_BADGE = { root: { maxWidth: 'none', minWidth: 'max-content' }, label
 /**
  * Logged exchanges, newest first, one page at a time: each row one exchange (its request and response), with its
  * outcome from operational monitoring; open a row for its records and a record for its details, body, evidence and
- * verification; choose exchanges to save their evidence as one ZIP. Time-stamping status and disk forecast above.
+ * verification; choose exchanges to save their evidence as one ZIP. Time-stamping status, disk forecast and evidence
+ * continuity above.
  */
 export function MessageLogPage() {
   const t = useT('messageLog')
-  const { search, loadOverview } = useMessageLogStore()
+  const { search, loadOverview, loadEvidence } = useMessageLogStore()
   useEffect(() => {
     void search()
     void loadOverview()
-  }, [search, loadOverview])
+    void loadEvidence()
+  }, [search, loadOverview, loadEvidence])
   return (
     <Stack gap="lg">
       <div>
@@ -113,6 +116,7 @@ function Overview() {
           ) : null}
         </Card>
       </SimpleGrid>
+      <EvidenceCard />
     </>
   )
 }

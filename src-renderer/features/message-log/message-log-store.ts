@@ -1,7 +1,7 @@
 import { create } from 'zustand'
 import type {
   EvidenceVerification, MessageDirection, MessageExchange, MessageExchangePage, MessageExchangePageStart, MessageExchangeQuery,
-  MessageLogForecast, MessageLogPageSize, MessageRecordDetails, MessageRecordStatus, TimestampingStatus,
+  MessageLogForecast, MessageLogPageSize, MessageRecordDetails, MessageRecordStatus, TimestampingStatus, EvidenceContinuity,
 } from '@shared/admin-api/admin-api'
 import { MAX_EVIDENCE_ZIP_EXCHANGES, MESSAGE_BODY_ROLES } from '@shared/admin-api/message-log-api'
 import { adminClient } from '../../lib/admin-client'
@@ -96,6 +96,10 @@ export interface MessageLogState {
   forecast: MessageLogForecast | null
   overviewError: unknown
   stamping: boolean
+  /** Evidence continuity (the chain over the records and the last acknowledged one). */
+  evidence: EvidenceContinuity | null
+  evidenceError: unknown
+  evidenceChecking: boolean
   setFilter(patch: Partial<MessageLogFilter>): void
   clearFilter(): void
   /** The newest page for the form's filter. */
@@ -117,13 +121,18 @@ export interface MessageLogState {
   verify(): Promise<void>
   loadOverview(): Promise<void>
   timestampNow(): Promise<void>
+  loadEvidence(): Promise<void>
+  /** Walks every record now. */
+  checkEvidence(): Promise<void>
+  /** Acknowledges the open evidence problems with a reason; throws the server's refusal (shown in the dialog). */
+  acknowledgeGap(reason: string): Promise<void>
 }
 
 export const initialMessageLog = {
   filter: EMPTY_FILTER, pageSize: 25 as MessageLogPageSize, start: { from: 'newest' } as MessageExchangePageStart, page: null, loading: false,
   error: null, expanded: [], selection: [], zipping: false, zipSaved: null, zipError: null, selected: null, detailsLoading: false,
   detailsError: null, verification: null, verifying: false, exporting: false, exported: [], status: null, forecast: null, overviewError: null,
-  stamping: false,
+  stamping: false, evidence: null, evidenceError: null, evidenceChecking: false,
 }
 
 export const useMessageLogStore = create<MessageLogState>((set, get) => {
@@ -242,6 +251,24 @@ export const useMessageLogStore = create<MessageLogState>((set, get) => {
       } catch (error) {
         set({ overviewError: error })
       }
+    },
+    async loadEvidence() {
+      try {
+        set({ evidence: await adminClient().call('messageLog', 'evidence'), evidenceError: null })
+      } catch (error) {
+        set({ evidenceError: error })
+      }
+    },
+    async checkEvidence() {
+      set({ evidenceChecking: true, evidenceError: null })
+      try {
+        set({ evidence: await adminClient().call('messageLog', 'checkEvidence', { scope: 'full' }), evidenceChecking: false })
+      } catch (error) {
+        set({ evidenceError: error, evidenceChecking: false })
+      }
+    },
+    async acknowledgeGap(reason) {
+      set({ evidence: await adminClient().call('messageLog', 'acknowledgeGap', { reason }), evidenceError: null })
     },
     async timestampNow() {
       set({ stamping: true, overviewError: null })

@@ -1,4 +1,6 @@
-import type { EvidenceVerdict, MessageLogForecast, TimestampingStatus } from '@shared/admin-api/admin-api'
+import type {
+  EvidenceContinuity, EvidenceProblemDto, EvidenceVerdict, MessageLogForecast, TimestampingStatus,
+} from '@shared/admin-api/admin-api'
 import { formatNumber, type useT } from '../../i18n'
 import { formatTime } from '../../lib/format-time'
 
@@ -86,4 +88,31 @@ export function verdictText(t: MessageLogT, v: EvidenceVerdict): string {
 
 function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1)
+}
+
+const seqRange = (first: number | null, last: number | null): string => (first === null ? '' : first === last || last === null ? String(first) : `${first}–${last}`)
+
+/** One evidence problem in words (its kind and chain positions; the server's English `detail` is for support). */
+export function evidenceProblemText(t: MessageLogT, p: EvidenceProblemDto): string {
+  const range = seqRange(p.firstSeq, p.lastSeq)
+  switch (p.kind) {
+    case 'missing':
+      return t('messageLog:evidence.problem.missing', { count: (p.lastSeq ?? 0) - (p.firstSeq ?? 0) + 1, range })
+    case 'altered':
+      return t('messageLog:evidence.problem.altered', { range })
+    case 'link':
+      return p.firstSeq === null ? t('messageLog:evidence.problem.linkUnplaced') : t('messageLog:evidence.problem.link', { range })
+    case 'unreadable':
+      return t('messageLog:evidence.problem.unreadable')
+    case 'ack-file':
+      return t('messageLog:evidence.problem.ack-file')
+  }
+}
+
+/** The evidence card's sentence: intact, refusing traffic, a problem while traffic flows, or problems acknowledged. */
+export function evidenceText(t: MessageLogT, e: EvidenceContinuity): string {
+  if (e.state === 'problem') return e.refusing ? t('messageLog:evidence.refusing') : t('messageLog:evidence.flowing')
+  if (e.state === 'acknowledged') return t('messageLog:evidence.acknowledged')
+  if (e.records === 0 || e.firstSeq === null) return t('messageLog:evidence.empty')
+  return t('messageLog:evidence.ok', { count: e.records, first: e.firstSeq, last: e.lastSeq ?? e.firstSeq, lastAck: e.lastAcknowledgedSeq ?? e.lastSeq ?? e.firstSeq })
 }

@@ -4,6 +4,7 @@ import type { BootstrapSettingsDto, BootstrapValues, SettingDto } from '@shared/
 import { hasTranslation, translate, useT } from '../../i18n'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { fieldError, isFieldError } from '../../lib/field-error'
+import { BackupCard } from './BackupCard'
 import { RestartNotice } from './RestartNotice'
 import { settingProblem, useSettingsStore, type SettingProblem } from './settings-store'
 
@@ -36,6 +37,7 @@ export function SettingsPage() {
       </div>
       {settings.map((s) => <SettingRow key={s.name} setting={s} />)}
       {bootstrap !== null ? <NetworkCard bootstrap={bootstrap} /> : null}
+      <BackupCard />
     </Stack>
   )
 }
@@ -46,7 +48,7 @@ function SettingRow({ setting }: { setting: SettingDto }) {
   const [draft, setDraft] = useState(setting.value)
   useEffect(() => setDraft(setting.value), [setting.value])
   const problem = settingProblem(setting, draft)
-  const unit = setting.unit === 'days' || setting.unit === 'seconds' ? t(`units.${setting.unit}`) : setting.unit
+  const unit = setting.unit === 'days' || setting.unit === 'seconds' || setting.unit === 'hours' ? t(`units.${setting.unit}`) : setting.unit
   const defaultText = setting.kind === 'boolean' ? (setting.defaultValue === 'true' ? t('on') : t('off')) : `${setting.defaultValue}${unit ? ` ${unit}` : ''}`
   const label = parameterText(setting, 'label')
   const problemText = (p: SettingProblem | null): string | null => (p === null ? null : p.key === 'min' ? t('problems.min', { min: p.min }) : p.key === 'max' ? t('problems.max', { max: p.max }) : t(`problems.${p.key}`))

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { closeDatabase, integrityCheck, openDatabase } from '../../../src-main/platform'
-import { findMessageRecord } from '../../../src-main/message-log'
+import { checkEvidence, findMessageRecord, readAckFile } from '../../../src-main/message-log'
 
 /**
  * The "loses no data" loop (reliability-and-security.md §6, test catalogue F): start a child writing records under
  * bounded load, SIGKILL it at a random moment, reopen the database and check that every record the child
- * acknowledged (printed only after `record()` resolved) is there and that `PRAGMA integrity_check` is ok.
+ * acknowledged (printed only after `record()` resolved) is there, that `PRAGMA integrity_check` is ok, and that the
+ * evidence check (every record against the chain, the chain against the acknowledgement file) finds nothing: a kill
+ * alone loses nothing acknowledged, so it must raise no alarm.
  */
 const ROOT = resolve(__dirname, '../../..')
 const CHILD = join(ROOT, 'tests/message-log/support/record-writer-child.ts')
@@ -15,11 +17,27 @@ export interface KillRound {
   acknowledged: number
   missing: string[]
   integrity: string[]
+  /** What the evidence check reported after the kill (`kind: detail`). */
+  evidenceProblems: string[]
   killedAfterMs: number
 }
 
 async function oneRound(dbPath: string, round: number, minMs: number, maxMs: number): Promise<KillRound> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dbPath, `r${round}`, '8'], {
+  const { acks, killedAfterMs } = await killWriter(dbPath, `r${round}`, minMs, maxMs)
+  const db = openDatabase(dbPath, { synchronous: 'FULL' })
+  try {
+    const missing = acks.filter((a) => findMessageRecord(db, a.id)?.queryId !== a.queryId).map((a) => `${a.queryId}#${a.id}`)
+    const integrity = integrityCheck(db)
+    const { report } = await checkEvidence({ db, nowMs: Date.now(), ack: readAckFile(join(dirname(dbPath), 'messagelog.ack')), scope: 'full' })
+    return { acknowledged: acks.length, missing, integrity, evidenceProblems: report.problems.map((p) => `${p.kind}: ${p.detail}`), killedAfterMs }
+  } finally {
+    closeDatabase(db)
+  }
+}
+
+/** Starts a writer child on `dbPath`, waits until it acknowledged records, kills it (SIGKILL) and returns what it acknowledged. */
+export async function killWriter(dbPath: string, prefix: string, minMs: number, maxMs: number): Promise<{ acks: Array<{ queryId: string; id: number }>; killedAfterMs: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dbPath, prefix, '8'], {
     cwd: ROOT,
     env: { ...process.env, TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -28,7 +46,6 @@ async function oneRound(dbPath: string, round: number, minMs: number, maxMs: num
   let buffered = ''
   let stderr = ''
   let writing: () => void = () => undefined
-  // The random kill is armed once the first record is acknowledged, so every round kills while records are written.
   const isWriting = new Promise<void>((r) => (writing = r))
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
   child.stdout.on('data', (c: Buffer) => {
@@ -53,13 +70,7 @@ async function oneRound(dbPath: string, round: number, minMs: number, maxMs: num
   child.kill('SIGKILL')
   early.catch(() => undefined)
   await exited
-  const db = openDatabase(dbPath, { synchronous: 'FULL' })
-  try {
-    const missing = acks.filter((a) => findMessageRecord(db, a.id)?.queryId !== a.queryId).map((a) => `${a.queryId}#${a.id}`)
-    return { acknowledged: acks.length, missing, integrity: integrityCheck(db), killedAfterMs }
-  } finally {
-    closeDatabase(db)
-  }
+  return { acks, killedAfterMs }
 }
 
 export async function runKillLoop(options: { dir: string; rounds: number; minMs?: number; maxMs?: number }): Promise<KillRound[]> {

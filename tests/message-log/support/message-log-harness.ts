@@ -53,26 +53,32 @@ export function messageFor(queryId: string, overrides: Partial<MessageToLog> = {
 export interface Harness {
   dir: string
   dbPath: string
+  /** The acknowledgement file, beside the database as in a data directory. */
+  ackPath: string
   db: WritableDb
   log: MessageLog
-  reopen(options?: Partial<Omit<MessageLogOptions, 'db'>>): Promise<void>
+  /** Stops the log, closes the database, runs `between` (to tamper with the files), opens both again. */
+  reopen(options?: Partial<Omit<MessageLogOptions, 'db'>>, between?: () => void): Promise<void>
   close(): Promise<void>
 }
 
 export function createHarness(clock: Clock, options: Partial<Omit<MessageLogOptions, 'db' | 'clock' | 'logger'>> = {}): Harness {
   const dir = tempDir()
   const dbPath = join(dir, 'messagelog.sqlite')
+  const ackPath = join(dir, 'messagelog.ack')
   const db = openMessageLogDb(dbPath)
   const harness: Harness = {
     dir,
     dbPath,
+    ackPath,
     db,
-    log: createMessageLog({ db, clock, logger: silentLogger(), ...options }),
-    async reopen(more = {}) {
+    log: createMessageLog({ db, clock, logger: silentLogger(), ackFile: ackPath, ...options }),
+    async reopen(more = {}, between) {
       await harness.log.stop()
       closeDatabase(harness.db)
+      between?.()
       harness.db = openMessageLogDb(dbPath)
-      harness.log = createMessageLog({ db: harness.db, clock, logger: silentLogger(), ...options, ...more })
+      harness.log = createMessageLog({ db: harness.db, clock, logger: silentLogger(), ackFile: ackPath, ...options, ...more })
     },
     async close() {
       await harness.log.stop()
