@@ -8,8 +8,8 @@ import { transportLimit } from '../body/body-limits'
 import { restErrorResponse } from '../proxy-fault'
 import { lastHeader } from '../rest/rest-headers'
 import {
-  answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, listen, settleUnread,
-  writeResponse, type ListenerLimits, type RunningListener,
+  answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, LINGER_MS, lingerIdleMs,
+  listen, settleUnread, writeResponse, type ListenerLimits, type RunningListener,
 } from './http-support'
 import { sha256Hex } from './tls-profile'
 
@@ -114,7 +114,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
   const url = req.url ?? '/'
   const accept = lastHeader(headers, 'accept')
   const fail = async (error: unknown): Promise<void> => {
-    const ended = await settleUnread(req)
+    const ended = await settleUnread(req, LINGER_MS, lingerIdleMs(limits))
     return writeResponse(res, restErrorResponse(toSecurityServerError(error), accept), !ended)
   }
   const path = url.split('?')[0] as string
@@ -148,7 +148,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
   if (body.declaredLength !== undefined && body.declaredLength > limits.maxBodyBytes) return fail(transportLimit(limits.maxBodyBytes).error(body.declaredLength))
   const response = await handleClientProxyRequest({ method: req.method ?? 'GET', url, headers, body, ...(tls === undefined ? {} : { tls }) }, options.deps)
   // A request refused before its body was read: the rest is dropped first, for a moment (`settleUnread`).
-  await writeResponse(res, response, !(await settleUnread(req)))
+  await writeResponse(res, response, !(await settleUnread(req, LINGER_MS, lingerIdleMs(limits))))
 }
 
 /**

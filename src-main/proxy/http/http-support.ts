@@ -123,8 +123,17 @@ async function* guarded(req: IncomingMessage, onFirstRead: () => void): AsyncIte
 
 /** How long the rest of a refused body is read and dropped, at most, before the answer goes out on a closing connection. */
 export const LINGER_MS = 30_000
-/** A refused body that stops arriving for this long is not waited for any more. */
-export const LINGER_IDLE_MS = 250
+/**
+ * A refused body that stops arriving for this long is not waited for any more: Apache httpd's lingering close
+ * (`SECONDS_TO_LINGER`, 2 s a read). Shorter gaps are normal for a busy sender of many bodies at once, and closing on
+ * one makes its next write fail (EPIPE) before it reads the answer.
+ */
+export const LINGER_IDLE_MS = 2_000
+
+/** The linger's idle time on a listener: within a quarter of its request timeout, which Node enforces during the linger too. */
+export function lingerIdleMs(limits: Pick<ListenerLimits, 'requestTimeoutMs'>): number {
+  return Math.min(LINGER_IDLE_MS, Math.floor(limits.requestTimeoutMs / 4))
+}
 
 /**
  * Before answering a request whose body was not read in full (refused early): the rest is read and dropped — never

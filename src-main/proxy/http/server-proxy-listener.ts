@@ -6,8 +6,8 @@ import { transportLimit } from '../body/body-limits'
 import { soapFaultResponse } from '../proxy-fault'
 import { handleServerProxyRequest, type ServerProxyDeps } from '../server-proxy'
 import {
-  answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, listen, settleUnread,
-  writeResponse, type ListenerLimits, type RunningListener,
+  answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, LINGER_MS, lingerIdleMs,
+  listen, settleUnread, writeResponse, type ListenerLimits, type RunningListener,
 } from './http-support'
 import { peerCertificateChain, sha256Hex, XROAD_TLS_OPTIONS, type AuthTlsCredentials } from './tls-profile'
 
@@ -98,13 +98,13 @@ export async function startServerProxyListener(options: ServerProxyListenerOptio
       { ...options.deps, limits: options.deps.limits ?? { ...defaultMultipart(limits.maxBodyBytes) } },
     )
     // A message refused before its end was read: the rest is dropped first, for a moment (`settleUnread`).
-    await writeResponse(res, response, !(await settleUnread(req)))
+    await writeResponse(res, response, !(await settleUnread(req, LINGER_MS, lingerIdleMs(limits))))
   }
 
   function refuse(req: IncomingMessage, res: ServerResponse, error: unknown): Promise<void> {
     const coded = toSecurityServerError(error)
     logger.info({ code: coded.code }, `server proxy refused a request: ${coded.message}`)
-    return settleUnread(req).then((ended) => writeResponse(res, soapFaultResponse(coded.withPrefix('server.serverproxy')), !ended))
+    return settleUnread(req, LINGER_MS, lingerIdleMs(limits)).then((ended) => writeResponse(res, soapFaultResponse(coded.withPrefix('server.serverproxy')), !ended))
   }
 
   const host = options.host ?? '0.0.0.0'
