@@ -144,7 +144,7 @@ export function createProxyRuntime(
     if (slot.name === 'clientProxyHttp' || slot.name === 'clientProxyHttps') {
       const https = slot.name === 'clientProxyHttps'
       const proxy = await startClientProxyListener({
-        host: slot.host, httpPort: https ? null : slot.port, httpsPort: https ? slot.port : null,
+        host: slot.host, httpPort: https ? null : slot.port, httpsPort: https ? slot.port : null, graceMs: config.shutdownGraceMs,
         ...(https ? { tls: await internalTls(core) } : {}),
         deps: clientDeps, logger: logger.child({ component: 'clientproxy' }),
         listClients: () => listClients(core.globalConf.current()), evidence: createEvidenceDownloads(core, views.serverConf),
@@ -156,7 +156,7 @@ export function createProxyRuntime(
     if (slot.name === 'serverProxy') {
       const conf = core.globalConf.current()
       const started = await startServerProxyListener({
-        host: slot.host, port: slot.port, fallbackTls: await internalTls(core),
+        host: slot.host, port: slot.port, graceMs: config.shutdownGraceMs, fallbackTls: await internalTls(core),
         ...(credentials === undefined ? {} : { tls: credentials }),
         approvedCaPem: approvedCaPem(conf), isTrustedAuthCert: views.isTrustedAuthCert, deps: serverDeps,
         logger: logger.child({ component: 'serverproxy' }), ...limits(options.serverProxyLimits),

@@ -45,6 +45,8 @@ export interface EvidenceDownloads {
 
 export interface ClientProxyListenerOptions {
   host?: string
+  /** How long close() lets requests in flight finish before cutting them (the server's shutdown grace; 1 s default). */
+  graceMs?: number
   /** HTTP port (8080 by default; null: no HTTP listener; 0: a free port). */
   httpPort?: number | null
   /** HTTPS port (8443 by default; null: none). Needs `tls`. */
@@ -87,7 +89,7 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
     applyServerLimits(server, limits, 'connection')
     answerConnect(server, connectRefused)
     servers.push(server)
-    running.http = { ...(await listen(server, host, options.httpPort ?? 8080)), close: () => closeServer(server) }
+    running.http = { ...(await listen(server, host, options.httpPort ?? 8080)), close: () => closeServer(server, options.graceMs) }
   }
   if (options.httpsPort !== null && options.tls !== undefined) {
     const server = createHttpsServer(
@@ -101,10 +103,10 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
     applyServerLimits(server, limits, 'secureConnection')
     answerConnect(server, connectRefused)
     servers.push(server)
-    running.https = { ...(await listen(server, host, options.httpsPort ?? 8443)), close: () => closeServer(server) }
+    running.https = { ...(await listen(server, host, options.httpsPort ?? 8443)), close: () => closeServer(server, options.graceMs) }
   }
   running.close = async () => {
-    await Promise.all(servers.map((s) => closeServer(s)))
+    await Promise.all(servers.map((s) => closeServer(s, options.graceMs)))
   }
   return running
 }
