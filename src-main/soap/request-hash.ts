@@ -26,7 +26,7 @@ export function withRequestHash(response: SoapMessage, requestSoapBytes: Uint8Ar
   const cuts: Array<{ from: number; to: number; insert?: Buffer }> = [
     ...layout.requestHashes.map(([from, to]) => ({ from, to })),
     { from: layout.idEnd, to: layout.idEnd, insert: inserted },
-  ].sort((a, b) => a.from - b.from)
+  ].sort((a, b) => a.from - b.from || a.to - b.to)
   const chunks: Buffer[] = []
   let at = 0
   for (const cut of cuts) {

@@ -59,7 +59,8 @@ function leafParts(parts: Array<{ headers: Array<[string, string]>; body: Buffer
   for (const part of parts) {
     const contentType = part.headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1]
     if (contentType === undefined) throw clientError('invalid_content_type', 'Could not get content type for part')
-    if (out.length > 0 && mediaTypeOf(contentType).startsWith('multipart/')) {
+    // The first part of the message is the SOAP part, read as such even when it claims to be multipart.
+    if ((depth > 0 || out.length > 0) && mediaTypeOf(contentType).startsWith('multipart/')) {
       if (depth >= MAX_NESTING) throw clientError('mime_parsing_failed', `Multipart parts nested deeper than ${MAX_NESTING} levels`)
       out.push(...leafParts(split(part.body, contentType), split, depth + 1))
     } else {
