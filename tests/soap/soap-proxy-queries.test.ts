@@ -212,6 +212,74 @@ describeFixtures('conformance: SOAP reader on messages/soap-proxy-queries (X-Roa
   })
 })
 
+/**
+ * `messages/common-test`: an X-Road 4.0 doc/literal request, and two of the legacy v5 protocol (namespace
+ * `http://x-road.ee/xsd/x-road.xsd`) whose header X-Road 7 does not know — so no `protocolVersion` is found.
+ */
+const COMMON_TEST: Record<string, Outcome> = {
+  'xroadDoclit2.request': 'message',
+  'v5DoclitWithVersion.request': 'missing_header_field',
+  'v5DoclitWithoutVersion.request': 'missing_header_field',
+}
+
+/**
+ * `messages/identifiers` spliced into a request's header in the element's place, read as `SaxSoapParserImpl` reads
+ * them: `ClientId.Conf.create` makes a subsystem of whatever has a subsystem code (so X-Road's JAXB-invalid vectors
+ * are read), and a group where a client belongs is an unexpected objectType (`invalid_xml`).
+ */
+const IDENTIFIER_SPLICES: Record<string, { replaces: 'client' | 'service' | 'securityServer'; expect: Outcome; check?: (m: DecodedSoapMessage) => unknown; value?: unknown }> = {
+  'clientid.xml': { replaces: 'client', expect: 'message', check: (m) => m.soap.kind === 'message' && m.soap.header.client.objectType, value: 'MEMBER' },
+  'clientid-subsystem.xml': { replaces: 'client', expect: 'message', check: (m) => m.soap.kind === 'message' && m.soap.header.client.objectType, value: 'SUBSYSTEM' },
+  'invalid-clientid-member.xml': { replaces: 'client', expect: 'message', check: (m) => m.soap.kind === 'message' && m.soap.header.client.objectType, value: 'SUBSYSTEM' },
+  'invalid-clientid-subsystem.xml': { replaces: 'client', expect: 'message', check: (m) => m.soap.kind === 'message' && m.soap.header.client.objectType, value: 'MEMBER' },
+  'globalgroupid.xml': { replaces: 'client', expect: 'invalid_xml' },
+  'localgroupid.xml': { replaces: 'client', expect: 'invalid_xml' },
+  'securityserverid.xml': { replaces: 'securityServer', expect: 'message', check: (m) => m.soap.kind === 'message' && m.soap.header.securityServer?.serverCode, value: 'bambi' },
+  'serviceid.xml': { replaces: 'service', expect: 'message', check: (m) => m.soap.kind === 'message' && m.soap.header.service.serviceVersion, value: undefined },
+  'serviceid-version.xml': { replaces: 'service', expect: 'message', check: (m) => m.soap.kind === 'message' && m.soap.header.service.serviceVersion, value: 'v1' },
+}
+
+describeFixtures('conformance: SOAP reader on messages/common-test and messages/identifiers', () => {
+  for (const [file, expected] of Object.entries(COMMON_TEST)) {
+    it(`common-test/${file}: ${expected}`, () => {
+      const body = readFixture('messages', 'common-test', file)
+      let got: Outcome
+      try {
+        got = decodeSoapMessage('text/xml; charset=UTF-8', body, splitMultipart).soap.kind
+      } catch (error) {
+        got = (error as { code?: string }).code ?? String(error)
+      }
+      expect(got).toBe(expected)
+    })
+  }
+
+  it('has a splice for every identifier vector', () => {
+    expect(listFixtures('messages', 'identifiers')).toEqual(Object.keys(IDENTIFIER_SPLICES).sort())
+  })
+
+  for (const [file, splice] of Object.entries(IDENTIFIER_SPLICES)) {
+    it(`identifiers/${file} as the header's ${splice.replaces}: ${splice.expect}`, () => {
+      const fragment = readFixture('messages', 'identifiers', file).toString('utf8').replace(/^<\?xml[^>]*\?>/, '')
+        .replace(/<xroad:group /, '<xroad:client ').replace('</xroad:group>', '</xroad:client>')
+      const base = readFixture(...DIR, 'getstate.query').toString('utf8')
+      const element = `xroad:${splice.replaces}`
+      const header = splice.replaces === 'securityServer'
+        ? base.replace('<xroad:protocolVersion>', `${fragment}<xroad:protocolVersion>`)
+        : base.slice(0, base.indexOf(`<${element} `)) + fragment + base.slice(base.indexOf(`</${element}>`) + element.length + 3)
+      let got: Outcome
+      let decoded: DecodedSoapMessage | undefined
+      try {
+        decoded = decodeSoapMessage('text/xml; charset=UTF-8', Buffer.from(header, 'utf8'), splitMultipart)
+        got = decoded.soap.kind
+      } catch (error) {
+        got = (error as { code?: string }).code ?? String(error)
+      }
+      expect(got).toBe(splice.expect)
+      if (splice.check !== undefined && decoded !== undefined) expect(splice.check(decoded)).toBe(splice.value)
+    })
+  }
+})
+
 describe('SOAP reader without fixtures', () => {
   it('declares its cases even when the fixtures are absent', () => {
     expect(Object.keys(QUERIES).length + Object.keys(ANSWERS).length).toBeGreaterThan(70)
