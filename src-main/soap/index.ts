@@ -18,3 +18,4 @@ export { requestHashOf, withRequestHash, checkRequestHash } from './request-hash
 export { checkConsistency, firstInconsistentField } from './soap-consistency'
 export { validateSoapAction, ORIGINAL_SOAP_ACTION_HEADER } from './soap-action'
 export { soapFaultXml, SoapFaultError, faultError, faultCodeOf } from './soap-fault'
+export { multipartSegments, type MultipartPart } from './soap-multipart-encoder'

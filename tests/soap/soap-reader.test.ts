@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { soapFaultResponse, splitMultipart } from '../../src-main/proxy'
 import { clientError } from '../../src-main/platform'
 import {
-  checkConsistency, checkRequestHash, decodeSoapMessage, readSoap, requestHashOf, REQUEST_HASH_ALGORITHM_ID, SoapFaultError, validateSoapAction,
+  checkConsistency, checkRequestHash, decodeSoapMessage, multipartSegments, readSoap, requestHashOf, REQUEST_HASH_ALGORITHM_ID, SoapFaultError, validateSoapAction,
   withRequestHash, type SoapMessage,
 } from '../../src-main/soap'
 
@@ -268,5 +268,22 @@ describe('property: the message\'s own bytes are kept', () => {
       const rewritten = withRequestHash(read(Buffer.from(bytes.toString('utf8').replace('<b:getThing', '<b:getThingResponse').replace('</b:getThing>', '</b:getThingResponse>'))), bytes)
       expect(() => checkRequestHash(rewritten, bytes), `seed ${seed}`).not.toThrow()
     }
+  })
+})
+
+describe('multipart SOAP writer (MultipartSoapMessageEncoder)', () => {
+  it('writes parts with their headers under the given boundary, and reads back to the same SOAP bytes and attachments', () => {
+    const soap = Buffer.from(envelope())
+    const segments = multipartSegments<Uint8Array>('b0undary', [
+      { contentType: 'text/xml; charset=UTF-8', headers: [['Content-ID', '<root>'], ['Content-Type', 'ignored']], body: soap },
+      { contentType: 'application/octet-stream', headers: [['Content-ID', '<a1>'], ['Content-Transfer-Encoding', 'binary']], body: Buffer.from([0, 1, 2, 13, 10]) },
+    ])
+    const written = Buffer.concat(segments.map((s) => Buffer.from(s)))
+    expect(written.toString('latin1').startsWith('--b0undary\r\nContent-Type: text/xml; charset=UTF-8\r\nContent-ID: <root>\r\n\r\n')).toBe(true)
+    expect(written.toString('latin1').endsWith('\r\n--b0undary--\r\n')).toBe(true)
+    const read = decodeSoapMessage('multipart/related; type="text/xml"; boundary=b0undary', written, splitMultipart)
+    expect(read.soap.bytes.equals(soap)).toBe(true)
+    expect(read.attachments[0]?.body.equals(Buffer.from([0, 1, 2, 13, 10]))).toBe(true)
+    expect(read.attachments[0]?.headers).toContainEqual(['Content-Transfer-Encoding', 'binary'])
   })
 })
