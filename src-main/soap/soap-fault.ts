@@ -17,28 +17,35 @@ export function soapFaultXml(faultCode: string, faultString: string, detail: str
   )
 }
 
-/** A fault that arrived in a message: its code is the fault's own (prefixes go in front of it, as `withPrefix` does). */
+/**
+ * A fault that arrived in a message: its dotted code is kept as written — the part before the last dot as prefixes
+ * (as `withPrefix` would have put them), the last part as the leaf, which is the error's `code` when the catalogue
+ * knows it (`service_failed` otherwise, for the error model; the answer carries the leaf as written).
+ */
 export class SoapFaultError extends SecurityServerError {
   readonly faultActor: string | undefined
-  readonly originalFaultCode: string
+  /** The last part of the fault code as written (e.g. `CODE`, `Server`, `access_denied`). */
+  readonly leaf: string
 
   constructor(fault: { faultCode: string; faultString: string; faultActor?: string; faultDetail?: string }, prefixes: readonly string[] = [], clientFault = false) {
-    const leaf = fault.faultCode.split('.').pop() ?? ''
+    const parts = fault.faultCode.split('.')
+    const leaf = parts.pop() ?? ''
     super(isErrorCode(leaf) ? leaf : 'service_failed', fault.faultString, {
-      prefixes, clientFault, ...(fault.faultDetail === undefined || fault.faultDetail === '' ? {} : { detail: fault.faultDetail }),
+      prefixes: [...prefixes, ...parts], clientFault,
+      ...(fault.faultDetail === undefined || fault.faultDetail === '' ? {} : { detail: fault.faultDetail }),
     })
     this.name = 'SoapFaultError'
-    this.originalFaultCode = fault.faultCode
+    this.leaf = leaf
     this.faultActor = fault.faultActor
   }
 
   override get faultCode(): string {
-    return [...this.prefixes, this.originalFaultCode].join('.')
+    return [...this.prefixes, this.leaf].join('.')
   }
 
   override withPrefix(prefix: string): SecurityServerError {
     const copy = new SoapFaultError(
-      { faultCode: this.originalFaultCode, faultString: this.message, ...(this.faultActor === undefined ? {} : { faultActor: this.faultActor }), ...(this.detail === undefined ? {} : { faultDetail: this.detail }) },
+      { faultCode: this.leaf, faultString: this.message, ...(this.faultActor === undefined ? {} : { faultActor: this.faultActor }), ...(this.detail === undefined ? {} : { faultDetail: this.detail }) },
       [prefix, ...this.prefixes],
       this.clientFault,
     )
