@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -39,6 +39,14 @@ export function startGatehouse<T>(args: string[], options: StartOptions<T> = {})
 }
 
 export const GATEHOUSE_BIN = resolve(__dirname, '../../bin/gatehouse.js')
+
+/** `node bin/gatehouse.js …` to its end (a one-shot command such as `restore`), with `input` on its standard input. */
+export function runGatehouse(args: string[], input = '', env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [GATEHOUSE_BIN, ...args], {
+    input, encoding: 'utf8', env: { ...process.env, ...env }, cwd: resolve(__dirname, '../..'), timeout: 120_000,
+  })
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
+}
 
 export function startNodeProcess<T>(nodeArgs: string[], options: StartOptions<T>, name: string): Promise<Started<T>> {
   const child = spawn(process.execPath, nodeArgs, {

@@ -20,6 +20,9 @@ import { createMessageLogAdmin, openEvidenceZipDownload, type EvidenceZipDownloa
 import { createCeremonyAdmin } from './ceremony-admin'
 import { createLabAdmin, type LabAdmin } from './lab-admin'
 import { createSettingsAdmin, type BootstrapFile } from './settings-admin'
+import { createOperationsAdmin } from './operations-admin'
+import { createAlertsAdmin } from './alerts-admin'
+import type { AlertCenter } from '../alerts'
 
 /** The admin API plus `call`, the checked entry both transports use (allow-list, roles, audit log). */
 export interface AdminService extends AdminApi {
@@ -61,6 +64,8 @@ export interface AdminDeps {
   onChanged?: (event: string) => void
   /** The bootstrap file the settings group edits; absent: not editable here. */
   bootstrap?: BootstrapFile
+  /** The server's alerts (the composition root's); absent: the alerts group answers `unsupported`. */
+  alerts?: AlertCenter
   /** The running server's probes and health check; absent: the diagnostics group only reports. */
   diagnostics?: DiagnosticsHooks
 }
@@ -114,6 +119,8 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     messageLog: createMessageLogAdmin({ domains, clock, audit }),
     ceremony,
     lab: labApiOf(lab),
+    operations: createOperationsAdmin(domains),
+    alerts: createAlertsAdmin(deps.alerts),
   }
   const service: AdminService = {
     ...api,

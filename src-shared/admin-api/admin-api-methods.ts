@@ -217,6 +217,18 @@ export const ADMIN_API_METHODS = {
     removeGlobalGroupMember: change('system-administrator'),
     setConfExpiry: change('system-administrator'),
   },
+  operations: {
+    summary: read(),
+    failures: read(),
+  },
+  alerts: {
+    list: read(),
+    // Acknowledging is a change of record, not of configuration: every role that acts, not the read-only observer.
+    acknowledge: change('security-officer', 'registration-officer', 'service-administrator', 'system-administrator', 'key-custodian'),
+    settings: read(['system-administrator', 'security-officer']),
+    setSettings: change('system-administrator'),
+    testDelivery: change('system-administrator'),
+  },
 } as const satisfies MethodPolicies<AdminApi>
 
 export type AdminDomain = keyof typeof ADMIN_API_METHODS

@@ -12,6 +12,7 @@ import type {
 import type { MessageLogApi } from './message-log-api'
 import type { CeremonyApi } from './ceremony-api'
 import type { LabApi } from './lab-api'
+import type { AlertsApi, OperationsApi } from './operations-api'
 
 export type ServiceState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
 
@@ -302,10 +303,13 @@ export interface AdminApi {
   messageLog: MessageLogApi
   ceremony: CeremonyApi
   lab: LabApi
+  operations: OperationsApi
+  alerts: AlertsApi
 }
 
 export * from './security-server-api'
 export * from './message-log-api'
 export * from './ceremony-api'
 export * from './lab-api'
+export * from './operations-api'
 
