@@ -1,4 +1,4 @@
-import { describeIdentifier, identifierEquals, serviceProvider } from '@shared/domain/identifiers'
+import { describeIdentifier, identifierEquals, serviceProvider, type ClientId } from '@shared/domain/identifiers'
 import { clientError, systemClock, toSecurityServerError, type Clock } from '../platform'
 import { faultToError } from './pipeline/server-steps'
 import type {
@@ -73,7 +73,7 @@ async function processClientRequest(raw: ClientProxyRequest, deps: ClientProxyDe
     messageId: request.messageId, requestId: request.requestId, userId: request.userId, issue: request.issue,
   })
   checkClientRegistered(request, deps.serverConf)
-  checkIsConnection(request, raw.tls, deps.serverConf)
+  checkIsAuthentication(request.clientId, raw.tls, deps.serverConf)
   const targets = routeRequest(request, deps.globalConf)
 
   const headerPart = restRequestHeaderPart(request)
@@ -116,9 +116,13 @@ function checkClientRegistered(request: RestRequest, serverConf: ServerConfView)
   }
 }
 
-/** ug-ss §9.4: SSLNOAUTH needs HTTPS, SSLAUTH also a known client certificate (`ssl_authentication_failed`). */
-function checkIsConnection(request: RestRequest, tls: ClientProxyRequest['tls'], serverConf: ServerConfView): void {
-  const setting = serverConf.isAuthentication(request.clientId)
+/**
+ * ug-ss §9.4 (X-Road's `MessageProcessorBase.verifyClientAuthentication`): SSLNOAUTH needs HTTPS, SSLAUTH also a
+ * known client certificate (`ssl_authentication_failed`); NOSSL accepts any connection. A client unknown here passes
+ * (the message path refuses it as unregistered first).
+ */
+export function checkIsAuthentication(client: ClientId, tls: ClientProxyRequest['tls'], serverConf: ServerConfView): void {
+  const setting = serverConf.isAuthentication(client)
   if (setting === undefined || setting.mode === 'NOSSL') return
   if (tls === undefined) throw clientError('ssl_authentication_failed', 'Client must connect over HTTPS')
   if (setting.mode === 'SSLAUTH') {
@@ -130,7 +134,7 @@ function checkIsConnection(request: RestRequest, tls: ClientProxyRequest['tls'],
 }
 
 /** Provider servers from global configuration, minus maintenance mode, narrowed by `X-Road-Security-Server` (§4.1). */
-export function routeRequest(request: RestRequest, globalConf: GlobalConfView): ProviderServer[] {
+export function routeRequest(request: Pick<RestRequest, 'serviceId' | 'targetSecurityServer'>, globalConf: GlobalConfView): ProviderServer[] {
   const provider = serviceProvider(request.serviceId)
   let servers = globalConf.serversOf(provider)
   if (servers.length === 0) throw clientError('unknown_member', `Could not find addresses for service provider ${describeIdentifier(provider)}`)

@@ -56,6 +56,8 @@ export interface MessageRecord {
   serviceId: ServiceId
   headerPart: Uint8Array
   body?: Uint8Array
+  /** SOAP attachments logged with the message (X-Road logs them on the provider's request and the consumer's response). */
+  attachments?: Uint8Array[]
   signature: MessageSignature
 }
 
@@ -113,6 +115,8 @@ export interface ServerConfView {
   accessRightsFor(id: ServiceId): ServiceAccessRights | undefined
   localGroupMembers(owner: ClientId, groupCode: string): ClientId[]
   service(id: ServiceId): { url: string; timeoutSeconds: number; sslVerify: boolean } | undefined
+  /** This security server's identifier (for `xroad:securityServer` targeting), once it has one. */
+  ownServerId?(): SecurityServerId | undefined
   /** The client's information-system connection type and its accepted TLS certificate hashes (SHA-256 hex). */
   isAuthentication(id: ClientId): { mode: 'NOSSL' | 'SSLNOAUTH' | 'SSLAUTH'; certificateSha256: string[] } | undefined
 }
@@ -144,6 +148,16 @@ export interface ExchangeObservation {
   succeeded: boolean
   faultCode?: string
   faultString?: string
+  /** SOAP exchanges (X-Road's op-monitoring fields for them); a REST exchange leaves them out. */
+  soap?: {
+    protocolVersion?: string
+    representedParty?: string
+    requestAttachmentCount?: number
+    responseAttachmentCount?: number
+    /** SOAP part plus attachments, when there were attachments. */
+    requestMimeSize?: number
+    responseMimeSize?: number
+  }
 }
 
 export interface ExchangeObserver {

@@ -4,7 +4,8 @@ import type { TLSSocket } from 'node:tls'
 import { formatIdPath, type ClientId } from '@shared/domain/identifiers'
 import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger } from '../../platform'
 import { handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
-import { restErrorResponse } from '../proxy-fault'
+import { restErrorResponse, soapFaultResponse } from '../proxy-fault'
+import { handleSoapClientRequest } from '../soap/soap-client-proxy'
 import { lastHeader } from '../rest/rest-headers'
 import {
   answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, isBodyFailure, listen, readBody,
@@ -14,7 +15,8 @@ import { sha256Hex } from './tls-profile'
 
 /**
  * The client proxy's listeners for information systems: HTTP and HTTPS (the IS certificate, when sent, is handed to
- * the pipeline for the per-client NOSSL/SSLNOAUTH/SSLAUTH check, ug-ss §9.4), the REST `/r1/…` route (PR-REST §4.1),
+ * the pipeline for the per-client NOSSL/SSLNOAUTH/SSLAUTH check, ug-ss §9.4), the REST `/r1/…` route (PR-REST §4.1), SOAP
+ * on every other path (PR-MESS; X-Road's `ClientMessageHandler`),
  * `GET /listClients` (PR-MREST §3.1), the evidence downloads `GET /asic` and `GET /verificationconf`
  * (xroad-protocols.md §6.3), bounded bodies and timeouts; errors are X-Road's REST error (§2.5).
  */
@@ -127,12 +129,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
       body: download.body,
     })
   }
-  if (!path.startsWith('/r1/') && !/^\/r\d+\//.test(path)) return fail(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…'), true)
+  // X-Road's client proxy: REST under /r{n}/, SOAP (ClientMessageHandler) for every other request.
+  const soap = !path.startsWith('/r1/') && !/^\/r\d+\//.test(path)
   let body: Buffer
   try {
     body = await readBody(req, limits.maxBodyBytes, limits.requestTimeoutMs)
   } catch (error) {
-    if (isBodyFailure(error)) return fail(error, true)
+    if (isBodyFailure(error)) return soap ? writeResponse(res, soapFaultResponse(toSecurityServerError(error).withPrefix('client')), true) : fail(error, true)
     throw error
   }
   const socket = req.socket as TLSSocket
@@ -141,7 +144,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
     const peer = socket.getPeerCertificate()
     tls = peer.raw !== undefined && peer.raw.length > 0 ? { clientCertificateSha256: sha256Hex(peer.raw) } : {}
   }
-  const response = await handleClientProxyRequest({ method: req.method ?? 'GET', url, headers, body, ...(tls === undefined ? {} : { tls }) }, options.deps)
+  const raw = { method: req.method ?? 'GET', url, headers, body, ...(tls === undefined ? {} : { tls }) }
+  const response = soap ? await handleSoapClientRequest(raw, options.deps) : await handleClientProxyRequest(raw, options.deps)
   writeResponse(res, response)
 }
 

@@ -76,9 +76,10 @@ export function faultToError(faultXml: Uint8Array): SecurityServerError {
   try {
     soap = readSoap(faultXml, 'text/xml', { ...DEFAULT_SOAP_LIMITS, maxBytes: MAX_FAULT_BYTES })
   } catch (error) {
-    return new SecurityServerError('invalid_soap', 'Provider answered with malformed fault XML', { cause: error })
+    // X-Road reads the answer as a SOAP message: its own refusal (missing_body, invalid_soap…) is the failure.
+    return error instanceof SecurityServerError ? error : new SecurityServerError('invalid_soap', 'Provider answered with malformed fault XML', { cause: error })
   }
-  if (soap.kind !== 'fault') return new SecurityServerError('invalid_soap', 'Provider answered text/xml without a SOAP fault')
+  if (soap.kind !== 'fault') return new SecurityServerError('invalid_message', 'Provider answered text/xml with a SOAP message instead of a multipart response')
   return new SoapFaultError({ ...soap, faultCode: soap.faultCode.trim().slice(0, 200), faultString: soap.faultString.slice(0, 2000) })
 }
 
