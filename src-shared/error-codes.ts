@@ -43,6 +43,10 @@ export const XROAD_ERROR_CODES = [
 export const XROAD_ADMIN_ERROR_CODES = [
   'cannot_delete_owner', 'cannot_register_owner', 'cannot_unregister_owner', 'action_not_possible',
   'illegal_generated_endpoint_update', 'illegal_generated_endpoint_remove',
+  // Service descriptions (DeviationCodes.java ERROR_*, ErrorMessage.SERVICE_DESCRIPTION_NOT_FOUND).
+  'malformed_url', 'wsdl_download_failed', 'invalid_wsdl', 'wsdl_exists', 'invalid_wsdl_service_identifier', 'invalid_service_url',
+  'service_already_exists', 'service_code_already_exists', 'service_code_reserved', 'url_already_exists', 'openapi_parsing_error',
+  'unsupported_openapi_version', 'wrong_servicedescription_type', 'service_description_not_found',
 ] as const
 
 /**
