@@ -114,7 +114,8 @@ export interface ServerConfView {
   isRegisteredClient(id: ClientId): boolean
   accessRightsFor(id: ServiceId): ServiceAccessRights | undefined
   localGroupMembers(owner: ClientId, groupCode: string): ClientId[]
-  service(id: ServiceId): { url: string; timeoutSeconds: number; sslVerify: boolean } | undefined
+  /** `type`: the kind of description the service came from (a SOAP request to a REST service is `service_type`). */
+  service(id: ServiceId): { url: string; timeoutSeconds: number; sslVerify: boolean; type?: 'WSDL' | 'REST' | 'OPENAPI3' } | undefined
   /** This security server's identifier (for `xroad:securityServer` targeting), once it has one. */
   ownServerId?(): SecurityServerId | undefined
   /** The client's information-system connection type and its accepted TLS certificate hashes (SHA-256 hex). */

@@ -335,7 +335,7 @@ export function proxyViews(core: SecurityServerCore): ProxyViews {
     },
     service: (id) => {
       const found = core.serverConf.findService(id)
-      return found === undefined ? undefined : { url: found.url, timeoutSeconds: found.timeoutSeconds, sslVerify: found.sslVerify }
+      return found === undefined ? undefined : { url: found.url, timeoutSeconds: found.timeoutSeconds, sslVerify: found.sslVerify, type: found.descriptionType }
     },
     isAuthentication: (id) => {
       const client = core.serverConf.findClient(id)

@@ -109,12 +109,17 @@ function checkSecurityServer(soap: SoapMessage, deps: ServerProxyDeps): void {
 }
 
 /**
- * ServerMessageProcessor.verifyAccess: the service (code and version) must exist here (`unknown_service`), the client
+ * ServerMessageProcessor.verifyAccess: the service (code and version) must exist here (`unknown_service`) and come from
+ * a WSDL (`service_type`), the client
  * must have the right to the whole service (`isQueryAllowed` without method and path: the generated `* **` endpoint;
  * `access_denied`), and the service must not be disabled (`service_disabled`).
  */
 function checkSoapAccess(soap: SoapMessage, deps: ServerProxyDeps): void {
   const { client, service } = soap.header
+  const type = deps.serverConf.service(service)?.type
+  if (type !== undefined && type !== 'WSDL' && deps.serverConf.accessRightsFor(service) !== undefined) {
+    throw new SecurityServerError('service_type', 'Service is a REST service and cannot be called using SOAP interface', { clientFault: true })
+  }
   const decision = decideAccess(
     { client, service, method: '*', path: '' },
     deps.serverConf.accessRightsFor(service),
