@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { encodeIdentifier, memberId, serviceProvider, type ClientId, type ServiceId } from '@shared/domain/identifiers'
 import { SecurityServerError } from '../../src-main/platform'
 import {
