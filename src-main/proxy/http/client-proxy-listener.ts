@@ -129,8 +129,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
       body: download.body,
     })
   }
-  // X-Road's client proxy: REST under /r{n}/, SOAP (ClientMessageHandler) for every other request.
-  const soap = !path.startsWith('/r1/') && !/^\/r\d+\//.test(path)
+  // X-Road's client proxy: REST under /r1/, SOAP (ClientMessageHandler) for every other request; a first segment
+  // that looks like another protocol version (/r2/, /rx/) stays with REST so that it gets REST's refusal.
+  const soap = !/^\/r[0-9a-z]*\//i.test(path)
+  if (!soap && !/^\/r\d+\//.test(path)) return fail(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…'), true)
   let body: Buffer
   try {
     body = await readBody(req, limits.maxBodyBytes, limits.requestTimeoutMs)

@@ -77,7 +77,9 @@ export function faultToError(faultXml: Uint8Array): SecurityServerError {
     soap = readSoap(faultXml, 'text/xml', { ...DEFAULT_SOAP_LIMITS, maxBytes: MAX_FAULT_BYTES })
   } catch (error) {
     // X-Road reads the answer as a SOAP message: its own refusal (missing_body, invalid_soap…) is the failure.
-    return error instanceof SecurityServerError ? error : new SecurityServerError('invalid_soap', 'Provider answered with malformed fault XML', { cause: error })
+    // Not the caller's fault here but the provider's: no longer a client fault.
+    const coded = error instanceof SecurityServerError ? error : undefined
+    return new SecurityServerError(coded?.code ?? 'invalid_soap', coded?.message ?? 'Provider answered with malformed fault XML', { cause: error })
   }
   if (soap.kind !== 'fault') return new SecurityServerError('invalid_message', 'Provider answered text/xml with a SOAP message instead of a multipart response')
   return new SoapFaultError({ ...soap, faultCode: soap.faultCode.trim().slice(0, 200), faultString: soap.faultString.slice(0, 2000) })
