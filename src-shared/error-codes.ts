@@ -57,7 +57,7 @@ export const GATEHOUSE_ERROR_CODES = [
   'invalid_identifier', 'invalid_config', 'config_file_not_found', 'migration_failed', 'database_integrity',
   'unauthorized', 'forbidden', 'csrf_failed', 'rate_limited', 'conflict', 'validation_failed',
   'not_initialized', 'already_initialized', 'body_too_large', 'timeout', 'token_locked',
-  'pin_policy_violation', 'ceremony_step_refused', 'transcript_invalid', 'archive_invalid', 'unsupported',
+  'pin_policy_violation', 'ceremony_step_refused', 'transcript_invalid', 'archive_invalid', 'unsupported', 'server_busy',
   'audit_chain_broken', 'backup_invalid',
 ] as const
 

@@ -11,7 +11,7 @@ export {
   type ServiceDescription, type ServiceDescriptionType, type DescriptionWarning, type DescriptionWarningCode, type DescriptionChange,
 } from './service-descriptions'
 export { parseWsdl, WSDL_LIMITS, MAX_WSDL_SERVICES, type WsdlService } from './wsdl-parser'
-export { parseOpenApi, MAX_OPENAPI_BYTES, MAX_OPENAPI_ENDPOINTS, type ParsedOpenApi, type OpenApiEndpoint } from './openapi-parser'
+export { parseOpenApi, yamlNestingDepth, MAX_OPENAPI_BYTES, MAX_OPENAPI_ENDPOINTS, type ParsedOpenApi, type OpenApiEndpoint } from './openapi-parser'
 export { downloadDescription, descriptionUrl, DEFAULT_DESCRIPTION_TIMEOUT_MS, type DescriptionDownloadOptions } from './description-client'
 export {
   createServerConf, CLIENT_STATES, IS_AUTHENTICATION_MODES,

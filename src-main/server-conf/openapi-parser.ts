@@ -1,3 +1,4 @@
+import { parseDocument } from 'yaml'
 import { parseJson, SecurityServerError } from '../platform'
 
 /**
@@ -7,9 +8,11 @@ import { parseJson, SecurityServerError } from '../platform'
  * path has each `{parameter}` replaced by `*` (X-Road's `\{[^/]*}` → `*`). Missing `info` or `paths` are warnings
  * the administrator must accept (`openapi_validation_warnings`), as swagger-parser's messages are in X-Road.
  *
- * Only the JSON form is read here (`parseJson` from platform: length and depth checked in one pass before parsing);
- * a YAML description is refused with a message saying so. Complexity: O(n) in the document for the scan and parse,
- * then O(p·m + Σ|path|) over p paths and the m = 8 methods.
+ * JSON is read with `parseJson` from platform (length and depth checked in one pass before parsing); YAML (what X-Road
+ * reads with swagger-parser too) with the `yaml` library after the same length limit and a one-pass nesting bound
+ * (`yamlNestingDepth`: flow brackets and indentation), aliases capped (`maxAliasCount`, so an alias bomb is refused
+ * instead of expanded), duplicate keys refused, YAML 1.2 core schema (no custom tags). Complexity: O(n) in the
+ * document for the scan and parse, then O(p·m + Σ|path|) over p paths and the m = 8 methods.
  */
 export interface OpenApiEndpoint {
   method: string
@@ -38,12 +41,11 @@ function parsingError(message: string): SecurityServerError {
 /** @param source the URL the description was read from, or undefined for an uploaded file (its name only for messages). */
 export function parseOpenApi(text: string, source: { url?: string; name: string }): ParsedOpenApi {
   const trimmed = text.replace(/^\uFEFF/, '').trimStart()
-  if (!trimmed.startsWith('{')) {
-    throw parsingError(`Unable to parse OpenAPI description from ${source.name}: only the JSON form is read (a YAML description is not supported yet)`)
-  }
   let doc: unknown
   try {
-    doc = parseJson(trimmed, { maxLength: MAX_OPENAPI_BYTES, maxDepth: MAX_OPENAPI_DEPTH }, 'openapi_parsing_error', 'The OpenAPI description')
+    doc = trimmed.startsWith('{')
+      ? parseJson(trimmed, { maxLength: MAX_OPENAPI_BYTES, maxDepth: MAX_OPENAPI_DEPTH }, 'openapi_parsing_error', 'The OpenAPI description')
+      : parseYaml(trimmed)
   } catch (error) {
     if (error instanceof SecurityServerError) throw parsingError(`Unable to parse OpenAPI description from ${source.name}: ${error.message}`)
     throw error
@@ -76,6 +78,73 @@ export function parseOpenApi(text: string, source: { url?: string; name: string 
     }
   }
   return { baseUrl: baseUrlOf(doc.servers, source.url), endpoints, warnings }
+}
+
+/** Most aliases a YAML description may use (each one expands to what it names). */
+const MAX_YAML_ALIASES = 100
+
+function parseYaml(text: string): unknown {
+  if (text.length > MAX_OPENAPI_BYTES) throw parsingError(`The OpenAPI description is longer than ${MAX_OPENAPI_BYTES} characters`)
+  if (yamlNestingDepth(text, MAX_OPENAPI_DEPTH) > MAX_OPENAPI_DEPTH) throw parsingError(`The OpenAPI description nests deeper than ${MAX_OPENAPI_DEPTH} levels`)
+  const document = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, customTags: [] })
+  const problem = document.errors[0]
+  if (problem !== undefined) throw parsingError(problem.message.split('\n')[0]?.slice(0, 200) ?? 'invalid YAML')
+  try {
+    return document.toJS({ maxAliasCount: MAX_YAML_ALIASES })
+  } catch (error) {
+    throw parsingError((error as Error).message.slice(0, 200))
+  }
+}
+
+/**
+ * An upper bound of a YAML text's nesting, in one pass, stopping as soon as it exceeds `limit`: open flow brackets
+ * (`[`, `{`) plus the number of increasing indentation steps of block lines, kept as a stack. A quote opens only at a
+ * token's start and ends with its line, and `#` is a comment only after white space, so a bracket is skipped only where
+ * YAML too reads it as text: the bound may count deeper than the document is (brackets in multi-line strings, block
+ * scalars' indentation), never shallower.
+ */
+export function yamlNestingDepth(text: string, limit: number): number {
+  const indents: number[] = []
+  let flow = 0
+  let deepest = 0
+  let lineStart = true
+  let indent = 0
+  let quote = ''
+  let previous = '\n'
+  for (let i = 0; i < text.length; previous = text[i] as string, i++) {
+    const c = text[i] as string
+    if (c === '\n') {
+      lineStart = true
+      indent = 0
+      quote = ''
+      continue
+    }
+    if (lineStart) {
+      if (c === ' ' || c === '-') {
+        indent++
+        continue
+      }
+      lineStart = false
+      if (c !== '#' && flow === 0) {
+        while (indents.length > 0 && (indents.at(-1) as number) >= indent) indents.pop()
+        indents.push(indent)
+      }
+    }
+    const tokenStart = previous === ' ' || previous === '\t' || previous === '\n' || previous === '-' || previous === ':' || previous === ',' || previous === '[' || previous === '{'
+    if (quote !== '') {
+      if (c === quote) quote = ''
+      continue
+    }
+    if ((c === '"' || c === "'") && tokenStart) quote = c
+    else if (c === '#' && (previous === ' ' || previous === '\t' || previous === '\n')) {
+      const end = text.indexOf('\n', i)
+      i = (end < 0 ? text.length : end) - 1
+    } else if (c === '[' || c === '{') flow++
+    else if ((c === ']' || c === '}') && flow > 0) flow--
+    deepest = Math.max(deepest, flow + indents.length)
+    if (deepest > limit) return deepest
+  }
+  return deepest
 }
 
 function unsupported(version: string): SecurityServerError {

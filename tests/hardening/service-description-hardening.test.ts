@@ -84,6 +84,21 @@ describe('OpenAPI: hostile descriptions against a benign one of the same size', 
     expectRefusal(adversarial, 'openapi_parsing_error')
   })
 
+  it('refuses deep YAML nesting, in flow and in block form', async () => {
+    const benign = benignOpenApi(SIZE)
+    const flow = `openapi: 3.0.0\nx: ${'['.repeat(SIZE / 2)}${']'.repeat(SIZE / 2)}\n`
+    expectRefusal((await compareWithBenign('openapi yaml deep flow', () => parseOpenApi(flow, source), () => parseOpenApi(benign, source))).adversarial, 'openapi_parsing_error')
+    const block = `openapi: 3.0.0\n${Array.from({ length: 1000 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')}\n`
+    expectRefusal((await compareWithBenign('openapi yaml deep block', () => parseOpenApi(block, source), () => parseOpenApi(benignOpenApi(block.length), source))).adversarial, 'openapi_parsing_error')
+  })
+
+  it('refuses a YAML alias bomb instead of expanding it', async () => {
+    const levels = Array.from({ length: 12 }, (_, i) => `l${i + 1}: &l${i + 1} [${Array.from({ length: 10 }, () => `*l${i}`).join(', ')}]`)
+    const bomb = `openapi: 3.0.0\nl0: &l0 lol\n${levels.join('\n')}\n`
+    const { adversarial } = await compareWithBenign('openapi yaml alias bomb', () => parseOpenApi(bomb, source), () => parseOpenApi(benignOpenApi(bomb.length), source))
+    expectRefusal(adversarial, 'openapi_parsing_error')
+  })
+
   it('refuses more operations than the limit', async () => {
     const paths = Array.from({ length: MAX_OPENAPI_ENDPOINTS + 1 }, (_, i) => `"/p${i}": {"get": {}}`).join(',')
     const body = `{"openapi": "3.0.0", "info": {}, "paths": {${paths}}`

@@ -3,10 +3,12 @@ import { expect, it } from 'vitest'
 import { encodeIdentifier, memberId, serviceProvider, type ClientId, type ServiceId } from '@shared/domain/identifiers'
 import { SecurityServerError } from '../../src-main/platform'
 import {
-  handleServerProxyRequest, type ClientProxyDeps, type MessagePart, type MessageRecord, type PeerClient, type ServerProxyDeps, type ServiceCall,
+  bufferBody, defaultBodyStore, handleServerProxyRequest, readSource, type ClientProxyDeps, type MessagePart, type MessageRecord, type PeerClient, type ServerProxyDeps,
+  type ServiceCall,
 } from '../../src-main/proxy'
 import { handleSoapClientRequest } from '../../src-main/proxy/soap/soap-client-proxy'
-import { decodeSoapTransportMessage, encodeSoapTransportMessage, soapSignedParts } from '../../src-main/proxy/soap/soap-transport'
+import { encodeSoapTransportStream, readSoapTransportMessage, soapSignedParts } from '../../src-main/proxy/soap/soap-transport'
+
 import { readSoap } from '../../src-main/soap'
 import { describeFixtures } from '../support/describe-fixtures'
 import { readFixture } from '../support/fixtures'
@@ -22,9 +24,13 @@ const BOUNDARY = 'jetty771207119h3h10dty'
 const RELATED = `multipart/related; charset=UTF-8; boundary=${BOUNDARY}`
 const MTOM = `Multipart/Related; start-info="application/soap+xml"; type="application/xop+xml"; boundary="${BOUNDARY}"`
 const XML = 'text/xml; charset=utf-8'
+const DEFAULT_LIMITS = { maxBytes: 64 * 1024 * 1024, maxParts: 64, maxHeaderBytes: 16 * 1024 }
+
+/** What each service call carried (its streamed body, read once by the fake service). */
+const bodiesSent = new WeakMap<ServiceCall, Buffer>()
 
 const fakeSignature = (member: ClientId, parts: MessagePart[]) =>
-  parts.reduce((h, p) => h.update(p.name).update(p.bytes), createHash('sha512').update(encodeIdentifier(member))).digest()
+  parts.reduce((h, p) => h.update(p.name).update('bytes' in p ? p.bytes : p.digest), createHash('sha512').update(encodeIdentifier(member))).digest()
 
 interface Service {
   status?: number
@@ -39,7 +45,7 @@ interface World {
   serverDeps: ServerProxyDeps
 }
 
-function world(options: { service?: Service; rights?: 'allow' | 'deny' | 'unknown' | 'disabled'; tamper?: (body: Buffer, contentType: string) => { body: Buffer; contentType: string } } = {}): World {
+function world(options: { service?: Service; rights?: 'allow' | 'deny' | 'unknown' | 'disabled'; tamper?: (body: Buffer, contentType: string) => Promise<{ body: Buffer; contentType: string }> } = {}): World {
   const calls: ServiceCall[] = []
   const log: MessageRecord[] = []
   const consumer = memberId('EE', 'BUSINESS', 'consumer')
@@ -49,7 +55,7 @@ function world(options: { service?: Service; rights?: 'allow' | 'deny' | 'unknow
       if (!fakeSignature(expected, parts).equals(Buffer.from(sig.signatureXml))) throw new SecurityServerError('invalid_signature_value', 'Signature is not valid')
     },
   }
-  const messageLog = { assertAcceptingMessages: () => {}, record: async (r: MessageRecord) => void log.push(r) }
+  const messageLog = { assertAcceptingMessages: () => {}, bodyLimit: () => undefined, record: async (r: MessageRecord) => void log.push(r) }
   const globalConf = {
     assertValid: () => {}, instanceIdentifier: () => 'EE', authCertMatchesMember: () => true, memberExists: () => true, isGlobalGroupMember: () => false,
     serversOf: () => [{ serverId: { objectType: 'SERVER' as const, xRoadInstance: 'EE', memberClass: 'BUSINESS', memberCode: 'producer', serverCode: 'ss2' }, address: 'ss2', inMaintenanceMode: false }],
@@ -76,22 +82,25 @@ function world(options: { service?: Service; rights?: 'allow' | 'deny' | 'unknow
       call: async (call) => {
         calls.push(call)
         // X-Road's DummyService answers with the request's query id (MessageTestCase.changeQueryId).
-        const queryId = /<xroad:id>([^<]*)<\/xroad:id>/.exec(Buffer.from(call.body ?? []).toString('latin1'))?.[1] ?? ''
+        const sent = call.body === undefined ? Buffer.alloc(0) : await readSource(call.body)
+        bodiesSent.set(call, sent)
+        const queryId = /<xroad:id>([^<]*)<\/xroad:id>/.exec(sent.toString('latin1'))?.[1] ?? ''
         const file = service.file === undefined ? Buffer.alloc(0) : readFixture(...DIR, service.file)
         const body = Buffer.from(file.toString('latin1').replace(/<xroad:id>[^<]*<\/xroad:id>/g, `<xroad:id>${queryId}</xroad:id>`), 'latin1')
-        return { status: service.status ?? 200, reason: 'OK', headers: [['Content-Type', service.contentType ?? XML]], body }
+        return { status: service.status ?? 200, reason: 'OK', headers: [['Content-Type', service.contentType ?? XML]], body: bufferBody(body) }
       },
     },
   }
   const peer: PeerClient = {
     send: async (_targets, _provider, request) => {
       const answer = await handleServerProxyRequest(
-        { method: 'POST', headers: [...request.headers, ['content-type', request.contentType]], body: Buffer.from(request.body), peerCertificateChain: [] },
+        { method: 'POST', headers: [...request.headers, ['content-type', request.contentType]], body: await readSource(request.body), peerCertificateChain: [] },
         serverDeps,
       )
       const contentType = answer.headers.find(([n]) => n.toLowerCase() === 'content-type')?.[1] ?? ''
-      const tampered = options.tamper === undefined ? { body: answer.body, contentType } : options.tamper(answer.body, contentType)
-      return { contentType: tampered.contentType, headers: answer.headers, body: tampered.body }
+      const answered = await readSource(answer.body)
+      const tampered = options.tamper === undefined ? { body: answered, contentType } : await options.tamper(answered, contentType)
+      return { contentType: tampered.contentType, headers: answer.headers, body: [tampered.body] }
     },
   }
   const clientDeps: ClientProxyDeps = { globalConf, serverConf, signer, verifier, messageLog, peer, proxyVersion: '7.8.0', authOcspResponses: async () => [] }
@@ -102,9 +111,10 @@ async function send(w: World, file: string | Buffer, contentType: string, extra:
   const body = typeof file === 'string' ? readFixture(...DIR, file) : file
   const res = await handleSoapClientRequest({ method, url: '/', headers: [['content-type', contentType], ...extra], body }, w.clientDeps)
   const contentTypeOut = res.headers.find(([n]) => n.toLowerCase() === 'content-type')?.[1] ?? ''
-  const text = res.body.toString('latin1')
+  const bytes = await readSource(res.body)
+  const text = bytes.toString('latin1')
   const fault = /<faultcode>([^<]*)<\/faultcode>/.exec(text)?.[1]
-  return { status: res.status, contentType: contentTypeOut, body: res.body, text, fault }
+  return { status: res.status, contentType: contentTypeOut, body: bytes, text, fault }
 }
 
 interface Case {
@@ -206,12 +216,12 @@ describeFixtures('SOAP pipelines joined in memory, over X-Road\'s proxy test cas
     expect(res.fault).toBeUndefined()
     const call = w.calls[0]!
     expect(call.headers).toContainEqual(['Content-Type', RELATED])
-    const sent = Buffer.from(call.body!).toString('latin1')
+    const sent = bodiesSent.get(call)!.toString('latin1')
     expect(sent.startsWith(`--${BOUNDARY}\r\nContent-Type: text/xml; charset="utf-8"\r\n`)).toBe(true)
     expect(sent).toContain('Client-Header: FooBar\r\n\r\nblaah')
     // Logged as X-Road logs: the consumer's request without attachments, the provider's request with them.
     const providerRequest = w.log.find((r) => r.side === 'server' && r.direction === 'request')!
-    expect(providerRequest.attachments?.map((a) => Buffer.from(a).toString())).toEqual(['blaah'])
+    expect(await Promise.all((providerRequest.attachments ?? []).map(async (a) => (await readSource(a)).toString()))).toEqual(['blaah'])
     expect(w.log.find((r) => r.side === 'client' && r.direction === 'request')?.attachments).toBeUndefined()
   })
 
@@ -221,7 +231,7 @@ describeFixtures('SOAP pipelines joined in memory, over X-Road\'s proxy test cas
     const res = await send(w, 'attachm-mtom.query', MTOM)
     expect(res.fault).toBeUndefined()
     expect(w.calls[0]!.headers).toContainEqual(['Content-Type', MTOM])
-    expect(Buffer.from(w.calls[0]!.body!).toString('latin1')).toContain('Content-ID: <foo>')
+    expect(bodiesSent.get(w.calls[0]!)!.toString('latin1')).toContain('Content-ID: <foo>')
     expect(res.contentType).toBe(answerType)
     expect(res.text).toContain('Content-Type: application/xop+xml')
   })
@@ -243,12 +253,13 @@ describeFixtures('SOAP pipelines joined in memory, over X-Road\'s proxy test cas
 
   it('refuses a response whose requestHash is not the hash of the request (server.clientproxy.inconsistent_response)', async () => {
     const w = world({
-      tamper: (body, contentType) => {
-        const message = decodeSoapTransportMessage(contentType, body, 'response')
+      tamper: async (body, contentType) => {
+        const message = await readSoapTransportMessage(contentType, [body], 'response', { bodies: defaultBodyStore(), limits: DEFAULT_LIMITS, attachmentLimits: [] })
         const forged = Buffer.from(message.soap.bytes.toString('utf8').replace(/(<xroad:requestHash[^>]*>)[^<]*/, `$1${createHash('sha512').update('another request').digest('base64')}`))
         const provider = serviceProvider(readSoapMessage(forged).header.service)
         const signature = { signatureXml: fakeSignature(provider, soapSignedParts(forged, message.attachments)) }
-        return encodeSoapTransportMessage({ kind: 'response', soap: { ...message.soap, bytes: forged }, attachments: message.attachments, signature })
+        const encoded = encodeSoapTransportStream({ soap: { ...message.soap, bytes: forged }, attachments: message.attachments, signature })
+        return { contentType: encoded.contentType, body: await readSource(encoded.body) }
       },
     })
     const res = await send(w, 'getstate.query', XML)
@@ -257,12 +268,13 @@ describeFixtures('SOAP pipelines joined in memory, over X-Road\'s proxy test cas
 
   it('refuses a response whose signature does not cover what arrived', async () => {
     const w = world({
-      tamper: (body, contentType) => {
-        const message = decodeSoapTransportMessage(contentType, body, 'response')
-        return encodeSoapTransportMessage({
-          kind: 'response', soap: { ...message.soap, bytes: Buffer.from(message.soap.bytes.toString('utf8').replace('<response>', '<response>9')) },
+      tamper: async (body, contentType) => {
+        const message = await readSoapTransportMessage(contentType, [body], 'response', { bodies: defaultBodyStore(), limits: DEFAULT_LIMITS, attachmentLimits: [] })
+        const encoded = encodeSoapTransportStream({
+          soap: { ...message.soap, bytes: Buffer.from(message.soap.bytes.toString('utf8').replace('<response>', '<response>9')) },
           attachments: message.attachments, signature: { signatureXml: message.signature! },
         })
+        return { contentType: encoded.contentType, body: await readSource(encoded.body) }
       },
     })
     const res = await send(w, 'getstate.query', XML)

@@ -8,7 +8,7 @@ import { serviceId, subsystemId, type ClientId } from '@shared/domain/identifier
 import { decideAccess } from '../../src-main/access-control'
 import { closeDatabase, migrate, openDatabase, type WritableDb } from '../../src-main/platform'
 import {
-  createServerConf, downloadDescription, parseOpenApi, parseWsdl, serverConfMigrations, type ServerConf,
+  createServerConf, downloadDescription, parseOpenApi, parseWsdl, serverConfMigrations, yamlNestingDepth, type ServerConf,
 } from '../../src-main/server-conf'
 import { useTempDirs } from '../support/temp-dir'
 
@@ -88,10 +88,49 @@ describe('OpenAPI reader', () => {
     })
   })
 
-  it('refuses OpenAPI 2 (Swagger) and YAML with their reasons, warns about a missing info or paths', () => {
+  it('reads the YAML form as the JSON form, refusing duplicate keys, constructing nothing from tags', () => {
+    const yaml = [
+      '# the pets API, as most OpenAPI files are written',
+      'openapi: 3.0.3',
+      'info: { title: "Pets: the API", version: \'1\' }',
+      'servers:',
+      '  - url: https://{host}/v1',
+      '    variables:',
+      '      host: { default: pets.example }',
+      'paths:',
+      '  /pets:',
+      '    get: { summary: "list #1" }',
+      '    post: {}',
+      '  /pets/{petId}:',
+      '    get:',
+      '      parameters: [ { name: petId, in: path } ]',
+      '    delete: {}',
+    ].join('\n')
+    expect(parseOpenApi(yaml, { name: 'pets.yaml' })).toEqual({
+      baseUrl: 'https://pets.example/v1',
+      endpoints: [{ method: 'GET', path: '/pets' }, { method: 'POST', path: '/pets' }, { method: 'GET', path: '/pets/*' }, { method: 'DELETE', path: '/pets/*' }],
+      warnings: [],
+    })
+    expect(() => parseOpenApi('openapi: 3.0.0\ninfo: {}\ninfo: {}', { name: 'twice.yaml' })).toThrow(expect.objectContaining({ code: 'openapi_parsing_error' }))
+    // A language-specific tag is only text in the core schema: nothing is constructed from it.
+    expect(parseOpenApi('openapi: 3.0.0\ninfo: !!js/function "() => 1"\npaths: {}', { name: 'tag.yaml' })).toMatchObject({ warnings: ['attribute info is missing'] })
+    expect(() => parseOpenApi('openapi: "3.0.0\n  paths: [', { name: 'broken.yaml' })).toThrow(expect.objectContaining({ code: 'openapi_parsing_error' }))
+  })
+
+  it('bounds YAML nesting from above in one pass: quotes and comments hide a bracket only where YAML reads text', () => {
+    expect(yamlNestingDepth('a:\n  b:\n    c: [1, {d: 2}]\n', 64)).toBe(5)
+    expect(yamlNestingDepth("a: '[[[['\nb: x # [[[[\n", 64)).toBe(1)
+    // Not a quote (inside a plain scalar) and not a comment (no space before #): the brackets count.
+    expect(yamlNestingDepth("a: it's [[[[\nb: x#[[[[\n", 64)).toBeGreaterThanOrEqual(5)
+    // A quote ends with its line, so an unclosed one cannot hide the next line's brackets.
+    expect(yamlNestingDepth("a: 'open\nb: [[[[[[\n", 64)).toBeGreaterThanOrEqual(7)
+    expect(yamlNestingDepth('['.repeat(1000), 64)).toBe(65)
+  })
+
+  it('refuses OpenAPI 2 (Swagger) with its reason, warns about a missing info or paths', () => {
     expect(() => parseOpenApi(fixture('swagger2.json'), { name: 'swagger2.json' }))
       .toThrow(expect.objectContaining({ code: 'unsupported_openapi_version', message: 'OpenAPI version 2.0 not supported' }))
-    expect(() => parseOpenApi('openapi: 3.0.0\ninfo: {}', { name: 'pets.yaml' })).toThrow(expect.objectContaining({ code: 'openapi_parsing_error', message: expect.stringMatching(/YAML/) }))
+    expect(() => parseOpenApi('swagger: "2.0"\ninfo: {}', { name: 'pets.yaml' })).toThrow(expect.objectContaining({ code: 'unsupported_openapi_version' }))
     expect(() => parseOpenApi('{"info": {}}', { name: 'x.json' })).toThrow(expect.objectContaining({ code: 'openapi_parsing_error' }))
     expect(parseOpenApi('{"openapi": "3.0.1", "servers": [{"url": "https://{host}:8443/api", "variables": {"host": {"default": "pets.example"}}}]}', { name: 'x' }))
       .toEqual({ baseUrl: 'https://pets.example:8443/api', endpoints: [], warnings: ['attribute info is missing', 'attribute paths is missing'] })
