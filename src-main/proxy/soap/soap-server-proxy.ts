@@ -112,11 +112,15 @@ export async function processSoapServerRequest(raw: ServerProxyRequest, deps: Se
   }
 }
 
+/** Limits of the transfer itself (size, time, the memory budget) are not faults in the message. */
+const TRANSFER_LIMITS = new Set(['body_too_large', 'timeout', 'server_busy', 'logging_failed'])
+
 async function serviceFailed<T>(step: () => T | Promise<T>): Promise<T> {
   try {
     return await step()
   } catch (error) {
-    throw toSecurityServerError(error).withPrefix('service_failed')
+    const coded = toSecurityServerError(error)
+    throw TRANSFER_LIMITS.has(coded.code) ? coded : coded.withPrefix('service_failed')
   }
 }
 
