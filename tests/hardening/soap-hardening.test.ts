@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import { splitMultipart } from '../../src-main/proxy'
+import { defaultBodyStore, splitMultipart } from '../../src-main/proxy'
+import { receiveSoapMessage } from '../../src-main/proxy/soap/soap-transport'
 import { decodeSoapMessage, readSoap, withRequestHash } from '../../src-main/soap'
 import { compareWithBenign, expectRefusal } from './support/bounded-time'
 
@@ -94,5 +95,35 @@ describe('SOAP with attachments', () => {
     const message = related(part('text/xml', soapPart), part('multipart/mixed; boundary=n5', nested))
     const { adversarial } = await compareWithBenign('soap: nested multiparts', () => decodeSoapMessage(TYPE, message, splitMultipart), readBenignRelated)
     expectRefusal(adversarial, 'mime_parsing_failed', 200)
+  })
+
+  // What the proxies run: the same shapes through the streaming reader (attachments into hashed, spooled bodies).
+  const LIMITS = { maxBytes: 64 * 1024 * 1024, maxParts: 64, maxHeaderBytes: 16 * 1024 }
+  const stream = (body: Buffer) => {
+    const chunks: Buffer[] = []
+    for (let i = 0; i < body.length; i += 64 * 1024) chunks.push(body.subarray(i, i + 64 * 1024))
+    return chunks
+  }
+  const receive = async (body: Buffer) => {
+    const message = await receiveSoapMessage(TYPE, stream(body), { bodies: defaultBodyStore(), limits: LIMITS, attachmentLimits: [] })
+    for (const a of message.attachments) a.body.release()
+  }
+
+  it('streamed: refuses 200 000 parts (invalid_message) in time comparable to one large attachment', async () => {
+    const many = related(part('text/xml', soapPart), Buffer.from(repeatTo(`--${BOUNDARY}\r\nContent-Type: a/b\r\n\r\nx\r\n`)))
+    const { adversarial } = await compareWithBenign('soap stream: many parts', () => receive(many), () => receive(benignRelated))
+    expectRefusal(adversarial, 'invalid_message', 200)
+  })
+
+  it('streamed: refuses nesting deeper than it reads and a SOAP part without a Content-Type', async () => {
+    let nested = Buffer.from('x')
+    for (let depth = 0; depth < 6; depth++) {
+      nested = Buffer.concat([Buffer.from(`--n${depth}\r\nContent-Type: ${depth === 0 ? 'a/b' : `multipart/mixed; boundary=n${depth - 1}`}\r\n\r\n`), nested, Buffer.from(`\r\n--n${depth}--`)])
+    }
+    const deep = related(part('text/xml', soapPart), part('multipart/mixed; boundary=n5', nested))
+    const { adversarial } = await compareWithBenign('soap stream: nested multiparts', () => receive(deep), () => receive(benignRelated))
+    expectRefusal(adversarial, 'mime_parsing_failed', 200)
+    const untyped = Buffer.concat([Buffer.from(`--${BOUNDARY}\r\nContent-ID: <x>\r\n\r\n`), soapPart, Buffer.from(`\r\n--${BOUNDARY}--\r\n`)])
+    await expect(receive(untyped)).rejects.toMatchObject({ code: 'invalid_content_type' })
   })
 })
