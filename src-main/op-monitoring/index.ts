@@ -29,3 +29,7 @@ export {
   type MonitoredCertificate,
 } from './queries/environment-monitor'
 export { metricsResponseXml } from './queries/metrics-response'
+export {
+  answerMonitoringQuery, type MonitoringAnswer, type MonitoringQueryDeps, type MonitoringQueryHeader,
+} from './queries/monitoring-query-service'
+export { parseCleanInterval, DEFAULT_CLEAN_INTERVAL, CronError, type CleanSchedule } from './clean-schedule'

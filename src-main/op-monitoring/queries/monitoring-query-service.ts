@@ -1,0 +1,65 @@
+import type { ClientId, SecurityServerId, ServiceId } from '@shared/domain/identifiers'
+import type { OpMonitor } from '../op-monitor'
+import type { EnvironmentMonitor, MetricsContext } from './environment-monitor'
+import { healthDataResponseXml } from './health-data'
+import { metricsResponseXml } from './metrics-response'
+import type { MonitoringService } from './monitoring-services'
+import { operationalDataResponse, type MonitoringAttachment } from './operational-data-response'
+import { checkMetricsAccess, operationalDataClientFilter, type MonitoringParties } from './query-access'
+import { parseHealthDataRequest, parseMetricsRequest, parseOperationalDataRequest } from './query-request-parser'
+
+/**
+ * Answers a monitoring request the security server serves itself (see `monitoringServiceOf`): reads the body, applies
+ * who may see what (`query-access.ts`) and builds the body content of the response, with the attachment the
+ * operational data answer carries. The server proxy wraps it into the X-Road response message (the request's header
+ * with `requestHash`, signed and logged as any response).
+ */
+export interface MonitoringQueryHeader {
+  client: ClientId
+  service: ServiceId
+  securityServer?: SecurityServerId
+}
+
+export interface MonitoringAnswer {
+  /** The element that becomes the response's SOAP body content. */
+  bodyXml: string
+  /** SwA attachments (operational data: the gzip JSON records). */
+  attachments: MonitoringAttachment[]
+}
+
+export interface MonitoringQueryDeps {
+  opMonitor: OpMonitor
+  environment: EnvironmentMonitor
+  /** This server and its owner. */
+  serverId: SecurityServerId
+  owner: ClientId
+  /** Owners of servers and the monitoring client, from the current global configuration. */
+  parties: MonitoringParties
+  /** Reported as `proxyVersion`. */
+  proxyVersion: string
+  /** What the metrics answer needs besides who asks (certificates, data directory, `env-monitor.limit-remote-data-set`). */
+  metricsContext(): Omit<MetricsContext, 'owner'>
+}
+
+export async function answerMonitoringQuery(
+  service: MonitoringService, header: MonitoringQueryHeader, envelope: string | Uint8Array, deps: MonitoringQueryDeps,
+): Promise<MonitoringAnswer> {
+  switch (service) {
+    case 'operationalData': {
+      const request = parseOperationalDataRequest(envelope)
+      const filter = operationalDataClientFilter(header.client, header.securityServer, deps.parties)
+      const response = operationalDataResponse(deps.opMonitor.operationalData(request, filter))
+      return { bodyXml: response.bodyXml, attachments: [response.attachment] }
+    }
+    case 'healthData': {
+      const request = parseHealthDataRequest(envelope)
+      return { bodyXml: healthDataResponseXml(deps.opMonitor.healthData(request.client)), attachments: [] }
+    }
+    case 'metrics': {
+      const { owner } = checkMetricsAccess(header.client, deps.owner, deps.parties.monitoringClient, header.service)
+      const request = parseMetricsRequest(envelope)
+      const metrics = await deps.environment.systemMetrics(request.outputFields, { ...deps.metricsContext(), owner })
+      return { bodyXml: metricsResponseXml(deps.serverId, deps.proxyVersion, metrics), attachments: [] }
+    }
+  }
+}
