@@ -33,3 +33,4 @@ export {
   answerMonitoringQuery, type MonitoringAnswer, type MonitoringQueryDeps, type MonitoringQueryHeader,
 } from './queries/monitoring-query-service'
 export { parseCleanInterval, DEFAULT_CLEAN_INTERVAL, CronError, type CleanSchedule } from './clean-schedule'
+export { monitoringResponseMessage, responseEnvelope, type MonitoringResponseMessage } from './queries/monitoring-response-message'

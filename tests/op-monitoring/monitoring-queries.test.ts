@@ -7,8 +7,9 @@ import {
   encodeIdentifier, memberId, securityServerId, serviceId, subsystemId, type ClientId,
 } from '@shared/domain/identifiers'
 import { closeDatabase, ManualClock, migrate, openDatabase, parseXml, silentLogger, SecurityServerError } from '../../src-main/platform'
+import { boundaryOf, parseMultipart } from '../../src-main/proxy'
 import {
-  checkMetricsAccess, createOpMonitor, healthDataResponseXml, monitoringServiceOf, operationalDataClientFilter,
+  answerMonitoringQuery, checkMetricsAccess, createEnvironmentMonitor, createOpMonitor, monitoringResponseMessage, healthDataResponseXml, monitoringServiceOf, operationalDataClientFilter,
   operationalDataResponse, opMonitoringMigrations, parseHealthDataRequest, parseMetricsRequest, parseOperationalDataRequest,
   OPERATIONAL_DATA_CONTENT_ID, type OperationalDataRequest, type OperationalRecord, type OpMonitorSettings,
 } from '../../src-main/op-monitoring'
@@ -364,6 +365,70 @@ describeFixtures('monitoring answers against X-Road schemas', () => {
       expect(lint.output).toContain('validates')
       expect(lint.status).toBe(0)
       expect(xmllint(opMonitoringSchema(), healthDataResponseXml({ ...data, servicesEvents: [] }))).toMatchObject({ status: 0 })
+    } finally {
+      close()
+    }
+  })
+})
+
+describeFixtures('answering the fixture requests as the server proxy will', () => {
+  const header = (client: ClientId, code: string) => ({ client, service: serviceId(OWNER, code), securityServer: SERVER })
+
+  function deps(monitor: ReturnType<typeof setup>['monitor']) {
+    return {
+      opMonitor: monitor, environment: createEnvironmentMonitor({ clock: new ManualClock() }), serverId: SERVER, owner: OWNER,
+      parties: { serverOwner: () => OWNER }, proxyVersion: 'test',
+      metricsContext: () => ({ limitRemoteDataSet: false, certificates: [], dataDir: tempDir() }),
+    }
+  }
+
+  itWith([XMLLINT], 'operational data: the request header comes back unchanged, the records as a gzip swaRef attachment', async () => {
+    const t = NOW_S - 1000
+    const { monitor, close } = setup({}, [record(t, { client: CONSUMER }), record(t + 1, { client: OTHER })])
+    try {
+      const request = readFixture('messages/system-test-soap/operational-data.request')
+      const owner = await answerMonitoringQuery('operationalData', header(OWNER, 'getSecurityServerOperationalData'), request, deps(monitor))
+      const message = monitoringResponseMessage(request, owner, 'xroadTESTBOUNDARY')
+      expect(message.contentType).toBe('multipart/related; type="text/xml"; charset=UTF-8; boundary=xroadTESTBOUNDARY')
+      const parts = parseMultipart(message.body, boundaryOf(message.contentType)!)
+      expect(parts.map((p) => p.contentType)).toEqual(['text/xml; charset=UTF-8', 'application/gzip'])
+      expect(parts[1]!.headers).toEqual(expect.arrayContaining([['Content-ID', '<operational-monitoring-data.json.gz>'], ['Content-Transfer-Encoding', 'binary']]))
+      const records = (JSON.parse(gunzipSync(parts[1]!.body).toString('utf8')) as { records: unknown[] }).records
+      expect(records).toHaveLength(2)
+
+      const soap = parseXml(parts[0]!.body).documentElement!
+      const [head, body] = ['Header', 'Body'].map((n) => soap.getElementsByTagNameNS('http://schemas.xmlsoap.org/soap/envelope/', n)[0]!)
+      const requestHead = parseXml(request).documentElement!.getElementsByTagNameNS('http://schemas.xmlsoap.org/soap/envelope/', 'Header')[0]!
+      expect(head!.textContent).toBe(requestHead.textContent)
+      const answer = body!.getElementsByTagNameNS('http://x-road.eu/xsd/op-monitoring.xsd', 'getSecurityServerOperationalDataResponse')[0]!
+      expect(answer.getElementsByTagNameNS('http://x-road.eu/xsd/op-monitoring.xsd', 'recordsCount')[0]!.textContent).toBe('2')
+      // The fixture asks up to 2031: the answer ends before the last minute and says where to go on.
+      expect(answer.getElementsByTagNameNS('http://x-road.eu/xsd/op-monitoring.xsd', 'nextRecordsFrom')[0]!.textContent).toBe(String(NOW_S - 60))
+      expect(xmllint(opMonitoringSchema(), owner.bodyXml)).toMatchObject({ status: 0 })
+
+      // Another client sees only its own exchange.
+      const consumer = await answerMonitoringQuery('operationalData', header(CONSUMER, 'getSecurityServerOperationalData'), request, deps(monitor))
+      const theirs = JSON.parse(gunzipSync(consumer.attachments[0]!.content).toString('utf8')) as { records: Array<Record<string, unknown>> }
+      expect(theirs.records.map((r) => r.clientMemberCode)).toEqual(['5678'])
+    } finally {
+      close()
+    }
+  })
+
+  it('health data answers in a plain SOAP message; metrics refuse a stranger', async () => {
+    const { monitor, close } = setup({}, [record(NOW_S - 10)])
+    try {
+      const request = readFixture('messages/system-test-soap/health-data.request')
+      const answer = await answerMonitoringQuery('healthData', header(CONSUMER, 'getSecurityServerHealthData'), request, deps(monitor))
+      const message = monitoringResponseMessage(request, answer)
+      expect(message.contentType).toBe('text/xml; charset=UTF-8')
+      // The fixture filters by the owner member: its subsystem's service is not listed.
+      expect(message.body.toString('utf8')).toContain('<om:servicesEvents/>')
+      const metrics = readFixture('messages/proxymonitor/queries/getMetrics.query')
+      await expect(answerMonitoringQuery('metrics', header(CONSUMER, 'getSecurityServerMetrics'), metrics, deps(monitor)))
+        .rejects.toMatchObject({ code: 'access_denied' })
+      const own = await answerMonitoringQuery('metrics', header(OWNER, 'getSecurityServerMetrics'), metrics, deps(monitor))
+      expect(own.bodyXml).toContain('<m:name>SERVER:DEV/COM/1234/SS0</m:name>')
     } finally {
       close()
     }
