@@ -53,7 +53,8 @@ describe('monitoring requests: bounded while read', () => {
   it('reads the metric names of a large metrics request in one pass', async () => {
     const names = `<m:getSecurityServerMetrics><m:outputSpec>${'<m:outputField>OperatingSystem</m:outputField>'.repeat(9_000)}</m:outputSpec></m:getSecurityServerMetrics>`
     const metrics = request('').replace(/<om:getSecurityServerOperationalData>.*<\/om:getSecurityServerOperationalData>/, names)
-    const sameSize = metrics.replace(/(<m:outputField>OperatingSystem<\/m:outputField>)+/, `<m:outputField>${'x'.repeat(names.length - 120)}</m:outputField>`)
+    // As many elements of another name: building the DOM costs the same, only the look-up differs.
+    const sameSize = metrics.replaceAll('m:outputField>', 'm:otherFields>')
     const { adversarial } = await compareWithBenign('many metric names', () => parseMetricsRequest(metrics), () => parseMetricsRequest(sameSize))
     expect(adversarial.error).toBeUndefined()
   })
