@@ -5,7 +5,7 @@ import {
 import { createServerConf, readSystemParameters, serverConfMigrations, type ServerConf } from '../server-conf'
 import { appendAuditEntry, auditLogMigrations, pruneAuditLog } from '../audit-log'
 import {
-  createOpMonitor, DEFAULT_CLEAN_INTERVAL, DEFAULT_OP_MONITOR_SETTINGS, opMonitoringMigrations, parseCleanInterval, type OpMonitor,
+  createEnvironmentMonitor, createOpMonitor, DEFAULT_CLEAN_INTERVAL, type EnvironmentMonitor, DEFAULT_OP_MONITOR_SETTINGS, opMonitoringMigrations, parseCleanInterval, type OpMonitor,
 } from '../op-monitoring'
 import { adminMigrations } from '../admin'
 import { alertsMigrations } from '../alerts'
@@ -56,6 +56,8 @@ export interface SecurityServerCore {
   serverConf: ServerConf
   signer: Signer
   opMonitor: OpMonitor
+  /** Environmental monitoring (`getSecurityServerMetrics`): samples the system while the server runs. */
+  environment: EnvironmentMonitor
   messageLog: MessageLog
   globalConf: GlobalConfAccess
   /** The administrator's stored system parameters in force (`applySystemParameters` re-reads them). */
@@ -144,6 +146,7 @@ export function createSecurityServerCore(
   const opMonitor = createOpMonitor({
     db: databases.opMonitor, clock, logger: logger.child({ domain: 'op-monitoring' }), settings: parameters.opMonitor,
   })
+  const environment = createEnvironmentMonitor({ clock })
   /**
    * The message log's settings from what is in force: PR-GCONF private parameters `timeStampingIntervalSeconds` of the
    * configuration in force (the stored one at construction), the archive folder, the caller's options, then the
@@ -239,6 +242,7 @@ export function createSecurityServerCore(
     serverConf,
     signer,
     opMonitor,
+    environment,
     messageLog,
     globalConf,
     get parameters() {
@@ -266,6 +270,7 @@ export function createSecurityServerCore(
       // Operational-monitoring retention: purged at start, then at the times of `op-monitor.clean-interval`.
       purgeOpMonitoring(opMonitor, logger)
       scheduleOpMonitorPurge()
+      environment.start()
       // Audit-log retention (`audit-log.keep-entries-for`): at start and hourly.
       const purgeAudit = (): void => applyAuditRetention(databases.serverConf, parameters.auditLogKeepDays, clock, logger)
       purgeAudit()
@@ -277,6 +282,7 @@ export function createSecurityServerCore(
       if (purgeTimer !== undefined) clearInterval(purgeTimer)
       purgeTimer = undefined
       scheduleOpMonitorPurge()
+      environment.stop()
       confService?.stop()
       // Commits what waits in the group commit and stops time-stamping before the database closes.
       await messageLog.stop()
