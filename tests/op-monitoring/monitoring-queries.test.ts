@@ -15,7 +15,7 @@ import {
 } from '../../src-main/op-monitoring'
 import { describeFixtures } from '../support/describe-fixtures'
 import { fixturePath, readFixture } from '../support/fixtures'
-import { declaredItemProperties, readYamlSubset, schemaErrors } from '../support/json-schema-subset'
+import { declaredItemProperties, readYamlSchema, schemaErrors } from '../support/json-schema-check'
 import { XMLLINT, itWith } from '../support/requirements'
 import { useTempDirs } from '../support/temp-dir'
 
@@ -305,7 +305,7 @@ describeFixtures('monitoring answers against X-Road schemas', () => {
         headers: [['Content-Transfer-Encoding', 'binary'], ['Content-ID', '<operational-monitoring-data.json.gz>']],
       })
 
-      const payloadSchema = readYamlSubset(fixturePath('schemas/opmonitor/query_operational_data_response_payload_schema.yaml'))
+      const payloadSchema = readYamlSchema(fixturePath('schemas/opmonitor/query_operational_data_response_payload_schema.yaml'))
       monitor.updateSettings({ maxRecordsInPayload: 10 })
       const all = operationalDataResponse(monitor.operationalData(parseOperationalDataRequest(opDataRequest(0, t + 10)), undefined))
       const payload = JSON.parse(gunzipSync(all.attachment.content).toString('utf8')) as { records: Array<Record<string, unknown>> }
