@@ -9,7 +9,7 @@ import {
 import { closeDatabase, ManualClock, migrate, openDatabase, parseXml, silentLogger, SecurityServerError } from '../../src-main/platform'
 import { boundaryOf, parseMultipart } from '../../src-main/proxy'
 import {
-  answerMonitoringQuery, checkMetricsAccess, createEnvironmentMonitor, createOpMonitor, monitoringResponseMessage, healthDataResponseXml, monitoringServiceOf, operationalDataClientFilter,
+  answerMonitoringQuery, checkMetricsAccess, createEnvironmentMonitor, createOpMonitor, monitoringHandlerFor, monitoringResponseMessage, healthDataResponseXml, monitoringServiceOf, operationalDataClientFilter,
   operationalDataResponse, opMonitoringMigrations, parseHealthDataRequest, parseMetricsRequest, parseOperationalDataRequest,
   OPERATIONAL_DATA_CONTENT_ID, type OperationalDataRequest, type OperationalRecord, type OpMonitorSettings,
 } from '../../src-main/op-monitoring'
@@ -410,6 +410,22 @@ describeFixtures('answering the fixture requests as the server proxy will', () =
       const consumer = await answerMonitoringQuery('operationalData', header(CONSUMER, 'getSecurityServerOperationalData'), request, deps(monitor))
       const theirs = JSON.parse(gunzipSync(consumer.attachments[0]!.content).toString('utf8')) as { records: Array<Record<string, unknown>> }
       expect(theirs.records.map((r) => r.clientMemberCode)).toEqual(['5678'])
+    } finally {
+      close()
+    }
+  })
+
+  it('the server proxy gets a handler only for the monitoring services, with the access check in place of access rights', async () => {
+    const { monitor, close } = setup({}, [record(NOW_S - 100)])
+    try {
+      expect(monitoringHandlerFor({ client: CONSUMER, service: serviceId(PROVIDER_SUB, 'echo') }, deps(monitor))).toBeUndefined()
+      expect(monitoringHandlerFor(header(CONSUMER, 'getSecurityServerOperationalData'), deps(monitor))?.verifyAccess()).toBeUndefined()
+      expect(() => monitoringHandlerFor(header(CONSUMER, 'getSecurityServerMetrics'), deps(monitor))!.verifyAccess()).toThrow(/not allowed/)
+      const health = monitoringHandlerFor(header(CONSUMER, 'getSecurityServerHealthData'), deps(monitor))!
+      expect(health.service).toBe('healthData')
+      const message = await health.respond(readFixture('messages/opmonitor/healthdata.request'))
+      expect(message.contentType).toBe('text/xml; charset=UTF-8')
+      expect(message.body.toString('utf8')).toContain('<xroad:id>DBOxxqv2csKysKHNwRCrU4QV0EWkqSUY</xroad:id>')
     } finally {
       close()
     }

@@ -3,7 +3,8 @@ import type { OpMonitor } from '../op-monitor'
 import type { EnvironmentMonitor, MetricsContext } from './environment-monitor'
 import { healthDataResponseXml } from './health-data'
 import { metricsResponseXml } from './metrics-response'
-import type { MonitoringService } from './monitoring-services'
+import { monitoringResponseMessage, type MonitoringResponseMessage } from './monitoring-response-message'
+import { monitoringServiceOf, type MonitoringService } from './monitoring-services'
 import { operationalDataResponse, type MonitoringAttachment } from './operational-data-response'
 import { checkMetricsAccess, operationalDataClientFilter, type MonitoringParties } from './query-access'
 import { parseHealthDataRequest, parseMetricsRequest, parseOperationalDataRequest } from './query-request-parser'
@@ -61,5 +62,35 @@ export async function answerMonitoringQuery(
       const metrics = await deps.environment.systemMetrics(request.outputFields, { ...deps.metricsContext(), owner })
       return { bodyXml: metricsResponseXml(deps.serverId, deps.proxyVersion, metrics), attachments: [] }
     }
+  }
+}
+
+/**
+ * The server proxy's handler for a request to a monitoring service (X-Road's `OpMonitoringServiceHandlerImpl` and
+ * `ProxyMonitorServiceHandlerImpl`): chosen by the `service` header (`monitoringServiceOf` with this server's owner);
+ * undefined for any other service, which then goes to its service URL.
+ */
+export interface MonitoringHandler {
+  service: MonitoringService
+  /**
+   * In place of the access rights check (`shouldVerifyAccess` is false for both): nothing for operational and health
+   * data, the owner or the monitoring client for metrics (`ProxyMonitorServiceHandlerImpl.verifyAccess`).
+   */
+  verifyAccess(): void
+  /** The response message, after the request's signature is verified and the request logged. */
+  respond(requestEnvelope: string | Uint8Array): Promise<MonitoringResponseMessage>
+}
+
+export function monitoringHandlerFor(header: MonitoringQueryHeader, deps: MonitoringQueryDeps): MonitoringHandler | undefined {
+  const service = monitoringServiceOf(header.service, deps.owner)
+  if (service === undefined) return undefined
+  return {
+    service,
+    verifyAccess() {
+      if (service === 'metrics') checkMetricsAccess(header.client, deps.owner, deps.parties.monitoringClient, header.service)
+    },
+    async respond(requestEnvelope) {
+      return monitoringResponseMessage(requestEnvelope, await answerMonitoringQuery(service, header, requestEnvelope, deps))
+    },
   }
 }
