@@ -38,7 +38,8 @@ function monitored(der: Uint8Array, certificateType: MonitoredCertificate['certi
   try {
     const cert = new X509Certificate(der)
     return {
-      sha1Hash: createHash('sha1').update(der).digest('hex'),
+      // CertificateInfoSensor: `calculateDelimitedCertHexHash(cert, ":")`, the SHA-256 in upper-case pairs, though named sha1Hash.
+      sha1Hash: (createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g) ?? []).join(':'),
       notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo), certificateType, active,
     }
   } catch {

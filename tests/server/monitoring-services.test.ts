@@ -42,6 +42,7 @@ describe('monitoring services of a running server', () => {
     const answer = await answerMonitoringQuery('metrics', { client: OWNER, service }, metricsRequest(['Certificates', 'TotalPhysicalMemory']), deps)
     expect(answer.bodyXml).toContain('<m:name>SERVER:DEV/COM/1234/SS0</m:name>')
     expect(answer.bodyXml).toMatch(/<m:name>certificateType<\/m:name><m:value>SECURITY_SERVER_TLS<\/m:value>/)
+    expect(answer.bodyXml).toMatch(/<m:metricSet><m:name>certificate-([0-9A-F]{2}:){31}[0-9A-F]{2}<\/m:name><m:stringMetric><m:name>sha1Hash<\/m:name>/)
     expect(answer.bodyXml).toContain('<m:name>TotalPhysicalMemory</m:name>')
 
     // env-monitor.limit-remote-data-set applies to the monitoring client at once, not to the owner.

@@ -45,6 +45,7 @@ export const DEFAULT_ENVIRONMENT_MONITOR_SETTINGS = { sampleIntervalMs: 5_000, l
 
 /** A certificate of this server as the `Certificates` set lists it (X-Road's `CertificateInfoSensor`). */
 export interface MonitoredCertificate {
+  /** What X-Road 7.8 puts under this name: the certificate's SHA-256 as upper-case hex pairs joined by ':'. */
   sha1Hash: string
   notBefore: Date
   notAfter: Date
