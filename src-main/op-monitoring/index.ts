@@ -30,7 +30,7 @@ export {
 } from './queries/environment-monitor'
 export { metricsResponseXml } from './queries/metrics-response'
 export {
-  answerMonitoringQuery, monitoringHandlerFor, type MonitoringHandler, type MonitoringAnswer, type MonitoringQueryDeps, type MonitoringQueryHeader,
+  answerMonitoringQuery, monitoringHandlerFor, OPMONITOR_FAULT_PREFIX, type MonitoringHandler, type MonitoringAnswer, type MonitoringQueryDeps, type MonitoringQueryHeader,
 } from './queries/monitoring-query-service'
 export { parseCleanInterval, DEFAULT_CLEAN_INTERVAL, CronError, type CleanSchedule } from './clean-schedule'
 export { monitoringResponseMessage, responseEnvelope, type MonitoringResponseMessage } from './queries/monitoring-response-message'

@@ -426,6 +426,11 @@ describeFixtures('answering the fixture requests as the server proxy will', () =
       const message = await health.respond(readFixture('messages/opmonitor/healthdata.request'))
       expect(message.contentType).toBe('text/xml; charset=UTF-8')
       expect(message.body.toString('utf8')).toContain('<xroad:id>DBOxxqv2csKysKHNwRCrU4QV0EWkqSUY</xroad:id>')
+      // A refused query is the op-monitor daemon's fault, passed on as the service's.
+      const data = monitoringHandlerFor(header(CONSUMER, 'getSecurityServerOperationalData'), deps(monitor))!
+      expect(data.faultsAsService).toBe(true)
+      await expect(data.respond(opDataRequest(5, 4))).rejects.toMatchObject({ faultCode: 'server.serverproxy.opmonitor.client.invalid_request' })
+      expect(monitoringHandlerFor(header(OWNER, 'getSecurityServerMetrics'), deps(monitor))!.faultsAsService).toBe(false)
     } finally {
       close()
     }

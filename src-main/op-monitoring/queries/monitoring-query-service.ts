@@ -1,4 +1,5 @@
 import type { ClientId, SecurityServerId, ServiceId } from '@shared/domain/identifiers'
+import { toSecurityServerError } from '../../platform'
 import type { OpMonitor } from '../op-monitor'
 import type { EnvironmentMonitor, MetricsContext } from './environment-monitor'
 import { healthDataResponseXml } from './health-data'
@@ -77,20 +78,35 @@ export interface MonitoringHandler {
    * data, the owner or the monitoring client for metrics (`ProxyMonitorServiceHandlerImpl.verifyAccess`).
    */
   verifyAccess(): void
+  /**
+   * Operational and health data are X-Road's op-monitor daemon's answers: a failure there is the daemon's SOAP fault
+   * (`OpMonitorDaemonRequestHandler.handleQueryRequest`: code prefixed `server.serverproxy.opmonitor`), which the server
+   * proxy passes on as a service's own fault. A metrics failure is the server proxy's own (`server.serverproxy.…`).
+   */
+  readonly faultsAsService: boolean
   /** The response message, after the request's signature is verified and the request logged. */
   respond(requestEnvelope: string | Uint8Array): Promise<MonitoringResponseMessage>
 }
 
+/** `ErrorCodes.SERVER_SERVER_PROXY_OPMONITOR_X`. */
+export const OPMONITOR_FAULT_PREFIX = 'server.serverproxy.opmonitor'
+
 export function monitoringHandlerFor(header: MonitoringQueryHeader, deps: MonitoringQueryDeps): MonitoringHandler | undefined {
   const service = monitoringServiceOf(header.service, deps.owner)
   if (service === undefined) return undefined
+  const faultsAsService = service !== 'metrics'
   return {
     service,
+    faultsAsService,
     verifyAccess() {
       if (service === 'metrics') checkMetricsAccess(header.client, deps.owner, deps.parties.monitoringClient, header.service)
     },
     async respond(requestEnvelope) {
-      return monitoringResponseMessage(requestEnvelope, await answerMonitoringQuery(service, header, requestEnvelope, deps))
+      try {
+        return monitoringResponseMessage(requestEnvelope, await answerMonitoringQuery(service, header, requestEnvelope, deps))
+      } catch (error) {
+        throw faultsAsService ? toSecurityServerError(error).withPrefix(OPMONITOR_FAULT_PREFIX) : error
+      }
     },
   }
 }
