@@ -40,8 +40,8 @@ function retarget(fixture: string, client: ClientId, code: string, server: Secur
   return { id, bytes: Buffer.from(text, 'utf8') }
 }
 
-async function post(body: Buffer) {
-  const response = await fetch(`${pair.consumer.clientProxyUrl}/`, { method: 'POST', headers: { 'Content-Type': 'text/xml; charset=UTF-8' }, body })
+async function post(body: Buffer, clientProxyUrl = pair.consumer.clientProxyUrl) {
+  const response = await fetch(`${clientProxyUrl}/`, { method: 'POST', headers: { 'Content-Type': 'text/xml; charset=UTF-8' }, body })
   const bytes = Buffer.from(await response.arrayBuffer())
   const contentType = response.headers.get('content-type') ?? ''
   const decoded = decodeSoapMessage(contentType, bytes, splitMultipart)
@@ -134,6 +134,22 @@ describeFixtures('monitoring queries between two security servers', () => {
     expect((await post(reversed)).fault).toBe('server.serverproxy.opmonitor.client.invalid_request')
     const metrics = retarget('messages/proxymonitor/queries/getMetrics.query', pair.consumer.subsystem, 'getSecurityServerMetrics')
     expect((await post(metrics.bytes)).fault).toBe('server.serverproxy.access_denied')
+  })
+
+  itWith([XMLLINT], 'getSecurityServerMetrics: the owner asks its own server through its client proxy and gets what the system measures', async () => {
+    const request = retarget('messages/proxymonitor/queries/getMetrics.query', pair.provider.member, 'getSecurityServerMetrics')
+    const res = await post(request.bytes, pair.provider.clientProxyUrl)
+    expect(res.fault).toBeUndefined()
+    const soap = res.decoded.soap as SoapMessage
+    const answer = parseXml(soap.bytes).documentElement!.getElementsByTagNameNS('http://x-road.eu/xsd/monitoring', 'getSecurityServerMetricsResponse')[0]!
+    const file = join(schemaDir, 'metrics.xml')
+    writeFileSync(file, new XMLSerializer().serializeToString(answer as never))
+    const lint = spawnSync('xmllint', ['--noout', '--nonet', '--schema', fixturePath('schemas/proxymonitor/monitoring.xsd'), file], { encoding: 'utf8' })
+    expect(`${lint.stdout}${lint.stderr}`).toContain('validates')
+    const text = soap.bytes.toString('utf8')
+    expect(text).toContain(`<m:name>SERVER:LAB/GOV/2002/${pair.provider.serverId.serverCode}</m:name>`)
+    expect(text).toMatch(/<m:numericMetric><m:name>TotalPhysicalMemory<\/m:name><m:value>\d+<\/m:value>/)
+    expect(text).toContain('<m:value>AUTH_OR_SIGN</m:value>')
   })
 
   it('does not answer a monitoring service of another provider than the owner: that is an ordinary unknown service', async () => {
