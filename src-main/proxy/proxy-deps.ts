@@ -181,3 +181,16 @@ export interface ExchangeObserver {
   /** Must not throw or block: monitoring never fails an exchange. */
   observe(observation: ExchangeObservation): void
 }
+
+/**
+ * A service the server proxy answers itself instead of calling a service URL (X-Road's service handlers
+ * `OpMonitoringServiceHandlerImpl`, `ProxyMonitorServiceHandlerImpl`): the monitoring services of the server's owner.
+ */
+export interface LocalServiceHandler {
+  /** Its failures pass on as a service's own SOAP fault (the op-monitor daemon's), not as the proxy's. */
+  readonly faultsAsService: boolean
+  /** In place of the access rights check. */
+  verifyAccess(): void
+  /** The answer as a service would send it, after the request is verified and logged. */
+  respond(requestSoap: Uint8Array): Promise<{ contentType: string; body: Buffer }>
+}

@@ -6,12 +6,12 @@ import {
   checkAccess, checkClientKnown, checkProxyVersion, readRestRequest, serviceUrl,
 } from './pipeline/server-steps'
 import type {
-  ExchangeObservation, ExchangeObserver, GlobalConfView, MessageLogWriter, MessagePart, MessageSigner, MessageVerifier, ServerConfView, ServiceClient,
-  ServiceResponse, TlsClientVerifier,
+  ExchangeObservation, ExchangeObserver, GlobalConfView, LocalServiceHandler, MessageLogWriter, MessagePart, MessageSigner, MessageVerifier,
+  ServerConfView, ServiceClient, ServiceResponse, TlsClientVerifier,
 } from './proxy-deps'
 import { soapFaultResponse } from './proxy-fault'
 import { processSoapServerRequest } from './soap/soap-server-proxy'
-import { SoapFaultError } from '../soap'
+import { SoapFaultError, type SoapHeader } from '../soap'
 import { computeRequestHash } from './rest/request-hash'
 import { parseRestHeaderPart, serializeRestResponsePart } from './rest/rest-header-part'
 import { lastHeader, type HeaderList } from './rest/rest-headers'
@@ -55,6 +55,8 @@ export interface ServerProxyDeps {
   observer?: ExchangeObserver
   /** The server's memory budget and spool folder (a default budget under the temp folder when absent). */
   bodies?: BodyStore
+  /** The handler of a SOAP request this server answers itself (the owner's monitoring services), if it is one. */
+  localService?(header: SoapHeader): LocalServiceHandler | undefined
 }
 
 export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: ServerProxyDeps): Promise<ProxyResponse> {

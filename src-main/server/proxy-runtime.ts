@@ -14,10 +14,11 @@ import {
   type ClientProxyDeps, type ExchangeObservation, type ExchangeObserver, type HealthAnswer, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
   type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy,
 } from '../proxy'
-import type { OperationalRecord } from '../op-monitoring'
+import { monitoringHandlerFor, type OperationalRecord } from '../op-monitoring'
 import { loadOrCreateAdminTls } from '../admin'
 import type { SecurityServerCore } from './security-server-core'
 import { createEvidenceDownloads } from './evidence-downloads'
+import { monitoringQueryDeps } from './monitoring-services'
 import type { ServerConfig } from './server-config'
 import {
   authSituation, configurationCheck, evidenceCheck, readinessCheck, registrationCheck, signingCheck, timestampingCheck, type AuthCredentials, type AuthSituation,
@@ -128,6 +129,11 @@ export function createProxyRuntime(
   const serverDeps: ServerProxyDeps = {
     globalConf: views.globalConf, serverConf: views.serverConf, tlsClientVerifier: views.tlsClientVerifier, verifier: views.verifier,
     signer: views.signer, messageLog: views.messageLog, serviceClient, clock, observer, bodies,
+    // PR-OPMON, PR-ENVMONMES: the owner's monitoring services are answered here, from the state of this moment.
+    localService: (header) => {
+      const deps = monitoringQueryDeps(core, core.globalConf.current())
+      return deps === undefined ? undefined : monitoringHandlerFor(header, deps)
+    },
   }
 
   const { internal, external } = config

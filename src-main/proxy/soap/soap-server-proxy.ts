@@ -2,12 +2,12 @@ import { describeIdentifier, identifierEquals, serviceProvider } from '@shared/d
 import { decideAccess } from '../../access-control'
 import { SecurityServerError, systemClock, toSecurityServerError } from '../../platform'
 import {
-  mediaTypeOf, readSoap, SoapFaultError, validateSoapAction, withRequestHash, ORIGINAL_SOAP_ACTION_HEADER, type SoapMessage,
+  mediaTypeOf, readSoap, soapFaultXml, SoapFaultError, validateSoapAction, withRequestHash, ORIGINAL_SOAP_ACTION_HEADER, type SoapMessage,
 } from '../../soap'
 import { incomingStream, loggingLimits } from '../body/body-limits'
-import { bufferSource, defaultBodyStore, type BodySource } from '../body/message-body'
+import { bufferBody, bufferSource, defaultBodyStore, type BodySource } from '../body/message-body'
 import { checkClientKnown } from '../pipeline/server-steps'
-import type { ExchangeObservation, ServiceResponse } from '../proxy-deps'
+import type { ExchangeObservation, LocalServiceHandler, ServiceResponse } from '../proxy-deps'
 import { lastHeader, type HeaderList } from '../rest/rest-headers'
 import type { ProxyResponse, ServerProxyDeps, ServerProxyRequest } from '../server-proxy'
 import { boundaryOf, DEFAULT_MULTIPART_LIMITS } from '../transport/multipart'
@@ -57,7 +57,10 @@ export async function processSoapServerRequest(raw: ServerProxyRequest, deps: Se
     checkClientKnown(header.client, deps.globalConf)
     await deps.tlsClientVerifier.verify(header.client, raw.peerCertificateChain, message.ocspResponses)
     if (message.signature === undefined) throw new SecurityServerError('missing_signature', 'Request does not have signature')
-    checkSoapAccess(soap, deps)
+    // A service this server answers itself (the owner's monitoring services) checks access its own way.
+    const local = deps.localService?.(header)
+    if (local === undefined) checkSoapAccess(soap, deps)
+    else local.verifyAccess()
 
     const requestSignature = { signatureXml: message.signature, hashChainResult: message.hashChainResult, hashChain: message.hashChain }
     await deps.verifier.verify(header.client, soapSignedParts(soap.bytes, message.attachments), requestSignature, clock.now())
@@ -65,20 +68,25 @@ export async function processSoapServerRequest(raw: ServerProxyRequest, deps: Se
     record = { side: 'server', messageId: header.id, clientId: header.client, serviceId: header.service, ...(requestId === undefined ? {} : { requestId }) }
     await deps.messageLog.record({ ...record, direction: 'request', headerPart: soap.bytes, attachments: message.attachments.map((a) => a.body), signature: requestSignature })
 
-    const service = deps.serverConf.service(header.service)
-    if (service === undefined) throw new SecurityServerError('unknown_service', `Unknown service: ${describeIdentifier(header.service)}`)
-    const outgoing = serviceRequest(message, lastHeader(raw.headers, TRANSPORT_HEADERS.originalContentType))
-    observation.requestOutTs = clock.now().getTime()
-    try {
-      answer = await deps.serviceClient.call({
-        url: service.url, method: 'POST',
-        headers: [['Content-Type', outgoing.contentType], ...(soapAction === undefined ? [] : [['SOAPAction', soapAction] as [string, string]])],
-        body: outgoing.body, timeoutMs: service.timeoutSeconds * 1000, sslVerify: service.sslVerify,
-        response: { bodies, limits: loggingLimits(deps.messageLog.bodyLimit(header.client, header.service)) },
-      })
-    } catch (error) {
-      const coded = toSecurityServerError(error)
-      throw coded.prefixes.length > 0 ? coded : coded.withPrefix('service_failed')
+    if (local !== undefined) {
+      observation.requestOutTs = clock.now().getTime()
+      answer = await localAnswer(local, soap.bytes)
+    } else {
+      const service = deps.serverConf.service(header.service)
+      if (service === undefined) throw new SecurityServerError('unknown_service', `Unknown service: ${describeIdentifier(header.service)}`)
+      const outgoing = serviceRequest(message, lastHeader(raw.headers, TRANSPORT_HEADERS.originalContentType))
+      observation.requestOutTs = clock.now().getTime()
+      try {
+        answer = await deps.serviceClient.call({
+          url: service.url, method: 'POST',
+          headers: [['Content-Type', outgoing.contentType], ...(soapAction === undefined ? [] : [['SOAPAction', soapAction] as [string, string]])],
+          body: outgoing.body, timeoutMs: service.timeoutSeconds * 1000, sslVerify: service.sslVerify,
+          response: { bodies, limits: loggingLimits(deps.messageLog.bodyLimit(header.client, header.service)) },
+        })
+      } catch (error) {
+        const coded = toSecurityServerError(error)
+        throw coded.prefixes.length > 0 ? coded : coded.withPrefix('service_failed')
+      }
     }
   } finally {
     // Delivered to the service (or refused): the request attachments' memory or spool files go back.
@@ -109,6 +117,23 @@ export async function processSoapServerRequest(raw: ServerProxyRequest, deps: Se
   } catch (error) {
     releaseAll(response.attachments)
     throw error
+  }
+}
+
+/**
+ * The answer of a service this server answers itself, as a service would send it: its message, or — for the
+ * op-monitor daemon's services — its failure as a SOAP fault with HTTP 500, which then passes on as the service's own
+ * fault (X-Road's `OpMonitorDaemonRequestHandler.handleQueryRequest` → `sendErrorResponse`).
+ */
+async function localAnswer(local: LocalServiceHandler, requestSoap: Uint8Array): Promise<ServiceResponse> {
+  try {
+    const message = await local.respond(requestSoap)
+    return { status: 200, reason: 'OK', headers: [['Content-Type', message.contentType]], body: bufferBody(message.body) }
+  } catch (error) {
+    if (!local.faultsAsService) throw error
+    const coded = toSecurityServerError(error)
+    const fault = Buffer.from(soapFaultXml(coded.faultCode, coded.message, ''), 'utf8')
+    return { status: 500, reason: 'Internal Server Error', headers: [['Content-Type', 'text/xml; charset=UTF-8']], body: bufferBody(fault) }
   }
 }
 
