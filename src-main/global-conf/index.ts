@@ -23,6 +23,7 @@ export {
   type ContentPart, type SignedDirectory, type VerifiedDirectory, type VerifyDirectoryOptions, type DirectoryFailure,
 } from './signed-directory'
 export { snapshotToJson } from './conf-json'
+export { verificationConfEntries, type VerificationConfEntry } from './verification-conf'
 export { readStoredConfiguration, currentGenerationDir, commitGeneration, type StoredFile } from './configuration-store'
 export {
   createGlobalConfService, fetchDirectory, httpGet, storedFileName,
