@@ -11,6 +11,7 @@ import { dispatchAdminCall, type AuditRecord } from './dispatch'
 import { createSystemAdmin, type SystemAdminDeps } from './system-admin'
 import { createUsersAdmin } from './users-admin'
 import { createAccessRightsAdmin, createClientsAdmin, createLocalGroupsAdmin, createServicesAdmin } from './clients-admin'
+import { createServiceDescriptionsAdmin } from './service-descriptions-admin'
 import { createDiagnosticsAdmin, type DiagnosticsHooks } from './diagnostics-admin'
 import { domainsOf, pathOf, type AdminDomains } from './domain-support'
 import { createGlobalConfAdmin } from './global-conf-admin'
@@ -111,6 +112,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     certificates: createCertificatesAdmin(domains, clock),
     clients: createClientsAdmin({ domains, dataDir: deps.system.dataDir, clock, logger }),
     services: createServicesAdmin(domains),
+    serviceDescriptions: createServiceDescriptionsAdmin(domains),
     accessRights: createAccessRightsAdmin(domains),
     localGroups: createLocalGroupsAdmin(domains),
     globalConf,

@@ -7,7 +7,7 @@
 import type { AdminRole } from './admin-roles'
 import type {
   AccessRightsApi, CertificatesApi, ClientsApi, CsrsApi, DiagnosticsApi, GlobalConfApi, InitializationApi, KeysApi, LocalGroupsApi,
-  ServicesApi, SettingsApi, TokensApi,
+  ServiceDescriptionsApi, ServicesApi, SettingsApi, TokensApi,
 } from './security-server-api'
 import type { MessageLogApi } from './message-log-api'
 import type { CeremonyApi } from './ceremony-api'
@@ -295,6 +295,7 @@ export interface AdminApi {
   certificates: CertificatesApi
   clients: ClientsApi
   services: ServicesApi
+  serviceDescriptions: ServiceDescriptionsApi
   accessRights: AccessRightsApi
   localGroups: LocalGroupsApi
   globalConf: GlobalConfApi

@@ -185,7 +185,7 @@ describe('role × action matrix (API keys with one role each)', () => {
     const needsInput = new Set([
       'initialization.importAnchor', 'accessRights.list', 'localGroups.list', 'clients.isCertificates', 'messageLog.record', 'messageLog.verify',
       'lab.trustServices', 'lab.anchor', 'lab.inspectCsr', 'lab.certificate', 'globalConf.anchor', 'globalConf.previewAnchor',
-      'system.downloadBackup', 'system.uploadBackup',
+      'system.downloadBackup', 'system.uploadBackup', 'serviceDescriptions.list', 'serviceDescriptions.get',
     ])
     for (const role of ADMIN_ROLES) {
       for (const [domain, method] of adminMethodList()) {
