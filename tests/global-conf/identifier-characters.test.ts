@@ -1,8 +1,10 @@
+import { readdirSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import { expect, it } from 'vitest'
 import { globalGroupId, memberId, securityServerId, subsystemId } from '@shared/domain/identifiers'
 import { GlobalConf, parseSharedParameters, readConfigurationDirectory, snapshotToJson } from '../../src-main/global-conf'
 import { describeFixtures } from '../support/describe-fixtures'
-import { fixturePath, readFixture } from '../support/fixtures'
+import { FIXTURES_DIR, fixturePath, readFixture } from '../support/fixtures'
 
 /**
  * Issue 17 item 3: a central server may list identifiers holding the characters X-Road only warns about
@@ -72,5 +74,29 @@ describeFixtures('identifier characters in shared parameters (globalconf_good_v3
   it('still refuses a structurally malformed file (an IDREF to no entry at all)', () => {
     const xml = withEntries({ members: '', servers: '<securityServer><owner>nobodyId</owner><serverCode>x</serverCode></securityServer>', groupMembers: '' })
     expect(() => parseSharedParameters(xml, 3)).toThrow(/unknown member or subsystem 'nobodyId'/)
+  })
+})
+
+/** Every shared-params.xml among the X-Road fixtures (found inside the test, never while declaring). */
+function allSharedParams(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    return statSync(path).isDirectory() ? allSharedParams(path) : name === 'shared-params.xml' ? [path] : []
+  })
+}
+
+describeFixtures('identifier characters: every X-Road shared-params.xml fixture', () => {
+  it('loses no entry of X-Road\'s own configurations (the malformed set excepted)', () => {
+    const files = allSharedParams(fixturePath('globalconf')).filter((f) => !f.includes('globalconf_malformed'))
+    expect(files.length).toBeGreaterThan(30)
+    const losses = files.flatMap((file) => {
+      try {
+        const shared = parseSharedParameters(readFixture(relative(FIXTURES_DIR, file)))
+        return shared.ignoredEntries.map((e) => `${relative(FIXTURES_DIR, file)}: ${e}`)
+      } catch (error) {
+        return [`${relative(FIXTURES_DIR, file)}: ${(error as Error).message}`]
+      }
+    })
+    expect(losses).toEqual([])
   })
 })
