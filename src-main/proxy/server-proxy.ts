@@ -10,6 +10,8 @@ import type {
   ServiceResponse, TlsClientVerifier,
 } from './proxy-deps'
 import { soapFaultResponse } from './proxy-fault'
+import { processSoapServerRequest } from './soap/soap-server-proxy'
+import { SoapFaultError } from '../soap'
 import { computeRequestHash } from './rest/request-hash'
 import { parseRestHeaderPart, serializeRestResponsePart } from './rest/rest-header-part'
 import { lastHeader, type HeaderList } from './rest/rest-headers'
@@ -65,7 +67,9 @@ export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: Se
     result = await processServerRequest(raw, deps, observation)
     observation.succeeded = true
   } catch (error) {
-    const coded = toSecurityServerError(error).withPrefix('server.serverproxy')
+    const thrown = toSecurityServerError(error)
+    // A service's own SOAP fault passes as it came (ServerMessageProcessor.handleException: CodedException.Fault).
+    const coded = thrown instanceof SoapFaultError ? thrown : thrown.withPrefix('server.serverproxy')
     const fault = soapFaultResponse(coded)
     observation.faultCode = coded.faultCode
     observation.faultString = coded.message
@@ -83,6 +87,8 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
   deps.globalConf.assertValid()
   checkProxyVersion(lastHeader(raw.headers, TRANSPORT_HEADERS.proxyVersion))
   checkHashAlgorithm(lastHeader(raw.headers, TRANSPORT_HEADERS.hashAlgorithm))
+  // PR-MESSTRANSP §3: `x-road-message-type: REST` for REST; absent, the message is SOAP.
+  if (lastHeader(raw.headers, TRANSPORT_HEADERS.messageType)?.trim().toUpperCase() !== 'REST') return processSoapServerRequest(raw, deps, observation)
   const bodies = deps.bodies ?? defaultBodyStore()
   const instance = deps.globalConf.instanceIdentifier()
   const incoming = incomingStream(raw.body)

@@ -345,6 +345,7 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
 
   const serverConf: ServerConfView = {
     isRegisteredClient: (id) => core.serverConf.isRegisteredClient(id),
+    ownServerId: () => core.serverConf.identity()?.serverId,
     accessRightsFor: (id) => core.serverConf.accessRightsFor(id),
     localGroupMembers: (owner, code) => {
       try {
@@ -357,7 +358,7 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
     },
     service: (id) => {
       const found = core.serverConf.findService(id)
-      return found === undefined ? undefined : { url: found.url, timeoutSeconds: found.timeoutSeconds, sslVerify: found.sslVerify }
+      return found === undefined ? undefined : { url: found.url, timeoutSeconds: found.timeoutSeconds, sslVerify: found.sslVerify, type: found.descriptionType }
     },
     isAuthentication: (id) => {
       const client = core.serverConf.findClient(id)
@@ -402,7 +403,7 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
         service: record.serviceId,
         response: record.direction === 'response',
         message: record.headerPart,
-        attachments: record.body === undefined ? [] : [record.body],
+        attachments: record.attachments ?? (record.body === undefined ? [] : [record.body]),
         signatureXml: Buffer.from(record.signature.signatureXml).toString('utf8'),
         hashChainResult: text(record.signature.hashChainResult),
         hashChain: text(record.signature.hashChain),
@@ -529,14 +530,15 @@ function opMonitorObserver(core: SecurityServerCore): ExchangeObserver {
           ...(o.requestId === undefined ? {} : { xRequestId: o.requestId }),
           ...(o.userId === undefined ? {} : { messageUserId: o.userId }),
           ...(o.issue === undefined ? {} : { messageIssue: o.issue }),
-          messageProtocolVersion: 'r1',
+          messageProtocolVersion: o.soap === undefined ? 'r1' : (o.soap.protocolVersion ?? '4.0'),
+          ...(o.soap?.representedParty === undefined ? {} : { representedParty: o.soap.representedParty }),
           requestSize: o.requestSize,
           ...(o.responseSize === undefined ? {} : { responseSize: o.responseSize }),
           ...(o.status === undefined ? {} : { statusCode: o.status }),
           succeeded: o.succeeded,
           ...(o.faultCode === undefined ? {} : { faultCode: o.faultCode }),
           ...(o.faultString === undefined ? {} : { faultString: o.faultString }),
-          serviceType: 'REST',
+          serviceType: o.soap === undefined ? 'REST' : 'WSDL',
         }
         core.opMonitor.record(record)
       } catch (error) {
