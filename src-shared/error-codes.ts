@@ -33,6 +33,9 @@ export const XROAD_ERROR_CODES = [
   'failed_to_generate_private_key', 'cert_exists', 'wrong_cert_usage', 'login_failed', 'logout_failed',
   'pin_incorrect', 'cert_import_failed', 'token_pin_policy_failure', 'timestamper_failed', 'unknown_host',
   'invalid_soap_action', 'malformed_anchor', 'anchor_file_not_found',
+  // `ErrorCode.java` time-stamp verification (`TimestampVerifier`), raised with the prefix `mlog.`.
+  'no_timestamping_provider_found', 'tsp_certificate_not_found', 'timestamp_token_signer_info_not_found',
+  'timestamp_signer_verification_failed',
 ] as const
 
 /**

@@ -7,7 +7,9 @@
 export type PathNormalization = { ok: true; path: string } | { ok: false; reason: string }
 
 export function normalizeServicePath(rawPath: string): PathNormalization {
-  if (rawPath === '' ) return { ok: true, path: '/' }
+  // X-Road's `RestRequest`: `/r1/…/SERVICE` without a further path has the service path "" (not "/"), which only
+  // patterns matching the empty string (`**`, `""`) allow (`ServerConfImpl.checkAccessRights`, `BaseEndpoint.matches`).
+  if (rawPath === '') return { ok: true, path: '' }
   if (!rawPath.startsWith('/')) return { ok: false, reason: 'the service path must start with /' }
   if (rawPath.includes('\\')) return { ok: false, reason: 'the service path contains a backslash' }
   if (rawPath.includes(';')) return { ok: false, reason: 'the service path contains a matrix parameter (;)' }
@@ -42,11 +44,14 @@ function hasControlCharacter(value: string): boolean {
 }
 
 /**
- * X-Road's endpoint path pattern (`EndpointType.matches`): `**` matches anything including `/`, `*` anything
- * except `/`; everything else literally. Matched against the normalised (decoded) path.
+ * X-Road's endpoint path pattern (`PathGlob`, `BaseEndpoint.matches`): `**` (or more stars) matches anything
+ * including `/`, `*` anything except `/`, `\*` a literal star and `\\` a literal backslash; a backslash before
+ * anything else is itself literal; everything else matches literally. Matched against the normalised (decoded) path.
+ * X-Road leaves `?` unescaped in the regular expression it builds (so `/items?` also matches `/item`); here `?` is
+ * literal like every other character (docs/xroad-differences.md "Access-right path patterns").
  */
 export function endpointPathMatches(pattern: string, normalizedPath: string): boolean {
-  return compilePattern(pattern).test(normalizedPath)
+  return pattern === '**' || compilePattern(pattern).test(normalizedPath)
 }
 
 const compiled = new Map<string, RegExp>()
@@ -54,17 +59,40 @@ const compiled = new Map<string, RegExp>()
 function compilePattern(pattern: string): RegExp {
   let regex = compiled.get(pattern)
   if (regex === undefined) {
-    const source = pattern
-      .split('**')
-      .map((part) => part.split('*').map(escapeRegex).join('[^/]*'))
-      .join('.*')
-    regex = new RegExp(`^${source}$`, 's')
+    regex = new RegExp(`^${globToRegexSource(pattern)}$`, 's')
     if (compiled.size > 10_000) compiled.clear()
     compiled.set(pattern, regex)
   }
   return regex
 }
 
+/** The regular expression source of one glob, read left to right as X-Road's `PathGlob.toPattern` does. */
+function globToRegexSource(glob: string): string {
+  let out = ''
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i] as string
+    const next = glob[i + 1]
+    if (ch === '\\') {
+      if (next === '*' || next === '\\') {
+        out += escapeRegex(next)
+        i++
+      } else {
+        out += '\\\\'
+      }
+    } else if (ch === '*') {
+      if (next === '*') {
+        out += '.*'
+        while (glob[i + 1] === '*') i++
+      } else {
+        out += '[^/]*'
+      }
+    } else {
+      out += escapeRegex(ch)
+    }
+  }
+  return out
+}
+
 function escapeRegex(text: string): string {
-  return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
 }

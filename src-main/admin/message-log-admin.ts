@@ -14,7 +14,7 @@ import {
   type RecordMetadataRow, type RecordPosition,
 } from '../message-log'
 import type { ExchangeOutcomeRow } from '../op-monitoring'
-import { ASIC_MIME_TYPE, describeSigner, verificationTrustFromGlobalConf, verifyAsicContainer } from '../signature'
+import { ASIC_MIME_TYPE, asicTrustFromGlobalConf, describeSigner, verifyAsicContainer, type AsicTrust } from '../signature'
 import { SecurityServerError, clientError, toSecurityServerError, type Clock } from '../platform'
 import { validate } from './admin-validation'
 import { currentCaller, type AdminCaller } from './caller-context'
@@ -257,11 +257,14 @@ const VERDICT_WORDS: Record<string, string> = {
   incorrect_certificate: 'the signer certificate is not valid or not trusted',
   timestamp_validation: 'the time-stamp does not verify',
   invalid_hash_chain_ref: 'an attachment does not match its hash',
+  tsp_certificate_not_found: 'the time-stamp is not from an approved time-stamping authority',
+  no_timestamping_provider_found: 'no time-stamping authority is approved in the global configuration',
+  timestamp_signer_verification_failed: 'the time-stamp\'s signature does not verify',
 }
 
 async function verdictOf(
   container: Uint8Array, fileName: string, record: { recordId: number; direction: MessageDirection; timestamped: boolean } | null,
-  trust: ((instance: string) => ReturnType<typeof verificationTrustFromGlobalConf>) | undefined,
+  trust: AsicTrust | undefined,
 ): Promise<EvidenceVerdict> {
   const base = { fileName, recordId: record?.recordId ?? null, direction: record?.direction ?? null, signer: null, signerCertificate: null, timestamp: null, ocsp: null }
   if (trust === undefined) {
@@ -334,7 +337,7 @@ export function createMessageLogAdmin(deps: MessageLogAdminDeps): MessageLogApi 
   const trustOf = () => {
     const conf = domains().globalConf.current()
     if (conf === undefined) return undefined
-    return (instance: string) => verificationTrustFromGlobalConf(conf.snapshot, instance)
+    return asicTrustFromGlobalConf(conf.snapshot)
   }
   return {
     async search(query) {

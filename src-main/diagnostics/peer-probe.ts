@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import type { PeerTestMethod, ProbeResult } from '@shared/admin-api/admin-api'
 import { formatIdPath, type ClientId } from '@shared/domain/identifiers'
 import type { GlobalConf } from '../global-conf'
@@ -50,9 +50,8 @@ export async function probePeer(input: PeerProbeInput, deps: PeerProbeDeps): Pro
     const handshake = await timedTlsHandshake(target.host, target.port, clock, XROAD_TLS_OPTIONS)
     await clock.time('peer-auth', async () => {
       const leaf = handshake.chain[0]
-      const hash = leaf === undefined ? '' : createHash('sha256').update(leaf).digest('base64')
-      // §4.2 authCertMatchesMember: the certificate is registered for the server we reached.
-      if (server.authCertHashAlgorithm !== 'sha256' || !server.authCertHashes.includes(hash)) {
+      // §4.2 authCertMatchesMember: the certificate is registered for the server we reached (SHA-1 in a V2 configuration).
+      if (leaf === undefined || conf === undefined || !conf.authCertHashMatches(server.id, leaf)) {
         throw new Error(`the certificate presented at ${address} is not the registered authentication certificate of ${formatIdPath(server.id)}`)
       }
       await deps.verifyPeerChain(handshake.chain, target.key)

@@ -115,6 +115,11 @@ export interface SharedParameters {
   readonly centralServices: readonly CentralService[]
   readonly memberClasses: readonly MemberClass[]
   readonly ocspFreshnessSeconds: number
+  /**
+   * Entries left out because their identifier is unusable (empty, over 255 characters, a control character), with
+   * the reason; everything else of the instance is kept.
+   */
+  readonly ignoredEntries: readonly string[]
 }
 
 export interface AnchorSource {

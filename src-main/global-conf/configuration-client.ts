@@ -117,12 +117,69 @@ export function storedFileName(part: ContentPart): string {
   }
 }
 
-interface Candidate {
+/** A location to download a configuration directory from, with the certificates its signature may verify with. */
+export interface DownloadCandidate {
   readonly downloadUrl: string
   readonly verificationCerts: readonly Uint8Array[]
 }
+type Candidate = DownloadCandidate
+
+/** Fisher–Yates over a copy. */
+export function shuffled<T>(items: readonly T[], random: () => number = Math.random): T[] {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[out[i], out[j]] = [out[j] as T, out[i] as T]
+  }
+  return out
+}
+
+/**
+ * X-Road `ConfigurationDownloadUtils.shuffleLocationsPreferHttps`: every `http://` location is tried as `https://`
+ * first; the HTTPS locations, shuffled, come before the HTTP ones, shuffled. A location given as `https://` is kept
+ * (X-Road drops it unless an `http://` twin brings it back: docs/xroad-differences.md "Configuration download sources").
+ */
+function preferHttps(candidates: readonly Candidate[], shuffle: <T>(items: readonly T[]) => T[]): Candidate[] {
+  const https: Candidate[] = []
+  const http: Candidate[] = []
+  for (const c of candidates) {
+    if (c.downloadUrl.startsWith('http://')) {
+      https.push({ ...c, downloadUrl: `https://${c.downloadUrl.slice('http://'.length)}` })
+      http.push(c)
+    } else if (c.downloadUrl.startsWith('https://')) {
+      https.push(c)
+    } else {
+      http.push(c)
+    }
+  }
+  return [...shuffle(https), ...shuffle(http)]
+}
+
+/**
+ * The order X-Road's `ConfigurationDownloader.download` tries locations in: the sources the instance's stored shared
+ * parameters list, then the anchor's, each group HTTPS first and shuffled (high availability), one entry per URL (a
+ * URL in both keeps its first place and may verify with either's certificates), and the location the last download
+ * succeeded from moved to the front.
+ */
+export function orderDownloadCandidates(
+  fromSharedParameters: readonly Candidate[],
+  fromAnchor: readonly Candidate[],
+  lastSuccessful: string | undefined,
+  shuffle: <T>(items: readonly T[]) => T[] = (items) => shuffled(items),
+): Candidate[] {
+  const byUrl = new Map<string, Candidate>()
+  for (const c of [...preferHttps(fromSharedParameters, shuffle), ...preferHttps(fromAnchor, shuffle)]) {
+    const seen = byUrl.get(c.downloadUrl)
+    byUrl.set(c.downloadUrl, seen === undefined ? c : { ...seen, verificationCerts: [...seen.verificationCerts, ...c.verificationCerts] })
+  }
+  const ordered = [...byUrl.values()]
+  const sticky = ordered.findIndex((c) => c.downloadUrl === lastSuccessful)
+  return sticky <= 0 ? ordered : [ordered[sticky] as Candidate, ...ordered.slice(0, sticky), ...ordered.slice(sticky + 1)]
+}
 
 interface FetchedConfiguration {
+  /** The candidate's location (without `?version=`), remembered for the next download. */
+  readonly location: string
   readonly source: string
   readonly directory: VerifiedDirectory
   readonly files: StoredFile[]
@@ -171,7 +228,7 @@ async function fetchConfiguration(
         }
         files.push({ path: `${path}.metadata`, data: new Uint8Array(Buffer.from(JSON.stringify(metadata))) })
       }
-      return { source: fetched.url, directory, files }
+      return { location: candidate.downloadUrl, source: fetched.url, directory, files }
     } catch (error) {
       errors.push(error)
     }
@@ -181,13 +238,29 @@ async function fetchConfiguration(
   throw telling ?? new SecurityServerError('network_error', 'No configuration source to download from')
 }
 
-/** Additional locations from trusted shared parameters (V3+): `https://{address}/{kind}` first, then http. */
-function sourcesFromShared(shared: SharedParameters | undefined, kind: string, internal: boolean): Candidate[] {
+/**
+ * Locations from the instance's stored shared parameters (V3+ `source`, X-Road `SharedParametersConfigurationLocations`):
+ * `{address}/{kind}` with the source's internal or external verification certificates ({@link orderDownloadCandidates}
+ * tries each over HTTPS, then HTTP).
+ */
+function sourcesFromShared(shared: SharedParameters | undefined, kind: string): Candidate[] {
   if (shared === undefined) return []
-  return ['https', 'http'].flatMap((scheme) => shared.sources.map((s) => ({
-    downloadUrl: `${scheme}://${s.address}/${kind}`,
-    verificationCerts: internal ? s.internalVerificationCerts : s.externalVerificationCerts,
-  })))
+  return shared.sources.map((s) => ({
+    downloadUrl: `http://${s.address}/${kind}`,
+    verificationCerts: kind === 'internalconf' ? s.internalVerificationCerts
+      : kind === 'externalconf' ? s.externalVerificationCerts
+        : [...s.internalVerificationCerts, ...s.externalVerificationCerts],
+  }))
+}
+
+/** The last path segment of a download URL (`internalconf`, `externalconf`). */
+function confKind(downloadUrl: string | undefined): string {
+  if (downloadUrl === undefined) return 'internalconf'
+  try {
+    return posix.basename(new URL(downloadUrl).pathname) || 'internalconf'
+  } catch {
+    return 'internalconf'
+  }
 }
 
 function isAllowed(allowed: AllowedFederations, instance: string): boolean {
@@ -226,8 +299,10 @@ export function createGlobalConfService(options: GlobalConfServiceOptions): Glob
   const allowed = options.allowedFederations ?? 'none'
   const intervalMs = (options.fetchIntervalSeconds ?? 60) * 1000
   const anchor = options.anchor
-  const kind = posix.basename(new URL(anchor.sources[0]?.downloadUrl ?? 'http://x/internalconf').pathname) || 'internalconf'
+  const kind = confKind(anchor.sources[0]?.downloadUrl)
   const internal = kind !== 'externalconf'
+  // X-Road's ConfigurationDownloader remembers, per instance, the location the last download succeeded from.
+  const lastSuccessful = new Map<string, string>()
   const listeners = new Set<(conf: GlobalConf) => void>()
   if (options.onChange) listeners.add(options.onChange)
 
@@ -262,11 +337,13 @@ export function createGlobalConfService(options: GlobalConfServiceOptions): Glob
     const dl = { root: options.dir, clock, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }
     const trustedShared = conf?.getSharedParameters(anchor.instanceIdentifier)
     const rotationCerts = trustedShared?.sources.flatMap((s) => (internal ? s.internalVerificationCerts : s.externalVerificationCerts)) ?? []
-    const candidates: Candidate[] = [
-      ...anchor.sources.map((s) => ({ downloadUrl: s.downloadUrl, verificationCerts: [...s.verificationCerts, ...rotationCerts] })),
-      ...sourcesFromShared(trustedShared, kind, internal),
-    ]
+    const candidates = orderDownloadCandidates(
+      sourcesFromShared(trustedShared, kind),
+      anchor.sources.map((s) => ({ downloadUrl: s.downloadUrl, verificationCerts: [...s.verificationCerts, ...rotationCerts] })),
+      lastSuccessful.get(anchor.instanceIdentifier),
+    )
     const main = await fetchConfiguration(candidates, anchor.instanceIdentifier, dl)
+    lastSuccessful.set(anchor.instanceIdentifier, main.location)
     const files: StoredFile[] = [
       { path: INSTANCE_IDENTIFIER_FILE, data: new Uint8Array(Buffer.from(anchor.instanceIdentifier)) },
       ...main.files,
@@ -277,10 +354,13 @@ export function createGlobalConfService(options: GlobalConfServiceOptions): Glob
       for (const federated of priv.configurationAnchors) {
         if (federated.instanceIdentifier === anchor.instanceIdentifier || !isAllowed(allowed, federated.instanceIdentifier)) continue
         try {
-          const fed = await fetchConfiguration(
+          const fedCandidates = orderDownloadCandidates(
+            sourcesFromShared(conf?.getSharedParameters(federated.instanceIdentifier), confKind(federated.sources[0]?.downloadUrl)),
             federated.sources.map((s) => ({ downloadUrl: s.downloadUrl, verificationCerts: s.verificationCerts })),
-            federated.instanceIdentifier, dl, federated.instanceIdentifier,
+            lastSuccessful.get(federated.instanceIdentifier),
           )
+          const fed = await fetchConfiguration(fedCandidates, federated.instanceIdentifier, dl, federated.instanceIdentifier)
+          lastSuccessful.set(federated.instanceIdentifier, fed.location)
           files.push(...fed.files)
         } catch (error) {
           // A partner's failure does not invalidate the own configuration; its last copy is kept.

@@ -146,6 +146,21 @@ export class GlobalConf {
     return undefined
   }
 
+  /**
+   * X-Road's `authCertMatchesMember`: the certificate is an authentication certificate of a security server where
+   * `party` is the owner or a client, in the party's instance. Each server's hashes are compared in their own
+   * algorithm — SHA-1 in a V2 configuration, SHA-256 from V3 (`GlobalConfImpl.calculateCertHash`,
+   * `SharedParametersV2Converter`).
+   */
+  authCertMatchesMember(certDer: Uint8Array, party: ClientId): boolean {
+    return this.getSecurityServers(party).some((s) => authCertHashOf(s, certDer))
+  }
+
+  /** X-Road's `getServerId(cert) != null`: the certificate is an authentication certificate of some server, any instance. */
+  isSecurityServerAuthCert(certDer: Uint8Array): boolean {
+    return this.getServerByAuthCert(certDer) !== undefined
+  }
+
   /** Whether the certificate's hash (SHA-1 for conf V2, SHA-256 for V3+) is an `authCertHash` of the server. */
   authCertHashMatches(serverId: SecurityServerId, certDer: Uint8Array): boolean {
     const server = this.getServerById(serverId)

@@ -23,8 +23,9 @@ export {
   type ContentPart, type SignedDirectory, type VerifiedDirectory, type VerifyDirectoryOptions, type DirectoryFailure,
 } from './signed-directory'
 export { snapshotToJson } from './conf-json'
+export { verificationConfEntries, type VerificationConfEntry } from './verification-conf'
 export { readStoredConfiguration, currentGenerationDir, commitGeneration, type StoredFile } from './configuration-store'
 export {
-  createGlobalConfService, fetchDirectory, httpGet, storedFileName,
-  type GlobalConfService, type GlobalConfServiceOptions, type AllowedFederations, type DownloadedDirectory,
+  createGlobalConfService, fetchDirectory, httpGet, orderDownloadCandidates, shuffled, storedFileName,
+  type DownloadCandidate, type GlobalConfService, type GlobalConfServiceOptions, type AllowedFederations, type DownloadedDirectory,
 } from './configuration-client'

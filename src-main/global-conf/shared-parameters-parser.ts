@@ -1,6 +1,6 @@
 import type { Element } from '@xmldom/xmldom'
 import {
-  memberId, securityServerId, subsystemId, globalGroupId,
+  IdentifierError, memberId, securityServerId, subsystemId, globalGroupId,
   type ClientId, type MemberId, type ServiceId,
 } from '@shared/domain/identifiers'
 import type {
@@ -31,11 +31,11 @@ export function parseSharedParameters(xml: string | Uint8Array, version?: number
   const approvedTsas = children(root, 'approvedTSA').map(parseApprovedTsa)
 
   // Members carry XML IDs referenced by securityServer/owner and client (IDREF, §5.4).
-  const byXmlId = new Map<string, ClientId>()
-  const members = children(root, 'member').map((el) => parseMember(el, instanceIdentifier, byXmlId))
-  const securityServers = children(root, 'securityServer').map((el) => parseSecurityServer(el, byXmlId, confVersion))
-  const globalGroups = children(root, 'globalGroup').map((el) => parseGlobalGroup(el, instanceIdentifier))
-  const centralServices = children(root, 'centralService').map(parseCentralService)
+  const ctx: EntryContext = { byXmlId: new Map(), ignoredXmlIds: new Set(), ignored: [] }
+  const members = present(children(root, 'member').map((el) => parseMember(el, instanceIdentifier, ctx)))
+  const securityServers = present(children(root, 'securityServer').map((el) => parseSecurityServer(el, ctx, confVersion)))
+  const globalGroups = present(children(root, 'globalGroup').map((el) => parseGlobalGroup(el, instanceIdentifier, ctx)))
+  const centralServices = present(children(root, 'centralService').map((el) => parseCentralService(el, ctx)))
 
   const settings = requiredChild(root, 'globalSettings')
   const memberClasses = children(settings, 'memberClass').map(parseMemberClass)
@@ -56,6 +56,36 @@ export function parseSharedParameters(xml: string | Uint8Array, version?: number
     centralServices,
     memberClasses,
     ocspFreshnessSeconds: freshness,
+    ignoredEntries: ctx.ignored,
+  }
+}
+
+/**
+ * What parsing the entries of one shared-parameters file keeps track of: the identifiers behind XML IDs, the XML IDs
+ * of entries left out, and why each was left out. An entry whose identifier is unusable here (empty, over 255
+ * characters, a control character) is left out with everything naming it — one odd member never makes the
+ * instance's whole configuration unusable; X-Road itself reads any identifier (`MessageProcessorBase.checkIdentifier`
+ * only warns), so the characters it warns about are kept (`checkReceivedPart`).
+ */
+interface EntryContext {
+  readonly byXmlId: Map<string, ClientId>
+  readonly ignoredXmlIds: Set<string>
+  readonly ignored: string[]
+}
+
+function present<T>(values: ReadonlyArray<T | undefined>): T[] {
+  return values.filter((v): v is T => v !== undefined)
+}
+
+/** The identifier `make` builds, or undefined (recorded in `ctx.ignored`) when it is not usable. */
+function usableIdentifier<T>(ctx: EntryContext, make: () => T, what: string): T | undefined {
+  try {
+    return make()
+  } catch (cause) {
+    const identifierError = cause instanceof IdentifierError ? cause : cause instanceof Error && cause.cause instanceof IdentifierError ? cause.cause : undefined
+    if (identifierError === undefined) throw cause
+    ctx.ignored.push(`${what} left out: ${identifierError.message}`)
+    return undefined
   }
 }
 
@@ -147,75 +177,83 @@ function xmlIdOf(el: Element): string {
   return id
 }
 
-function registerXmlId(byXmlId: Map<string, ClientId>, xmlId: string, id: ClientId): void {
-  if (byXmlId.has(xmlId)) throw confError(`Duplicate XML id '${xmlId}' in shared parameters`)
-  byXmlId.set(xmlId, id)
+function registerXmlId(ctx: EntryContext, xmlId: string, id: ClientId | undefined): void {
+  if (ctx.byXmlId.has(xmlId) || ctx.ignoredXmlIds.has(xmlId)) throw confError(`Duplicate XML id '${xmlId}' in shared parameters`)
+  if (id === undefined) ctx.ignoredXmlIds.add(xmlId)
+  else ctx.byXmlId.set(xmlId, id)
 }
 
-function identifier<T>(make: () => T, what: string): T {
-  try {
-    return make()
-  } catch (cause) {
-    throw confError(`Invalid ${what}: ${cause instanceof Error ? cause.message : String(cause)}`, cause)
-  }
-}
-
-function parseMember(el: Element, instance: string, byXmlId: Map<string, ClientId>): Member {
+function parseMember(el: Element, instance: string, ctx: EntryContext): Member | undefined {
   const memberClass = parseMemberClass(requiredChild(el, 'memberClass'))
   const code = requiredText(el, 'memberCode')
-  const id = identifier(() => memberId(instance, memberClass.code, code), 'member identifier')
-  registerXmlId(byXmlId, xmlIdOf(el), id)
-  const subsystems: Subsystem[] = children(el, 'subsystem').map((s) => {
+  const id = usableIdentifier(ctx, () => memberId(instance, memberClass.code, code), `member ${memberClass.code}/${code}`)
+  registerXmlId(ctx, xmlIdOf(el), id)
+  const subsystems: Subsystem[] = present(children(el, 'subsystem').map((s) => {
     const subsystemCode = requiredText(s, 'subsystemCode')
-    const sid = identifier(() => subsystemId(instance, memberClass.code, code, subsystemCode), 'subsystem identifier')
-    registerXmlId(byXmlId, xmlIdOf(s), sid)
+    // A member left out takes its subsystems with it.
+    const sid = id === undefined
+      ? undefined
+      : usableIdentifier(ctx, () => subsystemId(instance, memberClass.code, code, subsystemCode), `subsystem ${memberClass.code}/${code}/${subsystemCode}`)
+    registerXmlId(ctx, xmlIdOf(s), sid)
+    if (sid === undefined) return undefined
     const name = optionalText(s, 'subsystemName')
     return { id: sid, subsystemCode, ...(name ? { name } : {}) }
-  })
+  }))
+  if (id === undefined) return undefined
   return { id, memberClass, name: text(requiredChild(el, 'name')), subsystems }
 }
 
-function resolveRef(byXmlId: Map<string, ClientId>, ref: string, where: string): ClientId {
-  const id = byXmlId.get(ref)
+/** The member or subsystem an IDREF names; undefined when that entry was left out. An unknown IDREF is malformed. */
+function resolveRef(ctx: EntryContext, ref: string, where: string): ClientId | undefined {
+  if (ctx.ignoredXmlIds.has(ref)) return undefined
+  const id = ctx.byXmlId.get(ref)
   if (id === undefined) throw confError(`${where} refers to unknown member or subsystem '${ref}'`)
   return id
 }
 
-function parseSecurityServer(el: Element, byXmlId: Map<string, ClientId>, version: ConfVersion): SecurityServer {
+function parseSecurityServer(el: Element, ctx: EntryContext, version: ConfVersion): SecurityServer | undefined {
   const serverCode = requiredText(el, 'serverCode')
-  const ownerRef = resolveRef(byXmlId, requiredText(el, 'owner'), `securityServer ${serverCode} owner`)
+  const ownerRef = resolveRef(ctx, requiredText(el, 'owner'), `securityServer ${serverCode} owner`)
+  if (ownerRef === undefined) {
+    ctx.ignored.push(`security server ${serverCode} left out: its owner was left out`)
+    return undefined
+  }
   if (ownerRef.objectType !== 'MEMBER') throw confError(`securityServer ${serverCode} owner must be a member, not a subsystem`)
   const owner: MemberId = ownerRef
+  const id = usableIdentifier(ctx, () => securityServerId(owner, serverCode), `security server ${owner.memberClass}/${owner.memberCode}/${serverCode}`)
+  if (id === undefined) return undefined
   const address = optionalText(el, 'address')
   const maintenance = version >= 5 ? child(el, 'inMaintenanceMode') : undefined
   const maintenanceMessage = maintenance === undefined ? undefined : optionalText(maintenance, 'message')
   return {
-    id: identifier(() => securityServerId(owner, serverCode), 'security server identifier'),
+    id,
     owner,
     serverCode,
     ...(address ? { address } : {}),
     authCertHashes: children(el, 'authCertHash').map((h) => text(h).replace(/\s+/g, '')),
     // xroad-protocols.md §4.1: SHA-256 of the auth cert for conf V3+, SHA-1 for V2.
     authCertHashAlgorithm: version === 2 ? 'sha1' : 'sha256',
-    clients: children(el, 'client').map((c) => resolveRef(byXmlId, text(c), `securityServer ${serverCode} client`)),
+    clients: present(children(el, 'client').map((c) => resolveRef(ctx, text(c), `securityServer ${serverCode} client`))),
     inMaintenanceMode: maintenance !== undefined,
     ...(maintenanceMessage ? { maintenanceMessage } : {}),
   }
 }
 
-function parseGlobalGroup(el: Element, instance: string): GlobalGroup {
+function parseGlobalGroup(el: Element, instance: string, ctx: EntryContext): GlobalGroup | undefined {
   const groupCode = requiredText(el, 'groupCode')
+  const id = usableIdentifier(ctx, () => globalGroupId(instance, groupCode), `global group ${groupCode}`)
+  if (id === undefined) return undefined
   return {
-    id: identifier(() => globalGroupId(instance, groupCode), 'global group identifier'),
+    id,
     description: text(requiredChild(el, 'description')),
-    members: children(el, 'groupMember').map((m) => clientIdOf(m)),
+    members: present(children(el, 'groupMember').map((m) => usableIdentifier(ctx, () => clientIdOf(m), `a member of global group ${groupCode}`))),
   }
 }
 
-function parseCentralService(el: Element): CentralService {
+function parseCentralService(el: Element, ctx: EntryContext): CentralService | undefined {
+  const serviceCode = requiredText(el, 'serviceCode')
   const impl = child(el, 'implementingService')
-  return {
-    serviceCode: requiredText(el, 'serviceCode'),
-    ...(impl ? { implementingService: identifierOf<ServiceId>(impl, ['SERVICE']) } : {}),
-  }
+  if (impl === undefined) return { serviceCode }
+  const implementingService = usableIdentifier(ctx, () => identifierOf<ServiceId>(impl, ['SERVICE']), `central service ${serviceCode}`)
+  return implementingService === undefined ? undefined : { serviceCode, implementingService }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import {
   decodeIdentifier, describeIdentifier, encodeIdentifier, localGroupId, serviceId as makeServiceId, serviceProvider,
-  type ClientId, type MemberId, type ServiceId,
+  validateIdentifierPart, type ClientId, type MemberId, type ServiceId,
 } from '@shared/domain/identifiers'
 import { type AccessSubject, type EndpointMethod, type EndpointRule, type ServiceAccessRights } from '../access-control'
 import { clientError, inTransaction, systemClock, toSecurityServerError, type Clock, type WritableDb } from '../platform'
@@ -409,7 +409,8 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
     addService(provider, input) {
       return tx(() => {
         const client = requireClientRow(provider)
-        const id = makeServiceId(provider, input.code)
+        // A service code this server creates keeps clear of the characters X-Road flags (received ones need not).
+        const id = makeServiceId(provider, validateIdentifierPart('serviceCode', input.code))
         if (findRow(id) !== undefined) {
           throw clientError('conflict', `Service ${describeIdentifier(id)} already exists`, { detail: 'serviceCode' })
         }

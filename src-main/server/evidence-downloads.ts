@@ -1,10 +1,8 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import * as yazl from 'yazl'
 import {
   clientId as makeClientId, decodeIdentifier, describeIdentifier, encodeIdentifier, serviceProvider, type ClientId, type ServiceId,
 } from '@shared/domain/identifiers'
-import { currentGenerationDir } from '../global-conf'
+import { verificationConfEntries } from '../global-conf'
 import { findRecordsByQueryId } from '../message-log'
 import { clientError, SecurityServerError, toSecurityServerError } from '../platform'
 import { checkIsAuthentication, type EvidenceCaller, type EvidenceDownload, type EvidenceDownloads, type ServerConfView } from '../proxy'
@@ -114,26 +112,11 @@ async function listContainers(core: SecurityServerCore, queryId: string, request
   }
 }
 
-/**
- * The verification configuration: `verificationconf/instance-identifier` and `verificationconf/{INSTANCE}/shared-params.xml`
- * (+ `.metadata`) for every instance in the stored global configuration (X-Road's `VerificationConfWriter`).
- */
+/** The verification configuration ZIP (X-Road's `VerificationConfWriter`; the entries come from the global-conf domain). */
 async function verificationConfDownload(globalConfDir: string): Promise<EvidenceDownload> {
-  const root = currentGenerationDir(globalConfDir) ?? globalConfDir
-  const entries: Array<[string, Buffer]> = []
-  const identifierFile = join(root, 'instance-identifier')
-  if (existsSync(identifierFile)) entries.push(['verificationconf/instance-identifier', readFileSync(identifierFile)])
-  const instances = existsSync(root) ? readdirSync(root).filter((name) => statSync(join(root, name)).isDirectory()).sort() : []
-  for (const instance of instances) {
-    for (const name of ['shared-params.xml', 'shared-params.xml.metadata']) {
-      const file = join(root, instance, name)
-      if (existsSync(file)) entries.push([`verificationconf/${instance}/${name}`, readFileSync(file)])
-    }
-  }
-  if (!entries.some(([name]) => name.endsWith('/shared-params.xml'))) {
-    throw new SecurityServerError('not_found', 'No global configuration has been downloaded yet')
-  }
-  return { contentType: 'application/zip', fileName: 'verificationconf.zip', body: await zipOf(entries) }
+  const entries = verificationConfEntries(globalConfDir)
+  if (entries.length === 0) throw new SecurityServerError('not_found', 'No global configuration has been downloaded yet')
+  return { contentType: 'application/zip', fileName: 'verificationconf.zip', body: await zipOf(entries.map((e) => [e.name, e.data])) }
 }
 
 function safeFileName(text: string): string {

@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto'
 import { describeIdentifier, encodeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import type { ListenerInfo, ListenerStatus, ReadinessCheck } from '@shared/admin-api/admin-api'
 import { clientError, logFailure, pemBlocks, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
-import type { GlobalConf } from '../global-conf'
+import type { GlobalConf, SecurityServer } from '../global-conf'
 import {
   buildCertPath, parseCertificate, validateCertPath, verificationTrustFromGlobalConf, verifyPathOcsp, verifySignature,
   type VerificationTrust,
@@ -294,8 +294,22 @@ export interface ProxyViews {
   verifier: MessageVerifier
   messageLog: MessageLogWriter
   tlsClientVerifier: TlsClientVerifier
-  /** §4.1 `checkClientTrusted`: the SHA-256 of the peer's leaf is an `authCertHash` of some security server. */
-  isTrustedAuthCert(leafSha256Hex: string): boolean
+  /**
+   * §4.1 `checkClientTrusted`: the peer's leaf is an authentication certificate of some security server. Given the
+   * DER, every configuration version matches (SHA-1 hashes in V2); given the SHA-256 in hex, only V3+ can.
+   */
+  isTrustedAuthCert(leaf: AuthCertOrSha256Hex): boolean
+}
+
+/**
+ * The peer's leaf certificate (DER), or the SHA-256 of it in hex as the proxies' listeners hand it over today. Only the
+ * DER can be checked against a V2 configuration, whose `authCertHash` values are SHA-1 (issue 17 item 14: the
+ * listeners pass the DER once `server-proxy-listener.ts` and `peer-client.ts` call these views with `leaf`).
+ */
+export type AuthCertOrSha256Hex = Uint8Array | string
+
+function sha256HashListed(server: SecurityServer, leafSha256Hex: string): boolean {
+  return server.authCertHashAlgorithm === 'sha256' && server.authCertHashes.includes(Buffer.from(leafSha256Hex, 'hex').toString('base64'))
 }
 
 /**
@@ -318,11 +332,11 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
     return trust
   }
 
-  const authCertMatchesMember = (leafSha256Hex: string, party: ClientId): boolean => {
+  // §4.2 authCertMatchesMember: registered for a server where the party is owner or client.
+  const authCertMatchesMember = (leaf: AuthCertOrSha256Hex, party: ClientId): boolean => {
     const conf = requireConf()
-    const hash = Buffer.from(leafSha256Hex, 'hex').toString('base64')
-    // §4.2 authCertMatchesMember: registered for a server where the party is owner or client (conf V3+: SHA-256).
-    return conf.getSecurityServers(party).some((s) => s.authCertHashAlgorithm === 'sha256' && s.authCertHashes.includes(hash))
+    if (typeof leaf !== 'string') return conf.authCertMatchesMember(leaf, party)
+    return conf.getSecurityServers(party).some((s) => sha256HashListed(s, leaf))
   }
 
   const globalConf: GlobalConfView = {
@@ -418,21 +432,18 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
       const path = buildCertPath(parseCertificate(leaf, 'authentication certificate'), chain.slice(1).map((d) => parseCertificate(d, 'intermediate certificate')), trust)
       validateCertPath(path, now)
       verifyPathOcsp(path, ocspResponses, trust, now)
-      if (!authCertMatchesMember(sha256Hex(leaf), client)) {
+      if (!authCertMatchesMember(leaf, client)) {
         throw clientError('ssl_authentication_failed', `Client '${describeIdentifier(client)}' is not registered at the security server that sent the request`)
       }
     },
   }
 
-  const isTrustedAuthCert = (leafSha256Hex: string): boolean => {
+  const isTrustedAuthCert = (leaf: AuthCertOrSha256Hex): boolean => {
     const conf = core.globalConf.current()
     if (conf === undefined) return false
-    const hash = Buffer.from(leafSha256Hex, 'hex').toString('base64')
-    for (const instance of conf.getInstanceIdentifiers()) {
-      const servers = conf.getSharedParameters(instance)?.securityServers ?? []
-      if (servers.some((s) => s.authCertHashAlgorithm === 'sha256' && s.authCertHashes.includes(hash))) return true
-    }
-    return false
+    if (typeof leaf !== 'string') return conf.isSecurityServerAuthCert(leaf)
+    return conf.getInstanceIdentifiers().some((instance) =>
+      (conf.getSharedParameters(instance)?.securityServers ?? []).some((s) => sha256HashListed(s, leaf)))
   }
 
   return { requireConf, globalConf, serverConf, signer, verifier, messageLog, tlsClientVerifier, isTrustedAuthCert }

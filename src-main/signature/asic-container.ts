@@ -2,6 +2,7 @@ import { crc32 } from 'node:zlib'
 import * as yauzl from 'yauzl'
 import * as yazl from 'yazl'
 import { SecurityServerError } from '../platform'
+import { parseSignature } from './signature-document'
 import { digest, DIGEST_URIS, type DigestAlgorithm } from './xml-support'
 
 /**
@@ -54,7 +55,14 @@ export interface AsicContents {
   sigHashChain?: Buffer
   tsHashChainResult?: Buffer
   tsHashChain?: Buffer
+  /** The `META-INF/timestamp.tst` token, when the container holds one. */
   timestampToken?: Buffer
+  /**
+   * The time-stamp the container is verified with (X-Road `AsicContainer.get(ENTRY_TIMESTAMP)`): `timestamp.tst` when
+   * present — then a single time-stamp over the SignatureValue unless the time-stamp hash chain is there too — else
+   * the token embedded in the signature.
+   */
+  timestamp: Buffer
   asicManifest?: Buffer
   attachments: Buffer[]
 }
@@ -361,40 +369,77 @@ function tokenBytes(raw: Buffer): Buffer {
   return Buffer.from(raw.toString('latin1').replace(/\s+/g, ''), 'base64')
 }
 
+/** Apache `StringUtils.isBlank` over the entry's UTF-8 text: absent, empty or whitespace only. */
+function isBlank(data: Buffer | undefined): data is undefined {
+  return data === undefined || /^\s*$/.test(data.toString('utf8'))
+}
+
+/** X-Road `AsicHelper.verifyHashChainEntries`: both absent is fine, one without the other is not. */
+function checkHashChainPair(resultName: string, result: Buffer | undefined, chainName: string, chain: Buffer | undefined): void {
+  if (isBlank(result) && isBlank(chain)) return
+  if (isBlank(result)) throw asicError('asic_hash_chain_result_not_found', `${resultName} not found or is empty`)
+  if (isBlank(chain)) throw asicError('asic_hash_chain_not_found', `${chainName} not found or is empty`)
+}
+
+/** A ZIP read from the start as `java.util.zip.ZipInputStream` reads it begins with a local file header. */
+function startsAsZip(buf: Buffer): boolean {
+  return buf.length >= 4 && buf.readUInt32LE(0) === 0x04034b50
+}
+
 /**
- * Reads a container (bounded by {@link DEFAULT_ASIC_READ_LIMITS}) and checks its structure (X-Road
- * `AsicContainer.verifyContents`): mimetype, message and
- * signature present; mimetype value; hash-chain files in pairs; batch time-stamp files complete.
+ * Reads a container (bounded by {@link DEFAULT_ASIC_READ_LIMITS}) and checks its structure in X-Road's order
+ * (`AsicHelper.read`, `AsicContainer.verifyContents`; a blank entry counts as missing): the mimetype (present, then
+ * its value, case-insensitively), message.xml, META-INF/signatures.xml, the signature hash-chain pair, the time-stamp
+ * — `META-INF/timestamp.tst` when present, else the one embedded in the signature (none at all is X-Road's
+ * `malformed_signature` "Could not find element") — the time-stamp hash-chain pair, and the manifests, which may be
+ * absent but not blank. Input that is not a ZIP from its first byte holds no entries, as for X-Road's
+ * `ZipInputStream`, so it lacks the mimetype.
  */
 export async function readAsicContainer(buf: Uint8Array, limits: AsicReadLimits = {}): Promise<AsicContents> {
-  const { entries, order, comment } = await unzip(Buffer.from(buf), { ...DEFAULT_ASIC_READ_LIMITS, ...limits })
+  const raw = Buffer.from(buf)
+  const { entries, order, comment } = startsAsZip(raw)
+    ? await unzip(raw, { ...DEFAULT_ASIC_READ_LIMITS, ...limits })
+    : { entries: new Map<string, Buffer>(), order: [], comment: '' }
   const mimetype = entries.get(ENTRY_MIMETYPE)
-  if (mimetype === undefined) throw asicError('asic_mime_type_not_found', 'Container does not contain the mimetype entry')
-  const message = entries.get(ENTRY_MESSAGE)
-  if (message === undefined) throw asicError('asic_message_not_found', `Container does not contain ${ENTRY_MESSAGE}`)
-  const signatureXml = entries.get(ENTRY_SIGNATURE)
-  if (signatureXml === undefined) throw asicError('asic_signature_not_found', `Container does not contain ${ENTRY_SIGNATURE}`)
-  if (mimetype.toString('utf8').trim() !== ASIC_MIME_TYPE) {
-    throw asicError('asic_invalid_mime_type', `Container mimetype is '${mimetype.toString('utf8').slice(0, 100)}', expected ${ASIC_MIME_TYPE}`)
+  if (isBlank(mimetype)) throw asicError('asic_mime_type_not_found', `${ENTRY_MIMETYPE} not found or is empty`)
+  if (mimetype.toString('utf8').toLowerCase() !== ASIC_MIME_TYPE) {
+    throw asicError('asic_invalid_mime_type', `Invalid mime type: ${mimetype.toString('utf8').slice(0, 100)}`)
   }
+  const message = entries.get(ENTRY_MESSAGE)
+  if (isBlank(message)) throw asicError('asic_message_not_found', `${ENTRY_MESSAGE} not found or is empty`)
+  const signatureXml = entries.get(ENTRY_SIGNATURE)
+  if (isBlank(signatureXml)) throw asicError('asic_signature_not_found', `${ENTRY_SIGNATURE} not found or is empty`)
   const sigResult = entries.get(ENTRY_SIG_HASH_CHAIN_RESULT)
   const sigChain = entries.get(ENTRY_SIG_HASH_CHAIN)
-  if (sigChain !== undefined && sigResult === undefined) throw asicError('asic_hash_chain_result_not_found', `Container has ${ENTRY_SIG_HASH_CHAIN} but no ${ENTRY_SIG_HASH_CHAIN_RESULT}`)
-  if (sigResult !== undefined && sigChain === undefined) throw asicError('asic_hash_chain_not_found', `Container has ${ENTRY_SIG_HASH_CHAIN_RESULT} but no ${ENTRY_SIG_HASH_CHAIN}`)
+  checkHashChainPair(ENTRY_SIG_HASH_CHAIN_RESULT, sigResult, ENTRY_SIG_HASH_CHAIN, sigChain)
+
+  const tst = entries.get(ENTRY_TIMESTAMP)
+  let timestamp: Buffer
+  if (tst !== undefined) {
+    timestamp = tokenBytes(tst)
+  } else {
+    const embedded = parseSignature(signatureXml).timestampToken
+    if (embedded === undefined) {
+      throw new SecurityServerError('malformed_signature', 'Could not find element "EncapsulatedTimeStamp"', { clientFault: true })
+    }
+    timestamp = embedded
+  }
+  if (timestamp.length === 0) throw asicError('asic_timestamp_not_found', `${ENTRY_TIMESTAMP} not found or is empty`)
   const tsResult = entries.get(ENTRY_TS_HASH_CHAIN_RESULT)
   const tsChain = entries.get(ENTRY_TS_HASH_CHAIN)
-  const tst = entries.get(ENTRY_TIMESTAMP)
+  checkHashChainPair(ENTRY_TS_HASH_CHAIN_RESULT, tsResult, ENTRY_TS_HASH_CHAIN, tsChain)
+
+  const manifest = entries.get(ENTRY_MANIFEST)
+  if (manifest !== undefined && isBlank(manifest)) throw asicError('asic_manifest_not_found', `${ENTRY_MANIFEST} not found or is empty`)
   const asicManifest = entries.get(ENTRY_ASIC_MANIFEST)
-  if (tsResult !== undefined || tsChain !== undefined || tst !== undefined) {
-    if (tsResult === undefined) throw asicError('asic_hash_chain_result_not_found', `Container has no ${ENTRY_TS_HASH_CHAIN_RESULT} for its batch time-stamp`)
-    if (tsChain === undefined) throw asicError('asic_hash_chain_not_found', `Container has no ${ENTRY_TS_HASH_CHAIN} for its batch time-stamp`)
-    if (tst === undefined) throw asicError('asic_timestamp_not_found', `Container has no ${ENTRY_TIMESTAMP} for its batch time-stamp`)
-    if (asicManifest === undefined) throw asicError('asic_manifest_not_found', `Container has no ${ENTRY_ASIC_MANIFEST} for its batch time-stamp`)
-  }
+  if (asicManifest !== undefined && isBlank(asicManifest)) throw asicError('asic_manifest_not_found', `${ENTRY_ASIC_MANIFEST} not found or is empty`)
+
   const attachments: Buffer[] = []
   for (let i = 1; entries.has(`attachment${i}`); i++) attachments.push(entries.get(`attachment${i}`)!)
+  const present = (data: Buffer | undefined): Buffer | undefined => (isBlank(data) ? undefined : data)
   return {
-    entries, order, comment, message, signatureXml, sigHashChainResult: sigResult, sigHashChain: sigChain,
-    tsHashChainResult: tsResult, tsHashChain: tsChain, timestampToken: tst === undefined ? undefined : tokenBytes(tst), asicManifest, attachments,
+    entries, order, comment, message, signatureXml, sigHashChainResult: present(sigResult), sigHashChain: present(sigChain),
+    tsHashChainResult: present(tsResult), tsHashChain: present(tsChain), timestampToken: tst === undefined ? undefined : timestamp,
+    timestamp, asicManifest, attachments,
   }
 }

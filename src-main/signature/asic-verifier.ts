@@ -8,9 +8,8 @@ import { readAsicContainer, type AsicContents } from './asic-container'
 import { parseHashChain, verifyHashChain } from './hash-chain'
 import { parseSignature } from './signature-document'
 import { verifySignature, type SignatureVerificationResult, type SignedPart } from './signature-verifier'
-import { verifyTimestamp, type TimestampInfo } from './timestamp-verifier'
+import { parseTimestampToken, verifyTimestamp } from './timestamp-verifier'
 import type { VerificationTrust } from './verification-trust'
-import { base64Of, C14N_URIS, canonicalize, digest, digestAlgorithmFromUri, DS_NS } from './xml-support'
 
 /**
  * The asicverifier's semantics (X-Road `AsicContainerVerifier`; xroad-protocols.md §6.4): the signer comes from
@@ -33,6 +32,8 @@ const SOAP_NS = 'http://schemas.xmlsoap.org/soap/envelope/'
 const XROAD_NS = 'http://x-road.eu/xsd/xroad.xsd'
 const TS_SIGNATURE_URI = '/META-INF/signatures.xml'
 const TS_HASH_CHAIN_URI = '/ts-hashchain.xml'
+const MESSAGE_URI = '/message.xml'
+const SIG_HASH_CHAIN_RESULT_URI = '/sig-hashchainresult.xml'
 
 function malformed(message: string, cause?: unknown): SecurityServerError {
   return new SecurityServerError('malformed_signature', message, { clientFault: true, cause })
@@ -50,22 +51,35 @@ function firstElement(parent: Element, ns?: string, name?: string): Element | un
 /**
  * The member that must have signed `message.xml`: SOAP request ⇒ client, SOAP response ⇒ service provider
  * (a response's body element ends with `Response`, PR-MESS §2.3); REST request ⇒ `x-road-client`,
- * REST response ⇒ provider of `x-road-service` (xroad-protocols.md §2.3, §6.4).
+ * REST response ⇒ provider of `x-road-service` (xroad-protocols.md §2.3, §6.4). As X-Road's
+ * `AsicContainerVerifier.getSigner`: what is not a SOAP message is read as a REST message, and what is neither is
+ * `internal_error` "Invalid message".
  */
 export function signerFromMessage(message: Uint8Array): ClientId {
   const bytes = Buffer.from(message)
   const start = bytes.toString('utf8', 0, Math.min(bytes.length, 64)).replace(/^\uFEFF/, '').trimStart()
+  if (start.startsWith('<')) {
+    try {
+      return soapSigner(bytes)
+    } catch (error) {
+      if (error instanceof IdentifierError) throw new SecurityServerError('invalid_message', `message.xml has an invalid identifier: ${error.message}`, { clientFault: true, cause: error })
+      if (!(error instanceof SecurityServerError) || error.code !== 'invalid_soap') throw error
+    }
+  }
   try {
-    if (start.startsWith('<')) return soapSigner(bytes)
     return restSigner(bytes.toString('utf8'))
-  } catch (error) {
-    if (error instanceof IdentifierError) throw new SecurityServerError('invalid_message', `message.xml has an invalid identifier: ${error.message}`, { clientFault: true, cause: error })
-    throw error
+  } catch (cause) {
+    throw new SecurityServerError('internal_error', `Invalid message: ${(cause as Error).message}`, { clientFault: true, cause })
   }
 }
 
 function soapSigner(bytes: Buffer): ClientId {
-  const envelope = parseXml(bytes).documentElement as Element
+  let envelope: Element
+  try {
+    envelope = parseXml(bytes).documentElement as Element
+  } catch (cause) {
+    throw new SecurityServerError('invalid_soap', `message.xml is not XML: ${(cause as Error).message}`, { clientFault: true, cause })
+  }
   if (envelope.namespaceURI !== SOAP_NS || envelope.localName !== 'Envelope') throw new SecurityServerError('invalid_soap', 'message.xml is not a SOAP envelope', { clientFault: true })
   const header = firstElement(envelope, SOAP_NS, 'Header')
   const body = firstElement(envelope, SOAP_NS, 'Body')
@@ -115,82 +129,83 @@ function hasEntry(asic: AsicContents, uri: string): boolean {
   return asic.entries.has(uri.replace(/^\//, ''))
 }
 
-/** Time-stamp first (X-Road `verifyTimestamp`): returns genTime and the TSA. */
-function verifyContainerTimestamp(asic: AsicContents, trust: VerificationTrust): { info: TimestampInfo; batch: boolean } {
-  if (asic.tsHashChainResult !== undefined) {
-    if (asic.timestampToken === undefined) throw new SecurityServerError('asic_timestamp_not_found', 'Container has no time-stamp token', { clientFault: true })
-    if (asic.asicManifest !== undefined) checkAsicManifest(asic)
-    try {
-      verifyHashChain(asic.tsHashChainResult, {
-        inputs: { [TS_SIGNATURE_URI]: null },
-        resolve: (uri) => (uri === TS_HASH_CHAIN_URI ? asic.tsHashChain : resolveEntry(asic, uri)),
-        shouldResolve: (uri) => hasEntry(asic, uri),
-      })
-    } catch (cause) {
-      // X-Road: "Failed to verify time-stamp hash chain" with X_MALFORMED_SIGNATURE.
-      throw malformed(`Failed to verify time-stamp hash chain: ${(cause as Error).message}`, cause)
-    }
-    return { info: verifyTimestamp(asic.timestampToken, asic.tsHashChainResult, trust), batch: true }
-  }
-  const parsed = parseSignature(asic.signatureXml)
-  if (parsed.timestampToken === undefined) {
-    throw new SecurityServerError('asic_timestamp_not_found', 'Container has neither a batch time-stamp nor a signature time-stamp', { clientFault: true })
-  }
-  // Single time-stamp: imprint over the raw SignatureValue bytes (xroad-protocols.md §6.2); the XAdES form
-  // (canonical ds:SignatureValue element) is accepted as a fallback.
-  try {
-    return { info: verifyTimestamp(parsed.timestampToken, parsed.signatureValue, trust), batch: false }
-  } catch (error) {
-    const valueEl = parsed.signature.getElementsByTagNameNS(DS_NS, 'SignatureValue')[0] as Element | undefined
-    if (valueEl !== undefined && error instanceof SecurityServerError && /imprint/.test(error.message)) {
-      for (const c14n of [C14N_URIS.exclusive, C14N_URIS.inclusive]) {
-        try {
-          return { info: verifyTimestamp(parsed.timestampToken, Buffer.from(canonicalize(valueEl, c14n), 'utf8'), trust), batch: false }
-        } catch {
-          // try the next serialization; the original error is reported below
-        }
-      }
-    }
-    throw error
-  }
+/**
+ * What the verifier trusts: one verification configuration, a function giving the configuration of an instance,
+ * or an {@link AsicTrust} that also names the time-stamping authorities of every instance.
+ */
+export type AsicTrustInput = VerificationTrust | ((instance: string) => VerificationTrust) | AsicTrust
+
+/**
+ * X-Road's `AsicContainerVerifier` asks its `GlobalConfProvider` for the TSA certificates of all instances
+ * (`getTspCertificates`) and for everything else about the signer's instance.
+ */
+export interface AsicTrust {
+  readonly kind: 'asic-trust'
+  /** Approved TSAs of every instance the verification configuration holds. */
+  readonly timestampTrust: VerificationTrust
+  forInstance(instance: string): VerificationTrust
 }
 
-/** The ASiCManifest's digest over ts-hashchainresult.xml must hold (ETSI EN 319 162-1 §4.4.3). */
-function checkAsicManifest(asic: AsicContents): void {
-  const manifest = parseXml(asic.asicManifest!).documentElement as Element
-  const refs = manifest.getElementsByTagNameNS('http://uri.etsi.org/2918/v1.2.1#', 'DataObjectReference')
-  for (let i = 0; i < refs.length; i++) {
-    const ref = refs.item(i) as Element
-    const data = resolveEntry(asic, ref.getAttribute('URI') ?? '')
-    const method = ref.getElementsByTagNameNS(DS_NS, 'DigestMethod')[0] as Element | undefined
-    const value = ref.getElementsByTagNameNS(DS_NS, 'DigestValue')[0] as Element | undefined
-    if (data === undefined || method === undefined || value === undefined) throw malformed('ASiCManifest references data the container does not hold')
-    const algorithm = digestAlgorithmFromUri(method.getAttribute('Algorithm') ?? '')
-    if (!digest(algorithm, data).equals(base64Of(value.textContent))) {
-      throw malformed(`ASiCManifest digest of ${ref.getAttribute('URI')} does not match`)
-    }
+function timestampTrustOf(trust: AsicTrustInput, signer: ClientId): VerificationTrust {
+  if (typeof trust === 'function') return trust(signer.xRoadInstance)
+  return 'kind' in trust ? trust.timestampTrust : trust
+}
+
+function signatureTrustOf(trust: AsicTrustInput, signer: ClientId): VerificationTrust {
+  if (typeof trust === 'function') return trust(signer.xRoadInstance)
+  return 'kind' in trust ? trust.forInstance(signer.xRoadInstance) : trust
+}
+
+/** X-Road `verifyRequiredReferencesExist`. */
+function checkRequiredReferences(references: ReadonlyArray<{ uri: string }>): void {
+  if (!references.some((r) => r.uri === MESSAGE_URI || r.uri === SIG_HASH_CHAIN_RESULT_URI)) {
+    throw malformed(`Signature does not reference '${MESSAGE_URI}' or '${SIG_HASH_CHAIN_RESULT_URI}'`)
   }
 }
 
 /**
- * Verifies an ASiC-E container with the asicverifier's rules; `trust` is the verification configuration (or a
- * function giving it for the signer's instance). Throws a coded SecurityServerError when the container is not valid.
+ * X-Road `AsicContainerVerifier.getTimestampedData`: with a time-stamp hash chain the token is over the
+ * ts-hashchainresult bytes, once that chain verifies (its one input is `/META-INF/signatures.xml`; any failure is
+ * `malformed_signature`); without one, over the raw decoded SignatureValue.
  */
-export async function verifyAsicContainer(
-  container: Uint8Array,
-  trust: VerificationTrust | ((instance: string) => VerificationTrust),
-): Promise<AsicVerificationResult> {
-  const asic = await readAsicContainer(container)
-  const signer = signerFromMessage(asic.message)
-  const conf = typeof trust === 'function' ? trust(signer.xRoadInstance) : trust
-  const { info, batch } = verifyContainerTimestamp(asic, conf)
+function timestampedData(asic: AsicContents, signatureValue: Buffer): { data: Buffer; batch: boolean } {
+  if (asic.tsHashChainResult === undefined) return { data: signatureValue, batch: false }
+  try {
+    verifyHashChain(asic.tsHashChainResult, {
+      inputs: { [TS_SIGNATURE_URI]: null },
+      resolve: (uri) => (uri === TS_HASH_CHAIN_URI ? asic.tsHashChain : resolveEntry(asic, uri)),
+      shouldResolve: (uri) => hasEntry(asic, uri),
+    })
+  } catch (cause) {
+    throw malformed(`Failed to verify time-stamp hash chain: ${(cause as Error).message}`, cause)
+  }
+  return { data: asic.tsHashChainResult, batch: true }
+}
 
-  const parts: Record<string, SignedPart> = { '/message.xml': asic.message }
+/**
+ * Verifies an ASiC-E container in X-Road's order (`AsicContainerVerifier.verify`), returning X-Road's code for each
+ * failure: the container's structure ({@link readAsicContainer}) → the signature document → the signer from
+ * message.xml (no configuration needed) → the signature references `/message.xml` or `/sig-hashchainresult.xml`
+ * (else `malformed_signature`) → the time-stamp token → the time-stamp hash chain when there is one
+ * (`malformed_signature`) → the imprint and the TSA among the approved TSAs of every instance
+ * (`TimestampVerifier`) → the signature at the time-stamp's genTime, with the signer instance's configuration.
+ * Throws a coded SecurityServerError when the container is not valid.
+ */
+export async function verifyAsicContainer(container: Uint8Array, trust: AsicTrustInput): Promise<AsicVerificationResult> {
+  const asic = await readAsicContainer(container)
+  const parsed = parseSignature(asic.signatureXml)
+  const signer = signerFromMessage(asic.message)
+  checkRequiredReferences(parsed.references)
+  parseTimestampToken(asic.timestamp)
+  const stamped = timestampedData(asic, parsed.signatureValue)
+  const info = verifyTimestamp(asic.timestamp, stamped.data, timestampTrustOf(trust, signer))
+  const conf = signatureTrustOf(trust, signer)
+
+  const parts: Record<string, SignedPart> = { [MESSAGE_URI]: asic.message }
   asic.attachments.forEach((a, i) => {
     parts[`/attachment${i + 1}`] = a
   })
-  const parsed = parseSignature(asic.signatureXml)
-  const usesHashChain = parsed.references.some((r) => r.uri === '/sig-hashchainresult.xml')
+  const usesHashChain = parsed.references.some((r) => r.uri === SIG_HASH_CHAIN_RESULT_URI)
   if (usesHashChain && (asic.sigHashChainResult === undefined || asic.sigHashChain === undefined)) {
     throw new SecurityServerError('asic_hash_chain_result_not_found', 'Signature references a hash chain the container does not hold', { clientFault: true })
   }
@@ -199,7 +214,7 @@ export async function verifyAsicContainer(
   // (the X-Road 7 direct form signs message.xml alone, the X-Road 8 form each part; xroad-protocols.md §4.4).
   const referenced = new Set(parsed.references.map((r) => r.uri))
   const signedParts = usesHashChain
-    ? { '/message.xml': parts['/message.xml']! }
+    ? { [MESSAGE_URI]: asic.message }
     : Object.fromEntries(Object.entries(parts).filter(([uri]) => referenced.has(uri)))
   if (usesHashChain) {
     for (const values of parseHashChain(asic.sigHashChain!).steps.values()) {
@@ -225,7 +240,7 @@ export async function verifyAsicContainer(
       issuer: signature.signingCert.issuerRfc2253,
       serialNumber: signature.signingCert.serialNumber.toString(10),
     },
-    timestamp: { genTime: info.genTime.toISOString(), tsa: info.tsaCert.subjectRfc2253, batch },
+    timestamp: { genTime: info.genTime.toISOString(), tsa: info.tsaCert.subjectRfc2253, batch: stamped.batch },
     ocsp: { responder: signature.signingOcsp.responderCert.subjectRfc2253, producedAt: signature.signingOcsp.producedAt.toISOString() },
     attachments: asic.attachments.map((_, i) => {
       const name = `/attachment${i + 1}`

@@ -1,11 +1,20 @@
 import type { GlobalConfSnapshot } from '../global-conf'
 import { SecurityServerError } from '../platform'
-import type { VerificationTrust } from './verification-trust'
+import type { AsicTrust } from './asic-verifier'
+import { DEFAULT_OCSP_FRESHNESS_SECONDS, type ApprovedTsa, type VerificationTrust } from './verification-trust'
+
+/** X-Road `GlobalConfImpl.getTspCertificates`: the approved TSAs of every instance, the own instance's first. */
+function allApprovedTsas(snapshot: GlobalConfSnapshot): ApprovedTsa[] {
+  const own = snapshot.instances.get(snapshot.instanceIdentifier)
+  const instances = [...(own === undefined ? [] : [own]), ...[...snapshot.instances.values()].filter((i) => i !== own)]
+  return instances.flatMap((i) => i.shared.approvedTsas.map((tsa) => ({ name: tsa.name, url: tsa.url, cert: tsa.cert })))
+}
 
 /**
  * Verification trust from the global configuration read model (shared parameters `approvedCA`, `approvedTSA`,
  * `ocspFreshnessSeconds`; NEXTUPDATE part `verifyNextUpdate`) — xroad-protocols.md §4.7, §4.8, §6.4.
- * `instance` selects whose CAs are trusted (the signer's instance); TSAs come from the same instance.
+ * `instance` selects whose CAs are trusted (the signer's instance); time-stamps are trusted from the approved TSAs of
+ * every instance, as X-Road's `TimestampVerifier` is given `getTspCertificates()` (federated evidence).
  */
 export function verificationTrustFromGlobalConf(snapshot: GlobalConfSnapshot, instance = snapshot.instanceIdentifier): VerificationTrust {
   const conf = snapshot.instances.get(instance)
@@ -23,8 +32,28 @@ export function verificationTrustFromGlobalConf(snapshot: GlobalConfSnapshot, in
       certificateProfileInfo: ca.certificateProfileInfo,
       authenticationOnly: ca.authenticationOnly,
     })),
-    approvedTsas: shared.approvedTsas.map((tsa) => ({ name: tsa.name, url: tsa.url, cert: tsa.cert })),
+    approvedTsas: allApprovedTsas(snapshot),
     ocspFreshnessSeconds: shared.ocspFreshnessSeconds,
     verifyNextUpdate: snapshot.verifyNextUpdate,
+  }
+}
+
+/**
+ * What the ASiC-E verifier trusts in a verification configuration (X-Road's `AsicContainerVerifier` over a
+ * `GlobalConfProvider`): the TSAs of every instance for the time-stamp, checked before the signer's instance is
+ * looked up, and the signer instance's configuration for the signature.
+ */
+export function asicTrustFromGlobalConf(snapshot: GlobalConfSnapshot): AsicTrust {
+  const own = snapshot.instances.get(snapshot.instanceIdentifier)
+  return {
+    kind: 'asic-trust',
+    timestampTrust: {
+      instance: snapshot.instanceIdentifier,
+      approvedCas: [],
+      approvedTsas: allApprovedTsas(snapshot),
+      ocspFreshnessSeconds: own?.shared.ocspFreshnessSeconds ?? DEFAULT_OCSP_FRESHNESS_SECONDS,
+      verifyNextUpdate: snapshot.verifyNextUpdate,
+    },
+    forInstance: (instance) => verificationTrustFromGlobalConf(snapshot, instance),
   }
 }

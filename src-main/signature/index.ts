@@ -27,9 +27,11 @@ export { SIGNATURE_URIS, defaultSignatureAlgorithm, ecdsaDerToRaw, type Signatur
 export { verifyOcspResponse, parseOcspResponse, type OcspInfo } from './ocsp-verifier'
 export { buildCertPath, validateCertPath, verifyPathOcsp, type CertPath } from './cert-chain-verifier'
 export { verifyTimestamp, parseTimestampToken, type TimestampInfo } from './timestamp-verifier'
-export { verificationTrustFromGlobalConf } from './global-conf-trust'
+export { asicTrustFromGlobalConf, verificationTrustFromGlobalConf } from './global-conf-trust'
 export {
   writeAsicContainer, readAsicContainer, ASIC_MIME_TYPE, type AsicRecord, type AsicContents, type AsicReadLimits,
 } from './asic-container'
-export { verifyAsicContainer, signerFromMessage, describeSigner, type AsicVerificationResult } from './asic-verifier'
+export {
+  verifyAsicContainer, signerFromMessage, describeSigner, type AsicVerificationResult, type AsicTrust, type AsicTrustInput,
+} from './asic-verifier'
 export { singleTimestampData, buildTimestampHashChains, TS_HASH_CHAIN_URI, TS_SIGNATURE_DATA_URI } from './timestamp-imprint'

@@ -351,9 +351,12 @@ export function parseSignature(xml: Uint8Array | string): ParsedSignature {
     if (ocspValues !== undefined) {
       for (const v of atMost(children(ocspValues, XADES_NS, 'EncapsulatedOCSPValue'), SIGNATURE_LIMITS.maxOcspResponses, 'OCSP responses')) ocspResponses.push(b64(v))
     }
+    // X-Road `Signature.getSignatureTimestamp`: the EncapsulatedTimeStamp, or (older servers) the base64 text of
+    // SignatureTimeStamp itself.
     const ts = child(usp, XADES_NS, 'SignatureTimeStamp')
     const encTs = ts ? child(ts, XADES_NS, 'EncapsulatedTimeStamp') : undefined
     if (encTs !== undefined) timestampToken = b64(encTs)
+    else if (ts !== undefined) timestampToken = b64(ts)
   }
   return {
     document, signature, signedInfo,

@@ -74,41 +74,51 @@ export function findTsaCertificate(signedData: pkijs.SignedData, trust: Verifica
   return trust.approvedTsas.map((t) => parseCertificate(t.cert, 'TSA certificate')).find((c) => sidMatches(signer.sid, c))
 }
 
+/** X-Road's `TimestampVerifier` codes (`ErrorCode.java`), all with the prefix `mlog.`. */
+function mlogError(
+  code: 'no_timestamping_provider_found' | 'tsp_certificate_not_found' | 'timestamp_signer_verification_failed',
+  message: string,
+): SecurityServerError {
+  return new SecurityServerError(code, message, { clientFault: true, prefixes: ['mlog'] })
+}
+
 /**
  * Verifies a time-stamp token over `imprintedData` (the exact bytes the imprint was computed over) against the
- * approved TSAs of `trust`; returns genTime and the TSA certificate.
+ * approved TSAs of `trust`; returns genTime and the TSA certificate. X-Road's order and codes
+ * (`TimestampVerifier.verify`): the imprint (`malformed_signature` "Timestamp hashes do not match"), no approved TSA
+ * (`mlog.no_timestamping_provider_found`), the signer's certificate among them (`mlog.tsp_certificate_not_found`),
+ * then the SignerInfo — its content-type and message-digest attributes and its signature
+ * (`mlog.timestamp_signer_verification_failed`).
  */
 export function verifyTimestamp(tokenDer: Uint8Array, imprintedData: Uint8Array, trust: VerificationTrust): TimestampInfo {
   const { signedData, tstInfo, eContent } = parseTimestampToken(tokenDer)
   const imprintAlg = digestAlgorithmFromOid(tstInfo.messageImprint.hashAlgorithm.algorithmId)
   if (imprintAlg === undefined) throw malformed(`Unsupported time-stamp imprint algorithm ${tstInfo.messageImprint.hashAlgorithm.algorithmId}`)
   const imprint = Buffer.from(tstInfo.messageImprint.hashedMessage.valueBlock.valueHexView)
-  if (!hashWith(imprintAlg, imprintedData).equals(imprint)) {
-    throw malformed('Time-stamp token message imprint does not match the time-stamped data')
-  }
+  if (!hashWith(imprintAlg, imprintedData).equals(imprint)) throw malformed('Timestamp hashes do not match')
   const signer = signedData.signerInfos[0]
   if (signer === undefined || signedData.signerInfos.length !== 1) throw malformed('Time-stamp token must have exactly one signer')
+  if (trust.approvedTsas.length === 0) throw mlogError('no_timestamping_provider_found', 'No TSP service providers are configured.')
   const tsaCert = findTsaCertificate(signedData, trust)
-  if (tsaCert === undefined) {
-    throw new SecurityServerError('incorrect_validation_info', 'Could not find TSP certificate for time-stamp among the approved TSAs', { clientFault: true })
-  }
+  if (tsaCert === undefined) throw mlogError('tsp_certificate_not_found', 'Could not find TSP certificate for timestamp')
+  const failed = (why: string): SecurityServerError => mlogError('timestamp_signer_verification_failed', `Failed to verify timestamp signer information: ${why}`)
   const attrs = signer.signedAttrs
-  if (attrs === undefined) throw malformed('Time-stamp token signer has no signed attributes')
+  if (attrs === undefined) throw failed('the signer has no signed attributes')
   const digestAlg = digestAlgorithmFromOid(signer.digestAlgorithm.algorithmId)
-  if (digestAlg === undefined) throw malformed(`Unsupported time-stamp digest algorithm ${signer.digestAlgorithm.algorithmId}`)
+  if (digestAlg === undefined) throw failed(`unsupported digest algorithm ${signer.digestAlgorithm.algorithmId}`)
   // RFC 5652 §5.4: content-type and message-digest attributes must be present and match.
   const attr = (oid: string): asn1js.AsnType | undefined => attrs.attributes.find((a) => a.type === oid)?.values[0]
   const contentType = attr(ID_CONTENT_TYPE) as asn1js.ObjectIdentifier | undefined
-  if (contentType === undefined || contentType.valueBlock.toString() !== ID_CT_TSTINFO) throw malformed('Time-stamp token content-type attribute is wrong')
+  if (contentType === undefined || contentType.valueBlock.toString() !== ID_CT_TSTINFO) throw failed('the content-type attribute is wrong')
   const messageDigest = attr(ID_MESSAGE_DIGEST) as asn1js.OctetString | undefined
   if (messageDigest === undefined || !Buffer.from(messageDigest.valueBlock.valueHexView).equals(hashWith(digestAlg, eContent))) {
-    throw malformed('Time-stamp token message-digest attribute does not match its TSTInfo')
+    throw failed('the message-digest attribute does not match the TSTInfo')
   }
   const signedBytes = new Uint8Array(attrs.encodedValue)
   const ok = verifyWithAlgorithm(
     signer.signatureAlgorithm, signedBytes, new Uint8Array(signer.signature.valueBlock.valueHexView), tsaCert.publicKey, signer.digestAlgorithm.algorithmId,
   )
-  if (!ok) throw new SecurityServerError('invalid_signature_value', 'Time-stamp token signature is not valid', { clientFault: true })
+  if (!ok) throw failed('the signature is not valid')
   return {
     genTime: tstInfo.genTime,
     tsaCert,

@@ -96,8 +96,11 @@ export class IdentifierError extends Error {
 export const MAX_IDENTIFIER_PART_LENGTH = 255
 
 /**
- * Characters X-Road's proxy flags in identifier values (`MessageProcessorBase.checkIdentifier`):
- * they break the REST path form, the colon form and file names. X-Road only warns; Gatehouse rejects.
+ * Characters X-Road's proxy flags in identifier values (`MessageProcessorBase.checkIdentifier`): they break the REST
+ * path form, the colon form and file names. X-Road only logs a warning and serves the message (its `RestProxyTest`
+ * accepts `s%2Fub`), and a central server may list such a member; so identifiers received — global configuration,
+ * messages, stored configuration — accept them (`checkReceivedPart`), and only identifiers Gatehouse itself creates
+ * (lab members, a new server code) are refused with them (`validateIdentifierPart`).
  */
 const FORBIDDEN_CHARACTERS = ['/', '\\', '%', ':', ';', '\u200B', '\uFEFF'] as const
 
@@ -109,8 +112,12 @@ function hasControlCharacter(value: string): boolean {
   return false
 }
 
-/** Validates one identifier part and returns it unchanged. */
-export function validateIdentifierPart(field: IdentifierField, value: string): string {
+/**
+ * Checks one identifier part as received from elsewhere and returns it unchanged: not empty, at most 255 characters,
+ * no control character (X-Road flags those too, `MessageProcessorBase.validateIdentifierField`), no surrounding white
+ * space. The characters X-Road only warns about are accepted (docs/xroad-differences.md "Identifier characters").
+ */
+export function checkReceivedPart(field: IdentifierField, value: string): string {
   if (value.length === 0) throw new IdentifierError('empty', `${field} must not be empty`, field)
   if (value.length > MAX_IDENTIFIER_PART_LENGTH) {
     throw new IdentifierError('too_long', `${field} is longer than ${MAX_IDENTIFIER_PART_LENGTH} characters`, field)
@@ -118,25 +125,34 @@ export function validateIdentifierPart(field: IdentifierField, value: string): s
   if (hasControlCharacter(value)) {
     throw new IdentifierError('control_character', `${field} contains a control character`, field)
   }
-  const forbidden = FORBIDDEN_CHARACTERS.find((ch) => value.includes(ch))
-  if (forbidden !== undefined) {
-    const shown = forbidden.length === 1 && forbidden >= ' ' ? `'${forbidden}'` : `U+${forbidden.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')}`
-    throw new IdentifierError('forbidden_character', `${field} contains the forbidden character ${shown}`, field)
-  }
   if (value.trim() !== value) {
     throw new IdentifierError('surrounding_whitespace', `${field} has leading or trailing whitespace`, field)
   }
   return value
 }
 
-// ---- constructors (validate every part) ----------------------------------------------------------
+/**
+ * Validates one identifier part Gatehouse creates (a lab member, a new server code) and returns it unchanged: the
+ * received checks plus none of the characters X-Road flags.
+ */
+export function validateIdentifierPart(field: IdentifierField, value: string): string {
+  checkReceivedPart(field, value)
+  const forbidden = FORBIDDEN_CHARACTERS.find((ch) => value.includes(ch))
+  if (forbidden !== undefined) {
+    const shown = forbidden.length === 1 && forbidden >= ' ' ? `'${forbidden}'` : `U+${forbidden.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')}`
+    throw new IdentifierError('forbidden_character', `${field} contains the forbidden character ${shown}`, field)
+  }
+  return value
+}
+
+// ---- constructors (check every part as received; see FORBIDDEN_CHARACTERS) ----------------------------------------------------------
 
 export function memberId(xRoadInstance: string, memberClass: string, memberCode: string): MemberId {
   return {
     objectType: 'MEMBER',
-    xRoadInstance: validateIdentifierPart('xRoadInstance', xRoadInstance),
-    memberClass: validateIdentifierPart('memberClass', memberClass),
-    memberCode: validateIdentifierPart('memberCode', memberCode),
+    xRoadInstance: checkReceivedPart('xRoadInstance', xRoadInstance),
+    memberClass: checkReceivedPart('memberClass', memberClass),
+    memberCode: checkReceivedPart('memberCode', memberCode),
   }
 }
 
@@ -149,7 +165,7 @@ export function subsystemId(
   return {
     ...memberId(xRoadInstance, memberClass, memberCode),
     objectType: 'SUBSYSTEM',
-    subsystemCode: validateIdentifierPart('subsystemCode', subsystemCode),
+    subsystemCode: checkReceivedPart('subsystemCode', subsystemCode),
   }
 }
 
@@ -174,12 +190,12 @@ export function serviceId(
     xRoadInstance: provider.xRoadInstance,
     memberClass: provider.memberClass,
     memberCode: provider.memberCode,
-    serviceCode: validateIdentifierPart('serviceCode', serviceCode),
+    serviceCode: checkReceivedPart('serviceCode', serviceCode),
   }
   const withSubsystem = provider.objectType === 'SUBSYSTEM' ? { ...base, subsystemCode: provider.subsystemCode } : base
   return serviceVersion === undefined
     ? withSubsystem
-    : { ...withSubsystem, serviceVersion: validateIdentifierPart('serviceVersion', serviceVersion) }
+    : { ...withSubsystem, serviceVersion: checkReceivedPart('serviceVersion', serviceVersion) }
 }
 
 export function securityServerId(owner: MemberId | ClientId, serverCode: string): SecurityServerId {
@@ -188,20 +204,20 @@ export function securityServerId(owner: MemberId | ClientId, serverCode: string)
     xRoadInstance: owner.xRoadInstance,
     memberClass: owner.memberClass,
     memberCode: owner.memberCode,
-    serverCode: validateIdentifierPart('serverCode', serverCode),
+    serverCode: checkReceivedPart('serverCode', serverCode),
   }
 }
 
 export function globalGroupId(xRoadInstance: string, groupCode: string): GlobalGroupId {
   return {
     objectType: 'GLOBALGROUP',
-    xRoadInstance: validateIdentifierPart('xRoadInstance', xRoadInstance),
-    groupCode: validateIdentifierPart('groupCode', groupCode),
+    xRoadInstance: checkReceivedPart('xRoadInstance', xRoadInstance),
+    groupCode: checkReceivedPart('groupCode', groupCode),
   }
 }
 
 export function localGroupId(groupCode: string): LocalGroupId {
-  return { objectType: 'LOCALGROUP', groupCode: validateIdentifierPart('groupCode', groupCode) }
+  return { objectType: 'LOCALGROUP', groupCode: checkReceivedPart('groupCode', groupCode) }
 }
 
 // ---- relations --------------------------------------------------------------------------------------
@@ -316,15 +332,23 @@ function identifierParts(id: XRoadId): string[] {
 
 // ---- canonical string form (`SUBSYSTEM:EE/GOV/123/SUB`), used as a database key and in logs ---------
 
+/**
+ * One part of the canonical form: the path-segment encoding with `;` escaped too, so that the `;v=` marking a service
+ * version cannot occur inside a part (received identifiers may hold `;`). Identifiers without `;` encode as before.
+ */
+function canonicalPart(value: string): string {
+  return encodePathSegment(value).replace(/;/g, '%3B')
+}
+
 /** `OBJECTTYPE:part/part/…` with each part percent-encoded; unambiguous and reversible. */
 export function encodeIdentifier(id: XRoadId): string {
   if (id.objectType === 'SERVICE') {
     // Service version and subsystem are both optional, so mark the version explicitly.
-    const provider = formatIdPath(serviceProvider(id))
-    const version = id.serviceVersion === undefined ? '' : `;v=${encodePathSegment(id.serviceVersion)}`
-    return `SERVICE:${provider}/${encodePathSegment(id.serviceCode)}${version}`
+    const provider = identifierParts(serviceProvider(id)).map(canonicalPart).join('/')
+    const version = id.serviceVersion === undefined ? '' : `;v=${canonicalPart(id.serviceVersion)}`
+    return `SERVICE:${provider}/${canonicalPart(id.serviceCode)}${version}`
   }
-  return `${id.objectType}:${formatIdPath(id)}`
+  return `${id.objectType}:${identifierParts(id).map(canonicalPart).join('/')}`
 }
 
 /** Inverse of `encodeIdentifier`. */

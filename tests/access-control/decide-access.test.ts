@@ -87,7 +87,7 @@ describe('decideAccess', () => {
 
 describe('normalizeServicePath and endpointPathMatches', () => {
   it.each([
-    ['', '/'],
+    ['', ''],
     ['/', '/'],
     ['/api/items/', '/api/items/'],
     ['/a%20b/%C3%B5', '/a b/õ'],
@@ -106,5 +106,59 @@ describe('normalizeServicePath and endpointPathMatches', () => {
     ['**', '/anything', true],
   ])('pattern %s vs %s → %s', (pattern, path, expected) => {
     expect(endpointPathMatches(pattern, path)).toBe(expected)
+  })
+
+  // X-Road's PathGlobTest, case for case (glob, path, expected).
+  it.each([
+    ['**', '', true],
+    ['***', 'match/anything/*', true],
+    ['**', '/a/b/c', true],
+    ['/*/', '/a/', true],
+    ['/*/', '/a/b/', false],
+    ['', '', true],
+    ['', ' ', false],
+    ['.^$+{[]|()', '.^$+{[]|()', true],
+    ['**/bar/**', 'a/b/c/bar/e/f', true],
+    ['**/bar/**', 'a/b/c/foo/e/f', false],
+    ['**\\*', '/what/ever*', true],
+    ['**\\*', '/what/ever!', false],
+    ['simple', 'simple', true],
+    ['simple', 'prefix.simple.suffix', false],
+    ['**/*/**', 'something/bar/something/else', true],
+    ['**/*/**', '/bar/', true],
+    ['**/*/**', '//', true],
+    ['**/*/**', 'something/else', false],
+    ['\\A', '\\A', true],
+    ['\\*', '*', true],
+    ['\\*', '\\*', false],
+    ['\\\\', '\\', true],
+    ['aa\\', 'aa\\', true],
+  ])('X-Road PathGlob: %j matches %j → %s', (pattern, path, expected) => {
+    expect(endpointPathMatches(pattern, path)).toBe(expected)
+  })
+
+  it('keeps ? literal where X-Road would make the character before it optional', () => {
+    expect(endpointPathMatches('/items?', '/items?')).toBe(true)
+    expect(endpointPathMatches('/items?', '/item')).toBe(false)
+  })
+})
+
+describe('the empty service path (X-Road RestRequest: /r1/…/SERVICE has the path "")', () => {
+  const rootOnly: ServiceAccessRights = {
+    ...rights,
+    endpoints: [
+      { method: 'GET', path: '/', subjects: [alice] },
+      { method: 'GET', path: '/*', subjects: [bob] },
+    ],
+  }
+
+  it('is not the root path: an endpoint "/" or "/*" does not allow it', () => {
+    expect(ask(alice, 'GET', '', rootOnly)).toMatchObject({ allowed: false, code: 'access_denied' })
+    expect(ask(bob, 'GET', '', rootOnly)).toMatchObject({ allowed: false, code: 'access_denied' })
+    expect(ask(alice, 'GET', '/', rootOnly)).toMatchObject({ allowed: true, normalizedPath: '/' })
+  })
+
+  it('is allowed by the base endpoint ** and stays empty', () => {
+    expect(ask(dave, 'GET', '')).toEqual({ allowed: true, normalizedPath: '' })
   })
 })

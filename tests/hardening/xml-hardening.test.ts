@@ -107,16 +107,18 @@ describe('XML: adversarial shapes against a benign document of the same size', (
     expect((adversarial.error as Error).message).toMatch(/more than 10000 nodes/)
   })
 
-  it('refuses a 1.4 KB ASiC container whose message.xml is 600 KB of "<" (the messageLog.verify stall of the issue)', async () => {
-    const message = '<' + '<'.repeat(SIZE)
-    const bomb = await writeAsicContainer({ message, signatureXml: '<s/>' })
+  it('refuses a 1.4 KB ASiC container whose signatures.xml is 600 KB of "<" (the messageLog.verify stall of the issue)', async () => {
+    // X-Road's order (AsicContainer, AsicContainerVerifier): the signature document is the first XML read, before
+    // message.xml, with the same bounded parser.
+    const signatureXml = '<' + '<'.repeat(SIZE)
+    const bomb = await writeAsicContainer({ message: '<m/>', signatureXml })
     expect(bomb.length).toBeLessThan(4096)
-    const plain = await writeAsicContainer({ message: benign, signatureXml: '<s/>' })
+    const plain = await writeAsicContainer({ message: '<m/>', signatureXml: benign })
     const noTrust = () => {
       throw new Error('the container must be refused before any trust is needed')
     }
-    const { adversarial } = await compareWithBenign('ASiC message.xml of unclosed "<"', () => verifyAsicContainer(bomb, noTrust), async () => {
-      // The benign container reads and parses the same amount of XML, then fails at the signature: measured up to there.
+    const { adversarial } = await compareWithBenign('ASiC signatures.xml of unclosed "<"', () => verifyAsicContainer(bomb, noTrust), async () => {
+      // The benign container reads and parses the same amount of XML, then fails as a signature: measured up to there.
       await verifyAsicContainer(plain, noTrust).catch(() => undefined)
     })
     expectRefusal(adversarial, 'invalid_xml', 400)

@@ -68,6 +68,9 @@ describe('GET /asic and /verificationconf on the client proxy', () => {
     expect(conf.type).toBe('application/zip')
     const confEntries = await readZipEntries(conf.body)
     expect(confEntries.map((e) => e.name)).toEqual(expect.arrayContaining(['verificationconf/LAB/shared-params.xml', 'verificationconf/LAB/shared-params.xml.metadata']))
+    // X-Road's VerificationConfWriter: the metadata holds only configurationVersion; instance-identifier comes last.
+    expect(confEntries.find((e) => e.name === 'verificationconf/LAB/shared-params.xml.metadata')?.data.toString('utf8')).toMatch(/^\{"configurationVersion":"[2-6]"\}$/)
+    expect(confEntries.at(-1)?.name).toBe('verificationconf/instance-identifier')
     const confDir = join(scratch, 'unpacked')
     for (const entry of confEntries) {
       mkdirSync(dirname(join(confDir, entry.name)), { recursive: true })

@@ -65,7 +65,6 @@ describe('parseRestRequest (PR-REST r1)', () => {
     ['no version', { url: '/DEV/COM/1234/TestService/mock1' }, 'invalid_protocol_version'],
     ['no subsystem', { url: '/r1/DEV/COM/1234/mock1' }, 'invalid_request'],
     ['empty segment', { url: '/r1/DEV//1234/TestService/mock1' }, 'invalid_request'],
-    ['encoded slash inside instance', { url: '/r1/DEV%2FCOM/1234/x/TestService/mock1' }, 'invalid_request'],
     ['unknown method', { method: 'BREW' }, 'invalid_http_method'],
     ['bad security server', { headers: [...base.headers, ['X-Road-Security-Server', 'DEV/COM/1234']] }, 'invalid_security_server'],
     ['security server in another instance', { headers: [...base.headers, ['X-Road-Security-Server', 'EE/COM/1234/ss']] }, 'invalid_security_server'],
@@ -73,6 +72,11 @@ describe('parseRestRequest (PR-REST r1)', () => {
     ['header injection', { headers: [['X-Road-Client', 'DEV/COM/4422/A\r\nX-Road-Id: evil']] }, 'invalid_request'],
   ])('%s → %s', (_name, change, code) => {
     expect(codeOf(() => parseRestRequest({ ...base, ...change } as typeof base, 'DEV', uuid))).toBe(code)
+  })
+
+  it('reads an encoded slash inside an identifier part as X-Road does (RestRequest, uriSegmentPercentDecode)', () => {
+    const req = parseRestRequest({ ...base, url: '/r1/DEV%2FCOM/1234/x/TestService/mock1' } as typeof base, 'DEV', uuid)
+    expect(req.serviceId).toMatchObject({ xRoadInstance: 'DEV/COM', memberClass: '1234', memberCode: 'x', subsystemCode: 'TestService', serviceCode: 'mock1' })
   })
 })
 

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest'
 import { readConfigurationDirectory } from '../../src-main/global-conf'
-import { readAsicContainer, verificationTrustFromGlobalConf, verifyAsicContainer } from '../../src-main/signature'
+import { asicTrustFromGlobalConf, readAsicContainer, verifyAsicContainer } from '../../src-main/signature'
 import { describeFixtures } from '../support/describe-fixtures'
 import { fixturePath, listFixtures, readFixture } from '../support/fixtures'
 
@@ -50,12 +50,12 @@ describeFixtures('ASiC-E conformance (asic/asic-verifier-cli with globalconf_goo
   it.each(containers)('%s gets X-Road\'s verdict', async (file) => {
     const kind = file.replace(/\.asice$/, '')
     const snap = snapshot()
-    expect(await verdict(readFixture('asic/asic-verifier-cli', file), (instance) => verificationTrustFromGlobalConf(snap, instance))).toBe(EXPECTED[kind])
+    expect(await verdict(readFixture('asic/asic-verifier-cli', file), asicTrustFromGlobalConf(snap))).toBe(EXPECTED[kind])
   })
 
   it('reports signer, time-stamp and OCSP of a valid container', async () => {
     const snap = snapshot()
-    const result = await verifyAsicContainer(readFixture('asic/asic-verifier-cli/valid-batch-ts.asice'), (i) => verificationTrustFromGlobalConf(snap, i))
+    const result = await verifyAsicContainer(readFixture('asic/asic-verifier-cli/valid-batch-ts.asice'), asicTrustFromGlobalConf(snap))
     expect(result.signer).toEqual({ objectType: 'SUBSYSTEM', xRoadInstance: 'DEV', memberClass: 'COM', memberCode: '4321', subsystemCode: 'TestClient' })
     expect(result.timestamp.batch).toBe(true)
     expect(result.timestamp.tsa).toBe('CN=Test TSA,O=Test')
@@ -63,12 +63,13 @@ describeFixtures('ASiC-E conformance (asic/asic-verifier-cli with globalconf_goo
   })
 })
 
+// X-Road's AsicContainerTest (not-asic: ZipInputStream finds no entry in a file that is not a ZIP, so no mimetype).
 describeFixtures('ASiC-E structure (asic/asic-core)', () => {
   it.each([
     ['no-message.asice', 'asic_message_not_found'],
     ['no-mimetype.asice', 'asic_mime_type_not_found'],
     ['no-signature.asice', 'asic_signature_not_found'],
-    ['not-asic.asice', 'archive_invalid'],
+    ['not-asic.asice', 'asic_mime_type_not_found'],
     ['valid-signed-message.asice', 'readable'],
     ['valid-signed-message-with-attachments.asice', 'readable'],
   ])('%s → %s', async (file, code) => {

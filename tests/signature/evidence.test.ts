@@ -24,6 +24,16 @@ function freeCentralDirectoryBytes(zip: Buffer): Set<number> {
   return free
 }
 
+/**
+ * Whether `container` unpacks to exactly the entries of `original`. A flipped bit inside a DEFLATE stream can, now and
+ * then, re-encode the same bytes (a back-reference moved onto identical text): the evidence is then unchanged.
+ */
+async function sameContents(container: Buffer, original: { entries: Map<string, Buffer> }): Promise<boolean> {
+  const read = await readAsicContainer(container)
+  return read.entries.size === original.entries.size &&
+    [...original.entries].every(([name, data]) => read.entries.get(name)?.equals(data) === true)
+}
+
 async function verdict(container: Buffer, trust: VerificationTrust): Promise<string> {
   try {
     await verifyAsicContainer(container, trust)
@@ -78,7 +88,7 @@ describe('message-log evidence: sign, time-stamp, write ASiC-E, verify', () => {
       if (free.has(i)) continue
       const flipped = Buffer.from(container)
       flipped[i] = flipped[i]! ^ 0x01
-      if ((await verdict(flipped, trust)) === 'valid') surviving.push(i)
+      if ((await verdict(flipped, trust)) === 'valid' && !(await sameContents(flipped, asic))) surviving.push(i)
     }
     expect(surviving).toEqual([])
   })

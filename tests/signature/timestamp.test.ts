@@ -6,11 +6,12 @@ import { makeCertificate, makeTimestampToken, makeTrustSetup } from './support/t
 
 const EJBCA = 'ee.ria.xroad.common.certificateprofile.impl.EjbcaCertificateProfileInfoProvider'
 
+/** The full fault code, as X-Road's tests compare it (`mlog.tsp_certificate_not_found`). */
 function codeOf(fn: () => unknown): string | undefined {
   try {
     fn()
   } catch (error) {
-    return (error as { code?: string }).code
+    return (error as { faultCode?: string }).faultCode
   }
   return 'no error'
 }
@@ -28,11 +29,12 @@ describe('time-stamp tokens', () => {
     expect(info.hashAlgorithm).toBe('SHA-512')
     expect(codeOf(() => verifyTimestamp(token, Buffer.from('other'), trust))).toBe('malformed_signature')
     const otherTsa = await makeCertificate({ subject: 'CN=Other TSA', issuer: pki.ca, keyUsage: ['nonRepudiation'] })
-    expect(codeOf(() => verifyTimestamp(token, data, { ...trust, approvedTsas: [{ cert: otherTsa.der }] }))).toBe('incorrect_validation_info')
+    expect(codeOf(() => verifyTimestamp(token, data, { ...trust, approvedTsas: [{ cert: otherTsa.der }] }))).toBe('mlog.tsp_certificate_not_found')
+    expect(codeOf(() => verifyTimestamp(token, data, { ...trust, approvedTsas: [] }))).toBe('mlog.no_timestamping_provider_found')
     // A token whose signature does not come from the TSA key it names.
     const impostor = { ...pki.tsa, privateKey: otherTsa.privateKey }
     const forged = await makeTimestampToken({ data, tsa: impostor, genTime })
-    expect(codeOf(() => verifyTimestamp(forged, data, trust))).toBe('invalid_signature_value')
+    expect(codeOf(() => verifyTimestamp(forged, data, trust))).toBe('mlog.timestamp_signer_verification_failed')
   })
 })
 
@@ -41,10 +43,28 @@ describeFixtures('time-stamp conformance (signatures/globalconf-impl-timestamps)
     instance: 'EE', approvedCas: [], approvedTsas: [{ cert: readFixture('pki/common-test-certs/tsp.pem').toString('latin1') }],
   })
 
-  it('valid token over stamped-data verifies; invalid-signature fails', () => {
+  // X-Road's TimestampVerifierTest, case for case.
+  it('validTimestamp: the valid token over stamped-data verifies', () => {
     const data = readFixture('signatures/globalconf-impl-timestamps/stamped-data')
     const info = verifyTimestamp(readFixture('signatures/globalconf-impl-timestamps/valid'), data, trust())
     expect(info.genTime.toISOString()).toBe('2012-11-29T13:10:04.000Z')
-    expect(codeOf(() => verifyTimestamp(readFixture('signatures/globalconf-impl-timestamps/invalid-signature'), data, trust()))).toBe('invalid_signature_value')
+  })
+
+  it('hashMismatch: one changed byte of the stamped data is malformed_signature, before any TSA is looked at', () => {
+    const data = Buffer.from(readFixture('signatures/globalconf-impl-timestamps/stamped-data'))
+    data[42] = 0x01
+    const noTsas = verificationTrust({ instance: 'EE', approvedCas: [] })
+    expect(codeOf(() => verifyTimestamp(readFixture('signatures/globalconf-impl-timestamps/valid'), data, noTsas))).toBe('malformed_signature')
+  })
+
+  it('wrongCertificate: another certificate in place of the TSA (X-Road: the OCSP responders) is mlog.tsp_certificate_not_found', () => {
+    const data = readFixture('signatures/globalconf-impl-timestamps/stamped-data')
+    const wrongCerts = verificationTrust({ instance: 'EE', approvedCas: [], approvedTsas: [{ cert: readFixture('pki/common-test-certs/producer.pem').toString('latin1') }] })
+    expect(codeOf(() => verifyTimestamp(readFixture('signatures/globalconf-impl-timestamps/valid'), data, wrongCerts))).toBe('mlog.tsp_certificate_not_found')
+  })
+
+  it('invalidSignature: the invalid-signature token is mlog.timestamp_signer_verification_failed', () => {
+    const data = readFixture('signatures/globalconf-impl-timestamps/stamped-data')
+    expect(codeOf(() => verifyTimestamp(readFixture('signatures/globalconf-impl-timestamps/invalid-signature'), data, trust()))).toBe('mlog.timestamp_signer_verification_failed')
   })
 })

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { readConfigurationDirectory } from '../../global-conf'
 import { clientError, SecurityServerError } from '../../platform'
-import { describeSigner, verificationTrustFromGlobalConf, verifyAsicContainer } from '../../signature'
+import { describeSigner, asicTrustFromGlobalConf, verifyAsicContainer } from '../../signature'
 import { CliExit, EXIT_FAILED, printResult } from '../cli-support'
 
 /**
@@ -20,7 +20,7 @@ async function verifyCommand(file: string, opts: VerifyOptions): Promise<void> {
   const snapshot = readConfigurationDirectory(opts.globalconf)
   const container = readFileSync(file)
   try {
-    const result = await verifyAsicContainer(container, (instance) => verificationTrustFromGlobalConf(snapshot, instance))
+    const result = await verifyAsicContainer(container, asicTrustFromGlobalConf(snapshot))
     const value = {
       valid: true,
       signer: describeSigner(result.signer),

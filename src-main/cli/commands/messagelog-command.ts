@@ -7,7 +7,7 @@ import {
   type AckFileRead, type EvidenceReport, type RecordSearch,
 } from '../../message-log'
 import { readConfigurationDirectory } from '../../global-conf'
-import { describeSigner, verificationTrustFromGlobalConf, verifyAsicContainer } from '../../signature'
+import { describeSigner, asicTrustFromGlobalConf, verifyAsicContainer } from '../../signature'
 import {
   clientError, closeDatabase, migrate, openDatabase, systemClock, toSecurityServerError, writeFileAtomic, type WritableDb,
 } from '../../platform'
@@ -157,7 +157,7 @@ async function exportCommand(opts: ExportCliOptions): Promise<void> {
   if (opts.globalconf !== undefined) {
     const snapshot = readConfigurationDirectory(opts.globalconf)
     verifier = async (container) => {
-      const r = await verifyAsicContainer(container, (instance) => verificationTrustFromGlobalConf(snapshot, instance))
+      const r = await verifyAsicContainer(container, asicTrustFromGlobalConf(snapshot))
       // The asicverifier's summary (xroad-protocols.md §6.4): signer, its certificate, TSA + time, OCSP responder.
       return { signer: describeSigner(r.signer), signerCert: r.signerCert, timestamp: r.timestamp, ocsp: r.ocsp, attachments: r.attachments }
     }

@@ -69,7 +69,8 @@ export function forecastText(t: MessageLogT, f: MessageLogForecast): string {
 
 const REASONS = [
   'asic_timestamp_not_found', 'signature_not_valid', 'invalid_signature_value', 'malformed_signature', 'cert_validation',
-  'incorrect_certificate', 'timestamp_validation', 'invalid_hash_chain_ref',
+  'incorrect_certificate', 'timestamp_validation', 'invalid_hash_chain_ref', 'tsp_certificate_not_found',
+  'no_timestamping_provider_found', 'timestamp_signer_verification_failed',
 ] as const
 
 /** A verification verdict in words (the server's checks, `message-log-admin.ts` `verdictOf`). */
