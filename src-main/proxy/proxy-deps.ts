@@ -19,8 +19,8 @@ export interface GlobalConfView {
   instanceIdentifier(): string
   /** Servers whose owner or client list contains `provider` (xroad-protocols.md §4.1). */
   serversOf(provider: ClientId): ProviderServer[]
-  /** SHA-256 of an auth certificate is registered for a server where `party` is owner or client (`authCertMatchesMember`). */
-  authCertMatchesMember(authCertSha256Hex: string, party: ClientId): boolean
+  /** An auth certificate (DER) is registered for a server where `party` is owner or client (`authCertMatchesMember`). */
+  authCertMatchesMember(authCert: Uint8Array, party: ClientId): boolean
   memberExists(party: ClientId): boolean
   isGlobalGroupMember(client: ClientId, group: GlobalGroupId): boolean
 }

@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto'
 import { describeIdentifier, encodeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import type { ListenerInfo, ListenerStatus, ReadinessCheck } from '@shared/admin-api/admin-api'
 import { clientError, logFailure, pemBlocks, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
-import type { GlobalConf, SecurityServer } from '../global-conf'
+import type { GlobalConf } from '../global-conf'
 import {
   buildCertPath, parseCertificate, validateCertPath, verificationTrustFromGlobalConf, verifyPathOcsp, verifySignature,
   type VerificationTrust,
@@ -295,21 +295,10 @@ export interface ProxyViews {
   messageLog: MessageLogWriter
   tlsClientVerifier: TlsClientVerifier
   /**
-   * §4.1 `checkClientTrusted`: the peer's leaf is an authentication certificate of some security server. Given the
-   * DER, every configuration version matches (SHA-1 hashes in V2); given the SHA-256 in hex, only V3+ can.
+   * §4.1 `checkClientTrusted`: the peer's leaf (DER) is an authentication certificate of some security server, in the
+   * hash algorithm of the configuration that lists it (SHA-1 in V2).
    */
-  isTrustedAuthCert(leaf: AuthCertOrSha256Hex): boolean
-}
-
-/**
- * The peer's leaf certificate (DER), or the SHA-256 of it in hex as the proxies' listeners hand it over today. Only the
- * DER can be checked against a V2 configuration, whose `authCertHash` values are SHA-1 (issue 17 item 14: the
- * listeners pass the DER once `server-proxy-listener.ts` and `peer-client.ts` call these views with `leaf`).
- */
-export type AuthCertOrSha256Hex = Uint8Array | string
-
-function sha256HashListed(server: SecurityServer, leafSha256Hex: string): boolean {
-  return server.authCertHashAlgorithm === 'sha256' && server.authCertHashes.includes(Buffer.from(leafSha256Hex, 'hex').toString('base64'))
+  isTrustedAuthCert(leaf: Uint8Array): boolean
 }
 
 /**
@@ -333,11 +322,7 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
   }
 
   // §4.2 authCertMatchesMember: registered for a server where the party is owner or client.
-  const authCertMatchesMember = (leaf: AuthCertOrSha256Hex, party: ClientId): boolean => {
-    const conf = requireConf()
-    if (typeof leaf !== 'string') return conf.authCertMatchesMember(leaf, party)
-    return conf.getSecurityServers(party).some((s) => sha256HashListed(s, leaf))
-  }
+  const authCertMatchesMember = (leaf: Uint8Array, party: ClientId): boolean => requireConf().authCertMatchesMember(leaf, party)
 
   const globalConf: GlobalConfView = {
     assertValid: () => requireConf().assertValid(clock.now()),
@@ -438,13 +423,7 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
     },
   }
 
-  const isTrustedAuthCert = (leaf: AuthCertOrSha256Hex): boolean => {
-    const conf = core.globalConf.current()
-    if (conf === undefined) return false
-    if (typeof leaf !== 'string') return conf.isSecurityServerAuthCert(leaf)
-    return conf.getInstanceIdentifiers().some((instance) =>
-      (conf.getSharedParameters(instance)?.securityServers ?? []).some((s) => sha256HashListed(s, leaf)))
-  }
+  const isTrustedAuthCert = (leaf: Uint8Array): boolean => core.globalConf.current()?.isSecurityServerAuthCert(leaf) ?? false
 
   return { requireConf, globalConf, serverConf, signer, verifier, messageLog, tlsClientVerifier, isTrustedAuthCert }
 }

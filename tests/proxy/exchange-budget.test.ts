@@ -50,11 +50,11 @@ beforeAll(async () => {
   world.serverDeps.bodies = providerBodies
   serverProxy = await startServerProxyListener({
     host: '127.0.0.1', port: 0, tls: { keyPem: providerCert.keyPem, certChainPem: providerCert.chainPem },
-    isTrustedAuthCert: (hash) => world.trustedAuthHashes.has(hash), deps: world.serverDeps,
+    isTrustedAuthCert: (der) => world.trustedAuthHashes.has(sha256(der)), deps: world.serverDeps,
   })
   peer = createPeerClient({
     tls: { keyPem: consumerCert.keyPem, certChainPem: consumerCert.chainPem },
-    authCertMatchesMember: (hash) => world.providerAuthHashes.has(hash), connectTimeoutMs: 2000, responseTimeoutMs: 5000,
+    authCertMatchesMember: (der) => world.providerAuthHashes.has(sha256(der)), connectTimeoutMs: 2000, responseTimeoutMs: 5000,
   })
   clientDeps = { ...world.clientDeps(peer), bodies: consumerBodies }
   clientProxy = await startClientProxyListener({ host: '127.0.0.1', httpPort: 0, httpsPort: null, deps: clientDeps })

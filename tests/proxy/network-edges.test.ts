@@ -34,13 +34,13 @@ beforeAll(async () => {
   world.providerAuthHashes.add(sha256(providerCert.der))
   serverProxy = await startServerProxyListener({
     host: '127.0.0.1', port: 0, tls: { keyPem: providerCert.keyPem, certChainPem: providerCert.chainPem },
-    isTrustedAuthCert: (hash) => world.trustedAuthHashes.has(hash), deps: world.serverDeps, limits: LIMITS,
+    isTrustedAuthCert: (der) => world.trustedAuthHashes.has(sha256(der)), deps: world.serverDeps, limits: LIMITS,
   })
   serverProxy.server.on('secureConnection', () => secureConnections++)
   world.addresses.push(`127.0.0.1:${serverProxy.port}`)
   peer = createPeerClient({
     tls: { keyPem: consumerCert.keyPem, certChainPem: consumerCert.chainPem },
-    authCertMatchesMember: (hash) => world.providerAuthHashes.has(hash),
+    authCertMatchesMember: (der) => world.providerAuthHashes.has(sha256(der)),
     connectTimeoutMs: 2000, responseTimeoutMs: 5000,
   })
   clientProxy = await startClientProxyListener({ host: '127.0.0.1', httpPort: 0, httpsPort: null, deps: world.clientDeps(peer), limits: LIMITS })
@@ -242,7 +242,7 @@ describe('client proxy → peer client → server proxy on loopback TLS', () => 
     const deadPort = (dead.address() as AddressInfo).port
     await new Promise<void>((r) => dead.close(() => r()))
     const racer = createPeerClient({
-      tls: { keyPem: consumerCert.keyPem, certChainPem: consumerCert.chainPem }, authCertMatchesMember: (h) => world.providerAuthHashes.has(h), connectTimeoutMs: 2000,
+      tls: { keyPem: consumerCert.keyPem, certChainPem: consumerCert.chainPem }, authCertMatchesMember: (der) => world.providerAuthHashes.has(sha256(der)), connectTimeoutMs: 2000,
     })
     try {
       const servers = [`127.0.0.1:${deadPort}`, `127.0.0.1:${serverProxy.port}`].map((address) => ({ ...fakeServer(), address }))

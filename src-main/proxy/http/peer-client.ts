@@ -7,7 +7,7 @@ import { clientError, SecurityServerError } from '../../platform'
 import type { PeerClient, PeerRequest, PeerResponse, ProviderServer } from '../proxy-deps'
 import { headerValueToWire } from '../rest/rest-headers'
 import { writeRequestBody } from './http-support'
-import { peerCertificateChain, sha256Hex, XROAD_TLS_OPTIONS, type AuthTlsCredentials } from './tls-profile'
+import { peerCertificateChain, XROAD_TLS_OPTIONS, type AuthTlsCredentials } from './tls-profile'
 
 /**
  * The consumer's connection to provider security servers (xroad-protocols.md §4.1): one pooled keep-alive agent per
@@ -18,8 +18,11 @@ import { peerCertificateChain, sha256Hex, XROAD_TLS_OPTIONS, type AuthTlsCredent
 export interface PeerClientOptions {
   /** Our auth key and chain; absent until the server has a usable authentication certificate (`setCredentials`). */
   tls?: AuthTlsCredentials
-  /** §4.2: SHA-256 of the provider's leaf must be an `authCertHash` of a server owning or hosting `provider`. */
-  authCertMatchesMember(leafSha256Hex: string, provider: ClientId): boolean
+  /**
+   * §4.2: the provider's leaf (DER) must be an authentication certificate of a server owning or hosting `provider`,
+   * compared in the hash algorithm of the configuration that lists it (SHA-1 in V2, SHA-256 after).
+   */
+  authCertMatchesMember(leaf: Uint8Array, provider: ClientId): boolean
   /**
    * The rest of `AuthTrustVerifier`: chain to an approved CA and fresh OCSP for each certificate (fetched with
    * `fetchPeerOcspResponses` when not cached). Called once per new connection; a throw refuses the peer.
@@ -153,7 +156,7 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
     const chain = peerCertificateChain(socket)
     const leaf = chain[0]
     // §4.2 AuthTrustVerifier / authCertMatchesMember.
-    if (leaf === undefined || !options.authCertMatchesMember(sha256Hex(leaf), provider)) {
+    if (leaf === undefined || !options.authCertMatchesMember(leaf, provider)) {
       throw new SecurityServerError(
         'ssl_authentication_failed',
         `Security server ${target.key} is not a registered server of ${describeIdentifier(provider)}`,

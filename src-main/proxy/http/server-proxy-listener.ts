@@ -9,7 +9,7 @@ import {
   answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, LINGER_MS, lingerIdleMs,
   listen, settleUnread, writeResponse, type ListenerLimits, type RunningListener,
 } from './http-support'
-import { peerCertificateChain, sha256Hex, XROAD_TLS_OPTIONS, type AuthTlsCredentials } from './tls-profile'
+import { peerCertificateChain, XROAD_TLS_OPTIONS, type AuthTlsCredentials } from './tls-profile'
 
 /**
  * The server proxy's listener (port 5500): HTTPS with X-Road's TLS profile and mutual authentication
@@ -33,10 +33,10 @@ export interface ServerProxyListenerOptions {
   /** Approved CA certificates (PEM), listed as acceptable issuers in the CertificateRequest (`AuthTrustManager`). */
   approvedCaPem?: string[]
   /**
-   * X-Road's `checkClientTrusted`: the SHA-256 (hex) of the peer's leaf certificate must be an `authCertHash` in
+   * X-Road's `checkClientTrusted`: the peer's leaf certificate (DER) must be an authentication certificate listed in
    * global configuration. Checked on every request, as Node cannot run custom trust inside the handshake.
    */
-  isTrustedAuthCert(leafSha256Hex: string): boolean
+  isTrustedAuthCert(leaf: Uint8Array): boolean
   deps: ServerProxyDeps
   limits?: Partial<ListenerLimits>
   logger?: Logger
@@ -88,7 +88,7 @@ export async function startServerProxyListener(options: ServerProxyListenerOptio
     const leaf = chain[0]
     // §4.1 AuthTrustManager.checkClientTrusted: no certificate or an unregistered one ⇒ refused.
     if (leaf === undefined) return refuse(req, res, clientError('ssl_authentication_failed', 'The client did not present an authentication certificate'))
-    if (!options.isTrustedAuthCert(sha256Hex(leaf))) {
+    if (!options.isTrustedAuthCert(leaf)) {
       return refuse(req, res, clientError('ssl_authentication_failed', 'The client authentication certificate is not registered in global configuration'))
     }
     if (req.method !== 'POST') return refuse(req, res, clientError('invalid_http_method', 'Must use POST between security servers'))

@@ -46,7 +46,7 @@ export function fakeWorld(): FakeWorld {
     assertValid: () => {},
     instanceIdentifier: () => 'DEV',
     serversOf: () => addresses.map(providerServer),
-    authCertMatchesMember: (hash) => providerAuthHashes.has(hash),
+    authCertMatchesMember: (der) => providerAuthHashes.has(createHash('sha256').update(der).digest('hex')),
     memberExists: () => true,
     isGlobalGroupMember: () => false,
   }
