@@ -51,12 +51,21 @@ function post(port: number, ca: Buffer, path: string, body: unknown, headers: Re
 }
 
 /** Creates the first administrator (only possible while none exists, from loopback) and signs in. */
-export async function setupAdmin(dataDir: string, port: number, username = 'demo-admin', password = 'Demo-Admin-Password-1'): Promise<AdminClient> {
+export function setupAdmin(dataDir: string, port: number, username = 'demo-admin', password = 'Demo-Admin-Password-1'): Promise<AdminClient> {
+  return signIn(dataDir, port, '/api/session/setup', username, password)
+}
+
+/** Signs in an existing administrator (e.g. the one `setupAdmin` made, after the server restarted). */
+export function loginAdmin(dataDir: string, port: number, username = 'demo-admin', password = 'Demo-Admin-Password-1'): Promise<AdminClient> {
+  return signIn(dataDir, port, '/api/session/login', username, password)
+}
+
+async function signIn(dataDir: string, port: number, path: string, username: string, password: string): Promise<AdminClient> {
   const ca = readFileSync(join(dataDir, 'tls', 'admin.crt'))
-  const setup = await post(port, ca, '/api/session/setup', { username, password })
+  const setup = await post(port, ca, path, { username, password })
   const value = (setup.body as { ok?: boolean; value?: { csrfToken?: string } }).value
   if (setup.status !== 200 || setup.cookie === undefined || value?.csrfToken == null) {
-    throw new Error(`admin setup failed (${setup.status}): ${JSON.stringify(setup.body)}`)
+    throw new Error(`admin ${path} failed (${setup.status}): ${JSON.stringify(setup.body)}`)
   }
   const auth = { cookie: setup.cookie, 'x-csrf-token': value.csrfToken }
   return {

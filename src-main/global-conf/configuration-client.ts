@@ -196,6 +196,9 @@ function isAllowed(allowed: AllowedFederations, instance: string): boolean {
   return allowed.some((a) => a.toLowerCase() === instance.toLowerCase())
 }
 
+/** X-Road `configuration-client.update-interval`'s default. */
+export const DEFAULT_CONF_UPDATE_INTERVAL_SECONDS = 60
+
 export interface GlobalConfServiceOptions {
   /** Where the configuration is stored (generations + `current` link). */
   readonly dir: string
@@ -203,8 +206,8 @@ export interface GlobalConfServiceOptions {
   readonly clock?: Clock
   readonly logger?: Logger
   readonly allowedFederations?: AllowedFederations
-  /** Refresh interval in seconds (X-Road `configuration-client.update-interval`, default 60). */
-  readonly fetchIntervalSeconds?: number
+  /** Refresh interval in seconds (X-Road `configuration-client.update-interval`, default 60), or how to read it now. */
+  readonly fetchIntervalSeconds?: number | (() => number)
   readonly timeoutMs?: number
   readonly onChange?: (conf: GlobalConf) => void
 }
@@ -224,7 +227,8 @@ export function createGlobalConfService(options: GlobalConfServiceOptions): Glob
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger()
   const allowed = options.allowedFederations ?? 'none'
-  const intervalMs = (options.fetchIntervalSeconds ?? 60) * 1000
+  const interval = options.fetchIntervalSeconds
+  const intervalSeconds = (): number => (typeof interval === 'function' ? interval() : interval) ?? DEFAULT_CONF_UPDATE_INTERVAL_SECONDS
   const anchor = options.anchor
   const kind = posix.basename(new URL(anchor.sources[0]?.downloadUrl ?? 'http://x/internalconf').pathname) || 'internalconf'
   const internal = kind !== 'externalconf'
@@ -322,6 +326,7 @@ export function createGlobalConfService(options: GlobalConfServiceOptions): Glob
   const schedule = (): void => {
     if (!running) return
     // Back off after failures (doubling, at most 5 intervals), back to the normal interval after a success.
+    const intervalMs = intervalSeconds() * 1000
     const delay = failures === 0 ? intervalMs : Math.min(intervalMs * 2 ** failures, intervalMs * 5)
     timer = setTimeout(() => {
       void refresh().finally(schedule)

@@ -25,6 +25,6 @@ export {
 export { snapshotToJson } from './conf-json'
 export { readStoredConfiguration, currentGenerationDir, commitGeneration, type StoredFile } from './configuration-store'
 export {
-  createGlobalConfService, fetchDirectory, httpGet, storedFileName,
+  createGlobalConfService, DEFAULT_CONF_UPDATE_INTERVAL_SECONDS, fetchDirectory, httpGet, storedFileName,
   type GlobalConfService, type GlobalConfServiceOptions, type AllowedFederations, type DownloadedDirectory,
 } from './configuration-client'

@@ -8,7 +8,7 @@ import { createOpMonitor, DEFAULT_OP_MONITOR_SETTINGS, opMonitoringMigrations, t
 import { adminMigrations } from '../admin'
 import { createSigner, type OcspSource, type Signer } from '../signer'
 import {
-  GlobalConf, createGlobalConfService, parseConfigurationAnchor, readStoredConfiguration, type GlobalConfService,
+  DEFAULT_CONF_UPDATE_INTERVAL_SECONDS, GlobalConf, createGlobalConfService, parseConfigurationAnchor, readStoredConfiguration, type GlobalConfService,
 } from '../global-conf'
 import {
   createMessageLog, messageLogMigrations, type MessageLog, type MessageLogSettingsInput, type SelectedTsa,
@@ -178,6 +178,8 @@ export function createSecurityServerCore(
         anchor: parseConfigurationAnchor(stored.content),
         clock,
         logger: logger.child({ domain: 'global-conf' }),
+        // Read at each scheduling, so a changed `configuration-client.update-interval` applies from the next download.
+        fetchIntervalSeconds: () => parameters.confUpdateIntervalSeconds ?? DEFAULT_CONF_UPDATE_INTERVAL_SECONDS,
         onChange: (conf) => {
           for (const listener of changeListeners) listener(conf)
         },

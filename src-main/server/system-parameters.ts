@@ -15,6 +15,8 @@ export interface AppliedSystemParameters {
   messageLog: Partial<MessageLogSettingsInput>
   /** Operational-monitoring settings from stored parameters only (retention). */
   opMonitor: Partial<OpMonitorSettings>
+  /** `configuration-client.update-interval`: seconds between global configuration downloads (default 60). */
+  confUpdateIntervalSeconds?: number
   /** `signer.ocsp-fetch-interval` when the administrator set it; global configuration's FETCHINTERVAL otherwise. */
   ocspFetchIntervalSeconds?: number
   /** `audit-log.keep-entries-for`: days of audit-log entries kept; 0 keeps all (the default). */
@@ -44,6 +46,8 @@ const PARAMETERS: Record<string, { parse: Parser; apply: (target: AppliedSystemP
   },
   // Gatehouse: evidence continuity (message-log/evidence-check.ts); X-Road has no such check.
   'message-log.evidence-loss-fail-closed': { parse: boolean, apply: (t, v) => { t.messageLog.evidenceLossFailClosed = v as boolean } },
+  // UG-SYSPAR configuration-client update-interval (default 60 s).
+  'configuration-client.update-interval': { parse: integer(1, 86_400), apply: (t, v) => { t.confUpdateIntervalSeconds = v as number } },
   'signer.ocsp-fetch-interval': { parse: integer(60, 86_400), apply: (t, v) => { t.ocspFetchIntervalSeconds = v as number } },
   'op-monitor.keep-records-for-days': { parse: integer(1, 365), apply: (t, v) => { t.opMonitor.keepRecordsForDays = v as number } },
   'audit-log.keep-entries-for': { parse: integer(0, 36_500), apply: (t, v) => { t.auditLogKeepDays = v as number } },

@@ -1,0 +1,176 @@
+import type { ClassContext } from './fault-context'
+import type { LabService, Side } from './fault-pair'
+import { isAcknowledged } from './fault-load'
+import { openLab } from '../../../src-main/lab'
+
+/**
+ * tsa-outage, ocsp-outage, conf-source-outage: one of the lab's services stopped mid-load, a security server restarted
+ * during the outage, the service started again. Each class shortens its period (by system parameter or by the
+ * central server's global setting, as an operator would) so a trial takes seconds, and checks that traffic follows
+ * the parameter: it flows until the period runs out, is then refused with the X-Road error of the cause, stays
+ * refused across the restart, and flows again once the service answers, without restarting anything.
+ */
+
+interface OutagePlan {
+  service: LabService
+  /** Seconds from the stop until traffic may stop at the earliest, and must have stopped at the latest. */
+  earliestSeconds: number
+  latestSeconds: number
+  /** The X-Road error expected while refused. */
+  refusal: RegExp
+  /** Seconds within which traffic must flow again once the service is back. */
+  recoverySeconds: number
+}
+
+async function outageTrials(ctx: ClassContext, plan: OutagePlan): Promise<void> {
+  const lab = (): typeof ctx.pair.lab => ctx.pair.lab
+  for (let trial = 1; trial <= ctx.sizes.outageTrials; trial++) {
+    const side: Side = trial % 2 === 1 ? 'consumer' : 'provider'
+    ctx.startLoad()
+    try {
+      if ((await ctx.waitForTraffic(Date.now(), 60_000)) === undefined) throw new Error(`no traffic before the ${plan.service} outage`)
+      await ctx.pause(ctx.between(500, 1500))
+      const stoppedAt = Date.now()
+      await lab().stopService(plan.service)
+      ctx.report.trials++
+      const refusal = await ctx.waitForRefusal(stoppedAt, (plan.latestSeconds + 30) * 1000)
+      if (refusal === undefined) {
+        ctx.fail(`${plan.service} trial ${trial}: traffic did not stop within ${plan.latestSeconds + 30} s of the outage`)
+      } else {
+        const after = (refusal.atMs - stoppedAt) / 1000
+        // Answers sent after the refusal that still got through (the refusal started a window of fail-closed).
+        ctx.note(`${plan.service} trial ${trial}: traffic stopped ${after.toFixed(1)} s after the outage began (expected ${plan.earliestSeconds}–${plan.latestSeconds} s), with ${refusal.code || `HTTP ${refusal.status}`}`)
+        if (after < plan.earliestSeconds) ctx.fail(`${plan.service} trial ${trial}: traffic stopped after ${after.toFixed(1)} s, before the period allowed (${plan.earliestSeconds} s)`)
+        if (after > plan.latestSeconds) ctx.fail(`${plan.service} trial ${trial}: traffic stopped only after ${after.toFixed(1)} s, later than the period allows (${plan.latestSeconds} s)`)
+        if (!plan.refusal.test(refusal.code)) ctx.fail(`${plan.service} trial ${trial}: refused with '${refusal.code}' (HTTP ${refusal.status}), expected ${String(plan.refusal)}`)
+      }
+      // Across a restart: the outage goes on, and the restarted server must still refuse.
+      await ctx.server(side).stop()
+      await ctx.server(side).start()
+      const restartedAt = Date.now()
+      await ctx.pause(3000)
+      const lateAcks = ctx.all().filter((o) => o.sentAtMs >= restartedAt + 2000 && isAcknowledged(o))
+      if (lateAcks.length > 0) ctx.fail(`${plan.service} trial ${trial}: ${lateAcks.length} message(s) acknowledged after the ${side} restarted during the outage`)
+      const refusedAgain = ctx.all().filter((o) => o.sentAtMs >= restartedAt && !isAcknowledged(o)).at(-1)
+      if (refusedAgain !== undefined && !plan.refusal.test(refusedAgain.code)) ctx.fail(`${plan.service} trial ${trial}: after the restart refused with '${refusedAgain.code}'`)
+      const returnedAt = Date.now()
+      await lab().startService(plan.service)
+      const flowing = await ctx.waitForTraffic(returnedAt, (plan.recoverySeconds + 30) * 1000)
+      if (flowing === undefined) {
+        ctx.fail(`${plan.service} trial ${trial}: traffic did not flow again within ${plan.recoverySeconds + 30} s of the ${plan.service} returning`)
+      } else {
+        ctx.report.recoveredWithoutRestart++
+        const took = (flowing - returnedAt) / 1000
+        ctx.note(`${plan.service} trial ${trial}: traffic flowed again ${took.toFixed(1)} s after the ${plan.service} returned (bound ${plan.recoverySeconds} s)`)
+        if (took > plan.recoverySeconds) ctx.fail(`${plan.service} trial ${trial}: recovery took ${took.toFixed(1)} s, more than ${plan.recoverySeconds} s`)
+      }
+      await ctx.pause(1000)
+    } finally {
+      await lab().startService(plan.service).catch(() => undefined)
+      await ctx.stopLoad()
+    }
+  }
+  const lost = ctx.lostPerSide(ctx.acknowledged())
+  const ids = new Set([...lost.consumer, ...lost.provider].map((o) => o.queryId))
+  ctx.report.lost += ids.size
+  if (ids.size > 0) {
+    ctx.report.undetected += ids.size
+    ctx.fail(`${ids.size} acknowledged message(s) without their records`)
+  }
+}
+
+async function setParameter(ctx: ClassContext, name: string, value: string | undefined): Promise<void> {
+  for (const side of ['consumer', 'provider'] as const) {
+    const admin = ctx.server(side).admin()
+    if (value === undefined) await admin.call('settings', 'reset', [{ name }])
+    else await admin.call('settings', 'set', [{ name, value }])
+  }
+}
+
+/** Changes the lab's global settings and publishes a configuration with them. */
+function labSettings(ctx: ClassContext, values: Parameters<ReturnType<typeof openLab>['setGlobalSettings']>[0]): void {
+  const lab = openLab(ctx.pair.built.labDir)
+  try {
+    lab.setGlobalSettings(values)
+  } finally {
+    lab.close()
+  }
+  ctx.pair.lab.regenerate()
+}
+
+/** Restarts both servers (graceful) so schedules set at start follow the new settings, and waits for traffic. */
+async function restartBoth(ctx: ClassContext): Promise<void> {
+  for (const side of ['consumer', 'provider'] as const) {
+    await ctx.server(side).stop()
+    await ctx.server(side).start()
+  }
+  for (const side of ['consumer', 'provider'] as const) await ctx.server(side).admin().call('globalConf', 'refresh', [])
+}
+
+const TIMESTAMPING_INTERVAL_SECONDS = 2
+
+/**
+ * tsa-outage: `message-log.acceptable-timestamp-failure-period` P and a time-stamping interval of 2 s. The failure
+ * clock starts one interval after the oldest unstamped record (or at the first failed attempt); traffic stops once
+ * P has passed, with `timestamping_failed`.
+ */
+export async function tsaOutageClass(ctx: ClassContext): Promise<void> {
+  const period = ctx.sizes.timestampFailurePeriodSeconds
+  labSettings(ctx, { timeStampingIntervalSeconds: TIMESTAMPING_INTERVAL_SECONDS })
+  await setParameter(ctx, 'message-log.acceptable-timestamp-failure-period', String(period))
+  await restartBoth(ctx)
+  try {
+    await outageTrials(ctx, {
+      service: 'tsa', earliestSeconds: period - 1, latestSeconds: period + 2 * TIMESTAMPING_INTERVAL_SECONDS + 8,
+      refusal: /timestamping/i, recoverySeconds: 2 * TIMESTAMPING_INTERVAL_SECONDS + 8,
+    })
+  } finally {
+    await setParameter(ctx, 'message-log.acceptable-timestamp-failure-period', undefined)
+  }
+}
+
+const OCSP_FETCH_INTERVAL_SECONDS = 2
+
+/**
+ * ocsp-outage: global configuration's `ocspFreshnessSeconds` F and FETCHINTERVAL 2 s. A response is stale once its
+ * thisUpdate is F seconds old; the last one was fetched at most one interval before the outage, so traffic stops
+ * between F − 2 s and F s after it (plus the time to notice), and the server refuses to sign without a fresh response.
+ */
+export async function ocspOutageClass(ctx: ClassContext): Promise<void> {
+  const freshness = ctx.sizes.ocspFreshnessSeconds
+  labSettings(ctx, { ocspFreshnessSeconds: freshness, ocspFetchIntervalSeconds: OCSP_FETCH_INTERVAL_SECONDS })
+  await restartBoth(ctx)
+  try {
+    await outageTrials(ctx, {
+      service: 'ocsp', earliestSeconds: freshness - OCSP_FETCH_INTERVAL_SECONDS - 2, latestSeconds: freshness + 8,
+      refusal: /ocsp|cert_validation|certificate/i, recoverySeconds: 2 * OCSP_FETCH_INTERVAL_SECONDS + 8,
+    })
+  } finally {
+    labSettings(ctx, { ocspFreshnessSeconds: 3600, ocspFetchIntervalSeconds: null })
+    await restartBoth(ctx)
+  }
+}
+
+const CONF_INTERVAL_SECONDS = 2
+
+/**
+ * conf-source-outage: the configuration source signs a configuration valid for E seconds every 2 s, the servers
+ * download it every 2 s (`configuration-client.update-interval`). Stopped, the last configuration a server holds
+ * expires between E − 4 s and E s after the outage began; messages are then refused until a fresh one is downloaded.
+ */
+export async function confOutageClass(ctx: ClassContext): Promise<void> {
+  const expiry = ctx.sizes.confExpireSeconds
+  await ctx.pair.restartLab({ regenerateIntervalMs: CONF_INTERVAL_SECONDS * 1000, confExpireSeconds: expiry })
+  await setParameter(ctx, 'configuration-client.update-interval', String(CONF_INTERVAL_SECONDS))
+  await restartBoth(ctx)
+  try {
+    await outageTrials(ctx, {
+      service: 'conf', earliestSeconds: expiry - 2 * CONF_INTERVAL_SECONDS - 2, latestSeconds: expiry + 8,
+      refusal: /conf|expired/i, recoverySeconds: 5 * CONF_INTERVAL_SECONDS + 8,
+    })
+  } finally {
+    await ctx.pair.restartLab({ regenerateIntervalMs: 60_000, confExpireSeconds: 600 })
+    await setParameter(ctx, 'configuration-client.update-interval', undefined)
+    await restartBoth(ctx)
+  }
+}
