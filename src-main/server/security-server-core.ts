@@ -196,6 +196,8 @@ export function createSecurityServerCore(
   globalConf.onChange((conf) => {
     if (conf.timeStampingIntervalSeconds !== messageLog.settings.timeStampingIntervalSeconds) applyMessageLogSettings(conf)
     if (!running) return
+    // A changed FETCHINTERVAL applies from the last refresh, not after the interval that was in force.
+    signer.ocspSourcesChanged()
     const wanting = signer.listCertificates()
       .filter((c) => c.state === 'active' || c.state === 'registered' || c.state === 'saved')
       .filter((c) => signer.ocspStatus(c.id).status !== 'good')

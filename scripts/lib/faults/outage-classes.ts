@@ -143,7 +143,7 @@ export async function ocspOutageClass(ctx: ClassContext): Promise<void> {
   try {
     await outageTrials(ctx, {
       service: 'ocsp', earliestSeconds: freshness - OCSP_FETCH_INTERVAL_SECONDS - 2, latestSeconds: freshness + 8,
-      refusal: /ocsp|cert_validation|certificate/i, recoverySeconds: 2 * OCSP_FETCH_INTERVAL_SECONDS + 8,
+      refusal: /cannot_sign|incorrect_validation_info|cert_validation|ocsp/i, recoverySeconds: 2 * OCSP_FETCH_INTERVAL_SECONDS + 8,
     })
   } finally {
     labSettings(ctx, { ocspFreshnessSeconds: 3600, ocspFetchIntervalSeconds: null })
