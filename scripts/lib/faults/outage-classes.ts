@@ -1,6 +1,7 @@
 import type { ClassContext } from './fault-context'
 import type { LabService, Side } from './fault-pair'
-import { isAcknowledged } from './fault-load'
+import { isAcknowledged, type Outcome } from './fault-load'
+import type { CertificateDto } from '@shared/admin-api/admin-api'
 import { openLab } from '../../../src-main/lab'
 
 /**
@@ -20,6 +21,10 @@ interface OutagePlan {
   refusal: RegExp
   /** Seconds within which traffic must flow again once the service is back. */
   recoverySeconds: number
+  /** What the servers report about the cause when traffic stopped (for the progress log). */
+  describe?: () => Promise<string>
+  /** A check of the refusal against the servers' own record of the cause: a failure, or undefined. */
+  check?: (refusal: Outcome) => Promise<string | undefined>
 }
 
 async function outageTrials(ctx: ClassContext, plan: OutagePlan): Promise<void> {
@@ -34,6 +39,9 @@ async function outageTrials(ctx: ClassContext, plan: OutagePlan): Promise<void> 
       await lab().stopService(plan.service)
       ctx.report.trials++
       const refusal = await ctx.waitForRefusal(stoppedAt, (plan.latestSeconds + 30) * 1000)
+      if (plan.describe !== undefined) ctx.note(await plan.describe())
+      const wrong = refusal === undefined ? undefined : await plan.check?.(refusal)
+      if (wrong !== undefined) ctx.fail(`${plan.service} trial ${trial}: ${wrong}`)
       if (refusal === undefined) {
         ctx.fail(`${plan.service} trial ${trial}: traffic did not stop within ${plan.latestSeconds + 30} s of the outage`)
       } else {
@@ -51,8 +59,13 @@ async function outageTrials(ctx: ClassContext, plan: OutagePlan): Promise<void> 
       await ctx.pause(3000)
       const lateAcks = ctx.all().filter((o) => o.sentAtMs >= restartedAt + 2000 && isAcknowledged(o))
       if (lateAcks.length > 0) ctx.fail(`${plan.service} trial ${trial}: ${lateAcks.length} message(s) acknowledged after the ${side} restarted during the outage`)
-      const refusedAgain = ctx.all().filter((o) => o.sentAtMs >= restartedAt && !isAcknowledged(o)).at(-1)
-      if (refusedAgain !== undefined && !plan.refusal.test(refusedAgain.code)) ctx.fail(`${plan.service} trial ${trial}: after the restart refused with '${refusedAgain.code}'`)
+      // The restarted server may refuse for a consequence of the cause (e.g. a peer without valid OCSP is unreachable),
+      // but always with an X-Road error the information system can read.
+      const refusedAgain = ctx.all().filter((o) => o.sentAtMs >= restartedAt && !isAcknowledged(o))
+      const unclean = refusedAgain.filter((o) => o.code === '' || o.code.startsWith('network:'))
+      if (unclean.length > 0) ctx.fail(`${plan.service} trial ${trial}: ${unclean.length} answer(s) without an X-Road error after the ${side} restarted (e.g. ${unclean[0]?.code || `HTTP ${unclean[0]?.status}`})`)
+      const codes = [...new Set(refusedAgain.map((o) => o.code))]
+      ctx.note(`${plan.service} trial ${trial}: after the ${side} restarted during the outage, refused with ${codes.join(', ') || 'nothing (no request answered)'}`)
       const returnedAt = Date.now()
       await lab().startService(plan.service)
       const flowing = await ctx.waitForTraffic(returnedAt, (plan.recoverySeconds + 30) * 1000)
@@ -131,6 +144,16 @@ export async function tsaOutageClass(ctx: ClassContext): Promise<void> {
 
 const OCSP_FETCH_INTERVAL_SECONDS = 2
 
+/** The OCSP status of each server's active certificates, as the admin API shows it. */
+async function ocspSeen(ctx: ClassContext): Promise<Array<{ side: Side; usage: string; status: string; thisUpdate: string | null }>> {
+  const seen: Array<{ side: Side; usage: string; status: string; thisUpdate: string | null }> = []
+  for (const side of ['consumer', 'provider'] as const) {
+    const certs = await ctx.server(side).admin().call<CertificateDto[]>('certificates', 'list', [])
+    for (const c of certs.filter((x) => x.state === 'active')) seen.push({ side, usage: c.usage ?? '?', status: c.ocsp.status, thisUpdate: c.ocsp.thisUpdate })
+  }
+  return seen
+}
+
 /**
  * ocsp-outage: global configuration's `ocspFreshnessSeconds` F and FETCHINTERVAL 2 s. A response is stale once its
  * thisUpdate is F seconds old; the last one was fetched at most one interval before the outage, so traffic stops
@@ -142,8 +165,20 @@ export async function ocspOutageClass(ctx: ClassContext): Promise<void> {
   await restartBoth(ctx)
   try {
     await outageTrials(ctx, {
-      service: 'ocsp', earliestSeconds: freshness - OCSP_FETCH_INTERVAL_SECONDS - 2, latestSeconds: freshness + 8,
+      // From the outage: at most one fetch interval plus a late fetch before `freshness`; checked exactly below.
+      service: 'ocsp', earliestSeconds: 0, latestSeconds: freshness + 8,
       refusal: /cannot_sign|incorrect_validation_info|cert_validation|ocsp/i, recoverySeconds: 2 * OCSP_FETCH_INTERVAL_SECONDS + 8,
+      describe: async () => `OCSP when traffic stopped (${new Date().toISOString()}): ${(await ocspSeen(ctx)).map((c) => `${c.side} ${c.usage} ${c.status} (thisUpdate ${c.thisUpdate ?? '-'})`).join(', ')}`,
+      // The parameter's own clock: a response is stale `freshness` seconds after its thisUpdate (whole seconds).
+      check: async (refusal) => {
+        const stale = (await ocspSeen(ctx)).filter((c) => c.status === 'stale' && c.thisUpdate !== null)
+        if (stale.length === 0) return `traffic stopped (${refusal.code}) while no own certificate's OCSP response was stale`
+        const staleAt = Math.min(...stale.map((c) => Date.parse(c.thisUpdate as string))) + freshness * 1000
+        const early = (staleAt - refusal.atMs) / 1000
+        if (early > 1.5) return `traffic stopped ${early.toFixed(1)} s before the newest response went stale (thisUpdate + ${freshness} s)`
+        ctx.note(`traffic stopped ${(-early).toFixed(1)} s after the last response went stale (thisUpdate + ${freshness} s)`)
+        return undefined
+      },
     })
   } finally {
     labSettings(ctx, { ocspFreshnessSeconds: 3600, ocspFetchIntervalSeconds: null })
