@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ClassContext } from './fault-context'
 import type { ServerProcess, Side } from './fault-pair'
 import { isAcknowledged } from './fault-load'
+import { MESSAGE_LOG_FILE } from './fault-evidence'
 
 /**
  * disk-full-provider / disk-full-consumer: the server's data directory on a real, size-limited file system that fills
@@ -124,8 +125,15 @@ export async function diskFullClass(ctx: ClassContext, side: Side): Promise<void
         await ctx.stopLoad()
       }
     }
-    // The records are checked while the server still runs: its tmpfs goes away with it.
-    const lost = ctx.lostPerSide(ctx.acknowledged(), { [side]: seen() })
+    // The records are checked while the server still runs (idle now): its tmpfs goes away with it. SQLite resolves
+    // the /proc/PID/root link to "/" (and would read the file on disk underneath), so the log is copied out first.
+    const copy = join(ctx.pair.built.dir, `${side}-disk-full-log`)
+    rmSync(copy, { recursive: true, force: true })
+    mkdirSync(copy)
+    for (const file of [MESSAGE_LOG_FILE, `${MESSAGE_LOG_FILE}-wal`]) {
+      if (existsSync(join(seen(), file))) copyFileSync(join(seen(), file), join(copy, file))
+    }
+    const lost = ctx.lostPerSide(ctx.acknowledged(), { [side]: copy })
     const ids = new Set([...lost.consumer, ...lost.provider].map((o) => o.queryId))
     ctx.report.lost += ids.size
     if (ids.size > 0) {
