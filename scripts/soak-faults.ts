@@ -1,3 +1,4 @@
+import { exitOnSignals } from './lib/faults/fault-pair'
 import { FAULT_CLASSES, FULL_SIZES, SHORT_SIZES, classPassed, jsonLine, runFaultHarness, type FaultClass } from './lib/faults/fault-harness'
 
 /**
@@ -33,6 +34,7 @@ async function main(): Promise<number> {
     } else usage(`unknown argument ${arg ?? ''}`)
   }
   if (seed !== undefined && !Number.isInteger(seed)) usage('--seed needs a whole number')
+  exitOnSignals()
   const result = await runFaultHarness({ sizes: short ? SHORT_SIZES : FULL_SIZES, classes, seed, keep })
   const entries = Object.entries(result.classes) as Array<[FaultClass, NonNullable<(typeof result.classes)[FaultClass]>]>
   const bad = entries.filter(([name, r]) => !classPassed(name, r))

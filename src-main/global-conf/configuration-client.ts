@@ -221,6 +221,8 @@ export interface GlobalConfService {
   onChange(listener: (conf: GlobalConf) => void): () => void
   /** The error of the last failed refresh, cleared by a successful one. */
   lastError(): unknown
+  /** The fetch interval may have changed: the next download is planned again with it, counted from now. */
+  intervalChanged(): void
 }
 
 export function createGlobalConfService(options: GlobalConfServiceOptions): GlobalConfService {
@@ -329,6 +331,7 @@ export function createGlobalConfService(options: GlobalConfServiceOptions): Glob
     const intervalMs = intervalSeconds() * 1000
     const delay = failures === 0 ? intervalMs : Math.min(intervalMs * 2 ** failures, intervalMs * 5)
     timer = setTimeout(() => {
+      timer = undefined
       void refresh().finally(schedule)
     }, delay)
     timer.unref()
@@ -355,5 +358,11 @@ export function createGlobalConfService(options: GlobalConfServiceOptions): Glob
       return () => listeners.delete(listener)
     },
     lastError: () => failure,
+    intervalChanged() {
+      if (!running || timer === undefined) return
+      clearTimeout(timer)
+      timer = undefined
+      schedule()
+    },
   }
 }

@@ -228,6 +228,7 @@ export function createSecurityServerCore(
     },
     applySystemParameters() {
       parameters = applySystemParameters(readSystemParameters(databases.serverConf), logger)
+      confService?.intervalChanged()
       applyMessageLogSettings(current())
       opMonitor.updateSettings({ keepRecordsForDays: parameters.opMonitor.keepRecordsForDays ?? DEFAULT_OP_MONITOR_SETTINGS.keepRecordsForDays })
       logger.info('system parameters applied')

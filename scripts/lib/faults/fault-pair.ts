@@ -29,6 +29,10 @@ function hookExit(): void {
   if (exitHooked) return
   exitHooked = true
   process.on('exit', killAllChildren)
+}
+
+/** For the command line: SIGINT, SIGTERM or SIGHUP kills every child and exits 130 (a test runner keeps its own). */
+export function exitOnSignals(): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       process.stderr.write(`\nfault harness: ${signal}, killing ${children.size} child process(es)\n`)

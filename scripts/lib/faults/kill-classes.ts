@@ -140,7 +140,7 @@ function flipWalFrame(dbPath: string, random: () => number): string | undefined 
   const wal = `${dbPath}-wal`
   const { pageSize, frames } = walFrames(wal)
   if (frames.length < 8) return undefined
-  const index = Math.floor(frames.length * (0.25 + random() * 0.5))
+  const index = Math.floor(frames.length * (0.1 + random() * 0.3))
   flipByte(wal, (frames[index] as number) + 24 + Math.floor(pageSize / 2))
   return `WAL frame ${index + 1} of ${frames.length}`
 }

@@ -111,12 +111,8 @@ function labSettings(ctx: ClassContext, values: Parameters<ReturnType<typeof ope
   ctx.pair.lab.regenerate()
 }
 
-/** Restarts both servers (graceful) so schedules set at start follow the new settings, and waits for traffic. */
-async function restartBoth(ctx: ClassContext): Promise<void> {
-  for (const side of ['consumer', 'provider'] as const) {
-    await ctx.server(side).stop()
-    await ctx.server(side).start()
-  }
+/** Both servers download the configuration now (what follows from it applies in the running servers). */
+async function refreshBoth(ctx: ClassContext): Promise<void> {
   for (const side of ['consumer', 'provider'] as const) await ctx.server(side).admin().call('globalConf', 'refresh', [])
 }
 
@@ -131,7 +127,7 @@ export async function tsaOutageClass(ctx: ClassContext): Promise<void> {
   const period = ctx.sizes.timestampFailurePeriodSeconds
   labSettings(ctx, { timeStampingIntervalSeconds: TIMESTAMPING_INTERVAL_SECONDS })
   await setParameter(ctx, 'message-log.acceptable-timestamp-failure-period', String(period))
-  await restartBoth(ctx)
+  await refreshBoth(ctx)
   try {
     await outageTrials(ctx, {
       service: 'tsa', earliestSeconds: period - 1, latestSeconds: period + 2 * TIMESTAMPING_INTERVAL_SECONDS + 8,
@@ -162,7 +158,7 @@ async function ocspSeen(ctx: ClassContext): Promise<Array<{ side: Side; usage: s
 export async function ocspOutageClass(ctx: ClassContext): Promise<void> {
   const freshness = ctx.sizes.ocspFreshnessSeconds
   labSettings(ctx, { ocspFreshnessSeconds: freshness, ocspFetchIntervalSeconds: OCSP_FETCH_INTERVAL_SECONDS })
-  await restartBoth(ctx)
+  await refreshBoth(ctx)
   try {
     await outageTrials(ctx, {
       // From the outage: at most one fetch interval plus a late fetch before `freshness`; checked exactly below.
@@ -182,7 +178,7 @@ export async function ocspOutageClass(ctx: ClassContext): Promise<void> {
     })
   } finally {
     labSettings(ctx, { ocspFreshnessSeconds: 3600, ocspFetchIntervalSeconds: null })
-    await restartBoth(ctx)
+    await refreshBoth(ctx)
   }
 }
 
@@ -197,7 +193,7 @@ export async function confOutageClass(ctx: ClassContext): Promise<void> {
   const expiry = ctx.sizes.confExpireSeconds
   await ctx.pair.restartLab({ regenerateIntervalMs: CONF_INTERVAL_SECONDS * 1000, confExpireSeconds: expiry })
   await setParameter(ctx, 'configuration-client.update-interval', String(CONF_INTERVAL_SECONDS))
-  await restartBoth(ctx)
+  await refreshBoth(ctx)
   try {
     await outageTrials(ctx, {
       service: 'conf', earliestSeconds: expiry - 2 * CONF_INTERVAL_SECONDS - 2, latestSeconds: expiry + 8,
@@ -206,6 +202,6 @@ export async function confOutageClass(ctx: ClassContext): Promise<void> {
   } finally {
     await ctx.pair.restartLab({ regenerateIntervalMs: 60_000, confExpireSeconds: 600 })
     await setParameter(ctx, 'configuration-client.update-interval', undefined)
-    await restartBoth(ctx)
+    await refreshBoth(ctx)
   }
 }
