@@ -105,7 +105,7 @@ export async function diskFullClass(ctx: ClassContext, side: Side): Promise<void
         } else {
           ctx.note(`trial ${trial}: file system full (${(bytes / 2 ** 20).toFixed(1)} MiB ballast); first refusal after ${((refusal.atMs - filledAt) / 1000).toFixed(1)} s: ${refusal.code || `HTTP ${refusal.status}`}`)
         }
-        await ctx.pause(3000)
+        await ctx.pause(ctx.sizes.holdMs)
         const during = ctx.all().filter((o) => o.sentAtMs >= filledAt)
         const codes = new Map<string, number>()
         for (const o of during.filter((x) => !isAcknowledged(x))) codes.set(o.code || `HTTP ${o.status}`, (codes.get(o.code || `HTTP ${o.status}`) ?? 0) + 1)
@@ -119,7 +119,7 @@ export async function diskFullClass(ctx: ClassContext, side: Side): Promise<void
           ctx.report.recoveredWithoutRestart++
           ctx.note(`trial ${trial}: traffic flowed again ${((flowing - freedAt) / 1000).toFixed(1)} s after the space returned`)
         }
-        await ctx.pause(1000)
+        await ctx.pause(ctx.sizes.holdMs / 3)
       } finally {
         rmSync(ballast, { force: true })
         await ctx.stopLoad()

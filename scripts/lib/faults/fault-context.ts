@@ -37,6 +37,8 @@ export interface HarnessSizes {
   ocspFreshnessSeconds: number
   /** The global configuration's validity during conf-source-outage. */
   confExpireSeconds: number
+  /** How long a fault is held once it shows, and the pause after each trial. */
+  holdMs: number
 }
 
 export class ClassContext {

@@ -30,12 +30,12 @@ export function classPassed(name: FaultClass, report: ClassReport): boolean {
 
 export const FULL_SIZES: HarnessSizes = {
   killTrials: 20, outageTrials: 2, corruptionTrials: 6, diskTrials: 2, tokenTrials: 2, concurrency: 16,
-  timestampFailurePeriodSeconds: 12, ocspFreshnessSeconds: 15, confExpireSeconds: 15,
+  timestampFailurePeriodSeconds: 12, ocspFreshnessSeconds: 15, confExpireSeconds: 15, holdMs: 3000,
 }
 
 export const SHORT_SIZES: HarnessSizes = {
-  killTrials: 2, outageTrials: 1, corruptionTrials: 1, diskTrials: 1, tokenTrials: 1, concurrency: 4,
-  timestampFailurePeriodSeconds: 6, ocspFreshnessSeconds: 10, confExpireSeconds: 10,
+  killTrials: 1, outageTrials: 1, corruptionTrials: 1, diskTrials: 1, tokenTrials: 1, concurrency: 4,
+  timestampFailurePeriodSeconds: 4, ocspFreshnessSeconds: 6, confExpireSeconds: 6, holdMs: 1500,
 }
 
 export interface HarnessOptions {
@@ -90,6 +90,7 @@ export async function runFaultHarness(options: HarnessOptions): Promise<HarnessR
         // Leave the pair as the next class expects it: both servers running.
         for (const side of ['consumer', 'provider'] as const) {
           const server = pair.server(side)
+          if (!server.running) ctx.note(`the ${side} was not running (exit ${String(server.child?.exitCode ?? server.child?.signalCode)}); its log ends: ${server.stderrTail().slice(-1500)}`)
           if (!server.running) await server.start().catch((e: unknown) => log(`  could not restart the ${side}: ${String(e)}`))
         }
       }

@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { formatIdPath } from '@shared/domain/identifiers'
 import { startLabServer, type RunningLabServer } from '../../../src-main/lab'
@@ -20,6 +20,39 @@ export type LabService = 'ocsp' | 'tsa' | 'conf'
 
 const TOKEN_PIN = 'Fault-Token-Pin-1'
 const ROOT = resolve(__dirname, '../../..')
+
+/**
+ * How `gatehouse serve` is run: the CLI bundled once per run with esbuild (as `npm run build` bundles
+ * out/main/cli.js; a start then loads one file, 2–3 s instead of 5–9 s through tsx on a busy machine), or
+ * bin/gatehouse.js through tsx when esbuild is not installed.
+ */
+export interface ServerCommand {
+  entry: string
+  env: NodeJS.ProcessEnv
+  bundled: boolean
+}
+
+export function prepareServerCommand(dir: string): ServerCommand {
+  const esbuild = join(ROOT, 'node_modules', '.bin', 'esbuild')
+  if (!existsSync(esbuild)) return { entry: GATEHOUSE_BIN, env: { TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') }, bundled: false }
+  const out = join(dir, 'cli')
+  mkdirSync(out, { recursive: true })
+  const built = spawnSync(esbuild, [
+    join(ROOT, 'src-main', 'cli', 'main.ts'), '--bundle', '--platform=node', '--format=cjs', '--packages=external',
+    `--tsconfig=${join(ROOT, 'tsconfig.json')}`, `--outfile=${join(out, 'cli.js')}`, '--log-level=error',
+  ], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 })
+  if (built.status !== 0) throw new Error(`bundling the CLI failed: ${built.stderr}`)
+  // bin/gatehouse.js's tail, on the bundle.
+  writeFileSync(join(out, 'gatehouse.js'), [
+    "require('./cli.js').runCli(process.argv).then((code) => { process.exitCode = code }, (error) => {",
+    "  process.stderr.write(`gatehouse: ${error && error.stack ? error.stack : error}\\n`)",
+    '  process.exitCode = 1',
+    '})',
+    '',
+  ].join('\n'))
+  // The bundle keeps its packages external: they resolve from the repository's node_modules.
+  return { entry: join(out, 'gatehouse.js'), env: { NODE_PATH: join(ROOT, 'node_modules') }, bundled: true }
+}
 
 /** Every child process the harness started and has not seen exit. */
 const children = new Set<ChildProcess>()
@@ -82,7 +115,7 @@ export class ServerProcess {
   /** Extra environment of every later start (e.g. SOFTHSM2_CONF once the server uses a SoftHSM2 token). */
   env: NodeJS.ProcessEnv = {}
 
-  constructor(readonly side: Side, readonly agency: Agency, private readonly readyTimeoutMs: number) {
+  constructor(readonly side: Side, readonly agency: Agency, private readonly readyTimeoutMs: number, private readonly command: ServerCommand) {
     this.dataDir = agency.dataDir
   }
 
@@ -102,11 +135,11 @@ export class ServerProcess {
   async start(plan: StartPlan = {}): Promise<void> {
     if (this.running) throw new Error(`${this.side} is already running`)
     hookExit()
-    const serveArgv = [process.execPath, GATEHOUSE_BIN, 'serve', '--data-dir', this.dataDir, '--json']
+    const serveArgv = [process.execPath, this.command.entry, 'serve', '--data-dir', this.dataDir, '--json']
     const { command, args } = plan.wrap?.(serveArgv) ?? { command: serveArgv[0] as string, args: serveArgv.slice(1) }
     const child = spawn(command, args, {
       cwd: ROOT,
-      env: { ...process.env, ...this.env, GATEHOUSE_TOKEN_PIN: TOKEN_PIN, TSX_TSCONFIG_PATH: join(ROOT, 'tsconfig.json') },
+      env: { ...process.env, ...this.command.env, ...this.env, GATEHOUSE_TOKEN_PIN: TOKEN_PIN },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     children.add(child)
@@ -211,8 +244,10 @@ export async function startFaultPair(options: FaultPairOptions): Promise<FaultPa
     const labOptions = { ports: built.labPorts, confExpireSeconds: 600, regenerateIntervalMs: 60_000 }
     lab = await startLabServer(built.labDir, labOptions)
     const readyTimeoutMs = options.readyTimeoutMs ?? 90_000
-    const consumer = new ServerProcess('consumer', built.consumer, readyTimeoutMs)
-    const provider = new ServerProcess('provider', built.provider, readyTimeoutMs)
+    const command = prepareServerCommand(options.dir)
+    options.log(command.bundled ? `servers run the CLI bundled by esbuild (${command.entry})` : 'servers run bin/gatehouse.js through tsx (esbuild not found)')
+    const consumer = new ServerProcess('consumer', built.consumer, readyTimeoutMs, command)
+    const provider = new ServerProcess('provider', built.provider, readyTimeoutMs, command)
     servers.push(consumer, provider)
     options.log('starting both security servers')
     await Promise.all([consumer.start(), provider.start()])

@@ -56,8 +56,8 @@ async function outageTrials(ctx: ClassContext, plan: OutagePlan): Promise<void> 
       await ctx.server(side).stop()
       await ctx.server(side).start()
       const restartedAt = Date.now()
-      await ctx.pause(3000)
-      const lateAcks = ctx.all().filter((o) => o.sentAtMs >= restartedAt + 2000 && isAcknowledged(o))
+      await ctx.pause(ctx.sizes.holdMs)
+      const lateAcks = ctx.all().filter((o) => o.sentAtMs >= restartedAt + ctx.sizes.holdMs / 2 && isAcknowledged(o))
       if (lateAcks.length > 0) ctx.fail(`${plan.service} trial ${trial}: ${lateAcks.length} message(s) acknowledged after the ${side} restarted during the outage`)
       // The restarted server may refuse for a consequence of the cause (e.g. a peer without valid OCSP is unreachable),
       // but always with an X-Road error the information system can read.
@@ -77,7 +77,7 @@ async function outageTrials(ctx: ClassContext, plan: OutagePlan): Promise<void> 
         ctx.note(`${plan.service} trial ${trial}: traffic flowed again ${took.toFixed(1)} s after the ${plan.service} returned (bound ${plan.recoverySeconds} s)`)
         if (took > plan.recoverySeconds) ctx.fail(`${plan.service} trial ${trial}: recovery took ${took.toFixed(1)} s, more than ${plan.recoverySeconds} s`)
       }
-      await ctx.pause(1000)
+      await ctx.pause(ctx.sizes.holdMs / 3)
     } finally {
       await lab().startService(plan.service).catch(() => undefined)
       await ctx.stopLoad()
@@ -163,7 +163,9 @@ export async function ocspOutageClass(ctx: ClassContext): Promise<void> {
     await outageTrials(ctx, {
       // From the outage: at most one fetch interval plus a late fetch before `freshness`; checked exactly below.
       service: 'ocsp', earliestSeconds: 0, latestSeconds: freshness + 8,
-      refusal: /cannot_sign|incorrect_validation_info|cert_validation|ocsp/i, recoverySeconds: 2 * OCSP_FETCH_INTERVAL_SECONDS + 8,
+      // Without a fresh response for its auth certificate a server is refused at the TLS handshake (X-Road's
+      // ssl_authentication_failed); without one for its signing certificate it cannot sign.
+      refusal: /cannot_sign|ssl_authentication_failed|incorrect_validation_info|cert_validation|ocsp/i, recoverySeconds: 2 * OCSP_FETCH_INTERVAL_SECONDS + 8,
       describe: async () => `OCSP when traffic stopped (${new Date().toISOString()}): ${(await ocspSeen(ctx)).map((c) => `${c.side} ${c.usage} ${c.status} (thisUpdate ${c.thisUpdate ?? '-'})`).join(', ')}`,
       // The parameter's own clock: a response is stale `freshness` seconds after its thisUpdate (whole seconds).
       check: async (refusal) => {

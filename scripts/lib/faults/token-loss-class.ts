@@ -80,7 +80,7 @@ export async function tokenLossClass(ctx: ClassContext): Promise<void> {
         const refusal = await ctx.waitForRefusal(lostAt, 30_000)
         if (refusal === undefined) ctx.fail(`trial ${trial}: messages were still signed 30 s after the token's files were gone`)
         else ctx.note(`trial ${trial}: token gone; first refusal after ${((refusal.atMs - lostAt) / 1000).toFixed(1)} s: ${refusal.code || `HTTP ${refusal.status}`}`)
-        await ctx.pause(3000)
+        await ctx.pause(ctx.sizes.holdMs)
         const during = ctx.all().filter((o) => o.sentAtMs >= lostAt + 1000 && o.atMs <= Date.now())
         const unclean = during.filter((o) => !isAcknowledged(o) && (o.code === '' || o.code.startsWith('network:')))
         if (unclean.length > 0) ctx.fail(`trial ${trial}: ${unclean.length} answer(s) without an X-Road error while the token was gone (e.g. ${unclean[0]?.code || `HTTP ${unclean[0]?.status}`})`)
@@ -100,7 +100,7 @@ export async function tokenLossClass(ctx: ClassContext): Promise<void> {
           ctx.report.recoveredWithoutRestart++
           ctx.note(`trial ${trial}: traffic flowed again ${((flowing - backAt) / 1000).toFixed(1)} s after the token returned`)
         }
-        await ctx.pause(1000)
+        await ctx.pause(ctx.sizes.holdMs / 3)
       } finally {
         if (existsSync(away)) renameSync(away, tokens)
         await ctx.stopLoad()
