@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ClassContext, seededRandom, type ClassFigures, type ClassReport, type HarnessSizes } from './fault-context'
-import { killAllChildren, startFaultPair, type FaultPair } from './fault-pair'
+import { startFaultPair, type FaultPair } from './fault-pair'
 import { corruptionClass, killClass } from './kill-classes'
 import { confOutageClass, ocspOutageClass, tsaOutageClass } from './outage-classes'
 import { diskFullClass } from './disk-full-class'
@@ -99,8 +99,8 @@ export async function runFaultHarness(options: HarnessOptions): Promise<HarnessR
       log(`  ${name}: ${JSON.stringify(figures(report))} in ${report.seconds} s${report.failures.length > 0 ? `, ${report.failures.length} failure(s)` : ''}`)
     }
   } finally {
-    await pair?.close().catch(() => undefined)
-    killAllChildren()
+    // Only this run's servers: another run in the same process (the short form's two halves) keeps its own.
+    await pair?.close().catch((error: unknown) => log(`closing the pair: ${String(error)}`))
     if (options.dir === undefined && options.keep !== true) rmSync(dir, { recursive: true, force: true })
   }
   return { classes, seconds: Math.round((Date.now() - started) / 1000), dir }
