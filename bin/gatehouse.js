@@ -1,6 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 'use strict'
 // Runs the TypeScript sources through tsx in a checkout; the built bundle (out/main/cli.js) otherwise.
+// The flag on the first line keeps V8's young generation at 2 MB a half (16 MB by default): a server holds little
+// young data, and a small young generation is collected often, which frees the memory of the network and file
+// chunks a streamed body leaves behind soon (README "Memory budget"). `node bin/gatehouse.js` ignores the line;
+// scripts/lib/processes.ts reads it for the servers it starts.
 const { existsSync } = require('node:fs')
 const { join } = require('node:path')
 

@@ -43,6 +43,10 @@ export const XROAD_ERROR_CODES = [
 export const XROAD_ADMIN_ERROR_CODES = [
   'cannot_delete_owner', 'cannot_register_owner', 'cannot_unregister_owner', 'action_not_possible',
   'illegal_generated_endpoint_update', 'illegal_generated_endpoint_remove',
+  // Service descriptions (DeviationCodes.java ERROR_*, ErrorMessage.SERVICE_DESCRIPTION_NOT_FOUND).
+  'malformed_url', 'wsdl_download_failed', 'invalid_wsdl', 'wsdl_exists', 'invalid_wsdl_service_identifier', 'invalid_service_url',
+  'service_already_exists', 'service_code_already_exists', 'service_code_reserved', 'url_already_exists', 'openapi_parsing_error',
+  'unsupported_openapi_version', 'wrong_servicedescription_type', 'service_description_not_found',
 ] as const
 
 /**
@@ -53,7 +57,7 @@ export const GATEHOUSE_ERROR_CODES = [
   'invalid_identifier', 'invalid_config', 'config_file_not_found', 'migration_failed', 'database_integrity',
   'unauthorized', 'forbidden', 'csrf_failed', 'rate_limited', 'conflict', 'validation_failed',
   'not_initialized', 'already_initialized', 'body_too_large', 'timeout', 'token_locked',
-  'pin_policy_violation', 'ceremony_step_refused', 'transcript_invalid', 'archive_invalid', 'unsupported',
+  'pin_policy_violation', 'ceremony_step_refused', 'transcript_invalid', 'archive_invalid', 'unsupported', 'server_busy',
   'audit_chain_broken', 'backup_invalid',
 ] as const
 

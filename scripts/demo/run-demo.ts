@@ -1,9 +1,12 @@
-import { rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { Agent } from 'node:http'
 import { randomUUID } from 'node:crypto'
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
 import { formatIdPath, type ClientId } from '@shared/domain/identifiers'
 import { buildLabPair, type LabPair } from '../lib/lab-pair'
-import { startLabPair, type RunningLabPair, type ServerRunner } from '../lib/lab-pair-servers'
+import { startAgency, startLabPair, type RunningAgency, type RunningLabPair, type ServerRunner } from '../lib/lab-pair-servers'
+import { runGatehouse } from '../lib/processes'
 import { checkMessageLog, type EvidenceCheck } from '../lib/evidence-check'
 import { startSampleService, type SampleService } from '../lib/sample-service'
 import { restCall, xroadError, type RestReply } from './rest-call'
@@ -36,6 +39,12 @@ export interface DemoCounts {
 export interface DemoOperations {
   /** The health check answered 200, then 503 in maintenance mode, then 200 again. */
   health: boolean
+  /** `/metrics` counted the demo's exchanges and passed `promtool check metrics` (where promtool is installed). */
+  metrics: boolean
+  /** Both servers' audit logs verify as a hash chain, with the demo's administrative changes in them. */
+  auditChain: boolean
+  /** The provider, backed up and restored by `gatehouse restore` into a new data directory, served an exchange. */
+  backupRestore: boolean
 }
 
 export interface DemoResult {
@@ -56,7 +65,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     print(`  ✗ ${message}`)
   }
   const counts: DemoCounts = { sent: 0, ok: 0, denied: 0, logged: 0, verified: 0 }
-  const operations: DemoOperations = { health: false }
+  const operations: DemoOperations = { health: false, metrics: false, auditChain: false, backupRestore: false }
   const timings = { setupMs: 0, startMs: 0, exchangeMs: 0, verifyMs: 0, totalMs: 0 }
   let service: SampleService | undefined
   let pair: LabPair | undefined
@@ -150,6 +159,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     timings.exchangeMs = Date.now() - t2
 
     operations.health = await showHealthAndProbes(pair, running, print, fail)
+    operations.metrics = await showMetrics(running.consumer, counts.ok + probes, print, fail)
+    operations.auditChain = await showAuditChains(running, print, fail)
+    const restored = await backUpAndRestoreProvider(pair, running, options, () => call(pair!.consumer.subsystem, 'pets/pets/1'), print, fail)
+    operations.backupRestore = restored.ok
+    if (restored.ok) {
+      counts.sent++
+      counts.ok++
+    }
 
     // Refused requests never reach the service: it served the probe and the allowed requests only.
     const reachedService = service.served()
@@ -164,7 +181,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const t3 = Date.now()
     const checks: Array<[string, EvidenceCheck]> = [
       ['consumer', await checkMessageLog(pair.consumer.dataDir)],
-      ['provider', await checkMessageLog(pair.provider.dataDir)],
+      [restored.ok ? 'restored provider' : 'provider', await checkMessageLog(restored.ok ? restored.dataDir : pair.provider.dataDir)],
     ]
     timings.verifyMs = Date.now() - t3
     for (const [side, check] of checks) {
@@ -177,7 +194,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       // Each allowed exchange is logged on both sides, request and response (xroad-protocols.md §6.1).
       if (check.requests < counts.ok || check.responses < counts.ok) fail(`${side} logged ${check.requests}/${check.responses} requests/responses for ${counts.ok} exchanges`)
     }
-    if (counts.ok !== options.requests - 2) fail(`${counts.ok} of ${options.requests - 2} allowed requests succeeded`)
+    const expectedOk = options.requests - 2 + (restored.ok ? 1 : 0)
+    if (counts.ok !== expectedOk) fail(`${counts.ok} of ${expectedOk} allowed requests succeeded`)
     if (counts.denied !== 1) fail(`${counts.denied} requests were denied, expected 1`)
     if (counts.verified !== counts.logged) fail(`${counts.logged - counts.verified} logged records do not verify`)
   } catch (error) {
@@ -227,6 +245,76 @@ async function showHealthAndProbes(pair: LabPair, running: RunningLabPair, print
   const red = report.probes.filter((p) => p.light === 'red')
   if (red.length > 0) fail(`probes failed: ${red.map((p) => `${p.kind} ${p.target} ${p.code}`).join('; ')}`)
   return ok
+}
+
+/**
+ * The consumer's `/metrics` as Prometheus scrapes it (signed-in session; an API key works the same): the exchange
+ * counter holds at least the demo's successful exchanges, and Debian's `promtool check metrics` accepts the text.
+ */
+async function showMetrics(consumer: RunningAgency, succeeded: number, print: (line: string) => void, fail: (message: string) => void): Promise<boolean> {
+  const reply = await consumer.admin.get('/metrics')
+  const counted = reply.text.split('\n')
+    .filter((line) => line.startsWith('gatehouse_exchanges_total{') && line.includes('side="client"') && line.includes('outcome="success"'))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0)
+  const promtool = spawnSync('promtool', ['check', 'metrics'], { input: reply.text, encoding: 'utf8' })
+  const promtoolVerdict = promtool.error !== undefined ? 'promtool not installed' : promtool.status === 0 ? 'promtool check metrics: ok' : `promtool: ${promtool.stdout}${promtool.stderr}`.trim()
+  print(`/metrics of the consumer: HTTP ${reply.status}, ${reply.text.split('\n').length} lines, ${counted} successful exchanges counted; ${promtoolVerdict}`)
+  const ok = reply.status === 200 && counted >= succeeded && (promtool.error !== undefined || promtool.status === 0)
+  if (!ok) fail(`/metrics answered ${reply.status} with ${counted} successful exchanges (expected at least ${succeeded}); ${promtoolVerdict}`)
+  return ok
+}
+
+/** Both audit logs verify as hash chains (`audit.verify`, as `gatehouse audit verify` and the GUI do). */
+async function showAuditChains(running: RunningLabPair, print: (line: string) => void, fail: (message: string) => void): Promise<boolean> {
+  let ok = true
+  for (const side of [running.consumer, running.provider]) {
+    const verdict = await side.admin.call<{ ok: boolean; entries: number; problem: { kind: string; id: number } | null }>('audit', 'verify', [])
+    print(`Audit log of ${side.agency.name}: ${verdict.entries} entries, hash chain ${verdict.ok ? 'intact' : `broken (${verdict.problem?.kind ?? '?'} at ${verdict.problem?.id ?? '?'})`}`)
+    if (!verdict.ok || verdict.entries === 0) {
+      ok = false
+      fail(`the audit log of ${side.agency.name} does not verify or is empty`)
+    }
+  }
+  return ok
+}
+
+/**
+ * What an operator does to move a server to a new machine: an encrypted backup of the provider (`system.backup`), the
+ * provider stopped, `gatehouse restore` into a new data directory, the restored server started on the same ports and
+ * its token logged in; then one exchange from the consumer must succeed against it, with the same identity and keys.
+ */
+async function backUpAndRestoreProvider(
+  pair: LabPair, running: RunningLabPair, options: DemoOptions, exchange: () => Promise<RestReply>,
+  print: (line: string) => void, fail: (message: string) => void,
+): Promise<{ ok: boolean; dataDir: string }> {
+  const passphrase = 'demo backup passphrase, long enough'
+  // An empty directory, as on a new machine (`gatehouse restore` refuses one with anything in it).
+  const dataDir = mkdtempSync(join(pair.dir, 'provider-restored-'))
+  try {
+    const created = await running.provider.admin.call<{ name: string; size: number; files: number }>('system', 'backup', [{ passphrase }])
+    await running.replace('provider', undefined)
+    const restore = runGatehouse(['restore', '--data-dir', dataDir, '--from', join(pair.provider.dataDir, 'backups', created.name), '--passphrase-stdin', '--json'], `${passphrase}\n`)
+    if (restore.status !== 0) throw new Error(`gatehouse restore exited ${String(restore.status)}: ${restore.stderr.slice(-400)}`)
+    const restored = await startAgency({ ...pair.provider, dataDir }, pair.pin, options.runner, options.useBuild, 30_000, 'login')
+    await running.replace('provider', restored)
+    let reply: RestReply | undefined
+    const deadline = Date.now() + 20_000
+    while (Date.now() < deadline) {
+      reply = await exchange().catch(() => undefined)
+      if (reply?.status === 200) break
+      await new Promise((r) => setTimeout(r, 250))
+    }
+    print(`Backup of the provider (${created.files} files, ${created.size} bytes, encrypted) restored by gatehouse restore into ${dataDir}; ` +
+      `the restored provider answered HTTP ${reply?.status ?? 'nothing'}`)
+    if (reply?.status !== 200) {
+      fail(`the restored provider did not serve the exchange: ${reply?.status ?? ''} ${reply?.body.slice(0, 200) ?? ''}`)
+      return { ok: false, dataDir }
+    }
+    return { ok: true, dataDir }
+  } catch (error) {
+    fail(`backup and restore: ${(error as Error).message}`)
+    return { ok: false, dataDir }
+  }
 }
 
 function checkPetReply(reply: RestReply, n: number, queryId: string): string | undefined {

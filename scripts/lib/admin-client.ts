@@ -9,20 +9,24 @@ import { join } from 'node:path'
  */
 export interface AdminClient {
   call<T>(group: string, method: string, args: unknown[]): Promise<T>
+  /** A signed-in GET (e.g. `/metrics`), answered with its status, content type and text. */
+  get(path: string, headers?: Record<string, string>): Promise<{ status: number; contentType: string; text: string }>
 }
 
 interface Reply {
   status: number
   body: unknown
   cookie?: string
+  contentType: string
+  text: string
 }
 
-function post(port: number, ca: Buffer, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const payload = Buffer.from(JSON.stringify(body))
+function post(port: number, ca: Buffer, path: string, body: unknown, headers: Record<string, string> = {}, method: 'POST' | 'GET' = 'POST'): Promise<Reply> {
+  const payload = method === 'GET' ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body))
   return new Promise((resolve, reject) => {
     const req = request(
       {
-        host: '127.0.0.1', port, path, method: 'POST', ca, servername: 'localhost',
+        host: '127.0.0.1', port, path, method, ca, servername: 'localhost',
         // The admin certificate names localhost / 127.0.0.1; checking it against the pinned file is the point.
         checkServerIdentity: () => undefined,
         headers: { 'content-type': 'application/json', 'content-length': payload.length, host: `127.0.0.1:${port}`, ...headers },
@@ -39,7 +43,7 @@ function post(port: number, ca: Buffer, path: string, body: unknown, headers: Re
             // not JSON: keep the text for the error message
           }
           const setCookie = res.headers['set-cookie']?.[0]?.split(';')[0]
-          resolve({ status: res.statusCode ?? 0, body: parsed, cookie: setCookie })
+          resolve({ status: res.statusCode ?? 0, body: parsed, cookie: setCookie, contentType: res.headers['content-type'] ?? '', text })
         })
         res.on('error', reject)
       },
@@ -55,25 +59,29 @@ export function setupAdmin(dataDir: string, port: number, username = 'demo-admin
   return signIn(dataDir, port, '/api/session/setup', username, password)
 }
 
-/** Signs in an existing administrator (e.g. the one `setupAdmin` made, after the server restarted). */
+/** Signs in as an existing administrator (e.g. on a server restored from a backup, whose accounts came with it). */
 export function loginAdmin(dataDir: string, port: number, username = 'demo-admin', password = 'Demo-Admin-Password-1'): Promise<AdminClient> {
   return signIn(dataDir, port, '/api/session/login', username, password)
 }
 
-async function signIn(dataDir: string, port: number, path: string, username: string, password: string): Promise<AdminClient> {
+async function signIn(dataDir: string, port: number, route: string, username: string, password: string): Promise<AdminClient> {
   const ca = readFileSync(join(dataDir, 'tls', 'admin.crt'))
-  const setup = await post(port, ca, path, { username, password })
-  const value = (setup.body as { ok?: boolean; value?: { csrfToken?: string } }).value
-  if (setup.status !== 200 || setup.cookie === undefined || value?.csrfToken == null) {
-    throw new Error(`admin ${path} failed (${setup.status}): ${JSON.stringify(setup.body)}`)
+  const signed = await post(port, ca, route, { username, password })
+  const value = (signed.body as { ok?: boolean; value?: { csrfToken?: string } }).value
+  if (signed.status !== 200 || signed.cookie === undefined || value?.csrfToken == null) {
+    throw new Error(`admin ${route} failed (${signed.status}): ${JSON.stringify(signed.body)}`)
   }
-  const auth = { cookie: setup.cookie, 'x-csrf-token': value.csrfToken }
+  const auth = { cookie: signed.cookie, 'x-csrf-token': value.csrfToken }
   return {
     async call<T>(group: string, method: string, args: unknown[]): Promise<T> {
       const reply = await post(port, ca, `/api/${group}/${method}`, args, auth)
       const result = reply.body as { ok?: boolean; value?: T; error?: { code: string; message: string } }
       if (result.ok !== true) throw new Error(`admin ${group}.${method} failed (${reply.status}): ${result.error?.code ?? ''} ${result.error?.message ?? JSON.stringify(reply.body)}`)
       return result.value as T
+    },
+    async get(path, headers = {}) {
+      const reply = await post(port, ca, path, undefined, { cookie: signed.cookie as string, ...headers }, 'GET')
+      return { status: reply.status, contentType: reply.contentType, text: reply.text }
     },
   }
 }

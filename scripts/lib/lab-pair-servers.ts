@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { startLabServer, type RunningLabServer } from '../../src-main/lab'
-import { setupAdmin, type AdminClient } from './admin-client'
+import { loginAdmin, setupAdmin, type AdminClient } from './admin-client'
 import type { Agency, LabPair } from './lab-pair'
 import { startGatehouse, type Started } from './processes'
 
@@ -25,6 +25,8 @@ export interface RunningLabPair {
   startupMs: number
   /** Stops both security servers (SIGTERM, graceful); the lab's OCSP/TSA/configuration server keeps running. */
   stopServers(): Promise<void>
+  /** Stops one side's server and puts another in its place (undefined: none for now), e.g. one restored from a backup. */
+  replace(side: 'consumer' | 'provider', next: RunningAgency | undefined): Promise<void>
   stop(): Promise<void>
 }
 
@@ -70,19 +72,25 @@ interface GlobalConfStatus {
  */
 export type ServerRunner = 'serve' | 'autologin'
 
-async function startAgency(agency: Agency, pin: string, runner: ServerRunner, useBuild: boolean, timeoutMs: number): Promise<RunningAgency> {
+/**
+ * Starts one agency's server and logs its software tokens in; `admin` is how the administrator signs in: `setup` makes
+ * the first one (a new server), `login` uses the one the data directory already has (a restored server).
+ */
+export async function startAgency(
+  agency: Agency, pin: string, runner: ServerRunner, useBuild: boolean, timeoutMs: number, admin: 'setup' | 'login' = 'setup',
+): Promise<RunningAgency> {
   const child = await startGatehouse<ServeReady>(['serve', '--data-dir', agency.dataDir, '--json'], {
     env: { ...(useBuild ? { GATEHOUSE_USE_BUILD: '1' } : {}), ...(runner === 'autologin' ? { GATEHOUSE_TOKEN_PIN: pin } : {}) },
     isReady: isServeReady,
     timeoutMs,
   })
   try {
-    const admin = await setupAdmin(agency.dataDir, agency.ports.admin)
-    const tokens = await admin.call<TokenDto[]>('tokens', 'list', [])
+    const client = await (admin === 'setup' ? setupAdmin : loginAdmin)(agency.dataDir, agency.ports.admin)
+    const tokens = await client.call<TokenDto[]>('tokens', 'list', [])
     for (const token of tokens) {
-      if (token.kind === 'software' && !token.loggedIn) await admin.call('tokens', 'login', [{ tokenId: token.id, pin }])
+      if (token.kind === 'software' && !token.loggedIn) await client.call('tokens', 'login', [{ tokenId: token.id, pin }])
     }
-    return { agency, process: child, admin, clientProxyUrl: `http://127.0.0.1:${agency.ports.clientProxyHttp}` }
+    return { agency, process: child, admin: client, clientProxyUrl: `http://127.0.0.1:${agency.ports.clientProxyHttp}` }
   } catch (error) {
     await child.stop()
     throw error
@@ -129,7 +137,22 @@ export async function startLabPair(
     const [consumer, provider] = started as [RunningAgency, RunningAgency]
     const deadline = Date.now() + timeoutMs
     await Promise.all([waitForGlobalConf(consumer, deadline), waitForGlobalConf(provider, deadline)])
-    return { lab, consumer, provider, startupMs: Date.now() - t0, stopServers, stop }
+    const running: RunningLabPair = {
+      lab, consumer, provider, startupMs: Date.now() - t0, stopServers, stop,
+      async replace(side, next) {
+        const current = running[side]
+        const index = started.indexOf(current)
+        if (index >= 0) {
+          started.splice(index, 1)
+          await current.process.stop()
+        }
+        if (next !== undefined) {
+          started.push(next)
+          running[side] = next
+        }
+      },
+    }
+    return running
   } catch (error) {
     await stop()
     throw error

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -33,12 +33,26 @@ export function startTsProcess<T>(script: string, args: string[], options: Start
   return startNodeProcess<T>(['--import', TSX_LOADER, script, ...args], { ...options, env }, script)
 }
 
-/** `node bin/gatehouse.js …` (the built bundle with GATEHOUSE_USE_BUILD=1). */
+/** `node FLAGS bin/gatehouse.js …` (the built bundle with GATEHOUSE_USE_BUILD=1), with the Node flags its first line asks for. */
 export function startGatehouse<T>(args: string[], options: StartOptions<T> = {}): Promise<Started<T>> {
-  return startNodeProcess<T>([GATEHOUSE_BIN, ...args], options, `gatehouse ${args[0] ?? ''}`)
+  return startNodeProcess<T>([...GATEHOUSE_NODE_FLAGS, GATEHOUSE_BIN, ...args], options, `gatehouse ${args[0] ?? ''}`)
 }
 
 export const GATEHOUSE_BIN = resolve(__dirname, '../../bin/gatehouse.js')
+
+/** The Node flags of bin/gatehouse.js's `#!/usr/bin/env -S node FLAGS` line, so that a server started here runs as `npx gatehouse` does. */
+export const GATEHOUSE_NODE_FLAGS: string[] = (/^#!\/usr\/bin\/env -S node(.*)$/m.exec(readFileSync(GATEHOUSE_BIN, 'utf8').split('\n')[0] ?? '')?.[1] ?? '')
+  .trim()
+  .split(/\s+/)
+  .filter((flag) => flag !== '')
+
+/** `node bin/gatehouse.js …` to its end (a one-shot command such as `restore`), with `input` on its standard input. */
+export function runGatehouse(args: string[], input = '', env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [GATEHOUSE_BIN, ...args], {
+    input, encoding: 'utf8', env: { ...process.env, ...env }, cwd: resolve(__dirname, '../..'), timeout: 120_000,
+  })
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr }
+}
 
 export function startNodeProcess<T>(nodeArgs: string[], options: StartOptions<T>, name: string): Promise<Started<T>> {
   const child = spawn(process.execPath, nodeArgs, {

@@ -3,8 +3,9 @@ import type { AddressInfo } from 'node:net'
 
 /**
  * The sample REST service the demo and the benchmark put behind the provider: `GET /pets/{id}` answers a small
- * JSON document, `POST /echo` returns the body it got, anything else 404. Counts the requests it served so the
- * demo can show that denied requests never reached it.
+ * JSON document, `POST /echo` returns the body it got, `POST /stream` streams the body back as it arrives (for large
+ * bodies: nothing is held here), anything else 404. Counts the requests it served so the demo can show that denied
+ * requests never reached it.
  */
 export interface SampleService {
   url: string
@@ -15,6 +16,13 @@ export interface SampleService {
 export async function startSampleService(port = 0): Promise<SampleService> {
   let served = 0
   const server: Server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/stream') {
+      const length = req.headers['content-length']
+      res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/octet-stream', ...(length === undefined ? {} : { 'content-length': length }) })
+      req.pipe(res)
+      req.once('end', () => served++)
+      return
+    }
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {

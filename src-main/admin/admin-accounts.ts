@@ -37,6 +37,8 @@ export interface AdminAccounts {
   /** Checks a password; throws `rate_limited` while blocked and `unauthorized` on a wrong name or password. */
   login(username: unknown, password: unknown, remoteAddress: string): Promise<{ token: string; csrfToken: string; user: UserRow }>
   authenticateSession(token: string): AuthenticatedSession | undefined
+  /** Whether a session is still valid, without counting this as activity (an open event stream is not a user at work). */
+  sessionValid(token: string): boolean
   logout(token: string): void
   authenticateApiKey(key: string): AdminCaller | undefined
   /** Sets a user's password (policy checked) and ends all their sessions. @throws not_found, validation_failed */
@@ -118,6 +120,13 @@ export function createAdminAccounts(db: () => WritableDb, clock: Clock, options:
       if (user === undefined) return undefined
       touchSession(db(), tokenHash, clock.now().toISOString())
       return { caller: { actor: user.username, roles: user.roles, userId: user.id, sessionId: tokenHash }, csrfToken: session.csrfToken, tokenHash }
+    },
+
+    sessionValid(token) {
+      const session = findSession(db(), hashToken(token))
+      if (session === undefined || findUserById(db(), session.userId) === undefined) return false
+      const now = clock.now().getTime()
+      return now - Date.parse(session.lastSeenAt) <= idleMs && now - Date.parse(session.createdAt) <= maxMs
     },
 
     logout(token) {

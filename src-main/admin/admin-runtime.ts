@@ -11,6 +11,7 @@ import { dispatchAdminCall, type AuditRecord } from './dispatch'
 import { createSystemAdmin, type SystemAdminDeps } from './system-admin'
 import { createUsersAdmin } from './users-admin'
 import { createAccessRightsAdmin, createClientsAdmin, createLocalGroupsAdmin, createServicesAdmin } from './clients-admin'
+import { createServiceDescriptionsAdmin } from './service-descriptions-admin'
 import { createDiagnosticsAdmin, type DiagnosticsHooks } from './diagnostics-admin'
 import { domainsOf, pathOf, type AdminDomains } from './domain-support'
 import { createGlobalConfAdmin } from './global-conf-admin'
@@ -20,6 +21,9 @@ import { createMessageLogAdmin, openEvidenceZipDownload, type EvidenceZipDownloa
 import { createCeremonyAdmin } from './ceremony-admin'
 import { createLabAdmin, type LabAdmin } from './lab-admin'
 import { createSettingsAdmin, type BootstrapFile } from './settings-admin'
+import { createOperationsAdmin } from './operations-admin'
+import { createAlertsAdmin } from './alerts-admin'
+import type { AlertCenter } from '../alerts'
 
 /** The admin API plus `call`, the checked entry both transports use (allow-list, roles, audit log). */
 export interface AdminService extends AdminApi {
@@ -61,6 +65,8 @@ export interface AdminDeps {
   onChanged?: (event: string) => void
   /** The bootstrap file the settings group edits; absent: not editable here. */
   bootstrap?: BootstrapFile
+  /** The server's alerts (the composition root's); absent: the alerts group answers `unsupported`. */
+  alerts?: AlertCenter
   /** The running server's probes and health check; absent: the diagnostics group only reports. */
   diagnostics?: DiagnosticsHooks
 }
@@ -106,6 +112,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     certificates: createCertificatesAdmin(domains, clock),
     clients: createClientsAdmin({ domains, dataDir: deps.system.dataDir, clock, logger }),
     services: createServicesAdmin(domains),
+    serviceDescriptions: createServiceDescriptionsAdmin(domains),
     accessRights: createAccessRightsAdmin(domains),
     localGroups: createLocalGroupsAdmin(domains),
     globalConf,
@@ -114,6 +121,8 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     messageLog: createMessageLogAdmin({ domains, clock, audit }),
     ceremony,
     lab: labApiOf(lab),
+    operations: createOperationsAdmin(domains),
+    alerts: createAlertsAdmin(deps.alerts),
   }
   const service: AdminService = {
     ...api,

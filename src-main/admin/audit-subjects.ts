@@ -55,7 +55,21 @@ const labServer: AuditSubject = { state: async (api, i) => (await api.lab.server
 const labGroup: AuditSubject = { state: async (api, i) => (await api.lab.globalGroups()).find((g) => g.code === i.code) }
 const ceremony: AuditSubject = { state: async (api, i) => (await api.ceremony.list()).find((c) => c.id === i.id) }
 
+const serviceDescription: AuditSubject = {
+  state: async (api, i) => {
+    try {
+      return await api.serviceDescriptions.get({ id: i.id as number })
+    } catch (error) {
+      // Gone (after a deletion): no state, as for the other objects.
+      if ((error as { code?: string }).code === 'service_description_not_found') return undefined
+      throw error
+    }
+  },
+}
+
 const SUBJECTS: Record<string, AuditSubject> = {
+  'serviceDescriptions.refresh': serviceDescription, 'serviceDescriptions.update': serviceDescription,
+  'serviceDescriptions.setEnabled': serviceDescription, 'serviceDescriptions.delete': serviceDescription,
   'users.add': user, 'users.setRoles': user, 'users.setPassword': user, 'users.remove': user,
   'apiKeys.setRoles': apiKey, 'apiKeys.revoke': apiKey,
   'initialization.initialize': { state: (api) => api.initialization.status() },
@@ -111,6 +125,7 @@ export function auditInput(args: readonly unknown[]): Input {
 /** The object a change names: the first identifying field of its input. */
 export function auditObject(event: string, input: Input, actor: string): string | null {
   if (event === 'users.changeOwnPassword') return actor
+  if (event.startsWith('serviceDescriptions.') && typeof input.id === 'number') return `servicedescription:${input.id}`
   if (event === 'apiKeys.setRoles' || event === 'apiKeys.revoke') return typeof input.id === 'number' ? `apikey:${input.id}` : null
   if (event === 'localGroups.add' || event.startsWith('localGroups.')) {
     if (typeof input.client === 'string' && typeof input.groupCode === 'string') return `${input.client} LOCALGROUP:${input.groupCode}`

@@ -165,9 +165,10 @@ function isCertificateDto(c: IsCertificate): IsCertificateDto {
   }
 }
 
-function serviceDto(domains: DomainsOf, s: ConfiguredService): ServiceDto {
+export function serviceDto(domains: DomainsOf, s: ConfiguredService): ServiceDto {
   return {
     id: encodeId(s.serviceId), provider: encodeId(serviceProvider(s.serviceId)), serviceCode: s.serviceId.serviceCode,
+    serviceVersion: s.serviceId.serviceVersion ?? null, title: s.title ?? null, descriptionId: s.descriptionId, descriptionType: s.descriptionType,
     url: s.url, timeoutSeconds: s.timeoutSeconds, sslVerify: s.sslVerify, disabled: s.disabled, disabledNotice: s.disabledNotice ?? null,
     endpoints: domains().serverConf.listEndpoints(s.serviceId).map((e) => ({ method: e.method, path: e.path, generated: e.generated })),
   }
@@ -255,7 +256,7 @@ export function createServicesAdmin(domains: DomainsOf): ServicesApi {
   }
 }
 
-function accessRightDto(domains: DomainsOf, r: AccessRight): AccessRightDto {
+export function accessRightDto(domains: DomainsOf, r: AccessRight): AccessRightDto {
   return {
     service: encodeId(r.serviceId), endpoint: r.endpoint, subject: encodeId(r.subject), subjectKind: subjectKind(r.subject),
     subjectLabel: subjectLabel(domains, r.subject), grantedAt: r.grantedAt,

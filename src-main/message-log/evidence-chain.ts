@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto'
+import type { NewMessageRecord } from './message-record-repository'
 
 /**
  * The message log's own hash chain (Gatehouse's, not an X-Road format; reliability-and-security.md §1.7 notes X-Road
@@ -18,20 +19,8 @@ export const GENESIS_HASH: Buffer = Buffer.alloc(CHAIN_HASH_BYTES)
 const RECORD_DOMAIN = 'gatehouse.messagelog.record.v1'
 const CHAIN_DOMAIN = 'gatehouse.messagelog.chain.v1'
 
-/** The fields of a record its chain hash covers. */
-export interface ChainedRecordFields {
-  queryId: string
-  xRequestId: string | null
-  client: string
-  service: string
-  response: boolean
-  message: Uint8Array
-  bodyLogged: boolean
-  signatureXml: string
-  signatureHash: string
-  hashChainResult: string | null
-  hashChain: string | null
-  timeMs: number
+/** The fields of a record its chain hash covers: the stored record's, with whether each attachment's bytes are kept. */
+export interface ChainedRecordFields extends Omit<NewMessageRecord, 'attachments'> {
   /** In position order (1, 2, …). */
   attachments: ReadonlyArray<{ size: number; sha512: string; stored: boolean }>
 }

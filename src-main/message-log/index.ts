@@ -22,7 +22,7 @@
 export { messageLogMigrations } from './migrations'
 export {
   createMessageLog, signatureHash,
-  type MessageLog, type MessageLogOptions, type MessageToLog, type MessageLogStatus, type RecordId, type EvidenceStatus,
+  type MessageLog, type MessageLogOptions, type MessageToLog, type MessageLogStatus, type RecordId, type EvidenceStatus, type AttachmentSource,
 } from './message-log'
 export { checkEvidence, checkEvidenceAtStart, type EvidenceReport, type EvidenceProblem, type EvidenceProblemKind } from './evidence-check'
 export { readAckFile, type AckFileRead, type AckState } from './ack-file'

@@ -53,14 +53,24 @@ export interface MessageToLog {
   response: boolean
   /** SOAP envelope or REST header part. */
   message: Uint8Array
-  /** SOAP attachments or the REST body. */
-  attachments: readonly Uint8Array[]
+  /** SOAP attachments or the REST body: bytes, or a body known by its digest whose bytes are loaded only to be stored. */
+  attachments: ReadonlyArray<Uint8Array | AttachmentSource>
   signatureXml: string
   /** Batch signatures: the signature hash-chain result and this message's hash chain (xroad-protocols.md §4.5). */
   hashChainResult?: string | null
   hashChain?: string | null
   /** Raw SignatureValue bytes; read from `signatureXml` when absent. */
   signatureValue?: Uint8Array
+}
+
+/**
+ * An attachment the proxy streamed (issue 14 §3): its size and the SHA-512 taken as it arrived, and its bytes on
+ * demand — loaded only when the log stores bodies for the exchange, and released once the record is committed.
+ */
+export interface AttachmentSource {
+  readonly size: number
+  readonly sha512: Uint8Array
+  load(): Promise<{ bytes: Uint8Array; release(): void }>
 }
 
 export interface MessageLogStatus {
@@ -117,6 +127,11 @@ export interface MessageLog {
   readonly timestamper: Timestamper
   /** Logs one message; resolves with its record id once committed. Rejects with `logging_failed` / `timestamping_failed`. */
   record(message: MessageToLog): Promise<RecordId>
+  /**
+   * The largest body stored for an exchange between these parties, or undefined when their bodies are not stored
+   * (body logging off for them): the proxy applies it before a body is read.
+   */
+  bodyLimit(client: ClientId, service: ServiceId): number | undefined
   /**
    * Throws X-Road's `timestamping_failed` once time-stamping has failed longer than the acceptable period, and
    * `logging_failed` while unacknowledged evidence problems refuse traffic (fail-closed).
@@ -200,7 +215,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   let archiving: Promise<ArchiveRunResult> | undefined
   let stopped = false
 
-  function bodyLoggingFor(message: MessageToLog): boolean {
+  function bodyLoggingFor(message: { client: ClientId; service: ServiceId }): boolean {
     const subsystems = [message.client, serviceProvider(message.service)]
       .filter((id) => id.objectType === 'SUBSYSTEM')
       .map((id) => encodeIdentifier(id))
@@ -277,17 +292,38 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     }
   }
 
-  function prepare(message: MessageToLog): { record: NewMessageRecord; digest: Buffer } {
+  /**
+   * reliability-and-security.md §1.1: a stored body over max-loggable-message-body-size is rejected, not truncated;
+   * as X-Road's `LogManager`, only where the body is stored.
+   */
+  function checkLoggable(message: MessageToLog, bodyLogged: boolean): void {
     if (message.queryId.length === 0) throw clientError('logging_failed', 'A logged message needs a query id')
-    const bodySize = message.attachments.reduce((n, a) => n + a.byteLength, 0)
-    // reliability-and-security.md §1.1: a body over max-loggable-message-body-size is rejected, not truncated.
+    const bodySize = bodyLogged ? message.attachments.reduce((n, a) => n + sizeOf(a), 0) : 0
     if (bodySize > settings.maxLoggableBodySize || message.message.byteLength > settings.maxLoggableBodySize) {
       throw clientError(
         'logging_failed',
         `Message body of ${Math.max(bodySize, message.message.byteLength)} bytes exceeds the loggable maximum of ${settings.maxLoggableBodySize} bytes`,
       )
     }
-    const bodyLogged = bodyLoggingFor(message)
+  }
+
+  /** The stored bytes of each attachment (loading streamed ones), or null for each when bodies are not stored. */
+  async function attachmentContents(message: MessageToLog, bodyLogged: boolean): Promise<Array<{ bytes: Uint8Array | null; release(): void }>> {
+    const loaded: Array<{ bytes: Uint8Array | null; release(): void }> = []
+    try {
+      for (const a of message.attachments) {
+        if (!bodyLogged) loaded.push({ bytes: null, release: () => undefined })
+        else if (a instanceof Uint8Array) loaded.push({ bytes: a, release: () => undefined })
+        else loaded.push(await a.load())
+      }
+      return loaded
+    } catch (error) {
+      for (const l of loaded) l.release()
+      throw error
+    }
+  }
+
+  function prepare(message: MessageToLog, bodyLogged: boolean, contents: ReadonlyArray<{ bytes: Uint8Array | null }>): { record: NewMessageRecord; digest: Buffer } {
     const record: NewMessageRecord = {
       queryId: message.queryId,
       xRequestId: message.xRequestId ?? null,
@@ -301,10 +337,10 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
       hashChainResult: message.hashChainResult ?? null,
       hashChain: message.hashChain ?? null,
       timeMs: clock.now().getTime(),
-      attachments: message.attachments.map((a) => ({
-        content: bodyLogged ? a : null,
-        size: a.byteLength,
-        sha512: createHash('sha512').update(a).digest('base64'),
+      attachments: message.attachments.map((a, i) => ({
+        content: contents[i]?.bytes ?? null,
+        size: sizeOf(a),
+        sha512: a instanceof Uint8Array ? createHash('sha512').update(a).digest('base64') : Buffer.from(a.sha512).toString('base64'),
       })),
     }
     const digest = recordDigest({ ...record, attachments: record.attachments.map((a) => ({ size: a.size, sha512: a.sha512, stored: a.content !== null })) })
@@ -430,13 +466,22 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   async function record(message: MessageToLog): Promise<RecordId> {
     if (stopped) throw new SecurityServerError('logging_failed', 'The message log is stopped')
     assertAcceptingMessages()
-    const prepared = prepare(message)
-    const id = await new Promise<RecordId>((resolve, reject) => {
-      pending.push({ ...prepared, resolve, reject })
-      if (pending.length >= settings.groupCommitMaxRecords) flush()
-      else if (settings.groupCommitWindowMs === 0) immediate ??= setImmediate(flush)
-      else timer ??= setTimeout(flush, settings.groupCommitWindowMs)
-    })
+    const bodyLogged = bodyLoggingFor(message)
+    checkLoggable(message, bodyLogged)
+    const contents = await attachmentContents(message, bodyLogged)
+    let id: RecordId
+    try {
+      const prepared = prepare(message, bodyLogged, contents)
+      id = await new Promise<RecordId>((resolve, reject) => {
+        pending.push({ ...prepared, resolve, reject })
+        if (pending.length >= settings.groupCommitMaxRecords) flush()
+        else if (settings.groupCommitWindowMs === 0) immediate ??= setImmediate(flush)
+        else timer ??= setTimeout(flush, settings.groupCommitWindowMs)
+      })
+    } finally {
+      // Committed (or failed): the loaded bodies are in the database now, their memory goes back.
+      for (const c of contents) c.release()
+    }
     if (settings.timestampImmediately) {
       // UG-SS §11.1.4: with timestamp-immediately, a failed stamp fails the exchange.
       await stamped(timestamper.stampRecord(id, message.signatureXml, message.signatureValue))
@@ -496,6 +541,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     countUnstamped: (cap) => countUnstampedRecords(db, cap),
     evidenceZip: (queryIds, zipOptions) => writeEvidenceZip(db, queryIds, containerWriter, zipOptions),
     record,
+    bodyLimit: (client, service) => (bodyLoggingFor({ client, service }) ? settings.maxLoggableBodySize : undefined),
     assertAcceptingMessages,
     status,
     evidence,
@@ -568,6 +614,10 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     if (archiveInterval !== undefined) clearInterval(archiveInterval)
     archiveInterval = undefined
   }
+}
+
+function sizeOf(attachment: Uint8Array | AttachmentSource): number {
+  return attachment instanceof Uint8Array ? attachment.byteLength : attachment.size
 }
 
 /** Errors caused by one record's content (constraints), as opposed to the database being unavailable. */

@@ -4,6 +4,9 @@ import {
   type ExchangeOutcomeRow,
 } from './operational-data-repository'
 import type { OperationalRecord, TrafficBucket } from './operational-record'
+import type { FailedExchange, OperationsSide, OperationsSummary } from '@shared/admin-api/operations-api'
+import { countSince, type FailureFilter } from './operations-repository'
+import { failedExchanges, operationsSummary } from './operations-summary'
 
 /** X-Road bounds `faultString` to 2048 characters and other strings to 255 (PR-OPMON schema). */
 const MAX_FAULT_STRING = 2048
@@ -28,6 +31,13 @@ export interface OpMonitor {
   traffic(sinceS: number, bucketSeconds: number): TrafficBucket[]
   /** Outcome fields of the records with these message ids (query ids), at most 500 ids per call. */
   outcomes(messageIds: readonly string[]): ExchangeOutcomeRow[]
+  /** The operations screen's figures for a range (seconds: from inclusive, to exclusive). */
+  summary(range: { fromS: number; toS: number; side: OperationsSide }): OperationsSummary
+  /** Failed exchanges of a range, newest first. */
+  failures(filter: FailureFilter, limit: number): FailedExchange[]
+  /** Exchanges recorded since `fromS` (seconds), either side. */
+  exchangesSince(fromS: number): number
+  readonly keepRecordsForDays: number
   /** Applies changed settings at once. */
   updateSettings(changes: Partial<OpMonitorSettings>): void
   purge(): number
@@ -86,6 +96,21 @@ export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Lo
     outcomes(messageIds) {
       flush()
       return findOutcomesByMessageIds(deps.db, messageIds.slice(0, 500))
+    },
+    summary(range) {
+      flush()
+      return operationsSummary(deps.db, range, settings.keepRecordsForDays)
+    },
+    failures(filter, limit) {
+      flush()
+      return failedExchanges(deps.db, filter, limit)
+    },
+    exchangesSince(fromS) {
+      flush()
+      return countSince(deps.db, fromS)
+    },
+    get keepRecordsForDays() {
+      return settings.keepRecordsForDays
     },
     updateSettings(changes) {
       Object.assign(settings, changes)

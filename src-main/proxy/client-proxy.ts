@@ -1,26 +1,32 @@
-import { describeIdentifier, identifierEquals, serviceProvider } from '@shared/domain/identifiers'
-import { clientError, systemClock, toSecurityServerError, type Clock } from '../platform'
+import { describeIdentifier, identifierEquals, serviceProvider, type ClientId } from '@shared/domain/identifiers'
+import { clientError, SecurityServerError, systemClock, toSecurityServerError, type Clock } from '../platform'
+import { incomingStream, loggingLimits, nonEmpty, readBounded, transportLimit } from './body/body-limits'
+import { bufferSource, defaultBodyStore, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
 import { faultToError } from './pipeline/server-steps'
 import type {
-  ExchangeObservation, ExchangeObserver, GlobalConfView, MessageLogWriter, MessageSigner, MessageVerifier, PeerClient, ProviderServer, ServerConfView,
+  ExchangeObservation, ExchangeObserver, GlobalConfView, MessageLogWriter, MessageSigner, MessageVerifier, PeerClient, PeerResponse, ProviderServer,
+  ServerConfView,
 } from './proxy-deps'
 import { restErrorResponse } from './proxy-fault'
 import { parseRestHeaderPart } from './rest/rest-header-part'
-import { lastHeader, type HeaderList } from './rest/rest-headers'
+import { lastHeader, XROAD_HEADERS, type HeaderList } from './rest/rest-headers'
 import { checkResponseConsistency } from './rest/rest-response'
 import { parseRestRequest, restRequestHeaderPart, type RestRequest } from './rest/rest-request'
 import { signedParts, type ProxyResponse } from './server-proxy'
-import { decodeTransportMessage, encodeRestTransportMessage, transportRequestHeaders } from './transport/transport-message'
+import { DEFAULT_MULTIPART_LIMITS, type MultipartLimits } from './transport/multipart'
+import { encodeRestTransportStream, readTransportMessage, transportRequestHeaders } from './transport/transport-message'
 
 /**
  * The client proxy: an information system's REST r1 request → a provider security server, in the consumer
- * order of xroad-protocols.md §4.3; errors become X-Road's REST error (§2.5).
+ * order of xroad-protocols.md §4.3; errors become X-Road's REST error (§2.5). The request body is read only after
+ * the request was parsed and the client checked, under the listener's and the message log's size limits and the
+ * server's memory budget (issue 14 §3); it and the response body travel as streams (`body/message-body.ts`).
  */
 export interface ClientProxyRequest {
   method: string
   url: string
   headers: HeaderList
-  body: Buffer
+  body: Uint8Array | IncomingBody
   /** SHA-256 hex of the IS's TLS client certificate when it connected over HTTPS with one. */
   tls?: { clientCertificateSha256?: string }
 }
@@ -38,75 +44,146 @@ export interface ClientProxyDeps {
   clock?: Clock
   /** Operational monitoring: one observation per request, success or failure. */
   observer?: ExchangeObserver
+  /** The server's memory budget and spool folder (a default budget under the temp folder when absent). */
+  bodies?: BodyStore
+  /** Limits of the provider's response message (size, parts, part headers). */
+  responseLimits?: MultipartLimits
 }
+
+/**
+ * Gatehouse's answer to "did my failed request reach the provider?" (issue 14 §7), sent with every error once the
+ * request has a query id, next to `X-Road-Id`: `not-sent` (it never left this server: safe to send again),
+ * `may-have-reached-provider` (it was being sent or sent and no answer came: the provider may have logged and
+ * served it — reconcile by the query id before sending again), `reached-provider` (the provider answered, and its
+ * answer could not be accepted here).
+ */
+export const DELIVERY_HEADER = 'Gatehouse-Request-Delivery'
+export type RequestDelivery = 'not-sent' | 'may-have-reached-provider' | 'reached-provider'
+
+interface ExchangeProgress {
+  queryId?: string
+  delivery: RequestDelivery
+}
+
+const DELIVERY_NOTES: Record<RequestDelivery, string> = {
+  'not-sent': 'the request was not sent to the provider',
+  'may-have-reached-provider': 'the request may have reached the provider, which may have logged and served it',
+  'reached-provider': 'the provider received the request and answered',
+}
+
+/** Largest plain SOAP fault read from a provider. */
+const MAX_FAULT_BYTES = 1024 * 1024
 
 export async function handleClientProxyRequest(raw: ClientProxyRequest, deps: ClientProxyDeps): Promise<ProxyResponse> {
   const clock = deps.clock ?? systemClock
   const observation: ExchangeObservation = {
-    side: 'client', requestInTs: clock.now().getTime(), responseOutTs: 0, requestSize: raw.body.byteLength, succeeded: false,
+    side: 'client', requestInTs: clock.now().getTime(), responseOutTs: 0, requestSize: 0, succeeded: false,
   }
+  const progress: ExchangeProgress = { delivery: 'not-sent' }
   let result: ProxyResponse
   try {
-    result = await processClientRequest(raw, deps, observation)
+    result = await processClientRequest(raw, deps, observation, progress)
     observation.succeeded = true
   } catch (error) {
     const coded = toSecurityServerError(error)
-    const prefixed = coded.prefixes.length > 0 || coded.clientFault ? coded : coded.withPrefix('server.clientproxy')
+    let prefixed = coded.prefixes.length > 0 || coded.clientFault ? coded : coded.withPrefix('server.clientproxy')
+    const headers: HeaderList = []
+    if (progress.queryId !== undefined) {
+      headers.push([XROAD_HEADERS.id, progress.queryId], [DELIVERY_HEADER, progress.delivery])
+      if (progress.delivery !== 'not-sent') prefixed = withNote(prefixed, `query id ${progress.queryId}: ${DELIVERY_NOTES[progress.delivery]}`)
+    }
     const response = restErrorResponse(prefixed, lastHeader(raw.headers, 'accept'))
     observation.faultCode = prefixed.faultCode
     observation.faultString = prefixed.message
-    result = { status: response.status, headers: response.headers, body: response.body }
+    result = { status: response.status, headers: [...response.headers, ...headers], body: bufferSource(response.body) }
   }
   observation.status = result.status
-  observation.responseSize = result.body.byteLength
+  observation.responseSize = result.body.size
   observation.responseOutTs = clock.now().getTime()
   deps.observer?.observe(observation)
   return result
 }
 
-async function processClientRequest(raw: ClientProxyRequest, deps: ClientProxyDeps, observation: ExchangeObservation): Promise<ProxyResponse> {
+function withNote(error: SecurityServerError, note: string): SecurityServerError {
+  return new SecurityServerError(error.code, `${error.message} (${note})`, {
+    cause: error.cause, detail: error.detail, clientFault: error.clientFault, prefixes: error.prefixes,
+  })
+}
+
+async function processClientRequest(
+  raw: ClientProxyRequest, deps: ClientProxyDeps, observation: ExchangeObservation, progress: ExchangeProgress,
+): Promise<ProxyResponse> {
   const clock = deps.clock ?? systemClock
   deps.globalConf.assertValid()
   const request = parseRestRequest({ method: raw.method, url: raw.url, headers: raw.headers }, deps.globalConf.instanceIdentifier())
+  progress.queryId = request.messageId
   Object.assign(observation, {
     clientId: request.clientId, serviceId: request.serviceId, method: request.method, servicePath: request.servicePath,
     messageId: request.messageId, requestId: request.requestId, userId: request.userId, issue: request.issue,
   })
   checkClientRegistered(request, deps.serverConf)
-  checkIsConnection(request, raw.tls, deps.serverConf)
+  checkIsAuthentication(request.clientId, raw.tls, deps.serverConf)
   const targets = routeRequest(request, deps.globalConf)
 
+  // Only now is the body read: its declared length against the limits before a byte of it, then as it arrives.
+  const bodies = deps.bodies ?? defaultBodyStore()
+  const logLimit = deps.messageLog.bodyLimit(request.clientId, request.serviceId)
+  const incoming = incomingStream(raw.body)
+  const received = await bodies.receive(incoming.stream, {
+    ...(incoming.declaredLength === undefined ? {} : { declaredLength: incoming.declaredLength }),
+    limits: [...(incoming.maxBytes === undefined ? [] : [transportLimit(incoming.maxBytes)]), ...loggingLimits(logLimit)],
+  })
+  observation.requestSize = received.size
+  const body = nonEmpty(received)
   const headerPart = restRequestHeaderPart(request)
-  const body = raw.body.byteLength > 0 ? raw.body : undefined
-  const signature = await deps.signer.sign(request.clientId, signedParts(headerPart, body))
-  deps.messageLog.assertAcceptingMessages()
   const record = { side: 'client' as const, messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId }
-  await deps.messageLog.record({ ...record, direction: 'request', headerPart, body, signature })
+  let peerResponse: PeerResponse
+  try {
+    const signature = await deps.signer.sign(request.clientId, signedParts(headerPart, body))
+    deps.messageLog.assertAcceptingMessages()
+    await deps.messageLog.record({ ...record, direction: 'request', headerPart, body, signature })
 
-  const encoded = encodeRestTransportMessage({
-    kind: 'request', ocspResponses: await deps.authOcspResponses(), headerPart, body,
-    signature: signature.signatureXml, hashChainResult: signature.hashChainResult, hashChain: signature.hashChain,
-  })
-  observation.requestOutTs = clock.now().getTime()
-  const peerResponse = await deps.peer.send(targets, serviceProvider(request.serviceId), {
-    headers: transportRequestHeaders({ requestId: request.requestId, originalContentType: lastHeader(raw.headers, 'content-type'), proxyVersion: deps.proxyVersion }),
-    contentType: encoded.contentType,
-    body: encoded.body,
-  })
+    const encoded = encodeRestTransportStream({
+      kind: 'request', ocspResponses: await deps.authOcspResponses(), headerPart, body,
+      signature: signature.signatureXml, hashChainResult: signature.hashChainResult, hashChain: signature.hashChain,
+    })
+    observation.requestOutTs = clock.now().getTime()
+    peerResponse = await deps.peer.send(targets, serviceProvider(request.serviceId), {
+      headers: transportRequestHeaders({ requestId: request.requestId, originalContentType: lastHeader(raw.headers, 'content-type'), proxyVersion: deps.proxyVersion }),
+      contentType: encoded.contentType,
+      body: encoded.body,
+      onTransmit: () => {
+        progress.delivery = 'may-have-reached-provider'
+      },
+    })
+  } finally {
+    // Sent (or not to be sent): the request body's memory or spool file goes back; its digest is all that is left to use.
+    received.release()
+  }
+  // The provider answers only once it has handled the request (§4.3).
+  progress.delivery = 'reached-provider'
   observation.responseInTs = clock.now().getTime()
-  if (peerResponse.contentType.toLowerCase().startsWith('text/xml')) throw faultToError(peerResponse.body)
-  const response = decodeTransportMessage(peerResponse.contentType, Buffer.from(peerResponse.body), 'response')
-  if (response.fault !== undefined) throw faultToError(response.fault)
-  if (response.message.type !== 'rest' || response.signature === undefined) throw clientError('missing_rest', 'Response has no REST part')
-  const responseBody = response.attachments[0]
-  const responseSignature = { signatureXml: response.signature, hashChainResult: response.hashChainResult, hashChain: response.hashChain }
-  // xroad-protocols.md §4.3: the consumer verifies with signer = the service provider.
-  await deps.verifier.verify(serviceProvider(request.serviceId), signedParts(response.message.bytes, responseBody), responseSignature, clock.now())
-  const part = parseRestHeaderPart(response.message.bytes)
-  if (part.kind !== 'response') throw clientError('invalid_message', 'Expected a REST response part')
-  checkResponseConsistency(part, { ...record, requestId: request.requestId, headerPart, body })
-  await deps.messageLog.record({ ...record, direction: 'response', headerPart: response.message.bytes, body: responseBody, signature: responseSignature })
-  return { status: part.status, headers: part.headers, body: responseBody ?? Buffer.alloc(0) }
+  if (peerResponse.contentType.toLowerCase().startsWith('text/xml')) throw faultToError(await readBounded(peerResponse.body, MAX_FAULT_BYTES))
+  const response = await readTransportMessage(peerResponse.contentType, peerResponse.body, 'response', {
+    limits: deps.responseLimits ?? DEFAULT_MULTIPART_LIMITS, bodies, bodyLimits: () => loggingLimits(logLimit),
+    ...(peerResponse.declaredLength === undefined ? {} : { declaredLength: peerResponse.declaredLength }),
+  })
+  const responseBody: MessageBody | undefined = response.attachments[0]
+  try {
+    if (response.fault !== undefined) throw faultToError(response.fault)
+    if (response.message.type !== 'rest' || response.signature === undefined) throw clientError('missing_rest', 'Response has no REST part')
+    const responseSignature = { signatureXml: response.signature, hashChainResult: response.hashChainResult, hashChain: response.hashChain }
+    // xroad-protocols.md §4.3: the consumer verifies with signer = the service provider.
+    await deps.verifier.verify(serviceProvider(request.serviceId), signedParts(response.message.bytes, responseBody), responseSignature, clock.now())
+    const part = parseRestHeaderPart(response.message.bytes)
+    if (part.kind !== 'response') throw clientError('invalid_message', 'Expected a REST response part')
+    checkResponseConsistency(part, { ...record, requestId: request.requestId, headerPart, body })
+    await deps.messageLog.record({ ...record, direction: 'response', headerPart: response.message.bytes, body: responseBody, signature: responseSignature })
+    return { status: part.status, headers: part.headers, body: responseBody ?? bufferSource(Buffer.alloc(0)) }
+  } catch (error) {
+    responseBody?.release()
+    throw error
+  }
 }
 
 /** The client must be a registered client of this security server. */
@@ -116,9 +193,13 @@ function checkClientRegistered(request: RestRequest, serverConf: ServerConfView)
   }
 }
 
-/** ug-ss §9.4: SSLNOAUTH needs HTTPS, SSLAUTH also a known client certificate (`ssl_authentication_failed`). */
-function checkIsConnection(request: RestRequest, tls: ClientProxyRequest['tls'], serverConf: ServerConfView): void {
-  const setting = serverConf.isAuthentication(request.clientId)
+/**
+ * ug-ss §9.4 (X-Road's `MessageProcessorBase.verifyClientAuthentication`): SSLNOAUTH needs HTTPS, SSLAUTH also a
+ * known client certificate (`ssl_authentication_failed`); NOSSL accepts any connection. A client unknown here passes
+ * (the message path refuses it as unregistered first; the evidence downloads refuse it themselves).
+ */
+export function checkIsAuthentication(client: ClientId, tls: ClientProxyRequest['tls'], serverConf: ServerConfView): void {
+  const setting = serverConf.isAuthentication(client)
   if (setting === undefined || setting.mode === 'NOSSL') return
   if (tls === undefined) throw clientError('ssl_authentication_failed', 'Client must connect over HTTPS')
   if (setting.mode === 'SSLAUTH') {

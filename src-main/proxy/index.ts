@@ -13,12 +13,22 @@ export { FILTERED_HEADERS, XROAD_HEADERS, isFilteredHeader, lastHeader, type Hea
 export { restErrorResponse, soapFaultXml, soapFaultResponse, type ErrorResponse } from './proxy-fault'
 export { parseMultipart, encodeMultipart, boundaryOf, newBoundary, DEFAULT_MULTIPART_LIMITS, type MimePart, type MultipartLimits } from './transport/multipart'
 export {
-  decodeTransportMessage, encodeRestTransportMessage, transportRequestHeaders, checkHashAlgorithm, requireRestMessage,
-  PART_TYPES, TRANSPORT_HEADERS, HASH_ALGORITHM,
-  type TransportMessage, type TransportMessageInput, type MessageKind,
+  decodeTransportMessage, encodeRestTransportMessage, encodeRestTransportStream, readTransportMessage, transportRequestHeaders, checkHashAlgorithm,
+  requireRestMessage, TransportPartOrder, PART_TYPES, TRANSPORT_HEADERS, HASH_ALGORITHM, MAX_STREAMED_PART_BYTES,
+  type TransportMessage, type TransportMessageInput, type MessageKind, type TransportPartRole,
 } from './transport/transport-message'
-export { handleClientProxyRequest, routeRequest, type ClientProxyRequest, type ClientProxyDeps } from './client-proxy'
+export { MultipartStreamReader, readMultipartStream, type PartSink, type PartHandler } from './transport/multipart-stream'
+export {
+  handleClientProxyRequest, routeRequest, checkIsAuthentication, DELIVERY_HEADER, type ClientProxyRequest, type ClientProxyDeps, type RequestDelivery,
+} from './client-proxy'
 export { handleServerProxyRequest, signedParts, type ServerProxyRequest, type ServerProxyDeps, type ProxyResponse } from './server-proxy'
+export {
+  MessageBudget, DEFAULT_MESSAGE_BUDGET, busy, type MessageBudgetLimits, type MessageBudgetStats, type Reservation,
+} from './body/message-budget'
+export {
+  BodyStore, BodyReceiver, LOAD_COST, noteStreamed, bufferBody, bufferSource, concatSources, readSource, defaultBodyStore,
+  type BodySource, type BodyDigest, type MessageBody, type LoadedBody, type BodyLimit, type IncomingBody, type ReceiveOptions,
+} from './body/message-body'
 export { checkProxyVersion, serviceUrl, MIN_SUPPORTED_CLIENT_VERSION } from './pipeline/server-steps'
 export type {
   GlobalConfView, ProviderServer, MessagePart, MessageSignature, MessageSigner, MessageVerifier, MessageRecord, MessageLogWriter,
@@ -27,7 +37,7 @@ export type {
 } from './proxy-deps'
 export { startServerProxyListener, DEFAULT_SERVER_PROXY_PORT, type ServerProxyListenerOptions, type RunningServerProxy } from './http/server-proxy-listener'
 export {
-  startClientProxyListener, type ClientProxyListenerOptions, type RunningClientProxy, type EvidenceDownload, type EvidenceDownloads,
+  startClientProxyListener, type ClientProxyListenerOptions, type RunningClientProxy, type EvidenceDownload, type EvidenceDownloads, type EvidenceCaller,
 } from './http/client-proxy-listener'
 export { startOcspResponderListener, DEFAULT_OCSP_RESPONDER_PORT, type OcspResponderListenerOptions } from './http/ocsp-responder-listener'
 export { startHealthCheckListener, type HealthAnswer, type HealthCheckListenerOptions } from './http/health-check-listener'

@@ -1,5 +1,6 @@
 import type { ClientId, GlobalGroupId, SecurityServerId, ServiceId } from '@shared/domain/identifiers'
 import type { ServiceAccessRights } from '../access-control'
+import type { BodyLimit, BodySource, BodyStore, MessageBody } from './body/message-body'
 import type { HeaderList } from './rest/rest-headers'
 
 /**
@@ -24,11 +25,11 @@ export interface GlobalConfView {
   isGlobalGroupMember(client: ClientId, group: GlobalGroupId): boolean
 }
 
-/** One signed part: `/message.xml` (the header part) or `/attachment1` (the REST body). */
-export interface MessagePart {
-  name: string
-  bytes: Uint8Array
-}
+/**
+ * One signed part: `/message.xml` (the header part) with its bytes, or `/attachment1` (the REST body) by the SHA-512
+ * taken while it arrived (the reference digest X-Road computes over the part's bytes; xroad-protocols.md §4.4).
+ */
+export type MessagePart = { name: string; bytes: Uint8Array } | { name: string; digest: Uint8Array; digestAlgorithm: 'SHA-512' }
 
 export interface MessageSignature {
   signatureXml: Uint8Array
@@ -55,13 +56,18 @@ export interface MessageRecord {
   clientId: ClientId
   serviceId: ServiceId
   headerPart: Uint8Array
-  body?: Uint8Array
+  body?: MessageBody
   signature: MessageSignature
 }
 
 export interface MessageLogWriter {
   /** Throws `logging_failed` when the log cannot accept (timestamping too far behind, disk). */
   assertAcceptingMessages(): void
+  /**
+   * The largest body the log stores for an exchange between these parties, or undefined when it does not store
+   * their bodies (body logging off: no limit, as X-Road's `LogManager`). Known before a body is read.
+   */
+  bodyLimit(client: ClientId, service: ServiceId): number | undefined
   record(record: MessageRecord): Promise<void>
 }
 
@@ -69,16 +75,18 @@ export interface ServiceCall {
   url: string
   method: string
   headers: HeaderList
-  body?: Uint8Array
+  body?: BodySource
   timeoutMs: number
   sslVerify: boolean
+  /** Where the service's response body is received, and the limits it must keep besides the client's own. */
+  response: { bodies: BodyStore; limits: readonly BodyLimit[] }
 }
 
 export interface ServiceResponse {
   status: number
   reason: string
   headers: HeaderList
-  body: Uint8Array
+  body: MessageBody
 }
 
 export interface ServiceClient {
@@ -88,13 +96,21 @@ export interface ServiceClient {
 export interface PeerRequest {
   headers: HeaderList
   contentType: string
-  body: Uint8Array
+  body: BodySource
+  /**
+   * Called once the first bytes of the request go to a verified connection to the provider: from then on a failure
+   * leaves the request possibly received, logged and served there.
+   */
+  onTransmit?(): void
 }
 
 export interface PeerResponse {
   contentType: string
   headers: HeaderList
-  body: Uint8Array
+  /** Content-Length of the answer when the peer declared one. */
+  declaredLength?: number
+  /** Read once, as it arrives; the client's response timeout and size limit apply while it is read. */
+  body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>
 }
 
 export interface PeerClient {

@@ -1,27 +1,33 @@
 import { serviceProvider } from '@shared/domain/identifiers'
 import { clientError, systemClock, toSecurityServerError, type Clock } from '../platform'
+import { incomingStream, loggingLimits, nonEmpty } from './body/body-limits'
+import { bufferSource, defaultBodyStore, type BodyDigest, type BodySource, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
 import {
   checkAccess, checkClientKnown, checkProxyVersion, readRestRequest, serviceUrl,
 } from './pipeline/server-steps'
 import type {
-  ExchangeObservation, ExchangeObserver, GlobalConfView, MessageLogWriter, MessageSigner, MessageVerifier, ServerConfView, ServiceClient, TlsClientVerifier,
+  ExchangeObservation, ExchangeObserver, GlobalConfView, MessageLogWriter, MessagePart, MessageSigner, MessageVerifier, ServerConfView, ServiceClient,
+  ServiceResponse, TlsClientVerifier,
 } from './proxy-deps'
 import { soapFaultResponse } from './proxy-fault'
 import { computeRequestHash } from './rest/request-hash'
-import { serializeRestResponsePart } from './rest/rest-header-part'
+import { parseRestHeaderPart, serializeRestResponsePart } from './rest/rest-header-part'
 import { lastHeader, type HeaderList } from './rest/rest-headers'
+import { parseRestRequest, type RestRequest } from './rest/rest-request'
 import { providerResponseHeaders } from './rest/rest-response'
-import { checkHashAlgorithm, decodeTransportMessage, encodeRestTransportMessage, HASH_ALGORITHM, TRANSPORT_HEADERS } from './transport/transport-message'
+import { checkHashAlgorithm, encodeRestTransportStream, HASH_ALGORITHM, readTransportMessage, TRANSPORT_HEADERS } from './transport/transport-message'
 import { DEFAULT_MULTIPART_LIMITS, type MultipartLimits } from './transport/multipart'
 
 /**
  * The server proxy: a transport message from a consumer security server → the service, in the provider order of
- * xroad-protocols.md §4.3. Failures before the response multipart become a plain SOAP fault (HTTP 200).
+ * xroad-protocols.md §4.3. Failures before the response multipart become a plain SOAP fault (HTTP 200). The message
+ * is read as it arrives (the REST body hashed and spooled past the budget's threshold, the message log's limit
+ * applied from the header part on), and the body and the service's response travel as streams (issue 14 §3).
  */
 export interface ServerProxyRequest {
   method: string
   headers: HeaderList
-  body: Buffer
+  body: Uint8Array | IncomingBody
   /** The consumer's TLS auth certificate chain (leaf first), from the mutual-TLS handshake. */
   peerCertificateChain: Uint8Array[]
 }
@@ -29,7 +35,8 @@ export interface ServerProxyRequest {
 export interface ProxyResponse {
   status: number
   headers: HeaderList
-  body: Buffer
+  /** Written out by the listener, which then releases it. */
+  body: BodySource
 }
 
 export interface ServerProxyDeps {
@@ -44,12 +51,14 @@ export interface ServerProxyDeps {
   limits?: MultipartLimits
   /** Operational monitoring: one observation per request, success or failure. */
   observer?: ExchangeObserver
+  /** The server's memory budget and spool folder (a default budget under the temp folder when absent). */
+  bodies?: BodyStore
 }
 
 export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: ServerProxyDeps): Promise<ProxyResponse> {
   const clock = deps.clock ?? systemClock
   const observation: ExchangeObservation = {
-    side: 'server', requestInTs: clock.now().getTime(), responseOutTs: 0, requestSize: raw.body.byteLength, succeeded: false,
+    side: 'server', requestInTs: clock.now().getTime(), responseOutTs: 0, requestSize: 0, succeeded: false,
   }
   let result: ProxyResponse
   try {
@@ -60,9 +69,9 @@ export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: Se
     const fault = soapFaultResponse(coded)
     observation.faultCode = coded.faultCode
     observation.faultString = coded.message
-    result = { status: fault.status, headers: fault.headers, body: fault.body }
+    result = { status: fault.status, headers: fault.headers, body: bufferSource(fault.body) }
   }
-  observation.responseSize = result.body.byteLength
+  observation.responseSize = result.body.size
   observation.responseOutTs = clock.now().getTime()
   deps.observer?.observe(observation)
   return result
@@ -74,71 +83,119 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
   deps.globalConf.assertValid()
   checkProxyVersion(lastHeader(raw.headers, TRANSPORT_HEADERS.proxyVersion))
   checkHashAlgorithm(lastHeader(raw.headers, TRANSPORT_HEADERS.hashAlgorithm))
-  const message = decodeTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', raw.body, 'request', deps.limits ?? DEFAULT_MULTIPART_LIMITS)
-  const { request } = readRestRequest(message, deps.globalConf.instanceIdentifier())
-  Object.assign(observation, {
-    clientId: request.clientId, serviceId: request.serviceId, method: request.method, servicePath: request.servicePath,
-    messageId: request.messageId, requestId: request.requestId, userId: request.userId, issue: request.issue,
+  const bodies = deps.bodies ?? defaultBodyStore()
+  const instance = deps.globalConf.instanceIdentifier()
+  const incoming = incomingStream(raw.body)
+  const counted = countBytes(incoming.stream, (n) => {
+    observation.requestSize += n
   })
-  checkClientKnown(request.clientId, deps.globalConf)
-  await deps.tlsClientVerifier.verify(request.clientId, raw.peerCertificateChain, message.ocspResponses)
-  if (message.signature === undefined) throw clientError('missing_signature', 'Request is not signed')
-  checkAccess(request, deps.serverConf, deps.globalConf)
+  const message = await readTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', counted, 'request', {
+    limits: deps.limits ?? DEFAULT_MULTIPART_LIMITS,
+    bodies,
+    ...(incoming.declaredLength === undefined ? {} : { declaredLength: incoming.declaredLength }),
+    // The body's logging limit is known from the header part, which comes before it (§4.3 part order).
+    bodyLimits: (headerPart) => loggingLimits(logLimitOf(headerPart, instance, deps.messageLog)),
+  })
+  const received: MessageBody | undefined = message.attachments[0]
+  let serviceResponse: ServiceResponse
+  let request: RestRequest
+  try {
+    ;({ request } = readRestRequest(message, instance))
+    Object.assign(observation, {
+      clientId: request.clientId, serviceId: request.serviceId, method: request.method, servicePath: request.servicePath,
+      messageId: request.messageId, requestId: request.requestId, userId: request.userId, issue: request.issue,
+    })
+    checkClientKnown(request.clientId, deps.globalConf)
+    await deps.tlsClientVerifier.verify(request.clientId, raw.peerCertificateChain, message.ocspResponses)
+    if (message.signature === undefined) throw clientError('missing_signature', 'Request is not signed')
+    checkAccess(request, deps.serverConf, deps.globalConf)
 
-  const requestBody = message.attachments[0]
-  const requestParts = signedParts(message.message.bytes, requestBody)
-  const requestSignature = { signatureXml: message.signature, hashChainResult: message.hashChainResult, hashChain: message.hashChain }
-  await deps.verifier.verify(request.clientId, requestParts, requestSignature, clock.now())
-  deps.messageLog.assertAcceptingMessages()
-  await deps.messageLog.record({
-    direction: 'request', side: 'server', messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId,
-    headerPart: message.message.bytes, body: requestBody, signature: requestSignature,
-  })
+    // The body part as it arrived, an empty one included (signedParts).
+    const requestBody = received
+    const requestParts = signedParts(message.message.bytes, requestBody)
+    const requestSignature = { signatureXml: message.signature, hashChainResult: message.hashChainResult, hashChain: message.hashChain }
+    await deps.verifier.verify(request.clientId, requestParts, requestSignature, clock.now())
+    deps.messageLog.assertAcceptingMessages()
+    await deps.messageLog.record({
+      direction: 'request', side: 'server', messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId,
+      headerPart: message.message.bytes, body: requestBody, signature: requestSignature,
+    })
 
-  const service = deps.serverConf.service(request.serviceId)
-  if (service === undefined) throw clientError('unknown_service', 'Unknown service')
-  observation.requestOutTs = clock.now().getTime()
-  const serviceResponse = await deps.serviceClient.call({
-    url: serviceUrl(service.url, request.servicePath, request.rawQuery),
-    method: request.method,
-    headers: request.headers,
-    body: requestBody,
-    timeoutMs: service.timeoutSeconds * 1000,
-    sslVerify: service.sslVerify,
-  })
+    const service = deps.serverConf.service(request.serviceId)
+    if (service === undefined) throw clientError('unknown_service', 'Unknown service')
+    observation.requestOutTs = clock.now().getTime()
+    serviceResponse = await deps.serviceClient.call({
+      url: serviceUrl(service.url, request.servicePath, request.rawQuery),
+      method: request.method,
+      headers: request.headers,
+      ...(requestBody === undefined ? {} : { body: requestBody }),
+      timeoutMs: service.timeoutSeconds * 1000,
+      sslVerify: service.sslVerify,
+      response: { bodies, limits: loggingLimits(deps.messageLog.bodyLimit(request.clientId, request.serviceId)) },
+    })
+  } finally {
+    // Delivered to the service (or refused): the request body's memory or spool file goes back.
+    received?.release()
+  }
 
-  observation.responseInTs = clock.now().getTime()
-  observation.status = serviceResponse.status
-  const provider = serviceProvider(request.serviceId)
-  const headerPart = serializeRestResponsePart({
-    status: serviceResponse.status,
-    reason: serviceResponse.reason,
-    headers: providerResponseHeaders(serviceResponse.headers, {
-      messageId: request.messageId, clientId: request.clientId, serviceId: request.serviceId, requestId: request.requestId,
-      requestHash: computeRequestHash(message.message.bytes, requestBody),
-    }),
-  })
-  const responseBody = serviceResponse.body.byteLength > 0 ? serviceResponse.body : undefined
-  const responseSignature = await deps.signer.sign(provider, signedParts(headerPart, responseBody))
-  await deps.messageLog.record({
-    direction: 'response', side: 'server', messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId,
-    headerPart, body: responseBody, signature: responseSignature,
-  })
-  const encoded = encodeRestTransportMessage({
-    kind: 'response', headerPart, body: responseBody, signature: responseSignature.signatureXml,
-    hashChainResult: responseSignature.hashChainResult, hashChain: responseSignature.hashChain,
-  })
-  return { status: 200, headers: [['Content-Type', encoded.contentType], [TRANSPORT_HEADERS.hashAlgorithm, HASH_ALGORITHM]], body: encoded.body }
+  const responseBody = nonEmpty(serviceResponse.body)
+  try {
+    observation.responseInTs = clock.now().getTime()
+    observation.status = serviceResponse.status
+    const provider = serviceProvider(request.serviceId)
+    const headerPart = serializeRestResponsePart({
+      status: serviceResponse.status,
+      reason: serviceResponse.reason,
+      headers: providerResponseHeaders(serviceResponse.headers, {
+        messageId: request.messageId, clientId: request.clientId, serviceId: request.serviceId, requestId: request.requestId,
+        requestHash: computeRequestHash(message.message.bytes, received),
+      }),
+    })
+    const responseSignature = await deps.signer.sign(provider, signedParts(headerPart, responseBody))
+    await deps.messageLog.record({
+      direction: 'response', side: 'server', messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId,
+      headerPart, body: responseBody, signature: responseSignature,
+    })
+    const encoded = encodeRestTransportStream({
+      kind: 'response', headerPart, body: serviceResponse.body, signature: responseSignature.signatureXml,
+      hashChainResult: responseSignature.hashChainResult, hashChain: responseSignature.hashChain,
+    })
+    return { status: 200, headers: [['Content-Type', encoded.contentType], [TRANSPORT_HEADERS.hashAlgorithm, HASH_ALGORITHM]], body: encoded.body }
+  } catch (error) {
+    serviceResponse.body.release()
+    throw error
+  }
+}
+
+/** The message log's body limit for the exchange a header part names; none when the part does not parse (refused later). */
+function logLimitOf(headerPart: Buffer, instance: string, messageLog: MessageLogWriter): number | undefined {
+  let ids
+  try {
+    const part = parseRestHeaderPart(headerPart)
+    if (part.kind !== 'request') return undefined
+    ids = parseRestRequest({ method: part.method, url: part.pathAndQuery, headers: part.headers }, instance, () => 'limit')
+  } catch {
+    return undefined
+  }
+  return messageLog.bodyLimit(ids.clientId, ids.serviceId)
+}
+
+async function* countBytes(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, count: (n: number) => void): AsyncIterable<Uint8Array> {
+  for await (const chunk of source) {
+    count(chunk.byteLength)
+    yield chunk
+  }
 }
 
 /**
- * `/message.xml` and, with a body part, `/attachment1` (xroad-protocols.md §4.4). A body part that arrived empty is
- * still a part (X-Road `ProxyMessageDecoder.handleRestBody` adds it to the verifier whatever its length): it must be
- * referenced by the signature, and a reference to a part that did not arrive fails (`invalid_reference`). Senders
- * leave an empty body out (pass undefined) and sign without it.
+ * `/message.xml` and, with a body part, `/attachment1` (xroad-protocols.md §4.4) — by its bytes or by the SHA-512
+ * taken as it arrived. A body part that arrived empty is still a part (X-Road `ProxyMessageDecoder.handleRestBody`
+ * adds it to the verifier whatever its length): it must be referenced by the signature, and a reference to a part that
+ * did not arrive fails (`invalid_reference`). Senders leave an empty body out (pass undefined) and sign without it.
  */
-export function signedParts(headerPart: Uint8Array, body: Uint8Array | undefined): Array<{ name: string; bytes: Uint8Array }> {
-  return body === undefined
-    ? [{ name: '/message.xml', bytes: headerPart }]
-    : [{ name: '/message.xml', bytes: headerPart }, { name: '/attachment1', bytes: body }]
+export function signedParts(headerPart: Uint8Array, body: Uint8Array | BodyDigest | undefined): MessagePart[] {
+  const message: MessagePart = { name: '/message.xml', bytes: headerPart }
+  if (body === undefined) return [message]
+  if (body instanceof Uint8Array) return [message, { name: '/attachment1', bytes: body }]
+  return [message, { name: '/attachment1', digest: body.sha512, digestAlgorithm: 'SHA-512' }]
 }

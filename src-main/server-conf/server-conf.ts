@@ -3,7 +3,7 @@ import {
   decodeIdentifier, describeIdentifier, encodeIdentifier, localGroupId, serviceId as makeServiceId, serviceProvider,
   type ClientId, type MemberId, type ServiceId,
 } from '@shared/domain/identifiers'
-import { REST_METHODS, type AccessSubject, type EndpointMethod, type EndpointRule, type ServiceAccessRights } from '../access-control'
+import { type AccessSubject, type EndpointMethod, type EndpointRule, type ServiceAccessRights } from '../access-control'
 import { clientError, inTransaction, systemClock, toSecurityServerError, type Clock, type WritableDb } from '../platform'
 import { findAnchorFile, saveAnchorFile } from './anchor-file-repository'
 import {
@@ -17,10 +17,15 @@ import {
   deleteLocalGroupMember, deleteLocalGroupRow, deleteMemberFromAllGroups, findLocalGroupRow, insertLocalGroup, insertLocalGroupMember,
   listLocalGroupMembers, listLocalGroupRows, updateLocalGroupDescription,
 } from './local-group-repository'
+import { deleteServiceDescriptionRow, insertServiceDescription, updateServiceDescriptionSource } from './service-description-repository'
+import { createServiceDescriptionUseCases, type ServiceDescriptionType, type ServiceDescriptionUseCases } from './service-descriptions'
+import {
+  BASE_ENDPOINT, DEFAULT_SERVICE_TIMEOUT_SECONDS, toService, validateEndpointPath, validateMethod, validateServiceUrl, validateTimeout,
+} from './service-rules'
 import { findServerIdentity, saveServerIdentity, type ServerIdentity } from './server-identity-repository'
 import { listTimestampingServiceNames, replaceTimestampingServiceNames } from './timestamping-service-repository'
 import {
-  deleteEndpointRow, deleteServiceRow, findEndpointRow, findServiceRow, insertEndpoint, insertService, listEndpointRows, listServiceRows,
+  deleteEndpointRow, findEndpointRow, findServiceRow, insertEndpoint, insertService, listEndpointRows, listServiceRows,
   updateEndpointRow, updateService, type EndpointRow, type ServiceRow,
 } from './service-repository'
 
@@ -48,10 +53,17 @@ export interface IsCertificate {
 }
 
 export interface ConfiguredService {
+  /** Carries the version when the service has one (a WSDL operation's `xrd:version`). */
   serviceId: ServiceId
+  /** The service description it belongs to. */
+  descriptionId: number
+  descriptionType: ServiceDescriptionType
+  /** A WSDL operation's `xrd:title`. */
+  title?: string
   url: string
   timeoutSeconds: number
   sslVerify: boolean
+  /** The description's state: services are enabled and disabled with their description (X-Road `servicedescription`). */
   disabled: boolean
   disabledNotice?: string
 }
@@ -108,12 +120,8 @@ export interface ClientRemoval {
  */
 export type ClientRequestSender = (client: LocalClient) => void
 
-/** X-Road's base endpoint: a right on it is a right on the whole service. */
-export const BASE_ENDPOINT = { method: '*', path: '**' } as const
-export const DEFAULT_SERVICE_TIMEOUT_SECONDS = 60
-const MAX_URL_LENGTH = 2048
 
-export interface ServerConf {
+export interface ServerConf extends ServiceDescriptionUseCases {
   identity(): ServerIdentity | undefined
   /** Stores identity and anchor once; `force` replaces an existing identity (`gatehouse init --force`). */
   initialize(owner: MemberId, serverCode: string, anchor?: { sourcePath: string; content: Uint8Array }, options?: { force?: boolean }): ServerIdentity
@@ -150,14 +158,22 @@ export interface ServerConf {
   removeIsCertificate(id: ClientId, sha256: string): void
   listIsCertificates(id: ClientId): IsCertificate[]
 
+  /** Adds a REST service in a REST description of its own, enabled (the short form of `addRestDescription`). @throws conflict */
   addService(provider: ClientId, input: ServiceInput): ConfiguredService
+  /** The service with this code and version (none when `id` has none). */
   findService(id: ServiceId): ConfiguredService | undefined
   listServices(provider?: ClientId): ConfiguredService[]
+  /** URL, timeout and TLS verification of one service (a REST description follows its service's URL). */
   updateService(id: ServiceId, changes: Partial<Omit<ServiceInput, 'code'>>): ConfiguredService
+  /** Enables or disables the service's description, so every service of a WSDL together (X-Road has no per-service switch). */
   setServiceEnabled(id: ServiceId, enabled: boolean, notice?: string): ConfiguredService
-  /** Deletes the service with its endpoints; returns the access rights that went with it. */
+  /**
+   * Deletes a REST or OpenAPI service with its description and endpoints; returns the access rights that went with it.
+   * A WSDL's services go with their WSDL. @throws wrong_servicedescription_type
+   */
   deleteService(id: ServiceId): AccessRight[]
 
+  /** A hand-made endpoint of a REST or OpenAPI service. @throws wrong_servicedescription_type, conflict */
   addEndpoint(id: ServiceId, endpoint: EndpointRef): Endpoint
   listEndpoints(id: ServiceId): Endpoint[]
   /** Changes an endpoint's method and path; its access rights stay. @throws illegal_generated_endpoint_update, conflict, not_found */
@@ -205,8 +221,10 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
     if (row === undefined) throw clientError('not_found', `Client ${describeIdentifier(id)} is not a client of this security server`)
     return row
   }
+  const findRow = (id: ServiceId): ServiceRow | undefined =>
+    findServiceRow(db, encodeIdentifier(serviceProvider(id)), id.serviceCode, id.serviceVersion ?? '')
   const requireServiceRow = (id: ServiceId): ServiceRow => {
-    const row = findServiceRow(db, encodeIdentifier(serviceProvider(id)), id.serviceCode)
+    const row = findRow(id)
     if (row === undefined) throw clientError('unknown_service', `Unknown service: ${describeIdentifier(id)}`)
     return row
   }
@@ -251,6 +269,7 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
   }
 
   const conf: ServerConf = {
+    ...createServiceDescriptionUseCases({ db, now, tx, requireClientRow, rightsOf }),
     identity: () => findServerIdentity(db),
 
     timestampingServices: () => listTimestampingServiceNames(db).map((r) => r.name),
@@ -391,15 +410,20 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
       return tx(() => {
         const client = requireClientRow(provider)
         const id = makeServiceId(provider, input.code)
-        if (findServiceRow(db, client.identifier, input.code) !== undefined) {
+        if (findRow(id) !== undefined) {
           throw clientError('conflict', `Service ${describeIdentifier(id)} already exists`, { detail: 'serviceCode' })
         }
+        const url = validateServiceUrl(input.url)
+        const descriptionId = insertServiceDescription(db, { clientRowId: client.id, type: 'REST', url, document: null, disabled: false, disabledNotice: null }, now())
         const serviceRowId = insertService(
           db,
           {
             clientRowId: client.id,
+            descriptionRowId: descriptionId,
             code: id.serviceCode,
-            url: validateServiceUrl(input.url),
+            version: '',
+            title: null,
+            url,
             timeoutSeconds: validateTimeout(input.timeoutSeconds ?? DEFAULT_SERVICE_TIMEOUT_SECONDS),
             sslVerify: input.sslVerify ?? true,
           },
@@ -410,7 +434,7 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
       })
     },
     findService(id) {
-      const row = findServiceRow(db, encodeIdentifier(serviceProvider(id)), id.serviceCode)
+      const row = findRow(id)
       return row === undefined ? undefined : toService(row)
     },
     listServices(provider) {
@@ -418,30 +442,32 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
     },
     updateService(id, changes) {
       return tx(() => {
-        const current = toService(requireServiceRow(id))
-        updateService(db, requireServiceRow(id).id, {
-          url: changes.url === undefined ? current.url : validateServiceUrl(changes.url),
+        const row = requireServiceRow(id)
+        const current = toService(row)
+        const url = changes.url === undefined ? current.url : validateServiceUrl(changes.url)
+        updateService(db, row.id, {
+          url,
           timeoutSeconds: changes.timeoutSeconds === undefined ? current.timeoutSeconds : validateTimeout(changes.timeoutSeconds),
           sslVerify: changes.sslVerify ?? current.sslVerify,
-          disabled: current.disabled,
-          disabledNotice: current.disabledNotice ?? null,
         })
+        if (row.description_type === 'REST' && url !== current.url) updateServiceDescriptionSource(db, row.description_id, url, null, now())
         return toService(requireServiceRow(id))
       })
     },
     setServiceEnabled(id, enabled, notice) {
-      return tx(() => {
-        const current = toService(requireServiceRow(id))
-        updateService(db, requireServiceRow(id).id, { ...current, disabled: !enabled, disabledNotice: enabled ? null : (notice ?? '') })
-        return toService(requireServiceRow(id))
-      })
+      const row = requireServiceRow(id)
+      conf.setServiceDescriptionEnabled(row.description_id, enabled, notice)
+      return toService(requireServiceRow(id))
     },
 
     deleteService(id) {
       return tx(() => {
         const row = requireServiceRow(id)
+        if (row.description_type === 'WSDL') {
+          throw clientError('wrong_servicedescription_type', `${describeIdentifier(id)} comes from a WSDL: delete or refresh its WSDL instead`)
+        }
         const rights = rightsOf(row)
-        deleteServiceRow(db, row.id)
+        deleteServiceDescriptionRow(db, row.description_id)
         return rights
       })
     },
@@ -449,6 +475,9 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
     addEndpoint(id, endpoint) {
       return tx(() => {
         const row = requireServiceRow(id)
+        if (row.description_type === 'WSDL') {
+          throw clientError('wrong_servicedescription_type', `${describeIdentifier(id)} is a SOAP service: access rights are on the whole service`, { detail: 'path' })
+        }
         const method = validateMethod(endpoint.method)
         const path = validateEndpointPath(endpoint.path)
         if (findEndpointRow(db, row.id, method, path) !== undefined) {
@@ -517,7 +546,7 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
       return rightsOf(requireServiceRow(id))
     },
     accessRightsFor(id) {
-      const row = findServiceRow(db, encodeIdentifier(serviceProvider(id)), id.serviceCode)
+      const row = findRow(id)
       if (row === undefined) return undefined
       const service = toService(row)
       const rights = listAccessRightRows(db, row.id)
@@ -595,18 +624,6 @@ function toLocalClient(row: ClientRow): LocalClient {
   }
 }
 
-function toService(row: ServiceRow): ConfiguredService {
-  const provider = decodeIdentifier(row.client_identifier) as ClientId
-  return {
-    serviceId: makeServiceId(provider, row.service_code),
-    url: row.url,
-    timeoutSeconds: row.timeout_seconds,
-    sslVerify: row.ssl_verify === 1,
-    disabled: row.disabled === 1,
-    ...(row.disabled_notice === null ? {} : { disabledNotice: row.disabled_notice }),
-  }
-}
-
 function validateDescription(description: string): string {
   if (description.length > 1000) throw clientError('validation_failed', 'A local group description is at most 1000 characters', { detail: 'description' })
   return description
@@ -617,47 +634,6 @@ function validateState(state: string): ClientState {
     throw clientError('validation_failed', `Client state must be one of ${CLIENT_STATES.join(', ')}`)
   }
   return state as ClientState
-}
-
-/** A REST service URL is absolute http(s) with a host and no credentials or fragment (`service_malformed_url`). */
-function validateServiceUrl(url: string): string {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw clientError('service_malformed_url', `Malformed service URL: ${url}`, { detail: 'url' })
-  }
-  if (url.length > MAX_URL_LENGTH || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') {
-    throw clientError('service_malformed_url', `Service URL must be an absolute http or https URL: ${url}`, { detail: 'url' })
-  }
-  if (parsed.username !== '' || parsed.password !== '' || parsed.hash !== '') {
-    throw clientError('service_malformed_url', 'Service URL must not carry credentials or a fragment', { detail: 'url' })
-  }
-  return url
-}
-
-function validateTimeout(seconds: number): number {
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) {
-    throw clientError('validation_failed', `Service timeout must be an integer number of seconds in 1..3600, got ${seconds}`, { detail: 'timeoutSeconds' })
-  }
-  return seconds
-}
-
-function validateMethod(method: string): EndpointMethod {
-  const upper = method.toUpperCase()
-  if (upper !== '*' && !(REST_METHODS as readonly string[]).includes(upper)) {
-    throw clientError('validation_failed', `Endpoint method must be * or one of ${REST_METHODS.join(', ')}`, { detail: 'method' })
-  }
-  return upper as EndpointMethod
-}
-
-/** Endpoint paths are decoded patterns starting with `/` (or the base `**`), without query or dot segments. */
-function validateEndpointPath(path: string): string {
-  if (path === BASE_ENDPOINT.path) return path
-  if (!path.startsWith('/') || path.length > MAX_URL_LENGTH || /[?#\\;]/.test(path) || /(^|\/)\.\.?(\/|$)/.test(path)) {
-    throw clientError('validation_failed', `Endpoint path must start with / and contain no query, ';', '\\' or dot segments: ${path}`, { detail: 'path' })
-  }
-  return path
 }
 
 function sha256Hex(bytes: Uint8Array): string {

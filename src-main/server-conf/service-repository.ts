@@ -1,11 +1,16 @@
 import type { ReadableDb, WritableDb } from '../platform'
 
-/** Rows of `services` and `endpoints`. */
+/** Rows of `services` (with their description's type and state) and `endpoints`. */
 export interface ServiceRow {
   id: number
   client_id: number
   client_identifier: string
+  description_id: number
+  description_type: string
   service_code: string
+  /** '' when the service has no version. */
+  service_version: string
+  title: string | null
   url: string
   timeout_seconds: number
   ssl_verify: number
@@ -21,45 +26,62 @@ export interface EndpointRow {
   generated: number
 }
 
-const SERVICE_SELECT = `SELECT s.id, s.client_id, c.identifier AS client_identifier, s.service_code, s.url, s.timeout_seconds,
-  s.ssl_verify, s.disabled, s.disabled_notice FROM services s JOIN clients c ON c.id = s.client_id`
+const SERVICE_SELECT = `SELECT s.id, s.client_id, c.identifier AS client_identifier, s.description_id, d.type AS description_type, s.service_code,
+  s.service_version, s.title, s.url, s.timeout_seconds, s.ssl_verify, d.disabled, d.disabled_notice
+  FROM services s JOIN clients c ON c.id = s.client_id JOIN service_descriptions d ON d.id = s.description_id`
 
-export function insertService(
-  db: WritableDb,
-  service: { clientRowId: number; code: string; url: string; timeoutSeconds: number; sslVerify: boolean },
-  at: string,
-): number {
+export interface NewServiceRow {
+  clientRowId: number
+  descriptionRowId: number
+  code: string
+  version: string
+  title: string | null
+  url: string
+  timeoutSeconds: number
+  sslVerify: boolean
+}
+
+export function insertService(db: WritableDb, service: NewServiceRow, at: string): number {
   const result = db
-    .prepare('INSERT INTO services (client_id, service_code, url, timeout_seconds, ssl_verify, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(service.clientRowId, service.code, service.url, service.timeoutSeconds, service.sslVerify ? 1 : 0, at)
+    .prepare(`INSERT INTO services (client_id, description_id, service_code, service_version, title, url, timeout_seconds, ssl_verify, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .run(service.clientRowId, service.descriptionRowId, service.code, service.version, service.title, service.url, service.timeoutSeconds,
+      service.sslVerify ? 1 : 0, at)
   return Number(result.lastInsertRowid)
 }
 
-export function findServiceRow(db: ReadableDb, clientIdentifier: string, code: string): ServiceRow | undefined {
-  return db.prepare(`${SERVICE_SELECT} WHERE c.identifier = ? AND s.service_code = ?`).get(clientIdentifier, code) as
+/** The service with this code and version ('' for none) of a client: X-Road names a service by both. */
+export function findServiceRow(db: ReadableDb, clientIdentifier: string, code: string, version: string): ServiceRow | undefined {
+  return db.prepare(`${SERVICE_SELECT} WHERE c.identifier = ? AND s.service_code = ? AND s.service_version = ?`).get(clientIdentifier, code, version) as
     | ServiceRow
     | undefined
 }
 
 export function listServiceRows(db: ReadableDb, clientIdentifier?: string): ServiceRow[] {
   return clientIdentifier === undefined
-    ? (db.prepare(`${SERVICE_SELECT} ORDER BY c.identifier, s.service_code`).all() as ServiceRow[])
-    : (db.prepare(`${SERVICE_SELECT} WHERE c.identifier = ? ORDER BY s.service_code`).all(clientIdentifier) as ServiceRow[])
+    ? (db.prepare(`${SERVICE_SELECT} ORDER BY c.identifier, s.service_code, s.service_version`).all() as ServiceRow[])
+    : (db.prepare(`${SERVICE_SELECT} WHERE c.identifier = ? ORDER BY s.service_code, s.service_version`).all(clientIdentifier) as ServiceRow[])
 }
 
-export function updateService(
-  db: WritableDb,
-  id: number,
-  changes: { url: string; timeoutSeconds: number; sslVerify: boolean; disabled: boolean; disabledNotice: string | null },
-): void {
-  db.prepare('UPDATE services SET url = ?, timeout_seconds = ?, ssl_verify = ?, disabled = ?, disabled_notice = ? WHERE id = ?').run(
+export function listServiceRowsOfDescription(db: ReadableDb, descriptionRowId: number): ServiceRow[] {
+  return db.prepare(`${SERVICE_SELECT} WHERE s.description_id = ? ORDER BY s.service_code, s.service_version`).all(descriptionRowId) as ServiceRow[]
+}
+
+export function updateService(db: WritableDb, id: number, changes: { url: string; timeoutSeconds: number; sslVerify: boolean }): void {
+  db.prepare('UPDATE services SET url = ?, timeout_seconds = ?, ssl_verify = ? WHERE id = ?').run(
     changes.url,
     changes.timeoutSeconds,
     changes.sslVerify ? 1 : 0,
-    changes.disabled ? 1 : 0,
-    changes.disabledNotice,
     id,
   )
+}
+
+export function updateServiceCode(db: WritableDb, id: number, code: string): void {
+  db.prepare('UPDATE services SET service_code = ? WHERE id = ?').run(code, id)
+}
+
+export function updateServiceTitle(db: WritableDb, id: number, title: string | null): void {
+  db.prepare('UPDATE services SET title = ? WHERE id = ?').run(title, id)
 }
 
 export function insertEndpoint(db: WritableDb, serviceRowId: number, method: string, path: string, generated: boolean): number {
@@ -88,6 +110,10 @@ export function deleteServiceRow(db: WritableDb, id: number): void {
 
 export function updateEndpointRow(db: WritableDb, id: number, method: string, path: string): void {
   db.prepare('UPDATE endpoints SET method = ?, path = ? WHERE id = ?').run(method, path, id)
+}
+
+export function setEndpointGenerated(db: WritableDb, id: number, generated: boolean): void {
+  db.prepare('UPDATE endpoints SET generated = ? WHERE id = ?').run(generated ? 1 : 0, id)
 }
 
 /** Deletes the endpoint; its access rights go with it (ON DELETE CASCADE). */

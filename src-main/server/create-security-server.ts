@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
 import type { ListenerInfo, ListenerStatus, ServiceState } from '@shared/admin-api/admin-api'
-import type { ServerEvents } from '@shared/server-events'
+import { SERVER_EVENT_NAMES, type ServerEvent, type ServerEvents } from '@shared/server-events'
 import { appendAuditEntry } from '../audit-log'
 import { applyPendingRestore } from '../backup'
 import { SecurityServerError, closeDatabase, createLogger, systemClock, type Clock, type Logger } from '../platform'
@@ -17,6 +17,9 @@ import { bootstrapDifferences } from './server-config'
 import { bootstrapFile } from './bootstrap-file'
 import type { MessageLogSettingsInput } from '../message-log'
 import { GATEHOUSE_VERSION } from './version'
+import { createAlertCenter, evaluateAlerts } from '../alerts'
+import { createServerMetrics, type ServerMetrics } from './metrics'
+import { alertSnapshot, serverFactsSource } from './server-facts'
 import { createHealthChecks } from './health-checks'
 import { createDiagnosticsHooks } from './diagnostics-hooks'
 import { checkRestoredDatabase, createServerBackups } from './server-backups'
@@ -57,6 +60,10 @@ export interface SecurityServer {
   /** The admin API; `admin.call(caller, …)` is the checked entry the transports use. */
   readonly admin: AdminService
   readonly events: TypedEvents
+  /** Every server event in one stream (the SSE endpoint and the desktop IPC); returns an unsubscribe. */
+  subscribe(listener: (event: ServerEvent) => void): () => void
+  /** The `/metrics` exposition (also served on the admin listener). */
+  readonly metrics: ServerMetrics
 }
 
 export function createSecurityServer(options: SecurityServerOptions): SecurityServer {
@@ -85,9 +92,48 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     const open = listeners.find((l) => l.info.name === 'admin')
     return [{ name: 'admin', address: `${host}:${adminPort}`, url: open?.info.url ?? null, listening: open !== undefined, problem: open === undefined ? `the server is ${state}` : null }]
   }
+  const emit = <E extends keyof ServerEvents>(name: E, payload: ServerEvents[E]): void => {
+    emitter.emit(name, payload)
+  }
+  const alerts = createAlertCenter({
+    db: () => databases.serverConf, clock, logger: logger.child({ domain: 'alerts' }),
+    onChange: (change, alert) => emit('alert', { change, alert, at: clock.now().toISOString() }),
+    serverId: () => adminRuntime.serverId(),
+  })
+  const facts = serverFactsSource(core, {
+    timestamping: () => admin.messageLog.status(),
+    forecast: () => admin.messageLog.forecast(),
+    globalConf: () => admin.globalConf.status(),
+    readiness: () => proxy?.readiness() ?? [],
+  }, logger)
+  const metrics = createServerMetrics({ facts, activeAlerts: () => alerts.list(false), version: GATEHOUSE_VERSION })
+
+  /**
+   * After each reconcile: tell the GUI when what `system.status` shows changed, and bring the alerts in line with the
+   * state (certificates, OCSP, time-stamping, tokens, disk, readiness). One evaluation at a time; calls meanwhile
+   * share the next one.
+   */
+  let lastStatus = ''
+  let evaluating: Promise<void> = Promise.resolve()
+  let evaluationQueued = false
+  const afterReconcile = (): void => {
+    if (evaluationQueued) return
+    evaluationQueued = true
+    evaluating = evaluating.then(async () => {
+      evaluationQueued = false
+      if (proxy === undefined) return
+      const checks = proxy.readiness()
+      const signature = JSON.stringify([checks.map((c) => [c.key, c.light, c.code, c.params]), allListeners().map((l) => l.url)])
+      if (signature !== lastStatus) {
+        lastStatus = signature
+        emit('status-changed', { ready: checks.length > 0 && checks.every((c) => c.light === 'green' || c.light === 'yellow'), at: clock.now().toISOString() })
+      }
+      alerts.update(evaluateAlerts(alertSnapshot(await facts.read(), alerts.diskDaysThreshold())))
+    }).catch((error: unknown) => logger.error({ err: error }, 'alert evaluation failed'))
+  }
   /** A change anywhere may change what the proxy runtime derives: re-derive (cheap when nothing changed). */
   const follow = (reason: string): void => {
-    void proxy?.reconcile(reason)
+    void proxy?.reconcile(reason).then(afterReconcile)
   }
 
   // X-Road's health checks for load balancers; their maintenance mode lives as long as this server (ig-xlb §3.4).
@@ -95,7 +141,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
 
   const setState = (next: ServiceState): void => {
     state = next
-    emitter.emit('state-changed', { state: next, at: clock.now().toISOString() })
+    emit('state-changed', { state: next, at: clock.now().toISOString() })
   }
 
   const adminRuntime = createAdminRuntime({
@@ -108,8 +154,10 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     diagnostics: createDiagnosticsHooks(core, options.config, () => proxy, adminListenerStatus, health),
     onChanged: (event) => {
       if (event.startsWith('settings.')) core.applySystemParameters()
+      emit('configuration-changed', { event, at: clock.now().toISOString() })
       follow(event)
     },
+    alerts,
     system: {
       version: GATEHOUSE_VERSION,
       dataDir: layout.root,
@@ -169,6 +217,8 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       })
       proxy = runtime
       unsubscribe.push(
+        // The `/metrics` counters, beside operational monitoring.
+        runtime.onExchange((observation) => metrics.observer.observe(observation)),
         core.signer.onChange((change) => follow(`signer.${change.method}`)),
         core.globalConf.onChange((conf) => {
           syncRegistrationStates(core, conf, logger)
@@ -178,6 +228,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       const conf = core.globalConf.current()
       if (conf !== undefined) syncRegistrationStates(core, conf, logger)
       await runtime.reconcile('start')
+      afterReconcile()
       if (core.serverConf.identity() === undefined) logger.info('security server is not initialized: the proxy listeners open once it joins an instance')
       reconcileTimer = setInterval(() => follow('interval'), options.reconcileIntervalMs ?? 5000)
       reconcileTimer.unref()
@@ -187,7 +238,10 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       void backups.runSchedule()
       if (internal.adminPort !== null) {
         const tls = await loadOrCreateAdminTls(layout.tlsDir, clock)
-        const server = createAdminHttpServer({ runtime: adminRuntime, tls, rendererDir: options.rendererDir, logger, version: GATEHOUSE_VERSION })
+        const server = createAdminHttpServer({
+          runtime: adminRuntime, tls, rendererDir: options.rendererDir, logger, version: GATEHOUSE_VERSION,
+          metrics: (accept) => metrics.scrape(accept), events: { subscribe },
+        })
         const port = await listen(server, internal.host, internal.adminPort)
         listeners.push({ info: { name: 'admin', url: `https://${hostForUrl(internal.host)}:${port}/` }, server })
         logger.info({ fingerprint256: tls.fingerprint256, generated: tls.generated }, 'admin TLS certificate')
@@ -218,6 +272,8 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     await Promise.all([...closing, runtime?.close()])
     // Lab services and open ceremony sessions of the admin runtime go after the listeners that use them.
     await adminRuntime.close()
+    await evaluating
+    await alerts.idle()
   }
 
   let closed = false
@@ -240,7 +296,18 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     logger.info('security server stopped')
   }
 
-  return { start, stop, admin, core, events: emitter as unknown as TypedEvents }
+  function subscribe(listener: (event: ServerEvent) => void): () => void {
+    const handlers = SERVER_EVENT_NAMES.map((name) => {
+      const handler = (payload: unknown): void => listener({ name, payload } as ServerEvent)
+      emitter.on(name, handler)
+      return [name, handler] as const
+    })
+    return () => {
+      for (const [name, handler] of handlers) emitter.off(name, handler)
+    }
+  }
+
+  return { start, stop, admin, core, events: emitter as unknown as TypedEvents, subscribe, metrics }
 }
 
 function hostForUrl(host: string): string {

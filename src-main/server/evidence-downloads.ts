@@ -7,20 +7,22 @@ import {
 import { currentGenerationDir } from '../global-conf'
 import { findRecordsByQueryId } from '../message-log'
 import { clientError, SecurityServerError, toSecurityServerError } from '../platform'
-import type { EvidenceDownload, EvidenceDownloads } from '../proxy'
+import { checkIsAuthentication, type EvidenceCaller, type EvidenceDownload, type EvidenceDownloads, type ServerConfView } from '../proxy'
 import type { SecurityServerCore } from './security-server-core'
 
 /**
  * The client proxy's evidence downloads (xroad-protocols.md §6.3, X-Road's `AsicContainerClientRequestProcessor`):
  * `GET /asic?queryId=…&xRoadInstance=…&memberClass=…&memberCode=…[&subsystemCode=…][&requestOnly|&responseOnly]
- * [&unique][&force]` — the ASiC-E containers of the query id's logged messages of a client registered at this
- * server — and `GET /verificationconf`, the shared parameters an offline verifier (`gatehouse asic verify`) needs.
+ * [&unique][&force]` — the ASiC-E containers of the query id's logged messages of a client of this server, given
+ * only to that client's information system connected as its connection type asks (ug-ss §9.4; X-Road answers 401
+ * otherwise) — and `GET /verificationconf`, the shared parameters an offline verifier (`gatehouse asic verify`) needs,
+ * public configuration that X-Road serves to any caller of the client proxy.
  */
 export const ASIC_MIME_TYPE = 'application/vnd.etsi.asic-e+zip'
 
-export function createEvidenceDownloads(core: SecurityServerCore): EvidenceDownloads {
+export function createEvidenceDownloads(core: SecurityServerCore, serverConf: ServerConfView): EvidenceDownloads {
   return {
-    asic: (params) => asicDownload(core, params),
+    asic: (params, caller) => asicDownload(core, serverConf, params, caller),
     verificationConf: async () => verificationConfDownload(core.layout.globalConfDir),
   }
 }
@@ -46,19 +48,29 @@ function clientParam(params: URLSearchParams): ClientId {
   }
 }
 
-async function asicDownload(core: SecurityServerCore, params: URLSearchParams): Promise<EvidenceDownload> {
-  const queryId = requiredParam(params, 'queryId')
+/**
+ * X-Road's `verifyClientAuthentication` for evidence: the client must be one of this server's (401 otherwise), and the
+ * caller must have connected as the client's connection type asks (NOSSL: any; SSLNOAUTH: HTTPS; SSLAUTH: HTTPS with
+ * one of the client's IS certificates).
+ */
+function authenticate(client: ClientId, caller: EvidenceCaller, serverConf: ServerConfView): void {
+  if (serverConf.isAuthentication(client) === undefined) {
+    throw clientError('unauthorized', `Client ${describeIdentifier(client)} is not a client of this security server`)
+  }
+  checkIsAuthentication(client, caller.tls, serverConf)
+}
+
+async function asicDownload(core: SecurityServerCore, serverConf: ServerConfView, params: URLSearchParams, caller: EvidenceCaller): Promise<EvidenceDownload> {
+  // AsicContainerClientRequestProcessor's order: the client's parameters, the caller's authentication, then the query.
   const client = clientParam(params)
+  authenticate(client, caller, serverConf)
+  const queryId = requiredParam(params, 'queryId')
   const requestOnly = flag(params, 'requestOnly')
   const responseOnly = flag(params, 'responseOnly')
   const unique = flag(params, 'unique')
   if (requestOnly && responseOnly) throw clientError('bad_request', 'Parameters "requestOnly" and "responseOnly" exclude each other')
   if (unique && !requestOnly && !responseOnly) {
     throw clientError('bad_request', 'Parameter "unique" needs "requestOnly" or "responseOnly"')
-  }
-  // Evidence is given out only for the server's own clients (§6.3).
-  if (!core.serverConf.isRegisteredClient(client)) {
-    throw clientError('invalid_client_identifier', `Client ${describeIdentifier(client)} is not a registered client of this security server`)
   }
   const encoded = encodeIdentifier(client)
   // The client's records: those it sent (consumer side) or whose service it provides (provider side).
@@ -76,7 +88,7 @@ async function asicDownload(core: SecurityServerCore, params: URLSearchParams): 
   if (containers.some((c) => !c.timestamped)) {
     // `force`: time-stamp the waiting records now; otherwise a container without its time-stamp is refused.
     if (!flag(params, 'force')) {
-      throw clientError('timestamping_failed', `A message with query id '${queryId}' is not time-stamped yet; add "force" to time-stamp it now`)
+      throw new SecurityServerError('timestamping_failed', `A message with query id '${queryId}' is not time-stamped yet; add "force" to time-stamp it now`)
     }
     const outcome = await core.messageLog.timestampNow()
     if (outcome.error !== undefined) {

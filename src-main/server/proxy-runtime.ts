@@ -8,8 +8,9 @@ import {
   type VerificationTrust,
 } from '../signature'
 import {
-  createPeerClient, createServiceClient, fetchPeerOcspResponses, parseAddress, startClientProxyListener, startHealthCheckListener,
-  startOcspResponderListener, startServerProxyListener, DEFAULT_OCSP_RESPONDER_PORT, DEFAULT_SERVER_PROXY_PORT,
+  BodyStore, LOAD_COST, createPeerClient, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
+  startHealthCheckListener, startOcspResponderListener, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT,
+  DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObservation, type ExchangeObserver, type HealthAnswer, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
   type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy,
 } from '../proxy'
@@ -97,7 +98,12 @@ export function createProxyRuntime(
   core: SecurityServerCore, config: ServerConfig, logger: Logger, options: ProxyRuntimeOptions = {},
 ): ProxyRuntime {
   const { clock } = core
-  const views = proxyViews(core)
+  // Issue 14 §3: one budget for every connection of both proxies; spool files of an earlier run are gone with it.
+  const budget = new MessageBudget({ ...DEFAULT_MESSAGE_BUDGET, ...config.memoryBudget })
+  const bodies = new BodyStore(budget, core.layout.spoolDir)
+  const leftovers = bodies.clearSpool()
+  if (leftovers > 0) logger.info({ files: leftovers }, 'removed spool files left by an earlier run')
+  const views = proxyViews(core, budget)
   const serviceClient = createServiceClient()
   const verifyPeerChain = peerChainVerifier(views.requireConf, clock)
   const peer = createPeerClient({ authCertMatchesMember: views.globalConf.authCertMatchesMember, verifyPeerChain, defaultPort: DEFAULT_SERVER_PROXY_PORT })
@@ -117,11 +123,11 @@ export function createProxyRuntime(
     peer, proxyVersion: PROXY_PROTOCOL_VERSION,
     // §4.3: OCSP responses for our auth certificate go first in the request multipart.
     authOcspResponses: async () => (credentials === undefined ? [] : core.signer.ocspResponses(credentials.authCertDer)),
-    clock, observer,
+    clock, observer, bodies,
   }
   const serverDeps: ServerProxyDeps = {
     globalConf: views.globalConf, serverConf: views.serverConf, tlsClientVerifier: views.tlsClientVerifier, verifier: views.verifier,
-    signer: views.signer, messageLog: views.messageLog, serviceClient, clock, observer,
+    signer: views.signer, messageLog: views.messageLog, serviceClient, clock, observer, bodies,
   }
 
   const { internal, external } = config
@@ -141,7 +147,7 @@ export function createProxyRuntime(
         host: slot.host, httpPort: https ? null : slot.port, httpsPort: https ? slot.port : null,
         ...(https ? { tls: await internalTls(core) } : {}),
         deps: clientDeps, logger: logger.child({ component: 'clientproxy' }),
-        listClients: () => listClients(core.globalConf.current()), evidence: createEvidenceDownloads(core),
+        listClients: () => listClients(core.globalConf.current()), evidence: createEvidenceDownloads(core, views.serverConf),
         ...limits(options.clientProxyLimits),
       })
       const running = (https ? proxy.https : proxy.http) as { port: number }
@@ -286,8 +292,11 @@ export interface ProxyViews {
   isTrustedAuthCert(leafSha256Hex: string): boolean
 }
 
-/** The pipelines' views of the real domains. */
-export function proxyViews(core: SecurityServerCore): ProxyViews {
+/**
+ * The pipelines' views of the real domains. With a budget, a logged body is at most a third of its in-flight size:
+ * the message log stores it from memory, which costs three times its size (`LOAD_COST`; issue 14 §3).
+ */
+export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): ProxyViews {
   const { clock } = core
   const requireConf = (): GlobalConf => {
     const conf = core.globalConf.current()
@@ -345,6 +354,7 @@ export function proxyViews(core: SecurityServerCore): ProxyViews {
   }
 
   const signer: MessageSigner = {
+    // A body part is signed by the SHA-512 taken as it streamed in, the digest X-Road computes over its bytes.
     sign: (member, parts) => core.signer.signMessage(member, parts),
   }
 
@@ -353,7 +363,7 @@ export function proxyViews(core: SecurityServerCore): ProxyViews {
       const conf = requireConf()
       // xroad-protocols.md §4.7: trust of the signer's instance; every part by its URI.
       verifySignature(signature.signatureXml, {
-        parts: Object.fromEntries(parts.map((p) => [p.name, p.bytes])),
+        parts: Object.fromEntries(parts.map((p) => [p.name, 'bytes' in p ? p.bytes : { digest: p.digest, algorithm: p.digestAlgorithm }])),
         ...(signature.hashChainResult === undefined ? {} : { hashChainResult: signature.hashChainResult }),
         ...(signature.hashChain === undefined ? {} : { hashChain: signature.hashChain }),
         expectedSigner,
@@ -365,6 +375,10 @@ export function proxyViews(core: SecurityServerCore): ProxyViews {
 
   const messageLog: MessageLogWriter = {
     assertAcceptingMessages: () => core.messageLog.assertAcceptingMessages(),
+    bodyLimit: (client, service) => {
+      const limit = core.messageLog.bodyLimit(client, service)
+      return limit === undefined || budget === undefined ? limit : Math.min(limit, Math.floor(budget.limits.maxInFlightBytes / LOAD_COST))
+    },
     async record(record) {
       const text = (bytes: Uint8Array | undefined): string | null => (bytes === undefined ? null : Buffer.from(bytes).toString('utf8'))
       await core.messageLog.record({

@@ -6,6 +6,7 @@ import { createServerConf, readSystemParameters, serverConfMigrations, type Serv
 import { appendAuditEntry, auditLogMigrations, pruneAuditLog } from '../audit-log'
 import { createOpMonitor, DEFAULT_OP_MONITOR_SETTINGS, opMonitoringMigrations, type OpMonitor } from '../op-monitoring'
 import { adminMigrations } from '../admin'
+import { alertsMigrations } from '../alerts'
 import { createSigner, type OcspSource, type Signer } from '../signer'
 import {
   DEFAULT_CONF_UPDATE_INTERVAL_SECONDS, GlobalConf, createGlobalConfService, parseConfigurationAnchor, readStoredConfiguration, type GlobalConfService,
@@ -70,7 +71,7 @@ export interface SecurityServerCore {
 }
 
 /** The migration sets of serverconf.sqlite (also what a restored backup's schema is checked against). */
-export const SERVER_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, auditLogMigrations, adminMigrations]
+export const SERVER_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, auditLogMigrations, adminMigrations, alertsMigrations]
 
 /**
  * Opens DATA_DIR/serverconf.sqlite alone with its migrations (server configuration, audit log, admin accounts), for

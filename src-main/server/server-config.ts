@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { SecurityServerError } from '../platform'
+import { DEFAULT_MESSAGE_BUDGET } from '../proxy'
 
 /**
  * The bootstrap configuration of one security server: where it listens and logs. Everything an
@@ -58,6 +59,23 @@ export const serverConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The memory budget of the message exchange (issue 14 §3; README "Memory budget"): message bytes held in memory at
+     * once across every proxy connection (a request that would go over it is refused with `server_busy` before its
+     * body is read), the body size past which a body goes to a spool file in DATA_DIR/spool, and the spool's size.
+     */
+    memoryBudget: z
+      .object({
+        maxInFlightBytes: z.number().int().min(1024 * 1024).max(16 * 1024 * 1024 * 1024).optional(),
+        spoolThresholdBytes: z.number().int().min(4096).max(1024 * 1024 * 1024).optional(),
+        maxSpoolBytes: z.number().int().min(1024 * 1024).max(Number.MAX_SAFE_INTEGER).optional(),
+      })
+      .strict()
+      .refine((b) => b.spoolThresholdBytes === undefined || b.spoolThresholdBytes <= (b.maxInFlightBytes ?? DEFAULT_MESSAGE_BUDGET.maxInFlightBytes), {
+        message: 'spoolThresholdBytes must not be larger than maxInFlightBytes',
+        path: ['spoolThresholdBytes'],
+      })
+      .prefault({}),
     logging: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -87,6 +105,8 @@ export function dataDirLayout(dataDir: string) {
     archiveDir: join(root, 'archive'),
     backupsDir: join(root, 'backups'),
     tlsDir: join(root, 'tls'),
+    /** Message bodies past the memory budget's spool threshold while they are in flight (emptied at start). */
+    spoolDir: join(root, 'spool'),
     pidFile: join(root, 'gatehouse.pid'),
   }
 }

@@ -16,10 +16,13 @@ import type { SignAlgorithm } from './token-driver'
  */
 
 /** One signed part, named by its URI (`/message.xml`, `/attachment1`…), as the proxy passes it. */
-export interface MessagePartToSign {
-  readonly name: string
-  readonly bytes: Uint8Array
-}
+/**
+ * A part to sign: its bytes, or its digest taken elsewhere (a body hashed while it streamed in, never held whole):
+ * the hash-chain step is the same digest either way (xroad-protocols.md §4.4–4.5).
+ */
+export type MessagePartToSign =
+  | { readonly name: string; readonly bytes: Uint8Array }
+  | { readonly name: string; readonly digest: Uint8Array; readonly digestAlgorithm: DigestAlgorithm }
 
 export interface SignedMessage {
   readonly signatureXml: Buffer
@@ -136,16 +139,16 @@ export class BatchSigner {
       sign: ({ digest: hash, dataToSign }: { digest: Buffer; dataToSign: Buffer }) => context.sign(hash, dataToSign),
     }
     try {
-      const lone = batch.length === 1 && batch[0]!.parts.length === 1 && batch[0]!.parts[0]!.name === MESSAGE_URI
-      if (lone) {
-        const xml = await buildSignature({ ...common, parts: [{ uri: MESSAGE_URI, data: batch[0]!.parts[0]!.bytes }] })
+      const only = batch.length === 1 && batch[0]!.parts.length === 1 ? batch[0]!.parts[0]! : undefined
+      if (only !== undefined && only.name === MESSAGE_URI && 'bytes' in only) {
+        const xml = await buildSignature({ ...common, parts: [{ uri: MESSAGE_URI, data: only.bytes }] })
         this.count(1)
         batch[0]!.resolve({ signatureXml: Buffer.from(xml, 'utf8') })
         return
       }
       // xroad-protocols.md §4.5: leaves are the messages (a step over their parts when there are several).
       const chains = buildHashChains(
-        batch.map((p) => ({ parts: p.parts.map((part) => ({ uri: part.name, digest: digest(this.digestAlgorithm, part.bytes) })) })),
+        batch.map((p) => ({ parts: p.parts.map((part) => ({ uri: part.name, digest: this.partDigest(part) })) })),
         this.digestAlgorithm, SIG_HASH_CHAIN_URI,
       )
       const xml = Buffer.from(await buildSignature({ ...common, hashChainResult: chains.resultXml }), 'utf8')
@@ -155,6 +158,14 @@ export class BatchSigner {
     } catch (error) {
       for (const p of batch) p.reject(error)
     }
+  }
+
+  private partDigest(part: MessagePartToSign): Buffer {
+    if ('bytes' in part) return digest(this.digestAlgorithm, part.bytes)
+    if (part.digestAlgorithm !== this.digestAlgorithm) {
+      throw new SecurityServerError('cannot_create_signature', `Part ${part.name} has a ${part.digestAlgorithm} digest; signatures use ${this.digestAlgorithm}`)
+    }
+    return Buffer.from(part.digest)
   }
 
   private count(messages: number): void {

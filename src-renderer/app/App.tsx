@@ -13,6 +13,9 @@ import { ServicesPage } from '../features/services/ServicesPage'
 import { SettingsPage } from '../features/settings/SettingsPage'
 import { LoginPage } from '../features/login/LoginPage'
 import { MessageLogPage } from '../features/message-log/MessageLogPage'
+import { OperationsPage } from '../features/operations/OperationsPage'
+import { AlertBell } from '../features/operations/AlertBell'
+import { useFollowServerEvents } from '../features/operations/follow-server-events'
 import { useSessionStore } from '../features/login/session-store'
 import { UsersPage } from '../features/users/UsersPage'
 import { ErrorNotice } from '../lib/ErrorNotice'
@@ -23,7 +26,7 @@ import { useRouterStore, type Route } from './router-store'
 const theme = createTheme({ primaryColor: 'indigo', defaultRadius: 'md', fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif' })
 
 /** The main navigation, in order; labels and descriptions are `common:nav.<route>.label|description`. */
-const NAVIGATION: Route[] = ['dashboard', 'setup', 'keys', 'services', 'global-conf', 'lab', 'message-log', 'ceremony', 'diagnostics', 'settings', 'audit', 'users']
+const NAVIGATION: Route[] = ['dashboard', 'setup', 'keys', 'services', 'global-conf', 'lab', 'message-log', 'operations', 'ceremony', 'diagnostics', 'settings', 'audit', 'users']
 
 function Page({ route }: { route: Route }) {
   if (route === 'setup') return <FirstRunPage />
@@ -32,6 +35,7 @@ function Page({ route }: { route: Route }) {
   if (route === 'global-conf') return <GlobalConfPage />
   if (route === 'lab') return <LabPage />
   if (route === 'message-log') return <MessageLogPage />
+  if (route === 'operations') return <OperationsPage />
   if (route === 'ceremony') return <CeremonyPage />
   if (route === 'diagnostics') return <DiagnosticsPage />
   if (route === 'settings') return <SettingsPage />
@@ -50,6 +54,8 @@ function Shell() {
   useEffect(() => {
     void checkHosted()
   }, [route, checkHosted])
+  // The server's events refresh the dashboard and the alerts as they happen (no polling after each action).
+  useFollowServerEvents()
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 240, breakpoint: 'sm' }} padding="lg">
       <AppShell.Header>
@@ -59,6 +65,7 @@ function Shell() {
             <Text c="dimmed" size="sm">{t('app.tagline')}</Text>
           </Group>
           <Group gap="sm">
+            <AlertBell />
             <LanguageSwitch />
             <Text size="sm">{session?.username}</Text>
             {session?.transport === 'desktop' ? <Badge variant="light">{t('session.desktop')}</Badge> : <Button size="xs" variant="default" onClick={() => void logout()}>{t('actions.signOut')}</Button>}

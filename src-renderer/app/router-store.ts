@@ -1,7 +1,7 @@
 import { create } from 'zustand'
 
 /** A small hash router: `#/dashboard`, `#/keys`, `#/audit`… Hash routes work on app:// and https alike. */
-export const ROUTES = ['dashboard', 'setup', 'keys', 'services', 'global-conf', 'message-log', 'diagnostics', 'settings', 'audit', 'users', 'ceremony', 'lab'] as const
+export const ROUTES = ['dashboard', 'setup', 'keys', 'services', 'global-conf', 'message-log', 'operations', 'diagnostics', 'settings', 'audit', 'users', 'ceremony', 'lab'] as const
 export type Route = (typeof ROUTES)[number]
 
 export function routeFromHash(hash: string): Route {

@@ -11,6 +11,7 @@ import keys from './locales/en/keys.json'
 import lab from './locales/en/lab.json'
 import login from './locales/en/login.json'
 import messageLog from './locales/en/messageLog.json'
+import operations from './locales/en/operations.json'
 import services from './locales/en/services.json'
 import settings from './locales/en/settings.json'
 import users from './locales/en/users.json'
@@ -21,7 +22,7 @@ import users from './locales/en/users.json'
  * every language and one import line here.
  */
 export const EN = {
-  audit, backup, ceremony, common, dashboard, diagnostics, errors, firstRun, globalConf, keys, lab, login, messageLog, services, settings, users,
+  audit, backup, ceremony, common, dashboard, diagnostics, errors, firstRun, globalConf, keys, lab, login, messageLog, operations, services, settings, users,
 } as const
 
 export type Namespace = keyof typeof EN

@@ -2,6 +2,7 @@ import type { AdminApi } from '@shared/admin-api/admin-api'
 import type { DesktopAdminBridge } from '@shared/admin-api/desktop-bridge'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import { CSRF_HEADER, type SessionInfo } from '@shared/admin-api/session'
+import { SERVER_EVENT_NAMES, type ServerEvent } from '@shared/server-events'
 import { translate } from '../i18n'
 
 /**
@@ -43,6 +44,12 @@ export interface AdminClient {
    * @throws AdminError as `call` does
    */
   downloadEvidenceZip?(input: { queryIds: string[] }): Promise<DownloadedFile>
+  /**
+   * The server's events as they happen (IPC in the desktop app, Server-Sent Events over HTTPS): stores refresh on them
+   * instead of polling. Returns the unsubscribe. A connection that drops is re-opened by the transport. Absent where a
+   * transport has none (a client made for a test).
+   */
+  subscribe?(listener: (event: ServerEvent) => void): () => void
 }
 
 function unwrap<T>(result: IpcResult<T>): T {
@@ -66,10 +73,51 @@ export function desktopClient(bridge: DesktopAdminBridge): AdminClient {
       if (typeof fn !== 'function') throw new AdminError('not_found', translate('errors:client.unknownMethod', { method: `${domain}.${method}` }))
       return unwrap(await fn(...args)) as never
     },
+    subscribe: (listener) => bridge.subscribe(listener),
   }
 }
 
-export function httpClient(fetchFn: typeof fetch = (...a) => fetch(...a), base = ''): AdminClient {
+/** The browser's EventSource constructor, or undefined where there is none (tests without one). */
+type EventSourceFactory = (url: string) => Pick<EventSource, 'addEventListener' | 'close'>
+
+/**
+ * One `EventSource` on `/api/events` shared by every subscriber, opened with the first and closed with the last (the
+ * browser sends the session cookie; it reconnects by itself after a drop, as the stream's `retry` says).
+ */
+export function sseSubscriptions(open: EventSourceFactory | undefined, url: string): NonNullable<AdminClient['subscribe']> {
+  const listeners = new Set<(event: ServerEvent) => void>()
+  let source: ReturnType<EventSourceFactory> | undefined
+  return (listener) => {
+    listeners.add(listener)
+    if (source === undefined && open !== undefined) {
+      const opened = open(url)
+      source = opened
+      for (const name of SERVER_EVENT_NAMES) {
+        opened.addEventListener(name, (message) => {
+          let payload: unknown
+          try {
+            payload = JSON.parse((message as MessageEvent<string>).data)
+          } catch {
+            return
+          }
+          for (const each of [...listeners]) each({ name, payload } as ServerEvent)
+        })
+      }
+    }
+    return () => {
+      listeners.delete(listener)
+      if (listeners.size === 0) {
+        source?.close()
+        source = undefined
+      }
+    }
+  }
+}
+
+export function httpClient(
+  fetchFn: typeof fetch = (...a) => fetch(...a), base = '',
+  openEvents: EventSourceFactory | undefined = typeof EventSource === 'undefined' ? undefined : (url) => new EventSource(url, { withCredentials: true }),
+): AdminClient {
   let csrfToken: string | null = null
   async function request<T>(path: string, init: { method: 'GET' | 'POST'; body?: unknown }): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' }
@@ -110,6 +158,7 @@ export function httpClient(fetchFn: typeof fetch = (...a) => fetch(...a), base =
     async call(domain, method, ...args) {
       return unwrap(await request<IpcResult<unknown>>(`/api/${domain}/${method}`, { method: 'POST', body: args })) as never
     },
+    subscribe: sseSubscriptions(openEvents, `${base}/api/events`),
     async downloadEvidenceZip(input) {
       const headers: Record<string, string> = { accept: 'application/zip', 'content-type': 'application/json' }
       if (csrfToken !== null) headers[CSRF_HEADER] = csrfToken
@@ -155,6 +204,7 @@ function watched(raw: AdminClient): AdminClient {
     setup: (username, password) => raw.setup(username, password),
     logout: () => raw.logout(),
     call: ((domain: never, method: never, ...args: never[]) => raw.call(domain, method, ...args).catch(reportUnauthorized)) as AdminClient['call'],
+    ...(raw.subscribe === undefined ? {} : { subscribe: raw.subscribe.bind(raw) }),
     ...(download === undefined ? {} : { downloadEvidenceZip: (input: { queryIds: string[] }) => download.call(raw, input).catch(reportUnauthorized) }),
   }
 }
@@ -165,6 +215,11 @@ let client: AdminClient | undefined
 export function adminClient(): AdminClient {
   client ??= watched(typeof window !== 'undefined' && window.admin ? desktopClient(window.admin) : httpClient())
   return client
+}
+
+/** Follows the server's events where the transport has them; returns the unsubscribe. */
+export function subscribeServerEvents(listener: (event: ServerEvent) => void): () => void {
+  return adminClient().subscribe?.(listener) ?? (() => undefined)
 }
 
 /** For tests: replace the client. */

@@ -108,6 +108,18 @@ export const ADMIN_API_METHODS = {
     updateEndpoint: change('service-administrator'),
     deleteEndpoint: change('service-administrator'),
   },
+  // X-Road's ADD_WSDL, REFRESH_WSDL, ADD_OPENAPI3, EDIT_REST…, ENABLE_DISABLE_WSDL, DELETE_WSDL: the service administrator's.
+  serviceDescriptions: {
+    list: read(),
+    get: read(),
+    addWsdl: change('service-administrator'),
+    addOpenApi: change('service-administrator'),
+    addRest: change('service-administrator'),
+    refresh: change('service-administrator'),
+    update: change('service-administrator'),
+    setEnabled: change('service-administrator'),
+    delete: change('service-administrator'),
+  },
   accessRights: {
     list: read(),
     grant: change('service-administrator'),
@@ -216,6 +228,18 @@ export const ADMIN_API_METHODS = {
     addGlobalGroupMember: change('system-administrator'),
     removeGlobalGroupMember: change('system-administrator'),
     setConfExpiry: change('system-administrator'),
+  },
+  operations: {
+    summary: read(),
+    failures: read(),
+  },
+  alerts: {
+    list: read(),
+    // Acknowledging is a change of record, not of configuration: every role that acts, not the read-only observer.
+    acknowledge: change('security-officer', 'registration-officer', 'service-administrator', 'system-administrator', 'key-custodian'),
+    settings: read(['system-administrator', 'security-officer']),
+    setSettings: change('system-administrator'),
+    testDelivery: change('system-administrator'),
   },
 } as const satisfies MethodPolicies<AdminApi>
 

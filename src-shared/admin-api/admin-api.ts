@@ -7,11 +7,12 @@
 import type { AdminRole } from './admin-roles'
 import type {
   AccessRightsApi, CertificatesApi, ClientsApi, CsrsApi, DiagnosticsApi, GlobalConfApi, InitializationApi, KeysApi, LocalGroupsApi,
-  ServicesApi, SettingsApi, TokensApi,
+  ServiceDescriptionsApi, ServicesApi, SettingsApi, TokensApi,
 } from './security-server-api'
 import type { MessageLogApi } from './message-log-api'
 import type { CeremonyApi } from './ceremony-api'
 import type { LabApi } from './lab-api'
+import type { AlertsApi, OperationsApi } from './operations-api'
 
 export type ServiceState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
 
@@ -294,6 +295,7 @@ export interface AdminApi {
   certificates: CertificatesApi
   clients: ClientsApi
   services: ServicesApi
+  serviceDescriptions: ServiceDescriptionsApi
   accessRights: AccessRightsApi
   localGroups: LocalGroupsApi
   globalConf: GlobalConfApi
@@ -302,10 +304,13 @@ export interface AdminApi {
   messageLog: MessageLogApi
   ceremony: CeremonyApi
   lab: LabApi
+  operations: OperationsApi
+  alerts: AlertsApi
 }
 
 export * from './security-server-api'
 export * from './message-log-api'
 export * from './ceremony-api'
 export * from './lab-api'
+export * from './operations-api'
 

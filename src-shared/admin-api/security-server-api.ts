@@ -309,10 +309,16 @@ export interface EndpointDto {
 }
 
 export interface ServiceDto {
-  /** Encoded service id. */
+  /** Encoded service id (with `;v=` and the version when the service has one). */
   id: string
   provider: string
   serviceCode: string
+  /** A WSDL operation's version (`xrd:version`); null when none. */
+  serviceVersion: string | null
+  /** A WSDL operation's title (`xrd:title`); null when none. */
+  title: string | null
+  descriptionId: number
+  descriptionType: ServiceDescriptionType
   url: string
   timeoutSeconds: number
   sslVerify: boolean
@@ -321,13 +327,89 @@ export interface ServiceDto {
   endpoints: EndpointDto[]
 }
 
+export const SERVICE_DESCRIPTION_TYPE_VALUES = ['WSDL', 'OPENAPI3', 'REST'] as const
+export type ServiceDescriptionType = (typeof SERVICE_DESCRIPTION_TYPE_VALUES)[number]
+
+/** A client's service description (X-Road `ServiceDescription`, ug-ss §6) with its services. */
+export interface ServiceDescriptionDto {
+  id: number
+  /** Encoded client id. */
+  client: string
+  type: ServiceDescriptionType
+  /** Where it is read from; for an uploaded OpenAPI file, the file's name. */
+  url: string
+  uploaded: boolean
+  /** Disabled services answer `service_disabled` with the notice; a new description starts disabled ("Out of order"). */
+  disabled: boolean
+  disabledNotice: string | null
+  refreshedAt: string
+  services: ServiceDto[]
+}
+
+/** X-Road's warnings on adding and refreshing descriptions (`DeviationCodes.WARNING_*`); metadata names what they concern. */
+export type DescriptionWarningCode = 'adding_services' | 'deleting_services' | 'adding_endpoints' | 'deleting_endpoints' | 'openapi_validation_warnings'
+
+export interface DescriptionWarningDto {
+  code: DescriptionWarningCode
+  metadata: string[]
+}
+
+/**
+ * What an add or refresh did, or would do: when it has warnings not yet accepted nothing is applied (`applied: false`);
+ * the caller shows them and repeats the call with `ignoreWarnings: true` (X-Road's `ignore_warnings`).
+ */
+export interface ServiceDescriptionChangeDto {
+  applied: boolean
+  warnings: DescriptionWarningDto[]
+  /** The description as it is now; null for an add that was not applied. */
+  description: ServiceDescriptionDto | null
+  /** Access rights that go (or went) with the removed services and endpoints. */
+  accessRightsRemoved: AccessRightDto[]
+}
+
+/** An OpenAPI description given as a file instead of a URL: its name and its bytes in base64 (JSON form). */
+export interface DescriptionFileDto {
+  name: string
+  contentBase64: string
+}
+
+export interface ServiceDescriptionsApi {
+  /** The descriptions of one client (encoded or path form) with their services. */
+  list(input: { client: string }): Promise<ServiceDescriptionDto[]>
+  /** @throws service_description_not_found */
+  get(input: { id: number }): Promise<ServiceDescriptionDto>
+  /**
+   * Downloads and reads a WSDL; each operation (with its version) becomes a service. Added disabled.
+   * @throws malformed_url, wsdl_download_failed, invalid_wsdl, wsdl_exists, service_already_exists, invalid_wsdl_service_identifier, invalid_service_url
+   */
+  addWsdl(input: { client: string; url: string }): Promise<ServiceDescriptionDto>
+  /**
+   * An OpenAPI 3 description by URL or file: one REST service whose endpoints are derived from it (read-only).
+   * @throws openapi_parsing_error, unsupported_openapi_version, url_already_exists, service_code_already_exists
+   */
+  addOpenApi(input: { client: string; serviceCode: string; url?: string; file?: DescriptionFileDto; ignoreWarnings?: boolean }): Promise<ServiceDescriptionChangeDto>
+  /** A plain REST service by base URL; endpoints are added by hand. @throws url_already_exists, service_code_already_exists */
+  addRest(input: { client: string; serviceCode: string; url: string }): Promise<ServiceDescriptionDto>
+  /**
+   * Reads a WSDL or OpenAPI description again (from `url` or `file` when given, else where it was read from) and
+   * reports what it adds and removes; applied only with `ignoreWarnings` when anything changes. @throws wrong_servicedescription_type
+   */
+  refresh(input: { id: number; url?: string; file?: DescriptionFileDto; ignoreWarnings?: boolean }): Promise<ServiceDescriptionChangeDto>
+  /** A REST description's URL, a REST or OpenAPI service's code. @throws wrong_servicedescription_type */
+  update(input: { id: number; url?: string; serviceCode?: string }): Promise<ServiceDescriptionDto>
+  /** Disabling shows `notice` to callers (X-Road keeps the notice when enabling). */
+  setEnabled(input: { id: number; enabled: boolean; notice?: string }): Promise<ServiceDescriptionDto>
+  /** Deletes the description with its services and endpoints; returns the access rights that went with them. */
+  delete(input: { id: number }): Promise<AccessRightDto[]>
+}
+
 export interface ServicesApi {
   /** Services of one client (encoded or path form), or of every client. */
   list(input?: { client?: string }): Promise<ServiceDto[]>
   /** Adds a REST service with the base endpoint. @throws service_malformed_url, conflict, not_found */
   add(input: { client: string; serviceCode: string; url: string; timeoutSeconds?: number; sslVerify?: boolean }): Promise<ServiceDto>
   update(input: { service: string; url?: string; timeoutSeconds?: number; sslVerify?: boolean }): Promise<ServiceDto>
-  /** Disabling shows `notice` to callers. */
+  /** Enables or disables the service's description (every service of a WSDL together); disabling shows `notice` to callers. */
   setEnabled(input: { service: string; enabled: boolean; notice?: string }): Promise<ServiceDto>
   /** @throws validation_failed, conflict */
   addEndpoint(input: { service: string; method: string; path: string }): Promise<ServiceDto>

@@ -178,12 +178,14 @@ describe('role × action matrix (API keys with one role each)', () => {
       'diagnostics.run': [{ windowMinutes: 5 }],
       'messageLog.search': [{ direction: 'request', status: 'unstamped', limit: 10 }],
       'messageLog.forecast': [{ windowDays: 3 }],
+      'operations.summary': [{ from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T00:00:00.000Z' }],
+      'operations.failures': [{ from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T00:00:00.000Z' }],
     }
     // Reads that need an argument naming something that does not exist on this blank server (or a lab it does not host).
     const needsInput = new Set([
       'initialization.importAnchor', 'accessRights.list', 'localGroups.list', 'clients.isCertificates', 'messageLog.record', 'messageLog.verify',
       'lab.trustServices', 'lab.anchor', 'lab.inspectCsr', 'lab.certificate', 'globalConf.anchor', 'globalConf.previewAnchor',
-      'system.downloadBackup', 'system.uploadBackup',
+      'system.downloadBackup', 'system.uploadBackup', 'serviceDescriptions.list', 'serviceDescriptions.get',
     ])
     for (const role of ADMIN_ROLES) {
       for (const [domain, method] of adminMethodList()) {

@@ -35,10 +35,13 @@ describe('npm run demo', () => {
     const lines = stdout.trim().split('\n')
     const { operations, ...counts } = JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, number> & { operations?: Record<string, boolean> }
     expect(Object.keys(counts).sort(), stdout + stderr).toEqual(['denied', 'logged', 'ok', 'sent', 'verified'])
-    // Issue 16: the health check a load balancer reads answered 200, 503 in maintenance mode, and 200 again.
-    expect(operations, stdout + stderr).toMatchObject({ health: true })
+    // Issue 16: the health check a load balancer reads answered 200, 503 in maintenance mode, and 200 again; /metrics
+    // counted the exchanges (and passed promtool where installed); both audit chains verify; the provider, backed up and
+    // restored into a new data directory by `gatehouse restore`, served one more exchange.
+    expect(operations, stdout + stderr).toMatchObject({ health: true, metrics: true, auditChain: true, backupRestore: true })
+    expect(stdout).toMatch(/restored by gatehouse restore .* answered HTTP 200/)
     expect(stdout).toMatch(/probe tsa .* tsa-ok/)
-    expect(counts, stdout + stderr).toMatchObject({ sent: REQUESTS, ok: REQUESTS - 2, denied: 1 })
+    expect(counts, stdout + stderr).toMatchObject({ sent: REQUESTS + 1, ok: REQUESTS - 1, denied: 1 })
     // Both sides log request and response of every allowed exchange (plus the first, readiness exchange).
     expect(counts.logged).toBeGreaterThanOrEqual(4 * (REQUESTS - 2))
     expect(counts.verified).toBe(counts.logged)

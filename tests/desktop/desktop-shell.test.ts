@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { adminChannel, adminMethodList } from '@shared/admin-api/admin-api-methods'
+import { DESKTOP_NOTIFY_CHANNEL, SERVER_EVENT_CHANNEL } from '@shared/server-events'
 
 /** The Electron shell with `electron` mocked (the binary cannot run here): window hardening, IPC, protocol. */
 const electron = vi.hoisted(() => {
@@ -19,17 +20,36 @@ const electron = vi.hoisted(() => {
   let permissionHandler: ((c: unknown, p: string, cb: (ok: boolean) => void) => void) | undefined
   let headersHandler: ((details: { responseHeaders: Record<string, string[]> }, cb: (r: unknown) => void) => void) | undefined
   const openExternal = vi.fn(async () => undefined)
+  const sent: Array<{ channel: string; message: unknown }> = []
+  const focused = vi.fn()
   class BrowserWindow {
+    readonly webContents = { send: (channel: string, message: unknown) => sent.push({ channel, message }) }
     constructor(readonly options: Record<string, unknown>) {
       created.push({ options })
     }
     once() {}
+    isDestroyed() { return false }
+    isMinimized() { return false }
+    restore() {}
+    show() {}
+    focus() { focused() }
     async loadURL(url: string) {
       ;(created.at(-1) as { url?: string }).url = url
     }
   }
+  const notifications: Array<{ title: string; body: string; shown: boolean; click?: () => void }> = []
+  class Notification {
+    static isSupported() { return true }
+    private readonly entry: { title: string; body: string; shown: boolean; click?: () => void }
+    constructor(options: { title: string; body: string }) {
+      this.entry = { ...options, shown: false }
+      notifications.push(this.entry)
+    }
+    on(name: string, fn: () => void) { if (name === 'click') this.entry.click = fn }
+    show() { this.entry.shown = true }
+  }
   return {
-    handlers, contentsListeners, webContents, appListeners, created, openExternal,
+    handlers, contentsListeners, webContents, appListeners, created, openExternal, sent, notifications, focused,
     get windowOpenHandler() { return windowOpenHandler },
     get protocolHandler() { return protocolHandler },
     get permissionHandler() { return permissionHandler },
@@ -55,6 +75,7 @@ const electron = vi.hoisted(() => {
         },
       },
       shell: { openExternal },
+      Notification,
       dialog: { showErrorBox: vi.fn() },
     },
   }
@@ -135,7 +156,7 @@ describe('desktop window', () => {
 
 describe('desktop IPC', () => {
   it('registers one handler per allow-listed method and nothing else', () => {
-    const expected = [...adminMethodList().map(([d, m]) => adminChannel(d, m)), 'session:info'].sort()
+    const expected = [...adminMethodList().map(([d, m]) => adminChannel(d, m)), 'session:info', DESKTOP_NOTIFY_CHANNEL].sort()
     expect([...electron.handlers.keys()].sort()).toEqual(expected)
   })
 
@@ -154,5 +175,48 @@ describe('desktop IPC', () => {
       const result = (await electron.handlers.get('system:backup')?.(event)) as { ok: boolean; error: { code: string } }
       expect(result).toMatchObject({ ok: false, error: { code: 'forbidden' } })
     }
+  })
+})
+
+describe('desktop server events and notifications', () => {
+  it('sends the server\'s events to the window over IPC as they happen', async () => {
+    const before = electron.sent.length
+    const reply = (await electron.handlers.get('users:add')?.(ownFrame, { username: 'events-watcher', password: 'a-long-enough-password-1', roles: ['observer'] })) as { ok: boolean }
+    expect(reply.ok).toBe(true)
+    const events = electron.sent.slice(before).filter((s) => s.channel === SERVER_EVENT_CHANNEL).map((s) => s.message as { name: string; payload: { event?: string } })
+    expect(events).toContainEqual(expect.objectContaining({ name: 'configuration-changed', payload: expect.objectContaining({ event: 'users.add' }) }))
+  })
+
+  it('follows the new server after a restart from the GUI', async () => {
+    const first = started.supervisor.current()
+    const restarted = (await electron.handlers.get('system:restart')?.(ownFrame)) as { ok: boolean }
+    expect(restarted.ok).toBe(true)
+    // The restart starts once the answer has gone (100 ms later).
+    await expect.poll(() => started.supervisor.current() !== first, { timeout: 10_000 }).toBe(true)
+    await started.supervisor.idle()
+    const before = electron.sent.length
+    await electron.handlers.get('users:add')?.(ownFrame, { username: 'after-restart', password: 'a-long-enough-password-2', roles: ['observer'] })
+    const names = electron.sent.slice(before).map((s) => (s.message as { name: string; payload: { event?: string } }))
+    expect(names).toContainEqual(expect.objectContaining({ name: 'configuration-changed', payload: expect.objectContaining({ event: 'users.add' }) }))
+  })
+
+  it('shows a system notification the page asks for, and a click brings the window forward', async () => {
+    const reply = (await electron.handlers.get(DESKTOP_NOTIFY_CHANNEL)?.(ownFrame, { title: 'Certificado expira em 7 dias', body: 'Renove o certificado.' })) as { ok: boolean }
+    expect(reply).toEqual({ ok: true, value: null })
+    const shown = electron.notifications.at(-1)
+    expect(shown).toMatchObject({ title: 'Certificado expira em 7 dias', body: 'Renove o certificado.', shown: true })
+    shown?.click?.()
+    expect(electron.focused).toHaveBeenCalled()
+  })
+
+  it('refuses notifications from another frame or without a proper text', async () => {
+    const count = electron.notifications.length
+    const foreign = (await electron.handlers.get(DESKTOP_NOTIFY_CHANNEL)?.({ senderFrame: { url: 'https://evil.example/', parent: null } }, { title: 'x', body: 'y' })) as { ok: boolean; error: { code: string } }
+    expect(foreign).toMatchObject({ ok: false, error: { code: 'forbidden' } })
+    for (const input of [{ title: '', body: 'y' }, { title: 'x'.repeat(201), body: '' }, { title: 'x', body: 42 }, null]) {
+      const bad = (await electron.handlers.get(DESKTOP_NOTIFY_CHANNEL)?.(ownFrame, input)) as { ok: boolean; error: { code: string } }
+      expect(bad).toMatchObject({ ok: false, error: { code: 'validation_failed' } })
+    }
+    expect(electron.notifications.length).toBe(count)
   })
 })

@@ -1,14 +1,10 @@
 import 'reflect-metadata'
 import { mkdtempSync, rmSync } from 'node:fs'
-import type { Server } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BrowserContext, Page } from 'playwright-core'
-import type { SystemStatus } from '@shared/admin-api/admin-api'
-import { createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls, type AdminRuntime } from '../../src-main/admin'
-import { GATEHOUSE_VERSION } from '../../src-main/server'
-import { closeDatabase, openDatabase, silentLogger, systemClock } from '../../src-main/platform'
+import { closeDatabase, openDatabase } from '../../src-main/platform'
 import { startLabPair, type LabPair } from '../integration/lab-pair'
 import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, openBrowser } from './support/browser'
 
@@ -25,51 +21,23 @@ const LANGUAGES = ['en', 'pt-BR', 'es'] as const
 
 describe.skipIf(missing !== undefined)('evidence continuity in Chromium', () => {
   let pair: LabPair
-  let runtime: AdminRuntime
-  let admin: Server
   let profile: string
   let browser: BrowserContext
   let page: Page
   let baseUrl: string
-  let readiness: SystemStatus['readiness'] | undefined
-  let poll: NodeJS.Timeout | undefined
   const consoleErrors: string[] = []
 
   const callPets = (): Promise<Response> =>
     fetch(`${pair.consumer.clientProxyUrl}/r1/LAB/GOV/2002/provider/pets/pets/7`, { headers: { 'X-Road-Client': 'LAB/GOV/1001/consumer' } })
 
   beforeAll(async () => {
-    pair = await startLabPair({ messageLog: { timeStampingIntervalSeconds: 3600 } })
+    pair = await startLabPair({ messageLog: { timeStampingIntervalSeconds: 3600 }, rendererDir: RENDERER_DIR })
     const served = await callPets()
     expect(served.status).toBe(200)
     await served.text()
-    const { core } = pair.consumer.server
-    const listeners = (await pair.consumer.server.admin.system.status()).listeners
-    // The running server's readiness (the dashboard's "Can messages flow?"), read as the composition root's status does.
-    const refresh = async (): Promise<void> => {
-      readiness = (await pair.consumer.server.admin.system.status()).readiness
-    }
-    await refresh()
-    poll = setInterval(() => void refresh(), 250)
-    runtime = createAdminRuntime({
-      serverConfDb: () => core.databases.serverConf,
-      domains: core,
-      clock: systemClock,
-      logger: silentLogger(),
-      system: {
-        version: GATEHOUSE_VERSION, dataDir: core.layout.root, backupsDir: core.layout.backupsDir, clock: systemClock,
-        databases: [
-          { name: 'serverconf', path: core.layout.serverConfDb, db: core.databases.serverConf },
-          { name: 'messagelog', path: core.layout.messageLogDb, db: core.databases.messageLog },
-          { name: 'opmonitor', path: core.layout.opMonitorDb, db: core.databases.opMonitor },
-        ],
-        status: () => ({ state: 'running', startedAt: new Date().toISOString(), initialized: true, listeners, ...(readiness === undefined ? {} : { readiness }) }),
-      },
-    })
-    const tls = await loadOrCreateAdminTls(core.layout.tlsDir, systemClock)
-    admin = createAdminHttpServer({ runtime, tls, rendererDir: RENDERER_DIR, logger: silentLogger(), version: GATEHOUSE_VERSION })
-    await new Promise<void>((done) => admin.listen(0, '127.0.0.1', done))
-    baseUrl = `https://127.0.0.1:${(admin.address() as { port: number }).port}/`
+    const admin = (await pair.consumer.server.admin.system.status()).listeners.find((l) => l.name === 'admin')
+    if (admin?.url === null || admin === undefined) throw new Error('the consumer has no admin listener')
+    baseUrl = admin.url
     profile = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-evidence-'))
     ;({ browser, page } = await openBrowser(profile, { consoleErrors, viewport: { width: WIDTH, height: 900 } }))
     await page.goto(baseUrl)
@@ -77,9 +45,7 @@ describe.skipIf(missing !== undefined)('evidence continuity in Chromium', () => 
   }, 90_000)
 
   afterAll(async () => {
-    if (poll !== undefined) clearInterval(poll)
     await browser?.close()
-    await new Promise<void>((done) => (admin ? admin.close(() => done()) : done()))
     await pair?.close()
     if (profile) rmSync(profile, { recursive: true, force: true })
   })
@@ -122,7 +88,7 @@ describe.skipIf(missing !== undefined)('evidence continuity in Chromium', () => 
       await page.getByTestId('evidence-card').screenshot({ path: join(SCREENS_DIR, `evidence-loss-${language}.png`) })
       await page.goto(`${baseUrl}#/dashboard`)
       const line = page.getByTestId('readiness-evidence')
-      // This test's admin runtime is not the server's: its readiness follows at the server's next 5-second reconcile.
+      // Readiness follows at the server's next reconcile (every 5 s).
       await line.and(page.locator('[data-code="evidence-gap"]')).waitFor({ timeout: 15_000 })
       expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(WIDTH)
       await page.getByTestId('readiness').screenshot({ path: join(SCREENS_DIR, `evidence-dashboard-${language}.png`) })

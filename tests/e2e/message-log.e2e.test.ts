@@ -1,14 +1,10 @@
 import 'reflect-metadata'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import type { Server } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type BrowserContext, type Download, type Page } from 'playwright-core'
-import { createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls, type AdminRuntime } from '../../src-main/admin'
 import { EVIDENCE_MANIFEST_ENTRY, readZipEntries, type EvidenceZipManifest } from '../../src-main/message-log'
-import { GATEHOUSE_VERSION } from '../../src-main/server'
-import { silentLogger, systemClock } from '../../src-main/platform'
 import { startLabPair, type LabPair } from '../integration/lab-pair'
 import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, openBrowser } from './support/browser'
 
@@ -27,8 +23,6 @@ const WIDTH = 1024
 
 describe.skipIf(missing !== undefined)('message-log screen in Chromium over real exchanges', () => {
   let pair: LabPair
-  let runtime: AdminRuntime
-  let admin: Server
   let profile: string
   let browser: BrowserContext
   let page: Page
@@ -40,31 +34,10 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over real
 
   beforeAll(async () => {
     // Time-stamping waits for the operator's "Time-stamp now" (the periodic run is an hour away).
-    pair = await startLabPair({ messageLog: { timeStampingIntervalSeconds: 3600 } })
-    const { core } = pair.consumer.server
-    const listeners = (await pair.consumer.server.admin.system.status()).listeners
-    // The consumer's admin GUI over HTTPS, assembled as the composition root does for its admin listener.
-    runtime = createAdminRuntime({
-      serverConfDb: () => core.databases.serverConf,
-      domains: core,
-      clock: systemClock,
-      logger: silentLogger(),
-      system: {
-        version: GATEHOUSE_VERSION, dataDir: core.layout.root, backupsDir: core.layout.backupsDir, clock: systemClock,
-        databases: [
-          { name: 'serverconf', path: core.layout.serverConfDb, db: core.databases.serverConf },
-          { name: 'messagelog', path: core.layout.messageLogDb, db: core.databases.messageLog },
-          { name: 'opmonitor', path: core.layout.opMonitorDb, db: core.databases.opMonitor },
-        ],
-        status: () => ({ state: 'running', startedAt: new Date().toISOString(), initialized: true, listeners }),
-      },
-    })
-    const tls = await loadOrCreateAdminTls(core.layout.tlsDir, systemClock)
-    admin = createAdminHttpServer({ runtime, tls, rendererDir: RENDERER_DIR, logger: silentLogger(), version: GATEHOUSE_VERSION })
-    await new Promise<void>((done) => admin.listen(0, '127.0.0.1', done))
-    const port = (admin.address() as { port: number }).port
-    listeners.push({ name: 'admin', url: `https://127.0.0.1:${port}/` })
-    baseUrl = `https://127.0.0.1:${port}/`
+    pair = await startLabPair({ messageLog: { timeStampingIntervalSeconds: 3600 }, rendererDir: RENDERER_DIR })
+    const admin = (await pair.consumer.server.admin.system.status()).listeners.find((l) => l.name === 'admin')
+    if (admin?.url === null || admin === undefined) throw new Error('the consumer has no admin listener')
+    baseUrl = admin.url
 
     profile = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-mlog-'))
     ;({ browser, page } = await openBrowser(profile, { consoleErrors, viewport: { width: WIDTH, height: 900 } }))
@@ -75,7 +48,6 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over real
 
   afterAll(async () => {
     await browser?.close()
-    await new Promise<void>((done) => (admin ? admin.close(() => done()) : done()))
     await pair?.close()
     if (profile) rmSync(profile, { recursive: true, force: true })
   })
@@ -237,7 +209,7 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over real
     const verdict = await pair.consumer.server.admin.messageLog.verify({ container: one?.data.toString('base64') ?? '' })
     expect(verdict.containers[0]?.verdict).toBe('valid')
 
-    const audit = await runtime.service.audit.search({ event: 'messageLog.' })
+    const audit = await pair.consumer.server.admin.audit.search({ event: 'messageLog.' })
     expect(audit.map((e) => [e.actor, e.event, e.outcome])).toEqual(expect.arrayContaining([
       ['admin', 'messageLog.record.body', 'success'], ['admin', 'messageLog.evidence', 'success'], ['admin', 'messageLog.timestampNow', 'success'],
       ['admin', 'messageLog.exportZip', 'success'],

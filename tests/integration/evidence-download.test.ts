@@ -96,9 +96,10 @@ describe('GET /asic and /verificationconf on the client proxy', () => {
   it("gives the provider side's records only to its own client and refuses bad requests with X-Road's codes", async () => {
     const queryId = await exchange()
     const base = `/asic?queryId=${encodeURIComponent(queryId)}`
-    // The provider's subsystem is not a client of the consumer's server.
+    // The provider's subsystem is not a client of the consumer's server: 401, as X-Road's verifyClientAuthentication.
     const foreign = await download(`${base}&xRoadInstance=LAB&memberClass=GOV&memberCode=2002&subsystemCode=provider`)
-    expect(errorType(foreign)).toContain('invalid_client_identifier')
+    expect(foreign.status).toBe(401)
+    expect(errorType(foreign)).toBe('client.unauthorized')
     // Faults of the caller are 4xx with X-Road's codes (AsicContainerClientRequestProcessor), never 500.
     for (const query of [`/asic?${CONSUMER}`, `${base}&${CONSUMER}&requestOnly&responseOnly`, `${base}&${CONSUMER}&unique`]) {
       const answer = await download(query)

@@ -60,6 +60,10 @@ export interface LabPairOptions {
   logger?: Logger
   /** Opens each server's admin interface on a free loopback port, serving the built GUI from this folder. */
   rendererDir?: string
+  /** Opens each server's admin HTTPS listener on a free port without a GUI (`rendererDir` opens it too). */
+  adminPort?: 0
+  /** How often the servers re-check what nothing announces (default 5 s). */
+  reconcileIntervalMs?: number
 }
 
 /** A free port P such that P + 77 is free too (Gatehouse's `host:port` → OCSP responder at port + 77 convention). */
@@ -92,7 +96,11 @@ export async function startLabPair(options: LabPairOptions = {}): Promise<LabPai
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
   }
   try {
-    await initLab(labDir, { keyAlgorithm: 'ec-p256', ...(options.confExpireSeconds === undefined ? {} : { confExpireSeconds: options.confExpireSeconds }) })
+    await initLab(labDir, {
+      keyAlgorithm: 'ec-p256',
+      ...(options.confExpireSeconds === undefined ? {} : { confExpireSeconds: options.confExpireSeconds }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+    })
     const labServer = await startLabServer(labDir, {
       ports: { ocsp: 0, tsa: 0, conf: 0 },
       ...(options.confExpireSeconds === undefined ? {} : { confExpireSeconds: options.confExpireSeconds }),
@@ -149,7 +157,7 @@ async function setUpSide(
   const serverProxyPort = await freePortPair()
   const ocspResponderPort = serverProxyPort + 77
   const config = parseServerConfig({
-    internal: { host: '127.0.0.1', adminPort: options.rendererDir === undefined ? null : 0, clientProxyHttpPort: 0, clientProxyHttpsPort: null },
+    internal: { host: '127.0.0.1', adminPort: options.adminPort ?? (options.rendererDir === undefined ? null : 0), clientProxyHttpPort: 0, clientProxyHttpsPort: null },
     external: { host: '127.0.0.1', serverProxyPort, ocspResponderPort },
     ...(options.healthCheck === true ? { healthCheck: { host: '127.0.0.1', port: 0 } } : {}),
     logging: { level: 'silent' },
@@ -160,6 +168,7 @@ async function setUpSide(
     ...(options.rendererDir === undefined ? {} : { rendererDir: options.rendererDir }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.messageLog === undefined ? {} : { messageLog: options.messageLog }),
+    ...(options.reconcileIntervalMs === undefined ? {} : { reconcileIntervalMs: options.reconcileIntervalMs }),
   })
   const { serverConf, signer } = server.core
   const serverCode = `ss-${name}`

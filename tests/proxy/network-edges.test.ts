@@ -4,7 +4,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  createPeerClient, createServiceClient, parseAddress, startClientProxyListener, startServerProxyListener, XROAD_TLS_CIPHERS,
+  bufferSource, createPeerClient, createServiceClient, defaultBodyStore, parseAddress, startClientProxyListener, startServerProxyListener, XROAD_TLS_CIPHERS,
   type PeerClientWithStats, type RunningClientProxy, type RunningListener,
 } from '../../src-main/proxy'
 import { fakeWorld, type FakeWorld } from './support/fake-world'
@@ -137,6 +137,9 @@ describe('server proxy listener: TLS profile and peer trust (xroad-protocols.md 
 })
 
 describe('server proxy listener: bad input (reliability-and-security.md B7, B8)', () => {
+  /** A consumer's transport headers, so that the body is what is refused (the pipeline checks them before reading it). */
+  const TRANSPORT_HEADERS = 'x-proxy-version: 7.8.0\r\nx-hash-algorithm: SHA-512\r\n'
+
   it('refuses a declared oversized body unread with body_too_large', async () => {
     const before = world.calls.length
     const socket = await tlsHandshake(consumerCert)
@@ -151,7 +154,7 @@ describe('server proxy listener: bad input (reliability-and-security.md B7, B8)'
     const socket = await tlsHandshake(consumerCert)
     const chunk = Buffer.alloc(16 * 1024, 0x61)
     const answer = await rawExchange(socket, (s) => {
-      s.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/mixed; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n')
+      s.write(`POST / HTTP/1.1\r\nHost: x\r\n${TRANSPORT_HEADERS}Content-Type: multipart/mixed; boundary=b\r\nTransfer-Encoding: chunked\r\n\r\n`)
       for (let i = 0; i < 6; i++) s.write(`${chunk.length.toString(16)}\r\n${chunk.toString('latin1')}\r\n`)
     })
     expect(answer).toContain('<faultcode>server.serverproxy.body_too_large</faultcode>')
@@ -174,7 +177,7 @@ describe('server proxy listener: bad input (reliability-and-security.md B7, B8)'
     const socket = await tlsHandshake(consumerCert)
     let timer: NodeJS.Timeout | undefined
     const answer = await rawExchange(socket, (s) => {
-      s.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/mixed; boundary=b\r\nContent-Length: 1000\r\n\r\n')
+      s.write(`POST / HTTP/1.1\r\nHost: x\r\n${TRANSPORT_HEADERS}Content-Type: multipart/mixed; boundary=b\r\nContent-Length: 1000\r\n\r\n`)
       timer = setInterval(() => s.writable && s.write('a'), 100)
     })
     clearInterval(timer)
@@ -244,12 +247,14 @@ describe('client proxy → peer client → server proxy on loopback TLS', () => 
     try {
       const servers = [`127.0.0.1:${deadPort}`, `127.0.0.1:${serverProxy.port}`].map((address) => ({ ...fakeServer(), address }))
       const probe = await racer.send(servers, fakeProvider(), {
-        headers: [['x-proxy-version', '7.8.0'], ['x-hash-algorithm', 'SHA-512']], contentType: 'multipart/mixed; boundary=xtopabc', body: Buffer.from('--xtopabc--\r\n'),
+        headers: [['x-proxy-version', '7.8.0'], ['x-hash-algorithm', 'SHA-512']], contentType: 'multipart/mixed; boundary=xtopabc', body: bufferSource(Buffer.from('--xtopabc--\r\n')),
       })
       // The request reached the live server proxy (which answered a SOAP fault for the empty message).
       expect(probe.contentType).toMatch(/^text\/xml/)
-      expect(Buffer.from(probe.body).toString()).toContain('<faultcode>server.serverproxy.')
-      await expect(racer.send([{ ...fakeServer(), address: `127.0.0.1:${deadPort}` }], fakeProvider(), { headers: [], contentType: 'x/y', body: Buffer.alloc(0) }))
+      const answer: Buffer[] = []
+      for await (const chunk of probe.body) answer.push(Buffer.from(chunk))
+      expect(Buffer.concat(answer).toString()).toContain('<faultcode>server.serverproxy.')
+      await expect(racer.send([{ ...fakeServer(), address: `127.0.0.1:${deadPort}` }], fakeProvider(), { headers: [], contentType: 'x/y', body: bufferSource(Buffer.alloc(0)) }))
         .rejects.toMatchObject({ code: 'network_error' })
     } finally {
       racer.close()
@@ -316,6 +321,7 @@ describe('service client: non-ASCII header values', () => {
     try {
       const answer = await client.call({
         url: `http://127.0.0.1:${(service.address() as AddressInfo).port}/`, method: 'GET', headers: [['X-Road-UserId', 'Jüri']], timeoutMs: 5000, sslVerify: true,
+        response: { bodies: defaultBodyStore(), limits: [] },
       })
       expect(Buffer.from(seen, 'latin1')).toEqual(Buffer.from('Jüri', 'utf8'))
       expect(answer.headers.find(([n]) => n.toLowerCase() === 'x-answer')?.[1]).toBe('Õun')

@@ -62,7 +62,7 @@ describe('client proxy over HTTPS with IS certificate authentication (ug-ss §9.
     const serverCert = pki.selfSigned('gatehouse-internal')
     const world = fakeWorld()
     world.addresses.push('127.0.0.1:1')
-    const deps = world.clientDeps({ send: async () => ({ contentType: 'text/xml', headers: [], body: Buffer.from('<x/>') }) })
+    const deps = world.clientDeps({ send: async () => ({ contentType: 'text/xml', headers: [], body: [Buffer.from('<x/>')] }) })
     deps.serverConf = { ...deps.serverConf, isAuthentication: () => ({ mode: 'SSLAUTH', certificateSha256: [sha256(isCert.der)] }) }
     const proxy = await startClientProxyListener({ host: '127.0.0.1', httpPort: null, httpsPort: 0, tls: { keyPem: serverCert.keyPem, certPem: serverCert.certPem }, deps })
     const call = (cert: TestCert) =>

@@ -4,13 +4,13 @@ import { encodeIdentifier, serviceId, subsystemId, type ClientId } from '@shared
 import type { ServiceAccessRights } from '../../src-main/access-control'
 import { SecurityServerError } from '../../src-main/platform'
 import {
-  handleClientProxyRequest, handleServerProxyRequest,
+  bufferBody, handleClientProxyRequest, handleServerProxyRequest, readSource,
   type ClientProxyDeps, type MessagePart, type MessageRecord, type ServerProxyDeps, type ServiceCall,
 } from '../../src-main/proxy'
 
 // In-memory fakes of the narrow interfaces: the "signature" is SHA-512 over the signer and the parts.
 const fakeSignature = (member: ClientId, parts: MessagePart[]) =>
-  parts.reduce((h, p) => h.update(p.name).update(p.bytes), createHash('sha512').update(encodeIdentifier(member))).digest()
+  parts.reduce((h, p) => h.update(p.name).update('bytes' in p ? p.bytes : p.digest), createHash('sha512').update(encodeIdentifier(member))).digest()
 
 const consumer = subsystemId('DEV', 'COM', '4422', 'CLIENT')
 const provider = subsystemId('DEV', 'GOV', '1234', 'PROVIDER')
@@ -39,7 +39,7 @@ function world(options: {
       if (!fakeSignature(expected, parts).equals(Buffer.from(sig.signatureXml))) throw new SecurityServerError('invalid_signature_value', 'Signature is not valid')
     },
   }
-  const messageLog = { assertAcceptingMessages: () => {}, record: async (r: MessageRecord) => void log.push(r) }
+  const messageLog = { assertAcceptingMessages: () => {}, bodyLimit: () => undefined, record: async (r: MessageRecord) => void log.push(r) }
   const serverDeps: ServerProxyDeps = {
     globalConf,
     serverConf: {
@@ -54,7 +54,7 @@ function world(options: {
     serviceClient: {
       call: async (call) => {
         calls.push(call)
-        return { status: 200, reason: 'OK', headers: [['Content-Type', 'application/json'], ['x-road-id', 'spoof']], body: options.serviceBody ?? Buffer.from('{"ok":true}') }
+        return { status: 200, reason: 'OK', headers: [['Content-Type', 'application/json'], ['x-road-id', 'spoof']], body: bufferBody(options.serviceBody ?? Buffer.from('{"ok":true}')) }
       },
     },
   }
@@ -64,13 +64,14 @@ function world(options: {
     authOcspResponses: async () => [],
     peer: {
       send: async (_targets, _provider, req) => {
-        const body = options.tamper ? options.tamper(Buffer.from(req.body)) : Buffer.from(req.body)
+        const sent = await readSource(req.body)
+        const body = options.tamper ? options.tamper(sent) : sent
         const res = await handleServerProxyRequest(
           { method: 'POST', headers: [...req.headers, ['content-type', req.contentType]], body, peerCertificateChain: [] },
           serverDeps,
         )
-        const answer = options.tamperResponse ? options.tamperResponse(Buffer.from(res.body)) : res.body
-        return { contentType: res.headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '', headers: res.headers, body: answer }
+        const answer = await readSource(res.body)
+        return { contentType: res.headers.find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '', headers: res.headers, body: [options.tamperResponse ? options.tamperResponse(answer) : answer] }
       },
     },
   }
@@ -85,7 +86,7 @@ describe('client proxy → server proxy', () => {
     const w = world()
     const res = await send(w, '/api/items?q=1')
     expect(res.status).toBe(200)
-    expect(res.body.toString()).toBe('{"ok":true}')
+    expect((await readSource(res.body)).toString()).toBe('{"ok":true}')
     expect(res.headers.map(([k]) => k)).toEqual(['Content-Type', 'x-road-id', 'x-road-client', 'x-road-service', 'x-road-request-id', 'x-road-request-hash'])
     expect(w.calls).toHaveLength(1)
     expect(w.calls[0]?.url).toBe('http://service.local/base/api/items?q=1')
@@ -151,6 +152,6 @@ describe('server proxy checks before parsing', () => {
       serviceClient: { call: async () => { throw new Error('must not be called') } },
     })
     expect(res.status).toBe(200)
-    expect(res.body.toString()).toContain(`<faultcode>${code}</faultcode>`)
+    expect((await readSource(res.body)).toString()).toContain(`<faultcode>${code}</faultcode>`)
   })
 })

@@ -28,7 +28,7 @@ const client = (id: string, state: ClientDto['state'], owner = false): ClientDto
 const members: GlobalMemberDto[] = [{ id: OWNER, name: 'Demo Agency', memberClass: 'GOV', subsystems: [PORTAL, 'SUBSYSTEM:DEMO/GOV/7001/archive'] }]
 const globalGroups: GlobalGroupDto[] = [{ id: 'GLOBALGROUP:DEMO/owners', instance: 'DEMO', groupCode: 'owners', description: 'Server owners', members: [OWNER] }]
 const weather: ServiceDto = {
-  id: WEATHER, provider: BILLING, serviceCode: 'weather', url: 'http://127.0.0.1:9/api', timeoutSeconds: 60, sslVerify: true, disabled: false, disabledNotice: null,
+  id: WEATHER, provider: BILLING, serviceCode: 'weather', serviceVersion: null, title: null, descriptionId: 1, descriptionType: 'REST', url: 'http://127.0.0.1:9/api', timeoutSeconds: 60, sslVerify: true, disabled: false, disabledNotice: null,
   endpoints: [{ method: '*', path: '**', generated: true }, { method: 'GET', path: '/forecast/*', generated: false }],
 }
 const right = (subject: string, kind: AccessMatrixRow['subjectKind'], endpoint = { method: '*', path: '**' }, memberIds: string[] = []): AccessMatrixRow => ({
@@ -60,6 +60,7 @@ function fakeServer(world: World, refuse: Record<string, AdminError> = {}) {
       case 'globalConf.members': return members
       case 'globalConf.globalGroups': return globalGroups
       case 'localGroups.list': return world.groups.filter((g) => g.owner === arg.client)
+      case 'serviceDescriptions.list': return []
       case 'clients.add': world.clients.push(client(`SUBSYSTEM:${String(arg.client)}`, 'SAVED')); return world.clients.at(-1)
       case 'clients.register': {
         const c = world.clients.find((x) => x.id === arg.client) as ClientDto

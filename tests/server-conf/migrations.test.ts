@@ -24,10 +24,10 @@ function tables(db: WritableDb): string[] {
 }
 
 describe('server-conf migrations on a fresh database', () => {
-  it('0001..0004 apply in order and record version 4', () => {
+  it('0001..0005 apply in order and record version 5', () => {
     const db = freshDb()
-    expect(migrate(db, [serverConfMigrations])).toBe(4)
-    expect(schemaVersions(db)).toEqual([{ component: 'server-conf', version: 4 }])
+    expect(migrate(db, [serverConfMigrations])).toBe(5)
+    expect(schemaVersions(db)).toEqual([{ component: 'server-conf', version: 5 }])
     expect(migrate(db, [serverConfMigrations])).toBe(0)
   })
 
@@ -58,5 +58,53 @@ describe('server-conf migrations on a fresh database', () => {
     expect(() => db.prepare("INSERT INTO timestamping_services (position, name, selected_at) VALUES (2, 'TSA 1', 'n')").run()).toThrow(/UNIQUE/)
     expect(() => db.prepare("INSERT INTO timestamping_services (position, name, selected_at) VALUES (0, 'TSA 2', 'n')").run()).toThrow(/CHECK/)
     expect(() => db.prepare("INSERT INTO timestamping_services (position, name, selected_at) VALUES (3, '', 'n')").run()).toThrow(/CHECK/)
+  })
+
+  it('0005 on a fresh database: service descriptions, versioned services unique per code and version', () => {
+    const db = freshDb()
+    migrate(db, [serverConfMigrations])
+    expect(tables(db)).toEqual(expect.arrayContaining(['service_descriptions', 'services', 'endpoints', 'access_rights']))
+    expect(tables(db).filter((t) => t.endsWith('_v5'))).toEqual([])
+    db.prepare("INSERT INTO clients (identifier, state, created_at) VALUES ('c', 'SAVED', 'n')").run()
+    expect(() => db.prepare("INSERT INTO service_descriptions (client_id, type, url, disabled, refreshed_at, created_at) VALUES (1, 'SOAP', 'http://x', 0, 'n', 'n')").run()).toThrow(/CHECK/)
+    db.prepare("INSERT INTO service_descriptions (client_id, type, url, disabled, refreshed_at, created_at) VALUES (1, 'WSDL', 'http://x/w', 1, 'n', 'n')").run()
+    const insert = db.prepare("INSERT INTO services (client_id, description_id, service_code, service_version, url, timeout_seconds, ssl_verify, created_at) VALUES (1, 1, 'getRandom', ?, 'http://x', 60, 1, 'n')")
+    insert.run('v1')
+    insert.run('v2')
+    insert.run('')
+    expect(() => insert.run('v1')).toThrow(/UNIQUE/)
+    db.prepare('DELETE FROM service_descriptions WHERE id = 1').run()
+    expect((db.prepare('SELECT COUNT(*) AS n FROM services').get() as { n: number }).n).toBe(0)
+  })
+
+  it('0005 on a database with services: each becomes a REST description, endpoints and access rights stay attached', () => {
+    const db = freshDb()
+    migrate(db, [{ component: 'server-conf', migrations: serverConfMigrations.migrations.slice(0, 4) }])
+    db.prepare("INSERT INTO clients (identifier, state, created_at) VALUES ('SUBSYSTEM:I/C/M/S', 'REGISTERED', 'n')").run()
+    db.prepare(`INSERT INTO services (id, client_id, service_code, url, timeout_seconds, ssl_verify, disabled, disabled_notice, created_at)
+      VALUES (7, 1, 'pets', 'http://127.0.0.1:1/pets', 30, 0, 1, 'Maintenance', '2026-01-01T00:00:00.000Z'),
+             (9, 1, 'owners', 'http://127.0.0.1:1/pets', 60, 1, 0, NULL, '2026-01-02T00:00:00.000Z')`).run()
+    db.prepare("INSERT INTO endpoints (id, service_id, method, path, generated) VALUES (3, 7, '*', '**', 1), (4, 7, 'GET', '/pets/*', 0), (5, 9, '*', '**', 1)").run()
+    db.prepare("INSERT INTO access_rights (endpoint_id, subject, granted_at) VALUES (4, 'SUBSYSTEM:I/C/X/Y', 'n'), (5, 'LOCALGROUP:g', 'n')").run()
+
+    expect(migrate(db, [serverConfMigrations])).toBe(1)
+    expect(db.prepare('SELECT id, client_id, type, url, document, disabled, disabled_notice, refreshed_at FROM service_descriptions ORDER BY id').all()).toEqual([
+      { id: 7, client_id: 1, type: 'REST', url: 'http://127.0.0.1:1/pets', document: null, disabled: 1, disabled_notice: 'Maintenance', refreshed_at: '2026-01-01T00:00:00.000Z' },
+      { id: 9, client_id: 1, type: 'REST', url: 'http://127.0.0.1:1/pets', document: null, disabled: 0, disabled_notice: null, refreshed_at: '2026-01-02T00:00:00.000Z' },
+    ])
+    expect(db.prepare('SELECT id, description_id, service_code, service_version, url, timeout_seconds, ssl_verify FROM services ORDER BY id').all()).toEqual([
+      { id: 7, description_id: 7, service_code: 'pets', service_version: '', url: 'http://127.0.0.1:1/pets', timeout_seconds: 30, ssl_verify: 0 },
+      { id: 9, description_id: 9, service_code: 'owners', service_version: '', url: 'http://127.0.0.1:1/pets', timeout_seconds: 60, ssl_verify: 1 },
+    ])
+    expect(db.prepare(`SELECT s.service_code, e.method, e.path, a.subject FROM access_rights a JOIN endpoints e ON e.id = a.endpoint_id
+      JOIN services s ON s.id = e.service_id ORDER BY a.id`).all()).toEqual([
+      { service_code: 'pets', method: 'GET', path: '/pets/*', subject: 'SUBSYSTEM:I/C/X/Y' },
+      { service_code: 'owners', method: '*', path: '**', subject: 'LOCALGROUP:g' },
+    ])
+    // The rebuilt tables still cascade: deleting the client takes descriptions, services, endpoints and rights.
+    db.prepare('DELETE FROM clients').run()
+    for (const table of ['service_descriptions', 'services', 'endpoints', 'access_rights']) {
+      expect((db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n).toBe(0)
+    }
   })
 })

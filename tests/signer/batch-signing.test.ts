@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -69,6 +70,23 @@ describeWith([SOFTHSM], 'batch signing on a slow PKCS#11 token', () => {
   })
 
   const message = (i: number): Buffer => Buffer.from(`<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body><n>${i}</n></env:Body></env:Envelope>`)
+
+  it('signs a body part given by the SHA-512 taken as it streamed exactly as by its bytes (issue 14 §3)', async () => {
+    const body = Buffer.alloc(3 * 1024 * 1024, 0x5a)
+    const head = message(-2)
+    const byBytes = await signer.signMessage(client, [{ name: '/message.xml', bytes: head }, { name: '/attachment1', bytes: body }])
+    const digest = createHash('sha512').update(body).digest()
+    const byDigest = await signer.signMessage(client, [{ name: '/message.xml', bytes: head }, { name: '/attachment1', digest, digestAlgorithm: 'SHA-512' }])
+    expect(byDigest.hashChainResult?.equals(byBytes.hashChainResult!)).toBe(true)
+    expect(byDigest.hashChain?.equals(byBytes.hashChain!)).toBe(true)
+    // A verifier given the body's bytes (as an X-Road peer computes them) accepts it.
+    verifySignature(byDigest.signatureXml, {
+      parts: { '/message.xml': head, '/attachment1': body },
+      hashChainResult: byDigest.hashChainResult!, hashChain: byDigest.hashChain!, expectedSigner: client, trust, atTime: new Date(),
+    })
+    await expect(signer.signMessage(client, [{ name: '/message.xml', bytes: head }, { name: '/attachment1', digest, digestAlgorithm: 'SHA-256' }]))
+      .rejects.toMatchObject({ code: 'cannot_create_signature' })
+  })
 
   it('signs a lone message directly, without a hash chain', async () => {
     const signed = await signer.signMessage(client, [{ name: '/message.xml', bytes: message(-1) }])

@@ -72,6 +72,12 @@ export const XMLLINT: Requirement = {
   packages: ['libxml2-utils'],
 }
 
+/** `promtool check metrics` validates the `/metrics` exposition (Debian's Prometheus package ships it). */
+export const PROMTOOL: Requirement = {
+  missing: onPath('promtool') ? undefined : 'promtool is not on PATH',
+  packages: ['prometheus'],
+}
+
 /** `describe` that skips (and logs why) when a requirement is missing. */
 export function describeWith(requirements: readonly Requirement[], name: string, fn: () => void): void {
   const missing = requirements.filter((r) => r.missing !== undefined)

@@ -12,6 +12,7 @@ import { clientError, parseJson, toSecurityServerError, type Logger } from '../.
 import type { AdminRuntime } from '../admin-runtime'
 import type { AdminCaller } from '../caller-context'
 import { adminOpenApi } from './openapi'
+import { openStreams, streamServerEvents, type ServerEventSource } from './event-stream'
 
 /**
  * The admin GUI and API for browsers (headless mode), over HTTPS on the internal interface: static files of the
@@ -32,6 +33,12 @@ export interface AdminHttpOptions {
   /** Host names (without port) the Host header may carry besides localhost, 127.0.0.1 and [::1]. */
   extraHosts?: readonly string[]
   maxBodyBytes?: number
+  /** `GET /metrics`: one scrape in the format `Accept` asks for; absent: no metrics here. */
+  metrics?: (accept: string | undefined) => Promise<{ contentType: string; body: string }>
+  /** `GET /api/events`: the server's events as Server-Sent Events; absent: no stream here. */
+  events?: ServerEventSource
+  /** Seconds between the event stream's keep-alive comments (default 15). */
+  eventHeartbeatSeconds?: number
 }
 
 /** Content types of the built GUI's files (served here and by the desktop app's own protocol). */
@@ -99,11 +106,15 @@ export function statusFor(code: string): number {
 
 interface HandlerContext extends AdminHttpOptions {
   cookieName: string
+  streams: ReturnType<typeof openStreams>
 }
 
+/** Open event streams per listener at most: each holds a connection and a subscription. */
+const MAX_EVENT_STREAMS = 32
+
 export function createAdminHttpServer(options: AdminHttpOptions): Server {
-  const context: HandlerContext = { ...options, cookieName: sessionCookieName(options.runtime.dataDir) }
-  return createServer({ key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' }, (req, res) => {
+  const context: HandlerContext = { ...options, cookieName: sessionCookieName(options.runtime.dataDir), streams: openStreams() }
+  const server = createServer({ key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' }, (req, res) => {
     handle(req, res, context).catch((error: unknown) => {
       const coded = toSecurityServerError(error)
       if (coded.clientFault) options.logger.info({ code: coded.code, path: pathOf(req) }, 'admin request refused')
@@ -117,6 +128,13 @@ export function createAdminHttpServer(options: AdminHttpOptions): Server {
       sendJson(res, statusFor(coded.code), { ok: false, error: { code: coded.faultCode, message } }, headers)
     })
   })
+  // Event streams never go idle: end them when the listener closes, so it closes without waiting out its grace period.
+  const close = server.close.bind(server)
+  server.close = ((callback?: (error?: Error) => void) => {
+    context.streams.endAll()
+    return close(callback)
+  }) as typeof server.close
+  return server
 }
 
 function pathOf(req: IncomingMessage): string {
@@ -126,6 +144,7 @@ function pathOf(req: IncomingMessage): string {
 async function handle(req: IncomingMessage, res: ServerResponse, options: HandlerContext): Promise<void> {
   checkHost(req, options.extraHosts ?? [])
   const path = pathOf(req)
+  if (path === '/metrics' && options.metrics !== undefined) return serveMetrics(req, res, options, options.metrics)
   if (!path.startsWith('/api/')) {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw clientError('invalid_http_method', 'Method not allowed')
     return serveStatic(path, res, options.rendererDir)
@@ -140,6 +159,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Handle
     const session = sessionOf(req, options)
     return sendJson(res, 200, sessionInfo(req, options, session?.caller, session?.csrfToken))
   }
+  if (path === '/api/events' && options.events !== undefined) return serveEvents(req, res, options, options.events)
   requireMethod(req, 'POST')
   checkOrigin(req)
   if (path === '/api/session/login' || path === '/api/session/setup') return loginOrSetup(req, res, options, path.endsWith('/setup'))
@@ -160,6 +180,46 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Handle
   if (path === '/api/messageLog/exportZip' && wantsZip(req)) return streamEvidenceZip(res, runtime, caller, args[0])
   const result: IpcResult<unknown> = await runtime.service.call(caller, match[1] as string, match[2] as string, args)
   return sendJson(res, result.ok ? 200 : statusFor(result.error.code), result)
+}
+
+/** The caller of a read-only GET (metrics, events): an API key or a session, any role; refused otherwise. */
+function readerOf(req: IncomingMessage, options: HandlerContext): { caller: AdminCaller; stillAuthorized: () => boolean } {
+  const header = req.headers.authorization
+  const apiKey = apiKeyCallerOf(req, options.runtime)
+  if (apiKey !== undefined) {
+    return {
+      caller: apiKey,
+      stillAuthorized: () => {
+        try {
+          return apiKeyCallerFrom(header, options.runtime) !== undefined
+        } catch {
+          return false
+        }
+      },
+    }
+  }
+  const session = sessionOf(req, options)
+  const token = cookieOf(req, options.cookieName)
+  if (session === undefined || token === undefined) throw clientError('unauthorized', 'Sign in or give an API key')
+  return { caller: session.caller, stillAuthorized: () => options.runtime.accounts.sessionValid(token) }
+}
+
+/** OpenMetrics / Prometheus text for a scraper with an API key (or a signed-in browser), any role. */
+async function serveMetrics(req: IncomingMessage, res: ServerResponse, options: HandlerContext, scrape: NonNullable<AdminHttpOptions['metrics']>): Promise<void> {
+  requireMethod(req, 'GET')
+  readerOf(req, options)
+  const { contentType, body } = await scrape(req.headers.accept)
+  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': contentType, 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+}
+
+async function serveEvents(req: IncomingMessage, res: ServerResponse, options: HandlerContext, source: ServerEventSource): Promise<void> {
+  requireMethod(req, 'GET')
+  const { stillAuthorized } = readerOf(req, options)
+  if (options.streams.size >= MAX_EVENT_STREAMS) throw clientError('rate_limited', 'Too many open event streams')
+  streamServerEvents(req, res, source, options.streams, SECURITY_HEADERS, {
+    stillAuthorized, ...(options.eventHeartbeatSeconds === undefined ? {} : { heartbeatMs: options.eventHeartbeatSeconds * 1000 }),
+  })
 }
 
 function requireMethod(req: IncomingMessage, method: string): void {
@@ -232,7 +292,10 @@ async function streamEvidenceZip(res: ServerResponse, runtime: AdminRuntime, cal
 
 /** `Authorization: X-Road-ApiKey token=<key>` (UG-SS §19.1); a wrong key is refused, not ignored. */
 function apiKeyCallerOf(req: IncomingMessage, runtime: AdminRuntime): AdminCaller | undefined {
-  const header = req.headers.authorization
+  return apiKeyCallerFrom(req.headers.authorization, runtime)
+}
+
+function apiKeyCallerFrom(header: string | undefined, runtime: AdminRuntime): AdminCaller | undefined {
   if (header === undefined) return undefined
   const match = new RegExp(`^${API_KEY_SCHEME}\\s+token=([A-Za-z0-9_-]{1,200})$`, 'i').exec(header.trim())
   const caller = match ? runtime.accounts.authenticateApiKey(match[1] as string) : undefined

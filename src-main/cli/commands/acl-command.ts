@@ -1,9 +1,8 @@
 import type { Command } from 'commander'
-import { formatIdPath } from '@shared/domain/identifiers'
 import { BASE_ENDPOINT, type AccessRight, type EndpointRef } from '../../server-conf'
 import { CliExit, EXIT_USAGE, printResult } from '../cli-support'
 import {
-  parseServiceArg, parseSubjectArg, readServerConf, subjectText, withCommonOptions, withServerConf, type DataDirOptions,
+  parseServiceArg, parseSubjectArg, readServerConf, subjectText, withCommonOptions, withServerConf, type DataDirOptions, serviceText,
 } from './server-conf-db'
 
 /**
@@ -25,7 +24,7 @@ function endpointArg(value: string | undefined): EndpointRef {
 }
 
 function rightJson(r: AccessRight) {
-  return { service: formatIdPath(r.serviceId), method: r.endpoint.method, path: r.endpoint.path, subject: subjectText(r.subject), grantedAt: r.grantedAt }
+  return { service: serviceText(r.serviceId), method: r.endpoint.method, path: r.endpoint.path, subject: subjectText(r.subject), grantedAt: r.grantedAt }
 }
 
 function change(grant: boolean) {
@@ -33,7 +32,7 @@ function change(grant: boolean) {
     const id = parseServiceArg(opts.service, '--service')
     const subject = parseSubjectArg(opts.subject, '--subject')
     const endpoint = endpointArg(opts.endpoint)
-    const data = { service: formatIdPath(id), subject: subjectText(subject), method: endpoint.method, path: endpoint.path }
+    const data = { service: serviceText(id), subject: subjectText(subject), method: endpoint.method, path: endpoint.path }
     const created = withServerConf(opts.dataDir, grant ? 'acl.grant' : 'acl.revoke', data, ({ conf }) => {
       if (grant) return conf.grantAccess(id, subject, endpoint)
       conf.revokeAccess(id, subject, endpoint)

@@ -1,20 +1,19 @@
 import type { Command } from 'commander'
-import { formatIdPath } from '@shared/domain/identifiers'
 import type { Endpoint } from '../../server-conf'
 import { printResult } from '../cli-support'
-import { parseServiceArg, readServerConf, subjectText, withCommonOptions, withServerConf, type DataDirOptions } from './server-conf-db'
+import { parseServiceArg, readServerConf, subjectText, withCommonOptions, withServerConf, type DataDirOptions, serviceText } from './server-conf-db'
 
 /**
  * `gatehouse endpoint add|list|delete`: REST endpoints (method + path pattern with `*`/`**`) of a service, the unit access
  * rights are granted on (ug-ss §6.1.4).
  */
 function endpointJson(e: Endpoint) {
-  return { service: formatIdPath(e.serviceId), method: e.method, path: e.path, generated: e.generated }
+  return { service: serviceText(e.serviceId), method: e.method, path: e.path, generated: e.generated }
 }
 
 function addCommand(opts: DataDirOptions & { service: string; method: string; path: string }): void {
   const id = parseServiceArg(opts.service, '--service')
-  const endpoint = withServerConf(opts.dataDir, 'endpoint.add', { service: formatIdPath(id), method: opts.method, path: opts.path }, ({ conf }) =>
+  const endpoint = withServerConf(opts.dataDir, 'endpoint.add', { service: serviceText(id), method: opts.method, path: opts.path }, ({ conf }) =>
     conf.addEndpoint(id, { method: opts.method, path: opts.path }),
   )
   printResult(opts, { ok: true, endpoint: endpointJson(endpoint) }, () => `added endpoint ${endpoint.method} ${endpoint.path} to ${opts.service}`)
@@ -23,12 +22,12 @@ function addCommand(opts: DataDirOptions & { service: string; method: string; pa
 /** Deletes an endpoint (never the generated whole-service one); prints who lost access. */
 function deleteCommand(opts: DataDirOptions & { service: string; method: string; path: string }): void {
   const id = parseServiceArg(opts.service, '--service')
-  const rights = withServerConf(opts.dataDir, 'endpoint.delete', { service: formatIdPath(id), method: opts.method, path: opts.path }, ({ conf }) =>
+  const rights = withServerConf(opts.dataDir, 'endpoint.delete', { service: serviceText(id), method: opts.method, path: opts.path }, ({ conf }) =>
     conf.deleteEndpoint(id, { method: opts.method, path: opts.path }),
   )
   const lost = rights.map((r) => subjectText(r.subject))
-  printResult(opts, { ok: true, service: formatIdPath(id), method: opts.method.toUpperCase(), path: opts.path, accessRightsRemoved: lost }, () =>
-    [`deleted endpoint ${opts.method.toUpperCase()} ${opts.path} of ${formatIdPath(id)}`, ...lost.map((s) => `  ${s} lost access`)].join('\n'))
+  printResult(opts, { ok: true, service: serviceText(id), method: opts.method.toUpperCase(), path: opts.path, accessRightsRemoved: lost }, () =>
+    [`deleted endpoint ${opts.method.toUpperCase()} ${opts.path} of ${serviceText(id)}`, ...lost.map((s) => `  ${s} lost access`)].join('\n'))
 }
 
 function listCommand(opts: DataDirOptions & { service: string }): void {

@@ -34,7 +34,7 @@ export interface ServerConfSession {
 /** The object a CLI change names: its service, else its client (with the local group), else what `init` sets up. */
 function cliObject(event: string, input: Record<string, unknown>): string | null {
   if (event.startsWith('group.') && typeof input.client === 'string') return `${input.client} LOCALGROUP:${String(input.code ?? '')}`
-  for (const field of ['service', 'client', 'owner']) {
+  for (const field of ['description', 'service', 'client', 'owner']) {
     if (typeof input[field] === 'string') return input[field] as string
   }
   return event.startsWith('tsa.') ? 'timestamping services' : null
@@ -47,9 +47,10 @@ function cliObject(event: string, input: Record<string, unknown>): string | null
  */
 function cliState(conf: ServerConf, event: string, input: Record<string, unknown>): unknown {
   try {
-    if (event.startsWith('acl.') && typeof input.service === 'string') return conf.listAccessRights(parseServiceIdPath(input.service)) ?? null
+    if (typeof input.description === 'string') return conf.findServiceDescription(Number(input.description.replace('servicedescription:', ''))) ?? null
+    if (event.startsWith('acl.') && typeof input.service === 'string') return conf.listAccessRights(parseServiceArg(input.service, 'service')) ?? null
     if (typeof input.service === 'string') {
-      const id = parseServiceIdPath(input.service)
+      const id = parseServiceArg(input.service, 'service')
       const service = conf.findService(id)
       return service === undefined ? null : { ...service, endpoints: conf.listEndpoints(id) }
     }
@@ -154,8 +155,19 @@ export function parseClientArg(value: string, flag: string): ClientId {
   }
 }
 
+/** A service as the CLI prints and parses it: the path form, with `;v=VERSION` when the service has a version. */
+export function serviceText(id: ServiceId): string {
+  const { serviceVersion, ...unversioned } = id
+  return serviceVersion === undefined ? formatIdPath(id) : `${formatIdPath(unversioned)};v=${encodeURIComponent(serviceVersion)}`
+}
+
+/** `INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE`, with `;v=VERSION` for a versioned (SOAP) service, or the encoded `SERVICE:…` form. */
 export function parseServiceArg(value: string, flag: string): ServiceId {
   try {
+    if (value.startsWith('SERVICE:') || value.includes(';v=')) {
+      const id = decodeIdentifier(value.startsWith('SERVICE:') ? value : `SERVICE:${value}`)
+      if (id.objectType === 'SERVICE') return id
+    }
     return parseServiceIdPath(value)
   } catch (error) {
     throw usageError(`${flag} '${value}' is not a service identifier INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE`, error)

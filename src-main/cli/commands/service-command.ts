@@ -3,8 +3,9 @@ import { formatIdPath } from '@shared/domain/identifiers'
 import { DEFAULT_SERVICE_TIMEOUT_SECONDS, type ConfiguredService } from '../../server-conf'
 import { CliExit, EXIT_USAGE, printResult } from '../cli-support'
 import {
-  parseClientArg, parseIntegerArg, parseServiceArg, readServerConf, subjectText, withCommonOptions, withServerConf, type DataDirOptions,
+  parseClientArg, parseIntegerArg, parseServiceArg, readServerConf, subjectText, withCommonOptions, withServerConf, type DataDirOptions, serviceText,
 } from './server-conf-db'
+import { registerServiceDescriptionCommands } from './service-description-command'
 
 /**
  * `gatehouse service add|list|update|enable|disable|delete`: REST services of a client — base URL, timeout, TLS
@@ -12,13 +13,13 @@ import {
  */
 function serviceJson(s: ConfiguredService) {
   return {
-    id: formatIdPath(s.serviceId), url: s.url, timeoutSeconds: s.timeoutSeconds, sslVerify: s.sslVerify, disabled: s.disabled,
+    id: serviceText(s.serviceId), url: s.url, timeoutSeconds: s.timeoutSeconds, sslVerify: s.sslVerify, disabled: s.disabled,
     ...(s.disabledNotice === undefined ? {} : { disabledNotice: s.disabledNotice }),
   }
 }
 
 function describeService(s: ConfiguredService): string {
-  return `${formatIdPath(s.serviceId)}  ${s.url}  ${s.timeoutSeconds}s${s.sslVerify ? '' : ' no-ssl-verify'}${s.disabled ? '  DISABLED' : ''}`
+  return `${serviceText(s.serviceId)}  ${s.url}  ${s.timeoutSeconds}s${s.sslVerify ? '' : ' no-ssl-verify'}${s.disabled ? '  DISABLED' : ''}`
 }
 
 interface AddOptions extends DataDirOptions {
@@ -52,17 +53,17 @@ function updateCommand(opts: UpdateOptions): void {
     ...(opts.sslVerify === undefined ? {} : { sslVerify: opts.sslVerify }),
   }
   if (Object.keys(changes).length === 0) throw new CliExit(EXIT_USAGE, 'gatehouse: give --url, --timeout, --ssl-verify or --no-ssl-verify')
-  const service = withServerConf(opts.dataDir, 'service.update', { service: formatIdPath(id), ...changes }, ({ conf }) => conf.updateService(id, changes))
+  const service = withServerConf(opts.dataDir, 'service.update', { service: serviceText(id), ...changes }, ({ conf }) => conf.updateService(id, changes))
   printResult(opts, { ok: true, service: serviceJson(service) }, () => `updated ${describeService(service)}`)
 }
 
 /** Deletes a service with its endpoints; prints who lost access. */
 function deleteCommand(opts: DataDirOptions & { service: string }): void {
   const id = parseServiceArg(opts.service, '--service')
-  const rights = withServerConf(opts.dataDir, 'service.delete', { service: formatIdPath(id) }, ({ conf }) => conf.deleteService(id))
+  const rights = withServerConf(opts.dataDir, 'service.delete', { service: serviceText(id) }, ({ conf }) => conf.deleteService(id))
   const lost = rights.map((r) => ({ subject: subjectText(r.subject), method: r.endpoint.method, path: r.endpoint.path }))
-  printResult(opts, { ok: true, service: formatIdPath(id), accessRightsRemoved: lost }, () =>
-    [`deleted service ${formatIdPath(id)}`, ...lost.map((r) => `  ${r.subject} lost access to ${r.method} ${r.path}`)].join('\n'))
+  printResult(opts, { ok: true, service: serviceText(id), accessRightsRemoved: lost }, () =>
+    [`deleted service ${serviceText(id)}`, ...lost.map((r) => `  ${r.subject} lost access to ${r.method} ${r.path}`)].join('\n'))
 }
 
 function listCommand(opts: DataDirOptions & { client?: string }): void {
@@ -75,7 +76,7 @@ function toggle(enabled: boolean) {
   return (opts: DataDirOptions & { service: string; notice?: string }): void => {
     const id = parseServiceArg(opts.service, '--service')
     const event = enabled ? 'service.enable' : 'service.disable'
-    const service = withServerConf(opts.dataDir, event, { service: formatIdPath(id), notice: opts.notice }, ({ conf }) =>
+    const service = withServerConf(opts.dataDir, event, { service: serviceText(id), notice: opts.notice }, ({ conf }) =>
       conf.setServiceEnabled(id, enabled, opts.notice),
     )
     printResult(opts, { ok: true, service: serviceJson(service) }, () => `${enabled ? 'enabled' : 'disabled'} ${describeService(service)}`)
@@ -83,7 +84,7 @@ function toggle(enabled: boolean) {
 }
 
 export function registerServiceCommand(program: Command): void {
-  const service = program.command('service').description("a client's REST services")
+  const service = program.command('service').description("a client's services and their descriptions (WSDL, OpenAPI 3, REST)")
   withCommonOptions(service.command('add').description('add a REST service'))
     .requiredOption('--client <id>', 'provider INSTANCE/CLASS/CODE[/SUBSYSTEM]')
     .requiredOption('--code <code>', 'service code')
@@ -111,4 +112,5 @@ export function registerServiceCommand(program: Command): void {
     .requiredOption('--service <id>', 'INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE')
     .option('--notice <text>', 'message shown to clients')
     .action(toggle(false))
+  registerServiceDescriptionCommands(service)
 }

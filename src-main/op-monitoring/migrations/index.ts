@@ -1,5 +1,6 @@
 import type { MigrationSet } from '../../platform'
 import { migration0001 } from './0001-operational-data'
 import { migration0002 } from './0002-message-id-index'
+import { migration0003 } from './0003-failure-index'
 
-export const opMonitoringMigrations: MigrationSet = { component: 'op-monitoring', migrations: [migration0001, migration0002] }
+export const opMonitoringMigrations: MigrationSet = { component: 'op-monitoring', migrations: [migration0001, migration0002, migration0003] }

@@ -4,11 +4,12 @@ import type { TLSSocket } from 'node:tls'
 import { formatIdPath, type ClientId } from '@shared/domain/identifiers'
 import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger } from '../../platform'
 import { handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
+import { transportLimit } from '../body/body-limits'
 import { restErrorResponse } from '../proxy-fault'
 import { lastHeader } from '../rest/rest-headers'
 import {
-  answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, isBodyFailure, listen, readBody,
-  writeResponse, type ListenerLimits, type RunningListener,
+  answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, LINGER_MS, lingerIdleMs,
+  listen, settleUnread, writeResponse, type ListenerLimits, type RunningListener,
 } from './http-support'
 import { sha256Hex } from './tls-profile'
 
@@ -25,10 +26,19 @@ export interface EvidenceDownload {
   body: Buffer
 }
 
+/** Who asks, as the client proxy saw the connection (for the IS authentication of ug-ss §9.4). */
+export interface EvidenceCaller {
+  /** Present over HTTPS, with the SHA-256 hex of the IS's TLS certificate when it sent one. */
+  tls?: { clientCertificateSha256?: string }
+}
+
 /** The evidence downloads of §6.3, served only here, on the internal side. */
 export interface EvidenceDownloads {
-  /** `GET /asic?…`: the query string as given; the ASiC-E container(s) or X-Road's error. */
-  asic(params: URLSearchParams): Promise<EvidenceDownload>
+  /**
+   * `GET /asic?…`: the query string as given; the ASiC-E container(s), or X-Road's error — `ssl_authentication_failed`
+   * or `unauthorized` when the caller is not the client the parameters name, connected as its connection type asks.
+   */
+  asic(params: URLSearchParams, caller: EvidenceCaller): Promise<EvidenceDownload>
   /** `GET /verificationconf`: the ZIP of `verificationconf/{INSTANCE}/shared-params.xml` (+ `.metadata`). */
   verificationConf(): Promise<EvidenceDownload>
 }
@@ -66,7 +76,7 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res, options, limits).catch((error: unknown) => {
       logFailure(logger, error, { url: req.url?.slice(0, 200) }, 'client proxy request failed')
-      writeResponse(res, restErrorResponse(toSecurityServerError(error).withPrefix('server.clientproxy'), lastHeader(headerList(req), 'accept')), true)
+      void writeResponse(res, restErrorResponse(toSecurityServerError(error).withPrefix('server.clientproxy'), lastHeader(headerList(req), 'accept')))
     })
   }
   const running: RunningClientProxy = { close: async () => {} }
@@ -103,18 +113,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
   const headers = headerList(req)
   const url = req.url ?? '/'
   const accept = lastHeader(headers, 'accept')
-  const fail = (error: unknown, close: boolean): void => writeResponse(res, restErrorResponse(toSecurityServerError(error), accept), close)
+  const fail = async (error: unknown): Promise<void> => {
+    const ended = await settleUnread(req, LINGER_MS, lingerIdleMs(limits))
+    return writeResponse(res, restErrorResponse(toSecurityServerError(error), accept), !ended)
+  }
   const path = url.split('?')[0] as string
   if (path === '/listClients' && options.listClients !== undefined) {
-    if (req.method !== 'GET') return fail(clientError('invalid_http_method', 'listClients is GET only'), true)
+    if (req.method !== 'GET') return fail(clientError('invalid_http_method', 'listClients is GET only'))
     return writeResponse(res, listClientsResponse(options.listClients(), accept))
   }
+  const tls = isTls(req)
   if ((path === '/asic' || path === '/verificationconf') && options.evidence !== undefined) {
-    if (req.method !== 'GET') return fail(clientError('invalid_http_method', `${path} is GET only`), true)
+    if (req.method !== 'GET') return fail(clientError('invalid_http_method', `${path} is GET only`))
     const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '')
     let download: EvidenceDownload
     try {
-      download = path === '/asic' ? await options.evidence.asic(query) : await options.evidence.verificationConf()
+      download = path === '/asic' ? await options.evidence.asic(query, tls === undefined ? {} : { tls }) : await options.evidence.verificationConf()
     } catch (error) {
       return writeResponse(res, evidenceErrorResponse(error, accept))
     }
@@ -127,34 +141,35 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
       body: download.body,
     })
   }
-  if (!path.startsWith('/r1/') && !/^\/r\d+\//.test(path)) return fail(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…'), true)
-  let body: Buffer
-  try {
-    body = await readBody(req, limits.maxBodyBytes, limits.requestTimeoutMs)
-  } catch (error) {
-    if (isBodyFailure(error)) return fail(error, true)
-    throw error
-  }
-  const socket = req.socket as TLSSocket
-  let tls: { clientCertificateSha256?: string } | undefined
-  if (socket.encrypted === true) {
-    const peer = socket.getPeerCertificate()
-    tls = peer.raw !== undefined && peer.raw.length > 0 ? { clientCertificateSha256: sha256Hex(peer.raw) } : {}
-  }
+  if (!path.startsWith('/r1/') && !/^\/r\d+\//.test(path)) return fail(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…'))
+  // B7: a declared length over the limit is refused unread; the pipeline reads the rest once the request is checked
+  // (issue 14 §3: the message log's limit and the memory budget before the first byte).
+  const body = incomingBody(req, res, limits.maxBodyBytes, limits.requestTimeoutMs)
+  if (body.declaredLength !== undefined && body.declaredLength > limits.maxBodyBytes) return fail(transportLimit(limits.maxBodyBytes).error(body.declaredLength))
   const response = await handleClientProxyRequest({ method: req.method ?? 'GET', url, headers, body, ...(tls === undefined ? {} : { tls }) }, options.deps)
-  writeResponse(res, response)
+  // A request refused before its body was read: the rest is dropped first, for a moment (`settleUnread`).
+  await writeResponse(res, response, !(await settleUnread(req, LINGER_MS, lingerIdleMs(limits))))
 }
 
 /**
- * X-Road `AsicContainerClientRequestProcessor`: a fault of the caller is answered with its HTTP status — 400 for
- * parameters (`bad_request`), 404 when nothing was logged (`not_found`) — and only a fault of ours with 500
- * (`server.clientproxy.*`). The body is X-Road's REST error.
+ * X-Road `AsicContainerClientRequestProcessor`: a fault of the caller is answered with its HTTP status — 401 when the
+ * IS is not authenticated as the client (`verifyClientAuthentication`), 404 when nothing was logged (`not_found`),
+ * 400 for its other mistakes (`bad_request`) — and only a fault of ours with 500 (`server.clientproxy.*`). The body
+ * is X-Road's REST error.
  */
 function evidenceErrorResponse(error: unknown, accept: string | undefined) {
   const coded = toSecurityServerError(error)
   if (!coded.clientFault) return restErrorResponse(coded.withPrefix('server.clientproxy'), accept)
-  const response = restErrorResponse(coded, accept)
-  return { ...response, status: coded.code === 'not_found' ? 404 : 400 }
+  const status = coded.code === 'ssl_authentication_failed' || coded.code === 'unauthorized' ? 401 : coded.code === 'not_found' ? 404 : 400
+  return { ...restErrorResponse(coded, accept), status }
+}
+
+/** Over HTTPS: the SHA-256 of the IS's TLS client certificate when it sent one (ug-ss §9.4); undefined over HTTP. */
+function isTls(req: IncomingMessage): { clientCertificateSha256?: string } | undefined {
+  const socket = req.socket as TLSSocket
+  if (socket.encrypted !== true) return undefined
+  const peer = socket.getPeerCertificate()
+  return peer.raw !== undefined && peer.raw.length > 0 ? { clientCertificateSha256: sha256Hex(peer.raw) } : {}
 }
 
 /** PR-MREST §3.1 `listClients`: JSON `{"member":[{"id":{…},"name":…}]}`-shaped, XML when asked for. */

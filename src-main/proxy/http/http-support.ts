@@ -1,14 +1,15 @@
-import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http'
+import type { ClientRequest, IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http'
 import type { Server as HttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { clientError, SecurityServerError } from '../../platform'
+import { bufferSource, noteStreamed, type BodySource, type IncomingBody } from '../body/message-body'
 import { headerValueFromWire, headerValueToWire, type HeaderList } from '../rest/rest-headers'
 
 /**
- * What the proxy's listeners share: bounded body reading with a deadline, slow-client protection (headers and
- * request timeouts, initial idle time, connection cap; reliability-and-security.md §1.8, B7, B8), header lists and
- * writing a pipeline response.
+ * What the proxy's listeners share: the request body handed on as a stream with its deadline, slow-client protection
+ * (headers and request timeouts, initial idle time, connection cap; reliability-and-security.md §1.8, B7, B8), header
+ * lists and writing a pipeline response as a stream.
  */
 export type AnyServer = HttpServer | HttpsServer
 
@@ -56,6 +57,9 @@ export function applyServerLimits(server: AnyServer, limits: ListenerLimits, con
     idle.set(socket, timer)
     socket.once('close', () => clearTimeout(timer))
   })
+  // `Expect: 100-continue` requests go to the request handler too, which says "continue" only when it reads the body
+  // (`incomingBody`); without this listener Node would let every client send its body before any check.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res))
   server.on('request', (req: IncomingMessage) => {
     const timer = idle.get(req.socket)
     if (timer !== undefined) {
@@ -71,41 +75,98 @@ export function checkingIntervalMs(limits: ListenerLimits): number {
 }
 
 /**
- * Reads the body up to `maxBytes` and before `deadline`: a declared or actual larger body is `body_too_large`
- * (never buffered further), a slow body is `timeout`. The caller closes the connection on either.
+ * The request body as the pipelines take it: the stream itself (nothing is read here), its declared length, the
+ * listener's size limit, and the body deadline — a body not complete within `deadlineMs` ends the stream with
+ * `timeout`, a client that goes away mid-body with `io_error`. A client that sent `Expect: 100-continue` is told to
+ * send its body only when the pipeline starts reading it (RFC 9110 §10.1.1): a request refused before never sends it.
+ * A pipeline that stops reading early leaves the request as it is for `settleUnread`.
  */
-export function readBody(req: IncomingMessage, maxBytes: number, deadlineMs: number): Promise<Buffer> {
-  const declared = req.headers['content-length']
-  if (declared !== undefined && Number(declared) > maxBytes) {
-    return Promise.reject(clientError('body_too_large', `Request body of ${declared} bytes exceeds the limit of ${maxBytes} bytes`))
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    let done = false
-    const finish = (error?: Error): void => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      req.off('data', onData)
-      if (error === undefined) resolve(Buffer.concat(chunks, size))
-      else {
-        req.pause()
-        reject(error)
+export function incomingBody(req: IncomingMessage, res: ServerResponse, maxBytes: number, deadlineMs: number): IncomingBody {
+  const header = req.headers['content-length']
+  const declared = header === undefined ? undefined : Number(header)
+  const timer = setTimeout(() => req.destroy(clientError('timeout', `Request body not received within ${deadlineMs} ms`)), deadlineMs)
+  timer.unref()
+  bodyDeadlines.set(req, timer)
+  req.once('end', () => clearTimeout(timer))
+  req.once('close', () => clearTimeout(timer))
+  return {
+    stream: guarded(req, () => {
+      if (expectsContinue(req) && !res.headersSent && !continued.has(req)) {
+        continued.add(req)
+        res.writeContinue()
       }
-    }
-    const timer = setTimeout(() => finish(clientError('timeout', `Request body not received within ${deadlineMs} ms`)), deadlineMs)
+    }),
+    ...(declared === undefined || !Number.isSafeInteger(declared) ? {} : { declaredLength: declared }),
+    maxBytes,
+  }
+}
+
+/** The body deadline of each request (cleared once its answer is decided, `settleUnread`). */
+const bodyDeadlines = new WeakMap<IncomingMessage, NodeJS.Timeout>()
+
+/** Requests told to send their body (`100 Continue`). */
+const continued = new WeakSet<IncomingMessage>()
+
+function expectsContinue(req: IncomingMessage): boolean {
+  return /^100-continue$/i.test(req.headers.expect ?? '')
+}
+
+async function* guarded(req: IncomingMessage, onFirstRead: () => void): AsyncIterable<Buffer> {
+  onFirstRead()
+  try {
+    for await (const chunk of req.iterator({ destroyOnReturn: false })) yield chunk as Buffer
+  } catch (error) {
+    if (error instanceof SecurityServerError) throw error
+    throw clientError('io_error', 'The client closed the connection before sending the whole body', { cause: error })
+  }
+}
+
+/** How long the rest of a refused body is read and dropped, at most, before the answer goes out on a closing connection. */
+export const LINGER_MS = 30_000
+/**
+ * A refused body that stops arriving for this long is not waited for any more: Apache httpd's lingering close
+ * (`SECONDS_TO_LINGER`, 2 s a read). Shorter gaps are normal for a busy sender of many bodies at once, and closing on
+ * one makes its next write fail (EPIPE) before it reads the answer.
+ */
+export const LINGER_IDLE_MS = 2_000
+
+/** The linger's idle time on a listener: within a quarter of its request timeout, which Node enforces during the linger too. */
+export function lingerIdleMs(limits: Pick<ListenerLimits, 'requestTimeoutMs'>): number {
+  return Math.min(LINGER_IDLE_MS, Math.floor(limits.requestTimeoutMs / 4))
+}
+
+/**
+ * Before answering a request whose body was not read in full (refused early): the rest is read and dropped — never
+ * kept — while it keeps arriving (gaps under `LINGER_IDLE_MS`, `LINGER_MS` in all), so that a client still sending
+ * gets to read the answer on a connection it can keep instead of a reset mid-upload (Node closes a connection
+ * answered before its request ended). Resolves whether the request ended; if not, the answer must close the
+ * connection. A client that was never told to continue (`Expect: 100-continue`) sends nothing more and is answered at
+ * once.
+ */
+export function settleUnread(req: IncomingMessage, lingerMs = LINGER_MS, idleMs = LINGER_IDLE_MS): Promise<boolean> {
+  if (req.complete) return Promise.resolve(true)
+  if (req.destroyed || (expectsContinue(req) && !continued.has(req))) return Promise.resolve(false)
+  // The answer is decided: the body deadline no longer applies, the linger bounds the wait.
+  clearTimeout(bodyDeadlines.get(req))
+  return new Promise((resolve) => {
     const onData = (chunk: Buffer): void => {
-      size += chunk.length
-      if (size > maxBytes) finish(clientError('body_too_large', `Request body exceeds the limit of ${maxBytes} bytes`))
-      else chunks.push(chunk)
+      noteStreamed(chunk.length)
+      idle.refresh()
     }
+    const done = (): void => {
+      clearTimeout(total)
+      clearTimeout(idle)
+      req.off('data', onData)
+      req.off('end', done)
+      req.off('close', done)
+      resolve(req.complete)
+    }
+    const total = setTimeout(done, lingerMs)
+    const idle = setTimeout(done, idleMs)
+    req.once('end', done)
+    req.once('close', done)
     req.on('data', onData)
-    req.once('end', () => finish())
-    req.once('error', (error) => finish(clientError('io_error', 'Reading the request body failed', { cause: error })))
-    req.once('close', () => {
-      if (!req.complete) finish(clientError('io_error', 'The client closed the connection before sending the whole body'))
-    })
+    req.resume()
   })
 }
 
@@ -116,18 +177,57 @@ export function headerList(req: IncomingMessage): HeaderList {
   return list
 }
 
-/** Writes a pipeline response; `close` ends the connection after it (after an error that left the body unread). */
-export function writeResponse(res: ServerResponse, response: { status: number; headers: HeaderList; body: Uint8Array }, close = false): void {
-  if (res.headersSent || res.destroyed) return
-  for (const [name, value] of response.headers) {
-    if (name.toLowerCase() === 'content-length' || name.toLowerCase() === 'transfer-encoding' || name.toLowerCase() === 'connection') continue
-    res.appendHeader(name, headerValueToWire(value))
+/**
+ * Writes a pipeline response, streaming its body with backpressure and releasing it afterwards; `close` ends the
+ * connection after it (after an error that left the request body unread). A body that fails mid-way cuts the
+ * connection: the client sees fewer bytes than the Content-Length it was promised.
+ */
+export async function writeResponse(
+  res: ServerResponse, response: { status: number; headers: HeaderList; body: Uint8Array | BodySource }, close = false,
+): Promise<void> {
+  const body = response.body instanceof Uint8Array ? bufferSource(response.body) : response.body
+  try {
+    if (res.headersSent || res.destroyed) return
+    for (const [name, value] of response.headers) {
+      if (name.toLowerCase() === 'content-length' || name.toLowerCase() === 'transfer-encoding' || name.toLowerCase() === 'connection') continue
+      res.appendHeader(name, headerValueToWire(value))
+    }
+    res.setHeader('Content-Length', body.size)
+    if (close) res.setHeader('Connection', 'close')
+    res.writeHead(response.status)
+    for await (const chunk of body.chunks()) {
+      if (res.destroyed) return
+      if (!res.write(chunk)) await drained(res)
+    }
+    res.end()
+    if (close) res.once('finish', () => res.socket?.destroySoon())
+  } catch {
+    res.destroy()
+  } finally {
+    body.release()
   }
-  res.setHeader('Content-Length', response.body.byteLength)
-  if (close) res.setHeader('Connection', 'close')
-  res.writeHead(response.status)
-  res.end(response.body)
-  if (close) res.once('finish', () => res.socket?.destroySoon())
+}
+
+/** Writes a request body with backpressure and ends the request; stops when the request is destroyed. */
+export async function writeRequestBody(req: ClientRequest, body: BodySource, progress: () => void = () => undefined): Promise<void> {
+  for await (const chunk of body.chunks()) {
+    if (req.destroyed) return
+    if (!req.write(chunk)) await drained(req)
+    progress()
+  }
+  if (!req.destroyed) req.end()
+}
+
+function drained(res: ServerResponse | ClientRequest): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.once('drain', done)
+    res.once('close', done)
+  })
 }
 
 /**
@@ -150,11 +250,6 @@ export function answerConnect(server: AnyServer, answer: () => { headers: Header
     socket.on('error', () => undefined)
     socket.end(Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body)]))
   })
-}
-
-/** A body-read failure leaves unread bytes on the connection: it must not be reused. */
-export function isBodyFailure(error: unknown): boolean {
-  return error instanceof SecurityServerError && (error.code === 'body_too_large' || error.code === 'timeout' || error.code === 'io_error')
 }
 
 export function listen(server: AnyServer, host: string, port: number): Promise<{ host: string; port: number }> {

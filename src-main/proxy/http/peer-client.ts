@@ -6,6 +6,7 @@ import { describeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import { clientError, SecurityServerError } from '../../platform'
 import type { PeerClient, PeerRequest, PeerResponse, ProviderServer } from '../proxy-deps'
 import { headerValueToWire } from '../rest/rest-headers'
+import { writeRequestBody } from './http-support'
 import { peerCertificateChain, sha256Hex, XROAD_TLS_OPTIONS, type AuthTlsCredentials } from './tls-profile'
 
 /**
@@ -27,7 +28,7 @@ export interface PeerClientOptions {
   /** Port when an address has none (X-Road: 5500). */
   defaultPort?: number
   connectTimeoutMs?: number
-  /** `client-timeout` towards the peer (30 s). */
+  /** `client-timeout` towards the peer (30 s): longest time without a byte moving either way. */
   responseTimeoutMs?: number
   maxResponseBytes?: number
   maxSocketsPerAddress?: number
@@ -168,50 +169,75 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
     }
   }
 
+  /**
+   * POSTs the message, streaming its body once the peer is verified, and resolves at the response's headers with its
+   * body as a stream; the response timeout and size limit keep applying while that stream is read.
+   */
   function post(target: Target, provider: ClientId, request: PeerRequest): Promise<PeerResponse> {
     return new Promise((resolve, reject) => {
-      let settled = false
+      let answered = false
+      let failure: SecurityServerError | undefined
       const fail = (error: unknown): void => {
-        if (settled) return
-        settled = true
+        if (failure !== undefined) return
+        failure = error instanceof SecurityServerError ? error : networkError(`Request to ${target.key} failed: ${(error as Error).message}`, error)
         clearTimeout(timer)
         req.destroy()
-        reject(error instanceof SecurityServerError ? error : networkError(`Request to ${target.key} failed: ${(error as Error).message}`, error))
+        if (!answered) reject(failure)
       }
-      const timer = setTimeout(() => fail(networkError(`No response from ${target.key} within ${responseTimeoutMs} ms`)), responseTimeoutMs)
+      // X-Road's client-timeout is a socket read timeout: it runs while nothing moves, not over a large body's transfer.
+      const timer = setTimeout(() => fail(networkError(`No data from or to ${target.key} for ${responseTimeoutMs} ms`)), responseTimeoutMs)
+      const progress = (): void => {
+        if (failure === undefined) timer.refresh()
+      }
       const headers: Record<string, string> = {}
       for (const [name, value] of request.headers) headers[name] = headerValueToWire(value)
       headers['Content-Type'] = request.contentType
-      headers['Content-Length'] = String(request.body.byteLength)
+      headers['Content-Length'] = String(request.body.size)
       const req = httpsRequest({ agent: agentFor(target), host: target.host, port: target.port, method: 'POST', path: '/', headers })
       req.once('error', fail)
       req.once('socket', (raw) => {
         const socket = raw as TLSSocket
         // The body is written only after the peer is verified (§4.2: verification right after the handshake).
-        verifyPeer(socket, provider, target).then(() => req.end(Buffer.from(request.body)), fail)
+        verifyPeer(socket, provider, target)
+          .then(() => {
+            request.onTransmit?.()
+            return writeRequestBody(req, request.body, progress)
+          })
+          .catch(fail)
       })
       req.once('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = []
-        let size = 0
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length
-          if (size > maxResponseBytes) fail(clientError('body_too_large', `Response from ${target.key} exceeds ${maxResponseBytes} bytes`))
-          else chunks.push(chunk)
-        })
-        res.once('error', fail)
-        res.once('end', () => {
-          if (settled) return
-          settled = true
-          clearTimeout(timer)
-          const list: Array<[string, string]> = []
-          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string])
-          if (res.statusCode !== 200) {
-            reject(networkError(`Security server ${target.key} answered HTTP ${res.statusCode ?? 0}`))
-            return
-          }
-          resolve({ contentType: res.headers['content-type'] ?? '', headers: list, body: Buffer.concat(chunks, size) })
+        if (res.statusCode !== 200) {
+          res.resume()
+          fail(networkError(`Security server ${target.key} answered HTTP ${res.statusCode ?? 0}`))
+          return
+        }
+        answered = true
+        const list: Array<[string, string]> = []
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string])
+        const declared = Number(res.headers['content-length'] ?? Number.NaN)
+        resolve({
+          contentType: res.headers['content-type'] ?? '', headers: list, body: responseBody(res),
+          ...(Number.isSafeInteger(declared) ? { declaredLength: declared } : {}),
         })
       })
+
+      async function* responseBody(res: IncomingMessage): AsyncIterable<Buffer> {
+        let size = 0
+        try {
+          for await (const chunk of res) {
+            progress()
+            size += (chunk as Buffer).length
+            if (size > maxResponseBytes) fail(clientError('body_too_large', `Response from ${target.key} exceeds ${maxResponseBytes} bytes`))
+            if (failure !== undefined) throw failure
+            yield chunk as Buffer
+          }
+        } catch (error) {
+          throw failure ?? networkError(`Reading the response from ${target.key} failed`, error)
+        } finally {
+          clearTimeout(timer)
+        }
+        if (failure !== undefined) throw failure
+      }
     })
   }
 

@@ -2,11 +2,12 @@ import { createServer, type Server } from 'node:https'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import { clientError, logFailure, SecurityServerError, silentLogger, toSecurityServerError, type Logger } from '../../platform'
+import { transportLimit } from '../body/body-limits'
 import { soapFaultResponse } from '../proxy-fault'
 import { handleServerProxyRequest, type ServerProxyDeps } from '../server-proxy'
 import {
-  answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, isBodyFailure, listen, readBody,
-  writeResponse, type ListenerLimits, type RunningListener,
+  answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, LINGER_MS, lingerIdleMs,
+  listen, settleUnread, writeResponse, type ListenerLimits, type RunningListener,
 } from './http-support'
 import { peerCertificateChain, sha256Hex, XROAD_TLS_OPTIONS, type AuthTlsCredentials } from './tls-profile'
 
@@ -71,7 +72,7 @@ export async function startServerProxyListener(options: ServerProxyListenerOptio
     (req, res) => {
       handle(req, res).catch((error: unknown) => {
         logFailure(logger, error, { url: req.url }, 'server proxy request failed')
-        writeResponse(res, soapFaultResponse(toSecurityServerError(error).withPrefix('server.serverproxy')), true)
+        void writeResponse(res, soapFaultResponse(toSecurityServerError(error).withPrefix('server.serverproxy')), true)
       })
     },
   )
@@ -79,34 +80,31 @@ export async function startServerProxyListener(options: ServerProxyListenerOptio
   answerConnect(server, () => soapFaultResponse(clientError('invalid_http_method', 'Must use POST between security servers').withPrefix('server.serverproxy')))
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (credentials === undefined) return refuse(res, unavailable)
+    if (credentials === undefined) return refuse(req, res, unavailable)
     const socket = req.socket as TLSSocket
     const chain = peerCertificateChain(socket)
     const leaf = chain[0]
     // §4.1 AuthTrustManager.checkClientTrusted: no certificate or an unregistered one ⇒ refused.
-    if (leaf === undefined) return refuse(res, clientError('ssl_authentication_failed', 'The client did not present an authentication certificate'))
+    if (leaf === undefined) return refuse(req, res, clientError('ssl_authentication_failed', 'The client did not present an authentication certificate'))
     if (!options.isTrustedAuthCert(sha256Hex(leaf))) {
-      return refuse(res, clientError('ssl_authentication_failed', 'The client authentication certificate is not registered in global configuration'))
+      return refuse(req, res, clientError('ssl_authentication_failed', 'The client authentication certificate is not registered in global configuration'))
     }
-    if (req.method !== 'POST') return refuse(res, clientError('invalid_http_method', 'Must use POST between security servers'))
-    let body: Buffer
-    try {
-      body = await readBody(req, limits.maxBodyBytes, limits.requestTimeoutMs)
-    } catch (error) {
-      if (isBodyFailure(error)) return refuse(res, error)
-      throw error
-    }
+    if (req.method !== 'POST') return refuse(req, res, clientError('invalid_http_method', 'Must use POST between security servers'))
+    // B7: a declared length over the limit is refused unread; the rest is read by the pipeline as it arrives (issue 14 §3).
+    const body = incomingBody(req, res, limits.maxBodyBytes, limits.requestTimeoutMs)
+    if (body.declaredLength !== undefined && body.declaredLength > limits.maxBodyBytes) return refuse(req, res, transportLimit(limits.maxBodyBytes).error(body.declaredLength))
     const response = await handleServerProxyRequest(
       { method: req.method, headers: headerList(req), body, peerCertificateChain: chain },
       { ...options.deps, limits: options.deps.limits ?? { ...defaultMultipart(limits.maxBodyBytes) } },
     )
-    writeResponse(res, response)
+    // A message refused before its end was read: the rest is dropped first, for a moment (`settleUnread`).
+    await writeResponse(res, response, !(await settleUnread(req, LINGER_MS, lingerIdleMs(limits))))
   }
 
-  function refuse(res: ServerResponse, error: unknown): void {
+  function refuse(req: IncomingMessage, res: ServerResponse, error: unknown): Promise<void> {
     const coded = toSecurityServerError(error)
     logger.info({ code: coded.code }, `server proxy refused a request: ${coded.message}`)
-    writeResponse(res, soapFaultResponse(coded.withPrefix('server.serverproxy')), true)
+    return settleUnread(req, LINGER_MS, lingerIdleMs(limits)).then((ended) => writeResponse(res, soapFaultResponse(coded.withPrefix('server.serverproxy')), !ended))
   }
 
   const host = options.host ?? '0.0.0.0'

@@ -3,6 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { SecurityServerError } from '../../platform'
 import type { ServiceCall, ServiceClient, ServiceResponse } from '../proxy-deps'
 import { headerValueFromWire, headerValueToWire } from '../rest/rest-headers'
+import { writeRequestBody } from './http-support'
 
 /**
  * The provider side's connection to its services (xroad-protocols.md §4.3 "call the service"): plain HTTP or HTTPS
@@ -47,8 +48,8 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
       const wire = headerValueToWire(value)
       headers[lower] = existing === undefined ? wire : [...(Array.isArray(existing) ? existing : [existing]), wire]
     }
-    const body = request.body !== undefined && request.body.byteLength > 0 ? Buffer.from(request.body) : undefined
-    if (body !== undefined) headers['content-length'] = String(body.byteLength)
+    const body = request.body !== undefined && request.body.size > 0 ? request.body : undefined
+    if (body !== undefined) headers['content-length'] = String(body.size)
     const send = https ? httpsRequest : httpRequest
     const agent = https ? (request.sslVerify ? verifyingAgent : trustingAgent) : httpAgent
 
@@ -61,33 +62,44 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
         req.destroy()
         reject(error)
       }
+      // The service timeout, as X-Road's socket timeout towards the service, runs while nothing moves either way.
       const timer = setTimeout(
         () => fail(serviceFailed('timeout', `Service did not answer within ${request.timeoutMs} ms`)),
         Math.max(1, request.timeoutMs),
       )
+      const progress = (): void => {
+        if (!settled) timer.refresh()
+      }
       const req = send(url, { method: request.method, headers, agent })
       req.once('error', (error: Error & { code?: string }) => {
         fail(serviceFailed('network_error', `Calling the service failed: ${error.code ?? error.message}`, error))
       })
       req.once('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = []
-        let size = 0
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length
-          if (size > maxResponseBytes) fail(serviceFailed('body_too_large', `Service response exceeds ${maxResponseBytes} bytes`))
-          else chunks.push(chunk)
-        })
-        res.once('error', (error) => fail(serviceFailed('network_error', 'Reading the service response failed', error)))
-        res.once('end', () => {
-          if (settled) return
-          settled = true
-          clearTimeout(timer)
-          const list: Array<[string, string]> = []
-          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i] as string, headerValueFromWire(res.rawHeaders[i + 1] as string)])
-          resolve({ status: res.statusCode ?? 502, reason: headerValueFromWire(res.statusMessage ?? ''), headers: list, body: Buffer.concat(chunks, size) })
-        })
+        const header = res.headers['content-length']
+        const declared = header === undefined ? undefined : Number(header)
+        // The response is received as it arrives: hashed, spooled past the budget's threshold, its limits applied.
+        request.response.bodies
+          .receive(readResponse(res, progress), {
+            ...(declared === undefined || !Number.isSafeInteger(declared) ? {} : { declaredLength: declared }),
+            limits: [{ maxBytes: maxResponseBytes, error: () => serviceFailed('body_too_large', `Service response exceeds ${maxResponseBytes} bytes`) }, ...request.response.limits],
+          })
+          .then(
+            (received) => {
+              if (settled) {
+                received.release()
+                return
+              }
+              settled = true
+              clearTimeout(timer)
+              const list: Array<[string, string]> = []
+              for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i] as string, headerValueFromWire(res.rawHeaders[i + 1] as string)])
+              resolve({ status: res.statusCode ?? 502, reason: headerValueFromWire(res.statusMessage ?? ''), headers: list, body: received })
+            },
+            (error: unknown) => fail(error instanceof SecurityServerError ? error : serviceFailed('network_error', 'Reading the service response failed', error)),
+          )
       })
-      req.end(body)
+      if (body === undefined) req.end()
+      else writeRequestBody(req, body, progress).catch((error: unknown) => fail(error instanceof SecurityServerError ? error : serviceFailed('network_error', 'Sending the body to the service failed', error)))
     })
   }
 
@@ -98,6 +110,17 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
       verifyingAgent.destroy()
       trustingAgent.destroy()
     },
+  }
+}
+
+async function* readResponse(res: IncomingMessage, progress: () => void): AsyncIterable<Buffer> {
+  try {
+    for await (const chunk of res) {
+      progress()
+      yield chunk as Buffer
+    }
+  } catch (error) {
+    throw serviceFailed('network_error', 'Reading the service response failed', error)
   }
 }
 

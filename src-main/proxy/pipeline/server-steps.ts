@@ -33,7 +33,7 @@ export function checkProxyVersion(value: string | undefined): void {
 }
 
 /** The REST request inside a transport message, with the ids the consumer assigned. */
-export function readRestRequest(message: TransportMessage, instance: string): { part: RestRequestPart; request: RestRequest } {
+export function readRestRequest(message: TransportMessage<unknown>, instance: string): { part: RestRequestPart; request: RestRequest } {
   if (message.message.type !== 'rest') throw clientError('missing_rest', 'Message does not contain a REST request part')
   const part = parseRestHeaderPart(message.message.bytes)
   if (part.kind !== 'request') throw clientError('invalid_message', 'Expected a REST request part')

@@ -2,12 +2,15 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 
 /**
  * The REST request hash (PR-REST §4.3; xroad-protocols.md §2.4): base64 SHA-512 of the request header part,
- * or, with a body, SHA-512( SHA-512(headerPart) ‖ SHA-512(body) ) over the raw 64-byte digests.
+ * or, with a body, SHA-512( SHA-512(headerPart) ‖ SHA-512(body) ) over the raw 64-byte digests. The body may be
+ * given by its size and the SHA-512 taken as it arrived.
  */
-export function computeRequestHash(headerPart: Uint8Array, body?: Uint8Array): string {
+export function computeRequestHash(headerPart: Uint8Array, body?: Uint8Array | { size: number; sha512: Uint8Array }): string {
   const headerDigest = sha512(headerPart)
-  if (body === undefined || body.byteLength === 0) return headerDigest.toString('base64')
-  return sha512(Buffer.concat([headerDigest, sha512(body)])).toString('base64')
+  if (body === undefined) return headerDigest.toString('base64')
+  const bodyDigest = body instanceof Uint8Array ? (body.byteLength === 0 ? undefined : sha512(body)) : body.size === 0 ? undefined : body.sha512
+  if (bodyDigest === undefined) return headerDigest.toString('base64')
+  return sha512(Buffer.concat([headerDigest, bodyDigest])).toString('base64')
 }
 
 /** Constant-time comparison of two base64 request hashes. */

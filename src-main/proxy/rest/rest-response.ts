@@ -37,7 +37,7 @@ export function providerResponseHeaders(serviceHeaders: HeaderList, context: Res
  */
 export function checkResponseConsistency(
   response: RestResponsePart,
-  request: Omit<ResponseContext, 'requestHash'> & { headerPart: Uint8Array; body?: Uint8Array },
+  request: Omit<ResponseContext, 'requestHash'> & { headerPart: Uint8Array; body?: Uint8Array | { size: number; sha512: Uint8Array } },
 ): void {
   const expected: Array<[string, string]> = [
     [XROAD_HEADERS.client, formatIdPath(request.clientId)],

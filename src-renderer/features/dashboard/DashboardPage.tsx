@@ -97,7 +97,10 @@ export function DashboardPage() {
             </Card>
           ) : null}
           <Card withBorder radius="md" padding="lg">
-            <Title order={4} mb="sm">{t('messagesLastHour')}</Title>
+            <Group justify="space-between" mb="sm" wrap="wrap" gap="xs">
+              <Title order={4}>{t('messagesLastHour')}</Title>
+              <Button size="xs" variant="light" onClick={() => navigate('operations')}>{t('openOperations')}</Button>
+            </Group>
             <TrafficChart result={diagnostics.result} />
           </Card>
           <SimpleGrid cols={{ base: 1, lg: 2 }}>

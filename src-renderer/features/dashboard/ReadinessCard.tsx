@@ -11,7 +11,7 @@ import { useDashboardStore } from './dashboard-store'
 type FixRoute = Extract<Route, 'global-conf' | 'settings' | 'keys' | 'services' | 'setup' | 'message-log'>
 
 /** Where each area's problem is fixed. */
-const FIX_ROUTE: Record<ReadinessCheck['key'], FixRoute> = {
+export const FIX_ROUTE: Record<ReadinessCheck['key'], FixRoute> = {
   configuration: 'global-conf',
   listeners: 'settings',
   authentication: 'keys',

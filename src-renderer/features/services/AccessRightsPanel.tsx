@@ -5,7 +5,7 @@ import { useT } from '../../i18n'
 import { ConfirmAction, Consequences } from '../../lib/ConfirmAction'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { EndpointText, IdText, atField, fieldMessage, useSubjectName } from './ServicesParts'
-import { isWholeService, shortId, subsystemOptions, useServicesStore, type EndpointRef } from './services-store'
+import { isWholeService, serviceName, serviceNameOfId, shortId, subsystemOptions, useServicesStore, type EndpointRef } from './services-store'
 
 /**
  * Access rights (UG-SS §11): who may call which service or endpoint — subsystems from global configuration, the
@@ -55,17 +55,17 @@ function MatrixRow({ row: r }: { row: AccessMatrixRow }) {
         {members.length > 0 ? <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>{t('access.members', { list: members.join(', ') })}</Text> : null}
       </Table.Td>
       <Table.Td>
-        <Text size="sm">{r.disabled ? t('access.serviceDisabled', { service: r.serviceCode }) : r.serviceCode}</Text>
+        <Text size="sm">{r.disabled ? t('access.serviceDisabled', { service: serviceNameOfId(r.service) }) : serviceNameOfId(r.service)}</Text>
         <IdText id={r.provider} dimmed />
       </Table.Td>
       <Table.Td><EndpointText endpoint={r.endpoint} /></Table.Td>
       <Table.Td>
         <ConfirmAction
           label={t('access.revoke')}
-          ariaLabel={t('access.revokeAria', { who, service: r.serviceCode })}
+          ariaLabel={t('access.revokeAria', { who, service: serviceNameOfId(r.service) })}
           title={t('access.revokeTitle')}
           consequences={<Consequences items={[
-            t('access.revokeBody', { who, service: r.serviceCode, endpoint }),
+            t('access.revokeBody', { who, service: serviceNameOfId(r.service), endpoint }),
             ...(members.length > 0 ? [t('access.revokeMembers', { count: members.length, list: members.join(', ') })] : []),
           ]} />}
           confirmLabel={t('access.revoke')}
@@ -115,7 +115,7 @@ function GrantForm() {
     <Stack component="form" gap="xs" onSubmit={submit} aria-label={t('access.grantTitle')}>
       <Title order={5}>{t('access.grantTitle')}</Title>
       <Group grow align="flex-start" wrap="wrap">
-        <Select label={t('access.service')} data={s.services.map((x) => ({ value: x.id, label: `${x.serviceCode} · ${shortId(x.provider)}` }))}
+        <Select label={t('access.service')} data={s.services.map((x) => ({ value: x.id, label: `${serviceName(x)} · ${shortId(x.provider)}` }))}
           value={chosen?.id ?? null} onChange={(v) => { setService(v); setEndpoint(WHOLE); setLocalGroup(null) }} allowDeselect={false} searchable miw={220} />
         <Select label={t('access.endpoint')} data={[{ value: WHOLE, label: t('endpoints.wholeService') }, ...endpoints.map((e) => ({ value: `${e.method} ${e.path}`, label: `${e.method} ${e.path}` }))]}
           value={endpoint} onChange={(v) => setEndpoint(v ?? WHOLE)} allowDeselect={false} miw={180} />

@@ -4,7 +4,7 @@ import type { EndpointDto, ServiceDto } from '@shared/admin-api/admin-api'
 import { useT } from '../../i18n'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { atField, fieldMessage } from './ServicesParts'
-import { REST_METHODS, useServicesStore } from './services-store'
+import { REST_METHODS, serviceName, useServicesStore } from './services-store'
 
 /** The dialogs that change one service or endpoint: URL, timeout and TLS verification; the disabled notice; an endpoint. */
 
@@ -29,7 +29,7 @@ export function EditServiceDialog({ service, onClose }: { service: ServiceDto; o
   }
   const problem = urlProblem(url)
   return (
-    <Modal opened onClose={onClose} title={t('services.editTitle', { service: service.serviceCode })}>
+    <Modal opened onClose={onClose} title={t('services.editTitle', { service: serviceName(service) })}>
       <Stack component="form" gap="sm" onSubmit={submit}>
         <TextInput label={t('services.url')} description={t('services.urlHint')} value={url} onChange={(e) => setUrl(e.currentTarget.value)}
           error={problem === undefined ? fieldMessage(error, 'url') : t('services.urlProblem')} />
@@ -58,7 +58,7 @@ export function DisableServiceDialog({ service, onClose }: { service: ServiceDto
     setServiceEnabled(service.id, false, notice.trim()).then(onClose).catch(setError).finally(() => setBusy(false))
   }
   return (
-    <Modal opened onClose={onClose} title={t('services.disableTitle', { service: service.serviceCode })}>
+    <Modal opened onClose={onClose} title={t('services.disableTitle', { service: serviceName(service) })}>
       <Stack component="form" gap="sm" onSubmit={submit}>
         <Textarea label={t('services.notice')} description={t('services.noticeHint')} value={notice} maxLength={1000} autosize minRows={2}
           onChange={(e) => setNotice(e.currentTarget.value)} />
@@ -88,7 +88,7 @@ export function EditEndpointDialog({ service, endpoint, onClose }: { service: Se
       .then(onClose).catch(setError).finally(() => setBusy(false))
   }
   return (
-    <Modal opened onClose={onClose} title={t('endpoints.editTitle', { service: service.serviceCode })}>
+    <Modal opened onClose={onClose} title={t('endpoints.editTitle', { service: serviceName(service) })}>
       <Stack component="form" gap="sm" onSubmit={submit}>
         <Select label={t('endpoints.method')} data={[...REST_METHODS]} value={method} onChange={setMethod} allowDeselect={false} />
         <TextInput label={t('endpoints.path')} description={t('endpoints.pathHint')} value={path} onChange={(e) => setPath(e.currentTarget.value)}

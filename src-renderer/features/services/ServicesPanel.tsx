@@ -1,24 +1,48 @@
 import { useState, type FormEvent } from 'react'
 import { Badge, Button, Card, Checkbox, Group, NumberInput, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core'
-import type { EndpointDto, ServiceDto } from '@shared/admin-api/admin-api'
+import type { EndpointDto, ServiceDescriptionDto, ServiceDto } from '@shared/admin-api/admin-api'
 import { useT } from '../../i18n'
 import { ConfirmAction, Consequences } from '../../lib/ConfirmAction'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { DisableServiceDialog, EditEndpointDialog, EditServiceDialog, urlProblem } from './ServiceDialogs'
 import { EndpointText, FULL_BADGE, IdText, atField, fieldMessage, useSubjectName } from './ServicesParts'
-import { REST_METHODS, rightsOn, shortId, useServicesStore } from './services-store'
+import { AddDescriptionForms, DescriptionCard } from './ServiceDescriptions'
+import { REST_METHODS, rightsOn, serviceName, shortId, useServicesStore } from './services-store'
 
-/** REST services of the subsystems (UG-SS §6): URL, timeout, TLS verification, endpoints, disabling with a notice, deleting. */
+/**
+ * Services of the subsystems (UG-SS §6): REST services with URL, timeout, TLS verification, endpoints, disabling with a
+ * notice and deleting; WSDL and OpenAPI 3 descriptions as cards that open onto their services.
+ */
 export function ServicesPanel() {
   const t = useT('services')
-  const { services, clients } = useServicesStore()
-  const subsystems = clients.filter((c) => c.kind === 'SUBSYSTEM')
+  const { services, descriptions, clients } = useServicesStore()
+  const subsystems = clients.filter((c) => c.kind === 'SUBSYSTEM').map((c) => c.id)
+  const byId = new Map(descriptions.map((d) => [d.id, d]))
+  // A REST service is its own card; a WSDL's or OpenAPI description's services sit in the description's card.
+  const items: Array<{ key: string; service?: ServiceDto; description?: ServiceDescriptionDto }> = []
+  const shown = new Set<number>()
+  for (const svc of services) {
+    const description = byId.get(svc.descriptionId)
+    if (description === undefined || description.type === 'REST') items.push({ key: svc.id, service: svc })
+    else if (!shown.has(description.id)) {
+      shown.add(description.id)
+      items.push({ key: `description-${description.id}`, description })
+    }
+  }
   return (
     <Stack gap="md">
       <Card withBorder>
-        {subsystems.length === 0 ? <Text size="sm" c="dimmed">{t('services.needSubsystem')}</Text> : <AddServiceForm subsystems={subsystems.map((c) => c.id)} />}
+        {subsystems.length === 0 ? <Text size="sm" c="dimmed">{t('services.needSubsystem')}</Text> : (
+          <AddDescriptionForms subsystems={subsystems} restForm={<AddServiceForm subsystems={subsystems} />} />
+        )}
       </Card>
-      {services.length === 0 ? <Text size="sm" c="dimmed">{t('services.none')}</Text> : services.map((svc) => <ServiceCard key={svc.id} service={svc} />)}
+      {items.length === 0 ? <Text size="sm" c="dimmed">{t('services.none')}</Text> : items.map((item) => item.description === undefined
+        ? <ServiceCard key={item.key} service={item.service as ServiceDto} />
+        : (
+          <DescriptionCard key={item.key} description={item.description}>
+            {services.filter((svc) => svc.descriptionId === item.description?.id).map((svc) => <ServiceCard key={svc.id} service={svc} partOf={item.description} />)}
+          </DescriptionCard>
+        ))}
     </Stack>
   )
 }
@@ -70,8 +94,12 @@ function AddServiceForm({ subsystems }: { subsystems: string[] }) {
   )
 }
 
-function ServiceCard({ service }: { service: ServiceDto }) {
+/** One service; within a WSDL or OpenAPI description (`partOf`) it is enabled, disabled and deleted with the description. */
+function ServiceCard({ service, partOf }: { service: ServiceDto; partOf?: ServiceDescriptionDto }) {
   const t = useT('services')
+  const own = partOf === undefined
+  const soap = partOf?.type === 'WSDL'
+  const label = serviceName(service)
   const s = useServicesStore()
   const [dialog, setDialog] = useState<'edit' | 'disable' | null>(null)
   const [editing, setEditing] = useState<EndpointDto | null>(null)
@@ -83,14 +111,15 @@ function ServiceCard({ service }: { service: ServiceDto }) {
     s.setServiceEnabled(service.id, true).catch(setError)
   }
   return (
-    <Card withBorder component="section" aria-label={t('services.card', { service: service.serviceCode })}>
+    <Card withBorder component="section" aria-label={t('services.card', { service: label })}>
       <Stack gap="sm">
         <Group justify="space-between" align="flex-start" wrap="wrap">
           <div style={{ minWidth: 0, flex: '1 1 260px' }}>
             <Group gap="xs">
-              <Title order={5}>{service.serviceCode}</Title>
-              <Badge variant="light" color={service.disabled ? 'orange' : 'green'} styles={FULL_BADGE}>{t(service.disabled ? 'services.disabled' : 'services.enabled')}</Badge>
+              <Title order={5}>{label}</Title>
+              {own ? <Badge variant="light" color={service.disabled ? 'orange' : 'green'} styles={FULL_BADGE}>{t(service.disabled ? 'services.disabled' : 'services.enabled')}</Badge> : null}
             </Group>
+            {service.title ? <Text size="sm">{service.title}</Text> : null}
             <IdText id={service.provider} dimmed />
             <Text size="sm" ff="monospace" style={{ overflowWrap: 'anywhere' }}>{service.url}</Text>
             <Text size="xs" c="dimmed">
@@ -98,29 +127,29 @@ function ServiceCard({ service }: { service: ServiceDto }) {
               {' · '}
               {t(service.sslVerify ? 'services.verifyOn' : 'services.verifyOff')}
             </Text>
-            {service.disabled && service.disabledNotice ? <Text size="xs">{t('services.noticeValue', { notice: service.disabledNotice })}</Text> : null}
+            {own && service.disabled && service.disabledNotice ? <Text size="xs">{t('services.noticeValue', { notice: service.disabledNotice })}</Text> : null}
           </div>
           <Group gap={6} wrap="wrap">
-            <Button size="xs" variant="default" onClick={() => setDialog('edit')} aria-label={t('services.editAria', { service: service.serviceCode })}>{t('services.edit')}</Button>
-            {service.disabled
-              ? <Button size="xs" variant="light" onClick={enable} aria-label={t('services.enableAria', { service: service.serviceCode })}>{t('services.enable')}</Button>
-              : <Button size="xs" variant="light" color="orange" onClick={() => setDialog('disable')} aria-label={t('services.disableAria', { service: service.serviceCode })}>{t('services.disable')}</Button>}
-            <ConfirmAction
+            <Button size="xs" variant="default" onClick={() => setDialog('edit')} aria-label={t('services.editAria', { service: label })}>{t('services.edit')}</Button>
+            {own && service.disabled
+              ? <Button size="xs" variant="light" onClick={enable} aria-label={t('services.enableAria', { service: label })}>{t('services.enable')}</Button>
+              : own ? <Button size="xs" variant="light" color="orange" onClick={() => setDialog('disable')} aria-label={t('services.disableAria', { service: label })}>{t('services.disable')}</Button> : null}
+            {own ? <ConfirmAction
               label={t('services.delete')}
-              ariaLabel={t('services.deleteAria', { service: service.serviceCode })}
-              title={t('services.deleteTitle', { service: service.serviceCode })}
+              ariaLabel={t('services.deleteAria', { service: label })}
+              title={t('services.deleteTitle', { service: label })}
               consequences={<Consequences items={[
-                t('services.deleteBody', { service: service.serviceCode, count: service.endpoints.length }),
+                t('services.deleteBody', { service: label, count: service.endpoints.length }),
                 losers.length === 0 ? t('services.deleteNobody') : t('services.deleteLosers', { count: losers.length, list: losers.join('; ') }),
               ]} />}
               confirmLabel={t('services.deleteConfirm')}
               onConfirm={() => s.deleteService(service.id)}
-            />
+            /> : null}
           </Group>
         </Group>
         {error !== null ? <ErrorNotice error={error} onClose={() => setError(null)} /> : null}
         <Table.ScrollContainer minWidth={440}>
-          <Table aria-label={t('endpoints.table', { service: service.serviceCode })} verticalSpacing={4}>
+          <Table aria-label={t('endpoints.table', { service: label })} verticalSpacing={4}>
             <Table.Thead>
               <Table.Tr><Table.Th>{t('endpoints.endpoint')}</Table.Th><Table.Th>{t('endpoints.access')}</Table.Th><Table.Th><span className="sr-only">{t('actionsColumn')}</span></Table.Th></Table.Tr>
             </Table.Thead>
@@ -140,7 +169,7 @@ function ServiceCard({ service }: { service: ServiceDto }) {
                             ariaLabel={t('endpoints.deleteAria', { endpoint: `${e.method} ${e.path}` })}
                             title={t('endpoints.deleteTitle', { endpoint: `${e.method} ${e.path}` })}
                             consequences={<Consequences items={[
-                              t('endpoints.deleteBody', { endpoint: `${e.method} ${e.path}`, service: service.serviceCode }),
+                              t('endpoints.deleteBody', { endpoint: `${e.method} ${e.path}`, service: label }),
                               who.length === 0 ? t('endpoints.deleteNobody') : t('endpoints.deleteLosers', { count: who.length, list: who.map(name).join('; ') }),
                             ]} />}
                             confirmLabel={t('endpoints.deleteConfirm')}
@@ -155,7 +184,7 @@ function ServiceCard({ service }: { service: ServiceDto }) {
             </Table.Tbody>
           </Table>
         </Table.ScrollContainer>
-        <AddEndpointForm service={service} />
+        {soap ? null : <AddEndpointForm service={service} />}
       </Stack>
       {dialog === 'edit' ? <EditServiceDialog service={service} onClose={() => setDialog(null)} /> : null}
       {dialog === 'disable' ? <DisableServiceDialog service={service} onClose={() => setDialog(null)} /> : null}
@@ -179,7 +208,7 @@ function AddEndpointForm({ service }: { service: ServiceDto }) {
     addEndpoint({ service: service.id, method, path: path.trim() }).then(() => setPath('')).catch(setError).finally(() => setBusy(false))
   }
   return (
-    <Group component="form" onSubmit={submit} align="flex-end" wrap="wrap" gap="xs" aria-label={t('endpoints.addAria', { service: service.serviceCode })}>
+    <Group component="form" onSubmit={submit} align="flex-end" wrap="wrap" gap="xs" aria-label={t('endpoints.addAria', { service: serviceName(service) })}>
       <Select label={t('endpoints.method')} data={[...REST_METHODS]} value={method} onChange={setMethod} w={120} allowDeselect={false} />
       <TextInput label={t('endpoints.path')} placeholder={t('endpoints.pathPlaceholder')} description={t('endpoints.pathHint')} value={path} onChange={(e) => setPath(e.currentTarget.value)}
         error={fieldMessage(error, 'path')} style={{ flex: '1 1 220px' }} />

@@ -57,7 +57,7 @@ export function IdText({ id, dimmed }: { id: string; dimmed?: boolean }) {
 export function fieldMessage(error: unknown, field: string): string | undefined {
   if (!(error instanceof AdminError) || error.detail !== field) return undefined
   const key = `services:fieldErrors.${error.code.split('.').at(-1) ?? error.code}`
-  return hasTranslation(key) ? translate(key) : error.message
+  return hasTranslation(key) ? translate(key, { reason: error.message }) : error.message
 }
 
 /** True when the error is shown at one of these fields, so no banner repeats it. */

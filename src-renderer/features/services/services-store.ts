@@ -1,7 +1,7 @@
 import { create } from 'zustand'
 import type {
   AccessMatrixRow, ClientDto, ClientRemovalDto, ClientRequestDto, GlobalGroupDto, GlobalMemberDto, InternalTlsCertificateDto,
-  IsAuthenticationValue, IsCertificateDto, LocalGroupDto, ServiceDto,
+  IsAuthenticationValue, IsCertificateDto, LocalGroupDto, ServiceDescriptionChangeDto, ServiceDescriptionDto, ServiceDto,
 } from '@shared/admin-api/admin-api'
 import { adminClient } from '../../lib/admin-client'
 
@@ -28,6 +28,8 @@ interface ServicesState {
   tab: ServicesTab
   clients: ClientDto[]
   services: ServiceDto[]
+  /** The service descriptions (WSDL, OpenAPI 3, REST) of every subsystem. */
+  descriptions: ServiceDescriptionDto[]
   matrix: AccessMatrixRow[]
   groups: LocalGroupDto[]
   members: GlobalMemberDto[]
@@ -53,6 +55,13 @@ interface ServicesState {
   updateService(input: { service: string; url: string; timeoutSeconds: number; sslVerify: boolean }): Promise<void>
   setServiceEnabled(service: string, enabled: boolean, notice?: string): Promise<void>
   deleteService(service: string): Promise<void>
+  addWsdl(input: { client: string; url: string }): Promise<ServiceDescriptionDto>
+  /** Not applied while it has warnings the person has not accepted (`ignoreWarnings`). */
+  addOpenApi(input: { client: string; serviceCode: string; url?: string; file?: { name: string; contentBase64: string }; ignoreWarnings: boolean }): Promise<ServiceDescriptionChangeDto>
+  /** Reads the description again; with changes, applied only with `ignoreWarnings` (the person confirmed what goes). */
+  refreshDescription(id: number, ignoreWarnings: boolean): Promise<ServiceDescriptionChangeDto>
+  setDescriptionEnabled(id: number, enabled: boolean, notice?: string): Promise<void>
+  deleteDescription(id: number): Promise<void>
   addEndpoint(input: { service: string; method: string; path: string }): Promise<void>
   updateEndpoint(input: { service: string; endpoint: EndpointRef; method: string; path: string }): Promise<void>
   deleteEndpoint(service: string, endpoint: EndpointRef): Promise<void>
@@ -68,7 +77,7 @@ interface ServicesState {
 }
 
 export const initialServices = {
-  tab: 'clients' as ServicesTab, clients: [], services: [], matrix: [], groups: [], members: [], globalGroups: [], isCertificates: {},
+  tab: 'clients' as ServicesTab, clients: [], services: [], descriptions: [], matrix: [], groups: [], members: [], globalGroups: [], isCertificates: {},
   loading: false, error: null, notice: null,
 }
 
@@ -80,8 +89,11 @@ export const useServicesStore = create<ServicesState>((set, get) => {
       client.call('globalConf', 'members'), client.call('globalConf', 'globalGroups'),
     ])
     const subsystems = clients.filter((c) => c.kind === 'SUBSYSTEM')
-    const groups = (await Promise.all(subsystems.map((c) => client.call('localGroups', 'list', { client: c.id })))).flat()
-    set({ clients, services, matrix, groups, members, globalGroups })
+    const [groups, descriptions] = await Promise.all([
+      Promise.all(subsystems.map((c) => client.call('localGroups', 'list', { client: c.id }))).then((lists) => lists.flat()),
+      Promise.all(subsystems.map((c) => client.call('serviceDescriptions', 'list', { client: c.id }))).then((lists) => lists.flat()),
+    ])
+    set({ clients, services, descriptions, matrix, groups, members, globalGroups })
   }
   /** Runs a change, then shows the new state; a failure is thrown to the caller (form or dialog), not kept here. */
   const change = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -130,6 +142,20 @@ export const useServicesStore = create<ServicesState>((set, get) => {
     setServiceEnabled: (service, enabled, notice) =>
       change(() => adminClient().call('services', 'setEnabled', { service, enabled, ...(notice === undefined ? {} : { notice }) })).then(() => undefined),
     deleteService: (service) => change(() => adminClient().call('services', 'delete', { service })).then(() => undefined),
+    addWsdl: (input) => change(() => adminClient().call('serviceDescriptions', 'addWsdl', input)),
+    addOpenApi: async (input) => {
+      const result = await adminClient().call('serviceDescriptions', 'addOpenApi', input)
+      if (result.applied) await reload()
+      return result
+    },
+    refreshDescription: async (id, ignoreWarnings) => {
+      const result = await adminClient().call('serviceDescriptions', 'refresh', { id, ignoreWarnings })
+      if (result.applied) await reload()
+      return result
+    },
+    setDescriptionEnabled: (id, enabled, notice) =>
+      change(() => adminClient().call('serviceDescriptions', 'setEnabled', { id, enabled, ...(notice === undefined ? {} : { notice }) })).then(() => undefined),
+    deleteDescription: (id) => change(() => adminClient().call('serviceDescriptions', 'delete', { id })).then(() => undefined),
     addEndpoint: (input) => change(() => adminClient().call('services', 'addEndpoint', input)).then(() => undefined),
     updateEndpoint: ({ endpoint, ...input }) => change(() => adminClient().call('services', 'updateEndpoint', { ...input, endpoint: endpointOnly(endpoint) })).then(() => undefined),
     deleteEndpoint: (service, endpoint) => change(() => adminClient().call('services', 'deleteEndpoint', { service, endpoint: endpointOnly(endpoint) })).then(() => undefined),
@@ -160,6 +186,18 @@ export function endpointOnly(endpoint: EndpointRef): EndpointRef {
 /** X-Road's base endpoint `* **`: a right on it is a right on the whole service. */
 export function isWholeService(endpoint: EndpointRef): boolean {
   return endpoint.method === '*' && endpoint.path === '**'
+}
+
+/** A service as X-Road names it: the code, with `.version` when it has one (`getRandom.v1`). */
+export function serviceName(service: { serviceCode: string; serviceVersion?: string | null }): string {
+  return service.serviceVersion ? `${service.serviceCode}.${service.serviceVersion}` : service.serviceCode
+}
+
+/** The same from an encoded service id (`SERVICE:…/getRandom;v=v1` → `getRandom.v1`). */
+export function serviceNameOfId(id: string): string {
+  const [path = '', version] = id.split(';v=')
+  const code = decodeURIComponent(path.split('/').at(-1) ?? '')
+  return version === undefined ? code : `${code}.${decodeURIComponent(version)}`
 }
 
 export const REST_METHODS = ['*', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto'
 import { encodeIdentifier, serviceId, subsystemId, type ClientId } from '@shared/domain/identifiers'
 import type { ServiceAccessRights } from '../../../src-main/access-control'
 import { SecurityServerError } from '../../../src-main/platform'
-import type {
-  ClientProxyDeps, GlobalConfView, MessagePart, MessageRecord, PeerClient, ProviderServer, ServerProxyDeps, ServiceCall,
+import {
+  bufferBody, type ClientProxyDeps, type GlobalConfView, type MessagePart, type MessageRecord, type PeerClient, type ProviderServer,
+  type ServerProxyDeps, type ServiceCall,
 } from '../../../src-main/proxy'
 
 /**
@@ -11,7 +12,7 @@ import type {
  * real listeners in tests; the "signature" is SHA-512 over the signer and the parts.
  */
 const fakeSignature = (member: ClientId, parts: MessagePart[]) =>
-  parts.reduce((h, p) => h.update(p.name).update(p.bytes), createHash('sha512').update(encodeIdentifier(member))).digest()
+  parts.reduce((h, p) => h.update(p.name).update('bytes' in p ? p.bytes : p.digest), createHash('sha512').update(encodeIdentifier(member))).digest()
 
 export const consumer = subsystemId('DEV', 'COM', '4422', 'CLIENT')
 export const provider = subsystemId('DEV', 'GOV', '1234', 'PROVIDER')
@@ -55,7 +56,7 @@ export function fakeWorld(): FakeWorld {
       if (!fakeSignature(expected, parts).equals(Buffer.from(sig.signatureXml))) throw new SecurityServerError('invalid_signature_value', 'Signature is not valid')
     },
   }
-  const messageLog = { assertAcceptingMessages: () => {}, record: async (r: MessageRecord) => void log.push(r) }
+  const messageLog = { assertAcceptingMessages: () => {}, bodyLimit: () => undefined, record: async (r: MessageRecord) => void log.push(r) }
   const serverConf = {
     isRegisteredClient: (id: ClientId) => encodeIdentifier(id) === encodeIdentifier(consumer),
     accessRightsFor: (id: typeof svc) => (encodeIdentifier(id) === encodeIdentifier(svc) ? rights : undefined),
@@ -73,7 +74,7 @@ export function fakeWorld(): FakeWorld {
     serviceClient: {
       call: async (call) => {
         calls.push(call)
-        return { status: 200, reason: 'OK', headers: [['Content-Type', 'application/json']], body: Buffer.from(JSON.stringify({ n: calls.length, got: call.body?.byteLength ?? 0 })) }
+        return { status: 200, reason: 'OK', headers: [['Content-Type', 'application/json']], body: bufferBody(Buffer.from(JSON.stringify({ n: calls.length, got: call.body?.size ?? 0 }))) }
       },
     },
   }

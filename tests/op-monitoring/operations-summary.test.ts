@@ -1,0 +1,113 @@
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { alertsMigrations } from '../../src-main/alerts'
+import { closeDatabase, ManualClock, migrate, openDatabase, schemaVersions, silentLogger } from '../../src-main/platform'
+import { bucketSecondsFor, createOpMonitor, opMonitoringMigrations, type OperationalRecord } from '../../src-main/op-monitoring'
+import { createOperationsAdmin } from '../../src-main/admin/operations-admin'
+import type { AdminDomains } from '../../src-main/admin'
+import { useTempDirs } from '../support/temp-dir'
+
+/** The operations screen's queries over operational-monitoring records: grouping, percentiles, failures, the index. */
+const tempDir = useTempDirs()
+const T0 = 1_800_000_000 // seconds, on a whole hour
+
+const PETS = 'SERVICE:LAB/GOV/2002/provider/pets'
+const ECHO = 'SERVICE:LAB/GOV/2002/provider/echo'
+const CONSUMER = 'SUBSYSTEM:LAB/GOV/1001/consumer'
+const OTHER = 'SUBSYSTEM:LAB/GOV/1003/other'
+
+function record(atS: number, ms: number, patch: Partial<OperationalRecord> = {}): OperationalRecord {
+  return {
+    monitoringDataTs: atS, securityServerType: 'Client', requestInTs: atS * 1000, responseOutTs: atS * 1000 + ms,
+    clientId: CONSUMER, serviceId: PETS, succeeded: true, ...patch,
+  }
+}
+
+function setup() {
+  const db = openDatabase(join(tempDir(), 'opmonitor.sqlite'))
+  migrate(db, [opMonitoringMigrations])
+  const monitor = createOpMonitor({ db, clock: new ManualClock(T0 * 1000), logger: silentLogger(), settings: { flushIntervalMs: 60_000, maxBuffered: 10_000, keepRecordsForDays: 7 } })
+  return { db, monitor }
+}
+
+describe('operations queries', () => {
+  it('migration 0003 adds a partial index of failures on a fresh database, used by the failure queries', () => {
+    const { db } = setup()
+    expect(schemaVersions(db)).toEqual([{ component: 'op-monitoring', version: 3 }])
+    const index = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'operational_data_failures'").get() as { sql: string }
+    expect(index.sql).toContain('WHERE succeeded = 0')
+    const plan = db.prepare('EXPLAIN QUERY PLAN SELECT fault_code FROM operational_data WHERE succeeded = 0 AND monitoring_data_ts >= 1 AND monitoring_data_ts < 2').all() as Array<{ detail: string }>
+    expect(plan.map((p) => p.detail).join(' ')).toContain('operational_data_failures')
+    closeDatabase(db)
+  })
+
+  it('groups traffic by bucket, service and client, with nearest-rank latency percentiles', () => {
+    const { db, monitor } = setup()
+    // 100 successful calls to pets at 1..100 ms, one per 36 s over the first hour; 10 to echo at 500 ms; 4 failures.
+    for (let i = 0; i < 100; i++) monitor.record(record(T0 + i * 36, i + 1))
+    for (let i = 0; i < 10; i++) monitor.record(record(T0 + 3600 + i, 500, { serviceId: ECHO, clientId: OTHER }))
+    for (let i = 0; i < 3; i++) monitor.record(record(T0 + 3700 + i, 20, { succeeded: false, faultCode: 'server.serverproxy.access_denied', faultString: 'denied', messageId: `LAB-denied-${i}` }))
+    monitor.record(record(T0 + 3800, 5, { succeeded: false, serviceId: undefined, faultCode: undefined, securityServerType: 'Producer' }))
+    // Outside the range: not counted.
+    monitor.record(record(T0 + 7200, 1))
+    const summary = monitor.summary({ fromS: T0, toS: T0 + 7200, side: 'all' })
+    expect(summary.bucketSeconds).toBe(bucketSecondsFor(7200))
+    expect(summary.bucketSeconds).toBe(120)
+    expect(summary.totals).toEqual({ succeeded: 110, failed: 4 })
+    expect(summary.traffic.reduce((n, b) => n + b.succeeded + b.failed, 0)).toBe(114)
+    expect(summary.traffic[0]).toMatchObject({ start: new Date(T0 * 1000).toISOString(), succeeded: 4, failed: 0, p50Ms: 2 })
+    const pets = summary.services.find((s) => s.id === PETS)
+    expect(pets).toMatchObject({ path: 'LAB/GOV/2002/provider/pets', succeeded: 100, failed: 3 })
+    // 103 latencies: 1..100 and three of 20 → p50 is the 52nd smallest: 49.
+    expect(pets?.latency).toEqual({ count: 103, p50Ms: 49, p90Ms: 90, p95Ms: 95, p99Ms: 99, maxMs: 100 })
+    expect(summary.services.map((s) => s.path)).toEqual(['LAB/GOV/2002/provider/pets', 'LAB/GOV/2002/provider/echo', ''])
+    expect(summary.clients.map((c) => [c.path, c.succeeded + c.failed])).toEqual([['LAB/GOV/1001/consumer', 104], ['LAB/GOV/1003/other', 10]])
+    expect(summary.faults).toEqual([
+      { faultCode: 'server.serverproxy.access_denied', count: 3, firstAt: new Date((T0 + 3700) * 1000).toISOString(), lastAt: new Date((T0 + 3702) * 1000).toISOString(), services: ['LAB/GOV/2002/provider/pets'] },
+      { faultCode: '', count: 1, firstAt: new Date((T0 + 3800) * 1000).toISOString(), lastAt: new Date((T0 + 3800) * 1000).toISOString(), services: [''] },
+    ])
+    expect(summary.latency.maxMs).toBe(500)
+    expect(summary.oldestRecordAt).toBe(new Date(T0 * 1000).toISOString())
+    expect(monitor.summary({ fromS: T0, toS: T0 + 7200, side: 'producer' }).totals).toEqual({ succeeded: 0, failed: 1 })
+    closeDatabase(db)
+  })
+
+  it('lists failures newest first, by code, service or client, through the admin group that validates the range', async () => {
+    const { db, monitor } = setup()
+    for (let i = 0; i < 5; i++) monitor.record(record(T0 + i, 10, { succeeded: false, faultCode: 'server.serverproxy.service_failed.http_error', messageId: `LAB-${i}`, statusCode: 502 }))
+    monitor.record(record(T0 + 10, 10, { succeeded: false, faultCode: 'client.clientproxy.unknown_service', clientId: OTHER }))
+    monitor.record(record(T0 + 11, 10))
+    const admin = createOperationsAdmin(() => ({ opMonitor: monitor }) as unknown as AdminDomains)
+    const range = { from: new Date(T0 * 1000).toISOString(), to: new Date((T0 + 60) * 1000).toISOString() }
+    const all = await admin.failures(range)
+    expect(all.map((f) => f.messageId)).toEqual([null, 'LAB-4', 'LAB-3', 'LAB-2', 'LAB-1', 'LAB-0'])
+    const http = await admin.failures({ ...range, faultCode: 'server.serverproxy.service_failed.http_error', limit: 2 })
+    expect(http).toEqual([
+      expect.objectContaining({ messageId: 'LAB-4', side: 'client', servicePath: 'LAB/GOV/2002/provider/pets', clientPath: 'LAB/GOV/1001/consumer', statusCode: 502, durationMs: 10 }),
+      expect.objectContaining({ messageId: 'LAB-3' }),
+    ])
+    expect((await admin.failures({ ...range, client: 'LAB/GOV/1003/other' })).map((f) => f.faultCode)).toEqual(['client.clientproxy.unknown_service'])
+    expect((await admin.failures({ ...range, service: 'LAB/GOV/2002/provider/echo' }))).toEqual([])
+    await expect(admin.summary({ from: range.to, to: range.from })).rejects.toMatchObject({ code: 'validation_failed', detail: 'to' })
+    await expect(admin.summary({ from: '2020-01-01T00:00:00Z', to: '2022-01-01T00:00:00Z' })).rejects.toMatchObject({ code: 'validation_failed', detail: 'from' })
+    await expect(admin.failures({ ...range, service: 'not a service' })).rejects.toMatchObject({ code: 'validation_failed' })
+    closeDatabase(db)
+  })
+})
+
+describe('alerts migrations', () => {
+  it('0001 creates STRICT alert tables with one active row per condition on a fresh database', () => {
+    const db = openDatabase(':memory:')
+    expect(migrate(db, [alertsMigrations])).toBe(1)
+    expect(schemaVersions(db)).toEqual([{ component: 'alerts', version: 1 }])
+    const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name LIKE 'alert%' ORDER BY name").all() as Array<{ name: string; sql: string }>
+    expect(tables.map((t) => t.name)).toEqual(['alert_settings', 'alerts'])
+    expect(tables.every((t) => t.sql.trimEnd().endsWith('STRICT'))).toBe(true)
+    const insert = db.prepare("INSERT INTO alerts (id, code, severity, message, raised_at, cleared_at) VALUES ('a', 'disk-filling', 'warning', 'm', 't', ?)")
+    insert.run('t1')
+    insert.run(null)
+    expect(() => insert.run(null)).toThrow(/UNIQUE/)
+    expect(() => db.prepare("INSERT INTO alerts (id, code, severity, message, raised_at) VALUES ('b', 'x', 'loud', 'm', 't')").run()).toThrow(/CHECK/)
+    db.close()
+  })
+})

@@ -1,0 +1,188 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { readdirSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { BodyStore, LOAD_COST, MessageBudget, readSource, type BodyLimit, type MessageBudgetLimits } from '../../src-main/proxy'
+import { SecurityServerError } from '../../src-main/platform'
+import { useTempDirs } from '../support/temp-dir'
+
+/**
+ * The memory budget and the bodies received under it (issue 14 §3): admission never waits and refuses with
+ * `server_busy`, loads for the message log wait in order and cannot starve, a body is hashed as it arrives and kept
+ * in memory up to the spool threshold and in a private spool file past it, its limits are applied to the declared
+ * length before a byte is read and to the counted length as it grows, and everything taken is given back.
+ */
+const KIB = 1024
+const MIB = 1024 * 1024
+
+function budget(limits: Partial<MessageBudgetLimits> = {}): MessageBudget {
+  return new MessageBudget({ maxInFlightBytes: MIB, spoolThresholdBytes: 64 * KIB, maxSpoolBytes: 8 * MIB, loadWaitMs: 200, ...limits })
+}
+
+const limit = (maxBytes: number, code: 'body_too_large' | 'logging_failed' = 'body_too_large'): BodyLimit => ({
+  maxBytes, error: (size) => new SecurityServerError(code, `${size} > ${maxBytes}`, { clientFault: true }),
+})
+
+async function codeOf(work: () => unknown): Promise<string | undefined> {
+  try {
+    await work()
+    return undefined
+  } catch (error) {
+    return error instanceof SecurityServerError ? error.code : String(error)
+  }
+}
+
+describe('MessageBudget', () => {
+  it('admits while there is room, refuses at once with server_busy beyond it, and takes back what is released', () => {
+    const b = budget()
+    const first = b.tryMemory(700 * KIB)
+    expect(first).toBeDefined()
+    expect(b.tryMemory(400 * KIB)).toBeUndefined()
+    expect(first?.tryGrow(400 * KIB)).toBe(false)
+    expect(first?.tryGrow(300 * KIB)).toBe(true)
+    first?.shrink(500 * KIB)
+    expect(b.stats().memoryInUse).toBe(500 * KIB)
+    first?.release()
+    first?.release()
+    expect(b.stats()).toMatchObject({ memoryInUse: 0, memoryPeak: 1000 * KIB, refusals: 2 })
+  })
+
+  it('serves waiting loads in order and refuses admissions while anyone waits, so a waiter is not starved', async () => {
+    const b = budget({ loadWaitMs: 5000 })
+    const held = b.tryMemory(900 * KIB)!
+    const order: string[] = []
+    const big = b.waitMemory(600 * KIB).then((r) => (order.push('big'), r))
+    const small = b.waitMemory(100 * KIB).then((r) => (order.push('small'), r))
+    expect(b.tryMemory(1)).toBeUndefined()
+    expect(b.stats().waiting).toBe(2)
+    held.release()
+    const [bigR, smallR] = await Promise.all([big, small])
+    expect(order).toEqual(['big', 'small'])
+    expect(b.stats().memoryInUse).toBe(700 * KIB)
+    bigR.release()
+    smallR.release()
+    expect(b.tryMemory(MIB)).toBeDefined()
+  })
+
+  it('gives up a wait after loadWaitMs with server_busy, and refuses at once more than the whole budget', async () => {
+    const b = budget({ loadWaitMs: 50 })
+    const held = b.tryMemory(MIB)!
+    expect(await codeOf(() => b.waitMemory(KIB))).toBe('server_busy')
+    expect(await codeOf(() => b.waitMemory(2 * MIB))).toBe('server_busy')
+    held.release()
+    expect(b.stats()).toMatchObject({ memoryInUse: 0, waiting: 0 })
+  })
+
+  it('counts spool space apart from memory', () => {
+    const b = budget()
+    expect(b.tryDisk(6 * MIB)).toBe(true)
+    expect(b.tryDisk(3 * MIB)).toBe(false)
+    b.releaseDisk(6 * MIB)
+    expect(b.tryDisk(8 * MIB)).toBe(true)
+  })
+})
+
+describe('bodies received under the budget', () => {
+  const tempDir = useTempDirs()
+
+  it('keeps a body up to the threshold in memory and spools a larger one (mode 600), each with the SHA-512 of its bytes', async () => {
+    const store = new BodyStore(budget(), tempDir())
+    for (const size of [0, 10, 64 * KIB, 64 * KIB + 1, 3 * MIB]) {
+      const bytes = randomBytes(size)
+      const body = await store.receive([bytes.subarray(0, size >> 1), bytes.subarray(size >> 1)], { declaredLength: size, limits: [limit(4 * MIB)] })
+      expect(body.size).toBe(size)
+      expect(body.spooled).toBe(size > 64 * KIB)
+      expect(body.sha512.equals(createHash('sha512').update(bytes).digest())).toBe(true)
+      expect((await readSource(body)).equals(bytes)).toBe(true)
+      if (body.spooled) {
+        const [file] = readdirSync(store.spoolDir)
+        expect(statSync(join(store.spoolDir, file as string)).mode & 0o777).toBe(0o600)
+        expect(store.budget.stats().memoryInUse).toBe(0)
+        expect(store.budget.stats().spoolInUse).toBe(size)
+      } else {
+        expect(store.budget.stats().memoryInUse).toBe(size)
+      }
+      body.release()
+      expect(store.budget.stats()).toMatchObject({ memoryInUse: 0, spoolInUse: 0 })
+      expect(readdirSync(store.spoolDir)).toEqual([])
+    }
+  })
+
+  it('refuses a declared length over a limit or over the budget before reading a byte', async () => {
+    const store = new BodyStore(budget({ spoolThresholdBytes: MIB, maxSpoolBytes: MIB }), tempDir())
+    let pulled = 0
+    const source = function* (): Iterable<Buffer> {
+      pulled++
+      yield Buffer.alloc(10)
+    }
+    expect(await codeOf(() => store.receive(source(), { declaredLength: 2000, limits: [limit(10_000), limit(1000, 'logging_failed')] }))).toBe('logging_failed')
+    expect(await codeOf(() => store.receive(source(), { declaredLength: 20_000, limits: [limit(10_000), limit(1000, 'logging_failed')] }))).toBe('body_too_large')
+    const held = store.budget.tryMemory(MIB - 100)!
+    expect(await codeOf(() => store.receive(source(), { declaredLength: 200, limits: [] }))).toBe('server_busy')
+    held.release()
+    expect(await codeOf(() => store.receive(source(), { declaredLength: 2 * MIB, limits: [] }))).toBe('server_busy')
+    expect(pulled).toBe(0)
+    expect(store.budget.stats()).toMatchObject({ memoryInUse: 0, spoolInUse: 0 })
+  })
+
+  it('asks the budget for the bound of a body without a declared length (the message it is part of) before reading it', async () => {
+    const store = new BodyStore(budget({ maxSpoolBytes: 2 * MIB }), tempDir())
+    expect(await codeOf(() => store.receive([Buffer.alloc(10)], { expectedLength: 3 * MIB, limits: [] }))).toBe('server_busy')
+    const body = await store.receive([Buffer.alloc(100 * KIB)], { expectedLength: MIB, limits: [] })
+    // The bound was reserved while the body arrived; only what it took stays.
+    expect(store.budget.stats()).toMatchObject({ spoolInUse: 100 * KIB, spoolPeak: MIB })
+    body.release()
+    expect(store.budget.stats()).toMatchObject({ memoryInUse: 0, spoolInUse: 0 })
+    // A bound beyond the body's own limit: the body is refused for the limit as it passes it, not for the budget.
+    const code = await codeOf(() => store.receive([Buffer.alloc(300 * KIB), Buffer.alloc(300 * KIB)], { expectedLength: 3 * MIB, limits: [limit(500 * KIB, 'logging_failed')] }))
+    expect(code).toBe('logging_failed')
+  })
+
+  it('refuses a body without a declared length as soon as it passes a limit, and removes what it spooled', async () => {
+    const store = new BodyStore(budget(), tempDir())
+    let pulled = 0
+    const source = function* (): Iterable<Buffer> {
+      for (;;) {
+        pulled++
+        yield Buffer.alloc(16 * KIB)
+      }
+    }
+    expect(await codeOf(() => store.receive(source(), { limits: [limit(200 * KIB, 'logging_failed')] }))).toBe('logging_failed')
+    expect(pulled).toBe(13)
+    expect(readdirSync(store.spoolDir)).toEqual([])
+    expect(store.budget.stats()).toMatchObject({ memoryInUse: 0, spoolInUse: 0 })
+  })
+
+  it('refuses a body without a declared length whose memory the budget cannot give, with server_busy', async () => {
+    const store = new BodyStore(budget(), tempDir())
+    const held = store.budget.tryMemory(MIB - 20 * KIB)!
+    expect(await codeOf(() => store.receive([Buffer.alloc(16 * KIB), Buffer.alloc(16 * KIB)], { limits: [] }))).toBe('server_busy')
+    held.release()
+    expect(store.budget.stats().memoryInUse).toBe(0)
+  })
+
+  it(`loads a spooled body for the message log with ${LOAD_COST}× its size from the budget, waiting its turn`, async () => {
+    const store = new BodyStore(budget({ maxInFlightBytes: 2 * MIB, loadWaitMs: 5000 }), tempDir())
+    const bytes = randomBytes(600 * KIB)
+    const body = await store.receive([bytes], { declaredLength: bytes.length, limits: [] })
+    const first = await body.load()
+    expect(first.bytes.equals(bytes)).toBe(true)
+    expect(store.budget.stats().memoryInUse).toBe(LOAD_COST * bytes.length)
+    const second = body.load()
+    await new Promise((r) => setTimeout(r, 20))
+    expect(store.budget.stats().waiting).toBe(1)
+    first.release()
+    ;(await second).release()
+    body.release()
+    expect(store.budget.stats()).toMatchObject({ memoryInUse: 0, spoolInUse: 0, waiting: 0 })
+  })
+
+  it('clears spool files an earlier run left behind, and only those', () => {
+    const dir = tempDir()
+    writeFileSync(join(dir, 'left-over.body'), 'x')
+    writeFileSync(join(dir, 'not-ours.txt'), 'x')
+    const store = new BodyStore(budget(), dir)
+    expect(store.clearSpool()).toBe(1)
+    expect(readdirSync(dir)).toEqual(['not-ours.txt'])
+  })
+})
