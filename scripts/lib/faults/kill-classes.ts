@@ -88,7 +88,8 @@ export async function corruptionClass(ctx: ClassContext, kind: 'wal' | 'db'): Pr
       await server.kill9()
       const dbPath = join(server.dataDir, MESSAGE_LOG_FILE)
       const before = ctx.acknowledged(killedAt)
-      const corrupted = kind === 'wal' ? flipWalFrame(dbPath, ctx.random) : flipLoggedBody(dbPath, before, ctx.random)
+      const used = new Set([...lostBySide.consumer, ...lostBySide.provider].map((o) => o.marker))
+      const corrupted = kind === 'wal' ? flipWalFrame(dbPath, ctx.random) : flipLoggedBody(dbPath, before.filter((o) => !used.has(o.marker)), ctx.random)
       await server.start()
       if (corrupted === undefined) {
         ctx.log(`  ${side}: nothing to corrupt this time (no WAL frames / no body found), trying again`)
@@ -98,7 +99,9 @@ export async function corruptionClass(ctx: ClassContext, kind: 'wal' | 'db'): Pr
       const trial = ctx.report.trials
       // The records this corruption took from the acknowledged ones (for a body flip: the one altered).
       const logged = loggedQueries(server.dataDir)
-      const dropped = kind === 'wal' ? missingFrom(before, logged) : before.filter((o) => o.marker === corrupted)
+      // What this corruption took (not the losses of earlier trials on this side, acknowledged already).
+      const known = new Set(lostBySide[side].map((o) => o.queryId))
+      const dropped = (kind === 'wal' ? missingFrom(before, logged) : before.filter((o) => o.marker === corrupted)).filter((o) => !known.has(o.queryId))
       lostBySide[side].push(...dropped)
       // The full check runs after start; wait until it has run (a loss shows at once, an altered body after it).
       const e = await waitForFullCheck(ctx, side, Date.now() - 1)
@@ -106,6 +109,14 @@ export async function corruptionClass(ctx: ClassContext, kind: 'wal' | 'db'): Pr
       if (dropped.length > 0 && !detected) {
         ctx.report.undetected += dropped.length
         ctx.fail(`${kind} corruption ${trial} on the ${side}: ${dropped.length} acknowledged message(s) lost or altered and the server reports nothing`)
+      } else if (kind === 'wal') {
+        // Every record the harness finds gone must be inside the ranges the server reports missing.
+        const gone = dropped.reduce((n, o) => n + (logged.get(o.queryId ?? '')?.request === true ? 0 : 1) + (logged.get(o.queryId ?? '')?.response === true ? 0 : 1), 0)
+        const reported = e.problems.filter((p) => !p.acknowledged && p.kind === 'missing').reduce((n, p) => n + (p.lastSeq ?? 0) - (p.firstSeq ?? 0) + 1, 0)
+        if (reported < gone) {
+          ctx.report.undetected += Math.ceil((gone - reported) / 2)
+          ctx.fail(`${kind} corruption ${trial} on the ${side}: ${gone} acknowledged record(s) gone, the server reports ${reported} missing`)
+        }
       }
       if (dropped.length === 0 && detected) ctx.note(`${kind} corruption ${trial} on the ${side}: nothing acknowledged was lost, the server reports ${describeProblems(e)}`)
       if (e.refusing) {
