@@ -99,6 +99,16 @@ export class ClassContext {
     }
   }
 
+  /** The refusals answered since `sinceMs`, counted by code (for a failure message). */
+  refusalsSince(sinceMs: number): string {
+    const counts = new Map<string, number>()
+    for (const o of this.all().filter((x) => x.sentAtMs >= sinceMs && !isAcknowledged(x))) {
+      const code = o.code || `HTTP ${o.status}`
+      counts.set(code, (counts.get(code) ?? 0) + 1)
+    }
+    return JSON.stringify(Object.fromEntries(counts))
+  }
+
   /** Waits for the first refusal or failure answered after `sinceMs`; undefined at the deadline. */
   async waitForRefusal(sinceMs: number, timeoutMs: number): Promise<Outcome | undefined> {
     try {

@@ -32,7 +32,7 @@ export async function killClass(ctx: ClassContext, side: Side): Promise<void> {
       }
       const flowing = await ctx.waitForTraffic(Date.now(), 60_000)
       ctx.report.trials++
-      if (flowing === undefined) ctx.fail(`${side} kill ${trial}: no traffic within 60 s of the restart`)
+      if (flowing === undefined) ctx.fail(`${side} kill ${trial}: no traffic within 60 s of the restart (refusals ${ctx.refusalsSince(killedAt)})`)
       else ctx.report.recoveredWithoutRestart++
       ctx.log(`  ${side} kill ${trial}/${ctx.sizes.killTrials}: down ${Math.round(((flowing ?? Date.now()) - killedAt) / 100) / 10} s, evidence ${e.state}, ${ctx.acknowledged().length} acknowledged so far`)
     }
@@ -124,8 +124,12 @@ export async function corruptionClass(ctx: ClassContext, kind: 'wal' | 'db'): Pr
         if (refused !== undefined && !/logging_failed/.test(refused.code)) ctx.note(`refusal while evidence is lost: ${refused.code}`)
         await acknowledgeEvidence(server.admin(), `fault harness: ${kind} corruption trial ${trial}`)
       }
-      const flowing = await ctx.waitForTraffic(Date.now(), 60_000)
-      if (flowing === undefined) ctx.fail(`${kind} corruption ${trial} on the ${side}: no traffic within 60 s after the loss was acknowledged`)
+      const acknowledgedAt = Date.now()
+      const flowing = await ctx.waitForTraffic(acknowledgedAt, 60_000)
+      if (flowing === undefined) {
+        const now = await evidence(server.admin())
+        ctx.fail(`${kind} corruption ${trial} on the ${side}: no traffic within 60 s after the loss was acknowledged (refusals ${ctx.refusalsSince(acknowledgedAt)}, evidence ${now.state}: ${describeProblems(now)})`)
+      }
       else ctx.report.recoveredWithoutRestart++
       ctx.log(`  ${kind} corruption ${trial}/${ctx.sizes.corruptionTrials} on the ${side} (${corrupted}): ${dropped.length} acknowledged lost/altered, server reports ${detected ? describeProblems(e) : 'nothing'}`)
     }
