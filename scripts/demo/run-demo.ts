@@ -10,6 +10,7 @@ import { runGatehouse } from '../lib/processes'
 import { checkMessageLog, type EvidenceCheck } from '../lib/evidence-check'
 import { startSampleService, type SampleService } from '../lib/sample-service'
 import { restCall, xroadError, type RestReply } from './rest-call'
+import { showOpmonQuery } from './opmon-query'
 
 /**
  * `npm run demo`: a lab trust domain, a consumer and a provider security server with software tokens, the sample
@@ -45,6 +46,11 @@ export interface DemoOperations {
   auditChain: boolean
   /** The provider, backed up and restored by `gatehouse restore` into a new data directory, served an exchange. */
   backupRestore: boolean
+  /**
+   * The consumer's information system asked the provider's server `getSecurityServerOperationalData` (PR-OPMON) through
+   * its client proxy and got its own exchanges back as gzip JSON records.
+   */
+  opmonQuery: boolean
 }
 
 export interface DemoResult {
@@ -65,7 +71,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     print(`  ✗ ${message}`)
   }
   const counts: DemoCounts = { sent: 0, ok: 0, denied: 0, logged: 0, verified: 0 }
-  const operations: DemoOperations = { health: false, metrics: false, auditChain: false, backupRestore: false }
+  const operations: DemoOperations = { health: false, metrics: false, auditChain: false, backupRestore: false, opmonQuery: false }
   const timings = { setupMs: 0, startMs: 0, exchangeMs: 0, verifyMs: 0, totalMs: 0 }
   let service: SampleService | undefined
   let pair: LabPair | undefined
@@ -160,6 +166,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
     operations.health = await showHealthAndProbes(pair, running, print, fail)
     operations.metrics = await showMetrics(running.consumer, counts.ok + probes, print, fail)
+    operations.opmonQuery = await showOpmonQuery(pair, running, counts.ok, print, fail)
     operations.auditChain = await showAuditChains(running, print, fail)
     const restored = await backUpAndRestoreProvider(pair, running, options, () => call(pair!.consumer.subsystem, 'pets/pets/1'), print, fail)
     operations.backupRestore = restored.ok

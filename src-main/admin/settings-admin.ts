@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { BootstrapSettingsDto, BootstrapValues, SettingDto, SettingsApi } from '@shared/admin-api/admin-api'
 import { clientError, inTransaction, type Clock, type WritableDb } from '../platform'
 import { deleteSystemParameter, readSystemParameters, writeSystemParameter } from '../server-conf'
+import { CronError, DEFAULT_CLEAN_INTERVAL, parseCleanInterval } from '../op-monitoring'
 import { validate } from './admin-validation'
 
 /**
@@ -12,7 +13,8 @@ interface SettingSpec {
   name: string
   label: string
   description: string
-  kind: 'integer' | 'boolean'
+  /** `schedule`: a Quartz cron expression (op-monitoring's `parseCleanInterval`). */
+  kind: 'integer' | 'boolean' | 'schedule'
   unit: string | null
   min?: number
   max?: number
@@ -53,6 +55,26 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     description: 'Operational monitoring records older than this are deleted.',
   },
   {
+    name: 'op-monitor.clean-interval', label: 'Delete old monitoring data at', kind: 'schedule', unit: null, defaultValue: DEFAULT_CLEAN_INTERVAL,
+    description: 'When records older than the kept days are deleted, as a Quartz cron expression (seconds minutes hours day month weekday [year]); by default at 00:00 and 12:00.',
+  },
+  {
+    name: 'op-monitor.max-records-in-payload', label: 'Most records per operational data answer', kind: 'integer', unit: null, min: 1, max: 1_000_000, defaultValue: '10000',
+    description: 'A getSecurityServerOperationalData answer holds at most this many records (and the rest of the last second); the answer then says from when to continue.',
+  },
+  {
+    name: 'op-monitor.records-available-timestamp-offset-seconds', label: 'Hold back the newest operational data for', kind: 'integer', unit: 'seconds', min: 0, max: 86_400, defaultValue: '60',
+    description: 'Records of the last seconds are not served yet, so an answer never misses records still being written.',
+  },
+  {
+    name: 'op-monitor.health-statistics-period-seconds', label: 'Health statistics period', kind: 'integer', unit: 'seconds', min: 1, max: 7 * 86_400, defaultValue: '600',
+    description: 'getSecurityServerHealthData counts requests and computes their durations and sizes over this last period.',
+  },
+  {
+    name: 'env-monitor.limit-remote-data-set', label: 'Limit metrics for the monitoring client', kind: 'boolean', unit: null, defaultValue: 'false',
+    description: 'When on, only the owner gets every metric from getSecurityServerMetrics; the central monitoring client gets only the operating system and certificates.',
+  },
+  {
     name: 'audit-log.keep-entries-for', label: 'Keep audit-log entries for', kind: 'integer', unit: 'days', min: 0, max: 36_500, defaultValue: '0',
     description: 'Older audit-log entries are deleted; the hash of the last one deleted becomes the start of the chain, so the rest still verifies. 0 keeps every entry.',
   },
@@ -71,6 +93,14 @@ function checkValue(spec: SettingSpec, raw: string): string {
   if (spec.kind === 'boolean') {
     if (text !== 'true' && text !== 'false') throw clientError('validation_failed', `${spec.label} is true or false`, { detail: 'value' })
     return text
+  }
+  if (spec.kind === 'schedule') {
+    try {
+      return parseCleanInterval(text).expression
+    } catch (error) {
+      if (!(error instanceof CronError)) throw error
+      throw clientError('validation_failed', `${spec.label}: ${error.message}`, { detail: 'value' })
+    }
   }
   if (!/^-?\d+$/.test(text)) throw clientError('validation_failed', `${spec.label} must be a whole number`, { detail: 'value' })
   const n = Number(text)

@@ -7,6 +7,10 @@ import type { OperationalRecord, TrafficBucket } from './operational-record'
 import type { FailedExchange, OperationsSide, OperationsSummary } from '@shared/admin-api/operations-api'
 import { countSince, type FailureFilter } from './operations-repository'
 import { failedExchanges, operationsSummary } from './operations-summary'
+import type { ClientId } from '@shared/domain/identifiers'
+import { queryOperationalData, type OperationalDataResult } from './queries/operational-data-query'
+import { DEFAULT_HEALTH_STATISTICS_PERIOD_SECONDS, healthData, type HealthData } from './queries/health-data'
+import type { OperationalDataRequest } from './queries/query-request-parser'
 
 /** X-Road bounds `faultString` to 2048 characters and other strings to 255 (PR-OPMON schema). */
 const MAX_FAULT_STRING = 2048
@@ -19,9 +23,18 @@ export interface OpMonitorSettings {
   maxBuffered: number
   /** Records older than this are deleted (X-Road `op-monitor.keep-records-for-days`, default 7). */
   keepRecordsForDays: number
+  /** `op-monitor.max-records-in-payload`: most records in one `getSecurityServerOperationalData` answer (default 10 000). */
+  maxRecordsInPayload: number
+  /** `op-monitor.records-available-timestamp-offset-seconds`: the newest seconds not served yet (default 60). */
+  recordsAvailableTimestampOffsetSeconds: number
+  /** `op-monitor.health-statistics-period-seconds`: the period of the health data statistics (default 600). */
+  healthStatisticsPeriodSeconds: number
 }
 
-export const DEFAULT_OP_MONITOR_SETTINGS: OpMonitorSettings = { flushIntervalMs: 1000, maxBuffered: 500, keepRecordsForDays: 7 }
+export const DEFAULT_OP_MONITOR_SETTINGS: OpMonitorSettings = {
+  flushIntervalMs: 1000, maxBuffered: 500, keepRecordsForDays: 7, maxRecordsInPayload: 10_000,
+  recordsAvailableTimestampOffsetSeconds: 60, healthStatisticsPeriodSeconds: DEFAULT_HEALTH_STATISTICS_PERIOD_SECONDS,
+}
 
 export interface OpMonitor {
   /** Queues a record; it never fails the exchange that produced it (monitoring is best effort, as in X-Road). */
@@ -37,6 +50,15 @@ export interface OpMonitor {
   failures(filter: FailureFilter, limit: number): FailedExchange[]
   /** Exchanges recorded since `fromS` (seconds), either side. */
   exchangesSince(fromS: number): number
+  /**
+   * `getSecurityServerOperationalData` (PR-OPMON §2): the records of the request's range a requester may see
+   * (`filterByClient` from `operationalDataClientFilter`, undefined for all).
+   */
+  operationalData(request: OperationalDataRequest, filterByClient: ClientId | undefined): OperationalDataResult
+  /** `getSecurityServerHealthData` (PR-OPMON §3), only the services of `provider` when given. */
+  healthData(provider?: ClientId): HealthData
+  /** When this monitor started (ms): health data counts from then (`monitoringStartupTimestamp`). */
+  readonly startedAtMs: number
   readonly keepRecordsForDays: number
   /** Applies changed settings at once. */
   updateSettings(changes: Partial<OpMonitorSettings>): void
@@ -50,6 +72,7 @@ function clip(value: string | undefined, max: number): string | undefined {
 
 export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Logger; settings?: Partial<OpMonitorSettings> }): OpMonitor {
   const settings = { ...DEFAULT_OP_MONITOR_SETTINGS, ...deps.settings }
+  const startedAtMs = deps.clock.now().getTime()
   let buffer: OperationalRecord[] = []
   let timer: NodeJS.Timeout | undefined
 
@@ -109,6 +132,18 @@ export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Lo
       flush()
       return countSince(deps.db, fromS)
     },
+    operationalData(request, filterByClient) {
+      flush()
+      return queryOperationalData(deps.db, request, filterByClient, Math.floor(deps.clock.now().getTime() / 1000), settings)
+    },
+    healthData(provider) {
+      flush()
+      return healthData(deps.db, {
+        nowMs: deps.clock.now().getTime(), startupMs: startedAtMs, statisticsPeriodSeconds: settings.healthStatisticsPeriodSeconds,
+        ...(provider === undefined ? {} : { provider }),
+      })
+    },
+    startedAtMs,
     get keepRecordsForDays() {
       return settings.keepRecordsForDays
     },

@@ -93,6 +93,17 @@ export function findOperationalRecords(db: ReadableDb, fromS: number, toS: numbe
   return rows.map(fromRow)
 }
 
+/**
+ * Records matching `where` (a condition over `operational_data`'s columns with `?` placeholders for `args`), by
+ * `monitoringDataTs` then insertion order, at most `limit`.
+ */
+export function findOperationalRecordsWhere(db: ReadableDb, where: string, args: readonly unknown[], limit: number): OperationalRecord[] {
+  const rows = db
+    .prepare(`SELECT ${COLUMNS.join(', ')} FROM operational_data WHERE ${where} ORDER BY monitoring_data_ts, id LIMIT ?`)
+    .all(...args, limit) as Row[]
+  return rows.map(fromRow)
+}
+
 /** Exchanges per time bucket since `fromS`, split by outcome, for the dashboard's message-rate chart. */
 export function countTraffic(db: ReadableDb, fromS: number, bucketSeconds: number): TrafficBucket[] {
   return db

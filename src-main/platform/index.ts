@@ -12,6 +12,7 @@ export {
 } from './db/database'
 export { migrate, appliedVersion, schemaVersions, type Migration, type MigrationSet } from './db/migrate'
 export { LruCache, bytesKey } from './lru-cache'
+export { scanXml, decodeXmlReferences, XmlScanError, type XmlScanHandler, type XmlScanLimits } from './xml-scanner'
 export { parseXml, childElements, optionalChild, requiredChild, textOf, identifierFields, DEFAULT_XML_LIMITS, type XmlLimits } from './xml'
 export { derProblem, DEFAULT_DER_LIMITS, type DerLimits } from './der'
 export { parseJson, DEFAULT_JSON_LIMITS, type JsonLimits } from './json'

@@ -9,6 +9,10 @@
  * space. The cursor only moves forward; every `indexOf` searches for the end of the construct it is in and either
  * finds it (the cursor then moves past it) or fails the document, so no character is examined more than a
  * constant number of times. Every error message quotes at most {@link QUOTE_LIMIT} characters of the input.
+ *
+ * With an {@link XmlScanHandler} the scan also reports start tags (attribute values as written), end tags and
+ * character data by their offsets in the text, SAX-like, for readers that must keep the document's own bytes (the
+ * SOAP envelope reader): O(n) more, the attributes of one tag being collected only when a handler is given.
  */
 export interface XmlScanLimits {
   maxDepth: number
@@ -16,6 +20,14 @@ export interface XmlScanLimits {
   maxAttributes: number
   maxNameLength: number
   maxTextLength: number
+}
+
+/** Events of a scan, with offsets into the scanned text; an empty-element tag reports its end right after its start. */
+export interface XmlScanHandler {
+  startElement(name: string, attributes: ReadonlyArray<readonly [string, string]>, start: number, end: number): void
+  endElement(name: string, start: number, end: number): void
+  /** Character data between markup inside the root (`cdata`: a CDATA section's content, references not to decode). */
+  text(from: number, to: number, cdata: boolean): void
 }
 
 export class XmlScanError extends Error {
@@ -60,8 +72,28 @@ function isXmlChar(code: number): boolean {
     (code >= 0x10000 && code <= 0x10ffff)
 }
 
-export function scanXml(text: string, limits: XmlScanLimits): void {
-  new XmlScanner(text, limits).scan()
+export function scanXml(text: string, limits: XmlScanLimits, handler?: XmlScanHandler): void {
+  new XmlScanner(text, limits, handler).scan()
+}
+
+const ENTITY_TEXT: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }
+
+/** Character data or an attribute value as written → its value: references resolved (the scan has checked them). */
+export function decodeXmlReferences(raw: string): string {
+  if (!raw.includes('&')) return raw
+  let out = ''
+  let from = 0
+  for (let amp = raw.indexOf('&'); amp >= 0; amp = raw.indexOf('&', from)) {
+    const semi = raw.indexOf(';', amp)
+    if (semi < 0) break
+    const body = raw.slice(amp + 1, semi)
+    out += raw.slice(from, amp)
+    out += body.startsWith('#x') ? String.fromCodePoint(parseInt(body.slice(2), 16))
+      : body.startsWith('#') ? String.fromCodePoint(parseInt(body.slice(1), 10))
+      : (ENTITY_TEXT[body] ?? `&${body};`)
+    from = semi + 1
+  }
+  return out + raw.slice(from)
 }
 
 class XmlScanner {
@@ -70,7 +102,7 @@ class XmlScanner {
   private readonly open: string[] = []
   private rootSeen = false
 
-  constructor(private readonly text: string, private readonly limits: XmlScanLimits) {}
+  constructor(private readonly text: string, private readonly limits: XmlScanLimits, private readonly handler?: XmlScanHandler) {}
 
   scan(): void {
     const { text } = this
@@ -115,6 +147,7 @@ class XmlScanner {
     }
     if (to - from > this.limits.maxTextLength) this.fail(`text longer than ${this.limits.maxTextLength} characters`, from)
     this.countNode()
+    this.handler?.text(from, to, false)
     for (let i = from; i < to; i++) {
       const c = text.charCodeAt(i)
       if (c === 0x26) i = this.reference(i, to) - 1
@@ -170,6 +203,7 @@ class XmlScanner {
     const name = this.name('an element name')
     this.countNode()
     const attributes = new Set<string>()
+    const values: Array<readonly [string, string]> | undefined = this.handler === undefined ? undefined : []
     for (;;) {
       const spaced = this.skipSpace()
       const c = text.charCodeAt(this.pos)
@@ -178,12 +212,15 @@ class XmlScanner {
         this.open.push(name)
         this.rootSeen = true
         if (this.open.length > limits.maxDepth) this.fail(`XML document is nested deeper than ${limits.maxDepth} levels`, tagStart)
+        this.handler?.startElement(name, values ?? [], tagStart, this.pos)
         return
       }
       if (c === 0x2f && text.charCodeAt(this.pos + 1) === 0x3e) {
         this.pos += 2
         this.rootSeen = true
         if (this.open.length + 1 > limits.maxDepth) this.fail(`XML document is nested deeper than ${limits.maxDepth} levels`, tagStart)
+        this.handler?.startElement(name, values ?? [], tagStart, this.pos)
+        this.handler?.endElement(name, this.pos, this.pos)
         return
       }
       if (Number.isNaN(c)) this.fail(`start tag ${quote(name)} is not closed`, tagStart)
@@ -207,6 +244,7 @@ class XmlScanner {
         if (v === 0x3c) this.fail(`'<' in the value of attribute ${quote(attribute)}`, i)
         if (v === 0x26) i = this.reference(i, close) - 1
       }
+      values?.push([attribute, text.slice(valueStart, close)])
       this.pos = close + 1
     }
   }
@@ -222,6 +260,7 @@ class XmlScanner {
     const expected = this.open.pop()
     if (expected === undefined) this.fail(`end tag ${quote(name)} without a start tag`, at)
     if (expected !== name) this.fail(`end tag ${quote(name)} does not match start tag ${quote(expected)}`, at)
+    this.handler?.endElement(name, at, this.pos)
   }
 
   /** §2.6 PI; `<?xml …?>` only as the declaration at the very start (§2.8). */
@@ -258,6 +297,7 @@ class XmlScanner {
       if (end < 0) this.fail('CDATA section is not closed', at)
       if (end - at - 9 > this.limits.maxTextLength) this.fail(`CDATA section longer than ${this.limits.maxTextLength} characters`, at)
       this.countNode()
+      this.handler?.text(at + 9, end, true)
       this.pos = end + 3
       return
     }

@@ -211,7 +211,7 @@ export function checkIsAuthentication(client: ClientId, tls: ClientProxyRequest[
 }
 
 /** Provider servers from global configuration, minus maintenance mode, narrowed by `X-Road-Security-Server` (§4.1). */
-export function routeRequest(request: RestRequest, globalConf: GlobalConfView): ProviderServer[] {
+export function routeRequest(request: Pick<RestRequest, 'serviceId' | 'targetSecurityServer'>, globalConf: GlobalConfView): ProviderServer[] {
   const provider = serviceProvider(request.serviceId)
   let servers = globalConf.serversOf(provider)
   if (servers.length === 0) throw clientError('unknown_member', `Could not find addresses for service provider ${describeIdentifier(provider)}`)

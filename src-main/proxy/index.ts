@@ -10,8 +10,9 @@ export { serializeRestRequestPart, serializeRestResponsePart, parseRestHeaderPar
 export { computeRequestHash, requestHashEquals } from './rest/request-hash'
 export { providerResponseHeaders, checkResponseConsistency, type ResponseContext } from './rest/rest-response'
 export { FILTERED_HEADERS, XROAD_HEADERS, isFilteredHeader, lastHeader, type HeaderList } from './rest/rest-headers'
-export { restErrorResponse, soapFaultXml, soapFaultResponse, type ErrorResponse } from './proxy-fault'
-export { parseMultipart, encodeMultipart, boundaryOf, newBoundary, DEFAULT_MULTIPART_LIMITS, type MimePart, type MultipartLimits } from './transport/multipart'
+export { restErrorResponse, soapFaultResponse, type ErrorResponse } from './proxy-fault'
+export { soapFaultXml } from '../soap'
+export { parseMultipart, splitMultipart, encodeMultipart, boundaryOf, newBoundary, DEFAULT_MULTIPART_LIMITS, type MimePart, type MultipartLimits } from './transport/multipart'
 export {
   decodeTransportMessage, encodeRestTransportMessage, encodeRestTransportStream, readTransportMessage, transportRequestHeaders, checkHashAlgorithm,
   requireRestMessage, TransportPartOrder, PART_TYPES, TRANSPORT_HEADERS, HASH_ALGORITHM, MAX_STREAMED_PART_BYTES,

@@ -57,6 +57,8 @@ export interface MessageRecord {
   serviceId: ServiceId
   headerPart: Uint8Array
   body?: MessageBody
+  /** SOAP attachments logged with the message (X-Road logs them on the provider's request and the consumer's response). */
+  attachments?: MessageBody[]
   signature: MessageSignature
 }
 
@@ -128,7 +130,10 @@ export interface ServerConfView {
   isRegisteredClient(id: ClientId): boolean
   accessRightsFor(id: ServiceId): ServiceAccessRights | undefined
   localGroupMembers(owner: ClientId, groupCode: string): ClientId[]
-  service(id: ServiceId): { url: string; timeoutSeconds: number; sslVerify: boolean } | undefined
+  /** `type`: the kind of description the service came from (a SOAP request to a REST service is `service_type`). */
+  service(id: ServiceId): { url: string; timeoutSeconds: number; sslVerify: boolean; type?: 'WSDL' | 'REST' | 'OPENAPI3' } | undefined
+  /** This security server's identifier (for `xroad:securityServer` targeting), once it has one. */
+  ownServerId?(): SecurityServerId | undefined
   /** The client's information-system connection type and its accepted TLS certificate hashes (SHA-256 hex). */
   isAuthentication(id: ClientId): { mode: 'NOSSL' | 'SSLNOAUTH' | 'SSLAUTH'; certificateSha256: string[] } | undefined
 }
@@ -160,9 +165,32 @@ export interface ExchangeObservation {
   succeeded: boolean
   faultCode?: string
   faultString?: string
+  /** SOAP exchanges (X-Road's op-monitoring fields for them); a REST exchange leaves them out. */
+  soap?: {
+    protocolVersion?: string
+    representedParty?: string
+    requestAttachmentCount?: number
+    responseAttachmentCount?: number
+    /** SOAP part plus attachments, when there were attachments. */
+    requestMimeSize?: number
+    responseMimeSize?: number
+  }
 }
 
 export interface ExchangeObserver {
   /** Must not throw or block: monitoring never fails an exchange. */
   observe(observation: ExchangeObservation): void
+}
+
+/**
+ * A service the server proxy answers itself instead of calling a service URL (X-Road's service handlers
+ * `OpMonitoringServiceHandlerImpl`, `ProxyMonitorServiceHandlerImpl`): the monitoring services of the server's owner.
+ */
+export interface LocalServiceHandler {
+  /** Its failures pass on as a service's own SOAP fault (the op-monitor daemon's), not as the proxy's. */
+  readonly faultsAsService: boolean
+  /** In place of the access rights check. */
+  verifyAccess(): void
+  /** The answer as a service would send it, after the request is verified and logged. */
+  respond(requestSoap: Uint8Array): Promise<{ contentType: string; body: Buffer }>
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { SecurityServerError, toSecurityServerError } from '../platform'
+import { toSecurityServerError } from '../platform'
+import { faultCodeOf, soapFaultXml, SoapFaultError } from '../soap'
 import type { HeaderList } from './rest/rest-headers'
 
 /**
@@ -35,16 +36,6 @@ export function restErrorResponse(error: unknown, accept: string | undefined, ne
   }
 }
 
-/** The exact SOAP fault X-Road generates (`SoapFault.createFaultXml`): no whitespace, empty faultactor. */
-export function soapFaultXml(faultCode: string, faultString: string, detail: string): string {
-  return (
-    '<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/">' +
-    `<SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>${escapeXml(faultCode)}</faultcode><faultstring>${escapeXml(faultString)}</faultstring>` +
-    `<faultactor></faultactor><detail><faultDetail xmlns="">${escapeXml(detail)}</faultDetail></detail></SOAP-ENV:Fault>` +
-    '</SOAP-ENV:Body></SOAP-ENV:Envelope>'
-  )
-}
-
 /** A SOAP fault for an error: HTTP 200, `text/xml; charset=UTF-8`, empty `SOAPAction` (§3.4). */
 export function soapFaultResponse(error: unknown, newUuid: () => string = randomUUID): ErrorResponse {
   const coded = toSecurityServerError(error)
@@ -52,15 +43,9 @@ export function soapFaultResponse(error: unknown, newUuid: () => string = random
   return {
     status: 200,
     headers: [['Content-Type', 'text/xml; charset=UTF-8'], ['SOAPAction', '']],
-    body: Buffer.from(soapFaultXml(faultCodeOf(coded), coded.message, detail), 'utf8'),
+    body: Buffer.from(soapFaultXml(faultCodeOf(coded), coded.message, detail, coded instanceof SoapFaultError ? coded.faultActor : undefined), 'utf8'),
     detail,
   }
-}
-
-/** Faults from the caller with no origin yet are `client.*` (§2.6). */
-function faultCodeOf(error: SecurityServerError): string {
-  if (error.prefixes.length > 0) return error.faultCode
-  return error.clientFault ? `client.${error.code}` : `server.${error.code}`
 }
 
 function escapeXml(text: string): string {

@@ -6,10 +6,12 @@ import {
   checkAccess, checkClientKnown, checkProxyVersion, readRestRequest, serviceUrl,
 } from './pipeline/server-steps'
 import type {
-  ExchangeObservation, ExchangeObserver, GlobalConfView, MessageLogWriter, MessagePart, MessageSigner, MessageVerifier, ServerConfView, ServiceClient,
-  ServiceResponse, TlsClientVerifier,
+  ExchangeObservation, ExchangeObserver, GlobalConfView, LocalServiceHandler, MessageLogWriter, MessagePart, MessageSigner, MessageVerifier,
+  ServerConfView, ServiceClient, ServiceResponse, TlsClientVerifier,
 } from './proxy-deps'
 import { soapFaultResponse } from './proxy-fault'
+import { processSoapServerRequest } from './soap/soap-server-proxy'
+import { SoapFaultError, type SoapHeader } from '../soap'
 import { computeRequestHash } from './rest/request-hash'
 import { parseRestHeaderPart, serializeRestResponsePart } from './rest/rest-header-part'
 import { lastHeader, type HeaderList } from './rest/rest-headers'
@@ -53,6 +55,8 @@ export interface ServerProxyDeps {
   observer?: ExchangeObserver
   /** The server's memory budget and spool folder (a default budget under the temp folder when absent). */
   bodies?: BodyStore
+  /** The handler of a SOAP request this server answers itself (the owner's monitoring services), if it is one. */
+  localService?(header: SoapHeader): LocalServiceHandler | undefined
 }
 
 export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: ServerProxyDeps): Promise<ProxyResponse> {
@@ -65,7 +69,9 @@ export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: Se
     result = await processServerRequest(raw, deps, observation)
     observation.succeeded = true
   } catch (error) {
-    const coded = toSecurityServerError(error).withPrefix('server.serverproxy')
+    const thrown = toSecurityServerError(error)
+    // A service's own SOAP fault passes as it came (ServerMessageProcessor.handleException: CodedException.Fault).
+    const coded = thrown instanceof SoapFaultError ? thrown : thrown.withPrefix('server.serverproxy')
     const fault = soapFaultResponse(coded)
     observation.faultCode = coded.faultCode
     observation.faultString = coded.message
@@ -83,6 +89,8 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
   deps.globalConf.assertValid()
   checkProxyVersion(lastHeader(raw.headers, TRANSPORT_HEADERS.proxyVersion))
   checkHashAlgorithm(lastHeader(raw.headers, TRANSPORT_HEADERS.hashAlgorithm))
+  // PR-MESSTRANSP §3: `x-road-message-type: REST` for REST; absent, the message is SOAP.
+  if (lastHeader(raw.headers, TRANSPORT_HEADERS.messageType)?.trim().toUpperCase() !== 'REST') return processSoapServerRequest(raw, deps, observation)
   const bodies = deps.bodies ?? defaultBodyStore()
   const instance = deps.globalConf.instanceIdentifier()
   const incoming = incomingStream(raw.body)

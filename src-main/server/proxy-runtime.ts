@@ -14,10 +14,11 @@ import {
   type ClientProxyDeps, type ExchangeObservation, type ExchangeObserver, type HealthAnswer, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
   type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy,
 } from '../proxy'
-import type { OperationalRecord } from '../op-monitoring'
+import { monitoringHandlerFor, type OperationalRecord } from '../op-monitoring'
 import { loadOrCreateAdminTls } from '../admin'
 import type { SecurityServerCore } from './security-server-core'
 import { createEvidenceDownloads } from './evidence-downloads'
+import { monitoringQueryDeps } from './monitoring-services'
 import type { ServerConfig } from './server-config'
 import {
   authSituation, configurationCheck, evidenceCheck, readinessCheck, registrationCheck, signingCheck, timestampingCheck, type AuthCredentials, type AuthSituation,
@@ -128,6 +129,11 @@ export function createProxyRuntime(
   const serverDeps: ServerProxyDeps = {
     globalConf: views.globalConf, serverConf: views.serverConf, tlsClientVerifier: views.tlsClientVerifier, verifier: views.verifier,
     signer: views.signer, messageLog: views.messageLog, serviceClient, clock, observer, bodies,
+    // PR-OPMON, PR-ENVMONMES: the owner's monitoring services are answered here, from the state of this moment.
+    localService: (header) => {
+      const deps = monitoringQueryDeps(core, core.globalConf.current())
+      return deps === undefined ? undefined : monitoringHandlerFor(header, deps)
+    },
   }
 
   const { internal, external } = config
@@ -144,7 +150,7 @@ export function createProxyRuntime(
     if (slot.name === 'clientProxyHttp' || slot.name === 'clientProxyHttps') {
       const https = slot.name === 'clientProxyHttps'
       const proxy = await startClientProxyListener({
-        host: slot.host, httpPort: https ? null : slot.port, httpsPort: https ? slot.port : null,
+        host: slot.host, httpPort: https ? null : slot.port, httpsPort: https ? slot.port : null, graceMs: config.shutdownGraceMs,
         ...(https ? { tls: await internalTls(core) } : {}),
         deps: clientDeps, logger: logger.child({ component: 'clientproxy' }),
         listClients: () => listClients(core.globalConf.current()), evidence: createEvidenceDownloads(core, views.serverConf),
@@ -156,7 +162,7 @@ export function createProxyRuntime(
     if (slot.name === 'serverProxy') {
       const conf = core.globalConf.current()
       const started = await startServerProxyListener({
-        host: slot.host, port: slot.port, fallbackTls: await internalTls(core),
+        host: slot.host, port: slot.port, graceMs: config.shutdownGraceMs, fallbackTls: await internalTls(core),
         ...(credentials === undefined ? {} : { tls: credentials }),
         approvedCaPem: approvedCaPem(conf), isTrustedAuthCert: views.isTrustedAuthCert, deps: serverDeps,
         logger: logger.child({ component: 'serverproxy' }), ...limits(options.serverProxyLimits),
@@ -331,6 +337,7 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
 
   const serverConf: ServerConfView = {
     isRegisteredClient: (id) => core.serverConf.isRegisteredClient(id),
+    ownServerId: () => core.serverConf.identity()?.serverId,
     accessRightsFor: (id) => core.serverConf.accessRightsFor(id),
     localGroupMembers: (owner, code) => {
       try {
@@ -343,7 +350,7 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
     },
     service: (id) => {
       const found = core.serverConf.findService(id)
-      return found === undefined ? undefined : { url: found.url, timeoutSeconds: found.timeoutSeconds, sslVerify: found.sslVerify }
+      return found === undefined ? undefined : { url: found.url, timeoutSeconds: found.timeoutSeconds, sslVerify: found.sslVerify, type: found.descriptionType }
     },
     isAuthentication: (id) => {
       const client = core.serverConf.findClient(id)
@@ -388,7 +395,7 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
         service: record.serviceId,
         response: record.direction === 'response',
         message: record.headerPart,
-        attachments: record.body === undefined ? [] : [record.body],
+        attachments: record.attachments ?? (record.body === undefined ? [] : [record.body]),
         signatureXml: Buffer.from(record.signature.signatureXml).toString('utf8'),
         hashChainResult: text(record.signature.hashChainResult),
         hashChain: text(record.signature.hashChain),
@@ -518,14 +525,15 @@ function opMonitorObserver(core: SecurityServerCore): ExchangeObserver {
           ...(o.requestId === undefined ? {} : { xRequestId: o.requestId }),
           ...(o.userId === undefined ? {} : { messageUserId: o.userId }),
           ...(o.issue === undefined ? {} : { messageIssue: o.issue }),
-          messageProtocolVersion: 'r1',
+          messageProtocolVersion: o.soap === undefined ? 'r1' : (o.soap.protocolVersion ?? '4.0'),
+          ...(o.soap?.representedParty === undefined ? {} : { representedParty: o.soap.representedParty }),
           requestSize: o.requestSize,
           ...(o.responseSize === undefined ? {} : { responseSize: o.responseSize }),
           ...(o.status === undefined ? {} : { statusCode: o.status }),
           succeeded: o.succeeded,
           ...(o.faultCode === undefined ? {} : { faultCode: o.faultCode }),
           ...(o.faultString === undefined ? {} : { faultString: o.faultString }),
-          serviceType: 'REST',
+          serviceType: o.soap === undefined ? 'REST' : 'WSDL',
         }
         core.opMonitor.record(record)
       } catch (error) {

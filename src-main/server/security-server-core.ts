@@ -4,7 +4,9 @@ import {
 } from '../platform'
 import { createServerConf, readSystemParameters, serverConfMigrations, type ServerConf } from '../server-conf'
 import { appendAuditEntry, auditLogMigrations, pruneAuditLog } from '../audit-log'
-import { createOpMonitor, DEFAULT_OP_MONITOR_SETTINGS, opMonitoringMigrations, type OpMonitor } from '../op-monitoring'
+import {
+  createEnvironmentMonitor, createOpMonitor, DEFAULT_CLEAN_INTERVAL, type EnvironmentMonitor, DEFAULT_OP_MONITOR_SETTINGS, opMonitoringMigrations, parseCleanInterval, type OpMonitor,
+} from '../op-monitoring'
 import { adminMigrations } from '../admin'
 import { alertsMigrations } from '../alerts'
 import { createSigner, type OcspSource, type Signer } from '../signer'
@@ -54,13 +56,15 @@ export interface SecurityServerCore {
   serverConf: ServerConf
   signer: Signer
   opMonitor: OpMonitor
+  /** Environmental monitoring (`getSecurityServerMetrics`): samples the system while the server runs. */
+  environment: EnvironmentMonitor
   messageLog: MessageLog
   globalConf: GlobalConfAccess
   /** The administrator's stored system parameters in force (`applySystemParameters` re-reads them). */
   readonly parameters: AppliedSystemParameters
   /**
    * Re-reads the stored system parameters and applies them at once: message-log settings, operational-monitoring
-   * retention, OCSP fetch interval. Called after every settings change; no restart.
+   * retention and its schedule, the monitoring services' limits, OCSP fetch interval. Called after every settings change; no restart.
    */
   applySystemParameters(): void
   /** The TSAs time-stamping uses: the administrator's selection in its order, else every approved TSA. */
@@ -142,6 +146,7 @@ export function createSecurityServerCore(
   const opMonitor = createOpMonitor({
     db: databases.opMonitor, clock, logger: logger.child({ domain: 'op-monitoring' }), settings: parameters.opMonitor,
   })
+  const environment = createEnvironmentMonitor({ clock })
   /**
    * The message log's settings from what is in force: PR-GCONF private parameters `timeStampingIntervalSeconds` of the
    * configuration in force (the stored one at construction), the archive folder, the caller's options, then the
@@ -163,6 +168,7 @@ export function createSecurityServerCore(
     ackFile: layout.messageLogAckFile,
   })
   let purgeTimer: NodeJS.Timeout | undefined
+  let opMonitorPurgeTimer: NodeJS.Timeout | undefined
 
   const changeListeners = new Set<(conf: GlobalConf) => void>()
   let running = false
@@ -206,6 +212,24 @@ export function createSecurityServerCore(
     if (wanting.length > 0) void signer.refreshOcsp(wanting)
   })
 
+  /**
+   * Operational-monitoring retention (`op-monitor.keep-records-for-days`) runs at the times of `op-monitor.clean-interval`
+   * (X-Road's Quartz cron, default twice a day); rescheduled when the parameters change. A wait longer than a timer
+   * allows wakes up early and only reschedules.
+   */
+  const scheduleOpMonitorPurge = (): void => {
+    if (opMonitorPurgeTimer !== undefined) clearTimeout(opMonitorPurgeTimer)
+    opMonitorPurgeTimer = undefined
+    if (!running) return
+    const next = parseCleanInterval(parameters.opMonitorCleanInterval ?? DEFAULT_CLEAN_INTERVAL).nextAfter(clock.now())
+    if (next === undefined) return
+    opMonitorPurgeTimer = setTimeout(() => {
+      if (clock.now().getTime() >= next.getTime()) purgeOpMonitoring(opMonitor, logger)
+      scheduleOpMonitorPurge()
+    }, Math.min(2 ** 31 - 1, Math.max(0, next.getTime() - clock.now().getTime())))
+    opMonitorPurgeTimer.unref()
+  }
+
   const applyMessageLogSettings = (conf: GlobalConf | undefined): void => {
     try {
       messageLog.updateSettings(messageLogInput(conf))
@@ -222,6 +246,7 @@ export function createSecurityServerCore(
     serverConf,
     signer,
     opMonitor,
+    environment,
     messageLog,
     globalConf,
     get parameters() {
@@ -231,7 +256,15 @@ export function createSecurityServerCore(
       parameters = applySystemParameters(readSystemParameters(databases.serverConf), logger)
       confService?.intervalChanged()
       applyMessageLogSettings(current())
-      opMonitor.updateSettings({ keepRecordsForDays: parameters.opMonitor.keepRecordsForDays ?? DEFAULT_OP_MONITOR_SETTINGS.keepRecordsForDays })
+      const d = DEFAULT_OP_MONITOR_SETTINGS
+      const p = parameters.opMonitor
+      opMonitor.updateSettings({
+        keepRecordsForDays: p.keepRecordsForDays ?? d.keepRecordsForDays,
+        maxRecordsInPayload: p.maxRecordsInPayload ?? d.maxRecordsInPayload,
+        recordsAvailableTimestampOffsetSeconds: p.recordsAvailableTimestampOffsetSeconds ?? d.recordsAvailableTimestampOffsetSeconds,
+        healthStatisticsPeriodSeconds: p.healthStatisticsPeriodSeconds ?? d.healthStatisticsPeriodSeconds,
+      })
+      scheduleOpMonitorPurge()
       logger.info('system parameters applied')
     },
     timestampingServices,
@@ -239,20 +272,22 @@ export function createSecurityServerCore(
       running = true
       await globalConf.reloadAnchor()
       messageLog.start()
-      // Operational-monitoring retention (`op-monitor.keep-records-for-days`): purged at start and hourly.
-      // Audit-log retention (`audit-log.keep-entries-for`) on the same schedule.
-      const purge = (): void => {
-        purgeOpMonitoring(opMonitor, logger)
-        applyAuditRetention(databases.serverConf, parameters.auditLogKeepDays, clock, logger)
-      }
-      purge()
-      purgeTimer = setInterval(purge, 3600_000)
+      // Operational-monitoring retention: purged at start, then at the times of `op-monitor.clean-interval`.
+      purgeOpMonitoring(opMonitor, logger)
+      scheduleOpMonitorPurge()
+      environment.start()
+      // Audit-log retention (`audit-log.keep-entries-for`): at start and hourly.
+      const purgeAudit = (): void => applyAuditRetention(databases.serverConf, parameters.auditLogKeepDays, clock, logger)
+      purgeAudit()
+      purgeTimer = setInterval(purgeAudit, 3600_000)
       purgeTimer.unref()
     },
     async close() {
       running = false
       if (purgeTimer !== undefined) clearInterval(purgeTimer)
       purgeTimer = undefined
+      scheduleOpMonitorPurge()
+      environment.stop()
       confService?.stop()
       // Commits what waits in the group commit and stops time-stamping before the database closes.
       await messageLog.stop()

@@ -1,6 +1,6 @@
 import type { Logger } from '../platform'
 import type { MessageLogSettingsInput } from '../message-log'
-import type { OpMonitorSettings } from '../op-monitoring'
+import { parseCleanInterval, type OpMonitorSettings } from '../op-monitoring'
 
 /**
  * The system parameters an administrator stores in server configuration (`system_parameters`, the admin
@@ -13,10 +13,17 @@ export interface AppliedSystemParameters {
    * interval, fail-closed on evidence loss).
    */
   messageLog: Partial<MessageLogSettingsInput>
-  /** Operational-monitoring settings from stored parameters only (retention). */
+  /**
+   * Operational-monitoring settings from stored parameters only: retention, the operational data answer's limits and
+   * the health statistics period.
+   */
   opMonitor: Partial<OpMonitorSettings>
   /** `configuration-client.update-interval`: seconds between global configuration downloads (default 60). */
   confUpdateIntervalSeconds?: number
+  /** `op-monitor.clean-interval`: the Quartz cron expression of the retention purge, when the administrator set it. */
+  opMonitorCleanInterval?: string
+  /** `env-monitor.limit-remote-data-set`: others than the owner get only the OS and certificates from the metrics service. */
+  envMonitorLimitRemoteDataSet: boolean
   /** `signer.ocsp-fetch-interval` when the administrator set it; global configuration's FETCHINTERVAL otherwise. */
   ocspFetchIntervalSeconds?: number
   /** `audit-log.keep-entries-for`: days of audit-log entries kept; 0 keeps all (the default). */
@@ -27,7 +34,8 @@ export interface AppliedSystemParameters {
 
 export const DEFAULT_BACKUP_SCHEDULE = { intervalHours: 24, keepScheduled: 7 }
 
-type Parser = (text: string) => number | boolean | undefined
+type Value = number | boolean | string
+type Parser = (text: string) => Value | undefined
 
 const integer = (min: number, max: number): Parser => (text) => {
   if (!/^-?\d+$/.test(text.trim())) return undefined
@@ -35,9 +43,16 @@ const integer = (min: number, max: number): Parser => (text) => {
   return n >= min && n <= max ? n : undefined
 }
 const boolean: Parser = (text) => (text.trim() === 'true' ? true : text.trim() === 'false' ? false : undefined)
+const cron: Parser = (text) => {
+  try {
+    return parseCleanInterval(text.trim()).expression
+  } catch {
+    return undefined
+  }
+}
 
 /** Parameter name → how to read it and where it goes (the ranges are those of the admin settings catalogue). */
-const PARAMETERS: Record<string, { parse: Parser; apply: (target: AppliedSystemParameters, value: number | boolean) => void }> = {
+const PARAMETERS: Record<string, { parse: Parser; apply: (target: AppliedSystemParameters, value: Value) => void }> = {
   'message-log.keep-records-for': { parse: integer(0, 3650), apply: (t, v) => { t.messageLog.keepRecordsForDays = v as number } },
   'message-log.archive-interval': { parse: integer(60, 7 * 86_400), apply: (t, v) => { t.messageLog.archiveIntervalSeconds = v as number } },
   'message-log.message-body-logging': { parse: boolean, apply: (t, v) => { t.messageLog.messageBodyLogging = v as boolean } },
@@ -50,6 +65,15 @@ const PARAMETERS: Record<string, { parse: Parser; apply: (target: AppliedSystemP
   'configuration-client.update-interval': { parse: integer(1, 86_400), apply: (t, v) => { t.confUpdateIntervalSeconds = v as number } },
   'signer.ocsp-fetch-interval': { parse: integer(60, 86_400), apply: (t, v) => { t.ocspFetchIntervalSeconds = v as number } },
   'op-monitor.keep-records-for-days': { parse: integer(1, 365), apply: (t, v) => { t.opMonitor.keepRecordsForDays = v as number } },
+  'op-monitor.clean-interval': { parse: cron, apply: (t, v) => { t.opMonitorCleanInterval = v as string } },
+  'op-monitor.max-records-in-payload': { parse: integer(1, 1_000_000), apply: (t, v) => { t.opMonitor.maxRecordsInPayload = v as number } },
+  'op-monitor.records-available-timestamp-offset-seconds': {
+    parse: integer(0, 86_400), apply: (t, v) => { t.opMonitor.recordsAvailableTimestampOffsetSeconds = v as number },
+  },
+  'op-monitor.health-statistics-period-seconds': {
+    parse: integer(1, 7 * 86_400), apply: (t, v) => { t.opMonitor.healthStatisticsPeriodSeconds = v as number },
+  },
+  'env-monitor.limit-remote-data-set': { parse: boolean, apply: (t, v) => { t.envMonitorLimitRemoteDataSet = v as boolean } },
   'audit-log.keep-entries-for': { parse: integer(0, 36_500), apply: (t, v) => { t.auditLogKeepDays = v as number } },
   'backup.interval-hours': { parse: integer(0, 720), apply: (t, v) => { t.backup.intervalHours = v as number } },
   'backup.keep-scheduled': { parse: integer(1, 1000), apply: (t, v) => { t.backup.keepScheduled = v as number } },
@@ -57,7 +81,9 @@ const PARAMETERS: Record<string, { parse: Parser; apply: (target: AppliedSystemP
 
 /** Reads the stored parameters; an unknown name or a value out of range is logged and left at its default. */
 export function applySystemParameters(stored: ReadonlyMap<string, string>, logger: Logger): AppliedSystemParameters {
-  const applied: AppliedSystemParameters = { messageLog: {}, opMonitor: {}, auditLogKeepDays: 0, backup: { ...DEFAULT_BACKUP_SCHEDULE } }
+  const applied: AppliedSystemParameters = {
+    messageLog: {}, opMonitor: {}, envMonitorLimitRemoteDataSet: false, auditLogKeepDays: 0, backup: { ...DEFAULT_BACKUP_SCHEDULE },
+  }
   for (const [name, text] of stored) {
     const spec = PARAMETERS[name]
     const value = spec?.parse(text)

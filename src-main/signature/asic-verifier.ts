@@ -10,7 +10,7 @@ import { parseSignature } from './signature-document'
 import { verifySignature, type SignatureVerificationResult, type SignedPart } from './signature-verifier'
 import { verifyTimestamp, type TimestampInfo } from './timestamp-verifier'
 import type { VerificationTrust } from './verification-trust'
-import { C14N_URIS, canonicalize, digest, digestAlgorithmFromUri, DS_NS } from './xml-support'
+import { base64Of, C14N_URIS, canonicalize, digest, digestAlgorithmFromUri, DS_NS } from './xml-support'
 
 /**
  * The asicverifier's semantics (X-Road `AsicContainerVerifier`; xroad-protocols.md §6.4): the signer comes from
@@ -166,7 +166,7 @@ function checkAsicManifest(asic: AsicContents): void {
     const value = ref.getElementsByTagNameNS(DS_NS, 'DigestValue')[0] as Element | undefined
     if (data === undefined || method === undefined || value === undefined) throw malformed('ASiCManifest references data the container does not hold')
     const algorithm = digestAlgorithmFromUri(method.getAttribute('Algorithm') ?? '')
-    if (!digest(algorithm, data).equals(Buffer.from((value.textContent ?? '').replace(/\s+/g, ''), 'base64'))) {
+    if (!digest(algorithm, data).equals(base64Of(value.textContent))) {
       throw malformed(`ASiCManifest digest of ${ref.getAttribute('URI')} does not match`)
     }
   }

@@ -81,11 +81,18 @@ export function canonicalize(node: Element | Document, algorithmUri: string, inc
   }
 }
 
-/** Base64 text of an element with whitespace (and Santuario's `&#13;`) removed. */
+/**
+ * Base64 text of an element with whitespace (and Santuario's `&#13;`) removed. Only the canonical encoding (RFC 4648
+ * §3.5: padded, the unused bits of the last character zero) is accepted, so each value has exactly one spelling and a
+ * changed byte of signed evidence can never decode to the same bytes.
+ */
 export function base64Of(text: string | null | undefined): Buffer {
   const clean = (text ?? '').replace(/\s+/g, '')
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) throw new SecurityServerError('malformed_signature', 'Invalid base64 content', { clientFault: true })
-  return Buffer.from(clean, 'base64')
+  const decoded = /^[A-Za-z0-9+/]*={0,2}$/.test(clean) ? Buffer.from(clean, 'base64') : undefined
+  if (decoded === undefined || decoded.toString('base64') !== clean) {
+    throw new SecurityServerError('malformed_signature', 'Invalid base64 content', { clientFault: true })
+  }
+  return decoded
 }
 
 export function escapeXmlText(value: string): string {

@@ -761,7 +761,8 @@ export interface SettingDto {
   name: string
   label: string
   description: string
-  kind: 'integer' | 'boolean'
+  /** `schedule`: a Quartz cron expression (`op-monitor.clean-interval`). */
+  kind: 'integer' | 'boolean' | 'schedule'
   unit: string | null
   min: number | null
   max: number | null

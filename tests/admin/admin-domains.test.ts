@@ -213,6 +213,10 @@ describe('settings and diagnostics', () => {
     expect(await call('settings', 'set', { name: 'message-log.keep-records-for', value: ' 90 ' })).toMatchObject({ value: '90', isDefault: false })
     expect(await call('settings', 'set', { name: 'message-log.message-body-logging', value: 'false' })).toMatchObject({ value: 'false' })
     expect(await call('settings', 'reset', { name: 'message-log.keep-records-for' })).toMatchObject({ value: '30', isDefault: true })
+    // op-monitor.clean-interval is a Quartz cron expression, read by the same parser the purge schedule uses.
+    expect(list.find((s) => s.name === 'op-monitor.clean-interval')).toMatchObject({ kind: 'schedule', value: '0 0 0/12 1/1 * ? *' })
+    expect(await failure('settings', 'set', { name: 'op-monitor.clean-interval', value: '0 0 0 L * ?' })).toBe('validation_failed')
+    expect(await call('settings', 'set', { name: 'op-monitor.clean-interval', value: ' 0 30 3 * * ? ' })).toMatchObject({ value: '0 30 3 * * ?' })
   })
 
   it('explains global configuration, tokens, certificates and traffic', async () => {

@@ -61,7 +61,7 @@ describeWith([SOFTHSM], 'gatehouse ceremony CLI and the demo', () => {
     expect(transcript.seal?.keyLocation).toContain('PKCS#11 token cli-token')
     expect(transcript.entries.find((e) => e.step === 'generate-key')?.outcome).toBe('refused')
     expect(readFileSync(transcriptPath, 'utf8')).not.toContain('246810')
-  }, 60_000)
+  }, 180_000)
 
   it('npm run demo:ceremony prints a valid, sealed transcript path as its last line', () => {
     const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'demo-ceremony.ts')], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
@@ -74,5 +74,5 @@ describeWith([SOFTHSM], 'gatehouse ceremony CLI and the demo', () => {
     } finally {
       if (last.includes('gatehouse-ceremony-demo-')) rmSync(dirname(dirname(last)), { recursive: true, force: true })
     }
-  }, 60_000)
+  }, 180_000)
 })

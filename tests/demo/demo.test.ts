@@ -37,8 +37,10 @@ describe('npm run demo', () => {
     expect(Object.keys(counts).sort(), stdout + stderr).toEqual(['denied', 'logged', 'ok', 'sent', 'verified'])
     // Issue 16: the health check a load balancer reads answered 200, 503 in maintenance mode, and 200 again; /metrics
     // counted the exchanges (and passed promtool where installed); both audit chains verify; the provider, backed up and
-    // restored into a new data directory by `gatehouse restore`, served one more exchange.
-    expect(operations, stdout + stderr).toMatchObject({ health: true, metrics: true, auditChain: true, backupRestore: true })
+    // restored into a new data directory by `gatehouse restore`, served one more exchange; the consumer's information
+    // system got its own exchanges from the provider's getSecurityServerOperationalData.
+    expect(operations, stdout + stderr).toMatchObject({ health: true, metrics: true, auditChain: true, backupRestore: true, opmonQuery: true })
+    expect(stdout).toMatch(/getSecurityServerOperationalData from the provider: \d+ records .* only the consumer's own/)
     expect(stdout).toMatch(/restored by gatehouse restore .* answered HTTP 200/)
     expect(stdout).toMatch(/probe tsa .* tsa-ok/)
     expect(counts, stdout + stderr).toMatchObject({ sent: REQUESTS + 1, ok: REQUESTS - 1, denied: 1 })

@@ -64,6 +64,8 @@ export interface LabPairOptions {
   adminPort?: 0
   /** How often the servers re-check what nothing announces (default 5 s). */
   reconcileIntervalMs?: number
+  /** How long a stop waits for exchanges in flight (default 200 ms, so tests end fast). */
+  shutdownGraceMs?: number
 }
 
 /** A free port P such that P + 77 is free too (Gatehouse's `host:port` → OCSP responder at port + 77 convention). */
@@ -161,7 +163,7 @@ async function setUpSide(
     external: { host: '127.0.0.1', serverProxyPort, ocspResponderPort },
     ...(options.healthCheck === true ? { healthCheck: { host: '127.0.0.1', port: 0 } } : {}),
     logging: { level: 'silent' },
-    shutdownGraceMs: 200,
+    shutdownGraceMs: options.shutdownGraceMs ?? 200,
   }, 'lab-pair')
   const server = createSecurityServer({
     dataDir, config, logger: options.logger ?? silentLogger(),

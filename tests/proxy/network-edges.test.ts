@@ -299,10 +299,10 @@ describe('client proxy → peer client → server proxy on loopback TLS', () => 
     expect(call.headers.find(([name]) => name.toLowerCase() === 'x-road-userid')?.[1]).toBe('EE:PIN:Jüri Õun')
   })
 
-  it('answers an unknown target path with a REST error', async () => {
+  it('answers a request outside /r{n}/ as SOAP, as X-Road\'s ClientMessageHandler does (a GET: client.invalid_http_method)', async () => {
     const res = await restCall('/nothing-here', { headers: { Accept: 'application/xml' } })
-    expect(res.status).toBe(400)
-    expect(res.body).toContain('<type>client.invalid_request</type>')
+    expect(res.status).toBe(200)
+    expect(res.body).toContain('<faultcode>client.invalid_http_method</faultcode>')
   })
 })
 

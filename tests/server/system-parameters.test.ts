@@ -80,11 +80,42 @@ describe('stored system parameters', () => {
     expect(core.messageLog.settings).toMatchObject({ keepRecordsForDays: 30, messageBodyLogging: true, timeStampingIntervalSeconds: 60, evidenceLossFailClosed: true })
     expect(core.parameters.ocspFetchIntervalSeconds).toBeUndefined()
     expect(applySystemParameters(new Map([['signer.ocsp-fetch-interval', '59']]), silentLogger())).toEqual({
-      messageLog: {}, opMonitor: {}, auditLogKeepDays: 0, backup: { intervalHours: 24, keepScheduled: 7 },
+      messageLog: {}, opMonitor: {}, envMonitorLimitRemoteDataSet: false, auditLogKeepDays: 0, backup: { intervalHours: 24, keepScheduled: 7 },
     })
     expect(applySystemParameters(new Map([['audit-log.keep-entries-for', '90'], ['backup.interval-hours', '6'], ['backup.keep-scheduled', '0']]), silentLogger()))
       .toMatchObject({ auditLogKeepDays: 90, backup: { intervalHours: 6, keepScheduled: 7 } })
     expect(applySystemParameters(new Map([['configuration-client.update-interval', '0']]), silentLogger()).confUpdateIntervalSeconds).toBeUndefined()
+  })
+
+  it('set the operational data limits, health statistics period, clean interval and remote data set of X-Road', async () => {
+    const dir = dataDir()
+    store(dir, {
+      'op-monitor.max-records-in-payload': '2', 'op-monitor.records-available-timestamp-offset-seconds': '0',
+      'op-monitor.health-statistics-period-seconds': '60', 'op-monitor.clean-interval': '0 30 3 * * ?',
+      'env-monitor.limit-remote-data-set': 'true',
+    })
+    const core = createSecurityServerCore(dataDirLayout(dir), clock, silentLogger())
+    cores.push(core)
+    expect(core.parameters).toMatchObject({
+      opMonitor: { maxRecordsInPayload: 2, recordsAvailableTimestampOffsetSeconds: 0, healthStatisticsPeriodSeconds: 60 },
+      opMonitorCleanInterval: '0 30 3 * * ?', envMonitorLimitRemoteDataSet: true,
+    })
+    const nowS = Math.floor(clock.now().getTime() / 1000)
+    for (const t of [nowS - 3, nowS - 2, nowS - 1]) {
+      core.opMonitor.record({ monitoringDataTs: t, securityServerType: 'Producer', requestInTs: t * 1000, responseOutTs: t * 1000 + 5, succeeded: true })
+    }
+    // No offset: the last second is served at once; two records, then where to go on.
+    const result = core.opMonitor.operationalData({ recordsFrom: 0, recordsTo: nowS - 1, outputFields: new Set(['monitoringDataTs']) }, undefined)
+    expect(result).toEqual({ records: [{ monitoringDataTs: nowS - 3 }, { monitoringDataTs: nowS - 2 }], nextRecordsFrom: nowS - 1 })
+    expect(core.opMonitor.healthData().statisticsPeriodSeconds).toBe(60)
+    // A cron expression outside what X-Road's Quartz reads here is ignored.
+    expect(applySystemParameters(new Map([['op-monitor.clean-interval', '0 0 0 L * ?']]), silentLogger()).opMonitorCleanInterval).toBeUndefined()
+
+    // Changed at run time, applied at once.
+    const db = core.databases.serverConf
+    writeSystemParameter(db, 'op-monitor.max-records-in-payload', '10', new Date())
+    core.applySystemParameters()
+    expect(core.opMonitor.operationalData({ recordsFrom: 0, recordsTo: nowS - 1, outputFields: new Set() }, undefined).records).toHaveLength(3)
   })
 
   it('prune audit-log entries older than `audit-log.keep-entries-for` at start, recording the pruning, and the chain still verifies', async () => {

@@ -3,7 +3,7 @@ import forge from 'node-forge'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { memberId } from '@shared/domain/identifiers'
 import {
-  buildHashChains, buildSignature, digest, embedSignatureTimestamp, parseSignature, verificationTrust, verifySignature,
+  base64Of, buildHashChains, buildSignature, digest, embedSignatureTimestamp, parseSignature, verificationTrust, verifySignature,
   verificationTrustFromGlobalConf, type SignRequest, type VerificationTrust,
 } from '../../src-main/signature'
 import { readConfigurationDirectory } from '../../src-main/global-conf'
@@ -255,5 +255,17 @@ describeFixtures('X-Road 8 per-part signature (signatures/globalconf-impl/non-ba
       parts: { '/message.xml': readFixture(dir, 'message.xml'), '/attachment1': { digest: digest('SHA-512', Buffer.from([1])) } },
       expectedSigner: client, trust: trust(), atTime,
     }))).toBe('invalid_signature_value')
+  })
+})
+
+describe('base64 in signed evidence', () => {
+  it('accepts only the canonical spelling, so a changed character never decodes to the same bytes', () => {
+    expect(base64Of('QQ==')).toEqual(Buffer.from('A'))
+    expect(base64Of('QUI=')).toEqual(Buffer.from('AB'))
+    expect(base64Of(' QUJD\r\nREVG ')).toEqual(Buffer.from('ABCDEF'))
+    // 'QR==' and 'QQ' decode to the same byte as 'QQ==' in a lenient decoder (Node's, Java's).
+    for (const lenient of ['QR==', 'QQ', 'QUJ=', 'QUJDRA=', 'QQ==QQ==', 'Q!==']) {
+      expect(() => base64Of(lenient), lenient).toThrow(expect.objectContaining({ code: 'malformed_signature' }))
+    }
   })
 })

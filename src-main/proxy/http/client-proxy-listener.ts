@@ -5,7 +5,8 @@ import { formatIdPath, type ClientId } from '@shared/domain/identifiers'
 import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger } from '../../platform'
 import { handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
 import { transportLimit } from '../body/body-limits'
-import { restErrorResponse } from '../proxy-fault'
+import { restErrorResponse, soapFaultResponse } from '../proxy-fault'
+import { handleSoapClientRequest } from '../soap/soap-client-proxy'
 import { lastHeader } from '../rest/rest-headers'
 import {
   answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, LINGER_MS, lingerIdleMs,
@@ -15,7 +16,8 @@ import { sha256Hex } from './tls-profile'
 
 /**
  * The client proxy's listeners for information systems: HTTP and HTTPS (the IS certificate, when sent, is handed to
- * the pipeline for the per-client NOSSL/SSLNOAUTH/SSLAUTH check, ug-ss §9.4), the REST `/r1/…` route (PR-REST §4.1),
+ * the pipeline for the per-client NOSSL/SSLNOAUTH/SSLAUTH check, ug-ss §9.4), the REST `/r1/…` route (PR-REST §4.1), SOAP
+ * on every other path (PR-MESS; X-Road's `ClientMessageHandler`),
  * `GET /listClients` (PR-MREST §3.1), the evidence downloads `GET /asic` and `GET /verificationconf`
  * (xroad-protocols.md §6.3), bounded bodies and timeouts; errors are X-Road's REST error (§2.5).
  */
@@ -45,6 +47,8 @@ export interface EvidenceDownloads {
 
 export interface ClientProxyListenerOptions {
   host?: string
+  /** How long close() lets requests in flight finish before cutting them (the server's shutdown grace; 1 s default). */
+  graceMs?: number
   /** HTTP port (8080 by default; null: no HTTP listener; 0: a free port). */
   httpPort?: number | null
   /** HTTPS port (8443 by default; null: none). Needs `tls`. */
@@ -87,7 +91,7 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
     applyServerLimits(server, limits, 'connection')
     answerConnect(server, connectRefused)
     servers.push(server)
-    running.http = { ...(await listen(server, host, options.httpPort ?? 8080)), close: () => closeServer(server) }
+    running.http = { ...(await listen(server, host, options.httpPort ?? 8080)), close: () => closeServer(server, options.graceMs) }
   }
   if (options.httpsPort !== null && options.tls !== undefined) {
     const server = createHttpsServer(
@@ -101,10 +105,10 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
     applyServerLimits(server, limits, 'secureConnection')
     answerConnect(server, connectRefused)
     servers.push(server)
-    running.https = { ...(await listen(server, host, options.httpsPort ?? 8443)), close: () => closeServer(server) }
+    running.https = { ...(await listen(server, host, options.httpsPort ?? 8443)), close: () => closeServer(server, options.graceMs) }
   }
   running.close = async () => {
-    await Promise.all(servers.map((s) => closeServer(s)))
+    await Promise.all(servers.map((s) => closeServer(s, options.graceMs)))
   }
   return running
 }
@@ -141,12 +145,21 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
       body: download.body,
     })
   }
-  if (!path.startsWith('/r1/') && !/^\/r\d+\//.test(path)) return fail(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…'))
+  // X-Road's client proxy: REST under /r1/, SOAP (ClientMessageHandler) for every other request; a first segment
+  // that looks like another protocol version (/r2/, /rx/) stays with REST so that it gets REST's refusal.
+  const soap = !/^\/r[0-9a-z]*\//i.test(path)
+  if (!soap && !/^\/r\d+\//.test(path)) return fail(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…'))
   // B7: a declared length over the limit is refused unread; the pipeline reads the rest once the request is checked
   // (issue 14 §3: the message log's limit and the memory budget before the first byte).
   const body = incomingBody(req, res, limits.maxBodyBytes, limits.requestTimeoutMs)
-  if (body.declaredLength !== undefined && body.declaredLength > limits.maxBodyBytes) return fail(transportLimit(limits.maxBodyBytes).error(body.declaredLength))
-  const response = await handleClientProxyRequest({ method: req.method ?? 'GET', url, headers, body, ...(tls === undefined ? {} : { tls }) }, options.deps)
+  if (body.declaredLength !== undefined && body.declaredLength > limits.maxBodyBytes) {
+    const refusal = transportLimit(limits.maxBodyBytes).error(body.declaredLength)
+    if (!soap) return fail(refusal)
+    const ended = await settleUnread(req, LINGER_MS, lingerIdleMs(limits))
+    return writeResponse(res, { ...soapFaultResponse(toSecurityServerError(refusal).withPrefix('client')) }, !ended)
+  }
+  const raw = { method: req.method ?? 'GET', url, headers, body, ...(tls === undefined ? {} : { tls }) }
+  const response = soap ? await handleSoapClientRequest(raw, options.deps) : await handleClientProxyRequest(raw, options.deps)
   // A request refused before its body was read: the rest is dropped first, for a moment (`settleUnread`).
   await writeResponse(res, response, !(await settleUnread(req, LINGER_MS, lingerIdleMs(limits))))
 }

@@ -18,6 +18,8 @@ import { peerCertificateChain, sha256Hex, XROAD_TLS_OPTIONS, type AuthTlsCredent
  */
 export interface ServerProxyListenerOptions {
   host?: string
+  /** How long close() lets requests in flight finish before cutting them (the server's shutdown grace; 1 s default). */
+  graceMs?: number
   /** 5500 by default; 0 picks a free port. */
   port?: number
   /** Our auth key and chain; absent while the server has no usable authentication certificate (`setCredentials`). */
@@ -112,7 +114,7 @@ export async function startServerProxyListener(options: ServerProxyListenerOptio
   return {
     ...bound,
     server,
-    close: () => closeServer(server),
+    close: () => closeServer(server, options.graceMs),
     setCredentials(tls, approvedCaPem, reason) {
       server.setSecureContext(contextOptions(tls, approvedCaPem))
       credentials = tls

@@ -1,8 +1,7 @@
 import { describeIdentifier, serviceProvider, type ClientId } from '@shared/domain/identifiers'
 import { decideAccess } from '../../access-control'
-import { isErrorCode } from '@shared/error-codes'
-import type { Element } from '@xmldom/xmldom'
-import { clientError, optionalChild, parseXml, requiredChild, SecurityServerError, textOf } from '../../platform'
+import { clientError, SecurityServerError } from '../../platform'
+import { DEFAULT_SOAP_LIMITS, readSoap, SoapFaultError, type Soap } from '../../soap'
 import type { GlobalConfView, ServerConfView } from '../proxy-deps'
 import { parseRestHeaderPart, type RestRequestPart } from '../rest/rest-header-part'
 import { lastHeader, XROAD_HEADERS } from '../rest/rest-headers'
@@ -13,8 +12,6 @@ import type { TransportMessage } from '../transport/transport-message'
  * The provider-side steps of xroad-protocols.md §4.3 (`ServerRestMessageProcessor`), each small and pure
  * over its inputs so the pipeline reads as their list.
  */
-const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/'
-
 export const MIN_SUPPORTED_CLIENT_VERSION = [7, 0, 0] as const
 
 /** `x-proxy-version` must be a semver at least the minimum supported (`client_proxy_version_not_supported`). */
@@ -69,23 +66,23 @@ export function serviceUrl(base: string, servicePath: string, rawQuery: string |
   return rawQuery === undefined ? joined : `${joined}?${rawQuery}`
 }
 
-/** Parses a provider's plain SOAP fault answer into a coded error carrying the provider's fault code. */
-export function faultToError(faultXml: string | Uint8Array): SecurityServerError {
-  let fault: Element | undefined
+/**
+ * A provider's SOAP fault (a plain `text/xml` answer, or the last part of a response) as an error that keeps the
+ * fault's own code, string, actor and detail (X-Road's `SoapFault.toCodedException`; PR-MESS §2.5); anything else
+ * there is `invalid_soap`.
+ */
+export function faultToError(faultXml: Uint8Array): SecurityServerError {
+  let soap: Soap
   try {
-    const envelope = parseXml(faultXml, { maxBytes: 1024 * 1024, maxDepth: 16 }).documentElement
-    if (envelope === null || envelope.localName !== 'Envelope' || envelope.namespaceURI !== SOAP_ENV_NS) throw clientError('invalid_soap', 'Not a SOAP envelope')
-    // PR-MESS §2.5 / SOAP 1.1 §4.4: Envelope/Body/Fault with unqualified faultcode and faultstring.
-    fault = optionalChild(requiredChild(envelope, SOAP_ENV_NS, 'Body'), SOAP_ENV_NS, 'Fault')
+    soap = readSoap(faultXml, 'text/xml', { ...DEFAULT_SOAP_LIMITS, maxBytes: MAX_FAULT_BYTES })
   } catch (error) {
-    return new SecurityServerError('invalid_soap', 'Provider answered with malformed fault XML', { cause: error })
+    // X-Road reads the answer as a SOAP message: its own refusal (missing_body, invalid_soap…) is the failure.
+    // Not the caller's fault here but the provider's: no longer a client fault.
+    const coded = error instanceof SecurityServerError ? error : undefined
+    return new SecurityServerError(coded?.code ?? 'invalid_soap', coded?.message ?? 'Provider answered with malformed fault XML', { cause: error })
   }
-  if (fault === undefined) return new SecurityServerError('invalid_soap', 'Provider answered text/xml without a SOAP fault')
-  const codeElement = optionalChild(fault, null, 'faultcode')
-  const stringElement = optionalChild(fault, null, 'faultstring')
-  const code = (codeElement === undefined ? '' : textOf(codeElement).trim()).slice(0, 200) || 'server.serverproxy.internal_error'
-  const message = (stringElement === undefined ? '' : textOf(stringElement)).slice(0, 2000) || 'Provider returned a fault'
-  const parts = code.split('.')
-  const leaf = parts.pop() as string
-  return new SecurityServerError(isErrorCode(leaf) ? leaf : 'service_failed', message, { prefixes: parts })
+  if (soap.kind !== 'fault') return new SecurityServerError('invalid_message', 'Provider answered text/xml with a SOAP message instead of a multipart response')
+  return new SoapFaultError({ ...soap, faultCode: soap.faultCode.trim().slice(0, 200), faultString: soap.faultString.slice(0, 2000) })
 }
+
+const MAX_FAULT_BYTES = 1024 * 1024

@@ -130,6 +130,12 @@ export class MultipartStreamReader {
     while (at < buffer.length && at <= this.limits.maxHeaderBytes && (buffer[at] === 0x20 || buffer[at] === 0x09)) at++
     if (at >= buffer.length || (buffer[at] === CR && at + 1 >= buffer.length)) {
       if (!atEnd && at <= this.limits.maxHeaderBytes) return false
+      // A delimiter that ends the input closes it too, as in `parseMultipart` (mime4j reads a missing close-delimiter as the end).
+      if (at >= buffer.length && this.parts > 0) {
+        this.buffer = Buffer.alloc(0)
+        this.state = 'epilogue'
+        return true
+      }
       throw mimeError('boundary line not terminated')
     }
     if (buffer[at] === CR && buffer[at + 1] === LF) at += 2

@@ -45,6 +45,8 @@ export function parseMultipart(body: Buffer, boundary: string, limits: Multipart
   for (;;) {
     let cursor = position + delimiter.length
     if (body[cursor] === 0x2d && body[cursor + 1] === 0x2d) return parts
+    // A delimiter that ends the body closes it too (mime4j reads a missing close-delimiter as the end).
+    if (skipTransportPadding(body, cursor) >= body.length && parts.length > 0) return parts
     cursor = skipLineEnd(body, skipTransportPadding(body, cursor))
     if (cursor < 0) throw mimeError('boundary line not terminated')
     const headerEnd = findHeaderEnd(body, cursor, limits.maxHeaderBytes)
@@ -103,14 +105,21 @@ function findHeaderEnd(body: Buffer, from: number, maxHeaderBytes: number): { st
 }
 
 function parseHeaders(text: string): Array<[string, string]> {
-  return text
-    .split(/\r?\n/)
-    .filter((line) => line !== '')
-    .map((line) => {
-      const colon = line.indexOf(':')
-      if (colon <= 0 || /^\s/.test(line)) throw mimeError(`malformed part header ${JSON.stringify(line.slice(0, 60))}`)
-      return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()] as [string, string]
-    })
+  const headers: Array<[string, string]> = []
+  for (const line of text.split(/\r?\n/)) {
+    if (line === '') continue
+    const last = headers[headers.length - 1]
+    // RFC 5322 §2.2.3: a line starting with white space continues the previous field (folding), as mime4j unfolds it.
+    if (/^[ \t]/.test(line)) {
+      if (last === undefined) throw mimeError(`malformed part header ${JSON.stringify(line.slice(0, 60))}`)
+      last[1] = `${last[1]} ${line.trim()}`.trim()
+      continue
+    }
+    const colon = line.indexOf(':')
+    if (colon <= 0) throw mimeError(`malformed part header ${JSON.stringify(line.slice(0, 60))}`)
+    headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()])
+  }
+  return headers
 }
 
 function mimeError(reason: string) {
@@ -133,4 +142,16 @@ export function encodeMultipart(boundary: string, parts: ReadonlyArray<{ content
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`))
   return Buffer.concat(chunks)
+}
+
+/**
+ * The parts of a `multipart/related` SOAP message (the SOAP layer's `MultipartSplitter`): split by the Content-Type's
+ * boundary; a body without its opening delimiter has no parts (X-Road's mime4j reader then reports none, and the SOAP
+ * layer answers `missing_soap`).
+ */
+export function splitMultipart(body: Buffer, contentType: string, limits: MultipartLimits = DEFAULT_MULTIPART_LIMITS): MimePart[] {
+  const boundary = boundaryOf(contentType)
+  if (boundary === undefined) throw mimeError('the multipart content type has no boundary')
+  if (body.indexOf(`--${boundary}`) < 0) return []
+  return parseMultipart(body, boundary, limits)
 }

@@ -67,7 +67,7 @@ function SettingRow({ setting }: { setting: SettingDto }) {
             <TextInput
               label={label}
               labelProps={{ style: HIDDEN_LABEL }}
-              w={150}
+              w={setting.kind === 'schedule' ? 220 : 150}
               value={draft}
               error={problemText(problem)}
               rightSection={unit ? <Text size="xs" c="dimmed">{unit}</Text> : null}
@@ -76,7 +76,7 @@ function SettingRow({ setting }: { setting: SettingDto }) {
               onKeyDown={(e) => { if (e.key === 'Enter' && problem === null) void save(setting.name, draft) }}
             />
           )}
-          {setting.kind === 'integer' ? <Button variant="light" disabled={problem !== null || draft === setting.value} loading={loading} onClick={() => void save(setting.name, draft)} aria-label={t('saveLabel', { label })}>{t('save')}</Button> : null}
+          {setting.kind !== 'boolean' ? <Button variant="light" disabled={problem !== null || draft === setting.value} loading={loading} onClick={() => void save(setting.name, draft)} aria-label={t('saveLabel', { label })}>{t('save')}</Button> : null}
           <Button variant="subtle" disabled={setting.isDefault} onClick={() => void reset(setting.name)} aria-label={t('resetLabel', { label })}>{t('reset')}</Button>
         </Group>
       </Group>

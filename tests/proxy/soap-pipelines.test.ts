@@ -1,0 +1,297 @@
+import { createHash } from 'node:crypto'
+import { expect, it } from 'vitest'
+import { encodeIdentifier, memberId, serviceProvider, type ClientId, type ServiceId } from '@shared/domain/identifiers'
+import { SecurityServerError } from '../../src-main/platform'
+import {
+  bufferBody, defaultBodyStore, handleServerProxyRequest, readSource, type ClientProxyDeps, type MessagePart, type MessageRecord, type PeerClient, type ServerProxyDeps,
+  type ServiceCall,
+} from '../../src-main/proxy'
+import { handleSoapClientRequest } from '../../src-main/proxy/soap/soap-client-proxy'
+import { encodeSoapTransportStream, readSoapTransportMessage, soapSignedParts } from '../../src-main/proxy/soap/soap-transport'
+
+import { readSoap } from '../../src-main/soap'
+import { describeFixtures } from '../support/describe-fixtures'
+import { readFixture } from '../support/fixtures'
+
+/**
+ * Both SOAP pipelines joined in memory (the client proxy's peer calls the server proxy's handler; signer, verifier and
+ * message log are the in-memory fakes of tests/proxy/support, the service answers a fixture), run over X-Road's proxy
+ * test cases (`testsuite/testcases/*.java`): the query each sends, the answer its service gives, the outcome it expects.
+ * The real TLS pair is in tests/integration/soap-exchange.test.ts.
+ */
+const DIR = ['messages', 'soap-proxy-queries']
+const BOUNDARY = 'jetty771207119h3h10dty'
+const RELATED = `multipart/related; charset=UTF-8; boundary=${BOUNDARY}`
+const MTOM = `Multipart/Related; start-info="application/soap+xml"; type="application/xop+xml"; boundary="${BOUNDARY}"`
+const XML = 'text/xml; charset=utf-8'
+const DEFAULT_LIMITS = { maxBytes: 64 * 1024 * 1024, maxParts: 64, maxHeaderBytes: 16 * 1024 }
+
+/** What each service call carried (its streamed body, read once by the fake service). */
+const bodiesSent = new WeakMap<ServiceCall, Buffer>()
+
+const fakeSignature = (member: ClientId, parts: MessagePart[]) =>
+  parts.reduce((h, p) => h.update(p.name).update('bytes' in p ? p.bytes : p.digest), createHash('sha512').update(encodeIdentifier(member))).digest()
+
+interface Service {
+  status?: number
+  contentType?: string
+  file?: string
+}
+
+interface World {
+  calls: ServiceCall[]
+  log: MessageRecord[]
+  clientDeps: ClientProxyDeps
+  serverDeps: ServerProxyDeps
+}
+
+function world(options: { service?: Service; rights?: 'allow' | 'deny' | 'unknown' | 'disabled'; tamper?: (body: Buffer, contentType: string) => Promise<{ body: Buffer; contentType: string }> } = {}): World {
+  const calls: ServiceCall[] = []
+  const log: MessageRecord[] = []
+  const consumer = memberId('EE', 'BUSINESS', 'consumer')
+  const signer = { sign: async (member: ClientId, parts: MessagePart[]) => ({ signatureXml: fakeSignature(member, parts) }) }
+  const verifier = {
+    verify: async (expected: ClientId, parts: MessagePart[], sig: { signatureXml: Uint8Array }) => {
+      if (!fakeSignature(expected, parts).equals(Buffer.from(sig.signatureXml))) throw new SecurityServerError('invalid_signature_value', 'Signature is not valid')
+    },
+  }
+  const messageLog = { assertAcceptingMessages: () => {}, bodyLimit: () => undefined, record: async (r: MessageRecord) => void log.push(r) }
+  const globalConf = {
+    assertValid: () => {}, instanceIdentifier: () => 'EE', authCertMatchesMember: () => true, memberExists: () => true, isGlobalGroupMember: () => false,
+    serversOf: () => [{ serverId: { objectType: 'SERVER' as const, xRoadInstance: 'EE', memberClass: 'BUSINESS', memberCode: 'producer', serverCode: 'ss2' }, address: 'ss2', inMaintenanceMode: false }],
+  }
+  const rights = options.rights ?? 'allow'
+  const serverConf = {
+    isRegisteredClient: (id: ClientId) => encodeIdentifier(id) === encodeIdentifier(consumer) || id.memberCode === 'consumer',
+    accessRightsFor: (id: ServiceId) => rights === 'unknown' ? undefined : ({
+      serviceId: id, disabled: rights === 'disabled', disabledNotice: 'Service is disabled',
+      endpoints: [{ method: '*' as const, path: '**', subjects: rights === 'deny' ? [] : [serviceProviderClient(id)] }],
+    }),
+    localGroupMembers: () => [],
+    service: () => ({ url: 'http://service.local/soap', timeoutSeconds: 5, sslVerify: true, type: 'WSDL' as const }),
+    isAuthentication: () => undefined,
+  }
+  let lastClient: ClientId = consumer
+  function serviceProviderClient(_id: ServiceId): ClientId {
+    return lastClient
+  }
+  const service = options.service ?? { file: 'getstate.answer' }
+  const serverDeps: ServerProxyDeps = {
+    globalConf, serverConf, verifier, signer, messageLog, tlsClientVerifier: { verify: async (client) => void (lastClient = client) },
+    serviceClient: {
+      call: async (call) => {
+        calls.push(call)
+        // X-Road's DummyService answers with the request's query id (MessageTestCase.changeQueryId).
+        const sent = call.body === undefined ? Buffer.alloc(0) : await readSource(call.body)
+        bodiesSent.set(call, sent)
+        const queryId = /<xroad:id>([^<]*)<\/xroad:id>/.exec(sent.toString('latin1'))?.[1] ?? ''
+        const file = service.file === undefined ? Buffer.alloc(0) : readFixture(...DIR, service.file)
+        const body = Buffer.from(file.toString('latin1').replace(/<xroad:id>[^<]*<\/xroad:id>/g, `<xroad:id>${queryId}</xroad:id>`), 'latin1')
+        return { status: service.status ?? 200, reason: 'OK', headers: [['Content-Type', service.contentType ?? XML]], body: bufferBody(body) }
+      },
+    },
+  }
+  const peer: PeerClient = {
+    send: async (_targets, _provider, request) => {
+      const answer = await handleServerProxyRequest(
+        { method: 'POST', headers: [...request.headers, ['content-type', request.contentType]], body: await readSource(request.body), peerCertificateChain: [] },
+        serverDeps,
+      )
+      const contentType = answer.headers.find(([n]) => n.toLowerCase() === 'content-type')?.[1] ?? ''
+      const answered = await readSource(answer.body)
+      const tampered = options.tamper === undefined ? { body: answered, contentType } : await options.tamper(answered, contentType)
+      return { contentType: tampered.contentType, headers: answer.headers, body: [tampered.body] }
+    },
+  }
+  const clientDeps: ClientProxyDeps = { globalConf, serverConf, signer, verifier, messageLog, peer, proxyVersion: '7.8.0', authOcspResponses: async () => [] }
+  return { calls, log, clientDeps, serverDeps }
+}
+
+async function send(w: World, file: string | Buffer, contentType: string, extra: Array<[string, string]> = [], method = 'POST') {
+  const body = typeof file === 'string' ? readFixture(...DIR, file) : file
+  const res = await handleSoapClientRequest({ method, url: '/', headers: [['content-type', contentType], ...extra], body }, w.clientDeps)
+  const contentTypeOut = res.headers.find(([n]) => n.toLowerCase() === 'content-type')?.[1] ?? ''
+  const bytes = await readSource(res.body)
+  const text = bytes.toString('latin1')
+  const fault = /<faultcode>([^<]*)<\/faultcode>/.exec(text)?.[1]
+  return { status: res.status, contentType: contentTypeOut, body: bytes, text, fault }
+}
+
+interface Case {
+  query: string | Buffer
+  contentType?: string
+  service?: Service
+  rights?: 'allow' | 'deny' | 'unknown' | 'disabled'
+  headers?: Array<[string, string]>
+  method?: string
+  /** undefined: a normal response; else the fault code. */
+  fault?: string
+}
+
+/** X-Road's test cases as run here: name → what it sends, what its service answers, what it expects. */
+const CASES: Record<string, Case> = {
+  NormalMessage: { query: 'getstate.query', service: { file: 'getstate.answer' } },
+  NormalSubsystem: { query: 'getstate-subsystem.query', service: { file: 'getstate-subsystem.answer' } },
+  Attachment: { query: 'attachm.query', contentType: RELATED, service: { file: 'attachm.answer' } },
+  Attachment2: { query: 'attachm2.query', contentType: `multipart/related; boundary=${BOUNDARY}`, service: { file: 'attachm2.answer', contentType: RELATED } },
+  AttachmentMTOM: { query: 'attachm-mtom.query', contentType: MTOM, service: { file: 'attachm-mtom.answer', contentType: `${MTOM};charset=UTF-8` } },
+  MimeSoap: { query: 'mimesoap.query', contentType: RELATED, service: { file: 'mimesoap.answer', contentType: RELATED } },
+  SeveralAttachments: { query: 'attachments.query', contentType: RELATED, service: { file: 'attachm.answer' } },
+  SeveralAttachmentsResponse: { query: 'attachments.query', contentType: RELATED, service: { file: 'attachments.answer', contentType: RELATED } },
+  Utf8BomAttachment2: { query: 'attachm2-utf8bom-inside.query', contentType: `multipart/related; boundary=${BOUNDARY}`, service: { file: 'attachm2-utf8bom-inside.answer', contentType: RELATED } },
+  CDATAMessage: { query: 'cdata.query', service: { file: 'cdata.answer' } },
+  CommentMessage: { query: 'simple.query', service: { file: 'simple-comment.answer' } },
+  DefaultNamespaceMessage: { query: 'getstate-defaultnamespace.query', service: { file: 'getstate.answer' } },
+  MissingUserIdHeader: { query: 'missing-userId.query', service: { file: 'missing-userId.answer' } },
+  NoWhitespaceMessage: { query: 'nowhitespace.query', service: { file: 'nowhitespace.answer' } },
+  SplitHeaderMessage: { query: 'split-header.query', service: { file: 'split-header.answer' } },
+  XmlEncodedMessage: { query: 'xmlencoded.query', service: { file: 'xmlencoded.answer' } },
+  ResponseWithRequestHash: { query: 'getstate.query', service: { file: 'requesthash.answer' } },
+  NonUtf8ResponseContentType: { query: 'getstate.query', service: { file: 'getstate-iso88591.answer', contentType: 'text/xml; charset=ISO-8859-1' } },
+  SoapActionHeader: { query: 'getstate.query', headers: [['SOAPAction', '"urn:getState"']], service: { file: 'getstate.answer' } },
+  SoapActionEmptyHeader: { query: 'getstate.query', headers: [['SOAPAction', '']], service: { file: 'getstate.answer' } },
+
+  EmptyQuery: { query: 'empty.query', fault: 'client.invalid_soap' },
+  EmptyMultipartRequest: { query: 'empty.query', contentType: RELATED, fault: 'client.missing_soap' },
+  MissingBody: { query: 'missing-body.query', fault: 'client.missing_body' },
+  MissingHeader: { query: 'no-header.query', fault: 'client.missing_header' },
+  MalformedBody1: { query: 'malformed-body1.query', fault: 'client.invalid_body' },
+  MalformedBody2: { query: 'malformed-body2.query', fault: 'client.invalid_body' },
+  MalformedBody3: { query: 'malformed-body3.query', fault: 'client.inconsistent_headers' },
+  MalformedProtocolVersionHeader: { query: 'malformed-protocolVersion.query', fault: 'client.invalid_protocol_version' },
+  MissingProtocolVersionHeader: { query: 'missing-protocolVersion.query', fault: 'client.missing_header_field' },
+  WrongProtocolVersionHeader: { query: 'wrong-protocolVersion.query', fault: 'client.invalid_protocol_version' },
+  MissingObjectTypeMessage: { query: 'missingobjecttype.query', fault: 'client.invalid_xml' },
+  FaultyHeader: { query: 'faulty-header2.query', fault: 'client.duplicate_header_field' },
+  AttachmentFaulty: { query: 'attachm-error.query', contentType: RELATED, fault: 'client.invalid_content_type' },
+  AttachmentFaultySoap: { query: 'attachm-faulty-soap.query', contentType: RELATED, fault: 'client.missing_header_field' },
+  AttachmentNoSoap: { query: 'attachm-no-soap.query', contentType: RELATED, fault: 'client.invalid_content_type' },
+  FaultyRequestContentType: { query: 'getstate.query', contentType: 'blah', fault: 'client.invalid_content_type' },
+  SoapFaultToClientProxy: { query: 'fault.query', fault: 'client.CODE' },
+  WrongHttpMethod: { query: 'getstate.query', method: 'GET', fault: 'client.invalid_http_method' },
+  SoapActionMalformedHeader: { query: 'getstate.query', headers: [['SOAPAction', 'urn:getState']], fault: 'client.invalid_soap_action' },
+  MissingOrg: { query: 'missing-org.query', fault: 'server.clientproxy.unknown_member' },
+
+  NotAllowed: { query: 'notAllowed.query', rights: 'deny', fault: 'server.serverproxy.access_denied' },
+  UnknownService: { query: 'getstate.query', rights: 'unknown', fault: 'server.serverproxy.unknown_service' },
+  ServiceDisabled: { query: 'getstate.query', rights: 'disabled', fault: 'server.serverproxy.service_disabled' },
+  AttachmentFaultySoapResponse: { query: 'getstate.query', service: { file: 'attachm-faulty-soap.query', contentType: RELATED }, fault: 'server.serverproxy.service_failed.missing_header_field' },
+  AttachmentNoSoapResponse: { query: 'getstate.query', service: { file: 'attachm-no-soap.query', contentType: RELATED }, fault: 'server.serverproxy.service_failed.invalid_content_type' },
+  EmptyMultipartResponse: { query: 'getstate.query', service: { file: 'empty.query', contentType: RELATED }, fault: 'server.serverproxy.service_failed.invalid_message' },
+  EmptyResponse: { query: 'getstate.query', service: { file: 'empty.query' }, fault: 'server.serverproxy.service_failed.invalid_soap' },
+  FaultyHeaderResponse: { query: 'getstate.query', service: { file: 'faulty-header.query' }, fault: 'server.serverproxy.service_failed.missing_header_field' },
+  FaultyResponseContentType: { query: 'getstate.query', service: { file: 'getstate.answer', contentType: 'blah' }, fault: 'server.serverproxy.service_failed.invalid_content_type' },
+  MalformedBodyResponse: { query: 'getstate.query', service: { file: 'malformed-body2.query' }, fault: 'server.serverproxy.service_failed.invalid_body' },
+  MissingBodyResponse: { query: 'getstate.query', service: { file: 'missing-body.query' }, fault: 'server.serverproxy.service_failed.missing_body' },
+  MissingHeaderResponse: { query: 'getstate.query', service: { file: 'no-header.query' }, fault: 'server.serverproxy.service_failed.missing_header' },
+  ServerProxyAttachmentError: { query: 'getstate.query', service: { file: 'attachm-error.query', contentType: RELATED }, fault: 'server.serverproxy.service_failed.invalid_content_type' },
+  ServiceFaultyMultipart: { query: 'getstate.query', service: { file: 'faulty-multipart.query', contentType: `multipart/related; boundary=${BOUNDARY}; charset=utf-8` }, fault: 'server.serverproxy.service_failed.invalid_message' },
+  ServiceFaultyFault: { query: 'getstate.query', service: { file: 'faulty-fault.answer', contentType: 'text/xml' }, fault: 'soap:Server' },
+  ServiceReturnsFault: { query: 'getstate.query', service: { file: 'fault.query', status: 500, contentType: 'text/xml' }, fault: 'CODE' },
+  ServiceHttpError: { query: 'getstate.query', service: { status: 502, contentType: 'text/html' }, fault: 'server.serverproxy.service_failed.http_error' },
+  SoapFaultInMultipartResponse: { query: 'soapfault-mtom.query', contentType: MTOM, service: { file: 'soapfault-mtom.answer', contentType: `${MTOM};charset=UTF-8` }, fault: 'soap:Server' },
+  ServerClientInconsistency: { query: 'xml.query', service: { file: 'getstate.query' }, fault: 'server.clientproxy.service_failed.inconsistent_response' },
+}
+
+describeFixtures('SOAP pipelines joined in memory, over X-Road\'s proxy test cases', () => {
+  for (const [name, c] of Object.entries(CASES)) {
+    it(`${name}: ${c.fault ?? 'normal response'}`, async () => {
+      const w = world({ ...(c.service === undefined ? {} : { service: c.service }), ...(c.rights === undefined ? {} : { rights: c.rights }) })
+      const res = await send(w, c.query, c.contentType ?? XML, c.headers ?? [], c.method ?? 'POST')
+      expect(res.status).toBe(200)
+      expect(res.fault, res.text.slice(0, 400)).toBe(c.fault)
+      if (c.fault === undefined) {
+        const soap = readSoap(res.contentType.toLowerCase().startsWith('multipart') ? extractSoapPart(res.body, res.contentType) : res.body, 'text/xml')
+        expect(soap.kind === 'message' && soap.header.requestHash?.value).toBeTruthy()
+      } else if (c.fault.startsWith('client.')) {
+        expect(w.calls).toHaveLength(0)
+        expect(w.log).toHaveLength(0)
+      }
+    })
+  }
+
+  it('Attachment: the service receives the attachment with its MIME headers under the original boundary; the IS gets the answer', async () => {
+    const w = world({ service: { file: 'attachm.answer' } })
+    const res = await send(w, 'attachm.query', RELATED)
+    expect(res.fault).toBeUndefined()
+    const call = w.calls[0]!
+    expect(call.headers).toContainEqual(['Content-Type', RELATED])
+    const sent = bodiesSent.get(call)!.toString('latin1')
+    expect(sent.startsWith(`--${BOUNDARY}\r\nContent-Type: text/xml; charset="utf-8"\r\n`)).toBe(true)
+    expect(sent).toContain('Client-Header: FooBar\r\n\r\nblaah')
+    // Logged as X-Road logs: the consumer's request without attachments, the provider's request with them.
+    const providerRequest = w.log.find((r) => r.side === 'server' && r.direction === 'request')!
+    expect(await Promise.all((providerRequest.attachments ?? []).map(async (a) => (await readSource(a)).toString()))).toEqual(['blaah'])
+    expect(w.log.find((r) => r.side === 'client' && r.direction === 'request')?.attachments).toBeUndefined()
+  })
+
+  it('MTOM: service and information system see the original Multipart/Related content types; the xop part keeps its Content-ID', async () => {
+    const answerType = `${MTOM};charset=UTF-8`
+    const w = world({ service: { file: 'attachm-mtom.answer', contentType: answerType } })
+    const res = await send(w, 'attachm-mtom.query', MTOM)
+    expect(res.fault).toBeUndefined()
+    expect(w.calls[0]!.headers).toContainEqual(['Content-Type', MTOM])
+    expect(bodiesSent.get(w.calls[0]!)!.toString('latin1')).toContain('Content-ID: <foo>')
+    expect(res.contentType).toBe(answerType)
+    expect(res.text).toContain('Content-Type: application/xop+xml')
+  })
+
+  it('ISO-8859-1: the answer keeps its bytes and charset; requestHash is inserted in ISO-8859-1', async () => {
+    const w = world({ service: { file: 'getstate-iso88591.answer', contentType: 'text/xml; charset=ISO-8859-1' } })
+    const res = await send(w, 'getstate.query', XML)
+    expect(res.contentType).toBe('text/xml; charset=ISO-8859-1')
+    const answer = readFixture(...DIR, 'getstate-iso88591.answer')
+    const tail = answer.subarray(answer.indexOf('<SOAP-ENV:Body>'))
+    expect(res.body.subarray(res.body.length - tail.length).equals(tail)).toBe(true)
+  })
+
+  it('forwards SOAPAction as x-original-soapaction and gives it to the service as SOAPAction', async () => {
+    const w = world()
+    await send(w, 'getstate.query', XML, [['SOAPAction', '"urn:getState"']])
+    expect(w.calls[0]!.headers).toContainEqual(['SOAPAction', '"urn:getState"'])
+  })
+
+  it('refuses a response whose requestHash is not the hash of the request (server.clientproxy.inconsistent_response)', async () => {
+    const w = world({
+      tamper: async (body, contentType) => {
+        const message = await readSoapTransportMessage(contentType, [body], 'response', { bodies: defaultBodyStore(), limits: DEFAULT_LIMITS, attachmentLimits: [] })
+        const forged = Buffer.from(message.soap.bytes.toString('utf8').replace(/(<xroad:requestHash[^>]*>)[^<]*/, `$1${createHash('sha512').update('another request').digest('base64')}`))
+        const provider = serviceProvider(readSoapMessage(forged).header.service)
+        const signature = { signatureXml: fakeSignature(provider, soapSignedParts(forged, message.attachments)) }
+        const encoded = encodeSoapTransportStream({ soap: { ...message.soap, bytes: forged }, attachments: message.attachments, signature })
+        return { contentType: encoded.contentType, body: await readSource(encoded.body) }
+      },
+    })
+    const res = await send(w, 'getstate.query', XML)
+    expect(res.fault).toBe('server.clientproxy.inconsistent_response')
+  })
+
+  it('refuses a response whose signature does not cover what arrived', async () => {
+    const w = world({
+      tamper: async (body, contentType) => {
+        const message = await readSoapTransportMessage(contentType, [body], 'response', { bodies: defaultBodyStore(), limits: DEFAULT_LIMITS, attachmentLimits: [] })
+        const encoded = encodeSoapTransportStream({
+          soap: { ...message.soap, bytes: Buffer.from(message.soap.bytes.toString('utf8').replace('<response>', '<response>9')) },
+          attachments: message.attachments, signature: { signatureXml: message.signature! },
+        })
+        return { contentType: encoded.contentType, body: await readSource(encoded.body) }
+      },
+    })
+    const res = await send(w, 'getstate.query', XML)
+    expect(res.fault).toBe('server.clientproxy.invalid_signature_value')
+  })
+})
+
+function readSoapMessage(bytes: Buffer) {
+  const soap = readSoap(bytes, 'text/xml')
+  if (soap.kind !== 'message') throw new Error('expected a message')
+  return soap
+}
+
+function extractSoapPart(body: Buffer, contentType: string): Buffer {
+  const boundary = /boundary="?([^";]+)"?/i.exec(contentType)![1]!
+  const text = body.toString('latin1')
+  const start = text.indexOf('\r\n\r\n', text.indexOf(`--${boundary}`)) + 4
+  const end = text.indexOf(`\r\n--${boundary}`, start)
+  return Buffer.from(text.slice(start, end), 'latin1')
+}
