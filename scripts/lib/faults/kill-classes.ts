@@ -118,6 +118,15 @@ export async function corruptionClass(ctx: ClassContext, kind: 'wal' | 'db'): Pr
           ctx.fail(`${kind} corruption ${trial} on the ${side}: ${gone} acknowledged record(s) gone, the server reports ${reported} missing`)
         }
       }
+      if (kind === 'wal' && dropped.length === 0) {
+        // The flipped frame held nothing acknowledged (e.g. a WAL just restarted by a checkpoint): not a trial of the
+        // class; the server may still report records it acknowledged to itself, which are acknowledged here.
+        ctx.report.trials--
+        ctx.log(`  ${side}: the flipped WAL frame (${corrupted}) dropped nothing acknowledged (server reports ${describeProblems(e)}); trying again`)
+        if (e.refusing) await acknowledgeEvidence(server.admin(), `fault harness: ${kind} corruption attempt ${attempts}`)
+        if ((await ctx.waitForTraffic(Date.now(), 60_000)) === undefined) throw new Error(`no traffic after ${kind} corruption attempt ${attempts}`)
+        continue
+      }
       if (dropped.length === 0 && detected) ctx.note(`${kind} corruption ${trial} on the ${side}: nothing acknowledged was lost, the server reports ${describeProblems(e)}`)
       if (e.refusing) {
         const refused = await ctx.waitForRefusal(Date.now(), 10_000)
