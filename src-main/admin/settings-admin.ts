@@ -43,6 +43,10 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     description: 'When the message log finds acknowledged records missing or altered, new messages are refused until an administrator acknowledges it on the Message log page. Off: traffic continues and the loss is only reported.',
   },
   {
+    name: 'configuration-client.update-interval', label: 'Download global configuration every', kind: 'integer', unit: 'seconds', min: 1, max: 86_400, defaultValue: '60',
+    description: 'How often global configuration is downloaded from the configuration source; after failures the wait grows to at most five times this.',
+  },
+  {
     name: 'signer.ocsp-fetch-interval', label: 'OCSP fetch interval', kind: 'integer', unit: 'seconds', min: 60, max: 86_400, defaultValue: '1200',
     description: 'How often the OCSP status of own certificates is refreshed (global configuration may override it).',
   },

@@ -269,6 +269,9 @@ function isAllowed(allowed: AllowedFederations, instance: string): boolean {
   return allowed.some((a) => a.toLowerCase() === instance.toLowerCase())
 }
 
+/** X-Road `configuration-client.update-interval`'s default. */
+export const DEFAULT_CONF_UPDATE_INTERVAL_SECONDS = 60
+
 export interface GlobalConfServiceOptions {
   /** Where the configuration is stored (generations + `current` link). */
   readonly dir: string
@@ -276,8 +279,8 @@ export interface GlobalConfServiceOptions {
   readonly clock?: Clock
   readonly logger?: Logger
   readonly allowedFederations?: AllowedFederations
-  /** Refresh interval in seconds (X-Road `configuration-client.update-interval`, default 60). */
-  readonly fetchIntervalSeconds?: number
+  /** Refresh interval in seconds (X-Road `configuration-client.update-interval`, default 60), or how to read it now. */
+  readonly fetchIntervalSeconds?: number | (() => number)
   readonly timeoutMs?: number
   readonly onChange?: (conf: GlobalConf) => void
 }
@@ -291,13 +294,16 @@ export interface GlobalConfService {
   onChange(listener: (conf: GlobalConf) => void): () => void
   /** The error of the last failed refresh, cleared by a successful one. */
   lastError(): unknown
+  /** The fetch interval may have changed: the next download is planned again with it, counted from now. */
+  intervalChanged(): void
 }
 
 export function createGlobalConfService(options: GlobalConfServiceOptions): GlobalConfService {
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger()
   const allowed = options.allowedFederations ?? 'none'
-  const intervalMs = (options.fetchIntervalSeconds ?? 60) * 1000
+  const interval = options.fetchIntervalSeconds
+  const intervalSeconds = (): number => (typeof interval === 'function' ? interval() : interval) ?? DEFAULT_CONF_UPDATE_INTERVAL_SECONDS
   const anchor = options.anchor
   const kind = confKind(anchor.sources[0]?.downloadUrl)
   const internal = kind !== 'externalconf'
@@ -402,8 +408,10 @@ export function createGlobalConfService(options: GlobalConfServiceOptions): Glob
   const schedule = (): void => {
     if (!running) return
     // Back off after failures (doubling, at most 5 intervals), back to the normal interval after a success.
+    const intervalMs = intervalSeconds() * 1000
     const delay = failures === 0 ? intervalMs : Math.min(intervalMs * 2 ** failures, intervalMs * 5)
     timer = setTimeout(() => {
+      timer = undefined
       void refresh().finally(schedule)
     }, delay)
     timer.unref()
@@ -430,5 +438,11 @@ export function createGlobalConfService(options: GlobalConfServiceOptions): Glob
       return () => listeners.delete(listener)
     },
     lastError: () => failure,
+    intervalChanged() {
+      if (!running || timer === undefined) return
+      clearTimeout(timer)
+      timer = undefined
+      schedule()
+    },
   }
 }

@@ -26,6 +26,6 @@ export { snapshotToJson } from './conf-json'
 export { verificationConfEntries, type VerificationConfEntry } from './verification-conf'
 export { readStoredConfiguration, currentGenerationDir, commitGeneration, type StoredFile } from './configuration-store'
 export {
-  createGlobalConfService, fetchDirectory, httpGet, orderDownloadCandidates, shuffled, storedFileName,
+  createGlobalConfService, DEFAULT_CONF_UPDATE_INTERVAL_SECONDS, fetchDirectory, httpGet, orderDownloadCandidates, shuffled, storedFileName,
   type DownloadCandidate, type GlobalConfService, type GlobalConfServiceOptions, type AllowedFederations, type DownloadedDirectory,
 } from './configuration-client'

@@ -131,6 +131,11 @@ export function privateParametersXml(m: PrivateParametersModel): string {
   ].join('')
 }
 
+/** The optional FETCHINTERVAL part (`ocsp-fetchinterval-conf.xsd`): how often servers refresh OCSP responses. */
+export function fetchIntervalXml(seconds: number): string {
+  return [HEADER, `<ns3:conf ${ROOT_NS}>`, el('ocspFetchInterval', seconds), '</ns3:conf>\n'].join('')
+}
+
 /** A configuration anchor (§5.1; the element is `downloadURL`, not the spec example's `downloadURI`). */
 export function anchorXml(m: { instance: string; generatedAt: Date; downloadUrl: string; verificationCert: Uint8Array }): string {
   return [

@@ -59,7 +59,7 @@ import {
   type LabKeyAlgorithm,
   type SignatureAlgorithmName,
 } from './lab-pki'
-import { anchorXml, privateParametersXml, sharedParametersXml } from './configuration-xml'
+import { anchorXml, fetchIntervalXml, privateParametersXml, sharedParametersXml } from './configuration-xml'
 import { buildSignedDirectory } from './signed-directory'
 
 /**
@@ -979,6 +979,26 @@ export class LabAuthority {
   }
 
   /**
+   * The central server's global settings that shorten or lengthen the trust domain's clocks (X-Road CS system
+   * parameters): `ocspFreshnessSeconds` (shared parameters), `timeStampingIntervalSeconds` (private parameters) and
+   * `ocspFetchInterval` (the FETCHINTERVAL part; null publishes none). Taken into the next generated configuration.
+   */
+  setGlobalSettings(values: { ocspFreshnessSeconds?: number; timeStampingIntervalSeconds?: number; ocspFetchIntervalSeconds?: number | null }): void {
+    const positive = (n: number | null | undefined): boolean => n === undefined || n === null || (Number.isInteger(n) && n >= 1)
+    if (!positive(values.ocspFreshnessSeconds) || !positive(values.timeStampingIntervalSeconds) || !positive(values.ocspFetchIntervalSeconds)) {
+      throw clientError('validation_failed', 'Global settings are positive numbers of seconds')
+    }
+    inTransaction(this.db, () => {
+      const s = this.settings()
+      repo.updateGlobalSettings(this.db, {
+        ocspFreshnessSeconds: values.ocspFreshnessSeconds ?? s.ocspFreshnessSeconds,
+        timeStampingIntervalSeconds: values.timeStampingIntervalSeconds ?? s.timeStampingIntervalSeconds,
+        ocspFetchIntervalSeconds: values.ocspFetchIntervalSeconds === undefined ? s.ocspFetchIntervalSeconds : values.ocspFetchIntervalSeconds,
+      })
+    })
+  }
+
+  /**
    * Writes a new configuration in the production CS layout under `DIR/public`: `V6/<timestamp>/shared-params.xml`,
    * `private-params.xml`, and the signed directories `V6/internalconf` (private + shared, internal key) and
    * `V6/externalconf` (shared only, external key), plus the anchors. Expiry = now + confExpireSeconds (§5.3).
@@ -1034,6 +1054,10 @@ export class LabAuthority {
     writeFileAtomic(join(this.paths.publicRoot, privateLocation), privateParams, 0o644)
     const expireDate = new Date(now.getTime() + s.confExpireSeconds * 1000)
     const sharedPart = { contentIdentifier: 'SHARED-PARAMETERS', instance: s.instance, contentLocation: sharedLocation, content: Buffer.from(shared) }
+    // xroad-protocols.md §5.6: optional parts travel in the internal configuration only.
+    const fetchIntervalLocation = `/V${CONFIGURATION_VERSION}/${timestamp}/fetchinterval-params.xml`
+    const fetchInterval = s.ocspFetchIntervalSeconds === null ? undefined : fetchIntervalXml(s.ocspFetchIntervalSeconds)
+    if (fetchInterval !== undefined) writeFileAtomic(join(this.paths.publicRoot, fetchIntervalLocation), fetchInterval, 0o644)
     const internal = buildSignedDirectory(
       {
         version: CONFIGURATION_VERSION,
@@ -1041,6 +1065,9 @@ export class LabAuthority {
         parts: [
           sharedPart,
           { contentIdentifier: 'PRIVATE-PARAMETERS', instance: s.instance, contentLocation: privateLocation, content: Buffer.from(privateParams) },
+          ...(fetchInterval === undefined
+            ? []
+            : [{ contentIdentifier: 'FETCHINTERVAL', instance: s.instance, contentLocation: fetchIntervalLocation, content: Buffer.from(fetchInterval) }]),
         ],
       },
       this.privateKey('conf-internal'),

@@ -8,6 +8,8 @@ export interface LabSettings {
   confExpireSeconds: number
   ocspFreshnessSeconds: number
   timeStampingIntervalSeconds: number
+  /** `ocspFetchInterval`, published as the FETCHINTERVAL part when set (migration 0002). */
+  ocspFetchIntervalSeconds: number | null
   confAddress: string
   ocspUrl: string
   tsaUrl: string
@@ -51,7 +53,7 @@ export interface ServerClientRow {
   subsystemId: number | null
 }
 
-export function insertSettings(db: WritableDb, s: LabSettings): void {
+export function insertSettings(db: WritableDb, s: Omit<LabSettings, 'ocspFetchIntervalSeconds'>): void {
   db.prepare(
     `INSERT INTO lab_settings (id, instance, key_algorithm, created_at, conf_expire_seconds, ocsp_freshness_seconds,
        timestamping_interval_seconds, conf_address, ocsp_url, tsa_url) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -63,7 +65,7 @@ export function findSettings(db: ReadableDb): LabSettings | undefined {
     .prepare(
       `SELECT instance, key_algorithm AS keyAlgorithm, created_at AS createdAt, conf_expire_seconds AS confExpireSeconds,
          ocsp_freshness_seconds AS ocspFreshnessSeconds, timestamping_interval_seconds AS timeStampingIntervalSeconds,
-         conf_address AS confAddress, ocsp_url AS ocspUrl, tsa_url AS tsaUrl FROM lab_settings WHERE id = 1`,
+         ocsp_fetch_interval_seconds AS ocspFetchIntervalSeconds, conf_address AS confAddress, ocsp_url AS ocspUrl, tsa_url AS tsaUrl FROM lab_settings WHERE id = 1`,
     )
     .get() as LabSettings | undefined
   return row
@@ -75,6 +77,13 @@ export function updateServiceAddresses(db: WritableDb, values: { confAddress: st
 
 export function updateConfExpireSeconds(db: WritableDb, seconds: number): void {
   db.prepare('UPDATE lab_settings SET conf_expire_seconds = ? WHERE id = 1').run(seconds)
+}
+
+export function updateGlobalSettings(
+  db: WritableDb, values: Pick<LabSettings, 'ocspFreshnessSeconds' | 'timeStampingIntervalSeconds' | 'ocspFetchIntervalSeconds'>,
+): void {
+  db.prepare('UPDATE lab_settings SET ocsp_freshness_seconds = ?, timestamping_interval_seconds = ?, ocsp_fetch_interval_seconds = ? WHERE id = 1')
+    .run(values.ocspFreshnessSeconds, values.timeStampingIntervalSeconds, values.ocspFetchIntervalSeconds)
 }
 
 export function insertMemberClass(db: WritableDb, code: string, description: string): void {

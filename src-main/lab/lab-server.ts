@@ -37,6 +37,8 @@ export interface RunningLabServer {
   regenerate(): void
   /** Stops one of the three services, the others keep serving (an outage for diagnostics and tests to observe). */
   stopService(service: 'ocsp' | 'tsa' | 'conf'): Promise<void>
+  /** Starts a stopped service again on the same port (the end of the outage); a running one is left as it is. */
+  startService(service: 'ocsp' | 'tsa' | 'conf'): Promise<void>
   close(): Promise<void>
 }
 
@@ -91,6 +93,7 @@ export async function startLabServer(labDir: string, options: LabServerOptions =
     servers.push(conf)
 
     const port = (s: Server): number => (s.address() as AddressInfo).port
+    const bound = { ocsp: port(ocsp), tsa: port(tsa), conf: port(conf) }
     const confAddress = `${host}:${port(conf)}`
     lab.setServiceAddresses({ confAddress, ocspUrl: `http://${host}:${port(ocsp)}`, tsaUrl: `http://${host}:${port(tsa)}` })
     if (options.confExpireSeconds !== undefined) lab.setConfExpireSeconds(options.confExpireSeconds)
@@ -121,6 +124,18 @@ export async function startLabServer(labDir: string, options: LabServerOptions =
       regenerate,
       async stopService(service) {
         await closeServer({ ocsp, tsa, conf }[service])
+      },
+      async startService(service) {
+        if (closed) throw new Error('The lab server is closed')
+        const server = { ocsp, tsa, conf }[service]
+        if (server.listening) return
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject)
+          server.listen(bound[service], host, () => {
+            server.off('error', reject)
+            resolve()
+          })
+        })
       },
       async close() {
         if (closed) return

@@ -11,7 +11,7 @@ import { adminMigrations } from '../admin'
 import { alertsMigrations } from '../alerts'
 import { createSigner, type OcspSource, type Signer } from '../signer'
 import {
-  GlobalConf, createGlobalConfService, parseConfigurationAnchor, readStoredConfiguration, type GlobalConfService,
+  DEFAULT_CONF_UPDATE_INTERVAL_SECONDS, GlobalConf, createGlobalConfService, parseConfigurationAnchor, readStoredConfiguration, type GlobalConfService,
 } from '../global-conf'
 import {
   createMessageLog, messageLogMigrations, type MessageLog, type MessageLogSettingsInput, type SelectedTsa,
@@ -185,6 +185,8 @@ export function createSecurityServerCore(
         anchor: parseConfigurationAnchor(stored.content),
         clock,
         logger: logger.child({ domain: 'global-conf' }),
+        // Read at each scheduling, so a changed `configuration-client.update-interval` applies from the next download.
+        fetchIntervalSeconds: () => parameters.confUpdateIntervalSeconds ?? DEFAULT_CONF_UPDATE_INTERVAL_SECONDS,
         onChange: (conf) => {
           for (const listener of changeListeners) listener(conf)
         },
@@ -201,6 +203,8 @@ export function createSecurityServerCore(
   globalConf.onChange((conf) => {
     if (conf.timeStampingIntervalSeconds !== messageLog.settings.timeStampingIntervalSeconds) applyMessageLogSettings(conf)
     if (!running) return
+    // A changed FETCHINTERVAL applies from the last refresh, not after the interval that was in force.
+    signer.ocspSourcesChanged()
     const wanting = signer.listCertificates()
       .filter((c) => c.state === 'active' || c.state === 'registered' || c.state === 'saved')
       .filter((c) => signer.ocspStatus(c.id).status !== 'good')
@@ -250,6 +254,7 @@ export function createSecurityServerCore(
     },
     applySystemParameters() {
       parameters = applySystemParameters(readSystemParameters(databases.serverConf), logger)
+      confService?.intervalChanged()
       applyMessageLogSettings(current())
       const d = DEFAULT_OP_MONITOR_SETTINGS
       const p = parameters.opMonitor

@@ -18,6 +18,8 @@ export interface AppliedSystemParameters {
    * the health statistics period.
    */
   opMonitor: Partial<OpMonitorSettings>
+  /** `configuration-client.update-interval`: seconds between global configuration downloads (default 60). */
+  confUpdateIntervalSeconds?: number
   /** `op-monitor.clean-interval`: the Quartz cron expression of the retention purge, when the administrator set it. */
   opMonitorCleanInterval?: string
   /** `env-monitor.limit-remote-data-set`: others than the owner get only the OS and certificates from the metrics service. */
@@ -59,6 +61,8 @@ const PARAMETERS: Record<string, { parse: Parser; apply: (target: AppliedSystemP
   },
   // Gatehouse: evidence continuity (message-log/evidence-check.ts); X-Road has no such check.
   'message-log.evidence-loss-fail-closed': { parse: boolean, apply: (t, v) => { t.messageLog.evidenceLossFailClosed = v as boolean } },
+  // UG-SYSPAR configuration-client update-interval (default 60 s).
+  'configuration-client.update-interval': { parse: integer(1, 86_400), apply: (t, v) => { t.confUpdateIntervalSeconds = v as number } },
   'signer.ocsp-fetch-interval': { parse: integer(60, 86_400), apply: (t, v) => { t.ocspFetchIntervalSeconds = v as number } },
   'op-monitor.keep-records-for-days': { parse: integer(1, 365), apply: (t, v) => { t.opMonitor.keepRecordsForDays = v as number } },
   'op-monitor.clean-interval': { parse: cron, apply: (t, v) => { t.opMonitorCleanInterval = v as string } },

@@ -85,6 +85,9 @@ export class OcspStatusService {
   private readonly inFlight = new Map<string, Promise<OcspStatus>>()
   private timer: NodeJS.Timeout | undefined
   private running = false
+  /** When the last scheduled refresh began, and when the next one is due (ms since the epoch, real time). */
+  private lastRunAtMs = 0
+  private nextRunAtMs = Number.POSITIVE_INFINITY
 
   constructor(private readonly options: OcspStatusOptions) {
     this.client = options.client ?? new OcspClient()
@@ -236,14 +239,40 @@ export class OcspStatusService {
     await Promise.allSettled([...this.inFlight.values()])
   }
 
+  /**
+   * The sources changed (e.g. global configuration's FETCHINTERVAL): when the interval now in force makes a refresh
+   * due earlier than the one scheduled, it is moved forward (to now if already overdue).
+   */
+  reschedule(): void {
+    if (!this.running) return
+    const interval = this.fetchIntervalSeconds()
+    if (interval === undefined) return
+    const due = this.lastRunAtMs + interval * 1000
+    if (due < this.nextRunAtMs) this.schedule(Math.max(0, due - Date.now()))
+  }
+
+  /** The shortest fetch interval among the sources of the own certificates that are refreshed. */
+  private fetchIntervalSeconds(): number | undefined {
+    const now = this.options.clock.now()
+    let interval: number | undefined
+    for (const row of listCertificateRows(this.options.db)) {
+      if (!REFRESHED_STATES.has(row.status) || new Date(row.notAfter) < now) continue
+      const seconds = this.source(Buffer.from(row.certDer))?.fetchIntervalSeconds ?? DEFAULT_OCSP_FETCH_INTERVAL_SECONDS
+      interval = Math.min(interval ?? seconds, seconds)
+    }
+    return interval
+  }
+
   private schedule(delayMs: number): void {
     if (!this.running) return
     clearTimeout(this.timer)
+    this.nextRunAtMs = Date.now() + delayMs
     this.timer = setTimeout(() => void this.tick(), delayMs)
     this.timer.unref()
   }
 
   private async tick(): Promise<void> {
+    this.lastRunAtMs = Date.now()
     let next = Number.POSITIVE_INFINITY
     let failed = false
     try {

@@ -183,6 +183,11 @@ export interface Signer {
   ocspStatus(certId: string): OcspStatus
   /** Fetches fresh OCSP responses now (all own certificates in use, or the given ones). */
   refreshOcsp(certIds?: readonly string[]): Promise<OcspStatus[]>
+  /**
+   * The OCSP sources changed (a new global configuration): a shorter fetch interval takes effect from the last
+   * refresh rather than after the interval that was in force.
+   */
+  ocspSourcesChanged(): void
   /** The driver of a token (for the batch signer and diagnostics). */
   driver(tokenId: string): TokenDriver
   /**
@@ -510,6 +515,10 @@ export function createSigner(options: SignerOptions): Signer {
     refreshOcsp(certIds) {
       for (const id of certIds ?? []) certRow(id)
       return ocsp.refresh(certIds)
+    },
+
+    ocspSourcesChanged() {
+      ocsp.reschedule()
     },
 
     driver: driverOf,

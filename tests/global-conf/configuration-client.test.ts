@@ -166,4 +166,32 @@ describeFixtures('global configuration download client (local CS serving dev-sig
       vi.useRealTimers()
     }
   })
+
+  it('a changed interval (configuration-client.update-interval) plans the next download with it at once', async () => {
+    const cs = await startCentralServer()
+    let seconds = 3600
+    const service = createGlobalConfService({
+      dir: tempDir(), anchor: labAnchor(cs.url), clock: new ManualClock('2026-11-22T00:00:00Z'), fetchIntervalSeconds: () => seconds,
+    })
+    const directoryDownloads = (): number => cs.requests.filter((r) => r.startsWith('/internalconf')).length
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    try {
+      await service.start()
+      expect(directoryDownloads()).toBe(1)
+      await vi.advanceTimersByTimeAsync(2000)
+      expect(directoryDownloads()).toBe(1)
+      seconds = 2
+      service.intervalChanged()
+      expect(vi.getTimerCount()).toBe(1)
+      await vi.advanceTimersByTimeAsync(2000)
+      const deadline = Date.now() + 5000
+      while ((directoryDownloads() < 2 || vi.getTimerCount() === 0) && Date.now() < deadline) await new Promise((r) => setImmediate(r))
+      expect(directoryDownloads()).toBe(2)
+      // Planned again with the new interval after that download too.
+      expect(vi.getTimerCount()).toBe(1)
+    } finally {
+      service.stop()
+      vi.useRealTimers()
+    }
+  })
 })

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn } from 'node:child_process'
 import { memberId } from '@shared/domain/identifiers'
 import { initLab, openLab, startLabServer, type RunningLabServer } from '../../src-main/lab'
+import { parseFetchIntervalParameters, parsePrivateParameters } from '../../src-main/global-conf'
 import { makeCsr, tempDirs, writeTemp } from './lab-test-support'
 
 const temp = tempDirs()
@@ -166,5 +167,45 @@ describe('lab configuration source', () => {
     expect(shared).toContain(`<url>${server.urls.ocsp}</url>`)
     expect(shared).toContain(`<url>${server.urls.tsa}</url>`)
     expect(shared).toContain('<member id="id0"><memberClass><code>GOV</code>')
+  })
+})
+
+describe('lab global settings and outages', () => {
+  it('publishes ocspFreshnessSeconds, timeStampingIntervalSeconds and a FETCHINTERVAL part the server parsers read; null removes the part', async () => {
+    const partOf = async (identifier: string): Promise<string | undefined> => {
+      const directory = await (await fetch(`${server.urls.internalconf}?version=6`)).text()
+      const location = new RegExp(`Content-identifier: ${identifier}; instance='LAB'\\r\\nContent-location: (\\S+)`).exec(directory)?.[1]
+      return location === undefined ? undefined : (await fetch(new URL(location, server.urls.internalconf))).text()
+    }
+    expect(await partOf('FETCHINTERVAL')).toBeUndefined()
+    const lab = openLab(dir)
+    try {
+      expect(() => lab.setGlobalSettings({ ocspFreshnessSeconds: 0 })).toThrow(expect.objectContaining({ code: 'validation_failed' }))
+      lab.setGlobalSettings({ ocspFreshnessSeconds: 15, timeStampingIntervalSeconds: 2, ocspFetchIntervalSeconds: 3 })
+      expect(lab.settings()).toMatchObject({ ocspFreshnessSeconds: 15, timeStampingIntervalSeconds: 2, ocspFetchIntervalSeconds: 3 })
+    } finally {
+      lab.close()
+    }
+    server.regenerate()
+    expect(parseFetchIntervalParameters(await partOf('FETCHINTERVAL') ?? '')).toBe(3)
+    expect(parsePrivateParameters(await partOf('PRIVATE-PARAMETERS') ?? '', 6).timeStampingIntervalSeconds).toBe(2)
+    expect(await partOf('SHARED-PARAMETERS')).toContain('<ocspFreshnessSeconds>15</ocspFreshnessSeconds>')
+    const back = openLab(dir)
+    try {
+      back.setGlobalSettings({ ocspFreshnessSeconds: 3600, timeStampingIntervalSeconds: 60, ocspFetchIntervalSeconds: null })
+    } finally {
+      back.close()
+    }
+    server.regenerate()
+    expect(await partOf('FETCHINTERVAL')).toBeUndefined()
+  })
+
+  it('a stopped service is started again on the same port; the others serve throughout', async () => {
+    await server.stopService('tsa')
+    await expect(fetch(server.urls.tsa, { method: 'POST' })).rejects.toThrow()
+    expect((await fetch(`${server.urls.internalconf}?version=6`)).status).toBe(200)
+    await server.startService('tsa')
+    await server.startService('tsa')
+    expect((await fetch(server.urls.tsa, { method: 'GET' })).status).toBe(405)
   })
 })

@@ -46,6 +46,7 @@ describe('stored system parameters', () => {
       'message-log.evidence-loss-fail-closed': 'false',
       'op-monitor.keep-records-for-days': '2',
       'signer.ocsp-fetch-interval': '300',
+      'configuration-client.update-interval': '5',
     })
     const core = createSecurityServerCore(dataDirLayout(dir), clock, silentLogger(), { messageLog: { keepRecordsForDays: 99, timeStampingIntervalSeconds: 120 } })
     cores.push(core)
@@ -57,6 +58,7 @@ describe('stored system parameters', () => {
       archiveDir: dataDirLayout(dir).archiveDir,
     })
     expect(core.parameters.ocspFetchIntervalSeconds).toBe(300)
+    expect(core.parameters.confUpdateIntervalSeconds).toBe(5)
 
     // Monitoring retention of 2 days: a 3-day-old record is purged, a 1-day-old one kept.
     const nowS = Math.floor(clock.now().getTime() / 1000)
@@ -82,6 +84,7 @@ describe('stored system parameters', () => {
     })
     expect(applySystemParameters(new Map([['audit-log.keep-entries-for', '90'], ['backup.interval-hours', '6'], ['backup.keep-scheduled', '0']]), silentLogger()))
       .toMatchObject({ auditLogKeepDays: 90, backup: { intervalHours: 6, keepScheduled: 7 } })
+    expect(applySystemParameters(new Map([['configuration-client.update-interval', '0']]), silentLogger()).confUpdateIntervalSeconds).toBeUndefined()
   })
 
   it('set the operational data limits, health statistics period, clean interval and remote data set of X-Road', async () => {

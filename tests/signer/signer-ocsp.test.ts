@@ -34,7 +34,7 @@ describeWith([SOFTHSM], 'signer OCSP status with the lab responder and SoftHSM2'
   let server: RunningLabServer | undefined
   let cert: CertificateInfo
   let caDer: Uint8Array
-  const conf = { url: '', freshnessSeconds: 3600 }
+  const conf = { url: '', freshnessSeconds: 3600, fetchIntervalSeconds: 1 }
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-signer-ocsp-'))
@@ -52,7 +52,7 @@ describeWith([SOFTHSM], 'signer OCSP status with the lab responder and SoftHSM2'
       db, dataDir: dir,
       ocsp: {
         sources: (): OcspSource => ({
-          issuerDer: caDer, urls: [conf.url], responderCertsDer: [responderDer], freshnessSeconds: conf.freshnessSeconds, fetchIntervalSeconds: 1,
+          issuerDer: caDer, urls: [conf.url], responderCertsDer: [responderDer], freshnessSeconds: conf.freshnessSeconds, fetchIntervalSeconds: conf.fetchIntervalSeconds,
         }),
         retryDelaySeconds: 0.3,
       },
@@ -124,6 +124,20 @@ describeWith([SOFTHSM], 'signer OCSP status with the lab responder and SoftHSM2'
     await expect(signer.getSigningContext(member)).resolves.toMatchObject({ keyId: cert.keyId })
     conf.freshnessSeconds = 3600
   }, 20_000)
+
+  it('a shorter fetch interval in new sources (a new global configuration) applies from the last refresh, not after the old interval', async () => {
+    conf.fetchIntervalSeconds = 1200
+    // The 1-s schedule runs once more and then plans the next refresh 1200 s later.
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    const planned = signer.ocspStatus(cert.id).fetchedAt
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(signer.ocspStatus(cert.id).fetchedAt).toBe(planned)
+    conf.fetchIntervalSeconds = 1
+    signer.ocspSourcesChanged()
+    const refreshed = await until(() => signer.ocspStatus(cert.id), (s) => s.fetchedAt !== planned, 3000)
+    expect(refreshed.fetchedAt).not.toBe(planned)
+    expect(refreshed.status).toBe('good')
+  }, 15_000)
 
   it('reports revoked after the lab revokes the certificate, and the certificate state follows', async () => {
     const lab = openLab(labDir)

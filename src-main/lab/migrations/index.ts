@@ -1,4 +1,5 @@
 import type { MigrationSet } from '../../platform'
 import { migration0001 } from './0001-lab-state'
+import { migration0002 } from './0002-lab-ocsp-fetch-interval'
 
-export const labMigrations: MigrationSet = { component: 'lab', migrations: [migration0001] }
+export const labMigrations: MigrationSet = { component: 'lab', migrations: [migration0001, migration0002] }

@@ -5,7 +5,7 @@ import { SecurityServerError, clientError } from '../../platform'
 import { checkSignRequest, digestOf, wrapDigestInfo } from '../sign-algorithms'
 import type { KeyAlgorithm, KeyAttributes, SignAlgorithm, TokenDetails, TokenDriver, TokenKey, TokenStatus } from '../token-driver'
 import { fromPkcs11Error, isPkcs11Error, isSessionLost } from './pkcs11-errors'
-import { acquireModule, releaseModule, type Pkcs11Library } from './pkcs11-module'
+import { acquireModule, moduleGeneration, reinitializeModule, releaseModule, type Pkcs11Library } from './pkcs11-module'
 
 /**
  * A token on a PKCS#11 module (X-Road's HardwareTokenWorker): found by label or serial because slot ids are not
@@ -66,6 +66,15 @@ const MECHANISM_NAMES: ReadonlyMap<number, string> = (() => {
 
 const version = (v: { major: number; minor: number } | undefined): string => (v === undefined ? '' : `${v.major}.${v.minor}`)
 
+/**
+ * Return values that may mean the module itself is gone rather than a fault of the call: after one of them the
+ * session is probed, and a session that no longer answers counts as lost.
+ */
+const MAYBE_MODULE_LOST = [
+  pkcs11js.CKR_GENERAL_ERROR, pkcs11js.CKR_FUNCTION_FAILED, pkcs11js.CKR_CRYPTOKI_NOT_INITIALIZED,
+  pkcs11js.CKR_OBJECT_HANDLE_INVALID, pkcs11js.CKR_KEY_HANDLE_INVALID,
+]
+
 const PIN_WARNING_FLAGS = pkcs11js.CKF_USER_PIN_COUNT_LOW | pkcs11js.CKF_USER_PIN_FINAL_TRY | pkcs11js.CKF_USER_PIN_LOCKED
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
@@ -76,6 +85,8 @@ export class Pkcs11TokenDriver implements TokenDriver {
   private readonly library: Pkcs11Library
   private slot: Buffer | undefined
   private session: Buffer | undefined
+  /** The module generation the session was opened in (see `moduleGeneration`). */
+  private sessionGeneration = 0
   private readonly keyHandles = new Map<string, Buffer>()
   /** The PIN of the last successful login, kept in memory only for re-login after recovery. */
   private pin: string | undefined
@@ -120,11 +131,14 @@ export class Pkcs11TokenDriver implements TokenDriver {
         try {
           return await work(this.openSession())
         } catch (error) {
-          const lost = isSessionLost(error) || (error instanceof SecurityServerError && error.code === 'token_not_available')
+          const lost = isSessionLost(error) || (error instanceof SecurityServerError && error.code === 'token_not_available') ||
+            (isPkcs11Error(error, ...MAYBE_MODULE_LOST) && !this.deviceAnswers())
           if (!lost) throw fromPkcs11Error(error, `${what} on token ${this.name}`)
           this.dropSession(error)
           if (!retry || Date.now() + this.recoveryPollMs > deadline) {
-            throw fromPkcs11Error(error, `${what} on token ${this.name} (token unavailable)`, 'token_not_available')
+            if (error instanceof SecurityServerError) throw error
+            const cause = fromPkcs11Error(error, `${what} on token ${this.name}`)
+            throw new SecurityServerError('token_not_available', `${cause.message} (token unavailable)`, { cause: error })
           }
           await sleep(this.recoveryPollMs)
         }
@@ -147,7 +161,41 @@ export class Pkcs11TokenDriver implements TokenDriver {
     }
   }
 
+  /**
+   * Whether the session and its token still answer (C_GetSessionInfo, C_GetTokenInfo): a device gone takes its
+   * sessions with it, though some modules (SoftHSM2) keep answering for the session and fail only for the token.
+   */
+  private deviceAnswers(): boolean {
+    if (this.session === undefined || this.slot === undefined) return false
+    try {
+      this.library.C_GetSessionInfo(this.session)
+      this.library.C_GetTokenInfo(this.slot)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /**
+   * The token's slot. A module that cannot even list its slots or describe their tokens was left unusable by a lost
+   * device: it is initialized again (every token on it loses its sessions) and asked once more.
+   */
   private findSlot(): Buffer {
+    try {
+      return this.scanSlots()
+    } catch (error) {
+      if (!isPkcs11Error(error, ...MAYBE_MODULE_LOST)) throw error
+      reinitializeModule(this.options.modulePath, this.library)
+      try {
+        return this.scanSlots()
+      } catch (again) {
+        if (!isPkcs11Error(again)) throw again
+        throw new SecurityServerError('token_not_available', `Token ${this.name} cannot be reached on ${this.options.modulePath}: ${again.message}`, { cause: again })
+      }
+    }
+  }
+
+  private scanSlots(): Buffer {
     for (const slot of this.library.C_GetSlotList(true)) {
       const info = this.library.C_GetTokenInfo(slot)
       if (this.options.tokenLabel !== undefined && trim(info.label) === this.options.tokenLabel) return slot
@@ -158,11 +206,19 @@ export class Pkcs11TokenDriver implements TokenDriver {
 
   /** The session, opened (and logged in again if the user had logged in) when there is none. */
   private openSession(): Buffer {
-    if (this.session !== undefined) return this.session
+    if (this.session !== undefined && this.sessionGeneration === moduleGeneration(this.options.modulePath)) return this.session
+    if (this.session !== undefined) {
+      // The module was initialized again (for another token on it, or a request of this one): the session is gone.
+      this.session = undefined
+      this.slot = undefined
+      this.keyHandles.clear()
+    }
     const slot = this.findSlot()
+    const generation = moduleGeneration(this.options.modulePath)
     const session = this.library.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION)
     this.slot = slot
     this.session = session
+    this.sessionGeneration = generation
     if (this.wantLoggedIn && this.pin !== undefined) {
       const flags = this.library.C_GetTokenInfo(slot).flags
       if ((flags & PIN_WARNING_FLAGS) !== 0) {
@@ -197,9 +253,15 @@ export class Pkcs11TokenDriver implements TokenDriver {
       try {
         info = this.library.C_GetTokenInfo(this.slot ?? this.findSlot())
       } catch {
-        return {
-          kind: 'pkcs11', label: this.options.tokenLabel ?? '', serialNumber: this.options.tokenSerial ?? '', available: false,
-          loggedIn: false, initialized: false, pinCountLow: false, pinFinalTry: false, pinLocked: false,
+        // The slot may be gone with a device that is back now under a new slot: look it up again (which also
+        // initializes an unusable module again) before calling the token unavailable.
+        try {
+          info = this.library.C_GetTokenInfo(this.findSlot())
+        } catch {
+          return {
+            kind: 'pkcs11', label: this.options.tokenLabel ?? '', serialNumber: this.options.tokenSerial ?? '', available: false,
+            loggedIn: false, initialized: false, pinCountLow: false, pinFinalTry: false, pinLocked: false,
+          }
         }
       }
       const flags = info.flags

@@ -1,0 +1,163 @@
+import type { FaultPair, ServerProcess, Side } from './fault-pair'
+import { isAcknowledged, startLoad, type LoadTarget, type Outcome, type RunningLoad } from './fault-load'
+import { loggedQueries, missingFrom } from './fault-evidence'
+import { sleep, waitFor } from './fault-pair'
+
+/** The five figures of each class in the harness's JSON line. */
+export interface ClassFigures {
+  trials: number
+  /** Messages the information system got a 2xx answer for during the class. */
+  acknowledged: number
+  /** Acknowledged messages without their request and response records in both message logs (or with a record altered). */
+  lost: number
+  /** Lost messages, and corruptions, the server's own evidence check did not report. */
+  undetected: number
+  /** Trials after which traffic flowed again without restarting the server that saw the fault. */
+  recoveredWithoutRestart: number
+}
+
+export interface ClassReport extends ClassFigures {
+  /** Behaviour that did not follow the parameters (e.g. traffic stopped before the period ran out). */
+  failures: string[]
+  /** What was measured, for the progress log and the README. */
+  notes: string[]
+  seconds: number
+}
+
+export interface HarnessSizes {
+  killTrials: number
+  outageTrials: number
+  corruptionTrials: number
+  diskTrials: number
+  tokenTrials: number
+  concurrency: number
+  /** acceptable-timestamp-failure-period during tsa-outage. */
+  timestampFailurePeriodSeconds: number
+  /** ocspFreshnessSeconds during ocsp-outage. */
+  ocspFreshnessSeconds: number
+  /** The global configuration's validity during conf-source-outage. */
+  confExpireSeconds: number
+  /** How long a fault is held once it shows, and the pause after each trial. */
+  holdMs: number
+}
+
+export class ClassContext {
+  readonly report: ClassReport = { trials: 0, acknowledged: 0, lost: 0, undetected: 0, recoveredWithoutRestart: 0, failures: [], notes: [], seconds: 0 }
+  private load: RunningLoad | undefined
+  /** Every outcome of every load of this class. */
+  readonly outcomes: Outcome[] = []
+  private readonly startedAt = Date.now()
+
+  constructor(
+    readonly name: string,
+    readonly pair: FaultPair,
+    readonly sizes: HarnessSizes,
+    readonly log: (line: string) => void,
+    readonly random: () => number,
+  ) {}
+
+  target(concurrency = this.sizes.concurrency): LoadTarget {
+    return { url: this.pair.echoUrl, headers: this.pair.headers, concurrency, prefix: `${this.name}` }
+  }
+
+  startLoad(concurrency?: number): void {
+    if (this.load !== undefined) throw new Error('load already running')
+    this.load = startLoad(this.target(concurrency))
+  }
+
+  async stopLoad(): Promise<void> {
+    const load = this.load
+    this.load = undefined
+    if (load !== undefined) this.outcomes.push(...(await load.stop()))
+  }
+
+  /** Outcomes so far, including those of the load running now. */
+  all(): Outcome[] {
+    return [...this.outcomes, ...(this.load?.outcomes ?? [])]
+  }
+
+  acknowledged(until = Number.POSITIVE_INFINITY): Outcome[] {
+    return this.all().filter((o) => isAcknowledged(o) && o.atMs <= until)
+  }
+
+  fail(message: string): void {
+    this.report.failures.push(message)
+    this.log(`  FAILURE ${message}`)
+  }
+
+  note(message: string): void {
+    this.report.notes.push(message)
+    this.log(`  ${message}`)
+  }
+
+  /** Waits until an acknowledged answer came that was sent after `sinceMs`; its time, or undefined at the deadline. */
+  async waitForTraffic(sinceMs: number, timeoutMs: number): Promise<number | undefined> {
+    try {
+      return await waitFor('traffic', timeoutMs, () => this.all().find((o) => o.sentAtMs >= sinceMs && isAcknowledged(o))?.atMs, 100)
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The refusals answered since `sinceMs`, counted by code (for a failure message). */
+  refusalsSince(sinceMs: number): string {
+    const counts = new Map<string, number>()
+    for (const o of this.all().filter((x) => x.sentAtMs >= sinceMs && !isAcknowledged(x))) {
+      const code = o.code || `HTTP ${o.status}`
+      counts.set(code, (counts.get(code) ?? 0) + 1)
+    }
+    return JSON.stringify(Object.fromEntries(counts))
+  }
+
+  /** Waits for the first refusal or failure answered after `sinceMs`; undefined at the deadline. */
+  async waitForRefusal(sinceMs: number, timeoutMs: number): Promise<Outcome | undefined> {
+    try {
+      return await waitFor('a refusal', timeoutMs, () => this.all().find((o) => o.sentAtMs >= sinceMs && !isAcknowledged(o)), 100)
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * Counts acknowledged messages without their records in the message logs of both servers (`dirs` overrides where a
+   * side's data directory is seen from here, e.g. through /proc/PID/root). Returns the lost ones per side.
+   */
+  lostPerSide(acknowledged: readonly Outcome[], dirs: Partial<Record<Side, string>> = {}): Record<Side, Outcome[]> {
+    const result = {} as Record<Side, Outcome[]>
+    for (const side of ['consumer', 'provider'] as const) {
+      result[side] = missingFrom(acknowledged, loggedQueries(dirs[side] ?? this.pair.server(side).dataDir))
+    }
+    return result
+  }
+
+  finish(): ClassReport {
+    this.report.acknowledged = this.outcomes.filter(isAcknowledged).length
+    this.report.seconds = Math.round((Date.now() - this.startedAt) / 1000)
+    return this.report
+  }
+
+  server(side: Side): ServerProcess {
+    return this.pair.server(side)
+  }
+
+  /** A random duration in [min, max) ms. */
+  between(min: number, max: number): number {
+    return Math.floor(min + this.random() * (max - min))
+  }
+
+  pause(ms: number): Promise<void> {
+    return sleep(ms)
+  }
+}
+
+/** A small seeded generator (mulberry32), so a run can be repeated with `--seed`. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
