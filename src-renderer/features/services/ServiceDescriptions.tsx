@@ -1,10 +1,10 @@
 import { useState, type FormEvent, type ReactNode } from 'react'
-import { Badge, Button, Card, FileButton, Group, List, Modal, SegmentedControl, Select, Stack, Text, TextInput, Textarea, Title } from '@mantine/core'
+import { Badge, Button, Card, FileButton, Group, List, Modal, SegmentedControl, Select, Stack, Text, TextInput, Title } from '@mantine/core'
 import type { DescriptionWarningDto, ServiceDescriptionChangeDto, ServiceDescriptionDto, ServiceDescriptionType } from '@shared/admin-api/admin-api'
 import { formatDateTime, useT } from '../../i18n'
 import { ConfirmAction, Consequences } from '../../lib/ConfirmAction'
 import { ErrorNotice } from '../../lib/ErrorNotice'
-import { urlProblem } from './ServiceDialogs'
+import { DisableWithNoticeDialog, urlProblem } from './ServiceDialogs'
 import { FULL_BADGE, atField, fieldMessage, useSubjectName } from './ServicesParts'
 import { rightsOn, serviceName, serviceNameOfId, shortId, useServicesStore } from './services-store'
 
@@ -313,29 +313,11 @@ function RefreshReviewDialog({ description, change, busy, onCancel, onApply }: {
 }
 
 function DisableDescriptionDialog({ description, onClose }: { description: ServiceDescriptionDto; onClose(): void }) {
-  const t = useT('services', 'common')
+  const t = useT('services')
   const { setDescriptionEnabled } = useServicesStore()
-  const [notice, setNotice] = useState(description.disabledNotice ?? '')
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
-  const submit = (e: FormEvent): void => {
-    e.preventDefault()
-    setBusy(true)
-    setError(null)
-    setDescriptionEnabled(description.id, false, notice.trim()).then(onClose).catch(setError).finally(() => setBusy(false))
-  }
   return (
-    <Modal opened onClose={onClose} title={t('descriptions.disableTitle', { url: description.url })}>
-      <Stack component="form" gap="sm" onSubmit={submit}>
-        <Text size="sm">{t('descriptions.disableBody', { count: description.services.length })}</Text>
-        <Textarea label={t('services.notice')} description={t('services.noticeHint')} value={notice} maxLength={1000} autosize minRows={2}
-          onChange={(e) => setNotice(e.currentTarget.value)} />
-        {error !== null ? <ErrorNotice error={error} /> : null}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>{t('common:actions.cancel')}</Button>
-          <Button type="submit" color="orange" loading={busy}>{t('services.disable')}</Button>
-        </Group>
-      </Stack>
-    </Modal>
+    <DisableWithNoticeDialog title={t('descriptions.disableTitle', { url: description.url })}
+      body={t('descriptions.disableBody', { count: description.services.length })} notice={description.disabledNotice}
+      disable={(notice) => setDescriptionEnabled(description.id, false, notice)} onClose={onClose} />
   )
 }

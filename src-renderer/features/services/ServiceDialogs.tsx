@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react'
-import { Button, Checkbox, Group, Modal, NumberInput, Select, Stack, Textarea, TextInput } from '@mantine/core'
+import { Button, Checkbox, Group, Modal, NumberInput, Select, Stack, Text, Textarea, TextInput } from '@mantine/core'
 import type { EndpointDto, ServiceDto } from '@shared/admin-api/admin-api'
 import { useT } from '../../i18n'
 import { ErrorNotice } from '../../lib/ErrorNotice'
@@ -46,20 +46,39 @@ export function EditServiceDialog({ service, onClose }: { service: ServiceDto; o
 }
 
 export function DisableServiceDialog({ service, onClose }: { service: ServiceDto; onClose(): void }) {
-  const t = useT('services', 'common')
+  const t = useT('services')
   const { setServiceEnabled } = useServicesStore()
-  const [notice, setNotice] = useState(service.disabledNotice ?? '')
+  return (
+    <DisableWithNoticeDialog title={t('services.disableTitle', { service: serviceName(service) })} notice={service.disabledNotice}
+      disable={(notice) => setServiceEnabled(service.id, false, notice)} onClose={onClose} />
+  )
+}
+
+/**
+ * Disabling a service or a whole service description: the notice X-Road returns to clients in `service_disabled`
+ * (X-Road's "disabled notice"), edited before the change is sent.
+ */
+export function DisableWithNoticeDialog({ title, body, notice: initial, disable, onClose }: {
+  title: string
+  body?: string
+  notice: string | null
+  disable(notice: string): Promise<unknown>
+  onClose(): void
+}) {
+  const t = useT('services', 'common')
+  const [notice, setNotice] = useState(initial ?? '')
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<unknown>(null)
   const submit = (e: FormEvent): void => {
     e.preventDefault()
     setBusy(true)
     setError(null)
-    setServiceEnabled(service.id, false, notice.trim()).then(onClose).catch(setError).finally(() => setBusy(false))
+    disable(notice.trim()).then(onClose).catch(setError).finally(() => setBusy(false))
   }
   return (
-    <Modal opened onClose={onClose} title={t('services.disableTitle', { service: serviceName(service) })}>
+    <Modal opened onClose={onClose} title={title}>
       <Stack component="form" gap="sm" onSubmit={submit}>
+        {body === undefined ? null : <Text size="sm">{body}</Text>}
         <Textarea label={t('services.notice')} description={t('services.noticeHint')} value={notice} maxLength={1000} autosize minRows={2}
           onChange={(e) => setNotice(e.currentTarget.value)} />
         {error !== null ? <ErrorNotice error={error} /> : null}
