@@ -404,6 +404,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
 
   /** Whether a time-stamping attempt finished since this log was opened (the fail-closed clock's condition). */
   let attemptedSinceOpen = false
+  const openedAtMs = clock.now().getTime()
 
   function stamped<T>(work: Promise<T>): Promise<T> {
     return work.finally(() => {
@@ -423,18 +424,21 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   }
 
   function computeFailingSince(): number | null {
-    // The time the server was down does not count against a TSA that answers: as X-Road's LogManager (whose clock
-    // starts at a failed attempt), the clock runs only once an attempt since this log was opened failed; the first
-    // attempt is made at once by `start()`. An outage that continues across a restart keeps its persisted start.
+    // As X-Road's LogManager, the clock starts at the first failed attempt (`setTimestampFailed`) and stops at a
+    // success; it runs only once an attempt since this log was opened failed, so the time the server was down does not
+    // count against a TSA that answers (the first attempt is made at once by `start()`). An outage that continues
+    // across a restart keeps its persisted start.
     if (!attemptedSinceOpen) return null
     const state = readTimestampingState(db)
+    if (state.failingSinceMs === null) return null
+    // Across restarts (where X-Road's in-memory clock would start again, so a server restarted often would never fail
+    // closed): a record left unstamped from before this log was opened means stamping has been failing since one
+    // interval after it was logged. Records logged since opening do not move the clock: a backlog that a slow but
+    // answering TSA works through is not a failure.
     const oldest = oldestUnstampedTime(db)
-    // Derived clock (survives restarts even if no failure was recorded): a record left unstamped for longer than a
-    // stamping interval means stamping has been failing since one interval after it was logged.
-    const derived = oldest === null ? null : oldest + settings.timeStampingIntervalSeconds * 1000
     if (oldest === null) return null
-    if (state.failingSinceMs === null) return derived
-    return Math.min(state.failingSinceMs, derived ?? state.failingSinceMs)
+    const derived = oldest + settings.timeStampingIntervalSeconds * 1000
+    return derived < openedAtMs ? Math.min(state.failingSinceMs, derived) : state.failingSinceMs
   }
 
   function assertAcceptingMessages(): void {

@@ -208,6 +208,28 @@ describe('time-stamping against an openssl RFC 3161 TSA', () => {
     }
   })
 
+  it('starts the failure clock at the first failed attempt, however long a record waited for a slow TSA before it', async () => {
+    const clock = new ManualClock('2026-03-01T00:00:00Z')
+    const settings = { acceptableTimestampFailurePeriodSeconds: 600, timeStampingIntervalSeconds: 60 }
+    const h = createHarness(clock, { tsas: () => [tsaOf(tsa)], settings })
+    try {
+      expect(await h.log.timestampNow()).toMatchObject({ pending: 0 })
+      await h.log.record(messageFor('waited'))
+      // The record waits 9 minutes unstamped (a slow TSA, a long backlog), then the TSA goes down.
+      clock.advance(9 * 60_000)
+      tsa.setDown(true)
+      expect((await h.log.timestampNow()).error?.code).toBe('timestamping_failed')
+      // X-Road's LogManager: the period runs from that failure, not from when the record was logged.
+      clock.advance(9 * 60_000)
+      expect(() => h.log.assertAcceptingMessages()).not.toThrow()
+      clock.advance(60_001)
+      expect(() => h.log.assertAcceptingMessages()).toThrow(expect.objectContaining({ code: 'timestamping_failed' }))
+    } finally {
+      tsa.setDown(false)
+      await h.close()
+    }
+  })
+
   it('after a restart, an old unstamped backlog refuses nothing while the TSA answers: the downtime does not count', async () => {
     const clock = new ManualClock('2026-03-01T00:00:00Z')
     const settings = { acceptableTimestampFailurePeriodSeconds: 3600, timeStampingIntervalSeconds: 60 }
