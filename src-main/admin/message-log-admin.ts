@@ -194,8 +194,9 @@ export function timestampingStatus(messageLog: MessageLog, now: Date): Timestamp
   let backlog = oldestMs === null ? 0 : messageLog.countUnstamped(BACKLOG_CAP + 1)
   const backlogCapped = backlog > BACKLOG_CAP
   backlog = Math.min(backlog, BACKLOG_CAP)
-  // reliability-and-security.md §1.2: failure clock = recorded failure start, or one interval after the oldest waiting
-  // record — as the message log decides it (not running after a restart until a stamping attempt has failed).
+  // reliability-and-security.md §1.2: the failure clock as the message log decides it — from the first failed attempt
+  // (X-Road's LogManager), earlier only for records left unstamped from before a restart, and not running after a
+  // restart until a stamping attempt has failed.
   const recorded = s.timestampingFailingSince === null ? null : Date.parse(s.timestampingFailingSince)
   const since = s.failureClockSince === null ? null : Date.parse(s.failureClockSince)
   const stopsAtMs = since === null || period === 0 ? null : since + period * 1000
