@@ -18,6 +18,7 @@ import { createHarness, messageFor, openMessageLogDb, tempDir, type Harness } fr
 import { startOpensslTsa } from './support/openssl-tsa'
 import { runGatehouse } from './support/run-cli'
 import { testContainerWriter } from './support/test-container-writer'
+import { walFrames } from '../../scripts/lib/faults/fault-evidence'
 
 /**
  * Evidence continuity (issue 14 item 4): a hash chain over the records and the last acknowledged place kept outside
@@ -316,21 +317,6 @@ describe('corruption is found, never silent', () => {
     }
   })
 })
-
-/** Frames of the WAL's current generation (their salts match the header), as offsets of each frame header. */
-function walFrames(path: string): { pageSize: number; frames: number[] } {
-  const wal = readFileSync(path)
-  if (wal.length < 32) return { pageSize: 0, frames: [] }
-  const pageSize = wal.readUInt32BE(8)
-  const salt1 = wal.readUInt32BE(16)
-  const salt2 = wal.readUInt32BE(20)
-  const frames: number[] = []
-  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
-    if (wal.readUInt32BE(at + 8) !== salt1 || wal.readUInt32BE(at + 12) !== salt2) break
-    frames.push(at)
-  }
-  return { pageSize, frames }
-}
 
 describe('the WAL case of the issue', () => {
   it('kill -9 of a writer mid-load, one flipped byte in messagelog.sqlite-wal, restart: the dropped acknowledged records are found', async () => {
