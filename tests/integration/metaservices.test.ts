@@ -59,13 +59,17 @@ function retarget(fixture: string, client: ClientId, service: ServiceId): { id: 
   return { id, bytes: Buffer.from(text, 'utf8') }
 }
 
-async function post(body: Buffer) {
+async function send(body: Buffer) {
   const response = await fetch(`${pair.consumer.clientProxyUrl}/`, { method: 'POST', headers: { 'Content-Type': 'text/xml; charset=UTF-8' }, body })
   const bytes = Buffer.from(await response.arrayBuffer())
   const contentType = response.headers.get('content-type') ?? ''
-  const decoded = decodeSoapMessage(contentType, bytes, splitMultipart)
-  if (decoded.soap.kind === 'fault') throw new Error(`fault ${decoded.soap.faultCode}: ${decoded.soap.faultString}`)
-  return { status: response.status, contentType, soap: decoded.soap, attachments: decoded.attachments }
+  return { status: response.status, contentType, ...decodeSoapMessage(contentType, bytes, splitMultipart) }
+}
+
+async function post(body: Buffer) {
+  const answer = await send(body)
+  if (answer.soap.kind === 'fault') throw new Error(`fault ${answer.soap.faultCode}: ${answer.soap.faultString}`)
+  return { ...answer, soap: answer.soap }
 }
 
 function listed(soap: SoapMessage, element: string): string[] {
@@ -109,6 +113,11 @@ describeFixtures('metaservices between two security servers', () => {
     expect(wsdl).toContain(`location="${WSDL_ENDPOINT_ADDRESS}"`)
     expect(wsdl).toContain('<wsdl:operation name="helloService">')
     expectLoggedOnBothSides(request.id)
+
+    // A service without a WSDL: the provider's own fault, as X-Road's server proxy answers it.
+    const unknown = retarget('getWsdl.query', pair.consumer.subsystem, serviceId(pair.provider.subsystem, 'getWsdl'))
+    const fault = (await send(Buffer.from(unknown.bytes.toString('utf8').replace('>getRandom<', '>pets<'), 'utf8'))).soap
+    expect(fault).toMatchObject({ kind: 'fault', faultCode: 'server.serverproxy.service_type', faultString: 'Service is a REST service and does not have a WSDL' })
   })
 
   it('REST listMethods, allowedMethods and getOpenAPI through the client proxy', async () => {
