@@ -23,32 +23,6 @@ let http: Server
 let base: string
 let sequence = 0
 
-beforeAll(async () => {
-  pair = await startLabPair()
-  http = createServer((req, res) => {
-    if (req.url === '/wsdlMock') res.writeHead(200, { 'Content-Type': 'text/xml' }).end(readFixture(META, 'resources/__files/wsdl.wsdl'))
-    else if (req.url === '/petstore.yaml') res.writeHead(200, { 'Content-Type': 'application/x-yaml' }).end(readFixture(META, 'resources/__files/petstore.yaml'))
-    else res.writeHead(404).end()
-  })
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
-  base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
-  const conf = pair.provider.server.core.serverConf
-  const wsdl = conf.addWsdlDescription(pair.provider.subsystem, `${base}/wsdlMock`, [
-    { code: 'getRandom', url: `${base}/random` }, { code: 'helloService', version: 'v1', url: `${base}/hello` },
-  ])
-  conf.setServiceDescriptionEnabled(wsdl.id, true)
-  conf.grantAccess(serviceId(pair.provider.subsystem, 'getRandom'), pair.consumer.subsystem)
-  conf.addOpenApiDescription(pair.provider.subsystem, {
-    url: `${base}/petstore.yaml`, serviceCode: 'petstore', ignoreWarnings: true,
-    parsed: { baseUrl: `${base}/api`, endpoints: [{ method: 'GET', path: '/pets' }], warnings: [] },
-  })
-}, 120_000)
-
-afterAll(async () => {
-  await new Promise<void>((resolve) => (http === undefined ? resolve() : http.close(() => resolve())))
-  await pair?.close()
-})
-
 /** A fixture request naming the lab's consumer as client and `service` (a metaservice of the provider). */
 function retarget(fixture: string, client: ClientId, service: ServiceId): { id: string; bytes: Buffer } {
   const id = `meta-${++sequence}-${Date.now()}`
@@ -89,6 +63,32 @@ const restHeaders = () => ({ 'X-Road-Client': 'LAB/GOV/1001/consumer' })
 const providerPath = () => `${pair.consumer.clientProxyUrl}/r1/LAB/GOV/2002/provider`
 
 describeFixtures('metaservices between two security servers', () => {
+  beforeAll(async () => {
+    pair = await startLabPair()
+    http = createServer((req, res) => {
+      if (req.url === '/wsdlMock') res.writeHead(200, { 'Content-Type': 'text/xml' }).end(readFixture(META, 'resources/__files/wsdl.wsdl'))
+      else if (req.url === '/petstore.yaml') res.writeHead(200, { 'Content-Type': 'application/x-yaml' }).end(readFixture(META, 'resources/__files/petstore.yaml'))
+      else res.writeHead(404).end()
+    })
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
+    base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
+    const conf = pair.provider.server.core.serverConf
+    const wsdl = conf.addWsdlDescription(pair.provider.subsystem, `${base}/wsdlMock`, [
+      { code: 'getRandom', url: `${base}/random` }, { code: 'helloService', version: 'v1', url: `${base}/hello` },
+    ])
+    conf.setServiceDescriptionEnabled(wsdl.id, true)
+    conf.grantAccess(serviceId(pair.provider.subsystem, 'getRandom'), pair.consumer.subsystem)
+    conf.addOpenApiDescription(pair.provider.subsystem, {
+      url: `${base}/petstore.yaml`, serviceCode: 'petstore', ignoreWarnings: true,
+      parsed: { baseUrl: `${base}/api`, endpoints: [{ method: 'GET', path: '/pets' }], warnings: [] },
+    })
+  }, 120_000)
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => (http === undefined ? resolve() : http.close(() => resolve())))
+    await pair?.close()
+  })
+
   it('SOAP listMethods and allowedMethods: the provider\'s WSDL services, and those open to the consumer, signed and logged', async () => {
     const list = retarget('listMethods.query', pair.consumer.subsystem, serviceId(pair.provider.subsystem, 'listMethods', 'v1'))
     const listAnswer = await post(list.bytes)
