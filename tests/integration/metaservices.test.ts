@@ -100,6 +100,10 @@ describeFixtures('metaservices between two security servers', () => {
     const allowed = retarget('allowedMethods.query', pair.consumer.subsystem, serviceId(pair.provider.subsystem, 'allowedMethods'))
     expect(listed((await post(allowed.bytes)).soap, 'allowedMethodsResponse')).toEqual(['getRandom'])
     expectLoggedOnBothSides(allowed.id)
+
+    // The provider's owner member, as in the fixture: routed to its server, which answers for it (no services).
+    const ofMember = retarget('allowedMethods.query', pair.consumer.subsystem, serviceId(pair.provider.member, 'allowedMethods'))
+    expect(listed((await post(ofMember.bytes)).soap, 'allowedMethodsResponse')).toEqual([])
   })
 
   it('SOAP getWsdl: the WSDL as an attachment with its endpoint hidden', async () => {
