@@ -37,7 +37,7 @@ async function send(body: Buffer) {
   const response = await fetch(`${pair.consumer.clientProxyUrl}/`, { method: 'POST', headers: { 'Content-Type': 'text/xml; charset=UTF-8' }, body })
   const bytes = Buffer.from(await response.arrayBuffer())
   const contentType = response.headers.get('content-type') ?? ''
-  return { status: response.status, contentType, ...decodeSoapMessage(contentType, bytes, splitMultipart) }
+  return { ...decodeSoapMessage(contentType, bytes, splitMultipart), status: response.status, contentType }
 }
 
 async function post(body: Buffer) {

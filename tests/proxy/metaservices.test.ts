@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { XMLSerializer } from '@xmldom/xmldom'
+import { XMLSerializer, type Document, type Element } from '@xmldom/xmldom'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   encodeIdentifier, globalGroupId, localGroupId, memberId, serviceId, subsystemId, type ClientId,
