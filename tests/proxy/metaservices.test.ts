@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { XMLSerializer, type Document, type Element } from '@xmldom/xmldom'
@@ -8,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   encodeIdentifier, globalGroupId, localGroupId, memberId, serviceId, subsystemId, type ClientId,
 } from '@shared/domain/identifiers'
-import { closeDatabase, migrate, openDatabase, parseXml, SecurityServerError, type WritableDb } from '../../src-main/platform'
+import { loadOrCreateAdminTls } from '../../src-main/admin/admin-tls'
+import { closeDatabase, migrate, openDatabase, parseXml, SecurityServerError, systemClock, type WritableDb } from '../../src-main/platform'
 import {
   acceptsJson, clientListXml, listClientsResponse, restMetaserviceHandler, soapMetaserviceHandler, splitMultipart, WSDL_ENDPOINT_ADDRESS,
   type MetaserviceConfView,
@@ -283,6 +285,31 @@ describeFixtures('metaservice handlers', () => {
         expect((await refusal(answerSoap(withCode('<xroad:serviceCode>getRandom</xroad:serviceCode>')))).code).toBe('internal_error')
         expect(missing).toBe(before + 1)
       } finally {
+        closeConf()
+      }
+    })
+
+    it('getWsdl reads an https WSDL as the service\'s "Verify TLS certificate" says', async () => {
+      setUp()
+      const tls = await loadOrCreateAdminTls(join(tempDir(), 'tls'), systemClock)
+      const secure = createHttpsServer({ key: tls.key, cert: tls.cert }, (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/xml' }).end(readFixture(META, 'resources/__files/wsdl.wsdl'))
+      })
+      await new Promise<void>((resolve) => secure.listen(0, '127.0.0.1', resolve))
+      try {
+        const wsdl = conf.listServiceDescriptions(producer).find((d) => d.type === 'WSDL')!
+        conf.refreshWsdlDescription(wsdl.id, {
+          url: `https://127.0.0.1:${(secure.address() as AddressInfo).port}/wsdl`, services: [{ code: 'getRandom', url: `${base}/random` }], ignoreWarnings: true,
+        })
+        const getRandom = serviceId(producer, 'getRandom')
+        const query = readFixture(META, 'queries/getWsdl.query')
+        conf.updateService(getRandom, { sslVerify: true })
+        const refused = await refusal(answerSoap(query))
+        expect([refused.code, refused.message]).toEqual(['internal_error', expect.stringMatching(/^Reading the WSDL failed: .*self-signed/)])
+        conf.updateService(getRandom, { sslVerify: false })
+        expect((await answerSoap(query)).attachments).toHaveLength(1)
+      } finally {
+        await new Promise<void>((resolve) => secure.close(() => resolve()))
         closeConf()
       }
     })
