@@ -112,6 +112,8 @@ export function sharedParametersXml(m: SharedParametersModel): string {
 export interface PrivateParametersModel {
   instance: string
   managementServiceAddress: string
+  /** The TLS certificate of `managementServiceAddress` the security server pins (pr-mserv §2.3). */
+  authCertRegServiceCert?: Uint8Array
   managementServiceProvider: ClientId
   timeStampingIntervalSeconds: number
 }
@@ -124,6 +126,7 @@ export function privateParametersXml(m: PrivateParametersModel): string {
     el('instanceIdentifier', m.instance),
     '<managementService>',
     el('authCertRegServiceAddress', m.managementServiceAddress),
+    ...(m.authCertRegServiceCert === undefined ? [] : [el('authCertRegServiceCert', b64(m.authCertRegServiceCert))]),
     identifierToXml(m.managementServiceProvider, 'managementRequestServiceProviderId', 'ns2'),
     '</managementService>',
     el('timeStampingIntervalSeconds', m.timeStampingIntervalSeconds),
