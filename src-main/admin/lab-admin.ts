@@ -123,7 +123,7 @@ export function createLabAdmin(deps: LabAdminDeps): LabAdmin {
   const ensureServices = async (firstStart: boolean): Promise<RunningLabServer> => {
     if (closed) throw new SecurityServerError('conflict', 'The admin runtime is closed')
     if (services !== undefined) return services
-    starting ??= startLabServer(labDir, { ...(firstStart ? { ports: { ocsp: 0, tsa: 0, conf: 0 } } : {}), clock, logger: logger.child({ domain: 'lab' }) })
+    starting ??= startLabServer(labDir, { ...(firstStart ? { ports: { ocsp: 0, tsa: 0, conf: 0, management: 0 } } : {}), clock, logger: logger.child({ domain: 'lab' }) })
       .then(async (running) => {
         if (closed) {
           await running.close()

@@ -71,7 +71,7 @@ import { buildSignedDirectory } from './signed-directory'
 export const LAB_DB_FILE = 'lab.sqlite'
 export const CONFIGURATION_VERSION = 6
 export const DEFAULT_CONF_EXPIRE_SECONDS = 600
-export const DEFAULT_LAB_PORTS = { conf: 18080, ocsp: 18888, tsa: 18899 } as const
+export const DEFAULT_LAB_PORTS = { conf: 18080, ocsp: 18888, tsa: 18899, management: 18443 } as const
 
 /** The management service provider's member and subsystem (`managementRequestServiceProviderId`). */
 export const MANAGEMENT_PROVIDER = { memberClass: 'ORG', memberCode: 'LAB', subsystemCode: 'MANAGEMENT' } as const
@@ -1068,7 +1068,7 @@ export class LabAuthority {
         address: request.address,
         authCert: request.authCert,
         subsystemName: request.subsystemName,
-        messageId: request.soap.header.id,
+        messageId: request.message.header.id,
         receivedAt: now,
       })
       const inserted = repo.findManagementRequest(this.db, id) as repo.ManagementRequestRow

@@ -1,50 +1,37 @@
 import 'reflect-metadata'
-import { randomUUID, createPublicKey, verify as verifyBytes, constants } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import * as x509 from '@peculiar/x509'
-import type { Element } from '@xmldom/xmldom'
 import {
-  describeIdentifier, identifierEquals, identifierFromXml, identifierToXml, memberOf,
-  type ClientId, type MemberId, type SecurityServerId,
+  describeIdentifier, identifierEquals, memberOf, type ClientId, type MemberId, type SecurityServerId,
 } from '@shared/domain/identifiers'
+import { SecurityServerError, toSecurityServerError } from '../platform'
+import { soapFaultXml } from '../soap'
 import {
-  SecurityServerError, childElements, identifierFields, optionalChild, parseXml, textOf, toSecurityServerError,
-} from '../platform'
-import { XROAD_NS, decodeSoapMessage, soapFaultXml, type SoapAttachment, type SoapMessage } from '../soap'
-import { splitMultipart } from '../proxy'
+  buildManagementResponse, decodeManagementParts, verifyManagementSignature, type ManagementMessage, type ManagementServiceCode,
+} from '../management'
 import {
   buildCertPath, certificateProfileFor, parseCertificate as parseCert, validateCertPath, verificationTrust, verifyOcspResponse,
   type VerificationTrust,
 } from '../signature'
-import type { ManagementRequestType } from './lab-repository'
-import { EJBCA_PROFILE, IDENTIFIERS_NS } from './configuration-xml'
+import { EJBCA_PROFILE } from './configuration-xml'
+import type { LabAuthority } from './lab-authority'
+import type { ManagementRequestRow } from './lab-repository'
 
 /**
  * The central server's reading of a management request (pr-mserv §2; X-Road's `ManagementRequestVerifier`, its decoder
- * callbacks and `ManagementRequestSoapExecutor`): the multipart is decoded (at most 100 000 bytes, X-Road's
- * MAX_REQUEST_SIZE), the service code names the request type, the attachments are taken in the order the type defines,
- * signatures and certificates are verified against the lab's CA and OCSP responder, the sender must own the server it
- * names, and a refusal is answered as X-Road answers it: HTTP 500 with a SOAP fault whose code is X-Road's leaf code.
- * Linear in the message size: one multipart split, one bounded XML parse of the SOAP part and of its body.
+ * callbacks and `ManagementRequestSoapExecutor`): the parts are decoded by the shared message model (at most 100 000
+ * bytes), signatures and certificates are verified against the lab's CA and OCSP responder, the sender must own the
+ * server it names, and a refusal is answered as X-Road answers it: HTTP 500 with a SOAP fault carrying X-Road's leaf
+ * code. Linear in the message size (one multipart split and bounded XML reads in the message model).
  */
-export const MANAGEMENT_REQUEST_MAX_BYTES = 100_000
 
-export const MANAGEMENT_REQUEST_TYPES: readonly ManagementRequestType[] = [
-  'authCertReg', 'clientReg', 'ownerChange', 'clientDeletion', 'authCertDeletion', 'addressChange',
-  'clientDisable', 'clientEnable', 'clientRename', 'maintenanceModeEnable', 'maintenanceModeDisable',
-]
-
-/** Requests signed by a member's signing key (pr-mserv §2.1, §2.5–§2.11): signature, certificate, OCSP response. */
-const SIGNED_TYPES: ReadonlySet<ManagementRequestType> = new Set([
-  'clientReg', 'ownerChange', 'addressChange', 'clientDisable', 'clientEnable', 'clientRename', 'maintenanceModeEnable', 'maintenanceModeDisable',
-])
-/** Of those, the ones whose signing certificate must belong to the `client`'s member (X-Road's BaseClientRequestCallback). */
-const CLIENT_SIGNED_TYPES: ReadonlySet<ManagementRequestType> = new Set(['clientReg', 'ownerChange', 'clientDisable', 'clientEnable', 'clientRename'])
-const CLIENT_TYPES: ReadonlySet<ManagementRequestType> = new Set([...CLIENT_SIGNED_TYPES, 'clientDeletion'])
+/** Of the signed requests, those whose signing certificate must be the `client`'s member's (X-Road's BaseClientRequestCallback). */
+const CLIENT_SIGNED_TYPES: ReadonlySet<ManagementServiceCode> = new Set(['clientReg', 'ownerChange', 'clientDisable', 'clientEnable', 'clientRename'])
 
 /** A request that passed the protocol's checks, as the central server records it. */
 export interface VerifiedManagementRequest {
-  type: ManagementRequestType
-  soap: SoapMessage
+  type: ManagementServiceCode
+  message: ManagementMessage
   sender: ClientId
   server: SecurityServerId
   client: ClientId | null
@@ -70,77 +57,6 @@ function invalidRequest(message: string): SecurityServerError {
 
 function certValidation(message: string): SecurityServerError {
   return new SecurityServerError('cert_validation', message, { clientFault: true })
-}
-
-/** X-Road's `verifyMessagePart`: a missing part is an invalid request. */
-function required<T>(value: T | undefined | null, message: string): T {
-  if (value === undefined || value === null) throw invalidRequest(message)
-  return value
-}
-
-/** The body fields of a management request (pr-mserv Annex B: ClientRequestType, AuthCertRegRequestType, …). */
-interface RequestBody {
-  server: SecurityServerId
-  client?: ClientId
-  address?: string
-  authCert?: Uint8Array
-  subsystemName?: string
-}
-
-/** X-Road's `ManagementRequestParser.parse`: the body's first element must be named after the service code. */
-function readBody(soap: SoapMessage, type: ManagementRequestType): RequestBody {
-  const doc = parseXml(soap.bytes, { maxBytes: MANAGEMENT_REQUEST_MAX_BYTES })
-  const envelope = doc.documentElement as unknown as Element
-  const body = childElements(envelope).find((e) => e.localName === 'Body')
-  const content = body === undefined ? undefined : childElements(body)[0]
-  if (content === undefined) throw invalidRequest('Failed to parse SOAP request')
-  if ((content.localName ?? '').toLowerCase() !== type.toLowerCase()) throw invalidRequest(`Unexpected content: ${(content.localName ?? '').slice(0, 40)}`)
-  const field = (name: string): Element | undefined => optionalChild(content, XROAD_NS, name)
-  const id = (name: string, types: Array<'SERVER' | 'MEMBER' | 'SUBSYSTEM'>): ClientId | SecurityServerId | undefined => {
-    const el = field(name)
-    if (el === undefined) return undefined
-    try {
-      return identifierFromXml(identifierFields(el, IDENTIFIERS_NS), types) as ClientId | SecurityServerId
-    } catch (cause) {
-      throw new SecurityServerError('invalid_client_identifier', 'The management request contains an invalid identifier.', { clientFault: true, cause })
-    }
-  }
-  const server = id('server', ['SERVER']) as SecurityServerId | undefined
-  if (server === undefined) throw invalidRequest(`Failed to parse '${type}'`)
-  const client = id('client', ['MEMBER', 'SUBSYSTEM']) as ClientId | undefined
-  const authCertText = field('authCert')
-  const address = field('address')
-  const subsystemName = field('subsystemName')
-  return {
-    server,
-    ...(client === undefined ? {} : { client }),
-    ...(address === undefined ? {} : { address: textOf(address).trim() }),
-    ...(authCertText === undefined ? {} : { authCert: new Uint8Array(Buffer.from(textOf(authCertText).replace(/\s+/g, ''), 'base64')) }),
-    ...(subsystemName === undefined ? {} : { subsystemName: textOf(subsystemName) }),
-  }
-}
-
-/** `signature-algorithm-id` values of pr-mserv §2 (Java names), as Node verifies them. */
-function verifyJavaSignature(certDer: Uint8Array, algorithmId: string | undefined, data: Uint8Array, signature: Uint8Array): boolean {
-  const match = /^SHA(256|384|512)with(RSA|ECDSA|RSAandMGF1)$/i.exec(algorithmId ?? '')
-  if (match === null) throw invalidRequest(`Unknown signature algorithm '${(algorithmId ?? '').slice(0, 40)}'`)
-  const hash = `sha${match[1]}`
-  const key = createPublicKey({ key: Buffer.from(new x509.X509Certificate(certDer).publicKey.rawData), format: 'der', type: 'spki' })
-  const kind = (match[2] as string).toUpperCase()
-  try {
-    if (kind === 'ECDSA') return key.asymmetricKeyType === 'ec' && verifyBytes(hash, data, { key, dsaEncoding: 'der' }, signature)
-    if (key.asymmetricKeyType !== 'rsa') return false
-    if (kind === 'RSAANDMGF1') {
-      return verifyBytes(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(match[1]) / 8 }, signature)
-    }
-    return verifyBytes(hash, data, key, signature)
-  } catch {
-    return false
-  }
-}
-
-function headerOf(attachment: SoapAttachment, name: string): string | undefined {
-  return attachment.headers.find(([n]) => n.toLowerCase() === name)?.[1]
 }
 
 function trustOf(ctx: ManagementVerificationContext): VerificationTrust {
@@ -171,12 +87,8 @@ function keyUsageFlags(der: Uint8Array): number {
 function checkMemberCertificate(der: Uint8Array, ocsp: Uint8Array, trust: VerificationTrust, now: Date): void {
   const { issuer } = checkIssuedAndValid(der, trust, now, 'Member (owner/client) sign certificate')
   if ((keyUsageFlags(der) & x509.KeyUsageFlags.nonRepudiation) === 0) throw certValidation('Member (owner/client) sign certificate is invalid')
-  try {
-    verifyOcspResponse(ocsp, der, issuer, trust, now)
-  } catch (error) {
-    const coded = toSecurityServerError(error)
-    throw new SecurityServerError(coded.code === 'cert_validation' ? 'cert_validation' : coded.code, coded.message, { clientFault: true, cause: error })
-  }
+  // OcspVerifier.verifyValidityAndStatus: the responder, freshness and a good status (cert_validation otherwise).
+  verifyOcspResponse(ocsp, der, issuer, trust, now)
 }
 
 /** The member a signing certificate names (the lab CA's EJBCA profile: C=instance, O=member class, CN=member code). */
@@ -196,11 +108,15 @@ function checkServerId(server: SecurityServerId): void {
 
 /** X-Road's `assertAddress`: an IP address or a valid domain name (a `:port` suffix for servers sharing a host in a lab). */
 export function checkServerAddress(address: string | undefined): string {
-  const host = (address ?? '').replace(/:\d{1,5}$/, '')
-  const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/
-  const domain = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
-  if (host === '' || !(ipv4.test(host) || domain.test(host))) throw invalidRequest('Invalid server address')
-  return address as string
+  const value = address ?? ''
+  const colon = value.lastIndexOf(':')
+  const host = colon > 0 && /^\d{1,5}$/.test(value.slice(colon + 1)) ? value.slice(0, colon) : value
+  const labels = host.split('.')
+  const ipv4 = labels.length === 4 && labels.every((l) => /^\d{1,3}$/.test(l) && Number(l) <= 255)
+  const label = (l: string): boolean => /^[A-Za-z0-9-]{1,63}$/.test(l) && !l.startsWith('-') && !l.endsWith('-')
+  const domain = host.length <= 253 && labels.every(label)
+  if (host === '' || !(ipv4 || domain)) throw invalidRequest('Invalid server address')
+  return value
 }
 
 function checkSenderOwnsServer(sender: ClientId, server: SecurityServerId): void {
@@ -215,79 +131,59 @@ function checkSenderOwnsServer(sender: ClientId, server: SecurityServerId): void
 export function verifyManagementRequest(
   contentType: string, body: Buffer, channel: 'authCertReg' | 'service', ctx: ManagementVerificationContext,
 ): VerifiedManagementRequest {
-  if (body.length > MANAGEMENT_REQUEST_MAX_BYTES) throw invalidRequest(`Request exceeds ${MANAGEMENT_REQUEST_MAX_BYTES} bytes`)
-  const decoded = decodeSoapMessage(contentType, body, (b, type) => splitMultipart(b, type))
-  if (decoded.soap.kind !== 'message') throw invalidRequest('Failed to parse SOAP request')
-  const soap = decoded.soap
-  const code = soap.header.service.serviceCode
-  const type = MANAGEMENT_REQUEST_TYPES.find((t) => t.toLowerCase() === code.toLowerCase())
-  if (type === undefined) throw invalidRequest(`Unknown service code '${code.slice(0, 20)}'`)
+  const { parts, request } = decodeManagementParts(contentType, body)
+  const type = request.body.service
   if (channel === 'authCertReg' && type !== 'authCertReg') {
     throw invalidRequest(`${type} is sent as an X-Road message to the management service provider, not to the authentication certificate registration address`)
   }
-  const attachments = decoded.attachments
-  const expected = type === 'authCertReg' ? 5 : SIGNED_TYPES.has(type) ? 3 : 0
-  if (attachments.length > expected) throw new SecurityServerError('internal_error', `Unexpected content in multipart while reading request of type ${type}`, { clientFault: true })
-  const fields = readBody(soap, type)
   const trust = trustOf(ctx)
-  const data = soap.bytes
-  const sender = soap.header.client
+  const sender = request.header.client
+  const server = request.body.server
+  const fields = request.body as { client?: ClientId; address?: string; authCert?: Buffer; subsystemName?: string }
 
-  if (type === 'authCertReg') {
-    const authSignature = required(attachments[0], 'Auth signature is missing')
-    const ownerSignature = required(attachments[1], 'Owner signature is missing')
-    const authCert = required(attachments[2], 'Auth certificate is missing').body
-    const ownerCert = required(attachments[3], 'Owner certificate is missing').body
-    const ownerOcsp = required(attachments[4], 'Owner certificate OCSP is missing').body
-    required(headerOf(authSignature, 'signature-algorithm-id'), 'Auth signature algorithm id is missing')
-    required(headerOf(ownerSignature, 'signature-algorithm-id'), 'Owner signature algorithm id is missing')
+  if (parts.form === 'authCertReg') {
     // AuthCertRegRequestDecoderCallback.verifyAuthCert: issued by an approved CA, valid, an authentication certificate.
-    checkIssuedAndValid(authCert, trust, ctx.now, 'Authentication certificate')
-    if ((keyUsageFlags(authCert) & x509.KeyUsageFlags.digitalSignature) === 0) throw certValidation('Authentication certificate is not valid')
+    checkIssuedAndValid(parts.authCert, trust, ctx.now, 'Authentication certificate')
+    if ((keyUsageFlags(parts.authCert) & x509.KeyUsageFlags.digitalSignature) === 0) throw certValidation('Authentication certificate is not valid')
     // pr-mserv §2.3 part 2: proof of possession of the authentication key.
-    if (!verifyJavaSignature(authCert, headerOf(authSignature, 'signature-algorithm-id'), data, authSignature.body)) {
+    if (!verifyManagementSignature(parts.soap, parts.authSignature, parts.authCert)) {
       throw new SecurityServerError('invalid_signature_value', 'Auth signature verification failed', { clientFault: true })
     }
-    checkMemberCertificate(ownerCert, ownerOcsp, trust, ctx.now)
+    checkMemberCertificate(parts.ownerCert, parts.ownerOcsp, trust, ctx.now)
     // pr-mserv §2.3 part 3: the owner's signature.
-    if (!verifyJavaSignature(ownerCert, headerOf(ownerSignature, 'signature-algorithm-id'), data, ownerSignature.body)) {
+    if (!verifyManagementSignature(parts.soap, parts.ownerSignature, parts.ownerCert)) {
       throw new SecurityServerError('invalid_signature_value', 'Owner signature verification failed.', { clientFault: true })
     }
-    const service = soap.header.service
+    const service = request.header.service
     const serviceProvider: ClientId = service.subsystemCode === undefined
       ? { objectType: 'MEMBER', xRoadInstance: service.xRoadInstance, memberClass: service.memberClass, memberCode: service.memberCode }
       : { objectType: 'SUBSYSTEM', xRoadInstance: service.xRoadInstance, memberClass: service.memberClass, memberCode: service.memberCode, subsystemCode: service.subsystemCode }
     if (!identifierEquals(serviceProvider, ctx.provider) || sender.xRoadInstance !== ctx.instance) {
       throw invalidRequest('Invalid management service address. Contact central server administrator.')
     }
-    checkServerId(fields.server)
-    checkSenderOwnsServer(sender, fields.server)
-    if (fields.authCert === undefined || !Buffer.from(authCert).equals(Buffer.from(fields.authCert))) {
-      throw certValidation('Authentication certificates do not match.')
-    }
-    const fromCert = memberOfCertificate(ownerCert, ctx.instance)
-    const owner = memberOf(fields.server)
+    checkServerId(server)
+    checkSenderOwnsServer(sender, server)
+    if (fields.authCert === undefined || !parts.authCert.equals(fields.authCert)) throw certValidation('Authentication certificates do not match.')
+    const fromCert = memberOfCertificate(parts.ownerCert, ctx.instance)
+    const owner = memberOf(server)
     if (!identifierEquals(fromCert, owner)) {
       throw invalidRequest(`Subject identifier (${describeIdentifier(fromCert)}) in certificate does not match security server owner identifier (${describeIdentifier(owner)}) in request`)
     }
     const address = checkServerAddress(fields.address)
-    return { type, soap, sender, server: fields.server, client: null, address, authCert: new Uint8Array(authCert), subsystemName: null }
+    return { type, message: request, sender, server, client: null, address, authCert: new Uint8Array(parts.authCert), subsystemName: null }
   }
 
-  if (SIGNED_TYPES.has(type)) {
-    const signature = required(attachments[0], 'Client signature is missing')
-    const cert = required(attachments[1], 'Client certificate is missing').body
-    const ocsp = required(attachments[2], 'Client certificate OCSP is missing').body
+  if (parts.form === 'signed') {
     // BaseSignedRequestCallback.verifySignature: the signature first, then the certificate and its OCSP response.
-    if (!verifyJavaSignature(cert, headerOf(signature, 'signature-algorithm-id'), data, signature.body)) {
+    if (!verifyManagementSignature(parts.soap, parts.signature, parts.cert)) {
       throw new SecurityServerError('invalid_signature_value', 'Client signature verification failed', { clientFault: true })
     }
-    checkMemberCertificate(cert, ocsp, trust, ctx.now)
-    checkServerId(fields.server)
-    checkSenderOwnsServer(sender, fields.server)
+    checkMemberCertificate(parts.cert, parts.ocsp, trust, ctx.now)
+    checkServerId(server)
+    checkSenderOwnsServer(sender, server)
     if (CLIENT_SIGNED_TYPES.has(type)) {
-      const client = required(fields.client, `Failed to parse '${type}'`)
-      const fromCert = memberOfCertificate(cert, ctx.instance)
+      const client = fields.client as ClientId
+      const fromCert = memberOfCertificate(parts.cert, ctx.instance)
       // BaseClientRequestCallback: the certificate belongs to the client's member (the member itself or the subsystem's owner).
       if (!identifierEquals(fromCert, memberOf(client))) {
         throw invalidRequest(`Subject identifier (${describeIdentifier(fromCert)}) in certificate does not match client's member identifier (${describeIdentifier(client)}) in request`)
@@ -298,54 +194,24 @@ export function verifyManagementRequest(
     }
   } else {
     // ClientDeletionRequestCallback, AuthCertDeletionRequestDecoderCallback: the sender owns the server.
-    checkServerId(fields.server)
-    checkSenderOwnsServer(sender, fields.server)
+    checkServerId(server)
+    checkSenderOwnsServer(sender, server)
   }
-  if (CLIENT_TYPES.has(type) && fields.client === undefined) throw invalidRequest(`Failed to parse '${type}'`)
-  if (type === 'authCertDeletion' && (fields.authCert === undefined || fields.authCert.length === 0)) throw invalidRequest(`Failed to parse '${type}'`)
   return {
     type,
-    soap,
+    message: request,
     sender,
-    server: fields.server,
+    server,
     client: fields.client ?? null,
     address: type === 'addressChange' ? checkServerAddress(fields.address) : null,
-    authCert: type === 'authCertDeletion' ? (fields.authCert as Uint8Array) : null,
+    authCert: type === 'authCertDeletion' && fields.authCert !== undefined ? new Uint8Array(fields.authCert) : null,
     subsystemName: fields.subsystemName === undefined || fields.subsystemName === '' ? null : fields.subsystemName,
   }
 }
 
-/**
- * The answer (X-Road's `ManagementRequestUtil.toResponse`): the request's header, the body element renamed
- * `<type>Response` echoing the request's fields, and `requestId` added as its last child.
- */
-export function managementResponseXml(request: VerifiedManagementRequest, requestId: number): string {
-  const h = request.soap.header
-  const x = (name: string, value: string): string => `<xroad:${name}>${escapeText(value)}</xroad:${name}>`
-  const fields = [
-    identifierToXml(request.server, 'xroad:server'),
-    ...(request.type === 'authCertReg' || request.type === 'addressChange' ? [x('address', request.address ?? '')] : []),
-    ...(request.client === null ? [] : [identifierToXml(request.client, 'xroad:client')]),
-    ...(request.authCert === null ? [] : [x('authCert', Buffer.from(request.authCert).toString('base64'))]),
-    ...(request.subsystemName === null ? [] : [x('subsystemName', request.subsystemName)]),
-    x('requestId', String(requestId)),
-  ]
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:id="${IDENTIFIERS_NS}" xmlns:xroad="${XROAD_NS}">`,
-    '<SOAP-ENV:Header>',
-    identifierToXml(h.client, 'xroad:client'),
-    identifierToXml(h.service, 'xroad:service'),
-    x('id', h.id),
-    x('protocolVersion', h.protocolVersion),
-    '</SOAP-ENV:Header>',
-    `<SOAP-ENV:Body><xroad:${request.type}Response>${fields.join('')}</xroad:${request.type}Response></SOAP-ENV:Body>`,
-    '</SOAP-ENV:Envelope>',
-  ].join('')
-}
-
-function escapeText(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+/** The answer (X-Road's `ManagementRequestUtil.toResponse`): the request echoed as `<type>Response` with `requestId`. */
+export function managementResponseXml(request: VerifiedManagementRequest, requestId: number): Buffer {
+  return buildManagementResponse(request.message, requestId)
 }
 
 /**
@@ -357,7 +223,32 @@ export function managementFaultXml(error: unknown): string {
   const coded = toSecurityServerError(error)
   const cs = centralServerRefusal(coded)
   if (cs !== undefined) return soapFaultXml('internal_error', `${cs.code} with statusCode ${cs.status}`, randomUUID())
-  return soapFaultXml(coded.clientFault ? coded.code : 'internal_error', coded.clientFault ? coded.message : 'Internal error', randomUUID())
+  return soapFaultXml(coded.code, coded.message, randomUUID())
+}
+
+export interface ManagementAnswer {
+  status: number
+  contentType: string
+  body: Buffer
+  /** The recorded request (absent when refused). */
+  request?: ManagementRequestRow
+  /** The refusal (absent when recorded). */
+  error?: SecurityServerError
+}
+
+/**
+ * One management request from the wire to its answer (`ManagementRequestController.addManagementRequest`): verified,
+ * recorded (and approved when the lab's auto-approval says so), answered with the request id; a refusal is HTTP 500
+ * with a SOAP fault, and nothing is recorded.
+ */
+export function answerManagementRequest(lab: LabAuthority, contentType: string, body: Buffer, channel: 'authCertReg' | 'service'): ManagementAnswer {
+  try {
+    const verified = verifyManagementRequest(contentType, body, channel, lab.managementVerificationContext())
+    const request = lab.receiveManagementRequest(verified)
+    return { status: 200, contentType: 'text/xml; charset=UTF-8', body: managementResponseXml(verified, request.id), request }
+  } catch (error) {
+    return { status: 500, contentType: 'text/xml; charset=UTF-8', body: Buffer.from(managementFaultXml(error), 'utf8'), error: toSecurityServerError(error) }
+  }
 }
 
 /** The HTTP status X-Road's admin service gives each management-request refusal (Conflict 409, NotFound 404, BadRequest 400). */
