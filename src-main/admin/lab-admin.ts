@@ -1,16 +1,17 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import {
   globalGroupId, memberId, securityServerId, subsystemId, validateIdentifierPart, type ClientId, type MemberId, type SecurityServerId,
 } from '@shared/domain/identifiers'
 import type {
   CreateLabInput, InitializationApi, LabAdminApi, LabApi, LabCertificateDto, LabCertificateFileDto, LabGlobalGroupDto, LabMemberDto,
-  LabOperationDto, LabServerDto, LabServicesDto, LabStatus, LabStepDto, LabStepId, LabTrustServicesDto,
+  LabManagementDto, LabManagementRequestDto, LabOperationDto, LabServerDto, LabServicesDto, LabStatus, LabStepDto, LabStepId, LabTrustServicesDto,
 } from '@shared/admin-api/admin-api'
 import { parseConfigurationAnchor } from '../global-conf'
 import {
-  certificateToPem, initLab, labPaths, openLab, startLabServer, type LabAuthority, type LabCertificate, type RunningLabServer,
+  certificateToPem, initLab, labPaths, openLab, startLabServer, type LabAuthority, type LabCertificate, type ManagementRequestRow, type RunningLabServer,
 } from '../lab'
 import { SOFTWARE_TOKEN_ID } from '../signer'
 import { SecurityServerError, clientError, logFailure, toSecurityServerError, writeFileAtomic, type Clock, type Logger } from '../platform'
@@ -450,6 +451,24 @@ function certificateFile(c: { serial: string; usage: LabCertificateDto['usage'];
   }
 }
 
+function managementRequestDto(r: ManagementRequestRow): LabManagementRequestDto {
+  return {
+    id: r.id,
+    type: r.type,
+    status: r.status,
+    server: r.server,
+    client: r.client,
+    address: r.address,
+    authCertHash: r.authCert === null ? null : createHash('sha256').update(r.authCert).digest('base64'),
+    subsystemName: r.subsystemName,
+    receivedAt: r.receivedAt,
+    decidedAt: r.decidedAt,
+    decidedBy: r.decidedBy,
+  }
+}
+
+const requestIdSchema = z.object({ id: z.number().int().positive() }).strict()
+
 function createLabRegistryAdmin(deps: LabRegistryDeps): LabAdminApi {
   const { labDir, clock } = deps
 
@@ -556,6 +575,18 @@ function createLabRegistryAdmin(deps: LabRegistryDeps): LabAdminApi {
       ocspFreshnessSeconds: s.ocspFreshnessSeconds,
       timeStampingIntervalSeconds: s.timeStampingIntervalSeconds,
       memberClasses: lab.memberClasses(),
+    }
+  }
+
+  const managementDto = (lab: LabAuthority): LabManagementDto => {
+    const s = lab.settings()
+    return {
+      providerId: encodeId(lab.managementServiceProvider()),
+      authCertRegUrl: s.authCertRegUrl,
+      managementServiceUrl: s.managementServiceUrl,
+      autoApproval: { authCertReg: s.autoApproveAuthCertReg, clientReg: s.autoApproveClientReg, ownerChange: s.autoApproveOwnerChange },
+      counts: lab.managementRequestCounts(),
+      requests: lab.listManagementRequests().map(managementRequestDto),
     }
   }
 
@@ -717,6 +748,18 @@ function createLabRegistryAdmin(deps: LabRegistryDeps): LabAdminApi {
       const value = validate(z.object({ code: identifierPart('groupCode', 'group code'), member: z.string() }).strict(), input, 'group member')
       lab.removeGlobalGroupMember(value.code, parseClientRef(value.member, 'member'))
       return groupDto(lab, value.code)
+    }),
+
+    managementRequests: () => read(managementDto),
+
+    approveManagementRequest: (input) => change((lab) => managementRequestDto(lab.approveManagementRequest(validate(requestIdSchema, input, 'management request').id))),
+
+    declineManagementRequest: (input) => change((lab) => managementRequestDto(lab.declineManagementRequest(validate(requestIdSchema, input, 'management request').id))),
+
+    setManagementAutoApproval: (input) => change((lab) => {
+      const value = validate(z.object({ authCertReg: z.boolean().optional(), clientReg: z.boolean().optional(), ownerChange: z.boolean().optional() }).strict(), input, 'auto-approval')
+      lab.setAutoApproval(value)
+      return managementDto(lab)
     }),
 
     setConfExpiry: (input) => change(async (lab) => {

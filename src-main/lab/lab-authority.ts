@@ -982,6 +982,30 @@ export class LabAuthority {
     return makeSubsystemId(this.instance, MANAGEMENT_PROVIDER.memberClass, MANAGEMENT_PROVIDER.memberCode, MANAGEMENT_PROVIDER.subsystemCode)
   }
 
+  /**
+   * The lab operator's one bootstrap step, as on X-Road's central server: registers the security server that will serve
+   * the management service provider (its owner member must be registered), adds the provider's member ORG/LAB and
+   * subsystem MANAGEMENT, lists the provider as that server's client and puts the owner in the security server owners'
+   * group. Every other registration then arrives as a management request through that server.
+   */
+  registerManagementSecurityServer(owner: MemberId, serverCode: string, address: string, authCertInput: Uint8Array | string): { server: SecurityServerId; provider: ClientId } {
+    const provider = this.managementServiceProvider() as ClientId & { objectType: 'SUBSYSTEM' }
+    const providerMember = makeMemberId(this.instance, provider.memberClass, provider.memberCode)
+    if (!this.isRegistered(providerMember)) this.addMember(providerMember, 'Lab management services')
+    if (!this.isRegistered(provider)) this.addSubsystem(provider)
+    const existing = this.listSecurityServers().find((s) => s.id.memberClass === owner.memberClass && s.id.memberCode === owner.memberCode && s.id.serverCode === serverCode)
+    const server = existing?.id ?? this.addSecurityServer(owner, serverCode, address, authCertInput).server
+    if (!this.listSecurityServers().some((s) => s.id.serverCode === serverCode && s.clients.some((c) => encodeIdentifier(c) === encodeIdentifier(provider)))) {
+      this.addClient(server, provider)
+    }
+    inTransaction(this.db, () => {
+      if (repo.findGlobalGroup(this.db, SECURITY_SERVER_OWNERS_GROUP) === undefined) repo.insertGlobalGroup(this.db, SECURITY_SERVER_OWNERS_GROUP, 'Security server owners')
+      repo.insertGroupMember(this.db, SECURITY_SERVER_OWNERS_GROUP, encodeIdentifier(owner))
+    })
+    this.regenerateConfiguration()
+    return { server, provider }
+  }
+
   /** What the management service verifies requests against: the lab's CA, OCSP responder, freshness and provider. */
   managementVerificationContext(): ManagementVerificationContext {
     return {

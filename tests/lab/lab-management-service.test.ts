@@ -252,3 +252,16 @@ function readLatest(root: string): string {
   const internal = readFileSync(join(root, 'V6', 'internalconf'), 'utf8')
   return /\/V6\/(\d{23})\/private-params\.xml/.exec(internal)?.[1] as string
 }
+
+describe('the management security server', () => {
+  it('is registered once by the lab operator with the provider as its client and its owner among the server owners', async () => {
+    const { cert } = await issued('C=EE, CN=MGMT', 'auth')
+    const owner2 = memberId('EE', 'GOV', 'OTHER')
+    const { server, provider: served } = lab.registerManagementSecurityServer(owner2, 'MGMT', '127.0.0.1:5600', cert)
+    expect(served).toEqual(provider)
+    expect(lab.listSecurityServers().find((s) => s.id.serverCode === 'MGMT')?.clients).toEqual([provider])
+    expect(lab.listGlobalGroups().find((g) => g.id.groupCode === SECURITY_SERVER_OWNERS_GROUP)?.members).toContainEqual(owner2)
+    // Again: nothing changes, nothing is refused.
+    expect(lab.registerManagementSecurityServer(owner2, 'MGMT', '127.0.0.1:5600', cert).server).toEqual(server)
+  })
+})
