@@ -10,3 +10,13 @@ export {
   type ManagementServiceCode, type ManagementRequestForm, type ManagementRequestBody, type ManagementEnvelopeOptions,
   type ManagementMessage, type ManagementSignatureAlgorithm, type SignaturePart, type ManagementParts, type EncodedManagementRequest,
 } from './management-messages'
+export { postManagementRequest, type ManagementPostOptions, type ManagementHttpResponse } from './management-request-client'
+export {
+  createManagementSender,
+  type ManagementSender, type ManagementSenderDeps, type PreparedManagementRequest, type SentManagementRequest, type ManagementRequestInput,
+} from './management-request-sender'
+export {
+  createManagementRequests, settleWithGlobalConf, clientSubject, authCertSubject, SERVER_SUBJECT,
+  type ManagementRequests, type ManagementRequestsDeps, type ManagementRequestRecord, type ManagementOutcome, type ManagementCallOptions,
+  type DerivedClientState, type DerivedAuthCertState,
+} from './management-requests'

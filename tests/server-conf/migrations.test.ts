@@ -24,10 +24,10 @@ function tables(db: WritableDb): string[] {
 }
 
 describe('server-conf migrations on a fresh database', () => {
-  it('0001..0005 apply in order and record version 5', () => {
+  it('0001..0006 apply in order and record version 6', () => {
     const db = freshDb()
-    expect(migrate(db, [serverConfMigrations])).toBe(5)
-    expect(schemaVersions(db)).toEqual([{ component: 'server-conf', version: 5 }])
+    expect(migrate(db, [serverConfMigrations])).toBe(6)
+    expect(schemaVersions(db)).toEqual([{ component: 'server-conf', version: 6 }])
     expect(migrate(db, [serverConfMigrations])).toBe(0)
   })
 
@@ -106,5 +106,14 @@ describe('server-conf migrations on a fresh database', () => {
     for (const table of ['service_descriptions', 'services', 'endpoints', 'access_rights']) {
       expect((db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n).toBe(0)
     }
+  })
+
+  it('0006 creates the management request record with its service and status checks', () => {
+    const db = freshDb()
+    migrate(db, [serverConfMigrations])
+    const insert = "INSERT INTO management_requests (service, subject, message_id, request_id, sent_at, status) VALUES (?, 's', 'm', 1, 'n', ?)"
+    db.prepare(insert).run('clientReg', 'SUBMITTED')
+    expect(() => db.prepare(insert).run('clientFoo', 'SUBMITTED')).toThrow(/CHECK/)
+    expect(() => db.prepare(insert).run('clientReg', 'DONE')).toThrow(/CHECK/)
   })
 })
