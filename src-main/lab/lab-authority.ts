@@ -11,6 +11,7 @@ import {
   decodeIdentifier,
   globalGroupId,
   memberId as makeMemberId,
+  memberOf,
   securityServerId as makeSecurityServerId,
   subsystemId as makeSubsystemId,
   validateIdentifierPart,
@@ -71,9 +72,9 @@ import { buildSignedDirectory } from './signed-directory'
 export const LAB_DB_FILE = 'lab.sqlite'
 export const CONFIGURATION_VERSION = 6
 export const DEFAULT_CONF_EXPIRE_SECONDS = 600
-export const DEFAULT_LAB_PORTS = { conf: 18080, ocsp: 18888, tsa: 18899, management: 18443 } as const
+export const DEFAULT_LAB_PORTS = { conf: 18080, ocsp: 18888, tsa: 18899 } as const
 
-/** The management service provider's member and subsystem (`managementRequestServiceProviderId`). */
+/** The management service provider until the lab operator designates a management security server (its owner's MANAGEMENT then). */
 export const MANAGEMENT_PROVIDER = { memberClass: 'ORG', memberCode: 'LAB', subsystemCode: 'MANAGEMENT' } as const
 /** X-Road's DEFAULT_SECURITY_SERVER_OWNERS_GROUP: every server owner joins it when its first server is registered. */
 export const SECURITY_SERVER_OWNERS_GROUP = 'security-server-owners'
@@ -975,35 +976,36 @@ export class LabAuthority {
   // ---- management requests (the central server's side of pr-mserv) --------------------------------------
 
   /**
-   * `managementRequestServiceProviderId`: subsystem MANAGEMENT of the lab's own member ORG/LAB (in X-Road a subsystem of
-   * the central server's owner, served by the central server's management security server).
+   * `managementRequestServiceProviderId`: subsystem MANAGEMENT of the owner of the management security server the lab
+   * operator designated (X-Road: a subsystem of the central server's owner, served by its management security server,
+   * whose signing key answers for it); ORG/LAB/MANAGEMENT until one is designated.
    */
   managementServiceProvider(): ClientId {
+    const stored = this.settings().managementProvider
+    if (stored !== null) return decodeIdentifier(stored) as ClientId
     return makeSubsystemId(this.instance, MANAGEMENT_PROVIDER.memberClass, MANAGEMENT_PROVIDER.memberCode, MANAGEMENT_PROVIDER.subsystemCode)
   }
 
   /**
-   * The lab operator's one bootstrap step, as on X-Road's central server: registers the security server that will serve
-   * the management service provider (its owner member must be registered), adds the provider's member ORG/LAB and
-   * subsystem MANAGEMENT, lists the provider as that server's client and puts the owner in the security server owners'
-   * group. Every other registration then arrives as a management request through that server.
+   * The lab operator's one bootstrap step, as on X-Road's central server ("Management services": the provider and its
+   * management security server): `server` (registered, e.g. by its own authCertReg) becomes the management security
+   * server, its owner's subsystem MANAGEMENT the provider (added if new, listed as the server's client), and the owner
+   * joins the security server owners' group. Every other registration then arrives as a management request.
    */
-  registerManagementSecurityServer(owner: MemberId, serverCode: string, address: string, authCertInput: Uint8Array | string): { server: SecurityServerId; provider: ClientId } {
-    const provider = this.managementServiceProvider() as ClientId & { objectType: 'SUBSYSTEM' }
-    const providerMember = makeMemberId(this.instance, provider.memberClass, provider.memberCode)
-    if (!this.isRegistered(providerMember)) this.addMember(providerMember, 'Lab management services')
-    if (!this.isRegistered(provider)) this.addSubsystem(provider)
-    const existing = this.listSecurityServers().find((s) => s.id.memberClass === owner.memberClass && s.id.memberCode === owner.memberCode && s.id.serverCode === serverCode)
-    const server = existing?.id ?? this.addSecurityServer(owner, serverCode, address, authCertInput).server
-    if (!this.listSecurityServers().some((s) => s.id.serverCode === serverCode && s.clients.some((c) => encodeIdentifier(c) === encodeIdentifier(provider)))) {
-      this.addClient(server, provider)
-    }
+  designateManagementSecurityServer(server: SecurityServerId): ClientId {
+    const provider = makeSubsystemId(this.instance, server.memberClass, server.memberCode, MANAGEMENT_PROVIDER.subsystemCode) as ClientId & { objectType: 'SUBSYSTEM' }
     inTransaction(this.db, () => {
+      const ss = this.requireServer(server)
+      const member = this.requireMember(memberOf(server))
+      const subsystemId = this.clientKeys(provider)?.subsystemId
+      const key = subsystemId === undefined || subsystemId === null || subsystemId === -1 ? repo.insertSubsystem(this.db, member.id, provider.subsystemCode) : subsystemId
+      if (!repo.hasServerClient(this.db, ss.id, member.id, key)) repo.insertServerClient(this.db, ss.id, member.id, key)
       if (repo.findGlobalGroup(this.db, SECURITY_SERVER_OWNERS_GROUP) === undefined) repo.insertGlobalGroup(this.db, SECURITY_SERVER_OWNERS_GROUP, 'Security server owners')
-      repo.insertGroupMember(this.db, SECURITY_SERVER_OWNERS_GROUP, encodeIdentifier(owner))
+      repo.insertGroupMember(this.db, SECURITY_SERVER_OWNERS_GROUP, encodeIdentifier(memberOf(server)))
+      repo.updateManagementProvider(this.db, encodeIdentifier(provider))
     })
     this.regenerateConfiguration()
-    return { server, provider }
+    return provider
   }
 
   /** What the management service verifies requests against: the lab's CA, OCSP responder, freshness and provider. */

@@ -21,6 +21,8 @@ export interface LabSettings {
   authCertRegUrl: string | null
   /** Where `lab serve` takes the other management requests, the service URL behind the management security server. */
   managementServiceUrl: string | null
+  /** `managementRequestServiceProviderId` (encoded) once designated; null: the default ORG/LAB/MANAGEMENT. */
+  managementProvider: string | null
 }
 
 export interface MemberRow {
@@ -61,7 +63,7 @@ export interface ServerClientRow {
   subsystemId: number | null
 }
 
-type ManagedSettings = 'ocspFetchIntervalSeconds' | 'autoApproveAuthCertReg' | 'autoApproveClientReg' | 'autoApproveOwnerChange' | 'authCertRegUrl' | 'managementServiceUrl'
+type ManagedSettings = 'ocspFetchIntervalSeconds' | 'autoApproveAuthCertReg' | 'autoApproveClientReg' | 'autoApproveOwnerChange' | 'authCertRegUrl' | 'managementServiceUrl' | 'managementProvider'
 
 export function insertSettings(db: WritableDb, s: Omit<LabSettings, ManagedSettings>): void {
   db.prepare(
@@ -77,7 +79,8 @@ export function findSettings(db: ReadableDb): LabSettings | undefined {
          ocsp_freshness_seconds AS ocspFreshnessSeconds, timestamping_interval_seconds AS timeStampingIntervalSeconds,
          ocsp_fetch_interval_seconds AS ocspFetchIntervalSeconds, conf_address AS confAddress, ocsp_url AS ocspUrl, tsa_url AS tsaUrl,
          auto_approve_auth_cert_reg AS autoApproveAuthCertReg, auto_approve_client_reg AS autoApproveClientReg,
-         auto_approve_owner_change AS autoApproveOwnerChange, auth_cert_reg_url AS authCertRegUrl, management_service_url AS managementServiceUrl
+         auto_approve_owner_change AS autoApproveOwnerChange, auth_cert_reg_url AS authCertRegUrl, management_service_url AS managementServiceUrl,
+         management_provider AS managementProvider
        FROM lab_settings WHERE id = 1`,
     )
     .get() as (Omit<LabSettings, 'autoApproveAuthCertReg' | 'autoApproveClientReg' | 'autoApproveOwnerChange'> & Record<'autoApproveAuthCertReg' | 'autoApproveClientReg' | 'autoApproveOwnerChange', number>) | undefined
@@ -88,6 +91,10 @@ export function findSettings(db: ReadableDb): LabSettings | undefined {
 
 export function updateManagementAddresses(db: WritableDb, values: { authCertRegUrl: string; managementServiceUrl: string }): void {
   db.prepare('UPDATE lab_settings SET auth_cert_reg_url = ?, management_service_url = ? WHERE id = 1').run(values.authCertRegUrl, values.managementServiceUrl)
+}
+
+export function updateManagementProvider(db: WritableDb, provider: string): void {
+  db.prepare('UPDATE lab_settings SET management_provider = ? WHERE id = 1').run(provider)
 }
 
 export function updateAutoApproval(db: WritableDb, values: Pick<LabSettings, 'autoApproveAuthCertReg' | 'autoApproveClientReg' | 'autoApproveOwnerChange'>): void {

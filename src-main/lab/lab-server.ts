@@ -76,7 +76,8 @@ export async function startLabServer(labDir: string, options: LabServerOptions =
       ocsp: options.ports?.ocsp ?? storedPort(stored.ocspUrl, DEFAULT_LAB_PORTS.ocsp),
       tsa: options.ports?.tsa ?? storedPort(stored.tsaUrl, DEFAULT_LAB_PORTS.tsa),
       conf: options.ports?.conf ?? storedPort(stored.confAddress, DEFAULT_LAB_PORTS.conf),
-      management: options.ports?.management ?? (stored.authCertRegUrl === null ? DEFAULT_LAB_PORTS.management : Number(new URL(stored.authCertRegUrl).port)),
+      // Not in the anchor (private parameters name it), so a free port the first time, the same one afterwards.
+      management: options.ports?.management ?? (stored.authCertRegUrl === null ? 0 : Number(new URL(stored.authCertRegUrl).port)),
     }
     const ocspCert = lab.certificateDer('ocsp')
     const ocspKey = lab.privateKey('ocsp')

@@ -254,14 +254,21 @@ function readLatest(root: string): string {
 }
 
 describe('the management security server', () => {
-  it('is registered once by the lab operator with the provider as its client and its owner among the server owners', async () => {
+  it('is designated once by the lab operator: its owner\'s MANAGEMENT subsystem becomes the provider, served by it', async () => {
     const { cert } = await issued('C=EE, CN=MGMT', 'auth')
     const owner2 = memberId('EE', 'GOV', 'OTHER')
-    const { server, provider: served } = lab.registerManagementSecurityServer(owner2, 'MGMT', '127.0.0.1:5600', cert)
-    expect(served).toEqual(provider)
-    expect(lab.listSecurityServers().find((s) => s.id.serverCode === 'MGMT')?.clients).toEqual([provider])
+    const mgmt = securityServerId(owner2, 'MGMT')
+    expect(() => lab.designateManagementSecurityServer(mgmt)).toThrow(expect.objectContaining({ code: 'invalid_security_server' }))
+    lab.addSecurityServer(owner2, 'MGMT', '127.0.0.1:5600', cert)
+    const designated = subsystemId('EE', 'GOV', 'OTHER', 'MANAGEMENT')
+    expect(lab.designateManagementSecurityServer(mgmt)).toEqual(designated)
+    expect(lab.managementServiceProvider()).toEqual(designated)
+    expect(lab.listSecurityServers().find((s) => s.id.serverCode === 'MGMT')?.clients).toEqual([designated])
     expect(lab.listGlobalGroups().find((g) => g.id.groupCode === SECURITY_SERVER_OWNERS_GROUP)?.members).toContainEqual(owner2)
     // Again: nothing changes, nothing is refused.
-    expect(lab.registerManagementSecurityServer(owner2, 'MGMT', '127.0.0.1:5600', cert).server).toEqual(server)
+    expect(lab.designateManagementSecurityServer(mgmt)).toEqual(designated)
+    expect(lab.listSecurityServers().find((s) => s.id.serverCode === 'MGMT')?.clients).toEqual([designated])
+    // authCertReg now names the new provider; the old one is refused.
+    expect(fault(send(authCertReg(), 'authCertReg')).text).toBe('Invalid management service address. Contact central server administrator.')
   })
 })

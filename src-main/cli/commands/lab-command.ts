@@ -51,14 +51,15 @@ export function registerLabCommand(program: Command): void {
 
   lab
     .command('serve <dir>')
-    .description('serve the OCSP responder, TSA and configuration source on 127.0.0.1 until SIGTERM')
+    .description('serve the OCSP responder, TSA, configuration source and management service on 127.0.0.1 until SIGTERM')
     .option('--port-ocsp <n>', 'OCSP responder port (0 = any free port)', parsePort)
     .option('--port-tsa <n>', 'time-stamping authority port', parsePort)
-    .option('--port-conf <n>', 'configuration source port', parsePort)
+    .option('--port-conf <n>', 'configuration source port (also takes the management requests of the management security server)', parsePort)
+    .option('--port-management <n>', 'HTTPS port of the authentication certificate registration address (default: the one used last, else any free port)', parsePort)
     .option('--conf-expire <seconds>', 'configuration directory validity in seconds (default 600)', parsePositive)
-    .action(async (dir: string, opts: { portOcsp?: number; portTsa?: number; portConf?: number; confExpire?: number }) => {
+    .action(async (dir: string, opts: { portOcsp?: number; portTsa?: number; portConf?: number; portManagement?: number; confExpire?: number }) => {
       const running = await startLabServer(dir, {
-        ports: { ocsp: opts.portOcsp, tsa: opts.portTsa, conf: opts.portConf },
+        ports: { ocsp: opts.portOcsp, tsa: opts.portTsa, conf: opts.portConf, management: opts.portManagement },
         confExpireSeconds: opts.confExpire,
       })
       process.stdout.write(`${JSON.stringify(running.urls)}\n`)

@@ -5,7 +5,8 @@ import type { Migration } from '../../platform'
  * request a security server sent to the lab's management service, its status (WAITING until the lab operator decides,
  * APPROVED, DECLINED) and what it asked for, plus the central server's auto-approval settings (X-Road's
  * `auto-approve-auth-cert-reg-requests`, `auto-approve-client-reg-requests`, `auto-approve-owner-change-requests`; on
- * in a lab so a new server registers without an operator) and the addresses the management service listens on.
+ * in a lab so a new server registers without an operator), the addresses the management service listens on and the
+ * `managementRequestServiceProviderId` once the lab operator designated a management security server.
  */
 export const migration0003: Migration = {
   version: 3,
@@ -33,6 +34,7 @@ export const migration0003: Migration = {
       ALTER TABLE lab_settings ADD COLUMN auto_approve_owner_change INTEGER NOT NULL DEFAULT 1 CHECK (auto_approve_owner_change IN (0, 1));
       ALTER TABLE lab_settings ADD COLUMN auth_cert_reg_url TEXT;
       ALTER TABLE lab_settings ADD COLUMN management_service_url TEXT;
+      ALTER TABLE lab_settings ADD COLUMN management_provider TEXT;
     `)
   },
 }
