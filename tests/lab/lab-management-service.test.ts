@@ -18,6 +18,7 @@ import { ManualClock } from '../../src-main/platform'
 import { itWith } from '../support/requirements'
 import { PR_MSERV, annexAExample, envelopeOf } from '../management/support/pr-mserv'
 import { tempDirs } from './lab-test-support'
+import { runGatehouse } from '../message-log/support/run-cli'
 
 /**
  * The lab as the central server of pr-mserv: requests verified as X-Road's `ManagementRequestVerifier` does, recorded,
@@ -252,6 +253,23 @@ function readLatest(root: string): string {
   const internal = readFileSync(join(root, 'V6', 'internalconf'), 'utf8')
   return /\/V6\/(\d{23})\/private-params\.xml/.exec(internal)?.[1] as string
 }
+
+describe('gatehouse lab requests', () => {
+  it('lists the requests, switches auto-approval and approves a held one', async () => {
+    const dir = lab.paths.dir
+    const off = await runGatehouse('lab', 'requests', 'auto-approve', dir, '--client-reg', 'off', '--json')
+    expect(off.code).toBe(0)
+    expect(JSON.parse(off.stdout)).toMatchObject({ autoApproval: { authCertReg: true, clientReg: false } })
+    const held = send(signed({ service: 'clientReg', server: TS1, client: subsystemId('EE', 'COM', 'client', 'cli') }, clientMember))
+    const listed = await runGatehouse('lab', 'requests', 'list', dir, '--pending', '--json')
+    expect(JSON.parse(listed.stdout).requests).toEqual([expect.objectContaining({ id: held.request?.id, type: 'clientReg', status: 'WAITING' })])
+    const approved = await runGatehouse('lab', 'requests', 'approve', dir, String(held.request?.id), '--json')
+    expect(JSON.parse(approved.stdout)).toEqual({ ok: true, id: held.request?.id, status: 'APPROVED' })
+    expect((await runGatehouse('lab', 'requests', 'decline', dir, String(held.request?.id))).code).toBe(1)
+    expect((await runGatehouse('lab', 'requests', 'auto-approve', dir, '--client-reg', 'maybe')).code).not.toBe(0)
+    await runGatehouse('lab', 'requests', 'auto-approve', dir, '--client-reg', 'on')
+  })
+})
 
 describe('the management security server', () => {
   it('is designated once by the lab operator: its owner\'s MANAGEMENT subsystem becomes the provider, served by it', async () => {

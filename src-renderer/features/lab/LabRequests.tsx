@@ -9,6 +9,7 @@ import { idPath, useLabAdminStore } from './lab-admin-store'
 const WHOLE_BADGE = { root: { maxWidth: 'none', flexShrink: 0 }, label: { overflow: 'visible', textOverflow: 'clip' } } as const
 const STATUS_COLOR: Record<LabManagementRequestDto['status'], string> = { WAITING: 'yellow', APPROVED: 'green', DECLINED: 'gray' }
 const BREAK = { wordBreak: 'break-all' } as const
+const BREAK_WORDS = { overflowWrap: 'anywhere' } as const
 const NO_WRAP = { whiteSpace: 'nowrap' } as const
 const DATE = { dateStyle: 'short', timeStyle: 'medium' } as const
 
@@ -57,9 +58,9 @@ export function LabRequests({ canChange }: { canChange: boolean }) {
                   <Table.Tr key={r.id} data-testid={`lab-request-${r.id}`}>
                     <Table.Td><Text size="sm">{r.id}</Text></Table.Td>
                     <Table.Td><Text size="sm">{t(`requests.types.${r.type}`)}</Text></Table.Td>
-                    <Table.Td><Text size="sm" style={BREAK}>{idPath(r.server)}</Text></Table.Td>
+                    <Table.Td><Text size="sm"><PathText path={idPath(r.server)} /></Text></Table.Td>
                     <Table.Td>
-                      {r.client !== null ? <Text size="sm" style={BREAK}>{t('requests.client', { client: idPath(r.client) })}</Text> : null}
+                      {r.client !== null ? <Text size="sm" style={BREAK_WORDS}>{t('requests.client', { client: idPath(r.client) })}</Text> : null}
                       {r.subsystemName !== null ? <Text size="sm">{t('requests.subsystemName', { name: r.subsystemName })}</Text> : null}
                       {r.address !== null ? <Text size="sm" style={BREAK}>{t('requests.address', { address: r.address })}</Text> : null}
                       {r.authCertHash !== null ? <Text size="xs" c="dimmed" style={BREAK}>{t('requests.certificate', { hash: r.authCertHash })}</Text> : null}
@@ -96,6 +97,12 @@ export function LabRequests({ canChange }: { canChange: boolean }) {
       </Card>
     </Stack>
   )
+}
+
+/** An identifier path that wraps only after its slashes (`LAB/GOV/1234/` then `SS1`), never inside a code. */
+function PathText({ path }: { path: string }) {
+  const parts = path.split('/')
+  return <>{parts.map((part, i) => <span key={i}>{part}{i < parts.length - 1 ? <>/<wbr /></> : null}</span>)}</>
 }
 
 /** Where servers send management requests, and the auto-approval options of X-Road's central server. */
