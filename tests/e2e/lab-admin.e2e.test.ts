@@ -265,7 +265,7 @@ describe.skipIf(missing !== undefined)('a second server joins a lab through the 
     const auto = page.getByRole('switch', { name: 'Approve authentication certificate registrations automatically' })
     // A controlled switch: it turns when the lab has stored the setting and the page reloaded it.
     await auto.click()
-    await page.waitForFunction(() => (document.querySelector('input[role="switch"]') as HTMLInputElement | null)?.checked === false)
+    await page.waitForFunction(`document.querySelector('input[role="switch"]')?.checked === false`)
 
     // B's operator side, through the security server's own sender (its GUI comes with the management requests screens).
     const core = b.server.core
