@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
-import { globalGroupId, serviceId, type ClientId } from '@shared/domain/identifiers'
-import { SECURITY_SERVER_OWNERS_GROUP, openLab, startLabServer } from '../../src-main/lab'
-import { MANAGEMENT_SERVICE_CODES, createManagementRequests, type ManagementRequests } from '../../src-main/management'
+import type { ClientId } from '@shared/domain/identifiers'
+import { configureManagementServices } from '../../src-main/admin'
+import { openLab, startLabServer } from '../../src-main/lab'
+import { createManagementRequests, type ManagementRequests } from '../../src-main/management'
 import { silentLogger } from '../../src-main/platform'
 import { createSecurityServer, dataDirLayout, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import { SOFTWARE_TOKEN_ID } from '../../src-main/signer'
@@ -54,13 +55,7 @@ export async function registerThroughManagementService(pair: LabPair): Promise<R
     } finally {
       lab.close()
     }
-    const providerConf = (running[1] as { server: SecurityServer }).server.core.serverConf
-    providerConf.addClient(provider, 'REGISTERED')
-    // pr-mserv Annex B: one WSDL of SOAP services, every operation at the lab's management service URL, open to owners.
-    const codes = MANAGEMENT_SERVICE_CODES.filter((c) => c !== 'authCertReg')
-    const description = providerConf.addWsdlDescription(provider, labServer.urls.managementService, codes.map((code) => ({ code, url: labServer.urls.managementService })))
-    providerConf.setServiceDescriptionEnabled(description.id, true)
-    for (const code of codes) providerConf.grantAccess(serviceId(provider, code), globalGroupId(pair.consumer.member.xRoadInstance, SECURITY_SERVER_OWNERS_GROUP))
+    configureManagementServices((running[1] as { server: SecurityServer }).server.core.serverConf, provider, labServer.urls.managementService)
     await refresh()
 
     for (const { agency, requests } of running) {

@@ -113,6 +113,7 @@ const SUBJECTS: Record<string, AuditSubject> = {
   'lab.setConfExpiry': { state: (api) => api.lab.trustServices() },
   'lab.approveManagementRequest': labRequest, 'lab.declineManagementRequest': labRequest,
   'lab.setManagementAutoApproval': { state: async (api) => (await api.lab.managementRequests()).autoApproval },
+  'lab.serveManagementServices': { state: async (api) => pick(await api.lab.managementRequests(), ['providerId', 'managementSecurityServer']) },
 }
 
 function pick<T extends object>(value: T, keys: Array<keyof T>): Partial<T> {

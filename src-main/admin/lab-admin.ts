@@ -16,7 +16,7 @@ import {
 import { SOFTWARE_TOKEN_ID } from '../signer'
 import { SecurityServerError, clientError, logFailure, toSecurityServerError, writeFileAtomic, type Clock, type Logger } from '../platform'
 import { validate } from './admin-validation'
-import { HOSTED_LAB_FILE } from './hosted-lab'
+import { HOSTED_LAB_FILE, configureManagementServices } from './hosted-lab'
 import { encodeId, parseClientRef, parseMemberRef, parseServerRef, parseSubsystemRef, pathOf, type DomainsOf } from './domain-support'
 
 /**
@@ -307,6 +307,7 @@ export function createLabAdmin(deps: LabAdminDeps): LabAdmin {
       await resumeServices()
       return servicesDto()
     },
+    configureManagementServices: (provider, serviceUrl) => configureManagementServices(domains().serverConf, provider, serviceUrl),
   })
 
   return {
@@ -411,6 +412,8 @@ interface LabRegistryDeps {
   building(): boolean
   /** The lab services' state, starting them when they should run. */
   services(): Promise<LabServicesDto>
+  /** Configures this server to serve the management services (hosted-lab.ts `configureManagementServices`). */
+  configureManagementServices(provider: ClientId, serviceUrl: string): void
 }
 
 /** Seconds a signed configuration directory stays valid: above the lab's 60 s regeneration, at most a week. */
@@ -580,8 +583,11 @@ function createLabRegistryAdmin(deps: LabRegistryDeps): LabAdminApi {
 
   const managementDto = (lab: LabAuthority): LabManagementDto => {
     const s = lab.settings()
+    const provider = encodeId(lab.managementServiceProvider())
+    const serving = lab.listSecurityServers().find((ss) => ss.clients.some((c) => encodeId(c) === provider))
     return {
-      providerId: encodeId(lab.managementServiceProvider()),
+      providerId: provider,
+      managementSecurityServer: serving === undefined ? null : encodeId(serving.id),
       authCertRegUrl: s.authCertRegUrl,
       managementServiceUrl: s.managementServiceUrl,
       autoApproval: { authCertReg: s.autoApproveAuthCertReg, clientReg: s.autoApproveClientReg, ownerChange: s.autoApproveOwnerChange },
@@ -759,6 +765,16 @@ function createLabRegistryAdmin(deps: LabRegistryDeps): LabAdminApi {
     setManagementAutoApproval: (input) => change((lab) => {
       const value = validate(z.object({ authCertReg: z.boolean().optional(), clientReg: z.boolean().optional(), ownerChange: z.boolean().optional() }).strict(), input, 'auto-approval')
       lab.setAutoApproval(value)
+      return managementDto(lab)
+    }),
+
+    serveManagementServices: () => change((lab) => {
+      const here = deps.hostedServer()
+      if (here === undefined) throw clientError('not_initialized', 'This server hosts no lab')
+      const serviceUrl = lab.settings().managementServiceUrl
+      if (serviceUrl === null) throw clientError('conflict', 'The lab services have not run yet; start them on the Trust services tab first')
+      const provider = lab.designateManagementSecurityServer(here)
+      deps.configureManagementServices(provider, serviceUrl)
       return managementDto(lab)
     }),
 

@@ -232,6 +232,7 @@ export const ADMIN_API_METHODS = {
     approveManagementRequest: change('system-administrator'),
     declineManagementRequest: change('system-administrator'),
     setManagementAutoApproval: change('system-administrator'),
+    serveManagementServices: change('system-administrator'),
   },
   operations: {
     summary: read(),

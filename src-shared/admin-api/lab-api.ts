@@ -263,6 +263,8 @@ export interface LabManagementRequestDto {
 export interface LabManagementDto {
   /** `managementRequestServiceProviderId` (encoded subsystem). */
   providerId: string
+  /** The security server that serves the provider (encoded), null until the lab operator designates one. */
+  managementSecurityServer: string | null
   /** `authCertRegServiceAddress`, null until the lab services ran. */
   authCertRegUrl: string | null
   /** The URL the management security server calls for the provider's services, null until the lab services ran. */
@@ -328,4 +330,10 @@ export interface LabAdminApi {
   /** Declines a held request: nothing changes. @throws management_request_not_found, management_request_invalid_state_for_approval */
   declineManagementRequest(input: { id: number }): Promise<LabManagementRequestDto>
   setManagementAutoApproval(input: { authCertReg?: boolean; clientReg?: boolean; ownerChange?: boolean }): Promise<LabManagementDto>
+  /**
+   * Makes this server (the lab's host) the management security server: its owner's subsystem MANAGEMENT becomes the
+   * management service provider, and this server serves the management services for the lab, so other servers can
+   * send their management requests. @throws invalid_security_server (this server is not registered in the lab), conflict (lab services not running yet)
+   */
+  serveManagementServices(): Promise<LabManagementDto>
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_ROLES } from '@shared/admin-api/admin-roles'
+import { subsystemId } from '@shared/domain/identifiers'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import type {
   AnchorPreview, CertificateDto, GlobalConfStatus, InitializationStatus, LabAnchorDto, LabCertificateDto, LabCertificateFileDto, LabCsrInspectionDto,
@@ -290,6 +291,17 @@ describe('lab administration', () => {
     expect(await refusal('lab', 'approveManagementRequest', { id: 99 })).toMatchObject({ code: 'management_request_not_found', detail: 'id' })
     expect(await refusal('lab', 'declineManagementRequest', { id: 0 })).toMatchObject({ code: 'validation_failed' })
     await call('lab', 'setManagementAutoApproval', { clientReg: true })
+
+    // This server becomes the management security server: the provider is its owner's MANAGEMENT, served here.
+    const served = await call<LabManagementDto>('lab', 'serveManagementServices')
+    expect(served).toMatchObject({ providerId: 'SUBSYSTEM:DEMO/GOV/7001/MANAGEMENT', managementSecurityServer: 'SERVER:DEMO/GOV/7001/ss1' })
+    const provider = subsystemId('DEMO', 'GOV', '7001', 'MANAGEMENT')
+    expect(server.core.serverConf.findClient(provider)?.state).toBe('REGISTERED')
+    expect(server.core.serverConf.listServices(provider).map((s) => s.code).sort()).toEqual(
+      ['addressChange', 'authCertDeletion', 'clientDeletion', 'clientDisable', 'clientEnable', 'clientRename', 'clientReg', 'maintenanceModeDisable', 'maintenanceModeEnable', 'ownerChange'],
+    )
+    await call('lab', 'serveManagementServices')
+    expect(server.core.serverConf.listServiceDescriptions(provider)).toHaveLength(1)
     const audited = server.core.databases.serverConf.prepare("SELECT event, outcome FROM audit_log WHERE event LIKE 'lab.%Management%'").all()
     expect(audited).toEqual(expect.arrayContaining([
       { event: 'lab.setManagementAutoApproval', outcome: 'success' }, { event: 'lab.approveManagementRequest', outcome: 'failure' },

@@ -1,8 +1,9 @@
 import 'reflect-metadata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createHash } from 'node:crypto'
-import { globalGroupId, serviceId, subsystemId, type ClientId } from '@shared/domain/identifiers'
-import { MANAGEMENT_SERVICE_CODES, createManagementSender, type ManagementSender } from '../../src-main/management'
+import { subsystemId, type ClientId } from '@shared/domain/identifiers'
+import { configureManagementServices } from '../../src-main/admin'
+import { createManagementSender, type ManagementSender } from '../../src-main/management'
 import { SECURITY_SERVER_OWNERS_GROUP } from '../../src-main/lab'
 import { SoapFaultError } from '../../src-main/soap'
 import { SOFTWARE_TOKEN_ID } from '../../src-main/signer'
@@ -35,13 +36,7 @@ beforeAll(async () => {
   pair = await startLabPair()
   // The lab operator's bootstrap, as X-Road's central server administrator does once.
   provider = pair.lab.designateManagementSecurityServer(pair.provider.serverId)
-  const conf = pair.provider.server.core.serverConf
-  conf.addClient(provider, 'REGISTERED')
-  // pr-mserv Annex B: the management services are SOAP services of one WSDL, every operation at the lab's URL.
-  const codes = MANAGEMENT_SERVICE_CODES.filter((c) => c !== 'authCertReg')
-  const description = conf.addWsdlDescription(provider, pair.labServer.urls.managementService, codes.map((code) => ({ code, url: pair.labServer.urls.managementService })))
-  conf.setServiceDescriptionEnabled(description.id, true)
-  for (const code of codes) conf.grantAccess(serviceId(provider, code), globalGroupId('LAB', SECURITY_SERVER_OWNERS_GROUP))
+  configureManagementServices(pair.provider.server.core.serverConf, provider, pair.labServer.urls.managementService)
   // The consumer's server was registered before the group existed (its authCertReg would have added its owner).
   pair.lab.addGlobalGroupMember(SECURITY_SERVER_OWNERS_GROUP, pair.consumer.member)
   await Promise.all([pair.consumer, pair.provider].map((side) => side.server.core.globalConf.service()?.refresh()))

@@ -51,7 +51,7 @@ const trust: LabTrustServicesDto = {
 const anchor: LabAnchorDto = { instance: 'DEMO', fileName: 'configuration-anchor-DEMO.xml', content: '<anchor/>', hash: 'AB:CD:EF', generatedAt: '2026-01-01T00:00:00Z', downloadUrl: 'http://127.0.0.1:3/internalconf' }
 
 const management: LabManagementDto = {
-  providerId: 'SUBSYSTEM:DEMO/ORG/LAB/MANAGEMENT', authCertRegUrl: 'https://127.0.0.1:4/managementservice/', managementServiceUrl: 'http://127.0.0.1:3/managementservice/manage',
+  providerId: 'SUBSYSTEM:DEMO/ORG/LAB/MANAGEMENT', managementSecurityServer: null, authCertRegUrl: 'https://127.0.0.1:4/managementservice/', managementServiceUrl: 'http://127.0.0.1:3/managementservice/manage',
   autoApproval: { authCertReg: true, clientReg: false, ownerChange: true },
   counts: { total: 2, waiting: 1, approved: 1, declined: 0 },
   requests: [
@@ -148,6 +148,8 @@ describe('Lab page', () => {
     await waitFor(() => expect(calls).toContainEqual(['declineManagementRequest', { id: 2 }]))
     fireEvent.click(screen.getByRole('switch', { name: 'Approve client registrations automatically' }))
     await waitFor(() => expect(calls).toContainEqual(['setManagementAutoApproval', { clientReg: true }]))
+    fireEvent.click(screen.getByRole('button', { name: 'Serve the management services on this server' }))
+    await waitFor(() => expect(calls).toContainEqual(['serveManagementServices', undefined]))
     fireEvent.click(screen.getByLabelText('Show only pending requests'))
     expect(screen.queryByTestId('lab-request-1')).toBeNull()
     expect(screen.getByTestId('lab-request-2')).toBeTruthy()

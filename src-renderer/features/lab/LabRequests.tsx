@@ -114,17 +114,34 @@ function ServiceCard({ management, canChange }: { management: LabManagementDto; 
     setError(null)
     act('setManagementAutoApproval', { [option]: value }).catch(setError)
   }
+  const serve = (): void => {
+    setError(null)
+    act('serveManagementServices').catch(setError)
+  }
   const url = (value: string | null) => (value === null ? <Text size="sm" c="dimmed">{t('requests.notRunning')}</Text> : <Code style={BREAK}>{value}</Code>)
   return (
     <Card withBorder>
       <Title order={4} mb="xs">{t('requests.serviceTitle')}</Title>
       <Text size="sm" mb="sm">{t('requests.serviceIntro')}</Text>
       <SimpleGrid cols={{ base: 1, md: 3 }} spacing="sm" mb="md">
-        <div><Text size="xs" c="dimmed">{t('requests.provider')}</Text><Code style={BREAK}>{idPath(management.providerId)}</Code></div>
+        <div>
+          <Text size="xs" c="dimmed">{t('requests.provider')}</Text>
+          <Code style={BREAK}>{idPath(management.providerId)}</Code>
+          <Text size="xs" c="dimmed" mt={4}>{t('requests.managementServer')}</Text>
+          {management.managementSecurityServer === null
+            ? <Text size="sm" c="orange">{t('requests.noManagementServer')}</Text>
+            : <Code style={BREAK}>{idPath(management.managementSecurityServer)}</Code>}
+        </div>
         <div><Text size="xs" c="dimmed">{t('requests.authCertRegUrl')}</Text>{url(management.authCertRegUrl)}</div>
         <div><Text size="xs" c="dimmed">{t('requests.serviceUrl')}</Text>{url(management.managementServiceUrl)}</div>
       </SimpleGrid>
       {error !== null ? <ErrorNotice error={error} onClose={() => setError(null)} /> : null}
+      {canChange && management.managementSecurityServer === null ? (
+        <Group mb="md" gap="sm" wrap="wrap">
+          <Button variant="default" onClick={serve}>{t('requests.serve')}</Button>
+          <Text size="xs" c="dimmed" style={{ flex: '1 1 260px' }}>{t('requests.serveHelp')}</Text>
+        </Group>
+      ) : null}
       <Stack gap="xs">
         <Switch
           label={t('requests.autoAuthCertReg')}
