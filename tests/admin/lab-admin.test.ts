@@ -297,7 +297,7 @@ describe('lab administration', () => {
     expect(served).toMatchObject({ providerId: 'SUBSYSTEM:DEMO/GOV/7001/MANAGEMENT', managementSecurityServer: 'SERVER:DEMO/GOV/7001/ss1' })
     const provider = subsystemId('DEMO', 'GOV', '7001', 'MANAGEMENT')
     expect(server.core.serverConf.findClient(provider)?.state).toBe('REGISTERED')
-    expect(server.core.serverConf.listServices(provider).map((s) => s.code).sort()).toEqual(
+    expect(server.core.serverConf.listServices(provider).map((s) => s.serviceId.serviceCode).sort()).toEqual(
       ['addressChange', 'authCertDeletion', 'clientDeletion', 'clientDisable', 'clientEnable', 'clientRename', 'clientReg', 'maintenanceModeDisable', 'maintenanceModeEnable', 'ownerChange'],
     )
     await call('lab', 'serveManagementServices')
