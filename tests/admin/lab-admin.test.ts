@@ -298,7 +298,7 @@ describe('lab administration', () => {
     const provider = subsystemId('DEMO', 'GOV', '7001', 'MANAGEMENT')
     expect(server.core.serverConf.findClient(provider)?.state).toBe('REGISTERED')
     expect(server.core.serverConf.listServices(provider).map((s) => s.serviceId.serviceCode).sort()).toEqual(
-      ['addressChange', 'authCertDeletion', 'clientDeletion', 'clientDisable', 'clientEnable', 'clientRename', 'clientReg', 'maintenanceModeDisable', 'maintenanceModeEnable', 'ownerChange'],
+      ['addressChange', 'authCertDeletion', 'clientDeletion', 'clientDisable', 'clientEnable', 'clientReg', 'clientRename', 'maintenanceModeDisable', 'maintenanceModeEnable', 'ownerChange'],
     )
     await call('lab', 'serveManagementServices')
     expect(server.core.serverConf.listServiceDescriptions(provider)).toHaveLength(1)
