@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { createHash, X509Certificate } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -18,6 +18,7 @@ import { closeDatabase, migrate, openDatabase, type WritableDb } from '../../src
 import { createServerConf, serverConfMigrations, type ServerConf } from '../../src-main/server-conf'
 import { createSigner, importXroadKeyConf, type Signer, type XroadKeyConfImportReport } from '../../src-main/signer'
 import { soapFaultXml } from '../../src-main/soap'
+import { GATEHOUSE_BIN, runGatehouse } from '../support/cli'
 import { fixturePath, readFixture } from '../support/fixtures'
 import { FIXTURES, XMLLINT, describeWith, itWith } from '../support/requirements'
 import { loadTestCert, makeCertificate } from '../signature/support/test-pki'
@@ -38,6 +39,7 @@ const SS0 = securityServerId(OWNER, 'SS0')
 const NEW_CLIENT = subsystemId('DEV', 'COM', '1234', 'test-consumer')
 /** Listed on SS0 in the DEV global configuration, kept SAVED here. */
 const LISTED_CLIENT = subsystemId('DEV', 'COM', '1234', 'TestSaved')
+const CLI_CLIENT = subsystemId('DEV', 'COM', '1234', 'TestService')
 
 interface Received {
   contentType: string
@@ -138,6 +140,7 @@ describeWith([FIXTURES], 'management requests as DEV/COM/1234/SS0 against a DEV 
     serverConf.initialize(OWNER, 'SS0')
     serverConf.addClient(NEW_CLIENT)
     serverConf.addClient(LISTED_CLIENT)
+    serverConf.addClient(CLI_CLIENT)
     signer = createSigner({
       db, dataDir: dir,
       ocsp: { sources: () => ({ issuerDer: caDer, urls: [`http://${ocspHost}`], responderCertsDer: [Buffer.from(ocspCert.raw)] }), autoRefresh: false },
@@ -264,6 +267,34 @@ describeWith([FIXTURES], 'management requests as DEV/COM/1234/SS0 against a DEV 
     expect(requests.openRequest(encodeIdentifier(LISTED_CLIENT))).toBeUndefined()
   })
 
+  it('CLI: register client --dry-run --out writes the exact signed multipart and sends nothing', () => {
+    const count = received.length
+    const out = join(dir, 'clientReg.mime')
+    const run = runGatehouse(['register', 'client', '--data-dir', dir, '--client', 'DEV/COM/1234/TestService', '--pin', 'Gatehouse-Pin-1', '--dry-run', '--out', out, '--json'])
+    expect(run.stderr).toBe('')
+    expect(run.status).toBe(0)
+    const json = JSON.parse(run.stdout) as { dryRun: boolean; service: string; contentType: string; via: string }
+    expect(json).toMatchObject({ dryRun: true, service: 'clientReg', via: 'client-proxy' })
+    const { parts } = decodeManagementParts(json.contentType, readFileSync(out))
+    if (parts.form !== 'signed') throw new Error('not signed')
+    expect(opensslVerify(parts.soap, parts.signature, parts.cert)).toBe(true)
+    expect(received).toHaveLength(count)
+    expect(serverConf.findClient(CLI_CLIENT)?.state).toBe('SAVED')
+  })
+
+  it('CLI: register delete-client sends clientDeletion through the given client proxy; register requests lists it', async () => {
+    // Asynchronous: the central server double answers from this process.
+    const run = await runGatehouseAsync(['register', 'delete-client', '--data-dir', dir, '--client', 'DEV/COM/1234/test-consumer', '--client-proxy', double.proxyUrl, '--json'])
+    expect(run.status).toBe(0)
+    const json = JSON.parse(run.stdout) as { requestId: number; service: string }
+    expect(json.service).toBe('clientDeletion')
+    expect(json.requestId).toBeGreaterThan(391)
+    expect(serverConf.findClient(NEW_CLIENT)?.state).toBe('DELETION_IN_PROGRESS')
+    expect((received.at(-1) as Received).contentType).toBe('text/xml; charset=UTF-8')
+    const listed = JSON.parse(runGatehouse(['register', 'requests', '--data-dir', dir, '--client', 'DEV/COM/1234/test-consumer', '--json']).stdout) as { requests: Array<{ service: string; status: string }> }
+    expect(listed.requests.map((r) => [r.service, r.status])).toEqual([['clientDeletion', 'SUBMITTED'], ['clientReg', 'SUPERSEDED']])
+  })
+
   itWith([XMLLINT], 'the requests validate against X-Road\'s request.xsd', () => {
     for (const service of ['clientReg', 'authCertReg'] as const) {
       const soap = lastSoap(received, service)
@@ -298,6 +329,17 @@ describeWith([FIXTURES], 'management requests as DEV/COM/1234/SS0 against a DEV 
     }
   })
 })
+
+function runGatehouseAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [GATEHOUSE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('close', (status) => resolve({ status, stdout, stderr }))
+  })
+}
 
 function withManagementService(base: GlobalConf, address: string, cert: Uint8Array): GlobalConf {
   const snapshot: GlobalConfSnapshot = base.snapshot
