@@ -246,6 +246,23 @@ export const ADMIN_API_METHODS = {
     setSettings: change('system-administrator'),
     testDelivery: change('system-administrator'),
   },
+  // X-Road permissions.yml: send_client_reg_req, send_client_del_req, send_owner_change_req (registration officer);
+  // send_auth_cert_reg_req, send_auth_cert_del_req (security officer); address change and maintenance mode (system
+  // administrator).
+  management: {
+    registerClient: change('registration-officer'),
+    unregisterClient: change('registration-officer'),
+    disableClient: change('registration-officer'),
+    enableClient: change('registration-officer'),
+    renameClient: change('registration-officer'),
+    changeOwner: change('registration-officer'),
+    changeAddress: change('system-administrator'),
+    enableMaintenanceMode: change('system-administrator'),
+    disableMaintenanceMode: change('system-administrator'),
+    registerAuthCertificate: change('security-officer'),
+    unregisterAuthCertificate: change('security-officer'),
+    requests: read(),
+  },
 } as const satisfies MethodPolicies<AdminApi>
 
 export type AdminDomain = keyof typeof ADMIN_API_METHODS
