@@ -55,7 +55,9 @@ export const XROAD_ADMIN_ERROR_CODES = [
   'management_request_invalid_auth_certificate', 'management_request_invalid_state_for_approval',
   'management_request_server_owner_not_found', 'management_request_not_supported', 'management_request_cannot_register_owner',
   'management_request_member_not_found', 'management_request_server_not_found', 'management_request_client_already_registered',
-  'management_request_server_client_not_found',
+  'management_request_server_client_not_found', 'management_request_server_already_in_maintenance_mode',
+  'management_request_server_not_in_maintenance_mode', 'mr_forbidden_enable_maintenance_mode_for_management_service',
+  'management_request_only_subsystem_rename_allowed',
 ] as const
 
 /**

@@ -1094,6 +1094,7 @@ export class LabAuthority {
         address: request.address,
         authCert: request.authCert,
         subsystemName: request.subsystemName,
+        maintenanceMessage: request.maintenanceMessage,
         messageId: request.message.header.id,
         receivedAt: now,
       })
@@ -1219,6 +1220,34 @@ export class LabAuthority {
       case 'addressChange':
         if (this.serverRow(server) === undefined) refuse('management_request_server_not_found', `Security server ${serverText} is not registered`)
         return
+      case 'clientRename': {
+        // ClientRenameRequestHandler: a subsystem, listed on the server.
+        const client = request.client as ClientId
+        if (client.objectType !== 'SUBSYSTEM') refuse('management_request_only_subsystem_rename_allowed', 'Only a subsystem can be renamed')
+        const ss = this.serverRow(server)
+        const keys = this.clientKeys(client)
+        if (ss === undefined || keys === undefined || keys.subsystemId === -1 || !repo.hasServerClient(this.db, ss.id, keys.member.id, keys.subsystemId)) {
+          refuse('management_request_server_client_not_found', `${describeIdentifier(client)} is not a client of ${serverText}`)
+        }
+        return
+      }
+      case 'maintenanceModeEnable':
+      case 'maintenanceModeDisable': {
+        // MaintenanceModeEnableRequestHandler / MaintenanceModeDisableRequestHandler.
+        const ss = this.serverRow(server)
+        if (ss === undefined) refuse('management_request_server_not_found', `Security server ${serverText} is not registered`)
+        const inMaintenance = repo.listMaintenanceModes(this.db).has((ss as repo.SecurityServerRow).id)
+        if (request.type === 'maintenanceModeEnable') {
+          const provider = encodeIdentifier(this.managementServiceProvider())
+          if (this.listSecurityServers().some((s) => encodeIdentifier(s.id) === encodeIdentifier(server) && s.clients.some((c) => encodeIdentifier(c) === provider))) {
+            refuse('mr_forbidden_enable_maintenance_mode_for_management_service', `${serverText} serves the management services and cannot go into maintenance mode`)
+          }
+          if (inMaintenance) refuse('management_request_server_already_in_maintenance_mode', `${serverText} is in maintenance mode already`)
+        } else if (!inMaintenance) {
+          refuse('management_request_server_not_in_maintenance_mode', `${serverText} is not in maintenance mode`)
+        }
+        return
+      }
       default:
         refuse('management_request_not_supported', `The lab does not take ${request.type} requests yet`)
     }
@@ -1258,6 +1287,8 @@ export class LabAuthority {
           throw clientError('management_request_client_already_registered', `${describeIdentifier(client)} is a client of ${serverText} already`)
         }
         repo.insertServerClient(this.db, ss.id, keys.member.id, subsystemId)
+        // ClientRegistrationRequestHandler.updateSubsystemNameIfNeeded.
+        if (subsystemId !== null && row.subsystemName !== null) repo.updateSubsystemName(this.db, subsystemId, row.subsystemName)
         return
       }
       case 'clientDeletion': {
@@ -1278,6 +1309,19 @@ export class LabAuthority {
       case 'addressChange':
         if (ss === undefined) throw clientError('management_request_server_not_found', `Security server ${serverText} is not registered`)
         repo.updateServerAddress(this.db, ss.id, row.address as string)
+        return
+      case 'clientRename': {
+        const keys = this.clientKeys(decodeIdentifier(row.client as string) as ClientId)
+        if (ss === undefined || keys === undefined || keys.subsystemId === null || keys.subsystemId === -1) {
+          throw clientError('management_request_server_client_not_found', `${row.client ?? ''} is not a client of ${serverText}`)
+        }
+        repo.updateSubsystemName(this.db, keys.subsystemId, row.subsystemName as string)
+        return
+      }
+      case 'maintenanceModeEnable':
+      case 'maintenanceModeDisable':
+        if (ss === undefined) throw clientError('management_request_server_not_found', `Security server ${serverText} is not registered`)
+        repo.updateMaintenanceMode(this.db, ss.id, row.type === 'maintenanceModeEnable', row.maintenanceMessage)
         return
       default:
         throw clientError('management_request_not_supported', `The lab does not take ${row.type} requests yet`)
@@ -1331,6 +1375,8 @@ export class LabAuthority {
     const hashes = repo.listAuthCertHashes(this.db)
     const clients = repo.listServerClients(this.db)
     const groupMembers = repo.listGroupMembers(this.db)
+    const names = repo.listSubsystemNames(this.db)
+    const maintenance = repo.listMaintenanceModes(this.db)
     const shared = sharedParametersXml({
       instance: s.instance,
       source: { address: s.confAddress, internalVerificationCert: internalCert, externalVerificationCert: externalCert },
@@ -1342,7 +1388,7 @@ export class LabAuthority {
         memberClass: m.memberClass,
         memberCode: m.memberCode,
         name: m.name,
-        subsystems: subsystems.filter((x) => x.memberId === m.id).map((x) => ({ key: x.id, code: x.subsystemCode })),
+        subsystems: subsystems.filter((x) => x.memberId === m.id).map((x) => ({ key: x.id, code: x.subsystemCode, ...(names.has(x.id) ? { name: names.get(x.id) as string } : {}) })),
       })),
       securityServers: repo.listSecurityServers(this.db).map((ss) => ({
         ownerKey: ss.ownerId,
@@ -1350,6 +1396,7 @@ export class LabAuthority {
         address: ss.address,
         authCertHashes: hashes.filter((h) => h.serverId === ss.id).map((h) => h.certHash),
         clientKeys: clients.filter((c) => c.serverId === ss.id).map((c) => ({ member: c.memberId, subsystem: c.subsystemId })),
+        ...(maintenance.has(ss.id) ? { maintenance: { message: maintenance.get(ss.id) ?? null } } : {}),
       })),
       globalGroups: repo.listGlobalGroups(this.db).map((g) => ({
         code: g.groupCode,

@@ -119,6 +119,8 @@ export interface ManagementRequestRow {
   address: string | null
   authCert: Uint8Array | null
   subsystemName: string | null
+  /** maintenanceModeEnable's optional message. */
+  maintenanceMessage: string | null
   /** The request's `xroad:id`. */
   messageId: string
   receivedAt: string
@@ -126,7 +128,7 @@ export interface ManagementRequestRow {
   decidedBy: 'auto' | 'operator' | null
 }
 
-const REQUEST_COLUMNS = `id, type, status, server, client, address, auth_cert AS authCert, subsystem_name AS subsystemName,
+const REQUEST_COLUMNS = `id, type, status, server, client, address, auth_cert AS authCert, subsystem_name AS subsystemName, maintenance_message AS maintenanceMessage,
   message_id AS messageId, received_at AS receivedAt, decided_at AS decidedAt, decided_by AS decidedBy`
 
 function requestRow(row: ManagementRequestRow): ManagementRequestRow {
@@ -134,13 +136,16 @@ function requestRow(row: ManagementRequestRow): ManagementRequestRow {
 }
 
 export function insertManagementRequest(
-  db: WritableDb, r: Pick<ManagementRequestRow, 'type' | 'server' | 'client' | 'address' | 'authCert' | 'subsystemName' | 'messageId' | 'receivedAt'>,
+  db: WritableDb,
+  r: Pick<ManagementRequestRow, 'type' | 'server' | 'client' | 'address' | 'authCert' | 'subsystemName' | 'maintenanceMessage' | 'messageId' | 'receivedAt'>,
 ): number {
   return Number(
     db.prepare(
-      `INSERT INTO management_requests (type, status, server, client, address, auth_cert, subsystem_name, message_id, received_at)
-       VALUES (?, 'WAITING', ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(r.type, r.server, r.client, r.address, r.authCert === null ? null : Buffer.from(r.authCert), r.subsystemName, r.messageId, r.receivedAt).lastInsertRowid,
+      `INSERT INTO management_requests (type, status, server, client, address, auth_cert, subsystem_name, maintenance_message, message_id, received_at)
+       VALUES (?, 'WAITING', ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      r.type, r.server, r.client, r.address, r.authCert === null ? null : Buffer.from(r.authCert), r.subsystemName, r.maintenanceMessage, r.messageId, r.receivedAt,
+    ).lastInsertRowid,
   )
 }
 
@@ -373,4 +378,24 @@ export function deleteGroupMember(db: WritableDb, groupCode: string, client: str
 /** Removes `client` (an encoded identifier) from every global group. */
 export function deleteGroupMemberships(db: WritableDb, client: string): void {
   db.prepare('DELETE FROM global_group_members WHERE client = ?').run(client)
+}
+
+/** Subsystem names (migration 0004) by subsystem row id, for those that have one. */
+export function listSubsystemNames(db: ReadableDb): Map<number, string> {
+  const rows = db.prepare('SELECT id, subsystem_name AS name FROM subsystems WHERE subsystem_name IS NOT NULL').all() as Array<{ id: number; name: string }>
+  return new Map(rows.map((r) => [r.id, r.name]))
+}
+
+export function updateSubsystemName(db: WritableDb, id: number, name: string): void {
+  db.prepare('UPDATE subsystems SET subsystem_name = ? WHERE id = ?').run(name, id)
+}
+
+/** Servers in maintenance mode (migration 0004) by row id, with their optional message. */
+export function listMaintenanceModes(db: ReadableDb): Map<number, string | null> {
+  const rows = db.prepare('SELECT id, maintenance_message AS message FROM security_servers WHERE maintenance_mode = 1').all() as Array<{ id: number; message: string | null }>
+  return new Map(rows.map((r) => [r.id, r.message]))
+}
+
+export function updateMaintenanceMode(db: WritableDb, serverId: number, enabled: boolean, message: string | null): void {
+  db.prepare('UPDATE security_servers SET maintenance_mode = ?, maintenance_message = ? WHERE id = ?').run(enabled ? 1 : 0, enabled ? message : null, serverId)
 }

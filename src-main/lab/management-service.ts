@@ -38,6 +38,8 @@ export interface VerifiedManagementRequest {
   address: string | null
   authCert: Uint8Array | null
   subsystemName: string | null
+  /** maintenanceModeEnable's optional message. */
+  maintenanceMessage: string | null
 }
 
 /** What the lab's management service needs to know to verify a request. */
@@ -139,7 +141,7 @@ export function verifyManagementRequest(
   const trust = trustOf(ctx)
   const sender = request.header.client
   const server = request.body.server
-  const fields = request.body as { client?: ClientId; address?: string; authCert?: Buffer; subsystemName?: string }
+  const fields = request.body as { client?: ClientId; address?: string; authCert?: Buffer; subsystemName?: string; message?: string }
 
   if (parts.form === 'authCertReg') {
     // AuthCertRegRequestDecoderCallback.verifyAuthCert: issued by an approved CA, valid, an authentication certificate.
@@ -170,7 +172,7 @@ export function verifyManagementRequest(
       throw invalidRequest(`Subject identifier (${describeIdentifier(fromCert)}) in certificate does not match security server owner identifier (${describeIdentifier(owner)}) in request`)
     }
     const address = checkServerAddress(fields.address)
-    return { type, message: request, sender, server, client: null, address, authCert: new Uint8Array(parts.authCert), subsystemName: null }
+    return { type, message: request, sender, server, client: null, address, authCert: new Uint8Array(parts.authCert), subsystemName: null, maintenanceMessage: null }
   }
 
   if (parts.form === 'signed') {
@@ -206,6 +208,7 @@ export function verifyManagementRequest(
     address: type === 'addressChange' ? checkServerAddress(fields.address) : null,
     authCert: type === 'authCertDeletion' && fields.authCert !== undefined ? new Uint8Array(fields.authCert) : null,
     subsystemName: fields.subsystemName === undefined || fields.subsystemName === '' ? null : fields.subsystemName,
+    maintenanceMessage: type === 'maintenanceModeEnable' && fields.message !== undefined && fields.message !== '' ? fields.message : null,
   }
 }
 
@@ -263,6 +266,10 @@ export const CENTRAL_SERVER_REFUSALS: Readonly<Record<string, number>> = {
   management_request_cannot_register_owner: 400,
   management_request_invalid_auth_certificate: 400,
   management_request_not_supported: 400,
+  management_request_only_subsystem_rename_allowed: 400,
+  management_request_server_already_in_maintenance_mode: 409,
+  management_request_server_not_in_maintenance_mode: 409,
+  mr_forbidden_enable_maintenance_mode_for_management_service: 409,
 }
 
 function centralServerRefusal(error: SecurityServerError): { code: string; status: number } | undefined {

@@ -205,6 +205,23 @@ describe('clientReg and the other requests through the management security serve
     expect(lab.listSecurityServers().find((s) => s.id.serverCode === 'TS1')?.address).toBe('ts1.example.org')
   })
 
+  it('renames a subsystem and puts the server in and out of maintenance mode, as shared parameters V6 publish them', () => {
+    const sharedParams = (): string => readFileSync(lab.regenerateConfiguration().sharedParams, 'utf8')
+    // Annex A.1 registered the subsystem with its name.
+    expect(sharedParams()).toContain('<subsystemCode>subsystem</subsystemCode><subsystemName>subsystem name</subsystemName>')
+    expect(send(signed({ service: 'clientRename', server: TS1, client: subsystem, subsystemName: 'Client portal' }, clientMember)).status).toBe(200)
+    expect(sharedParams()).toContain('<subsystemCode>subsystem</subsystemCode><subsystemName>Client portal</subsystemName>')
+    expect(fault(send(signed({ service: 'clientRename', server: TS1, client: subsystemId('EE', 'COM', 'client', 'other'), subsystemName: 'x' }, clientMember))).text)
+      .toBe('management_request_server_client_not_found with statusCode 404')
+
+    expect(send(signed({ service: 'maintenanceModeEnable', server: TS1, message: 'Upgrade until 18:00' }, owner)).request).toMatchObject({ status: 'APPROVED' })
+    expect(sharedParams()).toContain('<inMaintenanceMode><message>Upgrade until 18:00</message></inMaintenanceMode></securityServer>')
+    expect(fault(send(signed({ service: 'maintenanceModeEnable', server: TS1 }, owner))).text).toBe('management_request_server_already_in_maintenance_mode with statusCode 409')
+    expect(send(signed({ service: 'maintenanceModeDisable', server: TS1 }, owner)).status).toBe(200)
+    expect(sharedParams()).not.toContain('inMaintenanceMode')
+    expect(fault(send(signed({ service: 'maintenanceModeDisable', server: TS1 }, owner))).text).toBe('management_request_server_not_in_maintenance_mode with statusCode 409')
+  })
+
   it('refuses a signing certificate the OCSP responder reports revoked (cert_validation)', () => {
     lab.revoke(other.signCert)
     const revoked = { ...other, ocsp: ocspFor(other.signCert) }
