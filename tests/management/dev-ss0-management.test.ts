@@ -282,7 +282,7 @@ describeWith([FIXTURES], 'management requests as DEV/COM/1234/SS0 against a DEV 
     expect(serverConf.findClient(CLI_CLIENT)?.state).toBe('SAVED')
   })
 
-  it('CLI: register delete-client sends clientDeletion through the given client proxy; register requests lists it', async () => {
+  it('CLI: register delete-client sends clientDeletion through the given client proxy and the request is stored', async () => {
     // Asynchronous: the central server double answers from this process.
     const run = await runGatehouseAsync(['register', 'delete-client', '--data-dir', dir, '--client', 'DEV/COM/1234/test-consumer', '--client-proxy', double.proxyUrl, '--json'])
     expect(run.status).toBe(0)
@@ -291,8 +291,7 @@ describeWith([FIXTURES], 'management requests as DEV/COM/1234/SS0 against a DEV 
     expect(json.requestId).toBeGreaterThan(391)
     expect(serverConf.findClient(NEW_CLIENT)?.state).toBe('DELETION_IN_PROGRESS')
     expect((received.at(-1) as Received).contentType).toBe('text/xml; charset=UTF-8')
-    const listed = JSON.parse(runGatehouse(['register', 'requests', '--data-dir', dir, '--client', 'DEV/COM/1234/test-consumer', '--json']).stdout) as { requests: Array<{ service: string; status: string }> }
-    expect(listed.requests.map((r) => [r.service, r.status])).toEqual([['clientDeletion', 'SUBMITTED'], ['clientReg', 'SUPERSEDED']])
+    expect(requests.list({ subject: encodeIdentifier(NEW_CLIENT) }).map((r) => [r.service, r.status, r.sentBy])).toEqual([['clientDeletion', 'SUBMITTED', 'cli'], ['clientReg', 'SUPERSEDED', undefined]])
   })
 
   itWith([XMLLINT], 'the requests validate against X-Road\'s request.xsd', () => {
