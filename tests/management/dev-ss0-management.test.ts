@@ -14,7 +14,10 @@ import {
   buildManagementResponse, createManagementRequests, decodeManagementParts, parseManagementRequest, settleWithGlobalConf,
   verifyManagementSignature, type ManagementParts, type ManagementRequests, type SignaturePart,
 } from '../../src-main/management'
-import { closeDatabase, migrate, openDatabase, type WritableDb } from '../../src-main/platform'
+import { closeDatabase, migrate, openDatabase, systemClock, type WritableDb } from '../../src-main/platform'
+import { createManagementAdmin } from '../../src-main/admin/management-admin'
+import type { AdminDomains } from '../../src-main/admin/domain-support'
+import { ADMIN_API_METHODS } from '@shared/admin-api/admin-api-methods'
 import { createServerConf, serverConfMigrations, type ServerConf } from '../../src-main/server-conf'
 import { createSigner, importXroadKeyConf, type Signer, type XroadKeyConfImportReport } from '../../src-main/signer'
 import { soapFaultXml } from '../../src-main/soap'
@@ -282,7 +285,7 @@ describeWith([FIXTURES], 'management requests as DEV/COM/1234/SS0 against a DEV 
     expect(serverConf.findClient(CLI_CLIENT)?.state).toBe('SAVED')
   })
 
-  it('CLI: register delete-client sends clientDeletion through the given client proxy; register requests lists it', async () => {
+  it('CLI: register delete-client sends clientDeletion through the given client proxy and the request is stored', async () => {
     // Asynchronous: the central server double answers from this process.
     const run = await runGatehouseAsync(['register', 'delete-client', '--data-dir', dir, '--client', 'DEV/COM/1234/test-consumer', '--client-proxy', double.proxyUrl, '--json'])
     expect(run.status).toBe(0)
@@ -291,8 +294,27 @@ describeWith([FIXTURES], 'management requests as DEV/COM/1234/SS0 against a DEV 
     expect(json.requestId).toBeGreaterThan(391)
     expect(serverConf.findClient(NEW_CLIENT)?.state).toBe('DELETION_IN_PROGRESS')
     expect((received.at(-1) as Received).contentType).toBe('text/xml; charset=UTF-8')
-    const listed = JSON.parse(runGatehouse(['register', 'requests', '--data-dir', dir, '--client', 'DEV/COM/1234/test-consumer', '--json']).stdout) as { requests: Array<{ service: string; status: string }> }
-    expect(listed.requests.map((r) => [r.service, r.status])).toEqual([['clientDeletion', 'SUBMITTED'], ['clientReg', 'SUPERSEDED']])
+    expect(requests.list({ subject: encodeIdentifier(NEW_CLIENT) }).map((r) => [r.service, r.status, r.sentBy])).toEqual([['clientDeletion', 'SUBMITTED', 'cli'], ['clientReg', 'SUPERSEDED', undefined]])
+  })
+
+  it('admin API: dry run answers the exact message; disableClient is sent and the client shows DISABLING_IN_PROGRESS until the instance drops it', async () => {
+    expect(ADMIN_API_METHODS.management.registerClient).toEqual({ roles: ['registration-officer'], audit: true })
+    expect(ADMIN_API_METHODS.management.registerAuthCertificate.roles).toEqual(['security-officer'])
+    const admin = createManagementAdmin({
+      domains: () => ({ serverConf, signer, globalConf: { current: () => conf } }) as unknown as AdminDomains,
+      serverConfDb: () => db, clock: systemClock, clientProxyUrl: () => double.proxyUrl,
+    })
+    const dry = await admin.disableClient({ client: 'DEV/COM/1234/TestSaved', dryRun: true })
+    expect(dry).toMatchObject({ dryRun: true, service: 'clientDisable', requestId: null, request: null })
+    expect(decodeManagementParts(dry.message?.contentType as string, Buffer.from(dry.message?.base64 as string, 'base64')).request.body.service).toBe('clientDisable')
+    await expect(admin.renameClient({ client: 'DEV/COM/1234/TestSaved', subsystemName: ' ' })).rejects.toMatchObject({ code: 'validation_failed', detail: 'subsystemName' })
+    const sent = await admin.disableClient({ client: 'DEV/COM/1234/TestSaved' })
+    expect(sent.request).toMatchObject({ service: 'clientDisable', status: 'SUBMITTED' })
+    expect(requests.clientState(serverConf.findClient(LISTED_CLIENT) as never)).toBe('DISABLING_IN_PROGRESS')
+    await expect(admin.disableClient({ client: 'DEV/COM/1234/TestSaved' })).rejects.toMatchObject({ code: 'action_not_possible' })
+    settleWithGlobalConf({ db, serverConf, signer }, devConf, SS0)
+    expect(requests.clientState(serverConf.findClient(LISTED_CLIENT) as never)).toBe('DISABLING_IN_PROGRESS')
+    expect((await admin.requests({ openOnly: true })).map((r) => r.service)).toContain('clientDisable')
   })
 
   itWith([XMLLINT], 'the requests validate against X-Road\'s request.xsd', () => {
