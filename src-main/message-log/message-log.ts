@@ -624,6 +624,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     },
     start() {
       stopped = false
+      writer.open()
       if (interval !== undefined) return
       armTimers()
       // X-Road's TimestamperJob runs its first batch a second after start; the backlog of the downtime goes at once.

@@ -23,6 +23,8 @@ export interface RecordWriter {
   close(): Promise<void>
   /** Whether commits run off the event loop. */
   readonly threaded: boolean
+  /** Starts the thread now rather than at the first write (a server about to take traffic; a CLI never needs it). */
+  open(): void
 }
 
 export function createRecordWriter(db: WritableDb, logger: Logger): RecordWriter {
@@ -32,6 +34,7 @@ export function createRecordWriter(db: WritableDb, logger: Logger): RecordWriter
 function inPlaceWriter(db: WritableDb): RecordWriter {
   return {
     threaded: false,
+    open: () => undefined,
     write: async (records) => inTransaction(db, () => records.map((r) => insertMessageRecord(db, r.record, r.link))),
     close: async () => undefined,
   }
@@ -102,8 +105,10 @@ class ThreadRecordWriter implements RecordWriter {
   private nextId = 1
   private closing: Promise<void> | undefined
 
-  constructor(private readonly db: WritableDb, private readonly logger: Logger) {
-    this.worker = this.start()
+  constructor(private readonly db: WritableDb, private readonly logger: Logger) {}
+
+  open(): void {
+    if (this.closing === undefined) this.worker ??= this.start()
   }
 
   private start(): Worker {
