@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
@@ -20,10 +21,12 @@ interface Counts {
   probes: number
   tokenStats: number
   mainThreadLogCommits: number
+  /** Hash computations (createHash) on the message path: digests, signature and cache keys. */
+  hashes: number
   /** Reads and stats of the servers' periodic work meanwhile (status facts, readiness, alerts), not of the messages. */
   background: number
 }
-const counts: Counts = { selects: 0, probes: 0, tokenStats: 0, mainThreadLogCommits: 0, background: 0 }
+const counts: Counts = { selects: 0, probes: 0, tokenStats: 0, mainThreadLogCommits: 0, hashes: 0, background: 0 }
 
 /** Work the servers do on their own schedule while the exchanges run (the status facts sampled for metrics, a reconcile). */
 const BACKGROUND = /reconcileNow|server-facts|alert-center|traffic-readiness|global-conf-admin/
@@ -83,6 +86,20 @@ function countTokenStats(): void {
   })
 }
 
+function countHashes(): void {
+  const { createHash } = crypto
+  const writable = crypto as { createHash: unknown }
+  writable.createHash = (...args: Parameters<typeof createHash>) => {
+    if (!inBackground()) counts.hashes++
+    return createHash(...args)
+  }
+  syncBuiltinESMExports()
+  restore.push(() => {
+    writable.createHash = createHash
+    syncBuiltinESMExports()
+  })
+}
+
 beforeAll(async () => {
   pair = await startLabPair({ messageLog: { timeStampingIntervalSeconds: 3600 } })
 }, 90_000)
@@ -111,11 +128,12 @@ describe('per exchange through a running pair', () => {
       countLogCommits(side.server.core.databases.messageLog)
     }
     countTokenStats()
+    countHashes()
     for (let i = 0; i < EXCHANGES; i++) expect(await callPets()).toBe(200)
     for (const undo of restore.splice(0).reverse()) undo()
     const per = (n: number): number => Number((n / EXCHANGES).toFixed(2))
     // Both servers together, per exchange; printed for the issue's before/after table.
-    process.stdout.write(`per exchange (pair): server-conf SELECTs ${per(counts.selects)}, change probes ${per(counts.probes)}, token-file stats ${per(counts.tokenStats)}, ` +
+    process.stdout.write(`per exchange (pair): server-conf SELECTs ${per(counts.selects)}, change probes ${per(counts.probes)}, token-file stats ${per(counts.tokenStats)}, hash computations ${per(counts.hashes)}, ` +
       `message-log commits on the event loop ${per(counts.mainThreadLogCommits)}; periodic work meanwhile ${counts.background} reads/stats; ` +
       `CPU of this process (both servers, uncounted run) ${per((used.user + used.system) / 1000)} ms\n`)
     // 15 per server and exchange before issue 15 §2; now none on the message path, except one re-read per lookup when
