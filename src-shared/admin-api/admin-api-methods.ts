@@ -228,6 +228,11 @@ export const ADMIN_API_METHODS = {
     addGlobalGroupMember: change('system-administrator'),
     removeGlobalGroupMember: change('system-administrator'),
     setConfExpiry: change('system-administrator'),
+    managementRequests: read(),
+    approveManagementRequest: change('system-administrator'),
+    declineManagementRequest: change('system-administrator'),
+    setManagementAutoApproval: change('system-administrator'),
+    serveManagementServices: change('system-administrator'),
   },
   operations: {
     summary: read(),
