@@ -54,6 +54,7 @@ function fakeServer(world: World, answers: Record<string, (input: Record<string,
       case 'accessRights.matrix': return world.matrix
       case 'globalConf.members': return []
       case 'globalConf.globalGroups': return []
+      case 'management.requests': return []
       case 'localGroups.list': return []
       default: throw new Error(`unexpected ${domain}.${method}`)
     }

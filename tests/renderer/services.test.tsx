@@ -5,6 +5,7 @@ import { MantineProvider } from '@mantine/core'
 import type {
   AccessMatrixRow, ClientDto, GlobalGroupDto, GlobalMemberDto, IsCertificateDto, LocalGroupDto, ServiceDto,
 } from '@shared/admin-api/admin-api'
+import type { ManagementRequestDto, ManagementServiceName } from '@shared/admin-api/management-api'
 import { AdminError, setAdminClient, type AdminClient } from '../../src-renderer/lib/admin-client'
 import { ServicesPage } from '../../src-renderer/features/services/ServicesPage'
 import {
@@ -43,6 +44,17 @@ interface World {
   matrix: AccessMatrixRow[]
   groups: LocalGroupDto[]
   certificates: IsCertificateDto[]
+  requests: ManagementRequestDto[]
+}
+
+/** What the central server answers: the next request id, the request stored as open on this server. */
+function sent(world: World, service: ManagementServiceName, subject: string, detail: string | null = null) {
+  const request: ManagementRequestDto = {
+    id: world.requests.length + 1, service, subject, detail, messageId: `m${world.requests.length}`, requestId: 40 + world.requests.length,
+    sentAt: '', sentBy: 'admin', status: 'SUBMITTED', settledAt: null,
+  }
+  world.requests.unshift(request)
+  return { dryRun: false, service, via: 'client-proxy', target: 'DEMO/GOV/1/mgmt', messageId: request.messageId, requestId: request.requestId, request, message: null }
 }
 
 /** An admin client over an in-memory server; `refuse` makes one method fail with an AdminError. */
@@ -62,11 +74,18 @@ function fakeServer(world: World, refuse: Record<string, AdminError> = {}) {
       case 'localGroups.list': return world.groups.filter((g) => g.owner === arg.client)
       case 'serviceDescriptions.list': return []
       case 'clients.add': world.clients.push(client(`SUBSYSTEM:${String(arg.client)}`, 'SAVED')); return world.clients.at(-1)
-      case 'clients.register': {
-        const c = world.clients.find((x) => x.id === arg.client) as ClientDto
-        c.state = 'REGISTRATION_IN_PROGRESS'
-        return { client: c, approval: 'lab' }
+      case 'management.requests': return world.requests.filter((r) => r.status === 'SUBMITTED')
+      case 'management.registerClient': {
+        (world.clients.find((x) => x.id === arg.client) as ClientDto).state = 'REGISTRATION_IN_PROGRESS'
+        return sent(world, 'clientReg', String(arg.client))
       }
+      case 'management.unregisterClient': {
+        (world.clients.find((x) => x.id === arg.client) as ClientDto).state = 'DELETION_IN_PROGRESS'
+        return sent(world, 'clientDeletion', String(arg.client))
+      }
+      case 'management.disableClient': return sent(world, 'clientDisable', String(arg.client))
+      case 'management.enableClient': return sent(world, 'clientEnable', String(arg.client))
+      case 'management.renameClient': return sent(world, 'clientRename', String(arg.client), String(arg.subsystemName))
       case 'clients.delete': world.clients = world.clients.filter((x) => x.id !== arg.client); return { services: [], accessRights: 0, localGroups: [], isCertificates: 0, rightsAsSubject: 0, groupMemberships: 0 }
       case 'clients.setIsAuthentication': (world.clients.find((x) => x.id === arg.client) as ClientDto).isAuthentication = arg.mode as ClientDto['isAuthentication']; return undefined
       case 'clients.isCertificates': return world.certificates
@@ -87,7 +106,7 @@ function fakeServer(world: World, refuse: Record<string, AdminError> = {}) {
 }
 
 function world(partial: Partial<World> = {}): World {
-  return { clients: [client(OWNER, 'SAVED', true), client(BILLING, 'SAVED'), client(PORTAL, 'REGISTERED')], services: [], matrix: [], groups: [], certificates: [], ...partial }
+  return { clients: [client(OWNER, 'SAVED', true), client(BILLING, 'SAVED'), client(PORTAL, 'REGISTERED')], services: [], matrix: [], groups: [], certificates: [], requests: [], ...partial }
 }
 
 /**
@@ -160,15 +179,56 @@ describe('clients', () => {
     await waitFor(() => expect(call).toHaveBeenCalledWith('clients', 'add', { client: 'DEMO/COM/42/app' }))
   })
 
-  it('registers a saved subsystem and says the lab approved it; the owner offers no removal', async () => {
-    fakeServer(world())
+  it('registers a saved subsystem through a management request and shows its request id until confirmed; the owner offers no removal', async () => {
+    const { call } = fakeServer(world())
     page()
     fireEvent.click(await screen.findByRole('button', { name: 'Register DEMO/GOV/7001/billing' }))
-    expect((await screen.findByRole('status')).textContent).toContain('The lab on this machine approved the registration of DEMO/GOV/7001/billing')
-    expect(await screen.findByText('Registration in progress')).toBeTruthy()
+    expect((await screen.findByRole('status')).textContent).toContain('Registration request #40 for DEMO/GOV/7001/billing sent to the central server')
+    expect(call).toHaveBeenCalledWith('management', 'registerClient', { client: BILLING })
+    expect(await screen.findByText('Registration in progress — request #40, waiting for global configuration')).toBeTruthy()
+    expect(screen.getByText('Registration in progress')).toBeTruthy()
     const ownerRow = within(screen.getByRole('table', { name: 'Clients' })).getByText('owner').closest('tr') as HTMLElement
     expect(within(ownerRow).getByText(/cannot be unregistered or deleted/)).toBeTruthy()
     expect(within(ownerRow).queryByRole('button', { name: /Delete|Unregister|Register/ })).toBeNull()
+  })
+
+  it('disables, enables, unregisters (after confirming) and renames through management requests, showing the derived states', async () => {
+    const w = world({ clients: [client(OWNER, 'SAVED', true), client(BILLING, 'DISABLED'), client(PORTAL, 'REGISTERED')] })
+    w.clients[1] = { ...client(BILLING, 'DISABLED'), listedOnThisServer: true }
+    const { call } = fakeServer(w)
+    page()
+    fireEvent.click(await screen.findByRole('button', { name: 'Enable DEMO/GOV/7001/billing' }))
+    expect(await screen.findByText('Enabling in progress — request #40, waiting for global configuration')).toBeTruthy()
+    expect(screen.getByText('Enabling in progress')).toBeTruthy()
+    expect(screen.queryByRole('button', { name: 'Enable DEMO/GOV/7001/billing' })).toBeNull()
+    expect(call).toHaveBeenCalledWith('management', 'enableClient', { client: BILLING })
+
+    fireEvent.click(screen.getByRole('button', { name: 'Disable DEMO/GOV/7001/portal' }))
+    fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Disable' }))
+    expect(await screen.findByText('Disabling in progress — request #41, waiting for global configuration')).toBeTruthy()
+    expect(call).toHaveBeenCalledWith('management', 'disableClient', { client: PORTAL })
+    expect(screen.queryByRole('button', { name: 'Disable DEMO/GOV/7001/portal' })).toBeNull()
+
+    fireEvent.click(screen.getByRole('button', { name: 'Rename DEMO/GOV/7001/portal' }))
+    fireEvent.change(screen.getByRole('textbox', { name: 'New subsystem name of DEMO/GOV/7001/portal' }), { target: { value: ' Citizen portal ' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Send' }))
+    expect(await screen.findByText('Rename to “Citizen portal” in progress — request #42, waiting for global configuration')).toBeTruthy()
+    expect(call).toHaveBeenCalledWith('management', 'renameClient', { client: PORTAL, subsystemName: 'Citizen portal' })
+
+    fireEvent.click(screen.getByRole('button', { name: 'Unregister DEMO/GOV/7001/portal' }))
+    const dialog = await screen.findByRole('dialog')
+    expect(within(dialog).getByText(/will no longer be a client of this server/)).toBeTruthy()
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Unregister' }))
+    expect(await screen.findByText('Deletion in progress — request #43, waiting for global configuration')).toBeTruthy()
+    expect(call).toHaveBeenCalledWith('management', 'unregisterClient', { client: PORTAL })
+  })
+
+  it('shows the central server\'s refusal in words and leaves the row as it was', async () => {
+    fakeServer(world(), { 'management.registerClient': new AdminError('InvalidRequest', 'Member DEMO:GOV:7001 has no subsystem billing', 'client') })
+    page()
+    fireEvent.click(await screen.findByRole('button', { name: 'Register DEMO/GOV/7001/billing' }))
+    expect((await screen.findByRole('alert')).textContent).toContain('Member DEMO:GOV:7001 has no subsystem billing')
+    expect(screen.getByRole('button', { name: 'Register DEMO/GOV/7001/billing' })).toBeTruthy()
   })
 
   it('offers only deletion for a disabled client the instance no longer lists on this server', async () => {

@@ -1,17 +1,22 @@
 import { useState, type ReactNode } from 'react'
-import { Alert, Badge, Button, Card, Group, Stack, Table, Text } from '@mantine/core'
+import { Alert, Badge, Button, Card, Group, Stack, Table, Text, TextInput } from '@mantine/core'
 import type { ClientDto } from '@shared/admin-api/admin-api'
+import type { ManagementRequestDto } from '@shared/admin-api/management-api'
 import { useT } from '../../i18n'
 import { ConfirmAction, Consequences } from '../../lib/ConfirmAction'
 import { ErrorNotice } from '../../lib/ErrorNotice'
+import { fieldError as fieldErrorOf } from '../../lib/field-error'
 import { AddClientForm } from './AddClientForm'
 import { ClientConnectionDialog } from './ClientConnectionDialog'
 import { ClientStateBadge, FULL_BADGE, IdText, useSubjectName } from './ServicesParts'
-import { clientDependents, shortId, useServicesStore } from './services-store'
+import { clientDependents, openRequestOf, shortId, useServicesStore } from './services-store'
 
 /**
  * The clients of this server (UG-SS §4): registration state with the actions that state allows (register, disable,
- * enable, unregister, delete — X-Road ClientService's rules), the information-system connection, and adding a subsystem.
+ * enable, unregister, rename, delete — X-Road ClientService's rules), the information-system connection, and adding a
+ * subsystem. Register, unregister, disable, enable and rename are pr-mserv management requests to the central server:
+ * the row shows the request id and what it waits for until global configuration confirms it; DISABLING and
+ * ENABLING_IN_PROGRESS exist only as open requests (X-Road derives them the same way).
  */
 export function ClientsPanel() {
   const t = useT('services')
@@ -22,8 +27,8 @@ export function ClientsPanel() {
   return (
     <Stack gap="md">
       {s.notice !== null ? (
-        <Alert color={s.notice.approval === 'lab' ? 'green' : 'blue'} withCloseButton onClose={s.clearNotice} closeButtonLabel={t('notice.dismiss')} role="status">
-          {t(`notice.${s.notice.kind}.${s.notice.approval === 'lab' ? 'lab' : 'central'}`, { client: s.notice.client })}
+        <Alert color="blue" withCloseButton onClose={s.clearNotice} closeButtonLabel={t('notice.dismiss')} role="status">
+          {t(`notice.${s.notice.kind}`, { client: s.notice.client, id: s.notice.requestId ?? '–' })}
         </Alert>
       ) : null}
       {error !== null ? <ErrorNotice error={error} onClose={() => setError(null)} /> : null}
@@ -48,7 +53,7 @@ export function ClientsPanel() {
                       {c.owner ? <Badge size="xs" variant="outline" styles={FULL_BADGE}>{t('clients.owner')}</Badge> : null}
                     </Group>
                   </Table.Td>
-                  <Table.Td><ClientStateBadge state={c.state} /></Table.Td>
+                  <Table.Td maw={260}><ClientState client={c} request={openRequestOf(s.requests, c.id)} /></Table.Td>
                   <Table.Td>
                     <Text size="sm">{t(`connection.mode.${c.isAuthentication}`)}</Text>
                     <Button size="compact-xs" variant="subtle" px={0} onClick={() => setConnection(c.id)} aria-label={t('clients.connectionAria', { client: c.path })}>
@@ -72,6 +77,8 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
   const t = useT('services')
   const s = useServicesStore()
   const [busy, setBusy] = useState(false)
+  const [renaming, setRenaming] = useState(false)
+  const pending = openRequestOf(s.requests, client.id)?.service
   if (client.owner) return <Text size="xs" c="dimmed" maw={220}>{t('clients.ownerNote')}</Text>
   const run = (work: () => Promise<unknown>): void => {
     setBusy(true)
@@ -82,12 +89,17 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
   // Disabled and no longer listed on this server by global configuration: the instance completed its deletion.
   const removed = client.state === 'DISABLED' && client.listedOnThisServer === false
   if (client.state === 'SAVED') {
-    actions.push(<Button key="register" size="xs" loading={busy} onClick={() => run(() => s.register(client.id))} aria-label={t('clients.registerAria', { client: client.path })}>{t('clients.register')}</Button>)
+    actions.push(<Button key="register" size="xs" loading={busy} onClick={() => run(() => s.manage('register', client.id))} aria-label={t('clients.registerAria', { client: client.path })}>{t('clients.register')}</Button>)
   }
-  if (client.state === 'DISABLED' && !removed) {
-    actions.push(<Button key="enable" size="xs" variant="light" loading={busy} onClick={() => run(() => s.setClientEnabled(client.id, true))} aria-label={t('clients.enableAria', { client: client.path })}>{t('clients.enable')}</Button>)
+  if (client.state === 'DISABLED' && !removed && pending !== 'clientEnable' && pending !== 'clientDeletion') {
+    actions.push(<Button key="enable" size="xs" variant="light" loading={busy} onClick={() => run(() => s.manage('enable', client.id))} aria-label={t('clients.enableAria', { client: client.path })}>{t('clients.enable')}</Button>)
   }
-  if (client.state === 'REGISTERED') {
+  if (client.state === 'REGISTERED' && client.kind === 'SUBSYSTEM' && pending !== 'clientDeletion') {
+    actions.push(
+      <Button key="rename" size="xs" variant="light" onClick={() => setRenaming(true)} aria-label={t('clients.renameAria', { client: client.path })}>{t('clients.rename')}</Button>,
+    )
+  }
+  if (client.state === 'REGISTERED' && pending !== 'clientDisable' && pending !== 'clientDeletion') {
     actions.push(
       <ConfirmAction
         key="disable"
@@ -97,11 +109,11 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
         title={t('clients.disableTitle', { client: client.path })}
         consequences={<Text size="sm">{t('clients.disableBody', { client: client.path })}</Text>}
         confirmLabel={t('clients.disable')}
-        onConfirm={() => s.setClientEnabled(client.id, false)}
+        onConfirm={() => s.manage('disable', client.id)}
       />,
     )
   }
-  if (client.state === 'REGISTERED' || client.state === 'REGISTRATION_IN_PROGRESS' || (client.state === 'DISABLED' && !removed)) {
+  if ((client.state === 'REGISTERED' || client.state === 'REGISTRATION_IN_PROGRESS' || (client.state === 'DISABLED' && !removed)) && pending !== 'clientDeletion') {
     actions.push(
       <ConfirmAction
         key="unregister"
@@ -110,7 +122,7 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
         title={t('clients.unregisterTitle', { client: client.path })}
         consequences={<Consequences items={[t('clients.unregisterBody', { client: client.path }), t('clients.unregisterAfter')]} />}
         confirmLabel={t('clients.unregister')}
-        onConfirm={() => s.unregister(client.id)}
+        onConfirm={() => s.manage('unregister', client.id)}
       />,
     )
   }
@@ -128,7 +140,60 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
       />,
     )
   }
-  return <Group gap={6} wrap="wrap">{actions}</Group>
+  return (
+    <Stack gap={6}>
+      <Group gap={6} wrap="wrap">{actions}</Group>
+      {renaming ? <RenameForm client={client} onDone={() => setRenaming(false)} /> : null}
+    </Stack>
+  )
+}
+
+/** The registration state, or the open management request's progress with the central server's request id. */
+function ClientState({ client, request }: { client: ClientDto; request: ManagementRequestDto | undefined }) {
+  const t = useT('services')
+  const derived = request?.service === 'clientDisable' ? 'DISABLING_IN_PROGRESS' : request?.service === 'clientEnable' ? 'ENABLING_IN_PROGRESS' : null
+  return (
+    <Stack gap={4}>
+      {derived !== null
+        ? <Badge variant="light" color="yellow" styles={FULL_BADGE}>{t(`progress.${derived}`)}</Badge>
+        : <ClientStateBadge state={client.state} />}
+      {request !== undefined && isClientRequest(request.service) ? (
+        <Text size="xs" c="dimmed">{t(`progress.${request.service}`, { id: request.requestId ?? '–', name: request.detail ?? '' })}</Text>
+      ) : null}
+    </Stack>
+  )
+}
+
+const CLIENT_REQUESTS = ['clientReg', 'clientDeletion', 'clientDisable', 'clientEnable', 'clientRename'] as const
+function isClientRequest(service: string): service is (typeof CLIENT_REQUESTS)[number] {
+  return (CLIENT_REQUESTS as readonly string[]).includes(service)
+}
+
+/** clientRename (X-Road 7.8): the subsystem's new name, sent to the central server. */
+function RenameForm({ client, onDone }: { client: ClientDto; onDone(): void }) {
+  const t = useT('services')
+  const manage = useServicesStore((x) => x.manage)
+  const [name, setName] = useState(client.name ?? '')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>(null)
+  const fieldError = fieldErrorOf(error, 'subsystemName')
+  const send = (): void => {
+    setBusy(true)
+    setError(null)
+    manage('rename', client.id, name.trim()).then(onDone).catch(setError).finally(() => setBusy(false))
+  }
+  return (
+    <form onSubmit={(e) => { e.preventDefault(); send() }}>
+      <Stack gap={4}>
+        <TextInput size="xs" label={t('clients.renameLabel', { client: client.path })} value={name} maxLength={255} onChange={(e) => setName(e.currentTarget.value)} error={fieldError} data-autofocus />
+        {error !== null && fieldError === undefined ? <ErrorNotice error={error} /> : null}
+        <Group gap={6}>
+          <Button type="submit" size="xs" loading={busy} disabled={name.trim() === ''}>{t('clients.renameSend')}</Button>
+          <Button size="xs" variant="subtle" onClick={onDone}>{t('clients.cancel')}</Button>
+        </Group>
+      </Stack>
+    </form>
+  )
 }
 
 /** Everything that goes with the client, and who loses access (the server removes the same). */

@@ -1,8 +1,9 @@
 import { create } from 'zustand'
 import type {
-  AccessMatrixRow, ClientDto, ClientRemovalDto, ClientRequestDto, GlobalGroupDto, GlobalMemberDto, InternalTlsCertificateDto,
+  AccessMatrixRow, ClientDto, ClientRemovalDto, GlobalGroupDto, GlobalMemberDto, InternalTlsCertificateDto,
   IsAuthenticationValue, IsCertificateDto, LocalGroupDto, ServiceDescriptionChangeDto, ServiceDescriptionDto, ServiceDto,
 } from '@shared/admin-api/admin-api'
+import type { ManagementRequestDto, ManagementSendResultDto } from '@shared/admin-api/management-api'
 import { adminClient } from '../../lib/admin-client'
 
 /**
@@ -17,11 +18,19 @@ export interface EndpointRef {
   path: string
 }
 
-/** What the page tells the person after a registration or deletion request. */
+/** The client management requests of pr-mserv the Clients tab sends (ug-ss §4). */
+export type ClientRequestKind = 'register' | 'unregister' | 'disable' | 'enable' | 'rename'
+
+/** What the page tells the person after a management request was sent: which one, for whom, the central server's id. */
 export interface RequestNotice {
-  kind: 'register' | 'unregister'
+  kind: ClientRequestKind
   client: string
-  approval: ClientRequestDto['approval']
+  requestId: number | null
+}
+
+/** The open (not yet confirmed by global configuration) management request on a client, if any. */
+export function openRequestOf(requests: readonly ManagementRequestDto[], client: string): ManagementRequestDto | undefined {
+  return requests.find((r) => r.subject === client && r.status === 'SUBMITTED')
 }
 
 interface ServicesState {
@@ -39,12 +48,13 @@ interface ServicesState {
   loading: boolean
   error: unknown
   notice: RequestNotice | null
+  /** Open management requests (sent, not yet confirmed by global configuration), newest first. */
+  requests: ManagementRequestDto[]
   setTab(tab: ServicesTab): void
   load(): Promise<void>
   addClient(client: string): Promise<void>
-  register(client: string): Promise<ClientRequestDto>
-  unregister(client: string): Promise<ClientRequestDto>
-  setClientEnabled(client: string, enabled: boolean): Promise<void>
+  /** Sends a client management request to the central server (`management.*`); the subsystem name only for rename. */
+  manage(kind: ClientRequestKind, client: string, subsystemName?: string): Promise<ManagementSendResultDto>
   deleteClient(client: string): Promise<ClientRemovalDto>
   setIsAuthentication(client: string, mode: IsAuthenticationValue): Promise<void>
   loadIsCertificates(client: string): Promise<void>
@@ -78,22 +88,22 @@ interface ServicesState {
 
 export const initialServices = {
   tab: 'clients' as ServicesTab, clients: [], services: [], descriptions: [], matrix: [], groups: [], members: [], globalGroups: [], isCertificates: {},
-  loading: false, error: null, notice: null,
+  loading: false, error: null, notice: null, requests: [] as ManagementRequestDto[],
 }
 
 export const useServicesStore = create<ServicesState>((set, get) => {
   const reload = async (): Promise<void> => {
     const client = adminClient()
-    const [clients, services, matrix, members, globalGroups] = await Promise.all([
+    const [clients, services, matrix, members, globalGroups, requests] = await Promise.all([
       client.call('clients', 'list'), client.call('services', 'list', {}), client.call('accessRights', 'matrix'),
-      client.call('globalConf', 'members'), client.call('globalConf', 'globalGroups'),
+      client.call('globalConf', 'members'), client.call('globalConf', 'globalGroups'), client.call('management', 'requests', { openOnly: true }),
     ])
     const subsystems = clients.filter((c) => c.kind === 'SUBSYSTEM')
     const [groups, descriptions] = await Promise.all([
       Promise.all(subsystems.map((c) => client.call('localGroups', 'list', { client: c.id }))).then((lists) => lists.flat()),
       Promise.all(subsystems.map((c) => client.call('serviceDescriptions', 'list', { client: c.id }))).then((lists) => lists.flat()),
     ])
-    set({ clients, services, descriptions, matrix, groups, members, globalGroups })
+    set({ clients, services, descriptions, matrix, groups, members, globalGroups, requests })
   }
   /** Runs a change, then shows the new state; a failure is thrown to the caller (form or dialog), not kept here. */
   const change = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -101,9 +111,19 @@ export const useServicesStore = create<ServicesState>((set, get) => {
     await reload()
     return result
   }
-  const request = async (kind: RequestNotice['kind'], client: string): Promise<ClientRequestDto> => {
-    const result = await change(() => adminClient().call('clients', kind, { client }))
-    set({ notice: { kind, client: result.client.path, approval: result.approval } })
+  const manage = async (kind: ClientRequestKind, client: string, subsystemName?: string): Promise<ManagementSendResultDto> => {
+    const send = (): Promise<ManagementSendResultDto> => {
+      const api = adminClient()
+      switch (kind) {
+        case 'register': return api.call('management', 'registerClient', { client })
+        case 'unregister': return api.call('management', 'unregisterClient', { client })
+        case 'disable': return api.call('management', 'disableClient', { client })
+        case 'enable': return api.call('management', 'enableClient', { client })
+        case 'rename': return api.call('management', 'renameClient', { client, subsystemName: subsystemName ?? '' })
+      }
+    }
+    const result = await change(send)
+    set({ notice: { kind, client: get().clients.find((c) => c.id === client)?.path ?? client, requestId: result.requestId } })
     return result
   }
   return {
@@ -119,9 +139,7 @@ export const useServicesStore = create<ServicesState>((set, get) => {
       }
     },
     addClient: (client) => change(() => adminClient().call('clients', 'add', { client })).then(() => undefined),
-    register: (client) => request('register', client),
-    unregister: (client) => request('unregister', client),
-    setClientEnabled: (client, enabled) => change(() => adminClient().call('clients', 'setEnabled', { client, enabled })).then(() => undefined),
+    manage,
     deleteClient: (client) => change(() => adminClient().call('clients', 'delete', { client })),
     setIsAuthentication: (client, mode) => change(() => adminClient().call('clients', 'setIsAuthentication', { client, mode })).then(() => undefined),
     loadIsCertificates: async (client) => {
