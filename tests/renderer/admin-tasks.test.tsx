@@ -336,6 +336,40 @@ describe('keys and certificates', () => {
     await waitFor(() => expect(call).toHaveBeenCalledWith('certificates', 'delete', { certId: 'c1' }))
   })
 
+  it('registers an authentication certificate with the server address and unregisters it, showing the request id until confirmed', async () => {
+    const auth: CertificateDto = { ...cert, id: 'ab12', keyId: 'k2', usage: 'auth', member: null, subject: 'CN=ss1', state: 'saved' }
+    const open: unknown[] = []
+    const call = vi.fn<Call>(async (domain, method, input) => {
+      if (domain === 'certificates' && method === 'list') return [auth]
+      if (domain === 'management' && method === 'requests') return open
+      if (domain === 'management' && method === 'registerAuthCertificate') {
+        if ((input as { address: string }).address === 'bad host') throw new AdminError('validation_failed', 'The address is not a host name', 'address')
+        open.push({ id: 1, service: 'authCertReg', subject: 'authcert:ab12', detail: 'ss1.example.org', messageId: 'm', requestId: 7, sentAt: '', sentBy: null, status: 'SUBMITTED', settledAt: null })
+        return { requestId: 7 }
+      }
+      if (domain === 'management' && method === 'unregisterAuthCertificate') return { requestId: 8 }
+      return reads(domain, method)
+    })
+    setAdminClient(fakeClient(call))
+    page(<KeysPage />)
+    fireEvent.click(await screen.findByRole('button', { name: 'Register certificate CN=ss1 with the central server' }))
+    const form = screen.getByRole('form', { name: 'Register CN=ss1 with the central server' })
+    fireEvent.change(within(form).getByRole('textbox', { name: /Server address/ }), { target: { value: 'bad host' } })
+    fireEvent.click(within(form).getByRole('button', { name: 'Send the request' }))
+    expect(await within(form).findByText('The address is not a host name')).toBeTruthy()
+    fireEvent.change(within(form).getByRole('textbox', { name: /Server address/ }), { target: { value: ' ss1.example.org ' } })
+    fireEvent.click(within(form).getByRole('button', { name: 'Send the request' }))
+    expect((await screen.findByRole('status')).textContent).toContain('Registration request #7 for CN=ss1 sent to the central server')
+    expect(call).toHaveBeenCalledWith('management', 'registerAuthCertificate', { certificate: 'ab12', address: 'ss1.example.org' })
+    expect(screen.getByText('registration in progress')).toBeTruthy()
+    expect(screen.getByText('Request #7, waiting for global configuration')).toBeTruthy()
+    fireEvent.click(screen.getByRole('button', { name: 'Unregister certificate CN=ss1' }))
+    const dialog = await screen.findByRole('dialog', { name: 'Unregister this authentication certificate?' })
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Unregister' }))
+    await waitFor(() => expect(call).toHaveBeenCalledWith('management', 'unregisterAuthCertificate', { certificate: 'ab12' }))
+    expect((await screen.findByRole('status')).textContent).toContain('Deletion request #8 for CN=ss1')
+  })
+
   it('shows a certificate import fault at the field, in the reader\'s language', async () => {
     setAdminClient(fakeClient(async (domain, method) => {
       if (method === 'import') throw new AdminError('key_not_found', 'No key in the key configuration matches…', 'content')

@@ -6,12 +6,13 @@ import {
   KEY_ALGORITHM_VALUES, SOFTWARE_TOKEN_PIN_POLICY, type CertificateDto, type CsrDto, type KeyAlgorithmValue, type KeyDto, type KeyUsageValue, type TokenDto,
   type TokenState,
 } from '@shared/admin-api/admin-api'
+import type { ManagementRequestDto } from '@shared/admin-api/management-api'
 import { formatDateTime, useT } from '../../i18n'
 import { Consequences, ConfirmAction } from '../../lib/ConfirmAction'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { fieldError } from '../../lib/field-error'
 import { readFileForUpload, saveFile } from '../../lib/save-file'
-import { certificateWords, expiryText, newPinProblem, useKeysStore } from './keys-store'
+import { authCertRequestOf, certificateWords, expiryText, newPinProblem, useKeysStore } from './keys-store'
 
 const TOKEN_COLORS: Record<TokenState, string> = { 'logged-in': 'green', 'logged-out': 'yellow', locked: 'red', 'not-available': 'red', 'not-initialized': 'gray' }
 const CERT_COLORS: Record<string, string> = { active: 'green', saved: 'blue', registered: 'blue', disabled: 'gray', revoked: 'red', expired: 'red' }
@@ -205,11 +206,16 @@ function CsrsCard() {
 
 function CertificatesCard() {
   const t = useT('keys')
-  const { certificates, keys, setCertificateActive, deleteCertificate } = useKeysStore()
+  const { certificates, keys, requests, notice, clearNotice, setCertificateActive, deleteCertificate } = useKeysStore()
   const labelOf = (c: CertificateDto): string => keys.find((k) => k.id === c.keyId)?.label ?? c.keyId
   return (
     <Card withBorder>
       <Title order={4} mb="sm">{t('certificates.title')}</Title>
+      {notice !== null ? (
+        <Alert color="blue" mb="sm" withCloseButton onClose={clearNotice} closeButtonLabel={t('authCert.dismiss')} role="status">
+          {t(`authCert.notice.${notice.kind}`, { subject: notice.subject, id: notice.requestId ?? '–' })}
+        </Alert>
+      ) : null}
       {certificates.length === 0 ? <Text size="sm" c="dimmed">{t('certificates.none')}</Text> : (
         <Table.ScrollContainer minWidth={680}>
           <Table aria-label={t('certificates.table')}>
@@ -227,7 +233,7 @@ function CertificatesCard() {
                     <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>{t('certificates.issuedBy', { issuer: c.issuer })}</Text>
                   </Table.Td>
                   <Table.Td>{c.usage === null ? '–' : t(`usage.${c.usage}`)}</Table.Td>
-                  <Table.Td><Badge color={CERT_COLORS[c.state] ?? 'gray'} variant="light" {...FULL_BADGE}>{t(`certState.${c.state}`)}</Badge></Table.Td>
+                  <Table.Td><CertificateState certificate={c} pending={c.usage === 'auth' ? authCertRequestOf(requests, c) : undefined} /></Table.Td>
                   <Table.Td>
                     <Badge color={OCSP_COLORS[c.ocsp.status] ?? 'gray'} variant="light" {...FULL_BADGE}>{t(`ocspStatus.${c.ocsp.status}`)}</Badge>
                     {c.ocsp.lastError ? <Text size="xs" c="red">{c.ocsp.lastError}</Text> : null}
@@ -238,6 +244,7 @@ function CertificatesCard() {
                   </Table.Td>
                   <Table.Td>
                     <Group gap={4}>
+                      {c.usage === 'auth' ? <AuthCertificateActions certificate={c} pending={authCertRequestOf(requests, c)} /> : null}
                       {c.state === 'active'
                         ? <Button size="xs" variant="default" onClick={() => void setCertificateActive(c.id, false)} aria-label={t('certificates.disableAria', { subject: c.subject })}>{t('certificates.disable')}</Button>
                         : c.state === 'saved' || c.state === 'disabled' || c.state === 'registered'
@@ -264,6 +271,70 @@ function CertificatesCard() {
         </Table.ScrollContainer>
       )}
     </Card>
+  )
+}
+
+/** The certificate's state; for an authentication certificate with an open request, its progress and request id. */
+function CertificateState({ certificate: c, pending }: { certificate: CertificateDto; pending: ManagementRequestDto | undefined }) {
+  const t = useT('keys')
+  const derived = pending?.service === 'authCertReg' ? 'registrationInProgress' : pending?.service === 'authCertDeletion' ? 'deletionInProgress' : null
+  return (
+    <Stack gap={4}>
+      {derived !== null
+        ? <Badge color="yellow" variant="light" {...FULL_BADGE}>{t(`authCert.state.${derived}`)}</Badge>
+        : <Badge color={CERT_COLORS[c.state] ?? 'gray'} variant="light" {...FULL_BADGE}>{t(`certState.${c.state}`)}</Badge>}
+      {derived !== null ? <Text size="xs" c="dimmed">{t('authCert.waiting', { id: pending?.requestId ?? '–' })}</Text> : null}
+    </Stack>
+  )
+}
+
+/**
+ * Registering an authentication certificate with the central server (authCertReg, with the address other servers reach
+ * this one at) and unregistering it (authCertDeletion); ug-ss §3.4, X-Road's TokenCertificateService rules.
+ */
+function AuthCertificateActions({ certificate: c, pending }: { certificate: CertificateDto; pending: ManagementRequestDto | undefined }) {
+  const t = useT('keys')
+  const { registerAuthCertificate, unregisterAuthCertificate } = useKeysStore()
+  const [open, setOpen] = useState(false)
+  const [address, setAddress] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>(null)
+  const registrable = c.state === 'saved' && pending === undefined
+  const unregistrable = ((c.state === 'registered' || c.state === 'active') && pending === undefined) || pending?.service === 'authCertReg'
+  const send = (event: FormEvent): void => {
+    event.preventDefault()
+    setBusy(true)
+    setError(null)
+    registerAuthCertificate(c, address).then(() => setOpen(false)).catch(setError).finally(() => setBusy(false))
+  }
+  const addressError = fieldError(error, 'address')
+  return (
+    <>
+      {registrable && !open ? (
+        <Button size="xs" onClick={() => setOpen(true)} aria-label={t('authCert.registerAria', { subject: c.subject })}>{t('authCert.register')}</Button>
+      ) : null}
+      {registrable && open ? (
+        <Stack component="form" gap={4} onSubmit={send} aria-label={t('authCert.form', { subject: c.subject })} w="100%">
+          <TextInput size="xs" label={t('authCert.address')} description={t('authCert.addressHint')} placeholder="ss1.example.org" value={address} maxLength={255}
+            onChange={(e) => setAddress(e.currentTarget.value)} error={addressError} data-autofocus />
+          {error !== null && addressError === undefined ? <ErrorNotice error={error} /> : null}
+          <Group gap={4}>
+            <Button type="submit" size="xs" loading={busy} disabled={address.trim() === ''}>{t('authCert.send')}</Button>
+            <Button size="xs" variant="subtle" onClick={() => setOpen(false)}>{t('authCert.cancel')}</Button>
+          </Group>
+        </Stack>
+      ) : null}
+      {unregistrable ? (
+        <ConfirmAction
+          label={t('authCert.unregister')}
+          ariaLabel={t('authCert.unregisterAria', { subject: c.subject })}
+          title={t('authCert.unregisterTitle')}
+          consequences={<Consequences items={[t('authCert.unregisterBody', { subject: c.subject }), t('authCert.unregisterAfter')]} />}
+          confirmLabel={t('authCert.unregister')}
+          onConfirm={() => unregisterAuthCertificate(c)}
+        />
+      ) : null}
+    </>
   )
 }
 

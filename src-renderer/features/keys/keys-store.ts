@@ -2,6 +2,7 @@ import { create } from 'zustand'
 import type {
   CertificateAuthorityDto, CertificateDto, CsrDto, GeneratedCsrDto, KeyAlgorithmValue, KeyDto, KeyUsageValue, Pkcs11ModulePreset, TokenDto,
 } from '@shared/admin-api/admin-api'
+import type { ManagementRequestDto } from '@shared/admin-api/management-api'
 import { translate } from '../../i18n'
 import { adminClient } from '../../lib/admin-client'
 import { localizeError } from '../../lib/localized-error'
@@ -16,6 +17,10 @@ interface KeysState {
   keys: KeyDto[]
   certificates: CertificateDto[]
   csrs: CsrDto[]
+  /** Open management requests (authCertReg, authCertDeletion…), until global configuration confirms them. */
+  requests: ManagementRequestDto[]
+  /** The last request sent about an authentication certificate: which one, its subject and the central server's id. */
+  notice: { kind: 'register' | 'unregister'; subject: string; requestId: number | null } | null
   authorities: CertificateAuthorityDto[]
   /** Known PKCS#11 modules installed on the server's machine. */
   pkcs11Modules: Pkcs11ModulePreset[]
@@ -38,10 +43,20 @@ interface KeysState {
   importCertificate(input: { content: string; encoding: 'utf8' | 'base64' }): Promise<CertificateDto | null>
   setCertificateActive(certId: string, active: boolean): Promise<void>
   deleteCertificate(certificate: CertificateDto): Promise<void>
+  /** authCertReg to the central server with this server's address; throws the refusal for the form. */
+  registerAuthCertificate(certificate: CertificateDto, address: string): Promise<void>
+  /** authCertDeletion; throws the refusal for the confirmation dialog. */
+  unregisterAuthCertificate(certificate: CertificateDto): Promise<void>
+  clearNotice(): void
   clearError(): void
 }
 
 const inUse = (c: CertificateDto): boolean => c.state === 'active' || c.state === 'registered'
+
+/** The open management request on an authentication certificate (subject `authcert:{sha256}`; the id is that hash). */
+export function authCertRequestOf(requests: readonly ManagementRequestDto[], certificate: CertificateDto): ManagementRequestDto | undefined {
+  return requests.find((r) => r.subject === `authcert:${certificate.id}` && r.status === 'SUBMITTED')
+}
 
 /** One certificate in words for a list: its subject and state. */
 export function certificateWords(c: CertificateDto): string {
@@ -71,10 +86,11 @@ export function keysError(error: unknown, about: { key?: KeyDto; certificates?: 
 export const useKeysStore = create<KeysState>((set, get) => {
   const reload = async (): Promise<void> => {
     const client = adminClient()
-    const [tokens, keys, certificates, authorities, csrs] = await Promise.all([
+    const [tokens, keys, certificates, authorities, csrs, requests] = await Promise.all([
       client.call('tokens', 'list'), client.call('keys', 'list'), client.call('certificates', 'list'), client.call('csrs', 'authorities'), client.call('csrs', 'list'),
+      client.call('management', 'requests', { openOnly: true }),
     ])
-    set({ tokens, keys, certificates, authorities, csrs })
+    set({ tokens, keys, certificates, authorities, csrs, requests })
   }
   const run = async <T>(working: string | null, work: () => Promise<T>): Promise<T | null> => {
     set({ loading: true, working, error: null })
@@ -88,7 +104,7 @@ export const useKeysStore = create<KeysState>((set, get) => {
     }
   }
   return {
-    tokens: [], keys: [], certificates: [], csrs: [], authorities: [], pkcs11Modules: [], loading: false, working: null, error: null, importError: null,
+    tokens: [], keys: [], certificates: [], csrs: [], requests: [], notice: null, authorities: [], pkcs11Modules: [], loading: false, working: null, error: null, importError: null,
     load: async () => {
       await run(null, reload)
     },
@@ -169,6 +185,17 @@ export const useKeysStore = create<KeysState>((set, get) => {
       }
       await reload()
     },
+    registerAuthCertificate: async (certificate, address) => {
+      const sent = await adminClient().call('management', 'registerAuthCertificate', { certificate: certificate.id, address: address.trim() })
+      set({ notice: { kind: 'register', subject: certificate.subject, requestId: sent.requestId } })
+      await reload()
+    },
+    unregisterAuthCertificate: async (certificate) => {
+      const sent = await adminClient().call('management', 'unregisterAuthCertificate', { certificate: certificate.id })
+      set({ notice: { kind: 'unregister', subject: certificate.subject, requestId: sent.requestId } })
+      await reload()
+    },
+    clearNotice: () => set({ notice: null }),
     clearError: () => set({ error: null }),
   }
 })
