@@ -142,7 +142,7 @@ export function createGlobalConfAdmin(domains: DomainsOf, clock: Clock): GlobalC
     async servers() {
       const shared = domains().globalConf.current()?.own.shared
       return (shared?.securityServers ?? []).map((s) => ({
-        id: encodeId(s.id), owner: encodeId(s.owner), serverCode: s.serverCode, address: s.address ?? null, clients: s.clients.map(encodeId),
+        id: encodeId(s.id), owner: encodeId(s.owner), serverCode: s.serverCode, address: s.address ?? null, inMaintenanceMode: s.inMaintenanceMode, clients: s.clients.map(encodeId),
       }))
     },
     async globalGroups() {

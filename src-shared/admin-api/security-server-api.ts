@@ -511,6 +511,8 @@ export interface GlobalServerDto {
   owner: string
   serverCode: string
   address: string | null
+  /** Maintenance mode as the central server publishes it (shared parameters V5, X-Road 7.8). */
+  inMaintenanceMode: boolean
   clients: string[]
 }
 

@@ -5,6 +5,7 @@ import { hasTranslation, translate, useT } from '../../i18n'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { fieldError, isFieldError } from '../../lib/field-error'
 import { BackupCard } from './BackupCard'
+import { CentralServerCard } from './CentralServerCard'
 import { RestartNotice } from './RestartNotice'
 import { settingProblem, useSettingsStore, type SettingProblem } from './settings-store'
 
@@ -36,6 +37,7 @@ export function SettingsPage() {
         <Text c="dimmed" size="sm">{t('parametersHint')}</Text>
       </div>
       {settings.map((s) => <SettingRow key={s.name} setting={s} />)}
+      <CentralServerCard />
       {bootstrap !== null ? <NetworkCard bootstrap={bootstrap} /> : null}
       <BackupCard />
     </Stack>
