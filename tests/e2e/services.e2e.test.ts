@@ -53,9 +53,12 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-services-'))
     const dataDir = join(dir, 'data')
     mkdirSync(dataDir)
+    const serverProxyPort = await freePort()
     const bootstrap = {
-      internal: { adminPort: 0, clientProxyHttpPort: null, clientProxyHttpsPort: null },
-      external: { serverProxyPort: await freePort(), ocspResponderPort: null },
+      // The client proxy carries this server's management requests to the management service (pr-mserv §2).
+      internal: { host: '127.0.0.1', adminPort: 0, clientProxyHttpPort: await freePort(), clientProxyHttpsPort: null },
+      // Peers fetch OCSP responses at the server proxy's port + 77 (X-Road's 5500/5577).
+      external: { host: '127.0.0.1', serverProxyPort, ocspResponderPort: serverProxyPort + 77 },
       shutdownGraceMs: 200,
     }
     writeFileSync(join(dataDir, 'gatehouse.json'), JSON.stringify(bootstrap))
@@ -66,6 +69,9 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
     expect(waiting.state, JSON.stringify(waiting.steps)).toBe('awaiting-confirmation')
     await call('lab', 'confirm', { confirmedHash: waiting.anchor?.hash })
     expect((await labOperation()).state).toBe('done')
+    // This server is the lab's management security server: registrations go as pr-mserv requests through it.
+    await call('lab', 'serveManagementServices')
+    await call('globalConf', 'refresh')
     ;({ browser, page } = await openBrowser(join(dir, 'profile'), { consoleErrors, viewport: { width: 1024, height: 768 } }))
     await page.goto(baseUrl)
     await createFirstAdministrator(page)
@@ -77,7 +83,7 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('adds a subsystem from the global-configuration picker and registers it: the hosted lab approves', async () => {
+  it('adds a subsystem from the global-configuration picker and registers it with a management request: the lab approves', async () => {
     await page.getByRole('link', { name: /Clients and services/ }).click()
     await page.getByRole('heading', { name: 'Clients, services and access rights' }).waitFor()
     const clients = page.getByRole('table', { name: 'Clients' })
@@ -89,10 +95,16 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
     const row = clients.getByRole('row').filter({ hasText: BILLING })
     await row.getByText('Saved').waitFor()
     await page.getByRole('button', { name: `Register ${BILLING}` }).click()
-    await page.getByRole('status').getByText(/The lab on this machine approved the registration of DEMO\/GOV\/7001\/billing/).waitFor()
+    await page.getByRole('status').getByText(/Registration request #\d+ for DEMO\/GOV\/7001\/billing sent to the central server/).waitFor()
+    const [sent] = await call<Array<{ service: string; subject: string; requestId: number }>>('management', 'requests', { subject: `SUBSYSTEM:${BILLING}` })
+    expect(sent).toMatchObject({ service: 'clientReg', requestId: expect.any(Number) })
+    await row.getByText(/^Registration in progress — request #\d+, waiting for global configuration$/).waitFor()
+    await shoot(page, 'services-clients-progress-en.png')
+    // The lab approved at once and signed new configuration; the next download (here at once) lists the client.
+    await call('globalConf', 'refresh')
     const servers = await call<GlobalServerDto[]>('globalConf', 'servers')
     expect(servers[0]?.clients).toContain(`SUBSYSTEM:${BILLING}`)
-    // The runtime derives REGISTERED from the configuration the lab just regenerated: no restart, no waiting for the minute.
+    await page.reload()
     await row.getByText('Registered', { exact: true }).waitFor()
     await shoot(page, 'services-clients-en.png')
   })
@@ -132,7 +144,8 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
     await dialog.getByRole('button', { name: 'Save' }).click()
     await card.getByText('timeout 20 s').waitFor()
     await card.getByText('TLS certificate not verified').waitFor()
-    expect((await call<Array<{ url: string; sslVerify: boolean }>>('services', 'list', {}))[0]).toMatchObject({ url: 'https://weather.internal/v2', sslVerify: false })
+    // The MANAGEMENT subsystem's services (this server serves the management services) are listed too.
+    expect((await call<Array<{ serviceCode: string; url: string; sslVerify: boolean }>>('services', 'list', {})).find((x) => x.serviceCode === 'weather')).toMatchObject({ url: 'https://weather.internal/v2', sslVerify: false })
 
     await card.getByRole('textbox', { name: 'Path' }).fill('/forecast/*')
     await card.getByRole('button', { name: 'Add endpoint' }).click()
@@ -143,6 +156,8 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
   it('grants access on the endpoint with the pickers and revokes it after the confirm dialog names who loses access', async () => {
     await page.getByRole('tab', { name: /^Access rights/ }).click()
     const form = page.getByRole('form', { name: 'Grant access' })
+    await form.getByRole('combobox', { name: 'Service', exact: true }).click()
+    await page.getByRole('option', { name: `weather · ${BILLING}` }).click()
     await form.getByRole('combobox', { name: 'Endpoint' }).click()
     await page.getByRole('option', { name: 'GET /forecast/*' }).click()
     await form.getByRole('combobox', { name: 'Subsystem', exact: true }).click()
@@ -159,8 +174,9 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
     await page.waitForTimeout(300)
     await shoot(page, 'services-revoke-en.png')
     await confirm.getByRole('button', { name: 'Revoke' }).click()
-    await page.getByText('Nobody may call any service yet: grant access above.').waitFor()
-    expect(await call<unknown[]>('accessRights', 'matrix')).toEqual([])
+    await right.waitFor({ state: 'detached' })
+    // What remains are the management services' rights (the security server owners may call them).
+    expect((await call<Array<{ serviceCode: string }>>('accessRights', 'matrix')).filter((r) => r.serviceCode === 'weather')).toEqual([])
   })
 
   it('deletes the service after the dialog names what goes', async () => {
@@ -175,8 +191,8 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
     await page.waitForTimeout(300)
     await shoot(page, 'services-delete-service-en.png')
     await confirm.getByRole('button', { name: 'Delete the service' }).click()
-    await page.getByText('No services yet.').waitFor()
-    expect(await call<unknown[]>('services', 'list', {})).toEqual([])
+    await card.waitFor({ state: 'detached' })
+    expect((await call<Array<{ provider: string }>>('services', 'list', {})).filter((x) => x.provider === `SUBSYSTEM:${BILLING}`)).toEqual([])
     expect(consoleErrors).toEqual([])
   })
 
@@ -186,7 +202,7 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
   ] as const) {
     it(`shows the screen in ${language} at 1 024 px without cut-off words`, async () => {
       // Something in every tab: a service with an endpoint, a local group, two access rights; the subsystem unregistered.
-      if ((await call<unknown[]>('services', 'list', {})).length === 0) {
+      if (!(await call<Array<{ provider: string }>>('services', 'list', {})).some((x) => x.provider === `SUBSYSTEM:${BILLING}`)) {
         await call('services', 'add', { client: BILLING, serviceCode: 'weather', url: 'https://weather.internal/v2', timeoutSeconds: 20 })
         await call('services', 'addEndpoint', { service: `SERVICE:${BILLING}/weather`, method: 'GET', path: '/forecast/*' })
         await call('localGroups', 'add', { client: BILLING, groupCode: 'partners', description: 'Partner agencies' })
@@ -195,7 +211,7 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
         await call('accessRights', 'grant', { service: `SERVICE:${BILLING}/weather`, subject: 'DEMO/GOV/7001/portal' })
       }
       if ((await call<Array<{ path: string; state: string }>>('clients', 'list')).find((c) => c.path === BILLING)?.state !== 'DELETION_IN_PROGRESS') {
-        await call('clients', 'unregister', { client: BILLING })
+        await call('management', 'unregisterClient', { client: BILLING })
       }
       await page.evaluate(`localStorage.setItem('gatehouse.language', '${language}')`)
       await page.reload()
