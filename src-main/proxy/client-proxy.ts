@@ -171,6 +171,8 @@ async function processClientRequest(
   const responseBody: MessageBody | undefined = response.attachments[0]
   try {
     if (response.fault !== undefined) throw faultToError(response.fault)
+    // ProxyMessageDecoder.handleSoap: a multipart holding only a `text/xml` fault is the provider's fault (ProxyMessageEncoder.fault).
+    if (response.message.type === 'soap' && response.signature === undefined) throw faultToError(response.message.bytes)
     if (response.message.type !== 'rest' || response.signature === undefined) throw clientError('missing_rest', 'Response has no REST part')
     const responseSignature = { signatureXml: response.signature, hashChainResult: response.hashChainResult, hashChain: response.hashChain }
     // xroad-protocols.md §4.3: the consumer verifies with signer = the service provider.

@@ -14,7 +14,7 @@ export { restErrorResponse, soapFaultResponse, type ErrorResponse } from './prox
 export { soapFaultXml } from '../soap'
 export { parseMultipart, splitMultipart, encodeMultipart, boundaryOf, newBoundary, DEFAULT_MULTIPART_LIMITS, type MimePart, type MultipartLimits } from './transport/multipart'
 export {
-  decodeTransportMessage, encodeRestTransportMessage, encodeRestTransportStream, readTransportMessage, transportRequestHeaders, checkHashAlgorithm,
+  decodeTransportMessage, encodeFaultTransportMessage, encodeRestTransportMessage, encodeRestTransportStream, readTransportMessage, transportRequestHeaders, checkHashAlgorithm,
   requireRestMessage, TransportPartOrder, PART_TYPES, TRANSPORT_HEADERS, HASH_ALGORITHM, MAX_STREAMED_PART_BYTES,
   type TransportMessage, type TransportMessageInput, type MessageKind, type TransportPartRole,
 } from './transport/transport-message'
@@ -30,7 +30,7 @@ export {
   BodyStore, BodyReceiver, LOAD_COST, noteStreamed, bufferBody, bufferSource, concatSources, readSource, defaultBodyStore,
   type BodySource, type BodyDigest, type MessageBody, type LoadedBody, type BodyLimit, type IncomingBody, type ReceiveOptions,
 } from './body/message-body'
-export { checkProxyVersion, serviceUrl, MIN_SUPPORTED_CLIENT_VERSION } from './pipeline/server-steps'
+export { checkProxyVersion, serviceUrl, UNKNOWN_PROXY_VERSION } from './pipeline/server-steps'
 export type {
   GlobalConfView, ProviderServer, MessagePart, MessageSignature, MessageSigner, MessageVerifier, MessageRecord, MessageLogWriter,
   ServiceCall, ServiceResponse, ServiceClient, PeerRequest, PeerResponse, PeerClient, TlsClientVerifier, ServerConfView,

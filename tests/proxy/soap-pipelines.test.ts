@@ -62,7 +62,8 @@ function world(options: { service?: Service; rights?: 'allow' | 'deny' | 'unknow
   }
   const rights = options.rights ?? 'allow'
   const serverConf = {
-    isRegisteredClient: (id: ClientId) => encodeIdentifier(id) === encodeIdentifier(consumer) || id.memberCode === 'consumer',
+    // The consumer at the client proxy; the provider at the server proxy (ServerMessageProcessor.verifyClientStatus).
+    isRegisteredClient: (id: ClientId) => encodeIdentifier(id) === encodeIdentifier(consumer) || id.memberCode === 'consumer' || id.memberCode === 'producer',
     accessRightsFor: (id: ServiceId) => rights === 'unknown' ? undefined : ({
       serviceId: id, disabled: rights === 'disabled', disabledNotice: 'Service is disabled',
       endpoints: [{ method: '*' as const, path: '**', subjects: rights === 'deny' ? [] : [serviceProviderClient(id)] }],

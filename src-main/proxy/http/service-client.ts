@@ -8,8 +8,9 @@ import { writeRequestBody } from './http-support'
 /**
  * The provider side's connection to its services (xroad-protocols.md §4.3 "call the service"): plain HTTP or HTTPS
  * with pooled keep-alive connections, the per-service timeout (`timeoutSeconds`) and the per-service TLS verification
- * flag (`sslVerify`; off ⇒ any certificate, as X-Road's `sslAuthentication=false`). Failures are X-Road's
- * `service_failed.*` faults (`ServerRestMessageProcessor`), never a hung request.
+ * flag (`sslVerify`; off ⇒ any certificate, as X-Road's `sslAuthentication=false`). Failures carry the codes X-Road's
+ * `translateException` gives the HTTP client's exceptions (`network_error` for a socket failure, `io_error` for a
+ * timeout), never a hung request; the pipelines add what X-Road adds (`service_failed.` on the SOAP path only).
  */
 export interface ServiceClientOptions {
   /** Largest service response read (default 64 MiB); a larger one fails the call. */
@@ -36,10 +37,10 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
     try {
       url = new URL(request.url)
     } catch (cause) {
-      return Promise.reject(serviceFailed('malformed_server_conf', `Service URL is not valid: ${request.url.slice(0, 200)}`, cause))
+      return Promise.reject(serviceFailed('service_malformed_url', `Malformed service address '${request.url.slice(0, 200)}'`, cause))
     }
     const https = url.protocol === 'https:'
-    if (!https && url.protocol !== 'http:') return Promise.reject(serviceFailed('malformed_server_conf', `Unsupported service URL scheme ${url.protocol}`))
+    if (!https && url.protocol !== 'http:') return Promise.reject(serviceFailed('service_malformed_url', `Unsupported service URL scheme ${url.protocol}`))
     const headers: Record<string, string | string[]> = {}
     for (const [name, value] of request.headers) {
       const lower = name.toLowerCase()
@@ -64,7 +65,8 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
       }
       // The service timeout, as X-Road's socket timeout towards the service, runs while nothing moves either way.
       const timer = setTimeout(
-        () => fail(serviceFailed('timeout', `Service did not answer within ${request.timeoutMs} ms`)),
+        // SocketTimeoutException is an IOException: X-Road's `io_error`.
+        () => fail(serviceFailed('io_error', `Service did not answer within ${request.timeoutMs} ms`)),
         Math.max(1, request.timeoutMs),
       )
       const progress = (): void => {
@@ -124,7 +126,7 @@ async function* readResponse(res: IncomingMessage, progress: () => void): AsyncI
   }
 }
 
-/** `service_failed.<code>` (X-Road `X_SERVICE_FAILED_X`); the listener adds `server.serverproxy`. */
-function serviceFailed(code: 'network_error' | 'timeout' | 'body_too_large' | 'malformed_server_conf', message: string, cause?: unknown): SecurityServerError {
-  return new SecurityServerError(code, message, { cause }).withPrefix('service_failed')
+/** A failed service call; the pipelines add their prefixes (`server.serverproxy`, and `service_failed` for SOAP). */
+function serviceFailed(code: 'network_error' | 'io_error' | 'body_too_large' | 'service_malformed_url', message: string, cause?: unknown): SecurityServerError {
+  return new SecurityServerError(code, message, { cause })
 }
