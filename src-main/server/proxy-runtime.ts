@@ -129,6 +129,8 @@ export function createProxyRuntime(
   const serverDeps: ServerProxyDeps = {
     globalConf: views.globalConf, serverConf: views.serverConf, tlsClientVerifier: views.tlsClientVerifier, verifier: views.verifier,
     signer: views.signer, messageLog: views.messageLog, serviceClient, clock, observer, bodies,
+    // Read per request: a changed system parameter applies to the next request (no restart).
+    minSupportedClientVersion: () => core.parameters.minSupportedClientVersion,
     // PR-OPMON, PR-ENVMONMES: the owner's monitoring services are answered here, from the state of this moment.
     localService: (header) => {
       const deps = monitoringQueryDeps(core, core.globalConf.current())
@@ -362,6 +364,9 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
   const signer: MessageSigner = {
     // A body part is signed by the SHA-512 taken as it streamed in, the digest X-Road computes over its bytes.
     sign: (member, parts) => core.signer.signMessage(member, parts),
+    checkSigningContext: async (member) => {
+      await core.signer.getSigningContext(member)
+    },
   }
 
   const verifier: MessageVerifier = {

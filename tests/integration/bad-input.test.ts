@@ -435,14 +435,14 @@ describe('server proxy over mutual TLS: forged and mis-certified transport messa
     expect(logged(pair.provider, queryId)).toEqual([false, true])
   })
 
-  it('a valid XML signature by a different key than the certificate it names: invalid_signature_value', async () => {
+  it('a valid XML signature by a different key than the certificate it names: signature_verification.invalid_signature_value (Verifier.verify)', async () => {
     const queryId = newQueryId()
     const consumer = pair.consumer
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
     const answer = await refused(queryId, () => sendTransport(queryId, {
       signWith: { certDer: consumer.signCertDer, key: privateKey, ocsp: consumer.server.core.signer.ocspResponses(Buffer.from(consumer.signCertDer)) },
     }))
-    expect(faultCode(answer.body)).toBe('server.serverproxy.invalid_signature_value')
+    expect(faultCode(answer.body)).toBe('server.serverproxy.signature_verification.invalid_signature_value')
   })
 
   it('a fresh lab certificate of the consumer member, signed by our builder, is accepted (control for the forged cases)', async () => {
@@ -465,7 +465,7 @@ describe('server proxy over mutual TLS: forged and mis-certified transport messa
     const other = await labSigningCert('2002')
     const ocsp = [await labOcsp(other.certDer)]
     const answer = await refused(queryId, () => sendTransport(queryId, { signWith: { ...other, ocsp } }))
-    expect(faultCode(answer.body)).toBe('server.serverproxy.incorrect_certificate')
+    expect(faultCode(answer.body)).toBe('server.serverproxy.signature_verification.incorrect_certificate')
     expect(answer.body).toMatch(/does not match name in message/)
   })
 
@@ -476,7 +476,7 @@ describe('server proxy over mutual TLS: forged and mis-certified transport messa
     expect(new x509.X509Certificate(expired.certDer).notAfter.getTime()).toBeLessThan(Date.now())
     const ocsp = [await labOcsp(expired.certDer)]
     const answer = await refused(queryId, () => sendTransport(queryId, { signWith: { ...expired, ocsp } }))
-    expect(faultCode(answer.body)).toBe('server.serverproxy.invalid_cert_path')
+    expect(faultCode(answer.body)).toBe('server.serverproxy.signature_verification.invalid_cert_path')
   })
 
   it('a not-yet-valid signing certificate of the right member: invalid_cert_path', async () => {
@@ -485,13 +485,13 @@ describe('server proxy over mutual TLS: forged and mis-certified transport messa
     expect(new x509.X509Certificate(future.certDer).notBefore.getTime()).toBeGreaterThan(Date.now())
     const ocsp = [await labOcsp(future.certDer)]
     const answer = await refused(queryId, () => sendTransport(queryId, { signWith: { ...future, ocsp } }))
-    expect(faultCode(answer.body)).toBe('server.serverproxy.invalid_cert_path')
+    expect(faultCode(answer.body)).toBe('server.serverproxy.signature_verification.invalid_cert_path')
   })
 
-  it('no OCSP part for the TLS client certificate: ssl_authentication_failed', async () => {
+  it('no OCSP part for the TLS client certificate: service_failed.ssl_authentication_failed (checked while the message is read, as AuthKeyReloadTest expects)', async () => {
     const queryId = newQueryId()
     const answer = await refused(queryId, () => sendTransport(queryId, { ocspParts: [] }))
-    expect(faultCode(answer.body)).toBe('server.serverproxy.ssl_authentication_failed')
+    expect(faultCode(answer.body)).toBe('server.serverproxy.service_failed.ssl_authentication_failed')
     expect(answer.body).toMatch(/OCSP response is missing/)
   })
 
@@ -499,7 +499,7 @@ describe('server proxy over mutual TLS: forged and mis-certified transport messa
     const queryId = newQueryId()
     // The provider's registered auth certificate (with its good OCSP), sending for the consumer's subsystem.
     const answer = await refused(queryId, () => sendTransport(queryId, { tlsSide: pair.provider }))
-    expect(faultCode(answer.body)).toBe('server.serverproxy.ssl_authentication_failed')
+    expect(faultCode(answer.body)).toBe('server.serverproxy.service_failed.ssl_authentication_failed')
     expect(answer.body).toMatch(/not registered at the security server that sent the request/)
   })
 })

@@ -85,6 +85,10 @@ describe('stored system parameters', () => {
     expect(applySystemParameters(new Map([['audit-log.keep-entries-for', '90'], ['backup.interval-hours', '6'], ['backup.keep-scheduled', '0']]), silentLogger()))
       .toMatchObject({ auditLogKeepDays: 90, backup: { intervalHours: 6, keepScheduled: 7 } })
     expect(applySystemParameters(new Map([['configuration-client.update-interval', '0']]), silentLogger()).confUpdateIntervalSeconds).toBeUndefined()
+    // The server proxy's minimum client version: unset or empty is no minimum; a malformed one is ignored.
+    expect(applySystemParameters(new Map([['proxy.server-min-supported-client-version', '7.1.3']]), silentLogger()).minSupportedClientVersion).toBe('7.1.3')
+    expect(applySystemParameters(new Map([['proxy.server-min-supported-client-version', '']]), silentLogger()).minSupportedClientVersion).toBeUndefined()
+    expect(applySystemParameters(new Map([['proxy.server-min-supported-client-version', 'seven']]), silentLogger()).minSupportedClientVersion).toBeUndefined()
   })
 
   it('set the operational data limits, health statistics period, clean interval and remote data set of X-Road', async () => {
