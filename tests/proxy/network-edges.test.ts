@@ -21,6 +21,8 @@ let rogueCert: TestCert
 let world: FakeWorld
 let serverProxy: RunningListener & { server: import('node:https').Server }
 let secureConnections = 0
+/** The SNI name each accepted connection carried (false/undefined: none). */
+const serverNames: Array<string | false | undefined> = []
 let peer: PeerClientWithStats
 let clientProxy: RunningClientProxy
 
@@ -36,7 +38,10 @@ beforeAll(async () => {
     host: '127.0.0.1', port: 0, tls: { keyPem: providerCert.keyPem, certChainPem: providerCert.chainPem },
     isTrustedAuthCert: (der) => world.trustedAuthHashes.has(sha256(der)), deps: world.serverDeps, limits: LIMITS,
   })
-  serverProxy.server.on('secureConnection', () => secureConnections++)
+  serverProxy.server.on('secureConnection', (socket: TLSSocket & { servername?: string | false }) => {
+    secureConnections++
+    serverNames.push(socket.servername)
+  })
   world.addresses.push(`127.0.0.1:${serverProxy.port}`)
   peer = createPeerClient({
     tls: { keyPem: consumerCert.keyPem, certChainPem: consumerCert.chainPem },
@@ -320,6 +325,24 @@ describe('client proxy → peer client → server proxy on loopback TLS', () => 
       world.serverDeps.serviceClient = fake
       services.close()
       await proxy.close()
+    }
+  })
+
+  it('sends SNI for a DNS name and none for an IP address (X-Road\'s JDK client; RFC 6066 §3)', async () => {
+    const client = createPeerClient({
+      tls: { keyPem: consumerCert.keyPem, certChainPem: consumerCert.chainPem }, authCertMatchesMember: (der) => world.providerAuthHashes.has(sha256(der)), connectTimeoutMs: 2000,
+    })
+    try {
+      for (const host of ['localhost', '127.0.0.1']) {
+        const before = serverNames.length
+        const answer = await client.send([{ ...fakeServer(), address: `${host}:${serverProxy.port}` }], fakeProvider(), {
+          headers: [['x-proxy-version', '7.8.0'], ['x-hash-algorithm', 'SHA-512']], contentType: 'multipart/mixed; boundary=xtopabc', body: bufferSource(Buffer.from('--xtopabc--\r\n')),
+        })
+        for await (const chunk of answer.body) void chunk
+        expect(serverNames.slice(before)).toEqual([host === 'localhost' ? 'localhost' : false])
+      }
+    } finally {
+      client.close()
     }
   })
 
