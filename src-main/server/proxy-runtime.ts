@@ -12,7 +12,7 @@ import {
   startHealthCheckListener, startOcspResponderListener, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT,
   DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObservation, type ExchangeObserver, type HealthAnswer, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
-  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy,
+  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy, type AuthTlsCredentials,
 } from '../proxy'
 import { monitoringHandlerFor, type OperationalRecord } from '../op-monitoring'
 import { loadOrCreateAdminTls } from '../admin'
@@ -69,6 +69,8 @@ export interface ProxyRuntime {
   readiness(): ReadinessCheck[]
   /** Tells `listener` about every exchange the pipelines finish (the diagnostics' test call reads its timing); returns an unsubscribe. */
   onExchange(listener: (observation: ExchangeObservation) => void): () => void
+  /** Our auth key and chain (PEM) in use now, if any (the diagnostics' probe of our own server proxy presents them). */
+  authTls(): AuthTlsCredentials | undefined
   /** Our auth certificate chain the server proxy presents and the peer client sends now (DER, leaf first), if any. */
   authCertChain(): Uint8Array[]
   /** §4.2 `AuthTrustVerifier` on a provider's chain as the peer client checks it (for the diagnostics' test call). */
@@ -263,6 +265,7 @@ export function createProxyRuntime(
       exchangeListeners.add(listener)
       return () => exchangeListeners.delete(listener)
     },
+    authTls: () => (credentials === undefined ? undefined : { keyPem: credentials.keyPem, certChainPem: credentials.certChainPem }),
     authCertChain: () => (credentials === undefined ? [] : pemChainToDer(credentials.certChainPem)),
     verifyPeerChain,
     // A graceful stop: the listeners stop accepting and finish (or, after their grace, cut) the requests in flight,
