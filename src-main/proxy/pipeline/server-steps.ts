@@ -61,7 +61,7 @@ function compareVersions(a: number[], b: number[]): number {
 /**
  * Step 2 (`ProxyMessageDecoder.parse` wrapped in `withPrefix(X_SERVICE_FAILED_X)`): whatever fails while the
  * message is read, the checks made as its message part arrives included, is `service_failed.*` — except the limits of
- * the transfer itself (size, time, the memory budget), which are not faults in the message.
+ * the transfer itself (size, time, the memory budget, the message log's body limit), which are not faults in the message.
  */
 export async function whileReading<T>(step: () => T | Promise<T>): Promise<T> {
   try {
@@ -72,7 +72,7 @@ export async function whileReading<T>(step: () => T | Promise<T>): Promise<T> {
   }
 }
 
-const TRANSFER_LIMITS = new Set(['body_too_large', 'timeout', 'server_busy'])
+const TRANSFER_LIMITS = new Set(['body_too_large', 'timeout', 'server_busy', 'logging_failed'])
 
 /**
  * `verifyClientStatus`: the service's provider must be a client of this security server in state REGISTERED
