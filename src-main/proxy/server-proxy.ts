@@ -1,7 +1,7 @@
 import { serviceProvider } from '@shared/domain/identifiers'
 import { clientError, systemClock, toSecurityServerError, type Clock } from '../platform'
 import { incomingStream, loggingLimits, nonEmpty } from './body/body-limits'
-import { bufferSource, defaultBodyStore, type BodyDigest, type BodySource, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
+import { bufferBody, bufferSource, defaultBodyStore, type BodyDigest, type BodySource, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
 import {
   answering, checkAccess, checkProviderRegistered, checkProxyVersion, checkSigningContext, FaultAfterAnswerBegan, readRestRequest, serviceAddress, serviceUrl,
   verifyRequestSignature, whileReading,
@@ -11,6 +11,7 @@ import type {
   ServerConfView, ServiceClient, ServiceResponse, TlsClientVerifier,
 } from './proxy-deps'
 import { soapFaultResponse } from './proxy-fault'
+import type { LocalRestServiceHandler } from './metaservices/rest-metaservices'
 import { processSoapServerRequest } from './soap/soap-server-proxy'
 import { SoapFaultError, type SoapHeader } from '../soap'
 import { computeRequestHash } from './rest/request-hash'
@@ -64,8 +65,10 @@ export interface ServerProxyDeps {
    * `proxy.server-min-supported-client-version`; X-Road's `server-min-supported-client-version`), read per request.
    */
   minSupportedClientVersion?(): string | undefined
-  /** The handler of a SOAP request this server answers itself (the owner's monitoring services), if it is one. */
+  /** The handler of a SOAP request this server answers itself (the owner's monitoring services, the metaservices), if it is one. */
   localService?(header: SoapHeader): LocalServiceHandler | undefined
+  /** The handler of a REST request this server answers itself (the REST metaservices), if it is one. */
+  localRestService?(request: RestRequest): LocalRestServiceHandler | undefined
 }
 
 export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: ServerProxyDeps): Promise<ProxyResponse> {
@@ -151,8 +154,10 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
     if (read === undefined) throw clientError('missing_rest', 'Request does not have REST message')
     request = read
     if (message.signature === undefined) throw clientError('missing_signature', 'Request does not have signature')
-    // Step 4: `verifyAccess`.
-    checkAccess(request, deps.serverConf, deps.globalConf)
+    // Step 4: `verifyAccess`; a REST metaservice (PR-MREST) is answered here and needs no access right
+    // (`RestMetadataServiceHandlerImpl.shouldVerifyAccess` false).
+    const local = deps.localRestService?.(request)
+    if (local === undefined) checkAccess(request, deps.serverConf, deps.globalConf)
     // Step 5: `verifySignature`, `logRequestMessage`. The body part as it arrived, an empty one included (signedParts).
     const requestBody = received
     const requestSignature = { signatureXml: message.signature, hashChainResult: message.hashChainResult, hashChain: message.hashChain }
@@ -165,6 +170,10 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
 
     // Step 6: the encoder exists from here (`preprocess` before `startHandling`): failures are faults in the multipart.
     serviceResponse = await answering(async () => {
+      if (local !== undefined) {
+        observation.requestOutTs = clock.now().getTime()
+        return localRestAnswer(local)
+      }
       const service = deps.serverConf.service(request.serviceId)
       const url = serviceAddress(service, request.serviceId)
       observation.requestOutTs = clock.now().getTime()
@@ -212,6 +221,12 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
     serviceResponse.body.release()
     throw error
   }
+}
+
+/** A REST metaservice's answer as a service's response. */
+async function localRestAnswer(local: LocalRestServiceHandler): Promise<ServiceResponse> {
+  const answer = await local.respond()
+  return { status: answer.status, reason: answer.reason, headers: answer.headers, body: bufferBody(answer.body) }
 }
 
 /** The message log's body limit for the exchange a header part names; none when the part does not parse (refused later). */
