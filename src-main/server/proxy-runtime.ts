@@ -34,8 +34,8 @@ import {
  */
 
 /**
- * The `x-proxy-version` we send: the X-Road protocol level Gatehouse speaks (a 7.x peer refuses anything below 7.0.0,
- * `checkProxyVersion`), not Gatehouse's own release number.
+ * The `x-proxy-version` we send: the X-Road protocol level Gatehouse speaks (a peer compares it with its configured
+ * minimum, `ClientProxyVersionVerifier`; `checkProxyVersion` here), not Gatehouse's own release number.
  */
 export const PROXY_PROTOCOL_VERSION = '7.8.0'
 
