@@ -1,5 +1,5 @@
 import {
-  constants, createCipheriv, createDecipheriv, createHash, createPrivateKey, generateKeyPair, privateEncrypt, randomBytes, scrypt,
+  constants, createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPair, privateEncrypt, randomBytes, scrypt,
   sign as cryptoSign,
   type KeyObject,
 } from 'node:crypto'
@@ -113,7 +113,7 @@ export class SoftwareTokenDriver implements TokenDriver {
   private readonly file: string
   private readonly maxPinAttempts: number
   private sessionKey: Buffer | undefined
-  private readonly unlocked = new Map<string, KeyObject>()
+  private readonly unlocked = new Map<string, { key: KeyObject; algorithm: KeyAlgorithm }>()
 
   constructor(private readonly options: SoftwareTokenOptions) {
     this.file = join(options.dir, 'token.json')
@@ -246,6 +246,16 @@ export class SoftwareTokenDriver implements TokenDriver {
     return { keyId, label, algorithm, publicKeyDer }
   }
 
+  async importKey(pkcs8: Uint8Array, label: string, keyId: string): Promise<TokenKey> {
+    const sessionKey = this.requireLogin()
+    const { algorithm, publicKeyDer } = importedKeyFacts(pkcs8)
+    const token = this.read()
+    if (token.keys.some((k) => k.keyId === keyId)) throw clientError('conflict', `Key ${keyId} is on the software token already`)
+    token.keys.push({ keyId, label, algorithm, publicKeyDer: publicKeyDer.toString('base64'), privateKey: seal(sessionKey, Buffer.from(pkcs8), keyId) })
+    this.write(token)
+    return { keyId, label, algorithm, publicKeyDer }
+  }
+
   async listKeys(): Promise<TokenKey[]> {
     if (!existsSync(this.file)) return []
     return this.readShared().keys.map((k) => ({ keyId: k.keyId, label: k.label, algorithm: k.algorithm, publicKeyDer: Buffer.from(k.publicKeyDer, 'base64') }))
@@ -253,17 +263,19 @@ export class SoftwareTokenDriver implements TokenDriver {
 
   private privateKey(keyId: string): { key: KeyObject; algorithm: KeyAlgorithm } {
     const sessionKey = this.requireLogin()
+    // A key unlocked in this session is used without reading the token file again (issue 15 §2: no file stat per
+    // signature); logout and deleting the key drop it.
+    const unlocked = this.unlocked.get(keyId)
+    if (unlocked !== undefined) return unlocked
     const stored = this.readShared().keys.find((k) => k.keyId === keyId)
     if (stored === undefined) throw clientError('key_not_found', `Key ${keyId} is not on the software token`)
-    let key = this.unlocked.get(keyId)
-    if (key === undefined) {
-      const plain = open(sessionKey, stored.privateKey, keyId)
-      if (plain === undefined) throw new SecurityServerError('token_not_available', `Key ${keyId} cannot be decrypted`)
-      key = createPrivateKey({ key: plain, format: 'der', type: 'pkcs8' })
-      plain.fill(0)
-      this.unlocked.set(keyId, key)
-    }
-    return { key, algorithm: stored.algorithm }
+    const plain = open(sessionKey, stored.privateKey, keyId)
+    if (plain === undefined) throw new SecurityServerError('token_not_available', `Key ${keyId} cannot be decrypted`)
+    const key = createPrivateKey({ key: plain, format: 'der', type: 'pkcs8' })
+    plain.fill(0)
+    const entry = { key, algorithm: stored.algorithm }
+    this.unlocked.set(keyId, entry)
+    return entry
   }
 
   async sign(keyId: string, algorithm: SignAlgorithm, digest: Uint8Array, data?: Uint8Array): Promise<Uint8Array> {
@@ -310,3 +322,24 @@ export class SoftwareTokenDriver implements TokenDriver {
     await this.logout()
   }
 }
+
+/** The key type and public key of a PKCS#8 private key; only the types the signer generates are accepted. */
+export function importedKeyFacts(pkcs8: Uint8Array): { algorithm: KeyAlgorithm; publicKeyDer: Buffer; key: KeyObject } {
+  let key: KeyObject
+  try {
+    key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' })
+  } catch (cause) {
+    throw clientError('invalid_request', 'The private key is not PKCS#8 DER', { cause })
+  }
+  const details = key.asymmetricKeyDetails
+  let algorithm: KeyAlgorithm | undefined
+  if (key.asymmetricKeyType === 'rsa' && (details?.modulusLength === 2048 || details?.modulusLength === 3072 || details?.modulusLength === 4096)) {
+    algorithm = `rsa-${details.modulusLength}` as KeyAlgorithm
+  }
+  if (key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1') algorithm = 'ec-p256'
+  if (algorithm === undefined) {
+    throw clientError('unsupported', `Key type ${key.asymmetricKeyType ?? '?'} ${details?.modulusLength ?? details?.namedCurve ?? ''} is not one the signer uses (RSA 2048–4096, EC P-256)`)
+  }
+  return { algorithm, publicKeyDer: createPublicKey(key).export({ type: 'spki', format: 'der' }), key }
+}
+
