@@ -10,7 +10,7 @@ export { serializeRestRequestPart, serializeRestResponsePart, parseRestHeaderPar
 export { computeRequestHash, requestHashEquals } from './rest/request-hash'
 export { providerResponseHeaders, checkResponseConsistency, type ResponseContext } from './rest/rest-response'
 export { FILTERED_HEADERS, XROAD_HEADERS, isFilteredHeader, lastHeader, type HeaderList } from './rest/rest-headers'
-export { restErrorResponse, soapFaultResponse, type ErrorResponse } from './proxy-fault'
+export { acceptValues, restErrorResponse, soapFaultResponse, type ErrorResponse } from './proxy-fault'
 export { soapFaultXml } from '../soap'
 export { parseMultipart, splitMultipart, encodeMultipart, boundaryOf, newBoundary, DEFAULT_MULTIPART_LIMITS, type MimePart, type MultipartLimits } from './transport/multipart'
 export {

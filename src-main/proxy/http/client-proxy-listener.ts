@@ -3,11 +3,10 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { TLSSocket } from 'node:tls'
 import { formatIdPath, type ClientId } from '@shared/domain/identifiers'
 import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger } from '../../platform'
-import { handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
+import { clientProxyError, handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
 import { transportLimit } from '../body/body-limits'
-import { restErrorResponse, soapFaultResponse } from '../proxy-fault'
+import { acceptValues, restErrorResponse, soapFaultResponse } from '../proxy-fault'
 import { handleSoapClientRequest } from '../soap/soap-client-proxy'
-import { lastHeader } from '../rest/rest-headers'
 import {
   answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, LINGER_MS, lingerIdleMs,
   listen, settleUnread, writeResponse, type ListenerLimits, type RunningListener,
@@ -80,7 +79,8 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res, options, limits).catch((error: unknown) => {
       logFailure(logger, error, { url: req.url?.slice(0, 200) }, 'client proxy request failed')
-      void writeResponse(res, restErrorResponse(toSecurityServerError(error).withPrefix('server.clientproxy'), lastHeader(headerList(req), 'accept')))
+      const coded = clientProxyError(error)
+      void writeResponse(res, isSoapTarget(pathOf(req.url ?? '/')) ? soapFaultResponse(coded) : restErrorResponse(coded, acceptValues(headerList(req))))
     })
   }
   const running: RunningClientProxy = { close: async () => {} }
@@ -116,12 +116,17 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
 async function handle(req: IncomingMessage, res: ServerResponse, options: ClientProxyListenerOptions, limits: ListenerLimits): Promise<void> {
   const headers = headerList(req)
   const url = req.url ?? '/'
-  const accept = lastHeader(headers, 'accept')
+  const accept = acceptValues(headers)
   const fail = async (error: unknown): Promise<void> => {
     const ended = await settleUnread(req, LINGER_MS, lingerIdleMs(limits))
     return writeResponse(res, restErrorResponse(toSecurityServerError(error), accept), !ended)
   }
-  const path = url.split('?')[0] as string
+  const path = pathOf(url)
+  const ambiguity = ambiguousPath(path)
+  if (ambiguity !== undefined) {
+    const ended = await settleUnread(req, LINGER_MS, lingerIdleMs(limits))
+    return writeResponse(res, { status: 400, headers: [['Content-Type', 'text/plain;charset=utf-8']], body: Buffer.from(`Bad Request: ${ambiguity}`, 'utf8') }, !ended)
+  }
   if (path === '/listClients' && options.listClients !== undefined) {
     if (req.method !== 'GET') return fail(clientError('invalid_http_method', 'listClients is GET only'))
     return writeResponse(res, listClientsResponse(options.listClients(), accept))
@@ -145,16 +150,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
       body: download.body,
     })
   }
-  // X-Road's client proxy: REST under /r1/, SOAP (ClientMessageHandler) for every other request; a first segment
-  // that looks like another protocol version (/r2/, /rx/) stays with REST so that it gets REST's refusal.
-  const soap = !/^\/r[0-9a-z]*\//i.test(path)
-  if (!soap && !/^\/r\d+\//.test(path)) return fail(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…'))
+  const soap = isSoapTarget(path)
+  if (!soap && !/^\/r\d+\//.test(path)) return fail(clientProxyError(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…')))
   // B7: a declared length over the limit is refused unread; the pipeline reads the rest once the request is checked
   // (issue 14 §3: the message log's limit and the memory budget before the first byte).
   const body = incomingBody(req, res, limits.maxBodyBytes, limits.requestTimeoutMs)
   if (body.declaredLength !== undefined && body.declaredLength > limits.maxBodyBytes) {
     const refusal = transportLimit(limits.maxBodyBytes).error(body.declaredLength)
-    if (!soap) return fail(refusal)
+    if (!soap) return fail(clientProxyError(refusal))
     const ended = await settleUnread(req, LINGER_MS, lingerIdleMs(limits))
     return writeResponse(res, { ...soapFaultResponse(toSecurityServerError(refusal).withPrefix('client')) }, !ended)
   }
@@ -162,6 +165,47 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
   const response = soap ? await handleSoapClientRequest(raw, options.deps) : await handleClientProxyRequest(raw, options.deps)
   // A request refused before its body was read: the rest is dropped first, for a moment (`settleUnread`).
   await writeResponse(res, response, !(await settleUnread(req, LINGER_MS, lingerIdleMs(limits))))
+}
+
+function pathOf(url: string): string {
+  return url.split('?')[0] as string
+}
+
+/**
+ * X-Road's client proxy: REST under /r1/, SOAP (`ClientMessageHandler`) for every other request; a first segment that
+ * looks like another protocol version (/r2/, /rx/) stays with REST so that it gets REST's refusal.
+ */
+function isSoapTarget(path: string): boolean {
+  return !/^\/r[0-9a-z]*\//i.test(path)
+}
+
+/**
+ * What Jetty refuses before any handler of X-Road's client proxy sees the request (`ClientProxy` allows only
+ * `UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR` beyond the default): an encoded dot segment (`%2e%2e`), an empty
+ * segment (`//`), an encoded percent (`%25xx`), a backslash, an encoded NUL or other control character, a malformed
+ * percent-encoding or UTF-16 `%u` escape, and dot segments that climb above the root. The answer is a plain 400. An
+ * encoded separator (`%2F`), `;`, `/./` and `/a/../b` pass as they are, raw, to the provider, whose access check
+ * decides (`access-control/rest-path.ts`).
+ */
+export function ambiguousPath(path: string): string | undefined {
+  if (path.includes('\\')) return 'suspicious path character (backslash)'
+  if (/%(?![0-9a-f]{2})/i.test(path)) return 'malformed percent-encoding in the path'
+  if (/%25/.test(path)) return 'ambiguous URI path encoding (%25)'
+  if (/%(0[0-9a-f]|1[0-9a-f]|7f)/i.test(path)) return 'suspicious path character (encoded control character)'
+  if (/%5c/i.test(path)) return 'suspicious path character (encoded backslash)'
+  if (path.includes('//')) return 'ambiguous URI empty segment'
+  let depth = 0
+  for (const segment of path.split('/').slice(1)) {
+    const decoded = segment.replace(/%2e/gi, '.')
+    if ((decoded === '.' || decoded === '..') && decoded !== segment) return 'ambiguous URI path segment (encoded dot segment)'
+    if (segment === '..') {
+      depth -= 1
+      if (depth < 0) return 'bad URI (dot segments above the root)'
+    } else if (segment !== '.') {
+      depth += 1
+    }
+  }
+  return undefined
 }
 
 /**

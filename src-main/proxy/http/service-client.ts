@@ -24,6 +24,8 @@ export interface ClosableServiceClient extends ServiceClient {
 /** Hop-by-hop headers (RFC 9110 §7.6.1) never copied to the service. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length'])
 
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH'])
+
 export function createServiceClient(options: ServiceClientOptions = {}): ClosableServiceClient {
   const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024
   const maxSockets = options.maxSocketsPerHost ?? 64
@@ -48,7 +50,8 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
       const wire = headerValueToWire(value)
       headers[lower] = existing === undefined ? wire : [...(Array.isArray(existing) ? existing : [existing]), wire]
     }
-    const body = request.body !== undefined && request.body.size > 0 ? request.body : undefined
+    // ServerRestMessageProcessor: only POST, PUT and PATCH (Apache's `HttpEntityEnclosingRequest`) carry the body.
+    const body = request.body !== undefined && request.body.size > 0 && BODY_METHODS.has(request.method.toUpperCase()) ? request.body : undefined
     if (body !== undefined) headers['content-length'] = String(body.size)
     const send = https ? httpsRequest : httpRequest
     const agent = https ? (request.sslVerify ? verifyingAgent : trustingAgent) : httpAgent
