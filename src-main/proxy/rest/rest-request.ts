@@ -94,10 +94,12 @@ export function parseRestRequest(incoming: IncomingRestRequest, instance: string
   const headers: HeaderList = withoutHeaders(incoming.headers, [XROAD_HEADERS.requestId, XROAD_HEADERS.requestHash]).filter(([n]) => !isFilteredHeader(n))
   headers.push([XROAD_HEADERS.requestId, requestId])
   let messageId = lastHeader(incoming.headers, XROAD_HEADERS.id)
-  if (messageId === undefined) {
-    // ClientRestMessageProcessor: a missing id becomes `{instance}-{UUID}`; an empty one is kept (`RestMessage.queryId`
-    // is then "", not null).
+  if (messageId === undefined || messageId === '') {
+    // ClientRestMessageProcessor: a missing id becomes `{instance}-{UUID}`. X-Road keeps an empty one and then refuses
+    // the provider's answer to it (`RestResponse.of`: "Invalid REST Response message") after the service was called;
+    // here it is treated as missing (docs/xroad-differences.md "REST: an empty X-Road-Id").
     messageId = `${instance}-${newUuid()}`
+    for (let i = headers.length - 1; i >= 0; i--) if ((headers[i] as [string, string])[0].toLowerCase() === XROAD_HEADERS.id) headers.splice(i, 1)
     headers.push([XROAD_HEADERS.id, messageId])
   }
   return {
