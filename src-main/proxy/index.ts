@@ -46,4 +46,6 @@ export { createPeerClient, parseAddress, type PeerClientOptions, type PeerClient
 export { createServiceClient, type ServiceClientOptions, type ClosableServiceClient } from './http/service-client'
 export { fetchPeerOcspResponses, type PeerOcspFetchOptions } from './http/peer-ocsp-client'
 export { DEFAULT_LISTENER_LIMITS, type ListenerLimits, type RunningListener } from './http/http-support'
-export { XROAD_TLS_CIPHERS, XROAD_TLS_OPTIONS, peerCertificateChain, type AuthTlsCredentials } from './http/tls-profile'
+export {
+  XROAD_CLIENT_TLS_CIPHERS, XROAD_TLS_CIPHERS, XROAD_TLS_OPTIONS, clientTlsOptions, peerCertificateChain, type AuthTlsCredentials, type ClientTlsProfile,
+} from './http/tls-profile'

@@ -4,6 +4,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { createServer, request as httpRequest, type OutgoingHttpHeaders, type Server } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
 import { join } from 'node:path'
 import * as x509 from '@peculiar/x509'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,10 +13,11 @@ import { findRecordsByQueryId } from '../../src-main/message-log'
 import { buildSignature, MESSAGE_URI, type SignatureAlgorithm } from '../../src-main/signature'
 import { buildOcspRequest, OcspClient } from '../../src-main/signer'
 import { openLab } from '../../src-main/lab'
+import { SYSTEM_CALLER } from '../../src-main/admin/caller-context'
 import { closeDatabase, openDatabase, silentLogger, type Clock } from '../../src-main/platform'
 import {
   boundaryOf, encodeMultipart, encodeRestTransportMessage, parseMultipart, parseRestRequest, restRequestHeaderPart, signedParts,
-  transportRequestHeaders, PART_TYPES, XROAD_TLS_OPTIONS,
+  transportRequestHeaders, PART_TYPES, XROAD_CLIENT_TLS_CIPHERS, XROAD_TLS_OPTIONS,
 } from '../../src-main/proxy'
 import { parseServerConfig } from '../../src-main/server'
 import { createProxyRuntime, type ProxyRuntime } from '../../src-main/server/proxy-runtime'
@@ -408,6 +410,38 @@ describe('client proxy with configured limits and HTTPS (a second listener over 
     expect(outcome.received).toMatch(/^$|^HTTP\/1\.1 408 /)
     expect(outcome.closedAfterMs).toBeLessThan(10_000)
     expect(pair.sample.served()).toBe(before)
+  })
+
+  // X-Road ClientProxy: client-tls-protocols TLSv1.2 and client-tls-ciphers DEFAULT_CLIENT_SSL_CIPHER_SUITES by default.
+  it('speaks TLS 1.2 with X-Road\'s cipher suites to information systems; TLS 1.3 once the setting allows it, without a restart', async () => {
+    const handshake = (options: ConnectionOptions): Promise<{ protocol: string | null; cipher: string } | { error: string }> =>
+      new Promise((resolve) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port: limitedHttps.port, rejectUnauthorized: false, ...options }, () => {
+          resolve({ protocol: socket.getProtocol(), cipher: socket.getCipher().name })
+          socket.end()
+        })
+        socket.once('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }))
+      })
+    const offered = XROAD_CLIENT_TLS_CIPHERS.split(':')
+    const first = await handshake({})
+    expect(first).toMatchObject({ protocol: 'TLSv1.2' })
+    expect(offered).toContain((first as { cipher: string }).cipher)
+    expect(await handshake({ minVersion: 'TLSv1.3' })).toHaveProperty('error')
+    expect(await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-CHACHA20-POLY1305:AES128-SHA' })).toHaveProperty('error')
+
+    const settings = async (method: 'set' | 'reset', input: object): Promise<void> => {
+      const result = await pair.consumer.server.admin.call(SYSTEM_CALLER, 'settings', method, [input])
+      if (!result.ok) throw new Error(result.error.message)
+      await limited.reconcile('settings changed')
+    }
+    await settings('set', { name: 'proxy.client-tls-allow-tls13', value: 'true' })
+    try {
+      expect(await handshake({ minVersion: 'TLSv1.3' })).toMatchObject({ protocol: 'TLSv1.3' })
+      expect(await handshake({ maxVersion: 'TLSv1.2' })).toMatchObject({ protocol: 'TLSv1.2' })
+    } finally {
+      await settings('reset', { name: 'proxy.client-tls-allow-tls13' })
+    }
+    expect(await handshake({ minVersion: 'TLSv1.3' })).toHaveProperty('error')
   })
 
   it('an SSLAUTH client over plain HTTP, and over HTTPS without a certificate: server.clientproxy.ssl_authentication_failed', async () => {

@@ -11,7 +11,7 @@ import {
   answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, LINGER_MS, lingerIdleMs,
   listen, settleUnread, writeResponse, type ListenerLimits, type RunningListener,
 } from './http-support'
-import { sha256Hex } from './tls-profile'
+import { clientTlsOptions, DEFAULT_CLIENT_TLS_PROFILE, sha256Hex, type ClientTlsProfile } from './tls-profile'
 
 /**
  * The client proxy's listeners for information systems: HTTP and HTTPS (the IS certificate, when sent, is handed to
@@ -54,6 +54,8 @@ export interface ClientProxyListenerOptions {
   httpsPort?: number | null
   /** The internal TLS key and certificate shown to information systems (PEM). */
   tls?: { keyPem: string; certPem: string }
+  /** Protocols towards information systems (TLS 1.2 with X-Road's cipher suites by default). */
+  tlsProfile?: ClientTlsProfile
   deps: ClientProxyDeps
   /** Members and subsystems of the instance for `listClients` (from global configuration); absent: not served. */
   listClients?: () => ClientId[]
@@ -66,11 +68,10 @@ export interface ClientProxyListenerOptions {
 export interface RunningClientProxy {
   http?: RunningListener
   https?: RunningListener
+  /** Applies another TLS profile to the HTTPS listener for the connections that follow (no restart). */
+  setTlsProfile(profile: ClientTlsProfile): void
   close(): Promise<void>
 }
-
-/** TLS towards information systems (`client-tls-protocols`, reliability-and-security.md §2.3). */
-const IS_TLS_OPTIONS = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' } as const
 
 export async function startClientProxyListener(options: ClientProxyListenerOptions): Promise<RunningClientProxy> {
   const limits: ListenerLimits = { ...DEFAULT_LISTENER_LIMITS, ...options.limits }
@@ -83,7 +84,7 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
       void writeResponse(res, isSoapTarget(pathOf(req.url ?? '/')) ? soapFaultResponse(coded) : restErrorResponse(coded, acceptValues(headerList(req))))
     })
   }
-  const running: RunningClientProxy = { close: async () => {} }
+  const running: RunningClientProxy = { setTlsProfile: () => undefined, close: async () => {} }
   const servers: Array<HttpServer | HttpsServer> = []
   const connectRefused = () => restErrorResponse(clientError('invalid_http_method', 'CONNECT is not supported: the client proxy does not tunnel'), undefined)
   if (options.httpPort !== null) {
@@ -94,9 +95,10 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
     running.http = { ...(await listen(server, host, options.httpPort ?? 8080)), close: () => closeServer(server, options.graceMs) }
   }
   if (options.httpsPort !== null && options.tls !== undefined) {
+    const { keyPem, certPem } = options.tls
     const server = createHttpsServer(
       {
-        ...IS_TLS_OPTIONS, key: options.tls.keyPem, cert: options.tls.certPem,
+        ...clientTlsOptions(options.tlsProfile ?? DEFAULT_CLIENT_TLS_PROFILE), key: keyPem, cert: certPem,
         // ug-ss §9.4: IS certificates are usually self-signed; they are compared by hash per client, not by a CA.
         requestCert: true, rejectUnauthorized: false, connectionsCheckingInterval: checkingIntervalMs(limits),
       },
@@ -106,6 +108,7 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
     answerConnect(server, connectRefused)
     servers.push(server)
     running.https = { ...(await listen(server, host, options.httpsPort ?? 8443)), close: () => closeServer(server, options.graceMs) }
+    running.setTlsProfile = (profile) => server.setSecureContext({ ...clientTlsOptions(profile), key: keyPem, cert: certPem })
   }
   running.close = async () => {
     await Promise.all(servers.map((s) => closeServer(s, options.graceMs)))
