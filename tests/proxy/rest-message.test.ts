@@ -6,6 +6,7 @@ import {
   checkResponseConsistency, computeRequestHash, parseRestHeaderPart, parseRestRequest, providerResponseHeaders,
   acceptValues, restErrorResponse, restRequestHeaderPart, serializeRestResponsePart, soapFaultXml,
 } from '../../src-main/proxy'
+import { ambiguousPath } from '../../src-main/proxy/http/client-proxy-listener'
 import { describeFixtures } from '../support/describe-fixtures'
 import { readFixture } from '../support/fixtures'
 import { fixtureFile, itWith } from '../support/requirements'
@@ -196,5 +197,22 @@ describeFixtures('REST header part against X-Road fixture valid-non-batch-rest',
     expect(part.kind).toBe('response')
     if (part.kind !== 'response') return
     expect(serializeRestResponsePart(part).equals(bytes)).toBe(true)
+  })
+})
+
+// X-Road's client proxy is Jetty allowing only AMBIGUOUS_PATH_SEPARATOR (ClientProxy): what it refuses with a plain 400.
+describe('ambiguous request paths at the client proxy (Jetty URI compliance)', () => {
+  it.each([
+    '/r1/I/C/M/S/svc/%2e%2e/x', '/r1/I/C/M/S/svc/.%2E/x', '/r1/I/C/M/S/svc/%2e/x', '/r1/I/C/M/S/svc//x', '/r1/I/C/M/S/svc/%252e',
+    '/r1/I/C/M/S/svc/a\\b', '/r1/I/C/M/S/svc/%5Cb', '/r1/I/C/M/S/svc/%00', '/r1/I/C/M/S/svc/%1f', '/r1/I/C/M/S/svc/%zz', '/r1/I/C/M/S/svc/%u002e',
+    '/r1/../../x',
+  ])('refuses %s', (path) => {
+    expect(ambiguousPath(path)).toBeDefined()
+  })
+
+  it.each([
+    '/r1/I/C/M/S/svc/a%2Fb', '/r1/I/C/M/S/svc/a;v=1/b', '/r1/I/C/M/S/svc/./x', '/r1/I/C/M/S/svc/a/../b', '/r1/I/C/M/S/svc/', '/', '/r1/I/C/M/S/svc/..;/x',
+  ])('passes %s', (path) => {
+    expect(ambiguousPath(path)).toBeUndefined()
   })
 })
