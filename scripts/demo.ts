@@ -5,7 +5,8 @@ import { runDemo } from './demo/run-demo'
 /**
  * `npm run demo [-- --json] [--requests N] [--concurrency C] [--keep] [--build] [--runner R]`: two security servers exchange
  * signed REST messages in a lab trust domain; see scripts/demo/run-demo.ts. With --json the last line is
- * {"sent":N,"ok":N,"denied":N,"logged":N,"verified":N}. Exits 1 when anything failed, 2 on a usage error.
+ * {"sent":N,"ok":N,"denied":N,"logged":N,"verified":N,"operations":{…},"registration":{"requests":N,"approved":N,"viaManagementService":true}}.
+ * Exits 1 when anything failed, 2 on a usage error.
  */
 function usage(message: string): never {
   process.stderr.write(`demo: ${message}\nusage: demo [--json] [--requests N (>= 3, default 100)] [--concurrency C] [--keep] [--build] [--runner serve|autologin]\n`)
@@ -38,13 +39,13 @@ async function main(): Promise<number> {
   const print = (line: string): void => void process.stdout.write(`${line}\n`)
   print('Gatehouse demo: two security servers, signed REST messages, verified evidence\n')
   const result = await runDemo({ requests, concurrency, keep: values.keep, useBuild: values.build, runner: values.runner, print })
-  const { counts, operations, failures, timings } = result
+  const { counts, operations, registration, failures, timings } = result
   print('')
   print(`Summary: sent ${counts.sent}, ok ${counts.ok}, denied ${counts.denied}, logged ${counts.logged}, verified ${counts.verified}`)
   print(`Time: ${(timings.totalMs / 1000).toFixed(1)} s (setup ${timings.setupMs} ms, start ${timings.startMs} ms, ` +
     `exchange ${timings.exchangeMs} ms, evidence ${timings.verifyMs} ms)`)
   print(failures.length === 0 ? 'Result: everything checked out.' : `Result: ${failures.length} problem(s):\n${failures.map((f) => `  - ${f}`).join('\n')}`)
-  if (values.json) print(JSON.stringify({ ...counts, operations }))
+  if (values.json) print(JSON.stringify({ ...counts, operations, registration }))
   return failures.length === 0 ? 0 : 1
 }
 

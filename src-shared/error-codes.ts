@@ -50,6 +50,14 @@ export const XROAD_ADMIN_ERROR_CODES = [
   'malformed_url', 'wsdl_download_failed', 'invalid_wsdl', 'wsdl_exists', 'invalid_wsdl_service_identifier', 'invalid_service_url',
   'service_already_exists', 'service_code_already_exists', 'service_code_reserved', 'url_already_exists', 'openapi_parsing_error',
   'unsupported_openapi_version', 'wrong_servicedescription_type', 'service_description_not_found',
+  // Central server management requests (X-Road CS admin-service ErrorMessage.MR_*), refused by the lab's management service.
+  'management_request_not_found', 'management_request_exists', 'management_request_security_server_exists',
+  'management_request_invalid_auth_certificate', 'management_request_invalid_state_for_approval',
+  'management_request_server_owner_not_found', 'management_request_not_supported', 'management_request_cannot_register_owner',
+  'management_request_member_not_found', 'management_request_server_not_found', 'management_request_client_already_registered',
+  'management_request_server_client_not_found', 'management_request_server_already_in_maintenance_mode',
+  'management_request_server_not_in_maintenance_mode', 'mr_forbidden_enable_maintenance_mode_for_management_service',
+  'management_request_only_subsystem_rename_allowed',
 ] as const
 
 /**

@@ -53,8 +53,16 @@ export interface DemoOperations {
   opmonQuery: boolean
 }
 
+/** How the servers and their clients joined the lab (issue 13): management requests the lab received and approved. */
+export interface DemoRegistration {
+  requests: number
+  approved: number
+  viaManagementService: boolean
+}
+
 export interface DemoResult {
   counts: DemoCounts
+  registration: DemoRegistration
   operations: DemoOperations
   failures: string[]
   timings: { setupMs: number; startMs: number; exchangeMs: number; verifyMs: number; totalMs: number }
@@ -80,14 +88,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     service = await startSampleService(0)
     print(`Sample REST service          ${service.url}  (GET /pets/{id})`)
-    pair = await buildLabPair({ serviceUrl: service.url })
+    pair = await buildLabPair({ serviceUrl: service.url, registration: 'management-service' })
     timings.setupMs = Date.now() - t0
     print(`Lab trust domain LAB         ${pair.labDir}`)
     print(`  CA, OCSP responder, TSA and signed global configuration on 127.0.0.1:${pair.labPorts.conf}/${pair.labPorts.ocsp}/${pair.labPorts.tsa}`)
     for (const a of [pair.consumer, pair.provider]) {
       print(`${a.name.padEnd(28)} ${formatIdPath(a.server)}  client proxy :${a.ports.clientProxyHttp}, server proxy :${a.ports.serverProxy} (mTLS)`)
     }
-    print(`  software tokens with auth + sign keys, certificates issued by the lab CA, servers registered (${timings.setupMs} ms)`)
+    print(`  software tokens with auth + sign keys, certificates issued by the lab CA (${timings.setupMs} ms)`)
+    const registration = pair.registration
+    if (registration === undefined) fail('the servers were not registered through management requests')
+    else {
+      print(`  registered through the lab's management service: ${registration.requests} management requests (authCertReg over HTTPS, ` +
+        `clientReg through ${formatIdPath(pair.provider.server)} as management security server), ${registration.approved} approved`)
+    }
     print(`  service ${formatIdPath(pair.pets)} → ${service.url}; access right for ${formatIdPath(pair.consumer.subsystem)} only`)
 
     const t1 = Date.now()
@@ -215,7 +229,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     else if (pair !== undefined) print(`Kept ${pair.dir}`)
   }
   timings.totalMs = Date.now() - t0
-  return { counts, operations, failures, timings }
+  return { counts, registration: pair?.registration ?? { requests: 0, approved: 0, viaManagementService: false }, operations, failures, timings }
 }
 
 interface ProbeSummary {

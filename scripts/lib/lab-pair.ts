@@ -9,6 +9,7 @@ import { initLab, openLab } from '../../src-main/lab'
 import { silentLogger } from '../../src-main/platform'
 import { createSecurityServer, dataDirLayout, parseServerConfig } from '../../src-main/server'
 import { SOFTWARE_TOKEN_ID } from '../../src-main/signer'
+import { registerThroughManagementService, type RegistrationSummary } from './lab-pair-registration'
 
 /**
  * A complete two-agency trust domain in a temporary folder, built through the domains' public APIs only: a lab
@@ -16,7 +17,8 @@ import { SOFTWARE_TOKEN_ID } from '../../src-main/signer'
  * `intruder`, the latter without access rights) and a provider agency LAB/GOV/2002 (subsystem `provider` with the
  * REST service `pets`), each security server with an initialized data directory, a software token holding an
  * authentication and a signing key with lab-issued certificates, and free loopback ports in its gatehouse.json.
- * Used by `npm run demo` and `npm run bench`; nothing here is started — see `startLabPair` in lab-pair-runtime.ts.
+ * Used by `npm run demo` and `npm run bench`; nothing here is left running — see `startLabPair` in lab-pair-servers.ts
+ * (with `registration: 'management-service'` the servers run here once, to send their management requests).
  */
 export const LAB_INSTANCE = 'LAB'
 /** The lab's certificate profile (X-Road's EJBCA profile: sign C/O/CN, auth C/CN). */
@@ -54,6 +56,8 @@ export interface LabPair {
   /** The provider's REST service. */
   pets: ServiceId
   serviceUrl: string
+  /** How the servers and clients were registered, when through management requests. */
+  registration?: RegistrationSummary
 }
 
 export interface LabPairOptions {
@@ -64,6 +68,11 @@ export interface LabPairOptions {
   pin?: string
   /** Message-log and server log level written to gatehouse.json. */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  /**
+   * `management-service`: servers and clients register through management requests to the lab (pr-mserv, see
+   * lab-pair-registration.ts); `direct` (default): the lab operator's registry commands write them in at once.
+   */
+  registration?: 'direct' | 'management-service'
 }
 
 /**
@@ -128,6 +137,8 @@ export async function buildLabPair(options: LabPairOptions): Promise<LabPair> {
   })
 
   const labDir = join(dir, 'lab')
+  const viaRequests = options.registration === 'management-service'
+  let built: LabPair
   await initLab(labDir, { instance: LAB_INSTANCE, keyAlgorithm: 'ec-p256' })
   const lab = openLab(labDir)
   try {
@@ -174,7 +185,7 @@ export async function buildLabPair(options: LabPairOptions): Promise<LabPair> {
         serverConf.initialize(agency.member, agency.serverCode, { sourcePath: anchorPath, content: new Uint8Array(anchor) })
         serverConf.setClientState(agency.member, 'REGISTERED')
         const subsystems = agency === consumer ? [consumer.subsystem, intruder] : [provider.subsystem]
-        for (const client of subsystems) serverConf.addClient(client, 'REGISTERED')
+        for (const client of subsystems) serverConf.addClient(client, viaRequests ? 'SAVED' : 'REGISTERED')
 
         await signer.initSoftwareToken(pin, { label: `${agency.serverCode} token` })
         await signer.login(SOFTWARE_TOKEN_ID, pin)
@@ -186,12 +197,16 @@ export async function buildLabPair(options: LabPairOptions): Promise<LabPair> {
         const signCert = await lab.issueCertificate(new Uint8Array(signCsr.der), 'sign')
         const importedAuth = await signer.importCertificate(authCert.der, { approvedCaCertificates: [caDer] })
         const importedSign = await signer.importCertificate(signCert.der, { memberId: agency.member, approvedCaCertificates: [caDer] })
-        signer.activateCertificate(importedAuth.id)
+        // Through management requests the authentication certificate stays saved until global configuration lists it
+        // (X-Road's TokenCertificateService registers only a saved one; registration-sync marks it registered).
+        if (!viaRequests) signer.activateCertificate(importedAuth.id)
         signer.activateCertificate(importedSign.id)
 
         // Registration in the trust domain: the server with its auth certificate, then its clients (§5.4).
-        lab.addSecurityServer(agency.member, agency.serverCode, `127.0.0.1:${agency.ports.serverProxy}`, authCert.der)
-        for (const client of subsystems) lab.addClient(agency.server, client)
+        if (!viaRequests) {
+          lab.addSecurityServer(agency.member, agency.serverCode, `127.0.0.1:${agency.ports.serverProxy}`, authCert.der)
+          for (const client of subsystems) lab.addClient(agency.server, client)
+        }
 
         if (agency === provider) {
           serverConf.addService(provider.subsystem, { code: 'pets', url: options.serviceUrl })
@@ -202,8 +217,10 @@ export async function buildLabPair(options: LabPairOptions): Promise<LabPair> {
       }
     }
     lab.regenerateConfiguration()
-    return { dir, labDir, labPorts, pin, consumer, provider, intruder, pets, serviceUrl: options.serviceUrl }
+    built = { dir, labDir, labPorts, pin, consumer, provider, intruder, pets, serviceUrl: options.serviceUrl }
   } finally {
     lab.close()
   }
+  if (viaRequests) built.registration = await registerThroughManagementService(built)
+  return built
 }

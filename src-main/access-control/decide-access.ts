@@ -51,7 +51,7 @@ function endpointMatches(endpoint: EndpointRule, method: string, path: string): 
 }
 
 /** A subject covers the client when it is that exact member/subsystem or a group containing it. */
-function subjectIncludes(subject: AccessSubject, client: ClientId, groups: GroupMembership): boolean {
+export function subjectIncludes(subject: AccessSubject, client: ClientId, groups: GroupMembership): boolean {
   switch (subject.objectType) {
     case 'MEMBER':
     case 'SUBSYSTEM':

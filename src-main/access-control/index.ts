@@ -2,7 +2,7 @@
  * Access control: the pure decision whether a service client may call a REST endpoint of a service, over the
  * access rights, endpoints and group memberships handed in. No SQL, no I/O.
  */
-export { decideAccess } from './decide-access'
+export { decideAccess, subjectIncludes } from './decide-access'
 export { normalizeServicePath, endpointPathMatches, type PathNormalization } from './rest-path'
 export {
   REST_METHODS,

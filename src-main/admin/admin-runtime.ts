@@ -23,6 +23,7 @@ import { createLabAdmin, type LabAdmin } from './lab-admin'
 import { createSettingsAdmin, type BootstrapFile } from './settings-admin'
 import { createOperationsAdmin } from './operations-admin'
 import { createAlertsAdmin } from './alerts-admin'
+import { createManagementAdmin } from './management-admin'
 import type { AlertCenter } from '../alerts'
 
 /** The admin API plus `call`, the checked entry both transports use (allow-list, roles, audit log). */
@@ -69,6 +70,8 @@ export interface AdminDeps {
   alerts?: AlertCenter
   /** The running server's probes and health check; absent: the diagnostics group only reports. */
   diagnostics?: DiagnosticsHooks
+  /** URL of the own client proxy while it listens: management requests other than authCertReg go through it. */
+  clientProxyUrl?: () => string | undefined
 }
 
 /** The lab group's API methods without `close`, which only the composition root may call. */
@@ -123,6 +126,9 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     lab: labApiOf(lab),
     operations: createOperationsAdmin(domains),
     alerts: createAlertsAdmin(deps.alerts),
+    management: createManagementAdmin({
+      domains, serverConfDb: deps.serverConfDb, clock, ...(deps.clientProxyUrl === undefined ? {} : { clientProxyUrl: deps.clientProxyUrl }),
+    }),
   }
   const service: AdminService = {
     ...api,

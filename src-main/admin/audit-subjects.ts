@@ -53,6 +53,7 @@ const labSubsystem: AuditSubject = {
 }
 const labServer: AuditSubject = { state: async (api, i) => (await api.lab.servers()).find((s) => sameId(s.id, i.server)) }
 const labGroup: AuditSubject = { state: async (api, i) => (await api.lab.globalGroups()).find((g) => g.code === i.code) }
+const labRequest: AuditSubject = { state: async (api, i) => (await api.lab.managementRequests()).requests.find((r) => r.id === i.id) }
 const ceremony: AuditSubject = { state: async (api, i) => (await api.ceremony.list()).find((c) => c.id === i.id) }
 
 const serviceDescription: AuditSubject = {
@@ -110,6 +111,9 @@ const SUBJECTS: Record<string, AuditSubject> = {
   'lab.revokeCertificate': { state: async (api, i) => (await api.lab.certificates()).find((c) => c.serial === i.serial) },
   'lab.addGlobalGroup': labGroup, 'lab.deleteGlobalGroup': labGroup, 'lab.addGlobalGroupMember': labGroup, 'lab.removeGlobalGroupMember': labGroup,
   'lab.setConfExpiry': { state: (api) => api.lab.trustServices() },
+  'lab.approveManagementRequest': labRequest, 'lab.declineManagementRequest': labRequest,
+  'lab.setManagementAutoApproval': { state: async (api) => (await api.lab.managementRequests()).autoApproval },
+  'lab.serveManagementServices': { state: async (api) => pick(await api.lab.managementRequests(), ['providerId', 'managementSecurityServer']) },
 }
 
 function pick<T extends object>(value: T, keys: Array<keyof T>): Partial<T> {

@@ -1,21 +1,22 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import {
   globalGroupId, memberId, securityServerId, subsystemId, validateIdentifierPart, type ClientId, type MemberId, type SecurityServerId,
 } from '@shared/domain/identifiers'
 import type {
   CreateLabInput, InitializationApi, LabAdminApi, LabApi, LabCertificateDto, LabCertificateFileDto, LabGlobalGroupDto, LabMemberDto,
-  LabOperationDto, LabServerDto, LabServicesDto, LabStatus, LabStepDto, LabStepId, LabTrustServicesDto,
+  LabManagementDto, LabManagementRequestDto, LabOperationDto, LabServerDto, LabServicesDto, LabStatus, LabStepDto, LabStepId, LabTrustServicesDto,
 } from '@shared/admin-api/admin-api'
 import { parseConfigurationAnchor } from '../global-conf'
 import {
-  certificateToPem, initLab, labPaths, openLab, startLabServer, type LabAuthority, type LabCertificate, type RunningLabServer,
+  certificateToPem, initLab, labPaths, openLab, startLabServer, type LabAuthority, type LabCertificate, type ManagementRequestRow, type RunningLabServer,
 } from '../lab'
 import { SOFTWARE_TOKEN_ID } from '../signer'
 import { SecurityServerError, clientError, logFailure, toSecurityServerError, writeFileAtomic, type Clock, type Logger } from '../platform'
 import { validate } from './admin-validation'
-import { HOSTED_LAB_FILE } from './hosted-lab'
+import { HOSTED_LAB_FILE, configureManagementServices } from './hosted-lab'
 import { encodeId, parseClientRef, parseMemberRef, parseServerRef, parseSubsystemRef, pathOf, type DomainsOf } from './domain-support'
 
 /**
@@ -123,7 +124,7 @@ export function createLabAdmin(deps: LabAdminDeps): LabAdmin {
   const ensureServices = async (firstStart: boolean): Promise<RunningLabServer> => {
     if (closed) throw new SecurityServerError('conflict', 'The admin runtime is closed')
     if (services !== undefined) return services
-    starting ??= startLabServer(labDir, { ...(firstStart ? { ports: { ocsp: 0, tsa: 0, conf: 0 } } : {}), clock, logger: logger.child({ domain: 'lab' }) })
+    starting ??= startLabServer(labDir, { ...(firstStart ? { ports: { ocsp: 0, tsa: 0, conf: 0, management: 0 } } : {}), clock, logger: logger.child({ domain: 'lab' }) })
       .then(async (running) => {
         if (closed) {
           await running.close()
@@ -306,6 +307,7 @@ export function createLabAdmin(deps: LabAdminDeps): LabAdmin {
       await resumeServices()
       return servicesDto()
     },
+    configureManagementServices: (provider, serviceUrl) => configureManagementServices(domains().serverConf, provider, serviceUrl),
   })
 
   return {
@@ -410,6 +412,8 @@ interface LabRegistryDeps {
   building(): boolean
   /** The lab services' state, starting them when they should run. */
   services(): Promise<LabServicesDto>
+  /** Configures this server to serve the management services (hosted-lab.ts `configureManagementServices`). */
+  configureManagementServices(provider: ClientId, serviceUrl: string): void
 }
 
 /** Seconds a signed configuration directory stays valid: above the lab's 60 s regeneration, at most a week. */
@@ -449,6 +453,24 @@ function certificateFile(c: { serial: string; usage: LabCertificateDto['usage'];
     fileName: `${subjectFileName(c.subject)}-${c.usage}-${c.serial.slice(-8)}`,
   }
 }
+
+function managementRequestDto(r: ManagementRequestRow): LabManagementRequestDto {
+  return {
+    id: r.id,
+    type: r.type,
+    status: r.status,
+    server: r.server,
+    client: r.client,
+    address: r.address,
+    authCertHash: r.authCert === null ? null : createHash('sha256').update(r.authCert).digest('base64'),
+    subsystemName: r.subsystemName,
+    receivedAt: r.receivedAt,
+    decidedAt: r.decidedAt,
+    decidedBy: r.decidedBy,
+  }
+}
+
+const requestIdSchema = z.object({ id: z.number().int().positive() }).strict()
 
 function createLabRegistryAdmin(deps: LabRegistryDeps): LabAdminApi {
   const { labDir, clock } = deps
@@ -556,6 +578,21 @@ function createLabRegistryAdmin(deps: LabRegistryDeps): LabAdminApi {
       ocspFreshnessSeconds: s.ocspFreshnessSeconds,
       timeStampingIntervalSeconds: s.timeStampingIntervalSeconds,
       memberClasses: lab.memberClasses(),
+    }
+  }
+
+  const managementDto = (lab: LabAuthority): LabManagementDto => {
+    const s = lab.settings()
+    const provider = encodeId(lab.managementServiceProvider())
+    const serving = lab.listSecurityServers().find((ss) => ss.clients.some((c) => encodeId(c) === provider))
+    return {
+      providerId: provider,
+      managementSecurityServer: serving === undefined ? null : encodeId(serving.id),
+      authCertRegUrl: s.authCertRegUrl,
+      managementServiceUrl: s.managementServiceUrl,
+      autoApproval: { authCertReg: s.autoApproveAuthCertReg, clientReg: s.autoApproveClientReg, ownerChange: s.autoApproveOwnerChange },
+      counts: lab.managementRequestCounts(),
+      requests: lab.listManagementRequests().map(managementRequestDto),
     }
   }
 
@@ -717,6 +754,28 @@ function createLabRegistryAdmin(deps: LabRegistryDeps): LabAdminApi {
       const value = validate(z.object({ code: identifierPart('groupCode', 'group code'), member: z.string() }).strict(), input, 'group member')
       lab.removeGlobalGroupMember(value.code, parseClientRef(value.member, 'member'))
       return groupDto(lab, value.code)
+    }),
+
+    managementRequests: () => read(managementDto),
+
+    approveManagementRequest: (input) => change((lab) => managementRequestDto(lab.approveManagementRequest(validate(requestIdSchema, input, 'management request').id))),
+
+    declineManagementRequest: (input) => change((lab) => managementRequestDto(lab.declineManagementRequest(validate(requestIdSchema, input, 'management request').id))),
+
+    setManagementAutoApproval: (input) => change((lab) => {
+      const value = validate(z.object({ authCertReg: z.boolean().optional(), clientReg: z.boolean().optional(), ownerChange: z.boolean().optional() }).strict(), input, 'auto-approval')
+      lab.setAutoApproval(value)
+      return managementDto(lab)
+    }),
+
+    serveManagementServices: () => change((lab) => {
+      const here = deps.hostedServer()
+      if (here === undefined) throw clientError('not_initialized', 'This server hosts no lab')
+      const serviceUrl = lab.settings().managementServiceUrl
+      if (serviceUrl === null) throw clientError('conflict', 'The lab services have not run yet; start them on the Trust services tab first')
+      const provider = lab.designateManagementSecurityServer(here)
+      deps.configureManagementServices(provider, serviceUrl)
+      return managementDto(lab)
     }),
 
     setConfExpiry: (input) => change(async (lab) => {

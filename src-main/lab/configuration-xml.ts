@@ -30,8 +30,12 @@ export interface SharedParametersModel {
   ca: { name: string; cert: Uint8Array; ocspUrl: string; ocspCert: Uint8Array }
   tsa: { name: string; url: string; cert: Uint8Array }
   memberClasses: Array<{ code: string; description: string }>
-  members: Array<{ key: number; memberClass: string; memberCode: string; name: string; subsystems: Array<{ key: number; code: string }> }>
-  securityServers: Array<{ ownerKey: number; serverCode: string; address: string; authCertHashes: string[]; clientKeys: Array<{ member: number; subsystem: number | null }> }>
+  members: Array<{ key: number; memberClass: string; memberCode: string; name: string; subsystems: Array<{ key: number; code: string; name?: string }> }>
+  securityServers: Array<{
+    ownerKey: number; serverCode: string; address: string; authCertHashes: string[]; clientKeys: Array<{ member: number; subsystem: number | null }>
+    /** V6 `inMaintenanceMode`: present (with its optional message) while the server is in maintenance mode. */
+    maintenance?: { message: string | null }
+  }>
   globalGroups: Array<{ code: string; description: string; members: ClientId[] }>
   ocspFreshnessSeconds: number
 }
@@ -86,7 +90,7 @@ export function sharedParametersXml(m: SharedParametersModel): string {
       el('name', member.name),
     )
     for (const subsystem of member.subsystems) {
-      out.push(`<subsystem id="${idOf('s', subsystem.key)}">`, el('subsystemCode', subsystem.code), '</subsystem>')
+      out.push(`<subsystem id="${idOf('s', subsystem.key)}">`, el('subsystemCode', subsystem.code), ...(subsystem.name === undefined ? [] : [el('subsystemName', subsystem.name)]), '</subsystem>')
     }
     out.push('</member>')
   }
@@ -95,6 +99,9 @@ export function sharedParametersXml(m: SharedParametersModel): string {
     for (const hash of server.authCertHashes) out.push(el('authCertHash', hash))
     for (const client of server.clientKeys) {
       out.push(el('client', client.subsystem === null ? idOf('m', client.member) : idOf('s', client.subsystem)))
+    }
+    if (server.maintenance !== undefined) {
+      out.push('<inMaintenanceMode>', ...(server.maintenance.message === null ? [] : [el('message', server.maintenance.message)]), '</inMaintenanceMode>')
     }
     out.push('</securityServer>')
   }
@@ -112,6 +119,8 @@ export function sharedParametersXml(m: SharedParametersModel): string {
 export interface PrivateParametersModel {
   instance: string
   managementServiceAddress: string
+  /** The TLS certificate of `managementServiceAddress` the security server pins (pr-mserv §2.3). */
+  authCertRegServiceCert?: Uint8Array
   managementServiceProvider: ClientId
   timeStampingIntervalSeconds: number
 }
@@ -124,6 +133,7 @@ export function privateParametersXml(m: PrivateParametersModel): string {
     el('instanceIdentifier', m.instance),
     '<managementService>',
     el('authCertRegServiceAddress', m.managementServiceAddress),
+    ...(m.authCertRegServiceCert === undefined ? [] : [el('authCertRegServiceCert', b64(m.authCertRegServiceCert))]),
     identifierToXml(m.managementServiceProvider, 'managementRequestServiceProviderId', 'ns2'),
     '</managementService>',
     el('timeStampingIntervalSeconds', m.timeStampingIntervalSeconds),

@@ -5,7 +5,7 @@
 export { labMigrations } from './migrations'
 export {
   initLab, openLab, labPaths, LabAuthority, CONFIGURATION_VERSION, DEFAULT_CONF_EXPIRE_SECONDS, DEFAULT_LAB_PORTS,
-  CERTIFICATE_STATUS_FORMAT, type CertificateStatusFile, type InitLabOptions, type InitLabResult, type IssuedCertificate, type GeneratedConfiguration, type LabPaths,
+  CERTIFICATE_STATUS_FORMAT, MANAGEMENT_PROVIDER, SECURITY_SERVER_OWNERS_GROUP, type CertificateStatusFile, type InitLabOptions, type InitLabResult, type IssuedCertificate, type GeneratedConfiguration, type LabPaths,
   type CsrInspection, type LabCertificate, type LabGlobalGroup, type LabMember, type LabSecurityServer,
 } from './lab-authority'
 export { LAB_KEY_ALGORITHMS, certificateToPem, type CaSigner, type ExternalCaKey, type LabKeyAlgorithm, type SignatureAlgorithmName } from './lab-pki'
@@ -13,3 +13,8 @@ export { buildSignedDirectory, type DirectoryContentPart, type SignedDirectory }
 export { startLabServer, type LabServerOptions, type LabServerUrls, type RunningLabServer } from './lab-server'
 export { answerOcspRequest, type CertificateStatus, type OcspResponderContext } from './ocsp-responder'
 export { answerTimeStampRequest, LAB_TSA_POLICY, type TsaContext } from './tsa-responder'
+export {
+  answerManagementRequest, verifyManagementRequest, managementFaultXml, CENTRAL_SERVER_REFUSALS,
+  type ManagementAnswer, type ManagementVerificationContext, type VerifiedManagementRequest,
+} from './management-service'
+export type { ManagementRequestRow, ManagementRequestStatus, ManagementRequestType } from './lab-repository'

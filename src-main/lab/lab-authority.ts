@@ -11,6 +11,7 @@ import {
   decodeIdentifier,
   globalGroupId,
   memberId as makeMemberId,
+  memberOf,
   securityServerId as makeSecurityServerId,
   subsystemId as makeSubsystemId,
   validateIdentifierPart,
@@ -59,6 +60,7 @@ import {
   type LabKeyAlgorithm,
   type SignatureAlgorithmName,
 } from './lab-pki'
+import type { ManagementVerificationContext, VerifiedManagementRequest } from './management-service'
 import { anchorXml, fetchIntervalXml, privateParametersXml, sharedParametersXml } from './configuration-xml'
 import { buildSignedDirectory } from './signed-directory'
 
@@ -71,6 +73,11 @@ export const LAB_DB_FILE = 'lab.sqlite'
 export const CONFIGURATION_VERSION = 6
 export const DEFAULT_CONF_EXPIRE_SECONDS = 600
 export const DEFAULT_LAB_PORTS = { conf: 18080, ocsp: 18888, tsa: 18899 } as const
+
+/** The management service provider until the lab operator designates a management security server (its owner's MANAGEMENT then). */
+export const MANAGEMENT_PROVIDER = { memberClass: 'ORG', memberCode: 'LAB', subsystemCode: 'MANAGEMENT' } as const
+/** X-Road's DEFAULT_SECURITY_SERVER_OWNERS_GROUP: every server owner joins it when its first server is registered. */
+export const SECURITY_SERVER_OWNERS_GROUP = 'security-server-owners'
 
 /** Member classes of a fresh lab (descriptions as in X-Road's DEV instance). */
 const DEFAULT_MEMBER_CLASSES = [
@@ -966,6 +973,361 @@ export class LabAuthority {
     }
   }
 
+  // ---- management requests (the central server's side of pr-mserv) --------------------------------------
+
+  /**
+   * `managementRequestServiceProviderId`: subsystem MANAGEMENT of the owner of the management security server the lab
+   * operator designated (X-Road: a subsystem of the central server's owner, served by its management security server,
+   * whose signing key answers for it); ORG/LAB/MANAGEMENT until one is designated.
+   */
+  managementServiceProvider(): ClientId {
+    const stored = this.settings().managementProvider
+    if (stored !== null) return decodeIdentifier(stored) as ClientId
+    return makeSubsystemId(this.instance, MANAGEMENT_PROVIDER.memberClass, MANAGEMENT_PROVIDER.memberCode, MANAGEMENT_PROVIDER.subsystemCode)
+  }
+
+  /**
+   * The lab operator's one bootstrap step, as on X-Road's central server ("Management services": the provider and its
+   * management security server): `server` (registered, e.g. by its own authCertReg) becomes the management security
+   * server, its owner's subsystem MANAGEMENT the provider (added if new, listed as the server's client), and the owner
+   * joins the security server owners' group. Every other registration then arrives as a management request.
+   */
+  designateManagementSecurityServer(server: SecurityServerId): ClientId {
+    const provider = makeSubsystemId(this.instance, server.memberClass, server.memberCode, MANAGEMENT_PROVIDER.subsystemCode) as ClientId & { objectType: 'SUBSYSTEM' }
+    inTransaction(this.db, () => {
+      const ss = this.requireServer(server)
+      const member = this.requireMember(memberOf(server))
+      const subsystemId = this.clientKeys(provider)?.subsystemId
+      const key = subsystemId === undefined || subsystemId === null || subsystemId === -1 ? repo.insertSubsystem(this.db, member.id, provider.subsystemCode) : subsystemId
+      if (!repo.hasServerClient(this.db, ss.id, member.id, key)) repo.insertServerClient(this.db, ss.id, member.id, key)
+      if (repo.findGlobalGroup(this.db, SECURITY_SERVER_OWNERS_GROUP) === undefined) repo.insertGlobalGroup(this.db, SECURITY_SERVER_OWNERS_GROUP, 'Security server owners')
+      repo.insertGroupMember(this.db, SECURITY_SERVER_OWNERS_GROUP, encodeIdentifier(memberOf(server)))
+      repo.updateManagementProvider(this.db, encodeIdentifier(provider))
+    })
+    this.regenerateConfiguration()
+    return provider
+  }
+
+  /** What the management service verifies requests against: the lab's CA, OCSP responder, freshness and provider. */
+  managementVerificationContext(): ManagementVerificationContext {
+    return {
+      instance: this.instance,
+      caCert: this.certificateDer('ca'),
+      ocspCert: this.certificateDer('ocsp'),
+      ocspFreshnessSeconds: this.settings().ocspFreshnessSeconds,
+      provider: this.managementServiceProvider(),
+      now: this.clock.now(),
+    }
+  }
+
+  /**
+   * The TLS key and self-signed certificate of the authentication certificate registration address (published as
+   * `authCertRegServiceCert`; the security server pins it, pr-mserv §2.3). Made on first use and kept in the lab folder.
+   */
+  async managementTlsCredentials(): Promise<{ cert: Uint8Array; key: KeyObject }> {
+    const certFile = join(this.paths.dir, 'management-tls.pem')
+    const keyFile = join(this.paths.dir, 'keys', 'management-tls.key.pem')
+    if (existsSync(certFile) && existsSync(keyFile)) {
+      return { cert: certificateFromInput(readFileSync(certFile, 'utf8')), key: privateKeyFromPem(readFileSync(keyFile, 'utf8')) }
+    }
+    const key = await generateLabKey('ec-p256')
+    const now = this.clock.now()
+    const cert = await buildCertificate(
+      {
+        subject: nameDer(`C=${this.instance}, O=Gatehouse Lab, CN=127.0.0.1`),
+        spki: spkiOf(key),
+        notBefore: new Date(now.getTime() - 60_000),
+        notAfter: new Date(now.getTime() + 20 * YEAR_MS),
+        extensions: [
+          new BasicConstraintsExtension(false, undefined, true),
+          new KeyUsagesExtension(KeyUsage.digitalSignature | KeyUsage.keyEncipherment, true),
+          new ExtendedKeyUsageExtension([OID.ekuServerAuth], false),
+          new x509.SubjectAlternativeNameExtension([{ type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: 'localhost' }]),
+        ],
+      },
+      { selfSign: key },
+    )
+    writeFileAtomic(keyFile, privateKeyToPem(key), 0o600)
+    writeFileAtomic(certFile, certificateToPem(cert), 0o644)
+    return { cert, key }
+  }
+
+  /** Records where `lab serve` takes management requests (the authCertReg HTTPS address, the provider's service URL). */
+  setManagementAddresses(values: { authCertRegUrl: string; managementServiceUrl: string }): void {
+    inTransaction(this.db, () => repo.updateManagementAddresses(this.db, values))
+  }
+
+  /** X-Road's central server auto-approval options (authCertReg, clientReg, ownerChange); the other requests apply at once. */
+  setAutoApproval(values: { authCertReg?: boolean; clientReg?: boolean; ownerChange?: boolean }): void {
+    inTransaction(this.db, () => {
+      const s = this.settings()
+      repo.updateAutoApproval(this.db, {
+        autoApproveAuthCertReg: values.authCertReg ?? s.autoApproveAuthCertReg,
+        autoApproveClientReg: values.clientReg ?? s.autoApproveClientReg,
+        autoApproveOwnerChange: values.ownerChange ?? s.autoApproveOwnerChange,
+      })
+    })
+  }
+
+  listManagementRequests(limit = 500): repo.ManagementRequestRow[] {
+    return repo.listManagementRequests(this.db, limit)
+  }
+
+  managementRequestCounts(): { total: number; approved: number; waiting: number; declined: number } {
+    return repo.countManagementRequests(this.db)
+  }
+
+  /**
+   * Records a verified management request as X-Road's central server does (`ManagementRequestServiceImpl.add`): the
+   * refusals of its request handlers (a duplicate, an unknown member or server, a certificate registered already), then
+   * WAITING, approved at once when the auto-approval option of its type is on (or always, for the types X-Road applies
+   * at once). An approval changes the registry and signs a new global configuration in the same call.
+   */
+  receiveManagementRequest(request: VerifiedManagementRequest): repo.ManagementRequestRow {
+    const now = this.clock.now().toISOString()
+    const row = inTransaction(this.db, () => {
+      this.checkAcceptable(request)
+      const id = repo.insertManagementRequest(this.db, {
+        type: request.type,
+        server: encodeIdentifier(request.server),
+        client: request.client === null ? null : encodeIdentifier(request.client),
+        address: request.address,
+        authCert: request.authCert,
+        subsystemName: request.subsystemName,
+        maintenanceMessage: request.maintenanceMessage,
+        messageId: request.message.header.id,
+        receivedAt: now,
+      })
+      const inserted = repo.findManagementRequest(this.db, id) as repo.ManagementRequestRow
+      if (!this.autoApproves(request.type)) return inserted
+      this.applyRequest(inserted)
+      repo.decideManagementRequest(this.db, id, 'APPROVED', now, 'auto')
+      return repo.findManagementRequest(this.db, id) as repo.ManagementRequestRow
+    })
+    if (row.status === 'APPROVED') this.regenerateConfiguration()
+    return row
+  }
+
+  /** The lab operator approves a WAITING request (X-Road's `approve`): its change is made and a new configuration signed. */
+  approveManagementRequest(id: number): repo.ManagementRequestRow {
+    const row = inTransaction(this.db, () => {
+      const found = this.waitingRequest(id)
+      this.applyRequest(found)
+      repo.decideManagementRequest(this.db, id, 'APPROVED', this.clock.now().toISOString(), 'operator')
+      return repo.findManagementRequest(this.db, id) as repo.ManagementRequestRow
+    })
+    this.regenerateConfiguration()
+    return row
+  }
+
+  /** The lab operator declines a WAITING request (X-Road's DECLINED): the registry stays as it is. */
+  declineManagementRequest(id: number): repo.ManagementRequestRow {
+    return inTransaction(this.db, () => {
+      this.waitingRequest(id)
+      repo.decideManagementRequest(this.db, id, 'DECLINED', this.clock.now().toISOString(), 'operator')
+      return repo.findManagementRequest(this.db, id) as repo.ManagementRequestRow
+    })
+  }
+
+  private waitingRequest(id: number): repo.ManagementRequestRow {
+    const found = repo.findManagementRequest(this.db, id)
+    if (found === undefined) throw clientError('management_request_not_found', `Management request ${id} does not exist`, { detail: 'id' })
+    if (found.status !== 'WAITING') {
+      throw clientError('management_request_invalid_state_for_approval', `Management request ${id} is ${found.status.toLowerCase()} already`, { detail: 'id' })
+    }
+    return found
+  }
+
+  private autoApproves(type: repo.ManagementRequestType): boolean {
+    const s = this.settings()
+    if (type === 'authCertReg') return s.autoApproveAuthCertReg
+    if (type === 'clientReg') return s.autoApproveClientReg
+    return true
+  }
+
+  private serverRow(server: SecurityServerId): repo.SecurityServerRow | undefined {
+    const owner = repo.findMember(this.db, server.memberClass, server.memberCode)
+    return owner === undefined ? undefined : repo.findSecurityServer(this.db, owner.id, server.serverCode)
+  }
+
+  private clientKeys(client: ClientId): { member: repo.MemberRow; subsystemId: number | null } | undefined {
+    const member = repo.findMember(this.db, client.memberClass, client.memberCode)
+    if (member === undefined) return undefined
+    if (client.objectType !== 'SUBSYSTEM') return { member, subsystemId: null }
+    const sub = repo.findSubsystem(this.db, member.id, client.subsystemCode)
+    return { member, subsystemId: sub?.id ?? -1 }
+  }
+
+  /** The refusals of X-Road's request handlers (`add`), with the admin service's codes (ErrorMessage.MR_*). */
+  private checkAcceptable(request: VerifiedManagementRequest): void {
+    const server = request.server
+    const serverText = describeIdentifier(server)
+    const waiting = repo.listWaitingRequests(this.db, request.type)
+    const refuse = (code: Parameters<typeof clientError>[0], message: string): never => {
+      throw clientError(code, message)
+    }
+    if (server.xRoadInstance !== this.instance) refuse('management_request_server_not_found', `Security server ${serverText} is not of instance ${this.instance}`)
+    switch (request.type) {
+      case 'authCertReg': {
+        const cert = request.authCert as Uint8Array
+        const hash = sha256(cert).toString('base64')
+        if (repo.listAuthCertHashes(this.db).some((h) => h.certHash === hash)) {
+          refuse('management_request_security_server_exists', 'The authentication certificate is registered already')
+        }
+        const same = waiting.find((r) => r.authCert !== null && Buffer.from(r.authCert).equals(Buffer.from(cert)))
+        if (same !== undefined) refuse('management_request_exists', `Management request ${same.id} registers this authentication certificate already`)
+        if (repo.findMember(this.db, server.memberClass, server.memberCode) === undefined) {
+          refuse('management_request_server_owner_not_found', `The owner of ${serverText} is not a member of ${this.instance}`)
+        }
+        return
+      }
+      case 'clientReg': {
+        const client = request.client as ClientId
+        if (client.objectType === 'MEMBER' && identifierEqualsMember(client, server)) {
+          refuse('management_request_cannot_register_owner', `${describeIdentifier(client)} owns ${serverText} and is its client implicitly`)
+        }
+        const ss = this.serverRow(server)
+        if (ss === undefined) refuse('management_request_server_not_found', `Security server ${serverText} is not registered`)
+        const keys = this.clientKeys(client)
+        if (keys === undefined) refuse('management_request_member_not_found', `Member of ${describeIdentifier(client)} is not registered in ${this.instance}`)
+        const { member, subsystemId } = keys as { member: repo.MemberRow; subsystemId: number | null }
+        if (subsystemId !== -1 && repo.hasServerClient(this.db, (ss as repo.SecurityServerRow).id, member.id, subsystemId)) {
+          refuse('management_request_client_already_registered', `${describeIdentifier(client)} is a client of ${serverText} already`)
+        }
+        const same = waiting.find((r) => r.server === encodeIdentifier(server) && r.client === encodeIdentifier(client))
+        if (same !== undefined) refuse('management_request_exists', `Management request ${same.id} registers ${describeIdentifier(client)} on ${serverText} already`)
+        return
+      }
+      case 'clientDeletion': {
+        const client = request.client as ClientId
+        const ss = this.serverRow(server)
+        if (ss === undefined) refuse('management_request_server_not_found', `Security server ${serverText} is not registered`)
+        const keys = this.clientKeys(client)
+        if (keys === undefined || keys.subsystemId === -1 || !repo.hasServerClient(this.db, (ss as repo.SecurityServerRow).id, keys.member.id, keys.subsystemId)) {
+          refuse('management_request_server_client_not_found', `${describeIdentifier(client)} is not a client of ${serverText}`)
+        }
+        return
+      }
+      case 'authCertDeletion': {
+        const ss = this.serverRow(server)
+        if (ss === undefined) refuse('management_request_server_not_found', `Security server ${serverText} is not registered`)
+        const hash = sha256(request.authCert as Uint8Array).toString('base64')
+        if (!repo.listAuthCertHashes(this.db).some((h) => h.serverId === (ss as repo.SecurityServerRow).id && h.certHash === hash)) {
+          refuse('management_request_invalid_auth_certificate', `The authentication certificate is not registered on ${serverText}`)
+        }
+        return
+      }
+      case 'addressChange':
+        if (this.serverRow(server) === undefined) refuse('management_request_server_not_found', `Security server ${serverText} is not registered`)
+        return
+      case 'clientRename': {
+        // ClientRenameRequestHandler: a subsystem, listed on the server.
+        const client = request.client as ClientId
+        if (client.objectType !== 'SUBSYSTEM') refuse('management_request_only_subsystem_rename_allowed', 'Only a subsystem can be renamed')
+        const ss = this.serverRow(server)
+        const keys = this.clientKeys(client)
+        if (ss === undefined || keys === undefined || keys.subsystemId === -1 || !repo.hasServerClient(this.db, ss.id, keys.member.id, keys.subsystemId)) {
+          refuse('management_request_server_client_not_found', `${describeIdentifier(client)} is not a client of ${serverText}`)
+        }
+        return
+      }
+      case 'maintenanceModeEnable':
+      case 'maintenanceModeDisable': {
+        // MaintenanceModeEnableRequestHandler / MaintenanceModeDisableRequestHandler.
+        const ss = this.serverRow(server)
+        if (ss === undefined) refuse('management_request_server_not_found', `Security server ${serverText} is not registered`)
+        const inMaintenance = repo.listMaintenanceModes(this.db).has((ss as repo.SecurityServerRow).id)
+        if (request.type === 'maintenanceModeEnable') {
+          const provider = encodeIdentifier(this.managementServiceProvider())
+          if (this.listSecurityServers().some((s) => encodeIdentifier(s.id) === encodeIdentifier(server) && s.clients.some((c) => encodeIdentifier(c) === provider))) {
+            refuse('mr_forbidden_enable_maintenance_mode_for_management_service', `${serverText} serves the management services and cannot go into maintenance mode`)
+          }
+          if (inMaintenance) refuse('management_request_server_already_in_maintenance_mode', `${serverText} is in maintenance mode already`)
+        } else if (!inMaintenance) {
+          refuse('management_request_server_not_in_maintenance_mode', `${serverText} is not in maintenance mode`)
+        }
+        return
+      }
+      default:
+        refuse('management_request_not_supported', `The lab does not take ${request.type} requests yet`)
+    }
+  }
+
+  /** X-Road's request handlers' `approve`: the registry change of one request (inside the caller's transaction). */
+  private applyRequest(row: repo.ManagementRequestRow): void {
+    const server = decodeIdentifier(row.server) as SecurityServerId
+    const serverText = describeIdentifier(server)
+    const ss = this.serverRow(server)
+    switch (row.type) {
+      case 'authCertReg': {
+        const owner = repo.findMember(this.db, server.memberClass, server.memberCode)
+        if (owner === undefined) throw clientError('management_request_server_owner_not_found', `The owner of ${serverText} is not a member of ${this.instance}`)
+        const hash = sha256(row.authCert as Uint8Array).toString('base64')
+        if (repo.listAuthCertHashes(this.db).some((h) => h.certHash === hash)) {
+          throw clientError('management_request_security_server_exists', 'The authentication certificate is registered already')
+        }
+        const serverId = ss?.id ?? repo.insertSecurityServer(this.db, owner.id, server.serverCode, row.address ?? '')
+        if (ss !== undefined && row.address !== null) repo.updateServerAddress(this.db, ss.id, row.address)
+        repo.insertAuthCertHash(this.db, serverId, hash)
+        // AuthenticationCertificateRegistrationRequestHandler.approve: the owner joins the security server owners' group.
+        if (repo.findGlobalGroup(this.db, SECURITY_SERVER_OWNERS_GROUP) === undefined) {
+          repo.insertGlobalGroup(this.db, SECURITY_SERVER_OWNERS_GROUP, 'Security server owners')
+        }
+        repo.insertGroupMember(this.db, SECURITY_SERVER_OWNERS_GROUP, encodeIdentifier(makeMemberId(this.instance, owner.memberClass, owner.memberCode)))
+        return
+      }
+      case 'clientReg': {
+        if (ss === undefined) throw clientError('management_request_server_not_found', `Security server ${serverText} is not registered`)
+        const client = decodeIdentifier(row.client as string) as ClientId
+        const keys = this.clientKeys(client)
+        if (keys === undefined) throw clientError('management_request_member_not_found', `Member of ${describeIdentifier(client)} is not registered in ${this.instance}`)
+        // ClientRegistrationRequestHandler.approve: a subsystem the member does not have yet is created.
+        const subsystemId = keys.subsystemId === -1 && client.objectType === 'SUBSYSTEM' ? repo.insertSubsystem(this.db, keys.member.id, client.subsystemCode) : keys.subsystemId
+        if (repo.hasServerClient(this.db, ss.id, keys.member.id, subsystemId)) {
+          throw clientError('management_request_client_already_registered', `${describeIdentifier(client)} is a client of ${serverText} already`)
+        }
+        repo.insertServerClient(this.db, ss.id, keys.member.id, subsystemId)
+        // ClientRegistrationRequestHandler.updateSubsystemNameIfNeeded.
+        if (subsystemId !== null && row.subsystemName !== null) repo.updateSubsystemName(this.db, subsystemId, row.subsystemName)
+        return
+      }
+      case 'clientDeletion': {
+        const client = decodeIdentifier(row.client as string) as ClientId
+        const keys = this.clientKeys(client)
+        if (ss === undefined || keys === undefined || !repo.deleteServerClient(this.db, ss.id, keys.member.id, keys.subsystemId)) {
+          throw clientError('management_request_server_client_not_found', `${describeIdentifier(client)} is not a client of ${serverText}`)
+        }
+        return
+      }
+      case 'authCertDeletion': {
+        const hash = sha256(row.authCert as Uint8Array).toString('base64')
+        if (ss === undefined || !repo.deleteAuthCertHash(this.db, ss.id, hash)) {
+          throw clientError('management_request_invalid_auth_certificate', `The authentication certificate is not registered on ${serverText}`)
+        }
+        return
+      }
+      case 'addressChange':
+        if (ss === undefined) throw clientError('management_request_server_not_found', `Security server ${serverText} is not registered`)
+        repo.updateServerAddress(this.db, ss.id, row.address as string)
+        return
+      case 'clientRename': {
+        const keys = this.clientKeys(decodeIdentifier(row.client as string) as ClientId)
+        if (ss === undefined || keys === undefined || keys.subsystemId === null || keys.subsystemId === -1) {
+          throw clientError('management_request_server_client_not_found', `${row.client ?? ''} is not a client of ${serverText}`)
+        }
+        repo.updateSubsystemName(this.db, keys.subsystemId, row.subsystemName as string)
+        return
+      }
+      case 'maintenanceModeEnable':
+      case 'maintenanceModeDisable':
+        if (ss === undefined) throw clientError('management_request_server_not_found', `Security server ${serverText} is not registered`)
+        repo.updateMaintenanceMode(this.db, ss.id, row.type === 'maintenanceModeEnable', row.maintenanceMessage)
+        return
+      default:
+        throw clientError('management_request_not_supported', `The lab does not take ${row.type} requests yet`)
+    }
+  }
+
   // ---- configuration --------------------------------------------------------------------------------
 
   /** Records where `lab serve` listens, so configuration and anchors point there. */
@@ -1013,6 +1375,8 @@ export class LabAuthority {
     const hashes = repo.listAuthCertHashes(this.db)
     const clients = repo.listServerClients(this.db)
     const groupMembers = repo.listGroupMembers(this.db)
+    const names = repo.listSubsystemNames(this.db)
+    const maintenance = repo.listMaintenanceModes(this.db)
     const shared = sharedParametersXml({
       instance: s.instance,
       source: { address: s.confAddress, internalVerificationCert: internalCert, externalVerificationCert: externalCert },
@@ -1024,7 +1388,7 @@ export class LabAuthority {
         memberClass: m.memberClass,
         memberCode: m.memberCode,
         name: m.name,
-        subsystems: subsystems.filter((x) => x.memberId === m.id).map((x) => ({ key: x.id, code: x.subsystemCode })),
+        subsystems: subsystems.filter((x) => x.memberId === m.id).map((x) => ({ key: x.id, code: x.subsystemCode, ...(names.has(x.id) ? { name: names.get(x.id) as string } : {}) })),
       })),
       securityServers: repo.listSecurityServers(this.db).map((ss) => ({
         ownerKey: ss.ownerId,
@@ -1032,6 +1396,7 @@ export class LabAuthority {
         address: ss.address,
         authCertHashes: hashes.filter((h) => h.serverId === ss.id).map((h) => h.certHash),
         clientKeys: clients.filter((c) => c.serverId === ss.id).map((c) => ({ member: c.memberId, subsystem: c.subsystemId })),
+        ...(maintenance.has(ss.id) ? { maintenance: { message: maintenance.get(ss.id) ?? null } } : {}),
       })),
       globalGroups: repo.listGlobalGroups(this.db).map((g) => ({
         code: g.groupCode,
@@ -1042,8 +1407,9 @@ export class LabAuthority {
     })
     const privateParams = privateParametersXml({
       instance: s.instance,
-      managementServiceAddress: `https://${s.confAddress.replace(/:\d+$/, '')}:4001/managementservice/`,
-      managementServiceProvider: makeSubsystemId(s.instance, 'ORG', 'LAB', 'MANAGEMENT'),
+      managementServiceAddress: s.authCertRegUrl ?? `https://${s.confAddress.replace(/:\d+$/, '')}:4001/managementservice/`,
+      ...(this.managementTlsCert() === undefined ? {} : { authCertRegServiceCert: this.managementTlsCert() }),
+      managementServiceProvider: this.managementServiceProvider(),
       timeStampingIntervalSeconds: s.timeStampingIntervalSeconds,
     })
     const timestamp = confTimestamp(now)
@@ -1087,6 +1453,12 @@ export class LabAuthority {
       sharedParams: join(this.paths.publicRoot, sharedLocation),
       privateParams: join(this.paths.publicRoot, privateLocation),
     }
+  }
+
+  /** The authCertReg address's TLS certificate once `lab serve` made it (`managementTlsCredentials`). */
+  private managementTlsCert(): Uint8Array | undefined {
+    const file = join(this.paths.dir, 'management-tls.pem')
+    return existsSync(file) ? certificateFromInput(readFileSync(file, 'utf8')) : undefined
   }
 
   /** Anchors change only when the download address does (generatedAt is kept otherwise, so their hash is stable). */
@@ -1196,4 +1568,9 @@ function keyAlgorithmOf(csr: x509.Pkcs10CertificateRequest): string {
 function toLabCertificate(row: repo.CertificateRow): LabCertificate {
   const cert = new x509.X509Certificate(row.der)
   return { ...row, notBefore: cert.notBefore, notAfter: cert.notAfter, hash: sha256(row.der).toString('base64') }
+}
+
+/** True when `client` is the member that owns `server`. */
+function identifierEqualsMember(client: ClientId, server: SecurityServerId): boolean {
+  return client.xRoadInstance === server.xRoadInstance && client.memberClass === server.memberClass && client.memberCode === server.memberCode
 }

@@ -13,6 +13,16 @@ export interface LabSettings {
   confAddress: string
   ocspUrl: string
   tsaUrl: string
+  /** X-Road's auto-approval options of the central server (migration 0003). */
+  autoApproveAuthCertReg: boolean
+  autoApproveClientReg: boolean
+  autoApproveOwnerChange: boolean
+  /** Where `lab serve` takes authCertReg over HTTPS (`authCertRegServiceAddress`); null until it first ran. */
+  authCertRegUrl: string | null
+  /** Where `lab serve` takes the other management requests, the service URL behind the management security server. */
+  managementServiceUrl: string | null
+  /** `managementRequestServiceProviderId` (encoded) once designated; null: the default ORG/LAB/MANAGEMENT. */
+  managementProvider: string | null
 }
 
 export interface MemberRow {
@@ -53,7 +63,9 @@ export interface ServerClientRow {
   subsystemId: number | null
 }
 
-export function insertSettings(db: WritableDb, s: Omit<LabSettings, 'ocspFetchIntervalSeconds'>): void {
+type ManagedSettings = 'ocspFetchIntervalSeconds' | 'autoApproveAuthCertReg' | 'autoApproveClientReg' | 'autoApproveOwnerChange' | 'authCertRegUrl' | 'managementServiceUrl' | 'managementProvider'
+
+export function insertSettings(db: WritableDb, s: Omit<LabSettings, ManagedSettings>): void {
   db.prepare(
     `INSERT INTO lab_settings (id, instance, key_algorithm, created_at, conf_expire_seconds, ocsp_freshness_seconds,
        timestamping_interval_seconds, conf_address, ocsp_url, tsa_url) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -65,10 +77,100 @@ export function findSettings(db: ReadableDb): LabSettings | undefined {
     .prepare(
       `SELECT instance, key_algorithm AS keyAlgorithm, created_at AS createdAt, conf_expire_seconds AS confExpireSeconds,
          ocsp_freshness_seconds AS ocspFreshnessSeconds, timestamping_interval_seconds AS timeStampingIntervalSeconds,
-         ocsp_fetch_interval_seconds AS ocspFetchIntervalSeconds, conf_address AS confAddress, ocsp_url AS ocspUrl, tsa_url AS tsaUrl FROM lab_settings WHERE id = 1`,
+         ocsp_fetch_interval_seconds AS ocspFetchIntervalSeconds, conf_address AS confAddress, ocsp_url AS ocspUrl, tsa_url AS tsaUrl,
+         auto_approve_auth_cert_reg AS autoApproveAuthCertReg, auto_approve_client_reg AS autoApproveClientReg,
+         auto_approve_owner_change AS autoApproveOwnerChange, auth_cert_reg_url AS authCertRegUrl, management_service_url AS managementServiceUrl,
+         management_provider AS managementProvider
+       FROM lab_settings WHERE id = 1`,
     )
-    .get() as LabSettings | undefined
-  return row
+    .get() as (Omit<LabSettings, 'autoApproveAuthCertReg' | 'autoApproveClientReg' | 'autoApproveOwnerChange'> & Record<'autoApproveAuthCertReg' | 'autoApproveClientReg' | 'autoApproveOwnerChange', number>) | undefined
+  return row === undefined
+    ? undefined
+    : { ...row, autoApproveAuthCertReg: row.autoApproveAuthCertReg === 1, autoApproveClientReg: row.autoApproveClientReg === 1, autoApproveOwnerChange: row.autoApproveOwnerChange === 1 }
+}
+
+export function updateManagementAddresses(db: WritableDb, values: { authCertRegUrl: string; managementServiceUrl: string }): void {
+  db.prepare('UPDATE lab_settings SET auth_cert_reg_url = ?, management_service_url = ? WHERE id = 1').run(values.authCertRegUrl, values.managementServiceUrl)
+}
+
+export function updateManagementProvider(db: WritableDb, provider: string): void {
+  db.prepare('UPDATE lab_settings SET management_provider = ? WHERE id = 1').run(provider)
+}
+
+export function updateAutoApproval(db: WritableDb, values: Pick<LabSettings, 'autoApproveAuthCertReg' | 'autoApproveClientReg' | 'autoApproveOwnerChange'>): void {
+  db.prepare('UPDATE lab_settings SET auto_approve_auth_cert_reg = ?, auto_approve_client_reg = ?, auto_approve_owner_change = ? WHERE id = 1')
+    .run(values.autoApproveAuthCertReg ? 1 : 0, values.autoApproveClientReg ? 1 : 0, values.autoApproveOwnerChange ? 1 : 0)
+}
+
+export type ManagementRequestType =
+  | 'authCertReg' | 'clientReg' | 'ownerChange' | 'clientDeletion' | 'authCertDeletion' | 'addressChange'
+  | 'clientDisable' | 'clientEnable' | 'clientRename' | 'maintenanceModeEnable' | 'maintenanceModeDisable'
+
+export type ManagementRequestStatus = 'WAITING' | 'APPROVED' | 'DECLINED'
+
+export interface ManagementRequestRow {
+  id: number
+  type: ManagementRequestType
+  status: ManagementRequestStatus
+  /** Encoded security server identifier. */
+  server: string
+  /** Encoded client identifier (clientReg, clientDeletion, ownerChange, client*). */
+  client: string | null
+  address: string | null
+  authCert: Uint8Array | null
+  subsystemName: string | null
+  /** maintenanceModeEnable's optional message. */
+  maintenanceMessage: string | null
+  /** The request's `xroad:id`. */
+  messageId: string
+  receivedAt: string
+  decidedAt: string | null
+  decidedBy: 'auto' | 'operator' | null
+}
+
+const REQUEST_COLUMNS = `id, type, status, server, client, address, auth_cert AS authCert, subsystem_name AS subsystemName, maintenance_message AS maintenanceMessage,
+  message_id AS messageId, received_at AS receivedAt, decided_at AS decidedAt, decided_by AS decidedBy`
+
+function requestRow(row: ManagementRequestRow): ManagementRequestRow {
+  return { ...row, authCert: row.authCert === null ? null : new Uint8Array(row.authCert) }
+}
+
+export function insertManagementRequest(
+  db: WritableDb,
+  r: Pick<ManagementRequestRow, 'type' | 'server' | 'client' | 'address' | 'authCert' | 'subsystemName' | 'maintenanceMessage' | 'messageId' | 'receivedAt'>,
+): number {
+  return Number(
+    db.prepare(
+      `INSERT INTO management_requests (type, status, server, client, address, auth_cert, subsystem_name, maintenance_message, message_id, received_at)
+       VALUES (?, 'WAITING', ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      r.type, r.server, r.client, r.address, r.authCert === null ? null : Buffer.from(r.authCert), r.subsystemName, r.maintenanceMessage, r.messageId, r.receivedAt,
+    ).lastInsertRowid,
+  )
+}
+
+export function findManagementRequest(db: ReadableDb, id: number): ManagementRequestRow | undefined {
+  const row = db.prepare(`SELECT ${REQUEST_COLUMNS} FROM management_requests WHERE id = ?`).get(id) as ManagementRequestRow | undefined
+  return row === undefined ? undefined : requestRow(row)
+}
+
+/** Newest first. */
+export function listManagementRequests(db: ReadableDb, limit: number): ManagementRequestRow[] {
+  return (db.prepare(`SELECT ${REQUEST_COLUMNS} FROM management_requests ORDER BY id DESC LIMIT ?`).all(limit) as ManagementRequestRow[]).map(requestRow)
+}
+
+export function listWaitingRequests(db: ReadableDb, type: ManagementRequestType): ManagementRequestRow[] {
+  return (db.prepare(`SELECT ${REQUEST_COLUMNS} FROM management_requests WHERE status = 'WAITING' AND type = ? ORDER BY id`).all(type) as ManagementRequestRow[])
+    .map(requestRow)
+}
+
+export function countManagementRequests(db: ReadableDb): { total: number; approved: number; waiting: number; declined: number } {
+  return db.prepare(`SELECT COUNT(*) AS total, COALESCE(SUM(status = 'APPROVED'), 0) AS approved, COALESCE(SUM(status = 'WAITING'), 0) AS waiting,
+    COALESCE(SUM(status = 'DECLINED'), 0) AS declined FROM management_requests`).get() as { total: number; approved: number; waiting: number; declined: number }
+}
+
+export function decideManagementRequest(db: WritableDb, id: number, status: 'APPROVED' | 'DECLINED', at: string, by: 'auto' | 'operator'): void {
+  db.prepare('UPDATE management_requests SET status = ?, decided_at = ?, decided_by = ? WHERE id = ?').run(status, at, by, id)
 }
 
 export function updateServiceAddresses(db: WritableDb, values: { confAddress: string; ocspUrl: string; tsaUrl: string }): void {
@@ -276,4 +378,24 @@ export function deleteGroupMember(db: WritableDb, groupCode: string, client: str
 /** Removes `client` (an encoded identifier) from every global group. */
 export function deleteGroupMemberships(db: WritableDb, client: string): void {
   db.prepare('DELETE FROM global_group_members WHERE client = ?').run(client)
+}
+
+/** Subsystem names (migration 0004) by subsystem row id, for those that have one. */
+export function listSubsystemNames(db: ReadableDb): Map<number, string> {
+  const rows = db.prepare('SELECT id, subsystem_name AS name FROM subsystems WHERE subsystem_name IS NOT NULL').all() as Array<{ id: number; name: string }>
+  return new Map(rows.map((r) => [r.id, r.name]))
+}
+
+export function updateSubsystemName(db: WritableDb, id: number, name: string): void {
+  db.prepare('UPDATE subsystems SET subsystem_name = ? WHERE id = ?').run(name, id)
+}
+
+/** Servers in maintenance mode (migration 0004) by row id, with their optional message. */
+export function listMaintenanceModes(db: ReadableDb): Map<number, string | null> {
+  const rows = db.prepare('SELECT id, maintenance_message AS message FROM security_servers WHERE maintenance_mode = 1').all() as Array<{ id: number; message: string | null }>
+  return new Map(rows.map((r) => [r.id, r.message]))
+}
+
+export function updateMaintenanceMode(db: WritableDb, serverId: number, enabled: boolean, message: string | null): void {
+  db.prepare('UPDATE security_servers SET maintenance_mode = ?, maintenance_message = ? WHERE id = ?').run(enabled ? 1 : 0, enabled ? message : null, serverId)
 }

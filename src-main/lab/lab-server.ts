@@ -1,21 +1,30 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join, normalize, sep } from 'node:path'
-import { logFailure, silentLogger, systemClock, type Clock, type Logger } from '../platform'
+import type { KeyObject } from 'node:crypto'
+import { clientError, logFailure, silentLogger, systemClock, type Clock, type Logger } from '../platform'
 import { CONFIGURATION_VERSION, DEFAULT_LAB_PORTS, openLab, type LabAuthority } from './lab-authority'
 import { answerOcspRequest, errorResponse } from './ocsp-responder'
+import { certificateToPem } from './lab-pki'
 import { answerTimeStampRequest } from './tsa-responder'
+import { answerManagementRequest, managementFaultXml } from './management-service'
+import { MANAGEMENT_REQUEST_MAX_BYTES } from '../management'
 import { OCSPResponseStatus } from '@peculiar/asn1-ocsp'
 
 /**
  * `lab serve`: the lab's OCSP responder (RFC 6960 Annex A: GET and POST over HTTP), its RFC 3161 TSA (HTTP POST,
- * RFC 3161 §3.4) and its configuration source (the CS's static layout, xroad-protocols.md §5.2), all on 127.0.0.1.
+ * RFC 3161 §3.4), its configuration source (the CS's static layout, xroad-protocols.md §5.2) and its management
+ * service (pr-mserv): authCertReg over HTTPS at `authCertRegServiceAddress` (the TLS certificate is published as
+ * `authCertRegServiceCert`), the other requests at `POST /managementservice/manage` on the configuration port — the
+ * service URL the management security server calls for `managementRequestServiceProviderId`, as X-Road's management
+ * security server calls the central server's management service. All on 127.0.0.1.
  */
 export interface LabServerOptions {
   host?: string
   /** 0 picks a free port; default: the lab's stored ports. */
-  ports?: { ocsp?: number; tsa?: number; conf?: number }
+  ports?: { ocsp?: number; tsa?: number; conf?: number; management?: number }
   confExpireSeconds?: number
   regenerateIntervalMs?: number
   ocspValiditySeconds?: number
@@ -28,7 +37,13 @@ export interface LabServerUrls {
   tsa: string
   internalconf: string
   externalconf: string
+  /** `authCertRegServiceAddress` (HTTPS). */
+  authCertReg: string
+  /** The management services' URL behind the management security server. */
+  managementService: string
 }
+
+type LabService = 'ocsp' | 'tsa' | 'conf' | 'management'
 
 export interface RunningLabServer {
   urls: LabServerUrls
@@ -36,13 +51,16 @@ export interface RunningLabServer {
   anchorExternal: string
   regenerate(): void
   /** Stops one of the three services, the others keep serving (an outage for diagnostics and tests to observe). */
-  stopService(service: 'ocsp' | 'tsa' | 'conf'): Promise<void>
+  stopService(service: LabService): Promise<void>
   /** Starts a stopped service again on the same port (the end of the outage); a running one is left as it is. */
-  startService(service: 'ocsp' | 'tsa' | 'conf'): Promise<void>
+  startService(service: LabService): Promise<void>
   close(): Promise<void>
 }
 
 const MAX_REQUEST_BYTES = 64 * 1024
+/** pr-mserv §2.3: authCertReg is posted under this path of `authCertRegServiceAddress`. */
+const AUTH_CERT_REG_PATH = '/managementservice/'
+const MANAGEMENT_SERVICE_PATH = '/managementservice/manage'
 
 export async function startLabServer(labDir: string, options: LabServerOptions = {}): Promise<RunningLabServer> {
   const host = options.host ?? '127.0.0.1'
@@ -58,6 +76,8 @@ export async function startLabServer(labDir: string, options: LabServerOptions =
       ocsp: options.ports?.ocsp ?? storedPort(stored.ocspUrl, DEFAULT_LAB_PORTS.ocsp),
       tsa: options.ports?.tsa ?? storedPort(stored.tsaUrl, DEFAULT_LAB_PORTS.tsa),
       conf: options.ports?.conf ?? storedPort(stored.confAddress, DEFAULT_LAB_PORTS.conf),
+      // Not in the anchor (private parameters name it), so a free port the first time, the same one afterwards.
+      management: options.ports?.management ?? (stored.authCertRegUrl === null ? 0 : Number(new URL(stored.authCertRegUrl).port)),
     }
     const ocspCert = lab.certificateDer('ocsp')
     const ocspKey = lab.privateKey('ocsp')
@@ -89,13 +109,26 @@ export async function startLabServer(labDir: string, options: LabServerOptions =
       send(res, 200, 'application/timestamp-reply', answerTimeStampRequest(body, { tsaCert, tsaKey, now: clock.now() }))
     }))
     servers.push(tsa)
-    const conf = await listen(host, ports.conf, handler(logger, 'conf', async (req, res) => serveConfiguration(lab, req, res)))
+    const conf = await listen(host, ports.conf, handler(logger, 'conf', async (req, res) => {
+      const path = new URL(req.url ?? '/', 'http://lab').pathname
+      if (path === MANAGEMENT_SERVICE_PATH) return serveManagementRequest(lab, 'service', req, res)
+      return serveConfiguration(lab, req, res)
+    }))
     servers.push(conf)
+    const tls = await lab.managementTlsCredentials()
+    const management = await listen(host, ports.management, handler(logger, 'management', async (req, res) => {
+      if (!new URL(req.url ?? '/', 'https://lab').pathname.startsWith(AUTH_CERT_REG_PATH)) return send(res, 404, 'text/plain', 'Not found\n')
+      return serveManagementRequest(lab, 'authCertReg', req, res)
+    }), { cert: certificateToPem(tls.cert), key: tls.key })
+    servers.push(management)
 
     const port = (s: Server): number => (s.address() as AddressInfo).port
-    const bound = { ocsp: port(ocsp), tsa: port(tsa), conf: port(conf) }
+    const bound = { ocsp: port(ocsp), tsa: port(tsa), conf: port(conf), management: port(management) }
     const confAddress = `${host}:${port(conf)}`
     lab.setServiceAddresses({ confAddress, ocspUrl: `http://${host}:${port(ocsp)}`, tsaUrl: `http://${host}:${port(tsa)}` })
+    const authCertRegUrl = `https://${host}:${port(management)}${AUTH_CERT_REG_PATH}`
+    const managementServiceUrl = `http://${confAddress}${MANAGEMENT_SERVICE_PATH}`
+    lab.setManagementAddresses({ authCertRegUrl, managementServiceUrl })
     if (options.confExpireSeconds !== undefined) lab.setConfExpireSeconds(options.confExpireSeconds)
     const regenerate = (): void => {
       lab.regenerateConfiguration()
@@ -115,6 +148,8 @@ export async function startLabServer(labDir: string, options: LabServerOptions =
       tsa: `http://${host}:${port(tsa)}`,
       internalconf: `http://${confAddress}/internalconf`,
       externalconf: `http://${confAddress}/externalconf`,
+      authCertReg: authCertRegUrl,
+      managementService: managementServiceUrl,
     }
     let closed = false
     return {
@@ -123,11 +158,11 @@ export async function startLabServer(labDir: string, options: LabServerOptions =
       anchorExternal: lab.paths.anchorExternal,
       regenerate,
       async stopService(service) {
-        await closeServer({ ocsp, tsa, conf }[service])
+        await closeServer({ ocsp, tsa, conf, management }[service])
       },
       async startService(service) {
         if (closed) throw new Error('The lab server is closed')
-        const server = { ocsp, tsa, conf }[service]
+        const server = { ocsp, tsa, conf, management }[service]
         if (server.listening) return
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject)
@@ -165,9 +200,11 @@ function handler(logger: Logger, name: string, work: Handler): (req: IncomingMes
   }
 }
 
-function listen(host: string, port: number, onRequest: (req: IncomingMessage, res: ServerResponse) => void): Promise<Server> {
+function listen(
+  host: string, port: number, onRequest: (req: IncomingMessage, res: ServerResponse) => void, tls?: { cert: string; key: KeyObject },
+): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer(onRequest)
+    const server = tls === undefined ? createServer(onRequest) : createHttpsServer({ cert: tls.cert, key: tls.key.export({ format: 'pem', type: 'pkcs8' }) }, onRequest)
     server.keepAliveTimeout = 5_000
     server.once('error', reject)
     server.listen(port, host, () => {
@@ -191,14 +228,26 @@ function send(res: ServerResponse, status: number, type: string, body: Uint8Arra
   res.end(bytes)
 }
 
-function readBody(req: IncomingMessage): Promise<Uint8Array | undefined> {
+/** A management request (pr-mserv): POST only; the answer is the request id or X-Road's SOAP fault (HTTP 500). */
+async function serveManagementRequest(lab: LabAuthority, channel: 'authCertReg' | 'service', req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'POST') return send(res, 405, 'text/plain', 'POST only\n')
+  const body = await readBody(req, MANAGEMENT_REQUEST_MAX_BYTES)
+  if (body === undefined) {
+    const tooLarge = clientError('invalid_request', `Management request is larger than ${MANAGEMENT_REQUEST_MAX_BYTES} bytes`)
+    return send(res, 500, 'text/xml; charset=UTF-8', managementFaultXml(tooLarge))
+  }
+  const answer = answerManagementRequest(lab, req.headers['content-type'] ?? '', Buffer.from(body), channel)
+  send(res, answer.status, answer.contentType, answer.body)
+}
+
+function readBody(req: IncomingMessage, limit = MAX_REQUEST_BYTES): Promise<Uint8Array | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
     let tooLarge = false
     req.on('data', (chunk: Buffer) => {
       size += chunk.length
-      if (size > MAX_REQUEST_BYTES) tooLarge = true
+      if (size > limit) tooLarge = true
       else chunks.push(chunk)
     })
     req.on('end', () => resolve(tooLarge ? undefined : new Uint8Array(Buffer.concat(chunks))))

@@ -242,6 +242,34 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     return writer
   }
 
+  /**
+   * Problems found outside a check: a commit refused by SQLite because the database file is damaged
+   * (`SQLITE_CORRUPT`, `SQLITE_NOTADB`). The checks read the chain's index, which can still answer when the tables'
+   * pages no longer join (e.g. page versions of different commits mixed), so such a problem is kept here and carried
+   * into every later report until an administrator acknowledges it.
+   */
+  const runtimeProblems: EvidenceProblem[] = []
+
+  function withRuntimeProblems(report: EvidenceReport): EvidenceReport {
+    const extra = runtimeProblems.filter((r) => !report.problems.some((p) => problemKey(p) === problemKey(r)))
+    return extra.length === 0 ? report : { ...report, problems: [...report.problems, ...extra] }
+  }
+
+  /** A commit failed because the database file is damaged: an evidence problem (alarm, fail-closed) once per place. */
+  function noteDamagedDatabase(error: unknown): void {
+    if (!isDamagedDatabase(error)) return
+    // Placed at the chain's head: a later damage (after more records) is a new problem.
+    const problem: EvidenceProblem = {
+      kind: 'unreadable', firstSeq: null, lastSeq: head.seq, acknowledged: false,
+      detail: `the message-log database is damaged (${(error as Error).message}): no record can be written to it; keep messagelog.sqlite and ` +
+        'messagelog.ack for examination and restore the message log from a backup',
+    }
+    if (runtimeProblems.some((p) => problemKey(p) === problemKey(problem))) return
+    runtimeProblems.push(problem)
+    evidenceReport = withRuntimeProblems(evidenceReport)
+    noteProblems(evidenceReport)
+  }
+
   function refusing(): boolean {
     return settings.evidenceLossFailClosed && evidenceReport.problems.some((p) => !p.acknowledged)
   }
@@ -276,7 +304,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
         verified: evidenceCheck.verifiedThrough, pause: () => new Promise<void>((resolve) => setImmediate(resolve)),
       })
       evidenceCheck = result
-      evidenceReport = result.report
+      evidenceReport = withRuntimeProblems(result.report)
       if (scope === 'full') lastFullCheckAtMs = result.report.checkedAtMs
       noteProblems(result.report)
     }).finally(() => {
@@ -379,6 +407,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
         return
       }
       // Locked, full, I/O error…: the whole group failed and nothing of it was written (the transaction rolled back).
+      noteDamagedDatabase(error)
       const coded = loggingFailed(error)
       logFailure(logger, coded, { records: batch.length }, 'message logging failed')
       for (const p of batch) p.reject(coded)
@@ -552,10 +581,23 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     checkEvidence: (scope = 'full') => runEvidenceCheck(scope),
     acknowledgeEvidenceLoss(by, reason) {
       const at = clock.now().getTime()
-      const count = inTransaction(db, () => {
-        for (const p of evidenceReport.problems.filter((x) => !x.acknowledged)) recordEvidenceIncident(db, p, at)
-        return acknowledgeEvidenceIncidents(db, by, reason, at)
-      })
+      const openRuntime = runtimeProblems.filter((p) => !p.acknowledged)
+      let count: number
+      try {
+        count = inTransaction(db, () => {
+          for (const p of evidenceReport.problems.filter((x) => !x.acknowledged)) recordEvidenceIncident(db, p, at)
+          return acknowledgeEvidenceIncidents(db, by, reason, at)
+        })
+      } catch (error) {
+        // A damaged database cannot keep the acknowledgement (the audit log, in another database, does): the
+        // problems found outside a check are acknowledged here all the same, the others stay open.
+        if (!isDamagedDatabase(error) || openRuntime.length === 0) throw error
+        for (const p of openRuntime) p.acknowledged = true
+        evidenceReport = withRuntimeProblems({ ...evidenceReport, problems: evidenceReport.problems.filter((p) => !openRuntime.some((r) => problemKey(r) === problemKey(p))) })
+        logger.warn({ by, acknowledged: openRuntime.length }, `message-log evidence problems acknowledged by ${by} (not recorded in the damaged database): ${reason}`)
+        return openRuntime.length
+      }
+      for (const p of runtimeProblems) p.acknowledged = true
       evidenceReport = { ...evidenceReport, problems: evidenceReport.problems.map((p) => ({ ...p, acknowledged: true })) }
       logger.warn({ by, acknowledged: count }, `message-log evidence problems acknowledged by ${by}: ${reason}`)
       return count
@@ -622,6 +664,12 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
 
 function sizeOf(attachment: Uint8Array | AttachmentSource): number {
   return attachment instanceof Uint8Array ? attachment.byteLength : attachment.size
+}
+
+/** SQLite's answers for a database file whose pages no longer form a database (not a lock, a full disk or an I/O error). */
+function isDamagedDatabase(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
 }
 
 /** Errors caused by one record's content (constraints), as opposed to the database being unavailable. */

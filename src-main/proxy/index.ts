@@ -49,3 +49,12 @@ export { DEFAULT_LISTENER_LIMITS, type ListenerLimits, type RunningListener } fr
 export {
   XROAD_CLIENT_TLS_CIPHERS, XROAD_TLS_CIPHERS, XROAD_TLS_OPTIONS, clientTlsOptions, peerCertificateChain, type AuthTlsCredentials, type ClientTlsProfile,
 } from './http/tls-profile'
+export {
+  soapMetaserviceHandler, methodListXml, hideEndpointAddresses, wsdlServices, allowedWsdlServices,
+  LIST_METHODS, ALLOWED_METHODS, GET_WSDL, GET_OPENAPI, WSDL_ENDPOINT_ADDRESS,
+} from './metaservices/soap-metaservices'
+export {
+  restMetaserviceHandler, restServices, allowedRestServices, type LocalRestServiceHandler, type LocalRestAnswer, type RestServiceDetails,
+} from './metaservices/rest-metaservices'
+export { listClientsResponse, clientListXml, acceptsJson, requestedInstance, LIST_CLIENTS_PATH, type ListedClient } from './metaservices/list-clients'
+export { type MetaserviceConfView, type MetaserviceService, type DescriptionSource, type DescriptionKind, type DownloadedDocument } from './metaservices/metaservice-conf'

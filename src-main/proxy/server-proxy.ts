@@ -1,7 +1,7 @@
 import { serviceProvider } from '@shared/domain/identifiers'
 import { clientError, systemClock, toSecurityServerError, type Clock } from '../platform'
 import { incomingStream, loggingLimits, nonEmpty } from './body/body-limits'
-import { bufferSource, defaultBodyStore, type BodyDigest, type BodySource, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
+import { bufferBody, bufferSource, defaultBodyStore, type BodyDigest, type BodySource, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
 import {
   checkAccess, checkClientKnown, checkProxyVersion, readRestRequest, serviceUrl,
 } from './pipeline/server-steps'
@@ -10,6 +10,7 @@ import type {
   ServerConfView, ServiceClient, ServiceResponse, TlsClientVerifier,
 } from './proxy-deps'
 import { soapFaultResponse } from './proxy-fault'
+import type { LocalRestServiceHandler } from './metaservices/rest-metaservices'
 import { processSoapServerRequest } from './soap/soap-server-proxy'
 import { SoapFaultError, type SoapHeader } from '../soap'
 import { computeRequestHash } from './rest/request-hash'
@@ -55,8 +56,10 @@ export interface ServerProxyDeps {
   observer?: ExchangeObserver
   /** The server's memory budget and spool folder (a default budget under the temp folder when absent). */
   bodies?: BodyStore
-  /** The handler of a SOAP request this server answers itself (the owner's monitoring services), if it is one. */
+  /** The handler of a SOAP request this server answers itself (the owner's monitoring services, the metaservices), if it is one. */
   localService?(header: SoapHeader): LocalServiceHandler | undefined
+  /** The handler of a REST request this server answers itself (the REST metaservices), if it is one. */
+  localRestService?(request: RestRequest): LocalRestServiceHandler | undefined
 }
 
 export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: ServerProxyDeps): Promise<ProxyResponse> {
@@ -116,7 +119,9 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
     checkClientKnown(request.clientId, deps.globalConf)
     await deps.tlsClientVerifier.verify(request.clientId, raw.peerCertificateChain, message.ocspResponses)
     if (message.signature === undefined) throw clientError('missing_signature', 'Request is not signed')
-    checkAccess(request, deps.serverConf, deps.globalConf)
+    // A REST metaservice (PR-MREST) is answered here and needs no access right (`shouldVerifyAccess` false).
+    const local = deps.localRestService?.(request)
+    if (local === undefined) checkAccess(request, deps.serverConf, deps.globalConf)
 
     // The body part as it arrived, an empty one included (signedParts).
     const requestBody = received
@@ -129,10 +134,10 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
       headerPart: message.message.bytes, body: requestBody, signature: requestSignature,
     })
 
-    const service = deps.serverConf.service(request.serviceId)
-    if (service === undefined) throw clientError('unknown_service', 'Unknown service')
+    const service = local === undefined ? deps.serverConf.service(request.serviceId) : undefined
+    if (local === undefined && service === undefined) throw clientError('unknown_service', 'Unknown service')
     observation.requestOutTs = clock.now().getTime()
-    serviceResponse = await deps.serviceClient.call({
+    serviceResponse = service === undefined ? await localRestAnswer(local as LocalRestServiceHandler) : await deps.serviceClient.call({
       url: serviceUrl(service.url, request.servicePath, request.rawQuery),
       method: request.method,
       headers: request.headers,
@@ -173,6 +178,12 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
     serviceResponse.body.release()
     throw error
   }
+}
+
+/** A REST metaservice's answer as a service's response. */
+async function localRestAnswer(local: LocalRestServiceHandler): Promise<ServiceResponse> {
+  const answer = await local.respond()
+  return { status: answer.status, reason: answer.reason, headers: answer.headers, body: bufferBody(answer.body) }
 }
 
 /** The message log's body limit for the exchange a header part names; none when the part does not parse (refused later). */

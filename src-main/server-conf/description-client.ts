@@ -19,6 +19,18 @@ export interface DescriptionDownloadOptions {
   failureCode: ErrorCode
   /** Prefix of the failure message, e.g. "Error reading OpenAPI description". */
   what: string
+  /**
+   * Verify the server's TLS certificate against the system's CAs. Off for the administrator's downloads (as X-Road's
+   * admin service); the metaservices `getWsdl` and `getOpenAPI` follow the service's "Verify TLS certificate"
+   * setting (PR-META §4, PR-MREST §5).
+   */
+  verifyTls?: boolean
+}
+
+/** A downloaded description with the Content-Type its server gave (X-Road's `getOpenAPI` tells JSON from YAML by it). */
+export interface DownloadedDescription {
+  body: Buffer
+  contentType?: string
 }
 
 export const DEFAULT_DESCRIPTION_TIMEOUT_MS = 30_000
@@ -41,15 +53,19 @@ export function descriptionUrl(url: string): URL {
 }
 
 export async function downloadDescription(url: string, options: DescriptionDownloadOptions): Promise<Buffer> {
+  return (await fetchDescription(url, options)).body
+}
+
+export async function fetchDescription(url: string, options: DescriptionDownloadOptions): Promise<DownloadedDescription> {
   const parsed = descriptionUrl(url)
   const fail = (reason: string, cause?: unknown): SecurityServerError =>
     new SecurityServerError(options.failureCode, `${options.what}: ${reason}`, { cause, clientFault: true, detail: 'url' })
-  return await new Promise<Buffer>((resolve, reject) => {
+  return await new Promise<DownloadedDescription>((resolve, reject) => {
     const requester = parsed.protocol === 'https:' ? httpsRequest : httpRequest
     const req = requester(parsed, {
       method: 'GET',
       headers: { accept: '*/*' },
-      ...(parsed.protocol === 'https:' ? { rejectUnauthorized: false } : {}),
+      ...(parsed.protocol === 'https:' ? { rejectUnauthorized: options.verifyTls === true } : {}),
     }, (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
         res.resume()
@@ -73,7 +89,8 @@ export async function downloadDescription(url: string, options: DescriptionDownl
       })
       res.on('end', () => {
         clearTimeout(timer)
-        resolve(Buffer.concat(chunks))
+        const contentType = res.headers['content-type']
+        resolve({ body: Buffer.concat(chunks), ...(contentType === undefined ? {} : { contentType }) })
       })
       res.on('error', (cause) => req.destroy(cause))
     })

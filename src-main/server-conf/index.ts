@@ -4,6 +4,9 @@
  */
 export { serverConfMigrations } from './migrations'
 export { findServerIdentity, saveServerIdentity, type ServerIdentity } from './server-identity-repository'
+export {
+  insertManagementRequest, listManagementRequestRows, settleManagementRequest, type ManagementRequestRow, type NewManagementRequestRow,
+} from './management-request-repository'
 export { readSystemParameters, writeSystemParameter, deleteSystemParameter } from './system-parameters-repository'
 export { BASE_ENDPOINT, DEFAULT_SERVICE_TIMEOUT_SECONDS } from './service-rules'
 export {
@@ -11,8 +14,11 @@ export {
   type ServiceDescription, type ServiceDescriptionType, type DescriptionWarning, type DescriptionWarningCode, type DescriptionChange,
 } from './service-descriptions'
 export { parseWsdl, WSDL_LIMITS, MAX_WSDL_SERVICES, type WsdlService } from './wsdl-parser'
+export { anonymiseOpenApi, type OpenApiFormat } from './openapi-anonymiser'
 export { parseOpenApi, yamlNestingDepth, MAX_OPENAPI_BYTES, MAX_OPENAPI_ENDPOINTS, type ParsedOpenApi, type OpenApiEndpoint } from './openapi-parser'
-export { downloadDescription, descriptionUrl, DEFAULT_DESCRIPTION_TIMEOUT_MS, type DescriptionDownloadOptions } from './description-client'
+export {
+  downloadDescription, fetchDescription, descriptionUrl, DEFAULT_DESCRIPTION_TIMEOUT_MS, type DescriptionDownloadOptions, type DownloadedDescription,
+} from './description-client'
 export {
   createServerConf, CLIENT_STATES, IS_AUTHENTICATION_MODES,
   type ServerConf, type ClientState, type IsAuthentication, type LocalClient, type IsCertificate, type ConfiguredService,

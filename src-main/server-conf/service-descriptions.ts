@@ -69,6 +69,8 @@ export const RESERVED_SERVICE_CODES = ['listMethods', 'allowedMethods', 'getWsdl
 export interface ServiceDescriptionUseCases {
   listServiceDescriptions(client?: ClientId): ServiceDescription[]
   findServiceDescription(id: number): ServiceDescription | undefined
+  /** The uploaded OpenAPI file of a description (what the `getOpenAPI` metaservice serves); undefined for one read from its URL. */
+  serviceDescriptionDocument(id: number): Uint8Array | undefined
   /** @throws wsdl_exists, invalid_wsdl_service_identifier, invalid_service_url, service_code_reserved, service_already_exists */
   addWsdlDescription(client: ClientId, url: string, services: readonly WsdlService[]): ServiceDescription
   /** @throws url_already_exists, service_code_already_exists, service_code_reserved, openapi_parsing_error */
@@ -206,6 +208,10 @@ export function createServiceDescriptionUseCases(deps: ServiceDescriptionDeps): 
   return {
     listServiceDescriptions(client) {
       return listServiceDescriptionRows(db, client === undefined ? undefined : encodeIdentifier(client)).map(toDescription)
+    },
+    serviceDescriptionDocument(id) {
+      const document = findServiceDescriptionRow(db, id)?.document
+      return document === null || document === undefined ? undefined : new Uint8Array(document)
     },
     findServiceDescription(id) {
       const row = findServiceDescriptionRow(db, id)

@@ -152,6 +152,10 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     logger,
     bootstrap: bootstrapFile(layout.root, options.configFile, options.config, logger),
     diagnostics: createDiagnosticsHooks(core, options.config, () => proxy, adminListenerStatus, health),
+    clientProxyUrl: () => {
+      const open = proxy?.listeners() ?? []
+      return (open.find((l) => l.name === 'clientProxyHttp') ?? open.find((l) => l.name === 'clientProxyHttps'))?.url
+    },
     onChanged: (event) => {
       if (event.startsWith('settings.')) core.applySystemParameters()
       emit('configuration-changed', { event, at: clock.now().toISOString() })

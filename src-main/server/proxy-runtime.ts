@@ -9,7 +9,7 @@ import {
 } from '../signature'
 import {
   BodyStore, LOAD_COST, createPeerClient, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
-  startHealthCheckListener, startOcspResponderListener, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT,
+  startHealthCheckListener, startOcspResponderListener, soapMetaserviceHandler, restMetaserviceHandler, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT,
   DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObservation, type ExchangeObserver, type HealthAnswer, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
   type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy, type ClientTlsProfile,
@@ -19,6 +19,7 @@ import { loadOrCreateAdminTls } from '../admin'
 import type { SecurityServerCore } from './security-server-core'
 import { createEvidenceDownloads } from './evidence-downloads'
 import { monitoringQueryDeps } from './monitoring-services'
+import { listedClients, metaserviceConfView } from './metaservices'
 import type { ServerConfig } from './server-config'
 import {
   authSituation, configurationCheck, evidenceCheck, readinessCheck, registrationCheck, signingCheck, timestampingCheck, type AuthCredentials, type AuthSituation,
@@ -132,10 +133,12 @@ export function createProxyRuntime(
     globalConf: views.globalConf, serverConf: views.serverConf, tlsClientVerifier: views.tlsClientVerifier, verifier: views.verifier,
     signer: views.signer, messageLog: views.messageLog, serviceClient, clock, observer, bodies,
     // PR-OPMON, PR-ENVMONMES: the owner's monitoring services are answered here, from the state of this moment.
+    // PR-META, PR-MREST: the metaservices (listMethods, allowedMethods, getWsdl, getOpenAPI) of any provider here.
     localService: (header) => {
       const deps = monitoringQueryDeps(core, core.globalConf.current())
-      return deps === undefined ? undefined : monitoringHandlerFor(header, deps)
+      return (deps === undefined ? undefined : monitoringHandlerFor(header, deps)) ?? soapMetaserviceHandler(header, metaserviceConfView(core.serverConf, () => core.globalConf.current()))
     },
+    localRestService: (request) => restMetaserviceHandler(request, metaserviceConfView(core.serverConf, () => core.globalConf.current())),
   }
 
   const { internal, external } = config
@@ -156,7 +159,7 @@ export function createProxyRuntime(
         host: slot.host, httpPort: https ? null : slot.port, httpsPort: https ? slot.port : null, graceMs: config.shutdownGraceMs,
         ...(https ? { tls: await internalTls(core), tlsProfile: { allowTls13 } } : {}),
         deps: clientDeps, logger: logger.child({ component: 'clientproxy' }),
-        listClients: () => listClients(core.globalConf.current()), evidence: createEvidenceDownloads(core, views.serverConf),
+        listClients: (instance) => listedClients(core.globalConf.current(), instance), evidence: createEvidenceDownloads(core, views.serverConf),
         ...limits(options.clientProxyLimits),
       })
       const running = (https ? proxy.https : proxy.http) as { port: number }
@@ -488,11 +491,6 @@ async function ownOcspResponse(core: SecurityServerCore, sha1Hex: string): Promi
     return core.signer.ocspResponses(cert.certDer)[0]
   }
   return undefined
-}
-
-function listClients(conf: GlobalConf | undefined): ClientId[] {
-  if (conf === undefined) return []
-  return conf.own.shared.members.flatMap((m) => [m.id, ...m.subsystems.map((s) => s.id)])
 }
 
 /** Tells each subscribed listener about the exchange; one that throws neither fails the exchange nor stops the others. */

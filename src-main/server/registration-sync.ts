@@ -1,6 +1,7 @@
 import { describeIdentifier } from '@shared/domain/identifiers'
 import { logFailure, type Logger } from '../platform'
 import type { GlobalConf } from '../global-conf'
+import { settleWithGlobalConf } from '../management'
 import type { SecurityServerCore } from './security-server-core'
 import { ownServerId } from './traffic-readiness'
 
@@ -32,6 +33,8 @@ export function syncRegistrationStates(core: SecurityServerCore, conf: GlobalCon
         changed.push(`authentication certificate ${cert.subject} registered`)
       }
     }
+    // Management requests this server sent: disable/enable/deletion/renames/address/maintenance/owner confirmed.
+    changed.push(...settleWithGlobalConf({ db: core.databases.serverConf, serverConf: core.serverConf, signer: core.signer, clock: core.clock }, conf, serverId))
   } catch (error) {
     logFailure(logger, error, {}, 'updating registration states from global configuration failed')
   }

@@ -22,3 +22,7 @@ export {
 export { ecdsaRawToDer, ecdsaDerToRaw, defaultSignAlgorithm } from './sign-algorithms'
 export { XROAD_PIN_POLICY, type PinPolicy } from './software/software-token-driver'
 export { csrToPem, type CsrFormat } from './csr-builder'
+export {
+  importXroadKeyConf, parseXroadKeyConf, readXroadP12, MAX_P12_BYTES,
+  type XroadKeyConfKey, type XroadKeyConfCert, type XroadKeyConfImportOptions, type XroadKeyConfImportReport,
+} from './xroad-keyconf-import'

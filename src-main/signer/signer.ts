@@ -151,6 +151,11 @@ export interface Signer {
   logout(tokenId: string): Promise<void>
   changePin(tokenId: string, oldPin: string, newPin: string): Promise<void>
   generateKey(request: { tokenId: string; usage: KeyUsage; algorithm: KeyAlgorithm; label: string }): Promise<KeyInfo>
+  /**
+   * Stores a private key made elsewhere (PKCS#8 DER) on a token, with its usage, under `keyId` (hex): migration from
+   * another security server. The token must be logged in. @throws token_not_found, token_not_active, unsupported, conflict
+   */
+  importKey(request: { tokenId: string; usage: KeyUsage; label: string; pkcs8: Uint8Array; keyId: string }): Promise<KeyInfo>
   listKeys(): KeyInfo[]
   /**
    * Deletes a key from its token and the configuration, with its certificates and CSRs.
@@ -205,7 +210,7 @@ export interface SignerChange {
 
 /** Facade methods that change tokens, keys, certificates or OCSP state. */
 const CHANGING_METHODS = [
-  'initSoftwareToken', 'addPkcs11Token', 'login', 'logout', 'generateKey', 'deleteKey', 'importCertificate',
+  'initSoftwareToken', 'addPkcs11Token', 'login', 'logout', 'generateKey', 'importKey', 'deleteKey', 'importCertificate',
   'activateCertificate', 'disableCertificate', 'deleteCertificate', 'setCertificateState', 'refreshOcsp',
 ] as const satisfies ReadonlyArray<keyof Signer>
 
@@ -344,6 +349,17 @@ export function createSigner(options: SignerOptions): Signer {
       const row: KeyRow = { id: key.keyId, tokenId, label, usage, algorithm, publicKey: Buffer.from(key.publicKeyDer), createdAt: clock.now().toISOString() }
       inTransaction(db, () => insertKey(db, row))
       logger.info({ tokenId, keyId: key.keyId, usage, algorithm }, 'key generated')
+      return keyInfo(row)
+    },
+
+    async importKey({ tokenId, usage, label, pkcs8, keyId }) {
+      tokenRow(tokenId)
+      const id = keyId.toLowerCase()
+      if (findKeyRow(db, id) !== undefined) throw clientError('conflict', `Key ${id} is in the key configuration already`)
+      const key = await driverOf(tokenId).importKey(pkcs8, label, id)
+      const row: KeyRow = { id: key.keyId, tokenId, label, usage, algorithm: key.algorithm, publicKey: Buffer.from(key.publicKeyDer), createdAt: clock.now().toISOString() }
+      inTransaction(db, () => insertKey(db, row))
+      logger.info({ tokenId, keyId: key.keyId, usage, algorithm: key.algorithm }, 'key imported')
       return keyInfo(row)
     },
 

@@ -73,6 +73,12 @@ export interface TokenDriver {
   logout(): Promise<void>
   changePin(oldPin: string, newPin: string): Promise<void>
   generateKey(algorithm: KeyAlgorithm, label: string): Promise<TokenKey>
+  /**
+   * Stores a private key made elsewhere (PKCS#8 DER) under `keyId` (hex), for migration from another security server
+   * (`gatehouse import xroad-keyconf`). Such a key was outside the device once: a PKCS#11 token marks it neither
+   * CKA_LOCAL nor CKA_NEVER_EXTRACTABLE. @throws unsupported (key type), conflict (key id taken)
+   */
+  importKey(pkcs8: Uint8Array, label: string, keyId: string): Promise<TokenKey>
   listKeys(): Promise<TokenKey[]>
   /**
    * Signs a digest the caller computed. RSA results are the PKCS#1 signature; ECDSA results are raw r‖s

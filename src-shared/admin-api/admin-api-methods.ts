@@ -228,6 +228,11 @@ export const ADMIN_API_METHODS = {
     addGlobalGroupMember: change('system-administrator'),
     removeGlobalGroupMember: change('system-administrator'),
     setConfExpiry: change('system-administrator'),
+    managementRequests: read(),
+    approveManagementRequest: change('system-administrator'),
+    declineManagementRequest: change('system-administrator'),
+    setManagementAutoApproval: change('system-administrator'),
+    serveManagementServices: change('system-administrator'),
   },
   operations: {
     summary: read(),
@@ -240,6 +245,23 @@ export const ADMIN_API_METHODS = {
     settings: read(['system-administrator', 'security-officer']),
     setSettings: change('system-administrator'),
     testDelivery: change('system-administrator'),
+  },
+  // X-Road permissions.yml: send_client_reg_req, send_client_del_req, send_owner_change_req (registration officer);
+  // send_auth_cert_reg_req, send_auth_cert_del_req (security officer); address change and maintenance mode (system
+  // administrator).
+  management: {
+    registerClient: change('registration-officer'),
+    unregisterClient: change('registration-officer'),
+    disableClient: change('registration-officer'),
+    enableClient: change('registration-officer'),
+    renameClient: change('registration-officer'),
+    changeOwner: change('registration-officer'),
+    changeAddress: change('system-administrator'),
+    enableMaintenanceMode: change('system-administrator'),
+    disableMaintenanceMode: change('system-administrator'),
+    registerAuthCertificate: change('security-officer'),
+    unregisterAuthCertificate: change('security-officer'),
+    requests: read(),
   },
 } as const satisfies MethodPolicies<AdminApi>
 

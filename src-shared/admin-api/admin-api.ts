@@ -13,6 +13,7 @@ import type { MessageLogApi } from './message-log-api'
 import type { CeremonyApi } from './ceremony-api'
 import type { LabApi } from './lab-api'
 import type { AlertsApi, OperationsApi } from './operations-api'
+import type { ManagementApi } from './management-api'
 
 export type ServiceState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed'
 
@@ -306,6 +307,7 @@ export interface AdminApi {
   lab: LabApi
   operations: OperationsApi
   alerts: AlertsApi
+  management: ManagementApi
 }
 
 export * from './security-server-api'
@@ -313,4 +315,5 @@ export * from './message-log-api'
 export * from './ceremony-api'
 export * from './lab-api'
 export * from './operations-api'
+export * from './management-api'
 

@@ -230,6 +230,52 @@ export interface RegisterLabServerInput {
   certificate?: { content: string; encoding: 'utf8' | 'base64' }
 }
 
+/** pr-mserv service codes the lab's management service takes (X-Road's `ManagementRequestType`). */
+export type LabManagementRequestType =
+  | 'authCertReg' | 'clientReg' | 'ownerChange' | 'clientDeletion' | 'authCertDeletion' | 'addressChange'
+  | 'clientDisable' | 'clientEnable' | 'clientRename' | 'maintenanceModeEnable' | 'maintenanceModeDisable'
+
+/** X-Road's request statuses the lab uses: WAITING (held for the operator), APPROVED, DECLINED. */
+export type LabManagementRequestStatus = 'WAITING' | 'APPROVED' | 'DECLINED'
+
+/** One management request a security server sent to the lab (the central server's side of pr-mserv). */
+export interface LabManagementRequestDto {
+  /** The request id the lab answered the security server with. */
+  id: number
+  type: LabManagementRequestType
+  status: LabManagementRequestStatus
+  /** Encoded security server identifier, `SERVER:LAB/GOV/1234/SS1`. */
+  server: string
+  /** Encoded client identifier (client registration and deletion). */
+  client: string | null
+  /** Server address (authCertReg, addressChange). */
+  address: string | null
+  /** SHA-256 of the authentication certificate, base64 (authCertReg, authCertDeletion). */
+  authCertHash: string | null
+  subsystemName: string | null
+  receivedAt: string
+  decidedAt: string | null
+  /** `auto` when the lab's auto-approval approved it, `operator` when someone on this screen decided. */
+  decidedBy: 'auto' | 'operator' | null
+}
+
+/** The lab's management service: where security servers send requests, the auto-approval options, the requests. */
+export interface LabManagementDto {
+  /** `managementRequestServiceProviderId` (encoded subsystem). */
+  providerId: string
+  /** The security server that serves the provider (encoded), null until the lab operator designates one. */
+  managementSecurityServer: string | null
+  /** `authCertRegServiceAddress`, null until the lab services ran. */
+  authCertRegUrl: string | null
+  /** The URL the management security server calls for the provider's services, null until the lab services ran. */
+  managementServiceUrl: string | null
+  /** X-Road's central server auto-approval options; the other requests are applied when they arrive. */
+  autoApproval: { authCertReg: boolean; clientReg: boolean; ownerChange: boolean }
+  counts: { total: number; waiting: number; approved: number; declined: number }
+  /** Newest first, at most 500. */
+  requests: LabManagementRequestDto[]
+}
+
 export interface LabAdminApi {
   members(): Promise<LabMemberDto[]>
   servers(): Promise<LabServerDto[]>
@@ -276,4 +322,18 @@ export interface LabAdminApi {
   removeGlobalGroupMember(input: { code: string; member: string }): Promise<LabGlobalGroupDto>
   /** @throws validation_failed */
   setConfExpiry(input: { seconds: number }): Promise<LabTrustServicesDto>
+  /** The management service and the requests security servers sent. */
+  managementRequests(): Promise<LabManagementDto>
+  /** Approves a held request: the registry changes and a new global configuration is signed.
+   * @throws management_request_not_found, management_request_invalid_state_for_approval, and the refusals of the request's type */
+  approveManagementRequest(input: { id: number }): Promise<LabManagementRequestDto>
+  /** Declines a held request: nothing changes. @throws management_request_not_found, management_request_invalid_state_for_approval */
+  declineManagementRequest(input: { id: number }): Promise<LabManagementRequestDto>
+  setManagementAutoApproval(input: { authCertReg?: boolean; clientReg?: boolean; ownerChange?: boolean }): Promise<LabManagementDto>
+  /**
+   * Makes this server (the lab's host) the management security server: its owner's subsystem MANAGEMENT becomes the
+   * management service provider, and this server serves the management services for the lab, so other servers can
+   * send their management requests. @throws invalid_security_server (this server is not registered in the lab), conflict (lab services not running yet)
+   */
+  serveManagementServices(): Promise<LabManagementDto>
 }

@@ -184,7 +184,7 @@ describe('role × action matrix (API keys with one role each)', () => {
     // Reads that need an argument naming something that does not exist on this blank server (or a lab it does not host).
     const needsInput = new Set([
       'initialization.importAnchor', 'accessRights.list', 'localGroups.list', 'clients.isCertificates', 'messageLog.record', 'messageLog.verify',
-      'lab.trustServices', 'lab.anchor', 'lab.inspectCsr', 'lab.certificate', 'globalConf.anchor', 'globalConf.previewAnchor',
+      'lab.trustServices', 'lab.anchor', 'lab.inspectCsr', 'lab.certificate', 'lab.managementRequests', 'globalConf.anchor', 'globalConf.previewAnchor',
       'system.downloadBackup', 'system.uploadBackup', 'serviceDescriptions.list', 'serviceDescriptions.get',
     ])
     for (const role of ADMIN_ROLES) {

@@ -4,10 +4,11 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_ROLES } from '@shared/admin-api/admin-roles'
+import { subsystemId } from '@shared/domain/identifiers'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import type {
   AnchorPreview, CertificateDto, GlobalConfStatus, InitializationStatus, LabAnchorDto, LabCertificateDto, LabCertificateFileDto, LabCsrInspectionDto,
-  LabGlobalGroupDto, LabMemberDto, LabOperationDto, LabServerDto, GlobalServerDto, LabStatus, LabTrustServicesDto, TokenDto,
+  LabGlobalGroupDto, LabManagementDto, LabMemberDto, LabOperationDto, LabServerDto, GlobalServerDto, LabStatus, LabTrustServicesDto, TokenDto,
 } from '@shared/admin-api/admin-api'
 import type { ErrorDto } from '@shared/error-codes'
 import { createAdminRuntime, type AdminRuntime } from '../../src-main/admin'
@@ -278,6 +279,33 @@ describe('lab administration', () => {
       { event: 'lab.deleteSubsystem', outcome: 'failure' }, { event: 'lab.revokeCertificate', outcome: 'success' }, { event: 'lab.setConfExpiry', outcome: 'success' },
     ]))
     expect(audited.some((a) => a.event === 'lab.members')).toBe(false)
+  })
+
+  it('shows the management service and its auto-approval options; refuses to decide a request that does not exist', async () => {
+    const management = await call<LabManagementDto>('lab', 'managementRequests')
+    expect(management).toMatchObject({ providerId: 'SUBSYSTEM:DEMO/ORG/LAB/MANAGEMENT', autoApproval: { authCertReg: true, clientReg: true }, requests: [] })
+    expect(management.authCertRegUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/managementservice\/$/)
+    expect(management.managementServiceUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/managementservice\/manage$/)
+    expect((await call<LabManagementDto>('lab', 'setManagementAutoApproval', { clientReg: false })).autoApproval).toEqual({ authCertReg: true, clientReg: false, ownerChange: true })
+    expect(await refusal('lab', 'setManagementAutoApproval', { clientReg: 'no' })).toMatchObject({ code: 'validation_failed' })
+    expect(await refusal('lab', 'approveManagementRequest', { id: 99 })).toMatchObject({ code: 'management_request_not_found', detail: 'id' })
+    expect(await refusal('lab', 'declineManagementRequest', { id: 0 })).toMatchObject({ code: 'validation_failed' })
+    await call('lab', 'setManagementAutoApproval', { clientReg: true })
+
+    // This server becomes the management security server: the provider is its owner's MANAGEMENT, served here.
+    const served = await call<LabManagementDto>('lab', 'serveManagementServices')
+    expect(served).toMatchObject({ providerId: 'SUBSYSTEM:DEMO/GOV/7001/MANAGEMENT', managementSecurityServer: 'SERVER:DEMO/GOV/7001/ss1' })
+    const provider = subsystemId('DEMO', 'GOV', '7001', 'MANAGEMENT')
+    expect(server.core.serverConf.findClient(provider)?.state).toBe('REGISTERED')
+    expect(server.core.serverConf.listServices(provider).map((s) => s.serviceId.serviceCode).sort()).toEqual(
+      ['addressChange', 'authCertDeletion', 'clientDeletion', 'clientDisable', 'clientEnable', 'clientReg', 'clientRename', 'maintenanceModeDisable', 'maintenanceModeEnable', 'ownerChange'],
+    )
+    await call('lab', 'serveManagementServices')
+    expect(server.core.serverConf.listServiceDescriptions(provider)).toHaveLength(1)
+    const audited = server.core.databases.serverConf.prepare("SELECT event, outcome FROM audit_log WHERE event LIKE 'lab.%Management%'").all()
+    expect(audited).toEqual(expect.arrayContaining([
+      { event: 'lab.setManagementAutoApproval', outcome: 'success' }, { event: 'lab.approveManagementRequest', outcome: 'failure' },
+    ]))
   })
 })
 

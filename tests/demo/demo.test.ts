@@ -33,7 +33,10 @@ describe('npm run demo', () => {
   it('exchanges signed requests between two servers, refuses the two bad ones with X-Road errors and verifies every logged record', async () => {
     const { code, stdout, stderr } = await runDemo(['--json', '--requests', String(REQUESTS)], 110_000)
     const lines = stdout.trim().split('\n')
-    const { operations, ...counts } = JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, number> & { operations?: Record<string, boolean> }
+    const { operations, registration, ...counts } = JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, number> & {
+      operations?: Record<string, boolean>
+      registration?: { requests: number; approved: number; viaManagementService: boolean }
+    }
     expect(Object.keys(counts).sort(), stdout + stderr).toEqual(['denied', 'logged', 'ok', 'sent', 'verified'])
     // Issue 16: the health check a load balancer reads answered 200, 503 in maintenance mode, and 200 again; /metrics
     // counted the exchanges (and passed promtool where installed); both audit chains verify; the provider, backed up and
@@ -44,6 +47,10 @@ describe('npm run demo', () => {
     expect(stdout).toMatch(/restored by gatehouse restore .* answered HTTP 200/)
     expect(stdout).toMatch(/probe tsa .* tsa-ok/)
     expect(counts, stdout + stderr).toMatchObject({ sent: REQUESTS + 1, ok: REQUESTS - 1, denied: 1 })
+    // Issue 13: both servers and their three subsystems joined through management requests to the lab (2 authCertReg over
+    // HTTPS, 3 clientReg through the management security server), all approved by the lab's auto-approval.
+    expect(registration, stdout + stderr).toEqual({ requests: 5, approved: 5, viaManagementService: true })
+    expect(stdout).toMatch(/registered through the lab's management service: 5 management requests/)
     // Both sides log request and response of every allowed exchange (plus the first, readiness exchange).
     expect(counts.logged).toBeGreaterThanOrEqual(4 * (REQUESTS - 2))
     expect(counts.verified).toBe(counts.logged)

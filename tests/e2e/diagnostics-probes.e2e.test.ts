@@ -87,8 +87,8 @@ describe.skipIf(missing !== undefined)('diagnostics probes in Chromium', () => {
 
       const peer = page.getByTestId('peer-test')
       await peer.getByRole('button', { name: WORDS[language].send }).click()
-      await peer.locator('[data-code="peer-metaservice-unsupported"]').waitFor()
-      expect(await peer.textContent()).toContain('server.serverproxy.unknown_service')
+      // The provider answers the REST metaservice itself (PR-MREST §4): its one service, pets.
+      await peer.locator('[data-code="peer-ok"]').waitFor()
 
       await page.getByTestId('health-check').getByText(WORDS[language].healthy).waitFor()
       await shoot(`diagnostics-probe-${language}.png`)

@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type BrowserContext, type Locator, type Page } from 'playwright-core'
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import { silentLogger } from '../../src-main/platform'
+import { openLab } from '../../src-main/lab'
+import { createManagementSender } from '../../src-main/management'
+import { SOFTWARE_TOKEN_ID } from '../../src-main/signer'
 import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, openBrowser } from './support/browser'
 
 /**
@@ -13,7 +16,9 @@ import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, ope
  * server A creates the lab with the first-run wizard; its Lab page adds B's member and gives out the anchor; B joins
  * with that anchor, makes keys and CSRs on its Keys page; A's Lab page signs both CSRs; B imports the certificates;
  * A registers B's security server with B's authentication certificate and B's subsystem as its client; B's global
- * configuration then lists B. Screenshots of the Lab page in English, Portuguese and Spanish at 1 024 px.
+ * configuration then lists B. B then sends a management request (authCertReg for a second authentication certificate)
+ * which A's lab holds for approval and A approves on the Requests tab. Screenshots of the Lab page in English,
+ * Portuguese and Spanish at 1 024 px.
  */
 const missing = e2eSkipReason('lab administration GUI')
 
@@ -21,7 +26,7 @@ const PIN_A = 'Lab-Token-8642'
 const PIN_B = 'Join-Token-9753'
 const LANGUAGES = ['en', 'pt-BR', 'es'] as const
 /** The Lab page's tabs, in order. */
-const TAB_IDS = ['members', 'servers', 'certificates', 'groups', 'trust', 'anchor'] as const
+const TAB_IDS = ['members', 'servers', 'requests', 'certificates', 'groups', 'trust', 'anchor'] as const
 
 /** A port free on 127.0.0.1 now (the servers bind it right after; nothing else on this machine picks fixed ports). */
 function freePort(): Promise<number> {
@@ -251,6 +256,45 @@ describe.skipIf(missing !== undefined)('a second server joins a lab through the 
     expect(await row.textContent()).toContain(`127.0.0.1:${b.serverProxyPort}`)
     expect(await row.textContent()).toMatch(/1$/)
     await shoot(bPage, 'lab-joined-b-global-conf-en.png')
+    expect(consoleErrors).toEqual([])
+  }, 90_000)
+
+  it('B sends authCertReg for a second certificate; A’s lab holds it, A approves it on the Requests tab', async () => {
+    const page = a.page
+    await openLabTab(page, /^Management requests$/)
+    const auto = page.getByRole('switch', { name: 'Approve authentication certificate registrations automatically' })
+    // A controlled switch: it turns when the lab has stored the setting and the page reloaded it.
+    await auto.click()
+    await page.waitForFunction(`document.querySelector('input[role="switch"]')?.checked === false`)
+
+    // B's operator side, through the security server's own sender (its GUI comes with the management requests screens).
+    const core = b.server.core
+    const serverId = core.serverConf.identity()?.serverId
+    if (serverId === undefined) throw new Error('B has no identity')
+    const key = await core.signer.generateKey({ tokenId: SOFTWARE_TOKEN_ID, usage: 'auth', algorithm: 'ec-p256', label: 'second auth' })
+    const csr = await core.signer.generateCsr({
+      keyId: key.id, subjectOf: serverId, certificateProfile: 'ee.ria.xroad.common.certificateprofile.impl.EjbcaCertificateProfileInfoProvider', format: 'pem',
+    })
+    const lab = openLab(join(dir, 'a', 'lab'))
+    const caDer = lab.certificateDer('ca')
+    const issued = await lab.issueCertificate(csr.encoded.toString('utf8'), 'auth').finally(() => lab.close())
+    await core.signer.importCertificate(issued.der, { approvedCaCertificates: [caDer] })
+    await core.globalConf.service()?.refresh()
+    await core.signer.refreshOcsp()
+    const sender = createManagementSender({
+      globalConf: () => core.globalConf.current(), serverId: () => serverId, signer: core.signer, clientProxyUrl: () => undefined,
+    })
+    const sent = await sender.send(await sender.prepare({ service: 'authCertReg', address: `127.0.0.1:${b.serverProxyPort}`, authCert: Buffer.from(issued.der) }))
+    expect(sent.requestId).toBeGreaterThan(0)
+
+    await page.getByRole('button', { name: 'Refresh' }).click()
+    const requests = page.getByRole('table', { name: 'Management requests' })
+    const row = requests.getByTestId(`lab-request-${sent.requestId}`)
+    await row.getByText('Pending').waitFor()
+    await shoot(page, 'lab-requests-pending-en.png')
+    await row.getByRole('button', { name: `Approve request ${sent.requestId}` }).click()
+    await row.getByText('Approved', { exact: true }).waitFor()
+    await row.getByText(/Decided by the lab operator/).waitFor()
     expect(consoleErrors).toEqual([])
   }, 90_000)
 

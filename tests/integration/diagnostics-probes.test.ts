@@ -92,16 +92,15 @@ describe('diagnostics probes against the lab', () => {
     }
   })
 
-  it('a metaservice test call goes through the consumer\'s client proxy to the provider, which answers it does not offer listMethods', async () => {
+  it('a metaservice test call goes through the consumer\'s client proxy to the provider, which lists its services', async () => {
     const { probes } = await consumerAdmin().diagnostics.probe({ kinds: ['peer'], peer: { client: CONSUMER, provider: PROVIDER, method: 'listMethods' } })
     const peer = only(probes, 'peer')
-    // Gatehouse's server proxy has no metaservices yet (the SOAP issue): the provider authenticated the consumer and
-    // refused the unknown service; X-Road's would list its services.
+    // The provider's server proxy answers the REST metaservice itself (PR-MREST §4): its one REST service, pets.
     expect(peer).toMatchObject({
-      code: 'peer-metaservice-unsupported', light: 'yellow', target: PROVIDER,
-      address: `127.0.0.1:${pair.provider.serverProxyPort}`, params: { code: 'server.serverproxy.unknown_service', method: 'listMethods' },
+      code: 'peer-ok', light: 'green', target: PROVIDER,
+      address: `127.0.0.1:${pair.provider.serverProxyPort}`, params: { services: 1, status: 200, method: 'listMethods' },
     })
-    expect(stepNames(peer)).toEqual(['route', 'connect', 'tls', 'peer-auth', 'sign', 'peer'])
+    expect(stepNames(peer)).toEqual(['route', 'connect', 'tls', 'peer-auth', 'sign', 'peer', 'verify'])
     const targets = await consumerAdmin().diagnostics.probeTargets()
     expect(targets.clients).toContain(CONSUMER)
     expect(targets.providers.map((p) => p.id)).toEqual(expect.arrayContaining([PROVIDER, CONSUMER]))

@@ -44,7 +44,10 @@ describeFixtures('lab configuration against X-Road XSDs', () => {
       lab.addClient(securityServerId(owner, 'SS1'), subsystemId('LAB', 'COM', '5678', 'APP'))
       lab.addGlobalGroup(globalGroupId('LAB', 'partners'), 'Partner organisations')
       lab.addGlobalGroupMember('partners', subsystemId('LAB', 'COM', '5678', 'APP'))
+      // The management service's TLS certificate, published as authCertRegServiceCert (pr-mserv §2.3).
+      await lab.managementTlsCredentials()
       const conf = lab.regenerateConfiguration()
+      expect(readFileSync(conf.privateParams, 'utf8')).toMatch(/<authCertRegServiceAddress>[^<]+<\/authCertRegServiceAddress><authCertRegServiceCert>[A-Za-z0-9+/=]+<\/authCertRegServiceCert>/)
       const schemas = schemaSet()
       const shared = xmllint(schemas.shared, conf.sharedParams)
       expect(shared.output).toContain('validates')

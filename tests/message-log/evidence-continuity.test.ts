@@ -159,6 +159,39 @@ describe('corruption is found, never silent', () => {
     expect(errors().some((m) => m.startsWith('message-log evidence check: record 5') && m.includes('refused'))).toBe(true)
   })
 
+  it('a damaged database the checks read past (an index page no longer a page): the first failed commit is an alarm, traffic refused until acknowledged', async () => {
+    // The fault harness's WAL class once flipped a frame an automatic checkpoint had already copied into the file:
+    // SQLite then mixed page versions of different commits, the chain's index still answered every check, and every
+    // commit failed with "database disk image is malformed" while the evidence state said nothing was wrong.
+    h = createHarness(new ManualClock('2026-03-01T00:00:00Z'))
+    await recordMany(h.log, 'm', 6)
+    const { logger, errors } = capturingLogger()
+    await h.reopen({ logger }, () => {
+      const raw = openDatabase(h?.dbPath ?? '')
+      const { rootpage } = raw.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'message_records_client_time'").get() as { rootpage: number }
+      const pageSize = Number(raw.pragma('page_size', { simple: true }))
+      closeDatabase(raw)
+      // The page-type byte of the index's root page: 0 is no B-tree page type.
+      const fd = openSync(h?.dbPath ?? '', 'r+')
+      writeSync(fd, Buffer.from([0]), 0, 1, (rootpage - 1) * pageSize)
+      closeSync(fd)
+    })
+    expect((await h.log.checkEvidence('full')).report.problems).toEqual([])
+    await expect(h.log.record(messageFor('first-after-damage'))).rejects.toMatchObject({ code: 'logging_failed' })
+    const e = h.log.evidence()
+    expect(e.report.problems).toEqual([expect.objectContaining({ kind: 'unreadable', firstSeq: null, lastSeq: 6, acknowledged: false, detail: expect.stringContaining('damaged') })])
+    expect(e.refusing).toBe(true)
+    expect(() => h?.log.assertAcceptingMessages()).toThrow(expect.objectContaining({ code: 'logging_failed', message: expect.stringContaining('restore the message log from a backup') }))
+    expect(errors().filter((m) => m.startsWith('message-log evidence check: the message-log database is damaged'))).toHaveLength(1)
+    // A later check does not lose it (the index it reads still answers).
+    expect((await h.log.checkEvidence('full')).report.problems).toEqual([expect.objectContaining({ kind: 'unreadable', acknowledged: false })])
+    // Acknowledged, the alarm stops refusing; the database still refuses every commit, which raises no new alarm.
+    expect(h.log.acknowledgeEvidenceLoss('admin', 'restoring from backup')).toBe(1)
+    expect(h.log.evidence().refusing).toBe(false)
+    await expect(h.log.record(messageFor('still-damaged'))).rejects.toMatchObject({ code: 'logging_failed' })
+    expect(h.log.evidence()).toMatchObject({ refusing: false, report: { problems: [expect.objectContaining({ kind: 'unreadable', acknowledged: true })] } })
+  })
+
   it('a flipped byte in a logged message (a record field): altered at that record only, the rest of the chain still links', async () => {
     h = createHarness(new ManualClock('2026-03-01T00:00:00Z'))
     await recordMany(h.log, 'f', 8)

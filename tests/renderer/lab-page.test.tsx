@@ -3,7 +3,8 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react'
 import { MantineProvider } from '@mantine/core'
 import type {
-  LabAnchorDto, LabCertificateDto, LabCertificateFileDto, LabCsrInspectionDto, LabGlobalGroupDto, LabMemberDto, LabServerDto, LabStatus, LabTrustServicesDto,
+  LabAnchorDto, LabCertificateDto, LabCertificateFileDto, LabCsrInspectionDto, LabGlobalGroupDto, LabManagementDto, LabMemberDto, LabServerDto, LabStatus,
+  LabTrustServicesDto,
 } from '@shared/admin-api/admin-api'
 import type { SessionInfo } from '@shared/admin-api/session'
 import { AdminError, setAdminClient, type AdminClient } from '../../src-renderer/lib/admin-client'
@@ -49,11 +50,23 @@ const trust: LabTrustServicesDto = {
 }
 const anchor: LabAnchorDto = { instance: 'DEMO', fileName: 'configuration-anchor-DEMO.xml', content: '<anchor/>', hash: 'AB:CD:EF', generatedAt: '2026-01-01T00:00:00Z', downloadUrl: 'http://127.0.0.1:3/internalconf' }
 
+const management: LabManagementDto = {
+  providerId: 'SUBSYSTEM:DEMO/ORG/LAB/MANAGEMENT', managementSecurityServer: null, authCertRegUrl: 'https://127.0.0.1:4/managementservice/', managementServiceUrl: 'http://127.0.0.1:3/managementservice/manage',
+  autoApproval: { authCertReg: true, clientReg: false, ownerChange: true },
+  counts: { total: 2, waiting: 1, approved: 1, declined: 0 },
+  requests: [
+    { id: 2, type: 'clientReg', status: 'WAITING', server: 'SERVER:DEMO/GOV/7001/ss1', client: 'SUBSYSTEM:DEMO/COM/8002/shop', address: null, authCertHash: null,
+      subsystemName: null, receivedAt: '2026-01-02T00:00:00Z', decidedAt: null, decidedBy: null },
+    { id: 1, type: 'authCertReg', status: 'APPROVED', server: 'SERVER:DEMO/GOV/7001/ss1', client: null, address: '127.0.0.1:5500', authCertHash: 'aGFzaA==',
+      subsystemName: null, receivedAt: '2026-01-01T00:00:00Z', decidedAt: '2026-01-01T00:00:00Z', decidedBy: 'auto' },
+  ],
+}
+
 type Handler = (method: string, input: unknown) => unknown
 
 function labClient(handle: Handler = () => undefined): { client: AdminClient; calls: Array<[string, unknown]> } {
   const calls: Array<[string, unknown]> = []
-  const reads: Record<string, unknown> = { status, members, servers, certificates, globalGroups: groups, trustServices: trust, anchor }
+  const reads: Record<string, unknown> = { status, members, servers, certificates, globalGroups: groups, trustServices: trust, anchor, managementRequests: management }
   const fail = async (): Promise<never> => {
     throw new AdminError('unsupported', 'not in this test')
   }
@@ -111,6 +124,35 @@ describe('Lab page', () => {
     fireEvent.click(within(form).getByRole('button', { name: 'Add member' }))
     await waitFor(() => expect(calls).toHaveLength(2))
     await waitFor(() => expect((within(form).getByLabelText(/^Member code/) as HTMLInputElement).value).toBe(''))
+  })
+
+  it('lists management requests, approves a held one, names what declining leaves and switches auto-approval', async () => {
+    const { client, calls } = labClient((method) => {
+      if (method === 'approveManagementRequest') throw new AdminError('management_request_member_not_found', 'Member of SUBSYSTEM:DEMO/COM/8002/shop is not registered in DEMO')
+      return undefined
+    })
+    setAdminClient(client)
+    renderPage()
+    fireEvent.click(await screen.findByRole('tab', { name: 'Management requests' }))
+    const table = await screen.findByRole('table', { name: 'Management requests' })
+    expect(within(table).getByText('Add client')).toBeTruthy()
+    expect(within(table).getByText('Pending')).toBeTruthy()
+    expect(within(table).getByText(/Approved automatically/)).toBeTruthy()
+    expect(within(table).queryByRole('button', { name: 'Approve request 1' })).toBeNull()
+    fireEvent.click(within(table).getByRole('button', { name: 'Approve request 2' }))
+    expect(await screen.findByText('Member of SUBSYSTEM:DEMO/COM/8002/shop is not registered in DEMO')).toBeTruthy()
+    fireEvent.click(within(table).getByRole('button', { name: 'Decline request 2' }))
+    const dialog = await screen.findByRole('dialog')
+    expect(within(dialog).getByText(/DEMO\/GOV\/7001\/ss1 does not get what it asked for/)).toBeTruthy()
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Decline' }))
+    await waitFor(() => expect(calls).toContainEqual(['declineManagementRequest', { id: 2 }]))
+    fireEvent.click(screen.getByRole('switch', { name: 'Approve client registrations automatically' }))
+    await waitFor(() => expect(calls).toContainEqual(['setManagementAutoApproval', { clientReg: true }]))
+    fireEvent.click(screen.getByRole('button', { name: 'Serve the management services on this server' }))
+    await waitFor(() => expect(calls).toContainEqual(['serveManagementServices', undefined]))
+    fireEvent.click(screen.getByLabelText('Show only pending requests'))
+    expect(screen.queryByTestId('lab-request-1')).toBeNull()
+    expect(screen.getByTestId('lab-request-2')).toBeTruthy()
   })
 
   it('names what deleting a subsystem breaks and shows the lab’s refusal in the dialog', async () => {

@@ -24,10 +24,10 @@ function tables(db: WritableDb): string[] {
 }
 
 describe('server-conf migrations on a fresh database', () => {
-  it('0001..0005 apply in order and record version 5', () => {
+  it('0001..0006 apply in order and record version 6', () => {
     const db = freshDb()
-    expect(migrate(db, [serverConfMigrations])).toBe(5)
-    expect(schemaVersions(db)).toEqual([{ component: 'server-conf', version: 5 }])
+    expect(migrate(db, [serverConfMigrations])).toBe(6)
+    expect(schemaVersions(db)).toEqual([{ component: 'server-conf', version: 6 }])
     expect(migrate(db, [serverConfMigrations])).toBe(0)
   })
 
@@ -87,7 +87,7 @@ describe('server-conf migrations on a fresh database', () => {
     db.prepare("INSERT INTO endpoints (id, service_id, method, path, generated) VALUES (3, 7, '*', '**', 1), (4, 7, 'GET', '/pets/*', 0), (5, 9, '*', '**', 1)").run()
     db.prepare("INSERT INTO access_rights (endpoint_id, subject, granted_at) VALUES (4, 'SUBSYSTEM:I/C/X/Y', 'n'), (5, 'LOCALGROUP:g', 'n')").run()
 
-    expect(migrate(db, [serverConfMigrations])).toBe(1)
+    expect(migrate(db, [{ component: 'server-conf', migrations: serverConfMigrations.migrations.slice(0, 5) }])).toBe(1)
     expect(db.prepare('SELECT id, client_id, type, url, document, disabled, disabled_notice, refreshed_at FROM service_descriptions ORDER BY id').all()).toEqual([
       { id: 7, client_id: 1, type: 'REST', url: 'http://127.0.0.1:1/pets', document: null, disabled: 1, disabled_notice: 'Maintenance', refreshed_at: '2026-01-01T00:00:00.000Z' },
       { id: 9, client_id: 1, type: 'REST', url: 'http://127.0.0.1:1/pets', document: null, disabled: 0, disabled_notice: null, refreshed_at: '2026-01-02T00:00:00.000Z' },
@@ -106,5 +106,14 @@ describe('server-conf migrations on a fresh database', () => {
     for (const table of ['service_descriptions', 'services', 'endpoints', 'access_rights']) {
       expect((db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n).toBe(0)
     }
+  })
+
+  it('0006 creates the management request record with its service and status checks', () => {
+    const db = freshDb()
+    migrate(db, [serverConfMigrations])
+    const insert = "INSERT INTO management_requests (service, subject, message_id, request_id, sent_at, status) VALUES (?, 's', 'm', 1, 'n', ?)"
+    db.prepare(insert).run('clientReg', 'SUBMITTED')
+    expect(() => db.prepare(insert).run('clientFoo', 'SUBMITTED')).toThrow(/CHECK/)
+    expect(() => db.prepare(insert).run('clientReg', 'DONE')).toThrow(/CHECK/)
   })
 })

@@ -1,6 +1,6 @@
 import type { FaultPair, ServerProcess, Side } from './fault-pair'
 import { isAcknowledged, startLoad, type LoadTarget, type Outcome, type RunningLoad } from './fault-load'
-import { loggedQueries, missingFrom } from './fault-evidence'
+import { describeProblems, evidence, loggedQueries, missingFrom } from './fault-evidence'
 import { sleep, waitFor } from './fault-pair'
 
 /** The five figures of each class in the harness's JSON line. */
@@ -109,6 +109,24 @@ export class ClassContext {
     return JSON.stringify(Object.fromEntries(counts))
   }
 
+  /**
+   * Waits until every request sent before `sentBeforeMs` has its answer (or failed): a message in flight when a server
+   * was killed can still be acknowledged to the information system after the kill. False at the deadline.
+   */
+  async waitForAnswers(sentBeforeMs: number, timeoutMs: number): Promise<boolean> {
+    try {
+      await waitFor('answers in flight', timeoutMs, () => ((this.load?.inFlight() ?? []).some((t) => t < sentBeforeMs) ? undefined : true), 100)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  /** The slowest acknowledged exchange answered in `[fromMs, toMs]`, in ms (0 when none): what an exchange costs now. */
+  slowestExchange(fromMs: number, toMs: number): number {
+    return this.all().filter((o) => isAcknowledged(o) && o.atMs >= fromMs && o.atMs <= toMs).reduce((m, o) => Math.max(m, o.atMs - o.sentAtMs), 0)
+  }
+
   /** Waits for the first refusal or failure answered after `sinceMs`; undefined at the deadline. */
   async waitForRefusal(sinceMs: number, timeoutMs: number): Promise<Outcome | undefined> {
     try {
@@ -128,6 +146,34 @@ export class ClassContext {
       result[side] = missingFrom(acknowledged, loggedQueries(dirs[side] ?? this.pair.server(side).dataDir))
     }
     return result
+  }
+
+  /**
+   * Both servers as seen now, for a failure message: running or how it exited, the evidence state and refusal, and the
+   * last warnings and errors of its log (each start's output is kept in `ServerProcess.logPath`).
+   */
+  async describeServers(): Promise<string> {
+    const parts: string[] = []
+    for (const side of ['consumer', 'provider'] as const) {
+      const server = this.server(side)
+      if (!server.running) {
+        parts.push(`${side} not running (exit ${String(server.child?.exitCode ?? server.child?.signalCode)})`)
+        continue
+      }
+      let state: string
+      try {
+        const e = await Promise.race([
+          evidence(server.admin()),
+          sleep(15_000).then(() => { throw new Error('no answer in 15 s') }),
+        ])
+        state = `evidence ${e.state}${e.refusing ? ' (refusing)' : ''}${e.checking ? ' (checking)' : ''}: ${describeProblems(e)}`
+      } catch (error) {
+        state = `admin API: ${error instanceof Error ? error.message : String(error)}`
+      }
+      const warnings = server.recentLog().split('\n').filter((l) => /"level":(40|50|60)/.test(l)).slice(-3).map((l) => l.slice(0, 400))
+      parts.push(`${side} pid ${server.pid ?? '?'}, ${state}${warnings.length > 0 ? `; last warnings: ${warnings.join(' | ')}` : ''}`)
+    }
+    return parts.join('; ')
   }
 
   finish(): ClassReport {

@@ -1,8 +1,9 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync } from 'node:fs'
+import { endianness } from 'node:os'
 import { join } from 'node:path'
 import type { EvidenceContinuity } from '@shared/admin-api/admin-api'
 import { searchRecordMetadata } from '../../../src-main/message-log'
-import { closeDatabase, openDatabase } from '../../../src-main/platform'
+import { openDatabase } from '../../../src-main/platform'
 import type { AdminClient } from '../admin-client'
 import type { Outcome } from './fault-load'
 
@@ -20,7 +21,9 @@ export const MESSAGE_LOG_FILE = 'messagelog.sqlite'
 
 /**
  * Query id → which of its records the message log at `dataDir` holds. Opened read-write (a read-only connection
- * cannot take part in the WAL index of a log another process writes), and only read.
+ * cannot take part in the WAL index of a log another process writes), only read, and closed without the checkpoint
+ * `closeDatabase` makes: a checkpoint from here would copy the running server's WAL into its database file behind its
+ * back (blocking its writers meanwhile), and a later WAL corruption would then hit frames already checkpointed.
  */
 export function loggedQueries(dataDir: string): Map<string, LoggedPair> {
   const path = join(dataDir, MESSAGE_LOG_FILE)
@@ -35,7 +38,7 @@ export function loggedQueries(dataDir: string): Map<string, LoggedPair> {
       logged.set(row.queryId, entry)
     }
   } finally {
-    closeDatabase(db)
+    db.close()
   }
   return logged
 }
@@ -75,6 +78,19 @@ export function flipByte(path: string, offset: number): void {
   } finally {
     closeSync(fd)
   }
+}
+
+/**
+ * How many frames of the WAL a checkpoint has copied into the database file (`nBackfill` of the WAL index in the
+ * `-shm` file, https://www.sqlite.org/walformat.html §2.2: after the two 48-byte headers, in the machine's byte
+ * order), or 0 without an index.
+ */
+export function walBackfilled(walPath: string): number {
+  const shm = walPath.replace(/-wal$/, '-shm')
+  if (!existsSync(shm)) return 0
+  const index = readFileSync(shm)
+  if (index.length < 100) return 0
+  return endianness() === 'LE' ? index.readUInt32LE(96) : index.readUInt32BE(96)
 }
 
 /** Frames of the WAL's current generation (their salts match the header), as offsets of each frame header. */

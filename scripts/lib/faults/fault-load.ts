@@ -19,6 +19,8 @@ export interface Outcome {
 
 export interface RunningLoad {
   outcomes: Outcome[]
+  /** When each request still waiting for its answer was sent (ms since the epoch). */
+  inFlight(): number[]
   /** Stops sending and resolves once every request in flight was answered or timed out. */
   stop(): Promise<Outcome[]>
 }
@@ -74,10 +76,13 @@ function once(agent: Agent, target: LoadTarget, marker: string): Promise<Outcome
 export function startLoad(target: LoadTarget): RunningLoad {
   const agent = new Agent({ keepAlive: true, maxSockets: target.concurrency })
   const outcomes: Outcome[] = []
+  const sending = new Map<number, number>()
   let running = true
   const worker = async (w: number): Promise<void> => {
     while (running) {
+      sending.set(w, Date.now())
       const outcome = await once(agent, target, `${target.prefix}-${w}-${++sequence}`)
+      sending.delete(w)
       outcomes.push(outcome)
       // A refused or failed request is retried after a short pause, as an information system would, not in a hot loop.
       if (!isAcknowledged(outcome)) await new Promise((r) => setTimeout(r, 50))
@@ -86,6 +91,7 @@ export function startLoad(target: LoadTarget): RunningLoad {
   const workers = Array.from({ length: target.concurrency }, (_, w) => worker(w))
   return {
     outcomes,
+    inFlight: () => [...sending.values()],
     async stop() {
       running = false
       await Promise.all(workers)

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { formatIdPath } from '@shared/domain/identifiers'
 import { startLabServer, type RunningLabServer } from '../../../src-main/lab'
@@ -127,6 +127,21 @@ export class ServerProcess {
     return this.child?.pid
   }
 
+  /** Where the output of every start of this server is appended. */
+  get logPath(): string {
+    return `${this.dataDir}.log`
+  }
+
+  /** The last 64 KiB of this server's log file (every start's output). */
+  recentLog(): string {
+    try {
+      const bytes = readFileSync(this.logPath)
+      return bytes.subarray(Math.max(0, bytes.length - 65_536)).toString('utf8')
+    } catch {
+      return ''
+    }
+  }
+
   stderrTail(): string {
     return this.stderr.slice(-3000)
   }
@@ -148,7 +163,15 @@ export class ServerProcess {
     this.child = child
     this.adminClient = undefined
     this.stderr = ''
-    child.stderr?.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-20_000)))
+    // Every start's output, appended to DATA_DIR.log beside the data directory (kept with --keep, for diagnosis).
+    const logFile = createWriteStream(this.logPath, { flags: 'a' })
+    logFile.write(`--- ${new Date().toISOString()} start (pid ${child.pid ?? '?'})\n`)
+    child.once('exit', (code, signal) => logFile.end(`--- ${new Date().toISOString()} exit ${code ?? signal}\n`))
+    child.stderr?.on('data', (d: Buffer) => {
+      logFile.write(d)
+      this.stderr = (this.stderr + d.toString()).slice(-20_000)
+    })
+    child.stdout?.on('data', (d: Buffer) => logFile.write(d))
     await new Promise<void>((resolveReady, reject) => {
       let out = ''
       const timer = setTimeout(() => {
@@ -160,15 +183,15 @@ export class ServerProcess {
         reject(new Error(`${this.side} exited during start (${code ?? signal}): ${this.stderrTail()}`))
       }
       child.once('exit', onExit)
-      child.stdout?.on('data', (d: Buffer) => {
+      const onReady = (d: Buffer): void => {
         out += d.toString()
         if (!/"ready":true/.test(out)) return
         clearTimeout(timer)
         child.off('exit', onExit)
-        child.stdout?.removeAllListeners('data')
-        child.stdout?.resume()
+        child.stdout?.off('data', onReady)
         resolveReady()
-      })
+      }
+      child.stdout?.on('data', onReady)
     })
     this.adminClient = await this.openAdmin()
   }

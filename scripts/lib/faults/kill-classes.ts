@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { closeDatabase, openDatabase } from '../../../src-main/platform'
 import type { ClassContext } from './fault-context'
-import { MESSAGE_LOG_FILE, acknowledgeEvidence, describeProblems, evidence, flipByte, fullEvidenceCheck, missingFrom, loggedQueries, walFrames } from './fault-evidence'
+import { MESSAGE_LOG_FILE, acknowledgeEvidence, describeProblems, evidence, flipByte, fullEvidenceCheck, missingFrom, loggedQueries, walBackfilled, walFrames } from './fault-evidence'
 import type { Side } from './fault-pair'
 import type { Outcome } from './fault-load'
 import type { EvidenceContinuity } from '@shared/admin-api/admin-api'
@@ -32,7 +32,7 @@ export async function killClass(ctx: ClassContext, side: Side): Promise<void> {
       }
       const flowing = await ctx.waitForTraffic(Date.now(), 60_000)
       ctx.report.trials++
-      if (flowing === undefined) ctx.fail(`${side} kill ${trial}: no traffic within 60 s of the restart (refusals ${ctx.refusalsSince(killedAt)})`)
+      if (flowing === undefined) ctx.fail(`${side} kill ${trial}: no traffic within 60 s of the restart (refusals ${ctx.refusalsSince(killedAt)}; ${await ctx.describeServers()})`)
       else ctx.report.recoveredWithoutRestart++
       ctx.log(`  ${side} kill ${trial}/${ctx.sizes.killTrials}: down ${Math.round(((flowing ?? Date.now()) - killedAt) / 100) / 10} s, evidence ${e.state}, ${ctx.acknowledged().length} acknowledged so far`)
     }
@@ -87,24 +87,28 @@ export async function corruptionClass(ctx: ClassContext, kind: 'wal' | 'db'): Pr
       const killedAt = Date.now()
       await server.kill9()
       const dbPath = join(server.dataDir, MESSAGE_LOG_FILE)
-      const before = ctx.acknowledged(killedAt)
       const used = new Set([...lostBySide.consumer, ...lostBySide.provider].map((o) => o.marker))
-      const corrupted = kind === 'wal' ? flipWalFrame(dbPath, ctx.random) : flipLoggedBody(dbPath, before.filter((o) => !used.has(o.marker)), ctx.random)
+      const corrupted = kind === 'wal' ? flipWalFrame(dbPath, ctx.random) : flipLoggedBody(dbPath, ctx.acknowledged(killedAt).filter((o) => !used.has(o.marker)), ctx.random)
       await server.start()
       if (corrupted === undefined) {
-        ctx.log(`  ${side}: nothing to corrupt this time (no WAL frames / no body found), trying again`)
+        ctx.log(`  ${side}: nothing to corrupt this time (${kind === 'wal' ? 'no WAL frames that no checkpoint can have copied' : 'no body found'}), trying again`)
         continue
       }
       ctx.report.trials++
       const trial = ctx.report.trials
+      // A message in flight at the kill may still be acknowledged to the information system after it (the killed
+      // server had logged and answered it): it belongs to this trial, so its answer is awaited before counting.
+      if (!(await ctx.waitForAnswers(killedAt, 30_000))) ctx.note(`${kind} corruption ${trial}: requests sent before the kill were still unanswered after 30 s`)
+      const before = ctx.acknowledged().filter((o) => o.sentAtMs < killedAt)
       // The records this corruption took from the acknowledged ones (for a body flip: the one altered).
       const logged = loggedQueries(server.dataDir)
       // What this corruption took (not the losses of earlier trials on this side, acknowledged already).
       const known = new Set(lostBySide[side].map((o) => o.queryId))
       const dropped = (kind === 'wal' ? missingFrom(before, logged) : before.filter((o) => o.marker === corrupted)).filter((o) => !known.has(o.queryId))
       lostBySide[side].push(...dropped)
-      // The full check runs after start; wait until it has run (a loss shows at once, an altered body after it).
-      const e = await waitForFullCheck(ctx, side, Date.now() - 1)
+      // The full check the server starts with: waited for to its end, as an administrator would before acknowledging
+      // (what it finds is reported at once, but a problem the walk finds later is a new one to acknowledge).
+      const e = await waitForFullCheck(ctx, side)
       const detected = e.state === 'problem'
       if (dropped.length > 0 && !detected) {
         ctx.report.undetected += dropped.length
@@ -136,11 +140,10 @@ export async function corruptionClass(ctx: ClassContext, kind: 'wal' | 'db'): Pr
       const acknowledgedAt = Date.now()
       const flowing = await ctx.waitForTraffic(acknowledgedAt, 60_000)
       if (flowing === undefined) {
-        const now = await evidence(server.admin())
-        ctx.fail(`${kind} corruption ${trial} on the ${side}: no traffic within 60 s after the loss was acknowledged (refusals ${ctx.refusalsSince(acknowledgedAt)}, evidence ${now.state}: ${describeProblems(now)})`)
+        ctx.fail(`${kind} corruption ${trial} on the ${side}: no traffic within 60 s after the loss was acknowledged (refusals ${ctx.refusalsSince(acknowledgedAt)}; ${await ctx.describeServers()})`)
       }
       else ctx.report.recoveredWithoutRestart++
-      ctx.log(`  ${kind} corruption ${trial}/${ctx.sizes.corruptionTrials} on the ${side} (${corrupted}): ${dropped.length} acknowledged lost/altered, server reports ${detected ? describeProblems(e) : 'nothing'}`)
+      ctx.log(`  ${kind} corruption ${trial}/${ctx.sizes.corruptionTrials} on the ${side} (${corrupted}): ${dropped.length} acknowledged lost/altered, server reports ${detected ? describeProblems(e) : 'nothing'}, traffic ${flowing === undefined ? 'did not resume' : `resumed ${((flowing - acknowledgedAt) / 1000).toFixed(1)} s after the acknowledgement`}`)
     }
   } finally {
     await ctx.stopLoad()
@@ -148,25 +151,43 @@ export async function corruptionClass(ctx: ClassContext, kind: 'wal' | 'db'): Pr
   ctx.report.lost += new Set([...lostBySide.consumer, ...lostBySide.provider].map((o) => o.queryId)).size
 }
 
-async function waitForFullCheck(ctx: ClassContext, side: Side, sinceMs: number): Promise<EvidenceContinuity> {
+/**
+ * The evidence state once the full check the (re)started server runs has finished (it is the process's first: its
+ * `lastFullCheckAt` is null until then); after 120 s a full check is asked for and awaited instead.
+ */
+async function waitForFullCheck(ctx: ClassContext, side: Side): Promise<EvidenceContinuity> {
   const admin = ctx.server(side).admin()
-  const deadline = Date.now() + 60_000
+  const deadline = Date.now() + 120_000
   for (;;) {
     const e = await evidence(admin)
-    const full = e.lastFullCheckAt !== null && Date.parse(e.lastFullCheckAt) >= sinceMs - 60_000 && !e.checking
-    if (e.state === 'problem' || full || Date.now() > deadline) return e.state === 'problem' || full ? e : fullEvidenceCheck(admin)
+    if (e.lastFullCheckAt !== null && !e.checking) return e
+    if (Date.now() > deadline) return fullEvidenceCheck(admin)
     await ctx.pause(250)
   }
 }
 
-/** Flips a bit in the page of a frame in the middle of the WAL's current generation; a description, or undefined. */
+/** SQLite's default `wal_autocheckpoint`: a commit that leaves the WAL this many frames long starts a checkpoint. */
+const AUTO_CHECKPOINT_FRAMES = 1000
+
+/**
+ * Flips a bit in the page of a frame early in the part of the WAL's current generation no checkpoint can have copied
+ * into the database file; a description, or undefined when there is no such part (too short, or the generation is
+ * long enough for an automatic checkpoint to have started: one killed mid-way has copied pages without recording it
+ * in the WAL index). Only there does SQLite's recovery do what the class is about — drop that frame and every later
+ * one. A frame already copied is no longer the only copy of its page: SQLite then reads older pages from the WAL
+ * and newer ones from the file, B-trees that no longer join ("database disk image is malformed" on every commit), a
+ * damaged database rather than a lost WAL tail (the server reports it, `message-log.ts` `noteDamagedDatabase`).
+ */
 function flipWalFrame(dbPath: string, random: () => number): string | undefined {
   const wal = `${dbPath}-wal`
   const { pageSize, frames } = walFrames(wal)
-  if (frames.length < 8) return undefined
-  const index = Math.floor(frames.length * (0.1 + random() * 0.3))
+  if (frames.length >= AUTO_CHECKPOINT_FRAMES) return undefined
+  const backfilled = Math.min(walBackfilled(wal), frames.length)
+  const open = frames.length - backfilled
+  if (open < 8) return undefined
+  const index = backfilled + Math.floor(open * (0.1 + random() * 0.3))
   flipByte(wal, (frames[index] as number) + 24 + Math.floor(pageSize / 2))
-  return `WAL frame ${index + 1} of ${frames.length}`
+  return `WAL frame ${index + 1} of ${frames.length}${backfilled > 0 ? `, ${backfilled} checkpointed` : ''}`
 }
 
 /**

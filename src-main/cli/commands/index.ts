@@ -12,6 +12,7 @@ import { registerAsicCommand } from './asic-command'
 import { registerTsaCommand } from './tsa-command'
 import { registerAuditCommand } from './audit-command'
 import { registerBackupCommand } from './backup-command'
+import { registerImportCommand, registerRegisterCommand } from './register-command'
 
 /** Every subcommand group, in the order `--help` lists them. */
 export const COMMAND_GROUPS: Array<(program: Command) => void> = [
@@ -28,4 +29,6 @@ export const COMMAND_GROUPS: Array<(program: Command) => void> = [
   registerTsaCommand,
   registerAuditCommand,
   registerBackupCommand,
+  registerRegisterCommand,
+  registerImportCommand,
 ]

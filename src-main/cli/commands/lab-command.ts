@@ -51,14 +51,15 @@ export function registerLabCommand(program: Command): void {
 
   lab
     .command('serve <dir>')
-    .description('serve the OCSP responder, TSA and configuration source on 127.0.0.1 until SIGTERM')
+    .description('serve the OCSP responder, TSA, configuration source and management service on 127.0.0.1 until SIGTERM')
     .option('--port-ocsp <n>', 'OCSP responder port (0 = any free port)', parsePort)
     .option('--port-tsa <n>', 'time-stamping authority port', parsePort)
-    .option('--port-conf <n>', 'configuration source port', parsePort)
+    .option('--port-conf <n>', 'configuration source port (also takes the management requests of the management security server)', parsePort)
+    .option('--port-management <n>', 'HTTPS port of the authentication certificate registration address (default: the one used last, else any free port)', parsePort)
     .option('--conf-expire <seconds>', 'configuration directory validity in seconds (default 600)', parsePositive)
-    .action(async (dir: string, opts: { portOcsp?: number; portTsa?: number; portConf?: number; confExpire?: number }) => {
+    .action(async (dir: string, opts: { portOcsp?: number; portTsa?: number; portConf?: number; portManagement?: number; confExpire?: number }) => {
       const running = await startLabServer(dir, {
-        ports: { ocsp: opts.portOcsp, tsa: opts.portTsa, conf: opts.portConf },
+        ports: { ocsp: opts.portOcsp, tsa: opts.portTsa, conf: opts.portConf, management: opts.portManagement },
         confExpireSeconds: opts.confExpire,
       })
       process.stdout.write(`${JSON.stringify(running.urls)}\n`)
@@ -184,6 +185,65 @@ export function registerLabCommand(program: Command): void {
         printResult(opts, { ok: true, group: code, client: describeIdentifier(clientId) }, () => `Added ${describeIdentifier(clientId)} to ${code}`)
       }),
     )
+
+  const requests = lab.command('requests').description('management requests security servers sent to the lab (pr-mserv)')
+  requests
+    .command('list <dir>')
+    .description('list the management requests, newest first')
+    .option('--pending', 'only those waiting for approval')
+    .option('--json', 'one JSON document on stdout')
+    .action((dir: string, opts: { pending?: boolean; json?: boolean }) => {
+      const authority = openLab(dir)
+      try {
+        const rows = authority.listManagementRequests().filter((r) => opts.pending !== true || r.status === 'WAITING')
+        const list = rows.map((r) => ({
+          id: r.id, type: r.type, status: r.status, server: r.server, client: r.client, address: r.address, receivedAt: r.receivedAt, decidedBy: r.decidedBy,
+        }))
+        printResult(opts, { requests: list, autoApproval: autoApprovalOf(authority) }, () =>
+          list.length === 0 ? 'No management requests' : list.map((r) => `${String(r.id).padStart(5)}  ${r.status.padEnd(8)}  ${r.type.padEnd(16)}  ${r.server}${r.client === null ? '' : `  ${r.client}`}${r.address === null ? '' : `  ${r.address}`}`).join('\n'),
+        )
+      } finally {
+        authority.close()
+      }
+    })
+  for (const [verb, event] of [['approve', 'lab.approveManagementRequest'], ['decline', 'lab.declineManagementRequest']] as const) {
+    requests
+      .command(`${verb} <dir> <id>`)
+      .description(verb === 'approve' ? 'approve a held request: the registry changes and a new global configuration is signed' : 'decline a held request: nothing changes')
+      .option('--json', 'one JSON document on stdout')
+      .action((dir: string, id: string, opts: { json?: boolean }) =>
+        withLab(dir, { event, object: id, input: { id } }, (authority) => {
+          const requestId = Number(id)
+          if (!Number.isSafeInteger(requestId) || requestId < 1) throw clientError('validation_failed', 'A request id is a positive whole number')
+          const row = verb === 'approve' ? authority.approveManagementRequest(requestId) : authority.declineManagementRequest(requestId)
+          printResult(opts, { ok: true, id: row.id, status: row.status }, () => `Management request ${row.id} ${row.status.toLowerCase()}`)
+        }),
+      )
+  }
+  requests
+    .command('auto-approve <dir>')
+    .description('X-Road central server auto-approval: authCertReg and clientReg approved when they arrive (on|off each)')
+    .option('--auth-cert-reg <on|off>', 'authentication certificate registrations', parseOnOff)
+    .option('--client-reg <on|off>', 'client registrations', parseOnOff)
+    .option('--json', 'one JSON document on stdout')
+    .action((dir: string, opts: { authCertReg?: boolean; clientReg?: boolean; json?: boolean }) =>
+      withLab(dir, { event: 'lab.setManagementAutoApproval', object: dir, input: { authCertReg: opts.authCertReg, clientReg: opts.clientReg } }, (authority) => {
+        authority.setAutoApproval({ authCertReg: opts.authCertReg, clientReg: opts.clientReg })
+        const value = autoApprovalOf(authority)
+        printResult(opts, { ok: true, autoApproval: value }, () => `Auto-approval: authCertReg ${value.authCertReg ? 'on' : 'off'}, clientReg ${value.clientReg ? 'on' : 'off'}`)
+      }),
+    )
+}
+
+function autoApprovalOf(lab: LabAuthority): { authCertReg: boolean; clientReg: boolean } {
+  const settings = lab.settings()
+  return { authCertReg: settings.autoApproveAuthCertReg, clientReg: settings.autoApproveClientReg }
+}
+
+function parseOnOff(value: string): boolean {
+  if (value === 'on') return true
+  if (value === 'off') return false
+  throw clientError('validation_failed', `Expected on or off, not '${value.slice(0, 20)}'`)
 }
 
 /**

@@ -1,12 +1,12 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { TLSSocket } from 'node:tls'
-import { formatIdPath, type ClientId } from '@shared/domain/identifiers'
 import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger } from '../../platform'
 import { clientProxyError, handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
 import { transportLimit } from '../body/body-limits'
 import { acceptValues, restErrorResponse, soapFaultResponse } from '../proxy-fault'
 import { handleSoapClientRequest } from '../soap/soap-client-proxy'
+import { LIST_CLIENTS_PATH, listClientsResponse, requestedInstance, type ListedClient } from '../metaservices/list-clients'
 import {
   answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, LINGER_MS, lingerIdleMs,
   listen, settleUnread, writeResponse, type ListenerLimits, type RunningListener,
@@ -17,7 +17,7 @@ import { clientTlsOptions, DEFAULT_CLIENT_TLS_PROFILE, sha256Hex, type ClientTls
  * The client proxy's listeners for information systems: HTTP and HTTPS (the IS certificate, when sent, is handed to
  * the pipeline for the per-client NOSSL/SSLNOAUTH/SSLAUTH check, ug-ss §9.4), the REST `/r1/…` route (PR-REST §4.1), SOAP
  * on every other path (PR-MESS; X-Road's `ClientMessageHandler`),
- * `GET /listClients` (PR-MREST §3.1), the evidence downloads `GET /asic` and `GET /verificationconf`
+ * `GET /listClients` (PR-META §2, `metaservices/list-clients.ts`), the evidence downloads `GET /asic` and `GET /verificationconf`
  * (xroad-protocols.md §6.3), bounded bodies and timeouts; errors are X-Road's REST error (§2.5).
  */
 export interface EvidenceDownload {
@@ -57,8 +57,11 @@ export interface ClientProxyListenerOptions {
   /** Protocols towards information systems (TLS 1.2 with X-Road's cipher suites by default). */
   tlsProfile?: ClientTlsProfile
   deps: ClientProxyDeps
-  /** Members and subsystems of the instance for `listClients` (from global configuration); absent: not served. */
-  listClients?: () => ClientId[]
+  /**
+   * Members and subsystems of an instance for `GET /listClients` (from global configuration): the own instance when
+   * `instance` is undefined, a federated one by its identifier. Absent: not served.
+   */
+  listClients?: (instance: string | undefined) => ListedClient[]
   /** `/asic` and `/verificationconf`; absent: not served. */
   evidence?: EvidenceDownloads
   limits?: Partial<ListenerLimits>
@@ -130,9 +133,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
     const ended = await settleUnread(req, LINGER_MS, lingerIdleMs(limits))
     return writeResponse(res, { status: 400, headers: [['Content-Type', 'text/plain;charset=utf-8']], body: Buffer.from(`Bad Request: ${ambiguity}`, 'utf8') }, !ended)
   }
-  if (path === '/listClients' && options.listClients !== undefined) {
-    if (req.method !== 'GET') return fail(clientError('invalid_http_method', 'listClients is GET only'))
-    return writeResponse(res, listClientsResponse(options.listClients(), accept))
+  // X-Road's MetadataHandler takes only a GET; another method goes on to the SOAP handler like any other path.
+  if (path === LIST_CLIENTS_PATH && options.listClients !== undefined && req.method === 'GET') {
+    const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '')
+    const accepted = headers.filter(([name]) => name.toLowerCase() === 'accept').map(([, value]) => value)
+    return writeResponse(res, listClientsResponse(options.listClients(requestedInstance(query)), accepted))
   }
   const tls = isTls(req)
   if ((path === '/asic' || path === '/verificationconf') && options.evidence !== undefined) {
@@ -230,27 +235,4 @@ function isTls(req: IncomingMessage): { clientCertificateSha256?: string } | und
   if (socket.encrypted !== true) return undefined
   const peer = socket.getPeerCertificate()
   return peer.raw !== undefined && peer.raw.length > 0 ? { clientCertificateSha256: sha256Hex(peer.raw) } : {}
-}
-
-/** PR-MREST §3.1 `listClients`: JSON `{"member":[{"id":{…},"name":…}]}`-shaped, XML when asked for. */
-function listClientsResponse(clients: ClientId[], accept: string | undefined) {
-  const wantsXml = accept !== undefined && /(application|text)\/xml/i.test(accept)
-  const items = clients.map((c) => ({
-    object_type: c.objectType, xroad_instance: c.xRoadInstance, member_class: c.memberClass, member_code: c.memberCode,
-    ...(c.objectType === 'SUBSYSTEM' ? { subsystem_code: c.subsystemCode } : {}),
-  }))
-  const body = wantsXml
-    ? `<?xml version="1.0" encoding="UTF-8"?><clientList>${clients
-        .map((c) => `<member><id>${escapeXml(formatIdPath(c))}</id></member>`)
-        .join('')}</clientList>`
-    : JSON.stringify({ member: items.map((id) => ({ id })) })
-  return {
-    status: 200,
-    headers: [['Content-Type', wantsXml ? 'application/xml; charset=UTF-8' : 'application/json; charset=UTF-8']] as Array<[string, string]>,
-    body: Buffer.from(body, 'utf8'),
-  }
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string)
 }

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import * as pkcs11js from 'pkcs11js'
 import { SecurityServerError, clientError } from '../../platform'
 import { checkSignRequest, digestOf, wrapDigestInfo } from '../sign-algorithms'
+import { importedKeyFacts } from '../software/software-token-driver'
 import type { KeyAlgorithm, KeyAttributes, SignAlgorithm, TokenDetails, TokenDriver, TokenKey, TokenStatus } from '../token-driver'
 import { fromPkcs11Error, isPkcs11Error, isSessionLost } from './pkcs11-errors'
 import { acquireModule, moduleGeneration, reinitializeModule, releaseModule, type Pkcs11Library } from './pkcs11-module'
@@ -378,6 +379,72 @@ export class Pkcs11TokenDriver implements TokenDriver {
       const keyId = id.toString('hex')
       this.keyHandles.set(keyId, pair.privateKey)
       return { keyId, label, algorithm, publicKeyDer: this.publicKeyDer(session, pair.publicKey, algorithm) }
+    })
+  }
+
+  async importKey(pkcs8: Uint8Array, label: string, keyId: string): Promise<TokenKey> {
+    const { algorithm, publicKeyDer, key } = importedKeyFacts(pkcs8)
+    const jwk = key.export({ format: 'jwk' })
+    const b = (v: string | undefined): Buffer => Buffer.from(v ?? '', 'base64url')
+    return this.withSession('C_CreateObject', false, async (session) => {
+      const id = Buffer.from(keyId, 'hex')
+      if (id.length === 0 || id.toString('hex') !== keyId.toLowerCase()) throw clientError('invalid_request', `Key id ${keyId.slice(0, 60)} is not hex`)
+      if (this.findObjects(session, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_ID, value: id }]).length > 0) {
+        throw clientError('conflict', `Key ${keyId} is on token ${this.name} already`)
+      }
+      const common = [{ type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_ID, value: id }, { type: pkcs11js.CKA_LABEL, value: label }]
+      const ec = algorithm === 'ec-p256'
+      const rawPoint = ec ? publicKeyDer.subarray(P256_SPKI_PREFIX.length) : undefined
+      const publicTemplate = [
+        ...common,
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: ec ? pkcs11js.CKK_EC : pkcs11js.CKK_RSA },
+        { type: pkcs11js.CKA_VERIFY, value: true },
+        { type: pkcs11js.CKA_ENCRYPT, value: false },
+        ...(ec
+          ? [{ type: pkcs11js.CKA_EC_PARAMS, value: P256_PARAMS }, { type: pkcs11js.CKA_EC_POINT, value: Buffer.concat([Buffer.from([0x04, 0x41]), rawPoint as Buffer]) }]
+          : [{ type: pkcs11js.CKA_MODULUS, value: b(jwk.n) }, { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: b(jwk.e) }]),
+      ]
+      // reliability-and-security.md §4.3: every attribute explicit; the key cannot be read out again.
+      const privateTemplate = [
+        ...common,
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: ec ? pkcs11js.CKK_EC : pkcs11js.CKK_RSA },
+        { type: pkcs11js.CKA_PRIVATE, value: true },
+        { type: pkcs11js.CKA_SENSITIVE, value: true },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+        { type: pkcs11js.CKA_SIGN, value: true },
+        { type: pkcs11js.CKA_DECRYPT, value: false },
+        { type: pkcs11js.CKA_UNWRAP, value: false },
+        { type: pkcs11js.CKA_DERIVE, value: false },
+        ...(ec
+          ? [{ type: pkcs11js.CKA_EC_PARAMS, value: P256_PARAMS }, { type: pkcs11js.CKA_VALUE, value: b(jwk.d) }]
+          : [
+            { type: pkcs11js.CKA_MODULUS, value: b(jwk.n) }, { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: b(jwk.e) },
+            { type: pkcs11js.CKA_PRIVATE_EXPONENT, value: b(jwk.d) }, { type: pkcs11js.CKA_PRIME_1, value: b(jwk.p) },
+            { type: pkcs11js.CKA_PRIME_2, value: b(jwk.q) }, { type: pkcs11js.CKA_EXPONENT_1, value: b(jwk.dp) },
+            { type: pkcs11js.CKA_EXPONENT_2, value: b(jwk.dq) }, { type: pkcs11js.CKA_COEFFICIENT, value: b(jwk.qi) },
+          ]),
+      ]
+      const publicHandle = this.library.C_CreateObject(session, publicTemplate)
+      let privateHandle: Buffer
+      try {
+        privateHandle = this.library.C_CreateObject(session, privateTemplate)
+      } catch (error) {
+        this.library.C_DestroyObject(session, publicHandle)
+        throw error
+      }
+      const imported = REQUIRED_PRIVATE_ATTRIBUTES.filter(([type]) => type !== pkcs11js.CKA_ALWAYS_SENSITIVE && type !== pkcs11js.CKA_NEVER_EXTRACTABLE && type !== pkcs11js.CKA_LOCAL)
+      const wrong = imported.filter(([type, , expected]) => this.readBool(session, privateHandle, type) !== expected)
+      if (wrong.length > 0) {
+        this.library.C_DestroyObject(session, privateHandle)
+        this.library.C_DestroyObject(session, publicHandle)
+        throw new SecurityServerError('failed_to_generate_private_key',
+          `Token ${this.name} did not honour ${wrong.map(([, name, v]) => `${name}=${v}`).join(', ')}; the imported key was deleted`)
+      }
+      const stored = id.toString('hex')
+      this.keyHandles.set(stored, privateHandle)
+      return { keyId: stored, label, algorithm, publicKeyDer }
     })
   }
 

@@ -1,5 +1,5 @@
 import {
-  constants, createCipheriv, createDecipheriv, createHash, createPrivateKey, generateKeyPair, privateEncrypt, randomBytes, scrypt,
+  constants, createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPair, privateEncrypt, randomBytes, scrypt,
   sign as cryptoSign,
   type KeyObject,
 } from 'node:crypto'
@@ -246,6 +246,16 @@ export class SoftwareTokenDriver implements TokenDriver {
     return { keyId, label, algorithm, publicKeyDer }
   }
 
+  async importKey(pkcs8: Uint8Array, label: string, keyId: string): Promise<TokenKey> {
+    const sessionKey = this.requireLogin()
+    const { algorithm, publicKeyDer } = importedKeyFacts(pkcs8)
+    const token = this.read()
+    if (token.keys.some((k) => k.keyId === keyId)) throw clientError('conflict', `Key ${keyId} is on the software token already`)
+    token.keys.push({ keyId, label, algorithm, publicKeyDer: publicKeyDer.toString('base64'), privateKey: seal(sessionKey, Buffer.from(pkcs8), keyId) })
+    this.write(token)
+    return { keyId, label, algorithm, publicKeyDer }
+  }
+
   async listKeys(): Promise<TokenKey[]> {
     if (!existsSync(this.file)) return []
     return this.readShared().keys.map((k) => ({ keyId: k.keyId, label: k.label, algorithm: k.algorithm, publicKeyDer: Buffer.from(k.publicKeyDer, 'base64') }))
@@ -310,3 +320,24 @@ export class SoftwareTokenDriver implements TokenDriver {
     await this.logout()
   }
 }
+
+/** The key type and public key of a PKCS#8 private key; only the types the signer generates are accepted. */
+export function importedKeyFacts(pkcs8: Uint8Array): { algorithm: KeyAlgorithm; publicKeyDer: Buffer; key: KeyObject } {
+  let key: KeyObject
+  try {
+    key = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' })
+  } catch (cause) {
+    throw clientError('invalid_request', 'The private key is not PKCS#8 DER', { cause })
+  }
+  const details = key.asymmetricKeyDetails
+  let algorithm: KeyAlgorithm | undefined
+  if (key.asymmetricKeyType === 'rsa' && (details?.modulusLength === 2048 || details?.modulusLength === 3072 || details?.modulusLength === 4096)) {
+    algorithm = `rsa-${details.modulusLength}` as KeyAlgorithm
+  }
+  if (key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1') algorithm = 'ec-p256'
+  if (algorithm === undefined) {
+    throw clientError('unsupported', `Key type ${key.asymmetricKeyType ?? '?'} ${details?.modulusLength ?? details?.namedCurve ?? ''} is not one the signer uses (RSA 2048–4096, EC P-256)`)
+  }
+  return { algorithm, publicKeyDer: createPublicKey(key).export({ type: 'spki', format: 'der' }), key }
+}
+

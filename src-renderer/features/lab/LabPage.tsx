@@ -6,17 +6,18 @@ import { useSessionStore } from '../login/session-store'
 import { LabCertificates } from './LabCertificates'
 import { LabGroups } from './LabGroups'
 import { LabMembers } from './LabMembers'
+import { LabRequests } from './LabRequests'
 import { LabServers } from './LabServers'
 import { LabAnchor, LabTrustServices } from './LabTrust'
 import { useLabAdminStore } from './lab-admin-store'
 
-export const LAB_TABS = ['members', 'servers', 'certificates', 'groups', 'trust', 'anchor'] as const
+export const LAB_TABS = ['members', 'servers', 'requests', 'certificates', 'groups', 'trust', 'anchor'] as const
 export type LabTab = (typeof LAB_TABS)[number]
 const JOIN_STEPS = ['step1', 'step2', 'step3', 'step4', 'step5', 'step6', 'step7', 'step8'] as const
 
 /**
  * The Lab page: the central server's side of the lab this server hosts, in the sections of X-Road's central server UI
- * (members, security servers, certificates, global groups, trust services) plus the anchor joining servers need, and
+ * (members, security servers, management requests, certificates, global groups, trust services) plus the anchor joining servers need, and
  * the steps by which another server joins. Every role may look; changes need the system administrator role.
  */
 export function LabPage() {
@@ -62,6 +63,7 @@ export function LabPage() {
         </Tabs.List>
         <Tabs.Panel value="members" pt="md"><LabMembers canChange={canChange} /></Tabs.Panel>
         <Tabs.Panel value="servers" pt="md"><LabServers canChange={canChange} /></Tabs.Panel>
+        <Tabs.Panel value="requests" pt="md"><LabRequests canChange={canChange} /></Tabs.Panel>
         <Tabs.Panel value="certificates" pt="md"><LabCertificates canChange={canChange} /></Tabs.Panel>
         <Tabs.Panel value="groups" pt="md"><LabGroups canChange={canChange} /></Tabs.Panel>
         <Tabs.Panel value="trust" pt="md"><LabTrustServices canChange={canChange} /></Tabs.Panel>

@@ -1,12 +1,12 @@
 import { create } from 'zustand'
 import type {
-  LabAnchorDto, LabApi, LabCertificateDto, LabGlobalGroupDto, LabMemberDto, LabServerDto, LabStatus, LabTrustServicesDto,
+  LabAnchorDto, LabApi, LabCertificateDto, LabGlobalGroupDto, LabManagementDto, LabMemberDto, LabServerDto, LabStatus, LabTrustServicesDto,
 } from '@shared/admin-api/admin-api'
 import { adminClient } from '../../lib/admin-client'
 
 /**
  * The Lab page: the lab this server hosts, as its central server sees it (members, security servers, certificates,
- * global groups, trust services, anchor). Every change goes to the server, which signs a new global configuration;
+ * global groups, management requests, trust services, anchor). Every change goes to the server, which signs a new global configuration;
  * the page then reloads what it shows, so it never shows more than the lab holds.
  */
 export type LabMethod = Exclude<keyof LabApi & string, 'status' | 'create' | 'confirm'>
@@ -21,6 +21,8 @@ interface LabAdminState {
   groups: LabGlobalGroupDto[]
   trust: LabTrustServicesDto | null
   anchor: LabAnchorDto | null
+  /** The management service and the requests security servers sent it. */
+  management: LabManagementDto | null
   loading: boolean
   error: unknown
   /** Reads everything the page shows. */
@@ -36,11 +38,13 @@ interface LabAdminState {
 }
 
 export const initialLabAdmin = {
-  status: null, members: [], servers: [], certificates: [], groups: [], trust: null, anchor: null, loading: false, error: null,
+  status: null, members: [], servers: [], certificates: [], groups: [], trust: null, anchor: null, management: null, loading: false, error: null,
 }
 
 /** Methods that only read: no reload after them. */
-const READS: ReadonlySet<LabMethod> = new Set(['members', 'servers', 'certificates', 'globalGroups', 'trustServices', 'anchor', 'inspectCsr', 'certificate'])
+const READS: ReadonlySet<LabMethod> = new Set([
+  'members', 'servers', 'certificates', 'globalGroups', 'trustServices', 'anchor', 'inspectCsr', 'certificate', 'managementRequests',
+])
 
 export const useLabAdminStore = create<LabAdminState>((set, get) => ({
   ...initialLabAdmin,
@@ -53,15 +57,16 @@ export const useLabAdminStore = create<LabAdminState>((set, get) => ({
         set({ ...initialLabAdmin, status })
         return
       }
-      const [members, servers, certificates, groups, trust, anchor] = await Promise.all([
+      const [members, servers, certificates, groups, trust, anchor, management] = await Promise.all([
         client.call('lab', 'members'),
         client.call('lab', 'servers'),
         client.call('lab', 'certificates'),
         client.call('lab', 'globalGroups'),
         client.call('lab', 'trustServices'),
         client.call('lab', 'anchor'),
+        client.call('lab', 'managementRequests'),
       ])
-      set({ status, members, servers, certificates, groups, trust, anchor, loading: false, error: null })
+      set({ status, members, servers, certificates, groups, trust, anchor, management: management ?? null, loading: false, error: null })
     } catch (error) {
       set({ error, loading: false })
     }
