@@ -6,7 +6,7 @@ import {
   type Clock, type Logger, type WritableDb,
 } from '../platform'
 import {
-  acknowledgeEvidenceIncidents, chainHead, countUnstampedRecords, insertMessageRecord, listEvidenceIncidents, noteAckFileEstablished,
+  acknowledgeEvidenceIncidents, chainHead, countUnstampedRecords, listEvidenceIncidents, noteAckFileEstablished,
   oldestUnstampedTime, readEvidenceChainState, readTimestampingState, recordEvidenceIncident, searchRecordMetadata,
   type EvidenceIncident, type ExchangeFilter, type ExchangePageStart, type NewMessageRecord, type RecordMetadataRow, type RecordSearch,
 } from './message-record-repository'
@@ -21,13 +21,16 @@ import type { SelectedTsa } from './tsa-client'
 import { archiveRecords, type ArchiveRunResult } from './archive-writer'
 import type { EvidenceContainerWriter } from './record-evidence'
 import { asicContainerWriter } from './asic-evidence'
+import { createRecordWriter, type RecordWriter } from './record-writer'
 import { exportEvidence, type EvidenceContainerVerifier, type ExportedContainer, type ExportOptions } from './evidence-export'
 import { diskUseForecast, type DiskUseForecast } from './disk-forecast'
 
 /**
  * Logging of every signed request and response before the exchange proceeds (xroad-protocols.md §6.1;
  * reliability-and-security.md §1.1), with group commit: `record()` resolves only after the transaction holding the
- * record committed (synchronous=FULL), and records arriving within a few milliseconds share that transaction.
+ * record committed (synchronous=FULL), and records arriving within a few milliseconds — or while the previous batch
+ * commits — share that transaction. Commits run in a writer thread (`record-writer.ts`): the event loop never waits
+ * on fsync.
  *
  * Evidence continuity: the group commit gives each record the next place in the evidence chain (`evidence-chain.ts`)
  * from the head it keeps in memory, and after the commit writes the new head to the acknowledgement file
@@ -106,6 +109,8 @@ export interface MessageLogOptions {
    * is checked, and a loss of the newest records cannot be told from records never written (tools and tests).
    */
   ackFile?: string
+  /** Told of every committed group commit: how many records its transaction held (tests count transactions with it). */
+  onCommit?: (records: number) => void
 }
 
 /** The evidence check's last report, and what it means for traffic. */
@@ -206,7 +211,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   const acknowledgements = new Set<Promise<void>>()
   const loggedProblems = new Set<string>()
   noteProblems(evidenceReport)
-  let pending: Pending[] = []
+  const pending: Pending[] = []
+  const writer: RecordWriter = createRecordWriter(db, logger)
   let timer: NodeJS.Timeout | undefined
   let immediate: NodeJS.Immediate | undefined
   let interval: NodeJS.Timeout | undefined
@@ -375,43 +381,79 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     return { record, digest }
   }
 
-  function commit(batch: Pending[]): void {
+  /**
+   * One batch at a time goes to the writer (issue 15 §3): linked to the chain from the head when it leaves, committed
+   * off the event loop, acknowledged in the acknowledgement file, and only then answered. Records arriving meanwhile
+   * wait and leave together as the next batch — one transaction per batch of whatever is waiting.
+   */
+  let committing: Promise<void> | undefined
+  /** Records of a batch that failed on one record's content, to be committed one by one before anything else. */
+  const singles: Pending[] = []
+
+  function dispatch(): void {
+    if (committing !== undefined) return
+    let batch: Pending[]
+    if (singles.length > 0) {
+      batch = singles.splice(0, 1)
+    } else {
+      batch = pending.splice(0, settings.groupCommitMaxRecords)
+    }
+    if (batch.length === 0) return
+    committing = commit(batch).catch((error: unknown) => {
+      const coded = loggingFailed(error)
+      logFailure(logger, coded, { records: batch.length }, 'message logging failed')
+      for (const p of batch) p.reject(coded)
+    }).finally(() => {
+      committing = undefined
+      dispatch()
+    })
+  }
+
+  async function commit(batch: Pending[]): Promise<void> {
     const before = head
+    const links = batch.map((p) => {
+      const link = nextLink(head, p.digest)
+      head = { seq: link.seq, hash: link.chainHash }
+      return link
+    })
+    const last = head
+    let ids: number[]
     try {
-      const ids = inTransaction(db, () => batch.map((p) => {
-        const link = nextLink(head, p.digest)
-        const id = insertMessageRecord(db, p.record, link)
-        head = { seq: link.seq, hash: link.chainHash }
-        return id
-      }))
-      if (ackWriter === undefined) {
-        batch.forEach((p, i) => p.resolve(ids[i] as RecordId))
-        return
-      }
-      // Acknowledged only once the acknowledgement file holds the group's last place in the chain.
-      const acknowledged = ackWriter.acknowledge(head)
-      acknowledgements.add(acknowledged)
-      acknowledged.then(
-        () => batch.forEach((p, i) => p.resolve(ids[i] as RecordId)),
-        (error: unknown) => {
-          const coded = loggingFailed(error)
-          logFailure(logger, coded, { records: batch.length }, 'message-log acknowledgement file write failed; the records are logged but not acknowledged')
-          for (const p of batch) p.reject(coded)
-        },
-      ).finally(() => acknowledgements.delete(acknowledged))
+      ids = await writer.write(batch.map((p, i) => ({ record: p.record, link: links[i]! })))
+      options.onCommit?.(batch.length)
     } catch (error) {
-      head = before
+      // Nothing of the batch was written (the transaction rolled back); the chain goes on from where it was — or
+      // from what the database holds, should a lost thread have committed before it could answer.
+      const stored = safely(() => chainHead(db))
+      head = stored !== undefined && stored.seq > before.seq ? stored : before
       if (batch.length > 1 && isRecordSpecific(error)) {
         // One bad record must not sink the others of its group: commit them one by one.
-        for (const p of batch) commit([p])
+        singles.push(...batch)
         return
       }
-      // Locked, full, I/O error…: the whole group failed and nothing of it was written (the transaction rolled back).
+      // Locked, full, I/O error, a damaged file…: the whole group failed.
       noteDamagedDatabase(error)
       const coded = loggingFailed(error)
       logFailure(logger, coded, { records: batch.length }, 'message logging failed')
       for (const p of batch) p.reject(coded)
+      return
     }
+    if (ackWriter === undefined) {
+      batch.forEach((p, i) => p.resolve(ids[i] as RecordId))
+      return
+    }
+    // Acknowledged only once the acknowledgement file holds the group's last place in the chain; the next batch
+    // commits meanwhile.
+    const acknowledged = ackWriter.acknowledge(last)
+    acknowledgements.add(acknowledged)
+    acknowledged.then(
+      () => batch.forEach((p, i) => p.resolve(ids[i] as RecordId)),
+      (error: unknown) => {
+        const coded = loggingFailed(error)
+        logFailure(logger, coded, { records: batch.length }, 'message-log acknowledgement file write failed; the records are logged but not acknowledged')
+        for (const p of batch) p.reject(coded)
+      },
+    ).finally(() => acknowledgements.delete(acknowledged))
   }
 
   function flush(): void {
@@ -419,9 +461,16 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     timer = undefined
     if (immediate !== undefined) clearImmediate(immediate)
     immediate = undefined
-    const batch = pending
-    pending = []
-    if (batch.length > 0) commit(batch)
+    dispatch()
+  }
+
+  /** Commits everything waiting, and what arrives while it does, until nothing is left. */
+  async function drain(): Promise<void> {
+    flush()
+    while (committing !== undefined) {
+      await committing
+      flush()
+    }
   }
 
   /**
@@ -617,6 +666,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     },
     start() {
       stopped = false
+      writer.open()
       if (interval !== undefined) return
       armTimers()
       // X-Road's TimestamperJob runs its first batch a second after start; the backlog of the downtime goes at once.
@@ -625,12 +675,13 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     },
     async stop() {
       stopTimers()
-      flush()
       stopped = true
+      await drain()
       await Promise.allSettled([...acknowledgements])
       await timestamper.idle()
       await archiving?.catch(() => undefined)
       await checks
+      await writer.close()
       await ackWriter?.close()
     },
   }

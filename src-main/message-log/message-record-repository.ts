@@ -103,21 +103,32 @@ export interface RecordLink {
   chainHash: Uint8Array
 }
 
-export function insertMessageRecord(db: WritableDb, record: NewMessageRecord, link: RecordLink): number {
-  const result = db
-    .prepare(
-      `INSERT INTO message_records (query_id, x_request_id, client, service, response, message, body_logged, signature_xml,
+/** The statements of `insertMessageRecord`, also run by the message log's writer thread (`record-writer.ts`). */
+export const INSERT_MESSAGE_RECORD_SQL = `INSERT INTO message_records (query_id, x_request_id, client, service, response, message, body_logged, signature_xml,
          signature_hash, hash_chain_result, hash_chain, time_ms, seq, prev_hash, chain_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+/** One attachment: the record's id first, then `messageRecordParameters(…).attachments[i]`. */
+export const INSERT_MESSAGE_ATTACHMENT_SQL = 'INSERT INTO message_attachments (record_id, position, content, size, sha512) VALUES (?, ?, ?, ?, ?)'
+
+export type SqlValue = string | number | null | Uint8Array
+
+/** The parameters of the two statements above for one record at its place in the chain. */
+export function messageRecordParameters(record: NewMessageRecord, link: RecordLink): { record: SqlValue[]; attachments: SqlValue[][] } {
+  return {
+    record: [
       record.queryId, record.xRequestId, record.client, record.service, record.response ? 1 : 0, record.message,
       record.bodyLogged ? 1 : 0, record.signatureXml, record.signatureHash, record.hashChainResult, record.hashChain,
       record.timeMs, link.seq, link.prevHash, link.chainHash,
-    )
-  const id = Number(result.lastInsertRowid)
-  const insertAttachment = db.prepare('INSERT INTO message_attachments (record_id, position, content, size, sha512) VALUES (?, ?, ?, ?, ?)')
-  record.attachments.forEach((a, i) => insertAttachment.run(id, i + 1, a.content, a.size, a.sha512))
+    ],
+    attachments: record.attachments.map((a, i) => [i + 1, a.content, a.size, a.sha512]),
+  }
+}
+
+export function insertMessageRecord(db: WritableDb, record: NewMessageRecord, link: RecordLink): number {
+  const parameters = messageRecordParameters(record, link)
+  const id = Number(db.prepare(INSERT_MESSAGE_RECORD_SQL).run(...parameters.record).lastInsertRowid)
+  const insertAttachment = db.prepare(INSERT_MESSAGE_ATTACHMENT_SQL)
+  for (const a of parameters.attachments) insertAttachment.run(id, ...a)
   return id
 }
 

@@ -10,6 +10,7 @@ export {
   openDatabase, inTransaction, integrityCheck, backupDatabase, closeDatabase, databaseSettings,
   type ReadableDb, type WritableDb, type SynchronousLevel, type OpenDatabaseOptions,
 } from './db/database'
+export { DatabaseDerivedCache, type DerivedCacheStats } from './db/derived-cache'
 export { migrate, appliedVersion, schemaVersions, type Migration, type MigrationSet } from './db/migrate'
 export { LruCache, bytesKey } from './lru-cache'
 export { scanXml, decodeXmlReferences, XmlScanError, type XmlScanHandler, type XmlScanLimits } from './xml-scanner'

@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto'
 import { describeIdentifier, encodeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import type { ListenerInfo, ListenerStatus, ReadinessCheck } from '@shared/admin-api/admin-api'
-import { clientError, logFailure, pemBlocks, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
+import { clientError, DatabaseDerivedCache, logFailure, pemBlocks, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
 import type { GlobalConf } from '../global-conf'
 import {
   buildCertPath, parseCertificate, validateCertPath, verificationTrustFromGlobalConf, verifyPathOcsp, verifySignature,
@@ -243,6 +243,7 @@ export function createProxyRuntime(
 
   const reconcileNow = async (reason: string): Promise<void> => {
     if (closed) return
+    views.invalidate()
     const initialized = core.serverConf.identity() !== undefined && core.serverConf.anchorFile() !== undefined
     const auth = await authSituation(core)
     applyCredentials(auth)
@@ -317,6 +318,8 @@ export interface ProxyViews {
    * hash algorithm of the configuration that lists it (SHA-1 in V2).
    */
   isTrustedAuthCert(leaf: Uint8Array): boolean
+  /** Drops what the views hold from server configuration (the runtime re-derives; the database check covers the rest). */
+  invalidate(): void
 }
 
 /**
@@ -352,11 +355,14 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
     isGlobalGroupMember: (client, group) => requireConf().isInGlobalGroup(client, group),
   }
 
+  // Issue 15 §2: the per-message lookups come from memory while server configuration is unchanged — any write to its
+  // database (an admin call, a CLI in another process, a restored backup) drops them before the next message.
+  const lookups = new DatabaseDerivedCache(core.databases.serverConf)
   const serverConf: ServerConfView = {
-    isRegisteredClient: (id) => core.serverConf.isRegisteredClient(id),
-    ownServerId: () => core.serverConf.identity()?.serverId,
-    accessRightsFor: (id) => core.serverConf.accessRightsFor(id),
-    localGroupMembers: (owner, code) => {
+    isRegisteredClient: (id) => lookups.get(`registered:${encodeIdentifier(id)}`, () => core.serverConf.isRegisteredClient(id)),
+    ownServerId: () => lookups.get('identity', () => core.serverConf.identity()?.serverId),
+    accessRightsFor: (id) => lookups.get(`rights:${encodeIdentifier(id)}`, () => core.serverConf.accessRightsFor(id)),
+    localGroupMembers: (owner, code) => lookups.get(`group:${encodeIdentifier(owner)}:${code}`, () => {
       try {
         return core.serverConf.localGroupMembers(owner, code)
       } catch (error) {
@@ -364,17 +370,17 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
         if (error instanceof SecurityServerError && error.code === 'not_found') return []
         throw error
       }
-    },
-    service: (id) => {
+    }),
+    service: (id) => lookups.get(`service:${encodeIdentifier(id)}`, () => {
       const found = core.serverConf.findService(id)
       return found === undefined ? undefined : { url: found.url, timeoutSeconds: found.timeoutSeconds, sslVerify: found.sslVerify, type: found.descriptionType }
-    },
-    isAuthentication: (id) => {
+    }),
+    isAuthentication: (id) => lookups.get(`is-auth:${encodeIdentifier(id)}`, () => {
       const client = core.serverConf.findClient(id)
       if (client === undefined) return undefined
       const certificateSha256 = client.isAuthentication === 'SSLAUTH' ? core.serverConf.listIsCertificates(id).map((c) => c.sha256.toLowerCase()) : []
       return { mode: client.isAuthentication, certificateSha256 }
-    },
+    }),
   }
 
   const signer: MessageSigner = {
@@ -443,7 +449,7 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
 
   const isTrustedAuthCert = (leaf: Uint8Array): boolean => core.globalConf.current()?.isSecurityServerAuthCert(leaf) ?? false
 
-  return { requireConf, globalConf, serverConf, signer, verifier, messageLog, tlsClientVerifier, isTrustedAuthCert }
+  return { requireConf, globalConf, serverConf, signer, verifier, messageLog, tlsClientVerifier, isTrustedAuthCert, invalidate: () => lookups.clear() }
 }
 
 /**

@@ -141,7 +141,8 @@ export function createSecurityServerCore(
   const signer = createSigner({
     db: databases.serverConf, dataDir: layout.root, clock, logger: logger.child({ domain: 'signer' }),
     // xroad-protocols.md §4.8: own certificates' OCSP from the approved CA's responders in global configuration.
-    ocsp: { sources: (certDer) => ocspSourceFor(current(), certDer, parameters.ocspFetchIntervalSeconds) },
+    // The configuration object in force versions them: a new download is new trust data (issue 15 §2).
+    ocsp: { sources: (certDer) => ocspSourceFor(current(), certDer, parameters.ocspFetchIntervalSeconds), sourcesVersion: current },
   })
   const opMonitor = createOpMonitor({
     db: databases.opMonitor, clock, logger: logger.child({ domain: 'op-monitoring' }), settings: parameters.opMonitor,

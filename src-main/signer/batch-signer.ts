@@ -71,6 +71,7 @@ interface KeyQueue {
 
 export class BatchSigner {
   private readonly queues = new Map<string, KeyQueue>()
+  private readonly queueKeys = new WeakMap<SigningContext, string>()
   private readonly maxBatchSize: number
   private readonly maxWaitMs: number
   private readonly digestAlgorithm: DigestAlgorithm
@@ -92,7 +93,13 @@ export class BatchSigner {
     const names = new Set(parts.map((p) => p.name))
     if (names.size !== parts.length) return Promise.reject(new SecurityServerError('cannot_create_signature', 'Signed part names must be unique'))
     // One batch per key and signing certificate: the signature document names the certificate.
-    const queueKey = `${context.keyId}:${createHash('sha256').update(context.certChain[0] ?? Buffer.alloc(0)).digest('hex')}`
+    let hashedKey = this.queueKeys.get(context)
+    if (hashedKey === undefined) {
+      hashedKey = `${context.keyId}:${createHash('sha256').update(context.certChain[0] ?? Buffer.alloc(0)).digest('hex')}`
+      // The signer hands out the same context message after message: its key is hashed once.
+      this.queueKeys.set(context, hashedKey)
+    }
+    const queueKey = hashedKey
     return new Promise<SignedMessage>((resolve, reject) => {
       let queue = this.queues.get(queueKey)
       if (queue === undefined) {

@@ -133,6 +133,22 @@ export class OcspStatusService {
     return row.status
   }
 
+  /**
+   * Until when (ms since the epoch) the stored response keeps the status it has now from ageing alone: the end of its
+   * freshness window and its nextUpdate (when checked); never for a revocation or without a response. The signer
+   * reuses what it derived from the response until then (issue 15 §2).
+   */
+  unchangedUntil(certId: string): number {
+    const row = findOcspRow(this.options.db, certId)
+    if (row === undefined || row.status === 'revoked') return Number.POSITIVE_INFINITY
+    const cert = findCertificateRow(this.options.db, certId)
+    const source = cert === undefined ? undefined : this.source(Buffer.from(cert.certDer))
+    const freshness = source?.freshnessSeconds ?? DEFAULT_OCSP_FRESHNESS_SECONDS
+    const staleAt = new Date(row.thisUpdate).getTime() + freshness * 1000
+    const nextUpdate = source?.verifyNextUpdate !== false && row.nextUpdate !== null ? new Date(row.nextUpdate).getTime() : Number.POSITIVE_INFINITY
+    return Math.min(staleAt, nextUpdate)
+  }
+
   /** The stored DER response while it is usable (not stale); what the proxy embeds and serves on port 5577. */
   responses(certId: string): Buffer[] {
     const row = findOcspRow(this.options.db, certId)

@@ -2,7 +2,7 @@ import { randomBytes, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import { decodeIdentifier, encodeIdentifier, type ClientId, type MemberId, type SecurityServerId } from '@shared/domain/identifiers'
 import {
-  SecurityServerError, clientError, inTransaction, migrate, silentLogger, systemClock, type Clock, type Logger, type WritableDb,
+  DatabaseDerivedCache, SecurityServerError, clientError, inTransaction, migrate, silentLogger, systemClock, type Clock, type Logger, type WritableDb,
 } from '../platform'
 import { certificateProfileFor, type SubjectOptions } from '../signature'
 import {
@@ -52,6 +52,11 @@ export interface SignerOptions {
 export interface SignerOcspOptions {
   /** Trust data of an own certificate's CA, from global configuration (approved CA, responders, intervals). */
   readonly sources: OcspSources
+  /**
+   * Changes whenever `sources` may answer differently (the global configuration in force): what the signer derived
+   * from them (signing contexts, usable OCSP responses) is derived again then. Constant when absent.
+   */
+  readonly sourcesVersion?: () => unknown
   readonly client?: OcspClient
   /** Refresh in the background (default true). */
   readonly autoRefresh?: boolean
@@ -203,6 +208,18 @@ export interface Signer {
   close(): Promise<void>
 }
 
+interface ResolvedContext {
+  readonly context: SigningContext
+  readonly validFromMs: number
+  readonly validUntilMs: number
+}
+
+/** A signing context as the derived cache holds it: resolved (or failing) under one version of the OCSP sources. */
+interface DerivedContext {
+  readonly sources: unknown
+  readonly resolved: Promise<ResolvedContext>
+}
+
 /** What changed in the signer: the facade method that made the change. */
 export interface SignerChange {
   readonly method: string
@@ -228,6 +245,16 @@ export function createSigner(options: SignerOptions): Signer {
   const requireOcsp = options.ocsp !== undefined && options.ocsp.requireGoodStatus !== false
   const batchSigner = new BatchSigner(options.batch)
   const changeListeners = new Set<(change: SignerChange) => void>()
+  /**
+   * Issue 15 §2, nothing looked up twice: signing contexts by member and usable OCSP responses by certificate, kept
+   * while the key configuration (its database: certificates, states, OCSP rows), the tokens' sessions (every change
+   * through this facade) and the OCSP sources are unchanged, and while the time windows they were derived in last
+   * (certificate validity, OCSP freshness and nextUpdate). A failed signature drops its context too.
+   */
+  const derived = new DatabaseDerivedCache(db)
+  const sourcesVersion = options.ocsp?.sourcesVersion ?? (() => undefined)
+  changeListeners.add(() => derived.clear())
+  const certIds = new WeakMap<Uint8Array, string>()
 
   const tokenRow = (tokenId: string): TokenRow => {
     const row = listTokenRows(db).find((t) => t.id === tokenId)
@@ -288,6 +315,43 @@ export function createSigner(options: SignerOptions): Signer {
     throw clientError('conflict', `${what} has ${used.length === 1 ? 'a certificate' : 'certificates'} in use (${used.map((c) => `${c.subject}: ${c.state}`).join('; ')}); disable ${used.length === 1 ? 'it' : 'them'} first`, {
       detail: 'activeCertificate',
     })
+  }
+
+  /** The first usable signing certificate of `wanted` with its chain, OCSP and key, and the window it stays usable in. */
+  const resolveSigningContext = async (wanted: string, cacheKey: string): Promise<ResolvedContext> => {
+    const now = clock.now()
+    const candidates = listCertificateRows(db).filter((c) => c.status === 'active' && c.memberId === wanted && new Date(c.notAfter) >= now && new Date(c.notBefore) <= now)
+    let withoutOcsp = 0
+    for (const cert of candidates) {
+      if (requireOcsp && ocsp.status(cert.id).status !== 'good') {
+        withoutOcsp++
+        continue
+      }
+      const key = findKeyRow(db, cert.keyId)
+      if (key === undefined || key.usage !== 'sign') continue
+      const driver = driverOf(key.tokenId)
+      if (!(await driver.status()).loggedIn) continue
+      const algorithm = defaultSignAlgorithm(key.algorithm)
+      const context: SigningContext = {
+        certChain: [Buffer.from(cert.certDer), ...listChainCertificates(db, cert.id)], keyId: key.id, algorithm,
+        ocspResponses: ocsp.responses(cert.id),
+        sign: async (digest: Uint8Array, data?: Uint8Array) => {
+          try {
+            return Buffer.from(await driver.sign(key.id, algorithm, digest, data))
+          } catch (error) {
+            // A token gone (logged out on the device, removed): the next message looks again.
+            derived.delete(cacheKey)
+            throw error
+          }
+        },
+      }
+      // Usable while the certificate is valid (notAfter inclusive, as above) and its OCSP response keeps its status.
+      const validUntilMs = Math.min(new Date(cert.notAfter).getTime() + 1, ocsp.unchangedUntil(cert.id))
+      return { context, validFromMs: new Date(cert.notBefore).getTime(), validUntilMs }
+    }
+    throw new SecurityServerError('cannot_sign', withoutOcsp > 0
+      ? `No signing certificate of ${wanted} has a fresh good OCSP response`
+      : `No active signing certificate on a logged-in token for ${wanted}`)
   }
 
   const facade: Signer = {
@@ -473,28 +537,25 @@ export function createSigner(options: SignerOptions): Signer {
       const wanted = encodeIdentifier(member.objectType === 'SUBSYSTEM'
         ? { objectType: 'MEMBER', xRoadInstance: member.xRoadInstance, memberClass: member.memberClass, memberCode: member.memberCode }
         : member)
-      const now = clock.now()
-      const candidates = listCertificateRows(db).filter((c) => c.status === 'active' && c.memberId === wanted && new Date(c.notAfter) >= now && new Date(c.notBefore) <= now)
-      let withoutOcsp = 0
-      for (const cert of candidates) {
-        if (requireOcsp && ocsp.status(cert.id).status !== 'good') {
-          withoutOcsp++
+      const key = `sign:${wanted}`
+      for (let attempt = 0; ; attempt++) {
+        const version = sourcesVersion()
+        const entry = derived.get(key, (): DerivedContext => ({ sources: version, resolved: resolveSigningContext(wanted, key) }))
+        if (entry.sources !== version) {
+          derived.delete(key, entry)
           continue
         }
-        const key = findKeyRow(db, cert.keyId)
-        if (key === undefined || key.usage !== 'sign') continue
-        const driver = driverOf(key.tokenId)
-        if (!(await driver.status()).loggedIn) continue
-        const algorithm = defaultSignAlgorithm(key.algorithm)
-        return {
-          certChain: [Buffer.from(cert.certDer), ...listChainCertificates(db, cert.id)], keyId: key.id, algorithm,
-          ocspResponses: ocsp.responses(cert.id),
-          sign: async (digest: Uint8Array, data?: Uint8Array) => Buffer.from(await driver.sign(key.id, algorithm, digest, data)),
+        let resolved: ResolvedContext
+        try {
+          resolved = await entry.resolved
+        } catch (error) {
+          derived.delete(key, entry)
+          throw error
         }
+        const now = clock.now().getTime()
+        if ((now >= resolved.validFromMs && now < resolved.validUntilMs) || attempt > 0) return resolved.context
+        derived.delete(key, entry)
       }
-      throw new SecurityServerError('cannot_sign', withoutOcsp > 0
-        ? `No signing certificate of ${wanted} has a fresh good OCSP response`
-        : `No active signing certificate on a logged-in token for ${wanted}`)
     },
 
     async getAuthKey() {
@@ -520,7 +581,18 @@ export function createSigner(options: SignerOptions): Signer {
     },
 
     ocspResponses(certDer) {
-      return ocsp.responses(certificateId(readCertificateBytes(certDer)))
+      let certId = certIds.get(certDer)
+      if (certId === undefined) certIds.set(certDer, (certId = certificateId(readCertificateBytes(certDer))))
+      const id = certId
+      const key = `ocsp:${id}`
+      const version = sourcesVersion()
+      const make = () => ({ sources: version, responses: ocsp.responses(id), untilMs: ocsp.unchangedUntil(id) })
+      let entry = derived.get(key, make)
+      if (entry.sources !== version || clock.now().getTime() >= entry.untilMs) {
+        derived.delete(key, entry)
+        entry = derived.get(key, make)
+      }
+      return entry.responses
     },
 
     ocspStatus(certId) {

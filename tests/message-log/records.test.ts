@@ -61,21 +61,9 @@ describe('message records', () => {
   })
 
   it('commits concurrent records in shared transactions and acknowledges each after commit', async () => {
-    h = createHarness(new ManualClock(), { settings: { groupCommitWindowMs: 5, groupCommitMaxRecords: 50 } })
-    const db = h.db
     let commits = 0
-    const original = db.transaction.bind(db)
-    ;(db as unknown as { transaction: typeof db.transaction }).transaction = ((fn: (...a: unknown[]) => unknown) => {
-      const tx = original(fn)
-      const wrap = Object.assign((...a: unknown[]) => tx(...a), tx, {
-        immediate: (...a: unknown[]) => {
-          const result = tx.immediate(...a)
-          commits++
-          return result
-        },
-      })
-      return wrap
-    }) as typeof db.transaction
+    h = createHarness(new ManualClock(), { settings: { groupCommitWindowMs: 5, groupCommitMaxRecords: 50 }, onCommit: () => commits++ })
+    const db = h.db
     const ids = await Promise.all(Array.from({ length: 200 }, (_, i) => h?.log.record(messageFor(`g-${i}`))))
     expect(new Set(ids).size).toBe(200)
     expect(commits).toBeGreaterThan(0)

@@ -113,7 +113,7 @@ export class SoftwareTokenDriver implements TokenDriver {
   private readonly file: string
   private readonly maxPinAttempts: number
   private sessionKey: Buffer | undefined
-  private readonly unlocked = new Map<string, KeyObject>()
+  private readonly unlocked = new Map<string, { key: KeyObject; algorithm: KeyAlgorithm }>()
 
   constructor(private readonly options: SoftwareTokenOptions) {
     this.file = join(options.dir, 'token.json')
@@ -263,17 +263,19 @@ export class SoftwareTokenDriver implements TokenDriver {
 
   private privateKey(keyId: string): { key: KeyObject; algorithm: KeyAlgorithm } {
     const sessionKey = this.requireLogin()
+    // A key unlocked in this session is used without reading the token file again (issue 15 §2: no file stat per
+    // signature); logout and deleting the key drop it.
+    const unlocked = this.unlocked.get(keyId)
+    if (unlocked !== undefined) return unlocked
     const stored = this.readShared().keys.find((k) => k.keyId === keyId)
     if (stored === undefined) throw clientError('key_not_found', `Key ${keyId} is not on the software token`)
-    let key = this.unlocked.get(keyId)
-    if (key === undefined) {
-      const plain = open(sessionKey, stored.privateKey, keyId)
-      if (plain === undefined) throw new SecurityServerError('token_not_available', `Key ${keyId} cannot be decrypted`)
-      key = createPrivateKey({ key: plain, format: 'der', type: 'pkcs8' })
-      plain.fill(0)
-      this.unlocked.set(keyId, key)
-    }
-    return { key, algorithm: stored.algorithm }
+    const plain = open(sessionKey, stored.privateKey, keyId)
+    if (plain === undefined) throw new SecurityServerError('token_not_available', `Key ${keyId} cannot be decrypted`)
+    const key = createPrivateKey({ key: plain, format: 'der', type: 'pkcs8' })
+    plain.fill(0)
+    const entry = { key, algorithm: stored.algorithm }
+    this.unlocked.set(keyId, entry)
+    return entry
   }
 
   async sign(keyId: string, algorithm: SignAlgorithm, digest: Uint8Array, data?: Uint8Array): Promise<Uint8Array> {

@@ -1,0 +1,214 @@
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { inTransaction, SecurityServerError, type Logger, type WritableDb } from '../platform'
+import {
+  INSERT_MESSAGE_ATTACHMENT_SQL, INSERT_MESSAGE_RECORD_SQL, insertMessageRecord, messageRecordParameters,
+  type NewMessageRecord, type RecordLink, type SqlValue,
+} from './message-record-repository'
+
+/**
+ * Where the message log's group commits run (issue 15 §3, message log off the event loop). A file-backed log commits
+ * in a writer thread (worker_threads) holding its own connection to the same database with the same durability
+ * (`synchronous` as the log's connection: FULL, WAL): the event loop hands over a batch and goes on serving while the
+ * thread waits on fsync; `write` resolves only once the batch's transaction committed, so the evidence rule holds —
+ * nothing is forwarded or answered before its own record is durable. The hash chain stays with the caller, which
+ * links a batch before handing it over and never has two batches in flight. An in-memory database (tests, tools)
+ * cannot be shared with a thread and commits in place.
+ */
+export interface RecordWriter {
+  /** Inserts the records at their places in one transaction; resolves with their ids once it committed. */
+  write(records: ReadonlyArray<{ record: NewMessageRecord; link: RecordLink }>): Promise<number[]>
+  /** Waits for the batch in flight and closes the thread's connection. */
+  close(): Promise<void>
+  /** Whether commits run off the event loop. */
+  readonly threaded: boolean
+  /** Starts the thread now rather than at the first write (a server about to take traffic; a CLI never needs it). */
+  open(): void
+}
+
+export function createRecordWriter(db: WritableDb, logger: Logger): RecordWriter {
+  return db.memory ? inPlaceWriter(db) : new ThreadRecordWriter(db, logger)
+}
+
+function inPlaceWriter(db: WritableDb): RecordWriter {
+  return {
+    threaded: false,
+    open: () => undefined,
+    write: async (records) => inTransaction(db, () => records.map((r) => insertMessageRecord(db, r.record, r.link))),
+    close: async () => undefined,
+  }
+}
+
+/**
+ * The thread's program: plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same from
+ * the TypeScript sources, under the test runner and from the bundle. The statements come from the repository.
+ */
+const WRITER_PROGRAM = `
+const { parentPort, workerData } = require('node:worker_threads')
+const Database = require(workerData.driver)
+const { path, synchronous, limits, sql } = workerData
+let db
+try {
+  db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  db.pragma('foreign_keys = ON')
+  db.pragma('synchronous = ' + synchronous)
+  if (Number(db.pragma('synchronous', { simple: true })) !== synchronous) throw new Error('synchronous=' + synchronous + ' did not take')
+  if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') throw new Error('the database is not in WAL mode')
+} catch (error) {
+  parentPort.postMessage({ startError: { message: error.message, code: error.code } })
+  throw error
+}
+const insertRecord = db.prepare(sql.record)
+const insertAttachment = db.prepare(sql.attachment)
+let applied = {}
+/** The log connection's per-connection limits (busy timeout, page limit), so the database fails here as it would there. */
+function apply(next) {
+  if (next.busyTimeoutMs !== applied.busyTimeoutMs) db.pragma('busy_timeout = ' + next.busyTimeoutMs)
+  if (next.maxPageCount !== applied.maxPageCount) db.pragma('max_page_count = ' + next.maxPageCount)
+  applied = next
+}
+apply(limits)
+const blob = (v) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v)
+const commit = db.transaction((records) => records.map((r) => {
+  const id = Number(insertRecord.run(...r.record.map(blob)).lastInsertRowid)
+  for (const a of r.attachments) insertAttachment.run(id, ...a.map(blob))
+  return id
+}))
+parentPort.on('message', (m) => {
+  if (m.close) {
+    db.close()
+    parentPort.postMessage({ closed: true })
+    parentPort.close()
+    return
+  }
+  try {
+    apply(m.limits)
+    parentPort.postMessage({ id: m.id, ids: commit.immediate(m.records) })
+  } catch (error) {
+    parentPort.postMessage({ id: m.id, error: { message: error.message, code: error.code } })
+  }
+})
+parentPort.postMessage({ ready: true })
+`
+
+interface InFlight {
+  resolve(ids: number[]): void
+  reject(error: unknown): void
+}
+
+class ThreadRecordWriter implements RecordWriter {
+  readonly threaded = true
+  private worker: Worker | undefined
+  private readonly inFlight = new Map<number, InFlight>()
+  private nextId = 1
+  private closing: Promise<void> | undefined
+
+  constructor(private readonly db: WritableDb, private readonly logger: Logger) {}
+
+  open(): void {
+    if (this.closing === undefined) this.worker ??= this.start()
+  }
+
+  private start(): Worker {
+    const worker = new Worker(WRITER_PROGRAM, {
+      eval: true,
+      workerData: {
+        driver: betterSqlitePath(), path: this.db.name, synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+        limits: this.limits(), sql: { record: INSERT_MESSAGE_RECORD_SQL, attachment: INSERT_MESSAGE_ATTACHMENT_SQL },
+      },
+    })
+    // Idle, the thread does not keep the process alive; a batch in flight does.
+    worker.unref()
+    worker.on('message', (m: WriterReply) => this.answer(m))
+    worker.on('error', (error) => this.lost(worker, error))
+    worker.on('exit', (code) => this.lost(worker, new Error(`the message-log writer thread exited (code ${code})`)))
+    return worker
+  }
+
+  /** The log's connection's busy timeout and page limit, so a locked or full database fails here as it would there. */
+  private limits(): { busyTimeoutMs: number; maxPageCount: number } {
+    return { busyTimeoutMs: Number(this.db.pragma('busy_timeout', { simple: true })), maxPageCount: Number(this.db.pragma('max_page_count', { simple: true })) }
+  }
+
+  private answer(m: WriterReply): void {
+    if ('startError' in m) {
+      this.logger.error({ err: m.startError }, 'the message-log writer thread cannot open the database')
+      return
+    }
+    if (!('id' in m)) return
+    const waiting = this.inFlight.get(m.id)
+    if (waiting === undefined) return
+    this.inFlight.delete(m.id)
+    if (this.inFlight.size === 0) this.worker?.unref()
+    if ('ids' in m) waiting.resolve(m.ids)
+    else waiting.reject(Object.assign(new Error(m.error.message), { code: m.error.code }))
+  }
+
+  /** The thread died (an exception it did not catch, a failed start): what it held fails; the next write starts another. */
+  private lost(worker: Worker, error: unknown): void {
+    if (this.worker !== worker) return
+    this.worker = undefined
+    if (this.closing === undefined && this.inFlight.size > 0) this.logger.error({ err: error }, 'the message-log writer thread stopped')
+    const failed = new SecurityServerError('logging_failed', `Message could not be logged: ${(error as Error).message}`, { cause: error })
+    for (const waiting of this.inFlight.values()) waiting.reject(failed)
+    this.inFlight.clear()
+  }
+
+  write(records: ReadonlyArray<{ record: NewMessageRecord; link: RecordLink }>): Promise<number[]> {
+    if (this.closing !== undefined) return Promise.reject(new SecurityServerError('logging_failed', 'The message log is stopped'))
+    const worker = (this.worker ??= this.start())
+    const id = this.nextId++
+    const batch = records.map((r) => {
+      const parameters = messageRecordParameters(r.record, r.link)
+      return { record: parameters.record.map(compact), attachments: parameters.attachments.map((a) => a.map(compact)) }
+    })
+    return new Promise<number[]>((resolve, reject) => {
+      this.inFlight.set(id, { resolve, reject })
+      worker.ref()
+      worker.postMessage({ id, limits: this.limits(), records: batch })
+    })
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.inFlight.values()].map((w) => new Promise<void>((resolve) => {
+        const { resolve: done, reject: failed } = w
+        w.resolve = (ids) => (done(ids), resolve())
+        w.reject = (error) => (failed(error), resolve())
+      })))
+      const worker = this.worker
+      if (worker === undefined) return
+      worker.ref()
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+      worker.postMessage({ close: true })
+      await exited
+    })().finally(() => {
+      // A log started again after stopping starts another thread at its first write.
+      this.closing = undefined
+    })
+    return this.closing
+  }
+}
+
+type WriterReply =
+  | { ready: true }
+  | { closed: true }
+  | { startError: { message: string; code?: string } }
+  | { id: number; ids: number[] }
+  | { id: number; error: { message: string; code?: string } }
+
+/**
+ * A view into a larger buffer (a pooled Buffer, a slice of a read body) would carry its whole buffer to the thread:
+ * such values go over as a copy of their own bytes.
+ */
+function compact(value: SqlValue): SqlValue {
+  return value instanceof Uint8Array && value.byteLength !== value.buffer.byteLength ? new Uint8Array(value) : value
+}
+
+/** better-sqlite3 as this module resolves it (the thread's `require` would resolve from the working directory). */
+function betterSqlitePath(): string {
+  const from = typeof __filename === 'string' ? __filename : join(process.cwd(), 'index.js')
+  return createRequire(from).resolve('better-sqlite3')
+}
