@@ -84,6 +84,10 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     description: 'Requests from a security server that reports an older version (x-proxy-version), or none, are refused with client_proxy_version_not_supported. Empty accepts every version.',
   },
   {
+    name: 'proxy.client-tls-allow-tls13', label: 'Offer TLS 1.3 to information systems', kind: 'boolean', unit: null, defaultValue: 'false',
+    description: "Off: the client proxy's HTTPS port speaks TLS 1.2 only, with X-Road's cipher suites. On: TLS 1.3 as well. Applies to new connections at once.",
+  },
+  {
     name: 'backup.interval-hours', label: 'Back up every', kind: 'integer', unit: 'hours', min: 0, max: 720, defaultValue: '24',
     description: 'Scheduled encrypted backups, once a passphrase for them is set under Backup and restore; 0 switches them off.',
   },

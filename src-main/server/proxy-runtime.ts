@@ -12,7 +12,7 @@ import {
   startHealthCheckListener, startOcspResponderListener, soapMetaserviceHandler, restMetaserviceHandler, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT,
   DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObservation, type ExchangeObserver, type HealthAnswer, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
-  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy, type AuthTlsCredentials,
+  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy, type AuthTlsCredentials, type ClientTlsProfile,
 } from '../proxy'
 import { monitoringHandlerFor, type OperationalRecord } from '../op-monitoring'
 import { loadOrCreateAdminTls } from '../admin'
@@ -120,6 +120,8 @@ export function createProxyRuntime(
   let appliedConf: GlobalConf | undefined
   let checks: ReadinessCheck[] = []
   let serverProxy: RunningServerProxy | undefined
+  /** The client proxy's HTTPS listener and the TLS profile it has now (`proxy.client-tls-allow-tls13`). */
+  let clientProxyHttps: { setTlsProfile(profile: ClientTlsProfile): void; allowTls13: boolean } | undefined
   let closed = false
 
   const clientDeps: ClientProxyDeps = {
@@ -156,15 +158,18 @@ export function createProxyRuntime(
     const limits = (l: Partial<ListenerLimits> | undefined) => (l === undefined ? {} : { limits: l })
     if (slot.name === 'clientProxyHttp' || slot.name === 'clientProxyHttps') {
       const https = slot.name === 'clientProxyHttps'
+      const allowTls13 = core.parameters.clientTlsAllowTls13
       const proxy = await startClientProxyListener({
         host: slot.host, httpPort: https ? null : slot.port, httpsPort: https ? slot.port : null, graceMs: config.shutdownGraceMs,
-        ...(https ? { tls: await internalTls(core) } : {}),
+        ...(https ? { tls: await internalTls(core), tlsProfile: { allowTls13 } } : {}),
         deps: clientDeps, logger: logger.child({ component: 'clientproxy' }),
         listClients: (instance) => listedClients(core.globalConf.current(), instance), evidence: createEvidenceDownloads(core, views.serverConf),
         ...limits(options.clientProxyLimits),
       })
       const running = (https ? proxy.https : proxy.http) as { port: number }
-      return { port: running.port, close: () => proxy.close() }
+      if (!https) return { port: running.port, close: () => proxy.close() }
+      clientProxyHttps = { setTlsProfile: (profile) => proxy.setTlsProfile(profile), allowTls13 }
+      return { port: running.port, close: async () => { clientProxyHttps = undefined; await proxy.close() } }
     }
     if (slot.name === 'serverProxy') {
       const conf = core.globalConf.current()
@@ -222,6 +227,15 @@ export function createProxyRuntime(
     }
   }
 
+  /** A changed `proxy.client-tls-allow-tls13` goes to the open HTTPS listener at once, for the connections that follow. */
+  const applyClientTls = (): void => {
+    const allowTls13 = core.parameters.clientTlsAllowTls13
+    if (clientProxyHttps === undefined || clientProxyHttps.allowTls13 === allowTls13) return
+    clientProxyHttps.setTlsProfile({ allowTls13 })
+    clientProxyHttps.allowTls13 = allowTls13
+    logger.info({ allowTls13 }, 'TLS protocols of the client proxy HTTPS port changed')
+  }
+
   const listenersCheck = (): ReadinessCheck => {
     if (core.serverConf.identity() === undefined || core.serverConf.anchorFile() === undefined) return readinessCheck('listeners', 'gray', 'listeners-waiting')
     const failed = slots.find((s) => s.running === undefined)
@@ -237,6 +251,7 @@ export function createProxyRuntime(
     const initialized = core.serverConf.identity() !== undefined && core.serverConf.anchorFile() !== undefined
     const auth = await authSituation(core)
     applyCredentials(auth)
+    applyClientTls()
     if (initialized) await openListeners()
     checks = [
       configurationCheck(core), listenersCheck(), auth.check, await signingCheck(core), registrationCheck(core), timestampingCheck(core), evidenceCheck(core),

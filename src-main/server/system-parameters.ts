@@ -35,6 +35,8 @@ export interface AppliedSystemParameters {
   minSupportedClientVersion?: string
   /** `backup.interval-hours` and `backup.keep-scheduled`: scheduled backups (once a schedule passphrase is set). */
   backup: { intervalHours: number; keepScheduled: number }
+  /** `proxy.client-tls-allow-tls13`: the client proxy's HTTPS port offers TLS 1.3 too (X-Road `proxy.client-tls-protocols`). */
+  clientTlsAllowTls13: boolean
 }
 
 export const DEFAULT_BACKUP_SCHEDULE = { intervalHours: 24, keepScheduled: 7 }
@@ -86,12 +88,14 @@ const PARAMETERS: Record<string, { parse: Parser; apply: (target: AppliedSystemP
   },
   'backup.interval-hours': { parse: integer(0, 720), apply: (t, v) => { t.backup.intervalHours = v as number } },
   'backup.keep-scheduled': { parse: integer(1, 1000), apply: (t, v) => { t.backup.keepScheduled = v as number } },
+  // X-Road `proxy.client-tls-protocols` (default TLSv1.2): here a switch for adding TLS 1.3.
+  'proxy.client-tls-allow-tls13': { parse: boolean, apply: (t, v) => { t.clientTlsAllowTls13 = v as boolean } },
 }
 
 /** Reads the stored parameters; an unknown name or a value out of range is logged and left at its default. */
 export function applySystemParameters(stored: ReadonlyMap<string, string>, logger: Logger): AppliedSystemParameters {
   const applied: AppliedSystemParameters = {
-    messageLog: {}, opMonitor: {}, envMonitorLimitRemoteDataSet: false, auditLogKeepDays: 0, backup: { ...DEFAULT_BACKUP_SCHEDULE },
+    messageLog: {}, opMonitor: {}, envMonitorLimitRemoteDataSet: false, auditLogKeepDays: 0, backup: { ...DEFAULT_BACKUP_SCHEDULE }, clientTlsAllowTls13: false,
   }
   for (const [name, text] of stored) {
     const spec = PARAMETERS[name]

@@ -71,6 +71,12 @@ describe.skipIf(missing !== undefined)('monitoring settings in Chromium', () => 
         path: join(SCREENS_DIR, `opmonquery-settings-rows-${language}.png`), fullPage: true,
         clip: { x: 0, y: first!.y - 8, width: 1024, height: last!.y + last!.height - first!.y + 16 },
       })
+      // The client proxy's TLS switch (issue 17 item 7), legible in each language.
+      const tls = await card(words.parameters.proxy!['client-tls-allow-tls13']!.label).boundingBox()
+      await page.screenshot({
+        path: join(SCREENS_DIR, `edgecl-settings-tls-${language}.png`), fullPage: true,
+        clip: { x: 0, y: tls!.y - 8, width: 1024, height: tls!.height + 16 },
+      })
       expect(consoleErrors).toEqual([])
     }, 60_000)
   }

@@ -349,9 +349,9 @@ describe('client proxy → peer client → server proxy on loopback TLS', () => 
   it('refuses an oversized IS request body with body_too_large before anything is signed or sent', async () => {
     const logged = world.log.length
     const res = await restCall('/r1/DEV/GOV/1234/PROVIDER/orders/api/items', { method: 'POST', body: Buffer.alloc(LIMITS.maxBodyBytes + 10, 0x61) })
-    expect(res.status).toBe(400)
-    expect(res.headers['x-road-error']).toBe('client.body_too_large')
-    expect(JSON.parse(res.body)).toMatchObject({ type: 'client.body_too_large' })
+    expect(res.status).toBe(500)
+    expect(res.headers['x-road-error']).toBe('server.clientproxy.body_too_large')
+    expect(JSON.parse(res.body)).toMatchObject({ type: 'server.clientproxy.body_too_large' })
     expect(world.log.length).toBe(logged)
   })
 

@@ -102,7 +102,7 @@ describe('client proxy → server proxy', () => {
     ['extra part in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace(/--(xtop[a-z]+)--\r\n$/, '--$1\r\ncontent-type: text/plain\r\n\r\nx\r\n--$1--\r\n'), 'latin1') }, '/api/x', 'server.serverproxy.service_failed.invalid_message'],
     ['empty body part added in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace(/(--(xtop[a-z]+)\r\ncontent-type: application\/x-road-rest-request\r\n\r\n[\s\S]*?\r\n)(?=--xtop)/, '$1--$2\r\ncontent-type: application/x-road-rest-body\r\n\r\n\r\n'), 'latin1') }, '/api/x', 'server.serverproxy.signature_verification.invalid_signature_value'],
     ['missing signature in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace(/--xtop[a-z]+\r\ncontent-type: signature[\s\S]*?\r\n(?=--xtop)/, ''), 'latin1') }, '/api/x', 'server.serverproxy.missing_signature'],
-    ['unregistered client', { registered: false }, '/api/x', 'client.unknown_member'],
+    ['unregistered client', { registered: false }, '/api/x', 'server.clientproxy.unknown_member'],
   ])('%s → %s, nothing reaches the service', async (_name, options, path, code) => {
     const w = world(options as Parameters<typeof world>[0])
     const res = await send(w, path)
@@ -131,11 +131,12 @@ describe('client proxy → server proxy', () => {
     expect(w.calls).toHaveLength(0)
   })
 
+  // X-Road RestProxyTest.shouldFailIfClientHeaderMissing / shouldFailIfMalformedRequestURI: 500 with X-Road-Error.
   it('refuses malformed X-Road headers before signing or sending anything', async () => {
     const w = world()
     const res = await handleClientProxyRequest({ method: 'GET', url: '/r1/DEV/GOV/1234/PROVIDER/orders', headers: [], body: Buffer.alloc(0) }, w.clientDeps)
-    expect(res.status).toBe(400)
-    expect(res.headers).toContainEqual(['X-Road-Error', 'client.missing_header'])
+    expect(res.status).toBe(500)
+    expect(res.headers).toContainEqual(['X-Road-Error', 'server.clientproxy.invalid_client_identifier'])
     expect(w.log).toHaveLength(0)
   })
 })

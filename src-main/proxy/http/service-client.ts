@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { urlToHttpOptions } from 'node:url'
 import { SecurityServerError } from '../../platform'
 import type { ServiceCall, ServiceClient, ServiceResponse } from '../proxy-deps'
 import { headerValueFromWire, headerValueToWire } from '../rest/rest-headers'
@@ -25,6 +26,16 @@ export interface ClosableServiceClient extends ServiceClient {
 /** Hop-by-hop headers (RFC 9110 §7.6.1) never copied to the service. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length'])
 
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH'])
+
+/** What follows `scheme://authority` in a URL string, `/` when nothing does. */
+function rawPathAndQuery(url: string): string {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url)
+  const rest = authority === null ? url : url.slice(authority[0].length)
+  const withoutFragment = rest.split('#')[0] as string
+  return withoutFragment === '' ? '/' : withoutFragment.startsWith('?') ? `/${withoutFragment}` : withoutFragment
+}
+
 export function createServiceClient(options: ServiceClientOptions = {}): ClosableServiceClient {
   const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024
   const maxSockets = options.maxSocketsPerHost ?? 64
@@ -49,8 +60,12 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
       const wire = headerValueToWire(value)
       headers[lower] = existing === undefined ? wire : [...(Array.isArray(existing) ? existing : [existing]), wire]
     }
-    const body = request.body !== undefined && request.body.size > 0 ? request.body : undefined
+    // ServerRestMessageProcessor: only POST, PUT and PATCH (Apache's `HttpEntityEnclosingRequest`) carry the body.
+    const body = request.body !== undefined && request.body.size > 0 && BODY_METHODS.has(request.method.toUpperCase()) ? request.body : undefined
     if (body !== undefined) headers['content-length'] = String(body.size)
+    const path = rawPathAndQuery(request.url)
+    // Node refuses to write a request target with a space or control character (as X-Road's `URI.create` would).
+    if (/[^\u0021-\u00ff]/.test(path)) return Promise.reject(serviceFailed('network_error', 'The service path contains characters that cannot be sent'))
     const send = https ? httpsRequest : httpRequest
     const agent = https ? (request.sslVerify ? verifyingAgent : trustingAgent) : httpAgent
 
@@ -72,7 +87,10 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
       const progress = (): void => {
         if (!settled) timer.refresh()
       }
-      const req = send(url, { method: request.method, headers, agent })
+      // The path and query as given, not as WHATWG URL parsing would rewrite them (dot segments resolved, `%2e`
+      // decoded): the service receives the raw path, as from X-Road (`ServerRestMessageProcessor` builds the request
+      // from the address string).
+      const req = send({ ...urlToHttpOptions(url), path, method: request.method, headers, agent })
       req.once('error', (error: Error & { code?: string }) => {
         fail(serviceFailed('network_error', `Calling the service failed: ${error.code ?? error.message}`, error))
       })
