@@ -244,6 +244,13 @@ async function peerCall(pair: LabPair, peer: PeerIdentity, bodies: BodyStore, si
       readTransportMessage(type, res, 'response', { limits: { maxBytes: size + 4 * 1024 * 1024, maxParts: 64, maxHeaderBytes: 16 * 1024 }, bodies, bodyLimits: () => [] })
         .then((message) => {
           const body = message.attachments[0]
+          // A failure once the provider had begun answering: a multipart whose only part is the fault (ProxyMessageEncoder.fault).
+          if (message.message.type === 'soap' && message.signature === undefined) {
+            body?.release()
+            const code = /<faultcode>([^<]*)<\/faultcode>/.exec(message.message.bytes.toString('utf8'))?.[1]
+            settle(code === undefined ? { kind: 'unclean', what: 'a multipart answer without a signature or a fault code' } : { kind: 'error', code })
+            return
+          }
           const part = parseRestHeaderPart(message.message.bytes)
           const ok = part.kind === 'response' && part.status === 200 && message.signature !== undefined && body?.size === size && body.sha512.equals(expected)
           body?.release()

@@ -1,10 +1,11 @@
 import { describeIdentifier, encodeIdentifier, identifierEquals, type ClientId } from '@shared/domain/identifiers'
 import type { AccessDecision, AccessRequest, AccessSubject, EndpointRule, GroupMembership, ServiceAccessRights } from './access-rules'
-import { endpointPathMatches, normalizeServicePath } from './rest-path'
+import { endpointPathMatches, hasTraversal, normalizeServicePath } from './rest-path'
 
 /**
  * May `client` call `method path` of `service`? A pure decision in X-Road's order (xroad-protocols.md §4.3,
- * `ServerRestMessageProcessor.verifyAccess`): unknown service → ambiguous path → access rights → disabled.
+ * `ServerRestMessageProcessor.verifyAccess`): unknown service → ambiguous path → path traversal → access rights →
+ * disabled.
  * `rights` is undefined when this server has no such service.
  */
 export function decideAccess(
@@ -18,6 +19,10 @@ export function decideAccess(
   const normalized = normalizeServicePath(request.path)
   if (!normalized.ok) {
     return { allowed: false, code: 'invalid_request', message: `Invalid service path: ${normalized.reason}` }
+  }
+  // X-Road `ServerConfImpl.checkAccessRights`: a `..` left after normalising means the query is not allowed.
+  if (hasTraversal(normalized.path)) {
+    return { allowed: false, code: 'access_denied', message: `Request is not allowed: ${describeIdentifier(request.service)} (path traversal)` }
   }
   const method = request.method.toUpperCase()
   const allowed = rights.endpoints.some(

@@ -1,8 +1,17 @@
 /**
- * Normalising a REST service path once, before matching (the bypass X-Road fixed in 7.7.1): every segment is
- * percent-decoded exactly once, and anything whose meaning could differ between us and the service — dot
- * segments, encoded separators, double encoding, matrix parameters, backslashes, NUL and control characters,
- * empty segments — makes the path ambiguous and is refused (reliability-and-security.md "B10").
+ * Normalising a REST service path once, before matching, as X-Road's `ServerConfImpl.checkAccessRights` does
+ * (`UriUtils.decodeAndNormalize`, the 7.7.1 fix): the path is percent-decoded once as UTF-8 — `%2D` kept as the escape,
+ * as `UriUtils.uriPathPercentDecode` keeps it — then its dot segments are resolved (`URI.normalize`: `/./` dropped,
+ * `/a/../b` → `/b`, a `..` above the root kept). A path that still holds `..` anywhere is denied by the caller
+ * (`access_denied`); the service gets the raw path either way. `;` and an encoded separator (`%2F`, decoded to `/`)
+ * pass as in X-Road.
+ *
+ * Refused as ambiguous (`ok: false`), where X-Road's decoding would let the checked path and the service's reading
+ * of it differ: encoded dot segments (`%2e%2e`), double encoding (`%25`), empty segments (`//`, also once decoded),
+ * backslashes (raw or `%5C`), NUL and control characters, malformed percent-encoding or UTF-8, and a literal `?`/`#`.
+ * X-Road's own client proxy refuses all of these before sending (Jetty's URI compliance), so no X-Road consumer sends
+ * them; X-Road's provider would re-parse a decoded `%3F`/`%23` as a query or fragment and check only the path before
+ * it, where here they are literal characters (docs/xroad-differences.md "REST service paths").
  */
 export type PathNormalization = { ok: true; path: string } | { ok: false; reason: string }
 
@@ -12,27 +21,69 @@ export function normalizeServicePath(rawPath: string): PathNormalization {
   if (rawPath === '') return { ok: true, path: '' }
   if (!rawPath.startsWith('/')) return { ok: false, reason: 'the service path must start with /' }
   if (rawPath.includes('\\')) return { ok: false, reason: 'the service path contains a backslash' }
-  if (rawPath.includes(';')) return { ok: false, reason: 'the service path contains a matrix parameter (;)' }
   if (/[?#]/.test(rawPath)) return { ok: false, reason: 'the service path contains a query or fragment delimiter' }
-  const segments = rawPath.slice(1).split('/')
-  const decoded: string[] = []
-  for (const [index, segment] of segments.entries()) {
-    const isLast = index === segments.length - 1
-    if (segment === '' && !isLast) return { ok: false, reason: 'the service path contains an empty segment (//)' }
-    let value: string
-    try {
-      value = decodeURIComponent(segment)
-    } catch {
-      return { ok: false, reason: 'the service path has a malformed percent-encoding' }
-    }
-    if (value.includes('%')) return { ok: false, reason: 'the service path is percent-encoded more than once' }
-    if (value.includes('/') || value.includes('\\')) return { ok: false, reason: 'the service path contains an encoded separator' }
-    if (value.includes(';')) return { ok: false, reason: 'the service path contains an encoded matrix parameter' }
-    if (value === '.' || value === '..') return { ok: false, reason: 'the service path contains a dot segment' }
-    if (hasControlCharacter(value)) return { ok: false, reason: 'the service path contains a control character' }
-    decoded.push(value)
+  if (/%(?![0-9a-f]{2})/i.test(rawPath)) return { ok: false, reason: 'the service path has a malformed percent-encoding' }
+  if (/%25/.test(rawPath)) return { ok: false, reason: 'the service path is percent-encoded more than once' }
+  if (/%5c/i.test(rawPath)) return { ok: false, reason: 'the service path contains an encoded backslash' }
+  for (const segment of rawPath.slice(1).split('/')) {
+    const dots = segment.replace(/%2e/gi, '.')
+    if ((dots === '.' || dots === '..') && dots !== segment) return { ok: false, reason: 'the service path contains an encoded dot segment' }
   }
-  return { ok: true, path: `/${decoded.join('/')}` }
+  const decoded = percentDecode(rawPath)
+  if (decoded === undefined) return { ok: false, reason: 'the service path has a malformed percent-encoding' }
+  if (hasControlCharacter(decoded)) return { ok: false, reason: 'the service path contains a control character' }
+  const segments = decoded.slice(1).split('/')
+  if (segments.slice(0, -1).includes('')) return { ok: false, reason: 'the service path contains an empty segment (//)' }
+  return { ok: true, path: removeDotSegments(segments) }
+}
+
+/** Whether a normalised path still climbs or names `..` (X-Road `ServerConfImpl`: "Path traversal detected"). */
+export function hasTraversal(normalizedPath: string): boolean {
+  return normalizedPath.includes('..')
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+/** `UriUtils.uriPathPercentDecode(path, true)`: `%XY` → the octet, except `%2D`, kept as `%2D`; UTF-8. */
+function percentDecode(path: string): string | undefined {
+  const bytes: number[] = []
+  for (let i = 0; i < path.length; i++) {
+    const ch = path[i] as string
+    if (ch === '%') {
+      const hex = path.slice(i + 1, i + 3)
+      if (hex.toUpperCase() === '2D') bytes.push(0x25, 0x32, 0x44)
+      else bytes.push(parseInt(hex, 16))
+      i += 2
+    } else {
+      bytes.push(...Buffer.from(ch, 'utf8'))
+    }
+  }
+  try {
+    return UTF8.decode(Uint8Array.from(bytes))
+  } catch {
+    return undefined
+  }
+}
+
+/** `java.net.URI.normalize` on a path's segments: `.` dropped, `..` removes the segment before it, or stays at the root. */
+function removeDotSegments(segments: string[]): string {
+  const out: string[] = []
+  for (const [index, segment] of segments.entries()) {
+    const last = index === segments.length - 1
+    if (segment === '.') {
+      if (last) out.push('')
+    } else if (segment === '..') {
+      if (out.length > 0 && out[out.length - 1] !== '..') {
+        out.pop()
+        if (last) out.push('')
+      } else {
+        out.push('..')
+      }
+    } else {
+      out.push(segment)
+    }
+  }
+  return `/${out.join('/')}`
 }
 
 function hasControlCharacter(value: string): boolean {

@@ -13,8 +13,8 @@ interface SettingSpec {
   name: string
   label: string
   description: string
-  /** `schedule`: a Quartz cron expression (op-monitoring's `parseCleanInterval`). */
-  kind: 'integer' | 'boolean' | 'schedule'
+  /** `schedule`: a Quartz cron expression (op-monitoring's `parseCleanInterval`); `version`: `major.minor.patch` or empty. */
+  kind: 'integer' | 'boolean' | 'schedule' | 'version'
   unit: string | null
   min?: number
   max?: number
@@ -79,6 +79,15 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     description: 'Older audit-log entries are deleted; the hash of the last one deleted becomes the start of the chain, so the rest still verifies. 0 keeps every entry.',
   },
   {
+    // UG-SYSPAR [proxy] server-min-supported-client-version (X-Road's ClientProxyVersionVerifier; unset by default).
+    name: 'proxy.server-min-supported-client-version', label: 'Oldest accepted client security server version', kind: 'version', unit: null, defaultValue: '',
+    description: 'Requests from a security server that reports an older version (x-proxy-version), or none, are refused with client_proxy_version_not_supported. Empty accepts every version.',
+  },
+  {
+    name: 'proxy.client-tls-allow-tls13', label: 'Offer TLS 1.3 to information systems', kind: 'boolean', unit: null, defaultValue: 'false',
+    description: "Off: the client proxy's HTTPS port speaks TLS 1.2 only, with X-Road's cipher suites. On: TLS 1.3 as well. Applies to new connections at once.",
+  },
+  {
     name: 'backup.interval-hours', label: 'Back up every', kind: 'integer', unit: 'hours', min: 0, max: 720, defaultValue: '24',
     description: 'Scheduled encrypted backups, once a passphrase for them is set under Backup and restore; 0 switches them off.',
   },
@@ -88,10 +97,16 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
   },
 ]
 
+const VERSION = /^\d{1,4}\.\d{1,4}\.\d{1,4}$/
+
 function checkValue(spec: SettingSpec, raw: string): string {
   const text = raw.trim()
   if (spec.kind === 'boolean') {
     if (text !== 'true' && text !== 'false') throw clientError('validation_failed', `${spec.label} is true or false`, { detail: 'value' })
+    return text
+  }
+  if (spec.kind === 'version') {
+    if (text !== '' && !VERSION.test(text)) throw clientError('validation_failed', `${spec.label} is a version such as 7.1.3, or empty`, { detail: 'value' })
     return text
   }
   if (spec.kind === 'schedule') {

@@ -16,6 +16,8 @@ export interface ListenerProbeContext {
   initialized: boolean
   /** Our authentication certificate the server proxy should present (DER), if one is in use. */
   authCertDer?: Uint8Array
+  /** Our authentication key and chain, shown as the client certificate to our server proxy (as a peer shows its own). */
+  authTls?: { keyPem: string; certChainPem: string }
 }
 
 export async function probeListener(listener: ListenerStatus, context: ListenerProbeContext): Promise<ProbeResult> {
@@ -32,7 +34,8 @@ export async function probeListener(listener: ListenerStatus, context: ListenerP
   try {
     switch (listener.name) {
       case 'serverProxy': {
-        const handshake = await timedTlsHandshake(url.hostname, Number(url.port), clock, XROAD_TLS_OPTIONS)
+        const client = context.authTls === undefined ? {} : { key: context.authTls.keyPem, cert: context.authTls.certChainPem }
+        const handshake = await timedTlsHandshake(url.hostname, Number(url.port), clock, { ...XROAD_TLS_OPTIONS, ...client })
         const leaf = handshake.chain[0]
         if (leaf === undefined) return done('listener-unexpected-answer', { reason: 'no certificate presented' })
         const cert = new X509Certificate(leaf)

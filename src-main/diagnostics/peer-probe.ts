@@ -20,6 +20,11 @@ export interface PeerProbeDeps {
   clientProxyUrl(): string | undefined
   onExchange(listener: (observation: ExchangeObservation) => void): () => void
   verifyPeerChain(chainDer: Uint8Array[], address: string): Promise<void>
+  /**
+   * Our authentication key and chain (PEM), the client certificate of the probe's handshake: a provider refuses a
+   * client whose certificate is not a security server's auth certificate (`AuthTrustManager`).
+   */
+  authTls?(): { keyPem: string; certChainPem: string } | undefined
 }
 
 export interface PeerProbeInput {
@@ -47,7 +52,8 @@ export async function probePeer(input: PeerProbeInput, deps: PeerProbeDeps): Pro
 
   try {
     const target = parseAddress(address, DEFAULT_SERVER_PROXY_PORT)
-    const handshake = await timedTlsHandshake(target.host, target.port, clock, XROAD_TLS_OPTIONS)
+    const tls = deps.authTls?.()
+    const handshake = await timedTlsHandshake(target.host, target.port, clock, { ...XROAD_TLS_OPTIONS, ...(tls === undefined ? {} : { key: tls.keyPem, cert: tls.certChainPem }) })
     await clock.time('peer-auth', async () => {
       const leaf = handshake.chain[0]
       // §4.2 authCertMatchesMember: the certificate is registered for the server we reached (SHA-1 in a V2 configuration).

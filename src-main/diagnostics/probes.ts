@@ -108,6 +108,7 @@ async function probeListeners(deps: ProbeDeps): Promise<ProbeResult[]> {
   const listeners = deps.listeners()
   if (listeners.length === 0) return [probeResult('listener', '', '', 'listener-none', {}, new StepClock())]
   const auth = deps.authCertDer()
-  const context = { initialized: deps.initialized(), ...(auth === undefined ? {} : { authCertDer: auth }) }
+  const tls = deps.authTls?.()
+  const context = { initialized: deps.initialized(), ...(auth === undefined ? {} : { authCertDer: auth }), ...(tls === undefined ? {} : { authTls: tls }) }
   return inSequence(listeners, (l) => probeListener(l, context))
 }

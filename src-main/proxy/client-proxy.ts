@@ -3,11 +3,12 @@ import { clientError, SecurityServerError, systemClock, toSecurityServerError, t
 import { incomingStream, loggingLimits, nonEmpty, readBounded, transportLimit } from './body/body-limits'
 import { bufferSource, defaultBodyStore, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
 import { faultToError } from './pipeline/server-steps'
+import { SoapFaultError } from '../soap'
 import type {
   ExchangeObservation, ExchangeObserver, GlobalConfView, MessageLogWriter, MessageSigner, MessageVerifier, PeerClient, PeerResponse, ProviderServer,
   ServerConfView,
 } from './proxy-deps'
-import { restErrorResponse } from './proxy-fault'
+import { acceptValues, restErrorResponse } from './proxy-fault'
 import { parseRestHeaderPart } from './rest/rest-header-part'
 import { lastHeader, XROAD_HEADERS, type HeaderList } from './rest/rest-headers'
 import { checkResponseConsistency } from './rest/rest-response'
@@ -85,14 +86,13 @@ export async function handleClientProxyRequest(raw: ClientProxyRequest, deps: Cl
     result = await processClientRequest(raw, deps, observation, progress)
     observation.succeeded = true
   } catch (error) {
-    const coded = toSecurityServerError(error)
-    let prefixed = coded.prefixes.length > 0 || coded.clientFault ? coded : coded.withPrefix('server.clientproxy')
+    let prefixed = clientProxyError(error)
     const headers: HeaderList = []
     if (progress.queryId !== undefined) {
       headers.push([XROAD_HEADERS.id, progress.queryId], [DELIVERY_HEADER, progress.delivery])
       if (progress.delivery !== 'not-sent') prefixed = withNote(prefixed, `query id ${progress.queryId}: ${DELIVERY_NOTES[progress.delivery]}`)
     }
-    const response = restErrorResponse(prefixed, lastHeader(raw.headers, 'accept'))
+    const response = restErrorResponse(prefixed, acceptValues(raw.headers))
     observation.faultCode = prefixed.faultCode
     observation.faultString = prefixed.message
     result = { status: response.status, headers: [...response.headers, ...headers], body: bufferSource(response.body) }
@@ -104,7 +104,35 @@ export async function handleClientProxyRequest(raw: ClientProxyRequest, deps: Cl
   return result
 }
 
+/**
+ * X-Road's `AbstractClientProxyHandler.handle`: a fault the provider sent passes as it came (`CodedException.Fault`);
+ * every other error of the client processor — the information system's mistakes included (a missing `X-Road-Client`,
+ * an unparseable `/r1/…`, an unknown client) — is `server.clientproxy.*` (`translateWithPrefix(SERVER_CLIENTPROXY_X)`),
+ * which `ClientRestMessageHandler.sendErrorResponse` answers with HTTP 500.
+ */
+export function clientProxyError(error: unknown): SecurityServerError {
+  const coded = toSecurityServerError(error)
+  if (coded instanceof SoapFaultError) return coded
+  return coded.prefixes[0] === 'server.clientproxy' ? coded : coded.withPrefix('server.clientproxy')
+}
+
+/** Failures in reading what the provider sent (`ClientRestMessageProcessor.parseResponse`: `withPrefix(X_SERVICE_FAILED_X)`). */
+async function fromProvider<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step()
+  } catch (error) {
+    const coded = toSecurityServerError(error)
+    throw coded instanceof SoapFaultError ? coded : coded.withPrefix('service_failed')
+  }
+}
+
 function withNote(error: SecurityServerError, note: string): SecurityServerError {
+  if (error instanceof SoapFaultError) {
+    return new SoapFaultError({
+      faultCode: error.faultCode, faultString: `${error.message} (${note})`,
+      ...(error.faultActor === undefined ? {} : { faultActor: error.faultActor }), ...(error.detail === undefined ? {} : { faultDetail: error.detail }),
+    })
+  }
   return new SecurityServerError(error.code, `${error.message} (${note})`, {
     cause: error.cause, detail: error.detail, clientFault: error.clientFault, prefixes: error.prefixes,
   })
@@ -163,14 +191,20 @@ async function processClientRequest(
   // The provider answers only once it has handled the request (§4.3).
   progress.delivery = 'reached-provider'
   observation.responseInTs = clock.now().getTime()
-  if (peerResponse.contentType.toLowerCase().startsWith('text/xml')) throw faultToError(await readBounded(peerResponse.body, MAX_FAULT_BYTES))
-  const response = await readTransportMessage(peerResponse.contentType, peerResponse.body, 'response', {
+  if (peerResponse.contentType.toLowerCase().startsWith('text/xml')) {
+    await fromProvider(async () => {
+      throw faultToError(await readBounded(peerResponse.body, MAX_FAULT_BYTES))
+    })
+  }
+  const response = await fromProvider(() => readTransportMessage(peerResponse.contentType, peerResponse.body, 'response', {
     limits: deps.responseLimits ?? DEFAULT_MULTIPART_LIMITS, bodies, bodyLimits: () => loggingLimits(logLimit),
     ...(peerResponse.declaredLength === undefined ? {} : { declaredLength: peerResponse.declaredLength }),
-  })
+  }))
   const responseBody: MessageBody | undefined = response.attachments[0]
   try {
     if (response.fault !== undefined) throw faultToError(response.fault)
+    // ProxyMessageDecoder.handleSoap: a multipart holding only a `text/xml` fault is the provider's fault (ProxyMessageEncoder.fault).
+    if (response.message.type === 'soap' && response.signature === undefined) throw faultToError(response.message.bytes)
     if (response.message.type !== 'rest' || response.signature === undefined) throw clientError('missing_rest', 'Response has no REST part')
     const responseSignature = { signatureXml: response.signature, hashChainResult: response.hashChainResult, hashChain: response.hashChain }
     // xroad-protocols.md §4.3: the consumer verifies with signer = the service provider.

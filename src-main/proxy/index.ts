@@ -10,11 +10,11 @@ export { serializeRestRequestPart, serializeRestResponsePart, parseRestHeaderPar
 export { computeRequestHash, requestHashEquals } from './rest/request-hash'
 export { providerResponseHeaders, checkResponseConsistency, type ResponseContext } from './rest/rest-response'
 export { FILTERED_HEADERS, XROAD_HEADERS, isFilteredHeader, lastHeader, type HeaderList } from './rest/rest-headers'
-export { restErrorResponse, soapFaultResponse, type ErrorResponse } from './proxy-fault'
+export { acceptValues, restErrorResponse, soapFaultResponse, type ErrorResponse } from './proxy-fault'
 export { soapFaultXml } from '../soap'
 export { parseMultipart, splitMultipart, encodeMultipart, boundaryOf, newBoundary, DEFAULT_MULTIPART_LIMITS, type MimePart, type MultipartLimits } from './transport/multipart'
 export {
-  decodeTransportMessage, encodeRestTransportMessage, encodeRestTransportStream, readTransportMessage, transportRequestHeaders, checkHashAlgorithm,
+  decodeTransportMessage, encodeFaultTransportMessage, encodeRestTransportMessage, encodeRestTransportStream, readTransportMessage, transportRequestHeaders, checkHashAlgorithm,
   requireRestMessage, TransportPartOrder, PART_TYPES, TRANSPORT_HEADERS, HASH_ALGORITHM, MAX_STREAMED_PART_BYTES,
   type TransportMessage, type TransportMessageInput, type MessageKind, type TransportPartRole,
 } from './transport/transport-message'
@@ -30,7 +30,7 @@ export {
   BodyStore, BodyReceiver, LOAD_COST, noteStreamed, bufferBody, bufferSource, concatSources, readSource, defaultBodyStore,
   type BodySource, type BodyDigest, type MessageBody, type LoadedBody, type BodyLimit, type IncomingBody, type ReceiveOptions,
 } from './body/message-body'
-export { checkProxyVersion, serviceUrl, MIN_SUPPORTED_CLIENT_VERSION } from './pipeline/server-steps'
+export { checkProxyVersion, serviceUrl, UNKNOWN_PROXY_VERSION } from './pipeline/server-steps'
 export type {
   GlobalConfView, ProviderServer, MessagePart, MessageSignature, MessageSigner, MessageVerifier, MessageRecord, MessageLogWriter,
   ServiceCall, ServiceResponse, ServiceClient, PeerRequest, PeerResponse, PeerClient, TlsClientVerifier, ServerConfView,
@@ -46,7 +46,9 @@ export { createPeerClient, parseAddress, type PeerClientOptions, type PeerClient
 export { createServiceClient, type ServiceClientOptions, type ClosableServiceClient } from './http/service-client'
 export { fetchPeerOcspResponses, type PeerOcspFetchOptions } from './http/peer-ocsp-client'
 export { DEFAULT_LISTENER_LIMITS, type ListenerLimits, type RunningListener } from './http/http-support'
-export { XROAD_TLS_CIPHERS, XROAD_TLS_OPTIONS, peerCertificateChain, type AuthTlsCredentials } from './http/tls-profile'
+export {
+  XROAD_CLIENT_TLS_CIPHERS, XROAD_TLS_CIPHERS, XROAD_TLS_OPTIONS, clientTlsOptions, peerCertificateChain, type AuthTlsCredentials, type ClientTlsProfile,
+} from './http/tls-profile'
 export {
   soapMetaserviceHandler, methodListXml, hideEndpointAddresses, wsdlServices, allowedWsdlServices,
   LIST_METHODS, ALLOWED_METHODS, GET_WSDL, GET_OPENAPI, WSDL_ENDPOINT_ADDRESS,

@@ -40,6 +40,11 @@ export interface MessageSignature {
 export interface MessageSigner {
   /** Signs with `member`'s signing key (xroad-protocols.md §4.4–4.6). */
   sign(member: ClientId, parts: MessagePart[]): Promise<MessageSignature>
+  /**
+   * Throws when `member` has no signing key and certificate this server can sign with now (X-Road's
+   * `SigningCtxProvider.createSigningCtx`, made by the server proxy before it answers).
+   */
+  checkSigningContext?(member: ClientId): Promise<void>
 }
 
 export interface MessageVerifier {

@@ -3,7 +3,8 @@ import { clientError, systemClock, toSecurityServerError, type Clock } from '../
 import { incomingStream, loggingLimits, nonEmpty } from './body/body-limits'
 import { bufferBody, bufferSource, defaultBodyStore, type BodyDigest, type BodySource, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
 import {
-  checkAccess, checkClientKnown, checkProxyVersion, readRestRequest, serviceUrl,
+  answering, checkAccess, checkProviderRegistered, checkProxyVersion, checkSigningContext, FaultAfterAnswerBegan, readRestRequest, serviceAddress, serviceUrl,
+  verifyRequestSignature, whileReading,
 } from './pipeline/server-steps'
 import type {
   ExchangeObservation, ExchangeObserver, GlobalConfView, LocalServiceHandler, MessageLogWriter, MessagePart, MessageSigner, MessageVerifier,
@@ -18,12 +19,15 @@ import { parseRestHeaderPart, serializeRestResponsePart } from './rest/rest-head
 import { lastHeader, type HeaderList } from './rest/rest-headers'
 import { parseRestRequest, type RestRequest } from './rest/rest-request'
 import { providerResponseHeaders } from './rest/rest-response'
-import { checkHashAlgorithm, encodeRestTransportStream, HASH_ALGORITHM, readTransportMessage, TRANSPORT_HEADERS } from './transport/transport-message'
+import {
+  checkHashAlgorithm, encodeFaultTransportMessage, encodeRestTransportStream, HASH_ALGORITHM, readTransportMessage, TRANSPORT_HEADERS,
+} from './transport/transport-message'
 import { DEFAULT_MULTIPART_LIMITS, type MultipartLimits } from './transport/multipart'
 
 /**
  * The server proxy: a transport message from a consumer security server → the service, in the provider order of
- * xroad-protocols.md §4.3. Failures before the response multipart become a plain SOAP fault (HTTP 200). The message
+ * xroad-protocols.md §4.3 and X-Road's processors (the steps in pipeline/server-steps.ts). Failures before the provider
+ * begins answering become a plain SOAP fault (HTTP 200); later ones a fault inside the response multipart. The message
  * is read as it arrives (the REST body hashed and spooled past the budget's threshold, the message log's limit
  * applied from the header part on), and the body and the service's response travel as streams (issue 14 §3).
  */
@@ -56,6 +60,11 @@ export interface ServerProxyDeps {
   observer?: ExchangeObserver
   /** The server's memory budget and spool folder (a default budget under the temp folder when absent). */
   bodies?: BodyStore
+  /**
+   * The configured minimum `x-proxy-version` of consumer servers (system parameter
+   * `proxy.server-min-supported-client-version`; X-Road's `server-min-supported-client-version`), read per request.
+   */
+  minSupportedClientVersion?(): string | undefined
   /** The handler of a SOAP request this server answers itself (the owner's monitoring services, the metaservices), if it is one. */
   localService?(header: SoapHeader): LocalServiceHandler | undefined
   /** The handler of a REST request this server answers itself (the REST metaservices), if it is one. */
@@ -72,13 +81,24 @@ export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: Se
     result = await processServerRequest(raw, deps, observation)
     observation.succeeded = true
   } catch (error) {
-    const thrown = toSecurityServerError(error)
+    const began = error instanceof FaultAfterAnswerBegan ? error : undefined
+    const thrown = toSecurityServerError(began?.error ?? error)
     // A service's own SOAP fault passes as it came (ServerMessageProcessor.handleException: CodedException.Fault).
     const coded = thrown instanceof SoapFaultError ? thrown : thrown.withPrefix('server.serverproxy')
-    const fault = soapFaultResponse(coded)
     observation.faultCode = coded.faultCode
     observation.faultString = coded.message
-    result = { status: fault.status, headers: fault.headers, body: bufferSource(fault.body) }
+    if (began === undefined) {
+      const fault = soapFaultResponse(coded)
+      result = { status: fault.status, headers: fault.headers, body: bufferSource(fault.body) }
+    } else {
+      // ProxyMessageEncoder.fault: the answer had begun, so the fault goes out as the response multipart's part.
+      const encoded = encodeFaultTransportMessage(soapFaultResponse(coded).body)
+      result = {
+        status: 200,
+        headers: [['Content-Type', encoded.contentType], [TRANSPORT_HEADERS.hashAlgorithm, HASH_ALGORITHM], ...began.headers],
+        body: bufferSource(encoded.body),
+      }
+    }
   }
   observation.responseSize = result.body.size
   observation.responseOutTs = clock.now().getTime()
@@ -86,65 +106,86 @@ export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: Se
   return result
 }
 
+/** Step 1 for both protocols (`ServerProxyHandler.handle`), then the REST or SOAP processor. */
 async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDeps, observation: ExchangeObservation): Promise<ProxyResponse> {
-  const clock = deps.clock ?? systemClock
   if (raw.method.toUpperCase() !== 'POST') throw clientError('invalid_http_method', 'Must use POST between security servers')
   deps.globalConf.assertValid()
-  checkProxyVersion(lastHeader(raw.headers, TRANSPORT_HEADERS.proxyVersion))
+  checkProxyVersion(lastHeader(raw.headers, TRANSPORT_HEADERS.proxyVersion), deps.minSupportedClientVersion?.())
   checkHashAlgorithm(lastHeader(raw.headers, TRANSPORT_HEADERS.hashAlgorithm))
   // PR-MESSTRANSP §3: `x-road-message-type: REST` for REST; absent, the message is SOAP.
   if (lastHeader(raw.headers, TRANSPORT_HEADERS.messageType)?.trim().toUpperCase() !== 'REST') return processSoapServerRequest(raw, deps, observation)
+  return processRestServerRequest(raw, deps, observation)
+}
+
+/** X-Road's `ServerRestMessageProcessor.process`, step by step (server-steps.ts). */
+async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerProxyDeps, observation: ExchangeObservation): Promise<ProxyResponse> {
+  const clock = deps.clock ?? systemClock
   const bodies = deps.bodies ?? defaultBodyStore()
   const instance = deps.globalConf.instanceIdentifier()
   const incoming = incomingStream(raw.body)
   const counted = countBytes(incoming.stream, (n) => {
     observation.requestSize += n
   })
-  const message = await readTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', counted, 'request', {
+  // Step 2: reading; the checks X-Road makes as the REST part arrives (`ProxyMessage.rest`) come with it.
+  const message = await whileReading(() => readTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', counted, 'request', {
     limits: deps.limits ?? DEFAULT_MULTIPART_LIMITS,
     bodies,
     ...(incoming.declaredLength === undefined ? {} : { declaredLength: incoming.declaredLength }),
     // The body's logging limit is known from the header part, which comes before it (§4.3 part order).
     bodyLimits: (headerPart) => loggingLimits(logLimitOf(headerPart, instance, deps.messageLog)),
-  })
+  }))
   const received: MessageBody | undefined = message.attachments[0]
   let serviceResponse: ServiceResponse
   let request: RestRequest
   try {
-    ;({ request } = readRestRequest(message, instance))
-    Object.assign(observation, {
-      clientId: request.clientId, serviceId: request.serviceId, method: request.method, servicePath: request.servicePath,
-      messageId: request.messageId, requestId: request.requestId, userId: request.userId, issue: request.issue,
-    })
-    checkClientKnown(request.clientId, deps.globalConf)
-    await deps.tlsClientVerifier.verify(request.clientId, raw.peerCertificateChain, message.ocspResponses)
-    if (message.signature === undefined) throw clientError('missing_signature', 'Request is not signed')
-    // A REST metaservice (PR-MREST) is answered here and needs no access right (`shouldVerifyAccess` false).
+    const read = message.message.type === 'rest' ? await whileReading(async () => {
+      const { request: parsed } = readRestRequest(message, instance)
+      Object.assign(observation, {
+        clientId: parsed.clientId, serviceId: parsed.serviceId, method: parsed.method, servicePath: parsed.servicePath,
+        messageId: parsed.messageId, requestId: parsed.requestId, userId: parsed.userId, issue: parsed.issue,
+      })
+      const provider = serviceProvider(parsed.serviceId)
+      checkProviderRegistered(provider, deps.serverConf)
+      await checkSigningContext(provider, deps.signer)
+      await deps.tlsClientVerifier.verify(parsed.clientId, raw.peerCertificateChain, message.ocspResponses)
+      return parsed
+    }) : undefined
+    // Step 3: `checkRequest`.
+    if (read === undefined) throw clientError('missing_rest', 'Request does not have REST message')
+    request = read
+    if (message.signature === undefined) throw clientError('missing_signature', 'Request does not have signature')
+    // Step 4: `verifyAccess`; a REST metaservice (PR-MREST) is answered here and needs no access right
+    // (`RestMetadataServiceHandlerImpl.shouldVerifyAccess` false).
     const local = deps.localRestService?.(request)
     if (local === undefined) checkAccess(request, deps.serverConf, deps.globalConf)
-
-    // The body part as it arrived, an empty one included (signedParts).
+    // Step 5: `verifySignature`, `logRequestMessage`. The body part as it arrived, an empty one included (signedParts).
     const requestBody = received
-    const requestParts = signedParts(message.message.bytes, requestBody)
     const requestSignature = { signatureXml: message.signature, hashChainResult: message.hashChainResult, hashChain: message.hashChain }
-    await deps.verifier.verify(request.clientId, requestParts, requestSignature, clock.now())
+    await verifyRequestSignature(() => deps.verifier.verify(request.clientId, signedParts(message.message.bytes, requestBody), requestSignature, clock.now()))
     deps.messageLog.assertAcceptingMessages()
     await deps.messageLog.record({
       direction: 'request', side: 'server', messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId,
       headerPart: message.message.bytes, body: requestBody, signature: requestSignature,
     })
 
-    const service = local === undefined ? deps.serverConf.service(request.serviceId) : undefined
-    if (local === undefined && service === undefined) throw clientError('unknown_service', 'Unknown service')
-    observation.requestOutTs = clock.now().getTime()
-    serviceResponse = service === undefined ? await localRestAnswer(local as LocalRestServiceHandler) : await deps.serviceClient.call({
-      url: serviceUrl(service.url, request.servicePath, request.rawQuery),
-      method: request.method,
-      headers: request.headers,
-      ...(requestBody === undefined ? {} : { body: requestBody }),
-      timeoutMs: service.timeoutSeconds * 1000,
-      sslVerify: service.sslVerify,
-      response: { bodies, limits: loggingLimits(deps.messageLog.bodyLimit(request.clientId, request.serviceId)) },
+    // Step 6: the encoder exists from here (`preprocess` before `startHandling`): failures are faults in the multipart.
+    serviceResponse = await answering(async () => {
+      if (local !== undefined) {
+        observation.requestOutTs = clock.now().getTime()
+        return localRestAnswer(local)
+      }
+      const service = deps.serverConf.service(request.serviceId)
+      const url = serviceAddress(service, request.serviceId)
+      observation.requestOutTs = clock.now().getTime()
+      return deps.serviceClient.call({
+        url: serviceUrl(url, request.servicePath, request.rawQuery),
+        method: request.method,
+        headers: request.headers,
+        ...(requestBody === undefined ? {} : { body: requestBody }),
+        timeoutMs: (service?.timeoutSeconds ?? 0) * 1000,
+        sslVerify: service?.sslVerify ?? true,
+        response: { bodies, limits: loggingLimits(deps.messageLog.bodyLimit(request.clientId, request.serviceId)) },
+      })
     })
   } finally {
     // Delivered to the service (or refused): the request body's memory or spool file goes back.
@@ -155,25 +196,27 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
   try {
     observation.responseInTs = clock.now().getTime()
     observation.status = serviceResponse.status
-    const provider = serviceProvider(request.serviceId)
-    const headerPart = serializeRestResponsePart({
-      status: serviceResponse.status,
-      reason: serviceResponse.reason,
-      headers: providerResponseHeaders(serviceResponse.headers, {
-        messageId: request.messageId, clientId: request.clientId, serviceId: request.serviceId, requestId: request.requestId,
-        requestHash: computeRequestHash(message.message.bytes, received),
-      }),
+    return await answering(async () => {
+      const provider = serviceProvider(request.serviceId)
+      const headerPart = serializeRestResponsePart({
+        status: serviceResponse.status,
+        reason: serviceResponse.reason,
+        headers: providerResponseHeaders(serviceResponse.headers, {
+          messageId: request.messageId, clientId: request.clientId, serviceId: request.serviceId, requestId: request.requestId,
+          requestHash: computeRequestHash(message.message.bytes, received),
+        }),
+      })
+      const responseSignature = await deps.signer.sign(provider, signedParts(headerPart, responseBody))
+      await deps.messageLog.record({
+        direction: 'response', side: 'server', messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId,
+        headerPart, body: responseBody, signature: responseSignature,
+      })
+      const encoded = encodeRestTransportStream({
+        kind: 'response', headerPart, body: serviceResponse.body, signature: responseSignature.signatureXml,
+        hashChainResult: responseSignature.hashChainResult, hashChain: responseSignature.hashChain,
+      })
+      return { status: 200, headers: [['Content-Type', encoded.contentType], [TRANSPORT_HEADERS.hashAlgorithm, HASH_ALGORITHM]], body: encoded.body }
     })
-    const responseSignature = await deps.signer.sign(provider, signedParts(headerPart, responseBody))
-    await deps.messageLog.record({
-      direction: 'response', side: 'server', messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId,
-      headerPart, body: responseBody, signature: responseSignature,
-    })
-    const encoded = encodeRestTransportStream({
-      kind: 'response', headerPart, body: serviceResponse.body, signature: responseSignature.signatureXml,
-      hashChainResult: responseSignature.hashChainResult, hashChain: responseSignature.hashChain,
-    })
-    return { status: 200, headers: [['Content-Type', encoded.contentType], [TRANSPORT_HEADERS.hashAlgorithm, HASH_ALGORITHM]], body: encoded.body }
   } catch (error) {
     serviceResponse.body.release()
     throw error

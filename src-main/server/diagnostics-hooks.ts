@@ -28,6 +28,7 @@ export function createDiagnosticsHooks(
     listeners: () => [...(runtime()?.listenerStatus() ?? []), ...adminListeners()],
     initialized: () => core.serverConf.identity() !== undefined && core.serverConf.anchorFile() !== undefined,
     authCertDer: () => runtime()?.authCertChain()[0],
+    authTls: () => runtime()?.authTls(),
     clientProxyUrl: () => {
       const open = runtime()?.listeners() ?? []
       return (open.find((l) => l.name === 'clientProxyHttp') ?? open.find((l) => l.name === 'clientProxyHttps'))?.url

@@ -12,7 +12,7 @@ import {
   startHealthCheckListener, startOcspResponderListener, soapMetaserviceHandler, restMetaserviceHandler, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT,
   DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObservation, type ExchangeObserver, type HealthAnswer, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
-  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy,
+  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy, type AuthTlsCredentials, type ClientTlsProfile,
 } from '../proxy'
 import { monitoringHandlerFor, type OperationalRecord } from '../op-monitoring'
 import { loadOrCreateAdminTls } from '../admin'
@@ -34,8 +34,8 @@ import {
  */
 
 /**
- * The `x-proxy-version` we send: the X-Road protocol level Gatehouse speaks (a 7.x peer refuses anything below 7.0.0,
- * `checkProxyVersion`), not Gatehouse's own release number.
+ * The `x-proxy-version` we send: the X-Road protocol level Gatehouse speaks (a peer compares it with its configured
+ * minimum, `ClientProxyVersionVerifier`; `checkProxyVersion` here), not Gatehouse's own release number.
  */
 export const PROXY_PROTOCOL_VERSION = '7.8.0'
 
@@ -70,6 +70,8 @@ export interface ProxyRuntime {
   readiness(): ReadinessCheck[]
   /** Tells `listener` about every exchange the pipelines finish (the diagnostics' test call reads its timing); returns an unsubscribe. */
   onExchange(listener: (observation: ExchangeObservation) => void): () => void
+  /** Our auth key and chain (PEM) in use now, if any (the diagnostics' probe of our own server proxy presents them). */
+  authTls(): AuthTlsCredentials | undefined
   /** Our auth certificate chain the server proxy presents and the peer client sends now (DER, leaf first), if any. */
   authCertChain(): Uint8Array[]
   /** §4.2 `AuthTrustVerifier` on a provider's chain as the peer client checks it (for the diagnostics' test call). */
@@ -118,6 +120,8 @@ export function createProxyRuntime(
   let appliedConf: GlobalConf | undefined
   let checks: ReadinessCheck[] = []
   let serverProxy: RunningServerProxy | undefined
+  /** The client proxy's HTTPS listener and the TLS profile it has now (`proxy.client-tls-allow-tls13`). */
+  let clientProxyHttps: { setTlsProfile(profile: ClientTlsProfile): void; allowTls13: boolean } | undefined
   let closed = false
 
   const clientDeps: ClientProxyDeps = {
@@ -130,6 +134,8 @@ export function createProxyRuntime(
   const serverDeps: ServerProxyDeps = {
     globalConf: views.globalConf, serverConf: views.serverConf, tlsClientVerifier: views.tlsClientVerifier, verifier: views.verifier,
     signer: views.signer, messageLog: views.messageLog, serviceClient, clock, observer, bodies,
+    // Read per request: a changed system parameter applies to the next request (no restart).
+    minSupportedClientVersion: () => core.parameters.minSupportedClientVersion,
     // PR-OPMON, PR-ENVMONMES: the owner's monitoring services are answered here, from the state of this moment.
     // PR-META, PR-MREST: the metaservices (listMethods, allowedMethods, getWsdl, getOpenAPI) of any provider here.
     localService: (header) => {
@@ -152,15 +158,18 @@ export function createProxyRuntime(
     const limits = (l: Partial<ListenerLimits> | undefined) => (l === undefined ? {} : { limits: l })
     if (slot.name === 'clientProxyHttp' || slot.name === 'clientProxyHttps') {
       const https = slot.name === 'clientProxyHttps'
+      const allowTls13 = core.parameters.clientTlsAllowTls13
       const proxy = await startClientProxyListener({
         host: slot.host, httpPort: https ? null : slot.port, httpsPort: https ? slot.port : null, graceMs: config.shutdownGraceMs,
-        ...(https ? { tls: await internalTls(core) } : {}),
+        ...(https ? { tls: await internalTls(core), tlsProfile: { allowTls13 } } : {}),
         deps: clientDeps, logger: logger.child({ component: 'clientproxy' }),
         listClients: (instance) => listedClients(core.globalConf.current(), instance), evidence: createEvidenceDownloads(core, views.serverConf),
         ...limits(options.clientProxyLimits),
       })
       const running = (https ? proxy.https : proxy.http) as { port: number }
-      return { port: running.port, close: () => proxy.close() }
+      if (!https) return { port: running.port, close: () => proxy.close() }
+      clientProxyHttps = { setTlsProfile: (profile) => proxy.setTlsProfile(profile), allowTls13 }
+      return { port: running.port, close: async () => { clientProxyHttps = undefined; await proxy.close() } }
     }
     if (slot.name === 'serverProxy') {
       const conf = core.globalConf.current()
@@ -218,6 +227,15 @@ export function createProxyRuntime(
     }
   }
 
+  /** A changed `proxy.client-tls-allow-tls13` goes to the open HTTPS listener at once, for the connections that follow. */
+  const applyClientTls = (): void => {
+    const allowTls13 = core.parameters.clientTlsAllowTls13
+    if (clientProxyHttps === undefined || clientProxyHttps.allowTls13 === allowTls13) return
+    clientProxyHttps.setTlsProfile({ allowTls13 })
+    clientProxyHttps.allowTls13 = allowTls13
+    logger.info({ allowTls13 }, 'TLS protocols of the client proxy HTTPS port changed')
+  }
+
   const listenersCheck = (): ReadinessCheck => {
     if (core.serverConf.identity() === undefined || core.serverConf.anchorFile() === undefined) return readinessCheck('listeners', 'gray', 'listeners-waiting')
     const failed = slots.find((s) => s.running === undefined)
@@ -233,6 +251,7 @@ export function createProxyRuntime(
     const initialized = core.serverConf.identity() !== undefined && core.serverConf.anchorFile() !== undefined
     const auth = await authSituation(core)
     applyCredentials(auth)
+    applyClientTls()
     if (initialized) await openListeners()
     checks = [
       configurationCheck(core), listenersCheck(), auth.check, await signingCheck(core), registrationCheck(core), timestampingCheck(core), evidenceCheck(core),
@@ -265,6 +284,7 @@ export function createProxyRuntime(
       exchangeListeners.add(listener)
       return () => exchangeListeners.delete(listener)
     },
+    authTls: () => (credentials === undefined ? undefined : { keyPem: credentials.keyPem, certChainPem: credentials.certChainPem }),
     authCertChain: () => (credentials === undefined ? [] : pemChainToDer(credentials.certChainPem)),
     verifyPeerChain,
     // A graceful stop: the listeners stop accepting and finish (or, after their grace, cut) the requests in flight,
@@ -371,6 +391,9 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
   const signer: MessageSigner = {
     // A body part is signed by the SHA-512 taken as it streamed in, the digest X-Road computes over its bytes.
     sign: (member, parts) => core.signer.signMessage(member, parts),
+    checkSigningContext: async (member) => {
+      await core.signer.getSigningContext(member)
+    },
   }
 
   const verifier: MessageVerifier = {

@@ -28,8 +28,15 @@ export interface AppliedSystemParameters {
   ocspFetchIntervalSeconds?: number
   /** `audit-log.keep-entries-for`: days of audit-log entries kept; 0 keeps all (the default). */
   auditLogKeepDays: number
+  /**
+   * `proxy.server-min-supported-client-version`: the oldest `x-proxy-version` the server proxy accepts; none when unset
+   * or empty (X-Road's default).
+   */
+  minSupportedClientVersion?: string
   /** `backup.interval-hours` and `backup.keep-scheduled`: scheduled backups (once a schedule passphrase is set). */
   backup: { intervalHours: number; keepScheduled: number }
+  /** `proxy.client-tls-allow-tls13`: the client proxy's HTTPS port offers TLS 1.3 too (X-Road `proxy.client-tls-protocols`). */
+  clientTlsAllowTls13: boolean
 }
 
 export const DEFAULT_BACKUP_SCHEDULE = { intervalHours: 24, keepScheduled: 7 }
@@ -43,6 +50,7 @@ const integer = (min: number, max: number): Parser => (text) => {
   return n >= min && n <= max ? n : undefined
 }
 const boolean: Parser = (text) => (text.trim() === 'true' ? true : text.trim() === 'false' ? false : undefined)
+const version: Parser = (text) => (text.trim() === '' || /^\d{1,4}\.\d{1,4}\.\d{1,4}$/.test(text.trim()) ? text.trim() : undefined)
 const cron: Parser = (text) => {
   try {
     return parseCleanInterval(text.trim()).expression
@@ -75,14 +83,19 @@ const PARAMETERS: Record<string, { parse: Parser; apply: (target: AppliedSystemP
   },
   'env-monitor.limit-remote-data-set': { parse: boolean, apply: (t, v) => { t.envMonitorLimitRemoteDataSet = v as boolean } },
   'audit-log.keep-entries-for': { parse: integer(0, 36_500), apply: (t, v) => { t.auditLogKeepDays = v as number } },
+  'proxy.server-min-supported-client-version': {
+    parse: version, apply: (t, v) => { if (v !== '') t.minSupportedClientVersion = v as string },
+  },
   'backup.interval-hours': { parse: integer(0, 720), apply: (t, v) => { t.backup.intervalHours = v as number } },
   'backup.keep-scheduled': { parse: integer(1, 1000), apply: (t, v) => { t.backup.keepScheduled = v as number } },
+  // X-Road `proxy.client-tls-protocols` (default TLSv1.2): here a switch for adding TLS 1.3.
+  'proxy.client-tls-allow-tls13': { parse: boolean, apply: (t, v) => { t.clientTlsAllowTls13 = v as boolean } },
 }
 
 /** Reads the stored parameters; an unknown name or a value out of range is logged and left at its default. */
 export function applySystemParameters(stored: ReadonlyMap<string, string>, logger: Logger): AppliedSystemParameters {
   const applied: AppliedSystemParameters = {
-    messageLog: {}, opMonitor: {}, envMonitorLimitRemoteDataSet: false, auditLogKeepDays: 0, backup: { ...DEFAULT_BACKUP_SCHEDULE },
+    messageLog: {}, opMonitor: {}, envMonitorLimitRemoteDataSet: false, auditLogKeepDays: 0, backup: { ...DEFAULT_BACKUP_SCHEDULE }, clientTlsAllowTls13: false,
   }
   for (const [name, text] of stored) {
     const spec = PARAMETERS[name]

@@ -119,10 +119,6 @@ function inclusivePrefixes(parsed: ParsedSignature): string[] | undefined {
 export function verifySignature(signatureXml: Uint8Array | string, options: VerifySignatureOptions): SignatureVerificationResult {
   const parsed = parseSignature(signatureXml)
   const signingCert = parseCertificate(parsed.signingCertDer, 'signing certificate')
-  // §4.7 step 3 (X-Road `verifyKeyInfo`): the signing certificate needs keyUsage nonRepudiation.
-  if (!isSigningCertificate(signingCert)) {
-    throw new SecurityServerError('incorrect_certificate', `Certificate ${signingCert.subjectRfc2253} is not a signing certificate (no nonRepudiation key usage)`, { clientFault: true })
-  }
   if (parsed.signingCertificateDigest !== undefined) {
     const alg = digestAlgorithmFromUri(parsed.signingCertificateDigest.method)
     if (!digest(alg, signingCert.der).equals(parsed.signingCertificateDigest.value)) {
@@ -165,6 +161,12 @@ export function verifySignature(signatureXml: Uint8Array | string, options: Veri
     // Without a hash chain every part must be covered by a reference of its own (X-Road 8 form, §4.4).
     const uncovered = Object.keys(options.parts).filter((uri) => !uris.includes(uri))
     if (uncovered.length > 0) throw malformed(`Signature does not cover part(s) ${uncovered.join(', ')}`)
+  }
+
+  // §4.7 step 3 (X-Road `SignatureVerifier.getSigningCertificate`, after the hash chain): the signing certificate
+  // needs keyUsage nonRepudiation (`CertUtils.isSigningCert`), else `malformed_signature`.
+  if (!isSigningCertificate(signingCert)) {
+    throw malformed(`Certificate ${signingCert.subjectRfc2253} is not a signing certificate`)
   }
 
   // §4.7 step 4: signer name via the approved CA's certificate profile.

@@ -763,8 +763,11 @@ export interface SettingDto {
   name: string
   label: string
   description: string
-  /** `schedule`: a Quartz cron expression (`op-monitor.clean-interval`). */
-  kind: 'integer' | 'boolean' | 'schedule'
+  /**
+   * `schedule`: a Quartz cron expression (`op-monitor.clean-interval`); `version`: a version `major.minor.patch`, or
+   * empty for none (`proxy.server-min-supported-client-version`).
+   */
+  kind: 'integer' | 'boolean' | 'schedule' | 'version'
   unit: string | null
   min: number | null
   max: number | null

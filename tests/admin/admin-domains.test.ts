@@ -217,6 +217,11 @@ describe('settings and diagnostics', () => {
     expect(list.find((s) => s.name === 'op-monitor.clean-interval')).toMatchObject({ kind: 'schedule', value: '0 0 0/12 1/1 * ? *' })
     expect(await failure('settings', 'set', { name: 'op-monitor.clean-interval', value: '0 0 0 L * ?' })).toBe('validation_failed')
     expect(await call('settings', 'set', { name: 'op-monitor.clean-interval', value: ' 0 30 3 * * ? ' })).toMatchObject({ value: '0 30 3 * * ?' })
+    // X-Road's server-min-supported-client-version: unset (no minimum) by default, a major.minor.patch version when set.
+    expect(list.find((s) => s.name === 'proxy.server-min-supported-client-version')).toMatchObject({ kind: 'version', value: '', isDefault: true })
+    expect(await failure('settings', 'set', { name: 'proxy.server-min-supported-client-version', value: '7.1' })).toBe('validation_failed')
+    expect(await call('settings', 'set', { name: 'proxy.server-min-supported-client-version', value: ' 7.1.3 ' })).toMatchObject({ value: '7.1.3', isDefault: false })
+    expect(await call('settings', 'reset', { name: 'proxy.server-min-supported-client-version' })).toMatchObject({ value: '', isDefault: true })
   })
 
   it('explains global configuration, tokens, certificates and traffic', async () => {

@@ -83,11 +83,11 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over real
     }
     expect(new Set(queryIds).size).toBe(EXCHANGES)
     expect(queryIds.every((q) => q.startsWith('LAB-'))).toBe(true)
-    // The provider's service stops: the next exchange is logged (request) and fails with X-Road's service_failed.
+    // The provider's service stops: the next exchange is logged (request) and fails with X-Road's network_error.
     await pair.sample.close()
     failedId = 'LAB-e2e-failed-exchange'
     const response = await fetch(`${pair.consumer.clientProxyUrl}/r1/LAB/GOV/2002/provider/pets/pets/99`, { headers: { 'X-Road-Client': 'LAB/GOV/1001/consumer', 'X-Road-Id': failedId } })
-    expect(await response.text()).toContain('service_failed')
+    expect(await response.text()).toContain('server.serverproxy.network_error')
     expect(response.status).toBeGreaterThanOrEqual(500)
   }, 120_000)
 
@@ -101,7 +101,7 @@ describe.skipIf(missing !== undefined)('message-log screen in Chromium over real
     expect(first[0]).toBe(failedId)
     const failedRow = rows().first()
     expect(await failedRow.getByText('Failed', { exact: true }).count()).toBe(1)
-    expect(await failedRow.getByTestId('fault-code').textContent()).toMatch(/service_failed/)
+    expect(await failedRow.getByTestId('fault-code').textContent()).toMatch(/network_error/)
     expect(await rows().nth(1).getByText('Success', { exact: true }).count()).toBe(1)
 
     const pager = page.getByRole('navigation', { name: 'Pages' }).first()

@@ -71,6 +71,35 @@ describe.skipIf(missing !== undefined)('monitoring settings in Chromium', () => 
         path: join(SCREENS_DIR, `opmonquery-settings-rows-${language}.png`), fullPage: true,
         clip: { x: 0, y: first!.y - 8, width: 1024, height: last!.y + last!.height - first!.y + 16 },
       })
+      // The client proxy's TLS switch (issue 17 item 7), legible in each language.
+      const tls = await card(words.parameters.proxy!['client-tls-allow-tls13']!.label).boundingBox()
+      await page.screenshot({
+        path: join(SCREENS_DIR, `edgecl-settings-tls-${language}.png`), fullPage: true,
+        clip: { x: 0, y: tls!.y - 8, width: 1024, height: tls!.height + 16 },
+      })
+      expect(consoleErrors).toEqual([])
+    }, 60_000)
+  }
+
+  for (const language of LANGUAGES) {
+    it(`sets the oldest accepted client security server version in ${language} (X-Road's server-min-supported-client-version)`, async () => {
+      const words = catalogue(language)
+      await page.evaluate(`localStorage.setItem('gatehouse.language', '${language}')`)
+      await page.goto(`${baseUrl}#/settings`)
+      await page.reload()
+      const label = words.parameters.proxy!['server-min-supported-client-version']!.label
+      const version = page.getByRole('textbox', { name: label })
+      await version.waitFor()
+      expect(await version.inputValue()).toBe('')
+      await version.fill('7.1')
+      await page.getByText(words.problems.version!).waitFor()
+      await version.fill('7.1.3')
+      await version.press('Enter')
+      await expect.poll(async () => (await server.admin.settings.list()).find((s) => s.name === 'proxy.server-min-supported-client-version')?.value).toBe('7.1.3')
+      const card = page.locator('.mantine-Card-root', { has: page.getByText(label, { exact: true }) }).first()
+      await card.scrollIntoViewIfNeeded()
+      await card.screenshot({ path: join(SCREENS_DIR, `serverproxy-version-setting-${language}.png`) })
+      await server.admin.settings.reset({ name: 'proxy.server-min-supported-client-version' })
       expect(consoleErrors).toEqual([])
     }, 60_000)
   }

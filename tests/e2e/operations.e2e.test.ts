@@ -81,7 +81,7 @@ describe.skipIf(missing !== undefined)('operations screen and alerts in Chromium
       expect(statuses.every((s) => s === 200)).toBe(true)
       if (batch % 6 === 5) expect(await call('no-such-service/x')).toBeGreaterThanOrEqual(400)
     }
-    // The provider's service stops: the next exchanges fail with X-Road's service_failed.
+    // The provider's service stops: the next exchanges fail with X-Road's network_error.
     await pair.sample.close()
     failedId = 'LAB-ops-e2e-service-down'
     expect(await call('pets/pets/999', failedId)).toBeGreaterThanOrEqual(500)
@@ -121,10 +121,10 @@ describe.skipIf(missing !== undefined)('operations screen and alerts in Chromium
     const faults = page.getByTestId('fault-row')
     const codes = await faults.evaluateAll((els) => els.map((e) => (e as unknown as { getAttribute(n: string): string }).getAttribute('data-code')))
     expect(codes.some((c) => c.includes('unknown_service'))).toBe(true)
-    const down = codes.find((c) => c.includes('service_failed')) as string
+    const down = codes.find((c) => c === 'server.serverproxy.network_error') as string
     expect(down).toBeDefined()
     const row = page.locator(`[data-testid="fault-row"][data-code="${down}"]`)
-    await row.getByText(/The service itself failed/).waitFor()
+    await row.getByText(/A network connection failed/).waitFor()
     await row.getByRole('button', { name: 'Show failures' }).click()
     const failure = page.locator(`[data-testid="failure-row"][data-query-id="${failedId}"]`)
     await failure.waitFor()

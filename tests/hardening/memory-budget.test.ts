@@ -28,7 +28,7 @@ describe('memory budget under 16 parallel large bodies (gatehouse serve processe
     expect(memorySoakProblems(result, LIMIT_MB)).toEqual([])
     const [clientLogged, clientStreamed, peerLogged, peerStreamed] = result.runs
     // Logged bodies over the message log's limit: refused before they were read, the servers barely moved.
-    expect(clientLogged?.errors).toEqual({ 'client.logging_failed': 16 })
+    expect(clientLogged?.errors).toEqual({ 'server.clientproxy.logging_failed': 16 })
     expect(peerLogged?.errors).toEqual({ 'server.serverproxy.logging_failed': 16 })
     for (const run of [clientLogged, peerLogged]) expect((run?.provider.peakRssMb ?? 0) - (run?.provider.idleRssMb ?? 0)).toBeLessThan(40)
     // Unlogged bodies: through and back, or refused by the budget with a clean error.

@@ -101,18 +101,19 @@ describe('r1 request targets from information systems (client proxy /r1/ parsing
   const parseBenign = () => parseRestRequest({ method: 'GET', url: benignUrl, headers }, 'DEV')
 
   it.each([
-    ['8 000 empty segments', `/r1/${'/'.repeat(target)}`, 'invalid_request'],
-    ['a 16 KB percent-encoded identifier', `/r1/DEV/GOV/${'%41'.repeat(target / 3)}/PROVIDER/orders`, 'invalid_request'],
-    ['a malformed percent escape in every segment', `/r1/${'%zz/'.repeat(target / 4)}`, 'invalid_request'],
+    // X-Road's RestRequest: IllegalArgumentException, reported as internal_error.
+    ['8 000 empty segments', `/r1/${'/'.repeat(target)}`, 'internal_error'],
+    ['a 16 KB percent-encoded identifier', `/r1/DEV/GOV/${'%41'.repeat(target / 3)}/PROVIDER/orders`, 'internal_error'],
+    ['a malformed percent escape in every segment', `/r1/${'%zz/'.repeat(target / 4)}`, 'internal_error'],
     ['a protocol version segment of 16 KB', `/${'r'.repeat(target)}/DEV`, 'invalid_protocol_version'],
   ])('refuses %s in time comparable to a benign target of the same size', async (name, url, code) => {
     const { adversarial } = await compareWithBenign(`r1 target: ${name}`, () => parseRestRequest({ method: 'GET', url, headers }, 'DEV'), parseBenign)
     expectRefusal(adversarial, code, 300)
   })
 
-  it('refuses a 16 KB client identifier header with invalid_client_identifier and a bounded message', async () => {
+  it('refuses a 16 KB client identifier header with internal_error (RestMessage.decodeClientId) and a bounded message', async () => {
     const long: Array<[string, string]> = [['X-Road-Client', `DEV/COM/${'4'.repeat(target)}/CLIENT`]]
     const { adversarial } = await compareWithBenign('r1 target: 16 KB X-Road-Client', () => parseRestRequest({ method: 'GET', url: '/r1/DEV/GOV/1234/PROVIDER/orders', headers: long }, 'DEV'), parseBenign)
-    expectRefusal(adversarial, 'invalid_client_identifier', 300)
+    expectRefusal(adversarial, 'internal_error', 300)
   })
 })

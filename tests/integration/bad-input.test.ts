@@ -1,9 +1,10 @@
 import 'reflect-metadata'
 import { createPrivateKey, generateKeyPairSync, sign as cryptoSign, webcrypto, type KeyObject } from 'node:crypto'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http'
+import { createServer, request as httpRequest, type OutgoingHttpHeaders, type Server } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import type { Socket } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
 import { join } from 'node:path'
 import * as x509 from '@peculiar/x509'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,10 +13,11 @@ import { findRecordsByQueryId } from '../../src-main/message-log'
 import { buildSignature, MESSAGE_URI, type SignatureAlgorithm } from '../../src-main/signature'
 import { buildOcspRequest, OcspClient } from '../../src-main/signer'
 import { openLab } from '../../src-main/lab'
+import { SYSTEM_CALLER } from '../../src-main/admin/caller-context'
 import { closeDatabase, openDatabase, silentLogger, type Clock } from '../../src-main/platform'
 import {
   boundaryOf, encodeMultipart, encodeRestTransportMessage, parseMultipart, parseRestRequest, restRequestHeaderPart, signedParts,
-  transportRequestHeaders, PART_TYPES, XROAD_TLS_OPTIONS,
+  transportRequestHeaders, PART_TYPES, XROAD_CLIENT_TLS_CIPHERS, XROAD_TLS_OPTIONS,
 } from '../../src-main/proxy'
 import { parseServerConfig } from '../../src-main/server'
 import { createProxyRuntime, type ProxyRuntime } from '../../src-main/server/proxy-runtime'
@@ -37,6 +39,16 @@ const LIMITS = { maxBodyBytes: 64 * 1024, headersTimeoutMs: 600, requestTimeoutM
 /** Consumer subsystem that must authenticate with a client certificate (SSLAUTH) and has none registered. */
 let secureClient: ClientId
 
+/** What the `recorder` service received: the raw request target, headers and body of each request. */
+interface Recorded {
+  method: string
+  url: string
+  headers: Record<string, string | string[] | undefined>
+  body: string
+}
+const recorded: Recorded[] = []
+let recorder: Server
+
 beforeAll(async () => {
   // The last test stops the consumer with 16 exchanges in flight: the grace a real server has (3 s), so a busy machine
   // finishing them slowly is not mistaken for a stop that drops them.
@@ -48,6 +60,21 @@ beforeAll(async () => {
   conf.addService(provider, { code: 'scoped', url: pair.sample.url })
   conf.addEndpoint(scoped, { method: 'GET', path: '/pets/**' })
   conf.grantAccess(scoped, pair.consumer.subsystem, { method: 'GET', path: '/pets/**' })
+
+  // `recorder`: any method, any path; it tells what reached the service and answers with its own x-road-service.
+  recorder = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      recorded.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') })
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-road-service': 'the-service/own-value' })
+      res.end('recorded')
+    })
+  })
+  await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve))
+  const recorderService = serviceId(provider, 'recorder')
+  conf.addService(provider, { code: 'recorder', url: `http://127.0.0.1:${(recorder.address() as AddressInfo).port}/base` })
+  conf.grantAccess(recorderService, pair.consumer.subsystem, { method: '*', path: '**' })
 
   secureClient = subsystemId('LAB', 'GOV', '1001', 'secure')
   pair.consumer.server.core.serverConf.addClient(secureClient, 'REGISTERED')
@@ -73,6 +100,7 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
+  await new Promise((resolve) => (recorder === undefined ? resolve(undefined) : recorder.close(resolve)))
   await limited?.close()
   await pair?.close()
 })
@@ -157,22 +185,34 @@ describe('client proxy (HTTP): malformed requests get X-Road codes and are not f
     expect(logged(pair.provider, queryId)).toEqual([false, true])
   })
 
-  it('missing X-Road-Client: client.missing_header', async () => {
+  // X-Road (AbstractClientProxyHandler, ClientRestMessageHandler; RestProxyTest.shouldFailIfClientHeaderMissing): every
+  // error of the client processor is server.clientproxy.* with 500, the IS's own mistakes included.
+  it('missing X-Road-Client: server.clientproxy.invalid_client_identifier, 500, application/json', async () => {
     const queryId = newQueryId()
     const answer = await refused(queryId, () => rawHttp({ path: PETS, headers: { 'X-Road-Id': queryId } }))
-    expect(answer.status).toBe(400)
-    expect(restError(answer)).toBe('client.missing_header')
+    expect(answer.status).toBe(500)
+    expect(answer.headers['content-type']).toBe('application/json')
+    expect(restError(answer)).toBe('server.clientproxy.invalid_client_identifier')
+  })
+
+  it('RestProxyTest.shouldFailIfMalformedRequestURI: /r1/invalid is server.clientproxy.internal_error, in XML when Accept asks', async () => {
+    const answer = await rawHttp({ path: '/r1/invalid', headers: { 'X-Road-Client': CLIENT, Accept: 'text/*' } })
+    expect(answer.status).toBe(500)
+    expect(answer.headers['x-road-error']).toBe('server.clientproxy.internal_error')
+    expect(answer.headers['content-type']).toBe('text/xml;charset=utf-8')
+    expect(answer.text).toMatch(/^<\?xml version="1.0" encoding="UTF-8" standalone="no"\?><error><type>server\.clientproxy\.internal_error<\/type><message>Invalid request URI/)
   })
 
   it.each([
     ['too few parts', 'LAB/GOV'],
     ['too many parts', 'LAB/GOV/1001/consumer/extra'],
     ['bad percent-encoding', 'LAB/GOV/%zz/consumer'],
-  ])('malformed X-Road-Client (%s): client.invalid_client_identifier', async (_name, header) => {
+  ])('malformed X-Road-Client (%s): server.clientproxy.internal_error (RestMessage.decodeClientId)', async (_name, header) => {
     const queryId = newQueryId()
     const answer = await refused(queryId, () => rawHttp({ path: PETS, headers: { 'X-Road-Client': header, 'X-Road-Id': queryId } }))
-    expect(answer.status).toBe(400)
-    expect(restError(answer)).toBe('client.invalid_client_identifier')
+    expect(answer.status).toBe(500)
+    expect(restError(answer)).toBe('server.clientproxy.internal_error')
+    expect(JSON.parse(answer.text)).toMatchObject({ message: expect.stringMatching(/^Invalid Client Id/) })
   })
 
   // X-Road reads these identifiers (MessageProcessorBase.checkIdentifier only warns; RestProxyTest accepts s%2Fub):
@@ -188,15 +228,13 @@ describe('client proxy (HTTP): malformed requests get X-Road codes and are not f
   })
 
   it.each([
-    ['too few segments', '/r1/LAB/GOV/2002/provider', 'client.invalid_request'],
-    ['an empty segment', '/r1/LAB/GOV//provider/pets/pets/1', 'client.invalid_request'],
-    ['bad percent-encoding in the service code', '/r1/LAB/GOV/2002/provider/pe%zzts/pets/1', 'client.invalid_request'],
-    ['protocol version r2', '/r2/LAB/GOV/2002/provider/pets/pets/1', 'client.invalid_protocol_version'],
-    ['no protocol version', '/rx/LAB/GOV/2002/provider/pets/pets/1', 'client.invalid_request'],
+    ['too few segments', '/r1/LAB/GOV/2002/provider', 'server.clientproxy.internal_error'],
+    ['protocol version r2', '/r2/LAB/GOV/2002/provider/pets/pets/1', 'server.clientproxy.invalid_protocol_version'],
+    ['no protocol version', '/rx/LAB/GOV/2002/provider/pets/pets/1', 'server.clientproxy.invalid_request'],
   ])('malformed service path (%s): %s', async (_name, path, code) => {
     const queryId = newQueryId()
     const answer = await refused(queryId, () => rawHttp({ path, headers: { 'X-Road-Client': CLIENT, 'X-Road-Id': queryId } }))
-    expect(answer.status).toBe(400)
+    expect(answer.status).toBe(500)
     expect(restError(answer)).toBe(code)
   })
 
@@ -207,14 +245,30 @@ describe('client proxy (HTTP): malformed requests get X-Road codes and are not f
     expect(pair.sample.served()).toBe(before + 1)
   })
 
+  // X-Road's client proxy is Jetty with only AMBIGUOUS_PATH_SEPARATOR allowed (ClientProxy): these never get further.
   it.each([
-    ['..', '/pets/../echo'],
     ['%2e%2e', '/pets/%2e%2e/echo'],
     ['%2E%2E mixed', '/pets/.%2E/echo'],
-    ['%2f', '/pets/..%2fecho'],
+    ['an empty segment', '/pets//1'],
     ['double encoding', '/pets/%252e%252e/echo'],
     ['double-encoded slash', '/pets/..%252fecho'],
-  ])('path traversal out of /pets/** (%s): refused by the provider, never forwarded', async (_name, servicePath) => {
+    ['a backslash', '/pets/..\\echo'],
+    ['an encoded NUL', '/pets/%00/1'],
+    ['a malformed percent-encoding', '/pets/pe%zz'],
+  ])('an ambiguous path (%s) is refused by the client proxy with a plain 400, nothing signed or logged', async (_name, servicePath) => {
+    const queryId = newQueryId()
+    const answer = await refused(queryId, () => rawHttp({ path: `/r1/LAB/GOV/2002/provider/scoped${servicePath}`, headers: { 'X-Road-Client': CLIENT, 'X-Road-Id': queryId } }))
+    expect(answer.status).toBe(400)
+    expect(answer.headers['x-road-error']).toBeUndefined()
+    expect(answer.headers['content-type']).toBe('text/plain;charset=utf-8')
+  })
+
+  it.each([
+    ['..', '/pets/../echo'],
+    ['..%2f', '/pets/..%2fecho'],
+    ['..;', '/pets/..;/echo'],
+    ['.. above the service path', '/pets/../../echo'],
+  ])('path traversal out of /pets/** (%s): passed on raw, then access_denied by the provider (ServerConfImpl), never forwarded', async (_name, servicePath) => {
     const queryId = newQueryId()
     // X-Road logs the signed request on the consumer before sending; the provider refuses before logging.
     const answer = await refused(
@@ -223,32 +277,30 @@ describe('client proxy (HTTP): malformed requests get X-Road codes and are not f
       { consumer: [false], provider: [] },
     )
     expect(answer.status).toBe(500)
-    // X-Road 7.7.1 (ServerConfImpl: a residual `..` after decoding makes the query not allowed) answers access_denied;
-    // Gatehouse's access control refuses every ambiguous path with invalid_request (tests/access-control).
-    expect(restError(answer)).toMatch(/^server\.serverproxy\.(access_denied|invalid_request)$/)
+    expect(restError(answer)).toBe('server.serverproxy.access_denied')
   })
 
-  it('a client that is not registered at the consumer (it is a registered subsystem elsewhere): client.unknown_member', async () => {
+  it('a client that is not registered at the consumer (it is a registered subsystem elsewhere): server.clientproxy.unknown_member', async () => {
     const queryId = newQueryId()
     const answer = await refused(queryId, () => rawHttp({ path: PETS, headers: { 'X-Road-Client': 'LAB/GOV/2002/provider', 'X-Road-Id': queryId } }))
-    expect(answer.status).toBe(400)
-    expect(restError(answer)).toBe('client.unknown_member')
+    expect(answer.status).toBe(500)
+    expect(restError(answer)).toBe('server.clientproxy.unknown_member')
   })
 
-  it('X-Road-Security-Server naming a server that does not host the provider: client.invalid_security_server', async () => {
+  it('X-Road-Security-Server naming a server that does not host the provider: server.clientproxy.invalid_security_server', async () => {
     for (const target of ['LAB/GOV/1001/ss-consumer', 'LAB/GOV/2002/ss-nosuch', 'LAB/GOV/2002', 'OTHER/GOV/2002/ss-provider']) {
       const queryId = newQueryId()
       const answer = await refused(queryId, () =>
         rawHttp({ path: PETS, headers: { 'X-Road-Client': CLIENT, 'X-Road-Id': queryId, 'X-Road-Security-Server': target } }))
-      expect(answer.status).toBe(400)
-      expect(restError(answer)).toBe('client.invalid_security_server')
+      expect(answer.status).toBe(500)
+      expect(restError(answer)).toMatch(/^server\.clientproxy\.(invalid_security_server|internal_error)$/)
     }
     // The provider's own server is accepted (control).
     const ok = await rawHttp({ path: PETS, headers: { 'X-Road-Client': CLIENT, 'X-Road-Security-Server': 'LAB/GOV/2002/ss-provider' } })
     expect(ok.status).toBe(200)
   })
 
-  it('a body declared beyond the default 64 MiB limit is refused unread: client.body_too_large', async () => {
+  it('a body declared beyond the default 64 MiB limit is refused unread: server.clientproxy.body_too_large', async () => {
     const queryId = newQueryId()
     const answer = await refused(queryId, () => new Promise<Answer>((resolve, reject) => {
       const req = httpRequest({
@@ -263,9 +315,49 @@ describe('client proxy (HTTP): malformed requests get X-Road codes and are not f
       // Only the first bytes: the proxy answers from the declared length, then closes.
       req.write(Buffer.alloc(1024, 0x61))
     }))
-    expect(answer.status).toBe(400)
+    expect(answer.status).toBe(500)
     expect(answer.headers.connection).toBe('close')
-    expect(restError(answer)).toBe('client.body_too_large')
+    expect(restError(answer)).toBe('server.clientproxy.body_too_large')
+  })
+})
+
+describe('what the service receives and the information system gets back (X-Road RestRequest, RestResponse, ServerRestMessageProcessor)', () => {
+  const RECORDER = '/r1/LAB/GOV/2002/provider/recorder'
+
+  async function through(method: string, servicePath: string, headers: OutgoingHttpHeaders = {}, body?: Buffer): Promise<{ answer: Answer; got: Recorded }> {
+    const before = recorded.length
+    const answer = await rawHttp({ method, path: `${RECORDER}${servicePath}`, headers: { 'X-Road-Client': CLIENT, ...headers }, ...(body === undefined ? {} : { body }) })
+    expect(answer.status, `${JSON.stringify(answer.headers)} ${answer.text}`).toBe(200)
+    expect(recorded.length).toBe(before + 1)
+    return { answer, got: recorded[before] as Recorded }
+  }
+
+  it.each([
+    ['an encoded separator', '/a%2Fb'],
+    ['a matrix parameter', '/a;v=1/b'],
+    ['a dot segment', '/a/./b'],
+    ['a resolved ..', '/a/../b'],
+  ])('passes %s to the service raw, as X-Road does', async (_name, servicePath) => {
+    const { got } = await through('GET', `${servicePath}?q=%2F`)
+    expect(got.url).toBe(`/base${servicePath}?q=%2F`)
+  })
+
+  it.each([
+    ['POST', true], ['PUT', true], ['PATCH', true], ['GET', false], ['DELETE', false], ['OPTIONS', false],
+  ])('%s: the request body reaches the service only for POST, PUT and PATCH (%s)', async (method, forwarded) => {
+    const body = Buffer.from('the body')
+    const { got } = await through(method, '/items', { 'Content-Type': 'text/plain', 'Content-Length': String(body.length) }, body)
+    expect(got.body).toBe(forwarded ? 'the body' : '')
+  })
+
+  it("strips the client's x-road-request-hash; the service's own x-road-service reaches the client; an empty X-Road-Id gets an id", async () => {
+    const { answer, got } = await through('GET', '/items', { 'X-Road-Request-Hash': 'forged-by-the-client', 'X-Road-Id': '' })
+    expect(got.headers['x-road-request-hash']).toBeUndefined()
+    expect(got.headers['x-road-id']).toMatch(/^LAB-[0-9a-f-]{36}$/)
+    expect(answer.headers['x-road-id']).toBe(got.headers['x-road-id'])
+    expect(answer.headers['x-road-request-hash']).not.toBe('forged-by-the-client')
+    // Node joins repeated headers with ", ": the service's own value first, then the provider's (RestResponse ctor).
+    expect(answer.headers['x-road-service']).toBe('the-service/own-value, LAB/GOV/2002/provider/recorder')
   })
 })
 
@@ -275,7 +367,7 @@ describe('client proxy with configured limits and HTTPS (a second listener over 
     expect(answer.status).toBe(200)
   })
 
-  it('a chunked body beyond the configured limit: client.body_too_large, not forwarded', async () => {
+  it('a chunked body beyond the configured limit: server.clientproxy.body_too_large, not forwarded', async () => {
     const queryId = newQueryId()
     const answer = await refused(queryId, () => new Promise<Answer>((resolve, reject) => {
       const req = httpRequest({
@@ -289,8 +381,8 @@ describe('client proxy with configured limits and HTTPS (a second listener over 
       req.once('error', reject)
       for (let i = 0; i < 4; i++) req.write(Buffer.alloc(32 * 1024, 0x62))
     }))
-    expect(answer.status).toBe(400)
-    expect(restError(answer)).toBe('client.body_too_large')
+    expect(answer.status).toBe(500)
+    expect(restError(answer)).toBe('server.clientproxy.body_too_large')
   })
 
   it('a client dribbling its headers is cut off after the headers timeout and never forwarded', async () => {
@@ -320,14 +412,46 @@ describe('client proxy with configured limits and HTTPS (a second listener over 
     expect(pair.sample.served()).toBe(before)
   })
 
-  it('an SSLAUTH client over plain HTTP, and over HTTPS without a certificate: client.ssl_authentication_failed', async () => {
+  // X-Road ClientProxy: client-tls-protocols TLSv1.2 and client-tls-ciphers DEFAULT_CLIENT_SSL_CIPHER_SUITES by default.
+  it('speaks TLS 1.2 with X-Road\'s cipher suites to information systems; TLS 1.3 once the setting allows it, without a restart', async () => {
+    const handshake = (options: ConnectionOptions): Promise<{ protocol: string | null; cipher: string } | { error: string }> =>
+      new Promise((resolve) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port: limitedHttps.port, rejectUnauthorized: false, ...options }, () => {
+          resolve({ protocol: socket.getProtocol(), cipher: socket.getCipher().name })
+          socket.end()
+        })
+        socket.once('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }))
+      })
+    const offered = XROAD_CLIENT_TLS_CIPHERS.split(':')
+    const first = await handshake({})
+    expect(first).toMatchObject({ protocol: 'TLSv1.2' })
+    expect(offered).toContain((first as { cipher: string }).cipher)
+    expect(await handshake({ minVersion: 'TLSv1.3' })).toHaveProperty('error')
+    expect(await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-CHACHA20-POLY1305:AES128-SHA' })).toHaveProperty('error')
+
+    const settings = async (method: 'set' | 'reset', input: object): Promise<void> => {
+      const result = await pair.consumer.server.admin.call(SYSTEM_CALLER, 'settings', method, [input])
+      if (!result.ok) throw new Error(result.error.message)
+      await limited.reconcile('settings changed')
+    }
+    await settings('set', { name: 'proxy.client-tls-allow-tls13', value: 'true' })
+    try {
+      expect(await handshake({ minVersion: 'TLSv1.3' })).toMatchObject({ protocol: 'TLSv1.3' })
+      expect(await handshake({ maxVersion: 'TLSv1.2' })).toMatchObject({ protocol: 'TLSv1.2' })
+    } finally {
+      await settings('reset', { name: 'proxy.client-tls-allow-tls13' })
+    }
+    expect(await handshake({ minVersion: 'TLSv1.3' })).toHaveProperty('error')
+  })
+
+  it('an SSLAUTH client over plain HTTP, and over HTTPS without a certificate: server.clientproxy.ssl_authentication_failed', async () => {
     for (const https of [false, true]) {
       const queryId = newQueryId()
       const answer = await refused(queryId, () => rawHttp({
         https, port: https ? limitedHttps.port : limitedHttp.port, path: PETS, headers: { 'X-Road-Client': 'LAB/GOV/1001/secure', 'X-Road-Id': queryId },
       }))
-      expect(answer.status).toBe(400)
-      expect(restError(answer)).toBe('client.ssl_authentication_failed')
+      expect(answer.status).toBe(500)
+      expect(restError(answer)).toBe('server.clientproxy.ssl_authentication_failed')
     }
   })
 })
@@ -435,14 +559,14 @@ describe('server proxy over mutual TLS: forged and mis-certified transport messa
     expect(logged(pair.provider, queryId)).toEqual([false, true])
   })
 
-  it('a valid XML signature by a different key than the certificate it names: invalid_signature_value', async () => {
+  it('a valid XML signature by a different key than the certificate it names: signature_verification.invalid_signature_value (Verifier.verify)', async () => {
     const queryId = newQueryId()
     const consumer = pair.consumer
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
     const answer = await refused(queryId, () => sendTransport(queryId, {
       signWith: { certDer: consumer.signCertDer, key: privateKey, ocsp: consumer.server.core.signer.ocspResponses(Buffer.from(consumer.signCertDer)) },
     }))
-    expect(faultCode(answer.body)).toBe('server.serverproxy.invalid_signature_value')
+    expect(faultCode(answer.body)).toBe('server.serverproxy.signature_verification.invalid_signature_value')
   })
 
   it('a fresh lab certificate of the consumer member, signed by our builder, is accepted (control for the forged cases)', async () => {
@@ -465,7 +589,7 @@ describe('server proxy over mutual TLS: forged and mis-certified transport messa
     const other = await labSigningCert('2002')
     const ocsp = [await labOcsp(other.certDer)]
     const answer = await refused(queryId, () => sendTransport(queryId, { signWith: { ...other, ocsp } }))
-    expect(faultCode(answer.body)).toBe('server.serverproxy.incorrect_certificate')
+    expect(faultCode(answer.body)).toBe('server.serverproxy.signature_verification.incorrect_certificate')
     expect(answer.body).toMatch(/does not match name in message/)
   })
 
@@ -476,7 +600,7 @@ describe('server proxy over mutual TLS: forged and mis-certified transport messa
     expect(new x509.X509Certificate(expired.certDer).notAfter.getTime()).toBeLessThan(Date.now())
     const ocsp = [await labOcsp(expired.certDer)]
     const answer = await refused(queryId, () => sendTransport(queryId, { signWith: { ...expired, ocsp } }))
-    expect(faultCode(answer.body)).toBe('server.serverproxy.invalid_cert_path')
+    expect(faultCode(answer.body)).toBe('server.serverproxy.signature_verification.invalid_cert_path')
   })
 
   it('a not-yet-valid signing certificate of the right member: invalid_cert_path', async () => {
@@ -485,13 +609,13 @@ describe('server proxy over mutual TLS: forged and mis-certified transport messa
     expect(new x509.X509Certificate(future.certDer).notBefore.getTime()).toBeGreaterThan(Date.now())
     const ocsp = [await labOcsp(future.certDer)]
     const answer = await refused(queryId, () => sendTransport(queryId, { signWith: { ...future, ocsp } }))
-    expect(faultCode(answer.body)).toBe('server.serverproxy.invalid_cert_path')
+    expect(faultCode(answer.body)).toBe('server.serverproxy.signature_verification.invalid_cert_path')
   })
 
-  it('no OCSP part for the TLS client certificate: ssl_authentication_failed', async () => {
+  it('no OCSP part for the TLS client certificate: service_failed.ssl_authentication_failed (checked while the message is read, as AuthKeyReloadTest expects)', async () => {
     const queryId = newQueryId()
     const answer = await refused(queryId, () => sendTransport(queryId, { ocspParts: [] }))
-    expect(faultCode(answer.body)).toBe('server.serverproxy.ssl_authentication_failed')
+    expect(faultCode(answer.body)).toBe('server.serverproxy.service_failed.ssl_authentication_failed')
     expect(answer.body).toMatch(/OCSP response is missing/)
   })
 
@@ -499,7 +623,7 @@ describe('server proxy over mutual TLS: forged and mis-certified transport messa
     const queryId = newQueryId()
     // The provider's registered auth certificate (with its good OCSP), sending for the consumer's subsystem.
     const answer = await refused(queryId, () => sendTransport(queryId, { tlsSide: pair.provider }))
-    expect(faultCode(answer.body)).toBe('server.serverproxy.ssl_authentication_failed')
+    expect(faultCode(answer.body)).toBe('server.serverproxy.service_failed.ssl_authentication_failed')
     expect(answer.body).toMatch(/not registered at the security server that sent the request/)
   })
 })

@@ -225,8 +225,9 @@ describe('bad input over the wire gets X-Road error codes and never reaches the 
     })
     // The batch signature covers the body through its hash chain. The body goes to the verifier by the digest taken as
     // it streamed in, as X-Road's ProxyMessageDecoder adds it (`addPart(attachmentOfIdx(n), hashAlgoId, restBodyDigest)`),
-    // so a modified body changes the chain's result: X-Road's malformed_signature.invalid_hash_chain.
-    expect(faultCode(modified.body)).toBe('server.serverproxy.malformed_signature.invalid_hash_chain')
+    // so a modified body changes the chain's result: X-Road's malformed_signature.invalid_hash_chain, under the
+    // Verifier's signature_verification.
+    expect(faultCode(modified.body)).toBe('server.serverproxy.signature_verification.malformed_signature.invalid_hash_chain')
 
     const extra = await sendDirect({
       body: Buffer.from('hello'),
@@ -238,15 +239,16 @@ describe('bad input over the wire gets X-Road error codes and never reaches the 
         return { contentType: e.contentType, body: encodeMultipart(boundary, injected.map((p) => ({ contentType: p.contentType, body: p.body }))) }
       },
     })
-    expect(faultCode(extra.body)).toMatch(/^server\.serverproxy\.(invalid_content_type|invalid_message)$/)
+    // Refused while the message is read (ProxyMessageDecoder.parse): service_failed.
+    expect(faultCode(extra.body)).toMatch(/^server\.serverproxy\.service_failed\.(invalid_content_type|invalid_message)$/)
   })
 
-  it('an authentication certificate not registered in global configuration', async () => {
+  it('an authentication certificate not registered in global configuration: the handshake is refused (AuthTrustManager)', async () => {
     const dir = pair.root
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=intruder',
       '-days', '1', '-keyout', join(dir, 'intruder.key'), '-out', join(dir, 'intruder.crt')], { stdio: 'pipe' })
-    const answer = await sendDirect({ tls: { key: readFileSync(join(dir, 'intruder.key'), 'utf8'), cert: readFileSync(join(dir, 'intruder.crt'), 'utf8') } })
-    expect(faultCode(answer.body)).toBe('server.serverproxy.ssl_authentication_failed')
+    await expect(sendDirect({ tls: { key: readFileSync(join(dir, 'intruder.key'), 'utf8'), cert: readFileSync(join(dir, 'intruder.crt'), 'utf8') } }))
+      .rejects.toMatchObject({ code: 'ECONNRESET' })
   })
 
   it('TSA down: messages flow until the acceptable failure period, then timestamping_failed; back when it returns', async () => {

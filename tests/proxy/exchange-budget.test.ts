@@ -155,8 +155,8 @@ describe('bodies through both proxies under the budget', () => {
     world.serverDeps.serviceClient = { call: async () => { called++; throw new Error('must not be called') } }
     clientDeps.messageLog = { ...clientDeps.messageLog, bodyLimit: () => 1000 }
     const answer = await post(ECHO, [Buffer.alloc(5000)], { headers: { 'Content-Length': '5000' }, expectContinue: true })
-    expect(answer.status).toBe(400)
-    expect(answer.headers['x-road-error']).toBe('client.logging_failed')
+    expect(answer.status).toBe(500)
+    expect(answer.headers['x-road-error']).toBe('server.clientproxy.logging_failed')
     expect(answer.continued).toBe(false)
     expect(answer.headers[DELIVERY_HEADER.toLowerCase()]).toBe('not-sent')
     expect(called).toBe(0)
@@ -175,8 +175,8 @@ describe('bodies through both proxies under the budget', () => {
     })
     const pieces = Array.from({ length: 40 }, () => Buffer.alloc(16 * 1024, 0x61))
     const answer = await post(ECHO, pieces, { gapMs: 10 })
-    expect(answer.status).toBe(400)
-    expect(answer.headers['x-road-error']).toBe('client.logging_failed')
+    expect(answer.status).toBe(500)
+    expect(answer.headers['x-road-error']).toBe('server.clientproxy.logging_failed')
     // Refused while the client was still sending; what it sent after that was read and dropped, never kept.
     expect(refusedAt).toBeGreaterThan(0)
     expect(refusedAt).toBeLessThan(answer.endedAt)
@@ -247,7 +247,7 @@ describe('a failed request says whether it may have reached the provider (X-Road
 
   it('no query id yet: a request refused before it was parsed carries neither header', async () => {
     const answer = await post(ECHO, [Buffer.from('x')], { headers: { 'X-Road-Client': 'not an id' } })
-    expect(answer.status).toBe(400)
+    expect(answer.status).toBe(500)
     expect(answer.headers['x-road-id']).toBeUndefined()
     expect(answer.headers[DELIVERY_HEADER.toLowerCase()]).toBeUndefined()
   })

@@ -168,7 +168,7 @@ describe('streamed transport messages', () => {
   it('refuses the part order decodeTransportMessage refuses, with the same codes', async () => {
     const store = new BodyStore(new MessageBudget(), tempDir())
     const cases: Array<Array<{ contentType: string; body: Uint8Array }>> = [
-      [{ contentType: 'application/x-road-rest-request', body: headerPart }],
+      [{ contentType: 'application/x-road-rest-request', body: headerPart }, { contentType: 'application/hash-chain-result', body: Buffer.from('r') }],
       [{ contentType: 'text/plain', body: Buffer.from('x') }],
       [{ contentType: 'application/x-road-rest-request', body: headerPart }, { contentType: 'application/hash-chain-result', body: Buffer.from('r') }, { contentType: 'signature/bdoc-1.0/ts', body: Buffer.from('s') }],
       [{ contentType: 'application/x-road-rest-request', body: headerPart }, { contentType: 'signature/bdoc-1.0/ts', body: Buffer.from('s') }, { contentType: 'text/plain', body: Buffer.from('x') }],

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   bufferSource, createPeerClient, createServiceClient, defaultBodyStore, parseAddress, startClientProxyListener, startServerProxyListener, XROAD_TLS_CIPHERS,
-  type PeerClientWithStats, type RunningClientProxy, type RunningListener,
+  type PeerClient, type PeerClientWithStats, type RunningClientProxy, type RunningListener,
 } from '../../src-main/proxy'
 import { fakeWorld, type FakeWorld } from './support/fake-world'
 import { createTestPki, type TestCert, type TestPki } from './support/tls-pki'
@@ -21,6 +21,8 @@ let rogueCert: TestCert
 let world: FakeWorld
 let serverProxy: RunningListener & { server: import('node:https').Server }
 let secureConnections = 0
+/** The SNI name each accepted connection carried (false/undefined: none). */
+const serverNames: Array<string | false | undefined> = []
 let peer: PeerClientWithStats
 let clientProxy: RunningClientProxy
 
@@ -36,7 +38,10 @@ beforeAll(async () => {
     host: '127.0.0.1', port: 0, tls: { keyPem: providerCert.keyPem, certChainPem: providerCert.chainPem },
     isTrustedAuthCert: (der) => world.trustedAuthHashes.has(sha256(der)), deps: world.serverDeps, limits: LIMITS,
   })
-  serverProxy.server.on('secureConnection', () => secureConnections++)
+  serverProxy.server.on('secureConnection', (socket: TLSSocket & { servername?: string | false }) => {
+    secureConnections++
+    serverNames.push(socket.servername)
+  })
   world.addresses.push(`127.0.0.1:${serverProxy.port}`)
   peer = createPeerClient({
     tls: { keyPem: consumerCert.keyPem, certChainPem: consumerCert.chainPem },
@@ -75,10 +80,10 @@ function rawExchange(socket: TLSSocket, write: (s: TLSSocket) => void): Promise<
   })
 }
 
-function restCall(path: string, options: { method?: string; body?: Buffer; headers?: Record<string, string> } = {}) {
+function restCall(path: string, options: { method?: string; body?: Buffer; headers?: Record<string, string>; port?: number } = {}) {
   return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
     const req = httpRequest({
-      host: '127.0.0.1', port: clientProxy.http?.port, method: options.method ?? 'GET', path,
+      host: '127.0.0.1', port: options.port ?? clientProxy.http?.port, method: options.method ?? 'GET', path,
       headers: { 'X-Road-Client': 'DEV/COM/4422/CLIENT', ...options.headers },
     })
     req.once('response', (res) => {
@@ -113,13 +118,31 @@ describe('server proxy listener: TLS profile and peer trust (xroad-protocols.md 
   it.each([
     ['an unregistered certificate', () => rogueCert],
     ['no certificate', () => undefined],
-  ])('refuses a client with %s with ssl_authentication_failed and never calls the service', async (_name, cert) => {
+  ])('refuses the TLS handshake of a client with %s (AuthTrustManager.checkClientTrusted), leaving no connection open', async (_name, cert) => {
     const before = world.calls.length
-    const socket = await tlsHandshake(cert())
-    const answer = await rawExchange(socket, (s) => s.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi'))
-    expect(answer).toMatch(/^HTTP\/1\.1 200 /)
-    expect(answer).toContain('<faultcode>server.serverproxy.ssl_authentication_failed</faultcode>')
+    const open = () => new Promise<number>((resolve, reject) => serverProxy.server.getConnections((error, n) => (error ? reject(error) : resolve(n))))
+    const idle = await open()
+    const refused = await tlsHandshake(cert()).then((s) => {
+      s.destroy()
+      return undefined
+    }, (error: NodeJS.ErrnoException) => error)
+    expect(refused?.code).toMatch(/^(ECONNRESET|EPIPE)$/)
     expect(world.calls.length).toBe(before)
+    // The refused socket is gone on the server side too (no leaked connection).
+    await expect.poll(open, { timeout: 2000, interval: 20 }).toBe(idle)
+  })
+
+  it('decides trust from the configuration in force at each handshake (a newly registered certificate is trusted at once)', async () => {
+    const rogueHash = sha256(rogueCert.der)
+    await expect(tlsHandshake(rogueCert)).rejects.toMatchObject({ code: 'ECONNRESET' })
+    world.trustedAuthHashes.add(rogueHash)
+    try {
+      const socket = await tlsHandshake(rogueCert)
+      socket.destroy()
+    } finally {
+      world.trustedAuthHashes.delete(rogueHash)
+    }
+    await expect(tlsHandshake(rogueCert)).rejects.toMatchObject({ code: 'ECONNRESET' })
   })
 
   it('answers GET with invalid_http_method as a SOAP fault', async () => {
@@ -261,12 +284,74 @@ describe('client proxy → peer client → server proxy on loopback TLS', () => 
     }
   })
 
+  it('a service that cannot be reached once the request is accepted: the provider answers a multipart whose only part is the text/xml fault (ProxyMessageEncoder.fault), and the IS gets server.serverproxy.network_error', async () => {
+    const closed = createNetServer()
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()))
+    const deadPort = (closed.address() as AddressInfo).port
+    await new Promise<void>((r) => closed.close(() => r()))
+    const services = createServiceClient()
+    const fake = world.serverDeps.serviceClient
+    world.serverDeps.serviceClient = { call: (call) => services.call({ ...call, url: `http://127.0.0.1:${deadPort}/base/` }) }
+    // What came back over the wire, read before the consumer decodes it.
+    const answers: Array<{ contentType: string; body: string }> = []
+    const capturing: PeerClient = {
+      send: async (targets, to, request) => {
+        const answer = await peer.send(targets, to, request)
+        const chunks: Buffer[] = []
+        for await (const chunk of answer.body) chunks.push(Buffer.from(chunk))
+        answers.push({ contentType: answer.contentType, body: Buffer.concat(chunks).toString('utf8') })
+        return { ...answer, body: chunks }
+      },
+    }
+    const proxy = await startClientProxyListener({ host: '127.0.0.1', httpPort: 0, httpsPort: null, deps: world.clientDeps(capturing), limits: LIMITS })
+    try {
+      const res = await restCall('/r1/DEV/GOV/1234/PROVIDER/orders/api/items', { port: proxy.http!.port })
+      expect(answers).toHaveLength(1)
+      const wire = answers[0]!
+      const boundary = /boundary=(xtop[a-z]{30})$/.exec(wire.contentType)?.[1]
+      expect(wire.contentType).toMatch(/^multipart\/mixed; charset=UTF-8; boundary=xtop[a-z]{30}$/)
+      const parts = wire.body.split(`--${boundary}`)
+      // Preamble, the one part, the closing delimiter.
+      expect(parts).toHaveLength(3)
+      expect(parts[1]).toMatch(/^\r\ncontent-type: text\/xml; charset=UTF-8\r\n\r\n<\?xml/)
+      expect(parts[1]).toContain('<faultcode>server.serverproxy.network_error</faultcode>')
+      expect(parts[2]).toBe('--\r\n')
+      // ClientRestMessageProcessor: the fault's code, as X-Road's consumer passes it on (CodedException.Fault).
+      expect(res.status).toBe(500)
+      expect(res.headers['x-road-error']).toBe('server.serverproxy.network_error')
+      // The provider logged the request before calling the service (logRequestMessage comes first).
+      expect(world.log.at(-1)).toMatchObject({ side: 'server', direction: 'request' })
+    } finally {
+      world.serverDeps.serviceClient = fake
+      services.close()
+      await proxy.close()
+    }
+  })
+
+  it('sends SNI for a DNS name and none for an IP address (X-Road\'s JDK client; RFC 6066 §3)', async () => {
+    const client = createPeerClient({
+      tls: { keyPem: consumerCert.keyPem, certChainPem: consumerCert.chainPem }, authCertMatchesMember: (der) => world.providerAuthHashes.has(sha256(der)), connectTimeoutMs: 2000,
+    })
+    try {
+      for (const host of ['localhost', '127.0.0.1']) {
+        const before = serverNames.length
+        const answer = await client.send([{ ...fakeServer(), address: `${host}:${serverProxy.port}` }], fakeProvider(), {
+          headers: [['x-proxy-version', '7.8.0'], ['x-hash-algorithm', 'SHA-512']], contentType: 'multipart/mixed; boundary=xtopabc', body: bufferSource(Buffer.from('--xtopabc--\r\n')),
+        })
+        for await (const chunk of answer.body) void chunk
+        expect(serverNames.slice(before)).toEqual([host === 'localhost' ? 'localhost' : false])
+      }
+    } finally {
+      client.close()
+    }
+  })
+
   it('refuses an oversized IS request body with body_too_large before anything is signed or sent', async () => {
     const logged = world.log.length
     const res = await restCall('/r1/DEV/GOV/1234/PROVIDER/orders/api/items', { method: 'POST', body: Buffer.alloc(LIMITS.maxBodyBytes + 10, 0x61) })
-    expect(res.status).toBe(400)
-    expect(res.headers['x-road-error']).toBe('client.body_too_large')
-    expect(JSON.parse(res.body)).toMatchObject({ type: 'client.body_too_large' })
+    expect(res.status).toBe(500)
+    expect(res.headers['x-road-error']).toBe('server.clientproxy.body_too_large')
+    expect(JSON.parse(res.body)).toMatchObject({ type: 'server.clientproxy.body_too_large' })
     expect(world.log.length).toBe(logged)
   })
 

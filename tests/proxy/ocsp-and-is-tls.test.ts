@@ -79,10 +79,10 @@ describe('client proxy over HTTPS with IS certificate authentication (ug-ss §9.
         req.end()
       })
     try {
-      expect(await call(otherCert)).toEqual({ status: 400, error: 'client.ssl_authentication_failed' })
+      expect(await call(otherCert)).toEqual({ status: 500, error: 'server.clientproxy.ssl_authentication_failed' })
       // The registered certificate passes the IS check and goes on to the provider (whose fake answer is not a valid fault).
       const accepted = await call(isCert)
-      expect(accepted.error).toBe('server.clientproxy.invalid_soap')
+      expect(accepted.error).toBe('server.clientproxy.service_failed.invalid_soap')
       expect(world.log.length).toBe(1)
     } finally {
       await proxy.close()

@@ -98,11 +98,11 @@ describe('client proxy → server proxy', () => {
     ['path traversal', {}, '/api/%2e%2e/secret', 'server.serverproxy.invalid_request'],
     ['double-encoded traversal', {}, '/api/%252e%252e/secret', 'server.serverproxy.invalid_request'],
     ['disabled service', { rights: { disabled: true, disabledNotice: 'off' } }, '/api/x', 'server.serverproxy.service_disabled'],
-    ['modified body in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace('/api/x', '/api/y'), 'latin1') }, '/api/x', 'server.serverproxy.invalid_signature_value'],
-    ['extra part in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace(/--(xtop[a-z]+)--\r\n$/, '--$1\r\ncontent-type: text/plain\r\n\r\nx\r\n--$1--\r\n'), 'latin1') }, '/api/x', 'server.serverproxy.invalid_message'],
-    ['empty body part added in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace(/(--(xtop[a-z]+)\r\ncontent-type: application\/x-road-rest-request\r\n\r\n[\s\S]*?\r\n)(?=--xtop)/, '$1--$2\r\ncontent-type: application/x-road-rest-body\r\n\r\n\r\n'), 'latin1') }, '/api/x', 'server.serverproxy.invalid_signature_value'],
+    ['modified body in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace('/api/x', '/api/y'), 'latin1') }, '/api/x', 'server.serverproxy.signature_verification.invalid_signature_value'],
+    ['extra part in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace(/--(xtop[a-z]+)--\r\n$/, '--$1\r\ncontent-type: text/plain\r\n\r\nx\r\n--$1--\r\n'), 'latin1') }, '/api/x', 'server.serverproxy.service_failed.invalid_message'],
+    ['empty body part added in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace(/(--(xtop[a-z]+)\r\ncontent-type: application\/x-road-rest-request\r\n\r\n[\s\S]*?\r\n)(?=--xtop)/, '$1--$2\r\ncontent-type: application/x-road-rest-body\r\n\r\n\r\n'), 'latin1') }, '/api/x', 'server.serverproxy.signature_verification.invalid_signature_value'],
     ['missing signature in transit', { tamper: (b: Buffer) => Buffer.from(b.toString('latin1').replace(/--xtop[a-z]+\r\ncontent-type: signature[\s\S]*?\r\n(?=--xtop)/, ''), 'latin1') }, '/api/x', 'server.serverproxy.missing_signature'],
-    ['unregistered client', { registered: false }, '/api/x', 'client.unknown_member'],
+    ['unregistered client', { registered: false }, '/api/x', 'server.clientproxy.unknown_member'],
   ])('%s → %s, nothing reaches the service', async (_name, options, path, code) => {
     const w = world(options as Parameters<typeof world>[0])
     const res = await send(w, path)
@@ -131,18 +131,21 @@ describe('client proxy → server proxy', () => {
     expect(w.calls).toHaveLength(0)
   })
 
+  // X-Road RestProxyTest.shouldFailIfClientHeaderMissing / shouldFailIfMalformedRequestURI: 500 with X-Road-Error.
   it('refuses malformed X-Road headers before signing or sending anything', async () => {
     const w = world()
     const res = await handleClientProxyRequest({ method: 'GET', url: '/r1/DEV/GOV/1234/PROVIDER/orders', headers: [], body: Buffer.alloc(0) }, w.clientDeps)
-    expect(res.status).toBe(400)
-    expect(res.headers).toContainEqual(['X-Road-Error', 'client.missing_header'])
+    expect(res.status).toBe(500)
+    expect(res.headers).toContainEqual(['X-Road-Error', 'server.clientproxy.invalid_client_identifier'])
     expect(w.log).toHaveLength(0)
   })
 })
 
 describe('server proxy checks before parsing', () => {
   it.each([
-    ['old client proxy version', [['x-proxy-version', '6.26.0'], ['x-hash-algorithm', 'SHA-512']], 'server.serverproxy.client_proxy_version_not_supported'],
+    // ClientProxyVersionVerifierTest.shouldRaiseError: a configured minimum above the consumer's version.
+    ['old client proxy version', [['x-proxy-version', '6.26.3'], ['x-hash-algorithm', 'SHA-512']], 'server.serverproxy.client_proxy_version_not_supported'],
+    ['missing client proxy version under a minimum', [['x-hash-algorithm', 'SHA-512']], 'server.serverproxy.client_proxy_version_not_supported'],
     ['missing hash algorithm', [['x-proxy-version', '7.8.0']], 'server.serverproxy.missing_header'],
   ])('%s → %s as a SOAP fault', async (_name, headers, code) => {
     const w = world()
@@ -150,6 +153,7 @@ describe('server proxy checks before parsing', () => {
       globalConf: w.clientDeps.globalConf, serverConf: w.clientDeps.serverConf, tlsClientVerifier: { verify: async () => {} },
       verifier: w.clientDeps.verifier, signer: w.clientDeps.signer, messageLog: w.clientDeps.messageLog,
       serviceClient: { call: async () => { throw new Error('must not be called') } },
+      minSupportedClientVersion: () => '7.1.3',
     })
     expect(res.status).toBe(200)
     expect((await readSource(res.body)).toString()).toContain(`<faultcode>${code}</faultcode>`)

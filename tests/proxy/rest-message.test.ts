@@ -4,8 +4,9 @@ import { serviceId, subsystemId } from '@shared/domain/identifiers'
 import { SecurityServerError } from '../../src-main/platform'
 import {
   checkResponseConsistency, computeRequestHash, parseRestHeaderPart, parseRestRequest, providerResponseHeaders,
-  restErrorResponse, restRequestHeaderPart, serializeRestResponsePart, soapFaultXml,
+  acceptValues, restErrorResponse, restRequestHeaderPart, serializeRestResponsePart, soapFaultXml,
 } from '../../src-main/proxy'
+import { ambiguousPath } from '../../src-main/proxy/http/client-proxy-listener'
 import { describeFixtures } from '../support/describe-fixtures'
 import { readFixture } from '../support/fixtures'
 import { fixtureFile, itWith } from '../support/requirements'
@@ -57,18 +58,20 @@ describe('parseRestRequest (PR-REST r1)', () => {
     expect(req.headers.filter(([k]) => k.toLowerCase() === 'x-road-id')).toHaveLength(1)
   })
 
+  // X-Road's RestRequest throws IllegalArgumentException for what it cannot parse (→ `internal_error`), and
+  // MessageProcessorBase.verifyClientStatus refuses a missing client with `invalid_client_identifier`.
   it.each([
-    ['missing X-Road-Client', { headers: [] }, 'missing_header'],
-    ['client with 2 parts', { headers: [['X-Road-Client', 'DEV/COM']] }, 'invalid_client_identifier'],
-    ['client with a bad escape', { headers: [['X-Road-Client', 'DEV/COM/%zz']] }, 'invalid_client_identifier'],
+    ['missing X-Road-Client', { headers: [] }, 'invalid_client_identifier'],
+    ['client with 2 parts', { headers: [['X-Road-Client', 'DEV/COM']] }, 'internal_error'],
+    ['client with a bad escape', { headers: [['X-Road-Client', 'DEV/COM/%zz']] }, 'internal_error'],
     ['version r2', { url: '/r2/DEV/COM/1234/TestService/mock1' }, 'invalid_protocol_version'],
     ['no version', { url: '/DEV/COM/1234/TestService/mock1' }, 'invalid_protocol_version'],
-    ['no subsystem', { url: '/r1/DEV/COM/1234/mock1' }, 'invalid_request'],
-    ['empty segment', { url: '/r1/DEV//1234/TestService/mock1' }, 'invalid_request'],
-    ['unknown method', { method: 'BREW' }, 'invalid_http_method'],
-    ['bad security server', { headers: [...base.headers, ['X-Road-Security-Server', 'DEV/COM/1234']] }, 'invalid_security_server'],
+    ['no subsystem', { url: '/r1/DEV/COM/1234/mock1' }, 'internal_error'],
+    ['empty segment', { url: '/r1/DEV//1234/TestService/mock1' }, 'internal_error'],
+    ['unknown method', { method: 'BREW' }, 'internal_error'],
+    ['bad security server', { headers: [...base.headers, ['X-Road-Security-Server', 'DEV/COM/1234']] }, 'internal_error'],
     ['security server in another instance', { headers: [...base.headers, ['X-Road-Security-Server', 'EE/COM/1234/ss']] }, 'invalid_security_server'],
-    ['represented party with 3 parts', { headers: [...base.headers, ['X-Road-Represented-Party', 'a/b/c']] }, 'invalid_request'],
+    ['represented party with 3 parts', { headers: [...base.headers, ['X-Road-Represented-Party', 'a/b/c']] }, 'internal_error'],
     ['header injection', { headers: [['X-Road-Client', 'DEV/COM/4422/A\r\nX-Road-Id: evil']] }, 'invalid_request'],
   ])('%s → %s', (_name, change, code) => {
     expect(codeOf(() => parseRestRequest({ ...base, ...change } as typeof base, 'DEV', uuid))).toBe(code)
@@ -101,6 +104,28 @@ describe('REST header part and request hash', () => {
     expect(computeRequestHash(part, body)).toBe(sha(Buffer.concat([sha(part), sha(body)])).toString('base64'))
   })
 
+  it('strips a client-supplied x-road-request-hash, as X-Road RestRequest does', () => {
+    const req = parseRestRequest({ ...base, headers: [...base.headers, ['X-Road-Request-Hash', 'forged']] }, 'DEV', uuid)
+    expect(req.headers.some(([k]) => k.toLowerCase() === 'x-road-request-hash')).toBe(false)
+  })
+
+  it('gives an empty X-Road-Id an id of its own (X-Road keeps it, then refuses the answer: docs/xroad-differences.md)', () => {
+    n = 0
+    const req = parseRestRequest({ ...base, headers: [...base.headers, ['X-Road-Id', '']] }, 'DEV', uuid)
+    expect(req.messageId).toBe('DEV-00000000-0000-4000-8000-000000000001')
+    expect(req.headers.filter(([k]) => k.toLowerCase() === 'x-road-id').map(([, v]) => v)).toEqual(['DEV-00000000-0000-4000-8000-000000000001'])
+  })
+
+  it("keeps the service's own x-road-service before the provider's (X-Road RestResponse)", () => {
+    const req = parseRestRequest(base, 'DEV', uuid)
+    const headers = providerResponseHeaders(
+      [['X-Road-Service', 'service/own'], ['X-Road-Client', 'spoofed']],
+      { messageId: req.messageId, clientId: req.clientId, serviceId: req.serviceId, requestId: req.requestId, requestHash: 'h' },
+    )
+    expect(headers.filter(([k]) => k.toLowerCase() === 'x-road-service').map(([, v]) => v)).toEqual(['service/own', 'DEV/COM/1234/TestService/mock1'])
+    expect(headers.filter(([k]) => k.toLowerCase() === 'x-road-client').map(([, v]) => v)).toEqual(['DEV/COM/4422/TestClient'])
+  })
+
   it('builds the provider response headers in X-Road order and checks consistency on the consumer', () => {
     n = 0
     const req = parseRestRequest(base, 'DEV', uuid)
@@ -128,7 +153,33 @@ describe('errors at the REST and SOAP edges', () => {
     expect(JSON.parse(r.body.toString())).toEqual({ type: 'server.serverproxy.access_denied', message: 'Request is not allowed', detail: 'd-1' })
     const bad = restErrorResponse(new SecurityServerError('missing_header', 'Missing header X-Road-Client', { clientFault: true }), 'text/xml', () => 'd-2')
     expect(bad.status).toBe(400)
-    expect(bad.body.toString()).toBe('<error><type>client.missing_header</type><message>Missing header X-Road-Client</message><detail>d-2</detail></error>')
+    expect(bad.body.toString()).toBe(
+      '<?xml version="1.0" encoding="UTF-8" standalone="no"?><error><type>client.missing_header</type><message>Missing header X-Road-Client</message><detail>d-2</detail></error>',
+    )
+  })
+
+  // X-Road RestProxyTest (shouldReturnJsonErrorIfAcceptHeaderIs… / …Xml…): the error's Content-Type per Accept.
+  it.each([
+    [undefined, 'application/json'],
+    ['application/json;charset=utf-8', 'application/json'],
+    ['foobarbaz', 'application/json'],
+    ['application/xml', 'application/xml;charset=utf-8'],
+    ['text/xml', 'text/xml;charset=utf-8'],
+    ['application/xml, text/xml', 'application/xml;charset=utf-8'],
+    ['text/xml, application/xml', 'text/xml;charset=utf-8'],
+    ['text/xml-patch+xml', 'application/json'],
+    ['application/xml; q=0.2', 'application/xml;charset=utf-8'],
+    ['text/xml, application/xml, application/json', 'text/xml;charset=utf-8'],
+    ['text/*', 'text/xml;charset=utf-8'],
+  ])('Accept %s → error Content-Type %s (ClientRestMessageHandler.decideErrorResponseContentType)', (accept, contentType) => {
+    const r = restErrorResponse(new SecurityServerError('service_type', 'x').withPrefix('server.serverproxy'), accept)
+    expect(r.headers).toContainEqual(['Content-Type', contentType])
+    expect(r.body.toString().startsWith(contentType === 'application/json' ? '{' : '<?xml')).toBe(true)
+  })
+
+  it('reads every Accept header of a request, as X-Road does (getValues("Accept"))', () => {
+    const accept = acceptValues([['Accept', 'application/json'], ['accept', 'text/xml']])
+    expect(restErrorResponse(new SecurityServerError('internal_error', 'x'), accept).headers).toContainEqual(['Content-Type', 'text/xml;charset=utf-8'])
   })
 
   it('serializes the SOAP fault exactly as X-Road', () => {
@@ -146,5 +197,22 @@ describeFixtures('REST header part against X-Road fixture valid-non-batch-rest',
     expect(part.kind).toBe('response')
     if (part.kind !== 'response') return
     expect(serializeRestResponsePart(part).equals(bytes)).toBe(true)
+  })
+})
+
+// X-Road's client proxy is Jetty allowing only AMBIGUOUS_PATH_SEPARATOR (ClientProxy): what it refuses with a plain 400.
+describe('ambiguous request paths at the client proxy (Jetty URI compliance)', () => {
+  it.each([
+    '/r1/I/C/M/S/svc/%2e%2e/x', '/r1/I/C/M/S/svc/.%2E/x', '/r1/I/C/M/S/svc/%2e/x', '/r1/I/C/M/S/svc//x', '/r1/I/C/M/S/svc/%252e',
+    '/r1/I/C/M/S/svc/a\\b', '/r1/I/C/M/S/svc/%5Cb', '/r1/I/C/M/S/svc/%00', '/r1/I/C/M/S/svc/%1f', '/r1/I/C/M/S/svc/%zz', '/r1/I/C/M/S/svc/%u002e',
+    '/r1/../../x',
+  ])('refuses %s', (path) => {
+    expect(ambiguousPath(path)).toBeDefined()
+  })
+
+  it.each([
+    '/r1/I/C/M/S/svc/a%2Fb', '/r1/I/C/M/S/svc/a;v=1/b', '/r1/I/C/M/S/svc/./x', '/r1/I/C/M/S/svc/a/../b', '/r1/I/C/M/S/svc/', '/', '/r1/I/C/M/S/svc/..;/x',
+  ])('passes %s', (path) => {
+    expect(ambiguousPath(path)).toBeUndefined()
   })
 })

@@ -40,13 +40,24 @@ interface Service {
 
 interface World {
   calls: ServiceCall[]
+  /** The Content-Type of each answer the server proxy gave the consumer (plain fault or multipart). */
+  providerAnswers: string[]
   log: MessageRecord[]
   clientDeps: ClientProxyDeps
   serverDeps: ServerProxyDeps
 }
 
-function world(options: { service?: Service; rights?: 'allow' | 'deny' | 'unknown' | 'disabled'; tamper?: (body: Buffer, contentType: string) => Promise<{ body: Buffer; contentType: string }> } = {}): World {
+interface WorldOptions {
+  service?: Service
+  rights?: 'allow' | 'deny' | 'unknown' | 'disabled'
+  tamper?: (body: Buffer, contentType: string) => Promise<{ body: Buffer; contentType: string }>
+  /** The server proxy's side: the provider not registered here, the service without an address, or unreachable. */
+  provider?: 'unregistered' | 'no-url' | 'down'
+}
+
+function world(options: WorldOptions = {}): World {
   const calls: ServiceCall[] = []
+  const providerAnswers: string[] = []
   const log: MessageRecord[] = []
   const consumer = memberId('EE', 'BUSINESS', 'consumer')
   const signer = { sign: async (member: ClientId, parts: MessagePart[]) => ({ signatureXml: fakeSignature(member, parts) }) }
@@ -62,13 +73,14 @@ function world(options: { service?: Service; rights?: 'allow' | 'deny' | 'unknow
   }
   const rights = options.rights ?? 'allow'
   const serverConf = {
-    isRegisteredClient: (id: ClientId) => encodeIdentifier(id) === encodeIdentifier(consumer) || id.memberCode === 'consumer',
+    // The consumer at the client proxy; the provider at the server proxy (ServerMessageProcessor.verifyClientStatus).
+    isRegisteredClient: (id: ClientId) => encodeIdentifier(id) === encodeIdentifier(consumer) || id.memberCode === 'consumer' || (id.memberCode === 'producer' && options.provider !== 'unregistered'),
     accessRightsFor: (id: ServiceId) => rights === 'unknown' ? undefined : ({
       serviceId: id, disabled: rights === 'disabled', disabledNotice: 'Service is disabled',
       endpoints: [{ method: '*' as const, path: '**', subjects: rights === 'deny' ? [] : [serviceProviderClient(id)] }],
     }),
     localGroupMembers: () => [],
-    service: () => ({ url: 'http://service.local/soap', timeoutSeconds: 5, sslVerify: true, type: 'WSDL' as const }),
+    service: () => ({ url: options.provider === 'no-url' ? '' : 'http://service.local/soap', timeoutSeconds: 5, sslVerify: true, type: 'WSDL' as const }),
     isAuthentication: () => undefined,
   }
   let lastClient: ClientId = consumer
@@ -81,6 +93,7 @@ function world(options: { service?: Service; rights?: 'allow' | 'deny' | 'unknow
     serviceClient: {
       call: async (call) => {
         calls.push(call)
+        if (options.provider === 'down') throw new SecurityServerError('network_error', 'Calling the service failed: ECONNREFUSED')
         // X-Road's DummyService answers with the request's query id (MessageTestCase.changeQueryId).
         const sent = call.body === undefined ? Buffer.alloc(0) : await readSource(call.body)
         bodiesSent.set(call, sent)
@@ -98,13 +111,14 @@ function world(options: { service?: Service; rights?: 'allow' | 'deny' | 'unknow
         serverDeps,
       )
       const contentType = answer.headers.find(([n]) => n.toLowerCase() === 'content-type')?.[1] ?? ''
+      providerAnswers.push(contentType)
       const answered = await readSource(answer.body)
       const tampered = options.tamper === undefined ? { body: answered, contentType } : await options.tamper(answered, contentType)
       return { contentType: tampered.contentType, headers: answer.headers, body: [tampered.body] }
     },
   }
   const clientDeps: ClientProxyDeps = { globalConf, serverConf, signer, verifier, messageLog, peer, proxyVersion: '7.8.0', authOcspResponses: async () => [] }
-  return { calls, log, clientDeps, serverDeps }
+  return { calls, providerAnswers, log, clientDeps, serverDeps }
 }
 
 async function send(w: World, file: string | Buffer, contentType: string, extra: Array<[string, string]> = [], method = 'POST') {
@@ -122,6 +136,7 @@ interface Case {
   contentType?: string
   service?: Service
   rights?: 'allow' | 'deny' | 'unknown' | 'disabled'
+  provider?: WorldOptions['provider']
   headers?: Array<[string, string]>
   method?: string
   /** undefined: a normal response; else the fault code. */
@@ -190,13 +205,18 @@ const CASES: Record<string, Case> = {
   ServiceReturnsFault: { query: 'getstate.query', service: { file: 'fault.query', status: 500, contentType: 'text/xml' }, fault: 'CODE' },
   ServiceHttpError: { query: 'getstate.query', service: { status: 502, contentType: 'text/html' }, fault: 'server.serverproxy.service_failed.http_error' },
   SoapFaultInMultipartResponse: { query: 'soapfault-mtom.query', contentType: MTOM, service: { file: 'soapfault-mtom.answer', contentType: `${MTOM};charset=UTF-8` }, fault: 'soap:Server' },
+  // ServerMessageProcessor: the provider checked as the SOAP part is read (service_failed.); the service called before
+  // the response encoder exists (plain faults: a missing address as it is, a failed call with service_failed.).
+  ProviderNotRegistered: { query: 'getstate.query', provider: 'unregistered', fault: 'server.serverproxy.service_failed.unknown_member' },
+  ServiceMissingUrl: { query: 'getstate.query', provider: 'no-url', fault: 'server.serverproxy.service_missing_url' },
+  ServiceDown: { query: 'getstate.query', provider: 'down', fault: 'server.serverproxy.service_failed.network_error' },
   ServerClientInconsistency: { query: 'xml.query', service: { file: 'getstate.query' }, fault: 'server.clientproxy.service_failed.inconsistent_response' },
 }
 
 describeFixtures('SOAP pipelines joined in memory, over X-Road\'s proxy test cases', () => {
   for (const [name, c] of Object.entries(CASES)) {
     it(`${name}: ${c.fault ?? 'normal response'}`, async () => {
-      const w = world({ ...(c.service === undefined ? {} : { service: c.service }), ...(c.rights === undefined ? {} : { rights: c.rights }) })
+      const w = world({ ...(c.service === undefined ? {} : { service: c.service }), ...(c.rights === undefined ? {} : { rights: c.rights }), ...(c.provider === undefined ? {} : { provider: c.provider }) })
       const res = await send(w, c.query, c.contentType ?? XML, c.headers ?? [], c.method ?? 'POST')
       expect(res.status).toBe(200)
       expect(res.fault, res.text.slice(0, 400)).toBe(c.fault)
@@ -264,6 +284,21 @@ describeFixtures('SOAP pipelines joined in memory, over X-Road\'s proxy test cas
     })
     const res = await send(w, 'getstate.query', XML)
     expect(res.fault).toBe('server.clientproxy.inconsistent_response')
+  })
+
+  it.each<[string, WorldOptions, 'plain' | 'multipart']>([
+    // Before `parseResponse` → `preprocess` the provider has no encoder: a plain text/xml fault.
+    ['an unreachable service', { provider: 'down' }, 'plain'],
+    ['a service answering HTTP 502 (checkResponseStatus, inside sendRequest)', { service: { status: 502, contentType: 'text/html' } }, 'plain'],
+    // From then on the fault goes inside the response multipart (ProxyMessageEncoder.fault), with x-original-content-type.
+    ['an unreadable answer', { service: { file: 'empty.query' } }, 'multipart'],
+    ['the service\'s own fault', { service: { file: 'fault.query', status: 500, contentType: 'text/xml' } }, 'multipart'],
+  ])('the provider sends %s as a %s fault, and the consumer reads it', async (_name, options, shape) => {
+    const w = world(options)
+    const res = await send(w, 'getstate.query', XML)
+    expect(res.fault).toBeDefined()
+    expect(w.providerAnswers).toHaveLength(1)
+    expect(w.providerAnswers[0]).toMatch(shape === 'plain' ? /^text\/xml; charset=UTF-8$/ : /^multipart\/mixed; charset=UTF-8; boundary=xtop[a-z]{30}$/)
   })
 
   it('refuses a response whose signature does not cover what arrived', async () => {

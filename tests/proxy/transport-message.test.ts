@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SecurityServerError } from '../../src-main/platform'
 import {
-  checkHashAlgorithm, decodeTransportMessage, encodeRestTransportMessage, newBoundary, parseMultipart, transportRequestHeaders,
+  checkHashAlgorithm, decodeTransportMessage, encodeFaultTransportMessage, encodeRestTransportMessage, newBoundary, parseMultipart, transportRequestHeaders,
 } from '../../src-main/proxy'
 import { describeFixtures } from '../support/describe-fixtures'
 import { readFixture } from '../support/fixtures'
@@ -93,7 +93,6 @@ describe('REST transport encode/decode', () => {
   const raw = (parts: string[]) => Buffer.from(`${parts.map((p) => `--${b}\r\n${p}\r\n`).join('')}--${b}--\r\n`)
   it.each([
     ['no message part', raw(['content-type: application/ocsp-response\r\n\r\nx']), 'missing_rest'],
-    ['no signature', raw(['content-type: application/x-road-rest-request\r\n\r\nGET\r\n/r1\r\n']), 'missing_signature'],
     ['extra part after signature', raw(['content-type: application/x-road-rest-request\r\n\r\nG', 'content-type: signature/bdoc-1.0/ts\r\n\r\n<s/>', 'content-type: text/plain\r\n\r\nx']), 'invalid_message'],
     ['unknown part type', raw(['content-type: foo/bar\r\n\r\nx']), 'invalid_content_type'],
     ['chain result without chain', raw(['content-type: application/x-road-rest-request\r\n\r\nG', 'content-type: application/hash-chain-result\r\n\r\nx', 'content-type: signature/bdoc-1.0/ts\r\n\r\ns']), 'invalid_message'],
@@ -101,6 +100,26 @@ describe('REST transport encode/decode', () => {
     ['no boundary at all', Buffer.from('hello'), 'mime_parsing_failed'],
   ])('%s → %s', (_name, body, code) => {
     expect(codeOf(() => decodeTransportMessage(ctype, body, 'request'))).toBe(code)
+  })
+
+  it('reads a request without a signature whole (the server proxy refuses it after reading: checkRequest), not a response', () => {
+    const unsigned = decodeTransportMessage(ctype, raw(['content-type: application/x-road-rest-request\r\n\r\nGET\r\n/r1\r\n']), 'request')
+    expect(unsigned.signature).toBeUndefined()
+    expect(codeOf(() => decodeTransportMessage(ctype, raw(['content-type: application/x-road-rest-response\r\n\r\n200\r\n']), 'response'))).toBe('missing_signature')
+  })
+
+  it('reads a response whose only part is a text/xml fault (X-Road ProxyMessageEncoder.fault) as an unsigned SOAP part for the caller to judge', () => {
+    const fault = Buffer.from('<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>server.serverproxy.network_error</faultcode><faultstring>down</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>')
+    const encoded = encodeFaultTransportMessage(fault)
+    expect(encoded.contentType).toMatch(/^multipart\/mixed; charset=UTF-8; boundary=xtop[a-z]{30}$/)
+    expect(encoded.body.toString('latin1')).toMatch(/^--xtop[a-z]{30}\r\ncontent-type: text\/xml; charset=UTF-8\r\n\r\n<SOAP-ENV:Envelope/)
+    const m = decodeTransportMessage(encoded.contentType, encoded.body, 'response')
+    expect(m.message).toMatchObject({ type: 'soap' })
+    expect(m.message.bytes.equals(fault)).toBe(true)
+    expect(m.signature).toBeUndefined()
+    // A request of that shape stays unsigned (refused by the server proxy); a fault after other parts is `fault`.
+    expect(decodeTransportMessage(encoded.contentType, encoded.body, 'request').signature).toBeUndefined()
+    expect(codeOf(() => decodeTransportMessage(ctype, raw(['content-type: text/xml\r\n\r\n<x/>', 'content-type: text/plain\r\n\r\nx']), 'response'))).toBe('invalid_content_type')
   })
 
   it('refuses a wrong content type, oversize messages and too many parts', () => {

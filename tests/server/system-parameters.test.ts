@@ -80,11 +80,16 @@ describe('stored system parameters', () => {
     expect(core.messageLog.settings).toMatchObject({ keepRecordsForDays: 30, messageBodyLogging: true, timeStampingIntervalSeconds: 60, evidenceLossFailClosed: true })
     expect(core.parameters.ocspFetchIntervalSeconds).toBeUndefined()
     expect(applySystemParameters(new Map([['signer.ocsp-fetch-interval', '59']]), silentLogger())).toEqual({
-      messageLog: {}, opMonitor: {}, envMonitorLimitRemoteDataSet: false, auditLogKeepDays: 0, backup: { intervalHours: 24, keepScheduled: 7 },
+      messageLog: {}, opMonitor: {}, envMonitorLimitRemoteDataSet: false, auditLogKeepDays: 0, backup: { intervalHours: 24, keepScheduled: 7 }, clientTlsAllowTls13: false,
     })
+    expect(applySystemParameters(new Map([['proxy.client-tls-allow-tls13', 'true']]), silentLogger()).clientTlsAllowTls13).toBe(true)
     expect(applySystemParameters(new Map([['audit-log.keep-entries-for', '90'], ['backup.interval-hours', '6'], ['backup.keep-scheduled', '0']]), silentLogger()))
       .toMatchObject({ auditLogKeepDays: 90, backup: { intervalHours: 6, keepScheduled: 7 } })
     expect(applySystemParameters(new Map([['configuration-client.update-interval', '0']]), silentLogger()).confUpdateIntervalSeconds).toBeUndefined()
+    // The server proxy's minimum client version: unset or empty is no minimum; a malformed one is ignored.
+    expect(applySystemParameters(new Map([['proxy.server-min-supported-client-version', '7.1.3']]), silentLogger()).minSupportedClientVersion).toBe('7.1.3')
+    expect(applySystemParameters(new Map([['proxy.server-min-supported-client-version', '']]), silentLogger()).minSupportedClientVersion).toBeUndefined()
+    expect(applySystemParameters(new Map([['proxy.server-min-supported-client-version', 'seven']]), silentLogger()).minSupportedClientVersion).toBeUndefined()
   })
 
   it('set the operational data limits, health statistics period, clean interval and remote data set of X-Road', async () => {

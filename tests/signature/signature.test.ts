@@ -104,7 +104,8 @@ describe('signature documents: build and verify', () => {
     expect(codeOf(() => verifySignature(none, opts))).toBe('malformed_signature')
     const noNr = await makeCertificate({ subject: 'C=DEV, O=COM, CN=1234', issuer: pki.ca, keyUsage: ['digitalSignature'] })
     const noNrXml = await signed(noNr)
-    expect(codeOf(() => verifySignature(noNrXml, opts))).toBe('incorrect_certificate')
+    // SignatureVerifier.getSigningCertificate: not a signing certificate (no nonRepudiation) is malformed_signature.
+    expect(codeOf(() => verifySignature(noNrXml, opts))).toBe('malformed_signature')
     const otherCa = await makeCertificate({ subject: 'CN=Unknown CA', ca: true, keyUsage: ['keyCertSign'] })
     const foreign = await makeCertificate({ subject: 'C=DEV, O=COM, CN=1234', issuer: otherCa, keyUsage: ['nonRepudiation'] })
     const foreignXml = await buildSignature({ parts: [{ uri: '/message.xml', data: MESSAGE }], signingCert: foreign.der, ocspResponses: [revoked], sign: softSigner(foreign) })
@@ -148,6 +149,19 @@ describe('signature documents: build and verify', () => {
       .toBe('malformed_signature.invalid_hash_chain_ref')
     expect(codeOf(() => verifySignature(xml, { ...base, parts: { '/message.xml': other, '/attachment1': attachment }, hashChain: chains.chains[1] })))
       .toBe('malformed_signature.hashchain_unused_inputs')
+  })
+
+  it('checks the hash chain before the signing certificate\'s key usage (SignatureVerifier.verify → getSigningCertificate)', async () => {
+    const noNr = await makeCertificate({ subject: 'C=DEV, O=COM, CN=1234', issuer: pki.ca, keyUsage: ['digitalSignature'] })
+    const chains = buildHashChains([
+      { parts: [{ uri: '/message.xml', digest: digest('SHA-512', MESSAGE) }] },
+      { parts: [{ uri: '/message.xml', digest: digest('SHA-512', Buffer.from('<other/>')) }] },
+    ])
+    const ocsp = await makeOcspResponse({ cert: noNr, issuer: pki.ca, responder: pki.ocsp })
+    const xml = await buildSignature({ hashChainResult: chains.resultXml, signingCert: noNr.der, ocspResponses: [ocsp], sign: softSigner(noNr) })
+    const base = { expectedSigner: member, trust, atTime: now, hashChainResult: chains.resultXml, hashChain: chains.chains[0] }
+    expect(codeOf(() => verifySignature(xml, { ...base, parts: { '/message.xml': Buffer.from('changed') } }))).toBe('malformed_signature.invalid_hash_chain_ref')
+    expect(codeOf(() => verifySignature(xml, { ...base, parts: { '/message.xml': MESSAGE } }))).toBe('malformed_signature')
   })
 
   it('fails a signed part that is missing with invalid_reference, and an empty part nobody signed as unused (X-Road HashChainVerifier)', async () => {

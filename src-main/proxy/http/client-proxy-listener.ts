@@ -2,17 +2,16 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger } from '../../platform'
-import { handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
+import { clientProxyError, handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
 import { transportLimit } from '../body/body-limits'
-import { restErrorResponse, soapFaultResponse } from '../proxy-fault'
+import { acceptValues, restErrorResponse, soapFaultResponse } from '../proxy-fault'
 import { handleSoapClientRequest } from '../soap/soap-client-proxy'
-import { lastHeader } from '../rest/rest-headers'
 import { LIST_CLIENTS_PATH, listClientsResponse, requestedInstance, type ListedClient } from '../metaservices/list-clients'
 import {
   answerConnect, applyServerLimits, checkingIntervalMs, closeServer, DEFAULT_LISTENER_LIMITS, headerList, incomingBody, LINGER_MS, lingerIdleMs,
   listen, settleUnread, writeResponse, type ListenerLimits, type RunningListener,
 } from './http-support'
-import { sha256Hex } from './tls-profile'
+import { clientTlsOptions, DEFAULT_CLIENT_TLS_PROFILE, sha256Hex, type ClientTlsProfile } from './tls-profile'
 
 /**
  * The client proxy's listeners for information systems: HTTP and HTTPS (the IS certificate, when sent, is handed to
@@ -55,6 +54,8 @@ export interface ClientProxyListenerOptions {
   httpsPort?: number | null
   /** The internal TLS key and certificate shown to information systems (PEM). */
   tls?: { keyPem: string; certPem: string }
+  /** Protocols towards information systems (TLS 1.2 with X-Road's cipher suites by default). */
+  tlsProfile?: ClientTlsProfile
   deps: ClientProxyDeps
   /**
    * Members and subsystems of an instance for `GET /listClients` (from global configuration): the own instance when
@@ -70,11 +71,10 @@ export interface ClientProxyListenerOptions {
 export interface RunningClientProxy {
   http?: RunningListener
   https?: RunningListener
+  /** Applies another TLS profile to the HTTPS listener for the connections that follow (no restart). */
+  setTlsProfile(profile: ClientTlsProfile): void
   close(): Promise<void>
 }
-
-/** TLS towards information systems (`client-tls-protocols`, reliability-and-security.md §2.3). */
-const IS_TLS_OPTIONS = { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' } as const
 
 export async function startClientProxyListener(options: ClientProxyListenerOptions): Promise<RunningClientProxy> {
   const limits: ListenerLimits = { ...DEFAULT_LISTENER_LIMITS, ...options.limits }
@@ -83,10 +83,11 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res, options, limits).catch((error: unknown) => {
       logFailure(logger, error, { url: req.url?.slice(0, 200) }, 'client proxy request failed')
-      void writeResponse(res, restErrorResponse(toSecurityServerError(error).withPrefix('server.clientproxy'), lastHeader(headerList(req), 'accept')))
+      const coded = clientProxyError(error)
+      void writeResponse(res, isSoapTarget(pathOf(req.url ?? '/')) ? soapFaultResponse(coded) : restErrorResponse(coded, acceptValues(headerList(req))))
     })
   }
-  const running: RunningClientProxy = { close: async () => {} }
+  const running: RunningClientProxy = { setTlsProfile: () => undefined, close: async () => {} }
   const servers: Array<HttpServer | HttpsServer> = []
   const connectRefused = () => restErrorResponse(clientError('invalid_http_method', 'CONNECT is not supported: the client proxy does not tunnel'), undefined)
   if (options.httpPort !== null) {
@@ -97,9 +98,10 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
     running.http = { ...(await listen(server, host, options.httpPort ?? 8080)), close: () => closeServer(server, options.graceMs) }
   }
   if (options.httpsPort !== null && options.tls !== undefined) {
+    const { keyPem, certPem } = options.tls
     const server = createHttpsServer(
       {
-        ...IS_TLS_OPTIONS, key: options.tls.keyPem, cert: options.tls.certPem,
+        ...clientTlsOptions(options.tlsProfile ?? DEFAULT_CLIENT_TLS_PROFILE), key: keyPem, cert: certPem,
         // ug-ss §9.4: IS certificates are usually self-signed; they are compared by hash per client, not by a CA.
         requestCert: true, rejectUnauthorized: false, connectionsCheckingInterval: checkingIntervalMs(limits),
       },
@@ -109,6 +111,7 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
     answerConnect(server, connectRefused)
     servers.push(server)
     running.https = { ...(await listen(server, host, options.httpsPort ?? 8443)), close: () => closeServer(server, options.graceMs) }
+    running.setTlsProfile = (profile) => server.setSecureContext({ ...clientTlsOptions(profile), key: keyPem, cert: certPem })
   }
   running.close = async () => {
     await Promise.all(servers.map((s) => closeServer(s, options.graceMs)))
@@ -119,12 +122,17 @@ export async function startClientProxyListener(options: ClientProxyListenerOptio
 async function handle(req: IncomingMessage, res: ServerResponse, options: ClientProxyListenerOptions, limits: ListenerLimits): Promise<void> {
   const headers = headerList(req)
   const url = req.url ?? '/'
-  const accept = lastHeader(headers, 'accept')
+  const accept = acceptValues(headers)
   const fail = async (error: unknown): Promise<void> => {
     const ended = await settleUnread(req, LINGER_MS, lingerIdleMs(limits))
     return writeResponse(res, restErrorResponse(toSecurityServerError(error), accept), !ended)
   }
-  const path = url.split('?')[0] as string
+  const path = pathOf(url)
+  const ambiguity = ambiguousPath(path)
+  if (ambiguity !== undefined) {
+    const ended = await settleUnread(req, LINGER_MS, lingerIdleMs(limits))
+    return writeResponse(res, { status: 400, headers: [['Content-Type', 'text/plain;charset=utf-8']], body: Buffer.from(`Bad Request: ${ambiguity}`, 'utf8') }, !ended)
+  }
   // X-Road's MetadataHandler takes only a GET; another method goes on to the SOAP handler like any other path.
   if (path === LIST_CLIENTS_PATH && options.listClients !== undefined && req.method === 'GET') {
     const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '')
@@ -150,16 +158,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
       body: download.body,
     })
   }
-  // X-Road's client proxy: REST under /r1/, SOAP (ClientMessageHandler) for every other request; a first segment
-  // that looks like another protocol version (/r2/, /rx/) stays with REST so that it gets REST's refusal.
-  const soap = !/^\/r[0-9a-z]*\//i.test(path)
-  if (!soap && !/^\/r\d+\//.test(path)) return fail(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…'))
+  const soap = isSoapTarget(path)
+  if (!soap && !/^\/r\d+\//.test(path)) return fail(clientProxyError(clientError('invalid_request', 'Unknown request target; REST requests go to /r1/…')))
   // B7: a declared length over the limit is refused unread; the pipeline reads the rest once the request is checked
   // (issue 14 §3: the message log's limit and the memory budget before the first byte).
   const body = incomingBody(req, res, limits.maxBodyBytes, limits.requestTimeoutMs)
   if (body.declaredLength !== undefined && body.declaredLength > limits.maxBodyBytes) {
     const refusal = transportLimit(limits.maxBodyBytes).error(body.declaredLength)
-    if (!soap) return fail(refusal)
+    if (!soap) return fail(clientProxyError(refusal))
     const ended = await settleUnread(req, LINGER_MS, lingerIdleMs(limits))
     return writeResponse(res, { ...soapFaultResponse(toSecurityServerError(refusal).withPrefix('client')) }, !ended)
   }
@@ -167,6 +173,47 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
   const response = soap ? await handleSoapClientRequest(raw, options.deps) : await handleClientProxyRequest(raw, options.deps)
   // A request refused before its body was read: the rest is dropped first, for a moment (`settleUnread`).
   await writeResponse(res, response, !(await settleUnread(req, LINGER_MS, lingerIdleMs(limits))))
+}
+
+function pathOf(url: string): string {
+  return url.split('?')[0] as string
+}
+
+/**
+ * X-Road's client proxy: REST under /r1/, SOAP (`ClientMessageHandler`) for every other request; a first segment that
+ * looks like another protocol version (/r2/, /rx/) stays with REST so that it gets REST's refusal.
+ */
+function isSoapTarget(path: string): boolean {
+  return !/^\/r[0-9a-z]*\//i.test(path)
+}
+
+/**
+ * What Jetty refuses before any handler of X-Road's client proxy sees the request (`ClientProxy` allows only
+ * `UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR` beyond the default): an encoded dot segment (`%2e%2e`), an empty
+ * segment (`//`), an encoded percent (`%25xx`), a backslash, an encoded NUL or other control character, a malformed
+ * percent-encoding or UTF-16 `%u` escape, and dot segments that climb above the root. The answer is a plain 400. An
+ * encoded separator (`%2F`), `;`, `/./` and `/a/../b` pass as they are, raw, to the provider, whose access check
+ * decides (`access-control/rest-path.ts`).
+ */
+export function ambiguousPath(path: string): string | undefined {
+  if (path.includes('\\')) return 'suspicious path character (backslash)'
+  if (/%(?![0-9a-f]{2})/i.test(path)) return 'malformed percent-encoding in the path'
+  if (/%25/.test(path)) return 'ambiguous URI path encoding (%25)'
+  if (/%(0[0-9a-f]|1[0-9a-f]|7f)/i.test(path)) return 'suspicious path character (encoded control character)'
+  if (/%5c/i.test(path)) return 'suspicious path character (encoded backslash)'
+  if (path.includes('//')) return 'ambiguous URI empty segment'
+  let depth = 0
+  for (const segment of path.split('/').slice(1)) {
+    const decoded = segment.replace(/%2e/gi, '.')
+    if ((decoded === '.' || decoded === '..') && decoded !== segment) return 'ambiguous URI path segment (encoded dot segment)'
+    if (segment === '..') {
+      depth -= 1
+      if (depth < 0) return 'bad URI (dot segments above the root)'
+    } else if (segment !== '.') {
+      depth += 1
+    }
+  }
+  return undefined
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Agent, request as httpsRequest, type AgentOptions } from 'node:https'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { isIP } from 'node:net'
 import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import { describeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import { clientError, SecurityServerError } from '../../platform'
@@ -80,8 +81,9 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
         reject(unavailable)
         return
       }
-      // §4.1: TLS-level trust is a no-op on the client side; no hostname verification.
-      const socket = tlsConnect({ ...tlsOptions, host: target.host, port: target.port, servername: undefined })
+      // §4.1: TLS-level trust is a no-op on the client side; no hostname verification. SNI names a DNS host, never an
+      // IP address (RFC 6066 §3), as the JDK's SSLSocket under X-Road's HTTP client sends it.
+      const socket = tlsConnect({ ...tlsOptions, host: target.host, port: target.port, servername: sniName(target.host) })
       opened++
       const timer = setTimeout(() => socket.destroy(networkError(`Connecting to ${target.key} timed out`)), connectTimeoutMs)
       socket.once('secureConnect', () => {
@@ -303,4 +305,9 @@ function shuffle<T>(items: T[]): T[] {
     ;[copy[i], copy[j]] = [copy[j] as T, copy[i] as T]
   }
   return copy
+}
+
+/** The SNI host name for a connection to `host`: the DNS name itself, none for an IP address literal. */
+export function sniName(host: string): string | undefined {
+  return isIP(host) === 0 ? host : undefined
 }

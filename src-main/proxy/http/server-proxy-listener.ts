@@ -33,8 +33,9 @@ export interface ServerProxyListenerOptions {
   /** Approved CA certificates (PEM), listed as acceptable issuers in the CertificateRequest (`AuthTrustManager`). */
   approvedCaPem?: string[]
   /**
-   * X-Road's `checkClientTrusted`: the peer's leaf certificate (DER) must be an authentication certificate listed in
-   * global configuration. Checked on every request, as Node cannot run custom trust inside the handshake.
+   * X-Road's `AuthTrustManager.checkClientTrusted`: the peer's leaf certificate (DER) must be an authentication
+   * certificate of some security server in global configuration. Asked at every handshake (and again per request, for
+   * connections opened before a configuration change), so it must consult the configuration in force.
    */
   isTrustedAuthCert(leaf: Uint8Array): boolean
   deps: ServerProxyDeps
@@ -78,6 +79,26 @@ export async function startServerProxyListener(options: ServerProxyListenerOptio
       })
     },
   )
+  // AuthTrustManager.checkClientTrusted fails the handshake for a client without a certificate or with one that is not
+  // a security server's auth certificate. Node gives no verify hook inside the handshake; its 'secureConnection' comes
+  // synchronously from the handshake-done callback, before our Finished is flushed (TLS 1.2), so destroying the socket
+  // here is how Node's own `rejectUnauthorized` refuses a client: the peer's handshake fails and no request is read.
+  // Without an auth key the fallback certificate answers every request with the reason instead (docs/xroad-differences.md).
+  server.prependListener('secureConnection', (socket: TLSSocket) => {
+    if (credentials === undefined) return
+    const leaf = peerCertificateChain(socket)[0]
+    let trusted = false
+    try {
+      trusted = leaf !== undefined && options.isTrustedAuthCert(leaf)
+    } catch (error) {
+      logFailure(logger, error, {}, 'checking a client TLS certificate failed')
+    }
+    if (trusted) return
+    logger.info({ remote: socket.remoteAddress }, leaf === undefined
+      ? 'server proxy refused a TLS handshake: the client presented no certificate'
+      : 'server proxy refused a TLS handshake: the client certificate is not an authentication certificate in global configuration')
+    socket.destroy()
+  })
   applyServerLimits(server, limits, 'secureConnection')
   answerConnect(server, () => soapFaultResponse(clientError('invalid_http_method', 'Must use POST between security servers').withPrefix('server.serverproxy')))
 

@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { urlToHttpOptions } from 'node:url'
 import { SecurityServerError } from '../../platform'
 import type { ServiceCall, ServiceClient, ServiceResponse } from '../proxy-deps'
 import { headerValueFromWire, headerValueToWire } from '../rest/rest-headers'
@@ -8,8 +9,9 @@ import { writeRequestBody } from './http-support'
 /**
  * The provider side's connection to its services (xroad-protocols.md §4.3 "call the service"): plain HTTP or HTTPS
  * with pooled keep-alive connections, the per-service timeout (`timeoutSeconds`) and the per-service TLS verification
- * flag (`sslVerify`; off ⇒ any certificate, as X-Road's `sslAuthentication=false`). Failures are X-Road's
- * `service_failed.*` faults (`ServerRestMessageProcessor`), never a hung request.
+ * flag (`sslVerify`; off ⇒ any certificate, as X-Road's `sslAuthentication=false`). Failures carry the codes X-Road's
+ * `translateException` gives the HTTP client's exceptions (`network_error` for a socket failure, `io_error` for a
+ * timeout), never a hung request; the pipelines add what X-Road adds (`service_failed.` on the SOAP path only).
  */
 export interface ServiceClientOptions {
   /** Largest service response read (default 64 MiB); a larger one fails the call. */
@@ -24,6 +26,16 @@ export interface ClosableServiceClient extends ServiceClient {
 /** Hop-by-hop headers (RFC 9110 §7.6.1) never copied to the service. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length'])
 
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH'])
+
+/** What follows `scheme://authority` in a URL string, `/` when nothing does. */
+function rawPathAndQuery(url: string): string {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url)
+  const rest = authority === null ? url : url.slice(authority[0].length)
+  const withoutFragment = rest.split('#')[0] as string
+  return withoutFragment === '' ? '/' : withoutFragment.startsWith('?') ? `/${withoutFragment}` : withoutFragment
+}
+
 export function createServiceClient(options: ServiceClientOptions = {}): ClosableServiceClient {
   const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024
   const maxSockets = options.maxSocketsPerHost ?? 64
@@ -36,10 +48,10 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
     try {
       url = new URL(request.url)
     } catch (cause) {
-      return Promise.reject(serviceFailed('malformed_server_conf', `Service URL is not valid: ${request.url.slice(0, 200)}`, cause))
+      return Promise.reject(serviceFailed('service_malformed_url', `Malformed service address '${request.url.slice(0, 200)}'`, cause))
     }
     const https = url.protocol === 'https:'
-    if (!https && url.protocol !== 'http:') return Promise.reject(serviceFailed('malformed_server_conf', `Unsupported service URL scheme ${url.protocol}`))
+    if (!https && url.protocol !== 'http:') return Promise.reject(serviceFailed('service_malformed_url', `Unsupported service URL scheme ${url.protocol}`))
     const headers: Record<string, string | string[]> = {}
     for (const [name, value] of request.headers) {
       const lower = name.toLowerCase()
@@ -48,8 +60,12 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
       const wire = headerValueToWire(value)
       headers[lower] = existing === undefined ? wire : [...(Array.isArray(existing) ? existing : [existing]), wire]
     }
-    const body = request.body !== undefined && request.body.size > 0 ? request.body : undefined
+    // ServerRestMessageProcessor: only POST, PUT and PATCH (Apache's `HttpEntityEnclosingRequest`) carry the body.
+    const body = request.body !== undefined && request.body.size > 0 && BODY_METHODS.has(request.method.toUpperCase()) ? request.body : undefined
     if (body !== undefined) headers['content-length'] = String(body.size)
+    const path = rawPathAndQuery(request.url)
+    // Node refuses to write a request target with a space or control character (as X-Road's `URI.create` would).
+    if (/[^\u0021-\u00ff]/.test(path)) return Promise.reject(serviceFailed('network_error', 'The service path contains characters that cannot be sent'))
     const send = https ? httpsRequest : httpRequest
     const agent = https ? (request.sslVerify ? verifyingAgent : trustingAgent) : httpAgent
 
@@ -64,13 +80,17 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
       }
       // The service timeout, as X-Road's socket timeout towards the service, runs while nothing moves either way.
       const timer = setTimeout(
-        () => fail(serviceFailed('timeout', `Service did not answer within ${request.timeoutMs} ms`)),
+        // SocketTimeoutException is an IOException: X-Road's `io_error`.
+        () => fail(serviceFailed('io_error', `Service did not answer within ${request.timeoutMs} ms`)),
         Math.max(1, request.timeoutMs),
       )
       const progress = (): void => {
         if (!settled) timer.refresh()
       }
-      const req = send(url, { method: request.method, headers, agent })
+      // The path and query as given, not as WHATWG URL parsing would rewrite them (dot segments resolved, `%2e`
+      // decoded): the service receives the raw path, as from X-Road (`ServerRestMessageProcessor` builds the request
+      // from the address string).
+      const req = send({ ...urlToHttpOptions(url), path, method: request.method, headers, agent })
       req.once('error', (error: Error & { code?: string }) => {
         fail(serviceFailed('network_error', `Calling the service failed: ${error.code ?? error.message}`, error))
       })
@@ -124,7 +144,7 @@ async function* readResponse(res: IncomingMessage, progress: () => void): AsyncI
   }
 }
 
-/** `service_failed.<code>` (X-Road `X_SERVICE_FAILED_X`); the listener adds `server.serverproxy`. */
-function serviceFailed(code: 'network_error' | 'timeout' | 'body_too_large' | 'malformed_server_conf', message: string, cause?: unknown): SecurityServerError {
-  return new SecurityServerError(code, message, { cause }).withPrefix('service_failed')
+/** A failed service call; the pipelines add their prefixes (`server.serverproxy`, and `service_failed` for SOAP). */
+function serviceFailed(code: 'network_error' | 'io_error' | 'body_too_large' | 'service_malformed_url', message: string, cause?: unknown): SecurityServerError {
+  return new SecurityServerError(code, message, { cause })
 }

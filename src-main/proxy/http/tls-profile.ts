@@ -16,6 +16,35 @@ export const XROAD_TLS_OPTIONS = {
   honorCipherOrder: true,
 } as const
 
+/**
+ * TLS towards information systems on the client proxy's HTTPS port, as X-Road's `ClientProxy` connector
+ * (`SystemProperties.getProxyClientTLSProtocols`/`getProxyClientTLSCipherSuites`, `proxy.client-tls-protocols` default
+ * `TLSv1.2`, `proxy.client-tls-ciphers` default `DEFAULT_CLIENT_SSL_CIPHER_SUITES`, here in OpenSSL's names). X-Road's
+ * internal TLS key is RSA; Gatehouse's is ECDSA P-256, so the ECDHE-ECDSA counterparts of X-Road's ECDHE-RSA suites
+ * follow them (OpenSSL offers only the suites the key can sign). TLS 1.3 (its own suites) only when the
+ * administrator allows it (`proxy.client-tls-allow-tls13`).
+ */
+export const XROAD_CLIENT_TLS_CIPHERS = [
+  'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-SHA384',
+  'DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES128-SHA256', 'DHE-RSA-AES256-SHA256', 'DHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES128-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-AES256-SHA384',
+].join(':')
+
+export interface ClientTlsProfile {
+  /** Offer TLS 1.3 besides TLS 1.2 (X-Road: `proxy.client-tls-protocols=TLSv1.2,TLSv1.3`). */
+  allowTls13: boolean
+}
+
+export const DEFAULT_CLIENT_TLS_PROFILE: ClientTlsProfile = { allowTls13: false }
+
+export function clientTlsOptions(profile: ClientTlsProfile) {
+  return {
+    minVersion: 'TLSv1.2', maxVersion: profile.allowTls13 ? 'TLSv1.3' : 'TLSv1.2', ciphers: XROAD_CLIENT_TLS_CIPHERS,
+    // Jetty's SslContextFactory uses the server's cipher order; DHE suites need parameters.
+    honorCipherOrder: true, dhparam: 'auto',
+  } as const
+}
+
 /** Our authentication key and certificate chain (leaf first, then intermediates, no root), PEM. */
 export interface AuthTlsCredentials {
   keyPem: string

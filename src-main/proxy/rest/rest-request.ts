@@ -47,8 +47,9 @@ export const PROTOCOL_VERSION_SEGMENT = 'r1'
 
 export function parseRestRequest(incoming: IncomingRestRequest, instance: string, newUuid: () => string = randomUUID): RestRequest {
   const method = incoming.method.toUpperCase()
+  // `RestRequest.Verb.valueOf`: any other method is an IllegalArgumentException, i.e. X-Road's `internal_error`.
   if (!(REST_METHODS as readonly string[]).includes(method)) {
-    throw clientError('invalid_http_method', `Unsupported HTTP method: ${incoming.method.slice(0, 20)}`)
+    throw clientError('internal_error', `Unsupported HTTP method: ${incoming.method.slice(0, 20)}`)
   }
   for (const [name, value] of incoming.headers) {
     if (/[\r\n\0]/.test(name) || /[\r\n\0]/.test(value)) throw clientError('invalid_request', 'Header contains a line break or NUL')
@@ -59,10 +60,10 @@ export function parseRestRequest(incoming: IncomingRestRequest, instance: string
   const version = parts[1] ?? ''
   if (!/^r\d$/.test(version)) throw clientError('invalid_protocol_version', `Invalid protocol version: ${version.slice(0, 20)}`)
   if (version !== PROTOCOL_VERSION_SEGMENT) throw clientError('invalid_protocol_version', `Unsupported protocol version: ${version}`)
-  if (parts.length < 7 || parts.slice(2, 7).some((p) => p === '')) throw clientError('invalid_request', `Invalid request URI: ${path.slice(0, 200)}`)
+  if (parts.length < 7 || parts.slice(2, 7).some((p) => p === '')) throw clientError('internal_error', `Invalid request URI: ${path.slice(0, 200)}`)
   const [, , instanceSeg, classSeg, memberSeg, subsystemSeg, serviceSeg] = parts as [string, string, string, string, string, string, string]
   const rest = parts.slice(7)
-  const service = identifierOrInvalid('invalid_request', () =>
+  const service = identifierOrInvalid('Invalid request URI', () =>
     serviceId(
       subsystemId(
         decodePathSegment(instanceSeg, 'xRoadInstance'),
@@ -74,27 +75,31 @@ export function parseRestRequest(incoming: IncomingRestRequest, instance: string
     ),
   )
   const clientHeader = lastHeader(incoming.headers, XROAD_HEADERS.client)
-  if (clientHeader === undefined || clientHeader.trim() === '') throw clientError('missing_header', 'Missing header X-Road-Client')
-  const client = identifierOrInvalid('invalid_client_identifier', () => parseClientIdPath(clientHeader.trim()))
+  const client = clientHeader === undefined || clientHeader.trim() === '' ? undefined : identifierOrInvalid('Invalid Client Id', () => parseClientIdPath(clientHeader.trim()))
   const securityServerHeader = lastHeader(incoming.headers, XROAD_HEADERS.securityServer)
   const targetSecurityServer =
     securityServerHeader === undefined
       ? undefined
-      : identifierOrInvalid('invalid_security_server', () => parseSecurityServerIdPath(securityServerHeader.trim()))
+      : identifierOrInvalid('Invalid SecurityServer Id', () => parseSecurityServerIdPath(securityServerHeader.trim()))
   if (targetSecurityServer !== undefined && targetSecurityServer.xRoadInstance !== service.xRoadInstance) {
     throw clientError('invalid_security_server', 'X-Road-Security-Server is in another instance than the service')
   }
   const representedHeader = lastHeader(incoming.headers, XROAD_HEADERS.representedParty)
   const representedParty = representedHeader === undefined ? undefined : parseRepresentedParty(representedHeader)
+  // `MessageProcessorBase.verifyClientStatus`: checked once the headers are decoded.
+  if (client === undefined) throw clientError('invalid_client_identifier', 'The client identifier is missing')
 
-  // RestRequest ctor: drop filtered headers and any client-supplied request id, then append our own.
+  // RestRequest ctor: drop filtered headers and any client-supplied request id and request hash, then append our own id.
   const requestId = newUuid()
-  const headers: HeaderList = withoutHeaders(incoming.headers, [XROAD_HEADERS.requestId]).filter(([n]) => !isFilteredHeader(n))
+  const headers: HeaderList = withoutHeaders(incoming.headers, [XROAD_HEADERS.requestId, XROAD_HEADERS.requestHash]).filter(([n]) => !isFilteredHeader(n))
   headers.push([XROAD_HEADERS.requestId, requestId])
   let messageId = lastHeader(incoming.headers, XROAD_HEADERS.id)
   if (messageId === undefined || messageId === '') {
-    // ClientRestMessageProcessor: a missing id becomes `{instance}-{UUID}`.
+    // ClientRestMessageProcessor: a missing id becomes `{instance}-{UUID}`. X-Road keeps an empty one and then refuses
+    // the provider's answer to it (`RestResponse.of`: "Invalid REST Response message") after the service was called;
+    // here it is treated as missing (docs/xroad-differences.md "REST: an empty X-Road-Id").
     messageId = `${instance}-${newUuid()}`
+    for (let i = headers.length - 1; i >= 0; i--) if ((headers[i] as [string, string])[0].toLowerCase() === XROAD_HEADERS.id) headers.splice(i, 1)
     headers.push([XROAD_HEADERS.id, messageId])
   }
   return {
@@ -131,18 +136,23 @@ function splitTarget(url: string): { path: string; query: string | undefined } {
 function parseRepresentedParty(value: string): RepresentedParty {
   const parts = value.split('/')
   if (parts.length > 2 || parts.some((p) => p === '')) {
-    throw clientError('invalid_request', 'X-Road-Represented-Party must be [partyClass/]partyCode')
+    throw clientError('internal_error', 'Invalid RepresentedParty Id: X-Road-Represented-Party must be [partyClass/]partyCode')
   }
-  const decoded = parts.map((p) => identifierOrInvalid('invalid_request', () => decodePathSegment(p, 'memberCode')))
+  const decoded = parts.map((p) => identifierOrInvalid('Invalid RepresentedParty Id', () => decodePathSegment(p, 'memberCode')))
   return decoded.length === 2 ? { partyClass: decoded[0] as string, partyCode: decoded[1] as string } : { partyCode: decoded[0] as string }
 }
 
-function identifierOrInvalid<T>(code: 'invalid_request' | 'invalid_client_identifier' | 'invalid_security_server', parse: () => T): T {
+/**
+ * X-Road's `RestRequest.decodeIdentifiers`/`decodeClientId`/`decodeServerId` throw an IllegalArgumentException for a
+ * malformed identifier, which the proxy reports as `internal_error` (`XrdRuntimeException.systemException`); the
+ * message names what was malformed as X-Road's does, then why.
+ */
+function identifierOrInvalid<T>(what: string, parse: () => T): T {
   try {
     return parse()
   } catch (error) {
     const coded = toSecurityServerError(error)
-    throw clientError(code, coded.message, { cause: error })
+    throw clientError('internal_error', `${what}: ${coded.message}`, { cause: error })
   }
 }
 

@@ -16,10 +16,13 @@ export interface ResponseContext {
   requestHash: string
 }
 
-/** The service's headers minus filtered and X-Road ones, then the provider's in X-Road's fixed order. */
+/**
+ * The service's headers minus filtered ones and the X-Road ones the provider sets, then the provider's in X-Road's
+ * fixed order (`RestResponse` ctor: a service's own `x-road-service` is kept, before the provider's).
+ */
 export function providerResponseHeaders(serviceHeaders: HeaderList, context: ResponseContext): HeaderList {
   const kept = withoutHeaders(serviceHeaders, [
-    XROAD_HEADERS.id, XROAD_HEADERS.requestHash, XROAD_HEADERS.client, XROAD_HEADERS.requestId, XROAD_HEADERS.service,
+    XROAD_HEADERS.id, XROAD_HEADERS.requestHash, XROAD_HEADERS.client, XROAD_HEADERS.requestId,
   ]).filter(([n]) => !isFilteredHeader(n))
   return [
     ...kept,

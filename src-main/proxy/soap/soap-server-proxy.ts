@@ -6,7 +6,9 @@ import {
 } from '../../soap'
 import { incomingStream, loggingLimits } from '../body/body-limits'
 import { bufferBody, bufferSource, defaultBodyStore, type BodySource } from '../body/message-body'
-import { checkClientKnown } from '../pipeline/server-steps'
+import {
+  answering, checkProviderRegistered, checkSigningContext, serviceAddress, verifyRequestSignature, whileReading,
+} from '../pipeline/server-steps'
 import type { ExchangeObservation, LocalServiceHandler, ServiceResponse } from '../proxy-deps'
 import { lastHeader, type HeaderList } from '../rest/rest-headers'
 import type { ProxyResponse, ServerProxyDeps, ServerProxyRequest } from '../server-proxy'
@@ -20,14 +22,17 @@ import {
 
 /**
  * The server proxy for SOAP (X-Road's `ServerMessageProcessor`; xroad-protocols.md §4.3), after the checks every
- * transport message gets (POST, configuration validity, proxy version, hash algorithm): the transport message read as
- * it arrives (a fault in it is `service_failed.*`; attachments hashed and spooled), `xroad:securityServer` must be this
- * server, the client known, its TLS certificate verified, SOAP part and signature present, access to the service code
- * and version (the whole-service right, a WSDL service), the signature verified with the client as signer, the
- * request logged with its attachments, the service called (the multipart rebuilt with the consumer's original
- * Content-Type, streamed), its answer read (a fault in it is `service_failed.*`; its own SOAP fault is passed on as it
- * came), `requestHash` written into it, signed by the provider, logged, and streamed back with its attachments and
- * `x-original-content-type`.
+ * transport message gets (POST, configuration validity, proxy version, hash algorithm), in the steps of
+ * pipeline/server-steps.ts: the transport message read as it arrives (attachments hashed and spooled) and, as its SOAP
+ * part arrives, `xroad:securityServer` must be this server, the provider registered here, its signing context
+ * available, the consumer's TLS certificate verified — a failure in any of these is `service_failed.*`; then SOAP part
+ * and signature present, access to the service code and version (a WSDL service, the whole-service right, not
+ * disabled), the signature verified with the client as signer (`signature_verification.*`), the request logged with
+ * its attachments, the service called (the multipart rebuilt with the consumer's original Content-Type, streamed; a
+ * failure is `service_failed.*`). Once the service has answered, the response encoder exists (`parseResponse` →
+ * `preprocess`): its answer read (a fault in it is `service_failed.*`; its own SOAP fault is passed on as it came),
+ * `requestHash` written into it, signed by the provider, logged, streamed back with its attachments and
+ * `x-original-content-type` — and any failure from there is a fault inside the response multipart.
  */
 export async function processSoapServerRequest(raw: ServerProxyRequest, deps: ServerProxyDeps, observation: ExchangeObservation): Promise<ProxyResponse> {
   const clock = deps.clock ?? systemClock
@@ -35,35 +40,41 @@ export async function processSoapServerRequest(raw: ServerProxyRequest, deps: Se
   const bodies = deps.bodies ?? defaultBodyStore()
   const limits = deps.limits ?? DEFAULT_MULTIPART_LIMITS
   const incoming = incomingStream(raw.body)
-  const message = await serviceFailed(() => readSoapTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', incoming.stream, 'request', {
+  // Step 2: reading, with the checks X-Road makes as the SOAP part arrives (`ProxyMessage.soap`).
+  const message = await whileReading(() => readSoapTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', incoming.stream, 'request', {
     bodies, limits: incoming.maxBytes === undefined ? limits : { ...limits, maxBytes: Math.min(limits.maxBytes, incoming.maxBytes) }, attachmentLimits: [],
   }))
   let answer: ServiceResponse
   let soap: SoapMessage
   let record: { side: 'server'; messageId: string; clientId: SoapMessage['header']['client']; serviceId: SoapMessage['header']['service']; requestId?: string }
   try {
-    soap = await serviceFailed(() => {
+    soap = await whileReading(async () => {
       const read = readSoap(message.soap.bytes, message.soap.contentType)
       if (read.kind === 'fault') throw new SecurityServerError('invalid_soap', 'The request is a SOAP fault')
+      const { header } = read
+      Object.assign(observation, {
+        clientId: header.client, serviceId: header.service, messageId: header.id, requestId: lastHeader(raw.headers, TRANSPORT_HEADERS.requestId),
+        userId: header.userId, issue: header.issue, requestSize: read.bytes.byteLength, soap: soapObservation(read, message.attachments),
+      })
+      checkSecurityServer(read, deps)
+      const provider = serviceProvider(header.service)
+      checkProviderRegistered(provider, deps.serverConf)
+      await checkSigningContext(provider, deps.signer)
+      await deps.tlsClientVerifier.verify(header.client, raw.peerCertificateChain, message.ocspResponses)
       return read
     })
     const { header } = soap
     const requestId = lastHeader(raw.headers, TRANSPORT_HEADERS.requestId)
-    Object.assign(observation, {
-      clientId: header.client, serviceId: header.service, messageId: header.id, requestId, userId: header.userId, issue: header.issue,
-      requestSize: soap.bytes.byteLength, soap: soapObservation(soap, message.attachments),
-    })
-    checkSecurityServer(soap, deps)
-    checkClientKnown(header.client, deps.globalConf)
-    await deps.tlsClientVerifier.verify(header.client, raw.peerCertificateChain, message.ocspResponses)
+    // Step 3: `checkRequest`.
     if (message.signature === undefined) throw new SecurityServerError('missing_signature', 'Request does not have signature')
-    // A service this server answers itself (the owner's monitoring services) checks access its own way.
+    // Step 4: `verifyAccess`; a service this server answers itself (the owner's monitoring services) checks access its own way.
     const local = deps.localService?.(header)
     if (local === undefined) checkSoapAccess(soap, deps)
     else local.verifyAccess()
 
+    // Step 5: `verifySignature`, `logRequestMessage`.
     const requestSignature = { signatureXml: message.signature, hashChainResult: message.hashChainResult, hashChain: message.hashChain }
-    await deps.verifier.verify(header.client, soapSignedParts(soap.bytes, message.attachments), requestSignature, clock.now())
+    await verifyRequestSignature(() => deps.verifier.verify(header.client, soapSignedParts(soap.bytes, message.attachments), requestSignature, clock.now()))
     deps.messageLog.assertAcceptingMessages()
     record = { side: 'server', messageId: header.id, clientId: header.client, serviceId: header.service, ...(requestId === undefined ? {} : { requestId }) }
     await deps.messageLog.record({ ...record, direction: 'request', headerPart: soap.bytes, attachments: message.attachments.map((a) => a.body), signature: requestSignature })
@@ -72,20 +83,22 @@ export async function processSoapServerRequest(raw: ServerProxyRequest, deps: Se
       observation.requestOutTs = clock.now().getTime()
       answer = await localAnswer(local, soap.bytes)
     } else {
+      // DefaultServiceHandlerImpl.startHandling: before the response encoder exists, so these are plain faults.
       const service = deps.serverConf.service(header.service)
-      if (service === undefined) throw new SecurityServerError('unknown_service', `Unknown service: ${describeIdentifier(header.service)}`)
+      const url = serviceAddress(service, header.service)
       const outgoing = serviceRequest(message, lastHeader(raw.headers, TRANSPORT_HEADERS.originalContentType))
       observation.requestOutTs = clock.now().getTime()
       try {
         answer = await deps.serviceClient.call({
-          url: service.url, method: 'POST',
+          url, method: 'POST',
           headers: [['Content-Type', outgoing.contentType], ...(soapAction === undefined ? [] : [['SOAPAction', soapAction] as [string, string]])],
-          body: outgoing.body, timeoutMs: service.timeoutSeconds * 1000, sslVerify: service.sslVerify,
+          body: outgoing.body, timeoutMs: (service?.timeoutSeconds ?? 0) * 1000, sslVerify: service?.sslVerify ?? true,
           response: { bodies, limits: loggingLimits(deps.messageLog.bodyLimit(header.client, header.service)) },
         })
       } catch (error) {
+        // sendRequest: `translateException(ex).withPrefix(X_SERVICE_FAILED_X)`; a malformed address fails before it.
         const coded = toSecurityServerError(error)
-        throw coded.prefixes.length > 0 ? coded : coded.withPrefix('service_failed')
+        throw coded.prefixes.length > 0 || coded.code === 'service_malformed_url' ? coded : coded.withPrefix('service_failed')
       }
     }
   } finally {
@@ -94,26 +107,35 @@ export async function processSoapServerRequest(raw: ServerProxyRequest, deps: Se
   }
   observation.responseInTs = clock.now().getTime()
   observation.status = answer.status
-  const responseContentType = lastHeader(answer.headers, 'content-type')
+  let responseContentType: string
+  try {
+    responseContentType = await whileReading(() => checkServiceAnswer(answer, lastHeader(answer.headers, 'content-type')))
+  } catch (error) {
+    answer.body.release()
+    throw error
+  }
+  // Step 6: `parseResponse` → `preprocess`: the encoder exists, with `x-original-content-type` set.
+  const encoderHeaders = (): Array<[string, string]> => [[TRANSPORT_HEADERS.originalContentType, responseContentType]]
   let response: StreamedSoapMessage
   try {
-    response = await serviceFailed(() => readServiceResponse(answer, responseContentType, bodies, limits))
+    response = await answering(() => whileReading(() => readServiceResponse(answer, responseContentType, bodies, limits)), encoderHeaders)
   } finally {
     answer.body.release()
   }
   try {
-    if (response.soap.kind === 'fault') throw new SoapFaultError(response.soap)
-    const withHash = withRequestHash(response.soap, soap.bytes)
-    const responseSignature = await deps.signer.sign(serviceProvider(soap.header.service), soapSignedParts(withHash.bytes, response.attachments))
-    // ServerMessageProcessor.logResponseMessage: the SOAP part (the attachments are in the batch signature).
-    await deps.messageLog.record({ ...record, direction: 'response', headerPart: withHash.bytes, signature: responseSignature })
-    observation.soap = { ...observation.soap, ...responseObservation(withHash, response.attachments) }
-    const encoded = encodeSoapTransportStream({
-      soap: { contentType: withHash.contentType, headers: response.soapPartHeaders ?? [], bytes: withHash.bytes }, attachments: response.attachments, signature: responseSignature,
-    })
-    const headers: HeaderList = [['Content-Type', encoded.contentType], [TRANSPORT_HEADERS.hashAlgorithm, HASH_ALGORITHM]]
-    if (responseContentType !== undefined) headers.push([TRANSPORT_HEADERS.originalContentType, responseContentType])
-    return { status: 200, headers, body: encoded.body }
+    return await answering(async () => {
+      if (response.soap.kind === 'fault') throw new SoapFaultError(response.soap)
+      const withHash = withRequestHash(response.soap, soap.bytes)
+      const responseSignature = await deps.signer.sign(serviceProvider(soap.header.service), soapSignedParts(withHash.bytes, response.attachments))
+      // ServerMessageProcessor.logResponseMessage: the SOAP part (the attachments are in the batch signature).
+      await deps.messageLog.record({ ...record, direction: 'response', headerPart: withHash.bytes, signature: responseSignature })
+      observation.soap = { ...observation.soap, ...responseObservation(withHash, response.attachments) }
+      const encoded = encodeSoapTransportStream({
+        soap: { contentType: withHash.contentType, headers: response.soapPartHeaders ?? [], bytes: withHash.bytes }, attachments: response.attachments, signature: responseSignature,
+      })
+      const headers: HeaderList = [['Content-Type', encoded.contentType], [TRANSPORT_HEADERS.hashAlgorithm, HASH_ALGORITHM], ...encoderHeaders()]
+      return { status: 200, headers, body: encoded.body }
+    }, encoderHeaders)
   } catch (error) {
     releaseAll(response.attachments)
     throw error
@@ -134,18 +156,6 @@ async function localAnswer(local: LocalServiceHandler, requestSoap: Uint8Array):
     const coded = toSecurityServerError(error)
     const fault = Buffer.from(soapFaultXml(coded.faultCode, coded.message, ''), 'utf8')
     return { status: 500, reason: 'Internal Server Error', headers: [['Content-Type', 'text/xml; charset=UTF-8']], body: bufferBody(fault) }
-  }
-}
-
-/** Limits of the transfer itself (size, time, the memory budget) are not faults in the message. */
-const TRANSFER_LIMITS = new Set(['body_too_large', 'timeout', 'server_busy', 'logging_failed'])
-
-async function serviceFailed<T>(step: () => T | Promise<T>): Promise<T> {
-  try {
-    return await step()
-  } catch (error) {
-    const coded = toSecurityServerError(error)
-    throw TRANSFER_LIMITS.has(coded.code) ? coded : coded.withPrefix('service_failed')
   }
 }
 
@@ -195,15 +205,24 @@ function serviceRequest(message: SoapTransportMessage, originalContentType: stri
 }
 
 /**
- * The service's answer (X-Road's `DefaultServiceHandlerImpl` and `SoapMessageDecoder` with the response parser): HTTP
- * 200, or 500 carrying a SOAP fault; another status ⇒ `http_error`; a multipart without parts ⇒ `invalid_message`.
+ * `HttpSender.doPost` → `checkResponseStatus`, `getResponseContentType` (X-Road's `AbstractHttpSender`), still inside
+ * `sendRequest`: HTTP 200, or 500 carrying a SOAP fault; another status ⇒ `http_error`; no content type ⇒
+ * `invalid_content_type`.
  */
-async function readServiceResponse(answer: ServiceResponse, contentType: string | undefined, bodies: ServerProxyDeps['bodies'] & object, limits: typeof DEFAULT_MULTIPART_LIMITS): Promise<StreamedSoapMessage> {
+function checkServiceAnswer(answer: ServiceResponse, contentType: string | undefined): string {
   const isXml = contentType !== undefined && mediaTypeOf(contentType) === 'text/xml'
   if (answer.status !== 200 && !(answer.status === 500 && isXml)) {
     throw new SecurityServerError('http_error', `Server responded with error ${answer.status}: ${answer.reason.slice(0, 100)}`)
   }
   if (contentType === undefined) throw new SecurityServerError('invalid_content_type', 'Could not get content type from response')
+  return contentType
+}
+
+/**
+ * The service's answer read (`parseResponse`: `SoapMessageDecoder` with the response parser); a multipart without
+ * parts ⇒ `invalid_message`.
+ */
+async function readServiceResponse(answer: ServiceResponse, contentType: string, bodies: ServerProxyDeps['bodies'] & object, limits: typeof DEFAULT_MULTIPART_LIMITS): Promise<StreamedSoapMessage> {
   try {
     return await receiveSoapMessage(contentType, answer.body.chunks(), { bodies, limits, attachmentLimits: [] })
   } catch (error) {

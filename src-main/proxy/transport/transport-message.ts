@@ -142,11 +142,26 @@ export class TransportPartOrder {
     throw clientError('invalid_message', 'Extra content after the signature')
   }
 
-  /** The message ended: it needs its message part and a signature or a fault. */
+  /**
+   * A response whose only part (after any OCSP parts) is `text/xml`: possibly the fault a provider sends once it has
+   * begun answering (`ProxyMessageEncoder.fault`; `ProxyMessageDecoder.handleSoap` hands a fault there to the
+   * consumer). The reader leaves it to its caller to tell a fault from an unsigned SOAP message.
+   */
+  get soapOnlyResponse(): boolean {
+    return this.kind === 'response' && this.messageType === 'soap' && this.state === 'message' && !this.signed
+  }
+
+  /**
+   * The message ended: it needs its message part; a response also a signature or a fault (or it may be a fault-only
+   * response). A request without a signature is read whole: the server proxy refuses it after reading, unprefixed
+   * (`checkRequest`: `missing_signature`).
+   */
   finish(): void {
     if (this.state === 'start') throw clientError('missing_rest', 'Request does not contain a message part')
     if (this.state === 'hashChainResult') throw clientError('invalid_message', 'Hash chain result without hash chain part')
-    if (!this.signed && !this.faulted) throw clientError('missing_signature', 'Message does not contain a signature')
+    if (this.kind === 'response' && !this.signed && !this.faulted && !this.soapOnlyResponse) {
+      throw clientError('missing_signature', 'Message does not contain a signature')
+    }
   }
 
   private fault(): TransportPartRole {
@@ -315,6 +330,14 @@ export function encodeRestTransportStream(input: TransportMessageInput<BodySourc
   segments.push(Buffer.from(`--${boundary}--\r\n`))
   if (input.body !== undefined && input.body.size === 0) segments.push(input.body)
   return { contentType: transportContentType(boundary), body: concatSources(segments) }
+}
+
+/**
+ * A provider's fault once it has begun answering (X-Road's `ProxyMessageEncoder.fault` with nothing written before
+ * it): a transport multipart whose only part is the fault, `text/xml; charset=UTF-8`.
+ */
+export function encodeFaultTransportMessage(faultXml: Uint8Array, boundary = newBoundary()): { contentType: string; body: Buffer } {
+  return { contentType: transportContentType(boundary), body: encodeMultipart(boundary, [{ contentType: 'text/xml; charset=UTF-8', body: faultXml }]) }
 }
 
 /** HTTP headers of a REST request from the consumer SS (§4.3 table). */

@@ -51,7 +51,9 @@ function SettingRow({ setting }: { setting: SettingDto }) {
   useEffect(() => setDraft(setting.value), [setting.value])
   const problem = settingProblem(setting, draft)
   const unit = setting.unit === 'days' || setting.unit === 'seconds' || setting.unit === 'hours' ? t(`units.${setting.unit}`) : setting.unit
-  const defaultText = setting.kind === 'boolean' ? (setting.defaultValue === 'true' ? t('on') : t('off')) : `${setting.defaultValue}${unit ? ` ${unit}` : ''}`
+  const defaultText = setting.kind === 'boolean'
+    ? (setting.defaultValue === 'true' ? t('on') : t('off'))
+    : setting.defaultValue === '' ? translate('common:none') : `${setting.defaultValue}${unit ? ` ${unit}` : ''}`
   const label = parameterText(setting, 'label')
   const problemText = (p: SettingProblem | null): string | null => (p === null ? null : p.key === 'min' ? t('problems.min', { min: p.min }) : p.key === 'max' ? t('problems.max', { max: p.max }) : t(`problems.${p.key}`))
   return (

@@ -19,13 +19,14 @@ interface SettingsState {
   clearError(): void
 }
 
-export type SettingProblem = { key: 'onOff' | 'whole' | 'schedule' } | { key: 'min'; min: number } | { key: 'max'; max: number }
+export type SettingProblem = { key: 'onOff' | 'whole' | 'schedule' | 'version' } | { key: 'min'; min: number } | { key: 'max'; max: number }
 
 /** The problem with a draft value, or null when it may be saved. */
 export function settingProblem(setting: SettingDto, value: string): SettingProblem | null {
   const text = value.trim()
   if (setting.kind === 'boolean') return text === 'true' || text === 'false' ? null : { key: 'onOff' }
   // The server reads the expression itself; here only its shape: six or seven fields.
+  if (setting.kind === 'version') return text === '' || /^\d{1,4}\.\d{1,4}\.\d{1,4}$/.test(text) ? null : { key: 'version' }
   if (setting.kind === 'schedule') return [6, 7].includes(text.split(/\s+/).filter(Boolean).length) ? null : { key: 'schedule' }
   if (!/^-?\d+$/.test(text)) return { key: 'whole' }
   const n = Number(text)

@@ -58,7 +58,8 @@ export function fakeWorld(): FakeWorld {
   }
   const messageLog = { assertAcceptingMessages: () => {}, bodyLimit: () => undefined, record: async (r: MessageRecord) => void log.push(r) }
   const serverConf = {
-    isRegisteredClient: (id: ClientId) => encodeIdentifier(id) === encodeIdentifier(consumer),
+    // The consumer at the client proxy; the provider at the server proxy (`verifyClientStatus`).
+    isRegisteredClient: (id: ClientId) => encodeIdentifier(id) === encodeIdentifier(consumer) || encodeIdentifier(id) === encodeIdentifier(provider),
     accessRightsFor: (id: typeof svc) => (encodeIdentifier(id) === encodeIdentifier(svc) ? rights : undefined),
     localGroupMembers: () => [],
     service: () => ({ url: 'http://service.local/base/', timeoutSeconds: 5, sslVerify: true }),
