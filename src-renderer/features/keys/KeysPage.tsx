@@ -315,7 +315,7 @@ function AuthCertificateActions({ certificate: c, pending }: { certificate: Cert
       ) : null}
       {registrable && open ? (
         <Stack component="form" gap={4} onSubmit={send} aria-label={t('authCert.form', { subject: c.subject })} w="100%">
-          <TextInput size="xs" label={t('authCert.address')} description={t('authCert.addressHint')} placeholder="ss1.example.org" value={address} maxLength={255}
+          <TextInput size="xs" label={t('authCert.address')} description={t('authCert.addressHint')} value={address} maxLength={255}
             onChange={(e) => setAddress(e.currentTarget.value)} error={addressError} data-autofocus />
           {error !== null && addressError === undefined ? <ErrorNotice error={error} /> : null}
           <Group gap={4}>

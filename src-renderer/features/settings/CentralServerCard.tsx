@@ -80,7 +80,7 @@ export function CentralServerCard() {
         ))}
         <form onSubmit={changeAddress} aria-label={t('central.addressForm')}>
           <Group align="flex-end" gap="sm">
-            <TextInput label={t('central.newAddress')} description={t('central.newAddressHint')} placeholder="ss1.example.org" value={address} maxLength={255}
+            <TextInput label={t('central.newAddress')} description={t('central.newAddressHint')} value={address} maxLength={255}
               onChange={(e) => setAddress(e.currentTarget.value)} error={addressError} style={{ flex: 1, minWidth: 240 }} />
             <Button type="submit" loading={busy === 'address'} disabled={address.trim() === '' || server === null}>{t('central.changeAddress')}</Button>
           </Group>
