@@ -196,6 +196,30 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
     expect(consoleErrors).toEqual([])
   })
 
+  it('sends an address change from Settings and shows the authentication certificate\'s registration on the Keys page, in three languages', async () => {
+    await page.getByRole('link', { name: /^Settings/ }).click()
+    const card = page.getByTestId('central-server')
+    await card.getByText(/^Address: 127\.0\.0\.1:\d+$/).waitFor()
+    await card.getByRole('textbox', { name: /New address/ }).fill('ss1.demo.internal')
+    await card.getByRole('button', { name: 'Change address' }).click()
+    await card.getByRole('status').getByText(/^Request #\d+ sent to the central server/).waitFor()
+    await card.getByText(/^Address change to ss1\.demo\.internal in progress — request #\d+, waiting for global configuration$/).waitFor()
+    expect((await call<Array<{ service: string }>>('management', 'requests', { subject: 'server' }))[0]).toMatchObject({ service: 'addressChange' })
+    for (const language of ['en', 'pt-BR', 'es'] as const) {
+      await page.evaluate(`localStorage.setItem('gatehouse.language', '${language}')`)
+      await page.reload()
+      await card.getByText(/request #|solicitação nº|solicitud n\.º/).waitFor()
+      await card.scrollIntoViewIfNeeded()
+      await card.screenshot({ path: join(SCREENS_DIR, `mgmtgui-settings-${language}.png`) })
+    }
+    await page.evaluate(`localStorage.setItem('gatehouse.language', 'en')`)
+    await page.reload()
+    await page.getByRole('link', { name: /^Keys and certificates/ }).click()
+    await page.getByRole('button', { name: /^Unregister certificate / }).waitFor()
+    await shoot(page, 'mgmtgui-keys-en.png')
+    await page.getByRole('link', { name: /Clients and services/ }).click()
+  })
+
   for (const [language, texts] of [
     ['pt-BR', { heading: 'Clientes, serviços e direitos de acesso', services: /^Serviços/, access: /^Direitos de acesso/, groups: /^Grupos locais/, delete: `Excluir ${BILLING}` }],
     ['es', { heading: 'Clientes, servicios y derechos de acceso', services: /^Servicios/, access: /^Derechos de acceso/, groups: /^Grupos locales/, delete: `Eliminar ${BILLING}` }],
