@@ -229,6 +229,15 @@ describe('clients', () => {
     fireEvent.click(await screen.findByRole('button', { name: 'Register DEMO/GOV/7001/billing' }))
     expect((await screen.findByRole('alert')).textContent).toContain('Member DEMO:GOV:7001 has no subsystem billing')
     expect(screen.getByRole('button', { name: 'Register DEMO/GOV/7001/billing' })).toBeTruthy()
+    expect(screen.queryByRole('note')).toBeNull()
+  })
+
+  it('says where to look when the request never reached a management service (a lab that does not serve them)', async () => {
+    fakeServer(world(), { 'management.registerClient': new AdminError('server.clientproxy.unknown_member', 'Could not find addresses for service provider SUBSYSTEM:DEMO/ORG/LAB/MANAGEMENT') })
+    page()
+    fireEvent.click(await screen.findByRole('button', { name: 'Register DEMO/GOV/7001/billing' }))
+    expect((await screen.findByRole('alert')).textContent).toContain('Could not find addresses for service provider')
+    expect(screen.getByRole('note').textContent).toContain('open the Lab page, tab “Management requests”, and choose “Serve the management services on this server” first')
   })
 
   it('offers only deletion for a disabled client the instance no longer lists on this server', async () => {

@@ -3,6 +3,7 @@ import { Alert, Badge, Button, Card, Group, Stack, Table, Text, TextInput } from
 import type { ClientDto } from '@shared/admin-api/admin-api'
 import type { ManagementRequestDto } from '@shared/admin-api/management-api'
 import { useT } from '../../i18n'
+import { AdminError } from '../../lib/admin-client'
 import { ConfirmAction, Consequences } from '../../lib/ConfirmAction'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { fieldError as fieldErrorOf } from '../../lib/field-error'
@@ -20,6 +21,7 @@ import { clientDependents, openRequestOf, shortId, useServicesStore } from './se
  */
 export function ClientsPanel() {
   const t = useT('services')
+  const tl = useT('lab')
   const s = useServicesStore()
   const [connection, setConnection] = useState<string | null>(null)
   const [error, setError] = useState<unknown>(null)
@@ -32,6 +34,7 @@ export function ClientsPanel() {
         </Alert>
       ) : null}
       {error !== null ? <ErrorNotice error={error} onClose={() => setError(null)} /> : null}
+      {unreachedManagementService(error) ? <Alert color="yellow" role="note">{t('unreached', { tab: tl('tabs.requests'), action: tl('requests.serve') })}</Alert> : null}
       <Card withBorder>
         <Table.ScrollContainer minWidth={640}>
           <Table aria-label={t('clients.table')} verticalSpacing="sm">
@@ -71,6 +74,14 @@ export function ClientsPanel() {
       {open !== undefined ? <ClientConnectionDialog client={open} onClose={() => setConnection(null)} /> : null}
     </Stack>
   )
+}
+
+/**
+ * The request did not reach the management service: the client proxy refused it before sending (global configuration
+ * names no management service, or its provider has no security server yet — a lab whose host does not serve them).
+ */
+function unreachedManagementService(error: unknown): boolean {
+  return error instanceof AdminError && (error.code.startsWith('server.clientproxy.') || error.code === 'malformed_global_conf')
 }
 
 function ClientActions({ client, onError }: { client: ClientDto; onError(error: unknown): void }) {
