@@ -9,9 +9,11 @@ import { startSampleService, type SampleService } from '../lib/sample-service'
 /**
  * The GUI journey of issue 11: a small agency sets up two security servers with nothing but their GUIs and sends a
  * message through them. Two `gatehouse serve` processes start on empty data directories; on A the first administrator
- * creates a lab with the wizard, registers a subsystem with a REST service pointing at a sample service, and gives out
- * the lab anchor; B joins the lab with that anchor, makes keys and CSRs, imports the certificates A's Lab page
- * signed, and is registered by A; each server is restarted from its Settings page and its token logged in from its
+ * creates a lab with the wizard, makes A the lab's management security server ("Serve the management services on this
+ * server"), registers a subsystem with a REST service pointing at a sample service by a management request, and gives
+ * out the lab anchor; B joins the lab with that anchor, makes keys and CSRs, imports the certificates A's Lab page
+ * signed, and registers its authentication certificate (authCertReg) and its client (clientReg through A) with the
+ * Register buttons, the lab approving them (issue 13: only management requests, no lab shortcut); each server is restarted from its Settings page and its token logged in from its
  * dashboard; then a real call through B's client proxy to A's service answers 200 and shows in both message logs.
  * No CLI command runs and no process is restarted from outside: the processes started at the beginning are the ones
  * that serve at the end. Screenshots of every step in every language asked for.
@@ -155,6 +157,16 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
       await download(page, () => page.getByRole('button', { name: 'Download anchor file' }).click(), join(files, 'anchor.xml'))
     })
 
+    await step('a-serves-management-services', [a], async () => {
+      const page = a.page
+      // A becomes the lab's management security server: client registrations reach the lab as pr-mserv requests.
+      await page.getByRole('link', { name: /^Lab/ }).click()
+      await page.getByRole('tab', { name: /^Management requests/ }).click()
+      await page.getByRole('button', { name: 'Serve the management services on this server' }).click()
+      await page.getByRole('button', { name: 'Serve the management services on this server' }).waitFor({ state: 'detached' })
+      await downloadNow(page)
+    })
+
     await step('a-subsystem-registered', [a], async () => {
       const page = a.page
       await page.getByRole('link', { name: /Clients and services/ }).click()
@@ -164,6 +176,9 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
       const row = page.getByRole('table', { name: 'Clients' }).getByRole('row').filter({ hasText: PROVIDER })
       await row.getByText('Saved').waitFor()
       await page.getByRole('button', { name: `Register ${PROVIDER}` }).click()
+      await row.getByText(/^Registration in progress — request #\d+, waiting for global configuration$/).waitFor({ timeout: 30_000 })
+      await downloadNow(page)
+      await page.getByRole('link', { name: /Clients and services/ }).click()
       await row.getByText('Registered', { exact: true }).waitFor({ timeout: 30_000 })
     })
 
@@ -251,28 +266,20 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
       for (const file of ['b-sign.pem', 'b-auth.pem']) await upload(page, importCard.getByRole('button', { name: 'Choose certificate file…' }), join(files, file))
       const certs = page.getByRole('table', { name: 'Certificates' })
       for (const subject of ['C=LAB, O=COM, CN=8002', 'C=LAB, CN=SS2']) await certs.getByText(subject, { exact: false }).first().waitFor()
-      for (const subject of ['C=LAB, O=COM, CN=8002', 'C=LAB, CN=SS2']) {
-        const activate = page.getByRole('button', { name: `Activate certificate ${subject}` })
-        if (await activate.count() > 0) await activate.click()
-      }
-      await waitUntil('both certificates active', async () => (await certs.getByText('active', { exact: true }).count()) === 2)
+      const activate = page.getByRole('button', { name: 'Activate certificate C=LAB, O=COM, CN=8002' })
+      if (await activate.count() > 0) await activate.click()
+      await waitUntil('the signing certificate active', async () => (await certs.getByText('active', { exact: true }).count()) === 1)
     })
 
-    await step('a-lab-registers-b', [a], async () => {
-      const page = a.page
-      await page.getByRole('tab', { name: /^Security servers$/ }).click()
-      const form = page.getByRole('form', { name: 'Register a security server' })
-      await form.getByLabel('Owner').click()
-      await page.getByRole('option', { name: 'LAB/COM/8002 · Second Agency' }).click()
-      await form.getByLabel(/^Server code/).fill('SS2')
-      await form.getByLabel(/^Address/).fill(`127.0.0.1:${b.ports.serverProxy}`)
-      await form.getByRole('button', { name: 'Register' }).click()
-      const card = page.getByRole('region', { name: 'LAB/COM/8002/SS2' })
-      await card.waitFor()
-      await card.getByLabel('Client to add to LAB/COM/8002/SS2').click()
-      await page.getByRole('option', { name: `${CONSUMER} · Second Agency` }).click()
-      await card.getByRole('button', { name: 'Add the client to LAB/COM/8002/SS2' }).click()
-      await card.getByText(CONSUMER, { exact: true }).waitFor()
+    await step('b-registers-auth-certificate', [b], async () => {
+      const page = b.page
+      // authCertReg straight to the lab's registration address (pr-mserv), signed by B's signing and authentication keys.
+      await page.getByRole('button', { name: /^Register certificate C=LAB, CN=SS2/ }).click()
+      const form = page.getByRole('form', { name: /^Register C=LAB, CN=SS2/ })
+      await form.getByRole('textbox', { name: /Server address/ }).fill(`127.0.0.1:${b.ports.serverProxy}`)
+      await form.getByRole('button', { name: 'Send the request' }).click()
+      await page.getByRole('status').getByText(/^Registration request #\d+ for C=LAB, CN=SS2/).waitFor({ timeout: 30_000 })
+      await page.getByText(/^Request #\d+, waiting for global configuration$/).waitFor()
     })
 
     await step('a-access-right-for-b', [a], async () => {
@@ -299,10 +306,15 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
       await waitUntil('the owner in the member picker', async () => (await page.getByRole('combobox', { name: 'Member' }).inputValue()) === 'Second Agency · LAB/COM/8002')
       await page.getByRole('combobox', { name: 'Subsystem code' }).fill('client')
       await page.getByRole('button', { name: 'Add subsystem' }).click()
-      await page.getByRole('button', { name: `Register ${CONSUMER}` }).click()
       await page.getByRole('link', { name: /^Global configuration/ }).click()
       await page.getByRole('button', { name: 'Download now' }).click()
       await page.getByRole('table', { name: 'Security servers' }).getByRole('row', { name: /LAB\/COM\/8002\/SS2/ }).waitFor({ timeout: 30_000 })
+      // B's clientReg goes through B's client proxy to A, the management security server; the lab approves it.
+      await page.getByRole('link', { name: /Clients and services/ }).click()
+      await page.getByRole('button', { name: `Register ${CONSUMER}` }).click()
+      await page.getByRole('status').getByText(/^Registration request #\d+ for /).waitFor({ timeout: 30_000 })
+      await page.getByRole('link', { name: /^Global configuration/ }).click()
+      await page.getByRole('button', { name: 'Download now' }).click()
       await page.getByRole('link', { name: /Clients and services/ }).click()
       await page.getByRole('table', { name: 'Clients' }).getByRole('row').filter({ hasText: CONSUMER }).getByText('Registered', { exact: true }).waitFor({ timeout: 30_000 })
     })
@@ -356,6 +368,14 @@ export async function runJourney(options: JourneyOptions): Promise<JourneyResult
 }
 
 /** `gatehouse serve` on an empty data directory; its listener settings in a file beside it (`--config`). */
+/** Global configuration's "Download now": the lab's new configuration here at once, not at the next minute. */
+async function downloadNow(page: Page): Promise<void> {
+  await page.getByRole('link', { name: /^Global configuration/ }).click()
+  const button = page.getByRole('button', { name: 'Download now' })
+  await button.click()
+  await waitUntil('the download finished', async () => (await button.getAttribute('data-loading')) === null)
+}
+
 async function startServer(
   name: 'a' | 'b', root: string, ports: Server['ports'], browser: BrowserContext, consoleErrors: string[],
 ): Promise<Server> {
