@@ -217,7 +217,7 @@ function CertificatesCard() {
         </Alert>
       ) : null}
       {certificates.length === 0 ? <Text size="sm" c="dimmed">{t('certificates.none')}</Text> : (
-        <Table.ScrollContainer minWidth={680}>
+        <Table.ScrollContainer minWidth={760}>
           <Table aria-label={t('certificates.table')}>
             <Table.Thead>
               <Table.Tr>
@@ -228,7 +228,7 @@ function CertificatesCard() {
             <Table.Tbody>
               {certificates.map((c) => (
                 <Table.Tr key={c.id}>
-                  <Table.Td>
+                  <Table.Td miw={180}>
                     <Text size="sm" style={{ overflowWrap: 'anywhere' }}>{c.subject}</Text>
                     <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>{t('certificates.issuedBy', { issuer: c.issuer })}</Text>
                   </Table.Td>
