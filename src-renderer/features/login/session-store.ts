@@ -53,10 +53,13 @@ export const useSessionStore = create<SessionState>((set, get) => {
     login: (username, password) => submit(() => adminClient().login(username, password)),
     setup: (username, password) => submit(() => adminClient().setup(username, password)),
     async logout() {
+      // The signed-in shell goes first (its timers and event stream stop), so nothing asks the server with a session
+      // that is being ended; the sign-in form comes back only once the server has ended it.
+      set({ session: null, loading: true })
       try {
         await adminClient().logout()
       } finally {
-        set({ session: await adminClient().session().catch(() => null), expired: false })
+        set({ session: await adminClient().session().catch(() => null), expired: false, loading: false })
       }
     },
     clearError: () => set({ error: null }),
