@@ -81,6 +81,20 @@ const PIN_WARNING_FLAGS = pkcs11js.CKF_USER_PIN_COUNT_LOW | pkcs11js.CKF_USER_PI
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
 const trim = (s: string): string => s.replace(/[\s\0]+$/, '')
 
+/**
+ * reliability-and-security.md §4.3: what every private key this driver makes or imports is, set explicitly, never left
+ * to the device's defaults — private, sensitive, never extractable, for signing only.
+ */
+const PROTECTED_PRIVATE_KEY = [
+  { type: pkcs11js.CKA_PRIVATE, value: true },
+  { type: pkcs11js.CKA_SENSITIVE, value: true },
+  { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+  { type: pkcs11js.CKA_SIGN, value: true },
+  { type: pkcs11js.CKA_DECRYPT, value: false },
+  { type: pkcs11js.CKA_UNWRAP, value: false },
+  { type: pkcs11js.CKA_DERIVE, value: false },
+]
+
 export class Pkcs11TokenDriver implements TokenDriver {
   readonly kind = 'pkcs11' as const
   private readonly library: Pkcs11Library
@@ -358,13 +372,7 @@ export class Pkcs11TokenDriver implements TokenDriver {
       // reliability-and-security.md §4.3: set every attribute explicitly, never rely on the device's defaults.
       const privateTemplate = [
         ...common,
-        { type: pkcs11js.CKA_PRIVATE, value: true },
-        { type: pkcs11js.CKA_SENSITIVE, value: true },
-        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-        { type: pkcs11js.CKA_SIGN, value: true },
-        { type: pkcs11js.CKA_DECRYPT, value: false },
-        { type: pkcs11js.CKA_UNWRAP, value: false },
-        { type: pkcs11js.CKA_DERIVE, value: false },
+        ...PROTECTED_PRIVATE_KEY,
       ]
       const mechanism = { mechanism: ec ? pkcs11js.CKM_EC_KEY_PAIR_GEN : pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN }
       const pair = await this.library.C_GenerateKeyPairAsync(session, mechanism, publicTemplate, privateTemplate)
@@ -410,13 +418,7 @@ export class Pkcs11TokenDriver implements TokenDriver {
         ...common,
         { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
         { type: pkcs11js.CKA_KEY_TYPE, value: ec ? pkcs11js.CKK_EC : pkcs11js.CKK_RSA },
-        { type: pkcs11js.CKA_PRIVATE, value: true },
-        { type: pkcs11js.CKA_SENSITIVE, value: true },
-        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
-        { type: pkcs11js.CKA_SIGN, value: true },
-        { type: pkcs11js.CKA_DECRYPT, value: false },
-        { type: pkcs11js.CKA_UNWRAP, value: false },
-        { type: pkcs11js.CKA_DERIVE, value: false },
+        ...PROTECTED_PRIVATE_KEY,
         ...(ec
           ? [{ type: pkcs11js.CKA_EC_PARAMS, value: P256_PARAMS }, { type: pkcs11js.CKA_VALUE, value: b(jwk.d) }]
           : [
