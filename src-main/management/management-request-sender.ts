@@ -58,7 +58,7 @@ export type ManagementRequestInput = ManagementRequestBody extends infer B ? B e
 
 export interface ManagementSender {
   /** Builds and signs the exact message that `send` would send (`--dry-run`), without sending it. */
-  prepare(input: ManagementRequestInput, options?: { id?: string }): Promise<PreparedManagementRequest>
+  compose(input: ManagementRequestInput, options?: { id?: string }): Promise<PreparedManagementRequest>
   /** Sends a prepared request once and reads the central server's answer. */
   send(prepared: PreparedManagementRequest): Promise<SentManagementRequest>
 }
@@ -115,7 +115,7 @@ export function createManagementSender(deps: ManagementSenderDeps): ManagementSe
   }
 
   return {
-    async prepare(input, options = {}) {
+    async compose(input, options = {}) {
       const { conf, serverId } = context()
       const management = conf.managementService
       if (management === undefined) {

@@ -5,7 +5,7 @@ import {
 import type { GlobalConf } from '../global-conf'
 import { clientError, inTransaction, systemClock, type WritableDb } from '../platform'
 import {
-  insertManagementRequest, listManagementRequestRows, settleManagementRequest, type ClientState, type LocalClient,
+  getManagementRequestRow, insertManagementRequest, listManagementRequestRows, settleManagementRequest, type ClientState, type LocalClient,
   type ManagementRequestRow, type ServerConf,
 } from '../server-conf'
 import type { CertificateInfo } from '../signer'
@@ -133,7 +133,7 @@ export function createManagementRequests(deps: ManagementRequestsDeps): Manageme
   const run = async (
     input: ManagementRequestInput, subject: string, detail: string | undefined, options: ManagementCallOptions, apply: () => void = () => undefined,
   ): Promise<ManagementOutcome> => {
-    const prepared = await sender.prepare(input)
+    const prepared = await sender.compose(input)
     if (options.dryRun === true) return { dryRun: true, prepared }
     const sent = await sender.send(prepared)
     const record = inTransaction(db, () => {
@@ -143,7 +143,7 @@ export function createManagementRequests(deps: ManagementRequestsDeps): Manageme
         ...(sent.requestId === undefined ? {} : { requestId: sent.requestId }), sentAt: clock.now().toISOString(),
         ...(options.user === undefined ? {} : { sentBy: options.user }),
       }, SUPERSEDES[input.service])
-      return toRecord(listManagementRequestRows(db, { subject }).find((r) => r.id === id) as ManagementRequestRow)
+      return toRecord(getManagementRequestRow(db, id) as ManagementRequestRow)
     })
     return { dryRun: false, prepared, record, ...(sent.requestId === undefined ? {} : { requestId: sent.requestId }) }
   }

@@ -124,6 +124,71 @@ export function messageRecordParameters(record: NewMessageRecord, link: RecordLi
   }
 }
 
+/**
+ * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the durability
+ * of the log's (`workerData.synchronous`, WAL), the log connection's limits, and the two insert statements above in one
+ * transaction per batch. Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same from
+ * the TypeScript sources, under the test runner and from the bundle.
+ */
+export const RECORD_WRITER_PROGRAM = `
+const { parentPort, workerData } = require('node:worker_threads')
+const Database = require(workerData.driver)
+const { path, synchronous, limits } = workerData
+let db
+try {
+  db = new Database(path)
+  db.pragma('journal_mode = WAL')
+  db.pragma('foreign_keys = ON')
+  db.pragma('synchronous = ' + synchronous)
+  if (Number(db.pragma('synchronous', { simple: true })) !== synchronous) throw new Error('synchronous=' + synchronous + ' did not take')
+  if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') throw new Error('the database is not in WAL mode')
+} catch (error) {
+  parentPort.postMessage({ startError: { message: error.message, code: error.code } })
+  throw error
+}
+const insertRecord = db.prepare(${JSON.stringify(INSERT_MESSAGE_RECORD_SQL)})
+const insertAttachment = db.prepare(${JSON.stringify(INSERT_MESSAGE_ATTACHMENT_SQL)})
+let applied = {}
+/** The log connection's per-connection limits (busy timeout, page limit), so the database fails here as it would there. */
+function apply(next) {
+  if (next.busyTimeoutMs !== applied.busyTimeoutMs) db.pragma('busy_timeout = ' + next.busyTimeoutMs)
+  if (next.maxPageCount !== applied.maxPageCount) db.pragma('max_page_count = ' + next.maxPageCount)
+  applied = next
+}
+apply(limits)
+const blob = (v) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v)
+const commit = db.transaction((records) => records.map((r) => {
+  const id = Number(insertRecord.run(...r.record.map(blob)).lastInsertRowid)
+  for (const a of r.attachments) insertAttachment.run(id, ...a.map(blob))
+  return id
+}))
+parentPort.on('message', (m) => {
+  if (m.close) {
+    db.close()
+    parentPort.postMessage({ closed: true })
+    parentPort.close()
+    return
+  }
+  try {
+    apply(m.limits)
+    parentPort.postMessage({ id: m.id, ids: commit.immediate(m.records) })
+  } catch (error) {
+    parentPort.postMessage({ id: m.id, error: { message: error.message, code: error.code } })
+  }
+})
+parentPort.postMessage({ ready: true })
+`
+
+/** The log connection's `synchronous` level, which the writer thread's connection must have too. */
+export function writerDurability(db: ReadableDb): number {
+  return Number(db.pragma('synchronous', { simple: true }))
+}
+
+/** The log connection's busy timeout and page limit, so a locked or full database fails in the thread as it would here. */
+export function writerConnectionLimits(db: ReadableDb): { busyTimeoutMs: number; maxPageCount: number } {
+  return { busyTimeoutMs: Number(db.pragma('busy_timeout', { simple: true })), maxPageCount: Number(db.pragma('max_page_count', { simple: true })) }
+}
+
 export function insertMessageRecord(db: WritableDb, record: NewMessageRecord, link: RecordLink): number {
   const parameters = messageRecordParameters(record, link)
   const id = Number(db.prepare(INSERT_MESSAGE_RECORD_SQL).run(...parameters.record).lastInsertRowid)

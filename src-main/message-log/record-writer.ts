@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { inTransaction, SecurityServerError, type Logger, type WritableDb } from '../platform'
 import {
-  INSERT_MESSAGE_ATTACHMENT_SQL, INSERT_MESSAGE_RECORD_SQL, insertMessageRecord, messageRecordParameters,
+  RECORD_WRITER_PROGRAM, insertMessageRecord, messageRecordParameters, writerConnectionLimits, writerDurability,
   type NewMessageRecord, type RecordLink, type SqlValue,
 } from './message-record-repository'
 
@@ -40,59 +40,6 @@ function inPlaceWriter(db: WritableDb): RecordWriter {
   }
 }
 
-/**
- * The thread's program: plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same from
- * the TypeScript sources, under the test runner and from the bundle. The statements come from the repository.
- */
-const WRITER_PROGRAM = `
-const { parentPort, workerData } = require('node:worker_threads')
-const Database = require(workerData.driver)
-const { path, synchronous, limits, sql } = workerData
-let db
-try {
-  db = new Database(path)
-  db.pragma('journal_mode = WAL')
-  db.pragma('foreign_keys = ON')
-  db.pragma('synchronous = ' + synchronous)
-  if (Number(db.pragma('synchronous', { simple: true })) !== synchronous) throw new Error('synchronous=' + synchronous + ' did not take')
-  if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') throw new Error('the database is not in WAL mode')
-} catch (error) {
-  parentPort.postMessage({ startError: { message: error.message, code: error.code } })
-  throw error
-}
-const insertRecord = db.prepare(sql.record)
-const insertAttachment = db.prepare(sql.attachment)
-let applied = {}
-/** The log connection's per-connection limits (busy timeout, page limit), so the database fails here as it would there. */
-function apply(next) {
-  if (next.busyTimeoutMs !== applied.busyTimeoutMs) db.pragma('busy_timeout = ' + next.busyTimeoutMs)
-  if (next.maxPageCount !== applied.maxPageCount) db.pragma('max_page_count = ' + next.maxPageCount)
-  applied = next
-}
-apply(limits)
-const blob = (v) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v)
-const commit = db.transaction((records) => records.map((r) => {
-  const id = Number(insertRecord.run(...r.record.map(blob)).lastInsertRowid)
-  for (const a of r.attachments) insertAttachment.run(id, ...a.map(blob))
-  return id
-}))
-parentPort.on('message', (m) => {
-  if (m.close) {
-    db.close()
-    parentPort.postMessage({ closed: true })
-    parentPort.close()
-    return
-  }
-  try {
-    apply(m.limits)
-    parentPort.postMessage({ id: m.id, ids: commit.immediate(m.records) })
-  } catch (error) {
-    parentPort.postMessage({ id: m.id, error: { message: error.message, code: error.code } })
-  }
-})
-parentPort.postMessage({ ready: true })
-`
-
 interface InFlight {
   resolve(ids: number[]): void
   reject(error: unknown): void
@@ -112,12 +59,9 @@ class ThreadRecordWriter implements RecordWriter {
   }
 
   private start(): Worker {
-    const worker = new Worker(WRITER_PROGRAM, {
+    const worker = new Worker(RECORD_WRITER_PROGRAM, {
       eval: true,
-      workerData: {
-        driver: betterSqlitePath(), path: this.db.name, synchronous: Number(this.db.pragma('synchronous', { simple: true })),
-        limits: this.limits(), sql: { record: INSERT_MESSAGE_RECORD_SQL, attachment: INSERT_MESSAGE_ATTACHMENT_SQL },
-      },
+      workerData: { driver: betterSqlitePath(), path: this.db.name, synchronous: writerDurability(this.db), limits: writerConnectionLimits(this.db) },
     })
     // Idle, the thread does not keep the process alive; a batch in flight does.
     worker.unref()
@@ -125,11 +69,6 @@ class ThreadRecordWriter implements RecordWriter {
     worker.on('error', (error) => this.lost(worker, error))
     worker.on('exit', (code) => this.lost(worker, new Error(`the message-log writer thread exited (code ${code})`)))
     return worker
-  }
-
-  /** The log's connection's busy timeout and page limit, so a locked or full database fails here as it would there. */
-  private limits(): { busyTimeoutMs: number; maxPageCount: number } {
-    return { busyTimeoutMs: Number(this.db.pragma('busy_timeout', { simple: true })), maxPageCount: Number(this.db.pragma('max_page_count', { simple: true })) }
   }
 
   private answer(m: WriterReply): void {
@@ -167,7 +106,7 @@ class ThreadRecordWriter implements RecordWriter {
     return new Promise<number[]>((resolve, reject) => {
       this.inFlight.set(id, { resolve, reject })
       worker.ref()
-      worker.postMessage({ id, limits: this.limits(), records: batch })
+      worker.postMessage({ id, limits: writerConnectionLimits(this.db), records: batch })
     })
   }
 

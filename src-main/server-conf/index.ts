@@ -5,7 +5,7 @@
 export { serverConfMigrations } from './migrations'
 export { findServerIdentity, saveServerIdentity, type ServerIdentity } from './server-identity-repository'
 export {
-  insertManagementRequest, listManagementRequestRows, settleManagementRequest, type ManagementRequestRow, type NewManagementRequestRow,
+  getManagementRequestRow, insertManagementRequest, listManagementRequestRows, settleManagementRequest, type ManagementRequestRow, type NewManagementRequestRow,
 } from './management-request-repository'
 export { readSystemParameters, writeSystemParameter, deleteSystemParameter } from './system-parameters-repository'
 export { BASE_ENDPOINT, DEFAULT_SERVICE_TIMEOUT_SECONDS } from './service-rules'

@@ -54,6 +54,10 @@ export function listManagementRequestRows(db: ReadableDb, options: { subject?: s
   return db.prepare(sql).all(...args, options.limit ?? 1000) as ManagementRequestRow[]
 }
 
+export function getManagementRequestRow(db: ReadableDb, id: number): ManagementRequestRow | undefined {
+  return db.prepare(`SELECT ${COLUMNS} FROM management_requests WHERE id = ?`).get(id) as ManagementRequestRow | undefined
+}
+
 export function settleManagementRequest(db: WritableDb, id: number, status: 'CONFIRMED' | 'SUPERSEDED', at: string): void {
   db.prepare("UPDATE management_requests SET status = ?, settled_at = ? WHERE id = ? AND status = 'SUBMITTED'").run(status, at, id)
 }

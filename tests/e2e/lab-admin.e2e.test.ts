@@ -284,7 +284,7 @@ describe.skipIf(missing !== undefined)('a second server joins a lab through the 
     const sender = createManagementSender({
       globalConf: () => core.globalConf.current(), serverId: () => serverId, signer: core.signer, clientProxyUrl: () => undefined,
     })
-    const sent = await sender.send(await sender.prepare({ service: 'authCertReg', address: `127.0.0.1:${b.serverProxyPort}`, authCert: Buffer.from(issued.der) }))
+    const sent = await sender.send(await sender.compose({ service: 'authCertReg', address: `127.0.0.1:${b.serverProxyPort}`, authCert: Buffer.from(issued.der) }))
     expect(sent.requestId).toBeGreaterThan(0)
 
     await page.getByRole('button', { name: 'Refresh' }).click()

@@ -50,7 +50,7 @@ afterAll(async () => {
 describe('management requests through the lab\'s management security server', () => {
   it('registers a new subsystem with clientReg through both proxies and answers the request id', async () => {
     const late = subsystemId('LAB', 'GOV', '1001', 'late')
-    const sent = await sender.send(await sender.prepare({ service: 'clientReg', client: late }))
+    const sent = await sender.send(await sender.compose({ service: 'clientReg', client: late }))
     expect(sent.requestId).toBeGreaterThan(0)
     expect(sent.prepared.via).toBe('client-proxy')
     expect(pair.lab.listManagementRequests().find((r) => r.id === sent.requestId)).toMatchObject({ type: 'clientReg', status: 'APPROVED' })
@@ -58,7 +58,7 @@ describe('management requests through the lab\'s management security server', ()
     expect(provider).toEqual(subsystemId('LAB', 'GOV', '2002', 'MANAGEMENT'))
 
     // The same again: the lab's refusal reaches the sender as X-Road's management service words it.
-    const again = await sender.prepare({ service: 'clientReg', client: late })
+    const again = await sender.compose({ service: 'clientReg', client: late })
     const refusal = await sender.send(again).then(() => undefined, (error: unknown) => error)
     expect(refusal).toBeInstanceOf(SoapFaultError)
     expect((refusal as SoapFaultError).message).toBe('management_request_client_already_registered with statusCode 409')
@@ -72,7 +72,7 @@ describe('management requests through the lab\'s management security server', ()
     })
     const issued = await pair.lab.issueCertificate(csr.encoded.toString('utf8'), 'auth')
     await signer.importCertificate(issued.der, { approvedCaCertificates: [pair.lab.certificateDer('ca')] })
-    const prepared = await sender.prepare({ service: 'authCertReg', address: `127.0.0.1:${pair.consumer.serverProxyPort}`, authCert: Buffer.from(issued.der) })
+    const prepared = await sender.compose({ service: 'authCertReg', address: `127.0.0.1:${pair.consumer.serverProxyPort}`, authCert: Buffer.from(issued.der) })
     expect(prepared.via).toBe('central-server')
     const sent = await sender.send(prepared)
     expect(sent.requestId).toBeGreaterThan(0)

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { closeSync, openSync, readFileSync, readSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DestinationStream } from 'pino'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -18,7 +18,7 @@ import { createHarness, messageFor, openMessageLogDb, tempDir, type Harness } fr
 import { startOpensslTsa } from './support/openssl-tsa'
 import { runGatehouse } from './support/run-cli'
 import { testContainerWriter } from './support/test-container-writer'
-import { walFrames } from '../../scripts/lib/faults/fault-evidence'
+import { flipByte, walFrames } from '../../scripts/lib/faults/fault-evidence'
 
 /**
  * Evidence continuity (issue 14 item 4): a hash chain over the records and the last acknowledged place kept outside
@@ -46,17 +46,6 @@ function flipAfter(path: string, marker: string, skip: number): void {
   flipByte(path, at + skip)
 }
 
-function flipByte(path: string, offset: number): void {
-  const fd = openSync(path, 'r+')
-  try {
-    const one = Buffer.alloc(1)
-    readSync(fd, one, 0, 1, offset)
-    one[0] = (one[0] as number) ^ 0x20
-    writeSync(fd, one, 0, 1, offset)
-  } finally {
-    closeSync(fd)
-  }
-}
 
 /** A logger whose JSON lines the test reads. */
 function capturingLogger(): { logger: Logger; errors: () => string[] } {

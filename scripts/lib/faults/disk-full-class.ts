@@ -133,13 +133,7 @@ export async function diskFullClass(ctx: ClassContext, side: Side): Promise<void
     for (const file of [MESSAGE_LOG_FILE, `${MESSAGE_LOG_FILE}-wal`]) {
       if (existsSync(join(seen(), file))) copyFileSync(join(seen(), file), join(copy, file))
     }
-    const lost = ctx.lostPerSide(ctx.acknowledged(), { [side]: copy })
-    const ids = new Set([...lost.consumer, ...lost.provider].map((o) => o.queryId))
-    ctx.report.lost += ids.size
-    if (ids.size > 0) {
-      ctx.report.undetected += ids.size
-      ctx.fail(`${ids.size} acknowledged message(s) without their records, e.g. ${[...ids].slice(0, 3).join(', ')}`)
-    }
+    ctx.countUnrecorded({ [side]: copy })
   } finally {
     await server.stop()
     rmSync(`${server.dataDir}.disk-seed`, { recursive: true, force: true })

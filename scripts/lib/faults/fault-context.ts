@@ -149,6 +149,20 @@ export class ClassContext {
   }
 
   /**
+   * For classes whose fault must destroy nothing: every acknowledged message without its records is lost and, since
+   * no evidence check is expected to report it, undetected too; the class fails naming a few of them.
+   */
+  countUnrecorded(dirs: Partial<Record<Side, string>> = {}): void {
+    const lost = this.lostPerSide(this.acknowledged(), dirs)
+    const ids = new Set([...lost.consumer, ...lost.provider].map((o) => o.queryId))
+    this.report.lost += ids.size
+    if (ids.size > 0) {
+      this.report.undetected += ids.size
+      this.fail(`${ids.size} acknowledged message(s) without their records, e.g. ${[...ids].slice(0, 3).join(', ')}`)
+    }
+  }
+
+  /**
    * Both servers as seen now, for a failure message: running or how it exited, the evidence state and refusal, and the
    * last warnings and errors of its log (each start's output is kept in `ServerProcess.logPath`).
    */

@@ -87,13 +87,7 @@ async function outageTrials(ctx: ClassContext, plan: OutagePlan): Promise<void> 
       await ctx.stopLoad()
     }
   }
-  const lost = ctx.lostPerSide(ctx.acknowledged())
-  const ids = new Set([...lost.consumer, ...lost.provider].map((o) => o.queryId))
-  ctx.report.lost += ids.size
-  if (ids.size > 0) {
-    ctx.report.undetected += ids.size
-    ctx.fail(`${ids.size} acknowledged message(s) without their records`)
-  }
+  ctx.countUnrecorded()
 }
 
 async function setParameter(ctx: ClassContext, name: string, value: string | undefined): Promise<void> {
