@@ -173,6 +173,11 @@ export function createManagementRequests(deps: ManagementRequestsDeps): Manageme
       const client = requireClient(id)
       if (!['REGISTERED', 'REGISTRATION_IN_PROGRESS', 'DISABLED'].includes(client.state)) notPossible(`cannot unregister client with status ${client.state}`)
       if (identifierEquals(id, memberOf(serverId))) throw clientError('cannot_unregister_owner', 'The owner member cannot be unregistered', { detail: 'client' })
+      // The instance's management services would go with it (every later request is sent to it).
+      const provider = deps.globalConf()?.managementService?.managementRequestServiceProviderId
+      if (provider !== undefined && identifierEquals(provider, id)) {
+        throw clientError('conflict', 'The management service provider cannot be unregistered', { detail: 'client' })
+      }
       return run({ service: 'clientDeletion', client: id }, clientSubject(id), undefined, options, () => serverConf.unregisterClient(id))
     },
     async disableClient(id, options = {}) {

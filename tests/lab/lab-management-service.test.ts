@@ -348,7 +348,7 @@ describe('clientDisable, clientEnable and ownerChange (X-Road 7.8 request handle
     expect(fault(send(signed({ service: 'ownerChange', server: TS1, client: clientMember.member }, clientMember))).text).toBe('management_request_owner_must_be_client with statusCode 400')
     const ts2 = securityServerId(memberId('EE', 'GOV', 'TS1OWNER'), 'TS2')
     const { cert } = await issued('C=EE, CN=TS2', 'auth')
-    lab.addSecurityServer(clientMember.member, 'TS2', '127.0.0.1:5700', cert)
+    lab.addSecurityServer(memberId('EE', 'COM', 'client'), 'TS2', '127.0.0.1:5700', cert)
     expect(send(signed({ service: 'clientReg', server: ts2, client: clientMember.member }, clientMember)).request).toMatchObject({ status: 'APPROVED' })
     expect(fault(send(signed({ service: 'ownerChange', server: ts2, client: clientMember.member }, clientMember))).text).toBe('management_request_server_code_exists with statusCode 409')
     expect(lab.listManagementRequests().filter((r) => r.type === 'ownerChange')).toEqual([])

@@ -10,14 +10,16 @@ import { fieldError as fieldErrorOf } from '../../lib/field-error'
 import { AddClientForm } from './AddClientForm'
 import { ClientConnectionDialog } from './ClientConnectionDialog'
 import { ClientStateBadge, FULL_BADGE, IdText, useSubjectName } from './ServicesParts'
-import { clientDependents, openRequestOf, shortId, useServicesStore } from './services-store'
+import { clientDependents, openOwnerChangeFor, openRequestOf, shortId, useServicesStore } from './services-store'
 
 /**
  * The clients of this server (UG-SS §4): registration state with the actions that state allows (register, disable,
  * enable, unregister, rename, delete — X-Road ClientService's rules), the information-system connection, and adding a
- * subsystem. Register, unregister, disable, enable and rename are pr-mserv management requests to the central server:
- * the row shows the request id and what it waits for until global configuration confirms it; DISABLING and
- * ENABLING_IN_PROGRESS exist only as open requests (X-Road derives them the same way).
+ * subsystem. Register, unregister, disable, enable, rename and "Make owner" (ownerChange, for a registered member) are
+ * pr-mserv management requests to the central server: the row shows the request id and what it waits for until global
+ * configuration confirms it; DISABLING and ENABLING_IN_PROGRESS exist only as open requests (X-Road derives them the
+ * same way). The subsystem serving the instance's management services is neither disabled (X-Road's
+ * `forbiddenDisable`) nor unregistered from here: every management request goes to it.
  */
 export function ClientsPanel() {
   const t = useT('services')
@@ -34,6 +36,7 @@ export function ClientsPanel() {
         </Alert>
       ) : null}
       {error !== null ? <ErrorNotice error={error} onClose={() => setError(null)} /> : null}
+      <RefusalExplained error={error} />
       {unreachedManagementService(error) ? <Alert color="yellow" role="note">{t('unreached', { tab: tl('tabs.requests'), action: tl('requests.serve') })}</Alert> : null}
       <Card withBorder>
         <Table.ScrollContainer minWidth={640}>
@@ -56,7 +59,7 @@ export function ClientsPanel() {
                       {c.owner ? <Badge size="xs" variant="outline" styles={FULL_BADGE}>{t('clients.owner')}</Badge> : null}
                     </Group>
                   </Table.Td>
-                  <Table.Td maw={260}><ClientState client={c} request={openRequestOf(s.requests, c.id)} /></Table.Td>
+                  <Table.Td maw={260}><ClientState client={c} request={openRequestOf(s.requests, c.id) ?? openOwnerChangeFor(s.requests, c.id)} /></Table.Td>
                   <Table.Td>
                     <Text size="sm">{t(`connection.mode.${c.isAuthentication}`)}</Text>
                     <Button size="compact-xs" variant="subtle" px={0} onClick={() => setConnection(c.id)} aria-label={t('clients.connectionAria', { client: c.path })}>
@@ -84,12 +87,44 @@ function unreachedManagementService(error: unknown): boolean {
   return error instanceof AdminError && (error.code.startsWith('server.clientproxy.') || error.code === 'malformed_global_conf')
 }
 
+/** The central server's refusals of client requests, as X-Road's management service relays them ("<code> with statusCode <status>"). */
+const CENTRAL_SERVER_REFUSALS = [
+  'management_request_owner_must_be_member', 'management_request_owner_must_be_client', 'management_request_client_already_owner',
+  'management_request_server_code_exists', 'management_request_exists', 'mr_forbidden_disable_management_service_client',
+  'management_request_server_client_not_found', 'management_request_client_already_registered', 'management_request_member_not_found',
+  'management_request_server_not_found',
+] as const
+type CentralServerRefusal = (typeof CENTRAL_SERVER_REFUSALS)[number]
+
+function centralServerRefusal(error: unknown): CentralServerRefusal | null {
+  if (!(error instanceof AdminError)) return null
+  const code = /^([a-z_]+) with statusCode \d{3}$/.exec(error.message)?.[1]
+  return (CENTRAL_SERVER_REFUSALS as readonly string[]).includes(code ?? '') ? code as CentralServerRefusal : null
+}
+
+/** What a refusal of the central server means for this server, in words (the fault text itself stays in the error above). */
+function RefusalExplained({ error }: { error: unknown }) {
+  const t = useT('services')
+  const code = centralServerRefusal(error)
+  return code === null ? null : <Alert color="orange" role="note" title={t('refusal.title')}>{t(`refusal.${code}`)}</Alert>
+}
+
 function ClientActions({ client, onError }: { client: ClientDto; onError(error: unknown): void }) {
   const t = useT('services')
   const s = useServicesStore()
   const [busy, setBusy] = useState(false)
   const [renaming, setRenaming] = useState(false)
+  // A refusal inside a confirm dialog, explained there too.
+  const [refused, setRefused] = useState<unknown>(null)
+  const tracked = (work: () => Promise<unknown>) => (): Promise<unknown> => {
+    setRefused(null)
+    return work().catch((error: unknown) => {
+      setRefused(error)
+      throw error
+    })
+  }
   const pending = openRequestOf(s.requests, client.id)?.service
+  const provider = s.managementProvider === client.id
   if (client.owner) return <Text size="xs" c="dimmed" maw={220}>{t('clients.ownerNote')}</Text>
   const run = (work: () => Promise<unknown>): void => {
     setBusy(true)
@@ -110,7 +145,29 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
       <Button key="rename" size="xs" variant="light" onClick={() => setRenaming(true)} aria-label={t('clients.renameAria', { client: client.path })}>{t('clients.rename')}</Button>,
     )
   }
-  if (client.state === 'REGISTERED' && pending !== 'clientDisable' && pending !== 'clientDeletion') {
+  // ClientService.changeOwner: a registered member; the central server takes one owner change of a server at a time.
+  const ownerChangeOpen = s.requests.some((r) => r.service === 'ownerChange' && r.status === 'SUBMITTED')
+  if (client.state === 'REGISTERED' && client.kind === 'MEMBER' && pending !== 'clientDeletion' && pending !== 'clientDisable' && !ownerChangeOpen) {
+    const current = s.clients.find((c) => c.owner)?.path ?? ''
+    actions.push(
+      <ConfirmAction
+        key="makeOwner"
+        label={t('clients.makeOwner')}
+        ariaLabel={t('clients.makeOwnerAria', { client: client.path })}
+        buttonProps={{ color: 'orange' }}
+        title={t('clients.makeOwnerTitle', { client: client.path })}
+        consequences={(
+          <Stack gap="xs">
+            <Consequences items={[t('clients.makeOwnerBody', { client: client.path }), t('clients.makeOwnerAfter', { owner: current, client: client.path })]} />
+            <RefusalExplained error={refused} />
+          </Stack>
+        )}
+        confirmLabel={t('clients.makeOwnerConfirm')}
+        onConfirm={tracked(() => s.manage('makeOwner', client.id))}
+      />,
+    )
+  }
+  if (client.state === 'REGISTERED' && pending !== 'clientDisable' && pending !== 'clientDeletion' && !provider) {
     actions.push(
       <ConfirmAction
         key="disable"
@@ -118,13 +175,18 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
         ariaLabel={t('clients.disableAria', { client: client.path })}
         buttonProps={{ color: 'orange' }}
         title={t('clients.disableTitle', { client: client.path })}
-        consequences={<Text size="sm">{t('clients.disableBody', { client: client.path })}</Text>}
+        consequences={(
+          <Stack gap="xs">
+            <Text size="sm">{t('clients.disableBody', { client: client.path })}</Text>
+            <RefusalExplained error={refused} />
+          </Stack>
+        )}
         confirmLabel={t('clients.disable')}
-        onConfirm={() => s.manage('disable', client.id)}
+        onConfirm={tracked(() => s.manage('disable', client.id))}
       />,
     )
   }
-  if ((client.state === 'REGISTERED' || client.state === 'REGISTRATION_IN_PROGRESS' || (client.state === 'DISABLED' && !removed)) && pending !== 'clientDeletion') {
+  if ((client.state === 'REGISTERED' || client.state === 'REGISTRATION_IN_PROGRESS' || (client.state === 'DISABLED' && !removed)) && pending !== 'clientDeletion' && !provider) {
     actions.push(
       <ConfirmAction
         key="unregister"
@@ -138,6 +200,7 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
     )
   }
   if (removed) actions.push(<Text key="removed" size="xs" c="dimmed" maw={220}>{t('clients.removedNote')}</Text>)
+  if (provider) actions.push(<Text key="provider" size="xs" c="dimmed" maw={240}>{t('clients.providerNote')}</Text>)
   if (client.state === 'SAVED' || client.state === 'DELETION_IN_PROGRESS' || removed) {
     actions.push(
       <ConfirmAction
@@ -175,7 +238,7 @@ function ClientState({ client, request }: { client: ClientDto; request: Manageme
   )
 }
 
-const CLIENT_REQUESTS = ['clientReg', 'clientDeletion', 'clientDisable', 'clientEnable', 'clientRename'] as const
+const CLIENT_REQUESTS = ['clientReg', 'clientDeletion', 'clientDisable', 'clientEnable', 'clientRename', 'ownerChange'] as const
 function isClientRequest(service: string): service is (typeof CLIENT_REQUESTS)[number] {
   return (CLIENT_REQUESTS as readonly string[]).includes(service)
 }
