@@ -20,6 +20,7 @@ import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, ope
 const missing = e2eSkipReason('clients and services GUI')
 const caller = { actor: 'e2e', roles: ADMIN_ROLES }
 const BILLING = 'DEMO/GOV/7001/billing'
+const SUCCESSOR = 'DEMO/GOV/8008'
 
 async function freePort(): Promise<number> {
   const probe = createServer()
@@ -107,6 +108,28 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
     await page.reload()
     await row.getByText('Registered', { exact: true }).waitFor()
     await shoot(page, 'services-clients-en.png')
+  })
+
+  it('offers Make owner for a registered member and neither Disable nor Unregister for the management services\' subsystem', async () => {
+    // The lab operator lists a second member on this server; the next download makes it REGISTERED here.
+    await call('lab', 'addMember', { memberClass: 'GOV', memberCode: '8008', name: 'Successor Agency' })
+    await call('clients', 'add', { client: SUCCESSOR })
+    await call('lab', 'addServerClient', { server: 'DEMO/GOV/7001/ss1', client: SUCCESSOR })
+    await call('globalConf', 'refresh')
+    await page.reload()
+    const clients = page.getByRole('table', { name: 'Clients' })
+    const successor = clients.getByRole('row').filter({ hasText: SUCCESSOR })
+    await successor.getByText('Registered', { exact: true }).waitFor()
+    const management = clients.getByRole('row').filter({ hasText: 'DEMO/GOV/7001/MANAGEMENT' })
+    await management.getByText(/Provides the management services of the instance/).waitFor()
+    expect(await management.getByRole('button', { name: /Disable|Unregister/ }).count()).toBe(0)
+    await page.getByRole('button', { name: `Make ${SUCCESSOR} the owner of this server` }).click()
+    await page.getByRole('dialog').getByText(/the owner until then, stays a client of this server/).waitFor()
+    await page.waitForTimeout(300)
+    await shoot(page, 'mgmt-lab-make-owner-en.png')
+    await page.keyboard.press('Escape')
+    await page.getByRole('dialog').waitFor({ state: 'detached' })
+    await shoot(page, 'mgmt-lab-clients-en.png')
   })
 
   it('sets how the information systems connect and offers this server\'s TLS certificate', async () => {
@@ -221,8 +244,8 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
   })
 
   for (const [language, texts] of [
-    ['pt-BR', { heading: 'Clientes, serviços e direitos de acesso', services: /^Serviços/, access: /^Direitos de acesso/, groups: /^Grupos locais/, delete: `Excluir ${BILLING}` }],
-    ['es', { heading: 'Clientes, servicios y derechos de acceso', services: /^Servicios/, access: /^Derechos de acceso/, groups: /^Grupos locales/, delete: `Eliminar ${BILLING}` }],
+    ['pt-BR', { heading: 'Clientes, serviços e direitos de acesso', services: /^Serviços/, access: /^Direitos de acesso/, groups: /^Grupos locais/, delete: `Excluir ${BILLING}`, makeOwner: `Tornar ${SUCCESSOR} o proprietário deste servidor` }],
+    ['es', { heading: 'Clientes, servicios y derechos de acceso', services: /^Servicios/, access: /^Derechos de acceso/, groups: /^Grupos locales/, delete: `Eliminar ${BILLING}`, makeOwner: `Convertir a ${SUCCESSOR} en el propietario de este servidor` }],
   ] as const) {
     it(`shows the screen in ${language} at 1 024 px without cut-off words`, async () => {
       // Something in every tab: a service with an endpoint, a local group, two access rights; the subsystem unregistered.
@@ -246,6 +269,12 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
       await page.getByRole('dialog').waitFor()
       await page.waitForTimeout(300)
       await shoot(page, `services-delete-client-${language}.png`)
+      await page.keyboard.press('Escape')
+      await page.getByRole('dialog').waitFor({ state: 'detached' })
+      await page.getByRole('button', { name: texts.makeOwner }).click()
+      await page.getByRole('dialog').waitFor()
+      await page.waitForTimeout(300)
+      await shoot(page, `mgmt-lab-make-owner-${language}.png`)
       await page.keyboard.press('Escape')
       await page.getByRole('dialog').waitFor({ state: 'detached' })
       for (const [tab, name] of [[texts.services, 'services'], [texts.access, 'access'], [texts.groups, 'groups']] as const) {
