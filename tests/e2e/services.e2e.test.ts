@@ -35,6 +35,7 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
   let server: SecurityServer
   let browser: BrowserContext
   let page: Page
+  let serverProxyPort: number
   const consoleErrors: string[] = []
 
   async function call<T>(domain: string, method: string, ...args: unknown[]): Promise<T> {
@@ -54,7 +55,7 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-services-'))
     const dataDir = join(dir, 'data')
     mkdirSync(dataDir)
-    const serverProxyPort = await freePort()
+    serverProxyPort = await freePort()
     const bootstrap = {
       // The client proxy carries this server's management requests to the management service (pr-mserv §2).
       internal: { host: '127.0.0.1', adminPort: 0, clientProxyHttpPort: await freePort(), clientProxyHttpsPort: null },
@@ -287,6 +288,55 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
       expect(consoleErrors).toEqual([])
     })
   }
+
+  it('makes DEMO/GOV/8008 the owner: held by the lab until approved, then the running server is DEMO/GOV/8008/ss1', async () => {
+    // The new owner signs the request: a signing key and certificate of DEMO/GOV/8008 on this server's token.
+    const [token] = await call<Array<{ id: string }>>('tokens', 'list')
+    const key = await call<{ id: string }>('keys', 'generate', { tokenId: token?.id, usage: 'sign', algorithm: 'ec-p256', label: 'successor signing' })
+    const [ca] = await call<Array<{ name: string }>>('csrs', 'authorities')
+    const csr = await call<{ content: string }>('csrs', 'generate', { keyId: key.id, caName: ca?.name, member: SUCCESSOR, format: 'pem' })
+    const issued = await call<{ pem: string }>('lab', 'signCsr', { content: csr.content, encoding: 'utf8', usage: 'sign' })
+    const cert = await call<{ id: string; state: string }>('certificates', 'import', { content: issued.pem, encoding: 'utf8', member: SUCCESSOR })
+    if (cert.state !== 'active') await call('certificates', 'activate', { certId: cert.id })
+    for (let i = 0; (await call<Array<{ id: string; ocsp: { status: string } }>>('certificates', 'list')).find((c) => c.id === cert.id)?.ocsp.status !== 'good'; i++) {
+      if (i > 100) throw new Error('no good OCSP response for the new signing certificate')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    // The address change above named a host that does not resolve here; the lab operator puts the reachable one back,
+    // so the request reaches the management services this server serves.
+    await call('lab', 'setServerAddress', { server: 'DEMO/GOV/7001/ss1', address: `127.0.0.1:${serverProxyPort}` })
+    await call('lab', 'setManagementAutoApproval', { ownerChange: false })
+    await call('globalConf', 'refresh')
+    await page.evaluate(`localStorage.setItem('gatehouse.language', 'en')`)
+    await page.reload()
+    await page.getByRole('button', { name: `Make ${SUCCESSOR} the owner of this server` }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Send owner change request' }).click()
+    const refusal = page.getByRole('dialog').getByRole('alert')
+    await page.getByRole('status').or(refusal).first().waitFor()
+    expect(await refusal.count() === 0 ? '' : await refusal.textContent()).toBe('')
+    await page.getByRole('status').getByText(/Owner change request #\d+ for DEMO\/GOV\/8008 sent to the central server/).waitFor()
+    const successor = page.getByRole('table', { name: 'Clients' }).getByRole('row').filter({ hasText: SUCCESSOR })
+    await successor.getByText(/^Becoming the owner — request #\d+, waiting for the central server’s approval and global configuration$/).waitFor()
+    await shoot(page, 'mgmt-lab-owner-change-progress-en.png')
+
+    const [held] = (await call<{ requests: Array<{ id: number; type: string; status: string }> }>('lab', 'managementRequests')).requests.filter((r) => r.type === 'ownerChange')
+    expect(held).toMatchObject({ status: 'WAITING' })
+    await call('lab', 'approveManagementRequest', { id: held?.id })
+    await call('globalConf', 'refresh')
+    // No restart: the identity follows global configuration on the download.
+    expect(await call('initialization', 'status')).toMatchObject({ owner: `MEMBER:${SUCCESSOR}`, serverId: 'SERVER:DEMO/GOV/8008/ss1' })
+    await page.reload()
+    await successor.getByText('owner', { exact: true }).waitFor()
+    // The former owner is a registered member client now, which could become the owner again.
+    await page.getByRole('button', { name: 'Make DEMO/GOV/7001 the owner of this server' }).waitFor()
+    expect(await page.getByText(/^Becoming the owner/).count()).toBe(0)
+    await shoot(page, 'mgmt-lab-owner-changed-en.png')
+    // Management requests now speak for the new owner.
+    const dry = await call<{ message: { base64: string } }>('management', 'changeAddress', { address: '127.0.0.1', dryRun: true })
+    const sender = /<xroad:client[\s\S]*?<\/xroad:client>/.exec(Buffer.from(dry.message.base64, 'base64').toString('utf8'))?.[0]
+    expect(sender).toContain('>8008<')
+    expect(consoleErrors).toEqual([])
+  })
 })
 
 /** A full-page screenshot from the top (a scrolled page repeats the fixed header in the image). */
