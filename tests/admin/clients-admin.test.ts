@@ -8,7 +8,7 @@ import { globalGroupId, memberId } from '@shared/domain/identifiers'
 import { ADMIN_ROLES } from '@shared/admin-api/admin-roles'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import type {
-  AccessMatrixRow, AccessRightDto, ClientDto, ClientRemovalDto, ClientRequestDto, GlobalGroupDto, GlobalMemberDto, GlobalServerDto,
+  AccessRightDto, ClientDto, ClientRemovalDto, ClientRequestDto, GlobalGroupDto, GlobalMemberDto, GlobalServerDto,
   InternalTlsCertificateDto, IsCertificateDto, LabManagementDto, LabOperationDto, LabStatus, LocalGroupDto, ServiceDto,
 } from '@shared/admin-api/admin-api'
 import { createAdminRuntime, type AdminRuntime } from '../../src-main/admin'
