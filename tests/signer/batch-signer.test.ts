@@ -101,7 +101,7 @@ describe('batch signer: one token signature per turn of the event loop', () => {
   })
 
   it('signs a lone request directly, without a hash chain and without any timer', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'], now: Date.now() })
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval'] })
     const t = token()
     const signer = new BatchSigner()
     const signed = await signer.sign(t.context, [{ name: '/message.xml', bytes: message(7) }])
