@@ -262,8 +262,9 @@ describe('clients', () => {
     fireEvent.click(await screen.findByRole('button', { name: 'Make DEMO/COM/8008 the owner of this server' }))
     fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Send owner change request' }))
     const dialog = within(await screen.findByRole('dialog'))
-    expect((await dialog.findByRole('alert')).textContent).toContain('management_request_owner_must_be_client with statusCode 400')
-    expect(dialog.getByRole('note').textContent).toContain('does not list this member as a client of this server. Register it as a client first')
+    const alert = await dialog.findByRole('alert')
+    expect(alert.textContent).toContain('management_request_owner_must_be_client with statusCode 400')
+    expect(alert.textContent).toContain('does not list this member as a client of this security server. Register it as a client first')
   })
 
   it('shows the central server\'s refusal in words and leaves the row as it was', async () => {

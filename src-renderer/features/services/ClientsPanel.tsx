@@ -36,7 +36,6 @@ export function ClientsPanel() {
         </Alert>
       ) : null}
       {error !== null ? <ErrorNotice error={error} onClose={() => setError(null)} /> : null}
-      <RefusalExplained error={error} />
       {unreachedManagementService(error) ? <Alert color="yellow" role="note">{t('unreached', { tab: tl('tabs.requests'), action: tl('requests.serve') })}</Alert> : null}
       <Card withBorder>
         <Table.ScrollContainer minWidth={640}>
@@ -87,42 +86,11 @@ function unreachedManagementService(error: unknown): boolean {
   return error instanceof AdminError && (error.code.startsWith('server.clientproxy.') || error.code === 'malformed_global_conf')
 }
 
-/** The central server's refusals of client requests, as X-Road's management service relays them ("<code> with statusCode <status>"). */
-const CENTRAL_SERVER_REFUSALS = [
-  'management_request_owner_must_be_member', 'management_request_owner_must_be_client', 'management_request_client_already_owner',
-  'management_request_server_code_exists', 'management_request_exists', 'mr_forbidden_disable_management_service_client',
-  'management_request_server_client_not_found', 'management_request_client_already_registered', 'management_request_member_not_found',
-  'management_request_server_not_found',
-] as const
-type CentralServerRefusal = (typeof CENTRAL_SERVER_REFUSALS)[number]
-
-function centralServerRefusal(error: unknown): CentralServerRefusal | null {
-  if (!(error instanceof AdminError)) return null
-  const code = /^([a-z_]+) with statusCode \d{3}$/.exec(error.message)?.[1]
-  return (CENTRAL_SERVER_REFUSALS as readonly string[]).includes(code ?? '') ? code as CentralServerRefusal : null
-}
-
-/** What a refusal of the central server means for this server, in words (the fault text itself stays in the error above). */
-function RefusalExplained({ error }: { error: unknown }) {
-  const t = useT('services')
-  const code = centralServerRefusal(error)
-  return code === null ? null : <Alert color="orange" role="note" title={t('refusal.title')}>{t(`refusal.${code}`)}</Alert>
-}
-
 function ClientActions({ client, onError }: { client: ClientDto; onError(error: unknown): void }) {
   const t = useT('services')
   const s = useServicesStore()
   const [busy, setBusy] = useState(false)
   const [renaming, setRenaming] = useState(false)
-  // A refusal inside a confirm dialog, explained there too.
-  const [refused, setRefused] = useState<unknown>(null)
-  const tracked = (work: () => Promise<unknown>) => (): Promise<unknown> => {
-    setRefused(null)
-    return work().catch((error: unknown) => {
-      setRefused(error)
-      throw error
-    })
-  }
   const pending = openRequestOf(s.requests, client.id)?.service
   const provider = s.managementProvider === client.id
   if (client.owner) return <Text size="xs" c="dimmed" maw={220}>{t('clients.ownerNote')}</Text>
@@ -156,14 +124,9 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
         ariaLabel={t('clients.makeOwnerAria', { client: client.path })}
         buttonProps={{ color: 'orange' }}
         title={t('clients.makeOwnerTitle', { client: client.path })}
-        consequences={(
-          <Stack gap="xs">
-            <Consequences items={[t('clients.makeOwnerBody', { client: client.path }), t('clients.makeOwnerAfter', { owner: current, client: client.path })]} />
-            <RefusalExplained error={refused} />
-          </Stack>
-        )}
+        consequences={<Consequences items={[t('clients.makeOwnerBody', { client: client.path }), t('clients.makeOwnerAfter', { owner: current, client: client.path })]} />}
         confirmLabel={t('clients.makeOwnerConfirm')}
-        onConfirm={tracked(() => s.manage('makeOwner', client.id))}
+        onConfirm={() => s.manage('makeOwner', client.id)}
       />,
     )
   }
@@ -175,14 +138,9 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
         ariaLabel={t('clients.disableAria', { client: client.path })}
         buttonProps={{ color: 'orange' }}
         title={t('clients.disableTitle', { client: client.path })}
-        consequences={(
-          <Stack gap="xs">
-            <Text size="sm">{t('clients.disableBody', { client: client.path })}</Text>
-            <RefusalExplained error={refused} />
-          </Stack>
-        )}
+        consequences={<Text size="sm">{t('clients.disableBody', { client: client.path })}</Text>}
         confirmLabel={t('clients.disable')}
-        onConfirm={tracked(() => s.manage('disable', client.id))}
+        onConfirm={() => s.manage('disable', client.id)}
       />,
     )
   }
