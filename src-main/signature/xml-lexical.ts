@@ -1,0 +1,264 @@
+import type { ErrorCode } from '@shared/error-codes'
+import { decodeXmlReferences, scanXml, SecurityServerError, XmlScanError } from '../platform'
+import { C14N_URIS } from './xml-support'
+
+/**
+ * The strict lexical reader for the fixed-layout documents of the message path (X-Road signature documents, hash
+ * chains, hash-chain results) and the canonical XML written straight from what it read, without a generic DOM and
+ * without a general canonicalizer.
+ *
+ * Accepted: the subset of XML 1.0 + Namespaces these documents use — an optional XML declaration, elements,
+ * attributes, character data with the predefined entities and character references. Refused (`subsetCode`): comments,
+ * processing instructions, CDATA sections, `xml:*` attributes and `xmlns:p=""` undeclarations (none of which X-Road
+ * writes, and each of which would make the canonical form depend on rules this reader does not implement); refused by
+ * the well-formedness scan (`invalid_xml`, or the caller's code): DTDs, other entities, unbound prefixes, anything
+ * over the limits.
+ *
+ * Complexity: one pass of the linear well-formedness scanner (`platform/xml-scanner.ts`) builds the element tree;
+ * every element keeps its declarations and shares its parent's in-scope map unless it declares a namespace itself, so
+ * time and memory are O(n + e·d) for n characters, e elements and d namespace declarations per element (d ≤
+ * `maxAttributes`). Canonicalizing a subtree visits each of its nodes once: O(size of the subtree).
+ */
+
+export interface LexicalLimits {
+  maxBytes: number
+  maxDepth: number
+  maxNodes: number
+  maxAttributes: number
+  maxNameLength: number
+}
+
+export interface LexAttribute {
+  qname: string
+  prefix: string
+  localName: string
+  namespaceURI: string
+  value: string
+}
+
+/** An element as read: what the fixed-layout readers and the canonical writer need, nothing more. */
+export class LexElement {
+  readonly children: Array<LexElement | string> = []
+  constructor(
+    readonly qname: string,
+    readonly prefix: string,
+    readonly localName: string,
+    readonly namespaceURI: string,
+    readonly attributes: LexAttribute[],
+    /** Namespace declarations on this element ('' = default namespace). */
+    readonly declarations: ReadonlyArray<readonly [string, string]>,
+    /** Namespaces in scope at this element (shared with the parent when the element declares none). */
+    readonly inScope: ReadonlyMap<string, string>,
+    readonly parent: LexElement | undefined,
+  ) {}
+
+  getAttribute(name: string): string | null {
+    for (const a of this.attributes) if (a.qname === name) return a.value
+    return null
+  }
+
+  hasAttribute(name: string): boolean {
+    return this.getAttribute(name) !== null
+  }
+
+  get textContent(): string {
+    let out = ''
+    for (const c of this.children) out += typeof c === 'string' ? c : c.textContent
+    return out
+  }
+
+  /** Child elements; non-white-space text between them is reported through `onText`. */
+  elements(onText?: (text: string) => void): LexElement[] {
+    const out: LexElement[] = []
+    for (const c of this.children) {
+      if (typeof c !== 'string') out.push(c)
+      else if (onText !== undefined && c.trim() !== '') onText(c)
+    }
+    return out
+  }
+}
+
+export interface LexDocument {
+  root: LexElement
+  /** Elements by `Id` / `id` attribute; `duplicateIds` lists values carried by more than one element. */
+  ids: Map<string, LexElement>
+  duplicateIds: string[]
+}
+
+const XML_NS = 'http://www.w3.org/XML/1998/namespace'
+
+function splitName(qname: string): [string, string] {
+  const colon = qname.indexOf(':')
+  return colon < 0 ? ['', qname] : [qname.slice(0, colon), qname.slice(colon + 1)]
+}
+
+/** XML 1.0 §2.11 line ends, then §3.3.3 attribute-value normalization for CDATA attributes (references kept). */
+function attributeValue(raw: string): string {
+  return decodeXmlReferences(raw.replace(/\r\n?/g, '\n').replace(/[\t\n]/g, ' '))
+}
+
+function textValue(raw: string): string {
+  return decodeXmlReferences(raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw)
+}
+
+/**
+ * Reads `input` into an element tree. `subsetCode` is the error for input outside the subset (and for unbound
+ * prefixes); `xmlCode` the error for input that is not well-formed or exceeds the limits.
+ */
+export function readLexical(input: Uint8Array | string, limits: LexicalLimits, subsetCode: ErrorCode, xmlCode: ErrorCode = 'invalid_xml'): LexDocument {
+  const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength
+  if (size > limits.maxBytes) throw lexError(xmlCode, `XML document is larger than ${limits.maxBytes} bytes`)
+  let text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8')
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+  // Comments, CDATA sections and DOCTYPEs all start with '<!', processing instructions with '<?': '<' cannot occur
+  // in attribute values or text, so these two searches find every one of them (the declaration is only at 0).
+  const declarationEnd = text.startsWith('<?xml') ? text.indexOf('?>') + 2 : 0
+  if (text.indexOf('<!') >= 0) throw lexError(subsetCode, 'Comments, CDATA sections and DTDs are not allowed in this document', true)
+  if (text.indexOf('<?', declarationEnd) >= 0) throw lexError(subsetCode, 'Processing instructions are not allowed in this document', true)
+
+  const ids = new Map<string, LexElement>()
+  const duplicateIds: string[] = []
+  let root: LexElement | undefined
+  let current: LexElement | undefined
+  const rootScope: ReadonlyMap<string, string> = new Map([['xml', XML_NS]])
+  try {
+    scanXml(text, { ...limits, maxTextLength: limits.maxBytes }, {
+      startElement(name, rawAttributes) {
+        const declarations: Array<[string, string]> = []
+        const plain: Array<readonly [string, string]> = []
+        for (const [qname, raw] of rawAttributes) {
+          if (qname === 'xmlns' || qname.startsWith('xmlns:')) {
+            const prefix = qname === 'xmlns' ? '' : qname.slice(6)
+            const uri = attributeValue(raw)
+            if (prefix === 'xml' || prefix === 'xmlns' || (prefix !== '' && uri === '')) throw lexError(subsetCode, `Namespace declaration '${qname}' is not allowed`, true)
+            declarations.push([prefix, uri])
+          } else plain.push([qname, raw])
+        }
+        const parentScope = current?.inScope ?? rootScope
+        let inScope = parentScope
+        if (declarations.length > 0) {
+          const scope = new Map(parentScope)
+          for (const [p, u] of declarations) scope.set(p, u)
+          inScope = scope
+        }
+        const resolve = (prefix: string, what: string): string => {
+          const uri = inScope.get(prefix)
+          if (uri === undefined) throw lexError(subsetCode, `Unbound namespace prefix '${prefix}' on ${what}`)
+          return uri
+        }
+        const [prefix, localName] = splitName(name)
+        const namespaceURI = prefix === '' ? (inScope.get('') ?? '') : resolve(prefix, 'an element')
+        const attributes = plain.map(([qname, raw]): LexAttribute => {
+          const [p, l] = splitName(qname)
+          if (p === 'xml') throw lexError(subsetCode, `Attribute '${qname}' is not allowed`, true)
+          return { qname, prefix: p, localName: l, namespaceURI: p === '' ? '' : resolve(p, 'an attribute'), value: attributeValue(raw) }
+        })
+        const el = new LexElement(name, prefix, localName, namespaceURI, attributes, declarations, inScope, current)
+        for (const a of attributes) {
+          if (a.prefix === '' && (a.localName === 'Id' || a.localName === 'id')) {
+            if (ids.has(a.value)) duplicateIds.push(a.value)
+            else ids.set(a.value, el)
+          }
+        }
+        if (current === undefined) root = el
+        else current.children.push(el)
+        current = el
+      },
+      endElement() {
+        current = current?.parent
+      },
+      text(from, to, cdata) {
+        if (cdata) throw lexError(subsetCode, 'CDATA sections are not allowed in this document', true)
+        current?.children.push(textValue(text.slice(from, to)))
+      },
+    })
+  } catch (cause) {
+    if (cause instanceof XmlScanError) throw lexError(xmlCode, cause.message)
+    throw cause
+  }
+  if (root === undefined) throw lexError(xmlCode, 'XML document has no root element')
+  return { root, ids, duplicateIds }
+}
+
+/** A refusal because the input is outside the reader's subset (it may still be well-formed XML). */
+export class LexicalSubsetError extends SecurityServerError {}
+
+function lexError(code: ErrorCode, message: string, subset = false): SecurityServerError {
+  const bounded = message.length > 300 ? `${message.slice(0, 300)}…` : message
+  return subset ? new LexicalSubsetError(code, bounded, { clientFault: true }) : new SecurityServerError(code, bounded, { clientFault: true })
+}
+
+// ---- canonical XML --------------------------------------------------------------------------------
+
+/** Canonical XML 1.0 §2.3 text node: `&`, `<`, `>` and CR escaped. */
+export function c14nText(value: string): string {
+  return /[&<>\r]/.test(value)
+    ? value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;')
+    : value
+}
+
+/** Canonical XML 1.0 §2.3 attribute value: `&`, `<`, `"`, TAB, LF and CR escaped (`>` is not). */
+export function c14nAttr(value: string): string {
+  return /[&<"\t\n\r]/.test(value)
+    ? value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;')
+      .replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;')
+    : value
+}
+
+function compareCodePoints(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/**
+ * The canonical form of the subtree at `apex` (a document subset of exactly that element and its descendants, as a
+ * same-document `#id` reference or SignedInfo selects it): Canonical XML 1.0 (inclusive: every namespace in scope at
+ * the apex is rendered there) or Exclusive XML Canonicalization 1.0 (only visibly utilized namespaces, plus the
+ * InclusiveNamespaces PrefixList). The with-comments variants give the same bytes, the reader having refused comments.
+ */
+export function canonicalizeLexical(apex: LexElement, algorithmUri: string, inclusivePrefixes: string[] = []): string {
+  const exclusive = algorithmUri === C14N_URIS.exclusive || algorithmUri === C14N_URIS.exclusiveWithComments
+  if (!exclusive && algorithmUri !== C14N_URIS.inclusive && algorithmUri !== C14N_URIS.inclusiveWithComments) {
+    throw new SecurityServerError('malformed_signature', `Unsupported canonicalization method '${algorithmUri}'`, { clientFault: true })
+  }
+  const listed = new Set(inclusivePrefixes.map((p) => (p === '#default' ? '' : p)))
+  const out: string[] = []
+  const write = (el: LexElement, rendered: ReadonlyMap<string, string>, isApex: boolean): void => {
+    // Namespace prefixes this element must consider rendering.
+    let candidates: Iterable<string>
+    if (!exclusive) candidates = isApex ? el.inScope.keys() : el.declarations.map(([p]) => p)
+    else {
+      const used = new Set<string>([el.prefix])
+      for (const a of el.attributes) if (a.prefix !== '') used.add(a.prefix)
+      for (const p of listed) if (el.inScope.has(p)) used.add(p)
+      candidates = used
+    }
+    const decls: Array<[string, string]> = []
+    for (const p of candidates) {
+      if (p === 'xml') continue
+      const uri = el.inScope.get(p) ?? ''
+      const before = rendered.get(p) ?? ''
+      if (uri !== before) decls.push([p, uri])
+    }
+    let next = rendered
+    if (decls.length > 0) {
+      const scope = new Map(rendered)
+      for (const [p, u] of decls) scope.set(p, u)
+      next = scope
+      decls.sort((a, b) => compareCodePoints(a[0], b[0]))
+    }
+    let tag = `<${el.qname}`
+    for (const [p, u] of decls) tag += p === '' ? ` xmlns="${c14nAttr(u)}"` : ` xmlns:${p}="${c14nAttr(u)}"`
+    const attrs = el.attributes.length > 1
+      ? [...el.attributes].sort((a, b) => compareCodePoints(a.namespaceURI, b.namespaceURI) || compareCodePoints(a.localName, b.localName))
+      : el.attributes
+    for (const a of attrs) tag += ` ${a.qname}="${c14nAttr(a.value)}"`
+    out.push(`${tag}>`)
+    for (const c of el.children) {
+      if (typeof c === 'string') out.push(c14nText(c))
+      else write(c, next, false)
+    }
+    out.push(`</${el.qname}>`)
+  }
+  write(apex, new Map(), true)
+  return out.join('')
+}
