@@ -278,7 +278,7 @@ function malformed(message: string, cause?: unknown): SecurityServerError {
  * time-stamp. The counts bound the per-item work of verification.
  */
 export const SIGNATURE_LIMITS = {
-  xml: { maxBytes: 4 * 1024 * 1024, maxDepth: 32, maxNodes: 20_000, maxAttributes: 64, maxNameLength: 256 },
+  xml: { maxBytes: 4 * 1024 * 1024, maxDepth: 32, maxNodes: 20_000, maxAttributes: 64, maxNameLength: 256, maxTextLength: 1024 * 1024 },
   maxReferences: 64,
   maxCertificates: 32,
   maxOcspResponses: 32,
@@ -292,9 +292,10 @@ function atMost<T>(items: T[], limit: number, what: string): T[] {
 /**
  * Reads the fields of a signature from its element tree, with the schema-level checks X-Road's `Signature` makes
  * (`malformed_signature`). Elements the verifier reads exactly once (SignedInfo, SignatureValue, KeyInfo, the
- * certificate, SignedProperties, SigningTime…) must not be duplicated: a second copy would be a second meaning.
+ * certificate, SignedProperties, SigningTime…) must not be duplicated: a second copy would be a second meaning; the
+ * containers the reader walks hold elements only (xmldsig-core-schema, XAdES schema), so text in them is refused.
  */
-function readStructure<N extends SigNode>(root: N, elementsOf: (n: N) => N[]) {
+function readStructure<N extends SigNode>(root: N, elementsOf: (n: N, textAllowed?: boolean) => N[]) {
   const children = (parent: N, ns: string, name: string): N[] =>
     elementsOf(parent).filter((n) => n.namespaceURI === ns && n.localName === name)
   const child = (parent: N, ns: string, name: string): N | undefined => {
@@ -406,7 +407,7 @@ function readStructure<N extends SigNode>(root: N, elementsOf: (n: N) => N[]) {
     // X-Road `Signature.getSignatureTimestamp`: the EncapsulatedTimeStamp, or (older servers) the base64 text of
     // SignatureTimeStamp itself.
     const ts = child(usp, XADES_NS, 'SignatureTimeStamp')
-    const encTs = ts ? child(ts, XADES_NS, 'EncapsulatedTimeStamp') : undefined
+    const encTs = ts ? elementsOf(ts, true).find((n) => n.namespaceURI === XADES_NS && n.localName === 'EncapsulatedTimeStamp') : undefined
     if (encTs !== undefined) timestampToken = b64(encTs)
     else if (ts !== undefined) timestampToken = b64(ts)
   }
@@ -446,7 +447,9 @@ export function parseSignature(xml: Uint8Array | string, options: ParseSignature
     throw error
   }
   if (doc.duplicateIds.length > 0) throw malformed(`Signature document has more than one element with Id '${doc.duplicateIds[0]!.slice(0, 100)}'`)
-  const { signedInfo, signedProperties, fields } = readStructure(doc.root, (n) => n.elements())
+  const { signedInfo, signedProperties, fields } = readStructure(doc.root, (n, textAllowed) => n.elements(textAllowed === true ? undefined : () => {
+    throw malformed(`Unexpected text in signature element '${n.localName}'`)
+  }))
   return {
     ...fields,
     canonicalSignedInfo: () => Buffer.from(canonicalizeLexical(signedInfo, fields.canonicalizationMethod, fields.inclusivePrefixes), 'utf8'),
@@ -458,9 +461,14 @@ export function parseSignature(xml: Uint8Array | string, options: ParseSignature
   }
 }
 
-function domElements(parent: Element): Element[] {
+function domElements(parent: Element, textAllowed?: boolean): Element[] {
   const out: Element[] = []
-  for (let n = parent.firstChild; n !== null; n = n.nextSibling) if (n.nodeType === 1) out.push(n as Element)
+  for (let n = parent.firstChild; n !== null; n = n.nextSibling) {
+    if (n.nodeType === 1) out.push(n as Element)
+    else if (textAllowed !== true && (n.nodeType === 3 || n.nodeType === 4) && (n.nodeValue ?? '').trim() !== '') {
+      throw malformed(`Unexpected text in signature element '${parent.localName}'`)
+    }
+  }
   return out
 }
 

@@ -7,12 +7,12 @@ import { C14N_URIS } from './xml-support'
  * chains, hash-chain results) and the canonical XML written straight from what it read, without a generic DOM and
  * without a general canonicalizer.
  *
- * Accepted: the subset of XML 1.0 + Namespaces these documents use — an optional XML declaration, elements,
- * attributes, character data with the predefined entities and character references. Refused (`subsetCode`): comments,
- * processing instructions, CDATA sections, `xml:*` attributes and `xmlns:p=""` undeclarations (none of which X-Road
- * writes, and each of which would make the canonical form depend on rules this reader does not implement); refused by
- * the well-formedness scan (`invalid_xml`, or the caller's code): DTDs, other entities, unbound prefixes, anything
- * over the limits.
+ * Accepted: the subset of XML 1.0 + Namespaces these documents use — an optional UTF-8 XML declaration, elements,
+ * attributes, character data with the predefined entities and character references. Refused with `subsetCode`
+ * (none of which X-Road writes, and each of which would make the canonical form depend on rules this reader does not
+ * implement): comments, processing instructions, CDATA sections, `xml:*` attributes, `xmlns:p=""` undeclarations,
+ * namespace names that are not URI references, unbound prefixes, encodings other than UTF-8. Refused with `xmlCode`
+ * (the well-formedness scan): DTDs, other entities, malformed markup, anything over the limits.
  *
  * Complexity: one pass of the linear well-formedness scanner (`platform/xml-scanner.ts`) builds the element tree;
  * every element keeps its declarations and shares its parent's in-scope map unless it declares a namespace itself, so
@@ -26,6 +26,8 @@ export interface LexicalLimits {
   maxNodes: number
   maxAttributes: number
   maxNameLength: number
+  /** Longest text node or attribute value; defaults to maxBytes. */
+  maxTextLength?: number
 }
 
 export interface LexAttribute {
@@ -86,6 +88,7 @@ export interface LexDocument {
 }
 
 const XML_NS = 'http://www.w3.org/XML/1998/namespace'
+const XML_DECLARATION = /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]+\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"([A-Za-z][A-Za-z0-9._-]*)"|'([A-Za-z][A-Za-z0-9._-]*)'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/
 
 function splitName(qname: string): [string, string] {
   const colon = qname.indexOf(':')
@@ -112,8 +115,20 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   // Comments, CDATA sections and DOCTYPEs all start with '<!', processing instructions with '<?': '<' cannot occur
   // in attribute values or text, so these two searches find every one of them (the declaration is only at 0).
-  const declarationEnd = text.startsWith('<?xml') ? text.indexOf('?>') + 2 : 0
-  if (text.indexOf('<!') >= 0) throw lexError(subsetCode, 'Comments, CDATA sections and DTDs are not allowed in this document', true)
+  let declarationEnd = 0
+  if (text.startsWith('<?xml')) {
+    // XML 1.0 §2.8 XMLDecl; the bytes are read as UTF-8, so another declared encoding is outside the subset.
+    const declaration = XML_DECLARATION.exec(text.slice(0, 200))
+    if (declaration === null) throw lexError(xmlCode, 'XML declaration is not well-formed')
+    const encoding = declaration[2] ?? declaration[3]
+    if (encoding !== undefined && encoding.toUpperCase() !== 'UTF-8') throw lexError(subsetCode, `Encoding '${encoding}' is not supported`, true)
+    declarationEnd = declaration[0].length
+  }
+  const markup = text.indexOf('<!')
+  if (markup >= 0) {
+    if (/^<!DOCTYPE/i.test(text.slice(markup, markup + 9))) throw lexError(xmlCode, `XML document type declarations (DTDs) are not allowed (at offset ${markup})`)
+    throw lexError(subsetCode, 'Comments and CDATA sections are not allowed in this document', true)
+  }
   if (text.indexOf('<?', declarationEnd) >= 0) throw lexError(subsetCode, 'Processing instructions are not allowed in this document', true)
 
   const ids = new Map<string, LexElement>()
@@ -121,16 +136,27 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
   let root: LexElement | undefined
   let current: LexElement | undefined
   const rootScope: ReadonlyMap<string, string> = new Map([['xml', XML_NS]])
+  // The scanner reports character data before it has checked the references in it: it is decoded at the next event.
+  let pending: { from: number; to: number } | undefined
+  const flush = (): void => {
+    if (pending !== undefined) current?.children.push(textValue(text.slice(pending.from, pending.to)))
+    pending = undefined
+  }
   try {
-    scanXml(text, { ...limits, maxTextLength: limits.maxBytes }, {
+    scanXml(text, { ...limits, maxTextLength: limits.maxTextLength ?? limits.maxBytes }, {
       startElement(name, rawAttributes) {
+        flush()
         const declarations: Array<[string, string]> = []
         const plain: Array<readonly [string, string]> = []
         for (const [qname, raw] of rawAttributes) {
           if (qname === 'xmlns' || qname.startsWith('xmlns:')) {
             const prefix = qname === 'xmlns' ? '' : qname.slice(6)
             const uri = attributeValue(raw)
-            if (prefix === 'xml' || prefix === 'xmlns' || (prefix !== '' && uri === '')) throw lexError(subsetCode, `Namespace declaration '${qname}' is not allowed`, true)
+            // A namespace name is a URI reference (RFC 3986: printable ASCII without '"', '<', '>'), so it never needs
+            // escaping in canonical form.
+            if (prefix === 'xml' || prefix === 'xmlns' || (prefix !== '' && uri === '') || !/^[!#-;=?-~]*$/.test(uri)) {
+              throw lexError(subsetCode, `Namespace declaration '${qname}' is not allowed`, true)
+            }
             declarations.push([prefix, uri])
           } else plain.push([qname, raw])
         }
@@ -165,11 +191,12 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
         current = el
       },
       endElement() {
+        flush()
         current = current?.parent
       },
       text(from, to, cdata) {
         if (cdata) throw lexError(subsetCode, 'CDATA sections are not allowed in this document', true)
-        current?.children.push(textValue(text.slice(from, to)))
+        pending = { from, to }
       },
     })
   } catch (cause) {
