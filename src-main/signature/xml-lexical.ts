@@ -1,5 +1,5 @@
 import type { ErrorCode } from '@shared/error-codes'
-import { decodeXmlReferences, scanXml, SecurityServerError, XmlScanError } from '../platform'
+import { decodeXmlReferences, SecurityServerError } from '../platform'
 import { C14N_URIS } from './xml-support'
 
 /**
@@ -14,7 +14,8 @@ import { C14N_URIS } from './xml-support'
  * namespace names that are not URI references, unbound prefixes, encodings other than UTF-8. Refused with `xmlCode`
  * (the well-formedness scan): DTDs, other entities, malformed markup, anything over the limits.
  *
- * Complexity: one pass of the linear well-formedness scanner (`platform/xml-scanner.ts`) builds the element tree;
+ * Complexity: one pass of the tokenizer below (linear, like `platform/xml-scanner.ts`, but for the subset only)
+ * builds the element tree;
  * every element keeps its declarations and shares its parent's in-scope map unless it declares a namespace itself, so
  * time and memory are O(n + e·d) for n characters, e elements and d namespace declarations per element (d ≤
  * `maxAttributes`). Canonicalizing a subtree visits each of its nodes once: O(size of the subtree).
@@ -136,25 +137,18 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
   let root: LexElement | undefined
   let current: LexElement | undefined
   const rootScope: ReadonlyMap<string, string> = new Map([['xml', XML_NS]])
-  // The scanner reports character data before it has checked the references in it: it is decoded at the next event.
-  let pending: { from: number; to: number } | undefined
-  const flush = (): void => {
-    if (pending !== undefined) current?.children.push(textValue(text.slice(pending.from, pending.to)))
-    pending = undefined
-  }
   try {
-    scanXml(text, { ...limits, maxTextLength: limits.maxTextLength ?? limits.maxBytes }, {
-      startElement(name, rawAttributes) {
-        flush()
+    tokenize(text, declarationEnd, limits, {
+      start(name, rawAttributes) {
         const declarations: Array<[string, string]> = []
         const plain: Array<readonly [string, string]> = []
         for (const [qname, raw] of rawAttributes) {
           if (qname === 'xmlns' || qname.startsWith('xmlns:')) {
             const prefix = qname === 'xmlns' ? '' : qname.slice(6)
             const uri = attributeValue(raw)
-            // A namespace name is a URI reference (RFC 3986: printable ASCII without '"', '<', '>'), so it never needs
+            // A namespace name is a URI reference (RFC 3986: printable ASCII without '"', '<', '>'; '&' refused too), so it never needs
             // escaping in canonical form.
-            if (prefix === 'xml' || prefix === 'xmlns' || (prefix !== '' && uri === '') || !/^[!#-;=?-~]*$/.test(uri)) {
+            if (prefix === 'xml' || prefix === 'xmlns' || (prefix !== '' && uri === '') || !/^[!#-%'-;=?-~]*$/.test(uri)) {
               throw lexError(subsetCode, `Namespace declaration '${qname}' is not allowed`, true)
             }
             declarations.push([prefix, uri])
@@ -190,21 +184,157 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
         else current.children.push(el)
         current = el
       },
-      endElement() {
-        flush()
+      end() {
         current = current?.parent
       },
-      text(from, to, cdata) {
-        if (cdata) throw lexError(subsetCode, 'CDATA sections are not allowed in this document', true)
-        pending = { from, to }
+      text(raw) {
+        current!.children.push(textValue(raw))
       },
     })
   } catch (cause) {
-    if (cause instanceof XmlScanError) throw lexError(xmlCode, cause.message)
+    if (cause instanceof TokenError) throw lexError(cause.subset ? subsetCode : xmlCode, cause.message, cause.subset)
     throw cause
   }
   if (root === undefined) throw lexError(xmlCode, 'XML document has no root element')
   return { root, ids, duplicateIds }
+}
+
+// ---- tokenizer ------------------------------------------------------------------------------------
+
+/** XML 1.0 §2.2 Char: the code units that may never appear (C0 controls other than TAB, LF, CR; U+FFFE, U+FFFF). */
+const INVALID_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/
+/** Names of the subset: ASCII NCNames, optionally prefixed (X-Road's vocabularies are ASCII). */
+const NAME = /[A-Za-z_][A-Za-z0-9._-]*(?::[A-Za-z_][A-Za-z0-9._-]*)?/y
+/** XML 1.0 §4.1 references: the predefined entities and character references. */
+const REFERENCE = /&(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});/y
+const NOT_SPACE = /[^ \t\r\n]/
+
+interface TokenHandler {
+  start(name: string, attributes: Array<readonly [string, string]>): void
+  end(): void
+  text(raw: string): void
+}
+
+class TokenError extends Error {
+  constructor(message: string, readonly subset = false) {
+    super(message)
+  }
+}
+
+function isXmlChar(code: number): boolean {
+  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+}
+
+/** Checks every reference in `text[from, to)`: only the predefined entities and character references of Chars. */
+function checkReferences(text: string, from: number, to: number): void {
+  for (let amp = text.indexOf('&', from); amp >= 0 && amp < to; amp = text.indexOf('&', amp + 1)) {
+    REFERENCE.lastIndex = amp
+    const m = REFERENCE.exec(text)
+    if (m === null || amp + m[0].length > to) throw new TokenError(`'&' does not start a predefined entity or character reference (at offset ${amp})`)
+    if (m[0].charCodeAt(1) === 0x23) {
+      const hex = m[0].charCodeAt(2) === 0x78
+      if (!isXmlChar(parseInt(m[0].slice(hex ? 3 : 2, -1), hex ? 16 : 10))) throw new TokenError(`Invalid character reference (at offset ${amp})`)
+    }
+  }
+}
+
+/**
+ * Tokenizes the subset (the caller has refused '<!' and '<?' past the declaration): start tags, end tags and text,
+ * each found with `indexOf`/sticky expressions from a cursor that only moves forward, so every character is looked at
+ * a constant number of times — O(n). Enforces well-formedness (XML 1.0 §2–§4 for the subset) and the limits.
+ */
+function tokenize(text: string, from: number, limits: LexicalLimits, handler: TokenHandler): void {
+  const bad = INVALID_CHAR.exec(text)
+  if (bad !== null) throw new TokenError(`Character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML (at offset ${bad.index})`)
+  if (text.indexOf(']]>') >= 0) throw new TokenError("']]>' is not allowed in this document", true)
+  const maxText = limits.maxTextLength ?? limits.maxBytes
+  const open: string[] = []
+  let nodes = 0
+  let rootSeen = false
+  let pos = from
+  const name = (at: number, what: string): string => {
+    NAME.lastIndex = at
+    const m = NAME.exec(text)
+    if (m === null) throw new TokenError(`Expected ${what} (at offset ${at})`, text.charCodeAt(at) >= 0x80)
+    if (m[0].length > limits.maxNameLength) throw new TokenError(`Name longer than ${limits.maxNameLength} characters (at offset ${at})`)
+    return m[0]
+  }
+  const skipSpace = (at: number): number => {
+    let i = at
+    for (let c = text.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d; c = text.charCodeAt(++i));
+    return i
+  }
+  const count = (): void => {
+    if (++nodes > limits.maxNodes) throw new TokenError(`XML document has more than ${limits.maxNodes} nodes`)
+  }
+  while (pos < text.length) {
+    const lt = text.indexOf('<', pos)
+    const end = lt < 0 ? text.length : lt
+    if (end > pos) {
+      if (open.length === 0) {
+        const content = NOT_SPACE.exec(text.slice(pos, end))
+        if (content !== null) throw new TokenError(`Content outside the root element (at offset ${pos + content.index})`)
+      } else {
+        if (end - pos > maxText) throw new TokenError(`Text longer than ${maxText} characters (at offset ${pos})`)
+        checkReferences(text, pos, end)
+        count()
+        handler.text(text.slice(pos, end))
+      }
+    }
+    if (lt < 0) break
+    if (text.charCodeAt(lt + 1) === 0x2f) {
+      const tag = name(lt + 2, 'an end tag name')
+      const close = skipSpace(lt + 2 + tag.length)
+      if (text.charCodeAt(close) !== 0x3e) throw new TokenError(`End tag '${tag}' is not closed (at offset ${lt})`)
+      if (open.pop() !== tag) throw new TokenError(`End tag '${tag}' does not match its start tag (at offset ${lt})`)
+      handler.end()
+      pos = close + 1
+      continue
+    }
+    if (open.length === 0 && rootSeen) throw new TokenError(`More than one root element (at offset ${lt})`)
+    const tag = name(lt + 1, 'an element name')
+    count()
+    const attributes: Array<readonly [string, string]> = []
+    let i = lt + 1 + tag.length
+    for (;;) {
+      const spaced = skipSpace(i)
+      const c = text.charCodeAt(spaced)
+      if (c === 0x3e || (c === 0x2f && text.charCodeAt(spaced + 1) === 0x3e)) {
+        rootSeen = true
+        if (open.length + 1 > limits.maxDepth) throw new TokenError(`XML document is nested deeper than ${limits.maxDepth} levels (at offset ${lt})`)
+        handler.start(tag, attributes)
+        if (c === 0x3e) {
+          open.push(tag)
+          pos = spaced + 1
+        } else {
+          handler.end()
+          pos = spaced + 2
+        }
+        break
+      }
+      if (Number.isNaN(c)) throw new TokenError(`Start tag '${tag}' is not closed (at offset ${lt})`)
+      if (spaced === i) throw new TokenError(`Expected white space, '>' or '/>' in start tag '${tag}' (at offset ${i})`)
+      const attribute = name(spaced, 'an attribute name')
+      for (const [n] of attributes) if (n === attribute) throw new TokenError(`Attribute '${attribute}' appears twice (at offset ${spaced})`)
+      if (attributes.length >= limits.maxAttributes) throw new TokenError(`Element '${tag}' has more than ${limits.maxAttributes} attributes (at offset ${lt})`)
+      let at = skipSpace(spaced + attribute.length)
+      if (text.charCodeAt(at) !== 0x3d) throw new TokenError(`Expected '=' after attribute '${attribute}' (at offset ${at})`)
+      at = skipSpace(at + 1)
+      const q = text.charCodeAt(at)
+      if (q !== 0x22 && q !== 0x27) throw new TokenError(`Value of attribute '${attribute}' is not quoted (at offset ${at})`)
+      const close = text.indexOf(q === 0x22 ? '"' : "'", at + 1)
+      if (close < 0) throw new TokenError(`Value of attribute '${attribute}' is not terminated (at offset ${at})`)
+      if (close - at - 1 > maxText) throw new TokenError(`Value of attribute '${attribute}' longer than ${maxText} characters (at offset ${at})`)
+      const raw = text.slice(at + 1, close)
+      if (raw.indexOf('<') >= 0) throw new TokenError(`'<' in the value of attribute '${attribute}' (at offset ${at})`)
+      checkReferences(text, at + 1, close)
+      attributes.push([attribute, raw])
+      i = close + 1
+    }
+  }
+  if (open.length > 0) throw new TokenError(`${open.length} element(s) not closed at the end of the document`)
+  if (!rootSeen) throw new TokenError('XML document has no root element')
 }
 
 /** A refusal because the input is outside the reader's subset (it may still be well-formed XML). */
