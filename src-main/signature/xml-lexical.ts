@@ -96,6 +96,12 @@ function splitName(qname: string): [string, string] {
   return colon < 0 ? ['', qname] : [qname.slice(0, colon), qname.slice(colon + 1)]
 }
 
+function boundNamespace(inScope: ReadonlyMap<string, string>, prefix: string, code: ErrorCode): string {
+  const uri = inScope.get(prefix)
+  if (uri === undefined) throw lexError(code, `Unbound namespace prefix '${prefix}'`)
+  return uri
+}
+
 /** XML 1.0 §2.11 line ends, then §3.3.3 attribute-value normalization for CDATA attributes (references kept). */
 function attributeValue(raw: string): string {
   return decodeXmlReferences(raw.replace(/\r\n?/g, '\n').replace(/[\t\n]/g, ' '))
@@ -161,18 +167,14 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
           for (const [p, u] of declarations) scope.set(p, u)
           inScope = scope
         }
-        const resolve = (prefix: string, what: string): string => {
-          const uri = inScope.get(prefix)
-          if (uri === undefined) throw lexError(subsetCode, `Unbound namespace prefix '${prefix}' on ${what}`)
-          return uri
-        }
         const [prefix, localName] = splitName(name)
-        const namespaceURI = prefix === '' ? (inScope.get('') ?? '') : resolve(prefix, 'an element')
-        const attributes = plain.map(([qname, raw]): LexAttribute => {
+        const namespaceURI = prefix === '' ? (inScope.get('') ?? '') : boundNamespace(inScope, prefix, subsetCode)
+        const attributes: LexAttribute[] = []
+        for (const [qname, raw] of plain) {
           const [p, l] = splitName(qname)
           if (p === 'xml') throw lexError(subsetCode, `Attribute '${qname}' is not allowed`, true)
-          return { qname, prefix: p, localName: l, namespaceURI: p === '' ? '' : resolve(p, 'an attribute'), value: attributeValue(raw) }
-        })
+          attributes.push({ qname, prefix: p, localName: l, namespaceURI: p === '' ? '' : boundNamespace(inScope, p, subsetCode), value: attributeValue(raw) })
+        }
         const el = new LexElement(name, prefix, localName, namespaceURI, attributes, declarations, inScope, current)
         for (const a of attributes) {
           if (a.prefix === '' && (a.localName === 'Id' || a.localName === 'id')) {

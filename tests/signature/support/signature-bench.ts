@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     for (const name of Object.keys(sides[0]![1])) {
       const totals: Record<string, number> = { before: 0, after: 0 }
       // Warm-up, then alternate sides in blocks so both see the same load.
-      for (const [, o] of sides) for (let i = 0; i < 30; i++) await o[name]!()
+      for (const [, o] of sides) for (let i = 0; i < 200; i++) await o[name]!()
       for (let block = 0; block < 4; block++) {
         for (const [side, o] of sides) {
           const start = cpuMicros()
