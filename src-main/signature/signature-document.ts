@@ -149,7 +149,9 @@ function signedInfoXml(v: SignedInfoValues, canonical: boolean): string {
  * signature policy and DataObjectFormat, CertificateValues/CompleteCertificateRefs only with intermediates and
  * RevocationValues with the OCSP responses (xroad-protocols.md §4.6). The digested SignedProperties and the signed
  * SignedInfo are written from the same templates in their canonical form directly: no parse, no canonicalizer
- * (tests/signature/template-c14n.test.ts checks them against the DOM path byte for byte).
+ * (tests/signature/template-c14n.test.ts checks them against the DOM path byte for byte). Both are inclusive C14N 1.0:
+ * X-Road's `SignatureXmlBuilder.createDataToBeSigned` adds both references without transforms (XMLDSig §4.3.3.2) and
+ * names inclusive C14N as the CanonicalizationMethod.
  */
 export async function buildSignature(options: BuildSignatureOptions): Promise<string> {
   const digestAlgorithm = options.digestAlgorithm ?? 'SHA-512'
