@@ -7,18 +7,20 @@ import { C14N_URIS } from './xml-support'
  * chains, hash-chain results) and the canonical XML written straight from what it read, without a generic DOM and
  * without a general canonicalizer.
  *
- * Accepted: the subset of XML 1.0 + Namespaces these documents use — an optional UTF-8 XML declaration, elements,
- * attributes, character data with the predefined entities and character references. Refused with `subsetCode`
- * (none of which X-Road writes, and each of which would make the canonical form depend on rules this reader does not
- * implement): comments, processing instructions, CDATA sections, `xml:*` attributes, `xmlns:p=""` undeclarations,
- * namespace names that are not URI references, unbound prefixes, encodings other than UTF-8. Refused with `xmlCode`
- * (the well-formedness scan): DTDs, other entities, malformed markup, anything over the limits.
+ * Accepted: the subset of XML 1.0 + Namespaces these documents use — an optional UTF-8 XML declaration, elements
+ * and attributes with ASCII names, character data with the predefined entities and character references. Refused
+ * with `subsetCode` (none of which X-Road writes, and each of which would make the canonical form depend on rules
+ * this reader does not implement): comments, processing instructions, CDATA sections, `]]>`, non-ASCII names,
+ * `xml:*` attributes, `xmlns:p=""` undeclarations, namespace names that are not plain URI references, unbound
+ * prefixes, encodings other than UTF-8 ({@link LexicalSubsetError} for all but the last two kinds). Refused with
+ * `xmlCode`: DTDs, entities other than the predefined ones, malformed markup, anything over the limits.
  *
- * Complexity: one pass of the tokenizer below (linear, like `platform/xml-scanner.ts`, but for the subset only)
- * builds the element tree;
- * every element keeps its declarations and shares its parent's in-scope map unless it declares a namespace itself, so
- * time and memory are O(n + e·d) for n characters, e elements and d namespace declarations per element (d ≤
- * `maxAttributes`). Canonicalizing a subtree visits each of its nodes once: O(size of the subtree).
+ * Complexity: the tokenizer moves a cursor forward only, finding each construct with `indexOf` or a sticky
+ * expression, so it reads n characters in O(n) (the limits are checked as it goes: bytes, depth, nodes, attributes
+ * per element, name and text length). Building the tree adds O(a²) per element for the duplicate-attribute check
+ * (a ≤ `maxAttributes`) and a copy of the in-scope namespaces for each element that declares one (at most
+ * depth × `maxAttributes` entries). Canonicalizing a subtree visits each node once and sorts each element's
+ * attributes and declarations: O(s + Σ a·log a) for a subtree of s characters.
  */
 
 export interface LexicalLimits {
