@@ -28,19 +28,19 @@ export interface ThrowawayPostgres {
 export interface ThrowawayPostgresOptions {
   /** Durability off (fsync, synchronous_commit, full_page_writes) for speed; the demo's fail-over keeps it on. */
   fast?: boolean
-  /** Where the binaries are (default: GATEHOUSE_PG_BIN, else the newest /usr/lib/postgresql/N/bin). */
+  /** Where the binaries are (default: GATEHOUSE_PG_BIN when set, else the newest /usr/lib/postgresql/N/bin). */
   binDir?: string
 }
 
-/** The folder holding `initdb` and `pg_ctl`, or undefined when PostgreSQL is not installed. */
+/** The folder holding `initdb` and `pg_ctl` (only GATEHOUSE_PG_BIN's, when set), or undefined when PostgreSQL is not installed. */
 export function findPostgresBinaries(): string | undefined {
-  const candidates: string[] = []
-  if (process.env.GATEHOUSE_PG_BIN !== undefined && process.env.GATEHOUSE_PG_BIN !== '') candidates.push(process.env.GATEHOUSE_PG_BIN)
+  const chosen = process.env.GATEHOUSE_PG_BIN
   const root = '/usr/lib/postgresql'
-  if (existsSync(root)) {
-    const versions = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a))
-    candidates.push(...versions.map((v) => join(root, v, 'bin')))
-  }
+  const candidates = chosen !== undefined && chosen !== ''
+    ? [chosen]
+    : existsSync(root)
+      ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)).map((v) => join(root, v, 'bin'))
+      : []
   return candidates.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl')))
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { toPostgresSql } from '../../src-main/platform/db/postgres-dialect'
-import { closeDatabase, inTransaction, openDatabase, openPostgres, PostgresError, SecurityServerError, sqlEngine, type SqlWriter } from '../../src-main/platform'
+import { closeDatabase, DatabaseDerivedCache, inTransaction, openDatabase, openPostgres, PostgresError, SecurityServerError, sqlEngine, type SqlWriter } from '../../src-main/platform'
 import { describeStorage } from '../support/postgres'
 
 /**
@@ -89,6 +89,19 @@ describeStorage('a repository connection', (engine) => {
       insert('after')
     })
     expect(names()).toEqual(['after', 'outer'])
+  })
+
+  it('lets derived values be reused until a write through the connection, on either engine', () => {
+    const cache = new DatabaseDerivedCache(db)
+    const count = (): number => cache.get('count', () => (db.prepare('SELECT COUNT(*) AS n FROM items').get() as { n: number }).n)
+    expect(count()).toBe(0)
+    expect(count()).toBe(0)
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 1 })
+    insert('a')
+    expect(count()).toBe(1)
+    expect(cache.stats).toMatchObject({ hits: 1, misses: 2, invalidations: 1 })
+    inTransaction(db, () => db.prepare('DELETE FROM items').run())
+    expect(count()).toBe(0)
   })
 
   it('refuses booleans as parameters on both engines (flags are 0/1)', () => {

@@ -13,7 +13,7 @@ import { describeWith, type Requirement } from './requirements'
  * the packages are installed (.ci/run) and their absence is a failure, never a silent skip.
  */
 export const POSTGRESQL: Requirement = {
-  missing: findPostgresBinaries() === undefined ? 'PostgreSQL binaries (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin or GATEHOUSE_PG_BIN' : undefined,
+  missing: findPostgresBinaries() === undefined ? `PostgreSQL binaries (initdb, pg_ctl) not found ${process.env.GATEHOUSE_PG_BIN ? `in GATEHOUSE_PG_BIN=${process.env.GATEHOUSE_PG_BIN}` : 'under /usr/lib/postgresql/*/bin'}` : undefined,
   packages: ['postgresql'],
 }
 

@@ -102,6 +102,7 @@ export class PostgresDb {
   private readonly statements = new Map<string, SqlStatement>()
   private nextId = 1
   private depth = 0
+  private writes = 0
   private broken: Error | undefined
   private closed = false
 
@@ -133,7 +134,11 @@ export class PostgresDb {
     let statement = this.statements.get(sql)
     if (statement === undefined) {
       const text = toPostgresSql(sql)
-      const call = (mode: Mode, params: unknown[]): Reply => this.call({ op: 'query', sql: text, params: params.map(parameter), mode })
+      const reads = /^\s*SELECT\b/i.test(text)
+      const call = (mode: Mode, params: unknown[]): Reply => {
+        if (!reads) this.writes++
+        return this.call({ op: 'query', sql: text, params: params.map(parameter), mode })
+      }
       statement = {
         get: (...params) => call('get', params).rows?.[0],
         all: (...params) => call('all', params).rows ?? [],
@@ -146,8 +151,18 @@ export class PostgresDb {
   }
 
   exec(sql: string): this {
+    this.writes++
     this.call({ op: 'exec', sql })
     return this
+  }
+
+  /**
+   * Moves whenever this connection may have changed data (any statement but a SELECT, counted before it runs, so a
+   * failed or rolled-back one moves it too: a spurious change costs a recomputation, a missed one a stale answer).
+   * DatabaseDerivedCache compares it as SQLite's `total_changes()`/`data_version`.
+   */
+  changeStamp(): string {
+    return String(this.writes)
   }
 
   /**
