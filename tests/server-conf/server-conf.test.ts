@@ -2,7 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { globalGroupId, localGroupId, memberId, serviceId, subsystemId } from '@shared/domain/identifiers'
 import { decideAccess } from '../../src-main/access-control'
 import { ManualClock, migrate, SecurityServerError, type SqlWriter } from '../../src-main/platform'
-import { createServerConf, serverConfMigrations, type ServerConf } from '../../src-main/server-conf'
+import {
+  createServerConf, deleteSystemParameter, getManagementRequestRow, insertManagementRequest, listManagementRequestRows, readSystemParameters,
+  serverConfMigrations, settleManagementRequest, writeSystemParameter, type ServerConf,
+} from '../../src-main/server-conf'
 import { describeStorage } from '../support/postgres'
 
 const owner = memberId('DEV', 'GOV', '1234')
@@ -122,6 +125,51 @@ describeStorage('server configuration', (engine) => {
       conf.addClient(provider)
       expect(codeOf(() => conf.addService(provider, { code: 'x', url: 'http://ok', timeoutSeconds: 99999 }))).toBe('validation_failed')
       expect(conf.listServices()).toEqual([])
+    })
+  })
+
+  describe('time-stamping services, system parameters, re-initialization and management requests', () => {
+    it('keeps the selected time-stamping services in order and replaces the selection as a whole', () => {
+      expect(conf.selectTimestampingServices(['TSA 2', ' TSA 1 '])).toEqual(['TSA 2', 'TSA 1'])
+      expect(conf.selectTimestampingServices(['TSA 1'])).toEqual(['TSA 1'])
+      expect(codeOf(() => conf.selectTimestampingServices(['A', 'A']))).toBe('validation_failed')
+      expect(conf.timestampingServices()).toEqual(['TSA 1'])
+    })
+
+    it('re-initializes with force, replacing identity and anchor file in place', () => {
+      conf.initialize(owner, 'SS1', { sourcePath: '/tmp/a.xml', content: Buffer.from('<a/>') })
+      const identity = conf.initialize(owner, 'SS9', { sourcePath: '/tmp/b.xml', content: Buffer.from('<b/>') }, { force: true })
+      expect(identity.serverId.serverCode).toBe('SS9')
+      expect(conf.anchorFile()?.sourcePath).toBe('/tmp/b.xml')
+      expect(Buffer.from(conf.anchorFile()?.content ?? []).toString()).toBe('<b/>')
+      expect(conf.listClients().map((c) => c.id)).toEqual([owner])
+    })
+
+    it('writes, overwrites and deletes system parameters', () => {
+      writeSystemParameter(db, 'a', '1', new Date('2025-01-01T00:00:00Z'))
+      writeSystemParameter(db, 'a', '2', new Date('2025-01-02T00:00:00Z'))
+      writeSystemParameter(db, 'b', 'x', new Date('2025-01-02T00:00:00Z'))
+      expect(readSystemParameters(db)).toEqual(new Map([['a', '2'], ['b', 'x']]))
+      deleteSystemParameter(db, 'a')
+      expect(readSystemParameters(db)).toEqual(new Map([['b', 'x']]))
+    })
+
+    it('records management requests, newest first, an open one superseded by the next of its kind', () => {
+      const subject = 'SUBSYSTEM:DEV/GOV/1234/PROVIDER'
+      const first = insertManagementRequest(db, { service: 'clientReg', subject, messageId: 'm1', requestId: 11, sentAt: 't1', sentBy: 'admin' }, ['clientReg', 'clientDeletion'])
+      const second = insertManagementRequest(db, { service: 'clientDeletion', subject, messageId: 'm2', sentAt: 't2' }, ['clientReg', 'clientDeletion'])
+      const other = insertManagementRequest(db, { service: 'authCertReg', subject: 'authcert:ab', detail: 'ss.example', messageId: 'm3', requestId: 2 ** 40, sentAt: 't3' }, [])
+      expect(second).toBeGreaterThan(first)
+      expect(listManagementRequestRows(db).map((r) => [r.id, r.status, r.settled_at])).toEqual([
+        [other, 'SUBMITTED', null], [second, 'SUBMITTED', null], [first, 'SUPERSEDED', 't2'],
+      ])
+      expect(listManagementRequestRows(db, { subject, openOnly: true }).map((r) => r.message_id)).toEqual(['m2'])
+      expect(listManagementRequestRows(db, { limit: 1 }).map((r) => r.id)).toEqual([other])
+      settleManagementRequest(db, second, 'CONFIRMED', 't4')
+      settleManagementRequest(db, second, 'SUPERSEDED', 't5')
+      expect(getManagementRequestRow(db, second)).toMatchObject({ status: 'CONFIRMED', settled_at: 't4', request_id: null, sent_by: null })
+      expect(getManagementRequestRow(db, other)).toMatchObject({ request_id: 2 ** 40, detail: 'ss.example' })
+      expect(getManagementRequestRow(db, other + 100)).toBeUndefined()
     })
   })
 })
