@@ -25,7 +25,11 @@ export interface StorageEngine {
   close(db: SqlWriter): void
 }
 
-/** Declares the suite `fn` once per engine: `${name} on SQLite` and `${name} on PostgreSQL`. */
+/**
+ * Declares the suite `fn` once per engine: `${name} on SQLite` and `${name} on PostgreSQL`. The PostgreSQL half
+ * starts its cluster in beforeAll and stops and removes it in afterAll, so call this once per test file (wrap the
+ * file's describes) to start one cluster per file.
+ */
 export function describeStorage(name: string, fn: (engine: StorageEngine) => void): void {
   describe(`${name} on SQLite`, () => fn(sqliteEngine()))
   const title = `${name} on PostgreSQL`

@@ -110,6 +110,9 @@ export class PostgresDb {
   constructor(options: PostgresOptions) {
     this.name = `postgresql://${options.user}@${options.host}:${options.port}/${options.database}${options.schema === undefined ? '' : `?schema=${options.schema}`}`
     this.timeoutMs = options.timeoutMs ?? 30_000
+    if (options.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema)) {
+      throw new SecurityServerError('database_error', `PostgreSQL schema name ${JSON.stringify(options.schema.slice(0, 70))} is not a plain identifier`)
+    }
     const signal = new SharedArrayBuffer(4)
     this.flag = new Int32Array(signal)
     const { port1, port2 } = new MessageChannel()
@@ -122,6 +125,7 @@ export class PostgresDb {
       password: options.password,
       application_name: options.applicationName ?? 'gatehouse',
       statement_timeout: this.timeoutMs,
+      connectionTimeoutMillis: this.timeoutMs,
       ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
     }
     this.worker = new Worker(PROGRAM, { eval: true, workerData: { driver: pgPath(), port: port2, signal, config }, transferList: [port2] })
