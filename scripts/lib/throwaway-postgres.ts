@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -55,8 +55,9 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
   const socketDir = join(dir, 'socket')
   mkdirSync(socketDir)
   if (runAs !== undefined) for (const path of [dir, socketDir]) chownSync(path, runAs.uid, runAs.gid)
-  const command = (program: string, args: string[]): Promise<unknown> =>
-    runAs === undefined ? run(join(bin, program), args) : run('runuser', ['-u', runAs.name, '--', join(bin, program), ...args])
+  const argv = (program: string, args: string[]): [string, string[]] =>
+    runAs === undefined ? [join(bin, program), args] : ['runuser', ['-u', runAs.name, '--', join(bin, program), ...args]]
+  const command = (program: string, args: string[]): Promise<unknown> => run(...argv(program, args))
   try {
     await command('initdb', ['-D', data, '-U', USER, '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync', '--no-instructions'])
     const settings = [
@@ -75,11 +76,23 @@ export async function startThrowawayPostgres(options: ThrowawayPostgresOptions =
       }
     }
     let stopped = false
+    // pg_ctl leaves the server running on its own: a process that exits without stop() (a failed run, an uncaught
+    // error) still takes it down, synchronously, on its way out.
+    const onExit = (): void => {
+      try {
+        execFileSync(...argv('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']), { stdio: 'ignore' })
+      } catch {
+        // Already stopped; the folder goes either way.
+      }
+      rmSync(dir, { recursive: true, force: true })
+    }
+    process.once('exit', onExit)
     return {
       host: '127.0.0.1', port, user: USER, database: 'postgres', dir, socketDir,
       async stop() {
         if (stopped) return
         stopped = true
+        process.off('exit', onExit)
         try {
           await command('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop'])
         } finally {
