@@ -37,6 +37,8 @@ export interface ServerProxyRequest {
   body: Uint8Array | IncomingBody
   /** The consumer's TLS auth certificate chain (leaf first), from the mutual-TLS handshake. */
   peerCertificateChain: Uint8Array[]
+  /** The TLS connection it came on (the peer checks' decision is per connection). */
+  connection?: object
 }
 
 export interface ProxyResponse {
@@ -147,7 +149,7 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
       const provider = serviceProvider(parsed.serviceId)
       checkProviderRegistered(provider, deps.serverConf)
       await checkSigningContext(provider, deps.signer)
-      await deps.tlsClientVerifier.verify(parsed.clientId, raw.peerCertificateChain, message.ocspResponses)
+      await deps.tlsClientVerifier.verify(parsed.clientId, raw.peerCertificateChain, message.ocspResponses, raw.connection)
       return parsed
     }) : undefined
     // Step 3: `checkRequest`.

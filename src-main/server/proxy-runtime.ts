@@ -8,7 +8,7 @@ import {
   type VerificationTrust,
 } from '../signature'
 import {
-  BodyStore, LOAD_COST, createPeerClient, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
+  BodyStore, LOAD_COST, PeerCheckCache, createPeerClient, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
   startHealthCheckListener, startOcspResponderListener, soapMetaserviceHandler, restMetaserviceHandler, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT,
   DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObservation, type ExchangeObserver, type HealthAnswer, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
@@ -323,7 +323,7 @@ export interface ProxyViews {
    * hash algorithm of the configuration that lists it (SHA-1 in V2).
    */
   isTrustedAuthCert(leaf: Uint8Array): boolean
-  /** Drops what the views hold from server configuration (the runtime re-derives; the database check covers the rest). */
+  /** Drops what the views hold from server configuration and the per-connection peer checks (the runtime re-derives; the database check covers the rest). */
   invalidate(): void
 }
 
@@ -434,30 +434,46 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
     },
   }
 
+  // Issue 15 §2: decided once per TLS connection, again when an input changes, the runtime re-derives or time runs out.
+  const peerChecks = new PeerCheckCache()
   const tlsClientVerifier: TlsClientVerifier = {
     // xroad-protocols.md §4.3 `verifySslClientCert`: OCSP parts present, chain to an approved CA with good OCSP,
     // and the auth certificate registered for a server where the client is owner or client.
-    async verify(client, chain, ocspResponses) {
+    async verify(client, chain, ocspResponses, connection) {
       const leaf = chain[0]
       if (leaf === undefined) throw clientError('ssl_authentication_failed', 'Client did not present an authentication certificate')
       if (ocspResponses.length === 0) {
         throw clientError('ssl_authentication_failed', 'Cannot verify TLS certificate, corresponding OCSP response is missing')
       }
       const conf = requireConf()
-      const trust = trustFor(conf, client.xRoadInstance)
       const now = clock.now()
-      const path = buildCertPath(parseCertificate(leaf, 'authentication certificate'), chain.slice(1).map((d) => parseCertificate(d, 'intermediate certificate')), trust)
-      validateCertPath(path, now)
-      verifyPathOcsp(path, ocspResponses, trust, now)
-      if (!authCertMatchesMember(leaf, client)) {
-        throw clientError('ssl_authentication_failed', `Client '${describeIdentifier(client)}' is not registered at the security server that sent the request`)
-      }
+      await peerChecks.verify(connection, { conf, client: encodeIdentifier(client), chain, ocspResponses }, now.getTime(), () => {
+        const trust = trustFor(conf, client.xRoadInstance)
+        const path = buildCertPath(parseCertificate(leaf, 'authentication certificate'), chain.slice(1).map((d) => parseCertificate(d, 'intermediate certificate')), trust)
+        validateCertPath(path, now)
+        const ocsp = verifyPathOcsp(path, ocspResponses, trust, now)
+        if (!authCertMatchesMember(leaf, client)) {
+          throw clientError('ssl_authentication_failed', `Client '${describeIdentifier(client)}' is not registered at the security server that sent the request`)
+        }
+        // Until a certificate of the path expires or an OCSP response stops being fresh (ocsp-verifier's rules).
+        return Math.min(
+          ...path.certs.slice(0, -1).map((c) => c.notAfter.getTime()),
+          ...ocsp.map((r) => r.thisUpdate.getTime() + trust.ocspFreshnessSeconds * 1000),
+          ...ocsp.flatMap((r) => (trust.verifyNextUpdate && r.nextUpdate !== undefined ? [r.nextUpdate.getTime()] : [])),
+        )
+      })
     },
   }
 
   const isTrustedAuthCert = (leaf: Uint8Array): boolean => core.globalConf.current()?.isSecurityServerAuthCert(leaf) ?? false
 
-  return { requireConf, globalConf, serverConf, signer, verifier, messageLog, tlsClientVerifier, isTrustedAuthCert, invalidate: () => lookups.clear() }
+  return {
+    requireConf, globalConf, serverConf, signer, verifier, messageLog, tlsClientVerifier, isTrustedAuthCert,
+    invalidate: () => {
+      lookups.clear()
+      peerChecks.invalidate()
+    },
+  }
 }
 
 /**
