@@ -195,10 +195,8 @@ export async function writeResponse(
     res.setHeader('Content-Length', body.size)
     if (close) res.setHeader('Connection', 'close')
     res.writeHead(response.status)
-    for await (const chunk of body.chunks()) {
-      if (res.destroyed) return
-      if (!res.write(chunk)) await drained(res)
-    }
+    await writeChunks(res, body)
+    if (res.destroyed) return
     res.end()
     if (close) res.once('finish', () => res.socket?.destroySoon())
   } catch {
@@ -210,12 +208,40 @@ export async function writeResponse(
 
 /** Writes a request body with backpressure and ends the request; stops when the request is destroyed. */
 export async function writeRequestBody(req: ClientRequest, body: BodySource, progress: () => void = () => undefined): Promise<void> {
-  for await (const chunk of body.chunks()) {
-    if (req.destroyed) return
-    if (!req.write(chunk)) await drained(req)
-    progress()
-  }
+  await writeChunks(req, body, progress)
   if (!req.destroyed) req.end()
+}
+
+/**
+ * Issue 15 §5 "one write per response": the head and the chunks a body yields within one turn of the event loop (a
+ * transport multipart is a dozen: boundaries, part headers, header part, body, signature) leave as one socket write —
+ * over TLS one encryption and one record batch — instead of one write and record each. The stream is corked from its
+ * first chunk of a turn until the turn ends, and uncorked before waiting for a drain (a corked stream never drains).
+ */
+async function writeChunks(out: ServerResponse | ClientRequest, body: BodySource, progress: () => void = () => undefined): Promise<void> {
+  let corked: NodeJS.Immediate | undefined
+  const uncork = (): void => {
+    if (corked === undefined) return
+    clearImmediate(corked)
+    corked = undefined
+    out.uncork()
+  }
+  try {
+    for await (const chunk of body.chunks()) {
+      if (out.destroyed) return
+      if (corked === undefined) {
+        out.cork()
+        corked = setImmediate(uncork)
+      }
+      if (!out.write(chunk)) {
+        uncork()
+        await drained(out)
+      }
+      progress()
+    }
+  } finally {
+    uncork()
+  }
 }
 
 function drained(res: ServerResponse | ClientRequest): Promise<void> {
