@@ -115,13 +115,23 @@ async function main(): Promise<void> {
       }
       await runLoad({ url, headers, concurrency, durationMs: 2000, warmupMs: 500 })
       const pids = [pair.consumer.process.child.pid, pair.provider.process.child.pid]
+      // What the servers spend with no traffic (timers, status sampling), subtracted below: on a loaded machine the
+      // exchanges are few and that fixed cost would otherwise dominate the per-exchange figure.
+      const idleStart = pids.map(cpuMs)
+      const idleT0 = Date.now()
+      await new Promise((r) => setTimeout(r, 3000))
+      const idleRate = pids.map((p, i) => (cpuMs(p) - (idleStart[i] ?? 0)) / (Date.now() - idleT0))
       const before = pids.map(cpuMs)
+      const t0 = Date.now()
       window.fromUs = nowUs()
       const r = await runLoad({ url, headers, concurrency, durationMs, warmupMs: 0 })
       window.toUs = nowUs()
+      const elapsed = Date.now() - t0
       const used = pids.map((p, i) => cpuMs(p) - (before[i] ?? 0))
+      const net = used.map((u, i) => Math.max(0, u - (idleRate[i] ?? 0) * elapsed))
       print(`gatehouse c${concurrency}: ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, ${r.errors} errors, CPU ${((used[0]! + used[1]!) / r.requests).toFixed(3)} ms/exchange `
-        + `(consumer ${(used[0]! / r.requests).toFixed(3)}, provider ${(used[1]! / r.requests).toFixed(3)})`)
+        + `(consumer ${(used[0]! / r.requests).toFixed(3)}, provider ${(used[1]! / r.requests).toFixed(3)}); `
+        + `net of idle ${(idleRate[0]! * 1000).toFixed(0)}+${(idleRate[1]! * 1000).toFixed(0)} ms/s: ${((net[0]! + net[1]!) / r.requests).toFixed(3)} ms/exchange`)
     } finally {
       await pair.stop()
     }

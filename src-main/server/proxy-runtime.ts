@@ -1,5 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto'
-import { describeIdentifier, encodeIdentifier, type ClientId } from '@shared/domain/identifiers'
+import { describeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import type { ListenerInfo, ListenerStatus, ReadinessCheck } from '@shared/admin-api/admin-api'
 import { clientError, DatabaseDerivedCache, logFailure, pemBlocks, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
 import type { GlobalConf } from '../global-conf'
@@ -8,7 +8,7 @@ import {
   type VerificationTrust,
 } from '../signature'
 import {
-  BodyStore, LOAD_COST, PeerCheckCache, createPeerClient, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
+  BodyStore, LOAD_COST, PeerCheckCache, createPeerClient, encodedId, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
   startHealthCheckListener, startOcspResponderListener, soapMetaserviceHandler, restMetaserviceHandler, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT,
   DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObservation, type ExchangeObserver, type HealthAnswer, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
@@ -364,10 +364,10 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
   // database (an admin call, a CLI in another process, a restored backup) drops them before the next message.
   const lookups = new DatabaseDerivedCache(core.databases.serverConf)
   const serverConf: ServerConfView = {
-    isRegisteredClient: (id) => lookups.get(`registered:${encodeIdentifier(id)}`, () => core.serverConf.isRegisteredClient(id)),
+    isRegisteredClient: (id) => lookups.get(`registered:${encodedId(id)}`, () => core.serverConf.isRegisteredClient(id)),
     ownServerId: () => lookups.get('identity', () => core.serverConf.identity()?.serverId),
-    accessRightsFor: (id) => lookups.get(`rights:${encodeIdentifier(id)}`, () => core.serverConf.accessRightsFor(id)),
-    localGroupMembers: (owner, code) => lookups.get(`group:${encodeIdentifier(owner)}:${code}`, () => {
+    accessRightsFor: (id) => lookups.get(`rights:${encodedId(id)}`, () => core.serverConf.accessRightsFor(id)),
+    localGroupMembers: (owner, code) => lookups.get(`group:${encodedId(owner)}:${code}`, () => {
       try {
         return core.serverConf.localGroupMembers(owner, code)
       } catch (error) {
@@ -376,11 +376,11 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
         throw error
       }
     }),
-    service: (id) => lookups.get(`service:${encodeIdentifier(id)}`, () => {
+    service: (id) => lookups.get(`service:${encodedId(id)}`, () => {
       const found = core.serverConf.findService(id)
       return found === undefined ? undefined : { url: found.url, timeoutSeconds: found.timeoutSeconds, sslVerify: found.sslVerify, type: found.descriptionType }
     }),
-    isAuthentication: (id) => lookups.get(`is-auth:${encodeIdentifier(id)}`, () => {
+    isAuthentication: (id) => lookups.get(`is-auth:${encodedId(id)}`, () => {
       const client = core.serverConf.findClient(id)
       if (client === undefined) return undefined
       const certificateSha256 = client.isAuthentication === 'SSLAUTH' ? core.serverConf.listIsCertificates(id).map((c) => c.sha256.toLowerCase()) : []
@@ -447,7 +447,7 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
       }
       const conf = requireConf()
       const now = clock.now()
-      await peerChecks.verify(connection, { conf, client: encodeIdentifier(client), chain, ocspResponses }, now.getTime(), () => {
+      await peerChecks.verify(connection, { conf, client: encodedId(client), chain, ocspResponses }, now.getTime(), () => {
         const trust = trustFor(conf, client.xRoadInstance)
         const path = buildCertPath(parseCertificate(leaf, 'authentication certificate'), chain.slice(1).map((d) => parseCertificate(d, 'intermediate certificate')), trust)
         validateCertPath(path, now)
@@ -550,8 +550,8 @@ function opMonitorObserver(core: SecurityServerCore): ExchangeObserver {
           ...(o.requestOutTs === undefined ? {} : { requestOutTs: o.requestOutTs }),
           ...(o.responseInTs === undefined ? {} : { responseInTs: o.responseInTs }),
           responseOutTs: o.responseOutTs,
-          ...(o.clientId === undefined ? {} : { clientId: encodeIdentifier(o.clientId) }),
-          ...(o.serviceId === undefined ? {} : { serviceId: encodeIdentifier(o.serviceId) }),
+          ...(o.clientId === undefined ? {} : { clientId: encodedId(o.clientId) }),
+          ...(o.serviceId === undefined ? {} : { serviceId: encodedId(o.serviceId) }),
           ...(o.method === undefined ? {} : { restMethod: o.method }),
           ...(o.servicePath === undefined ? {} : { restPath: o.servicePath }),
           ...(o.messageId === undefined ? {} : { messageId: o.messageId }),
