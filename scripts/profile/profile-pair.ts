@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -72,7 +73,7 @@ function summarise(file: string, top: number, window: { fromUs: number; toUs: nu
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     duration: { type: 'string', default: '8000' }, concurrency: { type: 'string', default: '16' }, 'cpu-prof': { type: 'string' },
-    floor: { type: 'boolean', default: false }, top: { type: 'string', default: '40' },
+    floor: { type: 'boolean', default: false }, top: { type: 'string', default: '40' }, syscalls: { type: 'boolean', default: false },
   } })
   const durationMs = Number(values.duration)
   const concurrency = Number(values.concurrency)
@@ -121,11 +122,31 @@ async function main(): Promise<void> {
       const idleT0 = Date.now()
       await new Promise((r) => setTimeout(r, 3000))
       const idleRate = pids.map((p, i) => (cpuMs(p) - (idleStart[i] ?? 0)) / (Date.now() - idleT0))
+      // --syscalls: socket writes per exchange, counted by strace over the window (slows the servers: counts only).
+      const tracers = values.syscalls ? pids.map((pid) => {
+        const out = join(dir, `strace-${pid}.txt`)
+        const tracer = spawn('strace', ['-f', '-qq', '-y', '-e', 'signal=none', '-e', 'trace=write,writev,sendmsg,sendto', '-s', '0', '-o', out, '-p', String(pid)], { stdio: 'ignore' })
+        return { out, tracer, exited: new Promise((r) => tracer.once('exit', r)) }
+      }) : []
+      if (tracers.length > 0) await new Promise((r) => setTimeout(r, 1000))
       const before = pids.map(cpuMs)
       const t0 = Date.now()
       window.fromUs = nowUs()
       const r = await runLoad({ url, headers, concurrency, durationMs, warmupMs: 0 })
       window.toUs = nowUs()
+      for (const t of tracers) t.tracer.kill('SIGINT')
+      for (const [i, t] of tracers.entries()) {
+        await t.exited
+        // Each line: `N writev(23<socket:[…]>, …` — by call and by what the descriptor is (a socket, a pipe or eventfd, a file).
+        const counts = new Map<string, number>()
+        for (const line of readFileSync(t.out, 'utf8').split('\n')) {
+          const m = /(\w+)\(\d+<([^:>]+)/.exec(line)
+          if (m === null) continue
+          const key = `${m[1]} ${m[2]!.startsWith('socket') ? 'socket' : m[2]!.startsWith('pipe') || m[2]!.startsWith('anon') ? 'pipe/event' : 'file'}`
+          counts.set(key, (counts.get(key) ?? 0) + 1)
+        }
+        print(`${i === 0 ? 'consumer' : 'provider'} writes per exchange: ${[...counts].map(([k, n]) => `${k} ${(n / r.requests).toFixed(2)}`).join(', ')}`)
+      }
       const elapsed = Date.now() - t0
       const used = pids.map((p, i) => cpuMs(p) - (before[i] ?? 0))
       const net = used.map((u, i) => Math.max(0, u - (idleRate[i] ?? 0) * elapsed))

@@ -195,9 +195,7 @@ export async function writeResponse(
     res.setHeader('Content-Length', body.size)
     if (close) res.setHeader('Connection', 'close')
     res.writeHead(response.status)
-    await writeChunks(res, body)
-    if (res.destroyed) return
-    res.end()
+    if (!(await writeAndEnd(res, body))) return
     if (close) res.once('finish', () => res.socket?.destroySoon())
   } catch {
     res.destroy()
@@ -208,17 +206,18 @@ export async function writeResponse(
 
 /** Writes a request body with backpressure and ends the request; stops when the request is destroyed. */
 export async function writeRequestBody(req: ClientRequest, body: BodySource, progress: () => void = () => undefined): Promise<void> {
-  await writeChunks(req, body, progress)
-  if (!req.destroyed) req.end()
+  await writeAndEnd(req, body, progress)
 }
 
 /**
  * Issue 15 §5 "one write per response": the head and the chunks a body yields within one turn of the event loop (a
  * transport multipart is a dozen: boundaries, part headers, header part, body, signature) leave as one socket write —
  * over TLS one encryption and one record batch — instead of one write and record each. The stream is corked from its
- * first chunk of a turn until the turn ends, and uncorked before waiting for a drain (a corked stream never drains).
+ * first chunk of a turn until the turn ends or the message ends (`end()` flushes a corked message whole, with its
+ * last chunk), and uncorked before waiting for a drain (a corked stream never drains). False when the stream was
+ * destroyed before its end.
  */
-async function writeChunks(out: ServerResponse | ClientRequest, body: BodySource, progress: () => void = () => undefined): Promise<void> {
+async function writeAndEnd(out: ServerResponse | ClientRequest, body: BodySource, progress: () => void = () => undefined): Promise<boolean> {
   let corked: NodeJS.Immediate | undefined
   const uncork = (): void => {
     if (corked === undefined) return
@@ -228,7 +227,7 @@ async function writeChunks(out: ServerResponse | ClientRequest, body: BodySource
   }
   try {
     for await (const chunk of body.chunks()) {
-      if (out.destroyed) return
+      if (out.destroyed) return false
       if (corked === undefined) {
         out.cork()
         corked = setImmediate(uncork)
@@ -239,6 +238,11 @@ async function writeChunks(out: ServerResponse | ClientRequest, body: BodySource
       }
       progress()
     }
+    if (out.destroyed) return false
+    out.end()
+    if (corked !== undefined) clearImmediate(corked)
+    corked = undefined
+    return true
   } finally {
     uncork()
   }
