@@ -73,6 +73,11 @@ export interface LabPairOptions {
    * lab-pair-registration.ts); `direct` (default): the lab operator's registry commands write them in at once.
    */
   registration?: 'direct' | 'management-service'
+  /**
+   * Both servers' authentication and signing keys (default EC P-256); with RSA-2048 the lab's CA, OCSP and TSA keys
+   * are RSA too (RSA-3072, the lab's RSA size), as in an RSA instance.
+   */
+  keyAlgorithm?: 'ec-p256' | 'rsa-2048'
 }
 
 /**
@@ -139,7 +144,8 @@ export async function buildLabPair(options: LabPairOptions): Promise<LabPair> {
   const labDir = join(dir, 'lab')
   const viaRequests = options.registration === 'management-service'
   let built: LabPair
-  await initLab(labDir, { instance: LAB_INSTANCE, keyAlgorithm: 'ec-p256' })
+  const keyAlgorithm = options.keyAlgorithm ?? 'ec-p256'
+  await initLab(labDir, { instance: LAB_INSTANCE, keyAlgorithm: keyAlgorithm === 'ec-p256' ? 'ec-p256' : 'rsa-3072' })
   const lab = openLab(labDir)
   try {
     // The anchors name the configuration source, so its address is fixed before any server takes an anchor.
@@ -189,8 +195,8 @@ export async function buildLabPair(options: LabPairOptions): Promise<LabPair> {
 
         await signer.initSoftwareToken(pin, { label: `${agency.serverCode} token` })
         await signer.login(SOFTWARE_TOKEN_ID, pin)
-        const authKey = await signer.generateKey({ tokenId: SOFTWARE_TOKEN_ID, usage: 'auth', algorithm: 'ec-p256', label: 'auth' })
-        const signKey = await signer.generateKey({ tokenId: SOFTWARE_TOKEN_ID, usage: 'sign', algorithm: 'ec-p256', label: 'sign' })
+        const authKey = await signer.generateKey({ tokenId: SOFTWARE_TOKEN_ID, usage: 'auth', algorithm: keyAlgorithm, label: 'auth' })
+        const signKey = await signer.generateKey({ tokenId: SOFTWARE_TOKEN_ID, usage: 'sign', algorithm: keyAlgorithm, label: 'sign' })
         const authCsr = await signer.generateCsr({ keyId: authKey.id, subjectOf: agency.server, certificateProfile: LAB_CERTIFICATE_PROFILE, format: 'der' })
         const signCsr = await signer.generateCsr({ keyId: signKey.id, subjectOf: agency.member, certificateProfile: LAB_CERTIFICATE_PROFILE, format: 'der' })
         const authCert = await lab.issueCertificate(new Uint8Array(authCsr.der), 'auth')

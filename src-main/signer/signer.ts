@@ -47,6 +47,11 @@ export interface SignerOptions {
   readonly ocsp?: SignerOcspOptions
   /** Batch signing of messages (`signMessage`): batch size and wait. */
   readonly batch?: BatchSignerOptions
+  /**
+   * Wraps each token driver the signer creates, for a device that behaves unlike the ones here (the benchmark's token
+   * limited to 10 signatures/s). Production passes none.
+   */
+  readonly wrapDriver?: (driver: TokenDriver) => TokenDriver
 }
 
 export interface SignerOcspOptions {
@@ -276,6 +281,7 @@ export function createSigner(options: SignerOptions): Signer {
       }
       driver = new Pkcs11TokenDriver({ ...options.pkcs11, modulePath, tokenLabel: row.tokenLabel ?? undefined, tokenSerial: row.tokenSerial ?? undefined })
     }
+    if (options.wrapDriver !== undefined) driver = options.wrapDriver(driver)
     drivers.set(tokenId, driver)
     return driver
   }
