@@ -169,6 +169,25 @@ export function soapRequestAt(target: SoapTarget, run: string, options: { envelo
   return (index) => ({ body: Buffer.concat([open, before, Buffer.from(soapMessageId(run, index)), after, middle, attachment, close]) })
 }
 
+const ENVELOPE_START = /<SOAP-ENV:Envelope\b[^>]*>/
+const HEADER = /<SOAP-ENV:Header>[\s\S]*?<\/SOAP-ENV:Header>/
+const VALUE = /<value>([^<]*)<\/value>/
+
+/**
+ * The bench SOAP service's answer (soap-service.ts) to a request as soapRequestAt makes them (the envelope first, in
+ * `head`: the request's first bytes): a text/xml response with the request's own header, as X-Road requires of a
+ * service, and a body echoing the request's `<value>`; undefined when `head` holds no SOAP envelope.
+ */
+export function soapServiceAnswer(head: Buffer): Buffer | undefined {
+  const text = head.toString('latin1')
+  const start = ENVELOPE_START.exec(text)?.[0]
+  const header = HEADER.exec(text)?.[0]
+  if (start === undefined || header === undefined) return undefined
+  const value = VALUE.exec(text)?.[1] ?? ''
+  return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${start}${header}<SOAP-ENV:Body><b:${SOAP_OPERATION}Response xmlns:b="urn:gatehouse-bench">` +
+    `<echo>${value}</echo></b:${SOAP_OPERATION}Response></SOAP-ENV:Body></SOAP-ENV:Envelope>\n`, 'latin1')
+}
+
 /**
  * A token that makes at most `perSecond` signatures a second, one at a time (a slow hardware module): wraps a real
  * driver, so keys, sessions and signatures stay the real ones and only `sign` waits for its slot. Handed to the

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { SOAP_OPERATION } from './bench-support'
+import { soapServiceAnswer } from './bench-support'
 
 /**
  * The benchmark's SOAP service, its own process behind the provider (and behind the floor's hops): any POST with a
@@ -8,10 +8,6 @@ import { SOAP_OPERATION } from './bench-support'
  * is answered with a text/xml response whose header is the request's own (as X-Road requires of a service) and whose
  * body echoes the request's `<value>`. Attachments are read and dropped. Prints {"url":…}; stops on SIGTERM.
  */
-const ENVELOPE_START = /<SOAP-ENV:Envelope\b[^>]*>/
-const HEADER = /<SOAP-ENV:Header>[\s\S]*?<\/SOAP-ENV:Header>/
-const VALUE = /<value>([^<]*)<\/value>/
-
 const server = createServer((req, res) => {
   const chunks: Buffer[] = []
   let held = 0
@@ -23,16 +19,11 @@ const server = createServer((req, res) => {
     }
   })
   req.on('end', () => {
-    const text = Buffer.concat(chunks).toString('latin1')
-    const start = ENVELOPE_START.exec(text)?.[0]
-    const header = HEADER.exec(text)?.[0]
-    if (req.method !== 'POST' || start === undefined || header === undefined) {
+    const body = req.method === 'POST' ? soapServiceAnswer(Buffer.concat(chunks)) : undefined
+    if (body === undefined) {
       res.writeHead(400, { 'content-type': 'text/plain' }).end('not a SOAP 4.0 request')
       return
     }
-    const value = VALUE.exec(text)?.[1] ?? ''
-    const body = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${start}${header}<SOAP-ENV:Body><b:${SOAP_OPERATION}Response xmlns:b="urn:gatehouse-bench">` +
-      `<echo>${value}</echo></b:${SOAP_OPERATION}Response></SOAP-ENV:Body></SOAP-ENV:Envelope>\n`, 'latin1')
     res.writeHead(200, { 'content-type': 'text/xml; charset=UTF-8', 'content-length': body.length }).end(body)
   })
 })
