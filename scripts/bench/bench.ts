@@ -74,7 +74,8 @@ function scenarioOf(r: LoadResult): ScenarioResult {
 }
 
 function printResult(print: Print, name: string, r: LoadResult): void {
-  print(`  ${name.padEnd(22)} c=${String(r.concurrency).padEnd(3)} ${r.requestsPerSecond.toFixed(0).padStart(6)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(7)} ms   p99 ${r.p99Ms.toFixed(2).padStart(8)} ms   (${r.requests} requests, ${r.errors} errors)`)
+  const statuses = r.errors === 0 ? '' : `: ${Object.entries(r.errorStatuses).map(([status, n]) => `${n} × ${status === '0' ? 'no answer' : `HTTP ${status}`}`).join(', ')}`
+  print(`  ${name.padEnd(22)} c=${String(r.concurrency).padEnd(3)} ${r.requestsPerSecond.toFixed(0).padStart(6)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(7)} ms   p99 ${r.p99Ms.toFixed(2).padStart(8)} ms   (${r.requests} requests, ${r.errors} errors${statuses})`)
 }
 
 /**
@@ -191,6 +192,14 @@ async function startPair(dir: string, serviceUrl: string, soapUrl: string, keyAl
   return { built, running, restUrl, headers }
 }
 
+/** The slow-token server's last words on stderr: its token's signatures and the batch signer's counts. */
+function tokenReport(server: Started<unknown>): { signatures: number; messages: number; largest_batch: number } | null {
+  const line = server.stderrTail().split('\n').reverse().find((l) => l.startsWith('{"tokenSignatures"'))
+  if (line === undefined) return null
+  const report = JSON.parse(line) as { tokenSignatures: number; batch: { signatures: number; messages: number; largestBatch: number } }
+  return { signatures: report.tokenSignatures, messages: report.batch.messages, largest_batch: report.batch.largestBatch }
+}
+
 const serverPids = (running: RunningLabPair): number[] => [pidOf(running.consumer.process), pidOf(running.provider.process)]
 const pairRss = (running: RunningLabPair): { consumer: number; provider: number } =>
   ({ consumer: running.consumer.process.peakRssMb(), provider: running.provider.process.peakRssMb() })
@@ -215,6 +224,7 @@ async function main(): Promise<number> {
   const useBuild = !values.source && haveBuild()
   const print: Print = (line) => void process.stdout.write(`${line}\n`)
   const t0 = Date.now()
+  const at = (): string => `[${((Date.now() - t0) / 1000).toFixed(1)} s]`
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
   const processes: Array<Started<unknown>> = []
   const pairs: RunningLabPair[] = []
@@ -227,16 +237,17 @@ async function main(): Promise<number> {
     print(`Gatehouse benchmark: ${durationMs} ms per measurement, concurrency ${CONCURRENCIES.join(' and ')}, servers from ${useBuild ? 'the build (out/main/cli.js)' : 'the TypeScript sources (tsx; no up-to-date build)'}`)
     const durabilityFloor = round(durabilityFloorMs(dir), 3)
     print(`Durability floor: four sequential synchronous=FULL commits take ${durabilityFloor} ms on this disk`)
-    const service = await startTsProcess<{ url: string }>(SAMPLE_SERVICE, ['0'])
-    processes.push(service)
-    const soapService = await startTsProcess<{ url: string }>(SOAP_SERVICE, [])
-    processes.push(soapService)
+    const [service, soapService] = await Promise.all([SAMPLE_SERVICE, SOAP_SERVICE].map(async (script) => {
+      const started = await startTsProcess<{ url: string }>(script, [])
+      processes.push(started)
+      return started
+    })) as [Started<{ url: string }>, Started<{ url: string }>]
     const path = '/pets/1'
 
-    print('(a) direct: client → sample service')
+    print(`(a) direct: client → sample service ${at()}`)
     const direct = (await measure(print, 'direct', { url: `${service.ready.url}${path}` }, timing)).scenario
 
-    print('(b) floor: client → hop → mutual TLS 1.2 → hop → service (no security work)')
+    print(`(b) floor: client → hop → mutual TLS 1.2 → hop → service (no security work) ${at()}`)
     const certs = makeHopCertificates(join(dir, 'hops'))
     // One pair of hops in front of the REST service, one in front of the SOAP service.
     const hops = async (target: string): Promise<{ entry: Started<{ port: number }>; exit: Started<{ port: number }> }> => {
@@ -246,8 +257,7 @@ async function main(): Promise<number> {
       processes.push(entry)
       return { entry, exit }
     }
-    const restHops = await hops(service.ready.url)
-    const soapHops = await hops(new URL(soapService.ready.url).origin)
+    const [restHops, soapHops] = await Promise.all([hops(service.ready.url), hops(new URL(soapService.ready.url).origin)])
     const floorRest = await measure(print, 'floor REST', { url: `http://127.0.0.1:${restHops.entry.ready.port}${path}` }, timing, [pidOf(restHops.entry), pidOf(restHops.exit)])
     const floor = floorRest.scenario
     const floorSoapUrl = `http://127.0.0.1:${soapHops.entry.ready.port}/soap`
@@ -258,7 +268,7 @@ async function main(): Promise<number> {
       attachment: (await measure(print, 'floor SOAP +100 KB', floorSoapLoads.attachment, timing)).scenario,
     }
 
-    print('(c) gatehouse: client → Gatehouse A → signed, mutual TLS → Gatehouse B (access check, verification, message log) → service; EC P-256 keys')
+    print(`(c) gatehouse: client → Gatehouse A → signed, mutual TLS → Gatehouse B (access check, verification, message log) → service; EC P-256 keys ${at()}`)
     const ec = await startPair(join(dir, 'pair-ec'), service.ready.url, soapService.ready.url, 'ec-p256', useBuild, runner)
     pairs.push(ec.running)
     const ecRest = await measure(print, 'gatehouse REST', { url: `${ec.restUrl}${path}`, headers: ec.headers, warmupMs: Math.max(timing.warmupMs, 500) }, timing, serverPids(ec.running))
@@ -270,7 +280,7 @@ async function main(): Promise<number> {
       attachment: (await measure(print, 'gatehouse SOAP +100 KB', ecSoapLoads.attachment, timing)).scenario,
     }
 
-    print(`Mixed sizes (30 % 2 kB, 60 % 10 kB, 9 % 100 kB, 0.9 % 2 MB, 0.1 % 10 MB; POST, echoed back) at c=${MIXED_CONCURRENCY}: the pair for ${2 * durationMs} ms, then the floor with the same requests`)
+    print(`Mixed sizes (30 % 2 kB, 60 % 10 kB, 9 % 100 kB, 0.9 % 2 MB, 0.1 % 10 MB; POST, echoed back) at c=${MIXED_CONCURRENCY}: the pair for ${2 * durationMs} ms, then the floor with the same requests ${at()}`)
     const mixedLoad = { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, requestAt: mixedRequestAt(), concurrency: MIXED_CONCURRENCY, warmupMs: 0 }
     const mixedPair = await runLoad({ ...mixedLoad, url: `${ec.restUrl}/stream`, headers: { ...mixedLoad.headers, ...ec.headers }, durationMs: 2 * durationMs })
     printResult(print, 'gatehouse mixed', mixedPair)
@@ -280,26 +290,26 @@ async function main(): Promise<number> {
     const ecRss = pairRss(ec.running)
     await ec.running.stopServers()
 
-    print(`Slow token: the same pair, every signature by a token limited to ${SLOW_TOKEN_SIGNATURES_PER_S} signatures/s (bench-side wrapper around the token driver), c=${SLOW_TOKEN_CONCURRENCY}`)
-    const slowServers: Array<Started<unknown>> = []
-    for (const agency of [ec.built.consumer, ec.built.provider]) {
+    print(`Slow token: the same pair, every signature by a token limited to ${SLOW_TOKEN_SIGNATURES_PER_S} signatures/s (bench-side wrapper around the token driver), c=${SLOW_TOKEN_CONCURRENCY} ${at()}`)
+    const slowServers = await Promise.all([ec.built.consumer, ec.built.provider].map(async (agency) => {
       const server = await startTsProcess<unknown>(SLOW_TOKEN_SERVER, [agency.dataDir, String(SLOW_TOKEN_SIGNATURES_PER_S)], {
         env: { GATEHOUSE_TOKEN_PIN: ec.built.pin }, timeoutMs: 60_000,
         isReady: (v): v is unknown => typeof v === 'object' && v !== null && (v as { ready?: unknown }).ready === true,
       })
       processes.push(server)
-      slowServers.push(server)
-    }
+      return server
+    }))
     await waitForRest(`${ec.restUrl}${path}`, ec.headers)
     const slow = await runLoad({ url: `${ec.restUrl}${path}`, headers: ec.headers, concurrency: SLOW_TOKEN_CONCURRENCY, durationMs, warmupMs: timing.warmupMs })
     printResult(print, 'gatehouse slow token', slow)
     const slowRss = { consumer: slowServers[0]!.peakRssMb(), provider: slowServers[1]!.peakRssMb() }
     for (const s of slowServers) await stopProcess(s)
+    const [consumerToken, providerToken] = slowServers.map(tokenReport)
     await ec.running.stop()
     pairs.splice(pairs.indexOf(ec.running), 1)
     for (const p of [restHops.entry, restHops.exit, soapHops.entry, soapHops.exit]) await stopProcess(p)
 
-    print('(c) again with RSA-2048 keys (the lab\'s CA, OCSP and TSA keys RSA too)')
+    print(`(c) again with RSA-2048 keys (the lab's CA, OCSP and TSA keys RSA too) ${at()}`)
     let rsa: Record<string, unknown>
     let rsaRss = { consumer: 0, provider: 0 }
     try {
@@ -344,7 +354,9 @@ async function main(): Promise<number> {
     }
     const slowToken = {
       msgs_per_s: slow.requestsPerSecond, token_signatures_per_s: SLOW_TOKEN_SIGNATURES_PER_S, concurrency: SLOW_TOKEN_CONCURRENCY,
-      p50_ms: slow.p50Ms, p99_ms: slow.p99Ms, requests: slow.requests, errors: slow.errors, rss_mb: slowRss,
+      p50_ms: slow.p50Ms, p99_ms: slow.p99Ms, requests: slow.requests, errors: slow.errors,
+      // Over the servers' whole life (warm-up and probes included): what each token signed, and in how many batches.
+      token: { consumer: consumerToken, provider: providerToken }, rss_mb: slowRss,
     }
     const keys = {
       rsa2048: rsa,

@@ -9,6 +9,8 @@ export interface LoadResult {
   concurrency: number
   requests: number
   errors: number
+  /** The errors by HTTP status (0: no answer). */
+  errorStatuses: Record<string, number>
   seconds: number
   requestsPerSecond: number
   /** Request and response body bytes of the measured requests. */
@@ -64,6 +66,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   for (let w = 0; Date.now() < warmupEnd; w++) await once(agent, options, w).catch(() => 0)
   const latencies: number[] = []
   let errors = 0
+  const errorStatuses: Record<string, number> = {}
   let bytes = 0
   let sent = 0
   const maxRequests = options.maxRequests ?? Number.POSITIVE_INFINITY
@@ -76,7 +79,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const answer = await once(agent, options, sent++).catch(() => ({ status: 0, bytes: 0 }))
       latencies.push(Number(process.hrtime.bigint() - t0) / 1e6)
       bytes += answer.bytes
-      if (!ok(answer.status)) errors++
+      if (!ok(answer.status)) {
+        errors++
+        errorStatuses[answer.status] = (errorStatuses[answer.status] ?? 0) + 1
+      }
     }
   }
   await Promise.all(Array.from({ length: options.concurrency }, worker))
@@ -88,6 +94,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     concurrency: options.concurrency,
     requests: latencies.length,
     errors,
+    errorStatuses,
     seconds: Number(seconds.toFixed(3)),
     requestsPerSecond: Number((latencies.length / seconds).toFixed(1)),
     bytes,
