@@ -55,7 +55,7 @@ const FORWARDING_HOP = resolve(__dirname, 'forwarding-hop.ts')
 const SLOW_TOKEN_SERVER = resolve(__dirname, 'slow-token-server.ts')
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: bench [--json] [--duration MS per measurement (default 2000)] [--quick] [--source] [--runner serve|autologin]\n`)
+  process.stderr.write(`bench: ${message}\nusage: bench [--json] [--duration MS per measurement (default 1500)] [--quick] [--source] [--runner serve|autologin]\n`)
   process.exit(2)
 }
 
@@ -74,7 +74,7 @@ function scenarioOf(r: LoadResult): ScenarioResult {
 }
 
 function printResult(print: Print, name: string, r: LoadResult): void {
-  const statuses = r.errors === 0 ? '' : `: ${Object.entries(r.errorStatuses).map(([status, n]) => `${n} × ${status === '0' ? 'no answer' : `HTTP ${status}`}`).join(', ')}`
+  const statuses = r.errors === 0 ? '' : `: ${Object.entries(r.errorStatuses).map(([status, n]) => `${n} × ${status === '0' ? 'no answer' : `HTTP ${status}`}`).join(', ')}; first: ${r.firstError?.replace(/\s+/g, ' ')}`
   print(`  ${name.padEnd(22)} c=${String(r.concurrency).padEnd(3)} ${r.requestsPerSecond.toFixed(0).padStart(6)} req/s   p50 ${r.p50Ms.toFixed(2).padStart(7)} ms   p99 ${r.p99Ms.toFixed(2).padStart(8)} ms   (${r.requests} requests, ${r.errors} errors${statuses})`)
 }
 
@@ -180,7 +180,7 @@ interface PairRun {
 async function startPair(dir: string, serviceUrl: string, soapUrl: string, keyAlgorithm: 'ec-p256' | 'rsa-2048', useBuild: boolean, runner: 'serve' | 'autologin'): Promise<PairRun> {
   const built = await buildLabPair({ serviceUrl, dir, logLevel: 'warn', keyAlgorithm })
   await addSoapService(built.provider, built.consumer.subsystem, soapUrl)
-  const running = await startLabPair(built, { useBuild, runner })
+  const running = await startLabPair(built, { useBuild, runner, timeoutMs: 90_000 })
   const restUrl = `${running.consumer.clientProxyUrl}/r1/${formatIdPath(built.provider.subsystem)}/pets`
   const headers = { 'X-Road-Client': formatIdPath(built.consumer.subsystem) }
   try {
@@ -216,7 +216,7 @@ async function main(): Promise<number> {
   } catch (error) {
     usage((error as Error).message)
   }
-  const durationMs = Number(values.duration ?? (values.quick ? '300' : '2000'))
+  const durationMs = Number(values.duration ?? (values.quick ? '300' : '1500'))
   if (!Number.isInteger(durationMs) || durationMs < 200 || durationMs > 60_000) usage('--duration must be 200..60000 ms')
   if (values.runner !== 'serve' && values.runner !== 'autologin') usage('--runner must be serve or autologin')
   const runner = values.runner
@@ -261,8 +261,9 @@ async function main(): Promise<number> {
     const floorRest = await measure(print, 'floor REST', { url: `http://127.0.0.1:${restHops.entry.ready.port}${path}` }, timing, [pidOf(restHops.entry), pidOf(restHops.exit)])
     const floor = floorRest.scenario
     const floorSoapUrl = `http://127.0.0.1:${soapHops.entry.ready.port}/soap`
-    const noTarget: SoapTarget = { client: { instance: 'LAB', memberClass: 'GOV', memberCode: '1001', subsystemCode: 'consumer' }, service: { instance: 'LAB', memberClass: 'GOV', memberCode: '2002', subsystemCode: 'provider' } }
-    const floorSoapLoads = soapLoads(floorSoapUrl, noTarget, 'fl')
+    // The same requests the pair gets (the lab's identifiers; nothing on the floor reads them).
+    const floorTarget: SoapTarget = { client: { instance: 'LAB', memberClass: 'GOV', memberCode: '1001', subsystemCode: 'consumer' }, service: { instance: 'LAB', memberClass: 'GOV', memberCode: '2002', subsystemCode: 'provider' } }
+    const floorSoapLoads = soapLoads(floorSoapUrl, floorTarget, 'fl')
     const floorSoap = {
       envelope: (await measure(print, 'floor SOAP 1 KB', floorSoapLoads.envelope, timing)).scenario,
       attachment: (await measure(print, 'floor SOAP +100 KB', floorSoapLoads.attachment, timing)).scenario,

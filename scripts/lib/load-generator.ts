@@ -11,6 +11,8 @@ export interface LoadResult {
   errors: number
   /** The errors by HTTP status (0: no answer). */
   errorStatuses: Record<string, number>
+  /** The first error's answer (its first 300 characters) or why there was none. */
+  firstError?: string
   seconds: number
   requestsPerSecond: number
   /** Request and response body bytes of the measured requests. */
@@ -43,15 +45,20 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number
 }
 
-function once(agent: Agent, options: LoadOptions, index: number): Promise<{ status: number; bytes: number }> {
+function once(agent: Agent, options: LoadOptions, index: number): Promise<{ status: number; bytes: number; head?: string }> {
   const at = options.requestAt?.(index)
   const body = at?.body ?? options.body
   const headers = at?.headers === undefined ? options.headers : { ...options.headers, ...at.headers }
   return new Promise((resolve, reject) => {
     const req = request(options.url, { method: options.method ?? 'GET', headers, agent }, (res) => {
       let bytes = body?.length ?? 0
-      res.on('data', (chunk: Buffer) => (bytes += chunk.length))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }))
+      const failed = (res.statusCode ?? 0) >= 300
+      let head = ''
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length
+        if (failed && head.length < 300) head += chunk.toString('utf8', 0, 300)
+      })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, ...(failed ? { head: head.slice(0, 300) } : {}) }))
       res.on('error', reject)
     })
     req.on('error', reject)
@@ -67,6 +74,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = []
   let errors = 0
   const errorStatuses: Record<string, number> = {}
+  let firstError: string | undefined
   let bytes = 0
   let sent = 0
   const maxRequests = options.maxRequests ?? Number.POSITIVE_INFINITY
@@ -76,12 +84,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const worker = async (): Promise<void> => {
     while (Date.now() < deadline && sent < maxRequests) {
       const t0 = process.hrtime.bigint()
-      const answer = await once(agent, options, sent++).catch(() => ({ status: 0, bytes: 0 }))
+      const answer = await once(agent, options, sent++).catch((error: Error) => ({ status: 0, bytes: 0, head: error.message }))
       latencies.push(Number(process.hrtime.bigint() - t0) / 1e6)
       bytes += answer.bytes
       if (!ok(answer.status)) {
         errors++
         errorStatuses[answer.status] = (errorStatuses[answer.status] ?? 0) + 1
+        firstError ??= answer.head
       }
     }
   }
@@ -95,6 +104,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     requests: latencies.length,
     errors,
     errorStatuses,
+    ...(firstError === undefined ? {} : { firstError }),
     seconds: Number(seconds.toFixed(3)),
     requestsPerSecond: Number((latencies.length / seconds).toFixed(1)),
     bytes,
