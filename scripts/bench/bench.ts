@@ -310,7 +310,7 @@ async function main(): Promise<number> {
     pairs.splice(pairs.indexOf(ec.running), 1)
     for (const p of [restHops.entry, restHops.exit, soapHops.entry, soapHops.exit]) await stopProcess(p)
 
-    print(`(c) again with RSA-2048 keys (the lab's CA, OCSP and TSA keys RSA too) ${at()}`)
+    print(`(c) again with RSA-2048 authentication and signing keys (a second lab) ${at()}`)
     let rsa: Record<string, unknown>
     let rsaRss = { consumer: 0, provider: 0 }
     try {
