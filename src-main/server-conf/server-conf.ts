@@ -4,7 +4,7 @@ import {
   validateIdentifierPart, type ClientId, type MemberId, type ServiceId,
 } from '@shared/domain/identifiers'
 import { type AccessSubject, type EndpointMethod, type EndpointRule, type ServiceAccessRights } from '../access-control'
-import { clientError, inTransaction, systemClock, toSecurityServerError, type Clock, type WritableDb } from '../platform'
+import { clientError, inTransaction, systemClock, toSecurityServerError, type Clock, type SqlWriter } from '../platform'
 import { findAnchorFile, saveAnchorFile } from './anchor-file-repository'
 import {
   deleteAccessRight, deleteAccessRightsOfSubject, insertAccessRight, listAccessRightRows,
@@ -131,6 +131,11 @@ export interface ServerConf extends ServiceDescriptionUseCases {
    * checked that it is for the server's instance. @throws not_initialized
    */
   replaceAnchor(anchor: { sourcePath: string; content: Uint8Array }): void
+  /**
+   * Makes member client `newOwner` the server's owner, keeping the server code (X-Road's `GlobalConfChecker.updateOwner`
+   * after an approved ownerChange); the former owner stays a client. @throws not_initialized, not_found
+   */
+  changeOwner(newOwner: MemberId): ServerIdentity
 
   addClient(id: ClientId, state?: ClientState): LocalClient
   listClients(): LocalClient[]
@@ -205,7 +210,7 @@ export interface ServerConf extends ServiceDescriptionUseCases {
   selectTimestampingServices(names: readonly string[]): string[]
 }
 
-export function createServerConf(db: WritableDb, clock: Clock = systemClock): ServerConf {
+export function createServerConf(db: SqlWriter, clock: Clock = systemClock): ServerConf {
   const now = (): string => clock.now().toISOString()
   /** One transaction per use case; identifier and SQLite failures leave as coded errors. */
   const tx = <T>(work: () => T): T => {
@@ -304,6 +309,18 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
       tx(() => {
         if (findServerIdentity(db) === undefined) throw clientError('not_initialized', 'The security server is not initialized: import the first anchor with the first-run wizard')
         saveAnchorFile(db, anchor.sourcePath, anchor.content, sha256Hex(anchor.content), now())
+      })
+    },
+
+    changeOwner(newOwner) {
+      return tx(() => {
+        const identity = findServerIdentity(db)
+        if (identity === undefined) throw clientError('not_initialized', 'The security server is not initialized')
+        if (findClientRow(db, encodeIdentifier(newOwner)) === undefined) {
+          throw clientError('not_found', `${describeIdentifier(newOwner)} is not a client of this server`, { detail: 'client' })
+        }
+        saveServerIdentity(db, newOwner, identity.serverId.serverCode, clock.now())
+        return findServerIdentity(db) as ServerIdentity
       })
     },
 
