@@ -10,7 +10,7 @@ import { applyPendingRestore } from '../backup'
 import { SecurityServerError, closeDatabase, createLogger, systemClock, type Clock, type Logger } from '../platform'
 import { createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls, type AdminService } from '../admin'
 import { dataDirLayout, type DataDirLayout, type ServerConfig } from './server-config'
-import { createSecurityServerCore, openServerConfDatabase, type SecurityServerCore } from './security-server-core'
+import { createSecurityServerCore, openServerConfDatabase, type SecurityServerCore, type SecurityServerCoreOptions } from './security-server-core'
 import { createProxyRuntime, type ProxyRuntime } from './proxy-runtime'
 import { syncRegistrationStates } from './registration-sync'
 import { bootstrapDifferences } from './server-config'
@@ -43,6 +43,8 @@ export interface SecurityServerOptions {
   restart?: () => void
   /** How often the runtime re-checks the state nothing announces (token devices, certificate expiry); default 5 s. */
   reconcileIntervalMs?: number
+  /** Dependencies injected into the signer (`npm run bench`'s slow token wraps the token drivers); none in production. */
+  signer?: SecurityServerCoreOptions['signer']
 }
 
 export interface TypedEvents {
@@ -75,7 +77,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
   let startedAt: string | null = null
   // A verified restore the previous run staged but could not put in place (it stopped before): apply it first.
   applyRestore(layout, clock, logger)
-  const core = createSecurityServerCore(layout, clock, logger, { messageLog: options.messageLog })
+  const core = createSecurityServerCore(layout, clock, logger, { messageLog: options.messageLog, signer: options.signer })
   const { databases } = core
   const backups = createServerBackups({
     layout, databases, serverConf: core.serverConf, clock, logger, parameters: () => core.parameters.backup,

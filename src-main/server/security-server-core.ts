@@ -9,7 +9,7 @@ import {
 } from '../op-monitoring'
 import { adminMigrations } from '../admin'
 import { alertsMigrations } from '../alerts'
-import { createSigner, type OcspSource, type Signer } from '../signer'
+import { createSigner, type OcspSource, type Signer, type SignerOptions } from '../signer'
 import {
   DEFAULT_CONF_UPDATE_INTERVAL_SECONDS, GlobalConf, createGlobalConfService, parseConfigurationAnchor, readStoredConfiguration, type GlobalConfService,
 } from '../global-conf'
@@ -46,6 +46,8 @@ export interface SecurityServerCoreOptions {
    * overrides global configuration's private parameters.
    */
   messageLog?: MessageLogSettingsInput
+  /** The signer's injected dependencies (a wrapper around its token drivers); none in production. */
+  signer?: Pick<SignerOptions, 'wrapDriver'>
 }
 
 export interface SecurityServerCore {
@@ -143,6 +145,7 @@ export function createSecurityServerCore(
     // xroad-protocols.md §4.8: own certificates' OCSP from the approved CA's responders in global configuration.
     // The configuration object in force versions them: a new download is new trust data (issue 15 §2).
     ocsp: { sources: (certDer) => ocspSourceFor(current(), certDer, parameters.ocspFetchIntervalSeconds), sourcesVersion: current },
+    ...options.signer,
   })
   const opMonitor = createOpMonitor({
     db: databases.opMonitor, clock, logger: logger.child({ domain: 'op-monitoring' }), settings: parameters.opMonitor,

@@ -47,6 +47,11 @@ export interface SignerOptions {
   readonly ocsp?: SignerOcspOptions
   /** Batch signing of messages (`signMessage`): the largest batch. */
   readonly batch?: BatchSignerOptions
+  /**
+   * Wraps each token driver the signer creates, for a device that behaves unlike the ones here (the benchmark's token
+   * limited to 10 signatures/s). Production passes none.
+   */
+  readonly wrapDriver?: (driver: TokenDriver) => TokenDriver
 }
 
 export interface SignerOcspOptions {
@@ -262,6 +267,7 @@ export function createSigner(options: SignerOptions): Signer {
     return row
   }
 
+  const wrap = (driver: TokenDriver): TokenDriver => options.wrapDriver?.(driver) ?? driver
   const driverOf = (tokenId: string): TokenDriver => {
     const existing = drivers.get(tokenId)
     if (existing !== undefined) return existing
@@ -276,6 +282,7 @@ export function createSigner(options: SignerOptions): Signer {
       }
       driver = new Pkcs11TokenDriver({ ...options.pkcs11, modulePath, tokenLabel: row.tokenLabel ?? undefined, tokenSerial: row.tokenSerial ?? undefined })
     }
+    driver = wrap(driver)
     drivers.set(tokenId, driver)
     return driver
   }
@@ -367,7 +374,7 @@ export function createSigner(options: SignerOptions): Signer {
         dir: join(options.dataDir, 'tokens', 'software'), pin, label: init.label, pinPolicy: init.pinPolicy, maxPinAttempts: options.softwareMaxPinAttempts,
       })
       inTransaction(db, () => insertToken(db, { id: SOFTWARE_TOKEN_ID, kind: 'software', modulePath: null, tokenLabel: null, tokenSerial: null, createdAt: clock.now().toISOString() }))
-      drivers.set(SOFTWARE_TOKEN_ID, driver)
+      drivers.set(SOFTWARE_TOKEN_ID, wrap(driver))
       logger.info({ tokenId: SOFTWARE_TOKEN_ID }, 'software token initialized')
       return tokenInfo(tokenRow(SOFTWARE_TOKEN_ID))
     },
@@ -381,7 +388,7 @@ export function createSigner(options: SignerOptions): Signer {
       const row: TokenRow = { id, kind: 'pkcs11', modulePath, tokenLabel: match.label ?? null, tokenSerial: match.serial ?? null, createdAt: clock.now().toISOString() }
       const info = await (async () => {
         const probe = new Pkcs11TokenDriver({ ...options.pkcs11, modulePath, tokenLabel: match.label, tokenSerial: match.serial })
-        drivers.set(id, probe)
+        drivers.set(id, wrap(probe))
         return { ...(await probe.status()), id, modulePath }
       })()
       if (!info.available) {
