@@ -39,13 +39,14 @@ async function main(): Promise<number> {
   const print = (line: string): void => void process.stdout.write(`${line}\n`)
   print('Gatehouse demo: two security servers, signed REST messages, verified evidence\n')
   const result = await runDemo({ requests, concurrency, keep: values.keep, useBuild: values.build, runner: values.runner, print })
-  const { counts, operations, registration, failures, timings } = result
+  const { counts, operations, registration, soap, metaservices, failures, timings } = result
   print('')
-  print(`Summary: sent ${counts.sent}, ok ${counts.ok}, denied ${counts.denied}, logged ${counts.logged}, verified ${counts.verified}`)
+  print(`Summary: sent ${counts.sent}, ok ${counts.ok}, denied ${counts.denied}, logged ${counts.logged}, verified ${counts.verified}; ` +
+    `SOAP sent ${soap.sent}, ok ${soap.ok}, ${soap.attachments} attachments; metaservices ${Object.entries(metaservices).filter(([, ok]) => ok).map(([name]) => name).join(', ') || 'none'} working`)
   print(`Time: ${(timings.totalMs / 1000).toFixed(1)} s (setup ${timings.setupMs} ms, start ${timings.startMs} ms, ` +
     `exchange ${timings.exchangeMs} ms, evidence ${timings.verifyMs} ms)`)
   print(failures.length === 0 ? 'Result: everything checked out.' : `Result: ${failures.length} problem(s):\n${failures.map((f) => `  - ${f}`).join('\n')}`)
-  if (values.json) print(JSON.stringify({ ...counts, operations, registration }))
+  if (values.json) print(JSON.stringify({ ...counts, operations, registration, soap, metaservices }))
   return failures.length === 0 ? 0 : 1
 }
 
