@@ -9,7 +9,7 @@ import { decodeSoapMessage, multipartSegments } from '../../src-main/soap'
 import { startLabPair, type LabPair } from '../../tests/integration/lab-pair'
 import { fixturePath, HAVE_FIXTURES, readFixture } from '../../tests/support/fixtures'
 import {
-  NOT_RUN_ON_PAIR, SOAP_PROXY_CASES, SOAP_PROXY_QUERIES_DIR, XML, type CaseService, type SoapProxyCase,
+  KNOWN_PAIR_DIFFERENCES, NOT_RUN_ON_PAIR, SOAP_PROXY_CASES, SOAP_PROXY_QUERIES_DIR, XML, type CaseService, type SoapProxyCase,
 } from '../../tests/support/soap-proxy-cases'
 
 /**
@@ -40,12 +40,6 @@ export interface ConformanceResult {
   /** Cases of the table not run, and why (files absent, or only runnable with an emulated proxy). */
   notRun: Record<string, string>
 }
-
-/**
- * Where Gatehouse knowingly answers otherwise than X-Road's test case expects, and why (docs/xroad-differences.md).
- * A case listed here still counts as differing.
- */
-export const KNOWN_DIFFERENCES: Record<string, string> = {}
 
 /** X-Road's test provider (its queries name member class BUSINESS; see retarget). */
 const PRODUCER = { memberClass: 'COM', memberCode: 'producer', subsystems: ['subsys2'] }
@@ -285,7 +279,7 @@ export async function runSoapConformance(options: { only?: readonly string[]; pr
       const expected = c.fault ?? 'message'
       const got = await runCase(p, c).catch((error: Error) => `no answer: ${error.message}`)
       if (got === expected) agree++
-      else differ.push({ case: name, expected, got, reason: KNOWN_DIFFERENCES[name] ?? 'not explained' })
+      else differ.push({ case: name, expected, got, reason: KNOWN_PAIR_DIFFERENCES[name] ?? 'not explained' })
       print(`${got === expected ? 'agree ' : 'DIFFER'} ${name.padEnd(30)} expected ${expected}${got === expected ? '' : `, got ${got}`}`)
     }
   } finally {
