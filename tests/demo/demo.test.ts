@@ -31,7 +31,7 @@ function runDemo(args: string[], timeoutMs: number): Promise<{ code: number | nu
 
 describe('npm run demo', () => {
   it('exchanges signed requests between two servers, refuses the two bad ones with X-Road errors and verifies every logged record', async () => {
-    const { code, stdout, stderr } = await runDemo(['--json', '--requests', String(REQUESTS)], 110_000)
+    const { code, stdout, stderr } = await runDemo(['--json', '--requests', String(REQUESTS)], 140_000)
     const lines = stdout.trim().split('\n')
     const { operations, registration, soap, metaservices, ...counts } = JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, number> & {
       operations?: Record<string, boolean>
@@ -65,5 +65,5 @@ describe('npm run demo', () => {
     expect(stdout).toMatch(/SOAP MTOM .* multipart\/related, echo "MTOM", requestHash, 1 attachment\(s\) back/)
     expect(stdout).toMatch(/SOAP listMethods +echo\/v1/)
     expect(code, stdout + stderr).toBe(0)
-  }, 120_000)
+  }, 150_000)
 })
