@@ -57,7 +57,8 @@ export const XROAD_ADMIN_ERROR_CODES = [
   'management_request_member_not_found', 'management_request_server_not_found', 'management_request_client_already_registered',
   'management_request_server_client_not_found', 'management_request_server_already_in_maintenance_mode',
   'management_request_server_not_in_maintenance_mode', 'mr_forbidden_enable_maintenance_mode_for_management_service',
-  'management_request_only_subsystem_rename_allowed',
+  'management_request_only_subsystem_rename_allowed', 'management_request_owner_must_be_member', 'management_request_owner_must_be_client',
+  'management_request_client_already_owner', 'management_request_server_code_exists', 'mr_forbidden_disable_management_service_client',
 ] as const
 
 /**

@@ -8,7 +8,7 @@ import {
 import { initLab, openLab } from '../../src-main/lab'
 import { silentLogger } from '../../src-main/platform'
 import { createSecurityServer, dataDirLayout, parseServerConfig } from '../../src-main/server'
-import { SOFTWARE_TOKEN_ID } from '../../src-main/signer'
+import { SOFTWARE_TOKEN_ID, type KeyAlgorithm } from '../../src-main/signer'
 import { registerThroughManagementService, type RegistrationSummary } from './lab-pair-registration'
 
 /**
@@ -73,6 +73,11 @@ export interface LabPairOptions {
    * lab-pair-registration.ts); `direct` (default): the lab operator's registry commands write them in at once.
    */
   registration?: 'direct' | 'management-service'
+  /**
+   * The servers' authentication and signing keys: EC P-256 by default (issue 15 §4, the cheapest to sign and verify);
+   * an RSA size to measure or demonstrate RSA keys (messages then carry `rsa-sha512` signatures).
+   */
+  keyAlgorithm?: KeyAlgorithm
 }
 
 /**
@@ -189,8 +194,9 @@ export async function buildLabPair(options: LabPairOptions): Promise<LabPair> {
 
         await signer.initSoftwareToken(pin, { label: `${agency.serverCode} token` })
         await signer.login(SOFTWARE_TOKEN_ID, pin)
-        const authKey = await signer.generateKey({ tokenId: SOFTWARE_TOKEN_ID, usage: 'auth', algorithm: 'ec-p256', label: 'auth' })
-        const signKey = await signer.generateKey({ tokenId: SOFTWARE_TOKEN_ID, usage: 'sign', algorithm: 'ec-p256', label: 'sign' })
+        const algorithm = options.keyAlgorithm ?? 'ec-p256'
+        const authKey = await signer.generateKey({ tokenId: SOFTWARE_TOKEN_ID, usage: 'auth', algorithm, label: 'auth' })
+        const signKey = await signer.generateKey({ tokenId: SOFTWARE_TOKEN_ID, usage: 'sign', algorithm, label: 'sign' })
         const authCsr = await signer.generateCsr({ keyId: authKey.id, subjectOf: agency.server, certificateProfile: LAB_CERTIFICATE_PROFILE, format: 'der' })
         const signCsr = await signer.generateCsr({ keyId: signKey.id, subjectOf: agency.member, certificateProfile: LAB_CERTIFICATE_PROFILE, format: 'der' })
         const authCert = await lab.issueCertificate(new Uint8Array(authCsr.der), 'auth')

@@ -103,6 +103,9 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
   const ceremony = createCeremonyAdmin({ dataDir: deps.system.dataDir, clock, logger })
   const system = createSystemAdmin({ ...deps.system, audit })
   const settings = createSettingsAdmin({ db, clock, ...(deps.bootstrap === undefined ? {} : { bootstrap: deps.bootstrap }) })
+  const management = createManagementAdmin({
+    domains, serverConfDb: deps.serverConfDb, clock, ...(deps.clientProxyUrl === undefined ? {} : { clientProxyUrl: deps.clientProxyUrl }),
+  })
   const api: AdminApi = {
     system,
     users: createUsersAdmin({ db, accounts }),
@@ -113,7 +116,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     keys: createKeysAdmin(domains),
     csrs: createCsrsAdmin(domains, clock),
     certificates: createCertificatesAdmin(domains, clock),
-    clients: createClientsAdmin({ domains, dataDir: deps.system.dataDir, clock, logger }),
+    clients: createClientsAdmin({ domains, management, clock }),
     services: createServicesAdmin(domains),
     serviceDescriptions: createServiceDescriptionsAdmin(domains),
     accessRights: createAccessRightsAdmin(domains),
@@ -126,9 +129,7 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
     lab: labApiOf(lab),
     operations: createOperationsAdmin(domains),
     alerts: createAlertsAdmin(deps.alerts),
-    management: createManagementAdmin({
-      domains, serverConfDb: deps.serverConfDb, clock, ...(deps.clientProxyUrl === undefined ? {} : { clientProxyUrl: deps.clientProxyUrl }),
-    }),
+    management,
   }
   const service: AdminService = {
     ...api,

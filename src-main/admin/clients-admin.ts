@@ -8,14 +8,14 @@ import {
   type AccessMatrixRow, type AccessRightDto, type AccessRightsApi, type ClientDto, type ClientRequestDto, type ClientsApi, type IsCertificateDto,
   type LocalGroupDto, type LocalGroupsApi, type ServiceDto, type ServicesApi, type SubjectKind,
 } from '@shared/admin-api/admin-api'
-import { SecurityServerError, clientError, logFailure, type Clock, type Logger } from '../platform'
+import type { ManagementApi, ManagementSendResultDto } from '@shared/admin-api/management-api'
+import { SecurityServerError, clientError, type Clock } from '../platform'
 import type { AccessRight, ConfiguredService, IsCertificate, LocalClient } from '../server-conf'
 import { loadOrCreateAdminTls } from './admin-tls'
 import { validate } from './admin-validation'
 import {
   describeId, encodeId, listedOnServer, parseClientRef, parseServiceRef, parseSubjectRef, pathOf, servedByAnotherServer, type DomainsOf, type Subject,
 } from './domain-support'
-import { hostedLabApproval } from './hosted-lab'
 
 /**
  * Clients, REST services with endpoints, access rights and local groups (UG-SS §6–§10), and the "who may call
@@ -26,16 +26,15 @@ const endpointSchema = z.object({ method: z.string().min(1).max(10), path: z.str
 
 export interface ClientsAdminDeps {
   domains: DomainsOf
-  /** The data directory: a lab this server hosts lives in `DATA_DIR/lab`. */
-  dataDir: string
+  /** The management group: registering and unregistering are its clientReg and clientDeletion requests. */
+  management: Pick<ManagementApi, 'registerClient' | 'unregisterClient'>
   clock: Clock
-  logger: Logger
 }
 
 const clientInput = z.object({ client: ref }).strict()
 
 export function createClientsAdmin(deps: ClientsAdminDeps): ClientsApi {
-  const { domains, dataDir, clock, logger } = deps
+  const { domains, management, clock } = deps
   const toDto = (c: LocalClient): ClientDto => {
     const { serverConf, globalConf } = domains()
     const identity = serverConf.identity()
@@ -65,11 +64,14 @@ export function createClientsAdmin(deps: ClientsAdminDeps): ClientsApi {
       const value = validate(z.object({ client: ref, state: z.enum(CLIENT_STATE_VALUES) }).strict(), input, 'client state')
       return toDto(domains().serverConf.setClientState(parseClientRef(value.client), value.state))
     },
+    // X-Road's ClientService.registerClient / unregisterClient: the management request, then the client as it is now.
     async register(input) {
-      return request(parseClientRef(validate(clientInput, input, 'client').client), 'register')
+      const value = validate(clientInput, input, 'client')
+      return withClient(parseClientRef(value.client), await management.registerClient({ client: value.client }))
     },
     async unregister(input) {
-      return request(parseClientRef(validate(clientInput, input, 'client').client), 'unregister')
+      const value = validate(clientInput, input, 'client')
+      return withClient(parseClientRef(value.client), await management.unregisterClient({ client: value.client }))
     },
     async setEnabled(input) {
       const value = validate(z.object({ client: ref, enabled: z.boolean() }).strict(), input, 'client state')
@@ -128,26 +130,10 @@ export function createClientsAdmin(deps: ClientsAdminDeps): ClientsApi {
     },
   }
 
-  /**
-   * A registration (pr-mserv clientRegRequest) or deletion request (clientDeletionRequest): the state changes, and a lab
-   * this server hosts approves at once; otherwise the central server's operator approves (the management-request
-   * protocol is not sent yet). Global configuration is fetched again right after a lab approval, so the runtime sees the
-   * new client list without waiting for the next download.
-   */
-  async function request(id: ClientId, kind: 'register' | 'unregister'): Promise<ClientRequestDto> {
-    const { serverConf, globalConf } = domains()
-    const identity = serverConf.identity()
-    if (identity === undefined) throw clientError('not_initialized', 'This security server has not joined an instance yet')
-    const lab = hostedLabApproval(dataDir, identity.serverId, kind, clock)
-    const client = kind === 'register' ? serverConf.registerClient(id, lab.send) : serverConf.unregisterClient(id, lab.send)
-    if (lab.approved()) {
-      try {
-        await globalConf.service?.()?.refresh()
-      } catch (error) {
-        logFailure(logger, error, { client: pathOf(id) }, 'global configuration could not be fetched after the lab approved a client request')
-      }
-    }
-    return { client: toDto(client), approval: lab.approved() ? 'lab' : 'central-server' }
+  function withClient(id: ClientId, sent: ManagementSendResultDto): ClientRequestDto {
+    const client = domains().serverConf.findClient(id)
+    if (client === undefined) throw clientError('not_found', `Client ${describeId(id)} is not a client of this server`, { detail: 'client' })
+    return { ...sent, client: toDto(client) }
   }
 }
 

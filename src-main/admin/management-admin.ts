@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { encodeIdentifier } from '@shared/domain/identifiers'
 import type { ManagementApi, ManagementRequestDto, ManagementSendResultDto } from '@shared/admin-api/management-api'
 import {
   createManagementRequests, type ManagementOutcome, type ManagementRequestRecord, type ManagementRequests,
@@ -80,6 +81,10 @@ export function createManagementAdmin(deps: ManagementAdminDeps): ManagementApi 
     async requests(input) {
       const v = validate(z.object({ subject: z.string().max(1200).optional(), openOnly: z.boolean().optional() }).strict(), input ?? {}, 'subject')
       return requests().list({ ...(v.subject === undefined ? {} : { subject: v.subject }), ...(v.openOnly === undefined ? {} : { openOnly: v.openOnly }) }).map(requestDto)
+    },
+    async serviceProvider() {
+      const provider = deps.domains().globalConf.current()?.managementService?.managementRequestServiceProviderId
+      return { providerId: provider === undefined ? null : encodeIdentifier(provider) }
     },
   }
 }

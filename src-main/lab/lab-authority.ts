@@ -7,6 +7,7 @@ import * as asnX509 from '@peculiar/asn1-x509'
 import * as x509 from '@peculiar/x509'
 import {
   describeIdentifier,
+  identifierEquals,
   encodeIdentifier,
   decodeIdentifier,
   globalGroupId,
@@ -347,6 +348,8 @@ export interface LabSecurityServer {
   /** SHA-256 of each authentication certificate's DER, base64. */
   authCertHashes: string[]
   clients: ClientId[]
+  /** Of `clients`, those a clientDisable turned off: in the registry, not in global configuration. */
+  disabledClients: ClientId[]
 }
 
 /** A certificate the lab issued (or holds: CA, OCSP, TSA), with its status. */
@@ -794,6 +797,7 @@ export class LabAuthority {
         address: ss.address,
         authCertHashes: hashes.filter((h) => h.serverId === ss.id).map((h) => h.certHash),
         clients: clients.filter((c) => c.serverId === ss.id).map((c) => clientId(c.memberId, c.subsystemId)),
+        disabledClients: clients.filter((c) => c.serverId === ss.id && !c.enabled).map((c) => clientId(c.memberId, c.subsystemId)),
       }
     })
   }
@@ -1142,6 +1146,9 @@ export class LabAuthority {
     const s = this.settings()
     if (type === 'authCertReg') return s.autoApproveAuthCertReg
     if (type === 'clientReg') return s.autoApproveClientReg
+    // OwnerChangeRequestHandler.canAutoApprove: the option, and the new owner a member of the instance (checked on receipt).
+    if (type === 'ownerChange') return s.autoApproveOwnerChange
+    // clientDisable/clientEnable take effect when received (their handlers' `add`), as do the other requests.
     return true
   }
 
@@ -1248,8 +1255,42 @@ export class LabAuthority {
         }
         return
       }
+      case 'ownerChange': {
+        // OwnerChangeRequestHandler.add: no other open ownerChange of the server, then validateRequest.
+        const pending = waiting.find((r) => r.server === encodeIdentifier(server))
+        if (pending !== undefined) refuse('management_request_exists', `Management request ${pending.id} changes the owner of ${serverText} already`)
+        const newOwner = request.client as ClientId
+        if (newOwner.objectType === 'SUBSYSTEM') refuse('management_request_owner_must_be_member', 'The new owner must be a member, not a subsystem')
+        const ss = this.serverRow(server)
+        if (ss === undefined) refuse('management_request_server_not_found', `Security server ${serverText} is not registered`)
+        const keys = this.clientKeys(newOwner)
+        if (keys === undefined || !repo.hasServerClient(this.db, (ss as repo.SecurityServerRow).id, keys.member.id, null)) {
+          refuse('management_request_owner_must_be_client', `${describeIdentifier(newOwner)} must be a client of ${serverText} to become its owner`)
+        }
+        if (identifierEqualsMember(newOwner, server)) refuse('management_request_client_already_owner', `${describeIdentifier(newOwner)} owns ${serverText} already`)
+        const member = (keys as { member: repo.MemberRow }).member
+        if (repo.findSecurityServer(this.db, member.id, server.serverCode) !== undefined) {
+          refuse('management_request_server_code_exists', `${describeIdentifier(newOwner)} owns a security server with code ${server.serverCode} already`)
+        }
+        return
+      }
+      case 'clientDisable':
+      case 'clientEnable': {
+        // ClientDisableRequestHandler / ClientEnableRequestHandler.add: a client of the server; the management service
+        // provider is never disabled.
+        const client = request.client as ClientId
+        const ss = this.serverRow(server)
+        const keys = this.clientKeys(client)
+        if (ss === undefined || keys === undefined || keys.subsystemId === -1 || !repo.hasServerClient(this.db, ss.id, keys.member.id, keys.subsystemId)) {
+          refuse('management_request_server_client_not_found', `${describeIdentifier(client)} is not a client of ${serverText}`)
+        }
+        if (request.type === 'clientDisable' && identifierEquals(client, this.managementServiceProvider())) {
+          refuse('mr_forbidden_disable_management_service_client', `${describeIdentifier(client)} provides the management services and cannot be disabled`)
+        }
+        return
+      }
       default:
-        refuse('management_request_not_supported', `The lab does not take ${request.type} requests yet`)
+        refuse('management_request_not_supported', `The lab does not take ${request.type} requests`)
     }
   }
 
@@ -1323,8 +1364,42 @@ export class LabAuthority {
         if (ss === undefined) throw clientError('management_request_server_not_found', `Security server ${serverText} is not registered`)
         repo.updateMaintenanceMode(this.db, ss.id, row.type === 'maintenanceModeEnable', row.maintenanceMessage)
         return
+      case 'ownerChange': {
+        // OwnerChangeRequestHandler.approve: the server keeps its code, authentication certificates and clients under
+        // the new owner; the old owner becomes a client, the new one is no longer one (an owner is a client implicitly);
+        // the old owner leaves the security server owners' group when it owns no other server, the new one joins it.
+        if (ss === undefined) throw clientError('management_request_server_not_found', `Security server ${serverText} is not registered`)
+        const newOwner = decodeIdentifier(row.client as string) as ClientId
+        const member = repo.findMember(this.db, newOwner.memberClass, newOwner.memberCode)
+        if (member === undefined) throw clientError('management_request_member_not_found', `Member ${describeIdentifier(newOwner)} is not registered in ${this.instance}`)
+        if (repo.findSecurityServer(this.db, member.id, server.serverCode) !== undefined) {
+          throw clientError('management_request_server_code_exists', `${describeIdentifier(newOwner)} owns a security server with code ${server.serverCode} already`)
+        }
+        const oldOwnerId = ss.ownerId
+        repo.updateServerOwner(this.db, ss.id, member.id)
+        if (!repo.hasServerClient(this.db, ss.id, oldOwnerId, null)) repo.insertServerClient(this.db, ss.id, oldOwnerId, null)
+        repo.deleteServerClient(this.db, ss.id, member.id, null)
+        if (!repo.listSecurityServers(this.db).some((other) => other.ownerId === oldOwnerId)) {
+          repo.deleteGroupMember(this.db, SECURITY_SERVER_OWNERS_GROUP, encodeIdentifier(memberOf(server)))
+        }
+        if (repo.findGlobalGroup(this.db, SECURITY_SERVER_OWNERS_GROUP) === undefined) {
+          repo.insertGlobalGroup(this.db, SECURITY_SERVER_OWNERS_GROUP, 'Security server owners')
+        }
+        repo.insertGroupMember(this.db, SECURITY_SERVER_OWNERS_GROUP, encodeIdentifier(makeMemberId(this.instance, member.memberClass, member.memberCode)))
+        return
+      }
+      case 'clientDisable':
+      case 'clientEnable': {
+        const client = decodeIdentifier(row.client as string) as ClientId
+        const keys = this.clientKeys(client)
+        if (ss === undefined || keys === undefined || keys.subsystemId === -1
+          || !repo.updateServerClientEnabled(this.db, ss.id, keys.member.id, keys.subsystemId, row.type === 'clientEnable')) {
+          throw clientError('management_request_server_client_not_found', `${describeIdentifier(client)} is not a client of ${serverText}`)
+        }
+        return
+      }
       default:
-        throw clientError('management_request_not_supported', `The lab does not take ${row.type} requests yet`)
+        throw clientError('management_request_not_supported', `The lab does not take ${row.type} requests`)
     }
   }
 
@@ -1395,7 +1470,8 @@ export class LabAuthority {
         serverCode: ss.serverCode,
         address: ss.address,
         authCertHashes: hashes.filter((h) => h.serverId === ss.id).map((h) => h.certHash),
-        clientKeys: clients.filter((c) => c.serverId === ss.id).map((c) => ({ member: c.memberId, subsystem: c.subsystemId })),
+        // SharedParametersLoader.getSecurityServerClients: only enabled registrations (a disabled client is not published).
+        clientKeys: clients.filter((c) => c.serverId === ss.id && c.enabled).map((c) => ({ member: c.memberId, subsystem: c.subsystemId })),
         ...(maintenance.has(ss.id) ? { maintenance: { message: maintenance.get(ss.id) ?? null } } : {}),
       })),
       globalGroups: repo.listGlobalGroups(this.db).map((g) => ({

@@ -61,6 +61,8 @@ export interface ServerClientRow {
   serverId: number
   memberId: number
   subsystemId: number | null
+  /** Off after clientDisable (migration 0005): kept in the registry, not published. */
+  enabled: boolean
 }
 
 type ManagedSettings = 'ocspFetchIntervalSeconds' | 'autoApproveAuthCertReg' | 'autoApproveClientReg' | 'autoApproveOwnerChange' | 'authCertRegUrl' | 'managementServiceUrl' | 'managementProvider'
@@ -301,9 +303,21 @@ export function insertServerClient(db: WritableDb, serverId: number, memberId: n
 }
 
 export function listServerClients(db: ReadableDb): ServerClientRow[] {
-  return db
-    .prepare('SELECT server_id AS serverId, member_id AS memberId, subsystem_id AS subsystemId FROM server_clients ORDER BY server_id, position')
-    .all() as ServerClientRow[]
+  const rows = db
+    .prepare('SELECT server_id AS serverId, member_id AS memberId, subsystem_id AS subsystemId, enabled FROM server_clients ORDER BY server_id, position')
+    .all() as Array<Omit<ServerClientRow, 'enabled'> & { enabled: number }>
+  return rows.map((r) => ({ ...r, enabled: r.enabled === 1 }))
+}
+
+/** clientDisable / clientEnable (migration 0005). Returns whether the server has that client. */
+export function updateServerClientEnabled(db: WritableDb, serverId: number, memberId: number, subsystemId: number | null, enabled: boolean): boolean {
+  return db.prepare('UPDATE server_clients SET enabled = ? WHERE server_id = ? AND member_id = ? AND subsystem_id IS ?')
+    .run(enabled ? 1 : 0, serverId, memberId, subsystemId).changes > 0
+}
+
+/** ownerChange: the server (with its authentication certificates and clients) gets another owner member. */
+export function updateServerOwner(db: WritableDb, serverId: number, ownerId: number): void {
+  db.prepare('UPDATE security_servers SET owner_id = ? WHERE id = ?').run(ownerId, serverId)
 }
 
 export function findGlobalGroup(db: ReadableDb, groupCode: string): { groupCode: string; description: string } | undefined {

@@ -270,6 +270,11 @@ export const CENTRAL_SERVER_REFUSALS: Readonly<Record<string, number>> = {
   management_request_server_already_in_maintenance_mode: 409,
   management_request_server_not_in_maintenance_mode: 409,
   mr_forbidden_enable_maintenance_mode_for_management_service: 409,
+  management_request_owner_must_be_member: 400,
+  management_request_owner_must_be_client: 400,
+  management_request_client_already_owner: 400,
+  management_request_server_code_exists: 409,
+  mr_forbidden_disable_management_service_client: 409,
 }
 
 function centralServerRefusal(error: SecurityServerError): { code: string; status: number } | undefined {

@@ -16,7 +16,7 @@ export {
   type ManagementSender, type ManagementSenderDeps, type PreparedManagementRequest, type SentManagementRequest, type ManagementRequestInput,
 } from './management-request-sender'
 export {
-  createManagementRequests, settleWithGlobalConf, clientSubject, authCertSubject, SERVER_SUBJECT,
+  createManagementRequests, settleWithGlobalConf, followOwnerChange, clientSubject, authCertSubject, SERVER_SUBJECT,
   type ManagementRequests, type ManagementRequestsDeps, type ManagementRequestRecord, type ManagementOutcome, type ManagementCallOptions,
   type DerivedClientState, type DerivedAuthCertState,
 } from './management-requests'

@@ -173,6 +173,11 @@ export function createManagementRequests(deps: ManagementRequestsDeps): Manageme
       const client = requireClient(id)
       if (!['REGISTERED', 'REGISTRATION_IN_PROGRESS', 'DISABLED'].includes(client.state)) notPossible(`cannot unregister client with status ${client.state}`)
       if (identifierEquals(id, memberOf(serverId))) throw clientError('cannot_unregister_owner', 'The owner member cannot be unregistered', { detail: 'client' })
+      // The instance's management services would go with it (every later request is sent to it).
+      const provider = deps.globalConf()?.managementService?.managementRequestServiceProviderId
+      if (provider !== undefined && identifierEquals(provider, id)) {
+        throw clientError('conflict', 'The management service provider cannot be unregistered', { detail: 'client' })
+      }
       return run({ service: 'clientDeletion', client: id }, clientSubject(id), undefined, options, () => serverConf.unregisterClient(id))
     },
     async disableClient(id, options = {}) {
@@ -261,6 +266,33 @@ export function createManagementRequests(deps: ManagementRequestsDeps): Manageme
     },
   }
   return facade
+}
+
+/**
+ * After an approved ownerChange global configuration no longer knows this server under its owner; it knows it under
+ * the new owner, with the same server code and this server's authentication certificate. Then the owner changes here
+ * too (X-Road's `GlobalConfChecker.updateOwner`: a member client, not the owner, whose server id global configuration
+ * lists with an authentication certificate of this server's auth keys). Everything derived from the server's identity
+ * (the server id in messages, the auth certificate in use, the owner's implicit client rights) follows from the next
+ * read of the identity; the proxy runtime re-derives on the global-configuration change that brought it. Returns the
+ * server id in force afterwards and what changed.
+ */
+export function followOwnerChange(
+  deps: { readonly serverConf: ServerConf; readonly signer: Pick<ManagementRequestsDeps['signer'], 'listKeys' | 'listCertificates'> },
+  conf: GlobalConf, serverId: SecurityServerId,
+): { serverId: SecurityServerId; changed?: string } {
+  if (conf.getServerById(serverId) !== undefined) return { serverId }
+  const authKeys = new Set(deps.signer.listKeys().filter((k) => k.usage === 'auth').map((k) => k.id))
+  const authCerts = deps.signer.listCertificates().filter((c) => authKeys.has(c.keyId))
+  for (const client of deps.serverConf.listClients()) {
+    if (client.id.objectType !== 'MEMBER' || identifierEquals(client.id, memberOf(serverId))) continue
+    const candidate = securityServerId(client.id, serverId.serverCode)
+    if (conf.getServerById(candidate) === undefined) continue
+    if (!authCerts.some((c) => conf.authCertHashMatches(candidate, c.certDer))) continue
+    deps.serverConf.changeOwner(client.id)
+    return { serverId: candidate, changed: `owner ${describeIdentifier(client.id)}: this server is ${describeIdentifier(candidate)}` }
+  }
+  return { serverId }
 }
 
 /**

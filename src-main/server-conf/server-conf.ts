@@ -131,6 +131,11 @@ export interface ServerConf extends ServiceDescriptionUseCases {
    * checked that it is for the server's instance. @throws not_initialized
    */
   replaceAnchor(anchor: { sourcePath: string; content: Uint8Array }): void
+  /**
+   * Makes member client `newOwner` the server's owner, keeping the server code (X-Road's `GlobalConfChecker.updateOwner`
+   * after an approved ownerChange); the former owner stays a client. @throws not_initialized, not_found
+   */
+  changeOwner(newOwner: MemberId): ServerIdentity
 
   addClient(id: ClientId, state?: ClientState): LocalClient
   listClients(): LocalClient[]
@@ -304,6 +309,18 @@ export function createServerConf(db: WritableDb, clock: Clock = systemClock): Se
       tx(() => {
         if (findServerIdentity(db) === undefined) throw clientError('not_initialized', 'The security server is not initialized: import the first anchor with the first-run wizard')
         saveAnchorFile(db, anchor.sourcePath, anchor.content, sha256Hex(anchor.content), now())
+      })
+    },
+
+    changeOwner(newOwner) {
+      return tx(() => {
+        const identity = findServerIdentity(db)
+        if (identity === undefined) throw clientError('not_initialized', 'The security server is not initialized')
+        if (findClientRow(db, encodeIdentifier(newOwner)) === undefined) {
+          throw clientError('not_found', `${describeIdentifier(newOwner)} is not a client of this server`, { detail: 'client' })
+        }
+        saveServerIdentity(db, newOwner, identity.serverId.serverCode, clock.now())
+        return findServerIdentity(db) as ServerIdentity
       })
     },
 

@@ -4,7 +4,7 @@ import type { ListenerInfo, ListenerStatus, ReadinessCheck } from '@shared/admin
 import { clientError, DatabaseDerivedCache, logFailure, pemBlocks, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
 import type { GlobalConf } from '../global-conf'
 import {
-  buildCertPath, parseCertificate, validateCertPath, verificationTrustFromGlobalConf, verifyPathOcsp, verifySignature,
+  buildCertPath, parseCertificate, SignatureVerificationCache, validateCertPath, verificationTrustFromGlobalConf, verifyPathOcsp,
   type VerificationTrust,
 } from '../signature'
 import {
@@ -396,11 +396,13 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
     },
   }
 
+  // Issue 15 §4: a peer's batch signature is verified once for all the messages of its batch.
+  const verifications = new SignatureVerificationCache()
   const verifier: MessageVerifier = {
     async verify(expectedSigner, parts, signature, at) {
       const conf = requireConf()
       // xroad-protocols.md §4.7: trust of the signer's instance; every part by its URI.
-      verifySignature(signature.signatureXml, {
+      verifications.verify(signature.signatureXml, {
         parts: Object.fromEntries(parts.map((p) => [p.name, 'bytes' in p ? p.bytes : { digest: p.digest, algorithm: p.digestAlgorithm }])),
         ...(signature.hashChainResult === undefined ? {} : { hashChainResult: signature.hashChainResult }),
         ...(signature.hashChain === undefined ? {} : { hashChain: signature.hashChain }),

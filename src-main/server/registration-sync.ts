@@ -1,21 +1,26 @@
 import { describeIdentifier } from '@shared/domain/identifiers'
 import { logFailure, type Logger } from '../platform'
 import type { GlobalConf } from '../global-conf'
-import { settleWithGlobalConf } from '../management'
+import { followOwnerChange, settleWithGlobalConf } from '../management'
 import type { SecurityServerCore } from './security-server-core'
 import { ownServerId } from './traffic-readiness'
 
 /**
  * Registration states follow global configuration, as X-Road's `GlobalConfChecker` does on every download: a client
  * (SAVED, REGISTRATION_IN_PROGRESS) that the instance lists on this server becomes REGISTERED; an authentication certificate (saved) whose hash the instance lists for this
- * server becomes registered, which makes it the server's TLS key (X-Road's `automatic-activate-auth-certificate`).
+ * server becomes registered, which makes it the server's TLS key (X-Road's `automatic-activate-auth-certificate`); after
+ * an approved ownerChange the server takes its new owner (see `followOwnerChange`).
  * Returns what changed, for the log.
  */
 export function syncRegistrationStates(core: SecurityServerCore, conf: GlobalConf, logger: Logger): string[] {
-  const serverId = ownServerId(core)
-  if (serverId === undefined) return []
+  const current = ownServerId(core)
+  if (current === undefined) return []
   const changed: string[] = []
   try {
+    // An approved ownerChange first: every state below is read for the server id in force.
+    const owner = followOwnerChange(core, conf, current)
+    if (owner.changed !== undefined) changed.push(owner.changed)
+    const serverId = owner.serverId
     for (const client of core.serverConf.listClients()) {
       const registered = conf.isSecurityServerClient(client.id, serverId)
       if (registered && (client.state === 'SAVED' || client.state === 'REGISTRATION_IN_PROGRESS')) {

@@ -23,6 +23,7 @@ export {
   type BuildSignatureOptions, type SignRequest, type ParsedSignature, type SignatureReference,
 } from './signature-document'
 export { verifySignature, type VerifySignatureOptions, type SignatureVerificationResult, type SignedPart } from './signature-verifier'
+export { SignatureVerificationCache, type VerificationCacheStats } from './verification-cache'
 export { SIGNATURE_URIS, defaultSignatureAlgorithm, ecdsaDerToRaw, type SignatureAlgorithm } from './signature-algorithms'
 export { verifyOcspResponse, parseOcspResponse, type OcspInfo } from './ocsp-verifier'
 export { buildCertPath, validateCertPath, verifyPathOcsp, type CertPath } from './cert-chain-verifier'

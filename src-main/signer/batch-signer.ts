@@ -7,15 +7,15 @@ import type { SigningContext } from './signer'
 import type { SignAlgorithm } from './token-driver'
 
 /**
- * Batch signing (issue 4 item 6; xroad-protocols.md §4.4–4.6): concurrent requests for the same key and certificate
- * are coalesced into one token signature over the hash-chain result of a hash tree built with X-Road's
- * `HashChainBuilder` form; each message gets the shared signature document, the shared result and its own chain.
- * At most one token signature per key is in flight; requests arriving meanwhile form the next batch (up to
- * `maxBatchSize`), and a batch that is not full waits at most `maxWaitMs` for company. A lone message with only
- * `/message.xml` gets a direct signature, as X-Road's signer gives it.
+ * Batch signing (issue 4 item 6, issue 15 §4; xroad-protocols.md §4.4–4.6): the requests for one key and certificate
+ * that arrive within one turn of the event loop are coalesced into one token signature over the hash-chain result of a
+ * hash tree built with X-Road's `HashChainBuilder` form; each message gets the shared signature document, the shared
+ * result and its own chain. The turn ends at `setImmediate` (after the poll phase has delivered every request that was
+ * ready), so no timer adds latency at low load. At most one token signature per key is in flight; requests arriving
+ * meanwhile form the next batch (up to `maxBatchSize`), so under a slow token batches grow with the load. A lone
+ * message with only `/message.xml` gets a direct signature, as X-Road's signer gives it.
  */
 
-/** One signed part, named by its URI (`/message.xml`, `/attachment1`…), as the proxy passes it. */
 /**
  * A part to sign: its bytes, or its digest taken elsewhere (a body hashed while it streamed in, never held whole):
  * the hash-chain step is the same digest either way (xroad-protocols.md §4.4–4.5).
@@ -35,9 +35,6 @@ export interface SignedMessage {
 export interface BatchSignerOptions {
   /** Most messages under one token signature (default 256). */
   readonly maxBatchSize?: number
-  /** Longest a request waits for others before an idle key signs it (default 0: an idle key signs at once; requests
-   * arriving while a signature is in flight form the next batch). */
-  readonly maxWaitMs?: number
   /** Reference and hash-chain digest (X-Road default SHA-512). */
   readonly digestAlgorithm?: DigestAlgorithm
 }
@@ -65,21 +62,21 @@ interface Pending {
 
 interface KeyQueue {
   readonly waiting: Pending[]
+  /** A token signature of this key is in flight. */
   busy: boolean
-  timer?: NodeJS.Timeout
+  /** A flush at the end of this turn of the event loop is scheduled. */
+  scheduled: boolean
 }
 
 export class BatchSigner {
   private readonly queues = new Map<string, KeyQueue>()
   private readonly queueKeys = new WeakMap<SigningContext, string>()
   private readonly maxBatchSize: number
-  private readonly maxWaitMs: number
   private readonly digestAlgorithm: DigestAlgorithm
   private counters = { signatures: 0, messages: 0, largestBatch: 0 }
 
   constructor(options: BatchSignerOptions = {}) {
     this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 256)
-    this.maxWaitMs = Math.max(0, options.maxWaitMs ?? 0)
     this.digestAlgorithm = options.digestAlgorithm ?? 'SHA-512'
   }
 
@@ -103,7 +100,7 @@ export class BatchSigner {
     return new Promise<SignedMessage>((resolve, reject) => {
       let queue = this.queues.get(queueKey)
       if (queue === undefined) {
-        queue = { waiting: [], busy: false }
+        queue = { waiting: [], busy: false, scheduled: false }
         this.queues.set(queueKey, queue)
       }
       queue.waiting.push({ parts, context, resolve, reject })
@@ -112,24 +109,30 @@ export class BatchSigner {
   }
 
   private schedule(queueKey: string, queue: KeyQueue): void {
-    if (queue.busy || queue.waiting.length === 0) return
-    if (queue.waiting.length >= this.maxBatchSize || this.maxWaitMs === 0) {
+    // A full batch goes at once; otherwise whatever else arrives in this turn of the event loop joins it. While a
+    // signature is in flight the waiting requests accumulate and go when it completes.
+    if (queue.busy) return
+    if (queue.waiting.length >= this.maxBatchSize) {
       this.flush(queueKey, queue)
       return
     }
-    queue.timer ??= setTimeout(() => this.flush(queueKey, queue), this.maxWaitMs)
+    if (queue.scheduled) return
+    queue.scheduled = true
+    setImmediate(() => {
+      queue.scheduled = false
+      this.flush(queueKey, queue)
+      if (!queue.busy && queue.waiting.length === 0) this.queues.delete(queueKey)
+    })
   }
 
   private flush(queueKey: string, queue: KeyQueue): void {
-    clearTimeout(queue.timer)
-    queue.timer = undefined
     if (queue.busy || queue.waiting.length === 0) return
     const batch = queue.waiting.splice(0, this.maxBatchSize)
     queue.busy = true
     void this.signBatch(batch).finally(() => {
       queue.busy = false
       if (queue.waiting.length === 0) {
-        this.queues.delete(queueKey)
+        if (!queue.scheduled) this.queues.delete(queueKey)
         return
       }
       // Those waiting already waited for a whole token signature: sign them at once.
@@ -143,7 +146,9 @@ export class BatchSigner {
     const common = {
       signingCert: signingCert!, intermediates, ocspResponses: context.ocspResponses,
       signatureAlgorithm: XML_SIGNATURE_ALGORITHMS[context.algorithm], digestAlgorithm: this.digestAlgorithm,
-      sign: ({ digest: hash, dataToSign }: { digest: Buffer; dataToSign: Buffer }) => context.sign(hash, dataToSign),
+      sign: ({ digest: hash, dataToSign }: { digest: Buffer; dataToSign: Buffer }) => context.sign(hash, dataToSign).catch((error: unknown) => {
+        throw signingFailed(error)
+      }),
     }
     try {
       const only = batch.length === 1 && batch[0]!.parts.length === 1 ? batch[0]!.parts[0]! : undefined
@@ -181,4 +186,13 @@ export class BatchSigner {
       largestBatch: Math.max(this.counters.largestBatch, messages),
     }
   }
+}
+
+/**
+ * A failed token signature as X-Road's `SignerSigningKey.calculateSignature` reports it: the signer's error under the
+ * `cannot_create_signature` prefix (`translateWithPrefix(X_CANNOT_CREATE_SIGNATURE, e)`).
+ */
+function signingFailed(error: unknown): SecurityServerError {
+  if (error instanceof SecurityServerError) return error.withPrefix('cannot_create_signature')
+  return new SecurityServerError('cannot_create_signature', `Token signature failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
 }

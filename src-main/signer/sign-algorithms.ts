@@ -40,9 +40,13 @@ export function checkSignRequest(keyAlgorithm: KeyAlgorithm, algorithm: SignAlgo
   }
 }
 
-/** The default signing algorithm for a key (X-Road signs with SHA-512 by default, xroad-protocols.md §4.6). */
+/**
+ * The message-signing algorithm for a key: X-Road's `SignAlgorithm.ofDigestAndMechanism` with the proxy's
+ * `message-sign-digest-name` (default SHA-512) and the key's mechanism, so `SHA512withRSA` for RSA keys and
+ * `SHA512withECDSA` (xmldsig-more#ecdsa-sha512) for EC keys (xroad-protocols.md §4.6).
+ */
 export function defaultSignAlgorithm(keyAlgorithm: KeyAlgorithm): SignAlgorithm {
-  return keyAlgorithm === 'ec-p256' ? 'ecdsa-sha256' : 'rsa-pkcs1-sha512'
+  return keyAlgorithm === 'ec-p256' ? 'ecdsa-sha512' : 'rsa-pkcs1-sha512'
 }
 
 export function wrapDigestInfo(digestName: DigestName, digest: Uint8Array): Buffer {

@@ -45,7 +45,7 @@ export interface SignerOptions {
   readonly pkcs11?: Pick<Pkcs11TokenOptions, 'recoveryTimeoutMs' | 'recoveryPollMs' | 'wrapLibrary'>
   /** OCSP for own certificates; without it no responses are fetched and signing does not ask for one. */
   readonly ocsp?: SignerOcspOptions
-  /** Batch signing of messages (`signMessage`): batch size and wait. */
+  /** Batch signing of messages (`signMessage`): the largest batch. */
   readonly batch?: BatchSignerOptions
 }
 

@@ -11,7 +11,17 @@ export function describeError(error: unknown): { title: string; text: string; co
     const key = `errors:codes.${leaf}`
     return translate(hasTranslation(key) ? key : 'errors:fallback')
   }
-  if (error instanceof AdminError) return { title: error.message, text: explain(error.code), code: error.code }
+  if (error instanceof AdminError) return { title: error.message, text: explain(relayedCode(error) ?? error.code), code: error.code }
   const message = error instanceof Error ? error.message : String(error)
   return { title: message, text: explain('internal_error'), code: 'internal_error' }
+}
+
+/**
+ * X-Road's management service relays a refusal of the central server's request store as `internal_error` with the
+ * message "<code> with statusCode <status>" (ManagementRequestSoapExecutor); the code in it explains the refusal.
+ */
+function relayedCode(error: AdminError): string | undefined {
+  if (!error.code.endsWith('internal_error')) return undefined
+  const code = /^([a-z][a-z0-9_]*) with statusCode \d{3}$/.exec(error.message)?.[1]
+  return code !== undefined && hasTranslation(`errors:codes.${code}`) ? code : undefined
 }

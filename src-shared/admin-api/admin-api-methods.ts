@@ -262,6 +262,7 @@ export const ADMIN_API_METHODS = {
     registerAuthCertificate: change('security-officer'),
     unregisterAuthCertificate: change('security-officer'),
     requests: read(),
+    serviceProvider: read(),
   },
 } as const satisfies MethodPolicies<AdminApi>
 

@@ -42,6 +42,12 @@ export interface ManagementSendResultDto {
   message: { contentType: string; base64: string } | null
 }
 
+/** Global configuration's `managementRequestServiceProviderId`: the subsystem serving the management services. */
+export interface ManagementServiceProviderDto {
+  /** Encoded subsystem id; null without a global configuration that names one. */
+  providerId: string | null
+}
+
 export interface ManagementDryRun {
   dryRun?: boolean
 }
@@ -67,4 +73,6 @@ export interface ManagementApi {
   unregisterAuthCertificate(input: { certificate: string } & ManagementDryRun): Promise<ManagementSendResultDto>
   /** Requests sent, newest first. */
   requests(input?: { subject?: string; openOnly?: boolean }): Promise<ManagementRequestDto[]>
+  /** Who serves the management services (its client row offers no Disable nor Unregister). */
+  serviceProvider(): Promise<ManagementServiceProviderDto>
 }

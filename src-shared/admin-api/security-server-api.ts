@@ -6,6 +6,8 @@
  * PINs go in and never come out, and are never written to a log or the audit log.
  */
 
+import type { ManagementSendResultDto } from './management-api'
+
 export type StatusLight = 'green' | 'yellow' | 'red' | 'gray'
 
 // ---- initialization ------------------------------------------------------------------------------------
@@ -230,14 +232,13 @@ export interface ClientDto {
 export const IS_AUTHENTICATION_VALUES = ['NOSSL', 'SSLNOAUTH', 'SSLAUTH'] as const
 export type IsAuthenticationValue = (typeof IS_AUTHENTICATION_VALUES)[number]
 
-export interface ClientRequestDto {
+/**
+ * A registration (pr-mserv `clientReg`) or deletion request (`clientDeletion`) sent to the central server as
+ * `management.registerClient` / `management.unregisterClient` send it, with the client in its new state
+ * (REGISTRATION_IN_PROGRESS, DELETION_IN_PROGRESS) until global configuration confirms the change.
+ */
+export interface ClientRequestDto extends ManagementSendResultDto {
   client: ClientDto
-  /**
-   * Who approves the request: `lab` — the lab hosted by this server approved it at once (the client becomes REGISTERED,
-   * or leaves the instance, when the next global configuration says so); `central-server` — the central server's
-   * operator must approve it.
-   */
-  approval: 'lab' | 'central-server'
 }
 
 /** What went with a deleted client. */
@@ -281,9 +282,9 @@ export interface ClientsApi {
   add(input: { client: string; state?: ClientStateValue }): Promise<ClientDto>
   /** @throws not_found, validation_failed */
   setState(input: { client: string; state: ClientStateValue }): Promise<ClientDto>
-  /** SAVED → REGISTRATION_IN_PROGRESS; approved at once by a lab this server hosts. @throws cannot_register_owner, action_not_possible, unknown_member */
+  /** clientReg to the central server: SAVED → REGISTRATION_IN_PROGRESS. @throws cannot_register_owner, action_not_possible, and the central server's fault */
   register(input: { client: string }): Promise<ClientRequestDto>
-  /** → DELETION_IN_PROGRESS; a lab this server hosts removes the client from this server at once. @throws cannot_unregister_owner, action_not_possible */
+  /** clientDeletion to the central server: → DELETION_IN_PROGRESS. @throws cannot_unregister_owner, action_not_possible, and the central server's fault */
   unregister(input: { client: string }): Promise<ClientRequestDto>
   /** REGISTERED ↔ DISABLED. @throws action_not_possible */
   setEnabled(input: { client: string; enabled: boolean }): Promise<ClientDto>

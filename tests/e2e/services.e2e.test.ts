@@ -20,6 +20,7 @@ import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, ope
 const missing = e2eSkipReason('clients and services GUI')
 const caller = { actor: 'e2e', roles: ADMIN_ROLES }
 const BILLING = 'DEMO/GOV/7001/billing'
+const SUCCESSOR = 'DEMO/GOV/8008'
 
 async function freePort(): Promise<number> {
   const probe = createServer()
@@ -34,6 +35,7 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
   let server: SecurityServer
   let browser: BrowserContext
   let page: Page
+  let serverProxyPort: number
   const consoleErrors: string[] = []
 
   async function call<T>(domain: string, method: string, ...args: unknown[]): Promise<T> {
@@ -53,7 +55,7 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-services-'))
     const dataDir = join(dir, 'data')
     mkdirSync(dataDir)
-    const serverProxyPort = await freePort()
+    serverProxyPort = await freePort()
     const bootstrap = {
       // The client proxy carries this server's management requests to the management service (pr-mserv §2).
       internal: { host: '127.0.0.1', adminPort: 0, clientProxyHttpPort: await freePort(), clientProxyHttpsPort: null },
@@ -107,6 +109,28 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
     await page.reload()
     await row.getByText('Registered', { exact: true }).waitFor()
     await shoot(page, 'services-clients-en.png')
+  })
+
+  it('offers Make owner for a registered member and neither Disable nor Unregister for the management services\' subsystem', async () => {
+    // The lab operator lists a second member on this server; the next download makes it REGISTERED here.
+    await call('lab', 'addMember', { memberClass: 'GOV', memberCode: '8008', name: 'Successor Agency' })
+    await call('clients', 'add', { client: SUCCESSOR })
+    await call('lab', 'addServerClient', { server: 'DEMO/GOV/7001/ss1', client: SUCCESSOR })
+    await call('globalConf', 'refresh')
+    await page.reload()
+    const clients = page.getByRole('table', { name: 'Clients' })
+    const successor = clients.getByRole('row').filter({ hasText: SUCCESSOR })
+    await successor.getByText('Registered', { exact: true }).waitFor()
+    const management = clients.getByRole('row').filter({ hasText: 'DEMO/GOV/7001/MANAGEMENT' })
+    await management.getByText(/Provides the management services of the instance/).waitFor()
+    expect(await management.getByRole('button', { name: /Disable|Unregister/ }).count()).toBe(0)
+    await page.getByRole('button', { name: `Make ${SUCCESSOR} the owner of this server` }).click()
+    await page.getByRole('dialog').getByText(/the owner until then, stays a client of this server/).waitFor()
+    await page.waitForTimeout(300)
+    await shoot(page, 'mgmt-lab-make-owner-en.png')
+    await page.keyboard.press('Escape')
+    await page.getByRole('dialog').waitFor({ state: 'detached' })
+    await shoot(page, 'mgmt-lab-clients-en.png')
   })
 
   it('sets how the information systems connect and offers this server\'s TLS certificate', async () => {
@@ -221,8 +245,8 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
   })
 
   for (const [language, texts] of [
-    ['pt-BR', { heading: 'Clientes, serviços e direitos de acesso', services: /^Serviços/, access: /^Direitos de acesso/, groups: /^Grupos locais/, delete: `Excluir ${BILLING}` }],
-    ['es', { heading: 'Clientes, servicios y derechos de acceso', services: /^Servicios/, access: /^Derechos de acceso/, groups: /^Grupos locales/, delete: `Eliminar ${BILLING}` }],
+    ['pt-BR', { heading: 'Clientes, serviços e direitos de acesso', services: /^Serviços/, access: /^Direitos de acesso/, groups: /^Grupos locais/, delete: `Excluir ${BILLING}`, makeOwner: `Tornar ${SUCCESSOR} o proprietário deste servidor` }],
+    ['es', { heading: 'Clientes, servicios y derechos de acceso', services: /^Servicios/, access: /^Derechos de acceso/, groups: /^Grupos locales/, delete: `Eliminar ${BILLING}`, makeOwner: `Convertir a ${SUCCESSOR} en el propietario de este servidor` }],
   ] as const) {
     it(`shows the screen in ${language} at 1 024 px without cut-off words`, async () => {
       // Something in every tab: a service with an endpoint, a local group, two access rights; the subsystem unregistered.
@@ -248,6 +272,12 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
       await shoot(page, `services-delete-client-${language}.png`)
       await page.keyboard.press('Escape')
       await page.getByRole('dialog').waitFor({ state: 'detached' })
+      await page.getByRole('button', { name: texts.makeOwner }).click()
+      await page.getByRole('dialog').waitFor()
+      await page.waitForTimeout(300)
+      await shoot(page, `mgmt-lab-make-owner-${language}.png`)
+      await page.keyboard.press('Escape')
+      await page.getByRole('dialog').waitFor({ state: 'detached' })
       for (const [tab, name] of [[texts.services, 'services'], [texts.access, 'access'], [texts.groups, 'groups']] as const) {
         await page.getByRole('tab', { name: tab }).click()
         await page.waitForTimeout(200)
@@ -258,6 +288,55 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
       expect(consoleErrors).toEqual([])
     })
   }
+
+  it('makes DEMO/GOV/8008 the owner: held by the lab until approved, then the running server is DEMO/GOV/8008/ss1', async () => {
+    // The new owner signs the request: a signing key and certificate of DEMO/GOV/8008 on this server's token.
+    const [token] = await call<Array<{ id: string }>>('tokens', 'list')
+    const key = await call<{ id: string }>('keys', 'generate', { tokenId: token?.id, usage: 'sign', algorithm: 'ec-p256', label: 'successor signing' })
+    const [ca] = await call<Array<{ name: string }>>('csrs', 'authorities')
+    const csr = await call<{ content: string }>('csrs', 'generate', { keyId: key.id, caName: ca?.name, member: SUCCESSOR, format: 'pem' })
+    const issued = await call<{ pem: string }>('lab', 'signCsr', { content: csr.content, encoding: 'utf8', usage: 'sign' })
+    const cert = await call<{ id: string; state: string }>('certificates', 'import', { content: issued.pem, encoding: 'utf8', member: SUCCESSOR })
+    if (cert.state !== 'active') await call('certificates', 'activate', { certId: cert.id })
+    for (let i = 0; (await call<Array<{ id: string; ocsp: { status: string } }>>('certificates', 'list')).find((c) => c.id === cert.id)?.ocsp.status !== 'good'; i++) {
+      if (i > 100) throw new Error('no good OCSP response for the new signing certificate')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    // The address change above named a host that does not resolve here; the lab operator puts the reachable one back,
+    // so the request reaches the management services this server serves.
+    await call('lab', 'setServerAddress', { server: 'DEMO/GOV/7001/ss1', address: `127.0.0.1:${serverProxyPort}` })
+    await call('lab', 'setManagementAutoApproval', { ownerChange: false })
+    await call('globalConf', 'refresh')
+    await page.evaluate(`localStorage.setItem('gatehouse.language', 'en')`)
+    await page.reload()
+    await page.getByRole('button', { name: `Make ${SUCCESSOR} the owner of this server` }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Send owner change request' }).click()
+    const refusal = page.getByRole('dialog').getByRole('alert')
+    await page.getByRole('status').or(refusal).first().waitFor()
+    expect(await refusal.count() === 0 ? '' : await refusal.textContent()).toBe('')
+    await page.getByRole('status').getByText(/Owner change request #\d+ for DEMO\/GOV\/8008 sent to the central server/).waitFor()
+    const successor = page.getByRole('table', { name: 'Clients' }).getByRole('row').filter({ hasText: SUCCESSOR })
+    await successor.getByText(/^Becoming the owner — request #\d+, waiting for the central server’s approval and global configuration$/).waitFor()
+    await shoot(page, 'mgmt-lab-owner-change-progress-en.png')
+
+    const [held] = (await call<{ requests: Array<{ id: number; type: string; status: string }> }>('lab', 'managementRequests')).requests.filter((r) => r.type === 'ownerChange')
+    expect(held).toMatchObject({ status: 'WAITING' })
+    await call('lab', 'approveManagementRequest', { id: held?.id })
+    await call('globalConf', 'refresh')
+    // No restart: the identity follows global configuration on the download.
+    expect(await call('initialization', 'status')).toMatchObject({ owner: `MEMBER:${SUCCESSOR}`, serverId: 'SERVER:DEMO/GOV/8008/ss1' })
+    await page.reload()
+    await successor.getByText('owner', { exact: true }).waitFor()
+    // The former owner is a registered member client now, which could become the owner again.
+    await page.getByRole('button', { name: 'Make DEMO/GOV/7001 the owner of this server' }).waitFor()
+    expect(await page.getByText(/^Becoming the owner/).count()).toBe(0)
+    await shoot(page, 'mgmt-lab-owner-changed-en.png')
+    // Management requests now speak for the new owner.
+    const dry = await call<{ message: { base64: string } }>('management', 'changeAddress', { address: '127.0.0.1', dryRun: true })
+    const sender = /<xroad:client[\s\S]*?<\/xroad:client>/.exec(Buffer.from(dry.message.base64, 'base64').toString('utf8'))?.[0]
+    expect(sender).toContain('>8008<')
+    expect(consoleErrors).toEqual([])
+  })
 })
 
 /** A full-page screenshot from the top (a scrolled page repeats the fixed header in the image). */

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readConfigurationDirectory } from '../../src-main/global-conf'
 import { readZipEntries } from '../../src-main/message-log'
 import { describeSigner, verificationTrustFromGlobalConf, verifyAsicContainer } from '../../src-main/signature'
+import { SOFTWARE_TOKEN_ID } from '../../src-main/signer'
 import { startLabPair, type LabPair } from './lab-pair'
 
 /**
@@ -94,6 +95,47 @@ describe('GET /asic and /verificationconf on the client proxy', () => {
     expect(names).toHaveLength(2)
     expect(names.some((n) => /-request-[0-9a-v]+\.asice$/.test(n))).toBe(true)
     expect(names.some((n) => /-response-[0-9a-v]+\.asice$/.test(n))).toBe(true)
+  }, 30_000)
+
+  it('EC keys end to end: exchanges signed in one batch behind a slow token are verified, logged, time-stamped and exported (issue 15 §4)', async () => {
+    const signer = pair.consumer.server.core.signer
+    const driver = signer.driver(SOFTWARE_TOKEN_ID)
+    const sign = driver.sign.bind(driver)
+    // A slow token (150 ms a signature): requests arriving meanwhile accumulate into the next batch.
+    driver.sign = async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      return sign(...args)
+    }
+    const before = signer.batchStats()
+    let queryIds: string[]
+    try {
+      queryIds = await Promise.all(Array.from({ length: 6 }, () => exchange()))
+    } finally {
+      driver.sign = sign
+    }
+    const after = signer.batchStats()
+    expect(after.messages - before.messages).toBe(6)
+    expect(after.signatures - before.signatures).toBeLessThan(6)
+
+    const conf = await download('/verificationconf')
+    const confDir = join(scratch, 'unpacked-batch')
+    for (const entry of await readZipEntries(conf.body)) {
+      mkdirSync(dirname(join(confDir, entry.name)), { recursive: true })
+      writeFileSync(join(confDir, entry.name), entry.data)
+    }
+    const snapshot = readConfigurationDirectory(join(confDir, 'verificationconf'))
+    let batched = 0
+    for (const queryId of queryIds) {
+      const container = await download(`/asic?queryId=${encodeURIComponent(queryId)}&${CONSUMER}&requestOnly&unique&force`)
+      expect(container.status).toBe(200)
+      const entries = await readZipEntries(container.body)
+      // X-Road's SignAlgorithm for an EC key with the default message-sign digest SHA-512.
+      expect(entries.find((e) => e.name === 'META-INF/signatures.xml')?.data.toString('utf8')).toContain('http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512')
+      if (entries.some((e) => e.name === 'sig-hashchain.xml')) batched++
+      const result = await verifyAsicContainer(container.body, (instance) => verificationTrustFromGlobalConf(snapshot, instance))
+      expect(describeSigner(result.signer)).toContain('consumer')
+    }
+    expect(batched).toBeGreaterThan(0)
   }, 30_000)
 
   it("gives the provider side's records only to its own client and refuses bad requests with X-Road's codes", async () => {

@@ -9,6 +9,7 @@ import { initLab, openLab, startLabServer, type LabAuthority, type RunningLabSer
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import type { MessageLogSettingsInput } from '../../src-main/message-log'
 import { silentLogger, type Clock, type Logger } from '../../src-main/platform'
+import type { KeyAlgorithm } from '../../src-main/signer'
 import { startSampleService, type SampleService } from '../../scripts/lib/sample-service'
 
 /**
@@ -66,6 +67,8 @@ export interface LabPairOptions {
   reconcileIntervalMs?: number
   /** How long a stop waits for exchanges in flight (default 200 ms, so tests end fast). */
   shutdownGraceMs?: number
+  /** The servers' authentication and signing keys (EC P-256 by default, the lab default of issue 15 §4). */
+  keyAlgorithm?: KeyAlgorithm
   /**
    * The trust domain's names (default: instance LAB, consumer GOV/1001, provider GOV/2002); each side's subsystem is
    * still `consumer` / `provider`, `subsystems` adds more subsystems registered on that side's server.
@@ -199,7 +202,7 @@ async function setUpSide(
   await signer.login(token.id, TOKEN_PIN)
   const caDer = lab.certificateDer('ca')
   const issue = async (usage: 'auth' | 'sign'): Promise<Uint8Array> => {
-    const key = await signer.generateKey({ tokenId: token.id, usage, algorithm: 'ec-p256', label: `${name}-${usage}` })
+    const key = await signer.generateKey({ tokenId: token.id, usage, algorithm: options.keyAlgorithm ?? 'ec-p256', label: `${name}-${usage}` })
     const csr = await signer.generateCsr({ keyId: key.id, subjectOf: usage === 'auth' ? serverId : owner, certificateProfile: EJBCA_PROFILE, format: 'pem' })
     const issued = await lab.issueCertificate(csr.encoded.toString('utf8'), usage)
     const cert = await signer.importCertificate(issued.der, { ...(usage === 'sign' ? { memberId: owner } : {}), approvedCaCertificates: [caDer] })

@@ -307,3 +307,65 @@ describe('the management security server', () => {
     expect(fault(send(authCertReg(), 'authCertReg')).text).toBe('Invalid management service address. Contact central server administrator.')
   })
 })
+
+describe('clientDisable, clientEnable and ownerChange (X-Road 7.8 request handlers)', () => {
+  const ts1 = () => lab.listSecurityServers().find((s) => s.id.serverCode === 'TS1' && s.id.memberCode !== 'OTHER')
+  /** The clients shared parameters publish on server `code` (X-Road lists only enabled ones). */
+  const published = (code: string): number => {
+    const xml = readFileSync(lab.regenerateConfiguration().sharedParams, 'utf8')
+    const block = xml.split('<securityServer>').find((b) => b.includes(`<serverCode>${code}</serverCode>`)) ?? ''
+    return (block.split('</securityServer>')[0]?.match(/<client>/g) ?? []).length
+  }
+
+  it('disables a client at once (kept in the registry, no longer published) and enables it again', () => {
+    const before = published('TS1')
+    const disabled = send(signed({ service: 'clientDisable', server: TS1, client: subsystem }, clientMember))
+    expect(disabled.request).toMatchObject({ type: 'clientDisable', status: 'APPROVED', decidedBy: 'auto' })
+    expect(ts1()?.clients).toContainEqual(subsystem)
+    expect(ts1()?.disabledClients).toEqual([subsystem])
+    expect(published('TS1')).toBe(before - 1)
+    // A disabled client is a client of the server still: clientReg is refused, clientEnable taken.
+    expect(fault(send(signed({ service: 'clientReg', server: TS1, client: subsystem }, clientMember))).text).toBe('management_request_client_already_registered with statusCode 409')
+    expect(send(signed({ service: 'clientEnable', server: TS1, client: subsystem }, clientMember)).request).toMatchObject({ type: 'clientEnable', status: 'APPROVED' })
+    expect(ts1()?.disabledClients).toEqual([])
+    expect(published('TS1')).toBe(before)
+  })
+
+  it('refuses to disable or enable a client the server does not have, and to disable the management service provider', async () => {
+    const unknown = subsystemId('EE', 'COM', 'client', 'nowhere')
+    expect(fault(send(signed({ service: 'clientDisable', server: TS1, client: unknown }, clientMember))).text).toBe('management_request_server_client_not_found with statusCode 404')
+    expect(fault(send(signed({ service: 'clientEnable', server: TS1, client: unknown }, clientMember))).text).toBe('management_request_server_client_not_found with statusCode 404')
+    // ClientDisableRequestHandler: MR_FORBIDDEN_DISABLE_MANAGEMENT_SERVICE_CLIENT (GOV/OTHER's MANAGEMENT, designated above).
+    const otherAgain = await party('GOV', 'OTHER')
+    const mgmt = securityServerId(memberId('EE', 'GOV', 'OTHER'), 'MGMT')
+    expect(fault(send(signed({ service: 'clientDisable', server: mgmt, client: lab.managementServiceProvider() }, otherAgain, otherAgain.member))).text)
+      .toBe('mr_forbidden_disable_management_service_client with statusCode 409')
+    expect(lab.listSecurityServers().find((s) => s.id.serverCode === 'MGMT')?.disabledClients).toEqual([])
+  })
+
+  it('refuses an owner that is a subsystem, or a member that is not a client of the server, or that owns a server with that code', async () => {
+    expect(fault(send(signed({ service: 'ownerChange', server: TS1, client: subsystem }, clientMember))).text).toBe('management_request_owner_must_be_member with statusCode 400')
+    expect(fault(send(signed({ service: 'ownerChange', server: TS1, client: clientMember.member }, clientMember))).text).toBe('management_request_owner_must_be_client with statusCode 400')
+    const ts2 = securityServerId(memberId('EE', 'GOV', 'TS1OWNER'), 'TS2')
+    const { cert } = await issued('C=EE, CN=TS2', 'auth')
+    lab.addSecurityServer(memberId('EE', 'COM', 'client'), 'TS2', '127.0.0.1:5700', cert)
+    expect(send(signed({ service: 'clientReg', server: ts2, client: clientMember.member }, clientMember)).request).toMatchObject({ status: 'APPROVED' })
+    expect(fault(send(signed({ service: 'ownerChange', server: ts2, client: clientMember.member }, clientMember))).text).toBe('management_request_server_code_exists with statusCode 409')
+    expect(lab.listManagementRequests().filter((r) => r.type === 'ownerChange')).toEqual([])
+  })
+
+  it('moves the server to the new owner: code, certificates and clients kept, the old owner a client, the owners\' group updated', () => {
+    expect(send(signed({ service: 'clientReg', server: TS1, client: clientMember.member }, clientMember)).request).toMatchObject({ status: 'APPROVED' })
+    const before = ts1()
+    const answer = send(signed({ service: 'ownerChange', server: TS1, client: clientMember.member }, clientMember))
+    expect(answer.request).toMatchObject({ type: 'ownerChange', status: 'APPROVED', decidedBy: 'auto' })
+    const moved = lab.listSecurityServers().find((s) => s.id.memberCode === 'client' && s.id.serverCode === 'TS1')
+    expect(moved?.authCertHashes).toEqual(before?.authCertHashes)
+    expect(moved?.clients).toEqual([...(before?.clients ?? []).filter((c) => c.memberCode !== 'client' || c.objectType !== 'MEMBER'), owner.member])
+    expect(lab.listSecurityServers().some((s) => s.id.memberCode === 'TS1OWNER' && s.id.serverCode === 'TS1')).toBe(false)
+    // The old owner still owns TS2, so it stays in the group; the new owner joins it.
+    expect(lab.listGlobalGroups().find((g) => g.id.groupCode === SECURITY_SERVER_OWNERS_GROUP)?.members).toEqual(expect.arrayContaining([owner.member, clientMember.member]))
+    // The request names the server by its old id: a second one is refused, the server is not there any more.
+    expect(fault(send(signed({ service: 'ownerChange', server: TS1, client: clientMember.member }, clientMember))).text).toBe('management_request_server_not_found with statusCode 409')
+  })
+})

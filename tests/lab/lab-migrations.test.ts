@@ -61,9 +61,25 @@ describe('lab migrations', () => {
       db.prepare("INSERT INTO member_classes (code, description) VALUES ('GOV', 'g')").run()
       db.prepare("INSERT INTO members (member_class, member_code, name) VALUES ('GOV', '1', 'm')").run()
       db.prepare("INSERT INTO security_servers (owner_id, server_code, address) VALUES (1, 'SS', 'a')").run()
-      expect(migrate(db, [labMigrations])).toBe(1)
+      expect(migrate(db, [{ component: 'lab', migrations: labMigrations.migrations.slice(0, 4) }])).toBe(1)
       expect(db.prepare('SELECT maintenance_mode AS m, maintenance_message AS t FROM security_servers').get()).toEqual({ m: 0, t: null })
       expect(() => db.prepare('UPDATE security_servers SET maintenance_mode = 2').run()).toThrow(/CHECK/)
+    } finally {
+      closeDatabase(db)
+    }
+  })
+
+  it('0005 keeps every client registration of a lab made before it enabled; enabled is 0 or 1', () => {
+    const db = openDatabase(join(temp.make(), 'lab.sqlite'))
+    try {
+      migrate(db, [{ component: 'lab', migrations: labMigrations.migrations.slice(0, 4) }])
+      db.prepare("INSERT INTO member_classes (code, description) VALUES ('GOV', 'g')").run()
+      db.prepare("INSERT INTO members (member_class, member_code, name) VALUES ('GOV', '1', 'm')").run()
+      db.prepare("INSERT INTO security_servers (owner_id, server_code, address) VALUES (1, 'SS', 'a')").run()
+      db.prepare('INSERT INTO server_clients (server_id, member_id, subsystem_id, position) VALUES (1, 1, NULL, 1)').run()
+      expect(migrate(db, [labMigrations])).toBe(1)
+      expect(db.prepare('SELECT enabled FROM server_clients').get()).toEqual({ enabled: 1 })
+      expect(() => db.prepare('UPDATE server_clients SET enabled = 2').run()).toThrow(/CHECK/)
     } finally {
       closeDatabase(db)
     }

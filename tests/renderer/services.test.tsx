@@ -45,6 +45,8 @@ interface World {
   groups: LocalGroupDto[]
   certificates: IsCertificateDto[]
   requests: ManagementRequestDto[]
+  /** Global configuration's management service provider. */
+  provider?: string
 }
 
 /** What the central server answers: the next request id, the request stored as open on this server. */
@@ -85,6 +87,8 @@ function fakeServer(world: World, refuse: Record<string, AdminError> = {}) {
       }
       case 'management.disableClient': return sent(world, 'clientDisable', String(arg.client))
       case 'management.enableClient': return sent(world, 'clientEnable', String(arg.client))
+      case 'management.changeOwner': return sent(world, 'ownerChange', 'server', String(arg.member))
+      case 'management.serviceProvider': return { providerId: world.provider ?? null }
       case 'management.renameClient': return sent(world, 'clientRename', String(arg.client), String(arg.subsystemName))
       case 'clients.delete': world.clients = world.clients.filter((x) => x.id !== arg.client); return { services: [], accessRights: 0, localGroups: [], isCertificates: 0, rightsAsSubject: 0, groupMemberships: 0 }
       case 'clients.setIsAuthentication': (world.clients.find((x) => x.id === arg.client) as ClientDto).isAuthentication = arg.mode as ClientDto['isAuthentication']; return undefined
@@ -221,6 +225,46 @@ describe('clients', () => {
     fireEvent.click(within(dialog).getByRole('button', { name: 'Unregister' }))
     expect(await screen.findByText('Deletion in progress — request #43, waiting for global configuration')).toBeTruthy()
     expect(call).toHaveBeenCalledWith('management', 'unregisterClient', { client: PORTAL })
+  })
+
+  it('makes a registered member the owner after confirming, with the request id until confirmed; the management services\' subsystem offers no disable nor unregister', async () => {
+    const NEWCO = 'MEMBER:DEMO/COM/8008'
+    const MANAGEMENT = 'SUBSYSTEM:DEMO/GOV/7001/MANAGEMENT'
+    const { call } = fakeServer(world({ clients: [client(OWNER, 'REGISTERED', true), client(NEWCO, 'REGISTERED'), client(MANAGEMENT, 'REGISTERED')], provider: MANAGEMENT }))
+    page()
+    const table = within(await screen.findByRole('table', { name: 'Clients' }))
+    const managementRow = (await table.findByText('DEMO/GOV/7001/MANAGEMENT')).closest('tr') as HTMLElement
+    expect(within(managementRow).getByText(/Provides the management services of the instance/)).toBeTruthy()
+    expect(within(managementRow).queryByRole('button', { name: /Disable|Unregister/ })).toBeNull()
+    expect(within(managementRow).getByRole('button', { name: 'Rename DEMO/GOV/7001/MANAGEMENT' })).toBeTruthy()
+    // Only a member becomes owner.
+    expect(screen.queryByRole('button', { name: 'Make DEMO/GOV/7001/MANAGEMENT the owner of this server' })).toBeNull()
+
+    fireEvent.click(screen.getByRole('button', { name: 'Make DEMO/COM/8008 the owner of this server' }))
+    const dialog = within(await screen.findByRole('dialog'))
+    expect(dialog.getByText(/signed with the signing key of DEMO\/COM\/8008/)).toBeTruthy()
+    expect(dialog.getByText(/DEMO\/GOV\/7001, the owner until then, stays a client of this server/)).toBeTruthy()
+    fireEvent.click(dialog.getByRole('button', { name: 'Send owner change request' }))
+    expect((await screen.findByRole('status')).textContent).toContain('Owner change request #40 for DEMO/COM/8008 sent to the central server')
+    expect(call).toHaveBeenCalledWith('management', 'changeOwner', { member: NEWCO })
+    const newcoRow = screen.getByText('DEMO/COM/8008').closest('tr') as HTMLElement
+    expect(within(newcoRow).getByText('Becoming the owner — request #40, waiting for the central server’s approval and global configuration')).toBeTruthy()
+    // One owner change at a time (the central server refuses a second one).
+    expect(screen.queryByRole('button', { name: 'Make DEMO/COM/8008 the owner of this server' })).toBeNull()
+  })
+
+  it('explains the central server\'s refusal of an owner change in the dialog', async () => {
+    const NEWCO = 'MEMBER:DEMO/COM/8008'
+    fakeServer(world({ clients: [client(OWNER, 'REGISTERED', true), client(NEWCO, 'REGISTERED')] }), {
+      'management.changeOwner': new AdminError('internal_error', 'management_request_owner_must_be_client with statusCode 400'),
+    })
+    page()
+    fireEvent.click(await screen.findByRole('button', { name: 'Make DEMO/COM/8008 the owner of this server' }))
+    fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Send owner change request' }))
+    const dialog = within(await screen.findByRole('dialog'))
+    const alert = await dialog.findByRole('alert')
+    expect(alert.textContent).toContain('management_request_owner_must_be_client with statusCode 400')
+    expect(alert.textContent).toContain('does not list this member as a client of this security server. Register it as a client first')
   })
 
   it('shows the central server\'s refusal in words and leaves the row as it was', async () => {

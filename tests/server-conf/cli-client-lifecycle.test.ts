@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,8 +12,11 @@ import { makeCsr } from '../lab/lab-test-support'
 
 /**
  * `gatehouse client register|unregister|disable|enable|delete|set-is-auth`, `service update|delete`, `endpoint delete`,
- * `group delete|remove-member` on a server whose data directory hosts its lab (so registration is approved in the lab),
- * with X-Road's refusals reported as coded failures (exit 1) and every change in the audit log.
+ * `group delete|remove-member` on a server of a lab instance, with X-Road's refusals reported as coded failures (exit 1)
+ * and every change in the audit log. `client register|unregister` are management requests to the central server: before
+ * global configuration names its management service they are refused before anything is sent and leave the state as
+ * it was (the requests themselves are sent in tests/admin/clients-admin.test.ts and tests/management), and nothing
+ * here changes the lab's registry.
  */
 let dir: string
 let dataDir: string
@@ -22,6 +25,10 @@ const owner = memberId('LAB', 'GOV', '1234')
 function run(args: string[]): { status: number | null; out: Record<string, unknown>; stderr: string; stdout: string } {
   const result = runGatehouse([...args, '--data-dir', dataDir, '--json'])
   return { status: result.status, out: JSON.parse(result.stdout.trim() || '{}') as Record<string, unknown>, stderr: result.stderr, stdout: result.stdout }
+}
+
+function clientState(id: string): string | undefined {
+  return (run(['client', 'list']).out.clients as Array<{ id: string; state: string }>).find((c) => c.id === id)?.state
 }
 
 function labClientsOfSs1(): string[] {
@@ -39,8 +46,6 @@ beforeAll(async () => {
   dataDir = join(dir, 'data')
   const labDir = join(dataDir, 'lab')
   await initLab(labDir, { keyAlgorithm: 'ec-p256' })
-  // What "Create a lab" leaves behind: this data directory hosts the lab.
-  writeFileSync(join(labDir, 'hosted-by-this-server.json'), JSON.stringify({ instance: 'LAB' }))
   const lab = openLab(labDir)
   lab.addMember(owner, 'Agency')
   lab.addSecurityServer(owner, 'SS1', '127.0.0.1', (await lab.issueCertificate((await makeCsr('C=LAB, CN=SS1')).pem, 'auth')).der)
@@ -53,15 +58,17 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('gatehouse client lifecycle', () => {
-  it('registers a subsystem (the hosted lab approves), disables, enables, unregisters and deletes it', () => {
+  it('sends no registration or deletion without global configuration; disables, enables and deletes a subsystem', () => {
     expect(run(['client', 'add', '--client', 'LAB/GOV/1234/SUB']).status).toBe(0)
-    const registered = run(['client', 'register', '--client', 'LAB/GOV/1234/SUB'])
-    expect(registered.status, registered.stderr).toBe(0)
-    expect(registered.out).toMatchObject({ approval: 'lab', client: { id: 'LAB/GOV/1234/SUB', state: 'REGISTRATION_IN_PROGRESS' } })
-    expect(labClientsOfSs1()).toEqual(['SUB'])
-    expect(run(['client', 'register', '--client', 'LAB/GOV/1234/SUB']).out).toMatchObject({ ok: false, code: 'action_not_possible' })
+    const unsent = run(['client', 'register', '--client', 'LAB/GOV/1234/SUB'])
+    expect(unsent.status).toBe(1)
+    expect(unsent.out).toMatchObject({ ok: false, code: 'global_conf_outdated' })
+    expect(clientState('LAB/GOV/1234/SUB')).toBe('SAVED')
+    expect(labClientsOfSs1()).toEqual([])
 
+    // REGISTERED is what global configuration would make it once the central server approved.
     expect(run(['client', 'set-state', '--client', 'LAB/GOV/1234/SUB', '--state', 'REGISTERED']).status).toBe(0)
+    expect(run(['client', 'register', '--client', 'LAB/GOV/1234/SUB']).out).toMatchObject({ ok: false, code: 'action_not_possible' })
     expect(run(['client', 'disable', '--client', 'LAB/GOV/1234/SUB']).out).toMatchObject({ client: { state: 'DISABLED' } })
     expect(run(['client', 'enable', '--client', 'LAB/GOV/1234/SUB']).out).toMatchObject({ client: { state: 'REGISTERED' } })
     expect(run(['client', 'set-is-auth', '--client', 'LAB/GOV/1234/SUB', '--mode', 'sslnoauth']).out).toMatchObject({ client: { isAuthentication: 'SSLNOAUTH' } })
@@ -70,9 +77,11 @@ describe('gatehouse client lifecycle', () => {
     const refused = run(['client', 'delete', '--client', 'LAB/GOV/1234/SUB'])
     expect(refused.status).toBe(1)
     expect(refused.out).toMatchObject({ ok: false, code: 'action_not_possible' })
-    expect(run(['client', 'unregister', '--client', 'LAB/GOV/1234/SUB']).out).toMatchObject({ approval: 'lab', client: { state: 'DELETION_IN_PROGRESS' } })
-    expect(labClientsOfSs1()).toEqual([])
+    expect(run(['client', 'unregister', '--client', 'LAB/GOV/1234/SUB']).out).toMatchObject({ ok: false, code: 'global_conf_outdated' })
+    expect(clientState('LAB/GOV/1234/SUB')).toBe('REGISTERED')
+    expect(run(['client', 'unregister', '--client', 'LAB/GOV/1234/SUB', '--out', 'x.xml']).status).toBe(2)
 
+    expect(run(['client', 'set-state', '--client', 'LAB/GOV/1234/SUB', '--state', 'DELETION_IN_PROGRESS']).status).toBe(0)
     expect(run(['service', 'add', '--client', 'LAB/GOV/1234/SUB', '--code', 'pets', '--url', 'http://127.0.0.1:9/pets']).status).toBe(0)
     const deleted = run(['client', 'delete', '--client', 'LAB/GOV/1234/SUB'])
     expect(deleted.status, deleted.stderr).toBe(0)
@@ -80,19 +89,14 @@ describe('gatehouse client lifecycle', () => {
     expect((run(['client', 'list']).out.clients as Array<{ id: string }>).map((c) => c.id)).toEqual(['LAB/GOV/1234'])
   }, 180_000)
 
-  it('refuses to register, unregister or delete the owner member and says why', () => {
-    for (const [command, code] of [['register', 'cannot_register_owner'], ['unregister', 'cannot_unregister_owner'], ['delete', 'cannot_delete_owner']] as const) {
+  it('refuses to register, unregister (while SAVED) or delete the owner member and says why', () => {
+    // As X-Road's ClientService: the state is checked before the owner, and the owner here is still SAVED.
+    for (const [command, code] of [['register', 'cannot_register_owner'], ['unregister', 'action_not_possible'], ['delete', 'cannot_delete_owner']] as const) {
       const result = runGatehouse(['client', command, '--client', 'LAB/GOV/1234', '--data-dir', dataDir])
       expect(result.status, command).toBe(1)
       expect(result.stderr).toContain(`[${code}]`)
-      expect(result.stderr).toContain('owns this security server')
+      expect(result.stderr).toMatch({ register: /owner member is registered with the server itself/, unregister: /cannot unregister client with status SAVED/, delete: /owns this security server/ }[command])
     }
-  }, 180_000)
-
-  it('refuses to register a subsystem of a member the lab does not know and leaves it SAVED', () => {
-    expect(run(['client', 'add', '--client', 'LAB/COM/77/APP']).status).toBe(0)
-    expect(run(['client', 'register', '--client', 'LAB/COM/77/APP']).out).toMatchObject({ ok: false, code: 'unknown_member' })
-    expect((run(['client', 'list']).out.clients as Array<{ id: string; state: string }>).find((c) => c.id === 'LAB/COM/77/APP')?.state).toBe('SAVED')
   }, 180_000)
 })
 
@@ -130,7 +134,7 @@ describe('gatehouse service, endpoint and group changes', () => {
     const db = openDatabase(join(dataDir, 'serverconf.sqlite'))
     try {
       const events = listAuditEntries(db).map((e) => `${e.event}:${e.outcome}`)
-      for (const event of ['client.register:success', 'client.unregister:success', 'client.delete:failure', 'client.delete:success', 'service.update:success', 'service.delete:success', 'endpoint.delete:success', 'group.delete:success']) {
+      for (const event of ['management.registerClient:failure', 'management.unregisterClient:failure', 'client.delete:failure', 'client.delete:success', 'service.update:success', 'service.delete:success', 'endpoint.delete:success', 'group.delete:success']) {
         expect(events).toContain(event)
       }
     } finally {

@@ -47,7 +47,7 @@ describeWith([SOFTHSM], 'batch signing on a slow PKCS#11 token', () => {
       db, dataDir: dir,
       pkcs11: { wrapLibrary: (library) => (injector = createFaultInjector(library)).library },
       ocsp: { sources: () => ({ issuerDer: caDer, urls: [server.urls.ocsp], responderCertsDer: [responderDer] }), autoRefresh: false },
-      batch: { maxBatchSize: 128, maxWaitMs: 5 },
+      batch: { maxBatchSize: 128 },
     })
     const token = await signer.addPkcs11Token(hsm.module, { label: hsm.label })
     await signer.login(token.id, hsm.pin)

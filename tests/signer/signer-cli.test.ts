@@ -105,6 +105,14 @@ describeWith([SOFTHSM, PKCS11_TOOL], 'signer CLI with SoftHSM2 and pkcs11-tool',
     expect((await cli('cert', 'list', '--data-dir', dataDir)).json.certificates).toEqual([])
   })
 
+  it('generates an EC P-256 key when no algorithm is given (issue 15 §4: EC by default, RSA on request)', async () => {
+    const result = await cli('key', 'generate', '--data-dir', dataDir, '--token', tokenId, '--usage', 'sign', '--label', 'ec-key', '--pin', '4321')
+    expect(result.code).toBe(0)
+    const key = result.json.key as { id: string; algorithm: string }
+    expect(key.algorithm).toBe('ec-p256')
+    expect((await cli('key', 'delete', key.id, '--data-dir', dataDir, '--pin', '4321')).code).toBe(0)
+  })
+
   it('rejects bad usage with exit 2', async () => {
     expect((await cli('key', 'generate', '--data-dir', dataDir, '--token', tokenId, '--usage', 'encrypt', '--algorithm', 'rsa-2048', '--label', 'x', '--pin', '4321')).code).toBe(2)
   })

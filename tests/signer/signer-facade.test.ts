@@ -70,10 +70,12 @@ describe('signer facade on the software token', () => {
     signer.activateCertificate(cert!.id)
     const context = await signer.getSigningContext(member)
     expect(context.certChain[0]!.equals(certDer)).toBe(true)
+    // X-Road signs messages with SHA512withECDSA for an EC key (message-sign-digest-name SHA-512).
+    expect(context.algorithm).toBe('ecdsa-sha512')
     const message = Buffer.from('<SignedInfo/>')
-    const signature = await context.sign(createHash('sha256').update(message).digest())
+    const signature = await context.sign(createHash('sha512').update(message).digest())
     const publicKey = new X509Certificate(certDer).publicKey
-    expect(verify('sha256', message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(true)
+    expect(verify('sha512', message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(true)
     signer.disableCertificate(cert!.id)
     await expect(signer.getSigningContext(member)).rejects.toMatchObject({ code: 'cannot_sign' })
   })

@@ -42,3 +42,15 @@ export function waitForExit(child: ChildProcess): Promise<{ code: number | null;
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode })
   return new Promise((resolvePromise) => child.once('exit', (code, signal) => resolvePromise({ code, signal })))
 }
+
+/** Runs `gatehouse ARGS…` without blocking this process (for a command that talks to a server this test process runs). */
+export function runGatehouseAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [GATEHOUSE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('close', (status) => resolvePromise({ status, stdout, stderr }))
+  })
+}

@@ -1,18 +1,20 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { formatIdPath } from '@shared/domain/identifiers'
-import { hostedLabApproval, listedOnServer, servedByAnotherServer } from '../../admin'
+import { listedOnServer, servedByAnotherServer } from '../../admin'
 import { GlobalConf, readStoredConfiguration } from '../../global-conf'
-import { clientError, pemBlocks, systemClock, type PemBlock } from '../../platform'
+import { clientError, pemBlocks, type PemBlock } from '../../platform'
 import { dataDirLayout } from '../../server'
 import { CLIENT_STATES, IS_AUTHENTICATION_MODES, type ClientState, type IsAuthentication, type LocalClient } from '../../server-conf'
 import { CliExit, EXIT_USAGE, printResult } from '../cli-support'
+import { clientRequestCommand } from './register-command'
 import { parseClientArg, readServerConf, withCommonOptions, withServerConf, type DataDirOptions } from './server-conf-db'
 
 /**
  * `gatehouse client add|list|set-state|register|unregister|disable|enable|delete|set-is-auth|add-cert`: the security
  * server's clients (members and subsystems), their registration state and how their information systems connect
- * (ug-ss §4, §9).
+ * (ug-ss §4, §9). `register` and `unregister` send management requests (pr-mserv clientReg, clientDeletion) to the
+ * central server; the lab's own registry is changed only by its operator (`gatehouse lab …`).
  */
 interface ClientOptions extends DataDirOptions {
   client: string
@@ -61,29 +63,6 @@ function setStateCommand(opts: ClientOptions & { state: string }): void {
   const next = state(opts.state)
   const client = withServerConf(opts.dataDir, 'client.set_state', { client: formatIdPath(id), state: next }, ({ conf }) => conf.setClientState(id, next))
   printResult(opts, { ok: true, client: clientJson(client) }, () => `client ${describeClient(client)}`)
-}
-
-/**
- * Registration and deletion requests (ug-ss §4.3, §4.5): the state changes; a lab this server hosts approves at once,
- * otherwise the central server's operator approves.
- */
-function requestCommand(kind: 'register' | 'unregister') {
-  return (opts: ClientOptions): void => {
-    const id = parseClientArg(opts.client, '--client')
-    const { client, approved } = withServerConf(opts.dataDir, `client.${kind}`, { client: formatIdPath(id) }, ({ conf }) => {
-      const identity = conf.identity()
-      if (identity === undefined) throw clientError('not_initialized', 'The security server is not initialized')
-      const lab = hostedLabApproval(dataDirLayout(opts.dataDir).root, identity.serverId, kind, systemClock)
-      const changed = kind === 'register' ? conf.registerClient(id, lab.send) : conf.unregisterClient(id, lab.send)
-      return { client: changed, approved: lab.approved() }
-    })
-    const approval = approved ? 'lab' : 'central-server'
-    const what = kind === 'register' ? 'registration' : 'deletion'
-    const next = approved
-      ? `the lab on this machine approved the ${what}; the running server follows at its next global configuration download`
-      : `the central server's operator must approve the ${what}`
-    printResult(opts, { ok: true, client: clientJson(client), approval }, () => `client ${describeClient(client)}\n${next}`)
-  }
 }
 
 function enableCommand(enabled: boolean) {
@@ -162,12 +141,9 @@ export function registerClientCommand(program: Command): void {
     .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
     .requiredOption('--state <state>', CLIENT_STATES.join(', '))
     .action(setStateCommand)
-  withCommonOptions(client.command('register').description('register a client (SAVED → REGISTRATION_IN_PROGRESS); a lab hosted here approves at once'))
-    .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
-    .action(requestCommand('register'))
-  withCommonOptions(client.command('unregister').description('unregister a client (→ DELETION_IN_PROGRESS); a lab hosted here removes it at once'))
-    .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
-    .action(requestCommand('unregister'))
+  // The management requests of `gatehouse register client|delete-client`, here too where operators look for them.
+  clientRequestCommand(client.command('register').description('clientReg to the central server: SAVED → REGISTRATION_IN_PROGRESS (as `register client`)'), 'register')
+  clientRequestCommand(client.command('unregister').description('clientDeletion to the central server: → DELETION_IN_PROGRESS (as `register delete-client`)'), 'unregister')
   withCommonOptions(client.command('disable').description('disable a registered client (its messages are refused)'))
     .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
     .action(enableCommand(false))

@@ -12,7 +12,7 @@ export function registerKeyCommand(program: Command): void {
     .requiredOption('--data-dir <dir>', 'data directory').option('--json', 'print one JSON document')
     .requiredOption('--token <id>', 'token id')
     .requiredOption('--usage <usage>', 'sign|auth')
-    .requiredOption('--algorithm <algorithm>', KEY_ALGORITHMS.join('|'))
+    .option('--algorithm <algorithm>', `${KEY_ALGORITHMS.join('|')} (EC P-256 unless given: the cheapest to sign and verify)`, 'ec-p256')
     .requiredOption('--label <label>', 'key label')
     .option('--pin <pin>', 'token PIN (else read from stdin)')
     .action(async (opts: SignerCliOptions & { token: string; usage: string; algorithm: string; label: string }) => {

@@ -67,6 +67,7 @@ async function runRequest(
   opts: RegisterOptions, event: string, input: Record<string, unknown>,
   signerOf: (ctx: { serverOwner: ClientId }) => { member?: ClientId; authCertId?: string } | undefined,
   work: (requests: ManagementRequests, options: ManagementCallOptions) => Promise<ManagementOutcome>,
+  about?: ClientId,
 ): Promise<void> {
   if (opts.out !== undefined && opts.dryRun !== true) throw new CliExit(EXIT_USAGE, 'gatehouse: --out goes with --dry-run')
   const layout = dataDirLayout(opts.dataDir)
@@ -93,14 +94,20 @@ async function runRequest(
       : await auditedChange(session.db, { event, object: null, input }, () => work(requests, options), (o) => ({ requestId: o.dryRun ? null : o.requestId ?? null }))
     const p = outcome.prepared
     if (outcome.dryRun && opts.out !== undefined) writeFileSync(opts.out, p.encoded.body)
+    const client = about === undefined ? undefined : session.conf.findClient(about)
     const json = {
       ok: true, dryRun: outcome.dryRun, service: p.message.body.service, via: p.via, target: p.target, messageId: p.message.header.id,
       contentType: p.encoded.contentType,
       ...(outcome.dryRun ? { out: opts.out ?? null, bytes: p.encoded.body.byteLength } : { requestId: outcome.requestId ?? null, request: recordJson(outcome.record) }),
+      ...(client === undefined ? {} : { client: { id: formatIdPath(client.id), objectType: client.id.objectType, state: client.state } }),
     }
-    printResult(opts, json, () => outcome.dryRun
-      ? `${p.message.body.service}: not sent (dry run); ${p.encoded.body.byteLength} bytes for ${p.target}${opts.out === undefined ? '' : `, written to ${opts.out}`}`
-      : `${p.message.body.service} sent to ${p.target}; the central server's request id is ${outcome.requestId ?? '(none given)'}\nthe state follows when global configuration shows the change`)
+    printResult(opts, json, () => [
+      outcome.dryRun
+        ? `${p.message.body.service}: not sent (dry run); ${p.encoded.body.byteLength} bytes for ${p.target}${opts.out === undefined ? '' : `, written to ${opts.out}`}`
+        : `${p.message.body.service} sent to ${p.target}; the central server's request id is ${outcome.requestId ?? '(none given)'}`,
+      ...(client === undefined ? [] : [`client ${formatIdPath(client.id)}  ${client.state}`]),
+      ...(outcome.dryRun ? [] : ['the state follows when global configuration shows the change']),
+    ].join('\n'))
   } finally {
     await signer.close()
     closeDatabase(session.db)
@@ -111,23 +118,32 @@ function recordJson(r: ManagementRequestRecord) {
   return { id: r.id, service: r.service, subject: r.subject, detail: r.detail ?? null, requestId: r.requestId ?? null, status: r.status, sentAt: r.sentAt, settledAt: r.settledAt ?? null }
 }
 
-export function registerRegisterCommand(program: Command): void {
-  const register = program.command('register').description('management requests to the central server (pr-mserv)')
-
-  common(register.command('client').description('clientReg: register a client (SAVED → REGISTRATION_IN_PROGRESS)'))
-    .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
-    .option('--subsystem-name <name>', 'the subsystem name to register')
+/**
+ * clientReg (`register`) or clientDeletion (`unregister`) for `--client`: `gatehouse register client|delete-client` and
+ * `gatehouse client register|unregister` are this one command. The answer carries the request id and the client's new
+ * state (REGISTRATION_IN_PROGRESS, DELETION_IN_PROGRESS) until global configuration confirms the change.
+ */
+export function clientRequestCommand(command: Command, kind: 'register' | 'unregister'): Command {
+  const withClient = common(command).requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
+  if (kind === 'unregister') {
+    return withClient.action((opts: RegisterOptions & { client: string }) => {
+      const id = parseClientArg(opts.client, '--client')
+      return runRequest(opts, 'management.unregisterClient', { client: formatIdPath(id) }, () => undefined, (r, o) => r.unregisterClient(id, o), id)
+    })
+  }
+  return withClient.option('--subsystem-name <name>', 'the subsystem name to register')
     .action((opts: RegisterOptions & { client: string; subsystemName?: string }) => {
       const id = parseClientArg(opts.client, '--client')
       return runRequest(opts, 'management.registerClient', { client: formatIdPath(id) }, () => ({ member: id }),
-        (r, o) => r.registerClient(id, { ...o, ...(opts.subsystemName === undefined ? {} : { subsystemName: opts.subsystemName }) }))
+        (r, o) => r.registerClient(id, { ...o, ...(opts.subsystemName === undefined ? {} : { subsystemName: opts.subsystemName }) }), id)
     })
-  common(register.command('delete-client').description('clientDeletion: unregister a client (→ DELETION_IN_PROGRESS)'))
-    .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE[/SUBSYSTEM]')
-    .action((opts: RegisterOptions & { client: string }) => {
-      const id = parseClientArg(opts.client, '--client')
-      return runRequest(opts, 'management.unregisterClient', { client: formatIdPath(id) }, () => undefined, (r, o) => r.unregisterClient(id, o))
-    })
+}
+
+export function registerRegisterCommand(program: Command): void {
+  const register = program.command('register').description('management requests to the central server (pr-mserv)')
+
+  clientRequestCommand(register.command('client').description('clientReg: register a client (SAVED → REGISTRATION_IN_PROGRESS)'), 'register')
+  clientRequestCommand(register.command('delete-client').description('clientDeletion: unregister a client (→ DELETION_IN_PROGRESS)'), 'unregister')
   for (const [verb, event, what] of [['disable-client', 'disableClient', 'clientDisable: disable a registered client'], ['enable-client', 'enableClient', 'clientEnable: enable a disabled client']] as const) {
     common(register.command(verb).description(what))
       .requiredOption('--client <id>', 'INSTANCE/CLASS/CODE/SUBSYSTEM')

@@ -10,14 +10,16 @@ import { fieldError as fieldErrorOf } from '../../lib/field-error'
 import { AddClientForm } from './AddClientForm'
 import { ClientConnectionDialog } from './ClientConnectionDialog'
 import { ClientStateBadge, FULL_BADGE, IdText, useSubjectName } from './ServicesParts'
-import { clientDependents, openRequestOf, shortId, useServicesStore } from './services-store'
+import { clientDependents, openOwnerChangeFor, openRequestOf, shortId, useServicesStore } from './services-store'
 
 /**
  * The clients of this server (UG-SS §4): registration state with the actions that state allows (register, disable,
  * enable, unregister, rename, delete — X-Road ClientService's rules), the information-system connection, and adding a
- * subsystem. Register, unregister, disable, enable and rename are pr-mserv management requests to the central server:
- * the row shows the request id and what it waits for until global configuration confirms it; DISABLING and
- * ENABLING_IN_PROGRESS exist only as open requests (X-Road derives them the same way).
+ * subsystem. Register, unregister, disable, enable, rename and "Make owner" (ownerChange, for a registered member) are
+ * pr-mserv management requests to the central server: the row shows the request id and what it waits for until global
+ * configuration confirms it; DISABLING and ENABLING_IN_PROGRESS exist only as open requests (X-Road derives them the
+ * same way). The subsystem serving the instance's management services is neither disabled (X-Road's
+ * `forbiddenDisable`) nor unregistered from here: every management request goes to it.
  */
 export function ClientsPanel() {
   const t = useT('services')
@@ -56,7 +58,7 @@ export function ClientsPanel() {
                       {c.owner ? <Badge size="xs" variant="outline" styles={FULL_BADGE}>{t('clients.owner')}</Badge> : null}
                     </Group>
                   </Table.Td>
-                  <Table.Td maw={260}><ClientState client={c} request={openRequestOf(s.requests, c.id)} /></Table.Td>
+                  <Table.Td maw={260}><ClientState client={c} request={openRequestOf(s.requests, c.id) ?? openOwnerChangeFor(s.requests, c.id)} /></Table.Td>
                   <Table.Td>
                     <Text size="sm">{t(`connection.mode.${c.isAuthentication}`)}</Text>
                     <Button size="compact-xs" variant="subtle" px={0} onClick={() => setConnection(c.id)} aria-label={t('clients.connectionAria', { client: c.path })}>
@@ -90,6 +92,7 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
   const [busy, setBusy] = useState(false)
   const [renaming, setRenaming] = useState(false)
   const pending = openRequestOf(s.requests, client.id)?.service
+  const provider = s.managementProvider === client.id
   if (client.owner) return <Text size="xs" c="dimmed" maw={220}>{t('clients.ownerNote')}</Text>
   const run = (work: () => Promise<unknown>): void => {
     setBusy(true)
@@ -110,7 +113,24 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
       <Button key="rename" size="xs" variant="light" onClick={() => setRenaming(true)} aria-label={t('clients.renameAria', { client: client.path })}>{t('clients.rename')}</Button>,
     )
   }
-  if (client.state === 'REGISTERED' && pending !== 'clientDisable' && pending !== 'clientDeletion') {
+  // ClientService.changeOwner: a registered member; the central server takes one owner change of a server at a time.
+  const ownerChangeOpen = s.requests.some((r) => r.service === 'ownerChange' && r.status === 'SUBMITTED')
+  if (client.state === 'REGISTERED' && client.kind === 'MEMBER' && pending !== 'clientDeletion' && pending !== 'clientDisable' && !ownerChangeOpen) {
+    const current = s.clients.find((c) => c.owner)?.path ?? ''
+    actions.push(
+      <ConfirmAction
+        key="makeOwner"
+        label={t('clients.makeOwner')}
+        ariaLabel={t('clients.makeOwnerAria', { client: client.path })}
+        buttonProps={{ color: 'orange' }}
+        title={t('clients.makeOwnerTitle', { client: client.path })}
+        consequences={<Consequences items={[t('clients.makeOwnerBody', { client: client.path }), t('clients.makeOwnerAfter', { owner: current, client: client.path })]} />}
+        confirmLabel={t('clients.makeOwnerConfirm')}
+        onConfirm={() => s.manage('makeOwner', client.id)}
+      />,
+    )
+  }
+  if (client.state === 'REGISTERED' && pending !== 'clientDisable' && pending !== 'clientDeletion' && !provider) {
     actions.push(
       <ConfirmAction
         key="disable"
@@ -124,7 +144,7 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
       />,
     )
   }
-  if ((client.state === 'REGISTERED' || client.state === 'REGISTRATION_IN_PROGRESS' || (client.state === 'DISABLED' && !removed)) && pending !== 'clientDeletion') {
+  if ((client.state === 'REGISTERED' || client.state === 'REGISTRATION_IN_PROGRESS' || (client.state === 'DISABLED' && !removed)) && pending !== 'clientDeletion' && !provider) {
     actions.push(
       <ConfirmAction
         key="unregister"
@@ -138,6 +158,7 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
     )
   }
   if (removed) actions.push(<Text key="removed" size="xs" c="dimmed" maw={220}>{t('clients.removedNote')}</Text>)
+  if (provider) actions.push(<Text key="provider" size="xs" c="dimmed" maw={240}>{t('clients.providerNote')}</Text>)
   if (client.state === 'SAVED' || client.state === 'DELETION_IN_PROGRESS' || removed) {
     actions.push(
       <ConfirmAction
@@ -175,7 +196,7 @@ function ClientState({ client, request }: { client: ClientDto; request: Manageme
   )
 }
 
-const CLIENT_REQUESTS = ['clientReg', 'clientDeletion', 'clientDisable', 'clientEnable', 'clientRename'] as const
+const CLIENT_REQUESTS = ['clientReg', 'clientDeletion', 'clientDisable', 'clientEnable', 'clientRename', 'ownerChange'] as const
 function isClientRequest(service: string): service is (typeof CLIENT_REQUESTS)[number] {
   return (CLIENT_REQUESTS as readonly string[]).includes(service)
 }

@@ -19,7 +19,7 @@ export interface EndpointRef {
 }
 
 /** The client management requests of pr-mserv the Clients tab sends (ug-ss §4). */
-export type ClientRequestKind = 'register' | 'unregister' | 'disable' | 'enable' | 'rename'
+export type ClientRequestKind = 'register' | 'unregister' | 'disable' | 'enable' | 'rename' | 'makeOwner'
 
 /** What the page tells the person after a management request was sent: which one, for whom, the central server's id. */
 export interface RequestNotice {
@@ -31,6 +31,11 @@ export interface RequestNotice {
 /** The open (not yet confirmed by global configuration) management request on a client, if any. */
 export function openRequestOf(requests: readonly ManagementRequestDto[], client: string): ManagementRequestDto | undefined {
   return requests.find((r) => r.subject === client && r.status === 'SUBMITTED')
+}
+
+/** The open ownerChange that makes `member` this server's owner (its subject is the server, its detail the member). */
+export function openOwnerChangeFor(requests: readonly ManagementRequestDto[], member: string): ManagementRequestDto | undefined {
+  return requests.find((r) => r.service === 'ownerChange' && r.detail === member && r.status === 'SUBMITTED')
 }
 
 interface ServicesState {
@@ -50,6 +55,8 @@ interface ServicesState {
   notice: RequestNotice | null
   /** Open management requests (sent, not yet confirmed by global configuration), newest first. */
   requests: ManagementRequestDto[]
+  /** The subsystem serving the instance's management services (global configuration), if known. */
+  managementProvider: string | null
   setTab(tab: ServicesTab): void
   load(): Promise<void>
   addClient(client: string): Promise<void>
@@ -88,22 +95,23 @@ interface ServicesState {
 
 export const initialServices = {
   tab: 'clients' as ServicesTab, clients: [], services: [], descriptions: [], matrix: [], groups: [], members: [], globalGroups: [], isCertificates: {},
-  loading: false, error: null, notice: null, requests: [] as ManagementRequestDto[],
+  loading: false, error: null, notice: null, requests: [] as ManagementRequestDto[], managementProvider: null as string | null,
 }
 
 export const useServicesStore = create<ServicesState>((set, get) => {
   const reload = async (): Promise<void> => {
     const client = adminClient()
-    const [clients, services, matrix, members, globalGroups, requests] = await Promise.all([
+    const [clients, services, matrix, members, globalGroups, requests, provider] = await Promise.all([
       client.call('clients', 'list'), client.call('services', 'list', {}), client.call('accessRights', 'matrix'),
       client.call('globalConf', 'members'), client.call('globalConf', 'globalGroups'), client.call('management', 'requests', { openOnly: true }),
+      client.call('management', 'serviceProvider'),
     ])
     const subsystems = clients.filter((c) => c.kind === 'SUBSYSTEM')
     const [groups, descriptions] = await Promise.all([
       Promise.all(subsystems.map((c) => client.call('localGroups', 'list', { client: c.id }))).then((lists) => lists.flat()),
       Promise.all(subsystems.map((c) => client.call('serviceDescriptions', 'list', { client: c.id }))).then((lists) => lists.flat()),
     ])
-    set({ clients, services, descriptions, matrix, groups, members, globalGroups, requests })
+    set({ clients, services, descriptions, matrix, groups, members, globalGroups, requests, managementProvider: provider.providerId })
   }
   /** Runs a change, then shows the new state; a failure is thrown to the caller (form or dialog), not kept here. */
   const change = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -120,6 +128,7 @@ export const useServicesStore = create<ServicesState>((set, get) => {
         case 'disable': return api.call('management', 'disableClient', { client })
         case 'enable': return api.call('management', 'enableClient', { client })
         case 'rename': return api.call('management', 'renameClient', { client, subsystemName: subsystemName ?? '' })
+        case 'makeOwner': return api.call('management', 'changeOwner', { member: client })
       }
     }
     const result = await change(send)

@@ -1,0 +1,117 @@
+import { memberEquals } from '@shared/domain/identifiers'
+import { LruCache, SecurityServerError, bytesKey } from '../platform'
+import { validateCertPath, verifyPathOcsp, type CertPath } from './cert-chain-verifier'
+import { verifyHashChain, type HashChainInputValue, type HashChainVerificationResult } from './hash-chain'
+import { SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI } from './signature-document'
+import { verifySignature, type SignatureVerificationResult, type VerifySignatureOptions } from './signature-verifier'
+import type { VerificationTrust } from './verification-trust'
+
+/**
+ * Verification of batch signatures shared by several messages (issue 15 §4; xroad-protocols.md §4.5, §4.7): a peer's
+ * batch signer gives every message of a batch the same signature document over the same hash-chain result, each
+ * message with its own hash chain. The expensive part of §4.7 — parsing the document, its references, the
+ * SignatureValue and the certificate path — is done once per batch; every message still verifies its own hash chain
+ * against the verified result, the expected signer, and the certificate validity and OCSP freshness at its own time
+ * (the OCSP responses' signatures are already remembered by the OCSP verifier).
+ *
+ * An entry is keyed by the exact bytes of the signature document (SignatureValue, signer certificate, SignedInfo and
+ * everything else it holds) and of the hash-chain result the signature covers, and belongs to one verification trust
+ * (a new global configuration starts afresh). Only a signature that verified is remembered, and only one whose sole
+ * data reference is the hash-chain result, so nothing a message brings by itself is taken from the cache.
+ */
+
+interface VerifiedBatchSignature {
+  readonly trust: VerificationTrust
+  /** The first message's result, less what is per message (its hash chain, OCSP at its time). */
+  readonly result: SignatureVerificationResult
+  readonly path: CertPath
+  readonly ocspResponses: readonly Buffer[]
+}
+
+export interface VerificationCacheStats {
+  /** Signatures verified in full (parse, references, SignatureValue, certificate path). */
+  readonly full: number
+  /** Messages checked against a batch signature verified before (whether they then passed or not). */
+  readonly reused: number
+  readonly entries: number
+}
+
+/** Batch signatures remembered (default); one entry holds parsed certificates shared with the other caches. */
+const DEFAULT_CAPACITY = 256
+
+export class SignatureVerificationCache {
+  private readonly entries: LruCache<string, VerifiedBatchSignature>
+  private full = 0
+  private reused = 0
+
+  constructor(capacity = DEFAULT_CAPACITY) {
+    this.entries = new LruCache(Math.max(1, capacity))
+  }
+
+  get stats(): VerificationCacheStats {
+    return { full: this.full, reused: this.reused, entries: this.entries.size }
+  }
+
+  /** `verifySignature` with the batch signature's shared part done once; throws the same coded errors. */
+  verify(signatureXml: Uint8Array | string, options: VerifySignatureOptions): SignatureVerificationResult {
+    if (options.hashChainResult === undefined || options.hashChain === undefined) return this.verifyFully(signatureXml, options)
+    const key = bytesKey(toBytes(signatureXml), toBytes(options.hashChainResult))
+    const entry = this.entries.get(key)
+    if (entry === undefined || entry.trust !== options.trust) {
+      const result = this.verifyFully(signatureXml, options)
+      const remembered = rememberable(result, options.trust)
+      if (remembered !== undefined) this.entries.set(key, remembered)
+      return result
+    }
+    this.reused++
+    return verifyAgainst(entry, options)
+  }
+
+  private verifyFully(signatureXml: Uint8Array | string, options: VerifySignatureOptions): SignatureVerificationResult {
+    this.full++
+    return verifySignature(signatureXml, options)
+  }
+}
+
+function toBytes(value: Uint8Array | string): Buffer {
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+}
+
+/** What a verified signature leaves in the cache, when its only external reference is the hash-chain result. */
+function rememberable(result: SignatureVerificationResult, trust: VerificationTrust): VerifiedBatchSignature | undefined {
+  if (result.hashChain === undefined) return undefined
+  if (!result.references.every((uri) => uri.startsWith('#') || uri === SIG_HASH_CHAIN_RESULT_URI)) return undefined
+  const anchor = result.certPath[result.certPath.length - 1]
+  const ca = anchor === undefined ? undefined : trust.approvedCas.find((c) => Buffer.from(c.topCert).equals(anchor.der))
+  if (ca === undefined) return undefined
+  return { trust, result, path: { certs: result.certPath, ca }, ocspResponses: result.ocsp.map((o) => o.der) }
+}
+
+/** The per-message steps of xroad-protocols.md §4.7, in the verifier's order: hash chain (2), signer (4), path and OCSP (7–8). */
+function verifyAgainst(entry: VerifiedBatchSignature, options: VerifySignatureOptions): SignatureVerificationResult {
+  const chainBytes = toBytes(options.hashChain!)
+  const inputs: Record<string, HashChainInputValue> = {}
+  for (const [uri, part] of Object.entries(options.parts)) {
+    inputs[uri] = part instanceof Uint8Array ? { data: part } : { digest: part.digest, algorithm: part.algorithm ?? 'SHA-512' }
+  }
+  let hashChain: HashChainVerificationResult
+  try {
+    hashChain = verifyHashChain(toBytes(options.hashChainResult!), {
+      inputs,
+      resolve: (uri) => (uri === SIG_HASH_CHAIN_URI ? chainBytes : options.resolve?.(uri)),
+      ...(options.shouldResolve === undefined ? {} : { shouldResolve: options.shouldResolve }),
+    })
+  } catch (error) {
+    if (error instanceof SecurityServerError) throw error.withPrefix('malformed_signature')
+    throw error
+  }
+  const { signer } = entry.result
+  if (!memberEquals(signer, options.expectedSigner)) {
+    throw new SecurityServerError('incorrect_certificate',
+      `Name in certificate (${signer.xRoadInstance}/${signer.memberClass}/${signer.memberCode}) does not match name in message ` +
+      `(${options.expectedSigner.xRoadInstance}/${options.expectedSigner.memberClass}/${options.expectedSigner.memberCode})`, { clientFault: true })
+  }
+  validateCertPath(entry.path, options.atTime)
+  const ocsp = verifyPathOcsp(entry.path, [...entry.ocspResponses], options.trust, options.atTime)
+  return { ...entry.result, ocsp, signingOcsp: ocsp[0]!, hashChain }
+}

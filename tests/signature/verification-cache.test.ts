@@ -1,0 +1,129 @@
+import { sign as cryptoSign } from 'node:crypto'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { memberId } from '@shared/domain/identifiers'
+import {
+  parseSignature, SignatureVerificationCache, verificationTrust, verifySignature, type VerificationTrust, type VerifySignatureOptions,
+} from '../../src-main/signature'
+import { BatchSigner, type SignedMessage, type SigningContext } from '../../src-main/signer'
+import { makeCertificate, makeOcspResponse, makeTrustSetup, type TestCert, type TestTrustSetup } from './support/test-pki'
+
+/**
+ * The verification cache for batch signatures (issue 15 §4): messages of one batch share one full verification; each
+ * still checks its own hash chain, signer, certificate validity and OCSP freshness, and fails with the code the full
+ * verifier gives. A failure is never remembered.
+ */
+
+const EJBCA = 'ee.ria.xroad.common.certificateprofile.impl.EjbcaCertificateProfileInfoProvider'
+const member = memberId('DEV', 'COM', '1234')
+const message = (i: number): Buffer =>
+  Buffer.from(`<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body><n>${i}</n></env:Body></env:Envelope>`)
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (error) {
+    return (error as { faultCode?: string }).faultCode ?? String(error)
+  }
+  return 'no error'
+}
+
+describe('signature verification cache', () => {
+  let pki: TestTrustSetup
+  let trust: VerificationTrust
+  let batch: SignedMessage[]
+  let lone: SignedMessage
+  const now = new Date()
+
+  const context = (cert: TestCert, ocsp: Buffer): SigningContext => ({
+    certChain: [cert.der], keyId: 'k', algorithm: 'ecdsa-sha512', ocspResponses: [ocsp],
+    sign: async (_digest, data) => cryptoSign('sha512', data!, { key: cert.keyObject, dsaEncoding: 'ieee-p1363' }),
+  })
+
+  beforeAll(async () => {
+    pki = await makeTrustSetup()
+    const cert = await makeCertificate({ subject: 'C=DEV, O=COM, CN=1234', issuer: pki.ca, keyUsage: ['nonRepudiation'], kind: 'EC' })
+    const ocsp = await makeOcspResponse({ cert, issuer: pki.ca, responder: pki.ocsp, thisUpdate: new Date(now.getTime() - 60_000) })
+    trust = verificationTrust({
+      instance: 'DEV',
+      approvedCas: [{ topCert: pki.ca.der, ocspResponderCerts: [pki.ocsp.der], certificateProfileInfo: EJBCA }],
+    })
+    const signer = new BatchSigner()
+    batch = await Promise.all([0, 1, 2, 3].map((i) => signer.sign(context(cert, ocsp), [{ name: '/message.xml', bytes: message(i) }])))
+    expect(new Set(batch.map((b) => b.signatureXml.toString('utf8'))).size).toBe(1)
+    lone = await signer.sign(context(cert, ocsp), [{ name: '/message.xml', bytes: message(9) }])
+  })
+
+  const options = (i: number, overrides: Partial<VerifySignatureOptions> = {}): VerifySignatureOptions => ({
+    parts: { '/message.xml': message(i) }, hashChainResult: batch[i]!.hashChainResult, hashChain: batch[i]!.hashChain,
+    expectedSigner: member, trust, atTime: now, ...overrides,
+  })
+
+  it('verifies the signature value of a batch once for two messages of the batch', () => {
+    const cache = new SignatureVerificationCache()
+    const first = cache.verify(batch[0]!.signatureXml, options(0))
+    const second = cache.verify(batch[1]!.signatureXml, options(1))
+    expect(cache.stats).toEqual({ full: 1, reused: 1, entries: 1 })
+    expect(second.signer).toEqual(member)
+    expect(second.signingOcsp.status).toBe('good')
+    expect(second.hashChain).toBeDefined()
+    expect(second.hashChain).not.toBe(first.hashChain)
+  })
+
+  it('still fails a tampered message under a cached signature, with the full verifier\'s code', () => {
+    const cache = new SignatureVerificationCache()
+    cache.verify(batch[0]!.signatureXml, options(0))
+    const tampered = options(1, { parts: { '/message.xml': Buffer.concat([message(1), Buffer.from(' ')]) } })
+    const expected = codeOf(() => verifySignature(batch[1]!.signatureXml, tampered))
+    expect(expected).toMatch(/^malformed_signature\./)
+    expect(codeOf(() => cache.verify(batch[1]!.signatureXml, tampered))).toBe(expected)
+    // Another message of the batch under this message's chain fails too.
+    expect(codeOf(() => cache.verify(batch[1]!.signatureXml, options(1, { parts: { '/message.xml': message(2) } })))).toBe(expected)
+    expect(cache.stats.reused).toBe(2)
+    expect(cache.stats.full).toBe(1)
+  })
+
+  it('checks the signer, certificate validity and OCSP freshness per message', () => {
+    const cache = new SignatureVerificationCache()
+    cache.verify(batch[0]!.signatureXml, options(0))
+    const cases: Array<Partial<VerifySignatureOptions>> = [
+      { expectedSigner: memberId('DEV', 'COM', '9999') },
+      { atTime: new Date('2050-01-01T00:00:00Z') },
+      { atTime: new Date(now.getTime() + 2 * 3600_000) },
+    ]
+    for (const overrides of cases) {
+      const expected = codeOf(() => verifySignature(batch[2]!.signatureXml, options(2, overrides)))
+      expect(expected).not.toBe('no error')
+      expect(codeOf(() => cache.verify(batch[2]!.signatureXml, options(2, overrides)))).toBe(expected)
+    }
+    expect(cache.stats).toMatchObject({ full: 1, reused: 3 })
+  })
+
+  it('never remembers a failure: a signature that failed is verified in full again', () => {
+    const cache = new SignatureVerificationCache()
+    expect(codeOf(() => cache.verify(batch[0]!.signatureXml, options(0, { expectedSigner: memberId('DEV', 'COM', '9999') })))).toBe('incorrect_certificate')
+    expect(cache.stats).toEqual({ full: 1, reused: 0, entries: 0 })
+    const xml = batch[0]!.signatureXml.toString('utf8')
+    const value = parseSignature(xml).signatureValue
+    const flipped = Buffer.from(value)
+    flipped[5] = flipped[5]! ^ 1
+    const forged = xml.replace(value.toString('base64'), flipped.toString('base64'))
+    expect(codeOf(() => cache.verify(forged, options(0)))).toBe('invalid_signature_value')
+    expect(codeOf(() => cache.verify(forged, options(1)))).toBe('invalid_signature_value')
+    expect(cache.stats).toEqual({ full: 3, reused: 0, entries: 0 })
+    cache.verify(batch[0]!.signatureXml, options(0))
+    expect(cache.stats.entries).toBe(1)
+  })
+
+  it('starts afresh under another trust, leaves direct signatures alone and stays within its size', () => {
+    const cache = new SignatureVerificationCache(1)
+    cache.verify(batch[0]!.signatureXml, options(0))
+    const otherTrust = verificationTrust({
+      instance: 'DEV',
+      approvedCas: [{ topCert: pki.ca.der, ocspResponderCerts: [pki.ocsp.der], certificateProfileInfo: EJBCA }],
+    })
+    cache.verify(batch[1]!.signatureXml, options(1, { trust: otherTrust }))
+    expect(cache.stats).toMatchObject({ full: 2, reused: 0 })
+    for (let i = 0; i < 2; i++) cache.verify(lone.signatureXml, { parts: { '/message.xml': message(9) }, expectedSigner: member, trust, atTime: now })
+    expect(cache.stats).toMatchObject({ full: 4, reused: 0, entries: 1 })
+  })
+})
