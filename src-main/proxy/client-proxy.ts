@@ -2,7 +2,7 @@ import { describeIdentifier, identifierEquals, serviceProvider, type ClientId } 
 import { clientError, SecurityServerError, systemClock, toSecurityServerError, type Clock } from '../platform'
 import { incomingStream, loggingLimits, nonEmpty, readBounded, transportLimit } from './body/body-limits'
 import { bufferSource, defaultBodyStore, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
-import { checkSigningContext, faultToError } from './pipeline/server-steps'
+import { faultToError } from './pipeline/server-steps'
 import { SoapFaultError } from '../soap'
 import type {
   ExchangeObservation, ExchangeObserver, GlobalConfView, MessageLogWriter, MessageSigner, MessageVerifier, PeerClient, PeerResponse, ProviderServer,
@@ -167,8 +167,6 @@ async function processClientRequest(
   const record = { side: 'client' as const, messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId }
   let peerResponse: PeerResponse
   try {
-    // ClientRestMessageProcessor: signingCtxProvider.createSigningCtx(sender) — no signing key is cannot_create_signature.
-    await checkSigningContext(request.clientId, deps.signer)
     const signature = await deps.signer.sign(request.clientId, signedParts(headerPart, body))
     deps.messageLog.assertAcceptingMessages()
     await deps.messageLog.record({ ...record, direction: 'request', headerPart, body, signature })
