@@ -19,8 +19,13 @@ const MAX_STRING = 255
 export interface OpMonitorSettings {
   /** Records are buffered and written in one transaction at most this often. */
   flushIntervalMs: number
-  /** Flush early once this many records wait. */
+  /** Flush early (in the next turn of the event loop, after the exchange's answer went out) once this many records wait. */
   maxBuffered: number
+  /**
+   * The most records that may wait (X-Road's op-monitor buffer `size`); past it a record is dropped and counted, as
+   * X-Road's buffer drops when full (monitoring is best effort; the message exchange never waits for it).
+   */
+  maxQueued: number
   /** Records older than this are deleted (X-Road `op-monitor.keep-records-for-days`, default 7). */
   keepRecordsForDays: number
   /** `op-monitor.max-records-in-payload`: most records in one `getSecurityServerOperationalData` answer (default 10 000). */
@@ -32,14 +37,20 @@ export interface OpMonitorSettings {
 }
 
 export const DEFAULT_OP_MONITOR_SETTINGS: OpMonitorSettings = {
-  flushIntervalMs: 1000, maxBuffered: 500, keepRecordsForDays: 7, maxRecordsInPayload: 10_000,
+  flushIntervalMs: 1000, maxBuffered: 500, maxQueued: 20_000, keepRecordsForDays: 7, maxRecordsInPayload: 10_000,
   recordsAvailableTimestampOffsetSeconds: 60, healthStatisticsPeriodSeconds: DEFAULT_HEALTH_STATISTICS_PERIOD_SECONDS,
 }
 
 export interface OpMonitor {
-  /** Queues a record; it never fails the exchange that produced it (monitoring is best effort, as in X-Road). */
+  /**
+   * Queues a record; it never fails nor delays the exchange that produced it (monitoring is best effort, as in X-Road):
+   * the waiting records are written in one transaction per batch, never inside this call.
+   */
   record(record: OperationalRecord): void
+  /** Writes every waiting record now (queries call it first, so they see every exchange so far). */
   flush(): void
+  /** Records dropped because the queue was full (since start). */
+  readonly dropped: number
   search(fromS: number, toS: number, limit?: number): OperationalRecord[]
   traffic(sinceS: number, bucketSeconds: number): TrafficBucket[]
   /** Outcome fields of the records with these message ids (query ids), at most 500 ids per call. */
@@ -75,11 +86,22 @@ export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Lo
   const startedAtMs = deps.clock.now().getTime()
   let buffer: OperationalRecord[] = []
   let timer: NodeJS.Timeout | undefined
+  let immediate: NodeJS.Immediate | undefined
+  let dropped = 0
+  let droppedReported = 0
 
   const flush = (): void => {
     if (timer !== undefined) {
       clearTimeout(timer)
       timer = undefined
+    }
+    if (immediate !== undefined) {
+      clearImmediate(immediate)
+      immediate = undefined
+    }
+    if (dropped > droppedReported) {
+      deps.logger.warn({ dropped: dropped - droppedReported }, 'operational monitoring records dropped: the queue was full')
+      droppedReported = dropped
     }
     if (buffer.length === 0) return
     const batch = buffer
@@ -93,6 +115,10 @@ export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Lo
 
   return {
     record(record) {
+      if (buffer.length >= settings.maxQueued) {
+        dropped++
+        return
+      }
       buffer.push({
         ...record,
         faultString: clip(record.faultString, MAX_FAULT_STRING),
@@ -101,13 +127,19 @@ export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Lo
         messageUserId: clip(record.messageUserId, MAX_STRING),
         messageIssue: clip(record.messageIssue, MAX_STRING),
       })
-      if (buffer.length >= settings.maxBuffered) flush()
-      else if (timer === undefined) {
+      // A full batch is written in the next turn of the event loop: the exchange that filled it answers first.
+      if (buffer.length >= settings.maxBuffered) {
+        immediate ??= setImmediate(flush)
+        immediate.unref()
+      } else if (timer === undefined) {
         timer = setTimeout(flush, settings.flushIntervalMs)
         timer.unref()
       }
     },
     flush,
+    get dropped() {
+      return dropped
+    },
     search(fromS, toS, limit = 10_000) {
       flush()
       return findOperationalRecords(deps.db, fromS, toS, limit)
@@ -154,6 +186,7 @@ export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Lo
       const cutoff = Math.floor(deps.clock.now().getTime() / 1000) - settings.keepRecordsForDays * 86_400
       return deleteOperationalRecordsBefore(deps.db, cutoff)
     },
+    // An orderly stop loses nothing: what waits is written before the database closes.
     close: flush,
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Platform: what every domain stands on and nothing domain-specific — the error model, structured logging,
- * the clock, atomic files, SQLite opening/migrations/backup and hardened XML parsing.
+ * the clock, atomic files, SQLite opening/migrations/backup, the storage seam (SQLite or PostgreSQL behind one synchronous
+ * SQL interface) and hardened XML parsing.
  */
 export { SecurityServerError, clientError, toSecurityServerError, MAX_ERROR_MESSAGE_LENGTH } from './errors'
 export { createLogger, silentLogger, logFailure, recentLogs, LogRing, REDACTED_PATHS, type Logger, type LogLevel } from './logger'
@@ -12,6 +13,8 @@ export {
 } from './db/database'
 export { DatabaseDerivedCache, type DerivedCacheStats } from './db/derived-cache'
 export { migrate, appliedVersion, schemaVersions, type Migration, type MigrationSet } from './db/migrate'
+export { sqlEngine, type SqlConnection, type SqlEngine, type SqlReader, type SqlRunResult, type SqlStatement, type SqlWriter } from './db/sql'
+export { openPostgres, closePostgres, PostgresDb, PostgresError, type PostgresOptions } from './db/postgres'
 export { LruCache, bytesKey } from './lru-cache'
 export { scanXml, decodeXmlReferences, XmlScanError, type XmlScanHandler, type XmlScanLimits } from './xml-scanner'
 export { parseXml, childElements, optionalChild, requiredChild, textOf, identifierFields, DEFAULT_XML_LIMITS, type XmlLimits } from './xml'

@@ -1,4 +1,5 @@
-import { describeIdentifier, identifierEquals, serviceProvider, type ClientId } from '@shared/domain/identifiers'
+import { describeIdentifier, identifierEquals, type ClientId } from '@shared/domain/identifiers'
+import { providerOf } from './identifier-text'
 import { clientError, SecurityServerError, systemClock, toSecurityServerError, type Clock } from '../platform'
 import { incomingStream, loggingLimits, nonEmpty, readBounded, transportLimit } from './body/body-limits'
 import { bufferSource, defaultBodyStore, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
@@ -176,7 +177,7 @@ async function processClientRequest(
       signature: signature.signatureXml, hashChainResult: signature.hashChainResult, hashChain: signature.hashChain,
     })
     observation.requestOutTs = clock.now().getTime()
-    peerResponse = await deps.peer.send(targets, serviceProvider(request.serviceId), {
+    peerResponse = await deps.peer.send(targets, providerOf(request.serviceId), {
       headers: transportRequestHeaders({ requestId: request.requestId, originalContentType: lastHeader(raw.headers, 'content-type'), proxyVersion: deps.proxyVersion }),
       contentType: encoded.contentType,
       body: encoded.body,
@@ -208,7 +209,7 @@ async function processClientRequest(
     if (response.message.type !== 'rest' || response.signature === undefined) throw clientError('missing_rest', 'Response has no REST part')
     const responseSignature = { signatureXml: response.signature, hashChainResult: response.hashChainResult, hashChain: response.hashChain }
     // xroad-protocols.md §4.3: the consumer verifies with signer = the service provider.
-    await deps.verifier.verify(serviceProvider(request.serviceId), signedParts(response.message.bytes, responseBody), responseSignature, clock.now())
+    await deps.verifier.verify(providerOf(request.serviceId), signedParts(response.message.bytes, responseBody), responseSignature, clock.now())
     const part = parseRestHeaderPart(response.message.bytes)
     if (part.kind !== 'response') throw clientError('invalid_message', 'Expected a REST response part')
     checkResponseConsistency(part, { ...record, requestId: request.requestId, headerPart, body })
@@ -246,7 +247,7 @@ export function checkIsAuthentication(client: ClientId, tls: ClientProxyRequest[
 
 /** Provider servers from global configuration, minus maintenance mode, narrowed by `X-Road-Security-Server` (§4.1). */
 export function routeRequest(request: Pick<RestRequest, 'serviceId' | 'targetSecurityServer'>, globalConf: GlobalConfView): ProviderServer[] {
-  const provider = serviceProvider(request.serviceId)
+  const provider = providerOf(request.serviceId)
   let servers = globalConf.serversOf(provider)
   if (servers.length === 0) throw clientError('unknown_member', `Could not find addresses for service provider ${describeIdentifier(provider)}`)
   const target = request.targetSecurityServer

@@ -44,6 +44,8 @@ export { startOcspResponderListener, DEFAULT_OCSP_RESPONDER_PORT, type OcspRespo
 export { startHealthCheckListener, type HealthAnswer, type HealthCheckListenerOptions } from './http/health-check-listener'
 export { createPeerClient, parseAddress, type PeerClientOptions, type PeerClientWithStats } from './http/peer-client'
 export { createServiceClient, type ServiceClientOptions, type ClosableServiceClient } from './http/service-client'
+export { encodedId, idPath, providerOf } from './identifier-text'
+export { PeerCheckCache, type PeerCheckInputs, type PeerCheckStats } from './http/peer-check-cache'
 export { fetchPeerOcspResponses, type PeerOcspFetchOptions } from './http/peer-ocsp-client'
 export { DEFAULT_LISTENER_LIMITS, type ListenerLimits, type RunningListener } from './http/http-support'
 export {

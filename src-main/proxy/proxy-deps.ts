@@ -127,7 +127,8 @@ export interface PeerClient {
 
 /** Verifies the consumer's TLS auth certificate with the OCSP parts it sent (`verifySslClientCert`). */
 export interface TlsClientVerifier {
-  verify(client: ClientId, authCertChainDer: Uint8Array[], ocspResponses: Uint8Array[]): Promise<void>
+  /** `connection`: the TLS connection the request came on, whose earlier decision may be reused (issue 15 §2). */
+  verify(client: ClientId, authCertChainDer: Uint8Array[], ocspResponses: Uint8Array[], connection?: object): Promise<void>
 }
 
 /** What the pipelines read from server configuration. */

@@ -1,4 +1,4 @@
-import { serviceProvider } from '@shared/domain/identifiers'
+import { providerOf } from './identifier-text'
 import { clientError, systemClock, toSecurityServerError, type Clock } from '../platform'
 import { incomingStream, loggingLimits, nonEmpty } from './body/body-limits'
 import { bufferBody, bufferSource, defaultBodyStore, type BodyDigest, type BodySource, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
@@ -37,6 +37,8 @@ export interface ServerProxyRequest {
   body: Uint8Array | IncomingBody
   /** The consumer's TLS auth certificate chain (leaf first), from the mutual-TLS handshake. */
   peerCertificateChain: Uint8Array[]
+  /** The TLS connection it came on (the peer checks' decision is per connection). */
+  connection?: object
 }
 
 export interface ProxyResponse {
@@ -144,10 +146,10 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
         clientId: parsed.clientId, serviceId: parsed.serviceId, method: parsed.method, servicePath: parsed.servicePath,
         messageId: parsed.messageId, requestId: parsed.requestId, userId: parsed.userId, issue: parsed.issue,
       })
-      const provider = serviceProvider(parsed.serviceId)
+      const provider = providerOf(parsed.serviceId)
       checkProviderRegistered(provider, deps.serverConf)
       await checkSigningContext(provider, deps.signer)
-      await deps.tlsClientVerifier.verify(parsed.clientId, raw.peerCertificateChain, message.ocspResponses)
+      await deps.tlsClientVerifier.verify(parsed.clientId, raw.peerCertificateChain, message.ocspResponses, raw.connection)
       return parsed
     }) : undefined
     // Step 3: `checkRequest`.
@@ -197,7 +199,7 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
     observation.responseInTs = clock.now().getTime()
     observation.status = serviceResponse.status
     return await answering(async () => {
-      const provider = serviceProvider(request.serviceId)
+      const provider = providerOf(request.serviceId)
       const headerPart = serializeRestResponsePart({
         status: serviceResponse.status,
         reason: serviceResponse.reason,

@@ -1,4 +1,4 @@
-import type { ReadableDb, WritableDb } from '../platform'
+import type { SqlReader, SqlWriter } from '../platform'
 
 /** Rows of `access_rights`, each on one endpoint of a service. */
 export interface AccessRightRow {
@@ -10,18 +10,18 @@ export interface AccessRightRow {
 }
 
 /** Returns false when the right already existed. */
-export function insertAccessRight(db: WritableDb, endpointId: number, subject: string, at: string): boolean {
+export function insertAccessRight(db: SqlWriter, endpointId: number, subject: string, at: string): boolean {
   return (
     db.prepare('INSERT INTO access_rights (endpoint_id, subject, granted_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(endpointId, subject, at)
       .changes === 1
   )
 }
 
-export function deleteAccessRight(db: WritableDb, endpointId: number, subject: string): boolean {
+export function deleteAccessRight(db: SqlWriter, endpointId: number, subject: string): boolean {
   return db.prepare('DELETE FROM access_rights WHERE endpoint_id = ? AND subject = ?').run(endpointId, subject).changes === 1
 }
 
-export function listAccessRightRows(db: ReadableDb, serviceRowId: number): AccessRightRow[] {
+export function listAccessRightRows(db: SqlReader, serviceRowId: number): AccessRightRow[] {
   return db
     .prepare(
       `SELECT a.endpoint_id, e.method, e.path, a.subject, a.granted_at FROM access_rights a
@@ -30,12 +30,12 @@ export function listAccessRightRows(db: ReadableDb, serviceRowId: number): Acces
     .all(serviceRowId) as AccessRightRow[]
 }
 
-export function countAccessRightsOfEndpoint(db: ReadableDb, endpointId: number): number {
+export function countAccessRightsOfEndpoint(db: SqlReader, endpointId: number): number {
   return (db.prepare('SELECT COUNT(*) AS n FROM access_rights WHERE endpoint_id = ?').get(endpointId) as { n: number }).n
 }
 
 /** Removes the rights naming `subject` on the services of one client (`clientRowId`), or of every client; returns how many. */
-export function deleteAccessRightsOfSubject(db: WritableDb, subject: string, clientRowId?: number): number {
+export function deleteAccessRightsOfSubject(db: SqlWriter, subject: string, clientRowId?: number): number {
   if (clientRowId === undefined) return db.prepare('DELETE FROM access_rights WHERE subject = ?').run(subject).changes
   return db
     .prepare(

@@ -1,4 +1,4 @@
-import type { ReadableDb, WritableDb } from '../platform'
+import type { SqlReader, SqlWriter } from '../platform'
 
 /** The anchor file stored at `gatehouse init`, pending import by global configuration. */
 export interface AnchorFileRow {
@@ -8,7 +8,7 @@ export interface AnchorFileRow {
   stored_at: string
 }
 
-export function saveAnchorFile(db: WritableDb, sourcePath: string, content: Uint8Array, sha256: string, at: string): void {
+export function saveAnchorFile(db: SqlWriter, sourcePath: string, content: Uint8Array, sha256: string, at: string): void {
   db.prepare(
     `INSERT INTO configuration_anchor_file (id, source_path, content, sha256, stored_at) VALUES (1, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET source_path = excluded.source_path, content = excluded.content,
@@ -16,7 +16,7 @@ export function saveAnchorFile(db: WritableDb, sourcePath: string, content: Uint
   ).run(sourcePath, Buffer.from(content), sha256, at)
 }
 
-export function findAnchorFile(db: ReadableDb): AnchorFileRow | undefined {
+export function findAnchorFile(db: SqlReader): AnchorFileRow | undefined {
   return db.prepare('SELECT source_path, content, sha256, stored_at FROM configuration_anchor_file WHERE id = 1').get() as
     | AnchorFileRow
     | undefined

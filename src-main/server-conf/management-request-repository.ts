@@ -1,4 +1,4 @@
-import type { ReadableDb, WritableDb } from '../platform'
+import type { SqlReader, SqlWriter } from '../platform'
 
 /** Rows of `management_requests` (migration 0006). */
 export interface ManagementRequestRow {
@@ -30,19 +30,19 @@ export interface NewManagementRequestRow {
  * Stores an accepted request; earlier open requests on the same subject and of the same kinds (`supersedes`) are
  * closed as SUPERSEDED, so at most one of them is open per subject.
  */
-export function insertManagementRequest(db: WritableDb, row: NewManagementRequestRow, supersedes: readonly string[]): number {
+export function insertManagementRequest(db: SqlWriter, row: NewManagementRequestRow, supersedes: readonly string[]): number {
   if (supersedes.length > 0) {
     db.prepare(`UPDATE management_requests SET status = 'SUPERSEDED', settled_at = ? WHERE subject = ? AND status = 'SUBMITTED' AND service IN (${supersedes.map(() => '?').join(', ')})`)
       .run(row.sentAt, row.subject, ...supersedes)
   }
-  const result = db.prepare(`INSERT INTO management_requests (service, subject, detail, message_id, request_id, sent_at, sent_by, status)
-    VALUES (?, ?, ?, ?, ?, ?, ?, 'SUBMITTED')`)
-    .run(row.service, row.subject, row.detail ?? null, row.messageId, row.requestId ?? null, row.sentAt, row.sentBy ?? null)
-  return Number(result.lastInsertRowid)
+  const inserted = db.prepare(`INSERT INTO management_requests (service, subject, detail, message_id, request_id, sent_at, sent_by, status)
+    VALUES (?, ?, ?, ?, ?, ?, ?, 'SUBMITTED') RETURNING id`)
+    .get(row.service, row.subject, row.detail ?? null, row.messageId, row.requestId ?? null, row.sentAt, row.sentBy ?? null) as { id: number }
+  return inserted.id
 }
 
 /** Newest first. */
-export function listManagementRequestRows(db: ReadableDb, options: { subject?: string; openOnly?: boolean; limit?: number } = {}): ManagementRequestRow[] {
+export function listManagementRequestRows(db: SqlReader, options: { subject?: string; openOnly?: boolean; limit?: number } = {}): ManagementRequestRow[] {
   const where: string[] = []
   const args: Array<string | number> = []
   if (options.subject !== undefined) {
@@ -54,10 +54,10 @@ export function listManagementRequestRows(db: ReadableDb, options: { subject?: s
   return db.prepare(sql).all(...args, options.limit ?? 1000) as ManagementRequestRow[]
 }
 
-export function getManagementRequestRow(db: ReadableDb, id: number): ManagementRequestRow | undefined {
+export function getManagementRequestRow(db: SqlReader, id: number): ManagementRequestRow | undefined {
   return db.prepare(`SELECT ${COLUMNS} FROM management_requests WHERE id = ?`).get(id) as ManagementRequestRow | undefined
 }
 
-export function settleManagementRequest(db: WritableDb, id: number, status: 'CONFIRMED' | 'SUPERSEDED', at: string): void {
+export function settleManagementRequest(db: SqlWriter, id: number, status: 'CONFIRMED' | 'SUPERSEDED', at: string): void {
   db.prepare("UPDATE management_requests SET status = ?, settled_at = ? WHERE id = ? AND status = 'SUBMITTED'").run(status, at, id)
 }

@@ -4,7 +4,7 @@ import {
   validateIdentifierPart, type ClientId, type MemberId, type ServiceId,
 } from '@shared/domain/identifiers'
 import { type AccessSubject, type EndpointMethod, type EndpointRule, type ServiceAccessRights } from '../access-control'
-import { clientError, inTransaction, systemClock, toSecurityServerError, type Clock, type WritableDb } from '../platform'
+import { clientError, inTransaction, systemClock, toSecurityServerError, type Clock, type SqlWriter } from '../platform'
 import { findAnchorFile, saveAnchorFile } from './anchor-file-repository'
 import {
   deleteAccessRight, deleteAccessRightsOfSubject, insertAccessRight, listAccessRightRows,
@@ -210,7 +210,7 @@ export interface ServerConf extends ServiceDescriptionUseCases {
   selectTimestampingServices(names: readonly string[]): string[]
 }
 
-export function createServerConf(db: WritableDb, clock: Clock = systemClock): ServerConf {
+export function createServerConf(db: SqlWriter, clock: Clock = systemClock): ServerConf {
   const now = (): string => clock.now().toISOString()
   /** One transaction per use case; identifier and SQLite failures leave as coded errors. */
   const tx = <T>(work: () => T): T => {

@@ -1,5 +1,5 @@
 import { decodeIdentifier, encodeIdentifier, securityServerId, type MemberId, type SecurityServerId } from '@shared/domain/identifiers'
-import type { ReadableDb, WritableDb } from '../platform'
+import type { SqlReader, SqlWriter } from '../platform'
 
 interface IdentityRow {
   instance: string
@@ -14,7 +14,7 @@ export interface ServerIdentity {
   initializedAt: string
 }
 
-export function findServerIdentity(db: ReadableDb): ServerIdentity | undefined {
+export function findServerIdentity(db: SqlReader): ServerIdentity | undefined {
   const row = db.prepare('SELECT instance, owner, server_code, initialized_at FROM server_identity WHERE id = 1').get() as
     | IdentityRow
     | undefined
@@ -23,7 +23,7 @@ export function findServerIdentity(db: ReadableDb): ServerIdentity | undefined {
   return { owner, serverId: securityServerId(owner, row.server_code), initializedAt: row.initialized_at }
 }
 
-export function saveServerIdentity(db: WritableDb, owner: MemberId, serverCode: string, at: Date): void {
+export function saveServerIdentity(db: SqlWriter, owner: MemberId, serverCode: string, at: Date): void {
   db.prepare(
     `INSERT INTO server_identity (id, instance, owner, server_code, initialized_at) VALUES (1, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET instance = excluded.instance, owner = excluded.owner, server_code = excluded.server_code`,

@@ -1,5 +1,5 @@
 import { decodeIdentifier, encodeIdentifier, validateIdentifierPart, type ClientId } from '@shared/domain/identifiers'
-import { clientError, SecurityServerError, type WritableDb } from '../platform'
+import { clientError, SecurityServerError, type SqlWriter } from '../platform'
 import type { AccessRight, ConfiguredService } from './server-conf'
 import type { ClientRow } from './client-repository'
 import {
@@ -90,7 +90,7 @@ export interface ServiceDescriptionUseCases {
 }
 
 export interface ServiceDescriptionDeps {
-  db: WritableDb
+  db: SqlWriter
   now: () => string
   tx: <T>(work: () => T) => T
   requireClientRow: (id: ClientId) => ClientRow

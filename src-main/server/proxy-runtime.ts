@@ -1,5 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto'
-import { describeIdentifier, encodeIdentifier, type ClientId } from '@shared/domain/identifiers'
+import { describeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import type { ListenerInfo, ListenerStatus, ReadinessCheck } from '@shared/admin-api/admin-api'
 import { clientError, DatabaseDerivedCache, logFailure, pemBlocks, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
 import type { GlobalConf } from '../global-conf'
@@ -8,7 +8,7 @@ import {
   type VerificationTrust,
 } from '../signature'
 import {
-  BodyStore, LOAD_COST, createPeerClient, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
+  BodyStore, LOAD_COST, PeerCheckCache, createPeerClient, encodedId, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
   startHealthCheckListener, startOcspResponderListener, soapMetaserviceHandler, restMetaserviceHandler, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT,
   DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObservation, type ExchangeObserver, type HealthAnswer, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
@@ -323,7 +323,7 @@ export interface ProxyViews {
    * hash algorithm of the configuration that lists it (SHA-1 in V2).
    */
   isTrustedAuthCert(leaf: Uint8Array): boolean
-  /** Drops what the views hold from server configuration (the runtime re-derives; the database check covers the rest). */
+  /** Drops what the views hold from server configuration and the per-connection peer checks (the runtime re-derives; the database check covers the rest). */
   invalidate(): void
 }
 
@@ -364,10 +364,10 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
   // database (an admin call, a CLI in another process, a restored backup) drops them before the next message.
   const lookups = new DatabaseDerivedCache(core.databases.serverConf)
   const serverConf: ServerConfView = {
-    isRegisteredClient: (id) => lookups.get(`registered:${encodeIdentifier(id)}`, () => core.serverConf.isRegisteredClient(id)),
+    isRegisteredClient: (id) => lookups.get(`registered:${encodedId(id)}`, () => core.serverConf.isRegisteredClient(id)),
     ownServerId: () => lookups.get('identity', () => core.serverConf.identity()?.serverId),
-    accessRightsFor: (id) => lookups.get(`rights:${encodeIdentifier(id)}`, () => core.serverConf.accessRightsFor(id)),
-    localGroupMembers: (owner, code) => lookups.get(`group:${encodeIdentifier(owner)}:${code}`, () => {
+    accessRightsFor: (id) => lookups.get(`rights:${encodedId(id)}`, () => core.serverConf.accessRightsFor(id)),
+    localGroupMembers: (owner, code) => lookups.get(`group:${encodedId(owner)}:${code}`, () => {
       try {
         return core.serverConf.localGroupMembers(owner, code)
       } catch (error) {
@@ -376,11 +376,11 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
         throw error
       }
     }),
-    service: (id) => lookups.get(`service:${encodeIdentifier(id)}`, () => {
+    service: (id) => lookups.get(`service:${encodedId(id)}`, () => {
       const found = core.serverConf.findService(id)
       return found === undefined ? undefined : { url: found.url, timeoutSeconds: found.timeoutSeconds, sslVerify: found.sslVerify, type: found.descriptionType }
     }),
-    isAuthentication: (id) => lookups.get(`is-auth:${encodeIdentifier(id)}`, () => {
+    isAuthentication: (id) => lookups.get(`is-auth:${encodedId(id)}`, () => {
       const client = core.serverConf.findClient(id)
       if (client === undefined) return undefined
       const certificateSha256 = client.isAuthentication === 'SSLAUTH' ? core.serverConf.listIsCertificates(id).map((c) => c.sha256.toLowerCase()) : []
@@ -436,30 +436,46 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
     },
   }
 
+  // Issue 15 §2: decided once per TLS connection, again when an input changes, the runtime re-derives or time runs out.
+  const peerChecks = new PeerCheckCache()
   const tlsClientVerifier: TlsClientVerifier = {
     // xroad-protocols.md §4.3 `verifySslClientCert`: OCSP parts present, chain to an approved CA with good OCSP,
     // and the auth certificate registered for a server where the client is owner or client.
-    async verify(client, chain, ocspResponses) {
+    async verify(client, chain, ocspResponses, connection) {
       const leaf = chain[0]
       if (leaf === undefined) throw clientError('ssl_authentication_failed', 'Client did not present an authentication certificate')
       if (ocspResponses.length === 0) {
         throw clientError('ssl_authentication_failed', 'Cannot verify TLS certificate, corresponding OCSP response is missing')
       }
       const conf = requireConf()
-      const trust = trustFor(conf, client.xRoadInstance)
       const now = clock.now()
-      const path = buildCertPath(parseCertificate(leaf, 'authentication certificate'), chain.slice(1).map((d) => parseCertificate(d, 'intermediate certificate')), trust)
-      validateCertPath(path, now)
-      verifyPathOcsp(path, ocspResponses, trust, now)
-      if (!authCertMatchesMember(leaf, client)) {
-        throw clientError('ssl_authentication_failed', `Client '${describeIdentifier(client)}' is not registered at the security server that sent the request`)
-      }
+      await peerChecks.verify(connection, { conf, client: encodedId(client), chain, ocspResponses }, now.getTime(), () => {
+        const trust = trustFor(conf, client.xRoadInstance)
+        const path = buildCertPath(parseCertificate(leaf, 'authentication certificate'), chain.slice(1).map((d) => parseCertificate(d, 'intermediate certificate')), trust)
+        validateCertPath(path, now)
+        const ocsp = verifyPathOcsp(path, ocspResponses, trust, now)
+        if (!authCertMatchesMember(leaf, client)) {
+          throw clientError('ssl_authentication_failed', `Client '${describeIdentifier(client)}' is not registered at the security server that sent the request`)
+        }
+        // Until a certificate of the path expires or an OCSP response stops being fresh (ocsp-verifier's rules).
+        return Math.min(
+          ...path.certs.slice(0, -1).map((c) => c.notAfter.getTime()),
+          ...ocsp.map((r) => r.thisUpdate.getTime() + trust.ocspFreshnessSeconds * 1000),
+          ...ocsp.flatMap((r) => (trust.verifyNextUpdate && r.nextUpdate !== undefined ? [r.nextUpdate.getTime()] : [])),
+        )
+      })
     },
   }
 
   const isTrustedAuthCert = (leaf: Uint8Array): boolean => core.globalConf.current()?.isSecurityServerAuthCert(leaf) ?? false
 
-  return { requireConf, globalConf, serverConf, signer, verifier, messageLog, tlsClientVerifier, isTrustedAuthCert, invalidate: () => lookups.clear() }
+  return {
+    requireConf, globalConf, serverConf, signer, verifier, messageLog, tlsClientVerifier, isTrustedAuthCert,
+    invalidate: () => {
+      lookups.clear()
+      peerChecks.invalidate()
+    },
+  }
 }
 
 /**
@@ -536,8 +552,8 @@ function opMonitorObserver(core: SecurityServerCore): ExchangeObserver {
           ...(o.requestOutTs === undefined ? {} : { requestOutTs: o.requestOutTs }),
           ...(o.responseInTs === undefined ? {} : { responseInTs: o.responseInTs }),
           responseOutTs: o.responseOutTs,
-          ...(o.clientId === undefined ? {} : { clientId: encodeIdentifier(o.clientId) }),
-          ...(o.serviceId === undefined ? {} : { serviceId: encodeIdentifier(o.serviceId) }),
+          ...(o.clientId === undefined ? {} : { clientId: encodedId(o.clientId) }),
+          ...(o.serviceId === undefined ? {} : { serviceId: encodedId(o.serviceId) }),
           ...(o.method === undefined ? {} : { restMethod: o.method }),
           ...(o.servicePath === undefined ? {} : { restPath: o.servicePath }),
           ...(o.messageId === undefined ? {} : { messageId: o.messageId }),

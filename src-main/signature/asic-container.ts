@@ -418,7 +418,7 @@ export async function readAsicContainer(buf: Uint8Array, limits: AsicReadLimits 
   if (tst !== undefined) {
     timestamp = tokenBytes(tst)
   } else {
-    const embedded = parseSignature(signatureXml).timestampToken
+    const embedded = parseSignature(signatureXml, { genericXml: true }).timestampToken
     if (embedded === undefined) {
       throw new SecurityServerError('malformed_signature', 'Could not find element "EncapsulatedTimeStamp"', { clientFault: true })
     }

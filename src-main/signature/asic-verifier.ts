@@ -193,7 +193,7 @@ function timestampedData(asic: AsicContents, signatureValue: Buffer): { data: Bu
  */
 export async function verifyAsicContainer(container: Uint8Array, trust: AsicTrustInput): Promise<AsicVerificationResult> {
   const asic = await readAsicContainer(container)
-  const parsed = parseSignature(asic.signatureXml)
+  const parsed = parseSignature(asic.signatureXml, { genericXml: true })
   const signer = signerFromMessage(asic.message)
   checkRequiredReferences(parsed.references)
   parseTimestampToken(asic.timestamp)
@@ -230,6 +230,7 @@ export async function verifyAsicContainer(container: Uint8Array, trust: AsicTrus
     expectedSigner: signer,
     trust: conf,
     atTime: info.genTime,
+    genericXml: true,
   })
   const unresolved = new Set((signature.hashChain?.unresolved ?? []).map((u) => u.uri))
   return {

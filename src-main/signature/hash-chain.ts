@@ -1,10 +1,10 @@
-import type { Element } from '@xmldom/xmldom'
-import { DEFAULT_XML_LIMITS, parseXml, SecurityServerError, type XmlLimits } from '../platform'
+import { DEFAULT_XML_LIMITS, parseXml, SecurityServerError } from '../platform'
 import type { ErrorCode } from '@shared/error-codes'
 import {
   base64Of, canonicalize, digest, DIGEST_URIS, digestAlgorithmFromUri, DS_NS, HASHCHAIN_NS, isC14nUri,
   type DigestAlgorithm,
 } from './xml-support'
+import { readLexical, type LexElement, type LexicalLimits } from './xml-lexical'
 
 /**
  * Hash chains (namespace `http://cyber.ee/hashchain`, schema `hashchain.xsd`): batch hashing of several messages
@@ -235,37 +235,32 @@ export interface ParsedHashChain {
   steps: Map<string, HashChainValue[]>
 }
 
-function onlyElements(parent: Element, where: string): Element[] {
-  const out: Element[] = []
-  for (let node = parent.firstChild; node !== null; node = node.nextSibling) {
-    if (node.nodeType === 1) out.push(node as Element)
-    else if ((node.nodeType === 3 || node.nodeType === 4) && (node.nodeValue ?? '').trim() !== '') {
-      throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: unexpected text in ${where}`)
-    }
-  }
-  return out
+function onlyElements(parent: LexElement, where: string): LexElement[] {
+  return parent.elements(() => {
+    throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: unexpected text in ${where}`)
+  })
 }
 
-function expect(el: Element, ns: string, name: string, where: string): void {
+function expect(el: LexElement, ns: string, name: string, where: string): void {
   if (el.namespaceURI !== ns || el.localName !== name) {
     throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: unexpected element '${shown(el.localName ?? '')}' in ${where}`)
   }
 }
 
-function algorithmAttr(el: Element): string {
+function algorithmAttr(el: LexElement): string {
   const alg = el.getAttribute('Algorithm')
   if (!alg) throw hashChainError('malformed_hash_chain', 'Parsing hash chain failed: DigestMethod lacks Algorithm')
   return alg
 }
 
-function parseDigestValue(el: Element): Buffer {
+function parseDigestValue(el: LexElement): Buffer {
   const text = el.textContent ?? ''
   if (!/^[A-Za-z0-9+/=\s]*$/.test(text)) throw hashChainError('malformed_hash_chain', 'Parsing hash chain failed: DigestValue is not base64')
   return base64Of(text)
 }
 
 /** Parses a ds:Transforms element into the list of algorithm URIs (only C14N variants are supported). */
-function parseTransforms(el: Element, limits: HashChainLimits): string[] {
+function parseTransforms(el: LexElement, limits: HashChainLimits): string[] {
   const children = onlyElements(el, 'Transforms')
   if (children.length > limits.maxTransforms) {
     throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: more than ${limits.maxTransforms} transforms on one reference`)
@@ -277,7 +272,7 @@ function parseTransforms(el: Element, limits: HashChainLimits): string[] {
 }
 
 /** Value with schema checks of `AbstractValueType` and its extensions (hashchain.xsd). */
-function parseValue(el: Element, limits: HashChainLimits): HashChainValue {
+function parseValue(el: LexElement, limits: HashChainLimits): HashChainValue {
   const kind = el.localName as HashChainValue['kind']
   const children = onlyElements(el, kind)
   const node: HashChainValue = { kind }
@@ -302,7 +297,7 @@ function parseValue(el: Element, limits: HashChainLimits): HashChainValue {
 }
 
 /** The XML bounds of hashchain.xsd documents: HashChain/HashStep/DataRef/Transforms/Transform is five levels deep. */
-function chainXmlLimits(limits: HashChainLimits): XmlLimits {
+function chainXmlLimits(limits: HashChainLimits): LexicalLimits {
   return {
     maxBytes: limits.maxDocumentBytes,
     maxDepth: 8,
@@ -312,10 +307,14 @@ function chainXmlLimits(limits: HashChainLimits): XmlLimits {
   }
 }
 
-function parseRoot(xml: Uint8Array | string, name: string, limits: HashChainLimits): Element {
-  let root: Element
+/**
+ * Reads a hash-chain document with the strict lexical reader (`xml-lexical.ts`; no DOM): O(n) in its length, within
+ * {@link chainXmlLimits}. Anything outside the reader's subset or not well-formed is `malformed_hash_chain`.
+ */
+function parseRoot(xml: Uint8Array | string, name: string, limits: HashChainLimits): LexElement {
+  let root: LexElement
   try {
-    root = parseXml(xml, chainXmlLimits(limits)).documentElement as Element
+    root = readLexical(xml, chainXmlLimits(limits), 'malformed_hash_chain', 'malformed_hash_chain').root
   } catch (cause) {
     throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: ${(cause as Error).message}`, cause)
   }

@@ -4,9 +4,10 @@ import { parseCertificate } from './certificate-util'
 import {
   defaultSignatureAlgorithm, digestOfSignatureAlgorithm, ecdsaDerToRaw, SIGNATURE_URIS, type SignatureAlgorithm,
 } from './signature-algorithms'
+import type { ParsedCertificate } from './certificate-util'
+import { c14nAttr, c14nText, canonicalizeLexical, LexicalSubsetError, readLexical } from './xml-lexical'
 import {
-  ASIC_NS, base64Of, C14N_URIS, canonicalize, digest, DIGEST_URIS, DS_NS, escapeXmlAttr, escapeXmlText, XADES_NS,
-  type DigestAlgorithm,
+  ASIC_NS, base64Of, C14N_URIS, canonicalize, digest, DIGEST_URIS, DS_NS, XADES_NS, type DigestAlgorithm,
 } from './xml-support'
 
 /**
@@ -52,33 +53,105 @@ export interface BuildSignatureOptions {
   ecdsaEncoding?: 'raw' | 'der'
 }
 
-/** Santuario line-wraps base64 at 76 characters with an escaped CR (`&#13;`) before each line feed. */
-function wrapBase64(bytes: Uint8Array): string {
+/**
+ * Santuario line-wraps base64 at 76 characters with an escaped CR before each line feed: `&#13;` in the document,
+ * `&#xD;` in its canonical form (Canonical XML 1.0 §2.3).
+ */
+function wrapBase64(bytes: Uint8Array, canonical: boolean): string {
   const text = Buffer.from(bytes).toString('base64')
+  if (text.length <= 76) return text
   const lines: string[] = []
   for (let i = 0; i < text.length; i += 76) lines.push(text.slice(i, i + 76))
-  return lines.join('&#13;\n')
+  return lines.join(canonical ? '&#xD;\n' : '&#13;\n')
 }
 
-function certRef(der: Uint8Array, digestAlgorithm: DigestAlgorithm, uri?: string): string {
-  const cert = parseCertificate(der)
-  return `<xades:Cert${uri ? ` URI="${uri}"` : ''}><xades:CertDigest><ds:DigestMethod Algorithm="${DIGEST_URIS[digestAlgorithm]}"/>` +
-    `<ds:DigestValue>${wrapBase64(digest(digestAlgorithm, cert.der))}</ds:DigestValue></xades:CertDigest>` +
-    `<xades:IssuerSerial><ds:X509IssuerName>${escapeXmlText(cert.issuerRfc2253)}</ds:X509IssuerName>` +
-    `<ds:X509SerialNumber>${cert.serialNumber.toString(10)}</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert>`
+/** An element without content: `<a/>` in the document, `<a></a>` canonically (Canonical XML 1.0 §1.1). */
+function emptyElement(name: string, attributes: string, canonical: boolean): string {
+  return canonical ? `<${name}${attributes}></${name}>` : `<${name}${attributes}/>`
+}
+
+interface CertRefValues {
+  digest: Buffer
+  issuer: string
+  serial: string
+  uri?: string
+}
+
+function certRefValues(cert: ParsedCertificate, digestAlgorithm: DigestAlgorithm, uri?: string): CertRefValues {
+  return { digest: digest(digestAlgorithm, cert.der), issuer: cert.issuerRfc2253, serial: cert.serialNumber.toString(10), ...(uri ? { uri } : {}) }
+}
+
+/** Values are escaped for Canonical XML (text: `&<>` CR; attributes: `&<"` TAB LF CR), which is also valid XML source. */
+function certRef(ref: CertRefValues, digestAlgorithm: DigestAlgorithm, canonical: boolean): string {
+  return `<xades:Cert${ref.uri ? ` URI="${c14nAttr(ref.uri)}"` : ''}><xades:CertDigest>` +
+    emptyElement('ds:DigestMethod', ` Algorithm="${DIGEST_URIS[digestAlgorithm]}"`, canonical) +
+    `<ds:DigestValue>${wrapBase64(ref.digest, canonical)}</ds:DigestValue></xades:CertDigest>` +
+    `<xades:IssuerSerial><ds:X509IssuerName>${c14nText(ref.issuer)}</ds:X509IssuerName>` +
+    `<ds:X509SerialNumber>${ref.serial}</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert>`
 }
 
 function xadesTime(date: Date): string {
   return date.toISOString()
 }
 
-const ROOT_OPEN = `<asic:XAdESSignatures xmlns:asic="${ASIC_NS}" xmlns:ds="${DS_NS}" xmlns:xades="${XADES_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">`
+const ROOT_NAMESPACES = ` xmlns:asic="${ASIC_NS}" xmlns:ds="${DS_NS}" xmlns:xades="${XADES_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"`
+const ROOT_OPEN = `<asic:XAdESSignatures${ROOT_NAMESPACES}>`
+
+interface SignedPropertiesValues {
+  signingTime: Date
+  signingCert: CertRefValues
+  mimeType: string
+  digestAlgorithm: DigestAlgorithm
+}
+
+/**
+ * `xades:SignedProperties` as written in the document, or (`canonical`) its inclusive C14N 1.0 form in the document:
+ * the apex carries every namespace in scope — the root's four, the only declarations in the document — in prefix
+ * order before its attributes (Canonical XML 1.0 §2.3, §4.7), no ancestor carries `xml:*` attributes.
+ */
+function signedPropertiesXml(v: SignedPropertiesValues, canonical: boolean): string {
+  return `<xades:SignedProperties${canonical ? ROOT_NAMESPACES : ''} Id="signed-properties"><xades:SignedSignatureProperties>` +
+    `<xades:SigningTime>${xadesTime(v.signingTime)}</xades:SigningTime>` +
+    `<xades:SigningCertificate>${certRef(v.signingCert, v.digestAlgorithm, canonical)}</xades:SigningCertificate>` +
+    '<xades:SignaturePolicyIdentifier><xades:SignaturePolicyId><xades:SigPolicyId>' +
+    `<xades:Identifier Qualifier="OIDAsURN">${POLICY_ID}</xades:Identifier><xades:Description>${POLICY_DESCRIPTION}</xades:Description></xades:SigPolicyId>` +
+    `<xades:SigPolicyHash>${emptyElement('ds:DigestMethod', ` Algorithm="${DIGEST_URIS['SHA-512']}"`, canonical)}<ds:DigestValue>${POLICY_HASH}</ds:DigestValue></xades:SigPolicyHash>` +
+    `<xades:SigPolicyQualifiers><xades:SigPolicyQualifier><xades:SPURI>${POLICY_URI}</xades:SPURI></xades:SigPolicyQualifier></xades:SigPolicyQualifiers>` +
+    '</xades:SignaturePolicyId></xades:SignaturePolicyIdentifier></xades:SignedSignatureProperties>' +
+    '<xades:SignedDataObjectProperties><xades:DataObjectFormat ObjectReference="#signature-reference-0">' +
+    `<xades:MimeType>${c14nText(v.mimeType)}</xades:MimeType></xades:DataObjectFormat></xades:SignedDataObjectProperties></xades:SignedProperties>`
+}
+
+interface SignedInfoValues {
+  algorithm: SignatureAlgorithm
+  digestAlgorithm: DigestAlgorithm
+  dataUri: string
+  dataDigest: Buffer
+  propertiesDigest: Buffer
+}
+
+/** `ds:SignedInfo` as written, or (`canonical`) its inclusive C14N 1.0 form (as {@link signedPropertiesXml}). */
+function signedInfoXml(v: SignedInfoValues, canonical: boolean): string {
+  const reference = (id: string, uri: string, value: Buffer, type?: string): string =>
+    `<ds:Reference Id="${id}"${type ? ` Type="${type}"` : ''} URI="${c14nAttr(uri)}">\n` +
+    `${emptyElement('ds:DigestMethod', ` Algorithm="${DIGEST_URIS[v.digestAlgorithm]}"`, canonical)}\n` +
+    `<ds:DigestValue>${wrapBase64(value, canonical)}</ds:DigestValue>\n</ds:Reference>`
+  return `<ds:SignedInfo${canonical ? ROOT_NAMESPACES : ''}>\n` +
+    `${emptyElement('ds:CanonicalizationMethod', ` Algorithm="${C14N_URIS.inclusive}"`, canonical)}\n` +
+    `${emptyElement('ds:SignatureMethod', ` Algorithm="${SIGNATURE_URIS[v.algorithm]}"`, canonical)}\n` +
+    `${reference('signature-reference-0', v.dataUri, v.dataDigest)}\n` +
+    `${reference('signature-reference-1', '#signed-properties', v.propertiesDigest, SIGNED_PROPERTIES_TYPE)}\n</ds:SignedInfo>`
+}
 
 /**
  * Builds the signature document X-Road 7.x emits: inclusive C14N 1.0, one data reference (`/message.xml` or
  * `/sig-hashchainresult.xml`) and the SignedProperties reference, XAdES SigningTime, SigningCertificate, the
  * signature policy and DataObjectFormat, CertificateValues/CompleteCertificateRefs only with intermediates and
- * RevocationValues with the OCSP responses (xroad-protocols.md §4.6).
+ * RevocationValues with the OCSP responses (xroad-protocols.md §4.6). The digested SignedProperties and the signed
+ * SignedInfo are written from the same templates in their canonical form directly: no parse, no canonicalizer
+ * (tests/signature/template-c14n.test.ts checks them against the DOM path byte for byte). Both are inclusive C14N 1.0:
+ * X-Road's `SignatureXmlBuilder.createDataToBeSigned` adds both references without transforms (XMLDSig §4.3.3.2) and
+ * names inclusive C14N as the CanonicalizationMethod.
  */
 export async function buildSignature(options: BuildSignatureOptions): Promise<string> {
   const digestAlgorithm = options.digestAlgorithm ?? 'SHA-512'
@@ -103,58 +176,17 @@ export async function buildSignature(options: BuildSignatureOptions): Promise<st
   const algorithm = options.signatureAlgorithm ?? defaultSignatureAlgorithm(signing.publicKey, digestAlgorithm)
   const intermediates = options.intermediates ?? []
   const ocsp = options.ocspResponses ?? []
-  const signingTime = options.signingTime ?? new Date()
-
-  const signedProperties = '<xades:SignedProperties Id="signed-properties"><xades:SignedSignatureProperties>' +
-    `<xades:SigningTime>${xadesTime(signingTime)}</xades:SigningTime>` +
-    `<xades:SigningCertificate>${certRef(signing.der, digestAlgorithm)}</xades:SigningCertificate>` +
-    '<xades:SignaturePolicyIdentifier><xades:SignaturePolicyId><xades:SigPolicyId>' +
-    `<xades:Identifier Qualifier="OIDAsURN">${POLICY_ID}</xades:Identifier><xades:Description>${POLICY_DESCRIPTION}</xades:Description></xades:SigPolicyId>` +
-    `<xades:SigPolicyHash><ds:DigestMethod Algorithm="${DIGEST_URIS['SHA-512']}"/><ds:DigestValue>${POLICY_HASH}</ds:DigestValue></xades:SigPolicyHash>` +
-    `<xades:SigPolicyQualifiers><xades:SigPolicyQualifier><xades:SPURI>${POLICY_URI}</xades:SPURI></xades:SigPolicyQualifier></xades:SigPolicyQualifiers>` +
-    '</xades:SignaturePolicyId></xades:SignaturePolicyIdentifier></xades:SignedSignatureProperties>' +
-    '<xades:SignedDataObjectProperties><xades:DataObjectFormat ObjectReference="#signature-reference-0">' +
-    `<xades:MimeType>${mimeType}</xades:MimeType></xades:DataObjectFormat></xades:SignedDataObjectProperties></xades:SignedProperties>`
-
-  const unsigned: string[] = []
-  if (intermediates.length > 0) {
-    unsigned.push('<xades:CompleteCertificateRefs Id="complete-certificate-refs"><xades:CertRefs>' +
-      intermediates.map((c, i) => certRef(c, digestAlgorithm, `#encapsulated-cert-${i + 1}`)).join('') +
-      '</xades:CertRefs></xades:CompleteCertificateRefs>')
-    unsigned.push('<xades:CertificateValues>' +
-      intermediates.map((c, i) => `<xades:EncapsulatedX509Certificate Id="encapsulated-cert-${i + 1}">${wrapBase64(c)}</xades:EncapsulatedX509Certificate>`).join('') +
-      '</xades:CertificateValues>')
+  const properties: SignedPropertiesValues = {
+    signingTime: options.signingTime ?? new Date(),
+    signingCert: certRefValues(signing, digestAlgorithm),
+    mimeType,
+    digestAlgorithm,
   }
-  unsigned.push('<xades:RevocationValues><xades:OCSPValues>' +
-    ocsp.map((r, i) => `<xades:EncapsulatedOCSPValue Id="ocsp-response-${i + 1}">${wrapBase64(r)}</xades:EncapsulatedOCSPValue>`).join('') +
-    '</xades:OCSPValues></xades:RevocationValues>')
-
-  const object = `<ds:Object><xades:QualifyingProperties Target="#signature">${signedProperties}` +
-    `<xades:UnsignedProperties><xades:UnsignedSignatureProperties>${unsigned.join('')}</xades:UnsignedSignatureProperties></xades:UnsignedProperties>` +
-    '</xades:QualifyingProperties></ds:Object>'
-  const keyInfo = `<ds:KeyInfo>\n<ds:X509Data>\n<ds:X509Certificate>\n${wrapBase64(signing.der)}\n</ds:X509Certificate>\n</ds:X509Data>\n</ds:KeyInfo>\n`
-
-  const document = (signedInfo: string, signatureValue: string): string =>
-    `<?xml version="1.0" encoding="UTF-8" standalone="no"?>${ROOT_OPEN}<ds:Signature Id="signature">\n${signedInfo}\n` +
-    `<ds:SignatureValue Id="signature-value">\n${signatureValue}\n</ds:SignatureValue>\n${keyInfo}${object}\n</ds:Signature></asic:XAdESSignatures>`
-
-  // SignedProperties digest: inclusive C14N of the element in its final context. Only the root declares namespaces
-  // (asic, ds, xades, xsi) and no ancestor carries xml:* attributes, so the element under the same root alone
-  // canonicalizes to exactly the same bytes — without parsing certificates and OCSP values on every signature.
-  const propsElement = findById(parseXml(`${ROOT_OPEN}${signedProperties}</asic:XAdESSignatures>`), 'signed-properties')!
-  const propsDigest = digest(digestAlgorithm, canonicalize(propsElement, C14N_URIS.inclusive))
-
-  const reference = (id: string, uri: string, value: Buffer, type?: string): string =>
-    `<ds:Reference Id="${id}"${type ? ` Type="${type}"` : ''} URI="${escapeXmlAttr(uri)}">\n` +
-    `<ds:DigestMethod Algorithm="${DIGEST_URIS[digestAlgorithm]}"/>\n<ds:DigestValue>${wrapBase64(value)}</ds:DigestValue>\n</ds:Reference>`
-  const signedInfo = `<ds:SignedInfo>\n<ds:CanonicalizationMethod Algorithm="${C14N_URIS.inclusive}"/>\n` +
-    `<ds:SignatureMethod Algorithm="${SIGNATURE_URIS[algorithm]}"/>\n` +
-    `${reference('signature-reference-0', dataUri, dataDigest)}\n` +
-    `${reference('signature-reference-1', '#signed-properties', propsDigest, SIGNED_PROPERTIES_TYPE)}\n</ds:SignedInfo>`
-
-  const withInfo = parseXml(`${ROOT_OPEN}${signedInfo}</asic:XAdESSignatures>`)
-  const infoElement = withInfo.getElementsByTagNameNS(DS_NS, 'SignedInfo')[0]!
-  const dataToSign = Buffer.from(canonicalize(infoElement, C14N_URIS.inclusive), 'utf8')
+  const info: SignedInfoValues = {
+    algorithm, digestAlgorithm, dataUri, dataDigest,
+    propertiesDigest: digest(digestAlgorithm, signedPropertiesXml(properties, true)),
+  }
+  const dataToSign = Buffer.from(signedInfoXml(info, true), 'utf8')
   const hash = digestOfSignatureAlgorithm(algorithm)
   let value: Buffer = Buffer.from(await options.sign({ digest: digest(hash, dataToSign), dataToSign, algorithm }))
   if (algorithm.startsWith('ECDSA') && options.ecdsaEncoding === 'der') {
@@ -162,10 +194,29 @@ export async function buildSignature(options: BuildSignatureOptions): Promise<st
     const fieldBytes = curveBits.includes('521') ? 66 : curveBits.includes('384') ? 48 : 32
     value = ecdsaDerToRaw(value, fieldBytes)
   }
-  return document(signedInfo, value.toString('base64'))
+
+  const unsigned: string[] = []
+  if (intermediates.length > 0) {
+    unsigned.push('<xades:CompleteCertificateRefs Id="complete-certificate-refs"><xades:CertRefs>' +
+      intermediates.map((c, i) => certRef(certRefValues(parseCertificate(c), digestAlgorithm, `#encapsulated-cert-${i + 1}`), digestAlgorithm, false)).join('') +
+      '</xades:CertRefs></xades:CompleteCertificateRefs>')
+    unsigned.push('<xades:CertificateValues>' +
+      intermediates.map((c, i) => `<xades:EncapsulatedX509Certificate Id="encapsulated-cert-${i + 1}">${wrapBase64(c, false)}</xades:EncapsulatedX509Certificate>`).join('') +
+      '</xades:CertificateValues>')
+  }
+  unsigned.push('<xades:RevocationValues><xades:OCSPValues>' +
+    ocsp.map((r, i) => `<xades:EncapsulatedOCSPValue Id="ocsp-response-${i + 1}">${wrapBase64(r, false)}</xades:EncapsulatedOCSPValue>`).join('') +
+    '</xades:OCSPValues></xades:RevocationValues>')
+
+  const object = `<ds:Object><xades:QualifyingProperties Target="#signature">${signedPropertiesXml(properties, false)}` +
+    `<xades:UnsignedProperties><xades:UnsignedSignatureProperties>${unsigned.join('')}</xades:UnsignedSignatureProperties></xades:UnsignedProperties>` +
+    '</xades:QualifyingProperties></ds:Object>'
+  const keyInfo = `<ds:KeyInfo>\n<ds:X509Data>\n<ds:X509Certificate>\n${wrapBase64(signing.der, false)}\n</ds:X509Certificate>\n</ds:X509Data>\n</ds:KeyInfo>\n`
+  return `<?xml version="1.0" encoding="UTF-8" standalone="no"?>${ROOT_OPEN}<ds:Signature Id="signature">\n${signedInfoXml(info, false)}\n` +
+    `<ds:SignatureValue Id="signature-value">\n${value.toString('base64')}\n</ds:SignatureValue>\n${keyInfo}${object}\n</ds:Signature></asic:XAdESSignatures>`
 }
 
-/** The element carrying `Id` (or `id`) = `id`. */
+/** The element carrying `Id` (or `id`) = `id`, first in document order. */
 export function findById(doc: Document | Element, id: string): Element | undefined {
   const root = (doc.nodeType === 9 ? (doc as Document).documentElement : doc) as Element
   const stack: Element[] = [root]
@@ -189,15 +240,13 @@ export interface SignatureReference {
 }
 
 export interface ParsedSignature {
-  document: Document
-  signature: Element
-  signedInfo: Element
   canonicalizationMethod: string
+  /** InclusiveNamespaces PrefixList of an exclusive CanonicalizationMethod. */
+  inclusivePrefixes?: string[]
   signatureMethod: string
   references: SignatureReference[]
   signatureValue: Buffer
   signingCertDer: Buffer
-  signedProperties?: Element
   signingTime?: Date
   /** XAdES SigningCertificate digest and method, when present. */
   signingCertificateDigest?: { method: string; value: Buffer }
@@ -205,48 +254,33 @@ export interface ParsedSignature {
   ocspResponses: Buffer[]
   /** DER of the embedded xades:SignatureTimeStamp token, when present. */
   timestampToken?: Buffer
+  /** SignedInfo in the form its CanonicalizationMethod names (the bytes the SignatureValue signs). */
+  canonicalSignedInfo(): Buffer
+  /** The canonical form of the element a same-document reference (`#id`) points to; undefined when none does. */
+  canonicalById(id: string, algorithmUri: string, inclusivePrefixes?: string[]): string | undefined
+  /** Whether `#id` points to this signature's XAdES SignedProperties. */
+  isSignedProperties(id: string): boolean
+}
+
+/** What the structure reader needs of an element; both the lexical tree and a DOM element provide it. */
+interface SigNode {
+  readonly namespaceURI: string | null
+  readonly localName: string | null
+  getAttribute(name: string): string | null
+  readonly textContent: string | null
 }
 
 function malformed(message: string, cause?: unknown): SecurityServerError {
   return new SecurityServerError('malformed_signature', message, { clientFault: true, cause })
 }
 
-function child(parent: Element, ns: string, name: string): Element | undefined {
-  for (let n = parent.firstChild; n !== null; n = n.nextSibling) {
-    if (n.nodeType === 1 && (n as Element).namespaceURI === ns && (n as Element).localName === name) return n as Element
-  }
-  return undefined
-}
-
-function children(parent: Element, ns: string, name: string): Element[] {
-  const out: Element[] = []
-  for (let n = parent.firstChild; n !== null; n = n.nextSibling) {
-    if (n.nodeType === 1 && (n as Element).namespaceURI === ns && (n as Element).localName === name) out.push(n as Element)
-  }
-  return out
-}
-
-function required(parent: Element, ns: string, name: string): Element {
-  const el = child(parent, ns, name)
-  if (el === undefined) throw malformed(`Signature element '${parent.localName}' lacks '${name}'`)
-  return el
-}
-
-function b64(el: Element): Buffer {
-  try {
-    return base64Of(el.textContent)
-  } catch (cause) {
-    throw malformed(`Invalid base64 in '${el.localName}'`, cause)
-  }
-}
-
 /**
  * Bounds of a signature document from outside. X-Road's signatures are a few kilobytes: one or two references (plus
  * SignedProperties), the signing certificate, an OCSP response per certificate of the path and an optional
- * time-stamp. The counts bound the per-item work of verification (each `#id` reference searches the document once).
+ * time-stamp. The counts bound the per-item work of verification.
  */
 export const SIGNATURE_LIMITS = {
-  xml: { maxBytes: 4 * 1024 * 1024, maxDepth: 32, maxNodes: 20_000, maxAttributes: 64, maxNameLength: 256 },
+  xml: { maxBytes: 4 * 1024 * 1024, maxDepth: 32, maxNodes: 20_000, maxAttributes: 64, maxNameLength: 256, maxTextLength: 1024 * 1024 },
   maxReferences: 64,
   maxCertificates: 32,
   maxOcspResponses: 32,
@@ -258,24 +292,41 @@ function atMost<T>(items: T[], limit: number, what: string): T[] {
 }
 
 /**
- * Parses a signature document (`asic:XAdESSignatures` or a bare `ds:Signature`, as X-Road 8 writes in ASiC):
- * structure and schema-level checks give `malformed_signature`; unparsable XML gives `invalid_xml`. O(n) in the
- * document's length; counts bounded by {@link SIGNATURE_LIMITS}.
+ * Reads the fields of a signature from its element tree, with the schema-level checks X-Road's `Signature` makes
+ * (`malformed_signature`). Elements the verifier reads exactly once (SignedInfo, SignatureValue, KeyInfo, the
+ * certificate, SignedProperties, SigningTime…) must not be duplicated: a second copy would be a second meaning; the
+ * containers the reader walks hold elements only (xmldsig-core-schema, XAdES schema), so text in them is refused.
  */
-export function parseSignature(xml: Uint8Array | string): ParsedSignature {
-  const document = parseXml(xml, SIGNATURE_LIMITS.xml)
-  const root = document.documentElement as Element
-  let signature: Element | undefined
+function readStructure<N extends SigNode>(root: N, elementsOf: (n: N, textAllowed?: boolean) => N[]) {
+  const children = (parent: N, ns: string, name: string): N[] =>
+    elementsOf(parent).filter((n) => n.namespaceURI === ns && n.localName === name)
+  const child = (parent: N, ns: string, name: string): N | undefined => {
+    const found = children(parent, ns, name)
+    if (found.length > 1) throw malformed(`Signature element '${parent.localName}' has more than one '${name}'`)
+    return found[0]
+  }
+  const required = (parent: N, ns: string, name: string): N => {
+    const el = child(parent, ns, name)
+    if (el === undefined) throw malformed(`Signature element '${parent.localName}' lacks '${name}'`)
+    return el
+  }
+  const b64 = (el: N): Buffer => {
+    try {
+      return base64Of(el.textContent)
+    } catch (cause) {
+      throw malformed(`Invalid base64 in '${el.localName}'`, cause)
+    }
+  }
+
+  let signature: N | undefined
   if (root.namespaceURI === DS_NS && root.localName === 'Signature') signature = root
   else if (root.localName === 'XAdESSignatures') signature = child(root, DS_NS, 'Signature')
   else throw malformed(`Unexpected signature document element '${root.localName}'`)
   if (signature === undefined) throw malformed('Signature document contains no ds:Signature')
 
   const signedInfo = required(signature, DS_NS, 'SignedInfo')
-  const infoChildren: Element[] = []
-  for (let n = signedInfo.firstChild; n !== null; n = n.nextSibling) if (n.nodeType === 1) infoChildren.push(n as Element)
   // xmldsig-core-schema: SignedInfo = CanonicalizationMethod, SignatureMethod, Reference+.
-  const [c14n, method, ...refs] = infoChildren
+  const [c14n, method, ...refs] = elementsOf(signedInfo)
   if (c14n?.namespaceURI !== DS_NS || c14n.localName !== 'CanonicalizationMethod') throw malformed('SignedInfo does not start with CanonicalizationMethod')
   if (method?.namespaceURI !== DS_NS || method.localName !== 'SignatureMethod') throw malformed('SignedInfo lacks SignatureMethod')
   if (refs.length === 0) throw malformed('SignedInfo has no references')
@@ -293,6 +344,8 @@ export function parseSignature(xml: Uint8Array | string): ParsedSignature {
       digestValue: b64(required(ref, DS_NS, 'DigestValue')),
     }
   })
+  const inclusiveList = children(c14n, 'http://www.w3.org/2001/10/xml-exc-c14n#', 'InclusiveNamespaces')[0]
+  const inclusivePrefixes = inclusiveList?.getAttribute('PrefixList')?.split(/\s+/).filter((p) => p !== '')
   const signatureValue = b64(required(signature, DS_NS, 'SignatureValue'))
   const keyInfo = child(signature, DS_NS, 'KeyInfo')
   const x509 = keyInfo ? child(keyInfo, DS_NS, 'X509Data') : undefined
@@ -300,9 +353,11 @@ export function parseSignature(xml: Uint8Array | string): ParsedSignature {
   if (certEl === undefined) throw malformed('Signature does not contain signing certificate')
 
   const objects = children(signature, DS_NS, 'Object')
-  const qualifying = objects.map((o) => child(o, XADES_NS, 'QualifyingProperties')).find((q) => q !== undefined)
-  if (qualifying === undefined) throw malformed('Signature does not contain an ObjectContainer with QualifyingProperties')
-  const signedProperties = child(qualifying, XADES_NS, 'SignedProperties')
+  const qualifying = objects.map((o) => child(o, XADES_NS, 'QualifyingProperties')).filter((q) => q !== undefined)
+  if (qualifying.length === 0) throw malformed('Signature does not contain an ObjectContainer with QualifyingProperties')
+  if (qualifying.length > 1) throw malformed('Signature has more than one QualifyingProperties')
+  const props = qualifying[0]!
+  const signedProperties = child(props, XADES_NS, 'SignedProperties')
   const ssp = signedProperties ? child(signedProperties, XADES_NS, 'SignedSignatureProperties') : undefined
   const timeEl = ssp ? child(ssp, XADES_NS, 'SigningTime') : undefined
   const signingTime = timeEl ? new Date((timeEl.textContent ?? '').trim()) : undefined
@@ -313,7 +368,7 @@ export function parseSignature(xml: Uint8Array | string): ParsedSignature {
     ? { method: required(certDigest, DS_NS, 'DigestMethod').getAttribute('Algorithm') ?? '', value: b64(required(certDigest, DS_NS, 'DigestValue')) }
     : undefined
 
-  const unsignedProps = child(qualifying, XADES_NS, 'UnsignedProperties')
+  const unsignedProps = child(props, XADES_NS, 'UnsignedProperties')
   const usp = unsignedProps ? child(unsignedProps, XADES_NS, 'UnsignedSignatureProperties') : undefined
   const extraCerts: Buffer[] = []
   const ocspResponses: Buffer[] = []
@@ -354,16 +409,87 @@ export function parseSignature(xml: Uint8Array | string): ParsedSignature {
     // X-Road `Signature.getSignatureTimestamp`: the EncapsulatedTimeStamp, or (older servers) the base64 text of
     // SignatureTimeStamp itself.
     const ts = child(usp, XADES_NS, 'SignatureTimeStamp')
-    const encTs = ts ? child(ts, XADES_NS, 'EncapsulatedTimeStamp') : undefined
+    const encTs = ts ? elementsOf(ts, true).find((n) => n.namespaceURI === XADES_NS && n.localName === 'EncapsulatedTimeStamp') : undefined
     if (encTs !== undefined) timestampToken = b64(encTs)
     else if (ts !== undefined) timestampToken = b64(ts)
   }
   return {
-    document, signature, signedInfo,
-    canonicalizationMethod: c14n.getAttribute('Algorithm') ?? '',
-    signatureMethod: method.getAttribute('Algorithm') ?? '',
-    references, signatureValue, signingCertDer: b64(certEl), signedProperties, signingTime, signingCertificateDigest,
-    extraCerts, ocspResponses, timestampToken,
+    signedInfo, signedProperties,
+    fields: {
+      canonicalizationMethod: c14n.getAttribute('Algorithm') ?? '',
+      ...(inclusivePrefixes === undefined ? {} : { inclusivePrefixes }),
+      signatureMethod: method.getAttribute('Algorithm') ?? '',
+      references, signatureValue, signingCertDer: b64(certEl), signingTime, signingCertificateDigest,
+      extraCerts, ocspResponses, timestampToken,
+    },
+  }
+}
+
+export interface ParseSignatureOptions {
+  /**
+   * Read a signature outside the lexical reader's subset (comments, processing instructions, CDATA) through the DOM
+   * reader instead of refusing it: only for ASiC containers, which may come from any producer. The message path
+   * never sets it.
+   */
+  genericXml?: boolean
+}
+
+/**
+ * Parses a signature document (`asic:XAdESSignatures` or a bare `ds:Signature`, as X-Road 8 writes in ASiC) with the
+ * strict lexical reader (`xml-lexical.ts`): structure and schema-level checks, input outside the reader's subset
+ * and duplicated Ids give `malformed_signature`; XML that is not well-formed gives `invalid_xml`. O(n) in the
+ * document's length; size, depth, node and attribute counts bounded by {@link SIGNATURE_LIMITS}.
+ */
+export function parseSignature(xml: Uint8Array | string, options: ParseSignatureOptions = {}): ParsedSignature {
+  let doc
+  try {
+    doc = readLexical(xml, SIGNATURE_LIMITS.xml, 'malformed_signature')
+  } catch (error) {
+    if (options.genericXml === true && error instanceof LexicalSubsetError) return parseSignatureDom(xml)
+    throw error
+  }
+  if (doc.duplicateIds.length > 0) throw malformed(`Signature document has more than one element with Id '${doc.duplicateIds[0]!.slice(0, 100)}'`)
+  const { signedInfo, signedProperties, fields } = readStructure(doc.root, (n, textAllowed) => n.elements(textAllowed === true ? undefined : () => {
+    throw malformed(`Unexpected text in signature element '${n.localName}'`)
+  }))
+  return {
+    ...fields,
+    canonicalSignedInfo: () => Buffer.from(canonicalizeLexical(signedInfo, fields.canonicalizationMethod, fields.inclusivePrefixes), 'utf8'),
+    canonicalById: (id, algorithmUri, prefixes) => {
+      const target = doc.ids.get(id)
+      return target === undefined ? undefined : canonicalizeLexical(target, algorithmUri, prefixes)
+    },
+    isSignedProperties: (id) => signedProperties !== undefined && doc.ids.get(id) === signedProperties,
+  }
+}
+
+function domElements(parent: Element, textAllowed?: boolean): Element[] {
+  const out: Element[] = []
+  for (let n = parent.firstChild; n !== null; n = n.nextSibling) {
+    if (n.nodeType === 1) out.push(n as Element)
+    else if (textAllowed !== true && (n.nodeType === 3 || n.nodeType === 4) && (n.nodeValue ?? '').trim() !== '') {
+      throw malformed(`Unexpected text in signature element '${parent.localName}'`)
+    }
+  }
+  return out
+}
+
+/**
+ * The DOM reader: the generic XML parser and canonicalizer (xml-crypto). Kept for ASiC containers outside the
+ * lexical subset ({@link ParseSignatureOptions.genericXml}) and as the cross-check of the lexical reader and the
+ * templates in tests.
+ */
+export function parseSignatureDom(xml: Uint8Array | string): ParsedSignature {
+  const document = parseXml(xml, SIGNATURE_LIMITS.xml)
+  const { signedInfo, signedProperties, fields } = readStructure(document.documentElement as Element, domElements)
+  return {
+    ...fields,
+    canonicalSignedInfo: () => Buffer.from(canonicalize(signedInfo, fields.canonicalizationMethod, fields.inclusivePrefixes), 'utf8'),
+    canonicalById: (id, algorithmUri, prefixes) => {
+      const target = findById(document, id)
+      return target === undefined ? undefined : canonicalize(target, algorithmUri, prefixes)
+    },
+    isSignedProperties: (id) => signedProperties !== undefined && findById(document, id) === signedProperties,
   }
 }
 

@@ -1,4 +1,3 @@
-import type { Element } from '@xmldom/xmldom'
 import { memberEquals, type ClientId, type MemberId } from '@shared/domain/identifiers'
 import { parseXml, SecurityServerError } from '../platform'
 import { buildCertPath, validateCertPath, verifyPathOcsp } from './cert-chain-verifier'
@@ -8,11 +7,11 @@ import { verifyHashChain, type HashChainInputValue, type HashChainVerificationRe
 import type { OcspInfo } from './ocsp-verifier'
 import { signatureAlgorithmFromUri, verifyXmlSignatureValue } from './signature-algorithms'
 import {
-  findById, MESSAGE_URI, parseSignature, SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI, SIGNED_PROPERTIES_TYPE,
+  MESSAGE_URI, parseSignature, SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI, SIGNED_PROPERTIES_TYPE,
   type ParsedSignature, type SignatureReference,
 } from './signature-document'
 import type { VerificationTrust } from './verification-trust'
-import { C14N_URIS, canonicalize, digest, digestAlgorithmFromUri, DS_NS, isC14nUri, type DigestAlgorithm } from './xml-support'
+import { C14N_URIS, canonicalize, digest, digestAlgorithmFromUri, isC14nUri, type DigestAlgorithm } from './xml-support'
 
 /**
  * Message signature verification with X-Road's `SignatureVerifier` order and error codes (xroad-protocols.md §4.7):
@@ -43,6 +42,8 @@ export interface VerifySignatureOptions {
   trust: VerificationTrust
   /** Time for certificate validity and OCSP freshness (now for transport, time-stamp genTime for evidence). */
   atTime: Date
+  /** ASiC containers only: a signature outside the lexical reader's subset is read through the DOM (see `parseSignature`). */
+  genericXml?: boolean
 }
 
 export interface SignatureVerificationResult {
@@ -87,12 +88,12 @@ function verifyReference(ref: SignatureReference, parsed: ParsedSignature, optio
   const algorithm = digestAlgorithmFromUri(ref.digestMethod)
   let calculated: Buffer
   if (ref.uri.startsWith('#')) {
-    const target = findById(parsed.document, ref.uri.slice(1))
-    if (target === undefined) throw malformed(`Cannot resolve reference ${ref.uri}`)
     const c14n = ref.transforms.filter(isC14nUri)
     if (ref.transforms.some((t) => !isC14nUri(t))) throw malformed(`Unsupported transform on reference ${ref.uri}`)
     // XMLDSig §4.3.3.2: a same-document node-set without transforms is serialized with inclusive C14N 1.0.
-    calculated = digest(algorithm, canonicalize(target, c14n[c14n.length - 1] ?? C14N_URIS.inclusive))
+    const canonical = parsed.canonicalById(ref.uri.slice(1), c14n[c14n.length - 1] ?? C14N_URIS.inclusive)
+    if (canonical === undefined) throw malformed(`Cannot resolve reference ${ref.uri}`)
+    calculated = digest(algorithm, canonical)
   } else if (ref.uri === SIG_HASH_CHAIN_RESULT_URI) {
     if (options.hashChainResult === undefined) throw malformed('Signature references the hash chain result, but none was given')
     calculated = digest(algorithm, toBytes(options.hashChainResult))
@@ -109,15 +110,9 @@ function verifyReference(ref: SignatureReference, parsed: ParsedSignature, optio
   if (!calculated.equals(ref.digestValue)) throw invalidValue(`Signature is not valid: digest of reference ${ref.uri} does not match`)
 }
 
-function inclusivePrefixes(parsed: ParsedSignature): string[] | undefined {
-  const method = parsed.signedInfo.getElementsByTagNameNS(DS_NS, 'CanonicalizationMethod')[0] as Element | undefined
-  const list = method?.getElementsByTagNameNS('http://www.w3.org/2001/10/xml-exc-c14n#', 'InclusiveNamespaces')[0] as Element | undefined
-  return list?.getAttribute('PrefixList')?.split(/\s+/).filter((p) => p !== '')
-}
-
 /** Verifies a message signature; throws a coded SecurityServerError on the first problem. */
 export function verifySignature(signatureXml: Uint8Array | string, options: VerifySignatureOptions): SignatureVerificationResult {
-  const parsed = parseSignature(signatureXml)
+  const parsed = parseSignature(signatureXml, options.genericXml === true ? { genericXml: true } : {})
   const signingCert = parseCertificate(parsed.signingCertDer, 'signing certificate')
   if (parsed.signingCertificateDigest !== undefined) {
     const alg = digestAlgorithmFromUri(parsed.signingCertificateDigest.method)
@@ -131,8 +126,7 @@ export function verifySignature(signatureXml: Uint8Array | string, options: Veri
     throw malformed(`Signature does not reference '${MESSAGE_URI}' or '${SIG_HASH_CHAIN_RESULT_URI}'`)
   }
   const propsRef = parsed.references.find((r) => r.type === SIGNED_PROPERTIES_TYPE)
-  if (propsRef === undefined || parsed.signedProperties === undefined ||
-    findById(parsed.document, propsRef.uri.replace(/^#/, '')) !== parsed.signedProperties) {
+  if (propsRef === undefined || !propsRef.uri.startsWith('#') || !parsed.isSignedProperties(propsRef.uri.slice(1))) {
     throw malformed('Signature does not sign its XAdES SignedProperties')
   }
 
@@ -182,7 +176,7 @@ export function verifySignature(signatureXml: Uint8Array | string, options: Veri
   for (const ref of parsed.references) verifyReference(ref, parsed, options)
   const algorithm = signatureAlgorithmFromUri(parsed.signatureMethod)
   if (!isC14nUri(parsed.canonicalizationMethod)) throw malformed(`Unsupported canonicalization method '${parsed.canonicalizationMethod}'`)
-  const signedInfo = Buffer.from(canonicalize(parsed.signedInfo, parsed.canonicalizationMethod, inclusivePrefixes(parsed)), 'utf8')
+  const signedInfo = parsed.canonicalSignedInfo()
   if (!verifyXmlSignatureValue(algorithm, signedInfo, parsed.signatureValue, signingCert.publicKey)) {
     throw invalidValue('Signature is not valid')
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Document, Element, Node } from '@xmldom/xmldom'
+import type { Document, Element } from '@xmldom/xmldom'
 import { C14nCanonicalization, C14nCanonicalizationWithComments, ExclusiveCanonicalization, ExclusiveCanonicalizationWithComments } from 'xml-crypto'
 import { SecurityServerError } from '../platform'
 
@@ -93,16 +93,4 @@ export function base64Of(text: string | null | undefined): Buffer {
     throw new SecurityServerError('malformed_signature', 'Invalid base64 content', { clientFault: true })
   }
   return decoded
-}
-
-export function escapeXmlText(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-}
-
-export function escapeXmlAttr(value: string): string {
-  return escapeXmlText(value).replace(/"/g, '&quot;')
-}
-
-export function isWhitespaceOnly(node: Node): boolean {
-  return (node.nodeType === 3 || node.nodeType === 4) && (node.nodeValue ?? '').trim() === ''
 }

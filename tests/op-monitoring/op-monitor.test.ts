@@ -21,11 +21,11 @@ function record(atS: number, succeeded: boolean, extra: Partial<OperationalRecor
   }
 }
 
-function setup(flushIntervalMs = 60_000, maxBuffered = 1000, logger: Logger = silentLogger()) {
+function setup(flushIntervalMs = 60_000, maxBuffered = 1000, logger: Logger = silentLogger(), maxQueued = 20_000) {
   const db = openDatabase(join(tempDir(), 'opmonitor.sqlite'))
   migrate(db, [opMonitoringMigrations])
   const clock = new ManualClock('2026-11-22T12:00:00Z')
-  const monitor = createOpMonitor({ db, clock, logger, settings: { flushIntervalMs, maxBuffered, keepRecordsForDays: 7 } })
+  const monitor = createOpMonitor({ db, clock, logger, settings: { flushIntervalMs, maxBuffered, maxQueued, keepRecordsForDays: 7 } })
   return { db, clock, monitor }
 }
 
@@ -55,12 +55,48 @@ describe('operational monitoring', () => {
     closeDatabase(db)
   })
 
-  it('buffers records and writes them in one batch when the buffer fills', () => {
+  it('buffers records and writes them in one batch, in the turn after the buffer fills (never inside the exchange)', async () => {
     const { db, monitor } = setup(60_000, 3)
+    const count = (): unknown => db.prepare('SELECT COUNT(*) AS c FROM operational_data').get()
+    let commits = 0
+    const transaction = db.transaction.bind(db)
+    db.transaction = ((work: never) => {
+      commits++
+      return transaction(work)
+    }) as typeof db.transaction
     monitor.record(record(1, true))
     monitor.record(record(2, true))
-    expect(db.prepare('SELECT COUNT(*) AS c FROM operational_data').get()).toEqual({ c: 0 })
+    expect(count()).toEqual({ c: 0 })
     monitor.record(record(3, true))
+    monitor.record(record(4, true))
+    // The exchange that filled the buffer is not held up by the write: it happens in the next turn, all waiting at once.
+    expect(count()).toEqual({ c: 0 })
+    await new Promise((r) => setImmediate(r))
+    expect(count()).toEqual({ c: 4 })
+    expect(commits).toBe(1)
+    closeDatabase(db)
+  })
+
+  it('bounds the queue: past maxQueued a record is dropped, counted and reported once at the next write', async () => {
+    const { logger, lines } = capturingLogger()
+    const { db, monitor } = setup(60_000, 1000, logger, 3)
+    for (let s = 1; s <= 5; s++) monitor.record(record(s, true))
+    expect(monitor.dropped).toBe(2)
+    expect(monitor.search(0, 10).map((r) => r.monitoringDataTs)).toEqual([1, 2, 3])
+    monitor.record(record(6, true))
+    expect(monitor.dropped).toBe(2)
+    monitor.flush()
+    logger.flush()
+    await new Promise((r) => setImmediate(r))
+    expect(lines).toEqual([expect.objectContaining({ level: 'warn', msg: 'operational monitoring records dropped: the queue was full', dropped: 2 })])
+    closeDatabase(db)
+  })
+
+  it('an orderly close writes every waiting record before the database closes', () => {
+    const { db, monitor } = setup(60_000, 1000)
+    for (let s = 1; s <= 3; s++) monitor.record(record(s, true))
+    expect(db.prepare('SELECT COUNT(*) AS c FROM operational_data').get()).toEqual({ c: 0 })
+    monitor.close()
     expect(db.prepare('SELECT COUNT(*) AS c FROM operational_data').get()).toEqual({ c: 3 })
     closeDatabase(db)
   })

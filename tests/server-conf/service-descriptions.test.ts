@@ -6,16 +6,16 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serviceId, subsystemId, type ClientId } from '@shared/domain/identifiers'
 import { decideAccess } from '../../src-main/access-control'
-import { closeDatabase, migrate, openDatabase, type WritableDb } from '../../src-main/platform'
+import { migrate, type SqlWriter } from '../../src-main/platform'
 import {
   createServerConf, downloadDescription, parseOpenApi, parseWsdl, serverConfMigrations, yamlNestingDepth, type ServerConf,
 } from '../../src-main/server-conf'
-import { useTempDirs } from '../support/temp-dir'
+import { describeStorage } from '../support/postgres'
 
 /**
  * Service descriptions: the WSDL and OpenAPI readers on hand-made descriptions (and X-Road's own test descriptions
  * when its repository mirror is on this machine), the add/refresh/enable/delete use cases over a real SQLite
- * database, and downloads from a loopback HTTP server.
+ * database and a real PostgreSQL (the repository contract, issue 18), and downloads from a loopback HTTP server.
  */
 const FIXTURES = join(__dirname, '..', 'fixtures', 'service-descriptions')
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8')
@@ -137,17 +137,16 @@ describe('OpenAPI reader', () => {
   })
 })
 
-describe('service description use cases', () => {
-  const tempDir = useTempDirs()
-  let db: WritableDb
+describeStorage('service description use cases', (engine) => {
+  let db: SqlWriter
   let conf: ServerConf
   const open = (): void => {
-    db = openDatabase(join(tempDir(), 'serverconf.sqlite'))
+    db = engine.open()
     migrate(db, [serverConfMigrations])
     conf = createServerConf(db)
     conf.addClient(provider, 'REGISTERED')
   }
-  const close = (): void => closeDatabase(db)
+  const close = (): void => engine.close(db)
 
   it('adds a WSDL disabled ("Out of order"), its services keyed by code and version, each with its own access rights', () => {
     open()

@@ -2,6 +2,8 @@ import Database from 'better-sqlite3'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { SecurityServerError } from '../errors'
+import type { PostgresDb } from './postgres'
+import { sqlEngine, type SqlWriter } from './sql'
 
 /**
  * Opening SQLite databases the one way Gatehouse uses them: WAL, foreign keys on, a busy timeout, and the
@@ -78,9 +80,13 @@ function assertPragmas(db: Database.Database, path: string, synchronous: Synchro
   }
 }
 
-/** Runs `work` in one transaction (one per use case); rolled back if it throws. */
-export function inTransaction<T>(db: WritableDb, work: () => T): T {
-  return db.transaction(work).immediate()
+/**
+ * Runs `work` in one transaction (one per use case); rolled back if it throws. On SQLite BEGIN IMMEDIATE; on
+ * PostgreSQL a transaction holding the writers' advisory lock (postgres.ts), the same one-writer-at-a-time promise.
+ */
+export function inTransaction<T>(db: SqlWriter, work: () => T): T {
+  if (sqlEngine(db) === 'postgres') return (db as unknown as PostgresDb).transaction(work)
+  return (db as WritableDb).transaction(work).immediate()
 }
 
 /** `PRAGMA integrity_check`: 'ok' or the list of problems SQLite found. */

@@ -1,4 +1,5 @@
-import type { ReadableDb } from './database'
+import type { PostgresDb } from './postgres'
+import { sqlEngine, type SqlReader } from './sql'
 
 /**
  * Values derived from a database, reused while the database is provably unchanged (issue 15 §2 "nothing looked up
@@ -7,6 +8,10 @@ import type { ReadableDb } from './database'
  * another connection, in this process or another, committed). Either moving drops every value, so a change made by
  * an admin call, a CLI in another process or a restored backup is seen by the very next use: nothing here waits for
  * an event to arrive. Values must be treated as read-only by their users.
+ *
+ * On PostgreSQL (issue 18) there is no such counter to ask; the connection's own `changeStamp()` stands in for it
+ * (postgres.ts: every write through this connection moves it; in cluster mode, notifications of other nodes' writes
+ * will too), and asking it is a read of memory, not a round trip.
  */
 const STAMP_SQL = 'SELECT total_changes() AS changes, data_version AS version FROM pragma_data_version'
 
@@ -25,12 +30,21 @@ export class DatabaseDerivedCache {
   private readonly values = new Map<string, unknown>()
   readonly stats: DerivedCacheStats = { hits: 0, misses: 0, invalidations: 0 }
 
-  constructor(private readonly db: ReadableDb, private readonly capacity = 10_000) {}
+  private readonly postgres: PostgresDb | undefined
+
+  constructor(private readonly db: SqlReader, private readonly capacity = 10_000) {
+    this.postgres = sqlEngine(db) === 'postgres' ? (db as unknown as PostgresDb) : undefined
+  }
 
   /** The value under `key`, computed by `compute` (which reads the database) when the database changed since. */
   get<T>(key: string, compute: () => T): T {
-    const row = this.db.prepare(STAMP_SQL).get() as { changes: number; version: number }
-    const stamp = `${row.changes}:${row.version}`
+    let stamp: string
+    if (this.postgres === undefined) {
+      const row = this.db.prepare(STAMP_SQL).get() as { changes: number; version: number }
+      stamp = `${row.changes}:${row.version}`
+    } else {
+      stamp = this.postgres.changeStamp()
+    }
     if (stamp !== this.stamp) {
       if (this.stamp !== undefined) this.stats.invalidations++
       this.values.clear()

@@ -195,11 +195,7 @@ export async function writeResponse(
     res.setHeader('Content-Length', body.size)
     if (close) res.setHeader('Connection', 'close')
     res.writeHead(response.status)
-    for await (const chunk of body.chunks()) {
-      if (res.destroyed) return
-      if (!res.write(chunk)) await drained(res)
-    }
-    res.end()
+    if (!(await writeAndEnd(res, body))) return
     if (close) res.once('finish', () => res.socket?.destroySoon())
   } catch {
     res.destroy()
@@ -210,12 +206,46 @@ export async function writeResponse(
 
 /** Writes a request body with backpressure and ends the request; stops when the request is destroyed. */
 export async function writeRequestBody(req: ClientRequest, body: BodySource, progress: () => void = () => undefined): Promise<void> {
-  for await (const chunk of body.chunks()) {
-    if (req.destroyed) return
-    if (!req.write(chunk)) await drained(req)
-    progress()
+  await writeAndEnd(req, body, progress)
+}
+
+/**
+ * Issue 15 §5 "one write per response": the head and the chunks a body yields within one turn of the event loop (a
+ * transport multipart is a dozen: boundaries, part headers, header part, body, signature) leave as one socket write —
+ * over TLS one encryption and one record batch — instead of one write and record each. The stream is corked from its
+ * first chunk of a turn until the turn ends or the message ends (`end()` flushes a corked message whole, with its
+ * last chunk), and uncorked before waiting for a drain (a corked stream never drains). False when the stream was
+ * destroyed before its end.
+ */
+async function writeAndEnd(out: ServerResponse | ClientRequest, body: BodySource, progress: () => void = () => undefined): Promise<boolean> {
+  let corked: NodeJS.Immediate | undefined
+  const uncork = (): void => {
+    if (corked === undefined) return
+    clearImmediate(corked)
+    corked = undefined
+    out.uncork()
   }
-  if (!req.destroyed) req.end()
+  try {
+    for await (const chunk of body.chunks()) {
+      if (out.destroyed) return false
+      if (corked === undefined) {
+        out.cork()
+        corked = setImmediate(uncork)
+      }
+      if (!out.write(chunk)) {
+        uncork()
+        await drained(out)
+      }
+      progress()
+    }
+    if (out.destroyed) return false
+    out.end()
+    if (corked !== undefined) clearImmediate(corked)
+    corked = undefined
+    return true
+  } finally {
+    uncork()
+  }
 }
 
 function drained(res: ServerResponse | ClientRequest): Promise<void> {

@@ -117,7 +117,7 @@ export async function startServerProxyListener(options: ServerProxyListenerOptio
     const body = incomingBody(req, res, limits.maxBodyBytes, limits.requestTimeoutMs)
     if (body.declaredLength !== undefined && body.declaredLength > limits.maxBodyBytes) return refuse(req, res, transportLimit(limits.maxBodyBytes).error(body.declaredLength))
     const response = await handleServerProxyRequest(
-      { method: req.method, headers: headerList(req), body, peerCertificateChain: chain },
+      { method: req.method, headers: headerList(req), body, peerCertificateChain: chain, connection: socket },
       { ...options.deps, limits: options.deps.limits ?? { ...defaultMultipart(limits.maxBodyBytes) } },
     )
     // A message refused before its end was read: the rest is dropped first, for a moment (`settleUnread`).

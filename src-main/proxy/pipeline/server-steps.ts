@@ -1,4 +1,5 @@
-import { describeIdentifier, serviceProvider, type ClientId, type ServiceId } from '@shared/domain/identifiers'
+import { describeIdentifier, type ClientId, type ServiceId } from '@shared/domain/identifiers'
+import { providerOf } from '../identifier-text'
 import { decideAccess } from '../../access-control'
 import { clientError, SecurityServerError, toSecurityServerError } from '../../platform'
 import { DEFAULT_SOAP_LIMITS, readSoap, SoapFaultError, type Soap } from '../../soap'
@@ -147,7 +148,7 @@ export function readRestRequest(message: TransportMessage<unknown>, instance: st
 
 /** Step 4, access over server configuration (§4.3: `unknown_service`, `service_type`, `access_denied`, `service_disabled`). */
 export function checkAccess(request: RestRequest, serverConf: ServerConfView, globalConf: GlobalConfView): void {
-  const provider = serviceProvider(request.serviceId)
+  const provider = providerOf(request.serviceId)
   const rights = serverConf.accessRightsFor(request.serviceId)
   // ServerRestMessageProcessor.verifyAccess: a known service from a WSDL is `service_type`, after `unknown_service`.
   if (rights !== undefined && serverConf.service(request.serviceId)?.type === 'WSDL') {

@@ -1,4 +1,5 @@
-import { formatIdPath, type ClientId, type ServiceId } from '@shared/domain/identifiers'
+import type { ClientId, ServiceId } from '@shared/domain/identifiers'
+import { idPath } from '../identifier-text'
 import { SecurityServerError } from '../../platform'
 import { computeRequestHash, requestHashEquals } from './request-hash'
 import type { RestResponsePart } from './rest-header-part'
@@ -27,8 +28,8 @@ export function providerResponseHeaders(serviceHeaders: HeaderList, context: Res
   return [
     ...kept,
     [XROAD_HEADERS.id, context.messageId],
-    [XROAD_HEADERS.client, formatIdPath(context.clientId)],
-    [XROAD_HEADERS.service, formatIdPath(context.serviceId)],
+    [XROAD_HEADERS.client, idPath(context.clientId)],
+    [XROAD_HEADERS.service, idPath(context.serviceId)],
     [XROAD_HEADERS.requestId, context.requestId],
     [XROAD_HEADERS.requestHash, context.requestHash],
   ]
@@ -43,9 +44,9 @@ export function checkResponseConsistency(
   request: Omit<ResponseContext, 'requestHash'> & { headerPart: Uint8Array; body?: Uint8Array | { size: number; sha512: Uint8Array } },
 ): void {
   const expected: Array<[string, string]> = [
-    [XROAD_HEADERS.client, formatIdPath(request.clientId)],
+    [XROAD_HEADERS.client, idPath(request.clientId)],
     [XROAD_HEADERS.id, request.messageId],
-    [XROAD_HEADERS.service, formatIdPath(request.serviceId)],
+    [XROAD_HEADERS.service, idPath(request.serviceId)],
     [XROAD_HEADERS.requestId, request.requestId],
   ]
   for (const [name, value] of expected) {

@@ -60,7 +60,7 @@ export async function processSoapServerRequest(raw: ServerProxyRequest, deps: Se
       const provider = serviceProvider(header.service)
       checkProviderRegistered(provider, deps.serverConf)
       await checkSigningContext(provider, deps.signer)
-      await deps.tlsClientVerifier.verify(header.client, raw.peerCertificateChain, message.ocspResponses)
+      await deps.tlsClientVerifier.verify(header.client, raw.peerCertificateChain, message.ocspResponses, raw.connection)
       return read
     })
     const { header } = soap

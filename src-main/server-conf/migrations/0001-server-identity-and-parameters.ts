@@ -20,4 +20,20 @@ export const migration0001: Migration = {
       ) STRICT;
     `)
   },
+  upPostgres(db) {
+    db.exec(`
+      CREATE TABLE server_identity (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        instance TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        server_code TEXT NOT NULL,
+        initialized_at TEXT NOT NULL
+      );
+      CREATE TABLE system_parameters (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `)
+  },
 }

@@ -18,4 +18,15 @@ export const migration0003: Migration = {
       ) STRICT;
     `)
   },
+  upPostgres(db) {
+    db.exec(`
+      CREATE TABLE configuration_anchor_file (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        source_path TEXT NOT NULL,
+        content BYTEA NOT NULL,
+        sha256 TEXT NOT NULL,
+        stored_at TEXT NOT NULL
+      );
+    `)
+  },
 }

@@ -17,4 +17,13 @@ export const migration0004: Migration = {
       ) STRICT;
     `)
   },
+  upPostgres(db) {
+    db.exec(`
+      CREATE TABLE timestamping_services (
+        position INTEGER PRIMARY KEY CHECK (position >= 1),
+        name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 255),
+        selected_at TEXT NOT NULL
+      );
+    `)
+  },
 }

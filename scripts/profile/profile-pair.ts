@@ -1,0 +1,172 @@
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { formatIdPath } from '@shared/domain/identifiers'
+import { buildLabPair } from '../lib/lab-pair'
+import { haveBuild, startLabPair } from '../lib/lab-pair-servers'
+import { runLoad } from '../lib/load-generator'
+import { GATEHOUSE_NODE_FLAGS, startTsProcess, type Started } from '../lib/processes'
+import { Agent } from 'node:http'
+import { restCall } from '../demo/rest-call'
+import { makeHopCertificates } from '../lib/test-pki'
+
+/**
+ * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor]`: CPU per
+ * exchange of a lab pair under closed-loop load (both servers' utime+stime from /proc over the measured window,
+ * divided by the exchanges), optionally the same for the floor's two bare hops, and with --cpu-prof a V8 CPU profile
+ * of each server (written when it stops) summarised by source area. A diagnostic for issue 15, not a bench: the
+ * figures of record come from `npm run bench`.
+ */
+const CLK_TCK = 100
+
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK
+}
+
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface Profile { nodes: ProfileNode[]; startTime: number; samples: number[]; timeDeltas: number[] }
+
+/** Microseconds on the monotonic clock V8's profiles use. */
+const nowUs = (): number => Number(process.hrtime.bigint() / 1000n)
+
+/** Self time by area (the folder under src-main, or node internals / GC / idle) and the top functions, from a .cpuprofile. */
+function summarise(file: string, top: number, window: { fromUs: number; toUs: number }): string {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const self = new Map<number, number>()
+  let t = profile.startTime
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0
+    t += delta
+    if (t >= window.fromUs && t <= window.toUs) self.set(id, (self.get(id) ?? 0) + delta)
+  })
+  const areas = new Map<string, number>()
+  const fns = new Map<string, number>()
+  let busy = 0
+  for (const [id, us] of self) {
+    const node = byId.get(id)
+    if (node === undefined) continue
+    const { url, functionName, lineNumber } = node.callFrame
+    if (functionName === '(idle)') continue
+    busy += us
+    const m = /src-main\/([^/]+)\/(?:([^/]+)\/)?/.exec(url)
+    const area = m !== null ? `src-main/${m[1]}${m[1] === 'proxy' && m[2] !== undefined && !m[2].endsWith('.ts') ? `/${m[2]}` : ''}`
+      : url.includes('node_modules/') ? `node_modules/${/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? '?'}`
+        : url.startsWith('node:') ? `node:${url.slice(5).split('/')[0]}` : functionName.startsWith('(') ? functionName : '(native/other)'
+    areas.set(area, (areas.get(area) ?? 0) + us)
+    const key = `${functionName || '(anonymous)'} ${url.replace(/^.*src-main\//, '').replace(/^.*node_modules\//, 'nm/')}:${lineNumber + 1}`
+    fns.set(key, (fns.get(key) ?? 0) + us)
+  }
+  const pct = (us: number): string => `${((100 * us) / busy).toFixed(1).padStart(5)}%`
+  const lines = [`  busy ${(busy / 1000).toFixed(0)} ms`]
+  for (const [a, us] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, 25)) lines.push(`  ${pct(us)}  ${a}`)
+  lines.push('  top functions (self):')
+  for (const [f, us] of [...fns].sort((x, y) => y[1] - x[1]).slice(0, top)) lines.push(`  ${pct(us)}  ${f}`)
+  return lines.join('\n')
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: {
+    duration: { type: 'string', default: '8000' }, concurrency: { type: 'string', default: '16' }, 'cpu-prof': { type: 'string' },
+    floor: { type: 'boolean', default: false }, top: { type: 'string', default: '40' }, syscalls: { type: 'boolean', default: false },
+  } })
+  const durationMs = Number(values.duration)
+  const concurrency = Number(values.concurrency)
+  const print = (line: string): void => void process.stdout.write(`${line}\n`)
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-profile-'))
+  const processes: Array<Started<unknown>> = []
+  try {
+    const service = await startTsProcess<{ url: string }>(resolve(__dirname, '../lib/sample-service-main.ts'), ['0'])
+    processes.push(service)
+    if (values.floor) {
+      const certs = makeHopCertificates(join(dir, 'hops'))
+      const hop = resolve(__dirname, '../bench/forwarding-hop.ts')
+      const exit = await startTsProcess<{ port: number }>(hop, ['exit', service.ready.url, certs])
+      const entry = await startTsProcess<{ port: number }>(hop, ['entry', `https://127.0.0.1:${exit.ready.port}`, certs])
+      processes.push(exit, entry)
+      await runLoad({ url: `http://127.0.0.1:${entry.ready.port}/pets/1`, concurrency, durationMs: 1000, warmupMs: 500 })
+      const before = cpuMs(entry.child.pid) + cpuMs(exit.child.pid)
+      const r = await runLoad({ url: `http://127.0.0.1:${entry.ready.port}/pets/1`, concurrency, durationMs, warmupMs: 0 })
+      const used = cpuMs(entry.child.pid) + cpuMs(exit.child.pid) - before
+      print(`floor c${concurrency}: ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, CPU ${(used / r.requests).toFixed(3)} ms/exchange (both hops)`)
+      await Promise.all([entry.stop(), exit.stop()])
+    }
+    const profDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof'])
+    if (profDir !== undefined) {
+      mkdirSync(profDir, { recursive: true })
+      // The servers are started with bin/gatehouse.js's flags (--cpu-prof is not allowed in NODE_OPTIONS).
+      GATEHOUSE_NODE_FLAGS.push('--cpu-prof', `--cpu-prof-dir=${profDir}`)
+    }
+    const window = { fromUs: 0, toUs: 0 }
+    const built = await buildLabPair({ serviceUrl: service.ready.url, dir: join(dir, 'pair'), logLevel: 'warn' })
+    const pair = await startLabPair(built, { useBuild: haveBuild(), runner: 'autologin', timeoutMs: 120_000 })
+    try {
+      const url = `${pair.consumer.clientProxyUrl}/r1/${formatIdPath(built.provider.subsystem)}/pets/pets/1`
+      const headers = { 'X-Road-Client': formatIdPath(built.consumer.subsystem) }
+      for (let i = 0; ; i++) {
+        const probe = await restCall(url, headers, new Agent({ keepAlive: false })).catch((e: Error) => e)
+        if (!(probe instanceof Error) && probe.status === 200) break
+        if (i > 120) throw new Error(`no answer: ${probe instanceof Error ? probe.message : probe.body.slice(0, 300)}`)
+        await new Promise((r) => setTimeout(r, 250))
+      }
+      await runLoad({ url, headers, concurrency, durationMs: 2000, warmupMs: 500 })
+      const pids = [pair.consumer.process.child.pid, pair.provider.process.child.pid]
+      // What the servers spend with no traffic (timers, status sampling), subtracted below: on a loaded machine the
+      // exchanges are few and that fixed cost would otherwise dominate the per-exchange figure.
+      const idleStart = pids.map(cpuMs)
+      const idleT0 = Date.now()
+      await new Promise((r) => setTimeout(r, 3000))
+      const idleRate = pids.map((p, i) => (cpuMs(p) - (idleStart[i] ?? 0)) / (Date.now() - idleT0))
+      // --syscalls: socket writes per exchange, counted by strace over the window (slows the servers: counts only).
+      const tracers = values.syscalls ? pids.map((pid) => {
+        const out = join(dir, `strace-${pid}.txt`)
+        const tracer = spawn('strace', ['-f', '-qq', '-y', '-e', 'signal=none', '-e', 'trace=write,writev,sendmsg,sendto', '-s', '0', '-o', out, '-p', String(pid)], { stdio: 'ignore' })
+        return { out, tracer, exited: new Promise((r) => tracer.once('exit', r)) }
+      }) : []
+      if (tracers.length > 0) await new Promise((r) => setTimeout(r, 1000))
+      const before = pids.map(cpuMs)
+      const t0 = Date.now()
+      window.fromUs = nowUs()
+      const r = await runLoad({ url, headers, concurrency, durationMs, warmupMs: 0 })
+      window.toUs = nowUs()
+      for (const t of tracers) t.tracer.kill('SIGINT')
+      for (const [i, t] of tracers.entries()) {
+        await t.exited
+        // Each line: `N writev(23<socket:[…]>, …` — by call and by what the descriptor is (a socket, a pipe or eventfd, a file).
+        const counts = new Map<string, number>()
+        for (const line of readFileSync(t.out, 'utf8').split('\n')) {
+          const m = /(\w+)\(\d+<([^:>]+)/.exec(line)
+          if (m === null) continue
+          const key = `${m[1]} ${m[2]!.startsWith('socket') ? 'socket' : m[2]!.startsWith('pipe') || m[2]!.startsWith('anon') ? 'pipe/event' : 'file'}`
+          counts.set(key, (counts.get(key) ?? 0) + 1)
+        }
+        print(`${i === 0 ? 'consumer' : 'provider'} writes per exchange: ${[...counts].map(([k, n]) => `${k} ${(n / r.requests).toFixed(2)}`).join(', ')}`)
+      }
+      const elapsed = Date.now() - t0
+      const used = pids.map((p, i) => cpuMs(p) - (before[i] ?? 0))
+      const net = used.map((u, i) => Math.max(0, u - (idleRate[i] ?? 0) * elapsed))
+      print(`gatehouse c${concurrency}: ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, ${r.errors} errors, CPU ${((used[0]! + used[1]!) / r.requests).toFixed(3)} ms/exchange `
+        + `(consumer ${(used[0]! / r.requests).toFixed(3)}, provider ${(used[1]! / r.requests).toFixed(3)}); `
+        + `net of idle ${(idleRate[0]! * 1000).toFixed(0)}+${(idleRate[1]! * 1000).toFixed(0)} ms/s: ${((net[0]! + net[1]!) / r.requests).toFixed(3)} ms/exchange`)
+    } finally {
+      await pair.stop()
+    }
+    if (profDir !== undefined) {
+      // The main threads' profiles (the message-log writer thread writes its own, `.2.` in the name).
+      for (const f of readdirSync(profDir).filter((n) => n.endsWith('.0.001.cpuprofile'))) print(`\n${f}\n${summarise(join(profDir, f), Number(values.top), window)}`)
+    }
+  } finally {
+    await Promise.all(processes.map((p) => p.stop().catch(() => null)))
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main().then(() => process.exit(0), (error: unknown) => {
+  process.stderr.write(`profile: ${(error as Error).stack ?? String(error)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,272 @@
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
+import { SecurityServerError } from '../errors'
+import { toPostgresSql } from './postgres-dialect'
+import { POSTGRES_ENGINE, type SqlRunResult, type SqlStatement, type SqlWriter } from './sql'
+
+/**
+ * The PostgreSQL implementation of the storage seam (sql.ts, issue 18): a synchronous connection, so repositories and
+ * use cases stay as they are on SQLite. One worker thread owns a `pg` client; each statement is posted to it and the
+ * calling thread waits on a SharedArrayBuffer (Atomics.wait) until the thread has the answer, then takes it with
+ * `receiveMessageOnPort`. Waiting blocks the caller for one round trip to the database, which is acceptable only
+ * because the message path never gets here: it decides from in-memory snapshots of the configuration (the live
+ * runtime, derived-cache.ts), so PostgreSQL's latency falls on administrator writes and snapshot rebuilds only.
+ */
+export interface PostgresOptions {
+  host: string
+  port: number
+  user: string
+  database: string
+  password?: string
+  /** The schema tables live in (search_path); `public` when not given. */
+  schema?: string
+  /** How long one statement may take before the caller gives up on the connection (default 30 s). */
+  timeoutMs?: number
+  applicationName?: string
+}
+
+/** An arbitrary fixed key of the transaction-scoped advisory lock every writing transaction takes (see `transaction`). */
+const WRITER_LOCK_KEY = 0x47617465
+
+interface Reply {
+  id: number
+  rows?: Array<Record<string, unknown>>
+  changes?: number
+  error?: { message: string; code?: string; detail?: string }
+}
+
+/**
+ * The thread's program: plain CommonJS with `pg` only, evaluated as a string so that it runs the same from the
+ * TypeScript sources, under the test runner and from the bundle (as the message-log writer thread does). 64-bit
+ * integers (COUNT, BIGINT ids) come back as numbers, as better-sqlite3 returns them; byte arrays go in as Buffers.
+ */
+const PROGRAM = `
+const { workerData } = require('node:worker_threads')
+const pg = require(workerData.driver)
+const { port, signal, config } = workerData
+const flag = new Int32Array(signal)
+const int8 = (v) => (v === null ? null : Number(v))
+const types = { getTypeParser: (oid, format) => (oid === 20 ? int8 : pg.types.getTypeParser(oid, format)) }
+const client = new pg.Client({ ...config, types })
+let lost
+client.on('error', (error) => { lost = error })
+const bytes = (v) => (v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v)
+function answer(reply) {
+  port.postMessage(reply)
+  Atomics.store(flag, 0, 1)
+  Atomics.notify(flag, 0)
+}
+port.on('message', async (m) => {
+  try {
+    if (m.op === 'connect') {
+      await client.connect()
+      answer({ id: m.id })
+    } else if (m.op === 'close') {
+      await client.end()
+      answer({ id: m.id })
+      port.close()
+    } else if (lost !== undefined) {
+      throw lost
+    } else if (m.op === 'exec') {
+      await client.query(m.sql)
+      answer({ id: m.id, rows: [], changes: 0 })
+    } else {
+      const result = await client.query({ text: m.sql, values: m.params.map(bytes) })
+      const rows = m.mode === 'run' ? [] : m.mode === 'get' ? result.rows.slice(0, 1) : result.rows
+      answer({ id: m.id, rows, changes: result.rowCount ?? 0 })
+    }
+  } catch (error) {
+    answer({ id: m.id, error: { message: String(error && error.message), code: error && error.code, detail: error && error.detail } })
+  }
+})
+`
+
+/** An error PostgreSQL reported, with its SQLSTATE as `code` (as better-sqlite3's errors carry SQLite's code). */
+export class PostgresError extends Error {
+  constructor(message: string, readonly code: string | undefined, readonly detail: string | undefined) {
+    super(message)
+    this.name = 'PostgresError'
+  }
+}
+
+type Mode = 'get' | 'all' | 'run'
+
+export class PostgresDb {
+  readonly [POSTGRES_ENGINE] = true
+  readonly name: string
+  private readonly worker: Worker
+  private readonly port: MessagePort
+  private readonly flag: Int32Array
+  private readonly timeoutMs: number
+  private readonly statements = new Map<string, SqlStatement>()
+  private nextId = 1
+  private depth = 0
+  private writes = 0
+  private broken: Error | undefined
+  private closed = false
+
+  /** Use `openPostgres`. */
+  constructor(options: PostgresOptions) {
+    this.name = `postgresql://${options.user}@${options.host}:${options.port}/${options.database}${options.schema === undefined ? '' : `?schema=${options.schema}`}`
+    this.timeoutMs = options.timeoutMs ?? 30_000
+    if (options.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema)) {
+      throw new SecurityServerError('database_error', `PostgreSQL schema name ${JSON.stringify(options.schema.slice(0, 70))} is not a plain identifier`)
+    }
+    const signal = new SharedArrayBuffer(4)
+    this.flag = new Int32Array(signal)
+    const { port1, port2 } = new MessageChannel()
+    this.port = port1
+    const config = {
+      host: options.host,
+      port: options.port,
+      user: options.user,
+      database: options.database,
+      password: options.password,
+      application_name: options.applicationName ?? 'gatehouse',
+      statement_timeout: this.timeoutMs,
+      connectionTimeoutMillis: this.timeoutMs,
+      ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+    }
+    this.worker = new Worker(PROGRAM, { eval: true, workerData: { driver: pgPath(), port: port2, signal, config }, transferList: [port2] })
+    // The thread only ever works while this thread waits for it: it never keeps the process alive.
+    this.worker.unref()
+    this.port.unref()
+  }
+
+  prepare(sql: string): SqlStatement {
+    let statement = this.statements.get(sql)
+    if (statement === undefined) {
+      const text = toPostgresSql(sql)
+      const reads = /^\s*SELECT\b/i.test(text)
+      const call = (mode: Mode, params: unknown[]): Reply => {
+        if (!reads) this.writes++
+        return this.call({ op: 'query', sql: text, params: params.map(parameter), mode })
+      }
+      statement = {
+        get: (...params) => call('get', params).rows?.[0],
+        all: (...params) => call('all', params).rows ?? [],
+        run: (...params): SqlRunResult => ({ changes: call('run', params).changes ?? 0 }),
+      }
+      if (this.statements.size >= 1000) this.statements.delete(this.statements.keys().next().value as string)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  exec(sql: string): this {
+    this.writes++
+    this.call({ op: 'exec', sql })
+    return this
+  }
+
+  /**
+   * Moves whenever this connection may have changed data (any statement but a SELECT, counted before it runs, so a
+   * failed or rolled-back one moves it too: a spurious change costs a recomputation, a missed one a stale answer).
+   * DatabaseDerivedCache compares it as SQLite's `total_changes()`/`data_version`.
+   */
+  changeStamp(): string {
+    return String(this.writes)
+  }
+
+  /**
+   * Runs `work` in one transaction, rolled back if it throws (a nested call is a savepoint, as better-sqlite3 nests).
+   * The outermost one first takes a transaction-scoped advisory lock, so writing transactions run one at a time across
+   * every node sharing the database — what SQLite's BEGIN IMMEDIATE gives one file.
+   */
+  transaction<T>(work: () => T): T {
+    const savepoint = this.depth > 0 ? `gh_${this.depth}` : undefined
+    this.exec(savepoint === undefined ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK_KEY})` : `SAVEPOINT ${savepoint}`)
+    this.depth++
+    let result: T
+    try {
+      result = work()
+    } catch (error) {
+      this.depth--
+      if (this.broken === undefined) this.exec(savepoint === undefined ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`)
+      throw error
+    }
+    this.depth--
+    this.exec(savepoint === undefined ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`)
+    return result
+  }
+
+  /** Ends the connection and the thread. */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    try {
+      if (this.broken === undefined) this.call({ op: 'close' }, true)
+    } finally {
+      void this.worker.terminate()
+    }
+  }
+
+  get open(): boolean {
+    return !this.closed && this.broken === undefined
+  }
+
+  /** Connects (openPostgres does this once). */
+  connect(): void {
+    this.call({ op: 'connect' })
+  }
+
+  private call(request: Record<string, unknown>, closing = false): Reply {
+    if (this.closed && !closing) throw new SecurityServerError('database_error', `The connection to ${this.name} is closed`)
+    if (this.broken !== undefined) throw new SecurityServerError('database_error', `The connection to ${this.name} is lost: ${this.broken.message}`)
+    const id = this.nextId++
+    Atomics.store(this.flag, 0, 0)
+    this.port.postMessage({ ...request, id })
+    // The thread may still be starting (first call) or PostgreSQL busy; statement_timeout ends a slow statement first.
+    if (Atomics.wait(this.flag, 0, 0, this.timeoutMs + 5_000) === 'timed-out') {
+      this.broken = new Error(`no answer within ${this.timeoutMs + 5_000} ms`)
+      void this.worker.terminate()
+      throw new SecurityServerError('database_error', `PostgreSQL at ${this.name} did not answer: ${this.broken.message}`)
+    }
+    const received = receiveMessageOnPort(this.port)?.message as Reply | undefined
+    if (received === undefined || received.id !== id) {
+      this.broken = new Error('the connection thread answered out of turn')
+      throw new SecurityServerError('database_error', `PostgreSQL at ${this.name}: ${this.broken.message}`)
+    }
+    if (received.error !== undefined) {
+      if (request.op === 'connect') {
+        this.broken = new Error(received.error.message)
+        void this.worker.terminate()
+        throw new SecurityServerError('database_error', `Cannot connect to ${this.name}: ${received.error.message}`)
+      }
+      throw new PostgresError(received.error.message, received.error.code, received.error.detail)
+    }
+    if (received.rows !== undefined) for (const row of received.rows) asBuffers(row)
+    return received
+  }
+}
+
+/** Bytes arrive from the thread as plain Uint8Arrays; repositories read Buffers, as better-sqlite3 gives them. */
+function asBuffers(row: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(row)) {
+    if (value instanceof Uint8Array && !Buffer.isBuffer(value)) row[key] = Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+  }
+}
+
+/** better-sqlite3 refuses booleans and undefined; so does this side, so a repository cannot pass on one engine only. */
+function parameter(value: unknown): unknown {
+  if (value === null || typeof value === 'string' || typeof value === 'number' || value instanceof Uint8Array) return value
+  if (typeof value === 'bigint') return value.toString()
+  throw new SecurityServerError('database_error', `SQL parameters are strings, numbers, bigints, byte arrays or null (got ${typeof value})`)
+}
+
+/** Opens a synchronous PostgreSQL connection for the repositories (its thread started and connected). */
+export function openPostgres(options: PostgresOptions): PostgresDb & SqlWriter {
+  const db = new PostgresDb(options)
+  db.connect()
+  return db as PostgresDb & SqlWriter
+}
+
+export function closePostgres(db: PostgresDb): void {
+  db.close()
+}
+
+function pgPath(): string {
+  const from = typeof __filename === 'string' ? __filename : join(process.cwd(), 'index.js')
+  return createRequire(from).resolve('pg')
+}

@@ -1,0 +1,425 @@
+import type { ErrorCode } from '@shared/error-codes'
+import { decodeXmlReferences, SecurityServerError } from '../platform'
+import { C14N_URIS } from './xml-support'
+
+/**
+ * The strict lexical reader for the fixed-layout documents of the message path (X-Road signature documents, hash
+ * chains, hash-chain results) and the canonical XML written straight from what it read, without a generic DOM and
+ * without a general canonicalizer.
+ *
+ * Accepted: the subset of XML 1.0 + Namespaces these documents use — an optional UTF-8 XML declaration, elements
+ * and attributes with ASCII names, character data with the predefined entities and character references. Refused
+ * with `subsetCode` (none of which X-Road writes, and each of which would make the canonical form depend on rules
+ * this reader does not implement): comments, processing instructions, CDATA sections, `]]>`, non-ASCII names,
+ * `xml:*` attributes, `xmlns:p=""` undeclarations, namespace names that are not plain URI references, unbound
+ * prefixes, encodings other than UTF-8 ({@link LexicalSubsetError} for all but the last two kinds). Refused with
+ * `xmlCode`: DTDs, entities other than the predefined ones, malformed markup, anything over the limits.
+ *
+ * Complexity: the tokenizer moves a cursor forward only, finding each construct with `indexOf` or a sticky
+ * expression, so it reads n characters in O(n) (the limits are checked as it goes: bytes, depth, nodes, attributes
+ * per element, name and text length). Building the tree adds O(a²) per element for the duplicate-attribute check
+ * (a ≤ `maxAttributes`) and a copy of the in-scope namespaces for each element that declares one (at most
+ * depth × `maxAttributes` entries). Canonicalizing a subtree visits each node once and sorts each element's
+ * attributes and declarations: O(s + Σ a·log a) for a subtree of s characters.
+ */
+
+export interface LexicalLimits {
+  maxBytes: number
+  maxDepth: number
+  maxNodes: number
+  maxAttributes: number
+  maxNameLength: number
+  /** Longest text node or attribute value; defaults to maxBytes. */
+  maxTextLength?: number
+}
+
+export interface LexAttribute {
+  qname: string
+  prefix: string
+  localName: string
+  namespaceURI: string
+  value: string
+}
+
+/** An element as read: what the fixed-layout readers and the canonical writer need, nothing more. */
+export class LexElement {
+  readonly children: Array<LexElement | string> = []
+  constructor(
+    readonly qname: string,
+    readonly prefix: string,
+    readonly localName: string,
+    readonly namespaceURI: string,
+    readonly attributes: LexAttribute[],
+    /** Namespace declarations on this element ('' = default namespace). */
+    readonly declarations: ReadonlyArray<readonly [string, string]>,
+    /** Namespaces in scope at this element (shared with the parent when the element declares none). */
+    readonly inScope: ReadonlyMap<string, string>,
+    readonly parent: LexElement | undefined,
+  ) {}
+
+  getAttribute(name: string): string | null {
+    for (const a of this.attributes) if (a.qname === name) return a.value
+    return null
+  }
+
+  hasAttribute(name: string): boolean {
+    return this.getAttribute(name) !== null
+  }
+
+  get textContent(): string {
+    let out = ''
+    for (const c of this.children) out += typeof c === 'string' ? c : c.textContent
+    return out
+  }
+
+  /** Child elements; non-white-space text between them is reported through `onText`. */
+  elements(onText?: (text: string) => void): LexElement[] {
+    const out: LexElement[] = []
+    for (const c of this.children) {
+      if (typeof c !== 'string') out.push(c)
+      else if (onText !== undefined && c.trim() !== '') onText(c)
+    }
+    return out
+  }
+}
+
+export interface LexDocument {
+  root: LexElement
+  /** Elements by `Id` / `id` attribute; `duplicateIds` lists values carried by more than one element. */
+  ids: Map<string, LexElement>
+  duplicateIds: string[]
+}
+
+const XML_NS = 'http://www.w3.org/XML/1998/namespace'
+const XML_DECLARATION = /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]+\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"([A-Za-z][A-Za-z0-9._-]*)"|'([A-Za-z][A-Za-z0-9._-]*)'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/
+
+function splitName(qname: string): [string, string] {
+  const colon = qname.indexOf(':')
+  return colon < 0 ? ['', qname] : [qname.slice(0, colon), qname.slice(colon + 1)]
+}
+
+function boundNamespace(inScope: ReadonlyMap<string, string>, prefix: string, code: ErrorCode): string {
+  const uri = inScope.get(prefix)
+  if (uri === undefined) throw lexError(code, `Unbound namespace prefix '${prefix}'`)
+  return uri
+}
+
+/** XML 1.0 §2.11 line ends, then §3.3.3 attribute-value normalization for CDATA attributes (references kept). */
+function attributeValue(raw: string): string {
+  return decodeXmlReferences(raw.replace(/\r\n?/g, '\n').replace(/[\t\n]/g, ' '))
+}
+
+function textValue(raw: string): string {
+  return decodeXmlReferences(raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw)
+}
+
+/**
+ * Reads `input` into an element tree. `subsetCode` is the error for input outside the subset (and for unbound
+ * prefixes); `xmlCode` the error for input that is not well-formed or exceeds the limits.
+ */
+export function readLexical(input: Uint8Array | string, limits: LexicalLimits, subsetCode: ErrorCode, xmlCode: ErrorCode = 'invalid_xml'): LexDocument {
+  const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength
+  if (size > limits.maxBytes) throw lexError(xmlCode, `XML document is larger than ${limits.maxBytes} bytes`)
+  let text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8')
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+  // Comments, CDATA sections and DOCTYPEs all start with '<!', processing instructions with '<?': '<' cannot occur
+  // in attribute values or text, so these two searches find every one of them (the declaration is only at 0).
+  let declarationEnd = 0
+  if (text.startsWith('<?xml')) {
+    // XML 1.0 §2.8 XMLDecl; the bytes are read as UTF-8, so another declared encoding is outside the subset.
+    const declaration = XML_DECLARATION.exec(text.slice(0, 200))
+    if (declaration === null) throw lexError(xmlCode, 'XML declaration is not well-formed')
+    const encoding = declaration[2] ?? declaration[3]
+    if (encoding !== undefined && encoding.toUpperCase() !== 'UTF-8') throw lexError(subsetCode, `Encoding '${encoding}' is not supported`, true)
+    declarationEnd = declaration[0].length
+  }
+  const markup = text.indexOf('<!')
+  if (markup >= 0) {
+    if (/^<!DOCTYPE/i.test(text.slice(markup, markup + 9))) throw lexError(xmlCode, `XML document type declarations (DTDs) are not allowed (at offset ${markup})`)
+    throw lexError(subsetCode, 'Comments and CDATA sections are not allowed in this document', true)
+  }
+  if (text.indexOf('<?', declarationEnd) >= 0) throw lexError(subsetCode, 'Processing instructions are not allowed in this document', true)
+
+  const ids = new Map<string, LexElement>()
+  const duplicateIds: string[] = []
+  let root: LexElement | undefined
+  let current: LexElement | undefined
+  const rootScope: ReadonlyMap<string, string> = new Map([['xml', XML_NS]])
+  try {
+    tokenize(text, declarationEnd, limits, {
+      start(name, rawAttributes) {
+        const declarations: Array<[string, string]> = []
+        const plain: Array<readonly [string, string]> = []
+        for (const [qname, raw] of rawAttributes) {
+          if (qname === 'xmlns' || qname.startsWith('xmlns:')) {
+            const prefix = qname === 'xmlns' ? '' : qname.slice(6)
+            const uri = attributeValue(raw)
+            // A namespace name is a URI reference (RFC 3986: printable ASCII without '"', '<', '>'; '&' refused too), so it never needs
+            // escaping in canonical form.
+            if (prefix === 'xml' || prefix === 'xmlns' || (prefix !== '' && uri === '') || !/^[!#-%'-;=?-~]*$/.test(uri)) {
+              throw lexError(subsetCode, `Namespace declaration '${qname}' is not allowed`, true)
+            }
+            declarations.push([prefix, uri])
+          } else plain.push([qname, raw])
+        }
+        const parentScope = current?.inScope ?? rootScope
+        let inScope = parentScope
+        if (declarations.length > 0) {
+          const scope = new Map(parentScope)
+          for (const [p, u] of declarations) scope.set(p, u)
+          inScope = scope
+        }
+        const [prefix, localName] = splitName(name)
+        const namespaceURI = prefix === '' ? (inScope.get('') ?? '') : boundNamespace(inScope, prefix, subsetCode)
+        const attributes: LexAttribute[] = []
+        for (const [qname, raw] of plain) {
+          const [p, l] = splitName(qname)
+          if (p === 'xml') throw lexError(subsetCode, `Attribute '${qname}' is not allowed`, true)
+          attributes.push({ qname, prefix: p, localName: l, namespaceURI: p === '' ? '' : boundNamespace(inScope, p, subsetCode), value: attributeValue(raw) })
+        }
+        const el = new LexElement(name, prefix, localName, namespaceURI, attributes, declarations, inScope, current)
+        for (const a of attributes) {
+          if (a.prefix === '' && (a.localName === 'Id' || a.localName === 'id')) {
+            if (ids.has(a.value)) duplicateIds.push(a.value)
+            else ids.set(a.value, el)
+          }
+        }
+        if (current === undefined) root = el
+        else current.children.push(el)
+        current = el
+      },
+      end() {
+        current = current?.parent
+      },
+      text(raw) {
+        current!.children.push(textValue(raw))
+      },
+    })
+  } catch (cause) {
+    if (cause instanceof TokenError) throw lexError(cause.subset ? subsetCode : xmlCode, cause.message, cause.subset)
+    throw cause
+  }
+  if (root === undefined) throw lexError(xmlCode, 'XML document has no root element')
+  return { root, ids, duplicateIds }
+}
+
+// ---- tokenizer ------------------------------------------------------------------------------------
+
+/** XML 1.0 §2.2 Char: the code units that may never appear (C0 controls other than TAB, LF, CR; U+FFFE, U+FFFF). */
+const INVALID_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/
+/** Names of the subset: ASCII NCNames, optionally prefixed (X-Road's vocabularies are ASCII). */
+const NAME = /[A-Za-z_][A-Za-z0-9._-]*(?::[A-Za-z_][A-Za-z0-9._-]*)?/y
+/** XML 1.0 §4.1 references: the predefined entities and character references. */
+const REFERENCE = /&(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});/y
+const NOT_SPACE = /[^ \t\r\n]/
+
+interface TokenHandler {
+  start(name: string, attributes: Array<readonly [string, string]>): void
+  end(): void
+  text(raw: string): void
+}
+
+class TokenError extends Error {
+  constructor(message: string, readonly subset = false) {
+    super(message)
+  }
+}
+
+function isXmlChar(code: number): boolean {
+  return code === 0x9 || code === 0xa || code === 0xd || (code >= 0x20 && code <= 0xd7ff) || (code >= 0xe000 && code <= 0xfffd) ||
+    (code >= 0x10000 && code <= 0x10ffff)
+}
+
+/** Checks every reference in `text[from, to)`: only the predefined entities and character references of Chars. */
+function checkReferences(text: string, from: number, to: number): void {
+  for (let amp = text.indexOf('&', from); amp >= 0 && amp < to; amp = text.indexOf('&', amp + 1)) {
+    REFERENCE.lastIndex = amp
+    const m = REFERENCE.exec(text)
+    if (m === null || amp + m[0].length > to) throw new TokenError(`'&' does not start a predefined entity or character reference (at offset ${amp})`)
+    if (m[0].charCodeAt(1) === 0x23) {
+      const hex = m[0].charCodeAt(2) === 0x78
+      if (!isXmlChar(parseInt(m[0].slice(hex ? 3 : 2, -1), hex ? 16 : 10))) throw new TokenError(`Invalid character reference (at offset ${amp})`)
+    }
+  }
+}
+
+/**
+ * Tokenizes the subset (the caller has refused '<!' and '<?' past the declaration): start tags, end tags and text,
+ * each found with `indexOf`/sticky expressions from a cursor that only moves forward, so every character is looked at
+ * a constant number of times — O(n). Enforces well-formedness (XML 1.0 §2–§4 for the subset) and the limits.
+ */
+function tokenize(text: string, from: number, limits: LexicalLimits, handler: TokenHandler): void {
+  const bad = INVALID_CHAR.exec(text)
+  if (bad !== null) throw new TokenError(`Character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML (at offset ${bad.index})`)
+  if (text.indexOf(']]>') >= 0) throw new TokenError("']]>' is not allowed in this document", true)
+  const maxText = limits.maxTextLength ?? limits.maxBytes
+  const open: string[] = []
+  let nodes = 0
+  let rootSeen = false
+  let pos = from
+  const name = (at: number, what: string): string => {
+    NAME.lastIndex = at
+    const m = NAME.exec(text)
+    if (m === null) throw new TokenError(`Expected ${what} (at offset ${at})`, text.charCodeAt(at) >= 0x80)
+    if (m[0].length > limits.maxNameLength) throw new TokenError(`Name longer than ${limits.maxNameLength} characters (at offset ${at})`)
+    return m[0]
+  }
+  const skipSpace = (at: number): number => {
+    let i = at
+    for (let c = text.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d; c = text.charCodeAt(++i));
+    return i
+  }
+  const count = (): void => {
+    if (++nodes > limits.maxNodes) throw new TokenError(`XML document has more than ${limits.maxNodes} nodes`)
+  }
+  while (pos < text.length) {
+    const lt = text.indexOf('<', pos)
+    const end = lt < 0 ? text.length : lt
+    if (end > pos) {
+      if (open.length === 0) {
+        const content = NOT_SPACE.exec(text.slice(pos, end))
+        if (content !== null) throw new TokenError(`Content outside the root element (at offset ${pos + content.index})`)
+      } else {
+        if (end - pos > maxText) throw new TokenError(`Text longer than ${maxText} characters (at offset ${pos})`)
+        checkReferences(text, pos, end)
+        count()
+        handler.text(text.slice(pos, end))
+      }
+    }
+    if (lt < 0) break
+    if (text.charCodeAt(lt + 1) === 0x2f) {
+      const tag = name(lt + 2, 'an end tag name')
+      const close = skipSpace(lt + 2 + tag.length)
+      if (text.charCodeAt(close) !== 0x3e) throw new TokenError(`End tag '${tag}' is not closed (at offset ${lt})`)
+      if (open.pop() !== tag) throw new TokenError(`End tag '${tag}' does not match its start tag (at offset ${lt})`)
+      handler.end()
+      pos = close + 1
+      continue
+    }
+    if (open.length === 0 && rootSeen) throw new TokenError(`More than one root element (at offset ${lt})`)
+    const tag = name(lt + 1, 'an element name')
+    count()
+    const attributes: Array<readonly [string, string]> = []
+    let i = lt + 1 + tag.length
+    for (;;) {
+      const spaced = skipSpace(i)
+      const c = text.charCodeAt(spaced)
+      if (c === 0x3e || (c === 0x2f && text.charCodeAt(spaced + 1) === 0x3e)) {
+        rootSeen = true
+        if (open.length + 1 > limits.maxDepth) throw new TokenError(`XML document is nested deeper than ${limits.maxDepth} levels (at offset ${lt})`)
+        handler.start(tag, attributes)
+        if (c === 0x3e) {
+          open.push(tag)
+          pos = spaced + 1
+        } else {
+          handler.end()
+          pos = spaced + 2
+        }
+        break
+      }
+      if (Number.isNaN(c)) throw new TokenError(`Start tag '${tag}' is not closed (at offset ${lt})`)
+      if (spaced === i) throw new TokenError(`Expected white space, '>' or '/>' in start tag '${tag}' (at offset ${i})`)
+      const attribute = name(spaced, 'an attribute name')
+      for (const [n] of attributes) if (n === attribute) throw new TokenError(`Attribute '${attribute}' appears twice (at offset ${spaced})`)
+      if (attributes.length >= limits.maxAttributes) throw new TokenError(`Element '${tag}' has more than ${limits.maxAttributes} attributes (at offset ${lt})`)
+      let at = skipSpace(spaced + attribute.length)
+      if (text.charCodeAt(at) !== 0x3d) throw new TokenError(`Expected '=' after attribute '${attribute}' (at offset ${at})`)
+      at = skipSpace(at + 1)
+      const q = text.charCodeAt(at)
+      if (q !== 0x22 && q !== 0x27) throw new TokenError(`Value of attribute '${attribute}' is not quoted (at offset ${at})`)
+      const close = text.indexOf(q === 0x22 ? '"' : "'", at + 1)
+      if (close < 0) throw new TokenError(`Value of attribute '${attribute}' is not terminated (at offset ${at})`)
+      if (close - at - 1 > maxText) throw new TokenError(`Value of attribute '${attribute}' longer than ${maxText} characters (at offset ${at})`)
+      const raw = text.slice(at + 1, close)
+      if (raw.indexOf('<') >= 0) throw new TokenError(`'<' in the value of attribute '${attribute}' (at offset ${at})`)
+      checkReferences(text, at + 1, close)
+      attributes.push([attribute, raw])
+      i = close + 1
+    }
+  }
+  if (open.length > 0) throw new TokenError(`${open.length} element(s) not closed at the end of the document`)
+  if (!rootSeen) throw new TokenError('XML document has no root element')
+}
+
+/** A refusal because the input is outside the reader's subset (it may still be well-formed XML). */
+export class LexicalSubsetError extends SecurityServerError {}
+
+function lexError(code: ErrorCode, message: string, subset = false): SecurityServerError {
+  const bounded = message.length > 300 ? `${message.slice(0, 300)}…` : message
+  return subset ? new LexicalSubsetError(code, bounded, { clientFault: true }) : new SecurityServerError(code, bounded, { clientFault: true })
+}
+
+// ---- canonical XML --------------------------------------------------------------------------------
+
+/** Canonical XML 1.0 §2.3 text node: `&`, `<`, `>` and CR escaped. */
+export function c14nText(value: string): string {
+  return /[&<>\r]/.test(value)
+    ? value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;')
+    : value
+}
+
+/** Canonical XML 1.0 §2.3 attribute value: `&`, `<`, `"`, TAB, LF and CR escaped (`>` is not). */
+export function c14nAttr(value: string): string {
+  return /[&<"\t\n\r]/.test(value)
+    ? value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;')
+      .replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;')
+    : value
+}
+
+function compareCodePoints(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/**
+ * The canonical form of the subtree at `apex` (a document subset of exactly that element and its descendants, as a
+ * same-document `#id` reference or SignedInfo selects it): Canonical XML 1.0 (inclusive: every namespace in scope at
+ * the apex is rendered there) or Exclusive XML Canonicalization 1.0 (only visibly utilized namespaces, plus the
+ * InclusiveNamespaces PrefixList). The with-comments variants give the same bytes, the reader having refused comments.
+ */
+export function canonicalizeLexical(apex: LexElement, algorithmUri: string, inclusivePrefixes: string[] = []): string {
+  const exclusive = algorithmUri === C14N_URIS.exclusive || algorithmUri === C14N_URIS.exclusiveWithComments
+  if (!exclusive && algorithmUri !== C14N_URIS.inclusive && algorithmUri !== C14N_URIS.inclusiveWithComments) {
+    throw new SecurityServerError('malformed_signature', `Unsupported canonicalization method '${algorithmUri}'`, { clientFault: true })
+  }
+  const listed = new Set(inclusivePrefixes.map((p) => (p === '#default' ? '' : p)))
+  const out: string[] = []
+  const write = (el: LexElement, rendered: ReadonlyMap<string, string>, isApex: boolean): void => {
+    // Namespace prefixes this element must consider rendering.
+    let candidates: Iterable<string>
+    if (!exclusive) candidates = isApex ? el.inScope.keys() : el.declarations.map(([p]) => p)
+    else {
+      const used = new Set<string>([el.prefix])
+      for (const a of el.attributes) if (a.prefix !== '') used.add(a.prefix)
+      for (const p of listed) if (el.inScope.has(p)) used.add(p)
+      candidates = used
+    }
+    const decls: Array<[string, string]> = []
+    for (const p of candidates) {
+      if (p === 'xml') continue
+      const uri = el.inScope.get(p) ?? ''
+      const before = rendered.get(p) ?? ''
+      if (uri !== before) decls.push([p, uri])
+    }
+    let next = rendered
+    if (decls.length > 0) {
+      const scope = new Map(rendered)
+      for (const [p, u] of decls) scope.set(p, u)
+      next = scope
+      decls.sort((a, b) => compareCodePoints(a[0], b[0]))
+    }
+    let tag = `<${el.qname}`
+    for (const [p, u] of decls) tag += p === '' ? ` xmlns="${c14nAttr(u)}"` : ` xmlns:${p}="${c14nAttr(u)}"`
+    const attrs = el.attributes.length > 1
+      ? [...el.attributes].sort((a, b) => compareCodePoints(a.namespaceURI, b.namespaceURI) || compareCodePoints(a.localName, b.localName))
+      : el.attributes
+    for (const a of attrs) tag += ` ${a.qname}="${c14nAttr(a.value)}"`
+    out.push(`${tag}>`)
+    for (const c of el.children) {
+      if (typeof c === 'string') out.push(c14nText(c))
+      else write(c, next, false)
+    }
+    out.push(`</${el.qname}>`)
+  }
+  write(apex, new Map(), true)
+  return out.join('')
+}
