@@ -45,3 +45,27 @@ export function xroadError(reply: RestReply): { code: string; message: string } 
   const code = (typeof header === 'string' ? header : undefined) ?? type
   return code === undefined ? undefined : { code, message }
 }
+
+/**
+ * Repeats `call` until it answers 200 (the first exchange also waits for the servers' OCSP responses of their own
+ * certificates) and returns how many attempts it took; throws after `timeoutMs`, or at once when nothing listens.
+ */
+export async function firstExchange(call: () => Promise<RestReply>, timeoutMs = 20_000): Promise<number> {
+  const end = Date.now() + timeoutMs
+  let probe: RestReply | undefined
+  let probeError = ''
+  let probes = 0
+  while (Date.now() < end) {
+    probes++
+    probe = await call().catch((e: NodeJS.ErrnoException) => {
+      // The server said it was ready, so a refused connection means there is no client proxy listening at all.
+      if (e.code === 'ECONNREFUSED') throw new Error(`The consumer's client proxy is not listening: ${e.message}`)
+      probeError = e.message
+      return undefined
+    })
+    if (probe?.status === 200) return probes
+    if (probe !== undefined) probeError = `${probe.status} ${xroadError(probe)?.code ?? ''} ${probe.body.slice(0, 200)}`
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  throw new Error(`The pair never answered a first request within ${timeoutMs / 1000} s: ${probeError}`)
+}

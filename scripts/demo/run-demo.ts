@@ -9,8 +9,9 @@ import { startAgency, startLabPair, type RunningAgency, type RunningLabPair, typ
 import { runGatehouse } from '../lib/processes'
 import { checkMessageLog, type EvidenceCheck } from '../lib/evidence-check'
 import { startSampleService, type SampleService } from '../lib/sample-service'
-import { restCall, xroadError, type RestReply } from './rest-call'
+import { firstExchange, restCall, xroadError, type RestReply } from './rest-call'
 import { showOpmonQuery } from './opmon-query'
+import { addSoapServices, callMetaservices, sendSoap, type DemoMetaservices, type DemoSoap } from './soap-calls'
 
 /**
  * `npm run demo`: a lab trust domain, a consumer and a provider security server with software tokens, the sample
@@ -64,6 +65,10 @@ export interface DemoResult {
   counts: DemoCounts
   registration: DemoRegistration
   operations: DemoOperations
+  /** SOAP exchanges with the sample service's operation (issue 12): plain, with attachments, MTOM. */
+  soap: DemoSoap
+  /** Each metaservice answered as X-Road answers it (issue 12). */
+  metaservices: DemoMetaservices
   failures: string[]
   timings: { setupMs: number; startMs: number; exchangeMs: number; verifyMs: number; totalMs: number }
 }
@@ -80,6 +85,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
   const counts: DemoCounts = { sent: 0, ok: 0, denied: 0, logged: 0, verified: 0 }
   const operations: DemoOperations = { health: false, metrics: false, auditChain: false, backupRestore: false, opmonQuery: false }
+  let soap: DemoSoap = { sent: 0, ok: 0, attachments: 0 }
+  let metaservices: DemoMetaservices = { listClients: false, listMethods: false, allowedMethods: false, getWsdl: false, getOpenAPI: false }
   const timings = { setupMs: 0, startMs: 0, exchangeMs: 0, verifyMs: 0, totalMs: 0 }
   let service: SampleService | undefined
   let pair: LabPair | undefined
@@ -87,7 +94,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency })
   try {
     service = await startSampleService(0)
-    print(`Sample REST service          ${service.url}  (GET /pets/{id})`)
+    print(`Sample service               ${service.url}  (REST GET /pets/{id}, SOAP POST /soap with its WSDL at /soap?wsdl)`)
     pair = await buildLabPair({ serviceUrl: service.url, registration: 'management-service' })
     timings.setupMs = Date.now() - t0
     print(`Lab trust domain LAB         ${pair.labDir}`)
@@ -114,23 +121,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       restCall(`${base}/${path}`, { 'X-Road-Client': formatIdPath(client), ...(id === undefined ? {} : { 'X-Road-Id': id }) }, agent)
 
     // The first exchange also waits for the servers' OCSP responses of their own certificates.
-    const probeEnd = Date.now() + 20_000
-    let probe: RestReply | undefined
-    let probeError = ''
-    let probes = 0
-    while (Date.now() < probeEnd) {
-      probes++
-      probe = await call(pair.consumer.subsystem, 'pets/pets/0').catch((e: NodeJS.ErrnoException) => {
-        // The server said it was ready, so a refused connection means there is no client proxy listening at all.
-        if (e.code === 'ECONNREFUSED') throw new Error(`The consumer's client proxy is not listening: ${e.message}`)
-        probeError = e.message
-        return undefined
-      })
-      if (probe?.status === 200) break
-      if (probe !== undefined) probeError = `${probe.status} ${xroadError(probe)?.code ?? ''} ${probe.body.slice(0, 200)}`
-      await new Promise((r) => setTimeout(r, 250))
-    }
-    if (probe?.status !== 200) throw new Error(`The pair never answered a first request within 20 s: ${probeError}`)
+    const probes = await firstExchange(() => call(pair!.consumer.subsystem, 'pets/pets/0'))
     print(`First signed exchange answered after ${probes} attempt(s)`)
 
     const t2 = Date.now()
@@ -176,6 +167,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       if (error === undefined || !/unknown_?service$/i.test(error.code)) fail(`unknown service was not refused with unknown_service: ${unknown.status} ${unknown.body.slice(0, 200)}`)
       print(`To ${formatIdPath(pair.provider.subsystem)}/no-such-service: HTTP ${unknown.status}, X-Road-Error ${error?.code ?? '(none)'} — ${error?.message ?? ''}`)
     }
+
+    const services = await addSoapServices(running.provider.admin, pair, service.url)
+    print(`The provider's administrator added the sample WSDL (${formatIdPath(services.soap)}, version ${services.soapVersion}, open to ` +
+      `${formatIdPath(pair.consumer.subsystem)}) and its OpenAPI description (${formatIdPath(services.openApi)})`)
+    soap = await sendSoap(pair, running.consumer.clientProxyUrl, print, fail)
+    metaservices = await callMetaservices(pair, running.consumer.clientProxyUrl, services, print, fail)
     timings.exchangeMs = Date.now() - t2
 
     operations.health = await showHealthAndProbes(pair, running, print, fail)
@@ -194,6 +191,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const expectedServed = counts.ok + 1
     if (reachedService !== expectedServed) fail(`the service served ${reachedService} requests, expected ${expectedServed}`)
     else print(`The sample service served ${reachedService} requests: the refused ones never reached it`)
+    if (service.soapServed() !== soap.sent) fail(`the SOAP operation served ${service.soapServed()} requests, expected ${soap.sent}`)
 
     agent.destroy()
     // The servers stop first (committing what waits); the lab's TSA stays up for the last batch time-stamp.
@@ -229,7 +227,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     else if (pair !== undefined) print(`Kept ${pair.dir}`)
   }
   timings.totalMs = Date.now() - t0
-  return { counts, registration: pair?.registration ?? { requests: 0, approved: 0, viaManagementService: false }, operations, failures, timings }
+  return { counts, registration: pair?.registration ?? { requests: 0, approved: 0, viaManagementService: false }, operations, soap, metaservices, failures, timings }
 }
 
 interface ProbeSummary {

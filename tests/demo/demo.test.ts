@@ -31,11 +31,13 @@ function runDemo(args: string[], timeoutMs: number): Promise<{ code: number | nu
 
 describe('npm run demo', () => {
   it('exchanges signed requests between two servers, refuses the two bad ones with X-Road errors and verifies every logged record', async () => {
-    const { code, stdout, stderr } = await runDemo(['--json', '--requests', String(REQUESTS)], 110_000)
+    const { code, stdout, stderr } = await runDemo(['--json', '--requests', String(REQUESTS)], 140_000)
     const lines = stdout.trim().split('\n')
-    const { operations, registration, ...counts } = JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, number> & {
+    const { operations, registration, soap, metaservices, ...counts } = JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, number> & {
       operations?: Record<string, boolean>
       registration?: { requests: number; approved: number; viaManagementService: boolean }
+      soap?: { sent: number; ok: number; attachments: number }
+      metaservices?: Record<string, boolean>
     }
     expect(Object.keys(counts).sort(), stdout + stderr).toEqual(['denied', 'logged', 'ok', 'sent', 'verified'])
     // Issue 16: the health check a load balancer reads answered 200, 503 in maintenance mode, and 200 again; /metrics
@@ -56,6 +58,12 @@ describe('npm run demo', () => {
     expect(counts.verified).toBe(counts.logged)
     expect(stdout).toMatch(/X-Road-Error \S*access_denied/i)
     expect(stdout).toMatch(/X-Road-Error \S*unknown_service/i)
+    // Issue 12: SOAP through the pair to the sample WSDL operation — plain, with two attachments, MTOM with one — each
+    // answer echoing the request's text with its requestHash and the attachments back intact; every metaservice answered.
+    expect(soap, stdout + stderr).toEqual({ sent: 3, ok: 3, attachments: 3 })
+    expect(metaservices, stdout + stderr).toEqual({ listClients: true, listMethods: true, allowedMethods: true, getWsdl: true, getOpenAPI: true })
+    expect(stdout).toMatch(/SOAP MTOM .* multipart\/related, echo "MTOM", requestHash, 1 attachment\(s\) back/)
+    expect(stdout).toMatch(/SOAP listMethods +echo\/v1/)
     expect(code, stdout + stderr).toBe(0)
-  }, 120_000)
+  }, 150_000)
 })

@@ -69,6 +69,17 @@ export interface LabPairOptions {
   shutdownGraceMs?: number
   /** The servers' authentication and signing keys (EC P-256 by default, the lab default of issue 15 §4). */
   keyAlgorithm?: KeyAlgorithm
+  /**
+   * The trust domain's names (default: instance LAB, consumer GOV/1001, provider GOV/2002); each side's subsystem is
+   * still `consumer` / `provider`, `subsystems` adds more subsystems registered on that side's server.
+   */
+  identities?: { instance: string; consumer: PairMember; provider: PairMember }
+}
+
+export interface PairMember {
+  memberClass: string
+  memberCode: string
+  subsystems?: string[]
 }
 
 /** A free port P such that P + 77 is free too (Gatehouse's `host:port` → OCSP responder at port + 77 convention). */
@@ -101,7 +112,9 @@ export async function startLabPair(options: LabPairOptions = {}): Promise<LabPai
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
   }
   try {
+    const ids = options.identities ?? { instance: 'LAB', consumer: { memberClass: 'GOV', memberCode: '1001' }, provider: { memberClass: 'GOV', memberCode: '2002' } }
     await initLab(labDir, {
+      instance: ids.instance,
       keyAlgorithm: 'ec-p256',
       ...(options.confExpireSeconds === undefined ? {} : { confExpireSeconds: options.confExpireSeconds }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
@@ -118,9 +131,10 @@ export async function startLabPair(options: LabPairOptions = {}): Promise<LabPai
     const sample = await startSampleService()
     cleanups.push(() => sample.close())
 
-    const consumer = await setUpSide(root, 'consumer', memberId('LAB', 'GOV', '1001'), 'Consumer Agency', lab, labServer, options)
+    const member = (m: PairMember): MemberId => memberId(ids.instance, m.memberClass, m.memberCode)
+    const consumer = await setUpSide(root, 'consumer', member(ids.consumer), 'Consumer Agency', lab, labServer, options, ids.consumer.subsystems)
     cleanups.push(() => consumer.server.stop())
-    const provider = await setUpSide(root, 'provider', memberId('LAB', 'GOV', '2002'), 'Provider Agency', lab, labServer, options)
+    const provider = await setUpSide(root, 'provider', member(ids.provider), 'Provider Agency', lab, labServer, options, ids.provider.subsystems)
     cleanups.push(() => provider.server.stop())
 
     const pets = serviceId(provider.subsystem, 'pets')
@@ -157,6 +171,7 @@ export async function startLabPair(options: LabPairOptions = {}): Promise<LabPai
 
 async function setUpSide(
   root: string, name: string, owner: MemberId, memberName: string, lab: LabAuthority, labServer: RunningLabServer, options: LabPairOptions,
+  extraSubsystems: readonly string[] = [],
 ): Promise<PairSide> {
   const dataDir = join(root, name)
   const serverProxyPort = await freePortPair()
@@ -198,5 +213,11 @@ async function setUpSide(
   const signCertDer = await issue('sign')
   lab.addSecurityServer(owner, serverCode, `127.0.0.1:${serverProxyPort}`, authCertDer)
   lab.addClient(serverId, subsystem)
+  for (const code of extraSubsystems) {
+    const extra = subsystemId(owner.xRoadInstance, owner.memberClass, owner.memberCode, code)
+    lab.addMember(owner, memberName, code)
+    serverConf.addClient(extra, 'REGISTERED')
+    lab.addClient(serverId, extra)
+  }
   return { member: owner, subsystem, serverId, server, dataDir, serverProxyPort, ocspResponderPort, clientProxyUrl: '', authCertDer, signCertDer }
 }

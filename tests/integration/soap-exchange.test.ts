@@ -9,6 +9,7 @@ import { decodeSoapMessage, multipartSegments, type SoapMessage } from '../../sr
 import { verificationTrustFromGlobalConf, verifySignature } from '../../src-main/signature'
 import { describeFixtures } from '../support/describe-fixtures'
 import { readFixture } from '../support/fixtures'
+import { SOAP_PROXY_CASES, XML } from '../support/soap-proxy-cases'
 import { startLabPair, type LabPair, type PairSide } from './lab-pair'
 
 /**
@@ -219,27 +220,17 @@ describe('SOAP between two security servers', () => {
   })
 })
 
-/** X-Road's bad queries (soap-proxy-queries) through the real pair: refused by the consumer, never reaching the service. */
-const BAD_QUERIES: Array<[string, string, string]> = [
-  ['empty.query', 'text/xml', 'client.invalid_soap'],
-  ['missing-body.query', 'text/xml', 'client.missing_body'],
-  ['no-header.query', 'text/xml', 'client.missing_header'],
-  ['faulty-header2.query', 'text/xml', 'client.duplicate_header_field'],
-  ['missingobjecttype.query', 'text/xml', 'client.invalid_xml'],
-  ['malformed-body1.query', 'text/xml', 'client.invalid_body'],
-  ['malformed-body3.query', 'text/xml', 'client.inconsistent_headers'],
-  ['wrong-protocolVersion.query', 'text/xml', 'client.invalid_protocol_version'],
-  ['missing-protocolVersion.query', 'text/xml', 'client.missing_header_field'],
-  ['attachm-error.query', 'multipart/related; boundary=jetty771207119h3h10dty', 'client.invalid_content_type'],
-  ['attachm-no-soap.query', 'multipart/related; boundary=jetty771207119h3h10dty', 'client.invalid_content_type'],
-  ['fault.query', 'text/xml', 'client.CODE'],
-  ['getstate.query', 'blah', 'client.invalid_content_type'],
-  ['missing-org.query', 'text/xml', 'server.clientproxy.unknown_member'],
-]
+/**
+ * X-Road's bad SOAP queries (soap-proxy-queries) through the real pair, from the shared table: each refused by the
+ * consumer (a `client.` fault, or an unknown member), never reaching the service.
+ */
+const BAD_QUERIES = Object.entries(SOAP_PROXY_CASES)
+  .filter(([, c]) => (c.fault?.startsWith('client.') === true || c.fault === 'server.clientproxy.unknown_member') && c.method === undefined && c.headers === undefined && c.bom !== true)
+  .map(([name, c]) => [name, c.query, c.contentType ?? XML, c.fault!] as const)
 
 describeFixtures('X-Road\'s bad SOAP queries through a real pair', () => {
-  for (const [file, contentType, fault] of BAD_QUERIES) {
-    it(`${file} → ${fault}`, async () => {
+  for (const [name, file, contentType, fault] of BAD_QUERIES) {
+    it(`${name}: ${file} → ${fault}`, async () => {
       const calls = received.length
       const res = await post(readFixture('messages', 'soap-proxy-queries', file), contentType)
       expect(res.status).toBe(200)

@@ -12,6 +12,7 @@ import { encodeSoapTransportStream, readSoapTransportMessage, soapSignedParts } 
 import { readSoap } from '../../src-main/soap'
 import { describeFixtures } from '../support/describe-fixtures'
 import { readFixture } from '../support/fixtures'
+import { BOUNDARY, MTOM, RELATED, SOAP_PROXY_CASES, SOAP_PROXY_QUERIES_DIR, XML, type CaseService, type SoapProxyCase } from '../support/soap-proxy-cases'
 
 /**
  * Both SOAP pipelines joined in memory (the client proxy's peer calls the server proxy's handler; signer, verifier and
@@ -19,11 +20,8 @@ import { readFixture } from '../support/fixtures'
  * test cases (`testsuite/testcases/*.java`): the query each sends, the answer its service gives, the outcome it expects.
  * The real TLS pair is in tests/integration/soap-exchange.test.ts.
  */
-const DIR = ['messages', 'soap-proxy-queries']
-const BOUNDARY = 'jetty771207119h3h10dty'
-const RELATED = `multipart/related; charset=UTF-8; boundary=${BOUNDARY}`
-const MTOM = `Multipart/Related; start-info="application/soap+xml"; type="application/xop+xml"; boundary="${BOUNDARY}"`
-const XML = 'text/xml; charset=utf-8'
+const DIR = SOAP_PROXY_QUERIES_DIR
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf])
 const DEFAULT_LIMITS = { maxBytes: 64 * 1024 * 1024, maxParts: 64, maxHeaderBytes: 16 * 1024 }
 
 /** What each service call carried (its streamed body, read once by the fake service). */
@@ -32,11 +30,7 @@ const bodiesSent = new WeakMap<ServiceCall, Buffer>()
 const fakeSignature = (member: ClientId, parts: MessagePart[]) =>
   parts.reduce((h, p) => h.update(p.name).update('bytes' in p ? p.bytes : p.digest), createHash('sha512').update(encodeIdentifier(member))).digest()
 
-interface Service {
-  status?: number
-  contentType?: string
-  file?: string
-}
+type Service = CaseService & { bom?: boolean }
 
 interface World {
   calls: ServiceCall[]
@@ -52,7 +46,7 @@ interface WorldOptions {
   rights?: 'allow' | 'deny' | 'unknown' | 'disabled'
   tamper?: (body: Buffer, contentType: string) => Promise<{ body: Buffer; contentType: string }>
   /** The server proxy's side: the provider not registered here, the service without an address, or unreachable. */
-  provider?: 'unregistered' | 'no-url' | 'down'
+  provider?: SoapProxyCase['provider']
 }
 
 function world(options: WorldOptions = {}): World {
@@ -98,7 +92,7 @@ function world(options: WorldOptions = {}): World {
         const sent = call.body === undefined ? Buffer.alloc(0) : await readSource(call.body)
         bodiesSent.set(call, sent)
         const queryId = /<xroad:id>([^<]*)<\/xroad:id>/.exec(sent.toString('latin1'))?.[1] ?? ''
-        const file = service.file === undefined ? Buffer.alloc(0) : readFixture(...DIR, service.file)
+        const file = service.file === undefined ? Buffer.alloc(0) : Buffer.concat([service.bom === true ? UTF8_BOM : Buffer.alloc(0), readFixture(...DIR, service.file)])
         const body = Buffer.from(file.toString('latin1').replace(/<xroad:id>[^<]*<\/xroad:id>/g, `<xroad:id>${queryId}</xroad:id>`), 'latin1')
         return { status: service.status ?? 200, reason: 'OK', headers: [['Content-Type', service.contentType ?? XML]], body: bufferBody(body) }
       },
@@ -131,93 +125,14 @@ async function send(w: World, file: string | Buffer, contentType: string, extra:
   return { status: res.status, contentType: contentTypeOut, body: bytes, text, fault }
 }
 
-interface Case {
-  query: string | Buffer
-  contentType?: string
-  service?: Service
-  rights?: 'allow' | 'deny' | 'unknown' | 'disabled'
-  provider?: WorldOptions['provider']
-  headers?: Array<[string, string]>
-  method?: string
-  /** undefined: a normal response; else the fault code. */
-  fault?: string
-}
-
-/** X-Road's test cases as run here: name → what it sends, what its service answers, what it expects. */
-const CASES: Record<string, Case> = {
-  NormalMessage: { query: 'getstate.query', service: { file: 'getstate.answer' } },
-  NormalSubsystem: { query: 'getstate-subsystem.query', service: { file: 'getstate-subsystem.answer' } },
-  Attachment: { query: 'attachm.query', contentType: RELATED, service: { file: 'attachm.answer' } },
-  Attachment2: { query: 'attachm2.query', contentType: `multipart/related; boundary=${BOUNDARY}`, service: { file: 'attachm2.answer', contentType: RELATED } },
-  AttachmentMTOM: { query: 'attachm-mtom.query', contentType: MTOM, service: { file: 'attachm-mtom.answer', contentType: `${MTOM};charset=UTF-8` } },
-  MimeSoap: { query: 'mimesoap.query', contentType: RELATED, service: { file: 'mimesoap.answer', contentType: RELATED } },
-  SeveralAttachments: { query: 'attachments.query', contentType: RELATED, service: { file: 'attachm.answer' } },
-  SeveralAttachmentsResponse: { query: 'attachments.query', contentType: RELATED, service: { file: 'attachments.answer', contentType: RELATED } },
-  Utf8BomAttachment2: { query: 'attachm2-utf8bom-inside.query', contentType: `multipart/related; boundary=${BOUNDARY}`, service: { file: 'attachm2-utf8bom-inside.answer', contentType: RELATED } },
-  CDATAMessage: { query: 'cdata.query', service: { file: 'cdata.answer' } },
-  CommentMessage: { query: 'simple.query', service: { file: 'simple-comment.answer' } },
-  DefaultNamespaceMessage: { query: 'getstate-defaultnamespace.query', service: { file: 'getstate.answer' } },
-  MissingUserIdHeader: { query: 'missing-userId.query', service: { file: 'missing-userId.answer' } },
-  NoWhitespaceMessage: { query: 'nowhitespace.query', service: { file: 'nowhitespace.answer' } },
-  SplitHeaderMessage: { query: 'split-header.query', service: { file: 'split-header.answer' } },
-  XmlEncodedMessage: { query: 'xmlencoded.query', service: { file: 'xmlencoded.answer' } },
-  ResponseWithRequestHash: { query: 'getstate.query', service: { file: 'requesthash.answer' } },
-  NonUtf8ResponseContentType: { query: 'getstate.query', service: { file: 'getstate-iso88591.answer', contentType: 'text/xml; charset=ISO-8859-1' } },
-  SoapActionHeader: { query: 'getstate.query', headers: [['SOAPAction', '"urn:getState"']], service: { file: 'getstate.answer' } },
-  SoapActionEmptyHeader: { query: 'getstate.query', headers: [['SOAPAction', '']], service: { file: 'getstate.answer' } },
-
-  EmptyQuery: { query: 'empty.query', fault: 'client.invalid_soap' },
-  EmptyMultipartRequest: { query: 'empty.query', contentType: RELATED, fault: 'client.missing_soap' },
-  MissingBody: { query: 'missing-body.query', fault: 'client.missing_body' },
-  MissingHeader: { query: 'no-header.query', fault: 'client.missing_header' },
-  MalformedBody1: { query: 'malformed-body1.query', fault: 'client.invalid_body' },
-  MalformedBody2: { query: 'malformed-body2.query', fault: 'client.invalid_body' },
-  MalformedBody3: { query: 'malformed-body3.query', fault: 'client.inconsistent_headers' },
-  MalformedProtocolVersionHeader: { query: 'malformed-protocolVersion.query', fault: 'client.invalid_protocol_version' },
-  MissingProtocolVersionHeader: { query: 'missing-protocolVersion.query', fault: 'client.missing_header_field' },
-  WrongProtocolVersionHeader: { query: 'wrong-protocolVersion.query', fault: 'client.invalid_protocol_version' },
-  MissingObjectTypeMessage: { query: 'missingobjecttype.query', fault: 'client.invalid_xml' },
-  FaultyHeader: { query: 'faulty-header2.query', fault: 'client.duplicate_header_field' },
-  AttachmentFaulty: { query: 'attachm-error.query', contentType: RELATED, fault: 'client.invalid_content_type' },
-  AttachmentFaultySoap: { query: 'attachm-faulty-soap.query', contentType: RELATED, fault: 'client.missing_header_field' },
-  AttachmentNoSoap: { query: 'attachm-no-soap.query', contentType: RELATED, fault: 'client.invalid_content_type' },
-  FaultyRequestContentType: { query: 'getstate.query', contentType: 'blah', fault: 'client.invalid_content_type' },
-  SoapFaultToClientProxy: { query: 'fault.query', fault: 'client.CODE' },
-  WrongHttpMethod: { query: 'getstate.query', method: 'GET', fault: 'client.invalid_http_method' },
-  SoapActionMalformedHeader: { query: 'getstate.query', headers: [['SOAPAction', 'urn:getState']], fault: 'client.invalid_soap_action' },
-  MissingOrg: { query: 'missing-org.query', fault: 'server.clientproxy.unknown_member' },
-
-  NotAllowed: { query: 'notAllowed.query', rights: 'deny', fault: 'server.serverproxy.access_denied' },
-  UnknownService: { query: 'getstate.query', rights: 'unknown', fault: 'server.serverproxy.unknown_service' },
-  ServiceDisabled: { query: 'getstate.query', rights: 'disabled', fault: 'server.serverproxy.service_disabled' },
-  AttachmentFaultySoapResponse: { query: 'getstate.query', service: { file: 'attachm-faulty-soap.query', contentType: RELATED }, fault: 'server.serverproxy.service_failed.missing_header_field' },
-  AttachmentNoSoapResponse: { query: 'getstate.query', service: { file: 'attachm-no-soap.query', contentType: RELATED }, fault: 'server.serverproxy.service_failed.invalid_content_type' },
-  EmptyMultipartResponse: { query: 'getstate.query', service: { file: 'empty.query', contentType: RELATED }, fault: 'server.serverproxy.service_failed.invalid_message' },
-  EmptyResponse: { query: 'getstate.query', service: { file: 'empty.query' }, fault: 'server.serverproxy.service_failed.invalid_soap' },
-  FaultyHeaderResponse: { query: 'getstate.query', service: { file: 'faulty-header.query' }, fault: 'server.serverproxy.service_failed.missing_header_field' },
-  FaultyResponseContentType: { query: 'getstate.query', service: { file: 'getstate.answer', contentType: 'blah' }, fault: 'server.serverproxy.service_failed.invalid_content_type' },
-  MalformedBodyResponse: { query: 'getstate.query', service: { file: 'malformed-body2.query' }, fault: 'server.serverproxy.service_failed.invalid_body' },
-  MissingBodyResponse: { query: 'getstate.query', service: { file: 'missing-body.query' }, fault: 'server.serverproxy.service_failed.missing_body' },
-  MissingHeaderResponse: { query: 'getstate.query', service: { file: 'no-header.query' }, fault: 'server.serverproxy.service_failed.missing_header' },
-  ServerProxyAttachmentError: { query: 'getstate.query', service: { file: 'attachm-error.query', contentType: RELATED }, fault: 'server.serverproxy.service_failed.invalid_content_type' },
-  ServiceFaultyMultipart: { query: 'getstate.query', service: { file: 'faulty-multipart.query', contentType: `multipart/related; boundary=${BOUNDARY}; charset=utf-8` }, fault: 'server.serverproxy.service_failed.invalid_message' },
-  ServiceFaultyFault: { query: 'getstate.query', service: { file: 'faulty-fault.answer', contentType: 'text/xml' }, fault: 'soap:Server' },
-  ServiceReturnsFault: { query: 'getstate.query', service: { file: 'fault.query', status: 500, contentType: 'text/xml' }, fault: 'CODE' },
-  ServiceHttpError: { query: 'getstate.query', service: { status: 502, contentType: 'text/html' }, fault: 'server.serverproxy.service_failed.http_error' },
-  SoapFaultInMultipartResponse: { query: 'soapfault-mtom.query', contentType: MTOM, service: { file: 'soapfault-mtom.answer', contentType: `${MTOM};charset=UTF-8` }, fault: 'soap:Server' },
-  // ServerMessageProcessor: the provider checked as the SOAP part is read (service_failed.); the service called before
-  // the response encoder exists (plain faults: a missing address as it is, a failed call with service_failed.).
-  ProviderNotRegistered: { query: 'getstate.query', provider: 'unregistered', fault: 'server.serverproxy.service_failed.unknown_member' },
-  ServiceMissingUrl: { query: 'getstate.query', provider: 'no-url', fault: 'server.serverproxy.service_missing_url' },
-  ServiceDown: { query: 'getstate.query', provider: 'down', fault: 'server.serverproxy.service_failed.network_error' },
-  ServerClientInconsistency: { query: 'xml.query', service: { file: 'getstate.query' }, fault: 'server.clientproxy.service_failed.inconsistent_response' },
-}
 
 describeFixtures('SOAP pipelines joined in memory, over X-Road\'s proxy test cases', () => {
-  for (const [name, c] of Object.entries(CASES)) {
+  for (const [name, c] of Object.entries(SOAP_PROXY_CASES).filter(([, c]) => c.pairOnly !== true)) {
     it(`${name}: ${c.fault ?? 'normal response'}`, async () => {
-      const w = world({ ...(c.service === undefined ? {} : { service: c.service }), ...(c.rights === undefined ? {} : { rights: c.rights }), ...(c.provider === undefined ? {} : { provider: c.provider }) })
-      const res = await send(w, c.query, c.contentType ?? XML, c.headers ?? [], c.method ?? 'POST')
+      const service = { ...(c.service ?? { file: 'getstate.answer' }), ...(c.bom === true ? { bom: true } : {}) }
+      const w = world({ service, ...(c.rights === undefined ? {} : { rights: c.rights }), ...(c.provider === undefined ? {} : { provider: c.provider }) })
+      const query = c.bom === true ? Buffer.concat([UTF8_BOM, readFixture(...DIR, c.query)]) : c.query
+      const res = await send(w, query, c.contentType ?? XML, c.headers ?? [], c.method ?? 'POST')
       expect(res.status).toBe(200)
       expect(res.fault, res.text.slice(0, 400)).toBe(c.fault)
       if (c.fault === undefined) {

@@ -92,7 +92,9 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
       // from the address string).
       const req = send({ ...urlToHttpOptions(url), path, method: request.method, headers, agent })
       req.once('error', (error: Error & { code?: string }) => {
-        fail(serviceFailed('network_error', `Calling the service failed: ${error.code ?? error.message}`, error))
+        // X-Road's XrdRuntimeException.systemException: UnknownHostException is unknown_host, other socket failures network_error.
+        const code = error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' ? 'unknown_host' : 'network_error'
+        fail(serviceFailed(code, `Calling the service failed: ${error.code ?? error.message}`, error))
       })
       req.once('response', (res: IncomingMessage) => {
         const header = res.headers['content-length']
@@ -145,6 +147,6 @@ async function* readResponse(res: IncomingMessage, progress: () => void): AsyncI
 }
 
 /** A failed service call; the pipelines add their prefixes (`server.serverproxy`, and `service_failed` for SOAP). */
-function serviceFailed(code: 'network_error' | 'io_error' | 'body_too_large' | 'service_malformed_url', message: string, cause?: unknown): SecurityServerError {
+function serviceFailed(code: 'network_error' | 'unknown_host' | 'io_error' | 'body_too_large' | 'service_malformed_url', message: string, cause?: unknown): SecurityServerError {
   return new SecurityServerError(code, message, { cause })
 }

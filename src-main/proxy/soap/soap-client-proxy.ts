@@ -7,7 +7,7 @@ import {
 import { incomingStream, loggingLimits, readBounded, transportLimit } from '../body/body-limits'
 import { bufferSource, defaultBodyStore, type BodySource } from '../body/message-body'
 import { checkIsAuthentication, routeRequest, type ClientProxyDeps, type ClientProxyRequest } from '../client-proxy'
-import { faultToError } from '../pipeline/server-steps'
+import { checkSigningContext, faultToError } from '../pipeline/server-steps'
 import type { ExchangeObservation } from '../proxy-deps'
 import { soapFaultResponse } from '../proxy-fault'
 import { lastHeader } from '../rest/rest-headers'
@@ -120,6 +120,8 @@ async function processSoapClientRequest(raw: ClientProxyRequest, deps: ClientPro
     const targets = routeRequest({ serviceId: header.service, targetSecurityServer: header.securityServer }, deps.globalConf)
     const logLimit = deps.messageLog.bodyLimit(header.client, header.service)
 
+    // ClientMessageProcessor: signingCtxProvider.createSigningCtx(sender) — no signing key is cannot_create_signature.
+    await checkSigningContext(header.client, deps.signer)
     const signature = await deps.signer.sign(header.client, soapSignedParts(request.bytes, attachments))
     deps.messageLog.assertAcceptingMessages()
     const record = { side: 'client' as const, messageId: header.id, requestId, clientId: header.client, serviceId: header.service }
