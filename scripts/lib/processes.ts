@@ -116,7 +116,8 @@ export function peakRssMb(pid: number | undefined): number {
 }
 
 export function stopProcess(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode)
+  // A child ended by a signal has exitCode null and signalCode set; its 'exit' event will not come again.
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode)
   return new Promise((resolvePromise) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
     child.once('exit', (code) => {
