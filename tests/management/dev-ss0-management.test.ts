@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { createHash, X509Certificate } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -21,7 +21,7 @@ import { ADMIN_API_METHODS } from '@shared/admin-api/admin-api-methods'
 import { createServerConf, serverConfMigrations, type ServerConf } from '../../src-main/server-conf'
 import { createSigner, importXroadKeyConf, type Signer, type XroadKeyConfImportReport } from '../../src-main/signer'
 import { soapFaultXml } from '../../src-main/soap'
-import { GATEHOUSE_BIN, runGatehouse } from '../support/cli'
+import { runGatehouse, runGatehouseAsync } from '../support/cli'
 import { fixturePath, readFixture } from '../support/fixtures'
 import { FIXTURES, XMLLINT, describeWith, itWith } from '../support/requirements'
 import { loadTestCert, makeCertificate } from '../signature/support/test-pki'
@@ -351,17 +351,6 @@ describeWith([FIXTURES], 'management requests as DEV/COM/1234/SS0 against a DEV 
     }
   })
 })
-
-function runGatehouseAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [GATEHOUSE_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('close', (status) => resolve({ status, stdout, stderr }))
-  })
-}
 
 function withManagementService(base: GlobalConf, address: string, cert: Uint8Array): GlobalConf {
   const snapshot: GlobalConfSnapshot = base.snapshot
