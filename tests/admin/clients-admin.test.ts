@@ -16,6 +16,7 @@ import { openLab } from '../../src-main/lab'
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import { createLogger, systemClock } from '../../src-main/platform'
 import { runGatehouseAsync } from '../support/cli'
+import { freePortPair } from '../integration/lab-pair'
 
 /**
  * Clients, services, endpoints, local groups and access rights after setup, through `admin.call` as the GUI does, on a
@@ -86,7 +87,7 @@ beforeAll(async () => {
   // listen once the server has joined the instance.
   const clientProxyPort = await freePort()
   clientProxyUrl = `http://127.0.0.1:${clientProxyPort}/`
-  const serverProxyPort = await freePort()
+  const serverProxyPort = await freePortPair()
   const config = parseServerConfig({
     internal: { host: '127.0.0.1', adminPort: null, clientProxyHttpPort: clientProxyPort, clientProxyHttpsPort: null },
     // Peers fetch OCSP responses at the server proxy's port + 77 (X-Road's 5500/5577); here the server is its own peer.

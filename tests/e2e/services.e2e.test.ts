@@ -10,6 +10,7 @@ import type { GlobalServerDto, LabOperationDto, LabStatus } from '@shared/admin-
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import { silentLogger } from '../../src-main/platform'
 import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, openBrowser } from './support/browser'
+import { freePortPair } from '../integration/lab-pair'
 
 /**
  * The Clients and services screen in Chromium at 1 024 px on a server that hosts its own lab: a subsystem added from
@@ -55,7 +56,7 @@ describe.skipIf(missing !== undefined)('clients and services in Chromium', () =>
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-services-'))
     const dataDir = join(dir, 'data')
     mkdirSync(dataDir)
-    serverProxyPort = await freePort()
+    serverProxyPort = await freePortPair()
     const bootstrap = {
       // The client proxy carries this server's management requests to the management service (pr-mserv §2).
       internal: { host: '127.0.0.1', adminPort: 0, clientProxyHttpPort: await freePort(), clientProxyHttpsPort: null },

@@ -55,6 +55,7 @@ function fakeServer(world: World, answers: Record<string, (input: Record<string,
       case 'globalConf.members': return []
       case 'globalConf.globalGroups': return []
       case 'management.requests': return []
+      case 'management.serviceProvider': return { providerId: null }
       case 'localGroups.list': return []
       default: throw new Error(`unexpected ${domain}.${method}`)
     }
