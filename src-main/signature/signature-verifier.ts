@@ -136,21 +136,7 @@ export function verifySignature(signatureXml: Uint8Array | string, options: Veri
     if (options.hashChainResult === undefined || options.hashChain === undefined) {
       throw malformed('Signature references a hash chain result, but the hash chain is missing')
     }
-    const chainBytes = toBytes(options.hashChain)
-    const inputs: Record<string, HashChainInputValue> = {}
-    for (const [uri, part] of Object.entries(options.parts)) {
-      inputs[uri] = part instanceof Uint8Array ? { data: part } : { digest: part.digest, algorithm: part.algorithm ?? 'SHA-512' }
-    }
-    try {
-      hashChain = verifyHashChain(toBytes(options.hashChainResult), {
-        inputs,
-        resolve: (uri) => (uri === SIG_HASH_CHAIN_URI ? chainBytes : options.resolve?.(uri)),
-        ...(options.shouldResolve === undefined ? {} : { shouldResolve: options.shouldResolve }),
-      })
-    } catch (error) {
-      if (error instanceof SecurityServerError) throw error.withPrefix('malformed_signature')
-      throw error
-    }
+    hashChain = verifyMessageHashChain(options.hashChain, options.hashChainResult, options)
   } else {
     // Without a hash chain every part must be covered by a reference of its own (X-Road 8 form, §4.4).
     const uncovered = Object.keys(options.parts).filter((uri) => !uris.includes(uri))
@@ -200,3 +186,26 @@ export function verifySignature(signatureXml: Uint8Array | string, options: Veri
   }
 }
 
+/**
+ * §4.7 step 2 for one message: its parts are the inputs of the hash chain that ends in the signed hash-chain result
+ * (a broken chain is `malformed_signature.*`, as X-Road's verifier reports it).
+ */
+export function verifyMessageHashChain(
+  hashChainBytes: Uint8Array | string, hashChainResult: Uint8Array | string, options: Pick<VerifySignatureOptions, 'parts' | 'resolve' | 'shouldResolve'>,
+): HashChainVerificationResult {
+  const chainBytes = toBytes(hashChainBytes)
+  const inputs: Record<string, HashChainInputValue> = {}
+  for (const [uri, part] of Object.entries(options.parts)) {
+    inputs[uri] = part instanceof Uint8Array ? { data: part } : { digest: part.digest, algorithm: part.algorithm ?? 'SHA-512' }
+  }
+  try {
+    return verifyHashChain(toBytes(hashChainResult), {
+      inputs,
+      resolve: (uri) => (uri === SIG_HASH_CHAIN_URI ? chainBytes : options.resolve?.(uri)),
+      ...(options.shouldResolve === undefined ? {} : { shouldResolve: options.shouldResolve }),
+    })
+  } catch (error) {
+    if (error instanceof SecurityServerError) throw error.withPrefix('malformed_signature')
+    throw error
+  }
+}

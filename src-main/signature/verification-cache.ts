@@ -1,9 +1,8 @@
 import { memberEquals } from '@shared/domain/identifiers'
 import { LruCache, SecurityServerError, bytesKey } from '../platform'
 import { validateCertPath, verifyPathOcsp, type CertPath } from './cert-chain-verifier'
-import { verifyHashChain, type HashChainInputValue, type HashChainVerificationResult } from './hash-chain'
-import { SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI } from './signature-document'
-import { verifySignature, type SignatureVerificationResult, type VerifySignatureOptions } from './signature-verifier'
+import { SIG_HASH_CHAIN_RESULT_URI } from './signature-document'
+import { verifyMessageHashChain, verifySignature, type SignatureVerificationResult, type VerifySignatureOptions } from './signature-verifier'
 import type { VerificationTrust } from './verification-trust'
 
 /**
@@ -89,22 +88,7 @@ function rememberable(result: SignatureVerificationResult, trust: VerificationTr
 
 /** The per-message steps of xroad-protocols.md §4.7, in the verifier's order: hash chain (2), signer (4), path and OCSP (7–8). */
 function verifyAgainst(entry: VerifiedBatchSignature, options: VerifySignatureOptions): SignatureVerificationResult {
-  const chainBytes = toBytes(options.hashChain!)
-  const inputs: Record<string, HashChainInputValue> = {}
-  for (const [uri, part] of Object.entries(options.parts)) {
-    inputs[uri] = part instanceof Uint8Array ? { data: part } : { digest: part.digest, algorithm: part.algorithm ?? 'SHA-512' }
-  }
-  let hashChain: HashChainVerificationResult
-  try {
-    hashChain = verifyHashChain(toBytes(options.hashChainResult!), {
-      inputs,
-      resolve: (uri) => (uri === SIG_HASH_CHAIN_URI ? chainBytes : options.resolve?.(uri)),
-      ...(options.shouldResolve === undefined ? {} : { shouldResolve: options.shouldResolve }),
-    })
-  } catch (error) {
-    if (error instanceof SecurityServerError) throw error.withPrefix('malformed_signature')
-    throw error
-  }
+  const hashChain = verifyMessageHashChain(options.hashChain!, options.hashChainResult!, options)
   const { signer } = entry.result
   if (!memberEquals(signer, options.expectedSigner)) {
     throw new SecurityServerError('incorrect_certificate',

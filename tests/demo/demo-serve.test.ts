@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { describe, expect, it } from 'vitest'
+import type { ServedPair } from '../../scripts/demo/serve-pair'
 
 /**
  * `npm run demo -- --serve --json` (issue 12 item 5): the demo's pair and services for others to use. The JSON line
@@ -11,20 +12,7 @@ import { describe, expect, it } from 'vitest'
  */
 const ROOT = resolve(__dirname, '../..')
 
-interface Served {
-  clientProxy: string
-  consumer: string
-  intruder: string
-  restService: string
-  soapService: string
-  soapServiceVersion: string
-  provider: string
-  soapOperation: string
-  soapNamespace: string
-  dataDirs: { consumer: string; provider: string }
-}
-
-function soapRequest(served: Served, text: string): string {
+function soapRequest(served: ServedPair, text: string): string {
   const [instance, memberClass, memberCode, subsystemCode] = served.consumer.split('/')
   const [sInstance, sClass, sCode, sSubsystem, serviceCode] = served.soapService.split('/')
   const part = (name: string, value: string | undefined): string => `<id:${name}>${value ?? ''}</id:${name}>`
@@ -62,7 +50,7 @@ describe('npm run demo -- --serve --json', () => {
     // Bounded: the pair must be up within 90 s, or the child is stopped and the test fails.
     const overrun = setTimeout(() => child.kill('SIGKILL'), 100_000)
     try {
-      const served = JSON.parse(await firstLine) as Served
+      const served = JSON.parse(await firstLine) as ServedPair
       expect(Object.keys(served)).toEqual([
         'clientProxy', 'consumer', 'intruder', 'restService', 'soapService', 'soapServiceVersion', 'provider', 'soapOperation', 'soapNamespace', 'dataDirs',
       ])
