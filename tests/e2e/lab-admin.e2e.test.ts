@@ -265,7 +265,9 @@ describe.skipIf(missing !== undefined)('a second server joins a lab through the 
     const auto = page.getByRole('switch', { name: 'Approve authentication certificate registrations automatically' })
     // A controlled switch: it turns when the lab has stored the setting and the page reloaded it.
     await auto.click()
-    await page.waitForFunction(`document.querySelector('input[role="switch"]')?.checked === false`)
+    // Polled from the test: a string predicate in waitForFunction is eval'ed in the page once it has to poll, which the
+    // GUI's Content Security Policy (no 'unsafe-eval') refuses.
+    await expect.poll(() => auto.isChecked(), { timeout: 30_000 }).toBe(false)
 
     // B's operator side, through the security server's own sender (its GUI comes with the management requests screens).
     const core = b.server.core
