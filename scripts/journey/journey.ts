@@ -494,7 +494,13 @@ async function chooseLanguage(page: Page, language: JourneyLanguage): Promise<vo
   if ((await select.inputValue()) === LANGUAGE_NAMES[language]) return
   await select.click()
   await page.getByRole('option', { name: LANGUAGE_NAMES[language], exact: true }).click()
-  await page.waitForFunction(`document.documentElement.lang === ${JSON.stringify(language)}`)
+  // Polled with page.evaluate: a string predicate in waitForFunction is eval'ed in the page once it has to poll, which
+  // the GUI's Content Security Policy (no 'unsafe-eval') refuses.
+  const deadline = Date.now() + 30_000
+  while ((await page.evaluate('document.documentElement.lang')) !== language) {
+    if (Date.now() > deadline) throw new Error(`the GUI did not switch to ${language} within 30 s`)
+    await page.waitForTimeout(50)
+  }
   await page.waitForTimeout(200)
 }
 
