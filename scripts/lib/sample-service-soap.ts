@@ -18,8 +18,13 @@ export const SOAP_NAMESPACE = 'http://gatehouse.example/sample/echo'
 export const SOAP_PATH = '/soap'
 export const OPENAPI_PATH = '/openapi.yaml'
 
+const X_ROAD_HEADER_PARTS = ['client', 'service', 'userId', 'id', 'protocolVersion']
+
 /** WSDL 1.1 with X-Road's header parts and `xrd:version` on the binding operation (as X-Road's own example services). */
 export function sampleWsdl(serviceUrl: string): string {
+  const bodyAndHeaders = ['        <soap:body parts="body" use="literal"/>']
+    .concat(X_ROAD_HEADER_PARTS.map((part) => `        <soap:header message="tns:requestheader" part="${part}" use="literal"/>`))
+    .join('\n')
   return `<?xml version="1.0" encoding="UTF-8"?>
 <wsdl:definitions name="sampleEcho" targetNamespace="${SOAP_NAMESPACE}"
     xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/"
@@ -57,20 +62,10 @@ export function sampleWsdl(serviceUrl: string): string {
       <soap:operation soapAction="" style="document"/>
       <xrd:version>${SOAP_OPERATION_VERSION}</xrd:version>
       <wsdl:input>
-        <soap:body parts="body" use="literal"/>
-        <soap:header message="tns:requestheader" part="client" use="literal"/>
-        <soap:header message="tns:requestheader" part="service" use="literal"/>
-        <soap:header message="tns:requestheader" part="userId" use="literal"/>
-        <soap:header message="tns:requestheader" part="id" use="literal"/>
-        <soap:header message="tns:requestheader" part="protocolVersion" use="literal"/>
+${bodyAndHeaders}
       </wsdl:input>
       <wsdl:output>
-        <soap:body parts="body" use="literal"/>
-        <soap:header message="tns:requestheader" part="client" use="literal"/>
-        <soap:header message="tns:requestheader" part="service" use="literal"/>
-        <soap:header message="tns:requestheader" part="userId" use="literal"/>
-        <soap:header message="tns:requestheader" part="id" use="literal"/>
-        <soap:header message="tns:requestheader" part="protocolVersion" use="literal"/>
+${bodyAndHeaders}
       </wsdl:output>
     </wsdl:operation>
   </wsdl:binding>

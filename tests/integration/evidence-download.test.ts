@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readConfigurationDirectory } from '../../src-main/global-conf'
 import { readZipEntries } from '../../src-main/message-log'
 import { describeSigner, verificationTrustFromGlobalConf, verifyAsicContainer } from '../../src-main/signature'
-import { SOFTWARE_TOKEN_ID } from '../../src-main/signer'
-import { startLabPair, type LabPair } from './lab-pair'
+import { startLabPair, withSlowConsumerToken, type LabPair } from './lab-pair'
 
 /**
  * The client proxy's evidence downloads against the lab pair (xroad-protocols.md §6.3): a container of a real
@@ -99,20 +98,9 @@ describe('GET /asic and /verificationconf on the client proxy', () => {
 
   it('EC keys end to end: exchanges signed in one batch behind a slow token are verified, logged, time-stamped and exported (issue 15 §4)', async () => {
     const signer = pair.consumer.server.core.signer
-    const driver = signer.driver(SOFTWARE_TOKEN_ID)
-    const sign = driver.sign.bind(driver)
-    // A slow token (150 ms a signature): requests arriving meanwhile accumulate into the next batch.
-    driver.sign = async (...args) => {
-      await new Promise((resolve) => setTimeout(resolve, 150))
-      return sign(...args)
-    }
     const before = signer.batchStats()
-    let queryIds: string[]
-    try {
-      queryIds = await Promise.all(Array.from({ length: 6 }, () => exchange()))
-    } finally {
-      driver.sign = sign
-    }
+    // A slow token (150 ms a signature): requests arriving meanwhile accumulate into the next batch.
+    const queryIds = await withSlowConsumerToken(pair, 150, () => Promise.all(Array.from({ length: 6 }, () => exchange())))
     const after = signer.batchStats()
     expect(after.messages - before.messages).toBe(6)
     expect(after.signatures - before.signatures).toBeLessThan(6)

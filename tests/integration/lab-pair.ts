@@ -9,7 +9,7 @@ import { initLab, openLab, startLabServer, type LabAuthority, type RunningLabSer
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import type { MessageLogSettingsInput } from '../../src-main/message-log'
 import { silentLogger, type Clock, type Logger } from '../../src-main/platform'
-import type { KeyAlgorithm } from '../../src-main/signer'
+import { SOFTWARE_TOKEN_ID, type KeyAlgorithm } from '../../src-main/signer'
 import { startSampleService, type SampleService } from '../../scripts/lib/sample-service'
 
 /**
@@ -102,6 +102,24 @@ function freePort(port: number): Promise<number> {
       server.close(() => resolve(bound))
     })
   })
+}
+
+/**
+ * Runs `work` while the consumer's software token takes `delayMs` per signature, so that requests arriving meanwhile
+ * accumulate into the next batch (issue 15 §4); the token's own signing is put back afterwards.
+ */
+export async function withSlowConsumerToken<T>(pair: LabPair, delayMs: number, work: () => Promise<T>): Promise<T> {
+  const driver = pair.consumer.server.core.signer.driver(SOFTWARE_TOKEN_ID)
+  const sign = driver.sign.bind(driver)
+  driver.sign = async (...args) => {
+    await new Promise((resolve) => setTimeout(resolve, delayMs))
+    return sign(...args)
+  }
+  try {
+    return await work()
+  } finally {
+    driver.sign = sign
+  }
 }
 
 export async function startLabPair(options: LabPairOptions = {}): Promise<LabPair> {

@@ -2,8 +2,7 @@ import 'reflect-metadata'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findRecordsByQueryId } from '../../src-main/message-log'
 import { verificationTrustFromGlobalConf, verifyAsicContainer, verifySignature } from '../../src-main/signature'
-import { SOFTWARE_TOKEN_ID } from '../../src-main/signer'
-import { startLabPair, type LabPair } from './lab-pair'
+import { startLabPair, withSlowConsumerToken, type LabPair } from './lab-pair'
 
 /**
  * RSA keys stay fully supported next to the EC default (issue 15 §4): a pair whose authentication and signing keys are
@@ -45,19 +44,8 @@ describe('a pair with RSA-2048 keys', () => {
 
   it('signs concurrent requests in a batch behind a slow token; the provider verifies them and a container verifies', async () => {
     const signer = pair.consumer.server.core.signer
-    const driver = signer.driver(SOFTWARE_TOKEN_ID)
-    const sign = driver.sign.bind(driver)
-    driver.sign = async (...args) => {
-      await new Promise((resolve) => setTimeout(resolve, 150))
-      return sign(...args)
-    }
     const before = signer.batchStats()
-    let queryIds: string[]
-    try {
-      queryIds = await Promise.all(Array.from({ length: 6 }, (_, i) => exchange(10 + i)))
-    } finally {
-      driver.sign = sign
-    }
+    const queryIds = await withSlowConsumerToken(pair, 150, () => Promise.all(Array.from({ length: 6 }, (_, i) => exchange(10 + i))))
     expect(signer.batchStats().signatures - before.signatures).toBeLessThan(6)
     const batched = queryIds.find((id) => findRecordsByQueryId(pair.provider.server.core.databases.messageLog, id)[0]!.hashChain !== null)
     expect(batched).toBeDefined()
