@@ -122,6 +122,9 @@ describePostgres('cluster mode: two nodes on one PostgreSQL', (started) => {
     // Per node: the software token's login (the token is not initialized here: its own error, not the refusal).
     const login = await call(secondary, 'tokens', 'login', { tokenId: '0', pin: 'x' })
     expect(login.ok ? undefined : login.error.code).not.toBe('secondary_node_read_only')
+    // A data-directory backup would miss the shared configuration: refused on every node, pg_dump named.
+    const backup = await call(primary, 'system', 'backup', { passphrase: 'a long enough passphrase' })
+    expect(backup.ok ? undefined : [backup.error.code, backup.error.message]).toEqual(['unsupported', expect.stringContaining('pg_dump')])
     // The refusal is in the secondary's own audit log.
     const audit = await ok<Array<{ event: string; errorCode: string | null }>>(secondary, 'audit', 'search', {})
     expect(audit).toContainEqual(expect.objectContaining({ event: 'accessRights.grant', errorCode: 'secondary_node_read_only' }))
