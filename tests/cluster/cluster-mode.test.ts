@@ -114,6 +114,20 @@ describePostgres('cluster mode: two nodes on one PostgreSQL', (started) => {
     expect(await seen).toBe('cluster.node-a')
   })
 
+  it("trusts no derived value while the feed is down, and heartbeats move nothing", () => {
+    const shared = secondary.core.databases.shared
+    if (shared === undefined) throw new Error('the secondary has no shared connection')
+    const stamp = shared.changeStamp()
+    shared.quietly(() => shared.prepare('UPDATE cluster_nodes SET version = version WHERE name = ?').run('node-b'))
+    expect(shared.changeStamp()).toBe(stamp)
+    shared.followChanges(false)
+    const down = shared.changeStamp()
+    expect(shared.changeStamp()).not.toBe(down)
+    shared.followChanges(true)
+    const up = shared.changeStamp()
+    expect(shared.changeStamp()).toBe(up)
+  })
+
   it('refuses configuration changes on the secondary, with the code the GUI words', async () => {
     const refused = await call(secondary, 'accessRights', 'grant', { service: formatIdPath(pets), subject: formatIdPath(consumer) })
     expect(refused.ok ? undefined : refused.error.code).toBe('secondary_node_read_only')
