@@ -128,6 +128,24 @@ describePostgres('cluster mode: two nodes on one PostgreSQL', (started) => {
     expect(shared.changeStamp()).toBe(up)
   })
 
+  it('replaces a lost configuration connection at the next statement outside a transaction', async () => {
+    const terminate = (node: string): unknown[] =>
+      admin.prepare('SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = ?').all(`gatehouse ${node} configuration`)
+    expect(terminate('node-b')).toHaveLength(1)
+    await expect.poll(() => {
+      try {
+        return secondary.core.serverConf.identity()?.serverId.serverCode
+      } catch {
+        return 'failed'
+      }
+    }, { timeout: 5000, interval: 20 }).toBe('ss-provider')
+    // A writing transaction on the primary after its connection was cut: a new session, the change committed and seen.
+    expect(terminate('node-a')).toHaveLength(1)
+    const seen = new Promise<string>((resolve) => secondary.events.once('configuration-changed', (e) => resolve(e.event)))
+    await expect.poll(async () => (await call(primary, 'localGroups', 'add', { client: formatIdPath(provider), groupCode: 'after-cut', description: 'x' })).ok, { timeout: 5000 }).toBe(true)
+    expect(await seen).toBe('cluster.node-a')
+  })
+
   it('refuses configuration changes on the secondary, with the code the GUI words', async () => {
     const refused = await call(secondary, 'accessRights', 'grant', { service: formatIdPath(pets), subject: formatIdPath(consumer) })
     expect(refused.ok ? undefined : refused.error.code).toBe('secondary_node_read_only')

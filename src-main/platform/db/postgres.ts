@@ -57,9 +57,31 @@ const { port, signal, config } = workerData
 const flag = new Int32Array(signal)
 const int8 = (v) => (v === null ? null : Number(v))
 const types = { getTypeParser: (oid, format) => (oid === 20 ? int8 : pg.types.getTypeParser(oid, format)) }
-const client = new pg.Client({ ...config, types })
 let lost
-client.on('error', (error) => { lost = error })
+let closing = false
+function newClient() {
+  const c = new pg.Client({ ...config, types })
+  c.on('error', (error) => { if (c === client) lost = error })
+  c.on('end', () => { if (c === client && !closing) lost = lost ?? new Error('the connection ended') })
+  return c
+}
+let client = newClient()
+// A lost connection is replaced only where no transaction can be open (m.fresh: a BEGIN or a statement outside any
+// transaction); inside one the loss is an error, so a transaction's writes are never silently split across sessions.
+async function reconnect() {
+  const next = newClient()
+  const previous = client
+  client = next
+  try {
+    await next.connect()
+  } catch (error) {
+    client = previous
+    next.end().catch(() => undefined)
+    throw error
+  }
+  previous.end().catch(() => undefined)
+  lost = undefined
+}
 const bytes = (v) => (v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v)
 function answer(reply) {
   port.postMessage(reply)
@@ -71,13 +93,20 @@ port.on('message', async (m) => {
     if (m.op === 'connect') {
       await client.connect()
       answer({ id: m.id })
-    } else if (m.op === 'close') {
+      return
+    }
+    if (m.op === 'close') {
+      closing = true
       await client.end()
       answer({ id: m.id })
       port.close()
-    } else if (lost !== undefined) {
-      throw lost
-    } else if (m.op === 'exec') {
+      return
+    }
+    if (lost !== undefined) {
+      if (!m.fresh) throw lost
+      await reconnect()
+    }
+    if (m.op === 'exec') {
       await client.query(m.sql)
       answer({ id: m.id, rows: [], changes: 0 })
     } else {
@@ -160,11 +189,21 @@ export class PostgresDb {
       const text = toPostgresSql(sql)
       const reads = /^\s*SELECT\b/i.test(text)
       const call = (mode: Mode, params: unknown[]): Reply => {
-        if (reads || this.quiet > 0) return this.call({ op: 'query', sql: text, params: params.map(parameter), mode })
+        // Outside a transaction a lost connection may be replaced before the statement (the thread's `fresh`).
+        const request = { op: 'query', sql: text, params: params.map(parameter), mode, fresh: this.depth === 0 }
+        if (reads || this.quiet > 0) return this.call(request)
         this.writes++
-        const reply = this.call({ op: 'query', sql: text, params: params.map(parameter), mode })
-        // A write outside any transaction committed on its own: tell the other nodes now.
-        if (this.depth === 0 && this.notifyPrefix !== undefined) this.call({ op: 'exec', sql: this.notifySql() })
+        const reply = this.call(request)
+        // A write outside any transaction committed on its own: tell the other nodes now. It is committed whatever
+        // happens to the notification, so a failure here is not the statement's; a node that misses it because the
+        // connection broke re-reads everything when its own change feed reconnects.
+        if (this.depth === 0 && this.notifyPrefix !== undefined) {
+          try {
+            this.call({ op: 'exec', sql: this.notifySql() })
+          } catch {
+            // The statement's result stands (see above).
+          }
+        }
         return reply
       }
       statement = {
@@ -182,6 +221,12 @@ export class PostgresDb {
     this.writes++
     this.call({ op: 'exec', sql })
     return this
+  }
+
+  /** `exec` at the start of a transaction: a connection lost since the last statement is replaced first. */
+  private begin(sql: string): void {
+    this.writes++
+    this.call({ op: 'exec', sql, fresh: true })
   }
 
   /**
@@ -233,7 +278,8 @@ export class PostgresDb {
    */
   transaction<T>(work: () => T): T {
     const savepoint = this.depth > 0 ? `gh_${this.depth}` : undefined
-    this.exec(savepoint === undefined ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK_KEY})` : `SAVEPOINT ${savepoint}`)
+    if (savepoint === undefined) this.begin(`BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK_KEY})`)
+    else this.exec(`SAVEPOINT ${savepoint}`)
     if (savepoint === undefined) this.writesAtBegin = this.writes
     this.depth++
     let result: T
@@ -241,7 +287,12 @@ export class PostgresDb {
       result = work()
     } catch (error) {
       this.depth--
-      if (this.broken === undefined) this.exec(savepoint === undefined ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`)
+      try {
+        if (this.broken === undefined) this.exec(savepoint === undefined ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`)
+      } catch {
+        // The connection is gone, and with it the transaction (PostgreSQL rolls back a session that ends): the
+        // caller learns why the work failed, not that the rollback could not be sent.
+      }
       throw error
     }
     this.depth--
