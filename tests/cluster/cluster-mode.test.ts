@@ -128,7 +128,7 @@ describePostgres('cluster mode: two nodes on one PostgreSQL', (started) => {
     expect(shared.changeStamp()).toBe(up)
   })
 
-  it('replaces a lost configuration connection at the next statement outside a transaction', async () => {
+  it('replaces a lost configuration connection, in the background, at a statement outside a transaction', async () => {
     const terminate = (node: string): unknown[] =>
       admin.prepare('SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = ?').all(`gatehouse ${node} configuration`)
     expect(terminate('node-b')).toHaveLength(1)

@@ -59,28 +59,58 @@ const int8 = (v) => (v === null ? null : Number(v))
 const types = { getTypeParser: (oid, format) => (oid === 20 ? int8 : pg.types.getTypeParser(oid, format)) }
 let lost
 let closing = false
+let spare
+let spareReady = false
+let retry
+let delay = 250
 function newClient() {
   const c = new pg.Client({ ...config, types })
-  c.on('error', (error) => { if (c === client) lost = error })
-  c.on('end', () => { if (c === client && !closing) lost = lost ?? new Error('the connection ended') })
+  c.on('error', (error) => gone(c, error))
+  c.on('end', () => gone(c, new Error('the connection ended')))
   return c
 }
 let client = newClient()
-// A lost connection is replaced only where no transaction can be open (m.fresh: a BEGIN or a statement outside any
-// transaction); inside one the loss is an error, so a transaction's writes are never silently split across sessions.
-async function reconnect() {
-  const next = newClient()
-  const previous = client
-  client = next
-  try {
-    await next.connect()
-  } catch (error) {
-    client = previous
-    next.end().catch(() => undefined)
-    throw error
+function gone(c, error) {
+  if (closing) return
+  if (c === spare) {
+    spare = undefined
+    spareReady = false
+    prepareSpare()
   }
-  previous.end().catch(() => undefined)
+  if (c !== client) return
+  lost = lost ?? error
+  prepareSpare()
+}
+// A lost connection is replaced in the background (backoff 250 ms to 10 s), never while a statement waits: until a new
+// session is ready every statement fails at once. The new one takes over only where no transaction can be open
+// (m.fresh: a BEGIN, or a statement outside any transaction), so a transaction's writes never split across sessions.
+function prepareSpare() {
+  if (retry !== undefined || spare !== undefined || closing) return
+  retry = setTimeout(async () => {
+    retry = undefined
+    const next = newClient()
+    spare = next
+    try {
+      await next.connect()
+      if (spare === next) spareReady = true
+      delay = 250
+    } catch {
+      if (spare === next) spare = undefined
+      next.end().catch(() => undefined)
+      delay = Math.min(delay * 2, 10000)
+      prepareSpare()
+    }
+  }, delay)
+}
+function takeSpare() {
+  if (spare === undefined || !spareReady) return false
+  const previous = client
+  client = spare
+  spare = undefined
+  spareReady = false
   lost = undefined
+  previous.end().catch(() => undefined)
+  return true
 }
 const bytes = (v) => (v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v)
 function answer(reply) {
@@ -97,15 +127,14 @@ port.on('message', async (m) => {
     }
     if (m.op === 'close') {
       closing = true
+      if (retry !== undefined) clearTimeout(retry)
+      if (spare !== undefined) spare.end().catch(() => undefined)
       await client.end()
       answer({ id: m.id })
       port.close()
       return
     }
-    if (lost !== undefined) {
-      if (!m.fresh) throw lost
-      await reconnect()
-    }
+    if (lost !== undefined && !(m.fresh && takeSpare())) throw lost
     if (m.op === 'exec') {
       await client.query(m.sql)
       answer({ id: m.id, rows: [], changes: 0 })
@@ -175,6 +204,7 @@ export class PostgresDb {
       application_name: options.applicationName ?? 'gatehouse',
       statement_timeout: this.timeoutMs,
       connectionTimeoutMillis: this.timeoutMs,
+      keepAlive: true,
       ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
     }
     this.worker = new Worker(PROGRAM, { eval: true, workerData: { driver: pgPath(), port: port2, signal, config }, transferList: [port2] })
