@@ -5,8 +5,8 @@ import { currentCaller, runAsCaller, SYSTEM_CALLER, type AdminCaller } from '../
 /** The async id a promise continuation runs under: 0 unless some async hook (an enabled AsyncLocalStorage) tracks promises. */
 const continuationAsyncId = (): Promise<number> => Promise.resolve().then(() => executionAsyncId())
 
-const alice: AdminCaller = { actor: 'alice', roles: ['SECURITY_OFFICER'] }
-const bob: AdminCaller = { actor: 'bob', roles: ['SYSTEM_ADMINISTRATOR'] }
+const alice: AdminCaller = { actor: 'alice', roles: ['security-officer'] }
+const bob: AdminCaller = { actor: 'bob', roles: ['system-administrator'] }
 
 describe('admin caller context', () => {
   it('gives each call its caller through awaits, nested and concurrent calls', async () => {
