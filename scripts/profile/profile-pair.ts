@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { formatIdPath } from '@shared/domain/identifiers'
 import { buildLabPair } from '../lib/lab-pair'
@@ -143,10 +143,10 @@ async function main(): Promise<void> {
       const idleT0 = Date.now()
       await new Promise((r) => setTimeout(r, 3000))
       const idleRate = pids.map((p, i) => (cpuMs(p) - (idleStart[i] ?? 0)) / (Date.now() - idleT0))
-      // --syscalls: socket writes per exchange, counted by strace over the window (slows the servers: counts only).
+      // --syscalls: socket writes and file syncs per exchange, counted by strace over the window (slows the servers: counts only).
       const tracers = values.syscalls ? pids.map((pid) => {
         const out = join(dir, `strace-${pid}.txt`)
-        const tracer = spawn('strace', ['-f', '-qq', '-y', '-e', 'signal=none', '-e', 'trace=write,writev,sendmsg,sendto', '-s', '0', '-o', out, '-p', String(pid)], { stdio: 'ignore' })
+        const tracer = spawn('strace', ['-f', '-qq', '-y', '-e', 'signal=none', '-e', 'trace=write,writev,sendmsg,sendto,fsync,fdatasync', '-s', '0', '-o', out, '-p', String(pid)], { stdio: 'ignore' })
         return { out, tracer, exited: new Promise((r) => tracer.once('exit', r)) }
       }) : []
       if (tracers.length > 0) await new Promise((r) => setTimeout(r, 1000))
@@ -163,10 +163,12 @@ async function main(): Promise<void> {
         for (const line of readFileSync(t.out, 'utf8').split('\n')) {
           const m = /(\w+)\(\d+<([^:>]+)/.exec(line)
           if (m === null) continue
-          const key = `${m[1]} ${m[2]!.startsWith('socket') ? 'socket' : m[2]!.startsWith('pipe') || m[2]!.startsWith('anon') ? 'pipe/event' : 'file'}`
+          // Syncs by file (the four FULL commits of an exchange are the unavoidable part of its latency, issue 15 §6).
+          const kind = m[2]!.startsWith('socket') ? 'socket' : m[2]!.startsWith('pipe') || m[2]!.startsWith('anon') ? 'pipe/event' : m[1]!.includes('sync') ? basename(m[2]!) : 'file'
+          const key = `${m[1]} ${kind}`
           counts.set(key, (counts.get(key) ?? 0) + 1)
         }
-        print(`${i === 0 ? 'consumer' : 'provider'} writes per exchange: ${[...counts].map(([k, n]) => `${k} ${(n / r.requests).toFixed(2)}`).join(', ')}`)
+        print(`${i === 0 ? 'consumer' : 'provider'} writes and syncs per exchange: ${[...counts].map(([k, n]) => `${k} ${(n / r.requests).toFixed(2)}`).join(', ')}`)
       }
       const elapsed = Date.now() - t0
       const used = pids.map((p, i) => cpuMs(p) - (before[i] ?? 0))
