@@ -6,6 +6,7 @@ export { loadServerConfig, parseServerConfig, dataDirLayout, serverConfigSchema,
 export { applyClusterOverrides, parseClusterDbUrl, type ClusterOverrides } from './cluster-config'
 export type { ClusterNode } from './cluster-node'
 export { GATEHOUSE_VERSION } from './version'
+export type { ProxyViews } from './proxy-runtime'
 export { openServerConfDatabase } from './security-server-core'
 export { superviseSecurityServer, type Supervisor, type SupervisorOptions } from './supervisor'
 export { SCHEDULE_KEY_FILE, backupDataDirectory, restoreDataDirectory, checkRestoredDatabase, excludedFromBackup } from './server-backups'
