@@ -77,7 +77,9 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
   let startedAt: string | null = null
   // A verified restore the previous run staged but could not put in place (it stopped before): apply it first.
   applyRestore(layout, clock, logger)
-  const core = createSecurityServerCore(layout, clock, logger, { messageLog: options.messageLog, signer: options.signer })
+  const core = createSecurityServerCore(layout, clock, logger, {
+    messageLog: options.messageLog, signer: options.signer, ...(options.config.cluster === undefined ? {} : { cluster: options.config.cluster }),
+  })
   const { databases } = core
   const backups = createServerBackups({
     layout, databases, serverConf: core.serverConf, clock, logger, parameters: () => core.parameters.backup,
@@ -98,7 +100,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     emitter.emit(name, payload)
   }
   const alerts = createAlertCenter({
-    db: () => databases.serverConf, clock, logger: logger.child({ domain: 'alerts' }),
+    db: () => databases.local, clock, logger: logger.child({ domain: 'alerts' }),
     onChange: (change, alert) => emit('alert', { change, alert, at: clock.now().toISOString() }),
     serverId: () => adminRuntime.serverId(),
   })
@@ -147,7 +149,8 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
   }
 
   const adminRuntime = createAdminRuntime({
-    serverConfDb: () => databases.serverConf,
+    serverConfDb: () => databases.local,
+    configDb: () => databases.serverConf,
     domains: core,
     serverProxyPort: options.config.external.serverProxyPort,
     clock,
@@ -170,7 +173,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       backupsDir: layout.backupsDir,
       clock,
       databases: [
-        { name: 'serverconf' as const, path: layout.serverConfDb, db: databases.serverConf },
+        { name: 'serverconf' as const, path: layout.serverConfDb, db: databases.local },
         { name: 'messagelog' as const, path: layout.messageLogDb, db: databases.messageLog },
         { name: 'opmonitor' as const, path: layout.opMonitorDb, db: databases.opMonitor },
       ],

@@ -2,7 +2,8 @@
  * Server: the composition root (`createSecurityServer`) and the bootstrap configuration it reads.
  */
 export { createSecurityServer, type SecurityServer, type SecurityServerOptions } from './create-security-server'
-export { loadServerConfig, parseServerConfig, dataDirLayout, serverConfigSchema, type ServerConfig, type DataDirLayout } from './server-config'
+export { loadServerConfig, parseServerConfig, dataDirLayout, serverConfigSchema, type ClusterConfig, type ServerConfig, type DataDirLayout } from './server-config'
+export { applyClusterOverrides, parseClusterDbUrl, type ClusterOverrides } from './cluster-config'
 export { GATEHOUSE_VERSION } from './version'
 export { openServerConfDatabase } from './security-server-core'
 export { superviseSecurityServer, type Supervisor, type SupervisorOptions } from './supervisor'
