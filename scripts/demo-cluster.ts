@@ -20,7 +20,7 @@ import { findPostgresBinaries, startThrowawayPostgres } from './lib/throwaway-po
  * `npm run demo:cluster [-- --json] [--requests N] [--concurrency C]` (issue 18): the provider agency's security
  * server as a cluster of two nodes — one identity, server configuration shared in a throw-away PostgreSQL, each node
  * its own data directory and message log, the software token's key files copied to the second node as README
- * "Cluster" tells operators — behind HAProxy started on the documented resources/cluster/haproxy.cfg; the provider's
+ * "Load balancer" tells operators — behind HAProxy started on the documented resources/cluster/haproxy.cfg; the provider's
  * address in global configuration is HAProxy's. A standalone consumer (SQLite) sends N REST requests; a third of the way
  * in the secondary node is killed with kill -9 and the balancer's health checks take it out. A request that failed
  * is sent once more, as an information system would. Then: every exchange the consumer acknowledged has its records in
@@ -297,7 +297,7 @@ async function main(): Promise<number> {
 /**
  * The two provider nodes: the lab pair's provider data directory becomes the primary's (new ports: the lab pair's
  * provider ports, registered in global configuration, are the balancer's), a new one the secondary's, holding only its
- * bootstrap file and the software token's key files, copied as README "Cluster" tells operators to do.
+ * bootstrap file and the software token's key files, copied as README "Load balancer" tells operators to do.
  */
 async function prepareNodes(pair: LabPair, postgres: ClusterConfig['postgres']): Promise<[Node, Node]> {
   const ports = await freePorts(6, 2)

@@ -11,7 +11,7 @@ import { findPostgresBinaries } from '../../scripts/lib/throwaway-postgres'
  * packages (.ci/run installs them): skipped, saying so, where they are missing locally, never under CI=true.
  */
 const ROOT = resolve(__dirname, '../..')
-const REQUESTS = 90
+const REQUESTS = 60
 
 const missing = [findPostgresBinaries() === undefined ? 'PostgreSQL (initdb, pg_ctl)' : '', findHaproxy() === undefined ? 'haproxy' : ''].filter((m) => m !== '')
 const skip = missing.length > 0 && process.env.CI !== 'true'
