@@ -37,7 +37,7 @@ const CONFIG_CHANGE_BOUND_MS = 1_000
 const NODE_NAMES = ['provider-1', 'provider-2'] as const
 
 function usage(message: string): never {
-  process.stderr.write(`demo:cluster: ${message}\nusage: demo:cluster [--json] [--requests N (>= 30, default 400)] [--concurrency C (default 4)]\n`)
+  process.stderr.write(`demo:cluster: ${message}\nusage: demo:cluster [--json] [--requests N (>= 30, default 300)] [--concurrency C (default 4)]\n`)
   process.exit(2)
 }
 
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
     ;({ values } = parseArgs({
       options: {
         json: { type: 'boolean', default: false },
-        requests: { type: 'string', default: '400' },
+        requests: { type: 'string', default: '300' },
         concurrency: { type: 'string', default: '4' },
       },
     }))

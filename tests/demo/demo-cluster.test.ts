@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { findHaproxy } from '../../scripts/lib/haproxy'
+import { findHaproxy, HAPROXY_CONFIG, haproxyEnvironment } from '../../scripts/lib/haproxy'
 import { findPostgresBinaries } from '../../scripts/lib/throwaway-postgres'
 
 /**
@@ -37,6 +38,18 @@ function runDemo(args: string[], timeoutMs: number): Promise<{ code: number | nu
 }
 
 describe.skipIf(skip)('npm run demo:cluster', () => {
+  it('runs HAProxy on the documented configuration: every variable it names is given, and haproxy -c accepts it', () => {
+    const node = (name: string, base: number) => ({ name, serverProxyPort: base, ocspPort: base + 77, clientProxyPort: base + 1, healthPort: base + 2 })
+    const env = haproxyEnvironment({ serverProxy: 5500, ocsp: 5577, clientProxy: 8080, stats: 8404 }, [node('node-a', 15500), node('node-b', 25500)])
+    const named = new Set([...readFileSync(HAPROXY_CONFIG, 'utf8').matchAll(/\$\{(GH_[A-Z0-9_]+)\}/g)].map((m) => m[1]))
+    expect([...named].sort()).toEqual(Object.keys(env).sort())
+    const check = spawnSync(findHaproxy() as string, ['-c', '-f', HAPROXY_CONFIG], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' })
+    expect(check.status, check.stdout + check.stderr).toBe(0)
+    // A variable left out is refused, not silently empty.
+    const { GH_NODE2_HEALTH_PORT: _dropped, ...partial } = env
+    expect(spawnSync(findHaproxy() as string, ['-c', '-f', HAPROXY_CONFIG], { env: { PATH: process.env.PATH ?? '', ...partial } }).status).not.toBe(0)
+  })
+
   it('fails over to the living node with nothing lost, and a change on the primary reaches both nodes within a second', async () => {
     const { code, stdout, stderr } = await runDemo(['--json', '--requests', String(REQUESTS)], 110_000)
     const lines = stdout.trim().split('\n')
