@@ -197,15 +197,7 @@ async function main(): Promise<number> {
         return { queryId, error: (error as Error).message }
       }
     }
-    const watchBalancer = (async () => {
-      while (downAt === undefined && Date.now() - t0 < BOUND_MS) {
-        if (secondary.killedAt !== undefined) {
-          const states = await haproxy.states().catch(() => [])
-          if (states.some((s) => s.backend === 'server_proxy_nodes' && s.server === secondary.name && s.status.startsWith('DOWN'))) downAt = Date.now()
-        }
-        await new Promise((r) => setTimeout(r, 50))
-      }
-    })()
+    let watchBalancer: Promise<void> = Promise.resolve()
     const loadStart = Date.now()
     const worker = async (): Promise<void> => {
       while (issued < requests) {
@@ -213,6 +205,7 @@ async function main(): Promise<number> {
         if (n === killAfter) {
           secondary.killedAt = Date.now()
           secondary.running?.process.child.kill('SIGKILL')
+          watchBalancer = waitForDown(haproxy, secondary.name, 20_000).then(() => void (downAt = Date.now()), () => undefined)
         }
         const issuedAt = Date.now()
         const first = await tryOnce(n, 1)
@@ -241,6 +234,15 @@ async function main(): Promise<number> {
     for (const o of outcomes) if (!o.ok && failures.length < 5) failures.push(`a request failed twice: ${o.error ?? ''}`)
 
     stage('load sent')
+    // The health check, not only a dead process, takes a node out: maintenance mode on the primary answers 503.
+    const primary = nodes[0]
+    const maintenanceAt = Date.now()
+    await (primary.running as RunningAgency).admin.call('diagnostics', 'setMaintenanceMode', [{ enabled: true }])
+    const maintenanceOutMs = await waitForDown(haproxy, primary.name, 10_000).then(() => Date.now() - maintenanceAt, () => null)
+    print(`Maintenance mode on ${primary.name}: its health check answers 503 and HAProxy marked it DOWN ` +
+      (maintenanceOutMs === null ? 'never' : `${maintenanceOutMs} ms later`))
+    if (maintenanceOutMs === null) failures.push(`HAProxy did not take ${primary.name} out while its health check answered 503`)
+
     // 3. Stop the living servers (graceful), then read every message log as an auditor would.
     for (const a of [consumer, ...nodes.flatMap((n) => (n.killedAt === undefined && n.running !== undefined ? [n.running] : []))]) await a.process.stop()
     // Every log is read for its exchanges (verifying each record's evidence, as `npm run demo` does, would take longer
@@ -283,7 +285,7 @@ async function main(): Promise<number> {
     print(failures.length === 0 ? `Result: everything checked out (${((Date.now() - t0) / 1000).toFixed(1)} s).` : `Result: ${failures.length} problem(s):\n${failures.map((f) => `  - ${f}`).join('\n')}`)
     if (values.json) {
       print(JSON.stringify({
-        retried, failOverMs, servedBy: Object.fromEntries(served), loadMs, configRestoreSeenByAllNodesMs: restore.seenMs,
+        retried, failOverMs, maintenanceOutMs, servedBy: Object.fromEntries(served), loadMs, configRestoreSeenByAllNodesMs: restore.seenMs,
         nodes: nodes.length, sent: requests, ok, failedOver, acknowledgedWithoutRecord, configChangeSeenByAllNodesMs: change.seenMs,
       }))
     }
@@ -352,6 +354,16 @@ async function waitForBalancer(haproxy: RunningHaproxy, names: string[], status:
     if (names.every((name) => states.some((s) => s.server === name && s.status === status))) return
     if (Date.now() > deadline) throw new Error(`HAProxy does not see every node ${status}: ${JSON.stringify(states)}\n${haproxy.logTail()}`)
     await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+async function waitForDown(haproxy: RunningHaproxy, name: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const states = await haproxy.states().catch(() => [])
+    if (states.some((s) => s.backend === 'server_proxy_nodes' && s.server === name && s.status.startsWith('DOWN'))) return
+    if (Date.now() > deadline) throw new Error(`HAProxy still sends traffic to ${name}`)
+    await new Promise((r) => setTimeout(r, 50))
   }
 }
 

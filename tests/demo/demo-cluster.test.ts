@@ -65,6 +65,8 @@ describe.skipIf(skip)('npm run demo:cluster', () => {
     expect(servedBy['provider-1'], stdout).toBeGreaterThan(0)
     expect(servedBy['provider-2'], stdout).toBeGreaterThan(0)
     expect(result.failOverMs, stdout).toBeTypeOf('number')
+    // And its HTTP health check: the primary in maintenance mode (503) was taken out too.
+    expect(result.maintenanceOutMs, stdout).toBeTypeOf('number')
     expect(stdout).toMatch(/provider-2 killed with SIGKILL after request \d+; HAProxy marked it DOWN \d+ ms later/)
     expect(code, stdout + stderr).toBe(0)
   }, 120_000)
