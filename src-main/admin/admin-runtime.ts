@@ -139,7 +139,10 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
   }
   const service: AdminService = {
     ...api,
-    call: (caller, domain, method, args) => dispatchAdminCall(api, { caller, audit, logger, ...(deps.onChanged === undefined ? {} : { onChanged: deps.onChanged }) }, domain, method, args),
+    call: (caller, domain, method, args) => dispatchAdminCall(api, {
+      caller, audit, logger, secondary: () => deps.system.cluster?.nodeType().nodeType === 'SECONDARY',
+      ...(deps.onChanged === undefined ? {} : { onChanged: deps.onChanged }),
+    }, domain, method, args),
   }
   const evidenceZip = (caller: AdminCaller, input: unknown): EvidenceZipDownload => {
     const event = 'messageLog.exportZip'

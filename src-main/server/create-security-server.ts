@@ -23,6 +23,7 @@ import { alertSnapshot, serverFactsSource } from './server-facts'
 import { createHealthChecks } from './health-checks'
 import { createDiagnosticsHooks } from './diagnostics-hooks'
 import { checkRestoredDatabase, createServerBackups } from './server-backups'
+import { createClusterNode, type ClusterNode } from './cluster-node'
 
 /**
  * The composition root: the only place that knows every domain. It opens the databases, runs migrations,
@@ -66,6 +67,8 @@ export interface SecurityServer {
   subscribe(listener: (event: ServerEvent) => void): () => void
   /** The `/metrics` exposition (also served on the admin listener). */
   readonly metrics: ServerMetrics
+  /** Cluster mode: this node's type, the nodes' registry and its change feed; undefined when standalone. */
+  readonly cluster: ClusterNode | undefined
 }
 
 export function createSecurityServer(options: SecurityServerOptions): SecurityServer {
@@ -140,6 +143,53 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     void proxy?.reconcile(reason).then(afterReconcile)
   }
 
+  /**
+   * Cluster mode: another node committed a configuration change. The change stamp moves at once (every value derived
+   * from the configuration — the proxy's lookups, the signer's — is read anew at its next use); then, once per burst
+   * of notifications, what is applied rather than looked up follows as after a change made here: system parameters,
+   * the anchor, the proxy runtime, and the GUI is told.
+   */
+  let remoteQueued = false
+  let anchorSha = core.serverConf.anchorFile()?.sha256
+  const remoteChanged = (event: string): void => {
+    databases.shared?.noteRemoteChange()
+    if (remoteQueued) return
+    remoteQueued = true
+    setImmediate(() => {
+      remoteQueued = false
+      if (closed) return
+      try {
+        core.applySystemParameters()
+        const sha = core.serverConf.anchorFile()?.sha256
+        if (sha !== anchorSha) {
+          anchorSha = sha
+          void core.globalConf.reloadAnchor().catch((error: unknown) => logger.error({ err: error }, 'the configuration anchor another node stored cannot be loaded'))
+        }
+      } catch (error) {
+        logger.error({ err: error }, 'a configuration change of another node could not be applied')
+      }
+      emit('configuration-changed', { event, at: clock.now().toISOString() })
+      follow(event)
+    })
+  }
+  const readyOf = (checks: ReturnType<ProxyRuntime['readiness']>): boolean => checks.length > 0 && checks.every((c) => c.light === 'green' || c.light === 'yellow')
+  const clusterNode = createClusterNode(core, {
+    logger,
+    onRemoteChange: remoteChanged,
+    report: () => {
+      const checks = proxy?.readiness() ?? []
+      const log = core.messageLog.status()
+      return {
+        addresses: allListeners().map((l) => l.url),
+        readiness: { ready: readyOf(checks), failing: checks.filter((c) => c.light === 'red').map((c) => c.key) },
+        messageLog: {
+          acceptingMessages: log.acceptingMessages, unstampedRecords: log.unstampedRecords, lastTimestampAt: log.lastTimestampAt,
+          timestampingFailingSince: log.timestampingFailingSince,
+        },
+      }
+    },
+  })
+
   // X-Road's health checks for load balancers; their maintenance mode lives as long as this server (ig-xlb §3.4).
   const health = createHealthChecks(core, clock, logger.child({ component: 'health-check' }))
 
@@ -163,6 +213,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     },
     onChanged: (event) => {
       if (event.startsWith('settings.')) core.applySystemParameters()
+      anchorSha = core.serverConf.anchorFile()?.sha256
       emit('configuration-changed', { event, at: clock.now().toISOString() })
       follow(event)
     },
@@ -186,11 +237,12 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
           initialized: core.serverConf.identity() !== undefined,
           listeners: allListeners(),
           expectedListeners: [...(proxy?.listenerStatus() ?? []), ...adminListenerStatus()],
-          readiness: { ready: checks.length > 0 && checks.every((c) => c.light === 'green' || c.light === 'yellow'), checks },
+          readiness: { ready: readyOf(checks), checks },
           restart: { supported: options.restart !== undefined, required: reasons.length > 0, reasons },
         }
       },
       ...(options.restart === undefined ? {} : { restart: options.restart }),
+      ...(clusterNode === undefined ? {} : { cluster: clusterNode }),
       backups: {
         store: backups.store,
         create: backups.create,
@@ -216,6 +268,8 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       // A lab created on this machine serves the configuration this server downloads: resume it first.
       await adminRuntime.service.lab.status().catch((error: unknown) => logger.error({ err: error }, 'the lab on this machine did not start'))
       await core.start()
+      // Cluster mode: listening for the other nodes' changes before anything is derived from the configuration.
+      await clusterNode?.start()
       const { internal } = options.config
       // The message exchange follows the configuration from here on: an uninitialized server opens its proxy
       // listeners when it joins an instance, a logged-out token starts serving when it is logged in.
@@ -275,6 +329,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     backupTimer = undefined
     await backups.runSchedule()
     for (const off of unsubscribe.splice(0)) off()
+    await clusterNode?.stop()
     const closing = listeners.splice(0).map(({ server }) => closeServer(server, options.config.shutdownGraceMs))
     const runtime = proxy
     proxy = undefined
@@ -316,7 +371,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     }
   }
 
-  return { start, stop, admin, core, events: emitter as unknown as TypedEvents, subscribe, metrics }
+  return { start, stop, admin, core, events: emitter as unknown as TypedEvents, subscribe, metrics, cluster: clusterNode }
 }
 
 function hostForUrl(host: string): string {

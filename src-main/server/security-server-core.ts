@@ -143,7 +143,7 @@ export function openDatabases(layout: DataDirLayout, cluster?: ClusterConfig): D
  * rather than waiting: a supervisor (systemd) restarts it after the primary has migrated.
  */
 function openSharedConfDatabase(cluster: ClusterConfig): PostgresDb & SqlWriter {
-  const db = openPostgres(clusterPostgresOptions(cluster, 'configuration'))
+  const db = openPostgres({ ...clusterPostgresOptions(cluster, 'configuration'), notifyAs: cluster.node })
   try {
     if (cluster.role === 'primary') {
       migrate(db, SHARED_CONF_MIGRATIONS)

@@ -204,6 +204,9 @@ export function bootstrapDifferences(dataDir: string, configFile: string | undef
       differences.push(path)
     }
   }
-  walk(onDisk, running, '')
+  // The cluster section may come from the command line (--cluster-*), which the file does not show: not a difference.
+  const { cluster: _fileCluster, ...fileRest } = onDisk
+  const { cluster: _runningCluster, ...runningRest } = running
+  walk(fileRest, runningRest, '')
   return differences
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { applyClusterOverrides, parseServerConfig } from '../../src-main/server'
+import { bootstrapDifferences } from '../../src-main/server/server-config'
 import { clusterPostgresOptions } from '../../src-main/server/cluster-config'
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-cluster-config-'))
@@ -47,5 +48,12 @@ describe('the bootstrap file cluster section and the --cluster-* flags', () => {
     const open = join(dir, 'pw-open')
     writeFileSync(open, 'x\n', { mode: 0o644 })
     expect(() => clusterPostgresOptions({ ...cluster, postgres: { ...cluster.postgres, passwordFile: open } }, 'configuration')).toThrow(/chmod 600/)
+  })
+
+  it('does not ask for a restart because the cluster section came from the command line', () => {
+    const dataDir = join(dir, 'node')
+    const running = applyClusterOverrides(parseServerConfig({}, 'test'), { node: 'a', role: 'secondary', db: 'postgres://u@h/d' })
+    expect(bootstrapDifferences(dataDir, undefined, running)).toEqual([])
+    expect(bootstrapDifferences(dataDir, undefined, { ...running, shutdownGraceMs: 1 })).toEqual(['shutdownGraceMs'])
   })
 })

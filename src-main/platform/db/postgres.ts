@@ -24,7 +24,16 @@ export interface PostgresOptions {
   /** How long one statement may take before the caller gives up on the connection (default 30 s). */
   timeoutMs?: number
   applicationName?: string
+  /**
+   * Cluster mode: every committed write through this connection notifies the other nodes on `CHANGE_CHANNEL`, the
+   * payload naming the schema and this node (`schema:node:n`), sent inside the writing transaction so PostgreSQL
+   * delivers it only on commit. Absent: no notifications (a standalone tool, the nodes' heartbeats).
+   */
+  notifyAs?: string
 }
+
+/** The channel cluster nodes LISTEN on for each other's configuration changes (cluster/change-feed.ts). */
+export const CHANGE_CHANNEL = 'gatehouse_serverconf'
 
 /** An arbitrary fixed key of the transaction-scoped advisory lock every writing transaction takes (see `transaction`). */
 const WRITER_LOCK_KEY = 0x47617465
@@ -103,6 +112,13 @@ export class PostgresDb {
   private nextId = 1
   private depth = 0
   private writes = 0
+  /** Other nodes' changes noted (noteRemoteChange), and changeStamp calls while the change feed is down. */
+  private remote = 0
+  private changesFollowed = true
+  private readonly notifyPrefix: string | undefined
+  private notifications = 0
+  private writesAtBegin = 0
+  private quiet = 0
   private broken: Error | undefined
   private closed = false
 
@@ -110,6 +126,10 @@ export class PostgresDb {
   constructor(options: PostgresOptions) {
     this.name = `postgresql://${options.user}@${options.host}:${options.port}/${options.database}${options.schema === undefined ? '' : `?schema=${options.schema}`}`
     this.timeoutMs = options.timeoutMs ?? 30_000
+    if (options.notifyAs !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(options.notifyAs)) {
+      throw new SecurityServerError('database_error', `Cluster node name ${JSON.stringify(options.notifyAs.slice(0, 70))} is not a plain name`)
+    }
+    this.notifyPrefix = options.notifyAs === undefined ? undefined : `${options.schema ?? 'public'}:${options.notifyAs}:`
     if (options.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema)) {
       throw new SecurityServerError('database_error', `PostgreSQL schema name ${JSON.stringify(options.schema.slice(0, 70))} is not a plain identifier`)
     }
@@ -140,8 +160,12 @@ export class PostgresDb {
       const text = toPostgresSql(sql)
       const reads = /^\s*SELECT\b/i.test(text)
       const call = (mode: Mode, params: unknown[]): Reply => {
-        if (!reads) this.writes++
-        return this.call({ op: 'query', sql: text, params: params.map(parameter), mode })
+        if (reads || this.quiet > 0) return this.call({ op: 'query', sql: text, params: params.map(parameter), mode })
+        this.writes++
+        const reply = this.call({ op: 'query', sql: text, params: params.map(parameter), mode })
+        // A write outside any transaction committed on its own: tell the other nodes now.
+        if (this.depth === 0 && this.notifyPrefix !== undefined) this.call({ op: 'exec', sql: this.notifySql() })
+        return reply
       }
       statement = {
         get: (...params) => call('get', params).rows?.[0],
@@ -166,7 +190,40 @@ export class PostgresDb {
    * DatabaseDerivedCache compares it as SQLite's `total_changes()`/`data_version`.
    */
   changeStamp(): string {
-    return String(this.writes)
+    // While the nodes' change feed is down nothing says when another node wrote: no derived value is trusted.
+    if (!this.changesFollowed) this.remote++
+    return `${this.writes}:${this.remote}`
+  }
+
+  /** Another node committed a change (cluster/change-feed.ts): moves the change stamp. */
+  noteRemoteChange(): void {
+    this.remote++
+  }
+
+  /**
+   * Whether other nodes' changes reach this node (the change feed is listening). While not, every `changeStamp` call
+   * moves it, so values derived from this database are read again at each use instead of possibly stale.
+   */
+  followChanges(followed: boolean): void {
+    this.changesFollowed = followed
+    this.remote++
+  }
+
+  /**
+   * Runs `work` whose writes touch nothing any node derives values from (the nodes' heartbeats in `cluster_nodes`):
+   * they neither move the change stamp nor notify the other nodes.
+   */
+  quietly<T>(work: () => T): T {
+    this.quiet++
+    try {
+      return work()
+    } finally {
+      this.quiet--
+    }
+  }
+
+  private notifySql(): string {
+    return `SELECT pg_notify('${CHANGE_CHANNEL}', '${this.notifyPrefix ?? ''}${++this.notifications}')`
   }
 
   /**
@@ -177,6 +234,7 @@ export class PostgresDb {
   transaction<T>(work: () => T): T {
     const savepoint = this.depth > 0 ? `gh_${this.depth}` : undefined
     this.exec(savepoint === undefined ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK_KEY})` : `SAVEPOINT ${savepoint}`)
+    if (savepoint === undefined) this.writesAtBegin = this.writes
     this.depth++
     let result: T
     try {
@@ -187,7 +245,10 @@ export class PostgresDb {
       throw error
     }
     this.depth--
-    this.exec(savepoint === undefined ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`)
+    if (savepoint !== undefined) this.exec(`RELEASE SAVEPOINT ${savepoint}`)
+    // NOTIFY inside the transaction: delivered to the listening nodes when, and only if, it commits.
+    else if (this.notifyPrefix !== undefined && this.writes !== this.writesAtBegin) this.exec(`${this.notifySql()}; COMMIT`)
+    else this.exec('COMMIT')
     return result
   }
 
