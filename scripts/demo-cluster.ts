@@ -20,7 +20,7 @@ import { findPostgresBinaries, startThrowawayPostgres } from './lib/throwaway-po
  * `npm run demo:cluster [-- --json] [--requests N] [--concurrency C]` (issue 18): the provider agency's security
  * server as a cluster of two nodes — one identity, server configuration shared in a throw-away PostgreSQL, each node
  * its own data directory and message log, the software token's key files copied to the second node as README
- * "Load balancer" tells operators — behind HAProxy started on the documented resources/cluster/haproxy.cfg; the provider's
+ * "Running a cluster" tells operators — behind HAProxy started on the documented resources/cluster/haproxy.cfg; the provider's
  * address in global configuration is HAProxy's. A standalone consumer (SQLite) sends N REST requests; a third of the way
  * in the secondary node is killed with kill -9 and the balancer's health checks take it out. A request that failed
  * is sent once more, as an information system would. Then: every exchange the consumer acknowledged has its records in
@@ -299,7 +299,7 @@ async function main(): Promise<number> {
 /**
  * The two provider nodes: the lab pair's provider data directory becomes the primary's (new ports: the lab pair's
  * provider ports, registered in global configuration, are the balancer's), a new one the secondary's, holding only its
- * bootstrap file and the software token's key files, copied as README "Load balancer" tells operators to do.
+ * bootstrap file and the software token's key files, copied as README "Running a cluster" tells operators to do.
  */
 async function prepareNodes(pair: LabPair, postgres: ClusterConfig['postgres']): Promise<[Node, Node]> {
   const ports = await freePorts(6, 2)
@@ -321,7 +321,7 @@ async function prepareNodes(pair: LabPair, postgres: ClusterConfig['postgres']):
   for (const node of nodes) {
     const layout = dataDirLayout(node.agency.dataDir)
     mkdirSync(layout.root, { recursive: true })
-    if (node.role === 'secondary') cpSync(primaryLayout.tokensDir, layout.tokensDir, { recursive: true })
+    if (node.role === 'secondary') cpSync(join(primaryLayout.tokensDir, 'software'), join(layout.tokensDir, 'software'), { recursive: true })
     const base = JSON.parse(readFileSync(primaryLayout.configFile, 'utf8')) as Record<string, unknown>
     const p = node.agency.ports
     const config = {
