@@ -114,6 +114,20 @@ describePostgres('cluster mode: two nodes on one PostgreSQL', (started) => {
     expect(await seen).toBe('cluster.node-a')
   })
 
+  it("trusts no derived value while the feed is down, and heartbeats move nothing", () => {
+    const shared = secondary.core.databases.shared
+    if (shared === undefined) throw new Error('the secondary has no shared connection')
+    const stamp = shared.changeStamp()
+    shared.quietly(() => shared.prepare('UPDATE cluster_nodes SET version = version WHERE name = ?').run('node-b'))
+    expect(shared.changeStamp()).toBe(stamp)
+    shared.followChanges(false)
+    const down = shared.changeStamp()
+    expect(shared.changeStamp()).not.toBe(down)
+    shared.followChanges(true)
+    const up = shared.changeStamp()
+    expect(shared.changeStamp()).toBe(up)
+  })
+
   it('refuses configuration changes on the secondary, with the code the GUI words', async () => {
     const refused = await call(secondary, 'accessRights', 'grant', { service: formatIdPath(pets), subject: formatIdPath(consumer) })
     expect(refused.ok ? undefined : refused.error.code).toBe('secondary_node_read_only')
@@ -122,6 +136,9 @@ describePostgres('cluster mode: two nodes on one PostgreSQL', (started) => {
     // Per node: the software token's login (the token is not initialized here: its own error, not the refusal).
     const login = await call(secondary, 'tokens', 'login', { tokenId: '0', pin: 'x' })
     expect(login.ok ? undefined : login.error.code).not.toBe('secondary_node_read_only')
+    // A data-directory backup would miss the shared configuration: refused on every node, pg_dump named.
+    const backup = await call(primary, 'system', 'backup', { passphrase: 'a long enough passphrase' })
+    expect(backup.ok ? undefined : [backup.error.code, backup.error.message]).toEqual(['unsupported', expect.stringContaining('pg_dump')])
     // The refusal is in the secondary's own audit log.
     const audit = await ok<Array<{ event: string; errorCode: string | null }>>(secondary, 'audit', 'search', {})
     expect(audit).toContainEqual(expect.objectContaining({ event: 'accessRights.grant', errorCode: 'secondary_node_read_only' }))
