@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import { vi } from 'vitest'
 import { runCli } from '../../src-main/cli/main'
 
@@ -6,8 +7,9 @@ import { runCli } from '../../src-main/cli/main'
  * writes: the exit code, stdout and stderr a spawned CLI gives, without the second or more of process start-up (tsx
  * compiling the sources) each spawn costs. Keep a spawned `runGatehouse` (./cli) check where the process boundary itself
  * is part of what a test proves. A separate module from ./cli so that files which only spawn do not load the CLI.
+ * `input` is what the command reads from standard input (`--passphrase-stdin`, `--password-stdin`).
  */
-export async function runGatehouseInProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+export async function runGatehouseInProcess(args: string[], options: { input?: string } = {}): Promise<{ status: number; stdout: string; stderr: string }> {
   let stdout = ''
   let stderr = ''
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -18,11 +20,13 @@ export async function runGatehouseInProcess(args: string[]): Promise<{ status: n
     stderr += chunk.toString()
     return true
   })
+  const stdin = options.input === undefined ? undefined : vi.spyOn(process, 'stdin', 'get').mockReturnValue(Readable.from([Buffer.from(options.input)]) as typeof process.stdin)
   try {
     const status = await runCli(['node', 'gatehouse', ...args])
     return { status, stdout, stderr }
   } finally {
     out.mockRestore()
     err.mockRestore()
+    stdin?.mockRestore()
   }
 }
