@@ -11,7 +11,7 @@ import { SecurityServerError, closeDatabase, createLogger, systemClock, type Clo
 import { createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls, type AdminService } from '../admin'
 import { dataDirLayout, type DataDirLayout, type ServerConfig } from './server-config'
 import { createSecurityServerCore, openServerConfDatabase, type SecurityServerCore, type SecurityServerCoreOptions } from './security-server-core'
-import { createProxyRuntime, type ProxyRuntime } from './proxy-runtime'
+import { createProxyRuntime, type ProxyRuntime, type ProxyRuntimeOptions } from './proxy-runtime'
 import { syncRegistrationStates } from './registration-sync'
 import { bootstrapDifferences } from './server-config'
 import { bootstrapFile } from './bootstrap-file'
@@ -45,6 +45,8 @@ export interface SecurityServerOptions {
   reconcileIntervalMs?: number
   /** Dependencies injected into the signer (`npm run bench`'s slow token wraps the token drivers); none in production. */
   signer?: SecurityServerCoreOptions['signer']
+  /** The pipelines' views replaced (`npm run bench`'s security-off skeleton, scripts/bench/skeleton-server.ts); none in production. */
+  wrapProxyViews?: ProxyRuntimeOptions['wrapViews']
 }
 
 export interface TypedEvents {
@@ -220,6 +222,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
         clientProxyLimits: options.config.proxyLimits,
         serverProxyLimits: options.config.proxyLimits,
         health: () => health.answer(),
+        ...(options.wrapProxyViews === undefined ? {} : { wrapViews: options.wrapProxyViews }),
       })
       proxy = runtime
       unsubscribe.push(
