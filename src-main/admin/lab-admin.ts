@@ -535,6 +535,7 @@ function createLabRegistryAdmin(deps: LabRegistryDeps): LabAdminApi {
           return { hash, serial: c?.serial ?? null, subject: c?.subject ?? null, notAfter: c?.notAfter.toISOString() ?? null, revoked: c !== undefined && c.revokedAt !== null }
         }),
         clients: s.clients.map(encodeId),
+        disabledClients: s.disabledClients.map(encodeId),
         thisServer: here !== undefined && encodeId(here) === encodeId(s.id),
       }
     })

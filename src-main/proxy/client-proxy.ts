@@ -3,7 +3,7 @@ import { providerOf } from './identifier-text'
 import { clientError, SecurityServerError, systemClock, toSecurityServerError, type Clock } from '../platform'
 import { incomingStream, loggingLimits, nonEmpty, readBounded, transportLimit } from './body/body-limits'
 import { bufferSource, defaultBodyStore, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
-import { faultToError } from './pipeline/server-steps'
+import { checkSigningContext, faultToError } from './pipeline/server-steps'
 import { SoapFaultError } from '../soap'
 import type {
   ExchangeObservation, ExchangeObserver, GlobalConfView, MessageLogWriter, MessageSigner, MessageVerifier, PeerClient, PeerResponse, ProviderServer,
@@ -153,6 +153,9 @@ async function processClientRequest(
   checkClientRegistered(request, deps.serverConf)
   checkIsAuthentication(request.clientId, raw.tls, deps.serverConf)
   const targets = routeRequest(request, deps.globalConf)
+  // ClientRestMessageProcessor signs with signingCtxProvider.createSigningCtx(senderId): a sender without a usable signing
+  // key is cannot_create_signature (KeyConf.getSigningInfo), as on the SOAP path; checked before its body is read.
+  await checkSigningContext(request.clientId, deps.signer)
 
   // Only now is the body read: its declared length against the limits before a byte of it, then as it arrives.
   const bodies = deps.bodies ?? defaultBodyStore()

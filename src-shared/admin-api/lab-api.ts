@@ -129,6 +129,11 @@ export interface LabServerDto {
   authCertificates: LabAuthCertificateDto[]
   /** Encoded client identifiers (members or subsystems). */
   clients: string[]
+  /**
+   * Of `clients`, those a clientDisable request turned off: still registered, no longer published in global
+   * configuration until a clientEnable.
+   */
+  disabledClients: string[]
   /** True for the security server that hosts this lab. */
   thisServer: boolean
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_ROLES } from '@shared/admin-api/admin-roles'
-import { subsystemId } from '@shared/domain/identifiers'
+import { memberId, securityServerId, subsystemId } from '@shared/domain/identifiers'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import type {
   AnchorPreview, CertificateDto, GlobalConfStatus, InitializationStatus, LabAnchorDto, LabCertificateDto, LabCertificateFileDto, LabCsrInspectionDto,
@@ -14,6 +14,8 @@ import type { ErrorDto } from '@shared/error-codes'
 import { createAdminRuntime, type AdminRuntime } from '../../src-main/admin'
 import { installedPkcs11Modules } from '../../src-main/admin/keys-admin'
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
+import { openLab } from '../../src-main/lab'
+import { buildManagementRequest, parseManagementRequest } from '../../src-main/management'
 import { createLogger, systemClock } from '../../src-main/platform'
 import { createSoftHsmToken } from '../support/softhsm'
 import { SOFTHSM, itWith } from '../support/requirements'
@@ -306,6 +308,27 @@ describe('lab administration', () => {
     expect(audited).toEqual(expect.arrayContaining([
       { event: 'lab.setManagementAutoApproval', outcome: 'success' }, { event: 'lab.approveManagementRequest', outcome: 'failure' },
     ]))
+  })
+
+  it('lists the clients a clientDisable turned off as disabledClients, until a clientEnable', async () => {
+    const owner = memberId('DEMO', 'GOV', '7001')
+    const ss1 = securityServerId(owner, 'ss1')
+    const portal = subsystemId('DEMO', 'GOV', '7001', 'portal')
+    // What the lab's management service hands on once a request's signatures verified (answerManagementRequest).
+    const receive = (type: 'clientDisable' | 'clientEnable'): void => {
+      const lab = openLab(join(dir, 'data', 'lab'))
+      try {
+        const message = parseManagementRequest(buildManagementRequest({ service: type, server: ss1, client: portal }, { sender: owner, receiver: lab.managementServiceProvider() }))
+        expect(lab.receiveManagementRequest({ type, message, sender: owner, server: ss1, client: portal, address: null, authCert: null, subsystemName: null, maintenanceMessage: null }).status).toBe('APPROVED')
+      } finally {
+        lab.close()
+      }
+    }
+    const ss1Listed = async (): Promise<LabServerDto | undefined> => (await call<LabServerDto[]>('lab', 'servers')).find((s) => s.id === hostServer)
+    receive('clientDisable')
+    expect(await ss1Listed()).toMatchObject({ clients: expect.arrayContaining(['SUBSYSTEM:DEMO/GOV/7001/portal']), disabledClients: ['SUBSYSTEM:DEMO/GOV/7001/portal'] })
+    receive('clientEnable')
+    expect(await ss1Listed()).toMatchObject({ clients: expect.arrayContaining(['SUBSYSTEM:DEMO/GOV/7001/portal']), disabledClients: [] })
   })
 })
 

@@ -7,21 +7,27 @@ import { findUserByName } from '../../src-main/admin/admin-account-repository'
 import { createAdminAccounts, verifyPassword } from '../../src-main/admin'
 import { listAuditEntries } from '../../src-main/audit-log'
 import { openDatabase, closeDatabase, systemClock, type WritableDb } from '../../src-main/platform'
+import { runGatehouseInProcess } from '../support/cli-in-process'
 
-/** `gatehouse user add` and `gatehouse user passwd` run as real processes, passwords on stdin. */
+/**
+ * `gatehouse user add` and `gatehouse user passwd`, passwords on stdin: the first add as a real process reading a pipe,
+ * the other commands in this process through the CLI's own runCli (same exit codes and output, stdin given as input).
+ */
 const ROOT = resolve(import.meta.dirname, '../..')
 const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-user-cli-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 
-function gatehouse(args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
+function spawned(args: string[], input = ''): { status: number | null; stdout: string; stderr: string } {
   const run = spawnSync(process.execPath, [join(ROOT, 'bin/gatehouse.js'), ...args], { cwd: ROOT, input, encoding: 'utf8', timeout: 20_000 })
   return { status: run.status, stdout: run.stdout, stderr: run.stderr }
 }
 
+const gatehouse = (args: string[], input?: string): ReturnType<typeof runGatehouseInProcess> => runGatehouseInProcess(args, input === undefined ? {} : { input })
+
 describe('gatehouse user add', () => {
   it('creates an administrator whose password verifies, without printing it', async () => {
     const password = 'first-admin-passphrase'
-    const run = gatehouse(['user', 'add', '--data-dir', dataDir, '--username', 'root-admin', '--role', 'system-administrator', 'security-officer', '--password-stdin', '--json'], `${password}\n`)
+    const run = spawned(['user', 'add', '--data-dir', dataDir, '--username', 'root-admin', '--role', 'system-administrator', 'security-officer', '--password-stdin', '--json'], `${password}\n`)
     expect(run.stderr).toBe('')
     expect(run.status).toBe(0)
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, user: { username: 'root-admin', roles: ['system-administrator', 'security-officer'] } })
@@ -35,10 +41,10 @@ describe('gatehouse user add', () => {
     }
   })
 
-  it('exits 2 on an unknown role or without --password-stdin, 1 on a taken name', () => {
-    expect(gatehouse(['user', 'add', '--data-dir', dataDir, '--username', 'x', '--role', 'superuser', '--password-stdin'], 'p').status).toBe(2)
-    expect(gatehouse(['user', 'add', '--data-dir', dataDir, '--username', 'x']).status).toBe(2)
-    const again = gatehouse(['user', 'add', '--data-dir', dataDir, '--username', 'root-admin', '--password-stdin'], 'another-long-passphrase')
+  it('exits 2 on an unknown role or without --password-stdin, 1 on a taken name', async () => {
+    expect((await gatehouse(['user', 'add', '--data-dir', dataDir, '--username', 'x', '--role', 'superuser', '--password-stdin'], 'p')).status).toBe(2)
+    expect((await gatehouse(['user', 'add', '--data-dir', dataDir, '--username', 'x'])).status).toBe(2)
+    const again = await gatehouse(['user', 'add', '--data-dir', dataDir, '--username', 'root-admin', '--password-stdin'], 'another-long-passphrase')
     expect(again.status).toBe(1)
     expect(again.stderr).toContain('[conflict]')
   })
@@ -67,7 +73,7 @@ describe('gatehouse user passwd', () => {
     // The lockout is in the database: a server started afresh over the same data directory still refuses.
     await withDb(async (db) => expect(createAdminAccounts(() => db, systemClock).login('root-admin', oldPassword, '127.0.0.1')).rejects.toMatchObject({ code: 'rate_limited' }))
 
-    const run = gatehouse(['user', 'passwd', '--data-dir', dataDir, '--username', 'root-admin', '--password-stdin', '--json'], `${newPassword}\n`)
+    const run = await gatehouse(['user', 'passwd', '--data-dir', dataDir, '--username', 'root-admin', '--password-stdin', '--json'], `${newPassword}\n`)
     expect(run.stderr).toBe('')
     expect(run.status).toBe(0)
     expect(JSON.parse(run.stdout)).toEqual({ ok: true, username: 'root-admin', sessionsEnded: true, lockoutCleared: true })
@@ -86,14 +92,14 @@ describe('gatehouse user passwd', () => {
   })
 
   it('refuses an unknown user (exit 1) and a password outside the policy (exit 2), both recorded; needs --password-stdin and a data directory', async () => {
-    const short = gatehouse(['user', 'passwd', '--data-dir', dataDir, '--username', 'root-admin', '--password-stdin'], 'short')
+    const short = await gatehouse(['user', 'passwd', '--data-dir', dataDir, '--username', 'root-admin', '--password-stdin'], 'short')
     expect(short.status).toBe(2)
     expect(short.stderr).toContain('[validation_failed]')
-    const unknown = gatehouse(['user', 'passwd', '--data-dir', dataDir, '--username', 'nobody', '--password-stdin'], 'a-long-enough-passphrase')
+    const unknown = await gatehouse(['user', 'passwd', '--data-dir', dataDir, '--username', 'nobody', '--password-stdin'], 'a-long-enough-passphrase')
     expect(unknown.status).toBe(1)
     expect(unknown.stderr).toContain('[not_found]')
-    expect(gatehouse(['user', 'passwd', '--data-dir', dataDir, '--username', 'root-admin']).status).toBe(2)
-    expect(gatehouse(['user', 'passwd', '--data-dir', join(dataDir, 'missing'), '--username', 'root-admin', '--password-stdin'], 'a-long-enough-passphrase').status).toBe(2)
+    expect((await gatehouse(['user', 'passwd', '--data-dir', dataDir, '--username', 'root-admin'])).status).toBe(2)
+    expect((await gatehouse(['user', 'passwd', '--data-dir', join(dataDir, 'missing'), '--username', 'root-admin', '--password-stdin'], 'a-long-enough-passphrase')).status).toBe(2)
     await withDb(async (db) => {
       const failures = listAuditEntries(db).filter((e) => e.event === 'users.setPassword' && e.outcome === 'failure')
       expect(failures.map((e) => e.errorCode).sort()).toEqual(['not_found', 'validation_failed'])

@@ -7,6 +7,7 @@ import {
 } from '../../src-main/ceremony'
 import { ManualClock, SecurityServerError } from '../../src-main/platform'
 import { runGatehouse } from '../support/cli'
+import { runGatehouseInProcess } from '../support/cli-in-process'
 import { useTempDirs } from '../support/temp-dir'
 
 const tempDir = useTempDirs()
@@ -127,12 +128,13 @@ describe('ceremony transcript', () => {
   })
 })
 
+// The first verify runs as a real `gatehouse` process; the others in this process through the CLI's own runCli.
 describe('gatehouse ceremony verify', () => {
   it('checks the seal key against the fingerprint on the signed paper report', async () => {
     const session = await sealedCeremony(tempDir())
     const fingerprint = session.transcript.seal!.publicKeyFingerprint
     expect(runGatehouse(['ceremony', 'verify', session.transcriptPath, '--seal-fingerprint', fingerprint.replace(/(.{4})/g, '$1 ')]).status).toBe(0)
-    const other = runGatehouse(['ceremony', 'verify', session.transcriptPath, '--seal-fingerprint', 'ab'.repeat(32), '--json'])
+    const other = await runGatehouseInProcess(['ceremony', 'verify', session.transcriptPath, '--seal-fingerprint', 'ab'.repeat(32), '--json'])
     expect(other.status).toBe(1)
     expect(JSON.parse(other.stdout).problems).toContain('the transcript was sealed with a different key than the one on the signed report')
   })
@@ -140,12 +142,12 @@ describe('gatehouse ceremony verify', () => {
   it('prints {"valid":true} and exits 0, and exits 1 for a tampered transcript', async () => {
     const dir = tempDir()
     const session = await sealedCeremony(dir)
-    const ok = runGatehouse(['ceremony', 'verify', session.transcriptPath, '--json'])
+    const ok = await runGatehouseInProcess(['ceremony', 'verify', session.transcriptPath, '--json'])
     expect(ok.status).toBe(0)
     expect(JSON.parse(ok.stdout)).toMatchObject({ valid: true, entries: 3 })
     const bad = join(dir, 'bad.json')
     writeFileSync(bad, JSON.stringify(tampered(session.transcript, (t) => (t.entries[0]!.at = '2020-01-01T00:00:00Z'))))
-    const result = runGatehouse(['ceremony', 'verify', bad, '--json'])
+    const result = await runGatehouseInProcess(['ceremony', 'verify', bad, '--json'])
     expect(result.status).toBe(1)
     expect(JSON.parse(result.stdout).valid).toBe(false)
   })

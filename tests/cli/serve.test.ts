@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { runGatehouse, startGatehouse, waitForExit } from '../support/cli'
+import { runGatehouseInProcess } from '../support/cli-in-process'
 import { useTempDirs } from '../support/temp-dir'
 
 const tempDir = useTempDirs()
@@ -20,6 +21,8 @@ function loopbackConfig(dir: string): string {
   return file
 }
 
+// `--help` and the served process run `gatehouse` for real; usage errors and refusals before the server starts run in
+// this process through the CLI's own runCli (same exit codes and output).
 describe('gatehouse command line', () => {
   it('--help lists the subcommands and exits 0', () => {
     const result = runGatehouse(['--help'])
@@ -27,14 +30,14 @@ describe('gatehouse command line', () => {
     expect(result.stdout).toMatch(/serve \[options\]\s+run the security server headless/)
   })
 
-  it('an unknown command prints usage and exits 2', () => {
-    const result = runGatehouse(['frobnicate'])
+  it('an unknown command prints usage and exits 2', async () => {
+    const result = await runGatehouseInProcess(['frobnicate'])
     expect(result.status).toBe(2)
     expect(result.stderr).toContain("unknown command 'frobnicate'")
   })
 
-  it('no command prints usage and exits 2', () => {
-    const result = runGatehouse([])
+  it('no command prints usage and exits 2', async () => {
+    const result = await runGatehouseInProcess([])
     expect(result.status).toBe(2)
     expect(result.stdout).toContain('Usage: gatehouse')
   })
@@ -70,33 +73,33 @@ describe('gatehouse serve', () => {
     expect((await waitForExit(child)).code).toBe(0)
   })
 
-  it('an invalid configuration names the field and exits non-zero', () => {
+  it('an invalid configuration names the field and exits non-zero', async () => {
     const dir = tempDir()
     const bad = join(dir, 'bad.json')
     writeFileSync(bad, JSON.stringify({ internal: { adminPort: 'four thousand' } }))
-    const result = runGatehouse(['serve', '--data-dir', dir, '--config', bad])
+    const result = await runGatehouseInProcess(['serve', '--data-dir', dir, '--config', bad])
     expect(result.status).toBe(2)
     expect(result.stderr).toContain("field 'internal.adminPort'")
   })
 
-  it('a missing configuration file is named and exits non-zero', () => {
+  it('a missing configuration file is named and exits non-zero', async () => {
     const dir = tempDir()
-    const result = runGatehouse(['serve', '--data-dir', dir, '--config', join(dir, 'nope.json')])
+    const result = await runGatehouseInProcess(['serve', '--data-dir', dir, '--config', join(dir, 'nope.json')])
     expect(result.status).toBe(2)
     expect(result.stderr).toContain('nope.json does not exist')
   })
 
-  it('refuses an autologin PIN file that other users can read', () => {
+  it('refuses an autologin PIN file that other users can read', async () => {
     const dir = tempDir()
     const pinFile = join(dir, 'pin')
     writeFileSync(pinFile, 'Secret-Pin-1\n', { mode: 0o644 })
-    const result = runGatehouse(['serve', '--data-dir', dir, '--config', loopbackConfig(dir), '--token-pin-file', pinFile])
+    const result = await runGatehouseInProcess(['serve', '--data-dir', dir, '--config', loopbackConfig(dir), '--token-pin-file', pinFile])
     expect(result.status).toBe(2)
     expect(result.stderr).toContain('readable by other users')
   })
 
-  it('--data-dir is required', () => {
-    const result = runGatehouse(['serve'])
+  it('--data-dir is required', async () => {
+    const result = await runGatehouseInProcess(['serve'])
     expect(result.status).toBe(2)
     expect(result.stderr).toContain('--data-dir')
   })

@@ -3,11 +3,12 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { memberId, securityServerId, subsystemId } from '@shared/domain/identifiers'
 import { type BrowserContext, type Locator, type Page } from 'playwright-core'
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import { silentLogger } from '../../src-main/platform'
 import { openLab } from '../../src-main/lab'
-import { createManagementSender } from '../../src-main/management'
+import { buildManagementRequest, createManagementSender, parseManagementRequest } from '../../src-main/management'
 import { SOFTWARE_TOKEN_ID } from '../../src-main/signer'
 import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, openBrowser } from './support/browser'
 
@@ -17,8 +18,8 @@ import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, ope
  * with that anchor, makes keys and CSRs on its Keys page; A's Lab page signs both CSRs; B imports the certificates;
  * A registers B's security server with B's authentication certificate and B's subsystem as its client; B's global
  * configuration then lists B. B then sends a management request (authCertReg for a second authentication certificate)
- * which A's lab holds for approval and A approves on the Requests tab. Screenshots of the Lab page in English,
- * Portuguese and Spanish at 1 024 px.
+ * which A's lab holds for approval and A approves on the Requests tab; a clientDisable of B's subsystem marks it
+ * disabled on the Security servers tab. Screenshots of the Lab page in English, Portuguese and Spanish at 1 024 px.
  */
 const missing = e2eSkipReason('lab administration GUI')
 
@@ -313,6 +314,19 @@ describe.skipIf(missing !== undefined)('a second server joins a lab through the 
     await card.getByRole('button', { name: 'Add the member to partners' }).click()
     await card.getByText('LAB/COM/8002/client', { exact: true }).waitFor()
 
+    // B's clientDisable, as the lab's management service takes it once its signatures verified: the client stays on SS2,
+    // marked disabled.
+    const client = subsystemId('LAB', 'COM', '8002', 'client')
+    const ss2 = securityServerId(memberId('LAB', 'COM', '8002'), 'SS2')
+    const lab = openLab(join(dir, 'a', 'lab'))
+    try {
+      const message = parseManagementRequest(buildManagementRequest({ service: 'clientDisable', server: ss2, client }, { sender: memberId('LAB', 'COM', '8002'), receiver: lab.managementServiceProvider() }))
+      expect(lab.receiveManagementRequest({ type: 'clientDisable', message, sender: memberId('LAB', 'COM', '8002'), server: ss2, client, address: null, authCert: null, subsystemName: null, maintenanceMessage: null }).status).toBe('APPROVED')
+    } finally {
+      lab.close()
+    }
+    const disabledBadge = { en: 'disabled', 'pt-BR': 'desativado', es: 'deshabilitado' } as const
+
     for (const language of LANGUAGES) {
       await page.evaluate(`localStorage.setItem('gatehouse.language', '${language}')`)
       await page.reload()
@@ -325,6 +339,7 @@ describe.skipIf(missing !== undefined)('a second server joins a lab through the 
       for (const [index, id] of TAB_IDS.entries()) {
         await page.getByRole('tab').nth(index).click()
         await page.waitForTimeout(250)
+        if (id === 'servers') await page.getByRole('region', { name: 'LAB/COM/8002/SS2' }).getByText(disabledBadge[language], { exact: true }).waitFor()
         await shoot(page, `lab-${id}-${language}.png`)
       }
       // No badge or cell is cut short with an ellipsis in any language.

@@ -8,6 +8,7 @@ import { readConfigurationDirectory } from '../../src-main/global-conf'
 import { readZipEntries } from '../../src-main/message-log'
 import { describeSigner, verificationTrustFromGlobalConf, verifyAsicContainer } from '../../src-main/signature'
 import { startLabPair, withSlowConsumerToken, type LabPair } from './lab-pair'
+import { runGatehouseInProcess } from '../support/cli-in-process'
 
 /**
  * The client proxy's evidence downloads against the lab pair (xroad-protocols.md §6.3): a container of a real
@@ -148,9 +149,11 @@ describe('GET /asic and /verificationconf on the client proxy', () => {
 })
 
 describe('gatehouse tsa: the administrator selects approved TSAs', () => {
-  it('lists the approved TSAs, refuses an unknown name and makes the running server use the selection', () => {
+  // `select` and `clear` run as separate `gatehouse` processes: the running server follows a change another process
+  // made; the reads and the refusal in this process through the CLI's own runCli.
+  it('lists the approved TSAs, refuses an unknown name and makes the running server use the selection', async () => {
     const dataDir = pair.consumer.dataDir
-    const listed = gatehouse(['tsa', 'list', '--data-dir', dataDir, '--json'])
+    const listed = await runGatehouseInProcess(['tsa', 'list', '--data-dir', dataDir, '--json'])
     expect(listed.status).toBe(0)
     const tsas = (JSON.parse(listed.stdout) as { selected: string[]; tsas: Array<{ name: string; approved: boolean }> })
     expect(tsas.selected).toEqual([])
@@ -158,7 +161,7 @@ describe('gatehouse tsa: the administrator selects approved TSAs', () => {
     expect(approved.length).toBeGreaterThan(0)
     expect(pair.consumer.server.core.timestampingServices().map((t) => t.name)).toEqual(approved)
 
-    const unknown = gatehouse(['tsa', 'select', 'No Such TSA', '--data-dir', dataDir])
+    const unknown = await runGatehouseInProcess(['tsa', 'select', 'No Such TSA', '--data-dir', dataDir])
     expect(unknown.status).toBe(1)
     expect(unknown.stderr).toContain('not_found')
 

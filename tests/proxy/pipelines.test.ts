@@ -131,6 +131,33 @@ describe('client proxy → server proxy', () => {
     expect(w.calls).toHaveLength(0)
   })
 
+  // ClientRestMessageProcessor: signingCtxProvider.createSigningCtx(sender) → KeyConf.getSigningInfo fails with
+  // cannot_create_signature, the same code the SOAP client proxy answers (X-Road's SigningFailsInClientProxy).
+  it('refuses a sender without a usable signing key with cannot_create_signature before signing, logging or sending', async () => {
+    const w = world()
+    let signed = 0
+    let sent = 0
+    const peer = w.clientDeps.peer
+    const deps: ClientProxyDeps = {
+      ...w.clientDeps,
+      signer: {
+        sign: async () => {
+          signed++
+          throw new SecurityServerError('cannot_sign', 'No active signing certificate on a logged-in token')
+        },
+        checkSigningContext: async (member) => {
+          throw new SecurityServerError('cannot_sign', `No active signing certificate on a logged-in token for ${encodeIdentifier(member)}`)
+        },
+      },
+      peer: { send: async (...args) => (sent++, peer.send(...args)) },
+    }
+    const res = await send({ ...w, clientDeps: deps }, '/api/x')
+    expect(res.status).toBe(500)
+    expect(res.headers).toContainEqual(['X-Road-Error', 'server.clientproxy.cannot_create_signature'])
+    expect((await readSource(res.body)).toString()).toContain("Failed to get signing info for member 'SUBSYSTEM:DEV/COM/4422/CLIENT'")
+    expect({ signed, sent, logged: w.log.length, served: w.calls.length }).toEqual({ signed: 0, sent: 0, logged: 0, served: 0 })
+  })
+
   // X-Road RestProxyTest.shouldFailIfClientHeaderMissing / shouldFailIfMalformedRequestURI: 500 with X-Road-Error.
   it('refuses malformed X-Road headers before signing or sending anything', async () => {
     const w = world()

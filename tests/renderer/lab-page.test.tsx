@@ -33,7 +33,7 @@ const members: LabMemberDto[] = [
 const servers: LabServerDto[] = [{
   id: 'SERVER:DEMO/GOV/7001/ss1', owner: 'MEMBER:DEMO/GOV/7001', ownerName: 'Demo Agency', serverCode: 'ss1', address: '127.0.0.1:5500', thisServer: true,
   authCertificates: [{ hash: 'aGFzaA==', serial: '0A', subject: 'C=DEMO, CN=ss1', notAfter: '2030-01-01T00:00:00Z', revoked: false }],
-  clients: ['SUBSYSTEM:DEMO/GOV/7001/portal'],
+  clients: ['SUBSYSTEM:DEMO/GOV/7001/portal'], disabledClients: [],
 }]
 const cert = (serial: string, usage: LabCertificateDto['usage'], subject: string, registeredOn: string[] = []): LabCertificateDto => ({
   serial, usage, subject, issuedAt: '2026-01-01T00:00:00Z', notBefore: '2026-01-01T00:00:00Z', notAfter: '2028-01-01T00:00:00Z', status: 'good', revokedAt: null, hash: `h${serial}`, registeredOn,
@@ -64,9 +64,9 @@ const management: LabManagementDto = {
 
 type Handler = (method: string, input: unknown) => unknown
 
-function labClient(handle: Handler = () => undefined): { client: AdminClient; calls: Array<[string, unknown]> } {
+function labClient(handle: Handler = () => undefined, listed: Record<string, unknown> = {}): { client: AdminClient; calls: Array<[string, unknown]> } {
   const calls: Array<[string, unknown]> = []
-  const reads: Record<string, unknown> = { status, members, servers, certificates, globalGroups: groups, trustServices: trust, anchor, managementRequests: management }
+  const reads: Record<string, unknown> = { status, members, servers, certificates, globalGroups: groups, trustServices: trust, anchor, managementRequests: management, ...listed }
   const fail = async (): Promise<never> => {
     throw new AdminError('unsupported', 'not in this test')
   }
@@ -220,6 +220,26 @@ describe('Lab page', () => {
     expect(within(table).queryByRole('button', { name: 'Revoke certificate 01' })).toBeNull()
     fireEvent.click(within(table).getByRole('button', { name: 'Revoke certificate 0A' }))
     expect(within(await screen.findByRole('dialog')).getByText(/DEMO\/GOV\/7001\/ss1 uses it to authenticate/)).toBeTruthy()
+  })
+
+  it('marks the clients a clientDisable turned off as disabled, in every language, and only those', async () => {
+    const portal = 'SUBSYSTEM:DEMO/GOV/7001/portal'
+    const legacy = 'SUBSYSTEM:DEMO/GOV/7001/legacy'
+    const withDisabled: LabServerDto[] = [{ ...servers[0] as LabServerDto, clients: [portal, legacy], disabledClients: [legacy] }]
+    const { client } = labClient(undefined, { servers: withDisabled })
+    setAdminClient(client)
+    const expected = [['en', 'Security servers', 'disabled'], ['pt-BR', 'Servidores de segurança', 'desativado'], ['es', 'Servidores de seguridad', 'deshabilitado']] as const
+    for (const [language, tab, badge] of expected) {
+      await setLanguage(language)
+      const { unmount } = renderPage()
+      fireEvent.click(await screen.findByRole('tab', { name: tab }))
+      const card = await screen.findByRole('region', { name: 'DEMO/GOV/7001/ss1' })
+      const row = (id: string): HTMLElement => within(card).getByText(id).parentElement as HTMLElement
+      // The badge says why in its title: the server's clientDisable request, undone by a clientEnable.
+      expect(within(row('DEMO/GOV/7001/legacy')).getByTitle(/clientDisable.*clientEnable/).textContent, language).toBe(badge)
+      expect(within(row('DEMO/GOV/7001/portal')).queryByText(badge), language).toBeNull()
+      unmount()
+    }
   })
 
   it('shows an observer everything but no way to change it, in the language chosen', async () => {

@@ -78,6 +78,9 @@ describe('fault codes and alerts in words', () => {
     expect(faultMeaning('server.serverproxy.service_failed.http_error')).toMatch(/^The service itself failed.* The service answered with an HTTP error/)
     expect(faultMeaning('Server.ServerProxy.AccessDenied')).toMatch(/^The client has no access right/)
     expect(faultMeaning('server.clientproxy.something_new')).toMatch(/^X-Road has no plain description/)
+    // A sender without a usable signing key, on the REST and SOAP client proxies alike, and a token failure while signing.
+    expect(faultMeaning('server.clientproxy.cannot_create_signature')).toMatch(/^The sender's message could not be signed: no usable signing key/)
+    expect(faultMeaning('server.clientproxy.cannot_create_signature.token_not_active')).toMatch(/could not be signed.* The token holding the signing key is logged out/)
     expect(faultMeaning('')).toMatch(/^The failure carried no error code/)
     await setLanguage('es')
     expect(faultMeaning('server.serverproxy.access_denied')).toMatch(/^El cliente no tiene derecho de acceso/)

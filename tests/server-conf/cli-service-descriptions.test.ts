@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { GATEHOUSE_BIN } from '../support/cli'
+import { runGatehouseInProcess } from '../support/cli-in-process'
 import { describeFixtures } from '../support/describe-fixtures'
 import { fixturePath } from '../support/fixtures'
 
 /**
  * `gatehouse service description …` against a WSDL served on loopback: add, list, refresh (warnings first, applied with
- * --yes), disable with a notice, an OpenAPI file, delete. The CLI runs as a child process while this process serves the
- * WSDL, so it is started asynchronously.
+ * --yes), disable with a notice, an OpenAPI file, delete. `init` runs as a real `gatehouse` child process (started
+ * asynchronously: this process serves the WSDL); the other commands run in this process through the CLI's own runCli.
  */
 const ANCHOR = ['globalconf', 'dev-signed-V3-V6', 'anchor', 'configuration_anchor_CS_internal.xml']
 const FIXTURES = join(__dirname, '..', 'fixtures', 'service-descriptions')
@@ -21,7 +22,7 @@ let http: Server
 let base: string
 let wsdl = readFileSync(join(FIXTURES, 'getrandom.wsdl'), 'utf8')
 
-function run(args: string[]): Promise<{ status: number | null; out: Record<string, unknown>; stderr: string }> {
+function spawned(args: string[]): Promise<{ status: number | null; out: Record<string, unknown>; stderr: string }> {
   const child = spawn(process.execPath, [GATEHOUSE_BIN, ...args, '--data-dir', dataDir, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
@@ -30,13 +31,18 @@ function run(args: string[]): Promise<{ status: number | null; out: Record<strin
   return new Promise((resolve) => child.on('close', (status) => resolve({ status, out: JSON.parse(stdout.trim() || '{}') as Record<string, unknown>, stderr })))
 }
 
+async function run(args: string[]): Promise<{ status: number | null; out: Record<string, unknown>; stderr: string }> {
+  const result = await runGatehouseInProcess([...args, '--data-dir', dataDir, '--json'])
+  return { status: result.status, out: JSON.parse(result.stdout.trim() || '{}') as Record<string, unknown>, stderr: result.stderr }
+}
+
 describeFixtures('gatehouse service description', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-descriptions-'))
     http = createServer((req, res) => res.end(req.url === '/random.wsdl' ? wsdl : ''))
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve))
     base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`
-    expect((await run(['init', '--anchor', fixturePath(...ANCHOR), '--owner', 'DEV/GOV/1234', '--server-code', 'SS1'])).status).toBe(0)
+    expect((await spawned(['init', '--anchor', fixturePath(...ANCHOR), '--owner', 'DEV/GOV/1234', '--server-code', 'SS1'])).status).toBe(0)
     expect((await run(['client', 'add', '--client', 'DEV/GOV/1234/PROVIDER', '--state', 'REGISTERED'])).status).toBe(0)
   }, 120_000)
   afterAll(async () => {
@@ -72,5 +78,5 @@ describeFixtures('gatehouse service description', () => {
     expect((listed.out.descriptions as unknown[]).length).toBe(1)
     const deleted = await run(['service', 'description', 'delete', '--id', id])
     expect(deleted.out).toMatchObject({ ok: true, accessRightsRemoved: [] })
-  }, 180_000)
+  })
 })

@@ -2,7 +2,9 @@ import { expect, it } from 'vitest'
 import { describeFixtures } from '../support/describe-fixtures'
 import { fixturePath } from '../support/fixtures'
 import { runGatehouse } from '../support/cli'
+import { runGatehouseInProcess } from '../support/cli-in-process'
 
+// The valid container through a real `gatehouse` process; the refusals in this process through the CLI's own runCli.
 describeFixtures('gatehouse asic verify', () => {
   const globalconf = fixturePath('globalconf/parsed-dirs/globalconf_good2_v3')
 
@@ -18,11 +20,11 @@ describeFixtures('gatehouse asic verify', () => {
     })
   })
 
-  it('exits 1 with X-Road\'s code for an invalid container, 2 for a missing file', () => {
-    const invalid = runGatehouse(['asic', 'verify', fixturePath('asic/asic-verifier-cli/invalid-digest.asice'), '--globalconf', globalconf, '--json'])
+  it('exits 1 with X-Road\'s code for an invalid container, 2 for a missing file', async () => {
+    const invalid = await runGatehouseInProcess(['asic', 'verify', fixturePath('asic/asic-verifier-cli/invalid-digest.asice'), '--globalconf', globalconf, '--json'])
     expect(invalid.status).toBe(1)
     expect(JSON.parse(invalid.stdout)).toMatchObject({ valid: false, code: 'invalid_signature_value' })
-    const missing = runGatehouse(['asic', 'verify', fixturePath('asic/no-such.asice'), '--globalconf', globalconf, '--json'])
+    const missing = await runGatehouseInProcess(['asic', 'verify', fixturePath('asic/no-such.asice'), '--globalconf', globalconf, '--json'])
     expect(missing.status).toBe(2)
   })
 })

@@ -162,8 +162,9 @@ export async function ocspOutageClass(ctx: ClassContext): Promise<void> {
       // From the outage: at most one fetch interval plus a late fetch before `freshness`; checked exactly below.
       service: 'ocsp', earliestSeconds: 0, latestSeconds: freshness + 8,
       // Without a fresh response for its auth certificate a server is refused at the TLS handshake (X-Road's
-      // ssl_authentication_failed); without one for its signing certificate it cannot sign.
-      refusal: /cannot_sign|ssl_authentication_failed|incorrect_validation_info|cert_validation|ocsp/i, recoverySeconds: 2 * OCSP_FETCH_INTERVAL_SECONDS + 8,
+      // ssl_authentication_failed); without one for its signing certificate it has no signing context (X-Road's
+      // KeyConf.getSigningInfo: cannot_create_signature, on the client proxy as on the server proxy).
+      refusal: /cannot_create_signature|ssl_authentication_failed|incorrect_validation_info|cert_validation|ocsp/i, recoverySeconds: 2 * OCSP_FETCH_INTERVAL_SECONDS + 8,
       describe: async () => `OCSP when traffic stopped (${new Date().toISOString()}): ${(await ocspSeen(ctx)).map((c) => `${c.side} ${c.usage} ${c.status} (thisUpdate ${c.thisUpdate ?? '-'})`).join(', ')}`,
       // The parameter's own clock: a response is stale `freshness` seconds after its thisUpdate (whole seconds).
       check: async (refusal) => {

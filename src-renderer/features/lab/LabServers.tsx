@@ -108,6 +108,9 @@ function ServerCard({ server, canChange }: { server: LabServerDto; canChange: bo
           {server.clients.map((c) => (
             <Group key={c} gap="xs" wrap="nowrap">
               <Text size="sm">{idPath(c)}</Text>
+              {server.disabledClients.includes(c) ? (
+                <Badge size="xs" color="gray" variant="light" styles={WHOLE_BADGE} title={t('servers.clientDisabledHint')}>{t('servers.clientDisabled')}</Badge>
+              ) : null}
               <Text size="xs" c="dimmed">{members.find((m) => m.id === memberOf(c))?.name}</Text>
               {canChange ? (
                 <ConfirmAction
