@@ -1,5 +1,6 @@
 import type { ReadableDb, WritableDb } from '../platform'
 import type { ChainPosition } from './evidence-chain'
+import { RECORD_BATCH_DECODER } from './record-batch-codec'
 
 /** SQL of the message log: records, attachments, time-stamp records, archive linking and time-stamping state. */
 
@@ -127,7 +128,7 @@ export function messageRecordParameters(record: NewMessageRecord, link: RecordLi
 /**
  * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the durability
  * of the log's (`workerData.synchronous`, WAL), the log connection's limits, and the two insert statements above in one
- * transaction per batch. Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same from
+ * transaction per batch, the batch arriving as one transferred buffer (`record-batch-codec.ts`). Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same from
  * the TypeScript sources, under the test runner and from the bundle.
  */
 export const RECORD_WRITER_PROGRAM = `
@@ -156,10 +157,10 @@ function apply(next) {
   applied = next
 }
 apply(limits)
-const blob = (v) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v)
+${RECORD_BATCH_DECODER}
 const commit = db.transaction((records) => records.map((r) => {
-  const id = Number(insertRecord.run(...r.record.map(blob)).lastInsertRowid)
-  for (const a of r.attachments) insertAttachment.run(id, ...a.map(blob))
+  const id = Number(insertRecord.run(...r.record).lastInsertRowid)
+  for (const a of r.attachments) insertAttachment.run(id, ...a)
   return id
 }))
 parentPort.on('message', (m) => {
@@ -171,7 +172,7 @@ parentPort.on('message', (m) => {
   }
   try {
     apply(m.limits)
-    parentPort.postMessage({ id: m.id, ids: commit.immediate(m.records) })
+    parentPort.postMessage({ id: m.id, ids: commit.immediate(decodeRecordBatch(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength))) })
   } catch (error) {
     parentPort.postMessage({ id: m.id, error: { message: error.message, code: error.code } })
   }
