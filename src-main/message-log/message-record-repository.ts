@@ -127,20 +127,21 @@ export function messageRecordParameters(record: NewMessageRecord, link: RecordLi
 
 /**
  * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the durability
- * of the log's (`workerData.synchronous`, WAL), the log connection's limits, and the two insert statements above in one
+ * of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits, and the two insert statements above in one
  * transaction per batch, the batch arriving as one transferred buffer (`record-batch-codec.ts`). Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same from
  * the TypeScript sources, under the test runner and from the bundle.
  */
 export const RECORD_WRITER_PROGRAM = `
 const { parentPort, workerData } = require('node:worker_threads')
 const Database = require(workerData.driver)
-const { path, synchronous, limits } = workerData
+const { path, synchronous, limits, cacheSize } = workerData
 let db
 try {
   db = new Database(path)
   db.pragma('journal_mode = WAL')
   db.pragma('foreign_keys = ON')
   db.pragma('synchronous = ' + synchronous)
+  db.pragma('cache_size = ' + cacheSize)
   if (Number(db.pragma('synchronous', { simple: true })) !== synchronous) throw new Error('synchronous=' + synchronous + ' did not take')
   if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') throw new Error('the database is not in WAL mode')
 } catch (error) {
@@ -163,6 +164,26 @@ const commit = db.transaction((records) => records.map((r) => {
   for (const a of r.attachments) insertAttachment.run(id, ...a)
   return id
 }))
+/**
+ * The batches' memory (each batch buffer, and the shared bodies this thread's views keep alive) is freed when this
+ * thread's heap collects their handles; a thread that allocates little would collect them only once tens of MB of
+ * external memory piled up, so after every 8 MB received a young-generation collection runs (cheap: little is live).
+ */
+let collect
+try {
+  require('node:v8').setFlagsFromString('--expose-gc')
+  collect = require('node:vm').runInNewContext('gc')
+} catch {
+  collect = undefined
+}
+let receivedSinceCollect = 0
+function noteReceived(m) {
+  receivedSinceCollect += m.batch.byteLength
+  for (const s of m.shared) receivedSinceCollect += s.byteLength
+  if (receivedSinceCollect < 8 * 1024 * 1024 || typeof collect !== 'function') return
+  receivedSinceCollect = 0
+  setImmediate(() => collect({ type: 'minor' }))
+}
 parentPort.on('message', (m) => {
   if (m.close) {
     db.close()
@@ -172,13 +193,19 @@ parentPort.on('message', (m) => {
   }
   try {
     apply(m.limits)
-    parentPort.postMessage({ id: m.id, ids: commit.immediate(decodeRecordBatch(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength))) })
+    noteReceived(m)
+    parentPort.postMessage({ id: m.id, ids: commit.immediate(decodeRecordBatch(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength), m.shared)) })
   } catch (error) {
     parentPort.postMessage({ id: m.id, error: { message: error.message, code: error.code } })
   }
 })
 parentPort.postMessage({ ready: true })
 `
+
+/** The log connection's page cache (`PRAGMA cache_size`), which the writer thread's connection takes too. */
+export function writerCacheSize(db: ReadableDb): number {
+  return Number(db.pragma('cache_size', { simple: true }))
+}
 
 /** The log connection's `synchronous` level, which the writer thread's connection must have too. */
 export function writerDurability(db: ReadableDb): number {

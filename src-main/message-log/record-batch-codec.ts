@@ -5,11 +5,12 @@ import type { SqlValue } from './message-record-repository'
  * record packed into one buffer whose memory is transferred, not cloned. A structured clone costs several
  * microseconds for each typed array and string it holds (four byte arrays and five strings a record), which made
  * `postMessage` the largest single cost of the record path on the event loop; one transferred buffer costs one copy of
- * the bytes and a constant.
+ * the bytes and a constant. A blob in shared memory (a large body loaded for the log, `MessageBody.load`) is not
+ * copied at all: the batch refers to it by its place in `shared`, which goes over as views of the same memory.
  *
  * Layout (little-endian): u32 records, then per record its parameters (u8 count, values) and its attachments (u8
  * count, each u8 count and values). A value is a tag byte — 0 null, 1 a number (f64), 2 a string (u32 length and its
- * UTF-8 bytes), 3 a blob (u32 length and its bytes). Strings travel as UTF-8, the form SQLite stores and the record
+ * UTF-8 bytes), 3 a blob (u32 length and its bytes), 4 a blob in shared memory (u32: its index in `shared`). Strings travel as UTF-8, the form SQLite stores and the record
  * digest covers, so what the thread binds is what the digest was taken over.
  */
 
@@ -22,12 +23,22 @@ const TAG_NULL = 0
 const TAG_NUMBER = 1
 const TAG_STRING = 2
 const TAG_BLOB = 3
+const TAG_SHARED = 4
+
+export interface EncodedRecordBatch {
+  /** A buffer of its own: its `buffer` can be transferred. */
+  batch: Buffer
+  /** Blobs in shared memory the batch refers to. */
+  shared: Uint8Array[]
+}
+
+const isShared = (v: Uint8Array): boolean => typeof SharedArrayBuffer === 'function' && v.buffer instanceof SharedArrayBuffer
 
 function valueSize(value: SqlValue): number {
   if (value === null) return 1
   if (typeof value === 'number') return 9
   if (typeof value === 'string') return 5 + Buffer.byteLength(value, 'utf8')
-  return 5 + value.byteLength
+  return 5 + (isShared(value) ? 0 : value.byteLength)
 }
 
 function listSize(values: readonly SqlValue[]): number {
@@ -36,14 +47,15 @@ function listSize(values: readonly SqlValue[]): number {
   return size
 }
 
-/** The batch in one buffer of its own (its `buffer` can be transferred). */
-export function encodeRecordBatch(records: readonly BatchRecordParameters[]): Buffer {
+/** The batch in one buffer of its own, and the shared blobs it refers to. */
+export function encodeRecordBatch(records: readonly BatchRecordParameters[]): EncodedRecordBatch {
   let size = 4
   for (const r of records) {
     size += listSize(r.record) + 1
     for (const a of r.attachments) size += listSize(a)
   }
   const out = Buffer.allocUnsafeSlow(size)
+  const shared: Uint8Array[] = []
   let o = out.writeUInt32LE(records.length, 0)
   const list = (values: readonly SqlValue[]): void => {
     if (values.length > 255) throw new RangeError('too many parameters for a record batch')
@@ -59,6 +71,10 @@ export function encodeRecordBatch(records: readonly BatchRecordParameters[]): Bu
         const written = out.write(v, o + 5, 'utf8')
         out.writeUInt32LE(written, o + 1)
         o += 5 + written
+      } else if (isShared(v)) {
+        out[o] = TAG_SHARED
+        out.writeUInt32LE(shared.push(v) - 1, o + 1)
+        o += 5
       } else {
         out[o] = TAG_BLOB
         out.writeUInt32LE(v.byteLength, o + 1)
@@ -73,22 +89,28 @@ export function encodeRecordBatch(records: readonly BatchRecordParameters[]): Bu
     out[o++] = r.attachments.length
     for (const a of r.attachments) list(a)
   }
-  return out
+  return { batch: out, shared }
 }
 
 /**
  * The reader of `encodeRecordBatch`'s buffer as plain JavaScript source, for the writer thread's program (which is
- * evaluated from a string): defines `decodeRecordBatch(buffer)` returning `[{ record, attachments }]` with blobs as
- * Buffer views into `buffer` and strings decoded from UTF-8.
+ * evaluated from a string): defines `decodeRecordBatch(buffer, shared)` returning `[{ record, attachments }]` with blobs
+ * as Buffer views into `buffer` or the shared memory and strings decoded from UTF-8.
  */
 export const RECORD_BATCH_DECODER = `
-function decodeRecordBatch(buffer) {
+function decodeRecordBatch(buffer, shared) {
   let o = 0
   const value = () => {
     const tag = buffer[o++]
     if (tag === ${TAG_NULL}) return null
     if (tag === ${TAG_NUMBER}) { const n = buffer.readDoubleLE(o); o += 8; return n }
     const length = buffer.readUInt32LE(o)
+    if (tag === ${TAG_SHARED}) {
+      o += 4
+      const view = shared[length]
+      if (view === undefined) throw new Error('record batch: no shared blob ' + length)
+      return Buffer.from(view.buffer, view.byteOffset, view.byteLength)
+    }
     const start = o + 4
     o = start + length
     if (tag === ${TAG_STRING}) return buffer.toString('utf8', start, o)

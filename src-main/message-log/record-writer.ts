@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { inTransaction, SecurityServerError, type Logger, type WritableDb } from '../platform'
 import {
-  RECORD_WRITER_PROGRAM, insertMessageRecord, messageRecordParameters, writerConnectionLimits, writerDurability,
+  RECORD_WRITER_PROGRAM, insertMessageRecord, messageRecordParameters, writerCacheSize, writerConnectionLimits, writerDurability,
   type NewMessageRecord, type RecordLink,
 } from './message-record-repository'
 import { encodeRecordBatch } from './record-batch-codec'
@@ -62,7 +62,7 @@ class ThreadRecordWriter implements RecordWriter {
   private start(): Worker {
     const worker = new Worker(RECORD_WRITER_PROGRAM, {
       eval: true,
-      workerData: { driver: betterSqlitePath(), path: this.db.name, synchronous: writerDurability(this.db), limits: writerConnectionLimits(this.db) },
+      workerData: { driver: betterSqlitePath(), path: this.db.name, synchronous: writerDurability(this.db), cacheSize: writerCacheSize(this.db), limits: writerConnectionLimits(this.db) },
     })
     // Idle, the thread does not keep the process alive; a batch in flight does.
     worker.unref()
@@ -101,11 +101,11 @@ class ThreadRecordWriter implements RecordWriter {
     const worker = (this.worker ??= this.start())
     const id = this.nextId++
     // One buffer for the whole batch, its memory handed over rather than cloned (record-batch-codec.ts).
-    const batch = encodeRecordBatch(records.map((r) => messageRecordParameters(r.record, r.link)))
+    const { batch, shared } = encodeRecordBatch(records.map((r) => messageRecordParameters(r.record, r.link)))
     return new Promise<number[]>((resolve, reject) => {
       this.inFlight.set(id, { resolve, reject })
       worker.ref()
-      worker.postMessage({ id, limits: writerConnectionLimits(this.db), batch }, [batch.buffer as ArrayBuffer])
+      worker.postMessage({ id, limits: writerConnectionLimits(this.db), batch, shared }, [batch.buffer as ArrayBuffer])
     })
   }
 

@@ -5,7 +5,11 @@ import { recordDigest, type ChainedRecordFields } from '../../src-main/message-l
 import type { SqlValue } from '../../src-main/message-log/message-record-repository'
 
 /** The decoder as the writer thread runs it (evaluated from its source). */
-const decodeRecordBatch = new Function(`${RECORD_BATCH_DECODER}; return decodeRecordBatch`)() as (buffer: Buffer) => Array<{ record: SqlValue[]; attachments: SqlValue[][] }>
+const decodeRecordBatch = new Function(`${RECORD_BATCH_DECODER}; return decodeRecordBatch`)() as (buffer: Buffer, shared: Uint8Array[]) => Array<{ record: SqlValue[]; attachments: SqlValue[][] }>
+const roundTrip = (batch: BatchRecordParameters[]): ReturnType<typeof decodeRecordBatch> => {
+  const { batch: encoded, shared } = encodeRecordBatch(batch)
+  return decodeRecordBatch(encoded, shared)
+}
 
 /** What the thread binds, made comparable: blobs as plain byte arrays. */
 const plain = (values: readonly SqlValue[]): unknown[] => values.map((v) => (v instanceof Uint8Array ? [...v] : v))
@@ -18,21 +22,34 @@ describe('record batch codec (writer thread hand-over)', () => {
       // A view into a larger buffer carries only its own bytes.
       { record: [randomBytes(64).subarray(8, 40)], attachments: [[1, Buffer.from('x'.repeat(5000)).subarray(4000)]] },
     ]
-    const encoded = encodeRecordBatch(batch)
+    const { batch: encoded, shared } = encodeRecordBatch(batch)
     expect(encoded.byteOffset).toBe(0)
     expect(encoded.buffer.byteLength).toBe(encoded.length)
-    const decoded = decodeRecordBatch(encoded)
+    expect(shared).toEqual([])
+    const decoded = decodeRecordBatch(encoded, shared)
     expect(decoded.map((r) => ({ record: plain(r.record), attachments: r.attachments.map(plain) })))
       .toEqual(batch.map((r) => ({ record: plain(r.record), attachments: r.attachments.map(plain) })))
-    expect(decodeRecordBatch(encodeRecordBatch([]))).toEqual([])
+    expect(roundTrip([])).toEqual([])
+  })
+
+  it('refers to a blob in shared memory instead of copying it', () => {
+    const body = Buffer.from(new SharedArrayBuffer(300_000))
+    body.fill(7)
+    const { batch, shared } = encodeRecordBatch([{ record: ['q', Buffer.from('<m/>')], attachments: [[1, body, body.length, 'sha']] }])
+    expect(batch.length).toBeLessThan(100)
+    expect(shared).toEqual([body])
+    const [decoded] = decodeRecordBatch(batch, shared)
+    const content = decoded?.attachments[0]?.[1] as Buffer
+    expect(content.buffer).toBe(body.buffer)
+    expect(content.equals(body)).toBe(true)
   })
 
   it('refuses a buffer with bytes left over or an unknown tag', () => {
-    const encoded = encodeRecordBatch([{ record: ['a'], attachments: [] }])
-    expect(() => decodeRecordBatch(Buffer.concat([encoded, Buffer.from([0])]))).toThrow(/left over/)
+    const { batch: encoded } = encodeRecordBatch([{ record: ['a'], attachments: [] }])
+    expect(() => decodeRecordBatch(Buffer.concat([encoded, Buffer.from([0])]), [])).toThrow(/left over/)
     const bad = Buffer.from(encoded)
     bad[5] = 9
-    expect(() => decodeRecordBatch(bad)).toThrow(/unknown tag/)
+    expect(() => decodeRecordBatch(bad, [])).toThrow(/unknown tag/)
   })
 })
 
