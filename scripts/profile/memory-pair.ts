@@ -12,7 +12,7 @@ import { restCall } from '../demo/rest-call'
 import { mixedRequestAt } from '../bench/bench-support'
 
 /**
- * `npx tsx scripts/profile/memory-pair.ts [--duration MS] [--flags "--max-semi-space-size=8 …"]`: where a lab pair's
+ * `npx tsx scripts/profile/memory-pair.ts [--duration MS] [--flags="--max-semi-space-size=8 …"]`: where a lab pair's
  * memory goes (issue 15, ≤ 200 MB RSS per server). Each server samples its own memory every 100 ms (a preload:
  * RSS, V8 heap by space, external and ArrayBuffer memory) while the pair takes, one after the other, REST at c=16,
  * X-Road's mixed-size workload at c=16 (its first 300 requests) and REST at c=256; printed per phase: each server's peak RSS and the heap

@@ -126,10 +126,11 @@ export function messageRecordParameters(record: NewMessageRecord, link: RecordLi
 }
 
 /**
- * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the durability
- * of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits, and the two insert statements above in one
- * transaction per batch, the batch arriving as one transferred buffer (`record-batch-codec.ts`). Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same from
- * the TypeScript sources, under the test runner and from the bundle.
+ * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the
+ * durability of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits, and the
+ * two insert statements above in one transaction per batch, the batch arriving as one transferred buffer
+ * (`record-batch-codec.ts`). Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
+ * from the TypeScript sources, under the test runner and from the bundle.
  */
 export const RECORD_WRITER_PROGRAM = `
 const { parentPort, workerData } = require('node:worker_threads')

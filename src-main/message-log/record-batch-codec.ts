@@ -2,16 +2,17 @@ import type { SqlValue } from './message-record-repository'
 
 /**
  * How a batch of records goes to the message log's writer thread (issue 15 §3): every statement parameter of every
- * record packed into one buffer whose memory is transferred, not cloned. A structured clone costs several
- * microseconds for each typed array and string it holds (four byte arrays and five strings a record), which made
- * `postMessage` the largest single cost of the record path on the event loop; one transferred buffer costs one copy of
- * the bytes and a constant. A blob in shared memory (a large body loaded for the log, `MessageBody.load`) is not
- * copied at all: the batch refers to it by its place in `shared`, which goes over as views of the same memory.
+ * record packed into one buffer whose memory is transferred, not cloned. A structured clone costs microseconds for
+ * each typed array and string it holds (four byte arrays and five strings a record; measured on Node 20: about 70 µs
+ * to post a batch of three records, 3 µs for the same bytes in one transferred buffer), and a copy of every byte in
+ * the thread. A blob in shared memory (a large body loaded for the log, `MessageBody.load`) is not copied at all: the
+ * batch refers to it by its place in `shared`, which goes over as views of the same memory.
  *
  * Layout (little-endian): u32 records, then per record its parameters (u8 count, values) and its attachments (u8
  * count, each u8 count and values). A value is a tag byte — 0 null, 1 a number (f64), 2 a string (u32 length and its
- * UTF-8 bytes), 3 a blob (u32 length and its bytes), 4 a blob in shared memory (u32: its index in `shared`). Strings travel as UTF-8, the form SQLite stores and the record
- * digest covers, so what the thread binds is what the digest was taken over.
+ * UTF-8 bytes), 3 a blob (u32 length and its bytes), 4 a blob in shared memory (u32: its index in `shared`). Strings
+ * travel as UTF-8, the form SQLite stores and the record digest covers, so what the thread binds is what the digest
+ * was taken over.
  */
 
 export interface BatchRecordParameters {
