@@ -213,9 +213,15 @@ export function writerDurability(db: ReadableDb): number {
   return Number(db.pragma('synchronous', { simple: true }))
 }
 
-/** The log connection's busy timeout and page limit, so a locked or full database fails in the thread as it would here. */
+/**
+ * The log connection's busy timeout and page limit, so a locked or full database fails in the thread as it would here.
+ * Read before every batch, through prepared statements (the connection caches them): `db.pragma` compiles its
+ * statement on each call, two or three times the cost.
+ */
 export function writerConnectionLimits(db: ReadableDb): { busyTimeoutMs: number; maxPageCount: number } {
-  return { busyTimeoutMs: Number(db.pragma('busy_timeout', { simple: true })), maxPageCount: Number(db.pragma('max_page_count', { simple: true })) }
+  const busy = db.prepare('PRAGMA busy_timeout').get() as { timeout: number }
+  const pages = db.prepare('PRAGMA max_page_count').get() as { max_page_count: number }
+  return { busyTimeoutMs: Number(busy.timeout), maxPageCount: Number(pages.max_page_count) }
 }
 
 export function insertMessageRecord(db: WritableDb, record: NewMessageRecord, link: RecordLink): number {
