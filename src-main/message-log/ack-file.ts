@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { closeSync, fdatasync, fsyncSync, openSync, readFileSync, write, writeSync } from 'node:fs'
+import { closeSync, constants, fdatasync, fsyncSync, openSync, readFileSync, write, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fsyncDirectory, SecurityServerError } from '../platform'
 import { CHAIN_HASH_BYTES, type ChainPosition } from './evidence-chain'
@@ -8,12 +8,16 @@ import { CHAIN_HASH_BYTES, type ChainPosition } from './evidence-chain'
  * The acknowledgement file (`DATA_DIR/messagelog.ack`): the last acknowledged position of the evidence chain and the
  * position the chain starts from after purging, kept outside SQLite so that a loss of the database's WAL or file
  * cannot take it together with the records it vouches for. It is rewritten after every group commit and before any
- * record of the group is acknowledged, with fdatasync. Two 512-byte slots are written alternately in place, each with
+ * record of the group is acknowledged, durably: through a descriptor opened with O_DSYNC, where the platform has it,
+ * so that a write returns only once its data is on the disk as an fdatasync would ensure — one trip to the thread pool
+ * per group commit instead of two (a write, then an fdatasync, which remains the fallback). Two 512-byte slots are written alternately in place, each with
  * a generation number and a SHA-256 of its content: a write torn by a crash leaves the other slot readable, and the
  * reader takes the valid slot with the highest generation.
  */
 
 const SLOT_BYTES = 512
+/** Synchronised data writes (POSIX O_DSYNC); 0 where the platform has none (Windows), which then uses fdatasync. */
+const DSYNC: number = constants.O_DSYNC ?? 0
 const MAGIC = 'GATEHOUSE-MLOG-ACK-1'
 
 export interface AckState {
@@ -85,7 +89,7 @@ export interface AckFileWriter {
 /**
  * Opens the file for writing, creating it (with `initial`, synchronously and fsync'd with its directory) when it
  * does not exist or replacing it when `replace` is set. Writes are coalesced: at most one is on its way to the disk,
- * and the next carries everything acknowledged meanwhile, so the file costs one fdatasync per group commit at most.
+ * and the next carries everything acknowledged meanwhile, so the file costs one synchronised write per group commit at most.
  */
 export function openAckFile(path: string, initial: AckState, options: { generation?: number; replace?: boolean } = {}): AckFileWriter {
   let generation = options.generation ?? 0
@@ -93,7 +97,7 @@ export function openAckFile(path: string, initial: AckState, options: { generati
   const fresh = options.replace === true || readAckFile(path).status === 'missing'
   let fd: number
   try {
-    fd = openSync(path, fresh ? 'w+' : 'r+', 0o600)
+    fd = openSync(path, constants.O_RDWR | DSYNC | (fresh ? constants.O_CREAT | constants.O_TRUNC : 0), 0o600)
     if (fresh) {
       generation++
       const slot = encodeSlot(generation, desired)
@@ -119,13 +123,14 @@ export function openAckFile(path: string, initial: AckState, options: { generati
     return new Promise<void>((resolve, reject) => {
       const failed = (cause: Error): void =>
         reject(new SecurityServerError('logging_failed', `Cannot write the message-log acknowledgement file ${path}: ${cause.message}`, { cause }))
+      const done = (): void => {
+        durable = Math.max(durable, writing)
+        resolve()
+      }
       write(fd, slot, 0, SLOT_BYTES, offset, (error) => {
         if (error) return failed(error)
-        fdatasync(fd, (syncError) => {
-          if (syncError) return failed(syncError)
-          durable = Math.max(durable, writing)
-          resolve()
-        })
+        if (DSYNC !== 0) return done()
+        fdatasync(fd, (syncError) => (syncError ? failed(syncError) : done()))
       })
     })
   }

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import type { NewMessageRecord } from './message-record-repository'
 
 /**
@@ -25,41 +25,54 @@ export interface ChainedRecordFields extends Omit<NewMessageRecord, 'attachments
   attachments: ReadonlyArray<{ size: number; sha512: string; stored: boolean }>
 }
 
-function field(hash: Hash, value: string | Uint8Array | null): void {
-  if (value === null) {
-    hash.update(Buffer.from([0]))
-    return
-  }
-  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
-  const length = Buffer.alloc(9)
-  length[0] = 1
-  length.writeBigUInt64BE(BigInt(bytes.byteLength), 1)
-  hash.update(length)
-  hash.update(bytes)
-}
+/** Values at least this large are hashed where they lie rather than copied into the digest's input buffer. */
+const IN_PLACE_BYTES = 16 * 1024
 
-/** SHA-256 over the record's immutable fields, each length-prefixed (nulls distinct from empty values). */
+/**
+ * SHA-256 over the record's immutable fields, each length-prefixed (nulls distinct from empty values): a null is the
+ * byte 0, a value the byte 1, its length as uint64be and its bytes (strings as UTF-8). The fields are laid out in one
+ * buffer and hashed with one update (a large message or attachment is hashed in place between two segments).
+ */
 export function recordDigest(record: ChainedRecordFields): Buffer {
-  const hash = createHash('sha256')
-  field(hash, RECORD_DOMAIN)
-  field(hash, record.queryId)
-  field(hash, record.xRequestId)
-  field(hash, record.client)
-  field(hash, record.service)
-  field(hash, record.response ? '1' : '0')
-  field(hash, record.message)
-  field(hash, record.bodyLogged ? '1' : '0')
-  field(hash, record.signatureXml)
-  field(hash, record.signatureHash)
-  field(hash, record.hashChainResult)
-  field(hash, record.hashChain)
-  field(hash, String(record.timeMs))
-  field(hash, String(record.attachments.length))
-  for (const a of record.attachments) {
-    field(hash, String(a.size))
-    field(hash, a.sha512)
-    field(hash, a.stored ? '1' : '0')
+  const values: Array<string | Uint8Array | null> = [
+    RECORD_DOMAIN, record.queryId, record.xRequestId, record.client, record.service, record.response ? '1' : '0', record.message,
+    record.bodyLogged ? '1' : '0', record.signatureXml, record.signatureHash, record.hashChainResult, record.hashChain,
+    String(record.timeMs), String(record.attachments.length),
+  ]
+  for (const a of record.attachments) values.push(String(a.size), a.sha512, a.stored ? '1' : '0')
+  let size = 0
+  for (const v of values) {
+    if (v === null) size += 1
+    else if (typeof v === 'string') size += 9 + Buffer.byteLength(v, 'utf8')
+    else size += 9 + (v.byteLength >= IN_PLACE_BYTES ? 0 : v.byteLength)
   }
+  const out = Buffer.allocUnsafe(size)
+  const hash = createHash('sha256')
+  let o = 0
+  let from = 0
+  for (const v of values) {
+    if (v === null) {
+      out[o++] = 0
+      continue
+    }
+    const length = typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.byteLength
+    out[o] = 1
+    // uint64be of a length below 2^53.
+    out.writeUInt32BE(Math.floor(length / 0x1_0000_0000), o + 1)
+    out.writeUInt32BE(length >>> 0, o + 5)
+    o += 9
+    if (typeof v === 'string') {
+      o += out.write(v, o, 'utf8')
+    } else if (v.byteLength < IN_PLACE_BYTES) {
+      out.set(v, o)
+      o += v.byteLength
+    } else {
+      hash.update(out.subarray(from, o))
+      hash.update(v)
+      from = o
+    }
+  }
+  hash.update(out.subarray(from, o))
   return hash.digest()
 }
 

@@ -1,5 +1,6 @@
 import type { ReadableDb, WritableDb } from '../platform'
 import type { ChainPosition } from './evidence-chain'
+import { RECORD_BATCH_DECODER } from './record-batch-codec'
 
 /** SQL of the message log: records, attachments, time-stamp records, archive linking and time-stamping state. */
 
@@ -125,21 +126,23 @@ export function messageRecordParameters(record: NewMessageRecord, link: RecordLi
 }
 
 /**
- * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the durability
- * of the log's (`workerData.synchronous`, WAL), the log connection's limits, and the two insert statements above in one
- * transaction per batch. Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same from
- * the TypeScript sources, under the test runner and from the bundle.
+ * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the
+ * durability of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits, and the
+ * two insert statements above in one transaction per batch, the batch arriving as one transferred buffer
+ * (`record-batch-codec.ts`). Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
+ * from the TypeScript sources, under the test runner and from the bundle.
  */
 export const RECORD_WRITER_PROGRAM = `
 const { parentPort, workerData } = require('node:worker_threads')
 const Database = require(workerData.driver)
-const { path, synchronous, limits } = workerData
+const { path, synchronous, limits, cacheSize } = workerData
 let db
 try {
   db = new Database(path)
   db.pragma('journal_mode = WAL')
   db.pragma('foreign_keys = ON')
   db.pragma('synchronous = ' + synchronous)
+  db.pragma('cache_size = ' + cacheSize)
   if (Number(db.pragma('synchronous', { simple: true })) !== synchronous) throw new Error('synchronous=' + synchronous + ' did not take')
   if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') throw new Error('the database is not in WAL mode')
 } catch (error) {
@@ -156,12 +159,32 @@ function apply(next) {
   applied = next
 }
 apply(limits)
-const blob = (v) => (v instanceof Uint8Array ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v)
+${RECORD_BATCH_DECODER}
 const commit = db.transaction((records) => records.map((r) => {
-  const id = Number(insertRecord.run(...r.record.map(blob)).lastInsertRowid)
-  for (const a of r.attachments) insertAttachment.run(id, ...a.map(blob))
+  const id = Number(insertRecord.run(...r.record).lastInsertRowid)
+  for (const a of r.attachments) insertAttachment.run(id, ...a)
   return id
 }))
+/**
+ * The batches' memory (each batch buffer, and the shared bodies this thread's views keep alive) is freed when this
+ * thread's heap collects their handles; a thread that allocates little would collect them only once tens of MB of
+ * external memory piled up, so after every 8 MB received a young-generation collection runs (cheap: little is live).
+ */
+let collect
+try {
+  require('node:v8').setFlagsFromString('--expose-gc')
+  collect = require('node:vm').runInNewContext('gc')
+} catch {
+  collect = undefined
+}
+let receivedSinceCollect = 0
+function noteReceived(m) {
+  receivedSinceCollect += m.batch.byteLength
+  for (const s of m.shared) receivedSinceCollect += s.byteLength
+  if (receivedSinceCollect < 8 * 1024 * 1024 || typeof collect !== 'function') return
+  receivedSinceCollect = 0
+  setImmediate(() => collect({ type: 'minor' }))
+}
 parentPort.on('message', (m) => {
   if (m.close) {
     db.close()
@@ -171,7 +194,8 @@ parentPort.on('message', (m) => {
   }
   try {
     apply(m.limits)
-    parentPort.postMessage({ id: m.id, ids: commit.immediate(m.records) })
+    noteReceived(m)
+    parentPort.postMessage({ id: m.id, ids: commit.immediate(decodeRecordBatch(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength), m.shared)) })
   } catch (error) {
     parentPort.postMessage({ id: m.id, error: { message: error.message, code: error.code } })
   }
@@ -179,14 +203,25 @@ parentPort.on('message', (m) => {
 parentPort.postMessage({ ready: true })
 `
 
+/** The log connection's page cache (`PRAGMA cache_size`), which the writer thread's connection takes too. */
+export function writerCacheSize(db: ReadableDb): number {
+  return Number(db.pragma('cache_size', { simple: true }))
+}
+
 /** The log connection's `synchronous` level, which the writer thread's connection must have too. */
 export function writerDurability(db: ReadableDb): number {
   return Number(db.pragma('synchronous', { simple: true }))
 }
 
-/** The log connection's busy timeout and page limit, so a locked or full database fails in the thread as it would here. */
+/**
+ * The log connection's busy timeout and page limit, so a locked or full database fails in the thread as it would here.
+ * Read before every batch, through prepared statements (the connection caches them): `db.pragma` compiles its
+ * statement on each call, two or three times the cost.
+ */
 export function writerConnectionLimits(db: ReadableDb): { busyTimeoutMs: number; maxPageCount: number } {
-  return { busyTimeoutMs: Number(db.pragma('busy_timeout', { simple: true })), maxPageCount: Number(db.pragma('max_page_count', { simple: true })) }
+  const busy = db.prepare('PRAGMA busy_timeout').get() as { timeout: number }
+  const pages = db.prepare('PRAGMA max_page_count').get() as { max_page_count: number }
+  return { busyTimeoutMs: Number(busy.timeout), maxPageCount: Number(pages.max_page_count) }
 }
 
 export function insertMessageRecord(db: WritableDb, record: NewMessageRecord, link: RecordLink): number {

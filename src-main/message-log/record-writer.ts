@@ -3,9 +3,10 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { inTransaction, SecurityServerError, type Logger, type WritableDb } from '../platform'
 import {
-  RECORD_WRITER_PROGRAM, insertMessageRecord, messageRecordParameters, writerConnectionLimits, writerDurability,
-  type NewMessageRecord, type RecordLink, type SqlValue,
+  RECORD_WRITER_PROGRAM, insertMessageRecord, messageRecordParameters, writerCacheSize, writerConnectionLimits, writerDurability,
+  type NewMessageRecord, type RecordLink,
 } from './message-record-repository'
+import { encodeRecordBatch } from './record-batch-codec'
 
 /**
  * Where the message log's group commits run (issue 15 §3, message log off the event loop). A file-backed log commits
@@ -61,7 +62,7 @@ class ThreadRecordWriter implements RecordWriter {
   private start(): Worker {
     const worker = new Worker(RECORD_WRITER_PROGRAM, {
       eval: true,
-      workerData: { driver: betterSqlitePath(), path: this.db.name, synchronous: writerDurability(this.db), limits: writerConnectionLimits(this.db) },
+      workerData: { driver: betterSqlitePath(), path: this.db.name, synchronous: writerDurability(this.db), cacheSize: writerCacheSize(this.db), limits: writerConnectionLimits(this.db) },
     })
     // Idle, the thread does not keep the process alive; a batch in flight does.
     worker.unref()
@@ -99,14 +100,12 @@ class ThreadRecordWriter implements RecordWriter {
     if (this.closing !== undefined) return Promise.reject(new SecurityServerError('logging_failed', 'The message log is stopped'))
     const worker = (this.worker ??= this.start())
     const id = this.nextId++
-    const batch = records.map((r) => {
-      const parameters = messageRecordParameters(r.record, r.link)
-      return { record: parameters.record.map(compact), attachments: parameters.attachments.map((a) => a.map(compact)) }
-    })
+    // One buffer for the whole batch, its memory handed over rather than cloned (record-batch-codec.ts).
+    const { batch, shared } = encodeRecordBatch(records.map((r) => messageRecordParameters(r.record, r.link)))
     return new Promise<number[]>((resolve, reject) => {
       this.inFlight.set(id, { resolve, reject })
       worker.ref()
-      worker.postMessage({ id, limits: writerConnectionLimits(this.db), records: batch })
+      worker.postMessage({ id, limits: writerConnectionLimits(this.db), batch, shared }, [batch.buffer as ArrayBuffer])
     })
   }
 
@@ -137,14 +136,6 @@ type WriterReply =
   | { startError: { message: string; code?: string } }
   | { id: number; ids: number[] }
   | { id: number; error: { message: string; code?: string } }
-
-/**
- * A view into a larger buffer (a pooled Buffer, a slice of a read body) would carry its whole buffer to the thread:
- * such values go over as a copy of their own bytes.
- */
-function compact(value: SqlValue): SqlValue {
-  return value instanceof Uint8Array && value.byteLength !== value.buffer.byteLength ? new Uint8Array(value) : value
-}
 
 /** better-sqlite3 as this module resolves it (the thread's `require` would resolve from the working directory). */
 function betterSqlitePath(): string {

@@ -36,6 +36,20 @@ describe('message records', () => {
     expect(Buffer.from(attachments[0]?.content ?? []).toString()).toBe('body of q-1')
   })
 
+  it('stores a body loaded into shared memory (a spooled body) through the writer thread, and frees it after the commit', async () => {
+    h = createHarness(new ManualClock())
+    const bytes = Buffer.from(new SharedArrayBuffer(300_000))
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff
+    let released = 0
+    const source = { size: bytes.length, sha512: createHash('sha512').update(bytes).digest(), load: async () => ({ bytes, release: () => void released++ }) }
+    const id = await h.log.record(messageFor('q-shared', { attachments: [source] }))
+    const [stored] = listAttachments(h.db, id)
+    expect(stored?.size).toBe(bytes.length)
+    expect(Buffer.from(stored?.content ?? []).equals(bytes)).toBe(true)
+    expect(stored?.sha512).toBe(createHash('sha512').update(bytes).digest('base64'))
+    expect(released).toBe(1)
+  })
+
   it('rejects a body over maxLoggableBodySize with logging_failed and stores nothing', async () => {
     h = createHarness(new ManualClock(), { settings: { maxLoggableBodySize: 1024 } })
     const big = messageFor('q-big', { attachments: [Buffer.alloc(600), Buffer.alloc(600)] })

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BodyStore, LOAD_COST, MessageBudget, readSource, type BodyLimit, type MessageBudgetLimits } from '../../src-main/proxy'
+import { BodyStore, DEFAULT_MESSAGE_BUDGET, LOAD_COST, MessageBudget, readSource, type BodyLimit, type MessageBudgetLimits } from '../../src-main/proxy'
 import { SecurityServerError } from '../../src-main/platform'
 import { useTempDirs } from '../support/temp-dir'
 
@@ -33,6 +33,20 @@ async function codeOf(work: () => unknown): Promise<string | undefined> {
 }
 
 describe('MessageBudget', () => {
+  it('holds X-Road\'s performance-test mix at 16 clients by default: a 10 MB and a 2 MB body logged at once beside 14 bodies in memory', async () => {
+    const b = new MessageBudget(DEFAULT_MESSAGE_BUDGET)
+    // 14 other clients with bodies up to the spool threshold in memory (the mix's 100 kB bodies stay below it).
+    const held = Array.from({ length: 14 }, () => b.tryMemory(DEFAULT_MESSAGE_BUDGET.spoolThresholdBytes))
+    expect(held.every((r) => r !== undefined)).toBe(true)
+    const twoMb = await b.waitMemory(2 * MIB * LOAD_COST)
+    const tenMb = await Promise.race([b.waitMemory(10 * MIB * LOAD_COST), new Promise((resolve) => setTimeout(() => resolve('waiting'), 50))])
+    expect(tenMb).not.toBe('waiting')
+    // And a new small request is still admitted.
+    expect(b.tryMemory(10 * KIB)).toBeDefined()
+    expect(b.stats().refusals).toBe(0)
+    twoMb.release()
+  })
+
   it('admits while there is room, refuses at once with server_busy beyond it, and takes back what is released', () => {
     const b = budget()
     const first = b.tryMemory(700 * KIB)

@@ -20,7 +20,18 @@ export interface OpenDatabaseOptions {
   synchronous?: SynchronousLevel
   busyTimeoutMs?: number
   readonly?: boolean
+  /** The connection's page cache, KiB (default `DEFAULT_PAGE_CACHE_KIB`). */
+  pageCacheKiB?: number
 }
+
+/**
+ * better-sqlite3 is built with a 16 MiB page cache per connection (SQLite's own default is 2 MiB). A server holds four
+ * connections (server conf, message log, the log's writer thread, op-monitoring), and a message log whose
+ * records are walked by the evidence check or written with large bodies fills its cache: together up to 64 MiB of
+ * native memory that the operating system's file cache holds again anyway (issue 15, ≤ 200 MB per server). SQLite's
+ * default is enough for our access patterns (appends at the right edge, indexed lookups, sequential walks).
+ */
+export const DEFAULT_PAGE_CACHE_KIB = 2048
 
 export function openDatabase(path: string, options: OpenDatabaseOptions = {}): WritableDb {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
@@ -36,6 +47,7 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): W
     db.pragma('foreign_keys = ON')
     db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`)
     db.pragma(`synchronous = ${synchronous}`)
+    db.pragma(`cache_size = ${-Math.trunc(options.pageCacheKiB ?? DEFAULT_PAGE_CACHE_KIB)}`)
     assertPragmas(db, path, synchronous, !options.readonly && path !== ':memory:')
   } catch (error) {
     db.close()

@@ -1,0 +1,95 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { describe, expect, it } from 'vitest'
+import { encodeRecordBatch, RECORD_BATCH_DECODER, type BatchRecordParameters } from '../../src-main/message-log/record-batch-codec'
+import { recordDigest, type ChainedRecordFields } from '../../src-main/message-log/evidence-chain'
+import type { SqlValue } from '../../src-main/message-log/message-record-repository'
+
+/** The decoder as the writer thread runs it (evaluated from its source). */
+const decodeRecordBatch = new Function(`${RECORD_BATCH_DECODER}; return decodeRecordBatch`)() as (buffer: Buffer, shared: Uint8Array[]) => Array<{ record: SqlValue[]; attachments: SqlValue[][] }>
+const roundTrip = (batch: BatchRecordParameters[]): ReturnType<typeof decodeRecordBatch> => {
+  const { batch: encoded, shared } = encodeRecordBatch(batch)
+  return decodeRecordBatch(encoded, shared)
+}
+
+/** What the thread binds, made comparable: blobs as plain byte arrays. */
+const plain = (values: readonly SqlValue[]): unknown[] => values.map((v) => (v instanceof Uint8Array ? [...v] : v))
+
+describe('record batch codec (writer thread hand-over)', () => {
+  it('carries every kind of value through one transferred buffer unchanged', () => {
+    const batch: BatchRecordParameters[] = [
+      { record: ['q-1', null, 'SUBSYSTEM:EE/GOV/1234/sub', 'ünïcødé € 😀', 0, Buffer.from('<m/>'), 1, '', 1.5, -3, 2 ** 52 + 1, Buffer.alloc(0)], attachments: [] },
+      { record: [Number.MAX_SAFE_INTEGER, new Uint8Array(randomBytes(70_000))], attachments: [[1, randomBytes(10), 10, 'abc'], [2, null, 0, 'def']] },
+      // A view into a larger buffer carries only its own bytes.
+      { record: [randomBytes(64).subarray(8, 40)], attachments: [[1, Buffer.from('x'.repeat(5000)).subarray(4000)]] },
+    ]
+    const { batch: encoded, shared } = encodeRecordBatch(batch)
+    expect(encoded.byteOffset).toBe(0)
+    expect(encoded.buffer.byteLength).toBe(encoded.length)
+    expect(shared).toEqual([])
+    const decoded = decodeRecordBatch(encoded, shared)
+    expect(decoded.map((r) => ({ record: plain(r.record), attachments: r.attachments.map(plain) })))
+      .toEqual(batch.map((r) => ({ record: plain(r.record), attachments: r.attachments.map(plain) })))
+    expect(roundTrip([])).toEqual([])
+  })
+
+  it('refers to a blob in shared memory instead of copying it', () => {
+    const body = Buffer.from(new SharedArrayBuffer(300_000))
+    body.fill(7)
+    const { batch, shared } = encodeRecordBatch([{ record: ['q', Buffer.from('<m/>')], attachments: [[1, body, body.length, 'sha']] }])
+    expect(batch.length).toBeLessThan(100)
+    expect(shared).toEqual([body])
+    const [decoded] = decodeRecordBatch(batch, shared)
+    const content = decoded?.attachments[0]?.[1] as Buffer
+    expect(content.buffer).toBe(body.buffer)
+    expect(content.equals(body)).toBe(true)
+  })
+
+  it('refuses a buffer with bytes left over or an unknown tag', () => {
+    const { batch: encoded } = encodeRecordBatch([{ record: ['a'], attachments: [] }])
+    expect(() => decodeRecordBatch(Buffer.concat([encoded, Buffer.from([0])]), [])).toThrow(/left over/)
+    const bad = Buffer.from(encoded)
+    bad[5] = 9
+    expect(() => decodeRecordBatch(bad, [])).toThrow(/unknown tag/)
+  })
+})
+
+/** The record digest as evidence-chain.ts defines it, field by field (the reference the one-buffer form must equal). */
+function referenceDigest(record: ChainedRecordFields): Buffer {
+  const hash = createHash('sha256')
+  const field = (value: string | Uint8Array | null): void => {
+    if (value === null) {
+      hash.update(Buffer.from([0]))
+      return
+    }
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
+    const length = Buffer.alloc(9)
+    length[0] = 1
+    length.writeBigUInt64BE(BigInt(bytes.byteLength), 1)
+    hash.update(length)
+    hash.update(bytes)
+  }
+  for (const v of ['gatehouse.messagelog.record.v1', record.queryId, record.xRequestId, record.client, record.service, record.response ? '1' : '0',
+    record.message, record.bodyLogged ? '1' : '0', record.signatureXml, record.signatureHash, record.hashChainResult, record.hashChain,
+    String(record.timeMs), String(record.attachments.length)]) field(v)
+  for (const a of record.attachments) {
+    field(String(a.size))
+    field(a.sha512)
+    field(a.stored ? '1' : '0')
+  }
+  return hash.digest()
+}
+
+describe('record digest', () => {
+  it('equals the field-by-field definition for small, large and non-ASCII records', () => {
+    for (let i = 0; i < 120; i++) {
+      const record: ChainedRecordFields = {
+        queryId: `q-${i}-é`, xRequestId: i % 3 === 0 ? null : `r-${i}`, client: 'SUBSYSTEM:EE/GOV/1234/sub', service: 'SERVICE:EE/GOV/5678/p/get',
+        response: i % 2 === 0, message: randomBytes(i % 7 === 0 ? 40_000 : i * 13), bodyLogged: i % 5 !== 0,
+        signatureXml: `<ds:Signature>${'x€'.repeat(i * 11)}</ds:Signature>`, signatureHash: 'h'.repeat(88),
+        hashChainResult: i % 4 === 0 ? '<hcr/>' : null, hashChain: i % 4 === 0 ? '😀'.repeat(i) : null, timeMs: 1_700_000_000_000 + i,
+        attachments: Array.from({ length: i % 4 }, (_, k) => ({ size: k * 1000, sha512: `s${k}`, stored: k % 2 === 0 })),
+      }
+      expect(recordDigest(record).toString('hex')).toBe(referenceDigest(record).toString('hex'))
+    }
+  })
+})
