@@ -36,7 +36,7 @@ const restore: Array<() => void> = []
 function countStatements(db: WritableDb): void {
   const prepare = db.prepare
   db.prepare = ((sql: string) => {
-    if (sql.includes("pragma_data_version")) counts.probes++
+    if (sql.includes('pragma_data_version') || sql.includes('total_changes()')) counts.probes++
     else if (/^\s*SELECT/i.test(sql)) {
       if (inBackground()) counts.background++
       else counts.selects++
