@@ -96,13 +96,13 @@ export function validateCertPath(path: CertPath, atTime: Date): void {
  * (`cert_validation` "Unable to find OCSP response for certificate" when one is missing).
  */
 export function verifyPathOcsp(path: CertPath, ocspResponses: Uint8Array[], trust: VerificationTrust, atTime: Date): OcspInfo[] {
-  const parsed = ocspResponses.map((der) => ({ der, basic: parseOcspResponse(der).basic }))
+  const parsed = ocspResponses.map((der) => parseOcspResponse(der))
   return path.certs.slice(0, -1).map((cert, index) => {
     const issuer = path.certs[index + 1]!
     const found = parsed.find((r) => ocspAppliesTo(r.basic, cert, issuer))
     if (found === undefined) {
       throw new SecurityServerError('cert_validation', `Unable to find OCSP response for certificate ${cert.subjectRfc2253}`, { clientFault: true })
     }
-    return verifyOcspResponse(found.der, cert, issuer, trust, atTime)
+    return verifyOcspResponse(found, cert, issuer, trust, atTime)
   })
 }

@@ -124,8 +124,8 @@ interface VerifiedOcspSignature {
 type ParsedOcsp = ReturnType<typeof parseOcspResponse>
 const verifiedSignatures = new WeakMap<VerificationTrust, WeakMap<ParsedOcsp, WeakMap<ParsedCertificate, WeakMap<ParsedCertificate, VerifiedOcspSignature>>>>()
 
-function verifyOcspSignature(respDer: Uint8Array, cert: ParsedCertificate, issuer: ParsedCertificate, trust: VerificationTrust): VerifiedOcspSignature {
-  const parsed = parseOcspResponse(respDer)
+function verifyOcspSignature(respDer: Uint8Array | ParsedOcsp, cert: ParsedCertificate, issuer: ParsedCertificate, trust: VerificationTrust): VerifiedOcspSignature {
+  const parsed = respDer instanceof Uint8Array ? parseOcspResponse(respDer) : respDer
   let byResponse = verifiedSignatures.get(trust)
   if (byResponse === undefined) verifiedSignatures.set(trust, (byResponse = new WeakMap()))
   let byCert = byResponse.get(parsed)
@@ -171,7 +171,7 @@ function verifyOcspSignatureUncached(parsed: ParsedOcsp, cert: ParsedCertificate
  * checked too: anything but good is `cert_validation` (xroad-protocols.md §4.8).
  */
 export function verifyOcspResponse(
-  respDer: Uint8Array,
+  respDer: Uint8Array | ParsedOcsp,
   certDer: Uint8Array | ParsedCertificate,
   issuerDer: Uint8Array | ParsedCertificate,
   trust: VerificationTrust,
