@@ -160,6 +160,21 @@ describe('derived values on SQLite', () => {
     expect(cache.stats.versionProbes).toBe(3)
   })
 
+  it('asks data_version once per run for all caches on one connection', async () => {
+    const first = new DatabaseDerivedCache(db)
+    const second = new DatabaseDerivedCache(db)
+    await turn()
+    first.get('a', () => 1)
+    second.get('b', () => 2)
+    expect(first.stats.versionProbes + second.stats.versionProbes).toBe(1)
+    await turn()
+    other.prepare("INSERT INTO items (name) VALUES ('cli')").run()
+    await turn()
+    expect(second.get('b', () => 3)).toBe(3)
+    expect(first.get('a', () => 4)).toBe(4)
+    expect(first.stats.versionProbes + second.stats.versionProbes).toBe(2)
+  })
+
   it('sees a commit by another connection (a CLI, another process) at the first use after it reached this process', async () => {
     const cache = new DatabaseDerivedCache(db)
     const count = (): number => cache.get('count', () => (db.prepare('SELECT COUNT(*) AS n FROM items').get() as { n: number }).n)
