@@ -70,7 +70,7 @@ export const GATEHOUSE_ERROR_CODES = [
   'unauthorized', 'forbidden', 'csrf_failed', 'rate_limited', 'conflict', 'validation_failed',
   'not_initialized', 'already_initialized', 'body_too_large', 'timeout', 'token_locked',
   'pin_policy_violation', 'ceremony_step_refused', 'transcript_invalid', 'archive_invalid', 'unsupported', 'server_busy',
-  'audit_chain_broken', 'backup_invalid',
+  'audit_chain_broken', 'backup_invalid', 'secondary_node_read_only',
 ] as const
 
 export type XRoadErrorCode = (typeof XROAD_ERROR_CODES)[number]

@@ -9,7 +9,7 @@ import { createSecurityServer, loadServerConfig } from '../../src-main/server'
 import { buildLabPair, type Agency, type LabPair } from '../lib/lab-pair'
 import { haveBuild, startLabPair, type RunningLabPair } from '../lib/lab-pair-servers'
 import { runLoad, type LoadOptions, type LoadResult } from '../lib/load-generator'
-import { startTsProcess, type Started } from '../lib/processes'
+import { GATEHOUSE_NODE_FLAGS, startTsProcess, type Started } from '../lib/processes'
 import { restCall } from '../demo/rest-call'
 import { makeHopCertificates } from '../lib/test-pki'
 import {
@@ -27,7 +27,8 @@ import {
  * each at concurrency 1 and 16 for REST (GET /pets/1), a 1 KB SOAP envelope and a SOAP request with a 100 KB
  * attachment; X-Road's mixed-size workload at concurrency 16 through (c) and, with the same requests, through (b);
  * (c) again with every signature made by a token limited to 10 signatures/s (a bench-side wrapper around the real
- * token driver, slow-token-server.ts); and (c) with RSA-2048 keys. Also each server's CPU time per exchange from
+ * token driver, slow-token-server.ts); (c) with the security steps as pass-throughs (the skeleton, skeleton-server.ts:
+ * nothing signed, verified, logged, time-stamped or OCSP-checked) against (b); and (c) with RSA-2048 keys. Also each server's CPU time per exchange from
  * /proc/<pid>/stat over the measured window (every server and hop is its own process; the load generator runs in
  * this one, so nothing it does is counted), the durability floor (four sequential synchronous=FULL commits), and
  * each security server's peak RSS (VmHWM). With --json the last line is one object. Bounded: < 90 s by default.
@@ -53,6 +54,7 @@ const SAMPLE_SERVICE = resolve(__dirname, '../lib/sample-service-main.ts')
 const SOAP_SERVICE = resolve(__dirname, 'soap-service.ts')
 const FORWARDING_HOP = resolve(__dirname, 'forwarding-hop.ts')
 const SLOW_TOKEN_SERVER = resolve(__dirname, 'slow-token-server.ts')
+const SKELETON_SERVER = resolve(__dirname, 'skeleton-server.ts')
 
 function usage(message: string): never {
   process.stderr.write(`bench: ${message}\nusage: bench [--json] [--duration MS per measurement (default 1500)] [--quick] [--source] [--runner serve|autologin]\n`)
@@ -316,6 +318,20 @@ async function main(): Promise<number> {
     const slowRss = { consumer: slowServers[0]!.peakRssMb(), provider: slowServers[1]!.peakRssMb() }
     for (const s of slowServers) await stopProcess(s)
     const [consumerToken, providerToken] = slowServers.map(tokenReport)
+
+    print(`Skeleton: the same pair with signing, verification, message log, time-stamping and OCSP checks as pass-throughs (bench-side, skeleton-server.ts) ${at()}`)
+    const skeletonServers = await Promise.all([ec.built.consumer, ec.built.provider].map(async (agency) => {
+      const server = await startTsProcess<unknown>(SKELETON_SERVER, [agency.dataDir], {
+        env: { GATEHOUSE_TOKEN_PIN: ec.built.pin }, timeoutMs: 60_000, nodeFlags: GATEHOUSE_NODE_FLAGS,
+        isReady: (v): v is unknown => typeof v === 'object' && v !== null && (v as { ready?: unknown }).ready === true,
+      })
+      processes.push(server)
+      return server
+    }))
+    await waitForRest(`${ec.restUrl}${path}`, ec.headers)
+    await warmUp(ecRestLoad, timing)
+    const skeletonRest = await measure(print, 'skeleton REST', ecRestLoad, timing, skeletonServers.map(pidOf))
+    for (const s of skeletonServers) await stopProcess(s)
     await ec.running.stop()
     pairs.splice(pairs.indexOf(ec.running), 1)
     for (const p of [restHops.entry, restHops.exit, soapHops.entry, soapHops.exit]) await stopProcess(p)
@@ -341,7 +357,7 @@ async function main(): Promise<number> {
     }
     await Promise.all(processes.slice().map(stopProcess))
 
-    for (const [name, s] of Object.entries({ direct, floor, gatehouse, floor_soap_envelope: floorSoap.envelope, floor_soap_attachment: floorSoap.attachment,
+    for (const [name, s] of Object.entries({ direct, floor, gatehouse, skeleton: skeletonRest.scenario, floor_soap_envelope: floorSoap.envelope, floor_soap_attachment: floorSoap.attachment,
       gatehouse_soap_envelope: gatehouseSoap.envelope, gatehouse_soap_attachment: gatehouseSoap.attachment })) {
       for (const level of Object.keys(s) as Level[]) if (s[level].errors > 0) problems.push(`${name} ${level}: ${s[level].errors} errors`)
     }
@@ -365,6 +381,10 @@ async function main(): Promise<number> {
       floor: { rps: mixedFloor.requestsPerSecond, mb_per_s: mbPerS(mixedFloor), p50_ms: mixedFloor.p50Ms, p99_ms: mixedFloor.p99Ms, errors: mixedFloor.errors, requests: mixedFloor.requests },
       rss_mb: ecRss,
     }
+    const skeleton = {
+      ratio_vs_floor: round(skeletonRest.scenario.c16.rps / floor.c16.rps, 4), cpu_ms_per_exchange: skeletonRest.cpuMsPerExchange ?? null,
+      ...skeletonRest.scenario, added_p50_ms_vs_floor_c1: ratiosOf(skeletonRest.scenario, floor).added_p50_ms_vs_floor_c1,
+    }
     const slowToken = {
       msgs_per_s: slow.requestsPerSecond, token_signatures_per_s: SLOW_TOKEN_SIGNATURES_PER_S, concurrency: SLOW_TOKEN_CONCURRENCY,
       p50_ms: slow.p50Ms, p99_ms: slow.p99Ms, requests: slow.requests, errors: slow.errors,
@@ -386,6 +406,7 @@ async function main(): Promise<number> {
       `with a 100 KB attachment ${soap.attachment_100kb.throughput_vs_floor_c16}, +${soap.attachment_100kb.added_p50_ms_vs_floor_c1} ms`)
     print(`Mixed:  ${mixed.ratio_vs_floor} of the floor (${mixed.gatehouse.mb_per_s} against ${mixed.floor.mb_per_s} MB/s)`)
     print(`CPU per exchange (both servers, c=16 REST): gatehouse ${cpu.gatehouse} ms, floor ${cpu.floor} ms (target ≤ 1.2 ms)`)
+    print(`Skeleton: ${skeleton.ratio_vs_floor} of the floor at c=16 (target ≥ 0.6), ${skeleton.cpu_ms_per_exchange} ms CPU per exchange, +${skeleton.added_p50_ms_vs_floor_c1} ms p50 at c=1`)
     print(`Slow token (${SLOW_TOKEN_SIGNATURES_PER_S} signatures/s): ${slowToken.msgs_per_s} messages/s (target ≥ 500)`)
     print(`Keys:   EC P-256 ${keys.ecp256.throughput_vs_floor_c16} of the floor, RSA-2048 ${'error' in rsa ? `failed: ${String(rsa.error)}` : String(rsa.throughput_vs_floor_c16)}`)
     print(`Peak RSS (VmHWM) over the run: consumer ${rss.consumer} MB, provider ${rss.provider} MB (target ≤ 200 MB)`)
@@ -394,7 +415,7 @@ async function main(): Promise<number> {
     if (values.json) {
       print(JSON.stringify({
         scenarios: { direct, floor, gatehouse }, ratios, rss_mb: rss,
-        cpu_ms_per_exchange: cpu, durability_floor_ms: durabilityFloor, mixed, slow_token: slowToken, keys, soap, run_seconds: runSeconds,
+        cpu_ms_per_exchange: cpu, durability_floor_ms: durabilityFloor, mixed, skeleton, slow_token: slowToken, keys, soap, run_seconds: runSeconds,
       }))
     }
     return problems.length === 0 ? 0 : 1

@@ -7,7 +7,7 @@ import {
 } from '@shared/domain/identifiers'
 import { initLab, openLab } from '../../src-main/lab'
 import { silentLogger } from '../../src-main/platform'
-import { createSecurityServer, dataDirLayout, parseServerConfig } from '../../src-main/server'
+import { createSecurityServer, dataDirLayout, parseServerConfig, type ClusterConfig } from '../../src-main/server'
 import { SOFTWARE_TOKEN_ID, type KeyAlgorithm } from '../../src-main/signer'
 import { registerThroughManagementService, type RegistrationSummary } from './lab-pair-registration'
 
@@ -78,6 +78,11 @@ export interface LabPairOptions {
    * an RSA size to measure or demonstrate RSA keys (messages then carry `rsa-sha512` signatures).
    */
   keyAlgorithm?: KeyAlgorithm
+  /**
+   * The provider as the primary node of a cluster (issue 18): its bootstrap file gets this `cluster` section, so its
+   * server and key configuration are written into the shared PostgreSQL (`npm run demo:cluster`).
+   */
+  providerCluster?: ClusterConfig
 }
 
 /**
@@ -179,6 +184,7 @@ export async function buildLabPair(options: LabPairOptions): Promise<LabPair> {
         external: { host: '127.0.0.1', serverProxyPort: agency.ports.serverProxy, ocspResponderPort: agency.ports.ocspResponder },
         healthCheck: { host: '127.0.0.1', port: agency.ports.healthCheck },
         logging: { level: options.logLevel ?? 'warn' },
+        ...(agency === provider && options.providerCluster !== undefined ? { cluster: options.providerCluster } : {}),
       }
       parseServerConfig(config, 'lab pair') // refuses a field the server would refuse
       writeFileSync(dataDirLayout(agency.dataDir).configFile, `${JSON.stringify(config, null, 2)}\n`)

@@ -22,6 +22,8 @@ export interface StartOptions<T> {
   cwd?: string
   /** Which stdout JSON line means "ready" (default: the first JSON line); other lines are skipped. */
   isReady?: (value: unknown) => value is T
+  /** Node flags before the script (startTsProcess; e.g. GATEHOUSE_NODE_FLAGS, for a server run as `npx gatehouse` runs it). */
+  nodeFlags?: string[]
 }
 
 /**
@@ -30,7 +32,7 @@ export interface StartOptions<T> {
  */
 export function startTsProcess<T>(script: string, args: string[], options: StartOptions<T> = {}): Promise<Started<T>> {
   const env = { TSX_TSCONFIG_PATH: resolve(__dirname, '../../tsconfig.json'), ...options.env }
-  return startNodeProcess<T>(['--import', TSX_LOADER, script, ...args], { ...options, env }, script)
+  return startNodeProcess<T>([...(options.nodeFlags ?? []), '--import', TSX_LOADER, script, ...args], { ...options, env }, script)
 }
 
 /** `node FLAGS bin/gatehouse.js …` (the built bundle with GATEHOUSE_USE_BUILD=1), with the Node flags its first line asks for. */

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { formatIdPath } from '@shared/domain/identifiers'
 import { buildLabPair } from '../lib/lab-pair'
@@ -13,11 +13,12 @@ import { restCall } from '../demo/rest-call'
 import { makeHopCertificates } from '../lib/test-pki'
 
 /**
- * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor]`: CPU per
+ * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton]`: CPU per
  * exchange of a lab pair under closed-loop load (both servers' utime+stime from /proc over the measured window,
  * divided by the exchanges), optionally the same for the floor's two bare hops, and with --cpu-prof a V8 CPU profile
- * of each server (written when it stops) summarised by source area. A diagnostic for issue 15, not a bench: the
- * figures of record come from `npm run bench`.
+ * of each server (written when it stops) summarised by source area. With --skeleton the pair's servers are replaced,
+ * after their first answer, by the bench's security-off skeleton (skeleton-server.ts) over the same data directories.
+ * A diagnostic for issue 15, not a bench: the figures of record come from `npm run bench`.
  */
 const CLK_TCK = 100
 
@@ -64,6 +65,7 @@ function summarise(file: string, top: number, window: { fromUs: number; toUs: nu
   }
   const pct = (us: number): string => `${((100 * us) / busy).toFixed(1).padStart(5)}%`
   const lines = [`  busy ${(busy / 1000).toFixed(0)} ms`]
+  if (busy === 0) return '  no samples in the measured window'
   for (const [a, us] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, 25)) lines.push(`  ${pct(us)}  ${a}`)
   lines.push('  top functions (self):')
   for (const [f, us] of [...fns].sort((x, y) => y[1] - x[1]).slice(0, top)) lines.push(`  ${pct(us)}  ${f}`)
@@ -73,7 +75,7 @@ function summarise(file: string, top: number, window: { fromUs: number; toUs: nu
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     duration: { type: 'string', default: '8000' }, concurrency: { type: 'string', default: '16' }, 'cpu-prof': { type: 'string' },
-    floor: { type: 'boolean', default: false }, top: { type: 'string', default: '40' }, syscalls: { type: 'boolean', default: false },
+    floor: { type: 'boolean', default: false }, skeleton: { type: 'boolean', default: false }, top: { type: 'string', default: '40' }, syscalls: { type: 'boolean', default: false },
   } })
   const durationMs = Number(values.duration)
   const concurrency = Number(values.concurrency)
@@ -114,18 +116,37 @@ async function main(): Promise<void> {
         if (i > 120) throw new Error(`no answer: ${probe instanceof Error ? probe.message : probe.body.slice(0, 300)}`)
         await new Promise((r) => setTimeout(r, 250))
       }
+      let pids = [pair.consumer.process.child.pid, pair.provider.process.child.pid]
+      if (values.skeleton) {
+        // The same pair with the security steps as pass-throughs (the bench's skeleton-server.ts) in place of its servers.
+        await pair.stopServers()
+        const skeletons = await Promise.all([built.consumer, built.provider].map(async (agency) => {
+          const server = await startTsProcess<unknown>(resolve(__dirname, '../bench/skeleton-server.ts'), [agency.dataDir], {
+            env: { GATEHOUSE_TOKEN_PIN: built.pin }, timeoutMs: 60_000, nodeFlags: GATEHOUSE_NODE_FLAGS,
+            isReady: (v): v is unknown => typeof v === 'object' && v !== null && (v as { ready?: unknown }).ready === true,
+          })
+          processes.push(server)
+          return server
+        }))
+        pids = skeletons.map((s) => s.child.pid)
+        for (let i = 0; ; i++) {
+          const probe = await restCall(url, headers, new Agent({ keepAlive: false })).catch((e: Error) => e)
+          if (!(probe instanceof Error) && probe.status === 200) break
+          if (i > 120) throw new Error(`no answer from the skeleton: ${probe instanceof Error ? probe.message : probe.body.slice(0, 300)}`)
+          await new Promise((r) => setTimeout(r, 250))
+        }
+      }
       await runLoad({ url, headers, concurrency, durationMs: 2000, warmupMs: 500 })
-      const pids = [pair.consumer.process.child.pid, pair.provider.process.child.pid]
       // What the servers spend with no traffic (timers, status sampling), subtracted below: on a loaded machine the
       // exchanges are few and that fixed cost would otherwise dominate the per-exchange figure.
       const idleStart = pids.map(cpuMs)
       const idleT0 = Date.now()
       await new Promise((r) => setTimeout(r, 3000))
       const idleRate = pids.map((p, i) => (cpuMs(p) - (idleStart[i] ?? 0)) / (Date.now() - idleT0))
-      // --syscalls: socket writes per exchange, counted by strace over the window (slows the servers: counts only).
+      // --syscalls: socket writes and file syncs per exchange, counted by strace over the window (slows the servers: counts only).
       const tracers = values.syscalls ? pids.map((pid) => {
         const out = join(dir, `strace-${pid}.txt`)
-        const tracer = spawn('strace', ['-f', '-qq', '-y', '-e', 'signal=none', '-e', 'trace=write,writev,sendmsg,sendto', '-s', '0', '-o', out, '-p', String(pid)], { stdio: 'ignore' })
+        const tracer = spawn('strace', ['-f', '-qq', '-y', '-e', 'signal=none', '-e', 'trace=write,writev,sendmsg,sendto,fsync,fdatasync', '-s', '0', '-o', out, '-p', String(pid)], { stdio: 'ignore' })
         return { out, tracer, exited: new Promise((r) => tracer.once('exit', r)) }
       }) : []
       if (tracers.length > 0) await new Promise((r) => setTimeout(r, 1000))
@@ -142,18 +163,22 @@ async function main(): Promise<void> {
         for (const line of readFileSync(t.out, 'utf8').split('\n')) {
           const m = /(\w+)\(\d+<([^:>]+)/.exec(line)
           if (m === null) continue
-          const key = `${m[1]} ${m[2]!.startsWith('socket') ? 'socket' : m[2]!.startsWith('pipe') || m[2]!.startsWith('anon') ? 'pipe/event' : 'file'}`
+          // Syncs by file (the four FULL commits of an exchange are the unavoidable part of its latency, issue 15 §6).
+          const kind = m[2]!.startsWith('socket') ? 'socket' : m[2]!.startsWith('pipe') || m[2]!.startsWith('anon') ? 'pipe/event' : m[1]!.includes('sync') ? basename(m[2]!) : 'file'
+          const key = `${m[1]} ${kind}`
           counts.set(key, (counts.get(key) ?? 0) + 1)
         }
-        print(`${i === 0 ? 'consumer' : 'provider'} writes per exchange: ${[...counts].map(([k, n]) => `${k} ${(n / r.requests).toFixed(2)}`).join(', ')}`)
+        print(`${i === 0 ? 'consumer' : 'provider'} writes and syncs per exchange: ${[...counts].map(([k, n]) => `${k} ${(n / r.requests).toFixed(2)}`).join(', ')}`)
       }
       const elapsed = Date.now() - t0
       const used = pids.map((p, i) => cpuMs(p) - (before[i] ?? 0))
       const net = used.map((u, i) => Math.max(0, u - (idleRate[i] ?? 0) * elapsed))
-      print(`gatehouse c${concurrency}: ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, ${r.errors} errors, CPU ${((used[0]! + used[1]!) / r.requests).toFixed(3)} ms/exchange `
+      print(`${values.skeleton ? 'skeleton' : 'gatehouse'} c${concurrency}: ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, ${r.errors} errors, CPU ${((used[0]! + used[1]!) / r.requests).toFixed(3)} ms/exchange `
         + `(consumer ${(used[0]! / r.requests).toFixed(3)}, provider ${(used[1]! / r.requests).toFixed(3)}); `
         + `net of idle ${(idleRate[0]! * 1000).toFixed(0)}+${(idleRate[1]! * 1000).toFixed(0)} ms/s: ${((net[0]! + net[1]!) / r.requests).toFixed(3)} ms/exchange`)
     } finally {
+      // The skeleton's servers first (they are in `processes`), so that their profiles are written before the summary.
+      await Promise.all(processes.splice(processes.length - (values.skeleton ? 2 : 0)).map((p) => p.stop().catch(() => null)))
       await pair.stop()
     }
     if (profDir !== undefined) {

@@ -2,7 +2,7 @@ import { adminMethodPolicy } from '@shared/admin-api/admin-api-methods'
 import type { AdminApi, LabApi } from '@shared/admin-api/admin-api'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import { appendAuditEntry } from '../audit-log'
-import { clientError, toSecurityServerError, type Clock, type Logger, type WritableDb } from '../platform'
+import { clientError, toSecurityServerError, type Clock, type Logger, type SqlWriter, type WritableDb } from '../platform'
 import { createAdminAccounts, type AccountOptions, type AdminAccounts } from './admin-accounts'
 import { createApiKeysAdmin } from './api-keys-admin'
 import { createAuditAdmin } from './audit-admin'
@@ -55,8 +55,13 @@ export interface AdminDeps {
   system: SystemAdminDeps
   /** Optional so admin tests can run without the security-server domains. */
   domains?: AdminDomains
-  /** serverconf.sqlite (opened lazily by the composition root). */
+  /** This node's serverconf.sqlite (opened lazily by the composition root): admin accounts, API keys, audit log. */
   serverConfDb: () => WritableDb
+  /**
+   * The server configuration (system parameters, management requests): the PostgreSQL database the nodes share in
+   * cluster mode; `serverConfDb` when absent.
+   */
+  configDb?: () => SqlWriter
   clock: Clock
   logger: Logger
   accounts?: AccountOptions
@@ -102,9 +107,10 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
   })
   const ceremony = createCeremonyAdmin({ dataDir: deps.system.dataDir, clock, logger })
   const system = createSystemAdmin({ ...deps.system, audit })
-  const settings = createSettingsAdmin({ db, clock, ...(deps.bootstrap === undefined ? {} : { bootstrap: deps.bootstrap }) })
+  const configDb = deps.configDb ?? db
+  const settings = createSettingsAdmin({ db: configDb, clock, ...(deps.bootstrap === undefined ? {} : { bootstrap: deps.bootstrap }) })
   const management = createManagementAdmin({
-    domains, serverConfDb: deps.serverConfDb, clock, ...(deps.clientProxyUrl === undefined ? {} : { clientProxyUrl: deps.clientProxyUrl }),
+    domains, serverConfDb: configDb, clock, ...(deps.clientProxyUrl === undefined ? {} : { clientProxyUrl: deps.clientProxyUrl }),
   })
   const api: AdminApi = {
     system,
@@ -133,7 +139,10 @@ export function createAdminRuntime(deps: AdminDeps): AdminRuntime {
   }
   const service: AdminService = {
     ...api,
-    call: (caller, domain, method, args) => dispatchAdminCall(api, { caller, audit, logger, ...(deps.onChanged === undefined ? {} : { onChanged: deps.onChanged }) }, domain, method, args),
+    call: (caller, domain, method, args) => dispatchAdminCall(api, {
+      caller, audit, logger, secondary: () => deps.system.cluster?.nodeType().nodeType === 'SECONDARY',
+      ...(deps.onChanged === undefined ? {} : { onChanged: deps.onChanged }),
+    }, domain, method, args),
   }
   const evidenceZip = (caller: AdminCaller, input: unknown): EvidenceZipDownload => {
     const event = 'messageLog.exportZip'

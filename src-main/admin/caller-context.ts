@@ -19,11 +19,25 @@ export interface AdminCaller {
 export const SYSTEM_CALLER: AdminCaller = { actor: 'system', roles: ADMIN_ROLES }
 
 const storage = new AsyncLocalStorage<AdminCaller>()
+/** Admin calls in flight; the storage is enabled only while there is one. */
+let inFlight = 0
 
 export function currentCaller(): AdminCaller {
   return storage.getStore() ?? SYSTEM_CALLER
 }
 
-export function runAsCaller<T>(caller: AdminCaller, work: () => Promise<T>): Promise<T> {
-  return storage.run(caller, work)
+/**
+ * Runs `work` as `caller`. An enabled AsyncLocalStorage (Node 20) keeps a promise hook on every promise the process
+ * creates — the message path's included, where it cost several per cent of each exchange (issue 15 §5) — so the storage
+ * is disabled again when the last admin call in flight ends; the next call enables it. Work an admin call leaves
+ * running after it returns reads the system caller.
+ */
+export async function runAsCaller<T>(caller: AdminCaller, work: () => Promise<T>): Promise<T> {
+  inFlight++
+  try {
+    return await storage.run(caller, work)
+  } finally {
+    inFlight--
+    if (inFlight === 0) storage.disable()
+  }
 }

@@ -37,6 +37,8 @@ export interface DispatchContext {
   logger?: Logger
   /** Told after every successful change (an audited method), so the running server can follow it. */
   onChanged?: (event: string) => void
+  /** True on a cluster's secondary node: configuration changes are refused (the primary makes them). */
+  secondary?: () => boolean
 }
 
 export async function dispatchAdminCall(
@@ -56,6 +58,10 @@ export async function dispatchAdminCall(
     if (policy === undefined) throw clientError('not_found', `Unknown admin method ${event}`)
     if (!policy.roles.some((role) => caller.roles.includes(role))) {
       throw clientError('forbidden', `Your roles do not allow ${event}`, { detail: policy.roles.join(',') })
+    }
+    // X-Road's secondaries show the configuration read-only; only a change of this node's own state goes through.
+    if (policy.audit && policy.perNode !== true && context.secondary?.() === true) {
+      throw clientError('secondary_node_read_only', `This is a secondary node of a cluster: change the configuration (${event}) on the primary node`)
     }
     const target = (admin as unknown as Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>>)[domain]
     const fn = target?.[method]

@@ -4,7 +4,7 @@ import type { ManagementApi, ManagementRequestDto, ManagementSendResultDto } fro
 import {
   createManagementRequests, type ManagementOutcome, type ManagementRequestRecord, type ManagementRequests,
 } from '../management'
-import type { Clock, WritableDb } from '../platform'
+import type { Clock, SqlWriter } from '../platform'
 import { validate } from './admin-validation'
 import { parseClientRef, parseMemberRef, type DomainsOf } from './domain-support'
 
@@ -15,7 +15,7 @@ import { parseClientRef, parseMemberRef, type DomainsOf } from './domain-support
  */
 export interface ManagementAdminDeps {
   readonly domains: DomainsOf
-  readonly serverConfDb: () => WritableDb
+  readonly serverConfDb: () => SqlWriter
   readonly clock: Clock
   /** URL of this server's own client proxy while it listens. */
   readonly clientProxyUrl?: () => string | undefined

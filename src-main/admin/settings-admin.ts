@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { BootstrapSettingsDto, BootstrapValues, SettingDto, SettingsApi } from '@shared/admin-api/admin-api'
-import { clientError, inTransaction, type Clock, type WritableDb } from '../platform'
+import { clientError, inTransaction, type Clock, type SqlWriter } from '../platform'
 import { deleteSystemParameter, readSystemParameters, writeSystemParameter } from '../server-conf'
 import { CronError, DEFAULT_CLEAN_INTERVAL, parseCleanInterval } from '../op-monitoring'
 import { validate } from './admin-validation'
@@ -156,7 +156,7 @@ function bootstrapDto(file: BootstrapFile): BootstrapSettingsDto {
   return { file: file.path, values, running, pendingRestart }
 }
 
-export function createSettingsAdmin(deps: { db: () => WritableDb; clock: Clock; bootstrap?: BootstrapFile }): SettingsApi {
+export function createSettingsAdmin(deps: { db: () => SqlWriter; clock: Clock; bootstrap?: BootstrapFile }): SettingsApi {
   const bootstrapFile = (): BootstrapFile => {
     if (deps.bootstrap === undefined) throw clientError('unsupported', 'This server was started without a bootstrap file to edit')
     return deps.bootstrap

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import {
-  BACKUP_CHUNK_BYTES, BACKUP_PASSPHRASE_MIN, type BackupScheduleDto, type BackupsDto, type DatabaseInfo, type SystemApi, type SystemStatus,
+  BACKUP_CHUNK_BYTES, BACKUP_PASSPHRASE_MIN, type BackupScheduleDto, type BackupsDto, type ClusterNodesDto, type DatabaseInfo, type NodeTypeDto, type SystemApi,
+  type SystemStatus,
 } from '@shared/admin-api/admin-api'
 import { deriveKey, stageRestore, type BackupFile, type BackupManifest, type BackupStore, type DerivedKey } from '../backup'
 import { SecurityServerError, clientError, databaseSettings, schemaVersions, type Clock, type WritableDb } from '../platform'
@@ -32,7 +33,11 @@ export interface SystemAdminDeps {
   restart?(): void
   /** Backups; absent in admin-only runtimes without a data directory's domains. */
   backups?: BackupHost
+  /** Cluster mode: this node's type and the nodes' registry; absent when standalone. */
+  cluster?: { nodeType(): NodeTypeDto; nodes(): ClusterNodesDto }
 }
+
+const STANDALONE: ClusterNodesDto = { nodeType: 'STANDALONE', heartbeatSeconds: 0, staleAfterSeconds: 0, nodes: [], changeFeed: null }
 
 const passphrase = z.string().min(BACKUP_PASSPHRASE_MIN, `A backup passphrase has at least ${BACKUP_PASSPHRASE_MIN} characters`).max(1024)
 const name = z.string().min(1).max(200)
@@ -61,6 +66,12 @@ export function createSystemAdmin(deps: SystemAdminDeps & { audit?: (record: Aud
         ...deps.status(),
         databases: deps.databases.map(({ name: n, path, db }) => ({ name: n, path, ...databaseSettings(db), schema: schemaVersions(db) })),
       }
+    },
+    async nodeType() {
+      return deps.cluster?.nodeType() ?? { nodeType: 'STANDALONE', nodeName: null }
+    },
+    async clusterNodes() {
+      return deps.cluster?.nodes() ?? STANDALONE
     },
     async restart() {
       const restart = deps.restart

@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { ListenerInfo } from '@shared/admin-api/admin-api'
 import { createLogger, type Logger } from '../platform'
-import { createSecurityServer, loadServerConfig, superviseSecurityServer, type SecurityServer, type Supervisor } from '../server'
+import {
+  applyClusterOverrides, createSecurityServer, loadServerConfig, superviseSecurityServer, type ClusterOverrides, type SecurityServer, type Supervisor,
+} from '../server'
 import { SOFTWARE_TOKEN_ID } from '../signer'
 
 /**
@@ -19,6 +21,8 @@ export interface ServeOptions {
    * proxy has its authentication key, and again after a restart asked for in the GUI. Never logged or stored.
    */
   tokenPin?: string
+  /** `--cluster-node`, `--cluster-role`, `--cluster-db`: override or complete the bootstrap file's `cluster` section. */
+  cluster?: ClusterOverrides
 }
 
 export interface RunningServer {
@@ -37,7 +41,8 @@ export function findRendererDir(): string | undefined {
 }
 
 export async function serve(options: ServeOptions): Promise<RunningServer> {
-  const config = loadServerConfig(options.dataDir, options.configFile)
+  const load = () => applyClusterOverrides(loadServerConfig(options.dataDir, options.configFile), options.cluster ?? {})
+  const config = load()
   const logger = createLogger({ level: config.logging.level })
   const rendererDir = findRendererDir()
   /** The supervisor once its start has begun: a signal during the first start stops the server it is starting. */
@@ -73,7 +78,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   let first = true
   running.supervisor = superviseSecurityServer({
     logger,
-    loadConfig: () => (first ? config : loadServerConfig(options.dataDir, options.configFile)),
+    loadConfig: () => (first ? config : load()),
     create: (current, restart) => {
       first = false
       logger.level = current.logging.level

@@ -3,7 +3,7 @@ import {
   decodeIdentifier, describeIdentifier, encodeIdentifier, identifierEquals, memberOf, securityServerId, type ClientId, type MemberId, type SecurityServerId,
 } from '@shared/domain/identifiers'
 import type { GlobalConf } from '../global-conf'
-import { clientError, inTransaction, systemClock, type WritableDb } from '../platform'
+import { clientError, inTransaction, systemClock, type SqlWriter } from '../platform'
 import {
   getManagementRequestRow, insertManagementRequest, listManagementRequestRows, settleManagementRequest, type ClientState, type LocalClient,
   type ManagementRequestRow, type ServerConf,
@@ -57,7 +57,7 @@ export interface ManagementCallOptions {
 }
 
 export interface ManagementRequestsDeps extends ManagementSenderDeps {
-  readonly db: WritableDb
+  readonly db: SqlWriter
   readonly serverConf: ServerConf
 }
 

@@ -14,7 +14,7 @@ export {
 export { DatabaseDerivedCache, type DerivedCacheStats } from './db/derived-cache'
 export { migrate, appliedVersion, schemaVersions, type Migration, type MigrationSet } from './db/migrate'
 export { sqlEngine, type SqlConnection, type SqlEngine, type SqlReader, type SqlRunResult, type SqlStatement, type SqlWriter } from './db/sql'
-export { openPostgres, closePostgres, PostgresDb, PostgresError, type PostgresOptions } from './db/postgres'
+export { openPostgres, closePostgres, CHANGE_CHANNEL, PostgresDb, PostgresError, type PostgresOptions } from './db/postgres'
 export { LruCache, bytesKey } from './lru-cache'
 export { scanXml, decodeXmlReferences, XmlScanError, type XmlScanHandler, type XmlScanLimits } from './xml-scanner'
 export { parseXml, childElements, optionalChild, requiredChild, textOf, identifierFields, DEFAULT_XML_LIMITS, type XmlLimits } from './xml'

@@ -3,7 +3,8 @@ import { clientError, systemClock, toSecurityServerError, type Clock } from '../
 import { incomingStream, loggingLimits, nonEmpty } from './body/body-limits'
 import { bufferBody, bufferSource, defaultBodyStore, type BodyDigest, type BodySource, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
 import {
-  answering, checkAccess, checkProviderRegistered, checkProxyVersion, checkSigningContext, FaultAfterAnswerBegan, readRestRequest, serviceAddress, serviceUrl,
+  answering, checkAccess, checkProviderRegistered, checkProxyVersion, checkSigningContext, FaultAfterAnswerBegan, readRestRequest, readRestRequestPart, serviceAddress,
+  serviceUrl,
   verifyRequestSignature, whileReading,
 } from './pipeline/server-steps'
 import type {
@@ -15,9 +16,9 @@ import type { LocalRestServiceHandler } from './metaservices/rest-metaservices'
 import { processSoapServerRequest } from './soap/soap-server-proxy'
 import { SoapFaultError, type SoapHeader } from '../soap'
 import { computeRequestHash } from './rest/request-hash'
-import { parseRestHeaderPart, serializeRestResponsePart } from './rest/rest-header-part'
+import { serializeRestResponsePart } from './rest/rest-header-part'
 import { lastHeader, type HeaderList } from './rest/rest-headers'
-import { parseRestRequest, type RestRequest } from './rest/rest-request'
+import type { RestRequest } from './rest/rest-request'
 import { providerResponseHeaders } from './rest/rest-response'
 import {
   checkHashAlgorithm, encodeFaultTransportMessage, encodeRestTransportStream, HASH_ALGORITHM, readTransportMessage, TRANSPORT_HEADERS,
@@ -128,20 +129,30 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
   const counted = countBytes(incoming.stream, (n) => {
     observation.requestSize += n
   })
+  // Issue 15 §5: the header part is parsed once — for the body's logging limit when a body follows it, else below.
+  let early: { headerPart: Uint8Array; read: ReturnType<typeof readRestRequestPart> } | undefined
   // Step 2: reading; the checks X-Road makes as the REST part arrives (`ProxyMessage.rest`) come with it.
   const message = await whileReading(() => readTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', counted, 'request', {
     limits: deps.limits ?? DEFAULT_MULTIPART_LIMITS,
     bodies,
     ...(incoming.declaredLength === undefined ? {} : { declaredLength: incoming.declaredLength }),
-    // The body's logging limit is known from the header part, which comes before it (§4.3 part order).
-    bodyLimits: (headerPart) => loggingLimits(logLimitOf(headerPart, instance, deps.messageLog)),
+    // The body's logging limit is known from the header part, which comes before it (§4.3 part order); none when the
+    // part does not parse (the request is refused with the parse's error after reading).
+    bodyLimits: (headerPart) => {
+      try {
+        early = { headerPart, read: readRestRequestPart(headerPart, instance) }
+      } catch {
+        return loggingLimits(undefined)
+      }
+      return loggingLimits(deps.messageLog.bodyLimit(early.read.request.clientId, early.read.request.serviceId))
+    },
   }))
   const received: MessageBody | undefined = message.attachments[0]
   let serviceResponse: ServiceResponse
   let request: RestRequest
   try {
     const read = message.message.type === 'rest' ? await whileReading(async () => {
-      const { request: parsed } = readRestRequest(message, instance)
+      const { request: parsed } = early !== undefined && early.headerPart === message.message.bytes ? early.read : readRestRequest(message, instance)
       Object.assign(observation, {
         clientId: parsed.clientId, serviceId: parsed.serviceId, method: parsed.method, servicePath: parsed.servicePath,
         messageId: parsed.messageId, requestId: parsed.requestId, userId: parsed.userId, issue: parsed.issue,
@@ -229,19 +240,6 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
 async function localRestAnswer(local: LocalRestServiceHandler): Promise<ServiceResponse> {
   const answer = await local.respond()
   return { status: answer.status, reason: answer.reason, headers: answer.headers, body: bufferBody(answer.body) }
-}
-
-/** The message log's body limit for the exchange a header part names; none when the part does not parse (refused later). */
-function logLimitOf(headerPart: Buffer, instance: string, messageLog: MessageLogWriter): number | undefined {
-  let ids
-  try {
-    const part = parseRestHeaderPart(headerPart)
-    if (part.kind !== 'request') return undefined
-    ids = parseRestRequest({ method: part.method, url: part.pathAndQuery, headers: part.headers }, instance, () => 'limit')
-  } catch {
-    return undefined
-  }
-  return messageLog.bodyLimit(ids.clientId, ids.serviceId)
 }
 
 async function* countBytes(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, count: (n: number) => void): AsyncIterable<Uint8Array> {

@@ -11,7 +11,7 @@ import { SecurityServerError, closeDatabase, createLogger, systemClock, type Clo
 import { createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls, type AdminService } from '../admin'
 import { dataDirLayout, type DataDirLayout, type ServerConfig } from './server-config'
 import { createSecurityServerCore, openServerConfDatabase, type SecurityServerCore, type SecurityServerCoreOptions } from './security-server-core'
-import { createProxyRuntime, type ProxyRuntime } from './proxy-runtime'
+import { createProxyRuntime, type ProxyRuntime, type ProxyRuntimeOptions } from './proxy-runtime'
 import { syncRegistrationStates } from './registration-sync'
 import { bootstrapDifferences } from './server-config'
 import { bootstrapFile } from './bootstrap-file'
@@ -23,6 +23,7 @@ import { alertSnapshot, serverFactsSource } from './server-facts'
 import { createHealthChecks } from './health-checks'
 import { createDiagnosticsHooks } from './diagnostics-hooks'
 import { checkRestoredDatabase, createServerBackups } from './server-backups'
+import { createClusterNode, type ClusterNode } from './cluster-node'
 
 /**
  * The composition root: the only place that knows every domain. It opens the databases, runs migrations,
@@ -45,6 +46,8 @@ export interface SecurityServerOptions {
   reconcileIntervalMs?: number
   /** Dependencies injected into the signer (`npm run bench`'s slow token wraps the token drivers); none in production. */
   signer?: SecurityServerCoreOptions['signer']
+  /** The pipelines' views replaced (`npm run bench`'s security-off skeleton, scripts/bench/skeleton-server.ts); none in production. */
+  wrapProxyViews?: ProxyRuntimeOptions['wrapViews']
 }
 
 export interface TypedEvents {
@@ -66,6 +69,8 @@ export interface SecurityServer {
   subscribe(listener: (event: ServerEvent) => void): () => void
   /** The `/metrics` exposition (also served on the admin listener). */
   readonly metrics: ServerMetrics
+  /** Cluster mode: this node's type, the nodes' registry and its change feed; undefined when standalone. */
+  readonly cluster: ClusterNode | undefined
 }
 
 export function createSecurityServer(options: SecurityServerOptions): SecurityServer {
@@ -77,7 +82,9 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
   let startedAt: string | null = null
   // A verified restore the previous run staged but could not put in place (it stopped before): apply it first.
   applyRestore(layout, clock, logger)
-  const core = createSecurityServerCore(layout, clock, logger, { messageLog: options.messageLog, signer: options.signer })
+  const core = createSecurityServerCore(layout, clock, logger, {
+    messageLog: options.messageLog, signer: options.signer, ...(options.config.cluster === undefined ? {} : { cluster: options.config.cluster }),
+  })
   const { databases } = core
   const backups = createServerBackups({
     layout, databases, serverConf: core.serverConf, clock, logger, parameters: () => core.parameters.backup,
@@ -98,7 +105,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     emitter.emit(name, payload)
   }
   const alerts = createAlertCenter({
-    db: () => databases.serverConf, clock, logger: logger.child({ domain: 'alerts' }),
+    db: () => databases.local, clock, logger: logger.child({ domain: 'alerts' }),
     onChange: (change, alert) => emit('alert', { change, alert, at: clock.now().toISOString() }),
     serverId: () => adminRuntime.serverId(),
   })
@@ -138,6 +145,53 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     void proxy?.reconcile(reason).then(afterReconcile)
   }
 
+  /**
+   * Cluster mode: another node committed a configuration change. The change stamp moves at once (every value derived
+   * from the configuration — the proxy's lookups, the signer's — is read anew at its next use); then, once per burst
+   * of notifications, what is applied rather than looked up follows as after a change made here: system parameters,
+   * the anchor, the proxy runtime, and the GUI is told.
+   */
+  let remoteQueued = false
+  let anchorSha = core.serverConf.anchorFile()?.sha256
+  const remoteChanged = (event: string): void => {
+    databases.shared?.noteRemoteChange()
+    if (remoteQueued) return
+    remoteQueued = true
+    setImmediate(() => {
+      remoteQueued = false
+      if (closed) return
+      try {
+        core.applySystemParameters()
+        const sha = core.serverConf.anchorFile()?.sha256
+        if (sha !== anchorSha) {
+          anchorSha = sha
+          void core.globalConf.reloadAnchor().catch((error: unknown) => logger.error({ err: error }, 'the configuration anchor another node stored cannot be loaded'))
+        }
+      } catch (error) {
+        logger.error({ err: error }, 'a configuration change of another node could not be applied')
+      }
+      emit('configuration-changed', { event, at: clock.now().toISOString() })
+      follow(event)
+    })
+  }
+  const readyOf = (checks: ReturnType<ProxyRuntime['readiness']>): boolean => checks.length > 0 && checks.every((c) => c.light === 'green' || c.light === 'yellow')
+  const clusterNode = createClusterNode(core, {
+    logger,
+    onRemoteChange: remoteChanged,
+    report: () => {
+      const checks = proxy?.readiness() ?? []
+      const log = core.messageLog.status()
+      return {
+        addresses: allListeners().map((l) => l.url),
+        readiness: { ready: readyOf(checks), failing: checks.filter((c) => c.light === 'red').map((c) => c.key) },
+        messageLog: {
+          acceptingMessages: log.acceptingMessages, unstampedRecords: log.unstampedRecords, lastTimestampAt: log.lastTimestampAt,
+          timestampingFailingSince: log.timestampingFailingSince,
+        },
+      }
+    },
+  })
+
   // X-Road's health checks for load balancers; their maintenance mode lives as long as this server (ig-xlb §3.4).
   const health = createHealthChecks(core, clock, logger.child({ component: 'health-check' }))
 
@@ -147,7 +201,8 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
   }
 
   const adminRuntime = createAdminRuntime({
-    serverConfDb: () => databases.serverConf,
+    serverConfDb: () => databases.local,
+    configDb: () => databases.serverConf,
     domains: core,
     serverProxyPort: options.config.external.serverProxyPort,
     clock,
@@ -160,6 +215,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     },
     onChanged: (event) => {
       if (event.startsWith('settings.')) core.applySystemParameters()
+      anchorSha = core.serverConf.anchorFile()?.sha256
       emit('configuration-changed', { event, at: clock.now().toISOString() })
       follow(event)
     },
@@ -170,7 +226,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       backupsDir: layout.backupsDir,
       clock,
       databases: [
-        { name: 'serverconf' as const, path: layout.serverConfDb, db: databases.serverConf },
+        { name: 'serverconf' as const, path: layout.serverConfDb, db: databases.local },
         { name: 'messagelog' as const, path: layout.messageLogDb, db: databases.messageLog },
         { name: 'opmonitor' as const, path: layout.opMonitorDb, db: databases.opMonitor },
       ],
@@ -183,11 +239,12 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
           initialized: core.serverConf.identity() !== undefined,
           listeners: allListeners(),
           expectedListeners: [...(proxy?.listenerStatus() ?? []), ...adminListenerStatus()],
-          readiness: { ready: checks.length > 0 && checks.every((c) => c.light === 'green' || c.light === 'yellow'), checks },
+          readiness: { ready: readyOf(checks), checks },
           restart: { supported: options.restart !== undefined, required: reasons.length > 0, reasons },
         }
       },
       ...(options.restart === undefined ? {} : { restart: options.restart }),
+      ...(clusterNode === undefined ? {} : { cluster: clusterNode }),
       backups: {
         store: backups.store,
         create: backups.create,
@@ -213,6 +270,8 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       // A lab created on this machine serves the configuration this server downloads: resume it first.
       await adminRuntime.service.lab.status().catch((error: unknown) => logger.error({ err: error }, 'the lab on this machine did not start'))
       await core.start()
+      // Cluster mode: listening for the other nodes' changes before anything is derived from the configuration.
+      await clusterNode?.start()
       const { internal } = options.config
       // The message exchange follows the configuration from here on: an uninitialized server opens its proxy
       // listeners when it joins an instance, a logged-out token starts serving when it is logged in.
@@ -220,6 +279,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
         clientProxyLimits: options.config.proxyLimits,
         serverProxyLimits: options.config.proxyLimits,
         health: () => health.answer(),
+        ...(options.wrapProxyViews === undefined ? {} : { wrapViews: options.wrapProxyViews }),
       })
       proxy = runtime
       unsubscribe.push(
@@ -272,6 +332,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     backupTimer = undefined
     await backups.runSchedule()
     for (const off of unsubscribe.splice(0)) off()
+    await clusterNode?.stop()
     const closing = listeners.splice(0).map(({ server }) => closeServer(server, options.config.shutdownGraceMs))
     const runtime = proxy
     proxy = undefined
@@ -313,7 +374,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     }
   }
 
-  return { start, stop, admin, core, events: emitter as unknown as TypedEvents, subscribe, metrics }
+  return { start, stop, admin, core, events: emitter as unknown as TypedEvents, subscribe, metrics, cluster: clusterNode }
 }
 
 function hostForUrl(host: string): string {

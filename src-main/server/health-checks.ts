@@ -7,7 +7,9 @@ import type { SecurityServerCore } from './security-server-core'
  * X-Road's health checks for load balancers (ig-xlb §3.4; `HealthChecks`, `StoppableCombinationHealthCheckProvider`,
  * `HealthCheckPort` in the proxy): global configuration valid, the authentication key available on a logged-in token
  * with a good OCSP status, server configuration readable, in that order, the first failure answering 500 with its
- * message. Each check has 5 s to answer; a success is kept for 2 s, a failure for 30 s (`cacheResultFor(2, 30)`).
+ * message. Gatehouse adds a fourth, last check that X-Road's proxy does not have: the message log still accepts messages
+ * (evidence not lost, time-stamping not failing past `acceptable-timestamp-failure-period`, its database answering),
+ * since a node whose log refuses would refuse every exchange anyway (docs/xroad-differences.md). Each check has 5 s to answer; a success is kept for 2 s, a failure for 30 s (`cacheResultFor(2, 30)`).
  * Maintenance mode answers 503 without running a check and, as in X-Road, ends with the process.
  *
  * Gatehouse drops the authentication key the moment its token logs out, so there is no 300 s key cache to wait for
@@ -44,7 +46,7 @@ export interface HealthChecks {
 const OK: CheckResult = { ok: true, message: 'ok' }
 const failure = (message: string): CheckResult => ({ ok: false, message })
 
-export function createHealthChecks(core: Pick<SecurityServerCore, 'globalConf' | 'signer' | 'serverConf'>, clock: Clock, logger: Logger): HealthChecks {
+export function createHealthChecks(core: Pick<SecurityServerCore, 'globalConf' | 'signer' | 'serverConf' | 'messageLog'>, clock: Clock, logger: Logger): HealthChecks {
   const specs: CheckSpec[] = [
     {
       name: 'global-conf',
@@ -89,6 +91,27 @@ export function createHealthChecks(core: Pick<SecurityServerCore, 'globalConf' |
         } catch (error) {
           logger.error({ err: error }, 'health check: server configuration database did not respond')
           return failure('Server Conf database did not respond as expected')
+        }
+      },
+    },
+    {
+      name: 'message-log',
+      label: 'Message log status',
+      async run() {
+        // The message path's own fail-closed decision (reliability-and-security.md §1.2, LogManager.verifyCanLogMessage):
+        // `timestamping_failed` past the acceptable period, `logging_failed` while lost evidence is unacknowledged.
+        try {
+          core.messageLog.assertAcceptingMessages()
+        } catch (error) {
+          return failure(`Message log is not accepting messages: ${(error as Error).message}`)
+        }
+        // The writer's database answers a read (a locked, removed or corrupt file fails here before a message does).
+        try {
+          core.messageLog.countUnstamped(1)
+          return OK
+        } catch (error) {
+          logger.error({ err: error }, 'health check: message log database did not respond')
+          return failure('Message log database did not respond as expected')
         }
       },
     },

@@ -90,6 +90,12 @@ export interface ProxyRuntimeOptions {
   serverProxyLimits?: Partial<ListenerLimits>
   /** What the health-check listener answers (`config.healthCheck`); without it that listener is not opened. */
   health?: () => Promise<HealthAnswer>
+  /**
+   * Replaces the pipelines' views of the domains: `npm run bench`'s security-off skeleton hands in pass-throughs for
+   * signing, verification, the message log and the peer's OCSP check (issue 15 §5). Never set in production: no
+   * configuration, flag or environment variable reaches it.
+   */
+  wrapViews?: (real: ProxyViews) => ProxyViews
 }
 
 /**
@@ -107,7 +113,8 @@ export function createProxyRuntime(
   const bodies = new BodyStore(budget, core.layout.spoolDir)
   const leftovers = bodies.clearSpool()
   if (leftovers > 0) logger.info({ files: leftovers }, 'removed spool files left by an earlier run')
-  const views = proxyViews(core, budget)
+  const real = proxyViews(core, budget)
+  const views = options.wrapViews === undefined ? real : options.wrapViews(real)
   const serviceClient = createServiceClient()
   const verifyPeerChain = peerChainVerifier(views.requireConf, clock)
   const peer = createPeerClient({ authCertMatchesMember: views.globalConf.authCertMatchesMember, verifyPeerChain, defaultPort: DEFAULT_SERVER_PROXY_PORT })

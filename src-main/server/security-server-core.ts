@@ -1,7 +1,8 @@
 import {
-  SecurityServerError, closeDatabase, migrate, openDatabase, toSecurityServerError,
-  type Clock, type Logger, type MigrationSet, type WritableDb,
+  SecurityServerError, appliedVersion, closeDatabase, closePostgres, migrate, openDatabase, openPostgres, toSecurityServerError,
+  type Clock, type Logger, type MigrationSet, type PostgresDb, type SqlWriter, type WritableDb,
 } from '../platform'
+import { clusterMigrations } from '../cluster'
 import { createServerConf, readSystemParameters, serverConfMigrations, type ServerConf } from '../server-conf'
 import { appendAuditEntry, auditLogMigrations, pruneAuditLog } from '../audit-log'
 import {
@@ -9,14 +10,15 @@ import {
 } from '../op-monitoring'
 import { adminMigrations } from '../admin'
 import { alertsMigrations } from '../alerts'
-import { createSigner, type OcspSource, type Signer, type SignerOptions } from '../signer'
+import { createSigner, signerMigrations, type OcspSource, type Signer, type SignerOptions } from '../signer'
 import {
   DEFAULT_CONF_UPDATE_INTERVAL_SECONDS, GlobalConf, createGlobalConfService, parseConfigurationAnchor, readStoredConfiguration, type GlobalConfService,
 } from '../global-conf'
 import {
   createMessageLog, messageLogMigrations, type MessageLog, type MessageLogSettingsInput, type SelectedTsa,
 } from '../message-log'
-import type { DataDirLayout } from './server-config'
+import type { ClusterConfig, DataDirLayout } from './server-config'
+import { clusterPostgresOptions } from './cluster-config'
 import { applySystemParameters, type AppliedSystemParameters } from './system-parameters'
 
 /**
@@ -24,9 +26,21 @@ import { applySystemParameters, type AppliedSystemParameters } from './system-pa
  * admin API and the proxy; nothing else constructs a domain.
  */
 export interface Databases {
-  serverConf: WritableDb
+  /**
+   * The server configuration (identity, clients, services, access rights, system parameters, anchor, management
+   * requests, the signer's key configuration): in cluster mode the PostgreSQL database the nodes share, standalone
+   * DATA_DIR/serverconf.sqlite (the same connection as `local`).
+   */
+  serverConf: SqlWriter
+  /**
+   * This node's DATA_DIR/serverconf.sqlite: what stays per node in a cluster — admin accounts, sessions and API keys,
+   * the audit log, alerts (and, standalone, the server configuration too).
+   */
+  local: WritableDb
   messageLog: WritableDb
   opMonitor: WritableDb
+  /** Cluster mode: the shared connection `serverConf` is (absent when standalone). */
+  shared?: PostgresDb
 }
 
 /** The global configuration as the rest of the server sees it: absent until an anchor is imported. */
@@ -48,6 +62,8 @@ export interface SecurityServerCoreOptions {
   messageLog?: MessageLogSettingsInput
   /** The signer's injected dependencies (a wrapper around its token drivers); none in production. */
   signer?: Pick<SignerOptions, 'wrapDriver'>
+  /** Cluster mode: the server configuration is the shared PostgreSQL database (bootstrap `cluster`). */
+  cluster?: ClusterConfig
 }
 
 export interface SecurityServerCore {
@@ -55,6 +71,8 @@ export interface SecurityServerCore {
   clock: Clock
   logger: Logger
   databases: Databases
+  /** Cluster mode: this node's name and role (absent when standalone). */
+  cluster?: ClusterConfig
   serverConf: ServerConf
   signer: Signer
   opMonitor: OpMonitor
@@ -77,7 +95,12 @@ export interface SecurityServerCore {
 }
 
 /** The migration sets of serverconf.sqlite (also what a restored backup's schema is checked against). */
-export const SERVER_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, auditLogMigrations, adminMigrations, alertsMigrations]
+export const SERVER_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, auditLogMigrations, adminMigrations, alertsMigrations, clusterMigrations]
+
+/** Cluster mode: what the nodes share in PostgreSQL (the signer's key configuration included) … */
+export const SHARED_CONF_MIGRATIONS: MigrationSet[] = [serverConfMigrations, signerMigrations, clusterMigrations]
+/** … and what each node keeps in its own DATA_DIR/serverconf.sqlite. */
+export const NODE_LOCAL_MIGRATIONS: MigrationSet[] = [auditLogMigrations, adminMigrations, alertsMigrations]
 
 /**
  * Opens DATA_DIR/serverconf.sqlite alone with its migrations (server configuration, audit log, admin accounts), for
@@ -94,19 +117,54 @@ export function openServerConfDatabase(layout: DataDirLayout): WritableDb {
   return db
 }
 
-export function openDatabases(layout: DataDirLayout): Databases {
-  const serverConf = openServerConfDatabase(layout)
-  let messageLog: WritableDb
+export function openDatabases(layout: DataDirLayout, cluster?: ClusterConfig): Databases {
+  const local = openDatabase(layout.serverConfDb)
+  let shared: (PostgresDb & SqlWriter) | undefined
+  let messageLog: WritableDb | undefined
   try {
+    migrate(local, cluster === undefined ? SERVER_CONF_MIGRATIONS : NODE_LOCAL_MIGRATIONS)
+    if (cluster !== undefined) shared = openSharedConfDatabase(cluster)
     // The message log is the legal evidence: every acknowledged record must survive power loss.
     messageLog = openMessageLogDatabase(layout)
+    const opMonitor = openDatabase(layout.opMonitorDb)
+    migrate(opMonitor, [opMonitoringMigrations])
+    return { serverConf: shared ?? local, local, messageLog, opMonitor, ...(shared === undefined ? {} : { shared }) }
   } catch (error) {
-    closeDatabase(serverConf)
+    if (messageLog !== undefined) closeDatabase(messageLog)
+    if (shared !== undefined) closePostgres(shared)
+    closeDatabase(local)
     throw error
   }
-  const opMonitor = openDatabase(layout.opMonitorDb)
-  migrate(opMonitor, [opMonitoringMigrations])
-  return { serverConf, messageLog, opMonitor }
+}
+
+/**
+ * Cluster mode: the shared server configuration. Only the primary migrates it; a secondary whose Gatehouse expects a
+ * schema the database does not have yet (the primary not started on this version) refuses to start and says so,
+ * rather than waiting: a supervisor (systemd) restarts it after the primary has migrated.
+ */
+function openSharedConfDatabase(cluster: ClusterConfig): PostgresDb & SqlWriter {
+  const db = openPostgres({ ...clusterPostgresOptions(cluster, 'configuration'), notifyAs: cluster.node })
+  try {
+    if (cluster.role === 'primary') {
+      migrate(db, SHARED_CONF_MIGRATIONS)
+    } else {
+      for (const set of SHARED_CONF_MIGRATIONS) {
+        const known = set.migrations.at(-1)?.version ?? 0
+        const found = appliedVersion(db, set.component)
+        if (found !== known) {
+          throw new SecurityServerError(
+            'migration_failed',
+            `The shared server configuration at ${db.name} has ${set.component} schema version ${found}, this Gatehouse uses ${known}: ` +
+              (found < known ? 'start the primary node on this version first (only the primary migrates), then this secondary' : 'update this node to the primary\'s version'),
+          )
+        }
+      }
+    }
+    return db
+  } catch (error) {
+    closePostgres(db)
+    throw error
+  }
 }
 
 /**
@@ -135,7 +193,7 @@ function openMessageLogDatabase(layout: DataDirLayout): WritableDb {
 export function createSecurityServerCore(
   layout: DataDirLayout, clock: Clock, logger: Logger, options: SecurityServerCoreOptions = {},
 ): SecurityServerCore {
-  const databases = openDatabases(layout)
+  const databases = openDatabases(layout, options.cluster)
   const serverConf = createServerConf(databases.serverConf, clock)
   let parameters = applySystemParameters(readSystemParameters(databases.serverConf), logger)
   let confService: GlobalConfService | undefined
@@ -247,6 +305,7 @@ export function createSecurityServerCore(
     clock,
     logger,
     databases,
+    ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
     serverConf,
     signer,
     opMonitor,
@@ -281,7 +340,7 @@ export function createSecurityServerCore(
       scheduleOpMonitorPurge()
       environment.start()
       // Audit-log retention (`audit-log.keep-entries-for`): at start and hourly.
-      const purgeAudit = (): void => applyAuditRetention(databases.serverConf, parameters.auditLogKeepDays, clock, logger)
+      const purgeAudit = (): void => applyAuditRetention(databases.local, parameters.auditLogKeepDays, clock, logger)
       purgeAudit()
       purgeTimer = setInterval(purgeAudit, 3600_000)
       purgeTimer.unref()
@@ -297,7 +356,8 @@ export function createSecurityServerCore(
       await messageLog.stop()
       opMonitor.close()
       await signer.close()
-      for (const db of Object.values(databases)) closeDatabase(db)
+      if (databases.shared !== undefined) closePostgres(databases.shared)
+      for (const db of [databases.local, databases.messageLog, databases.opMonitor]) closeDatabase(db)
     },
   }
 }

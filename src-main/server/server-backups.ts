@@ -7,7 +7,7 @@ import { labMigrations } from '../lab'
 import { messageLogMigrations } from '../message-log'
 import { opMonitoringMigrations } from '../op-monitoring'
 import {
-  SecurityServerError, closeDatabase, integrityCheck, openDatabase, schemaVersions, silentLogger, systemClock, toSecurityServerError,
+  SecurityServerError, clientError, closeDatabase, integrityCheck, openDatabase, schemaVersions, silentLogger, systemClock, toSecurityServerError,
   type Clock, type Logger, type MigrationSet, type ReadableDb, type WritableDb,
 } from '../platform'
 import { createServerConf, type ServerConf } from '../server-conf'
@@ -97,12 +97,17 @@ export function createServerBackups(deps: ServerBackupsDeps): ServerBackups {
   let running: Promise<void> | undefined
 
   const create: ServerBackups['create'] = async (key, kind, given) => {
+    // A data-directory backup copies SQLite files; a cluster node's configuration is the shared PostgreSQL database,
+    // backed up with PostgreSQL's own tools (README "Running a cluster": pg_dump).
+    if (deps.databases.shared !== undefined) {
+      throw clientError('unsupported', `This node is in a cluster: its server configuration is the shared PostgreSQL database ${deps.databases.shared.name}; back it up with pg_dump (README "Running a cluster")`, { detail: 'cluster' })
+    }
     const createdAt = clock.now()
     const identity = deps.serverConf.identity()
-    const chain = auditChainState(deps.databases.serverConf)
+    const chain = auditChainState(deps.databases.local)
     const out = given ?? store.newPath(createdAt, kind, identity?.serverId.serverCode ?? null)
     const openDatabases = new Map<string, ReadableDb>([
-      ['serverconf.sqlite', deps.databases.serverConf],
+      ['serverconf.sqlite', deps.databases.local],
       ['messagelog.sqlite', deps.databases.messageLog],
       ['opmonitor.sqlite', deps.databases.opMonitor],
     ])
@@ -127,6 +132,7 @@ export function createServerBackups(deps: ServerBackupsDeps): ServerBackups {
   }
 
   const runOnce = async (): Promise<void> => {
+    if (deps.databases.shared !== undefined) return
     const next = due()
     if (next === null || next.getTime() > clock.now().getTime()) return
     const key = store.readScheduleKey()
@@ -136,7 +142,7 @@ export function createServerBackups(deps: ServerBackupsDeps): ServerBackups {
       const { file, manifest } = await create(key, 'scheduled')
       const pruned = store.pruneScheduled(deps.parameters().keepScheduled)
       lastError = null
-      appendAuditEntry(deps.databases.serverConf, {
+      appendAuditEntry(deps.databases.local, {
         at, actor: 'system', event: 'system.backup', outcome: 'success', object: file.name, errorCode: null,
         data: { after: { kind: 'scheduled', size: file.size, files: manifest.files.length }, pruned },
       })
@@ -144,7 +150,7 @@ export function createServerBackups(deps: ServerBackupsDeps): ServerBackups {
     } catch (error) {
       const coded = toSecurityServerError(error)
       lastError = coded.message
-      appendAuditEntry(deps.databases.serverConf, { at, actor: 'system', event: 'system.backup', outcome: 'failure', object: null, errorCode: coded.code, data: { kind: 'scheduled' } })
+      appendAuditEntry(deps.databases.local, { at, actor: 'system', event: 'system.backup', outcome: 'failure', object: null, errorCode: coded.code, data: { kind: 'scheduled' } })
       logger.error({ err: coded }, 'scheduled backup failed')
     }
   }
@@ -183,7 +189,7 @@ export async function backupDataDirectory(dataDir: string, key: DerivedKey, out?
     const made = await backups.create(key, 'manual', out)
     return { ...made, path: out ?? join(layout.backupsDir, made.file.name) }
   } finally {
-    for (const db of Object.values(databases)) closeDatabase(db)
+    for (const db of [databases.local, databases.messageLog, databases.opMonitor]) closeDatabase(db)
   }
 }
 

@@ -12,6 +12,35 @@ import { DEFAULT_MESSAGE_BUDGET } from '../proxy'
 const port = z.number().int().min(0).max(65535)
 const host = z.string().min(1)
 
+/** PostgreSQL identifiers Gatehouse puts in a search path or SQL: plain names only. */
+const sqlName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a plain SQL name (letters, digits, _; at most 63)')
+
+export const clusterSchema = z
+  .object({
+    /** This node's name, unique in the cluster (the nodes list and the change notifications name it). */
+    node: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, . _ - (at most 63)'),
+    /** X-Road's node types: administrators change configuration on the primary; secondaries show it read-only. */
+    role: z.enum(['primary', 'secondary']),
+    /** The PostgreSQL database the nodes share. */
+    postgres: z
+      .object({
+        host: host,
+        port: port.default(5432),
+        user: z.string().min(1).max(63),
+        database: z.string().min(1).max(63),
+        /** Prefer `passwordFile` (mode 600) or PGPASSWORD; a password here is readable by whoever reads this file. */
+        password: z.string().min(1).optional(),
+        passwordFile: z.string().min(1).optional(),
+        /** The schema the tables live in (search_path); `public` when not given. */
+        schema: sqlName.optional(),
+      })
+      .strict()
+      .refine((p) => p.password === undefined || p.passwordFile === undefined, { message: 'give password or passwordFile, not both', path: ['passwordFile'] }),
+  })
+  .strict()
+
+export type ClusterConfig = z.infer<typeof clusterSchema>
+
 export const serverConfigSchema = z
   .object({
     /** Interfaces the information systems' side listens on (client proxy, admin GUI). */
@@ -84,6 +113,11 @@ export const serverConfigSchema = z
       .prefault({}),
     /** Milliseconds to wait for in-flight work when stopping before connections are cut. */
     shutdownGraceMs: z.number().int().min(0).max(30_000).default(3000),
+    /**
+     * Cluster mode (issue 18; X-Road's external load balancer set-up, ig-xlb §2): this node shares the server
+     * configuration with the other nodes in one PostgreSQL database. Absent: a standalone server on SQLite.
+     */
+    cluster: clusterSchema.optional(),
   })
   .strict()
 
@@ -170,6 +204,9 @@ export function bootstrapDifferences(dataDir: string, configFile: string | undef
       differences.push(path)
     }
   }
-  walk(onDisk, running, '')
+  // The cluster section may come from the command line (--cluster-*), which the file does not show: not a difference.
+  const { cluster: _fileCluster, ...fileRest } = onDisk
+  const { cluster: _runningCluster, ...runningRest } = running
+  walk(fileRest, runningRest, '')
   return differences
 }

@@ -1,7 +1,7 @@
 import type * as asn1js from 'asn1js'
 import type * as pkijs from 'pkijs'
 import {
-  SecurityServerError, inTransaction, type Clock, type Logger, type WritableDb,
+  SecurityServerError, inTransaction, type Clock, type Logger, type SqlWriter,
 } from '../platform'
 import { DEFAULT_OCSP_FRESHNESS_SECONDS, parseOcspResponse, verifyOcspResponse, type VerificationTrust } from '../signature'
 import {
@@ -54,7 +54,7 @@ export interface OcspStatus {
 }
 
 export interface OcspStatusOptions {
-  readonly db: WritableDb
+  readonly db: SqlWriter
   readonly clock: Clock
   readonly logger: Logger
   readonly sources: OcspSources

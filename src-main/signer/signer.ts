@@ -2,7 +2,7 @@ import { randomBytes, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import { decodeIdentifier, encodeIdentifier, type ClientId, type MemberId, type SecurityServerId } from '@shared/domain/identifiers'
 import {
-  DatabaseDerivedCache, SecurityServerError, clientError, inTransaction, migrate, silentLogger, systemClock, type Clock, type Logger, type WritableDb,
+  DatabaseDerivedCache, SecurityServerError, clientError, inTransaction, migrate, silentLogger, systemClock, type Clock, type Logger, type SqlWriter,
 } from '../platform'
 import { certificateProfileFor, type SubjectOptions } from '../signature'
 import {
@@ -33,7 +33,7 @@ import type { KeyAlgorithm, KeyUsage, SignAlgorithm, TokenDriver, TokenStatus } 
 export const SOFTWARE_TOKEN_ID = '0'
 
 export interface SignerOptions {
-  readonly db: WritableDb
+  readonly db: SqlWriter
   readonly dataDir: string
   readonly clock?: Clock
   readonly logger?: Logger

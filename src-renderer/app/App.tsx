@@ -2,6 +2,7 @@ import { useEffect } from 'react'
 import { AppShell, Badge, Button, Center, Group, Loader, MantineProvider, NavLink, Stack, Text, Title, createTheme } from '@mantine/core'
 import { AuditLogPage } from '../features/audit-log/AuditLogPage'
 import { CeremonyPage } from '../features/ceremony/CeremonyPage'
+import { SecondaryBanner } from '../features/cluster/SecondaryBanner'
 import { DashboardPage } from '../features/dashboard/DashboardPage'
 import { DiagnosticsPage } from '../features/diagnostics/DiagnosticsPage'
 import { FirstRunPage } from '../features/first-run/FirstRunPage'
@@ -89,6 +90,7 @@ function Shell() {
         ))}
       </AppShell.Navbar>
       <AppShell.Main bg="gray.0">
+        <SecondaryBanner />
         <Page route={route} />
       </AppShell.Main>
     </AppShell>

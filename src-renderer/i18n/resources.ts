@@ -1,6 +1,7 @@
 import audit from './locales/en/audit.json'
 import backup from './locales/en/backup.json'
 import ceremony from './locales/en/ceremony.json'
+import cluster from './locales/en/cluster.json'
 import common from './locales/en/common.json'
 import dashboard from './locales/en/dashboard.json'
 import diagnostics from './locales/en/diagnostics.json'
@@ -22,7 +23,7 @@ import users from './locales/en/users.json'
  * every language and one import line here.
  */
 export const EN = {
-  audit, backup, ceremony, common, dashboard, diagnostics, errors, firstRun, globalConf, keys, lab, login, messageLog, operations, services, settings, users,
+  audit, backup, ceremony, cluster, common, dashboard, diagnostics, errors, firstRun, globalConf, keys, lab, login, messageLog, operations, services, settings, users,
 } as const
 
 export type Namespace = keyof typeof EN

@@ -9,16 +9,26 @@ import { ANY_ROLE, type AdminRole } from './admin-roles'
 export interface AdminMethodPolicy {
   readonly roles: readonly AdminRole[]
   readonly audit: boolean
+  /**
+   * A change of this node's own state (its token login, its admin accounts, alerts, message log, maintenance mode), not
+   * of the server configuration the cluster shares: allowed on a secondary node, where every other change is refused
+   * (`secondary_node_read_only`), as X-Road's secondaries refuse configuration changes.
+   */
+  readonly perNode?: true
 }
 
 type MethodPolicies<T> = { readonly [D in keyof T]: { readonly [M in keyof T[D] & string]: AdminMethodPolicy } }
 
 const read = (roles: readonly AdminRole[] = ANY_ROLE): AdminMethodPolicy => ({ roles, audit: false })
 const change = (...roles: AdminRole[]): AdminMethodPolicy => ({ roles, audit: true })
+const nodeChange = (...roles: AdminRole[]): AdminMethodPolicy => ({ roles, audit: true, perNode: true })
 
 export const ADMIN_API_METHODS = {
   system: {
     status: read(),
+    // X-Road GET /system/node-type.
+    nodeType: read(),
+    clusterNodes: read(),
     backup: change('system-administrator'),
     backups: read(['system-administrator']),
     // Recorded in the audit log by the implementation (at the first piece): who took a copy of the server.
@@ -28,22 +38,22 @@ export const ADMIN_API_METHODS = {
     // Pieces of a file to restore, kept aside until `restore` (which is the audited change).
     uploadBackup: read(['system-administrator']),
     restore: change('system-administrator'),
-    restart: change('system-administrator'),
+    restart: nodeChange('system-administrator'),
   },
   users: {
     list: read(['system-administrator', 'security-officer']),
-    add: change('system-administrator'),
-    setRoles: change('system-administrator'),
-    setPassword: change('system-administrator'),
+    add: nodeChange('system-administrator'),
+    setRoles: nodeChange('system-administrator'),
+    setPassword: nodeChange('system-administrator'),
     // Every signed-in user, for their own account only (checked in the implementation).
-    changeOwnPassword: change(...ANY_ROLE),
-    remove: change('system-administrator'),
+    changeOwnPassword: nodeChange(...ANY_ROLE),
+    remove: nodeChange('system-administrator'),
   },
   apiKeys: {
     list: read(['system-administrator']),
-    create: change('system-administrator'),
-    setRoles: change('system-administrator'),
-    revoke: change('system-administrator'),
+    create: nodeChange('system-administrator'),
+    setRoles: nodeChange('system-administrator'),
+    revoke: nodeChange('system-administrator'),
   },
   audit: {
     search: read(['system-administrator', 'security-officer', 'observer']),
@@ -58,9 +68,9 @@ export const ADMIN_API_METHODS = {
   },
   tokens: {
     list: read(),
-    login: change('security-officer', 'key-custodian'),
-    logout: change('security-officer', 'key-custodian'),
-    changePin: change('security-officer', 'key-custodian'),
+    login: nodeChange('security-officer', 'key-custodian'),
+    logout: nodeChange('security-officer', 'key-custodian'),
+    changePin: nodeChange('security-officer', 'key-custodian'),
     hsmModules: read(['security-officer', 'key-custodian', 'system-administrator']),
     addHsm: change('security-officer', 'key-custodian'),
   },
@@ -152,17 +162,18 @@ export const ADMIN_API_METHODS = {
     probe: read(),
     probeTargets: read(),
     // Recent logs leave the server in it: recorded in the audit log, like every export.
-    bundle: change(...ANY_ROLE),
+    bundle: nodeChange(...ANY_ROLE),
     health: read(),
     // X-Road: the proxy admin port's `/maintenance`, a system administrator's operation.
-    setMaintenanceMode: change('system-administrator'),
+    setMaintenanceMode: nodeChange('system-administrator'),
   },
   settings: {
     list: read(),
     set: change('system-administrator'),
     reset: change('system-administrator'),
     bootstrap: read(),
-    setBootstrap: change('system-administrator'),
+    // The bootstrap file is each node's own (DATA_DIR/gatehouse.json).
+    setBootstrap: nodeChange('system-administrator'),
   },
   messageLog: {
     search: read(),
@@ -170,18 +181,18 @@ export const ADMIN_API_METHODS = {
     // Metadata for every role; the body only for these two (checked and audit-logged in the implementation).
     record: read(),
     // Containers carry the logged bodies: the same two roles, and every export is audit-logged.
-    export: change('security-officer', 'system-administrator'),
-    exportZip: change('security-officer', 'system-administrator'),
+    export: nodeChange('security-officer', 'system-administrator'),
+    exportZip: nodeChange('security-officer', 'system-administrator'),
     verify: read(),
     status: read(),
     forecast: read(),
-    archiveNow: change('system-administrator'),
-    timestampNow: change('system-administrator', 'security-officer'),
+    archiveNow: nodeChange('system-administrator'),
+    timestampNow: nodeChange('system-administrator', 'security-officer'),
     evidence: read(),
     // A full check reads every record: not for every role (each run is audit-logged).
-    checkEvidence: change('system-administrator', 'security-officer'),
+    checkEvidence: nodeChange('system-administrator', 'security-officer'),
     // Accepting a loss of evidence is the security officer's or the system administrator's call, with its reason.
-    acknowledgeGap: change('security-officer', 'system-administrator'),
+    acknowledgeGap: nodeChange('security-officer', 'system-administrator'),
   },
   ceremony: {
     list: read(['key-custodian', 'security-officer']),
@@ -196,7 +207,7 @@ export const ADMIN_API_METHODS = {
     seal: change('key-custodian', 'security-officer'),
     transcript: read(['key-custodian', 'security-officer']),
     // The printable report leaves the machine to be signed: every download is audit-logged, like evidence exports.
-    report: change('key-custodian', 'security-officer'),
+    report: nodeChange('key-custodian', 'security-officer'),
   },
   lab: {
     status: read(),
@@ -241,10 +252,10 @@ export const ADMIN_API_METHODS = {
   alerts: {
     list: read(),
     // Acknowledging is a change of record, not of configuration: every role that acts, not the read-only observer.
-    acknowledge: change('security-officer', 'registration-officer', 'service-administrator', 'system-administrator', 'key-custodian'),
+    acknowledge: nodeChange('security-officer', 'registration-officer', 'service-administrator', 'system-administrator', 'key-custodian'),
     settings: read(['system-administrator', 'security-officer']),
-    setSettings: change('system-administrator'),
-    testDelivery: change('system-administrator'),
+    setSettings: nodeChange('system-administrator'),
+    testDelivery: nodeChange('system-administrator'),
   },
   // X-Road permissions.yml: send_client_reg_req, send_client_del_req, send_owner_change_req (registration officer);
   // send_auth_cert_reg_req, send_auth_cert_del_req (security officer); address change and maintenance mode (system

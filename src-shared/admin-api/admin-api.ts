@@ -145,9 +145,59 @@ export const BACKUP_CHUNK_BYTES = 512 * 1024
 /** At least this many characters in a backup passphrase. */
 export const BACKUP_PASSPHRASE_MIN = 10
 
+/** X-Road's node types (GET /system/node-type): STANDALONE outside a cluster. */
+export type NodeType = 'PRIMARY' | 'SECONDARY' | 'STANDALONE'
+
+export interface NodeTypeDto {
+  nodeType: NodeType
+  /** This node's name in the cluster; null when standalone. */
+  nodeName: string | null
+}
+
+/** One node of a cluster as its last heartbeat described it (issue 18). */
+export interface ClusterNodeDto {
+  name: string
+  role: 'primary' | 'secondary'
+  version: string
+  /** Its listeners' URLs. */
+  addresses: string[]
+  startedAt: string
+  heartbeatAt: string
+  /** Whether its last heartbeat is recent (within `staleAfterSeconds`); a stale node has stopped or lost the database. */
+  alive: boolean
+  /** The node answering this call. */
+  self: boolean
+  /** Its readiness to take traffic: the keys of its checks that are red (empty when ready). */
+  readiness: { ready: boolean; failing: Array<ReadinessCheck['key']> }
+  /** Its own message log: each node time-stamps and archives its own. */
+  messageLog: { acceptingMessages: boolean; unstampedRecords: boolean; lastTimestampAt: string | null; timestampingFailingSince: string | null }
+}
+
+/** How this node hears of the other nodes' changes (PostgreSQL LISTEN). */
+export interface ChangeFeedDto {
+  state: 'connecting' | 'listening' | 'reconnecting' | 'stopped'
+  since: string
+  lastError: string | null
+  reconnects: number
+}
+
+export interface ClusterNodesDto {
+  nodeType: NodeType
+  heartbeatSeconds: number
+  staleAfterSeconds: number
+  /** Every node that ever started on the shared database, by name; empty when standalone. */
+  nodes: ClusterNodeDto[]
+  /** Null when standalone. */
+  changeFeed: ChangeFeedDto | null
+}
+
 export interface SystemApi {
   /** Version, state, listeners and databases of this security server. */
   status(): Promise<SystemStatus>
+  /** PRIMARY, SECONDARY or STANDALONE (X-Road GET /system/node-type); a secondary refuses configuration changes. */
+  nodeType(): Promise<NodeTypeDto>
+  /** The cluster's nodes with their heartbeat, readiness and message log (empty when standalone). */
+  clusterNodes(): Promise<ClusterNodesDto>
   /**
    * An encrypted backup (scrypt + AES-256-GCM STREAM) of everything the server needs on a new machine: every database
    * through SQLite's backup API, token key files, global configuration, TLS material, settings, a hosted lab; with a

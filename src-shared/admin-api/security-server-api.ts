@@ -733,7 +733,7 @@ export interface HealthCheckStatus {
   checks: Array<{ name: HealthCheckName; ok: boolean; message: string; checkedAt: string }>
 }
 
-export type HealthCheckName = 'global-conf' | 'auth-key-ocsp' | 'server-conf'
+export type HealthCheckName = 'global-conf' | 'auth-key-ocsp' | 'server-conf' | 'message-log'
 
 export interface DiagnosticsApi {
   /** Every check at once; `windowMinutes` (1..1440, default 60) is the message-rate window. */

@@ -108,10 +108,10 @@ beforeAll(async () => {
     status: () => ({ state: 'running' as const, startedAt: null, initialized: true, listeners: [] }),
   })
   runtime = createAdminRuntime({
-    serverConfDb: () => server.core.databases.serverConf, domains: server.core, clock: systemClock, logger, serverProxyPort: config.external.serverProxyPort,
+    serverConfDb: () => server.core.databases.local, domains: server.core, clock: systemClock, logger, serverProxyPort: config.external.serverProxyPort,
     system: system(dataDir), clientProxyUrl: () => clientProxyUrl,
   })
-  withoutProxy = createAdminRuntime({ serverConfDb: () => server.core.databases.serverConf, domains: server.core, clock: systemClock, logger, system: system(join(dir, 'elsewhere')) })
+  withoutProxy = createAdminRuntime({ serverConfDb: () => server.core.databases.local, domains: server.core, clock: systemClock, logger, system: system(join(dir, 'elsewhere')) })
 
   await call('lab', 'create', { instance: 'DEMO', memberClass: 'GOV', memberCode: '7001', memberName: 'Demo Agency', subsystemCode: 'portal', serverCode: 'ss1', softwareTokenPin: PIN })
   const waiting = await until(async () => (await call<LabStatus>('lab', 'status')).operation as LabOperationDto, (op) => op.state !== 'running')

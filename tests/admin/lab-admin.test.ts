@@ -78,7 +78,7 @@ beforeAll(async () => {
   await server.start()
   // A runtime of our own over the server's domains, so the test can close the lab services it starts.
   runtime = createAdminRuntime({
-    serverConfDb: () => server.core.databases.serverConf, domains: server.core, clock: systemClock, logger, serverProxyPort: SERVER_PROXY_PORT,
+    serverConfDb: () => server.core.databases.local, domains: server.core, clock: systemClock, logger, serverProxyPort: SERVER_PROXY_PORT,
     system: { version: 'test', dataDir, backupsDir: join(dataDir, 'backups'), clock: systemClock, databases: [], status: () => ({ state: 'running', startedAt: null, initialized: false, listeners: [] }) },
   })
 }, 30_000)

@@ -266,7 +266,7 @@ describe('message-log admin over a real exchange', () => {
   it('streams the evidence ZIP over HTTPS to a client that accepts application/zip', async () => {
     const { core } = pair.consumer.server
     const runtime = createAdminRuntime({
-      serverConfDb: () => core.databases.serverConf, domains: core, clock: systemClock, logger: silentLogger(),
+      serverConfDb: () => core.databases.local, domains: core, clock: systemClock, logger: silentLogger(),
       system: {
         version: GATEHOUSE_VERSION, dataDir: core.layout.root, backupsDir: core.layout.backupsDir, clock: systemClock, databases: [],
         status: () => ({ state: 'running', startedAt: null, initialized: true, listeners: [] }),

@@ -115,7 +115,7 @@ describe.skipIf(missing !== undefined)('two servers on one machine in one browse
     // The second server ends its session (as an idle timeout or a sign-out elsewhere would), through its accounts.
     const token = (await browser.cookies()).find((c) => c.name === sessionCookieName(second.dataDir))?.value ?? ''
     expect(token).not.toBe('')
-    createAdminAccounts(() => second.server.core.databases.serverConf, systemClock).logout(token)
+    createAdminAccounts(() => second.server.core.databases.local, systemClock).logout(token)
     await second.page.getByRole('link', { name: /Dashboard/ }).click()
     const notice = second.page.getByTestId('session-expired')
     await notice.waitFor()

@@ -129,7 +129,7 @@ describe('diagnostics probes against the lab', () => {
     await consumerAdmin().diagnostics.setMaintenanceMode({ enabled: false })
     expect((await health()).status).toBe(200)
     const status = await consumerAdmin().diagnostics.health()
-    expect(status.checks.map((c) => [c.name, c.ok])).toEqual([['global-conf', true], ['auth-key-ocsp', true], ['server-conf', true]])
+    expect(status.checks.map((c) => [c.name, c.ok])).toEqual([['global-conf', true], ['auth-key-ocsp', true], ['server-conf', true], ['message-log', true]])
   })
 
   it('the bundle holds logs, settings, versions and results, and no PIN, key or message body', async () => {

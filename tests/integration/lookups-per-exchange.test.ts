@@ -141,7 +141,7 @@ describe('per exchange through a running pair', () => {
     for (let i = 0; i < EXCHANGES; i++) expect(await callPets()).toBe(200)
     const used = process.cpuUsage(cpu)
     for (const side of [pair.consumer, pair.provider]) {
-      countStatements(side.server.core.databases.serverConf)
+      countStatements(side.server.core.databases.local)
       countLogCommits(side.server.core.databases.messageLog)
     }
     countTokenStats()

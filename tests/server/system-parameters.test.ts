@@ -134,10 +134,10 @@ describe('stored system parameters', () => {
     const core = createSecurityServerCore(dataDirLayout(dir), clock, silentLogger())
     cores.push(core)
     await core.start()
-    const entries = listAuditEntries(core.databases.serverConf)
+    const entries = listAuditEntries(core.databases.local)
     expect(entries.map((e) => [e.event, e.object])).toEqual([['audit.prune', 'audit log'], ['settings.set', 'p2']])
     expect(entries[0]?.data).toMatchObject({ pruned: 2, anchor: { id: 2 } })
-    expect(verifyAuditLog(core.databases.serverConf)).toMatchObject({ ok: true, entries: 2, anchor: { lastPrunedId: 2, entriesPruned: 2 } })
+    expect(verifyAuditLog(core.databases.local)).toMatchObject({ ok: true, entries: 2, anchor: { lastPrunedId: 2, entriesPruned: 2 } })
   })
 })
 

@@ -97,3 +97,32 @@ function postgresEngine(started: () => { cluster: ThrowawayPostgres; admin: Post
     },
   }
 }
+
+/**
+ * A suite that needs a PostgreSQL server of its own (cluster-mode tests: several nodes on one database): one throw-away
+ * cluster for the file, started in beforeAll and removed in afterAll; skipped with the reason without the binaries,
+ * failing instead under CI=true.
+ */
+export function describePostgres(name: string, fn: (started: () => ThrowawayPostgres) => void): void {
+  if (POSTGRESQL.missing !== undefined && process.env.CI === 'true') {
+    describe(name, () => {
+      it('has PostgreSQL installed (CI runs every PostgreSQL suite)', () => {
+        throw new Error(`${POSTGRESQL.missing}: .ci/run installs Debian's postgresql package`)
+      })
+    })
+    return
+  }
+  describeWith([POSTGRESQL], name, () => {
+    let cluster: ThrowawayPostgres | undefined
+    beforeAll(async () => {
+      cluster = await startThrowawayPostgres({ fast: true })
+    })
+    afterAll(async () => {
+      await cluster?.stop()
+    })
+    fn(() => {
+      if (cluster === undefined) throw new Error('the PostgreSQL cluster did not start')
+      return cluster
+    })
+  })
+}

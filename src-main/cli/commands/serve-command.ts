@@ -25,11 +25,17 @@ export function registerServeCommand(program: Command): void {
     .option('--config <file>', 'configuration file (default: DATA_DIR/gatehouse.json, else defaults)')
     .option('--json', 'print the listener URLs as one JSON line when ready')
     .option('--token-pin-file <file>', 'autologin: log the software token in at start with the PIN in this file (mode 600); or set GATEHOUSE_TOKEN_PIN')
-    .action(async (opts: { dataDir: string; config?: string; json?: boolean; tokenPinFile?: string }) => {
+    .option('--cluster-node <name>', "cluster mode: this node's name (completes or overrides the configuration's cluster section)")
+    .option('--cluster-role <role>', 'cluster mode: primary (administrators change configuration here) or secondary (read-only)')
+    .option('--cluster-db <url>', 'cluster mode: the shared PostgreSQL, postgres://user@host:port/database?schema=S (password: PGPASSWORD or cluster.postgres.passwordFile)')
+    .action(async (opts: {
+      dataDir: string; config?: string; json?: boolean; tokenPinFile?: string; clusterNode?: string; clusterRole?: string; clusterDb?: string
+    }) => {
       const running = await serve({
         dataDir: opts.dataDir,
         configFile: opts.config,
         tokenPin: autologinPin(opts.tokenPinFile),
+        cluster: { node: opts.clusterNode, role: opts.clusterRole, db: opts.clusterDb },
         onReady: (listeners) => {
           const line = opts.json
             ? JSON.stringify({ ready: true, listeners })

@@ -7,7 +7,7 @@ import {
 import type { AccessSubject } from '../../access-control'
 import { appendAuditEntry, auditLogMigrations, redactSecrets } from '../../audit-log'
 import { clientError, closeDatabase, migrate, openDatabase, systemClock, toSecurityServerError, type WritableDb } from '../../platform'
-import { dataDirLayout } from '../../server'
+import { dataDirLayout, loadServerConfig } from '../../server'
 import { createServerConf, serverConfMigrations, type ServerConf } from '../../server-conf'
 import { CliExit, EXIT_USAGE } from '../cli-support'
 
@@ -83,6 +83,10 @@ export function cliActor(): string {
  */
 export function openServerConf(dataDir: string, options: { create?: boolean } = {}): ServerConfSession {
   const layout = dataDirLayout(dataDir)
+  // A cluster node's configuration is the shared PostgreSQL database; its serverconf.sqlite holds only per-node state.
+  if (existsSync(layout.configFile) && loadServerConfig(dataDir).cluster !== undefined) {
+    throw clientError('unsupported', `${layout.root} is a cluster node (gatehouse.json has a cluster section): change the configuration in the primary node's admin GUI or API`, { detail: 'cluster' })
+  }
   if (options.create === true) mkdirSync(layout.root, { recursive: true, mode: 0o700 })
   else if (!existsSync(layout.serverConfDb)) {
     throw clientError('not_initialized', `No server configuration at ${layout.serverConfDb}; run gatehouse init first`)

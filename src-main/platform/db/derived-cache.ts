@@ -19,8 +19,8 @@ import { sqlEngine, type SqlReader, type SqlStatement } from './sql'
  * Either counter moving drops every value. Values must be treated as read-only by their users.
  *
  * On PostgreSQL (issue 18) there is no such counter to ask; the connection's own `changeStamp()` stands in for it
- * (postgres.ts: every write through this connection moves it; in cluster mode, notifications of other nodes' writes
- * will too), and asking it is a read of memory, not a round trip.
+ * (postgres.ts: every write through this connection moves it; in cluster mode so does each notification of another
+ * node's write, and every use while the nodes' change feed is down), and asking it is a read of memory, not a round trip.
  */
 const CHANGES_SQL = 'SELECT total_changes() AS changes'
 const VERSION_SQL = 'SELECT data_version AS version FROM pragma_data_version'

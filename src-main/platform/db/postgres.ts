@@ -24,7 +24,16 @@ export interface PostgresOptions {
   /** How long one statement may take before the caller gives up on the connection (default 30 s). */
   timeoutMs?: number
   applicationName?: string
+  /**
+   * Cluster mode: every committed write through this connection notifies the other nodes on `CHANGE_CHANNEL`, the
+   * payload naming the schema and this node (`schema:node:n`), sent inside the writing transaction so PostgreSQL
+   * delivers it only on commit. Absent: no notifications (a standalone tool, the nodes' heartbeats).
+   */
+  notifyAs?: string
 }
+
+/** The channel cluster nodes LISTEN on for each other's configuration changes (cluster/change-feed.ts). */
+export const CHANGE_CHANNEL = 'gatehouse_serverconf'
 
 /** An arbitrary fixed key of the transaction-scoped advisory lock every writing transaction takes (see `transaction`). */
 const WRITER_LOCK_KEY = 0x47617465
@@ -48,9 +57,61 @@ const { port, signal, config } = workerData
 const flag = new Int32Array(signal)
 const int8 = (v) => (v === null ? null : Number(v))
 const types = { getTypeParser: (oid, format) => (oid === 20 ? int8 : pg.types.getTypeParser(oid, format)) }
-const client = new pg.Client({ ...config, types })
 let lost
-client.on('error', (error) => { lost = error })
+let closing = false
+let spare
+let spareReady = false
+let retry
+let delay = 250
+function newClient() {
+  const c = new pg.Client({ ...config, types })
+  c.on('error', (error) => gone(c, error))
+  c.on('end', () => gone(c, new Error('the connection ended')))
+  return c
+}
+let client = newClient()
+function gone(c, error) {
+  if (closing) return
+  if (c === spare) {
+    spare = undefined
+    spareReady = false
+    prepareSpare()
+  }
+  if (c !== client) return
+  lost = lost ?? error
+  prepareSpare()
+}
+// A lost connection is replaced in the background (backoff 250 ms to 10 s), never while a statement waits: until a new
+// session is ready every statement fails at once. The new one takes over only where no transaction can be open
+// (m.fresh: a BEGIN, or a statement outside any transaction), so a transaction's writes never split across sessions.
+function prepareSpare() {
+  if (retry !== undefined || spare !== undefined || closing) return
+  retry = setTimeout(async () => {
+    retry = undefined
+    const next = newClient()
+    spare = next
+    try {
+      await next.connect()
+      if (spare === next) spareReady = true
+      delay = 250
+    } catch {
+      if (spare === next) spare = undefined
+      next.end().catch(() => undefined)
+      delay = Math.min(delay * 2, 10000)
+      prepareSpare()
+    }
+  }, delay)
+}
+function takeSpare() {
+  if (spare === undefined || !spareReady) return false
+  const previous = client
+  client = spare
+  spare = undefined
+  spareReady = false
+  lost = undefined
+  previous.end().catch(() => undefined)
+  return true
+}
 const bytes = (v) => (v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v)
 function answer(reply) {
   port.postMessage(reply)
@@ -62,13 +123,19 @@ port.on('message', async (m) => {
     if (m.op === 'connect') {
       await client.connect()
       answer({ id: m.id })
-    } else if (m.op === 'close') {
+      return
+    }
+    if (m.op === 'close') {
+      closing = true
+      if (retry !== undefined) clearTimeout(retry)
+      if (spare !== undefined) spare.end().catch(() => undefined)
       await client.end()
       answer({ id: m.id })
       port.close()
-    } else if (lost !== undefined) {
-      throw lost
-    } else if (m.op === 'exec') {
+      return
+    }
+    if (lost !== undefined && !(m.fresh && takeSpare())) throw lost
+    if (m.op === 'exec') {
       await client.query(m.sql)
       answer({ id: m.id, rows: [], changes: 0 })
     } else {
@@ -103,6 +170,13 @@ export class PostgresDb {
   private nextId = 1
   private depth = 0
   private writes = 0
+  /** Other nodes' changes noted (noteRemoteChange), and changeStamp calls while the change feed is down. */
+  private remote = 0
+  private changesFollowed = true
+  private readonly notifyPrefix: string | undefined
+  private notifications = 0
+  private writesAtBegin = 0
+  private quiet = 0
   private broken: Error | undefined
   private closed = false
 
@@ -110,6 +184,10 @@ export class PostgresDb {
   constructor(options: PostgresOptions) {
     this.name = `postgresql://${options.user}@${options.host}:${options.port}/${options.database}${options.schema === undefined ? '' : `?schema=${options.schema}`}`
     this.timeoutMs = options.timeoutMs ?? 30_000
+    if (options.notifyAs !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(options.notifyAs)) {
+      throw new SecurityServerError('database_error', `Cluster node name ${JSON.stringify(options.notifyAs.slice(0, 70))} is not a plain name`)
+    }
+    this.notifyPrefix = options.notifyAs === undefined ? undefined : `${options.schema ?? 'public'}:${options.notifyAs}:`
     if (options.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema)) {
       throw new SecurityServerError('database_error', `PostgreSQL schema name ${JSON.stringify(options.schema.slice(0, 70))} is not a plain identifier`)
     }
@@ -126,6 +204,7 @@ export class PostgresDb {
       application_name: options.applicationName ?? 'gatehouse',
       statement_timeout: this.timeoutMs,
       connectionTimeoutMillis: this.timeoutMs,
+      keepAlive: true,
       ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
     }
     this.worker = new Worker(PROGRAM, { eval: true, workerData: { driver: pgPath(), port: port2, signal, config }, transferList: [port2] })
@@ -140,8 +219,22 @@ export class PostgresDb {
       const text = toPostgresSql(sql)
       const reads = /^\s*SELECT\b/i.test(text)
       const call = (mode: Mode, params: unknown[]): Reply => {
-        if (!reads) this.writes++
-        return this.call({ op: 'query', sql: text, params: params.map(parameter), mode })
+        // Outside a transaction a lost connection may be replaced before the statement (the thread's `fresh`).
+        const request = { op: 'query', sql: text, params: params.map(parameter), mode, fresh: this.depth === 0 }
+        if (reads || this.quiet > 0) return this.call(request)
+        this.writes++
+        const reply = this.call(request)
+        // A write outside any transaction committed on its own: tell the other nodes now. It is committed whatever
+        // happens to the notification, so a failure here is not the statement's; a node that misses it because the
+        // connection broke re-reads everything when its own change feed reconnects.
+        if (this.depth === 0 && this.notifyPrefix !== undefined) {
+          try {
+            this.call({ op: 'exec', sql: this.notifySql() })
+          } catch {
+            // The statement's result stands (see above).
+          }
+        }
+        return reply
       }
       statement = {
         get: (...params) => call('get', params).rows?.[0],
@@ -160,13 +253,52 @@ export class PostgresDb {
     return this
   }
 
+  /** `exec` at the start of a transaction: a connection lost since the last statement is replaced first. */
+  private begin(sql: string): void {
+    this.writes++
+    this.call({ op: 'exec', sql, fresh: true })
+  }
+
   /**
    * Moves whenever this connection may have changed data (any statement but a SELECT, counted before it runs, so a
    * failed or rolled-back one moves it too: a spurious change costs a recomputation, a missed one a stale answer).
    * DatabaseDerivedCache compares it as SQLite's `total_changes()`/`data_version`.
    */
   changeStamp(): string {
-    return String(this.writes)
+    // While the nodes' change feed is down nothing says when another node wrote: no derived value is trusted.
+    if (!this.changesFollowed) this.remote++
+    return `${this.writes}:${this.remote}`
+  }
+
+  /** Another node committed a change (cluster/change-feed.ts): moves the change stamp. */
+  noteRemoteChange(): void {
+    this.remote++
+  }
+
+  /**
+   * Whether other nodes' changes reach this node (the change feed is listening). While not, every `changeStamp` call
+   * moves it, so values derived from this database are read again at each use instead of possibly stale.
+   */
+  followChanges(followed: boolean): void {
+    this.changesFollowed = followed
+    this.remote++
+  }
+
+  /**
+   * Runs `work` whose writes touch nothing any node derives values from (the nodes' heartbeats in `cluster_nodes`):
+   * they neither move the change stamp nor notify the other nodes.
+   */
+  quietly<T>(work: () => T): T {
+    this.quiet++
+    try {
+      return work()
+    } finally {
+      this.quiet--
+    }
+  }
+
+  private notifySql(): string {
+    return `SELECT pg_notify('${CHANGE_CHANNEL}', '${this.notifyPrefix ?? ''}${++this.notifications}')`
   }
 
   /**
@@ -176,18 +308,28 @@ export class PostgresDb {
    */
   transaction<T>(work: () => T): T {
     const savepoint = this.depth > 0 ? `gh_${this.depth}` : undefined
-    this.exec(savepoint === undefined ? `BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK_KEY})` : `SAVEPOINT ${savepoint}`)
+    if (savepoint === undefined) this.begin(`BEGIN; SELECT pg_advisory_xact_lock(${WRITER_LOCK_KEY})`)
+    else this.exec(`SAVEPOINT ${savepoint}`)
+    if (savepoint === undefined) this.writesAtBegin = this.writes
     this.depth++
     let result: T
     try {
       result = work()
     } catch (error) {
       this.depth--
-      if (this.broken === undefined) this.exec(savepoint === undefined ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`)
+      try {
+        if (this.broken === undefined) this.exec(savepoint === undefined ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`)
+      } catch {
+        // The connection is gone, and with it the transaction (PostgreSQL rolls back a session that ends): the
+        // caller learns why the work failed, not that the rollback could not be sent.
+      }
       throw error
     }
     this.depth--
-    this.exec(savepoint === undefined ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`)
+    if (savepoint !== undefined) this.exec(`RELEASE SAVEPOINT ${savepoint}`)
+    // NOTIFY inside the transaction: delivered to the listening nodes when, and only if, it commits.
+    else if (this.notifyPrefix !== undefined && this.writes !== this.writesAtBegin) this.exec(`${this.notifySql()}; COMMIT`)
+    else this.exec('COMMIT')
     return result
   }
 

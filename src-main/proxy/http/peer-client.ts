@@ -84,6 +84,8 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
       // §4.1: TLS-level trust is a no-op on the client side; no hostname verification. SNI names a DNS host, never an
       // IP address (RFC 6066 §3), as the JDK's SSLSocket under X-Road's HTTP client sends it.
       const socket = tlsConnect({ ...tlsOptions, host: target.host, port: target.port, servername: sniName(target.host) })
+      // As Node's HTTP agents do: a message's last segment leaves at once, not after the peer's delayed ACK (Nagle).
+      socket.setNoDelay(true)
       opened++
       const timer = setTimeout(() => socket.destroy(networkError(`Connecting to ${target.key} timed out`)), connectTimeoutMs)
       socket.once('secureConnect', () => {

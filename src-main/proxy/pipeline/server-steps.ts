@@ -137,7 +137,12 @@ export function serviceAddress(service: { url: string } | undefined, id: Service
 /** The REST request inside a transport message, with the ids the consumer assigned. */
 export function readRestRequest(message: TransportMessage<unknown>, instance: string): { part: RestRequestPart; request: RestRequest } {
   if (message.message.type !== 'rest') throw clientError('missing_rest', 'Message does not contain a REST request part')
-  const part = parseRestHeaderPart(message.message.bytes)
+  return readRestRequestPart(message.message.bytes, instance)
+}
+
+/** The REST request a header part carries (`readRestRequest` without the transport message around it). */
+export function readRestRequestPart(headerPart: Uint8Array, instance: string): { part: RestRequestPart; request: RestRequest } {
+  const part = parseRestHeaderPart(headerPart)
   if (part.kind !== 'request') throw clientError('invalid_message', 'Expected a REST request part')
   const requestId = lastHeader(part.headers, XROAD_HEADERS.requestId)
   const messageId = lastHeader(part.headers, XROAD_HEADERS.id)

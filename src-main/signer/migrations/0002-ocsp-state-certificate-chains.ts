@@ -24,4 +24,20 @@ export const migration0002: Migration = {
       ) STRICT;
     `)
   },
+  upPostgres(db) {
+    db.exec(`
+      ALTER TABLE signer_ocsp_responses ADD COLUMN produced_at TEXT;
+      CREATE TABLE signer_ocsp_failures (
+        cert_id TEXT PRIMARY KEY REFERENCES signer_certificates (id) ON DELETE CASCADE,
+        error TEXT NOT NULL,
+        failed_at TEXT NOT NULL
+      );
+      CREATE TABLE signer_certificate_chains (
+        cert_id TEXT NOT NULL REFERENCES signer_certificates (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL CHECK (position >= 1),
+        cert_der BYTEA NOT NULL,
+        PRIMARY KEY (cert_id, position)
+      );
+    `)
+  },
 }

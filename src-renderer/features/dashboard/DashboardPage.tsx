@@ -9,6 +9,7 @@ import { TrafficChart } from '../diagnostics/TrafficChart'
 import { RestartNotice } from '../settings/RestartNotice'
 import { ocspLight, statusLights, useDashboardStore, type DashboardText } from './dashboard-store'
 import { ReadinessCard } from './ReadinessCard'
+import { ClusterNodesCard } from '../cluster/ClusterNodesCard'
 
 const REFRESH_MS = 10_000
 
@@ -67,6 +68,7 @@ export function DashboardPage() {
         <>
           <RestartNotice restart={status.restart} onRestarted={() => void refresh()} />
           <ReadinessCard status={status} />
+          <ClusterNodesCard refreshKey={updatedAt} />
           <SimpleGrid cols={{ base: 1, md: 3 }} data-testid="status-lights">
             {statusLights(status).map((item) => (
               <Card key={item.key} withBorder radius="md" padding="lg" aria-label={`${t(`lights.${item.key}`)}: ${t(`common:light.${item.light}`)}`}>

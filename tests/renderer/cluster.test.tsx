@@ -1,0 +1,98 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { cleanup, render, screen, within } from '@testing-library/react'
+import { MantineProvider } from '@mantine/core'
+import type { ClusterNodeDto, ClusterNodesDto } from '@shared/admin-api/admin-api'
+import { AdminError, setAdminClient, type AdminClient } from '../../src-renderer/lib/admin-client'
+import { ClusterNodesCard } from '../../src-renderer/features/cluster/ClusterNodesCard'
+import { SecondaryBanner } from '../../src-renderer/features/cluster/SecondaryBanner'
+import { useClusterStore } from '../../src-renderer/features/cluster/cluster-store'
+
+/** The cluster in the GUI (issue 18): the secondary's read-only banner and the dashboard's card of nodes. */
+const node = (over: Partial<ClusterNodeDto>): ClusterNodeDto => ({
+  name: 'ss-a', role: 'primary', version: '1.0.0', addresses: [], startedAt: '2026-12-06T20:00:00.000Z', heartbeatAt: '2026-12-06T22:00:00.000Z',
+  alive: true, self: false, readiness: { ready: true, failing: [] },
+  messageLog: { acceptingMessages: true, unstampedRecords: false, lastTimestampAt: '2026-12-06T21:59:00.000Z', timestampingFailingSince: null },
+  ...over,
+})
+
+function fakeCluster(dto: ClusterNodesDto) {
+  const call = vi.fn(async (domain: string, method: string) => {
+    if (`${domain}.${method}` === 'system.clusterNodes') return dto
+    throw new Error(`unexpected ${domain}.${method}`)
+  })
+  const fail = async (): Promise<never> => {
+    throw new AdminError('unsupported', 'not in this test')
+  }
+  setAdminClient({ transport: 'browser', session: fail, login: fail, setup: fail, logout: fail, call: call as AdminClient['call'] })
+  return call
+}
+
+const CLUSTER: ClusterNodesDto = {
+  nodeType: 'SECONDARY', heartbeatSeconds: 2, staleAfterSeconds: 6,
+  changeFeed: { state: 'listening', since: '2026-12-06T20:00:00.000Z', lastError: null, reconnects: 0 },
+  nodes: [
+    node({ name: 'ss-a' }),
+    node({ name: 'ss-b', role: 'secondary', self: true, readiness: { ready: false, failing: ['authentication', 'timestamping'] } }),
+    node({ name: 'ss-c', role: 'secondary', alive: false, messageLog: { acceptingMessages: false, unstampedRecords: true, lastTimestampAt: null, timestampingFailingSince: '2026-12-06T21:00:00.000Z' } }),
+  ],
+}
+
+beforeAll(() => {
+  if (!('fonts' in document)) Object.defineProperty(document, 'fonts', { configurable: true, value: { addEventListener: () => undefined, removeEventListener: () => undefined } })
+})
+
+afterEach(() => {
+  cleanup()
+  setAdminClient(undefined)
+  useClusterStore.setState({ cluster: null, error: null })
+})
+
+describe('cluster in the GUI', () => {
+  it('shows a secondary node that its configuration is read-only here, naming the node', async () => {
+    fakeCluster(CLUSTER)
+    render(<MantineProvider><SecondaryBanner /></MantineProvider>)
+    const banner = await screen.findByTestId('secondary-banner')
+    expect(banner.textContent).toContain('You are on a secondary node (ss-b) of a security server cluster')
+  })
+
+  it('shows no banner on a primary or a standalone server, and no card when standalone', async () => {
+    fakeCluster({ ...CLUSTER, nodeType: 'PRIMARY' })
+    render(<MantineProvider><SecondaryBanner /><ClusterNodesCard /></MantineProvider>)
+    expect(await screen.findByRole('table', { name: 'Cluster nodes' })).toBeTruthy()
+    expect(screen.queryByTestId('secondary-banner')).toBeNull()
+    cleanup()
+    fakeCluster({ nodeType: 'STANDALONE', heartbeatSeconds: 0, staleAfterSeconds: 0, nodes: [], changeFeed: null })
+    render(<MantineProvider><SecondaryBanner /><ClusterNodesCard /></MantineProvider>)
+    await vi.waitFor(() => expect(useClusterStore.getState().cluster?.nodeType).toBe('STANDALONE'))
+    expect(screen.queryByText('Cluster nodes')).toBeNull()
+    expect(screen.queryByTestId('secondary-banner')).toBeNull()
+  })
+
+  it('lists every node: role, alive or stale, readiness with what fails, and its message log', async () => {
+    fakeCluster({ ...CLUSTER, nodeType: 'PRIMARY' })
+    render(<MantineProvider><ClusterNodesCard /></MantineProvider>)
+    expect(await screen.findByText('3 nodes share this server\'s configuration')).toBeTruthy()
+    expect(screen.getByTestId('change-feed').textContent).toBe('Changes from the other nodes arrive as they are made.')
+    const a = within(screen.getByTestId('cluster-node-ss-a'))
+    expect(a.getByText('Primary')).toBeTruthy()
+    expect(a.getByText('Alive')).toBeTruthy()
+    expect(a.getByText('Ready')).toBeTruthy()
+    expect(a.getByText('Accepting')).toBeTruthy()
+    const b = within(screen.getByTestId('cluster-node-ss-b'))
+    expect(b.getByText('this node · 1.0.0')).toBeTruthy()
+    expect(b.getByText('Not ready')).toBeTruthy()
+    expect(b.getByText('Failing: Authentication certificate, Time-stamping')).toBeTruthy()
+    const c = within(screen.getByTestId('cluster-node-ss-c'))
+    expect(c.getByText('Stale')).toBeTruthy()
+    expect(c.getByText('No heartbeat for more than 6 s: stopped, or cut off from the database.')).toBeTruthy()
+    expect(c.getByText('Refusing messages')).toBeTruthy()
+    expect(c.getByText('no time-stamp yet')).toBeTruthy()
+  })
+
+  it('says when the changes of the other nodes are not arriving', async () => {
+    fakeCluster({ ...CLUSTER, changeFeed: { state: 'reconnecting', since: '2026-12-06T22:00:00.000Z', lastError: 'connection refused', reconnects: 2 } })
+    render(<MantineProvider><ClusterNodesCard /></MantineProvider>)
+    expect((await screen.findByTestId('change-feed')).textContent).toContain('Changes from the other nodes are not arriving (connection refused): reconnecting')
+  })
+})
