@@ -1,4 +1,4 @@
-import { describeIdentifier, encodeIdentifier, identifierEquals, type ClientId } from '@shared/domain/identifiers'
+import { describeIdentifier, identifierEquals, type ClientId } from '@shared/domain/identifiers'
 import type { AccessDecision, AccessRequest, AccessSubject, EndpointRule, GroupMembership, ServiceAccessRights } from './access-rules'
 import { endpointPathMatches, hasTraversal, normalizeServicePath } from './rest-path'
 
@@ -55,7 +55,7 @@ export function subjectIncludes(subject: AccessSubject, client: ClientId, groups
   switch (subject.objectType) {
     case 'MEMBER':
     case 'SUBSYSTEM':
-      return encodeIdentifier(subject) === encodeIdentifier(client)
+      return identifierEquals(subject, client)
     case 'LOCALGROUP':
       return groups.localGroupMembers(subject.groupCode).some((member) => identifierEquals(member, client))
     case 'GLOBALGROUP':

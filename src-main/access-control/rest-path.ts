@@ -43,9 +43,13 @@ export function hasTraversal(normalizedPath: string): boolean {
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true })
+const SURROGATE = /[\uD800-\uDFFF]/
 
 /** `UriUtils.uriPathPercentDecode(path, true)`: `%XY` → the octet, except `%2D`, kept as `%2D`; UTF-8. */
 function percentDecode(path: string): string | undefined {
+  // Nothing to decode (the usual path, issue 15): each character's UTF-8 decodes back to itself, except a surrogate
+  // half, which the loop below turns into U+FFFD.
+  if (!path.includes('%') && !SURROGATE.test(path)) return path
   const bytes: number[] = []
   for (let i = 0; i < path.length; i++) {
     const ch = path[i] as string

@@ -242,6 +242,16 @@ export class GlobalConf {
 }
 
 function authCertHashOf(server: SecurityServer, certDer: Uint8Array): boolean {
-  const hash = createHash(server.authCertHashAlgorithm).update(certDer).digest('base64')
+  let hashes = authCertHashes.get(certDer)
+  if (hashes === undefined) authCertHashes.set(certDer, (hashes = new Map()))
+  let hash = hashes.get(server.authCertHashAlgorithm)
+  if (hash === undefined) hashes.set(server.authCertHashAlgorithm, (hash = createHash(server.authCertHashAlgorithm).update(certDer).digest('base64')))
   return server.authCertHashes.includes(hash)
 }
+
+/**
+ * Hashes of an authentication certificate by algorithm, per certificate buffer: the peer's certificate is one buffer
+ * per TLS connection (read once, never written), checked on every message over it (issue 15). Certificate buffers
+ * given here must not be mutated afterwards, as everywhere certificates are passed around.
+ */
+const authCertHashes = new WeakMap<Uint8Array, Map<string, string>>()

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto'
-import { LruCache, SecurityServerError, bytesKey } from '../platform'
+import { SecurityServerError } from '../platform'
 import { isCaCertificate, issuerNameDer, parseCertificate, subjectNameDer, type ParsedCertificate } from './certificate-util'
 import { ocspAppliesTo, parseOcspResponse, verifyOcspResponse, type OcspInfo } from './ocsp-verifier'
 import type { ApprovedCa, VerificationTrust } from './verification-trust'
@@ -18,27 +18,47 @@ export interface CertPath {
 
 const MAX_PATH_LENGTH = 10
 
-/** Outcomes of certificate-signature checks by (certificate, issuer) content. */
-const issuedByResults = new LruCache<string, boolean>(4096)
+/**
+ * Outcomes of certificate-signature checks by (certificate, issuer). Parsed certificates are memoized by content and
+ * never change, so the same pair of objects is the same pair of certificates, with no hash of their bytes to take.
+ */
+const issuedByResults = new WeakMap<ParsedCertificate, WeakMap<ParsedCertificate, boolean>>()
 
 function issuedBy(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
   if (!issuerNameDer(cert).equals(subjectNameDer(issuer))) return false
-  return issuedByResults.getOrCompute(bytesKey(cert.der, issuer.der), () => {
+  let byIssuer = issuedByResults.get(cert)
+  if (byIssuer === undefined) issuedByResults.set(cert, (byIssuer = new WeakMap()))
+  let result = byIssuer.get(issuer)
+  if (result === undefined) {
     try {
-      return new X509Certificate(cert.der).verify(issuer.publicKey)
+      result = new X509Certificate(cert.der).verify(issuer.publicKey)
     } catch {
-      return false
+      result = false
     }
-  })
+    byIssuer.set(issuer, result)
+  }
+  return result
+}
+
+/** A trust's CA certificates, parsed once per trust (a trust is a snapshot of one global configuration). */
+const trustCertificates = new WeakMap<VerificationTrust, { anchors: Array<{ ca: ApprovedCa; cert: ParsedCertificate }>; intermediates: ParsedCertificate[] }>()
+
+function certificatesOf(trust: VerificationTrust): { anchors: Array<{ ca: ApprovedCa; cert: ParsedCertificate }>; intermediates: ParsedCertificate[] } {
+  let certs = trustCertificates.get(trust)
+  if (certs === undefined) {
+    certs = {
+      anchors: trust.approvedCas.map((ca) => ({ ca, cert: parseCertificate(ca.topCert, 'top CA certificate') })),
+      intermediates: trust.approvedCas.flatMap((ca) => ca.intermediates.map((d) => parseCertificate(d, 'intermediate CA certificate'))),
+    }
+    trustCertificates.set(trust, certs)
+  }
+  return certs
 }
 
 /** Builds the path from `leaf` through `extra` certificates and the CAs' intermediates to an approved top CA. */
 export function buildCertPath(leaf: ParsedCertificate, extra: ParsedCertificate[], trust: VerificationTrust): CertPath {
-  const anchors = trust.approvedCas.map((ca) => ({ ca, cert: parseCertificate(ca.topCert, 'top CA certificate') }))
-  const intermediates = [
-    ...extra,
-    ...trust.approvedCas.flatMap((ca) => ca.intermediates.map((d) => parseCertificate(d, 'intermediate CA certificate'))),
-  ]
+  const { anchors, intermediates: caIntermediates } = certificatesOf(trust)
+  const intermediates = [...extra, ...caIntermediates]
   const certs = [leaf]
   let current = leaf
   for (let depth = 0; depth < MAX_PATH_LENGTH; depth++) {
@@ -76,13 +96,13 @@ export function validateCertPath(path: CertPath, atTime: Date): void {
  * (`cert_validation` "Unable to find OCSP response for certificate" when one is missing).
  */
 export function verifyPathOcsp(path: CertPath, ocspResponses: Uint8Array[], trust: VerificationTrust, atTime: Date): OcspInfo[] {
-  const parsed = ocspResponses.map((der) => ({ der, basic: parseOcspResponse(der).basic }))
+  const parsed = ocspResponses.map((der) => parseOcspResponse(der))
   return path.certs.slice(0, -1).map((cert, index) => {
     const issuer = path.certs[index + 1]!
     const found = parsed.find((r) => ocspAppliesTo(r.basic, cert, issuer))
     if (found === undefined) {
       throw new SecurityServerError('cert_validation', `Unable to find OCSP response for certificate ${cert.subjectRfc2253}`, { clientFault: true })
     }
-    return verifyOcspResponse(found.der, cert, issuer, trust, atTime)
+    return verifyOcspResponse(found, cert, issuer, trust, atTime)
   })
 }

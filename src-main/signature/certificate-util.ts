@@ -65,13 +65,22 @@ export interface ParsedCertificate {
 /** Parsed certificates by content: the same few certificates arrive with every message. */
 const parsedCertificates = new LruCache<string, ParsedCertificate>(2048)
 
+/**
+ * Parsed certificates by their own `der` (the copy each one made of its input, which nobody may mutate): a certificate
+ * handed back as `parsed.der` (e.g. to a certificate profile) is the same certificate, with no hash to compute.
+ */
+const byOwnDer = new WeakMap<Uint8Array, ParsedCertificate>()
+
 /** Parses a DER certificate (memoized by content; callers must not mutate the result). */
 export function parseCertificate(der: Uint8Array, what = 'certificate'): ParsedCertificate {
+  const own = byOwnDer.get(der)
+  if (own !== undefined) return own
   const key = bytesKey(der)
   const cached = parsedCertificates.get(key)
   if (cached !== undefined) return cached
   const parsed = parseCertificateUncached(der, what)
   parsedCertificates.set(key, parsed)
+  byOwnDer.set(parsed.der, parsed)
   return parsed
 }
 
@@ -259,6 +268,27 @@ export function issuerNameDer(parsed: ParsedCertificate): Buffer {
     issuerNames.set(parsed, der)
   }
   return der
+}
+
+/** SHA-1 of the certificate's issuer name and of its public key (an OCSP CertID's parts, RFC 6960 §4.1.1), once each. */
+const certIdHashes = new WeakMap<ParsedCertificate, { issuerNameSha1?: Buffer; keySha1?: Buffer }>()
+
+function certIdHashesOf(parsed: ParsedCertificate): { issuerNameSha1?: Buffer; keySha1?: Buffer } {
+  let hashes = certIdHashes.get(parsed)
+  if (hashes === undefined) certIdHashes.set(parsed, (hashes = {}))
+  return hashes
+}
+
+/** SHA-1 of the DER issuer name of `parsed` (CertID `issuerNameHash` when `parsed` is the certificate asked about). */
+export function issuerNameSha1(parsed: ParsedCertificate): Buffer {
+  const hashes = certIdHashesOf(parsed)
+  return (hashes.issuerNameSha1 ??= sha('sha1', issuerNameDer(parsed)))
+}
+
+/** SHA-1 of the subject public key bits of `parsed` (CertID `issuerKeyHash` for an issuer, ResponderID byKey). */
+export function publicKeySha1(parsed: ParsedCertificate): Buffer {
+  const hashes = certIdHashesOf(parsed)
+  return (hashes.keySha1 ??= sha('sha1', new Uint8Array(parsed.cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)))
 }
 
 export function sha(algorithm: 'sha1' | 'sha256' | 'sha512', data: Uint8Array): Buffer {

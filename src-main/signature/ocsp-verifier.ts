@@ -3,7 +3,7 @@ import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
 import { LruCache, SecurityServerError, bytesKey, derProblem } from '../platform'
 import {
-  extendedKeyUsage, issuerNameDer, namesEqual, parseCertificate, sha, subjectNameDer, type ParsedCertificate,
+  extendedKeyUsage, issuerNameSha1, namesEqual, parseCertificate, publicKeySha1, subjectNameDer, type ParsedCertificate,
 } from './certificate-util'
 import { verifyWithAlgorithm } from './signature-algorithms'
 import type { VerificationTrust } from './verification-trust'
@@ -74,10 +74,8 @@ export function ocspAppliesTo(basic: pkijs.BasicOCSPResponse, cert: ParsedCertif
   const id = single.certID
   if (id.hashAlgorithm.algorithmId !== '1.3.14.3.2.26') return false
   const serial = Buffer.from(id.serialNumber.valueBlock.valueHexView)
-  return Buffer.from(id.issuerNameHash.valueBlock.valueHexView).equals(sha('sha1', issuerNameDer(cert))) &&
-    Buffer.from(id.issuerKeyHash.valueBlock.valueHexView).equals(
-      sha('sha1', new Uint8Array(issuer.cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)),
-    ) &&
+  return Buffer.from(id.issuerNameHash.valueBlock.valueHexView).equals(issuerNameSha1(cert)) &&
+    Buffer.from(id.issuerKeyHash.valueBlock.valueHexView).equals(publicKeySha1(issuer)) &&
     serialToBigInt(serial) === cert.serialNumber
 }
 
@@ -91,7 +89,7 @@ function responderMatches(basic: pkijs.BasicOCSPResponse, candidate: ParsedCerti
   const rid = basic.tbsResponseData.responderID
   if (rid instanceof pkijs.RelativeDistinguishedNames) return namesEqual(rid, candidate.cert.subject)
   const keyHash = Buffer.from((rid as asn1js.OctetString).valueBlock.valueHexView)
-  return keyHash.equals(sha('sha1', new Uint8Array(candidate.cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)))
+  return keyHash.equals(publicKeySha1(candidate))
 }
 
 function statusOf(single: pkijs.SingleResponse): OcspInfo['status'] {
@@ -118,22 +116,29 @@ interface VerifiedOcspSignature {
 }
 
 /**
- * Signature and authorization checks already passed, per trust (a new global configuration starts afresh) and by the
- * content of response, certificate and issuer. Time-dependent checks (freshness, nextUpdate, status) run every time.
+ * Signature and authorization checks already passed, per trust (a new global configuration starts afresh), parsed
+ * response, certificate and issuer. Each of those objects stands for its content: parsed responses and certificates
+ * are memoized by content and never change, so the same object means the same bytes (and no hash of them is taken
+ * again). Time-dependent checks (freshness, nextUpdate, status) run every time.
  */
-const verifiedSignatures = new WeakMap<VerificationTrust, LruCache<string, VerifiedOcspSignature>>()
+type ParsedOcsp = ReturnType<typeof parseOcspResponse>
+const verifiedSignatures = new WeakMap<VerificationTrust, WeakMap<ParsedOcsp, WeakMap<ParsedCertificate, WeakMap<ParsedCertificate, VerifiedOcspSignature>>>>()
 
-function verifyOcspSignature(respDer: Uint8Array, cert: ParsedCertificate, issuer: ParsedCertificate, trust: VerificationTrust): VerifiedOcspSignature {
-  let cache = verifiedSignatures.get(trust)
-  if (cache === undefined) {
-    cache = new LruCache(1024)
-    verifiedSignatures.set(trust, cache)
-  }
-  return cache.getOrCompute(bytesKey(respDer, cert.der, issuer.der), () => verifyOcspSignatureUncached(respDer, cert, issuer, trust))
+function verifyOcspSignature(respDer: Uint8Array | ParsedOcsp, cert: ParsedCertificate, issuer: ParsedCertificate, trust: VerificationTrust): VerifiedOcspSignature {
+  const parsed = respDer instanceof Uint8Array ? parseOcspResponse(respDer) : respDer
+  let byResponse = verifiedSignatures.get(trust)
+  if (byResponse === undefined) verifiedSignatures.set(trust, (byResponse = new WeakMap()))
+  let byCert = byResponse.get(parsed)
+  if (byCert === undefined) byResponse.set(parsed, (byCert = new WeakMap()))
+  let byIssuer = byCert.get(cert)
+  if (byIssuer === undefined) byCert.set(cert, (byIssuer = new WeakMap()))
+  let verified = byIssuer.get(issuer)
+  if (verified === undefined) byIssuer.set(issuer, (verified = verifyOcspSignatureUncached(parsed, cert, issuer, trust)))
+  return verified
 }
 
-function verifyOcspSignatureUncached(respDer: Uint8Array, cert: ParsedCertificate, issuer: ParsedCertificate, trust: VerificationTrust): VerifiedOcspSignature {
-  const { basic, der } = parseOcspResponse(respDer)
+function verifyOcspSignatureUncached(parsed: ParsedOcsp, cert: ParsedCertificate, issuer: ParsedCertificate, trust: VerificationTrust): VerifiedOcspSignature {
+  const { basic, der } = parsed
   // Only the first SingleResponse is considered (X-Road OcspVerifier).
   if (!ocspAppliesTo(basic, cert, issuer)) {
     throw invalidInfo(`OCSP response does not apply to certificate (sn = ${cert.serialNumber})`)
@@ -166,7 +171,7 @@ function verifyOcspSignatureUncached(respDer: Uint8Array, cert: ParsedCertificat
  * checked too: anything but good is `cert_validation` (xroad-protocols.md §4.8).
  */
 export function verifyOcspResponse(
-  respDer: Uint8Array,
+  respDer: Uint8Array | ParsedOcsp,
   certDer: Uint8Array | ParsedCertificate,
   issuerDer: Uint8Array | ParsedCertificate,
   trust: VerificationTrust,

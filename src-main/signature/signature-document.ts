@@ -39,7 +39,8 @@ export interface BuildSignatureOptions {
   parts?: Array<{ uri: string; data: Uint8Array }>
   /** Batch signature: the exact hash-chain-result XML bytes (reference `/sig-hashchainresult.xml`). */
   hashChainResult?: Uint8Array | string
-  signingCert: Uint8Array
+  /** DER, or already parsed (a signer reusing one signing context parses its certificate once). */
+  signingCert: Uint8Array | ParsedCertificate
   /** Intermediate CA certificates (DER), leaf's issuer first; they go to CertificateValues. */
   intermediates?: Uint8Array[]
   /** DER OCSP responses for the signing certificate and every intermediate. */
@@ -77,8 +78,19 @@ interface CertRefValues {
   uri?: string
 }
 
+/** Digests of certificates by algorithm, per parsed certificate (which never changes): one per signing certificate. */
+const certDigests = new WeakMap<ParsedCertificate, Map<DigestAlgorithm, Buffer>>()
+
+function certDigest(cert: ParsedCertificate, digestAlgorithm: DigestAlgorithm): Buffer {
+  let byAlgorithm = certDigests.get(cert)
+  if (byAlgorithm === undefined) certDigests.set(cert, (byAlgorithm = new Map()))
+  let value = byAlgorithm.get(digestAlgorithm)
+  if (value === undefined) byAlgorithm.set(digestAlgorithm, (value = digest(digestAlgorithm, cert.der)))
+  return value
+}
+
 function certRefValues(cert: ParsedCertificate, digestAlgorithm: DigestAlgorithm, uri?: string): CertRefValues {
-  return { digest: digest(digestAlgorithm, cert.der), issuer: cert.issuerRfc2253, serial: cert.serialNumber.toString(10), ...(uri ? { uri } : {}) }
+  return { digest: certDigest(cert, digestAlgorithm), issuer: cert.issuerRfc2253, serial: cert.serialNumber.toString(10), ...(uri ? { uri } : {}) }
 }
 
 /** Values are escaped for Canonical XML (text: `&<>` CR; attributes: `&<"` TAB LF CR), which is also valid XML source. */
@@ -172,7 +184,7 @@ export async function buildSignature(options: BuildSignatureOptions): Promise<st
     dataDigest = digest(digestAlgorithm, parts[0]!.data)
     mimeType = 'text/xml'
   }
-  const signing = parseCertificate(options.signingCert, 'signing certificate')
+  const signing = options.signingCert instanceof Uint8Array ? parseCertificate(options.signingCert, 'signing certificate') : options.signingCert
   const algorithm = options.signatureAlgorithm ?? defaultSignatureAlgorithm(signing.publicKey, digestAlgorithm)
   const intermediates = options.intermediates ?? []
   const ocsp = options.ocspResponses ?? []

@@ -25,10 +25,13 @@ export const DIGEST_URIS: Record<DigestAlgorithm, string> = {
 
 const NODE_DIGEST: Record<DigestAlgorithm, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' }
 
+/** `DIGEST_URIS` the other way round (asked for every digest of every hash chain and signature). */
+const DIGEST_BY_URI = new Map((Object.entries(DIGEST_URIS) as Array<[DigestAlgorithm, string]>).map(([algorithm, uri]) => [uri, algorithm]))
+
 export function digestAlgorithmFromUri(uri: string, code: 'malformed_hash_chain' | 'malformed_signature' = 'malformed_signature'): DigestAlgorithm {
-  const found = (Object.entries(DIGEST_URIS) as Array<[DigestAlgorithm, string]>).find(([, u]) => u === uri)
+  const found = DIGEST_BY_URI.get(uri)
   if (found === undefined) throw new SecurityServerError(code, `Unsupported digest method '${uri}'`, { clientFault: true })
-  return found[0]
+  return found
 }
 
 export function digest(algorithm: DigestAlgorithm, data: Uint8Array | string): Buffer {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { SecurityServerError } from '../platform'
 import {
-  MESSAGE_URI, SIG_HASH_CHAIN_URI, buildHashChains, buildSignature, digest, type DigestAlgorithm, type SignatureAlgorithm,
+  MESSAGE_URI, SIG_HASH_CHAIN_URI, buildHashChains, buildSignature, digest, parseCertificate, type DigestAlgorithm, type ParsedCertificate,
+  type SignatureAlgorithm,
 } from '../signature'
 import type { SigningContext } from './signer'
 import type { SignAlgorithm } from './token-driver'
@@ -142,9 +143,9 @@ export class BatchSigner {
 
   private async signBatch(batch: Pending[]): Promise<void> {
     const context = batch[batch.length - 1]!.context
-    const [signingCert, ...intermediates] = context.certChain
+    const [, ...intermediates] = context.certChain
     const common = {
-      signingCert: signingCert!, intermediates, ocspResponses: context.ocspResponses,
+      signingCert: this.signingCertOf(context), intermediates, ocspResponses: context.ocspResponses,
       signatureAlgorithm: XML_SIGNATURE_ALGORITHMS[context.algorithm], digestAlgorithm: this.digestAlgorithm,
       sign: ({ digest: hash, dataToSign }: { digest: Buffer; dataToSign: Buffer }) => context.sign(hash, dataToSign).catch((error: unknown) => {
         throw signingFailed(error)
@@ -170,6 +171,20 @@ export class BatchSigner {
     } catch (error) {
       for (const p of batch) p.reject(error)
     }
+  }
+
+  /** The context's signing certificate, parsed once per context (the signer hands out one context while it is unchanged). */
+  private readonly signingCerts = new WeakMap<SigningContext, ParsedCertificate>()
+
+  private signingCertOf(context: SigningContext): ParsedCertificate {
+    let parsed = this.signingCerts.get(context)
+    if (parsed === undefined) {
+      const der = context.certChain[0]
+      if (der === undefined) throw new SecurityServerError('cannot_create_signature', 'The signing context has no certificate')
+      parsed = parseCertificate(der, 'signing certificate')
+      this.signingCerts.set(context, parsed)
+    }
+    return parsed
   }
 
   private partDigest(part: MessagePartToSign): Buffer {

@@ -239,8 +239,27 @@ export function memberEquals(a: ClientId | ServiceId | SecurityServerId, b: Clie
   return a.xRoadInstance === b.xRoadInstance && a.memberClass === b.memberClass && a.memberCode === b.memberCode
 }
 
+/**
+ * The same identifier: same object type and the same parts, as their `encodeIdentifier` forms are equal (that encoding
+ * is injective per type), compared field by field without encoding either (issue 15: it runs per server of global
+ * configuration on every message).
+ */
 export function identifierEquals(a: XRoadId, b: XRoadId): boolean {
-  return encodeIdentifier(a) === encodeIdentifier(b)
+  if (a.objectType !== b.objectType) return false
+  const x = a as Partial<Record<IdentifierField, string>>
+  const y = b as Partial<Record<IdentifierField, string>>
+  for (const field of IDENTITY_FIELDS[a.objectType]) if (x[field] !== y[field]) return false
+  return true
+}
+
+/** The fields that make up each object type's identity (those `identifierParts` and `encodeIdentifier` write). */
+const IDENTITY_FIELDS: Record<XRoadId['objectType'], readonly IdentifierField[]> = {
+  MEMBER: ['xRoadInstance', 'memberClass', 'memberCode'],
+  SUBSYSTEM: ['xRoadInstance', 'memberClass', 'memberCode', 'subsystemCode'],
+  SERVICE: ['xRoadInstance', 'memberClass', 'memberCode', 'subsystemCode', 'serviceCode', 'serviceVersion'],
+  SERVER: ['xRoadInstance', 'memberClass', 'memberCode', 'serverCode'],
+  GLOBALGROUP: ['xRoadInstance', 'groupCode'],
+  LOCALGROUP: ['groupCode'],
 }
 
 // ---- REST path / header form (PR-REST §4.2–4.3) ------------------------------------------------------
@@ -250,8 +269,13 @@ export function identifierEquals(a: XRoadId, b: XRoadId): boolean {
  * (`RestResponse.encodeXRoadId`): unreserved and sub-delims plus ':' and '@' stay, everything else is %XX (UTF-8).
  */
 export function encodePathSegment(value: string): string {
+  // Most identifier parts hold only characters that stay as they are: skip the escaping (issue 15, per message).
+  if (PATH_SEGMENT_AS_IS.test(value)) return value
   return encodeURIComponent(value).replace(PATH_SEGMENT_SAFE_ESCAPES, (escape) => decodeURIComponent(escape))
 }
+
+/** What `encodePathSegment` leaves alone: `encodeURIComponent`'s unreserved set plus the safe escapes below. */
+const PATH_SEGMENT_AS_IS = /^[A-Za-z0-9\-_.!~*'()$&+,;=:@]*$/
 
 /** `$ & + , ; = : @`: safe in a path segment (RFC 3986 pchar) but escaped by `encodeURIComponent`. */
 const PATH_SEGMENT_SAFE_ESCAPES = /%(24|26|2B|2C|3B|3D|3A|40)/g
@@ -337,8 +361,12 @@ function identifierParts(id: XRoadId): string[] {
  * version cannot occur inside a part (received identifiers may hold `;`). Identifiers without `;` encode as before.
  */
 function canonicalPart(value: string): string {
+  if (CANONICAL_AS_IS.test(value)) return value
   return encodePathSegment(value).replace(/;/g, '%3B')
 }
+
+/** What `canonicalPart` leaves alone: as `PATH_SEGMENT_AS_IS`, without `;`. */
+const CANONICAL_AS_IS = /^[A-Za-z0-9\-_.!~*'()$&+,=:@]*$/
 
 /** `OBJECTTYPE:part/part/…` with each part percent-encoded; unambiguous and reversible. */
 export function encodeIdentifier(id: XRoadId): string {

@@ -111,6 +111,10 @@ describe('normalizeServicePath and endpointPathMatches', () => {
     ['/', '/'],
     ['/api/items/', '/api/items/'],
     ['/a%20b/%C3%B5', '/a b/õ'],
+    // Without escapes the path is its own decoding (the fast path), a lone surrogate half aside, as with escapes.
+    ['/ä/x-y', '/ä/x-y'],
+    ['/a\uD800', '/a\uFFFD'],
+    ['/a\uD800%20', '/a\uFFFD '],
   ])('normalizes %j to %j', (raw, normalized) => {
     expect(normalizeServicePath(raw)).toEqual({ ok: true, path: normalized })
   })

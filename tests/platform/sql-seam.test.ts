@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { toPostgresSql } from '../../src-main/platform/db/postgres-dialect'
-import { closeDatabase, DatabaseDerivedCache, inTransaction, openDatabase, openPostgres, PostgresError, SecurityServerError, sqlEngine, type SqlWriter } from '../../src-main/platform'
+import { closeDatabase, DatabaseDerivedCache, inTransaction, openDatabase, openPostgres, PostgresError, SecurityServerError, sqlEngine, type SqlWriter, type WritableDb } from '../../src-main/platform'
 import { describeStorage } from '../support/postgres'
 
 /**
@@ -118,5 +121,75 @@ describeStorage('a repository connection', (engine) => {
     }
     if (engine.name === 'PostgreSQL') expect(caught).toBeInstanceOf(PostgresError)
     expect((caught as { code?: string }).code).toBe(engine.name === 'PostgreSQL' ? '23505' : 'SQLITE_CONSTRAINT_UNIQUE')
+  })
+})
+
+describe('derived values on SQLite', () => {
+  let dir: string
+  let db: WritableDb
+  let other: WritableDb
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-derived-'))
+    db = openDatabase(join(dir, 'conf.sqlite'))
+    db.exec('CREATE TABLE items (name TEXT NOT NULL)')
+    other = openDatabase(join(dir, 'conf.sqlite'))
+  })
+  afterEach(() => {
+    closeDatabase(other)
+    closeDatabase(db)
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+  it('asks data_version once per run of synchronous code, total_changes on every use', async () => {
+    const cache = new DatabaseDerivedCache(db)
+    const count = (): number => cache.get('count', () => (db.prepare('SELECT COUNT(*) AS n FROM items').get() as { n: number }).n)
+    for (let i = 0; i < 5; i++) expect(count()).toBe(0)
+    expect(cache.stats).toMatchObject({ versionProbes: 1, hits: 4, misses: 1 })
+    // A write through the same connection is seen by the very next use, within the same synchronous run.
+    db.prepare("INSERT INTO items (name) VALUES ('own')").run()
+    expect(count()).toBe(1)
+    expect(cache.stats.versionProbes).toBe(1)
+    await turn()
+    expect(count()).toBe(1)
+    expect(cache.stats.versionProbes).toBe(2)
+    // Once the microtasks queued with the probe ran, the next use asks again, even without a new macrotask.
+    await Promise.resolve()
+    await Promise.resolve()
+    expect(count()).toBe(1)
+    expect(cache.stats.versionProbes).toBe(3)
+  })
+
+  it('asks data_version once per run for all caches on one connection', async () => {
+    const first = new DatabaseDerivedCache(db)
+    const second = new DatabaseDerivedCache(db)
+    await turn()
+    first.get('a', () => 1)
+    second.get('b', () => 2)
+    expect(first.stats.versionProbes + second.stats.versionProbes).toBe(1)
+    await turn()
+    other.prepare("INSERT INTO items (name) VALUES ('cli')").run()
+    await turn()
+    expect(second.get('b', () => 3)).toBe(3)
+    expect(first.get('a', () => 4)).toBe(4)
+    expect(first.stats.versionProbes + second.stats.versionProbes).toBe(2)
+  })
+
+  it('sees a commit by another connection (a CLI, another process) at the first use after it reached this process', async () => {
+    const cache = new DatabaseDerivedCache(db)
+    const count = (): number => cache.get('count', () => (db.prepare('SELECT COUNT(*) AS n FROM items').get() as { n: number }).n)
+    expect(count()).toBe(0)
+    await turn()
+    other.prepare("INSERT INTO items (name) VALUES ('cli')").run()
+    expect(count()).toBe(1)
+    expect(cache.stats.invalidations).toBe(1)
+    // Within one synchronous run the other connection's commit is concurrent with this code: the probe of the run stands.
+    other.prepare("INSERT INTO items (name) VALUES ('cli 2')").run()
+    expect(count()).toBe(1)
+    await turn()
+    expect(count()).toBe(2)
+    inTransaction(other, () => other.prepare('DELETE FROM items').run())
+    await turn()
+    expect(count()).toBe(0)
   })
 })

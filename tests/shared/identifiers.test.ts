@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { readdirSync } from 'node:fs'
 import {
   IdentifierError, checkReceivedPart, clientId, decodeIdentifier, describeIdentifier, encodeIdentifier, encodePathSegment, formatIdPath,
-  globalGroupId, identifierFromXml, identifierToXml, localGroupId, memberEquals, memberId, parseClientIdPath,
+  globalGroupId, identifierEquals, identifierFromXml, identifierToXml, localGroupId, memberEquals, memberId, parseClientIdPath,
   parseSecurityServerIdPath, parseServiceIdPath, securityServerId, serviceId, subsystemId, validateIdentifierPart,
   type XRoadId, type XRoadObjectType,
 } from '@shared/domain/identifiers'
@@ -136,6 +136,53 @@ describe('canonical encoded form', () => {
   it.each(samples.map((s) => [describeIdentifier(s), s]))('round-trips %s', (_name, id) => {
     expect(decodeIdentifier(encodeIdentifier(id))).toEqual(id)
   })
+  it('compares identifiers field by field exactly as their encoded forms compare (generated pairs)', () => {
+    // A seeded generator: parts from a small alphabet (so pairs often collide) including characters that are escaped.
+    let seed = 15
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed % n
+    }
+    const part = (): string => Array.from({ length: next(3) }, () => 'aB;/% ä:@'.charAt(next(9))).join('')
+    const maybe = (): string | undefined => (next(3) === 0 ? undefined : part())
+    // Built as plain objects: received identifiers reach the comparison unvalidated (empty parts, whitespace, '/').
+    const generate = (): XRoadId => {
+      const [xRoadInstance, memberClass, memberCode] = [part(), part(), part()]
+      switch (next(6)) {
+        case 0: return { objectType: 'MEMBER', xRoadInstance, memberClass, memberCode }
+        case 1: return { objectType: 'SUBSYSTEM', xRoadInstance, memberClass, memberCode, subsystemCode: part() }
+        case 2: {
+          const subsystemCode = maybe()
+          const serviceVersion = maybe()
+          return {
+            objectType: 'SERVICE', xRoadInstance, memberClass, memberCode, serviceCode: part(),
+            ...(subsystemCode === undefined ? {} : { subsystemCode }), ...(serviceVersion === undefined ? {} : { serviceVersion }),
+          }
+        }
+        case 3: return { objectType: 'SERVER', xRoadInstance, memberClass, memberCode, serverCode: part() }
+        case 4: return { objectType: 'GLOBALGROUP', xRoadInstance, groupCode: part() }
+        default: return { objectType: 'LOCALGROUP', groupCode: part() }
+      }
+    }
+    let equal = 0
+    for (let i = 0; i < 20_000; i++) {
+      const a = generate()
+      const b = next(4) === 0 ? { ...a } : generate()
+      const same = encodeIdentifier(a) === encodeIdentifier(b)
+      if (same) equal++
+      expect(identifierEquals(a, b), `${encodeIdentifier(a)} vs ${encodeIdentifier(b)}`).toBe(same)
+    }
+    expect(equal).toBeGreaterThan(1000)
+  })
+
+  it('encodes parts with nothing to escape as they are, and the rest as encodeURIComponent with the safe set restored', () => {
+    for (const value of ['GOV', 'a-b_c.d!e~f*g\'h(i)j', '$&+,;=:@', '', 'a b', 'ä', 'a/b', 'a%b', 'a;b', '\u{1F600}']) {
+      const slow = encodeURIComponent(value).replace(/%(24|26|2B|2C|3B|3D|3A|40)/g, (escape) => decodeURIComponent(escape))
+      expect(encodePathSegment(value)).toBe(slow)
+      expect(encodeIdentifier({ objectType: 'LOCALGROUP', groupCode: value })).toBe(`LOCALGROUP:${slow.replace(/;/g, '%3B')}`)
+    }
+  })
+
   it('rejects unknown object types', () => {
     expect(problemOf(() => decodeIdentifier('PERSON:EE/1'))).toBe('wrong_object_type')
   })

@@ -1,19 +1,59 @@
 import type { PostgresDb } from './postgres'
-import { sqlEngine, type SqlReader } from './sql'
+import { sqlEngine, type SqlReader, type SqlStatement } from './sql'
 
 /**
  * Values derived from a database, reused while the database is provably unchanged (issue 15 §2 "nothing looked up
- * twice"). Each use asks SQLite — one statement, no table read — for the connection's `total_changes()` (every row
- * this connection inserted, updated or deleted, whoever on it did so) and `PRAGMA data_version` (changes every time
- * another connection, in this process or another, committed). Either moving drops every value, so a change made by
- * an admin call, a CLI in another process or a restored backup is seen by the very next use: nothing here waits for
- * an event to arrive. Values must be treated as read-only by their users.
+ * twice"). Two counters tell whether it changed, both SQLite's, neither reading a table:
+ * - `total_changes()`: every row this connection inserted, updated or deleted, whoever in this process did so through
+ *   it (an admin call, the signer, the periodic work). Asked on every use: it reads a field of the connection
+ *   (~0.3 µs), so a write through this connection is seen by the very next use, in program order, with no window.
+ * - `PRAGMA data_version`: moves when another connection — another process (the CLI), or a restored database file —
+ *   committed. Asking it opens a read transaction on the WAL index (~7 µs, most of what the cache cost per use), so it
+ *   is asked once per run of synchronous code and connection (for all caches on it): at the first use after the
+ *   microtask queue drained past the previous probe (a queued microtask marks the answer stale). Why no change is
+ *   missed: a commit by another connection is ordered with this process only through I/O (the CLI's exit, a request
+ *   arriving after it), and every I/O callback starts a new macrotask, by which time the stale-mark has run; so a
+ *   message that arrives after such a commit, or any code that learnt of it, probes again before its first lookup. A
+ *   commit that lands while synchronous code of this process runs is concurrent with that code, which could as well
+ *   have read just before it: SQLite itself gives a statement the database as of its start.
+ * Either counter moving drops every value. Values must be treated as read-only by their users.
  *
  * On PostgreSQL (issue 18) there is no such counter to ask; the connection's own `changeStamp()` stands in for it
  * (postgres.ts: every write through this connection moves it; in cluster mode so does each notification of another
  * node's write, and every use while the nodes' change feed is down), and asking it is a read of memory, not a round trip.
  */
-const STAMP_SQL = 'SELECT total_changes() AS changes, data_version AS version FROM pragma_data_version'
+const CHANGES_SQL = 'SELECT total_changes() AS changes'
+const VERSION_SQL = 'SELECT data_version AS version FROM pragma_data_version'
+
+/**
+ * `data_version` of one connection as last asked, shared by every cache on that connection (the signer's and the
+ * proxy's lookups use the same one), and whether the answer still stands (until the microtask queue drains past it).
+ */
+class VersionProbe {
+  private readonly statement: SqlStatement
+  private version = 0
+  private current = false
+  private readonly markStale = (): void => {
+    this.current = false
+  }
+
+  constructor(db: SqlReader) {
+    this.statement = db.prepare(VERSION_SQL)
+  }
+
+  /** The connection's data_version; `asked` is called when this use had to ask SQLite. */
+  read(asked: () => void): number {
+    if (!this.current) {
+      this.version = (this.statement.get() as { version: number }).version
+      this.current = true
+      queueMicrotask(this.markStale)
+      asked()
+    }
+    return this.version
+  }
+}
+
+const versionProbes = new WeakMap<SqlReader, VersionProbe>()
 
 /** What the cache counts (tests and the bench prove the reductions with it). */
 export interface DerivedCacheStats {
@@ -23,28 +63,42 @@ export interface DerivedCacheStats {
   misses: number
   /** Times the database had changed since the last use. */
   invalidations: number
+  /** Times `data_version` was asked for this cache (at most once per run of synchronous code and connection). */
+  versionProbes: number
 }
 
 export class DatabaseDerivedCache {
   private stamp: string | undefined
   private readonly values = new Map<string, unknown>()
-  readonly stats: DerivedCacheStats = { hits: 0, misses: 0, invalidations: 0 }
+  readonly stats: DerivedCacheStats = { hits: 0, misses: 0, invalidations: 0, versionProbes: 0 }
 
   private readonly postgres: PostgresDb | undefined
+  /** SQLite: the two probes, prepared once (preparing costs more than running them). */
+  private readonly changesProbe: SqlStatement | undefined
+  private readonly versionProbe: VersionProbe | undefined
+  private readonly countVersionProbe = (): void => {
+    this.stats.versionProbes++
+  }
 
-  constructor(private readonly db: SqlReader, private readonly capacity = 10_000) {
+  constructor(db: SqlReader, private readonly capacity = 10_000) {
     this.postgres = sqlEngine(db) === 'postgres' ? (db as unknown as PostgresDb) : undefined
+    if (this.postgres === undefined) {
+      this.changesProbe = db.prepare(CHANGES_SQL)
+      let probe = versionProbes.get(db)
+      if (probe === undefined) versionProbes.set(db, (probe = new VersionProbe(db)))
+      this.versionProbe = probe
+    }
+  }
+
+  private currentStamp(): string {
+    if (this.postgres !== undefined) return this.postgres.changeStamp()
+    const changes = (this.changesProbe?.get() as { changes: number }).changes
+    return `${changes}:${this.versionProbe?.read(this.countVersionProbe)}`
   }
 
   /** The value under `key`, computed by `compute` (which reads the database) when the database changed since. */
   get<T>(key: string, compute: () => T): T {
-    let stamp: string
-    if (this.postgres === undefined) {
-      const row = this.db.prepare(STAMP_SQL).get() as { changes: number; version: number }
-      stamp = `${row.changes}:${row.version}`
-    } else {
-      stamp = this.postgres.changeStamp()
-    }
+    const stamp = this.currentStamp()
     if (stamp !== this.stamp) {
       if (this.stamp !== undefined) this.stats.invalidations++
       this.values.clear()
