@@ -2,11 +2,13 @@ import { useState, type ReactNode } from 'react'
 import { Button, Group, Modal, Stack, Text, TextInput, type ButtonProps } from '@mantine/core'
 import { useT } from '../i18n'
 import { ErrorNotice } from './ErrorNotice'
+import { useReadOnly } from './read-only'
 
 /**
  * A destructive action that asks first: the dialog names what is destroyed and who is affected (`consequences`),
  * and for the gravest actions asks to type the object's name (`typeToConfirm`). A refusal by the server is shown in
- * the dialog, so the person sees why nothing happened.
+ * the dialog, so the person sees why nothing happened. On a cluster's secondary node it is hidden (the shared
+ * configuration is read-only there) unless it acts on the node's own state (`perNode`).
  */
 export interface ConfirmActionProps {
   /** The button that opens the dialog. */
@@ -22,6 +24,8 @@ export interface ConfirmActionProps {
   typeToConfirm?: string
   buttonProps?: ButtonProps
   disabled?: boolean
+  /** Acts on this node's own state (users, restart…), so it stays on a cluster's secondary node. */
+  perNode?: boolean
 }
 
 export function ConfirmAction(props: ConfirmActionProps) {
@@ -47,7 +51,9 @@ export function ConfirmAction(props: ConfirmActionProps) {
       setBusy(false)
     }
   }
+  const readOnly = useReadOnly()
   const blocked = props.typeToConfirm !== undefined && typed.trim() !== props.typeToConfirm
+  if (readOnly && props.perNode !== true) return null
   return (
     <>
       <Button size="xs" variant="subtle" color="red" {...props.buttonProps} disabled={props.disabled} aria-label={props.ariaLabel} onClick={() => setOpened(true)}>

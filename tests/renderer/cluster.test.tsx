@@ -7,6 +7,8 @@ import { AdminError, setAdminClient, type AdminClient } from '../../src-renderer
 import { ClusterNodesCard } from '../../src-renderer/features/cluster/ClusterNodesCard'
 import { SecondaryBanner } from '../../src-renderer/features/cluster/SecondaryBanner'
 import { useClusterStore } from '../../src-renderer/features/cluster/cluster-store'
+import { ConfirmAction } from '../../src-renderer/lib/ConfirmAction'
+import { ConfigurationEdit, EditButton } from '../../src-renderer/lib/read-only'
 
 /** The cluster in the GUI (issue 18): the secondary's read-only banner and the dashboard's card of nodes. */
 const node = (over: Partial<ClusterNodeDto>): ClusterNodeDto => ({
@@ -94,5 +96,31 @@ describe('cluster in the GUI', () => {
     fakeCluster({ ...CLUSTER, changeFeed: { state: 'reconnecting', since: '2026-12-06T22:00:00.000Z', lastError: 'connection refused', reconnects: 2 } })
     render(<MantineProvider><ClusterNodesCard /></MantineProvider>)
     expect((await screen.findByTestId('change-feed')).textContent).toContain('Changes from the other nodes are not arriving (connection refused): reconnecting')
+  })
+
+  it('hides the shared configuration\'s edit actions on a secondary node and keeps the node\'s own', async () => {
+    const page = (
+      <MantineProvider>
+        <EditButton>Add client</EditButton>
+        <ConfigurationEdit><form aria-label="Add local group" /></ConfigurationEdit>
+        <ConfirmAction label="Delete key" title="Delete key" consequences="gone" confirmLabel="Delete" onConfirm={async () => undefined} />
+        <ConfirmAction perNode label="Remove user" title="Remove user" consequences="gone" confirmLabel="Remove" onConfirm={async () => undefined} />
+      </MantineProvider>
+    )
+    for (const nodeType of ['PRIMARY', 'STANDALONE'] as const) {
+      useClusterStore.setState({ cluster: { ...CLUSTER, nodeType } })
+      render(page)
+      expect(screen.getByRole('button', { name: 'Add client' })).toBeTruthy()
+      expect(screen.getByRole('form', { name: 'Add local group' })).toBeTruthy()
+      expect(screen.getByRole('button', { name: 'Delete key' })).toBeTruthy()
+      expect(screen.getByRole('button', { name: 'Remove user' })).toBeTruthy()
+      cleanup()
+    }
+    useClusterStore.setState({ cluster: CLUSTER })
+    render(page)
+    expect(screen.queryByRole('button', { name: 'Add client' })).toBeNull()
+    expect(screen.queryByRole('form', { name: 'Add local group' })).toBeNull()
+    expect(screen.queryByRole('button', { name: 'Delete key' })).toBeNull()
+    expect(screen.getByRole('button', { name: 'Remove user' })).toBeTruthy()
   })
 })

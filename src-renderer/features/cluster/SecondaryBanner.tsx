@@ -4,8 +4,9 @@ import { useT } from '../../i18n'
 import { useClusterStore } from './cluster-store'
 
 /**
- * On a cluster's secondary node, above every page: the configuration shown is read-only here (X-Road's secondaries
- * hide edits; Gatehouse shows them and the server refuses them with `secondary_node_read_only`, worded where tried).
+ * On a cluster's secondary node, above every page: the configuration shown is read-only here. Its edit actions are
+ * hidden, as X-Road's secondaries hide them (`lib/read-only.tsx`), and the server refuses them anyway with
+ * `secondary_node_read_only`. Asking for the cluster here, once per shell, is what tells `useReadOnly` the node type.
  */
 export function SecondaryBanner() {
   const t = useT('cluster')

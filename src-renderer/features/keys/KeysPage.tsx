@@ -13,6 +13,7 @@ import { ErrorNotice } from '../../lib/ErrorNotice'
 import { fieldError } from '../../lib/field-error'
 import { readFileForUpload, saveFile } from '../../lib/save-file'
 import { authCertRequestOf, certificateWords, expiryText, newPinProblem, useKeysStore } from './keys-store'
+import { ConfigurationEdit, EditButton } from '../../lib/read-only'
 
 const TOKEN_COLORS: Record<TokenState, string> = { 'logged-in': 'green', 'logged-out': 'yellow', locked: 'red', 'not-available': 'red', 'not-initialized': 'gray' }
 const CERT_COLORS: Record<string, string> = { active: 'green', saved: 'blue', registered: 'blue', disabled: 'gray', revoked: 'red', expired: 'red' }
@@ -51,7 +52,7 @@ export function KeysPage() {
       <Card withBorder>
         <Group justify="space-between" mb="sm">
           <Title order={4}>{t('tokens.title')}</Title>
-          <Button size="xs" variant="default" onClick={() => setAddingToken(true)}>{t('tokens.add')}</Button>
+          <EditButton size="xs" variant="default" onClick={() => setAddingToken(true)}>{t('tokens.add')}</EditButton>
         </Group>
         {s.tokens.length === 0 ? <Text size="sm" c="dimmed">{t('tokens.none')}</Text> : (
           <Table.ScrollContainer minWidth={640}>
@@ -87,10 +88,12 @@ export function KeysPage() {
           </Table.ScrollContainer>
         )}
       </Card>
-      <SimpleGrid cols={{ base: 1, xl: 2 }}>
-        <GenerateKeyCard />
-        <ImportCertificateCard />
-      </SimpleGrid>
+      <ConfigurationEdit>
+        <SimpleGrid cols={{ base: 1, xl: 2 }}>
+          <GenerateKeyCard />
+          <ImportCertificateCard />
+        </SimpleGrid>
+      </ConfigurationEdit>
       <KeysCard onRequest={setCsrKey} tokenName={(id) => { const tk = s.tokens.find((x) => x.id === id); return tk === undefined ? id : tokenName(tk) }} />
       <CsrsCard />
       <CertificatesCard />
@@ -131,7 +134,7 @@ function KeysCard({ onRequest, tokenName }: { onRequest: (key: KeyDto) => void; 
                     <Table.Td>{formatDateTime(k.createdAt)}</Table.Td>
                     <Table.Td>
                       <Group gap={4}>
-                        <Button size="xs" variant="light" onClick={() => onRequest(k)} aria-label={t('keys.requestCertificateAria', { label: k.label })}>{t('keys.requestCertificate')}</Button>
+                        <EditButton size="xs" variant="light" onClick={() => onRequest(k)} aria-label={t('keys.requestCertificateAria', { label: k.label })}>{t('keys.requestCertificate')}</EditButton>
                         <ConfirmAction
                           label={t('deleteKey.button')}
                           ariaLabel={t('deleteKey.aria', { label: k.label })}
@@ -246,9 +249,9 @@ function CertificatesCard() {
                     <Group gap={4}>
                       {c.usage === 'auth' ? <AuthCertificateActions certificate={c} pending={authCertRequestOf(requests, c)} /> : null}
                       {c.state === 'active'
-                        ? <Button size="xs" variant="default" onClick={() => void setCertificateActive(c.id, false)} aria-label={t('certificates.disableAria', { subject: c.subject })}>{t('certificates.disable')}</Button>
+                        ? <EditButton size="xs" variant="default" onClick={() => void setCertificateActive(c.id, false)} aria-label={t('certificates.disableAria', { subject: c.subject })}>{t('certificates.disable')}</EditButton>
                         : c.state === 'saved' || c.state === 'disabled' || c.state === 'registered'
-                          ? <Button size="xs" onClick={() => void setCertificateActive(c.id, true)} aria-label={t('certificates.activateAria', { subject: c.subject })}>{t('certificates.activate')}</Button>
+                          ? <EditButton size="xs" onClick={() => void setCertificateActive(c.id, true)} aria-label={t('certificates.activateAria', { subject: c.subject })}>{t('certificates.activate')}</EditButton>
                           : null}
                       <ConfirmAction
                         label={t('deleteCertificate.button')}
@@ -311,7 +314,7 @@ function AuthCertificateActions({ certificate: c, pending }: { certificate: Cert
   return (
     <>
       {registrable && !open ? (
-        <Button size="xs" onClick={() => setOpen(true)} aria-label={t('authCert.registerAria', { subject: c.subject })}>{t('authCert.register')}</Button>
+        <EditButton size="xs" onClick={() => setOpen(true)} aria-label={t('authCert.registerAria', { subject: c.subject })}>{t('authCert.register')}</EditButton>
       ) : null}
       {registrable && open ? (
         <Stack component="form" gap={4} onSubmit={send} aria-label={t('authCert.form', { subject: c.subject })} w="100%">

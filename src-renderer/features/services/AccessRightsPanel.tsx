@@ -6,6 +6,7 @@ import { ConfirmAction, Consequences } from '../../lib/ConfirmAction'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { EndpointText, IdText, atField, fieldMessage, useSubjectName } from './ServicesParts'
 import { isWholeService, serviceName, serviceNameOfId, shortId, subsystemOptions, useServicesStore, type EndpointRef } from './services-store'
+import { ConfigurationEdit } from '../../lib/read-only'
 
 /**
  * Access rights (UG-SS §11): who may call which service or endpoint — subsystems from global configuration, the
@@ -19,7 +20,7 @@ export function AccessRightsPanel() {
   const s = useServicesStore()
   return (
     <Stack gap="md">
-      <Card withBorder>{s.services.length === 0 ? <Text size="sm" c="dimmed">{t('access.needService')}</Text> : <GrantForm />}</Card>
+      <ConfigurationEdit><Card withBorder>{s.services.length === 0 ? <Text size="sm" c="dimmed">{t('access.needService')}</Text> : <GrantForm />}</Card></ConfigurationEdit>
       <Card withBorder>
         <Title order={5} mb="sm">{t('access.matrix')}</Title>
         {s.matrix.length === 0 ? <Text size="sm" c="dimmed">{t('access.nobody')}</Text> : (

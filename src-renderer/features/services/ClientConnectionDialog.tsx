@@ -7,6 +7,7 @@ import { ErrorNotice } from '../../lib/ErrorNotice'
 import { readFileForUpload, saveFile } from '../../lib/save-file'
 import { fieldMessage } from './ServicesParts'
 import { useServicesStore } from './services-store'
+import { EditButton } from '../../lib/read-only'
 
 /**
  * How a client's information systems connect to this server's client proxy (UG-SS §9): HTTP, HTTPS, or HTTPS with
@@ -97,7 +98,7 @@ export function ClientConnectionDialog({ client, onClose }: { client: ClientDto;
         )}
         <Group>
           <FileButton onChange={upload} accept=".pem,.crt,.cer,.der,application/x-pem-file,application/pkix-cert">
-            {(props) => <Button variant="light" size="sm" {...props}>{t('connection.upload')}</Button>}
+            {(props) => <EditButton variant="light" size="sm" {...props}>{t('connection.upload')}</EditButton>}
           </FileButton>
         </Group>
         {fieldMessage(uploadError, 'content') !== undefined ? <Text size="sm" c="red" role="alert">{fieldMessage(uploadError, 'content')}</Text>

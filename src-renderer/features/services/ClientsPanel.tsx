@@ -11,6 +11,7 @@ import { AddClientForm } from './AddClientForm'
 import { ClientConnectionDialog } from './ClientConnectionDialog'
 import { ClientStateBadge, FULL_BADGE, IdText, useSubjectName } from './ServicesParts'
 import { clientDependents, openOwnerChangeFor, openRequestOf, shortId, useServicesStore } from './services-store'
+import { ConfigurationEdit, EditButton } from '../../lib/read-only'
 
 /**
  * The clients of this server (UG-SS §4): registration state with the actions that state allows (register, disable,
@@ -72,7 +73,7 @@ export function ClientsPanel() {
           </Table>
         </Table.ScrollContainer>
       </Card>
-      <Card withBorder><AddClientForm /></Card>
+      <ConfigurationEdit><Card withBorder><AddClientForm /></Card></ConfigurationEdit>
       {open !== undefined ? <ClientConnectionDialog client={open} onClose={() => setConnection(null)} /> : null}
     </Stack>
   )
@@ -103,14 +104,14 @@ function ClientActions({ client, onError }: { client: ClientDto; onError(error: 
   // Disabled and no longer listed on this server by global configuration: the instance completed its deletion.
   const removed = client.state === 'DISABLED' && client.listedOnThisServer === false
   if (client.state === 'SAVED') {
-    actions.push(<Button key="register" size="xs" loading={busy} onClick={() => run(() => s.manage('register', client.id))} aria-label={t('clients.registerAria', { client: client.path })}>{t('clients.register')}</Button>)
+    actions.push(<EditButton key="register" size="xs" loading={busy} onClick={() => run(() => s.manage('register', client.id))} aria-label={t('clients.registerAria', { client: client.path })}>{t('clients.register')}</EditButton>)
   }
   if (client.state === 'DISABLED' && !removed && pending !== 'clientEnable' && pending !== 'clientDeletion') {
-    actions.push(<Button key="enable" size="xs" variant="light" loading={busy} onClick={() => run(() => s.manage('enable', client.id))} aria-label={t('clients.enableAria', { client: client.path })}>{t('clients.enable')}</Button>)
+    actions.push(<EditButton key="enable" size="xs" variant="light" loading={busy} onClick={() => run(() => s.manage('enable', client.id))} aria-label={t('clients.enableAria', { client: client.path })}>{t('clients.enable')}</EditButton>)
   }
   if (client.state === 'REGISTERED' && client.kind === 'SUBSYSTEM' && pending !== 'clientDeletion') {
     actions.push(
-      <Button key="rename" size="xs" variant="light" onClick={() => setRenaming(true)} aria-label={t('clients.renameAria', { client: client.path })}>{t('clients.rename')}</Button>,
+      <EditButton key="rename" size="xs" variant="light" onClick={() => setRenaming(true)} aria-label={t('clients.renameAria', { client: client.path })}>{t('clients.rename')}</EditButton>,
     )
   }
   // ClientService.changeOwner: a registered member; the central server takes one owner change of a server at a time.

@@ -6,6 +6,7 @@ import { ConfirmAction, Consequences } from '../../lib/ConfirmAction'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { IdText, atField, fieldMessage } from './ServicesParts'
 import { rightsOfGroup, shortId, subsystemOptions, useServicesStore } from './services-store'
+import { ConfigurationEdit, EditButton } from '../../lib/read-only'
 
 /**
  * Local groups of the subsystems (UG-SS §10): members chosen from global configuration, the description, and deleting
@@ -17,7 +18,7 @@ export function LocalGroupsPanel() {
   const subsystems = clients.filter((c) => c.kind === 'SUBSYSTEM').map((c) => c.id)
   return (
     <Stack gap="md">
-      <Card withBorder>{subsystems.length === 0 ? <Text size="sm" c="dimmed">{t('groups.needSubsystem')}</Text> : <AddGroupForm subsystems={subsystems} />}</Card>
+      <ConfigurationEdit><Card withBorder>{subsystems.length === 0 ? <Text size="sm" c="dimmed">{t('groups.needSubsystem')}</Text> : <AddGroupForm subsystems={subsystems} />}</Card></ConfigurationEdit>
       {groups.length === 0 ? <Text size="sm" c="dimmed">{t('groups.none')}</Text> : groups.map((g) => <GroupCard key={`${g.owner} ${g.groupCode}`} group={g} />)}
     </Stack>
   )
@@ -75,7 +76,7 @@ function GroupCard({ group }: { group: LocalGroupDto }) {
             <Text size="sm">{group.description === '' ? t('groups.noDescription') : group.description}</Text>
           </div>
           <Group gap={6} wrap="wrap">
-            <Button size="xs" variant="default" onClick={() => setEditing(true)} aria-label={t('groups.editAria', { group: group.groupCode })}>{t('groups.edit')}</Button>
+            <EditButton size="xs" variant="default" onClick={() => setEditing(true)} aria-label={t('groups.editAria', { group: group.groupCode })}>{t('groups.edit')}</EditButton>
             <ConfirmAction
               label={t('groups.delete')}
               ariaLabel={t('groups.deleteAria', { group: group.groupCode })}
@@ -114,7 +115,7 @@ function GroupCard({ group }: { group: LocalGroupDto }) {
             </Table.Tbody>
           </Table>
         )}
-        <AddMemberForm group={group} />
+        <ConfigurationEdit><AddMemberForm group={group} /></ConfigurationEdit>
       </Stack>
       {editing ? <EditGroupDialog group={group} onClose={() => setEditing(false)} /> : null}
     </Card>

@@ -7,6 +7,7 @@ import { ErrorNotice } from '../../lib/ErrorNotice'
 import { DisableWithNoticeDialog, urlProblem } from './ServiceDialogs'
 import { FULL_BADGE, atField, fieldMessage, useSubjectName } from './ServicesParts'
 import { rightsOn, serviceName, serviceNameOfId, shortId, useServicesStore } from './services-store'
+import { EditButton } from '../../lib/read-only'
 
 /**
  * Service descriptions on the Services tab (UG-SS §6.1): adding a WSDL or an OpenAPI 3 description (by URL, or as a
@@ -251,10 +252,10 @@ export function DescriptionCard({ description, children }: { description: Servic
             {description.disabled && description.disabledNotice ? <Text size="xs">{t('services.noticeValue', { notice: description.disabledNotice })}</Text> : null}
           </div>
           <Group gap={6} wrap="wrap">
-            <Button size="xs" variant="default" loading={busy} onClick={() => refresh(false)} aria-label={t('descriptions.refreshAria', { url: description.url })}>{t('descriptions.refresh')}</Button>
+            <EditButton size="xs" variant="default" loading={busy} onClick={() => refresh(false)} aria-label={t('descriptions.refreshAria', { url: description.url })}>{t('descriptions.refresh')}</EditButton>
             {description.disabled
-              ? <Button size="xs" variant="light" onClick={enable} aria-label={t('descriptions.enableAria', { url: description.url })}>{t('services.enable')}</Button>
-              : <Button size="xs" variant="light" color="orange" onClick={() => setDialog('disable')} aria-label={t('descriptions.disableAria', { url: description.url })}>{t('services.disable')}</Button>}
+              ? <EditButton size="xs" variant="light" onClick={enable} aria-label={t('descriptions.enableAria', { url: description.url })}>{t('services.enable')}</EditButton>
+              : <EditButton size="xs" variant="light" color="orange" onClick={() => setDialog('disable')} aria-label={t('descriptions.disableAria', { url: description.url })}>{t('services.disable')}</EditButton>}
             <ConfirmAction
               label={t('services.delete')}
               ariaLabel={t('descriptions.deleteAria', { url: description.url })}

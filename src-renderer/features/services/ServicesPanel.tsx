@@ -8,6 +8,7 @@ import { DisableServiceDialog, EditEndpointDialog, EditServiceDialog, urlProblem
 import { EndpointText, FULL_BADGE, IdText, atField, fieldMessage, useSubjectName } from './ServicesParts'
 import { AddDescriptionForms, DescriptionCard } from './ServiceDescriptions'
 import { REST_METHODS, rightsOn, serviceName, shortId, useServicesStore } from './services-store'
+import { ConfigurationEdit, EditButton } from '../../lib/read-only'
 
 /**
  * Services of the subsystems (UG-SS §6): REST services with URL, timeout, TLS verification, endpoints, disabling with a
@@ -31,11 +32,13 @@ export function ServicesPanel() {
   }
   return (
     <Stack gap="md">
-      <Card withBorder>
-        {subsystems.length === 0 ? <Text size="sm" c="dimmed">{t('services.needSubsystem')}</Text> : (
-          <AddDescriptionForms subsystems={subsystems} restForm={<AddServiceForm subsystems={subsystems} />} />
-        )}
-      </Card>
+      <ConfigurationEdit>
+        <Card withBorder>
+          {subsystems.length === 0 ? <Text size="sm" c="dimmed">{t('services.needSubsystem')}</Text> : (
+            <AddDescriptionForms subsystems={subsystems} restForm={<AddServiceForm subsystems={subsystems} />} />
+          )}
+        </Card>
+      </ConfigurationEdit>
       {items.length === 0 ? <Text size="sm" c="dimmed">{t('services.none')}</Text> : items.map((item) => item.description === undefined
         ? <ServiceCard key={item.key} service={item.service as ServiceDto} />
         : (
@@ -130,10 +133,10 @@ function ServiceCard({ service, partOf }: { service: ServiceDto; partOf?: Servic
             {own && service.disabled && service.disabledNotice ? <Text size="xs">{t('services.noticeValue', { notice: service.disabledNotice })}</Text> : null}
           </div>
           <Group gap={6} wrap="wrap">
-            <Button size="xs" variant="default" onClick={() => setDialog('edit')} aria-label={t('services.editAria', { service: label })}>{t('services.edit')}</Button>
+            <EditButton size="xs" variant="default" onClick={() => setDialog('edit')} aria-label={t('services.editAria', { service: label })}>{t('services.edit')}</EditButton>
             {own && service.disabled
-              ? <Button size="xs" variant="light" onClick={enable} aria-label={t('services.enableAria', { service: label })}>{t('services.enable')}</Button>
-              : own ? <Button size="xs" variant="light" color="orange" onClick={() => setDialog('disable')} aria-label={t('services.disableAria', { service: label })}>{t('services.disable')}</Button> : null}
+              ? <EditButton size="xs" variant="light" onClick={enable} aria-label={t('services.enableAria', { service: label })}>{t('services.enable')}</EditButton>
+              : own ? <EditButton size="xs" variant="light" color="orange" onClick={() => setDialog('disable')} aria-label={t('services.disableAria', { service: label })}>{t('services.disable')}</EditButton> : null}
             {own ? <ConfirmAction
               label={t('services.delete')}
               ariaLabel={t('services.deleteAria', { service: label })}
@@ -163,7 +166,7 @@ function ServiceCard({ service, partOf }: { service: ServiceDto; partOf?: Servic
                     <Table.Td>
                       {e.generated ? <Text size="xs" c="dimmed">{t('endpoints.generated')}</Text> : (
                         <Group gap={6} wrap="wrap">
-                          <Button size="xs" variant="subtle" onClick={() => setEditing(e)} aria-label={t('endpoints.editAria', { endpoint: `${e.method} ${e.path}` })}>{t('endpoints.edit')}</Button>
+                          <EditButton size="xs" variant="subtle" onClick={() => setEditing(e)} aria-label={t('endpoints.editAria', { endpoint: `${e.method} ${e.path}` })}>{t('endpoints.edit')}</EditButton>
                           <ConfirmAction
                             label={t('endpoints.delete')}
                             ariaLabel={t('endpoints.deleteAria', { endpoint: `${e.method} ${e.path}` })}
@@ -184,7 +187,7 @@ function ServiceCard({ service, partOf }: { service: ServiceDto; partOf?: Servic
             </Table.Tbody>
           </Table>
         </Table.ScrollContainer>
-        {soap ? null : <AddEndpointForm service={service} />}
+        {soap ? null : <ConfigurationEdit><AddEndpointForm service={service} /></ConfigurationEdit>}
       </Stack>
       {dialog === 'edit' ? <EditServiceDialog service={service} onClose={() => setDialog(null)} /> : null}
       {dialog === 'disable' ? <DisableServiceDialog service={service} onClose={() => setDialog(null)} /> : null}

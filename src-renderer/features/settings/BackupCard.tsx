@@ -7,6 +7,7 @@ import { ErrorNotice } from '../../lib/ErrorNotice'
 import { fieldError } from '../../lib/field-error'
 import { useSessionStore } from '../login/session-store'
 import { passphraseProblem, useBackupStore } from './backup-store'
+import { ConfigurationEdit, EditButton } from '../../lib/read-only'
 
 /** The command line's restore (a command, the same in every language). */
 const RESTORE_COMMAND = 'gatehouse restore --data-dir NEW-DIR --from FILE.ghbackup --passphrase-stdin'
@@ -41,8 +42,10 @@ export function BackupCard() {
           <>
             {error ? <ErrorNotice error={error} onClose={clear} /> : null}
             <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
-              <CreateBackup />
-              {data !== null ? <Schedule schedule={data.schedule} /> : null}
+              <ConfigurationEdit>
+                <CreateBackup />
+                {data !== null ? <Schedule schedule={data.schedule} /> : null}
+              </ConfigurationEdit>
             </SimpleGrid>
             <BackupList />
             <div>
@@ -88,7 +91,7 @@ function CreateBackup() {
         label={t('create.repeat')} autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.currentTarget.value)}
         error={touched && passphrase.length >= BACKUP_PASSPHRASE_MIN ? problem : null}
       />
-      <Group><Button type="submit" loading={busy}>{t('create.submit')}</Button></Group>
+      <Group><EditButton type="submit" loading={busy}>{t('create.submit')}</EditButton></Group>
       {created !== null ? (
         <Alert color="green" role="status">{t('create.done', { name: created.name, files: created.files, size: formatBytes(created.size) })}</Alert>
       ) : null}
@@ -141,7 +144,7 @@ function Schedule({ schedule }: { schedule: BackupScheduleDto }) {
         </Stack>
       ) : (
         <Group gap="xs">
-          <Button variant="default" size="xs" onClick={() => setEditing(true)}>{t('schedule.change')}</Button>
+          <EditButton variant="default" size="xs" onClick={() => setEditing(true)}>{t('schedule.change')}</EditButton>
           <ConfirmAction
             label={t('schedule.stop')} title={t('schedule.stopTitle')} confirmLabel={t('schedule.stop')}
             consequences={<Consequences items={[t('schedule.stopConsequence')]} />}

@@ -6,6 +6,7 @@ import { useT } from '../../i18n'
 import { adminClient } from '../../lib/admin-client'
 import { ErrorNotice } from '../../lib/ErrorNotice'
 import { fieldError } from '../../lib/field-error'
+import { ConfigurationEdit } from '../../lib/read-only'
 
 /**
  * This server as the central server knows it (ug-ss §10.1 address change, §10.2 maintenance mode; X-Road 7.8's
@@ -78,13 +79,15 @@ export function CentralServerCard() {
         {pending.map((r) => (
           <Text key={r.id} size="sm" c="dimmed">{t(`central.progress.${progressKey(r.service)}`, { id: r.requestId ?? '–', detail: r.detail ?? '' })}</Text>
         ))}
-        <form onSubmit={changeAddress} aria-label={t('central.addressForm')}>
-          <Group align="flex-end" gap="sm">
-            <TextInput label={t('central.newAddress')} description={t('central.newAddressHint')} value={address} maxLength={255}
-              onChange={(e) => setAddress(e.currentTarget.value)} error={addressError} style={{ flex: 1, minWidth: 240 }} />
-            <Button type="submit" loading={busy === 'address'} disabled={address.trim() === '' || server === null}>{t('central.changeAddress')}</Button>
-          </Group>
-        </form>
+        <ConfigurationEdit>
+          <form onSubmit={changeAddress} aria-label={t('central.addressForm')}>
+            <Group align="flex-end" gap="sm">
+              <TextInput label={t('central.newAddress')} description={t('central.newAddressHint')} value={address} maxLength={255}
+                onChange={(e) => setAddress(e.currentTarget.value)} error={addressError} style={{ flex: 1, minWidth: 240 }} />
+              <Button type="submit" loading={busy === 'address'} disabled={address.trim() === '' || server === null}>{t('central.changeAddress')}</Button>
+            </Group>
+          </form>
+        </ConfigurationEdit>
         <Group align="flex-end" gap="sm">
           {maintenanceOn ? null : (
             <TextInput label={t('central.message')} description={t('central.messageHint')} value={message} maxLength={1000}

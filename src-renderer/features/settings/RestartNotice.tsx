@@ -44,6 +44,7 @@ export function RestartNotice({ restart, onRestarted, always = false }: { restar
         </div>
         {restart.supported ? (
           <ConfirmAction
+            perNode
             label={t('restart.button')}
             title={t('restart.confirmTitle')}
             consequences={<Text size="sm">{t('restart.confirmText')}</Text>}

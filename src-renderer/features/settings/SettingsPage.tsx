@@ -8,6 +8,7 @@ import { BackupCard } from './BackupCard'
 import { CentralServerCard } from './CentralServerCard'
 import { RestartNotice } from './RestartNotice'
 import { settingProblem, useSettingsStore, type SettingProblem } from './settings-store'
+import { EditButton, useReadOnly } from '../../lib/read-only'
 
 const HIDDEN_LABEL = { position: 'absolute', width: 1, height: 1, overflow: 'hidden', clip: 'rect(0 0 0 0)' } as const
 
@@ -55,6 +56,7 @@ function SettingRow({ setting }: { setting: SettingDto }) {
     ? (setting.defaultValue === 'true' ? t('on') : t('off'))
     : setting.defaultValue === '' ? translate('common:none') : `${setting.defaultValue}${unit ? ` ${unit}` : ''}`
   const label = parameterText(setting, 'label')
+  const readOnly = useReadOnly()
   const problemText = (p: SettingProblem | null): string | null => (p === null ? null : p.key === 'min' ? t('problems.min', { min: p.min }) : p.key === 'max' ? t('problems.max', { max: p.max }) : t(`problems.${p.key}`))
   return (
     <Card withBorder>
@@ -66,13 +68,14 @@ function SettingRow({ setting }: { setting: SettingDto }) {
         </div>
         <Group align="flex-start" wrap="nowrap">
           {setting.kind === 'boolean' ? (
-            <Switch label={label} checked={draft === 'true'} onChange={(e) => { const v = String(e.currentTarget.checked); setDraft(v); void save(setting.name, v) }} styles={{ label: HIDDEN_LABEL }} />
+            <Switch label={label} disabled={readOnly} checked={draft === 'true'} onChange={(e) => { const v = String(e.currentTarget.checked); setDraft(v); void save(setting.name, v) }} styles={{ label: HIDDEN_LABEL }} />
           ) : (
             <TextInput
               label={label}
               labelProps={{ style: HIDDEN_LABEL }}
               w={setting.kind === 'schedule' ? 220 : 150}
               value={draft}
+              readOnly={readOnly}
               error={problemText(problem)}
               rightSection={unit ? <Text size="xs" c="dimmed">{unit}</Text> : null}
               rightSectionWidth={44}
@@ -80,8 +83,8 @@ function SettingRow({ setting }: { setting: SettingDto }) {
               onKeyDown={(e) => { if (e.key === 'Enter' && problem === null) void save(setting.name, draft) }}
             />
           )}
-          {setting.kind !== 'boolean' ? <Button variant="light" disabled={problem !== null || draft === setting.value} loading={loading} onClick={() => void save(setting.name, draft)} aria-label={t('saveLabel', { label })}>{t('save')}</Button> : null}
-          <Button variant="subtle" disabled={setting.isDefault} onClick={() => void reset(setting.name)} aria-label={t('resetLabel', { label })}>{t('reset')}</Button>
+          {setting.kind !== 'boolean' ? <EditButton variant="light" disabled={problem !== null || draft === setting.value} loading={loading} onClick={() => void save(setting.name, draft)} aria-label={t('saveLabel', { label })}>{t('save')}</EditButton> : null}
+          <EditButton variant="subtle" disabled={setting.isDefault} onClick={() => void reset(setting.name)} aria-label={t('resetLabel', { label })}>{t('reset')}</EditButton>
         </Group>
       </Group>
     </Card>

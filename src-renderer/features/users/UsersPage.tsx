@@ -154,6 +154,7 @@ function UsersCard({ canManage, onDone }: { canManage: boolean; onDone: (text: s
                       <Button size="xs" variant="light" onClick={() => setEditing(u)} aria-label={t('editRoles.aria', { name: u.username })}>{t('editRoles.button')}</Button>
                       <Button size="xs" variant="subtle" onClick={() => setResetting(u)} aria-label={t('resetPassword.aria', { name: u.username })}>{t('resetPassword.button')}</Button>
                       <ConfirmAction
+                        perNode
                         label={t('remove.button')}
                         ariaLabel={t('remove.aria', { name: u.username })}
                         title={t('remove.title', { name: u.username })}
@@ -365,6 +366,7 @@ function ApiKeysCard({ onDone }: { onDone: (text: string) => void }) {
                       <Group gap={4}>
                         <Button size="xs" variant="light" onClick={() => setEditing(k)} aria-label={t('keyRoles.aria', { label: k.label })}>{t('keyRoles.button')}</Button>
                         <ConfirmAction
+                          perNode
                           label={t('revoke.button')}
                           ariaLabel={t('revoke.aria', { label: k.label })}
                           title={t('revoke.title', { label: k.label })}
