@@ -51,6 +51,12 @@ const REFUSAL_TEXT: Record<NonNullable<BackupsDto['restoreRefusal']>, string> = 
 }
 
 export function createSystemAdmin(deps: SystemAdminDeps & { audit?: (record: AuditRecord) => void }): SystemApi {
+  // A data-directory backup holds SQLite files; a cluster node's configuration is the shared PostgreSQL database, so
+  // restoring one would split the node from the cluster: PostgreSQL's own tools (README "Running a cluster").
+  const refuseRestoreInCluster = (): void => {
+    if (deps.cluster === undefined) return
+    throw clientError('unsupported', 'This node is in a cluster: its server configuration is the shared PostgreSQL database; restore that with pg_restore (README "Running a cluster"), not a data-directory backup', { detail: 'cluster' })
+  }
   const host = (): BackupHost => {
     if (deps.backups === undefined) throw clientError('unsupported', 'This admin runtime has no data directory to back up')
     return deps.backups
@@ -111,10 +117,12 @@ export function createSystemAdmin(deps: SystemAdminDeps & { audit?: (record: Aud
     },
     async uploadBackup(input) {
       const given = validate(z.object({ upload: z.string().max(64).optional(), offset: z.number().int().min(0), data: base64 }).strict(), input, 'backup upload')
+      refuseRestoreInCluster()
       return host().store.appendUpload(given.upload, given.offset, Buffer.from(given.data, 'base64'), deps.clock.now())
     },
     async restore(input) {
       const given = validate(z.object({ upload: z.string().max(64), passphrase: z.string().min(1).max(1024) }).strict(), input, 'restore')
+      refuseRestoreInCluster()
       const backups = host()
       const refusal = backups.restoreRefusal()
       if (refusal !== null) {

@@ -157,6 +157,11 @@ describePostgres('cluster mode: two nodes on one PostgreSQL', (started) => {
     // A data-directory backup would miss the shared configuration: refused on every node, pg_dump named.
     const backup = await call(primary, 'system', 'backup', { passphrase: 'a long enough passphrase' })
     expect(backup.ok ? undefined : [backup.error.code, backup.error.message]).toEqual(['unsupported', expect.stringContaining('pg_dump')])
+    // Nor is a data-directory backup restored into a node: refused before any upload is kept, and at the restore.
+    const restore = await call(primary, 'system', 'restore', { upload: 'any', passphrase: 'a long enough passphrase' })
+    expect(restore.ok ? undefined : [restore.error.code, restore.error.detail, restore.error.message]).toEqual(['unsupported', 'cluster', expect.stringContaining('pg_restore')])
+    const upload = await call(secondary, 'system', 'uploadBackup', { offset: 0, data: 'AAAA' })
+    expect(upload.ok ? undefined : [upload.error.code, upload.error.detail]).toEqual(['unsupported', 'cluster'])
     // The refusal is in the secondary's own audit log.
     const audit = await ok<Array<{ event: string; errorCode: string | null }>>(secondary, 'audit', 'search', {})
     expect(audit).toContainEqual(expect.objectContaining({ event: 'accessRights.grant', errorCode: 'secondary_node_read_only' }))

@@ -9,6 +9,7 @@ import { SecondaryBanner } from '../../src-renderer/features/cluster/SecondaryBa
 import { useClusterStore } from '../../src-renderer/features/cluster/cluster-store'
 import { ConfirmAction } from '../../src-renderer/lib/ConfirmAction'
 import { ConfigurationEdit, EditButton } from '../../src-renderer/lib/read-only'
+import { localizeBackupError } from '../../src-renderer/features/settings/backup-store'
 
 /** The cluster in the GUI (issue 18): the secondary's read-only banner and the dashboard's card of nodes. */
 const node = (over: Partial<ClusterNodeDto>): ClusterNodeDto => ({
@@ -122,5 +123,10 @@ describe('cluster in the GUI', () => {
     expect(screen.queryByRole('form', { name: 'Add local group' })).toBeNull()
     expect(screen.queryByRole('button', { name: 'Delete key' })).toBeNull()
     expect(screen.getByRole('button', { name: 'Remove user' })).toBeTruthy()
+  })
+
+  it('words the refusal of a backup or restore on a cluster node, naming PostgreSQL\'s tools', () => {
+    const refused = localizeBackupError(new AdminError('unsupported', 'This node is in a cluster', 'cluster'))
+    expect(refused instanceof AdminError ? refused.message : refused).toContain('Back it up with pg_dump and restore it with pg_restore')
   })
 })

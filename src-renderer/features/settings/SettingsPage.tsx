@@ -80,7 +80,7 @@ function SettingRow({ setting }: { setting: SettingDto }) {
               rightSection={unit ? <Text size="xs" c="dimmed">{unit}</Text> : null}
               rightSectionWidth={44}
               onChange={(e) => setDraft(e.currentTarget.value)}
-              onKeyDown={(e) => { if (e.key === 'Enter' && problem === null) void save(setting.name, draft) }}
+              onKeyDown={(e) => { if (e.key === 'Enter' && problem === null && !readOnly) void save(setting.name, draft) }}
             />
           )}
           {setting.kind !== 'boolean' ? <EditButton variant="light" disabled={problem !== null || draft === setting.value} loading={loading} onClick={() => void save(setting.name, draft)} aria-label={t('saveLabel', { label })}>{t('save')}</EditButton> : null}

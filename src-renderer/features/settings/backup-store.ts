@@ -35,7 +35,7 @@ export function passphraseProblem(passphrase: string, repeat: string): string | 
 /** A refusal of a backup or restore in the reader's language (the server names the reason in `detail`). */
 export function localizeBackupError(error: unknown): unknown {
   return localizeError(error, (code, detail) => {
-    if ((code === 'backup_invalid' || detail === 'not-fresh') && detail !== undefined) {
+    if ((code === 'backup_invalid' || detail === 'not-fresh' || detail === 'cluster') && detail !== undefined) {
       const key = `backup:errors.${detail}`
       const reason = error instanceof AdminError ? error.message : ''
       return translate(key, { reason: /[.!?]$/.test(reason) ? reason : `${reason}.` })
