@@ -54,6 +54,7 @@ const labSubsystem: AuditSubject = {
 const labServer: AuditSubject = { state: async (api, i) => (await api.lab.servers()).find((s) => sameId(s.id, i.server)) }
 const labGroup: AuditSubject = { state: async (api, i) => (await api.lab.globalGroups()).find((g) => g.code === i.code) }
 const labRequest: AuditSubject = { state: async (api, i) => (await api.lab.managementRequests()).requests.find((r) => r.id === i.id) }
+const clusterNode: AuditSubject = { state: async (api, i) => (await api.system.clusterNodes()).nodes.find((n) => n.name === i.name) }
 const ceremony: AuditSubject = { state: async (api, i) => (await api.ceremony.list()).find((c) => c.id === i.id) }
 
 const serviceDescription: AuditSubject = {
@@ -71,6 +72,7 @@ const serviceDescription: AuditSubject = {
 const SUBJECTS: Record<string, AuditSubject> = {
   'serviceDescriptions.refresh': serviceDescription, 'serviceDescriptions.update': serviceDescription,
   'serviceDescriptions.setEnabled': serviceDescription, 'serviceDescriptions.delete': serviceDescription,
+  'system.forgetClusterNode': clusterNode,
   'users.add': user, 'users.setRoles': user, 'users.setPassword': user, 'users.remove': user,
   'apiKeys.setRoles': apiKey, 'apiKeys.revoke': apiKey,
   'initialization.initialize': { state: (api) => api.initialization.status() },

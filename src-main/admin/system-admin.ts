@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import {
-  BACKUP_CHUNK_BYTES, BACKUP_PASSPHRASE_MIN, type BackupScheduleDto, type BackupsDto, type ClusterNodesDto, type DatabaseInfo, type NodeTypeDto, type SystemApi,
+  BACKUP_CHUNK_BYTES, BACKUP_PASSPHRASE_MIN, type BackupScheduleDto, type BackupsDto, type ClusterNodesDto, type DatabaseInfo, type NodeTypeDto, type SharedDatabaseInfo, type SystemApi,
   type SystemStatus,
 } from '@shared/admin-api/admin-api'
 import { deriveKey, stageRestore, type BackupFile, type BackupManifest, type BackupStore, type DerivedKey } from '../backup'
@@ -34,7 +34,9 @@ export interface SystemAdminDeps {
   /** Backups; absent in admin-only runtimes without a data directory's domains. */
   backups?: BackupHost
   /** Cluster mode: this node's type and the nodes' registry; absent when standalone. */
-  cluster?: { nodeType(): NodeTypeDto; nodes(): ClusterNodesDto }
+  cluster?: { nodeType(): NodeTypeDto; nodes(): ClusterNodesDto; forget(name: string): void }
+  /** Cluster mode: the shared configuration database, asked at each status (absent when standalone). */
+  sharedDatabase?(): SharedDatabaseInfo
 }
 
 const STANDALONE: ClusterNodesDto = { nodeType: 'STANDALONE', heartbeatSeconds: 0, staleAfterSeconds: 0, nodes: [], changeFeed: null }
@@ -71,6 +73,7 @@ export function createSystemAdmin(deps: SystemAdminDeps & { audit?: (record: Aud
         restart: { supported: deps.restart !== undefined, required: false, reasons: [] },
         ...deps.status(),
         databases: deps.databases.map(({ name: n, path, db }) => ({ name: n, path, ...databaseSettings(db), schema: schemaVersions(db) })),
+        ...(deps.sharedDatabase === undefined ? {} : { sharedDatabase: deps.sharedDatabase() }),
       }
     },
     async nodeType() {
@@ -78,6 +81,11 @@ export function createSystemAdmin(deps: SystemAdminDeps & { audit?: (record: Aud
     },
     async clusterNodes() {
       return deps.cluster?.nodes() ?? STANDALONE
+    },
+    async forgetClusterNode(input) {
+      const given = validate(z.object({ name: z.string().min(1).max(100) }).strict(), input, 'cluster node')
+      if (deps.cluster === undefined) throw clientError('unsupported', 'This security server is not in a cluster', { detail: 'cluster' })
+      deps.cluster.forget(given.name)
     },
     async restart() {
       const restart = deps.restart

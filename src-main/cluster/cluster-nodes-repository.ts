@@ -24,6 +24,11 @@ export function upsertClusterNode(db: SqlWriter, row: ClusterNodeRow): void {
     .run(row.name, row.role, row.version, row.addresses, row.startedAt, row.heartbeatAt, row.readiness, row.messageLog)
 }
 
+/** Deletes a node's row if its heartbeat is still `heartbeatAt` (a node beating meanwhile keeps it); true when deleted. */
+export function deleteClusterNode(db: SqlWriter, name: string, heartbeatAt: string): boolean {
+  return db.prepare('DELETE FROM cluster_nodes WHERE name = ? AND heartbeat_at = ?').run(name, heartbeatAt).changes > 0
+}
+
 export function listClusterNodes(db: SqlReader): ClusterNodeRow[] {
   return db.prepare(`SELECT ${COLUMNS} FROM cluster_nodes ORDER BY name`).all() as ClusterNodeRow[]
 }

@@ -1,6 +1,6 @@
 import type { ClusterNodeDto } from '@shared/admin-api/admin-api'
-import { parseJson, type Clock, type Logger, type SqlWriter } from '../platform'
-import { listClusterNodes, upsertClusterNode, type ClusterNodeRow } from './cluster-nodes-repository'
+import { SecurityServerError, clientError, parseJson, type Clock, type Logger, type SqlWriter } from '../platform'
+import { deleteClusterNode, listClusterNodes, upsertClusterNode, type ClusterNodeRow } from './cluster-nodes-repository'
 
 /**
  * Each node's row in `cluster_nodes` (issue 18): upserted at start and every `intervalMs` (2 s) with what the node
@@ -34,6 +34,11 @@ export interface NodeRegistry {
   /** Writes this node's row now (also what each interval does). */
   beat(): void
   nodes(): ClusterNodeDto[]
+  /**
+   * Removes a stale node's row (a node taken out of the cluster); never this node's nor a live one's (a node that
+   * comes back writes its row again). @throws not_found, action_not_possible (detail `self` or `alive`)
+   */
+  forget(name: string): ClusterNodeDto
   readonly intervalMs: number
   readonly staleAfterMs: number
 }
@@ -79,6 +84,18 @@ export function createNodeRegistry(options: NodeRegistryOptions): NodeRegistry {
     nodes() {
       const now = options.clock.now().getTime()
       return listClusterNodes(options.db).map((row) => toDto(row, now - Date.parse(row.heartbeatAt) <= staleAfterMs, row.name === options.node))
+    },
+    forget(name) {
+      const row = listClusterNodes(options.db).find((r) => r.name === name)
+      if (row === undefined) throw clientError('not_found', `No cluster node ${name}`, { detail: 'name' })
+      if (name === options.node) throw new SecurityServerError('action_not_possible', `${name} is this node: a node cannot forget itself`, { detail: 'self', params: { node: name }, clientFault: true })
+      const alive = options.clock.now().getTime() - Date.parse(row.heartbeatAt) <= staleAfterMs
+      // Only the heartbeat read here: a beat in between leaves the row, and the node is alive again.
+      if (alive || !options.quietly(() => deleteClusterNode(options.db, name, row.heartbeatAt))) {
+        throw new SecurityServerError('action_not_possible', `${name} sent a heartbeat less than ${staleAfterMs / 1000} s ago: stop it before forgetting it`, { detail: 'alive', params: { node: name }, clientFault: true })
+      }
+      options.logger.info({ forgotten: name }, 'cluster node forgotten')
+      return toDto(row, false, false)
     },
   }
 }

@@ -1,6 +1,6 @@
-import type { ClusterNodesDto, NodeTypeDto } from '@shared/admin-api/admin-api'
+import type { ClusterNodesDto, NodeTypeDto, SharedDatabaseInfo } from '@shared/admin-api/admin-api'
 import { createChangeFeed, createNodeRegistry, type ChangeFeed, type ChangeFeedStatus, type NodeRegistry, type NodeReport } from '../cluster'
-import type { Logger } from '../platform'
+import { schemaVersions, toSecurityServerError, type Logger } from '../platform'
 import { clusterPostgresOptions } from './cluster-config'
 import type { SecurityServerCore } from './security-server-core'
 import { GATEHOUSE_VERSION } from './version'
@@ -14,8 +14,12 @@ export interface ClusterNode {
   stop(): Promise<void>
   nodeType(): NodeTypeDto
   nodes(): ClusterNodesDto
+  /** Removes a stale node from the registry (see NodeRegistry.forget). */
+  forget(name: string): void
   /** Whether the other nodes' changes reach this node now (for readiness and health checks). */
   changeFeed(): ChangeFeedStatus
+  /** The shared configuration database for the dashboard: where (no password), and whether it answers now. */
+  sharedDatabase(): SharedDatabaseInfo
 }
 
 export interface ClusterNodeDeps {
@@ -60,7 +64,18 @@ export function createClusterNode(core: SecurityServerCore, deps: ClusterNodeDep
       await feed.stop()
     },
     nodeType,
+    forget: (name) => void registry.forget(name),
     changeFeed: () => feed.status(),
+    sharedDatabase() {
+      const { host, port, database, user, schema } = cluster.postgres
+      const where = { host, port, database, user, schema: schema ?? 'public' }
+      try {
+        // Quietly: a read, which must neither move the change stamp nor notify the other nodes.
+        return { ...where, reachable: true, problem: null, versions: shared.quietly(() => schemaVersions(core.databases.serverConf)) }
+      } catch (error) {
+        return { ...where, reachable: false, problem: toSecurityServerError(error).message, versions: [] }
+      }
+    },
     nodes: () => ({
       nodeType: nodeType().nodeType,
       heartbeatSeconds: registry.intervalMs / 1000,

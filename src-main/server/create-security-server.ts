@@ -244,7 +244,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
         }
       },
       ...(options.restart === undefined ? {} : { restart: options.restart }),
-      ...(clusterNode === undefined ? {} : { cluster: clusterNode }),
+      ...(clusterNode === undefined ? {} : { cluster: clusterNode, sharedDatabase: () => clusterNode.sharedDatabase() }),
       backups: {
         store: backups.store,
         create: backups.create,

@@ -29,6 +29,8 @@ export const ADMIN_API_METHODS = {
     // X-Road GET /system/node-type.
     nodeType: read(),
     clusterNodes: read(),
+    // Audited and not perNode: the registry is shared, so only the primary forgets a node.
+    forgetClusterNode: change('system-administrator'),
     backup: change('system-administrator'),
     backups: read(['system-administrator']),
     // Recorded in the audit log by the implementation (at the first piece): who took a copy of the server.

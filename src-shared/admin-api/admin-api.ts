@@ -84,6 +84,23 @@ export interface SystemStatus {
    */
   restart: { supported: boolean; required: boolean; reasons: string[] }
   databases: DatabaseInfo[]
+  /** Cluster mode: the shared PostgreSQL database holding the server configuration (no password); absent when standalone. */
+  sharedDatabase?: SharedDatabaseInfo
+}
+
+/** Where a cluster's shared configuration lives and whether this node reaches it now (issue 18). */
+export interface SharedDatabaseInfo {
+  host: string
+  port: number
+  database: string
+  user: string
+  /** The PostgreSQL schema the tables live in. */
+  schema: string
+  reachable: boolean
+  /** Why it is not reachable (the driver's words); null when it is. */
+  problem: string | null
+  /** Each component's schema version there; empty when not reachable. */
+  versions: Array<{ component: string; version: number }>
 }
 
 /** An encrypted backup file in `DATA_DIR/backups`. */
@@ -198,6 +215,11 @@ export interface SystemApi {
   nodeType(): Promise<NodeTypeDto>
   /** The cluster's nodes with their heartbeat, readiness and message log (empty when standalone). */
   clusterNodes(): Promise<ClusterNodesDto>
+  /**
+   * Removes a stale node (no heartbeat for three intervals, not this node) from the cluster's registry; on the primary
+   * only, as every configuration change. @throws not_found, action_not_possible (detail `self` or `alive`)
+   */
+  forgetClusterNode(input: { name: string }): Promise<void>
   /**
    * An encrypted backup (scrypt + AES-256-GCM STREAM) of everything the server needs on a new machine: every database
    * through SQLite's backup API, token key files, global configuration, TLS material, settings, a hosted lab; with a

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { formatIdPath, memberId, serviceId, subsystemId, type ClientId, type ServiceId } from '@shared/domain/identifiers'
 import { ADMIN_ROLES } from '@shared/admin-api/admin-roles'
-import type { ClusterNodesDto, NodeTypeDto } from '@shared/admin-api/admin-api'
+import type { ClusterNodesDto, NodeTypeDto, SystemStatus } from '@shared/admin-api/admin-api'
 import type { IpcResult } from '@shared/admin-api/ipc-result'
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import { DatabaseDerivedCache, openPostgres, silentLogger, type PostgresDb } from '../../src-main/platform'
@@ -167,6 +167,13 @@ describePostgres('cluster mode: two nodes on one PostgreSQL', (started) => {
     expect(audit).toContainEqual(expect.objectContaining({ event: 'accessRights.grant', errorCode: 'secondary_node_read_only' }))
   })
 
+  it("shows the shared database on a node's status, where and which schema versions, never a password", async () => {
+    const status = await ok<SystemStatus>(secondary, 'system', 'status')
+    expect(status.sharedDatabase).toMatchObject({ host: pg.host, port: pg.port, database: pg.database, user: pg.user, schema: 'cluster_a', reachable: true, problem: null })
+    expect(status.sharedDatabase?.versions).toContainEqual({ component: 'server-conf', version: expect.any(Number) })
+    expect(Object.keys(status.sharedDatabase ?? {})).not.toContain('password')
+  })
+
   it('lists both nodes, alive, with their role and heartbeat', async () => {
     const listed = await ok<ClusterNodesDto>(primary, 'system', 'clusterNodes')
     expect(listed).toMatchObject({ nodeType: 'PRIMARY', heartbeatSeconds: 2, staleAfterSeconds: 6, changeFeed: { state: 'listening' } })
@@ -187,5 +194,21 @@ describePostgres('cluster mode: two nodes on one PostgreSQL', (started) => {
     const seen = new Promise<string>((resolve) => secondary.events.once('configuration-changed', (e) => resolve(e.event)))
     await ok(primary, 'accessRights', 'grant', { service: formatIdPath(pets), subject: formatIdPath(consumer) })
     expect(await seen).toBe('cluster.node-a')
+  })
+
+  it('forgets a stale node on the primary only, never itself nor a live node, and audits it', async () => {
+    const long = new Date(Date.now() - 3_600_000).toISOString()
+    admin.prepare('INSERT INTO cluster_a.cluster_nodes (name, role, version, addresses, started_at, heartbeat_at, readiness, message_log) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run('node-gone', 'secondary', '0.9.0', '[]', long, long, '{"ready":false,"failing":[]}', '{"acceptingMessages":false,"unstampedRecords":false,"lastTimestampAt":null,"timestampingFailingSince":null}')
+    const code = (r: IpcResult<unknown>): unknown => (r.ok ? 'ok' : [r.error.code, r.error.detail])
+    expect(code(await call(secondary, 'system', 'forgetClusterNode', { name: 'node-gone' }))).toEqual(['secondary_node_read_only', undefined])
+    expect(code(await call(primary, 'system', 'forgetClusterNode', { name: 'node-a' }))).toEqual(['action_not_possible', 'self'])
+    expect(code(await call(primary, 'system', 'forgetClusterNode', { name: 'node-b' }))).toEqual(['action_not_possible', 'alive'])
+    expect(code(await call(primary, 'system', 'forgetClusterNode', { name: 'node-never' }))).toEqual(['not_found', 'name'])
+    expect((await ok<ClusterNodesDto>(primary, 'system', 'clusterNodes')).nodes.map((n) => n.name)).toEqual(['node-a', 'node-b', 'node-gone'])
+    expect(code(await call(primary, 'system', 'forgetClusterNode', { name: 'node-gone' }))).toBe('ok')
+    expect((await ok<ClusterNodesDto>(secondary, 'system', 'clusterNodes')).nodes.map((n) => n.name)).toEqual(['node-a', 'node-b'])
+    const audit = await ok<Array<{ event: string; object: string | null; outcome: string; data: { before?: { version?: string } } }>>(primary, 'audit', 'search', {})
+    expect(audit).toContainEqual(expect.objectContaining({ event: 'system.forgetClusterNode', object: 'node-gone', outcome: 'success', data: expect.objectContaining({ before: expect.objectContaining({ version: '0.9.0' }) }) }))
   })
 })

@@ -6,6 +6,7 @@ import type { ClusterNodeDto, ClusterNodesDto } from '@shared/admin-api/admin-ap
 import { AdminError, setAdminClient, type AdminClient } from '../../src-renderer/lib/admin-client'
 import { ClusterNodesCard } from '../../src-renderer/features/cluster/ClusterNodesCard'
 import { SecondaryBanner } from '../../src-renderer/features/cluster/SecondaryBanner'
+import { SharedDatabase } from '../../src-renderer/features/cluster/SharedDatabase'
 import { useClusterStore } from '../../src-renderer/features/cluster/cluster-store'
 import { ConfirmAction } from '../../src-renderer/lib/ConfirmAction'
 import { ConfigurationEdit, EditButton } from '../../src-renderer/lib/read-only'
@@ -128,5 +129,21 @@ describe('cluster in the GUI', () => {
   it('words the refusal of a backup or restore on a cluster node, naming PostgreSQL\'s tools', () => {
     const refused = localizeBackupError(new AdminError('unsupported', 'This node is in a cluster', 'cluster'))
     expect(refused instanceof AdminError ? refused.message : refused).toContain('Back it up with pg_dump and restore it with pg_restore')
+  })
+
+  it('shows the shared PostgreSQL database: where, reachable or why not, and its schema versions', () => {
+    const where = { host: 'db.example', port: 5432, database: 'gatehouse', user: 'gh', schema: 'conf' }
+    render(<MantineProvider><SharedDatabase database={{ ...where, reachable: true, problem: null, versions: [{ component: 'server-conf', version: 7 }] }} /></MantineProvider>)
+    const card = within(screen.getByTestId('shared-database'))
+    expect(card.getByText('Shared configuration (PostgreSQL)')).toBeTruthy()
+    expect(card.getByText('db.example:5432/gatehouse')).toBeTruthy()
+    expect(card.getByText('Schema conf · user gh')).toBeTruthy()
+    expect(card.getByText('Reachable')).toBeTruthy()
+    expect(card.getByText('Schema versions: server-conf v7')).toBeTruthy()
+    cleanup()
+    render(<MantineProvider><SharedDatabase database={{ ...where, reachable: false, problem: 'Cannot connect to postgresql://gh@db.example:5432/gatehouse', versions: [] }} /></MantineProvider>)
+    expect(screen.getByText('Not reachable')).toBeTruthy()
+    expect(screen.getByText('Cannot connect to postgresql://gh@db.example:5432/gatehouse')).toBeTruthy()
+    expect(screen.queryByText(/Schema versions/)).toBeNull()
   })
 })

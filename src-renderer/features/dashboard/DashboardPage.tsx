@@ -10,6 +10,7 @@ import { RestartNotice } from '../settings/RestartNotice'
 import { ocspLight, statusLights, useDashboardStore, type DashboardText } from './dashboard-store'
 import { ReadinessCard } from './ReadinessCard'
 import { ClusterNodesCard } from '../cluster/ClusterNodesCard'
+import { SharedDatabase } from '../cluster/SharedDatabase'
 
 const REFRESH_MS = 10_000
 
@@ -134,6 +135,7 @@ export function DashboardPage() {
             </Card>
             <Card withBorder radius="md" padding="lg">
               <Title order={4} mb="sm">{t('databases.title')}</Title>
+              {status.sharedDatabase !== undefined ? <SharedDatabase database={status.sharedDatabase} /> : null}
               <Table.ScrollContainer minWidth={420}>
                 <Table aria-label={t('databases.title')}>
                   <Table.Thead>
