@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { cleanup, render, screen, within } from '@testing-library/react'
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react'
 import { MantineProvider } from '@mantine/core'
 import type { ClusterNodeDto, ClusterNodesDto } from '@shared/admin-api/admin-api'
 import { AdminError, setAdminClient, type AdminClient } from '../../src-renderer/lib/admin-client'
@@ -20,9 +20,10 @@ const node = (over: Partial<ClusterNodeDto>): ClusterNodeDto => ({
   ...over,
 })
 
-function fakeCluster(dto: ClusterNodesDto) {
-  const call = vi.fn(async (domain: string, method: string) => {
+function fakeCluster(dto: ClusterNodesDto, forget: (input: unknown) => Promise<void> = async () => undefined) {
+  const call = vi.fn(async (domain: string, method: string, input?: unknown) => {
     if (`${domain}.${method}` === 'system.clusterNodes') return dto
+    if (`${domain}.${method}` === 'system.forgetClusterNode') return forget(input)
     throw new Error(`unexpected ${domain}.${method}`)
   })
   const fail = async (): Promise<never> => {
@@ -145,5 +146,34 @@ describe('cluster in the GUI', () => {
     expect(screen.getByText('Not reachable')).toBeTruthy()
     expect(screen.getByText('Cannot connect to postgresql://gh@db.example:5432/gatehouse')).toBeTruthy()
     expect(screen.queryByText(/Schema versions/)).toBeNull()
+  })
+
+  it('forgets a stale node on the primary, behind a confirmation, and words a refusal', async () => {
+    const call = fakeCluster({ ...CLUSTER, nodeType: 'PRIMARY' })
+    render(<MantineProvider><ClusterNodesCard /></MantineProvider>)
+    fireEvent.click(await screen.findByRole('button', { name: 'Forget node ss-c' }))
+    // Only the stale node that is not this one.
+    expect(screen.queryByRole('button', { name: 'Forget node ss-a' })).toBeNull()
+    expect(screen.queryByRole('button', { name: 'Forget node ss-b' })).toBeNull()
+    const dialog = await screen.findByRole('dialog', { name: 'Forget node ss-c?' })
+    expect(dialog.textContent).toContain('If ss-c starts again on this database, it reports itself and is listed again.')
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Forget node' }))
+    await vi.waitFor(() => expect(call).toHaveBeenCalledWith('system', 'forgetClusterNode', { name: 'ss-c' }))
+    await vi.waitFor(() => expect(call.mock.calls.filter((c) => c[1] === 'clusterNodes').length).toBe(2))
+    cleanup()
+    fakeCluster({ ...CLUSTER, nodeType: 'PRIMARY' }, async () => {
+      throw new AdminError('action_not_possible', 'ss-c sent a heartbeat', 'alive')
+    })
+    render(<MantineProvider><ClusterNodesCard /></MantineProvider>)
+    fireEvent.click(await screen.findByRole('button', { name: 'Forget node ss-c' }))
+    fireEvent.click(within(await screen.findByRole('dialog', { name: 'Forget node ss-c?' })).getByRole('button', { name: 'Forget node' }))
+    expect(await screen.findByText('ss-c has sent a heartbeat again: stop it before forgetting it.')).toBeTruthy()
+  })
+
+  it('offers no forgetting on a secondary node', async () => {
+    fakeCluster(CLUSTER)
+    render(<MantineProvider><ClusterNodesCard /></MantineProvider>)
+    await screen.findByTestId('cluster-node-ss-c')
+    expect(screen.queryByRole('button', { name: /^Forget/ })).toBeNull()
   })
 })

@@ -1,13 +1,16 @@
 import { useEffect } from 'react'
 import { Badge, Card, Group, Stack, Table, Text, Title } from '@mantine/core'
 import type { ClusterNodeDto } from '@shared/admin-api/admin-api'
-import { formatDateTime, useT } from '../../i18n'
+import { formatDateTime, translate, useT } from '../../i18n'
+import { adminClient } from '../../lib/admin-client'
+import { ConfirmAction, Consequences } from '../../lib/ConfirmAction'
+import { localizeError } from '../../lib/localized-error'
 import { StatusLight } from '../../lib/StatusLight'
 import { useClusterStore } from './cluster-store'
 
 /**
  * The dashboard's card of a cluster (issue 18): every node with its role, whether its heartbeat is recent, whether it
- * can take traffic and its own message log. Nothing outside a cluster.
+ * can take traffic and its own message log; on the primary, a stale node can be forgotten. Nothing outside a cluster.
  */
 export function ClusterNodesCard({ refreshKey }: { refreshKey?: unknown }) {
   const t = useT('cluster', 'dashboard')
@@ -43,7 +46,7 @@ export function ClusterNodesCard({ refreshKey }: { refreshKey?: unknown }) {
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {cluster.nodes.map((node) => <NodeRow key={node.name} node={node} staleAfterSeconds={cluster.staleAfterSeconds} />)}
+              {cluster.nodes.map((node) => <NodeRow key={node.name} node={node} staleAfterSeconds={cluster.staleAfterSeconds} canForget={cluster.nodeType === 'PRIMARY' && !node.alive && !node.self} onForgotten={refresh} />)}
             </Table.Tbody>
           </Table>
         </Table.ScrollContainer>
@@ -52,7 +55,18 @@ export function ClusterNodesCard({ refreshKey }: { refreshKey?: unknown }) {
   )
 }
 
-function NodeRow({ node, staleAfterSeconds }: { node: ClusterNodeDto; staleAfterSeconds: number }) {
+/** Forgets a stale node, its refusal (alive again, or this node) in the reader's language. */
+async function forgetNode(name: string): Promise<void> {
+  try {
+    await adminClient().call('system', 'forgetClusterNode', { name })
+  } catch (error) {
+    throw localizeError(error, (code, detail) => (code === 'action_not_possible' && (detail === 'alive' || detail === 'self')
+      ? translate(`cluster:card.forget.refused.${detail}`, { node: name })
+      : undefined))
+  }
+}
+
+function NodeRow({ node, staleAfterSeconds, canForget, onForgotten }: { node: ClusterNodeDto; staleAfterSeconds: number; canForget: boolean; onForgotten(): Promise<void> }) {
   const t = useT('cluster', 'dashboard')
   const unclipped = { label: { overflow: 'visible' as const } }
   const log = node.messageLog
@@ -69,6 +83,20 @@ function NodeRow({ node, staleAfterSeconds }: { node: ClusterNodeDto; staleAfter
         </Group>
         <Text size="xs" c="dimmed">{formatDateTime(node.heartbeatAt, { timeStyle: 'medium' })}</Text>
         {node.alive ? null : <Text size="xs" c="red">{t('card.staleHint', { seconds: staleAfterSeconds })}</Text>}
+        {canForget ? (
+          <ConfirmAction
+            label={t('card.forget.button')}
+            ariaLabel={t('card.forget.ariaLabel', { node: node.name })}
+            buttonProps={{ px: 0 }}
+            title={t('card.forget.title', { node: node.name })}
+            consequences={<Consequences items={[t('card.forget.removed', { node: node.name }), t('card.forget.returns', { node: node.name })]} />}
+            confirmLabel={t('card.forget.confirm')}
+            onConfirm={async () => {
+              await forgetNode(node.name)
+              await onForgotten()
+            }}
+          />
+        ) : null}
       </Table.Td>
       <Table.Td>
         <StatusLight light={node.readiness.ready ? 'green' : 'red'} text={node.readiness.ready ? t('card.ready') : t('card.notReady')} />
