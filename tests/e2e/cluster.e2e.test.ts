@@ -18,9 +18,9 @@ import { RENDERER_DIR, SCREENS_DIR, createFirstAdministrator, e2eSkipReason, ope
 const missing = e2eSkipReason('cluster GUI')
 const LANGUAGES = ['en', 'pt-BR', 'es'] as const
 const WORDS = {
-  en: { banner: 'Secondary node', card: 'Cluster nodes', keepAudit: 'Keep audit-log entries for', save: 'Save', reset: /^Reset /, clients: 'Clients', addClient: 'Add a subsystem' },
-  'pt-BR': { banner: 'Nó secundário', card: 'Nós do cluster', keepAudit: 'Manter entradas do log de auditoria por', save: 'Salvar', reset: /^Restaurar /, clients: 'Clientes', addClient: 'Adicionar um subsistema' },
-  es: { banner: 'Nodo secundario', card: 'Nodos del clúster', keepAudit: 'Conservar entradas del registro de auditoría durante', save: 'Guardar', reset: /^Restablecer /, clients: 'Clientes', addClient: 'Agregar un subsistema' },
+  en: { reachable: 'Reachable', banner: 'Secondary node', card: 'Cluster nodes', keepAudit: 'Keep audit-log entries for', save: 'Save', reset: /^Reset /, clients: 'Clients', addClient: 'Add a subsystem' },
+  'pt-BR': { reachable: 'Acessível', banner: 'Nó secundário', card: 'Nós do cluster', keepAudit: 'Manter entradas do log de auditoria por', save: 'Salvar', reset: /^Restaurar /, clients: 'Clientes', addClient: 'Adicionar um subsistema' },
+  es: { reachable: 'Accesible', banner: 'Nodo secundario', card: 'Nodos del clúster', keepAudit: 'Conservar entradas del registro de auditoría durante', save: 'Guardar', reset: /^Restablecer /, clients: 'Clientes', addClient: 'Agregar un subsistema' },
 }
 
 const suite = missing === undefined ? describePostgres : (name: string) => describe.skip(`${name} (${missing})`, () => undefined)
@@ -80,6 +80,10 @@ suite('cluster: a secondary node in Chromium', (started: () => ThrowawayPostgres
       const table = page.getByRole('table', { name: WORDS[language].card })
       await table.getByTestId('cluster-node-ss-primary').waitFor()
       await table.getByTestId('cluster-node-ss-secondary').waitFor()
+      // The Databases card: the shared PostgreSQL, where and reachable (the password is never part of the status).
+      const shared = page.getByTestId('shared-database')
+      await shared.getByText(WORDS[language].reachable, { exact: true }).waitFor()
+      expect(await shared.textContent()).toContain(`:${started().port}/${started().database}`)
       const clipped = await page.evaluate(`[...document.querySelectorAll('.mantine-Badge-label')].filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.textContent)`)
       expect(clipped, language).toEqual([])
       await page.screenshot({ path: join(SCREENS_DIR, `cluster-secondary-dashboard-${language}.png`), fullPage: true })
