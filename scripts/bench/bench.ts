@@ -29,7 +29,8 @@ import {
  * attachment; X-Road's mixed-size workload at concurrency 16 through (c) and, with the same requests, through (b);
  * (c) again with every signature made by a token limited to 10 signatures/s (a bench-side wrapper around the real
  * token driver, slow-token-server.ts); (c) with the security steps as pass-throughs (the skeleton, skeleton-server.ts:
- * nothing signed, verified, logged, time-stamped or OCSP-checked) against (b); and (c) with RSA-2048 keys. Also each server's CPU time per exchange from
+ * nothing signed, verified, logged, time-stamped or OCSP-checked) against (b) — both bench-side servers run as the
+ * shipped one does (`benchServerStarter`) —; and (c) with RSA-2048 keys. Also each server's CPU time per exchange from
  * /proc/<pid>/stat over the measured window (every server and hop is its own process; the load generator runs in
  * this one, so nothing it does is counted), the durability floor (four sequential synchronous=FULL commits), and
  * each security server's peak RSS (VmHWM). With --json the last line is one object. Bounded: < 90 s by default.
