@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto'
 import { describeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import type { ListenerInfo, ListenerStatus, ReadinessCheck } from '@shared/admin-api/admin-api'
-import { clientError, DatabaseDerivedCache, logFailure, pemBlocks, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
+import { clientError, DatabaseDerivedCache, logFailure, newDerivedCacheScope, type DerivedCacheScope, pemBlocks, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
 import type { GlobalConf } from '../global-conf'
 import {
   buildCertPath, parseCertificate, SignatureVerificationCache, validateCertPath, verificationTrustFromGlobalConf, verifyPathOcsp,
@@ -370,10 +370,11 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
   // Issue 15 §2: the per-message lookups come from memory while server configuration is unchanged — any write to its
   // database (an admin call, a CLI in another process, a restored backup) drops them before the next message.
   const lookups = new DatabaseDerivedCache(core.databases.serverConf)
-  const serverConf: ServerConfView = {
-    isRegisteredClient: (id) => lookups.get(`registered:${encodedId(id)}`, () => core.serverConf.isRegisteredClient(id)),
-    ownServerId: () => lookups.get('identity', () => core.serverConf.identity()?.serverId),
-    accessRightsFor: (id) => lookups.get(`rights:${encodedId(id)}`, () => core.serverConf.accessRightsFor(id)),
+  // `scope`: the message the lookups are for (`forExchange`), asking whether the database changed once for it.
+  const serverConfFor = (scope: DerivedCacheScope | undefined): ServerConfView => ({
+    isRegisteredClient: (id) => lookups.get(`registered:${encodedId(id)}`, () => core.serverConf.isRegisteredClient(id), scope),
+    ownServerId: () => lookups.get('identity', () => core.serverConf.identity()?.serverId, scope),
+    accessRightsFor: (id) => lookups.get(`rights:${encodedId(id)}`, () => core.serverConf.accessRightsFor(id), scope),
     localGroupMembers: (owner, code) => lookups.get(`group:${encodedId(owner)}:${code}`, () => {
       try {
         return core.serverConf.localGroupMembers(owner, code)
@@ -382,18 +383,20 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
         if (error instanceof SecurityServerError && error.code === 'not_found') return []
         throw error
       }
-    }),
+    }, scope),
     service: (id) => lookups.get(`service:${encodedId(id)}`, () => {
       const found = core.serverConf.findService(id)
       return found === undefined ? undefined : { url: found.url, timeoutSeconds: found.timeoutSeconds, sslVerify: found.sslVerify, type: found.descriptionType }
-    }),
+    }, scope),
     isAuthentication: (id) => lookups.get(`is-auth:${encodedId(id)}`, () => {
       const client = core.serverConf.findClient(id)
       if (client === undefined) return undefined
       const certificateSha256 = client.isAuthentication === 'SSLAUTH' ? core.serverConf.listIsCertificates(id).map((c) => c.sha256.toLowerCase()) : []
       return { mode: client.isAuthentication, certificateSha256 }
-    }),
-  }
+    }, scope),
+    forExchange: () => serverConfFor(newDerivedCacheScope()),
+  })
+  const serverConf = serverConfFor(undefined)
 
   const signer: MessageSigner = {
     // A body part is signed by the SHA-512 taken as it streamed in, the digest X-Road computes over its bytes.
