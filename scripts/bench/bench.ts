@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Agent } from 'node:http'
 import { formatIdPath, serviceId, type ClientId } from '@shared/domain/identifiers'
@@ -9,7 +10,7 @@ import { createSecurityServer, loadServerConfig } from '../../src-main/server'
 import { buildLabPair, type Agency, type LabPair } from '../lib/lab-pair'
 import { haveBuild, startLabPair, type RunningLabPair } from '../lib/lab-pair-servers'
 import { runLoad, type LoadOptions, type LoadResult } from '../lib/load-generator'
-import { GATEHOUSE_NODE_FLAGS, startTsProcess, type Started } from '../lib/processes'
+import { GATEHOUSE_NODE_FLAGS, startNodeProcess, startTsProcess, type StartOptions, type Started } from '../lib/processes'
 import { restCall } from '../demo/rest-call'
 import { makeHopCertificates } from '../lib/test-pki'
 import {
@@ -28,7 +29,8 @@ import {
  * attachment; X-Road's mixed-size workload at concurrency 16 through (c) and, with the same requests, through (b);
  * (c) again with every signature made by a token limited to 10 signatures/s (a bench-side wrapper around the real
  * token driver, slow-token-server.ts); (c) with the security steps as pass-throughs (the skeleton, skeleton-server.ts:
- * nothing signed, verified, logged, time-stamped or OCSP-checked) against (b); and (c) with RSA-2048 keys. Also each server's CPU time per exchange from
+ * nothing signed, verified, logged, time-stamped or OCSP-checked) against (b) — both bench-side servers run as the
+ * shipped one does (`benchServerStarter`) —; and (c) with RSA-2048 keys. Also each server's CPU time per exchange from
  * /proc/<pid>/stat over the measured window (every server and hop is its own process; the load generator runs in
  * this one, so nothing it does is counted), the durability floor (four sequential synchronous=FULL commits), and
  * each security server's peak RSS (VmHWM). With --json the last line is one object. Bounded: < 90 s by default.
@@ -55,6 +57,24 @@ const SOAP_SERVICE = resolve(__dirname, 'soap-service.ts')
 const FORWARDING_HOP = resolve(__dirname, 'forwarding-hop.ts')
 const SLOW_TOKEN_SERVER = resolve(__dirname, 'slow-token-server.ts')
 const SKELETON_SERVER = resolve(__dirname, 'skeleton-server.ts')
+const ROOT = resolve(__dirname, '../..')
+
+/**
+ * The bench's own servers (slow token, skeleton) run as the shipped server does, so that their memory and CPU are
+ * the shipped server's: with bin/gatehouse.js's Node flags, and — when the pair runs from the build — compiled into
+ * out/bench with the build's own configuration (build-bench-servers.mjs) rather than through tsx's loader.
+ */
+type BenchServerStarter = <T>(script: string, args: string[], options: StartOptions<T>) => Promise<Started<T>>
+
+function benchServerStarter(useBuild: boolean): BenchServerStarter {
+  if (!useBuild) return (script, args, options) => startTsProcess(script, args, { ...options, nodeFlags: GATEHOUSE_NODE_FLAGS })
+  const built = spawnSync(process.execPath, [resolve(__dirname, 'build-bench-servers.mjs'), ROOT], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 })
+  if (built.status !== 0) throw new Error(`building the bench's servers failed: ${built.stderr || built.stdout}`)
+  return (script, args, options) => {
+    const compiled = join(ROOT, 'out', 'bench', `${basename(script, '.ts')}.js`)
+    return startNodeProcess([...GATEHOUSE_NODE_FLAGS, compiled, ...args], options, basename(script, '.ts'))
+  }
+}
 
 function usage(message: string): never {
   process.stderr.write(`bench: ${message}\nusage: bench [--json] [--duration MS per measurement (default 1500)] [--quick] [--source] [--runner serve|autologin]\n`)
@@ -232,6 +252,7 @@ async function main(): Promise<number> {
   const runner = values.runner
   const timing: Timing = { durationMs, warmupMs: values.quick ? 100 : 300 }
   const useBuild = !values.source && haveBuild()
+  const startBenchServer = benchServerStarter(useBuild)
   const print: Print = (line) => void process.stdout.write(`${line}\n`)
   const t0 = Date.now()
   const at = (): string => `[${((Date.now() - t0) / 1000).toFixed(1)} s]`
@@ -305,7 +326,7 @@ async function main(): Promise<number> {
 
     print(`Slow token: the same pair, every signature by a token limited to ${SLOW_TOKEN_SIGNATURES_PER_S} signatures/s (bench-side wrapper around the token driver), c=${SLOW_TOKEN_CONCURRENCY} ${at()}`)
     const slowServers = await Promise.all([ec.built.consumer, ec.built.provider].map(async (agency) => {
-      const server = await startTsProcess<unknown>(SLOW_TOKEN_SERVER, [agency.dataDir, String(SLOW_TOKEN_SIGNATURES_PER_S)], {
+      const server = await startBenchServer<unknown>(SLOW_TOKEN_SERVER, [agency.dataDir, String(SLOW_TOKEN_SIGNATURES_PER_S)], {
         env: { GATEHOUSE_TOKEN_PIN: ec.built.pin }, timeoutMs: 60_000,
         isReady: (v): v is unknown => typeof v === 'object' && v !== null && (v as { ready?: unknown }).ready === true,
       })
@@ -321,8 +342,8 @@ async function main(): Promise<number> {
 
     print(`Skeleton: the same pair with signing, verification, message log, time-stamping and OCSP checks as pass-throughs (bench-side, skeleton-server.ts) ${at()}`)
     const skeletonServers = await Promise.all([ec.built.consumer, ec.built.provider].map(async (agency) => {
-      const server = await startTsProcess<unknown>(SKELETON_SERVER, [agency.dataDir], {
-        env: { GATEHOUSE_TOKEN_PIN: ec.built.pin }, timeoutMs: 60_000, nodeFlags: GATEHOUSE_NODE_FLAGS,
+      const server = await startBenchServer<unknown>(SKELETON_SERVER, [agency.dataDir], {
+        env: { GATEHOUSE_TOKEN_PIN: ec.built.pin }, timeoutMs: 60_000,
         isReady: (v): v is unknown => typeof v === 'object' && v !== null && (v as { ready?: unknown }).ready === true,
       })
       processes.push(server)

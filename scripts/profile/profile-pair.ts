@@ -146,7 +146,7 @@ async function main(): Promise<void> {
       // --syscalls: socket writes and file syncs per exchange, counted by strace over the window (slows the servers: counts only).
       const tracers = values.syscalls ? pids.map((pid) => {
         const out = join(dir, `strace-${pid}.txt`)
-        const tracer = spawn('strace', ['-f', '-qq', '-y', '-e', 'signal=none', '-e', 'trace=write,writev,sendmsg,sendto,fsync,fdatasync', '-s', '0', '-o', out, '-p', String(pid)], { stdio: 'ignore' })
+        const tracer = spawn('strace', ['-f', '-qq', '-y', '-e', 'signal=none', '-e', 'trace=write,writev,pwrite64,sendmsg,sendto,fsync,fdatasync', '-s', '0', '-o', out, '-p', String(pid)], { stdio: 'ignore' })
         return { out, tracer, exited: new Promise((r) => tracer.once('exit', r)) }
       }) : []
       if (tracers.length > 0) await new Promise((r) => setTimeout(r, 1000))
@@ -163,8 +163,9 @@ async function main(): Promise<void> {
         for (const line of readFileSync(t.out, 'utf8').split('\n')) {
           const m = /(\w+)\(\d+<([^:>]+)/.exec(line)
           if (m === null) continue
-          // Syncs by file (the four FULL commits of an exchange are the unavoidable part of its latency, issue 15 §6).
-          const kind = m[2]!.startsWith('socket') ? 'socket' : m[2]!.startsWith('pipe') || m[2]!.startsWith('anon') ? 'pipe/event' : m[1]!.includes('sync') ? basename(m[2]!) : 'file'
+          // Syncs by file (the four FULL commits of an exchange are the unavoidable part of its latency, issue 15 §6);
+          // positioned writes by file too (`pwrite64 messagelog.ack` is a synchronised write: O_DSYNC, ack-file.ts).
+          const kind = m[2]!.startsWith('socket') ? 'socket' : m[2]!.startsWith('pipe') || m[2]!.startsWith('anon') ? 'pipe/event' : m[1]!.includes('sync') || m[1] === 'pwrite64' ? basename(m[2]!) : 'file'
           const key = `${m[1]} ${kind}`
           counts.set(key, (counts.get(key) ?? 0) + 1)
         }

@@ -7,8 +7,9 @@ import { CHAIN_HASH_BYTES, type ChainPosition } from './evidence-chain'
 /**
  * The acknowledgement file (`DATA_DIR/messagelog.ack`): the last acknowledged position of the evidence chain and the
  * position the chain starts from after purging, kept outside SQLite so that a loss of the database's WAL or file
- * cannot take it together with the records it vouches for. It is rewritten after every group commit and before any
- * record of the group is acknowledged, durably: through a descriptor opened with O_DSYNC, where the platform has it,
+ * cannot take it together with the records it vouches for. It is rewritten after every group commit — never before
+ * the commit, and at most one batch behind the records answered (`previousAck` in `message-log.ts` argues the crash
+ * windows) — durably: through a descriptor opened with O_DSYNC, where the platform has it,
  * so that a write returns only once its data is on the disk as an fdatasync would ensure — one trip to the thread pool
  * per group commit instead of two (a write, then an fdatasync, which remains the fallback). Two 512-byte slots are written alternately in place, each with
  * a generation number and a SHA-256 of its content: a write torn by a crash leaves the other slot readable, and the

@@ -4,8 +4,8 @@
  * chain over the records and an acknowledgement file outside SQLite, checked at every start and on demand).
  *
  * Where the last acknowledged place in the chain is kept, and which loss each place survives:
- * - `messagelog.ack` (`ack-file.ts`, synchronised to disk before a record is acknowledged, two slots against torn writes):
- *   survives a lost or corrupted WAL (SQLite drops every frame after a bad checksum: the newest records), a truncated,
+ * - `messagelog.ack` (`ack-file.ts`, synchronised to disk after each group commit, off the message's path and at most
+ *   one batch behind the records answered, two slots against torn writes): survives a lost or corrupted WAL (SQLite drops every frame after a bad checksum: the newest records), a truncated,
  *   deleted or replaced database file and a database restored from an older backup — each shows as acknowledged
  *   records missing. It does not survive the loss of the data directory; its own loss shows as an `ack-file` problem
  *   (the database notes since when the file exists).

@@ -34,9 +34,9 @@ import { diskUseForecast, type DiskUseForecast } from './disk-forecast'
  *
  * Evidence continuity: the group commit gives each record the next place in the evidence chain (`evidence-chain.ts`)
  * from the head it keeps in memory, and after the commit writes the new head to the acknowledgement file
- * (`ack-file.ts`) before any record of the group is acknowledged. The chain and the acknowledgement file are checked
- * at construction (structure and file, before the first message), in full after `start()` and on demand, and
- * incrementally every minute (`evidence-check.ts`). Unacknowledged problems refuse new messages with `logging_failed`
+ * (`ack-file.ts`) off the message's path, at most one batch behind the records answered (`previousAck`). The chain
+ * and the acknowledgement file are checked at construction (structure and file, before the first message), in full
+ * after `start()` and on demand, and incrementally every minute (`evidence-check.ts`). Unacknowledged problems refuse new messages with `logging_failed`
  * while `evidenceLossFailClosed` is on, until an administrator acknowledges them (`acknowledgeEvidenceLoss`).
  */
 
@@ -208,7 +208,13 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     ? ackRead.state.last
     : dbHead ?? { seq: 0, hash: Buffer.alloc(32) }
   const ackWriter: AckFileWriter | undefined = options.ackFile === undefined ? undefined : openAcknowledgements(options.ackFile, ackRead)
-  const acknowledgements = new Set<Promise<void>>()
+  const acknowledgements = new Set<Promise<unknown>>()
+  if (ackWriter !== undefined && ackRead?.status === 'ok' && head.seq > ackRead.state.last.seq) {
+    // Records committed just before a crash whose acknowledgement write had not reached the disk: vouched for now.
+    const caughtUp = ackWriter.acknowledge(head).catch((error: unknown) => logFailure(logger, loggingFailed(error), { seq: head.seq }, 'message-log acknowledgement file write failed'))
+    acknowledgements.add(caughtUp)
+    void caughtUp.finally(() => acknowledgements.delete(caughtUp))
+  }
   const loggedProblems = new Set<string>()
   noteProblems(evidenceReport)
   const pending: Pending[] = []
@@ -387,6 +393,25 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
    * wait and leave together as the next batch — one transaction per batch of whatever is waiting.
    */
   let committing: Promise<void> | undefined
+  /**
+   * Whether the acknowledgement write of the batch answered last reached the disk. The file is written after each
+   * group commit but no longer on the message's path (issue 15: it cost a thread-pool trip and a device sync per
+   * commit): batch k is answered once its commit is durable and the write holding batch k−1's last place is on disk,
+   * while the write for batch k goes out at once, coalesced with later ones (`ack-file.ts`). What holds:
+   * - Never ahead of the database: a place is written only after the commit holding it returned (synchronous=FULL),
+   *   so a crash at any moment leaves the file at or behind the durable head — no false `missing` alarm.
+   * - Behind the answered records by one batch at most: every record answered before the newest answered batch is
+   *   in the durable file. A crash (power cut, kill -9) after batch k's commit and before its write leaves the file
+   *   at k−1 while the database holds k; the start writes the database's head to the file at once (the records are
+   *   there to vouch for). A loss of those records at that same crash (storage that broke its fsync promise, a WAL
+   *   deleted before the restart) is the one loss no longer told — one batch, committed within a sync time before
+   *   the crash; every loss of earlier records, a restored backup, a truncated or replaced file are told as before.
+   *   At c1 the write is long done when the next record of the exchange commits, so the window closes in well under
+   *   a millisecond; a clean stop waits for every write.
+   * - A failed write after its batch was answered is an `ack-file` evidence problem (alarm, fail-closed), and the
+   *   batch after it is refused, not answered.
+   */
+  let previousAck: Promise<boolean> = Promise.resolve(true)
   /** Records of a batch that failed on one record's content, to be committed one by one before anything else. */
   const singles: Pending[] = []
 
@@ -442,18 +467,41 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
       batch.forEach((p, i) => p.resolve(ids[i] as RecordId))
       return
     }
-    // Acknowledged only once the acknowledgement file holds the group's last place in the chain; the next batch
-    // commits meanwhile.
-    const acknowledged = ackWriter.acknowledge(last)
-    acknowledgements.add(acknowledged)
-    acknowledged.then(
-      () => batch.forEach((p, i) => p.resolve(ids[i] as RecordId)),
-      (error: unknown) => {
-        const coded = loggingFailed(error)
-        logFailure(logger, coded, { records: batch.length }, 'message-log acknowledgement file write failed; the records are logged but not acknowledged')
-        for (const p of batch) p.reject(coded)
-      },
-    ).finally(() => acknowledgements.delete(acknowledged))
+    // The acknowledgement file follows the commit off the message's path; the batch is answered once the write of
+    // the batch answered before it is on disk (see `previousAck`).
+    const earlier = previousAck
+    const written = ackWriter.acknowledge(last).then(() => true, (error: unknown) => {
+      ackWriteFailed(error, last)
+      return false
+    })
+    previousAck = written
+    acknowledgements.add(written)
+    void written.finally(() => acknowledgements.delete(written))
+    void earlier.then((ok) => {
+      if (ok) {
+        batch.forEach((p, i) => p.resolve(ids[i] as RecordId))
+        return
+      }
+      const coded = new SecurityServerError('logging_failed', 'The message-log acknowledgement file could not be written; the records are logged but not acknowledged')
+      logFailure(logger, coded, { records: batch.length }, 'message logging failed')
+      for (const p of batch) p.reject(coded)
+    })
+  }
+
+  /**
+   * The acknowledgement file could not take a place already answered: an evidence problem (alarm, fail-closed), since
+   * a later loss of the records after the file's last place would go unnoticed.
+   */
+  function ackWriteFailed(error: unknown, at: ChainPosition): void {
+    logFailure(logger, loggingFailed(error), { seq: at.seq }, 'message-log acknowledgement file write failed')
+    const problem: EvidenceProblem = {
+      kind: 'ack-file', firstSeq: null, lastSeq: at.seq, acknowledged: false,
+      detail: `the acknowledgement file could not be written (${(error as Error).message}; newest record ${at.seq}): a loss of the newest records could not be told`,
+    }
+    if (runtimeProblems.some((p) => problemKey(p) === problemKey(problem))) return
+    runtimeProblems.push(problem)
+    evidenceReport = withRuntimeProblems(evidenceReport)
+    noteProblems(evidenceReport)
   }
 
   function flush(): void {

@@ -44,7 +44,8 @@ export const DEFAULT_OP_MONITOR_SETTINGS: OpMonitorSettings = {
 export interface OpMonitor {
   /**
    * Queues a record; it never fails nor delays the exchange that produced it (monitoring is best effort, as in X-Road):
-   * the waiting records are written in one transaction per batch, never inside this call.
+   * the waiting records are written in one transaction per batch, never inside this call. The record is kept as
+   * given (copied only to clip a field): the caller hands it over and does not change it afterwards.
    */
   record(record: OperationalRecord): void
   /** Writes every waiting record now (queries call it first, so they see every exchange so far). */
@@ -75,6 +76,10 @@ export interface OpMonitor {
   updateSettings(changes: Partial<OpMonitorSettings>): void
   purge(): number
   close(): void
+}
+
+function fits(value: string | undefined, max: number): boolean {
+  return value === undefined || value.length <= max
 }
 
 function clip(value: string | undefined, max: number): string | undefined {
@@ -119,7 +124,9 @@ export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Lo
         dropped++
         return
       }
-      buffer.push({
+      // Copied only when a field must be clipped (the observer hands over a record of its own).
+      buffer.push(fits(record.faultString, MAX_FAULT_STRING) && fits(record.restPath, MAX_STRING) && fits(record.messageId, MAX_STRING)
+        && fits(record.messageUserId, MAX_STRING) && fits(record.messageIssue, MAX_STRING) ? record : {
         ...record,
         faultString: clip(record.faultString, MAX_FAULT_STRING),
         restPath: clip(record.restPath, MAX_STRING),

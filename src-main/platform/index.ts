@@ -11,7 +11,7 @@ export {
   openDatabase, inTransaction, integrityCheck, backupDatabase, closeDatabase, databaseSettings,
   type ReadableDb, type WritableDb, type SynchronousLevel, type OpenDatabaseOptions,
 } from './db/database'
-export { DatabaseDerivedCache, type DerivedCacheStats } from './db/derived-cache'
+export { DatabaseDerivedCache, newDerivedCacheScope, type DerivedCacheScope, type DerivedCacheStats } from './db/derived-cache'
 export { migrate, appliedVersion, schemaVersions, type Migration, type MigrationSet } from './db/migrate'
 export { sqlEngine, type SqlConnection, type SqlEngine, type SqlReader, type SqlRunResult, type SqlStatement, type SqlWriter } from './db/sql'
 export { openPostgres, closePostgres, CHANGE_CHANNEL, PostgresDb, PostgresError, type PostgresOptions } from './db/postgres'

@@ -5,9 +5,9 @@ import { incomingStream, loggingLimits, nonEmpty, readBounded, transportLimit } 
 import { bufferSource, defaultBodyStore, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
 import { checkSigningContext, faultToError } from './pipeline/server-steps'
 import { SoapFaultError } from '../soap'
-import type {
-  ExchangeObservation, ExchangeObserver, GlobalConfView, MessageLogWriter, MessageSigner, MessageVerifier, PeerClient, PeerResponse, ProviderServer,
-  ServerConfView,
+import {
+  forOneExchange, type ExchangeObservation, type ExchangeObserver, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
+  type PeerClient, type PeerResponse, type ProviderServer, type ServerConfView,
 } from './proxy-deps'
 import { acceptValues, restErrorResponse } from './proxy-fault'
 import { parseRestHeaderPart } from './rest/rest-header-part'
@@ -84,7 +84,7 @@ export async function handleClientProxyRequest(raw: ClientProxyRequest, deps: Cl
   const progress: ExchangeProgress = { delivery: 'not-sent' }
   let result: ProxyResponse
   try {
-    result = await processClientRequest(raw, deps, observation, progress)
+    result = await processClientRequest(raw, forOneExchange(deps), observation, progress)
     observation.succeeded = true
   } catch (error) {
     let prefixed = clientProxyError(error)

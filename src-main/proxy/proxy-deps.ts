@@ -142,6 +142,17 @@ export interface ServerConfView {
   ownServerId?(): SecurityServerId | undefined
   /** The client's information-system connection type and its accepted TLS certificate hashes (SHA-256 hex). */
   isAuthentication(id: ClientId): { mode: 'NOSSL' | 'SSLNOAUTH' | 'SSLAUTH'; certificateSha256: string[] } | undefined
+  /**
+   * The same view for one message's lookups (issue 15 §5): whether server configuration changed is asked once for
+   * the message rather than once per run of its synchronous code (derived-cache.ts says why the next message still
+   * sees every change). The pipelines take one as a message arrives.
+   */
+  forExchange?(): ServerConfView
+}
+
+/** `deps` with a server-configuration view of their own for one message (`ServerConfView.forExchange`). */
+export function forOneExchange<D extends { serverConf: ServerConfView }>(deps: D): D {
+  return deps.serverConf.forExchange === undefined ? deps : { ...deps, serverConf: deps.serverConf.forExchange() }
 }
 
 /**

@@ -7,9 +7,9 @@ import {
   serviceUrl,
   verifyRequestSignature, whileReading,
 } from './pipeline/server-steps'
-import type {
-  ExchangeObservation, ExchangeObserver, GlobalConfView, LocalServiceHandler, MessageLogWriter, MessagePart, MessageSigner, MessageVerifier,
-  ServerConfView, ServiceClient, ServiceResponse, TlsClientVerifier,
+import {
+  forOneExchange, type ExchangeObservation, type ExchangeObserver, type GlobalConfView, type LocalServiceHandler, type MessageLogWriter, type MessagePart,
+  type MessageSigner, type MessageVerifier, type ServerConfView, type ServiceClient, type ServiceResponse, type TlsClientVerifier,
 } from './proxy-deps'
 import { soapFaultResponse } from './proxy-fault'
 import type { LocalRestServiceHandler } from './metaservices/rest-metaservices'
@@ -81,7 +81,7 @@ export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: Se
   }
   let result: ProxyResponse
   try {
-    result = await processServerRequest(raw, deps, observation)
+    result = await processServerRequest(raw, forOneExchange(deps), observation)
     observation.succeeded = true
   } catch (error) {
     const began = error instanceof FaultAfterAnswerBegan ? error : undefined

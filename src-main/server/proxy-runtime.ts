@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto'
 import { describeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import type { ListenerInfo, ListenerStatus, ReadinessCheck } from '@shared/admin-api/admin-api'
-import { clientError, DatabaseDerivedCache, logFailure, pemBlocks, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
+import { clientError, DatabaseDerivedCache, logFailure, newDerivedCacheScope, type DerivedCacheScope, pemBlocks, SecurityServerError, toSecurityServerError, type Clock, type Logger } from '../platform'
 import type { GlobalConf } from '../global-conf'
 import {
   buildCertPath, parseCertificate, SignatureVerificationCache, validateCertPath, verificationTrustFromGlobalConf, verifyPathOcsp,
@@ -370,10 +370,11 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
   // Issue 15 §2: the per-message lookups come from memory while server configuration is unchanged — any write to its
   // database (an admin call, a CLI in another process, a restored backup) drops them before the next message.
   const lookups = new DatabaseDerivedCache(core.databases.serverConf)
-  const serverConf: ServerConfView = {
-    isRegisteredClient: (id) => lookups.get(`registered:${encodedId(id)}`, () => core.serverConf.isRegisteredClient(id)),
-    ownServerId: () => lookups.get('identity', () => core.serverConf.identity()?.serverId),
-    accessRightsFor: (id) => lookups.get(`rights:${encodedId(id)}`, () => core.serverConf.accessRightsFor(id)),
+  // `scope`: the message the lookups are for (`forExchange`), asking whether the database changed once for it.
+  const serverConfFor = (scope: DerivedCacheScope | undefined): ServerConfView => ({
+    isRegisteredClient: (id) => lookups.get(`registered:${encodedId(id)}`, () => core.serverConf.isRegisteredClient(id), scope),
+    ownServerId: () => lookups.get('identity', () => core.serverConf.identity()?.serverId, scope),
+    accessRightsFor: (id) => lookups.get(`rights:${encodedId(id)}`, () => core.serverConf.accessRightsFor(id), scope),
     localGroupMembers: (owner, code) => lookups.get(`group:${encodedId(owner)}:${code}`, () => {
       try {
         return core.serverConf.localGroupMembers(owner, code)
@@ -382,18 +383,20 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
         if (error instanceof SecurityServerError && error.code === 'not_found') return []
         throw error
       }
-    }),
+    }, scope),
     service: (id) => lookups.get(`service:${encodedId(id)}`, () => {
       const found = core.serverConf.findService(id)
       return found === undefined ? undefined : { url: found.url, timeoutSeconds: found.timeoutSeconds, sslVerify: found.sslVerify, type: found.descriptionType }
-    }),
+    }, scope),
     isAuthentication: (id) => lookups.get(`is-auth:${encodedId(id)}`, () => {
       const client = core.serverConf.findClient(id)
       if (client === undefined) return undefined
       const certificateSha256 = client.isAuthentication === 'SSLAUTH' ? core.serverConf.listIsCertificates(id).map((c) => c.sha256.toLowerCase()) : []
       return { mode: client.isAuthentication, certificateSha256 }
-    }),
-  }
+    }, scope),
+    forExchange: () => serverConfFor(newDerivedCacheScope()),
+  })
+  const serverConf = serverConfFor(undefined)
 
   const signer: MessageSigner = {
     // A body part is signed by the SHA-512 taken as it streamed in, the digest X-Road computes over its bytes.
@@ -552,29 +555,30 @@ function opMonitorObserver(core: SecurityServerCore): ExchangeObserver {
   return {
     observe(o) {
       try {
+        // One object of one shape, absent fields undefined (issue 15 §5: no intermediate object per optional field).
         const record: OperationalRecord = {
           monitoringDataTs: Math.floor(o.responseOutTs / 1000),
           securityServerType: o.side === 'client' ? 'Client' : 'Producer',
           requestInTs: o.requestInTs,
-          ...(o.requestOutTs === undefined ? {} : { requestOutTs: o.requestOutTs }),
-          ...(o.responseInTs === undefined ? {} : { responseInTs: o.responseInTs }),
+          requestOutTs: o.requestOutTs,
+          responseInTs: o.responseInTs,
           responseOutTs: o.responseOutTs,
-          ...(o.clientId === undefined ? {} : { clientId: encodedId(o.clientId) }),
-          ...(o.serviceId === undefined ? {} : { serviceId: encodedId(o.serviceId) }),
-          ...(o.method === undefined ? {} : { restMethod: o.method }),
-          ...(o.servicePath === undefined ? {} : { restPath: o.servicePath }),
-          ...(o.messageId === undefined ? {} : { messageId: o.messageId }),
-          ...(o.requestId === undefined ? {} : { xRequestId: o.requestId }),
-          ...(o.userId === undefined ? {} : { messageUserId: o.userId }),
-          ...(o.issue === undefined ? {} : { messageIssue: o.issue }),
+          clientId: o.clientId === undefined ? undefined : encodedId(o.clientId),
+          serviceId: o.serviceId === undefined ? undefined : encodedId(o.serviceId),
+          restMethod: o.method,
+          restPath: o.servicePath,
+          messageId: o.messageId,
+          xRequestId: o.requestId,
+          messageUserId: o.userId,
+          messageIssue: o.issue,
           messageProtocolVersion: o.soap === undefined ? 'r1' : (o.soap.protocolVersion ?? '4.0'),
-          ...(o.soap?.representedParty === undefined ? {} : { representedParty: o.soap.representedParty }),
+          representedParty: o.soap?.representedParty,
           requestSize: o.requestSize,
-          ...(o.responseSize === undefined ? {} : { responseSize: o.responseSize }),
-          ...(o.status === undefined ? {} : { statusCode: o.status }),
+          responseSize: o.responseSize,
+          statusCode: o.status,
           succeeded: o.succeeded,
-          ...(o.faultCode === undefined ? {} : { faultCode: o.faultCode }),
-          ...(o.faultString === undefined ? {} : { faultString: o.faultString }),
+          faultCode: o.faultCode,
+          faultString: o.faultString,
           serviceType: o.soap === undefined ? 'REST' : 'WSDL',
         }
         core.opMonitor.record(record)

@@ -1,9 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { findHaproxy, HAPROXY_CONFIG, haproxyEnvironment } from '../../scripts/lib/haproxy'
 import { findPostgresBinaries } from '../../scripts/lib/throwaway-postgres'
+import { runScript } from '../support/run-script'
 
 /**
  * `npm run demo:cluster` in a short form (issue 18 items 4–5): a throw-away PostgreSQL, two provider nodes in cluster
@@ -11,31 +11,12 @@ import { findPostgresBinaries } from '../../scripts/lib/throwaway-postgres'
  * figures come from the demo's --json line, the last line of its output. Needs Debian's postgresql and haproxy
  * packages (.ci/run installs them): skipped, saying so, where they are missing locally, never under CI=true.
  */
-const ROOT = resolve(__dirname, '../..')
 const REQUESTS = 60
 
 const missing = [findPostgresBinaries() === undefined ? 'PostgreSQL (initdb, pg_ctl)' : '', findHaproxy() === undefined ? 'haproxy' : ''].filter((m) => m !== '')
 const skip = missing.length > 0 && process.env.CI !== 'true'
 if (skip) process.stderr.write(`demo-cluster.test.ts skipped: ${missing.join(' and ')} not installed (apt-get install postgresql haproxy)\n`)
 
-function runDemo(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), '--tsconfig', resolve(ROOT, 'tsconfig.json'), resolve(ROOT, 'scripts/demo-cluster.ts'), ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)))
-  return new Promise((resolvePromise) => {
-    // The demo bounds itself and stops everything it started; SIGINT (its own cleanup) only if it overruns.
-    const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      resolvePromise({ code, stdout, stderr })
-    })
-  })
-}
 
 describe.skipIf(skip)('npm run demo:cluster', () => {
   it('runs HAProxy on the documented configuration: every variable it names is given, and haproxy -c accepts it', () => {
@@ -51,7 +32,7 @@ describe.skipIf(skip)('npm run demo:cluster', () => {
   })
 
   it('fails over to the living node with nothing lost, and a change on the primary reaches both nodes within a second', async () => {
-    const { code, stdout, stderr } = await runDemo(['--json', '--requests', String(REQUESTS)], 110_000)
+    const { code, stdout, stderr } = await runScript('demo-cluster.ts', ['--json', '--requests', String(REQUESTS)], 110_000, 'SIGINT')
     const lines = stdout.trim().split('\n')
     const result = JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, unknown>
     const { nodes, sent, ok, failedOver, acknowledgedWithoutRecord, configChangeSeenByAllNodesMs } = result

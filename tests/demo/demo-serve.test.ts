@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { describe, expect, it } from 'vitest'
 import type { ServedPair } from '../../scripts/demo/serve-pair'
+import { startScript } from '../support/run-script'
 
 /**
  * `npm run demo -- --serve --json` (issue 12 item 5): the demo's pair and services for others to use. The JSON line
  * comes once the pair is ready; a REST and a SOAP call made from what it says go through; SIGTERM stops everything and
  * the command exits 0, its temporary folder gone.
  */
-const ROOT = resolve(__dirname, '../..')
 
 function soapRequest(served: ServedPair, text: string): string {
   const [instance, memberClass, memberCode, subsystemCode] = served.consumer.split('/')
@@ -31,10 +29,7 @@ function soapRequest(served: ServedPair, text: string): string {
 
 describe('npm run demo -- --serve --json', () => {
   it('prints where the pair is once it is ready, serves REST and SOAP, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), '--tsconfig', resolve(ROOT, 'tsconfig.json'), resolve(ROOT, 'scripts/demo.ts'), '--serve', '--json'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = startScript('demo.ts', ['--serve', '--json'])
     let stderr = ''
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)))
     const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)))

@@ -1,37 +1,17 @@
-import { spawn } from 'node:child_process'
-import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { runScript } from '../support/run-script'
 
 /**
  * `npm run demo` in a short form (issue 5 item 7): a lab, two security servers, 20 signed requests through them
  * (one refused for lack of an access right, one to an unknown service), both message logs verified. The counts come
  * from the demo's --json line, the last line of its output.
  */
-const ROOT = resolve(__dirname, '../..')
 const REQUESTS = 20
 
-function runDemo(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), '--tsconfig', resolve(ROOT, 'tsconfig.json'), resolve(ROOT, 'scripts/demo.ts'), ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)))
-  return new Promise((resolvePromise) => {
-    // The demo stops its servers by itself; SIGTERM only if it overruns its bound.
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      resolvePromise({ code, stdout, stderr })
-    })
-  })
-}
 
 describe('npm run demo', () => {
   it('exchanges signed requests between two servers, refuses the two bad ones with X-Road errors and verifies every logged record', async () => {
-    const { code, stdout, stderr } = await runDemo(['--json', '--requests', String(REQUESTS)], 140_000)
+    const { code, stdout, stderr } = await runScript('demo.ts', ['--json', '--requests', String(REQUESTS)], 140_000)
     const lines = stdout.trim().split('\n')
     const { operations, registration, soap, metaservices, ...counts } = JSON.parse(lines[lines.length - 1] ?? '{}') as Record<string, number> & {
       operations?: Record<string, boolean>

@@ -65,10 +65,10 @@ function countLogCommits(db: WritableDb): void {
 function countLookups(): void {
   const get = DatabaseDerivedCache.prototype.get
   const caches = new Map<DatabaseDerivedCache, number>()
-  DatabaseDerivedCache.prototype.get = function (this: DatabaseDerivedCache, key: string, compute: () => unknown) {
+  DatabaseDerivedCache.prototype.get = function (this: DatabaseDerivedCache, ...args: Parameters<typeof get>) {
     counts.lookups++
     if (!caches.has(this)) caches.set(this, this.stats.versionProbes)
-    return get.call(this, key, compute)
+    return get.apply(this, args)
   } as typeof get
   restore.push(() => {
     DatabaseDerivedCache.prototype.get = get
@@ -158,6 +158,9 @@ describe('per exchange through a running pair', () => {
     // the servers' own periodic work changed server configuration meanwhile (an OCSP refresh, a status note).
     expect(counts.selects / EXCHANGES).toBeLessThan(0.5)
     expect(counts.tokenStats).toBe(0)
+    // Issue 15 §5: server configuration's change probe once per message and server (7 per exchange before, 2 of them
+    // for a provider's later checks); the signer's lookups still probe in their own runs.
+    expect(counts.probes / EXCHANGES).toBeLessThan(6)
     // Issue 15 §3: four records per exchange (request and response on each side), each committed in the writer thread.
     expect(counts.mainThreadLogCommits).toBe(0)
   })

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { toPostgresSql } from '../../src-main/platform/db/postgres-dialect'
-import { closeDatabase, DatabaseDerivedCache, inTransaction, openDatabase, openPostgres, PostgresError, SecurityServerError, sqlEngine, type SqlWriter, type WritableDb } from '../../src-main/platform'
+import { closeDatabase, DatabaseDerivedCache, inTransaction, newDerivedCacheScope, openDatabase, openPostgres, PostgresError, SecurityServerError, sqlEngine, type DerivedCacheScope, type SqlWriter, type WritableDb } from '../../src-main/platform'
 import { describeStorage } from '../support/postgres'
 
 /**
@@ -191,5 +191,31 @@ describe('derived values on SQLite', () => {
     inTransaction(other, () => other.prepare('DELETE FROM items').run())
     await turn()
     expect(count()).toBe(0)
+  })
+
+  it('asks data_version once per message scope; the next message sees a commit by another connection made meanwhile', async () => {
+    const cache = new DatabaseDerivedCache(db)
+    const count = (scope: DerivedCacheScope): number => cache.get('count', () => (db.prepare('SELECT COUNT(*) AS n FROM items').get() as { n: number }).n, scope)
+    const message = newDerivedCacheScope()
+    expect(count(message)).toBe(0)
+    await turn()
+    expect(count(message)).toBe(0)
+    expect(cache.stats.versionProbes).toBe(1)
+    // Another connection commits while the message is under way: concurrent with it, its later lookups may keep the
+    // answer it started with; a write through this connection is still seen at once.
+    other.prepare("INSERT INTO items (name) VALUES ('cli')").run()
+    await turn()
+    expect(count(message)).toBe(0)
+    db.prepare("INSERT INTO items (name) VALUES ('own')").run()
+    expect(count(message)).toBe(2)
+    // The next message probes at its first lookup and sees everything committed before it.
+    other.prepare("INSERT INTO items (name) VALUES ('cli 2')").run()
+    await turn()
+    const next = newDerivedCacheScope()
+    expect(count(next)).toBe(3)
+    expect(cache.stats.versionProbes).toBe(2)
+    // The first message, still under way, now takes the newer answer the next one had (data_version only grows).
+    expect(count(message)).toBe(3)
+    expect(cache.stats.versionProbes).toBe(2)
   })
 })

@@ -18,6 +18,16 @@ import { sqlEngine, type SqlReader, type SqlStatement } from './sql'
  *   have read just before it: SQLite itself gives a statement the database as of its start.
  * Either counter moving drops every value. Values must be treated as read-only by their users.
  *
+ * Per message (issue 15 §5): a message's lookups fall in several runs of synchronous code (a check as the request
+ * arrives, the access check after the TLS peer check, the service address after the log record), and each would ask
+ * `data_version` again. A `DerivedCacheScope` (one per message, `newDerivedCacheScope`) asks it at the message's first
+ * lookup only, as above; its later lookups take the newest answer this connection has had since (any message's), which
+ * is at least as new as the message's own first one — `data_version` only grows. What the rule above promises still
+ * holds: a commit by another connection that this process could know of before a message arrived is seen by all that
+ * message's lookups, since the first one probed after that arrival. A commit landing while a message is under way is
+ * concurrent with it: its later lookups may or may not see it (they see it once any message probed after it), and the
+ * next message sees it. `total_changes()` is still asked on every use: writes through this connection apply at once.
+ *
  * On PostgreSQL (issue 18) there is no such counter to ask; the connection's own `changeStamp()` stands in for it
  * (postgres.ts: every write through this connection moves it; in cluster mode so does each notification of another
  * node's write, and every use while the nodes' change feed is down), and asking it is a read of memory, not a round trip.
@@ -41,6 +51,11 @@ class VersionProbe {
     this.statement = db.prepare(VERSION_SQL)
   }
 
+  /** The newest data_version asked (for a scope that already probed since its message arrived). */
+  latest(): number {
+    return this.version
+  }
+
   /** The connection's data_version; `asked` is called when this use had to ask SQLite. */
   read(asked: () => void): number {
     if (!this.current) {
@@ -54,6 +69,18 @@ class VersionProbe {
 }
 
 const versionProbes = new WeakMap<SqlReader, VersionProbe>()
+
+/**
+ * One message's uses of the caches (see the comment at the top): `data_version` is asked at its first use only, per
+ * connection (`probed`: the connection's probe it last asked; a scope used on two connections asks again on a switch).
+ */
+export interface DerivedCacheScope {
+  probed: unknown
+}
+
+export function newDerivedCacheScope(): DerivedCacheScope {
+  return { probed: undefined }
+}
 
 /** What the cache counts (tests and the bench prove the reductions with it). */
 export interface DerivedCacheStats {
@@ -90,15 +117,24 @@ export class DatabaseDerivedCache {
     }
   }
 
-  private currentStamp(): string {
+  private currentStamp(scope: DerivedCacheScope | undefined): string {
     if (this.postgres !== undefined) return this.postgres.changeStamp()
     const changes = (this.changesProbe?.get() as { changes: number }).changes
-    return `${changes}:${this.versionProbe?.read(this.countVersionProbe)}`
+    const probe = this.versionProbe as VersionProbe
+    if (scope === undefined || scope.probed !== probe) {
+      const version = probe.read(this.countVersionProbe)
+      if (scope !== undefined) scope.probed = probe
+      return `${changes}:${version}`
+    }
+    return `${changes}:${probe.latest()}`
   }
 
-  /** The value under `key`, computed by `compute` (which reads the database) when the database changed since. */
-  get<T>(key: string, compute: () => T): T {
-    const stamp = this.currentStamp()
+  /**
+   * The value under `key`, computed by `compute` (which reads the database) when the database changed since; `scope`:
+   * the message this lookup is for, if any (see the comment at the top).
+   */
+  get<T>(key: string, compute: () => T, scope?: DerivedCacheScope): T {
+    const stamp = this.currentStamp(scope)
     if (stamp !== this.stamp) {
       if (this.stamp !== undefined) this.stats.invalidations++
       this.values.clear()

@@ -209,6 +209,9 @@ export async function writeRequestBody(req: ClientRequest, body: BodySource, pro
   await writeAndEnd(req, body, progress)
 }
 
+/** Largest in-memory message `writeAndEnd` writes in one step (one socket buffer's worth). */
+const ONE_STEP_MAX_BYTES = 64 * 1024
+
 /**
  * Issue 15 §5 "one write per response": the head and the chunks a body yields within one turn of the event loop (a
  * transport multipart is a dozen: boundaries, part headers, header part, body, signature) leave as one socket write —
@@ -218,6 +221,18 @@ export async function writeRequestBody(req: ClientRequest, body: BodySource, pro
  * destroyed before its end.
  */
 async function writeAndEnd(out: ServerResponse | ClientRequest, body: BodySource, progress: () => void = () => undefined): Promise<boolean> {
+  // A small message whose bytes are all in memory (a REST exchange's multipart, an answer) is written in one
+  // synchronous step: no promise per chunk and no turn-end timer. Bounded, so that what the socket holds after the
+  // body's release (its memory goes back to the budget when this returns) stays small.
+  const held = body.size <= ONE_STEP_MAX_BYTES ? body.held?.() : undefined
+  if (held !== undefined) {
+    if (out.destroyed) return false
+    out.cork()
+    for (const chunk of held) if (chunk.length > 0) out.write(chunk)
+    out.end()
+    progress()
+    return true
+  }
   let corked: NodeJS.Immediate | undefined
   const uncork = (): void => {
     if (corked === undefined) return

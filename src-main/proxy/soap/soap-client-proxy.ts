@@ -8,7 +8,7 @@ import { incomingStream, loggingLimits, readBounded, transportLimit } from '../b
 import { bufferSource, defaultBodyStore, type BodySource } from '../body/message-body'
 import { checkIsAuthentication, routeRequest, type ClientProxyDeps, type ClientProxyRequest } from '../client-proxy'
 import { checkSigningContext, faultToError } from '../pipeline/server-steps'
-import type { ExchangeObservation } from '../proxy-deps'
+import { forOneExchange, type ExchangeObservation } from '../proxy-deps'
 import { soapFaultResponse } from '../proxy-fault'
 import { lastHeader } from '../rest/rest-headers'
 import type { ProxyResponse } from '../server-proxy'
@@ -34,7 +34,7 @@ export async function handleSoapClientRequest(raw: ClientProxyRequest, deps: Cli
   const observation: ExchangeObservation = { side: 'client', requestInTs: clock.now().getTime(), responseOutTs: 0, requestSize: 0, succeeded: false, soap: {} }
   let result: ProxyResponse
   try {
-    result = await processSoapClientRequest(raw, deps, observation)
+    result = await processSoapClientRequest(raw, forOneExchange(deps), observation)
     observation.succeeded = true
   } catch (error) {
     const coded = clientProxyFault(error)
