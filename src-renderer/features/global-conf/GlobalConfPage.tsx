@@ -10,6 +10,7 @@ import { saveFile } from '../../lib/save-file'
 import { StatusLight } from '../../lib/StatusLight'
 import { useSessionStore } from '../login/session-store'
 import { freshnessText, useGlobalConfStore } from './global-conf-store'
+import { EditButton } from '../../lib/read-only'
 
 const when = (iso: string | null): string => (iso === null ? '–' : formatDateTime(iso))
 
@@ -31,7 +32,7 @@ export function GlobalConfPage() {
           <Title order={2}>{t('title')}</Title>
           <Text c="dimmed" size="sm">{t('pageIntro')}</Text>
         </div>
-        <Button variant="default" onClick={() => void refresh()} loading={loading} disabled={!status?.anchorImported}>{t('downloadNow')}</Button>
+        <EditButton variant="default" onClick={() => void refresh()} loading={loading} disabled={!status?.anchorImported}>{t('downloadNow')}</EditButton>
       </Group>
       {error ? <ErrorNotice error={error} onClose={clearError} /> : null}
       {status ? (
@@ -108,7 +109,7 @@ function AnchorCard({ isAdmin }: { isAdmin: boolean }) {
         {anchor ? (
           <Group gap="xs">
             <Button size="xs" variant="default" onClick={() => void download()}>{t('anchor.download')}</Button>
-            {isAdmin ? <Button size="xs" onClick={() => setImporting(true)}>{t('anchor.import')}</Button> : null}
+            {isAdmin ? <EditButton size="xs" onClick={() => setImporting(true)}>{t('anchor.import')}</EditButton> : null}
           </Group>
         ) : null}
       </Group>
@@ -309,7 +310,7 @@ function TimestampingSelection({ tsas, isAdmin, onSaved }: { tsas: TimestampingS
       {error !== null ? <ErrorNotice error={error} /> : null}
       {isAdmin ? (
         <Group justify="flex-end">
-          <Button onClick={save} loading={busy} disabled={unchanged || (mode === 'chosen' && chosen.length === 0)}>{t('tsa.save')}</Button>
+          <EditButton onClick={save} loading={busy} disabled={unchanged || (mode === 'chosen' && chosen.length === 0)}>{t('tsa.save')}</EditButton>
         </Group>
       ) : null}
     </Stack>
