@@ -151,7 +151,8 @@ export const ADMIN_API_METHODS = {
     members: read(),
     servers: read(),
     globalGroups: read(),
-    refresh: change('system-administrator', 'security-officer'),
+    // Each node downloads global configuration into its own data directory (ig-xlb: every node runs its confclient).
+    refresh: nodeChange('system-administrator', 'security-officer'),
     anchor: read(),
     // X-Road: anchor upload and time-stamping services are the system administrator's (ug-ss §10).
     previewAnchor: read(['system-administrator']),

@@ -32,7 +32,7 @@ export function GlobalConfPage() {
           <Title order={2}>{t('title')}</Title>
           <Text c="dimmed" size="sm">{t('pageIntro')}</Text>
         </div>
-        <EditButton variant="default" onClick={() => void refresh()} loading={loading} disabled={!status?.anchorImported}>{t('downloadNow')}</EditButton>
+        <Button variant="default" onClick={() => void refresh()} loading={loading} disabled={!status?.anchorImported}>{t('downloadNow')}</Button>
       </Group>
       {error ? <ErrorNotice error={error} onClose={clearError} /> : null}
       {status ? (
