@@ -3,7 +3,7 @@ import { providerOf } from './identifier-text'
 import { clientError, SecurityServerError, systemClock, toSecurityServerError, type Clock } from '../platform'
 import { incomingStream, loggingLimits, nonEmpty, readBounded, transportLimit } from './body/body-limits'
 import { bufferSource, defaultBodyStore, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
-import { checkSigningContext, faultToError } from './pipeline/server-steps'
+import { checkSigningContext, faultToError, signMessage } from './pipeline/server-steps'
 import { SoapFaultError } from '../soap'
 import {
   forOneExchange, type ExchangeObservation, type ExchangeObserver, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
@@ -171,7 +171,7 @@ async function processClientRequest(
   const record = { side: 'client' as const, messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId }
   let peerResponse: PeerResponse
   try {
-    const signature = await deps.signer.sign(request.clientId, signedParts(headerPart, body))
+    const signature = await signMessage(request.clientId, signedParts(headerPart, body), deps.signer)
     deps.messageLog.assertAcceptingMessages()
     await deps.messageLog.record({ ...record, direction: 'request', headerPart, body, signature })
 

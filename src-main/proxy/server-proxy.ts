@@ -5,7 +5,7 @@ import { bufferBody, bufferSource, defaultBodyStore, type BodyDigest, type BodyS
 import {
   answering, checkAccess, checkProviderRegistered, checkProxyVersion, checkSigningContext, FaultAfterAnswerBegan, readRestRequest, readRestRequestPart, serviceAddress,
   serviceUrl,
-  verifyRequestSignature, whileReading,
+  signMessage, verifyRequestSignature, whileReading,
 } from './pipeline/server-steps'
 import {
   forOneExchange, type ExchangeObservation, type ExchangeObserver, type GlobalConfView, type LocalServiceHandler, type MessageLogWriter, type MessagePart,
@@ -219,7 +219,7 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
           requestHash: computeRequestHash(message.message.bytes, received),
         }),
       })
-      const responseSignature = await deps.signer.sign(provider, signedParts(headerPart, responseBody))
+      const responseSignature = await signMessage(provider, signedParts(headerPart, responseBody), deps.signer)
       await deps.messageLog.record({
         direction: 'response', side: 'server', messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId,
         headerPart, body: responseBody, signature: responseSignature,

@@ -74,7 +74,7 @@ describe('a running pair follows token and certificate changes', () => {
     expect(check(out, 'signing')?.code).toBe('sign-token-logged-out')
     const refused = await callPets()
     expect(refused.status).toBe(500)
-    expect(errorType(refused)).toMatch(/^server\.(client|server)proxy\.(ssl_authentication_failed|cannot_sign)$/)
+    expect(errorType(refused)).toMatch(/^server\.(client|server)proxy\.(ssl_authentication_failed|cannot_create_signature)$/)
     const served = pair.sample.served()
 
     await admin(provider, 'tokens', 'login', { tokenId: SOFTWARE_TOKEN_ID, pin: TOKEN_PIN })

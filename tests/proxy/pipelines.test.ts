@@ -158,6 +158,26 @@ describe('client proxy → server proxy', () => {
     expect({ signed, sent, logged: w.log.length, served: w.calls.length }).toEqual({ signed: 0, sent: 0, logged: 0, served: 0 })
   })
 
+  // The fault harness's OCSP outage: the signing certificate's OCSP response goes stale while the body is read, after
+  // the check passed; the signer then refuses the context with cannot_sign, which is still cannot_create_signature.
+  it('answers cannot_create_signature when the signing context becomes unusable between the check and signing', async () => {
+    const w = world()
+    const deps: ClientProxyDeps = {
+      ...w.clientDeps,
+      signer: {
+        sign: async () => {
+          throw new SecurityServerError('cannot_sign', 'No signing certificate of SUBSYSTEM:DEV/COM/4422/CLIENT has a fresh good OCSP response')
+        },
+        checkSigningContext: async () => undefined,
+      },
+    }
+    const res = await send({ ...w, clientDeps: deps }, '/api/x')
+    expect(res.status).toBe(500)
+    expect(res.headers).toContainEqual(['X-Road-Error', 'server.clientproxy.cannot_create_signature'])
+    expect((await readSource(res.body)).toString()).toContain('has a fresh good OCSP response')
+    expect({ logged: w.log.length, served: w.calls.length }).toEqual({ logged: 0, served: 0 })
+  })
+
   // X-Road RestProxyTest.shouldFailIfClientHeaderMissing / shouldFailIfMalformedRequestURI: 500 with X-Road-Error.
   it('refuses malformed X-Road headers before signing or sending anything', async () => {
     const w = world()

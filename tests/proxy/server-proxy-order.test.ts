@@ -205,7 +205,8 @@ describe('server proxy (REST): failures once the provider has begun answering ar
   it.each<[string, Breakage, string]>([
     ['a service without an address (DefaultRestServiceHandlerImpl)', { noUrl: true }, 'server.serverproxy.service_missing_url'],
     ['a service that cannot be reached (no service_failed. prefix)', { service: down('network_error') }, 'server.serverproxy.network_error'],
-    ['a response that cannot be signed', { signingFails: true }, 'server.serverproxy.cannot_sign'],
+    // X-Road's SigningFailsInServerProxy: X_CANNOT_CREATE_SIGNATURE.
+    ['a response that cannot be signed', { signingFails: true }, 'server.serverproxy.cannot_create_signature'],
   ])('%s: %s', async (_name, broken, code) => {
     const answer = await serve(broken)
     expect(answer).toMatchObject({ status: 200, faultCode: code, inMultipart: true })

@@ -3,7 +3,7 @@ import { providerOf } from '../identifier-text'
 import { decideAccess } from '../../access-control'
 import { clientError, SecurityServerError, toSecurityServerError } from '../../platform'
 import { DEFAULT_SOAP_LIMITS, readSoap, SoapFaultError, type Soap } from '../../soap'
-import type { GlobalConfView, MessageSigner, ServerConfView } from '../proxy-deps'
+import type { GlobalConfView, MessagePart, MessageSignature, MessageSigner, ServerConfView } from '../proxy-deps'
 import { parseRestHeaderPart, type RestRequestPart } from '../rest/rest-header-part'
 import { lastHeader, XROAD_HEADERS } from '../rest/rest-headers'
 import { parseRestRequest, type RestRequest } from '../rest/rest-request'
@@ -84,17 +84,35 @@ export function checkProviderRegistered(provider: ClientId, serverConf: ServerCo
 }
 
 /**
- * `signingCtxProvider.createSigningCtx(provider)`: the provider must have a signing key this server can sign its
- * response with (`KeyConf.getSigningInfo`: `cannot_create_signature`).
+ * `signingCtxProvider.createSigningCtx(member)`: the member must have a signing key this server can sign with
+ * (`KeyConf.getSigningInfo`: `cannot_create_signature`).
  */
-export async function checkSigningContext(provider: ClientId, signer: MessageSigner): Promise<void> {
+export async function checkSigningContext(member: ClientId, signer: MessageSigner): Promise<void> {
   if (signer.checkSigningContext === undefined) return
   try {
-    await signer.checkSigningContext(provider)
+    await signer.checkSigningContext(member)
   } catch (error) {
-    const coded = toSecurityServerError(error)
-    throw new SecurityServerError('cannot_create_signature', `Failed to get signing info for member '${describeIdentifier(provider)}': ${coded.message}`, { cause: error })
+    throw signingInfoFailure(member, error)
   }
+}
+
+/**
+ * Signs a message after `checkSigningContext`. A signing context that became unusable in between (its OCSP response
+ * went stale while the body was read) is the same `cannot_create_signature`; a failed token signature comes from the
+ * batch signer already as `cannot_create_signature.<code>`.
+ */
+export async function signMessage(member: ClientId, parts: MessagePart[], signer: MessageSigner): Promise<MessageSignature> {
+  try {
+    return await signer.sign(member, parts)
+  } catch (error) {
+    if (toSecurityServerError(error).code === 'cannot_sign') throw signingInfoFailure(member, error)
+    throw error
+  }
+}
+
+function signingInfoFailure(member: ClientId, error: unknown): SecurityServerError {
+  const coded = toSecurityServerError(error)
+  return new SecurityServerError('cannot_create_signature', `Failed to get signing info for member '${describeIdentifier(member)}': ${coded.message}`, { cause: error })
 }
 
 /** Step 5 (`Verifier.verify`): every failure of the signature check is `signature_verification.*`. */

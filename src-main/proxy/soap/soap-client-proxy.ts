@@ -7,7 +7,7 @@ import {
 import { incomingStream, loggingLimits, readBounded, transportLimit } from '../body/body-limits'
 import { bufferSource, defaultBodyStore, type BodySource } from '../body/message-body'
 import { checkIsAuthentication, routeRequest, type ClientProxyDeps, type ClientProxyRequest } from '../client-proxy'
-import { checkSigningContext, faultToError } from '../pipeline/server-steps'
+import { checkSigningContext, faultToError, signMessage } from '../pipeline/server-steps'
 import { forOneExchange, type ExchangeObservation } from '../proxy-deps'
 import { soapFaultResponse } from '../proxy-fault'
 import { lastHeader } from '../rest/rest-headers'
@@ -122,7 +122,7 @@ async function processSoapClientRequest(raw: ClientProxyRequest, deps: ClientPro
 
     // ClientMessageProcessor: signingCtxProvider.createSigningCtx(sender) — no signing key is cannot_create_signature.
     await checkSigningContext(header.client, deps.signer)
-    const signature = await deps.signer.sign(header.client, soapSignedParts(request.bytes, attachments))
+    const signature = await signMessage(header.client, soapSignedParts(request.bytes, attachments), deps.signer)
     deps.messageLog.assertAcceptingMessages()
     const record = { side: 'client' as const, messageId: header.id, requestId, clientId: header.client, serviceId: header.service }
     // ClientMessageProcessor.logRequestMessage: the SOAP part; the attachments are covered by the batch signature.

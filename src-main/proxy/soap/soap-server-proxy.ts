@@ -7,7 +7,7 @@ import {
 import { incomingStream, loggingLimits } from '../body/body-limits'
 import { bufferBody, bufferSource, defaultBodyStore, type BodySource } from '../body/message-body'
 import {
-  answering, checkProviderRegistered, checkSigningContext, serviceAddress, verifyRequestSignature, whileReading,
+  answering, checkProviderRegistered, checkSigningContext, serviceAddress, signMessage, verifyRequestSignature, whileReading,
 } from '../pipeline/server-steps'
 import type { ExchangeObservation, LocalServiceHandler, ServiceResponse } from '../proxy-deps'
 import { lastHeader, type HeaderList } from '../rest/rest-headers'
@@ -126,7 +126,7 @@ export async function processSoapServerRequest(raw: ServerProxyRequest, deps: Se
     return await answering(async () => {
       if (response.soap.kind === 'fault') throw new SoapFaultError(response.soap)
       const withHash = withRequestHash(response.soap, soap.bytes)
-      const responseSignature = await deps.signer.sign(serviceProvider(soap.header.service), soapSignedParts(withHash.bytes, response.attachments))
+      const responseSignature = await signMessage(serviceProvider(soap.header.service), soapSignedParts(withHash.bytes, response.attachments), deps.signer)
       // ServerMessageProcessor.logResponseMessage: the SOAP part (the attachments are in the batch signature).
       await deps.messageLog.record({ ...record, direction: 'response', headerPart: withHash.bytes, signature: responseSignature })
       observation.soap = { ...observation.soap, ...responseObservation(withHash, response.attachments) }
