@@ -9,11 +9,13 @@ import { haveBuild, startLabPair } from '../lib/lab-pair-servers'
 import { runLoad } from '../lib/load-generator'
 import { GATEHOUSE_NODE_ENV, GATEHOUSE_NODE_FLAGS, startTsProcess, type Started } from '../lib/processes'
 import { Agent } from 'node:http'
+import { closeDatabase, openDatabase } from '../../src-main/platform'
+import { findOperationalRecords } from '../../src-main/op-monitoring/operational-data-repository'
 import { restCall } from '../demo/rest-call'
 import { makeHopCertificates } from '../lib/test-pki'
 
 /**
- * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton]`: CPU per
+ * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--phases]`: CPU per
  * exchange of a lab pair under closed-loop load (both servers' utime+stime from /proc over the measured window,
  * divided by the exchanges), optionally the same for the floor's two bare hops, and with --cpu-prof a V8 CPU profile
  * of each server (written when it stops) summarised by source area. With --skeleton the pair's servers are replaced,
@@ -72,10 +74,36 @@ function summarise(file: string, top: number, window: { fromUs: number; toUs: nu
   return lines.join('\n')
 }
 
+/**
+ * --phases: where an exchange's time goes, from the operational monitoring records of the measured window (X-Road's
+ * four timestamps per side, in milliseconds): the consumer's work before sending, its wait for the provider and its work
+ * on the answer; the provider's work before calling the service, the service, and its work on the answer. Medians and
+ * means, per side.
+ */
+function phaseSummary(side: 'consumer' | 'provider', dataDir: string, fromMs: number): string {
+  const db = openDatabase(join(dataDir, 'opmonitor.sqlite'), { readonly: true })
+  try {
+    const complete = findOperationalRecords(db, Math.floor(fromMs / 1000), Number.MAX_SAFE_INTEGER, 1_000_000)
+      .filter((r) => r.requestInTs >= fromMs && r.securityServerType === (side === 'consumer' ? 'Client' : 'Producer'))
+      .flatMap((r) => (r.requestOutTs === undefined || r.responseInTs === undefined ? [] : [{ a: r.requestInTs, b: r.requestOutTs, c: r.responseInTs, d: r.responseOutTs }]))
+    const stat = (values: number[]): string => {
+      const sorted = [...values].sort((x, y) => x - y)
+      const mean = values.reduce((x, y) => x + y, 0) / Math.max(1, values.length)
+      return `median ${sorted[Math.floor(sorted.length / 2)] ?? 0}, mean ${mean.toFixed(2)}`
+    }
+    const [before, wait, after] = side === 'consumer' ? ['before sending', 'waiting for the provider', 'on the answer'] : ['before the service', 'service', 'on the answer']
+    return `${side} phases over ${complete.length} exchanges (ms): ${before} ${stat(complete.map((r) => r.b - r.a))}; ${wait} ${stat(complete.map((r) => r.c - r.b))}; `
+      + `${after} ${stat(complete.map((r) => r.d - r.c))}`
+  } finally {
+    closeDatabase(db)
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     duration: { type: 'string', default: '8000' }, concurrency: { type: 'string', default: '16' }, 'cpu-prof': { type: 'string' },
     floor: { type: 'boolean', default: false }, skeleton: { type: 'boolean', default: false }, top: { type: 'string', default: '40' }, syscalls: { type: 'boolean', default: false },
+    phases: { type: 'boolean', default: false },
   } })
   const durationMs = Number(values.duration)
   const concurrency = Number(values.concurrency)
@@ -152,6 +180,7 @@ async function main(): Promise<void> {
       if (tracers.length > 0) await new Promise((r) => setTimeout(r, 1000))
       const before = pids.map(cpuMs)
       const t0 = Date.now()
+      const windowStartMs = t0
       window.fromUs = nowUs()
       const r = await runLoad({ url, headers, concurrency, durationMs, warmupMs: 0 })
       window.toUs = nowUs()
@@ -177,6 +206,12 @@ async function main(): Promise<void> {
       print(`${values.skeleton ? 'skeleton' : 'gatehouse'} c${concurrency}: ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, ${r.errors} errors, CPU ${((used[0]! + used[1]!) / r.requests).toFixed(3)} ms/exchange `
         + `(consumer ${(used[0]! / r.requests).toFixed(3)}, provider ${(used[1]! / r.requests).toFixed(3)}); `
         + `net of idle ${(idleRate[0]! * 1000).toFixed(0)}+${(idleRate[1]! * 1000).toFixed(0)} ms/s: ${((net[0]! + net[1]!) / r.requests).toFixed(3)} ms/exchange`)
+      if (values.phases) {
+        // Once the servers stopped, their operational monitoring records are all written.
+        await Promise.all(processes.splice(processes.length - (values.skeleton ? 2 : 0)).map((p) => p.stop().catch(() => null)))
+        await pair.stopServers()
+        for (const side of ['consumer', 'provider'] as const) print(phaseSummary(side, built[side].dataDir, windowStartMs))
+      }
     } finally {
       // The skeleton's servers first (they are in `processes`), so that their profiles are written before the summary.
       await Promise.all(processes.splice(processes.length - (values.skeleton ? 2 : 0)).map((p) => p.stop().catch(() => null)))
