@@ -33,28 +33,54 @@ export interface HashChains {
 
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
-function derLength(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([length])
-  const bytes: number[] = []
-  for (let n = length; n > 0; n >>= 8) bytes.unshift(n & 0xff)
-  return Buffer.from([0x80 | bytes.length, ...bytes])
+/** Bytes of a DER tag and definite length (X.690 §8.1.3: short form below 128, else the minimal long form). */
+function derHeaderSize(length: number): number {
+  return length < 0x80 ? 2 : length < 0x100 ? 3 : length < 0x1_0000 ? 4 : length < 0x100_0000 ? 5 : 6
 }
 
-function der(tag: number, content: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([tag]), derLength(content.length), content])
+function writeDerHeader(out: Buffer, at: number, tag: number, length: number): number {
+  let o = at
+  out[o++] = tag
+  if (length < 0x80) {
+    out[o++] = length
+    return o
+  }
+  const count = derHeaderSize(length) - 2
+  out[o++] = 0x80 | count
+  for (let i = count - 1; i >= 0; i--) out[o++] = (length >>> (8 * i)) & 0xff
+  return o
 }
 
 /**
  * X-Road `DigestList.concatDigests`: DER of SEQUENCE OF SingleDigest{ digest OCTET STRING, digestMethod UTF8String,
- * transforms SEQUENCE {} } (xroad-protocols.md §4.5 "Step digest").
+ * transforms SEQUENCE {} } (xroad-protocols.md §4.5 "Step digest"), laid out in one buffer of the exact size.
  */
-export function concatDigests(items: Array<{ digest: Uint8Array; methodUri: string }>): Buffer {
-  const singles = items.map((item) => der(0x30, Buffer.concat([
-    der(0x04, Buffer.from(item.digest)),
-    der(0x0c, Buffer.from(item.methodUri, 'utf8')),
-    der(0x30, Buffer.alloc(0)),
-  ])))
-  return der(0x30, Buffer.concat(singles))
+export function concatDigests(items: ReadonlyArray<{ digest: Uint8Array; methodUri: string }>): Buffer {
+  const methodLengths = new Array<number>(items.length)
+  const singleLengths = new Array<number>(items.length)
+  let content = 0
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!
+    const methodLength = Buffer.byteLength(item.methodUri, 'utf8')
+    const single = derHeaderSize(item.digest.byteLength) + item.digest.byteLength + derHeaderSize(methodLength) + methodLength + 2
+    methodLengths[i] = methodLength
+    singleLengths[i] = single
+    content += derHeaderSize(single) + single
+  }
+  const out = Buffer.allocUnsafe(derHeaderSize(content) + content)
+  let o = writeDerHeader(out, 0, 0x30, content)
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!
+    o = writeDerHeader(out, o, 0x30, singleLengths[i]!)
+    o = writeDerHeader(out, o, 0x04, item.digest.byteLength)
+    out.set(item.digest, o)
+    o += item.digest.byteLength
+    o = writeDerHeader(out, o, 0x0c, methodLengths[i]!)
+    o += out.write(item.methodUri, o, 'utf8')
+    out[o++] = 0x30
+    out[o++] = 0x00
+  }
+  return out
 }
 
 /** Step digest H(DER(SEQUENCE OF SingleDigest)) over digests that all use `algorithm`. */

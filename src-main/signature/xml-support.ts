@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto'
 import type { Document, Element } from '@xmldom/xmldom'
 import { C14nCanonicalization, C14nCanonicalizationWithComments, ExclusiveCanonicalization, ExclusiveCanonicalizationWithComments } from 'xml-crypto'
-import { SecurityServerError } from '../platform'
+import { hashOf, SecurityServerError, type HashName } from '../platform'
 
 /**
  * XML helpers for signatures and hash chains: XMLDSig algorithm URIs, canonicalization with the in-scope
@@ -23,7 +22,7 @@ export const DIGEST_URIS: Record<DigestAlgorithm, string> = {
   'SHA-512': 'http://www.w3.org/2001/04/xmlenc#sha512',
 }
 
-const NODE_DIGEST: Record<DigestAlgorithm, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' }
+const NODE_DIGEST: Record<DigestAlgorithm, HashName> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' }
 
 /** `DIGEST_URIS` the other way round (asked for every digest of every hash chain and signature). */
 const DIGEST_BY_URI = new Map((Object.entries(DIGEST_URIS) as Array<[DigestAlgorithm, string]>).map(([algorithm, uri]) => [uri, algorithm]))
@@ -34,8 +33,9 @@ export function digestAlgorithmFromUri(uri: string, code: 'malformed_hash_chain'
   return found
 }
 
+/** Digest of data given whole (strings as UTF-8), one-shot: no Hash object (platform `hashOf`). */
 export function digest(algorithm: DigestAlgorithm, data: Uint8Array | string): Buffer {
-  return createHash(NODE_DIGEST[algorithm]).update(data).digest()
+  return hashOf(NODE_DIGEST[algorithm], data)
 }
 
 export const C14N_URIS = {

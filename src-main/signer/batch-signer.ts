@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto'
-import { SecurityServerError } from '../platform'
+import { hashOf, SecurityServerError } from '../platform'
 import {
   MESSAGE_URI, SIG_HASH_CHAIN_URI, buildHashChains, buildSignature, digest, parseCertificate, type DigestAlgorithm, type ParsedCertificate,
   type SignatureAlgorithm,
@@ -93,7 +92,7 @@ export class BatchSigner {
     // One batch per key and signing certificate: the signature document names the certificate.
     let hashedKey = this.queueKeys.get(context)
     if (hashedKey === undefined) {
-      hashedKey = `${context.keyId}:${createHash('sha256').update(context.certChain[0] ?? Buffer.alloc(0)).digest('hex')}`
+      hashedKey = `${context.keyId}:${hashOf('sha256', context.certChain[0] ?? Buffer.alloc(0), 'hex')}`
       // The signer hands out the same context message after message: its key is hashed once.
       this.queueKeys.set(context, hashedKey)
     }

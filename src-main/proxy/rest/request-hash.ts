@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
+import { hashOf } from '../../platform'
 
 /**
  * The REST request hash (PR-REST §4.3; xroad-protocols.md §2.4): base64 SHA-512 of the request header part,
@@ -21,5 +22,5 @@ export function requestHashEquals(a: string, b: string): boolean {
 }
 
 function sha512(bytes: Uint8Array): Buffer {
-  return createHash('sha512').update(bytes).digest()
+  return hashOf('sha512', bytes)
 }
