@@ -1,6 +1,6 @@
 import { memberEquals } from '@shared/domain/identifiers'
 import { LruCache, SecurityServerError, bytesKey } from '../platform'
-import { validateCertPath, verifyPathOcsp, type CertPath } from './cert-chain-verifier'
+import { revalidatePathAt, type CertPath } from './cert-chain-verifier'
 import { SIG_HASH_CHAIN_RESULT_URI } from './signature-document'
 import { verifyMessageHashChain, verifySignature, type SignatureVerificationResult, type VerifySignatureOptions } from './signature-verifier'
 import type { VerificationTrust } from './verification-trust'
@@ -11,7 +11,7 @@ import type { VerificationTrust } from './verification-trust'
  * message with its own hash chain. The expensive part of §4.7 — parsing the document, its references, the
  * SignatureValue and the certificate path — is done once per batch; every message still verifies its own hash chain
  * against the verified result, the expected signer, and the certificate validity and OCSP freshness at its own time
- * (the OCSP responses' signatures are already remembered by the OCSP verifier).
+ * (what of the path and its OCSP responses does not depend on time was verified with the entry).
  *
  * An entry is keyed by the exact bytes of the signature document (SignatureValue, signer certificate, SignedInfo and
  * everything else it holds) and of the hash-chain result the signature covers, and belongs to one verification trust
@@ -21,10 +21,9 @@ import type { VerificationTrust } from './verification-trust'
 
 interface VerifiedBatchSignature {
   readonly trust: VerificationTrust
-  /** The first message's result, less what is per message (its hash chain, OCSP at its time). */
+  /** The first message's result, less what is per message (its hash chain). */
   readonly result: SignatureVerificationResult
   readonly path: CertPath
-  readonly ocspResponses: readonly Buffer[]
 }
 
 export interface VerificationCacheStats {
@@ -83,10 +82,15 @@ function rememberable(result: SignatureVerificationResult, trust: VerificationTr
   const anchor = result.certPath[result.certPath.length - 1]
   const ca = anchor === undefined ? undefined : trust.approvedCas.find((c) => Buffer.from(c.topCert).equals(anchor.der))
   if (ca === undefined) return undefined
-  return { trust, result, path: { certs: result.certPath, ca }, ocspResponses: result.ocsp.map((o) => o.der) }
+  return { trust, result, path: { certs: result.certPath, ca } }
 }
 
-/** The per-message steps of xroad-protocols.md §4.7, in the verifier's order: hash chain (2), signer (4), path and OCSP (7–8). */
+/**
+ * The per-message steps of xroad-protocols.md §4.7, in the verifier's order: hash chain (2), signer (4), and of path
+ * and OCSP (7–8) what depends on the message's time — each certificate's validity and each response's freshness. The
+ * responses found for the path, their signatures, responders and status were verified with the entry under the same
+ * trust and do not change with time, so the entry's OCSP results are this message's too.
+ */
 function verifyAgainst(entry: VerifiedBatchSignature, options: VerifySignatureOptions): SignatureVerificationResult {
   const hashChain = verifyMessageHashChain(options.hashChain!, options.hashChainResult!, options)
   const { signer } = entry.result
@@ -95,7 +99,6 @@ function verifyAgainst(entry: VerifiedBatchSignature, options: VerifySignatureOp
       `Name in certificate (${signer.xRoadInstance}/${signer.memberClass}/${signer.memberCode}) does not match name in message ` +
       `(${options.expectedSigner.xRoadInstance}/${options.expectedSigner.memberClass}/${options.expectedSigner.memberCode})`, { clientFault: true })
   }
-  validateCertPath(entry.path, options.atTime)
-  const ocsp = verifyPathOcsp(entry.path, [...entry.ocspResponses], options.trust, options.atTime)
-  return { ...entry.result, ocsp, signingOcsp: ocsp[0]!, hashChain }
+  revalidatePathAt(entry.path, entry.result.ocsp, entry.trust, options.atTime)
+  return { ...entry.result, hashChain }
 }
