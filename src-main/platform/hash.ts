@@ -12,3 +12,17 @@ export function hashOf(algorithm: HashName, data: Uint8Array | string, encoding:
 export function hashOf(algorithm: HashName, data: Uint8Array | string, encoding?: 'base64' | 'hex'): Buffer | string {
   return encoding === undefined ? hash(algorithm, data, 'buffer') : hash(algorithm, data, encoding)
 }
+
+const sha512ByBytes = new WeakMap<Uint8Array, Buffer>()
+
+/**
+ * SHA-512 of a message part's bytes, remembered with the bytes object: on the message path one part is hashed for its
+ * signature (a reference or a hash-chain input, signing or verifying) and again for the request hash (REST header part
+ * and body, SOAP part). Only for bytes that are not changed once built, as a message's parts are; the digest returned
+ * is shared and must not be modified.
+ */
+export function messagePartSha512(bytes: Uint8Array): Buffer {
+  let value = sha512ByBytes.get(bytes)
+  if (value === undefined) sha512ByBytes.set(bytes, (value = hash('sha512', bytes, 'buffer')))
+  return value
+}

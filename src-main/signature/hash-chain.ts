@@ -1,7 +1,7 @@
 import { DEFAULT_XML_LIMITS, parseXml, SecurityServerError } from '../platform'
 import type { ErrorCode } from '@shared/error-codes'
 import {
-  base64Of, canonicalize, digest, DIGEST_URIS, digestAlgorithmFromUri, DS_NS, HASHCHAIN_NS, isC14nUri,
+  base64Of, canonicalize, digest, DIGEST_URIS, digestAlgorithmFromUri, DS_NS, HASHCHAIN_NS, isC14nUri, partDigest,
   type DigestAlgorithm,
 } from './xml-support'
 import { readLexical, type LexElement, type LexicalLimits } from './xml-lexical'
@@ -519,7 +519,8 @@ export function verifyHashChain(resultXml: Uint8Array | string, verification: Ha
       const data = input && 'data' in input ? input.data : verification.resolve(uri)
       // X-Road `HashChainVerifier.resolveDataRef`: data that cannot be resolved fails the reference.
       if (data === undefined) throw hashChainError('invalid_reference', `Cannot resolve URI: ${shown(uri)}`)
-      value = digest(digestAlgorithmFromUri(methodUri, 'malformed_hash_chain'), applyTransforms(data, transforms))
+      const algorithm = digestAlgorithmFromUri(methodUri, 'malformed_hash_chain')
+      value = transforms === undefined || transforms.length === 0 ? partDigest(algorithm, data) : digest(algorithm, applyTransforms(data, transforms))
       byVariant.set(memoKey, value)
     }
     return value

@@ -14,7 +14,7 @@ export {
   type HashChainInput, type HashChainPart, type HashChains, type HashChainInputValue, type HashChainVerification,
   type HashChainVerificationResult, type ParsedHashChain, type ParsedHashChainResult, type HashChainValue,
 } from './hash-chain'
-export { base64Of, DIGEST_URIS, digest, type DigestAlgorithm } from './xml-support'
+export { base64Of, DIGEST_URIS, digest, partDigest, type DigestAlgorithm } from './xml-support'
 export {
   verificationTrust, DEFAULT_OCSP_FRESHNESS_SECONDS, type VerificationTrust, type ApprovedCa, type ApprovedTsa,
 } from './verification-trust'

@@ -7,7 +7,7 @@ import {
 import type { ParsedCertificate } from './certificate-util'
 import { c14nAttr, c14nText, canonicalizeLexical, LexicalSubsetError, readLexical } from './xml-lexical'
 import {
-  ASIC_NS, base64Of, C14N_URIS, canonicalize, digest, DIGEST_URIS, DS_NS, XADES_NS, type DigestAlgorithm,
+  ASIC_NS, base64Of, C14N_URIS, canonicalize, digest, DIGEST_URIS, DS_NS, partDigest, XADES_NS, type DigestAlgorithm,
 } from './xml-support'
 
 /**
@@ -230,7 +230,7 @@ export async function buildSignature(options: BuildSignatureOptions): Promise<st
       throw new SecurityServerError('cannot_create_signature', 'A direct signature covers exactly one part, /message.xml; use a hash chain for more')
     }
     dataUri = MESSAGE_URI
-    dataDigest = digest(digestAlgorithm, parts[0]!.data)
+    dataDigest = partDigest(digestAlgorithm, parts[0]!.data)
     mimeType = 'text/xml'
   }
   const signing = material.signing

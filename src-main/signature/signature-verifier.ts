@@ -11,7 +11,7 @@ import {
   type ParsedSignature, type SignatureReference,
 } from './signature-document'
 import type { VerificationTrust } from './verification-trust'
-import { C14N_URIS, canonicalize, digest, digestAlgorithmFromUri, isC14nUri, type DigestAlgorithm } from './xml-support'
+import { C14N_URIS, canonicalize, digest, digestAlgorithmFromUri, isC14nUri, partDigest, type DigestAlgorithm } from './xml-support'
 
 /**
  * Message signature verification with X-Road's `SignatureVerifier` order and error codes (xroad-protocols.md §4.7):
@@ -100,7 +100,7 @@ function verifyReference(ref: SignatureReference, parsed: ParsedSignature, optio
   } else {
     const part = options.parts[ref.uri]
     if (part === undefined) throw malformed(`Cannot resolve reference ${ref.uri}`)
-    if (part instanceof Uint8Array) calculated = digest(algorithm, transformed(part, ref.transforms))
+    if (part instanceof Uint8Array) calculated = ref.transforms.length === 0 ? partDigest(algorithm, part) : digest(algorithm, transformed(part, ref.transforms))
     else {
       if ((part.algorithm ?? 'SHA-512') !== algorithm) throw malformed(`Part ${ref.uri} was digested with another algorithm than its reference`)
       calculated = Buffer.from(part.digest)

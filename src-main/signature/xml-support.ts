@@ -1,6 +1,6 @@
 import type { Document, Element } from '@xmldom/xmldom'
 import { C14nCanonicalization, C14nCanonicalizationWithComments, ExclusiveCanonicalization, ExclusiveCanonicalizationWithComments } from 'xml-crypto'
-import { hashOf, SecurityServerError, type HashName } from '../platform'
+import { hashOf, messagePartSha512, SecurityServerError, type HashName } from '../platform'
 
 /**
  * XML helpers for signatures and hash chains: XMLDSig algorithm URIs, canonicalization with the in-scope
@@ -36,6 +36,14 @@ export function digestAlgorithmFromUri(uri: string, code: 'malformed_hash_chain'
 /** Digest of data given whole (strings as UTF-8), one-shot: no Hash object (platform `hashOf`). */
 export function digest(algorithm: DigestAlgorithm, data: Uint8Array | string): Buffer {
   return hashOf(NODE_DIGEST[algorithm], data)
+}
+
+/**
+ * Digest of a message part's bytes (a signature reference or hash-chain input): the SHA-512 one is remembered with the
+ * bytes (platform `messagePartSha512`), so the request hash and the signature share it. Parts are never modified.
+ */
+export function partDigest(algorithm: DigestAlgorithm, bytes: Uint8Array): Buffer {
+  return algorithm === 'SHA-512' ? messagePartSha512(bytes) : digest(algorithm, bytes)
 }
 
 export const C14N_URIS = {

@@ -1,6 +1,6 @@
 import { hashOf, SecurityServerError } from '../platform'
 import {
-  MESSAGE_URI, SIG_HASH_CHAIN_URI, buildHashChains, buildSignature, digest, signingMaterial, type DigestAlgorithm, type SignatureAlgorithm,
+  MESSAGE_URI, SIG_HASH_CHAIN_URI, buildHashChains, buildSignature, partDigest, signingMaterial, type DigestAlgorithm, type SignatureAlgorithm,
   type SigningMaterial,
 } from '../signature'
 import type { SigningContext } from './signer'
@@ -160,7 +160,7 @@ export class BatchSigner {
       }
       // xroad-protocols.md §4.5: leaves are the messages (a step over their parts when there are several).
       const chains = buildHashChains(
-        batch.map((p) => ({ parts: p.parts.map((part) => ({ uri: part.name, digest: this.partDigest(part) })) })),
+        batch.map((p) => ({ parts: p.parts.map((part) => ({ uri: part.name, digest: this.leafDigest(part) })) })),
         this.digestAlgorithm, SIG_HASH_CHAIN_URI,
       )
       const xml = Buffer.from(await buildSignature({ ...common, hashChainResult: chains.resultXml }), 'utf8')
@@ -189,8 +189,8 @@ export class BatchSigner {
     return material
   }
 
-  private partDigest(part: MessagePartToSign): Buffer {
-    if ('bytes' in part) return digest(this.digestAlgorithm, part.bytes)
+  private leafDigest(part: MessagePartToSign): Buffer {
+    if ('bytes' in part) return partDigest(this.digestAlgorithm, part.bytes)
     if (part.digestAlgorithm !== this.digestAlgorithm) {
       throw new SecurityServerError('cannot_create_signature', `Part ${part.name} has a ${part.digestAlgorithm} digest; signatures use ${this.digestAlgorithm}`)
     }

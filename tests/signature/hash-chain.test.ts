@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import * as asn1js from 'asn1js'
-import { buildHashChains, concatDigests, readAsicContainer, verifyHashChain, type HashChainInput } from '../../src-main/signature'
+import { buildHashChains, concatDigests, partDigest, readAsicContainer, verifyHashChain, type HashChainInput } from '../../src-main/signature'
 import { describeFixtures } from '../support/describe-fixtures'
 import { readFixture } from '../support/fixtures'
 
@@ -170,5 +170,17 @@ describe('step digest list (DigestList.concatDigests)', () => {
       Array.from({ length: 40 }, (_, i) => ({ digest: randomBytes(i * 7), methodUri: sha512 })),
     ]
     for (const items of cases) expect(concatDigests(items).equals(reference(items))).toBe(true)
+  })
+})
+
+describe('message part digests', () => {
+  it('are the SHA-512 of the bytes, taken once per part and recomputed for other bytes', () => {
+    const part = Buffer.from('<message>1</message>')
+    const first = partDigest('SHA-512', part)
+    expect(first.equals(createHash('sha512').update(part).digest())).toBe(true)
+    expect(partDigest('SHA-512', part)).toBe(first)
+    const other = Buffer.from('<message>2</message>')
+    expect(partDigest('SHA-512', other).equals(createHash('sha512').update(other).digest())).toBe(true)
+    expect(partDigest('SHA-256', part).equals(createHash('sha256').update(part).digest())).toBe(true)
   })
 })
