@@ -51,19 +51,22 @@ function writeDerHeader(out: Buffer, at: number, tag: number, length: number): n
   return o
 }
 
+/** UTF-8 of the digest method URIs X-Road uses, encoded once. */
+const KNOWN_METHOD_BYTES = new Map(Object.values(DIGEST_URIS).map((uri) => [uri, Buffer.from(uri, 'utf8')]))
+
 /**
  * X-Road `DigestList.concatDigests`: DER of SEQUENCE OF SingleDigest{ digest OCTET STRING, digestMethod UTF8String,
  * transforms SEQUENCE {} } (xroad-protocols.md §4.5 "Step digest"), laid out in one buffer of the exact size.
  */
 export function concatDigests(items: ReadonlyArray<{ digest: Uint8Array; methodUri: string }>): Buffer {
-  const methodLengths = new Array<number>(items.length)
+  const methods = new Array<Uint8Array>(items.length)
   const singleLengths = new Array<number>(items.length)
   let content = 0
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!
-    const methodLength = Buffer.byteLength(item.methodUri, 'utf8')
-    const single = derHeaderSize(item.digest.byteLength) + item.digest.byteLength + derHeaderSize(methodLength) + methodLength + 2
-    methodLengths[i] = methodLength
+    const method = KNOWN_METHOD_BYTES.get(item.methodUri) ?? Buffer.from(item.methodUri, 'utf8')
+    const single = derHeaderSize(item.digest.byteLength) + item.digest.byteLength + derHeaderSize(method.byteLength) + method.byteLength + 2
+    methods[i] = method
     singleLengths[i] = single
     content += derHeaderSize(single) + single
   }
@@ -75,8 +78,10 @@ export function concatDigests(items: ReadonlyArray<{ digest: Uint8Array; methodU
     o = writeDerHeader(out, o, 0x04, item.digest.byteLength)
     out.set(item.digest, o)
     o += item.digest.byteLength
-    o = writeDerHeader(out, o, 0x0c, methodLengths[i]!)
-    o += out.write(item.methodUri, o, 'utf8')
+    const method = methods[i]!
+    o = writeDerHeader(out, o, 0x0c, method.byteLength)
+    out.set(method, o)
+    o += method.byteLength
     out[o++] = 0x30
     out[o++] = 0x00
   }
@@ -420,9 +425,12 @@ export function parseHashChainResult(xml: Uint8Array | string, limitsIn: Partial
  * method). Time is therefore O(C + D): C the bytes of the chain documents read (at most `maxDocumentBytes` ×
  * `maxChainFiles`), D the bytes of the distinct data referenced. Recursion is at most `maxDepth` deep.
  */
-export function verifyHashChain(resultXml: Uint8Array | string, verification: HashChainVerification): HashChainVerificationResult {
+export function verifyHashChain(
+  resultXml: Uint8Array | string | ParsedHashChainResult, verification: HashChainVerification,
+): HashChainVerificationResult {
   const limits: HashChainLimits = { ...DEFAULT_HASH_CHAIN_LIMITS, ...verification.limits }
-  const result = parseHashChainResult(resultXml, limits)
+  // A result parsed before (a batch's shared result, remembered with its verified signature) is not read again.
+  const result = typeof resultXml === 'string' || resultXml instanceof Uint8Array ? parseHashChainResult(resultXml, limits) : resultXml
   const chains = new Map<string, ParsedHashChain>()
   const stepBudget = { remaining: limits.maxSteps }
   const used = new Set<string>()

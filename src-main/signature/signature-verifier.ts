@@ -3,7 +3,7 @@ import { parseXml, SecurityServerError } from '../platform'
 import { buildCertPath, validateCertPath, verifyPathOcsp } from './cert-chain-verifier'
 import { certificateProfileFor } from './certificate-profiles'
 import { isSigningCertificate, parseCertificate, type ParsedCertificate } from './certificate-util'
-import { verifyHashChain, type HashChainInputValue, type HashChainVerificationResult } from './hash-chain'
+import { verifyHashChain, type HashChainInputValue, type HashChainVerificationResult, type ParsedHashChainResult } from './hash-chain'
 import type { OcspInfo } from './ocsp-verifier'
 import { signatureAlgorithmFromUri, verifyXmlSignatureValue } from './signature-algorithms'
 import {
@@ -191,7 +191,9 @@ export function verifySignature(signatureXml: Uint8Array | string, options: Veri
  * (a broken chain is `malformed_signature.*`, as X-Road's verifier reports it).
  */
 export function verifyMessageHashChain(
-  hashChainBytes: Uint8Array | string, hashChainResult: Uint8Array | string, options: Pick<VerifySignatureOptions, 'parts' | 'resolve' | 'shouldResolve'>,
+  hashChainBytes: Uint8Array | string,
+  hashChainResult: Uint8Array | string | ParsedHashChainResult,
+  options: Pick<VerifySignatureOptions, 'parts' | 'resolve' | 'shouldResolve'>,
 ): HashChainVerificationResult {
   const chainBytes = toBytes(hashChainBytes)
   const inputs: Record<string, HashChainInputValue> = {}
@@ -199,7 +201,7 @@ export function verifyMessageHashChain(
     inputs[uri] = part instanceof Uint8Array ? { data: part } : { digest: part.digest, algorithm: part.algorithm ?? 'SHA-512' }
   }
   try {
-    return verifyHashChain(toBytes(hashChainResult), {
+    return verifyHashChain(typeof hashChainResult === 'string' || hashChainResult instanceof Uint8Array ? toBytes(hashChainResult) : hashChainResult, {
       inputs,
       resolve: (uri) => (uri === SIG_HASH_CHAIN_URI ? chainBytes : options.resolve?.(uri)),
       ...(options.shouldResolve === undefined ? {} : { shouldResolve: options.shouldResolve }),

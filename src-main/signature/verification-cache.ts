@@ -1,6 +1,7 @@
 import { memberEquals } from '@shared/domain/identifiers'
 import { LruCache, SecurityServerError, bytesKey } from '../platform'
 import { revalidatePathAt, type CertPath } from './cert-chain-verifier'
+import { parseHashChainResult, type ParsedHashChainResult } from './hash-chain'
 import { SIG_HASH_CHAIN_RESULT_URI } from './signature-document'
 import { verifyMessageHashChain, verifySignature, type SignatureVerificationResult, type VerifySignatureOptions } from './signature-verifier'
 import type { VerificationTrust } from './verification-trust'
@@ -24,6 +25,8 @@ interface VerifiedBatchSignature {
   /** The first message's result, less what is per message (its hash chain). */
   readonly result: SignatureVerificationResult
   readonly path: CertPath
+  /** The hash-chain result (part of the entry's key), as parsed for the first message. */
+  readonly hashChainResult: ParsedHashChainResult
 }
 
 export interface VerificationCacheStats {
@@ -57,7 +60,7 @@ export class SignatureVerificationCache {
     const entry = this.entries.get(key)
     if (entry === undefined || entry.trust !== options.trust) {
       const result = this.verifyFully(signatureXml, options)
-      const remembered = rememberable(result, options.trust)
+      const remembered = rememberable(result, options.trust, options.hashChainResult)
       if (remembered !== undefined) this.entries.set(key, remembered)
       return result
     }
@@ -76,13 +79,13 @@ function toBytes(value: Uint8Array | string): Buffer {
 }
 
 /** What a verified signature leaves in the cache, when its only external reference is the hash-chain result. */
-function rememberable(result: SignatureVerificationResult, trust: VerificationTrust): VerifiedBatchSignature | undefined {
+function rememberable(result: SignatureVerificationResult, trust: VerificationTrust, hashChainResult: Uint8Array | string): VerifiedBatchSignature | undefined {
   if (result.hashChain === undefined) return undefined
   if (!result.references.every((uri) => uri.startsWith('#') || uri === SIG_HASH_CHAIN_RESULT_URI)) return undefined
   const anchor = result.certPath[result.certPath.length - 1]
   const ca = anchor === undefined ? undefined : trust.approvedCas.find((c) => Buffer.from(c.topCert).equals(anchor.der))
   if (ca === undefined) return undefined
-  return { trust, result, path: { certs: result.certPath, ca } }
+  return { trust, result, path: { certs: result.certPath, ca }, hashChainResult: parseHashChainResult(hashChainResult) }
 }
 
 /**
@@ -92,7 +95,7 @@ function rememberable(result: SignatureVerificationResult, trust: VerificationTr
  * trust and do not change with time, so the entry's OCSP results are this message's too.
  */
 function verifyAgainst(entry: VerifiedBatchSignature, options: VerifySignatureOptions): SignatureVerificationResult {
-  const hashChain = verifyMessageHashChain(options.hashChain!, options.hashChainResult!, options)
+  const hashChain = verifyMessageHashChain(options.hashChain!, entry.hashChainResult, options)
   const { signer } = entry.result
   if (!memberEquals(signer, options.expectedSigner)) {
     throw new SecurityServerError('incorrect_certificate',
@@ -100,5 +103,10 @@ function verifyAgainst(entry: VerifiedBatchSignature, options: VerifySignatureOp
       `(${options.expectedSigner.xRoadInstance}/${options.expectedSigner.memberClass}/${options.expectedSigner.memberCode})`, { clientFault: true })
   }
   revalidatePathAt(entry.path, entry.result.ocsp, entry.trust, options.atTime)
-  return { ...entry.result, hashChain }
+  // Field by field: every message's result has one object shape, built in place.
+  const r = entry.result
+  return {
+    signer: r.signer, signingCert: r.signingCert, certPath: r.certPath, caName: r.caName, ocsp: r.ocsp, signingOcsp: r.signingOcsp,
+    signingTime: r.signingTime, signatureValue: r.signatureValue, timestampToken: r.timestampToken, references: r.references, hashChain,
+  }
 }
