@@ -99,9 +99,20 @@ export function canonicalize(node: Element | Document, algorithmUri: string, inc
  */
 export function base64Of(text: string | null | undefined): Buffer {
   const clean = (text ?? '').replace(/\s+/g, '')
-  const decoded = /^[A-Za-z0-9+/]*={0,2}$/.test(clean) ? Buffer.from(clean, 'base64') : undefined
-  if (decoded === undefined || decoded.toString('base64') !== clean) {
-    throw new SecurityServerError('malformed_signature', 'Invalid base64 content', { clientFault: true })
-  }
-  return decoded
+  if (!isCanonicalBase64(clean)) throw new SecurityServerError('malformed_signature', 'Invalid base64 content', { clientFault: true })
+  return Buffer.from(clean, 'base64')
+}
+
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+
+/**
+ * RFC 4648 §3.5 canonical encoding, checked on the text (no decode and re-encode): the alphabet, whole quanta with at
+ * most two padding characters, and zero unused bits in the character before the padding.
+ */
+function isCanonicalBase64(text: string): boolean {
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return false
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
+  if (padding === 0) return true
+  const last = BASE64_ALPHABET.indexOf(text[text.length - padding - 1]!)
+  return (last & (padding === 2 ? 0x0f : 0x03)) === 0
 }
