@@ -108,6 +108,22 @@ function certRef(ref: CertRefValues, digestAlgorithm: DigestAlgorithm, canonical
     `<ds:X509SerialNumber>${ref.serial}</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert>`
 }
 
+/**
+ * The signing certificate's reference, written and canonical, remembered per reference values: a signing context's
+ * material holds one values object (frozen) that every signature of the context shares.
+ */
+const signingCertRefs = new WeakMap<CertRefValues, Map<string, string>>()
+
+function signingCertRef(ref: CertRefValues, digestAlgorithm: DigestAlgorithm, canonical: boolean): string {
+  if (!Object.isFrozen(ref)) return certRef(ref, digestAlgorithm, canonical)
+  let forms = signingCertRefs.get(ref)
+  if (forms === undefined) signingCertRefs.set(ref, (forms = new Map()))
+  const key = `${digestAlgorithm} ${canonical}`
+  let xml = forms.get(key)
+  if (xml === undefined) forms.set(key, (xml = certRef(ref, digestAlgorithm, canonical)))
+  return xml
+}
+
 function xadesTime(date: Date): string {
   return date.toISOString()
 }
@@ -130,7 +146,7 @@ interface SignedPropertiesValues {
 function signedPropertiesXml(v: SignedPropertiesValues, canonical: boolean): string {
   return `<xades:SignedProperties${canonical ? ROOT_NAMESPACES : ''} Id="signed-properties"><xades:SignedSignatureProperties>` +
     `<xades:SigningTime>${xadesTime(v.signingTime)}</xades:SigningTime>` +
-    `<xades:SigningCertificate>${certRef(v.signingCert, v.digestAlgorithm, canonical)}</xades:SigningCertificate>` +
+    `<xades:SigningCertificate>${signingCertRef(v.signingCert, v.digestAlgorithm, canonical)}</xades:SigningCertificate>` +
     '<xades:SignaturePolicyIdentifier><xades:SignaturePolicyId><xades:SigPolicyId>' +
     `<xades:Identifier Qualifier="OIDAsURN">${POLICY_ID}</xades:Identifier><xades:Description>${POLICY_DESCRIPTION}</xades:Description></xades:SigPolicyId>` +
     `<xades:SigPolicyHash>${emptyElement('ds:DigestMethod', ` Algorithm="${DIGEST_URIS['SHA-512']}"`, canonical)}<ds:DigestValue>${POLICY_HASH}</ds:DigestValue></xades:SigPolicyHash>` +
