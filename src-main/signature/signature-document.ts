@@ -84,10 +84,13 @@ interface CertRefValues {
   uri?: string
 }
 
-/** Digests of certificates by algorithm, per parsed certificate (which never changes): one per signing certificate. */
+/**
+ * Digests of certificates by algorithm, per parsed certificate (which never changes, and is memoized by content): one
+ * per signing certificate, for the XAdES SigningCertificate reference a signer writes and a verifier checks.
+ */
 const certDigests = new WeakMap<ParsedCertificate, Map<DigestAlgorithm, Buffer>>()
 
-function certDigest(cert: ParsedCertificate, digestAlgorithm: DigestAlgorithm): Buffer {
+export function certDigest(cert: ParsedCertificate, digestAlgorithm: DigestAlgorithm): Buffer {
   let byAlgorithm = certDigests.get(cert)
   if (byAlgorithm === undefined) certDigests.set(cert, (byAlgorithm = new Map()))
   let value = byAlgorithm.get(digestAlgorithm)

@@ -7,7 +7,7 @@ import { verifyHashChain, type HashChainInputValue, type HashChainVerificationRe
 import type { OcspInfo } from './ocsp-verifier'
 import { signatureAlgorithmFromUri, verifyXmlSignatureValue } from './signature-algorithms'
 import {
-  MESSAGE_URI, parseSignature, SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI, SIGNED_PROPERTIES_TYPE,
+  certDigest, MESSAGE_URI, parseSignature, SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI, SIGNED_PROPERTIES_TYPE,
   type ParsedSignature, type SignatureReference,
 } from './signature-document'
 import type { VerificationTrust } from './verification-trust'
@@ -116,7 +116,7 @@ export function verifySignature(signatureXml: Uint8Array | string, options: Veri
   const signingCert = parseCertificate(parsed.signingCertDer, 'signing certificate')
   if (parsed.signingCertificateDigest !== undefined) {
     const alg = digestAlgorithmFromUri(parsed.signingCertificateDigest.method)
-    if (!digest(alg, signingCert.der).equals(parsed.signingCertificateDigest.value)) {
+    if (!certDigest(signingCert, alg).equals(parsed.signingCertificateDigest.value)) {
       throw malformed('XAdES SigningCertificate digest does not match the signing certificate')
     }
   }
