@@ -25,8 +25,9 @@ interface VerifiedBatchSignature {
   /** The first message's result, less what is per message (its hash chain). */
   readonly result: SignatureVerificationResult
   readonly path: CertPath
-  /** The hash-chain result (part of the entry's key), as parsed for the first message. */
-  readonly hashChainResult: ParsedHashChainResult
+  /** The hash-chain result bytes (part of the entry's key), parsed when the entry is first reused. */
+  readonly hashChainResultBytes: Uint8Array | string
+  hashChainResult?: ParsedHashChainResult
 }
 
 export interface VerificationCacheStats {
@@ -85,7 +86,9 @@ function rememberable(result: SignatureVerificationResult, trust: VerificationTr
   const anchor = result.certPath[result.certPath.length - 1]
   const ca = anchor === undefined ? undefined : trust.approvedCas.find((c) => Buffer.from(c.topCert).equals(anchor.der))
   if (ca === undefined) return undefined
-  return { trust, result, path: { certs: result.certPath, ca }, hashChainResult: parseHashChainResult(hashChainResult) }
+  // A copy: the caller's bytes may be a view into a whole received message the cache must not keep alive.
+  const hashChainResultBytes = typeof hashChainResult === 'string' ? hashChainResult : Buffer.from(hashChainResult)
+  return { trust, result, path: { certs: result.certPath, ca }, hashChainResultBytes }
 }
 
 /**
@@ -95,6 +98,8 @@ function rememberable(result: SignatureVerificationResult, trust: VerificationTr
  * trust and do not change with time, so the entry's OCSP results are this message's too.
  */
 function verifyAgainst(entry: VerifiedBatchSignature, options: VerifySignatureOptions): SignatureVerificationResult {
+  // A batch of one (most batches at low load) is never reused: its entry pays no parse of its own.
+  entry.hashChainResult ??= parseHashChainResult(entry.hashChainResultBytes)
   const hashChain = verifyMessageHashChain(options.hashChain!, entry.hashChainResult, options)
   const { signer } = entry.result
   if (!memberEquals(signer, options.expectedSigner)) {
