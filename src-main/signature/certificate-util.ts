@@ -235,9 +235,16 @@ export function isCaCertificate(parsed: ParsedCertificate): boolean {
   return ext !== undefined && (ext.parsedValue as pkijs.BasicConstraints).cA === true
 }
 
-/** X-Road's `CertUtils.isSigningCert`: keyUsage present with nonRepudiation (xroad-protocols.md §4.7 step 3). */
+const signingCertificates = new WeakMap<ParsedCertificate, boolean>()
+
+/**
+ * X-Road's `CertUtils.isSigningCert`: keyUsage present with nonRepudiation (xroad-protocols.md §4.7 step 3); once per
+ * parsed certificate (asked for every message a peer signs with it).
+ */
 export function isSigningCertificate(parsed: ParsedCertificate): boolean {
-  return keyUsage(parsed)?.has('nonRepudiation') === true
+  let signing = signingCertificates.get(parsed)
+  if (signing === undefined) signingCertificates.set(parsed, (signing = keyUsage(parsed)?.has('nonRepudiation') === true))
+  return signing
 }
 
 export function subjectKeyIdentifier(parsed: ParsedCertificate): Buffer {
