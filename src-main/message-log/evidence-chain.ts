@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
+import { hashOf } from '../platform'
 import type { NewMessageRecord } from './message-record-repository'
 
 /**
@@ -31,7 +32,7 @@ const IN_PLACE_BYTES = 16 * 1024
 /**
  * SHA-256 over the record's immutable fields, each length-prefixed (nulls distinct from empty values): a null is the
  * byte 0, a value the byte 1, its length as uint64be and its bytes (strings as UTF-8). The fields are laid out in one
- * buffer and hashed with one update (a large message or attachment is hashed in place between two segments).
+ * buffer and hashed in one go (a large message or attachment is hashed in place between two segments).
  */
 export function recordDigest(record: ChainedRecordFields): Buffer {
   const values: Array<string | Uint8Array | null> = [
@@ -47,7 +48,8 @@ export function recordDigest(record: ChainedRecordFields): Buffer {
     else size += 9 + (v.byteLength >= IN_PLACE_BYTES ? 0 : v.byteLength)
   }
   const out = Buffer.allocUnsafe(size)
-  const hash = createHash('sha256')
+  // Created only when a large value is hashed in place; a record laid out whole is hashed one-shot.
+  let hash: Hash | undefined
   let o = 0
   let from = 0
   for (const v of values) {
@@ -67,11 +69,13 @@ export function recordDigest(record: ChainedRecordFields): Buffer {
       out.set(v, o)
       o += v.byteLength
     } else {
+      hash ??= createHash('sha256')
       hash.update(out.subarray(from, o))
       hash.update(v)
       from = o
     }
   }
+  if (hash === undefined) return hashOf('sha256', out.subarray(0, o))
   hash.update(out.subarray(from, o))
   return hash.digest()
 }

@@ -16,6 +16,7 @@ export { migrate, appliedVersion, schemaVersions, type Migration, type Migration
 export { sqlEngine, type SqlConnection, type SqlEngine, type SqlReader, type SqlRunResult, type SqlStatement, type SqlWriter } from './db/sql'
 export { openPostgres, closePostgres, CHANGE_CHANNEL, PostgresDb, PostgresError, type PostgresOptions } from './db/postgres'
 export { LruCache, bytesKey } from './lru-cache'
+export { hashOf, messagePartSha512, type HashName } from './hash'
 export { scanXml, decodeXmlReferences, XmlScanError, type XmlScanHandler, type XmlScanLimits } from './xml-scanner'
 export { parseXml, childElements, optionalChild, requiredChild, textOf, identifierFields, DEFAULT_XML_LIMITS, type XmlLimits } from './xml'
 export { derProblem, DEFAULT_DER_LIMITS, type DerLimits } from './der'

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /**
  * A small bounded least-recently-used map, for memoizing pure, expensive work on the message path (parsing and
@@ -38,11 +38,16 @@ export class LruCache<K, V> {
 
 /** A cache key that commits to the exact bytes (SHA-256), so a hit always means the same input. */
 export function bytesKey(...parts: Uint8Array[]): string {
-  const hash = createHash('sha256')
-  for (const part of parts) {
-    hash.update(String(part.byteLength))
-    hash.update(':')
-    hash.update(part)
+  // SHA-256 over `length:bytes` of each part, laid out in one buffer and hashed one-shot (no Hash object).
+  const prefixes = parts.map((part) => `${part.byteLength}:`)
+  let size = 0
+  for (let i = 0; i < parts.length; i++) size += prefixes[i]!.length + parts[i]!.byteLength
+  const input = Buffer.allocUnsafe(size)
+  let o = 0
+  for (let i = 0; i < parts.length; i++) {
+    o += input.write(prefixes[i]!, o, 'latin1')
+    input.set(parts[i]!, o)
+    o += parts[i]!.byteLength
   }
-  return hash.digest('base64')
+  return hash('sha256', input, 'base64')
 }

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto'
 import { SecurityServerError } from '../platform'
 import { isCaCertificate, issuerNameDer, parseCertificate, subjectNameDer, type ParsedCertificate } from './certificate-util'
-import { ocspAppliesTo, parseOcspResponse, verifyOcspResponse, type OcspInfo } from './ocsp-verifier'
+import { checkOcspFreshness, ocspAppliesTo, parseOcspResponse, verifyOcspResponse, type OcspInfo } from './ocsp-verifier'
 import type { ApprovedCa, VerificationTrust } from './verification-trust'
 
 /**
@@ -80,15 +80,33 @@ export function buildCertPath(leaf: ParsedCertificate, extra: ParsedCertificate[
 /** Validity of every certificate but the anchor at `atTime`; intermediates must be CAs (RFC 5280 §6.1.4 (k)). */
 export function validateCertPath(path: CertPath, atTime: Date): void {
   path.certs.slice(0, -1).forEach((cert, index) => {
-    if (atTime < cert.notBefore || atTime > cert.notAfter) {
-      throw new SecurityServerError('invalid_cert_path', `Certificate ${cert.subjectRfc2253} is not valid at ${atTime.toISOString()}`, {
-        clientFault: true, detail: `valid ${cert.notBefore.toISOString()} .. ${cert.notAfter.toISOString()}`,
-      })
-    }
+    checkCertValidity(cert, atTime.getTime())
     if (index > 0 && !isCaCertificate(cert)) {
       throw new SecurityServerError('invalid_cert_path', `Certificate ${cert.subjectRfc2253} in the path is not a CA certificate`, { clientFault: true })
     }
   })
+}
+
+/** The validity period of one certificate at `atMs` (ms since the epoch; RFC 5280 §6.1.3 (a)(2)). */
+function checkCertValidity(cert: ParsedCertificate, atMs: number): void {
+  if (atMs < cert.notBefore.getTime() || atMs > cert.notAfter.getTime()) {
+    const atTime = new Date(atMs)
+    throw new SecurityServerError('invalid_cert_path', `Certificate ${cert.subjectRfc2253} is not valid at ${atTime.toISOString()}`, {
+      clientFault: true, detail: `valid ${cert.notBefore.toISOString()} .. ${cert.notAfter.toISOString()}`,
+    })
+  }
+}
+
+/**
+ * The time-dependent part of {@link validateCertPath} and {@link verifyPathOcsp} for a path and OCSP responses that
+ * passed both before under the same trust: every certificate but the anchor valid at `atTime`, every response fresh
+ * at `atTime`. What does not depend on time (path building, CA flags, the responses' signatures, responders, status)
+ * does not change with it.
+ */
+export function revalidatePathAt(path: CertPath, ocsp: readonly OcspInfo[], trust: VerificationTrust, atTime: Date): void {
+  const atMs = atTime.getTime()
+  for (let i = 0; i < path.certs.length - 1; i++) checkCertValidity(path.certs[i]!, atMs)
+  for (const info of ocsp) checkOcspFreshness(info.thisUpdate, info.nextUpdate, trust, atMs)
 }
 
 /**

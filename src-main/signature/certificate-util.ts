@@ -1,7 +1,7 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
+import { createPublicKey, type KeyObject } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { CERTIFICATE_LABELS, LruCache, SecurityServerError, bytesKey, derProblem, pemBlocks, type PemBlock } from '../platform'
+import { CERTIFICATE_LABELS, LruCache, SecurityServerError, bytesKey, derProblem, hashOf, pemBlocks, type PemBlock } from '../platform'
 
 /**
  * X.509 helpers shared by the signature domain: parsing DER certificates with pkijs, reading subject
@@ -235,15 +235,22 @@ export function isCaCertificate(parsed: ParsedCertificate): boolean {
   return ext !== undefined && (ext.parsedValue as pkijs.BasicConstraints).cA === true
 }
 
-/** X-Road's `CertUtils.isSigningCert`: keyUsage present with nonRepudiation (xroad-protocols.md §4.7 step 3). */
+const signingCertificates = new WeakMap<ParsedCertificate, boolean>()
+
+/**
+ * X-Road's `CertUtils.isSigningCert`: keyUsage present with nonRepudiation (xroad-protocols.md §4.7 step 3); once per
+ * parsed certificate (asked for every message a peer signs with it).
+ */
 export function isSigningCertificate(parsed: ParsedCertificate): boolean {
-  return keyUsage(parsed)?.has('nonRepudiation') === true
+  let signing = signingCertificates.get(parsed)
+  if (signing === undefined) signingCertificates.set(parsed, (signing = keyUsage(parsed)?.has('nonRepudiation') === true))
+  return signing
 }
 
 export function subjectKeyIdentifier(parsed: ParsedCertificate): Buffer {
   const ext = extension(parsed.cert, '2.5.29.14')
   if (ext !== undefined) return Buffer.from((ext.parsedValue as asn1js.OctetString).valueBlock.valueHexView)
-  return createHash('sha1').update(Buffer.from(parsed.cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)).digest()
+  return hashOf('sha1', new Uint8Array(parsed.cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView))
 }
 
 /** DER bytes of the subject Name, for exact name comparison. */
@@ -292,7 +299,7 @@ export function publicKeySha1(parsed: ParsedCertificate): Buffer {
 }
 
 export function sha(algorithm: 'sha1' | 'sha256' | 'sha512', data: Uint8Array): Buffer {
-  return createHash(algorithm).update(data).digest()
+  return hashOf(algorithm, data)
 }
 
 /** Attribute values of each RDN of a Name, normalised (trimmed, collapsed whitespace, lower case). */

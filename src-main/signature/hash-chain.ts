@@ -1,7 +1,7 @@
 import { DEFAULT_XML_LIMITS, parseXml, SecurityServerError } from '../platform'
 import type { ErrorCode } from '@shared/error-codes'
 import {
-  base64Of, canonicalize, digest, DIGEST_URIS, digestAlgorithmFromUri, DS_NS, HASHCHAIN_NS, isC14nUri,
+  base64Of, canonicalize, digest, DIGEST_URIS, digestAlgorithmFromUri, DS_NS, HASHCHAIN_NS, isC14nUri, partDigest,
   type DigestAlgorithm,
 } from './xml-support'
 import { readLexical, type LexElement, type LexicalLimits } from './xml-lexical'
@@ -33,28 +33,59 @@ export interface HashChains {
 
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
-function derLength(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([length])
-  const bytes: number[] = []
-  for (let n = length; n > 0; n >>= 8) bytes.unshift(n & 0xff)
-  return Buffer.from([0x80 | bytes.length, ...bytes])
+/** Bytes of a DER tag and definite length (X.690 §8.1.3: short form below 128, else the minimal long form). */
+function derHeaderSize(length: number): number {
+  return length < 0x80 ? 2 : length < 0x100 ? 3 : length < 0x1_0000 ? 4 : length < 0x100_0000 ? 5 : 6
 }
 
-function der(tag: number, content: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([tag]), derLength(content.length), content])
+function writeDerHeader(out: Buffer, at: number, tag: number, length: number): number {
+  let o = at
+  out[o++] = tag
+  if (length < 0x80) {
+    out[o++] = length
+    return o
+  }
+  const count = derHeaderSize(length) - 2
+  out[o++] = 0x80 | count
+  for (let i = count - 1; i >= 0; i--) out[o++] = (length >>> (8 * i)) & 0xff
+  return o
 }
+
+/** UTF-8 of the digest method URIs X-Road uses, encoded once. */
+const KNOWN_METHOD_BYTES = new Map(Object.values(DIGEST_URIS).map((uri) => [uri, Buffer.from(uri, 'utf8')]))
 
 /**
  * X-Road `DigestList.concatDigests`: DER of SEQUENCE OF SingleDigest{ digest OCTET STRING, digestMethod UTF8String,
- * transforms SEQUENCE {} } (xroad-protocols.md §4.5 "Step digest").
+ * transforms SEQUENCE {} } (xroad-protocols.md §4.5 "Step digest"), laid out in one buffer of the exact size.
  */
-export function concatDigests(items: Array<{ digest: Uint8Array; methodUri: string }>): Buffer {
-  const singles = items.map((item) => der(0x30, Buffer.concat([
-    der(0x04, Buffer.from(item.digest)),
-    der(0x0c, Buffer.from(item.methodUri, 'utf8')),
-    der(0x30, Buffer.alloc(0)),
-  ])))
-  return der(0x30, Buffer.concat(singles))
+export function concatDigests(items: ReadonlyArray<{ digest: Uint8Array; methodUri: string }>): Buffer {
+  const methods = new Array<Uint8Array>(items.length)
+  const singleLengths = new Array<number>(items.length)
+  let content = 0
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!
+    const method = KNOWN_METHOD_BYTES.get(item.methodUri) ?? Buffer.from(item.methodUri, 'utf8')
+    const single = derHeaderSize(item.digest.byteLength) + item.digest.byteLength + derHeaderSize(method.byteLength) + method.byteLength + 2
+    methods[i] = method
+    singleLengths[i] = single
+    content += derHeaderSize(single) + single
+  }
+  const out = Buffer.allocUnsafe(derHeaderSize(content) + content)
+  let o = writeDerHeader(out, 0, 0x30, content)
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!
+    o = writeDerHeader(out, o, 0x30, singleLengths[i]!)
+    o = writeDerHeader(out, o, 0x04, item.digest.byteLength)
+    out.set(item.digest, o)
+    o += item.digest.byteLength
+    const method = methods[i]!
+    o = writeDerHeader(out, o, 0x0c, method.byteLength)
+    out.set(method, o)
+    o += method.byteLength
+    out[o++] = 0x30
+    out[o++] = 0x00
+  }
+  return out
 }
 
 /** Step digest H(DER(SEQUENCE OF SingleDigest)) over digests that all use `algorithm`. */
@@ -394,9 +425,12 @@ export function parseHashChainResult(xml: Uint8Array | string, limitsIn: Partial
  * method). Time is therefore O(C + D): C the bytes of the chain documents read (at most `maxDocumentBytes` ×
  * `maxChainFiles`), D the bytes of the distinct data referenced. Recursion is at most `maxDepth` deep.
  */
-export function verifyHashChain(resultXml: Uint8Array | string, verification: HashChainVerification): HashChainVerificationResult {
+export function verifyHashChain(
+  resultXml: Uint8Array | string | ParsedHashChainResult, verification: HashChainVerification,
+): HashChainVerificationResult {
   const limits: HashChainLimits = { ...DEFAULT_HASH_CHAIN_LIMITS, ...verification.limits }
-  const result = parseHashChainResult(resultXml, limits)
+  // A result parsed before (a batch's shared result, remembered with its verified signature) is not read again.
+  const result = typeof resultXml === 'string' || resultXml instanceof Uint8Array ? parseHashChainResult(resultXml, limits) : resultXml
   const chains = new Map<string, ParsedHashChain>()
   const stepBudget = { remaining: limits.maxSteps }
   const used = new Set<string>()
@@ -493,7 +527,8 @@ export function verifyHashChain(resultXml: Uint8Array | string, verification: Ha
       const data = input && 'data' in input ? input.data : verification.resolve(uri)
       // X-Road `HashChainVerifier.resolveDataRef`: data that cannot be resolved fails the reference.
       if (data === undefined) throw hashChainError('invalid_reference', `Cannot resolve URI: ${shown(uri)}`)
-      value = digest(digestAlgorithmFromUri(methodUri, 'malformed_hash_chain'), applyTransforms(data, transforms))
+      const algorithm = digestAlgorithmFromUri(methodUri, 'malformed_hash_chain')
+      value = transforms === undefined || transforms.length === 0 ? partDigest(algorithm, data) : digest(algorithm, applyTransforms(data, transforms))
       byVariant.set(memoKey, value)
     }
     return value

@@ -14,13 +14,13 @@ export {
   type HashChainInput, type HashChainPart, type HashChains, type HashChainInputValue, type HashChainVerification,
   type HashChainVerificationResult, type ParsedHashChain, type ParsedHashChainResult, type HashChainValue,
 } from './hash-chain'
-export { base64Of, DIGEST_URIS, digest, type DigestAlgorithm } from './xml-support'
+export { base64Of, DIGEST_URIS, digest, partDigest, type DigestAlgorithm } from './xml-support'
 export {
   verificationTrust, DEFAULT_OCSP_FRESHNESS_SECONDS, type VerificationTrust, type ApprovedCa, type ApprovedTsa,
 } from './verification-trust'
 export {
-  buildSignature, parseSignature, embedSignatureTimestamp, MESSAGE_URI, SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI,
-  type BuildSignatureOptions, type SignRequest, type ParsedSignature, type SignatureReference,
+  buildSignature, signingMaterial, parseSignature, embedSignatureTimestamp, MESSAGE_URI, SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI,
+  type BuildSignatureOptions, type SignerCertificates, type SigningMaterial, type SignRequest, type ParsedSignature, type SignatureReference,
 } from './signature-document'
 export { verifySignature, type VerifySignatureOptions, type SignatureVerificationResult, type SignedPart } from './signature-verifier'
 export { SignatureVerificationCache, type VerificationCacheStats } from './verification-cache'

@@ -167,6 +167,19 @@ function verifyOcspSignatureUncached(parsed: ParsedOcsp, cert: ParsedCertificate
 }
 
 /**
+ * The time-dependent checks of a response at `atMs` (ms since the epoch): thisUpdate ≥ atTime − ocspFreshnessSeconds
+ * (global conf `ocspFreshnessSeconds`), and nextUpdate not passed when the configuration asks for it.
+ */
+export function checkOcspFreshness(thisUpdate: Date, nextUpdate: Date | undefined, trust: VerificationTrust, atMs: number): void {
+  if (thisUpdate.getTime() < atMs - trust.ocspFreshnessSeconds * 1000) {
+    throw invalidInfo(`OCSP response is too old (thisUpdate: ${thisUpdate.toISOString()})`)
+  }
+  if (trust.verifyNextUpdate && nextUpdate !== undefined && nextUpdate.getTime() < atMs) {
+    throw invalidInfo(`OCSP response is too old (nextUpdate: ${nextUpdate.toISOString()})`)
+  }
+}
+
+/**
  * Verifies one OCSP response for `cert` (issued by `issuer`) at `atTime` and returns what it says; the status is
  * checked too: anything but good is `cert_validation` (xroad-protocols.md §4.8).
  */
@@ -184,13 +197,7 @@ export function verifyOcspResponse(
   const producedAt = basic.tbsResponseData.producedAt
   const thisUpdate = single.thisUpdate
   const nextUpdate = single.nextUpdate
-  // Freshness: thisUpdate ≥ atTime − ocspFreshnessSeconds (global conf `ocspFreshnessSeconds`).
-  if (thisUpdate.getTime() < atTime.getTime() - trust.ocspFreshnessSeconds * 1000) {
-    throw invalidInfo(`OCSP response is too old (thisUpdate: ${thisUpdate.toISOString()})`)
-  }
-  if (trust.verifyNextUpdate && nextUpdate !== undefined && nextUpdate.getTime() < atTime.getTime()) {
-    throw invalidInfo(`OCSP response is too old (nextUpdate: ${nextUpdate.toISOString()})`)
-  }
+  checkOcspFreshness(thisUpdate, nextUpdate, trust, atTime.getTime())
   const status = statusOf(single)
   if (status !== 'good') {
     throw new SecurityServerError('cert_validation', `OCSP response indicates certificate status is ${status.toUpperCase()}`, {

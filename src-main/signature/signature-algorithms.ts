@@ -1,7 +1,7 @@
-import { constants, createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto'
+import { constants, verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { SecurityServerError } from '../platform'
+import { hashOf, SecurityServerError, type HashName } from '../platform'
 import type { DigestAlgorithm } from './xml-support'
 
 /**
@@ -36,7 +36,7 @@ export function digestOfSignatureAlgorithm(algorithm: SignatureAlgorithm): Diges
   return `SHA-${algorithm.slice(-3)}` as DigestAlgorithm
 }
 
-const NODE_HASH: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' }
+const NODE_HASH: Record<string, HashName> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' }
 const DIGEST_LENGTH: Record<string, number> = { 'SHA-1': 20, 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 }
 
 /** Verifies an XMLDSig SignatureValue (ECDSA values are raw r‖s, XMLDSig §6.4.3). */
@@ -122,5 +122,5 @@ export function verifyWithAlgorithm(
 }
 
 export function hashWith(algorithm: DigestAlgorithm, data: Uint8Array): Buffer {
-  return createHash(NODE_HASH[algorithm]!).update(data).digest()
+  return hashOf(NODE_HASH[algorithm]!, data)
 }

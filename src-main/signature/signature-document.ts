@@ -7,7 +7,7 @@ import {
 import type { ParsedCertificate } from './certificate-util'
 import { c14nAttr, c14nText, canonicalizeLexical, LexicalSubsetError, readLexical } from './xml-lexical'
 import {
-  ASIC_NS, base64Of, C14N_URIS, canonicalize, digest, DIGEST_URIS, DS_NS, XADES_NS, type DigestAlgorithm,
+  ASIC_NS, base64Of, C14N_URIS, canonicalize, digest, DIGEST_URIS, DS_NS, partDigest, XADES_NS, type DigestAlgorithm,
 } from './xml-support'
 
 /**
@@ -34,19 +34,25 @@ export interface SignRequest {
   algorithm: SignatureAlgorithm
 }
 
-export interface BuildSignatureOptions {
-  /** Direct signature: exactly one part, `/message.xml` with its raw bytes (xroad-protocols.md §4.4). */
-  parts?: Array<{ uri: string; data: Uint8Array }>
-  /** Batch signature: the exact hash-chain-result XML bytes (reference `/sig-hashchainresult.xml`). */
-  hashChainResult?: Uint8Array | string
+/** The signer's certificates and OCSP responses, for {@link signingMaterial} or one signature. */
+export interface SignerCertificates {
   /** DER, or already parsed (a signer reusing one signing context parses its certificate once). */
   signingCert: Uint8Array | ParsedCertificate
   /** Intermediate CA certificates (DER), leaf's issuer first; they go to CertificateValues. */
   intermediates?: Uint8Array[]
   /** DER OCSP responses for the signing certificate and every intermediate. */
   ocspResponses?: Uint8Array[]
+}
+
+export type BuildSignatureOptions = BuildSignatureCommon & (SignerCertificates | { material: SigningMaterial })
+
+interface BuildSignatureCommon {
+  /** Direct signature: exactly one part, `/message.xml` with its raw bytes (xroad-protocols.md §4.4). */
+  parts?: Array<{ uri: string; data: Uint8Array }>
+  /** Batch signature: the exact hash-chain-result XML bytes (reference `/sig-hashchainresult.xml`). */
+  hashChainResult?: Uint8Array | string
   signatureAlgorithm?: SignatureAlgorithm
-  /** Reference digest method (X-Road default SHA-512). */
+  /** Reference digest method (X-Road default SHA-512; with `material`, the material's). */
   digestAlgorithm?: DigestAlgorithm
   signingTime?: Date
   /** Produces the signature value; ECDSA results may be raw r‖s (PKCS#11) or DER (`ecdsaEncoding: 'der'`). */
@@ -78,10 +84,13 @@ interface CertRefValues {
   uri?: string
 }
 
-/** Digests of certificates by algorithm, per parsed certificate (which never changes): one per signing certificate. */
+/**
+ * Digests of certificates by algorithm, per parsed certificate (which never changes, and is memoized by content): one
+ * per signing certificate, for the XAdES SigningCertificate reference a signer writes and a verifier checks.
+ */
 const certDigests = new WeakMap<ParsedCertificate, Map<DigestAlgorithm, Buffer>>()
 
-function certDigest(cert: ParsedCertificate, digestAlgorithm: DigestAlgorithm): Buffer {
+export function certDigest(cert: ParsedCertificate, digestAlgorithm: DigestAlgorithm): Buffer {
   let byAlgorithm = certDigests.get(cert)
   if (byAlgorithm === undefined) certDigests.set(cert, (byAlgorithm = new Map()))
   let value = byAlgorithm.get(digestAlgorithm)
@@ -100,6 +109,22 @@ function certRef(ref: CertRefValues, digestAlgorithm: DigestAlgorithm, canonical
     `<ds:DigestValue>${wrapBase64(ref.digest, canonical)}</ds:DigestValue></xades:CertDigest>` +
     `<xades:IssuerSerial><ds:X509IssuerName>${c14nText(ref.issuer)}</ds:X509IssuerName>` +
     `<ds:X509SerialNumber>${ref.serial}</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert>`
+}
+
+/**
+ * The signing certificate's reference, written and canonical, remembered per reference values: a signing context's
+ * material holds one values object (frozen) that every signature of the context shares.
+ */
+const signingCertRefs = new WeakMap<CertRefValues, Map<string, string>>()
+
+function signingCertRef(ref: CertRefValues, digestAlgorithm: DigestAlgorithm, canonical: boolean): string {
+  if (!Object.isFrozen(ref)) return certRef(ref, digestAlgorithm, canonical)
+  let forms = signingCertRefs.get(ref)
+  if (forms === undefined) signingCertRefs.set(ref, (forms = new Map()))
+  const key = `${digestAlgorithm} ${canonical}`
+  let xml = forms.get(key)
+  if (xml === undefined) forms.set(key, (xml = certRef(ref, digestAlgorithm, canonical)))
+  return xml
 }
 
 function xadesTime(date: Date): string {
@@ -124,7 +149,7 @@ interface SignedPropertiesValues {
 function signedPropertiesXml(v: SignedPropertiesValues, canonical: boolean): string {
   return `<xades:SignedProperties${canonical ? ROOT_NAMESPACES : ''} Id="signed-properties"><xades:SignedSignatureProperties>` +
     `<xades:SigningTime>${xadesTime(v.signingTime)}</xades:SigningTime>` +
-    `<xades:SigningCertificate>${certRef(v.signingCert, v.digestAlgorithm, canonical)}</xades:SigningCertificate>` +
+    `<xades:SigningCertificate>${signingCertRef(v.signingCert, v.digestAlgorithm, canonical)}</xades:SigningCertificate>` +
     '<xades:SignaturePolicyIdentifier><xades:SignaturePolicyId><xades:SigPolicyId>' +
     `<xades:Identifier Qualifier="OIDAsURN">${POLICY_ID}</xades:Identifier><xades:Description>${POLICY_DESCRIPTION}</xades:Description></xades:SigPolicyId>` +
     `<xades:SigPolicyHash>${emptyElement('ds:DigestMethod', ` Algorithm="${DIGEST_URIS['SHA-512']}"`, canonical)}<ds:DigestValue>${POLICY_HASH}</ds:DigestValue></xades:SigPolicyHash>` +
@@ -156,6 +181,45 @@ function signedInfoXml(v: SignedInfoValues, canonical: boolean): string {
 }
 
 /**
+ * What a signature document holds that depends only on the signer's certificates, their OCSP responses and the digest
+ * algorithm: the parsed signing certificate and its XAdES reference values, the unsigned properties (certificate
+ * references and values of the intermediates, the OCSP responses) and KeyInfo. A signer builds it once per signing
+ * context (a new certificate or OCSP response is a new context) instead of encoding them again for every signature.
+ */
+export interface SigningMaterial {
+  readonly signing: ParsedCertificate
+  readonly digestAlgorithm: DigestAlgorithm
+  readonly signingCertRef: Readonly<CertRefValues>
+  readonly unsignedProperties: string
+  readonly keyInfo: string
+}
+
+export function signingMaterial(certificates: SignerCertificates, digestAlgorithm: DigestAlgorithm = 'SHA-512'): SigningMaterial {
+  const signing = certificates.signingCert instanceof Uint8Array ? parseCertificate(certificates.signingCert, 'signing certificate') : certificates.signingCert
+  const intermediates = certificates.intermediates ?? []
+  const ocsp = certificates.ocspResponses ?? []
+  const unsigned: string[] = []
+  if (intermediates.length > 0) {
+    unsigned.push('<xades:CompleteCertificateRefs Id="complete-certificate-refs"><xades:CertRefs>' +
+      intermediates.map((c, i) => certRef(certRefValues(parseCertificate(c), digestAlgorithm, `#encapsulated-cert-${i + 1}`), digestAlgorithm, false)).join('') +
+      '</xades:CertRefs></xades:CompleteCertificateRefs>')
+    unsigned.push('<xades:CertificateValues>' +
+      intermediates.map((c, i) => `<xades:EncapsulatedX509Certificate Id="encapsulated-cert-${i + 1}">${wrapBase64(c, false)}</xades:EncapsulatedX509Certificate>`).join('') +
+      '</xades:CertificateValues>')
+  }
+  unsigned.push('<xades:RevocationValues><xades:OCSPValues>' +
+    ocsp.map((r, i) => `<xades:EncapsulatedOCSPValue Id="ocsp-response-${i + 1}">${wrapBase64(r, false)}</xades:EncapsulatedOCSPValue>`).join('') +
+    '</xades:OCSPValues></xades:RevocationValues>')
+  return Object.freeze({
+    signing,
+    digestAlgorithm,
+    signingCertRef: Object.freeze(certRefValues(signing, digestAlgorithm)),
+    unsignedProperties: unsigned.join(''),
+    keyInfo: `<ds:KeyInfo>\n<ds:X509Data>\n<ds:X509Certificate>\n${wrapBase64(signing.der, false)}\n</ds:X509Certificate>\n</ds:X509Data>\n</ds:KeyInfo>\n`,
+  })
+}
+
+/**
  * Builds the signature document X-Road 7.x emits: inclusive C14N 1.0, one data reference (`/message.xml` or
  * `/sig-hashchainresult.xml`) and the SignedProperties reference, XAdES SigningTime, SigningCertificate, the
  * signature policy and DataObjectFormat, CertificateValues/CompleteCertificateRefs only with intermediates and
@@ -166,7 +230,11 @@ function signedInfoXml(v: SignedInfoValues, canonical: boolean): string {
  * names inclusive C14N as the CanonicalizationMethod.
  */
 export async function buildSignature(options: BuildSignatureOptions): Promise<string> {
-  const digestAlgorithm = options.digestAlgorithm ?? 'SHA-512'
+  const material = 'material' in options ? options.material : signingMaterial(options, options.digestAlgorithm)
+  const digestAlgorithm = material.digestAlgorithm
+  if (options.digestAlgorithm !== undefined && options.digestAlgorithm !== digestAlgorithm) {
+    throw new SecurityServerError('cannot_create_signature', `Signing material for ${digestAlgorithm} used for a ${options.digestAlgorithm} signature`)
+  }
   let dataUri: string
   let dataDigest: Buffer
   let mimeType: string
@@ -181,16 +249,14 @@ export async function buildSignature(options: BuildSignatureOptions): Promise<st
       throw new SecurityServerError('cannot_create_signature', 'A direct signature covers exactly one part, /message.xml; use a hash chain for more')
     }
     dataUri = MESSAGE_URI
-    dataDigest = digest(digestAlgorithm, parts[0]!.data)
+    dataDigest = partDigest(digestAlgorithm, parts[0]!.data)
     mimeType = 'text/xml'
   }
-  const signing = options.signingCert instanceof Uint8Array ? parseCertificate(options.signingCert, 'signing certificate') : options.signingCert
+  const signing = material.signing
   const algorithm = options.signatureAlgorithm ?? defaultSignatureAlgorithm(signing.publicKey, digestAlgorithm)
-  const intermediates = options.intermediates ?? []
-  const ocsp = options.ocspResponses ?? []
   const properties: SignedPropertiesValues = {
     signingTime: options.signingTime ?? new Date(),
-    signingCert: certRefValues(signing, digestAlgorithm),
+    signingCert: material.signingCertRef,
     mimeType,
     digestAlgorithm,
   }
@@ -207,25 +273,11 @@ export async function buildSignature(options: BuildSignatureOptions): Promise<st
     value = ecdsaDerToRaw(value, fieldBytes)
   }
 
-  const unsigned: string[] = []
-  if (intermediates.length > 0) {
-    unsigned.push('<xades:CompleteCertificateRefs Id="complete-certificate-refs"><xades:CertRefs>' +
-      intermediates.map((c, i) => certRef(certRefValues(parseCertificate(c), digestAlgorithm, `#encapsulated-cert-${i + 1}`), digestAlgorithm, false)).join('') +
-      '</xades:CertRefs></xades:CompleteCertificateRefs>')
-    unsigned.push('<xades:CertificateValues>' +
-      intermediates.map((c, i) => `<xades:EncapsulatedX509Certificate Id="encapsulated-cert-${i + 1}">${wrapBase64(c, false)}</xades:EncapsulatedX509Certificate>`).join('') +
-      '</xades:CertificateValues>')
-  }
-  unsigned.push('<xades:RevocationValues><xades:OCSPValues>' +
-    ocsp.map((r, i) => `<xades:EncapsulatedOCSPValue Id="ocsp-response-${i + 1}">${wrapBase64(r, false)}</xades:EncapsulatedOCSPValue>`).join('') +
-    '</xades:OCSPValues></xades:RevocationValues>')
-
   const object = `<ds:Object><xades:QualifyingProperties Target="#signature">${signedPropertiesXml(properties, false)}` +
-    `<xades:UnsignedProperties><xades:UnsignedSignatureProperties>${unsigned.join('')}</xades:UnsignedSignatureProperties></xades:UnsignedProperties>` +
+    `<xades:UnsignedProperties><xades:UnsignedSignatureProperties>${material.unsignedProperties}</xades:UnsignedSignatureProperties></xades:UnsignedProperties>` +
     '</xades:QualifyingProperties></ds:Object>'
-  const keyInfo = `<ds:KeyInfo>\n<ds:X509Data>\n<ds:X509Certificate>\n${wrapBase64(signing.der, false)}\n</ds:X509Certificate>\n</ds:X509Data>\n</ds:KeyInfo>\n`
   return `<?xml version="1.0" encoding="UTF-8" standalone="no"?>${ROOT_OPEN}<ds:Signature Id="signature">\n${signedInfoXml(info, false)}\n` +
-    `<ds:SignatureValue Id="signature-value">\n${value.toString('base64')}\n</ds:SignatureValue>\n${keyInfo}${object}\n</ds:Signature></asic:XAdESSignatures>`
+    `<ds:SignatureValue Id="signature-value">\n${value.toString('base64')}\n</ds:SignatureValue>\n${material.keyInfo}${object}\n</ds:Signature></asic:XAdESSignatures>`
 }
 
 /** The element carrying `Id` (or `id`) = `id`, first in document order. */

@@ -3,15 +3,15 @@ import { parseXml, SecurityServerError } from '../platform'
 import { buildCertPath, validateCertPath, verifyPathOcsp } from './cert-chain-verifier'
 import { certificateProfileFor } from './certificate-profiles'
 import { isSigningCertificate, parseCertificate, type ParsedCertificate } from './certificate-util'
-import { verifyHashChain, type HashChainInputValue, type HashChainVerificationResult } from './hash-chain'
+import { verifyHashChain, type HashChainInputValue, type HashChainVerificationResult, type ParsedHashChainResult } from './hash-chain'
 import type { OcspInfo } from './ocsp-verifier'
 import { signatureAlgorithmFromUri, verifyXmlSignatureValue } from './signature-algorithms'
 import {
-  MESSAGE_URI, parseSignature, SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI, SIGNED_PROPERTIES_TYPE,
+  certDigest, MESSAGE_URI, parseSignature, SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI, SIGNED_PROPERTIES_TYPE,
   type ParsedSignature, type SignatureReference,
 } from './signature-document'
 import type { VerificationTrust } from './verification-trust'
-import { C14N_URIS, canonicalize, digest, digestAlgorithmFromUri, isC14nUri, type DigestAlgorithm } from './xml-support'
+import { C14N_URIS, canonicalize, digest, digestAlgorithmFromUri, isC14nUri, partDigest, type DigestAlgorithm } from './xml-support'
 
 /**
  * Message signature verification with X-Road's `SignatureVerifier` order and error codes (xroad-protocols.md §4.7):
@@ -100,7 +100,7 @@ function verifyReference(ref: SignatureReference, parsed: ParsedSignature, optio
   } else {
     const part = options.parts[ref.uri]
     if (part === undefined) throw malformed(`Cannot resolve reference ${ref.uri}`)
-    if (part instanceof Uint8Array) calculated = digest(algorithm, transformed(part, ref.transforms))
+    if (part instanceof Uint8Array) calculated = ref.transforms.length === 0 ? partDigest(algorithm, part) : digest(algorithm, transformed(part, ref.transforms))
     else {
       if ((part.algorithm ?? 'SHA-512') !== algorithm) throw malformed(`Part ${ref.uri} was digested with another algorithm than its reference`)
       calculated = Buffer.from(part.digest)
@@ -116,7 +116,7 @@ export function verifySignature(signatureXml: Uint8Array | string, options: Veri
   const signingCert = parseCertificate(parsed.signingCertDer, 'signing certificate')
   if (parsed.signingCertificateDigest !== undefined) {
     const alg = digestAlgorithmFromUri(parsed.signingCertificateDigest.method)
-    if (!digest(alg, signingCert.der).equals(parsed.signingCertificateDigest.value)) {
+    if (!certDigest(signingCert, alg).equals(parsed.signingCertificateDigest.value)) {
       throw malformed('XAdES SigningCertificate digest does not match the signing certificate')
     }
   }
@@ -191,7 +191,9 @@ export function verifySignature(signatureXml: Uint8Array | string, options: Veri
  * (a broken chain is `malformed_signature.*`, as X-Road's verifier reports it).
  */
 export function verifyMessageHashChain(
-  hashChainBytes: Uint8Array | string, hashChainResult: Uint8Array | string, options: Pick<VerifySignatureOptions, 'parts' | 'resolve' | 'shouldResolve'>,
+  hashChainBytes: Uint8Array | string,
+  hashChainResult: Uint8Array | string | ParsedHashChainResult,
+  options: Pick<VerifySignatureOptions, 'parts' | 'resolve' | 'shouldResolve'>,
 ): HashChainVerificationResult {
   const chainBytes = toBytes(hashChainBytes)
   const inputs: Record<string, HashChainInputValue> = {}
@@ -199,7 +201,7 @@ export function verifyMessageHashChain(
     inputs[uri] = part instanceof Uint8Array ? { data: part } : { digest: part.digest, algorithm: part.algorithm ?? 'SHA-512' }
   }
   try {
-    return verifyHashChain(toBytes(hashChainResult), {
+    return verifyHashChain(typeof hashChainResult === 'string' || hashChainResult instanceof Uint8Array ? toBytes(hashChainResult) : hashChainResult, {
       inputs,
       resolve: (uri) => (uri === SIG_HASH_CHAIN_URI ? chainBytes : options.resolve?.(uri)),
       ...(options.shouldResolve === undefined ? {} : { shouldResolve: options.shouldResolve }),

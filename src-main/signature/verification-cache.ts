@@ -1,6 +1,7 @@
 import { memberEquals } from '@shared/domain/identifiers'
 import { LruCache, SecurityServerError, bytesKey } from '../platform'
-import { validateCertPath, verifyPathOcsp, type CertPath } from './cert-chain-verifier'
+import { revalidatePathAt, type CertPath } from './cert-chain-verifier'
+import { parseHashChainResult, type ParsedHashChainResult } from './hash-chain'
 import { SIG_HASH_CHAIN_RESULT_URI } from './signature-document'
 import { verifyMessageHashChain, verifySignature, type SignatureVerificationResult, type VerifySignatureOptions } from './signature-verifier'
 import type { VerificationTrust } from './verification-trust'
@@ -11,7 +12,7 @@ import type { VerificationTrust } from './verification-trust'
  * message with its own hash chain. The expensive part of §4.7 — parsing the document, its references, the
  * SignatureValue and the certificate path — is done once per batch; every message still verifies its own hash chain
  * against the verified result, the expected signer, and the certificate validity and OCSP freshness at its own time
- * (the OCSP responses' signatures are already remembered by the OCSP verifier).
+ * (what of the path and its OCSP responses does not depend on time was verified with the entry).
  *
  * An entry is keyed by the exact bytes of the signature document (SignatureValue, signer certificate, SignedInfo and
  * everything else it holds) and of the hash-chain result the signature covers, and belongs to one verification trust
@@ -21,10 +22,12 @@ import type { VerificationTrust } from './verification-trust'
 
 interface VerifiedBatchSignature {
   readonly trust: VerificationTrust
-  /** The first message's result, less what is per message (its hash chain, OCSP at its time). */
+  /** The first message's result, less what is per message (its hash chain). */
   readonly result: SignatureVerificationResult
   readonly path: CertPath
-  readonly ocspResponses: readonly Buffer[]
+  /** The hash-chain result bytes (part of the entry's key), parsed when the entry is first reused. */
+  readonly hashChainResultBytes: Uint8Array | string
+  hashChainResult?: ParsedHashChainResult
 }
 
 export interface VerificationCacheStats {
@@ -58,7 +61,7 @@ export class SignatureVerificationCache {
     const entry = this.entries.get(key)
     if (entry === undefined || entry.trust !== options.trust) {
       const result = this.verifyFully(signatureXml, options)
-      const remembered = rememberable(result, options.trust)
+      const remembered = rememberable(result, options.trust, options.hashChainResult)
       if (remembered !== undefined) this.entries.set(key, remembered)
       return result
     }
@@ -77,25 +80,38 @@ function toBytes(value: Uint8Array | string): Buffer {
 }
 
 /** What a verified signature leaves in the cache, when its only external reference is the hash-chain result. */
-function rememberable(result: SignatureVerificationResult, trust: VerificationTrust): VerifiedBatchSignature | undefined {
+function rememberable(result: SignatureVerificationResult, trust: VerificationTrust, hashChainResult: Uint8Array | string): VerifiedBatchSignature | undefined {
   if (result.hashChain === undefined) return undefined
   if (!result.references.every((uri) => uri.startsWith('#') || uri === SIG_HASH_CHAIN_RESULT_URI)) return undefined
   const anchor = result.certPath[result.certPath.length - 1]
   const ca = anchor === undefined ? undefined : trust.approvedCas.find((c) => Buffer.from(c.topCert).equals(anchor.der))
   if (ca === undefined) return undefined
-  return { trust, result, path: { certs: result.certPath, ca }, ocspResponses: result.ocsp.map((o) => o.der) }
+  // A copy: the caller's bytes may be a view into a whole received message the cache must not keep alive.
+  const hashChainResultBytes = typeof hashChainResult === 'string' ? hashChainResult : Buffer.from(hashChainResult)
+  return { trust, result, path: { certs: result.certPath, ca }, hashChainResultBytes }
 }
 
-/** The per-message steps of xroad-protocols.md §4.7, in the verifier's order: hash chain (2), signer (4), path and OCSP (7–8). */
+/**
+ * The per-message steps of xroad-protocols.md §4.7, in the verifier's order: hash chain (2), signer (4), and of path
+ * and OCSP (7–8) what depends on the message's time — each certificate's validity and each response's freshness. The
+ * responses found for the path, their signatures, responders and status were verified with the entry under the same
+ * trust and do not change with time, so the entry's OCSP results are this message's too.
+ */
 function verifyAgainst(entry: VerifiedBatchSignature, options: VerifySignatureOptions): SignatureVerificationResult {
-  const hashChain = verifyMessageHashChain(options.hashChain!, options.hashChainResult!, options)
+  // A batch of one (most batches at low load) is never reused: its entry pays no parse of its own.
+  entry.hashChainResult ??= parseHashChainResult(entry.hashChainResultBytes)
+  const hashChain = verifyMessageHashChain(options.hashChain!, entry.hashChainResult, options)
   const { signer } = entry.result
   if (!memberEquals(signer, options.expectedSigner)) {
     throw new SecurityServerError('incorrect_certificate',
       `Name in certificate (${signer.xRoadInstance}/${signer.memberClass}/${signer.memberCode}) does not match name in message ` +
       `(${options.expectedSigner.xRoadInstance}/${options.expectedSigner.memberClass}/${options.expectedSigner.memberCode})`, { clientFault: true })
   }
-  validateCertPath(entry.path, options.atTime)
-  const ocsp = verifyPathOcsp(entry.path, [...entry.ocspResponses], options.trust, options.atTime)
-  return { ...entry.result, ocsp, signingOcsp: ocsp[0]!, hashChain }
+  revalidatePathAt(entry.path, entry.result.ocsp, entry.trust, options.atTime)
+  // Field by field: every message's result has one object shape, built in place.
+  const r = entry.result
+  return {
+    signer: r.signer, signingCert: r.signingCert, certPath: r.certPath, caName: r.caName, ocsp: r.ocsp, signingOcsp: r.signingOcsp,
+    signingTime: r.signingTime, signatureValue: r.signatureValue, timestampToken: r.timestampToken, references: r.references, hashChain,
+  }
 }

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto'
 import type { Document, Element } from '@xmldom/xmldom'
 import { C14nCanonicalization, C14nCanonicalizationWithComments, ExclusiveCanonicalization, ExclusiveCanonicalizationWithComments } from 'xml-crypto'
-import { SecurityServerError } from '../platform'
+import { hashOf, messagePartSha512, SecurityServerError, type HashName } from '../platform'
 
 /**
  * XML helpers for signatures and hash chains: XMLDSig algorithm URIs, canonicalization with the in-scope
@@ -23,7 +22,7 @@ export const DIGEST_URIS: Record<DigestAlgorithm, string> = {
   'SHA-512': 'http://www.w3.org/2001/04/xmlenc#sha512',
 }
 
-const NODE_DIGEST: Record<DigestAlgorithm, string> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' }
+const NODE_DIGEST: Record<DigestAlgorithm, HashName> = { 'SHA-1': 'sha1', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' }
 
 /** `DIGEST_URIS` the other way round (asked for every digest of every hash chain and signature). */
 const DIGEST_BY_URI = new Map((Object.entries(DIGEST_URIS) as Array<[DigestAlgorithm, string]>).map(([algorithm, uri]) => [uri, algorithm]))
@@ -34,8 +33,17 @@ export function digestAlgorithmFromUri(uri: string, code: 'malformed_hash_chain'
   return found
 }
 
+/** Digest of data given whole (strings as UTF-8), one-shot: no Hash object (platform `hashOf`). */
 export function digest(algorithm: DigestAlgorithm, data: Uint8Array | string): Buffer {
-  return createHash(NODE_DIGEST[algorithm]).update(data).digest()
+  return hashOf(NODE_DIGEST[algorithm], data)
+}
+
+/**
+ * Digest of a message part's bytes (a signature reference or hash-chain input): the SHA-512 one is remembered with the
+ * bytes (platform `messagePartSha512`), so the request hash and the signature share it. Parts are never modified.
+ */
+export function partDigest(algorithm: DigestAlgorithm, bytes: Uint8Array): Buffer {
+  return algorithm === 'SHA-512' ? messagePartSha512(bytes) : digest(algorithm, bytes)
 }
 
 export const C14N_URIS = {
@@ -91,9 +99,20 @@ export function canonicalize(node: Element | Document, algorithmUri: string, inc
  */
 export function base64Of(text: string | null | undefined): Buffer {
   const clean = (text ?? '').replace(/\s+/g, '')
-  const decoded = /^[A-Za-z0-9+/]*={0,2}$/.test(clean) ? Buffer.from(clean, 'base64') : undefined
-  if (decoded === undefined || decoded.toString('base64') !== clean) {
-    throw new SecurityServerError('malformed_signature', 'Invalid base64 content', { clientFault: true })
-  }
-  return decoded
+  if (!isCanonicalBase64(clean)) throw new SecurityServerError('malformed_signature', 'Invalid base64 content', { clientFault: true })
+  return Buffer.from(clean, 'base64')
+}
+
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+
+/**
+ * RFC 4648 §3.5 canonical encoding, checked on the text (no decode and re-encode): the alphabet, whole quanta with at
+ * most two padding characters, and zero unused bits in the character before the padding.
+ */
+function isCanonicalBase64(text: string): boolean {
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return false
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0
+  if (padding === 0) return true
+  const last = BASE64_ALPHABET.indexOf(text[text.length - padding - 1]!)
+  return (last & (padding === 2 ? 0x0f : 0x03)) === 0
 }

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto'
-import { SecurityServerError } from '../platform'
+import { hashOf, SecurityServerError } from '../platform'
 import {
-  MESSAGE_URI, SIG_HASH_CHAIN_URI, buildHashChains, buildSignature, digest, parseCertificate, type DigestAlgorithm, type ParsedCertificate,
-  type SignatureAlgorithm,
+  MESSAGE_URI, SIG_HASH_CHAIN_URI, buildHashChains, buildSignature, partDigest, signingMaterial, type DigestAlgorithm, type SignatureAlgorithm,
+  type SigningMaterial,
 } from '../signature'
 import type { SigningContext } from './signer'
 import type { SignAlgorithm } from './token-driver'
@@ -93,7 +92,7 @@ export class BatchSigner {
     // One batch per key and signing certificate: the signature document names the certificate.
     let hashedKey = this.queueKeys.get(context)
     if (hashedKey === undefined) {
-      hashedKey = `${context.keyId}:${createHash('sha256').update(context.certChain[0] ?? Buffer.alloc(0)).digest('hex')}`
+      hashedKey = `${context.keyId}:${hashOf('sha256', context.certChain[0] ?? Buffer.alloc(0), 'hex')}`
       // The signer hands out the same context message after message: its key is hashed once.
       this.queueKeys.set(context, hashedKey)
     }
@@ -143,15 +142,15 @@ export class BatchSigner {
 
   private async signBatch(batch: Pending[]): Promise<void> {
     const context = batch[batch.length - 1]!.context
-    const [, ...intermediates] = context.certChain
-    const common = {
-      signingCert: this.signingCertOf(context), intermediates, ocspResponses: context.ocspResponses,
-      signatureAlgorithm: XML_SIGNATURE_ALGORITHMS[context.algorithm], digestAlgorithm: this.digestAlgorithm,
-      sign: ({ digest: hash, dataToSign }: { digest: Buffer; dataToSign: Buffer }) => context.sign(hash, dataToSign).catch((error: unknown) => {
-        throw signingFailed(error)
-      }),
-    }
     try {
+      // Inside the try: a context whose certificate cannot be read fails its batch rather than leaving it waiting.
+      const common = {
+        material: this.materialOf(context),
+        signatureAlgorithm: XML_SIGNATURE_ALGORITHMS[context.algorithm], digestAlgorithm: this.digestAlgorithm,
+        sign: ({ digest: hash, dataToSign }: { digest: Buffer; dataToSign: Buffer }) => context.sign(hash, dataToSign).catch((error: unknown) => {
+          throw signingFailed(error)
+        }),
+      }
       const only = batch.length === 1 && batch[0]!.parts.length === 1 ? batch[0]!.parts[0]! : undefined
       if (only !== undefined && only.name === MESSAGE_URI && 'bytes' in only) {
         const xml = await buildSignature({ ...common, parts: [{ uri: MESSAGE_URI, data: only.bytes }] })
@@ -161,7 +160,7 @@ export class BatchSigner {
       }
       // xroad-protocols.md §4.5: leaves are the messages (a step over their parts when there are several).
       const chains = buildHashChains(
-        batch.map((p) => ({ parts: p.parts.map((part) => ({ uri: part.name, digest: this.partDigest(part) })) })),
+        batch.map((p) => ({ parts: p.parts.map((part) => ({ uri: part.name, digest: this.leafDigest(part) })) })),
         this.digestAlgorithm, SIG_HASH_CHAIN_URI,
       )
       const xml = Buffer.from(await buildSignature({ ...common, hashChainResult: chains.resultXml }), 'utf8')
@@ -173,22 +172,25 @@ export class BatchSigner {
     }
   }
 
-  /** The context's signing certificate, parsed once per context (the signer hands out one context while it is unchanged). */
-  private readonly signingCerts = new WeakMap<SigningContext, ParsedCertificate>()
+  /**
+   * The context's certificates and OCSP responses as the signature document holds them, encoded once per context (the
+   * signer hands out one context while its certificate and OCSP responses are unchanged, a new one when they change).
+   */
+  private readonly materials = new WeakMap<SigningContext, SigningMaterial>()
 
-  private signingCertOf(context: SigningContext): ParsedCertificate {
-    let parsed = this.signingCerts.get(context)
-    if (parsed === undefined) {
-      const der = context.certChain[0]
-      if (der === undefined) throw new SecurityServerError('cannot_create_signature', 'The signing context has no certificate')
-      parsed = parseCertificate(der, 'signing certificate')
-      this.signingCerts.set(context, parsed)
+  private materialOf(context: SigningContext): SigningMaterial {
+    let material = this.materials.get(context)
+    if (material === undefined) {
+      const [signingCert, ...intermediates] = context.certChain
+      if (signingCert === undefined) throw new SecurityServerError('cannot_create_signature', 'The signing context has no certificate')
+      material = signingMaterial({ signingCert, intermediates, ocspResponses: context.ocspResponses }, this.digestAlgorithm)
+      this.materials.set(context, material)
     }
-    return parsed
+    return material
   }
 
-  private partDigest(part: MessagePartToSign): Buffer {
-    if ('bytes' in part) return digest(this.digestAlgorithm, part.bytes)
+  private leafDigest(part: MessagePartToSign): Buffer {
+    if ('bytes' in part) return partDigest(this.digestAlgorithm, part.bytes)
     if (part.digestAlgorithm !== this.digestAlgorithm) {
       throw new SecurityServerError('cannot_create_signature', `Part ${part.name} has a ${part.digestAlgorithm} digest; signatures use ${this.digestAlgorithm}`)
     }

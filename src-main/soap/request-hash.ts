@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto'
-import { SecurityServerError } from '../platform'
+import { messagePartSha512, SecurityServerError } from '../platform'
 import { REQUEST_HASH_ALGORITHM_ID } from './soap-header'
 import { readSoap, type SoapLimits, type SoapMessage, DEFAULT_SOAP_LIMITS } from './soap-parser'
 
@@ -14,7 +13,7 @@ import { readSoap, type SoapLimits, type SoapMessage, DEFAULT_SOAP_LIMITS } from
  * Complexity: O(n) — one hash, one splice, one re-read of the rewritten response.
  */
 export function requestHashOf(requestSoapBytes: Uint8Array): string {
-  return createHash('sha512').update(requestSoapBytes).digest('base64')
+  return messagePartSha512(requestSoapBytes).toString('base64')
 }
 
 /** The response with the request's hash in its header, read again (its bytes are what is signed and logged). */
@@ -44,7 +43,7 @@ export function withRequestHash(response: SoapMessage, requestSoapBytes: Uint8Ar
 export function checkRequestHash(response: SoapMessage, requestSoapBytes: Uint8Array): void {
   const carried = response.header.requestHash
   if (carried === undefined) throw new SecurityServerError('inconsistent_response', 'Response from server proxy is missing request message hash')
-  const expected = createHash('sha512').update(requestSoapBytes).digest()
+  const expected = messagePartSha512(requestSoapBytes)
   if (!expected.equals(Buffer.from(carried.value.trim(), 'base64'))) {
     throw new SecurityServerError('inconsistent_response', 'Request message hash does not match request message')
   }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { buildHashChains, readAsicContainer, verifyHashChain, type HashChainInput } from '../../src-main/signature'
+import * as asn1js from 'asn1js'
+import { buildHashChains, concatDigests, partDigest, readAsicContainer, verifyHashChain, type HashChainInput } from '../../src-main/signature'
 import { describeFixtures } from '../support/describe-fixtures'
 import { readFixture } from '../support/fixtures'
 
@@ -147,5 +148,39 @@ describe('hash chain builder', () => {
     expect(codeOf(() => verifyHashChain(built.resultXml, {
       resolve: (u) => (u === '/sig-hashchain.xml' ? Buffer.from(tampered) : undefined), inputs: { '/message.xml': { data: Buffer.from('x') } },
     }))).toBe('invalid_hash_chain')
+  })
+})
+
+describe('step digest list (DigestList.concatDigests)', () => {
+  /** The same DER built by asn1js, an independent encoder. */
+  const reference = (items: Array<{ digest: Uint8Array; methodUri: string }>): Buffer => Buffer.from(new asn1js.Sequence({
+    value: items.map((item) => new asn1js.Sequence({
+      value: [new asn1js.OctetString({ valueHex: item.digest }), new asn1js.Utf8String({ value: item.methodUri }), new asn1js.Sequence({ value: [] })],
+    })),
+  }).toBER(false))
+
+  it('lays out the DER of SEQUENCE OF SingleDigest byte for byte, short and long lengths alike', () => {
+    const sha512 = 'http://www.w3.org/2001/04/xmlenc#sha512'
+    const cases: Array<Array<{ digest: Uint8Array; methodUri: string }>> = [
+      [],
+      [{ digest: Buffer.alloc(0), methodUri: '' }],
+      [{ digest: randomBytes(64), methodUri: sha512 }, { digest: randomBytes(64), methodUri: sha512 }],
+      [{ digest: randomBytes(127), methodUri: 'urn:é' }, { digest: randomBytes(128), methodUri: 'x'.repeat(255) }],
+      [{ digest: randomBytes(300), methodUri: 'y'.repeat(70_000) }],
+      Array.from({ length: 40 }, (_, i) => ({ digest: randomBytes(i * 7), methodUri: sha512 })),
+    ]
+    for (const items of cases) expect(concatDigests(items).equals(reference(items))).toBe(true)
+  })
+})
+
+describe('message part digests', () => {
+  it('are the SHA-512 of the bytes, taken once per part and recomputed for other bytes', () => {
+    const part = Buffer.from('<message>1</message>')
+    const first = partDigest('SHA-512', part)
+    expect(first.equals(createHash('sha512').update(part).digest())).toBe(true)
+    expect(partDigest('SHA-512', part)).toBe(first)
+    const other = Buffer.from('<message>2</message>')
+    expect(partDigest('SHA-512', other).equals(createHash('sha512').update(other).digest())).toBe(true)
+    expect(partDigest('SHA-256', part).equals(createHash('sha256').update(part).digest())).toBe(true)
   })
 })

@@ -278,7 +278,7 @@ describe('base64 in signed evidence', () => {
     expect(base64Of('QUI=')).toEqual(Buffer.from('AB'))
     expect(base64Of(' QUJD\r\nREVG ')).toEqual(Buffer.from('ABCDEF'))
     // 'QR==' and 'QQ' decode to the same byte as 'QQ==' in a lenient decoder (Node's, Java's).
-    for (const lenient of ['QR==', 'QQ', 'QUJ=', 'QUJDRA=', 'QQ==QQ==', 'Q!==']) {
+    for (const lenient of ['QR==', 'QQ', 'QUJ=', 'QUJDRA=', 'QQ==QQ==', 'Q!==', 'Q===', 'QQ=', 'QU_D']) {
       expect(() => base64Of(lenient), lenient).toThrow(expect.objectContaining({ code: 'malformed_signature' }))
     }
   })

@@ -27,6 +27,15 @@ function codeOf(fn: () => unknown): string {
   return 'no error'
 }
 
+function failureOf(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (error) {
+    return `${(error as { faultCode?: string }).faultCode}: ${(error as Error).message}`
+  }
+  return 'no error'
+}
+
 describe('signature verification cache', () => {
   let pki: TestTrustSetup
   let trust: VerificationTrust
@@ -88,14 +97,21 @@ describe('signature verification cache', () => {
     const cases: Array<Partial<VerifySignatureOptions>> = [
       { expectedSigner: memberId('DEV', 'COM', '9999') },
       { atTime: new Date('2050-01-01T00:00:00Z') },
+      { atTime: new Date('2001-01-01T00:00:00Z') },
       { atTime: new Date(now.getTime() + 2 * 3600_000) },
     ]
     for (const overrides of cases) {
-      const expected = codeOf(() => verifySignature(batch[2]!.signatureXml, options(2, overrides)))
+      const expected = failureOf(() => verifySignature(batch[2]!.signatureXml, options(2, overrides)))
       expect(expected).not.toBe('no error')
-      expect(codeOf(() => cache.verify(batch[2]!.signatureXml, options(2, overrides)))).toBe(expected)
+      expect(failureOf(() => cache.verify(batch[2]!.signatureXml, options(2, overrides)))).toBe(expected)
     }
-    expect(cache.stats).toMatchObject({ full: 1, reused: 3 })
+    // Within the validity and freshness windows the reused result is the full verifier's, OCSP included.
+    const later = options(3, { atTime: new Date(now.getTime() + 60_000) })
+    const full = verifySignature(batch[3]!.signatureXml, later)
+    const reused = cache.verify(batch[3]!.signatureXml, later)
+    expect(reused.ocsp.map((o) => [o.der, o.thisUpdate, o.status, o.serialNumber])).toEqual(full.ocsp.map((o) => [o.der, o.thisUpdate, o.status, o.serialNumber]))
+    expect(reused.signingOcsp.der).toEqual(full.signingOcsp.der)
+    expect(cache.stats).toMatchObject({ full: 1, reused: 5 })
   })
 
   it('never remembers a failure: a signature that failed is verified in full again', () => {

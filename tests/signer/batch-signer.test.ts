@@ -171,4 +171,27 @@ describe('batch signer: one token signature per turn of the event loop', () => {
     const signer = new BatchSigner()
     await expect(signer.sign(t.context, [{ name: '/message.xml', bytes: message(1) }])).rejects.toMatchObject({ faultCode: 'cannot_create_signature' })
   })
+
+  it('fails, rather than leaves waiting, a batch whose context has no readable certificate', async () => {
+    const signer = new BatchSigner()
+    const noCert: SigningContext = { ...token().context, certChain: [] }
+    await expect(signer.sign(noCert, [{ name: '/message.xml', bytes: message(1) }])).rejects.toMatchObject({ faultCode: 'cannot_create_signature' })
+    const badCert: SigningContext = { ...token().context, certChain: [Buffer.from('not a certificate')] }
+    await expect(signer.sign(badCert, [{ name: '/message.xml', bytes: message(1) }])).rejects.toBeInstanceOf(SecurityServerError)
+  })
+
+  it('encodes a context\'s certificate and OCSP responses once and follows a new context', async () => {
+    const signer = new BatchSigner()
+    const t = token()
+    const first = await signer.sign(t.context, [{ name: '/message.xml', bytes: message(1) }])
+    const second = await signer.sign(t.context, [{ name: '/message.xml', bytes: message(2) }])
+    const ocspText = (xml: Buffer): string => /<xades:EncapsulatedOCSPValue[^>]*>([^<]*)</.exec(xml.toString('utf8'))![1]!.replace(/&#13;\n/g, '')
+    expect(ocspText(first.signatureXml)).toBe(ocsp.toString('base64'))
+    expect(ocspText(second.signatureXml)).toBe(ocsp.toString('base64'))
+    // A new OCSP response comes with a new context (the signer's derived cache), and the signature carries it.
+    const fresher = await makeOcspResponse({ cert, issuer: pki.ca, responder: pki.ocsp, thisUpdate: new Date(Date.now() - 1_000) })
+    const renewed = await signer.sign({ ...t.context, ocspResponses: [fresher] }, [{ name: '/message.xml', bytes: message(3) }])
+    expect(ocspText(renewed.signatureXml)).toBe(fresher.toString('base64'))
+    verifies(renewed, 3)
+  })
 })

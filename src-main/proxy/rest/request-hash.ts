@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
+import { hashOf, messagePartSha512 } from '../../platform'
 
 /**
  * The REST request hash (PR-REST §4.3; xroad-protocols.md §2.4): base64 SHA-512 of the request header part,
@@ -6,11 +7,12 @@ import { createHash, timingSafeEqual } from 'node:crypto'
  * given by its size and the SHA-512 taken as it arrived.
  */
 export function computeRequestHash(headerPart: Uint8Array, body?: Uint8Array | { size: number; sha512: Uint8Array }): string {
-  const headerDigest = sha512(headerPart)
+  // The parts' digests are those their signature took (messagePartSha512 remembers them with the bytes).
+  const headerDigest = messagePartSha512(headerPart)
   if (body === undefined) return headerDigest.toString('base64')
-  const bodyDigest = body instanceof Uint8Array ? (body.byteLength === 0 ? undefined : sha512(body)) : body.size === 0 ? undefined : body.sha512
+  const bodyDigest = body instanceof Uint8Array ? (body.byteLength === 0 ? undefined : messagePartSha512(body)) : body.size === 0 ? undefined : body.sha512
   if (bodyDigest === undefined) return headerDigest.toString('base64')
-  return sha512(Buffer.concat([headerDigest, bodyDigest])).toString('base64')
+  return hashOf('sha512', Buffer.concat([headerDigest, bodyDigest])).toString('base64')
 }
 
 /** Constant-time comparison of two base64 request hashes. */
@@ -18,8 +20,4 @@ export function requestHashEquals(a: string, b: string): boolean {
   const x = Buffer.from(a)
   const y = Buffer.from(b)
   return x.length === y.length && timingSafeEqual(x, y)
-}
-
-function sha512(bytes: Uint8Array): Buffer {
-  return createHash('sha512').update(bytes).digest()
 }

@@ -1,12 +1,12 @@
 import {
-  constants, createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPair, privateEncrypt, randomBytes, scrypt,
+  constants, createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPair, privateEncrypt, randomBytes, scrypt,
   sign as cryptoSign,
   type KeyObject,
 } from 'node:crypto'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { SecurityServerError, clientError, writeFileAtomic } from '../../platform'
+import { SecurityServerError, clientError, hashOf, writeFileAtomic } from '../../platform'
 import { checkSignRequest, digestOf, ecdsaP256SignDigest, emsaPssEncode, wrapDigestInfo } from '../sign-algorithms'
 import type { KeyAlgorithm, SignAlgorithm, TokenDriver, TokenKey, TokenStatus } from '../token-driver'
 
@@ -284,7 +284,7 @@ export class SoftwareTokenDriver implements TokenDriver {
     const hash = digestOf(algorithm)
     if (algorithm.startsWith('ecdsa-') && data !== undefined) {
       // OpenSSL's constant-time ECDSA over the data; only when the data really is what the digest says.
-      if (!createHash(hash).update(data).digest().equals(Buffer.from(digest))) {
+      if (!hashOf(hash, data).equals(digest)) {
         throw new SecurityServerError('cannot_sign', 'The data to sign does not match its digest')
       }
       return cryptoSign(hash, data, { key, dsaEncoding: 'ieee-p1363' })
