@@ -50,6 +50,8 @@ export interface ClientProxyDeps {
   bodies?: BodyStore
   /** Limits of the provider's response message (size, parts, part headers). */
   responseLimits?: MultipartLimits
+  /** The views of one message (`forOneExchange`). */
+  forExchange?(): Pick<ClientProxyDeps, 'serverConf' | 'signer' | 'authOcspResponses'>
 }
 
 /**

@@ -72,6 +72,8 @@ export interface ServerProxyDeps {
   localService?(header: SoapHeader): LocalServiceHandler | undefined
   /** The handler of a REST request this server answers itself (the REST metaservices), if it is one. */
   localRestService?(request: RestRequest): LocalRestServiceHandler | undefined
+  /** The views of one message (`forOneExchange`). */
+  forExchange?(): Pick<ServerProxyDeps, 'serverConf' | 'signer'>
 }
 
 export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: ServerProxyDeps): Promise<ProxyResponse> {

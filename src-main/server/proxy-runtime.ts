@@ -137,6 +137,15 @@ export function createProxyRuntime(
     // §4.3: OCSP responses for our auth certificate go first in the request multipart.
     authOcspResponses: async () => (credentials === undefined ? [] : core.signer.ocspResponses(credentials.authCertDer)),
     clock, observer, bodies,
+    // Issue 15 §5: one message's lookups ask whether their database changed once (derived-cache.ts).
+    forExchange: () => {
+      const scope = newDerivedCacheScope()
+      return {
+        serverConf: views.serverConf.forExchange?.(scope) ?? views.serverConf,
+        signer: views.signer.forExchange?.(scope) ?? views.signer,
+        authOcspResponses: async () => (credentials === undefined ? [] : core.signer.ocspResponses(credentials.authCertDer, scope)),
+      }
+    },
   }
   const serverDeps: ServerProxyDeps = {
     globalConf: views.globalConf, serverConf: views.serverConf, tlsClientVerifier: views.tlsClientVerifier, verifier: views.verifier,
@@ -150,6 +159,10 @@ export function createProxyRuntime(
       return (deps === undefined ? undefined : monitoringHandlerFor(header, deps)) ?? soapMetaserviceHandler(header, metaserviceConfView(core.serverConf, () => core.globalConf.current()))
     },
     localRestService: (request) => restMetaserviceHandler(request, metaserviceConfView(core.serverConf, () => core.globalConf.current())),
+    forExchange: () => {
+      const scope = newDerivedCacheScope()
+      return { serverConf: views.serverConf.forExchange?.(scope) ?? views.serverConf, signer: views.signer.forExchange?.(scope) ?? views.signer }
+    },
   }
 
   const { internal, external } = config
@@ -394,17 +407,20 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
       const certificateSha256 = client.isAuthentication === 'SSLAUTH' ? core.serverConf.listIsCertificates(id).map((c) => c.sha256.toLowerCase()) : []
       return { mode: client.isAuthentication, certificateSha256 }
     }, scope),
-    forExchange: () => serverConfFor(newDerivedCacheScope()),
+    forExchange: (exchange) => serverConfFor(exchange),
   })
   const serverConf = serverConfFor(undefined)
 
-  const signer: MessageSigner = {
+  // The signer's signing contexts are cached on server configuration's database too: one message's scope covers both.
+  const signerFor = (scope: DerivedCacheScope | undefined): MessageSigner => ({
     // A body part is signed by the SHA-512 taken as it streamed in, the digest X-Road computes over its bytes.
-    sign: (member, parts) => core.signer.signMessage(member, parts),
+    sign: (member, parts) => core.signer.signMessage(member, parts, scope),
     checkSigningContext: async (member) => {
-      await core.signer.getSigningContext(member)
+      await core.signer.getSigningContext(member, scope)
     },
-  }
+    forExchange: (exchange) => signerFor(exchange),
+  })
+  const signer = signerFor(undefined)
 
   // Issue 15 §4: a peer's batch signature is verified once for all the messages of its batch.
   const verifications = new SignatureVerificationCache()
