@@ -200,6 +200,21 @@ export interface ExchangeObservation {
   }
 }
 
+/** What a REST request names, noted in its exchange's observation (field by field: no object per message to copy from). */
+export function observeRestRequest(
+  observation: ExchangeObservation,
+  request: Pick<ExchangeObservation, 'method' | 'servicePath' | 'messageId' | 'requestId' | 'userId' | 'issue'> & { clientId: ClientId; serviceId: ServiceId },
+): void {
+  observation.clientId = request.clientId
+  observation.serviceId = request.serviceId
+  observation.method = request.method
+  observation.servicePath = request.servicePath
+  observation.messageId = request.messageId
+  observation.requestId = request.requestId
+  observation.userId = request.userId
+  observation.issue = request.issue
+}
+
 export interface ExchangeObserver {
   /** Must not throw or block: monitoring never fails an exchange. */
   observe(observation: ExchangeObservation): void
