@@ -40,7 +40,7 @@ function countStatements(db: WritableDb): void {
   const prepare = db.prepare
   db.prepare = ((sql: string) => {
     // The derived caches' change probes (prepared once per cache) are not table reads.
-    const probe = sql.includes('pragma_data_version') || sql.includes('total_changes()')
+    const probe = sql.includes('data_version') || sql.includes('total_changes()')
     if (!probe && /^\s*SELECT/i.test(sql)) {
       if (inBackground()) counts.background++
       else counts.selects++
