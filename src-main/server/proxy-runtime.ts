@@ -446,7 +446,9 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
       return limit === undefined || budget === undefined ? limit : Math.min(limit, Math.floor(budget.limits.maxInFlightBytes / LOAD_COST))
     },
     async record(record) {
-      const text = (bytes: Uint8Array | undefined): string | null => (bytes === undefined ? null : Buffer.from(bytes).toString('utf8'))
+      // Decoded from a view of the bytes: Buffer.from(bytes) would copy them first.
+      const decode = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
+      const text = (bytes: Uint8Array | undefined): string | null => (bytes === undefined ? null : decode(bytes))
       await core.messageLog.record({
         queryId: record.messageId,
         xRequestId: record.requestId ?? null,
@@ -455,7 +457,7 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
         response: record.direction === 'response',
         message: record.headerPart,
         attachments: record.attachments ?? (record.body === undefined ? [] : [record.body]),
-        signatureXml: Buffer.from(record.signature.signatureXml).toString('utf8'),
+        signatureXml: decode(record.signature.signatureXml),
         hashChainResult: text(record.signature.hashChainResult),
         hashChain: text(record.signature.hashChain),
       })
