@@ -2,7 +2,7 @@ import { Agent, request as httpsRequest, type AgentOptions } from 'node:https'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { isIP } from 'node:net'
-import { connect as tlsConnect, type TLSSocket } from 'node:tls'
+import { connect as tlsConnect, createSecureContext, type TLSSocket } from 'node:tls'
 import { describeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import { clientError, SecurityServerError } from '../../platform'
 import type { PeerClient, PeerRequest, PeerResponse, ProviderServer } from '../proxy-deps'
@@ -35,10 +35,29 @@ export interface PeerClientOptions {
   /** `client-timeout` towards the peer (30 s): longest time without a byte moving either way. */
   responseTimeoutMs?: number
   maxResponseBytes?: number
+  /** Connections to one security server at once (default {@link DEFAULT_MAX_SOCKETS_PER_ADDRESS}). */
   maxSocketsPerAddress?: number
   /** How long the fastest address of a candidate list is remembered (`client-fastest-connecting-ssl-uri-cache-period`). */
   fastestCacheMs?: number
 }
+
+/**
+ * Connections to one security server at once. A message holds its connection from the request's first byte until the
+ * answer's last, and the answer waits for the provider's signature: under a slow token (an HSM making ten signatures
+ * a second) a pool of 32 let only 32 messages reach the provider at once, so its batches could never grow past that
+ * and the pair's throughput stopped at the pool, whatever the load (issue 15 §4). X-Road allows 2 500 a route
+ * (`pool-total-default-max-connections-per-route`); 256 keeps a burst's sockets and TLS handshakes bounded while
+ * letting the provider's batch signer see the load. Idle connections close after the keep-alive period.
+ */
+export const DEFAULT_MAX_SOCKETS_PER_ADDRESS = 256
+
+/**
+ * TLS handshakes to one security server at once. A burst of new messages (a slow token's queue released, a fresh
+ * server's first load) would otherwise start hundreds of handshakes together, each one's CPU shared with all the
+ * others, so that on a busy machine all of them ran past the connect timeout together; in turns, each finishes in its
+ * own handshake time and the messages behind it wait for that connection or one of the next.
+ */
+const MAX_CONNECTS_PER_ADDRESS = 16
 
 interface Target {
   host: string
@@ -70,12 +89,46 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
   const chainVerified = new WeakMap<TLSSocket, Promise<void>>()
   let opened = 0
 
-  const tlsOptionsFor = (tls: AuthTlsCredentials) =>
-    ({ ...XROAD_TLS_OPTIONS, key: tls.keyPem, cert: tls.certChainPem, rejectUnauthorized: false, checkServerIdentity: () => undefined })
+  // One TLS context per credentials (its key and chain parsed once), not one per connection as `tls.connect` makes
+  // from a key and certificate.
+  const tlsOptionsFor = (tls: AuthTlsCredentials) => ({
+    ...XROAD_TLS_OPTIONS,
+    secureContext: createSecureContext({ ...XROAD_TLS_OPTIONS, key: tls.keyPem, cert: tls.certChainPem }),
+    rejectUnauthorized: false,
+    checkServerIdentity: () => undefined,
+  })
   let tlsOptions = options.tls === undefined ? undefined : tlsOptionsFor(options.tls)
   let unavailable = new SecurityServerError('ssl_authentication_failed', 'This security server has no active authentication certificate')
 
+  /** Handshakes in progress, and connects waiting for one to finish, per address ({@link MAX_CONNECTS_PER_ADDRESS}). */
+  const connecting = new Map<string, { active: number; waiting: Array<() => void> }>()
+
+  /** Resolves with the function that gives the slot back once a handshake to `target` may start. */
+  function connectSlot(target: Target): Promise<() => void> {
+    let gate = connecting.get(target.key)
+    if (gate === undefined) {
+      gate = { active: 0, waiting: [] }
+      connecting.set(target.key, gate)
+    }
+    const slots = gate
+    const release = (): void => {
+      const next = slots.waiting.shift()
+      if (next !== undefined) next()
+      else if (--slots.active === 0) connecting.delete(target.key)
+    }
+    if (slots.active < MAX_CONNECTS_PER_ADDRESS) {
+      slots.active++
+      return Promise.resolve(release)
+    }
+    return new Promise((resolve) => slots.waiting.push(() => resolve(release)))
+  }
+
   function openSocket(target: Target): Promise<TLSSocket> {
+    return connectSlot(target).then((release) => handshake(target).finally(release))
+  }
+
+  /** One TLS connection to `target`; its connect timeout runs from the handshake's start, not from a wait for a slot. */
+  function handshake(target: Target): Promise<TLSSocket> {
     return new Promise((resolve, reject) => {
       if (tlsOptions === undefined) {
         reject(unavailable)
@@ -123,7 +176,7 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
   function agentFor(target: Target): PooledAgent {
     let agent = agents.get(target.key)
     if (agent === undefined) {
-      agent = new PooledAgent(target, { keepAlive: true, maxSockets: options.maxSocketsPerAddress ?? 32, scheduling: 'lifo' })
+      agent = new PooledAgent(target, { keepAlive: true, maxSockets: options.maxSocketsPerAddress ?? DEFAULT_MAX_SOCKETS_PER_ADDRESS, scheduling: 'lifo' })
       agents.set(target.key, agent)
     }
     return agent
