@@ -129,6 +129,9 @@ async function* guarded(req: IncomingMessage, onFirstRead: () => void): AsyncIte
  * chunk, on every exchange).
  */
 export async function* bodyChunks(message: IncomingMessage, destroyOnReturn = false): AsyncGenerator<Buffer> {
+  // Read as the head arrives (the server proxy reads at once), a body that came in the same packet is not parsed yet:
+  // it is once the parser's caller returns, before the next microtask.
+  if (!message.complete) await Promise.resolve()
   if (message.complete && !message.destroyed && message.readableFlowing !== true) {
     let ended = false
     try {
