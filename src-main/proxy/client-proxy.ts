@@ -6,7 +6,7 @@ import { bufferSource, defaultBodyStore, type BodyStore, type IncomingBody, type
 import { checkSigningContext, faultToError, signMessage } from './pipeline/server-steps'
 import { SoapFaultError } from '../soap'
 import {
-  forOneExchange, type ExchangeObservation, type ExchangeObserver, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
+  forOneExchange, observeRestRequest, type ExchangeObservation, type ExchangeObserver, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
   type PeerClient, type PeerResponse, type ProviderServer, type ServerConfView,
 } from './proxy-deps'
 import { acceptValues, restErrorResponse } from './proxy-fault'
@@ -50,6 +50,8 @@ export interface ClientProxyDeps {
   bodies?: BodyStore
   /** Limits of the provider's response message (size, parts, part headers). */
   responseLimits?: MultipartLimits
+  /** The views of one message (`forOneExchange`). */
+  forExchange?(): Pick<ClientProxyDeps, 'serverConf' | 'signer' | 'authOcspResponses'>
 }
 
 /**
@@ -146,10 +148,7 @@ async function processClientRequest(
   deps.globalConf.assertValid()
   const request = parseRestRequest({ method: raw.method, url: raw.url, headers: raw.headers }, deps.globalConf.instanceIdentifier())
   progress.queryId = request.messageId
-  Object.assign(observation, {
-    clientId: request.clientId, serviceId: request.serviceId, method: request.method, servicePath: request.servicePath,
-    messageId: request.messageId, requestId: request.requestId, userId: request.userId, issue: request.issue,
-  })
+  observeRestRequest(observation, request)
   checkClientRegistered(request, deps.serverConf)
   checkIsAuthentication(request.clientId, raw.tls, deps.serverConf)
   const targets = routeRequest(request, deps.globalConf)

@@ -1,5 +1,6 @@
 import type { ClientId, GlobalGroupId, SecurityServerId, ServiceId } from '@shared/domain/identifiers'
 import type { ServiceAccessRights } from '../access-control'
+import type { DerivedCacheScope } from '../platform'
 import type { BodyLimit, BodySource, BodyStore, MessageBody } from './body/message-body'
 import type { HeaderList } from './rest/rest-headers'
 
@@ -45,6 +46,8 @@ export interface MessageSigner {
    * `SigningCtxProvider.createSigningCtx`, made by the server proxy before it answers).
    */
   checkSigningContext?(member: ClientId): Promise<void>
+  /** The same signer for one message's lookups (`scope`, see `ServerConfView.forExchange`). */
+  forExchange?(scope: DerivedCacheScope): MessageSigner
 }
 
 export interface MessageVerifier {
@@ -144,15 +147,18 @@ export interface ServerConfView {
   isAuthentication(id: ClientId): { mode: 'NOSSL' | 'SSLNOAUTH' | 'SSLAUTH'; certificateSha256: string[] } | undefined
   /**
    * The same view for one message's lookups (issue 15 §5): whether server configuration changed is asked once for
-   * the message rather than once per run of its synchronous code (derived-cache.ts says why the next message still
-   * sees every change). The pipelines take one as a message arrives.
+   * the message (`scope`, shared with the signer's lookups on the same database) rather than once per run of its
+   * synchronous code (derived-cache.ts says why the next message still sees every change).
    */
-  forExchange?(): ServerConfView
+  forExchange?(scope: DerivedCacheScope): ServerConfView
 }
 
-/** `deps` with a server-configuration view of their own for one message (`ServerConfView.forExchange`). */
-export function forOneExchange<D extends { serverConf: ServerConfView }>(deps: D): D {
-  return deps.serverConf.forExchange === undefined ? deps : { ...deps, serverConf: deps.serverConf.forExchange() }
+/**
+ * `deps` with views of their own for one message (their `forExchange`: server configuration, the signer, our auth
+ * OCSP responses, all under one scope), taken by the pipelines as a message arrives.
+ */
+export function forOneExchange<D extends { forExchange?(): Partial<D> }>(deps: D): D {
+  return deps.forExchange === undefined ? deps : { ...deps, ...deps.forExchange() }
 }
 
 /**
@@ -192,6 +198,21 @@ export interface ExchangeObservation {
     requestMimeSize?: number
     responseMimeSize?: number
   }
+}
+
+/** What a REST request names, noted in its exchange's observation (field by field: no object per message to copy from). */
+export function observeRestRequest(
+  observation: ExchangeObservation,
+  request: Pick<ExchangeObservation, 'method' | 'servicePath' | 'messageId' | 'requestId' | 'userId' | 'issue'> & { clientId: ClientId; serviceId: ServiceId },
+): void {
+  observation.clientId = request.clientId
+  observation.serviceId = request.serviceId
+  observation.method = request.method
+  observation.servicePath = request.servicePath
+  observation.messageId = request.messageId
+  observation.requestId = request.requestId
+  observation.userId = request.userId
+  observation.issue = request.issue
 }
 
 export interface ExchangeObserver {

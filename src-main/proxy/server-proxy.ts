@@ -8,7 +8,7 @@ import {
   signMessage, verifyRequestSignature, whileReading,
 } from './pipeline/server-steps'
 import {
-  forOneExchange, type ExchangeObservation, type ExchangeObserver, type GlobalConfView, type LocalServiceHandler, type MessageLogWriter, type MessagePart,
+  forOneExchange, observeRestRequest, type ExchangeObservation, type ExchangeObserver, type GlobalConfView, type LocalServiceHandler, type MessageLogWriter, type MessagePart,
   type MessageSigner, type MessageVerifier, type ServerConfView, type ServiceClient, type ServiceResponse, type TlsClientVerifier,
 } from './proxy-deps'
 import { soapFaultResponse } from './proxy-fault'
@@ -72,6 +72,8 @@ export interface ServerProxyDeps {
   localService?(header: SoapHeader): LocalServiceHandler | undefined
   /** The handler of a REST request this server answers itself (the REST metaservices), if it is one. */
   localRestService?(request: RestRequest): LocalRestServiceHandler | undefined
+  /** The views of one message (`forOneExchange`). */
+  forExchange?(): Pick<ServerProxyDeps, 'serverConf' | 'signer'>
 }
 
 export async function handleServerProxyRequest(raw: ServerProxyRequest, deps: ServerProxyDeps): Promise<ProxyResponse> {
@@ -153,10 +155,7 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
   try {
     const read = message.message.type === 'rest' ? await whileReading(async () => {
       const { request: parsed } = early !== undefined && early.headerPart === message.message.bytes ? early.read : readRestRequest(message, instance)
-      Object.assign(observation, {
-        clientId: parsed.clientId, serviceId: parsed.serviceId, method: parsed.method, servicePath: parsed.servicePath,
-        messageId: parsed.messageId, requestId: parsed.requestId, userId: parsed.userId, issue: parsed.issue,
-      })
+      observeRestRequest(observation, parsed)
       const provider = providerOf(parsed.serviceId)
       checkProviderRegistered(provider, deps.serverConf)
       await checkSigningContext(provider, deps.signer)

@@ -137,6 +137,15 @@ export function createProxyRuntime(
     // §4.3: OCSP responses for our auth certificate go first in the request multipart.
     authOcspResponses: async () => (credentials === undefined ? [] : core.signer.ocspResponses(credentials.authCertDer)),
     clock, observer, bodies,
+    // Issue 15 §5: one message's lookups ask whether their database changed once (derived-cache.ts).
+    forExchange: () => {
+      const scope = newDerivedCacheScope()
+      return {
+        serverConf: views.serverConf.forExchange?.(scope) ?? views.serverConf,
+        signer: views.signer.forExchange?.(scope) ?? views.signer,
+        authOcspResponses: async () => (credentials === undefined ? [] : core.signer.ocspResponses(credentials.authCertDer, scope)),
+      }
+    },
   }
   const serverDeps: ServerProxyDeps = {
     globalConf: views.globalConf, serverConf: views.serverConf, tlsClientVerifier: views.tlsClientVerifier, verifier: views.verifier,
@@ -150,6 +159,10 @@ export function createProxyRuntime(
       return (deps === undefined ? undefined : monitoringHandlerFor(header, deps)) ?? soapMetaserviceHandler(header, metaserviceConfView(core.serverConf, () => core.globalConf.current()))
     },
     localRestService: (request) => restMetaserviceHandler(request, metaserviceConfView(core.serverConf, () => core.globalConf.current())),
+    forExchange: () => {
+      const scope = newDerivedCacheScope()
+      return { serverConf: views.serverConf.forExchange?.(scope) ?? views.serverConf, signer: views.signer.forExchange?.(scope) ?? views.signer }
+    },
   }
 
   const { internal, external } = config
@@ -394,17 +407,20 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
       const certificateSha256 = client.isAuthentication === 'SSLAUTH' ? core.serverConf.listIsCertificates(id).map((c) => c.sha256.toLowerCase()) : []
       return { mode: client.isAuthentication, certificateSha256 }
     }, scope),
-    forExchange: () => serverConfFor(newDerivedCacheScope()),
+    forExchange: (exchange) => serverConfFor(exchange),
   })
   const serverConf = serverConfFor(undefined)
 
-  const signer: MessageSigner = {
+  // The signer's signing contexts are cached on server configuration's database too: one message's scope covers both.
+  const signerFor = (scope: DerivedCacheScope | undefined): MessageSigner => ({
     // A body part is signed by the SHA-512 taken as it streamed in, the digest X-Road computes over its bytes.
-    sign: (member, parts) => core.signer.signMessage(member, parts),
+    sign: (member, parts) => core.signer.signMessage(member, parts, scope),
     checkSigningContext: async (member) => {
-      await core.signer.getSigningContext(member)
+      await core.signer.getSigningContext(member, scope)
     },
-  }
+    forExchange: (exchange) => signerFor(exchange),
+  })
+  const signer = signerFor(undefined)
 
   // Issue 15 §4: a peer's batch signature is verified once for all the messages of its batch.
   const verifications = new SignatureVerificationCache()
@@ -430,7 +446,9 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
       return limit === undefined || budget === undefined ? limit : Math.min(limit, Math.floor(budget.limits.maxInFlightBytes / LOAD_COST))
     },
     async record(record) {
-      const text = (bytes: Uint8Array | undefined): string | null => (bytes === undefined ? null : Buffer.from(bytes).toString('utf8'))
+      // Decoded from a view of the bytes: Buffer.from(bytes) would copy them first.
+      const decode = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
+      const text = (bytes: Uint8Array | undefined): string | null => (bytes === undefined ? null : decode(bytes))
       await core.messageLog.record({
         queryId: record.messageId,
         xRequestId: record.requestId ?? null,
@@ -439,7 +457,7 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
         response: record.direction === 'response',
         message: record.headerPart,
         attachments: record.attachments ?? (record.body === undefined ? [] : [record.body]),
-        signatureXml: Buffer.from(record.signature.signatureXml).toString('utf8'),
+        signatureXml: decode(record.signature.signatureXml),
         hashChainResult: text(record.signature.hashChainResult),
         hashChain: text(record.signature.hashChain),
       })

@@ -2,7 +2,7 @@ import { randomBytes, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import { decodeIdentifier, encodeIdentifier, type ClientId, type MemberId, type SecurityServerId } from '@shared/domain/identifiers'
 import {
-  DatabaseDerivedCache, SecurityServerError, clientError, inTransaction, migrate, silentLogger, systemClock, type Clock, type Logger, type SqlWriter,
+  DatabaseDerivedCache, type DerivedCacheScope, SecurityServerError, clientError, inTransaction, migrate, silentLogger, systemClock, type Clock, type Logger, type SqlWriter,
 } from '../platform'
 import { certificateProfileFor, type SubjectOptions } from '../signature'
 import {
@@ -183,17 +183,18 @@ export interface Signer {
   /** Deletes a certificate (the key stays). @throws cert_not_found, conflict (detail `activeCertificate`: disable it first) */
   deleteCertificate(certId: string): void
   setCertificateState(certId: string, state: StoredCertificateStatus): void
-  getSigningContext(member: ClientId): Promise<SigningContext>
+  /** `scope`: the message this lookup is for, if any (platform/db/derived-cache.ts: the key configuration's change probe once per message). */
+  getSigningContext(member: ClientId, scope?: DerivedCacheScope): Promise<SigningContext>
   getAuthKey(): Promise<AuthKey>
   /**
    * Signs a message's parts with `member`'s signing key (xroad-protocols.md §4.4–4.6), coalescing concurrent
    * requests for the same key into one token signature over a hash chain (§4.5). The proxy's `MessageSigner`.
    */
-  signMessage(member: ClientId, parts: readonly MessagePartToSign[]): Promise<SignedMessage>
+  signMessage(member: ClientId, parts: readonly MessagePartToSign[], scope?: DerivedCacheScope): Promise<SignedMessage>
   /** Token signatures and messages signed through `signMessage`. */
   batchStats(): BatchSignerStats
   /** The stored OCSP response (DER) for one of our certificates while it is usable (not stale). */
-  ocspResponses(certDer: Uint8Array): Buffer[]
+  ocspResponses(certDer: Uint8Array, scope?: DerivedCacheScope): Buffer[]
   /** OCSP status of an own certificate from the stored response (no network). */
   ocspStatus(certId: string): OcspStatus
   /** Fetches fresh OCSP responses now (all own certificates in use, or the given ones). */
@@ -540,14 +541,14 @@ export function createSigner(options: SignerOptions): Signer {
       inTransaction(db, () => updateCertificateStatus(db, certId, state))
     },
 
-    async getSigningContext(member) {
+    async getSigningContext(member, scope) {
       const wanted = encodeIdentifier(member.objectType === 'SUBSYSTEM'
         ? { objectType: 'MEMBER', xRoadInstance: member.xRoadInstance, memberClass: member.memberClass, memberCode: member.memberCode }
         : member)
       const key = `sign:${wanted}`
       for (let attempt = 0; ; attempt++) {
         const version = sourcesVersion()
-        const entry = derived.get(key, (): DerivedContext => ({ sources: version, resolved: resolveSigningContext(wanted, key) }))
+        const entry = derived.get(key, (): DerivedContext => ({ sources: version, resolved: resolveSigningContext(wanted, key) }), scope)
         if (entry.sources !== version) {
           derived.delete(key, entry)
           continue
@@ -579,25 +580,25 @@ export function createSigner(options: SignerOptions): Signer {
       throw new SecurityServerError('key_not_found', 'No active authentication certificate with a key on a logged-in software token')
     },
 
-    async signMessage(member, parts) {
-      return batchSigner.sign(await facade.getSigningContext(member), parts)
+    async signMessage(member, parts, scope) {
+      return batchSigner.sign(await facade.getSigningContext(member, scope), parts)
     },
 
     batchStats() {
       return batchSigner.stats
     },
 
-    ocspResponses(certDer) {
+    ocspResponses(certDer, scope) {
       let certId = certIds.get(certDer)
       if (certId === undefined) certIds.set(certDer, (certId = certificateId(readCertificateBytes(certDer))))
       const id = certId
       const key = `ocsp:${id}`
       const version = sourcesVersion()
       const make = () => ({ sources: version, responses: ocsp.responses(id), untilMs: ocsp.unchangedUntil(id) })
-      let entry = derived.get(key, make)
+      let entry = derived.get(key, make, scope)
       if (entry.sources !== version || clock.now().getTime() >= entry.untilMs) {
         derived.delete(key, entry)
-        entry = derived.get(key, make)
+        entry = derived.get(key, make, scope)
       }
       return entry.responses
     },

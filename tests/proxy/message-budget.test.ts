@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BodyStore, DEFAULT_MESSAGE_BUDGET, LOAD_COST, MessageBudget, readSource, type BodyLimit, type MessageBudgetLimits } from '../../src-main/proxy'
+import { BodyStore, concatSources, DEFAULT_MESSAGE_BUDGET, LOAD_COST, MessageBudget, readSource, type BodyLimit, type BodySource, type MessageBudgetLimits } from '../../src-main/proxy'
 import { SecurityServerError } from '../../src-main/platform'
 import { useTempDirs } from '../support/temp-dir'
 
@@ -198,5 +198,28 @@ describe('bodies received under the budget', () => {
     const store = new BodyStore(budget(), dir)
     expect(store.clearSpool()).toBe(1)
     expect(readdirSync(dir)).toEqual(['not-ours.txt'])
+  })
+})
+
+describe('concatSources', () => {
+  it('joins adjacent byte parts into one chunk around a body, keeps every byte in order and releases the body', async () => {
+    let released = 0
+    const body: BodySource = {
+      size: 4,
+      async *chunks() {
+        yield Buffer.from('bo')
+        yield Buffer.from('dy')
+      },
+      held: () => [Buffer.from('bo'), Buffer.from('dy')],
+      release: () => {
+        released++
+      },
+    }
+    const joined = concatSources([Buffer.from('--b\r\n'), Buffer.from('head'), body, Buffer.from('\r\n'), Buffer.alloc(0), Buffer.from('--b--')])
+    expect(joined.size).toBe(20)
+    expect(joined.held?.()?.map((c) => c.toString())).toEqual(['--b\r\nhead', 'bo', 'dy', '\r\n--b--'])
+    expect((await readSource(joined)).toString()).toBe('--b\r\nheadbody\r\n--b--')
+    joined.release()
+    expect(released).toBe(1)
   })
 })

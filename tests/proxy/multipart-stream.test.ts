@@ -77,6 +77,25 @@ describe('streaming multipart reader', () => {
     for (const cuts of CUTS) expect(await codeOf(() => streamParts(body, boundary, cuts))).toBe(code)
   })
 
+  it('reads part headers on LF and CRLF lines, trimmed, and refuses a folded line or a line without a name before its colon', async () => {
+    const seen: Array<Array<[string, string]>> = []
+    const handler: PartHandler = {
+      startPart(headers) {
+        seen.push(headers)
+        return { write: () => undefined, end: () => undefined }
+      },
+    }
+    const message = '--b\r\nContent-Type :  a/x \r\nx-a:b:c\ncontent-id:\r\n\r\none\r\n--b--'
+    for (const cuts of CUTS) {
+      seen.length = 0
+      await readMultipartStream(chunked(Buffer.from(message), cuts), 'b', handler, LIMITS)
+      expect(seen).toEqual([[['Content-Type', 'a/x'], ['x-a', 'b:c'], ['content-id', '']]])
+    }
+    for (const bad of ['content-type: a/x\r\n folded: y', ': no name', 'no colon', '\tcontent-type: a/x']) {
+      expect(await codeOf(() => readMultipartStream([Buffer.from(`--b\r\n${bad}\r\n\r\none\r\n--b--`)], 'b', handler, LIMITS))).toBe('mime_parsing_failed')
+    }
+  })
+
   it('applies the size, part-count and header limits while reading, with bounded messages', async () => {
     const many = Buffer.from(`${'--b\r\ncontent-type: a/x\r\n\r\nx\r\n'.repeat(10)}--b--`)
     expect(await codeOf(() => streamParts(many, 'b', [7], { ...LIMITS, maxParts: 5 }))).toBe('invalid_message')

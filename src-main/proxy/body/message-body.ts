@@ -131,9 +131,28 @@ export function bufferSource(bytes: Uint8Array): BodySource {
   return { size: buffer.length, chunks: () => single(buffer), held: () => [buffer], release: noop }
 }
 
-/** One source after the other (a multipart message around its body); releasing it releases every part. */
+/**
+ * One source after the other (a multipart message around its body); releasing it releases every part. Adjacent byte
+ * parts (boundaries, part headers, the header part, signature) are joined into one buffer first (issue 15 §5: a
+ * transport message was a dozen sources and as many writes into the socket's stream, now a few).
+ */
 export function concatSources(parts: ReadonlyArray<Uint8Array | BodySource>): BodySource {
-  const sources = parts.map((p) => (p instanceof Uint8Array ? bufferSource(p) : p))
+  const sources: BodySource[] = []
+  let run: Uint8Array[] = []
+  const endRun = (): void => {
+    if (run.length === 0) return
+    sources.push(bufferSource(run.length === 1 ? (run[0] as Uint8Array) : Buffer.concat(run)))
+    run = []
+  }
+  for (const part of parts) {
+    if (part instanceof Uint8Array) {
+      run.push(part)
+    } else {
+      endRun()
+      sources.push(part)
+    }
+  }
+  endRun()
   return {
     size: sources.reduce((n, s) => n + s.size, 0),
     async *chunks() {

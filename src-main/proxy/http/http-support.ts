@@ -114,11 +114,36 @@ function expectsContinue(req: IncomingMessage): boolean {
 async function* guarded(req: IncomingMessage, onFirstRead: () => void): AsyncIterable<Buffer> {
   onFirstRead()
   try {
-    for await (const chunk of req.iterator({ destroyOnReturn: false })) yield chunk as Buffer
+    yield* bodyChunks(req)
   } catch (error) {
     if (error instanceof SecurityServerError) throw error
     throw clientError('io_error', 'The client closed the connection before sending the whole body', { cause: error })
   }
+}
+
+/**
+ * The chunks of an incoming message's body, as they arrive; stopping early destroys the stream when
+ * `destroyOnReturn` (as `for await` over it does), else leaves it as it is. A body that has arrived whole by the time
+ * it is read (a small one usually has: it came with the head, or while the message's checks ran) is taken from the
+ * stream's buffer at once (issue 15 §5: an async iterator over the stream costs its listeners, and a promise per
+ * chunk, on every exchange).
+ */
+export async function* bodyChunks(message: IncomingMessage, destroyOnReturn = false): AsyncGenerator<Buffer> {
+  // Read as the head arrives (the server proxy reads at once), a body that came in the same packet is not parsed yet:
+  // it is once the parser's caller returns, before the next microtask.
+  if (!message.complete) await Promise.resolve()
+  if (message.complete && !message.destroyed && message.readableFlowing !== true) {
+    let ended = false
+    try {
+      // read() hands over what is buffered, and at the end of the buffer lets the stream end ('end' follows).
+      for (let chunk = message.read() as Buffer | null; chunk !== null; chunk = message.read() as Buffer | null) yield chunk
+      ended = message.readableLength === 0
+    } finally {
+      if (!ended && destroyOnReturn) message.destroy()
+    }
+    if (ended) return
+  }
+  for await (const chunk of message.iterator({ destroyOnReturn })) yield chunk as Buffer
 }
 
 /** How long the rest of a refused body is read and dropped, at most, before the answer goes out on a closing connection. */

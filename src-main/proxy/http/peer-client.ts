@@ -7,7 +7,7 @@ import { describeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import { clientError, SecurityServerError } from '../../platform'
 import type { PeerClient, PeerRequest, PeerResponse, ProviderServer } from '../proxy-deps'
 import { headerValueToWire } from '../rest/rest-headers'
-import { writeRequestBody } from './http-support'
+import { bodyChunks, writeRequestBody } from './http-support'
 import { peerCertificateChain, XROAD_TLS_OPTIONS, type AuthTlsCredentials } from './tls-profile'
 
 /**
@@ -284,7 +284,7 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
       async function* responseBody(res: IncomingMessage): AsyncIterable<Buffer> {
         let size = 0
         try {
-          for await (const chunk of res) {
+          for await (const chunk of bodyChunks(res, true)) {
             progress()
             size += (chunk as Buffer).length
             if (size > maxResponseBytes) fail(clientError('body_too_large', `Response from ${target.key} exceeds ${maxResponseBytes} bytes`))

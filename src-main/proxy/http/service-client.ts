@@ -4,7 +4,7 @@ import { urlToHttpOptions } from 'node:url'
 import { SecurityServerError } from '../../platform'
 import type { ServiceCall, ServiceClient, ServiceResponse } from '../proxy-deps'
 import { headerValueFromWire, headerValueToWire } from '../rest/rest-headers'
-import { writeRequestBody } from './http-support'
+import { bodyChunks, writeRequestBody } from './http-support'
 
 /**
  * The provider side's connection to its services (xroad-protocols.md §4.3 "call the service"): plain HTTP or HTTPS
@@ -137,7 +137,7 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
 
 async function* readResponse(res: IncomingMessage, progress: () => void): AsyncIterable<Buffer> {
   try {
-    for await (const chunk of res) {
+    for await (const chunk of bodyChunks(res, true)) {
       progress()
       yield chunk as Buffer
     }

@@ -30,7 +30,8 @@ export function isFilteredHeader(name: string): boolean {
 export function lastHeader(headers: HeaderList, name: string): string | undefined {
   const lower = name.toLowerCase()
   let found: string | undefined
-  for (const [n, v] of headers) if (n.toLowerCase() === lower) found = v
+  // Names of another length are passed over without a lower-cased copy of each (issue 15 §5).
+  for (const [n, v] of headers) if (n.length === lower.length && (n === lower || n.toLowerCase() === lower)) found = v
   return found
 }
 

@@ -6,7 +6,7 @@ import {
 import { REST_METHODS, type RestMethod } from '../../access-control'
 import { clientError, toSecurityServerError } from '../../platform'
 import { serializeRestRequestPart } from './rest-header-part'
-import { isFilteredHeader, lastHeader, withoutHeaders, XROAD_HEADERS, type HeaderList } from './rest-headers'
+import { isFilteredHeader, XROAD_HEADERS, type HeaderList } from './rest-headers'
 
 /**
  * A REST r1 request from an information system (PR-REST §4.1–4.3; xroad-protocols.md §2.1–2.2): the
@@ -45,14 +45,38 @@ export interface IncomingRestRequest {
 
 export const PROTOCOL_VERSION_SEGMENT = 'r1'
 
+const LINE_BREAK_OR_NUL = /[\r\n\0]/
+
 export function parseRestRequest(incoming: IncomingRestRequest, instance: string, newUuid: () => string = randomUUID): RestRequest {
   const method = incoming.method.toUpperCase()
   // `RestRequest.Verb.valueOf`: any other method is an IllegalArgumentException, i.e. X-Road's `internal_error`.
   if (!(REST_METHODS as readonly string[]).includes(method)) {
     throw clientError('internal_error', `Unsupported HTTP method: ${incoming.method.slice(0, 20)}`)
   }
-  for (const [name, value] of incoming.headers) {
-    if (/[\r\n\0]/.test(name) || /[\r\n\0]/.test(value)) throw clientError('invalid_request', 'Header contains a line break or NUL')
+  // Issue 15 §5: one pass over the headers — checked, the X-Road ones picked out (the last of each counts, PR-REST §4.3),
+  // and the ones the header part keeps collected (RestRequest ctor: no filtered header, no client-supplied request id
+  // or request hash).
+  let clientHeader: string | undefined
+  let securityServerHeader: string | undefined
+  let representedHeader: string | undefined
+  let messageId: string | undefined
+  let userId: string | undefined
+  let issue: string | undefined
+  const headers: HeaderList = []
+  for (const header of incoming.headers) {
+    const [name, value] = header
+    if (LINE_BREAK_OR_NUL.test(name) || LINE_BREAK_OR_NUL.test(value)) throw clientError('invalid_request', 'Header contains a line break or NUL')
+    const lower = name.toLowerCase()
+    if (lower.startsWith('x-road-')) {
+      if (lower === XROAD_HEADERS.client) clientHeader = value
+      else if (lower === XROAD_HEADERS.securityServer) securityServerHeader = value
+      else if (lower === XROAD_HEADERS.representedParty) representedHeader = value
+      else if (lower === XROAD_HEADERS.id) messageId = value
+      else if (lower === XROAD_HEADERS.userId) userId = value
+      else if (lower === XROAD_HEADERS.issue) issue = value
+      else if (lower === XROAD_HEADERS.requestId || lower === XROAD_HEADERS.requestHash) continue
+    }
+    if (!isFilteredHeader(lower)) headers.push(header)
   }
   const { path, query } = splitTarget(incoming.url)
   // RestRequest.decodeIdentifiers: split("/", 8) must give at least 7 parts (subsystem required in 7.x).
@@ -74,9 +98,7 @@ export function parseRestRequest(incoming: IncomingRestRequest, instance: string
       decodePathSegment(serviceSeg, 'serviceCode'),
     ),
   )
-  const clientHeader = lastHeader(incoming.headers, XROAD_HEADERS.client)
   const client = clientHeader === undefined || clientHeader.trim() === '' ? undefined : identifierOrInvalid('Invalid Client Id', () => parseClientIdPath(clientHeader.trim()))
-  const securityServerHeader = lastHeader(incoming.headers, XROAD_HEADERS.securityServer)
   const targetSecurityServer =
     securityServerHeader === undefined
       ? undefined
@@ -84,16 +106,13 @@ export function parseRestRequest(incoming: IncomingRestRequest, instance: string
   if (targetSecurityServer !== undefined && targetSecurityServer.xRoadInstance !== service.xRoadInstance) {
     throw clientError('invalid_security_server', 'X-Road-Security-Server is in another instance than the service')
   }
-  const representedHeader = lastHeader(incoming.headers, XROAD_HEADERS.representedParty)
   const representedParty = representedHeader === undefined ? undefined : parseRepresentedParty(representedHeader)
   // `MessageProcessorBase.verifyClientStatus`: checked once the headers are decoded.
   if (client === undefined) throw clientError('invalid_client_identifier', 'The client identifier is missing')
 
-  // RestRequest ctor: drop filtered headers and any client-supplied request id and request hash, then append our own id.
+  // RestRequest ctor: our own request id after the headers kept.
   const requestId = newUuid()
-  const headers: HeaderList = withoutHeaders(incoming.headers, [XROAD_HEADERS.requestId, XROAD_HEADERS.requestHash]).filter(([n]) => !isFilteredHeader(n))
   headers.push([XROAD_HEADERS.requestId, requestId])
-  let messageId = lastHeader(incoming.headers, XROAD_HEADERS.id)
   if (messageId === undefined || messageId === '') {
     // ClientRestMessageProcessor: a missing id becomes `{instance}-{UUID}`. X-Road keeps an empty one and then refuses
     // the provider's answer to it (`RestResponse.of`: "Invalid REST Response message") after the service was called;
@@ -111,8 +130,8 @@ export function parseRestRequest(incoming: IncomingRestRequest, instance: string
     serviceId: service,
     messageId,
     requestId,
-    ...optional('userId', lastHeader(incoming.headers, XROAD_HEADERS.userId)),
-    ...optional('issue', lastHeader(incoming.headers, XROAD_HEADERS.issue)),
+    ...optional('userId', userId),
+    ...optional('issue', issue),
     ...(representedParty === undefined ? {} : { representedParty }),
     ...(targetSecurityServer === undefined ? {} : { targetSecurityServer }),
     headers,

@@ -238,15 +238,30 @@ export async function readMultipartStream(
   await reader.finish()
 }
 
+/**
+ * The header lines of a block (lines end in LF or CRLF; empty lines are skipped): `name: value`, both trimmed; a line
+ * without a name before its colon, or starting with white space (a folded line), is refused. One pass over the text,
+ * no array of lines (issue 15 §5: every part of every message).
+ */
 function parseHeaders(text: string): Array<[string, string]> {
-  return text
-    .split(/\r?\n/)
-    .filter((line) => line !== '')
-    .map((line) => {
-      const colon = line.indexOf(':')
-      if (colon <= 0 || /^\s/.test(line)) throw mimeError('malformed part header')
-      return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()] as [string, string]
-    })
+  const headers: Array<[string, string]> = []
+  for (let start = 0; start < text.length;) {
+    let end = text.indexOf('\n', start)
+    if (end < 0) end = text.length
+    const lineEnd = end < text.length && end > start && text.charCodeAt(end - 1) === CR ? end - 1 : end
+    if (lineEnd > start) {
+      const colon = text.indexOf(':', start)
+      if (colon <= start || colon >= lineEnd || isWhiteSpace(text.charCodeAt(start))) throw mimeError('malformed part header')
+      headers.push([text.slice(start, colon).trim(), text.slice(colon + 1, lineEnd).trim()])
+    }
+    start = end + 1
+  }
+  return headers
+}
+
+/** JavaScript's `\s` among the characters a latin1 header block can hold: tab, LF, VT, FF, CR, space, no-break space. */
+function isWhiteSpace(code: number): boolean {
+  return (code >= 0x09 && code <= 0x0d) || code === 0x20 || code === 0xa0
 }
 
 function mimeError(reason: string) {
