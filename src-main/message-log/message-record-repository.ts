@@ -127,9 +127,9 @@ export function messageRecordParameters(record: NewMessageRecord, link: RecordLi
 
 /**
  * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the
- * durability of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits, and the
- * two insert statements above in one transaction per batch, the batch arriving as one transferred buffer
- * (`record-batch-codec.ts`). Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
+ * durability of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits (sent again
+ * with a batch when they changed), and the two insert statements above in one transaction per batch, the batch
+ * arriving as one transferred buffer (`record-batch-codec.ts`). Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
  * from the TypeScript sources, under the test runner and from the bundle.
  */
 export const RECORD_WRITER_PROGRAM = `
@@ -193,7 +193,7 @@ parentPort.on('message', (m) => {
     return
   }
   try {
-    apply(m.limits)
+    if (m.limits !== undefined) apply(m.limits)
     noteReceived(m)
     parentPort.postMessage({ id: m.id, ids: commit.immediate(decodeRecordBatch(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength), m.shared)) })
   } catch (error) {
@@ -215,13 +215,44 @@ export function writerDurability(db: ReadableDb): number {
 
 /**
  * The log connection's busy timeout and page limit, so a locked or full database fails in the thread as it would here.
- * Read before every batch, through prepared statements (the connection caches them): `db.pragma` compiles its
- * statement on each call, two or three times the cost.
+ * Read through prepared statements (the connection caches them): `db.pragma` compiles its statement on each call.
  */
 export function writerConnectionLimits(db: ReadableDb): { busyTimeoutMs: number; maxPageCount: number } {
   const busy = db.prepare('PRAGMA busy_timeout').get() as { timeout: number }
   const pages = db.prepare('PRAGMA max_page_count').get() as { max_page_count: number }
   return { busyTimeoutMs: Number(busy.timeout), maxPageCount: Number(pages.max_page_count) }
+}
+
+/** How often a connection's limits were set since it was watched (`watchConnectionLimits`). */
+export interface ConnectionLimitChanges {
+  readonly count: number
+}
+
+/** A statement that sets the busy timeout or the page limit (`PRAGMA busy_timeout = n`, `PRAGMA main.max_page_count(n)`). */
+const SETS_LIMIT = /\b(?:busy_timeout|max_page_count)\s*[=(]/i
+const limitChanges = new WeakMap<ReadableDb, { count: number }>()
+
+/**
+ * Counts the statements that set the connection's busy timeout or page limit, run through `db.pragma` or `db.exec`
+ * (the ways they are set at runtime): the writer thread takes the limits again only when the count moved, rather than
+ * reading both before every batch (issue 15). One watch per connection, however many writers ask.
+ */
+export function watchConnectionLimits(db: ReadableDb): ConnectionLimitChanges {
+  const existing = limitChanges.get(db)
+  if (existing !== undefined) return existing
+  const changes = { count: 0 }
+  limitChanges.set(db, changes)
+  const pragma = db.pragma.bind(db)
+  const exec = db.exec.bind(db)
+  db.pragma = ((source: string, options?: Parameters<typeof pragma>[1]) => {
+    if (SETS_LIMIT.test(source)) changes.count++
+    return pragma(source, options)
+  }) as typeof db.pragma
+  db.exec = ((source: string) => {
+    if (SETS_LIMIT.test(source)) changes.count++
+    return exec(source)
+  }) as typeof db.exec
+  return changes
 }
 
 export function insertMessageRecord(db: WritableDb, record: NewMessageRecord, link: RecordLink): number {

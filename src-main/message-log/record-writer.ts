@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { inTransaction, SecurityServerError, type Logger, type WritableDb } from '../platform'
 import {
-  RECORD_WRITER_PROGRAM, insertMessageRecord, messageRecordParameters, writerCacheSize, writerConnectionLimits, writerDurability,
-  type NewMessageRecord, type RecordLink,
+  RECORD_WRITER_PROGRAM, insertMessageRecord, messageRecordParameters, writerCacheSize, watchConnectionLimits, writerConnectionLimits, writerDurability,
+  type ConnectionLimitChanges, type NewMessageRecord, type RecordLink,
 } from './message-record-repository'
 import { encodeRecordBatch } from './record-batch-codec'
 
@@ -52,14 +52,20 @@ class ThreadRecordWriter implements RecordWriter {
   private readonly inFlight = new Map<number, InFlight>()
   private nextId = 1
   private closing: Promise<void> | undefined
+  /** Changes to the log connection's limits, and how many of them the thread has (it takes them again when behind). */
+  private readonly limitChanges: ConnectionLimitChanges
+  private limitsSent = -1
 
-  constructor(private readonly db: WritableDb, private readonly logger: Logger) {}
+  constructor(private readonly db: WritableDb, private readonly logger: Logger) {
+    this.limitChanges = watchConnectionLimits(db)
+  }
 
   open(): void {
     if (this.closing === undefined) this.worker ??= this.start()
   }
 
   private start(): Worker {
+    this.limitsSent = this.limitChanges.count
     const worker = new Worker(RECORD_WRITER_PROGRAM, {
       eval: true,
       workerData: { driver: betterSqlitePath(), path: this.db.name, synchronous: writerDurability(this.db), cacheSize: writerCacheSize(this.db), limits: writerConnectionLimits(this.db) },
@@ -82,8 +88,13 @@ class ThreadRecordWriter implements RecordWriter {
     if (waiting === undefined) return
     this.inFlight.delete(m.id)
     if (this.inFlight.size === 0) this.worker?.unref()
-    if ('ids' in m) waiting.resolve(m.ids)
-    else waiting.reject(Object.assign(new Error(m.error.message), { code: m.error.code }))
+    if ('ids' in m) {
+      waiting.resolve(m.ids)
+      return
+    }
+    // The limits may not have taken before the batch failed: they go again with the next one.
+    this.limitsSent = -1
+    waiting.reject(Object.assign(new Error(m.error.message), { code: m.error.code }))
   }
 
   /** The thread died (an exception it did not catch, a failed start): what it held fails; the next write starts another. */
@@ -102,10 +113,16 @@ class ThreadRecordWriter implements RecordWriter {
     const id = this.nextId++
     // One buffer for the whole batch, its memory handed over rather than cloned (record-batch-codec.ts).
     const { batch, shared } = encodeRecordBatch(records.map((r) => messageRecordParameters(r.record, r.link)))
+    // A limit set since the last batch (busy timeout, page limit) reaches the thread with this batch, before its commit.
+    let limits: ReturnType<typeof writerConnectionLimits> | undefined
+    if (this.limitsSent !== this.limitChanges.count) {
+      limits = writerConnectionLimits(this.db)
+      this.limitsSent = this.limitChanges.count
+    }
     return new Promise<number[]>((resolve, reject) => {
       this.inFlight.set(id, { resolve, reject })
       worker.ref()
-      worker.postMessage({ id, limits: writerConnectionLimits(this.db), batch, shared }, [batch.buffer as ArrayBuffer])
+      worker.postMessage({ id, limits, batch, shared }, [batch.buffer as ArrayBuffer])
     })
   }
 
