@@ -129,7 +129,8 @@ export function messageRecordParameters(record: NewMessageRecord, link: RecordLi
  * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the
  * durability of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits (sent again
  * with a batch when they changed), and the two insert statements above in one transaction per batch, the batch
- * arriving as one transferred buffer (`record-batch-codec.ts`). Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
+ * arriving as one transferred buffer (`record-batch-codec.ts`); on request a passive checkpoint of the WAL, for the
+ * commits of the log connection, which leaves checkpoints to the thread. Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
  * from the TypeScript sources, under the test runner and from the bundle.
  */
 export const RECORD_WRITER_PROGRAM = `
@@ -186,6 +187,15 @@ function noteReceived(m) {
   setImmediate(() => collect({ type: 'minor' }))
 }
 parentPort.on('message', (m) => {
+  if (m.checkpoint !== undefined) {
+    try {
+      const [result] = db.pragma('wal_checkpoint(PASSIVE)')
+      parentPort.postMessage({ checkpoint: m.checkpoint, walFrames: result.log, checkpointedFrames: result.checkpointed })
+    } catch (error) {
+      parentPort.postMessage({ checkpoint: m.checkpoint, error: { message: error.message, code: error.code } })
+    }
+    return
+  }
   if (m.close) {
     db.close()
     parentPort.postMessage({ closed: true })
@@ -202,6 +212,19 @@ parentPort.on('message', (m) => {
 })
 parentPort.postMessage({ ready: true })
 `
+
+/**
+ * Whether the log connection checkpoints the WAL itself after its commits (SQLite's automatic checkpoint at
+ * `wal_autocheckpoint` pages, default 1000): off while the writer thread checkpoints for it (`record-writer.ts`), so
+ * no checkpoint — a thousand page writes and a sync — runs on the event loop.
+ */
+export function setAutoCheckpoint(db: WritableDb, pages: number): void {
+  db.pragma(`wal_autocheckpoint = ${Math.trunc(pages)}`)
+}
+
+export function autoCheckpointPages(db: ReadableDb): number {
+  return Number(db.pragma('wal_autocheckpoint', { simple: true }))
+}
 
 /** The log connection's page cache (`PRAGMA cache_size`), which the writer thread's connection takes too. */
 export function writerCacheSize(db: ReadableDb): number {
