@@ -104,23 +104,28 @@ export interface RecordLink {
   chainHash: Uint8Array
 }
 
-/** The statements of `insertMessageRecord`, also run by the message log's writer thread (`record-writer.ts`). */
+/**
+ * The statements of `insertMessageRecord`, also run by the message log's writer thread (`record-writer.ts`): the
+ * record's row, which leaves the contents' columns empty, and its contents in `message_record_contents` (migration 4).
+ */
 export const INSERT_MESSAGE_RECORD_SQL = `INSERT INTO message_records (query_id, x_request_id, client, service, response, message, body_logged, signature_xml,
          signature_hash, hash_chain_result, hash_chain, time_ms, seq, prev_hash, chain_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+       VALUES (?, ?, ?, ?, ?, x'', ?, '', ?, NULL, NULL, ?, ?, ?, ?)`
+/** The record's contents: the record's id first, then `messageRecordParameters(…).contents`. */
+export const INSERT_RECORD_CONTENTS_SQL = 'INSERT INTO message_record_contents (record_id, message, signature_xml, hash_chain_result, hash_chain) VALUES (?, ?, ?, ?, ?)'
 /** One attachment: the record's id first, then `messageRecordParameters(…).attachments[i]`. */
 export const INSERT_MESSAGE_ATTACHMENT_SQL = 'INSERT INTO message_attachments (record_id, position, content, size, sha512) VALUES (?, ?, ?, ?, ?)'
 
 export type SqlValue = string | number | null | Uint8Array
 
-/** The parameters of the two statements above for one record at its place in the chain. */
-export function messageRecordParameters(record: NewMessageRecord, link: RecordLink): { record: SqlValue[]; attachments: SqlValue[][] } {
+/** The parameters of the three statements above for one record at its place in the chain. */
+export function messageRecordParameters(record: NewMessageRecord, link: RecordLink): { record: SqlValue[]; contents: SqlValue[]; attachments: SqlValue[][] } {
   return {
     record: [
-      record.queryId, record.xRequestId, record.client, record.service, record.response ? 1 : 0, record.message,
-      record.bodyLogged ? 1 : 0, record.signatureXml, record.signatureHash, record.hashChainResult, record.hashChain,
+      record.queryId, record.xRequestId, record.client, record.service, record.response ? 1 : 0, record.bodyLogged ? 1 : 0, record.signatureHash,
       record.timeMs, link.seq, link.prevHash, link.chainHash,
     ],
+    contents: [record.message, record.signatureXml, record.hashChainResult, record.hashChain],
     attachments: record.attachments.map((a, i) => [i + 1, a.content, a.size, a.sha512]),
   }
 }
@@ -128,7 +133,7 @@ export function messageRecordParameters(record: NewMessageRecord, link: RecordLi
 /**
  * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the
  * durability of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits (sent again
- * with a batch when they changed), and the two insert statements above in one transaction per batch, the batch
+ * with a batch when they changed), and the insert statements above in one transaction per batch, the batch
  * arriving as one transferred buffer (`record-batch-codec.ts`); on request a passive checkpoint of the WAL, for the
  * commits of the log connection, which leaves checkpoints to the thread. Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
  * from the TypeScript sources, under the test runner and from the bundle.
@@ -151,6 +156,7 @@ try {
   throw error
 }
 const insertRecord = db.prepare(${JSON.stringify(INSERT_MESSAGE_RECORD_SQL)})
+const insertContents = db.prepare(${JSON.stringify(INSERT_RECORD_CONTENTS_SQL)})
 const insertAttachment = db.prepare(${JSON.stringify(INSERT_MESSAGE_ATTACHMENT_SQL)})
 let applied = {}
 /** The log connection's per-connection limits (busy timeout, page limit), so the database fails here as it would there. */
@@ -163,6 +169,7 @@ apply(limits)
 ${RECORD_BATCH_DECODER}
 const commit = db.transaction((records) => records.map((r) => {
   const id = Number(insertRecord.run(...r.record).lastInsertRowid)
+  insertContents.run(id, ...r.contents)
   for (const a of r.attachments) insertAttachment.run(id, ...a)
   return id
 }))
@@ -281,18 +288,19 @@ export function watchConnectionLimits(db: ReadableDb): ConnectionLimitChanges {
 export function insertMessageRecord(db: WritableDb, record: NewMessageRecord, link: RecordLink): number {
   const parameters = messageRecordParameters(record, link)
   const id = Number(db.prepare(INSERT_MESSAGE_RECORD_SQL).run(...parameters.record).lastInsertRowid)
+  db.prepare(INSERT_RECORD_CONTENTS_SQL).run(id, ...parameters.contents)
   const insertAttachment = db.prepare(INSERT_MESSAGE_ATTACHMENT_SQL)
   for (const a of parameters.attachments) insertAttachment.run(id, ...a)
   return id
 }
 
 export function findMessageRecord(db: ReadableDb, id: number): StoredMessageRecord | undefined {
-  const row = db.prepare('SELECT * FROM message_records WHERE id = ?').get(id) as RecordRow | undefined
+  const row = db.prepare('SELECT * FROM message_records_full WHERE id = ?').get(id) as RecordRow | undefined
   return row === undefined ? undefined : toRecord(row)
 }
 
 export function findRecordsByQueryId(db: ReadableDb, queryId: string): StoredMessageRecord[] {
-  const rows = db.prepare('SELECT * FROM message_records WHERE query_id = ? ORDER BY id').all(queryId) as RecordRow[]
+  const rows = db.prepare('SELECT * FROM message_records_full WHERE query_id = ? ORDER BY id').all(queryId) as RecordRow[]
   return rows.map(toRecord)
 }
 
@@ -358,7 +366,7 @@ export function listUnstampedRecords(db: ReadableDb, limit: number): Array<{ id:
   return db
     .prepare(
       `SELECT id, signature_hash AS signatureHash, signature_xml AS signatureXml, time_ms AS timeMs
-       FROM message_records WHERE timestamp_record_id IS NULL ORDER BY time_ms, id LIMIT ?`,
+       FROM message_records_full WHERE timestamp_record_id IS NULL ORDER BY time_ms, id LIMIT ?`,
     )
     .all(limit) as Array<{ id: number; signatureHash: string; signatureXml: string; timeMs: number }>
 }
@@ -423,7 +431,7 @@ export function recordTimestampingFailure(db: WritableDb, atMs: number, error: s
 /** Stamped, not yet archived records, oldest first. */
 export function listArchivableRecords(db: ReadableDb, limit: number): StoredMessageRecord[] {
   const rows = db
-    .prepare('SELECT * FROM message_records WHERE archived_at_ms IS NULL AND timestamp_record_id IS NOT NULL ORDER BY id LIMIT ?')
+    .prepare('SELECT * FROM message_records_full WHERE archived_at_ms IS NULL AND timestamp_record_id IS NOT NULL ORDER BY id LIMIT ?')
     .all(limit) as RecordRow[]
   return rows.map(toRecord)
 }
@@ -480,7 +488,7 @@ export function volumeSince(db: ReadableDb, sinceMs: number): VolumeStatistics {
       `SELECT COUNT(*) AS records,
          COALESCE(SUM(LENGTH(message) + LENGTH(signature_xml) + COALESCE(LENGTH(hash_chain), 0)), 0) AS bytes,
          MIN(time_ms) AS oldest, MAX(time_ms) AS newest
-       FROM message_records WHERE time_ms >= ?`,
+       FROM message_records_full WHERE time_ms >= ?`,
     )
     .get(sinceMs) as { records: number; bytes: number; oldest: number | null; newest: number | null }
   const att = db
@@ -655,7 +663,7 @@ export function listChainEntries(db: ReadableDb, afterSeq: number, limit: number
     .prepare(
       `SELECT r.seq AS seq, LENGTH(r.message) + LENGTH(r.signature_xml) + COALESCE(LENGTH(r.hash_chain), 0)
          + COALESCE((SELECT SUM(COALESCE(LENGTH(a.content), 0)) FROM message_attachments a WHERE a.record_id = r.id), 0) AS bytes
-       FROM message_records r WHERE r.seq > ? ORDER BY r.seq LIMIT ?`,
+       FROM message_records_full r WHERE r.seq > ? ORDER BY r.seq LIMIT ?`,
     )
     .all(afterSeq, limit) as Array<{ seq: number; bytes: number }>
 }
@@ -672,7 +680,7 @@ export interface ChainedRecordRow {
 
 /** The records with `fromSeq <= seq <= toSeq`, in order, with their attachments. */
 export function loadChainedRecords(db: ReadableDb, fromSeq: number, toSeq: number): ChainedRecordRow[] {
-  const rows = db.prepare('SELECT * FROM message_records WHERE seq BETWEEN ? AND ? ORDER BY seq').all(fromSeq, toSeq) as Array<RecordRow & {
+  const rows = db.prepare('SELECT * FROM message_records_full WHERE seq BETWEEN ? AND ? ORDER BY seq').all(fromSeq, toSeq) as Array<RecordRow & {
     seq: number; prev_hash: Buffer | null; chain_hash: Buffer | null
   }>
   const attachments = db
