@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path'
 import type { ListenerInfo } from '@shared/admin-api/admin-api'
 import { createLogger, type Logger } from '../platform'
 import {
-  applyClusterOverrides, createSecurityServer, loadServerConfig, superviseSecurityServer, type ClusterOverrides, type SecurityServer, type Supervisor,
+  applyClusterOverrides, createSecurityServer, loadServerConfig, superviseSecurityServer, type ClusterOverrides, type SecurityServer, type ServerConfig,
+  type Supervisor,
 } from '../server'
 import { SOFTWARE_TOKEN_ID } from '../signer'
 
@@ -41,7 +42,8 @@ export function findRendererDir(): string | undefined {
 }
 
 export async function serve(options: ServeOptions): Promise<RunningServer> {
-  const load = () => applyClusterOverrides(loadServerConfig(options.dataDir, options.configFile), options.cluster ?? {})
+  const configOverrides = (fromFile: ServerConfig): ServerConfig => applyClusterOverrides(fromFile, options.cluster ?? {})
+  const load = () => configOverrides(loadServerConfig(options.dataDir, options.configFile))
   const config = load()
   const logger = createLogger({ level: config.logging.level })
   const rendererDir = findRendererDir()
@@ -82,7 +84,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     create: (current, restart) => {
       first = false
       logger.level = current.logging.level
-      return createSecurityServer({ dataDir: options.dataDir, config: current, configFile: options.configFile, logger, rendererDir, restart })
+      return createSecurityServer({ dataDir: options.dataDir, config: current, configFile: options.configFile, configOverrides, logger, rendererDir, restart })
     },
     beforeStart: async (server) => {
       if (tokenPin === undefined) return

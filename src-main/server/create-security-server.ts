@@ -40,6 +40,11 @@ export interface SecurityServerOptions {
   messageLog?: MessageLogSettingsInput
   /** The bootstrap file `config` was read from (`--config`), compared with `config` to tell when a restart is needed. */
   configFile?: string
+  /**
+   * What the entry applied on top of the file to make `config` (`gatehouse serve --cluster-*`): applied to the file
+   * again before comparing, so that a command-line setting is not a difference and an edit of the file still is.
+   */
+  configOverrides?: (fromFile: ServerConfig) => ServerConfig
   /** Restarts this server in its process (the supervisor's hook behind `system.restart`); absent: not offered. */
   restart?: () => void
   /** How often the runtime re-checks the state nothing announces (token devices, certificate expiry); default 5 s. */
@@ -232,7 +237,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       ],
       status: () => {
         const checks = proxy?.readiness() ?? []
-        const reasons = bootstrapDifferences(layout.root, options.configFile, options.config)
+        const reasons = bootstrapDifferences(layout.root, options.configFile, options.config, options.configOverrides)
         return {
           state,
           startedAt,

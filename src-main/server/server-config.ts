@@ -185,12 +185,15 @@ export function loadServerConfig(dataDir: string, configFile?: string): ServerCo
 
 /**
  * What the bootstrap file now says differently from `running` (field paths such as `internal.adminPort`), or why the
- * file cannot be read: those settings take effect at the next restart.
+ * file cannot be read: those settings take effect at the next restart. `overrides` is what the entry applied on top of
+ * the file (the command line's `--cluster-*`), applied to the file's settings again before they are compared.
  */
-export function bootstrapDifferences(dataDir: string, configFile: string | undefined, running: ServerConfig): string[] {
+export function bootstrapDifferences(
+  dataDir: string, configFile: string | undefined, running: ServerConfig, overrides: (fromFile: ServerConfig) => ServerConfig = (c) => c,
+): string[] {
   let onDisk: ServerConfig
   try {
-    onDisk = loadServerConfig(dataDir, configFile)
+    onDisk = overrides(loadServerConfig(dataDir, configFile))
   } catch (error) {
     return [(error as Error).message]
   }
@@ -204,9 +207,6 @@ export function bootstrapDifferences(dataDir: string, configFile: string | undef
       differences.push(path)
     }
   }
-  // The cluster section may come from the command line (--cluster-*), which the file does not show: not a difference.
-  const { cluster: _fileCluster, ...fileRest } = onDisk
-  const { cluster: _runningCluster, ...runningRest } = running
-  walk(fileRest, runningRest, '')
+  walk(onDisk, running, '')
   return differences
 }

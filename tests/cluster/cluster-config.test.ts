@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { applyClusterOverrides, parseServerConfig } from '../../src-main/server'
+import { applyClusterOverrides, parseServerConfig, type ServerConfig } from '../../src-main/server'
 import { bootstrapDifferences } from '../../src-main/server/server-config'
 import { clusterPostgresOptions } from '../../src-main/server/cluster-config'
 
@@ -50,10 +50,25 @@ describe('the bootstrap file cluster section and the --cluster-* flags', () => {
     expect(() => clusterPostgresOptions({ ...cluster, postgres: { ...cluster.postgres, passwordFile: open } }, 'configuration')).toThrow(/chmod 600/)
   })
 
-  it('does not ask for a restart because the cluster section came from the command line', () => {
+  it('does not ask for a restart because the cluster section came from the command line, but does for an edit of the file', () => {
     const dataDir = join(dir, 'node')
-    const running = applyClusterOverrides(parseServerConfig({}, 'test'), { node: 'a', role: 'secondary', db: 'postgres://u@h/d' })
-    expect(bootstrapDifferences(dataDir, undefined, running)).toEqual([])
-    expect(bootstrapDifferences(dataDir, undefined, { ...running, shutdownGraceMs: 1 })).toEqual(['shutdownGraceMs'])
+    const flags = { node: 'a', role: 'secondary', db: 'postgres://u@h/d' }
+    const overrides = (fromFile: ServerConfig): ServerConfig => applyClusterOverrides(fromFile, flags)
+    const running = overrides(parseServerConfig({}, 'test'))
+    expect(bootstrapDifferences(dataDir, undefined, running, overrides)).toEqual([])
+    expect(bootstrapDifferences(dataDir, undefined, { ...running, shutdownGraceMs: 1 }, overrides)).toEqual(['shutdownGraceMs'])
+
+    // A node configured by its file: editing the file's cluster section takes effect at the next restart.
+    const configured = join(dir, 'configured')
+    const section = { node: 'n1', role: 'primary', postgres: { host: 'db', user: 'gh', database: 'conf' } }
+    const configFile = join(dir, 'configured.json')
+    writeFileSync(configFile, JSON.stringify({ cluster: section }))
+    const fromFile = parseServerConfig({ cluster: section }, 'test')
+    expect(bootstrapDifferences(configured, configFile, fromFile)).toEqual([])
+    writeFileSync(configFile, JSON.stringify({ cluster: { ...section, role: 'secondary', postgres: { ...section.postgres, host: 'db2' } } }))
+    expect(bootstrapDifferences(configured, configFile, fromFile).sort()).toEqual(['cluster.postgres.host', 'cluster.role'])
+    // The same edit under a command line that sets the role itself: only the host is a difference.
+    const roleFlag = (c: ServerConfig): ServerConfig => applyClusterOverrides(c, { role: 'primary' })
+    expect(bootstrapDifferences(configured, configFile, fromFile, roleFlag)).toEqual(['cluster.postgres.host'])
   })
 })

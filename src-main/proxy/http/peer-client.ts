@@ -35,10 +35,21 @@ export interface PeerClientOptions {
   /** `client-timeout` towards the peer (30 s): longest time without a byte moving either way. */
   responseTimeoutMs?: number
   maxResponseBytes?: number
+  /** Connections to one security server at once (default {@link DEFAULT_MAX_SOCKETS_PER_ADDRESS}). */
   maxSocketsPerAddress?: number
   /** How long the fastest address of a candidate list is remembered (`client-fastest-connecting-ssl-uri-cache-period`). */
   fastestCacheMs?: number
 }
+
+/**
+ * Connections to one security server at once. A message holds its connection from the request's first byte until the
+ * answer's last, and the answer waits for the provider's signature: under a slow token (an HSM making ten signatures
+ * a second) a pool of 32 let only 32 messages reach the provider at once, so its batches could never grow past that
+ * and the pair's throughput stopped at the pool, whatever the load (issue 15 §4). X-Road allows 2 500 a route
+ * (`pool-total-default-max-connections-per-route`); 256 keeps a burst's sockets and TLS handshakes bounded while
+ * letting the provider's batch signer see the load. Idle connections close after the keep-alive period.
+ */
+export const DEFAULT_MAX_SOCKETS_PER_ADDRESS = 256
 
 interface Target {
   host: string
@@ -123,7 +134,7 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
   function agentFor(target: Target): PooledAgent {
     let agent = agents.get(target.key)
     if (agent === undefined) {
-      agent = new PooledAgent(target, { keepAlive: true, maxSockets: options.maxSocketsPerAddress ?? 32, scheduling: 'lifo' })
+      agent = new PooledAgent(target, { keepAlive: true, maxSockets: options.maxSocketsPerAddress ?? DEFAULT_MAX_SOCKETS_PER_ADDRESS, scheduling: 'lifo' })
       agents.set(target.key, agent)
     }
     return agent
