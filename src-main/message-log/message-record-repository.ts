@@ -361,14 +361,24 @@ function toMetadata(r: MetadataRow): RecordMetadataRow {
   }
 }
 
-/** The oldest records still waiting for a time-stamp, oldest first (the task queue is the database). */
-export function listUnstampedRecords(db: ReadableDb, limit: number): Array<{ id: number; signatureHash: string; signatureXml: string; timeMs: number }> {
+/**
+ * The oldest records still waiting for a time-stamp, oldest first (the task queue is the database): their signature
+ * hashes, which a batch time-stamp chains, without their signatures (up to `timestampRecordsLimit` of 5–10 KB each,
+ * read on the event loop for nothing; a single stamp reads its one signature with `findSignatureXml`).
+ */
+export function listUnstampedRecords(db: ReadableDb, limit: number): Array<{ id: number; signatureHash: string; timeMs: number }> {
   return db
     .prepare(
-      `SELECT id, signature_hash AS signatureHash, signature_xml AS signatureXml, time_ms AS timeMs
-       FROM message_records_full WHERE timestamp_record_id IS NULL ORDER BY time_ms, id LIMIT ?`,
+      `SELECT id, signature_hash AS signatureHash, time_ms AS timeMs
+       FROM message_records WHERE timestamp_record_id IS NULL ORDER BY time_ms, id LIMIT ?`,
     )
-    .all(limit) as Array<{ id: number; signatureHash: string; signatureXml: string; timeMs: number }>
+    .all(limit) as Array<{ id: number; signatureHash: string; timeMs: number }>
+}
+
+/** A record's signature document (`signatures.xml`), if the record exists. */
+export function findSignatureXml(db: ReadableDb, id: number): string | undefined {
+  const row = db.prepare('SELECT signature_xml FROM message_records_full WHERE id = ?').get(id) as { signature_xml: string } | undefined
+  return row?.signature_xml
 }
 
 export function oldestUnstampedTime(db: ReadableDb): number | null {

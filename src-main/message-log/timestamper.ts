@@ -1,7 +1,7 @@
 import { buildHashChains } from '../signature'
 import { inTransaction, parseXml, SecurityServerError, toSecurityServerError, type Clock, type Logger, type WritableDb } from '../platform'
 import {
-  insertTimestampRecord, linkTimestamp, listUnstampedRecords, recordTimestampingFailure, recordTimestampingSuccess,
+  findSignatureXml, insertTimestampRecord, linkTimestamp, listUnstampedRecords, recordTimestampingFailure, recordTimestampingSuccess,
 } from './message-record-repository'
 import { requestTimestamp, type SelectedTsa, type TimestampResult } from './tsa-client'
 
@@ -124,7 +124,9 @@ export function createTimestamper(options: TimestamperOptions): Timestamper {
         // One waiting record is stamped singly, as X-Road's TimestamperWorker does.
         let stamped = 0
         for (const r of records) {
-          await stampSingle(r.id, r.signatureXml)
+          const signatureXml = findSignatureXml(db, r.id)
+          if (signatureXml === undefined) continue
+          await stampSingle(r.id, signatureXml)
           stamped++
         }
         return { stamped, pending: 0 }

@@ -6,7 +6,7 @@ import {
   resolveMessageLogSettings, searchRecordMetadata,
 } from '../../src-main/message-log'
 import {
-  chainHead, chainPositionAt, countUnstampedRecords, insertTimestampRecord, linkTimestamp, listArchivableRecords, listChainEntries,
+  chainHead, chainPositionAt, countUnstampedRecords, findSignatureXml, insertTimestampRecord, linkTimestamp, listArchivableRecords, listChainEntries,
   listExchangeRecords, listUnstampedRecords, loadChainedRecords, markArchived, oldestUnstampedTime, purgeArchivedRecords, volumeSince,
 } from '../../src-main/message-log/message-record-repository'
 import { createHash } from 'node:crypto'
@@ -80,6 +80,7 @@ describe('message-log migrations', () => {
       searchRecordMetadata(db, { limit: 10, queryId: 'plan-1' })
       searchRecordMetadata(db, { limit: 10, fromMs: 0, toMs: 2 })
       listUnstampedRecords(db, 10)
+      findSignatureXml(db, 2)
       oldestUnstampedTime(db)
       countUnstampedRecords(db, 10)
       listArchivableRecords(db, 10)
