@@ -196,6 +196,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   const timestamper = createTimestamper({
     db, clock, logger, tsas: options.tsas ?? (() => []), timeoutMs: settings.tsaTimeoutMs,
     recordsLimit: settings.timestampRecordsLimit, hashChains: options.hashChains,
+    // The stamps' updates commit where the records do (the writer thread), off the event loop.
+    storeStamp: (stamp) => writer.stamp(stamp),
   })
   // The evidence chain's head, the acknowledgement file and the check at construction (every start of a server).
   const ackRead: AckFileRead | undefined = options.ackFile === undefined ? undefined : readAckFile(options.ackFile)

@@ -116,6 +116,12 @@ export const INSERT_RECORD_CONTENTS_SQL = 'INSERT INTO message_record_contents (
 /** One attachment: the record's id first, then `messageRecordParameters(…).attachments[i]`. */
 export const INSERT_MESSAGE_ATTACHMENT_SQL = 'INSERT INTO message_attachments (record_id, position, content, size, sha512) VALUES (?, ?, ?, ?, ?)'
 
+/** The statements of `storeStamp`, also run by the writer thread. */
+const INSERT_TIMESTAMP_RECORD_SQL = 'INSERT INTO timestamp_records (time_ms, token, hash_chain_result, tsa_url) VALUES (?, ?, ?, ?)'
+const LINK_TIMESTAMP_SQL = 'UPDATE message_records SET timestamp_record_id = ?, timestamp_hash_chain = ? WHERE id = ? AND timestamp_record_id IS NULL'
+const TIMESTAMPING_SUCCESS_SQL = `INSERT INTO timestamping_state (id, last_success_ms, failing_since_ms, last_error) VALUES (1, ?, NULL, NULL)
+     ON CONFLICT (id) DO UPDATE SET last_success_ms = excluded.last_success_ms, failing_since_ms = NULL, last_error = NULL`
+
 export type SqlValue = string | number | null | Uint8Array
 
 /** The parameters of the three statements above for one record at its place in the chain. */
@@ -134,8 +140,9 @@ export function messageRecordParameters(record: NewMessageRecord, link: RecordLi
  * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the
  * durability of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits (sent again
  * with a batch when they changed), and the insert statements above in one transaction per batch, the batch
- * arriving as one transferred buffer (`record-batch-codec.ts`); on request a passive checkpoint of the WAL, for the
- * commits of the log connection, which leaves checkpoints to the thread. Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
+ * arriving as one transferred buffer (`record-batch-codec.ts`); the time-stamps (`storeStamp`), whose updates of up to
+ * `timestampRecordsLimit` records would otherwise hold the event loop; on request a passive checkpoint of the WAL, for
+ * the commits of the log connection, which leaves checkpoints to the thread. Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
  * from the TypeScript sources, under the test runner and from the bundle.
  */
 export const RECORD_WRITER_PROGRAM = `
@@ -158,6 +165,9 @@ try {
 const insertRecord = db.prepare(${JSON.stringify(INSERT_MESSAGE_RECORD_SQL)})
 const insertContents = db.prepare(${JSON.stringify(INSERT_RECORD_CONTENTS_SQL)})
 const insertAttachment = db.prepare(${JSON.stringify(INSERT_MESSAGE_ATTACHMENT_SQL)})
+const insertTimestamp = db.prepare(${JSON.stringify(INSERT_TIMESTAMP_RECORD_SQL)})
+const linkTimestamp = db.prepare(${JSON.stringify(LINK_TIMESTAMP_SQL)})
+const timestampingSuccess = db.prepare(${JSON.stringify(TIMESTAMPING_SUCCESS_SQL)})
 let applied = {}
 /** The log connection's per-connection limits (busy timeout, page limit), so the database fails here as it would there. */
 function apply(next) {
@@ -173,6 +183,13 @@ const commit = db.transaction((records) => records.map((r) => {
   for (const a of r.attachments) insertAttachment.run(id, ...a)
   return id
 }))
+/** As storeStamp: the time-stamp, its records' links and the success, in one transaction. */
+const storeStamp = db.transaction((s) => {
+  const tsId = Number(insertTimestamp.run(s.timeMs, s.token, s.hashChainResult, s.tsaUrl).lastInsertRowid)
+  for (const [recordId, hashChain] of s.links) linkTimestamp.run(tsId, hashChain, recordId)
+  timestampingSuccess.run(s.atMs)
+  return tsId
+})
 /**
  * The batches' memory (each batch buffer, and the shared bodies this thread's views keep alive) is freed when this
  * thread's heap collects their handles; a thread that allocates little would collect them only once tens of MB of
@@ -211,6 +228,10 @@ parentPort.on('message', (m) => {
   }
   try {
     if (m.limits !== undefined) apply(m.limits)
+    if (m.stamp !== undefined) {
+      parentPort.postMessage({ id: m.id, ids: [storeStamp.immediate(m.stamp)] })
+      return
+    }
     noteReceived(m)
     parentPort.postMessage({ id: m.id, ids: commit.immediate(decodeRecordBatch(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength), m.shared)) })
   } catch (error) {
@@ -387,18 +408,33 @@ export function oldestUnstampedTime(db: ReadableDb): number | null {
 }
 
 export function insertTimestampRecord(db: WritableDb, ts: { timeMs: number; token: Uint8Array; hashChainResult: string | null; tsaUrl: string }): number {
-  const result = db
-    .prepare('INSERT INTO timestamp_records (time_ms, token, hash_chain_result, tsa_url) VALUES (?, ?, ?, ?)')
-    .run(ts.timeMs, ts.token, ts.hashChainResult, ts.tsaUrl)
+  const result = db.prepare(INSERT_TIMESTAMP_RECORD_SQL).run(ts.timeMs, ts.token, ts.hashChainResult, ts.tsaUrl)
   return Number(result.lastInsertRowid)
 }
 
 /** Links a record to its time-stamp; idempotent (only records not yet stamped, reliability-and-security.md §1.2). */
 export function linkTimestamp(db: WritableDb, recordId: number, timestampRecordId: number, tsHashChain: string | null): boolean {
-  const result = db
-    .prepare('UPDATE message_records SET timestamp_record_id = ?, timestamp_hash_chain = ? WHERE id = ? AND timestamp_record_id IS NULL')
-    .run(timestampRecordId, tsHashChain, recordId)
+  const result = db.prepare(LINK_TIMESTAMP_SQL).run(timestampRecordId, tsHashChain, recordId)
   return result.changes === 1
+}
+
+/** A time-stamp obtained for records: its token, and each record with its time-stamp hash chain (null for a single stamp). */
+export interface StampToStore {
+  timeMs: number
+  token: Uint8Array
+  hashChainResult: string | null
+  tsaUrl: string
+  links: Array<[recordId: number, hashChain: string | null]>
+  /** When the stamp succeeded (the time-stamping state's last success). */
+  atMs: number
+}
+
+/** Stores a time-stamp, links its records and notes the success; the caller holds the transaction. Returns its id. */
+export function storeStamp(db: WritableDb, stamp: StampToStore): number {
+  const tsId = insertTimestampRecord(db, stamp)
+  for (const [recordId, hashChain] of stamp.links) linkTimestamp(db, recordId, tsId, hashChain)
+  recordTimestampingSuccess(db, stamp.atMs)
+  return tsId
 }
 
 export function findTimestampRecord(db: ReadableDb, id: number): StoredTimestampRecord | undefined {
@@ -424,10 +460,7 @@ export function readTimestampingState(db: ReadableDb): TimestampingState {
 }
 
 export function recordTimestampingSuccess(db: WritableDb, atMs: number): void {
-  db.prepare(
-    `INSERT INTO timestamping_state (id, last_success_ms, failing_since_ms, last_error) VALUES (1, ?, NULL, NULL)
-     ON CONFLICT (id) DO UPDATE SET last_success_ms = excluded.last_success_ms, failing_since_ms = NULL, last_error = NULL`,
-  ).run(atMs)
+  db.prepare(TIMESTAMPING_SUCCESS_SQL).run(atMs)
 }
 
 /** Keeps the first failure time of an ongoing outage (the fail-closed clock survives restarts). */

@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { inTransaction, SecurityServerError, type Logger, type WritableDb } from '../platform'
 import {
-  RECORD_WRITER_PROGRAM, autoCheckpointPages, insertMessageRecord, setAutoCheckpoint, messageRecordParameters, writerCacheSize, watchConnectionLimits, writerConnectionLimits, writerDurability,
-  type ConnectionLimitChanges, type NewMessageRecord, type RecordLink,
+  RECORD_WRITER_PROGRAM, autoCheckpointPages, insertMessageRecord, setAutoCheckpoint, storeStamp, messageRecordParameters, writerCacheSize, watchConnectionLimits, writerConnectionLimits, writerDurability,
+  type ConnectionLimitChanges, type NewMessageRecord, type StampToStore, type RecordLink,
 } from './message-record-repository'
 import { encodeRecordBatch } from './record-batch-codec'
 
@@ -22,6 +22,12 @@ export interface RecordWriter {
   write(records: ReadonlyArray<{ record: NewMessageRecord; link: RecordLink }>): Promise<number[]>
   /** Waits for the batch in flight and closes the thread's connection. */
   close(): Promise<void>
+  /**
+   * Stores a time-stamp and links its records in one transaction where the commits run (`storeStamp`): a batch stamp
+   * updates up to `timestampRecordsLimit` records, hundreds of milliseconds the event loop would otherwise wait.
+   * Resolves with the time-stamp's id once committed.
+   */
+  stamp(stamp: StampToStore): Promise<number>
   /**
    * Checkpoints the WAL where the commits run, for what the log connection wrote itself (time-stamps, archiving): a
    * threaded writer leaves the log connection no automatic checkpoints (they would run on the event loop) and its own
@@ -45,6 +51,7 @@ function inPlaceWriter(db: WritableDb): RecordWriter {
     threaded: false,
     open: () => undefined,
     write: async (records) => inTransaction(db, () => records.map((r) => insertMessageRecord(db, r.record, r.link))),
+    stamp: async (stamp) => inTransaction(db, () => storeStamp(db, stamp)),
     checkpoint: async () => undefined,
     close: async () => undefined,
   }
@@ -153,12 +160,22 @@ class ThreadRecordWriter implements RecordWriter {
   }
 
   write(records: ReadonlyArray<{ record: NewMessageRecord; link: RecordLink }>): Promise<number[]> {
+    // One buffer for the whole batch, its memory handed over rather than cloned (record-batch-codec.ts).
+    const { batch, shared } = encodeRecordBatch(records.map((r) => messageRecordParameters(r.record, r.link)))
+    return this.send({ batch, shared }, [batch.buffer as ArrayBuffer])
+  }
+
+  async stamp(stamp: StampToStore): Promise<number> {
+    const [id] = await this.send({ stamp }, [])
+    return id as number
+  }
+
+  /** Hands a transaction to the thread; resolves with what it returns once committed. */
+  private send(work: object, transfer: ArrayBuffer[]): Promise<number[]> {
     if (this.closing !== undefined) return Promise.reject(new SecurityServerError('logging_failed', 'The message log is stopped'))
     const worker = (this.worker ??= this.start())
     const id = this.nextId++
-    // One buffer for the whole batch, its memory handed over rather than cloned (record-batch-codec.ts).
-    const { batch, shared } = encodeRecordBatch(records.map((r) => messageRecordParameters(r.record, r.link)))
-    // A limit set since the last batch (busy timeout, page limit) reaches the thread with this batch, before its commit.
+    // A limit set since the last transaction (busy timeout, page limit) reaches the thread with this one, before its commit.
     let limits: ReturnType<typeof writerConnectionLimits> | undefined
     if (this.limitsSent !== this.limitChanges.count) {
       limits = writerConnectionLimits(this.db)
@@ -167,7 +184,7 @@ class ThreadRecordWriter implements RecordWriter {
     return new Promise<number[]>((resolve, reject) => {
       this.inFlight.set(id, { resolve, reject })
       worker.ref()
-      worker.postMessage({ id, limits, batch, shared }, [batch.buffer as ArrayBuffer])
+      worker.postMessage({ id, limits, ...work }, transfer)
     })
   }
 
