@@ -10,7 +10,7 @@ import { createSecurityServer, loadServerConfig } from '../../src-main/server'
 import { buildLabPair, type Agency, type LabPair } from '../lib/lab-pair'
 import { haveBuild, startLabPair, type RunningLabPair } from '../lib/lab-pair-servers'
 import { runLoad, type LoadOptions, type LoadResult } from '../lib/load-generator'
-import { GATEHOUSE_NODE_FLAGS, startNodeProcess, startTsProcess, type StartOptions, type Started } from '../lib/processes'
+import { GATEHOUSE_NODE_ENV, GATEHOUSE_NODE_FLAGS, startNodeProcess, startTsProcess, type StartOptions, type Started } from '../lib/processes'
 import { restCall } from '../demo/rest-call'
 import { makeHopCertificates } from '../lib/test-pki'
 import {
@@ -63,18 +63,19 @@ const ROOT = resolve(__dirname, '../..')
 
 /**
  * The bench's own servers (slow token, skeleton) run as the shipped server does, so that their memory and CPU are
- * the shipped server's: with bin/gatehouse.js's Node flags, and — when the pair runs from the build — compiled into
+ * the shipped server's: with bin/gatehouse.js's Node flags and environment, and — when the pair runs from the build — compiled into
  * out/bench with the build's own configuration (build-bench-servers.mjs) rather than through tsx's loader.
  */
 type BenchServerStarter = <T>(script: string, args: string[], options: StartOptions<T>) => Promise<Started<T>>
 
 function benchServerStarter(useBuild: boolean): BenchServerStarter {
-  if (!useBuild) return (script, args, options) => startTsProcess(script, args, { ...options, nodeFlags: GATEHOUSE_NODE_FLAGS })
+  const shipped = <T>(options: StartOptions<T>): StartOptions<T> => ({ ...options, env: { ...GATEHOUSE_NODE_ENV, ...options.env } })
+  if (!useBuild) return (script, args, options) => startTsProcess(script, args, { ...shipped(options), nodeFlags: GATEHOUSE_NODE_FLAGS })
   const built = spawnSync(process.execPath, [resolve(__dirname, 'build-bench-servers.mjs'), ROOT], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 })
   if (built.status !== 0) throw new Error(`building the bench's servers failed: ${built.stderr || built.stdout}`)
   return (script, args, options) => {
     const compiled = join(ROOT, 'out', 'bench', `${basename(script, '.ts')}.js`)
-    return startNodeProcess([...GATEHOUSE_NODE_FLAGS, compiled, ...args], options, basename(script, '.ts'))
+    return startNodeProcess([...GATEHOUSE_NODE_FLAGS, compiled, ...args], shipped(options), basename(script, '.ts'))
   }
 }
 

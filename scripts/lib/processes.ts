@@ -35,18 +35,27 @@ export function startTsProcess<T>(script: string, args: string[], options: Start
   return startNodeProcess<T>([...(options.nodeFlags ?? []), '--import', TSX_LOADER, script, ...args], { ...options, env }, script)
 }
 
-/** `node FLAGS bin/gatehouse.js …` (the built bundle with GATEHOUSE_USE_BUILD=1), with the Node flags its first line asks for. */
+/** `node FLAGS bin/gatehouse.js …` (the built bundle with GATEHOUSE_USE_BUILD=1), with the Node flags and environment its first line asks for. */
 export function startGatehouse<T>(args: string[], options: StartOptions<T> = {}): Promise<Started<T>> {
-  return startNodeProcess<T>([...GATEHOUSE_NODE_FLAGS, GATEHOUSE_BIN, ...args], options, `gatehouse ${args[0] ?? ''}`)
+  return startNodeProcess<T>([...GATEHOUSE_NODE_FLAGS, GATEHOUSE_BIN, ...args], { ...options, env: { ...GATEHOUSE_NODE_ENV, ...options.env } }, `gatehouse ${args[0] ?? ''}`)
 }
 
 export const GATEHOUSE_BIN = resolve(__dirname, '../../bin/gatehouse.js')
 
-/** The Node flags of bin/gatehouse.js's `#!/usr/bin/env -S node FLAGS` line, so that a server started here runs as `npx gatehouse` does. */
-export const GATEHOUSE_NODE_FLAGS: string[] = (/^#!\/usr\/bin\/env -S node(.*)$/m.exec(readFileSync(GATEHOUSE_BIN, 'utf8').split('\n')[0] ?? '')?.[1] ?? '')
+const SHEBANG = /^#!\/usr\/bin\/env -S ((?:\w+=\S*\s+)*)node(.*)$/.exec(readFileSync(GATEHOUSE_BIN, 'utf8').split('\n')[0] ?? '')
+
+/** The Node flags of bin/gatehouse.js's `#!/usr/bin/env -S [NAME=VALUE…] node FLAGS` line, so that a server started here runs as `npx gatehouse` does. */
+export const GATEHOUSE_NODE_FLAGS: string[] = (SHEBANG?.[2] ?? '')
   .trim()
   .split(/\s+/)
   .filter((flag) => flag !== '')
+
+/** The environment that line sets before `node` (glibc's allocator settings), for the same reason. */
+export const GATEHOUSE_NODE_ENV: Record<string, string> = Object.fromEntries((SHEBANG?.[1] ?? '')
+  .trim()
+  .split(/\s+/)
+  .filter((assignment) => assignment !== '')
+  .map((assignment) => [assignment.slice(0, assignment.indexOf('=')), assignment.slice(assignment.indexOf('=') + 1)]))
 
 /** `node bin/gatehouse.js …` to its end (a one-shot command such as `restore`), with `input` on its standard input. */
 export function runGatehouse(args: string[], input = '', env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {

@@ -7,7 +7,7 @@ import { formatIdPath } from '@shared/domain/identifiers'
 import { buildLabPair } from '../lib/lab-pair'
 import { haveBuild, startLabPair } from '../lib/lab-pair-servers'
 import { runLoad } from '../lib/load-generator'
-import { GATEHOUSE_NODE_FLAGS, startTsProcess, type Started } from '../lib/processes'
+import { GATEHOUSE_NODE_ENV, GATEHOUSE_NODE_FLAGS, startTsProcess, type Started } from '../lib/processes'
 import { Agent } from 'node:http'
 import { restCall } from '../demo/rest-call'
 import { makeHopCertificates } from '../lib/test-pki'
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
         await pair.stopServers()
         const skeletons = await Promise.all([built.consumer, built.provider].map(async (agency) => {
           const server = await startTsProcess<unknown>(resolve(__dirname, '../bench/skeleton-server.ts'), [agency.dataDir], {
-            env: { GATEHOUSE_TOKEN_PIN: built.pin }, timeoutMs: 60_000, nodeFlags: GATEHOUSE_NODE_FLAGS,
+            env: { ...GATEHOUSE_NODE_ENV, GATEHOUSE_TOKEN_PIN: built.pin }, timeoutMs: 60_000, nodeFlags: GATEHOUSE_NODE_FLAGS,
             isReady: (v): v is unknown => typeof v === 'object' && v !== null && (v as { ready?: unknown }).ready === true,
           })
           processes.push(server)

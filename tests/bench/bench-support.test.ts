@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
@@ -11,6 +12,7 @@ import {
   MIXED_SIZES, SOAP_MULTIPART_TYPE, SOAP_OPERATION, cpuMeter, durabilityFloorMs, mixedComposition, mixedRequestAt, mixedSizeCycle,
   parseProcStatCpuTicks, processCpuMs, soapRequestAt, soapServiceAnswer, throttledDriver, type SoapTarget,
 } from '../../scripts/bench/bench-support'
+import { GATEHOUSE_BIN, GATEHOUSE_NODE_ENV, GATEHOUSE_NODE_FLAGS } from '../../scripts/lib/processes'
 
 /**
  * The benchmark's measuring parts (scripts/bench/bench-support.ts): what they count and build, never how fast
@@ -182,5 +184,18 @@ describe('the slow token', () => {
       await signer.close()
       closeDatabase(db)
     }
+  })
+})
+
+describe("bin/gatehouse.js's first line", () => {
+  it('runs the CLI with its allocator settings and Node flags, and the scripts start servers with the same', () => {
+    expect(GATEHOUSE_NODE_FLAGS).toContain('--max-semi-space-size=8')
+    expect(GATEHOUSE_NODE_ENV).toMatchObject({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' })
+    // Executed as a program (as npm's bin link runs it), env(1) takes the line apart and sets the variables.
+    const version = spawnSync(GATEHOUSE_BIN, ['--version'], { encoding: 'utf8', env: { ...process.env, GATEHOUSE_USE_BUILD: '0' }, timeout: 60_000 })
+    expect(version.status, version.stderr).toBe(0)
+    const line = readFileSync(GATEHOUSE_BIN, 'utf8').split('\n')[0]!.replace(/^#!\/usr\/bin\/env -S /, '').replace(/ node .*$/, '')
+    const seen = spawnSync('/usr/bin/env', ['-S', `${line} ${process.execPath} -p process.env.MALLOC_ARENA_MAX`], { encoding: 'utf8' })
+    expect(seen.stdout.trim()).toBe('2')
   })
 })

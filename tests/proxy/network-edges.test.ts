@@ -1,5 +1,6 @@
-import { connect as netConnect, createServer as createNetServer, type AddressInfo } from 'node:net'
+import { connect as netConnect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
 import { createServer as createHttpServer, request as httpRequest } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import { connect as tlsConnect, type TLSSocket } from 'node:tls'
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -345,6 +346,62 @@ describe('client proxy → peer client → server proxy on loopback TLS', () => 
       client.close()
     }
   })
+
+  it('opens a burst of connections to one server at most 16 handshakes at a time, and every message gets its own connection', async () => {
+    // A server whose answers wait until all 40 messages are in: 40 connections are needed at once.
+    const burst = 40
+    const answers: Array<() => void> = []
+    const server = createHttpsServer({ key: providerCert.keyPem, cert: providerCert.chainPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+      req.resume()
+      req.once('end', () => {
+        answers.push(() => res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok'))
+        if (answers.length === burst) for (const answer of answers) answer()
+      })
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+    // Connections counted where they arrive, by a relay in front of the server that holds what it accepted until no new
+    // connection came for 150 ms (or all had come): the most it held is the most connects the client had under way.
+    let handshaking = 0
+    let mostHandshaking = 0
+    server.on('secureConnection', () => handshaking--)
+    const held: Socket[] = []
+    let quiet: NodeJS.Timeout | undefined
+    const forward = (): void => {
+      for (const inbound of held.splice(0)) {
+        const outbound = netConnect((server.address() as AddressInfo).port, '127.0.0.1')
+        inbound.pipe(outbound).pipe(inbound)
+        inbound.on('error', () => outbound.destroy())
+        outbound.on('error', () => inbound.destroy())
+      }
+    }
+    const relay = createNetServer((inbound) => {
+      handshaking++
+      mostHandshaking = Math.max(mostHandshaking, handshaking)
+      held.push(inbound)
+      clearTimeout(quiet)
+      if (held.length === burst) forward()
+      else quiet = setTimeout(forward, 150)
+    })
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()))
+    const client = createPeerClient({ tls: { keyPem: consumerCert.keyPem, certChainPem: consumerCert.chainPem }, authCertMatchesMember: () => true, connectTimeoutMs: 5000 })
+    try {
+      const target = [{ ...fakeServer(), address: `127.0.0.1:${(relay.address() as AddressInfo).port}` }]
+      const bodies = await Promise.all(Array.from({ length: burst }, async () => {
+        const answer = await client.send(target, fakeProvider(), { headers: [], contentType: 'text/plain', body: bufferSource(Buffer.from('x')) })
+        const chunks: Buffer[] = []
+        for await (const chunk of answer.body) chunks.push(Buffer.from(chunk))
+        return Buffer.concat(chunks).toString('utf8')
+      }))
+      expect(bodies).toEqual(Array(burst).fill('ok'))
+      expect(client.connectionsOpened()).toBe(burst)
+      expect(mostHandshaking).toBe(16)
+    } finally {
+      client.close()
+      server.closeAllConnections()
+      await new Promise<void>((r) => relay.close(() => r()))
+      await new Promise<void>((r) => server.close(() => r()))
+    }
+  }, 20_000)
 
   it('refuses an oversized IS request body with body_too_large before anything is signed or sent', async () => {
     const logged = world.log.length

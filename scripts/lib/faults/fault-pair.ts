@@ -5,7 +5,7 @@ import { formatIdPath } from '@shared/domain/identifiers'
 import { startLabServer, type RunningLabServer } from '../../../src-main/lab'
 import { loginAdmin, setupAdmin, type AdminClient } from '../admin-client'
 import { buildLabPair, type Agency, type LabPair } from '../lab-pair'
-import { GATEHOUSE_BIN, GATEHOUSE_NODE_FLAGS } from '../processes'
+import { GATEHOUSE_BIN, GATEHOUSE_NODE_ENV, GATEHOUSE_NODE_FLAGS } from '../processes'
 import { startSampleService, type SampleService } from '../sample-service'
 
 /**
@@ -150,12 +150,12 @@ export class ServerProcess {
   async start(plan: StartPlan = {}): Promise<void> {
     if (this.running) throw new Error(`${this.side} is already running`)
     hookExit()
-    // The node flags of bin/gatehouse.js's first line, as a server started from the command line gets them.
+    // The node flags and environment of bin/gatehouse.js's first line, as a server started from the command line gets them.
     const serveArgv = [process.execPath, ...GATEHOUSE_NODE_FLAGS, this.command.entry, 'serve', '--data-dir', this.dataDir, '--json']
     const { command, args } = plan.wrap?.(serveArgv) ?? { command: serveArgv[0] as string, args: serveArgv.slice(1) }
     const child = spawn(command, args, {
       cwd: ROOT,
-      env: { ...process.env, ...this.command.env, ...this.env, GATEHOUSE_TOKEN_PIN: TOKEN_PIN },
+      env: { ...process.env, ...GATEHOUSE_NODE_ENV, ...this.command.env, ...this.env, GATEHOUSE_TOKEN_PIN: TOKEN_PIN },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     children.add(child)

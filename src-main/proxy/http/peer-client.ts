@@ -2,7 +2,7 @@ import { Agent, request as httpsRequest, type AgentOptions } from 'node:https'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { isIP } from 'node:net'
-import { connect as tlsConnect, type TLSSocket } from 'node:tls'
+import { connect as tlsConnect, createSecureContext, type TLSSocket } from 'node:tls'
 import { describeIdentifier, type ClientId } from '@shared/domain/identifiers'
 import { clientError, SecurityServerError } from '../../platform'
 import type { PeerClient, PeerRequest, PeerResponse, ProviderServer } from '../proxy-deps'
@@ -51,6 +51,14 @@ export interface PeerClientOptions {
  */
 export const DEFAULT_MAX_SOCKETS_PER_ADDRESS = 256
 
+/**
+ * TLS handshakes to one security server at once. A burst of new messages (a slow token's queue released, a fresh
+ * server's first load) would otherwise start hundreds of handshakes together, each one's CPU shared with all the
+ * others, so that on a busy machine all of them ran past the connect timeout together; in turns, each finishes in its
+ * own handshake time and the messages behind it wait for that connection or one of the next.
+ */
+const MAX_CONNECTS_PER_ADDRESS = 16
+
 interface Target {
   host: string
   port: number
@@ -81,12 +89,46 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
   const chainVerified = new WeakMap<TLSSocket, Promise<void>>()
   let opened = 0
 
-  const tlsOptionsFor = (tls: AuthTlsCredentials) =>
-    ({ ...XROAD_TLS_OPTIONS, key: tls.keyPem, cert: tls.certChainPem, rejectUnauthorized: false, checkServerIdentity: () => undefined })
+  // One TLS context per credentials (its key and chain parsed once), not one per connection as `tls.connect` makes
+  // from a key and certificate.
+  const tlsOptionsFor = (tls: AuthTlsCredentials) => ({
+    ...XROAD_TLS_OPTIONS,
+    secureContext: createSecureContext({ ...XROAD_TLS_OPTIONS, key: tls.keyPem, cert: tls.certChainPem }),
+    rejectUnauthorized: false,
+    checkServerIdentity: () => undefined,
+  })
   let tlsOptions = options.tls === undefined ? undefined : tlsOptionsFor(options.tls)
   let unavailable = new SecurityServerError('ssl_authentication_failed', 'This security server has no active authentication certificate')
 
+  /** Handshakes in progress, and connects waiting for one to finish, per address ({@link MAX_CONNECTS_PER_ADDRESS}). */
+  const connecting = new Map<string, { active: number; waiting: Array<() => void> }>()
+
+  /** Resolves with the function that gives the slot back once a handshake to `target` may start. */
+  function connectSlot(target: Target): Promise<() => void> {
+    let gate = connecting.get(target.key)
+    if (gate === undefined) {
+      gate = { active: 0, waiting: [] }
+      connecting.set(target.key, gate)
+    }
+    const slots = gate
+    const release = (): void => {
+      const next = slots.waiting.shift()
+      if (next !== undefined) next()
+      else if (--slots.active === 0) connecting.delete(target.key)
+    }
+    if (slots.active < MAX_CONNECTS_PER_ADDRESS) {
+      slots.active++
+      return Promise.resolve(release)
+    }
+    return new Promise((resolve) => slots.waiting.push(() => resolve(release)))
+  }
+
   function openSocket(target: Target): Promise<TLSSocket> {
+    return connectSlot(target).then((release) => handshake(target).finally(release))
+  }
+
+  /** One TLS connection to `target`; its connect timeout runs from the handshake's start, not from a wait for a slot. */
+  function handshake(target: Target): Promise<TLSSocket> {
     return new Promise((resolve, reject) => {
       if (tlsOptions === undefined) {
         reject(unavailable)
