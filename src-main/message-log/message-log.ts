@@ -196,6 +196,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   const timestamper = createTimestamper({
     db, clock, logger, tsas: options.tsas ?? (() => []), timeoutMs: settings.tsaTimeoutMs,
     recordsLimit: settings.timestampRecordsLimit, hashChains: options.hashChains,
+    // The stamps' updates commit where the records do (the writer thread), off the event loop.
+    storeStamp: (stamp) => writer.stamp(stamp),
   })
   // The evidence chain's head, the acknowledgement file and the check at construction (every start of a server).
   const ackRead: AckFileRead | undefined = options.ackFile === undefined ? undefined : readAckFile(options.ackFile)
@@ -641,11 +643,18 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     }
   }
 
-  /** One stamping run; full batches are followed by the next at once so a backlog drains (§1.2 records limit). */
+  /**
+   * One stamping run; full batches are followed by the next at once so a backlog drains (§1.2 records limit). The
+   * stamps' writes are then checkpointed by the writer thread (`RecordWriter.checkpoint`), off the event loop.
+   */
   async function stampBacklog(): Promise<void> {
-    for (let i = 0; i < 100 && !stopped; i++) {
-      const outcome = await stamped(timestamper.stampPending())
-      if (outcome.error !== undefined || outcome.stamped < settings.timestampRecordsLimit) return
+    try {
+      for (let i = 0; i < 100 && !stopped; i++) {
+        const outcome = await stamped(timestamper.stampPending())
+        if (outcome.error !== undefined || outcome.stamped < settings.timestampRecordsLimit) return
+      }
+    } finally {
+      void writer.checkpoint()
     }
   }
 
@@ -656,6 +665,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
       .then(() => archiveRecords({ db, clock, logger, settings, containerWriter, onChainBaseMoved: ackWriter?.setBase }))
       .finally(() => {
         archiving = undefined
+        void writer.checkpoint()
       })
     return archiving
   }
@@ -700,7 +710,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
       return count
     },
     evidenceIncidents: (limit) => listEvidenceIncidents(db, limit),
-    timestampNow: () => stamped(timestamper.stampPending()),
+    timestampNow: () => stamped(timestamper.stampPending()).finally(() => void writer.checkpoint()),
     updateSettings(input) {
       const before = { stamping: settings.timeStampingIntervalSeconds, archiving: settings.archiveIntervalSeconds, dir: settings.archiveDir }
       const next = resolveMessageLogSettings(input)

@@ -104,32 +104,45 @@ export interface RecordLink {
   chainHash: Uint8Array
 }
 
-/** The statements of `insertMessageRecord`, also run by the message log's writer thread (`record-writer.ts`). */
+/**
+ * The statements of `insertMessageRecord`, also run by the message log's writer thread (`record-writer.ts`): the
+ * record's row, which leaves the contents' columns empty, and its contents in `message_record_contents` (migration 4).
+ */
 export const INSERT_MESSAGE_RECORD_SQL = `INSERT INTO message_records (query_id, x_request_id, client, service, response, message, body_logged, signature_xml,
          signature_hash, hash_chain_result, hash_chain, time_ms, seq, prev_hash, chain_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+       VALUES (?, ?, ?, ?, ?, x'', ?, '', ?, NULL, NULL, ?, ?, ?, ?)`
+/** The record's contents: the record's id first, then `messageRecordParameters(…).contents`. */
+export const INSERT_RECORD_CONTENTS_SQL = 'INSERT INTO message_record_contents (record_id, message, signature_xml, hash_chain_result, hash_chain) VALUES (?, ?, ?, ?, ?)'
 /** One attachment: the record's id first, then `messageRecordParameters(…).attachments[i]`. */
 export const INSERT_MESSAGE_ATTACHMENT_SQL = 'INSERT INTO message_attachments (record_id, position, content, size, sha512) VALUES (?, ?, ?, ?, ?)'
 
+/** The statements of `storeStamp`, also run by the writer thread. */
+const INSERT_TIMESTAMP_RECORD_SQL = 'INSERT INTO timestamp_records (time_ms, token, hash_chain_result, tsa_url) VALUES (?, ?, ?, ?)'
+const LINK_TIMESTAMP_SQL = 'UPDATE message_records SET timestamp_record_id = ?, timestamp_hash_chain = ? WHERE id = ? AND timestamp_record_id IS NULL'
+const TIMESTAMPING_SUCCESS_SQL = `INSERT INTO timestamping_state (id, last_success_ms, failing_since_ms, last_error) VALUES (1, ?, NULL, NULL)
+     ON CONFLICT (id) DO UPDATE SET last_success_ms = excluded.last_success_ms, failing_since_ms = NULL, last_error = NULL`
+
 export type SqlValue = string | number | null | Uint8Array
 
-/** The parameters of the two statements above for one record at its place in the chain. */
-export function messageRecordParameters(record: NewMessageRecord, link: RecordLink): { record: SqlValue[]; attachments: SqlValue[][] } {
+/** The parameters of the three statements above for one record at its place in the chain. */
+export function messageRecordParameters(record: NewMessageRecord, link: RecordLink): { record: SqlValue[]; contents: SqlValue[]; attachments: SqlValue[][] } {
   return {
     record: [
-      record.queryId, record.xRequestId, record.client, record.service, record.response ? 1 : 0, record.message,
-      record.bodyLogged ? 1 : 0, record.signatureXml, record.signatureHash, record.hashChainResult, record.hashChain,
+      record.queryId, record.xRequestId, record.client, record.service, record.response ? 1 : 0, record.bodyLogged ? 1 : 0, record.signatureHash,
       record.timeMs, link.seq, link.prevHash, link.chainHash,
     ],
+    contents: [record.message, record.signatureXml, record.hashChainResult, record.hashChain],
     attachments: record.attachments.map((a, i) => [i + 1, a.content, a.size, a.sha512]),
   }
 }
 
 /**
  * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the
- * durability of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits, and the
- * two insert statements above in one transaction per batch, the batch arriving as one transferred buffer
- * (`record-batch-codec.ts`). Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
+ * durability of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits (sent again
+ * with a batch when they changed), and the insert statements above in one transaction per batch, the batch
+ * arriving as one transferred buffer (`record-batch-codec.ts`); the time-stamps (`storeStamp`), whose updates of up to
+ * `timestampRecordsLimit` records would otherwise hold the event loop; on request a passive checkpoint of the WAL, for
+ * the commits of the log connection, which leaves checkpoints to the thread. Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
  * from the TypeScript sources, under the test runner and from the bundle.
  */
 export const RECORD_WRITER_PROGRAM = `
@@ -150,7 +163,11 @@ try {
   throw error
 }
 const insertRecord = db.prepare(${JSON.stringify(INSERT_MESSAGE_RECORD_SQL)})
+const insertContents = db.prepare(${JSON.stringify(INSERT_RECORD_CONTENTS_SQL)})
 const insertAttachment = db.prepare(${JSON.stringify(INSERT_MESSAGE_ATTACHMENT_SQL)})
+const insertTimestamp = db.prepare(${JSON.stringify(INSERT_TIMESTAMP_RECORD_SQL)})
+const linkTimestamp = db.prepare(${JSON.stringify(LINK_TIMESTAMP_SQL)})
+const timestampingSuccess = db.prepare(${JSON.stringify(TIMESTAMPING_SUCCESS_SQL)})
 let applied = {}
 /** The log connection's per-connection limits (busy timeout, page limit), so the database fails here as it would there. */
 function apply(next) {
@@ -162,9 +179,17 @@ apply(limits)
 ${RECORD_BATCH_DECODER}
 const commit = db.transaction((records) => records.map((r) => {
   const id = Number(insertRecord.run(...r.record).lastInsertRowid)
+  insertContents.run(id, ...r.contents)
   for (const a of r.attachments) insertAttachment.run(id, ...a)
   return id
 }))
+/** As storeStamp: the time-stamp, its records' links and the success, in one transaction. */
+const storeStamp = db.transaction((s) => {
+  const tsId = Number(insertTimestamp.run(s.timeMs, s.token, s.hashChainResult, s.tsaUrl).lastInsertRowid)
+  for (const [recordId, hashChain] of s.links) linkTimestamp.run(tsId, hashChain, recordId)
+  timestampingSuccess.run(s.atMs)
+  return tsId
+})
 /**
  * The batches' memory (each batch buffer, and the shared bodies this thread's views keep alive) is freed when this
  * thread's heap collects their handles; a thread that allocates little would collect them only once tens of MB of
@@ -186,6 +211,15 @@ function noteReceived(m) {
   setImmediate(() => collect({ type: 'minor' }))
 }
 parentPort.on('message', (m) => {
+  if (m.checkpoint !== undefined) {
+    try {
+      const [result] = db.pragma('wal_checkpoint(PASSIVE)')
+      parentPort.postMessage({ checkpoint: m.checkpoint, walFrames: result.log, checkpointedFrames: result.checkpointed })
+    } catch (error) {
+      parentPort.postMessage({ checkpoint: m.checkpoint, error: { message: error.message, code: error.code } })
+    }
+    return
+  }
   if (m.close) {
     db.close()
     parentPort.postMessage({ closed: true })
@@ -193,7 +227,11 @@ parentPort.on('message', (m) => {
     return
   }
   try {
-    apply(m.limits)
+    if (m.limits !== undefined) apply(m.limits)
+    if (m.stamp !== undefined) {
+      parentPort.postMessage({ id: m.id, ids: [storeStamp.immediate(m.stamp)] })
+      return
+    }
     noteReceived(m)
     parentPort.postMessage({ id: m.id, ids: commit.immediate(decodeRecordBatch(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength), m.shared)) })
   } catch (error) {
@@ -202,6 +240,19 @@ parentPort.on('message', (m) => {
 })
 parentPort.postMessage({ ready: true })
 `
+
+/**
+ * Whether the log connection checkpoints the WAL itself after its commits (SQLite's automatic checkpoint at
+ * `wal_autocheckpoint` pages, default 1000): off while the writer thread checkpoints for it (`record-writer.ts`), so
+ * no checkpoint — a thousand page writes and a sync — runs on the event loop.
+ */
+export function setAutoCheckpoint(db: WritableDb, pages: number): void {
+  db.pragma(`wal_autocheckpoint = ${Math.trunc(pages)}`)
+}
+
+export function autoCheckpointPages(db: ReadableDb): number {
+  return Number(db.pragma('wal_autocheckpoint', { simple: true }))
+}
 
 /** The log connection's page cache (`PRAGMA cache_size`), which the writer thread's connection takes too. */
 export function writerCacheSize(db: ReadableDb): number {
@@ -215,8 +266,7 @@ export function writerDurability(db: ReadableDb): number {
 
 /**
  * The log connection's busy timeout and page limit, so a locked or full database fails in the thread as it would here.
- * Read before every batch, through prepared statements (the connection caches them): `db.pragma` compiles its
- * statement on each call, two or three times the cost.
+ * Read through prepared statements (the connection caches them): `db.pragma` compiles its statement on each call.
  */
 export function writerConnectionLimits(db: ReadableDb): { busyTimeoutMs: number; maxPageCount: number } {
   const busy = db.prepare('PRAGMA busy_timeout').get() as { timeout: number }
@@ -224,21 +274,54 @@ export function writerConnectionLimits(db: ReadableDb): { busyTimeoutMs: number;
   return { busyTimeoutMs: Number(busy.timeout), maxPageCount: Number(pages.max_page_count) }
 }
 
+/** How often a connection's limits were set since it was watched (`watchConnectionLimits`). */
+export interface ConnectionLimitChanges {
+  readonly count: number
+}
+
+/** A statement that sets the busy timeout or the page limit (`PRAGMA busy_timeout = n`, `PRAGMA main.max_page_count(n)`). */
+const SETS_LIMIT = /\b(?:busy_timeout|max_page_count)\s*[=(]/i
+const limitChanges = new WeakMap<ReadableDb, { count: number }>()
+
+/**
+ * Counts the statements that set the connection's busy timeout or page limit, run through `db.pragma` or `db.exec`
+ * (the ways they are set at runtime): the writer thread takes the limits again only when the count moved, rather than
+ * reading both before every batch (issue 15). One watch per connection, however many writers ask.
+ */
+export function watchConnectionLimits(db: ReadableDb): ConnectionLimitChanges {
+  const existing = limitChanges.get(db)
+  if (existing !== undefined) return existing
+  const changes = { count: 0 }
+  limitChanges.set(db, changes)
+  const pragma = db.pragma.bind(db)
+  const exec = db.exec.bind(db)
+  db.pragma = ((source: string, options?: Parameters<typeof pragma>[1]) => {
+    if (SETS_LIMIT.test(source)) changes.count++
+    return pragma(source, options)
+  }) as typeof db.pragma
+  db.exec = ((source: string) => {
+    if (SETS_LIMIT.test(source)) changes.count++
+    return exec(source)
+  }) as typeof db.exec
+  return changes
+}
+
 export function insertMessageRecord(db: WritableDb, record: NewMessageRecord, link: RecordLink): number {
   const parameters = messageRecordParameters(record, link)
   const id = Number(db.prepare(INSERT_MESSAGE_RECORD_SQL).run(...parameters.record).lastInsertRowid)
+  db.prepare(INSERT_RECORD_CONTENTS_SQL).run(id, ...parameters.contents)
   const insertAttachment = db.prepare(INSERT_MESSAGE_ATTACHMENT_SQL)
   for (const a of parameters.attachments) insertAttachment.run(id, ...a)
   return id
 }
 
 export function findMessageRecord(db: ReadableDb, id: number): StoredMessageRecord | undefined {
-  const row = db.prepare('SELECT * FROM message_records WHERE id = ?').get(id) as RecordRow | undefined
+  const row = db.prepare('SELECT * FROM message_records_full WHERE id = ?').get(id) as RecordRow | undefined
   return row === undefined ? undefined : toRecord(row)
 }
 
 export function findRecordsByQueryId(db: ReadableDb, queryId: string): StoredMessageRecord[] {
-  const rows = db.prepare('SELECT * FROM message_records WHERE query_id = ? ORDER BY id').all(queryId) as RecordRow[]
+  const rows = db.prepare('SELECT * FROM message_records_full WHERE query_id = ? ORDER BY id').all(queryId) as RecordRow[]
   return rows.map(toRecord)
 }
 
@@ -299,14 +382,24 @@ function toMetadata(r: MetadataRow): RecordMetadataRow {
   }
 }
 
-/** The oldest records still waiting for a time-stamp, oldest first (the task queue is the database). */
-export function listUnstampedRecords(db: ReadableDb, limit: number): Array<{ id: number; signatureHash: string; signatureXml: string; timeMs: number }> {
+/**
+ * The oldest records still waiting for a time-stamp, oldest first (the task queue is the database): their signature
+ * hashes, which a batch time-stamp chains, without their signatures (up to `timestampRecordsLimit` of 5–10 KB each,
+ * read on the event loop for nothing; a single stamp reads its one signature with `findSignatureXml`).
+ */
+export function listUnstampedRecords(db: ReadableDb, limit: number): Array<{ id: number; signatureHash: string; timeMs: number }> {
   return db
     .prepare(
-      `SELECT id, signature_hash AS signatureHash, signature_xml AS signatureXml, time_ms AS timeMs
+      `SELECT id, signature_hash AS signatureHash, time_ms AS timeMs
        FROM message_records WHERE timestamp_record_id IS NULL ORDER BY time_ms, id LIMIT ?`,
     )
-    .all(limit) as Array<{ id: number; signatureHash: string; signatureXml: string; timeMs: number }>
+    .all(limit) as Array<{ id: number; signatureHash: string; timeMs: number }>
+}
+
+/** A record's signature document (`signatures.xml`), if the record exists. */
+export function findSignatureXml(db: ReadableDb, id: number): string | undefined {
+  const row = db.prepare('SELECT signature_xml FROM message_records_full WHERE id = ?').get(id) as { signature_xml: string } | undefined
+  return row?.signature_xml
 }
 
 export function oldestUnstampedTime(db: ReadableDb): number | null {
@@ -315,18 +408,33 @@ export function oldestUnstampedTime(db: ReadableDb): number | null {
 }
 
 export function insertTimestampRecord(db: WritableDb, ts: { timeMs: number; token: Uint8Array; hashChainResult: string | null; tsaUrl: string }): number {
-  const result = db
-    .prepare('INSERT INTO timestamp_records (time_ms, token, hash_chain_result, tsa_url) VALUES (?, ?, ?, ?)')
-    .run(ts.timeMs, ts.token, ts.hashChainResult, ts.tsaUrl)
+  const result = db.prepare(INSERT_TIMESTAMP_RECORD_SQL).run(ts.timeMs, ts.token, ts.hashChainResult, ts.tsaUrl)
   return Number(result.lastInsertRowid)
 }
 
 /** Links a record to its time-stamp; idempotent (only records not yet stamped, reliability-and-security.md §1.2). */
 export function linkTimestamp(db: WritableDb, recordId: number, timestampRecordId: number, tsHashChain: string | null): boolean {
-  const result = db
-    .prepare('UPDATE message_records SET timestamp_record_id = ?, timestamp_hash_chain = ? WHERE id = ? AND timestamp_record_id IS NULL')
-    .run(timestampRecordId, tsHashChain, recordId)
+  const result = db.prepare(LINK_TIMESTAMP_SQL).run(timestampRecordId, tsHashChain, recordId)
   return result.changes === 1
+}
+
+/** A time-stamp obtained for records: its token, and each record with its time-stamp hash chain (null for a single stamp). */
+export interface StampToStore {
+  timeMs: number
+  token: Uint8Array
+  hashChainResult: string | null
+  tsaUrl: string
+  links: Array<[recordId: number, hashChain: string | null]>
+  /** When the stamp succeeded (the time-stamping state's last success). */
+  atMs: number
+}
+
+/** Stores a time-stamp, links its records and notes the success; the caller holds the transaction. Returns its id. */
+export function storeStamp(db: WritableDb, stamp: StampToStore): number {
+  const tsId = insertTimestampRecord(db, stamp)
+  for (const [recordId, hashChain] of stamp.links) linkTimestamp(db, recordId, tsId, hashChain)
+  recordTimestampingSuccess(db, stamp.atMs)
+  return tsId
 }
 
 export function findTimestampRecord(db: ReadableDb, id: number): StoredTimestampRecord | undefined {
@@ -352,10 +460,7 @@ export function readTimestampingState(db: ReadableDb): TimestampingState {
 }
 
 export function recordTimestampingSuccess(db: WritableDb, atMs: number): void {
-  db.prepare(
-    `INSERT INTO timestamping_state (id, last_success_ms, failing_since_ms, last_error) VALUES (1, ?, NULL, NULL)
-     ON CONFLICT (id) DO UPDATE SET last_success_ms = excluded.last_success_ms, failing_since_ms = NULL, last_error = NULL`,
-  ).run(atMs)
+  db.prepare(TIMESTAMPING_SUCCESS_SQL).run(atMs)
 }
 
 /** Keeps the first failure time of an ongoing outage (the fail-closed clock survives restarts). */
@@ -369,7 +474,7 @@ export function recordTimestampingFailure(db: WritableDb, atMs: number, error: s
 /** Stamped, not yet archived records, oldest first. */
 export function listArchivableRecords(db: ReadableDb, limit: number): StoredMessageRecord[] {
   const rows = db
-    .prepare('SELECT * FROM message_records WHERE archived_at_ms IS NULL AND timestamp_record_id IS NOT NULL ORDER BY id LIMIT ?')
+    .prepare('SELECT * FROM message_records_full WHERE archived_at_ms IS NULL AND timestamp_record_id IS NOT NULL ORDER BY id LIMIT ?')
     .all(limit) as RecordRow[]
   return rows.map(toRecord)
 }
@@ -426,7 +531,7 @@ export function volumeSince(db: ReadableDb, sinceMs: number): VolumeStatistics {
       `SELECT COUNT(*) AS records,
          COALESCE(SUM(LENGTH(message) + LENGTH(signature_xml) + COALESCE(LENGTH(hash_chain), 0)), 0) AS bytes,
          MIN(time_ms) AS oldest, MAX(time_ms) AS newest
-       FROM message_records WHERE time_ms >= ?`,
+       FROM message_records_full WHERE time_ms >= ?`,
     )
     .get(sinceMs) as { records: number; bytes: number; oldest: number | null; newest: number | null }
   const att = db
@@ -601,7 +706,7 @@ export function listChainEntries(db: ReadableDb, afterSeq: number, limit: number
     .prepare(
       `SELECT r.seq AS seq, LENGTH(r.message) + LENGTH(r.signature_xml) + COALESCE(LENGTH(r.hash_chain), 0)
          + COALESCE((SELECT SUM(COALESCE(LENGTH(a.content), 0)) FROM message_attachments a WHERE a.record_id = r.id), 0) AS bytes
-       FROM message_records r WHERE r.seq > ? ORDER BY r.seq LIMIT ?`,
+       FROM message_records_full r WHERE r.seq > ? ORDER BY r.seq LIMIT ?`,
     )
     .all(afterSeq, limit) as Array<{ seq: number; bytes: number }>
 }
@@ -618,7 +723,7 @@ export interface ChainedRecordRow {
 
 /** The records with `fromSeq <= seq <= toSeq`, in order, with their attachments. */
 export function loadChainedRecords(db: ReadableDb, fromSeq: number, toSeq: number): ChainedRecordRow[] {
-  const rows = db.prepare('SELECT * FROM message_records WHERE seq BETWEEN ? AND ? ORDER BY seq').all(fromSeq, toSeq) as Array<RecordRow & {
+  const rows = db.prepare('SELECT * FROM message_records_full WHERE seq BETWEEN ? AND ? ORDER BY seq').all(fromSeq, toSeq) as Array<RecordRow & {
     seq: number; prev_hash: Buffer | null; chain_hash: Buffer | null
   }>
   const attachments = db

@@ -8,8 +8,8 @@ import type { SqlValue } from './message-record-repository'
  * the thread. A blob in shared memory (a large body loaded for the log, `MessageBody.load`) is not copied at all: the
  * batch refers to it by its place in `shared`, which goes over as views of the same memory.
  *
- * Layout (little-endian): u32 records, then per record its parameters (u8 count, values) and its attachments (u8
- * count, each u8 count and values). A value is a tag byte — 0 null, 1 a number (f64), 2 a string (u32 length and its
+ * Layout (little-endian): u32 records, then per record its parameters (u8 count, values), its contents' parameters
+ * (the same) and its attachments (u8 count, each u8 count and values). A value is a tag byte — 0 null, 1 a number (f64), 2 a string (u32 length and its
  * UTF-8 bytes), 3 a blob (u32 length and its bytes), 4 a blob in shared memory (u32: its index in `shared`). Strings
  * travel as UTF-8, the form SQLite stores and the record digest covers, so what the thread binds is what the digest
  * was taken over.
@@ -17,6 +17,7 @@ import type { SqlValue } from './message-record-repository'
 
 export interface BatchRecordParameters {
   record: readonly SqlValue[]
+  contents: readonly SqlValue[]
   attachments: ReadonlyArray<readonly SqlValue[]>
 }
 
@@ -52,7 +53,7 @@ function listSize(values: readonly SqlValue[]): number {
 export function encodeRecordBatch(records: readonly BatchRecordParameters[]): EncodedRecordBatch {
   let size = 4
   for (const r of records) {
-    size += listSize(r.record) + 1
+    size += listSize(r.record) + listSize(r.contents) + 1
     for (const a of r.attachments) size += listSize(a)
   }
   const out = Buffer.allocUnsafeSlow(size)
@@ -86,6 +87,7 @@ export function encodeRecordBatch(records: readonly BatchRecordParameters[]): En
   }
   for (const r of records) {
     list(r.record)
+    list(r.contents)
     if (r.attachments.length > 255) throw new RangeError('too many attachments for a record batch')
     out[o++] = r.attachments.length
     for (const a of r.attachments) list(a)
@@ -95,7 +97,7 @@ export function encodeRecordBatch(records: readonly BatchRecordParameters[]): En
 
 /**
  * The reader of `encodeRecordBatch`'s buffer as plain JavaScript source, for the writer thread's program (which is
- * evaluated from a string): defines `decodeRecordBatch(buffer, shared)` returning `[{ record, attachments }]` with blobs
+ * evaluated from a string): defines `decodeRecordBatch(buffer, shared)` returning `[{ record, contents, attachments }]` with blobs
  * as Buffer views into `buffer` or the shared memory and strings decoded from UTF-8.
  */
 export const RECORD_BATCH_DECODER = `
@@ -129,10 +131,11 @@ function decodeRecordBatch(buffer, shared) {
   const records = new Array(count)
   for (let r = 0; r < count; r++) {
     const record = list()
+    const contents = list()
     const n = buffer[o++]
     const attachments = new Array(n)
     for (let i = 0; i < n; i++) attachments[i] = list()
-    records[r] = { record, attachments }
+    records[r] = { record, contents, attachments }
   }
   if (o !== buffer.length) throw new Error('record batch: ' + (buffer.length - o) + ' bytes left over')
   return records

@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { inTransaction, SecurityServerError, type Logger, type WritableDb } from '../platform'
 import {
-  RECORD_WRITER_PROGRAM, insertMessageRecord, messageRecordParameters, writerCacheSize, writerConnectionLimits, writerDurability,
-  type NewMessageRecord, type RecordLink,
+  RECORD_WRITER_PROGRAM, autoCheckpointPages, insertMessageRecord, setAutoCheckpoint, storeStamp, messageRecordParameters, writerCacheSize, watchConnectionLimits, writerConnectionLimits, writerDurability,
+  type ConnectionLimitChanges, type NewMessageRecord, type StampToStore, type RecordLink,
 } from './message-record-repository'
 import { encodeRecordBatch } from './record-batch-codec'
 
@@ -22,6 +22,20 @@ export interface RecordWriter {
   write(records: ReadonlyArray<{ record: NewMessageRecord; link: RecordLink }>): Promise<number[]>
   /** Waits for the batch in flight and closes the thread's connection. */
   close(): Promise<void>
+  /**
+   * Stores a time-stamp and links its records in one transaction where the commits run (`storeStamp`): a batch stamp
+   * updates up to `timestampRecordsLimit` records, hundreds of milliseconds the event loop would otherwise wait.
+   * Resolves with the time-stamp's id once committed.
+   */
+  stamp(stamp: StampToStore): Promise<number>
+  /**
+   * Checkpoints the WAL where the commits run, for what the log connection wrote itself (time-stamps, archiving): a
+   * threaded writer leaves the log connection no automatic checkpoints (they would run on the event loop) and its own
+   * commits checkpoint only past `wal_autocheckpoint` pages, so after the log connection's own writes it is asked
+   * here. Resolves with the WAL's frames and how many of them are in the database, or undefined when no thread runs
+   * (the connection then checkpoints itself).
+   */
+  checkpoint(): Promise<{ walFrames: number; checkpointedFrames: number } | undefined>
   /** Whether commits run off the event loop. */
   readonly threaded: boolean
   /** Starts the thread now rather than at the first write (a server about to take traffic; a CLI never needs it). */
@@ -37,9 +51,13 @@ function inPlaceWriter(db: WritableDb): RecordWriter {
     threaded: false,
     open: () => undefined,
     write: async (records) => inTransaction(db, () => records.map((r) => insertMessageRecord(db, r.record, r.link))),
+    stamp: async (stamp) => inTransaction(db, () => storeStamp(db, stamp)),
+    checkpoint: async () => undefined,
     close: async () => undefined,
   }
 }
+
+type CheckpointResult = { walFrames: number; checkpointedFrames: number } | undefined
 
 interface InFlight {
   resolve(ids: number[]): void
@@ -52,14 +70,27 @@ class ThreadRecordWriter implements RecordWriter {
   private readonly inFlight = new Map<number, InFlight>()
   private nextId = 1
   private closing: Promise<void> | undefined
+  /** Changes to the log connection's limits, and how many of them the thread has (it takes them again when behind). */
+  private readonly limitChanges: ConnectionLimitChanges
+  private limitsSent = -1
+  /** Checkpoint requests waiting for the thread's answer. */
+  private readonly checkpoints = new Map<number, (result: CheckpointResult) => void>()
+  /** The log connection's own automatic checkpoint while no thread runs, restored when the thread goes. */
+  private ownAutoCheckpoint: number | undefined
 
-  constructor(private readonly db: WritableDb, private readonly logger: Logger) {}
+  constructor(private readonly db: WritableDb, private readonly logger: Logger) {
+    this.limitChanges = watchConnectionLimits(db)
+  }
 
   open(): void {
     if (this.closing === undefined) this.worker ??= this.start()
   }
 
   private start(): Worker {
+    this.limitsSent = this.limitChanges.count
+    // The thread's commits checkpoint (at its connection's `wal_autocheckpoint`), off the event loop; this one does not.
+    this.ownAutoCheckpoint ??= autoCheckpointPages(this.db)
+    setAutoCheckpoint(this.db, 0)
     const worker = new Worker(RECORD_WRITER_PROGRAM, {
       eval: true,
       workerData: { driver: betterSqlitePath(), path: this.db.name, synchronous: writerDurability(this.db), cacheSize: writerCacheSize(this.db), limits: writerConnectionLimits(this.db) },
@@ -77,13 +108,25 @@ class ThreadRecordWriter implements RecordWriter {
       this.logger.error({ err: m.startError }, 'the message-log writer thread cannot open the database')
       return
     }
+    if ('checkpoint' in m) {
+      const done = this.checkpoints.get(m.checkpoint)
+      this.checkpoints.delete(m.checkpoint)
+      if ('error' in m) this.logger.warn({ err: m.error }, 'message-log WAL checkpoint failed')
+      done?.('error' in m ? undefined : { walFrames: m.walFrames, checkpointedFrames: m.checkpointedFrames })
+      return
+    }
     if (!('id' in m)) return
     const waiting = this.inFlight.get(m.id)
     if (waiting === undefined) return
     this.inFlight.delete(m.id)
     if (this.inFlight.size === 0) this.worker?.unref()
-    if ('ids' in m) waiting.resolve(m.ids)
-    else waiting.reject(Object.assign(new Error(m.error.message), { code: m.error.code }))
+    if ('ids' in m) {
+      waiting.resolve(m.ids)
+      return
+    }
+    // The limits may not have taken before the batch failed: they go again with the next one.
+    this.limitsSent = -1
+    waiting.reject(Object.assign(new Error(m.error.message), { code: m.error.code }))
   }
 
   /** The thread died (an exception it did not catch, a failed start): what it held fails; the next write starts another. */
@@ -94,18 +137,54 @@ class ThreadRecordWriter implements RecordWriter {
     const failed = new SecurityServerError('logging_failed', `Message could not be logged: ${(error as Error).message}`, { cause: error })
     for (const waiting of this.inFlight.values()) waiting.reject(failed)
     this.inFlight.clear()
+    for (const done of this.checkpoints.values()) done(undefined)
+    this.checkpoints.clear()
+    this.restoreAutoCheckpoint()
+  }
+
+  /** No thread runs: the log connection checkpoints itself again. */
+  private restoreAutoCheckpoint(): void {
+    if (this.ownAutoCheckpoint === undefined || !this.db.open) return
+    setAutoCheckpoint(this.db, this.ownAutoCheckpoint)
+    this.ownAutoCheckpoint = undefined
+  }
+
+  checkpoint(): Promise<CheckpointResult> {
+    const worker = this.worker
+    if (worker === undefined || this.closing !== undefined) return Promise.resolve(undefined)
+    const id = this.nextId++
+    return new Promise<CheckpointResult>((resolve) => {
+      this.checkpoints.set(id, resolve)
+      worker.postMessage({ checkpoint: id })
+    })
   }
 
   write(records: ReadonlyArray<{ record: NewMessageRecord; link: RecordLink }>): Promise<number[]> {
+    // One buffer for the whole batch, its memory handed over rather than cloned (record-batch-codec.ts).
+    const { batch, shared } = encodeRecordBatch(records.map((r) => messageRecordParameters(r.record, r.link)))
+    return this.send({ batch, shared }, [batch.buffer as ArrayBuffer])
+  }
+
+  async stamp(stamp: StampToStore): Promise<number> {
+    const [id] = await this.send({ stamp }, [])
+    return id as number
+  }
+
+  /** Hands a transaction to the thread; resolves with what it returns once committed. */
+  private send(work: object, transfer: ArrayBuffer[]): Promise<number[]> {
     if (this.closing !== undefined) return Promise.reject(new SecurityServerError('logging_failed', 'The message log is stopped'))
     const worker = (this.worker ??= this.start())
     const id = this.nextId++
-    // One buffer for the whole batch, its memory handed over rather than cloned (record-batch-codec.ts).
-    const { batch, shared } = encodeRecordBatch(records.map((r) => messageRecordParameters(r.record, r.link)))
+    // A limit set since the last transaction (busy timeout, page limit) reaches the thread with this one, before its commit.
+    let limits: ReturnType<typeof writerConnectionLimits> | undefined
+    if (this.limitsSent !== this.limitChanges.count) {
+      limits = writerConnectionLimits(this.db)
+      this.limitsSent = this.limitChanges.count
+    }
     return new Promise<number[]>((resolve, reject) => {
       this.inFlight.set(id, { resolve, reject })
       worker.ref()
-      worker.postMessage({ id, limits: writerConnectionLimits(this.db), batch, shared }, [batch.buffer as ArrayBuffer])
+      worker.postMessage({ id, limits, ...work }, transfer)
     })
   }
 
@@ -123,6 +202,7 @@ class ThreadRecordWriter implements RecordWriter {
       worker.postMessage({ close: true })
       await exited
     })().finally(() => {
+      this.restoreAutoCheckpoint()
       // A log started again after stopping starts another thread at its first write.
       this.closing = undefined
     })
@@ -136,6 +216,8 @@ type WriterReply =
   | { startError: { message: string; code?: string } }
   | { id: number; ids: number[] }
   | { id: number; error: { message: string; code?: string } }
+  | { checkpoint: number; walFrames: number; checkpointedFrames: number }
+  | { checkpoint: number; error: { message: string; code?: string } }
 
 /** better-sqlite3 as this module resolves it (the thread's `require` would resolve from the working directory). */
 function betterSqlitePath(): string {

@@ -1,7 +1,7 @@
 import { buildHashChains } from '../signature'
 import { inTransaction, parseXml, SecurityServerError, toSecurityServerError, type Clock, type Logger, type WritableDb } from '../platform'
 import {
-  insertTimestampRecord, linkTimestamp, listUnstampedRecords, recordTimestampingFailure, recordTimestampingSuccess,
+  findSignatureXml, listUnstampedRecords, recordTimestampingFailure, storeStamp, type StampToStore,
 } from './message-record-repository'
 import { requestTimestamp, type SelectedTsa, type TimestampResult } from './tsa-client'
 
@@ -39,6 +39,11 @@ export interface TimestamperOptions {
   timeoutMs: number
   recordsLimit: number
   hashChains?: TimestampHashChainBuilder
+  /**
+   * Stores a stamp with its links in one transaction (default: here, on `db`); the message log hands it to its writer
+   * thread (`RecordWriter.stamp`), off the event loop.
+   */
+  storeStamp?: (stamp: StampToStore) => Promise<number>
 }
 
 export interface StampOutcome {
@@ -66,6 +71,7 @@ export function signatureValueBytes(signatureXml: string): Buffer {
 
 export function createTimestamper(options: TimestamperOptions): Timestamper {
   const { db, clock, logger } = options
+  const store = options.storeStamp ?? (async (stamp: StampToStore) => inTransaction(db, () => storeStamp(db, stamp)))
   let running: Promise<StampOutcome> | undefined
 
   async function stampWithFailover(stampedData: Uint8Array): Promise<TimestampResult> {
@@ -95,10 +101,8 @@ export function createTimestamper(options: TimestamperOptions): Timestamper {
   async function stampSingle(recordId: number, signatureXml: string, signatureValue?: Uint8Array): Promise<void> {
     // Single imprint = H(raw SignatureValue bytes) (xroad-protocols.md §6.2).
     const result = await stampWithFailover(signatureValue ?? signatureValueBytes(signatureXml))
-    inTransaction(db, () => {
-      const tsId = insertTimestampRecord(db, { timeMs: result.genTime.getTime(), token: result.token, hashChainResult: null, tsaUrl: result.tsaUrl })
-      linkTimestamp(db, recordId, tsId, null)
-      recordTimestampingSuccess(db, clock.now().getTime())
+    await store({
+      timeMs: result.genTime.getTime(), token: result.token, hashChainResult: null, tsaUrl: result.tsaUrl, links: [[recordId, null]], atMs: clock.now().getTime(),
     })
   }
 
@@ -109,10 +113,9 @@ export function createTimestamper(options: TimestamperOptions): Timestamper {
     }
     // Batch imprint = H(UTF-8 bytes of the ts-hash-chain-result XML) (xroad-protocols.md §6.2).
     const result = await stampWithFailover(Buffer.from(hashChainResult, 'utf8'))
-    inTransaction(db, () => {
-      const tsId = insertTimestampRecord(db, { timeMs: result.genTime.getTime(), token: result.token, hashChainResult, tsaUrl: result.tsaUrl })
-      records.forEach((r, i) => linkTimestamp(db, r.id, tsId, hashChains[i] as string))
-      recordTimestampingSuccess(db, clock.now().getTime())
+    await store({
+      timeMs: result.genTime.getTime(), token: result.token, hashChainResult, tsaUrl: result.tsaUrl,
+      links: records.map((r, i) => [r.id, hashChains[i] as string]), atMs: clock.now().getTime(),
     })
   }
 
@@ -124,7 +127,9 @@ export function createTimestamper(options: TimestamperOptions): Timestamper {
         // One waiting record is stamped singly, as X-Road's TimestamperWorker does.
         let stamped = 0
         for (const r of records) {
-          await stampSingle(r.id, r.signatureXml)
+          const signatureXml = findSignatureXml(db, r.id)
+          if (signatureXml === undefined) continue
+          await stampSingle(r.id, signatureXml)
           stamped++
         }
         return { stamped, pending: 0 }

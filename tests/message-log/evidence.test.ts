@@ -68,7 +68,7 @@ describeFixtures('evidence export and archives with real X-Road containers', () 
     const h = createHarness(new ManualClock(), { containerVerifier: verify })
     try {
       const id = await logFixture(h, 'evidence-2')
-      h.db.prepare("UPDATE message_records SET message = CAST(REPLACE(CAST(message AS TEXT), 'TestService', 'TestServicX') AS BLOB) WHERE id = ?").run(id)
+      h.db.prepare("UPDATE message_record_contents SET message = CAST(REPLACE(CAST(message AS TEXT), 'TestService', 'TestServicX') AS BLOB) WHERE record_id = ?").run(id)
       const [exported] = await h.log.exportEvidence('evidence-2')
       expect(exported?.verification).toMatchObject({ valid: false, code: 'invalid_signature_value' })
     } finally {

@@ -5,7 +5,7 @@ import { recordDigest, type ChainedRecordFields } from '../../src-main/message-l
 import type { SqlValue } from '../../src-main/message-log/message-record-repository'
 
 /** The decoder as the writer thread runs it (evaluated from its source). */
-const decodeRecordBatch = new Function(`${RECORD_BATCH_DECODER}; return decodeRecordBatch`)() as (buffer: Buffer, shared: Uint8Array[]) => Array<{ record: SqlValue[]; attachments: SqlValue[][] }>
+const decodeRecordBatch = new Function(`${RECORD_BATCH_DECODER}; return decodeRecordBatch`)() as (buffer: Buffer, shared: Uint8Array[]) => Array<{ record: SqlValue[]; contents: SqlValue[]; attachments: SqlValue[][] }>
 const roundTrip = (batch: BatchRecordParameters[]): ReturnType<typeof decodeRecordBatch> => {
   const { batch: encoded, shared } = encodeRecordBatch(batch)
   return decodeRecordBatch(encoded, shared)
@@ -17,25 +17,25 @@ const plain = (values: readonly SqlValue[]): unknown[] => values.map((v) => (v i
 describe('record batch codec (writer thread hand-over)', () => {
   it('carries every kind of value through one transferred buffer unchanged', () => {
     const batch: BatchRecordParameters[] = [
-      { record: ['q-1', null, 'SUBSYSTEM:EE/GOV/1234/sub', 'ünïcødé € 😀', 0, Buffer.from('<m/>'), 1, '', 1.5, -3, 2 ** 52 + 1, Buffer.alloc(0)], attachments: [] },
-      { record: [Number.MAX_SAFE_INTEGER, new Uint8Array(randomBytes(70_000))], attachments: [[1, randomBytes(10), 10, 'abc'], [2, null, 0, 'def']] },
+      { record: ['q-1', null, 'SUBSYSTEM:EE/GOV/1234/sub', 'ünïcødé € 😀', 0, 1, '', 1.5, -3, 2 ** 52 + 1, Buffer.alloc(0)], contents: [Buffer.from('<m/>'), '<s/>', null, null], attachments: [] },
+      { record: [Number.MAX_SAFE_INTEGER], contents: [new Uint8Array(randomBytes(70_000))], attachments: [[1, randomBytes(10), 10, 'abc'], [2, null, 0, 'def']] },
       // A view into a larger buffer carries only its own bytes.
-      { record: [randomBytes(64).subarray(8, 40)], attachments: [[1, Buffer.from('x'.repeat(5000)).subarray(4000)]] },
+      { record: [randomBytes(64).subarray(8, 40)], contents: [], attachments: [[1, Buffer.from('x'.repeat(5000)).subarray(4000)]] },
     ]
     const { batch: encoded, shared } = encodeRecordBatch(batch)
     expect(encoded.byteOffset).toBe(0)
     expect(encoded.buffer.byteLength).toBe(encoded.length)
     expect(shared).toEqual([])
     const decoded = decodeRecordBatch(encoded, shared)
-    expect(decoded.map((r) => ({ record: plain(r.record), attachments: r.attachments.map(plain) })))
-      .toEqual(batch.map((r) => ({ record: plain(r.record), attachments: r.attachments.map(plain) })))
+    expect(decoded.map((r) => ({ record: plain(r.record), contents: plain(r.contents), attachments: r.attachments.map(plain) })))
+      .toEqual(batch.map((r) => ({ record: plain(r.record), contents: plain(r.contents), attachments: r.attachments.map(plain) })))
     expect(roundTrip([])).toEqual([])
   })
 
   it('refers to a blob in shared memory instead of copying it', () => {
     const body = Buffer.from(new SharedArrayBuffer(300_000))
     body.fill(7)
-    const { batch, shared } = encodeRecordBatch([{ record: ['q', Buffer.from('<m/>')], attachments: [[1, body, body.length, 'sha']] }])
+    const { batch, shared } = encodeRecordBatch([{ record: ['q'], contents: [Buffer.from('<m/>')], attachments: [[1, body, body.length, 'sha']] }])
     expect(batch.length).toBeLessThan(100)
     expect(shared).toEqual([body])
     const [decoded] = decodeRecordBatch(batch, shared)
@@ -45,7 +45,7 @@ describe('record batch codec (writer thread hand-over)', () => {
   })
 
   it('refuses a buffer with bytes left over or an unknown tag', () => {
-    const { batch: encoded } = encodeRecordBatch([{ record: ['a'], attachments: [] }])
+    const { batch: encoded } = encodeRecordBatch([{ record: ['a'], contents: [], attachments: [] }])
     expect(() => decodeRecordBatch(Buffer.concat([encoded, Buffer.from([0])]), [])).toThrow(/left over/)
     const bad = Buffer.from(encoded)
     bad[5] = 9

@@ -143,4 +143,26 @@ describe('message records', () => {
     expect(listAttachments(h.db, id)[0]?.size).toBe(256 * 1024)
     expect(integrityCheck(h.db)).toEqual(['ok'])
   })
+
+  it('hands the writer thread a limit set at runtime before its next batch, and reads the limits only when one was set', async () => {
+    h = createHarness(new ManualClock())
+    const db = h.db
+    const prepare = db.prepare.bind(db)
+    let limitReads = 0
+    db.prepare = ((sql: string) => {
+      if (sql === 'PRAGMA busy_timeout') limitReads++
+      return prepare(sql)
+    }) as typeof db.prepare
+    for (let i = 0; i < 3; i++) await h.log.record(messageFor(`steady-${i}`))
+    expect(limitReads).toBe(1)
+    const pages = Number(db.pragma('page_count', { simple: true }))
+    db.exec(`PRAGMA max_page_count = ${pages + 1}`)
+    const big = messageFor('over-limit', { attachments: [Buffer.alloc(256 * 1024, 3)] })
+    await expect(h.log.record(big)).rejects.toMatchObject({ code: 'logging_failed', detail: 'SQLITE_FULL' })
+    expect(limitReads).toBe(2)
+    db.exec('PRAGMA main.max_page_count(1073741823)')
+    await expect(h.log.record(big)).resolves.toBeGreaterThan(0)
+    await h.log.record(messageFor('steady-after'))
+    expect(limitReads).toBe(3)
+  })
 })

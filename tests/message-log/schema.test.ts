@@ -1,20 +1,26 @@
 import { describe, expect, it } from 'vitest'
-import { migrate, openDatabase } from '../../src-main/platform'
+import { encodeIdentifier } from '@shared/domain/identifiers'
+import { ManualClock, closeDatabase, inTransaction, migrate, openDatabase, silentLogger } from '../../src-main/platform'
 import {
-  LinkingInfoBuilder, messageLogMigrations, nextLinkDigest, parseLinkingInfo, resolveMessageLogSettings,
+  LinkingInfoBuilder, createMessageLog, findMessageRecord, findRecordsByQueryId, messageLogMigrations, nextLinkDigest, parseLinkingInfo,
+  resolveMessageLogSettings, searchRecordMetadata,
 } from '../../src-main/message-log'
+import {
+  chainHead, chainPositionAt, countUnstampedRecords, findSignatureXml, insertTimestampRecord, linkTimestamp, listArchivableRecords, listChainEntries,
+  listExchangeRecords, listUnstampedRecords, loadChainedRecords, markArchived, oldestUnstampedTime, purgeArchivedRecords, volumeSince,
+} from '../../src-main/message-log/message-record-repository'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { tempDir } from './support/message-log-harness'
+import { CLIENT, SERVICE, createHarness, messageFor, tempDir } from './support/message-log-harness'
 
 describe('message-log migrations', () => {
-  it('migrations 1 to 3 create the STRICT tables, the page indexes and the evidence chain on a fresh database, idempotently', () => {
+  it('migrations 1 to 4 create the STRICT tables, the page indexes, the evidence chain and the contents table on a fresh database, idempotently', () => {
     const db = openDatabase(join(tempDir(), 'messagelog.sqlite'), { synchronous: 'FULL' })
-    expect(migrate(db, [messageLogMigrations])).toBe(3)
+    expect(migrate(db, [messageLogMigrations])).toBe(4)
     expect(migrate(db, [messageLogMigrations])).toBe(0)
     const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string; sql: string }>
     expect(tables.map((t) => t.name)).toEqual([
-      'evidence_chain_state', 'evidence_incidents', 'last_archive_digest', 'message_attachments', 'message_records', 'schema_migrations',
+      'evidence_chain_state', 'evidence_incidents', 'last_archive_digest', 'message_attachments', 'message_record_contents', 'message_records', 'schema_migrations',
       'timestamp_records', 'timestamping_state',
     ])
     for (const t of tables.filter((x) => x.name !== 'schema_migrations')) expect(t.sql).toMatch(/STRICT$/)
@@ -27,7 +33,77 @@ describe('message-log migrations', () => {
     expect(db.prepare('SELECT base_seq, base_hash, ack_file_since_ms FROM evidence_chain_state').all()).toEqual([{ base_seq: 0, base_hash: Buffer.alloc(32), ack_file_since_ms: null }])
     expect(indexes.find((i) => i.name === 'message_records_client_time')?.sql).toContain('(client, time_ms)')
     expect(() => db.prepare("INSERT INTO message_records (query_id, client, service, response, message, body_logged, signature_xml, signature_hash, time_ms) VALUES ('q', 'c', 's', 2, x'00', 1, '', '', 0)").run()).toThrow()
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'view'").all()).toEqual([{ name: 'message_records_full' }])
     db.close()
+  })
+
+  it('migration 4 on a log with records: their contents stay where they are and read as before, new records keep theirs apart, and purging takes both', async () => {
+    const dir = tempDir()
+    const db = openDatabase(join(dir, 'messagelog.sqlite'), { synchronous: 'FULL' })
+    migrate(db, [{ component: 'message-log', migrations: messageLogMigrations.migrations.slice(0, 3) }])
+    const old = Number(db.prepare(`INSERT INTO message_records (query_id, client, service, response, message, body_logged, signature_xml, signature_hash,
+        hash_chain_result, hash_chain, time_ms, seq, prev_hash, chain_hash) VALUES ('old', ?, ?, 0, ?, 1, '<sig/>', 'h', '<hcr/>', '<hc/>', 1000, 1, ?, ?)`)
+      .run(encodeIdentifier(CLIENT), encodeIdentifier(SERVICE), Buffer.from('<m>old</m>'), Buffer.alloc(32), Buffer.alloc(32, 1)).lastInsertRowid)
+    expect(migrate(db, [messageLogMigrations])).toBe(1)
+    expect(findMessageRecord(db, old)).toMatchObject({ queryId: 'old', message: Buffer.from('<m>old</m>'), signatureXml: '<sig/>', hashChainResult: '<hcr/>', hashChain: '<hc/>' })
+    const log = createMessageLog({ db, clock: new ManualClock('2026-03-01T00:00:00Z'), logger: silentLogger() })
+    const message = messageFor('new', { hashChainResult: '<hcr2/>', hashChain: '<hc2/>' })
+    const id = await log.record(message)
+    await log.stop()
+    expect(findMessageRecord(db, id)).toMatchObject({
+      queryId: 'new', message: Buffer.from(message.message), signatureXml: message.signatureXml, hashChainResult: '<hcr2/>', hashChain: '<hc2/>',
+    })
+    // The record's row holds no contents: the time-stamp's and the archive's updates rewrite a narrow row.
+    expect(db.prepare('SELECT LENGTH(message) AS m, signature_xml AS s, hash_chain AS h FROM message_records WHERE id = ?').get(id)).toEqual({ m: 0, s: '', h: null })
+    expect((db.prepare('SELECT LENGTH(message) AS m FROM message_record_contents WHERE record_id = ?').get(id) as { m: number }).m).toBe(message.message.byteLength)
+    expect(findRecordsByQueryId(db, 'old').map((r) => r.id)).toEqual([old])
+    db.prepare('UPDATE message_records SET timestamp_record_id = NULL, archived_at_ms = 1').run()
+    expect(inTransaction(db, () => purgeArchivedRecords(db, Date.parse('2026-03-02T00:00:00Z'))).removed).toBe(2)
+    expect(db.prepare('SELECT COUNT(*) AS n FROM message_record_contents').get()).toEqual({ n: 0 })
+    closeDatabase(db)
+  })
+
+  it('every query of the message path, the GUI, the CLI, time-stamping, archiving, retention and the evidence check searches an index', async () => {
+    const h = createHarness(new ManualClock('2026-03-01T00:00:00Z'))
+    try {
+      for (let i = 0; i < 3; i++) await h.log.record(messageFor(`plan-${i}`))
+      const db = h.db
+      const prepare = db.prepare.bind(db)
+      const seen = new Set<string>()
+      db.prepare = ((sql: string) => {
+        if (/\bmessage_record/.test(sql)) seen.add(sql)
+        return prepare(sql)
+      }) as typeof db.prepare
+      findMessageRecord(db, 1)
+      findRecordsByQueryId(db, 'plan-1')
+      searchRecordMetadata(db, { limit: 10, client: encodeIdentifier(CLIENT) })
+      searchRecordMetadata(db, { limit: 10, queryId: 'plan-1' })
+      searchRecordMetadata(db, { limit: 10, fromMs: 0, toMs: 2 })
+      listUnstampedRecords(db, 10)
+      findSignatureXml(db, 2)
+      oldestUnstampedTime(db)
+      countUnstampedRecords(db, 10)
+      listArchivableRecords(db, 10)
+      listExchangeRecords(db, 'plan-1', 10)
+      volumeSince(db, 0)
+      listChainEntries(db, 0, 10)
+      loadChainedRecords(db, 1, 3)
+      chainHead(db)
+      chainPositionAt(db, 2)
+      inTransaction(db, () => {
+        linkTimestamp(db, 1, insertTimestampRecord(db, { timeMs: 1, token: Buffer.from('t'), hashChainResult: null, tsaUrl: 'http://tsa' }), null)
+        markArchived(db, [1], 1, 'a.zip')
+        purgeArchivedRecords(db, 0)
+      })
+      expect(seen.size).toBeGreaterThanOrEqual(15)
+      for (const sql of seen) {
+        const plan = (prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<number>(sql.split('?').length - 1).fill(1)) as Array<{ detail: string }>).map((r) => r.detail)
+        // A full scan of a table (`SCAN r`, not `SCAN r USING INDEX …`) would read every record.
+        for (const step of plan) expect(step, sql).not.toMatch(/^SCAN (message_records|message_record_contents|message_attachments|r|n|c|a)( AS \w+)?$/)
+      }
+    } finally {
+      await h.close()
+    }
   })
 })
 

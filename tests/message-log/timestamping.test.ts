@@ -57,6 +57,26 @@ describe('time-stamping against an openssl RFC 3161 TSA', () => {
     }
   })
 
+  it('stores the stamps where the records commit (the writer thread), not on the event loop\'s connection', async () => {
+    const h = createHarness(new ManualClock(), { tsas: () => [tsaOf(tsa)] })
+    try {
+      const ids = [await h.log.record(messageFor('thread-1')), await h.log.record(messageFor('thread-2'))]
+      // The log's own connection can no longer write: a stamp stored here would fail.
+      h.db.pragma('query_only = ON')
+      expect(await h.log.timestampNow()).toMatchObject({ stamped: 2, pending: 0 })
+      expect(h.log.status()).toMatchObject({ unstampedRecords: false, timestampingFailingSince: null })
+      for (const id of ids) expect(findMessageRecord(h.db, id)?.timestampRecordId).toBeGreaterThan(0)
+      h.db.pragma('query_only = OFF')
+      const single = await h.log.record(messageFor('thread-3'))
+      h.db.pragma('query_only = ON')
+      expect(await h.log.timestampNow()).toMatchObject({ stamped: 1, pending: 0 })
+      expect(findMessageRecord(h.db, single)?.timestampRecordId).toBeGreaterThan(0)
+      h.db.pragma('query_only = OFF')
+    } finally {
+      await h.close()
+    }
+  })
+
   it('stamps a batch over a hash chain result and links each record with its chain', async () => {
     const calls: number[] = []
     const h = createHarness(new ManualClock(), {
