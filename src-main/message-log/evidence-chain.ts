@@ -82,9 +82,13 @@ export function recordDigest(record: ChainedRecordFields): Buffer {
 
 /** chain_n from chain_{n−1}, n and digest_n. */
 export function chainHash(previous: Uint8Array, seq: number, digest: Uint8Array): Buffer {
-  const n = Buffer.alloc(8)
-  n.writeBigUInt64BE(BigInt(seq))
-  return createHash('sha256').update(CHAIN_DOMAIN, 'utf8').update(previous).update(n).update(digest).digest()
+  const domain = Buffer.byteLength(CHAIN_DOMAIN, 'utf8')
+  const input = Buffer.allocUnsafe(domain + previous.length + 8 + digest.length)
+  input.write(CHAIN_DOMAIN, 0, 'utf8')
+  input.set(previous, domain)
+  input.writeBigUInt64BE(BigInt(seq), domain + previous.length)
+  input.set(digest, domain + previous.length + 8)
+  return hashOf('sha256', input)
 }
 
 /** A position in the chain: a sequence number and the chain hash of the record there (0 and genesis before any). */

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto'
 import { XMLSerializer } from '@xmldom/xmldom'
 import { encodeIdentifier, serviceProvider, type ClientId, type ServiceId } from '@shared/domain/identifiers'
 import {
-  childElements, clientError, inTransaction, logFailure, parseXml, SecurityServerError,
+  childElements, clientError, hashOf, inTransaction, logFailure, messagePartSha512, parseXml, SecurityServerError,
   type Clock, type Logger, type WritableDb,
 } from '../platform'
 import {
@@ -187,7 +186,7 @@ interface Pending {
 
 export function signatureHash(signatureXml: string): string {
   // xroad-protocols.md §6.1: signaturehash = base64(SHA-512(signature XML UTF-8)).
-  return createHash('sha512').update(signatureXml, 'utf8').digest('base64')
+  return hashOf('sha512', signatureXml, 'base64')
 }
 
 export function createMessageLog(options: MessageLogOptions): MessageLog {
@@ -382,7 +381,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
       attachments: message.attachments.map((a, i) => ({
         content: contents[i]?.bytes ?? null,
         size: sizeOf(a),
-        sha512: a instanceof Uint8Array ? createHash('sha512').update(a).digest('base64') : Buffer.from(a.sha512).toString('base64'),
+        // A body given whole was hashed for its signature already (the digest is remembered with its bytes).
+        sha512: (a instanceof Uint8Array ? messagePartSha512(a) : Buffer.from(a.sha512)).toString('base64'),
       })),
     }
     const digest = recordDigest({ ...record, attachments: record.attachments.map((a) => ({ size: a.size, sha512: a.sha512, stored: a.content !== null })) })

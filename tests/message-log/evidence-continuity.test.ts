@@ -103,6 +103,10 @@ describe('the evidence chain', () => {
         ...stored, attachments: listAttachments(h.db, row.id).map((a) => ({ size: a.size, sha512: a.sha512, stored: a.content !== null })),
       })
       expect(chainHash(previous, row.seq, digest).equals(row.chain_hash)).toBe(true)
+      // The layout logs written before keep (evidence-chain.ts), computed apart: SHA-256(domain ‖ chain_{n−1} ‖ uint64be(n) ‖ digest_n).
+      const n = Buffer.alloc(8)
+      n.writeBigUInt64BE(BigInt(row.seq))
+      expect(createHash('sha256').update('gatehouse.messagelog.chain.v1').update(previous).update(n).update(digest).digest().equals(row.chain_hash)).toBe(true)
       previous = row.chain_hash
     }
     const ack = readAckFile(h.ackPath)
