@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=262144 node --max-semi-space-size=8 --heap-growing-percent=30
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=262144 node --max-semi-space-size=8
 'use strict'
 // Runs the TypeScript sources through tsx in a checkout; the built bundle (out/main/cli.js) otherwise.
 // The flag on the first line keeps V8's young generation at 8 MB a half (16 MB by default): collected often enough
@@ -7,11 +7,10 @@
 // Measured on a lab pair at c=16 (scripts/profile): 2 MB a half spent 12-15 % of the main thread in GC, 8 MB 8-10 %,
 // 16 MB 5 %, for 12 MB (8) or 28 MB (16) more young generation than 2 MB. `node bin/gatehouse.js` ignores the line;
 // scripts/lib/processes.ts reads it for the servers it starts.
-// --heap-growing-percent=30: the old generation may grow by 30 % of what survived the last full collection before
-// the next one (V8 lets it grow up to four times when collections are fast, so under 256 concurrent exchanges a
-// server held 120-150 MB of heap, most of it garbage). Measured with scripts/profile/memory-pair.ts, REST at c=256:
-// peak RSS consumer 322 → 205 MB, provider 281 → 205 MB, for about 10 % more CPU per exchange at that load (3.5 →
-// 3.9 ms); --optimize-for-size reached 170 MB but at 2.5 times the CPU.
+// Not set: --heap-growing-percent=30 (the old generation grows by at most 30 % of what survived before its next full
+// collection; V8 lets it grow up to four times) brought peak RSS at 256 concurrent exchanges from 322/281 to 205/205 MB
+// and through the mixed workload under 200 MB, but cost 10-15 % more CPU per exchange at c=16 (three paired runs of
+// scripts/profile/profile-pair.ts); --optimize-for-size reached 170 MB at 2.5 times the CPU.
 // The variables before `node` are glibc's allocator's (read when the process starts, so they cannot be set from
 // here): two malloc arenas instead of eight a core for the threads (main, the message-log writer, libuv's pool), and a
 // fixed 128 KiB threshold above which memory is mapped and given back at once when freed (glibc otherwise raises the
