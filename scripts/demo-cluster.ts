@@ -22,8 +22,9 @@ import { findPostgresBinaries, startThrowawayPostgres } from './lib/throwaway-po
  * its own data directory and message log, the software token's key files copied to the second node as README
  * "Running a cluster" tells operators — behind HAProxy started on the documented resources/cluster/haproxy.cfg; the provider's
  * address in global configuration is HAProxy's. A standalone consumer (SQLite) sends N REST requests; a third of the way
- * in the secondary node is killed with kill -9 and the balancer's health checks take it out. A request that failed
- * is sent once more, as an information system would. Then: every exchange the consumer acknowledged has its records in
+ * in the secondary node is killed with kill -9 and the balancer's health checks take it out (the last tenth of the
+ * requests waits for that, so that some are sent after it). A request that failed is sent once more, as an
+ * information system would. Then: every exchange the consumer acknowledged has its records in
  * the consumer's message log and in the log of the provider node that served it; and a configuration change on the
  * primary (an access right revoked) is timed until both nodes' own traffic decisions follow it (their operational
  * monitoring records). With --json the last line is
@@ -184,6 +185,10 @@ async function main(): Promise<number> {
     // 2. Load through the balancer; the secondary is killed a third of the way in.
     const secondary = nodes[1] as Node
     const killAfter = Math.floor(requests / 3)
+    // The last requests wait until the balancer has taken the killed node out, so that some are issued after it (what
+    // the fail-over check looks at): a pair fast enough to send the rest within the health checks' detection time
+    // (about 0.6 s) would otherwise leave none.
+    const heldBack = Math.min(Math.max(concurrency, Math.ceil(requests / 10)), requests - killAfter - 1)
     let downAt: number | undefined
     let issued = 0
     const outcomes: Outcome[] = []
@@ -207,6 +212,7 @@ async function main(): Promise<number> {
           secondary.running?.process.child.kill('SIGKILL')
           watchBalancer = waitForDown(haproxy, secondary.name, 20_000).then(() => void (downAt = Date.now()), () => undefined)
         }
+        if (n >= requests - heldBack) await watchBalancer
         const issuedAt = Date.now()
         const first = await tryOnce(n, 1)
         if (first.error === undefined) {
