@@ -10,6 +10,7 @@ import type { CertificateDto, Diagnostics, GeneratedCsrDto, GlobalConfStatus, In
 import { createSecurityServer, parseServerConfig, type SecurityServer } from '../../src-main/server'
 import { createLogger } from '../../src-main/platform'
 import { anchorHash } from '../../src-main/global-conf'
+import { CERT_ALARM_DAYS, CERT_WARN_DAYS, certificateLight } from '../../src-main/admin/diagnostics-admin'
 import { initLab, openLab, startLabServer, type RunningLabServer } from '../../src-main/lab'
 
 /**
@@ -224,20 +225,31 @@ describe('settings and diagnostics', () => {
     expect(await call('settings', 'reset', { name: 'proxy.server-min-supported-client-version' })).toMatchObject({ value: '', isDefault: true })
   })
 
+  it('lights a certificate by its state, days left and OCSP status', () => {
+    expect(certificateLight('active', 400, 'good')).toBe('green')
+    expect(certificateLight('active', 400, 'none')).toBe('yellow')
+    expect(certificateLight('active', CERT_WARN_DAYS - 1, 'good')).toBe('yellow')
+    expect(certificateLight('active', CERT_ALARM_DAYS - 1, 'good')).toBe('red')
+    expect(certificateLight('active', 400, 'revoked')).toBe('red')
+    expect(certificateLight('expired', 400, 'good')).toBe('red')
+    expect(certificateLight('saved', 400, 'good')).toBe('gray')
+  })
+
   it('explains global configuration, tokens, certificates and traffic', async () => {
-    const result = await call<Diagnostics>('diagnostics', 'run', { windowMinutes: 30 })
+    // Activation started the certificate's first OCSP fetch in the background; the verdict is read once it has landed.
+    const result = await until(() => call<Diagnostics>('diagnostics', 'run', { windowMinutes: 30 }), (d) => d.certificates[0]?.ocsp === 'good')
     const lights = Object.fromEntries(result.checks.map((c) => [c.key, c.light]))
-    expect(lights).toEqual({ 'global-conf': 'green', tokens: 'green', certificates: 'yellow', timestamping: 'gray', traffic: 'gray' })
+    expect(lights).toEqual({ 'global-conf': 'green', tokens: 'green', certificates: 'green', timestamping: 'gray', traffic: 'gray' })
     expect(result.checks.every((c) => c.explanation.length > 20)).toBe(true)
     // Each verdict as a code with its facts, for the GUI to word in the reader's language.
     expect(Object.fromEntries(result.checks.map((c) => [c.key, c.code]))).toEqual({
-      'global-conf': 'global-conf-up-to-date', tokens: 'tokens-logged-in', certificates: 'certificates-attention', timestamping: 'timestamping-idle', traffic: 'traffic-none',
+      'global-conf': 'global-conf-up-to-date', tokens: 'tokens-logged-in', certificates: 'certificates-ok', timestamping: 'timestamping-idle', traffic: 'traffic-none',
     })
     const byKey = (checks: Diagnostics['checks'], key: string) => checks.find((c) => c.key === key)
     expect(byKey(result.checks, 'global-conf')?.params.ageSeconds).toEqual(expect.any(Number))
     expect(byKey(result.checks, 'certificates')?.params).toEqual({ daysLeft: result.certificates[0]?.daysLeft, count: 1 })
     expect(byKey(result.checks, 'traffic')?.params).toEqual({ windowSeconds: 1800 })
-    expect(result.certificates[0]).toMatchObject({ state: 'active', usage: 'sign', ocsp: 'none', light: 'yellow' })
+    expect(result.certificates[0]).toMatchObject({ state: 'active', usage: 'sign', ocsp: 'good', light: 'green' })
     expect(result.traffic).toMatchObject({ bucketSeconds: 60, succeeded: 0, failed: 0 })
     await call('tokens', 'logout', { tokenId: '0' })
     const after = await call<Diagnostics>('diagnostics', 'run')
