@@ -15,10 +15,11 @@ import { restCall } from '../demo/rest-call'
 import { makeHopCertificates } from '../lib/test-pki'
 
 /**
- * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--phases]`: CPU per
+ * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--phases] [--threads] [--flags="…"]`: CPU per
  * exchange of a lab pair under closed-loop load (both servers' utime+stime from /proc over the measured window,
  * divided by the exchanges), optionally the same for the floor's two bare hops, and with --cpu-prof a V8 CPU profile
- * of each server (written when it stops) summarised by source area. With --skeleton the pair's servers are replaced,
+ * of each server (written when it stops) summarised by source area. Each server's CPU is also split by thread (main,
+ * the message-log writer, libuv's pool) and into user and system time. With --skeleton the pair's servers are replaced,
  * after their first answer, by the bench's security-off skeleton (skeleton-server.ts) over the same data directories.
  * A diagnostic for issue 15, not a bench: the figures of record come from `npm run bench`.
  */
@@ -29,6 +30,42 @@ function cpuMs(pid: number | undefined): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK
+}
+
+/**
+ * Each thread's user and system CPU (ms), keyed `main` for the thread the process started on and by name for the rest
+ * (Node names V8's platform workers and worker_threads alike `node`; with `byThreadId` each thread is listed apart).
+ */
+function threadCpu(pid: number | undefined, byThreadId = false): Map<string, { user: number; sys: number }> {
+  const threads = new Map<string, { user: number; sys: number }>()
+  if (pid === undefined) return threads
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+    } catch {
+      continue
+    }
+    const name = tid === String(pid) ? 'main' : `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}${byThreadId ? `#${tid}` : ''}`
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const t = threads.get(name) ?? { user: 0, sys: 0 }
+    t.user += (Number(fields[11]) * 1000) / CLK_TCK
+    t.sys += (Number(fields[12]) * 1000) / CLK_TCK
+    threads.set(name, t)
+  }
+  return threads
+}
+
+/** Per exchange, by thread: what a server's threads spent between two `threadCpu` readings (a thread that ended is missing). */
+function threadSummary(before: Map<string, { user: number; sys: number }>, after: Map<string, { user: number; sys: number }>, exchanges: number): string {
+  const rows: string[] = []
+  for (const [name, t] of after) {
+    const b = before.get(name) ?? { user: 0, sys: 0 }
+    const user = (t.user - b.user) / exchanges
+    const sys = (t.sys - b.sys) / exchanges
+    if (user + sys >= 0.005) rows.push(`${name} ${user.toFixed(3)} user + ${sys.toFixed(3)} sys`)
+  }
+  return rows.join(', ')
 }
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
@@ -103,8 +140,10 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     duration: { type: 'string', default: '8000' }, concurrency: { type: 'string', default: '16' }, 'cpu-prof': { type: 'string' },
     floor: { type: 'boolean', default: false }, skeleton: { type: 'boolean', default: false }, top: { type: 'string', default: '40' }, syscalls: { type: 'boolean', default: false },
-    phases: { type: 'boolean', default: false },
+    phases: { type: 'boolean', default: false }, flags: { type: 'string' }, threads: { type: 'boolean', default: false },
   } })
+  // --flags replaces the servers' Node flags (those of bin/gatehouse.js's first line), to compare V8 settings in one minute.
+  if (values.flags !== undefined) GATEHOUSE_NODE_FLAGS.splice(0, GATEHOUSE_NODE_FLAGS.length, ...values.flags.split(/\s+/).filter((f) => f !== ''))
   const durationMs = Number(values.duration)
   const concurrency = Number(values.concurrency)
   const print = (line: string): void => void process.stdout.write(`${line}\n`)
@@ -121,9 +160,11 @@ async function main(): Promise<void> {
       processes.push(exit, entry)
       await runLoad({ url: `http://127.0.0.1:${entry.ready.port}/pets/1`, concurrency, durationMs: 1000, warmupMs: 500 })
       const before = cpuMs(entry.child.pid) + cpuMs(exit.child.pid)
+      const hopThreads = [entry.child.pid, exit.child.pid].map((p) => threadCpu(p))
       const r = await runLoad({ url: `http://127.0.0.1:${entry.ready.port}/pets/1`, concurrency, durationMs, warmupMs: 0 })
       const used = cpuMs(entry.child.pid) + cpuMs(exit.child.pid) - before
       print(`floor c${concurrency}: ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, CPU ${(used / r.requests).toFixed(3)} ms/exchange (both hops)`)
+      for (const [i, pid] of [entry.child.pid, exit.child.pid].entries()) print(`floor ${i === 0 ? 'entry' : 'exit'} hop CPU by thread, ms per exchange: ${threadSummary(hopThreads[i]!, threadCpu(pid), r.requests)}`)
       await Promise.all([entry.stop(), exit.stop()])
     }
     const profDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof'])
@@ -179,6 +220,7 @@ async function main(): Promise<void> {
       }) : []
       if (tracers.length > 0) await new Promise((r) => setTimeout(r, 1000))
       const before = pids.map(cpuMs)
+      const threadsBefore = pids.map((p) => threadCpu(p, values.threads))
       const t0 = Date.now()
       const windowStartMs = t0
       window.fromUs = nowUs()
@@ -202,6 +244,7 @@ async function main(): Promise<void> {
       }
       const elapsed = Date.now() - t0
       const used = pids.map((p, i) => cpuMs(p) - (before[i] ?? 0))
+      pids.forEach((p, i) => print(`${i === 0 ? 'consumer' : 'provider'} CPU by thread, ms per exchange: ${threadSummary(threadsBefore[i]!, threadCpu(p, values.threads), r.requests)}`))
       const net = used.map((u, i) => Math.max(0, u - (idleRate[i] ?? 0) * elapsed))
       print(`${values.skeleton ? 'skeleton' : 'gatehouse'} c${concurrency}: ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, ${r.errors} errors, CPU ${((used[0]! + used[1]!) / r.requests).toFixed(3)} ms/exchange `
         + `(consumer ${(used[0]! / r.requests).toFixed(3)}, provider ${(used[1]! / r.requests).toFixed(3)}); `
