@@ -266,10 +266,10 @@ export interface ParsedHashChain {
   steps: Map<string, HashChainValue[]>
 }
 
-function onlyElements(parent: LexElement, where: string): LexElement[] {
-  return parent.elements(() => {
-    throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: unexpected text in ${where}`)
-  })
+function onlyElements(parent: LexElement, where: string): readonly LexElement[] {
+  const elements = parent.childElements()
+  if (elements === undefined) throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: unexpected text in ${where}`)
+  return elements
 }
 
 function expect(el: LexElement, ns: string, name: string, where: string): void {

@@ -361,13 +361,19 @@ function atMost<T>(items: T[], limit: number, what: string): T[] {
  * certificate, SignedProperties, SigningTime…) must not be duplicated: a second copy would be a second meaning; the
  * containers the reader walks hold elements only (xmldsig-core-schema, XAdES schema), so text in them is refused.
  */
-function readStructure<N extends SigNode>(root: N, elementsOf: (n: N, textAllowed?: boolean) => N[]) {
+function readStructure<N extends SigNode>(root: N, elementsOf: (n: N, textAllowed?: boolean) => readonly N[]) {
   const children = (parent: N, ns: string, name: string): N[] =>
     elementsOf(parent).filter((n) => n.namespaceURI === ns && n.localName === name)
   const child = (parent: N, ns: string, name: string): N | undefined => {
-    const found = children(parent, ns, name)
-    if (found.length > 1) throw malformed(`Signature element '${parent.localName}' has more than one '${name}'`)
-    return found[0]
+    const elements = elementsOf(parent)
+    let found: N | undefined
+    for (let i = 0; i < elements.length; i++) {
+      const n = elements[i]!
+      if (n.namespaceURI !== ns || n.localName !== name) continue
+      if (found !== undefined) throw malformed(`Signature element '${parent.localName}' has more than one '${name}'`)
+      found = n
+    }
+    return found
   }
   const required = (parent: N, ns: string, name: string): N => {
     const el = child(parent, ns, name)
@@ -513,9 +519,12 @@ export function parseSignature(xml: Uint8Array | string, options: ParseSignature
     throw error
   }
   if (doc.duplicateIds.length > 0) throw malformed(`Signature document has more than one element with Id '${doc.duplicateIds[0]!.slice(0, 100)}'`)
-  const { signedInfo, signedProperties, fields } = readStructure(doc.root, (n, textAllowed) => n.elements(textAllowed === true ? undefined : () => {
+  const { signedInfo, signedProperties, fields } = readStructure(doc.root, (n, textAllowed) => {
+    const elements = n.childElements()
+    if (elements !== undefined) return elements
+    if (textAllowed === true) return n.elements()
     throw malformed(`Unexpected text in signature element '${n.localName}'`)
-  }))
+  })
   return {
     ...fields,
     canonicalSignedInfo: () => Buffer.from(canonicalizeLexical(signedInfo, fields.canonicalizationMethod, fields.inclusivePrefixes), 'utf8'),

@@ -41,15 +41,33 @@ export interface LexAttribute {
   value: string
 }
 
+/** Shared by every element without namespace declarations, attributes or children (never written to). */
+const NO_DECLARATIONS: ReadonlyArray<readonly [string, string]> = Object.freeze([])
+const NO_ATTRIBUTES: readonly LexAttribute[] = Object.freeze([])
+const NO_CHILDREN: ReadonlyArray<LexElement | string> = Object.freeze([])
+
+/** Whether `text` has a character `String#trim` keeps (ASCII white space decided here, the rest by `trim`). */
+function hasContent(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) continue
+    return c < 0x80 || text.trim() !== ''
+  }
+  return false
+}
+
 /** An element as read: what the fixed-layout readers and the canonical writer need, nothing more. */
 export class LexElement {
-  readonly children: Array<LexElement | string> = []
+  /** Child elements and text in document order; created on the first child (most elements have one or none). */
+  children: ReadonlyArray<LexElement | string> = NO_CHILDREN
+  /** {@link childElements}, once asked for: null when text other than white space is among the children. */
+  private elementList: readonly LexElement[] | null | undefined
   constructor(
     readonly qname: string,
     readonly prefix: string,
     readonly localName: string,
     readonly namespaceURI: string,
-    readonly attributes: LexAttribute[],
+    readonly attributes: readonly LexAttribute[],
     /** Namespace declarations on this element ('' = default namespace). */
     readonly declarations: ReadonlyArray<readonly [string, string]>,
     /** Namespaces in scope at this element (shared with the parent when the element declares none). */
@@ -57,8 +75,15 @@ export class LexElement {
     readonly parent: LexElement | undefined,
   ) {}
 
+  /** Appends a child while the tree is read. */
+  append(child: LexElement | string): void {
+    if (this.children === NO_CHILDREN) this.children = [child]
+    else (this.children as Array<LexElement | string>).push(child)
+  }
+
   getAttribute(name: string): string | null {
-    for (const a of this.attributes) if (a.qname === name) return a.value
+    const attributes = this.attributes
+    for (let i = 0; i < attributes.length; i++) if (attributes[i]!.qname === name) return attributes[i]!.value
     return null
   }
 
@@ -67,18 +92,45 @@ export class LexElement {
   }
 
   get textContent(): string {
+    const children = this.children
+    if (children.length === 1 && typeof children[0] === 'string') return children[0]
     let out = ''
-    for (const c of this.children) out += typeof c === 'string' ? c : c.textContent
+    for (let i = 0; i < children.length; i++) {
+      const c = children[i]!
+      out += typeof c === 'string' ? c : c.textContent
+    }
     return out
   }
 
   /** Child elements; non-white-space text between them is reported through `onText`. */
-  elements(onText?: (text: string) => void): LexElement[] {
+  elements(onText?: (text: string) => void): readonly LexElement[] {
+    const only = this.childElements()
+    if (only !== undefined) return only
     const out: LexElement[] = []
     for (const c of this.children) {
       if (typeof c !== 'string') out.push(c)
-      else if (onText !== undefined && c.trim() !== '') onText(c)
+      else if (onText !== undefined && hasContent(c)) onText(c)
     }
+    return out
+  }
+
+  /**
+   * The child elements, or undefined when text other than white space is among the children (the containers of the
+   * fixed layouts hold elements only). Computed once; every call shares the list (read only).
+   */
+  childElements(): readonly LexElement[] | undefined {
+    if (this.elementList !== undefined) return this.elementList ?? undefined
+    const children = this.children
+    const out: LexElement[] = []
+    for (let i = 0; i < children.length; i++) {
+      const c = children[i]!
+      if (typeof c !== 'string') out.push(c)
+      else if (hasContent(c)) {
+        this.elementList = null
+        return undefined
+      }
+    }
+    this.elementList = out
     return out
   }
 }
@@ -93,11 +145,6 @@ export interface LexDocument {
 const XML_NS = 'http://www.w3.org/XML/1998/namespace'
 const XML_DECLARATION = /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]+\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:"([A-Za-z][A-Za-z0-9._-]*)"|'([A-Za-z][A-Za-z0-9._-]*)'))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[ \t\r\n]*\?>/
 
-function splitName(qname: string): [string, string] {
-  const colon = qname.indexOf(':')
-  return colon < 0 ? ['', qname] : [qname.slice(0, colon), qname.slice(colon + 1)]
-}
-
 function boundNamespace(inScope: ReadonlyMap<string, string>, prefix: string, code: ErrorCode): string {
   const uri = inScope.get(prefix)
   if (uri === undefined) throw lexError(code, `Unbound namespace prefix '${prefix}'`)
@@ -106,8 +153,14 @@ function boundNamespace(inScope: ReadonlyMap<string, string>, prefix: string, co
 
 /** XML 1.0 §2.11 line ends, then §3.3.3 attribute-value normalization for CDATA attributes (references kept). */
 function attributeValue(raw: string): string {
-  return decodeXmlReferences(raw.replace(/\r\n?/g, '\n').replace(/[\t\n]/g, ' '))
+  return decodeXmlReferences(LINE_OR_TAB.test(raw) ? raw.replace(/\r\n?/g, '\n').replace(/[\t\n]/g, ' ') : raw)
 }
+
+const LINE_OR_TAB = /[\t\n\r]/
+/** Namespace names the reader accepts (see {@link readLexical}). */
+const URI_REFERENCE = /^[!#-%'-;=?-~]*$/
+/** In scope at every root: only the `xml` prefix (Namespaces in XML 1.0 §3). Never written to. */
+const ROOT_SCOPE: ReadonlyMap<string, string> = new Map([['xml', XML_NS]])
 
 function textValue(raw: string): string {
   return decodeXmlReferences(raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw)
@@ -144,55 +197,71 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
   const duplicateIds: string[] = []
   let root: LexElement | undefined
   let current: LexElement | undefined
-  const rootScope: ReadonlyMap<string, string> = new Map([['xml', XML_NS]])
   try {
     tokenize(text, declarationEnd, limits, {
-      start(name, rawAttributes) {
-        const declarations: Array<[string, string]> = []
-        const plain: Array<readonly [string, string]> = []
-        for (const [qname, raw] of rawAttributes) {
+      start(name, names, raws, count) {
+        // Declarations first (they scope the element's own name and attributes), then the element, then its
+        // attributes: arrays only for what an element has.
+        let declarations = NO_DECLARATIONS
+        let plain = 0
+        for (let k = 0; k < count; k++) {
+          const qname = names[k]!
           if (qname === 'xmlns' || qname.startsWith('xmlns:')) {
             const prefix = qname === 'xmlns' ? '' : qname.slice(6)
-            const uri = attributeValue(raw)
+            const uri = attributeValue(raws[k]!)
             // A namespace name is a URI reference (RFC 3986: printable ASCII without '"', '<', '>'; '&' refused too), so it never needs
             // escaping in canonical form.
-            if (prefix === 'xml' || prefix === 'xmlns' || (prefix !== '' && uri === '') || !/^[!#-%'-;=?-~]*$/.test(uri)) {
+            if (prefix === 'xml' || prefix === 'xmlns' || (prefix !== '' && uri === '') || !URI_REFERENCE.test(uri)) {
               throw lexError(subsetCode, `Namespace declaration '${qname}' is not allowed`, true)
             }
-            declarations.push([prefix, uri])
-          } else plain.push([qname, raw])
+            if (declarations === NO_DECLARATIONS) declarations = []
+            ;(declarations as Array<readonly [string, string]>).push([prefix, uri])
+          } else plain++
         }
-        const parentScope = current?.inScope ?? rootScope
+        const parentScope = current?.inScope ?? ROOT_SCOPE
         let inScope = parentScope
         if (declarations.length > 0) {
           const scope = new Map(parentScope)
-          for (const [p, u] of declarations) scope.set(p, u)
+          for (let d = 0; d < declarations.length; d++) scope.set(declarations[d]![0], declarations[d]![1])
           inScope = scope
         }
-        const [prefix, localName] = splitName(name)
+        const colon = name.indexOf(':')
+        const prefix = colon < 0 ? '' : name.slice(0, colon)
+        const localName = colon < 0 ? name : name.slice(colon + 1)
         const namespaceURI = prefix === '' ? (inScope.get('') ?? '') : boundNamespace(inScope, prefix, subsetCode)
-        const attributes: LexAttribute[] = []
-        for (const [qname, raw] of plain) {
-          const [p, l] = splitName(qname)
-          if (p === 'xml') throw lexError(subsetCode, `Attribute '${qname}' is not allowed`, true)
-          attributes.push({ qname, prefix: p, localName: l, namespaceURI: p === '' ? '' : boundNamespace(inScope, p, subsetCode), value: attributeValue(raw) })
+        let attributes = NO_ATTRIBUTES
+        if (plain > 0) {
+          const list: LexAttribute[] = []
+          for (let k = 0; k < count; k++) {
+            const qname = names[k]!
+            if (qname === 'xmlns' || qname.startsWith('xmlns:')) continue
+            const c = qname.indexOf(':')
+            const p = c < 0 ? '' : qname.slice(0, c)
+            if (p === 'xml') throw lexError(subsetCode, `Attribute '${qname}' is not allowed`, true)
+            list.push({
+              qname, prefix: p, localName: c < 0 ? qname : qname.slice(c + 1),
+              namespaceURI: p === '' ? '' : boundNamespace(inScope, p, subsetCode), value: attributeValue(raws[k]!),
+            })
+          }
+          attributes = list
         }
         const el = new LexElement(name, prefix, localName, namespaceURI, attributes, declarations, inScope, current)
-        for (const a of attributes) {
+        for (let k = 0; k < attributes.length; k++) {
+          const a = attributes[k]!
           if (a.prefix === '' && (a.localName === 'Id' || a.localName === 'id')) {
             if (ids.has(a.value)) duplicateIds.push(a.value)
             else ids.set(a.value, el)
           }
         }
         if (current === undefined) root = el
-        else current.children.push(el)
+        else current.append(el)
         current = el
       },
       end() {
         current = current?.parent
       },
       text(raw) {
-        current!.children.push(textValue(raw))
+        current!.append(textValue(raw))
       },
     })
   } catch (cause) {
@@ -207,14 +276,44 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
 
 /** XML 1.0 §2.2 Char: the code units that may never appear (C0 controls other than TAB, LF, CR; U+FFFE, U+FFFF). */
 const INVALID_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/
-/** Names of the subset: ASCII NCNames, optionally prefixed (X-Road's vocabularies are ASCII). */
-const NAME = /[A-Za-z_][A-Za-z0-9._-]*(?::[A-Za-z_][A-Za-z0-9._-]*)?/y
+/**
+ * Names of the subset: ASCII NCNames, optionally prefixed (X-Road's vocabularies are ASCII), i.e.
+ * `[A-Za-z_][A-Za-z0-9._-]*(?::[A-Za-z_][A-Za-z0-9._-]*)?`, read by {@link nameEnd} from this table of ASCII codes:
+ * 1 = may start a name part, 2 = may continue one.
+ */
+const NAME_CHARS = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c)
+  if (/[A-Za-z_]/.test(ch)) NAME_CHARS[c] = 3
+  else if (/[0-9.-]/.test(ch)) NAME_CHARS[c] = 2
+}
+
+function isNameStart(code: number): boolean {
+  return code < 0x80 && (NAME_CHARS[code]! & 1) !== 0
+}
+
+function isNameChar(code: number): boolean {
+  return code < 0x80 && (NAME_CHARS[code]! & 2) !== 0
+}
+
+/** End of the longest name at `at` (`at` itself when none starts there); reads only the name and the character after it. */
+function nameEnd(text: string, at: number): number {
+  if (!isNameStart(text.charCodeAt(at))) return at
+  let i = at + 1
+  while (isNameChar(text.charCodeAt(i))) i++
+  if (text.charCodeAt(i) === 0x3a && isNameStart(text.charCodeAt(i + 1))) {
+    i += 2
+    while (isNameChar(text.charCodeAt(i))) i++
+  }
+  return i
+}
 /** XML 1.0 §4.1 references: the predefined entities and character references. */
 const REFERENCE = /&(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});/y
 const NOT_SPACE = /[^ \t\r\n]/
 
 interface TokenHandler {
-  start(name: string, attributes: Array<readonly [string, string]>): void
+  /** A start tag; its attributes are `names[0, count)` and their values as written `raws[0, count)` (reused by the next tag). */
+  start(name: string, names: readonly string[], raws: readonly string[], count: number): void
   end(): void
   text(raw: string): void
 }
@@ -254,15 +353,18 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
   if (text.indexOf(']]>') >= 0) throw new TokenError("']]>' is not allowed in this document", true)
   const maxText = limits.maxTextLength ?? limits.maxBytes
   const open: string[] = []
+  /** The current start tag's attributes (names and values as written), reused from tag to tag. */
+  const names: string[] = []
+  const raws: string[] = []
   let nodes = 0
   let rootSeen = false
   let pos = from
-  const name = (at: number, what: string): string => {
-    NAME.lastIndex = at
-    const m = NAME.exec(text)
-    if (m === null) throw new TokenError(`Expected ${what} (at offset ${at})`, text.charCodeAt(at) >= 0x80)
-    if (m[0].length > limits.maxNameLength) throw new TokenError(`Name longer than ${limits.maxNameLength} characters (at offset ${at})`)
-    return m[0]
+  /** End of the name at `at`, checked against the name length limit. */
+  const name = (at: number, what: string): number => {
+    const e = nameEnd(text, at)
+    if (e === at) throw new TokenError(`Expected ${what} (at offset ${at})`, text.charCodeAt(at) >= 0x80)
+    if (e - at > limits.maxNameLength) throw new TokenError(`Name longer than ${limits.maxNameLength} characters (at offset ${at})`)
+    return e
   }
   const skipSpace = (at: number): number => {
     let i = at
@@ -288,26 +390,31 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
     }
     if (lt < 0) break
     if (text.charCodeAt(lt + 1) === 0x2f) {
-      const tag = name(lt + 2, 'an end tag name')
-      const close = skipSpace(lt + 2 + tag.length)
-      if (text.charCodeAt(close) !== 0x3e) throw new TokenError(`End tag '${tag}' is not closed (at offset ${lt})`)
-      if (open.pop() !== tag) throw new TokenError(`End tag '${tag}' does not match its start tag (at offset ${lt})`)
+      const tagEnd = name(lt + 2, 'an end tag name')
+      const close = skipSpace(tagEnd)
+      if (text.charCodeAt(close) !== 0x3e) throw new TokenError(`End tag '${text.slice(lt + 2, tagEnd)}' is not closed (at offset ${lt})`)
+      // Compared in place: the end tag's name is not kept.
+      const started = open.pop()
+      if (started === undefined || started.length !== tagEnd - lt - 2 || !text.startsWith(started, lt + 2)) {
+        throw new TokenError(`End tag '${text.slice(lt + 2, tagEnd)}' does not match its start tag (at offset ${lt})`)
+      }
       handler.end()
       pos = close + 1
       continue
     }
     if (open.length === 0 && rootSeen) throw new TokenError(`More than one root element (at offset ${lt})`)
-    const tag = name(lt + 1, 'an element name')
+    const tagEnd = name(lt + 1, 'an element name')
+    const tag = text.slice(lt + 1, tagEnd)
     count()
-    const attributes: Array<readonly [string, string]> = []
-    let i = lt + 1 + tag.length
+    let attributes = 0
+    let i = tagEnd
     for (;;) {
       const spaced = skipSpace(i)
       const c = text.charCodeAt(spaced)
       if (c === 0x3e || (c === 0x2f && text.charCodeAt(spaced + 1) === 0x3e)) {
         rootSeen = true
         if (open.length + 1 > limits.maxDepth) throw new TokenError(`XML document is nested deeper than ${limits.maxDepth} levels (at offset ${lt})`)
-        handler.start(tag, attributes)
+        handler.start(tag, names, raws, attributes)
         if (c === 0x3e) {
           open.push(tag)
           pos = spaced + 1
@@ -319,10 +426,11 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
       }
       if (Number.isNaN(c)) throw new TokenError(`Start tag '${tag}' is not closed (at offset ${lt})`)
       if (spaced === i) throw new TokenError(`Expected white space, '>' or '/>' in start tag '${tag}' (at offset ${i})`)
-      const attribute = name(spaced, 'an attribute name')
-      for (const [n] of attributes) if (n === attribute) throw new TokenError(`Attribute '${attribute}' appears twice (at offset ${spaced})`)
-      if (attributes.length >= limits.maxAttributes) throw new TokenError(`Element '${tag}' has more than ${limits.maxAttributes} attributes (at offset ${lt})`)
-      let at = skipSpace(spaced + attribute.length)
+      const attributeEnd = name(spaced, 'an attribute name')
+      const attribute = text.slice(spaced, attributeEnd)
+      for (let k = 0; k < attributes; k++) if (names[k] === attribute) throw new TokenError(`Attribute '${attribute}' appears twice (at offset ${spaced})`)
+      if (attributes >= limits.maxAttributes) throw new TokenError(`Element '${tag}' has more than ${limits.maxAttributes} attributes (at offset ${lt})`)
+      let at = skipSpace(attributeEnd)
       if (text.charCodeAt(at) !== 0x3d) throw new TokenError(`Expected '=' after attribute '${attribute}' (at offset ${at})`)
       at = skipSpace(at + 1)
       const q = text.charCodeAt(at)
@@ -333,7 +441,9 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
       const raw = text.slice(at + 1, close)
       if (raw.indexOf('<') >= 0) throw new TokenError(`'<' in the value of attribute '${attribute}' (at offset ${at})`)
       checkReferences(text, at + 1, close)
-      attributes.push([attribute, raw])
+      names[attributes] = attribute
+      raws[attributes] = raw
+      attributes++
       i = close + 1
     }
   }
