@@ -58,7 +58,7 @@ function hasContent(text: string): boolean {
 
 /** An element as read: what the fixed-layout readers and the canonical writer need, nothing more. */
 export class LexElement {
-  /** Child elements and text in document order; created on the first child (most elements have one or none). */
+  /** Child elements and text in document order; set by the reader at the element's end tag. */
   children: ReadonlyArray<LexElement | string> = NO_CHILDREN
   /** {@link childElements}, once asked for: null when text other than white space is among the children. */
   private elementList: readonly LexElement[] | null | undefined
@@ -74,12 +74,6 @@ export class LexElement {
     readonly inScope: ReadonlyMap<string, string>,
     readonly parent: LexElement | undefined,
   ) {}
-
-  /** Appends a child while the tree is read. */
-  append(child: LexElement | string): void {
-    if (this.children === NO_CHILDREN) this.children = [child]
-    else (this.children as Array<LexElement | string>).push(child)
-  }
 
   getAttribute(name: string): string | null {
     const attributes = this.attributes
@@ -121,13 +115,22 @@ export class LexElement {
   childElements(): readonly LexElement[] | undefined {
     if (this.elementList !== undefined) return this.elementList ?? undefined
     const children = this.children
-    const out: LexElement[] = []
+    let count = 0
     for (let i = 0; i < children.length; i++) {
       const c = children[i]!
-      if (typeof c !== 'string') out.push(c)
+      if (typeof c !== 'string') count++
       else if (hasContent(c)) {
         this.elementList = null
         return undefined
+      }
+    }
+    let out: LexElement[]
+    if (count === children.length) out = children as LexElement[]
+    else {
+      out = new Array<LexElement>(count)
+      for (let i = 0, o = 0; i < children.length; i++) {
+        const c = children[i]!
+        if (typeof c !== 'string') out[o++] = c
       }
     }
     this.elementList = out
@@ -197,6 +200,10 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
   const duplicateIds: string[] = []
   let root: LexElement | undefined
   let current: LexElement | undefined
+  // Children of the open elements, each element's from `starts[depth]` on: an element's own list is cut to its
+  // exact length at its end tag.
+  const pending: Array<LexElement | string> = []
+  const starts: number[] = []
   try {
     tokenize(text, declarationEnd, limits, {
       start(name, names, raws, count) {
@@ -205,7 +212,7 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
         let declarations = NO_DECLARATIONS
         let plain = 0
         for (let k = 0; k < count; k++) {
-          const qname = names[k]!
+          const qname = names[k]!.qname
           if (qname === 'xmlns' || qname.startsWith('xmlns:')) {
             const prefix = qname === 'xmlns' ? '' : qname.slice(6)
             const uri = attributeValue(raws[k]!)
@@ -225,27 +232,20 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
           for (let d = 0; d < declarations.length; d++) scope.set(declarations[d]![0], declarations[d]![1])
           inScope = scope
         }
-        const colon = name.indexOf(':')
-        const prefix = colon < 0 ? '' : name.slice(0, colon)
-        const localName = colon < 0 ? name : name.slice(colon + 1)
+        const prefix = name.prefix
         const namespaceURI = prefix === '' ? (inScope.get('') ?? '') : boundNamespace(inScope, prefix, subsetCode)
         let attributes = NO_ATTRIBUTES
         if (plain > 0) {
-          const list: LexAttribute[] = []
-          for (let k = 0; k < count; k++) {
-            const qname = names[k]!
+          const list = new Array<LexAttribute>(plain)
+          for (let k = 0, a = 0; k < count; k++) {
+            const { qname, prefix: p, localName } = names[k]!
             if (qname === 'xmlns' || qname.startsWith('xmlns:')) continue
-            const c = qname.indexOf(':')
-            const p = c < 0 ? '' : qname.slice(0, c)
             if (p === 'xml') throw lexError(subsetCode, `Attribute '${qname}' is not allowed`, true)
-            list.push({
-              qname, prefix: p, localName: c < 0 ? qname : qname.slice(c + 1),
-              namespaceURI: p === '' ? '' : boundNamespace(inScope, p, subsetCode), value: attributeValue(raws[k]!),
-            })
+            list[a++] = { qname, prefix: p, localName, namespaceURI: p === '' ? '' : boundNamespace(inScope, p, subsetCode), value: attributeValue(raws[k]!) }
           }
           attributes = list
         }
-        const el = new LexElement(name, prefix, localName, namespaceURI, attributes, declarations, inScope, current)
+        const el = new LexElement(name.qname, prefix, name.localName, namespaceURI, attributes, declarations, inScope, current)
         for (let k = 0; k < attributes.length; k++) {
           const a = attributes[k]!
           if (a.prefix === '' && (a.localName === 'Id' || a.localName === 'id')) {
@@ -254,14 +254,20 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
           }
         }
         if (current === undefined) root = el
-        else current.append(el)
+        else pending.push(el)
+        starts.push(pending.length)
         current = el
       },
       end() {
-        current = current?.parent
+        const from = starts.pop()!
+        if (pending.length > from) {
+          current!.children = pending.slice(from)
+          pending.length = from
+        }
+        current = current!.parent
       },
       text(raw) {
-        current!.append(textValue(raw))
+        pending.push(textValue(raw))
       },
     })
   } catch (cause) {
@@ -296,6 +302,34 @@ function isNameChar(code: number): boolean {
   return code < 0x80 && (NAME_CHARS[code]! & 2) !== 0
 }
 
+/** A name split at its colon (Namespaces in XML 1.0 §3). */
+interface QName {
+  readonly qname: string
+  readonly prefix: string
+  readonly localName: string
+}
+
+/**
+ * Names seen before, shared by every document: the fixed layouts use a few dozen, and each name of a document would
+ * otherwise be three strings and a record. Bounded in count and length; an entry owns its string (a slice would keep
+ * the whole document it was read from alive).
+ */
+const KNOWN_NAMES = new Map<string, QName>()
+const MAX_KNOWN_NAMES = 512
+const MAX_KNOWN_NAME_LENGTH = 64
+
+function qnameOf(text: string, from: number, to: number): QName {
+  const sliced = text.slice(from, to)
+  const known = KNOWN_NAMES.get(sliced)
+  if (known !== undefined) return known
+  const keep = KNOWN_NAMES.size < MAX_KNOWN_NAMES && to - from <= MAX_KNOWN_NAME_LENGTH
+  const qname = keep ? Buffer.from(sliced, 'latin1').toString('latin1') : sliced
+  const colon = qname.indexOf(':')
+  const name: QName = colon < 0 ? { qname, prefix: '', localName: qname } : { qname, prefix: qname.slice(0, colon), localName: qname.slice(colon + 1) }
+  if (keep) KNOWN_NAMES.set(qname, name)
+  return name
+}
+
 /** End of the longest name at `at` (`at` itself when none starts there); reads only the name and the character after it. */
 function nameEnd(text: string, at: number): number {
   if (!isNameStart(text.charCodeAt(at))) return at
@@ -307,13 +341,11 @@ function nameEnd(text: string, at: number): number {
   }
   return i
 }
-/** XML 1.0 §4.1 references: the predefined entities and character references. */
-const REFERENCE = /&(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});/y
 const NOT_SPACE = /[^ \t\r\n]/
 
 interface TokenHandler {
   /** A start tag; its attributes are `names[0, count)` and their values as written `raws[0, count)` (reused by the next tag). */
-  start(name: string, names: readonly string[], raws: readonly string[], count: number): void
+  start(name: QName, names: readonly QName[], raws: readonly string[], count: number): void
   end(): void
   text(raw: string): void
 }
@@ -329,16 +361,46 @@ function isXmlChar(code: number): boolean {
     (code >= 0x10000 && code <= 0x10ffff)
 }
 
+/**
+ * End of the reference at `amp` (after its ';'), or -1 when none starts there: the predefined entities and decimal
+ * (1–7 digits) or hexadecimal (1–6 digits) character references, `&(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});`.
+ * `code` receives a character reference's code point.
+ */
+function referenceEnd(text: string, amp: number, code: { value: number }): number {
+  let i = amp + 1
+  if (text.charCodeAt(i) !== 0x23) {
+    for (const entity of ENTITY_NAMES) if (text.startsWith(entity, i)) return i + entity.length
+    return -1
+  }
+  code.value = -1
+  const hex = text.charCodeAt(++i) === 0x78
+  if (hex) i++
+  const first = i
+  let value = 0
+  for (;;) {
+    const c = text.charCodeAt(i)
+    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : hex && c >= 0x61 && c <= 0x66 ? c - 0x57 : hex && c >= 0x41 && c <= 0x46 ? c - 0x37 : -1
+    if (digit < 0) break
+    value = value * (hex ? 16 : 10) + digit
+    i++
+  }
+  if (i === first || i - first > (hex ? 6 : 7) || text.charCodeAt(i) !== 0x3b) return -1
+  code.value = value
+  return i + 1
+}
+
+const ENTITY_NAMES = ['lt;', 'gt;', 'amp;', 'quot;', 'apos;']
+/** {@link referenceEnd}'s code point (the reader is synchronous: one is enough). */
+const referenceCode = { value: -1 }
+
 /** Checks every reference in `text[from, to)`: only the predefined entities and character references of Chars. */
 function checkReferences(text: string, from: number, to: number): void {
+  const code = referenceCode
   for (let amp = text.indexOf('&', from); amp >= 0 && amp < to; amp = text.indexOf('&', amp + 1)) {
-    REFERENCE.lastIndex = amp
-    const m = REFERENCE.exec(text)
-    if (m === null || amp + m[0].length > to) throw new TokenError(`'&' does not start a predefined entity or character reference (at offset ${amp})`)
-    if (m[0].charCodeAt(1) === 0x23) {
-      const hex = m[0].charCodeAt(2) === 0x78
-      if (!isXmlChar(parseInt(m[0].slice(hex ? 3 : 2, -1), hex ? 16 : 10))) throw new TokenError(`Invalid character reference (at offset ${amp})`)
-    }
+    code.value = -1
+    const end = referenceEnd(text, amp, code)
+    if (end < 0 || end > to) throw new TokenError(`'&' does not start a predefined entity or character reference (at offset ${amp})`)
+    if (code.value >= 0 && !isXmlChar(code.value)) throw new TokenError(`Invalid character reference (at offset ${amp})`)
   }
 }
 
@@ -354,7 +416,7 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
   const maxText = limits.maxTextLength ?? limits.maxBytes
   const open: string[] = []
   /** The current start tag's attributes (names and values as written), reused from tag to tag. */
-  const names: string[] = []
+  const names: QName[] = []
   const raws: string[] = []
   let nodes = 0
   let rootSeen = false
@@ -404,7 +466,8 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
     }
     if (open.length === 0 && rootSeen) throw new TokenError(`More than one root element (at offset ${lt})`)
     const tagEnd = name(lt + 1, 'an element name')
-    const tag = text.slice(lt + 1, tagEnd)
+    const qname = qnameOf(text, lt + 1, tagEnd)
+    const tag = qname.qname
     count()
     let attributes = 0
     let i = tagEnd
@@ -414,7 +477,7 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
       if (c === 0x3e || (c === 0x2f && text.charCodeAt(spaced + 1) === 0x3e)) {
         rootSeen = true
         if (open.length + 1 > limits.maxDepth) throw new TokenError(`XML document is nested deeper than ${limits.maxDepth} levels (at offset ${lt})`)
-        handler.start(tag, names, raws, attributes)
+        handler.start(qname, names, raws, attributes)
         if (c === 0x3e) {
           open.push(tag)
           pos = spaced + 1
@@ -427,8 +490,9 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
       if (Number.isNaN(c)) throw new TokenError(`Start tag '${tag}' is not closed (at offset ${lt})`)
       if (spaced === i) throw new TokenError(`Expected white space, '>' or '/>' in start tag '${tag}' (at offset ${i})`)
       const attributeEnd = name(spaced, 'an attribute name')
-      const attribute = text.slice(spaced, attributeEnd)
-      for (let k = 0; k < attributes; k++) if (names[k] === attribute) throw new TokenError(`Attribute '${attribute}' appears twice (at offset ${spaced})`)
+      const attributeName = qnameOf(text, spaced, attributeEnd)
+      const attribute = attributeName.qname
+      for (let k = 0; k < attributes; k++) if (names[k]!.qname === attribute) throw new TokenError(`Attribute '${attribute}' appears twice (at offset ${spaced})`)
       if (attributes >= limits.maxAttributes) throw new TokenError(`Element '${tag}' has more than ${limits.maxAttributes} attributes (at offset ${lt})`)
       let at = skipSpace(attributeEnd)
       if (text.charCodeAt(at) !== 0x3d) throw new TokenError(`Expected '=' after attribute '${attribute}' (at offset ${at})`)
@@ -441,7 +505,7 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
       const raw = text.slice(at + 1, close)
       if (raw.indexOf('<') >= 0) throw new TokenError(`'<' in the value of attribute '${attribute}' (at offset ${at})`)
       checkReferences(text, at + 1, close)
-      names[attributes] = attribute
+      names[attributes] = attributeName
       raws[attributes] = raw
       attributes++
       i = close + 1
