@@ -544,6 +544,14 @@ function compareCodePoints(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
+/** Canonical XML 1.0 §2.2 attribute order: by namespace URI, then local name. */
+function compareAttributes(a: LexAttribute, b: LexAttribute): number {
+  return compareCodePoints(a.namespaceURI, b.namespaceURI) || compareCodePoints(a.localName, b.localName)
+}
+
+/** Nothing rendered above the apex. Never written to. */
+const NO_SCOPE: ReadonlyMap<string, string> = new Map()
+
 /**
  * The canonical form of the subtree at `apex` (a document subset of exactly that element and its descendants, as a
  * same-document `#id` reference or SignedInfo selects it): Canonical XML 1.0 (inclusive: every namespace in scope at
@@ -555,45 +563,76 @@ export function canonicalizeLexical(apex: LexElement, algorithmUri: string, incl
   if (!exclusive && algorithmUri !== C14N_URIS.inclusive && algorithmUri !== C14N_URIS.inclusiveWithComments) {
     throw new SecurityServerError('malformed_signature', `Unsupported canonicalization method '${algorithmUri}'`, { clientFault: true })
   }
-  const listed = new Set(inclusivePrefixes.map((p) => (p === '#default' ? '' : p)))
+  const listed = inclusivePrefixes.map((p) => (p === '#default' ? '' : p))
   const out: string[] = []
+  // The namespace declarations one element renders, as prefixes and URIs (reused from element to element: each is
+  // written out before the element's children are visited).
+  const declPrefixes: string[] = []
+  const declUris: string[] = []
+  let declCount = 0
+  /** Renders `p` at `el` when its URI there differs from the one rendered above (each prefix once). */
+  const consider = (el: LexElement, p: string, rendered: ReadonlyMap<string, string>): void => {
+    if (p === 'xml') return
+    const uri = el.inScope.get(p) ?? ''
+    if (uri === (rendered.get(p) ?? '')) return
+    for (let d = 0; d < declCount; d++) if (declPrefixes[d] === p) return
+    declPrefixes[declCount] = p
+    declUris[declCount] = uri
+    declCount++
+  }
   const write = (el: LexElement, rendered: ReadonlyMap<string, string>, isApex: boolean): void => {
-    // Namespace prefixes this element must consider rendering.
-    let candidates: Iterable<string>
-    if (!exclusive) candidates = isApex ? el.inScope.keys() : el.declarations.map(([p]) => p)
-    else {
-      const used = new Set<string>([el.prefix])
-      for (const a of el.attributes) if (a.prefix !== '') used.add(a.prefix)
-      for (const p of listed) if (el.inScope.has(p)) used.add(p)
-      candidates = used
-    }
-    const decls: Array<[string, string]> = []
-    for (const p of candidates) {
-      if (p === 'xml') continue
-      const uri = el.inScope.get(p) ?? ''
-      const before = rendered.get(p) ?? ''
-      if (uri !== before) decls.push([p, uri])
+    // Namespace prefixes this element must consider rendering: inclusive, every one in scope at the apex and the
+    // element's own declarations below it; exclusive, the visibly utilized ones and the listed ones in scope.
+    declCount = 0
+    if (!exclusive) {
+      if (isApex) el.inScope.forEach((_uri, p) => consider(el, p, rendered))
+      else for (let d = 0; d < el.declarations.length; d++) consider(el, el.declarations[d]![0], rendered)
+    } else {
+      consider(el, el.prefix, rendered)
+      for (let k = 0; k < el.attributes.length; k++) if (el.attributes[k]!.prefix !== '') consider(el, el.attributes[k]!.prefix, rendered)
+      for (let k = 0; k < listed.length; k++) if (el.inScope.has(listed[k]!)) consider(el, listed[k]!, rendered)
     }
     let next = rendered
-    if (decls.length > 0) {
+    if (declCount > 0) {
       const scope = new Map(rendered)
-      for (const [p, u] of decls) scope.set(p, u)
+      for (let d = 0; d < declCount; d++) scope.set(declPrefixes[d]!, declUris[d]!)
       next = scope
-      decls.sort((a, b) => compareCodePoints(a[0], b[0]))
+      // Insertion sort by prefix (an element declares a handful).
+      for (let d = 1; d < declCount; d++) {
+        const p = declPrefixes[d]!
+        const u = declUris[d]!
+        let e = d - 1
+        for (; e >= 0 && compareCodePoints(declPrefixes[e]!, p) > 0; e--) {
+          declPrefixes[e + 1] = declPrefixes[e]!
+          declUris[e + 1] = declUris[e]!
+        }
+        declPrefixes[e + 1] = p
+        declUris[e + 1] = u
+      }
     }
-    let tag = `<${el.qname}`
-    for (const [p, u] of decls) tag += p === '' ? ` xmlns="${c14nAttr(u)}"` : ` xmlns:${p}="${c14nAttr(u)}"`
-    const attrs = el.attributes.length > 1
-      ? [...el.attributes].sort((a, b) => compareCodePoints(a.namespaceURI, b.namespaceURI) || compareCodePoints(a.localName, b.localName))
-      : el.attributes
-    for (const a of attrs) tag += ` ${a.qname}="${c14nAttr(a.value)}"`
-    out.push(`${tag}>`)
-    for (const c of el.children) {
+    out.push('<', el.qname)
+    for (let d = 0; d < declCount; d++) {
+      const p = declPrefixes[d]!
+      if (p === '') out.push(' xmlns="', c14nAttr(declUris[d]!), '"')
+      else out.push(' xmlns:', p, '="', c14nAttr(declUris[d]!), '"')
+    }
+    let attrs = el.attributes
+    for (let k = 1; k < attrs.length; k++) {
+      if (compareAttributes(attrs[k - 1]!, attrs[k]!) > 0) {
+        attrs = [...attrs].sort(compareAttributes)
+        break
+      }
+    }
+    for (let k = 0; k < attrs.length; k++) out.push(' ', attrs[k]!.qname, '="', c14nAttr(attrs[k]!.value), '"')
+    out.push('>')
+    const children = el.children
+    for (let k = 0; k < children.length; k++) {
+      const c = children[k]!
       if (typeof c === 'string') out.push(c14nText(c))
       else write(c, next, false)
     }
-    out.push(`</${el.qname}>`)
+    out.push('</', el.qname, '>')
   }
-  write(apex, new Map(), true)
+  write(apex, NO_SCOPE, true)
   return out.join('')
 }
