@@ -109,35 +109,24 @@ function base64Cleaned(value: string): Buffer {
 }
 
 /**
- * {@link base64Cleaned} without the cleaned copy, for text of the alphabet, padding and ASCII white space (space, TAB,
- * LF, CR): checked in one pass and decoded as it is, Node's decoder skipping the white space. Undefined for anything
- * else (other white space, invalid text, a decoder that did not skip it), which the general path then reads.
+ * RFC 4648 §3.5 canonical base64 with ASCII white space (space, TAB, LF, CR) anywhere: whole quanta, at most two
+ * padding characters, and zero unused bits in the symbol before the padding (`[AQgw]` before `==`, a multiple of 4
+ * before `=`). Each class is disjoint from the white space around it, so a match is found in linear time.
+ */
+const CANONICAL_SPACED_BASE64 = (() => {
+  const w = '[ \\t\\n\\r]*'
+  const s = '[A-Za-z0-9+/]'
+  return new RegExp(`^(?:${w}${s}${w}${s}${w}${s}${w}${s})*(?:${w}${s}${w}[AQgw]${w}=${w}=|${w}${s}${w}${s}${w}[AEIMQUYcgkosw048]${w}=)?${w}$`)
+})()
+
+/**
+ * {@link base64Cleaned} without the cleaned copy, for canonical text with ASCII white space: checked as it is and
+ * decoded as it is (Node's decoder skips white space). Undefined for anything else (other white space, invalid text),
+ * which the general path then reads.
  */
 function base64Direct(value: string): Buffer | undefined {
-  let symbols = 0
-  let padding = 0
-  let last = 0
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i)
-    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue
-    if (c === 0x3d) {
-      padding++
-      continue
-    }
-    if (padding > 0 || c >= 0x80 || BASE64_VALUES[c] === 0xff) return undefined
-    symbols++
-    last = c
-  }
-  if (padding > 2 || (symbols + padding) % 4 !== 0) return undefined
-  // RFC 4648 §3.5: the unused bits of the last symbol before the padding are zero.
-  if (padding > 0 && (BASE64_VALUES[last]! & (padding === 2 ? 0x0f : 0x03)) !== 0) return undefined
-  const decoded = Buffer.from(value, 'base64')
-  return decoded.byteLength === ((symbols + padding) / 4) * 3 - padding ? decoded : undefined
+  return CANONICAL_SPACED_BASE64.test(value) ? Buffer.from(value, 'base64') : undefined
 }
-
-/** Value of each ASCII base64 symbol, 0xff for the other codes. */
-const BASE64_VALUES = new Uint8Array(128).fill(0xff)
-for (let i = 0; i < 64; i++) BASE64_VALUES['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.charCodeAt(i)] = i
 
 const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 
