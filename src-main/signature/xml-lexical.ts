@@ -63,17 +63,27 @@ export class LexElement {
   /** {@link childElements}, once asked for: null when text other than white space is among the children. */
   private elementList: readonly LexElement[] | null | undefined
   constructor(
-    readonly qname: string,
-    readonly prefix: string,
-    readonly localName: string,
+    /** The element's name (shared by the elements of that name). */
+    private readonly name: QName,
     readonly namespaceURI: string,
     readonly attributes: readonly LexAttribute[],
     /** Namespace declarations on this element ('' = default namespace). */
     readonly declarations: ReadonlyArray<readonly [string, string]>,
     /** Namespaces in scope at this element (shared with the parent when the element declares none). */
     readonly inScope: ReadonlyMap<string, string>,
-    readonly parent: LexElement | undefined,
   ) {}
+
+  get qname(): string {
+    return this.name.qname
+  }
+
+  get prefix(): string {
+    return this.name.prefix
+  }
+
+  get localName(): string {
+    return this.name.localName
+  }
 
   getAttribute(name: string): string | null {
     const attributes = this.attributes
@@ -204,6 +214,7 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
   // exact length at its end tag.
   const pending: Array<LexElement | string> = []
   const starts: number[] = []
+  const elements: LexElement[] = []
   try {
     tokenize(text, declarationEnd, limits, {
       start(name, names, raws, count) {
@@ -245,7 +256,7 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
           }
           attributes = list
         }
-        const el = new LexElement(name.qname, prefix, name.localName, namespaceURI, attributes, declarations, inScope, current)
+        const el = new LexElement(name, namespaceURI, attributes, declarations, inScope)
         for (let k = 0; k < attributes.length; k++) {
           const a = attributes[k]!
           if (a.prefix === '' && (a.localName === 'Id' || a.localName === 'id')) {
@@ -256,6 +267,7 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
         if (current === undefined) root = el
         else pending.push(el)
         starts.push(pending.length)
+        elements.push(el)
         current = el
       },
       end() {
@@ -264,7 +276,8 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
           current!.children = pending.slice(from)
           pending.length = from
         }
-        current = current!.parent
+        elements.pop()
+        current = elements[elements.length - 1]
       },
       text(raw) {
         pending.push(textValue(raw))
@@ -311,23 +324,40 @@ interface QName {
 
 /**
  * Names seen before, shared by every document: the fixed layouts use a few dozen, and each name of a document would
- * otherwise be three strings and a record. Bounded in count and length; an entry owns its string (a slice would keep
- * the whole document it was read from alive).
+ * otherwise be three strings and a record. An open-addressing table found by a hash of the characters in place (a
+ * known name costs no string at all); bounded in entries and name length (a full neighbourhood leaves the name
+ * uninterned). An entry owns its string: a slice would keep the whole document it was read from alive.
  */
-const KNOWN_NAMES = new Map<string, QName>()
+const NAME_SLOTS = 1024
+const NAME_PROBES = 4
 const MAX_KNOWN_NAMES = 512
 const MAX_KNOWN_NAME_LENGTH = 64
+const knownNames = new Array<QName | undefined>(NAME_SLOTS).fill(undefined)
+let knownNameCount = 0
+
+function splitQName(qname: string): QName {
+  const colon = qname.indexOf(':')
+  return colon < 0 ? { qname, prefix: '', localName: qname } : { qname, prefix: qname.slice(0, colon), localName: qname.slice(colon + 1) }
+}
 
 function qnameOf(text: string, from: number, to: number): QName {
-  const sliced = text.slice(from, to)
-  const known = KNOWN_NAMES.get(sliced)
-  if (known !== undefined) return known
-  const keep = KNOWN_NAMES.size < MAX_KNOWN_NAMES && to - from <= MAX_KNOWN_NAME_LENGTH
-  const qname = keep ? Buffer.from(sliced, 'latin1').toString('latin1') : sliced
-  const colon = qname.indexOf(':')
-  const name: QName = colon < 0 ? { qname, prefix: '', localName: qname } : { qname, prefix: qname.slice(0, colon), localName: qname.slice(colon + 1) }
-  if (keep) KNOWN_NAMES.set(qname, name)
-  return name
+  const length = to - from
+  if (length > MAX_KNOWN_NAME_LENGTH) return splitQName(text.slice(from, to))
+  let hash = 0
+  for (let i = from; i < to; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0
+  for (let probe = 0; probe < NAME_PROBES; probe++) {
+    const slot = (hash + probe) & (NAME_SLOTS - 1)
+    const known = knownNames[slot]
+    if (known === undefined) {
+      if (knownNameCount >= MAX_KNOWN_NAMES) break
+      const name = splitQName(Buffer.from(text.slice(from, to), 'latin1').toString('latin1'))
+      knownNames[slot] = name
+      knownNameCount++
+      return name
+    }
+    if (known.qname.length === length && text.startsWith(known.qname, from)) return known
+  }
+  return splitQName(text.slice(from, to))
 }
 
 /** End of the longest name at `at` (`at` itself when none starts there); reads only the name and the character after it. */
@@ -404,6 +434,16 @@ function checkReferences(text: string, from: number, to: number): void {
   }
 }
 
+/** A line feed and up to 63 spaces: the white space between the elements of a pretty-printed document. */
+const INDENTS = Array.from({ length: 64 }, (_, spaces) => `\n${' '.repeat(spaces)}`)
+
+/** `text[from, to)` as a shared string when it is a line feed and spaces only (no string made for it), else undefined. */
+function indentation(text: string, from: number, to: number): string | undefined {
+  if (text.charCodeAt(from) !== 0x0a || to - from > INDENTS.length) return undefined
+  for (let i = from + 1; i < to; i++) if (text.charCodeAt(i) !== 0x20) return undefined
+  return INDENTS[to - from - 1]
+}
+
 /**
  * Tokenizes the subset (the caller has refused '<!' and '<?' past the declaration): start tags, end tags and text,
  * each found with `indexOf`/sticky expressions from a cursor that only moves forward, so every character is looked at
@@ -447,7 +487,7 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
         if (end - pos > maxText) throw new TokenError(`Text longer than ${maxText} characters (at offset ${pos})`)
         checkReferences(text, pos, end)
         count()
-        handler.text(text.slice(pos, end))
+        handler.text(indentation(text, pos, end) ?? text.slice(pos, end))
       }
     }
     if (lt < 0) break
