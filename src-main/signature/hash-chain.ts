@@ -1,7 +1,7 @@
 import { DEFAULT_XML_LIMITS, parseXml, SecurityServerError } from '../platform'
 import type { ErrorCode } from '@shared/error-codes'
 import {
-  base64Of, canonicalize, digest, DIGEST_URIS, digestAlgorithmFromUri, DS_NS, HASHCHAIN_NS, isC14nUri, partDigest,
+  base64Direct, base64Of, canonicalize, digest, DIGEST_URIS, digestAlgorithmFromUri, DS_NS, HASHCHAIN_NS, isC14nUri, partDigest,
   type DigestAlgorithm,
 } from './xml-support'
 import { readLexical, type LexElement, type LexicalLimits } from './xml-lexical'
@@ -286,6 +286,9 @@ function algorithmAttr(el: LexElement): string {
 
 function parseDigestValue(el: LexElement): Buffer {
   const text = el.textContent ?? ''
+  // Canonical base64 as written (the common case) passes both checks below; anything else is checked in order.
+  const direct = base64Direct(text)
+  if (direct !== undefined) return direct
   if (!/^[A-Za-z0-9+/=\s]*$/.test(text)) throw hashChainError('malformed_hash_chain', 'Parsing hash chain failed: DigestValue is not base64')
   return base64Of(text)
 }

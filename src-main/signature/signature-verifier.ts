@@ -70,8 +70,9 @@ function invalidValue(message: string): SecurityServerError {
   return new SecurityServerError('invalid_signature_value', message, { clientFault: true })
 }
 
+/** The bytes of `value`: a string's UTF-8, or a view of the caller's bytes (read here and never kept). */
 function toBytes(value: Uint8Array | string): Buffer {
-  return typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value)
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
 }
 
 /** Applies a reference's transforms to external data (only C14N variants are meaningful for octets). */

@@ -124,7 +124,7 @@ const CANONICAL_SPACED_BASE64 = (() => {
  * decoded as it is (Node's decoder skips white space). Undefined for anything else (other white space, invalid text),
  * which the general path then reads.
  */
-function base64Direct(value: string): Buffer | undefined {
+export function base64Direct(value: string): Buffer | undefined {
   return CANONICAL_SPACED_BASE64.test(value) ? Buffer.from(value, 'base64') : undefined
 }
 
