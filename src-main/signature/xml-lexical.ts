@@ -604,7 +604,19 @@ export function canonicalizeLexical(apex: LexElement, algorithmUri: string, incl
     throw new SecurityServerError('malformed_signature', `Unsupported canonicalization method '${algorithmUri}'`, { clientFault: true })
   }
   const listed = inclusivePrefixes.map((p) => (p === '#default' ? '' : p))
-  const out: string[] = []
+  // The output's pieces, in an array of the most the subtree can need (grown piece by piece, its store would be
+  // copied a dozen times), cut to what was written.
+  const pieces = (el: LexElement, isApex: boolean): number => {
+    const declarations = !exclusive ? (isApex ? el.inScope.size : el.declarations.length) : 1 + el.attributes.length + listed.length
+    let n = 6 + 5 * (declarations + el.attributes.length) + el.children.length
+    for (let k = 0; k < el.children.length; k++) {
+      const c = el.children[k]!
+      if (typeof c !== 'string') n += pieces(c, false)
+    }
+    return n
+  }
+  const out = new Array<string>(pieces(apex, true))
+  let o = 0
   // The namespace declarations one element renders, as prefixes and URIs (reused from element to element: each is
   // written out before the element's children are visited).
   const declPrefixes: string[] = []
@@ -650,11 +662,18 @@ export function canonicalizeLexical(apex: LexElement, algorithmUri: string, incl
         declUris[e + 1] = u
       }
     }
-    out.push('<', el.qname)
+    out[o++] = '<'
+    out[o++] = el.qname
     for (let d = 0; d < declCount; d++) {
       const p = declPrefixes[d]!
-      if (p === '') out.push(' xmlns="', c14nAttr(declUris[d]!), '"')
-      else out.push(' xmlns:', p, '="', c14nAttr(declUris[d]!), '"')
+      if (p === '') out[o++] = ' xmlns="'
+      else {
+        out[o++] = ' xmlns:'
+        out[o++] = p
+        out[o++] = '="'
+      }
+      out[o++] = c14nAttr(declUris[d]!)
+      out[o++] = '"'
     }
     let attrs = el.attributes
     for (let k = 1; k < attrs.length; k++) {
@@ -663,16 +682,25 @@ export function canonicalizeLexical(apex: LexElement, algorithmUri: string, incl
         break
       }
     }
-    for (let k = 0; k < attrs.length; k++) out.push(' ', attrs[k]!.qname, '="', c14nAttr(attrs[k]!.value), '"')
-    out.push('>')
+    for (let k = 0; k < attrs.length; k++) {
+      out[o++] = ' '
+      out[o++] = attrs[k]!.qname
+      out[o++] = '="'
+      out[o++] = c14nAttr(attrs[k]!.value)
+      out[o++] = '"'
+    }
+    out[o++] = '>'
     const children = el.children
     for (let k = 0; k < children.length; k++) {
       const c = children[k]!
-      if (typeof c === 'string') out.push(c14nText(c))
+      if (typeof c === 'string') out[o++] = c14nText(c)
       else write(c, next, false)
     }
-    out.push('</', el.qname, '>')
+    out[o++] = '</'
+    out[o++] = el.qname
+    out[o++] = '>'
   }
   write(apex, NO_SCOPE, true)
+  out.length = o
   return out.join('')
 }
