@@ -428,6 +428,9 @@ export function parseHashChainResult(xml: Uint8Array | string, limitsIn: Partial
  * method). Time is therefore O(C + D): C the bytes of the chain documents read (at most `maxDocumentBytes` ×
  * `maxChainFiles`), D the bytes of the distinct data referenced. Recursion is at most `maxDepth` deep.
  */
+/** A step's entry in `stepData` while its values are resolved (compared by identity). */
+const RESOLVING = Buffer.alloc(0)
+
 export function verifyHashChain(
   resultXml: Uint8Array | string | ParsedHashChainResult, verification: HashChainVerification,
 ): HashChainVerificationResult {
@@ -437,10 +440,11 @@ export function verifyHashChain(
   const chains = new Map<string, ParsedHashChain>()
   const stepBudget = { remaining: limits.maxSteps }
   const used = new Set<string>()
-  const unresolved = new Map<string, Buffer>()
-  const active = new Set<string>()
-  /** Step key (`base#fragment`) → the DER DigestList of the step's values. */
+  let unresolved: Map<string, Buffer> | undefined
+  /** Step key (`base#fragment`) → the DER DigestList of the step's values, {@link RESOLVING} while it is resolved. */
   const stepData = new Map<string, Buffer>()
+  /** Steps being resolved (each {@link RESOLVING} in `stepData`). */
+  let depth = 0
   /** `method key` → digest of a step's DigestList under that method. */
   const stepDigests = new Map<string, Buffer>()
   /** URI → (`method transforms` → digest of the data). */
@@ -467,21 +471,22 @@ export function verifyHashChain(
   const resolveStep = (uri: string, current: ParsedHashChain | undefined, currentBase: string | undefined): { key: string; data: Buffer } => {
     const hash = uri.indexOf('#')
     if (hash < 0 || hash === uri.length - 1) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${shown(uri)}`)
-    const base = uri.slice(0, hash)
-    const fragment = uri.slice(hash + 1)
-    const chainBase = base === '' ? currentBase : base
-    const chain = base === '' ? current : chainFor(base)
+    const local = hash === 0
+    const chainBase = local ? currentBase : uri.slice(0, hash)
+    const chain = local ? current : chainFor(chainBase!)
     if (chain === undefined) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${shown(uri)}`)
-    const key = `${chainBase ?? ''}#${fragment}`
+    // `base#fragment`: the URI itself, or a same-document reference's with the current chain's base.
+    const key = local ? (currentBase ?? '') + uri : uri
     const known = stepData.get(key)
+    if (known === RESOLVING) throw hashChainError('malformed_hash_chain', `Cycle in hash chain at ${shown(uri)}`)
     if (known !== undefined) return { key, data: known }
-    if (active.has(key)) throw hashChainError('malformed_hash_chain', `Cycle in hash chain at ${shown(uri)}`)
-    if (active.size >= limits.maxDepth) throw hashChainError('malformed_hash_chain', `Hash chain is nested deeper than ${limits.maxDepth} steps`)
-    const values = chain.steps.get(fragment)
+    if (depth >= limits.maxDepth) throw hashChainError('malformed_hash_chain', `Hash chain is nested deeper than ${limits.maxDepth} steps`)
+    const values = chain.steps.get(uri.slice(hash + 1))
     if (values === undefined) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${shown(uri)}`)
-    active.add(key)
+    stepData.set(key, RESOLVING)
+    depth++
     const data = concatDigests(values.map((value) => resolveValue(value, chain, chainBase)))
-    active.delete(key)
+    depth--
     stepData.set(key, data)
     return { key, data }
   }
@@ -508,6 +513,7 @@ export function verifyHashChain(
     if (input && 'digest' in input && DIGEST_URIS[input.algorithm] === methodUri) return { digest: input.digest, methodUri }
     const given = input !== null && input !== undefined && 'data' in input
     if (!given && verification.shouldResolve !== undefined && !verification.shouldResolve(uri)) {
+      unresolved ??= new Map()
       if (!unresolved.has(uri)) unresolved.set(uri, value.digest!)
       return { digest: value.digest!, methodUri }
     }
@@ -547,7 +553,7 @@ export function verifyHashChain(
     const listed = unused.slice(0, 10).map(shown).join(', ')
     throw hashChainError('hashchain_unused_inputs', `Some inputs were not referenced by hash chain: ${listed}${unused.length > 10 ? ` and ${unused.length - 10} more` : ''}`)
   }
-  return { unresolved: [...unresolved].map(([uri, d]) => ({ uri, digest: d })) }
+  return { unresolved: unresolved === undefined ? [] : [...unresolved].map(([uri, d]) => ({ uri, digest: d })) }
 }
 
 /** DataRef transforms (hashchain.xsd allows ds:Transforms; X-Road never produces them, verifies C14N ones). */
