@@ -176,7 +176,12 @@ const URI_REFERENCE = /^[!#-%'-;=?-~]*$/
 const ROOT_SCOPE: ReadonlyMap<string, string> = new Map([['xml', XML_NS]])
 
 function textValue(raw: string): string {
-  return decodeXmlReferences(raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw)
+  const text = raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw
+  if (!text.includes('&')) return text
+  // Santuario escapes the CR of each line end of base64 text (`&#13;`): replaced in one pass, the string built once
+  // (every '&' starts a well-formed reference, checked by the tokenizer, so each match is one of them).
+  const crs = text.replaceAll('&#13;', '\r')
+  return crs.includes('&') ? decodeXmlReferences(crs) : crs
 }
 
 /**

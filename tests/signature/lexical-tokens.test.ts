@@ -66,6 +66,8 @@ const CASES: Array<[string, string]> = [
   ['<a b="&#x41"/>', 'invalid_xml: \'&\' does not start a predefined entity or character reference (at offset 6)'],
   ['<a b=\'&quot;"\'/>', 'ok <a b="&quot;&quot;"></a> | <a b="&quot;&quot;"></a> | ids  | dup '],
   ['<a b="\r\n\tx"/>', 'ok <a b="  x"></a> | <a b="  x"></a> | ids  | dup '],
+  ['<a>x&#13;\ny&amp;#13;&#13;&lt;&#xD;</a>', 'ok <a>x&#xD;\ny&amp;#13;&#xD;&lt;&#xD;</a> | <a>x&#xD;\ny&amp;#13;&#xD;&lt;&#xD;</a> | ids  | dup '],
+  ['<a>&#13;&#13;</a>', 'ok <a>&#xD;&#xD;</a> | <a>&#xD;&#xD;</a> | ids  | dup '],
   ['<a>\r\nx\ry</a>', 'ok <a>\nx\ny</a> | <a>\nx\ny</a> | ids  | dup '],
   ['<r xmlns="d" xmlns:p="u"><p:x p:a="1" a="2" Id="i"/><y Id="i"/></r>', 'ok <r xmlns="d" xmlns:p="u"><p:x Id="i" a="2" p:a="1"></p:x><y Id="i"></y></r> | <r xmlns="d"><p:x xmlns:p="u" Id="i" a="2" p:a="1"></p:x><y Id="i"></y></r> | ids i | dup i'],
   ['<r><x xmlns:q="v" q:z="1" b="2" a="3"/></r>', 'ok <r><x xmlns:q="v" a="3" b="2" q:z="1"></x></r> | <r><x xmlns:q="v" a="3" b="2" q:z="1"></x></r> | ids  | dup '],
