@@ -218,6 +218,7 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
   // Children of the open elements, each element's from `starts[depth]` on: an element's own list is cut to its
   // exact length at its end tag.
   const pending: Array<LexElement | string> = []
+  let pendingTop = 0
   const starts: number[] = []
   const elements: LexElement[] = []
   try {
@@ -270,22 +271,22 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
           }
         }
         if (current === undefined) root = el
-        else pending.push(el)
-        starts.push(pending.length)
+        else pending[pendingTop++] = el
+        starts.push(pendingTop)
         elements.push(el)
         current = el
       },
       end() {
         const from = starts.pop()!
-        if (pending.length > from) {
-          current!.children = pending.slice(from)
-          pending.length = from
+        if (pendingTop > from) {
+          current!.children = pending.slice(from, pendingTop)
+          pendingTop = from
         }
         elements.pop()
         current = elements[elements.length - 1]
       },
       text(raw) {
-        pending.push(textValue(raw))
+        pending[pendingTop++] = textValue(raw)
       },
     })
   } catch (cause) {
@@ -345,11 +346,16 @@ function splitQName(qname: string): QName {
   return colon < 0 ? { qname, prefix: '', localName: qname } : { qname, prefix: qname.slice(0, colon), localName: qname.slice(colon + 1) }
 }
 
-function qnameOf(text: string, from: number, to: number): QName {
+/** Whether `name` occurs in `text` at `at` (a loop: `startsWith` is a call that first checks for a RegExp argument). */
+function occursAt(text: string, at: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++) if (text.charCodeAt(at + i) !== name.charCodeAt(i)) return false
+  return true
+}
+
+/** The name `text[from, to)`, whose hash {@link nameEnd} computed. */
+function qnameOf(text: string, from: number, to: number, hash: number): QName {
   const length = to - from
   if (length > MAX_KNOWN_NAME_LENGTH) return splitQName(text.slice(from, to))
-  let hash = 0
-  for (let i = from; i < to; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0
   for (let probe = 0; probe < NAME_PROBES; probe++) {
     const slot = (hash + probe) & (NAME_SLOTS - 1)
     const known = knownNames[slot]
@@ -360,22 +366,31 @@ function qnameOf(text: string, from: number, to: number): QName {
       knownNameCount++
       return name
     }
-    if (known.qname.length === length && text.startsWith(known.qname, from)) return known
+    if (known.qname.length === length && occursAt(text, from, known.qname)) return known
   }
   return splitQName(text.slice(from, to))
 }
 
 /** End of the longest name at `at` (`at` itself when none starts there); reads only the name and the character after it. */
 function nameEnd(text: string, at: number): number {
-  if (!isNameStart(text.charCodeAt(at))) return at
+  let c = text.charCodeAt(at)
+  if (!isNameStart(c)) return at
+  let hash = c
   let i = at + 1
-  while (isNameChar(text.charCodeAt(i))) i++
-  if (text.charCodeAt(i) === 0x3a && isNameStart(text.charCodeAt(i + 1))) {
-    i += 2
-    while (isNameChar(text.charCodeAt(i))) i++
+  for (c = text.charCodeAt(i); isNameChar(c); c = text.charCodeAt(++i)) hash = (Math.imul(hash, 31) + c) | 0
+  if (c === 0x3a && isNameStart(text.charCodeAt(i + 1))) {
+    hash = (Math.imul(hash, 31) + c) | 0
+    for (c = text.charCodeAt(++i); isNameChar(c); c = text.charCodeAt(++i)) hash = (Math.imul(hash, 31) + c) | 0
   }
+  lastNameHash = hash
   return i
 }
+
+/**
+ * Hash of the name {@link nameEnd} read last, h = 31·h + code over its characters (the reader is synchronous): the
+ * key {@link qnameOf} finds the name by.
+ */
+let lastNameHash = 0
 const NOT_SPACE = /[^ \t\r\n]/
 
 interface TokenHandler {
@@ -502,7 +517,7 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
       if (text.charCodeAt(close) !== 0x3e) throw new TokenError(`End tag '${text.slice(lt + 2, tagEnd)}' is not closed (at offset ${lt})`)
       // Compared in place: the end tag's name is not kept.
       const started = open.pop()
-      if (started === undefined || started.length !== tagEnd - lt - 2 || !text.startsWith(started, lt + 2)) {
+      if (started === undefined || started.length !== tagEnd - lt - 2 || !occursAt(text, lt + 2, started)) {
         throw new TokenError(`End tag '${text.slice(lt + 2, tagEnd)}' does not match its start tag (at offset ${lt})`)
       }
       handler.end()
@@ -511,7 +526,7 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
     }
     if (open.length === 0 && rootSeen) throw new TokenError(`More than one root element (at offset ${lt})`)
     const tagEnd = name(lt + 1, 'an element name')
-    const qname = qnameOf(text, lt + 1, tagEnd)
+    const qname = qnameOf(text, lt + 1, tagEnd, lastNameHash)
     const tag = qname.qname
     count()
     let attributes = 0
@@ -535,7 +550,7 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
       if (Number.isNaN(c)) throw new TokenError(`Start tag '${tag}' is not closed (at offset ${lt})`)
       if (spaced === i) throw new TokenError(`Expected white space, '>' or '/>' in start tag '${tag}' (at offset ${i})`)
       const attributeEnd = name(spaced, 'an attribute name')
-      const attributeName = qnameOf(text, spaced, attributeEnd)
+      const attributeName = qnameOf(text, spaced, attributeEnd, lastNameHash)
       const attribute = attributeName.qname
       for (let k = 0; k < attributes; k++) if (names[k]!.qname === attribute) throw new TokenError(`Attribute '${attribute}' appears twice (at offset ${spaced})`)
       if (attributes >= limits.maxAttributes) throw new TokenError(`Element '${tag}' has more than ${limits.maxAttributes} attributes (at offset ${lt})`)
