@@ -232,7 +232,7 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
           const qname = names[k]!.qname
           if (qname === 'xmlns' || qname.startsWith('xmlns:')) {
             const prefix = qname === 'xmlns' ? '' : qname.slice(6)
-            const uri = attributeValue(raws[k]!)
+            const uri = namespaceName(attributeValue(raws[k]!))
             // A namespace name is a URI reference (RFC 3986: printable ASCII without '"', '<', '>'; '&' refused too), so it never needs
             // escaping in canonical form.
             if (prefix === 'xml' || prefix === 'xmlns' || (prefix !== '' && uri === '') || !URI_REFERENCE.test(uri)) {
@@ -332,7 +332,8 @@ interface QName {
  * Names seen before, shared by every document: the fixed layouts use a few dozen, and each name of a document would
  * otherwise be three strings and a record. An open-addressing table found by a hash of the characters in place (a
  * known name costs no string at all); bounded in entries and name length (a full neighbourhood leaves the name
- * uninterned). An entry owns its string: a slice would keep the whole document it was read from alive.
+ * uninterned). An entry owns its strings ({@link internalized}: a slice would keep the whole document it was read
+ * from alive, and comparing them with the readers' constants compares references).
  */
 const NAME_SLOTS = 1024
 const NAME_PROBES = 4
@@ -340,6 +341,31 @@ const MAX_KNOWN_NAMES = 512
 const MAX_KNOWN_NAME_LENGTH = 64
 const knownNames = new Array<QName | undefined>(NAME_SLOTS).fill(undefined)
 let knownNameCount = 0
+
+/**
+ * `value` as V8's unique copy of it (a property key is), which the same text in the code also is: comparing two such
+ * strings compares two references. Also a copy that keeps no larger string alive.
+ */
+function internalized(value: string): string {
+  return Object.keys({ [value]: 0 })[0]!
+}
+
+/**
+ * Namespace names seen before, shared by every document as {@link knownNames} are (the readers compare every
+ * element's namespace with their constants). Bounded in count and length.
+ */
+const knownNamespaces = new Map<string, string>()
+const MAX_KNOWN_NAMESPACES = 64
+const MAX_KNOWN_NAMESPACE_LENGTH = 256
+
+function namespaceName(uri: string): string {
+  const known = knownNamespaces.get(uri)
+  if (known !== undefined) return known
+  if (knownNamespaces.size >= MAX_KNOWN_NAMESPACES || uri.length > MAX_KNOWN_NAMESPACE_LENGTH) return uri
+  const kept = internalized(uri)
+  knownNamespaces.set(kept, kept)
+  return kept
+}
 
 function splitQName(qname: string): QName {
   const colon = qname.indexOf(':')
@@ -361,7 +387,10 @@ function qnameOf(text: string, from: number, to: number, hash: number): QName {
     const known = knownNames[slot]
     if (known === undefined) {
       if (knownNameCount >= MAX_KNOWN_NAMES) break
-      const name = splitQName(Buffer.from(text.slice(from, to), 'latin1').toString('latin1'))
+      const qname = internalized(text.slice(from, to))
+      const colon = qname.indexOf(':')
+      const name: QName = colon < 0 ? { qname, prefix: '', localName: qname }
+        : { qname, prefix: internalized(qname.slice(0, colon)), localName: internalized(qname.slice(colon + 1)) }
       knownNames[slot] = name
       knownNameCount++
       return name
