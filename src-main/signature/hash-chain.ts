@@ -348,7 +348,7 @@ function chainXmlLimits(limits: HashChainLimits): LexicalLimits {
 function parseRoot(xml: Uint8Array | string, name: string, limits: HashChainLimits): LexElement {
   let root: LexElement
   try {
-    root = readLexical(xml, chainXmlLimits(limits), 'malformed_hash_chain', 'malformed_hash_chain').root
+    root = readLexical(xml, chainXmlLimits(limits), 'malformed_hash_chain', 'malformed_hash_chain', false).root
   } catch (cause) {
     throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: ${(cause as Error).message}`, cause)
   }
@@ -380,7 +380,8 @@ export function parseHashChain(
       throw hashChainError('malformed_hash_chain', `Hash step has more than ${limits.maxValuesPerStep} values`)
     }
     const values = elements.map((v) => {
-      if (v.namespaceURI !== HASHCHAIN_NS || !['HashValue', 'StepRef', 'DataRef'].includes(v.localName ?? '')) {
+      const kind = v.localName
+      if (v.namespaceURI !== HASHCHAIN_NS || (kind !== 'HashValue' && kind !== 'StepRef' && kind !== 'DataRef')) {
         throw hashChainError('malformed_hash_chain', `Parsing hash chain failed: unexpected element '${shown(v.localName ?? '')}' in HashStep`)
       }
       return parseValue(v, limits)

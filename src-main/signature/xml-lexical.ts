@@ -186,9 +186,10 @@ function textValue(raw: string): string {
 
 /**
  * Reads `input` into an element tree. `subsetCode` is the error for input outside the subset (and for unbound
- * prefixes); `xmlCode` the error for input that is not well-formed or exceeds the limits.
+ * prefixes); `xmlCode` the error for input that is not well-formed or exceeds the limits. Without `collectIds` the
+ * document's `ids` stay empty (for readers that resolve no `#id` reference).
  */
-export function readLexical(input: Uint8Array | string, limits: LexicalLimits, subsetCode: ErrorCode, xmlCode: ErrorCode = 'invalid_xml'): LexDocument {
+export function readLexical(input: Uint8Array | string, limits: LexicalLimits, subsetCode: ErrorCode, xmlCode: ErrorCode = 'invalid_xml', collectIds = true): LexDocument {
   const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength
   if (size > limits.maxBytes) throw lexError(xmlCode, `XML document is larger than ${limits.maxBytes} bytes`)
   let text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8')
@@ -263,7 +264,7 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
           attributes = list
         }
         const el = new LexElement(name, namespaceURI, attributes, declarations, inScope)
-        for (let k = 0; k < attributes.length; k++) {
+        for (let k = 0; collectIds && k < attributes.length; k++) {
           const a = attributes[k]!
           if (a.prefix === '' && (a.localName === 'Id' || a.localName === 'id')) {
             if (ids.has(a.value)) duplicateIds.push(a.value)
