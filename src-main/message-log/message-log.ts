@@ -204,8 +204,9 @@ export function signatureHash(signatureXml: string | Uint8Array): string {
  * to the writer thread without a string in between). Bytes that are not valid UTF-8 are decoded here, each ill-formed
  * sequence becoming U+FFFD, as SQLite would store them from the string: the record's digest and `signature_hash` are
  * then taken over the stored text's bytes, never over bytes the database does not hold. The signer's documents are
- * always valid UTF-8 (encoded from strings); a peer's signature document can hold ill-formed bytes the lexical
- * reader decodes to U+FFFD and lets through (in character data outside what is signed).
+ * always valid UTF-8 (encoded from strings); a peer's signature document that verifies can still hold ill-formed
+ * bytes where nothing is signed or checked (e.g. in the `Id` attribute of `ds:SignatureValue`): the lexical reader
+ * decodes them to U+FFFD and lets them through.
  */
 function logText(value: string | Uint8Array): RecordText {
   if (typeof value === 'string' || isUtf8(value)) return value
