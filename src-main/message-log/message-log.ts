@@ -381,8 +381,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     const loaded: Array<{ bytes: Uint8Array | null; release(): void }> = []
     try {
       for (const a of message.attachments) {
-        if (!bodyLogged) loaded.push({ bytes: null, release: () => undefined })
-        else if (a instanceof Uint8Array) loaded.push({ bytes: a, release: () => undefined })
+        if (!bodyLogged) loaded.push({ bytes: null, release: nothingToRelease })
+        else if (a instanceof Uint8Array) loaded.push({ bytes: a, release: nothingToRelease })
         else loaded.push(await a.load())
       }
       return loaded
@@ -414,7 +414,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
         sha512: (a instanceof Uint8Array ? messagePartSha512(a) : Buffer.from(a.sha512)).toString('base64'),
       })),
     }
-    const digest = recordDigest({ ...record, attachments: record.attachments.map((a) => ({ size: a.size, sha512: a.sha512, stored: a.content !== null })) })
+    const digest = recordDigest(record)
     return { record, digest }
   }
 
@@ -636,7 +636,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
       const prepared = prepare(message, bodyLogged, contents)
       signatureXml = prepared.record.signatureXml
       id = await new Promise<RecordId>((resolve, reject) => {
-        pending.push({ ...prepared, resolve, reject })
+        pending.push({ record: prepared.record, digest: prepared.digest, resolve, reject })
         if (pending.length >= settings.groupCommitMaxRecords) flush()
         else if (settings.groupCommitWindowMs === 0) immediate ??= setImmediate(flush)
         else timer ??= setTimeout(flush, settings.groupCommitWindowMs)
@@ -801,6 +801,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     archiveInterval = undefined
   }
 }
+
+const nothingToRelease = (): void => undefined
 
 function sizeOf(attachment: Uint8Array | AttachmentSource): number {
   return attachment instanceof Uint8Array ? attachment.byteLength : attachment.size
