@@ -831,8 +831,8 @@ function loggingFailed(error: unknown): SecurityServerError {
 
 /** Body logging off: only the SOAP header is kept (X-Road's `SoapMessageBodyManipulator`); REST header parts stay. */
 function withoutSoapBody(message: Uint8Array): Uint8Array {
-  const text = Buffer.from(message).toString('utf8')
-  if (!text.includes(SOAP_ENV_NS)) return message
+  // The namespace is ASCII: its bytes are in the message exactly when its text is (searched without a copy or a string).
+  if (!Buffer.from(message.buffer, message.byteOffset, message.byteLength).includes(SOAP_ENV_NS)) return message
   const doc = parseXml(message)
   const root = doc.documentElement
   if (root === null || root.namespaceURI !== SOAP_ENV_NS || root.localName !== 'Envelope') return message

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ManualClock, closeDatabase, migrate, openDatabase, silentLogger, type WritableDb } from '../../src-main/platform'
-import { createMessageLog, messageLogMigrations, signatureHash, signatureValueBytes, type MessageLog, type MessageToLog } from '../../src-main/message-log'
+import {
+  createMessageLog, findMessageRecord, messageLogMigrations, signatureHash, signatureValueBytes, type MessageLog, type MessageLogSettingsInput, type MessageToLog,
+} from '../../src-main/message-log'
 import { encodeRecordBatch, Utf8Text } from '../../src-main/message-log/record-batch-codec'
-import { messageFor, openMessageLogDb, signatureXmlFor, tempDir } from './support/message-log-harness'
+import { messageFor, openMessageLogDb, signatureXmlFor, soapMessage, tempDir } from './support/message-log-harness'
 
 /**
  * Issue 15: the proxy hands the message log its signature's documents as the UTF-8 bytes signed or received. A record
@@ -24,7 +26,7 @@ afterEach(async () => {
 })
 
 /** A file-backed log commits in the writer thread (the batch codec); an in-memory one commits in place. */
-function openLog(kind: 'file' | 'memory', clock: ManualClock): Log {
+function openLog(kind: 'file' | 'memory', clock: ManualClock, settings: MessageLogSettingsInput = {}): Log {
   let db: WritableDb
   if (kind === 'file') {
     db = openMessageLogDb(`${tempDir()}/messagelog.sqlite`)
@@ -32,7 +34,7 @@ function openLog(kind: 'file' | 'memory', clock: ManualClock): Log {
     db = openDatabase(':memory:')
     migrate(db, [messageLogMigrations])
   }
-  const l = { db, log: createMessageLog({ db, clock, logger: silentLogger() }) }
+  const l = { db, log: createMessageLog({ db, clock, logger: silentLogger(), settings }) }
   opened.push(l)
   return l
 }
@@ -129,5 +131,18 @@ describe('message log records given UTF-8 bytes', () => {
     const sig = signatureXmlFor(NON_ASCII)
     expect(signatureValueBytes(bytesOf(sig)).equals(signatureValueBytes(sig))).toBe(true)
     expect(signatureHash(bytesOf(sig))).toBe(signatureHash(sig))
+  })
+
+  it('with body logging off for the whole server, keeps a SOAP header part without its body and any other header part whole', async () => {
+    const { db, log } = openLog('file', new ManualClock('2026-03-01T10:00:00Z'), { messageBodyLogging: false })
+    const soap = await log.record(messageFor('q-soap', { message: bytesOf(Buffer.from(soapMessage('q-soap')).toString('utf8')) }))
+    const soapText = Buffer.from(findMessageRecord(db, soap)?.message ?? []).toString('utf8')
+    expect(soapText).toContain('<xroad:id>q-soap</xroad:id>')
+    expect(soapText).not.toContain('38001010000')
+    expect(findMessageRecord(db, soap)?.bodyLogged).toBe(false)
+    const restHeader = 'GET /r1/EE/COM/5678/provider-sub/getPerson HTTP/1.1\r\nx-road-id: q-rest\r\nx-note: Jõgeva\r\n\r\n'
+    const rest = await log.record(messageFor('q-rest', { message: bytesOf(restHeader) }))
+    expect(Buffer.from(findMessageRecord(db, rest)?.message ?? []).toString('utf8')).toBe(restHeader)
+    expect((await log.checkEvidence('full')).report.problems).toEqual([])
   })
 })
