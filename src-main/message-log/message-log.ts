@@ -58,6 +58,12 @@ export interface MessageToLog<Text extends string | Uint8Array = string> {
   xRequestId?: string | null
   client: ClientId
   service: ServiceId
+  /**
+   * `encodeIdentifier(client)` and `encodeIdentifier(service)` when the caller has them already (the proxy names an
+   * exchange's identifiers once, `encodedId`): the record's columns, not encoded again for each of its two records.
+   */
+  encodedClient?: string
+  encodedService?: string
   response: boolean
   /** SOAP envelope or REST header part. */
   message: Uint8Array
@@ -397,8 +403,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     const record: NewMessageRecord = {
       queryId: message.queryId,
       xRequestId: message.xRequestId ?? null,
-      client: encodeIdentifier(message.client),
-      service: encodeIdentifier(message.service),
+      client: message.encodedClient ?? encodeIdentifier(message.client),
+      service: message.encodedService ?? encodeIdentifier(message.service),
       response: message.response,
       message: bodyLogged ? message.message : withoutSoapBody(message.message),
       bodyLogged,

@@ -452,6 +452,8 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
         xRequestId: record.requestId ?? null,
         client: record.clientId,
         service: record.serviceId,
+        encodedClient: encodedId(record.clientId),
+        encodedService: encodedId(record.serviceId),
         response: record.direction === 'response',
         message: record.headerPart,
         attachments: record.attachments ?? (record.body === undefined ? [] : [record.body]),
