@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -15,11 +15,12 @@ import { restCall } from '../demo/rest-call'
 import { makeHopCertificates } from '../lib/test-pki'
 
 /**
- * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--phases] [--threads] [--flags="…"]`: CPU per
+ * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--phases] [--threads] [--alloc DIR] [--flags="…"]`: CPU per
  * exchange of a lab pair under closed-loop load (both servers' utime+stime from /proc over the measured window,
  * divided by the exchanges), optionally the same for the floor's two bare hops, and with --cpu-prof a V8 CPU profile
  * of each server (written when it stops) summarised by source area. Each server's CPU is also split by thread (main,
- * the message-log writer, libuv's pool) and into user and system time. With --skeleton the pair's servers are replaced,
+ * the message-log writer, libuv's pool) and into user and system time. --alloc samples what each main thread allocates
+ * over the window (everything, collected or not) and lists the functions allocating most, per exchange. With --skeleton the pair's servers are replaced,
  * after their first answer, by the bench's security-off skeleton (skeleton-server.ts) over the same data directories.
  * A diagnostic for issue 15, not a bench: the figures of record come from `npm run bench`.
  */
@@ -112,6 +113,56 @@ function summarise(file: string, top: number, window: { fromUs: number; toUs: nu
 }
 
 /**
+ * --alloc: a preload for the servers' main threads. SIGUSR2 starts V8's sampling heap profiler with collected objects
+ * kept (so the samples count everything allocated, not what survives); the next SIGUSR2 stops it and writes
+ * `<dir>/alloc-<pid>.json`.
+ */
+const ALLOC_PRELOAD = `const dir = process.env.GATEHOUSE_ALLOC_DIR
+if (dir && require('node:worker_threads').isMainThread) {
+  const session = new (require('node:inspector').Session)()
+  session.connect()
+  let sampling = false
+  process.on('SIGUSR2', () => {
+    if (!sampling) {
+      sampling = true
+      session.post('HeapProfiler.enable')
+      session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+      return
+    }
+    session.post('HeapProfiler.stopSampling', (error, result) => {
+      if (error) return
+      const fs = require('node:fs')
+      fs.writeFileSync(dir + '/alloc-' + process.pid + '.part', JSON.stringify(result.profile))
+      fs.renameSync(dir + '/alloc-' + process.pid + '.part', dir + '/alloc-' + process.pid + '.json')
+    })
+  })
+}
+`
+
+interface AllocationNode { callFrame: ProfileNode['callFrame']; selfSize: number; children: AllocationNode[] }
+
+/** Bytes allocated per exchange by a server's main thread, and the functions that allocate them (self and with callees). */
+function allocationSummary(file: string, exchanges: number, top: number): string {
+  const head = (JSON.parse(readFileSync(file, 'utf8')) as { head: AllocationNode }).head
+  const self = new Map<string, number>()
+  const inclusive = new Map<string, number>()
+  let total = 0
+  const walk = (node: AllocationNode, stack: string[]): void => {
+    const { functionName, url, lineNumber } = node.callFrame
+    const key = `${functionName || '(anonymous)'} ${url.replace(/^.*\//, '')}:${lineNumber + 1}`
+    total += node.selfSize
+    self.set(key, (self.get(key) ?? 0) + node.selfSize)
+    const path = stack.includes(key) ? stack : [...stack, key]
+    for (const k of path) inclusive.set(k, (inclusive.get(k) ?? 0) + node.selfSize)
+    for (const child of node.children) walk(child, path)
+  }
+  walk(head, [])
+  const kib = (bytes: number): string => `${(bytes / exchanges / 1024).toFixed(1).padStart(6)} KiB`
+  const rows = (map: Map<string, number>): string[] => [...map].filter(([k]) => !k.startsWith('(root)')).sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, b]) => `  ${kib(b)}  ${k}`)
+  return [`  ${kib(total).trim()} per exchange allocated by the main thread`, '  self:', ...rows(self), '  with callees:', ...rows(inclusive)].join('\n')
+}
+
+/**
  * --phases: where an exchange's time goes, from the operational monitoring records of the measured window (X-Road's
  * four timestamps per side, in milliseconds): the consumer's work before sending, its wait for the provider and its work
  * on the answer; the provider's work before calling the service, the service, and its work on the answer. Medians and
@@ -140,7 +191,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     duration: { type: 'string', default: '8000' }, concurrency: { type: 'string', default: '16' }, 'cpu-prof': { type: 'string' },
     floor: { type: 'boolean', default: false }, skeleton: { type: 'boolean', default: false }, top: { type: 'string', default: '40' }, syscalls: { type: 'boolean', default: false },
-    phases: { type: 'boolean', default: false }, flags: { type: 'string' }, threads: { type: 'boolean', default: false },
+    phases: { type: 'boolean', default: false }, flags: { type: 'string' }, threads: { type: 'boolean', default: false }, alloc: { type: 'string' },
   } })
   // --flags replaces the servers' Node flags (those of bin/gatehouse.js's first line), to compare V8 settings in one minute.
   if (values.flags !== undefined) GATEHOUSE_NODE_FLAGS.splice(0, GATEHOUSE_NODE_FLAGS.length, ...values.flags.split(/\s+/).filter((f) => f !== ''))
@@ -172,6 +223,13 @@ async function main(): Promise<void> {
       mkdirSync(profDir, { recursive: true })
       // The servers are started with bin/gatehouse.js's flags (--cpu-prof is not allowed in NODE_OPTIONS).
       GATEHOUSE_NODE_FLAGS.push('--cpu-prof', `--cpu-prof-dir=${profDir}`)
+    }
+    const allocDir = values.alloc === undefined ? undefined : resolve(values.alloc)
+    if (allocDir !== undefined) {
+      mkdirSync(allocDir, { recursive: true })
+      writeFileSync(join(dir, 'alloc-preload.cjs'), ALLOC_PRELOAD)
+      GATEHOUSE_NODE_FLAGS.push('--require', join(dir, 'alloc-preload.cjs'))
+      process.env.GATEHOUSE_ALLOC_DIR = allocDir
     }
     const window = { fromUs: 0, toUs: 0 }
     const built = await buildLabPair({ serviceUrl: service.ready.url, dir: join(dir, 'pair'), logLevel: 'warn' })
@@ -224,8 +282,17 @@ async function main(): Promise<void> {
       const t0 = Date.now()
       const windowStartMs = t0
       window.fromUs = nowUs()
+      if (allocDir !== undefined) for (const pid of pids) if (pid !== undefined) process.kill(pid, 'SIGUSR2')
       const r = await runLoad({ url, headers, concurrency, durationMs, warmupMs: 0 })
       window.toUs = nowUs()
+      if (allocDir !== undefined) {
+        for (const pid of pids) if (pid !== undefined) process.kill(pid, 'SIGUSR2')
+        for (const [i, pid] of pids.entries()) {
+          const file = join(allocDir, `alloc-${pid}.json`)
+          for (let waited = 0; !existsSync(file) && waited < 20_000; waited += 100) await new Promise((resolveWait) => setTimeout(resolveWait, 100))
+          print(`${i === 0 ? 'consumer' : 'provider'} allocations (${file}):\n${allocationSummary(file, r.requests, Number(values.top))}`)
+        }
+      }
       for (const t of tracers) t.tracer.kill('SIGINT')
       for (const [i, t] of tracers.entries()) {
         await t.exited
