@@ -32,15 +32,16 @@ const IN_PLACE_BYTES = 16 * 1024
 /**
  * SHA-256 over the record's immutable fields, each length-prefixed (nulls distinct from empty values): a null is the
  * byte 0, a value the byte 1, its length as uint64be and its bytes (strings as UTF-8). The fields are laid out in one
- * buffer and hashed in one go (a large message or attachment is hashed in place between two segments).
+ * buffer and hashed in one go (a large message or attachment is hashed in place between two segments). A new record
+ * is hashed as it is: an attachment's bytes are kept when its `content` is not null.
  */
-export function recordDigest(record: ChainedRecordFields): Buffer {
+export function recordDigest(record: ChainedRecordFields | NewMessageRecord): Buffer {
   const values: Array<string | Uint8Array | null> = [
     RECORD_DOMAIN, record.queryId, record.xRequestId, record.client, record.service, record.response ? '1' : '0', record.message,
     record.bodyLogged ? '1' : '0', record.signatureXml, record.signatureHash, record.hashChainResult, record.hashChain,
     String(record.timeMs), String(record.attachments.length),
   ]
-  for (const a of record.attachments) values.push(String(a.size), a.sha512, a.stored ? '1' : '0')
+  for (const a of record.attachments) values.push(String(a.size), a.sha512, ('stored' in a ? a.stored : a.content !== null) ? '1' : '0')
   let size = 0
   for (const v of values) {
     if (v === null) size += 1

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { XMLSerializer } from '@xmldom/xmldom'
 import { encodeIdentifier, serviceProvider, type ClientId, type ServiceId } from '@shared/domain/identifiers'
 import {
@@ -7,7 +8,7 @@ import {
 import {
   acknowledgeEvidenceIncidents, chainHead, countUnstampedRecords, listEvidenceIncidents, noteAckFileEstablished,
   oldestUnstampedTime, readEvidenceChainState, readTimestampingState, recordEvidenceIncident, searchRecordMetadata,
-  type EvidenceIncident, type ExchangeFilter, type ExchangePageStart, type NewMessageRecord, type RecordMetadataRow, type RecordSearch,
+  type EvidenceIncident, type ExchangeFilter, type ExchangePageStart, type NewMessageRecord, type RecordMetadataRow, type RecordSearch, type RecordText,
 } from './message-record-repository'
 import { nextLink, recordDigest, type ChainPosition } from './evidence-chain'
 import { openAckFile, readAckFile, type AckFileRead, type AckFileWriter } from './ack-file'
@@ -47,20 +48,31 @@ const problemKey = (p: Pick<EvidenceProblem, 'kind' | 'firstSeq' | 'lastSeq'>): 
 
 export type RecordId = number
 
-export interface MessageToLog {
+/**
+ * A message to log. `Text` is how its signature's documents are given: as strings (the default), or as the UTF-8
+ * bytes signed or received — the proxy hands them over as they are, and they are hashed and stored without being
+ * made a string on the event loop (`logText`).
+ */
+export interface MessageToLog<Text extends string | Uint8Array = string> {
   queryId: string
   xRequestId?: string | null
   client: ClientId
   service: ServiceId
+  /**
+   * `encodeIdentifier(client)` and `encodeIdentifier(service)` when the caller has them already (the proxy names an
+   * exchange's identifiers once, `encodedId`): the record's columns, not encoded again for each of its two records.
+   */
+  encodedClient?: string
+  encodedService?: string
   response: boolean
   /** SOAP envelope or REST header part. */
   message: Uint8Array
   /** SOAP attachments or the REST body: bytes, or a body known by its digest whose bytes are loaded only to be stored. */
   attachments: ReadonlyArray<Uint8Array | AttachmentSource>
-  signatureXml: string
+  signatureXml: Text
   /** Batch signatures: the signature hash-chain result and this message's hash chain (xroad-protocols.md §4.5). */
-  hashChainResult?: string | null
-  hashChain?: string | null
+  hashChainResult?: Text | null
+  hashChain?: Text | null
   /** Raw SignatureValue bytes; read from `signatureXml` when absent. */
   signatureValue?: Uint8Array
 }
@@ -129,8 +141,11 @@ export interface EvidenceStatus {
 export interface MessageLog {
   readonly settings: MessageLogSettings
   readonly timestamper: Timestamper
-  /** Logs one message; resolves with its record id once committed. Rejects with `logging_failed` / `timestamping_failed`. */
-  record(message: MessageToLog): Promise<RecordId>
+  /**
+   * Logs one message, its signature's documents given as strings or as UTF-8 bytes; resolves with its record id once
+   * committed. Rejects with `logging_failed` / `timestamping_failed`.
+   */
+  record(message: MessageToLog<string | Uint8Array>): Promise<RecordId>
   /**
    * The largest body stored for an exchange between these parties, or undefined when their bodies are not stored
    * (body logging off for them): the proxy applies it before a body is read.
@@ -184,10 +199,27 @@ interface Pending {
   reject: (error: unknown) => void
 }
 
-export function signatureHash(signatureXml: string): string {
+/** @param signatureXml the document, or its UTF-8 bytes (valid UTF-8: see `logText`). */
+export function signatureHash(signatureXml: string | Uint8Array): string {
   // xroad-protocols.md §6.1: signaturehash = base64(SHA-512(signature XML UTF-8)).
   return hashOf('sha512', signatureXml, 'base64')
 }
+
+/**
+ * A text of a message as its record keeps it: a string, or bytes that are valid UTF-8 as they are (hashed and handed
+ * to the writer thread without a string in between). Bytes that are not valid UTF-8 are decoded here, each ill-formed
+ * sequence becoming U+FFFD, as SQLite would store them from the string: the record's digest and `signature_hash` are
+ * then taken over the stored text's bytes, never over bytes the database does not hold. The signer's documents are
+ * always valid UTF-8 (encoded from strings); a peer's signature document that verifies can still hold ill-formed
+ * bytes where nothing is signed or checked (e.g. in the `Id` attribute of `ds:SignatureValue`): the lexical reader
+ * decodes them to U+FFFD and lets them through.
+ */
+function logText(value: string | Uint8Array): RecordText {
+  if (typeof value === 'string' || isUtf8(value)) return value
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8')
+}
+
+const optionalLogText = (value: string | Uint8Array | null | undefined): RecordText | null => (value === undefined || value === null ? null : logText(value))
 
 export function createMessageLog(options: MessageLogOptions): MessageLog {
   const { db, clock, logger } = options
@@ -229,6 +261,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   let stopped = false
 
   function bodyLoggingFor(message: { client: ClientId; service: ServiceId }): boolean {
+    // Asked for every message: without per-subsystem exceptions (the default) no identifier is encoded.
+    if (settings.bodyLoggingDisabledSubsystems.length === 0 && settings.bodyLoggingEnabledSubsystems.length === 0) return settings.messageBodyLogging
     const subsystems = [message.client, serviceProvider(message.service)]
       .filter((id) => id.objectType === 'SUBSYSTEM')
       .map((id) => encodeIdentifier(id))
@@ -337,7 +371,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
    * reliability-and-security.md §1.1: a stored body over max-loggable-message-body-size is rejected, not truncated;
    * as X-Road's `LogManager`, only where the body is stored.
    */
-  function checkLoggable(message: MessageToLog, bodyLogged: boolean): void {
+  function checkLoggable(message: MessageToLog<string | Uint8Array>, bodyLogged: boolean): void {
     if (message.queryId.length === 0) throw clientError('logging_failed', 'A logged message needs a query id')
     const bodySize = bodyLogged ? message.attachments.reduce((n, a) => n + sizeOf(a), 0) : 0
     if (bodySize > settings.maxLoggableBodySize || message.message.byteLength > settings.maxLoggableBodySize) {
@@ -349,12 +383,12 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   }
 
   /** The stored bytes of each attachment (loading streamed ones), or null for each when bodies are not stored. */
-  async function attachmentContents(message: MessageToLog, bodyLogged: boolean): Promise<Array<{ bytes: Uint8Array | null; release(): void }>> {
+  async function attachmentContents(message: MessageToLog<string | Uint8Array>, bodyLogged: boolean): Promise<Array<{ bytes: Uint8Array | null; release(): void }>> {
     const loaded: Array<{ bytes: Uint8Array | null; release(): void }> = []
     try {
       for (const a of message.attachments) {
-        if (!bodyLogged) loaded.push({ bytes: null, release: () => undefined })
-        else if (a instanceof Uint8Array) loaded.push({ bytes: a, release: () => undefined })
+        if (!bodyLogged) loaded.push({ bytes: null, release: nothingToRelease })
+        else if (a instanceof Uint8Array) loaded.push({ bytes: a, release: nothingToRelease })
         else loaded.push(await a.load())
       }
       return loaded
@@ -364,19 +398,22 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     }
   }
 
-  function prepare(message: MessageToLog, bodyLogged: boolean, contents: ReadonlyArray<{ bytes: Uint8Array | null }>): { record: NewMessageRecord; digest: Buffer } {
+  function prepare(message: MessageToLog<string | Uint8Array>, bodyLogged: boolean, contents: ReadonlyArray<{ bytes: Uint8Array | null }>): { record: NewMessageRecord; digest: Buffer } {
+    const signatureXml = logText(message.signatureXml)
     const record: NewMessageRecord = {
       queryId: message.queryId,
       xRequestId: message.xRequestId ?? null,
-      client: encodeIdentifier(message.client),
-      service: encodeIdentifier(message.service),
+      client: message.encodedClient ?? encodeIdentifier(message.client),
+      service: message.encodedService ?? encodeIdentifier(message.service),
       response: message.response,
       message: bodyLogged ? message.message : withoutSoapBody(message.message),
       bodyLogged,
-      signatureXml: message.signatureXml,
-      signatureHash: signatureHash(message.signatureXml),
-      hashChainResult: message.hashChainResult ?? null,
-      hashChain: message.hashChain ?? null,
+      signatureXml,
+      // The batch signer gives the messages of a batch (about three at c16) one signature document: bytes are hashed
+      // once, the SHA-512 remembered with them (a message's parts are not changed once built).
+      signatureHash: typeof signatureXml === 'string' ? signatureHash(signatureXml) : messagePartSha512(signatureXml).toString('base64'),
+      hashChainResult: optionalLogText(message.hashChainResult),
+      hashChain: optionalLogText(message.hashChain),
       timeMs: clock.now().getTime(),
       attachments: message.attachments.map((a, i) => ({
         content: contents[i]?.bytes ?? null,
@@ -385,7 +422,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
         sha512: (a instanceof Uint8Array ? messagePartSha512(a) : Buffer.from(a.sha512)).toString('base64'),
       })),
     }
-    const digest = recordDigest({ ...record, attachments: record.attachments.map((a) => ({ size: a.size, sha512: a.sha512, stored: a.content !== null })) })
+    const digest = recordDigest(record)
     return { record, digest }
   }
 
@@ -595,17 +632,20 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     }
   }
 
-  async function record(message: MessageToLog): Promise<RecordId> {
+  async function record(message: MessageToLog<string | Uint8Array>): Promise<RecordId> {
     if (stopped) throw new SecurityServerError('logging_failed', 'The message log is stopped')
     assertAcceptingMessages()
     const bodyLogged = bodyLoggingFor(message)
     checkLoggable(message, bodyLogged)
-    const contents = await attachmentContents(message, bodyLogged)
+    // A SOAP message without attachments (the most common) has nothing to load and no reason to wait a turn.
+    const contents = message.attachments.length === 0 ? [] : await attachmentContents(message, bodyLogged)
     let id: RecordId
+    let signatureXml: RecordText
     try {
       const prepared = prepare(message, bodyLogged, contents)
+      signatureXml = prepared.record.signatureXml
       id = await new Promise<RecordId>((resolve, reject) => {
-        pending.push({ ...prepared, resolve, reject })
+        pending.push({ record: prepared.record, digest: prepared.digest, resolve, reject })
         if (pending.length >= settings.groupCommitMaxRecords) flush()
         else if (settings.groupCommitWindowMs === 0) immediate ??= setImmediate(flush)
         else timer ??= setTimeout(flush, settings.groupCommitWindowMs)
@@ -616,7 +656,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     }
     if (settings.timestampImmediately) {
       // UG-SS §11.1.4: with timestamp-immediately, a failed stamp fails the exchange.
-      await stamped(timestamper.stampRecord(id, message.signatureXml, message.signatureValue))
+      await stamped(timestamper.stampRecord(id, signatureXml, message.signatureValue))
     }
     return id
   }
@@ -771,6 +811,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   }
 }
 
+const nothingToRelease = (): void => undefined
+
 function sizeOf(attachment: Uint8Array | AttachmentSource): number {
   return attachment instanceof Uint8Array ? attachment.byteLength : attachment.size
 }
@@ -798,8 +840,8 @@ function loggingFailed(error: unknown): SecurityServerError {
 
 /** Body logging off: only the SOAP header is kept (X-Road's `SoapMessageBodyManipulator`); REST header parts stay. */
 function withoutSoapBody(message: Uint8Array): Uint8Array {
-  const text = Buffer.from(message).toString('utf8')
-  if (!text.includes(SOAP_ENV_NS)) return message
+  // The namespace is ASCII: its bytes are in the message exactly when its text is (searched without a copy or a string).
+  if (!Buffer.from(message.buffer, message.byteOffset, message.byteLength).includes(SOAP_ENV_NS)) return message
   const doc = parseXml(message)
   const root = doc.documentElement
   if (root === null || root.namespaceURI !== SOAP_ENV_NS || root.localName !== 'Envelope') return message

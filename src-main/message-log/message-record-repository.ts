@@ -1,8 +1,16 @@
 import type { ReadableDb, WritableDb } from '../platform'
 import type { ChainPosition } from './evidence-chain'
-import { RECORD_BATCH_DECODER } from './record-batch-codec'
+import { RECORD_BATCH_DECODER, Utf8Text } from './record-batch-codec'
 
 /** SQL of the message log: records, attachments, time-stamp records, archive linking and time-stamping state. */
+
+/**
+ * A TEXT value of a new record: a string, or its UTF-8 bytes as they arrived or were signed (issue 15: the message
+ * path hands the log bytes, which are hashed and handed to the writer thread without a string in between). Bytes
+ * must be valid UTF-8 (the message log checks, `logText`): they are stored as the text they spell, and the record's
+ * digest and `signature_hash` are taken over them — the same bytes SQLite stores for that text.
+ */
+export type RecordText = string | Uint8Array
 
 export interface NewMessageRecord {
   queryId: string
@@ -12,10 +20,10 @@ export interface NewMessageRecord {
   response: boolean
   message: Uint8Array
   bodyLogged: boolean
-  signatureXml: string
+  signatureXml: RecordText
   signatureHash: string
-  hashChainResult: string | null
-  hashChain: string | null
+  hashChainResult: RecordText | null
+  hashChain: RecordText | null
   timeMs: number
   attachments: Array<{ content: Uint8Array | null; size: number; sha512: string }>
 }
@@ -122,7 +130,9 @@ const LINK_TIMESTAMP_SQL = 'UPDATE message_records SET timestamp_record_id = ?, 
 const TIMESTAMPING_SUCCESS_SQL = `INSERT INTO timestamping_state (id, last_success_ms, failing_since_ms, last_error) VALUES (1, ?, NULL, NULL)
      ON CONFLICT (id) DO UPDATE SET last_success_ms = excluded.last_success_ms, failing_since_ms = NULL, last_error = NULL`
 
-export type SqlValue = string | number | null | Uint8Array
+export type SqlValue = string | number | null | Uint8Array | Utf8Text
+
+const textValue = (value: RecordText | null): string | Utf8Text | null => (value === null || typeof value === 'string' ? value : new Utf8Text(value))
 
 /** The parameters of the three statements above for one record at its place in the chain. */
 export function messageRecordParameters(record: NewMessageRecord, link: RecordLink): { record: SqlValue[]; contents: SqlValue[]; attachments: SqlValue[][] } {
@@ -131,7 +141,7 @@ export function messageRecordParameters(record: NewMessageRecord, link: RecordLi
       record.queryId, record.xRequestId, record.client, record.service, record.response ? 1 : 0, record.bodyLogged ? 1 : 0, record.signatureHash,
       record.timeMs, link.seq, link.prevHash, link.chainHash,
     ],
-    contents: [record.message, record.signatureXml, record.hashChainResult, record.hashChain],
+    contents: [record.message, textValue(record.signatureXml), textValue(record.hashChainResult), textValue(record.hashChain)],
     attachments: record.attachments.map((a, i) => [i + 1, a.content, a.size, a.sha512]),
   }
 }
@@ -309,7 +319,7 @@ export function watchConnectionLimits(db: ReadableDb): ConnectionLimitChanges {
 export function insertMessageRecord(db: WritableDb, record: NewMessageRecord, link: RecordLink): number {
   const parameters = messageRecordParameters(record, link)
   const id = Number(db.prepare(INSERT_MESSAGE_RECORD_SQL).run(...parameters.record).lastInsertRowid)
-  db.prepare(INSERT_RECORD_CONTENTS_SQL).run(id, ...parameters.contents)
+  db.prepare(INSERT_RECORD_CONTENTS_SQL).run(id, ...parameters.contents.map((v) => (v instanceof Utf8Text ? v.toString() : v)))
   const insertAttachment = db.prepare(INSERT_MESSAGE_ATTACHMENT_SQL)
   for (const a of parameters.attachments) insertAttachment.run(id, ...a)
   return id

@@ -12,8 +12,22 @@ import type { SqlValue } from './message-record-repository'
  * (the same) and its attachments (u8 count, each u8 count and values). A value is a tag byte — 0 null, 1 a number (f64), 2 a string (u32 length and its
  * UTF-8 bytes), 3 a blob (u32 length and its bytes), 4 a blob in shared memory (u32: its index in `shared`). Strings
  * travel as UTF-8, the form SQLite stores and the record digest covers, so what the thread binds is what the digest
- * was taken over.
+ * was taken over. A text given as its UTF-8 bytes (`Utf8Text`: a signature document or hash chain as signed or
+ * received) is copied into the batch as a string's bytes are written, under the same tag: the thread makes the
+ * string it binds, and the batch is byte for byte the one its string would give.
  */
+
+/**
+ * Text given as its UTF-8 bytes, which must be valid UTF-8 (the message log checks, `logText`): bound as the TEXT they
+ * spell, where a plain Uint8Array is bound as a BLOB.
+ */
+export class Utf8Text {
+  constructor(readonly bytes: Uint8Array) {}
+
+  toString(): string {
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString('utf8')
+  }
+}
 
 export interface BatchRecordParameters {
   record: readonly SqlValue[]
@@ -40,6 +54,7 @@ function valueSize(value: SqlValue): number {
   if (value === null) return 1
   if (typeof value === 'number') return 9
   if (typeof value === 'string') return 5 + Buffer.byteLength(value, 'utf8')
+  if (value instanceof Utf8Text) return 5 + value.bytes.byteLength
   return 5 + (isShared(value) ? 0 : value.byteLength)
 }
 
@@ -73,6 +88,11 @@ export function encodeRecordBatch(records: readonly BatchRecordParameters[]): En
         const written = out.write(v, o + 5, 'utf8')
         out.writeUInt32LE(written, o + 1)
         o += 5 + written
+      } else if (v instanceof Utf8Text) {
+        out[o] = TAG_STRING
+        out.writeUInt32LE(v.bytes.byteLength, o + 1)
+        out.set(v.bytes, o + 5)
+        o += 5 + v.bytes.byteLength
       } else if (isShared(v)) {
         out[o] = TAG_SHARED
         out.writeUInt32LE(shared.push(v) - 1, o + 1)

@@ -56,13 +56,13 @@ export interface Timestamper {
   /** Stamps what is waiting (up to the records limit); failures are recorded, not thrown. */
   stampPending(): Promise<StampOutcome>
   /** Stamps one record singly (`timestamp-immediately`); throws `timestamping_failed`. */
-  stampRecord(recordId: number, signatureXml: string, signatureValue?: Uint8Array): Promise<void>
+  stampRecord(recordId: number, signatureXml: string | Uint8Array, signatureValue?: Uint8Array): Promise<void>
   /** Resolves when no stamping run is in progress. */
   idle(): Promise<void>
 }
 
 /** Raw bytes of `ds:SignatureValue` (the single-stamp imprint input, xroad-protocols.md §6.2). */
-export function signatureValueBytes(signatureXml: string): Buffer {
+export function signatureValueBytes(signatureXml: string | Uint8Array): Buffer {
   const doc = parseXml(signatureXml)
   const el = doc.getElementsByTagNameNS(XMLDSIG_NS, 'SignatureValue')[0]
   if (el === undefined) throw new SecurityServerError('malformed_signature', 'Signature has no ds:SignatureValue')
@@ -98,7 +98,7 @@ export function createTimestamper(options: TimestamperOptions): Timestamper {
     }
   }
 
-  async function stampSingle(recordId: number, signatureXml: string, signatureValue?: Uint8Array): Promise<void> {
+  async function stampSingle(recordId: number, signatureXml: string | Uint8Array, signatureValue?: Uint8Array): Promise<void> {
     // Single imprint = H(raw SignatureValue bytes) (xroad-protocols.md §6.2).
     const result = await stampWithFailover(signatureValue ?? signatureValueBytes(signatureXml))
     await store({

@@ -446,20 +446,20 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
       return limit === undefined || budget === undefined ? limit : Math.min(limit, Math.floor(budget.limits.maxInFlightBytes / LOAD_COST))
     },
     async record(record) {
-      // Decoded from a view of the bytes: Buffer.from(bytes) would copy them first.
-      const decode = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
-      const text = (bytes: Uint8Array | undefined): string | null => (bytes === undefined ? null : decode(bytes))
+      // The signature's documents go as the bytes signed or received: hashed and stored without a string (issue 15).
       await core.messageLog.record({
         queryId: record.messageId,
         xRequestId: record.requestId ?? null,
         client: record.clientId,
         service: record.serviceId,
+        encodedClient: encodedId(record.clientId),
+        encodedService: encodedId(record.serviceId),
         response: record.direction === 'response',
         message: record.headerPart,
         attachments: record.attachments ?? (record.body === undefined ? [] : [record.body]),
-        signatureXml: decode(record.signature.signatureXml),
-        hashChainResult: text(record.signature.hashChainResult),
-        hashChain: text(record.signature.hashChain),
+        signatureXml: record.signature.signatureXml,
+        hashChainResult: record.signature.hashChainResult ?? null,
+        hashChain: record.signature.hashChain ?? null,
       })
     },
   }

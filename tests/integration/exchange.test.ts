@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { request as httpsRequest } from 'node:https'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { serviceId, type ClientId } from '@shared/domain/identifiers'
+import { encodeIdentifier, serviceId, type ClientId } from '@shared/domain/identifiers'
 import { ManualClock } from '../../src-main/platform'
 import { findRecordsByQueryId, listAttachments } from '../../src-main/message-log'
 import { verificationTrustFromGlobalConf, verifySignature } from '../../src-main/signature'
@@ -140,6 +140,12 @@ describe('signed REST exchange between two security servers', () => {
     const parties = { request: pair.consumer.member, response: pair.provider.member }
     verifyLogged(pair.consumer, queryId!, parties)
     verifyLogged(pair.provider, queryId!, parties)
+    // The proxy hands the log the identifiers' text forms it made for the exchange: the records name its parties.
+    for (const side of [pair.consumer, pair.provider]) {
+      expect(findRecordsByQueryId(side.server.core.databases.messageLog, queryId!).map((r) => [r.client, r.service])).toEqual(Array(2).fill([
+        encodeIdentifier(pair.consumer.subsystem), encodeIdentifier(serviceId(pair.provider.subsystem, 'pets')),
+      ]))
+    }
 
     for (const side of [pair.consumer, pair.provider]) side.server.core.opMonitor.flush()
     const now = Math.floor(clock.now().getTime() / 1000)
