@@ -24,6 +24,7 @@ export {
 } from './signature-document'
 export { verifySignature, type VerifySignatureOptions, type SignatureVerificationResult, type SignedPart } from './signature-verifier'
 export { SignatureVerificationCache, type VerificationCacheStats } from './verification-cache'
+export { SignerPathCache, type SignerPathCacheStats } from './signer-path-cache'
 export { SIGNATURE_URIS, defaultSignatureAlgorithm, ecdsaDerToRaw, type SignatureAlgorithm } from './signature-algorithms'
 export { verifyOcspResponse, parseOcspResponse, type OcspInfo } from './ocsp-verifier'
 export { buildCertPath, validateCertPath, verifyPathOcsp, type CertPath } from './cert-chain-verifier'

@@ -1,6 +1,6 @@
 import { memberEquals, type ClientId, type MemberId } from '@shared/domain/identifiers'
 import { parseXml, SecurityServerError } from '../platform'
-import { buildCertPath, validateCertPath, verifyPathOcsp } from './cert-chain-verifier'
+import { buildCertPath, revalidatePathAt, validateCertPath, verifyPathOcsp, type CertPath } from './cert-chain-verifier'
 import { certificateProfileFor } from './certificate-profiles'
 import { isSigningCertificate, parseCertificate, type ParsedCertificate } from './certificate-util'
 import { verifyHashChain, type HashChainInputValue, type HashChainVerificationResult, type ParsedHashChainResult } from './hash-chain'
@@ -10,6 +10,7 @@ import {
   certDigest, MESSAGE_URI, parseSignature, SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI, SIGNED_PROPERTIES_TYPE,
   type ParsedSignature, type SignatureReference,
 } from './signature-document'
+import type { SignerPathCache } from './signer-path-cache'
 import type { VerificationTrust } from './verification-trust'
 import { C14N_URIS, canonicalize, digest, digestAlgorithmFromUri, isC14nUri, partDigest, type DigestAlgorithm } from './xml-support'
 
@@ -89,10 +90,12 @@ function verifyReference(ref: SignatureReference, parsed: ParsedSignature, optio
   const algorithm = digestAlgorithmFromUri(ref.digestMethod)
   let calculated: Buffer
   if (ref.uri.startsWith('#')) {
-    const c14n = ref.transforms.filter(isC14nUri)
-    if (ref.transforms.some((t) => !isC14nUri(t))) throw malformed(`Unsupported transform on reference ${ref.uri}`)
+    const transforms = ref.transforms
+    for (let i = 0; i < transforms.length; i++) {
+      if (!isC14nUri(transforms[i]!)) throw malformed(`Unsupported transform on reference ${ref.uri}`)
+    }
     // XMLDSig §4.3.3.2: a same-document node-set without transforms is serialized with inclusive C14N 1.0.
-    const canonical = parsed.canonicalById(ref.uri.slice(1), c14n[c14n.length - 1] ?? C14N_URIS.inclusive)
+    const canonical = parsed.canonicalById(ref.uri.slice(1), transforms.length === 0 ? C14N_URIS.inclusive : transforms[transforms.length - 1]!)
     if (canonical === undefined) throw malformed(`Cannot resolve reference ${ref.uri}`)
     calculated = digest(algorithm, canonical)
   } else if (ref.uri === SIG_HASH_CHAIN_RESULT_URI) {
@@ -111,10 +114,15 @@ function verifyReference(ref: SignatureReference, parsed: ParsedSignature, optio
   if (!calculated.equals(ref.digestValue)) throw invalidValue(`Signature is not valid: digest of reference ${ref.uri} does not match`)
 }
 
-/** Verifies a message signature; throws a coded SecurityServerError on the first problem. */
-export function verifySignature(signatureXml: Uint8Array | string, options: VerifySignatureOptions): SignatureVerificationResult {
+/**
+ * Verifies a message signature; throws a coded SecurityServerError on the first problem. With `paths`, what a
+ * signature verified before established about the same signer certificate, extra certificates and OCSP responses under
+ * the same trust is taken from it, and only what depends on `atTime` is checked again (see {@link SignerPathCache}).
+ */
+export function verifySignature(signatureXml: Uint8Array | string, options: VerifySignatureOptions, paths?: SignerPathCache): SignatureVerificationResult {
   const parsed = parseSignature(signatureXml, options.genericXml === true ? { genericXml: true } : {})
-  const signingCert = parseCertificate(parsed.signingCertDer, 'signing certificate')
+  const known = paths?.lookup(parsed.signingCertDer, parsed.extraCerts, parsed.ocspResponses, options.trust)
+  const signingCert = known !== undefined ? known.signingCert : parseCertificate(parsed.signingCertDer, 'signing certificate')
   if (parsed.signingCertificateDigest !== undefined) {
     const alg = digestAlgorithmFromUri(parsed.signingCertificateDigest.method)
     if (!certDigest(signingCert, alg).equals(parsed.signingCertificateDigest.value)) {
@@ -151,8 +159,17 @@ export function verifySignature(signatureXml: Uint8Array | string, options: Veri
   }
 
   // §4.7 step 4: signer name via the approved CA's certificate profile.
-  const path = buildCertPath(signingCert, parsed.extraCerts.map((d) => parseCertificate(d, 'extra certificate')), options.trust)
-  const signer = certificateProfileFor(path.ca.certificateProfileInfo).memberIdFromSigningCert(signingCert.der, options.trust.instance)
+  let extraCerts: ParsedCertificate[] | undefined
+  let path: CertPath
+  let signer: MemberId
+  if (known !== undefined) {
+    path = known.path
+    signer = known.signer
+  } else {
+    extraCerts = parsed.extraCerts.map((d) => parseCertificate(d, 'extra certificate'))
+    path = buildCertPath(signingCert, extraCerts, options.trust)
+    signer = certificateProfileFor(path.ca.certificateProfileInfo).memberIdFromSigningCert(signingCert.der, options.trust.instance)
+  }
   if (!memberEquals(signer, options.expectedSigner)) {
     throw new SecurityServerError('incorrect_certificate',
       `Name in certificate (${signer.xRoadInstance}/${signer.memberClass}/${signer.memberCode}) does not match name in message ` +
@@ -170,8 +187,16 @@ export function verifySignature(signatureXml: Uint8Array | string, options: Veri
 
   // §4.7 steps 7–8: certificate path at atTime and OCSP for every certificate except the anchor.
   if (parsed.ocspResponses.length === 0) throw malformed('Signature does not contain any OCSP responses')
-  validateCertPath(path, options.atTime)
-  const ocsp = verifyPathOcsp(path, parsed.ocspResponses, options.trust, options.atTime)
+  let ocsp: OcspInfo[]
+  if (known !== undefined) {
+    // What does not depend on time passed with the entry; the same checks of validity and freshness as below.
+    revalidatePathAt(known.path, known.ocsp, options.trust, options.atTime)
+    ocsp = known.ocsp
+  } else {
+    validateCertPath(path, options.atTime)
+    ocsp = verifyPathOcsp(path, parsed.ocspResponses, options.trust, options.atTime)
+    paths?.remember({ trust: options.trust, signingCert, extraCerts: extraCerts!, path, signer, ocsp }, parsed.ocspResponses)
+  }
   return {
     signer,
     signingCert,
@@ -196,16 +221,19 @@ export function verifyMessageHashChain(
   hashChainResult: Uint8Array | string | ParsedHashChainResult,
   options: Pick<VerifySignatureOptions, 'parts' | 'resolve' | 'shouldResolve'>,
 ): HashChainVerificationResult {
-  const chainBytes = toBytes(hashChainBytes)
+  const chainBytes = typeof hashChainBytes === 'string' ? Buffer.from(hashChainBytes, 'utf8') : hashChainBytes
   const inputs: Record<string, HashChainInputValue> = {}
-  for (const [uri, part] of Object.entries(options.parts)) {
+  const parts = options.parts
+  for (const uri in parts) {
+    if (!Object.prototype.hasOwnProperty.call(parts, uri)) continue
+    const part = parts[uri]!
     inputs[uri] = part instanceof Uint8Array ? { data: part } : { digest: part.digest, algorithm: part.algorithm ?? 'SHA-512' }
   }
   try {
-    return verifyHashChain(typeof hashChainResult === 'string' || hashChainResult instanceof Uint8Array ? toBytes(hashChainResult) : hashChainResult, {
+    return verifyHashChain(typeof hashChainResult === 'string' ? Buffer.from(hashChainResult, 'utf8') : hashChainResult, {
       inputs,
       resolve: (uri) => (uri === SIG_HASH_CHAIN_URI ? chainBytes : options.resolve?.(uri)),
-      ...(options.shouldResolve === undefined ? {} : { shouldResolve: options.shouldResolve }),
+      shouldResolve: options.shouldResolve,
     })
   } catch (error) {
     if (error instanceof SecurityServerError) throw error.withPrefix('malformed_signature')

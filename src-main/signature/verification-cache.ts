@@ -4,6 +4,7 @@ import { revalidatePathAt, type CertPath } from './cert-chain-verifier'
 import { parseHashChainResult, type ParsedHashChainResult } from './hash-chain'
 import { SIG_HASH_CHAIN_RESULT_URI } from './signature-document'
 import { verifyMessageHashChain, verifySignature, type SignatureVerificationResult, type VerifySignatureOptions } from './signature-verifier'
+import { SignerPathCache, type SignerPathCacheStats } from './signer-path-cache'
 import type { VerificationTrust } from './verification-trust'
 
 /**
@@ -18,6 +19,10 @@ import type { VerificationTrust } from './verification-trust'
  * everything else it holds) and of the hash-chain result the signature covers, and belongs to one verification trust
  * (a new global configuration starts afresh). Only a signature that verified is remembered, and only one whose sole
  * data reference is the hash-chain result, so nothing a message brings by itself is taken from the cache.
+ *
+ * A signature verified in full (a new batch, most of them under load, or a direct signature) takes its signer's
+ * certificate path and OCSP verification from a {@link SignerPathCache} when another signature brought the same
+ * certificate and OCSP bytes under the same trust before.
  */
 
 interface VerifiedBatchSignature {
@@ -43,15 +48,22 @@ const DEFAULT_CAPACITY = 256
 
 export class SignatureVerificationCache {
   private readonly entries: LruCache<string, VerifiedBatchSignature>
+  /** A new batch signature's signer path and OCSP responses, verified before with another batch's signature. */
+  private readonly paths: SignerPathCache
   private full = 0
   private reused = 0
 
-  constructor(capacity = DEFAULT_CAPACITY) {
+  constructor(capacity = DEFAULT_CAPACITY, pathCapacity?: number) {
     this.entries = new LruCache(Math.max(1, capacity))
+    this.paths = new SignerPathCache(pathCapacity)
   }
 
   get stats(): VerificationCacheStats {
     return { full: this.full, reused: this.reused, entries: this.entries.size }
+  }
+
+  get pathStats(): SignerPathCacheStats {
+    return this.paths.stats
   }
 
   /** `verifySignature` with the batch signature's shared part done once; throws the same coded errors. */
@@ -71,12 +83,13 @@ export class SignatureVerificationCache {
 
   private verifyFully(signatureXml: Uint8Array | string, options: VerifySignatureOptions): SignatureVerificationResult {
     this.full++
-    return verifySignature(signatureXml, options)
+    return verifySignature(signatureXml, options, this.paths)
   }
 }
 
-function toBytes(value: Uint8Array | string): Buffer {
-  return typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+/** The bytes of `value`: a string's UTF-8, or the caller's bytes themselves (read here and never kept). */
+function toBytes(value: Uint8Array | string): Uint8Array {
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value
 }
 
 /** What a verified signature leaves in the cache, when its only external reference is the hash-chain result. */
@@ -84,7 +97,7 @@ function rememberable(result: SignatureVerificationResult, trust: VerificationTr
   if (result.hashChain === undefined) return undefined
   if (!result.references.every((uri) => uri.startsWith('#') || uri === SIG_HASH_CHAIN_RESULT_URI)) return undefined
   const anchor = result.certPath[result.certPath.length - 1]
-  const ca = anchor === undefined ? undefined : trust.approvedCas.find((c) => Buffer.from(c.topCert).equals(anchor.der))
+  const ca = anchor === undefined ? undefined : trust.approvedCas.find((c) => anchor.der.equals(c.topCert))
   if (ca === undefined) return undefined
   // A copy: the caller's bytes may be a view into a whole received message the cache must not keep alive.
   const hashChainResultBytes = typeof hashChainResult === 'string' ? hashChainResult : Buffer.from(hashChainResult)
