@@ -418,6 +418,42 @@ export function parseHashChainResult(xml: Uint8Array | string, limitsIn: Partial
 }
 
 /**
+ * A hash step once resolved: the DER DigestList of its values and its digest under each method asked for (the first
+ * method inline, as a chain uses one; others by method).
+ */
+interface ResolvedStep {
+  readonly data: Buffer
+  method?: string
+  digest?: Buffer
+  others?: Map<string, Buffer>
+}
+
+/** A step's entry in `steps` while its values are resolved (compared by identity). */
+const RESOLVING: ResolvedStep = { data: Buffer.alloc(0) }
+
+/**
+ * What a verification knows of one DataRef URI: whether it is an input that was referenced, and the digests of its
+ * data per (method, transforms) — the first variant inline, further ones by `JSON.stringify([method, transforms])`.
+ */
+interface UriState {
+  used: boolean
+  method?: string
+  transforms?: string[] | undefined
+  digest?: Buffer
+  others?: Map<string, Buffer>
+}
+
+function sameTransforms(a: string[] | undefined, b: string[] | undefined): boolean {
+  const x = a ?? NO_TRANSFORMS
+  const y = b ?? NO_TRANSFORMS
+  if (x.length !== y.length) return false
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false
+  return true
+}
+
+const NO_TRANSFORMS: string[] = []
+
+/**
  * Verifies inputs against a hash-chain result (X-Road `HashChainVerifier.verify`): resolves the step the result
  * points to, recomputes every step digest, compares with the result (`invalid_hash_chain`), checks DataRef digests
  * of resolvable data (`invalid_hash_chain_ref`), fails a DataRef that cannot be resolved (`invalid_reference`) and
@@ -429,27 +465,23 @@ export function parseHashChainResult(xml: Uint8Array | string, limitsIn: Partial
  * method). Time is therefore O(C + D): C the bytes of the chain documents read (at most `maxDocumentBytes` ×
  * `maxChainFiles`), D the bytes of the distinct data referenced. Recursion is at most `maxDepth` deep.
  */
-/** A step's entry in `stepData` while its values are resolved (compared by identity). */
-const RESOLVING = Buffer.alloc(0)
-
 export function verifyHashChain(
   resultXml: Uint8Array | string | ParsedHashChainResult, verification: HashChainVerification,
 ): HashChainVerificationResult {
-  const limits: HashChainLimits = { ...DEFAULT_HASH_CHAIN_LIMITS, ...verification.limits }
+  const limits: HashChainLimits = verification.limits === undefined ? DEFAULT_HASH_CHAIN_LIMITS : { ...DEFAULT_HASH_CHAIN_LIMITS, ...verification.limits }
   // A result parsed before (a batch's shared result, remembered with its verified signature) is not read again.
   const result = typeof resultXml === 'string' || resultXml instanceof Uint8Array ? parseHashChainResult(resultXml, limits) : resultXml
   const chains = new Map<string, ParsedHashChain>()
   const stepBudget = { remaining: limits.maxSteps }
-  const used = new Set<string>()
   let unresolved: Map<string, Buffer> | undefined
-  /** Step key (`base#fragment`) → the DER DigestList of the step's values, {@link RESOLVING} while it is resolved. */
-  const stepData = new Map<string, Buffer>()
-  /** Steps being resolved (each {@link RESOLVING} in `stepData`). */
+  /**
+   * Steps by their values (one array per step of a parsed chain, and one parsed chain per file: the same as its
+   * `base#fragment`), {@link RESOLVING} while they are resolved.
+   */
+  const steps = new Map<HashChainValue[], ResolvedStep>()
   let depth = 0
-  /** `method key` → digest of a step's DigestList under that method. */
-  const stepDigests = new Map<string, Buffer>()
-  /** URI → (`method transforms` → digest of the data). */
-  const dataDigests = new Map<string, Map<string, Buffer>>()
+  /** DataRef URIs met. */
+  const uris = new Map<string, UriState>()
 
   const chainFor = (baseUri: string): ParsedHashChain => {
     let chain = chains.get(baseUri)
@@ -469,35 +501,37 @@ export function verifyHashChain(
     return uri
   }
 
-  const resolveStep = (uri: string, current: ParsedHashChain | undefined, currentBase: string | undefined): { key: string; data: Buffer } => {
+  const resolveStep = (uri: string, current: ParsedHashChain | undefined, currentBase: string | undefined): ResolvedStep => {
     const hash = uri.indexOf('#')
     if (hash < 0 || hash === uri.length - 1) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${shown(uri)}`)
     const local = hash === 0
     const chainBase = local ? currentBase : uri.slice(0, hash)
     const chain = local ? current : chainFor(chainBase!)
     if (chain === undefined) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${shown(uri)}`)
-    // `base#fragment`: the URI itself, or a same-document reference's with the current chain's base.
-    const key = local ? (currentBase ?? '') + uri : uri
-    const known = stepData.get(key)
-    if (known === RESOLVING) throw hashChainError('malformed_hash_chain', `Cycle in hash chain at ${shown(uri)}`)
-    if (known !== undefined) return { key, data: known }
-    if (depth >= limits.maxDepth) throw hashChainError('malformed_hash_chain', `Hash chain is nested deeper than ${limits.maxDepth} steps`)
     const values = chain.steps.get(uri.slice(hash + 1))
+    // A step that does not exist was never resolved: it fails below, after the depth check, as a known one never does.
+    const known = values === undefined ? undefined : steps.get(values)
+    if (known === RESOLVING) throw hashChainError('malformed_hash_chain', `Cycle in hash chain at ${shown(uri)}`)
+    if (known !== undefined) return known
+    if (depth >= limits.maxDepth) throw hashChainError('malformed_hash_chain', `Hash chain is nested deeper than ${limits.maxDepth} steps`)
     if (values === undefined) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${shown(uri)}`)
-    stepData.set(key, RESOLVING)
+    steps.set(values, RESOLVING)
     depth++
-    const data = concatDigests(values.map((value) => resolveValue(value, chain, chainBase)))
+    const step: ResolvedStep = { data: concatDigests(values.map((value) => resolveValue(value, chain, chainBase))) }
     depth--
-    stepData.set(key, data)
-    return { key, data }
+    steps.set(values, step)
+    return step
   }
 
-  const digestOfStep = (methodUri: string, step: { key: string; data: Buffer }): Buffer => {
-    const memoKey = `${methodUri} ${step.key}`
-    let value = stepDigests.get(memoKey)
+  const digestOfStep = (methodUri: string, step: ResolvedStep): Buffer => {
+    if (step.method === methodUri) return step.digest!
+    let value = step.others?.get(methodUri)
     if (value === undefined) {
       value = digest(digestAlgorithmFromUri(methodUri, 'malformed_hash_chain'), step.data)
-      stepDigests.set(memoKey, value)
+      if (step.method === undefined) {
+        step.method = methodUri
+        step.digest = value
+      } else (step.others ??= new Map()).set(methodUri, value)
     }
     return value
   }
@@ -507,8 +541,10 @@ export function verifyHashChain(
     if (value.kind === 'HashValue') return { digest: value.digest!, methodUri }
     if (value.kind === 'StepRef') return { digest: digestOfStep(methodUri, resolveStep(value.uri!, chain, chainBase)), methodUri }
     const uri = value.uri!
+    let state = uris.get(uri)
+    if (state === undefined) uris.set(uri, (state = { used: false }))
     const isInput = Object.prototype.hasOwnProperty.call(verification.inputs, uri)
-    if (isInput) used.add(uri)
+    if (isInput) state.used = true
     const input = isInput ? verification.inputs[uri] : undefined
     // X-Road `getMatchingInputHash`: a precomputed input digest with the same method is used as is.
     if (input && 'digest' in input && DIGEST_URIS[input.algorithm] === methodUri) return { digest: input.digest, methodUri }
@@ -518,20 +554,20 @@ export function verifyHashChain(
       if (!unresolved.has(uri)) unresolved.set(uri, value.digest!)
       return { digest: value.digest!, methodUri }
     }
-    const calculated = dataDigest(uri, input, methodUri, value.transforms)
+    const calculated = dataDigest(uri, state, input, methodUri, value.transforms)
     if (!calculated.equals(value.digest!)) {
       throw hashChainError('invalid_hash_chain_ref', `Invalid digest value in hash chain reference to ${shown(uri)}`)
     }
     return { digest: calculated, methodUri }
   }
 
-  const dataDigest = (uri: string, input: HashChainInputValue | undefined, methodUri: string, transforms: string[] | undefined): Buffer => {
-    let byVariant = dataDigests.get(uri)
-    if (byVariant === undefined) dataDigests.set(uri, (byVariant = new Map()))
-    const memoKey = JSON.stringify([methodUri, transforms ?? []])
-    let value = byVariant.get(memoKey)
+  const dataDigest = (uri: string, state: UriState, input: HashChainInputValue | undefined, methodUri: string, transforms: string[] | undefined): Buffer => {
+    if (state.method === methodUri && sameTransforms(state.transforms, transforms)) return state.digest!
+    const memoKey = state.method === undefined ? undefined : JSON.stringify([methodUri, transforms ?? []])
+    let value = memoKey === undefined ? undefined : state.others?.get(memoKey)
     if (value === undefined) {
-      if (byVariant.size >= limits.maxDigestsPerUri) {
+      const variants = (state.method === undefined ? 0 : 1) + (state.others?.size ?? 0)
+      if (variants >= limits.maxDigestsPerUri) {
         throw hashChainError('malformed_hash_chain', `Hash chain digests ${shown(uri)} in more than ${limits.maxDigestsPerUri} ways`)
       }
       const data = input && 'data' in input ? input.data : verification.resolve(uri)
@@ -539,7 +575,11 @@ export function verifyHashChain(
       if (data === undefined) throw hashChainError('invalid_reference', `Cannot resolve URI: ${shown(uri)}`)
       const algorithm = digestAlgorithmFromUri(methodUri, 'malformed_hash_chain')
       value = transforms === undefined || transforms.length === 0 ? partDigest(algorithm, data) : digest(algorithm, applyTransforms(data, transforms))
-      byVariant.set(memoKey, value)
+      if (memoKey === undefined) {
+        state.method = methodUri
+        state.transforms = transforms
+        state.digest = value
+      } else (state.others ??= new Map()).set(memoKey, value)
     }
     return value
   }
@@ -549,8 +589,11 @@ export function verifyHashChain(
   if (!calculated.equals(result.digest)) {
     throw hashChainError('invalid_hash_chain', 'Hash chain result does not match hash chain calculation')
   }
-  const unused = Object.keys(verification.inputs).filter((uri) => !used.has(uri))
-  if (unused.length > 0) {
+  let unused: string[] | undefined
+  for (const uri in verification.inputs) {
+    if (Object.prototype.hasOwnProperty.call(verification.inputs, uri) && uris.get(uri)?.used !== true) (unused ??= []).push(uri)
+  }
+  if (unused !== undefined) {
     const listed = unused.slice(0, 10).map(shown).join(', ')
     throw hashChainError('hashchain_unused_inputs', `Some inputs were not referenced by hash chain: ${listed}${unused.length > 10 ? ` and ${unused.length - 10} more` : ''}`)
   }

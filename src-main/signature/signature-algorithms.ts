@@ -26,10 +26,12 @@ export const SIGNATURE_URIS: Record<SignatureAlgorithm, string> = {
   'ECDSA-SHA512': 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512',
 }
 
+const SIGNATURE_BY_URI = new Map((Object.entries(SIGNATURE_URIS) as Array<[SignatureAlgorithm, string]>).map(([algorithm, uri]) => [uri, algorithm]))
+
 export function signatureAlgorithmFromUri(uri: string): SignatureAlgorithm {
-  const found = (Object.entries(SIGNATURE_URIS) as Array<[SignatureAlgorithm, string]>).find(([, u]) => u === uri)
+  const found = SIGNATURE_BY_URI.get(uri)
   if (found === undefined) throw new SecurityServerError('malformed_signature', `Unsupported signature method '${uri}'`, { clientFault: true })
-  return found[0]
+  return found
 }
 
 export function digestOfSignatureAlgorithm(algorithm: SignatureAlgorithm): DigestAlgorithm {
