@@ -471,59 +471,79 @@ export function verifyHashChain(
   const limits: HashChainLimits = verification.limits === undefined ? DEFAULT_HASH_CHAIN_LIMITS : { ...DEFAULT_HASH_CHAIN_LIMITS, ...verification.limits }
   // A result parsed before (a batch's shared result, remembered with its verified signature) is not read again.
   const result = typeof resultXml === 'string' || resultXml instanceof Uint8Array ? parseHashChainResult(resultXml, limits) : resultXml
-  const chains = new Map<string, ParsedHashChain>()
-  const stepBudget = { remaining: limits.maxSteps }
-  let unresolved: Map<string, Buffer> | undefined
+  const walk = new ChainWalk(verification, limits)
+  const top = walk.resolveStep(result.uri, undefined, undefined)
+  const calculated = digest(digestAlgorithmFromUri(result.digestMethod, 'malformed_hash_chain'), top.data)
+  if (!calculated.equals(result.digest)) {
+    throw hashChainError('invalid_hash_chain', 'Hash chain result does not match hash chain calculation')
+  }
+  let unused: string[] | undefined
+  for (const uri in verification.inputs) {
+    if (Object.prototype.hasOwnProperty.call(verification.inputs, uri) && walk.uris.get(uri)?.used !== true) (unused ??= []).push(uri)
+  }
+  if (unused !== undefined) {
+    const listed = unused.slice(0, 10).map(shown).join(', ')
+    throw hashChainError('hashchain_unused_inputs', `Some inputs were not referenced by hash chain: ${listed}${unused.length > 10 ? ` and ${unused.length - 10} more` : ''}`)
+  }
+  const unresolved = walk.unresolved
+  return { unresolved: unresolved === undefined ? [] : [...unresolved].map(([uri, d]) => ({ uri, digest: d })) }
+}
+
+/** One verification's walk from the result's step down to the data, with its memos (see {@link verifyHashChain}). */
+class ChainWalk {
+  private readonly chains = new Map<string, ParsedHashChain>()
+  private readonly stepBudget: { remaining: number }
   /**
    * Steps by their values (one array per step of a parsed chain, and one parsed chain per file: the same as its
    * `base#fragment`), {@link RESOLVING} while they are resolved.
    */
-  const steps = new Map<HashChainValue[], ResolvedStep>()
-  let depth = 0
+  private readonly steps = new Map<HashChainValue[], ResolvedStep>()
+  private depth = 0
   /** DataRef URIs met. */
-  const uris = new Map<string, UriState>()
+  readonly uris = new Map<string, UriState>()
+  unresolved: Map<string, Buffer> | undefined
 
-  const chainFor = (baseUri: string): ParsedHashChain => {
-    let chain = chains.get(baseUri)
+  constructor(private readonly verification: HashChainVerification, private readonly limits: HashChainLimits) {
+    this.stepBudget = { remaining: limits.maxSteps }
+  }
+
+  private chainFor(baseUri: string): ParsedHashChain {
+    let chain = this.chains.get(baseUri)
     if (chain === undefined) {
-      if (chains.size >= limits.maxChainFiles) throw hashChainError('malformed_hash_chain', `Hash chain references more than ${limits.maxChainFiles} chain files`)
-      const bytes = verification.resolve(baseUri)
+      if (this.chains.size >= this.limits.maxChainFiles) throw hashChainError('malformed_hash_chain', `Hash chain references more than ${this.limits.maxChainFiles} chain files`)
+      const bytes = this.verification.resolve(baseUri)
       if (bytes === undefined) throw hashChainError('invalid_reference', `Cannot resolve URI: ${shown(baseUri)}`)
-      chain = parseHashChain(bytes, limits, stepBudget)
-      chains.set(baseUri, chain)
+      chain = parseHashChain(bytes, this.limits, this.stepBudget)
+      this.chains.set(baseUri, chain)
     }
     return chain
   }
 
-  const methodOf = (value: HashChainValue, chain: ParsedHashChain): string => {
-    const uri = value.digestMethod ?? chain.defaultDigestMethod
-    if (uri === undefined) throw hashChainError('malformed_hash_chain', 'Hash chain value has no digest method and the chain no default')
-    return uri
-  }
-
-  const resolveStep = (uri: string, current: ParsedHashChain | undefined, currentBase: string | undefined): ResolvedStep => {
+  resolveStep(uri: string, current: ParsedHashChain | undefined, currentBase: string | undefined): ResolvedStep {
     const hash = uri.indexOf('#')
     if (hash < 0 || hash === uri.length - 1) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${shown(uri)}`)
     const local = hash === 0
     const chainBase = local ? currentBase : uri.slice(0, hash)
-    const chain = local ? current : chainFor(chainBase!)
+    const chain = local ? current : this.chainFor(chainBase!)
     if (chain === undefined) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${shown(uri)}`)
     const values = chain.steps.get(uri.slice(hash + 1))
     // A step that does not exist was never resolved: it fails below, after the depth check, as a known one never does.
-    const known = values === undefined ? undefined : steps.get(values)
+    const known = values === undefined ? undefined : this.steps.get(values)
     if (known === RESOLVING) throw hashChainError('malformed_hash_chain', `Cycle in hash chain at ${shown(uri)}`)
     if (known !== undefined) return known
-    if (depth >= limits.maxDepth) throw hashChainError('malformed_hash_chain', `Hash chain is nested deeper than ${limits.maxDepth} steps`)
+    if (this.depth >= this.limits.maxDepth) throw hashChainError('malformed_hash_chain', `Hash chain is nested deeper than ${this.limits.maxDepth} steps`)
     if (values === undefined) throw hashChainError('malformed_hash_chain', `Invalid hash step URI: ${shown(uri)}`)
-    steps.set(values, RESOLVING)
-    depth++
-    const step: ResolvedStep = { data: concatDigests(values.map((value) => resolveValue(value, chain, chainBase))) }
-    depth--
-    steps.set(values, step)
+    this.steps.set(values, RESOLVING)
+    this.depth++
+    const items = new Array<{ digest: Uint8Array; methodUri: string }>(values.length)
+    for (let i = 0; i < values.length; i++) items[i] = this.resolveValue(values[i]!, chain, chainBase)
+    const step: ResolvedStep = { data: concatDigests(items) }
+    this.depth--
+    this.steps.set(values, step)
     return step
   }
 
-  const digestOfStep = (methodUri: string, step: ResolvedStep): Buffer => {
+  private digestOfStep(methodUri: string, step: ResolvedStep): Buffer {
     if (step.method === methodUri) return step.digest!
     let value = step.others?.get(methodUri)
     if (value === undefined) {
@@ -536,41 +556,44 @@ export function verifyHashChain(
     return value
   }
 
-  const resolveValue = (value: HashChainValue, chain: ParsedHashChain, chainBase: string | undefined): { digest: Uint8Array; methodUri: string } => {
-    const methodUri = methodOf(value, chain)
+  private resolveValue(value: HashChainValue, chain: ParsedHashChain, chainBase: string | undefined): { digest: Uint8Array; methodUri: string } {
+    const methodUri = value.digestMethod ?? chain.defaultDigestMethod
+    if (methodUri === undefined) throw hashChainError('malformed_hash_chain', 'Hash chain value has no digest method and the chain no default')
     if (value.kind === 'HashValue') return { digest: value.digest!, methodUri }
-    if (value.kind === 'StepRef') return { digest: digestOfStep(methodUri, resolveStep(value.uri!, chain, chainBase)), methodUri }
+    if (value.kind === 'StepRef') return { digest: this.digestOfStep(methodUri, this.resolveStep(value.uri!, chain, chainBase)), methodUri }
     const uri = value.uri!
-    let state = uris.get(uri)
-    if (state === undefined) uris.set(uri, (state = { used: false }))
-    const isInput = Object.prototype.hasOwnProperty.call(verification.inputs, uri)
+    let state = this.uris.get(uri)
+    if (state === undefined) this.uris.set(uri, (state = { used: false }))
+    const inputs = this.verification.inputs
+    const isInput = Object.prototype.hasOwnProperty.call(inputs, uri)
     if (isInput) state.used = true
-    const input = isInput ? verification.inputs[uri] : undefined
+    const input = isInput ? inputs[uri] : undefined
     // X-Road `getMatchingInputHash`: a precomputed input digest with the same method is used as is.
     if (input && 'digest' in input && DIGEST_URIS[input.algorithm] === methodUri) return { digest: input.digest, methodUri }
     const given = input !== null && input !== undefined && 'data' in input
-    if (!given && verification.shouldResolve !== undefined && !verification.shouldResolve(uri)) {
-      unresolved ??= new Map()
-      if (!unresolved.has(uri)) unresolved.set(uri, value.digest!)
+    const shouldResolve = this.verification.shouldResolve
+    if (!given && shouldResolve !== undefined && !shouldResolve(uri)) {
+      this.unresolved ??= new Map()
+      if (!this.unresolved.has(uri)) this.unresolved.set(uri, value.digest!)
       return { digest: value.digest!, methodUri }
     }
-    const calculated = dataDigest(uri, state, input, methodUri, value.transforms)
+    const calculated = this.dataDigest(uri, state, input, methodUri, value.transforms)
     if (!calculated.equals(value.digest!)) {
       throw hashChainError('invalid_hash_chain_ref', `Invalid digest value in hash chain reference to ${shown(uri)}`)
     }
     return { digest: calculated, methodUri }
   }
 
-  const dataDigest = (uri: string, state: UriState, input: HashChainInputValue | undefined, methodUri: string, transforms: string[] | undefined): Buffer => {
+  private dataDigest(uri: string, state: UriState, input: HashChainInputValue | undefined, methodUri: string, transforms: string[] | undefined): Buffer {
     if (state.method === methodUri && sameTransforms(state.transforms, transforms)) return state.digest!
     const memoKey = state.method === undefined ? undefined : JSON.stringify([methodUri, transforms ?? []])
     let value = memoKey === undefined ? undefined : state.others?.get(memoKey)
     if (value === undefined) {
       const variants = (state.method === undefined ? 0 : 1) + (state.others?.size ?? 0)
-      if (variants >= limits.maxDigestsPerUri) {
-        throw hashChainError('malformed_hash_chain', `Hash chain digests ${shown(uri)} in more than ${limits.maxDigestsPerUri} ways`)
+      if (variants >= this.limits.maxDigestsPerUri) {
+        throw hashChainError('malformed_hash_chain', `Hash chain digests ${shown(uri)} in more than ${this.limits.maxDigestsPerUri} ways`)
       }
-      const data = input && 'data' in input ? input.data : verification.resolve(uri)
+      const data = input && 'data' in input ? input.data : this.verification.resolve(uri)
       // X-Road `HashChainVerifier.resolveDataRef`: data that cannot be resolved fails the reference.
       if (data === undefined) throw hashChainError('invalid_reference', `Cannot resolve URI: ${shown(uri)}`)
       const algorithm = digestAlgorithmFromUri(methodUri, 'malformed_hash_chain')
@@ -583,21 +606,6 @@ export function verifyHashChain(
     }
     return value
   }
-
-  const top = resolveStep(result.uri, undefined, undefined)
-  const calculated = digest(digestAlgorithmFromUri(result.digestMethod, 'malformed_hash_chain'), top.data)
-  if (!calculated.equals(result.digest)) {
-    throw hashChainError('invalid_hash_chain', 'Hash chain result does not match hash chain calculation')
-  }
-  let unused: string[] | undefined
-  for (const uri in verification.inputs) {
-    if (Object.prototype.hasOwnProperty.call(verification.inputs, uri) && uris.get(uri)?.used !== true) (unused ??= []).push(uri)
-  }
-  if (unused !== undefined) {
-    const listed = unused.slice(0, 10).map(shown).join(', ')
-    throw hashChainError('hashchain_unused_inputs', `Some inputs were not referenced by hash chain: ${listed}${unused.length > 10 ? ` and ${unused.length - 10} more` : ''}`)
-  }
-  return { unresolved: unresolved === undefined ? [] : [...unresolved].map(([uri, d]) => ({ uri, digest: d })) }
 }
 
 /** DataRef transforms (hashchain.xsd allows ds:Transforms; X-Road never produces them, verifies C14N ones). */
