@@ -93,34 +93,23 @@ export function stepDigest(algorithm: DigestAlgorithm, digests: Uint8Array[]): B
   return digest(algorithm, concatDigests(digests.map((d) => ({ digest: d, methodUri: DIGEST_URIS[algorithm] }))))
 }
 
-type StepItem =
-  | { kind: 'HashValue'; digest: Uint8Array }
-  | { kind: 'StepRef'; uri: string }
-  | { kind: 'DataRef'; uri: string; digest: Uint8Array }
-
-const b64 = (d: Uint8Array): string => Buffer.from(d).toString('base64')
-
-function renderChain(algorithm: DigestAlgorithm, steps: StepItem[][]): string {
-  const out = [
-    XML_DECL,
-    `<ns2:HashChain xmlns="${DS_NS}" xmlns:ns2="${HASHCHAIN_NS}">\n`,
-    `    <ns2:DefaultDigestMethod Algorithm="${DIGEST_URIS[algorithm]}"/>\n`,
-  ]
-  steps.forEach((items, index) => {
-    out.push(`    <ns2:HashStep id="STEP${index}">\n`)
-    for (const item of items) {
-      if (item.kind === 'StepRef') out.push(`        <ns2:StepRef URI="${item.uri}"/>\n`)
-      else if (item.kind === 'HashValue') {
-        out.push(`        <ns2:HashValue>\n            <DigestValue>${b64(item.digest)}</DigestValue>\n        </ns2:HashValue>\n`)
-      } else {
-        out.push(`        <ns2:DataRef URI="${item.uri}">\n            <DigestValue>${b64(item.digest)}</DigestValue>\n        </ns2:DataRef>\n`)
-      }
-    }
-    out.push('    </ns2:HashStep>\n')
-  })
-  out.push('</ns2:HashChain>\n')
-  return out.join('')
+/** Base64 of a digest without copying it (a Buffer's own text; a plain Uint8Array viewed as a Buffer). */
+function b64(d: Uint8Array): string {
+  return (Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength)).toString('base64')
 }
+
+/** The fixed opening of a hash-chain document, per digest algorithm. */
+const CHAIN_HEADS = new Map((Object.entries(DIGEST_URIS) as Array<[DigestAlgorithm, string]>).map(([algorithm, uri]) => [algorithm,
+  `${XML_DECL}<ns2:HashChain xmlns="${DS_NS}" xmlns:ns2="${HASHCHAIN_NS}">\n    <ns2:DefaultDigestMethod Algorithm="${uri}"/>\n`]))
+const CHAIN_END = '</ns2:HashChain>\n'
+const STEP_END = '    </ns2:HashStep>\n'
+
+const stepOpen = (index: number): string => `    <ns2:HashStep id="STEP${index}">\n`
+const stepRef = (index: number): string => `        <ns2:StepRef URI="#STEP${index}"/>\n`
+const hashValue = (digestText: string): string =>
+  `        <ns2:HashValue>\n            <DigestValue>${digestText}</DigestValue>\n        </ns2:HashValue>\n`
+const dataRef = (uri: string, digestText: string): string =>
+  `        <ns2:DataRef URI="${uri}">\n            <DigestValue>${digestText}</DigestValue>\n        </ns2:DataRef>\n`
 
 export function renderHashChainResult(algorithm: DigestAlgorithm, uri: string, top: Uint8Array): string {
   return `${XML_DECL}<ns2:HashChainResult URI="${uri}" xmlns="${DS_NS}" xmlns:ns2="${HASHCHAIN_NS}">\n` +
@@ -133,59 +122,80 @@ export function renderHashChainResult(algorithm: DigestAlgorithm, uri: string, t
  * Builds the hash chains for a batch (X-Road `HashChainBuilder`): the inputs are the leaves of a binary Merkle
  * tree kept in array form (children of i at 2i+1, 2i+2; missing right subtrees promote the left value). Each
  * input's chain walks root→leaf with the sibling as `HashValue` and the own side as `StepRef`/`DataRef` placed by
- * direction; inputs with several parts end with a step of `DataRef`s (xroad-protocols.md §4.5).
+ * direction; inputs with several parts end with a step of `DataRef`s (xroad-protocols.md §4.5). Each document is
+ * written by concatenating its pieces; a tree node's base64 text is made once for every chain that shows it.
  */
 export function buildHashChains(
   inputs: HashChainInput[],
   digestAlgorithm: DigestAlgorithm = 'SHA-512',
   hashChainFile = '/sig-hashchain.xml',
 ): HashChains {
-  if (inputs.length === 0) throw new SecurityServerError('internal_error', 'A hash chain needs at least one input')
-  for (const input of inputs) {
-    if (input.parts.length === 0) throw new SecurityServerError('internal_error', 'A hash chain input needs at least one part')
+  const count = inputs.length
+  if (count === 0) throw new SecurityServerError('internal_error', 'A hash chain needs at least one input')
+  for (let i = 0; i < count; i++) {
+    if (inputs[i]!.parts.length === 0) throw new SecurityServerError('internal_error', 'A hash chain input needs at least one part')
   }
-  const leafValue = (input: HashChainInput): Buffer =>
-    input.parts.length === 1 ? Buffer.from(input.parts[0]!.digest) : stepDigest(digestAlgorithm, input.parts.map((p) => p.digest))
-  const leaves = inputs.map(leafValue)
-  const height = Math.ceil(Math.log2(leaves.length))
+  const height = Math.ceil(Math.log2(count))
   const internal = (1 << height) - 1
-  const tree: Array<Buffer | undefined> = new Array(internal + (1 << height)).fill(undefined)
-  leaves.forEach((leaf, i) => {
-    tree[internal + i] = leaf
-  })
+  const tree = new Array<Uint8Array | undefined>(internal + (1 << height)).fill(undefined)
+  for (let i = 0; i < count; i++) {
+    const parts = inputs[i]!.parts
+    if (parts.length === 1) tree[internal + i] = parts[0]!.digest
+    else {
+      const digests = new Array<Uint8Array>(parts.length)
+      for (let p = 0; p < parts.length; p++) digests[p] = parts[p]!.digest
+      tree[internal + i] = stepDigest(digestAlgorithm, digests)
+    }
+  }
   for (let i = internal - 1; i >= 0; i--) {
     const left = tree[2 * i + 1]
     const right = tree[2 * i + 2]
     tree[i] = left !== undefined && right !== undefined ? stepDigest(digestAlgorithm, [left, right]) : left
   }
-  const top = inputs.length === 1 && inputs[0]!.parts.length === 1
-    ? stepDigest(digestAlgorithm, [leaves[0]!])
-    : inputs.length === 1 ? leaves[0]! : tree[0]!
+  const leaf0 = tree[internal]!
+  // A step digest in every case (a lone input's several parts, or the root over two subtrees): never an input's own bytes.
+  const top = count === 1 && inputs[0]!.parts.length === 1
+    ? stepDigest(digestAlgorithm, [leaf0])
+    : (count === 1 ? leaf0 : tree[0]!) as Buffer
 
-  const chains = inputs.map((input, index) => {
-    const leafRef = (nextStep: number): StepItem => input.parts.length === 1
-      ? { kind: 'DataRef', uri: input.parts[0]!.uri, digest: input.parts[0]!.digest }
-      : { kind: 'StepRef', uri: `#STEP${nextStep}` }
-    const steps: StepItem[][] = []
-    // The path from the leaf up to the root, as (node, child-on-path) pairs with both children present.
-    const path: Array<{ sibling: Buffer; ownIsLeft: boolean }> = []
-    for (let node = internal + index; node > 0;) {
-      const parent = Math.floor((node - 1) / 2)
+  /** Base64 of tree nodes, made when a chain first shows the node. */
+  const texts = new Array<string | undefined>(tree.length).fill(undefined)
+  const textOf = (node: number): string => texts[node] ?? (texts[node] = b64(tree[node]!))
+  const head = CHAIN_HEADS.get(digestAlgorithm)!
+  const chains = new Array<string>(count)
+  // The siblings on a leaf's path (tree indices) and whether the path runs through the left child, leaf first.
+  const siblings = new Array<number>(height)
+  const ownLeft = new Array<boolean>(height)
+  for (let index = 0; index < count; index++) {
+    const parts = inputs[index]!.parts
+    const leaf = internal + index
+    let levels = 0
+    for (let node = leaf; node > 0;) {
+      const parent = (node - 1) >> 1
       const isLeft = node === 2 * parent + 1
-      const sibling = tree[isLeft ? node + 1 : node - 1]
-      if (sibling !== undefined) path.unshift({ sibling, ownIsLeft: isLeft })
+      const sibling = isLeft ? node + 1 : node - 1
+      if (tree[sibling] !== undefined) {
+        siblings[levels] = sibling
+        ownLeft[levels] = isLeft
+        levels++
+      }
       node = parent
     }
-    path.forEach((level, depth) => {
-      const own: StepItem = depth === path.length - 1 ? leafRef(depth + 1) : { kind: 'StepRef', uri: `#STEP${depth + 1}` }
-      const other: StepItem = { kind: 'HashValue', digest: level.sibling }
-      steps.push(level.ownIsLeft ? [own, other] : [other, own])
-    })
-    if (input.parts.length > 1 || steps.length === 0) {
-      steps.push(input.parts.map((p) => ({ kind: 'DataRef', uri: p.uri, digest: p.digest })))
+    let xml = head
+    // Steps from the root down: step d holds the level `levels - 1 - d` of the path.
+    for (let depth = 0; depth < levels; depth++) {
+      const level = levels - 1 - depth
+      const own = depth === levels - 1 && parts.length === 1 ? dataRef(parts[0]!.uri, textOf(leaf)) : stepRef(depth + 1)
+      const other = hashValue(textOf(siblings[level]!))
+      xml += stepOpen(depth) + (ownLeft[level] ? own + other : other + own) + STEP_END
     }
-    return renderChain(digestAlgorithm, steps)
-  })
+    if (parts.length > 1 || levels === 0) {
+      xml += stepOpen(levels)
+      for (let p = 0; p < parts.length; p++) xml += dataRef(parts[p]!.uri, parts.length === 1 ? textOf(leaf) : b64(parts[p]!.digest))
+      xml += STEP_END
+    }
+    chains[index] = xml + CHAIN_END
+  }
   return { resultXml: renderHashChainResult(digestAlgorithm, `${hashChainFile}#STEP0`, top), chains, topDigest: top }
 }
 

@@ -19,7 +19,7 @@ export {
   verificationTrust, DEFAULT_OCSP_FRESHNESS_SECONDS, type VerificationTrust, type ApprovedCa, type ApprovedTsa,
 } from './verification-trust'
 export {
-  buildSignature, signingMaterial, parseSignature, embedSignatureTimestamp, MESSAGE_URI, SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI,
+  buildSignature, buildSignatureBytes, signingMaterial, parseSignature, embedSignatureTimestamp, MESSAGE_URI, SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI,
   type BuildSignatureOptions, type SignerCertificates, type SigningMaterial, type SignRequest, type ParsedSignature, type SignatureReference,
 } from './signature-document'
 export { verifySignature, type VerifySignatureOptions, type SignatureVerificationResult, type SignedPart } from './signature-verifier'
