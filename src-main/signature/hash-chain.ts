@@ -98,18 +98,86 @@ function b64(d: Uint8Array): string {
   return (Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength)).toString('base64')
 }
 
-/** The fixed opening of a hash-chain document, per digest algorithm. */
-const CHAIN_HEADS = new Map((Object.entries(DIGEST_URIS) as Array<[DigestAlgorithm, string]>).map(([algorithm, uri]) => [algorithm,
-  `${XML_DECL}<ns2:HashChain xmlns="${DS_NS}" xmlns:ns2="${HASHCHAIN_NS}">\n    <ns2:DefaultDigestMethod Algorithm="${uri}"/>\n`]))
-const CHAIN_END = '</ns2:HashChain>\n'
-const STEP_END = '    </ns2:HashStep>\n'
+const ascii = (text: string): Buffer => Buffer.from(text, 'latin1')
 
-const stepOpen = (index: number): string => `    <ns2:HashStep id="STEP${index}">\n`
-const stepRef = (index: number): string => `        <ns2:StepRef URI="#STEP${index}"/>\n`
-const hashValue = (digestText: string): string =>
-  `        <ns2:HashValue>\n            <DigestValue>${digestText}</DigestValue>\n        </ns2:HashValue>\n`
-const dataRef = (uri: string, digestText: string): string =>
-  `        <ns2:DataRef URI="${uri}">\n            <DigestValue>${digestText}</DigestValue>\n        </ns2:DataRef>\n`
+/** The fixed text of hash-chain documents, as bytes (per digest algorithm where it names one). */
+const CHAIN_HEADS = new Map((Object.entries(DIGEST_URIS) as Array<[DigestAlgorithm, string]>).map(([algorithm, uri]) => [algorithm,
+  ascii(`${XML_DECL}<ns2:HashChain xmlns="${DS_NS}" xmlns:ns2="${HASHCHAIN_NS}">\n    <ns2:DefaultDigestMethod Algorithm="${uri}"/>\n`)]))
+const CHAIN_END = ascii('</ns2:HashChain>\n')
+const STEP_OPEN = ascii('    <ns2:HashStep id="STEP')
+const STEP_OPEN_END = ascii('">\n')
+const STEP_END = ascii('    </ns2:HashStep>\n')
+const STEP_REF = ascii('        <ns2:StepRef URI="#STEP')
+const STEP_REF_END = ascii('"/>\n')
+const HASH_VALUE = ascii('        <ns2:HashValue>\n            <DigestValue>')
+const HASH_VALUE_END = ascii('</DigestValue>\n        </ns2:HashValue>\n')
+const DATA_REF = ascii('        <ns2:DataRef URI="')
+const DATA_REF_VALUE = ascii('">\n            <DigestValue>')
+const DATA_REF_END = ascii('</DigestValue>\n        </ns2:DataRef>\n')
+
+/**
+ * One document's pieces (fixed bytes, and text: ASCII numbers and base64, or URIs), collected and then written into
+ * one buffer of the exact size: no joined or concatenated string, nothing to flatten or encode twice. Shared by every
+ * build (each takes its documents before it returns).
+ */
+class DocumentWriter {
+  private readonly pieces: Array<Uint8Array | string> = []
+  private size = 0
+
+  bytes(piece: Uint8Array): void {
+    this.pieces.push(piece)
+    this.size += piece.length
+  }
+
+  text(piece: string): void {
+    this.pieces.push(piece)
+    this.size += Buffer.byteLength(piece, 'utf8')
+  }
+
+  /** Starts a document (dropping whatever a build that failed midway left). */
+  start(): void {
+    this.pieces.length = 0
+    this.size = 0
+  }
+
+  take(): Buffer {
+    const out = Buffer.allocUnsafe(this.size)
+    let at = 0
+    for (let i = 0; i < this.pieces.length; i++) {
+      const piece = this.pieces[i]!
+      if (typeof piece === 'string') at += out.write(piece, at, 'utf8')
+      else {
+        out.set(piece, at)
+        at += piece.length
+      }
+    }
+    this.pieces.length = 0
+    this.size = 0
+    return out
+  }
+}
+
+const writer = new DocumentWriter()
+
+function writeStepRef(index: number): void {
+  writer.bytes(STEP_REF)
+  writer.text(String(index))
+  writer.bytes(STEP_REF_END)
+}
+
+function writeHashValue(digestText: string): void {
+  writer.bytes(HASH_VALUE)
+  writer.text(digestText)
+  writer.bytes(HASH_VALUE_END)
+}
+
+function writeDataRef(uri: string, digestText: string): void {
+  writer.bytes(DATA_REF)
+  writer.text(uri)
+  writer.bytes(DATA_REF_VALUE)
+  writer.text(digestText)
+  writer.bytes(DATA_REF_END)
+}
 
 export function renderHashChainResult(algorithm: DigestAlgorithm, uri: string, top: Uint8Array): string {
   return `${XML_DECL}<ns2:HashChainResult URI="${uri}" xmlns="${DS_NS}" xmlns:ns2="${HASHCHAIN_NS}">\n` +
@@ -118,18 +186,37 @@ export function renderHashChainResult(algorithm: DigestAlgorithm, uri: string, t
     '</ns2:HashChainResult>\n'
 }
 
+/** {@link HashChains} as the documents' UTF-8 bytes. */
+export interface HashChainDocuments {
+  result: Buffer
+  chains: Buffer[]
+  topDigest: Buffer
+}
+
 /**
  * Builds the hash chains for a batch (X-Road `HashChainBuilder`): the inputs are the leaves of a binary Merkle
  * tree kept in array form (children of i at 2i+1, 2i+2; missing right subtrees promote the left value). Each
  * input's chain walks root→leaf with the sibling as `HashValue` and the own side as `StepRef`/`DataRef` placed by
- * direction; inputs with several parts end with a step of `DataRef`s (xroad-protocols.md §4.5). Each document is
- * written by concatenating its pieces; a tree node's base64 text is made once for every chain that shows it.
+ * direction; inputs with several parts end with a step of `DataRef`s (xroad-protocols.md §4.5).
  */
 export function buildHashChains(
   inputs: HashChainInput[],
   digestAlgorithm: DigestAlgorithm = 'SHA-512',
   hashChainFile = '/sig-hashchain.xml',
 ): HashChains {
+  const built = buildHashChainDocuments(inputs, digestAlgorithm, hashChainFile)
+  return { resultXml: built.result.toString('utf8'), chains: built.chains.map((chain) => chain.toString('utf8')), topDigest: built.topDigest }
+}
+
+/**
+ * {@link buildHashChains} as bytes, what a signer hands on: each document written into one buffer, a tree node's
+ * base64 made once for every chain that shows it.
+ */
+export function buildHashChainDocuments(
+  inputs: HashChainInput[],
+  digestAlgorithm: DigestAlgorithm = 'SHA-512',
+  hashChainFile = '/sig-hashchain.xml',
+): HashChainDocuments {
   const count = inputs.length
   if (count === 0) throw new SecurityServerError('internal_error', 'A hash chain needs at least one input')
   for (let i = 0; i < count; i++) {
@@ -162,7 +249,7 @@ export function buildHashChains(
   const texts = new Array<string | undefined>(tree.length).fill(undefined)
   const textOf = (node: number): string => texts[node] ?? (texts[node] = b64(tree[node]!))
   const head = CHAIN_HEADS.get(digestAlgorithm)!
-  const chains = new Array<string>(count)
+  const chains = new Array<Buffer>(count)
   // The siblings on a leaf's path (tree indices) and whether the path runs through the left child, leaf first.
   const siblings = new Array<number>(height)
   const ownLeft = new Array<boolean>(height)
@@ -181,22 +268,31 @@ export function buildHashChains(
       }
       node = parent
     }
-    let xml = head
-    // Steps from the root down: step d holds the level `levels - 1 - d` of the path.
+    writer.start()
+    writer.bytes(head)
+    // Steps from the root down: step d holds the level `levels - 1 - d` of the path; the own side first when it is left.
     for (let depth = 0; depth < levels; depth++) {
       const level = levels - 1 - depth
-      const own = depth === levels - 1 && parts.length === 1 ? dataRef(parts[0]!.uri, textOf(leaf)) : stepRef(depth + 1)
-      const other = hashValue(textOf(siblings[level]!))
-      xml += stepOpen(depth) + (ownLeft[level] ? own + other : other + own) + STEP_END
+      writer.bytes(STEP_OPEN)
+      writer.text(String(depth))
+      writer.bytes(STEP_OPEN_END)
+      if (!ownLeft[level]) writeHashValue(textOf(siblings[level]!))
+      if (depth === levels - 1 && parts.length === 1) writeDataRef(parts[0]!.uri, textOf(leaf))
+      else writeStepRef(depth + 1)
+      if (ownLeft[level]) writeHashValue(textOf(siblings[level]!))
+      writer.bytes(STEP_END)
     }
     if (parts.length > 1 || levels === 0) {
-      xml += stepOpen(levels)
-      for (let p = 0; p < parts.length; p++) xml += dataRef(parts[p]!.uri, parts.length === 1 ? textOf(leaf) : b64(parts[p]!.digest))
-      xml += STEP_END
+      writer.bytes(STEP_OPEN)
+      writer.text(String(levels))
+      writer.bytes(STEP_OPEN_END)
+      for (let p = 0; p < parts.length; p++) writeDataRef(parts[p]!.uri, parts.length === 1 ? textOf(leaf) : b64(parts[p]!.digest))
+      writer.bytes(STEP_END)
     }
-    chains[index] = xml + CHAIN_END
+    writer.bytes(CHAIN_END)
+    chains[index] = writer.take()
   }
-  return { resultXml: renderHashChainResult(digestAlgorithm, `${hashChainFile}#STEP0`, top), chains, topDigest: top }
+  return { result: Buffer.from(renderHashChainResult(digestAlgorithm, `${hashChainFile}#STEP0`, top), 'utf8'), chains, topDigest: top }
 }
 
 // ---- verification -------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ export {
   type DnAttribute, type DnAttributeType, type ParsedCertificate,
 } from './certificate-util'
 export {
-  buildHashChains, verifyHashChain, parseHashChain, parseHashChainResult, stepDigest, concatDigests,
-  type HashChainInput, type HashChainPart, type HashChains, type HashChainInputValue, type HashChainVerification,
+  buildHashChains, buildHashChainDocuments, verifyHashChain, parseHashChain, parseHashChainResult, stepDigest, concatDigests,
+  type HashChainInput, type HashChainPart, type HashChains, type HashChainDocuments, type HashChainInputValue, type HashChainVerification,
   type HashChainVerificationResult, type ParsedHashChain, type ParsedHashChainResult, type HashChainValue,
 } from './hash-chain'
 export { base64Of, DIGEST_URIS, digest, partDigest, type DigestAlgorithm } from './xml-support'

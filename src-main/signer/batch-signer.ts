@@ -1,6 +1,6 @@
 import { hashOf, SecurityServerError } from '../platform'
 import {
-  MESSAGE_URI, SIG_HASH_CHAIN_URI, buildHashChains, buildSignatureBytes, partDigest, signingMaterial, type DigestAlgorithm, type HashChainInput,
+  MESSAGE_URI, SIG_HASH_CHAIN_URI, buildHashChainDocuments, buildSignatureBytes, partDigest, signingMaterial, type DigestAlgorithm, type HashChainInput,
   type HashChainPart, type SignatureAlgorithm, type SigningMaterial, type SignRequest,
 } from '../signature'
 import type { SigningContext } from './signer'
@@ -167,11 +167,11 @@ export class BatchSigner {
         for (let p = 0; p < parts.length; p++) leaves[p] = { uri: parts[p]!.name, digest: this.leafDigest(parts[p]!) }
         inputs[i] = { parts: leaves }
       }
-      const chains = buildHashChains(inputs, digestAlgorithm, SIG_HASH_CHAIN_URI)
-      const hashChainResult = Buffer.from(chains.resultXml, 'utf8')
+      const chains = buildHashChainDocuments(inputs, digestAlgorithm, SIG_HASH_CHAIN_URI)
+      const hashChainResult = chains.result
       const signatureXml = await buildSignatureBytes({ material, signatureAlgorithm, digestAlgorithm, sign, hashChainResult })
       this.count(batch.length)
-      for (let i = 0; i < batch.length; i++) batch[i]!.resolve({ signatureXml, hashChainResult, hashChain: Buffer.from(chains.chains[i]!, 'utf8') })
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve({ signatureXml, hashChainResult, hashChain: chains.chains[i]! })
     } catch (error) {
       for (const p of batch) p.reject(error)
     }
