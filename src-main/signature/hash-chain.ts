@@ -121,29 +121,31 @@ const DATA_REF_END = ascii('</DigestValue>\n        </ns2:DataRef>\n')
  * build (each takes its documents before it returns).
  */
 class DocumentWriter {
+  /** The pieces of the document, `count` of them (the array keeps its length between documents: no regrowing). */
   private readonly pieces: Array<Uint8Array | string> = []
+  private count = 0
   private size = 0
 
   bytes(piece: Uint8Array): void {
-    this.pieces.push(piece)
+    this.pieces[this.count++] = piece
     this.size += piece.length
   }
 
   text(piece: string): void {
-    this.pieces.push(piece)
+    this.pieces[this.count++] = piece
     this.size += Buffer.byteLength(piece, 'utf8')
   }
 
   /** Starts a document (dropping whatever a build that failed midway left). */
   start(): void {
-    this.pieces.length = 0
+    this.count = 0
     this.size = 0
   }
 
   take(): Buffer {
     const out = Buffer.allocUnsafe(this.size)
     let at = 0
-    for (let i = 0; i < this.pieces.length; i++) {
+    for (let i = 0; i < this.count; i++) {
       const piece = this.pieces[i]!
       if (typeof piece === 'string') at += out.write(piece, at, 'utf8')
       else {
@@ -151,7 +153,7 @@ class DocumentWriter {
         at += piece.length
       }
     }
-    this.pieces.length = 0
+    this.count = 0
     this.size = 0
     return out
   }
