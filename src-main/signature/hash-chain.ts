@@ -88,38 +88,122 @@ export function concatDigests(items: ReadonlyArray<{ digest: Uint8Array; methodU
   return out
 }
 
-/** Step digest H(DER(SEQUENCE OF SingleDigest)) over digests that all use `algorithm`. */
-export function stepDigest(algorithm: DigestAlgorithm, digests: Uint8Array[]): Buffer {
-  return digest(algorithm, concatDigests(digests.map((d) => ({ digest: d, methodUri: DIGEST_URIS[algorithm] }))))
+/**
+ * Step digest H(DER(SEQUENCE OF SingleDigest)) over digests that all use `algorithm`: {@link concatDigests} with one
+ * method for all, laid out without an item per digest.
+ */
+export function stepDigest(algorithm: DigestAlgorithm, digests: readonly Uint8Array[]): Buffer {
+  const method = KNOWN_METHOD_BYTES.get(DIGEST_URIS[algorithm])!
+  const methodSize = derHeaderSize(method.byteLength) + method.byteLength
+  let content = 0
+  for (let i = 0; i < digests.length; i++) {
+    const length = digests[i]!.byteLength
+    const single = derHeaderSize(length) + length + methodSize + 2
+    content += derHeaderSize(single) + single
+  }
+  const out = Buffer.allocUnsafe(derHeaderSize(content) + content)
+  let o = writeDerHeader(out, 0, 0x30, content)
+  for (let i = 0; i < digests.length; i++) {
+    const item = digests[i]!
+    o = writeDerHeader(out, o, 0x30, derHeaderSize(item.byteLength) + item.byteLength + methodSize + 2)
+    o = writeDerHeader(out, o, 0x04, item.byteLength)
+    out.set(item, o)
+    o += item.byteLength
+    o = writeDerHeader(out, o, 0x0c, method.byteLength)
+    out.set(method, o)
+    o += method.byteLength
+    out[o++] = 0x30
+    out[o++] = 0x00
+  }
+  return digest(algorithm, out)
 }
 
-type StepItem =
-  | { kind: 'HashValue'; digest: Uint8Array }
-  | { kind: 'StepRef'; uri: string }
-  | { kind: 'DataRef'; uri: string; digest: Uint8Array }
+/** Base64 of a digest without copying it (a Buffer's own text; a plain Uint8Array viewed as a Buffer). */
+function b64(d: Uint8Array): string {
+  return (Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength)).toString('base64')
+}
 
-const b64 = (d: Uint8Array): string => Buffer.from(d).toString('base64')
+const ascii = (text: string): Buffer => Buffer.from(text, 'latin1')
 
-function renderChain(algorithm: DigestAlgorithm, steps: StepItem[][]): string {
-  const out = [
-    XML_DECL,
-    `<ns2:HashChain xmlns="${DS_NS}" xmlns:ns2="${HASHCHAIN_NS}">\n`,
-    `    <ns2:DefaultDigestMethod Algorithm="${DIGEST_URIS[algorithm]}"/>\n`,
-  ]
-  steps.forEach((items, index) => {
-    out.push(`    <ns2:HashStep id="STEP${index}">\n`)
-    for (const item of items) {
-      if (item.kind === 'StepRef') out.push(`        <ns2:StepRef URI="${item.uri}"/>\n`)
-      else if (item.kind === 'HashValue') {
-        out.push(`        <ns2:HashValue>\n            <DigestValue>${b64(item.digest)}</DigestValue>\n        </ns2:HashValue>\n`)
-      } else {
-        out.push(`        <ns2:DataRef URI="${item.uri}">\n            <DigestValue>${b64(item.digest)}</DigestValue>\n        </ns2:DataRef>\n`)
+/** The fixed text of hash-chain documents, as bytes (per digest algorithm where it names one). */
+const CHAIN_HEADS = new Map((Object.entries(DIGEST_URIS) as Array<[DigestAlgorithm, string]>).map(([algorithm, uri]) => [algorithm,
+  ascii(`${XML_DECL}<ns2:HashChain xmlns="${DS_NS}" xmlns:ns2="${HASHCHAIN_NS}">\n    <ns2:DefaultDigestMethod Algorithm="${uri}"/>\n`)]))
+const CHAIN_END = ascii('</ns2:HashChain>\n')
+const STEP_OPEN = ascii('    <ns2:HashStep id="STEP')
+const STEP_OPEN_END = ascii('">\n')
+const STEP_END = ascii('    </ns2:HashStep>\n')
+const STEP_REF = ascii('        <ns2:StepRef URI="#STEP')
+const STEP_REF_END = ascii('"/>\n')
+const HASH_VALUE = ascii('        <ns2:HashValue>\n            <DigestValue>')
+const HASH_VALUE_END = ascii('</DigestValue>\n        </ns2:HashValue>\n')
+const DATA_REF = ascii('        <ns2:DataRef URI="')
+const DATA_REF_VALUE = ascii('">\n            <DigestValue>')
+const DATA_REF_END = ascii('</DigestValue>\n        </ns2:DataRef>\n')
+
+/**
+ * One document's pieces (fixed bytes, and text: ASCII numbers and base64, or URIs), collected and then written into
+ * one buffer of the exact size: no joined or concatenated string, nothing to flatten or encode twice. Shared by every
+ * build (each takes its documents before it returns).
+ */
+class DocumentWriter {
+  /** The pieces of the document, `count` of them (the array keeps its length between documents: no regrowing). */
+  private readonly pieces: Array<Uint8Array | string> = []
+  private count = 0
+  private size = 0
+
+  bytes(piece: Uint8Array): void {
+    this.pieces[this.count++] = piece
+    this.size += piece.length
+  }
+
+  text(piece: string): void {
+    this.pieces[this.count++] = piece
+    this.size += Buffer.byteLength(piece, 'utf8')
+  }
+
+  /** Starts a document (dropping whatever a build that failed midway left). */
+  start(): void {
+    this.count = 0
+    this.size = 0
+  }
+
+  take(): Buffer {
+    const out = Buffer.allocUnsafe(this.size)
+    let at = 0
+    for (let i = 0; i < this.count; i++) {
+      const piece = this.pieces[i]!
+      if (typeof piece === 'string') at += out.write(piece, at, 'utf8')
+      else {
+        out.set(piece, at)
+        at += piece.length
       }
     }
-    out.push('    </ns2:HashStep>\n')
-  })
-  out.push('</ns2:HashChain>\n')
-  return out.join('')
+    this.count = 0
+    this.size = 0
+    return out
+  }
+}
+
+const writer = new DocumentWriter()
+
+function writeStepRef(index: number): void {
+  writer.bytes(STEP_REF)
+  writer.text(String(index))
+  writer.bytes(STEP_REF_END)
+}
+
+function writeHashValue(digestText: string): void {
+  writer.bytes(HASH_VALUE)
+  writer.text(digestText)
+  writer.bytes(HASH_VALUE_END)
+}
+
+function writeDataRef(uri: string, digestText: string): void {
+  writer.bytes(DATA_REF)
+  writer.text(uri)
+  writer.bytes(DATA_REF_VALUE)
+  writer.text(digestText)
+  writer.bytes(DATA_REF_END)
 }
 
 export function renderHashChainResult(algorithm: DigestAlgorithm, uri: string, top: Uint8Array): string {
@@ -127,6 +211,13 @@ export function renderHashChainResult(algorithm: DigestAlgorithm, uri: string, t
     `    <DigestMethod Algorithm="${DIGEST_URIS[algorithm]}"/>\n` +
     `    <DigestValue>${b64(top)}</DigestValue>\n` +
     '</ns2:HashChainResult>\n'
+}
+
+/** {@link HashChains} as the documents' UTF-8 bytes. */
+export interface HashChainDocuments {
+  result: Buffer
+  chains: Buffer[]
+  topDigest: Buffer
 }
 
 /**
@@ -140,53 +231,95 @@ export function buildHashChains(
   digestAlgorithm: DigestAlgorithm = 'SHA-512',
   hashChainFile = '/sig-hashchain.xml',
 ): HashChains {
-  if (inputs.length === 0) throw new SecurityServerError('internal_error', 'A hash chain needs at least one input')
-  for (const input of inputs) {
-    if (input.parts.length === 0) throw new SecurityServerError('internal_error', 'A hash chain input needs at least one part')
+  const built = buildHashChainDocuments(inputs, digestAlgorithm, hashChainFile)
+  return { resultXml: built.result.toString('utf8'), chains: built.chains.map((chain) => chain.toString('utf8')), topDigest: built.topDigest }
+}
+
+/**
+ * {@link buildHashChains} as bytes, what a signer hands on: each document written into one buffer, a tree node's
+ * base64 made once for every chain that shows it.
+ */
+export function buildHashChainDocuments(
+  inputs: HashChainInput[],
+  digestAlgorithm: DigestAlgorithm = 'SHA-512',
+  hashChainFile = '/sig-hashchain.xml',
+): HashChainDocuments {
+  const count = inputs.length
+  if (count === 0) throw new SecurityServerError('internal_error', 'A hash chain needs at least one input')
+  for (let i = 0; i < count; i++) {
+    if (inputs[i]!.parts.length === 0) throw new SecurityServerError('internal_error', 'A hash chain input needs at least one part')
   }
-  const leafValue = (input: HashChainInput): Buffer =>
-    input.parts.length === 1 ? Buffer.from(input.parts[0]!.digest) : stepDigest(digestAlgorithm, input.parts.map((p) => p.digest))
-  const leaves = inputs.map(leafValue)
-  const height = Math.ceil(Math.log2(leaves.length))
+  const height = Math.ceil(Math.log2(count))
   const internal = (1 << height) - 1
-  const tree: Array<Buffer | undefined> = new Array(internal + (1 << height)).fill(undefined)
-  leaves.forEach((leaf, i) => {
-    tree[internal + i] = leaf
-  })
+  const tree = new Array<Uint8Array | undefined>(internal + (1 << height)).fill(undefined)
+  for (let i = 0; i < count; i++) {
+    const parts = inputs[i]!.parts
+    if (parts.length === 1) tree[internal + i] = parts[0]!.digest
+    else {
+      const digests = new Array<Uint8Array>(parts.length)
+      for (let p = 0; p < parts.length; p++) digests[p] = parts[p]!.digest
+      tree[internal + i] = stepDigest(digestAlgorithm, digests)
+    }
+  }
   for (let i = internal - 1; i >= 0; i--) {
     const left = tree[2 * i + 1]
     const right = tree[2 * i + 2]
     tree[i] = left !== undefined && right !== undefined ? stepDigest(digestAlgorithm, [left, right]) : left
   }
-  const top = inputs.length === 1 && inputs[0]!.parts.length === 1
-    ? stepDigest(digestAlgorithm, [leaves[0]!])
-    : inputs.length === 1 ? leaves[0]! : tree[0]!
+  const leaf0 = tree[internal]!
+  // A step digest in every case (a lone input's several parts, or the root over two subtrees): never an input's own bytes.
+  const top = count === 1 && inputs[0]!.parts.length === 1
+    ? stepDigest(digestAlgorithm, [leaf0])
+    : (count === 1 ? leaf0 : tree[0]!) as Buffer
 
-  const chains = inputs.map((input, index) => {
-    const leafRef = (nextStep: number): StepItem => input.parts.length === 1
-      ? { kind: 'DataRef', uri: input.parts[0]!.uri, digest: input.parts[0]!.digest }
-      : { kind: 'StepRef', uri: `#STEP${nextStep}` }
-    const steps: StepItem[][] = []
-    // The path from the leaf up to the root, as (node, child-on-path) pairs with both children present.
-    const path: Array<{ sibling: Buffer; ownIsLeft: boolean }> = []
-    for (let node = internal + index; node > 0;) {
-      const parent = Math.floor((node - 1) / 2)
+  /** Base64 of tree nodes, made when a chain first shows the node. */
+  const texts = new Array<string | undefined>(tree.length).fill(undefined)
+  const textOf = (node: number): string => texts[node] ?? (texts[node] = b64(tree[node]!))
+  const head = CHAIN_HEADS.get(digestAlgorithm)!
+  const chains = new Array<Buffer>(count)
+  // The siblings on a leaf's path (tree indices) and whether the path runs through the left child, leaf first.
+  const siblings = new Array<number>(height)
+  const ownLeft = new Array<boolean>(height)
+  for (let index = 0; index < count; index++) {
+    const parts = inputs[index]!.parts
+    const leaf = internal + index
+    let levels = 0
+    for (let node = leaf; node > 0;) {
+      const parent = (node - 1) >> 1
       const isLeft = node === 2 * parent + 1
-      const sibling = tree[isLeft ? node + 1 : node - 1]
-      if (sibling !== undefined) path.unshift({ sibling, ownIsLeft: isLeft })
+      const sibling = isLeft ? node + 1 : node - 1
+      if (tree[sibling] !== undefined) {
+        siblings[levels] = sibling
+        ownLeft[levels] = isLeft
+        levels++
+      }
       node = parent
     }
-    path.forEach((level, depth) => {
-      const own: StepItem = depth === path.length - 1 ? leafRef(depth + 1) : { kind: 'StepRef', uri: `#STEP${depth + 1}` }
-      const other: StepItem = { kind: 'HashValue', digest: level.sibling }
-      steps.push(level.ownIsLeft ? [own, other] : [other, own])
-    })
-    if (input.parts.length > 1 || steps.length === 0) {
-      steps.push(input.parts.map((p) => ({ kind: 'DataRef', uri: p.uri, digest: p.digest })))
+    writer.start()
+    writer.bytes(head)
+    // Steps from the root down: step d holds the level `levels - 1 - d` of the path; the own side first when it is left.
+    for (let depth = 0; depth < levels; depth++) {
+      const level = levels - 1 - depth
+      writer.bytes(STEP_OPEN)
+      writer.text(String(depth))
+      writer.bytes(STEP_OPEN_END)
+      if (!ownLeft[level]) writeHashValue(textOf(siblings[level]!))
+      if (depth === levels - 1 && parts.length === 1) writeDataRef(parts[0]!.uri, textOf(leaf))
+      else writeStepRef(depth + 1)
+      if (ownLeft[level]) writeHashValue(textOf(siblings[level]!))
+      writer.bytes(STEP_END)
     }
-    return renderChain(digestAlgorithm, steps)
-  })
-  return { resultXml: renderHashChainResult(digestAlgorithm, `${hashChainFile}#STEP0`, top), chains, topDigest: top }
+    if (parts.length > 1 || levels === 0) {
+      writer.bytes(STEP_OPEN)
+      writer.text(String(levels))
+      writer.bytes(STEP_OPEN_END)
+      for (let p = 0; p < parts.length; p++) writeDataRef(parts[p]!.uri, parts.length === 1 ? textOf(leaf) : b64(parts[p]!.digest))
+      writer.bytes(STEP_END)
+    }
+    writer.bytes(CHAIN_END)
+    chains[index] = writer.take()
+  }
+  return { result: Buffer.from(renderHashChainResult(digestAlgorithm, `${hashChainFile}#STEP0`, top), 'utf8'), chains, topDigest: top }
 }
 
 // ---- verification -------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ export {
   type DnAttribute, type DnAttributeType, type ParsedCertificate,
 } from './certificate-util'
 export {
-  buildHashChains, verifyHashChain, parseHashChain, parseHashChainResult, stepDigest, concatDigests,
-  type HashChainInput, type HashChainPart, type HashChains, type HashChainInputValue, type HashChainVerification,
+  buildHashChains, buildHashChainDocuments, verifyHashChain, parseHashChain, parseHashChainResult, stepDigest, concatDigests,
+  type HashChainInput, type HashChainPart, type HashChains, type HashChainDocuments, type HashChainInputValue, type HashChainVerification,
   type HashChainVerificationResult, type ParsedHashChain, type ParsedHashChainResult, type HashChainValue,
 } from './hash-chain'
 export { base64Of, DIGEST_URIS, digest, partDigest, type DigestAlgorithm } from './xml-support'
@@ -19,7 +19,7 @@ export {
   verificationTrust, DEFAULT_OCSP_FRESHNESS_SECONDS, type VerificationTrust, type ApprovedCa, type ApprovedTsa,
 } from './verification-trust'
 export {
-  buildSignature, signingMaterial, parseSignature, embedSignatureTimestamp, MESSAGE_URI, SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI,
+  buildSignature, buildSignatureBytes, signingMaterial, parseSignature, embedSignatureTimestamp, MESSAGE_URI, SIG_HASH_CHAIN_RESULT_URI, SIG_HASH_CHAIN_URI,
   type BuildSignatureOptions, type SignerCertificates, type SigningMaterial, type SignRequest, type ParsedSignature, type SignatureReference,
 } from './signature-document'
 export { verifySignature, type VerifySignatureOptions, type SignatureVerificationResult, type SignedPart } from './signature-verifier'

@@ -65,11 +65,16 @@ interface BuildSignatureCommon {
  * `&#xD;` in its canonical form (Canonical XML 1.0 §2.3).
  */
 function wrapBase64(bytes: Uint8Array, canonical: boolean): string {
-  const text = Buffer.from(bytes).toString('base64')
+  return wrapText((Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('base64'), canonical)
+}
+
+/** {@link wrapBase64} of base64 text already made (one text, both forms). */
+function wrapText(text: string, canonical: boolean): string {
   if (text.length <= 76) return text
-  const lines: string[] = []
-  for (let i = 0; i < text.length; i += 76) lines.push(text.slice(i, i + 76))
-  return lines.join(canonical ? '&#xD;\n' : '&#13;\n')
+  const separator = canonical ? '&#xD;\n' : '&#13;\n'
+  let out = text.slice(0, 76)
+  for (let i = 76; i < text.length; i += 76) out += separator + text.slice(i, i + 76)
+  return out
 }
 
 /** An element without content: `<a/>` in the document, `<a></a>` canonically (Canonical XML 1.0 §1.1). */
@@ -111,22 +116,6 @@ function certRef(ref: CertRefValues, digestAlgorithm: DigestAlgorithm, canonical
     `<ds:X509SerialNumber>${ref.serial}</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert>`
 }
 
-/**
- * The signing certificate's reference, written and canonical, remembered per reference values: a signing context's
- * material holds one values object (frozen) that every signature of the context shares.
- */
-const signingCertRefs = new WeakMap<CertRefValues, Map<string, string>>()
-
-function signingCertRef(ref: CertRefValues, digestAlgorithm: DigestAlgorithm, canonical: boolean): string {
-  if (!Object.isFrozen(ref)) return certRef(ref, digestAlgorithm, canonical)
-  let forms = signingCertRefs.get(ref)
-  if (forms === undefined) signingCertRefs.set(ref, (forms = new Map()))
-  const key = `${digestAlgorithm} ${canonical}`
-  let xml = forms.get(key)
-  if (xml === undefined) forms.set(key, (xml = certRef(ref, digestAlgorithm, canonical)))
-  return xml
-}
-
 function xadesTime(date: Date): string {
   return date.toISOString()
 }
@@ -135,7 +124,8 @@ const ROOT_NAMESPACES = ` xmlns:asic="${ASIC_NS}" xmlns:ds="${DS_NS}" xmlns:xade
 const ROOT_OPEN = `<asic:XAdESSignatures${ROOT_NAMESPACES}>`
 
 interface SignedPropertiesValues {
-  signingTime: Date
+  /** {@link xadesTime} of the signing time. */
+  signingTime: string
   signingCert: CertRefValues
   mimeType: string
   digestAlgorithm: DigestAlgorithm
@@ -148,8 +138,8 @@ interface SignedPropertiesValues {
  */
 function signedPropertiesXml(v: SignedPropertiesValues, canonical: boolean): string {
   return `<xades:SignedProperties${canonical ? ROOT_NAMESPACES : ''} Id="signed-properties"><xades:SignedSignatureProperties>` +
-    `<xades:SigningTime>${xadesTime(v.signingTime)}</xades:SigningTime>` +
-    `<xades:SigningCertificate>${signingCertRef(v.signingCert, v.digestAlgorithm, canonical)}</xades:SigningCertificate>` +
+    `<xades:SigningTime>${v.signingTime}</xades:SigningTime>` +
+    `<xades:SigningCertificate>${certRef(v.signingCert, v.digestAlgorithm, canonical)}</xades:SigningCertificate>` +
     '<xades:SignaturePolicyIdentifier><xades:SignaturePolicyId><xades:SigPolicyId>' +
     `<xades:Identifier Qualifier="OIDAsURN">${POLICY_ID}</xades:Identifier><xades:Description>${POLICY_DESCRIPTION}</xades:Description></xades:SigPolicyId>` +
     `<xades:SigPolicyHash>${emptyElement('ds:DigestMethod', ` Algorithm="${DIGEST_URIS['SHA-512']}"`, canonical)}<ds:DigestValue>${POLICY_HASH}</ds:DigestValue></xades:SigPolicyHash>` +
@@ -163,21 +153,94 @@ interface SignedInfoValues {
   algorithm: SignatureAlgorithm
   digestAlgorithm: DigestAlgorithm
   dataUri: string
-  dataDigest: Buffer
-  propertiesDigest: Buffer
+  /** Base64 of the data digest and of the SignedProperties digest, unwrapped. */
+  dataDigest: string
+  propertiesDigest: string
 }
 
 /** `ds:SignedInfo` as written, or (`canonical`) its inclusive C14N 1.0 form (as {@link signedPropertiesXml}). */
 function signedInfoXml(v: SignedInfoValues, canonical: boolean): string {
-  const reference = (id: string, uri: string, value: Buffer, type?: string): string =>
+  const reference = (id: string, uri: string, value: string, type?: string): string =>
     `<ds:Reference Id="${id}"${type ? ` Type="${type}"` : ''} URI="${c14nAttr(uri)}">\n` +
     `${emptyElement('ds:DigestMethod', ` Algorithm="${DIGEST_URIS[v.digestAlgorithm]}"`, canonical)}\n` +
-    `<ds:DigestValue>${wrapBase64(value, canonical)}</ds:DigestValue>\n</ds:Reference>`
+    `<ds:DigestValue>${wrapText(value, canonical)}</ds:DigestValue>\n</ds:Reference>`
   return `<ds:SignedInfo${canonical ? ROOT_NAMESPACES : ''}>\n` +
     `${emptyElement('ds:CanonicalizationMethod', ` Algorithm="${C14N_URIS.inclusive}"`, canonical)}\n` +
     `${emptyElement('ds:SignatureMethod', ` Algorithm="${SIGNATURE_URIS[v.algorithm]}"`, canonical)}\n` +
     `${reference('signature-reference-0', v.dataUri, v.dataDigest)}\n` +
     `${reference('signature-reference-1', '#signed-properties', v.propertiesDigest, SIGNED_PROPERTIES_TYPE)}\n</ds:SignedInfo>`
+}
+
+/** The whole signature document (`signatureValue`: its base64). */
+function documentXml(info: SignedInfoValues, properties: SignedPropertiesValues, signatureValue: string, material: SigningMaterial): string {
+  const object = `<ds:Object><xades:QualifyingProperties Target="#signature">${signedPropertiesXml(properties, false)}` +
+    `<xades:UnsignedProperties><xades:UnsignedSignatureProperties>${material.unsignedProperties}</xades:UnsignedSignatureProperties></xades:UnsignedProperties>` +
+    '</xades:QualifyingProperties></ds:Object>'
+  return `<?xml version="1.0" encoding="UTF-8" standalone="no"?>${ROOT_OPEN}<ds:Signature Id="signature">\n${signedInfoXml(info, false)}\n` +
+    `<ds:SignatureValue Id="signature-value">\n${signatureValue}\n</ds:SignatureValue>\n${material.keyInfo}${object}\n</ds:Signature></asic:XAdESSignatures>`
+}
+
+/**
+ * The forms a signature needs, from its per-signature values (base64 unwrapped, the signing time as {@link xadesTime}):
+ * the canonical SignedProperties, the canonical SignedInfo and the document.
+ */
+interface SignatureTemplate {
+  canonicalProperties(signingTime: string): Buffer
+  canonicalInfo(dataDigest: string, propertiesDigest: string): Buffer
+  document(dataDigest: string, propertiesDigest: string, signatureValue: string, signingTime: string): Buffer
+}
+
+/** UTF-8 of `pieces[0] values[0] pieces[1] … pieces[n]` in one buffer of the exact size; the values are ASCII. */
+function fill(pieces: readonly Buffer[], ...values: string[]): Buffer {
+  let size = 0
+  for (const piece of pieces) size += piece.length
+  for (const value of values) size += value.length
+  const out = Buffer.allocUnsafe(size)
+  let at = pieces[0]!.copy(out, 0)
+  for (let i = 0; i < values.length; i++) {
+    at += out.write(values[i]!, at, 'latin1')
+    at += pieces[i + 1]!.copy(out, at)
+  }
+  return out
+}
+
+const HOLE = '\u0000'
+const templates = new WeakMap<SigningMaterial, Map<string, SignatureTemplate>>()
+
+/**
+ * The templates above with their per-signature values left out, kept as the fixed text between those values, made
+ * once per signing material, signature algorithm and data reference: rendered with a NUL in each value's place and
+ * split there. A NUL is not XML (XML 1.0 §2.2), but a certificate's issuer name could hold one: then the pieces
+ * would not line up, and each signature renders the templates with its values instead (the same text).
+ */
+function signatureTemplate(material: SigningMaterial, algorithm: SignatureAlgorithm, dataUri: string, mimeType: string): SignatureTemplate {
+  let byKind = templates.get(material)
+  if (byKind === undefined) templates.set(material, (byKind = new Map()))
+  const key = `${algorithm} ${dataUri}`
+  let template = byKind.get(key)
+  if (template === undefined) {
+    const digestAlgorithm = material.digestAlgorithm
+    const propertiesOf = (signingTime: string): SignedPropertiesValues => ({ signingTime, signingCert: material.signingCertRef, mimeType, digestAlgorithm })
+    const infoOf = (dataDigest: string, propertiesDigest: string): SignedInfoValues => ({ algorithm, digestAlgorithm, dataUri, dataDigest, propertiesDigest })
+    const properties = signedPropertiesXml(propertiesOf(HOLE), true).split(HOLE)
+    const info = signedInfoXml(infoOf(HOLE, HOLE), true).split(HOLE)
+    const doc = documentXml(infoOf(HOLE, HOLE), propertiesOf(HOLE), HOLE, material).split(HOLE)
+    const bytes = (pieces: string[]): Buffer[] => pieces.map((piece) => Buffer.from(piece, 'utf8'))
+    const [propertyPieces, infoPieces, docPieces] = [bytes(properties), bytes(info), bytes(doc)]
+    template = properties.length === 2 && info.length === 3 && doc.length === 5
+      ? {
+          canonicalProperties: (time) => fill(propertyPieces, time),
+          canonicalInfo: (data, props) => fill(infoPieces, wrapText(data, true), wrapText(props, true)),
+          document: (data, props, value, time) => fill(docPieces, wrapText(data, false), wrapText(props, false), value, time),
+        }
+      : {
+          canonicalProperties: (time) => Buffer.from(signedPropertiesXml(propertiesOf(time), true), 'utf8'),
+          canonicalInfo: (data, props) => Buffer.from(signedInfoXml(infoOf(data, props), true), 'utf8'),
+          document: (data, props, value, time) => Buffer.from(documentXml(infoOf(data, props), propertiesOf(time), value, material), 'utf8'),
+        }
+    byKind.set(key, template)
+  }
+  return template
 }
 
 /**
@@ -230,6 +293,11 @@ export function signingMaterial(certificates: SignerCertificates, digestAlgorith
  * names inclusive C14N as the CanonicalizationMethod.
  */
 export async function buildSignature(options: BuildSignatureOptions): Promise<string> {
+  return (await buildSignatureBytes(options)).toString('utf8')
+}
+
+/** {@link buildSignature} as the UTF-8 bytes of the document (what a signer hands on), written into one buffer. */
+export async function buildSignatureBytes(options: BuildSignatureOptions): Promise<Buffer> {
   const material = 'material' in options ? options.material : signingMaterial(options, options.digestAlgorithm)
   const digestAlgorithm = material.digestAlgorithm
   if (options.digestAlgorithm !== undefined && options.digestAlgorithm !== digestAlgorithm) {
@@ -254,17 +322,11 @@ export async function buildSignature(options: BuildSignatureOptions): Promise<st
   }
   const signing = material.signing
   const algorithm = options.signatureAlgorithm ?? defaultSignatureAlgorithm(signing.publicKey, digestAlgorithm)
-  const properties: SignedPropertiesValues = {
-    signingTime: options.signingTime ?? new Date(),
-    signingCert: material.signingCertRef,
-    mimeType,
-    digestAlgorithm,
-  }
-  const info: SignedInfoValues = {
-    algorithm, digestAlgorithm, dataUri, dataDigest,
-    propertiesDigest: digest(digestAlgorithm, signedPropertiesXml(properties, true)),
-  }
-  const dataToSign = Buffer.from(signedInfoXml(info, true), 'utf8')
+  const template = signatureTemplate(material, algorithm, dataUri, mimeType)
+  const signingTime = xadesTime(options.signingTime ?? new Date())
+  const dataText = dataDigest.toString('base64')
+  const propertiesText = digest(digestAlgorithm, template.canonicalProperties(signingTime)).toString('base64')
+  const dataToSign = template.canonicalInfo(dataText, propertiesText)
   const hash = digestOfSignatureAlgorithm(algorithm)
   let value: Buffer = Buffer.from(await options.sign({ digest: digest(hash, dataToSign), dataToSign, algorithm }))
   if (algorithm.startsWith('ECDSA') && options.ecdsaEncoding === 'der') {
@@ -272,12 +334,7 @@ export async function buildSignature(options: BuildSignatureOptions): Promise<st
     const fieldBytes = curveBits.includes('521') ? 66 : curveBits.includes('384') ? 48 : 32
     value = ecdsaDerToRaw(value, fieldBytes)
   }
-
-  const object = `<ds:Object><xades:QualifyingProperties Target="#signature">${signedPropertiesXml(properties, false)}` +
-    `<xades:UnsignedProperties><xades:UnsignedSignatureProperties>${material.unsignedProperties}</xades:UnsignedSignatureProperties></xades:UnsignedProperties>` +
-    '</xades:QualifyingProperties></ds:Object>'
-  return `<?xml version="1.0" encoding="UTF-8" standalone="no"?>${ROOT_OPEN}<ds:Signature Id="signature">\n${signedInfoXml(info, false)}\n` +
-    `<ds:SignatureValue Id="signature-value">\n${value.toString('base64')}\n</ds:SignatureValue>\n${material.keyInfo}${object}\n</ds:Signature></asic:XAdESSignatures>`
+  return template.document(dataText, propertiesText, value.toString('base64'), signingTime)
 }
 
 /** The element carrying `Id` (or `id`) = `id`, first in document order. */

@@ -1,7 +1,7 @@
 import { hashOf, SecurityServerError } from '../platform'
 import {
-  MESSAGE_URI, SIG_HASH_CHAIN_URI, buildHashChains, buildSignature, partDigest, signingMaterial, type DigestAlgorithm, type SignatureAlgorithm,
-  type SigningMaterial,
+  MESSAGE_URI, SIG_HASH_CHAIN_URI, buildHashChainDocuments, buildSignatureBytes, partDigest, signingMaterial, type DigestAlgorithm, type HashChainInput,
+  type HashChainPart, type SignatureAlgorithm, type SigningMaterial, type SignRequest,
 } from '../signature'
 import type { SigningContext } from './signer'
 import type { SignAlgorithm } from './token-driver'
@@ -60,6 +60,12 @@ interface Pending {
   reject(error: unknown): void
 }
 
+interface ContextSigning {
+  readonly material: SigningMaterial
+  readonly signatureAlgorithm: SignatureAlgorithm
+  readonly sign: (request: SignRequest) => Promise<Buffer>
+}
+
 interface KeyQueue {
   readonly waiting: Pending[]
   /** A token signature of this key is in flight. */
@@ -87,8 +93,7 @@ export class BatchSigner {
   /** Signs one message's parts with `context` (from `Signer.getSigningContext`), batched with concurrent requests. */
   sign(context: SigningContext, parts: readonly MessagePartToSign[]): Promise<SignedMessage> {
     if (parts.length === 0) return Promise.reject(new SecurityServerError('cannot_create_signature', 'Nothing to sign'))
-    const names = new Set(parts.map((p) => p.name))
-    if (names.size !== parts.length) return Promise.reject(new SecurityServerError('cannot_create_signature', 'Signed part names must be unique'))
+    if (!uniqueNames(parts)) return Promise.reject(new SecurityServerError('cannot_create_signature', 'Signed part names must be unique'))
     // One batch per key and signing certificate: the signature document names the certificate.
     let hashedKey = this.queueKeys.get(context)
     if (hashedKey === undefined) {
@@ -144,57 +149,65 @@ export class BatchSigner {
     const context = batch[batch.length - 1]!.context
     try {
       // Inside the try: a context whose certificate cannot be read fails its batch rather than leaving it waiting.
-      const common = {
-        material: this.materialOf(context),
-        signatureAlgorithm: XML_SIGNATURE_ALGORITHMS[context.algorithm], digestAlgorithm: this.digestAlgorithm,
-        sign: ({ digest: hash, dataToSign }: { digest: Buffer; dataToSign: Buffer }) => context.sign(hash, dataToSign).catch((error: unknown) => {
-          throw signingFailed(error)
-        }),
-      }
-      const only = batch.length === 1 && batch[0]!.parts.length === 1 ? batch[0]!.parts[0]! : undefined
+      const { material, signatureAlgorithm, sign } = this.signingOf(context)
+      const digestAlgorithm = this.digestAlgorithm
+      const first = batch[0]!
+      const only = batch.length === 1 && first.parts.length === 1 ? first.parts[0]! : undefined
       if (only !== undefined && only.name === MESSAGE_URI && 'bytes' in only) {
-        const xml = await buildSignature({ ...common, parts: [{ uri: MESSAGE_URI, data: only.bytes }] })
+        const signatureXml = await buildSignatureBytes({ material, signatureAlgorithm, digestAlgorithm, sign, parts: [{ uri: MESSAGE_URI, data: only.bytes }] })
         this.count(1)
-        batch[0]!.resolve({ signatureXml: Buffer.from(xml, 'utf8') })
+        first.resolve({ signatureXml })
         return
       }
       // xroad-protocols.md §4.5: leaves are the messages (a step over their parts when there are several).
-      const chains = buildHashChains(
-        batch.map((p) => ({ parts: p.parts.map((part) => ({ uri: part.name, digest: this.leafDigest(part) })) })),
-        this.digestAlgorithm, SIG_HASH_CHAIN_URI,
-      )
-      const xml = Buffer.from(await buildSignature({ ...common, hashChainResult: chains.resultXml }), 'utf8')
-      const result = Buffer.from(chains.resultXml, 'utf8')
+      const inputs = new Array<HashChainInput>(batch.length)
+      for (let i = 0; i < batch.length; i++) {
+        const parts = batch[i]!.parts
+        const leaves = new Array<HashChainPart>(parts.length)
+        for (let p = 0; p < parts.length; p++) leaves[p] = { uri: parts[p]!.name, digest: this.leafDigest(parts[p]!) }
+        inputs[i] = { parts: leaves }
+      }
+      const chains = buildHashChainDocuments(inputs, digestAlgorithm, SIG_HASH_CHAIN_URI)
+      const hashChainResult = chains.result
+      const signatureXml = await buildSignatureBytes({ material, signatureAlgorithm, digestAlgorithm, sign, hashChainResult })
       this.count(batch.length)
-      batch.forEach((p, i) => p.resolve({ signatureXml: xml, hashChainResult: result, hashChain: Buffer.from(chains.chains[i]!, 'utf8') }))
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve({ signatureXml, hashChainResult, hashChain: chains.chains[i]! })
     } catch (error) {
       for (const p of batch) p.reject(error)
     }
   }
 
   /**
-   * The context's certificates and OCSP responses as the signature document holds them, encoded once per context (the
-   * signer hands out one context while its certificate and OCSP responses are unchanged, a new one when they change).
+   * What every signature of a context uses, made once per context (the signer hands out one context while its
+   * certificate and OCSP responses are unchanged, a new one when they change): the certificates and OCSP responses as
+   * the signature document holds them, the XML signature algorithm and the token signature under X-Road's error prefix.
    */
-  private readonly materials = new WeakMap<SigningContext, SigningMaterial>()
+  private readonly signings = new WeakMap<SigningContext, ContextSigning>()
 
-  private materialOf(context: SigningContext): SigningMaterial {
-    let material = this.materials.get(context)
-    if (material === undefined) {
+  private signingOf(context: SigningContext): ContextSigning {
+    let signing = this.signings.get(context)
+    if (signing === undefined) {
       const [signingCert, ...intermediates] = context.certChain
       if (signingCert === undefined) throw new SecurityServerError('cannot_create_signature', 'The signing context has no certificate')
-      material = signingMaterial({ signingCert, intermediates, ocspResponses: context.ocspResponses }, this.digestAlgorithm)
-      this.materials.set(context, material)
+      signing = {
+        material: signingMaterial({ signingCert, intermediates, ocspResponses: context.ocspResponses }, this.digestAlgorithm),
+        signatureAlgorithm: XML_SIGNATURE_ALGORITHMS[context.algorithm],
+        sign: ({ digest: hash, dataToSign }) => context.sign(hash, dataToSign).catch((error: unknown) => {
+          throw signingFailed(error)
+        }),
+      }
+      this.signings.set(context, signing)
     }
-    return material
+    return signing
   }
 
-  private leafDigest(part: MessagePartToSign): Buffer {
+  /** A part's digest; one taken elsewhere is used as it is (hash-chain building never modifies a digest). */
+  private leafDigest(part: MessagePartToSign): Uint8Array {
     if ('bytes' in part) return partDigest(this.digestAlgorithm, part.bytes)
     if (part.digestAlgorithm !== this.digestAlgorithm) {
       throw new SecurityServerError('cannot_create_signature', `Part ${part.name} has a ${part.digestAlgorithm} digest; signatures use ${this.digestAlgorithm}`)
     }
-    return Buffer.from(part.digest)
+    return part.digest
   }
 
   private count(messages: number): void {
@@ -203,6 +216,15 @@ export class BatchSigner {
       largestBatch: Math.max(this.counters.largestBatch, messages),
     }
   }
+}
+
+/** Whether the parts' names differ (pairwise for the usual one or two parts, by a set beyond a few). */
+function uniqueNames(parts: readonly MessagePartToSign[]): boolean {
+  if (parts.length > 8) return new Set(parts.map((p) => p.name)).size === parts.length
+  for (let i = 1; i < parts.length; i++) {
+    for (let j = 0; j < i; j++) if (parts[i]!.name === parts[j]!.name) return false
+  }
+  return true
 }
 
 /**
