@@ -216,7 +216,7 @@ const templates = new WeakMap<SigningMaterial, Map<string, SignatureTemplate>>()
 function signatureTemplate(material: SigningMaterial, algorithm: SignatureAlgorithm, dataUri: string, mimeType: string): SignatureTemplate {
   let byKind = templates.get(material)
   if (byKind === undefined) templates.set(material, (byKind = new Map()))
-  const key = `${algorithm} ${dataUri}`
+  const key = `${algorithm} ${dataUri} ${mimeType}`
   let template = byKind.get(key)
   if (template === undefined) {
     const digestAlgorithm = material.digestAlgorithm
