@@ -209,14 +209,14 @@ const templates = new WeakMap<SigningMaterial, Map<string, SignatureTemplate>>()
 
 /**
  * The templates above with their per-signature values left out, kept as the fixed text between those values, made
- * once per signing material, signature algorithm and data reference: rendered with a NUL in each value's place and
+ * once per signing material, signature algorithm, data reference and MIME type: rendered with a NUL in each value's place and
  * split there. A NUL is not XML (XML 1.0 §2.2), but a certificate's issuer name could hold one: then the pieces
  * would not line up, and each signature renders the templates with its values instead (the same text).
  */
 function signatureTemplate(material: SigningMaterial, algorithm: SignatureAlgorithm, dataUri: string, mimeType: string): SignatureTemplate {
   let byKind = templates.get(material)
   if (byKind === undefined) templates.set(material, (byKind = new Map()))
-  const key = `${algorithm} ${dataUri}`
+  const key = `${algorithm} ${dataUri} ${mimeType}`
   let template = byKind.get(key)
   if (template === undefined) {
     const digestAlgorithm = material.digestAlgorithm
