@@ -7,6 +7,7 @@ import {
 } from '../../src-main/signature'
 import { BatchSigner, type SigningContext } from '../../src-main/signer'
 import { makeCertificate, makeOcspResponse, makeTrustSetup, type TestCert, type TestTrustSetup } from './support/test-pki'
+import { EJBCA, failureOf, member, message } from './support/verification-fixtures'
 
 /**
  * The signer path cache (issue 15): a new signature whose signing certificate, extra certificates and OCSP responses
@@ -14,20 +15,6 @@ import { makeCertificate, makeOcspResponse, makeTrustSetup, type TestCert, type 
  * and OCSP verification from it, and checks again only what depends on the message's time — with the full verifier's
  * errors. Failures are never remembered.
  */
-
-const EJBCA = 'ee.ria.xroad.common.certificateprofile.impl.EjbcaCertificateProfileInfoProvider'
-const member = memberId('DEV', 'COM', '1234')
-const message = (i: number): Buffer =>
-  Buffer.from(`<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body><n>${i}</n></env:Body></env:Envelope>`)
-
-function failureOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (error) {
-    return `${(error as { faultCode?: string }).faultCode}: ${(error as Error).message}`
-  }
-  return 'no error'
-}
 
 /** What a caller reads of a result, comparable across verifications. */
 function summary(r: SignatureVerificationResult): unknown {

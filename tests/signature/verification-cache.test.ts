@@ -6,35 +6,13 @@ import {
 } from '../../src-main/signature'
 import { BatchSigner, type SignedMessage, type SigningContext } from '../../src-main/signer'
 import { makeCertificate, makeOcspResponse, makeTrustSetup, type TestCert, type TestTrustSetup } from './support/test-pki'
+import { EJBCA, codeOf, failureOf, member, message } from './support/verification-fixtures'
 
 /**
  * The verification cache for batch signatures (issue 15 §4): messages of one batch share one full verification; each
  * still checks its own hash chain, signer, certificate validity and OCSP freshness, and fails with the code the full
  * verifier gives. A failure is never remembered.
  */
-
-const EJBCA = 'ee.ria.xroad.common.certificateprofile.impl.EjbcaCertificateProfileInfoProvider'
-const member = memberId('DEV', 'COM', '1234')
-const message = (i: number): Buffer =>
-  Buffer.from(`<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body><n>${i}</n></env:Body></env:Envelope>`)
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (error) {
-    return (error as { faultCode?: string }).faultCode ?? String(error)
-  }
-  return 'no error'
-}
-
-function failureOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (error) {
-    return `${(error as { faultCode?: string }).faultCode}: ${(error as Error).message}`
-  }
-  return 'no error'
-}
 
 describe('signature verification cache', () => {
   let pki: TestTrustSetup
