@@ -55,57 +55,26 @@ function writeDerHeader(out: Buffer, at: number, tag: number, length: number): n
 const KNOWN_METHOD_BYTES = new Map(Object.values(DIGEST_URIS).map((uri) => [uri, Buffer.from(uri, 'utf8')]))
 
 /**
- * X-Road `DigestList.concatDigests`: DER of SEQUENCE OF SingleDigest{ digest OCTET STRING, digestMethod UTF8String,
- * transforms SEQUENCE {} } (xroad-protocols.md §4.5 "Step digest"), laid out in one buffer of the exact size.
+ * DER of SEQUENCE OF SingleDigest{ digest OCTET STRING, digestMethod UTF8String, transforms SEQUENCE {} }
+ * (xroad-protocols.md §4.5 "Step digest") for `count` digests, laid out in one buffer of the exact size.
  */
-export function concatDigests(items: ReadonlyArray<{ digest: Uint8Array; methodUri: string }>): Buffer {
-  const methods = new Array<Uint8Array>(items.length)
-  const singleLengths = new Array<number>(items.length)
+function digestList(count: number, digestAt: (i: number) => Uint8Array, methodAt: (i: number) => Uint8Array): Buffer {
+  const singleLength = (i: number): number => {
+    const digestLength = digestAt(i).byteLength
+    const methodLength = methodAt(i).byteLength
+    return derHeaderSize(digestLength) + digestLength + derHeaderSize(methodLength) + methodLength + 2
+  }
   let content = 0
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i]!
-    const method = KNOWN_METHOD_BYTES.get(item.methodUri) ?? Buffer.from(item.methodUri, 'utf8')
-    const single = derHeaderSize(item.digest.byteLength) + item.digest.byteLength + derHeaderSize(method.byteLength) + method.byteLength + 2
-    methods[i] = method
-    singleLengths[i] = single
+  for (let i = 0; i < count; i++) {
+    const single = singleLength(i)
     content += derHeaderSize(single) + single
   }
   const out = Buffer.allocUnsafe(derHeaderSize(content) + content)
   let o = writeDerHeader(out, 0, 0x30, content)
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i]!
-    o = writeDerHeader(out, o, 0x30, singleLengths[i]!)
-    o = writeDerHeader(out, o, 0x04, item.digest.byteLength)
-    out.set(item.digest, o)
-    o += item.digest.byteLength
-    const method = methods[i]!
-    o = writeDerHeader(out, o, 0x0c, method.byteLength)
-    out.set(method, o)
-    o += method.byteLength
-    out[o++] = 0x30
-    out[o++] = 0x00
-  }
-  return out
-}
-
-/**
- * Step digest H(DER(SEQUENCE OF SingleDigest)) over digests that all use `algorithm`: {@link concatDigests} with one
- * method for all, laid out without an item per digest.
- */
-export function stepDigest(algorithm: DigestAlgorithm, digests: readonly Uint8Array[]): Buffer {
-  const method = KNOWN_METHOD_BYTES.get(DIGEST_URIS[algorithm])!
-  const methodSize = derHeaderSize(method.byteLength) + method.byteLength
-  let content = 0
-  for (let i = 0; i < digests.length; i++) {
-    const length = digests[i]!.byteLength
-    const single = derHeaderSize(length) + length + methodSize + 2
-    content += derHeaderSize(single) + single
-  }
-  const out = Buffer.allocUnsafe(derHeaderSize(content) + content)
-  let o = writeDerHeader(out, 0, 0x30, content)
-  for (let i = 0; i < digests.length; i++) {
-    const item = digests[i]!
-    o = writeDerHeader(out, o, 0x30, derHeaderSize(item.byteLength) + item.byteLength + methodSize + 2)
+  for (let i = 0; i < count; i++) {
+    const item = digestAt(i)
+    const method = methodAt(i)
+    o = writeDerHeader(out, o, 0x30, singleLength(i))
     o = writeDerHeader(out, o, 0x04, item.byteLength)
     out.set(item, o)
     o += item.byteLength
@@ -115,7 +84,19 @@ export function stepDigest(algorithm: DigestAlgorithm, digests: readonly Uint8Ar
     out[o++] = 0x30
     out[o++] = 0x00
   }
-  return digest(algorithm, out)
+  return out
+}
+
+/** X-Road `DigestList.concatDigests`: {@link digestList} of digests that each name their method. */
+export function concatDigests(items: ReadonlyArray<{ digest: Uint8Array; methodUri: string }>): Buffer {
+  const methods = items.map((item) => KNOWN_METHOD_BYTES.get(item.methodUri) ?? Buffer.from(item.methodUri, 'utf8'))
+  return digestList(items.length, (i) => items[i]!.digest, (i) => methods[i]!)
+}
+
+/** Step digest H(DER(SEQUENCE OF SingleDigest)) over digests that all use `algorithm` (no item object per digest). */
+export function stepDigest(algorithm: DigestAlgorithm, digests: readonly Uint8Array[]): Buffer {
+  const method = KNOWN_METHOD_BYTES.get(DIGEST_URIS[algorithm])!
+  return digest(algorithm, digestList(digests.length, (i) => digests[i]!, () => method))
 }
 
 /** Base64 of a digest without copying it (a Buffer's own text; a plain Uint8Array viewed as a Buffer). */
