@@ -93,7 +93,7 @@ export class BatchSigner {
   /** Signs one message's parts with `context` (from `Signer.getSigningContext`), batched with concurrent requests. */
   sign(context: SigningContext, parts: readonly MessagePartToSign[]): Promise<SignedMessage> {
     if (parts.length === 0) return Promise.reject(new SecurityServerError('cannot_create_signature', 'Nothing to sign'))
-    if (!uniqueNames(parts)) return Promise.reject(new SecurityServerError('cannot_create_signature', 'Signed part names must be unique'))
+    if (new Set(parts.map((p) => p.name)).size !== parts.length) return Promise.reject(new SecurityServerError('cannot_create_signature', 'Signed part names must be unique'))
     // One batch per key and signing certificate: the signature document names the certificate.
     let hashedKey = this.queueKeys.get(context)
     if (hashedKey === undefined) {
@@ -216,15 +216,6 @@ export class BatchSigner {
       largestBatch: Math.max(this.counters.largestBatch, messages),
     }
   }
-}
-
-/** Whether the parts' names differ (pairwise for the usual one or two parts, by a set beyond a few). */
-function uniqueNames(parts: readonly MessagePartToSign[]): boolean {
-  if (parts.length > 8) return new Set(parts.map((p) => p.name)).size === parts.length
-  for (let i = 1; i < parts.length; i++) {
-    for (let j = 0; j < i; j++) if (parts[i]!.name === parts[j]!.name) return false
-  }
-  return true
 }
 
 /**
