@@ -15,13 +15,16 @@ import { restCall } from '../demo/rest-call'
 import { makeHopCertificates } from '../lib/test-pki'
 
 /**
- * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--phases] [--threads] [--alloc DIR] [--flags="…"]`: CPU per
+ * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--phases] [--threads] [--alloc DIR] [--flags="…"] [--warmup MS] [--warmup-concurrency N]`: CPU per
  * exchange of a lab pair under closed-loop load (both servers' utime+stime from /proc over the measured window,
  * divided by the exchanges), optionally the same for the floor's two bare hops, and with --cpu-prof a V8 CPU profile
  * of each server (written when it stops) summarised by source area. Each server's CPU is also split by thread (main,
  * the message-log writer, libuv's pool) and into user and system time. --alloc samples what each main thread allocates
  * over the window (everything, collected or not) and lists the functions allocating most, per exchange. With --skeleton the pair's servers are replaced,
  * after their first answer, by the bench's security-off skeleton (skeleton-server.ts) over the same data directories.
+ * --warmup (default 2000 ms, at the measured concurrency unless --warmup-concurrency) runs the pair before the idle
+ * reading and the window: V8 keeps optimising the servers' code for 10–30 s of load, so a short warm-up measures
+ * part of that compilation.
  * A diagnostic for issue 15, not a bench: the figures of record come from `npm run bench`.
  */
 const CLK_TCK = 100
@@ -192,6 +195,7 @@ async function main(): Promise<void> {
     duration: { type: 'string', default: '8000' }, concurrency: { type: 'string', default: '16' }, 'cpu-prof': { type: 'string' },
     floor: { type: 'boolean', default: false }, skeleton: { type: 'boolean', default: false }, top: { type: 'string', default: '40' }, syscalls: { type: 'boolean', default: false },
     phases: { type: 'boolean', default: false }, flags: { type: 'string' }, threads: { type: 'boolean', default: false }, alloc: { type: 'string' },
+    warmup: { type: 'string', default: '2000' }, 'warmup-concurrency': { type: 'string' },
   } })
   // --flags replaces the servers' Node flags (those of bin/gatehouse.js's first line), to compare V8 settings in one minute.
   if (values.flags !== undefined) GATEHOUSE_NODE_FLAGS.splice(0, GATEHOUSE_NODE_FLAGS.length, ...values.flags.split(/\s+/).filter((f) => f !== ''))
@@ -263,7 +267,7 @@ async function main(): Promise<void> {
           await new Promise((r) => setTimeout(r, 250))
         }
       }
-      await runLoad({ url, headers, concurrency, durationMs: 2000, warmupMs: 500 })
+      await runLoad({ url, headers, concurrency: Number(values['warmup-concurrency'] ?? concurrency), durationMs: Number(values.warmup), warmupMs: 500 })
       // What the servers spend with no traffic (timers, status sampling), subtracted below: on a loaded machine the
       // exchanges are few and that fixed cost would otherwise dominate the per-exchange figure.
       const idleStart = pids.map(cpuMs)
