@@ -35,15 +35,18 @@ export function processCpuMs(pid: number): number {
   return (parseProcStatCpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / ticksPerSecond()
 }
 
-/** The CPU time the given processes spend between `start()` and `stop()`, in milliseconds (all of them together). */
+/**
+ * The CPU time the given processes spend between `start()` and `stop()`, in milliseconds (all of them together),
+ * added up over every such window.
+ */
 export function cpuMeter(pids: readonly number[]): { start(): void; stop(): void; ms(): number } {
   let begin = 0
-  let end = 0
+  let spent = 0
   const total = (): number => pids.reduce((sum, pid) => sum + processCpuMs(pid), 0)
   return {
     start: () => void (begin = total()),
-    stop: () => void (end = total()),
-    ms: () => end - begin,
+    stop: () => void (spent += total() - begin),
+    ms: () => spent,
   }
 }
 

@@ -9,7 +9,7 @@ import { silentLogger } from '../../src-main/platform'
 import { createSecurityServer, loadServerConfig } from '../../src-main/server'
 import { buildLabPair, type Agency, type LabPair } from '../lib/lab-pair'
 import { haveBuild, startLabPair, type RunningLabPair } from '../lib/lab-pair-servers'
-import { runLoad, type LoadOptions, type LoadResult } from '../lib/load-generator'
+import { mergeLoadResults, runLoad, type LoadOptions, type LoadResult } from '../lib/load-generator'
 import { GATEHOUSE_NODE_ENV, GATEHOUSE_NODE_FLAGS, startNodeProcess, startTsProcess, type StartOptions, type Started } from '../lib/processes'
 import { restCall } from '../demo/rest-call'
 import { makeHopCertificates } from '../lib/test-pki'
@@ -19,7 +19,7 @@ import {
 } from './bench-support'
 
 /**
- * `npm run bench [-- --json] [--duration MS] [--quick] [--source] [--runner serve|autologin]`: in one run on loopback,
+ * `npm run bench [-- --json] [--duration MS] [--settle MS] [--quick] [--source] [--runner serve|autologin]`: in one run on loopback,
  * closed-loop load against
  *   (a) the sample service directly,
  *   (b) the physical floor — two bare forwarding hops with mutual TLS 1.2 between them (forwarding-hop.ts),
@@ -34,6 +34,11 @@ import {
  * /proc/<pid>/stat over the measured window (every server and hop is its own process; the load generator runs in
  * this one, so nothing it does is counted), the durability floor (four sequential synchronous=FULL commits), and
  * each security server's peak RSS (VmHWM). With --json the last line is one object. Bounded: < 90 s by default.
+ *
+ * How it compares on 2 shared cores whose speed swings twofold from one second to the next: every setup settles
+ * before it is measured (`--settle`, unmeasured load at c=16: V8 optimises a server's code over its first seconds of
+ * traffic, and a server runs for months), and every ratio to the floor comes from windows taken side by side — each cut
+ * into slices run in turn, floor and pair alternating (`measureSideBySide`).
  */
 const CONCURRENCIES = [1, 16] as const
 type Level = `c${(typeof CONCURRENCIES)[number]}`
@@ -80,7 +85,7 @@ function benchServerStarter(useBuild: boolean): BenchServerStarter {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: bench [--json] [--duration MS per measurement (default 1500)] [--quick] [--source] [--runner serve|autologin]\n`)
+  process.stderr.write(`bench: ${message}\nusage: bench [--json] [--duration MS per measurement (default 1500)] [--settle MS before a setup's first measurement (default 5000)] [--quick] [--source] [--runner serve|autologin]\n`)
   process.exit(2)
 }
 
@@ -91,7 +96,10 @@ type Load = Omit<LoadOptions, 'concurrency' | 'durationMs'>
 
 interface Timing {
   durationMs: number
+  /** Unmeasured requests before each window (connections opened, caches filled). */
   warmupMs: number
+  /** Unmeasured load before a setup's first window: V8 goes on optimising the servers' code for seconds of traffic. */
+  settleMs: number
 }
 
 function scenarioOf(r: LoadResult): ScenarioResult {
@@ -106,25 +114,62 @@ function printResult(print: Print, name: string, r: LoadResult): void {
 /**
  * Concurrency 1 and 16; with `cpuOf`, the CPU time those processes spend during the c=16 window, per exchange.
  */
-async function measure(print: Print, name: string, load: Load, timing: Timing, cpuOf?: number[]): Promise<{ scenario: Scenario; cpuMsPerExchange?: number }> {
-  const scenario = {} as Scenario
-  let cpuMsPerExchange: number | undefined
-  for (const concurrency of CONCURRENCIES) {
-    const meter = cpuOf !== undefined && concurrency === 16 ? cpuMeter(cpuOf) : undefined
-    const r = await runLoad({ warmupMs: timing.warmupMs, ...load, concurrency, durationMs: timing.durationMs, onWindowStart: meter?.start, onWindowEnd: meter?.stop })
-    scenario[`c${concurrency}`] = scenarioOf(r)
-    if (meter !== undefined && r.requests > 0) cpuMsPerExchange = round(meter.ms() / r.requests, 3)
-    printResult(print, name, r)
-  }
-  return { scenario, ...(cpuMsPerExchange === undefined ? {} : { cpuMsPerExchange }) }
+async function measure(print: Print, name: string, load: Load, timing: Timing, cpuOf?: number[]): Promise<Measured> {
+  const [measured] = await measureSideBySide(print, [{ name, load, cpuOf }], timing)
+  return measured as Measured
+}
+
+/** Interleaved slices each window is cut into when setups are compared (`measureSideBySide`). */
+const SLICES = 3
+
+interface Side {
+  name: string
+  load: Load
+  /** The processes whose CPU time is counted in the side's c=16 slices. */
+  cpuOf?: number[]
+}
+interface Measured {
+  scenario: Scenario
+  cpuMsPerExchange?: number
 }
 
 /**
- * A fresh pair's first exchanges compile its code paths and open its connections: a second of load at c=16, not
- * measured, before the first measurement of a pair (its CPU would otherwise land on the few exchanges of a short window).
+ * Setups measured side by side at concurrency 1 and 16: each level's window is cut into SLICES slices taken in turn
+ * (a, b, a, b, …) and each side's slices merged, so that a ratio between them holds on a machine whose speed moves from
+ * one second to the next (these 2 shared cores swing twofold). With `cpuOf`, a side's CPU per exchange at c=16.
  */
-async function warmUp(load: Load, timing: Timing): Promise<void> {
-  await runLoad({ ...load, concurrency: 16, durationMs: Math.min(1000, 2 * timing.durationMs), warmupMs: 0 })
+async function measureSideBySide(print: Print, sides: Side[], timing: Timing): Promise<Measured[]> {
+  const measured: Measured[] = sides.map(() => ({ scenario: {} as Scenario }))
+  const slices = sides.length > 1 ? SLICES : 1
+  for (const concurrency of CONCURRENCIES) {
+    const meters = sides.map((side) => (side.cpuOf !== undefined && concurrency === 16 ? cpuMeter(side.cpuOf) : undefined))
+    const windows: LoadResult[][] = sides.map(() => [])
+    for (let slice = 0; slice < slices; slice++) {
+      for (const [i, side] of sides.entries()) {
+        const meter = meters[i]
+        windows[i]!.push(await runLoad({
+          warmupMs: timing.warmupMs / slices, ...side.load, concurrency, durationMs: timing.durationMs / slices, onWindowStart: meter?.start, onWindowEnd: meter?.stop,
+        }))
+      }
+    }
+    for (const [i, side] of sides.entries()) {
+      const r = mergeLoadResults(windows[i]!)
+      measured[i]!.scenario[`c${concurrency}`] = scenarioOf(r)
+      const meter = meters[i]
+      if (meter !== undefined && r.requests > 0) measured[i]!.cpuMsPerExchange = round(meter.ms() / r.requests, 3)
+      printResult(print, side.name, r)
+    }
+  }
+  return measured
+}
+
+/**
+ * Unmeasured load at c=16 before a setup's first window, shared out over its loads: the first exchanges open
+ * connections, and V8 goes on optimising a server's code for seconds of traffic (CPU per exchange falls by a fifth
+ * over the first ten seconds at c=16; `profile-pair --warmup`). A long-running server is measured, not its first seconds.
+ */
+async function settle(loads: Array<[Load, number]>, ms: number): Promise<void> {
+  for (const [load, share] of loads) await runLoad({ ...load, concurrency: 16, durationMs: Math.max(100, share * ms), warmupMs: 0 })
 }
 
 function pidOf(p: Started<unknown>): number {
@@ -243,7 +288,7 @@ async function main(): Promise<number> {
     ;({ values } = parseArgs({
       options: {
         json: { type: 'boolean', default: false }, duration: { type: 'string' }, quick: { type: 'boolean', default: false },
-        source: { type: 'boolean', default: false }, runner: { type: 'string', default: 'autologin' },
+        source: { type: 'boolean', default: false }, runner: { type: 'string', default: 'autologin' }, settle: { type: 'string' },
       },
     }))
   } catch (error) {
@@ -253,7 +298,9 @@ async function main(): Promise<number> {
   if (!Number.isInteger(durationMs) || durationMs < 200 || durationMs > 60_000) usage('--duration must be 200..60000 ms')
   if (values.runner !== 'serve' && values.runner !== 'autologin') usage('--runner must be serve or autologin')
   const runner = values.runner
-  const timing: Timing = { durationMs, warmupMs: values.quick ? 100 : 300 }
+  const settleMs = Number(values.settle ?? (values.quick ? '500' : '5000'))
+  if (!Number.isInteger(settleMs) || settleMs < 0 || settleMs > 120_000) usage('--settle must be 0..120000 ms')
+  const timing: Timing = { durationMs, warmupMs: values.quick ? 100 : 300, settleMs }
   const useBuild = !values.source && haveBuild()
   const startBenchServer = benchServerStarter(useBuild)
   const print: Print = (line) => void process.stdout.write(`${line}\n`)
@@ -292,30 +339,33 @@ async function main(): Promise<number> {
       return { entry, exit }
     }
     const [restHops, soapHops] = await Promise.all([hops(service.ready.url), hops(new URL(soapService.ready.url).origin)])
-    const floorRest = await measure(print, 'floor REST', { url: `http://127.0.0.1:${restHops.entry.ready.port}${path}` }, timing, [pidOf(restHops.entry), pidOf(restHops.exit)])
-    const floor = floorRest.scenario
+    const floorRestSide: Side = { name: 'floor REST', load: { url: `http://127.0.0.1:${restHops.entry.ready.port}${path}` }, cpuOf: [pidOf(restHops.entry), pidOf(restHops.exit)] }
     const floorSoapUrl = `http://127.0.0.1:${soapHops.entry.ready.port}/soap`
     // The same requests the pair gets (the lab's identifiers; nothing on the floor reads them).
     const floorTarget: SoapTarget = { client: { instance: 'LAB', memberClass: 'GOV', memberCode: '1001', subsystemCode: 'consumer' }, service: { instance: 'LAB', memberClass: 'GOV', memberCode: '2002', subsystemCode: 'provider' } }
     const floorSoapLoads = soapLoads(floorSoapUrl, floorTarget, 'fl')
-    const floorSoap = {
-      envelope: (await measure(print, 'floor SOAP 1 KB', floorSoapLoads.envelope, timing)).scenario,
-      attachment: (await measure(print, 'floor SOAP +100 KB', floorSoapLoads.attachment, timing)).scenario,
-    }
+    await settle([[floorRestSide.load, 0.6], [floorSoapLoads.envelope, 0.25], [floorSoapLoads.attachment, 0.15]], timing.settleMs / 4)
 
     print(`(c) gatehouse: client → Gatehouse A → signed, mutual TLS → Gatehouse B (access check, verification, message log) → service; EC P-256 keys ${at()}`)
     const ec = await startPair(join(dir, 'pair-ec'), service.ready.url, soapService.ready.url, 'ec-p256', useBuild, runner)
     pairs.push(ec.running)
     const ecRestLoad = { url: `${ec.restUrl}${path}`, headers: ec.headers }
-    await warmUp(ecRestLoad, timing)
-    const ecRest = await measure(print, 'gatehouse REST', ecRestLoad, timing, serverPids(ec.running))
-    const gatehouse = ecRest.scenario
     const ecSoapLoads = soapLoads(`${ec.running.consumer.clientProxyUrl}/`, soapTarget(ec.built), 'gh')
     await firstAnswer(ecSoapLoads.envelope, 20_000)
-    const gatehouseSoap = {
-      envelope: (await measure(print, 'gatehouse SOAP 1 KB', ecSoapLoads.envelope, timing)).scenario,
-      attachment: (await measure(print, 'gatehouse SOAP +100 KB', ecSoapLoads.attachment, timing)).scenario,
-    }
+    print(`  settling: ${timing.settleMs} ms of unmeasured REST and SOAP load at c=16 ${at()}`)
+    await settle([[ecRestLoad, 0.6], [ecSoapLoads.envelope, 0.25], [ecSoapLoads.attachment, 0.15]], timing.settleMs)
+    print(`  the floor and the pair side by side, each window in ${SLICES} slices taken in turn`)
+    const [floorRest, ecRest] = await measureSideBySide(print, [floorRestSide, { name: 'gatehouse REST', load: ecRestLoad, cpuOf: serverPids(ec.running) }], timing) as [Measured, Measured]
+    const floor = floorRest.scenario
+    const gatehouse = ecRest.scenario
+    const [floorSoapEnvelope, gatehouseSoapEnvelope] = await measureSideBySide(print, [
+      { name: 'floor SOAP 1 KB', load: floorSoapLoads.envelope }, { name: 'gatehouse SOAP 1 KB', load: ecSoapLoads.envelope },
+    ], timing) as [Measured, Measured]
+    const [floorSoapAttachment, gatehouseSoapAttachment] = await measureSideBySide(print, [
+      { name: 'floor SOAP +100 KB', load: floorSoapLoads.attachment }, { name: 'gatehouse SOAP +100 KB', load: ecSoapLoads.attachment },
+    ], timing) as [Measured, Measured]
+    const floorSoap = { envelope: floorSoapEnvelope.scenario, attachment: floorSoapAttachment.scenario }
+    const gatehouseSoap = { envelope: gatehouseSoapEnvelope.scenario, attachment: gatehouseSoapAttachment.scenario }
 
     print(`Mixed sizes (30 % 2 kB, 60 % 10 kB, 9 % 100 kB, 0.9 % 2 MB, 0.1 % 10 MB; POST, echoed back) at c=${MIXED_CONCURRENCY}: the pair for ${2 * durationMs} ms, then the floor with the same requests ${at()}`)
     const mixedLoad = { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, requestAt: mixedRequestAt(), concurrency: MIXED_CONCURRENCY, warmupMs: 0 }
@@ -341,7 +391,7 @@ async function main(): Promise<number> {
     // exchanges compile their code paths: that burst is one unmeasured round at full concurrency. The window then holds
     // several rounds (an exchange waits for at least two token signatures), so the figure is the steady state.
     const slowLoad = { url: `${ec.restUrl}${path}`, headers: ec.headers, concurrency: SLOW_TOKEN_CONCURRENCY, warmupMs: 0 }
-    await runLoad({ ...slowLoad, durationMs })
+    await runLoad({ ...slowLoad, durationMs: Math.max(durationMs, timing.settleMs / 2) })
     const slow = await runLoad({ ...slowLoad, durationMs: SLOW_TOKEN_WINDOW_FACTOR * durationMs })
     printResult(print, 'gatehouse slow token', slow)
     const slowRss = { consumer: slowServers[0]!.peakRssMb(), provider: slowServers[1]!.peakRssMb() }
@@ -358,12 +408,12 @@ async function main(): Promise<number> {
       return server
     }))
     await waitForRest(`${ec.restUrl}${path}`, ec.headers)
-    await warmUp(ecRestLoad, timing)
-    const skeletonRest = await measure(print, 'skeleton REST', ecRestLoad, timing, skeletonServers.map(pidOf))
+    await settle([[ecRestLoad, 1]], timing.settleMs / 4)
+    const [floorBesideSkeleton, skeletonRest] = await measureSideBySide(print, [floorRestSide, { name: 'skeleton REST', load: ecRestLoad, cpuOf: skeletonServers.map(pidOf) }], timing) as [Measured, Measured]
     for (const s of skeletonServers) await stopProcess(s)
     await ec.running.stop()
     pairs.splice(pairs.indexOf(ec.running), 1)
-    for (const p of [restHops.entry, restHops.exit, soapHops.entry, soapHops.exit]) await stopProcess(p)
+    for (const p of [soapHops.entry, soapHops.exit]) await stopProcess(p)
 
     print(`(c) again with RSA-2048 authentication and signing keys (a second lab) ${at()}`)
     let rsa: Record<string, unknown>
@@ -372,12 +422,12 @@ async function main(): Promise<number> {
       const run = await startPair(join(dir, 'pair-rsa'), service.ready.url, soapService.ready.url, 'rsa-2048', useBuild, runner)
       pairs.push(run.running)
       const rsaRestLoad = { url: `${run.restUrl}${path}`, headers: run.headers }
-      await warmUp(rsaRestLoad, timing)
-      const measured = await measure(print, 'gatehouse REST RSA', rsaRestLoad, timing, serverPids(run.running))
+      await settle([[rsaRestLoad, 1]], timing.settleMs / 2)
+      const [floorBesideRsa, measured] = await measureSideBySide(print, [floorRestSide, { name: 'gatehouse REST RSA', load: rsaRestLoad, cpuOf: serverPids(run.running) }], timing) as [Measured, Measured]
       rsaRss = pairRss(run.running)
       await run.running.stop()
       pairs.splice(pairs.indexOf(run.running), 1)
-      rsa = { ...measured.scenario, ...ratiosOf(measured.scenario, floor), cpu_ms_per_exchange: measured.cpuMsPerExchange ?? null, rss_mb: rsaRss }
+      rsa = { ...measured.scenario, ...ratiosOf(measured.scenario, floorBesideRsa.scenario), cpu_ms_per_exchange: measured.cpuMsPerExchange ?? null, rss_mb: rsaRss }
     } catch (error) {
       const message = (error as Error).message
       problems.push(`RSA-2048 pair: ${message}`)
@@ -411,8 +461,8 @@ async function main(): Promise<number> {
       rss_mb: ecRss,
     }
     const skeleton = {
-      ratio_vs_floor: round(skeletonRest.scenario.c16.rps / floor.c16.rps, 4), cpu_ms_per_exchange: skeletonRest.cpuMsPerExchange ?? null,
-      ...skeletonRest.scenario, added_p50_ms_vs_floor_c1: ratiosOf(skeletonRest.scenario, floor).added_p50_ms_vs_floor_c1,
+      ratio_vs_floor: round(skeletonRest.scenario.c16.rps / floorBesideSkeleton.scenario.c16.rps, 4), cpu_ms_per_exchange: skeletonRest.cpuMsPerExchange ?? null,
+      ...skeletonRest.scenario, added_p50_ms_vs_floor_c1: ratiosOf(skeletonRest.scenario, floorBesideSkeleton.scenario).added_p50_ms_vs_floor_c1,
     }
     const slowToken = {
       msgs_per_s: slow.requestsPerSecond, token_signatures_per_s: SLOW_TOKEN_SIGNATURES_PER_S, concurrency: SLOW_TOKEN_CONCURRENCY,
@@ -444,7 +494,7 @@ async function main(): Promise<number> {
     if (values.json) {
       print(JSON.stringify({
         scenarios: { direct, floor, gatehouse }, ratios, rss_mb: rss,
-        cpu_ms_per_exchange: cpu, durability_floor_ms: durabilityFloor, mixed, skeleton, slow_token: slowToken, keys, soap, run_seconds: runSeconds,
+        cpu_ms_per_exchange: cpu, durability_floor_ms: durabilityFloor, mixed, skeleton, slow_token: slowToken, keys, soap, method: { settle_ms: timing.settleMs, slices: SLICES }, run_seconds: runSeconds,
       }))
     }
     return problems.length === 0 ? 0 : 1

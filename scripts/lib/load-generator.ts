@@ -19,6 +19,8 @@ export interface LoadResult {
   bytes: number
   p50Ms: number
   p99Ms: number
+  /** Every measured request's latency, ascending (to merge windows: `mergeLoadResults`). */
+  latenciesMs: number[]
 }
 
 export interface LoadOptions {
@@ -110,5 +112,30 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     bytes,
     p50Ms: Number(percentile(latencies, 50).toFixed(3)),
     p99Ms: Number(percentile(latencies, 99).toFixed(3)),
+    latenciesMs: latencies,
+  }
+}
+
+/** Several windows of one load as one result: requests and seconds added up, percentiles over every latency. */
+export function mergeLoadResults(results: readonly LoadResult[]): LoadResult {
+  const first = results[0]
+  if (first === undefined) throw new Error('no load results to merge')
+  const latencies = results.flatMap((r) => r.latenciesMs).sort((a, b) => a - b)
+  const seconds = results.reduce((sum, r) => sum + r.seconds, 0)
+  const errorStatuses: Record<string, number> = {}
+  for (const r of results) for (const [status, n] of Object.entries(r.errorStatuses)) errorStatuses[status] = (errorStatuses[status] ?? 0) + n
+  const firstError = results.find((r) => r.firstError !== undefined)?.firstError
+  return {
+    concurrency: first.concurrency,
+    requests: latencies.length,
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    errorStatuses,
+    ...(firstError === undefined ? {} : { firstError }),
+    seconds: Number(seconds.toFixed(3)),
+    requestsPerSecond: Number((latencies.length / seconds).toFixed(1)),
+    bytes: results.reduce((sum, r) => sum + r.bytes, 0),
+    p50Ms: Number(percentile(latencies, 50).toFixed(3)),
+    p99Ms: Number(percentile(latencies, 99).toFixed(3)),
+    latenciesMs: latencies,
   }
 }

@@ -47,6 +47,25 @@ describe('CPU time from /proc', () => {
     expect(meter.ms()).toBeGreaterThan(0)
     expect(processCpuMs(process.pid)).toBeGreaterThanOrEqual(before + meter.ms())
   })
+
+  it('adds up its windows and leaves out what is spent between them', () => {
+    const meter = cpuMeter([process.pid])
+    const spin = (ms: number): void => {
+      const until = performance.now() + ms
+      while (performance.now() < until);
+    }
+    meter.start()
+    spin(40)
+    meter.stop()
+    const afterOne = meter.ms()
+    spin(300)
+    meter.start()
+    spin(40)
+    meter.stop()
+    expect(meter.ms()).toBeGreaterThan(afterOne)
+    // CPU cannot outrun the clock: 80 ms of windows (plus a clock tick each) cannot hold the 300 ms between them.
+    expect(meter.ms()).toBeLessThan(200)
+  })
 })
 
 describe('durability floor', () => {
