@@ -165,8 +165,12 @@ export function readRestRequestPart(headerPart: Uint8Array, instance: string): {
   const requestId = lastHeader(part.headers, XROAD_HEADERS.requestId)
   const messageId = lastHeader(part.headers, XROAD_HEADERS.id)
   if (requestId === undefined || messageId === undefined) throw clientError('missing_header', 'REST request part lacks x-road-request-id or x-road-id')
-  const parsed = parseRestRequest({ method: part.method, url: part.pathAndQuery, headers: part.headers }, instance, () => requestId)
-  return { part, request: { ...parsed, requestId, messageId, headers: part.headers } }
+  const request = parseRestRequest({ method: part.method, url: part.pathAndQuery, headers: part.headers }, instance, () => requestId)
+  // The consumer's ids and the header part's headers as they came, set on the fresh request (no copy of it spread out).
+  request.requestId = requestId
+  request.messageId = messageId
+  request.headers = part.headers
+  return { part, request }
 }
 
 /** Step 4, access over server configuration (§4.3: `unknown_service`, `service_type`, `access_denied`, `service_disabled`). */

@@ -101,13 +101,12 @@ export class TransportPartOrder {
 
   next(contentType: string): TransportPartRole {
     const media = mediaTypeOf(contentType)
-    const invalid = () => clientError('invalid_content_type', `Invalid content type: ${contentType.slice(0, 100)}`)
     if (this.state === 'start') {
       if (media === PART_TYPES.ocsp) return 'ocsp'
       const expectedRest = this.kind === 'request' ? PART_TYPES.restRequest : PART_TYPES.restResponse
       if (media === expectedRest) this.messageType = 'rest'
       else if (media === PART_TYPES.soap || media === PART_TYPES.xop) this.messageType = 'soap'
-      else throw invalid()
+      else throw invalidContentType(contentType)
       this.state = 'message'
       return 'message'
     }
@@ -136,7 +135,7 @@ export class TransportPartOrder {
         return 'signature'
       }
       if (soapFault) return this.fault()
-      throw invalid()
+      throw invalidContentType(contentType)
     }
     if (this.state === 'signature' && soapFault) return this.fault()
     throw clientError('invalid_message', 'Extra content after the signature')
@@ -171,14 +170,20 @@ export class TransportPartOrder {
   }
 }
 
+function invalidContentType(contentType: string): Error {
+  return clientError('invalid_content_type', `Invalid content type: ${contentType.slice(0, 100)}`)
+}
+
 function place(decoded: Partial<TransportMessage<unknown>>, role: Exclude<TransportPartRole, 'body' | 'attachments'>, contentType: string, bytes: Buffer): void {
   switch (role) {
     case 'ocsp':
       decoded.ocspResponses?.push(bytes)
       return
-    case 'message':
-      decoded.message = { type: mediaTypeOf(contentType) === PART_TYPES.restRequest || mediaTypeOf(contentType) === PART_TYPES.restResponse ? 'rest' : 'soap', contentType, bytes }
+    case 'message': {
+      const media = mediaTypeOf(contentType)
+      decoded.message = { type: media === PART_TYPES.restRequest || media === PART_TYPES.restResponse ? 'rest' : 'soap', contentType, bytes }
       return
+    }
     case 'hashChainResult':
       decoded.hashChainResult = bytes
       return
@@ -255,7 +260,8 @@ export async function readTransportMessage(
           chunks.push(Buffer.from(chunk))
         },
         end() {
-          const bytes = Buffer.concat(chunks, size)
+          // Each chunk is a copy already: a part that came in one chunk is used as it is.
+          const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)
           if (role === 'attachments') {
             for (const attachment of nestedAttachments(partType, bytes, options.limits)) decoded.attachments.push(bufferBody(attachment))
           } else {
@@ -342,13 +348,10 @@ export function encodeFaultTransportMessage(faultXml: Uint8Array, boundary = new
 
 /** HTTP headers of a REST request from the consumer SS (§4.3 table). */
 export function transportRequestHeaders(input: { requestId: string; originalContentType?: string; proxyVersion: string }): Array<[string, string]> {
-  return [
-    [TRANSPORT_HEADERS.requestId, input.requestId],
-    [TRANSPORT_HEADERS.hashAlgorithm, HASH_ALGORITHM],
-    ...(input.originalContentType === undefined ? [] : [[TRANSPORT_HEADERS.originalContentType, input.originalContentType] as [string, string]]),
-    [TRANSPORT_HEADERS.proxyVersion, input.proxyVersion],
-    [TRANSPORT_HEADERS.messageType, 'REST'],
-  ]
+  const headers: Array<[string, string]> = [[TRANSPORT_HEADERS.requestId, input.requestId], [TRANSPORT_HEADERS.hashAlgorithm, HASH_ALGORITHM]]
+  if (input.originalContentType !== undefined) headers.push([TRANSPORT_HEADERS.originalContentType, input.originalContentType])
+  headers.push([TRANSPORT_HEADERS.proxyVersion, input.proxyVersion], [TRANSPORT_HEADERS.messageType, 'REST'])
+  return headers
 }
 
 /** `x-hash-algorithm` must name SHA-512 (parsed case-insensitively; §4.3). */
