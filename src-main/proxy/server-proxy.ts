@@ -128,13 +128,10 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
   const bodies = deps.bodies ?? defaultBodyStore()
   const instance = deps.globalConf.instanceIdentifier()
   const incoming = incomingStream(raw.body)
-  const counted = countBytes(incoming.stream, (n) => {
-    observation.requestSize += n
-  })
   // Issue 15 §5: the header part is parsed once — for the body's logging limit when a body follows it, else below.
   let early: { headerPart: Uint8Array; read: ReturnType<typeof readRestRequestPart> } | undefined
   // Step 2: reading; the checks X-Road makes as the REST part arrives (`ProxyMessage.rest`) come with it.
-  const message = await whileReading(() => readTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', counted, 'request', {
+  const message = await whileReading(() => readTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', incoming.stream, 'request', {
     limits: deps.limits ?? DEFAULT_MULTIPART_LIMITS,
     bodies,
     ...(incoming.declaredLength === undefined ? {} : { declaredLength: incoming.declaredLength }),
@@ -147,6 +144,9 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
         return loggingLimits(undefined)
       }
       return loggingLimits(deps.messageLog.bodyLimit(early.read.request.clientId, early.read.request.serviceId))
+    },
+    received: (n) => {
+      observation.requestSize += n
     },
   }))
   const received: MessageBody | undefined = message.attachments[0]
@@ -239,13 +239,6 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
 async function localRestAnswer(local: LocalRestServiceHandler): Promise<ServiceResponse> {
   const answer = await local.respond()
   return { status: answer.status, reason: answer.reason, headers: answer.headers, body: bufferBody(answer.body) }
-}
-
-async function* countBytes(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, count: (n: number) => void): AsyncIterable<Uint8Array> {
-  for await (const chunk of source) {
-    count(chunk.byteLength)
-    yield chunk
-  }
 }
 
 /**

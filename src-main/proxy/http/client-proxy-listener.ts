@@ -176,7 +176,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
 }
 
 function pathOf(url: string): string {
-  return url.split('?')[0] as string
+  const query = url.indexOf('?')
+  return query < 0 ? url : url.slice(0, query)
 }
 
 /**
@@ -203,8 +204,11 @@ export function ambiguousPath(path: string): string | undefined {
   if (/%5c/i.test(path)) return 'suspicious path character (encoded backslash)'
   if (path.includes('//')) return 'ambiguous URI empty segment'
   let depth = 0
-  for (const segment of path.split('/').slice(1)) {
-    const decoded = segment.replace(/%2e/gi, '.')
+  const segments = path.split('/')
+  for (let i = 1; i < segments.length; i++) {
+    const segment = segments[i] as string
+    // Only an escape can be an encoded dot (issue 15 §5: most segments have none, and need no copy).
+    const decoded = segment.includes('%') ? segment.replace(/%2e/gi, '.') : segment
     if ((decoded === '.' || decoded === '..') && decoded !== segment) return 'ambiguous URI path segment (encoded dot segment)'
     if (segment === '..') {
       depth -= 1

@@ -3,7 +3,7 @@ import { idPath } from '../identifier-text'
 import { SecurityServerError } from '../../platform'
 import { computeRequestHash, requestHashEquals } from './request-hash'
 import type { RestResponsePart } from './rest-header-part'
-import { isFilteredHeader, withoutHeaders, XROAD_HEADERS, type HeaderList } from './rest-headers'
+import { FILTERED_HEADERS, XROAD_HEADERS, type HeaderList } from './rest-headers'
 
 /**
  * The provider's response header part and the consumer's consistency check (xroad-protocols.md §2.2, §2.4;
@@ -22,18 +22,24 @@ export interface ResponseContext {
  * fixed order (`RestResponse` ctor: a service's own `x-road-service` is kept, before the provider's).
  */
 export function providerResponseHeaders(serviceHeaders: HeaderList, context: ResponseContext): HeaderList {
-  const kept = withoutHeaders(serviceHeaders, [
-    XROAD_HEADERS.id, XROAD_HEADERS.requestHash, XROAD_HEADERS.client, XROAD_HEADERS.requestId,
-  ]).filter(([n]) => !isFilteredHeader(n))
-  return [
-    ...kept,
+  // One pass over the service's headers, each name lower-cased once (issue 15 §5).
+  const headers: HeaderList = []
+  for (const header of serviceHeaders) {
+    const lower = header[0].toLowerCase()
+    if (!PROVIDER_SET.has(lower) && !FILTERED_HEADERS.has(lower)) headers.push(header)
+  }
+  headers.push(
     [XROAD_HEADERS.id, context.messageId],
     [XROAD_HEADERS.client, idPath(context.clientId)],
     [XROAD_HEADERS.service, idPath(context.serviceId)],
     [XROAD_HEADERS.requestId, context.requestId],
     [XROAD_HEADERS.requestHash, context.requestHash],
-  ]
+  )
+  return headers
 }
+
+/** The X-Road headers of a service's response the provider replaces with its own. */
+const PROVIDER_SET: ReadonlySet<string> = new Set([XROAD_HEADERS.id, XROAD_HEADERS.requestHash, XROAD_HEADERS.client, XROAD_HEADERS.requestId])
 
 /**
  * The consumer's check that the provider answered this request: `x-road-client`, `x-road-id`,

@@ -227,12 +227,17 @@ export class MultipartStreamReader {
   }
 }
 
-/** Reads a whole multipart stream into the handler's sinks. */
+/**
+ * Reads a whole multipart stream into the handler's sinks; `received` learns each chunk's length as it arrives, before
+ * the reader takes it (a callback, not another async iterator around the source: issue 15 §5).
+ */
 export async function readMultipartStream(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, boundary: string, handler: PartHandler, limits: MultipartLimits,
+  received?: (bytes: number) => void,
 ): Promise<void> {
   const reader = new MultipartStreamReader(boundary, handler, limits)
   for await (const chunk of source) {
+    received?.(chunk.byteLength)
     await reader.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
   }
   await reader.finish()
