@@ -68,9 +68,14 @@ export async function whileReading<T>(step: () => T | Promise<T>): Promise<T> {
   try {
     return await step()
   } catch (error) {
-    const coded = toSecurityServerError(error)
-    throw TRANSFER_LIMITS.has(coded.code) ? coded : coded.withPrefix('service_failed')
+    throw readingFailure(error)
   }
+}
+
+/** What `whileReading` makes of a failure (for a pipeline that catches it itself, without a closure per message). */
+export function readingFailure(error: unknown): SecurityServerError {
+  const coded = toSecurityServerError(error)
+  return TRANSFER_LIMITS.has(coded.code) ? coded : coded.withPrefix('service_failed')
 }
 
 const TRANSFER_LIMITS = new Set(['body_too_large', 'timeout', 'server_busy', 'logging_failed'])
@@ -120,8 +125,13 @@ export async function verifyRequestSignature(verify: () => Promise<void>): Promi
   try {
     await verify()
   } catch (error) {
-    throw toSecurityServerError(error).withPrefix('signature_verification')
+    throw signatureFailure(error)
   }
+}
+
+/** What `verifyRequestSignature` makes of a failure (for a pipeline that catches it itself). */
+export function signatureFailure(error: unknown): SecurityServerError {
+  return toSecurityServerError(error).withPrefix('signature_verification')
 }
 
 /**
@@ -144,6 +154,11 @@ export async function answering<T>(step: () => T | Promise<T>, headers: () => Ar
   } catch (error) {
     throw error instanceof FaultAfterAnswerBegan ? error : new FaultAfterAnswerBegan(error, headers())
   }
+}
+
+/** What `answering` makes of a failure without response headers (for a pipeline that catches it itself). */
+export function answerFailure(error: unknown): FaultAfterAnswerBegan {
+  return error instanceof FaultAfterAnswerBegan ? error : new FaultAfterAnswerBegan(error)
 }
 
 /** The service's address (`service_missing_url` when it has none; `DefaultRestServiceHandlerImpl.startHandling`). */
