@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger } from '../../platform'
-import { clientProxyError, handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
+import { clientProxyError, handleClientProxyRequest, type ClientProxyDeps, type ClientProxyRequest } from '../client-proxy'
 import { transportLimit } from '../body/body-limits'
 import { acceptValues, restErrorResponse, soapFaultResponse } from '../proxy-fault'
 import { handleSoapClientRequest } from '../soap/soap-client-proxy'
@@ -169,7 +169,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
     const ended = await settleUnread(req, LINGER_MS, lingerIdleMs(limits))
     return writeResponse(res, { ...soapFaultResponse(toSecurityServerError(refusal).withPrefix('client')) }, !ended)
   }
-  const raw = { method: req.method ?? 'GET', url, headers, body, ...(tls === undefined ? {} : { tls }) }
+  const raw: ClientProxyRequest = { method: req.method ?? 'GET', url, headers, body }
+  if (tls !== undefined) raw.tls = tls
   const response = soap ? await handleSoapClientRequest(raw, options.deps) : await handleClientProxyRequest(raw, options.deps)
   // A request refused before its body was read: the rest is dropped first, for a moment (`settleUnread`).
   await writeResponse(res, response, !(await settleUnread(req, LINGER_MS, lingerIdleMs(limits))))
