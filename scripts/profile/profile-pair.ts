@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -15,7 +15,7 @@ import { restCall } from '../demo/rest-call'
 import { makeHopCertificates } from '../lib/test-pki'
 
 /**
- * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--phases] [--threads] [--alloc DIR] [--flags="…"] [--warmup MS] [--warmup-concurrency N]`: CPU per
+ * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--phases] [--threads] [--alloc DIR] [--flags="…"] [--warmup MS] [--warmup-concurrency N] [--server-stdout DIR]`: CPU per
  * exchange of a lab pair under closed-loop load (both servers' utime+stime from /proc over the measured window,
  * divided by the exchanges), optionally the same for the floor's two bare hops, and with --cpu-prof a V8 CPU profile
  * of each server (written when it stops) summarised by source area. Each server's CPU is also split by thread (main,
@@ -24,7 +24,8 @@ import { makeHopCertificates } from '../lib/test-pki'
  * after their first answer, by the bench's security-off skeleton (skeleton-server.ts) over the same data directories.
  * --warmup (default 2000 ms, at the measured concurrency unless --warmup-concurrency) runs the pair before the idle
  * reading and the window: V8 keeps optimising the servers' code for 10–30 s of load, so a short warm-up measures
- * part of that compilation.
+ * part of that compilation. --server-stdout writes what each server prints once it is up (its standard output, which
+ * is otherwise dropped) to DIR/consumer.stdout and DIR/provider.stdout: with `--flags="… --trace-deopt"`, V8's deoptimisations.
  * A diagnostic for issue 15, not a bench: the figures of record come from `npm run bench`.
  */
 const CLK_TCK = 100
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
     duration: { type: 'string', default: '8000' }, concurrency: { type: 'string', default: '16' }, 'cpu-prof': { type: 'string' },
     floor: { type: 'boolean', default: false }, skeleton: { type: 'boolean', default: false }, top: { type: 'string', default: '40' }, syscalls: { type: 'boolean', default: false },
     phases: { type: 'boolean', default: false }, flags: { type: 'string' }, threads: { type: 'boolean', default: false }, alloc: { type: 'string' },
-    warmup: { type: 'string', default: '2000' }, 'warmup-concurrency': { type: 'string' },
+    warmup: { type: 'string', default: '2000' }, 'warmup-concurrency': { type: 'string' }, 'server-stdout': { type: 'string' },
   } })
   // --flags replaces the servers' Node flags (those of bin/gatehouse.js's first line), to compare V8 settings in one minute.
   if (values.flags !== undefined) GATEHOUSE_NODE_FLAGS.splice(0, GATEHOUSE_NODE_FLAGS.length, ...values.flags.split(/\s+/).filter((f) => f !== ''))
@@ -238,6 +239,13 @@ async function main(): Promise<void> {
     const window = { fromUs: 0, toUs: 0 }
     const built = await buildLabPair({ serviceUrl: service.ready.url, dir: join(dir, 'pair'), logLevel: 'warn' })
     const pair = await startLabPair(built, { useBuild: haveBuild(), runner: 'autologin', timeoutMs: 120_000 })
+    if (values['server-stdout'] !== undefined) {
+      // What the servers print from their first answer on (e.g. V8's --trace-deopt with --flags), one file per server.
+      const outDir = resolve(values['server-stdout'])
+      mkdirSync(outDir, { recursive: true })
+      pair.consumer.process.child.stdout?.pipe(createWriteStream(join(outDir, 'consumer.stdout')))
+      pair.provider.process.child.stdout?.pipe(createWriteStream(join(outDir, 'provider.stdout')))
+    }
     try {
       const url = `${pair.consumer.clientProxyUrl}/r1/${formatIdPath(built.provider.subsystem)}/pets/pets/1`
       const headers = { 'X-Road-Client': formatIdPath(built.consumer.subsystem) }

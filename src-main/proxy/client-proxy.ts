@@ -160,19 +160,20 @@ async function processClientRequest(
   const bodies = deps.bodies ?? defaultBodyStore()
   const logLimit = deps.messageLog.bodyLimit(request.clientId, request.serviceId)
   const incoming = incomingStream(raw.body)
-  const received = await bodies.receive(incoming.stream, {
-    ...(incoming.declaredLength === undefined ? {} : { declaredLength: incoming.declaredLength }),
-    limits: [...(incoming.maxBytes === undefined ? [] : [transportLimit(incoming.maxBytes)]), ...loggingLimits(logLimit)],
-  })
+  const limits = loggingLimits(logLimit)
+  if (incoming.maxBytes !== undefined) limits.unshift(transportLimit(incoming.maxBytes))
+  // Issue 15 §5: the objects of the exchange are written out as literals of one shape each, not spread from one
+  // another (a spread copies property by property and gives the copy a map of its own: it was most of this function's time).
+  const received = await bodies.receive(incoming.stream, { declaredLength: incoming.declaredLength, limits })
   observation.requestSize = received.size
   const body = nonEmpty(received)
   const headerPart = restRequestHeaderPart(request)
-  const record = { side: 'client' as const, messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId }
+  const { messageId, requestId, clientId, serviceId } = request
   let peerResponse: PeerResponse
   try {
-    const signature = await signMessage(request.clientId, signedParts(headerPart, body), deps.signer)
+    const signature = await signMessage(clientId, signedParts(headerPart, body), deps.signer)
     deps.messageLog.assertAcceptingMessages()
-    await deps.messageLog.record({ ...record, direction: 'request', headerPart, body, signature })
+    await deps.messageLog.record({ direction: 'request', side: 'client', messageId, requestId, clientId, serviceId, headerPart, body, signature })
 
     const encoded = encodeRestTransportStream({
       kind: 'request', ocspResponses: await deps.authOcspResponses(), headerPart, body,
@@ -214,8 +215,10 @@ async function processClientRequest(
     await deps.verifier.verify(providerOf(request.serviceId), signedParts(response.message.bytes, responseBody), responseSignature, clock.now())
     const part = parseRestHeaderPart(response.message.bytes)
     if (part.kind !== 'response') throw clientError('invalid_message', 'Expected a REST response part')
-    checkResponseConsistency(part, { ...record, requestId: request.requestId, headerPart, body })
-    await deps.messageLog.record({ ...record, direction: 'response', headerPart: response.message.bytes, body: responseBody, signature: responseSignature })
+    checkResponseConsistency(part, { messageId, clientId, serviceId, requestId, headerPart, body })
+    await deps.messageLog.record({
+      direction: 'response', side: 'client', messageId, requestId, clientId, serviceId, headerPart: response.message.bytes, body: responseBody, signature: responseSignature,
+    })
     return { status: part.status, headers: part.headers, body: responseBody ?? bufferSource(Buffer.alloc(0)) }
   } catch (error) {
     responseBody?.release()

@@ -3,9 +3,8 @@ import { clientError, systemClock, toSecurityServerError, type Clock } from '../
 import { incomingStream, loggingLimits, nonEmpty } from './body/body-limits'
 import { bufferBody, bufferSource, defaultBodyStore, type BodyDigest, type BodySource, type BodyStore, type IncomingBody, type MessageBody } from './body/message-body'
 import {
-  answering, checkAccess, checkProviderRegistered, checkProxyVersion, checkSigningContext, FaultAfterAnswerBegan, readRestRequest, readRestRequestPart, serviceAddress,
-  serviceUrl,
-  signMessage, verifyRequestSignature, whileReading,
+  answerFailure, checkAccess, checkProviderRegistered, checkProxyVersion, checkSigningContext, FaultAfterAnswerBegan, readingFailure, readRestRequest, readRestRequestPart,
+  serviceAddress, serviceUrl, signatureFailure, signMessage,
 } from './pipeline/server-steps'
 import {
   forOneExchange, observeRestRequest, type ExchangeObservation, type ExchangeObserver, type GlobalConfView, type LocalServiceHandler, type MessageLogWriter, type MessagePart,
@@ -21,7 +20,7 @@ import { lastHeader, type HeaderList } from './rest/rest-headers'
 import type { RestRequest } from './rest/rest-request'
 import { providerResponseHeaders } from './rest/rest-response'
 import {
-  checkHashAlgorithm, encodeFaultTransportMessage, encodeRestTransportStream, HASH_ALGORITHM, readTransportMessage, TRANSPORT_HEADERS,
+  checkHashAlgorithm, encodeFaultTransportMessage, encodeRestTransportStream, HASH_ALGORITHM, readTransportMessage, TRANSPORT_HEADERS, type TransportMessage,
 } from './transport/transport-message'
 import { DEFAULT_MULTIPART_LIMITS, type MultipartLimits } from './transport/multipart'
 
@@ -122,46 +121,60 @@ async function processServerRequest(raw: ServerProxyRequest, deps: ServerProxyDe
   return processRestServerRequest(raw, deps, observation)
 }
 
-/** X-Road's `ServerRestMessageProcessor.process`, step by step (server-steps.ts). */
+/**
+ * X-Road's `ServerRestMessageProcessor.process`, step by step (server-steps.ts). The steps' failures are mapped where
+ * they are caught (`readingFailure`, `signatureFailure`, `answerFailure`: what `whileReading`, `verifyRequestSignature`
+ * and `answering` do), without an async closure per step and message (issue 15 §5).
+ */
 async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerProxyDeps, observation: ExchangeObservation): Promise<ProxyResponse> {
   const clock = deps.clock ?? systemClock
   const bodies = deps.bodies ?? defaultBodyStore()
   const instance = deps.globalConf.instanceIdentifier()
   const incoming = incomingStream(raw.body)
-  const counted = countBytes(incoming.stream, (n) => {
-    observation.requestSize += n
-  })
   // Issue 15 §5: the header part is parsed once — for the body's logging limit when a body follows it, else below.
   let early: { headerPart: Uint8Array; read: ReturnType<typeof readRestRequestPart> } | undefined
   // Step 2: reading; the checks X-Road makes as the REST part arrives (`ProxyMessage.rest`) come with it.
-  const message = await whileReading(() => readTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', counted, 'request', {
-    limits: deps.limits ?? DEFAULT_MULTIPART_LIMITS,
-    bodies,
-    ...(incoming.declaredLength === undefined ? {} : { declaredLength: incoming.declaredLength }),
-    // The body's logging limit is known from the header part, which comes before it (§4.3 part order); none when the
-    // part does not parse (the request is refused with the parse's error after reading).
-    bodyLimits: (headerPart) => {
-      try {
-        early = { headerPart, read: readRestRequestPart(headerPart, instance) }
-      } catch {
-        return loggingLimits(undefined)
-      }
-      return loggingLimits(deps.messageLog.bodyLimit(early.read.request.clientId, early.read.request.serviceId))
-    },
-  }))
+  let message: TransportMessage<MessageBody>
+  try {
+    message = await readTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', incoming.stream, 'request', {
+      limits: deps.limits ?? DEFAULT_MULTIPART_LIMITS,
+      bodies,
+      declaredLength: incoming.declaredLength,
+      // The body's logging limit is known from the header part, which comes before it (§4.3 part order); none when the
+      // part does not parse (the request is refused with the parse's error after reading).
+      bodyLimits: (headerPart) => {
+        try {
+          early = { headerPart, read: readRestRequestPart(headerPart, instance) }
+        } catch {
+          return loggingLimits(undefined)
+        }
+        return loggingLimits(deps.messageLog.bodyLimit(early.read.request.clientId, early.read.request.serviceId))
+      },
+      received: (n) => {
+        observation.requestSize += n
+      },
+    })
+  } catch (error) {
+    throw readingFailure(error)
+  }
   const received: MessageBody | undefined = message.attachments[0]
   let serviceResponse: ServiceResponse
   let request: RestRequest
   try {
-    const read = message.message.type === 'rest' ? await whileReading(async () => {
-      const { request: parsed } = early !== undefined && early.headerPart === message.message.bytes ? early.read : readRestRequest(message, instance)
-      observeRestRequest(observation, parsed)
-      const provider = providerOf(parsed.serviceId)
-      checkProviderRegistered(provider, deps.serverConf)
-      await checkSigningContext(provider, deps.signer)
-      await deps.tlsClientVerifier.verify(parsed.clientId, raw.peerCertificateChain, message.ocspResponses, raw.connection)
-      return parsed
-    }) : undefined
+    let read: RestRequest | undefined
+    if (message.message.type === 'rest') {
+      try {
+        const { request: parsed } = early !== undefined && early.headerPart === message.message.bytes ? early.read : readRestRequest(message, instance)
+        observeRestRequest(observation, parsed)
+        const provider = providerOf(parsed.serviceId)
+        checkProviderRegistered(provider, deps.serverConf)
+        await checkSigningContext(provider, deps.signer)
+        await deps.tlsClientVerifier.verify(parsed.clientId, raw.peerCertificateChain, message.ocspResponses, raw.connection)
+        read = parsed
+      } catch (error) {
+        throw readingFailure(error)
+      }
+    }
     // Step 3: `checkRequest`.
     if (read === undefined) throw clientError('missing_rest', 'Request does not have REST message')
     request = read
@@ -173,7 +186,11 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
     // Step 5: `verifySignature`, `logRequestMessage`. The body part as it arrived, an empty one included (signedParts).
     const requestBody = received
     const requestSignature = { signatureXml: message.signature, hashChainResult: message.hashChainResult, hashChain: message.hashChain }
-    await verifyRequestSignature(() => deps.verifier.verify(request.clientId, signedParts(message.message.bytes, requestBody), requestSignature, clock.now()))
+    try {
+      await deps.verifier.verify(request.clientId, signedParts(message.message.bytes, requestBody), requestSignature, clock.now())
+    } catch (error) {
+      throw signatureFailure(error)
+    }
     deps.messageLog.assertAcceptingMessages()
     await deps.messageLog.record({
       direction: 'request', side: 'server', messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId,
@@ -181,24 +198,27 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
     })
 
     // Step 6: the encoder exists from here (`preprocess` before `startHandling`): failures are faults in the multipart.
-    serviceResponse = await answering(async () => {
+    try {
       if (local !== undefined) {
         observation.requestOutTs = clock.now().getTime()
-        return localRestAnswer(local)
+        serviceResponse = await localRestAnswer(local)
+      } else {
+        const service = deps.serverConf.service(request.serviceId)
+        const url = serviceAddress(service, request.serviceId)
+        observation.requestOutTs = clock.now().getTime()
+        serviceResponse = await deps.serviceClient.call({
+          url: serviceUrl(url, request.servicePath, request.rawQuery),
+          method: request.method,
+          headers: request.headers,
+          body: requestBody,
+          timeoutMs: (service?.timeoutSeconds ?? 0) * 1000,
+          sslVerify: service?.sslVerify ?? true,
+          response: { bodies, limits: loggingLimits(deps.messageLog.bodyLimit(request.clientId, request.serviceId)) },
+        })
       }
-      const service = deps.serverConf.service(request.serviceId)
-      const url = serviceAddress(service, request.serviceId)
-      observation.requestOutTs = clock.now().getTime()
-      return deps.serviceClient.call({
-        url: serviceUrl(url, request.servicePath, request.rawQuery),
-        method: request.method,
-        headers: request.headers,
-        ...(requestBody === undefined ? {} : { body: requestBody }),
-        timeoutMs: (service?.timeoutSeconds ?? 0) * 1000,
-        sslVerify: service?.sslVerify ?? true,
-        response: { bodies, limits: loggingLimits(deps.messageLog.bodyLimit(request.clientId, request.serviceId)) },
-      })
-    })
+    } catch (error) {
+      throw answerFailure(error)
+    }
   } finally {
     // Delivered to the service (or refused): the request body's memory or spool file goes back.
     received?.release()
@@ -208,30 +228,28 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
   try {
     observation.responseInTs = clock.now().getTime()
     observation.status = serviceResponse.status
-    return await answering(async () => {
-      const provider = providerOf(request.serviceId)
-      const headerPart = serializeRestResponsePart({
-        status: serviceResponse.status,
-        reason: serviceResponse.reason,
-        headers: providerResponseHeaders(serviceResponse.headers, {
-          messageId: request.messageId, clientId: request.clientId, serviceId: request.serviceId, requestId: request.requestId,
-          requestHash: computeRequestHash(message.message.bytes, received),
-        }),
-      })
-      const responseSignature = await signMessage(provider, signedParts(headerPart, responseBody), deps.signer)
-      await deps.messageLog.record({
-        direction: 'response', side: 'server', messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId,
-        headerPart, body: responseBody, signature: responseSignature,
-      })
-      const encoded = encodeRestTransportStream({
-        kind: 'response', headerPart, body: serviceResponse.body, signature: responseSignature.signatureXml,
-        hashChainResult: responseSignature.hashChainResult, hashChain: responseSignature.hashChain,
-      })
-      return { status: 200, headers: [['Content-Type', encoded.contentType], [TRANSPORT_HEADERS.hashAlgorithm, HASH_ALGORITHM]], body: encoded.body }
+    const provider = providerOf(request.serviceId)
+    const headerPart = serializeRestResponsePart({
+      status: serviceResponse.status,
+      reason: serviceResponse.reason,
+      headers: providerResponseHeaders(serviceResponse.headers, {
+        messageId: request.messageId, clientId: request.clientId, serviceId: request.serviceId, requestId: request.requestId,
+        requestHash: computeRequestHash(message.message.bytes, received),
+      }),
     })
+    const responseSignature = await signMessage(provider, signedParts(headerPart, responseBody), deps.signer)
+    await deps.messageLog.record({
+      direction: 'response', side: 'server', messageId: request.messageId, requestId: request.requestId, clientId: request.clientId, serviceId: request.serviceId,
+      headerPart, body: responseBody, signature: responseSignature,
+    })
+    const encoded = encodeRestTransportStream({
+      kind: 'response', headerPart, body: serviceResponse.body, signature: responseSignature.signatureXml,
+      hashChainResult: responseSignature.hashChainResult, hashChain: responseSignature.hashChain,
+    })
+    return { status: 200, headers: [['Content-Type', encoded.contentType], [TRANSPORT_HEADERS.hashAlgorithm, HASH_ALGORITHM]], body: encoded.body }
   } catch (error) {
     serviceResponse.body.release()
-    throw error
+    throw answerFailure(error)
   }
 }
 
@@ -239,13 +257,6 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
 async function localRestAnswer(local: LocalRestServiceHandler): Promise<ServiceResponse> {
   const answer = await local.respond()
   return { status: answer.status, reason: answer.reason, headers: answer.headers, body: bufferBody(answer.body) }
-}
-
-async function* countBytes(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, count: (n: number) => void): AsyncIterable<Uint8Array> {
-  for await (const chunk of source) {
-    count(chunk.byteLength)
-    yield chunk
-  }
 }
 
 /**

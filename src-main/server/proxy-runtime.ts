@@ -12,7 +12,7 @@ import {
   startHealthCheckListener, startOcspResponderListener, soapMetaserviceHandler, restMetaserviceHandler, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT,
   DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObservation, type ExchangeObserver, type HealthAnswer, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
-  type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy, type AuthTlsCredentials, type ClientTlsProfile,
+  type ProviderServer, type ServerConfView, type ServerProxyDeps, type TlsClientVerifier, type ListenerLimits, type RunningServerProxy, type AuthTlsCredentials, type ClientTlsProfile,
 } from '../proxy'
 import { monitoringHandlerFor, type OperationalRecord } from '../op-monitoring'
 import { loadOrCreateAdminTls } from '../admin'
@@ -373,8 +373,13 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
   const globalConf: GlobalConfView = {
     assertValid: () => requireConf().assertValid(clock.now()),
     instanceIdentifier: () => requireConf().instanceIdentifier,
-    serversOf: (provider) => requireConf().getSecurityServers(provider).flatMap((s) =>
-      s.address === undefined ? [] : [{ serverId: s.id, address: s.address, inMaintenanceMode: s.inMaintenanceMode }]),
+    serversOf: (provider) => {
+      const servers: ProviderServer[] = []
+      for (const s of requireConf().getSecurityServers(provider)) {
+        if (s.address !== undefined) servers.push({ serverId: s.id, address: s.address, inMaintenanceMode: s.inMaintenanceMode })
+      }
+      return servers
+    },
     authCertMatchesMember,
     memberExists: (party) => requireConf().isMemberOrSubsystem(party),
     isGlobalGroupMember: (client, group) => requireConf().isInGlobalGroup(client, group),

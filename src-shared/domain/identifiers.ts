@@ -162,9 +162,12 @@ export function subsystemId(
   memberCode: string,
   subsystemCode: string,
 ): SubsystemId {
+  // Literals, not spreads of one another (issue 15 §5: identifiers are made per message); parts checked in field order.
   return {
-    ...memberId(xRoadInstance, memberClass, memberCode),
     objectType: 'SUBSYSTEM',
+    xRoadInstance: checkReceivedPart('xRoadInstance', xRoadInstance),
+    memberClass: checkReceivedPart('memberClass', memberClass),
+    memberCode: checkReceivedPart('memberCode', memberCode),
     subsystemCode: checkReceivedPart('subsystemCode', subsystemCode),
   }
 }
@@ -185,17 +188,16 @@ export function serviceId(
   serviceCode: string,
   serviceVersion?: string,
 ): ServiceId {
-  const base = {
-    objectType: 'SERVICE' as const,
+  const service: { -readonly [K in keyof ServiceId]: ServiceId[K] } = {
+    objectType: 'SERVICE',
     xRoadInstance: provider.xRoadInstance,
     memberClass: provider.memberClass,
     memberCode: provider.memberCode,
     serviceCode: checkReceivedPart('serviceCode', serviceCode),
   }
-  const withSubsystem = provider.objectType === 'SUBSYSTEM' ? { ...base, subsystemCode: provider.subsystemCode } : base
-  return serviceVersion === undefined
-    ? withSubsystem
-    : { ...withSubsystem, serviceVersion: checkReceivedPart('serviceVersion', serviceVersion) }
+  if (provider.objectType === 'SUBSYSTEM') service.subsystemCode = provider.subsystemCode
+  if (serviceVersion !== undefined) service.serviceVersion = checkReceivedPart('serviceVersion', serviceVersion)
+  return service
 }
 
 export function securityServerId(owner: MemberId | ClientId, serverCode: string): SecurityServerId {
@@ -231,7 +233,7 @@ export function memberOf(id: ClientId | ServiceId | SecurityServerId): MemberId 
 export function serviceProvider(service: ServiceId): ClientId {
   return service.subsystemCode === undefined
     ? memberOf(service)
-    : { ...memberOf(service), objectType: 'SUBSYSTEM', subsystemCode: service.subsystemCode }
+    : { objectType: 'SUBSYSTEM', xRoadInstance: service.xRoadInstance, memberClass: service.memberClass, memberCode: service.memberCode, subsystemCode: service.subsystemCode }
 }
 
 /** X-Road's `memberEquals`: instance, class and code equal; subsystem ignored (SignatureVerifier.verifySignerName). */
@@ -282,6 +284,8 @@ const PATH_SEGMENT_SAFE_ESCAPES = /%(24|26|2B|2C|3B|3D|3A|40)/g
 
 /** Percent-decodes one path segment; malformed escapes are an identifier error. */
 export function decodePathSegment(segment: string, field: IdentifierField): string {
+  // Without a '%' there is nothing to decode (decodeURIComponent returns such a segment as it is).
+  if (!segment.includes('%')) return segment
   try {
     return decodeURIComponent(segment)
   } catch {
@@ -327,7 +331,27 @@ export function parseSecurityServerIdPath(value: string): SecurityServerId {
 
 /** The REST path/header form of any identifier (no object-type prefix). */
 export function formatIdPath(id: XRoadId): string {
-  return identifierParts(id).map(encodePathSegment).join('/')
+  return joinParts(id, encodePathSegment)
+}
+
+/**
+ * The parts of `identifierParts`, each encoded, joined by '/': written out for the identifiers of every message
+ * (subsystems, members, services), without an array of parts (issue 15 §5).
+ */
+function joinParts(id: XRoadId, encode: (part: string) => string): string {
+  switch (id.objectType) {
+    case 'MEMBER':
+      return `${encode(id.xRoadInstance)}/${encode(id.memberClass)}/${encode(id.memberCode)}`
+    case 'SUBSYSTEM':
+      return `${encode(id.xRoadInstance)}/${encode(id.memberClass)}/${encode(id.memberCode)}/${encode(id.subsystemCode)}`
+    case 'SERVICE': {
+      const member = `${encode(id.xRoadInstance)}/${encode(id.memberClass)}/${encode(id.memberCode)}`
+      const service = id.subsystemCode === undefined ? `${member}/${encode(id.serviceCode)}` : `${member}/${encode(id.subsystemCode)}/${encode(id.serviceCode)}`
+      return id.serviceVersion === undefined ? service : `${service}/${encode(id.serviceVersion)}`
+    }
+    default:
+      return identifierParts(id).map(encode).join('/')
+  }
 }
 
 function identifierParts(id: XRoadId): string[] {
@@ -372,11 +396,12 @@ const CANONICAL_AS_IS = /^[A-Za-z0-9\-_.!~*'()$&+,=:@]*$/
 export function encodeIdentifier(id: XRoadId): string {
   if (id.objectType === 'SERVICE') {
     // Service version and subsystem are both optional, so mark the version explicitly.
-    const provider = identifierParts(serviceProvider(id)).map(canonicalPart).join('/')
+    const member = `${canonicalPart(id.xRoadInstance)}/${canonicalPart(id.memberClass)}/${canonicalPart(id.memberCode)}`
+    const provider = id.subsystemCode === undefined ? member : `${member}/${canonicalPart(id.subsystemCode)}`
     const version = id.serviceVersion === undefined ? '' : `;v=${canonicalPart(id.serviceVersion)}`
     return `SERVICE:${provider}/${canonicalPart(id.serviceCode)}${version}`
   }
-  return `${id.objectType}:${identifierParts(id).map(canonicalPart).join('/')}`
+  return `${id.objectType}:${joinParts(id, canonicalPart)}`
 }
 
 /** Inverse of `encodeIdentifier`. */

@@ -168,37 +168,60 @@ export class MessageBudget {
     }
   }
 
-  private reservationOf(initial: number): Reservation {
-    let held = initial
-    let released = false
-    const grow = (n: number): boolean => {
-      if (released) return false
-      if (n <= 0) return true
+  /** What a reservation may do to this budget (one object per budget, shared by its reservations). */
+  private readonly account: BudgetAccount = {
+    grow: (n) => {
       if (!this.fits(n)) {
         this.refusals++
         return false
       }
       this.take(n)
-      held += n
       return true
-    }
-    const giveBack = (n: number): void => {
-      const given = Math.min(Math.max(0, n), held)
-      held -= given
-      if (given > 0) this.give(given)
-    }
-    return {
-      get bytes() {
-        return held
-      },
-      tryGrow: grow,
-      shrink: giveBack,
-      release() {
-        if (released) return
-        giveBack(held)
-        released = true
-      },
-    }
+    },
+    give: (n) => this.give(n),
+  }
+
+  private reservationOf(initial: number): Reservation {
+    return new BudgetReservation(this.account, initial)
+  }
+}
+
+interface BudgetAccount {
+  grow(n: number): boolean
+  give(n: number): void
+}
+
+/**
+ * One reservation: an instance of a class (issue 15 §5: several per message; an object literal with a getter and
+ * closures of its own was made for each).
+ */
+class BudgetReservation implements Reservation {
+  private released = false
+
+  constructor(private readonly account: BudgetAccount, private held: number) {}
+
+  get bytes(): number {
+    return this.held
+  }
+
+  tryGrow(n: number): boolean {
+    if (this.released) return false
+    if (n <= 0) return true
+    if (!this.account.grow(n)) return false
+    this.held += n
+    return true
+  }
+
+  shrink(n: number): void {
+    const given = Math.min(Math.max(0, n), this.held)
+    this.held -= given
+    if (given > 0) this.account.give(given)
+  }
+
+  release(): void {
+    if (this.released) return
+    this.shrink(this.held)
+    this.released = true
   }
 }
 

@@ -2,7 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import { clientError, logFailure, silentLogger, toSecurityServerError, type Logger } from '../../platform'
-import { clientProxyError, handleClientProxyRequest, type ClientProxyDeps } from '../client-proxy'
+import { clientProxyError, handleClientProxyRequest, type ClientProxyDeps, type ClientProxyRequest } from '../client-proxy'
 import { transportLimit } from '../body/body-limits'
 import { acceptValues, restErrorResponse, soapFaultResponse } from '../proxy-fault'
 import { handleSoapClientRequest } from '../soap/soap-client-proxy'
@@ -169,14 +169,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Client
     const ended = await settleUnread(req, LINGER_MS, lingerIdleMs(limits))
     return writeResponse(res, { ...soapFaultResponse(toSecurityServerError(refusal).withPrefix('client')) }, !ended)
   }
-  const raw = { method: req.method ?? 'GET', url, headers, body, ...(tls === undefined ? {} : { tls }) }
+  const raw: ClientProxyRequest = { method: req.method ?? 'GET', url, headers, body }
+  if (tls !== undefined) raw.tls = tls
   const response = soap ? await handleSoapClientRequest(raw, options.deps) : await handleClientProxyRequest(raw, options.deps)
   // A request refused before its body was read: the rest is dropped first, for a moment (`settleUnread`).
   await writeResponse(res, response, !(await settleUnread(req, LINGER_MS, lingerIdleMs(limits))))
 }
 
 function pathOf(url: string): string {
-  return url.split('?')[0] as string
+  const query = url.indexOf('?')
+  return query < 0 ? url : url.slice(0, query)
 }
 
 /**
@@ -203,8 +205,11 @@ export function ambiguousPath(path: string): string | undefined {
   if (/%5c/i.test(path)) return 'suspicious path character (encoded backslash)'
   if (path.includes('//')) return 'ambiguous URI empty segment'
   let depth = 0
-  for (const segment of path.split('/').slice(1)) {
-    const decoded = segment.replace(/%2e/gi, '.')
+  const segments = path.split('/')
+  for (let i = 1; i < segments.length; i++) {
+    const segment = segments[i] as string
+    // Only an escape can be an encoded dot (issue 15 §5: most segments have none, and need no copy).
+    const decoded = segment.includes('%') ? segment.replace(/%2e/gi, '.') : segment
     if ((decoded === '.' || decoded === '..') && decoded !== segment) return 'ambiguous URI path segment (encoded dot segment)'
     if (segment === '..') {
       depth -= 1

@@ -214,7 +214,8 @@ export async function writeResponse(
   try {
     if (res.headersSent || res.destroyed) return
     for (const [name, value] of response.headers) {
-      if (name.toLowerCase() === 'content-length' || name.toLowerCase() === 'transfer-encoding' || name.toLowerCase() === 'connection') continue
+      const lower = name.toLowerCase()
+      if (lower === 'content-length' || lower === 'transfer-encoding' || lower === 'connection') continue
       res.appendHeader(name, headerValueToWire(value))
     }
     res.setHeader('Content-Length', body.size)

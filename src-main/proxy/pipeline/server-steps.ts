@@ -68,9 +68,14 @@ export async function whileReading<T>(step: () => T | Promise<T>): Promise<T> {
   try {
     return await step()
   } catch (error) {
-    const coded = toSecurityServerError(error)
-    throw TRANSFER_LIMITS.has(coded.code) ? coded : coded.withPrefix('service_failed')
+    throw readingFailure(error)
   }
+}
+
+/** What `whileReading` makes of a failure (for a pipeline that catches it itself, without a closure per message). */
+export function readingFailure(error: unknown): SecurityServerError {
+  const coded = toSecurityServerError(error)
+  return TRANSFER_LIMITS.has(coded.code) ? coded : coded.withPrefix('service_failed')
 }
 
 const TRANSFER_LIMITS = new Set(['body_too_large', 'timeout', 'server_busy', 'logging_failed'])
@@ -120,8 +125,13 @@ export async function verifyRequestSignature(verify: () => Promise<void>): Promi
   try {
     await verify()
   } catch (error) {
-    throw toSecurityServerError(error).withPrefix('signature_verification')
+    throw signatureFailure(error)
   }
+}
+
+/** What `verifyRequestSignature` makes of a failure (for a pipeline that catches it itself). */
+export function signatureFailure(error: unknown): SecurityServerError {
+  return toSecurityServerError(error).withPrefix('signature_verification')
 }
 
 /**
@@ -146,6 +156,11 @@ export async function answering<T>(step: () => T | Promise<T>, headers: () => Ar
   }
 }
 
+/** What `answering` makes of a failure without response headers (for a pipeline that catches it itself). */
+export function answerFailure(error: unknown): FaultAfterAnswerBegan {
+  return error instanceof FaultAfterAnswerBegan ? error : new FaultAfterAnswerBegan(error)
+}
+
 /** The service's address (`service_missing_url` when it has none; `DefaultRestServiceHandlerImpl.startHandling`). */
 export function serviceAddress(service: { url: string } | undefined, id: ServiceId): string {
   if (service === undefined || service.url.trim() === '') throw new SecurityServerError('service_missing_url', `Service address not specified for '${describeIdentifier(id)}'`)
@@ -165,8 +180,12 @@ export function readRestRequestPart(headerPart: Uint8Array, instance: string): {
   const requestId = lastHeader(part.headers, XROAD_HEADERS.requestId)
   const messageId = lastHeader(part.headers, XROAD_HEADERS.id)
   if (requestId === undefined || messageId === undefined) throw clientError('missing_header', 'REST request part lacks x-road-request-id or x-road-id')
-  const parsed = parseRestRequest({ method: part.method, url: part.pathAndQuery, headers: part.headers }, instance, () => requestId)
-  return { part, request: { ...parsed, requestId, messageId, headers: part.headers } }
+  const request = parseRestRequest({ method: part.method, url: part.pathAndQuery, headers: part.headers }, instance, () => requestId)
+  // The consumer's ids and the header part's headers as they came, set on the fresh request (no copy of it spread out).
+  request.requestId = requestId
+  request.messageId = messageId
+  request.headers = part.headers
+  return { part, request }
 }
 
 /** Step 4, access over server configuration (§4.3: `unknown_service`, `service_type`, `access_denied`, `service_disabled`). */

@@ -32,16 +32,18 @@ export function serializeRestResponsePart(part: Omit<RestResponsePart, 'kind'>):
 }
 
 function serializeHeaders(headers: HeaderList): string {
-  return headers
-    .filter(([name]) => !isFilteredHeader(name))
-    .map(([name, value]) => {
-      if (/[\r\n]/.test(name) || /[\r\n]/.test(value) || name.includes(':') || name === '') {
-        throw clientError('invalid_request', `Invalid header: ${JSON.stringify(name)}`)
-      }
-      return `${name}:${value}${CRLF}`
-    })
-    .join('')
+  let text = ''
+  for (const [name, value] of headers) {
+    if (isFilteredHeader(name)) continue
+    if (LINE_BREAK.test(name) || LINE_BREAK.test(value) || name.includes(':') || name === '') {
+      throw clientError('invalid_request', `Invalid header: ${JSON.stringify(name)}`)
+    }
+    text += `${name}:${value}${CRLF}`
+  }
+  return text
 }
+
+const LINE_BREAK = /[\r\n]/
 
 /**
  * Bounds of a header part from a peer: its request line and headers come from an HTTP request or response whose
@@ -56,20 +58,25 @@ export const REST_HEADER_PART_LIMITS = { maxBytes: 256 * 1024, maxHeaders: 1000 
  */
 export function parseRestHeaderPart(bytes: Uint8Array): RestRequestPart | RestResponsePart {
   if (bytes.byteLength > REST_HEADER_PART_LIMITS.maxBytes) throw invalidPart(`the header part is larger than ${REST_HEADER_PART_LIMITS.maxBytes} bytes`)
-  const text = Buffer.from(bytes).toString('utf8')
+  // Decoded in place (a Buffer view of the bytes, no copy); the lines read by index, no array of header lines copied
+  // out of the split and no callback per line (issue 15 §5: every message, both sides).
+  const text = (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8')
   const lines = text.split(CRLF)
-  if (lines.at(-1) !== '') throw invalidPart('the header part does not end with CRLF')
-  lines.pop()
-  const [first, second, ...headerLines] = lines
+  const count = lines.length - 1
+  if (lines[count] !== '') throw invalidPart('the header part does not end with CRLF')
+  const first = count > 0 ? (lines[0] as string) : undefined
+  const second = count > 1 ? (lines[1] as string) : undefined
   if (first === undefined || second === undefined || first === '') throw invalidPart('the header part has no start lines')
-  if (headerLines.length > REST_HEADER_PART_LIMITS.maxHeaders) throw invalidPart(`the header part has more than ${REST_HEADER_PART_LIMITS.maxHeaders} headers`)
-  const headers: HeaderList = headerLines.map((line) => {
+  if (count - 2 > REST_HEADER_PART_LIMITS.maxHeaders) throw invalidPart(`the header part has more than ${REST_HEADER_PART_LIMITS.maxHeaders} headers`)
+  const headers: HeaderList = []
+  for (let i = 2; i < count; i++) {
+    const line = lines[i] as string
     const colon = line.indexOf(':')
     if (colon <= 0) throw invalidPart(`malformed header line ${JSON.stringify(line.slice(0, 80))}`)
     const name = line.slice(0, colon)
     if (isFilteredHeader(name)) throw clientError('invalid_message', `Invalid header: ${name}`)
-    return [name, line.slice(colon + 1)]
-  })
+    headers.push([name, line.slice(colon + 1)])
+  }
   const c = first.charCodeAt(0)
   if (c >= 0x31 && c <= 0x39) {
     if (!/^[1-9]\d{2}$/.test(first)) throw invalidPart(`invalid status code ${JSON.stringify(first.slice(0, 20))}`)

@@ -35,11 +35,6 @@ export function lastHeader(headers: HeaderList, name: string): string | undefine
   return found
 }
 
-export function withoutHeaders(headers: HeaderList, names: readonly string[]): HeaderList {
-  const drop = new Set(names.map((n) => n.toLowerCase()))
-  return headers.filter(([n]) => !drop.has(n.toLowerCase()))
-}
-
 const UTF8 = new TextDecoder('utf-8', { fatal: true })
 
 /**

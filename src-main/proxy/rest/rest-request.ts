@@ -6,7 +6,7 @@ import {
 import { REST_METHODS, type RestMethod } from '../../access-control'
 import { clientError, toSecurityServerError } from '../../platform'
 import { serializeRestRequestPart } from './rest-header-part'
-import { isFilteredHeader, XROAD_HEADERS, type HeaderList } from './rest-headers'
+import { FILTERED_HEADERS, XROAD_HEADERS, type HeaderList } from './rest-headers'
 
 /**
  * A REST r1 request from an information system (PR-REST §4.1–4.3; xroad-protocols.md §2.1–2.2): the
@@ -76,7 +76,7 @@ export function parseRestRequest(incoming: IncomingRestRequest, instance: string
       else if (lower === XROAD_HEADERS.issue) issue = value
       else if (lower === XROAD_HEADERS.requestId || lower === XROAD_HEADERS.requestHash) continue
     }
-    if (!isFilteredHeader(lower)) headers.push(header)
+    if (!FILTERED_HEADERS.has(lower)) headers.push(header)
   }
   const { path, query } = splitTarget(incoming.url)
   // RestRequest.decodeIdentifiers: split("/", 8) must give at least 7 parts (subsystem required in 7.x).
@@ -84,21 +84,11 @@ export function parseRestRequest(incoming: IncomingRestRequest, instance: string
   const version = parts[1] ?? ''
   if (!/^r\d$/.test(version)) throw clientError('invalid_protocol_version', `Invalid protocol version: ${version.slice(0, 20)}`)
   if (version !== PROTOCOL_VERSION_SEGMENT) throw clientError('invalid_protocol_version', `Unsupported protocol version: ${version}`)
-  if (parts.length < 7 || parts.slice(2, 7).some((p) => p === '')) throw clientError('internal_error', `Invalid request URI: ${path.slice(0, 200)}`)
-  const [, , instanceSeg, classSeg, memberSeg, subsystemSeg, serviceSeg] = parts as [string, string, string, string, string, string, string]
-  const rest = parts.slice(7)
-  const service = identifierOrInvalid('Invalid request URI', () =>
-    serviceId(
-      subsystemId(
-        decodePathSegment(instanceSeg, 'xRoadInstance'),
-        decodePathSegment(classSeg, 'memberClass'),
-        decodePathSegment(memberSeg, 'memberCode'),
-        decodePathSegment(subsystemSeg, 'subsystemCode'),
-      ),
-      decodePathSegment(serviceSeg, 'serviceCode'),
-    ),
-  )
-  const client = clientHeader === undefined || clientHeader.trim() === '' ? undefined : identifierOrInvalid('Invalid Client Id', () => parseClientIdPath(clientHeader.trim()))
+  if (parts.length < 7 || parts[2] === '' || parts[3] === '' || parts[4] === '' || parts[5] === '' || parts[6] === '') {
+    throw clientError('internal_error', `Invalid request URI: ${path.slice(0, 200)}`)
+  }
+  const service = serviceFromPath(parts as [string, string, string, string, string, string, string])
+  const client = clientHeader === undefined || clientHeader.trim() === '' ? undefined : clientFromHeader(clientHeader.trim())
   const targetSecurityServer =
     securityServerHeader === undefined
       ? undefined
@@ -121,20 +111,48 @@ export function parseRestRequest(incoming: IncomingRestRequest, instance: string
     for (let i = headers.length - 1; i >= 0; i--) if ((headers[i] as [string, string])[0].toLowerCase() === XROAD_HEADERS.id) headers.splice(i, 1)
     headers.push([XROAD_HEADERS.id, messageId])
   }
-  return {
+  // Issue 15 §5: a literal, the optional fields set only when present (in the order the object always had), no spreads.
+  const request: RestRequest = {
     method: method as RestMethod,
-    servicePath: rest.length === 0 ? '' : `/${rest.join('/')}`,
+    servicePath: parts.length === 7 ? '' : `/${parts.slice(7).join('/')}`,
     pathAndQuery: query === undefined ? path : `${path}?${query}`,
     rawQuery: query,
     clientId: client,
     serviceId: service,
     messageId,
     requestId,
-    ...optional('userId', userId),
-    ...optional('issue', issue),
-    ...(representedParty === undefined ? {} : { representedParty }),
-    ...(targetSecurityServer === undefined ? {} : { targetSecurityServer }),
-    headers,
+  } as RestRequest
+  if (userId !== undefined) request.userId = userId
+  if (issue !== undefined) request.issue = issue
+  if (representedParty !== undefined) request.representedParty = representedParty
+  if (targetSecurityServer !== undefined) request.targetSecurityServer = targetSecurityServer
+  request.headers = headers
+  return request
+}
+
+/** The service of `/r1/{instance}/{class}/{member}/{subsystem}/{service}` (`RestRequest.decodeIdentifiers`). */
+function serviceFromPath([, , instanceSeg, classSeg, memberSeg, subsystemSeg, serviceSeg]: [string, string, string, string, string, string, string]): ServiceId {
+  try {
+    return serviceId(
+      subsystemId(
+        decodePathSegment(instanceSeg, 'xRoadInstance'),
+        decodePathSegment(classSeg, 'memberClass'),
+        decodePathSegment(memberSeg, 'memberCode'),
+        decodePathSegment(subsystemSeg, 'subsystemCode'),
+      ),
+      decodePathSegment(serviceSeg, 'serviceCode'),
+    )
+  } catch (error) {
+    throw invalidIdentifier('Invalid request URI', error)
+  }
+}
+
+/** `X-Road-Client` (`RestRequest.decodeClientId`). */
+function clientFromHeader(value: string): ClientId {
+  try {
+    return parseClientIdPath(value)
+  } catch (error) {
+    throw invalidIdentifier('Invalid Client Id', error)
   }
 }
 
@@ -170,11 +188,11 @@ function identifierOrInvalid<T>(what: string, parse: () => T): T {
   try {
     return parse()
   } catch (error) {
-    const coded = toSecurityServerError(error)
-    throw clientError('internal_error', `${what}: ${coded.message}`, { cause: error })
+    throw invalidIdentifier(what, error)
   }
 }
 
-function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, string>)
+function invalidIdentifier(what: string, error: unknown): Error {
+  const coded = toSecurityServerError(error)
+  return clientError('internal_error', `${what}: ${coded.message}`, { cause: error })
 }

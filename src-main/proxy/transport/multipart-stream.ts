@@ -25,16 +25,23 @@ export interface PartHandler {
 
 const LF = 0x0a
 const CR = 0x0d
+const EMPTY = Buffer.alloc(0)
+const CONTENT_TYPE = 'content-type'
 
 type State = 'preamble' | 'delimiter' | 'headers' | 'content' | 'epilogue'
 
 export class MultipartStreamReader {
   private readonly delimiter: Buffer
   private state: State = 'preamble'
-  private buffer: Buffer = Buffer.alloc(0)
-  /** The byte just before `buffer[0]` (LF at the start of content: the header block's last line end). */
+  /**
+   * The unread bytes are `buffer[start…]`: reading moves `start` on instead of taking a subarray of what is left
+   * (issue 15 §5: several per part). Below, "offset" means an offset from `start`.
+   */
+  private buffer: Buffer = EMPTY
+  private start = 0
+  /** The byte just before the unread bytes (LF at the start of content: the header block's last line end). */
   private previous = -1
-  /** Bytes consumed before `buffer[0]` (the first delimiter may sit at offset 0 without a line end before it). */
+  /** Bytes consumed before the unread bytes (the first delimiter may sit at offset 0 without a line end before it). */
   private consumed = 0
   private total = 0
   private parts = 0
@@ -50,7 +57,8 @@ export class MultipartStreamReader {
     this.total += chunk.length
     if (this.total > this.limits.maxBytes) throw clientError('body_too_large', `Message is larger than ${this.limits.maxBytes} bytes`)
     if (this.state === 'epilogue') return
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk])
+    this.buffer = this.start === this.buffer.length ? chunk : Buffer.concat([this.buffer.subarray(this.start), chunk])
+    this.start = 0
     await this.run(false)
   }
 
@@ -78,15 +86,15 @@ export class MultipartStreamReader {
    * starts with the delimiter but goes on otherwise is refused, as `parseMultipart` refuses it (RFC 2046 §5.1.1).
    */
   private findDelimiter(from: number, atEnd: boolean, first: boolean): number {
-    const { buffer, delimiter } = this
-    let at = buffer.indexOf(delimiter, from)
+    const { buffer, delimiter, start } = this
+    let at = buffer.indexOf(delimiter, start + from)
     while (at >= 0) {
-      const before = at === 0 ? this.previous : (buffer[at - 1] as number)
-      const lineStart = before === LF || (first && at === 0 && this.consumed === 0)
+      const before = at === start ? this.previous : (buffer[at - 1] as number)
+      const lineStart = before === LF || (first && at === start && this.consumed === 0)
       if (lineStart) {
         const after = buffer[at + delimiter.length]
-        if (after === undefined) return atEnd ? at : -2
-        if (after === CR || after === LF || after === 0x2d || after === 0x20 || after === 0x09) return at
+        if (after === undefined) return atEnd ? at - start : -2
+        if (after === CR || after === LF || after === 0x2d || after === 0x20 || after === 0x09) return at - start
         throw mimeError('a line starts with the boundary delimiter but is not one')
       }
       at = buffer.indexOf(delimiter, at + 1)
@@ -94,16 +102,27 @@ export class MultipartStreamReader {
     return -1
   }
 
+  /** How many bytes are unread. */
+  private get unread(): number {
+    return this.buffer.length - this.start
+  }
+
   private consume(n: number): void {
     if (n <= 0) return
-    this.previous = this.buffer[n - 1] as number
+    this.previous = this.buffer[this.start + n - 1] as number
     this.consumed += n
-    this.buffer = this.buffer.subarray(n)
+    this.start += n
+  }
+
+  /** Nothing is left to read (the closing delimiter was read). */
+  private clear(): void {
+    this.buffer = EMPTY
+    this.start = 0
   }
 
   /** Keeps only the tail a delimiter could still start in. */
   private keepTail(): void {
-    this.consume(this.buffer.length - (this.delimiter.length + 2))
+    this.consume(this.unread - (this.delimiter.length + 2))
   }
 
   private preamble(atEnd: boolean): boolean {
@@ -119,27 +138,28 @@ export class MultipartStreamReader {
   }
 
   private afterDelimiter(atEnd: boolean): boolean {
-    const { buffer } = this
-    if (buffer.length < 2 && !atEnd) return false
-    if (buffer[0] === 0x2d && buffer[1] === 0x2d) {
-      this.buffer = Buffer.alloc(0)
+    const { buffer, start } = this
+    const length = this.unread
+    if (length < 2 && !atEnd) return false
+    if (buffer[start] === 0x2d && buffer[start + 1] === 0x2d) {
+      this.clear()
       this.state = 'epilogue'
       return true
     }
     let at = 0
-    while (at < buffer.length && at <= this.limits.maxHeaderBytes && (buffer[at] === 0x20 || buffer[at] === 0x09)) at++
-    if (at >= buffer.length || (buffer[at] === CR && at + 1 >= buffer.length)) {
+    while (at < length && at <= this.limits.maxHeaderBytes && (buffer[start + at] === 0x20 || buffer[start + at] === 0x09)) at++
+    if (at >= length || (buffer[start + at] === CR && at + 1 >= length)) {
       if (!atEnd && at <= this.limits.maxHeaderBytes) return false
       // A delimiter that ends the input closes it too, as in `parseMultipart` (mime4j reads a missing close-delimiter as the end).
-      if (at >= buffer.length && this.parts > 0) {
-        this.buffer = Buffer.alloc(0)
+      if (at >= length && this.parts > 0) {
+        this.clear()
         this.state = 'epilogue'
         return true
       }
       throw mimeError('boundary line not terminated')
     }
-    if (buffer[at] === CR && buffer[at + 1] === LF) at += 2
-    else if (buffer[at] === LF) at += 1
+    if (buffer[start + at] === CR && buffer[start + at + 1] === LF) at += 2
+    else if (buffer[start + at] === LF) at += 1
     else throw mimeError('boundary line not terminated')
     this.consume(at)
     this.state = 'headers'
@@ -148,31 +168,32 @@ export class MultipartStreamReader {
   }
 
   private headers(atEnd: boolean): boolean {
-    const { buffer } = this
+    const { buffer, start: from } = this
+    const length = this.unread
     const max = this.limits.maxHeaderBytes
     let start = -1
     let end = -1
-    if (buffer.length >= 1 && buffer[0] === LF) {
+    if (length >= 1 && buffer[from] === LF) {
       start = 0
       end = 1
-    } else if (buffer.length >= 2 && buffer[0] === CR && buffer[1] === LF) {
+    } else if (length >= 2 && buffer[from] === CR && buffer[from + 1] === LF) {
       start = 0
       end = 2
-    } else if (buffer.length >= 2 || atEnd) {
-      const limit = Math.min(buffer.length, max)
+    } else if (length >= 2 || atEnd) {
+      const limit = Math.min(length, max)
       for (let i = this.headerScanFrom; i < limit; i++) {
-        if (buffer[i] !== LF) continue
-        if (i + 2 >= buffer.length && !atEnd) {
+        if (buffer[from + i] !== LF) continue
+        if (i + 2 >= length && !atEnd) {
           // The blank line may be completed by the next chunk: scan again from here.
           this.headerScanFrom = i
-          return this.needMore(buffer.length, max)
+          return this.needMore(length, max)
         }
-        if (buffer[i + 1] === LF) {
+        if (buffer[from + i + 1] === LF) {
           start = i + 1
           end = i + 2
           break
         }
-        if (buffer[i + 1] === CR && buffer[i + 2] === LF) {
+        if (buffer[from + i + 1] === CR && buffer[from + i + 2] === LF) {
           start = i + 1
           end = i + 3
           break
@@ -182,10 +203,16 @@ export class MultipartStreamReader {
     }
     if (start < 0) {
       if (atEnd) throw mimeError(`part headers missing or longer than ${max} bytes`)
-      return this.needMore(buffer.length, max)
+      return this.needMore(length, max)
     }
-    const headers = parseHeaders(buffer.subarray(0, start).toString('latin1'))
-    const contentType = headers.find(([n]) => n.toLowerCase() === 'content-type')?.[1] ?? 'text/plain'
+    const headers = parseHeaders(buffer.toString('latin1', from, from + start))
+    let contentType = 'text/plain'
+    for (const [name, value] of headers) {
+      if (name.length === CONTENT_TYPE.length && name.toLowerCase() === CONTENT_TYPE) {
+        contentType = value
+        break
+      }
+    }
     this.parts++
     if (this.parts > this.limits.maxParts) throw clientError('invalid_message', `Message has more than ${this.limits.maxParts} parts`)
     this.sink = this.handler.startPart(headers, contentType)
@@ -202,23 +229,24 @@ export class MultipartStreamReader {
   private async content(atEnd: boolean): Promise<boolean> {
     const sink = this.sink as PartSink
     const at = this.findDelimiter(0, atEnd, false)
+    const { buffer, start } = this
     if (at < 0) {
       if (atEnd) throw mimeError('no closing boundary')
       // Everything but the tail a delimiter (and the line end before it) could start in is content.
-      const safe = this.buffer.length - (this.delimiter.length + 2)
+      const safe = this.unread - (this.delimiter.length + 2)
       if (safe > 0) {
-        const data = this.buffer.subarray(0, safe)
+        const data = buffer.subarray(start, start + safe)
         this.consume(safe)
         await sink.write(data)
       }
       return false
     }
     let end = at
-    if (end > 0 && this.buffer[end - 1] === LF) {
+    if (end > 0 && buffer[start + end - 1] === LF) {
       end--
-      if (end > 0 && this.buffer[end - 1] === CR) end--
+      if (end > 0 && buffer[start + end - 1] === CR) end--
     }
-    if (end > 0) await sink.write(this.buffer.subarray(0, end))
+    if (end > 0) await sink.write(buffer.subarray(start, start + end))
     await sink.end()
     this.sink = undefined
     this.consume(at + this.delimiter.length)
@@ -227,12 +255,17 @@ export class MultipartStreamReader {
   }
 }
 
-/** Reads a whole multipart stream into the handler's sinks. */
+/**
+ * Reads a whole multipart stream into the handler's sinks; `received` learns each chunk's length as it arrives, before
+ * the reader takes it (a callback, not another async iterator around the source: issue 15 §5).
+ */
 export async function readMultipartStream(
   source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, boundary: string, handler: PartHandler, limits: MultipartLimits,
+  received?: (bytes: number) => void,
 ): Promise<void> {
   const reader = new MultipartStreamReader(boundary, handler, limits)
   for await (const chunk of source) {
+    received?.(chunk.byteLength)
     await reader.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
   }
   await reader.finish()

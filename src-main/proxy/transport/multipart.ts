@@ -32,8 +32,10 @@ export function boundaryOf(contentType: string): string | undefined {
   return match?.[1] ?? match?.[2]
 }
 
+/** The media type of a content type, trimmed and lower-cased (read up to the first `;`, no array of its parameters). */
 export function mediaTypeOf(contentType: string): string {
-  return (contentType.split(';')[0] ?? '').trim().toLowerCase()
+  const semicolon = contentType.indexOf(';')
+  return (semicolon < 0 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase()
 }
 
 export function parseMultipart(body: Buffer, boundary: string, limits: MultipartLimits = DEFAULT_MULTIPART_LIMITS): MimePart[] {
