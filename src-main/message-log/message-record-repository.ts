@@ -1,5 +1,6 @@
 import type { ReadableDb, WritableDb } from '../platform'
 import type { ChainPosition } from './evidence-chain'
+import { ACK_SLOT_WRITER } from './ack-file'
 import { RECORD_BATCH_DECODER, Utf8Text } from './record-batch-codec'
 
 /** SQL of the message log: records, attachments, time-stamp records, archive linking and time-stamping state. */
@@ -134,6 +135,10 @@ export type SqlValue = string | number | null | Uint8Array | Utf8Text
 
 const textValue = (value: RecordText | null): string | Utf8Text | null => (value === null || typeof value === 'string' ? value : new Utf8Text(value))
 
+/** Where `messageRecordParameters(…).record` holds the record's place in the chain (the writer thread reads them). */
+const RECORD_SEQ_PARAMETER = 8
+const RECORD_CHAIN_HASH_PARAMETER = 10
+
 /** The parameters of the three statements above for one record at its place in the chain. */
 export function messageRecordParameters(record: NewMessageRecord, link: RecordLink): { record: SqlValue[]; contents: SqlValue[]; attachments: SqlValue[][] } {
   return {
@@ -152,13 +157,17 @@ export function messageRecordParameters(record: NewMessageRecord, link: RecordLi
  * with a batch when they changed), and the insert statements above in one transaction per batch, the batch
  * arriving as one transferred buffer (`record-batch-codec.ts`); the time-stamps (`storeStamp`), whose updates of up to
  * `timestampRecordsLimit` records would otherwise hold the event loop; on request a passive checkpoint of the WAL, for
- * the commits of the log connection, which leaves checkpoints to the thread. Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
+ * the commits of the log connection, which leaves checkpoints to the thread; and, when handed the acknowledgement file
+ * (`workerData.ack`, `AckFileWriter.handOff`), its write after every commit (`message-log.ts` above `commit`): the
+ * commit is answered first, then the slot holding the batch's last place is written and synchronised before the
+ * thread takes its next message, so the next batch's answer tells that the write before it is on disk — or carries
+ * its failure (`ackFailure`), which is also posted at once (`ackFailed`). Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
  * from the TypeScript sources, under the test runner and from the bundle.
  */
 export const RECORD_WRITER_PROGRAM = `
 const { parentPort, workerData } = require('node:worker_threads')
 const Database = require(workerData.driver)
-const { path, synchronous, limits, cacheSize } = workerData
+const { path, synchronous, limits, cacheSize, ack } = workerData
 let db
 try {
   db = new Database(path)
@@ -220,7 +229,30 @@ function noteReceived(m) {
   receivedSinceCollect = 0
   setImmediate(() => collect({ type: 'minor' }))
 }
+${ACK_SLOT_WRITER}
+/** A failed acknowledgement write not yet told with a commit's answer. */
+let ackFailure
+function writeAck() {
+  ack.generation++
+  try {
+    writeAckSlot(ack.fd, ack.generation, ack.lastSeq, ack.lastHash, ack.baseSeq, ack.baseHash)
+    return true
+  } catch (error) {
+    ackFailure = { seq: ack.lastSeq, message: error.message, code: error.code }
+    parentPort.postMessage({ ackFailed: ackFailure })
+    return false
+  }
+}
+// Taken back from a thread that stopped unexpectedly: the acknowledged state may not be on disk.
+if (ack !== undefined && ack.write) writeAck()
 parentPort.on('message', (m) => {
+  if (m.ackBase !== undefined) {
+    if (ack === undefined) return parentPort.postMessage({ id: m.id, ids: [] })
+    ack.baseSeq = m.ackBase.seq
+    ack.baseHash = m.ackBase.hash
+    parentPort.postMessage(writeAck() ? { id: m.id, ids: [] } : { id: m.id, error: ackFailure })
+    return
+  }
   if (m.checkpoint !== undefined) {
     try {
       const [result] = db.pragma('wal_checkpoint(PASSIVE)')
@@ -243,7 +275,16 @@ parentPort.on('message', (m) => {
       return
     }
     noteReceived(m)
-    parentPort.postMessage({ id: m.id, ids: commit.immediate(decodeRecordBatch(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength), m.shared)) })
+    const records = decodeRecordBatch(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength), m.shared)
+    const ids = commit.immediate(records)
+    const failure = ackFailure
+    ackFailure = undefined
+    parentPort.postMessage(failure === undefined ? { id: m.id, ids } : { id: m.id, ids, ackFailure: failure })
+    if (ack === undefined || records.length === 0) return
+    const last = records[records.length - 1].record
+    ack.lastSeq = last[${RECORD_SEQ_PARAMETER}]
+    ack.lastHash = last[${RECORD_CHAIN_HASH_PARAMETER}].toString('hex')
+    writeAck()
   } catch (error) {
     parentPort.postMessage({ id: m.id, error: { message: error.message, code: error.code } })
   }

@@ -7,6 +7,8 @@ import {
   type ConnectionLimitChanges, type NewMessageRecord, type StampToStore, type RecordLink,
 } from './message-record-repository'
 import { encodeRecordBatch } from './record-batch-codec'
+import type { AckFileWriter } from './ack-file'
+import type { ChainPosition } from './evidence-chain'
 
 /**
  * Where the message log's group commits run (issue 15 §3, message log off the event loop). A file-backed log commits
@@ -14,12 +16,19 @@ import { encodeRecordBatch } from './record-batch-codec'
  * (`synchronous` as the log's connection: FULL, WAL): the event loop hands over a batch and goes on serving while the
  * thread waits on fsync; `write` resolves only once the batch's transaction committed, so the evidence rule holds —
  * nothing is forwarded or answered before its own record is durable. The hash chain stays with the caller, which
- * links a batch before handing it over and never has two batches in flight. An in-memory database (tests, tools)
- * cannot be shared with a thread and commits in place.
+ * links a batch before handing it over and never has two batches in flight. Given the acknowledgement file, the
+ * writer writes it after each commit (`RecordAcknowledgements`): the thread itself, with no trip back to the event
+ * loop and none through libuv's pool. An in-memory database (tests, tools) cannot be shared with a thread and commits
+ * in place, writing the acknowledgement file in place too.
  */
 export interface RecordWriter {
-  /** Inserts the records at their places in one transaction; resolves with their ids once it committed. */
-  write(records: ReadonlyArray<{ record: NewMessageRecord; link: RecordLink }>): Promise<number[]>
+  /**
+   * Inserts the records at their places in one transaction; resolves with their ids once it committed, and with the
+   * failure of the acknowledgement write made after the batch before it, if that write failed (`ackFailure`).
+   */
+  write(records: ReadonlyArray<{ record: NewMessageRecord; link: RecordLink }>): Promise<RecordWriteResult>
+  /** Writes the chain's new start after a purge into the acknowledgement file, where its writes are made. */
+  setAckBase(base: ChainPosition): Promise<void>
   /** Waits for the batch in flight and closes the thread's connection. */
   close(): Promise<void>
   /**
@@ -42,15 +51,56 @@ export interface RecordWriter {
   open(): void
 }
 
-export function createRecordWriter(db: WritableDb, logger: Logger): RecordWriter {
-  return db.memory ? inPlaceWriter(db) : new ThreadRecordWriter(db, logger)
+export interface RecordWriteResult {
+  ids: number[]
+  /** The acknowledgement write after the batch before this one (or since) failed: this batch must not be answered. */
+  ackFailure?: AckWriteFailure
 }
 
-function inPlaceWriter(db: WritableDb): RecordWriter {
+/** A failed write of the acknowledgement file, and the place it should have held. */
+export type AckWriteFailure = Error & { seq: number; code?: string }
+
+/**
+ * The acknowledgement file, written after every commit by the writer: at most one write per batch, after its commit
+ * (never ahead of the database), done before the next batch is committed (so the next batch's answer tells it is on
+ * disk). `failed` is told of a failed write at once (the evidence problem); the next batch's result carries it.
+ */
+export interface RecordAcknowledgements {
+  file: AckFileWriter
+  failed(failure: AckWriteFailure): void
+}
+
+export function createRecordWriter(db: WritableDb, logger: Logger, acknowledgements?: RecordAcknowledgements): RecordWriter {
+  return db.memory ? inPlaceWriter(db, acknowledgements) : new ThreadRecordWriter(db, logger, acknowledgements)
+}
+
+const ackWriteFailure = (error: unknown, seq: number): AckWriteFailure =>
+  Object.assign(new Error((error as Error).message), { seq, code: (error as { code?: string }).code })
+
+const lastPlace = (records: ReadonlyArray<{ link: RecordLink }>): ChainPosition | undefined => {
+  const last = records.at(-1)?.link
+  return last === undefined ? undefined : { seq: last.seq, hash: Buffer.from(last.chainHash.buffer, last.chainHash.byteOffset, last.chainHash.byteLength) }
+}
+
+function inPlaceWriter(db: WritableDb, acknowledgements: RecordAcknowledgements | undefined): RecordWriter {
+  let ackFailure: AckWriteFailure | undefined
   return {
     threaded: false,
     open: () => undefined,
-    write: async (records) => inTransaction(db, () => records.map((r) => insertMessageRecord(db, r.record, r.link))),
+    async write(records) {
+      const ids = inTransaction(db, () => records.map((r) => insertMessageRecord(db, r.record, r.link)))
+      const result: RecordWriteResult = ackFailure === undefined ? { ids } : { ids, ackFailure }
+      ackFailure = undefined
+      const last = lastPlace(records)
+      if (acknowledgements !== undefined && last !== undefined) {
+        await acknowledgements.file.acknowledge(last).catch((error: unknown) => {
+          ackFailure = ackWriteFailure(error, last.seq)
+          acknowledgements.failed(ackFailure)
+        })
+      }
+      return result
+    },
+    setAckBase: async (base) => acknowledgements?.file.setBase(base),
     stamp: async (stamp) => inTransaction(db, () => storeStamp(db, stamp)),
     checkpoint: async () => undefined,
     close: async () => undefined,
@@ -60,8 +110,10 @@ function inPlaceWriter(db: WritableDb): RecordWriter {
 type CheckpointResult = { walFrames: number; checkpointedFrames: number } | undefined
 
 interface InFlight {
-  resolve(ids: number[]): void
+  resolve(result: RecordWriteResult): void
   reject(error: unknown): void
+  /** The batch's last place, which the thread writes into the acknowledgement file after the commit. */
+  last?: ChainPosition
 }
 
 class ThreadRecordWriter implements RecordWriter {
@@ -78,7 +130,7 @@ class ThreadRecordWriter implements RecordWriter {
   /** The log connection's own automatic checkpoint while no thread runs, restored when the thread goes. */
   private ownAutoCheckpoint: number | undefined
 
-  constructor(private readonly db: WritableDb, private readonly logger: Logger) {
+  constructor(private readonly db: WritableDb, private readonly logger: Logger, private readonly acknowledgements: RecordAcknowledgements | undefined) {
     this.limitChanges = watchConnectionLimits(db)
   }
 
@@ -93,7 +145,10 @@ class ThreadRecordWriter implements RecordWriter {
     setAutoCheckpoint(this.db, 0)
     const worker = new Worker(RECORD_WRITER_PROGRAM, {
       eval: true,
-      workerData: { driver: betterSqlitePath(), path: this.db.name, synchronous: writerDurability(this.db), cacheSize: writerCacheSize(this.db), limits: writerConnectionLimits(this.db) },
+      workerData: {
+        driver: betterSqlitePath(), path: this.db.name, synchronous: writerDurability(this.db), cacheSize: writerCacheSize(this.db), limits: writerConnectionLimits(this.db),
+        ack: this.acknowledgements?.file.handOff(),
+      },
     })
     // Idle, the thread does not keep the process alive; a batch in flight does.
     worker.unref()
@@ -106,6 +161,10 @@ class ThreadRecordWriter implements RecordWriter {
   private answer(m: WriterReply): void {
     if ('startError' in m) {
       this.logger.error({ err: m.startError }, 'the message-log writer thread cannot open the database')
+      return
+    }
+    if ('ackFailed' in m) {
+      this.acknowledgements?.failed(ackWriteFailure(m.ackFailed, m.ackFailed.seq))
       return
     }
     if ('checkpoint' in m) {
@@ -121,7 +180,8 @@ class ThreadRecordWriter implements RecordWriter {
     this.inFlight.delete(m.id)
     if (this.inFlight.size === 0) this.worker?.unref()
     if ('ids' in m) {
-      waiting.resolve(m.ids)
+      if (waiting.last !== undefined) this.acknowledgements?.file.noteLast(waiting.last)
+      waiting.resolve(m.ackFailure === undefined ? { ids: m.ids } : { ids: m.ids, ackFailure: ackWriteFailure(m.ackFailure, m.ackFailure.seq) })
       return
     }
     // The limits may not have taken before the batch failed: they go again with the next one.
@@ -140,6 +200,8 @@ class ThreadRecordWriter implements RecordWriter {
     for (const done of this.checkpoints.values()) done(undefined)
     this.checkpoints.clear()
     this.restoreAutoCheckpoint()
+    // Closed, the thread made every write first; lost, its last one may not have been made: written again by the next.
+    this.acknowledgements?.file.takeBack(this.closing === undefined)
   }
 
   /** No thread runs: the log connection checkpoints itself again. */
@@ -159,19 +221,27 @@ class ThreadRecordWriter implements RecordWriter {
     })
   }
 
-  write(records: ReadonlyArray<{ record: NewMessageRecord; link: RecordLink }>): Promise<number[]> {
+  write(records: ReadonlyArray<{ record: NewMessageRecord; link: RecordLink }>): Promise<RecordWriteResult> {
     // One buffer for the whole batch, its memory handed over rather than cloned (record-batch-codec.ts).
     const { batch, shared } = encodeRecordBatch(records.map((r) => messageRecordParameters(r.record, r.link)))
-    return this.send({ batch, shared }, [batch.buffer as ArrayBuffer])
+    return this.send({ batch, shared }, [batch.buffer as ArrayBuffer], lastPlace(records))
+  }
+
+  async setAckBase(base: ChainPosition): Promise<void> {
+    const file = this.acknowledgements?.file
+    if (file === undefined) return
+    if (this.worker === undefined) return file.setBase(base)
+    await this.send({ ackBase: { seq: base.seq, hash: base.hash.toString('hex') } }, [])
+    file.noteBase(base)
   }
 
   async stamp(stamp: StampToStore): Promise<number> {
-    const [id] = await this.send({ stamp }, [])
+    const { ids: [id] } = await this.send({ stamp }, [])
     return id as number
   }
 
   /** Hands a transaction to the thread; resolves with what it returns once committed. */
-  private send(work: object, transfer: ArrayBuffer[]): Promise<number[]> {
+  private send(work: object, transfer: ArrayBuffer[], last?: ChainPosition): Promise<RecordWriteResult> {
     if (this.closing !== undefined) return Promise.reject(new SecurityServerError('logging_failed', 'The message log is stopped'))
     const worker = (this.worker ??= this.start())
     const id = this.nextId++
@@ -181,8 +251,8 @@ class ThreadRecordWriter implements RecordWriter {
       limits = writerConnectionLimits(this.db)
       this.limitsSent = this.limitChanges.count
     }
-    return new Promise<number[]>((resolve, reject) => {
-      this.inFlight.set(id, { resolve, reject })
+    return new Promise<RecordWriteResult>((resolve, reject) => {
+      this.inFlight.set(id, { resolve, reject, last })
       worker.ref()
       worker.postMessage({ id, limits, ...work }, transfer)
     })
@@ -192,7 +262,7 @@ class ThreadRecordWriter implements RecordWriter {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.inFlight.values()].map((w) => new Promise<void>((resolve) => {
         const { resolve: done, reject: failed } = w
-        w.resolve = (ids) => (done(ids), resolve())
+        w.resolve = (result) => (done(result), resolve())
         w.reject = (error) => (failed(error), resolve())
       })))
       const worker = this.worker
@@ -214,7 +284,8 @@ type WriterReply =
   | { ready: true }
   | { closed: true }
   | { startError: { message: string; code?: string } }
-  | { id: number; ids: number[] }
+  | { id: number; ids: number[]; ackFailure?: { seq: number; message: string; code?: string } }
+  | { ackFailed: { seq: number; message: string; code?: string } }
   | { id: number; error: { message: string; code?: string } }
   | { checkpoint: number; walFrames: number; checkpointedFrames: number }
   | { checkpoint: number; error: { message: string; code?: string } }
