@@ -3,8 +3,10 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { closeDatabase, inTransaction, silentLogger, type WritableDb } from '../../src-main/platform'
 import { insertTimestampRecord, type NewMessageRecord } from '../../src-main/message-log/message-record-repository'
-import { createRecordWriter, type RecordWriter } from '../../src-main/message-log/record-writer'
-import { openMessageLogDb, soapMessage, signatureXmlFor, tempDir } from './support/message-log-harness'
+import { createRecordWriter, type AckWriteFailure, type RecordWriter } from '../../src-main/message-log/record-writer'
+import { openAckFile, readAckFile, type AckFileWriter } from '../../src-main/message-log/ack-file'
+import { CHAIN_START } from '../../src-main/message-log/evidence-chain'
+import { openMessageLogDb, soapMessage, signatureXmlFor, swapForDevFull, tempDir } from './support/message-log-harness'
 
 function newRecord(queryId: string): NewMessageRecord {
   return {
@@ -46,5 +48,86 @@ describe('message-log writer thread: WAL checkpoints', () => {
     await threaded.close()
     expect(Number(conn.pragma('wal_autocheckpoint', { simple: true }))).toBe(own)
     await expect(threaded.checkpoint()).resolves.toBeUndefined()
+  })
+})
+
+/** Records at places `from`…`to`, each place's chain hash its number in every byte (the writer does not check the chain). */
+function batch(from: number, to: number): Array<{ record: NewMessageRecord; link: { seq: number; prevHash: Buffer; chainHash: Buffer } }> {
+  const out = []
+  for (let seq = from; seq <= to; seq++) out.push({ record: newRecord(`q-${seq}`), link: { seq, prevHash: Buffer.alloc(32, seq - 1), chainHash: Buffer.alloc(32, seq) } })
+  return out
+}
+
+function acknowledgedSeq(path: string): number {
+  const read = readAckFile(path)
+  if (read.status !== 'ok') throw new Error(`acknowledgement file ${read.status}`)
+  return read.state.last.seq
+}
+
+describe('message-log writer thread: the acknowledgement file', () => {
+  let db: WritableDb | undefined
+  let writer: RecordWriter | undefined
+  let file: AckFileWriter | undefined
+  afterEach(async () => {
+    await writer?.close()
+    await file?.close()
+    if (db !== undefined) closeDatabase(db)
+    db = file = writer = undefined
+  })
+
+  function open(): { ackPath: string; failures: AckWriteFailure[] } {
+    const dir = tempDir()
+    const ackPath = join(dir, 'messagelog.ack')
+    db = openMessageLogDb(join(dir, 'messagelog.sqlite'))
+    const ack = (file = openAckFile(ackPath, { last: CHAIN_START, base: CHAIN_START }))
+    const failures: AckWriteFailure[] = []
+    writer = createRecordWriter(db, silentLogger(), { file: ack, failed: (failure) => failures.push(failure) })
+    expect(writer.threaded).toBe(true)
+    return { ackPath, failures }
+  }
+
+  it('is written by the thread after each commit: never ahead of the database, the write before a batch on disk when it is answered, all of them at a clean close', async () => {
+    const { ackPath } = open()
+    const w = writer as RecordWriter
+    expect((await w.write(batch(1, 2))).ids).toHaveLength(2)
+    expect(acknowledgedSeq(ackPath)).toBeLessThanOrEqual(2)
+    for (let k = 1; k < 6; k++) {
+      const result = await w.write(batch(2 * k + 1, 2 * k + 2))
+      expect(result.ackFailure).toBeUndefined()
+      // Answered: the write holding the batch before it is on disk; its own may be too, nothing beyond it.
+      expect([2 * k, 2 * k + 2]).toContain(acknowledgedSeq(ackPath))
+    }
+    await w.close()
+    const read = readAckFile(ackPath)
+    expect(read.status === 'ok' && [read.state.last.seq, read.state.last.hash.equals(Buffer.alloc(32, 12)), read.state.base.seq]).toEqual([12, true, 0])
+    // Back on this side, the file goes on from the thread's generations.
+    expect(file?.state().last.seq).toBe(12)
+    await file?.setBase({ seq: 4, hash: Buffer.alloc(32, 4) })
+    const after = readAckFile(ackPath)
+    expect(after.status === 'ok' && read.status === 'ok' && [after.generation - read.generation, after.state.last.seq, after.state.base.seq]).toEqual([1, 12, 4])
+  })
+
+  it('takes the chain\'s new start through the thread while it runs', async () => {
+    const { ackPath } = open()
+    await writer?.write(batch(1, 3))
+    await writer?.setAckBase({ seq: 2, hash: Buffer.alloc(32, 2) })
+    const read = readAckFile(ackPath)
+    expect(read.status === 'ok' && [read.state.base.seq, read.state.base.hash.equals(Buffer.alloc(32, 2)), read.state.last.seq]).toEqual([2, true, 3])
+  })
+
+  it.runIf(process.platform === 'linux')('a failed write is told at once, and the next batch\'s answer carries it', async () => {
+    const { ackPath, failures } = open()
+    const w = writer as RecordWriter
+    await w.write(batch(1, 1))
+    await w.write(batch(2, 2))
+    await expect.poll(() => acknowledgedSeq(ackPath)).toBe(2)
+    swapForDevFull(ackPath)
+    // The write before it (place 2) is on disk: answered clean; its own write fails.
+    expect((await w.write(batch(3, 3))).ackFailure).toBeUndefined()
+    await expect.poll(() => failures.map((f) => f.seq)).toEqual([3])
+    const next = await w.write(batch(4, 4))
+    expect(next.ids).toHaveLength(1)
+    expect(next.ackFailure).toMatchObject({ seq: 3, message: expect.stringContaining('ENOSPC') })
+    expect(acknowledgedSeq(ackPath)).toBe(2)
   })
 })
