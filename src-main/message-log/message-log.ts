@@ -10,7 +10,7 @@ import {
   oldestUnstampedTime, readEvidenceChainState, readTimestampingState, recordEvidenceIncident, searchRecordMetadata,
   type EvidenceIncident, type ExchangeFilter, type ExchangePageStart, type NewMessageRecord, type RecordMetadataRow, type RecordSearch, type RecordText,
 } from './message-record-repository'
-import { nextLink, recordDigest, type ChainPosition } from './evidence-chain'
+import type { ChainPosition } from './evidence-chain'
 import { openAckFile, readAckFile, type AckFileRead, type AckFileWriter } from './ack-file'
 import { checkEvidence, checkEvidenceAtStart, type EvidenceCheckResult, type EvidenceProblem, type EvidenceReport } from './evidence-check'
 import { pageExchanges, type ExchangePage } from './exchange-pages'
@@ -33,7 +33,7 @@ import { diskUseForecast, type DiskUseForecast } from './disk-forecast'
  * on fsync.
  *
  * Evidence continuity: the group commit gives each record the next place in the evidence chain (`evidence-chain.ts`)
- * from the head it keeps in memory, and the writer writes the new head to the acknowledgement file (`ack-file.ts`)
+ * where it commits it (the writer thread links each batch from the head, `record-writer.ts`), and the writer writes the new head to the acknowledgement file (`ack-file.ts`)
  * after the commit, off the message's path, at most one batch behind the records answered (above `commit`). The chain
  * and the acknowledgement file are checked at construction (structure and file, before the first message), in full
  * after `start()` and on demand, and incrementally every minute (`evidence-check.ts`). Unacknowledged problems refuse new messages with `logging_failed`
@@ -193,8 +193,6 @@ export interface MessageLog {
 
 interface Pending {
   record: NewMessageRecord
-  /** `recordDigest` of the record, computed before the commit. */
-  digest: Buffer
   resolve: (id: RecordId) => void
   reject: (error: unknown) => void
 }
@@ -249,7 +247,10 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   const loggedProblems = new Set<string>()
   noteProblems(evidenceReport)
   const pending: Pending[] = []
-  const writer: RecordWriter = createRecordWriter(db, logger, ackWriter === undefined ? undefined : { file: ackWriter, failed: (failure) => ackWriteFailed(failure, failure.seq) })
+  const writer: RecordWriter = createRecordWriter(db, logger, {
+    head: () => head,
+    acknowledgements: ackWriter === undefined ? undefined : { file: ackWriter, failed: (failure) => ackWriteFailed(failure, failure.seq) },
+  })
   let timer: NodeJS.Timeout | undefined
   let immediate: NodeJS.Immediate | undefined
   let interval: NodeJS.Timeout | undefined
@@ -396,7 +397,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     }
   }
 
-  function prepare(message: MessageToLog<string | Uint8Array>, bodyLogged: boolean, contents: ReadonlyArray<{ bytes: Uint8Array | null }>): { record: NewMessageRecord; digest: Buffer } {
+  function prepare(message: MessageToLog<string | Uint8Array>, bodyLogged: boolean, contents: ReadonlyArray<{ bytes: Uint8Array | null }>): NewMessageRecord {
     const signatureXml = logText(message.signatureXml)
     const record: NewMessageRecord = {
       queryId: message.queryId,
@@ -420,13 +421,12 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
         sha512: (a instanceof Uint8Array ? messagePartSha512(a) : Buffer.from(a.sha512)).toString('base64'),
       })),
     }
-    const digest = recordDigest(record)
-    return { record, digest }
+    return record
   }
 
   /**
-   * One batch at a time goes to the writer (issue 15 §3): linked to the chain from the head when it leaves, committed
-   * off the event loop and answered; records arriving meanwhile wait and leave together as the next batch — one
+   * One batch at a time goes to the writer (issue 15 §3): linked to the chain after the head and committed off the
+   * event loop (the writer answers with the new head; a batch rolled back leaves it), and answered; records arriving meanwhile wait and leave together as the next batch — one
    * transaction per batch of whatever is waiting.
    *
    * The acknowledgement file follows the commits, written by the writer itself (`RecordAcknowledgements`): the writer
@@ -474,14 +474,10 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
 
   async function commit(batch: Pending[]): Promise<void> {
     const before = head
-    const linked = batch.map((p) => {
-      const link = nextLink(head, p.digest)
-      head = { seq: link.seq, hash: link.chainHash }
-      return { record: p.record, link }
-    })
     let result: RecordWriteResult
     try {
-      result = await writer.write(linked)
+      result = await writer.write(batch.map((p) => p.record))
+      head = result.head
       options.onCommit?.(batch.length)
     } catch (error) {
       // Nothing of the batch was written (the transaction rolled back); the chain goes on from where it was — or
@@ -628,9 +624,9 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     let signatureXml: RecordText
     try {
       const prepared = prepare(message, bodyLogged, contents)
-      signatureXml = prepared.record.signatureXml
+      signatureXml = prepared.signatureXml
       id = await new Promise<RecordId>((resolve, reject) => {
-        pending.push({ record: prepared.record, digest: prepared.digest, resolve, reject })
+        pending.push({ record: prepared, resolve, reject })
         if (pending.length >= settings.groupCommitMaxRecords) flush()
         else if (settings.groupCommitWindowMs === 0) immediate ??= setImmediate(flush)
         else timer ??= setTimeout(flush, settings.groupCommitWindowMs)

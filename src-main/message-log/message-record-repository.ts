@@ -1,6 +1,6 @@
 import type { ReadableDb, WritableDb } from '../platform'
-import type { ChainPosition } from './evidence-chain'
 import { ACK_SLOT_WRITER } from './ack-file'
+import { RECORD_CHAIN_SOURCE, type ChainPosition } from './evidence-chain'
 import { RECORD_BATCH_DECODER, Utf8Text } from './record-batch-codec'
 
 /** SQL of the message log: records, attachments, time-stamp records, archive linking and time-stamping state. */
@@ -135,16 +135,20 @@ export type SqlValue = string | number | null | Uint8Array | Utf8Text
 
 const textValue = (value: RecordText | null): string | Utf8Text | null => (value === null || typeof value === 'string' ? value : new Utf8Text(value))
 
-/** Where `messageRecordParameters(…).record` holds the record's place in the chain (the writer thread reads them). */
+/** Where `messageRecordParameters(…).record` holds the record's place in the chain (the writer thread sets them). */
 const RECORD_SEQ_PARAMETER = 8
+const RECORD_PREV_HASH_PARAMETER = 9
 const RECORD_CHAIN_HASH_PARAMETER = 10
 
-/** The parameters of the three statements above for one record at its place in the chain. */
-export function messageRecordParameters(record: NewMessageRecord, link: RecordLink): { record: SqlValue[]; contents: SqlValue[]; attachments: SqlValue[][] } {
+/**
+ * The parameters of the three statements above for one record at its place in the chain; without a place (`link`
+ * undefined) its three parameters are null, for the writer thread to set (it links the records it commits).
+ */
+export function messageRecordParameters(record: NewMessageRecord, link: RecordLink | undefined): { record: SqlValue[]; contents: SqlValue[]; attachments: SqlValue[][] } {
   return {
     record: [
       record.queryId, record.xRequestId, record.client, record.service, record.response ? 1 : 0, record.bodyLogged ? 1 : 0, record.signatureHash,
-      record.timeMs, link.seq, link.prevHash, link.chainHash,
+      record.timeMs, link?.seq ?? null, link?.prevHash ?? null, link?.chainHash ?? null,
     ],
     contents: [record.message, textValue(record.signatureXml), textValue(record.hashChainResult), textValue(record.hashChain)],
     attachments: record.attachments.map((a, i) => [i + 1, a.content, a.size, a.sha512]),
@@ -155,7 +159,9 @@ export function messageRecordParameters(record: NewMessageRecord, link: RecordLi
  * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the
  * durability of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits (sent again
  * with a batch when they changed), and the insert statements above in one transaction per batch, the batch
- * arriving as one transferred buffer (`record-batch-codec.ts`); the time-stamps (`storeStamp`), whose updates of up to
+ * arriving as one transferred buffer (`record-batch-codec.ts`) and each record linked to the evidence chain after the
+ * head as it is inserted (`RECORD_CHAIN_SOURCE`; the head handed over at the start, `workerData.head`, moves only
+ * when a batch commits, and each answer carries it); the time-stamps (`storeStamp`), whose updates of up to
  * `timestampRecordsLimit` records would otherwise hold the event loop; on request a passive checkpoint of the WAL, for
  * the commits of the log connection, which leaves checkpoints to the thread; and, when handed the acknowledgement file
  * (`workerData.ack`, `AckFileWriter.handOff`), its write after every commit (`message-log.ts` above `commit`): the
@@ -168,6 +174,8 @@ export const RECORD_WRITER_PROGRAM = `
 const { parentPort, workerData } = require('node:worker_threads')
 const Database = require(workerData.driver)
 const { path, synchronous, limits, cacheSize, ack } = workerData
+/** The evidence chain's head: the last committed place, handed over at the start and moved by each commit. */
+let head = { seq: workerData.head.seq, hash: Buffer.from(workerData.head.hash, 'hex') }
 let db
 try {
   db = new Database(path)
@@ -196,12 +204,25 @@ function apply(next) {
 }
 apply(limits)
 ${RECORD_BATCH_DECODER}
-const commit = db.transaction((records) => records.map((r) => {
-  const id = Number(insertRecord.run(...r.record).lastInsertRowid)
-  insertContents.run(id, ...r.contents)
-  for (const a of r.attachments) insertAttachment.run(id, ...a)
-  return id
-}))
+${RECORD_CHAIN_SOURCE}
+/** Links the records after \`from\` (evidence-chain.ts) and inserts them; the head moves only once this commits. */
+const commit = db.transaction((records, from) => {
+  let seq = from.seq
+  let previous = from.hash
+  return records.map((r) => {
+    const digest = recordDigestOf(r.record, r.contents, r.attachments)
+    seq++
+    const chain = chainHashOf(previous, seq, digest)
+    r.record[${RECORD_SEQ_PARAMETER}] = seq
+    r.record[${RECORD_PREV_HASH_PARAMETER}] = previous
+    r.record[${RECORD_CHAIN_HASH_PARAMETER}] = chain
+    previous = chain
+    const id = Number(insertRecord.run(...r.record).lastInsertRowid)
+    insertContents.run(id, ...r.contents)
+    for (const a of r.attachments) insertAttachment.run(id, ...a)
+    return id
+  })
+})
 /** As storeStamp: the time-stamp, its records' links and the success, in one transaction. */
 const storeStamp = db.transaction((s) => {
   const tsId = Number(insertTimestamp.run(s.timeMs, s.token, s.hashChainResult, s.tsaUrl).lastInsertRowid)
@@ -247,10 +268,10 @@ function writeAck() {
 if (ack !== undefined && ack.write) writeAck()
 parentPort.on('message', (m) => {
   if (m.ackBase !== undefined) {
-    if (ack === undefined) return parentPort.postMessage({ id: m.id, ids: [] })
+    if (ack === undefined) return parentPort.postMessage({ id: m.id, ids: [], seq: head.seq, hash: head.hash })
     ack.baseSeq = m.ackBase.seq
     ack.baseHash = m.ackBase.hash
-    parentPort.postMessage(writeAck() ? { id: m.id, ids: [] } : { id: m.id, error: ackFailure })
+    parentPort.postMessage(writeAck() ? { id: m.id, ids: [], seq: head.seq, hash: head.hash } : { id: m.id, error: ackFailure })
     return
   }
   if (m.checkpoint !== undefined) {
@@ -271,19 +292,23 @@ parentPort.on('message', (m) => {
   try {
     if (m.limits !== undefined) apply(m.limits)
     if (m.stamp !== undefined) {
-      parentPort.postMessage({ id: m.id, ids: [storeStamp.immediate(m.stamp)] })
+      parentPort.postMessage({ id: m.id, ids: [storeStamp.immediate(m.stamp)], seq: head.seq, hash: head.hash })
       return
     }
     noteReceived(m)
     const records = decodeRecordBatch(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength), m.shared)
-    const ids = commit.immediate(records)
+    const ids = commit.immediate(records, head)
+    if (records.length > 0) {
+      const last = records[records.length - 1].record
+      head = { seq: last[${RECORD_SEQ_PARAMETER}], hash: last[${RECORD_CHAIN_HASH_PARAMETER}] }
+    }
     const failure = ackFailure
     ackFailure = undefined
-    parentPort.postMessage(failure === undefined ? { id: m.id, ids } : { id: m.id, ids, ackFailure: failure })
+    const reply = { id: m.id, ids, seq: head.seq, hash: head.hash }
+    parentPort.postMessage(failure === undefined ? reply : { ...reply, ackFailure: failure })
     if (ack === undefined || records.length === 0) return
-    const last = records[records.length - 1].record
-    ack.lastSeq = last[${RECORD_SEQ_PARAMETER}]
-    ack.lastHash = last[${RECORD_CHAIN_HASH_PARAMETER}].toString('hex')
+    ack.lastSeq = head.seq
+    ack.lastHash = head.hash.toString('hex')
     writeAck()
   } catch (error) {
     parentPort.postMessage({ id: m.id, error: { message: error.message, code: error.code } })

@@ -4,19 +4,21 @@ import { Worker } from 'node:worker_threads'
 import { inTransaction, SecurityServerError, type Logger, type WritableDb } from '../platform'
 import {
   RECORD_WRITER_PROGRAM, autoCheckpointPages, insertMessageRecord, setAutoCheckpoint, storeStamp, messageRecordParameters, writerCacheSize, watchConnectionLimits, writerConnectionLimits, writerDurability,
-  type ConnectionLimitChanges, type NewMessageRecord, type StampToStore, type RecordLink,
+  type ConnectionLimitChanges, type NewMessageRecord, type StampToStore,
 } from './message-record-repository'
 import { encodeRecordBatch } from './record-batch-codec'
 import type { AckFileWriter } from './ack-file'
-import type { ChainPosition } from './evidence-chain'
+import { nextLink, recordDigest, type ChainPosition } from './evidence-chain'
 
 /**
  * Where the message log's group commits run (issue 15 §3, message log off the event loop). A file-backed log commits
  * in a writer thread (worker_threads) holding its own connection to the same database with the same durability
  * (`synchronous` as the log's connection: FULL, WAL): the event loop hands over a batch and goes on serving while the
  * thread waits on fsync; `write` resolves only once the batch's transaction committed, so the evidence rule holds —
- * nothing is forwarded or answered before its own record is durable. The hash chain stays with the caller, which
- * links a batch before handing it over and never has two batches in flight. Given the acknowledgement file, the
+ * nothing is forwarded or answered before its own record is durable. The writer links the records to the evidence
+ * chain where it commits them (`recordDigest`, `nextLink`; in the thread their source twin `RECORD_CHAIN_SOURCE`),
+ * from the head it was handed at its start (`RecordWriterOptions.head`) and moved by each commit only — a batch that
+ * rolls back leaves it — and answers each batch with the new head. The caller never has two batches in flight. Given the acknowledgement file, the
  * writer writes it after each commit (`RecordAcknowledgements`): the thread itself, with no trip back to the event
  * loop and none through libuv's pool. An in-memory database (tests, tools) cannot be shared with a thread and commits
  * in place, writing the acknowledgement file in place too.
@@ -26,7 +28,7 @@ export interface RecordWriter {
    * Inserts the records at their places in one transaction; resolves with their ids once it committed, and with the
    * failure of the acknowledgement write made after the batch before it, if that write failed (`ackFailure`).
    */
-  write(records: ReadonlyArray<{ record: NewMessageRecord; link: RecordLink }>): Promise<RecordWriteResult>
+  write(records: readonly NewMessageRecord[]): Promise<RecordWriteResult>
   /** Writes the chain's new start after a purge into the acknowledgement file, where its writes are made. */
   setAckBase(base: ChainPosition): Promise<void>
   /** Waits for the batch in flight and closes the thread's connection. */
@@ -53,6 +55,8 @@ export interface RecordWriter {
 
 export interface RecordWriteResult {
   ids: number[]
+  /** The evidence chain's head after the batch: its last record's place. */
+  head: ChainPosition
   /** The acknowledgement write after the batch before this one (or since) failed: this batch must not be answered. */
   ackFailure?: AckWriteFailure
 }
@@ -70,29 +74,37 @@ export interface RecordAcknowledgements {
   failed(failure: AckWriteFailure): void
 }
 
-export function createRecordWriter(db: WritableDb, logger: Logger, acknowledgements?: RecordAcknowledgements): RecordWriter {
-  return db.memory ? inPlaceWriter(db, acknowledgements) : new ThreadRecordWriter(db, logger, acknowledgements)
+export interface RecordWriterOptions {
+  /**
+   * The evidence chain's head to link from: asked at every start of the thread (and for every batch in place). The
+   * caller keeps it as the writer answers (`RecordWriteResult.head`), or sets it after a lost thread.
+   */
+  head: () => ChainPosition
+  acknowledgements?: RecordAcknowledgements
+}
+
+export function createRecordWriter(db: WritableDb, logger: Logger, options: RecordWriterOptions): RecordWriter {
+  return db.memory ? inPlaceWriter(db, options) : new ThreadRecordWriter(db, logger, options)
 }
 
 const ackWriteFailure = (error: unknown, seq: number): AckWriteFailure =>
   Object.assign(new Error((error as Error).message), { seq, code: (error as { code?: string }).code })
 
-const lastPlace = (records: ReadonlyArray<{ link: RecordLink }>): ChainPosition | undefined => {
-  const last = records.at(-1)?.link
-  return last === undefined ? undefined : { seq: last.seq, hash: Buffer.from(last.chainHash.buffer, last.chainHash.byteOffset, last.chainHash.byteLength) }
-}
-
-function inPlaceWriter(db: WritableDb, acknowledgements: RecordAcknowledgements | undefined): RecordWriter {
+function inPlaceWriter(db: WritableDb, { head, acknowledgements }: RecordWriterOptions): RecordWriter {
   let ackFailure: AckWriteFailure | undefined
   return {
     threaded: false,
     open: () => undefined,
     async write(records) {
-      const ids = inTransaction(db, () => records.map((r) => insertMessageRecord(db, r.record, r.link)))
-      const result: RecordWriteResult = ackFailure === undefined ? { ids } : { ids, ackFailure }
+      let last = head()
+      const ids = inTransaction(db, () => records.map((record) => {
+        const link = nextLink(last, recordDigest(record))
+        last = { seq: link.seq, hash: link.chainHash }
+        return insertMessageRecord(db, record, link)
+      }))
+      const result: RecordWriteResult = ackFailure === undefined ? { ids, head: last } : { ids, head: last, ackFailure }
       ackFailure = undefined
-      const last = lastPlace(records)
-      if (acknowledgements !== undefined && last !== undefined) {
+      if (acknowledgements !== undefined && records.length > 0) {
         await acknowledgements.file.acknowledge(last).catch((error: unknown) => {
           ackFailure = ackWriteFailure(error, last.seq)
           acknowledgements.failed(ackFailure)
@@ -112,8 +124,6 @@ type CheckpointResult = { walFrames: number; checkpointedFrames: number } | unde
 interface InFlight {
   resolve(result: RecordWriteResult): void
   reject(error: unknown): void
-  /** The batch's last place, which the thread writes into the acknowledgement file after the commit. */
-  last?: ChainPosition
 }
 
 class ThreadRecordWriter implements RecordWriter {
@@ -130,7 +140,10 @@ class ThreadRecordWriter implements RecordWriter {
   /** The log connection's own automatic checkpoint while no thread runs, restored when the thread goes. */
   private ownAutoCheckpoint: number | undefined
 
-  constructor(private readonly db: WritableDb, private readonly logger: Logger, private readonly acknowledgements: RecordAcknowledgements | undefined) {
+  private readonly acknowledgements: RecordAcknowledgements | undefined
+
+  constructor(private readonly db: WritableDb, private readonly logger: Logger, private readonly options: RecordWriterOptions) {
+    this.acknowledgements = options.acknowledgements
     this.limitChanges = watchConnectionLimits(db)
   }
 
@@ -147,6 +160,7 @@ class ThreadRecordWriter implements RecordWriter {
       eval: true,
       workerData: {
         driver: betterSqlitePath(), path: this.db.name, synchronous: writerDurability(this.db), cacheSize: writerCacheSize(this.db), limits: writerConnectionLimits(this.db),
+        head: { seq: this.options.head().seq, hash: this.options.head().hash.toString('hex') },
         ack: this.acknowledgements?.file.handOff(),
       },
     })
@@ -180,8 +194,10 @@ class ThreadRecordWriter implements RecordWriter {
     this.inFlight.delete(m.id)
     if (this.inFlight.size === 0) this.worker?.unref()
     if ('ids' in m) {
-      if (waiting.last !== undefined) this.acknowledgements?.file.noteLast(waiting.last)
-      waiting.resolve(m.ackFailure === undefined ? { ids: m.ids } : { ids: m.ids, ackFailure: ackWriteFailure(m.ackFailure, m.ackFailure.seq) })
+      const head: ChainPosition = { seq: m.seq, hash: Buffer.from(m.hash.buffer, m.hash.byteOffset, m.hash.byteLength) }
+      // The thread writes it into the acknowledgement file now.
+      if (m.ids.length > 0) this.acknowledgements?.file.noteLast(head)
+      waiting.resolve(m.ackFailure === undefined ? { ids: m.ids, head } : { ids: m.ids, head, ackFailure: ackWriteFailure(m.ackFailure, m.ackFailure.seq) })
       return
     }
     // The limits may not have taken before the batch failed: they go again with the next one.
@@ -221,10 +237,10 @@ class ThreadRecordWriter implements RecordWriter {
     })
   }
 
-  write(records: ReadonlyArray<{ record: NewMessageRecord; link: RecordLink }>): Promise<RecordWriteResult> {
+  write(records: readonly NewMessageRecord[]): Promise<RecordWriteResult> {
     // One buffer for the whole batch, its memory handed over rather than cloned (record-batch-codec.ts).
-    const { batch, shared } = encodeRecordBatch(records.map((r) => messageRecordParameters(r.record, r.link)))
-    return this.send({ batch, shared }, [batch.buffer as ArrayBuffer], lastPlace(records))
+    const { batch, shared } = encodeRecordBatch(records.map((r) => messageRecordParameters(r, undefined)))
+    return this.send({ batch, shared }, [batch.buffer as ArrayBuffer])
   }
 
   async setAckBase(base: ChainPosition): Promise<void> {
@@ -241,7 +257,7 @@ class ThreadRecordWriter implements RecordWriter {
   }
 
   /** Hands a transaction to the thread; resolves with what it returns once committed. */
-  private send(work: object, transfer: ArrayBuffer[], last?: ChainPosition): Promise<RecordWriteResult> {
+  private send(work: object, transfer: ArrayBuffer[]): Promise<RecordWriteResult> {
     if (this.closing !== undefined) return Promise.reject(new SecurityServerError('logging_failed', 'The message log is stopped'))
     const worker = (this.worker ??= this.start())
     const id = this.nextId++
@@ -252,7 +268,7 @@ class ThreadRecordWriter implements RecordWriter {
       this.limitsSent = this.limitChanges.count
     }
     return new Promise<RecordWriteResult>((resolve, reject) => {
-      this.inFlight.set(id, { resolve, reject, last })
+      this.inFlight.set(id, { resolve, reject })
       worker.ref()
       worker.postMessage({ id, limits, ...work }, transfer)
     })
@@ -284,7 +300,7 @@ type WriterReply =
   | { ready: true }
   | { closed: true }
   | { startError: { message: string; code?: string } }
-  | { id: number; ids: number[]; ackFailure?: { seq: number; message: string; code?: string } }
+  | { id: number; ids: number[]; seq: number; hash: Uint8Array; ackFailure?: { seq: number; message: string; code?: string } }
   | { ackFailed: { seq: number; message: string; code?: string } }
   | { id: number; error: { message: string; code?: string } }
   | { checkpoint: number; walFrames: number; checkpointedFrames: number }
