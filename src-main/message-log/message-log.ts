@@ -33,8 +33,9 @@ import { diskUseForecast, type DiskUseForecast } from './disk-forecast'
  * on fsync.
  *
  * Evidence continuity: the group commit gives each record the next place in the evidence chain (`evidence-chain.ts`)
- * where it commits it (the writer thread links each batch from the head, `record-writer.ts`), and the writer writes the new head to the acknowledgement file (`ack-file.ts`)
- * after the commit, off the message's path, at most one batch behind the records answered (above `commit`). The chain
+ * where it commits it (the writer links each batch after the head, `record-writer.ts`), and the writer writes the new
+ * head to the acknowledgement file (`ack-file.ts`) after the commit, off the message's path, at most one batch behind
+ * the records answered (above `commit`). The chain
  * and the acknowledgement file are checked at construction (structure and file, before the first message), in full
  * after `start()` and on demand, and incrementally every minute (`evidence-check.ts`). Unacknowledged problems refuse new messages with `logging_failed`
  * while `evidenceLossFailClosed` is on, until an administrator acknowledges them (`acknowledgeEvidenceLoss`).
@@ -426,8 +427,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
 
   /**
    * One batch at a time goes to the writer (issue 15 §3): linked to the chain after the head and committed off the
-   * event loop (the writer answers with the new head; a batch rolled back leaves it), and answered; records arriving meanwhile wait and leave together as the next batch — one
-   * transaction per batch of whatever is waiting.
+   * event loop (the writer answers with the new head; a batch rolled back leaves it), and answered; records arriving
+   * meanwhile wait and leave together as the next batch — one transaction per batch of whatever is waiting.
    *
    * The acknowledgement file follows the commits, written by the writer itself (`RecordAcknowledgements`): the writer
    * thread answers batch k's commit, then writes the slot holding k's last place and synchronises it, and only then

@@ -18,10 +18,10 @@ import { nextLink, recordDigest, type ChainPosition } from './evidence-chain'
  * nothing is forwarded or answered before its own record is durable. The writer links the records to the evidence
  * chain where it commits them (`recordDigest`, `nextLink`; in the thread their source twin `RECORD_CHAIN_SOURCE`),
  * from the head it was handed at its start (`RecordWriterOptions.head`) and moved by each commit only — a batch that
- * rolls back leaves it — and answers each batch with the new head. The caller never has two batches in flight. Given the acknowledgement file, the
- * writer writes it after each commit (`RecordAcknowledgements`): the thread itself, with no trip back to the event
- * loop and none through libuv's pool. An in-memory database (tests, tools) cannot be shared with a thread and commits
- * in place, writing the acknowledgement file in place too.
+ * rolls back leaves it — and answers each batch with the new head; the caller never has two batches in flight. Given
+ * the acknowledgement file, the writer writes it after each commit (`RecordAcknowledgements`): the thread itself, with
+ * no trip back to the event loop and none through libuv's pool. An in-memory database (tests, tools) cannot be shared
+ * with a thread and commits in place, writing the acknowledgement file in place too.
  */
 export interface RecordWriter {
   /**
