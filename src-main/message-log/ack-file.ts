@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { closeSync, constants, fdatasync, fsyncSync, openSync, readFileSync, write, writeSync } from 'node:fs'
+import { closeSync, constants, fdatasyncSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fsyncDirectory, SecurityServerError } from '../platform'
 import { CHAIN_HASH_BYTES, type ChainPosition } from './evidence-chain'
@@ -8,12 +8,13 @@ import { CHAIN_HASH_BYTES, type ChainPosition } from './evidence-chain'
  * The acknowledgement file (`DATA_DIR/messagelog.ack`): the last acknowledged position of the evidence chain and the
  * position the chain starts from after purging, kept outside SQLite so that a loss of the database's WAL or file
  * cannot take it together with the records it vouches for. It is rewritten after every group commit — never before
- * the commit, and at most one batch behind the records answered (`previousAck` in `message-log.ts` argues the crash
- * windows) — durably: through a descriptor opened with O_DSYNC, where the platform has it,
- * so that a write returns only once its data is on the disk as an fdatasync would ensure — one trip to the thread pool
- * per group commit instead of two (a write, then an fdatasync, which remains the fallback). Two 512-byte slots are written alternately in place, each with
- * a generation number and a SHA-256 of its content: a write torn by a crash leaves the other slot readable, and the
- * reader takes the valid slot with the highest generation.
+ * the commit, and at most one batch behind the records answered (`message-log.ts`, above `commit`, argues the crash
+ * windows) — by whoever runs the commits: the message log's writer thread while it runs (`handOff`,
+ * `ACK_SLOT_WRITER`), right after each commit, otherwise this module on the caller's thread. A write is durable when
+ * it returns: through a descriptor opened with O_DSYNC where the platform has it (one system call, as a write and an
+ * fdatasync would ensure; the fdatasync remains the fallback). Two 512-byte slots are written alternately in place,
+ * each with a generation number and a SHA-256 of its content: a write torn by a crash leaves the other slot readable,
+ * and the reader takes the valid slot with the highest generation.
  */
 
 const SLOT_BYTES = 512
@@ -40,6 +41,24 @@ function encodeSlot(generation: number, state: AckState): Buffer {
   slot.write(line, 'utf8')
   return slot
 }
+
+/**
+ * `encodeSlot` and the slot's write as plain JavaScript source, for the writer thread's program (evaluated from a
+ * string, `message-record-repository.ts`): defines `writeAckSlot(fd, generation, lastSeq, lastHashHex, baseSeq,
+ * baseHashHex)`, which writes the slot of that generation and returns once it is durable, or throws.
+ */
+export const ACK_SLOT_WRITER = `
+const ackFs = require('node:fs')
+const ackCrypto = require('node:crypto')
+const ACK_DSYNC = ackFs.constants.O_DSYNC ?? 0
+function writeAckSlot(fd, generation, lastSeq, lastHashHex, baseSeq, baseHashHex) {
+  const body = [${JSON.stringify(MAGIC)}, generation, lastSeq, lastHashHex, baseSeq, baseHashHex].join(' ')
+  const slot = Buffer.alloc(${SLOT_BYTES})
+  slot.write(body + ' ' + ackCrypto.createHash('sha256').update(body, 'utf8').digest('hex') + '\\n', 'utf8')
+  ackFs.writeSync(fd, slot, 0, ${SLOT_BYTES}, (generation % 2) * ${SLOT_BYTES})
+  if (ACK_DSYNC === 0) ackFs.fdatasyncSync(fd)
+}
+`
 
 const HEX_HASH = new RegExp(`^[0-9a-f]{${CHAIN_HASH_BYTES * 2}}$`)
 
@@ -84,13 +103,40 @@ export interface AckFileWriter {
   acknowledge(last: ChainPosition): Promise<void>
   /** Records the chain's new start after a purge; resolves once it is on disk. */
   setBase(base: ChainPosition): Promise<void>
+  /**
+   * Hands the file's writes to the message log's writer thread, which writes a slot after each commit
+   * (`ACK_SLOT_WRITER`): the descriptor, the last generation and the state to go on from, and whether that state must
+   * be written first (it may not be on disk: taken back from a thread that stopped unexpectedly). Until `takeBack`, this side only notes what the thread writes (`noteLast`, `noteBase`).
+   */
+  handOff(): AckHandOff
+  /** The thread wrote (or is writing) a slot holding `last`. */
+  noteLast(last: ChainPosition): void
+  /** The thread wrote a slot holding `base`. */
+  noteBase(base: ChainPosition): void
+  /**
+   * The writes come back from the thread: the generation goes on from the file's; `unsure` when the thread stopped
+   * without a clean close, so the noted state is written again at the next write or hand-off.
+   */
+  takeBack(unsure: boolean): void
   close(): Promise<void>
+}
+
+/** What the writer thread needs to write the file (`AckFileWriter.handOff`); hashes in hex. */
+export interface AckHandOff {
+  fd: number
+  generation: number
+  lastSeq: number
+  lastHash: string
+  baseSeq: number
+  baseHash: string
+  /** The state is to be written at once. */
+  write: boolean
 }
 
 /**
  * Opens the file for writing, creating it (with `initial`, synchronously and fsync'd with its directory) when it
- * does not exist or replacing it when `replace` is set. Writes are coalesced: at most one is on its way to the disk,
- * and the next carries everything acknowledged meanwhile, so the file costs one synchronised write per group commit at most.
+ * does not exist or replacing it when `replace` is set. A write is one synchronised write of 512 bytes, made where it
+ * is asked (at most once per group commit).
  */
 export function openAckFile(path: string, initial: AckState, options: { generation?: number; replace?: boolean } = {}): AckFileWriter {
   let generation = options.generation ?? 0
@@ -110,65 +156,73 @@ export function openAckFile(path: string, initial: AckState, options: { generati
     throw new SecurityServerError('logging_failed', `Cannot open the message-log acknowledgement file ${path}: ${(cause as Error).message}`, { cause })
   }
   let closed = false
-  /** The last acknowledged sequence number known to be on disk. */
-  let durable = fresh ? desired.last.seq : -1
-  let inFlight: Promise<void> | undefined
-  let queued: Promise<void> | undefined
+  /** The writes are the writer thread's. */
+  let handedOff = false
+  /** What `desired` holds is known to be on disk (an existing file may hold less: `initial` is what it should hold). */
+  let durable = fresh
 
-  function writeNow(): Promise<void> {
-    if (closed) return Promise.reject(new SecurityServerError('logging_failed', 'The message-log acknowledgement file is closed'))
+  function writeNow(): void {
+    if (closed) throw new SecurityServerError('logging_failed', 'The message-log acknowledgement file is closed')
+    if (handedOff) throw new Error('the message-log acknowledgement file is written by the writer thread')
     generation++
-    const slot = encodeSlot(generation, desired)
-    const offset = (generation % 2) * SLOT_BYTES
-    const writing = desired.last.seq
-    return new Promise<void>((resolve, reject) => {
-      const failed = (cause: Error): void =>
-        reject(new SecurityServerError('logging_failed', `Cannot write the message-log acknowledgement file ${path}: ${cause.message}`, { cause }))
-      const done = (): void => {
-        durable = Math.max(durable, writing)
-        resolve()
-      }
-      write(fd, slot, 0, SLOT_BYTES, offset, (error) => {
-        if (error) return failed(error)
-        if (DSYNC !== 0) return done()
-        fdatasync(fd, (syncError) => (syncError ? failed(syncError) : done()))
-      })
-    })
+    try {
+      writeSync(fd, encodeSlot(generation, desired), 0, SLOT_BYTES, (generation % 2) * SLOT_BYTES)
+      if (DSYNC === 0) fdatasyncSync(fd)
+    } catch (cause) {
+      durable = false
+      throw new SecurityServerError('logging_failed', `Cannot write the message-log acknowledgement file ${path}: ${(cause as Error).message}`, { cause })
+    }
+    durable = true
   }
 
-  function flush(): Promise<void> {
-    if (queued !== undefined) return queued
-    if (inFlight === undefined) {
-      inFlight = writeNow().finally(() => {
-        inFlight = undefined
-      })
-      return inFlight
+  const settled = (work: () => void): Promise<void> => {
+    try {
+      work()
+      return Promise.resolve()
+    } catch (error) {
+      return Promise.reject(error)
     }
-    queued = inFlight.catch(() => undefined).then(() => {
-      queued = undefined
-      inFlight = writeNow().finally(() => {
-        inFlight = undefined
-      })
-      return inFlight
-    })
-    return queued
   }
 
   return {
     path,
     state: () => desired,
     acknowledge(last) {
-      if (last.seq <= durable) return Promise.resolve()
-      if (last.seq > desired.last.seq) desired = { ...desired, last }
-      return flush()
+      return settled(() => {
+        if (last.seq <= desired.last.seq && durable) return
+        if (last.seq > desired.last.seq) desired = { ...desired, last }
+        writeNow()
+      })
     },
     setBase(base) {
+      return settled(() => {
+        if (base.seq > desired.base.seq) desired = { ...desired, base }
+        writeNow()
+      })
+    },
+    handOff() {
+      handedOff = true
+      return {
+        // Closed (a log started again after its stop): no descriptor, so that every write fails as this side's would.
+        fd: closed ? -1 : fd, generation, lastSeq: desired.last.seq, lastHash: desired.last.hash.toString('hex'), baseSeq: desired.base.seq,
+        baseHash: desired.base.hash.toString('hex'), write: !durable,
+      }
+    },
+    noteLast(last) {
+      if (last.seq > desired.last.seq) desired = { ...desired, last }
+    },
+    noteBase(base) {
       if (base.seq > desired.base.seq) desired = { ...desired, base }
-      return flush()
+    },
+    takeBack(unsure) {
+      handedOff = false
+      const read = readAckFile(path)
+      // The thread's generations went on from the one handed over; a torn or failed write may have left fewer.
+      if (read.status === 'ok') generation = Math.max(generation, read.generation)
+      if (unsure) durable = false
     },
     async close() {
       if (closed) return
-      await Promise.allSettled([inFlight, queued])
       closed = true
       closeSync(fd)
     },

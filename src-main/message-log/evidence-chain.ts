@@ -92,6 +92,45 @@ export function chainHash(previous: Uint8Array, seq: number, digest: Uint8Array)
   return hashOf('sha256', input)
 }
 
+/**
+ * `recordDigest` and `chainHash` as plain JavaScript source, for the message log's writer thread (evaluated from a
+ * string, `message-record-repository.ts`), which links the records of each batch where it commits them: defines
+ * `recordDigestOf(record, contents, attachments)` over a record's statement parameters as the batch delivers them
+ * (`messageRecordParameters`: strings, numbers, nulls and Buffers; 1/0 for the flags) and `chainHashOf(previous, seq,
+ * digest)`. The same layout as above, value by value: the record's digest is the same whichever side takes it (the
+ * evidence check recomputes it with `recordDigest`).
+ */
+export const RECORD_CHAIN_SOURCE = `
+const chainCrypto = require('node:crypto')
+const CHAIN_DOMAIN_BYTES = Buffer.from(${JSON.stringify(CHAIN_DOMAIN)}, 'utf8')
+const NULL_VALUE = Buffer.from([0])
+function recordDigestOf(r, c, attachments) {
+  const values = [${JSON.stringify(RECORD_DOMAIN)}, r[0], r[1], r[2], r[3], r[4] ? '1' : '0', c[0], r[5] ? '1' : '0', c[1], r[6], c[2], c[3],
+    String(r[7]), String(attachments.length)]
+  for (const a of attachments) values.push(String(a[2]), a[3], a[1] !== null ? '1' : '0')
+  const hash = chainCrypto.createHash('sha256')
+  const prefix = Buffer.alloc(9)
+  prefix[0] = 1
+  for (const v of values) {
+    if (v === null) {
+      hash.update(NULL_VALUE)
+      continue
+    }
+    const bytes = typeof v === 'string' ? Buffer.from(v, 'utf8') : v
+    prefix.writeUInt32BE(Math.floor(bytes.length / 0x100000000), 1)
+    prefix.writeUInt32BE(bytes.length >>> 0, 5)
+    hash.update(prefix)
+    hash.update(bytes)
+  }
+  return hash.digest()
+}
+function chainHashOf(previous, seq, digest) {
+  const position = Buffer.alloc(8)
+  position.writeBigUInt64BE(BigInt(seq))
+  return chainCrypto.createHash('sha256').update(CHAIN_DOMAIN_BYTES).update(previous).update(position).update(digest).digest()
+}
+`
+
 /** A position in the chain: a sequence number and the chain hash of the record there (0 and genesis before any). */
 export interface ChainPosition {
   seq: number

@@ -10,7 +10,7 @@ import {
   oldestUnstampedTime, readEvidenceChainState, readTimestampingState, recordEvidenceIncident, searchRecordMetadata,
   type EvidenceIncident, type ExchangeFilter, type ExchangePageStart, type NewMessageRecord, type RecordMetadataRow, type RecordSearch, type RecordText,
 } from './message-record-repository'
-import { nextLink, recordDigest, type ChainPosition } from './evidence-chain'
+import type { ChainPosition } from './evidence-chain'
 import { openAckFile, readAckFile, type AckFileRead, type AckFileWriter } from './ack-file'
 import { checkEvidence, checkEvidenceAtStart, type EvidenceCheckResult, type EvidenceProblem, type EvidenceReport } from './evidence-check'
 import { pageExchanges, type ExchangePage } from './exchange-pages'
@@ -21,7 +21,7 @@ import type { SelectedTsa } from './tsa-client'
 import { archiveRecords, type ArchiveRunResult } from './archive-writer'
 import type { EvidenceContainerWriter } from './record-evidence'
 import { asicContainerWriter } from './asic-evidence'
-import { createRecordWriter, type RecordWriter } from './record-writer'
+import { createRecordWriter, type RecordWriter, type RecordWriteResult } from './record-writer'
 import { exportEvidence, type EvidenceContainerVerifier, type ExportedContainer, type ExportOptions } from './evidence-export'
 import { diskUseForecast, type DiskUseForecast } from './disk-forecast'
 
@@ -33,8 +33,9 @@ import { diskUseForecast, type DiskUseForecast } from './disk-forecast'
  * on fsync.
  *
  * Evidence continuity: the group commit gives each record the next place in the evidence chain (`evidence-chain.ts`)
- * from the head it keeps in memory, and after the commit writes the new head to the acknowledgement file
- * (`ack-file.ts`) off the message's path, at most one batch behind the records answered (`previousAck`). The chain
+ * where it commits it (the writer links each batch after the head, `record-writer.ts`), and the writer writes the new
+ * head to the acknowledgement file (`ack-file.ts`) after the commit, off the message's path, at most one batch behind
+ * the records answered (above `commit`). The chain
  * and the acknowledgement file are checked at construction (structure and file, before the first message), in full
  * after `start()` and on demand, and incrementally every minute (`evidence-check.ts`). Unacknowledged problems refuse new messages with `logging_failed`
  * while `evidenceLossFailClosed` is on, until an administrator acknowledges them (`acknowledgeEvidenceLoss`).
@@ -193,8 +194,6 @@ export interface MessageLog {
 
 interface Pending {
   record: NewMessageRecord
-  /** `recordDigest` of the record, computed before the commit. */
-  digest: Buffer
   resolve: (id: RecordId) => void
   reject: (error: unknown) => void
 }
@@ -241,17 +240,18 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     ? ackRead.state.last
     : dbHead ?? { seq: 0, hash: Buffer.alloc(32) }
   const ackWriter: AckFileWriter | undefined = options.ackFile === undefined ? undefined : openAcknowledgements(options.ackFile, ackRead)
-  const acknowledgements = new Set<Promise<unknown>>()
   if (ackWriter !== undefined && ackRead?.status === 'ok' && head.seq > ackRead.state.last.seq) {
-    // Records committed just before a crash whose acknowledgement write had not reached the disk: vouched for now.
-    const caughtUp = ackWriter.acknowledge(head).catch((error: unknown) => logFailure(logger, loggingFailed(error), { seq: head.seq }, 'message-log acknowledgement file write failed'))
-    acknowledgements.add(caughtUp)
-    void caughtUp.finally(() => acknowledgements.delete(caughtUp))
+    // Records committed just before a crash whose acknowledgement write had not reached the disk: vouched for now
+    // (one synchronised write at the start, before the writer thread takes the file over).
+    ackWriter.acknowledge(head).catch((error: unknown) => logFailure(logger, loggingFailed(error), { seq: head.seq }, 'message-log acknowledgement file write failed'))
   }
   const loggedProblems = new Set<string>()
   noteProblems(evidenceReport)
   const pending: Pending[] = []
-  const writer: RecordWriter = createRecordWriter(db, logger)
+  const writer: RecordWriter = createRecordWriter(db, logger, {
+    head: () => head,
+    acknowledgements: ackWriter === undefined ? undefined : { file: ackWriter, failed: (failure) => ackWriteFailed(failure, failure.seq) },
+  })
   let timer: NodeJS.Timeout | undefined
   let immediate: NodeJS.Immediate | undefined
   let interval: NodeJS.Timeout | undefined
@@ -398,7 +398,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     }
   }
 
-  function prepare(message: MessageToLog<string | Uint8Array>, bodyLogged: boolean, contents: ReadonlyArray<{ bytes: Uint8Array | null }>): { record: NewMessageRecord; digest: Buffer } {
+  function prepare(message: MessageToLog<string | Uint8Array>, bodyLogged: boolean, contents: ReadonlyArray<{ bytes: Uint8Array | null }>): NewMessageRecord {
     const signatureXml = logText(message.signatureXml)
     const record: NewMessageRecord = {
       queryId: message.queryId,
@@ -422,21 +422,20 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
         sha512: (a instanceof Uint8Array ? messagePartSha512(a) : Buffer.from(a.sha512)).toString('base64'),
       })),
     }
-    const digest = recordDigest(record)
-    return { record, digest }
+    return record
   }
 
   /**
-   * One batch at a time goes to the writer (issue 15 §3): linked to the chain from the head when it leaves, committed
-   * off the event loop, acknowledged in the acknowledgement file, and only then answered. Records arriving meanwhile
-   * wait and leave together as the next batch — one transaction per batch of whatever is waiting.
-   */
-  let committing: Promise<void> | undefined
-  /**
-   * Whether the acknowledgement write of the batch answered last reached the disk. The file is written after each
-   * group commit but no longer on the message's path (issue 15: it cost a thread-pool trip and a device sync per
-   * commit): batch k is answered once its commit is durable and the write holding batch k−1's last place is on disk,
-   * while the write for batch k goes out at once, coalesced with later ones (`ack-file.ts`). What holds:
+   * One batch at a time goes to the writer (issue 15 §3): linked to the chain after the head and committed off the
+   * event loop (the writer answers with the new head; a batch rolled back leaves it), and answered; records arriving
+   * meanwhile wait and leave together as the next batch — one transaction per batch of whatever is waiting.
+   *
+   * The acknowledgement file follows the commits, written by the writer itself (`RecordAcknowledgements`): the writer
+   * thread answers batch k's commit, then writes the slot holding k's last place and synchronises it, and only then
+   * takes batch k+1 (issue 15: no trip through libuv's pool nor back to the event loop per commit; in place, without a
+   * thread, the write follows the commit before the answer). Batch k is therefore answered once its commit is durable
+   * and the write holding batch k−1's last place is on disk — by construction, since that write was made before k's
+   * commit began. What holds:
    * - Never ahead of the database: a place is written only after the commit holding it returned (synchronous=FULL),
    *   so a crash at any moment leaves the file at or behind the durable head — no false `missing` alarm.
    * - Behind the answered records by one batch at most: every record answered before the newest answered batch is
@@ -445,12 +444,13 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
    *   there to vouch for). A loss of those records at that same crash (storage that broke its fsync promise, a WAL
    *   deleted before the restart) is the one loss no longer told — one batch, committed within a sync time before
    *   the crash; every loss of earlier records, a restored backup, a truncated or replaced file are told as before.
-   *   At c1 the write is long done when the next record of the exchange commits, so the window closes in well under
-   *   a millisecond; a clean stop waits for every write.
-   * - A failed write after its batch was answered is an `ack-file` evidence problem (alarm, fail-closed), and the
-   *   batch after it is refused, not answered.
+   *   At c1 the write is long done when the next record of the exchange commits. A writer thread that stops
+   *   unexpectedly hands the file back, and the next one writes the last answered place first.
+   * - A failed write is an `ack-file` evidence problem (alarm, fail-closed) as soon as the writer tells it, and the
+   *   batch committed after it is refused, not answered: the writer's answer for it carries the failure.
+   * - A clean stop waits for the writes: the thread makes the write after the last commit before it takes the close.
    */
-  let previousAck: Promise<boolean> = Promise.resolve(true)
+  let committing: Promise<void> | undefined
   /** Records of a batch that failed on one record's content, to be committed one by one before anything else. */
   const singles: Pending[] = []
 
@@ -475,15 +475,10 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
 
   async function commit(batch: Pending[]): Promise<void> {
     const before = head
-    const links = batch.map((p) => {
-      const link = nextLink(head, p.digest)
-      head = { seq: link.seq, hash: link.chainHash }
-      return link
-    })
-    const last = head
-    let ids: number[]
+    let result: RecordWriteResult
     try {
-      ids = await writer.write(batch.map((p, i) => ({ record: p.record, link: links[i]! })))
+      result = await writer.write(batch.map((p) => p.record))
+      head = result.head
       options.onCommit?.(batch.length)
     } catch (error) {
       // Nothing of the batch was written (the transaction rolled back); the chain goes on from where it was — or
@@ -502,42 +497,29 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
       for (const p of batch) p.reject(coded)
       return
     }
-    if (ackWriter === undefined) {
-      batch.forEach((p, i) => p.resolve(ids[i] as RecordId))
+    const { ids, ackFailure } = result
+    if (ackFailure === undefined) {
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(ids[i] as RecordId)
       return
     }
-    // The acknowledgement file follows the commit off the message's path; the batch is answered once the write of
-    // the batch answered before it is on disk (see `previousAck`).
-    const earlier = previousAck
-    const written = ackWriter.acknowledge(last).then(() => true, (error: unknown) => {
-      ackWriteFailed(error, last)
-      return false
-    })
-    previousAck = written
-    acknowledgements.add(written)
-    void written.finally(() => acknowledgements.delete(written))
-    void earlier.then((ok) => {
-      if (ok) {
-        batch.forEach((p, i) => p.resolve(ids[i] as RecordId))
-        return
-      }
-      const coded = new SecurityServerError('logging_failed', 'The message-log acknowledgement file could not be written; the records are logged but not acknowledged')
-      logFailure(logger, coded, { records: batch.length }, 'message logging failed')
-      for (const p of batch) p.reject(coded)
-    })
+    // The acknowledgement write before this batch failed (see above): the problem is raised, the batch not answered.
+    ackWriteFailed(ackFailure, ackFailure.seq)
+    const coded = new SecurityServerError('logging_failed', 'The message-log acknowledgement file could not be written; the records are logged but not acknowledged')
+    logFailure(logger, coded, { records: batch.length }, 'message logging failed')
+    for (const p of batch) p.reject(coded)
   }
 
   /**
    * The acknowledgement file could not take a place already answered: an evidence problem (alarm, fail-closed), since
    * a later loss of the records after the file's last place would go unnoticed.
    */
-  function ackWriteFailed(error: unknown, at: ChainPosition): void {
-    logFailure(logger, loggingFailed(error), { seq: at.seq }, 'message-log acknowledgement file write failed')
+  function ackWriteFailed(error: unknown, seq: number): void {
     const problem: EvidenceProblem = {
-      kind: 'ack-file', firstSeq: null, lastSeq: at.seq, acknowledged: false,
-      detail: `the acknowledgement file could not be written (${(error as Error).message}; newest record ${at.seq}): a loss of the newest records could not be told`,
+      kind: 'ack-file', firstSeq: null, lastSeq: seq, acknowledged: false,
+      detail: `the acknowledgement file could not be written (${(error as Error).message}; newest record ${seq}): a loss of the newest records could not be told`,
     }
     if (runtimeProblems.some((p) => problemKey(p) === problemKey(problem))) return
+    logFailure(logger, loggingFailed(error), { seq }, 'message-log acknowledgement file write failed')
     runtimeProblems.push(problem)
     evidenceReport = withRuntimeProblems(evidenceReport)
     noteProblems(evidenceReport)
@@ -643,9 +625,9 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     let signatureXml: RecordText
     try {
       const prepared = prepare(message, bodyLogged, contents)
-      signatureXml = prepared.record.signatureXml
+      signatureXml = prepared.signatureXml
       id = await new Promise<RecordId>((resolve, reject) => {
-        pending.push({ record: prepared.record, digest: prepared.digest, resolve, reject })
+        pending.push({ record: prepared, resolve, reject })
         if (pending.length >= settings.groupCommitMaxRecords) flush()
         else if (settings.groupCommitWindowMs === 0) immediate ??= setImmediate(flush)
         else timer ??= setTimeout(flush, settings.groupCommitWindowMs)
@@ -702,7 +684,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
 
   function archiveNow(): Promise<ArchiveRunResult> {
     archiving ??= Promise.resolve()
-      .then(() => archiveRecords({ db, clock, logger, settings, containerWriter, onChainBaseMoved: ackWriter?.setBase }))
+      .then(() => archiveRecords({ db, clock, logger, settings, containerWriter, onChainBaseMoved: ackWriter === undefined ? undefined : (base) => writer.setAckBase(base) }))
       .finally(() => {
         archiving = undefined
         void writer.checkpoint()
@@ -775,7 +757,6 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
       stopTimers()
       stopped = true
       await drain()
-      await Promise.allSettled([...acknowledgements])
       await timestamper.idle()
       await archiving?.catch(() => undefined)
       await checks

@@ -1,5 +1,6 @@
 import type { ReadableDb, WritableDb } from '../platform'
-import type { ChainPosition } from './evidence-chain'
+import { ACK_SLOT_WRITER } from './ack-file'
+import { RECORD_CHAIN_SOURCE, type ChainPosition } from './evidence-chain'
 import { RECORD_BATCH_DECODER, Utf8Text } from './record-batch-codec'
 
 /** SQL of the message log: records, attachments, time-stamp records, archive linking and time-stamping state. */
@@ -134,12 +135,20 @@ export type SqlValue = string | number | null | Uint8Array | Utf8Text
 
 const textValue = (value: RecordText | null): string | Utf8Text | null => (value === null || typeof value === 'string' ? value : new Utf8Text(value))
 
-/** The parameters of the three statements above for one record at its place in the chain. */
-export function messageRecordParameters(record: NewMessageRecord, link: RecordLink): { record: SqlValue[]; contents: SqlValue[]; attachments: SqlValue[][] } {
+/** Where `messageRecordParameters(…).record` holds the record's place in the chain (the writer thread sets them). */
+const RECORD_SEQ_PARAMETER = 8
+const RECORD_PREV_HASH_PARAMETER = 9
+const RECORD_CHAIN_HASH_PARAMETER = 10
+
+/**
+ * The parameters of the three statements above for one record at its place in the chain; without a place (`link`
+ * undefined) its three parameters are null, for the writer thread to set (it links the records it commits).
+ */
+export function messageRecordParameters(record: NewMessageRecord, link: RecordLink | undefined): { record: SqlValue[]; contents: SqlValue[]; attachments: SqlValue[][] } {
   return {
     record: [
       record.queryId, record.xRequestId, record.client, record.service, record.response ? 1 : 0, record.bodyLogged ? 1 : 0, record.signatureHash,
-      record.timeMs, link.seq, link.prevHash, link.chainHash,
+      record.timeMs, link?.seq ?? null, link?.prevHash ?? null, link?.chainHash ?? null,
     ],
     contents: [record.message, textValue(record.signatureXml), textValue(record.hashChainResult), textValue(record.hashChain)],
     attachments: record.attachments.map((a, i) => [i + 1, a.content, a.size, a.sha512]),
@@ -150,15 +159,23 @@ export function messageRecordParameters(record: NewMessageRecord, link: RecordLi
  * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the
  * durability of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits (sent again
  * with a batch when they changed), and the insert statements above in one transaction per batch, the batch
- * arriving as one transferred buffer (`record-batch-codec.ts`); the time-stamps (`storeStamp`), whose updates of up to
+ * arriving as one transferred buffer (`record-batch-codec.ts`) and each record linked to the evidence chain after the
+ * head as it is inserted (`RECORD_CHAIN_SOURCE`; the head handed over at the start, `workerData.head`, moves only
+ * when a batch commits, and each answer carries it); the time-stamps (`storeStamp`), whose updates of up to
  * `timestampRecordsLimit` records would otherwise hold the event loop; on request a passive checkpoint of the WAL, for
- * the commits of the log connection, which leaves checkpoints to the thread. Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
+ * the commits of the log connection, which leaves checkpoints to the thread; and, when handed the acknowledgement file
+ * (`workerData.ack`, `AckFileWriter.handOff`), its write after every commit (`message-log.ts` above `commit`): the
+ * commit is answered first, then the slot holding the batch's last place is written and synchronised before the
+ * thread takes its next message, so the next batch's answer tells that the write before it is on disk — or carries
+ * its failure (`ackFailure`), which is also posted at once (`ackFailed`). Plain CommonJS with better-sqlite3 only, evaluated as a string so that it runs the same
  * from the TypeScript sources, under the test runner and from the bundle.
  */
 export const RECORD_WRITER_PROGRAM = `
 const { parentPort, workerData } = require('node:worker_threads')
 const Database = require(workerData.driver)
-const { path, synchronous, limits, cacheSize } = workerData
+const { path, synchronous, limits, cacheSize, ack } = workerData
+/** The evidence chain's head: the last committed place, handed over at the start and moved by each commit. */
+let head = { seq: workerData.head.seq, hash: Buffer.from(workerData.head.hash, 'hex') }
 let db
 try {
   db = new Database(path)
@@ -187,12 +204,25 @@ function apply(next) {
 }
 apply(limits)
 ${RECORD_BATCH_DECODER}
-const commit = db.transaction((records) => records.map((r) => {
-  const id = Number(insertRecord.run(...r.record).lastInsertRowid)
-  insertContents.run(id, ...r.contents)
-  for (const a of r.attachments) insertAttachment.run(id, ...a)
-  return id
-}))
+${RECORD_CHAIN_SOURCE}
+/** Links the records after \`from\` (evidence-chain.ts) and inserts them; the head moves only once this commits. */
+const commit = db.transaction((records, from) => {
+  let seq = from.seq
+  let previous = from.hash
+  return records.map((r) => {
+    const digest = recordDigestOf(r.record, r.contents, r.attachments)
+    seq++
+    const chain = chainHashOf(previous, seq, digest)
+    r.record[${RECORD_SEQ_PARAMETER}] = seq
+    r.record[${RECORD_PREV_HASH_PARAMETER}] = previous
+    r.record[${RECORD_CHAIN_HASH_PARAMETER}] = chain
+    previous = chain
+    const id = Number(insertRecord.run(...r.record).lastInsertRowid)
+    insertContents.run(id, ...r.contents)
+    for (const a of r.attachments) insertAttachment.run(id, ...a)
+    return id
+  })
+})
 /** As storeStamp: the time-stamp, its records' links and the success, in one transaction. */
 const storeStamp = db.transaction((s) => {
   const tsId = Number(insertTimestamp.run(s.timeMs, s.token, s.hashChainResult, s.tsaUrl).lastInsertRowid)
@@ -220,7 +250,30 @@ function noteReceived(m) {
   receivedSinceCollect = 0
   setImmediate(() => collect({ type: 'minor' }))
 }
+${ACK_SLOT_WRITER}
+/** A failed acknowledgement write not yet told with a commit's answer. */
+let ackFailure
+function writeAck() {
+  ack.generation++
+  try {
+    writeAckSlot(ack.fd, ack.generation, ack.lastSeq, ack.lastHash, ack.baseSeq, ack.baseHash)
+    return true
+  } catch (error) {
+    ackFailure = { seq: ack.lastSeq, message: error.message, code: error.code }
+    parentPort.postMessage({ ackFailed: ackFailure })
+    return false
+  }
+}
+// Taken back from a thread that stopped unexpectedly: the acknowledged state may not be on disk.
+if (ack !== undefined && ack.write) writeAck()
 parentPort.on('message', (m) => {
+  if (m.ackBase !== undefined) {
+    if (ack === undefined) return parentPort.postMessage({ id: m.id, ids: [], seq: head.seq, hash: head.hash })
+    ack.baseSeq = m.ackBase.seq
+    ack.baseHash = m.ackBase.hash
+    parentPort.postMessage(writeAck() ? { id: m.id, ids: [], seq: head.seq, hash: head.hash } : { id: m.id, error: ackFailure })
+    return
+  }
   if (m.checkpoint !== undefined) {
     try {
       const [result] = db.pragma('wal_checkpoint(PASSIVE)')
@@ -239,11 +292,24 @@ parentPort.on('message', (m) => {
   try {
     if (m.limits !== undefined) apply(m.limits)
     if (m.stamp !== undefined) {
-      parentPort.postMessage({ id: m.id, ids: [storeStamp.immediate(m.stamp)] })
+      parentPort.postMessage({ id: m.id, ids: [storeStamp.immediate(m.stamp)], seq: head.seq, hash: head.hash })
       return
     }
     noteReceived(m)
-    parentPort.postMessage({ id: m.id, ids: commit.immediate(decodeRecordBatch(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength), m.shared)) })
+    const records = decodeRecordBatch(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength), m.shared)
+    const ids = commit.immediate(records, head)
+    if (records.length > 0) {
+      const last = records[records.length - 1].record
+      head = { seq: last[${RECORD_SEQ_PARAMETER}], hash: last[${RECORD_CHAIN_HASH_PARAMETER}] }
+    }
+    const failure = ackFailure
+    ackFailure = undefined
+    const reply = { id: m.id, ids, seq: head.seq, hash: head.hash }
+    parentPort.postMessage(failure === undefined ? reply : { ...reply, ackFailure: failure })
+    if (ack === undefined || records.length === 0) return
+    ack.lastSeq = head.seq
+    ack.lastHash = head.hash.toString('hex')
+    writeAck()
   } catch (error) {
     parentPort.postMessage({ id: m.id, error: { message: error.message, code: error.code } })
   }

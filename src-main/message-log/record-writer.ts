@@ -4,22 +4,33 @@ import { Worker } from 'node:worker_threads'
 import { inTransaction, SecurityServerError, type Logger, type WritableDb } from '../platform'
 import {
   RECORD_WRITER_PROGRAM, autoCheckpointPages, insertMessageRecord, setAutoCheckpoint, storeStamp, messageRecordParameters, writerCacheSize, watchConnectionLimits, writerConnectionLimits, writerDurability,
-  type ConnectionLimitChanges, type NewMessageRecord, type StampToStore, type RecordLink,
+  type ConnectionLimitChanges, type NewMessageRecord, type StampToStore,
 } from './message-record-repository'
 import { encodeRecordBatch } from './record-batch-codec'
+import type { AckFileWriter } from './ack-file'
+import { nextLink, recordDigest, type ChainPosition } from './evidence-chain'
 
 /**
  * Where the message log's group commits run (issue 15 §3, message log off the event loop). A file-backed log commits
  * in a writer thread (worker_threads) holding its own connection to the same database with the same durability
  * (`synchronous` as the log's connection: FULL, WAL): the event loop hands over a batch and goes on serving while the
  * thread waits on fsync; `write` resolves only once the batch's transaction committed, so the evidence rule holds —
- * nothing is forwarded or answered before its own record is durable. The hash chain stays with the caller, which
- * links a batch before handing it over and never has two batches in flight. An in-memory database (tests, tools)
- * cannot be shared with a thread and commits in place.
+ * nothing is forwarded or answered before its own record is durable. The writer links the records to the evidence
+ * chain where it commits them (`recordDigest`, `nextLink`; in the thread their source twin `RECORD_CHAIN_SOURCE`),
+ * from the head it was handed at its start (`RecordWriterOptions.head`) and moved by each commit only — a batch that
+ * rolls back leaves it — and answers each batch with the new head; the caller never has two batches in flight. Given
+ * the acknowledgement file, the writer writes it after each commit (`RecordAcknowledgements`): the thread itself, with
+ * no trip back to the event loop and none through libuv's pool. An in-memory database (tests, tools) cannot be shared
+ * with a thread and commits in place, writing the acknowledgement file in place too.
  */
 export interface RecordWriter {
-  /** Inserts the records at their places in one transaction; resolves with their ids once it committed. */
-  write(records: ReadonlyArray<{ record: NewMessageRecord; link: RecordLink }>): Promise<number[]>
+  /**
+   * Inserts the records at their places in one transaction; resolves with their ids once it committed, and with the
+   * failure of the acknowledgement write made after the batch before it, if that write failed (`ackFailure`).
+   */
+  write(records: readonly NewMessageRecord[]): Promise<RecordWriteResult>
+  /** Writes the chain's new start after a purge into the acknowledgement file, where its writes are made. */
+  setAckBase(base: ChainPosition): Promise<void>
   /** Waits for the batch in flight and closes the thread's connection. */
   close(): Promise<void>
   /**
@@ -42,15 +53,66 @@ export interface RecordWriter {
   open(): void
 }
 
-export function createRecordWriter(db: WritableDb, logger: Logger): RecordWriter {
-  return db.memory ? inPlaceWriter(db) : new ThreadRecordWriter(db, logger)
+export interface RecordWriteResult {
+  ids: number[]
+  /** The evidence chain's head after the batch: its last record's place. */
+  head: ChainPosition
+  /** The acknowledgement write after the batch before this one (or since) failed: this batch must not be answered. */
+  ackFailure?: AckWriteFailure
 }
 
-function inPlaceWriter(db: WritableDb): RecordWriter {
+/** A failed write of the acknowledgement file, and the place it should have held. */
+export type AckWriteFailure = Error & { seq: number; code?: string }
+
+/**
+ * The acknowledgement file, written after every commit by the writer: at most one write per batch, after its commit
+ * (never ahead of the database), done before the next batch is committed (so the next batch's answer tells it is on
+ * disk). `failed` is told of a failed write at once (the evidence problem); the next batch's result carries it.
+ */
+export interface RecordAcknowledgements {
+  file: AckFileWriter
+  failed(failure: AckWriteFailure): void
+}
+
+export interface RecordWriterOptions {
+  /**
+   * The evidence chain's head to link from: asked at every start of the thread (and for every batch in place). The
+   * caller keeps it as the writer answers (`RecordWriteResult.head`), or sets it after a lost thread.
+   */
+  head: () => ChainPosition
+  acknowledgements?: RecordAcknowledgements
+}
+
+export function createRecordWriter(db: WritableDb, logger: Logger, options: RecordWriterOptions): RecordWriter {
+  return db.memory ? inPlaceWriter(db, options) : new ThreadRecordWriter(db, logger, options)
+}
+
+const ackWriteFailure = (error: unknown, seq: number): AckWriteFailure =>
+  Object.assign(new Error((error as Error).message), { seq, code: (error as { code?: string }).code })
+
+function inPlaceWriter(db: WritableDb, { head, acknowledgements }: RecordWriterOptions): RecordWriter {
+  let ackFailure: AckWriteFailure | undefined
   return {
     threaded: false,
     open: () => undefined,
-    write: async (records) => inTransaction(db, () => records.map((r) => insertMessageRecord(db, r.record, r.link))),
+    async write(records) {
+      let last = head()
+      const ids = inTransaction(db, () => records.map((record) => {
+        const link = nextLink(last, recordDigest(record))
+        last = { seq: link.seq, hash: link.chainHash }
+        return insertMessageRecord(db, record, link)
+      }))
+      const result: RecordWriteResult = ackFailure === undefined ? { ids, head: last } : { ids, head: last, ackFailure }
+      ackFailure = undefined
+      if (acknowledgements !== undefined && records.length > 0) {
+        await acknowledgements.file.acknowledge(last).catch((error: unknown) => {
+          ackFailure = ackWriteFailure(error, last.seq)
+          acknowledgements.failed(ackFailure)
+        })
+      }
+      return result
+    },
+    setAckBase: async (base) => acknowledgements?.file.setBase(base),
     stamp: async (stamp) => inTransaction(db, () => storeStamp(db, stamp)),
     checkpoint: async () => undefined,
     close: async () => undefined,
@@ -60,7 +122,7 @@ function inPlaceWriter(db: WritableDb): RecordWriter {
 type CheckpointResult = { walFrames: number; checkpointedFrames: number } | undefined
 
 interface InFlight {
-  resolve(ids: number[]): void
+  resolve(result: RecordWriteResult): void
   reject(error: unknown): void
 }
 
@@ -78,7 +140,10 @@ class ThreadRecordWriter implements RecordWriter {
   /** The log connection's own automatic checkpoint while no thread runs, restored when the thread goes. */
   private ownAutoCheckpoint: number | undefined
 
-  constructor(private readonly db: WritableDb, private readonly logger: Logger) {
+  private readonly acknowledgements: RecordAcknowledgements | undefined
+
+  constructor(private readonly db: WritableDb, private readonly logger: Logger, private readonly options: RecordWriterOptions) {
+    this.acknowledgements = options.acknowledgements
     this.limitChanges = watchConnectionLimits(db)
   }
 
@@ -93,7 +158,11 @@ class ThreadRecordWriter implements RecordWriter {
     setAutoCheckpoint(this.db, 0)
     const worker = new Worker(RECORD_WRITER_PROGRAM, {
       eval: true,
-      workerData: { driver: betterSqlitePath(), path: this.db.name, synchronous: writerDurability(this.db), cacheSize: writerCacheSize(this.db), limits: writerConnectionLimits(this.db) },
+      workerData: {
+        driver: betterSqlitePath(), path: this.db.name, synchronous: writerDurability(this.db), cacheSize: writerCacheSize(this.db), limits: writerConnectionLimits(this.db),
+        head: { seq: this.options.head().seq, hash: this.options.head().hash.toString('hex') },
+        ack: this.acknowledgements?.file.handOff(),
+      },
     })
     // Idle, the thread does not keep the process alive; a batch in flight does.
     worker.unref()
@@ -106,6 +175,10 @@ class ThreadRecordWriter implements RecordWriter {
   private answer(m: WriterReply): void {
     if ('startError' in m) {
       this.logger.error({ err: m.startError }, 'the message-log writer thread cannot open the database')
+      return
+    }
+    if ('ackFailed' in m) {
+      this.acknowledgements?.failed(ackWriteFailure(m.ackFailed, m.ackFailed.seq))
       return
     }
     if ('checkpoint' in m) {
@@ -121,7 +194,10 @@ class ThreadRecordWriter implements RecordWriter {
     this.inFlight.delete(m.id)
     if (this.inFlight.size === 0) this.worker?.unref()
     if ('ids' in m) {
-      waiting.resolve(m.ids)
+      const head: ChainPosition = { seq: m.seq, hash: Buffer.from(m.hash.buffer, m.hash.byteOffset, m.hash.byteLength) }
+      // The thread writes it into the acknowledgement file now.
+      if (m.ids.length > 0) this.acknowledgements?.file.noteLast(head)
+      waiting.resolve(m.ackFailure === undefined ? { ids: m.ids, head } : { ids: m.ids, head, ackFailure: ackWriteFailure(m.ackFailure, m.ackFailure.seq) })
       return
     }
     // The limits may not have taken before the batch failed: they go again with the next one.
@@ -140,6 +216,8 @@ class ThreadRecordWriter implements RecordWriter {
     for (const done of this.checkpoints.values()) done(undefined)
     this.checkpoints.clear()
     this.restoreAutoCheckpoint()
+    // Closed, the thread made every write first; lost, its last one may not have been made: written again by the next.
+    this.acknowledgements?.file.takeBack(this.closing === undefined)
   }
 
   /** No thread runs: the log connection checkpoints itself again. */
@@ -159,19 +237,27 @@ class ThreadRecordWriter implements RecordWriter {
     })
   }
 
-  write(records: ReadonlyArray<{ record: NewMessageRecord; link: RecordLink }>): Promise<number[]> {
+  write(records: readonly NewMessageRecord[]): Promise<RecordWriteResult> {
     // One buffer for the whole batch, its memory handed over rather than cloned (record-batch-codec.ts).
-    const { batch, shared } = encodeRecordBatch(records.map((r) => messageRecordParameters(r.record, r.link)))
+    const { batch, shared } = encodeRecordBatch(records.map((r) => messageRecordParameters(r, undefined)))
     return this.send({ batch, shared }, [batch.buffer as ArrayBuffer])
   }
 
+  async setAckBase(base: ChainPosition): Promise<void> {
+    const file = this.acknowledgements?.file
+    if (file === undefined) return
+    if (this.worker === undefined) return file.setBase(base)
+    await this.send({ ackBase: { seq: base.seq, hash: base.hash.toString('hex') } }, [])
+    file.noteBase(base)
+  }
+
   async stamp(stamp: StampToStore): Promise<number> {
-    const [id] = await this.send({ stamp }, [])
+    const { ids: [id] } = await this.send({ stamp }, [])
     return id as number
   }
 
   /** Hands a transaction to the thread; resolves with what it returns once committed. */
-  private send(work: object, transfer: ArrayBuffer[]): Promise<number[]> {
+  private send(work: object, transfer: ArrayBuffer[]): Promise<RecordWriteResult> {
     if (this.closing !== undefined) return Promise.reject(new SecurityServerError('logging_failed', 'The message log is stopped'))
     const worker = (this.worker ??= this.start())
     const id = this.nextId++
@@ -181,7 +267,7 @@ class ThreadRecordWriter implements RecordWriter {
       limits = writerConnectionLimits(this.db)
       this.limitsSent = this.limitChanges.count
     }
-    return new Promise<number[]>((resolve, reject) => {
+    return new Promise<RecordWriteResult>((resolve, reject) => {
       this.inFlight.set(id, { resolve, reject })
       worker.ref()
       worker.postMessage({ id, limits, ...work }, transfer)
@@ -192,7 +278,7 @@ class ThreadRecordWriter implements RecordWriter {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.inFlight.values()].map((w) => new Promise<void>((resolve) => {
         const { resolve: done, reject: failed } = w
-        w.resolve = (ids) => (done(ids), resolve())
+        w.resolve = (result) => (done(result), resolve())
         w.reject = (error) => (failed(error), resolve())
       })))
       const worker = this.worker
@@ -214,7 +300,8 @@ type WriterReply =
   | { ready: true }
   | { closed: true }
   | { startError: { message: string; code?: string } }
-  | { id: number; ids: number[] }
+  | { id: number; ids: number[]; seq: number; hash: Uint8Array; ackFailure?: { seq: number; message: string; code?: string } }
+  | { ackFailed: { seq: number; message: string; code?: string } }
   | { id: number; error: { message: string; code?: string } }
   | { checkpoint: number; walFrames: number; checkpointedFrames: number }
   | { checkpoint: number; error: { message: string; code?: string } }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import { closeSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs'
-import { createRequire, syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
 import type { DestinationStream } from 'pino'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -15,7 +14,7 @@ import { openAckFile } from '../../src-main/message-log/ack-file'
 import { dataDirLayout } from '../../src-main/server'
 import { createSecurityServerCore } from '../../src-main/server/security-server-core'
 import { killWriter } from './support/kill-loop'
-import { createHarness, messageFor, openMessageLogDb, tempDir, type Harness } from './support/message-log-harness'
+import { createHarness, messageFor, openMessageLogDb, swapForDevFull, tempDir, type Harness } from './support/message-log-harness'
 import { startOpensslTsa } from './support/openssl-tsa'
 import { runGatehouse } from './support/run-cli'
 import { testContainerWriter } from './support/test-container-writer'
@@ -363,35 +362,23 @@ describe('corruption is found, never silent', () => {
     expect(h.log.evidence().report.problems.map((p) => [p.kind, p.firstSeq, p.lastSeq])).toEqual([['missing', 3, 3]])
   })
 
-  it('an acknowledgement write that fails after its batch was answered: an ack-file problem, traffic refused, the batch after it not answered', async () => {
+  it.runIf(process.platform === 'linux')('an acknowledgement write that fails after its batch was answered: an ack-file problem, traffic refused, the batch after it not answered', async () => {
     h = createHarness(new ManualClock('2026-03-01T00:00:00Z'))
     await recordMany(h.log, 'f', 2)
     await expect.poll(() => {
       const ack = readAckFile(h?.ackPath ?? '')
       return ack.status === 'ok' ? ack.state.last.seq : -1
     }).toBe(2)
-    // The file's writes (one 512-byte slot each, ack-file.ts) fail from now on, as on a disk that went read-only.
-    const fs = createRequire(import.meta.url)('node:fs') as { write: (...args: unknown[]) => void }
-    const original = fs.write
-    fs.write = (...args: unknown[]) => {
-      const callback = args.at(-1) as (error: Error) => void
-      if ((args[1] as Buffer).byteLength === 512) return callback(new Error('EIO: i/o error, write'))
-      return original(...args)
-    }
-    syncBuiltinESMExports()
-    try {
-      // Committed, and the write holding the batch before it is on disk: answered.
-      await expect(h.log.record(messageFor('f-2'))).resolves.toBeGreaterThan(0)
-      await expect(h.log.record(messageFor('f-3'))).rejects.toMatchObject({ code: 'logging_failed' })
-      const problems = h.log.evidence().report.problems
-      expect(problems.map((p) => p.kind)).toContain('ack-file')
-      expect(problems.every((p) => p.kind === 'ack-file' && !p.acknowledged)).toBe(true)
-      expect(problems.map((p) => p.lastSeq)).toContain(3)
-      expect(h.log.evidence().refusing).toBe(true)
-    } finally {
-      fs.write = original
-      syncBuiltinESMExports()
-    }
+    // The file's writes fail from now on, as on a disk that filled up: the writer thread's descriptor now leads to /dev/full.
+    swapForDevFull(h.ackPath)
+    // Committed, and the write holding the batch before it is on disk: answered.
+    await expect(h.log.record(messageFor('f-2'))).resolves.toBeGreaterThan(0)
+    await expect(h.log.record(messageFor('f-3'))).rejects.toMatchObject({ code: 'logging_failed' })
+    const problems = h.log.evidence().report.problems
+    expect(problems.map((p) => p.kind)).toContain('ack-file')
+    expect(problems.every((p) => p.kind === 'ack-file' && !p.acknowledged)).toBe(true)
+    expect(problems.map((p) => p.lastSeq)).toContain(3)
+    expect(h.log.evidence().refusing).toBe(true)
   })
 
   it('purged records are not missing: the chain starts after them, in the database and in the acknowledgement file', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readdirSync, readlinkSync, realpathSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { clientId, serviceId, subsystemId } from '@shared/domain/identifiers'
@@ -12,6 +12,30 @@ export const SERVICE = serviceId(PROVIDER, 'getPerson', 'v1')
 
 export function tempDir(prefix = 'gh-mlog-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
+}
+
+/**
+ * Makes every later write through this process's descriptor of `path` fail as on a full disk (Linux): the descriptor
+ * is closed and /dev/full opened in its place, which takes the lowest free number — the same one. Whoever holds the
+ * number (the message log's writer thread) writes on and gets ENOSPC.
+ */
+export function swapForDevFull(path: string): void {
+  const target = realpathSync(path)
+  const fds = readdirSync('/proc/self/fd').map(Number).filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === target
+    } catch {
+      return false
+    }
+  })
+  if (fds.length !== 1) throw new Error(`expected one descriptor of ${target}, found ${fds.length}`)
+  const fd = fds[0] as number
+  closeSync(fd)
+  const full = openSync('/dev/full', 'w')
+  if (full !== fd) {
+    closeSync(full)
+    throw new Error(`/dev/full took descriptor ${full}, not ${fd}`)
+  }
 }
 
 export function openMessageLogDb(path: string): WritableDb {
