@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { ReadableDb } from '../platform'
+import { releasedTransientBytes, type ReadableDb } from '../platform'
 import type { AckFileRead } from './ack-file'
 import { chainHash, recordDigest, type ChainPosition } from './evidence-chain'
 import {
@@ -119,22 +119,33 @@ async function walk(input: EvidenceCheckInput, from: ChainPosition, problems: Pr
       let bytes = 0
       let j = i
       while (j < entries.length && (j === i || bytes + (entries[j]?.bytes ?? 0) <= PAGE_BYTES)) bytes += entries[j++]?.bytes ?? 0
-      const rows = loadChainedRecords(input.db, (entries[i] as { seq: number }).seq, (entries[j - 1] as { seq: number }).seq)
-      for (const row of rows) {
-        if (row.seq === previous.seq + 1 && row.prevHash !== null && !row.prevHash.equals(previous.hash)) {
-          problems.add('link', row.seq, row.seq, `record ${row.seq} does not link to record ${previous.seq} before it`)
-        }
-        const altered = verifyRecord(row)
-        if (altered !== undefined) problems.add('altered', row.seq, row.seq, `record ${row.seq} (id ${row.id}, query id ${row.record.queryId.slice(0, 100)}): ${altered}`)
-        verified++
-        if (row.chainHash !== null) previous = { seq: row.seq, hash: row.chainHash }
-      }
+      const page = checkPage(input.db, (entries[i] as { seq: number }).seq, (entries[j - 1] as { seq: number }).seq, previous, problems)
+      verified += page.verified
+      previous = page.through
+      // The page's stored bodies are garbage now: collected before the next page is read, not 64 MB later.
+      releasedTransientBytes(bytes)
       i = j
       if (input.pause !== undefined) await input.pause()
     }
     cursor = (entries[entries.length - 1] as { seq: number }).seq
   }
   return { verified, through: previous }
+}
+
+/** The records from `fromSeq` to `toSeq`, each recomputed and linked after `previous`. */
+function checkPage(db: ReadableDb, fromSeq: number, toSeq: number, previous: ChainPosition, problems: Problems): { verified: number; through: ChainPosition } {
+  let through = previous
+  let verified = 0
+  for (const row of loadChainedRecords(db, fromSeq, toSeq)) {
+    if (row.seq === through.seq + 1 && row.prevHash !== null && !row.prevHash.equals(through.hash)) {
+      problems.add('link', row.seq, row.seq, `record ${row.seq} does not link to record ${through.seq} before it`)
+    }
+    const altered = verifyRecord(row)
+    if (altered !== undefined) problems.add('altered', row.seq, row.seq, `record ${row.seq} (id ${row.id}, query id ${row.record.queryId.slice(0, 100)}): ${altered}`)
+    verified++
+    if (row.chainHash !== null) through = { seq: row.seq, hash: row.chainHash }
+  }
+  return { verified, through }
 }
 
 function isUnreadable(error: unknown): boolean {

@@ -27,7 +27,7 @@ export {
   MessageBudget, DEFAULT_MESSAGE_BUDGET, busy, type MessageBudgetLimits, type MessageBudgetStats, type Reservation,
 } from './body/message-budget'
 export {
-  BodyStore, BodyReceiver, LOAD_COST, noteStreamed, bufferBody, bufferSource, concatSources, readSource, defaultBodyStore,
+  BodyStore, BodyReceiver, LOAD_COST, bufferBody, bufferSource, concatSources, readSource, defaultBodyStore,
   type BodySource, type BodyDigest, type MessageBody, type LoadedBody, type BodyLimit, type IncomingBody, type ReceiveOptions,
 } from './body/message-body'
 export { checkProxyVersion, serviceUrl, UNKNOWN_PROXY_VERSION } from './pipeline/server-steps'

@@ -2,10 +2,8 @@ import { createHash, randomUUID, type Hash } from 'node:crypto'
 import { createReadStream, mkdirSync, readdirSync, unlinkSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { setFlagsFromString } from 'node:v8'
-import { runInNewContext } from 'node:vm'
 import { join } from 'node:path'
-import { SecurityServerError } from '../../platform'
+import { noteTransientBytes, SecurityServerError, TRANSIENT_GC_STEP_BYTES } from '../../platform'
 import { busy, DEFAULT_MESSAGE_BUDGET, MessageBudget, type Reservation } from './message-budget'
 
 /**
@@ -80,37 +78,6 @@ export interface ReceiveOptions {
 }
 
 const noop = (): void => undefined
-
-/**
- * Node frees a received chunk's memory only when V8 collects its Buffer: on JS heap pressure, or once external memory
- * grew by 64 MB since the last collection. While bodies stream through at tens of MB/s that lag, not the bodies, is
- * most of a server's memory; a young-generation collection (cheap: the live young objects are few) after every
- * `GC_STEP_BYTES` streamed keeps it to a few MB. `gc` is reached through V8's `expose-gc` flag in a fresh context.
- */
-const GC_STEP_BYTES = 8 * 1024 * 1024
-const minorGc: ((options: { type: 'minor' }) => void) | undefined = (() => {
-  try {
-    setFlagsFromString('--expose-gc')
-    const gc: unknown = runInNewContext('gc')
-    return typeof gc === 'function' ? (gc as (options: { type: 'minor' }) => void) : undefined
-  } catch {
-    return undefined
-  }
-})()
-let streamedSinceGc = 0
-let gcScheduled = false
-
-/** Counts body bytes moved (received, written out); schedules a young-generation collection every `GC_STEP_BYTES`. */
-export function noteStreamed(bytes: number): void {
-  streamedSinceGc += bytes
-  if (streamedSinceGc < GC_STEP_BYTES || gcScheduled || minorGc === undefined) return
-  streamedSinceGc = 0
-  gcScheduled = true
-  setImmediate(() => {
-    gcScheduled = false
-    minorGc?.({ type: 'minor' })
-  })
-}
 
 /** A body already in memory and not taken from any budget (error answers, test input). */
 export function bufferBody(bytes: Uint8Array): MessageBody {
@@ -291,7 +258,7 @@ export class BodyReceiver {
 
   async write(chunk: Buffer): Promise<void> {
     if (chunk.length === 0) return
-    noteStreamed(chunk.length)
+    noteTransientBytes(chunk.length)
     this.size += chunk.length
     for (const limit of this.options.limits) if (this.size > limit.maxBytes) throw limit.error(this.size)
     this.hash.update(chunk)
@@ -389,7 +356,7 @@ function spooledBody(store: BodyStore, path: string, size: number, sha512: Buffe
       let read = 0
       for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 })) {
         read += (chunk as Buffer).length
-        noteStreamed((chunk as Buffer).length)
+        noteTransientBytes((chunk as Buffer).length)
         yield chunk as Buffer
       }
       if (read !== size) throw new SecurityServerError('io_error', `A spooled body has ${read} bytes instead of ${size}`)
@@ -416,7 +383,7 @@ function spooledBody(store: BodyStore, path: string, size: number, sha512: Buffe
           release: () => {
             reservation.release()
             // Garbage now, and large: collected soon rather than after 64 MB more of external memory.
-            noteStreamed(GC_STEP_BYTES)
+            noteTransientBytes(TRANSIENT_GC_STEP_BYTES)
           },
         }
       } catch (error) {

@@ -2,8 +2,8 @@ import type { ClientRequest, IncomingMessage, Server as HttpServer, ServerRespon
 import type { Server as HttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { clientError, SecurityServerError } from '../../platform'
-import { bufferSource, noteStreamed, type BodySource, type IncomingBody } from '../body/message-body'
+import { clientError, noteTransientBytes, SecurityServerError } from '../../platform'
+import { bufferSource, type BodySource, type IncomingBody } from '../body/message-body'
 import { headerValueFromWire, headerValueToWire, type HeaderList } from '../rest/rest-headers'
 
 /**
@@ -175,7 +175,7 @@ export function settleUnread(req: IncomingMessage, lingerMs = LINGER_MS, idleMs 
   clearTimeout(bodyDeadlines.get(req))
   return new Promise((resolve) => {
     const onData = (chunk: Buffer): void => {
-      noteStreamed(chunk.length)
+      noteTransientBytes(chunk.length)
       idle.refresh()
     }
     const done = (): void => {
