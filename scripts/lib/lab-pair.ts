@@ -100,8 +100,34 @@ function reserve(port: number): Promise<Server | undefined> {
 }
 
 /**
- * Free TCP ports on 127.0.0.1, all distinct: `count` single ports and `pairs` pairs (p, p + OCSP_PORT_OFFSET). All are
- * held open together while choosing, then released.
+ * Where ports are chosen: below the kernel's ephemeral range (`ip_local_port_range`, from which `listen(0)` and every
+ * outgoing connection take theirs), so that between the release of a chosen port and its server's listen no other
+ * process of a parallel test run is given it by the kernel (that race refused a server's start with EADDRINUSE).
+ */
+function choosableRange(): [number, number] {
+  let ephemeralStart = 32768
+  try {
+    ephemeralStart = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralStart
+  } catch {
+    // Not Linux: its usual ephemeral range starts at 49152 or higher, above the range below.
+  }
+  const high = Math.min(ephemeralStart, 49152) - 1 - OCSP_PORT_OFFSET
+  return [Math.max(1024, high - 12_000), high]
+}
+
+/** A free port in the choosable range, reserved (held open) until released. */
+async function reserveChoosable(): Promise<Server> {
+  const [low, high] = choosableRange()
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const server = await reserve(low + Math.floor(Math.random() * (high - low + 1)))
+    if (server !== undefined) return server
+  }
+  throw new Error(`Could not find a free port on 127.0.0.1 in ${low}–${high}`)
+}
+
+/**
+ * Free TCP ports on 127.0.0.1, all distinct: `count` single ports and `pairs` pairs (p, p + OCSP_PORT_OFFSET), from
+ * below the ephemeral range (`choosableRange`). All are held open together while choosing, then released.
  */
 export async function freePorts(count: number, pairs = 0): Promise<{ single: number[]; pairs: Array<[number, number]> }> {
   const held: Server[] = []
@@ -109,17 +135,16 @@ export async function freePorts(count: number, pairs = 0): Promise<{ single: num
   try {
     const single: number[] = []
     for (let i = 0; i < count; i++) {
-      const s = (await reserve(0)) as Server
+      const s = await reserveChoosable()
       held.push(s)
       single.push(portOf(s))
     }
     const chosen: Array<[number, number]> = []
     for (let attempts = 0; chosen.length < pairs; attempts++) {
       if (attempts > 200) throw new Error('Could not find free port pairs on 127.0.0.1')
-      const first = (await reserve(0)) as Server
+      const first = await reserveChoosable()
       held.push(first)
       const port = portOf(first)
-      if (port + OCSP_PORT_OFFSET > 65535) continue
       const second = await reserve(port + OCSP_PORT_OFFSET)
       if (second === undefined) continue
       held.push(second)

@@ -43,12 +43,19 @@ export function noteTransientBytes(bytes: number): void {
   })
 }
 
+/** A drop `releasedTransientBytes` collects at once, whatever was counted before it (a page of stored bodies). */
+const COLLECT_AT_ONCE_BYTES = 1024 * 1024
+
 /**
  * As `noteTransientBytes`, for a caller that has just let go of `bytes` and holds no other large buffer (a reader
- * between pages, which may not yield to the event loop): the collection, when due, runs at once.
+ * between pages, which may not yield to the event loop): the collection runs at once — for a drop of a megabyte or
+ * more every time, for smaller ones when they add up to a step.
  */
 export function releasedTransientBytes(bytes: number): void {
-  if (stepReached(bytes)) gc?.({ type: 'minor' })
+  if (gc === undefined) return
+  if (bytes < COLLECT_AT_ONCE_BYTES && !stepReached(bytes)) return
+  movedSinceGc = 0
+  gc({ type: 'minor' })
 }
 
 /** Dead buffers the watch lets pile up past what was alive after its last collection, bytes. */

@@ -29,7 +29,10 @@ describe('the evidence walk over large stored bodies', () => {
     expect(report).toMatchObject({ verifiedRecords: records, problems: [] })
     expect(held.length).toBeGreaterThanOrEqual(records / 4)
     // After the first page (the first reading still holds what writing the records left): a page holds up to 8 MB of
-    // stored content and is collected with the next step; left to V8, dead pages pile up to tens of MB.
-    expect(Math.max(...held.slice(1))).toBeLessThan(24 * 1024 * 1024)
+    // stored content and is collected once the walk let it go, so what the walk holds beyond the lowest reading stays
+    // near one page (whatever else the process holds, which varies with the machine); left to V8, dead pages piled
+    // up by 24 MB and more between its own collections.
+    const after = held.slice(1)
+    expect(Math.max(...after) - Math.min(...after)).toBeLessThan(16 * 1024 * 1024)
   })
 })
