@@ -67,8 +67,8 @@ export const EXTERNAL_GARBAGE_BUDGET_BYTES = 24 * 1024 * 1024
  * 64 MB or the old generation reached its limit: at high concurrency that slack was a third of a server's memory
  * (issue 15: ≤ 200 MB RSS throughout). Every `intervalMs` the watch reads the memory of the process's ArrayBuffers;
  * past `budgetBytes` more than after its last collection, it asks V8 for a concurrent major collection (`execution:
- * 'async'`: marked alongside the event loop, as V8 marks its own), one at a time. At low concurrency buffers die
- * young and it never fires. Returns the function that stops it.
+ * 'async'`: marked alongside the event loop, as V8 marks its own), one at a time. At low concurrency buffers mostly
+ * die young and it seldom fires. Returns the function that stops it.
  */
 export function watchExternalMemory(options: { budgetBytes?: number; intervalMs?: number } = {}): () => void {
   const budget = options.budgetBytes ?? EXTERNAL_GARBAGE_BUDGET_BYTES
