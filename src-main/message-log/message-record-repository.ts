@@ -155,6 +155,34 @@ export function messageRecordParameters(record: NewMessageRecord, link: RecordLi
   }
 }
 
+/** The length that marks a link without a hash chain (a single stamp) in `encodeStampLinks`. */
+const NULL_CHAIN = 0xffffffff
+
+/**
+ * A stamp's links packed into one buffer for the writer thread, whose memory is transferred, not cloned (a batch
+ * stamp of 10 000 records carries 10 000 hash chains of about 4 KB: a structured clone copied all of them into the
+ * thread's heap at once). Layout (little-endian): u32 count, then per link f64 record id, u32 length (NULL_CHAIN for
+ * none) and the chain's UTF-8 bytes. The thread makes each chain's text only as it binds it (`stampLinks`).
+ */
+export function encodeStampLinks(links: StampToStore['links']): Buffer {
+  let size = 4
+  for (const [, chain] of links) size += 12 + (chain === null ? 0 : typeof chain === 'string' ? Buffer.byteLength(chain, 'utf8') : chain.byteLength)
+  const out = Buffer.allocUnsafeSlow(size)
+  let o = out.writeUInt32LE(links.length, 0)
+  for (const [recordId, chain] of links) {
+    o = out.writeDoubleLE(recordId, o)
+    if (chain === null) {
+      o = out.writeUInt32LE(NULL_CHAIN, o)
+      continue
+    }
+    const at = o + 4
+    const length = typeof chain === 'string' ? out.write(chain, at, 'utf8') : (out.set(chain, at), chain.byteLength)
+    out.writeUInt32LE(length, o)
+    o = at + length
+  }
+  return out
+}
+
 /**
  * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the
  * durability of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits (sent again
@@ -223,10 +251,26 @@ const commit = db.transaction((records, from) => {
     return id
   })
 })
+/** The links of a stamp as \`encodeStampLinks\` packs them, each chain made text only as it is bound. */
+function* stampLinks(packed) {
+  const count = packed.readUInt32LE(0)
+  let o = 4
+  for (let i = 0; i < count; i++) {
+    const recordId = packed.readDoubleLE(o)
+    const length = packed.readUInt32LE(o + 8)
+    o += 12
+    if (length === ${NULL_CHAIN}) {
+      yield [recordId, null]
+      continue
+    }
+    yield [recordId, packed.toString('utf8', o, o + length)]
+    o += length
+  }
+}
 /** As storeStamp: the time-stamp, its records' links and the success, in one transaction. */
-const storeStamp = db.transaction((s) => {
+const storeStamp = db.transaction((s, packed) => {
   const tsId = Number(insertTimestamp.run(s.timeMs, s.token, s.hashChainResult, s.tsaUrl).lastInsertRowid)
-  for (const [recordId, hashChain] of s.links) linkTimestamp.run(tsId, hashChain, recordId)
+  for (const [recordId, hashChain] of stampLinks(packed)) linkTimestamp.run(tsId, hashChain, recordId)
   timestampingSuccess.run(s.atMs)
   return tsId
 })
@@ -292,7 +336,8 @@ parentPort.on('message', (m) => {
   try {
     if (m.limits !== undefined) apply(m.limits)
     if (m.stamp !== undefined) {
-      parentPort.postMessage({ id: m.id, ids: [storeStamp.immediate(m.stamp)], seq: head.seq, hash: head.hash })
+      const links = Buffer.from(m.links.buffer, m.links.byteOffset, m.links.byteLength)
+      parentPort.postMessage({ id: m.id, ids: [storeStamp.immediate(m.stamp, links)], seq: head.seq, hash: head.hash })
       return
     }
     noteReceived(m)
@@ -500,7 +545,8 @@ export interface StampToStore {
   token: Uint8Array
   hashChainResult: string | null
   tsaUrl: string
-  links: Array<[recordId: number, hashChain: string | null]>
+  /** Each record with its time-stamp hash chain: the text, or its UTF-8 bytes (as the batch builder writes it). */
+  links: ReadonlyArray<readonly [recordId: number, hashChain: string | Uint8Array | null]>
   /** When the stamp succeeded (the time-stamping state's last success). */
   atMs: number
 }
@@ -508,7 +554,7 @@ export interface StampToStore {
 /** Stores a time-stamp, links its records and notes the success; the caller holds the transaction. Returns its id. */
 export function storeStamp(db: WritableDb, stamp: StampToStore): number {
   const tsId = insertTimestampRecord(db, stamp)
-  for (const [recordId, hashChain] of stamp.links) linkTimestamp(db, recordId, tsId, hashChain)
+  for (const [recordId, hashChain] of stamp.links) linkTimestamp(db, recordId, tsId, hashChain === null || typeof hashChain === 'string' ? hashChain : Buffer.from(hashChain.buffer, hashChain.byteOffset, hashChain.byteLength).toString('utf8'))
   recordTimestampingSuccess(db, stamp.atMs)
   return tsId
 }

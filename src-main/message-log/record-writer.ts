@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { inTransaction, SecurityServerError, type Logger, type WritableDb } from '../platform'
 import {
-  RECORD_WRITER_PROGRAM, autoCheckpointPages, insertMessageRecord, setAutoCheckpoint, storeStamp, messageRecordParameters, writerCacheSize, watchConnectionLimits, writerConnectionLimits, writerDurability,
+  RECORD_WRITER_PROGRAM, autoCheckpointPages, encodeStampLinks, insertMessageRecord, setAutoCheckpoint, storeStamp, messageRecordParameters, writerCacheSize, watchConnectionLimits, writerConnectionLimits, writerDurability,
   type ConnectionLimitChanges, type NewMessageRecord, type StampToStore,
 } from './message-record-repository'
 import { encodeRecordBatch } from './record-batch-codec'
@@ -252,7 +252,9 @@ class ThreadRecordWriter implements RecordWriter {
   }
 
   async stamp(stamp: StampToStore): Promise<number> {
-    const { ids: [id] } = await this.send({ stamp }, [])
+    // The hash chains in one transferred buffer (`encodeStampLinks`), the rest of the stamp as it is.
+    const links = encodeStampLinks(stamp.links)
+    const { ids: [id] } = await this.send({ stamp: { timeMs: stamp.timeMs, token: stamp.token, hashChainResult: stamp.hashChainResult, tsaUrl: stamp.tsaUrl, atMs: stamp.atMs }, links }, [links.buffer as ArrayBuffer])
     return id as number
   }
 

@@ -1,4 +1,4 @@
-import { buildHashChains } from '../signature'
+import { buildHashChainDocuments } from '../signature'
 import { inTransaction, parseXml, SecurityServerError, toSecurityServerError, type Clock, type Logger, type WritableDb } from '../platform'
 import {
   findSignatureXml, listUnstampedRecords, recordTimestampingFailure, storeStamp, type StampToStore,
@@ -17,18 +17,23 @@ export const TS_HASH_CHAIN_DATA_REF = '/META-INF/signatures.xml'
 
 /**
  * Builds the batch time-stamp hash chains (xroad-protocols.md §4.5) — supplied by the signature domain's
- * `buildHashChains`: the hash-chain-result XML (URI `/ts-hashchain.xml#STEP0`) and one hash chain per input, in order.
+ * `buildHashChainDocuments`: the hash-chain-result XML (URI `/ts-hashchain.xml#STEP0`) and one hash chain per input,
+ * in order (its text, or its UTF-8 bytes).
  */
-export type TimestampHashChainBuilder = (signatureHashes: readonly Uint8Array[]) => { hashChainResult: string; hashChains: string[] }
+export type TimestampHashChainBuilder = (signatureHashes: readonly Uint8Array[]) => { hashChainResult: string; hashChains: ReadonlyArray<string | Uint8Array> }
 
-/** Batch ts hash chains with the signature domain's `buildHashChains`: one input per record, DataRef `/META-INF/signatures.xml`. */
+/**
+ * Batch ts hash chains with the signature domain's `buildHashChainDocuments`: one input per record, DataRef
+ * `/META-INF/signatures.xml`; each chain as the UTF-8 bytes written, never made a string here (a batch of 10 000
+ * records holds about 40 MB of chains: they go to the writer thread as bytes, `encodeStampLinks`).
+ */
 export const timestampHashChains: TimestampHashChainBuilder = (signatureHashes) => {
-  const built = buildHashChains(
+  const built = buildHashChainDocuments(
     signatureHashes.map((digest) => ({ parts: [{ uri: TS_HASH_CHAIN_DATA_REF, digest }] })),
     'SHA-512',
     '/ts-hashchain.xml',
   )
-  return { hashChainResult: built.resultXml, hashChains: built.chains }
+  return { hashChainResult: built.result.toString('utf8'), hashChains: built.chains }
 }
 
 export interface TimestamperOptions {
@@ -115,7 +120,7 @@ export function createTimestamper(options: TimestamperOptions): Timestamper {
     const result = await stampWithFailover(Buffer.from(hashChainResult, 'utf8'))
     await store({
       timeMs: result.genTime.getTime(), token: result.token, hashChainResult, tsaUrl: result.tsaUrl,
-      links: records.map((r, i) => [r.id, hashChains[i] as string]), atMs: clock.now().getTime(),
+      links: records.map((r, i) => [r.id, hashChains[i]!] as const), atMs: clock.now().getTime(),
     })
   }
 

@@ -168,3 +168,36 @@ describe('message-log writer thread: the evidence chain', () => {
     expect([second.head.seq, second.head.hash.equals(expected.hash)]).toEqual([44, true])
   })
 })
+
+describe('message-log writer thread: time-stamp links', () => {
+  let db: WritableDb | undefined
+  let writer: RecordWriter | undefined
+  afterEach(async () => {
+    await writer?.close()
+    if (db !== undefined) closeDatabase(db)
+    db = undefined
+    writer = undefined
+  })
+
+  /** What a record's link reads back as: its time-stamp and the hash chain's text. */
+  const linkOf = (conn: WritableDb, id: number): { ts: number | null; chain: string | null; type: string } =>
+    conn.prepare('SELECT timestamp_record_id AS ts, timestamp_hash_chain AS chain, typeof(timestamp_hash_chain) AS type FROM message_records WHERE id = ?').get(id) as never
+
+  for (const mode of ['thread', 'in place'] as const) {
+    it(`stores chains given as text or as their UTF-8 bytes, and none, as the same TEXT (${mode})`, async () => {
+      const conn = (db = mode === 'thread' ? openMessageLogDb(join(tempDir(), 'messagelog.sqlite')) : openMessageLogDb(':memory:'))
+      const w = (writer = createRecordWriter(conn, silentLogger(), { head: () => CHAIN_START }))
+      expect(w.threaded).toBe(mode === 'thread')
+      const { ids } = await w.write(batch(1, 4))
+      const chains = ['<hc:HashChain>ÄÖ text</hc:HashChain>', Buffer.from('<hc:HashChain>bytes €</hc:HashChain>', 'utf8'), '']
+      const tsId = await w.stamp({
+        timeMs: 1, token: Buffer.from('token'), hashChainResult: '<result/>', tsaUrl: 'http://tsa', atMs: 2,
+        links: [[ids[0]!, chains[0]!], [ids[1]!, chains[1]!], [ids[2]!, chains[2]!], [ids[3]!, null]],
+      })
+      expect(linkOf(conn, ids[0]!)).toEqual({ ts: tsId, chain: '<hc:HashChain>ÄÖ text</hc:HashChain>', type: 'text' })
+      expect(linkOf(conn, ids[1]!)).toEqual({ ts: tsId, chain: '<hc:HashChain>bytes €</hc:HashChain>', type: 'text' })
+      expect(linkOf(conn, ids[2]!)).toEqual({ ts: tsId, chain: '', type: 'text' })
+      expect(linkOf(conn, ids[3]!)).toEqual({ ts: tsId, chain: null, type: 'null' })
+    })
+  }
+})
