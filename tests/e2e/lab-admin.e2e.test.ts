@@ -166,11 +166,15 @@ describe.skipIf(missing !== undefined)('a second server joins a lab through the 
 
     await page.getByRole('link', { name: /^Keys and certificates/ }).click()
     await page.getByRole('heading', { name: 'Keys and certificates' }).waitFor()
-    const login = page.getByRole('button', { name: /^Log in to token/ })
+    // The token's state first (the tokens table loads after the heading): logged out, it is logged in here.
+    const tokens = page.getByRole('table', { name: 'Tokens' })
+    await tokens.getByRole('button', { name: /^(Log out|Log in to token)/ }).first().waitFor()
+    const login = tokens.getByRole('button', { name: /^Log in to token/ })
     if (await login.count() > 0) {
       await login.click()
       await page.getByRole('dialog').getByLabel('Token PIN').fill(PIN_B)
       await page.getByRole('dialog').getByRole('button', { name: 'Log in' }).click()
+      await tokens.getByRole('button', { name: 'Log out' }).waitFor()
     }
     const generate = page.getByRole('form', { name: 'Generate a key' })
     for (const [usage, label] of [['Signing', 'b-sign'], ['Authentication', 'b-auth']] as const) {
