@@ -8,6 +8,17 @@ import { openAckFile, readAckFile, type AckFileWriter } from '../../src-main/mes
 import { CHAIN_START, nextLink, recordDigest } from '../../src-main/message-log/evidence-chain'
 import { openMessageLogDb, soapMessage, signatureXmlFor, swapForDevFull, tempDir } from './support/message-log-harness'
 
+/** Each test's database, writer and acknowledgement file, closed after it. */
+let db: WritableDb | undefined
+let writer: RecordWriter | undefined
+let file: AckFileWriter | undefined
+afterEach(async () => {
+  await writer?.close()
+  await file?.close()
+  if (db !== undefined) closeDatabase(db)
+  db = file = writer = undefined
+})
+
 function newRecord(queryId: string): NewMessageRecord {
   return {
     queryId, xRequestId: null, client: 'SUBSYSTEM:EE/GOV/1234/client-sub', service: 'SERVICE:EE/COM/5678/provider-sub/getPerson/v1',
@@ -17,15 +28,6 @@ function newRecord(queryId: string): NewMessageRecord {
 }
 
 describe('message-log writer thread: WAL checkpoints', () => {
-  let db: WritableDb | undefined
-  let writer: RecordWriter | undefined
-  afterEach(async () => {
-    await writer?.close()
-    if (db !== undefined) closeDatabase(db)
-    db = undefined
-    writer = undefined
-  })
-
   it('leaves the log connection no automatic checkpoint while the thread runs, checkpoints its writes on request, and gives it back at close', async () => {
     const path = join(tempDir(), 'messagelog.sqlite')
     const conn = (db = openMessageLogDb(path))
@@ -65,16 +67,6 @@ function acknowledgedSeq(path: string): number {
 }
 
 describe('message-log writer thread: the acknowledgement file', () => {
-  let db: WritableDb | undefined
-  let writer: RecordWriter | undefined
-  let file: AckFileWriter | undefined
-  afterEach(async () => {
-    await writer?.close()
-    await file?.close()
-    if (db !== undefined) closeDatabase(db)
-    db = file = writer = undefined
-  })
-
   function open(): { ackPath: string; failures: AckWriteFailure[] } {
     const dir = tempDir()
     const ackPath = join(dir, 'messagelog.ack')
@@ -135,14 +127,6 @@ describe('message-log writer thread: the acknowledgement file', () => {
 })
 
 describe('message-log writer thread: the evidence chain', () => {
-  let db: WritableDb | undefined
-  let writer: RecordWriter | undefined
-  afterEach(async () => {
-    await writer?.close()
-    if (db !== undefined) closeDatabase(db)
-    db = writer = undefined
-  })
-
   it('links each batch after the head it was handed, as recordDigest and nextLink do; a batch rolled back leaves the head', async () => {
     const conn = (db = openMessageLogDb(join(tempDir(), 'messagelog.sqlite')))
     const start = { seq: 41, hash: Buffer.alloc(32, 7) }
@@ -170,15 +154,6 @@ describe('message-log writer thread: the evidence chain', () => {
 })
 
 describe('message-log writer thread: time-stamp links', () => {
-  let db: WritableDb | undefined
-  let writer: RecordWriter | undefined
-  afterEach(async () => {
-    await writer?.close()
-    if (db !== undefined) closeDatabase(db)
-    db = undefined
-    writer = undefined
-  })
-
   /** What a record's link reads back as: its time-stamp and the hash chain's text. */
   const linkOf = (conn: WritableDb, id: number): { ts: number | null; chain: string | null; type: string } =>
     conn.prepare('SELECT timestamp_record_id AS ts, timestamp_hash_chain AS chain, typeof(timestamp_hash_chain) AS type FROM message_records WHERE id = ?').get(id) as never
