@@ -5,7 +5,7 @@ import {
   defaultSignatureAlgorithm, digestOfSignatureAlgorithm, ecdsaDerToRaw, SIGNATURE_URIS, type SignatureAlgorithm,
 } from './signature-algorithms'
 import type { ParsedCertificate } from './certificate-util'
-import { c14nAttr, c14nText, canonicalizeLexical, LexicalSubsetError, readLexical } from './xml-lexical'
+import { c14nAttr, c14nText, canonicalizeLexical, LexicalSubsetError, readLexical, type LexElement } from './xml-lexical'
 import {
   ASIC_NS, base64Of, C14N_URIS, canonicalize, digest, DIGEST_URIS, DS_NS, partDigest, XADES_NS, type DigestAlgorithm,
 } from './xml-support'
@@ -412,46 +412,62 @@ function atMost<T>(items: T[], limit: number, what: string): T[] {
   return items
 }
 
+/** An element's child elements (`textAllowed`: ignoring text between them instead of refusing it). */
+type ElementsOf<N> = (n: N, textAllowed?: boolean) => readonly N[]
+
+// Module-level rather than closures made per signature: V8 keeps a function's optimised code only while a closure of
+// it is alive, so closures made per call are compiled again after every major collection (xml-lexical.ts, TreeBuilder).
+function childrenNamed<N extends SigNode>(elementsOf: ElementsOf<N>, parent: N, ns: string, name: string): N[] {
+  const elements = elementsOf(parent)
+  const found: N[] = []
+  for (let i = 0; i < elements.length; i++) {
+    const n = elements[i]!
+    if (n.namespaceURI === ns && n.localName === name) found.push(n)
+  }
+  return found
+}
+
+/** The one child element `ns:name` of `parent`, if any; a second one is refused. */
+function childNamed<N extends SigNode>(elementsOf: ElementsOf<N>, parent: N, ns: string, name: string): N | undefined {
+  const elements = elementsOf(parent)
+  let found: N | undefined
+  for (let i = 0; i < elements.length; i++) {
+    const n = elements[i]!
+    if (n.namespaceURI !== ns || n.localName !== name) continue
+    if (found !== undefined) throw malformed(`Signature element '${parent.localName}' has more than one '${name}'`)
+    found = n
+  }
+  return found
+}
+
+function requiredChild<N extends SigNode>(elementsOf: ElementsOf<N>, parent: N, ns: string, name: string): N {
+  const el = childNamed(elementsOf, parent, ns, name)
+  if (el === undefined) throw malformed(`Signature element '${parent.localName}' lacks '${name}'`)
+  return el
+}
+
+function base64Content(el: SigNode): Buffer {
+  try {
+    return base64Of(el.textContent)
+  } catch (cause) {
+    throw malformed(`Invalid base64 in '${el.localName}'`, cause)
+  }
+}
+
 /**
  * Reads the fields of a signature from its element tree, with the schema-level checks X-Road's `Signature` makes
  * (`malformed_signature`). Elements the verifier reads exactly once (SignedInfo, SignatureValue, KeyInfo, the
  * certificate, SignedProperties, SigningTime…) must not be duplicated: a second copy would be a second meaning; the
  * containers the reader walks hold elements only (xmldsig-core-schema, XAdES schema), so text in them is refused.
  */
-function readStructure<N extends SigNode>(root: N, elementsOf: (n: N, textAllowed?: boolean) => readonly N[]) {
-  const children = (parent: N, ns: string, name: string): N[] =>
-    elementsOf(parent).filter((n) => n.namespaceURI === ns && n.localName === name)
-  const child = (parent: N, ns: string, name: string): N | undefined => {
-    const elements = elementsOf(parent)
-    let found: N | undefined
-    for (let i = 0; i < elements.length; i++) {
-      const n = elements[i]!
-      if (n.namespaceURI !== ns || n.localName !== name) continue
-      if (found !== undefined) throw malformed(`Signature element '${parent.localName}' has more than one '${name}'`)
-      found = n
-    }
-    return found
-  }
-  const required = (parent: N, ns: string, name: string): N => {
-    const el = child(parent, ns, name)
-    if (el === undefined) throw malformed(`Signature element '${parent.localName}' lacks '${name}'`)
-    return el
-  }
-  const b64 = (el: N): Buffer => {
-    try {
-      return base64Of(el.textContent)
-    } catch (cause) {
-      throw malformed(`Invalid base64 in '${el.localName}'`, cause)
-    }
-  }
-
+function readStructure<N extends SigNode>(root: N, elementsOf: ElementsOf<N>) {
   let signature: N | undefined
   if (root.namespaceURI === DS_NS && root.localName === 'Signature') signature = root
-  else if (root.localName === 'XAdESSignatures') signature = child(root, DS_NS, 'Signature')
+  else if (root.localName === 'XAdESSignatures') signature = childNamed(elementsOf, root, DS_NS, 'Signature')
   else throw malformed(`Unexpected signature document element '${root.localName}'`)
   if (signature === undefined) throw malformed('Signature document contains no ds:Signature')
 
-  const signedInfo = required(signature, DS_NS, 'SignedInfo')
+  const signedInfo = requiredChild(elementsOf, signature, DS_NS, 'SignedInfo')
   // xmldsig-core-schema: SignedInfo = CanonicalizationMethod, SignatureMethod, Reference+.
   const [c14n, method, ...refs] = elementsOf(signedInfo)
   if (c14n?.namespaceURI !== DS_NS || c14n.localName !== 'CanonicalizationMethod') throw malformed('SignedInfo does not start with CanonicalizationMethod')
@@ -460,85 +476,85 @@ function readStructure<N extends SigNode>(root: N, elementsOf: (n: N, textAllowe
   atMost(refs, SIGNATURE_LIMITS.maxReferences, 'references')
   const references = refs.map((ref): SignatureReference => {
     if (ref.namespaceURI !== DS_NS || ref.localName !== 'Reference') throw malformed(`Unexpected element '${ref.localName}' in SignedInfo`)
-    const transformsEl = child(ref, DS_NS, 'Transforms')
-    const digestMethod = required(ref, DS_NS, 'DigestMethod').getAttribute('Algorithm') ?? ''
+    const transformsEl = childNamed(elementsOf, ref, DS_NS, 'Transforms')
+    const digestMethod = requiredChild(elementsOf, ref, DS_NS, 'DigestMethod').getAttribute('Algorithm') ?? ''
     return {
       id: ref.getAttribute('Id') || undefined,
       uri: ref.getAttribute('URI') ?? '',
       type: ref.getAttribute('Type') || undefined,
-      transforms: transformsEl ? children(transformsEl, DS_NS, 'Transform').map((t) => t.getAttribute('Algorithm') ?? '') : [],
+      transforms: transformsEl ? childrenNamed(elementsOf, transformsEl, DS_NS, 'Transform').map((t) => t.getAttribute('Algorithm') ?? '') : [],
       digestMethod,
-      digestValue: b64(required(ref, DS_NS, 'DigestValue')),
+      digestValue: base64Content(requiredChild(elementsOf, ref, DS_NS, 'DigestValue')),
     }
   })
-  const inclusiveList = children(c14n, 'http://www.w3.org/2001/10/xml-exc-c14n#', 'InclusiveNamespaces')[0]
+  const inclusiveList = childrenNamed(elementsOf, c14n, 'http://www.w3.org/2001/10/xml-exc-c14n#', 'InclusiveNamespaces')[0]
   const inclusivePrefixes = inclusiveList?.getAttribute('PrefixList')?.split(/\s+/).filter((p) => p !== '')
-  const signatureValue = b64(required(signature, DS_NS, 'SignatureValue'))
-  const keyInfo = child(signature, DS_NS, 'KeyInfo')
-  const x509 = keyInfo ? child(keyInfo, DS_NS, 'X509Data') : undefined
-  const certEl = x509 ? child(x509, DS_NS, 'X509Certificate') : undefined
+  const signatureValue = base64Content(requiredChild(elementsOf, signature, DS_NS, 'SignatureValue'))
+  const keyInfo = childNamed(elementsOf, signature, DS_NS, 'KeyInfo')
+  const x509 = keyInfo ? childNamed(elementsOf, keyInfo, DS_NS, 'X509Data') : undefined
+  const certEl = x509 ? childNamed(elementsOf, x509, DS_NS, 'X509Certificate') : undefined
   if (certEl === undefined) throw malformed('Signature does not contain signing certificate')
 
-  const objects = children(signature, DS_NS, 'Object')
-  const qualifying = objects.map((o) => child(o, XADES_NS, 'QualifyingProperties')).filter((q) => q !== undefined)
+  const objects = childrenNamed(elementsOf, signature, DS_NS, 'Object')
+  const qualifying = objects.map((o) => childNamed(elementsOf, o, XADES_NS, 'QualifyingProperties')).filter((q) => q !== undefined)
   if (qualifying.length === 0) throw malformed('Signature does not contain an ObjectContainer with QualifyingProperties')
   if (qualifying.length > 1) throw malformed('Signature has more than one QualifyingProperties')
   const props = qualifying[0]!
-  const signedProperties = child(props, XADES_NS, 'SignedProperties')
-  const ssp = signedProperties ? child(signedProperties, XADES_NS, 'SignedSignatureProperties') : undefined
-  const timeEl = ssp ? child(ssp, XADES_NS, 'SigningTime') : undefined
+  const signedProperties = childNamed(elementsOf, props, XADES_NS, 'SignedProperties')
+  const ssp = signedProperties ? childNamed(elementsOf, signedProperties, XADES_NS, 'SignedSignatureProperties') : undefined
+  const timeEl = ssp ? childNamed(elementsOf, ssp, XADES_NS, 'SigningTime') : undefined
   const signingTime = timeEl ? new Date((timeEl.textContent ?? '').trim()) : undefined
   if (signingTime !== undefined && Number.isNaN(signingTime.getTime())) throw malformed('Invalid SigningTime')
-  const sc = ssp ? child(ssp, XADES_NS, 'SigningCertificate') ?? child(ssp, XADES_NS, 'SigningCertificateV2') : undefined
-  const certDigest = sc ? child(child(sc, XADES_NS, 'Cert') ?? sc, XADES_NS, 'CertDigest') : undefined
+  const sc = ssp ? childNamed(elementsOf, ssp, XADES_NS, 'SigningCertificate') ?? childNamed(elementsOf, ssp, XADES_NS, 'SigningCertificateV2') : undefined
+  const certDigest = sc ? childNamed(elementsOf, childNamed(elementsOf, sc, XADES_NS, 'Cert') ?? sc, XADES_NS, 'CertDigest') : undefined
   const signingCertificateDigest = certDigest
-    ? { method: required(certDigest, DS_NS, 'DigestMethod').getAttribute('Algorithm') ?? '', value: b64(required(certDigest, DS_NS, 'DigestValue')) }
+    ? { method: requiredChild(elementsOf, certDigest, DS_NS, 'DigestMethod').getAttribute('Algorithm') ?? '', value: base64Content(requiredChild(elementsOf, certDigest, DS_NS, 'DigestValue')) }
     : undefined
 
-  const unsignedProps = child(props, XADES_NS, 'UnsignedProperties')
-  const usp = unsignedProps ? child(unsignedProps, XADES_NS, 'UnsignedSignatureProperties') : undefined
+  const unsignedProps = childNamed(elementsOf, props, XADES_NS, 'UnsignedProperties')
+  const usp = unsignedProps ? childNamed(elementsOf, unsignedProps, XADES_NS, 'UnsignedSignatureProperties') : undefined
   const extraCerts: Buffer[] = []
   const ocspResponses: Buffer[] = []
   let timestampToken: Buffer | undefined
   if (usp !== undefined) {
-    const values = child(usp, XADES_NS, 'CertificateValues')
-    const refsEl = child(usp, XADES_NS, 'CompleteCertificateRefs')
+    const values = childNamed(elementsOf, usp, XADES_NS, 'CertificateValues')
+    const refsEl = childNamed(elementsOf, usp, XADES_NS, 'CompleteCertificateRefs')
     if (values !== undefined) {
-      const encapsulated = atMost(children(values, XADES_NS, 'EncapsulatedX509Certificate'), SIGNATURE_LIMITS.maxCertificates, 'certificates')
+      const encapsulated = atMost(childrenNamed(elementsOf, values, XADES_NS, 'EncapsulatedX509Certificate'), SIGNATURE_LIMITS.maxCertificates, 'certificates')
       const byId = new Map<string, Buffer>()
       for (const e of encapsulated) {
         const id = e.getAttribute('Id')
         // X-Road `Signature.getExtraCertificates`: each encapsulated certificate needs an Id the refs point to.
         if (!id) throw malformed('Encapsulated certificate has no Id')
-        byId.set(id, b64(e))
+        byId.set(id, base64Content(e))
       }
       if (refsEl === undefined) throw malformed('CertificateValues without CompleteCertificateRefs')
-      const certRefs = child(refsEl, XADES_NS, 'CertRefs')
-      for (const ref of certRefs ? atMost(children(certRefs, XADES_NS, 'Cert'), SIGNATURE_LIMITS.maxCertificates, 'certificate references') : []) {
+      const certRefs = childNamed(elementsOf, refsEl, XADES_NS, 'CertRefs')
+      for (const ref of certRefs ? atMost(childrenNamed(elementsOf, certRefs, XADES_NS, 'Cert'), SIGNATURE_LIMITS.maxCertificates, 'certificate references') : []) {
         const uri = ref.getAttribute('URI') ?? ''
         const der = byId.get(uri.replace(/^#/, ''))
         if (der === undefined) throw malformed(`Could not find certificate referenced by ${uri}`)
-        const cd = required(ref, XADES_NS, 'CertDigest')
-        const alg = required(cd, DS_NS, 'DigestMethod').getAttribute('Algorithm') ?? ''
+        const cd = requiredChild(elementsOf, ref, XADES_NS, 'CertDigest')
+        const alg = requiredChild(elementsOf, cd, DS_NS, 'DigestMethod').getAttribute('Algorithm') ?? ''
         const algorithm = (Object.entries(DIGEST_URIS) as Array<[DigestAlgorithm, string]>).find(([, u]) => u === alg)?.[0]
         if (algorithm === undefined) throw malformed(`Unsupported certificate digest method '${alg}'`)
-        if (!digest(algorithm, der).equals(b64(required(cd, DS_NS, 'DigestValue')))) {
+        if (!digest(algorithm, der).equals(base64Content(requiredChild(elementsOf, cd, DS_NS, 'DigestValue')))) {
           throw malformed(`Digest of certificate ${uri} does not match the certificate reference`)
         }
         extraCerts.push(der)
       }
     }
-    const revocation = child(usp, XADES_NS, 'RevocationValues')
-    const ocspValues = revocation ? child(revocation, XADES_NS, 'OCSPValues') : undefined
+    const revocation = childNamed(elementsOf, usp, XADES_NS, 'RevocationValues')
+    const ocspValues = revocation ? childNamed(elementsOf, revocation, XADES_NS, 'OCSPValues') : undefined
     if (ocspValues !== undefined) {
-      for (const v of atMost(children(ocspValues, XADES_NS, 'EncapsulatedOCSPValue'), SIGNATURE_LIMITS.maxOcspResponses, 'OCSP responses')) ocspResponses.push(b64(v))
+      for (const v of atMost(childrenNamed(elementsOf, ocspValues, XADES_NS, 'EncapsulatedOCSPValue'), SIGNATURE_LIMITS.maxOcspResponses, 'OCSP responses')) ocspResponses.push(base64Content(v))
     }
     // X-Road `Signature.getSignatureTimestamp`: the EncapsulatedTimeStamp, or (older servers) the base64 text of
     // SignatureTimeStamp itself.
-    const ts = child(usp, XADES_NS, 'SignatureTimeStamp')
+    const ts = childNamed(elementsOf, usp, XADES_NS, 'SignatureTimeStamp')
     const encTs = ts ? elementsOf(ts, true).find((n) => n.namespaceURI === XADES_NS && n.localName === 'EncapsulatedTimeStamp') : undefined
-    if (encTs !== undefined) timestampToken = b64(encTs)
-    else if (ts !== undefined) timestampToken = b64(ts)
+    if (encTs !== undefined) timestampToken = base64Content(encTs)
+    else if (ts !== undefined) timestampToken = base64Content(ts)
   }
   return {
     signedInfo, signedProperties,
@@ -546,7 +562,7 @@ function readStructure<N extends SigNode>(root: N, elementsOf: (n: N, textAllowe
       canonicalizationMethod: c14n.getAttribute('Algorithm') ?? '',
       ...(inclusivePrefixes === undefined ? {} : { inclusivePrefixes }),
       signatureMethod: method.getAttribute('Algorithm') ?? '',
-      references, signatureValue, signingCertDer: b64(certEl), signingTime, signingCertificateDigest,
+      references, signatureValue, signingCertDer: base64Content(certEl), signingTime, signingCertificateDigest,
       extraCerts, ocspResponses, timestampToken,
     },
   }
@@ -576,20 +592,58 @@ export function parseSignature(xml: Uint8Array | string, options: ParseSignature
     throw error
   }
   if (doc.duplicateIds.length > 0) throw malformed(`Signature document has more than one element with Id '${doc.duplicateIds[0]!.slice(0, 100)}'`)
-  const { signedInfo, signedProperties, fields } = readStructure(doc.root, (n, textAllowed) => {
-    const elements = n.childElements()
-    if (elements !== undefined) return elements
-    if (textAllowed === true) return n.elements()
-    throw malformed(`Unexpected text in signature element '${n.localName}'`)
-  })
-  return {
-    ...fields,
-    canonicalSignedInfo: () => Buffer.from(canonicalizeLexical(signedInfo, fields.canonicalizationMethod, fields.inclusivePrefixes), 'utf8'),
-    canonicalById: (id, algorithmUri, prefixes) => {
-      const target = doc.ids.get(id)
-      return target === undefined ? undefined : canonicalizeLexical(target, algorithmUri, prefixes)
-    },
-    isSignedProperties: (id) => signedProperties !== undefined && doc.ids.get(id) === signedProperties,
+  const { signedInfo, signedProperties, fields } = readStructure(doc.root, lexicalElements)
+  return new LexicalSignature(fields, signedInfo, signedProperties, doc.ids)
+}
+
+function lexicalElements(n: LexElement, textAllowed?: boolean): readonly LexElement[] {
+  const elements = n.childElements()
+  if (elements !== undefined) return elements
+  if (textAllowed === true) return n.elements()
+  throw malformed(`Unexpected text in signature element '${n.localName}'`)
+}
+
+type SignatureFields = Omit<ParsedSignature, 'canonicalSignedInfo' | 'canonicalById' | 'isSignedProperties'>
+
+/** A signature read by the lexical reader: its fields and its tree's canonical forms. */
+class LexicalSignature implements ParsedSignature {
+  readonly canonicalizationMethod: string
+  readonly inclusivePrefixes?: string[]
+  readonly signatureMethod: string
+  readonly references: SignatureReference[]
+  readonly signatureValue: Buffer
+  readonly signingCertDer: Buffer
+  readonly signingTime?: Date
+  readonly signingCertificateDigest?: { method: string; value: Buffer }
+  readonly extraCerts: Buffer[]
+  readonly ocspResponses: Buffer[]
+  readonly timestampToken?: Buffer
+
+  constructor(fields: SignatureFields, private readonly signedInfo: LexElement, private readonly signedProperties: LexElement | undefined, private readonly ids: ReadonlyMap<string, LexElement>) {
+    this.canonicalizationMethod = fields.canonicalizationMethod
+    if (fields.inclusivePrefixes !== undefined) this.inclusivePrefixes = fields.inclusivePrefixes
+    this.signatureMethod = fields.signatureMethod
+    this.references = fields.references
+    this.signatureValue = fields.signatureValue
+    this.signingCertDer = fields.signingCertDer
+    this.signingTime = fields.signingTime
+    this.signingCertificateDigest = fields.signingCertificateDigest
+    this.extraCerts = fields.extraCerts
+    this.ocspResponses = fields.ocspResponses
+    this.timestampToken = fields.timestampToken
+  }
+
+  canonicalSignedInfo(): Buffer {
+    return Buffer.from(canonicalizeLexical(this.signedInfo, this.canonicalizationMethod, this.inclusivePrefixes), 'utf8')
+  }
+
+  canonicalById(id: string, algorithmUri: string, inclusivePrefixes?: string[]): string | undefined {
+    const target = this.ids.get(id)
+    return target === undefined ? undefined : canonicalizeLexical(target, algorithmUri, inclusivePrefixes)
+  }
+
+  isSignedProperties(id: string): boolean {
+    return this.signedProperties !== undefined && this.ids.get(id) === this.signedProperties
   }
 }
 

@@ -212,90 +212,106 @@ export function readLexical(input: Uint8Array | string, limits: LexicalLimits, s
   }
   if (text.indexOf('<?', declarationEnd) >= 0) throw lexError(subsetCode, 'Processing instructions are not allowed in this document', true)
 
-  const ids = new Map<string, LexElement>()
-  const duplicateIds: string[] = []
-  let root: LexElement | undefined
-  let current: LexElement | undefined
-  // Children of the open elements, each element's from `starts[depth]` on: an element's own list is cut to its
-  // exact length at its end tag.
-  const pending: Array<LexElement | string> = []
-  let pendingTop = 0
-  const starts: number[] = []
-  const elements: LexElement[] = []
+  const tree = new TreeBuilder(subsetCode, collectIds)
   try {
-    tokenize(text, declarationEnd, limits, {
-      start(name, names, raws, count) {
-        // Declarations first (they scope the element's own name and attributes), then the element, then its
-        // attributes: arrays only for what an element has.
-        let declarations = NO_DECLARATIONS
-        let plain = 0
-        for (let k = 0; k < count; k++) {
-          const qname = names[k]!.qname
-          if (qname === 'xmlns' || qname.startsWith('xmlns:')) {
-            const prefix = qname === 'xmlns' ? '' : qname.slice(6)
-            const uri = namespaceName(attributeValue(raws[k]!))
-            // A namespace name is a URI reference (RFC 3986: printable ASCII without '"', '<', '>'; '&' refused too), so it never needs
-            // escaping in canonical form.
-            if (prefix === 'xml' || prefix === 'xmlns' || (prefix !== '' && uri === '') || !URI_REFERENCE.test(uri)) {
-              throw lexError(subsetCode, `Namespace declaration '${qname}' is not allowed`, true)
-            }
-            if (declarations === NO_DECLARATIONS) declarations = []
-            ;(declarations as Array<readonly [string, string]>).push([prefix, uri])
-          } else plain++
-        }
-        const parentScope = current?.inScope ?? ROOT_SCOPE
-        let inScope = parentScope
-        if (declarations.length > 0) {
-          const scope = new Map(parentScope)
-          for (let d = 0; d < declarations.length; d++) scope.set(declarations[d]![0], declarations[d]![1])
-          inScope = scope
-        }
-        const prefix = name.prefix
-        const namespaceURI = prefix === '' ? (inScope.get('') ?? '') : boundNamespace(inScope, prefix, subsetCode)
-        let attributes = NO_ATTRIBUTES
-        if (plain > 0) {
-          const list = new Array<LexAttribute>(plain)
-          for (let k = 0, a = 0; k < count; k++) {
-            const { qname, prefix: p, localName } = names[k]!
-            if (qname === 'xmlns' || qname.startsWith('xmlns:')) continue
-            if (p === 'xml') throw lexError(subsetCode, `Attribute '${qname}' is not allowed`, true)
-            list[a++] = { qname, prefix: p, localName, namespaceURI: p === '' ? '' : boundNamespace(inScope, p, subsetCode), value: attributeValue(raws[k]!) }
-          }
-          attributes = list
-        }
-        const el = new LexElement(name, namespaceURI, attributes, declarations, inScope)
-        for (let k = 0; collectIds && k < attributes.length; k++) {
-          const a = attributes[k]!
-          if (a.prefix === '' && (a.localName === 'Id' || a.localName === 'id')) {
-            if (ids.has(a.value)) duplicateIds.push(a.value)
-            else ids.set(a.value, el)
-          }
-        }
-        if (current === undefined) root = el
-        else pending[pendingTop++] = el
-        starts.push(pendingTop)
-        elements.push(el)
-        current = el
-      },
-      end() {
-        const from = starts.pop()!
-        if (pendingTop > from) {
-          current!.children = pending.slice(from, pendingTop)
-          pendingTop = from
-        }
-        elements.pop()
-        current = elements[elements.length - 1]
-      },
-      text(raw) {
-        pending[pendingTop++] = textValue(raw)
-      },
-    })
+    tokenize(text, declarationEnd, limits, tree)
   } catch (cause) {
     if (cause instanceof TokenError) throw lexError(cause.subset ? subsetCode : xmlCode, cause.message, cause.subset)
     throw cause
   }
-  if (root === undefined) throw lexError(xmlCode, 'XML document has no root element')
-  return { root, ids, duplicateIds }
+  if (tree.root === undefined) throw lexError(xmlCode, 'XML document has no root element')
+  return { root: tree.root, ids: tree.ids, duplicateIds: tree.duplicateIds }
+}
+
+/**
+ * Builds the element tree from the tokenizer's events. A class rather than closures made per document: V8 keeps a
+ * function's optimised code only while a closure of it is alive, so closures made per call lose it at every
+ * major collection and are compiled again (seen at c=1 as a dozen recompilations of the reader every few seconds).
+ */
+class TreeBuilder implements TokenHandler {
+  readonly ids = new Map<string, LexElement>()
+  readonly duplicateIds: string[] = []
+  root: LexElement | undefined
+  private current: LexElement | undefined
+  /**
+   * Children of the open elements, each element's from `starts[depth]` on: an element's own list is cut to its
+   * exact length at its end tag.
+   */
+  private readonly pending: Array<LexElement | string> = []
+  private pendingTop = 0
+  private readonly starts: number[] = []
+  private readonly elements: LexElement[] = []
+
+  constructor(private readonly subsetCode: ErrorCode, private readonly collectIds: boolean) {}
+
+  start(name: QName, names: readonly QName[], raws: readonly string[], count: number): void {
+    const subsetCode = this.subsetCode
+    // Declarations first (they scope the element's own name and attributes), then the element, then its
+    // attributes: arrays only for what an element has.
+    let declarations = NO_DECLARATIONS
+    let plain = 0
+    for (let k = 0; k < count; k++) {
+      const qname = names[k]!.qname
+      if (qname === 'xmlns' || qname.startsWith('xmlns:')) {
+        const prefix = qname === 'xmlns' ? '' : qname.slice(6)
+        const uri = namespaceName(attributeValue(raws[k]!))
+        // A namespace name is a URI reference (RFC 3986: printable ASCII without '"', '<', '>'; '&' refused too), so it never needs
+        // escaping in canonical form.
+        if (prefix === 'xml' || prefix === 'xmlns' || (prefix !== '' && uri === '') || !URI_REFERENCE.test(uri)) {
+          throw lexError(subsetCode, `Namespace declaration '${qname}' is not allowed`, true)
+        }
+        if (declarations === NO_DECLARATIONS) declarations = []
+        ;(declarations as Array<readonly [string, string]>).push([prefix, uri])
+      } else plain++
+    }
+    const parentScope = this.current?.inScope ?? ROOT_SCOPE
+    let inScope = parentScope
+    if (declarations.length > 0) {
+      const scope = new Map(parentScope)
+      for (let d = 0; d < declarations.length; d++) scope.set(declarations[d]![0], declarations[d]![1])
+      inScope = scope
+    }
+    const prefix = name.prefix
+    const namespaceURI = prefix === '' ? (inScope.get('') ?? '') : boundNamespace(inScope, prefix, subsetCode)
+    let attributes = NO_ATTRIBUTES
+    if (plain > 0) {
+      const list = new Array<LexAttribute>(plain)
+      for (let k = 0, a = 0; k < count; k++) {
+        const { qname, prefix: p, localName } = names[k]!
+        if (qname === 'xmlns' || qname.startsWith('xmlns:')) continue
+        if (p === 'xml') throw lexError(subsetCode, `Attribute '${qname}' is not allowed`, true)
+        list[a++] = { qname, prefix: p, localName, namespaceURI: p === '' ? '' : boundNamespace(inScope, p, subsetCode), value: attributeValue(raws[k]!) }
+      }
+      attributes = list
+    }
+    const el = new LexElement(name, namespaceURI, attributes, declarations, inScope)
+    for (let k = 0; this.collectIds && k < attributes.length; k++) {
+      const a = attributes[k]!
+      if (a.prefix === '' && (a.localName === 'Id' || a.localName === 'id')) {
+        if (this.ids.has(a.value)) this.duplicateIds.push(a.value)
+        else this.ids.set(a.value, el)
+      }
+    }
+    if (this.current === undefined) this.root = el
+    else this.pending[this.pendingTop++] = el
+    this.starts.push(this.pendingTop)
+    this.elements.push(el)
+    this.current = el
+  }
+
+  end(): void {
+    const from = this.starts.pop()!
+    if (this.pendingTop > from) {
+      this.current!.children = this.pending.slice(from, this.pendingTop)
+      this.pendingTop = from
+    }
+    this.elements.pop()
+    this.current = this.elements[this.elements.length - 1]
+  }
+
+  text(raw: string): void {
+    this.pending[this.pendingTop++] = textValue(raw)
+  }
 }
 
 // ---- tokenizer ------------------------------------------------------------------------------------
@@ -494,12 +510,32 @@ function indentation(text: string, from: number, to: number): string | undefined
   return INDENTS[to - from - 1]
 }
 
+/** End of the name at `at`, checked against the name length limit. */
+function nameAt(text: string, at: number, what: string, maxNameLength: number): number {
+  const e = nameEnd(text, at)
+  if (e === at) throw new TokenError(`Expected ${what} (at offset ${at})`, text.charCodeAt(at) >= 0x80)
+  if (e - at > maxNameLength) throw new TokenError(`Name longer than ${maxNameLength} characters (at offset ${at})`)
+  return e
+}
+
+/** The first position at or after `at` that is not XML white space. */
+function spaceEnd(text: string, at: number): number {
+  let i = at
+  for (let c = text.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d; c = text.charCodeAt(++i));
+  return i
+}
+
+function tooManyNodes(limits: LexicalLimits): TokenError {
+  return new TokenError(`XML document has more than ${limits.maxNodes} nodes`)
+}
+
 /**
  * Tokenizes the subset (the caller has refused '<!' and '<?' past the declaration): start tags, end tags and text,
  * each found with `indexOf`/sticky expressions from a cursor that only moves forward, so every character is looked at
  * a constant number of times — O(n). Enforces well-formedness (XML 1.0 §2–§4 for the subset) and the limits.
  */
 function tokenize(text: string, from: number, limits: LexicalLimits, handler: TokenHandler): void {
+  const maxName = limits.maxNameLength
   const bad = INVALID_CHAR.exec(text)
   if (bad !== null) throw new TokenError(`Character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML (at offset ${bad.index})`)
   if (text.indexOf(']]>') >= 0) throw new TokenError("']]>' is not allowed in this document", true)
@@ -511,21 +547,6 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
   let nodes = 0
   let rootSeen = false
   let pos = from
-  /** End of the name at `at`, checked against the name length limit. */
-  const name = (at: number, what: string): number => {
-    const e = nameEnd(text, at)
-    if (e === at) throw new TokenError(`Expected ${what} (at offset ${at})`, text.charCodeAt(at) >= 0x80)
-    if (e - at > limits.maxNameLength) throw new TokenError(`Name longer than ${limits.maxNameLength} characters (at offset ${at})`)
-    return e
-  }
-  const skipSpace = (at: number): number => {
-    let i = at
-    for (let c = text.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d; c = text.charCodeAt(++i));
-    return i
-  }
-  const count = (): void => {
-    if (++nodes > limits.maxNodes) throw new TokenError(`XML document has more than ${limits.maxNodes} nodes`)
-  }
   while (pos < text.length) {
     const lt = text.indexOf('<', pos)
     const end = lt < 0 ? text.length : lt
@@ -536,14 +557,14 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
       } else {
         if (end - pos > maxText) throw new TokenError(`Text longer than ${maxText} characters (at offset ${pos})`)
         checkReferences(text, pos, end)
-        count()
+        if (++nodes > limits.maxNodes) throw tooManyNodes(limits)
         handler.text(indentation(text, pos, end) ?? text.slice(pos, end))
       }
     }
     if (lt < 0) break
     if (text.charCodeAt(lt + 1) === 0x2f) {
-      const tagEnd = name(lt + 2, 'an end tag name')
-      const close = skipSpace(tagEnd)
+      const tagEnd = nameAt(text, lt + 2, 'an end tag name', maxName)
+      const close = spaceEnd(text, tagEnd)
       if (text.charCodeAt(close) !== 0x3e) throw new TokenError(`End tag '${text.slice(lt + 2, tagEnd)}' is not closed (at offset ${lt})`)
       // Compared in place: the end tag's name is not kept.
       const started = open.pop()
@@ -555,14 +576,14 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
       continue
     }
     if (open.length === 0 && rootSeen) throw new TokenError(`More than one root element (at offset ${lt})`)
-    const tagEnd = name(lt + 1, 'an element name')
+    const tagEnd = nameAt(text, lt + 1, 'an element name', maxName)
     const qname = qnameOf(text, lt + 1, tagEnd, lastNameHash)
     const tag = qname.qname
-    count()
+    if (++nodes > limits.maxNodes) throw tooManyNodes(limits)
     let attributes = 0
     let i = tagEnd
     for (;;) {
-      const spaced = skipSpace(i)
+      const spaced = spaceEnd(text, i)
       const c = text.charCodeAt(spaced)
       if (c === 0x3e || (c === 0x2f && text.charCodeAt(spaced + 1) === 0x3e)) {
         rootSeen = true
@@ -579,14 +600,14 @@ function tokenize(text: string, from: number, limits: LexicalLimits, handler: To
       }
       if (Number.isNaN(c)) throw new TokenError(`Start tag '${tag}' is not closed (at offset ${lt})`)
       if (spaced === i) throw new TokenError(`Expected white space, '>' or '/>' in start tag '${tag}' (at offset ${i})`)
-      const attributeEnd = name(spaced, 'an attribute name')
+      const attributeEnd = nameAt(text, spaced, 'an attribute name', maxName)
       const attributeName = qnameOf(text, spaced, attributeEnd, lastNameHash)
       const attribute = attributeName.qname
       for (let k = 0; k < attributes; k++) if (names[k]!.qname === attribute) throw new TokenError(`Attribute '${attribute}' appears twice (at offset ${spaced})`)
       if (attributes >= limits.maxAttributes) throw new TokenError(`Element '${tag}' has more than ${limits.maxAttributes} attributes (at offset ${lt})`)
-      let at = skipSpace(attributeEnd)
+      let at = spaceEnd(text, attributeEnd)
       if (text.charCodeAt(at) !== 0x3d) throw new TokenError(`Expected '=' after attribute '${attribute}' (at offset ${at})`)
-      at = skipSpace(at + 1)
+      at = spaceEnd(text, at + 1)
       const q = text.charCodeAt(at)
       if (q !== 0x22 && q !== 0x27) throw new TokenError(`Value of attribute '${attribute}' is not quoted (at offset ${at})`)
       const close = text.indexOf(q === 0x22 ? '"' : "'", at + 1)
@@ -653,47 +674,73 @@ export function canonicalizeLexical(apex: LexElement, algorithmUri: string, incl
   if (!exclusive && algorithmUri !== C14N_URIS.inclusive && algorithmUri !== C14N_URIS.inclusiveWithComments) {
     throw new SecurityServerError('malformed_signature', `Unsupported canonicalization method '${algorithmUri}'`, { clientFault: true })
   }
-  const listed = inclusivePrefixes.map((p) => (p === '#default' ? '' : p))
-  // The output's pieces, in an array of the most the subtree can need (grown piece by piece, its store would be
-  // copied a dozen times), cut to what was written.
-  const pieces = (el: LexElement, isApex: boolean): number => {
-    const declarations = !exclusive ? (isApex ? el.inScope.size : el.declarations.length) : 1 + el.attributes.length + listed.length
+  return new LexicalCanonicalizer(exclusive, inclusivePrefixes.map(listedPrefix)).run(apex)
+}
+
+/** A PrefixList entry as the prefix it names (`#default`: the default namespace). */
+function listedPrefix(p: string): string {
+  return p === '#default' ? '' : p
+}
+
+/**
+ * One canonicalization (`canonicalizeLexical`): the output's pieces and the namespace declarations of the element
+ * being written. A class rather than closures made per call, for the reason `TreeBuilder` gives.
+ */
+class LexicalCanonicalizer {
+  private out: string[] = []
+  private o = 0
+  // The namespace declarations one element renders, as prefixes and URIs (reused from element to element: each is
+  // written out before the element's children are visited).
+  private readonly declPrefixes: string[] = []
+  private readonly declUris: string[] = []
+  private declCount = 0
+
+  constructor(private readonly exclusive: boolean, private readonly listed: readonly string[]) {}
+
+  run(apex: LexElement): string {
+    // The output's pieces, in an array of the most the subtree can need (grown piece by piece, its store would be
+    // copied a dozen times), cut to what was written.
+    this.out = new Array<string>(this.pieces(apex, true))
+    this.write(apex, NO_SCOPE, true)
+    this.out.length = this.o
+    return this.out.join('')
+  }
+
+  private pieces(el: LexElement, isApex: boolean): number {
+    const declarations = !this.exclusive ? (isApex ? el.inScope.size : el.declarations.length) : 1 + el.attributes.length + this.listed.length
     let n = 6 + 5 * (declarations + el.attributes.length) + el.children.length
     for (let k = 0; k < el.children.length; k++) {
       const c = el.children[k]!
-      if (typeof c !== 'string') n += pieces(c, false)
+      if (typeof c !== 'string') n += this.pieces(c, false)
     }
     return n
   }
-  const out = new Array<string>(pieces(apex, true))
-  let o = 0
-  // The namespace declarations one element renders, as prefixes and URIs (reused from element to element: each is
-  // written out before the element's children are visited).
-  const declPrefixes: string[] = []
-  const declUris: string[] = []
-  let declCount = 0
+
   /** Renders `p` at `el` when its URI there differs from the one rendered above (each prefix once). */
-  const consider = (el: LexElement, p: string, rendered: ReadonlyMap<string, string>): void => {
+  private consider(el: LexElement, p: string, rendered: ReadonlyMap<string, string>): void {
     if (p === 'xml') return
     const uri = el.inScope.get(p) ?? ''
     if (uri === (rendered.get(p) ?? '')) return
-    for (let d = 0; d < declCount; d++) if (declPrefixes[d] === p) return
-    declPrefixes[declCount] = p
-    declUris[declCount] = uri
-    declCount++
+    for (let d = 0; d < this.declCount; d++) if (this.declPrefixes[d] === p) return
+    this.declPrefixes[this.declCount] = p
+    this.declUris[this.declCount] = uri
+    this.declCount++
   }
-  const write = (el: LexElement, rendered: ReadonlyMap<string, string>, isApex: boolean): void => {
+
+  private write(el: LexElement, rendered: ReadonlyMap<string, string>, isApex: boolean): void {
+    const { declPrefixes, declUris, listed } = this
     // Namespace prefixes this element must consider rendering: inclusive, every one in scope at the apex and the
     // element's own declarations below it; exclusive, the visibly utilized ones and the listed ones in scope.
-    declCount = 0
-    if (!exclusive) {
-      if (isApex) el.inScope.forEach((_uri, p) => consider(el, p, rendered))
-      else for (let d = 0; d < el.declarations.length; d++) consider(el, el.declarations[d]![0], rendered)
+    this.declCount = 0
+    if (!this.exclusive) {
+      if (isApex) for (const p of el.inScope.keys()) this.consider(el, p, rendered)
+      else for (let d = 0; d < el.declarations.length; d++) this.consider(el, el.declarations[d]![0], rendered)
     } else {
-      consider(el, el.prefix, rendered)
-      for (let k = 0; k < el.attributes.length; k++) if (el.attributes[k]!.prefix !== '') consider(el, el.attributes[k]!.prefix, rendered)
-      for (let k = 0; k < listed.length; k++) if (el.inScope.has(listed[k]!)) consider(el, listed[k]!, rendered)
+      this.consider(el, el.prefix, rendered)
+      for (let k = 0; k < el.attributes.length; k++) if (el.attributes[k]!.prefix !== '') this.consider(el, el.attributes[k]!.prefix, rendered)
+      for (let k = 0; k < listed.length; k++) if (el.inScope.has(listed[k]!)) this.consider(el, listed[k]!, rendered)
     }
+    const declCount = this.declCount
     let next = rendered
     if (declCount > 0) {
       const scope = new Map(rendered)
@@ -712,6 +759,8 @@ export function canonicalizeLexical(apex: LexElement, algorithmUri: string, incl
         declUris[e + 1] = u
       }
     }
+    const out = this.out
+    let o = this.o
     out[o++] = '<'
     out[o++] = el.qname
     for (let d = 0; d < declCount; d++) {
@@ -744,13 +793,15 @@ export function canonicalizeLexical(apex: LexElement, algorithmUri: string, incl
     for (let k = 0; k < children.length; k++) {
       const c = children[k]!
       if (typeof c === 'string') out[o++] = c14nText(c)
-      else write(c, next, false)
+      else {
+        this.o = o
+        this.write(c, next, false)
+        o = this.o
+      }
     }
     out[o++] = '</'
     out[o++] = el.qname
     out[o++] = '>'
+    this.o = o
   }
-  write(apex, NO_SCOPE, true)
-  out.length = o
-  return out.join('')
 }
