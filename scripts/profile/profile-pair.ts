@@ -15,12 +15,14 @@ import { restCall } from '../demo/rest-call'
 import { makeHopCertificates } from '../lib/test-pki'
 
 /**
- * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--phases] [--threads] [--alloc DIR] [--flags="…"] [--warmup MS] [--warmup-concurrency N] [--server-stdout DIR]`: CPU per
+ * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--phases] [--threads] [--alloc DIR [--alloc-kept]] [--flags="…"] [--warmup MS] [--warmup-concurrency N] [--server-stdout DIR]`: CPU per
  * exchange of a lab pair under closed-loop load (both servers' utime+stime from /proc over the measured window,
  * divided by the exchanges), optionally the same for the floor's two bare hops, and with --cpu-prof a V8 CPU profile
  * of each server (written when it stops) summarised by source area. Each server's CPU is also split by thread (main,
  * the message-log writer, libuv's pool) and into user and system time. --alloc samples what each main thread allocates
- * over the window (everything, collected or not) and lists the functions allocating most, per exchange. With --skeleton the pair's servers are replaced,
+ * over the window (everything, collected or not) and lists the functions allocating most, per exchange; with --alloc-kept
+ * only what is still on the heap when the window ends (live, or dead in the old generation and not yet collected: what
+ * an old generation that fills up between major collections is made of). With --skeleton the pair's servers are replaced,
  * after their first answer, by the bench's security-off skeleton (skeleton-server.ts) over the same data directories.
  * --warmup (default 2000 ms, at the measured concurrency unless --warmup-concurrency) runs the pair before the idle
  * reading and the window: V8 keeps optimising the servers' code for 10–30 s of load, so a short warm-up measures
@@ -122,6 +124,7 @@ function summarise(file: string, top: number, window: { fromUs: number; toUs: nu
  * `<dir>/alloc-<pid>.json`.
  */
 const ALLOC_PRELOAD = `const dir = process.env.GATEHOUSE_ALLOC_DIR
+const collected = process.env.GATEHOUSE_ALLOC_KEPT !== '1'
 if (dir && require('node:worker_threads').isMainThread) {
   const session = new (require('node:inspector').Session)()
   session.connect()
@@ -130,7 +133,7 @@ if (dir && require('node:worker_threads').isMainThread) {
     if (!sampling) {
       sampling = true
       session.post('HeapProfiler.enable')
-      session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+      session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: collected, includeObjectsCollectedByMinorGC: collected })
       return
     }
     session.post('HeapProfiler.stopSampling', (error, result) => {
@@ -146,7 +149,7 @@ if (dir && require('node:worker_threads').isMainThread) {
 interface AllocationNode { callFrame: ProfileNode['callFrame']; selfSize: number; children: AllocationNode[] }
 
 /** Bytes allocated per exchange by a server's main thread, and the functions that allocate them (self and with callees). */
-function allocationSummary(file: string, exchanges: number, top: number): string {
+function allocationSummary(file: string, exchanges: number, top: number, kept: boolean): string {
   const head = (JSON.parse(readFileSync(file, 'utf8')) as { head: AllocationNode }).head
   const self = new Map<string, number>()
   const inclusive = new Map<string, number>()
@@ -163,7 +166,7 @@ function allocationSummary(file: string, exchanges: number, top: number): string
   walk(head, [])
   const kib = (bytes: number): string => `${(bytes / exchanges / 1024).toFixed(1).padStart(6)} KiB`
   const rows = (map: Map<string, number>): string[] => [...map].filter(([k]) => !k.startsWith('(root)')).sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, b]) => `  ${kib(b)}  ${k}`)
-  return [`  ${kib(total).trim()} per exchange allocated by the main thread`, '  self:', ...rows(self), '  with callees:', ...rows(inclusive)].join('\n')
+  return [`  ${kib(total).trim()} per exchange ${kept ? 'allocated by the main thread in the window and still on its heap at the end' : 'allocated by the main thread'}`, '  self:', ...rows(self), '  with callees:', ...rows(inclusive)].join('\n')
 }
 
 /**
@@ -195,7 +198,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     duration: { type: 'string', default: '8000' }, concurrency: { type: 'string', default: '16' }, 'cpu-prof': { type: 'string' },
     floor: { type: 'boolean', default: false }, skeleton: { type: 'boolean', default: false }, top: { type: 'string', default: '40' }, syscalls: { type: 'boolean', default: false },
-    phases: { type: 'boolean', default: false }, flags: { type: 'string' }, threads: { type: 'boolean', default: false }, alloc: { type: 'string' },
+    phases: { type: 'boolean', default: false }, flags: { type: 'string' }, threads: { type: 'boolean', default: false }, alloc: { type: 'string' }, 'alloc-kept': { type: 'boolean', default: false },
     warmup: { type: 'string', default: '2000' }, 'warmup-concurrency': { type: 'string' }, 'server-stdout': { type: 'string' },
   } })
   // --flags replaces the servers' Node flags (those of bin/gatehouse.js's first line), to compare V8 settings in one minute.
@@ -235,6 +238,7 @@ async function main(): Promise<void> {
       writeFileSync(join(dir, 'alloc-preload.cjs'), ALLOC_PRELOAD)
       GATEHOUSE_NODE_FLAGS.push('--require', join(dir, 'alloc-preload.cjs'))
       process.env.GATEHOUSE_ALLOC_DIR = allocDir
+      if (values['alloc-kept']) process.env.GATEHOUSE_ALLOC_KEPT = '1'
     }
     const window = { fromUs: 0, toUs: 0 }
     const built = await buildLabPair({ serviceUrl: service.ready.url, dir: join(dir, 'pair'), logLevel: 'warn' })
@@ -302,7 +306,7 @@ async function main(): Promise<void> {
         for (const [i, pid] of pids.entries()) {
           const file = join(allocDir, `alloc-${pid}.json`)
           for (let waited = 0; !existsSync(file) && waited < 20_000; waited += 100) await new Promise((resolveWait) => setTimeout(resolveWait, 100))
-          print(`${i === 0 ? 'consumer' : 'provider'} allocations (${file}):\n${allocationSummary(file, r.requests, Number(values.top))}`)
+          print(`${i === 0 ? 'consumer' : 'provider'} allocations (${file}):\n${allocationSummary(file, r.requests, Number(values.top), values['alloc-kept'])}`)
         }
       }
       for (const t of tracers) t.tracer.kill('SIGINT')

@@ -119,6 +119,7 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
     forecast: () => admin.messageLog.forecast(),
     globalConf: () => admin.globalConf.status(),
     readiness: () => proxy?.readiness() ?? [],
+    tlsConnections: () => proxy?.tlsConnections(),
   }, logger)
   const metrics = createServerMetrics({ facts, activeAlerts: () => alerts.list(false), version: GATEHOUSE_VERSION })
 

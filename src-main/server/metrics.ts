@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client'
 import { formatIdPath } from '@shared/domain/identifiers'
 import type { AlertDto } from '@shared/admin-api/operations-api'
 import type { ExchangeObserver } from '../proxy'
+import type { TlsConnectionCounts } from './proxy-runtime'
 import type { ServerFacts, ServerFactsSource } from './server-facts'
 
 /**
@@ -143,6 +144,23 @@ export function createServerMetrics(deps: ServerMetricsDeps): ServerMetrics {
       cpuSeconds = Math.max(cpuSeconds, total)
     },
   })
+
+  /** A count the proxy runtime keeps since its start, as a counter (a runtime started again counts on from there). */
+  const runtimeTotal = (name: string, help: string, read: (counts: TlsConnectionCounts) => number): void => {
+    let seen = 0
+    new Counter({
+      name, help, registers,
+      collect() {
+        const counts = facts?.tlsConnections
+        if (counts === undefined) return
+        const value = read(counts)
+        if (value > seen) this.inc(value - seen)
+        seen = value
+      },
+    })
+  }
+  runtimeTotal('gatehouse_peer_tls_connections_opened_total', 'TLS connections opened to other security servers (each one a handshake; pooled connections carry many messages).', (c) => c.peerOpened)
+  runtimeTotal('gatehouse_serverproxy_tls_connections_accepted_total', 'TLS connections accepted by the server proxy from other security servers.', (c) => c.serverProxyAccepted)
 
   const declaredNames = new Map(text.getMetricsAsArray().map((m) => [m, (m as unknown as { name: string }).name] as const))
 

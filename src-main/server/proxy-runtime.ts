@@ -76,7 +76,14 @@ export interface ProxyRuntime {
   authCertChain(): Uint8Array[]
   /** §4.2 `AuthTrustVerifier` on a provider's chain as the peer client checks it (for the diagnostics' test call). */
   verifyPeerChain(chainDer: Uint8Array[], address: string): Promise<void>
+  /** TLS connections made since the start: to other security servers (peer client) and accepted by the server proxy. */
+  tlsConnections(): TlsConnectionCounts
   close(): Promise<void>
+}
+
+export interface TlsConnectionCounts {
+  peerOpened: number
+  serverProxyAccepted: number
 }
 
 interface Closable {
@@ -117,19 +124,25 @@ export function createProxyRuntime(
   const views = options.wrapViews === undefined ? real : options.wrapViews(real)
   const serviceClient = createServiceClient()
   const verifyPeerChain = peerChainVerifier(views.requireConf, clock)
-  const peer = createPeerClient({ authCertMatchesMember: views.globalConf.authCertMatchesMember, verifyPeerChain, defaultPort: DEFAULT_SERVER_PROXY_PORT })
+  const peer = createPeerClient({
+    authCertMatchesMember: views.globalConf.authCertMatchesMember, verifyPeerChain, trustVersion: () => core.globalConf.current(), defaultPort: DEFAULT_SERVER_PROXY_PORT,
+  })
   const exchangeListeners = new Set<(observation: ExchangeObservation) => void>()
   const monitor = opMonitorObserver(core)
   const listening = listenersObserver(exchangeListeners, logger)
   const observer: ExchangeObserver = { observe: (o) => { monitor.observe(o); listening.observe(o) } }
   let credentials: AuthCredentials | undefined
   let appliedFingerprint: string | undefined
-  let appliedConf: GlobalConf | undefined
+  /** The approved CAs in the server proxy's TLS context (`approvedCaKey`). */
+  let appliedCaKey: string | undefined
+  /** The refusal told while there are no credentials. */
+  let appliedUnavailable: string | undefined
   let checks: ReadinessCheck[] = []
   let serverProxy: RunningServerProxy | undefined
   /** The client proxy's HTTPS listener and the TLS profile it has now (`proxy.client-tls-allow-tls13`). */
   let clientProxyHttps: { setTlsProfile(profile: ClientTlsProfile): void; allowTls13: boolean } | undefined
   let closed = false
+  let serverProxyAccepted = 0
 
   const clientDeps: ClientProxyDeps = {
     globalConf: views.globalConf, serverConf: views.serverConf, signer: views.signer, verifier: views.verifier, messageLog: views.messageLog,
@@ -199,8 +212,9 @@ export function createProxyRuntime(
         approvedCaPem: approvedCaPem(conf), isTrustedAuthCert: views.isTrustedAuthCert, deps: serverDeps,
         logger: logger.child({ component: 'serverproxy' }), ...limits(options.serverProxyLimits),
       })
+      started.server.on('secureConnection', () => serverProxyAccepted++)
       serverProxy = started
-      appliedConf = conf
+      appliedCaKey = approvedCaKey(conf)
       appliedFingerprint = credentials?.fingerprint
       return { port: started.port, close: async () => { serverProxy = undefined; await started.close() } }
     }
@@ -231,20 +245,29 @@ export function createProxyRuntime(
     }
   }
 
-  /** The auth credentials and approved CAs of the current state, swapped into the TLS endpoints when they differ. */
+  /**
+   * The auth credentials and approved CAs of the current state, swapped into the TLS endpoints when they differ. A new
+   * global configuration with the same approved CAs (every download makes one) leaves the TLS contexts and the open
+   * connections as they are: each connection's peer check is made again under it instead (the peer client's
+   * `trustVersion`, the server proxy's `PeerCheckCache`), with no new handshake.
+   */
   const applyCredentials = (auth: AuthSituation): void => {
     credentials = auth.credentials
     const conf = core.globalConf.current()
-    const unavailable = new SecurityServerError('ssl_authentication_failed', `This security server cannot authenticate: ${auth.check.message}`)
-    if (credentials?.fingerprint !== appliedFingerprint || conf !== appliedConf) {
-      peer.setCredentials(credentials, unavailable)
-      serverProxy?.setCredentials(credentials, approvedCaPem(conf), unavailable)
-      if (credentials?.fingerprint !== appliedFingerprint) {
-        logger.info({ authentication: credentials === undefined ? 'none' : 'in use', reason: auth.check.code }, 'TLS credentials of the server proxy and the peer client changed')
-      }
-      appliedFingerprint = credentials?.fingerprint
-      appliedConf = conf
+    const caKey = approvedCaKey(conf)
+    const message = `This security server cannot authenticate: ${auth.check.message}`
+    const credentialsChanged = credentials?.fingerprint !== appliedFingerprint
+    const refusalChanged = credentials === undefined && message !== appliedUnavailable
+    if (!credentialsChanged && !refusalChanged && caKey === appliedCaKey) return
+    const unavailable = new SecurityServerError('ssl_authentication_failed', message)
+    if (credentialsChanged || refusalChanged) peer.setCredentials(credentials, unavailable)
+    serverProxy?.setCredentials(credentials, approvedCaPem(conf), unavailable)
+    if (credentialsChanged) {
+      logger.info({ authentication: credentials === undefined ? 'none' : 'in use', reason: auth.check.code }, 'TLS credentials of the server proxy and the peer client changed')
     }
+    appliedFingerprint = credentials?.fingerprint
+    appliedCaKey = caKey
+    appliedUnavailable = credentials === undefined ? message : undefined
   }
 
   /** A changed `proxy.client-tls-allow-tls13` goes to the open HTTPS listener at once, for the connections that follow. */
@@ -307,6 +330,7 @@ export function createProxyRuntime(
     authTls: () => (credentials === undefined ? undefined : { keyPem: credentials.keyPem, certChainPem: credentials.certChainPem }),
     authCertChain: () => (credentials === undefined ? [] : pemChainToDer(credentials.certChainPem)),
     verifyPeerChain,
+    tlsConnections: () => ({ peerOpened: peer.connectionsOpened(), serverProxyAccepted }),
     // A graceful stop: the listeners stop accepting and finish (or, after their grace, cut) the requests in flight,
     // which still need the peer and service clients; only then are those closed.
     async close() {
@@ -320,6 +344,11 @@ export function createProxyRuntime(
       await closeAll([serviceClient, { close: () => peer.close() }])
     },
   }
+}
+
+/** The approved CAs as one value to compare (their PEM, in order). */
+function approvedCaKey(conf: GlobalConf | undefined): string {
+  return approvedCaPem(conf).join('')
 }
 
 function approvedCaPem(conf: GlobalConf | undefined): string[] {

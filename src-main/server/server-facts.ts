@@ -2,6 +2,7 @@ import type { GlobalConfStatus, MessageLogForecast, ReadinessCheck, Timestamping
 import type { AlertSnapshot } from '../alerts'
 import type { Logger } from '../platform'
 import type { SecurityServerCore } from './security-server-core'
+import type { TlsConnectionCounts } from './proxy-runtime'
 
 /**
  * What the operator watches, read from the domains in one place for the `/metrics` scrape and the alert rules: readiness,
@@ -18,6 +19,8 @@ export interface ServerFacts {
   timestamping?: TimestampingStatus
   globalConf?: GlobalConfStatus
   disk?: { daysUntilFull: number | null; freeBytes: number; bytesPerDay: number }
+  /** TLS connections made since the start, while the proxies run. */
+  tlsConnections?: TlsConnectionCounts
 }
 
 export interface ServerFactsSource {
@@ -33,6 +36,7 @@ export interface VerdictReaders {
   forecast(): Promise<MessageLogForecast>
   globalConf(): Promise<GlobalConfStatus>
   readiness(): readonly ReadinessCheck[]
+  tlsConnections(): TlsConnectionCounts | undefined
 }
 
 export function serverFactsSource(core: SecurityServerCore, verdicts: VerdictReaders, logger: Logger): ServerFactsSource {
@@ -74,11 +78,13 @@ export function serverFactsSource(core: SecurityServerCore, verdicts: VerdictRea
       const trafficExpected = registeredClients > 0 || core.opMonitor.exchangesSince(Math.floor(now.getTime() / 1000) - TRAFFIC_WINDOW_S) > 0
       const timestamping = await optional('timestamping', () => verdicts.timestamping())
       const globalConf = await optional('global configuration', () => verdicts.globalConf())
+      const tlsConnections = verdicts.tlsConnections()
       return {
         now, initialized, readiness: verdicts.readiness(), certificates, tokens, trafficExpected,
         ...(timestamping === undefined ? {} : { timestamping }),
         ...(globalConf === undefined ? {} : { globalConf }),
         ...(forecast.value === undefined ? {} : { disk: forecast.value }),
+        ...(tlsConnections === undefined ? {} : { tlsConnections }),
       }
     },
   }

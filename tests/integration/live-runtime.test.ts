@@ -62,6 +62,28 @@ const check = (status: SystemStatus, key: ReadinessCheck['key']): ReadinessCheck
 const statusOf = (server: SecurityServer) => () => admin<SystemStatus>(server, 'system', 'status')
 
 describe('a running pair follows token and certificate changes', () => {
+  it('keeps its pooled connection to the provider through a new global configuration with the same CAs (each download makes one)', async () => {
+    const total = async (server: SecurityServer, metric: string): Promise<number> =>
+      Number(new RegExp(`^${metric} (\\d+)$`, 'm').exec((await server.metrics.scrape(undefined)).body)?.[1] ?? Number.NaN)
+    const { consumer, provider } = pair
+    expect((await callPets()).status).toBe(200)
+    const opened = await total(consumer.server, 'gatehouse_peer_tls_connections_opened_total')
+    const accepted = await total(provider.server, 'gatehouse_serverproxy_tls_connections_accepted_total')
+    expect(opened).toBeGreaterThanOrEqual(1)
+    expect(accepted).toBe(opened)
+
+    const confs = [consumer, provider].map((side) => side.server.core.globalConf.current())
+    pair.labServer.regenerate()
+    for (const side of [consumer, provider]) await admin(side.server, 'globalConf', 'refresh')
+    expect([consumer, provider].map((side, i) => side.server.core.globalConf.current() !== confs[i])).toEqual([true, true])
+    // The runtimes re-derive on the change event; their reconcile is done once a status read after it shows ready.
+    for (const side of [consumer, provider]) await until('readiness after the new configuration', statusOf(side.server), (s) => s.readiness.ready)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    for (let i = 0; i < 3; i++) expect((await callPets()).status).toBe(200)
+    expect(await total(consumer.server, 'gatehouse_peer_tls_connections_opened_total')).toBe(opened)
+    expect(await total(provider.server, 'gatehouse_serverproxy_tls_connections_accepted_total')).toBe(accepted)
+  })
+
   it('serves, stops with X-Road errors while the provider token is logged out, and serves again after a GUI login', async () => {
     expect((await callPets()).status).toBe(200)
     const provider = pair.provider.server

@@ -10,6 +10,7 @@ import {
 } from '../../src-main/proxy'
 import { fakeWorld, type FakeWorld } from './support/fake-world'
 import { createTestPki, type TestCert, type TestPki } from './support/tls-pki'
+import { SecurityServerError } from '../../src-main/platform'
 
 const sha256 = (der: Uint8Array) => createHash('sha256').update(der).digest('hex')
 const LIMITS = { maxBodyBytes: 64 * 1024, headersTimeoutMs: 600, requestTimeoutMs: 1200, initialIdleMs: 2000, keepAliveTimeoutMs: 5000, maxConnections: 100 }
@@ -235,6 +236,51 @@ describe('client proxy → peer client → server proxy on loopback TLS', () => 
     expect(requestHashes.size).toBe(50)
     expect(secureConnections - before).toBe(1)
     expect(peer.connectionsOpened() - opened).toBe(1)
+  }, 20_000)
+
+  it('checks a pooled connection\'s peer chain again on it under a new trust version or once the check is old, with no new handshake', async () => {
+    let version = { conf: 1 }
+    let now = 1_000_000
+    let refuse = false
+    const checked: number[] = []
+    const checking = createPeerClient({
+      tls: { keyPem: consumerCert.keyPem, certChainPem: consumerCert.chainPem }, authCertMatchesMember: (der) => world.providerAuthHashes.has(sha256(der)),
+      verifyPeerChain: async (chain) => {
+        checked.push(chain.length)
+        if (refuse) throw new SecurityServerError('ssl_authentication_failed', 'OCSP status of the provider is revoked')
+      },
+      trustVersion: () => version, chainRecheckMs: 60_000, nowMs: () => now,
+    })
+    const proxy = await startClientProxyListener({ host: '127.0.0.1', httpPort: 0, httpsPort: null, deps: world.clientDeps(checking), limits: LIMITS })
+    const call = () => restCall('/r1/DEV/GOV/1234/PROVIDER/orders/api/items', { method: 'POST', body: Buffer.from('{}'), headers: { 'Content-Type': 'application/json' }, port: proxy.http?.port })
+    try {
+      for (let i = 0; i < 3; i++) expect((await call()).status).toBe(200)
+      expect(checked).toHaveLength(1)
+      // A new global configuration (every download makes one): checked again before the next message, same connection.
+      version = { conf: 2 }
+      expect((await call()).status).toBe(200)
+      expect((await call()).status).toBe(200)
+      expect(checked).toHaveLength(2)
+      now += 59_999
+      expect((await call()).status).toBe(200)
+      expect(checked).toHaveLength(2)
+      now += 1
+      expect((await call()).status).toBe(200)
+      expect(checked).toHaveLength(3)
+      expect(checking.connectionsOpened()).toBe(1)
+      // A check that fails refuses the message and closes the connection; the next message opens a new one.
+      refuse = true
+      version = { conf: 3 }
+      const refused = await call()
+      expect(refused.headers['x-road-error']).toBe('server.clientproxy.ssl_authentication_failed')
+      refuse = false
+      expect((await call()).status).toBe(200)
+      expect(checking.connectionsOpened()).toBe(2)
+      expect(checked).toHaveLength(5)
+    } finally {
+      checking.close()
+      await proxy.close()
+    }
   }, 20_000)
 
   it('refuses a provider whose auth certificate is not registered for the provider (ssl_authentication_failed)', async () => {

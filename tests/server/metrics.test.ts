@@ -89,6 +89,11 @@ describe('OpenMetrics endpoint', () => {
     expect(text).not.toMatch(/^gatehouse_timestamping_fail_closed_in_seconds /m)
     expect(text).toMatch(/^gatehouse_alerts_active\{severity="critical"\} 0$/m)
     expect(text).toMatch(/^process_resident_memory_bytes \d/m)
+    // The consumer's sequential exchanges share pooled connections to the provider; nobody connected to its server proxy.
+    const opened = Number(/^gatehouse_peer_tls_connections_opened_total (\d+)$/m.exec(text)?.[1])
+    expect(opened).toBeGreaterThanOrEqual(1)
+    expect(opened).toBeLessThan(SENT)
+    expect(text).toMatch(/^gatehouse_serverproxy_tls_connections_accepted_total 0$/m)
   })
 
   itWith([PROMTOOL], 'passes promtool check metrics', () => {

@@ -26,9 +26,21 @@ export interface PeerClientOptions {
   authCertMatchesMember(leaf: Uint8Array, provider: ClientId): boolean
   /**
    * The rest of `AuthTrustVerifier`: chain to an approved CA and fresh OCSP for each certificate (fetched with
-   * `fetchPeerOcspResponses` when not cached). Called once per new connection; a throw refuses the peer.
+   * `fetchPeerOcspResponses` when not cached). Called for a new connection, and again on a connection whose check is
+   * older than `chainRecheckMs` or was made under another `trustVersion`; a throw refuses the peer (and closes the
+   * connection).
    */
   verifyPeerChain?(chainDer: Uint8Array[], address: string): Promise<void>
+  /**
+   * What the chain check depends on besides the peer's certificates (the global configuration in force, its approved
+   * CAs and OCSP responders): a connection checked under another value is checked again before its next message, on
+   * the same connection. A new configuration thus costs one check per open connection, not a new handshake.
+   */
+  trustVersion?(): unknown
+  /** Longest a connection's chain check is reused (an OCSP response in it ages); default {@link CHAIN_RECHECK_MS}. */
+  chainRecheckMs?: number
+  /** The clock of `chainRecheckMs` (tests); `Date.now` by default. */
+  nowMs?(): number
   /** Port when an address has none (X-Road: 5500). */
   defaultPort?: number
   connectTimeoutMs?: number
@@ -52,6 +64,13 @@ export interface PeerClientOptions {
 export const DEFAULT_MAX_SOCKETS_PER_ADDRESS = 256
 
 /**
+ * Longest a connection's peer chain check is reused: X-Road verifies the provider at the handshake and keeps pooled
+ * connections for as long as they are used; a minute bounds how long a connection outlives its provider's OCSP
+ * status going bad (X-Road's `ocspFreshnessSeconds` is an hour by default) at one cached check a minute per connection.
+ */
+export const CHAIN_RECHECK_MS = 60_000
+
+/**
  * TLS handshakes to one security server at once. A burst of new messages (a slow token's queue released, a fresh
  * server's first load) would otherwise start hundreds of handshakes together, each one's CPU shared with all the
  * others, so that on a busy machine all of them ran past the connect timeout together; in turns, each finishes in its
@@ -63,6 +82,12 @@ interface Target {
   host: string
   port: number
   key: string
+}
+
+interface ChainCheck {
+  check: Promise<void>
+  version: unknown
+  atMs: number
 }
 
 export interface PeerClientWithStats extends PeerClient {
@@ -85,8 +110,10 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
   const fastestCacheMs = options.fastestCacheMs ?? 3_600_000
   const agents = new Map<string, PooledAgent>()
   const fastest = new Map<string, { key: string; until: number }>()
-  /** Sockets verified against the chain check (`verifyPeerChain`), keyed by socket. */
-  const chainVerified = new WeakMap<TLSSocket, Promise<void>>()
+  const chainRecheckMs = options.chainRecheckMs ?? CHAIN_RECHECK_MS
+  const nowMs = options.nowMs ?? Date.now
+  /** Each connection's chain check (`verifyPeerChain`): when it was made and under which `trustVersion`. */
+  const chainVerified = new WeakMap<TLSSocket, ChainCheck>()
   let opened = 0
 
   // One TLS context per credentials (its key and chain parsed once), not one per connection as `tls.connect` makes
@@ -220,12 +247,14 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
       )
     }
     if (options.verifyPeerChain !== undefined) {
-      let check = chainVerified.get(socket)
-      if (check === undefined) {
-        check = options.verifyPeerChain(chain, target.key)
-        chainVerified.set(socket, check)
+      const version = options.trustVersion?.()
+      const now = nowMs()
+      let held = chainVerified.get(socket)
+      if (held === undefined || held.version !== version || now - held.atMs >= chainRecheckMs) {
+        held = { check: options.verifyPeerChain(chain, target.key), version, atMs: now }
+        chainVerified.set(socket, held)
       }
-      await check
+      await held.check
     }
   }
 
