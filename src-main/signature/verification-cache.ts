@@ -99,9 +99,30 @@ function rememberable(result: SignatureVerificationResult, trust: VerificationTr
   const anchor = result.certPath[result.certPath.length - 1]
   const ca = anchor === undefined ? undefined : trust.approvedCas.find((c) => anchor.der.equals(c.topCert))
   if (ca === undefined) return undefined
-  // A copy: the caller's bytes may be a view into a whole received message the cache must not keep alive.
-  const hashChainResultBytes = typeof hashChainResult === 'string' ? hashChainResult : Buffer.from(hashChainResult)
-  return { trust, result, path: { certs: result.certPath, ca }, hashChainResultBytes }
+  // Copies: what the cache keeps for the next seconds must not hold on to what the verification read it from — the
+  // caller's bytes may be a view into a whole received message; a reference URI is a slice of the signature
+  // document's text, which it would keep whole; a small decoded value shares an 8 KB slab of Node's buffer pool with
+  // unrelated short-lived buffers. Each would move them into the old generation with the entry (issue 15: the
+  // consumer's collections).
+  const hashChainResultBytes = typeof hashChainResult === 'string' ? ownString(hashChainResult) : ownBytes(hashChainResult)
+  const kept: SignatureVerificationResult = {
+    signer: result.signer, signingCert: result.signingCert, certPath: result.certPath, caName: result.caName, ocsp: result.ocsp,
+    signingOcsp: result.signingOcsp, signingTime: result.signingTime, signatureValue: ownBytes(result.signatureValue),
+    timestampToken: result.timestampToken === undefined ? undefined : ownBytes(result.timestampToken), references: result.references.map(ownString),
+  }
+  return { trust, result: kept, path: { certs: result.certPath, ca }, hashChainResultBytes }
+}
+
+/** `bytes` in a buffer of their own (outside Node's pool). */
+function ownBytes(bytes: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.byteLength)
+  copy.set(bytes)
+  return copy
+}
+
+/** `text` as a string of its own (not a slice that keeps the string it was cut from). */
+function ownString(text: string): string {
+  return text === SIG_HASH_CHAIN_RESULT_URI ? SIG_HASH_CHAIN_RESULT_URI : Buffer.from(text, 'utf8').toString('utf8')
 }
 
 /**

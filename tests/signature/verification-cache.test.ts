@@ -56,6 +56,22 @@ describe('signature verification cache', () => {
     expect(second.hashChain).not.toBe(first.hashChain)
   })
 
+  it('keeps its own copies, not views into what the first message brought (its bytes, a slab of Node\'s buffer pool)', () => {
+    const cache = new SignatureVerificationCache()
+    // The first message's hash-chain result inside a larger buffer, as a part read from a received message is.
+    const received = Buffer.concat([Buffer.from('--boundary\r\n'), Buffer.from(batch[0]!.hashChainResult), Buffer.from('\r\n--boundary--')])
+    const view = received.subarray(12, 12 + Buffer.byteLength(batch[0]!.hashChainResult))
+    const first = cache.verify(batch[0]!.signatureXml, options(0, { hashChainResult: view }))
+    received.fill(0)
+    const second = cache.verify(batch[1]!.signatureXml, options(1))
+    expect(cache.stats).toEqual({ full: 1, reused: 1, entries: 1 })
+    expect(second.signatureValue.equals(first.signatureValue)).toBe(true)
+    // A small decoded value from Buffer.from(…, 'base64') sits in an 8 KB pool slab; the entry's copy owns its memory.
+    expect(first.signatureValue.buffer.byteLength).toBeGreaterThan(first.signatureValue.byteLength)
+    expect(second.signatureValue.buffer.byteLength).toBe(second.signatureValue.byteLength)
+    expect(second.references).toEqual(first.references)
+  })
+
   it('still fails a tampered message under a cached signature, with the full verifier\'s code', () => {
     const cache = new SignatureVerificationCache()
     cache.verify(batch[0]!.signatureXml, options(0))
