@@ -29,7 +29,7 @@ export { readAckFile, type AckFileRead, type AckState } from './ack-file'
 export { recordDigest, chainHash, GENESIS_HASH, type ChainPosition } from './evidence-chain'
 export { resolveMessageLogSettings, type MessageLogSettings, type MessageLogSettingsInput } from './message-log-settings'
 export {
-  createTimestamper, signatureValueBytes, timestampHashChains, TS_HASH_CHAIN_DATA_REF,
+  createTimestamper, signatureValueBytes, timestampHashChains, STAMP_LINK_SLICE, TS_HASH_CHAIN_DATA_REF,
   type Timestamper, type TimestampHashChainBuilder, type StampOutcome,
 } from './timestamper'
 export {

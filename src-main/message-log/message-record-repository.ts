@@ -269,7 +269,7 @@ function* stampLinks(packed) {
 }
 /** As storeStamp: the time-stamp, its records' links and the success, in one transaction. */
 const storeStamp = db.transaction((s, packed) => {
-  const tsId = Number(insertTimestamp.run(s.timeMs, s.token, s.hashChainResult, s.tsaUrl).lastInsertRowid)
+  const tsId = s.stampId ?? Number(insertTimestamp.run(s.timeMs, s.token, s.hashChainResult, s.tsaUrl).lastInsertRowid)
   for (const [recordId, hashChain] of stampLinks(packed)) linkTimestamp.run(tsId, hashChain, recordId)
   timestampingSuccess.run(s.atMs)
   return tsId
@@ -549,11 +549,13 @@ export interface StampToStore {
   links: ReadonlyArray<readonly [recordId: number, hashChain: string | Uint8Array | null]>
   /** When the stamp succeeded (the time-stamping state's last success). */
   atMs: number
+  /** A batch stamp stored before, for a later slice of its records (`STAMP_LINK_SLICE`): no new time-stamp row. */
+  stampId?: number
 }
 
-/** Stores a time-stamp, links its records and notes the success; the caller holds the transaction. Returns its id. */
+/** Stores a time-stamp (unless `stampId` names one stored before), links its records and notes the success; the caller holds the transaction. Returns its id. */
 export function storeStamp(db: WritableDb, stamp: StampToStore): number {
-  const tsId = insertTimestampRecord(db, stamp)
+  const tsId = stamp.stampId ?? insertTimestampRecord(db, stamp)
   for (const [recordId, hashChain] of stamp.links) linkTimestamp(db, recordId, tsId, hashChain === null || typeof hashChain === 'string' ? hashChain : Buffer.from(hashChain.buffer, hashChain.byteOffset, hashChain.byteLength).toString('utf8'))
   recordTimestampingSuccess(db, stamp.atMs)
   return tsId

@@ -254,7 +254,7 @@ class ThreadRecordWriter implements RecordWriter {
   async stamp(stamp: StampToStore): Promise<number> {
     // The hash chains in one transferred buffer (`encodeStampLinks`), the rest of the stamp as it is.
     const links = encodeStampLinks(stamp.links)
-    const { ids: [id] } = await this.send({ stamp: { timeMs: stamp.timeMs, token: stamp.token, hashChainResult: stamp.hashChainResult, tsaUrl: stamp.tsaUrl, atMs: stamp.atMs }, links }, [links.buffer as ArrayBuffer])
+    const { ids: [id] } = await this.send({ stamp: { timeMs: stamp.timeMs, token: stamp.token, hashChainResult: stamp.hashChainResult, tsaUrl: stamp.tsaUrl, atMs: stamp.atMs, stampId: stamp.stampId }, links }, [links.buffer as ArrayBuffer])
     return id as number
   }
 

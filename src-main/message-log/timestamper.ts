@@ -1,4 +1,4 @@
-import { buildHashChainDocuments } from '../signature'
+import { HashChainTree } from '../signature'
 import { inTransaction, parseXml, SecurityServerError, toSecurityServerError, type Clock, type Logger, type WritableDb } from '../platform'
 import {
   findSignatureXml, listUnstampedRecords, recordTimestampingFailure, storeStamp, type StampToStore,
@@ -16,25 +16,34 @@ const XMLDSIG_NS = 'http://www.w3.org/2000/09/xmldsig#'
 export const TS_HASH_CHAIN_DATA_REF = '/META-INF/signatures.xml'
 
 /**
- * Builds the batch time-stamp hash chains (xroad-protocols.md §4.5) — supplied by the signature domain's
- * `buildHashChainDocuments`: the hash-chain-result XML (URI `/ts-hashchain.xml#STEP0`) and one hash chain per input,
- * in order (its text, or its UTF-8 bytes).
+ * The batch time-stamp hash chains (xroad-protocols.md §4.5) of a batch's records, in order — supplied by the
+ * signature domain's `HashChainTree`: the hash-chain-result XML (URI `/ts-hashchain.xml#STEP0`), and each record's
+ * chain (its text, or its UTF-8 bytes) made when asked for.
  */
-export type TimestampHashChainBuilder = (signatureHashes: readonly Uint8Array[]) => { hashChainResult: string; hashChains: ReadonlyArray<string | Uint8Array> }
+export interface TimestampHashChains {
+  hashChainResult: string
+  count: number
+  chain(index: number): string | Uint8Array
+}
+
+export type TimestampHashChainBuilder = (signatureHashes: readonly Uint8Array[]) => TimestampHashChains
 
 /**
- * Batch ts hash chains with the signature domain's `buildHashChainDocuments`: one input per record, DataRef
- * `/META-INF/signatures.xml`; each chain as the UTF-8 bytes written, never made a string here (a batch of 10 000
- * records holds about 40 MB of chains: they go to the writer thread as bytes, `encodeStampLinks`).
+ * Batch ts hash chains with the signature domain's `HashChainTree`: one input per record, DataRef
+ * `/META-INF/signatures.xml`; each chain written as UTF-8 bytes when its slice of the batch is stored
+ * (`STAMP_LINK_SLICE`), never all at once (a batch of 10 000 records has about 40 MB of chains).
  */
 export const timestampHashChains: TimestampHashChainBuilder = (signatureHashes) => {
-  const built = buildHashChainDocuments(
-    signatureHashes.map((digest) => ({ parts: [{ uri: TS_HASH_CHAIN_DATA_REF, digest }] })),
-    'SHA-512',
-    '/ts-hashchain.xml',
-  )
-  return { hashChainResult: built.result.toString('utf8'), hashChains: built.chains }
+  const tree = new HashChainTree(signatureHashes.map((digest) => ({ parts: [{ uri: TS_HASH_CHAIN_DATA_REF, digest }] })), 'SHA-512', '/ts-hashchain.xml')
+  return { hashChainResult: tree.result.toString('utf8'), count: tree.count, chain: (index) => tree.chain(index) }
 }
+
+/**
+ * Records a batch time-stamp links to its records per transaction. Each slice commits its records' links (their chain
+ * and the stamp) together, the first with the time-stamp itself: a stop between slices leaves the later records
+ * unstamped, and the next run stamps them anew; no record is ever half-linked. 1 000 chains are about 4 MB.
+ */
+export const STAMP_LINK_SLICE = 1000
 
 export interface TimestamperOptions {
   db: WritableDb
@@ -111,40 +120,46 @@ export function createTimestamper(options: TimestamperOptions): Timestamper {
     })
   }
 
-  async function stampBatch(records: Array<{ id: number; signatureHash: string }>, build: TimestampHashChainBuilder): Promise<void> {
-    const { hashChainResult, hashChains } = build(records.map((r) => Buffer.from(r.signatureHash, 'base64')))
-    if (hashChains.length !== records.length) {
-      throw new SecurityServerError('malformed_hash_chain', `Hash chain builder returned ${hashChains.length} chains for ${records.length} inputs`)
+  /** Stamps the batch and links its records a slice at a time, counting in `progress` the records linked so far. */
+  async function stampBatch(records: Array<{ id: number; signatureHash: string }>, build: TimestampHashChainBuilder, progress: { linked: number }): Promise<void> {
+    const chains = build(records.map((r) => Buffer.from(r.signatureHash, 'base64')))
+    if (chains.count !== records.length) {
+      throw new SecurityServerError('malformed_hash_chain', `Hash chain builder returned ${chains.count} chains for ${records.length} inputs`)
     }
     // Batch imprint = H(UTF-8 bytes of the ts-hash-chain-result XML) (xroad-protocols.md §6.2).
-    const result = await stampWithFailover(Buffer.from(hashChainResult, 'utf8'))
-    await store({
-      timeMs: result.genTime.getTime(), token: result.token, hashChainResult, tsaUrl: result.tsaUrl,
-      links: records.map((r, i) => [r.id, hashChains[i]!] as const), atMs: clock.now().getTime(),
-    })
+    const result = await stampWithFailover(Buffer.from(chains.hashChainResult, 'utf8'))
+    let stampId: number | undefined
+    for (let from = 0; from < records.length; from += STAMP_LINK_SLICE) {
+      const slice = records.slice(from, from + STAMP_LINK_SLICE)
+      stampId = await store({
+        timeMs: result.genTime.getTime(), token: result.token, hashChainResult: chains.hashChainResult, tsaUrl: result.tsaUrl,
+        links: slice.map((r, i) => [r.id, chains.chain(from + i)] as const), atMs: clock.now().getTime(), ...(stampId === undefined ? {} : { stampId }),
+      })
+      progress.linked += slice.length
+    }
   }
 
   async function run(): Promise<StampOutcome> {
     const records = listUnstampedRecords(db, options.recordsLimit)
     if (records.length === 0) return { stamped: 0, pending: 0 }
+    const progress = { linked: 0 }
     try {
       if (records.length === 1) {
         // One waiting record is stamped singly, as X-Road's TimestamperWorker does.
-        let stamped = 0
         for (const r of records) {
           const signatureXml = findSignatureXml(db, r.id)
           if (signatureXml === undefined) continue
           await stampSingle(r.id, signatureXml)
-          stamped++
+          progress.linked++
         }
-        return { stamped, pending: 0 }
+        return { stamped: progress.linked, pending: 0 }
       }
-      await stampBatch(records, options.hashChains ?? timestampHashChains)
-      return { stamped: records.length, pending: 0 }
+      await stampBatch(records, options.hashChains ?? timestampHashChains, progress)
+      return { stamped: progress.linked, pending: 0 }
     } catch (error) {
       const coded = toSecurityServerError(error, 'timestamping_failed')
       noteFailure(coded)
-      return { stamped: 0, pending: records.length, error: coded }
+      return { stamped: progress.linked, pending: records.length - progress.linked, error: coded }
     }
   }
 

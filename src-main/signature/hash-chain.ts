@@ -225,45 +225,73 @@ export function buildHashChainDocuments(
   digestAlgorithm: DigestAlgorithm = 'SHA-512',
   hashChainFile = '/sig-hashchain.xml',
 ): HashChainDocuments {
-  const count = inputs.length
-  if (count === 0) throw new SecurityServerError('internal_error', 'A hash chain needs at least one input')
-  for (let i = 0; i < count; i++) {
-    if (inputs[i]!.parts.length === 0) throw new SecurityServerError('internal_error', 'A hash chain input needs at least one part')
-  }
-  const height = Math.ceil(Math.log2(count))
-  const internal = (1 << height) - 1
-  const tree = new Array<Uint8Array | undefined>(internal + (1 << height)).fill(undefined)
-  for (let i = 0; i < count; i++) {
-    const parts = inputs[i]!.parts
-    if (parts.length === 1) tree[internal + i] = parts[0]!.digest
-    else {
-      const digests = new Array<Uint8Array>(parts.length)
-      for (let p = 0; p < parts.length; p++) digests[p] = parts[p]!.digest
-      tree[internal + i] = stepDigest(digestAlgorithm, digests)
-    }
-  }
-  for (let i = internal - 1; i >= 0; i--) {
-    const left = tree[2 * i + 1]
-    const right = tree[2 * i + 2]
-    tree[i] = left !== undefined && right !== undefined ? stepDigest(digestAlgorithm, [left, right]) : left
-  }
-  const leaf0 = tree[internal]!
-  // A step digest in every case (a lone input's several parts, or the root over two subtrees): never an input's own bytes.
-  const top = count === 1 && inputs[0]!.parts.length === 1
-    ? stepDigest(digestAlgorithm, [leaf0])
-    : (count === 1 ? leaf0 : tree[0]!) as Buffer
+  const tree = new HashChainTree(inputs, digestAlgorithm, hashChainFile)
+  const chains = new Array<Buffer>(tree.count)
+  for (let i = 0; i < tree.count; i++) chains[i] = tree.chain(i)
+  return { result: tree.result, chains, topDigest: tree.topDigest }
+}
 
+/**
+ * The tree of {@link buildHashChainDocuments} with its result document, each input's chain written when asked for:
+ * a batch time-stamp of 10 000 records (X-Road's `timestamp-records-limit`) has about 40 MB of chains, which its
+ * stamper stores a slice at a time instead of holding them all.
+ */
+export class HashChainTree {
+  readonly count: number
+  readonly result: Buffer
+  readonly topDigest: Buffer
+  private readonly internal: number
+  private readonly tree: Array<Uint8Array | undefined>
   /** Base64 of tree nodes, made when a chain first shows the node. */
-  const texts = new Array<string | undefined>(tree.length).fill(undefined)
-  const textOf = (node: number): string => texts[node] ?? (texts[node] = b64(tree[node]!))
-  const head = CHAIN_HEADS.get(digestAlgorithm)!
-  const chains = new Array<Buffer>(count)
+  private readonly texts: Array<string | undefined>
   // The siblings on a leaf's path (tree indices) and whether the path runs through the left child, leaf first.
-  const siblings = new Array<number>(height)
-  const ownLeft = new Array<boolean>(height)
-  for (let index = 0; index < count; index++) {
-    const parts = inputs[index]!.parts
-    const leaf = internal + index
+  private readonly siblings: number[]
+  private readonly ownLeft: boolean[]
+
+  constructor(private readonly inputs: readonly HashChainInput[], private readonly digestAlgorithm: DigestAlgorithm = 'SHA-512', hashChainFile = '/sig-hashchain.xml') {
+    const count = inputs.length
+    if (count === 0) throw new SecurityServerError('internal_error', 'A hash chain needs at least one input')
+    for (let i = 0; i < count; i++) {
+      if (inputs[i]!.parts.length === 0) throw new SecurityServerError('internal_error', 'A hash chain input needs at least one part')
+    }
+    const height = Math.ceil(Math.log2(count))
+    const internal = (1 << height) - 1
+    const tree = new Array<Uint8Array | undefined>(internal + (1 << height)).fill(undefined)
+    for (let i = 0; i < count; i++) {
+      const parts = inputs[i]!.parts
+      if (parts.length === 1) tree[internal + i] = parts[0]!.digest
+      else {
+        const digests = new Array<Uint8Array>(parts.length)
+        for (let p = 0; p < parts.length; p++) digests[p] = parts[p]!.digest
+        tree[internal + i] = stepDigest(digestAlgorithm, digests)
+      }
+    }
+    for (let i = internal - 1; i >= 0; i--) {
+      const left = tree[2 * i + 1]
+      const right = tree[2 * i + 2]
+      tree[i] = left !== undefined && right !== undefined ? stepDigest(digestAlgorithm, [left, right]) : left
+    }
+    const leaf0 = tree[internal]!
+    // A step digest in every case (a lone input's several parts, or the root over two subtrees): never an input's own bytes.
+    const top = count === 1 && inputs[0]!.parts.length === 1
+      ? stepDigest(digestAlgorithm, [leaf0])
+      : (count === 1 ? leaf0 : tree[0]!) as Buffer
+    this.count = count
+    this.internal = internal
+    this.tree = tree
+    this.texts = new Array<string | undefined>(tree.length).fill(undefined)
+    this.siblings = new Array<number>(height)
+    this.ownLeft = new Array<boolean>(height)
+    this.topDigest = top
+    this.result = Buffer.from(renderHashChainResult(digestAlgorithm, `${hashChainFile}#STEP0`, top), 'utf8')
+  }
+
+  /** The hash chain document of input `index`, as its UTF-8 bytes. */
+  chain(index: number): Buffer {
+    if (!Number.isInteger(index) || index < 0 || index >= this.count) throw new SecurityServerError('internal_error', `No hash chain input ${index}`)
+    const { tree, siblings, ownLeft } = this
+    const parts = this.inputs[index]!.parts
+    const leaf = this.internal + index
     let levels = 0
     for (let node = leaf; node > 0;) {
       const parent = (node - 1) >> 1
@@ -277,30 +305,33 @@ export function buildHashChainDocuments(
       node = parent
     }
     writer.start()
-    writer.bytes(head)
+    writer.bytes(CHAIN_HEADS.get(this.digestAlgorithm)!)
     // Steps from the root down: step d holds the level `levels - 1 - d` of the path; the own side first when it is left.
     for (let depth = 0; depth < levels; depth++) {
       const level = levels - 1 - depth
       writer.bytes(STEP_OPEN)
       writer.text(String(depth))
       writer.bytes(STEP_OPEN_END)
-      if (!ownLeft[level]) writeHashValue(textOf(siblings[level]!))
-      if (depth === levels - 1 && parts.length === 1) writeDataRef(parts[0]!.uri, textOf(leaf))
+      if (!ownLeft[level]) writeHashValue(this.textOf(siblings[level]!))
+      if (depth === levels - 1 && parts.length === 1) writeDataRef(parts[0]!.uri, this.textOf(leaf))
       else writeStepRef(depth + 1)
-      if (ownLeft[level]) writeHashValue(textOf(siblings[level]!))
+      if (ownLeft[level]) writeHashValue(this.textOf(siblings[level]!))
       writer.bytes(STEP_END)
     }
     if (parts.length > 1 || levels === 0) {
       writer.bytes(STEP_OPEN)
       writer.text(String(levels))
       writer.bytes(STEP_OPEN_END)
-      for (let p = 0; p < parts.length; p++) writeDataRef(parts[p]!.uri, parts.length === 1 ? textOf(leaf) : b64(parts[p]!.digest))
+      for (let p = 0; p < parts.length; p++) writeDataRef(parts[p]!.uri, parts.length === 1 ? this.textOf(leaf) : b64(parts[p]!.digest))
       writer.bytes(STEP_END)
     }
     writer.bytes(CHAIN_END)
-    chains[index] = writer.take()
+    return writer.take()
   }
-  return { result: Buffer.from(renderHashChainResult(digestAlgorithm, `${hashChainFile}#STEP0`, top), 'utf8'), chains, topDigest: top }
+
+  private textOf(node: number): string {
+    return this.texts[node] ?? (this.texts[node] = b64(this.tree[node]!))
+  }
 }
 
 // ---- verification -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ export {
   type DnAttribute, type DnAttributeType, type ParsedCertificate,
 } from './certificate-util'
 export {
-  buildHashChains, buildHashChainDocuments, verifyHashChain, parseHashChain, parseHashChainResult, stepDigest, concatDigests,
+  buildHashChains, buildHashChainDocuments, HashChainTree, verifyHashChain, parseHashChain, parseHashChainResult, stepDigest, concatDigests,
   type HashChainInput, type HashChainPart, type HashChains, type HashChainDocuments, type HashChainInputValue, type HashChainVerification,
   type HashChainVerificationResult, type ParsedHashChain, type ParsedHashChainResult, type HashChainValue,
 } from './hash-chain'

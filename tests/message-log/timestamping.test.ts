@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto'
 import * as pkijs from 'pkijs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ManualClock } from '../../src-main/platform'
+import { inTransaction, ManualClock, silentLogger } from '../../src-main/platform'
 import {
-  buildTimestampRequest, findMessageRecord, signatureValueBytes, timestampGenTime, validateTimestampResponse,
+  buildTimestampRequest, createTimestamper, findMessageRecord, signatureValueBytes, STAMP_LINK_SLICE, timestampGenTime, validateTimestampResponse,
   type SelectedTsa,
 } from '../../src-main/message-log'
 import { verifyHashChain } from '../../src-main/signature'
 import { TS_HASH_CHAIN_DATA_REF } from '../../src-main/message-log'
-import { findTimestampRecord } from '../../src-main/message-log/message-record-repository'
+import { findTimestampRecord, storeStamp } from '../../src-main/message-log/message-record-repository'
 import { createHarness, messageFor } from './support/message-log-harness'
 import { createTsaMaterial, startOpensslTsa, type OpensslTsa } from './support/openssl-tsa'
 
@@ -84,7 +84,7 @@ describe('time-stamping against an openssl RFC 3161 TSA', () => {
       hashChains: (hashes) => {
         calls.push(hashes.length)
         const result = `<hashchainresult>${createHash('sha512').update(Buffer.concat(hashes.map((x) => Buffer.from(x)))).digest('base64')}</hashchainresult>`
-        return { hashChainResult: result, hashChains: hashes.map((_, i) => `<chain n="${i}"/>`) }
+        return { hashChainResult: result, count: hashes.length, chain: (i) => `<chain n="${i}"/>` }
       },
     })
     try {
@@ -126,6 +126,44 @@ describe('time-stamping against an openssl RFC 3161 TSA', () => {
       await h.close()
     }
   })
+
+  it('links a batch larger than a slice a slice at a time under one time-stamp; a slice that fails leaves its records to the next run', async () => {
+    const h = createHarness(new ManualClock(), { tsas: () => [tsaOf(tsa)] })
+    try {
+      const count = 2 * STAMP_LINK_SLICE + 5
+      const messages = Array.from({ length: count }, (_, i) => messageFor(`slice-${i}`))
+      const ids: number[] = []
+      for (let from = 0; from < count; from += 500) ids.push(...await Promise.all(messages.slice(from, from + 500).map((m) => h.log.record(m))))
+      const stored: number[] = []
+      const stamper = createTimestamper({
+        db: h.db, clock: new ManualClock(), logger: silentLogger(), tsas: () => [tsaOf(tsa)], timeoutMs: 10_000, recordsLimit: 10_000,
+        storeStamp: async (stamp) => {
+          stored.push(stamp.links.length)
+          if (stored.length === 2) throw new Error('disk I/O error')
+          return inTransaction(h.db, () => storeStamp(h.db, stamp))
+        },
+      })
+      const first = await stamper.stampPending()
+      expect(first).toMatchObject({ stamped: STAMP_LINK_SLICE, pending: count - STAMP_LINK_SLICE, error: { code: 'timestamping_failed' } })
+      expect(await stamper.stampPending()).toMatchObject({ stamped: count - STAMP_LINK_SLICE, pending: 0 })
+      expect(stored).toEqual([STAMP_LINK_SLICE, STAMP_LINK_SLICE, STAMP_LINK_SLICE, 5])
+      const records = ids.map((id) => findMessageRecord(h.db, id))
+      const stamps = records.map((r) => r?.timestampRecordId)
+      // The first run's stamp holds its first slice only (the second failed); the second run's stamp all the rest, in two slices.
+      expect(new Set(stamps.slice(0, STAMP_LINK_SLICE)).size).toBe(1)
+      expect(new Set(stamps.slice(STAMP_LINK_SLICE)).size).toBe(1)
+      expect(stamps[0]).not.toBe(stamps[STAMP_LINK_SLICE])
+      for (const i of [0, STAMP_LINK_SLICE - 1, STAMP_LINK_SLICE, 2 * STAMP_LINK_SLICE, count - 1]) {
+        const resultXml = findTimestampRecord(h.db, stamps[i] as number)?.hashChainResult as string
+        expect(() => verifyHashChain(resultXml, {
+          resolve: (uri) => (uri === '/ts-hashchain.xml' ? Buffer.from(records[i]?.timestampHashChain as string) : undefined),
+          inputs: { [TS_HASH_CHAIN_DATA_REF]: { data: Buffer.from(messages[i]?.signatureXml as string) } },
+        })).not.toThrow()
+      }
+    } finally {
+      await h.close()
+    }
+  }, 60_000)
 
   it('fails over to the next TSA in the administrator order', async () => {
     tsa.setDown(true)

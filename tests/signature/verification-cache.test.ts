@@ -59,8 +59,8 @@ describe('signature verification cache', () => {
   it('keeps its own copies, not views into what the first message brought (its bytes, a slab of Node\'s buffer pool)', () => {
     const cache = new SignatureVerificationCache()
     // The first message's hash-chain result inside a larger buffer, as a part read from a received message is.
-    const received = Buffer.concat([Buffer.from('--boundary\r\n'), Buffer.from(batch[0]!.hashChainResult), Buffer.from('\r\n--boundary--')])
-    const view = received.subarray(12, 12 + Buffer.byteLength(batch[0]!.hashChainResult))
+    const received = Buffer.concat([Buffer.from('--boundary\r\n'), Buffer.from(batch[0]!.hashChainResult!), Buffer.from('\r\n--boundary--')])
+    const view = received.subarray(12, 12 + Buffer.byteLength(batch[0]!.hashChainResult!))
     const first = cache.verify(batch[0]!.signatureXml, options(0, { hashChainResult: view }))
     received.fill(0)
     const second = cache.verify(batch[1]!.signatureXml, options(1))
