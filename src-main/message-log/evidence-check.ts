@@ -4,7 +4,7 @@ import type { AckFileRead } from './ack-file'
 import { chainHash, recordDigest, type ChainPosition } from './evidence-chain'
 import {
   chainPositionAt, chainSummary, findSequenceGaps, isAcknowledgedIncident, listChainEntries, listEvidenceIncidents, loadChainedRecords,
-  readEvidenceChainState, type ChainedRecordRow, type EvidenceIncidentKind,
+  readEvidenceChainState, type ChainedAttachment, type ChainedRecordRow, type EvidenceIncidentKind,
 } from './message-record-repository'
 
 /**
@@ -88,19 +88,28 @@ const range = (first: number, last: number): string => (first === last ? `record
 /** "record 7 is" / "records 7–9 (3) are". */
 const rangeIs = (first: number, last: number, singular: string, plural: string): string => `${range(first, last)} ${first === last ? singular : plural}`
 
+/** SHA-512 (base64) of a stored body, read whole or by chunks, each chunk collected once hashed. */
+function bodySha512(a: ChainedAttachment): string {
+  const hash = createHash('sha512')
+  if (a.chunks === null) return hash.update(a.content ?? Buffer.alloc(0)).digest('base64')
+  for (const chunk of a.chunks) {
+    hash.update(chunk)
+    releasedTransientBytes(chunk.length)
+  }
+  return hash.digest('base64')
+}
+
 /** Recomputes one record's digest and chain hash and its bodies' SHA-512; the problem found, if any. */
 function verifyRecord(row: ChainedRecordRow): string | undefined {
   if (row.prevHash === null || row.chainHash === null) return 'it has no chain hash'
   for (const a of row.attachments) {
-    if (a.content !== null && createHash('sha512').update(a.content).digest('base64') !== a.sha512) {
-      return `the stored body of attachment ${a.position} no longer matches its SHA-512`
-    }
+    if (a.stored && bodySha512(a) !== a.sha512) return `the stored body of attachment ${a.position} no longer matches its SHA-512`
   }
   const r = row.record
   const digest = recordDigest({
     queryId: r.queryId, xRequestId: r.xRequestId, client: r.client, service: r.service, response: r.response, message: r.message,
     bodyLogged: r.bodyLogged, signatureXml: r.signatureXml, signatureHash: r.signatureHash, hashChainResult: r.hashChainResult,
-    hashChain: r.hashChain, timeMs: r.timeMs, attachments: row.attachments.map((a) => ({ size: a.size, sha512: a.sha512, stored: a.content !== null })),
+    hashChain: r.hashChain, timeMs: r.timeMs, attachments: row.attachments.map((a) => ({ size: a.size, sha512: a.sha512, stored: a.stored })),
   })
   if (!chainHash(row.prevHash, row.seq, digest).equals(row.chainHash)) return 'its content no longer matches its chain hash'
   return undefined

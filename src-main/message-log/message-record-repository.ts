@@ -835,6 +835,38 @@ export function listChainEntries(db: ReadableDb, afterSeq: number, limit: number
     .all(afterSeq, limit) as Array<{ seq: number; bytes: number }>
 }
 
+/**
+ * A stored body larger than this is read by the evidence check a chunk of this size at a time (`StoredBodyChunks`):
+ * read whole, a 10 MB body raised the check's peak RSS by 47–50 MB (a log of X-Road's mixed sizes: 151–160 MB, with
+ * chunks 115–118 MB). Smaller chunks cost more than they save: SQLite reads the whole blob for each one.
+ */
+export const BODY_CHUNK_BYTES = 4 * 1024 * 1024
+
+/** An attachment as the evidence check reads it: its content when small, its chunks when larger than BODY_CHUNK_BYTES. */
+export interface ChainedAttachment {
+  position: number
+  size: number
+  sha512: string
+  /** Whether its body is stored (not left out by the body-logging settings). */
+  stored: boolean
+  content: Buffer | null
+  chunks: StoredBodyChunks | null
+}
+
+/** A large stored body, read in BODY_CHUNK_BYTES pieces, one query each (SQLite reads a blob whole to cut a piece). */
+export class StoredBodyChunks {
+  constructor(private readonly db: ReadableDb, private readonly recordId: number, private readonly position: number, readonly bytes: number) {}
+
+  *[Symbol.iterator](): Iterator<Buffer> {
+    const piece = this.db.prepare('SELECT substr(content, ?, ?) AS piece FROM message_attachments WHERE record_id = ? AND position = ?')
+    for (let offset = 0; offset < this.bytes; offset += BODY_CHUNK_BYTES) {
+      const row = piece.get(offset + 1, BODY_CHUNK_BYTES, this.recordId, this.position) as { piece: Buffer | null } | undefined
+      if (row?.piece == null || row.piece.length === 0) return
+      yield row.piece
+    }
+  }
+}
+
 /** A record as the evidence check reads it: its chain fields and everything its digest covers, with attachment contents. */
 export interface ChainedRecordRow {
   id: number
@@ -842,22 +874,30 @@ export interface ChainedRecordRow {
   prevHash: Buffer | null
   chainHash: Buffer | null
   record: Omit<StoredMessageRecord, 'timestampRecordId' | 'timestampHashChain' | 'archivedAtMs' | 'archiveFile'>
-  attachments: StoredAttachment[]
+  attachments: ChainedAttachment[]
 }
 
-/** The records with `fromSeq <= seq <= toSeq`, in order, with their attachments. */
+/** The records with `fromSeq <= seq <= toSeq`, in order, with their attachments (a large body as its chunks). */
 export function loadChainedRecords(db: ReadableDb, fromSeq: number, toSeq: number): ChainedRecordRow[] {
   const rows = db.prepare('SELECT * FROM message_records_full WHERE seq BETWEEN ? AND ? ORDER BY seq').all(fromSeq, toSeq) as Array<RecordRow & {
     seq: number; prev_hash: Buffer | null; chain_hash: Buffer | null
   }>
+  // length() of a blob reads no content (SQLite's length optimisation); a large one's content is left to its chunks.
   const attachments = db
     .prepare(
-      `SELECT a.record_id AS recordId, a.position, a.content, a.size, a.sha512 FROM message_attachments a
-       JOIN message_records r ON r.id = a.record_id WHERE r.seq BETWEEN ? AND ? ORDER BY a.record_id, a.position`,
+      `SELECT a.record_id AS recordId, a.position, length(a.content) AS storedBytes,
+         CASE WHEN length(a.content) > ? THEN NULL ELSE a.content END AS content, a.size, a.sha512
+       FROM message_attachments a JOIN message_records r ON r.id = a.record_id WHERE r.seq BETWEEN ? AND ? ORDER BY a.record_id, a.position`,
     )
-    .all(fromSeq, toSeq) as Array<StoredAttachment & { recordId: number }>
-  const byRecord = new Map<number, StoredAttachment[]>()
-  for (const { recordId, ...a } of attachments) byRecord.set(recordId, [...(byRecord.get(recordId) ?? []), a])
+    .all(BODY_CHUNK_BYTES, fromSeq, toSeq) as Array<{ recordId: number; position: number; storedBytes: number | null; content: Buffer | null; size: number; sha512: string }>
+  const byRecord = new Map<number, ChainedAttachment[]>()
+  for (const a of attachments) {
+    const stored = a.storedBytes !== null
+    const chunks = stored && a.content === null ? new StoredBodyChunks(db, a.recordId, a.position, a.storedBytes!) : null
+    const list = byRecord.get(a.recordId) ?? []
+    list.push({ position: a.position, size: a.size, sha512: a.sha512, stored, content: a.content, chunks })
+    byRecord.set(a.recordId, list)
+  }
   return rows.map((row) => ({
     id: row.id, seq: row.seq, prevHash: row.prev_hash, chainHash: row.chain_hash, record: toRecord(row), attachments: byRecord.get(row.id) ?? [],
   }))

@@ -11,6 +11,7 @@ import {
   type MessageLog,
 } from '../../src-main/message-log'
 import { openAckFile } from '../../src-main/message-log/ack-file'
+import { BODY_CHUNK_BYTES } from '../../src-main/message-log/message-record-repository'
 import { dataDirLayout } from '../../src-main/server'
 import { createSecurityServerCore } from '../../src-main/server/security-server-core'
 import { killWriter } from './support/kill-loop'
@@ -172,6 +173,25 @@ describe('corruption is found, never silent', () => {
     await expect(h.log.record(messageFor('refused'))).rejects.toMatchObject({ code: 'logging_failed' })
     expect(errors().some((m) => m.startsWith('message-log evidence check: record 5') && m.includes('refused'))).toBe(true)
   })
+
+  it('a byte changed deep inside a body read in chunks (larger than BODY_CHUNK_BYTES): altered at that record only', async () => {
+    h = createHarness(new ManualClock('2026-03-01T00:00:00Z'))
+    const size = 2 * BODY_CHUNK_BYTES + 4097
+    await recordMany(h.log, 'large', 3, (i) => Buffer.concat([Buffer.from(`LARGE-${i}-`), Buffer.alloc(size, 0x61 + i)]))
+    expect((await h.log.checkEvidence('full')).report).toMatchObject({ verifiedRecords: 3, problems: [] })
+    // One byte changed in the second body's second chunk, by someone writing the database directly.
+    await h.reopen({}, () => {
+      const db = openMessageLogDb(h?.dbPath ?? '')
+      const at = BODY_CHUNK_BYTES + 12_345
+      db.prepare(`UPDATE message_attachments SET content = CAST(substr(content, 1, ?) || x'7a' || substr(content, ?) AS BLOB)
+                  WHERE record_id = (SELECT id FROM message_records WHERE query_id = 'large-1')`).run(at, at + 2)
+      closeDatabase(db)
+    })
+    expect(integrityCheck(h.db)).toEqual(['ok'])
+    expect((await h.log.checkEvidence('full')).report.problems).toEqual([
+      expect.objectContaining({ kind: 'altered', firstSeq: 2, lastSeq: 2, detail: expect.stringContaining('attachment 1') }),
+    ])
+  }, 60_000)
 
   it('a damaged database the checks read past (an index page no longer a page): the first failed commit is an alarm, traffic refused until acknowledged', async () => {
     // The fault harness's WAL class once flipped a frame an automatic checkpoint had already copied into the file:
