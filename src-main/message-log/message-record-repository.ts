@@ -120,14 +120,19 @@ export interface RecordLink {
 export const INSERT_MESSAGE_RECORD_SQL = `INSERT INTO message_records (query_id, x_request_id, client, service, response, message, body_logged, signature_xml,
          signature_hash, hash_chain_result, hash_chain, time_ms, seq, prev_hash, chain_hash)
        VALUES (?, ?, ?, ?, ?, x'', ?, '', ?, NULL, NULL, ?, ?, ?, ?)`
-/** The record's contents: the record's id first, then `messageRecordParameters(…).contents`. */
-export const INSERT_RECORD_CONTENTS_SQL = 'INSERT INTO message_record_contents (record_id, message, signature_xml, hash_chain_result, hash_chain) VALUES (?, ?, ?, ?, ?)'
+/**
+ * The record's contents: the record's id first, then `messageRecordParameters(…).contents`. The texts may be bound as
+ * their UTF-8 bytes (`Utf8Text`, checked as UTF-8 where the log takes them): CAST makes them the TEXT they spell, with
+ * no string made of them on the way (a NULL or a string passes unchanged).
+ */
+export const INSERT_RECORD_CONTENTS_SQL = `INSERT INTO message_record_contents (record_id, message, signature_xml, hash_chain_result, hash_chain)
+       VALUES (?, ?, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))`
 /** One attachment: the record's id first, then `messageRecordParameters(…).attachments[i]`. */
 export const INSERT_MESSAGE_ATTACHMENT_SQL = 'INSERT INTO message_attachments (record_id, position, content, size, sha512) VALUES (?, ?, ?, ?, ?)'
 
 /** The statements of `storeStamp`, also run by the writer thread. */
 const INSERT_TIMESTAMP_RECORD_SQL = 'INSERT INTO timestamp_records (time_ms, token, hash_chain_result, tsa_url) VALUES (?, ?, ?, ?)'
-const LINK_TIMESTAMP_SQL = 'UPDATE message_records SET timestamp_record_id = ?, timestamp_hash_chain = ? WHERE id = ? AND timestamp_record_id IS NULL'
+const LINK_TIMESTAMP_SQL = 'UPDATE message_records SET timestamp_record_id = ?, timestamp_hash_chain = CAST(? AS TEXT) WHERE id = ? AND timestamp_record_id IS NULL'
 const TIMESTAMPING_SUCCESS_SQL = `INSERT INTO timestamping_state (id, last_success_ms, failing_since_ms, last_error) VALUES (1, ?, NULL, NULL)
      ON CONFLICT (id) DO UPDATE SET last_success_ms = excluded.last_success_ms, failing_since_ms = NULL, last_error = NULL`
 
@@ -251,7 +256,7 @@ const commit = db.transaction((records, from) => {
     return id
   })
 })
-/** The links of a stamp as \`encodeStampLinks\` packs them, each chain made text only as it is bound. */
+/** The links of a stamp as \`encodeStampLinks\` packs them, each chain as a view of its UTF-8 bytes (bound CAST to TEXT). */
 function* stampLinks(packed) {
   const count = packed.readUInt32LE(0)
   let o = 4
@@ -263,7 +268,7 @@ function* stampLinks(packed) {
       yield [recordId, null]
       continue
     }
-    yield [recordId, packed.toString('utf8', o, o + length)]
+    yield [recordId, packed.subarray(o, o + length)]
     o += length
   }
 }
@@ -430,7 +435,7 @@ export function watchConnectionLimits(db: ReadableDb): ConnectionLimitChanges {
 export function insertMessageRecord(db: WritableDb, record: NewMessageRecord, link: RecordLink): number {
   const parameters = messageRecordParameters(record, link)
   const id = Number(db.prepare(INSERT_MESSAGE_RECORD_SQL).run(...parameters.record).lastInsertRowid)
-  db.prepare(INSERT_RECORD_CONTENTS_SQL).run(id, ...parameters.contents.map((v) => (v instanceof Utf8Text ? v.toString() : v)))
+  db.prepare(INSERT_RECORD_CONTENTS_SQL).run(id, ...parameters.contents.map((v) => (v instanceof Utf8Text ? v.bytes : v)))
   const insertAttachment = db.prepare(INSERT_MESSAGE_ATTACHMENT_SQL)
   for (const a of parameters.attachments) insertAttachment.run(id, ...a)
   return id
@@ -534,7 +539,7 @@ export function insertTimestampRecord(db: WritableDb, ts: { timeMs: number; toke
 }
 
 /** Links a record to its time-stamp; idempotent (only records not yet stamped, reliability-and-security.md §1.2). */
-export function linkTimestamp(db: WritableDb, recordId: number, timestampRecordId: number, tsHashChain: string | null): boolean {
+export function linkTimestamp(db: WritableDb, recordId: number, timestampRecordId: number, tsHashChain: string | Uint8Array | null): boolean {
   const result = db.prepare(LINK_TIMESTAMP_SQL).run(timestampRecordId, tsHashChain, recordId)
   return result.changes === 1
 }
@@ -556,7 +561,7 @@ export interface StampToStore {
 /** Stores a time-stamp (unless `stampId` names one stored before), links its records and notes the success; the caller holds the transaction. Returns its id. */
 export function storeStamp(db: WritableDb, stamp: StampToStore): number {
   const tsId = stamp.stampId ?? insertTimestampRecord(db, stamp)
-  for (const [recordId, hashChain] of stamp.links) linkTimestamp(db, recordId, tsId, hashChain === null || typeof hashChain === 'string' ? hashChain : Buffer.from(hashChain.buffer, hashChain.byteOffset, hashChain.byteLength).toString('utf8'))
+  for (const [recordId, hashChain] of stamp.links) linkTimestamp(db, recordId, tsId, hashChain)
   recordTimestampingSuccess(db, stamp.atMs)
   return tsId
 }

@@ -10,11 +10,12 @@ import type { SqlValue } from './message-record-repository'
  *
  * Layout (little-endian): u32 records, then per record its parameters (u8 count, values), its contents' parameters
  * (the same) and its attachments (u8 count, each u8 count and values). A value is a tag byte — 0 null, 1 a number (f64), 2 a string (u32 length and its
- * UTF-8 bytes), 3 a blob (u32 length and its bytes), 4 a blob in shared memory (u32: its index in `shared`). Strings
- * travel as UTF-8, the form SQLite stores and the record digest covers, so what the thread binds is what the digest
- * was taken over. A text given as its UTF-8 bytes (`Utf8Text`: a signature document or hash chain as signed or
- * received) is copied into the batch as a string's bytes are written, under the same tag: the thread makes the
- * string it binds, and the batch is byte for byte the one its string would give.
+ * UTF-8 bytes), 3 a blob (u32 length and its bytes), 4 a blob in shared memory (u32: its index in `shared`), 5 a text
+ * given as its UTF-8 bytes (as 2). Strings travel as UTF-8, the form SQLite stores and the record digest covers, so
+ * what the thread binds is what the digest was taken over. A text given as its UTF-8 bytes (`Utf8Text`: a signature
+ * document or hash chain as signed or received, several KB a record) reaches the thread as a view of those bytes and
+ * is bound as they are to a parameter the statement casts to TEXT (`INSERT_RECORD_CONTENTS_SQL`): no string is made of
+ * it in the thread, for the digest or for SQLite.
  */
 
 /**
@@ -40,6 +41,7 @@ const TAG_NUMBER = 1
 const TAG_STRING = 2
 const TAG_BLOB = 3
 const TAG_SHARED = 4
+const TAG_UTF8 = 5
 
 export interface EncodedRecordBatch {
   /** A buffer of its own: its `buffer` can be transferred. */
@@ -89,7 +91,7 @@ export function encodeRecordBatch(records: readonly BatchRecordParameters[]): En
         out.writeUInt32LE(written, o + 1)
         o += 5 + written
       } else if (v instanceof Utf8Text) {
-        out[o] = TAG_STRING
+        out[o] = TAG_UTF8
         out.writeUInt32LE(v.bytes.byteLength, o + 1)
         out.set(v.bytes, o + 5)
         o += 5 + v.bytes.byteLength
@@ -118,7 +120,7 @@ export function encodeRecordBatch(records: readonly BatchRecordParameters[]): En
 /**
  * The reader of `encodeRecordBatch`'s buffer as plain JavaScript source, for the writer thread's program (which is
  * evaluated from a string): defines `decodeRecordBatch(buffer, shared)` returning `[{ record, contents, attachments }]` with blobs
- * as Buffer views into `buffer` or the shared memory and strings decoded from UTF-8.
+ * and texts given as bytes as Buffer views into `buffer` or the shared memory, and strings decoded from UTF-8.
  */
 export const RECORD_BATCH_DECODER = `
 function decodeRecordBatch(buffer, shared) {
@@ -137,7 +139,7 @@ function decodeRecordBatch(buffer, shared) {
     const start = o + 4
     o = start + length
     if (tag === ${TAG_STRING}) return buffer.toString('utf8', start, o)
-    if (tag === ${TAG_BLOB}) return buffer.subarray(start, o)
+    if (tag === ${TAG_BLOB} || tag === ${TAG_UTF8}) return buffer.subarray(start, o)
     throw new Error('record batch: unknown tag ' + tag)
   }
   const list = () => {
