@@ -167,7 +167,7 @@ const NULL_CHAIN = 0xffffffff
  * A stamp's links packed into one buffer for the writer thread, whose memory is transferred, not cloned (a batch
  * stamp of 10 000 records carries 10 000 hash chains of about 4 KB: a structured clone copied all of them into the
  * thread's heap at once). Layout (little-endian): u32 count, then per link f64 record id, u32 length (NULL_CHAIN for
- * none) and the chain's UTF-8 bytes. The thread makes each chain's text only as it binds it (`stampLinks`).
+ * none) and the chain's UTF-8 bytes. The thread binds each chain's bytes as they are, cast to TEXT (`stampLinks`, `LINK_TIMESTAMP_SQL`).
  */
 export function encodeStampLinks(links: StampToStore['links']): Buffer {
   let size = 4
