@@ -124,7 +124,7 @@ function summarise(file: string, top: number, window: { fromUs: number; toUs: nu
  * `<dir>/alloc-<pid>.json`.
  */
 const ALLOC_PRELOAD = `const dir = process.env.GATEHOUSE_ALLOC_DIR
-const collected = process.env.GATEHOUSE_ALLOC_KEPT !== '1'
+const kept = process.env.GATEHOUSE_ALLOC_KEPT
 if (dir && require('node:worker_threads').isMainThread) {
   const session = new (require('node:inspector').Session)()
   session.connect()
@@ -133,7 +133,7 @@ if (dir && require('node:worker_threads').isMainThread) {
     if (!sampling) {
       sampling = true
       session.post('HeapProfiler.enable')
-      session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: collected, includeObjectsCollectedByMinorGC: collected })
+      session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: kept !== 'live', includeObjectsCollectedByMinorGC: kept === undefined })
       return
     }
     session.post('HeapProfiler.stopSampling', (error, result) => {
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     duration: { type: 'string', default: '8000' }, concurrency: { type: 'string', default: '16' }, 'cpu-prof': { type: 'string' },
     floor: { type: 'boolean', default: false }, skeleton: { type: 'boolean', default: false }, top: { type: 'string', default: '40' }, syscalls: { type: 'boolean', default: false },
-    phases: { type: 'boolean', default: false }, flags: { type: 'string' }, threads: { type: 'boolean', default: false }, alloc: { type: 'string' }, 'alloc-kept': { type: 'boolean', default: false },
+    phases: { type: 'boolean', default: false }, flags: { type: 'string' }, threads: { type: 'boolean', default: false }, alloc: { type: 'string' }, 'alloc-kept': { type: 'boolean', default: false }, 'alloc-promoted': { type: 'boolean', default: false },
     warmup: { type: 'string', default: '2000' }, 'warmup-concurrency': { type: 'string' }, 'server-stdout': { type: 'string' },
   } })
   // --flags replaces the servers' Node flags (those of bin/gatehouse.js's first line), to compare V8 settings in one minute.
@@ -238,7 +238,8 @@ async function main(): Promise<void> {
       writeFileSync(join(dir, 'alloc-preload.cjs'), ALLOC_PRELOAD)
       GATEHOUSE_NODE_FLAGS.push('--require', join(dir, 'alloc-preload.cjs'))
       process.env.GATEHOUSE_ALLOC_DIR = allocDir
-      if (values['alloc-kept']) process.env.GATEHOUSE_ALLOC_KEPT = '1'
+      if (values['alloc-kept']) process.env.GATEHOUSE_ALLOC_KEPT = 'live'
+      if (values['alloc-promoted']) process.env.GATEHOUSE_ALLOC_KEPT = 'old'
     }
     const window = { fromUs: 0, toUs: 0 }
     const built = await buildLabPair({ serviceUrl: service.ready.url, dir: join(dir, 'pair'), logLevel: 'warn' })

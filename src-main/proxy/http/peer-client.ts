@@ -305,28 +305,11 @@ export function createPeerClient(options: PeerClientOptions): PeerClientWithStat
         for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) list.push([res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string])
         const declared = Number(res.headers['content-length'] ?? Number.NaN)
         resolve({
-          contentType: res.headers['content-type'] ?? '', headers: list, body: responseBody(res),
+          contentType: res.headers['content-type'] ?? '', headers: list,
+          body: watchedBody(res, { maxBytes: maxResponseBytes, targetKey: target.key, progress, fail, failure: () => failure, done: () => clearTimeout(timer) }),
           ...(Number.isSafeInteger(declared) ? { declaredLength: declared } : {}),
         })
       })
-
-      async function* responseBody(res: IncomingMessage): AsyncIterable<Buffer> {
-        let size = 0
-        try {
-          for await (const chunk of bodyChunks(res, true)) {
-            progress()
-            size += (chunk as Buffer).length
-            if (size > maxResponseBytes) fail(clientError('body_too_large', `Response from ${target.key} exceeds ${maxResponseBytes} bytes`))
-            if (failure !== undefined) throw failure
-            yield chunk as Buffer
-          }
-        } catch (error) {
-          throw failure ?? networkError(`Reading the response from ${target.key} failed`, error)
-        } finally {
-          clearTimeout(timer)
-        }
-        if (failure !== undefined) throw failure
-      }
     })
   }
 
@@ -394,4 +377,38 @@ function shuffle<T>(items: T[]): T[] {
 /** The SNI host name for a connection to `host`: the DNS name itself, none for an IP address literal. */
 export function sniName(host: string): string | undefined {
   return isIP(host) === 0 ? host : undefined
+}
+
+/** What a response's body reader needs of its exchange: the read timeout to push on, the limit, the exchange's failure. */
+interface ResponseWatch {
+  readonly maxBytes: number
+  readonly targetKey: string
+  progress(): void
+  fail(error: unknown): void
+  failure(): SecurityServerError | undefined
+  done(): void
+}
+
+/**
+ * A response's body as it arrives; the response timeout is pushed on by every chunk, and the size limit and the
+ * exchange's failure apply while it is read. Module-level, as every generator on a message's path (message-body.ts).
+ */
+async function* watchedBody(res: IncomingMessage, watch: ResponseWatch): AsyncIterable<Buffer> {
+  let size = 0
+  try {
+    for await (const chunk of bodyChunks(res, true)) {
+      watch.progress()
+      size += chunk.length
+      if (size > watch.maxBytes) watch.fail(clientError('body_too_large', `Response from ${watch.targetKey} exceeds ${watch.maxBytes} bytes`))
+      const failure = watch.failure()
+      if (failure !== undefined) throw failure
+      yield chunk
+    }
+  } catch (error) {
+    throw watch.failure() ?? networkError(`Reading the response from ${watch.targetKey} failed`, error)
+  } finally {
+    watch.done()
+  }
+  const failure = watch.failure()
+  if (failure !== undefined) throw failure
 }
