@@ -15,14 +15,16 @@ import { restCall } from '../demo/rest-call'
 import { makeHopCertificates } from '../lib/test-pki'
 
 /**
- * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--phases] [--threads] [--alloc DIR [--alloc-kept]] [--flags="…"] [--warmup MS] [--warmup-concurrency N] [--server-stdout DIR]`: CPU per
+ * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--phases] [--threads] [--alloc DIR [--alloc-kept | --alloc-promoted]] [--flags="…"] [--warmup MS] [--warmup-concurrency N] [--server-stdout DIR]`: CPU per
  * exchange of a lab pair under closed-loop load (both servers' utime+stime from /proc over the measured window,
  * divided by the exchanges), optionally the same for the floor's two bare hops, and with --cpu-prof a V8 CPU profile
  * of each server (written when it stops) summarised by source area. Each server's CPU is also split by thread (main,
  * the message-log writer, libuv's pool) and into user and system time. --alloc samples what each main thread allocates
  * over the window (everything, collected or not) and lists the functions allocating most, per exchange; with --alloc-kept
  * only what is still on the heap when the window ends (live, or dead in the old generation and not yet collected: what
- * an old generation that fills up between major collections is made of). With --skeleton the pair's servers are replaced,
+ * an old generation that fills up between major collections is made of); with --alloc-promoted what did not die young
+ * (promoted to the old generation, or still alive, at the window's end: what the young-generation collections let
+ * through, and what makes major collections necessary). With --skeleton the pair's servers are replaced,
  * after their first answer, by the bench's security-off skeleton (skeleton-server.ts) over the same data directories.
  * --warmup (default 2000 ms, at the measured concurrency unless --warmup-concurrency) runs the pair before the idle
  * reading and the window: V8 keeps optimising the servers' code for 10–30 s of load, so a short warm-up measures
@@ -149,7 +151,13 @@ if (dir && require('node:worker_threads').isMainThread) {
 interface AllocationNode { callFrame: ProfileNode['callFrame']; selfSize: number; children: AllocationNode[] }
 
 /** Bytes allocated per exchange by a server's main thread, and the functions that allocate them (self and with callees). */
-function allocationSummary(file: string, exchanges: number, top: number, kept: boolean): string {
+const ALLOCATION_SCOPE = {
+  all: 'allocated by the main thread',
+  kept: 'allocated by the main thread in the window and still on its heap at the end',
+  promoted: 'allocated by the main thread in the window and not collected young (promoted, or alive at the end)',
+}
+
+function allocationSummary(file: string, exchanges: number, top: number, scope: keyof typeof ALLOCATION_SCOPE): string {
   const head = (JSON.parse(readFileSync(file, 'utf8')) as { head: AllocationNode }).head
   const self = new Map<string, number>()
   const inclusive = new Map<string, number>()
@@ -166,7 +174,7 @@ function allocationSummary(file: string, exchanges: number, top: number, kept: b
   walk(head, [])
   const kib = (bytes: number): string => `${(bytes / exchanges / 1024).toFixed(1).padStart(6)} KiB`
   const rows = (map: Map<string, number>): string[] => [...map].filter(([k]) => !k.startsWith('(root)')).sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, b]) => `  ${kib(b)}  ${k}`)
-  return [`  ${kib(total).trim()} per exchange ${kept ? 'allocated by the main thread in the window and still on its heap at the end' : 'allocated by the main thread'}`, '  self:', ...rows(self), '  with callees:', ...rows(inclusive)].join('\n')
+  return [`  ${kib(total).trim()} per exchange ${ALLOCATION_SCOPE[scope]}`, '  self:', ...rows(self), '  with callees:', ...rows(inclusive)].join('\n')
 }
 
 /**
@@ -307,7 +315,7 @@ async function main(): Promise<void> {
         for (const [i, pid] of pids.entries()) {
           const file = join(allocDir, `alloc-${pid}.json`)
           for (let waited = 0; !existsSync(file) && waited < 20_000; waited += 100) await new Promise((resolveWait) => setTimeout(resolveWait, 100))
-          print(`${i === 0 ? 'consumer' : 'provider'} allocations (${file}):\n${allocationSummary(file, r.requests, Number(values.top), values['alloc-kept'])}`)
+          print(`${i === 0 ? 'consumer' : 'provider'} allocations (${file}):\n${allocationSummary(file, r.requests, Number(values.top), values['alloc-kept'] ? 'kept' : values['alloc-promoted'] ? 'promoted' : 'all')}`)
         }
       }
       for (const t of tracers) t.tracer.kill('SIGINT')

@@ -41,4 +41,18 @@ describe('architecture boundaries (npm run lint)', () => {
   it('keeps the renderer away from src-main', async () => {
     expect(await boundaryMessages('src-renderer/planted.ts', "import { x } from '../src-main/platform'\nexport const r = x\n")).toHaveLength(1)
   })
+
+  it('refuses a generator function made per call in product code (each has its own prototype and V8 map)', async () => {
+    const messages = async (path: string, code: string): Promise<string[]> => {
+      const [result] = await eslint.lintText(code, { filePath: resolve(ROOT, path) })
+      return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message)
+    }
+    const nested = 'export function body(n: number) {\n  return (async function* () { yield n })()\n}\n'
+    const literal = 'export const source = (n: number) => ({ async *chunks() { yield n } })\n'
+    const moduleLevel = 'async function* chunks(n: number) { yield n }\nexport const source = (n: number) => ({ chunks: () => chunks(n) })\n'
+    expect(await messages('src-main/proxy/planted.ts', nested)).toHaveLength(1)
+    expect(await messages('src-main/proxy/planted.ts', literal)).toHaveLength(2)
+    expect(await messages('src-main/proxy/planted.ts', moduleLevel)).toEqual([])
+    expect(await messages('tests/proxy/planted.test.ts', nested)).toEqual([])
+  })
 })
