@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
@@ -13,9 +13,10 @@ import { closeDatabase, openDatabase } from '../../src-main/platform'
 import { findOperationalRecords } from '../../src-main/op-monitoring/operational-data-repository'
 import { restCall } from '../demo/rest-call'
 import { makeHopCertificates } from '../lib/test-pki'
+import { activityProfile, activityTable, gatehouseModuleResolver } from './perf-activities'
 
 /**
- * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--phases] [--threads] [--alloc DIR [--alloc-kept | --alloc-promoted]] [--flags="…"] [--warmup MS] [--warmup-concurrency N] [--server-stdout DIR]`: CPU per
+ * `npx tsx scripts/profile/profile-pair.ts [--duration MS] [--concurrency N] [--cpu-prof DIR] [--floor] [--skeleton] [--syscalls] [--perf] [--phases] [--threads] [--alloc DIR [--alloc-kept | --alloc-promoted]] [--flags="…"] [--warmup MS] [--warmup-concurrency N] [--server-stdout DIR]`: CPU per
  * exchange of a lab pair under closed-loop load (both servers' utime+stime from /proc over the measured window,
  * divided by the exchanges), optionally the same for the floor's two bare hops, and with --cpu-prof a V8 CPU profile
  * of each server (written when it stops) summarised by source area. Each server's CPU is also split by thread (main,
@@ -30,9 +31,14 @@ import { makeHopCertificates } from '../lib/test-pki'
  * reading and the window: V8 keeps optimising the servers' code for 10–30 s of load, so a short warm-up measures
  * part of that compilation. --server-stdout writes what each server prints once it is up (its standard output, which
  * is otherwise dropped) to DIR/consumer.stdout and DIR/provider.stdout: with `--flags="… --trace-deopt"`, V8's deoptimisations.
+ * --perf records each server with Linux perf over the window (on-CPU samples, kernel time and every thread included)
+ * and splits its CPU per exchange by thread and the main thread's by activity (perf-activities.ts): where the CPU
+ * goes, without the V8 profiler's charging of preempted wall time to whatever the thread was running.
  * A diagnostic for issue 15, not a bench: the figures of record come from `npm run bench`.
  */
 const CLK_TCK = 100
+/** perf's sampling rate for --perf: one sample per millisecond of CPU on each thread. */
+const PERF_HZ = 1000
 
 function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return 0
@@ -207,6 +213,7 @@ async function main(): Promise<void> {
     duration: { type: 'string', default: '8000' }, concurrency: { type: 'string', default: '16' }, 'cpu-prof': { type: 'string' },
     floor: { type: 'boolean', default: false }, skeleton: { type: 'boolean', default: false }, top: { type: 'string', default: '40' }, syscalls: { type: 'boolean', default: false },
     phases: { type: 'boolean', default: false }, flags: { type: 'string' }, threads: { type: 'boolean', default: false }, alloc: { type: 'string' }, 'alloc-kept': { type: 'boolean', default: false }, 'alloc-promoted': { type: 'boolean', default: false },
+    perf: { type: 'boolean', default: false },
     warmup: { type: 'string', default: '2000' }, 'warmup-concurrency': { type: 'string' }, 'server-stdout': { type: 'string' },
   } })
   // --flags replaces the servers' Node flags (those of bin/gatehouse.js's first line), to compare V8 settings in one minute.
@@ -249,6 +256,8 @@ async function main(): Promise<void> {
       if (values['alloc-kept']) process.env.GATEHOUSE_ALLOC_KEPT = 'live'
       if (values['alloc-promoted']) process.env.GATEHOUSE_ALLOC_KEPT = 'old'
     }
+    // --perf: JIT frames named in /tmp/perf-<pid>.map for `perf script`.
+    if (values.perf) GATEHOUSE_NODE_FLAGS.push('--perf-basic-prof-only-functions')
     const window = { fromUs: 0, toUs: 0 }
     const built = await buildLabPair({ serviceUrl: service.ready.url, dir: join(dir, 'pair'), logLevel: 'warn' })
     const pair = await startLabPair(built, { useBuild: haveBuild(), runner: 'autologin', timeoutMs: 120_000 })
@@ -302,6 +311,12 @@ async function main(): Promise<void> {
         return { out, tracer, exited: new Promise((r) => tracer.once('exit', r)) }
       }) : []
       if (tracers.length > 0) await new Promise((r) => setTimeout(r, 1000))
+      const recorders = values.perf ? pids.map((pid) => {
+        const out = join(dir, `perf-${pid}.data`)
+        const recorder = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', String(PERF_HZ), '-g', '-o', out, '-p', String(pid)], { stdio: 'ignore' })
+        return { pid: pid!, out, recorder, exited: new Promise((r) => recorder.once('exit', r)) }
+      }) : []
+      if (recorders.length > 0) await new Promise((r) => setTimeout(r, 500))
       const before = pids.map(cpuMs)
       const threadsBefore = pids.map((p) => threadCpu(p, values.threads))
       const t0 = Date.now()
@@ -319,6 +334,15 @@ async function main(): Promise<void> {
         }
       }
       for (const t of tracers) t.tracer.kill('SIGINT')
+      for (const p of recorders) p.recorder.kill('SIGINT')
+      const moduleAt = gatehouseModuleResolver()
+      for (const [i, p] of recorders.entries()) {
+        await p.exited
+        const script = spawnSync('perf', ['script', '-i', p.out, '-F', 'tid,ip,sym,dso'], { encoding: 'utf8', maxBuffer: 1 << 30 })
+        const profile = activityProfile(script.stdout, p.pid, moduleAt)
+        print(`${i === 0 ? 'consumer' : 'provider'} on-CPU time by thread and activity (perf, cpu-clock ${PERF_HZ} Hz, ${profile.samples} samples):\n${activityTable(profile, r.requests, PERF_HZ).join('\n')}`)
+        rmSync(`/tmp/perf-${p.pid}.map`, { force: true })
+      }
       for (const [i, t] of tracers.entries()) {
         await t.exited
         // Each line: `N writev(23<socket:[…]>, …` — by call and by what the descriptor is (a socket, a pipe or eventfd, a file).
