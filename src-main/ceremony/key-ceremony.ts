@@ -2,9 +2,9 @@ import { createHash, X509Certificate } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { networkInterfaces } from 'node:os'
 import { basename, join } from 'node:path'
-import QRCode from 'qrcode'
+import type QRCode from 'qrcode'
 import type { MemberId, SecurityServerId } from '@shared/domain/identifiers'
-import { SecurityServerError, closeDatabase, openDatabase, writeFileAtomic, type WritableDb } from '../platform'
+import { SecurityServerError, closeDatabase, lazyModule, openDatabase, writeFileAtomic, type WritableDb } from '../platform'
 import {
   createSigner, ecdsaRawToDer,
   type KeyAlgorithm, type KeyAttributes, type KeyInfo, type KeyUsage, type Signer, type TokenDetails, type TokenDriver,
@@ -15,6 +15,9 @@ import { KEY_DUAL_CONTROL, type PresentedConfirmation } from './participants'
 import { CeremonyRefusal, reasonDetails, refusal } from './refusals'
 import { softwareSealSigner } from './software-seal'
 import { artifactOf, sha256Hex, type Artifact, type TranscriptSeal } from './transcript'
+
+/** The QR-code encoder, loaded at a ceremony's first QR code rather than by every server. */
+const qrCodes = lazyModule<typeof QRCode>('qrcode')
 
 /**
  * The key ceremony's steps on a PKCS#11 token (reliability-and-security.md §4.4; CA/B Forum BR §6.1.1.1): check the
@@ -256,7 +259,7 @@ export class KeyCeremony {
         const out: CsrExport = { file, der: csr.der, pem, sha256: sha256Of(csr.encoded) }
         let qrNote = `the CSR (${csr.encoded.length} bytes) is larger than ${QR_MAX_BYTES} bytes: no QR code`
         if (csr.encoded.length <= QR_MAX_BYTES) {
-          const png = await QRCode.toBuffer(pem, { type: 'png', errorCorrectionLevel: 'M', margin: 4 })
+          const png = await qrCodes().toBuffer(pem, { type: 'png', errorCorrectionLevel: 'M', margin: 4 })
           const qrName = `${name}.qr.png`
           writeFileAtomic(join(input.outDir, qrName), png, 0o644)
           artifacts.push(artifactOf(qrName, png))

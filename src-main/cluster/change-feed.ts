@@ -1,5 +1,8 @@
-import pg from 'pg'
-import { CHANGE_CHANNEL, type Logger, type PostgresOptions } from '../platform'
+import type pg from 'pg'
+import { CHANGE_CHANNEL, lazyModule, type Logger, type PostgresOptions } from '../platform'
+
+/** The PostgreSQL client, loaded only by a node of a cluster (a server on SQLite never needs it). */
+const pgModule = lazyModule<typeof pg>('pg')
 
 /**
  * How a cluster node learns of the other nodes' configuration changes (issue 18): PostgreSQL LISTEN on the channel
@@ -100,7 +103,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   }
 
   const connect = async (): Promise<void> => {
-    const next = new pg.Client({
+    const next = new (pgModule().Client)({
       host: connection.host, port: connection.port, user: connection.user, database: connection.database, password: connection.password,
       application_name: connection.applicationName ?? 'gatehouse changes', keepAlive: true, connectionTimeoutMillis: 5000, query_timeout: probeMs,
     })

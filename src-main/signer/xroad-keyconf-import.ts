@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type Forge from 'node-forge'
 import { identifierFromXml, type ClientId } from '@shared/domain/identifiers'
 import type { Element } from '@xmldom/xmldom'
-import { SecurityServerError, childElements, clientError, identifierFields, optionalChild, parseXml, textOf } from '../platform'
+import { SecurityServerError, childElements, clientError, identifierFields, lazyModule, optionalChild, parseXml, textOf } from '../platform'
 import type { CertificateState, KeyInfo, Signer } from './signer'
 import type { KeyUsage } from './token-driver'
 
@@ -96,16 +95,11 @@ function text(el: Element, name: string): string | undefined {
   return child === undefined ? undefined : textOf(child).trim()
 }
 
-let loadedForge: typeof Forge | undefined
-
 /**
  * node-forge, loaded at the first `.p12` read rather than with the module: every server would otherwise hold it
  * (about 1.6 MB of heap and 8 MB of resident memory measured alone) for a migration it makes once, if ever.
  */
-function nodeForge(): typeof Forge {
-  const from = typeof __filename === 'string' ? __filename : join(process.cwd(), 'index.js')
-  return (loadedForge ??= createRequire(from)('node-forge') as typeof Forge)
-}
+const nodeForge = lazyModule<typeof Forge>('node-forge')
 
 /** The private key (PKCS#8 DER) in an X-Road soft-token `.p12`. */
 export function readXroadP12(der: Uint8Array, password: string): Buffer {
