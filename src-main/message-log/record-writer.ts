@@ -1,7 +1,5 @@
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { inTransaction, SecurityServerError, type Logger, type WritableDb } from '../platform'
+import { bundleRequire, inTransaction, SecurityServerError, type Logger, type WritableDb } from '../platform'
 import {
   RECORD_WRITER_PROGRAM, autoCheckpointPages, encodeStampLinks, insertMessageRecord, setAutoCheckpoint, storeStamp, messageRecordParameters, writerCacheSize, watchConnectionLimits, writerConnectionLimits, writerDurability,
   type ConnectionLimitChanges, type NewMessageRecord, type StampToStore,
@@ -310,6 +308,5 @@ type WriterReply =
 
 /** better-sqlite3 as this module resolves it (the thread's `require` would resolve from the working directory). */
 function betterSqlitePath(): string {
-  const from = typeof __filename === 'string' ? __filename : join(process.cwd(), 'index.js')
-  return createRequire(from).resolve('better-sqlite3')
+  return bundleRequire().resolve('better-sqlite3')
 }

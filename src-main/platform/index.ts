@@ -23,4 +23,4 @@ export { parseXml, childElements, optionalChild, requiredChild, textOf, identifi
 export { derProblem, DEFAULT_DER_LIMITS, type DerLimits } from './der'
 export { parseJson, DEFAULT_JSON_LIMITS, type JsonLimits } from './json'
 export { pemBlocks, PemError, CERTIFICATE_LABELS, type PemBlock } from './pem'
-export { lazyModule } from './lazy-module'
+export { bundleRequire, lazyModule } from './lazy-module'

@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import { SecurityServerError } from '../errors'
+import { bundleRequire } from '../lazy-module'
 import { toPostgresSql } from './postgres-dialect'
 import { POSTGRES_ENGINE, type SqlRunResult, type SqlStatement, type SqlWriter } from './sql'
 
@@ -409,6 +408,5 @@ export function closePostgres(db: PostgresDb): void {
 }
 
 function pgPath(): string {
-  const from = typeof __filename === 'string' ? __filename : join(process.cwd(), 'index.js')
-  return createRequire(from).resolve('pg')
+  return bundleRequire().resolve('pg')
 }
