@@ -109,28 +109,22 @@ function base64Cleaned(value: string): Buffer {
 }
 
 /**
- * RFC 4648 §3.5 canonical base64 with ASCII white space (space, TAB, LF, CR) anywhere: whole quanta, at most two
- * padding characters, and zero unused bits in the symbol before the padding (`[AQgw]` before `==`, a multiple of 4
- * before `=`). Each class is disjoint from the white space around it, so a match is found in linear time.
- */
-const CANONICAL_SPACED_BASE64 = (() => {
-  const w = '[ \\t\\n\\r]*'
-  const s = '[A-Za-z0-9+/]'
-  return new RegExp(`^(?:${w}${s}${w}${s}${w}${s}${w}${s})*(?:${w}${s}${w}[AQgw]${w}=${w}=|${w}${s}${w}${s}${w}[AEIMQUYcgkosw048]${w}=)?${w}$`)
-})()
-
-/**
- * {@link base64Cleaned} without the cleaned copy, for canonical text with ASCII white space: checked as it is and
- * decoded as it is (Node's decoder skips white space). Undefined for anything else (other white space, invalid text),
- * which the general path then reads.
+ * {@link base64Cleaned} for canonical text with ASCII white space (space, TAB, LF, CR): the text is decoded as it is
+ * (Node's decoder skips what is not of the alphabet) and the bytes encoded back; the text is canonical exactly when,
+ * its white space removed, it is that encoding (RFC 4648 §3.5: the canonical encoding is the only one that encodes
+ * back to itself), and then the bytes are its decoding. Undefined for anything else (other white space, invalid text),
+ * which the general path then reads. Linear: one decode, one encode, one comparison (and one copy without the white
+ * space when there is some). Checking the text with a regular expression before decoding cost two to three times as
+ * much (its greedy loop records a backtracking point per character): for a certificate's 2 000 characters 5.7 → 2.1 µs
+ * unwrapped, 9.4 → 5.6 µs wrapped at 76 characters as Santuario and our signature documents write it.
  */
 export function base64Direct(value: string): Buffer | undefined {
-  const canonical = (value.length % 4 === 0 && CANONICAL_BASE64.test(value)) || CANONICAL_SPACED_BASE64.test(value)
-  return canonical ? Buffer.from(value, 'base64') : undefined
+  const bytes = Buffer.from(value, 'base64')
+  const encoded = bytes.toString('base64')
+  return encoded === value || encoded === value.replace(ASCII_SPACE, '') ? bytes : undefined
 }
 
-/** {@link CANONICAL_SPACED_BASE64} without white space (a whole number of quanta is checked apart): one loop over one class. */
-const CANONICAL_BASE64 = /^[A-Za-z0-9+/]*(?:[AQgw]==|[AEIMQUYcgkosw048]=)?$/
+const ASCII_SPACE = /[ \t\n\r]+/g
 
 const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 
