@@ -7,10 +7,9 @@
 // Measured on a lab pair at c=16 (scripts/profile): 2 MB a half spent 12-15 % of the main thread in GC, 8 MB 8-10 %,
 // 16 MB 5 %, for 12 MB (8) or 28 MB (16) more young generation than 2 MB. `node bin/gatehouse.js` ignores the line;
 // scripts/lib/processes.ts reads it for the servers it starts.
-// Not set: --heap-growing-percent=30 (the old generation grows by at most 30 % of what survived before its next full
-// collection; V8 lets it grow up to four times) brought peak RSS at 256 concurrent exchanges from 322/281 to 205/205 MB
-// and through the mixed workload under 200 MB, but cost 10-15 % more CPU per exchange at c=16 (three paired runs of
-// scripts/profile/profile-pair.ts); --optimize-for-size reached 170 MB at 2.5 times the CPU.
+// The old generation's growth between full collections is capped at 30 % by the server itself once it runs
+// (src-main/platform/transient-memory.ts `limitOldGenerationGrowth`, so that the desktop app's Electron process gets it
+// too); --optimize-for-size reached 170 MB at 2.5 times the CPU.
 // The variables before `node` are glibc's allocator's (read when the process starts, so they cannot be set from
 // here): two malloc arenas instead of eight a core for the threads (main, the message-log writer, libuv's pool), and a
 // fixed 128 KiB threshold above which memory is mapped and given back at once when freed (glibc otherwise raises the

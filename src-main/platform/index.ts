@@ -17,7 +17,9 @@ export { sqlEngine, type SqlConnection, type SqlEngine, type SqlReader, type Sql
 export { openPostgres, closePostgres, CHANGE_CHANNEL, PostgresDb, PostgresError, type PostgresOptions } from './db/postgres'
 export { LruCache, bytesKey } from './lru-cache'
 export { hashOf, messagePartSha512, type HashName } from './hash'
-export { noteTransientBytes, releasedTransientBytes, watchExternalMemory, EXTERNAL_GARBAGE_BUDGET_BYTES, TRANSIENT_GC_STEP_BYTES } from './transient-memory'
+export {
+  noteTransientBytes, releasedTransientBytes, watchExternalMemory, limitOldGenerationGrowth, EXTERNAL_GARBAGE_BUDGET_BYTES, OLD_GENERATION_GROWTH_PERCENT, TRANSIENT_GC_STEP_BYTES,
+} from './transient-memory'
 export { scanXml, decodeXmlReferences, XmlScanError, type XmlScanHandler, type XmlScanLimits } from './xml-scanner'
 export { parseXml, childElements, optionalChild, requiredChild, textOf, identifierFields, DEFAULT_XML_LIMITS, type XmlLimits } from './xml'
 export { derProblem, DEFAULT_DER_LIMITS, type DerLimits } from './der'

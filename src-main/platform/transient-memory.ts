@@ -58,6 +58,23 @@ export function releasedTransientBytes(bytes: number): void {
   gc({ type: 'minor' })
 }
 
+/** The old generation's growth allowed between full collections, percent of what survived the last one. */
+export const OLD_GENERATION_GROWTH_PERCENT = 30
+
+/**
+ * Caps how far V8 lets the old generation grow before its next full collection: by default up to four times what
+ * survived the last one, which at high concurrency (exchanges that wait hundreds of milliseconds for a slow token
+ * are promoted whole and die old) kept 50–80 MB of dead objects per server (issue 15: ≤ 200 MB RSS throughout). V8
+ * reads `--heap-growing-percent` each time it sets the next limit, so setting it in the running process takes effect
+ * from the next full collection — for `gatehouse serve` and for the desktop app's Electron main process alike, whose
+ * Node flags cannot be set on its command line. At c=16 an exchange's objects die young: the cap costs a few full
+ * collections a minute (`--trace-gc`: 3 in 24 s, about 40 ms of marking in all); at 256 clients it is most of what
+ * keeps a server under 200 MB (README "Memory budget").
+ */
+export function limitOldGenerationGrowth(percent = OLD_GENERATION_GROWTH_PERCENT): void {
+  setFlagsFromString(`--heap-growing-percent=${percent}`)
+}
+
 /** Dead buffers the watch lets pile up past what was alive after its last collection, bytes. */
 export const EXTERNAL_GARBAGE_BUDGET_BYTES = 24 * 1024 * 1024
 

@@ -7,7 +7,7 @@ import type { ListenerInfo, ListenerStatus, ServiceState } from '@shared/admin-a
 import { SERVER_EVENT_NAMES, type ServerEvent, type ServerEvents } from '@shared/server-events'
 import { appendAuditEntry } from '../audit-log'
 import { applyPendingRestore } from '../backup'
-import { SecurityServerError, closeDatabase, createLogger, systemClock, watchExternalMemory, type Clock, type Logger } from '../platform'
+import { SecurityServerError, closeDatabase, createLogger, limitOldGenerationGrowth, systemClock, watchExternalMemory, type Clock, type Logger } from '../platform'
 import { createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls, type AdminService } from '../admin'
 import { dataDirLayout, type DataDirLayout, type ServerConfig } from './server-config'
 import { createSecurityServerCore, openServerConfDatabase, type SecurityServerCore, type SecurityServerCoreOptions } from './security-server-core'
@@ -288,8 +288,9 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
         ...(options.wrapProxyViews === undefined ? {} : { wrapViews: options.wrapProxyViews }),
       })
       proxy = runtime
+      // Dead objects and buffers of long exchanges collected before they make up much of the server's memory.
+      limitOldGenerationGrowth()
       unsubscribe.push(
-        // Buffers of long exchanges collected before they make up much of the server's memory.
         watchExternalMemory(),
         // The `/metrics` counters, beside operational monitoring.
         runtime.onExchange((observation) => metrics.observer.observe(observation)),
