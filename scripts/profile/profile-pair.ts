@@ -47,38 +47,48 @@ function cpuMs(pid: number | undefined): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK
 }
 
+interface ThreadCpu { user: number; sys: number; sleeps: number }
+
 /**
- * Each thread's user and system CPU (ms), keyed `main` for the thread the process started on and by name for the rest
- * (Node names V8's platform workers and worker_threads alike `node`; with `byThreadId` each thread is listed apart).
+ * Each thread's user and system CPU (ms) and voluntary context switches (each a wait ended by a wake-up: the thread
+ * blocked in epoll, a futex or a file sync), keyed `main` for the thread the process started on and by name for the
+ * rest (Node names V8's platform workers and worker_threads alike `node`; with `byThreadId` each thread is listed apart).
  */
-function threadCpu(pid: number | undefined, byThreadId = false): Map<string, { user: number; sys: number }> {
-  const threads = new Map<string, { user: number; sys: number }>()
+function threadCpu(pid: number | undefined, byThreadId = false): Map<string, ThreadCpu> {
+  const threads = new Map<string, ThreadCpu>()
   if (pid === undefined) return threads
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     let stat: string
+    let status: string
     try {
       stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8')
     } catch {
       continue
     }
     const name = tid === String(pid) ? 'main' : `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}${byThreadId ? `#${tid}` : ''}`
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const t = threads.get(name) ?? { user: 0, sys: 0 }
+    const t = threads.get(name) ?? { user: 0, sys: 0, sleeps: 0 }
     t.user += (Number(fields[11]) * 1000) / CLK_TCK
     t.sys += (Number(fields[12]) * 1000) / CLK_TCK
+    t.sleeps += Number(/^voluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? 0)
     threads.set(name, t)
   }
   return threads
 }
 
-/** Per exchange, by thread: what a server's threads spent between two `threadCpu` readings (a thread that ended is missing). */
-function threadSummary(before: Map<string, { user: number; sys: number }>, after: Map<string, { user: number; sys: number }>, exchanges: number): string {
+/**
+ * Per exchange, by thread: what a server's threads spent between two `threadCpu` readings, and how often they slept and
+ * were woken (a thread that ended is missing).
+ */
+function threadSummary(before: Map<string, ThreadCpu>, after: Map<string, ThreadCpu>, exchanges: number): string {
   const rows: string[] = []
   for (const [name, t] of after) {
-    const b = before.get(name) ?? { user: 0, sys: 0 }
+    const b = before.get(name) ?? { user: 0, sys: 0, sleeps: 0 }
     const user = (t.user - b.user) / exchanges
     const sys = (t.sys - b.sys) / exchanges
-    if (user + sys >= 0.005) rows.push(`${name} ${user.toFixed(3)} user + ${sys.toFixed(3)} sys`)
+    const sleeps = (t.sleeps - b.sleeps) / exchanges
+    if (user + sys >= 0.005) rows.push(`${name} ${user.toFixed(3)} user + ${sys.toFixed(3)} sys, ${sleeps.toFixed(1)} wake-ups`)
   }
   return rows.join(', ')
 }
