@@ -1,5 +1,5 @@
 import { memberEquals } from '@shared/domain/identifiers'
-import { LruCache, SecurityServerError, bytesKey } from '../platform'
+import { LruCache, SecurityServerError } from '../platform'
 import { revalidatePathAt, type CertPath } from './cert-chain-verifier'
 import { parseHashChainResult, type ParsedHashChainResult } from './hash-chain'
 import { SIG_HASH_CHAIN_RESULT_URI } from './signature-document'
@@ -15,9 +15,10 @@ import type { VerificationTrust } from './verification-trust'
  * against the verified result, the expected signer, and the certificate validity and OCSP freshness at its own time
  * (what of the path and its OCSP responses does not depend on time was verified with the entry).
  *
- * An entry is keyed by the exact bytes of the signature document (SignatureValue, signer certificate, SignedInfo and
- * everything else it holds) and of the hash-chain result the signature covers, and belongs to one verification trust
- * (a new global configuration starts afresh). Only a signature that verified is remembered, and only one whose sole
+ * An entry is found by a fingerprint of the signature document and of the hash-chain result the signature covers, and
+ * used only for the exact bytes of both (SignatureValue, signer certificate, SignedInfo and everything else the
+ * document holds; the entry keeps its own copies and compares them), under the verification trust it belongs to (a
+ * new global configuration starts afresh). Only a signature that verified is remembered, and only one whose sole
  * data reference is the hash-chain result, so nothing a message brings by itself is taken from the cache.
  *
  * A signature verified in full (a new batch, most of them under load, or a direct signature) takes its signer's
@@ -27,6 +28,8 @@ import type { VerificationTrust } from './verification-trust'
 
 interface VerifiedBatchSignature {
   readonly trust: VerificationTrust
+  /** The signature document's bytes (part of what the entry is for). */
+  readonly signatureXml: Uint8Array | string
   /** The first message's result, less what is per message (its hash chain). */
   readonly result: SignatureVerificationResult
   readonly path: CertPath
@@ -69,11 +72,11 @@ export class SignatureVerificationCache {
   /** `verifySignature` with the batch signature's shared part done once; throws the same coded errors. */
   verify(signatureXml: Uint8Array | string, options: VerifySignatureOptions): SignatureVerificationResult {
     if (options.hashChainResult === undefined || options.hashChain === undefined) return this.verifyFully(signatureXml, options)
-    const key = bytesKey(toBytes(signatureXml), toBytes(options.hashChainResult))
+    const key = fingerprint(signatureXml, options.hashChainResult)
     const entry = this.entries.get(key)
-    if (entry === undefined || entry.trust !== options.trust) {
+    if (entry === undefined || entry.trust !== options.trust || !sameBytes(entry.signatureXml, signatureXml) || !sameBytes(entry.hashChainResultBytes, options.hashChainResult)) {
       const result = this.verifyFully(signatureXml, options)
-      const remembered = rememberable(result, options.trust, options.hashChainResult)
+      const remembered = rememberable(result, options.trust, signatureXml, options.hashChainResult)
       if (remembered !== undefined) this.entries.set(key, remembered)
       return result
     }
@@ -87,13 +90,40 @@ export class SignatureVerificationCache {
   }
 }
 
-/** The bytes of `value`: a string's UTF-8, or the caller's bytes themselves (read here and never kept). */
-function toBytes(value: Uint8Array | string): Uint8Array {
-  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value
+/** Every FINGERPRINT_STRIDE-th byte (or UTF-16 unit) goes into a fingerprint. */
+const FINGERPRINT_STRIDE = 16
+
+/**
+ * Where to look for an entry: both lengths and an FNV-1a hash of every 16th byte of each — a few hundred reads instead
+ * of a SHA-256 over the whole document and result (5–6 KB, a copy and 6 µs a message) — not a commitment: the entry
+ * found is used only if its copies are the same bytes (`sameBytes`), and a fingerprint shared by different documents
+ * only costs a full verification. Two signatures of a signer differ in their SignatureValue (ECDSA's random, RSA's
+ * over another SignedInfo) and digests, of which some sampled bytes differ.
+ */
+function fingerprint(signatureXml: Uint8Array | string, hashChainResult: Uint8Array | string): string {
+  return `${signatureXml.length}:${sampleHash(signatureXml)}:${hashChainResult.length}:${sampleHash(hashChainResult)}`
+}
+
+function sampleHash(value: Uint8Array | string): number {
+  let h = 0x811c9dc5
+  if (typeof value === 'string') {
+    for (let i = 0; i < value.length; i += FINGERPRINT_STRIDE) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193)
+  } else {
+    for (let i = 0; i < value.length; i += FINGERPRINT_STRIDE) h = Math.imul(h ^ value[i]!, 0x01000193)
+  }
+  return h >>> 0
+}
+
+/** Whether two values are the same bytes (a string's being its UTF-8). */
+function sameBytes(kept: Uint8Array | string, given: Uint8Array | string): boolean {
+  if (typeof kept === 'string' && typeof given === 'string') return kept === given
+  const a = typeof kept === 'string' ? Buffer.from(kept, 'utf8') : kept
+  const b = typeof given === 'string' ? Buffer.from(given, 'utf8') : given
+  return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
 }
 
 /** What a verified signature leaves in the cache, when its only external reference is the hash-chain result. */
-function rememberable(result: SignatureVerificationResult, trust: VerificationTrust, hashChainResult: Uint8Array | string): VerifiedBatchSignature | undefined {
+function rememberable(result: SignatureVerificationResult, trust: VerificationTrust, signatureXml: Uint8Array | string, hashChainResult: Uint8Array | string): VerifiedBatchSignature | undefined {
   if (result.hashChain === undefined) return undefined
   if (!result.references.every((uri) => uri.startsWith('#') || uri === SIG_HASH_CHAIN_RESULT_URI)) return undefined
   const anchor = result.certPath[result.certPath.length - 1]
@@ -105,12 +135,13 @@ function rememberable(result: SignatureVerificationResult, trust: VerificationTr
   // unrelated short-lived buffers. Each would move them into the old generation with the entry (issue 15: the
   // consumer's collections).
   const hashChainResultBytes = typeof hashChainResult === 'string' ? ownString(hashChainResult) : ownBytes(hashChainResult)
+  const signatureXmlCopy = typeof signatureXml === 'string' ? ownString(signatureXml) : ownBytes(signatureXml)
   const kept: SignatureVerificationResult = {
     signer: result.signer, signingCert: result.signingCert, certPath: result.certPath, caName: result.caName, ocsp: result.ocsp,
     signingOcsp: result.signingOcsp, signingTime: result.signingTime, signatureValue: ownBytes(result.signatureValue),
     timestampToken: result.timestampToken === undefined ? undefined : ownBytes(result.timestampToken), references: result.references.map(ownString),
   }
-  return { trust, result: kept, path: { certs: result.certPath, ca }, hashChainResultBytes }
+  return { trust, signatureXml: signatureXmlCopy, result: kept, path: { certs: result.certPath, ca }, hashChainResultBytes }
 }
 
 /** `bytes` in a buffer of their own (outside Node's pool). */

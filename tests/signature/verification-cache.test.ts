@@ -108,6 +108,24 @@ describe('signature verification cache', () => {
     expect(cache.stats).toMatchObject({ full: 1, reused: 5 })
   })
 
+  it('reuses an entry only for the same bytes: a document one character away is verified in full, wherever the character is', () => {
+    const cache = new SignatureVerificationCache()
+    cache.verify(batch[0]!.signatureXml, options(0))
+    const xml = Buffer.from(batch[0]!.signatureXml)
+    const value = parseSignature(xml.toString('utf8')).signatureValue.toString('base64')
+    const at = xml.indexOf(value)
+    // Sixteen neighbouring positions of the SignatureValue: every offset a sampled fingerprint could skip.
+    for (let k = 0; k < 16; k++) {
+      const forged = Buffer.from(xml)
+      forged[at + 8 + k] = forged[at + 8 + k] === 0x41 ? 0x42 : 0x41
+      expect(codeOf(() => cache.verify(forged, options(1)))).toBe('invalid_signature_value')
+    }
+    expect(cache.stats).toMatchObject({ full: 17, reused: 0 })
+    // The same document as text (its UTF-8 the same bytes) is the same entry.
+    cache.verify(xml.toString('utf8'), options(2))
+    expect(cache.stats).toMatchObject({ full: 17, reused: 1 })
+  })
+
   it('never remembers a failure: a signature that failed is verified in full again', () => {
     const cache = new SignatureVerificationCache()
     expect(codeOf(() => cache.verify(batch[0]!.signatureXml, options(0, { expectedSigner: memberId('DEV', 'COM', '9999') })))).toBe('incorrect_certificate')
