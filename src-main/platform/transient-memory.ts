@@ -23,6 +23,11 @@ const gc: Gc | undefined = (() => {
 let movedSinceGc = 0
 let gcScheduled = false
 
+/** A body larger than this is a large one: its buffers may well outlive young collections and die old. */
+export const LARGE_BODY_BYTES = 64 * 1024
+/** Bytes of large bodies moved or dropped since the external-memory watch last asked for a collection. */
+let largeBodyBytes = 0
+
 function stepReached(bytes: number): boolean {
   movedSinceGc += bytes
   if (movedSinceGc < TRANSIENT_GC_STEP_BYTES || gcScheduled || gc === undefined) return false
@@ -31,10 +36,12 @@ function stepReached(bytes: number): boolean {
 }
 
 /**
- * Counts bytes of large transient buffers moved or dropped; schedules a young-generation collection (at the end of
- * this turn of the event loop, once whoever holds them let go) every `TRANSIENT_GC_STEP_BYTES`.
+ * Counts bytes of transient buffers moved or dropped — `bodySize` is the size of the body they belong to, as far as
+ * known — and schedules a young-generation collection (at the end of this turn of the event loop, once whoever holds
+ * them let go) every `TRANSIENT_GC_STEP_BYTES`.
  */
-export function noteTransientBytes(bytes: number): void {
+export function noteTransientBytes(bytes: number, bodySize = bytes): void {
+  if (bodySize > LARGE_BODY_BYTES) largeBodyBytes += bytes
   if (!stepReached(bytes)) return
   gcScheduled = true
   setImmediate(() => {
@@ -52,6 +59,7 @@ const COLLECT_AT_ONCE_BYTES = 1024 * 1024
  * more every time, for smaller ones when they add up to a step.
  */
 export function releasedTransientBytes(bytes: number): void {
+  largeBodyBytes += bytes
   if (gc === undefined) return
   if (bytes < COLLECT_AT_ONCE_BYTES && !stepReached(bytes)) return
   movedSinceGc = 0
@@ -83,17 +91,22 @@ export const EXTERNAL_GARBAGE_BUDGET_BYTES = 24 * 1024 * 1024
  * for a slow token or a slow service — die in the old generation, and V8 collects it once external memory grew by
  * 64 MB or the old generation reached its limit: at high concurrency that slack was a third of a server's memory
  * (issue 15: ≤ 200 MB RSS throughout). Every `intervalMs` the watch reads the memory of the process's ArrayBuffers;
- * past `budgetBytes` more than after its last collection, it asks V8 for a concurrent major collection (`execution:
- * 'async'`: marked alongside the event loop, as V8 marks its own), one at a time. At low concurrency buffers mostly
- * die young and it seldom fires. Returns the function that stops it.
+ * past `budgetBytes` more than after its last collection, and once `budgetBytes` of large bodies (over
+ * `LARGE_BODY_BYTES`) moved since, it asks V8 for a concurrent major collection (`execution: 'async'`: marked
+ * alongside the event loop, as V8 marks its own), one at a time. Only for large bodies: a collection asked for this way
+ * is a forced one, after which V8 drops optimised code by the hundred ("weak objects") and compiles it again — at
+ * c=16 with small messages, where the watch fired every 10 s or so, a quarter to half a second of compiling each time
+ * (`--trace-deopt`: 104–116 functions; the consumer's compiler threads 0.17–0.18 against 0.06–0.09 ms per exchange
+ * without); V8's own collections of that garbage drop nothing. Returns the function that stops it.
  */
 export function watchExternalMemory(options: { budgetBytes?: number; intervalMs?: number } = {}): () => void {
   const budget = options.budgetBytes ?? EXTERNAL_GARBAGE_BUDGET_BYTES
   let alive = 0
   let collecting = false
   const timer = setInterval(() => {
-    if (collecting || gc === undefined || process.memoryUsage().arrayBuffers < alive + budget) return
+    if (collecting || gc === undefined || largeBodyBytes < budget || process.memoryUsage().arrayBuffers < alive + budget) return
     collecting = true
+    largeBodyBytes = 0
     void Promise.resolve(gc({ type: 'major', execution: 'async' })).finally(() => {
       alive = process.memoryUsage().arrayBuffers
       collecting = false

@@ -269,7 +269,7 @@ export class BodyReceiver {
 
   async write(chunk: Buffer): Promise<void> {
     if (chunk.length === 0) return
-    noteTransientBytes(chunk.length)
+    noteTransientBytes(chunk.length, this.size + chunk.length)
     this.size += chunk.length
     for (const limit of this.options.limits) if (this.size > limit.maxBytes) throw limit.error(this.size)
     this.hash.update(chunk)
@@ -361,7 +361,7 @@ async function* spooledChunks(path: string, size: number): AsyncIterable<Buffer>
   let read = 0
   for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 })) {
     read += (chunk as Buffer).length
-    noteTransientBytes((chunk as Buffer).length)
+    noteTransientBytes((chunk as Buffer).length, size)
     yield chunk as Buffer
   }
   if (read !== size) throw new SecurityServerError('io_error', `A spooled body has ${read} bytes instead of ${size}`)

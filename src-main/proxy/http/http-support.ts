@@ -174,8 +174,10 @@ export function settleUnread(req: IncomingMessage, lingerMs = LINGER_MS, idleMs 
   // The answer is decided: the body deadline no longer applies, the linger bounds the wait.
   clearTimeout(bodyDeadlines.get(req))
   return new Promise((resolve) => {
+    let dropped = 0
     const onData = (chunk: Buffer): void => {
-      noteTransientBytes(chunk.length)
+      dropped += chunk.length
+      noteTransientBytes(chunk.length, dropped)
       idle.refresh()
     }
     const done = (): void => {
