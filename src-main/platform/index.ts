@@ -18,7 +18,7 @@ export { openPostgres, closePostgres, CHANGE_CHANNEL, PostgresDb, PostgresError,
 export { LruCache, bytesKey } from './lru-cache'
 export { hashOf, messagePartSha512, type HashName } from './hash'
 export {
-  noteTransientBytes, releasedTransientBytes, watchExternalMemory, limitOldGenerationGrowth, EXTERNAL_GARBAGE_BUDGET_BYTES, LARGE_BODY_BYTES, OLD_GENERATION_GROWTH_PERCENT,
+  noteTransientBytes, releasedTransientBytes, watchExternalMemory, limitOldGenerationGrowth, EXTERNAL_GARBAGE_BUDGET_BYTES, LARGE_BODY_BYTES,
   TRANSIENT_GC_STEP_BYTES,
 } from './transient-memory'
 export { scanXml, decodeXmlReferences, XmlScanError, type XmlScanHandler, type XmlScanLimits } from './xml-scanner'
