@@ -7,7 +7,7 @@ import { formatIdPath } from '@shared/domain/identifiers'
 import { buildLabPair } from '../lib/lab-pair'
 import { haveBuild, startLabPair } from '../lib/lab-pair-servers'
 import { runLoad } from '../lib/load-generator'
-import { GATEHOUSE_NODE_ENV, GATEHOUSE_NODE_FLAGS, startTsProcess, type Started } from '../lib/processes'
+import { GATEHOUSE_NODE_ENV, GATEHOUSE_NODE_FLAGS, startNodeProcess, startTsProcess, type Started } from '../lib/processes'
 import { Agent } from 'node:http'
 import { closeDatabase, openDatabase } from '../../src-main/platform'
 import { findOperationalRecords } from '../../src-main/op-monitoring/operational-data-repository'
@@ -270,7 +270,8 @@ async function main(): Promise<void> {
     if (values.perf) GATEHOUSE_NODE_FLAGS.push('--perf-basic-prof-only-functions')
     const window = { fromUs: 0, toUs: 0 }
     const built = await buildLabPair({ serviceUrl: service.ready.url, dir: join(dir, 'pair'), logLevel: 'warn' })
-    const pair = await startLabPair(built, { useBuild: haveBuild(), runner: 'autologin', timeoutMs: 120_000 })
+    const useBuild = haveBuild()
+    const pair = await startLabPair(built, { useBuild, runner: 'autologin', timeoutMs: 120_000 })
     if (values['server-stdout'] !== undefined) {
       // What the servers print from their first answer on (e.g. V8's --trace-deopt with --flags), one file per server.
       const outDir = resolve(values['server-stdout'])
@@ -292,10 +293,15 @@ async function main(): Promise<void> {
         // The same pair with the security steps as pass-throughs (the bench's skeleton-server.ts) in place of its servers.
         await pair.stopServers()
         const skeletons = await Promise.all([built.consumer, built.provider].map(async (agency) => {
-          const server = await startTsProcess<unknown>(resolve(__dirname, '../bench/skeleton-server.ts'), [agency.dataDir], {
-            env: { ...GATEHOUSE_NODE_ENV, GATEHOUSE_TOKEN_PIN: built.pin }, timeoutMs: 60_000, nodeFlags: GATEHOUSE_NODE_FLAGS,
-            isReady: (v): v is unknown => typeof v === 'object' && v !== null && (v as { ready?: unknown }).ready === true,
-          })
+          const options = {
+            env: { ...GATEHOUSE_NODE_ENV, GATEHOUSE_TOKEN_PIN: built.pin }, timeoutMs: 60_000,
+            isReady: (v: unknown): v is unknown => typeof v === 'object' && v !== null && (v as { ready?: unknown }).ready === true,
+          }
+          // Compiled like the bench's (build-bench-servers.mjs) when the pair runs from the build: tsx's loader keeps
+          // every function's name with a defineProperty call at each closure's creation, which the shipped server does not.
+          const server = useBuild
+            ? await startNodeProcess<unknown>([...GATEHOUSE_NODE_FLAGS, resolve(__dirname, '../../out/bench/skeleton-server.js'), agency.dataDir], options, 'skeleton')
+            : await startTsProcess<unknown>(resolve(__dirname, '../bench/skeleton-server.ts'), [agency.dataDir], { ...options, nodeFlags: GATEHOUSE_NODE_FLAGS })
           processes.push(server)
           return server
         }))
