@@ -97,37 +97,61 @@ export function chainHash(previous: Uint8Array, seq: number, digest: Uint8Array)
  * string, `message-record-repository.ts`), which links the records of each batch where it commits them: defines
  * `recordDigestOf(record, contents, attachments)` over a record's statement parameters as the batch delivers them
  * (`messageRecordParameters`: strings, numbers, nulls and Buffers; 1/0 for the flags) and `chainHashOf(previous, seq,
- * digest)`. The same layout as above, value by value: the record's digest is the same whichever side takes it (the
- * evidence check recomputes it with `recordDigest`).
+ * digest)`. The same code as above, types aside — one buffer hashed one-shot, a large value in place —: the record's
+ * digest is the same whichever side takes it (the evidence check recomputes it with `recordDigest`;
+ * tests/message-log/evidence-chain-twin.test.ts compares the two).
  */
 export const RECORD_CHAIN_SOURCE = `
 const chainCrypto = require('node:crypto')
 const CHAIN_DOMAIN_BYTES = Buffer.from(${JSON.stringify(CHAIN_DOMAIN)}, 'utf8')
-const NULL_VALUE = Buffer.from([0])
+const chainDigest = (bytes) => chainCrypto.hash('sha256', bytes, 'buffer')
 function recordDigestOf(r, c, attachments) {
   const values = [${JSON.stringify(RECORD_DOMAIN)}, r[0], r[1], r[2], r[3], r[4] ? '1' : '0', c[0], r[5] ? '1' : '0', c[1], r[6], c[2], c[3],
     String(r[7]), String(attachments.length)]
   for (const a of attachments) values.push(String(a[2]), a[3], a[1] !== null ? '1' : '0')
-  const hash = chainCrypto.createHash('sha256')
-  const prefix = Buffer.alloc(9)
-  prefix[0] = 1
+  let size = 0
+  for (const v of values) {
+    if (v === null) size += 1
+    else if (typeof v === 'string') size += 9 + Buffer.byteLength(v, 'utf8')
+    else size += 9 + (v.byteLength >= ${IN_PLACE_BYTES} ? 0 : v.byteLength)
+  }
+  const out = Buffer.allocUnsafe(size)
+  let hash
+  let o = 0
+  let from = 0
   for (const v of values) {
     if (v === null) {
-      hash.update(NULL_VALUE)
+      out[o++] = 0
       continue
     }
-    const bytes = typeof v === 'string' ? Buffer.from(v, 'utf8') : v
-    prefix.writeUInt32BE(Math.floor(bytes.length / 0x100000000), 1)
-    prefix.writeUInt32BE(bytes.length >>> 0, 5)
-    hash.update(prefix)
-    hash.update(bytes)
+    const length = typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.byteLength
+    out[o] = 1
+    out.writeUInt32BE(Math.floor(length / 0x100000000), o + 1)
+    out.writeUInt32BE(length >>> 0, o + 5)
+    o += 9
+    if (typeof v === 'string') {
+      o += out.write(v, o, 'utf8')
+    } else if (v.byteLength < ${IN_PLACE_BYTES}) {
+      out.set(v, o)
+      o += v.byteLength
+    } else {
+      hash ??= chainCrypto.createHash('sha256')
+      hash.update(out.subarray(from, o))
+      hash.update(v)
+      from = o
+    }
   }
+  if (hash === undefined) return chainDigest(out.subarray(0, o))
+  hash.update(out.subarray(from, o))
   return hash.digest()
 }
 function chainHashOf(previous, seq, digest) {
-  const position = Buffer.alloc(8)
-  position.writeBigUInt64BE(BigInt(seq))
-  return chainCrypto.createHash('sha256').update(CHAIN_DOMAIN_BYTES).update(previous).update(position).update(digest).digest()
+  const input = Buffer.allocUnsafe(CHAIN_DOMAIN_BYTES.length + previous.length + 8 + digest.length)
+  CHAIN_DOMAIN_BYTES.copy(input, 0)
+  input.set(previous, CHAIN_DOMAIN_BYTES.length)
+  input.writeBigUInt64BE(BigInt(seq), CHAIN_DOMAIN_BYTES.length + previous.length)
+  input.set(digest, CHAIN_DOMAIN_BYTES.length + previous.length + 8)
+  return chainDigest(input)
 }
 `
 

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { encodeRecordBatch, RECORD_BATCH_DECODER, type BatchRecordParameters } from '../../src-main/message-log/record-batch-codec'
-import { recordDigest, type ChainedRecordFields } from '../../src-main/message-log/evidence-chain'
-import type { SqlValue } from '../../src-main/message-log/message-record-repository'
+import { chainHash, recordDigest, RECORD_CHAIN_SOURCE, type ChainedRecordFields } from '../../src-main/message-log/evidence-chain'
+import { messageRecordParameters, type NewMessageRecord, type SqlValue } from '../../src-main/message-log/message-record-repository'
 
 /** The decoder as the writer thread runs it (evaluated from its source). */
 const decodeRecordBatch = new Function(`${RECORD_BATCH_DECODER}; return decodeRecordBatch`)() as (buffer: Buffer, shared: Uint8Array[]) => Array<{ record: SqlValue[]; contents: SqlValue[]; attachments: SqlValue[][] }>
@@ -79,17 +79,48 @@ function referenceDigest(record: ChainedRecordFields): Buffer {
   return hash.digest()
 }
 
+/** The i-th of a spread of records: small and large (in-place) bodies, nulls, non-ASCII text, 0-3 attachments. */
+function sampleRecord(i: number): ChainedRecordFields {
+  return {
+    queryId: `q-${i}-é`, xRequestId: i % 3 === 0 ? null : `r-${i}`, client: 'SUBSYSTEM:EE/GOV/1234/sub', service: 'SERVICE:EE/GOV/5678/p/get',
+    response: i % 2 === 0, message: randomBytes(i % 7 === 0 ? 40_000 : i * 13), bodyLogged: i % 5 !== 0,
+    signatureXml: `<ds:Signature>${'x€'.repeat(i * 11)}</ds:Signature>`, signatureHash: 'h'.repeat(88),
+    hashChainResult: i % 4 === 0 ? '<hcr/>' : null, hashChain: i % 4 === 0 ? '😀'.repeat(i * (i % 8 === 0 ? 3000 : 1)) : null, timeMs: 1_700_000_000_000 + i,
+    attachments: Array.from({ length: i % 4 }, (_, k) => ({ size: k * 1000, sha512: `s${k}`, stored: k % 2 === 0 })),
+  }
+}
+
+/** The writer thread's twins, evaluated from their source as the thread evaluates them. */
+const twins = new Function('require', `${RECORD_CHAIN_SOURCE}; return { recordDigestOf, chainHashOf }`)(require) as {
+  recordDigestOf: (record: SqlValue[], contents: SqlValue[], attachments: SqlValue[][]) => Buffer
+  chainHashOf: (previous: Buffer, seq: number, digest: Buffer) => Buffer
+}
+
 describe('record digest', () => {
   it('equals the field-by-field definition for small, large and non-ASCII records', () => {
     for (let i = 0; i < 120; i++) {
-      const record: ChainedRecordFields = {
-        queryId: `q-${i}-é`, xRequestId: i % 3 === 0 ? null : `r-${i}`, client: 'SUBSYSTEM:EE/GOV/1234/sub', service: 'SERVICE:EE/GOV/5678/p/get',
-        response: i % 2 === 0, message: randomBytes(i % 7 === 0 ? 40_000 : i * 13), bodyLogged: i % 5 !== 0,
-        signatureXml: `<ds:Signature>${'x€'.repeat(i * 11)}</ds:Signature>`, signatureHash: 'h'.repeat(88),
-        hashChainResult: i % 4 === 0 ? '<hcr/>' : null, hashChain: i % 4 === 0 ? '😀'.repeat(i) : null, timeMs: 1_700_000_000_000 + i,
-        attachments: Array.from({ length: i % 4 }, (_, k) => ({ size: k * 1000, sha512: `s${k}`, stored: k % 2 === 0 })),
-      }
+      const record = sampleRecord(i)
       expect(recordDigest(record).toString('hex')).toBe(referenceDigest(record).toString('hex'))
+    }
+  })
+
+  it('is the same where the writer thread takes it, from the parameters the batch delivers, with the same chain link', () => {
+    for (let i = 0; i < 120; i++) {
+      const fields = sampleRecord(i)
+      // As the log hands a record over: texts as strings or UTF-8 bytes, attachments with their content or without.
+      const asBytes = (text: string | null): string | Uint8Array | null => (text !== null && i % 2 === 1 ? Buffer.from(text, 'utf8') : text)
+      const record: NewMessageRecord = {
+        ...fields, signatureXml: asBytes(fields.signatureXml as string) as string | Uint8Array, hashChainResult: asBytes(fields.hashChainResult as string | null),
+        hashChain: asBytes(fields.hashChain as string | null),
+        attachments: fields.attachments.map((a) => ({ size: a.size, sha512: a.sha512, content: a.stored ? randomBytes(a.size) : null })),
+      }
+      const encoded = encodeRecordBatch([messageRecordParameters(record, undefined)])
+      const [delivered] = decodeRecordBatch(encoded.batch, encoded.shared)
+      if (delivered === undefined) throw new Error('nothing decoded')
+      const digest = twins.recordDigestOf(delivered.record, delivered.contents, delivered.attachments)
+      expect(digest.toString('hex')).toBe(recordDigest(record).toString('hex'))
+      const previous = randomBytes(32)
+      expect(twins.chainHashOf(previous, i * 1_000_003, digest).toString('hex')).toBe(chainHash(previous, i * 1_000_003, digest).toString('hex'))
     }
   })
 })
