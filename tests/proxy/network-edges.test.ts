@@ -520,6 +520,43 @@ describe('service client: non-ASCII header values', () => {
   })
 })
 
+describe('service client: addresses', () => {
+  it('sends each call to its own address: user information, an IPv6 literal, raw paths and queries of calls that share an origin', async () => {
+    const seen: Array<{ url: string; auth: string | undefined; host: string | undefined }> = []
+    const service = createHttpServer((req, res) => {
+      seen.push({ url: req.url ?? '', auth: req.headers.authorization, host: req.headers.host })
+      res.end('ok')
+    })
+    await new Promise<void>((r) => service.listen(0, '127.0.0.1', () => r()))
+    const port = (service.address() as AddressInfo).port
+    // The loopback listener reached through an IPv6 literal (IPv4-mapped; WHATWG writes it ::ffff:7f00:1).
+    const host = '[::ffff:127.0.0.1]'
+    const client = createServiceClient()
+    const call = (url: string) => client.call({ url, method: 'GET', headers: [], timeoutMs: 5000, sslVerify: true, response: { bodies: defaultBodyStore(), limits: [] } })
+    try {
+      for (const url of [`http://${host}:${port}/pets/1?x=%2e`, `http://${host}:${port}/a/../b#frag`, `http://${host}:${port}`, `http://${host}:${port}?q`,
+        `http://us%65r:p%40ss@${host}:${port}/private`]) {
+        const answer = await call(url)
+        expect(answer.status).toBe(200)
+        answer.body.release()
+      }
+      expect(seen.map((s) => s.url)).toEqual(['/pets/1?x=%2e', '/a/../b', '/', '/?q', '/private'])
+      expect(seen.map((s) => s.auth)).toEqual([undefined, undefined, undefined, undefined, `Basic ${Buffer.from('user:p@ss').toString('base64')}`])
+      expect(seen[0]?.host).toBe(`[::ffff:7f00:1]:${port}`)
+      // A bad address fails every time it is used (nothing of it is kept), without reaching anything.
+      for (let i = 0; i < 2; i++) {
+        await expect(call(`http://${host}:${port}0000/x`)).rejects.toMatchObject({ code: 'service_malformed_url' })
+        await expect(call(`ftp://${host}:${port}/x`)).rejects.toMatchObject({ code: 'service_malformed_url' })
+        await expect(call(`http://b%ad@${host}:${port}/x`)).rejects.toMatchObject({ code: 'service_malformed_url' })
+      }
+      expect(seen).toHaveLength(5)
+    } finally {
+      client.close()
+      await new Promise<void>((r) => service.close(() => r()))
+    }
+  })
+})
+
 describe('parseAddress', () => {
   it('reads host, host:port and [v6]:port, defaulting to 5500', () => {
     expect(parseAddress('ss1.example.org', 5500)).toMatchObject({ host: 'ss1.example.org', port: 5500 })

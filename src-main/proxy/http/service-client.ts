@@ -1,6 +1,5 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
-import { urlToHttpOptions } from 'node:url'
 import { SecurityServerError } from '../../platform'
 import type { ServiceCall, ServiceClient, ServiceResponse } from '../proxy-deps'
 import { headerValueFromWire, headerValueToWire } from '../rest/rest-headers'
@@ -28,13 +27,52 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 
 const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH'])
 
+const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i
+
 /** What follows `scheme://authority` in a URL string, `/` when nothing does. */
-function rawPathAndQuery(url: string): string {
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url)
-  const rest = authority === null ? url : url.slice(authority[0].length)
+function rawPathAndQuery(url: string, origin: string | undefined): string {
+  const rest = origin === undefined ? url : url.slice(origin.length)
   const withoutFragment = rest.split('#')[0] as string
   return withoutFragment === '' ? '/' : withoutFragment.startsWith('?') ? `/${withoutFragment}` : withoutFragment
 }
+
+/** Where a service address points: what `http.request` takes from it besides the path (as `url.urlToHttpOptions` gives it). */
+interface ServiceTarget {
+  https: boolean
+  protocol: string
+  hostname: string
+  port: number | undefined
+  auth: string | undefined
+}
+
+/**
+ * The target of `url` (WHATWG parsing of `address`: the whole of `url` or its `scheme://authority`), or the error for a
+ * malformed or unsupported address. For http(s) only the scheme, authority and port states of the URL parser can fail,
+ * so the prefix decides it whatever follows: the client keeps targets by that prefix (a REST service's calls share it,
+ * their paths differ), at most `TARGETS_KEPT`; an address without `://` is parsed whole each time, as is a bad one.
+ */
+function parseTarget(url: string, address: string): ServiceTarget | SecurityServerError {
+  let parsed: URL
+  try {
+    parsed = new URL(address)
+  } catch (cause) {
+    return serviceFailed('service_malformed_url', `Malformed service address '${url.slice(0, 200)}'`, cause)
+  }
+  const https = parsed.protocol === 'https:'
+  if (!https && parsed.protocol !== 'http:') return serviceFailed('service_malformed_url', `Unsupported service URL scheme ${parsed.protocol}`)
+  let auth: string | undefined
+  try {
+    auth = parsed.username !== '' || parsed.password !== '' ? `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}` : undefined
+  } catch (cause) {
+    return serviceFailed('service_malformed_url', `Malformed user information in service address '${url.slice(0, 200)}'`, cause)
+  }
+  return {
+    https, protocol: parsed.protocol, hostname: parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname,
+    port: parsed.port === '' ? undefined : Number(parsed.port), auth,
+  }
+}
+
+const TARGETS_KEPT = 256
 
 export function createServiceClient(options: ServiceClientOptions = {}): ClosableServiceClient {
   const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024 * 1024
@@ -43,15 +81,24 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
   const verifyingAgent = new HttpsAgent({ keepAlive: true, maxSockets, scheduling: 'lifo', rejectUnauthorized: true })
   const trustingAgent = new HttpsAgent({ keepAlive: true, maxSockets, scheduling: 'lifo', rejectUnauthorized: false })
 
+  const targets = new Map<string, ServiceTarget>()
+
+  function targetOf(url: string, origin: string | undefined): ServiceTarget | SecurityServerError {
+    if (origin === undefined) return parseTarget(url, url)
+    const kept = targets.get(origin)
+    if (kept !== undefined) return kept
+    const target = parseTarget(url, origin)
+    if (target instanceof SecurityServerError) return target
+    if (targets.size >= TARGETS_KEPT) targets.clear()
+    targets.set(origin, target)
+    return target
+  }
+
   function call(request: ServiceCall): Promise<ServiceResponse> {
-    let url: URL
-    try {
-      url = new URL(request.url)
-    } catch (cause) {
-      return Promise.reject(serviceFailed('service_malformed_url', `Malformed service address '${request.url.slice(0, 200)}'`, cause))
-    }
-    const https = url.protocol === 'https:'
-    if (!https && url.protocol !== 'http:') return Promise.reject(serviceFailed('service_malformed_url', `Unsupported service URL scheme ${url.protocol}`))
+    const origin = ORIGIN.exec(request.url)?.[0]
+    const target = targetOf(request.url, origin)
+    if (target instanceof SecurityServerError) return Promise.reject(target)
+    const https = target.https
     const headers: Record<string, string | string[]> = {}
     for (const [name, value] of request.headers) {
       const lower = name.toLowerCase()
@@ -63,7 +110,7 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
     // ServerRestMessageProcessor: only POST, PUT and PATCH (Apache's `HttpEntityEnclosingRequest`) carry the body.
     const body = request.body !== undefined && request.body.size > 0 && BODY_METHODS.has(request.method.toUpperCase()) ? request.body : undefined
     if (body !== undefined) headers['content-length'] = String(body.size)
-    const path = rawPathAndQuery(request.url)
+    const path = rawPathAndQuery(request.url, origin)
     // Node refuses to write a request target with a space or control character (as X-Road's `URI.create` would).
     if (/[^\u0021-\u00ff]/.test(path)) return Promise.reject(serviceFailed('network_error', 'The service path contains characters that cannot be sent'))
     const send = https ? httpsRequest : httpRequest
@@ -90,7 +137,9 @@ export function createServiceClient(options: ServiceClientOptions = {}): Closabl
       // The path and query as given, not as WHATWG URL parsing would rewrite them (dot segments resolved, `%2e`
       // decoded): the service receives the raw path, as from X-Road (`ServerRestMessageProcessor` builds the request
       // from the address string).
-      const req = send({ ...urlToHttpOptions(url), path, method: request.method, headers, agent })
+      const req = send({
+        protocol: target.protocol, hostname: target.hostname, port: target.port, auth: target.auth, path, method: request.method, headers, agent,
+      })
       req.once('error', (error: Error & { code?: string }) => {
         // X-Road's XrdRuntimeException.systemException: UnknownHostException is unknown_host, other socket failures network_error.
         const code = error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' ? 'unknown_host' : 'network_error'
