@@ -39,6 +39,8 @@ export interface ServerProxyRequest {
   peerCertificateChain: Uint8Array[]
   /** The TLS connection it came on (the peer checks' decision is per connection). */
   connection?: object
+  /** The multipart limits of the listener it came on (its body limit), where the dependencies set none (`limits`). */
+  limits?: MultipartLimits
 }
 
 export interface ProxyResponse {
@@ -137,7 +139,7 @@ async function processRestServerRequest(raw: ServerProxyRequest, deps: ServerPro
   let message: TransportMessage<MessageBody>
   try {
     message = await readTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', incoming.stream, 'request', {
-      limits: deps.limits ?? DEFAULT_MULTIPART_LIMITS,
+      limits: deps.limits ?? raw.limits ?? DEFAULT_MULTIPART_LIMITS,
       bodies,
       declaredLength: incoming.declaredLength,
       // The body's logging limit is known from the header part, which comes before it (§4.3 part order); none when the

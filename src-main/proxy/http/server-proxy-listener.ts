@@ -56,6 +56,8 @@ export interface RunningServerProxy extends RunningListener {
 
 export async function startServerProxyListener(options: ServerProxyListenerOptions): Promise<RunningServerProxy> {
   const limits: ListenerLimits = { ...DEFAULT_LISTENER_LIMITS, ...options.limits }
+  // Handed with each request, beside the dependencies (read per request: no copy of them per message).
+  const multipartLimits = defaultMultipart(limits.maxBodyBytes)
   const logger = options.logger ?? silentLogger()
   let credentials = options.tls
   let unavailable = clientError('ssl_authentication_failed', 'This security server has no active authentication certificate')
@@ -117,8 +119,8 @@ export async function startServerProxyListener(options: ServerProxyListenerOptio
     const body = incomingBody(req, res, limits.maxBodyBytes, limits.requestTimeoutMs)
     if (body.declaredLength !== undefined && body.declaredLength > limits.maxBodyBytes) return refuse(req, res, transportLimit(limits.maxBodyBytes).error(body.declaredLength))
     const response = await handleServerProxyRequest(
-      { method: req.method, headers: headerList(req), body, peerCertificateChain: chain, connection: socket },
-      { ...options.deps, limits: options.deps.limits ?? { ...defaultMultipart(limits.maxBodyBytes) } },
+      { method: req.method, headers: headerList(req), body, peerCertificateChain: chain, connection: socket, limits: multipartLimits },
+      options.deps,
     )
     // A message refused before its end was read: the rest is dropped first, for a moment (`settleUnread`).
     await writeResponse(res, response, !(await settleUnread(req, LINGER_MS, lingerIdleMs(limits))))

@@ -38,7 +38,7 @@ export async function processSoapServerRequest(raw: ServerProxyRequest, deps: Se
   const clock = deps.clock ?? systemClock
   const soapAction = validateSoapAction(lastHeader(raw.headers, ORIGINAL_SOAP_ACTION_HEADER))
   const bodies = deps.bodies ?? defaultBodyStore()
-  const limits = deps.limits ?? DEFAULT_MULTIPART_LIMITS
+  const limits = deps.limits ?? raw.limits ?? DEFAULT_MULTIPART_LIMITS
   const incoming = incomingStream(raw.body)
   // Step 2: reading, with the checks X-Road makes as the SOAP part arrives (`ProxyMessage.soap`).
   const message = await whileReading(() => readSoapTransportMessage(lastHeader(raw.headers, 'content-type') ?? '', incoming.stream, 'request', {
