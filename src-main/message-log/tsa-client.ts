@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { SecurityServerError, derProblem } from '../platform'
+import { PostFailure, SecurityServerError, derProblem, postBounded, type PostAnswer } from '../platform'
 import { verificationTrust, verifyTimestamp } from '../signature'
 
 /**
@@ -53,45 +53,21 @@ export function sha512(data: Uint8Array | string): Buffer {
 /** Sends a request over SHA-512(stampedData) to one TSA and validates the answer; throws `timestamping_failed` on any fault. */
 export async function requestTimestamp(tsa: SelectedTsa, stampedData: Uint8Array, timeoutMs: number): Promise<TimestampResult> {
   const body = buildTimestampRequest(sha512(stampedData))
-  let response: Response
+  let answer: PostAnswer
   try {
-    response = await fetch(tsa.url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/timestamp-query' },
-      body,
-      signal: AbortSignal.timeout(timeoutMs),
-    })
+    answer = await postBounded(tsa.url, { contentType: 'application/timestamp-query', body, timeoutMs, maxBytes: MAX_TSA_RESPONSE_BYTES })
   } catch (cause) {
-    throw new SecurityServerError('timestamping_failed', `TSA ${tsa.url} is unreachable: ${(cause as Error).message}`, { cause })
+    const reason = cause instanceof PostFailure && cause.kind === 'too_large' ? `answered with more than ${MAX_TSA_RESPONSE_BYTES} bytes` : `is unreachable: ${(cause as Error).message}`
+    throw new SecurityServerError('timestamping_failed', `TSA ${tsa.url} ${reason}`, { cause })
   }
-  if (!response.ok) {
-    throw new SecurityServerError('timestamping_failed', `TSA ${tsa.url} answered HTTP ${response.status}`)
+  if (answer.status < 200 || answer.status > 299) {
+    throw new SecurityServerError('timestamping_failed', `TSA ${tsa.url} answered HTTP ${answer.status}`)
   }
-  const bytes = await readBounded(response, MAX_TSA_RESPONSE_BYTES, tsa.url)
-  return { ...(await validateTimestampResponse(bytes, stampedData, tsa.certificates)), tsaUrl: tsa.url }
+  return { ...(await validateTimestampResponse(new Uint8Array(answer.body), stampedData, tsa.certificates)), tsaUrl: tsa.url }
 }
 
 /** A TimeStampResp is a few kilobytes; more is refused while reading, not after. */
 const MAX_TSA_RESPONSE_BYTES = 256 * 1024
-
-async function readBounded(response: Response, maxBytes: number, url: string): Promise<Uint8Array> {
-  const tooLarge = () => new SecurityServerError('timestamping_failed', `TSA ${url} answered with more than ${maxBytes} bytes`)
-  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
-    await response.body?.cancel()
-    throw tooLarge()
-  }
-  const chunks: Uint8Array[] = []
-  let size = 0
-  if (response.body !== null) {
-    for await (const chunk of response.body) {
-      size += chunk.byteLength
-      // Leaving the loop by the throw cancels the stream.
-      if (size > maxBytes) throw tooLarge()
-      chunks.push(chunk)
-    }
-  }
-  return new Uint8Array(Buffer.concat(chunks, size))
-}
 
 /**
  * Validates a DER TimeStampResp against the stamped data (imprint = SHA-512 of it) and the approved TSA certificates,

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto'
-import { request as httpRequest } from 'node:http'
-import { request as httpsRequest } from 'node:https'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { SecurityServerError, clientError } from '../platform'
+import { PostFailure, SecurityServerError, clientError, postBounded, type PostAnswer } from '../platform'
 
 /**
  * Outbound OCSP for own certificates (xroad-protocols.md §4.8; RFC 6960 §4.1, Annex A.1): a request with one
@@ -86,61 +84,29 @@ export class OcspClient {
     throw new SecurityServerError('network_error', `No OCSP responder answered (${failures.join('; ')})`, { cause: last })
   }
 
-  private post(url: string, body: Uint8Array): Promise<Buffer> {
-    let target: URL
+  private async post(url: string, body: Uint8Array): Promise<Buffer> {
+    let answer: PostAnswer
     try {
-      target = new URL(url)
-    } catch (cause) {
-      return Promise.reject(new SecurityServerError('network_error', `Invalid OCSP responder URL ${url}`, { cause }))
+      answer = await postBounded(url, { contentType: 'application/ocsp-request', accept: 'application/ocsp-response', body, timeoutMs: this.timeoutMs, maxBytes: MAX_RESPONSE_BYTES })
+    } catch (error) {
+      throw ocspPostError(url, error, this.timeoutMs)
     }
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-      return Promise.reject(new SecurityServerError('network_error', `Unsupported OCSP responder URL scheme ${target.protocol}`))
+    if (answer.status !== 200) throw new SecurityServerError('http_error', `OCSP responder answered HTTP ${answer.status || '?'}`)
+    if (answer.mediaType !== 'application/ocsp-response') {
+      throw new SecurityServerError('http_error', `OCSP responder answered with content type ${answer.mediaType || '(none)'}`)
     }
-    const send = target.protocol === 'https:' ? httpsRequest : httpRequest
-    return new Promise<Buffer>((resolvePromise, rejectPromise) => {
-      const deadline: { timer?: NodeJS.Timeout } = {}
-      const resolve = (value: Buffer): void => {
-        clearTimeout(deadline.timer)
-        resolvePromise(value)
-      }
-      const reject = (error: unknown): void => {
-        clearTimeout(deadline.timer)
-        rejectPromise(error)
-      }
-      const req = send(target, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/ocsp-request', Accept: 'application/ocsp-response', 'Content-Length': body.length },
-      }, (res) => {
-        const chunks: Buffer[] = []
-        let size = 0
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length
-          if (size > MAX_RESPONSE_BYTES) {
-            req.destroy(new SecurityServerError('network_error', 'OCSP response is larger than 1 MiB'))
-            return
-          }
-          chunks.push(chunk)
-        })
-        res.on('end', () => {
-          if (res.statusCode !== 200) {
-            reject(new SecurityServerError('http_error', `OCSP responder answered HTTP ${res.statusCode ?? '?'}`))
-            return
-          }
-          const type = (res.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
-          if (type !== 'application/ocsp-response') {
-            reject(new SecurityServerError('http_error', `OCSP responder answered with content type ${type || '(none)'}`))
-            return
-          }
-          resolve(Buffer.concat(chunks))
-        })
-        res.on('error', reject)
-        res.on('aborted', () => reject(new SecurityServerError('network_error', 'OCSP response was cut short')))
-      })
-      // The bound covers connecting, sending and reading the whole answer.
-      deadline.timer = setTimeout(() => req.destroy(new SecurityServerError('timeout', `OCSP responder did not answer within ${this.timeoutMs} ms`)), this.timeoutMs)
-      req.on('error', (error) => reject(error instanceof SecurityServerError ? error
-        : new SecurityServerError('network_error', `OCSP responder unreachable: ${error.message}`, { cause: error })))
-      req.end(body)
-    })
+    return answer.body
+  }
+}
+
+/** A failed POST to a responder in the OCSP client's codes (`timeout` for the deadline, `network_error` otherwise). */
+function ocspPostError(url: string, error: unknown, timeoutMs: number): SecurityServerError {
+  if (!(error instanceof PostFailure)) return new SecurityServerError('network_error', `OCSP responder unreachable: ${(error as Error).message}`, { cause: error })
+  switch (error.kind) {
+    case 'bad_url': return new SecurityServerError('network_error', `Invalid OCSP responder URL ${url.slice(0, 200)}: ${error.message}`, { cause: error })
+    case 'timeout': return new SecurityServerError('timeout', `OCSP responder did not answer within ${timeoutMs} ms`, { cause: error })
+    case 'too_large': return new SecurityServerError('network_error', 'OCSP response is larger than 1 MiB', { cause: error })
+    case 'cut_short': return new SecurityServerError('network_error', 'OCSP response was cut short', { cause: error })
+    case 'unreachable': return new SecurityServerError('network_error', `OCSP responder unreachable: ${error.message}`, { cause: error })
   }
 }

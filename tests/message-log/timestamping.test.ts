@@ -57,6 +57,19 @@ describe('time-stamping against an openssl RFC 3161 TSA', () => {
     }
   })
 
+  it('asks the TSA over node:http, never through the global fetch (whose first use compiles undici\'s WebAssembly parser)', async () => {
+    const h = createHarness(new ManualClock(), { tsas: () => [tsaOf(tsa)] })
+    const realFetch = globalThis.fetch
+    globalThis.fetch = (() => Promise.reject(new Error('the TSA client used fetch'))) as typeof fetch
+    try {
+      await h.log.record(messageFor('ts-no-fetch'))
+      expect(await h.log.timestampNow()).toMatchObject({ stamped: 1, pending: 0 })
+    } finally {
+      globalThis.fetch = realFetch
+      await h.close()
+    }
+  })
+
   it('stores the stamps where the records commit (the writer thread), not on the event loop\'s connection', async () => {
     const h = createHarness(new ManualClock(), { tsas: () => [tsaOf(tsa)] })
     try {
