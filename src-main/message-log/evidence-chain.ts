@@ -105,6 +105,18 @@ export const RECORD_CHAIN_SOURCE = `
 const chainCrypto = require('node:crypto')
 const CHAIN_DOMAIN_BYTES = Buffer.from(${JSON.stringify(CHAIN_DOMAIN)}, 'utf8')
 const chainDigest = (bytes) => chainCrypto.hash('sha256', bytes, 'buffer')
+/**
+ * The digest's input, reused record after record (hashed before the next is laid out): a buffer per record would be
+ * freed only when this thread's heap next collects, and the allocator keeps what piles up meanwhile. Byte values of
+ * 16 KB and more are hashed in place; a record whose layout still needs more than 1 MB (long texts) gets a buffer of
+ * its own.
+ */
+let digestScratch = Buffer.allocUnsafeSlow(64 * 1024)
+function digestInput(size) {
+  if (size > 1024 * 1024) return Buffer.allocUnsafe(size)
+  if (digestScratch.length < size) digestScratch = Buffer.allocUnsafeSlow(Math.min(1024 * 1024, Math.max(size, 2 * digestScratch.length)))
+  return digestScratch
+}
 function recordDigestOf(r, c, attachments) {
   const values = [${JSON.stringify(RECORD_DOMAIN)}, r[0], r[1], r[2], r[3], r[4] ? '1' : '0', c[0], r[5] ? '1' : '0', c[1], r[6], c[2], c[3],
     String(r[7]), String(attachments.length)]
@@ -115,7 +127,7 @@ function recordDigestOf(r, c, attachments) {
     else if (typeof v === 'string') size += 9 + Buffer.byteLength(v, 'utf8')
     else size += 9 + (v.byteLength >= ${IN_PLACE_BYTES} ? 0 : v.byteLength)
   }
-  const out = Buffer.allocUnsafe(size)
+  const out = digestInput(size)
   let hash
   let o = 0
   let from = 0
