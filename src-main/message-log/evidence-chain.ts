@@ -99,7 +99,7 @@ export function chainHash(previous: Uint8Array, seq: number, digest: Uint8Array)
  * (`messageRecordParameters`: strings, numbers, nulls and Buffers; 1/0 for the flags) and `chainHashOf(previous, seq,
  * digest)`. The same code as above, types aside — one buffer hashed one-shot, a large value in place —: the record's
  * digest is the same whichever side takes it (the evidence check recomputes it with `recordDigest`;
- * tests/message-log/evidence-chain-twin.test.ts compares the two).
+ * tests/message-log/record-batch.test.ts compares the two).
  */
 export const RECORD_CHAIN_SOURCE = `
 const chainCrypto = require('node:crypto')
