@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { PostFailure, SecurityServerError, derProblem, postBounded, type PostAnswer } from '../platform'
+import { RequestFailure, SecurityServerError, derProblem, requestBounded, type BoundedAnswer } from '../platform'
 import { verificationTrust, verifyTimestamp } from '../signature'
 
 /**
@@ -53,11 +53,11 @@ export function sha512(data: Uint8Array | string): Buffer {
 /** Sends a request over SHA-512(stampedData) to one TSA and validates the answer; throws `timestamping_failed` on any fault. */
 export async function requestTimestamp(tsa: SelectedTsa, stampedData: Uint8Array, timeoutMs: number): Promise<TimestampResult> {
   const body = buildTimestampRequest(sha512(stampedData))
-  let answer: PostAnswer
+  let answer: BoundedAnswer
   try {
-    answer = await postBounded(tsa.url, { contentType: 'application/timestamp-query', body, timeoutMs, maxBytes: MAX_TSA_RESPONSE_BYTES })
+    answer = await requestBounded(tsa.url, { method: 'POST', headers: { 'Content-Type': 'application/timestamp-query' }, body, timeoutMs, maxBytes: MAX_TSA_RESPONSE_BYTES })
   } catch (cause) {
-    const reason = cause instanceof PostFailure && cause.kind === 'too_large' ? `answered with more than ${MAX_TSA_RESPONSE_BYTES} bytes` : `is unreachable: ${(cause as Error).message}`
+    const reason = cause instanceof RequestFailure && cause.kind === 'too_large' ? `answered with more than ${MAX_TSA_RESPONSE_BYTES} bytes` : `is unreachable: ${(cause as Error).message}`
     throw new SecurityServerError('timestamping_failed', `TSA ${tsa.url} ${reason}`, { cause })
   }
   if (answer.status < 200 || answer.status > 299) {

@@ -1,7 +1,7 @@
 /**
  * Platform: what every domain stands on and nothing domain-specific — the error model, structured logging,
  * the clock, atomic files, SQLite opening/migrations/backup, the storage seam (SQLite or PostgreSQL behind one synchronous
- * SQL interface), hardened XML parsing and the bounded POST to trust services.
+ * SQL interface), hardened XML parsing and the bounded outbound HTTP request.
  */
 export { SecurityServerError, clientError, toSecurityServerError, MAX_ERROR_MESSAGE_LENGTH } from './errors'
 export { createLogger, silentLogger, logFailure, recentLogs, LogRing, REDACTED_PATHS, type Logger, type LogLevel } from './logger'
@@ -27,4 +27,4 @@ export { derProblem, DEFAULT_DER_LIMITS, type DerLimits } from './der'
 export { parseJson, DEFAULT_JSON_LIMITS, type JsonLimits } from './json'
 export { pemBlocks, PemError, CERTIFICATE_LABELS, type PemBlock } from './pem'
 export { bundleRequire, lazyModule } from './lazy-module'
-export { postBounded, PostFailure, type BoundedPost, type PostAnswer, type PostFailureKind } from './http-post'
+export { requestBounded, RequestFailure, type BoundedRequest, type BoundedAnswer, type RequestFailureKind } from './bounded-request'

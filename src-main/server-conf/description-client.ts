@@ -1,7 +1,5 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http'
-import { request as httpsRequest } from 'node:https'
 import type { ErrorCode } from '@shared/error-codes'
-import { clientError, SecurityServerError } from '../platform'
+import { clientError, RequestFailure, requestBounded, SecurityServerError, type BoundedAnswer } from '../platform'
 
 /**
  * Downloads a service description (WSDL or OpenAPI) from the URL the administrator gave, as X-Road's admin service
@@ -60,45 +58,18 @@ export async function fetchDescription(url: string, options: DescriptionDownload
   const parsed = descriptionUrl(url)
   const fail = (reason: string, cause?: unknown): SecurityServerError =>
     new SecurityServerError(options.failureCode, `${options.what}: ${reason}`, { cause, clientFault: true, detail: 'url' })
-  return await new Promise<DownloadedDescription>((resolve, reject) => {
-    const requester = parsed.protocol === 'https:' ? httpsRequest : httpRequest
-    const req = requester(parsed, {
-      method: 'GET',
-      headers: { accept: '*/*' },
-      ...(parsed.protocol === 'https:' ? { rejectUnauthorized: options.verifyTls === true } : {}),
-    }, (res: IncomingMessage) => {
-      if (res.statusCode !== 200) {
-        res.resume()
-        req.destroy(fail(`${url.slice(0, 200)} answered HTTP ${res.statusCode ?? 0}`))
-        return
-      }
-      const declared = Number(res.headers['content-length'])
-      if (Number.isFinite(declared) && declared > options.maxBytes) {
-        req.destroy(fail(`Size exceeds ${options.maxBytes} bytes.`))
-        return
-      }
-      const chunks: Buffer[] = []
-      let size = 0
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length
-        if (size > options.maxBytes) {
-          req.destroy(fail(`Size exceeds ${options.maxBytes} bytes.`))
-          return
-        }
-        chunks.push(chunk)
-      })
-      res.on('end', () => {
-        clearTimeout(timer)
-        const contentType = res.headers['content-type']
-        resolve({ body: Buffer.concat(chunks), ...(contentType === undefined ? {} : { contentType }) })
-      })
-      res.on('error', (cause) => req.destroy(cause))
+  let answer: BoundedAnswer
+  try {
+    answer = await requestBounded(parsed, {
+      method: 'GET', headers: { accept: '*/*' }, timeoutMs: options.timeoutMs, maxBytes: options.maxBytes, verifyTls: options.verifyTls === true,
+      readBody: (status) => status === 200,
     })
-    const timer = setTimeout(() => req.destroy(fail(`no complete answer from ${parsed.host} within ${options.timeoutMs} ms`)), options.timeoutMs)
-    req.on('error', (cause: Error) => {
-      clearTimeout(timer)
-      reject(cause instanceof SecurityServerError ? cause : fail(cause.message, cause))
-    })
-    req.end()
-  })
+  } catch (cause) {
+    const kind = cause instanceof RequestFailure ? cause.kind : 'unreachable'
+    if (kind === 'too_large') throw fail(`Size exceeds ${options.maxBytes} bytes.`, cause)
+    if (kind === 'timeout') throw fail(`no complete answer from ${parsed.host} within ${options.timeoutMs} ms`, cause)
+    throw fail((cause as Error).message, cause)
+  }
+  if (answer.status !== 200) throw fail(`${url.slice(0, 200)} answered HTTP ${answer.status}`)
+  return { body: answer.body, ...(answer.contentType === undefined ? {} : { contentType: answer.contentType }) }
 }

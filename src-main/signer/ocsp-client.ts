@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import * as asn1js from 'asn1js'
 import * as pkijs from 'pkijs'
-import { PostFailure, SecurityServerError, clientError, postBounded, type PostAnswer } from '../platform'
+import { RequestFailure, SecurityServerError, clientError, requestBounded, type BoundedAnswer } from '../platform'
 
 /**
  * Outbound OCSP for own certificates (xroad-protocols.md §4.8; RFC 6960 §4.1, Annex A.1): a request with one
@@ -85,9 +85,11 @@ export class OcspClient {
   }
 
   private async post(url: string, body: Uint8Array): Promise<Buffer> {
-    let answer: PostAnswer
+    let answer: BoundedAnswer
     try {
-      answer = await postBounded(url, { contentType: 'application/ocsp-request', accept: 'application/ocsp-response', body, timeoutMs: this.timeoutMs, maxBytes: MAX_RESPONSE_BYTES })
+      answer = await requestBounded(url, {
+        method: 'POST', headers: { 'Content-Type': 'application/ocsp-request', Accept: 'application/ocsp-response' }, body, timeoutMs: this.timeoutMs, maxBytes: MAX_RESPONSE_BYTES,
+      })
     } catch (error) {
       throw ocspPostError(url, error, this.timeoutMs)
     }
@@ -101,7 +103,7 @@ export class OcspClient {
 
 /** A failed POST to a responder in the OCSP client's codes (`timeout` for the deadline, `network_error` otherwise). */
 function ocspPostError(url: string, error: unknown, timeoutMs: number): SecurityServerError {
-  if (!(error instanceof PostFailure)) return new SecurityServerError('network_error', `OCSP responder unreachable: ${(error as Error).message}`, { cause: error })
+  if (!(error instanceof RequestFailure)) return new SecurityServerError('network_error', `OCSP responder unreachable: ${(error as Error).message}`, { cause: error })
   switch (error.kind) {
     case 'bad_url': return new SecurityServerError('network_error', `Invalid OCSP responder URL ${url.slice(0, 200)}: ${error.message}`, { cause: error })
     case 'timeout': return new SecurityServerError('timeout', `OCSP responder did not answer within ${timeoutMs} ms`, { cause: error })

@@ -1,9 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { PostFailure, postBounded } from '../../src-main/platform'
+import { RequestFailure, requestBounded } from '../../src-main/platform'
 
-/** The bounded POST the OCSP and TSA clients share (src-main/platform/http-post.ts), against real loopback servers. */
+/**
+ * The bounded request the OCSP, TSA and service-description clients share (src-main/platform/bounded-request.ts),
+ * against real loopback servers.
+ */
 
 let server: Server | undefined
 afterEach(async () => {
@@ -19,15 +22,18 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
 }
 
 const post = (url: string, overrides: { timeoutMs?: number; maxBytes?: number } = {}) =>
-  postBounded(url, { contentType: 'application/timestamp-query', accept: 'application/timestamp-reply', body: Buffer.from('request'), timeoutMs: 2000, maxBytes: 1024, ...overrides })
+  requestBounded(url, {
+    method: 'POST', headers: { 'Content-Type': 'application/timestamp-query', Accept: 'application/timestamp-reply' }, body: Buffer.from('request'), timeoutMs: 2000,
+    maxBytes: 1024, ...overrides,
+  })
 
-async function failure(promise: Promise<unknown>): Promise<PostFailure> {
+async function failure(promise: Promise<unknown>): Promise<RequestFailure> {
   const error = await promise.then(() => undefined, (e: unknown) => e)
-  expect(error).toBeInstanceOf(PostFailure)
-  return error as PostFailure
+  expect(error).toBeInstanceOf(RequestFailure)
+  return error as RequestFailure
 }
 
-describe('postBounded', () => {
+describe('requestBounded', () => {
   it('sends the body with its type and length and returns the status, the bare media type and the whole answer', async () => {
     let seen: { method?: string; type?: string; accept?: string; length?: string; body?: string } = {}
     const url = await serve((req, res) => {
@@ -42,7 +48,7 @@ describe('postBounded', () => {
     })
     const answer = await post(url)
     expect(seen).toEqual({ method: 'POST', type: 'application/timestamp-query', accept: 'application/timestamp-reply', length: '7', body: 'request' })
-    expect(answer).toMatchObject({ status: 201, mediaType: 'application/timestamp-reply' })
+    expect(answer).toMatchObject({ status: 201, contentType: 'Application/Timestamp-Reply; charset=binary', mediaType: 'application/timestamp-reply' })
     expect(answer.body.toString()).toBe('an answer')
   })
 
@@ -53,6 +59,17 @@ describe('postBounded', () => {
       res.end()
     })
     expect(await post(url)).toMatchObject({ status: 302, mediaType: '' })
+  })
+
+  it('leaves the body of a status the caller does not read unread, however large', async () => {
+    const url = await serve((req, res) => {
+      req.resume()
+      res.writeHead(500, { 'Content-Type': 'text/html' })
+      res.end(Buffer.alloc(64 * 1024, 0x41))
+    })
+    const answer = await requestBounded(url, { method: 'GET', timeoutMs: 2000, maxBytes: 1024, readBody: (status) => status === 200 })
+    expect(answer).toMatchObject({ status: 500, mediaType: 'text/html' })
+    expect(answer.body.length).toBe(0)
   })
 
   it('refuses an answer declared larger than the bound before reading it, and one that grows past it while read', async () => {
