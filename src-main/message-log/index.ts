@@ -37,8 +37,8 @@ export {
   type SelectedTsa, type TimestampResult,
 } from './tsa-client'
 export {
-  findMessageRecord, findRecordsByQueryId, findTimestampRecord, listAttachments, searchRecordMetadata,
-  type EvidenceIncident, type StoredMessageRecord, type StoredAttachment, type StoredTimestampRecord, type RecordSearch, type RecordMetadataRow,
+  findMessageRecord, findRecordsByQueryId, findTimestampRecord, listAttachments, searchRecordMetadata, STORED_PIECE_BYTES,
+  type EvidenceIncident, type StoredMessageRecord, type StoredAttachment, type StoredTimestampRecord, type RecordSearch, type RecordMetadataRow, type SpooledContent,
   type ExchangeFilter, type ExchangePageStart, type RecordPosition,
 } from './message-record-repository'
 export { MAX_RECORDS_PER_EXCHANGE, type ExchangePage, type ExchangeOnPage } from './exchange-pages'

@@ -8,7 +8,7 @@ import {
 import {
   acknowledgeEvidenceIncidents, chainHead, countUnstampedRecords, listEvidenceIncidents, noteAckFileEstablished,
   oldestUnstampedTime, readEvidenceChainState, readTimestampingState, recordEvidenceIncident, searchRecordMetadata,
-  type EvidenceIncident, type ExchangeFilter, type ExchangePageStart, type NewMessageRecord, type RecordMetadataRow, type RecordSearch, type RecordText,
+  type EvidenceIncident, type ExchangeFilter, type ExchangePageStart, type NewMessageRecord, type RecordMetadataRow, type RecordSearch, type RecordText, type SpooledContent,
 } from './message-record-repository'
 import type { ChainPosition } from './evidence-chain'
 import { openAckFile, readAckFile, type AckFileRead, type AckFileWriter } from './ack-file'
@@ -85,7 +85,8 @@ export interface MessageToLog<Text extends string | Uint8Array = string> {
 export interface AttachmentSource {
   readonly size: number
   readonly sha512: Uint8Array
-  load(): Promise<{ bytes: Uint8Array; release(): void }>
+  /** Its bytes, or its spool file (`SpooledContent`: stored a piece at a time, never in memory whole). */
+  load(): Promise<{ bytes: Uint8Array | SpooledContent; release(): void }>
 }
 
 export interface MessageLogStatus {
@@ -383,8 +384,8 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
   }
 
   /** The stored bytes of each attachment (loading streamed ones), or null for each when bodies are not stored. */
-  async function attachmentContents(message: MessageToLog<string | Uint8Array>, bodyLogged: boolean): Promise<Array<{ bytes: Uint8Array | null; release(): void }>> {
-    const loaded: Array<{ bytes: Uint8Array | null; release(): void }> = []
+  async function attachmentContents(message: MessageToLog<string | Uint8Array>, bodyLogged: boolean): Promise<Array<{ bytes: Uint8Array | SpooledContent | null; release(): void }>> {
+    const loaded: Array<{ bytes: Uint8Array | SpooledContent | null; release(): void }> = []
     try {
       for (const a of message.attachments) {
         if (!bodyLogged) loaded.push({ bytes: null, release: nothingToRelease })
@@ -398,7 +399,7 @@ export function createMessageLog(options: MessageLogOptions): MessageLog {
     }
   }
 
-  function prepare(message: MessageToLog<string | Uint8Array>, bodyLogged: boolean, contents: ReadonlyArray<{ bytes: Uint8Array | null }>): NewMessageRecord {
+  function prepare(message: MessageToLog<string | Uint8Array>, bodyLogged: boolean, contents: ReadonlyArray<{ bytes: Uint8Array | SpooledContent | null }>): NewMessageRecord {
     const signatureXml = logText(message.signatureXml)
     const record: NewMessageRecord = {
       queryId: message.queryId,

@@ -1,3 +1,4 @@
+import { readSync as fsReadSync } from 'node:fs'
 import type { ReadableDb, WritableDb } from '../platform'
 import { ACK_SLOT_WRITER } from './ack-file'
 import { RECORD_CHAIN_SOURCE, type ChainPosition } from './evidence-chain'
@@ -26,8 +27,23 @@ export interface NewMessageRecord {
   hashChainResult: RecordText | null
   hashChain: RecordText | null
   timeMs: number
-  attachments: Array<{ content: Uint8Array | null; size: number; sha512: string }>
+  attachments: Array<{ content: Uint8Array | SpooledContent | null; size: number; sha512: string }>
 }
+
+/**
+ * A body the proxy spooled to a file, as the log stores it: the file's open descriptor and its size. It is stored in
+ * pieces of `STORED_PIECE_BYTES` (`message_attachment_pieces`, migration 5) read from the file one at a time where the
+ * records are committed, so a large body is never in memory whole — loaded whole, a 10 MB body cost its buffer and
+ * SQLite's two copies of it at once (a server's peak +45 MB for one 10 MB exchange; in pieces +10 MB, as with bodies
+ * not logged).
+ */
+export interface SpooledContent {
+  readonly fd: number
+  readonly size: number
+}
+
+/** The size of the pieces a spooled body is stored in (the proxy's `LOG_PIECE_BYTES`, kept equal by a test). */
+export const STORED_PIECE_BYTES = 1024 * 1024
 
 export interface StoredMessageRecord {
   id: number
@@ -129,6 +145,39 @@ export const INSERT_RECORD_CONTENTS_SQL = `INSERT INTO message_record_contents (
        VALUES (?, ?, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))`
 /** One attachment: the record's id first, then `messageRecordParameters(…).attachments[i]`. */
 export const INSERT_MESSAGE_ATTACHMENT_SQL = 'INSERT INTO message_attachments (record_id, position, content, size, sha512) VALUES (?, ?, ?, ?, ?)'
+/** A spooled attachment (`SpooledContent`): its row without content, then its pieces in order. */
+const INSERT_PIECED_ATTACHMENT_SQL = 'INSERT INTO message_attachments (record_id, position, content, size, sha512, pieces) VALUES (?, ?, NULL, ?, ?, ?)'
+const INSERT_ATTACHMENT_PIECE_SQL = 'INSERT INTO message_attachment_pieces (record_id, position, piece, bytes) VALUES (?, ?, ?, ?)'
+
+/**
+ * Stores a spooled attachment (`SpooledContent`): its row, then its pieces read from the open file into `buffer` (a
+ * piece's size) one after the other. Plain JavaScript source, run by the writer thread and, evaluated once here, by the
+ * in-place writer (`insertMessageRecord`): one copy of the layout for both. Parameters as `messageRecordParameters(…)
+ * .attachments[i]`: position, content, size, SHA-512.
+ */
+const STORE_SPOOLED_SOURCE = `
+function storeSpooled(readSync, buffer, insertPieced, insertPiece, id, attachment) {
+  const [position, file, size, sha512] = attachment
+  if (file.size !== size) throw new Error('a spooled body of ' + file.size + ' bytes was given as ' + size)
+  insertPieced.run(id, position, size, sha512, Math.max(1, Math.ceil(size / buffer.length)))
+  let offset = 0
+  let piece = 0
+  do {
+    const length = Math.min(buffer.length, size - offset)
+    let read = 0
+    while (read < length) {
+      const n = readSync(file.fd, buffer, read, length - read, offset + read)
+      if (n === 0) throw new Error('a spooled body ended after ' + (offset + read) + ' of ' + size + ' bytes')
+      read += n
+    }
+    insertPiece.run(id, position, piece++, buffer.subarray(0, length))
+    offset += length
+  } while (offset < size)
+}`
+
+type Statement = ReturnType<WritableDb['prepare']>
+type StoreSpooled = (readSync: typeof fsReadSync, buffer: Buffer, insertPieced: Statement, insertPiece: Statement, id: number, attachment: readonly SqlValue[]) => void
+const storeSpooled = new Function(`${STORE_SPOOLED_SOURCE}; return storeSpooled`)() as StoreSpooled
 
 /** The statements of `storeStamp`, also run by the writer thread. */
 const INSERT_TIMESTAMP_RECORD_SQL = 'INSERT INTO timestamp_records (time_ms, token, hash_chain_result, tsa_url) VALUES (?, ?, ?, ?)'
@@ -136,7 +185,8 @@ const LINK_TIMESTAMP_SQL = 'UPDATE message_records SET timestamp_record_id = ?, 
 const TIMESTAMPING_SUCCESS_SQL = `INSERT INTO timestamping_state (id, last_success_ms, failing_since_ms, last_error) VALUES (1, ?, NULL, NULL)
      ON CONFLICT (id) DO UPDATE SET last_success_ms = excluded.last_success_ms, failing_since_ms = NULL, last_error = NULL`
 
-export type SqlValue = string | number | null | Uint8Array | Utf8Text
+/** A statement parameter as the writer thread receives it; a `SpooledContent` is stored in pieces, not bound. */
+export type SqlValue = string | number | null | Uint8Array | Utf8Text | SpooledContent
 
 const textValue = (value: RecordText | null): string | Utf8Text | null => (value === null || typeof value === 'string' ? value : new Utf8Text(value))
 
@@ -192,7 +242,8 @@ export function encodeStampLinks(links: StampToStore['links']): Buffer {
  * The message-log writer thread's program (record-writer.ts, issue 15 §3): its own connection set up with the
  * durability of the log's (`workerData.synchronous`, WAL), its page cache size, the log connection's limits (sent again
  * with a batch when they changed), and the insert statements above in one transaction per batch, the batch
- * arriving as one transferred buffer (`record-batch-codec.ts`) and each record linked to the evidence chain after the
+ * arriving as one transferred buffer (`record-batch-codec.ts`; a spooled body as its open file, stored in pieces read
+ * one at a time, `STORE_SPOOLED_SOURCE`) and each record linked to the evidence chain after the
  * head as it is inserted (`RECORD_CHAIN_SOURCE`; the head handed over at the start, `workerData.head`, moves only
  * when a batch commits, and each answer carries it); the time-stamps (`storeStamp`), whose updates of up to
  * `timestampRecordsLimit` records would otherwise hold the event loop; on request a passive checkpoint of the WAL, for
@@ -225,6 +276,17 @@ try {
 const insertRecord = db.prepare(${JSON.stringify(INSERT_MESSAGE_RECORD_SQL)})
 const insertContents = db.prepare(${JSON.stringify(INSERT_RECORD_CONTENTS_SQL)})
 const insertAttachment = db.prepare(${JSON.stringify(INSERT_MESSAGE_ATTACHMENT_SQL)})
+const insertPiecedAttachment = db.prepare(${JSON.stringify(INSERT_PIECED_ATTACHMENT_SQL)})
+const insertPiece = db.prepare(${JSON.stringify(INSERT_ATTACHMENT_PIECE_SQL)})
+const { readSync } = require('node:fs')
+${STORE_SPOOLED_SOURCE}
+/** A piece of a spooled body on its way into the database (bound as a copy: one buffer serves every piece). */
+let pieceBuffer
+function storeAttachment(id, a) {
+  if (a[1] === null || a[1] instanceof Uint8Array) return insertAttachment.run(id, ...a)
+  pieceBuffer ??= Buffer.allocUnsafeSlow(${STORED_PIECE_BYTES})
+  storeSpooled(readSync, pieceBuffer, insertPiecedAttachment, insertPiece, id, a)
+}
 const insertTimestamp = db.prepare(${JSON.stringify(INSERT_TIMESTAMP_RECORD_SQL)})
 const linkTimestamp = db.prepare(${JSON.stringify(LINK_TIMESTAMP_SQL)})
 const timestampingSuccess = db.prepare(${JSON.stringify(TIMESTAMPING_SUCCESS_SQL)})
@@ -252,7 +314,7 @@ const commit = db.transaction((records, from) => {
     previous = chain
     const id = Number(insertRecord.run(...r.record).lastInsertRowid)
     insertContents.run(id, ...r.contents)
-    for (const a of r.attachments) insertAttachment.run(id, ...a)
+    for (const a of r.attachments) storeAttachment(id, a)
     return id
   })
 })
@@ -280,9 +342,9 @@ const storeStamp = db.transaction((s, packed) => {
   return tsId
 })
 /**
- * The batches' memory (each batch buffer, and the shared bodies this thread's views keep alive) is freed when this
- * thread's heap collects their handles; a thread that allocates little would collect them only once tens of MB of
- * external memory piled up, so after every 8 MB received a young-generation collection runs (cheap: little is live).
+ * The batches' memory is freed when this thread's heap collects their handles; a thread that allocates little would
+ * collect them only once tens of MB of external memory piled up, so after every 8 MB received a young-generation
+ * collection runs (cheap: little is live).
  */
 let collect
 try {
@@ -294,7 +356,6 @@ try {
 let receivedSinceCollect = 0
 function noteReceived(m) {
   receivedSinceCollect += m.batch.byteLength
-  for (const s of m.shared) receivedSinceCollect += s.byteLength
   if (receivedSinceCollect < 8 * 1024 * 1024 || typeof collect !== 'function') return
   receivedSinceCollect = 0
   setImmediate(() => collect({ type: 'minor' }))
@@ -346,7 +407,7 @@ parentPort.on('message', (m) => {
       return
     }
     noteReceived(m)
-    const records = decodeRecordBatch(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength), m.shared)
+    const records = decodeRecordBatch(Buffer.from(m.batch.buffer, m.batch.byteOffset, m.batch.byteLength))
     const ids = commit.immediate(records, head)
     if (records.length > 0) {
       const last = records[records.length - 1].record
@@ -436,8 +497,10 @@ export function insertMessageRecord(db: WritableDb, record: NewMessageRecord, li
   const parameters = messageRecordParameters(record, link)
   const id = Number(db.prepare(INSERT_MESSAGE_RECORD_SQL).run(...parameters.record).lastInsertRowid)
   db.prepare(INSERT_RECORD_CONTENTS_SQL).run(id, ...parameters.contents.map((v) => (v instanceof Utf8Text ? v.bytes : v)))
-  const insertAttachment = db.prepare(INSERT_MESSAGE_ATTACHMENT_SQL)
-  for (const a of parameters.attachments) insertAttachment.run(id, ...a)
+  for (const a of parameters.attachments) {
+    if (a[1] === null || a[1] instanceof Uint8Array) db.prepare(INSERT_MESSAGE_ATTACHMENT_SQL).run(id, ...a)
+    else storeSpooled(fsReadSync, Buffer.allocUnsafe(STORED_PIECE_BYTES), db.prepare(INSERT_PIECED_ATTACHMENT_SQL), db.prepare(INSERT_ATTACHMENT_PIECE_SQL), id, a)
+  }
   return id
 }
 
@@ -451,11 +514,16 @@ export function findRecordsByQueryId(db: ReadableDb, queryId: string): StoredMes
   return rows.map(toRecord)
 }
 
+/** A record's attachments, each with its content whole (a body stored in pieces is put together). */
 export function listAttachments(db: ReadableDb, recordId: number): StoredAttachment[] {
-  return db
-    .prepare('SELECT position, content, size, sha512 FROM message_attachments WHERE record_id = ? ORDER BY position')
-    .all(recordId) as StoredAttachment[]
+  const rows = db
+    .prepare('SELECT position, content, size, sha512, pieces FROM message_attachments WHERE record_id = ? ORDER BY position')
+    .all(recordId) as Array<StoredAttachment & { pieces: number }>
+  return rows.map(({ pieces, ...a }) => (pieces === 0 ? a : { ...a, content: Buffer.concat([...new StoredBodyChunks(db, recordId, a.position, a.size, pieces)], a.size) }))
 }
+
+/** An attachment's stored bytes (its content's, or its size when stored in pieces), as SQL over `message_attachments a`. */
+const STORED_ATTACHMENT_BYTES = 'CASE WHEN a.pieces > 0 THEN a.size ELSE COALESCE(LENGTH(a.content), 0) END'
 
 export interface RecordSearch {
   fromMs?: number
@@ -665,7 +733,7 @@ export function volumeSince(db: ReadableDb, sinceMs: number): VolumeStatistics {
     .get(sinceMs) as { records: number; bytes: number; oldest: number | null; newest: number | null }
   const att = db
     .prepare(
-      `SELECT COALESCE(SUM(COALESCE(LENGTH(a.content), 0)), 0) AS bytes FROM message_attachments a
+      `SELECT COALESCE(SUM(${STORED_ATTACHMENT_BYTES}), 0) AS bytes FROM message_attachments a
        JOIN message_records r ON r.id = a.record_id WHERE r.time_ms >= ?`,
     )
     .get(sinceMs) as { bytes: number }
@@ -834,7 +902,7 @@ export function listChainEntries(db: ReadableDb, afterSeq: number, limit: number
   return db
     .prepare(
       `SELECT r.seq AS seq, LENGTH(r.message) + LENGTH(r.signature_xml) + COALESCE(LENGTH(r.hash_chain), 0)
-         + COALESCE((SELECT SUM(COALESCE(LENGTH(a.content), 0)) FROM message_attachments a WHERE a.record_id = r.id), 0) AS bytes
+         + COALESCE((SELECT SUM(${STORED_ATTACHMENT_BYTES}) FROM message_attachments a WHERE a.record_id = r.id), 0) AS bytes
        FROM message_records_full r WHERE r.seq > ? ORDER BY r.seq LIMIT ?`,
     )
     .all(afterSeq, limit) as Array<{ seq: number; bytes: number }>
@@ -847,7 +915,7 @@ export function listChainEntries(db: ReadableDb, afterSeq: number, limit: number
  */
 export const BODY_CHUNK_BYTES = 4 * 1024 * 1024
 
-/** An attachment as the evidence check reads it: its content when small, its chunks when larger than BODY_CHUNK_BYTES. */
+/** An attachment as the evidence check reads it: its content when small, its chunks when larger than BODY_CHUNK_BYTES or stored in pieces. */
 export interface ChainedAttachment {
   position: number
   size: number
@@ -858,11 +926,23 @@ export interface ChainedAttachment {
   chunks: StoredBodyChunks | null
 }
 
-/** A large stored body, read in BODY_CHUNK_BYTES pieces, one query each (SQLite reads a blob whole to cut a piece). */
+/**
+ * A large stored body, read a piece at a time: stored in pieces (`pieces` > 0), one stored piece per query; stored
+ * whole, BODY_CHUNK_BYTES per query (SQLite reads a blob whole to cut a piece of it).
+ */
 export class StoredBodyChunks {
-  constructor(private readonly db: ReadableDb, private readonly recordId: number, private readonly position: number, readonly bytes: number) {}
+  constructor(private readonly db: ReadableDb, private readonly recordId: number, private readonly position: number, readonly bytes: number, private readonly pieces = 0) {}
 
   *[Symbol.iterator](): Iterator<Buffer> {
+    if (this.pieces > 0) {
+      const stored = this.db.prepare('SELECT bytes FROM message_attachment_pieces WHERE record_id = ? AND position = ? AND piece = ?')
+      for (let n = 0; n < this.pieces; n++) {
+        const row = stored.get(this.recordId, this.position, n) as { bytes: Buffer } | undefined
+        if (row === undefined) return
+        yield row.bytes
+      }
+      return
+    }
     const piece = this.db.prepare('SELECT substr(content, ?, ?) AS piece FROM message_attachments WHERE record_id = ? AND position = ?')
     for (let offset = 0; offset < this.bytes; offset += BODY_CHUNK_BYTES) {
       const row = piece.get(offset + 1, BODY_CHUNK_BYTES, this.recordId, this.position) as { piece: Buffer | null } | undefined
@@ -891,14 +971,14 @@ export function loadChainedRecords(db: ReadableDb, fromSeq: number, toSeq: numbe
   const attachments = db
     .prepare(
       `SELECT a.record_id AS recordId, a.position, length(a.content) AS storedBytes,
-         CASE WHEN length(a.content) > ? THEN NULL ELSE a.content END AS content, a.size, a.sha512
+         CASE WHEN length(a.content) > ? THEN NULL ELSE a.content END AS content, a.size, a.sha512, a.pieces
        FROM message_attachments a JOIN message_records r ON r.id = a.record_id WHERE r.seq BETWEEN ? AND ? ORDER BY a.record_id, a.position`,
     )
-    .all(BODY_CHUNK_BYTES, fromSeq, toSeq) as Array<{ recordId: number; position: number; storedBytes: number | null; content: Buffer | null; size: number; sha512: string }>
+    .all(BODY_CHUNK_BYTES, fromSeq, toSeq) as Array<{ recordId: number; position: number; storedBytes: number | null; content: Buffer | null; size: number; sha512: string; pieces: number }>
   const byRecord = new Map<number, ChainedAttachment[]>()
   for (const a of attachments) {
-    const stored = a.storedBytes !== null
-    const chunks = stored && a.content === null ? new StoredBodyChunks(db, a.recordId, a.position, a.storedBytes!) : null
+    const stored = a.storedBytes !== null || a.pieces > 0
+    const chunks = a.pieces > 0 ? new StoredBodyChunks(db, a.recordId, a.position, a.size, a.pieces) : stored && a.content === null ? new StoredBodyChunks(db, a.recordId, a.position, a.storedBytes!) : null
     const list = byRecord.get(a.recordId) ?? []
     list.push({ position: a.position, size: a.size, sha512: a.sha512, stored, content: a.content, chunks })
     byRecord.set(a.recordId, list)

@@ -5,12 +5,12 @@ import type { SqlValue } from './message-record-repository'
  * record packed into one buffer whose memory is transferred, not cloned. A structured clone costs microseconds for
  * each typed array and string it holds (four byte arrays and five strings a record; measured on Node 20: about 70 µs
  * to post a batch of three records, 3 µs for the same bytes in one transferred buffer), and a copy of every byte in
- * the thread. A blob in shared memory (a large body loaded for the log, `MessageBody.load`) is not copied at all: the
- * batch refers to it by its place in `shared`, which goes over as views of the same memory.
+ * the thread. A spooled body (`SpooledContent`) goes as its open file's descriptor and size: the thread reads it a piece
+ * at a time as it stores it.
  *
  * Layout (little-endian): u32 records, then per record its parameters (u8 count, values), its contents' parameters
  * (the same) and its attachments (u8 count, each u8 count and values). A value is a tag byte — 0 null, 1 a number (f64), 2 a string (u32 length and its
- * UTF-8 bytes), 3 a blob (u32 length and its bytes), 4 a blob in shared memory (u32: its index in `shared`), 5 a text
+ * UTF-8 bytes), 3 a blob (u32 length and its bytes), 4 a spooled body (f64 descriptor, f64 size), 5 a text
  * given as its UTF-8 bytes (as 2). Strings travel as UTF-8, the form SQLite stores and the record digest covers, so
  * what the thread binds is what the digest was taken over. A text given as its UTF-8 bytes (`Utf8Text`: a signature
  * document or hash chain as signed or received, several KB a record) reaches the thread as a view of those bytes and
@@ -40,24 +40,16 @@ const TAG_NULL = 0
 const TAG_NUMBER = 1
 const TAG_STRING = 2
 const TAG_BLOB = 3
-const TAG_SHARED = 4
+const TAG_SPOOLED = 4
 const TAG_UTF8 = 5
-
-export interface EncodedRecordBatch {
-  /** A buffer of its own: its `buffer` can be transferred. */
-  batch: Buffer
-  /** Blobs in shared memory the batch refers to. */
-  shared: Uint8Array[]
-}
-
-const isShared = (v: Uint8Array): boolean => typeof SharedArrayBuffer === 'function' && v.buffer instanceof SharedArrayBuffer
 
 function valueSize(value: SqlValue): number {
   if (value === null) return 1
   if (typeof value === 'number') return 9
   if (typeof value === 'string') return 5 + Buffer.byteLength(value, 'utf8')
   if (value instanceof Utf8Text) return 5 + value.bytes.byteLength
-  return 5 + (isShared(value) ? 0 : value.byteLength)
+  if (!(value instanceof Uint8Array)) return 17
+  return 5 + value.byteLength
 }
 
 function listSize(values: readonly SqlValue[]): number {
@@ -66,15 +58,14 @@ function listSize(values: readonly SqlValue[]): number {
   return size
 }
 
-/** The batch in one buffer of its own, and the shared blobs it refers to. */
-export function encodeRecordBatch(records: readonly BatchRecordParameters[]): EncodedRecordBatch {
+/** The batch in one buffer of its own (its `buffer` can be transferred). */
+export function encodeRecordBatch(records: readonly BatchRecordParameters[]): Buffer {
   let size = 4
   for (const r of records) {
     size += listSize(r.record) + listSize(r.contents) + 1
     for (const a of r.attachments) size += listSize(a)
   }
   const out = Buffer.allocUnsafeSlow(size)
-  const shared: Uint8Array[] = []
   let o = out.writeUInt32LE(records.length, 0)
   const list = (values: readonly SqlValue[]): void => {
     if (values.length > 255) throw new RangeError('too many parameters for a record batch')
@@ -95,10 +86,10 @@ export function encodeRecordBatch(records: readonly BatchRecordParameters[]): En
         out.writeUInt32LE(v.bytes.byteLength, o + 1)
         out.set(v.bytes, o + 5)
         o += 5 + v.bytes.byteLength
-      } else if (isShared(v)) {
-        out[o] = TAG_SHARED
-        out.writeUInt32LE(shared.push(v) - 1, o + 1)
-        o += 5
+      } else if (!(v instanceof Uint8Array)) {
+        out[o++] = TAG_SPOOLED
+        o = out.writeDoubleLE(v.fd, o)
+        o = out.writeDoubleLE(v.size, o)
       } else {
         out[o] = TAG_BLOB
         out.writeUInt32LE(v.byteLength, o + 1)
@@ -114,28 +105,23 @@ export function encodeRecordBatch(records: readonly BatchRecordParameters[]): En
     out[o++] = r.attachments.length
     for (const a of r.attachments) list(a)
   }
-  return { batch: out, shared }
+  return out
 }
 
 /**
  * The reader of `encodeRecordBatch`'s buffer as plain JavaScript source, for the writer thread's program (which is
- * evaluated from a string): defines `decodeRecordBatch(buffer, shared)` returning `[{ record, contents, attachments }]` with blobs
- * and texts given as bytes as Buffer views into `buffer` or the shared memory, and strings decoded from UTF-8.
+ * evaluated from a string): defines `decodeRecordBatch(buffer)` returning `[{ record, contents, attachments }]` with blobs
+ * and texts given as bytes as Buffer views into `buffer`, strings decoded from UTF-8 and a spooled body as `{ fd, size }`.
  */
 export const RECORD_BATCH_DECODER = `
-function decodeRecordBatch(buffer, shared) {
+function decodeRecordBatch(buffer) {
   let o = 0
   const value = () => {
     const tag = buffer[o++]
     if (tag === ${TAG_NULL}) return null
     if (tag === ${TAG_NUMBER}) { const n = buffer.readDoubleLE(o); o += 8; return n }
+    if (tag === ${TAG_SPOOLED}) { const file = { fd: buffer.readDoubleLE(o), size: buffer.readDoubleLE(o + 8) }; o += 16; return file }
     const length = buffer.readUInt32LE(o)
-    if (tag === ${TAG_SHARED}) {
-      o += 4
-      const view = shared[length]
-      if (view === undefined) throw new Error('record batch: no shared blob ' + length)
-      return Buffer.from(view.buffer, view.byteOffset, view.byteLength)
-    }
     const start = o + 4
     o = start + length
     if (tag === ${TAG_STRING}) return buffer.toString('utf8', start, o)

@@ -237,8 +237,8 @@ class ThreadRecordWriter implements RecordWriter {
 
   write(records: readonly NewMessageRecord[]): Promise<RecordWriteResult> {
     // One buffer for the whole batch, its memory handed over rather than cloned (record-batch-codec.ts).
-    const { batch, shared } = encodeRecordBatch(records.map((r) => messageRecordParameters(r, undefined)))
-    return this.send({ batch, shared }, [batch.buffer as ArrayBuffer])
+    const batch = encodeRecordBatch(records.map((r) => messageRecordParameters(r, undefined)))
+    return this.send({ batch }, [batch.buffer as ArrayBuffer])
   }
 
   async setAckBase(base: ChainPosition): Promise<void> {

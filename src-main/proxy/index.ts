@@ -27,8 +27,8 @@ export {
   MessageBudget, DEFAULT_MESSAGE_BUDGET, busy, type MessageBudgetLimits, type MessageBudgetStats, type Reservation,
 } from './body/message-budget'
 export {
-  BodyStore, BodyReceiver, LOAD_COST, bufferBody, bufferSource, concatSources, readSource, defaultBodyStore,
-  type BodySource, type BodyDigest, type MessageBody, type LoadedBody, type BodyLimit, type IncomingBody, type ReceiveOptions,
+  BodyStore, BodyReceiver, LOAD_COST, LOG_PIECE_BYTES, bufferBody, bufferSource, concatSources, readSource, defaultBodyStore,
+  type BodySource, type BodyDigest, type MessageBody, type LoadedBody, type SpoolFileContent, type BodyLimit, type IncomingBody, type ReceiveOptions,
 } from './body/message-body'
 export { checkProxyVersion, serviceUrl, UNKNOWN_PROXY_VERSION } from './pipeline/server-steps'
 export type {

@@ -8,7 +8,7 @@ import {
   type VerificationTrust,
 } from '../signature'
 import {
-  BodyStore, LOAD_COST, PeerCheckCache, createPeerClient, encodedId, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
+  BodyStore, PeerCheckCache, createPeerClient, encodedId, createServiceClient, fetchPeerOcspResponses, MessageBudget, parseAddress, startClientProxyListener,
   startHealthCheckListener, startOcspResponderListener, soapMetaserviceHandler, restMetaserviceHandler, startServerProxyListener, DEFAULT_MESSAGE_BUDGET, DEFAULT_OCSP_RESPONDER_PORT,
   DEFAULT_SERVER_PROXY_PORT,
   type ClientProxyDeps, type ExchangeObservation, type ExchangeObserver, type HealthAnswer, type GlobalConfView, type MessageLogWriter, type MessageSigner, type MessageVerifier,
@@ -120,7 +120,7 @@ export function createProxyRuntime(
   const bodies = new BodyStore(budget, core.layout.spoolDir)
   const leftovers = bodies.clearSpool()
   if (leftovers > 0) logger.info({ files: leftovers }, 'removed spool files left by an earlier run')
-  const real = proxyViews(core, budget)
+  const real = proxyViews(core)
   const views = options.wrapViews === undefined ? real : options.wrapViews(real)
   const serviceClient = createServiceClient()
   const verifyPeerChain = peerChainVerifier(views.requireConf, clock)
@@ -376,11 +376,8 @@ export interface ProxyViews {
   invalidate(): void
 }
 
-/**
- * The pipelines' views of the real domains. With a budget, a logged body is at most a third of its in-flight size:
- * the message log stores it from memory, which costs three times its size (`LOAD_COST`; issue 14 §3).
- */
-export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): ProxyViews {
+/** The pipelines' views of the real domains. */
+export function proxyViews(core: SecurityServerCore): ProxyViews {
   const { clock } = core
   const requireConf = (): GlobalConf => {
     const conf = core.globalConf.current()
@@ -475,10 +472,7 @@ export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): Pr
 
   const messageLog: MessageLogWriter = {
     assertAcceptingMessages: () => core.messageLog.assertAcceptingMessages(),
-    bodyLimit: (client, service) => {
-      const limit = core.messageLog.bodyLimit(client, service)
-      return limit === undefined || budget === undefined ? limit : Math.min(limit, Math.floor(budget.limits.maxInFlightBytes / LOAD_COST))
-    },
+    bodyLimit: (client, service) => core.messageLog.bodyLimit(client, service),
     async record(record) {
       // The signature's documents go as the bytes signed or received: hashed and stored without a string (issue 15).
       await core.messageLog.record({

@@ -5,11 +5,8 @@ import { chainHash, recordDigest, RECORD_CHAIN_SOURCE, type ChainedRecordFields 
 import { messageRecordParameters, type NewMessageRecord, type SqlValue } from '../../src-main/message-log/message-record-repository'
 
 /** The decoder as the writer thread runs it (evaluated from its source). */
-const decodeRecordBatch = new Function(`${RECORD_BATCH_DECODER}; return decodeRecordBatch`)() as (buffer: Buffer, shared: Uint8Array[]) => Array<{ record: SqlValue[]; contents: SqlValue[]; attachments: SqlValue[][] }>
-const roundTrip = (batch: BatchRecordParameters[]): ReturnType<typeof decodeRecordBatch> => {
-  const { batch: encoded, shared } = encodeRecordBatch(batch)
-  return decodeRecordBatch(encoded, shared)
-}
+const decodeRecordBatch = new Function(`${RECORD_BATCH_DECODER}; return decodeRecordBatch`)() as (buffer: Buffer) => Array<{ record: SqlValue[]; contents: SqlValue[]; attachments: SqlValue[][] }>
+const roundTrip = (batch: BatchRecordParameters[]): ReturnType<typeof decodeRecordBatch> => decodeRecordBatch(encodeRecordBatch(batch))
 
 /** What the thread binds, made comparable: blobs as plain byte arrays. */
 const plain = (values: readonly SqlValue[]): unknown[] => values.map((v) => (v instanceof Uint8Array ? [...v] : v))
@@ -22,34 +19,31 @@ describe('record batch codec (writer thread hand-over)', () => {
       // A view into a larger buffer carries only its own bytes.
       { record: [randomBytes(64).subarray(8, 40)], contents: [], attachments: [[1, Buffer.from('x'.repeat(5000)).subarray(4000)]] },
     ]
-    const { batch: encoded, shared } = encodeRecordBatch(batch)
+    const encoded = encodeRecordBatch(batch)
     expect(encoded.byteOffset).toBe(0)
     expect(encoded.buffer.byteLength).toBe(encoded.length)
-    expect(shared).toEqual([])
-    const decoded = decodeRecordBatch(encoded, shared)
+    const decoded = decodeRecordBatch(encoded)
     expect(decoded.map((r) => ({ record: plain(r.record), contents: plain(r.contents), attachments: r.attachments.map(plain) })))
       .toEqual(batch.map((r) => ({ record: plain(r.record), contents: plain(r.contents), attachments: r.attachments.map(plain) })))
     expect(roundTrip([])).toEqual([])
   })
 
-  it('refers to a blob in shared memory instead of copying it', () => {
-    const body = Buffer.from(new SharedArrayBuffer(300_000))
-    body.fill(7)
-    const { batch, shared } = encodeRecordBatch([{ record: ['q'], contents: [Buffer.from('<m/>')], attachments: [[1, body, body.length, 'sha']] }])
-    expect(batch.length).toBeLessThan(100)
-    expect(shared).toEqual([body])
-    const [decoded] = decodeRecordBatch(batch, shared)
-    const content = decoded?.attachments[0]?.[1] as Buffer
-    expect(content.buffer).toBe(body.buffer)
-    expect(content.equals(body)).toBe(true)
+  it('carries a spooled body as its open file and size, not its bytes', () => {
+    const file = { fd: 2 ** 31 - 1, size: 10 * 1024 * 1024 + 1 }
+    const batch = encodeRecordBatch([{ record: ['q'], contents: [Buffer.from('<m/>')], attachments: [[1, file, file.size, 'sha'], [2, Buffer.from('x'), 1, 'sha2']] }])
+    expect(batch.length).toBeLessThan(120)
+    const [decoded] = decodeRecordBatch(batch)
+    expect(decoded?.attachments[0]).toEqual([1, file, file.size, 'sha'])
+    expect(decoded?.attachments[0]?.[1]).not.toBeInstanceOf(Uint8Array)
+    expect(plain(decoded?.attachments[1] ?? [])).toEqual([2, [0x78], 1, 'sha2'])
   })
 
   it('refuses a buffer with bytes left over or an unknown tag', () => {
-    const { batch: encoded } = encodeRecordBatch([{ record: ['a'], contents: [], attachments: [] }])
-    expect(() => decodeRecordBatch(Buffer.concat([encoded, Buffer.from([0])]), [])).toThrow(/left over/)
+    const encoded = encodeRecordBatch([{ record: ['a'], contents: [], attachments: [] }])
+    expect(() => decodeRecordBatch(Buffer.concat([encoded, Buffer.from([0])]))).toThrow(/left over/)
     const bad = Buffer.from(encoded)
     bad[5] = 9
-    expect(() => decodeRecordBatch(bad, [])).toThrow(/unknown tag/)
+    expect(() => decodeRecordBatch(bad)).toThrow(/unknown tag/)
   })
 })
 
@@ -107,15 +101,16 @@ describe('record digest', () => {
   it('is the same where the writer thread takes it, from the parameters the batch delivers, with the same chain link', () => {
     for (let i = 0; i < 120; i++) {
       const fields = sampleRecord(i)
-      // As the log hands a record over: texts as strings or UTF-8 bytes, attachments with their content or without.
+      // As the log hands a record over: texts as strings or UTF-8 bytes, attachments with their content, their spool
+      // file (stored, in pieces) or without.
       const asBytes = (text: string | null): string | Uint8Array | null => (text !== null && i % 2 === 1 ? Buffer.from(text, 'utf8') : text)
       const record: NewMessageRecord = {
         ...fields, signatureXml: asBytes(fields.signatureXml as string) as string | Uint8Array, hashChainResult: asBytes(fields.hashChainResult as string | null),
         hashChain: asBytes(fields.hashChain as string | null),
-        attachments: fields.attachments.map((a) => ({ size: a.size, sha512: a.sha512, content: a.stored ? randomBytes(a.size) : null })),
+        attachments: fields.attachments.map((a) => ({ size: a.size, sha512: a.sha512, content: !a.stored ? null : i % 3 === 0 ? { fd: 99, size: a.size } : randomBytes(a.size) })),
       }
       const encoded = encodeRecordBatch([messageRecordParameters(record, undefined)])
-      const [delivered] = decodeRecordBatch(encoded.batch, encoded.shared)
+      const [delivered] = decodeRecordBatch(encoded)
       if (delivered === undefined) throw new Error('nothing decoded')
       const digest = twins.recordDigestOf(delivered.record, delivered.contents, delivered.attachments)
       expect(digest.toString('hex')).toBe(recordDigest(record).toString('hex'))

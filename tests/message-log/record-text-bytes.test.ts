@@ -127,9 +127,9 @@ describe('message log records given UTF-8 bytes', () => {
     const asText = encodeRecordBatch([{ record: ['q'], contents: [Buffer.from('<m/>'), ...texts], attachments: [[1, null, 0, 'sha']] }])
     const asUtf8 = encodeRecordBatch([{ record: ['q'], contents: [Buffer.from('<m/>'), ...texts.map((t) => new Utf8Text(bytesOf(t)))], attachments: [[1, null, 0, 'sha']] }])
     // The same batch but for each text's tag: 2 (a string, decoded to one in the thread) against 5 (bytes, bound as they are).
-    expect(asUtf8.batch.length).toBe(asText.batch.length)
-    const differing = [...asText.batch.keys()].filter((i) => asText.batch[i] !== asUtf8.batch[i])
-    expect(differing.map((i) => [asText.batch[i], asUtf8.batch[i]])).toEqual(texts.map(() => [2, 5]))
+    expect(asUtf8.length).toBe(asText.length)
+    const differing = [...asText.keys()].filter((i) => asText[i] !== asUtf8[i])
+    expect(differing.map((i) => [asText[i], asUtf8[i]])).toEqual(texts.map(() => [2, 5]))
 
     const sig = signatureXmlFor(NON_ASCII)
     expect(signatureValueBytes(bytesOf(sig)).equals(signatureValueBytes(sig))).toBe(true)

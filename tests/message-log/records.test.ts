@@ -1,9 +1,12 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { closeSync, openSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { encodeIdentifier } from '@shared/domain/identifiers'
-import { ManualClock, SecurityServerError, integrityCheck } from '../../src-main/platform'
-import { findMessageRecord, findRecordsByQueryId, listAttachments, searchRecordMetadata } from '../../src-main/message-log'
-import { CLIENT, SERVICE, createHarness, messageFor, type Harness } from './support/message-log-harness'
+import { ManualClock, SecurityServerError, closeDatabase, integrityCheck, silentLogger } from '../../src-main/platform'
+import { STORED_PIECE_BYTES, createMessageLog, findMessageRecord, findRecordsByQueryId, listAttachments, searchRecordMetadata } from '../../src-main/message-log'
+import { BodyStore, DEFAULT_MESSAGE_BUDGET, MessageBudget } from '../../src-main/proxy'
+import { CLIENT, SERVICE, createHarness, messageFor, openMessageLogDb, tempDir, type Harness } from './support/message-log-harness'
 
 describe('message records', () => {
   let h: Harness | undefined
@@ -36,18 +39,61 @@ describe('message records', () => {
     expect(Buffer.from(attachments[0]?.content ?? []).toString()).toBe('body of q-1')
   })
 
-  it('stores a body loaded into shared memory (a spooled body) through the writer thread, and frees it after the commit', async () => {
+  for (const mode of ['thread', 'in place'] as const) {
+    it(`stores a spooled body in pieces from its open file (${mode === 'thread' ? 'the writer thread' : 'an in-memory log, in place'}), reads it back whole and checks it`, async () => {
+      const clock = new ManualClock('2026-03-01T10:00:00Z')
+      h = mode === 'thread' ? createHarness(clock) : undefined
+      const db = h?.db ?? openMessageLogDb(':memory:')
+      const log = h?.log ?? createMessageLog({ db, clock, logger: silentLogger() })
+      try {
+        const store = new BodyStore(new MessageBudget({ ...DEFAULT_MESSAGE_BUDGET, spoolThresholdBytes: 64 * 1024 }), join(tempDir(), 'spool'))
+        const bytes = randomBytes(2 * STORED_PIECE_BYTES + 4097)
+        const body = await store.receive([bytes.subarray(0, 100_000), bytes.subarray(100_000)], { declaredLength: bytes.length, limits: [] })
+        expect(body.spooled).toBe(true)
+        // The exchange gives its body up while the record waits for its commit: the open file is still read.
+        const id = await log.record(messageFor('q-spooled', { attachments: [{ size: body.size, sha512: body.sha512, load: async () => {
+          const loaded = await body.load()
+          body.release()
+          return loaded
+        } }, Buffer.from('small')] }))
+        expect(readdirSync(store.spoolDir)).toEqual([])
+        expect(store.budget.stats().memoryInUse).toBe(0)
+        const [stored, small] = listAttachments(db, id)
+        expect(stored?.size).toBe(bytes.length)
+        expect(Buffer.from(stored?.content ?? []).equals(bytes)).toBe(true)
+        expect(stored?.sha512).toBe(createHash('sha512').update(bytes).digest('base64'))
+        expect(Buffer.from(small?.content ?? []).toString()).toBe('small')
+        const pieces = db.prepare('SELECT piece, length(bytes) AS n FROM message_attachment_pieces WHERE record_id = ? ORDER BY piece').all(id)
+        expect(pieces).toEqual([{ piece: 0, n: STORED_PIECE_BYTES }, { piece: 1, n: STORED_PIECE_BYTES }, { piece: 2, n: 4097 }])
+        expect(db.prepare('SELECT content, pieces FROM message_attachments WHERE record_id = ? AND position = 1').get(id)).toEqual({ content: null, pieces: 3 })
+        expect(log.diskUseForecast(tempDir(), 1).bytesPerDay).toBeGreaterThan(bytes.length)
+        expect((await log.checkEvidence('full')).report).toMatchObject({ verifiedRecords: 1, problems: [] })
+        // A byte changed in the last piece, or a piece gone: the record no longer matches its chain.
+        db.prepare("UPDATE message_attachment_pieces SET bytes = CAST(x'00' || substr(bytes, 2) AS BLOB) WHERE record_id = ? AND piece = 2").run(id)
+        expect((await log.checkEvidence('full')).report.problems).toEqual([expect.objectContaining({ kind: 'altered', firstSeq: 1 })])
+      } finally {
+        if (h === undefined) {
+          await log.stop()
+          closeDatabase(db)
+        }
+      }
+    })
+  }
+
+  it('fails the batch, not the process, when a spooled body is shorter than its size, and stores none of it', async () => {
     h = createHarness(new ManualClock())
-    const bytes = Buffer.from(new SharedArrayBuffer(300_000))
-    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff
-    let released = 0
-    const source = { size: bytes.length, sha512: createHash('sha512').update(bytes).digest(), load: async () => ({ bytes, release: () => void released++ }) }
-    const id = await h.log.record(messageFor('q-shared', { attachments: [source] }))
-    const [stored] = listAttachments(h.db, id)
-    expect(stored?.size).toBe(bytes.length)
-    expect(Buffer.from(stored?.content ?? []).equals(bytes)).toBe(true)
-    expect(stored?.sha512).toBe(createHash('sha512').update(bytes).digest('base64'))
-    expect(released).toBe(1)
+    const path = join(tempDir(), 'short.body')
+    writeFileSync(path, Buffer.alloc(1000, 1))
+    const fd = openSync(path, 'r')
+    try {
+      const source = { size: 5000, sha512: Buffer.alloc(64), load: async () => ({ bytes: { fd, size: 5000 }, release: () => undefined }) }
+      await expect(h.log.record(messageFor('q-short', { attachments: [source] }))).rejects.toMatchObject({ code: 'logging_failed' })
+      expect(findRecordsByQueryId(h.db, 'q-short')).toHaveLength(0)
+      expect(h.db.prepare('SELECT COUNT(*) AS n FROM message_attachment_pieces').get()).toEqual({ n: 0 })
+      await expect(h.log.record(messageFor('q-after'))).resolves.toBeGreaterThan(0)
+    } finally {
+      closeSync(fd)
+    }
   })
 
   it('rejects a body over maxLoggableBodySize with logging_failed and stores nothing', async () => {

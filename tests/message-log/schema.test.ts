@@ -3,24 +3,25 @@ import { encodeIdentifier } from '@shared/domain/identifiers'
 import { ManualClock, closeDatabase, inTransaction, migrate, openDatabase, silentLogger } from '../../src-main/platform'
 import {
   LinkingInfoBuilder, createMessageLog, findMessageRecord, findRecordsByQueryId, messageLogMigrations, nextLinkDigest, parseLinkingInfo,
-  resolveMessageLogSettings, searchRecordMetadata,
+  resolveMessageLogSettings, searchRecordMetadata, listAttachments, STORED_PIECE_BYTES,
 } from '../../src-main/message-log'
 import {
-  chainHead, chainPositionAt, countUnstampedRecords, findSignatureXml, insertTimestampRecord, linkTimestamp, listArchivableRecords, listChainEntries,
+  BODY_CHUNK_BYTES, chainHead, chainPositionAt, countUnstampedRecords, findSignatureXml, insertTimestampRecord, linkTimestamp, listArchivableRecords, listChainEntries,
   listExchangeRecords, listUnstampedRecords, loadChainedRecords, markArchived, oldestUnstampedTime, purgeArchivedRecords, volumeSince,
 } from '../../src-main/message-log/message-record-repository'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { closeSync, openSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CLIENT, SERVICE, createHarness, messageFor, tempDir } from './support/message-log-harness'
 
 describe('message-log migrations', () => {
-  it('migrations 1 to 4 create the STRICT tables, the page indexes, the evidence chain and the contents table on a fresh database, idempotently', () => {
+  it('migrations 1 to 5 create the STRICT tables, the page indexes, the evidence chain, the contents table and the pieces table on a fresh database, idempotently', () => {
     const db = openDatabase(join(tempDir(), 'messagelog.sqlite'), { synchronous: 'FULL' })
-    expect(migrate(db, [messageLogMigrations])).toBe(4)
+    expect(migrate(db, [messageLogMigrations])).toBe(5)
     expect(migrate(db, [messageLogMigrations])).toBe(0)
     const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string; sql: string }>
     expect(tables.map((t) => t.name)).toEqual([
-      'evidence_chain_state', 'evidence_incidents', 'last_archive_digest', 'message_attachments', 'message_record_contents', 'message_records', 'schema_migrations',
+      'evidence_chain_state', 'evidence_incidents', 'last_archive_digest', 'message_attachment_pieces', 'message_attachments', 'message_record_contents', 'message_records', 'schema_migrations',
       'timestamp_records', 'timestamping_state',
     ])
     for (const t of tables.filter((x) => x.name !== 'schema_migrations')) expect(t.sql).toMatch(/STRICT$/)
@@ -44,7 +45,7 @@ describe('message-log migrations', () => {
     const old = Number(db.prepare(`INSERT INTO message_records (query_id, client, service, response, message, body_logged, signature_xml, signature_hash,
         hash_chain_result, hash_chain, time_ms, seq, prev_hash, chain_hash) VALUES ('old', ?, ?, 0, ?, 1, '<sig/>', 'h', '<hcr/>', '<hc/>', 1000, 1, ?, ?)`)
       .run(encodeIdentifier(CLIENT), encodeIdentifier(SERVICE), Buffer.from('<m>old</m>'), Buffer.alloc(32), Buffer.alloc(32, 1)).lastInsertRowid)
-    expect(migrate(db, [messageLogMigrations])).toBe(1)
+    expect(migrate(db, [messageLogMigrations])).toBe(2)
     expect(findMessageRecord(db, old)).toMatchObject({ queryId: 'old', message: Buffer.from('<m>old</m>'), signatureXml: '<sig/>', hashChainResult: '<hcr/>', hashChain: '<hc/>' })
     const log = createMessageLog({ db, clock: new ManualClock('2026-03-01T00:00:00Z'), logger: silentLogger() })
     const message = messageFor('new', { hashChainResult: '<hcr2/>', hashChain: '<hc2/>' })
@@ -60,6 +61,43 @@ describe('message-log migrations', () => {
     db.prepare('UPDATE message_records SET timestamp_record_id = NULL, archived_at_ms = 1').run()
     expect(inTransaction(db, () => purgeArchivedRecords(db, Date.parse('2026-03-02T00:00:00Z'))).removed).toBe(2)
     expect(db.prepare('SELECT COUNT(*) AS n FROM message_record_contents').get()).toEqual({ n: 0 })
+    closeDatabase(db)
+  })
+
+  it('migration 5 on a log with large bodies stored whole: they read and check as before, spooled bodies go in pieces, purging takes the pieces', async () => {
+    const dir = tempDir()
+    const clock = new ManualClock('2026-03-01T00:00:00Z')
+    const wholeBody = randomBytes(2 * BODY_CHUNK_BYTES + 10)
+    // In memory, so that a log (writing in place) can run on the database before the migration.
+    const db = openDatabase(':memory:')
+    migrate(db, [{ component: 'message-log', migrations: messageLogMigrations.migrations.slice(0, 4) }])
+    let log = createMessageLog({ db, clock, logger: silentLogger() })
+    const whole = await log.record(messageFor('whole', { attachments: [wholeBody] }))
+    await log.stop()
+    expect(migrate(db, [messageLogMigrations])).toBe(1)
+    log = createMessageLog({ db, clock, logger: silentLogger() })
+    const spoolFile = join(dir, 'spooled.body')
+    const spooledBody = randomBytes(STORED_PIECE_BYTES + 1)
+    writeFileSync(spoolFile, spooledBody)
+    const fd = openSync(spoolFile, 'r')
+    const sha512 = createHash('sha512').update(spooledBody).digest()
+    const pieced = await log.record(messageFor('pieced', { attachments: [{ size: spooledBody.length, sha512, load: async () => ({ bytes: { fd, size: spooledBody.length }, release: () => closeSync(fd) }) }] }))
+    expect(listAttachments(db, whole)[0]?.content?.equals(wholeBody)).toBe(true)
+    expect(listAttachments(db, pieced)[0]?.content?.equals(spooledBody)).toBe(true)
+    expect(db.prepare('SELECT record_id, pieces, content IS NULL AS empty FROM message_attachments ORDER BY record_id').all()).toEqual([
+      { record_id: whole, pieces: 0, empty: 0 }, { record_id: pieced, pieces: 2, empty: 1 },
+    ])
+    // The stored sizes the evidence check pages by count a body in pieces too (its message and signature are a few KB).
+    const [first, second] = listChainEntries(db, 0, 10).map((e) => e.bytes)
+    expect(first! - wholeBody.length).toBeGreaterThan(0)
+    expect(first! - wholeBody.length).toBeLessThan(64 * 1024)
+    expect(second! - spooledBody.length).toBeGreaterThan(0)
+    expect(second! - spooledBody.length).toBeLessThan(64 * 1024)
+    expect((await log.checkEvidence('full')).report).toMatchObject({ verifiedRecords: 2, problems: [] })
+    await log.stop()
+    db.prepare('UPDATE message_records SET timestamp_record_id = NULL, archived_at_ms = 1').run()
+    expect(inTransaction(db, () => purgeArchivedRecords(db, Date.parse('2026-03-02T00:00:00Z'))).removed).toBe(2)
+    expect(db.prepare('SELECT (SELECT COUNT(*) FROM message_attachments) AS a, (SELECT COUNT(*) FROM message_attachment_pieces) AS p').get()).toEqual({ a: 0, p: 0 })
     closeDatabase(db)
   })
 

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { readdirSync, statSync, writeFileSync } from 'node:fs'
+import { readdirSync, readSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BodyStore, concatSources, DEFAULT_MESSAGE_BUDGET, LOAD_COST, MessageBudget, readSource, type BodyLimit, type BodySource, type MessageBudgetLimits } from '../../src-main/proxy'
+import { BodyStore, concatSources, DEFAULT_MESSAGE_BUDGET, LOAD_COST, LOG_PIECE_BYTES, MessageBudget, readSource, type BodyLimit, type BodySource, type MessageBudgetLimits, type SpoolFileContent } from '../../src-main/proxy'
+import { STORED_PIECE_BYTES } from '../../src-main/message-log'
 import { SecurityServerError } from '../../src-main/platform'
 import { useTempDirs } from '../support/temp-dir'
 
@@ -175,20 +176,32 @@ describe('bodies received under the budget', () => {
     expect(store.budget.stats().memoryInUse).toBe(0)
   })
 
-  it(`loads a spooled body for the message log with ${LOAD_COST}× its size from the budget, waiting its turn`, async () => {
-    const store = new BodyStore(budget({ maxInFlightBytes: 2 * MIB, loadWaitMs: 5000 }), tempDir())
-    const bytes = randomBytes(600 * KIB)
+  it(`hands the message log a spooled body as its open file, with ${LOAD_COST}× a log piece from the budget, waiting its turn`, async () => {
+    const store = new BodyStore(budget({ maxInFlightBytes: 4 * MIB, loadWaitMs: 5000 }), tempDir())
+    const bytes = randomBytes(LOG_PIECE_BYTES + 600 * KIB)
     const body = await store.receive([bytes], { declaredLength: bytes.length, limits: [] })
     const first = await body.load()
-    expect(first.bytes.equals(bytes)).toBe(true)
-    expect(store.budget.stats().memoryInUse).toBe(LOAD_COST * bytes.length)
+    expect(store.budget.stats().memoryInUse).toBe(LOAD_COST * LOG_PIECE_BYTES)
+    const file = first.bytes as SpoolFileContent
+    expect(file.size).toBe(bytes.length)
+    // The exchange may give its body up (and the spool file go) while the record waits: the descriptor still reads it.
+    body.release()
+    expect(readdirSync(store.spoolDir)).toEqual([])
+    const read = Buffer.alloc(bytes.length)
+    expect(readSync(file.fd, read, 0, read.length, 0)).toBe(bytes.length)
+    expect(read.equals(bytes)).toBe(true)
     const second = body.load()
     await new Promise((r) => setTimeout(r, 20))
     expect(store.budget.stats().waiting).toBe(1)
     first.release()
-    ;(await second).release()
-    body.release()
+    await expect(second).rejects.toMatchObject({ code: 'ENOENT' })
     expect(store.budget.stats()).toMatchObject({ memoryInUse: 0, spoolInUse: 0, waiting: 0 })
+    await new Promise((r) => setTimeout(r, 20))
+    expect(() => readSync(file.fd, read, 0, 1, 0)).toThrow(/EBADF/)
+  })
+
+  it('keeps its log piece the size the message log stores pieces of', () => {
+    expect(LOG_PIECE_BYTES).toBe(STORED_PIECE_BYTES)
   })
 
   it('clears spool files an earlier run left behind, and only those', () => {

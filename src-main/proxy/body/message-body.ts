@@ -3,7 +3,7 @@ import { createReadStream, mkdirSync, readdirSync, unlinkSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { noteTransientBytes, SecurityServerError, TRANSIENT_GC_STEP_BYTES } from '../../platform'
+import { noteTransientBytes, SecurityServerError } from '../../platform'
 import { busy, DEFAULT_MESSAGE_BUDGET, MessageBudget, type Reservation } from './message-budget'
 
 /**
@@ -34,8 +34,18 @@ export interface BodyDigest {
   readonly sha512: Buffer
 }
 
+/**
+ * A spooled body as the message log takes it: an open descriptor of its spool file (readable until released, even once
+ * the exchange removed the file) and its size. The log reads it a piece at a time where it commits (`STORED_PIECE_BYTES`
+ * in message-record-repository.ts), so a large body is never in memory whole.
+ */
+export interface SpoolFileContent {
+  readonly fd: number
+  readonly size: number
+}
+
 export interface LoadedBody {
-  readonly bytes: Buffer
+  readonly bytes: Buffer | SpoolFileContent
   release(): void
 }
 
@@ -43,15 +53,23 @@ export interface MessageBody extends BodySource, BodyDigest {
   /** True while the bytes are in a spool file rather than in memory. */
   readonly spooled: boolean
   /**
-   * The bytes in one buffer (for the message log), with memory taken from the budget until the result is released:
-   * `LOAD_COST` times the size, for the buffer and the two copies SQLite makes while it stores it (the bound blob and
-   * the record it builds; measured: a 10 MB blob inserted with a 2 MiB page cache peaks 20–22 MB above its buffer).
+   * The body for the message log, with memory taken from the budget until the result is released: held in memory, its
+   * bytes; spooled, its spool file opened (`SpoolFileContent`). What the log's storing costs: `LOAD_COST` times the
+   * bytes it holds at once — the body's, at most `LOG_PIECE_BYTES` of a spooled one — for the bytes and the two copies
+   * SQLite makes while it stores them (the bound blob and the record it builds; measured: a 10 MB blob inserted with a
+   * 2 MiB page cache peaks 20–22 MB above its buffer).
    */
   load(): Promise<LoadedBody>
 }
 
-/** What loading a body for the message log costs the budget, per byte (see `MessageBody.load`). */
+/** What storing a body in the message log costs the budget, per byte it holds at once (see `MessageBody.load`). */
 export const LOAD_COST = 3
+
+/**
+ * The largest piece of a spooled body the message log holds at once: it stores such a body in pieces of this size
+ * (message-record-repository.ts `STORED_PIECE_BYTES`, kept equal by a test).
+ */
+export const LOG_PIECE_BYTES = 1024 * 1024
 
 /** A limit on a body's size and the error its breach is answered with (given the declared or the counted size). */
 export interface BodyLimit {
@@ -375,28 +393,16 @@ function spooledBody(store: BodyStore, path: string, size: number, sha512: Buffe
     spooled: true,
     chunks: () => spooledChunks(path, size),
     async load() {
-      const reservation = await store.budget.waitMemory(size * LOAD_COST)
+      const reservation = await store.budget.waitMemory(Math.min(size, LOG_PIECE_BYTES) * LOAD_COST)
       try {
-        // In shared memory: the message log's writer thread binds these bytes where they are instead of receiving a
-        // copy (record-batch-codec.ts), so the load costs the buffer and SQLite's copies, as `LOAD_COST` counts.
-        const bytes = Buffer.from(new SharedArrayBuffer(size))
+        // Read where the log commits, a piece at a time: a 10 MB body loaded whole cost its buffer and SQLite's two
+        // copies of it at once (+45 MB peak a server for one 10 MB exchange; in pieces +10 MB, as with bodies not logged).
         const handle = await open(path, 'r')
-        try {
-          let offset = 0
-          while (offset < size) {
-            const { bytesRead } = await handle.read(bytes, offset, size - offset, offset)
-            if (bytesRead === 0) throw new SecurityServerError('io_error', `A spooled body ended after ${offset} of ${size} bytes`)
-            offset += bytesRead
-          }
-        } finally {
-          await handle.close()
-        }
         return {
-          bytes,
+          bytes: { fd: handle.fd, size },
           release: () => {
             reservation.release()
-            // Garbage now, and large: collected soon rather than after 64 MB more of external memory.
-            noteTransientBytes(TRANSIENT_GC_STEP_BYTES)
+            void handle.close().catch(noop)
           },
         }
       } catch (error) {

@@ -23,11 +23,10 @@ export interface MessageBudgetLimits {
 }
 
 /**
- * Sized for X-Road's own performance-test mix at 16 concurrent clients (2 kB, 10 kB, 100 kB, 2 MB, 10 MB bodies): a
- * 10 MiB body stored by the message log takes 30 MiB (`LOAD_COST`), a 2 MiB one meeting it 6 MiB, and 16 bodies held
- * in memory up to the spool threshold about 4 MiB more — 40 MiB. At 32 MiB the 10 MiB load had to wait for nearly
- * everything else to drain, and every admission was refused meanwhile (the wait is FIFO), so the mix was answered
- * `server_busy` on a busy machine although nothing was wrong. 48 MiB holds it with room for a second 2 MiB body.
+ * Sized for X-Road's own performance-test mix at 16 concurrent clients (2 kB, 10 kB, 100 kB, 2 MB, 10 MB bodies): 16
+ * bodies held in memory up to the spool threshold take about 4 MiB, and each spooled body the message log is storing
+ * 3 MiB (`LOAD_COST` × a log piece). When the log loaded a spooled body whole (a 10 MiB one took 30 MiB), 32 MiB made
+ * the mix wait and be refused `server_busy` on a busy machine; 48 MiB leaves room for bursts of large bodies.
  */
 export const DEFAULT_MESSAGE_BUDGET: MessageBudgetLimits = {
   maxInFlightBytes: 48 * 1024 * 1024,
