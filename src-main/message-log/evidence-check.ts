@@ -3,7 +3,7 @@ import { releasedTransientBytes, type ReadableDb } from '../platform'
 import type { AckFileRead } from './ack-file'
 import { chainHash, recordDigest, type ChainPosition } from './evidence-chain'
 import {
-  chainPositionAt, chainSummary, findSequenceGaps, isAcknowledgedIncident, listChainEntries, listEvidenceIncidents, loadChainedRecords,
+  BODY_CHUNK_BYTES, chainPositionAt, chainSummary, findSequenceGaps, isAcknowledgedIncident, listChainEntries, listEvidenceIncidents, loadChainedRecords,
   readEvidenceChainState, type ChainedAttachment, type ChainedRecordRow, type EvidenceIncidentKind,
 } from './message-record-repository'
 
@@ -88,13 +88,23 @@ const range = (first: number, last: number): string => (first === last ? `record
 /** "record 7 is" / "records 7–9 (3) are". */
 const rangeIs = (first: number, last: number, singular: string, plural: string): string => `${range(first, last)} ${first === last ? singular : plural}`
 
-/** SHA-512 (base64) of a stored body, read whole or by chunks, each chunk collected once hashed. */
+/**
+ * SHA-512 (base64) of a stored body, read whole or by chunks, the chunks collected every BODY_CHUNK_BYTES hashed (the
+ * rest with the page). Not after every chunk: a body stored in 1 MiB pieces then caused a young-generation collection
+ * per piece, several within a page, and the page's bodies read whole, alive throughout, were promoted to the old
+ * generation by the second — a server started over a log of X-Road's mixed sizes held 20–24 MB of such buffers until
+ * its next full collection.
+ */
 function bodySha512(a: ChainedAttachment): string {
   const hash = createHash('sha512')
   if (a.chunks === null) return hash.update(a.content ?? Buffer.alloc(0)).digest('base64')
+  let hashed = 0
   for (const chunk of a.chunks) {
     hash.update(chunk)
-    releasedTransientBytes(chunk.length)
+    hashed += chunk.length
+    if (hashed < BODY_CHUNK_BYTES) continue
+    releasedTransientBytes(hashed)
+    hashed = 0
   }
   return hash.digest('base64')
 }
