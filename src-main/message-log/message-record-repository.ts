@@ -270,14 +270,28 @@ try {
   if (Number(db.pragma('synchronous', { simple: true })) !== synchronous) throw new Error('synchronous=' + synchronous + ' did not take')
   if (String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') throw new Error('the database is not in WAL mode')
 } catch (error) {
+  startFailed(error)
+}
+/**
+ * Told before the thread stops: an error thrown out of a thread reaches its owner as a copy of its own properties
+ * only, without the message (a SqliteError arrives as an object holding its code alone).
+ */
+function startFailed(error) {
   parentPort.postMessage({ startError: { message: error.message, code: error.code } })
   throw error
 }
-const insertRecord = db.prepare(${JSON.stringify(INSERT_MESSAGE_RECORD_SQL)})
-const insertContents = db.prepare(${JSON.stringify(INSERT_RECORD_CONTENTS_SQL)})
-const insertAttachment = db.prepare(${JSON.stringify(INSERT_MESSAGE_ATTACHMENT_SQL)})
-const insertPiecedAttachment = db.prepare(${JSON.stringify(INSERT_PIECED_ATTACHMENT_SQL)})
-const insertPiece = db.prepare(${JSON.stringify(INSERT_ATTACHMENT_PIECE_SQL)})
+function prepare(sql) {
+  try {
+    return db.prepare(sql)
+  } catch (error) {
+    startFailed(error)
+  }
+}
+const insertRecord = prepare(${JSON.stringify(INSERT_MESSAGE_RECORD_SQL)})
+const insertContents = prepare(${JSON.stringify(INSERT_RECORD_CONTENTS_SQL)})
+const insertAttachment = prepare(${JSON.stringify(INSERT_MESSAGE_ATTACHMENT_SQL)})
+const insertPiecedAttachment = prepare(${JSON.stringify(INSERT_PIECED_ATTACHMENT_SQL)})
+const insertPiece = prepare(${JSON.stringify(INSERT_ATTACHMENT_PIECE_SQL)})
 const { readSync } = require('node:fs')
 ${STORE_SPOOLED_SOURCE}
 /** A piece of a spooled body on its way into the database (bound as a copy: one buffer serves every piece). */
@@ -287,9 +301,9 @@ function storeAttachment(id, a) {
   pieceBuffer ??= Buffer.allocUnsafeSlow(${STORED_PIECE_BYTES})
   storeSpooled(readSync, pieceBuffer, insertPiecedAttachment, insertPiece, id, a)
 }
-const insertTimestamp = db.prepare(${JSON.stringify(INSERT_TIMESTAMP_RECORD_SQL)})
-const linkTimestamp = db.prepare(${JSON.stringify(LINK_TIMESTAMP_SQL)})
-const timestampingSuccess = db.prepare(${JSON.stringify(TIMESTAMPING_SUCCESS_SQL)})
+const insertTimestamp = prepare(${JSON.stringify(INSERT_TIMESTAMP_RECORD_SQL)})
+const linkTimestamp = prepare(${JSON.stringify(LINK_TIMESTAMP_SQL)})
+const timestampingSuccess = prepare(${JSON.stringify(TIMESTAMPING_SUCCESS_SQL)})
 let applied = {}
 /** The log connection's per-connection limits (busy timeout, page limit), so the database fails here as it would there. */
 function apply(next) {

@@ -127,6 +127,8 @@ interface InFlight {
 class ThreadRecordWriter implements RecordWriter {
   readonly threaded = true
   private worker: Worker | undefined
+  /** Why the thread could not start, as it told (the error its stop reports carries no message). */
+  private startError: { message: string; code?: string } | undefined
   private readonly inFlight = new Map<number, InFlight>()
   private nextId = 1
   private closing: Promise<void> | undefined
@@ -172,6 +174,7 @@ class ThreadRecordWriter implements RecordWriter {
 
   private answer(m: WriterReply): void {
     if ('startError' in m) {
+      this.startError = m.startError
       this.logger.error({ err: m.startError }, 'the message-log writer thread cannot open the database')
       return
     }
@@ -208,7 +211,9 @@ class ThreadRecordWriter implements RecordWriter {
     if (this.worker !== worker) return
     this.worker = undefined
     if (this.closing === undefined && this.inFlight.size > 0) this.logger.error({ err: error }, 'the message-log writer thread stopped')
-    const failed = new SecurityServerError('logging_failed', `Message could not be logged: ${(error as Error).message}`, { cause: error })
+    const reason = error instanceof Error ? error.message : (this.startError?.message ?? `the thread stopped (${String((error as { code?: unknown } | undefined)?.code ?? error)})`)
+    this.startError = undefined
+    const failed = new SecurityServerError('logging_failed', `Message could not be logged: ${reason}`, { cause: error })
     for (const waiting of this.inFlight.values()) waiting.reject(failed)
     this.inFlight.clear()
     for (const done of this.checkpoints.values()) done(undefined)

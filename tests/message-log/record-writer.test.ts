@@ -53,6 +53,19 @@ describe('message-log writer thread: WAL checkpoints', () => {
   })
 })
 
+describe('message-log writer thread: a thread that cannot start', () => {
+  it('fails the write with logging_failed and says why (an error thrown out of a thread loses its message)', async () => {
+    const path = join(tempDir(), 'messagelog.sqlite')
+    const conn = (db = openMessageLogDb(path))
+    // A database the thread cannot prepare its statements on: the pieces table of migration 5 is gone.
+    conn.exec('DROP TABLE message_attachment_pieces')
+    const threaded = (writer = createRecordWriter(conn, silentLogger(), { head: () => CHAIN_START }))
+    await expect(threaded.write([newRecord('q-1')])).rejects.toMatchObject({
+      code: 'logging_failed', message: expect.stringMatching(/no such table: message_attachment_pieces/),
+    })
+  })
+})
+
 /** Records for places `from`…`to`. */
 function batch(from: number, to: number): NewMessageRecord[] {
   const out = []
