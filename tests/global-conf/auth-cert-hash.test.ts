@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { expect, it } from 'vitest'
 import { memberId, securityServerId } from '@shared/domain/identifiers'
 import { GlobalConf, parseSharedParameters, readConfigurationDirectory } from '../../src-main/global-conf'
@@ -46,5 +47,23 @@ describeFixtures('authentication-certificate hashes of a V2 configuration (SHA-1
     const withV3 = new GlobalConf({ ...snapshot, instances: new Map([...snapshot.instances].map(([k, i]) => [k, k === 'EE' ? { ...i, shared: v3 } : i])) })
     expect(withV3.authCertMatchesMember(cert('producer'), producer)).toBe(false)
     expect(withV3.isSecurityServerAuthCert(cert('producer'))).toBe(false)
+  })
+
+  it('finds a certificate registered in two instances under different hash algorithms at the server a scan meets first', () => {
+    const snapshot = readConfigurationDirectory(fixturePath(...V2_DIR))
+    const ee = snapshot.instances.get('EE')!
+    const sha256 = createHash('sha256').update(cert('producer')).digest('base64')
+    // A V3 instance whose first server registered the producer's certificate by its SHA-256.
+    const fiShared = { ...ee.shared, instanceIdentifier: 'FI', version: 3, securityServers: ee.shared.securityServers.map((s, i) => ({
+      ...s, id: { ...s.id, xRoadInstance: 'FI' }, serverCode: `fi-${s.serverCode}`, authCertHashAlgorithm: 'sha256' as const, authCertHashes: i === 0 ? [sha256] : [],
+    })) }
+    const fi: typeof ee = { ...ee, shared: fiShared as typeof ee.shared }
+    const inOrder = (order: string[]): GlobalConf => new GlobalConf({ ...snapshot, instances: new Map(order.map((k) => [k, k === 'FI' ? fi : ee])) })
+    expect(inOrder(['EE', 'FI']).getServerByAuthCert(cert('producer'))?.serverCode).toBe('fooServerCode')
+    expect(inOrder(['FI', 'EE']).getServerByAuthCert(cert('producer'))?.serverCode).toBe(`fi-${ee.shared.securityServers[0]!.serverCode}`)
+    expect(inOrder(['FI', 'EE']).getServerByAuthCert(cert('client'))).toBeUndefined()
+    // The index is the snapshot's: asked again, the same answer.
+    const conf = inOrder(['FI', 'EE'])
+    expect(conf.getServerByAuthCert(cert('producer'))).toBe(conf.getServerByAuthCert(cert('producer')))
   })
 })
