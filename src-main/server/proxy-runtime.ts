@@ -120,7 +120,7 @@ export function createProxyRuntime(
   const bodies = new BodyStore(budget, core.layout.spoolDir)
   const leftovers = bodies.clearSpool()
   if (leftovers > 0) logger.info({ files: leftovers }, 'removed spool files left by an earlier run')
-  const real = proxyViews(core)
+  const real = proxyViews(core, budget)
   const views = options.wrapViews === undefined ? real : options.wrapViews(real)
   const serviceClient = createServiceClient()
   const verifyPeerChain = peerChainVerifier(views.requireConf, clock)
@@ -376,8 +376,15 @@ export interface ProxyViews {
   invalidate(): void
 }
 
-/** The pipelines' views of the real domains. */
-export function proxyViews(core: SecurityServerCore): ProxyViews {
+/**
+ * A logged body is at most this share of the in-flight memory budget: stored, it is read back whole into a record's
+ * evidence containers (the archive's, an export's), which are built in memory (issue 14 §3). Storing it no longer
+ * needs it whole (pieces, migration 5), so this bound now guards the reading side.
+ */
+const LOGGED_BODY_BUDGET_SHARE = 3
+
+/** The pipelines' views of the real domains; with a budget, a logged body at most a third of it. */
+export function proxyViews(core: SecurityServerCore, budget?: MessageBudget): ProxyViews {
   const { clock } = core
   const requireConf = (): GlobalConf => {
     const conf = core.globalConf.current()
@@ -472,7 +479,10 @@ export function proxyViews(core: SecurityServerCore): ProxyViews {
 
   const messageLog: MessageLogWriter = {
     assertAcceptingMessages: () => core.messageLog.assertAcceptingMessages(),
-    bodyLimit: (client, service) => core.messageLog.bodyLimit(client, service),
+    bodyLimit: (client, service) => {
+      const limit = core.messageLog.bodyLimit(client, service)
+      return limit === undefined || budget === undefined ? limit : Math.min(limit, Math.floor(budget.limits.maxInFlightBytes / LOGGED_BODY_BUDGET_SHARE))
+    },
     async record(record) {
       // The signature's documents go as the bytes signed or received: hashed and stored without a string (issue 15).
       await core.messageLog.record({

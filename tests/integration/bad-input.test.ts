@@ -385,6 +385,34 @@ describe('client proxy with configured limits and HTTPS (a second listener over 
     expect(restError(answer)).toBe('server.clientproxy.body_too_large')
   })
 
+  it('with a 3 MiB in-flight budget a logged body is at most 1 MiB: a larger one is logging_failed, unread; one under it is served', async () => {
+    const budgeted = createProxyRuntime(
+      pair.consumer.server.core,
+      parseServerConfig({
+        internal: { host: '127.0.0.1', adminPort: null, clientProxyHttpPort: 0, clientProxyHttpsPort: null },
+        external: { host: '127.0.0.1', serverProxyPort: null, ocspResponderPort: null },
+        logging: { level: 'silent' },
+        memoryBudget: { maxInFlightBytes: 3 * 1024 * 1024, spoolThresholdBytes: 128 * 1024 },
+      }, 'bad-input-budget'),
+      silentLogger(),
+    )
+    try {
+      await budgeted.reconcile('test')
+      const port = Number(new URL(budgeted.listeners().find((l) => l.name === 'clientProxyHttp')!.url).port)
+      const post = (queryId: string, bytes: number): Promise<Answer> =>
+        rawHttp({ port, method: 'POST', path: '/r1/LAB/GOV/2002/provider/pets/echo', headers: { 'X-Road-Client': CLIENT, 'X-Road-Id': queryId, 'Content-Type': 'text/plain' }, body: Buffer.alloc(bytes, 0x63) })
+      const over = newQueryId()
+      const refusedAnswer = await refused(over, () => post(over, 1024 * 1024 + 1))
+      expect(refusedAnswer.status).toBe(500)
+      expect(restError(refusedAnswer)).toBe('server.clientproxy.logging_failed')
+      const under = await post(newQueryId(), 1024 * 1024)
+      expect(under.status).toBe(200)
+      expect(under.text.length).toBe(1024 * 1024)
+    } finally {
+      await budgeted.close()
+    }
+  })
+
   it('a client dribbling its headers is cut off after the headers timeout and never forwarded', async () => {
     const { connect } = await import('node:net')
     const before = pair.sample.served()
