@@ -9,7 +9,7 @@ import {
   type MessageRecordSummary, type StatusLight, type TimestampingStatus, type EvidenceContinuity,
 } from '@shared/admin-api/admin-api'
 import {
-  findMessageRecord, findTimestampRecord, javaUrlEncode, listAttachments,
+  findMessageRecord, findTimestampRecord, javaUrlEncode, listAttachments, listAttachmentSummaries,
   type EvidenceZip, type EvidenceZipManifest, type ExchangeFilter, type ExchangeOnPage, type ExchangePageStart, type MessageLog,
   type RecordMetadataRow, type RecordPosition,
 } from '../message-log'
@@ -407,7 +407,8 @@ export function createMessageLogAdmin(deps: MessageLogAdminDeps): MessageLogApi 
       const db = messageLogDb()
       const stored = findMessageRecord(db, id)
       if (stored === undefined) throw clientError('not_found', `No logged message has record id ${id}`)
-      const attachments = listAttachments(db, id)
+      // Sizes and digests only: a body is read when it is shown.
+      const attachments = listAttachmentSummaries(db, id)
       const ts = stored.timestampRecordId === null ? undefined : findTimestampRecord(db, stored.timestampRecordId)
       const meta = summary({
         id: stored.id, queryId: stored.queryId, xRequestId: stored.xRequestId, client: stored.client, service: stored.service,
@@ -426,7 +427,7 @@ export function createMessageLogAdmin(deps: MessageLogAdminDeps): MessageLogApi 
         } else {
           body = {
             message: textOrBase64(stored.message),
-            attachments: attachments.map((a) => ({ position: a.position, ...(a.content === null ? { encoding: 'base64' as const, content: null } : textOrBase64(a.content)) })),
+            attachments: listAttachments(db, id).map((a) => ({ position: a.position, ...(a.content === null ? { encoding: 'base64' as const, content: null } : textOrBase64(a.content)) })),
           }
           bodyAccess = 'shown'
           audit({ actor: caller.actor, event: 'messageLog.record.body', outcome: 'success', errorCode: null, data })

@@ -37,7 +37,7 @@ export {
   type SelectedTsa, type TimestampResult,
 } from './tsa-client'
 export {
-  findMessageRecord, findRecordsByQueryId, findTimestampRecord, listAttachments, searchRecordMetadata, STORED_PIECE_BYTES,
+  findMessageRecord, findRecordsByQueryId, findTimestampRecord, listAttachments, listAttachmentSummaries, searchRecordMetadata, STORED_PIECE_BYTES,
   type EvidenceIncident, type StoredMessageRecord, type StoredAttachment, type StoredTimestampRecord, type RecordSearch, type RecordMetadataRow, type SpooledContent,
   type ExchangeFilter, type ExchangePageStart, type RecordPosition,
 } from './message-record-repository'

@@ -536,6 +536,11 @@ export function listAttachments(db: ReadableDb, recordId: number): StoredAttachm
   return rows.map(({ pieces, ...a }) => (pieces === 0 ? a : { ...a, content: Buffer.concat([...new StoredBodyChunks(db, recordId, a.position, a.size, pieces)], a.size) }))
 }
 
+/** A record's attachments without their contents (what a summary of the record shows): nothing of a body is read. */
+export function listAttachmentSummaries(db: ReadableDb, recordId: number): Array<Omit<StoredAttachment, 'content'>> {
+  return db.prepare('SELECT position, size, sha512 FROM message_attachments WHERE record_id = ? ORDER BY position').all(recordId) as Array<Omit<StoredAttachment, 'content'>>
+}
+
 /** An attachment's stored bytes (its content's, or its size when stored in pieces), as SQL over `message_attachments a`. */
 const STORED_ATTACHMENT_BYTES = 'CASE WHEN a.pieces > 0 THEN a.size ELSE COALESCE(LENGTH(a.content), 0) END'
 

@@ -108,11 +108,20 @@ describe('message-log admin over a real exchange', () => {
     expect(shown.bodyAccess).toBe('shown')
     expect(shown.body?.message.encoding).toBe('utf8')
     expect(shown.body?.message.content).toContain('/pets/7')
+    // The summary without the body (read from the attachment rows alone) lists what the shown body has: the response's.
+    const [response] = await call<MessageRecordSummary[]>(observer, 'messageLog', 'search', { queryId, direction: 'response' })
+    const responseSummary = await call<MessageRecordDetails>(officer, 'messageLog', 'record', { id: response!.id })
+    const responseShown = await call<MessageRecordDetails>(officer, 'messageLog', 'record', { id: response!.id, includeBody: true })
+    expect(responseSummary.body).toBeNull()
+    expect(responseSummary.attachments).toHaveLength(1)
+    expect(responseSummary.attachments[0]?.size).toBeGreaterThan(0)
+    expect(responseSummary.attachments).toEqual(responseShown.attachments)
+    expect(responseShown.body?.attachments.map((a) => a.position)).toEqual([1])
     const audit = await call<AuditLogEntry[]>(sysadmin, 'audit', 'search', { event: 'messageLog.record.body' })
     expect(audit.map((e) => [e.actor, e.outcome, e.data.recordId])).toEqual(
-      expect.arrayContaining([['officer', 'success', request!.id], ['watcher', 'failure', request!.id]]),
+      expect.arrayContaining([['officer', 'success', request!.id], ['watcher', 'failure', request!.id], ['officer', 'success', response!.id]]),
     )
-    expect(audit).toHaveLength(2)
+    expect(audit).toHaveLength(3)
     expect(await failure(observer, 'messageLog', 'record', { id: 987654 })).toBe('not_found')
   })
 
