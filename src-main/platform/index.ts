@@ -21,6 +21,7 @@ export {
   noteTransientBytes, releasedTransientBytes, watchExternalMemory, limitOldGenerationGrowth, EXTERNAL_GARBAGE_BUDGET_BYTES, LARGE_BODY_BYTES,
   TRANSIENT_GC_STEP_BYTES,
 } from './transient-memory'
+export { tierUpSooner, TIER_UP_INTERRUPT_BUDGET } from './code-tiering'
 export { scanXml, decodeXmlReferences, XmlScanError, type XmlScanHandler, type XmlScanLimits } from './xml-scanner'
 export { parseXml, childElements, optionalChild, requiredChild, textOf, identifierFields, DEFAULT_XML_LIMITS, type XmlLimits } from './xml'
 export { derProblem, DEFAULT_DER_LIMITS, type DerLimits } from './der'

@@ -7,7 +7,7 @@ import type { ListenerInfo, ListenerStatus, ServiceState } from '@shared/admin-a
 import { SERVER_EVENT_NAMES, type ServerEvent, type ServerEvents } from '@shared/server-events'
 import { appendAuditEntry } from '../audit-log'
 import { applyPendingRestore } from '../backup'
-import { SecurityServerError, closeDatabase, createLogger, limitOldGenerationGrowth, systemClock, watchExternalMemory, type Clock, type Logger } from '../platform'
+import { SecurityServerError, closeDatabase, createLogger, limitOldGenerationGrowth, systemClock, tierUpSooner, watchExternalMemory, type Clock, type Logger } from '../platform'
 import { createAdminHttpServer, createAdminRuntime, loadOrCreateAdminTls, type AdminService } from '../admin'
 import { dataDirLayout, type DataDirLayout, type ServerConfig } from './server-config'
 import { createSecurityServerCore, openServerConfDatabase, type SecurityServerCore, type SecurityServerCoreOptions } from './security-server-core'
@@ -290,6 +290,8 @@ export function createSecurityServer(options: SecurityServerOptions): SecuritySe
       proxy = runtime
       // Dead objects and buffers of long exchanges collected before they make up much of the server's memory.
       limitOldGenerationGrowth()
+      // Its exchanges' code optimised within seconds of traffic, not tens of seconds.
+      tierUpSooner()
       unsubscribe.push(
         watchExternalMemory(),
         // The `/metrics` counters, beside operational monitoring.
