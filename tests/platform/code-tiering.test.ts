@@ -17,7 +17,7 @@ function callsUntilOptimised(sooner: boolean): number {
     function work(xs) { let s = 0; for (let i = 0; i < xs.length; i++) s = (s + xs[i] * 31) | 0; return s }
     const xs = Array.from({ length: 16 }, (_, i) => i)
     let calls = 0
-    // Bit 16 of V8's optimisation status: the function runs optimised code.
+    // 16 (kOptimized) in V8's optimisation status: the function runs optimised code.
     while (!(%GetOptimizationStatus(work) & 16) && calls < 1e6) { work(xs); calls++ }
     process.stdout.write(String(calls))
   `
