@@ -19,7 +19,7 @@ export interface BoundedRequest {
   maxBytes: number
   /** Verify an https server's certificate against the system's CAs (default true). */
   verifyTls?: boolean
-  /** Whether the body of an answer with this status is read (default: every status); one not read comes back empty. */
+  /** Whether the body of an answer with this status is read (default: every status); one not read comes back empty and its connection is closed. */
   readBody?: (status: number) => boolean
 }
 
@@ -72,8 +72,9 @@ export function requestBounded(url: string | URL, request: BoundedRequest): Prom
         resolvePromise({ status, contentType, mediaType: (contentType ?? '').split(';')[0]!.trim().toLowerCase(), body })
       }
       if (request.readBody !== undefined && !request.readBody(status)) {
-        res.resume()
+        // Closed, not drained: a body nobody reads must not keep the connection (and its sender) going past the answer.
         answer(Buffer.alloc(0))
+        req.destroy()
         return
       }
       const tooLarge = (): RequestFailure => new RequestFailure('too_large', `The answer is larger than ${request.maxBytes} bytes`)

@@ -72,6 +72,23 @@ describe('requestBounded', () => {
     expect(answer.body.length).toBe(0)
   })
 
+  it('closes the connection of an unread body instead of draining it, even one that never ends', async () => {
+    let closed: () => void = () => undefined
+    const connectionClosed = new Promise<void>((resolve) => (closed = resolve))
+    const url = await serve((req, res) => {
+      req.resume()
+      res.writeHead(503)
+      const timer = setInterval(() => res.write(Buffer.alloc(16 * 1024, 0x41)), 2)
+      res.on('close', () => {
+        clearInterval(timer)
+        closed()
+      })
+    })
+    const answer = await requestBounded(url, { method: 'GET', timeoutMs: 2000, maxBytes: 1024, readBody: (status) => status === 200 })
+    expect(answer).toMatchObject({ status: 503, body: Buffer.alloc(0) })
+    await connectionClosed
+  })
+
   it('refuses an answer declared larger than the bound before reading it, and one that grows past it while read', async () => {
     const declared = await serve((req, res) => {
       req.resume()
