@@ -1,17 +1,18 @@
 import { execFile } from 'node:child_process'
-import { closeSync, createWriteStream, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs'
+import { createWriteStream, mkdirSync, renameSync, rmSync, type WriteStream } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { Readable } from 'node:stream'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import yazl from 'yazl'
 import { decodeIdentifier, formatIdPath, memberOf, type ClientId } from '@shared/domain/identifiers'
-import { fsyncDirectory, inTransaction, logFailure, SecurityServerError, type Clock, type Logger, type WritableDb } from '../platform'
+import { fsyncDirectory, inTransaction, logFailure, noteTransientBytes, SecurityServerError, type Clock, type Logger, type WritableDb } from '../platform'
 import {
-  findLastArchiveDigest, listArchivableRecords, markArchived, purgeArchivedRecords, saveLastArchiveDigest,
-  type StoredMessageRecord,
+  findLastArchiveDigest, listArchivableRecordKeys, markArchived, purgeArchivedRecords, saveLastArchiveDigest, type ArchivableRecordKey,
 } from './message-record-repository'
 import { LinkingInfoBuilder } from './linking-info'
 import { LINKING_INFO_ENTRY } from './archive-verifier'
-import { loadRecordEvidence, type EvidenceContainerWriter } from './record-evidence'
+import { loadRecordEvidence, type EvidenceContainerWriter, type RecordEvidence } from './record-evidence'
 import type { MessageLogSettings } from './message-log-settings'
 import type { ChainPosition } from './evidence-chain'
 
@@ -20,8 +21,11 @@ import type { ChainPosition } from './evidence-chain'
  * `LogArchiveWriter`, `AsicContainerNameGenerator`; reliability-and-security.md §1.7): per grouping key, containers
  * named `{URLEncoded(queryId)}-{request|response}-{id base-32}.asice` plus `linkinginfo`; written to a temporary file,
  * fsync'd, renamed atomically, directory fsync'd; then the records are marked archived and the group's last digest is
- * saved in one transaction. Entries carry the record time as mtime, so re-archiving after a crash between the rename
- * and the commit rewrites the same file under the same name (UG-SS §11.1.6: archiving is deterministic).
+ * saved in one transaction. Written as a stream, as X-Road's `LogArchiveCache` writes it: a record's evidence is read
+ * and its container made when its turn comes, so a run holds one container at a time however long the backlog (each
+ * entry is deflated with a data descriptor after it, as Java's `ZipOutputStream` writes them). Entries carry the
+ * record time as mtime, so re-archiving after a crash between the rename and the commit rewrites the same file under
+ * the same name (UG-SS §11.1.6: archiving is deterministic).
  */
 
 export interface ArchiveFile {
@@ -69,41 +73,11 @@ export function archiveFileName(group: string, startMs: number, endMs: number, l
   return `mlog-${group ? `${group}-` : ''}${stamp(startMs)}-${stamp(endMs)}-${lastDigest.slice(0, 16)}.zip`
 }
 
-function groupOf(record: StoredMessageRecord, grouping: MessageLogSettings['archiveGrouping']): string {
+function groupOf(record: ArchivableRecordKey, grouping: MessageLogSettings['archiveGrouping']): string {
   if (grouping === 'none') return ''
   const client = decodeIdentifier(record.client) as ClientId
   const id = grouping === 'member' ? memberOf(client) : client
   return formatIdPath(id).split('/').join('-')
-}
-
-async function writeZipAtomically(dir: string, fileName: string, entries: Array<{ name: string; data: Uint8Array; mtime: Date }>): Promise<string> {
-  mkdirSync(dir, { recursive: true })
-  const finalPath = join(dir, fileName)
-  const tmp = join(dir, `.${fileName}.${randomBytes(6).toString('hex')}.tmp`)
-  const zip = new yazl.ZipFile()
-  for (const e of entries) zip.addBuffer(Buffer.from(e.data), e.name, { mtime: e.mtime, mode: 0o100644, compress: true })
-  zip.end()
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const out = createWriteStream(tmp, { mode: 0o600 })
-      out.on('error', reject)
-      out.on('close', resolve)
-      zip.outputStream.on('error', reject)
-      zip.outputStream.pipe(out)
-    })
-    const fd = openSync(tmp, 'r+')
-    try {
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-    renameSync(tmp, finalPath)
-    fsyncDirectory(dir)
-  } catch (cause) {
-    rmSync(tmp, { force: true })
-    throw new SecurityServerError('io_error', `Cannot write archive ${fileName}: ${(cause as Error).message}`, { cause })
-  }
-  return finalPath
 }
 
 async function runTransferCommand(command: readonly string[], path: string): Promise<void> {
@@ -122,12 +96,14 @@ export async function archiveRecords(options: ArchiveOptions): Promise<ArchiveRu
   if (dir === undefined) throw new SecurityServerError('invalid_config', 'No archive directory is configured (archiveDir)')
   const result: ArchiveRunResult = { archives: [], purged: 0, transferFailures: [] }
   for (;;) {
-    const batch = listArchivableRecords(db, settings.archiveMaxRecords * 4)
+    const batch = listArchivableRecordKeys(db, settings.archiveMaxRecords * 4)
     if (batch.length === 0) break
-    const groups = new Map<string, StoredMessageRecord[]>()
+    const groups = new Map<string, ArchivableRecordKey[]>()
     for (const r of batch) {
       const g = groupOf(r, settings.archiveGrouping)
-      groups.set(g, [...(groups.get(g) ?? []), r])
+      const members = groups.get(g)
+      if (members === undefined) groups.set(g, [r])
+      else members.push(r)
     }
     for (const [group, records] of groups) {
       for (const archive of await writeGroup(options, dir, group, records)) {
@@ -150,50 +126,139 @@ export async function archiveRecords(options: ArchiveOptions): Promise<ArchiveRu
   return result
 }
 
-interface PreparedContainer {
-  record: StoredMessageRecord
-  name: string
-  data: Uint8Array
-}
-
-/** Splits a group's records into archives by `archiveMaxFileSize` and `archiveMaxRecords` and writes them in order. */
-async function writeGroup(options: ArchiveOptions, dir: string, group: string, records: StoredMessageRecord[]): Promise<ArchiveFile[]> {
+/**
+ * Splits a group's records into archives by `archiveMaxFileSize` and `archiveMaxRecords` and writes them in order, one
+ * record's container in memory at a time (its evidence is read when its turn comes).
+ */
+async function writeGroup(options: ArchiveOptions, dir: string, group: string, records: readonly ArchivableRecordKey[]): Promise<ArchiveFile[]> {
   const { settings } = options
   const written: ArchiveFile[] = []
-  let current: PreparedContainer[] = []
-  let bytes = 0
-  for (const record of records) {
-    const data = await options.containerWriter(loadRecordEvidence(options.db, record.id))
-    current.push({ record, name: containerEntryName(record), data })
-    bytes += data.byteLength
-    if (bytes >= settings.archiveMaxFileSize || current.length >= settings.archiveMaxRecords) {
-      written.push(await writeArchive(options, dir, group, current))
-      current = []
-      bytes = 0
+  let archive: ArchiveInProgress | undefined
+  try {
+    for (const record of records) {
+      const evidence = loadRecordEvidence(options.db, record.id)
+      const container = await options.containerWriter(evidence)
+      archive ??= new ArchiveInProgress(options, dir, group)
+      await archive.add(record, container)
+      // The record's evidence and its container are garbage now. They lived across the file's writes, so they die old:
+      // counted as the archive's bytes (a large body's, `transient-memory.ts`), which the external-memory watch collects.
+      noteTransientBytes(evidenceBytes(evidence) + container.byteLength, archive.bytes)
+      if (archive.bytes >= settings.archiveMaxFileSize || archive.records.length >= settings.archiveMaxRecords) {
+        written.push(await archive.close())
+        archive = undefined
+      }
     }
+    if (archive !== undefined) written.push(await archive.close())
+  } catch (error) {
+    archive?.abandon()
+    throw error
   }
-  if (current.length > 0) written.push(await writeArchive(options, dir, group, current))
   return written
 }
 
-async function writeArchive(options: ArchiveOptions, dir: string, group: string, containers: PreparedContainer[]): Promise<ArchiveFile> {
-  const { db, clock, settings } = options
-  const previous = findLastArchiveDigest(db, group)
-  const linking = new LinkingInfoBuilder(settings.archiveHashAlgorithm, previous)
-  const entries: Array<{ name: string; data: Uint8Array; mtime: Date }> = []
-  for (const c of containers) {
-    linking.addFile(c.name, c.data)
-    entries.push({ name: c.name, data: c.data, mtime: new Date(c.record.timeMs) })
+function evidenceBytes({ record, attachments }: RecordEvidence): number {
+  return attachments.reduce((sum, a) => sum + (a.content?.byteLength ?? 0), record.message.byteLength + record.signatureXml.length)
+}
+
+/**
+ * One archive being written. Its ZIP goes to a temporary file entry by entry: a container is handed to the ZIP writer
+ * when the writer reaches it, which pipes it through the deflater into the file with backpressure, and `add` returns
+ * once the writer has read it — so an archive of 32 MiB never sits in memory, only the container being written and
+ * the linking info's digests. `close` adds `linkinginfo`, makes the file durable under its final name (fsync, atomic
+ * rename, directory fsync) and then marks its records archived in one transaction with the group's last digest.
+ */
+class ArchiveInProgress {
+  readonly records: ArchivableRecordKey[] = []
+  /** The containers' bytes so far (what `archiveMaxFileSize` counts, as X-Road's writer does). */
+  bytes = 0
+  private readonly linking: LinkingInfoBuilder
+  private readonly zip = new yazl.ZipFile()
+  private readonly tmp: string
+  private readonly out: WriteStream
+  /** Settles once the ZIP is written and its file closed; rejects on the first error of either. */
+  private readonly written: Promise<void>
+
+  constructor(private readonly options: ArchiveOptions, private readonly dir: string, private readonly group: string) {
+    this.linking = new LinkingInfoBuilder(options.settings.archiveHashAlgorithm, findLastArchiveDigest(options.db, group))
+    mkdirSync(dir, { recursive: true })
+    this.tmp = join(dir, `.mlog-${group ? `${group}-` : ''}${randomBytes(6).toString('hex')}.tmp`)
+    this.out = createWriteStream(this.tmp, { mode: 0o600 })
+    this.written = new Promise<void>((resolve, reject) => {
+      this.out.on('close', resolve)
+      this.out.on('error', reject)
+      this.zip.on('error', reject)
+      this.zip.outputStream.on('error', reject)
+    })
+    this.written.catch(() => undefined)
+    this.zip.outputStream.pipe(this.out)
   }
-  const first = (containers[0] as PreparedContainer).record
-  const last = (containers[containers.length - 1] as PreparedContainer).record
-  entries.push({ name: LINKING_INFO_ENTRY, data: Buffer.from(linking.build(), 'utf8'), mtime: new Date(last.timeMs) })
-  const fileName = archiveFileName(group, first.timeMs, last.timeMs, linking.lastDigest)
-  const path = await writeZipAtomically(dir, fileName, entries)
-  const now = clock.now().getTime()
-  inTransaction(db, () => {
-    markArchived(db, containers.map((c) => c.record.id), now, fileName)
-    saveLastArchiveDigest(db, group, linking.lastDigest, fileName, now)
-  })
-  return { path, fileName, group, records: containers.length, lastDigest: linking.lastDigest }
+
+  async add(record: ArchivableRecordKey, container: Uint8Array): Promise<void> {
+    const name = containerEntryName(record)
+    await this.entry(name, container, new Date(record.timeMs))
+    this.linking.addFile(name, container)
+    this.records.push(record)
+    this.bytes += container.byteLength
+  }
+
+  async close(): Promise<ArchiveFile> {
+    const { db, clock } = this.options
+    const first = this.records[0] as ArchivableRecordKey
+    const last = this.records[this.records.length - 1] as ArchivableRecordKey
+    const lastDigest = this.linking.lastDigest
+    const fileName = archiveFileName(this.group, first.timeMs, last.timeMs, lastDigest)
+    const path = join(this.dir, fileName)
+    const linkingInfo = this.entry(LINKING_INFO_ENTRY, Buffer.from(this.linking.build(), 'utf8'), new Date(last.timeMs))
+    this.zip.end()
+    await linkingInfo
+    await this.ioStep(this.written)
+    // The archive's sync in libuv's pool: tens of milliseconds for 32 MiB, which the event loop does not wait out.
+    await this.ioStep((async () => {
+      const file = await open(this.tmp, 'r+')
+      try {
+        await file.sync()
+      } finally {
+        await file.close()
+      }
+      renameSync(this.tmp, path)
+      fsyncDirectory(this.dir)
+    })())
+    const now = clock.now().getTime()
+    inTransaction(db, () => {
+      markArchived(db, this.records.map((r) => r.id), now, fileName)
+      saveLastArchiveDigest(db, this.group, lastDigest, fileName, now)
+    })
+    return { path, fileName, group: this.group, records: this.records.length, lastDigest }
+  }
+
+  /** Stops writing and removes the temporary file (a failed container or write: its records stay to be archived). */
+  abandon(): void {
+    this.out.destroy()
+    rmSync(this.tmp, { force: true })
+  }
+
+  /**
+   * Hands `data` to the ZIP writer when it reaches this entry; settles once the writer has read it. The writer keeps
+   * each entry's stream function until the archive ends (for the central directory): it must not keep the bytes too.
+   */
+  private entry(name: string, data: Uint8Array, mtime: Date): Promise<void> {
+    let bytes: Buffer | undefined = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+    const read = new Promise<void>((resolve) => {
+      this.zip.addReadStreamLazy(name, { mtime, mode: 0o100644, compress: true }, (done) => {
+        const stream = Readable.from([bytes as Buffer])
+        bytes = undefined
+        stream.once('end', resolve)
+        done(null, stream)
+      })
+    })
+    return this.ioStep(Promise.race([read, this.written]))
+  }
+
+  private async ioStep(step: Promise<void>): Promise<void> {
+    try {
+      await step
+    } catch (cause) {
+      throw new SecurityServerError('io_error', `Cannot write an archive in ${this.dir}: ${(cause as Error).message}`, { cause })
+    }
+  }
 }

@@ -687,12 +687,19 @@ export function recordTimestampingFailure(db: WritableDb, atMs: number, error: s
   ).run(atMs, error)
 }
 
-/** Stamped, not yet archived records, oldest first. */
-export function listArchivableRecords(db: ReadableDb, limit: number): StoredMessageRecord[] {
+/** What the archiver needs of a record to place it: its container's name, its archive group and its time. */
+export type ArchivableRecordKey = Pick<StoredMessageRecord, 'id' | 'queryId' | 'response' | 'timeMs' | 'client'>
+
+/**
+ * Stamped, not yet archived records, oldest first: their keys only (no contents — a record's evidence is read when its
+ * container is written, `record-evidence.ts`), so a long backlog is listed in a few MB.
+ */
+export function listArchivableRecordKeys(db: ReadableDb, limit: number): ArchivableRecordKey[] {
   const rows = db
-    .prepare('SELECT * FROM message_records_full WHERE archived_at_ms IS NULL AND timestamp_record_id IS NOT NULL ORDER BY id LIMIT ?')
-    .all(limit) as RecordRow[]
-  return rows.map(toRecord)
+    .prepare(`SELECT id, query_id AS queryId, response, time_ms AS timeMs, client FROM message_records
+      WHERE archived_at_ms IS NULL AND timestamp_record_id IS NOT NULL ORDER BY id LIMIT ?`)
+    .all(limit) as Array<Omit<ArchivableRecordKey, 'response'> & { response: number }>
+  return rows.map((r) => ({ id: r.id, queryId: r.queryId, response: r.response === 1, timeMs: r.timeMs, client: r.client }))
 }
 
 export function markArchived(db: WritableDb, recordIds: readonly number[], atMs: number, archiveFile: string): void {

@@ -1,11 +1,14 @@
+import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import yazl from 'yazl'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { subsystemId } from '@shared/domain/identifiers'
 import { ManualClock } from '../../src-main/platform'
 import {
-  containerEntryName, findMessageRecord, readZipEntries, verifyArchive, type ArchiveFile,
+  containerEntryName, findMessageRecord, readZipEntries, verifyArchive, type ArchiveFile, type EvidenceContainerWriter,
 } from '../../src-main/message-log'
 import { findLastArchiveDigest } from '../../src-main/message-log/message-record-repository'
 import { createHarness, messageFor, tempDir, type Harness } from './support/message-log-harness'
@@ -208,6 +211,60 @@ describe('log archives', () => {
       expect(run.transferFailures).toHaveLength(1)
       expect(run.transferFailures[0]?.error).toContain('no space')
       expect(readFileSync((run.archives[0] as ArchiveFile).path).length).toBeGreaterThan(0)
+    } finally {
+      await h.close()
+    }
+  })
+  it('writes a 64 MB archive holding about one container at a time, and the event loop turns between containers', async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const held: number[] = []
+    let turns = 0
+    const writer: EvidenceContainerWriter = (evidence) => {
+      // What the archiver still holds when it asks for the next container: everything else collected first.
+      gc()
+      held.push(process.memoryUsage().arrayBuffers)
+      return testContainerWriter(evidence)
+    }
+    const h = harness(new ManualClock('2026-03-01T08:00:00Z'), { archiveMaxFileSize: 1024 * 1024 * 1024 })
+    try {
+      const records = 32
+      for (let i = 0; i < records; i++) await h.log.record(messageFor(`mem-${i}`, { attachments: [randomBytes(2 * 1024 * 1024)] }))
+      await h.log.timestampNow()
+      await h.reopen({ containerWriter: writer })
+      const ticker = setInterval(() => turns++, 0)
+      const run = await h.log.archiveNow().finally(() => clearInterval(ticker))
+      expect(run.archives).toHaveLength(1)
+      expect(run.archives[0]?.records).toBe(records)
+      expect(await verifyArchive((run.archives[0] as ArchiveFile).path, { first: true })).toMatchObject({ valid: true, files: records })
+      expect(held).toHaveLength(records)
+      // Containers of 2 MB each: an archive kept whole until it closes would hold 62 MB by the last one.
+      expect(Math.max(...held) - Math.min(...held)).toBeLessThan(12 * 1024 * 1024)
+      expect(turns).toBeGreaterThanOrEqual(records / 2)
+    } finally {
+      await h.close()
+    }
+  })
+
+  it('leaves no partial archive when a container cannot be made, and archives the records in the next run', async () => {
+    let calls = 0
+    const failing: EvidenceContainerWriter = (evidence) => {
+      if (++calls === 3) throw new Error('container writer failed')
+      return testContainerWriter(evidence)
+    }
+    const h = harness(new ManualClock('2026-03-01T08:00:00Z'))
+    try {
+      for (let i = 0; i < 5; i++) await h.log.record(messageFor(`fail-${i}`))
+      await h.log.timestampNow()
+      await h.reopen({ containerWriter: failing })
+      await expect(h.log.archiveNow()).rejects.toThrow('container writer failed')
+      const dir = h.log.settings.archiveDir as string
+      expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([])
+      expect(findMessageRecord(h.db, 1)?.archiveFile).toBeNull()
+      await h.reopen({ containerWriter: testContainerWriter })
+      const run = await h.log.archiveNow()
+      expect(run.archives.map((a) => a.records)).toEqual([5])
+      expect(readdirSync(dir)).toEqual([(run.archives[0] as ArchiveFile).fileName])
     } finally {
       await h.close()
     }

@@ -6,7 +6,7 @@ import {
   resolveMessageLogSettings, searchRecordMetadata, listAttachments, STORED_PIECE_BYTES,
 } from '../../src-main/message-log'
 import {
-  BODY_CHUNK_BYTES, chainHead, chainPositionAt, countUnstampedRecords, findSignatureXml, insertTimestampRecord, linkTimestamp, listArchivableRecords, listChainEntries,
+  BODY_CHUNK_BYTES, chainHead, chainPositionAt, countUnstampedRecords, findSignatureXml, insertTimestampRecord, linkTimestamp, listArchivableRecordKeys, listChainEntries,
   listExchangeRecords, listUnstampedRecords, loadChainedRecords, markArchived, oldestUnstampedTime, purgeArchivedRecords, volumeSince,
 } from '../../src-main/message-log/message-record-repository'
 import { createHash, randomBytes } from 'node:crypto'
@@ -121,7 +121,7 @@ describe('message-log migrations', () => {
       findSignatureXml(db, 2)
       oldestUnstampedTime(db)
       countUnstampedRecords(db, 10)
-      listArchivableRecords(db, 10)
+      listArchivableRecordKeys(db, 10)
       listExchangeRecords(db, 'plan-1', 10)
       volumeSince(db, 0)
       listChainEntries(db, 0, 10)
