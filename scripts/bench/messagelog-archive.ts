@@ -48,6 +48,8 @@ async function main(): Promise<void> {
       })
     }
     db.pragma('wal_checkpoint(TRUNCATE)')
+    // As in a server, whose message-log writer thread runs the checkpoints: none on the archiving connection's commits.
+    db.pragma('wal_autocheckpoint = 0')
     const archiveDir = join(dir, 'archives')
     const settings = resolveMessageLogSettings({ archiveDir, ...(values.purge ? { keepRecordsForDays: 0 } : {}) })
     const stopWatch = watchExternalMemory()

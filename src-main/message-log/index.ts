@@ -46,7 +46,7 @@ export {
   writeEvidenceZip, EVIDENCE_MANIFEST_ENTRY,
   type EvidenceZip, type EvidenceZipManifest, type EvidenceZipOptions, type EvidenceZipRecord,
 } from './evidence-zip'
-export { archiveRecords, archiveFileName, containerEntryName, javaUrlEncode, type ArchiveFile, type ArchiveRunResult } from './archive-writer'
+export { archiveRecords, archiveFileName, containerEntryName, javaUrlEncode, PURGE_STEP_RECORDS, type ArchiveFile, type ArchiveRunResult } from './archive-writer'
 export { verifyArchive, LINKING_INFO_ENTRY, type ArchiveVerification, type ArchiveProblem, type ArchiveChainStart } from './archive-verifier'
 export { LinkingInfoBuilder, parseLinkingInfo, nextLinkDigest, type LinkingHashAlgorithm, type ParsedLinkingInfo } from './linking-info'
 export { loadRecordEvidence, type RecordEvidence, type EvidenceContainerWriter } from './record-evidence'

@@ -722,19 +722,34 @@ export function saveLastArchiveDigest(db: WritableDb, groupKey: string, digest: 
 }
 
 /**
- * Deletes archived records older than the cut-off, as a prefix of the evidence chain: only records up to the first
- * one that must stay (not archived, or not old enough), so the chain keeps no holes; the chain then starts after the
- * last one deleted (`evidence_chain_state`). Time-stamp records no longer referenced go too. Returns how many records
- * went and the chain's new start (undefined when nothing went).
+ * Retention (`keep-records-for`): the last record of the prefix of the evidence chain that may be deleted — archived
+ * records older than the cut-off, up to the first one that must stay (not archived, or not old enough), so the chain
+ * keeps no holes. Undefined when none may go. Records logged later come after it and stay.
  */
-export function purgeArchivedRecords(db: WritableDb, olderThanMs: number): { removed: number; base?: ChainPosition } {
+export function purgeableThrough(db: ReadableDb, olderThanMs: number): number | undefined {
   const keep = db.prepare('SELECT MIN(seq) AS seq FROM message_records WHERE archived_at_ms IS NULL OR time_ms >= ?').get(olderThanMs) as { seq: number | null }
   const last = db
-    .prepare('SELECT seq, chain_hash FROM message_records WHERE seq < COALESCE(?, 9007199254740991) AND archived_at_ms IS NOT NULL ORDER BY seq DESC LIMIT 1')
-    .get(keep.seq) as { seq: number; chain_hash: Buffer } | undefined
-  if (last === undefined) return { removed: 0 }
+    .prepare('SELECT seq FROM message_records WHERE seq < COALESCE(?, 9007199254740991) AND archived_at_ms IS NOT NULL ORDER BY seq DESC LIMIT 1')
+    .get(keep.seq) as { seq: number } | undefined
+  return last?.seq
+}
+
+/**
+ * Deletes the first `limit` records up to `throughSeq` (from `purgeableThrough`) and the time-stamps no record refers
+ * to any more, and starts the chain after the last record deleted (`evidence_chain_state`): one step of a purge, in
+ * the caller's transaction. Returns how many records went and the chain's new start; undefined when none was left.
+ */
+export function purgeRecordsThrough(db: WritableDb, throughSeq: number, limit: number): { removed: number; base: ChainPosition } | undefined {
+  const last = (db.prepare('SELECT seq, chain_hash FROM message_records WHERE seq <= ? ORDER BY seq LIMIT 1 OFFSET ?').get(throughSeq, limit - 1) ??
+    db.prepare('SELECT seq, chain_hash FROM message_records WHERE seq <= ? ORDER BY seq DESC LIMIT 1').get(throughSeq)) as
+    | { seq: number; chain_hash: Buffer }
+    | undefined
+  if (last === undefined) return undefined
+  const stamps = (db.prepare('SELECT DISTINCT timestamp_record_id AS id FROM message_records WHERE seq <= ? AND timestamp_record_id IS NOT NULL')
+    .all(last.seq) as Array<{ id: number }>).map((r) => r.id)
   const removed = db.prepare('DELETE FROM message_records WHERE seq <= ?').run(last.seq).changes
-  db.prepare('DELETE FROM timestamp_records WHERE id NOT IN (SELECT timestamp_record_id FROM message_records WHERE timestamp_record_id IS NOT NULL)').run()
+  const dropStamp = db.prepare('DELETE FROM timestamp_records WHERE id = ? AND NOT EXISTS (SELECT 1 FROM message_records WHERE timestamp_record_id = ?)')
+  for (const id of stamps) dropStamp.run(id, id)
   const base = { seq: last.seq, hash: last.chain_hash }
   db.prepare('UPDATE evidence_chain_state SET base_seq = ?, base_hash = ? WHERE id = 1 AND base_seq < ?').run(base.seq, base.hash, base.seq)
   return { removed, base }

@@ -1,23 +1,29 @@
 import { describe, expect, it } from 'vitest'
 import { encodeIdentifier } from '@shared/domain/identifiers'
-import { ManualClock, closeDatabase, inTransaction, migrate, openDatabase, silentLogger } from '../../src-main/platform'
+import { ManualClock, closeDatabase, inTransaction, migrate, openDatabase, silentLogger, type WritableDb } from '../../src-main/platform'
 import {
   LinkingInfoBuilder, createMessageLog, findMessageRecord, findRecordsByQueryId, messageLogMigrations, nextLinkDigest, parseLinkingInfo,
   resolveMessageLogSettings, searchRecordMetadata, listAttachments, STORED_PIECE_BYTES,
 } from '../../src-main/message-log'
 import {
   BODY_CHUNK_BYTES, chainHead, chainPositionAt, countUnstampedRecords, findSignatureXml, insertTimestampRecord, linkTimestamp, listArchivableRecordKeys, listChainEntries,
-  listExchangeRecords, listUnstampedRecords, loadChainedRecords, markArchived, oldestUnstampedTime, purgeArchivedRecords, volumeSince,
+  listExchangeRecords, listUnstampedRecords, loadChainedRecords, markArchived, oldestUnstampedTime, purgeableThrough, purgeRecordsThrough, volumeSince,
 } from '../../src-main/message-log/message-record-repository'
 import { createHash, randomBytes } from 'node:crypto'
 import { closeSync, openSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CLIENT, SERVICE, createHarness, messageFor, tempDir } from './support/message-log-harness'
 
+/** Retention in one step: every record the cut-off lets go. */
+function purgeAll(db: WritableDb, olderThanMs: number): number {
+  const through = purgeableThrough(db, olderThanMs)
+  return through === undefined ? 0 : (inTransaction(db, () => purgeRecordsThrough(db, through, Number.MAX_SAFE_INTEGER))?.removed ?? 0)
+}
+
 describe('message-log migrations', () => {
-  it('migrations 1 to 5 create the STRICT tables, the page indexes, the evidence chain, the contents table and the pieces table on a fresh database, idempotently', () => {
+  it('migrations 1 to 6 create the STRICT tables, the page indexes, the evidence chain, the contents table, the pieces table and the time-stamp index on a fresh database, idempotently', () => {
     const db = openDatabase(join(tempDir(), 'messagelog.sqlite'), { synchronous: 'FULL' })
-    expect(migrate(db, [messageLogMigrations])).toBe(5)
+    expect(migrate(db, [messageLogMigrations])).toBe(6)
     expect(migrate(db, [messageLogMigrations])).toBe(0)
     const tables = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string; sql: string }>
     expect(tables.map((t) => t.name)).toEqual([
@@ -28,8 +34,10 @@ describe('message-log migrations', () => {
     const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'message_records' AND sql IS NOT NULL ORDER BY name").all() as Array<{ name: string; sql: string }>
     expect(indexes.map((i) => i.name)).toEqual([
       'message_records_client_time', 'message_records_query_id', 'message_records_seq', 'message_records_service_time', 'message_records_time',
-      'message_records_unarchived', 'message_records_unstamped',
+      'message_records_timestamp', 'message_records_unarchived', 'message_records_unstamped',
     ])
+    // Partial: a record is indexed once stamped, not when it is logged.
+    expect(indexes.find((i) => i.name === 'message_records_timestamp')?.sql).toMatch(/WHERE timestamp_record_id IS NOT NULL$/)
     expect(indexes.find((i) => i.name === 'message_records_seq')?.sql).toMatch(/^CREATE UNIQUE INDEX/)
     expect(db.prepare('SELECT base_seq, base_hash, ack_file_since_ms FROM evidence_chain_state').all()).toEqual([{ base_seq: 0, base_hash: Buffer.alloc(32), ack_file_since_ms: null }])
     expect(indexes.find((i) => i.name === 'message_records_client_time')?.sql).toContain('(client, time_ms)')
@@ -45,7 +53,7 @@ describe('message-log migrations', () => {
     const old = Number(db.prepare(`INSERT INTO message_records (query_id, client, service, response, message, body_logged, signature_xml, signature_hash,
         hash_chain_result, hash_chain, time_ms, seq, prev_hash, chain_hash) VALUES ('old', ?, ?, 0, ?, 1, '<sig/>', 'h', '<hcr/>', '<hc/>', 1000, 1, ?, ?)`)
       .run(encodeIdentifier(CLIENT), encodeIdentifier(SERVICE), Buffer.from('<m>old</m>'), Buffer.alloc(32), Buffer.alloc(32, 1)).lastInsertRowid)
-    expect(migrate(db, [messageLogMigrations])).toBe(2)
+    expect(migrate(db, [messageLogMigrations])).toBe(3)
     expect(findMessageRecord(db, old)).toMatchObject({ queryId: 'old', message: Buffer.from('<m>old</m>'), signatureXml: '<sig/>', hashChainResult: '<hcr/>', hashChain: '<hc/>' })
     const log = createMessageLog({ db, clock: new ManualClock('2026-03-01T00:00:00Z'), logger: silentLogger() })
     const message = messageFor('new', { hashChainResult: '<hcr2/>', hashChain: '<hc2/>' })
@@ -59,7 +67,7 @@ describe('message-log migrations', () => {
     expect((db.prepare('SELECT LENGTH(message) AS m FROM message_record_contents WHERE record_id = ?').get(id) as { m: number }).m).toBe(message.message.byteLength)
     expect(findRecordsByQueryId(db, 'old').map((r) => r.id)).toEqual([old])
     db.prepare('UPDATE message_records SET timestamp_record_id = NULL, archived_at_ms = 1').run()
-    expect(inTransaction(db, () => purgeArchivedRecords(db, Date.parse('2026-03-02T00:00:00Z'))).removed).toBe(2)
+    expect(purgeAll(db, Date.parse('2026-03-02T00:00:00Z'))).toBe(2)
     expect(db.prepare('SELECT COUNT(*) AS n FROM message_record_contents').get()).toEqual({ n: 0 })
     closeDatabase(db)
   })
@@ -74,7 +82,7 @@ describe('message-log migrations', () => {
     let log = createMessageLog({ db, clock, logger: silentLogger() })
     const whole = await log.record(messageFor('whole', { attachments: [wholeBody] }))
     await log.stop()
-    expect(migrate(db, [messageLogMigrations])).toBe(1)
+    expect(migrate(db, [messageLogMigrations])).toBe(2)
     log = createMessageLog({ db, clock, logger: silentLogger() })
     const spoolFile = join(dir, 'spooled.body')
     const spooledBody = randomBytes(STORED_PIECE_BYTES + 1)
@@ -96,7 +104,7 @@ describe('message-log migrations', () => {
     expect((await log.checkEvidence('full')).report).toMatchObject({ verifiedRecords: 2, problems: [] })
     await log.stop()
     db.prepare('UPDATE message_records SET timestamp_record_id = NULL, archived_at_ms = 1').run()
-    expect(inTransaction(db, () => purgeArchivedRecords(db, Date.parse('2026-03-02T00:00:00Z'))).removed).toBe(2)
+    expect(purgeAll(db, Date.parse('2026-03-02T00:00:00Z'))).toBe(2)
     expect(db.prepare('SELECT (SELECT COUNT(*) FROM message_attachments) AS a, (SELECT COUNT(*) FROM message_attachment_pieces) AS p').get()).toEqual({ a: 0, p: 0 })
     closeDatabase(db)
   })
@@ -131,7 +139,8 @@ describe('message-log migrations', () => {
       inTransaction(db, () => {
         linkTimestamp(db, 1, insertTimestampRecord(db, { timeMs: 1, token: Buffer.from('t'), hashChainResult: null, tsaUrl: 'http://tsa' }), null)
         markArchived(db, [1], 1, 'a.zip')
-        purgeArchivedRecords(db, 0)
+        // Record 1 goes (archived, older than the cut-off), so that every statement of a purge step is planned.
+        expect(purgeRecordsThrough(db, purgeableThrough(db, Date.parse('2027-01-01T00:00:00Z')) as number, 10)?.removed).toBe(1)
       })
       expect(seen.size).toBeGreaterThanOrEqual(15)
       for (const sql of seen) {
