@@ -13,9 +13,9 @@ import { insertMessageRecord, insertTimestampRecord, linkTimestamp } from '../..
  * what one archiving run costs the server that runs it. N time-stamped records with the sizes of a lab pair's
  * exchange (a 236-byte REST message, a 5.4 KB batch signature with its hash chain and result, one BYTES attachment),
  * K of them with a 10 MB body instead, archived with X-Road's defaults (ASiC-E containers, archives of up to
- * 10 000 records or 32 MiB): the run's time, the process's resident memory and array-buffer memory at their highest
- * above where they started (sampled every 5 ms), and the longest the event loop was held at once (what traffic
- * waits for while the run goes on). With --purge the run also purges what it archived (`keep-records-for` 0 days).
+ * 10 000 records or 32 MiB): the run's time and CPU (the process's, every thread), its resident and array-buffer
+ * memory at their highest above where they started (sampled every 5 ms), and the longest the event loop was held at
+ * once (what traffic waits for while the run goes on). With --purge the run also purges what it archived (`keep-records-for` 0 days).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
@@ -64,8 +64,10 @@ async function main(): Promise<void> {
     const delay = monitorEventLoopDelay({ resolution: 1 })
     delay.enable()
     const began = performance.now()
+    const cpuBefore = process.cpuUsage()
     const result = await archiveRecords({ db, clock: systemClock, logger: silentLogger(), settings, containerWriter: asicContainerWriter })
     const took = performance.now() - began
+    const cpu = process.cpuUsage(cpuBefore)
     // One more timer after the run, so that a hold at its very end (the purge) is counted too.
     await new Promise((resolve) => setTimeout(resolve, 5))
     delay.disable()
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
     clearInterval(sampler)
     const archiveBytes = readdirSync(archiveDir).reduce((sum, f) => sum + statSync(join(archiveDir, f)).size, 0)
     const mb = (n: number): string => (n / 1048576).toFixed(1)
-    process.stdout.write(`${records} records (${large} of 10 MB, the rest ${body} B): ${result.archives.length} archive(s), ${mb(archiveBytes)} MB, ${result.purged} purged, in ${(took / 1000).toFixed(2)} s; ` +
+    process.stdout.write(`${records} records (${large} of 10 MB, the rest ${body} B): ${result.archives.length} archive(s), ${mb(archiveBytes)} MB, ${result.purged} purged, in ${(took / 1000).toFixed(2)} s, CPU ${((cpu.user + cpu.system) / 1000 / records).toFixed(2)} ms a record (every thread); ` +
       `resident memory at most +${mb(peakRss - start.rss)} MB (from ${mb(start.rss)}), array buffers at most +${mb(peakBuffers - start.arrayBuffers)} MB; ` +
       `event loop held at most ${(delay.max / 1e6).toFixed(1)} ms at once (p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms)\n`)
   } finally {

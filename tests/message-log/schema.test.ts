@@ -7,7 +7,7 @@ import {
 } from '../../src-main/message-log'
 import {
   BODY_CHUNK_BYTES, chainHead, chainPositionAt, countUnstampedRecords, findSignatureXml, insertTimestampRecord, linkTimestamp, listArchivableRecordKeys, listChainEntries,
-  listExchangeRecords, listUnstampedRecords, loadChainedRecords, markArchived, oldestUnstampedTime, purgeableThrough, purgeRecordsThrough, volumeSince,
+  listExchangeRecords, listUnstampedRecords, loadChainedRecords, markArchived, oldestUnstampedTime, purgeableThrough, purgeRecordsThrough, VOLUME_SAMPLE_RECORDS, volumeSince,
 } from '../../src-main/message-log/message-record-repository'
 import { createHash, randomBytes } from 'node:crypto'
 import { closeSync, openSync, writeFileSync } from 'node:fs'
@@ -148,6 +148,39 @@ describe('message-log migrations', () => {
         // A full scan of a table (`SCAN r`, not `SCAN r USING INDEX …`) would read every record.
         for (const step of plan) expect(step, sql).not.toMatch(/^SCAN (message_records|message_record_contents|message_attachments|r|n|c|a)( AS \w+)?$/)
       }
+    } finally {
+      await h.close()
+    }
+  })
+})
+
+describe('the disk forecast\'s volume', () => {
+  it('counts the window\'s records by their ids and sizes them by the newest VOLUME_SAMPLE_RECORDS, without reading older ones', async () => {
+    const clock = new ManualClock('2026-03-01T00:00:00Z')
+    const h = createHarness(clock)
+    try {
+      const log = async (prefix: string, count: number, bodyBytes: number): Promise<number[]> => {
+        const ids: number[] = []
+        for (let i = 0; i < count; i += 100) {
+          ids.push(...await Promise.all(Array.from({ length: Math.min(100, count - i) }, (_, j) =>
+            h.log.record(messageFor(`${prefix}-${String(i + j).padStart(5, '0')}`, { attachments: [Buffer.alloc(bodyBytes)] })))))
+        }
+        return ids
+      }
+      await log('outside', 30, 4096)
+      clock.advance(2 * 86_400_000)
+      const since = clock.now().getTime()
+      await log('large', 50, 40_000)
+      const small = await log('small', VOLUME_SAMPLE_RECORDS, 1024)
+      const volume = volumeSince(h.db, since)
+      expect(volume.records).toBe(50 + VOLUME_SAMPLE_RECORDS)
+      expect(volume.oldestMs).toBe(since)
+      // Every small record is stored in the same bytes (same-length query ids, signatures and bodies).
+      const one = h.db.prepare('SELECT LENGTH(message) + LENGTH(signature_xml) + COALESCE(LENGTH(hash_chain), 0) AS n FROM message_records_full WHERE id = ?')
+        .get(small[0]) as { n: number }
+      expect(volume.bytes).toBe((50 + VOLUME_SAMPLE_RECORDS) * (one.n + 1024))
+      // A window with nothing in it, and an empty log.
+      expect(volumeSince(h.db, since + 86_400_000)).toEqual({ records: 0, bytes: 0, oldestMs: null, newestMs: null })
     } finally {
       await h.close()
     }
