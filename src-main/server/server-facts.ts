@@ -7,7 +7,7 @@ import type { TlsConnectionCounts } from './proxy-runtime'
 /**
  * What the operator watches, read from the domains in one place for the `/metrics` scrape and the alert rules: readiness,
  * certificates with their OCSP status, tokens, time-stamping, global configuration freshness and the disk forecast.
- * The forecast (a statfs and a scan of the recent message log) is taken at most once a minute.
+ * The forecast (a statfs and a few indexed reads of the message log, `volumeSince`) is taken at most once a minute.
  */
 export interface ServerFacts {
   now: Date
