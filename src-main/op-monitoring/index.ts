@@ -4,7 +4,7 @@
  * data, health data, environmental metrics), retention-limited.
  */
 export { opMonitoringMigrations } from './migrations'
-export { createOpMonitor, DEFAULT_OP_MONITOR_SETTINGS, type OpMonitor, type OpMonitorSettings } from './op-monitor'
+export { createOpMonitor, DEFAULT_OP_MONITOR_SETTINGS, PURGE_STEP_ROWS, type OpMonitor, type OpMonitorSettings } from './op-monitor'
 export type { OperationalRecord, TrafficBucket } from './operational-record'
 export type { ExchangeOutcomeRow } from './operational-data-repository'
 export type { FailureFilter } from './operations-repository'

@@ -114,9 +114,11 @@ export function countTraffic(db: ReadableDb, fromS: number, bucketSeconds: numbe
     .all(bucketSeconds, fromS) as TrafficBucket[]
 }
 
-/** Deletes records older than `beforeS`; returns how many went. */
-export function deleteOperationalRecordsBefore(db: WritableDb, beforeS: number): number {
-  return db.prepare('DELETE FROM operational_data WHERE monitoring_data_ts < ?').run(beforeS).changes
+/** Deletes up to `limit` of the oldest records older than `beforeS` (one step of a purge); returns how many went. */
+export function deleteOperationalRecordsBefore(db: WritableDb, beforeS: number, limit: number): number {
+  return db
+    .prepare('DELETE FROM operational_data WHERE id IN (SELECT id FROM operational_data WHERE monitoring_data_ts < ? ORDER BY monitoring_data_ts LIMIT ?)')
+    .run(beforeS, limit).changes
 }
 
 /** The outcome fields of one operational record, for joining exchanges of the message log by message id. */

@@ -406,11 +406,7 @@ export function selectedTsas(conf: GlobalConf | undefined, selection: readonly s
 }
 
 function purgeOpMonitoring(opMonitor: OpMonitor, logger: Logger): void {
-  try {
-    opMonitor.purge()
-  } catch (error) {
-    logger.error({ err: error }, 'operational monitoring purge failed')
-  }
+  opMonitor.purge().catch((error: unknown) => logger.error({ err: error }, 'operational monitoring purge failed'))
 }
 
 /**

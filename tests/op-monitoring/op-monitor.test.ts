@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { closeDatabase, createLogger, ManualClock, migrate, openDatabase, silentLogger, type Logger } from '../../src-main/platform'
-import { createOpMonitor, opMonitoringMigrations, type OperationalRecord } from '../../src-main/op-monitoring'
+import { createOpMonitor, opMonitoringMigrations, PURGE_STEP_ROWS, type OperationalRecord } from '../../src-main/op-monitoring'
 import { useTempDirs } from '../support/temp-dir'
 
 const tempDir = useTempDirs()
@@ -112,14 +112,35 @@ describe('operational monitoring', () => {
     closeDatabase(db)
   })
 
-  it('purges records older than the retention period', () => {
+  it('purges records older than the retention period', async () => {
     const { db, clock, monitor } = setup()
     const now = Math.floor(clock.now().getTime() / 1000)
     monitor.record(record(now - 8 * 86_400, true))
     monitor.record(record(now - 86_400, true))
     monitor.flush()
-    expect(monitor.purge()).toBe(1)
+    expect(await monitor.purge()).toBe(1)
     expect(monitor.search(0, now)).toHaveLength(1)
+    closeDatabase(db)
+  })
+
+  it('purges a long backlog in steps, the event loop turning between them, oldest first', async () => {
+    const { db, clock, monitor } = setup(60_000, 100_000, silentLogger(), 100_000)
+    const now = Math.floor(clock.now().getTime() / 1000)
+    const old = PURGE_STEP_ROWS * 2 + 7
+    for (let i = 0; i < old; i++) monitor.record(record(now - 9 * 86_400 + i, true))
+    monitor.record(record(now - 86_400, true))
+    monitor.flush()
+    let turns = 0
+    const counting = (): void => {
+      turns++
+      if (!done) setImmediate(counting)
+    }
+    let done = false
+    setImmediate(counting)
+    expect(await monitor.purge().finally(() => (done = true))).toBe(old)
+    expect(turns).toBeGreaterThanOrEqual(2)
+    expect(monitor.search(0, now).map((r) => r.monitoringDataTs)).toEqual([now - 86_400])
+    expect(await monitor.purge()).toBe(0)
     closeDatabase(db)
   })
 

@@ -68,7 +68,7 @@ describe('stored system parameters', () => {
     core.opMonitor.record(record(3))
     core.opMonitor.record(record(1))
     core.opMonitor.flush()
-    expect(core.opMonitor.purge()).toBe(1)
+    expect(await core.opMonitor.purge()).toBe(1)
     expect(core.opMonitor.search(0, nowS + 1)).toHaveLength(1)
   })
 
