@@ -5,7 +5,7 @@ import {
 } from './operational-data-repository'
 import type { OperationalRecord, TrafficBucket } from './operational-record'
 import type { FailedExchange, OperationsSide, OperationsSummary } from '@shared/admin-api/operations-api'
-import { countSince, type FailureFilter } from './operations-repository'
+import { anyExchangeSince, type FailureFilter } from './operations-repository'
 import { failedExchanges, operationsSummary } from './operations-summary'
 import type { ClientId } from '@shared/domain/identifiers'
 import { queryOperationalData, type OperationalDataResult } from './queries/operational-data-query'
@@ -63,8 +63,8 @@ export interface OpMonitor {
   summary(range: { fromS: number; toS: number; side: OperationsSide }): OperationsSummary
   /** Failed exchanges of a range, newest first. */
   failures(filter: FailureFilter, limit: number): FailedExchange[]
-  /** Exchanges recorded since `fromS` (seconds), either side. */
-  exchangesSince(fromS: number): number
+  /** Whether an exchange was recorded since `fromS` (seconds), either side. */
+  anyExchangeSince(fromS: number): boolean
   /**
    * `getSecurityServerOperationalData` (PR-OPMON §2): the records of the request's range a requester may see
    * (`filterByClient` from `operationalDataClientFilter`, undefined for all).
@@ -175,9 +175,9 @@ export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Lo
       flush()
       return failedExchanges(deps.db, filter, limit)
     },
-    exchangesSince(fromS) {
+    anyExchangeSince(fromS) {
       flush()
-      return countSince(deps.db, fromS)
+      return anyExchangeSince(deps.db, fromS)
     },
     operationalData(request, filterByClient) {
       flush()

@@ -155,7 +155,7 @@ export function oldestRecordTs(db: ReadableDb): number | null {
   return row.ts
 }
 
-/** Exchanges since `fromS` (either side), for "is traffic expected here". */
-export function countSince(db: ReadableDb, fromS: number): number {
-  return (db.prepare('SELECT COUNT(*) AS n FROM operational_data WHERE monitoring_data_ts >= ?').get(fromS) as { n: number }).n
+/** Whether any exchange was recorded since `fromS` (either side), for "is traffic expected here": one index probe. */
+export function anyExchangeSince(db: ReadableDb, fromS: number): boolean {
+  return (db.prepare('SELECT EXISTS (SELECT 1 FROM operational_data WHERE monitoring_data_ts >= ?) AS found').get(fromS) as { found: number }).found === 1
 }

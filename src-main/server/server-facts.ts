@@ -75,7 +75,7 @@ export function serverFactsSource(core: SecurityServerCore, verdicts: VerdictRea
         forecast = { at: now.getTime(), value: f === undefined ? undefined : { daysUntilFull: f.daysUntilFull, freeBytes: f.freeBytes, bytesPerDay: f.bytesPerDay } }
       }
       const registeredClients = initialized ? core.serverConf.listClients().filter((c) => c.state === 'REGISTERED').length : 0
-      const trafficExpected = registeredClients > 0 || core.opMonitor.exchangesSince(Math.floor(now.getTime() / 1000) - TRAFFIC_WINDOW_S) > 0
+      const trafficExpected = registeredClients > 0 || core.opMonitor.anyExchangeSince(Math.floor(now.getTime() / 1000) - TRAFFIC_WINDOW_S)
       const timestamping = await optional('timestamping', () => verdicts.timestamping())
       const globalConf = await optional('global configuration', () => verdicts.globalConf())
       const tlsConnections = verdicts.tlsConnections()

@@ -123,6 +123,17 @@ describe('operational monitoring', () => {
     closeDatabase(db)
   })
 
+  it('tells whether any exchange was recorded since a time', () => {
+    const { db, clock, monitor } = setup()
+    const now = Math.floor(clock.now().getTime() / 1000)
+    expect(monitor.anyExchangeSince(0)).toBe(false)
+    monitor.record(record(now - 60, false))
+    expect(monitor.anyExchangeSince(now - 3600)).toBe(true)
+    expect(monitor.anyExchangeSince(now - 60)).toBe(true)
+    expect(monitor.anyExchangeSince(now - 59)).toBe(false)
+    closeDatabase(db)
+  })
+
   it('purges a long backlog in steps, the event loop turning between them, oldest first', async () => {
     const { db, clock, monitor } = setup(60_000, 100_000, silentLogger(), 100_000)
     const now = Math.floor(clock.now().getTime() / 1000)
