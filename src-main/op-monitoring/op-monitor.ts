@@ -60,7 +60,7 @@ export interface OpMonitor {
   /** Outcome fields of the records with these message ids (query ids), at most 500 ids per call. */
   outcomes(messageIds: readonly string[]): ExchangeOutcomeRow[]
   /** The operations screen's figures for a range (seconds: from inclusive, to exclusive). */
-  summary(range: { fromS: number; toS: number; side: OperationsSide }): OperationsSummary
+  summary(range: { fromS: number; toS: number; side: OperationsSide }): Promise<OperationsSummary>
   /** Failed exchanges of a range, newest first. */
   failures(filter: FailureFilter, limit: number): FailedExchange[]
   /** Whether an exchange was recorded since `fromS` (seconds), either side. */

@@ -1,8 +1,8 @@
 import type { ReadableDb } from '../platform'
 
 /**
- * Queries of the operations screen over `operational_data`: counts grouped by time bucket, service, client and fault
- * code, the latencies of a range for percentiles, and the failed records themselves. Every query is bounded by a time
+ * Queries of the operations screen over `operational_data`: a range's records in steps (the summary groups them by
+ * time bucket, service, client and fault code), and the failed records themselves. Every query is bounded by a time
  * range on `monitoring_data_ts` (index `operational_data_ts`; failures: the partial index `operational_data_failures`).
  */
 export interface RangeFilter {
@@ -22,86 +22,34 @@ function where(f: RangeFilter, alias = ''): { sql: string; args: unknown[] } {
   return { sql: sql.join(' AND '), args }
 }
 
-export interface BucketCount {
-  start: number
-  succeeded: number
-  failed: number
+/**
+ * One record of a range as the summary reads it: its id and time (s), service and client (encoded, '' when absent),
+ * whether it succeeded (1/0), its fault code ('' when none) and latency (ms).
+ */
+export type RangeRow = [id: number, atS: number, service: string, client: string, succeeded: number, faultCode: string, ms: number]
+
+/** Where a step of reading a range stopped: the last row's time and id (rows come in that order). */
+export interface RangePosition {
+  atS: number
+  id: number
 }
 
-/** Exchanges per bucket (bucket start in seconds), oldest first; empty buckets are absent. */
-export function countByBucket(db: ReadableDb, f: RangeFilter, bucketSeconds: number): BucketCount[] {
-  const w = where(f)
+/**
+ * Up to `limit` records of the range after `after` (from its start when undefined), in time and id order — the order
+ * of the index `operational_data_ts` (time, then the row id) — so that a range is read in steps of bounded size.
+ */
+export function readRangeRows(db: ReadableDb, f: RangeFilter, after: RangePosition | undefined, limit: number): RangeRow[] {
+  // Resumed from the last row's second (the index is searched from there), past the rows of that second already read.
+  const w = where(after === undefined ? f : { ...f, fromS: after.atS })
+  const resume = after === undefined ? '' : ' AND (monitoring_data_ts > ? OR id > ?)'
   return db
     .prepare(
-      `SELECT monitoring_data_ts - ((monitoring_data_ts - ?) % ?) AS start, SUM(succeeded) AS succeeded, SUM(1 - succeeded) AS failed
-       FROM operational_data WHERE ${w.sql} GROUP BY start ORDER BY start`,
-    )
-    .all(f.fromS, bucketSeconds, ...w.args) as BucketCount[]
-}
-
-export interface PartyCount {
-  id: string
-  succeeded: number
-  failed: number
-}
-
-/** Exchanges per service or per client (null ids as ''), busiest first, at most `limit`. */
-export function countByParty(db: ReadableDb, f: RangeFilter, party: 'service' | 'client', limit: number): PartyCount[] {
-  const column = party === 'service' ? 'service_id' : 'client_id'
-  const w = where(f)
-  const rows = db
-    .prepare(
-      // Not `AS id`: GROUP BY would take the table's own id column.
-      `SELECT COALESCE(${column}, '') AS party, SUM(succeeded) AS succeeded, SUM(1 - succeeded) AS failed
-       FROM operational_data WHERE ${w.sql} GROUP BY party ORDER BY COUNT(*) DESC, party LIMIT ?`,
-    )
-    .all(...w.args, limit) as Array<{ party: string; succeeded: number; failed: number }>
-  return rows.map((r) => ({ id: r.party, succeeded: r.succeeded, failed: r.failed }))
-}
-
-export interface FaultRow {
-  faultCode: string
-  count: number
-  firstS: number
-  lastS: number
-}
-
-/** Failed exchanges per fault code (null as ''), most frequent first. */
-export function countByFault(db: ReadableDb, f: RangeFilter): FaultRow[] {
-  const w = where(f)
-  return db
-    .prepare(
-      `SELECT COALESCE(fault_code, '') AS faultCode, COUNT(*) AS count, MIN(monitoring_data_ts) AS firstS, MAX(monitoring_data_ts) AS lastS
-       FROM operational_data WHERE succeeded = 0 AND ${w.sql} GROUP BY faultCode ORDER BY count DESC, faultCode`,
-    )
-    .all(...w.args) as FaultRow[]
-}
-
-/** The distinct services (encoded, null as '') the failures of one fault code were for, at most `limit`. */
-export function servicesOfFault(db: ReadableDb, f: RangeFilter, faultCode: string, limit: number): string[] {
-  const w = where(f)
-  const rows = db
-    .prepare(
-      `SELECT DISTINCT COALESCE(service_id, '') AS service FROM operational_data
-       WHERE succeeded = 0 AND COALESCE(fault_code, '') = ? AND ${w.sql} LIMIT ?`,
-    )
-    .all(faultCode, ...w.args, limit) as Array<{ service: string }>
-  return rows.map((r) => r.service)
-}
-
-/** One record's time (s), service and client (encoded, '' when absent) and latency (ms), in no particular order. */
-export type LatencyRow = [atS: number, service: string, client: string, ms: number]
-
-/** The latencies of the range, row by row (no array of the whole range is built here). */
-export function iterateLatencies(db: ReadableDb, f: RangeFilter): IterableIterator<LatencyRow> {
-  const w = where(f)
-  return db
-    .prepare(
-      `SELECT monitoring_data_ts, COALESCE(service_id, ''), COALESCE(client_id, ''), MAX(0, response_out_ts - request_in_ts)
-       FROM operational_data WHERE ${w.sql}`,
+      `SELECT id, monitoring_data_ts, COALESCE(service_id, ''), COALESCE(client_id, ''), succeeded, COALESCE(fault_code, ''),
+         MAX(0, response_out_ts - request_in_ts)
+       FROM operational_data WHERE ${w.sql}${resume} ORDER BY monitoring_data_ts, id LIMIT ?`,
     )
     .raw()
-    .iterate(...w.args) as IterableIterator<LatencyRow>
+    .all(...w.args, ...(after === undefined ? [] : [after.atS, after.id]), limit) as RangeRow[]
 }
 
 export interface FailureFilter extends RangeFilter {

@@ -1,8 +1,10 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { alertsMigrations } from '../../src-main/alerts'
-import { closeDatabase, ManualClock, migrate, openDatabase, schemaVersions, silentLogger } from '../../src-main/platform'
+import { closeDatabase, inTransaction, ManualClock, migrate, openDatabase, schemaVersions, silentLogger } from '../../src-main/platform'
 import { bucketSecondsFor, createOpMonitor, opMonitoringMigrations, type OperationalRecord } from '../../src-main/op-monitoring'
+import { insertOperationalRecords } from '../../src-main/op-monitoring/operational-data-repository'
+import { EXACT_LATENCY_MS, LatencyTally, latencyOf, SUMMARY_STEP_ROWS } from '../../src-main/op-monitoring/operations-summary'
 import { createOperationsAdmin } from '../../src-main/admin/operations-admin'
 import type { AdminDomains } from '../../src-main/admin'
 import { useTempDirs } from '../support/temp-dir'
@@ -41,7 +43,7 @@ describe('operations queries', () => {
     closeDatabase(db)
   })
 
-  it('groups traffic by bucket, service and client, with nearest-rank latency percentiles', () => {
+  it('groups traffic by bucket, service and client, with nearest-rank latency percentiles', async () => {
     const { db, monitor } = setup()
     // 100 successful calls to pets at 1..100 ms, one per 36 s over the first hour; 10 to echo at 500 ms; 4 failures.
     for (let i = 0; i < 100; i++) monitor.record(record(T0 + i * 36, i + 1))
@@ -50,7 +52,7 @@ describe('operations queries', () => {
     monitor.record(record(T0 + 3800, 5, { succeeded: false, serviceId: undefined, faultCode: undefined, securityServerType: 'Producer' }))
     // Outside the range: not counted.
     monitor.record(record(T0 + 7200, 1))
-    const summary = monitor.summary({ fromS: T0, toS: T0 + 7200, side: 'all' })
+    const summary = await monitor.summary({ fromS: T0, toS: T0 + 7200, side: 'all' })
     expect(summary.bucketSeconds).toBe(bucketSecondsFor(7200))
     expect(summary.bucketSeconds).toBe(120)
     expect(summary.totals).toEqual({ succeeded: 110, failed: 4 })
@@ -68,8 +70,57 @@ describe('operations queries', () => {
     ])
     expect(summary.latency.maxMs).toBe(500)
     expect(summary.oldestRecordAt).toBe(new Date(T0 * 1000).toISOString())
-    expect(monitor.summary({ fromS: T0, toS: T0 + 7200, side: 'producer' }).totals).toEqual({ succeeded: 0, failed: 1 })
+    expect((await monitor.summary({ fromS: T0, toS: T0 + 7200, side: 'producer' })).totals).toEqual({ succeeded: 0, failed: 1 })
     closeDatabase(db)
+  })
+
+  it('reads a long range in steps with the event loop turning between them, and counts every record once', async () => {
+    const { db, monitor } = setup()
+    const records = SUMMARY_STEP_ROWS * 2 + 123
+    // Many records in the same second: the steps resume by (time, id), not by time alone.
+    const rows = Array.from({ length: records }, (_, i) => record(T0 + Math.floor(i / 1000), i % 7 === 0 ? 2000 + i : i % 50, {
+      succeeded: i % 10 !== 0, ...(i % 10 === 0 ? { faultCode: `fault.${i % 3}` } : {}), serviceId: i % 2 === 0 ? PETS : ECHO,
+    }))
+    inTransaction(db, () => insertOperationalRecords(db, rows))
+    let turns = 0
+    let done = false
+    const counting = (): void => {
+      turns++
+      if (!done) setImmediate(counting)
+    }
+    setImmediate(counting)
+    const summary = await monitor.summary({ fromS: T0, toS: T0 + 3600, side: 'all' }).finally(() => (done = true))
+    expect(turns).toBeGreaterThanOrEqual(2)
+    const failed = rows.filter((r) => !r.succeeded).length
+    expect(summary.totals).toEqual({ succeeded: records - failed, failed })
+    expect(summary.services.map((p) => [p.id, p.succeeded + p.failed])).toEqual([[PETS, Math.ceil(records / 2)], [ECHO, Math.floor(records / 2)]])
+    expect(summary.faults.reduce((n, f) => n + f.count, 0)).toBe(failed)
+    expect(summary.latency.count).toBe(records)
+    expect(summary.latency.maxMs).toBe(Math.max(...rows.map((r) => r.responseOutTs - r.requestInTs)))
+    closeDatabase(db)
+  })
+
+  it('gives the exact nearest-rank percentiles below EXACT_LATENCY_MS and within 1 % above', () => {
+    let seed = 7
+    const random = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+    for (let round = 0; round < 300; round++) {
+      const values = Array.from({ length: 1 + Math.floor(random() * 400) }, () => Math.floor(random() * (round % 2 === 0 ? EXACT_LATENCY_MS : 200_000)))
+      const tally = new LatencyTally()
+      for (const v of values) tally.add(v)
+      const exact = latencyOf(values)
+      const counted = tally.percentiles()
+      if (round % 2 === 0) {
+        expect(counted).toEqual(exact)
+        continue
+      }
+      expect(counted.count).toBe(exact.count)
+      expect(counted.maxMs).toBe(exact.maxMs)
+      for (const key of ['p50Ms', 'p90Ms', 'p95Ms', 'p99Ms'] as const) {
+        const e = exact[key] as number
+        expect(counted[key] as number).toBeLessThanOrEqual(e)
+        expect(counted[key] as number).toBeGreaterThanOrEqual(e < EXACT_LATENCY_MS ? e : Math.floor(e / 1.01))
+      }
+    }
   })
 
   it('lists failures newest first, by code, service or client, through the admin group that validates the range', async () => {
