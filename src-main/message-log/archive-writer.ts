@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { createWriteStream, mkdirSync, renameSync, rmSync, type WriteStream } from 'node:fs'
+import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { join } from 'node:path'
@@ -95,6 +95,7 @@ export async function archiveRecords(options: ArchiveOptions): Promise<ArchiveRu
   const dir = settings.archiveDir
   if (dir === undefined) throw new SecurityServerError('invalid_config', 'No archive directory is configured (archiveDir)')
   const result: ArchiveRunResult = { archives: [], purged: 0, transferFailures: [] }
+  removeAbandonedArchives(dir, logger)
   for (;;) {
     const batch = listArchivableRecordKeys(db, settings.archiveMaxRecords * 4)
     if (batch.length === 0) break
@@ -121,6 +122,23 @@ export async function archiveRecords(options: ArchiveOptions): Promise<ArchiveRu
   }
   await purgeOldRecords(options, clock.now().getTime() - settings.keepRecordsForDays * 86_400_000, result)
   return result
+}
+
+/** A temporary archive untouched this long is a crashed run's: one being written grows with every container. */
+const ABANDONED_ARCHIVE_MS = 3600_000
+const TEMPORARY_ARCHIVE = /^\.mlog-.*\.tmp$/
+
+/** Removes the temporary files of archives a crash left unfinished (their records were not marked: they are archived again). */
+function removeAbandonedArchives(dir: string, logger: Logger): void {
+  if (!existsSync(dir)) return
+  for (const name of readdirSync(dir)) {
+    if (!TEMPORARY_ARCHIVE.test(name)) continue
+    const path = join(dir, name)
+    const stat = statSync(path, { throwIfNoEntry: false })
+    if (stat === undefined || Date.now() - stat.mtimeMs < ABANDONED_ARCHIVE_MS) continue
+    rmSync(path, { force: true })
+    logger.warn({ file: name }, 'removed an archive an earlier run left unfinished')
+  }
 }
 
 /** Records a purge step deletes in one transaction: about 25 ms of the event loop's and of the writer thread's commits. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -190,6 +190,25 @@ describe('log archives', () => {
       expect(h.db.prepare('SELECT id FROM timestamp_records').all()).toEqual([{ id: shared }])
       expect(readEvidenceChainState(h.db).base.seq).toBe(old)
       expect((await h.log.checkEvidence('full')).report).toMatchObject({ problems: [] })
+    } finally {
+      await h.close()
+    }
+  })
+
+  it('removes temporary archives a crashed run left behind, not one being written nor other files', async () => {
+    const h = harness(new ManualClock('2026-03-01T08:00:00Z'))
+    try {
+      const dir = h.log.settings.archiveDir as string
+      mkdirSync(dir, { recursive: true })
+      const hoursAgo = (n: number): Date => new Date(Date.now() - n * 3600_000)
+      for (const [name, at] of [['.mlog-1a2b3c.tmp', hoursAgo(2)], ['.mlog-20260301080000-x.zip.0a1b2c.tmp', hoursAgo(30)], ['.mlog-4d5e6f.tmp', new Date()], ['.other.tmp', hoursAgo(2)]] as const) {
+        writeFileSync(join(dir, name), 'partial')
+        utimesSync(join(dir, name), at, at)
+      }
+      await h.log.record(messageFor('after-crash'))
+      await h.log.timestampNow()
+      const run = await h.log.archiveNow()
+      expect(readdirSync(dir).sort()).toEqual(['.mlog-4d5e6f.tmp', '.other.tmp', (run.archives[0] as ArchiveFile).fileName].sort())
     } finally {
       await h.close()
     }
