@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process'
 import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { Readable } from 'node:stream'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import yazl from 'yazl'
@@ -160,7 +161,7 @@ async function purgeOldRecords(options: ArchiveOptions, olderThanMs: number, res
     result.purged += step.removed
     await options.onChainBaseMoved?.(step.base)
     if (step.base.seq >= through) return
-    await new Promise((resolve) => setImmediate(resolve))
+    await nextTurn()
   }
 }
 

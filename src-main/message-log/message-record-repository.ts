@@ -762,7 +762,6 @@ export interface VolumeStatistics {
   newestMs: number | null
 }
 
-/** Records and stored bytes (message, signature, attachments) since a time, for the disk-use forecast. */
 /** Records whose stored size is averaged for the disk forecast: the newest ones. */
 export const VOLUME_SAMPLE_RECORDS = 1000
 

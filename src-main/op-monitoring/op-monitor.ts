@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Clock, Logger, WritableDb } from '../platform'
 import {
   countTraffic, deleteOperationalRecordsBefore, findOperationalRecords, findOutcomesByMessageIds, insertOperationalRecords,
@@ -204,7 +205,7 @@ export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Lo
         const removed = deleteOperationalRecordsBefore(deps.db, cutoff, PURGE_STEP_ROWS)
         purged += removed
         if (removed < PURGE_STEP_ROWS) return purged
-        await new Promise((resolve) => setImmediate(resolve))
+        await nextTurn()
       }
     },
     // An orderly stop loses nothing: what waits is written before the database closes.

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { decodeIdentifier, formatIdPath } from '@shared/domain/identifiers'
 import type {
   FailedExchange, FaultCount, LatencyPercentiles, OperationsSide, OperationsSummary, PartyTraffic, OperationsTrafficPoint,
@@ -152,7 +153,7 @@ export async function operationsSummary(
     const last = rows[rows.length - 1]
     if (rows.length < SUMMARY_STEP_ROWS || last === undefined) break
     after = { atS: last[1], id: last[0] }
-    await new Promise((resolve) => setImmediate(resolve))
+    await nextTurn()
   }
   const traffic: OperationsTrafficPoint[] = [...buckets].sort(([a], [b]) => a - b).map(([start, t]) => {
     const latency = t.latency.percentiles()
