@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process'
-import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, type WriteStream } from 'node:fs'
-import { open } from 'node:fs/promises'
-import { Readable } from 'node:stream'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import yazl from 'yazl'
 import { decodeIdentifier, formatIdPath, memberOf, type ClientId } from '@shared/domain/identifiers'
-import { fsyncDirectory, inTransaction, logFailure, noteTransientBytes, SecurityServerError, type Clock, type Logger, type WritableDb } from '../platform'
+import {
+  fsyncDirectory, inTransaction, logFailure, noteTransientBytes, SecurityServerError, ZIP_MAX_ENTRIES, ZIP_MAX_OFFSET, ZipLayout, type Clock, type Logger, type WritableDb, type ZipEntryOptions,
+} from '../platform'
 import {
   findLastArchiveDigest, listArchivableRecordKeys, markArchived, purgeableThrough, purgeRecordsThrough, saveLastArchiveDigest, type ArchivableRecordKey,
 } from './message-record-repository'
@@ -177,15 +177,18 @@ async function writeGroup(options: ArchiveOptions, dir: string, group: string, r
     for (const record of records) {
       const evidence = loadRecordEvidence(options.db, record.id)
       const container = await options.containerWriter(evidence)
-      archive ??= new ArchiveInProgress(options, dir, group)
+      archive ??= await ArchiveInProgress.open(options, dir, group)
       await archive.add(record, container)
-      // The record's evidence and its container are garbage now. They lived across the file's writes, so they die old:
-      // counted as the archive's bytes (a large body's, `transient-memory.ts`), which the external-memory watch collects.
-      noteTransientBytes(evidenceBytes(evidence) + container.byteLength, archive.bytes)
-      if (archive.bytes >= settings.archiveMaxFileSize || archive.records.length >= settings.archiveMaxRecords) {
+      // The record's evidence and what was made of it are garbage now — the evidence and its entries' bytes, their
+      // deflated forms, the container and its own: counted as transient bytes (`transient-memory.ts`: a young collection
+      // every few megabytes; a large container, which may have lived across a write and die old, for the external-memory watch).
+      noteTransientBytes(2 * evidenceBytes(evidence) + 3 * container.byteLength, container.byteLength)
+      if (archive.bytes >= settings.archiveMaxFileSize || archive.records.length >= settings.archiveMaxRecords || archive.full) {
         written.push(await archive.close())
         archive = undefined
       }
+      // Containers are made and deflated in place, in microtasks: the event loop turns between records here.
+      await nextTurn()
     }
     if (archive !== undefined) written.push(await archive.close())
   } catch (error) {
@@ -199,45 +202,52 @@ function evidenceBytes({ record, attachments }: RecordEvidence): number {
   return attachments.reduce((sum, a) => sum + (a.content?.byteLength ?? 0), record.message.byteLength + record.signatureXml.length)
 }
 
+/** Pieces of an archive are gathered to this size and written at once (a syscall and a trip through libuv's pool each). */
+const WRITE_BATCH_BYTES = 256 * 1024
+/** An archive closes this far below ZIP's 4 GiB (no ZIP64 records), whatever `archiveMaxFileSize` allows. */
+const ZIP_HEADROOM_BYTES = 1024 * 1024 * 1024
+
 /**
- * One archive being written. Its ZIP goes to a temporary file entry by entry: a container is handed to the ZIP writer
- * when the writer reaches it, which pipes it through the deflater into the file with backpressure, and `add` returns
- * once the writer has read it — so an archive of 32 MiB never sits in memory, only the container being written and
- * the linking info's digests. `close` adds `linkinginfo`, makes the file durable under its final name (fsync, atomic
- * rename, directory fsync) and then marks its records archived in one transaction with the group's last digest.
+ * One archive being written. Its ZIP goes to a temporary file container by container: each is deflated (in place when
+ * small, `zip-writer.ts`) into the pieces of its entry, gathered to {@link WRITE_BATCH_BYTES} and written — so an
+ * archive of 32 MiB never sits in memory, only the container being laid out, the batch and the linking info's digests.
+ * `close` adds `linkinginfo`, makes the file durable under its final name (fsync, atomic rename, directory fsync) and
+ * then marks its records archived in one transaction with the group's last digest.
  */
 class ArchiveInProgress {
   readonly records: ArchivableRecordKey[] = []
   /** The containers' bytes so far (what `archiveMaxFileSize` counts, as X-Road's writer does). */
   bytes = 0
   private readonly linking: LinkingInfoBuilder
-  private readonly zip = new yazl.ZipFile()
-  private readonly tmp: string
-  private readonly out: WriteStream
-  /** Settles once the ZIP is written and its file closed; rejects on the first error of either. */
-  private readonly written: Promise<void>
+  private readonly zip = new ZipLayout()
+  private pending: Buffer[] = []
+  private pendingBytes = 0
 
-  constructor(private readonly options: ArchiveOptions, private readonly dir: string, private readonly group: string) {
+  private constructor(private readonly options: ArchiveOptions, private readonly dir: string, private readonly group: string, private readonly tmp: string, private readonly file: FileHandle) {
     this.linking = new LinkingInfoBuilder(options.settings.archiveHashAlgorithm, findLastArchiveDigest(options.db, group))
-    mkdirSync(dir, { recursive: true })
-    this.tmp = join(dir, `.mlog-${group ? `${group}-` : ''}${randomBytes(6).toString('hex')}.tmp`)
-    this.out = createWriteStream(this.tmp, { mode: 0o600 })
-    this.written = new Promise<void>((resolve, reject) => {
-      this.out.on('close', resolve)
-      this.out.on('error', reject)
-      this.zip.on('error', reject)
-      this.zip.outputStream.on('error', reject)
-    })
-    this.written.catch(() => undefined)
-    this.zip.outputStream.pipe(this.out)
+  }
+
+  static async open(options: ArchiveOptions, dir: string, group: string): Promise<ArchiveInProgress> {
+    const tmp = join(dir, `.mlog-${group ? `${group}-` : ''}${randomBytes(6).toString('hex')}.tmp`)
+    const file = await ioStep(dir, (async () => {
+      mkdirSync(dir, { recursive: true })
+      return open(tmp, 'wx', 0o600)
+    })())
+    return new ArchiveInProgress(options, dir, group, tmp, file)
+  }
+
+  /** Whether another container could take the ZIP past what it can address without ZIP64 records. */
+  get full(): boolean {
+    return this.zip.offset > ZIP_MAX_OFFSET - ZIP_HEADROOM_BYTES || this.records.length >= ZIP_MAX_ENTRIES - 1
   }
 
   async add(record: ArchivableRecordKey, container: Uint8Array): Promise<void> {
     const name = containerEntryName(record)
-    await this.entry(name, container, new Date(record.timeMs))
+    this.queue(await this.zip.deflated(name, container, archiveEntry(record.timeMs)))
     this.linking.addFile(name, container)
     this.records.push(record)
     this.bytes += container.byteLength
+    if (this.pendingBytes >= WRITE_BATCH_BYTES) await this.flush()
   }
 
   async close(): Promise<ArchiveFile> {
@@ -247,17 +257,15 @@ class ArchiveInProgress {
     const lastDigest = this.linking.lastDigest
     const fileName = archiveFileName(this.group, first.timeMs, last.timeMs, lastDigest)
     const path = join(this.dir, fileName)
-    const linkingInfo = this.entry(LINKING_INFO_ENTRY, Buffer.from(this.linking.build(), 'utf8'), new Date(last.timeMs))
-    this.zip.end()
-    await linkingInfo
-    await this.ioStep(this.written)
+    this.queue(await this.zip.deflated(LINKING_INFO_ENTRY, Buffer.from(this.linking.build(), 'utf8'), archiveEntry(last.timeMs)))
+    this.queue([this.zip.end()])
+    await this.flush()
     // The archive's sync in libuv's pool: tens of milliseconds for 32 MiB, which the event loop does not wait out.
-    await this.ioStep((async () => {
-      const file = await open(this.tmp, 'r+')
+    await ioStep(this.dir, (async () => {
       try {
-        await file.sync()
+        await this.file.sync()
       } finally {
-        await file.close()
+        await this.file.close()
       }
       renameSync(this.tmp, path)
       fsyncDirectory(this.dir)
@@ -272,32 +280,39 @@ class ArchiveInProgress {
 
   /** Stops writing and removes the temporary file (a failed container or write: its records stay to be archived). */
   abandon(): void {
-    this.out.destroy()
+    this.file.close().catch(() => undefined)
     rmSync(this.tmp, { force: true })
   }
 
-  /**
-   * Hands `data` to the ZIP writer when it reaches this entry; settles once the writer has read it. The writer keeps
-   * each entry's stream function until the archive ends (for the central directory): it must not keep the bytes too.
-   */
-  private entry(name: string, data: Uint8Array, mtime: Date): Promise<void> {
-    let bytes: Buffer | undefined = Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-    const read = new Promise<void>((resolve) => {
-      this.zip.addReadStreamLazy(name, { mtime, mode: 0o100644, compress: true }, (done) => {
-        const stream = Readable.from([bytes as Buffer])
-        bytes = undefined
-        stream.once('end', resolve)
-        done(null, stream)
-      })
-    })
-    return this.ioStep(Promise.race([read, this.written]))
+  private queue(pieces: Buffer[]): void {
+    for (const p of pieces) {
+      this.pending.push(p)
+      this.pendingBytes += p.length
+    }
   }
 
-  private async ioStep(step: Promise<void>): Promise<void> {
-    try {
-      await step
-    } catch (cause) {
-      throw new SecurityServerError('io_error', `Cannot write an archive in ${this.dir}: ${(cause as Error).message}`, { cause })
-    }
+  /** Writes the gathered pieces; a short write (a full disk) fails the archive like any other write error. */
+  private async flush(): Promise<void> {
+    const pieces = this.pending
+    const total = this.pendingBytes
+    this.pending = []
+    this.pendingBytes = 0
+    await ioStep(this.dir, (async () => {
+      const { bytesWritten } = await this.file.writev(pieces)
+      if (bytesWritten !== total) throw new Error(`only ${bytesWritten} of ${total} bytes were written`)
+    })())
+  }
+}
+
+/** An archive's entry as Java's `ZipOutputStream` writes X-Road's: the record time, sizes after the data. */
+function archiveEntry(timeMs: number): ZipEntryOptions {
+  return { mtime: new Date(timeMs), mode: 0o100644, dataDescriptor: true, extendedTimestamp: true }
+}
+
+async function ioStep<T>(dir: string, step: Promise<T>): Promise<T> {
+  try {
+    return await step
+  } catch (cause) {
+    throw new SecurityServerError('io_error', `Cannot write an archive in ${dir}: ${(cause as Error).message}`, { cause })
   }
 }

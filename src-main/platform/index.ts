@@ -1,7 +1,7 @@
 /**
  * Platform: what every domain stands on and nothing domain-specific — the error model, structured logging,
  * the clock, atomic files, SQLite opening/migrations/backup, the storage seam (SQLite or PostgreSQL behind one synchronous
- * SQL interface), hardened XML parsing and the bounded outbound HTTP request.
+ * SQL interface), hardened XML parsing, ZIP writing and the bounded outbound HTTP request.
  */
 export { SecurityServerError, clientError, toSecurityServerError, MAX_ERROR_MESSAGE_LENGTH } from './errors'
 export { createLogger, silentLogger, logFailure, recentLogs, LogRing, REDACTED_PATHS, type Logger, type LogLevel } from './logger'
@@ -22,6 +22,7 @@ export {
   TRANSIENT_GC_STEP_BYTES,
 } from './transient-memory'
 export { tierUpSooner, TIER_UP_INTERRUPT_BUDGET } from './code-tiering'
+export { ZipLayout, deflateEntry, dosDateTime, SYNC_DEFLATE_BYTES, ZIP_MAX_ENTRIES, ZIP_MAX_OFFSET, type ZipEntryOptions } from './zip-writer'
 export { scanXml, decodeXmlReferences, XmlScanError, type XmlScanHandler, type XmlScanLimits } from './xml-scanner'
 export { parseXml, childElements, optionalChild, requiredChild, textOf, identifierFields, DEFAULT_XML_LIMITS, type XmlLimits } from './xml'
 export { derProblem, DEFAULT_DER_LIMITS, type DerLimits } from './der'

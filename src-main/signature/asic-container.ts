@@ -1,7 +1,6 @@
 import { crc32 } from 'node:zlib'
 import * as yauzl from 'yauzl'
-import * as yazl from 'yazl'
-import { SecurityServerError } from '../platform'
+import { SecurityServerError, ZipLayout, type ZipEntryOptions } from '../platform'
 import { parseSignature } from './signature-document'
 import { digest, DIGEST_URIS, type DigestAlgorithm } from './xml-support'
 
@@ -87,8 +86,14 @@ function asicManifestXml(tsHashChainResult: Buffer, algorithm: DigestAlgorithm):
     '</asic:DataObjectReference>\n</asic:ASiCManifest>'
 }
 
-/** Writes the container with X-Road's exact entry order, all entries deflated, and the mimetype ZIP comment. */
-export function writeAsicContainer(record: AsicRecord): Promise<Buffer> {
+/** A container entry's Unix mode (rw-rw-r--, a regular file). */
+const CONTAINER_ENTRY_MODE = 0o100664
+
+/**
+ * Writes the container with X-Road's exact entry order, all entries deflated (sizes in the local headers, DOS times
+ * only), and the mimetype ZIP comment.
+ */
+export async function writeAsicContainer(record: AsicRecord): Promise<Buffer> {
   const batchTs = record.tsHashChainResult !== undefined || record.tsHashChain !== undefined || record.timestampToken !== undefined
   if (batchTs && (record.tsHashChainResult === undefined || record.tsHashChain === undefined || record.timestampToken === undefined)) {
     throw new SecurityServerError('internal_error', 'A batch time-stamp needs the ts hash-chain result, the ts hash chain and the token')
@@ -119,16 +124,12 @@ export function writeAsicContainer(record: AsicRecord): Promise<Buffer> {
   }
   attachments.forEach((a, i) => entries.push([`attachment${i + 1}`, Buffer.from(a)]))
 
-  const zip = new yazl.ZipFile()
-  const mtime = record.time ?? new Date()
-  for (const [name, data] of entries) zip.addBuffer(data, name, { compress: true, mtime, forceDosTimestamp: true })
-  zip.end({ comment: `mimetype=${ASIC_MIME_TYPE}`, forceZip64Format: false })
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    zip.outputStream.on('data', (c: Buffer) => chunks.push(c))
-    zip.outputStream.on('error', reject)
-    zip.outputStream.on('end', () => resolve(Buffer.concat(chunks)))
-  })
+  const zip = new ZipLayout()
+  const options: ZipEntryOptions = { mtime: record.time ?? new Date(), mode: CONTAINER_ENTRY_MODE, dataDescriptor: false, extendedTimestamp: false }
+  const pieces: Buffer[] = []
+  for (const [name, data] of entries) pieces.push(...await zip.deflated(name, data, options))
+  pieces.push(zip.end(`mimetype=${ASIC_MIME_TYPE}`))
+  return Buffer.concat(pieces, zip.offset)
 }
 
 export interface AsicReadLimits {
