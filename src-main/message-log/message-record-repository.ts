@@ -694,11 +694,11 @@ export type ArchivableRecordKey = Pick<StoredMessageRecord, 'id' | 'queryId' | '
  * Stamped, not yet archived records, oldest first: their keys only (no contents — a record's evidence is read when its
  * container is written, `record-evidence.ts`), so a long backlog is listed in a few MB.
  */
-export function listArchivableRecordKeys(db: ReadableDb, limit: number): ArchivableRecordKey[] {
+export function listArchivableRecordKeys(db: ReadableDb, limit: number, afterId = 0): ArchivableRecordKey[] {
   const rows = db
     .prepare(`SELECT id, query_id AS queryId, response, time_ms AS timeMs, client FROM message_records
-      WHERE archived_at_ms IS NULL AND timestamp_record_id IS NOT NULL ORDER BY id LIMIT ?`)
-    .all(limit) as Array<Omit<ArchivableRecordKey, 'response'> & { response: number }>
+      WHERE archived_at_ms IS NULL AND timestamp_record_id IS NOT NULL AND id > ? ORDER BY id LIMIT ?`)
+    .all(afterId, limit) as Array<Omit<ArchivableRecordKey, 'response'> & { response: number }>
   return rows.map((r) => ({ id: r.id, queryId: r.queryId, response: r.response === 1, timeMs: r.timeMs, client: r.client }))
 }
 

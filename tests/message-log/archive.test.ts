@@ -10,7 +10,7 @@ import { ManualClock } from '../../src-main/platform'
 import {
   containerEntryName, findMessageRecord, PURGE_STEP_RECORDS, readZipEntries, verifyArchive, type ArchiveFile, type EvidenceContainerWriter,
 } from '../../src-main/message-log'
-import { findLastArchiveDigest, readEvidenceChainState } from '../../src-main/message-log/message-record-repository'
+import { findLastArchiveDigest, listArchivableRecordKeys, readEvidenceChainState } from '../../src-main/message-log/message-record-repository'
 import { createHarness, messageFor, tempDir, type Harness } from './support/message-log-harness'
 import { startOpensslTsa, type OpensslTsa } from './support/openssl-tsa'
 import { testContainerWriter } from './support/test-container-writer'
@@ -164,7 +164,7 @@ describe('log archives', () => {
     }
   })
 
-  it('purges a long prefix in steps with the event loop turning between them, and keeps a time-stamp while a kept record refers to it', async () => {
+  it('archives a backlog listed in steps and purges a long prefix in steps with the event loop turning between them, and keeps a time-stamp while a kept record refers to it', async () => {
     const clock = new ManualClock('2026-03-01T08:00:00Z')
     const h = harness(clock, { keepRecordsForDays: 30 })
     try {
@@ -173,6 +173,9 @@ describe('log archives', () => {
         await Promise.all(Array.from({ length: Math.min(100, old - i) }, (_, j) => h.log.record(messageFor(`old-${i + j}`))))
       }
       await h.log.timestampNow()
+      // The backlog is listed in steps, each resumed after the last id of the one before.
+      expect(listArchivableRecordKeys(h.db, 3, 2).map((k) => k.id)).toEqual([3, 4, 5])
+      expect(listArchivableRecordKeys(h.db, 10, old - 1).map((k) => k.id)).toEqual([old])
       expect((await h.log.archiveNow()).purged).toBe(0)
       clock.advance(31 * 86_400_000)
       const kept = await h.log.record(messageFor('kept'))
