@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib'
+import { crc32, deflateRawSync } from 'node:zlib'
 import * as yauzl from 'yauzl'
 import { SecurityServerError, ZipLayout, type ZipEntryOptions } from '../platform'
 import { parseSignature } from './signature-document'
@@ -66,7 +66,31 @@ export interface AsicContents {
   attachments: Buffer[]
 }
 
-const bytes = (v: Uint8Array | string): Buffer => (typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v))
+/** The entry's bytes: a string encoded, bytes viewed where they are (a 10 MB body is not copied to be deflated). */
+const bytes = (v: Uint8Array | string): Buffer => (typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v.buffer, v.byteOffset, v.byteLength))
+
+/** An entry deflated once: the same bytes in every container (the mimetype, the manifest of each container shape). */
+interface RepeatedEntry {
+  compressed: Buffer
+  crc: number
+  size: number
+}
+
+const REPEATED_ENTRIES_KEPT = 32
+/** A manifest longer than this (hundreds of attachments) is deflated as any other entry. */
+const REPEATED_ENTRY_CHARS = 4096
+const repeatedEntries = new Map<string, RepeatedEntry>()
+
+function repeatedEntry(text: string): RepeatedEntry {
+  let entry = repeatedEntries.get(text)
+  if (entry === undefined) {
+    const data = Buffer.from(text, 'utf8')
+    if (repeatedEntries.size >= REPEATED_ENTRIES_KEPT) repeatedEntries.clear()
+    entry = { compressed: deflateRawSync(data), crc: crc32(data), size: data.length }
+    repeatedEntries.set(text, entry)
+  }
+  return entry
+}
 
 function manifestXml(entries: Array<{ path: string; type: string }>): string {
   return '<?xml version="1.0" encoding="UTF-8"?>\n' +
@@ -101,8 +125,8 @@ export async function writeAsicContainer(record: AsicRecord): Promise<Buffer> {
   if ((record.sigHashChainResult === undefined) !== (record.sigHashChain === undefined)) {
     throw new SecurityServerError('internal_error', 'A batch signature needs both the hash-chain result and the hash chain')
   }
-  const entries: Array<[string, Buffer]> = [
-    [ENTRY_MIMETYPE, Buffer.from(ASIC_MIME_TYPE, 'utf8')],
+  const entries: Array<[string, Buffer | RepeatedEntry]> = [
+    [ENTRY_MIMETYPE, repeatedEntry(ASIC_MIME_TYPE)],
     [ENTRY_MESSAGE, bytes(record.message)],
     [ENTRY_SIGNATURE, bytes(record.signatureXml)],
   ]
@@ -117,17 +141,20 @@ export async function writeAsicContainer(record: AsicRecord): Promise<Buffer> {
   }
   const attachments = record.attachments ?? []
   attachments.forEach((_, i) => listed.push({ path: `attachment${i + 1}`, type: 'application/octet-stream' }))
-  entries.push([ENTRY_MANIFEST, Buffer.from(manifestXml(listed), 'utf8')])
+  const manifest = manifestXml(listed)
+  entries.push([ENTRY_MANIFEST, manifest.length <= REPEATED_ENTRY_CHARS ? repeatedEntry(manifest) : Buffer.from(manifest, 'utf8')])
   if (batchTs) {
     entries.push([ENTRY_ASIC_MANIFEST, Buffer.from(asicManifestXml(bytes(record.tsHashChainResult!), record.digestAlgorithm ?? 'SHA-512'), 'utf8')])
-    entries.push([ENTRY_TIMESTAMP, Buffer.from(record.timestampToken!)])
+    entries.push([ENTRY_TIMESTAMP, bytes(record.timestampToken!)])
   }
-  attachments.forEach((a, i) => entries.push([`attachment${i + 1}`, Buffer.from(a)]))
+  attachments.forEach((a, i) => entries.push([`attachment${i + 1}`, bytes(a)]))
 
   const zip = new ZipLayout()
   const options: ZipEntryOptions = { mtime: record.time ?? new Date(), mode: CONTAINER_ENTRY_MODE, dataDescriptor: false, extendedTimestamp: false }
   const pieces: Buffer[] = []
-  for (const [name, data] of entries) pieces.push(...await zip.deflated(name, data, options))
+  for (const [name, data] of entries) {
+    pieces.push(...(Buffer.isBuffer(data) ? await zip.deflated(name, data, options) : zip.entry(name, data.compressed, data.crc, data.size, options)))
+  }
   pieces.push(zip.end(`mimetype=${ASIC_MIME_TYPE}`))
   return Buffer.concat(pieces, zip.offset)
 }

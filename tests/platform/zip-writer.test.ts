@@ -5,6 +5,7 @@ import yazl from 'yazl'
 import { describe, expect, it } from 'vitest'
 import { dosDateTime, SecurityServerError, SYNC_DEFLATE_BYTES, ZipLayout, type ZipEntryOptions } from '../../src-main/platform'
 import { readZipEntries } from '../../src-main/message-log'
+import { ASIC_MIME_TYPE, writeAsicContainer } from '../../src-main/signature'
 
 /**
  * The ZIP writer against yazl, which wrote the message log's containers and archives before it: the same entries give
@@ -79,6 +80,22 @@ describe('ZipLayout', () => {
       const entries = randomEntries(seed + 1000)
       const ours = await layout(entries, { mode: 0o100644, dataDescriptor: true, extendedTimestamp: true })
       expect(ours.equals(await yazlArchive(entries)), `seed ${seed}`).toBe(true)
+    }
+  })
+
+  it('writes an evidence container byte for byte as yazl did, its repeated entries (mimetype, manifest) deflated once', async () => {
+    for (let seed = 0; seed < 6; seed++) {
+      const text = (n: number): string => randomBytes(n).toString('base64')
+      const body = randomBytes(seed === 5 ? SYNC_DEFLATE_BYTES * 3 : 100 * seed)
+      const batch = seed % 2 === 1
+      const container = await writeAsicContainer({
+        message: text(300), signatureXml: `<signatures>${text(2000)}</signatures>`, time: new Date(Date.UTC(2026, seed, 8, 10, 30, 15)),
+        attachments: seed === 0 ? [] : [body, body.subarray(7)],
+        ...(batch ? { sigHashChainResult: text(300), sigHashChain: text(500), tsHashChainResult: text(900), tsHashChain: text(600), timestampToken: randomBytes(2500) } : {}),
+      })
+      const entries = (await readZipEntries(container)).map((e) => ({ ...e, mtime: new Date(Date.UTC(2026, seed, 8, 10, 30, 15)) }))
+      expect(entries.map((e) => e.name)).toContain(batch ? 'META-INF/timestamp.tst' : 'META-INF/manifest.xml')
+      expect(container.equals(await yazlContainer(entries, `mimetype=${ASIC_MIME_TYPE}`)), `seed ${seed}`).toBe(true)
     }
   })
 
