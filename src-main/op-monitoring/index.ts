@@ -8,7 +8,8 @@ export { createOpMonitor, DEFAULT_OP_MONITOR_SETTINGS, PURGE_STEP_ROWS, type OpM
 export type { OperationalRecord, TrafficBucket } from './operational-record'
 export type { ExchangeOutcomeRow } from './operational-data-repository'
 export type { FailureFilter } from './operations-repository'
-export { bucketSecondsFor, latencyOf, pathOfEncoded } from './operations-summary'
+export { bucketSecondsFor, pathOfEncoded } from './operations-summary'
+export { latencyOf } from './latency-tally'
 export {
   parseOperationalDataRequest, parseHealthDataRequest, parseMetricsRequest,
   type OperationalDataRequest, type HealthDataRequest, type MetricsRequest,

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Clock, Logger, WritableDb } from '../platform'
 import {
-  countTraffic, deleteOperationalRecordsBefore, findOperationalRecords, findOutcomesByMessageIds, insertOperationalRecords,
+  countTraffic, deleteRollupsBefore, deleteOperationalRecordsBefore, findOperationalRecords, findOutcomesByMessageIds, insertOperationalRecords,
   type ExchangeOutcomeRow,
 } from './operational-data-repository'
 import type { OperationalRecord, TrafficBucket } from './operational-record'
@@ -81,7 +81,8 @@ export interface OpMonitor {
   /**
    * Deletes the records older than `keepRecordsForDays`, `PURGE_STEP_ROWS` a statement with the event loop turning
    * between them: a half day's records of a busy server at once (X-Road's `clean-interval` is 12 hours) held the event
-   * loop for as long as they took. Resolves with how many went.
+   * loop for as long as they took; then the roll-ups of the minutes and half hours wholly before the cut-off. Resolves with
+   * how many records went.
    */
   purge(): Promise<number>
   close(): void
@@ -204,9 +205,12 @@ export function createOpMonitor(deps: { db: WritableDb; clock: Clock; logger: Lo
       for (;;) {
         const removed = deleteOperationalRecordsBefore(deps.db, cutoff, PURGE_STEP_ROWS)
         purged += removed
-        if (removed < PURGE_STEP_ROWS) return purged
+        if (removed < PURGE_STEP_ROWS) break
         await nextTurn()
       }
+      // The roll-ups of the spans wholly before the cut-off, an hour of them a step.
+      while (deleteRollupsBefore(deps.db, cutoff) > 0) await nextTurn()
+      return purged
     },
     // An orderly stop loses nothing: what waits is written before the database closes.
     close: flush,

@@ -1,5 +1,6 @@
 import type { ReadableDb, WritableDb } from '../platform'
 import type { OperationalRecord, TrafficBucket } from './operational-record'
+import { LatencyTally } from './latency-tally'
 
 const COLUMNS = [
   'monitoring_data_ts', 'security_server_type', 'request_in_ts', 'request_out_ts', 'response_in_ts', 'response_out_ts',
@@ -18,12 +19,68 @@ function toRow(r: OperationalRecord): unknown[] {
   ]
 }
 
-/** Stores a batch of records in one transaction. */
+/** Stores a batch of records, and adds them to their roll-ups (migration 0004), in one transaction. */
 export function insertOperationalRecords(db: WritableDb, records: readonly OperationalRecord[]): void {
   const insert = db.prepare(`INSERT INTO operational_data (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`)
   db.transaction(() => {
     for (const record of records) insert.run(...toRow(record))
+    addToRollups(db, records)
   })()
+}
+
+/** A record's latency as the operations screen counts it (ms from the request in to the response out, at least 0). */
+function latencyMsOf(record: Pick<OperationalRecord, 'requestInTs' | 'responseOutTs'>): number {
+  return Math.max(0, record.responseOutTs - record.requestInTs)
+}
+
+/** The spans records are rolled up by (seconds): a minute, and a half hour for the ranges of a day and more. */
+export const ROLLUP_SPANS = [60, 1800] as const
+
+interface RollupDelta {
+  key: [spanS: number, startS: number, side: string, service: string, client: string, succeeded: number, faultCode: string]
+  firstS: number
+  lastS: number
+  latency: LatencyTally
+}
+
+/**
+ * Adds records to the roll-up rows of their minute and half hour, side, service, client, outcome and fault code (the
+ * batch grouped first: one read and one write per row touched, whatever the batch's size).
+ */
+function addToRollups(db: WritableDb, records: readonly OperationalRecord[]): void {
+  const deltas = new Map<string, RollupDelta>()
+  for (const r of records) {
+    const at = r.monitoringDataTs
+    const ms = latencyMsOf(r)
+    for (const span of ROLLUP_SPANS) {
+      const key: RollupDelta['key'] = [span, at - (at % span), r.securityServerType, r.serviceId ?? '', r.clientId ?? '', r.succeeded ? 1 : 0, r.succeeded ? '' : (r.faultCode ?? '')]
+      const id = key.join('\u0000')
+      let delta = deltas.get(id)
+      if (delta === undefined) deltas.set(id, (delta = { key, firstS: at, lastS: at, latency: new LatencyTally() }))
+      delta.firstS = Math.min(delta.firstS, at)
+      delta.lastS = Math.max(delta.lastS, at)
+      delta.latency.add(ms)
+    }
+  }
+  const find = db.prepare(`SELECT first_s AS firstS, last_s AS lastS, max_ms AS maxMs, latencies FROM operations_rollups
+    WHERE span_s = ? AND start_s = ? AND side = ? AND service = ? AND client = ? AND succeeded = ? AND fault_code = ?`)
+  const store = db.prepare(`INSERT OR REPLACE INTO operations_rollups
+    (span_s, start_s, side, service, client, succeeded, fault_code, count, first_s, last_s, max_ms, latencies) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+  for (const { key, firstS, lastS, latency } of deltas.values()) {
+    const stored = find.get(...key) as { firstS: number; lastS: number; maxMs: number; latencies: Buffer } | undefined
+    if (stored !== undefined) latency.addEncoded(stored.latencies, stored.maxMs)
+    store.run(...key, latency.size, Math.min(firstS, stored?.firstS ?? firstS), Math.max(lastS, stored?.lastS ?? lastS), latency.maxMs, latency.encode())
+  }
+}
+
+/**
+ * Deletes the roll-ups of spans that ended by `cutoffS`, those starting within an hour of the oldest a call; returns
+ * how many went (0: none left to go).
+ */
+export function deleteRollupsBefore(db: WritableDb, cutoffS: number): number {
+  const oldest = db.prepare('SELECT MIN(start_s) AS s FROM operations_rollups').get() as { s: number | null }
+  if (oldest.s === null) return 0
+  return db.prepare('DELETE FROM operations_rollups WHERE start_s < ? AND start_s + span_s <= ?').run(Math.min(cutoffS, oldest.s + 3600), cutoffS).changes
 }
 
 interface Row {

@@ -107,3 +107,26 @@ export function oldestRecordTs(db: ReadableDb): number | null {
 export function anyExchangeSince(db: ReadableDb, fromS: number): boolean {
   return (db.prepare('SELECT EXISTS (SELECT 1 FROM operational_data WHERE monitoring_data_ts >= ?) AS found').get(fromS) as { found: number }).found === 1
 }
+
+/** The first minute (s) whose records are all in the per-minute roll-ups (migration 0004). */
+export function rollupsFromMinute(db: ReadableDb): number {
+  return (db.prepare('SELECT from_minute_s AS m FROM operations_rollup_state WHERE id = 1').get() as { m: number } | undefined)?.m ?? 0
+}
+
+/**
+ * One roll-up row (operations_rollups): the records of a span (a minute or a half hour) with one side, service, client
+ * (encoded, '' when absent), outcome and fault code ('' when none): how many, their first and last second, their
+ * largest latency (ms) and their latencies counted by bucket (`LatencyTally.encode`).
+ */
+export type RollupRow = [startS: number, service: string, client: string, succeeded: number, faultCode: string, count: number, firstS: number, lastS: number, maxMs: number, latencies: Buffer]
+
+/** The roll-up rows of the spans of `spanS` starting in [fromS, toS) (index: the primary key), by start and first second. */
+export function readRollups(db: ReadableDb, spanS: number, fromS: number, toS: number, side: RangeFilter['side']): RollupRow[] {
+  return db
+    .prepare(
+      `SELECT start_s, service, client, succeeded, fault_code, count, first_s, last_s, max_ms, latencies FROM operations_rollups
+       WHERE span_s = ? AND start_s >= ? AND start_s < ?${side === undefined ? '' : ' AND side = ?'} ORDER BY start_s, first_s`,
+    )
+    .raw()
+    .all(spanS, fromS, toS, ...(side === undefined ? [] : [side])) as RollupRow[]
+}

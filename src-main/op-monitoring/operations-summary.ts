@@ -1,26 +1,29 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { decodeIdentifier, formatIdPath } from '@shared/domain/identifiers'
 import type {
-  FailedExchange, FaultCount, LatencyPercentiles, OperationsSide, OperationsSummary, PartyTraffic, OperationsTrafficPoint,
+  FailedExchange, FaultCount, OperationsSide, OperationsSummary, PartyTraffic, OperationsTrafficPoint,
 } from '@shared/admin-api/operations-api'
 import type { ReadableDb } from '../platform'
-import { findFailures, oldestRecordTs, readRangeRows, type FailureFilter, type RangeFilter, type RangePosition } from './operations-repository'
+import { LatencyTally } from './latency-tally'
+import { ROLLUP_SPANS } from './operational-data-repository'
+import {
+  findFailures, oldestRecordTs, readRangeRows, readRollups, rollupsFromMinute, type FailureFilter, type RangeFilter, type RangePosition, type RollupRow,
+} from './operations-repository'
 
 /**
- * The operations screen's figures from the operational-monitoring records of a time range, in one pass over the
- * range read `SUMMARY_STEP_ROWS` records at a time with the event loop turning between steps, into tallies of fixed
- * size: counts per time bucket, service, client and fault code, and latency percentiles (nearest rank) from counts
- * of each latency — exact below `EXACT_LATENCY_MS`, in steps of 1 % above. Grouped in SQL and with every latency of
- * the range kept for its percentiles, a day of a server at 12 exchanges a second (a million records) held the event
- * loop for 3–7 s and took 60 MB.
+ * The operations screen's figures for a time range, into tallies of fixed size: counts per time bucket, service,
+ * client and fault code, and latency percentiles (nearest rank) from counts of each latency (`LatencyTally`: exact
+ * below `EXACT_LATENCY_MS`, in steps of 1 % above). Its whole half hours and minutes come from the roll-ups written
+ * with the records (migration 0004, `rangeParts`), only its edges and what was stored before the roll-ups from the
+ * records, `SUMMARY_STEP_ROWS` a step; the event loop turns between steps. Read from the records alone, a day of a server at 12 exchanges a second
+ * (a million records) took 2.9 s; grouped in SQL with every latency kept, it held the event loop 3–7 s and took 60 MB.
  */
 const PARTY_LIMIT = 50
 const FAULT_SERVICES = 5
 /** Records read per synchronous step of a summary. */
 export const SUMMARY_STEP_ROWS = 5000
-/** Latencies (ms) below this are counted one by one; above it, in buckets 1 % wide. */
-export const EXACT_LATENCY_MS = 1024
-const LOG_STEP = Math.log(1.01)
+/** Spans of roll-ups read per synchronous step of a summary (about a thousand rows for a server with dozens of parties). */
+export const ROLLUP_STEP_SPANS = 4
 
 /** About 60 points over the range, on whole minutes (or whole seconds under an hour). */
 export function bucketSecondsFor(rangeSeconds: number): number {
@@ -34,24 +37,6 @@ export function sideFilter(side: OperationsSide | undefined): RangeFilter['side'
   return side === 'client' ? 'Client' : side === 'producer' ? 'Producer' : undefined
 }
 
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: Float64Array, p: number): number | null {
-  if (sorted.length === 0) return null
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number
-}
-
-export function latencyOf(values: number[]): LatencyPercentiles {
-  const sorted = Float64Array.from(values).sort()
-  return {
-    count: sorted.length,
-    p50Ms: percentile(sorted, 0.5),
-    p90Ms: percentile(sorted, 0.9),
-    p95Ms: percentile(sorted, 0.95),
-    p99Ms: percentile(sorted, 0.99),
-    maxMs: sorted.length === 0 ? null : (sorted[sorted.length - 1] as number),
-  }
-}
-
 /** The path form of an encoded identifier ('' stays ''; an undecodable one is shown as stored). */
 export function pathOfEncoded(encoded: string): string {
   if (encoded === '') return ''
@@ -62,57 +47,22 @@ export function pathOfEncoded(encoded: string): string {
   }
 }
 
-function latencyBucket(ms: number): number {
-  return ms < EXACT_LATENCY_MS ? ms : EXACT_LATENCY_MS + Math.floor(Math.log(ms / EXACT_LATENCY_MS) / LOG_STEP)
-}
-
-/** The smallest latency of a bucket (ms). */
-function bucketFloor(bucket: number): number {
-  return bucket < EXACT_LATENCY_MS ? bucket : Math.ceil(EXACT_LATENCY_MS * Math.exp((bucket - EXACT_LATENCY_MS) * LOG_STEP))
-}
-
-/** Counts of latencies by bucket: its size grows with the distinct latencies seen, not with the records. */
-export class LatencyTally {
-  private readonly counts = new Map<number, number>()
-  private count = 0
-  private max = 0
-
-  add(ms: number): void {
-    const bucket = latencyBucket(ms)
-    this.counts.set(bucket, (this.counts.get(bucket) ?? 0) + 1)
-    this.count++
-    if (ms > this.max) this.max = ms
-  }
-
-  /** Nearest-rank percentiles, as `latencyOf` gives them over the latencies themselves (exact below `EXACT_LATENCY_MS`). */
-  percentiles(): LatencyPercentiles {
-    if (this.count === 0) return latencyOf([])
-    const buckets = [...this.counts.keys()].sort((a, b) => a - b)
-    const at = (p: number): number => {
-      const rank = Math.min(this.count, Math.max(1, Math.ceil(p * this.count)))
-      let seen = 0
-      for (const bucket of buckets) {
-        seen += this.counts.get(bucket) as number
-        if (seen >= rank) return Math.min(this.max, bucketFloor(bucket))
-      }
-      return this.max
-    }
-    return { count: this.count, p50Ms: at(0.5), p90Ms: at(0.9), p95Ms: at(0.95), p99Ms: at(0.99), maxMs: this.max }
-  }
-}
-
 interface Tally {
   succeeded: number
   failed: number
   latency: LatencyTally
 }
 
-function tally<K>(map: Map<K, Tally>, key: K, succeeded: number, ms: number): void {
-  let t = map.get(key)
-  if (t === undefined) map.set(key, (t = { succeeded: 0, failed: 0, latency: new LatencyTally() }))
+function countRecord(t: Tally, succeeded: number, ms: number): void {
   if (succeeded === 1) t.succeeded++
   else t.failed++
   t.latency.add(ms)
+}
+
+function tallyOf<K>(map: Map<K, Tally>, key: K): Tally {
+  let t = map.get(key)
+  if (t === undefined) map.set(key, (t = { succeeded: 0, failed: 0, latency: new LatencyTally() }))
+  return t
 }
 
 interface FaultTally {
@@ -123,48 +73,120 @@ interface FaultTally {
   services: string[]
 }
 
-export async function operationsSummary(
-  db: ReadableDb, range: { fromS: number; toS: number; side: OperationsSide }, retentionDays: number,
-): Promise<OperationsSummary> {
-  const filter: RangeFilter = { fromS: range.fromS, toS: range.toS, ...(sideFilter(range.side) === undefined ? {} : { side: sideFilter(range.side) }) }
-  const bucketSeconds = bucketSecondsFor(range.toS - range.fromS)
-  const all = new LatencyTally()
-  const buckets = new Map<number, Tally>()
-  const services = new Map<string, Tally>()
-  const clients = new Map<string, Tally>()
-  const faultTallies = new Map<string, FaultTally>()
+/**
+ * What a summary counts, fed in time order: records one by one, or a minute's roll-up rows (the same counts, the
+ * same latency buckets). Fixed size: per time bucket, service, client and fault code.
+ */
+class SummaryTallies {
+  readonly all = new LatencyTally()
+  readonly buckets = new Map<number, Tally>()
+  readonly services = new Map<string, Tally>()
+  readonly clients = new Map<string, Tally>()
+  readonly faults = new Map<string, FaultTally>()
+
+  constructor(private readonly bucketSeconds: number) {}
+
+  record(atS: number, service: string, client: string, succeeded: number, faultCode: string, ms: number): void {
+    this.all.add(ms)
+    countRecord(tallyOf(this.buckets, this.bucketOf(atS)), succeeded, ms)
+    countRecord(tallyOf(this.services, service), succeeded, ms)
+    countRecord(tallyOf(this.clients, client), succeeded, ms)
+    if (succeeded !== 1) this.fault(faultCode, 1, atS, atS, service)
+  }
+
+  rollup([startS, service, client, succeeded, faultCode, count, firstS, lastS, maxMs, latencies]: RollupRow): void {
+    this.all.addEncoded(latencies, maxMs)
+    for (const t of [tallyOf(this.buckets, this.bucketOf(startS)), tallyOf(this.services, service), tallyOf(this.clients, client)]) {
+      if (succeeded === 1) t.succeeded += count
+      else t.failed += count
+      t.latency.addEncoded(latencies, maxMs)
+    }
+    if (succeeded !== 1) this.fault(faultCode, count, firstS, lastS, service)
+  }
+
+  /** Time buckets on whole multiples of their length (a roll-up's span then lies within one). */
+  private bucketOf(atS: number): number {
+    return atS - (atS % this.bucketSeconds)
+  }
+
+  private fault(faultCode: string, count: number, firstS: number, lastS: number, service: string): void {
+    const fault = this.faults.get(faultCode)
+    if (fault === undefined) {
+      this.faults.set(faultCode, { count, firstS, lastS, services: [service] })
+      return
+    }
+    fault.count += count
+    fault.firstS = Math.min(fault.firstS, firstS)
+    fault.lastS = Math.max(fault.lastS, lastS)
+    if (fault.services.length < FAULT_SERVICES && !fault.services.includes(service)) fault.services.push(service)
+  }
+}
+
+/** Counts the records of [fromS, toS) one by one, `SUMMARY_STEP_ROWS` a step with the event loop turning between steps. */
+async function countRecords(db: ReadableDb, tallies: SummaryTallies, filter: RangeFilter): Promise<void> {
+  if (filter.fromS >= filter.toS) return
   let after: RangePosition | undefined
   for (;;) {
     const rows = readRangeRows(db, filter, after, SUMMARY_STEP_ROWS)
-    for (const [, atS, service, client, succeeded, faultCode, ms] of rows) {
-      all.add(ms)
-      tally(buckets, atS - ((atS - range.fromS) % bucketSeconds), succeeded, ms)
-      tally(services, service, succeeded, ms)
-      tally(clients, client, succeeded, ms)
-      if (succeeded === 1) continue
-      const fault = faultTallies.get(faultCode)
-      if (fault === undefined) faultTallies.set(faultCode, { count: 1, firstS: atS, lastS: atS, services: [service] })
-      else {
-        fault.count++
-        fault.lastS = atS
-        if (fault.services.length < FAULT_SERVICES && !fault.services.includes(service)) fault.services.push(service)
-      }
-    }
+    for (const [, atS, service, client, succeeded, faultCode, ms] of rows) tallies.record(atS, service, client, succeeded, faultCode, ms)
     const last = rows[rows.length - 1]
-    if (rows.length < SUMMARY_STEP_ROWS || last === undefined) break
+    if (rows.length < SUMMARY_STEP_ROWS || last === undefined) return
     after = { atS: last[1], id: last[0] }
     await nextTurn()
   }
-  const traffic: OperationsTrafficPoint[] = [...buckets].sort(([a], [b]) => a - b).map(([start, t]) => {
+}
+
+/** Counts the roll-ups of `spanS` starting in [fromS, toS), `ROLLUP_STEP_SPANS` spans a step with the event loop turning between steps. */
+async function countRollups(db: ReadableDb, tallies: SummaryTallies, spanS: number, fromS: number, toS: number, side: RangeFilter['side']): Promise<void> {
+  for (let start = fromS; start < toS; start += ROLLUP_STEP_SPANS * spanS) {
+    if (start > fromS) await nextTurn()
+    for (const row of readRollups(db, spanS, start, Math.min(toS, start + ROLLUP_STEP_SPANS * spanS), side)) tallies.rollup(row)
+  }
+}
+
+/** Where a part of the range is counted from: its records, or the roll-ups of a span (seconds). */
+type RangePart = [fromS: number, toS: number, source: 'records' | (typeof ROLLUP_SPANS)[number]]
+
+const floorTo = (s: number, step: number): number => s - (s % step)
+const ceilTo = (s: number, step: number): number => floorTo(s + step - 1, step)
+
+/**
+ * The range in parts, in time order: the whole half hours from their roll-ups where the time buckets are whole half
+ * hours, the other whole minutes from theirs where the buckets are whole minutes — for the spans rolled up, since
+ * `rolledFromS` (migration 0004) — and the rest, the range's edges and what was stored before the roll-ups, from the records.
+ */
+export function rangeParts(fromS: number, toS: number, bucketSeconds: number, rolledFromS: number): RangePart[] {
+  const minutesFrom = Math.max(ceilTo(fromS, 60), rolledFromS)
+  const minutesTo = floorTo(toS, 60)
+  if (bucketSeconds % 60 !== 0 || minutesFrom >= minutesTo) return [[fromS, toS, 'records']]
+  const halvesFrom = ceilTo(minutesFrom, 1800)
+  const halvesTo = floorTo(minutesTo, 1800)
+  const middle: RangePart[] = bucketSeconds % 1800 === 0 && halvesFrom < halvesTo
+    ? [[minutesFrom, halvesFrom, 60], [halvesFrom, halvesTo, 1800], [halvesTo, minutesTo, 60]]
+    : [[minutesFrom, minutesTo, 60]]
+  return [[fromS, minutesFrom, 'records'] as RangePart, ...middle, [minutesTo, toS, 'records'] as RangePart].filter(([from, to]) => from < to)
+}
+
+export async function operationsSummary(
+  db: ReadableDb, range: { fromS: number; toS: number; side: OperationsSide }, retentionDays: number,
+): Promise<OperationsSummary> {
+  const side = sideFilter(range.side)
+  const bucketSeconds = bucketSecondsFor(range.toS - range.fromS)
+  const tallies = new SummaryTallies(bucketSeconds)
+  for (const [fromS, toS, source] of rangeParts(range.fromS, range.toS, bucketSeconds, rollupsFromMinute(db))) {
+    if (source === 'records') await countRecords(db, tallies, { fromS, toS, ...(side === undefined ? {} : { side }) })
+    else await countRollups(db, tallies, source, fromS, toS, side)
+  }
+  const traffic: OperationsTrafficPoint[] = [...tallies.buckets].sort(([a], [b]) => a - b).map(([start, t]) => {
     const latency = t.latency.percentiles()
     return { start: new Date(start * 1000).toISOString(), succeeded: t.succeeded, failed: t.failed, p50Ms: latency.p50Ms, p95Ms: latency.p95Ms, p99Ms: latency.p99Ms }
   })
-  const parties = (tallies: Map<string, Tally>): PartyTraffic[] =>
-    [...tallies]
+  const parties = (map: Map<string, Tally>): PartyTraffic[] =>
+    [...map]
       .sort(([a, x], [b, y]) => y.succeeded + y.failed - (x.succeeded + x.failed) || (a < b ? -1 : a > b ? 1 : 0))
       .slice(0, PARTY_LIMIT)
       .map(([id, t]) => ({ id, path: pathOfEncoded(id), succeeded: t.succeeded, failed: t.failed, latency: t.latency.percentiles() }))
-  const faults: FaultCount[] = [...faultTallies]
+  const faults: FaultCount[] = [...tallies.faults]
     .sort(([a, x], [b, y]) => y.count - x.count || (a < b ? -1 : a > b ? 1 : 0))
     .map(([faultCode, f]) => ({
       faultCode, count: f.count, firstAt: new Date(f.firstS * 1000).toISOString(), lastAt: new Date(f.lastS * 1000).toISOString(),
@@ -174,7 +196,7 @@ export async function operationsSummary(
   const oldest = oldestRecordTs(db)
   return {
     from: new Date(range.fromS * 1000).toISOString(), to: new Date(range.toS * 1000).toISOString(), side: range.side, bucketSeconds,
-    totals, latency: all.percentiles(), traffic, services: parties(services), clients: parties(clients), faults,
+    totals, latency: tallies.all.percentiles(), traffic, services: parties(tallies.services), clients: parties(tallies.clients), faults,
     retentionDays, oldestRecordAt: oldest === null ? null : new Date(oldest * 1000).toISOString(),
   }
 }

@@ -4,7 +4,8 @@ import { alertsMigrations } from '../../src-main/alerts'
 import { closeDatabase, inTransaction, ManualClock, migrate, openDatabase, schemaVersions, silentLogger } from '../../src-main/platform'
 import { bucketSecondsFor, createOpMonitor, opMonitoringMigrations, type OperationalRecord } from '../../src-main/op-monitoring'
 import { insertOperationalRecords } from '../../src-main/op-monitoring/operational-data-repository'
-import { EXACT_LATENCY_MS, LatencyTally, latencyOf, SUMMARY_STEP_ROWS } from '../../src-main/op-monitoring/operations-summary'
+import { rangeParts, ROLLUP_STEP_SPANS, SUMMARY_STEP_ROWS } from '../../src-main/op-monitoring/operations-summary'
+import { EXACT_LATENCY_MS, LatencyTally, latencyOf } from '../../src-main/op-monitoring/latency-tally'
 import { createOperationsAdmin } from '../../src-main/admin/operations-admin'
 import type { AdminDomains } from '../../src-main/admin'
 import { useTempDirs } from '../support/temp-dir'
@@ -25,6 +26,19 @@ function record(atS: number, ms: number, patch: Partial<OperationalRecord> = {})
   }
 }
 
+/** What `work` resolves with, and how many turns the event loop made while it ran. */
+async function countingTurns<T>(work: Promise<T>): Promise<{ result: T; turns: number }> {
+  let turns = 0
+  let done = false
+  const counting = (): void => {
+    turns++
+    if (!done) setImmediate(counting)
+  }
+  setImmediate(counting)
+  const result = await work.finally(() => (done = true))
+  return { result, turns }
+}
+
 function setup() {
   const db = openDatabase(join(tempDir(), 'opmonitor.sqlite'))
   migrate(db, [opMonitoringMigrations])
@@ -33,13 +47,17 @@ function setup() {
 }
 
 describe('operations queries', () => {
-  it('migration 0003 adds a partial index of failures on a fresh database, used by the failure queries', () => {
+  it('migrations 0003 and 0004: a partial index of failures used by the failure queries, roll-ups read through their key', () => {
     const { db } = setup()
-    expect(schemaVersions(db)).toEqual([{ component: 'op-monitoring', version: 3 }])
+    expect(schemaVersions(db)).toEqual([{ component: 'op-monitoring', version: 4 }])
     const index = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'operational_data_failures'").get() as { sql: string }
     expect(index.sql).toContain('WHERE succeeded = 0')
     const plan = db.prepare('EXPLAIN QUERY PLAN SELECT fault_code FROM operational_data WHERE succeeded = 0 AND monitoring_data_ts >= 1 AND monitoring_data_ts < 2').all() as Array<{ detail: string }>
     expect(plan.map((p) => p.detail).join(' ')).toContain('operational_data_failures')
+    // Migration 0004 on a fresh database: everything from now on is rolled up.
+    expect(db.prepare('SELECT from_minute_s AS m FROM operations_rollup_state').get()).toEqual({ m: 0 })
+    const rollups = db.prepare('EXPLAIN QUERY PLAN SELECT count FROM operations_rollups WHERE span_s = 60 AND start_s >= 0 AND start_s < 60 ORDER BY start_s, first_s').all() as Array<{ detail: string }>
+    expect(rollups.map((p) => p.detail).join(' ')).toContain('PRIMARY KEY (span_s=? AND start_s>? AND start_s<?)')
     closeDatabase(db)
   })
 
@@ -82,14 +100,8 @@ describe('operations queries', () => {
       succeeded: i % 10 !== 0, ...(i % 10 === 0 ? { faultCode: `fault.${i % 3}` } : {}), serviceId: i % 2 === 0 ? PETS : ECHO,
     }))
     inTransaction(db, () => insertOperationalRecords(db, rows))
-    let turns = 0
-    let done = false
-    const counting = (): void => {
-      turns++
-      if (!done) setImmediate(counting)
-    }
-    setImmediate(counting)
-    const summary = await monitor.summary({ fromS: T0, toS: T0 + 3600, side: 'all' }).finally(() => (done = true))
+    // From a second that is not a whole minute: read from the records (the roll-ups' test is below).
+    const { result: summary, turns } = await countingTurns(monitor.summary({ fromS: T0 - 1, toS: T0 + 3600, side: 'all' }))
     expect(turns).toBeGreaterThanOrEqual(2)
     const failed = rows.filter((r) => !r.succeeded).length
     expect(summary.totals).toEqual({ succeeded: records - failed, failed })
@@ -98,6 +110,91 @@ describe('operations queries', () => {
     expect(summary.latency.count).toBe(records)
     expect(summary.latency.maxMs).toBe(Math.max(...rows.map((r) => r.responseOutTs - r.requestInTs)))
     closeDatabase(db)
+  })
+
+  it('answers whole minutes from the roll-ups with the figures the records give, records from before migration 0004 and the range\'s edges from the records', async () => {
+    const db = openDatabase(join(tempDir(), 'opmonitor.sqlite'))
+    migrate(db, [{ ...opMonitoringMigrations, migrations: opMonitoringMigrations.migrations.slice(0, 3) }])
+    let seed = 11
+    const random = (n: number): number => Math.floor(((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31) * n)
+    const services = [PETS, ECHO, undefined]
+    const clients = [CONSUMER, OTHER]
+    const faults = ['server.serverproxy.access_denied', 'client.clientproxy.unknown_service', undefined]
+    const generate = (fromS: number, count: number): OperationalRecord[] => Array.from({ length: count }, (_, i) => record(fromS + Math.floor(i * 7.3), random(8) === 0 ? 1000 + random(90_000) : random(300), {
+      serviceId: services[random(3)], clientId: clients[random(2)], securityServerType: random(3) === 0 ? 'Producer' : 'Client',
+      ...(random(6) === 0 ? { succeeded: false, faultCode: faults[random(3)] } : {}),
+    }))
+    // Three hours before the roll-ups exist, then migration 0004, then three hours more through the monitor.
+    const before = db.prepare(`INSERT INTO operational_data (monitoring_data_ts, security_server_type, request_in_ts, response_out_ts, client_id, service_id, succeeded, fault_code)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+    inTransaction(db, () => {
+      for (const r of generate(T0, 1500)) before.run(r.monitoringDataTs, r.securityServerType, r.requestInTs, r.responseOutTs, r.clientId ?? null, r.serviceId ?? null, r.succeeded ? 1 : 0, r.faultCode ?? null)
+    })
+    migrate(db, [opMonitoringMigrations])
+    expect(db.prepare('SELECT from_minute_s AS m FROM operations_rollup_state').get()).toEqual({ m: T0 + Math.floor(1499 * 7.3) - ((T0 + Math.floor(1499 * 7.3)) % 60) + 60 })
+    const monitor = createOpMonitor({ db, clock: new ManualClock(T0 * 1000), logger: silentLogger(), settings: { flushIntervalMs: 60_000, maxBuffered: 97, keepRecordsForDays: 7 } })
+    // Written a few at a time, as flushes under light traffic: a minute's rows are added to again and again.
+    generate(T0 + 3 * 3600, 1500).forEach((r, i) => {
+      monitor.record(r)
+      if (i % 5 === 4) monitor.flush()
+    })
+    monitor.flush()
+    expect((db.prepare('SELECT COUNT(*) AS n FROM operations_rollups WHERE span_s = 60').get() as { n: number }).n).toBeGreaterThan(100)
+    const byRecords = async (range: Parameters<typeof monitor.summary>[0]): Promise<unknown> => {
+      const rolled = db.prepare('SELECT from_minute_s AS m FROM operations_rollup_state').get() as { m: number }
+      db.prepare('UPDATE operations_rollup_state SET from_minute_s = ?').run(Number.MAX_SAFE_INTEGER)
+      try {
+        return await monitor.summary(range)
+      } finally {
+        db.prepare('UPDATE operations_rollup_state SET from_minute_s = ?').run(rolled.m)
+      }
+    }
+    // Fault services in order of first occurrence: by the second for the roll-ups, so compared as sets.
+    const comparable = (summary: unknown): unknown => {
+      const s = summary as { faults: Array<{ services: string[] }> }
+      return { ...s, faults: s.faults.map((f) => ({ ...f, services: [...f.services].sort() })) }
+    }
+    for (const range of [
+      { fromS: T0, toS: T0 + 6 * 3600, side: 'all' as const },
+      { fromS: T0 + 3600, toS: T0 + 5 * 3600 + 30, side: 'client' as const },
+      { fromS: T0 + 4 * 3600, toS: T0 + 7 * 3600, side: 'producer' as const },
+      // A day from a whole minute (half-hour buckets: half hours, minutes and records), and one from an odd second.
+      { fromS: T0 - 18 * 3600 + 420, toS: T0 + 6 * 3600 + 420, side: 'all' as const },
+      { fromS: T0 - 18 * 3600 + 421, toS: T0 + 6 * 3600 + 421, side: 'all' as const },
+    ]) {
+      const summary = await monitor.summary(range)
+      expect(summary.totals.succeeded + summary.totals.failed).toBeGreaterThan(100)
+      expect(comparable(summary)).toEqual(comparable(await byRecords(range)))
+    }
+    // The roll-ups of the spans wholly before the cut-off go with the records (the cut-off is 30 s into a minute).
+    const purging = createOpMonitor({ db, clock: new ManualClock((T0 + 4 * 3600 + 7 * 86_400) * 1000 + 30_000), logger: silentLogger(), settings: { keepRecordsForDays: 7 } })
+    await purging.purge()
+    expect(db.prepare('SELECT span_s, MIN(start_s) AS s FROM operations_rollups GROUP BY span_s ORDER BY span_s').all()).toEqual([{ span_s: 60, s: T0 + 4 * 3600 }, { span_s: 1800, s: T0 + 4 * 3600 }])
+    closeDatabase(db)
+  })
+
+  it('reads a week of roll-ups by the half hour, ROLLUP_STEP_SPANS a step, the event loop turning between steps', async () => {
+    const { db, monitor } = setup()
+    // A record every 10 minutes for 7 days.
+    for (let i = 0; i < 7 * 144; i++) monitor.record(record(T0 + i * 600, i % 100))
+    const { result: summary, turns } = await countingTurns(monitor.summary({ fromS: T0, toS: T0 + 7 * 86_400, side: 'all' }))
+    expect(summary.totals).toEqual({ succeeded: 7 * 144, failed: 0 })
+    expect(turns).toBeGreaterThanOrEqual(7 * 48 / ROLLUP_STEP_SPANS - 2)
+    closeDatabase(db)
+  })
+
+  it('splits a range into records, minutes and half hours by its buckets and where the roll-ups begin', () => {
+    // A day from 10:07:00: half-hour buckets; the roll-ups began long before.
+    expect(rangeParts(T0 + 420, T0 + 86_400 + 420, 1800, 0)).toEqual([[T0 + 420, T0 + 1800, 60], [T0 + 1800, T0 + 86_400, 1800], [T0 + 86_400, T0 + 86_400 + 420, 60]])
+    // From an odd second to one: the records at both edges.
+    expect(rangeParts(T0 + 421, T0 + 86_400 + 421, 1800, 0)).toEqual([
+      [T0 + 421, T0 + 480, 'records'], [T0 + 480, T0 + 1800, 60], [T0 + 1800, T0 + 86_400, 1800], [T0 + 86_400, T0 + 86_400 + 420, 60], [T0 + 86_400 + 420, T0 + 86_400 + 421, 'records'],
+    ])
+    // Two-minute buckets: minutes only; the roll-ups began at T0 + 600: the records before.
+    expect(rangeParts(T0, T0 + 7200, 120, T0 + 600)).toEqual([[T0, T0 + 600, 'records'], [T0 + 600, T0 + 7200, 60]])
+    // Under an hour (buckets of seconds), or nothing rolled up yet: the records alone.
+    expect(rangeParts(T0, T0 + 1800, 30, 0)).toEqual([[T0, T0 + 1800, 'records']])
+    expect(rangeParts(T0, T0 + 7200, 120, T0 + 7200)).toEqual([[T0, T0 + 7200, 'records']])
   })
 
   it('gives the exact nearest-rank percentiles below EXACT_LATENCY_MS and within 1 % above', () => {

@@ -183,9 +183,11 @@ describe('alerts follow the server\'s events', () => {
 })
 
 describe('operations screen', () => {
-  it('computes preset and custom ranges, refusing one that ends before it starts', () => {
+  it('computes preset ranges ending at a whole minute and custom ranges, refusing one that ends before it starts', () => {
     const now = Date.parse(NOW)
     expect(rangeOf({ preset: '1h', customFrom: '', customTo: '' }, now)).toEqual({ from: '2026-05-01T11:00:00.000Z', to: NOW })
+    // A preset ends at the next whole minute (the server's roll-ups answer whole minutes).
+    expect(rangeOf({ preset: '24h', customFrom: '', customTo: '' }, now + 1)).toEqual({ from: '2026-04-30T12:01:00.000Z', to: '2026-05-01T12:01:00.000Z' })
     expect(rangeOf({ preset: 'custom', customFrom: '2026-05-02T10:00', customTo: '2026-05-01T10:00' }, now)).toBe('reversed')
   })
 

@@ -50,9 +50,16 @@ export function toLocalInput(time: number): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`
 }
 
-/** The range asked for, as ISO-8601, or `reversed` when a custom range ends before it starts. */
+/**
+ * The range asked for, as ISO-8601, or `reversed` when a custom range ends before it starts. A preset ends at the
+ * next whole minute (custom ranges are whole minutes too): the server answers whole minutes from its per-minute
+ * roll-ups, the rest from the records one by one.
+ */
 export function rangeOf(state: Pick<OperationsState, 'preset' | 'customFrom' | 'customTo'>, now: number): { from: string; to: string } | 'reversed' {
-  if (state.preset !== 'custom') return { from: new Date(now - PRESET_MS[state.preset]).toISOString(), to: new Date(now).toISOString() }
+  if (state.preset !== 'custom') {
+    const to = Math.ceil(now / 60_000) * 60_000
+    return { from: new Date(to - PRESET_MS[state.preset]).toISOString(), to: new Date(to).toISOString() }
+  }
   const from = new Date(state.customFrom).getTime()
   const to = new Date(state.customTo).getTime()
   if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) return 'reversed'
