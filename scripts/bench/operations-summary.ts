@@ -8,21 +8,23 @@ import { createOpMonitor, opMonitoringMigrations, type OperationalRecord } from 
 import { insertOperationalRecords } from '../../src-main/op-monitoring/operational-data-repository'
 
 /**
- * `npx tsx --tsconfig tsconfig.json scripts/bench/operations-summary.ts [--per-second R] [--days D]`: what the operations
- * screen's summary costs over a busy server's records. R exchanges a second for D days (default 12 for 1: a million
- * records) of a lab's mix (4 services, 3 clients, both sides, 3 % failures under 3 fault codes, latencies 2–300 ms and a
- * tail to 20 s), written as the op monitor writes them (batches of 500, roll-ups included: the write's cost a record
+ * `npx tsx --tsconfig tsconfig.json scripts/bench/operations-summary.ts [--per-second R] [--days D] [--services S] [--clients C]`:
+ * what the operations screen's summary costs over a busy server's records. R exchanges a second for D days (default 12
+ * for 1: a million records) of a lab's mix (S services and C clients, default 4 and 3, both sides, 3 % failures under
+ * 3 fault codes, latencies 2–300 ms and a tail to 20 s), written as the op monitor writes them (batches of 500, roll-ups included: the write's cost a record
  * is shown), then summarised over the last hour, day and week (whole minutes, as the screen asks), from the
  * roll-ups (minutes and half hours) and from the records alone: the time each took and the longest the event loop was held at once.
  */
-const SERVICES = ['pets', 'echo', 'persons', 'vehicles'].map((s) => `SERVICE:LAB/GOV/2002/provider/${s}`)
-const CLIENTS = ['consumer', 'tax', 'health'].map((c) => `SUBSYSTEM:LAB/GOV/1001/${c}`)
 const FAULTS = ['server.serverproxy.access_denied', 'server.serverproxy.service_failed.http_error', 'client.clientproxy.network_error']
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'per-second': { type: 'string', default: '12' }, days: { type: 'string', default: '1' } } })
+  const { values } = parseArgs({ options: {
+    'per-second': { type: 'string', default: '12' }, days: { type: 'string', default: '1' }, services: { type: 'string', default: '4' }, clients: { type: 'string', default: '3' },
+  } })
   const perSecond = Number(values['per-second'])
   const days = Number(values.days)
+  const SERVICES = Array.from({ length: Number(values.services) }, (_, i) => `SERVICE:LAB/GOV/2002/provider/service-${i}`)
+  const CLIENTS = Array.from({ length: Number(values.clients) }, (_, i) => `SUBSYSTEM:LAB/GOV/1001/client-${i}`)
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-operations-'))
   const db = openDatabase(join(dir, 'opmonitor.sqlite'))
   try {
