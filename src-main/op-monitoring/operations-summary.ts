@@ -15,8 +15,9 @@ import {
  * client and fault code, and latency percentiles (nearest rank) from counts of each latency (`LatencyTally`: exact
  * below `EXACT_LATENCY_MS`, in steps of 1 % above). Its whole half hours and minutes come from the roll-ups written
  * with the records (migration 0004, `rangeParts`), only its edges and what was stored before the roll-ups from the
- * records, `SUMMARY_STEP_ROWS` a step; the event loop turns between steps. Read from the records alone, a day of a server at 12 exchanges a second
- * (a million records) took 2.9 s; grouped in SQL with every latency kept, it held the event loop 3–7 s and took 60 MB.
+ * records, `SUMMARY_STEP_ROWS` a step; the event loop turns between steps. Read from the records alone, a day of a
+ * server at 12 exchanges a second (a million records) took 2.9 s; grouped in SQL with every latency kept, it held the
+ * event loop 3–7 s and took 60 MB.
  */
 const PARTY_LIMIT = 50
 const FAULT_SERVICES = 5

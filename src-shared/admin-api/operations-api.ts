@@ -28,7 +28,7 @@ export interface LatencyPercentiles {
 }
 
 export interface OperationsTrafficPoint {
-  /** Bucket start, ISO-8601. */
+  /** Bucket start, ISO-8601: a whole multiple of `bucketSeconds` (the first bucket may begin before the range). */
   start: string
   succeeded: number
   failed: number
