@@ -81,8 +81,8 @@ export interface OpMonitor {
   /**
    * Deletes the records older than `keepRecordsForDays`, `PURGE_STEP_ROWS` a statement with the event loop turning
    * between them: a half day's records of a busy server at once (X-Road's `clean-interval` is 12 hours) held the event
-   * loop for as long as they took; then the roll-ups of the minutes and half hours wholly before the cut-off. Resolves with
-   * how many records went.
+   * loop for as long as they took; then the roll-ups of the minutes and half hours wholly before the cut-off. Resolves
+   * with how many records went.
    */
   purge(): Promise<number>
   close(): void

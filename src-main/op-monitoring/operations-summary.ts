@@ -60,6 +60,12 @@ function countRecord(t: Tally, succeeded: number, ms: number): void {
   t.latency.add(ms)
 }
 
+function countRollup(t: Tally, succeeded: number, count: number, latencies: Buffer, maxMs: number): void {
+  if (succeeded === 1) t.succeeded += count
+  else t.failed += count
+  t.latency.addEncoded(latencies, maxMs)
+}
+
 function tallyOf<K>(map: Map<K, Tally>, key: K): Tally {
   let t = map.get(key)
   if (t === undefined) map.set(key, (t = { succeeded: 0, failed: 0, latency: new LatencyTally() }))
@@ -97,11 +103,9 @@ class SummaryTallies {
 
   rollup([startS, service, client, succeeded, faultCode, count, firstS, lastS, maxMs, latencies]: RollupRow): void {
     this.all.addEncoded(latencies, maxMs)
-    for (const t of [tallyOf(this.buckets, this.bucketOf(startS)), tallyOf(this.services, service), tallyOf(this.clients, client)]) {
-      if (succeeded === 1) t.succeeded += count
-      else t.failed += count
-      t.latency.addEncoded(latencies, maxMs)
-    }
+    countRollup(tallyOf(this.buckets, this.bucketOf(startS)), succeeded, count, latencies, maxMs)
+    countRollup(tallyOf(this.services, service), succeeded, count, latencies, maxMs)
+    countRollup(tallyOf(this.clients, client), succeeded, count, latencies, maxMs)
     if (succeeded !== 1) this.fault(faultCode, count, firstS, lastS, service)
   }
 
